@@ -1,0 +1,169 @@
+//! Inputs of the typed edits. `None` means "leave as it is"; a field set to a value is
+//! validated against the schema and written only if it differs from what is there.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::case::model::{ActivityStatus, AppointmentStatus, ReferralStatus, RiskLevel};
+
+macro_rules! input {
+    ($(#[$m:meta])* $name:ident { $($(#[$fm:meta])* $field:ident : $ty:ty),* $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+        #[serde(default)]
+        pub struct $name {
+            $($(#[$fm])* #[serde(skip_serializing_if = "Option::is_none")] pub $field: Option<$ty>,)*
+        }
+    };
+}
+
+input! {
+    /// The client's identity and situation.
+    ClientInput {
+        kind: String, name: String, name_latin: String, date_of_birth: String,
+        birth_date_approximate: bool, gender: String, languages: Vec<String>, address: String,
+        vulnerabilities: Vec<String>, notes: String,
+    }
+}
+
+input! {
+    /// A way to reach the client; `safe_to_contact` says whether using it is safe.
+    ContactInput { kind: String, value: String, label: String, safe_to_contact: bool, note: String }
+}
+
+input! {
+    /// A member of the client's household.
+    HouseholdMemberInput {
+        name: String, relationship: String, date_of_birth: String, lives_with_client: bool,
+        note: String,
+    }
+}
+
+input! {
+    /// The three intake criteria.
+    CriteriaInput {
+        multiple_problems: bool, basic_needs_met: bool, cannot_access_alone: bool, note: String,
+    }
+}
+
+input! {
+    /// The intake record.
+    IntakeInput {
+        date: String, source: String, reporter_name: String, reporter_contact: String,
+        reason: String, presenting_problems: Vec<String>, urgency: String, emergency: bool,
+        criteria: CriteriaInput, safety_measures: String, preliminary_risk: RiskLevel,
+    }
+}
+
+input! {
+    /// Consent given (or refused) by the client or family.
+    ConsentInput {
+        topic: String, scope: String, given_by: String, granted: bool, date: String,
+    }
+}
+
+input! {
+    /// One life domain of an assessment: rating 1 (serious need) to 5 (a strength).
+    DomainInput { rating: i64, needs: String, strengths: String }
+}
+
+input! {
+    /// A risk judgement.
+    RiskInput { level: RiskLevel, emergency: bool, conclusion: String }
+}
+
+input! {
+    /// An assessment over the life domains, with a risk judgement.
+    AssessmentInput {
+        date: String, domains: BTreeMap<String, DomainInput>, risk: RiskInput,
+        capability: String, sources: Vec<String>, summary: String,
+    }
+}
+
+input! {
+    /// A prioritised problem of the plan, with its need and measurable goal.
+    ProblemInput {
+        priority: i64, domain: String, description: String, need: String, goal: String,
+        target_date: String, status: String,
+    }
+}
+
+input! {
+    /// Who carries out an activity: a person or a partner organisation.
+    ResponsibleInput { kind: String, name: String, organisation: String }
+}
+
+input! {
+    /// An activity towards a goal.
+    ActivityInput {
+        description: String, responsible: ResponsibleInput, resources: String, due_date: String,
+        frequency: String, status: ActivityStatus,
+    }
+}
+
+input! {
+    /// The family's agreement with the plan.
+    AgreementInput { agreed: bool, date: String, by: String, note: String }
+}
+
+input! {
+    /// A referral to a partner organisation.
+    ReferralInput {
+        date: String, organisation: String, service: String, domain: String, reason: String,
+        status: ReferralStatus, status_reason: String, outcome: String, consent_id: String,
+    }
+}
+
+input! {
+    /// A home visit, call or meeting, with its note.
+    VisitInput {
+        date: String, kind: String, place: String, participants: Vec<String>,
+        duration_minutes: i64, note: String,
+    }
+}
+
+input! {
+    /// Something to do after a visit.
+    FollowUpInput { text: String, due_date: String, done: bool }
+}
+
+input! {
+    /// An appointment the client must keep, and what they need to attend it.
+    AppointmentInput {
+        at: String, place: String, with_whom: String, purpose: String,
+        status: AppointmentStatus, attendance_needs: String, note: String,
+    }
+}
+
+input! {
+    /// Progress on one goal at a review.
+    ProgressInput { problem_id: String, status: String, note: String }
+}
+
+input! {
+    /// A review: progress per goal, re-assessed risk, satisfaction and decision.
+    ReviewInput {
+        date: String, progress: Vec<ProgressInput>, risk: RiskInput, satisfaction: i64,
+        satisfaction_note: String, decision: String, notes: String,
+    }
+}
+
+input! {
+    /// A request to close the case.
+    ClosureInput { reason: String, note: String, outcome: String }
+}
+
+/// What is needed to open a case.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NewCase {
+    pub team: String,
+    /// The accountable worker; the creating user when empty.
+    pub case_manager: Option<String>,
+    /// Restricted cases are seen only by their assigned workers and supervisor.
+    pub restricted: bool,
+    pub priority: Option<String>,
+    pub client: ClientInput,
+    pub intake: Option<IntakeInput>,
+}

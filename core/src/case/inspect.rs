@@ -1,0 +1,292 @@
+//! What the merge did: fields holding concurrent values (conflicts) and who changed a field
+//! when (history).
+//!
+//! When two phones set the same scalar field while apart, Automerge keeps both values; one
+//! wins deterministically (the same on every replica) and is what the case shows. The
+//! other is not lost: [`conflicts`] lists every such field with each value, who set it
+//! (actor → device → user, from the document's `actors` map) and when. Resolving a conflict
+//! is a normal edit (`CaseDoc::set_field` with the chosen value), which supersedes both.
+
+use std::collections::HashMap;
+
+use automerge::legacy::{Key as LegacyKey, ObjectId as LegacyObj, OpType};
+use automerge::{ObjId, ObjType, ReadDoc, ScalarValue, Value, ROOT};
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+
+use crate::case::{rfc3339, CaseDoc};
+use crate::error::{Error, Result};
+use crate::schema::{self, Kind};
+
+/// Who made a change, resolved from its actor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attribution {
+    /// The Automerge actor id (hex).
+    pub actor: String,
+    /// The user the actor writes for, if the document records it.
+    pub user_id: Option<String>,
+    pub user_name: Option<String>,
+    pub device_id: Option<String>,
+    /// When the change was made (RFC 3339, from the change's timestamp).
+    pub at: String,
+    /// The change's hash (hex).
+    pub change: String,
+}
+
+/// One of the values a conflicting field holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConflictValue {
+    pub value: Json,
+    /// Whether this is the value the case shows (the same on every replica).
+    pub winner: bool,
+    pub by: Attribution,
+}
+
+/// A field that two or more people set to different values concurrently.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Conflict {
+    /// Field path, with entry ids inside lists (e.g. `visits/<id>/kind`).
+    pub path: String,
+    pub values: Vec<ConflictValue>,
+}
+
+/// One change to a field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldChange {
+    pub by: Attribution,
+    /// The action that made the change (e.g. `add visits`, `set client/name`).
+    pub message: Option<String>,
+    /// For a scalar field: the value written (null when cleared).
+    pub value: Option<Json>,
+    /// For a text or list: characters or items inserted and deleted by this change.
+    pub inserted: usize,
+    pub deleted: usize,
+}
+
+/// Resolves actors to the users and devices the document records for them.
+struct Attributor<'a> {
+    doc: &'a automerge::Automerge,
+    actors: HashMap<String, (Option<String>, Option<String>, Option<String>)>,
+}
+
+impl<'a> Attributor<'a> {
+    fn new(doc: &'a automerge::Automerge) -> Self {
+        let mut actors = HashMap::new();
+        if let Some(map) = schema::get_obj(doc, &ROOT, "actors") {
+            for key in doc.keys(&map) {
+                if let Some(obj) = schema::get_obj(doc, &map, &key) {
+                    let v = (
+                        schema::get_str(doc, &obj, "user_id"),
+                        schema::get_str(doc, &obj, "name"),
+                        schema::get_str(doc, &obj, "device_id"),
+                    );
+                    actors.insert(key, v);
+                }
+            }
+        }
+        Attributor { doc, actors }
+    }
+
+    fn of_change(&self, actor: &str, timestamp_s: i64, hash: String) -> Attribution {
+        let (user_id, user_name, device_id) = self.actors.get(actor).cloned().unwrap_or_default();
+        Attribution {
+            actor: actor.to_string(),
+            user_id,
+            user_name,
+            device_id,
+            at: rfc3339(timestamp_s.saturating_mul(1000)),
+            change: hash,
+        }
+    }
+
+    fn of_op(&self, op: &ObjId) -> Option<Attribution> {
+        let hash = self.doc.hash_for_opid(op)?;
+        let meta = self.doc.get_change_meta_by_hash(&hash)?;
+        Some(self.of_change(
+            &meta.actor.to_hex_string(),
+            meta.timestamp,
+            hash.to_string(),
+        ))
+    }
+}
+
+fn value_json(doc: &automerge::Automerge, value: &Value<'_>, id: &ObjId) -> Json {
+    match value {
+        Value::Scalar(s) => scalar_json(s.as_ref()),
+        Value::Object(ObjType::Text) => Json::String(doc.text(id).unwrap_or_default()),
+        Value::Object(t) => Json::String(format!("<{t:?}>")),
+    }
+}
+
+fn scalar_json(s: &ScalarValue) -> Json {
+    match s {
+        ScalarValue::Null => Json::Null,
+        other => serde_json::to_value(other).unwrap_or(Json::Null),
+    }
+}
+
+/// Every field of the case holding concurrent, different values.
+pub fn conflicts(case: &CaseDoc) -> Vec<Conflict> {
+    let doc = case.automerge();
+    let attr = Attributor::new(doc);
+    let mut out = Vec::new();
+    walk(doc, &attr, &ROOT, "", &mut out);
+    out
+}
+
+fn walk(
+    doc: &automerge::Automerge,
+    attr: &Attributor<'_>,
+    obj: &ObjId,
+    path: &str,
+    out: &mut Vec<Conflict>,
+) {
+    let keys: Vec<String> = doc.keys(obj).collect();
+    for key in keys {
+        let p = if path.is_empty() {
+            key.clone()
+        } else {
+            format!("{path}/{key}")
+        };
+        let all = doc.get_all(obj, key.as_str()).unwrap_or_default();
+        check(
+            doc,
+            attr,
+            obj,
+            automerge::Prop::Map(key.clone()),
+            &all,
+            &p,
+            out,
+        );
+        if let Ok(Some((Value::Object(t), child))) = doc.get(obj, key.as_str()) {
+            descend(doc, attr, t, &child, &p, out);
+        }
+    }
+}
+
+fn descend(
+    doc: &automerge::Automerge,
+    attr: &Attributor<'_>,
+    t: ObjType,
+    child: &ObjId,
+    p: &str,
+    out: &mut Vec<Conflict>,
+) {
+    match t {
+        ObjType::Map | ObjType::Table => walk(doc, attr, child, p, out),
+        ObjType::List => {
+            for i in 0..doc.length(child) {
+                let all = doc.get_all(child, i).unwrap_or_default();
+                let seg = match doc.get(child, i) {
+                    Ok(Some((Value::Object(ObjType::Map), item))) => {
+                        schema::get_str(doc, &item, "id").unwrap_or_else(|| i.to_string())
+                    }
+                    _ => i.to_string(),
+                };
+                let q = format!("{p}/{seg}");
+                check(doc, attr, child, automerge::Prop::Seq(i), &all, &q, out);
+                if let Ok(Some((Value::Object(t), item))) = doc.get(child, i) {
+                    descend(doc, attr, t, &item, &q, out);
+                }
+            }
+        }
+        ObjType::Text => {}
+    }
+}
+
+fn check(
+    doc: &automerge::Automerge,
+    attr: &Attributor<'_>,
+    obj: &ObjId,
+    prop: automerge::Prop,
+    all: &[(Value<'_>, ObjId)],
+    path: &str,
+    out: &mut Vec<Conflict>,
+) {
+    if all.len() < 2 {
+        return;
+    }
+    let winner = doc.get(obj, prop).ok().flatten().map(|(_, id)| id);
+    let values: Vec<ConflictValue> = all
+        .iter()
+        .map(|(v, id)| ConflictValue {
+            value: value_json(doc, v, id),
+            winner: Some(id) == winner.as_ref(),
+            by: attr
+                .of_op(id)
+                .unwrap_or_else(|| attr.of_change("", 0, String::new())),
+        })
+        .collect();
+    let first = &values[0].value;
+    if values.iter().all(|v| &v.value == first) {
+        return; // the same value set twice is not a disagreement
+    }
+    out.push(Conflict {
+        path: path.to_string(),
+        values,
+    });
+}
+
+/// Who changed the field at `path` when, oldest first. For a scalar, each value written;
+/// for a narrative text or a list, how much each change inserted and deleted.
+pub fn history(case: &CaseDoc, path: &str) -> Result<Vec<FieldChange>> {
+    let doc = case.automerge();
+    let r = schema::resolve(doc, path)?;
+    let target_obj = match r.field.kind {
+        Kind::Text
+        | Kind::StrList
+        | Kind::EnumList(_)
+        | Kind::Entries(_)
+        | Kind::Map(_)
+        | Kind::Dict(_) => {
+            Some(schema::get_obj(doc, &r.obj, &r.key).ok_or_else(|| Error::NotFound(path.into()))?)
+        }
+        _ => None,
+    };
+    let parent = legacy(&r.obj);
+    let target = target_obj.as_ref().map(legacy);
+    let attr = Attributor::new(doc);
+    let mut out = Vec::new();
+    for change in doc.get_changes(&[]) {
+        let expanded = change.decode();
+        let mut entry: Option<FieldChange> = None;
+        for op in &expanded.operations {
+            let on_key =
+                op.obj == parent && matches!(&op.key, LegacyKey::Map(k) if k.as_str() == r.key);
+            let inside = target.as_ref() == Some(&op.obj);
+            if !on_key && !inside {
+                continue;
+            }
+            let e = entry.get_or_insert_with(|| FieldChange {
+                by: attr.of_change(
+                    &change.actor_id().to_hex_string(),
+                    change.timestamp(),
+                    change.hash().to_string(),
+                ),
+                message: change.message().map(str::to_string),
+                value: None,
+                inserted: 0,
+                deleted: 0,
+            });
+            match (&op.action, on_key) {
+                (OpType::Put(v), true) => e.value = Some(scalar_json(v)),
+                (OpType::Delete, true) => e.value = Some(Json::Null),
+                (OpType::Make(_), true) => {}
+                (OpType::Delete, false) => e.deleted += 1,
+                (_, false) if op.insert => e.inserted += 1,
+                _ => {}
+            }
+        }
+        if let Some(e) = entry {
+            out.push(e);
+        }
+    }
+    Ok(out)
+}
+
+fn legacy(obj: &ObjId) -> LegacyObj {
+    match obj {
+        ObjId::Root => LegacyObj::Root,
+        ObjId::Id(ctr, actor, _) => LegacyObj::Id(automerge::legacy::OpId(*ctr, actor.clone())),
+    }
+}

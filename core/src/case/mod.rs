@@ -1,0 +1,1040 @@
+//! One case file as one Automerge document, and the typed edits that change it.
+//!
+//! Every edit is one Automerge transaction: it is attributed to the device's actor (whose
+//! user and device are recorded in the document's `actors` map on its first write), it
+//! carries the time, and its message names the action, so the history reads like a log of
+//! what people did. Edits validate their input against [`crate::schema`] before anything is
+//! written; a refused edit leaves the document untouched.
+//!
+//! ```
+//! use fieldcase_core::case::{Author, CaseDoc, Role, NewCase, VisitInput};
+//! use fieldcase_core::CaseId;
+//! use automerge::ActorId;
+//!
+//! let author = Author::new("u-anna", "Anna", Role::Worker, "phone-1");
+//! let mut new = NewCase::default();
+//! new.team = "north".into();
+//! new.client.name = Some("Nguyễn Thị Lan".into());
+//! let mut case = CaseDoc::create(CaseId::random(), ActorId::random(), &author, new, 1_700_000_000_000)?;
+//! let visit = case.add_visit(&author, 1_700_000_100_000, VisitInput {
+//!     date: Some("2026-11-20".into()),
+//!     kind: Some("home".into()),
+//!     note: Some("Gia đình đã nhận hỗ trợ lương thực.".into()),
+//!     ..Default::default()
+//! })?;
+//! assert_eq!(case.read()?.visits[0].id, visit);
+//! # Ok::<(), fieldcase_core::Error>(())
+//! ```
+
+pub mod input;
+pub mod inspect;
+pub mod model;
+pub mod stage;
+
+use automerge::transaction::{CommitOptions, Transactable, Transaction};
+use automerge::{ActorId, AutoSerde, Automerge, ChangeHash, ObjType, ReadDoc, ROOT};
+use serde::Serialize;
+use serde_json::{json, Map, Value as Json};
+
+pub use input::*;
+pub use model::*;
+pub use stage::Stage;
+
+use crate::error::{Error, Result};
+use crate::ids::{new_item_id, CaseId};
+use crate::schema::{self, Kind, Slot, CASE};
+
+/// A user's role, which decides the actions they may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Worker,
+    Supervisor,
+    Admin,
+}
+
+impl Role {
+    /// Supervisors and admins approve plans and closures, assign and lift restrictions.
+    pub fn has_authority(self) -> bool {
+        matches!(self, Role::Supervisor | Role::Admin)
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::Worker => "worker",
+            Role::Supervisor => "supervisor",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Role> {
+        [Role::Worker, Role::Supervisor, Role::Admin]
+            .into_iter()
+            .find(|r| r.code() == code)
+    }
+}
+
+/// Who is editing: every change is attributed to a user on a device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Author {
+    pub user_id: String,
+    pub name: String,
+    pub role: Role,
+    pub device_id: String,
+}
+
+impl Author {
+    pub fn new(user_id: &str, name: &str, role: Role, device_id: &str) -> Self {
+        Author {
+            user_id: user_id.into(),
+            name: name.into(),
+            role,
+            device_id: device_id.into(),
+        }
+    }
+}
+
+/// A case file: an Automerge document following [`crate::schema::CASE`].
+#[derive(Debug, Clone)]
+pub struct CaseDoc {
+    doc: Automerge,
+}
+
+/// RFC 3339 (UTC, seconds) for a time in milliseconds since the Unix epoch.
+pub fn rfc3339(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}
+
+fn to_map<T: Serialize>(v: &T) -> Map<String, Json> {
+    match serde_json::to_value(v) {
+        Ok(Json::Object(m)) => m,
+        _ => Map::new(),
+    }
+}
+
+fn path_join(a: &str, b: &str) -> String {
+    if a.is_empty() {
+        b.to_string()
+    } else {
+        format!("{a}/{b}")
+    }
+}
+
+impl CaseDoc {
+    /// Opens a new case: the whole schema scaffolded, stage `intake`, the creator as case
+    /// manager and assigned worker unless `new` names another.
+    pub fn create(
+        id: CaseId,
+        actor: ActorId,
+        author: &Author,
+        new: NewCase,
+        now_ms: i64,
+    ) -> Result<Self> {
+        if new.team.trim().is_empty() {
+            return Err(Error::invalid("team", "a case belongs to a team"));
+        }
+        let mut doc = Automerge::new().with_actor(actor);
+        let manager = new
+            .case_manager
+            .clone()
+            .unwrap_or_else(|| author.user_id.clone());
+        let id_str = id.to_string();
+        let at = rfc3339(now_ms);
+        let actor_hex = doc.get_actor().to_hex_string();
+        commit(&mut doc, now_ms, "create case", |tx| {
+            tx.put(ROOT, "schema", schema::SCHEMA_ID)?;
+            schema::scaffold(tx, &ROOT, CASE)?;
+            register_actor(tx, &actor_hex, author)?;
+            let mut root = Map::new();
+            root.insert("id".into(), json!(id_str));
+            root.insert("created_at".into(), json!(at));
+            root.insert("created_by".into(), json!(author.user_id));
+            root.insert("team".into(), json!(new.team));
+            root.insert("case_manager".into(), json!(manager));
+            let mut assigned = vec![manager.clone()];
+            if author.user_id != manager && author.role == Role::Worker {
+                assigned.push(author.user_id.clone());
+            }
+            root.insert("assigned".into(), json!(assigned));
+            root.insert("stage".into(), json!(Stage::Intake.code()));
+            root.insert(
+                "sensitivity".into(),
+                json!(if new.restricted {
+                    "restricted"
+                } else {
+                    "normal"
+                }),
+            );
+            root.insert(
+                "priority".into(),
+                json!(new.priority.as_deref().unwrap_or("normal")),
+            );
+            root.insert("client".into(), Json::Object(to_map(&new.client)));
+            if let Some(intake) = &new.intake {
+                root.insert("intake".into(), Json::Object(to_map(intake)));
+            }
+            schema::write_map(tx, &ROOT, CASE, false, &root, "", true)?;
+            Ok(())
+        })?;
+        Ok(CaseDoc { doc })
+    }
+
+    /// Loads a case from saved bytes (a snapshot, optionally followed by changes).
+    pub fn load(bytes: &[u8]) -> Result<Self> {
+        Ok(CaseDoc {
+            doc: Automerge::load(bytes)?,
+        })
+    }
+
+    /// Wraps a document this app stored itself (already valid).
+    pub(crate) fn from_loaded(doc: Automerge) -> Self {
+        CaseDoc { doc }
+    }
+
+    /// Wraps a document received from elsewhere, after checking it against the schema.
+    pub fn from_automerge(doc: Automerge) -> Result<Self> {
+        schema::validate(&doc).map_err(|v| Error::invalid(v.path, v.reason))?;
+        Ok(CaseDoc { doc })
+    }
+
+    /// Sets the actor this replica writes with.
+    pub fn set_actor(&mut self, actor: ActorId) {
+        self.doc.set_actor(actor);
+    }
+
+    /// The underlying Automerge document.
+    pub fn automerge(&self) -> &Automerge {
+        &self.doc
+    }
+
+    /// The underlying Automerge document, for sync and merge (not for edits: those go
+    /// through the typed actions so they stay valid).
+    pub fn automerge_mut(&mut self) -> &mut Automerge {
+        &mut self.doc
+    }
+
+    /// Merges another replica of the same case into this one.
+    pub fn merge(&mut self, other: &mut CaseDoc) -> Result<()> {
+        self.doc.merge(&mut other.doc)?;
+        Ok(())
+    }
+
+    /// The current heads of the document's history.
+    pub fn heads(&self) -> Vec<ChangeHash> {
+        self.doc.get_heads()
+    }
+
+    /// The case id stored in the document.
+    pub fn id(&self) -> Result<CaseId> {
+        schema::get_str(&self.doc, &ROOT, "id")
+            .ok_or_else(|| Error::invalid("id", "document has no case id"))?
+            .parse()
+    }
+
+    /// The stage the case is in (the winning value if two phones disagreed).
+    pub fn stage(&self) -> Stage {
+        schema::get_str(&self.doc, &ROOT, "stage")
+            .and_then(|s| Stage::from_code(&s))
+            .unwrap_or_default()
+    }
+
+    /// The whole case file as JSON (texts as strings; winning values of conflicts).
+    pub fn to_json(&self) -> Json {
+        serde_json::to_value(AutoSerde::from(&self.doc)).unwrap_or(Json::Null)
+    }
+
+    /// The whole case file as typed values.
+    pub fn read(&self) -> Result<CaseFile> {
+        Ok(serde_json::from_value(self.to_json())?)
+    }
+
+    fn edit<T>(
+        &mut self,
+        author: &Author,
+        now_ms: i64,
+        message: &str,
+        f: impl FnOnce(&mut Transaction<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let actor = self.doc.get_actor().to_hex_string();
+        commit(&mut self.doc, now_ms, message, |tx| {
+            register_actor(tx, &actor, author)?;
+            f(tx)
+        })
+    }
+
+    /// Adds an entry to the list at `list_path`; returns the new entry's id.
+    fn add_entry(
+        &mut self,
+        author: &Author,
+        now_ms: i64,
+        list_path: &str,
+        value: Map<String, Json>,
+    ) -> Result<String> {
+        let message = format!("add {}", list_path.rsplit('/').next().unwrap_or(list_path));
+        self.edit(author, now_ms, &message, |tx| {
+            insert_entry(tx, author, now_ms, list_path, value)
+        })
+    }
+
+    /// Writes fields of the map or entry at `path` (empty for the root).
+    fn update_map(
+        &mut self,
+        author: &Author,
+        now_ms: i64,
+        message: &str,
+        path: &str,
+        value: Map<String, Json>,
+        allow_action: bool,
+    ) -> Result<()> {
+        self.edit(author, now_ms, message, |tx| {
+            write_at(tx, path, &value, allow_action)
+        })
+    }
+
+    /// Changes the client's identity and situation.
+    pub fn update_client(&mut self, a: &Author, now: i64, input: ClientInput) -> Result<()> {
+        self.update_map(a, now, "update client", "client", to_map(&input), false)
+    }
+
+    /// Adds a way to reach the client.
+    pub fn add_contact(&mut self, a: &Author, now: i64, input: ContactInput) -> Result<String> {
+        self.add_entry(a, now, "client/contacts", to_map(&input))
+    }
+
+    /// Adds a member of the client's household.
+    pub fn add_household_member(
+        &mut self,
+        a: &Author,
+        now: i64,
+        input: HouseholdMemberInput,
+    ) -> Result<String> {
+        self.add_entry(a, now, "client/household", to_map(&input))
+    }
+
+    /// Records (or completes) the intake.
+    pub fn record_intake(&mut self, a: &Author, now: i64, input: IntakeInput) -> Result<()> {
+        self.update_map(a, now, "record intake", "intake", to_map(&input), false)
+    }
+
+    /// Records a consent the client or family gave or refused.
+    pub fn record_consent(&mut self, a: &Author, now: i64, input: ConsentInput) -> Result<String> {
+        self.add_entry(a, now, "consents", to_map(&input))
+    }
+
+    /// Records that a consent was withdrawn (the consent itself stays in the file).
+    pub fn withdraw_consent(
+        &mut self,
+        a: &Author,
+        now: i64,
+        consent_id: &str,
+        date: &str,
+        reason: &str,
+    ) -> Result<()> {
+        let value = to_map(&json!({"withdrawn_on": date, "withdrawn_reason": reason}));
+        self.update_map(
+            a,
+            now,
+            "withdraw consent",
+            &format!("consents/{consent_id}"),
+            value,
+            false,
+        )
+    }
+
+    /// Adds an assessment over the life domains with its risk judgement.
+    pub fn add_assessment(
+        &mut self,
+        a: &Author,
+        now: i64,
+        input: AssessmentInput,
+    ) -> Result<String> {
+        for domain in input
+            .domains
+            .as_ref()
+            .map(|d| d.keys())
+            .into_iter()
+            .flatten()
+        {
+            if !schema::LIFE_DOMAINS.contains(&domain.as_str()) {
+                return Err(Error::invalid(
+                    format!("assessments/domains/{domain}"),
+                    "unknown life domain",
+                ));
+            }
+        }
+        self.add_entry(a, now, "assessments", to_map(&input))
+    }
+
+    /// Adds a problem to the plan; returns its id.
+    pub fn add_problem(&mut self, a: &Author, now: i64, input: ProblemInput) -> Result<String> {
+        let mut m = to_map(&input);
+        m.entry("status").or_insert(json!("open"));
+        self.add_entry(a, now, "plan/problems", m)
+    }
+
+    /// Changes a problem of the plan.
+    pub fn update_problem(
+        &mut self,
+        a: &Author,
+        now: i64,
+        problem_id: &str,
+        input: ProblemInput,
+    ) -> Result<()> {
+        self.update_map(
+            a,
+            now,
+            "update problem",
+            &format!("plan/problems/{problem_id}"),
+            to_map(&input),
+            false,
+        )
+    }
+
+    /// Adds an activity towards a problem's goal; returns its id.
+    pub fn add_activity(
+        &mut self,
+        a: &Author,
+        now: i64,
+        problem_id: &str,
+        input: ActivityInput,
+    ) -> Result<String> {
+        let mut m = to_map(&input);
+        m.entry("status").or_insert(json!("planned"));
+        self.add_entry(a, now, &format!("plan/problems/{problem_id}/activities"), m)
+    }
+
+    /// Sets the status of an activity.
+    pub fn set_activity_status(
+        &mut self,
+        a: &Author,
+        now: i64,
+        problem_id: &str,
+        activity_id: &str,
+        status: ActivityStatus,
+    ) -> Result<()> {
+        let path = format!("plan/problems/{problem_id}/activities/{activity_id}");
+        self.update_map(
+            a,
+            now,
+            "set activity status",
+            &path,
+            to_map(&json!({"status": status})),
+            false,
+        )
+    }
+
+    /// Sets the date of the next review.
+    pub fn set_next_review(&mut self, a: &Author, now: i64, date: &str) -> Result<()> {
+        self.update_map(
+            a,
+            now,
+            "set next review",
+            "plan",
+            to_map(&json!({"next_review": date})),
+            false,
+        )
+    }
+
+    /// Records the family's agreement with the plan.
+    pub fn record_family_agreement(
+        &mut self,
+        a: &Author,
+        now: i64,
+        input: AgreementInput,
+    ) -> Result<()> {
+        let value = to_map(&json!({"family_agreement": input}));
+        self.update_map(a, now, "record family agreement", "plan", value, false)
+    }
+
+    /// Asks a supervisor to approve the plan (may be recorded offline).
+    pub fn request_plan_approval(&mut self, a: &Author, now: i64) -> Result<()> {
+        if self
+            .read()?
+            .plan
+            .problems
+            .iter()
+            .all(|p| p.retracted.is_some())
+        {
+            return Err(Error::invalid(
+                "plan/problems",
+                "a plan needs at least one problem",
+            ));
+        }
+        let value = to_map(&json!({
+            "status": "requested", "requested_at": rfc3339(now), "requested_by": a.user_id,
+        }));
+        self.update_map(
+            a,
+            now,
+            "request plan approval",
+            "plan/approval",
+            value,
+            true,
+        )
+    }
+
+    /// A supervisor approves the plan; implementation may start.
+    pub fn approve_plan(&mut self, a: &Author, now: i64, comment: &str) -> Result<()> {
+        self.decide_plan(a, now, "approved", comment)
+    }
+
+    /// A supervisor returns the plan to the worker with a comment.
+    pub fn return_plan(&mut self, a: &Author, now: i64, comment: &str) -> Result<()> {
+        self.decide_plan(a, now, "returned", comment)
+    }
+
+    fn decide_plan(&mut self, a: &Author, now: i64, status: &str, comment: &str) -> Result<()> {
+        require_authority(a, "deciding on a plan")?;
+        if self
+            .read()?
+            .plan
+            .problems
+            .iter()
+            .all(|p| p.retracted.is_some())
+        {
+            return Err(Error::invalid(
+                "plan/problems",
+                "a plan needs at least one problem",
+            ));
+        }
+        let value = to_map(&json!({
+            "status": status, "decided_at": rfc3339(now), "decided_by": a.user_id, "comment": comment,
+        }));
+        let message = if status == "approved" {
+            "approve plan"
+        } else {
+            "return plan"
+        };
+        self.update_map(a, now, message, "plan/approval", value, true)
+    }
+
+    /// Adds a referral to a partner organisation.
+    pub fn add_referral(&mut self, a: &Author, now: i64, input: ReferralInput) -> Result<String> {
+        let mut m = to_map(&input);
+        m.entry("status").or_insert(json!("sent"));
+        self.add_entry(a, now, "referrals", m)
+    }
+
+    /// Records the answer or outcome of a referral.
+    pub fn set_referral_status(
+        &mut self,
+        a: &Author,
+        now: i64,
+        referral_id: &str,
+        status: ReferralStatus,
+        reason: Option<&str>,
+        outcome: Option<&str>,
+    ) -> Result<()> {
+        let mut m = to_map(&json!({"status": status}));
+        if let Some(r) = reason {
+            m.insert("status_reason".into(), json!(r));
+        }
+        if let Some(o) = outcome {
+            m.insert("outcome".into(), json!(o));
+        }
+        self.update_map(
+            a,
+            now,
+            "set referral status",
+            &format!("referrals/{referral_id}"),
+            m,
+            false,
+        )
+    }
+
+    /// Records a visit, call or meeting with its note.
+    pub fn add_visit(&mut self, a: &Author, now: i64, input: VisitInput) -> Result<String> {
+        self.add_entry(a, now, "visits", to_map(&input))
+    }
+
+    /// Adds a follow-up to a visit.
+    pub fn add_follow_up(
+        &mut self,
+        a: &Author,
+        now: i64,
+        visit_id: &str,
+        input: FollowUpInput,
+    ) -> Result<String> {
+        self.add_entry(
+            a,
+            now,
+            &format!("visits/{visit_id}/follow_ups"),
+            to_map(&input),
+        )
+    }
+
+    /// Adds an appointment.
+    pub fn add_appointment(
+        &mut self,
+        a: &Author,
+        now: i64,
+        input: AppointmentInput,
+    ) -> Result<String> {
+        let mut m = to_map(&input);
+        m.entry("status").or_insert(json!("planned"));
+        self.add_entry(a, now, "appointments", m)
+    }
+
+    /// Records whether an appointment was kept, missed or moved.
+    pub fn set_appointment_status(
+        &mut self,
+        a: &Author,
+        now: i64,
+        appointment_id: &str,
+        status: AppointmentStatus,
+    ) -> Result<()> {
+        let path = format!("appointments/{appointment_id}");
+        self.update_map(
+            a,
+            now,
+            "set appointment status",
+            &path,
+            to_map(&json!({"status": status})),
+            false,
+        )
+    }
+
+    /// Records a review: progress per goal, re-assessed risk, satisfaction, decision.
+    pub fn add_review(&mut self, a: &Author, now: i64, mut input: ReviewInput) -> Result<String> {
+        let progress = input.progress.take().unwrap_or_default();
+        let m = to_map(&input);
+        self.edit(a, now, "add review", |tx| {
+            let id = insert_entry(tx, a, now, "reviews", m)?;
+            for p in progress {
+                insert_entry(tx, a, now, &format!("reviews/{id}/progress"), to_map(&p))?;
+            }
+            Ok(id)
+        })
+    }
+
+    /// Moves the case along the workflow. Closing and reopening have their own actions;
+    /// implementation needs an approved plan.
+    pub fn change_stage(&mut self, a: &Author, now: i64, to: Stage) -> Result<()> {
+        let from = self.stage();
+        let refuse = |reason: &str| {
+            Err(Error::InvalidTransition {
+                from,
+                to,
+                reason: reason.into(),
+            })
+        };
+        if !from.can_move_to(to) {
+            return refuse("the workflow has no such step");
+        }
+        match to {
+            Stage::Closed => {
+                return refuse("a case is closed when a supervisor approves a closure request")
+            }
+            Stage::Intake => return refuse("a closed case is reopened with a reason (reopen)"),
+            Stage::Implementation => {
+                let plan = self.read()?.plan;
+                if plan.approval.status != Some(ApprovalStatus::Approved) {
+                    return refuse("the plan must be approved by a supervisor first");
+                }
+            }
+            _ => {}
+        }
+        let message = format!("stage {} -> {}", from.code(), to.code());
+        self.update_map(
+            a,
+            now,
+            &message,
+            "",
+            to_map(&json!({"stage": to.code()})),
+            true,
+        )
+    }
+
+    /// Asks for the case to be closed (a worker may record this offline at a review).
+    pub fn request_closure(&mut self, a: &Author, now: i64, input: ClosureInput) -> Result<String> {
+        let stage = self.stage();
+        if stage != Stage::Review {
+            return Err(Error::InvalidTransition {
+                from: stage,
+                to: Stage::Closed,
+                reason: "closure is decided at a review".into(),
+            });
+        }
+        let mut m = to_map(&input);
+        m.insert("status".into(), json!("requested"));
+        self.edit(a, now, "request closure", |tx| {
+            insert_entry_with(tx, a, now, "closures", m, true)
+        })
+    }
+
+    /// A supervisor approves a closure request: the case is closed in the same change.
+    pub fn approve_closure(
+        &mut self,
+        a: &Author,
+        now: i64,
+        closure_id: &str,
+        comment: &str,
+    ) -> Result<()> {
+        require_authority(a, "closing a case")?;
+        let stage = self.stage();
+        if stage != Stage::Review {
+            return Err(Error::InvalidTransition {
+                from: stage,
+                to: Stage::Closed,
+                reason: "only a case under review can be closed".into(),
+            });
+        }
+        self.pending_closure(closure_id)?;
+        let path = format!("closures/{closure_id}");
+        self.edit(a, now, "approve closure", |tx| {
+            let value = to_map(&json!({
+                "status": "approved", "decided_at": rfc3339(now), "decided_by": a.user_id, "comment": comment,
+            }));
+            write_at(tx, &path, &value, true)?;
+            write_at(tx, "", &to_map(&json!({"stage": "closed"})), true)
+        })
+    }
+
+    /// A supervisor returns a closure request: the case stays open.
+    pub fn return_closure(
+        &mut self,
+        a: &Author,
+        now: i64,
+        closure_id: &str,
+        comment: &str,
+    ) -> Result<()> {
+        require_authority(a, "deciding on a closure")?;
+        self.pending_closure(closure_id)?;
+        let value = to_map(&json!({
+            "status": "returned", "decided_at": rfc3339(now), "decided_by": a.user_id, "comment": comment,
+        }));
+        self.update_map(
+            a,
+            now,
+            "return closure",
+            &format!("closures/{closure_id}"),
+            value,
+            true,
+        )
+    }
+
+    fn pending_closure(&self, closure_id: &str) -> Result<()> {
+        let file = self.read()?;
+        let c = file
+            .closures
+            .iter()
+            .find(|c| c.id == closure_id)
+            .ok_or_else(|| Error::NotFound(format!("closures/{closure_id}")))?;
+        if c.status != Some(ClosureStatus::Requested) || c.retracted.is_some() {
+            return Err(Error::invalid(
+                format!("closures/{closure_id}"),
+                "this closure request was already decided",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Reopens a closed case at intake. The earlier closure stays in the file, marked as
+    /// reopened with the reason.
+    pub fn reopen(&mut self, a: &Author, now: i64, reason: &str) -> Result<()> {
+        let stage = self.stage();
+        if stage != Stage::Closed {
+            return Err(Error::InvalidTransition {
+                from: stage,
+                to: Stage::Intake,
+                reason: "only a closed case can be reopened".into(),
+            });
+        }
+        if reason.trim().is_empty() {
+            return Err(Error::invalid("reopen_reason", "reopening needs a reason"));
+        }
+        let current = self.read()?.current_closure().map(|c| c.id.clone());
+        self.edit(a, now, "reopen case", |tx| {
+            if let Some(id) = current {
+                let value = to_map(&json!({
+                    "reopened_at": rfc3339(now), "reopened_by": a.user_id, "reopen_reason": reason,
+                }));
+                write_at(tx, &format!("closures/{id}"), &value, true)?;
+            }
+            write_at(tx, "", &to_map(&json!({"stage": "intake"})), true)
+        })
+    }
+
+    /// Sets who the case is assigned to and who manages it (supervisors and admins).
+    pub fn assign(
+        &mut self,
+        a: &Author,
+        now: i64,
+        workers: &[String],
+        case_manager: Option<&str>,
+    ) -> Result<()> {
+        require_authority(a, "assigning a case")?;
+        if workers.is_empty() {
+            return Err(Error::invalid(
+                "assigned",
+                "a case needs at least one assigned worker",
+            ));
+        }
+        let mut m = to_map(&json!({"assigned": workers}));
+        if let Some(cm) = case_manager {
+            m.insert("case_manager".into(), json!(cm));
+        }
+        self.update_map(a, now, "assign", "", m, true)
+    }
+
+    /// Marks the case restricted (anyone may) or normal again (supervisors only).
+    pub fn set_restricted(&mut self, a: &Author, now: i64, restricted: bool) -> Result<()> {
+        if !restricted {
+            require_authority(a, "lifting a restriction")?;
+        }
+        let value =
+            to_map(&json!({"sensitivity": if restricted { "restricted" } else { "normal" }}));
+        self.update_map(a, now, "set sensitivity", "", value, true)
+    }
+
+    /// Retracts an entry (`visits/<id>`, `plan/problems/<id>`...): it stays in the file and
+    /// in history, marked with who retracted it, when and why.
+    pub fn retract(&mut self, a: &Author, now: i64, entry_path: &str, reason: &str) -> Result<()> {
+        if reason.trim().is_empty() {
+            return Err(Error::invalid(entry_path, "a retraction needs a reason"));
+        }
+        let (list_path, _) = entry_path
+            .rsplit_once('/')
+            .ok_or_else(|| Error::invalid(entry_path, "not an entry path"))?;
+        if list_path == "closures" {
+            return Err(Error::invalid(
+                entry_path,
+                "closures are decided, not retracted",
+            ));
+        }
+        let value =
+            to_map(&json!({"retracted": {"at": rfc3339(now), "by": a.user_id, "reason": reason}}));
+        self.edit(a, now, "retract", |tx| {
+            let (obj, _) = resolve_entry(tx, entry_path)?;
+            if schema::get_obj(tx, &obj, "retracted").is_some() {
+                return Err(Error::invalid(entry_path, "already retracted"));
+            }
+            write_at(tx, entry_path, &value, true)
+        })
+    }
+
+    /// Writes any open field of the schema from JSON (forms generated from the schema).
+    /// Resolving a conflict is this call with the chosen value.
+    pub fn set_field(&mut self, a: &Author, now: i64, path: &str, value: &Json) -> Result<()> {
+        let message = format!("set {path}");
+        self.edit(a, now, &message, |tx| {
+            let r = schema::resolve(tx, path)?;
+            if r.action_only {
+                return Err(Error::invalid(
+                    path,
+                    "this field is changed through its own action",
+                ));
+            }
+            if matches!(r.field.kind, Kind::Entries(_)) {
+                return Err(Error::invalid(path, "entries are added one by one"));
+            }
+            schema::write_field(tx, &r.obj, &r.key, r.field, value, path, false)
+        })
+    }
+
+    /// Edits a narrative field in place: deletes `delete` characters at `position` (Unicode
+    /// scalar values) and inserts `insert`. Concurrent edits merge character by character.
+    pub fn edit_text(
+        &mut self,
+        a: &Author,
+        now: i64,
+        path: &str,
+        position: usize,
+        delete: usize,
+        insert: &str,
+    ) -> Result<()> {
+        let message = format!("edit {path}");
+        self.edit(a, now, &message, |tx| {
+            let r = schema::resolve(tx, path)?;
+            if r.action_only {
+                return Err(Error::invalid(
+                    path,
+                    "this text is changed through its own action",
+                ));
+            }
+            if !matches!(r.field.kind, Kind::Text) {
+                return Err(Error::invalid(path, "not a narrative text field"));
+            }
+            let text =
+                schema::get_obj(tx, &r.obj, &r.key).ok_or_else(|| Error::NotFound(path.into()))?;
+            let len = tx.length(&text);
+            if position > len || delete > len - position {
+                return Err(Error::invalid(
+                    path,
+                    format!("range {position}+{delete} outside the text of length {len}"),
+                ));
+            }
+            if len - delete + insert.chars().count() > schema::MAX_STR {
+                return Err(Error::invalid(path, "text too long"));
+            }
+            tx.splice_text(&text, position, delete as isize, insert)?;
+            Ok(())
+        })
+    }
+}
+
+/// Commits one transaction with the author's time (seconds, as Automerge JS records it) and
+/// a message naming the action; rolls back on error.
+fn commit<T>(
+    doc: &mut Automerge,
+    now_ms: i64,
+    message: &str,
+    f: impl FnOnce(&mut Transaction<'_>) -> Result<T>,
+) -> Result<T> {
+    let opts = CommitOptions::default()
+        .with_message(message.to_string())
+        .with_time(now_ms / 1000);
+    match doc.transact_with(|_| opts, f) {
+        Ok(ok) => Ok(ok.result),
+        Err(failure) => Err(failure.error),
+    }
+}
+
+fn require_authority(a: &Author, what: &str) -> Result<()> {
+    if a.role.has_authority() {
+        Ok(())
+    } else {
+        Err(Error::Unauthorized(format!("{what} needs a supervisor")))
+    }
+}
+
+/// Records which user and device this actor writes for, once per actor.
+fn register_actor(tx: &mut Transaction<'_>, actor: &str, a: &Author) -> Result<()> {
+    let actors = match schema::get_obj(tx, &ROOT, "actors") {
+        Some(id) => id,
+        None => tx.put_object(ROOT, "actors", ObjType::Map)?,
+    };
+    let known = schema::get_obj(tx, &actors, &actor)
+        .map(|obj| {
+            schema::get_str(tx, &obj, "user_id").as_deref() == Some(&a.user_id)
+                && schema::get_str(tx, &obj, "device_id").as_deref() == Some(&a.device_id)
+        })
+        .unwrap_or(false);
+    if !known {
+        let obj = tx.put_object(&actors, actor, ObjType::Map)?;
+        tx.put(&obj, "user_id", a.user_id.as_str())?;
+        tx.put(&obj, "device_id", a.device_id.as_str())?;
+        tx.put(&obj, "name", a.name.as_str())?;
+    }
+    Ok(())
+}
+
+/// Resolves `<list path>/<entry id>` to the entry's object and its fields.
+fn resolve_entry<R: ReadDoc>(
+    doc: &R,
+    entry_path: &str,
+) -> Result<(automerge::ObjId, &'static [schema::Field])> {
+    let (list_path, id) = entry_path
+        .rsplit_once('/')
+        .ok_or_else(|| Error::invalid(entry_path, "not an entry path"))?;
+    let r = schema::resolve(doc, list_path)?;
+    let Kind::Entries(fields) = &r.field.kind else {
+        return Err(Error::invalid(list_path, "not a list of entries"));
+    };
+    let list =
+        schema::get_obj(doc, &r.obj, &r.key).ok_or_else(|| Error::NotFound(list_path.into()))?;
+    let (_, obj) =
+        schema::find_entry(doc, &list, id).ok_or_else(|| Error::NotFound(entry_path.into()))?;
+    Ok((obj, fields))
+}
+
+/// Writes fields into the map at `path`: the root, a map field, or an entry.
+fn write_at(
+    tx: &mut Transaction<'_>,
+    path: &str,
+    value: &Map<String, Json>,
+    allow_action: bool,
+) -> Result<()> {
+    if path.is_empty() {
+        return schema::write_map(tx, &ROOT, CASE, false, value, "", allow_action);
+    }
+    let r = schema::resolve(tx, path);
+    match r {
+        Ok(r) if matches!(r.field.kind, Kind::Map(_)) => {
+            if r.action_only && !allow_action {
+                return Err(Error::invalid(
+                    path,
+                    "this is changed through its own action",
+                ));
+            }
+            let Kind::Map(fields) = &r.field.kind else {
+                unreachable!()
+            };
+            let obj =
+                schema::get_obj(tx, &r.obj, &r.key).ok_or_else(|| Error::NotFound(path.into()))?;
+            schema::write_map(tx, &obj, fields, false, value, path, allow_action)
+        }
+        _ => {
+            let (obj, fields) = resolve_entry(tx, path)?;
+            if path.starts_with("closures/") && !allow_action {
+                return Err(Error::invalid(
+                    path,
+                    "closures are changed through their actions",
+                ));
+            }
+            schema::write_map(tx, &obj, fields, true, value, path, allow_action)
+        }
+    }
+}
+
+fn insert_entry(
+    tx: &mut Transaction<'_>,
+    a: &Author,
+    now: i64,
+    list_path: &str,
+    value: Map<String, Json>,
+) -> Result<String> {
+    insert_entry_with(tx, a, now, list_path, value, false)
+}
+
+fn insert_entry_with(
+    tx: &mut Transaction<'_>,
+    a: &Author,
+    now: i64,
+    list_path: &str,
+    mut value: Map<String, Json>,
+    allow_action: bool,
+) -> Result<String> {
+    let r = schema::resolve(tx, list_path)?;
+    if r.action_only && !allow_action {
+        return Err(Error::invalid(
+            list_path,
+            "entries here are added through their own action",
+        ));
+    }
+    let Kind::Entries(fields) = &r.field.kind else {
+        return Err(Error::invalid(list_path, "not a list of entries"));
+    };
+    let list =
+        schema::get_obj(tx, &r.obj, &r.key).ok_or_else(|| Error::NotFound(list_path.into()))?;
+    // Reject unknown or action-only input fields before adding bookkeeping.
+    for k in value.keys() {
+        let f = schema::find_field(fields, false, k)
+            .ok_or_else(|| Error::invalid(path_join(list_path, k), "no such field"))?;
+        if f.access == schema::Access::Action && !allow_action {
+            return Err(Error::invalid(
+                path_join(list_path, k),
+                "changed through its own action",
+            ));
+        }
+    }
+    let id = new_item_id();
+    value.insert("id".into(), json!(id));
+    value.insert("recorded_at".into(), json!(rfc3339(now)));
+    value.insert("recorded_by".into(), json!(a.user_id));
+    let n = tx.length(&list);
+    schema::create_map(
+        tx,
+        &list,
+        Slot::Insert(n),
+        fields,
+        true,
+        &value,
+        list_path,
+        true,
+    )?;
+    Ok(id)
+}

@@ -1,0 +1,451 @@
+//! The case file as typed Rust values, read from the document.
+//!
+//! These types are a read view: they are built from the merged document (`CaseDoc::read`)
+//! and never written back wholesale. Edits go through the typed actions of
+//! [`crate::case::CaseDoc`], which write only what changed so that concurrent edits merge.
+//! Every field is defaulted, so a document written by an older app still reads.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::case::stage::Stage;
+
+macro_rules! code_enum {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident = $code:literal),+ $(,)? } default $default:ident) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            $($(#[$vm])* $variant,)+
+            #[default]
+            #[serde(other, skip_serializing)]
+            #[doc(hidden)]
+            Unknown,
+        }
+        impl $name {
+            /// The code stored in the document.
+            pub fn code(self) -> &'static str {
+                match self { $(Self::$variant => $code,)+ Self::Unknown => stringify!($default) }
+            }
+            /// Every value, in order.
+            pub const ALL: &'static [$name] = &[$(Self::$variant),+];
+            /// The value for a stored code.
+            pub fn from_code(code: &str) -> Option<Self> {
+                match code { $($code => Some(Self::$variant),)+ _ => None }
+            }
+        }
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.code())
+            }
+        }
+    };
+}
+
+code_enum! {
+    /// The four risk levels of an assessment (seed 004), from least to most serious.
+    RiskLevel {
+        NoEvidence = "no_evidence",
+        InsufficientInfo = "insufficient_info",
+        Concern = "concern",
+        EvidenceOfHarm = "evidence_of_harm",
+    } default no_evidence
+}
+
+code_enum! {
+    /// Status of a referral to a partner organisation.
+    ReferralStatus {
+        Sent = "sent", Accepted = "accepted", Declined = "declined",
+        Completed = "completed", Unavailable = "unavailable",
+    } default sent
+}
+
+code_enum! {
+    /// Status of an appointment.
+    AppointmentStatus { Planned = "planned", Kept = "kept", Missed = "missed", Rescheduled = "rescheduled" } default planned
+}
+
+code_enum! {
+    /// Status of a plan activity.
+    ActivityStatus { Planned = "planned", InProgress = "in_progress", Done = "done", Cancelled = "cancelled" } default planned
+}
+
+code_enum! {
+    /// Status of a plan approval.
+    ApprovalStatus { None = "none", Requested = "requested", Approved = "approved", Returned = "returned" } default none
+}
+
+code_enum! {
+    /// Status of a closure request.
+    ClosureStatus { Requested = "requested", Approved = "approved", Returned = "returned" } default requested
+}
+
+/// Who made an entry and when; a retracted entry keeps its content and says why.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Retraction {
+    pub at: Option<String>,
+    pub by: Option<String>,
+    pub reason: Option<String>,
+}
+
+/// The whole case file.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CaseFile {
+    pub schema: String,
+    pub id: String,
+    pub created_at: Option<String>,
+    pub created_by: Option<String>,
+    pub team: Option<String>,
+    pub case_manager: Option<String>,
+    pub assigned: Vec<String>,
+    pub stage: Stage,
+    pub sensitivity: Option<String>,
+    pub priority: Option<String>,
+    pub actors: BTreeMap<String, ActorInfo>,
+    pub client: Client,
+    pub intake: Intake,
+    pub consents: Vec<Consent>,
+    pub assessments: Vec<Assessment>,
+    pub plan: Plan,
+    pub referrals: Vec<Referral>,
+    pub visits: Vec<Visit>,
+    pub appointments: Vec<Appointment>,
+    pub reviews: Vec<Review>,
+    pub closures: Vec<Closure>,
+}
+
+/// Which user and device an Automerge actor writes for.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ActorInfo {
+    pub user_id: String,
+    pub device_id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Client {
+    pub kind: Option<String>,
+    pub name: Option<String>,
+    pub name_latin: Option<String>,
+    pub date_of_birth: Option<String>,
+    pub birth_date_approximate: Option<bool>,
+    pub gender: Option<String>,
+    pub languages: Vec<String>,
+    pub contacts: Vec<Contact>,
+    pub address: Option<String>,
+    pub vulnerabilities: Vec<String>,
+    pub household: Vec<HouseholdMember>,
+    pub notes: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Contact {
+    pub id: String,
+    pub kind: Option<String>,
+    pub value: Option<String>,
+    pub label: Option<String>,
+    /// Whether the client may be contacted this way without danger (do no harm).
+    pub safe_to_contact: Option<bool>,
+    pub note: Option<String>,
+    pub retracted: Option<Retraction>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HouseholdMember {
+    pub id: String,
+    pub name: Option<String>,
+    pub relationship: Option<String>,
+    pub date_of_birth: Option<String>,
+    pub lives_with_client: Option<bool>,
+    pub note: Option<String>,
+    pub retracted: Option<Retraction>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Intake {
+    pub date: Option<String>,
+    pub source: Option<String>,
+    pub reporter_name: Option<String>,
+    pub reporter_contact: Option<String>,
+    pub reason: String,
+    pub presenting_problems: Vec<String>,
+    pub urgency: Option<String>,
+    pub emergency: Option<bool>,
+    pub criteria: IntakeCriteria,
+    pub safety_measures: String,
+    pub preliminary_risk: Option<RiskLevel>,
+}
+
+/// The three intake criteria (seed 003).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct IntakeCriteria {
+    pub multiple_problems: Option<bool>,
+    pub basic_needs_met: Option<bool>,
+    pub cannot_access_alone: Option<bool>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Consent {
+    pub id: String,
+    pub topic: Option<String>,
+    pub scope: Option<String>,
+    pub given_by: Option<String>,
+    pub granted: Option<bool>,
+    pub date: Option<String>,
+    pub withdrawn_on: Option<String>,
+    pub withdrawn_reason: Option<String>,
+    pub recorded_at: Option<String>,
+    pub recorded_by: Option<String>,
+    pub retracted: Option<Retraction>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DomainAssessment {
+    pub rating: Option<i64>,
+    pub needs: String,
+    pub strengths: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Risk {
+    pub level: Option<RiskLevel>,
+    pub emergency: Option<bool>,
+    pub conclusion: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Assessment {
+    pub id: String,
+    pub date: Option<String>,
+    pub domains: BTreeMap<String, DomainAssessment>,
+    pub risk: Risk,
+    pub capability: String,
+    pub sources: Vec<String>,
+    pub summary: String,
+    pub recorded_at: Option<String>,
+    pub recorded_by: Option<String>,
+    pub retracted: Option<Retraction>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Responsible {
+    pub kind: Option<String>,
+    pub name: Option<String>,
+    pub organisation: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Activity {
+    pub id: String,
+    pub description: Option<String>,
+    pub responsible: Responsible,
+    pub resources: Option<String>,
+    pub due_date: Option<String>,
+    pub frequency: Option<String>,
+    pub status: Option<ActivityStatus>,
+    pub recorded_at: Option<String>,
+    pub recorded_by: Option<String>,
+    pub retracted: Option<Retraction>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Problem {
+    pub id: String,
+    pub priority: Option<i64>,
+    pub domain: Option<String>,
+    pub description: String,
+    pub need: Option<String>,
+    pub goal: Option<String>,
+    pub target_date: Option<String>,
+    pub status: Option<String>,
+    pub activities: Vec<Activity>,
+    pub recorded_at: Option<String>,
+    pub recorded_by: Option<String>,
+    pub retracted: Option<Retraction>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FamilyAgreement {
+    pub agreed: Option<bool>,
+    pub date: Option<String>,
+    pub by: Option<String>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Approval {
+    pub status: Option<ApprovalStatus>,
+    pub requested_at: Option<String>,
+    pub requested_by: Option<String>,
+    pub decided_at: Option<String>,
+    pub decided_by: Option<String>,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Plan {
+    pub problems: Vec<Problem>,
+    pub next_review: Option<String>,
+    pub family_agreement: FamilyAgreement,
+    pub approval: Approval,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Referral {
+    pub id: String,
+    pub date: Option<String>,
+    pub organisation: Option<String>,
+    pub service: Option<String>,
+    pub domain: Option<String>,
+    pub reason: Option<String>,
+    pub status: Option<ReferralStatus>,
+    pub status_reason: Option<String>,
+    pub outcome: Option<String>,
+    pub consent_id: Option<String>,
+    pub recorded_at: Option<String>,
+    pub recorded_by: Option<String>,
+    pub retracted: Option<Retraction>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FollowUp {
+    pub id: String,
+    pub text: Option<String>,
+    pub due_date: Option<String>,
+    pub done: Option<bool>,
+    pub retracted: Option<Retraction>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Visit {
+    pub id: String,
+    pub date: Option<String>,
+    pub kind: Option<String>,
+    pub place: Option<String>,
+    pub participants: Vec<String>,
+    pub duration_minutes: Option<i64>,
+    pub note: String,
+    pub follow_ups: Vec<FollowUp>,
+    pub recorded_at: Option<String>,
+    pub recorded_by: Option<String>,
+    pub retracted: Option<Retraction>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Appointment {
+    pub id: String,
+    pub at: Option<String>,
+    pub place: Option<String>,
+    pub with_whom: Option<String>,
+    pub purpose: Option<String>,
+    pub status: Option<AppointmentStatus>,
+    /// What the client needs to attend (transport, childcare, documents): seed 001.
+    pub attendance_needs: Option<String>,
+    pub note: Option<String>,
+    pub recorded_at: Option<String>,
+    pub recorded_by: Option<String>,
+    pub retracted: Option<Retraction>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GoalProgress {
+    pub id: String,
+    pub problem_id: Option<String>,
+    pub status: Option<String>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Review {
+    pub id: String,
+    pub date: Option<String>,
+    pub progress: Vec<GoalProgress>,
+    pub risk: Risk,
+    pub satisfaction: Option<i64>,
+    pub satisfaction_note: Option<String>,
+    pub decision: Option<String>,
+    pub notes: String,
+    pub recorded_at: Option<String>,
+    pub recorded_by: Option<String>,
+    pub retracted: Option<Retraction>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Closure {
+    pub id: String,
+    pub reason: Option<String>,
+    pub note: Option<String>,
+    pub outcome: String,
+    pub status: Option<ClosureStatus>,
+    pub decided_at: Option<String>,
+    pub decided_by: Option<String>,
+    pub comment: Option<String>,
+    pub reopened_at: Option<String>,
+    pub reopened_by: Option<String>,
+    pub reopen_reason: Option<String>,
+    pub recorded_at: Option<String>,
+    pub recorded_by: Option<String>,
+    pub retracted: Option<Retraction>,
+}
+
+impl CaseFile {
+    /// The most recent risk judgement: the latest dated, unretracted assessment or review
+    /// that set a level (reviews re-assess risk after intervention).
+    pub fn current_risk(&self) -> Option<(RiskLevel, bool)> {
+        let from_assessments = self
+            .assessments
+            .iter()
+            .filter(|a| a.retracted.is_none())
+            .filter_map(|a| Some((a.date.clone().unwrap_or_default(), &a.risk, a.risk.level?)));
+        let from_reviews = self
+            .reviews
+            .iter()
+            .filter(|r| r.retracted.is_none())
+            .filter_map(|r| Some((r.date.clone().unwrap_or_default(), &r.risk, r.risk.level?)));
+        from_assessments
+            .chain(from_reviews)
+            .max_by(|a, b| a.0.cmp(&b.0))
+            .map(|(_, risk, level)| (level, risk.emergency.unwrap_or(false)))
+            .or_else(|| {
+                self.intake
+                    .preliminary_risk
+                    .map(|l| (l, self.intake.emergency == Some(true)))
+            })
+    }
+
+    /// The closure in force: the last approved one that was not reopened.
+    pub fn current_closure(&self) -> Option<&Closure> {
+        self.closures.iter().rev().find(|c| {
+            c.retracted.is_none()
+                && c.status == Some(ClosureStatus::Approved)
+                && c.reopened_at.is_none()
+        })
+    }
+}

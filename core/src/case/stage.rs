@@ -1,0 +1,104 @@
+//! The case workflow: `intake → assessment → planning → implementation → monitoring →
+//! review → (planning | closed)`, and `closed → intake` on reopening.
+//!
+//! Two steps need authority and cannot be taken with a plain stage change: a plan must be
+//! approved by a supervisor before implementation starts, and a case is closed only when a
+//! supervisor approves a closure request (`CaseDoc::approve_closure`). Reopening a closed
+//! case is `CaseDoc::reopen`, which keeps the earlier closure.
+
+use serde::{Deserialize, Serialize};
+
+/// A stage of the case workflow.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    #[default]
+    Intake,
+    Assessment,
+    Planning,
+    Implementation,
+    Monitoring,
+    Review,
+    Closed,
+}
+
+impl Stage {
+    /// Every stage, in workflow order.
+    pub const ALL: [Stage; 7] = [
+        Stage::Intake,
+        Stage::Assessment,
+        Stage::Planning,
+        Stage::Implementation,
+        Stage::Monitoring,
+        Stage::Review,
+        Stage::Closed,
+    ];
+
+    /// The code stored in the document.
+    pub fn code(self) -> &'static str {
+        match self {
+            Stage::Intake => "intake",
+            Stage::Assessment => "assessment",
+            Stage::Planning => "planning",
+            Stage::Implementation => "implementation",
+            Stage::Monitoring => "monitoring",
+            Stage::Review => "review",
+            Stage::Closed => "closed",
+        }
+    }
+
+    /// The stage for a stored code.
+    pub fn from_code(code: &str) -> Option<Stage> {
+        Stage::ALL.into_iter().find(|s| s.code() == code)
+    }
+
+    /// Whether the workflow has an edge from `self` to `to` at all (authority aside).
+    pub fn can_move_to(self, to: Stage) -> bool {
+        use Stage::*;
+        matches!(
+            (self, to),
+            (Intake, Assessment)
+                | (Assessment, Planning)
+                | (Planning, Implementation)
+                | (Implementation, Monitoring)
+                | (Monitoring, Review)
+                | (Review, Planning)
+                | (Review, Closed)
+                | (Closed, Intake)
+        )
+    }
+}
+
+impl std::fmt::Display for Stage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl std::str::FromStr for Stage {
+    type Err = crate::error::Error;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Stage::from_code(s).ok_or_else(|| crate::error::Error::invalid("stage", "unknown stage"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_graph_has_exactly_the_designed_edges() {
+        let edges: Vec<(Stage, Stage)> = Stage::ALL
+            .iter()
+            .flat_map(|a| Stage::ALL.iter().map(move |b| (*a, *b)))
+            .filter(|(a, b)| a.can_move_to(*b))
+            .collect();
+        assert_eq!(edges.len(), 8);
+        assert!(!Stage::Intake.can_move_to(Stage::Closed));
+        assert!(!Stage::Closed.can_move_to(Stage::Review));
+        assert!(!Stage::Review.can_move_to(Stage::Review));
+    }
+}

@@ -1,0 +1,65 @@
+//! The crate's error type. Messages never contain client data: only ids, field paths and
+//! reasons written by us, so an error can be logged or shown without breaching
+//! confidentiality.
+
+use crate::case::stage::Stage;
+
+/// Everything that can go wrong in the core.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The key given to open a store is not the key it was created with.
+    #[error("the store cannot be opened with this key")]
+    WrongKey,
+    /// A stored record failed authentication: the file was altered or is corrupt.
+    #[error("stored data is corrupt or was tampered with ({0})")]
+    Corrupt(String),
+    /// No case (or list entry) with this id.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The input breaks the case schema or a rule of the case file.
+    #[error("invalid input at `{path}`: {reason}")]
+    InvalidInput { path: String, reason: String },
+    /// A stage change the case workflow does not allow.
+    #[error("cannot move a case from {from} to {to}: {reason}")]
+    InvalidTransition {
+        from: Stage,
+        to: Stage,
+        reason: String,
+    },
+    /// The acting user's role does not allow this action.
+    #[error("not allowed: {0}")]
+    Unauthorized(String),
+    /// No user is set on the store, so an edit could not be attributed.
+    #[error("no user is signed in on this store; edits must be attributed")]
+    NoUser,
+    /// Automerge refused an operation or could not load bytes.
+    #[error("document error: {0}")]
+    Automerge(#[from] automerge::AutomergeError),
+    /// SQLite failed.
+    #[error("storage error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The store file is newer than this version of the app understands.
+    #[error("the store was written by a newer version (schema {found}, this app knows {known})")]
+    NewerStore { found: i64, known: i64 },
+    /// Serialising an internal record failed (a bug, not user input).
+    #[error("encoding error: {0}")]
+    Encoding(String),
+}
+
+impl Error {
+    pub(crate) fn invalid(path: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::InvalidInput {
+            path: path.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl From<serde_json::Error> for Error {
+    fn from(e: serde_json::Error) -> Self {
+        Error::Encoding(e.to_string())
+    }
+}
+
+/// Result with the crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,26 @@
+//! fieldcase-core: the case file as an Automerge document, the typed edits social workers
+//! make, what a merge did (conflicts, history), and the encrypted store on the phone.
+//!
+//! Layers, bottom up (see ARCHITECTURE.md at the repository root):
+//! - [`schema`]: the case document's fields as data; validation and scaffolding;
+//! - [`case`]: [`case::CaseDoc`], one case as one Automerge document, its typed edits, the
+//!   stage machine, and [`case::inspect`] for conflicts and history;
+//! - [`crypto`]: AES-256-GCM sealing and the per-case key hierarchy;
+//! - [`store`]: [`store::CaseStore`], the SQLite file on the phone, with the in-memory
+//!   caseload index and multilingual search ([`search`]).
+//!
+//! This crate does no networking of its own yet and never logs client data.
+
+pub mod case;
+pub(crate) mod crypto;
+pub mod error;
+pub mod ids;
+pub mod schema;
+pub mod search;
+pub mod store;
+
+pub use case::inspect::{conflicts, history, Conflict, FieldChange};
+pub use case::{Author, CaseDoc, CaseFile, NewCase, Role, Stage};
+pub use error::{Error, Result};
+pub use ids::CaseId;
+pub use store::CaseStore;

@@ -1,0 +1,941 @@
+//! The case document's schema (`fieldcase/case/1`) as data.
+//!
+//! One static tree describes every field of a case file: its kind (short string, narrative
+//! text, date, enumeration, list of entries...) and whether forms may write it directly or
+//! only a typed action may (stage, approvals, assignment). The same tree is used to
+//! - scaffold a new case or entry: every container (map, list, text) is created together
+//!   with its parent, so two phones never create the same container concurrently (which in
+//!   Automerge would hide one side's edits behind an object conflict);
+//! - validate and apply writes (`set_field`), so the typed API cannot produce an invalid
+//!   document;
+//! - resolve field paths such as `visits/<entry id>/note` for editing, conflicts and history;
+//! - validate a whole document received from elsewhere (the server uses this).
+//!
+//! Paths are `/`-separated map keys; inside a list of entries the segment is the entry's
+//! `id`, never an index (indexes shift when two phones insert concurrently).
+
+use automerge::transaction::Transactable;
+use automerge::{ObjId, ObjType, ReadDoc, ScalarValue, Value, ROOT};
+use serde_json::Value as Json;
+
+use crate::error::{Error, Result};
+
+/// The schema identifier stored at the root of every case document.
+pub const SCHEMA_ID: &str = "fieldcase/case/1";
+
+/// What a field holds.
+#[derive(Debug)]
+pub enum Kind {
+    /// A short string (a name, a place): concurrent edits are a conflict, shown to people.
+    Str,
+    /// Narrative text (Automerge Text): concurrent edits merge character by character.
+    Text,
+    /// A calendar date, `YYYY-MM-DD`.
+    Date,
+    /// An instant, RFC 3339 (e.g. `2026-11-22T09:30:00Z`).
+    DateTime,
+    /// True or false.
+    Bool,
+    /// An integer within bounds (inclusive).
+    Int(i64, i64),
+    /// One of a fixed set of codes.
+    Enum(&'static [&'static str]),
+    /// A set-like list of short strings (languages, participants).
+    StrList,
+    /// A set-like list of codes from a fixed set.
+    EnumList(&'static [&'static str]),
+    /// A map with these fields.
+    Map(&'static [Field]),
+    /// A list of entries, each a map with these fields plus [`ENTRY_FIELDS`].
+    Entries(&'static [Field]),
+    /// A map with free keys, each value of this kind.
+    Dict(&'static Kind),
+}
+
+/// Who may write a field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Forms may write it (`set_field`, `edit_text`).
+    Open,
+    /// Only a typed action writes it (it carries authority or bookkeeping).
+    Action,
+}
+
+/// One field of a map.
+#[derive(Debug)]
+pub struct Field {
+    pub name: &'static str,
+    pub kind: Kind,
+    pub access: Access,
+}
+
+const fn open(name: &'static str, kind: Kind) -> Field {
+    Field {
+        name,
+        kind,
+        access: Access::Open,
+    }
+}
+
+const fn action(name: &'static str, kind: Kind) -> Field {
+    Field {
+        name,
+        kind,
+        access: Access::Action,
+    }
+}
+
+/// Stages of the case workflow, in order.
+pub const STAGES: &[&str] = &[
+    "intake",
+    "assessment",
+    "planning",
+    "implementation",
+    "monitoring",
+    "review",
+    "closed",
+];
+/// Risk levels of an assessment (seed 004).
+pub const RISK_LEVELS: &[&str] = &[
+    "no_evidence",
+    "insufficient_info",
+    "concern",
+    "evidence_of_harm",
+];
+/// The life domains an assessment covers (seeds 000 and 004).
+pub const LIFE_DOMAINS: &[&str] = &[
+    "housing",
+    "income",
+    "employment",
+    "education",
+    "physical_health",
+    "mental_health",
+    "family_relationships",
+    "safety",
+    "beliefs",
+    "recreation",
+    "self_care",
+    "legal_status",
+    "community_resources",
+];
+/// Vulnerability categories (seeds 000, 003, 004).
+pub const VULNERABILITIES: &[&str] = &[
+    "domestic_violence",
+    "sexual_violence",
+    "child_at_risk",
+    "orphan_or_abandoned",
+    "disability",
+    "toxic_chemical_victim",
+    "hiv_aids",
+    "hazardous_labour",
+    "working_far_from_home",
+    "street_child",
+    "sexually_abused",
+    "drug_use",
+    "in_conflict_with_law",
+    "internally_displaced",
+    "veteran",
+    "elderly",
+    "family_in_difficulty",
+    "other",
+];
+pub const SENSITIVITIES: &[&str] = &["normal", "restricted"];
+pub const PRIORITIES: &[&str] = &["low", "normal", "high", "urgent"];
+pub const REFERRAL_STATUSES: &[&str] =
+    &["sent", "accepted", "declined", "completed", "unavailable"];
+pub const VISIT_KINDS: &[&str] = &["home", "phone", "office", "other"];
+pub const APPOINTMENT_STATUSES: &[&str] = &["planned", "kept", "missed", "rescheduled"];
+pub const REVIEW_DECISIONS: &[&str] = &["continue", "new_plan", "close"];
+pub const PROBLEM_STATUSES: &[&str] =
+    &["open", "in_progress", "achieved", "not_achieved", "dropped"];
+pub const ACTIVITY_STATUSES: &[&str] = &["planned", "in_progress", "done", "cancelled"];
+pub const APPROVAL_STATUSES: &[&str] = &["none", "requested", "approved", "returned"];
+pub const CLOSURE_STATUSES: &[&str] = &["requested", "approved", "returned"];
+pub const CLOSURE_REASONS: &[&str] = &[
+    "goals_achieved",
+    "risk_resolved",
+    "client_declined",
+    "moved_away",
+    "transferred",
+    "deceased",
+    "other",
+];
+pub const INTAKE_SOURCES: &[&str] = &[
+    "self",
+    "family",
+    "neighbour",
+    "school",
+    "health",
+    "police",
+    "court",
+    "ngo",
+    "local_authority",
+    "hotline",
+    "community",
+    "other",
+];
+pub const URGENCIES: &[&str] = &["routine", "urgent", "emergency"];
+pub const CONSENT_TOPICS: &[&str] = &["information_sharing", "plan", "referral", "photo", "other"];
+pub const GENDERS: &[&str] = &["female", "male", "other", "undisclosed"];
+pub const CLIENT_KINDS: &[&str] = &["person", "family"];
+pub const CONTACT_KINDS: &[&str] = &["phone", "email", "messenger", "address", "other"];
+pub const RESPONSIBLE_KINDS: &[&str] = &[
+    "case_manager",
+    "worker",
+    "partner",
+    "client",
+    "family",
+    "other",
+];
+
+/// Fields every entry of a list has, written by the core only.
+pub const ENTRY_FIELDS: &[Field] = &[
+    action("id", Kind::Str),
+    action("recorded_at", Kind::DateTime),
+    action("recorded_by", Kind::Str),
+    action("retracted", Kind::Map(RETRACTION)),
+];
+const RETRACTION: &[Field] = &[
+    action("at", Kind::DateTime),
+    action("by", Kind::Str),
+    action("reason", Kind::Str),
+];
+
+const ACTOR: &[Field] = &[
+    action("user_id", Kind::Str),
+    action("device_id", Kind::Str),
+    action("name", Kind::Str),
+];
+
+const CONTACT: &[Field] = &[
+    open("kind", Kind::Enum(CONTACT_KINDS)),
+    open("value", Kind::Str),
+    open("label", Kind::Str),
+    open("safe_to_contact", Kind::Bool),
+    open("note", Kind::Str),
+];
+const MEMBER: &[Field] = &[
+    open("name", Kind::Str),
+    open("relationship", Kind::Str),
+    open("date_of_birth", Kind::Date),
+    open("lives_with_client", Kind::Bool),
+    open("note", Kind::Str),
+];
+const CLIENT: &[Field] = &[
+    open("kind", Kind::Enum(CLIENT_KINDS)),
+    open("name", Kind::Str),
+    open("name_latin", Kind::Str),
+    open("date_of_birth", Kind::Date),
+    open("birth_date_approximate", Kind::Bool),
+    open("gender", Kind::Enum(GENDERS)),
+    open("languages", Kind::StrList),
+    open("contacts", Kind::Entries(CONTACT)),
+    open("address", Kind::Str),
+    open("vulnerabilities", Kind::EnumList(VULNERABILITIES)),
+    open("household", Kind::Entries(MEMBER)),
+    open("notes", Kind::Text),
+];
+const CRITERIA: &[Field] = &[
+    open("multiple_problems", Kind::Bool),
+    open("basic_needs_met", Kind::Bool),
+    open("cannot_access_alone", Kind::Bool),
+    open("note", Kind::Str),
+];
+const INTAKE: &[Field] = &[
+    open("date", Kind::Date),
+    open("source", Kind::Enum(INTAKE_SOURCES)),
+    open("reporter_name", Kind::Str),
+    open("reporter_contact", Kind::Str),
+    open("reason", Kind::Text),
+    open("presenting_problems", Kind::StrList),
+    open("urgency", Kind::Enum(URGENCIES)),
+    open("emergency", Kind::Bool),
+    open("criteria", Kind::Map(CRITERIA)),
+    open("safety_measures", Kind::Text),
+    open("preliminary_risk", Kind::Enum(RISK_LEVELS)),
+];
+const CONSENT: &[Field] = &[
+    open("topic", Kind::Enum(CONSENT_TOPICS)),
+    open("scope", Kind::Str),
+    open("given_by", Kind::Str),
+    open("granted", Kind::Bool),
+    open("date", Kind::Date),
+    open("withdrawn_on", Kind::Date),
+    open("withdrawn_reason", Kind::Str),
+];
+const DOMAIN: &[Field] = &[
+    open("rating", Kind::Int(1, 5)),
+    open("needs", Kind::Text),
+    open("strengths", Kind::Text),
+];
+const DOMAINS: &[Field] = &[
+    open("housing", Kind::Map(DOMAIN)),
+    open("income", Kind::Map(DOMAIN)),
+    open("employment", Kind::Map(DOMAIN)),
+    open("education", Kind::Map(DOMAIN)),
+    open("physical_health", Kind::Map(DOMAIN)),
+    open("mental_health", Kind::Map(DOMAIN)),
+    open("family_relationships", Kind::Map(DOMAIN)),
+    open("safety", Kind::Map(DOMAIN)),
+    open("beliefs", Kind::Map(DOMAIN)),
+    open("recreation", Kind::Map(DOMAIN)),
+    open("self_care", Kind::Map(DOMAIN)),
+    open("legal_status", Kind::Map(DOMAIN)),
+    open("community_resources", Kind::Map(DOMAIN)),
+];
+const RISK: &[Field] = &[
+    open("level", Kind::Enum(RISK_LEVELS)),
+    open("emergency", Kind::Bool),
+    open("conclusion", Kind::Text),
+];
+const ASSESSMENT: &[Field] = &[
+    open("date", Kind::Date),
+    open("domains", Kind::Map(DOMAINS)),
+    open("risk", Kind::Map(RISK)),
+    open("capability", Kind::Text),
+    open("sources", Kind::StrList),
+    open("summary", Kind::Text),
+];
+const RESPONSIBLE: &[Field] = &[
+    open("kind", Kind::Enum(RESPONSIBLE_KINDS)),
+    open("name", Kind::Str),
+    open("organisation", Kind::Str),
+];
+const ACTIVITY: &[Field] = &[
+    open("description", Kind::Str),
+    open("responsible", Kind::Map(RESPONSIBLE)),
+    open("resources", Kind::Str),
+    open("due_date", Kind::Date),
+    open("frequency", Kind::Str),
+    open("status", Kind::Enum(ACTIVITY_STATUSES)),
+];
+const PROBLEM: &[Field] = &[
+    open("priority", Kind::Int(1, 99)),
+    open("domain", Kind::Enum(LIFE_DOMAINS)),
+    open("description", Kind::Text),
+    open("need", Kind::Str),
+    open("goal", Kind::Str),
+    open("target_date", Kind::Date),
+    open("status", Kind::Enum(PROBLEM_STATUSES)),
+    open("activities", Kind::Entries(ACTIVITY)),
+];
+const AGREEMENT: &[Field] = &[
+    open("agreed", Kind::Bool),
+    open("date", Kind::Date),
+    open("by", Kind::Str),
+    open("note", Kind::Str),
+];
+const APPROVAL: &[Field] = &[
+    action("status", Kind::Enum(APPROVAL_STATUSES)),
+    action("requested_at", Kind::DateTime),
+    action("requested_by", Kind::Str),
+    action("decided_at", Kind::DateTime),
+    action("decided_by", Kind::Str),
+    action("comment", Kind::Str),
+];
+const PLAN: &[Field] = &[
+    open("problems", Kind::Entries(PROBLEM)),
+    open("next_review", Kind::Date),
+    open("family_agreement", Kind::Map(AGREEMENT)),
+    action("approval", Kind::Map(APPROVAL)),
+];
+const REFERRAL: &[Field] = &[
+    open("date", Kind::Date),
+    open("organisation", Kind::Str),
+    open("service", Kind::Str),
+    open("domain", Kind::Enum(LIFE_DOMAINS)),
+    open("reason", Kind::Str),
+    open("status", Kind::Enum(REFERRAL_STATUSES)),
+    open("status_reason", Kind::Str),
+    open("outcome", Kind::Str),
+    open("consent_id", Kind::Str),
+];
+const FOLLOW_UP: &[Field] = &[
+    open("text", Kind::Str),
+    open("due_date", Kind::Date),
+    open("done", Kind::Bool),
+];
+const VISIT: &[Field] = &[
+    open("date", Kind::Date),
+    open("kind", Kind::Enum(VISIT_KINDS)),
+    open("place", Kind::Str),
+    open("participants", Kind::StrList),
+    open("duration_minutes", Kind::Int(0, 24 * 60)),
+    open("note", Kind::Text),
+    open("follow_ups", Kind::Entries(FOLLOW_UP)),
+];
+const APPOINTMENT: &[Field] = &[
+    open("at", Kind::DateTime),
+    open("place", Kind::Str),
+    open("with_whom", Kind::Str),
+    open("purpose", Kind::Str),
+    open("status", Kind::Enum(APPOINTMENT_STATUSES)),
+    open("attendance_needs", Kind::Str),
+    open("note", Kind::Str),
+];
+const PROGRESS: &[Field] = &[
+    open("problem_id", Kind::Str),
+    open("status", Kind::Enum(PROBLEM_STATUSES)),
+    open("note", Kind::Str),
+];
+const REVIEW: &[Field] = &[
+    open("date", Kind::Date),
+    open("progress", Kind::Entries(PROGRESS)),
+    open("risk", Kind::Map(RISK)),
+    open("satisfaction", Kind::Int(1, 5)),
+    open("satisfaction_note", Kind::Str),
+    open("decision", Kind::Enum(REVIEW_DECISIONS)),
+    open("notes", Kind::Text),
+];
+const CLOSURE: &[Field] = &[
+    action("reason", Kind::Enum(CLOSURE_REASONS)),
+    action("note", Kind::Str),
+    action("outcome", Kind::Text),
+    action("status", Kind::Enum(CLOSURE_STATUSES)),
+    action("decided_at", Kind::DateTime),
+    action("decided_by", Kind::Str),
+    action("comment", Kind::Str),
+    action("reopened_at", Kind::DateTime),
+    action("reopened_by", Kind::Str),
+    action("reopen_reason", Kind::Str),
+];
+
+/// The root of a case document.
+pub const CASE: &[Field] = &[
+    action("schema", Kind::Str),
+    action("id", Kind::Str),
+    action("created_at", Kind::DateTime),
+    action("created_by", Kind::Str),
+    action("team", Kind::Str),
+    action("case_manager", Kind::Str),
+    action("assigned", Kind::StrList),
+    action("stage", Kind::Enum(STAGES)),
+    action("sensitivity", Kind::Enum(SENSITIVITIES)),
+    open("priority", Kind::Enum(PRIORITIES)),
+    action("actors", Kind::Dict(&Kind::Map(ACTOR))),
+    open("client", Kind::Map(CLIENT)),
+    open("intake", Kind::Map(INTAKE)),
+    open("consents", Kind::Entries(CONSENT)),
+    open("assessments", Kind::Entries(ASSESSMENT)),
+    open("plan", Kind::Map(PLAN)),
+    open("referrals", Kind::Entries(REFERRAL)),
+    open("visits", Kind::Entries(VISIT)),
+    open("appointments", Kind::Entries(APPOINTMENT)),
+    open("reviews", Kind::Entries(REVIEW)),
+    action("closures", Kind::Entries(CLOSURE)),
+];
+
+/// Finds a field among a map's fields (and, for entries, the common entry fields).
+pub fn find_field(fields: &'static [Field], entry: bool, name: &str) -> Option<&'static Field> {
+    fields.iter().find(|f| f.name == name).or_else(|| {
+        if entry {
+            ENTRY_FIELDS.iter().find(|f| f.name == name)
+        } else {
+            None
+        }
+    })
+}
+
+/// A resolved path: the object holding the field, the key, and the field's description.
+#[derive(Debug)]
+pub struct Resolved {
+    pub obj: ObjId,
+    pub key: String,
+    pub field: &'static Field,
+    /// Whether any segment of the path (the field or an ancestor) is action-only.
+    pub action_only: bool,
+}
+
+/// Resolves `path` (e.g. `visits/3fa2.../note`) in `doc` against the schema.
+pub fn resolve<R: ReadDoc>(doc: &R, path: &str) -> Result<Resolved> {
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    if segments.is_empty() {
+        return Err(Error::invalid(path, "empty path"));
+    }
+    let mut obj = ROOT;
+    let mut fields: &'static [Field] = CASE;
+    let mut entry = false;
+    let mut action_only = false;
+    let mut i = 0;
+    loop {
+        let name = segments[i];
+        let field = find_field(fields, entry, name)
+            .ok_or_else(|| Error::invalid(path, format!("no field `{name}` here")))?;
+        action_only |= field.access == Access::Action;
+        if i + 1 == segments.len() {
+            return Ok(Resolved {
+                obj,
+                key: name.to_string(),
+                field,
+                action_only,
+            });
+        }
+        let child = get_obj(doc, &obj, name).ok_or_else(|| Error::NotFound(path.to_string()))?;
+        match &field.kind {
+            Kind::Map(sub) => {
+                obj = child;
+                fields = sub;
+                entry = false;
+                i += 1;
+            }
+            Kind::Entries(sub) => {
+                let id = segments[i + 1];
+                let (_, item) = find_entry(doc, &child, id)
+                    .ok_or_else(|| Error::NotFound(format!("{name}/{id}")))?;
+                obj = item;
+                fields = sub;
+                entry = true;
+                i += 2;
+                if i == segments.len() {
+                    return Err(Error::invalid(
+                        path,
+                        "a path must end at a field of the entry",
+                    ));
+                }
+            }
+            Kind::Dict(inner) => {
+                let key = segments[i + 1];
+                let Kind::Map(sub) = inner else {
+                    if i + 2 == segments.len() {
+                        return Ok(Resolved {
+                            obj: child,
+                            key: key.into(),
+                            field,
+                            action_only,
+                        });
+                    }
+                    return Err(Error::invalid(path, "path goes below a scalar"));
+                };
+                obj = get_obj(doc, &child, key).ok_or_else(|| Error::NotFound(path.into()))?;
+                fields = sub;
+                entry = false;
+                i += 2;
+                if i == segments.len() {
+                    return Err(Error::invalid(path, "a path must end at a field"));
+                }
+            }
+            _ => return Err(Error::invalid(path, format!("`{name}` has no fields"))),
+        }
+    }
+}
+
+/// The object at `obj[key]`, if it is one (the winning value).
+pub fn get_obj<R: ReadDoc>(doc: &R, obj: &ObjId, key: &str) -> Option<ObjId> {
+    match doc.get(obj, key) {
+        Ok(Some((Value::Object(_), id))) => Some(id),
+        _ => None,
+    }
+}
+
+/// Finds the entry with `id` in a list of entries: its index and object id.
+pub fn find_entry<R: ReadDoc>(doc: &R, list: &ObjId, id: &str) -> Option<(usize, ObjId)> {
+    for i in 0..doc.length(list) {
+        if let Ok(Some((Value::Object(ObjType::Map), item))) = doc.get(list, i) {
+            if get_str(doc, &item, "id").as_deref() == Some(id) {
+                return Some((i, item));
+            }
+        }
+    }
+    None
+}
+
+/// The winning string at `obj[key]`.
+pub fn get_str<R: ReadDoc>(doc: &R, obj: &ObjId, key: &str) -> Option<String> {
+    match doc.get(obj, key) {
+        Ok(Some((Value::Scalar(s), _))) => match s.as_ref() {
+            ScalarValue::Str(s) => Some(s.to_string()),
+            _ => None,
+        },
+        Ok(Some((Value::Object(ObjType::Text), id))) => doc.text(&id).ok(),
+        _ => None,
+    }
+}
+
+/// Checks a JSON value against a scalar or list kind; the reason is ours, never the value.
+pub fn check_value(kind: &Kind, v: &Json) -> std::result::Result<(), String> {
+    if v.is_null() && !matches!(kind, Kind::Map(_) | Kind::Entries(_) | Kind::Dict(_)) {
+        return Ok(());
+    }
+    match kind {
+        Kind::Str | Kind::Text => match v.as_str() {
+            Some(s) if s.len() <= MAX_STR => Ok(()),
+            Some(_) => Err(format!("longer than {MAX_STR} bytes")),
+            None => Err("expected a string".into()),
+        },
+        Kind::Date => match v.as_str() {
+            Some(s) if chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok() => Ok(()),
+            _ => Err("expected a date YYYY-MM-DD".into()),
+        },
+        Kind::DateTime => match v.as_str() {
+            Some(s) if chrono::DateTime::parse_from_rfc3339(s).is_ok() => Ok(()),
+            _ => Err("expected a date and time in RFC 3339".into()),
+        },
+        Kind::Bool => v
+            .as_bool()
+            .map(|_| ())
+            .ok_or_else(|| "expected true or false".into()),
+        Kind::Int(lo, hi) => match v.as_i64() {
+            Some(n) if n >= *lo && n <= *hi => Ok(()),
+            _ => Err(format!("expected a whole number from {lo} to {hi}")),
+        },
+        Kind::Enum(allowed) => match v.as_str() {
+            Some(s) if allowed.contains(&s) => Ok(()),
+            _ => Err(format!("expected one of: {}", allowed.join(", "))),
+        },
+        Kind::StrList | Kind::EnumList(_) => {
+            let arr = v.as_array().ok_or("expected a list of strings")?;
+            for item in arr {
+                match (kind, item.as_str()) {
+                    (_, None) => return Err("expected a list of strings".into()),
+                    (Kind::EnumList(allowed), Some(s)) if !allowed.contains(&s) => {
+                        return Err(format!("list items must be among: {}", allowed.join(", ")))
+                    }
+                    (_, Some(s)) if s.len() > MAX_STR => {
+                        return Err(format!("list item longer than {MAX_STR} bytes"))
+                    }
+                    _ => {}
+                }
+            }
+            Ok(())
+        }
+        Kind::Map(_) | Kind::Dict(_) => v
+            .as_object()
+            .map(|_| ())
+            .ok_or_else(|| "expected an object".into()),
+        Kind::Entries(_) => Err("entries are added one by one, not written as a list".into()),
+    }
+}
+
+/// The longest string a field may hold (64 KiB): a note longer than that is a document.
+pub const MAX_STR: usize = 64 * 1024;
+
+fn to_scalar(kind: &Kind, v: &Json) -> ScalarValue {
+    match (kind, v) {
+        (_, Json::Null) => ScalarValue::Null,
+        (Kind::Bool, Json::Bool(b)) => ScalarValue::Boolean(*b),
+        (Kind::Int(..), Json::Number(n)) => ScalarValue::Int(n.as_i64().unwrap_or_default()),
+        (_, Json::String(s)) => ScalarValue::Str(s.as_str().into()),
+        _ => ScalarValue::Null,
+    }
+}
+
+/// Creates a map at `parent[prop]` (or inserted at a list index) with all its containers,
+/// then writes `value` into it. Returns the new object's id.
+pub(crate) fn create_map<T: Transactable>(
+    tx: &mut T,
+    parent: &ObjId,
+    at: Slot<'_>,
+    fields: &'static [Field],
+    entry: bool,
+    value: &serde_json::Map<String, Json>,
+    path: &str,
+    allow_action: bool,
+) -> Result<ObjId> {
+    let obj = match at {
+        Slot::Key(k) => tx.put_object(parent, k, ObjType::Map)?,
+        Slot::Insert(i) => tx.insert_object(parent, i, ObjType::Map)?,
+    };
+    scaffold(tx, &obj, fields)?;
+    write_map(tx, &obj, fields, entry, value, path, allow_action)?;
+    Ok(obj)
+}
+
+/// Where a new object goes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Slot<'a> {
+    Key(&'a str),
+    Insert(usize),
+}
+
+/// Creates every container field of a new map (maps recursively, texts and lists empty).
+pub(crate) fn scaffold<T: Transactable>(tx: &mut T, obj: &ObjId, fields: &[Field]) -> Result<()> {
+    for f in fields {
+        match &f.kind {
+            Kind::Map(sub) => {
+                let child = tx.put_object(obj, f.name, ObjType::Map)?;
+                scaffold(tx, &child, sub)?;
+            }
+            Kind::Text => {
+                tx.put_object(obj, f.name, ObjType::Text)?;
+            }
+            Kind::StrList | Kind::EnumList(_) | Kind::Entries(_) => {
+                tx.put_object(obj, f.name, ObjType::List)?;
+            }
+            Kind::Dict(_) => {
+                tx.put_object(obj, f.name, ObjType::Map)?;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Writes the fields of a JSON object into an existing map, validating each.
+pub(crate) fn write_map<T: Transactable>(
+    tx: &mut T,
+    obj: &ObjId,
+    fields: &'static [Field],
+    entry: bool,
+    value: &serde_json::Map<String, Json>,
+    path: &str,
+    allow_action: bool,
+) -> Result<()> {
+    for (k, v) in value {
+        let field = find_field(fields, entry, k)
+            .ok_or_else(|| Error::invalid(format!("{path}/{k}"), "no such field"))?;
+        if field.access == Access::Action && !allow_action {
+            return Err(Error::invalid(
+                format!("{path}/{k}"),
+                "this field is changed through its own action",
+            ));
+        }
+        write_field(tx, obj, k, field, v, &format!("{path}/{k}"), allow_action)?;
+    }
+    Ok(())
+}
+
+/// Writes one validated value into `obj[key]`. Scalars are written only when they change
+/// (or when they hold a conflict, which the write resolves); texts are updated with a
+/// character diff so concurrent edits merge; string lists are diffed as sets.
+pub(crate) fn write_field<T: Transactable>(
+    tx: &mut T,
+    obj: &ObjId,
+    key: &str,
+    field: &'static Field,
+    v: &Json,
+    path: &str,
+    allow_action: bool,
+) -> Result<()> {
+    check_value(&field.kind, v).map_err(|r| Error::invalid(path, r))?;
+    match &field.kind {
+        Kind::Text => {
+            let s = v.as_str().unwrap_or_default();
+            match tx.get(obj, key)? {
+                Some((Value::Object(ObjType::Text), id)) => tx.update_text(&id, s)?,
+                _ => {
+                    let id = tx.put_object(obj, key, ObjType::Text)?;
+                    tx.splice_text(&id, 0, 0, s)?;
+                }
+            }
+        }
+        Kind::StrList | Kind::EnumList(_) => {
+            let wanted: Vec<&str> = v
+                .as_array()
+                .map(|a| a.iter().filter_map(|x| x.as_str()).collect())
+                .unwrap_or_default();
+            let list = match tx.get(obj, key)? {
+                Some((Value::Object(ObjType::List), id)) => id,
+                _ => tx.put_object(obj, key, ObjType::List)?,
+            };
+            let mut present = Vec::new();
+            for i in (0..tx.length(&list)).rev() {
+                let item = match tx.get(&list, i)? {
+                    Some((Value::Scalar(s), _)) => s.as_str().map(str::to_string),
+                    _ => None,
+                };
+                match item {
+                    Some(s) if wanted.contains(&s.as_str()) && !present.contains(&s) => {
+                        present.push(s)
+                    }
+                    _ => tx.delete(&list, i)?,
+                }
+            }
+            for w in wanted {
+                if !present.iter().any(|p| p == w) {
+                    let n = tx.length(&list);
+                    tx.insert(&list, n, w)?;
+                    present.push(w.to_string());
+                }
+            }
+        }
+        Kind::Map(sub) => {
+            let m = v.as_object().expect("checked");
+            match tx.get(obj, key)? {
+                Some((Value::Object(ObjType::Map), id)) => {
+                    write_map(tx, &id, sub, false, m, path, allow_action)?
+                }
+                _ => {
+                    create_map(tx, obj, Slot::Key(key), sub, false, m, path, allow_action)?;
+                }
+            }
+        }
+        Kind::Dict(inner) => {
+            let m = v.as_object().expect("checked");
+            let dict = match tx.get(obj, key)? {
+                Some((Value::Object(ObjType::Map), id)) => id,
+                _ => tx.put_object(obj, key, ObjType::Map)?,
+            };
+            let inner_field: &'static Field = match inner {
+                Kind::Map(_) => &DICT_MAP_FIELD,
+                _ => return Err(Error::invalid(path, "unsupported dictionary")),
+            };
+            for (k, v) in m {
+                write_field(
+                    tx,
+                    &dict,
+                    k,
+                    inner_field,
+                    v,
+                    &format!("{path}/{k}"),
+                    allow_action,
+                )?;
+            }
+        }
+        Kind::Entries(_) => unreachable!("refused by check_value"),
+        scalar => {
+            let new = to_scalar(scalar, v);
+            let all = tx.get_all(obj, key)?;
+            let unchanged =
+                all.len() == 1 && matches!(&all[0].0, Value::Scalar(cur) if cur.as_ref() == &new);
+            if !unchanged {
+                tx.put(obj, key, new)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The one dictionary of the schema (`actors`) holds maps of [`ACTOR`] fields.
+static DICT_MAP_FIELD: Field = action("actor", Kind::Map(ACTOR));
+
+/// A violation found by [`validate`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaViolation {
+    pub path: String,
+    pub reason: String,
+}
+
+/// Checks a whole document against the schema: every key known, every value of its kind,
+/// texts are texts, entries have ids. Used on documents that arrive from elsewhere.
+pub fn validate<R: ReadDoc>(doc: &R) -> std::result::Result<(), SchemaViolation> {
+    match doc.get(ROOT, "schema") {
+        Ok(Some((Value::Scalar(s), _))) if s.as_str() == Some(SCHEMA_ID) => {}
+        _ => return Err(violation("schema", format!("expected `{SCHEMA_ID}`"))),
+    }
+    validate_map(doc, &ROOT, CASE, false, "")
+}
+
+fn violation(path: &str, reason: impl Into<String>) -> SchemaViolation {
+    SchemaViolation {
+        path: path.to_string(),
+        reason: reason.into(),
+    }
+}
+
+fn validate_map<R: ReadDoc>(
+    doc: &R,
+    obj: &ObjId,
+    fields: &'static [Field],
+    entry: bool,
+    path: &str,
+) -> std::result::Result<(), SchemaViolation> {
+    for key in doc.keys(obj) {
+        let p = if path.is_empty() {
+            key.clone()
+        } else {
+            format!("{path}/{key}")
+        };
+        let field =
+            find_field(fields, entry, &key).ok_or_else(|| violation(&p, "unknown field"))?;
+        for (value, id) in doc
+            .get_all(obj, key.as_str())
+            .map_err(|_| violation(&p, "unreadable"))?
+        {
+            validate_value(doc, &field.kind, value, &id, &p)?;
+        }
+    }
+    if entry && get_str(doc, obj, "id").is_none() {
+        return Err(violation(path, "an entry must have an id"));
+    }
+    Ok(())
+}
+
+fn validate_value<R: ReadDoc>(
+    doc: &R,
+    kind: &'static Kind,
+    value: Value<'_>,
+    id: &ObjId,
+    p: &str,
+) -> std::result::Result<(), SchemaViolation> {
+    match (kind, value) {
+        (Kind::Text, Value::Object(ObjType::Text)) => {
+            let len = doc.length(id);
+            if len > MAX_STR {
+                return Err(violation(p, "text too long"));
+            }
+            Ok(())
+        }
+        (Kind::Map(sub), Value::Object(ObjType::Map)) => validate_map(doc, id, sub, false, p),
+        (Kind::Dict(inner), Value::Object(ObjType::Map)) => {
+            for key in doc.keys(id) {
+                let q = format!("{p}/{key}");
+                for (v, cid) in doc
+                    .get_all(id, key.as_str())
+                    .map_err(|_| violation(&q, "?"))?
+                {
+                    validate_value(doc, inner, v, &cid, &q)?;
+                }
+            }
+            Ok(())
+        }
+        (Kind::Entries(sub), Value::Object(ObjType::List)) => {
+            for i in 0..doc.length(id) {
+                match doc.get(id, i) {
+                    Ok(Some((Value::Object(ObjType::Map), item))) => {
+                        validate_map(doc, &item, sub, true, &format!("{p}/{i}"))?
+                    }
+                    _ => return Err(violation(p, "entries must be maps")),
+                }
+            }
+            Ok(())
+        }
+        (Kind::StrList | Kind::EnumList(_), Value::Object(ObjType::List)) => {
+            for i in 0..doc.length(id) {
+                let ok = match doc.get(id, i) {
+                    Ok(Some((Value::Scalar(s), _))) => match (kind, s.as_str()) {
+                        (Kind::EnumList(allowed), Some(s)) => allowed.contains(&s),
+                        (_, Some(s)) => s.len() <= MAX_STR,
+                        _ => false,
+                    },
+                    _ => false,
+                };
+                if !ok {
+                    return Err(violation(p, "invalid list item"));
+                }
+            }
+            Ok(())
+        }
+        (_, Value::Scalar(s)) if !matches!(kind, Kind::Text | Kind::Map(_) | Kind::Dict(_)) => {
+            let json = serde_json::to_value(s.as_ref()).unwrap_or(Json::Null);
+            let json = match (kind, s.as_ref()) {
+                (_, ScalarValue::Null) => Json::Null,
+                _ => json,
+            };
+            if matches!(kind, Kind::StrList | Kind::EnumList(_) | Kind::Entries(_)) {
+                return Err(violation(p, "expected a list"));
+            }
+            check_value(kind, &json).map_err(|r| violation(p, r))
+        }
+        _ => Err(violation(p, "value of the wrong type")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn values_are_checked() {
+        assert!(check_value(&Kind::Date, &json!("2026-02-30")).is_err());
+        assert!(check_value(&Kind::Date, &json!("2026-02-28")).is_ok());
+        assert!(check_value(&Kind::DateTime, &json!("2026-02-28T10:00:00+07:00")).is_ok());
+        assert!(check_value(&Kind::Enum(RISK_LEVELS), &json!("concern")).is_ok());
+        assert!(check_value(&Kind::Enum(RISK_LEVELS), &json!("high")).is_err());
+        assert!(check_value(&Kind::Int(1, 5), &json!(6)).is_err());
+        assert!(check_value(&Kind::EnumList(VULNERABILITIES), &json!(["disability"])).is_ok());
+        assert!(check_value(&Kind::EnumList(VULNERABILITIES), &json!(["x"])).is_err());
+        assert!(check_value(&Kind::Str, &json!("x".repeat(MAX_STR + 1))).is_err());
+        assert!(check_value(&Kind::Bool, &json!("yes")).is_err());
+    }
+}

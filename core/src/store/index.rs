@@ -1,0 +1,258 @@
+//! The caseload index, held in memory: one summary per case, rebuilt at open from sealed
+//! summaries, updated on every write. Lists with filters, the worker's agenda, and search
+//! by client name in any of our users' scripts.
+
+use serde::{Deserialize, Serialize};
+
+use crate::case::inspect::conflicts;
+use crate::case::model::{ActivityStatus, AppointmentStatus, RiskLevel};
+use crate::case::{CaseDoc, Stage};
+use crate::error::Result;
+use crate::search::{fold, matches};
+
+/// What the caseload list shows of a case, and what it is filtered and searched on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseSummary {
+    pub id: String,
+    pub client_name: String,
+    pub client_name_latin: Option<String>,
+    pub stage: Stage,
+    pub risk: Option<RiskLevel>,
+    pub emergency: bool,
+    pub priority: Option<String>,
+    pub restricted: bool,
+    pub team: Option<String>,
+    pub case_manager: Option<String>,
+    pub assigned: Vec<String>,
+    pub next_review: Option<String>,
+    /// When the case last changed on this device (ms since the epoch).
+    pub last_change: i64,
+    /// Fields holding concurrent values that someone should resolve.
+    pub conflicts: usize,
+    /// Upcoming appointments and open activities and follow-ups.
+    pub agenda: Vec<AgendaItem>,
+    /// Folded names (client, transliteration, household) for search.
+    #[serde(default)]
+    pub(crate) search_key: String,
+}
+
+/// Something due: an appointment, an activity of the plan, a visit follow-up, a review.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgendaItem {
+    pub case_id: String,
+    pub kind: AgendaKind,
+    /// A date (`YYYY-MM-DD`) or an instant (RFC 3339); sorts as text within a day.
+    pub when: String,
+    /// The appointment's purpose, the activity's description...
+    pub title: String,
+    /// The entry's path in the case file.
+    pub path: String,
+    /// What the client needs to attend an appointment.
+    pub needs: Option<String>,
+}
+
+/// The kinds of agenda items.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgendaKind {
+    Appointment,
+    Activity,
+    FollowUp,
+    Review,
+}
+
+impl CaseSummary {
+    /// Builds the summary of a case document.
+    pub fn of(doc: &CaseDoc, last_change: i64) -> Result<Self> {
+        let f = doc.read()?;
+        let (risk, emergency) = match f.current_risk() {
+            Some((l, e)) => (Some(l), e || f.intake.emergency == Some(true)),
+            None => (None, f.intake.emergency == Some(true)),
+        };
+        let mut agenda = Vec::new();
+        let id = f.id.clone();
+        let open = f.stage != Stage::Closed;
+        if open {
+            for a in f.appointments.iter().filter(|a| a.retracted.is_none()) {
+                if a.status.unwrap_or(AppointmentStatus::Planned) == AppointmentStatus::Planned {
+                    if let Some(at) = &a.at {
+                        agenda.push(AgendaItem {
+                            case_id: id.clone(),
+                            kind: AgendaKind::Appointment,
+                            when: at.clone(),
+                            title: a.purpose.clone().unwrap_or_default(),
+                            path: format!("appointments/{}", a.id),
+                            needs: a.attendance_needs.clone(),
+                        });
+                    }
+                }
+            }
+            for p in f.plan.problems.iter().filter(|p| p.retracted.is_none()) {
+                for act in p.activities.iter().filter(|a| a.retracted.is_none()) {
+                    let done = matches!(
+                        act.status,
+                        Some(ActivityStatus::Done | ActivityStatus::Cancelled)
+                    );
+                    if let (false, Some(due)) = (done, &act.due_date) {
+                        agenda.push(AgendaItem {
+                            case_id: id.clone(),
+                            kind: AgendaKind::Activity,
+                            when: due.clone(),
+                            title: act.description.clone().unwrap_or_default(),
+                            path: format!("plan/problems/{}/activities/{}", p.id, act.id),
+                            needs: None,
+                        });
+                    }
+                }
+            }
+            for v in f.visits.iter().filter(|v| v.retracted.is_none()) {
+                for fu in v
+                    .follow_ups
+                    .iter()
+                    .filter(|x| x.retracted.is_none() && x.done != Some(true))
+                {
+                    if let Some(due) = &fu.due_date {
+                        agenda.push(AgendaItem {
+                            case_id: id.clone(),
+                            kind: AgendaKind::FollowUp,
+                            when: due.clone(),
+                            title: fu.text.clone().unwrap_or_default(),
+                            path: format!("visits/{}/follow_ups/{}", v.id, fu.id),
+                            needs: None,
+                        });
+                    }
+                }
+            }
+            if let Some(r) = &f.plan.next_review {
+                agenda.push(AgendaItem {
+                    case_id: id.clone(),
+                    kind: AgendaKind::Review,
+                    when: r.clone(),
+                    title: String::new(),
+                    path: "plan/next_review".into(),
+                    needs: None,
+                });
+            }
+        }
+        let mut names = vec![f.client.name.clone().unwrap_or_default()];
+        names.extend(f.client.name_latin.clone());
+        names.extend(
+            f.client
+                .household
+                .iter()
+                .filter(|m| m.retracted.is_none())
+                .filter_map(|m| m.name.clone()),
+        );
+        let search_key = names.iter().map(|n| fold(n)).collect::<Vec<_>>().join("\n");
+        Ok(CaseSummary {
+            id,
+            client_name: f.client.name.unwrap_or_default(),
+            client_name_latin: f.client.name_latin,
+            stage: f.stage,
+            risk,
+            emergency,
+            priority: f.priority,
+            restricted: f.sensitivity.as_deref() == Some("restricted"),
+            team: f.team,
+            case_manager: f.case_manager,
+            assigned: f.assigned,
+            next_review: if open { f.plan.next_review } else { None },
+            last_change,
+            conflicts: conflicts(doc).len(),
+            agenda,
+            search_key,
+        })
+    }
+
+    /// Whether the next review date has passed on `today` (`YYYY-MM-DD`).
+    pub fn review_overdue(&self, today: &str) -> bool {
+        self.stage != Stage::Closed && self.next_review.as_deref().is_some_and(|d| d < today)
+    }
+}
+
+/// How to order a list of cases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SortBy {
+    /// Most recently changed first.
+    #[default]
+    LastChange,
+    /// Soonest (or most overdue) review first; cases without a review date last.
+    NextReview,
+}
+
+/// Which cases to list. Empty fields do not filter.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CaseFilter {
+    pub stage: Option<Stage>,
+    /// Only cases at exactly this risk level.
+    pub risk: Option<RiskLevel>,
+    /// Only cases at this risk level or above.
+    pub min_risk: Option<RiskLevel>,
+    pub assigned_to: Option<String>,
+    /// Only cases whose review date is before this day (`YYYY-MM-DD`, usually today).
+    pub review_overdue_on: Option<String>,
+    pub emergency: Option<bool>,
+    pub with_conflicts: Option<bool>,
+    /// Client or household name, in any script (see [`crate::search`]).
+    pub query: Option<String>,
+    pub sort: SortBy,
+    /// At most this many results (all when absent).
+    pub limit: Option<usize>,
+}
+
+/// Applies a filter to summaries.
+pub(crate) fn select<'a>(
+    all: impl Iterator<Item = &'a CaseSummary>,
+    f: &CaseFilter,
+) -> Vec<CaseSummary> {
+    let query = f.query.as_deref().map(fold).filter(|q| !q.is_empty());
+    let mut out: Vec<CaseSummary> = all
+        .filter(|s| f.stage.is_none_or(|st| s.stage == st))
+        .filter(|s| f.risk.is_none_or(|r| s.risk == Some(r)))
+        .filter(|s| f.min_risk.is_none_or(|r| s.risk.is_some_and(|x| x >= r)))
+        .filter(|s| {
+            f.assigned_to
+                .as_ref()
+                .is_none_or(|u| s.assigned.contains(u))
+        })
+        .filter(|s| {
+            f.review_overdue_on
+                .as_deref()
+                .is_none_or(|d| s.review_overdue(d))
+        })
+        .filter(|s| f.emergency.is_none_or(|e| s.emergency == e))
+        .filter(|s| f.with_conflicts.is_none_or(|c| (s.conflicts > 0) == c))
+        .filter(|s| query.as_deref().is_none_or(|q| matches(&s.search_key, q)))
+        .cloned()
+        .collect();
+    match f.sort {
+        SortBy::LastChange => {
+            out.sort_by(|a, b| b.last_change.cmp(&a.last_change).then(a.id.cmp(&b.id)))
+        }
+        SortBy::NextReview => out.sort_by(|a, b| match (&a.next_review, &b.next_review) {
+            (Some(x), Some(y)) => x.cmp(y).then(a.id.cmp(&b.id)),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => b.last_change.cmp(&a.last_change),
+        }),
+    }
+    if let Some(n) = f.limit {
+        out.truncate(n);
+    }
+    out
+}
+
+/// The agenda across cases between two days inclusive (`YYYY-MM-DD`), soonest first.
+/// Overdue items (before `from`) are included: a missed activity is still due.
+pub(crate) fn agenda<'a>(all: impl Iterator<Item = &'a CaseSummary>, to: &str) -> Vec<AgendaItem> {
+    let end = format!("{to}\u{10FFFF}");
+    let mut items: Vec<AgendaItem> = all
+        .flat_map(|s| s.agenda.iter())
+        .filter(|i| i.when.as_str() <= end.as_str())
+        .cloned()
+        .collect();
+    items.sort_by(|a, b| a.when.cmp(&b.when).then(a.case_id.cmp(&b.case_id)));
+    items
+}

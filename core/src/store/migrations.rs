@@ -1,0 +1,70 @@
+//! The store's SQLite schema, as numbered migrations applied in order, one transaction per
+//! step, tracked by `PRAGMA user_version`. Never edit a released step: add a new one.
+//!
+//! What the file holds: opaque case ids (16 random bytes), timestamps, and ciphertext. No
+//! name, note or any other case content is ever stored in the clear, and no index on
+//! content exists on disk (the caseload index is rebuilt in memory at open from sealed
+//! summaries).
+
+use rusqlite::Connection;
+
+use crate::error::{Error, Result};
+
+/// Each step, in order; step `n` brings `user_version` from `n` to `n + 1`.
+const STEPS: &[&str] = &[
+    // 1: the first layout.
+    "CREATE TABLE meta (
+        name  TEXT PRIMARY KEY,
+        value BLOB NOT NULL
+    ) STRICT;
+    CREATE TABLE cases (
+        id          BLOB PRIMARY KEY,   -- 16 opaque bytes
+        wrapped_key BLOB NOT NULL,      -- the case's data key, sealed by the device key
+        summary     BLOB NOT NULL,      -- sealed index entry
+        created_at  INTEGER NOT NULL,   -- ms since the epoch
+        updated_at  INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE snapshots (
+        case_id  BLOB PRIMARY KEY REFERENCES cases(id) ON DELETE CASCADE,
+        data     BLOB NOT NULL,         -- sealed compacted document
+        saved_at INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE changes (
+        seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+        case_id  BLOB NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+        data     BLOB NOT NULL,         -- sealed changes since the snapshot
+        saved_at INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX changes_by_case ON changes(case_id, seq);
+    CREATE TABLE sync_states (
+        case_id BLOB NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+        peer    TEXT NOT NULL,
+        data    BLOB NOT NULL,          -- sealed automerge sync::State
+        PRIMARY KEY (case_id, peer)
+    ) STRICT;",
+];
+
+/// The schema version this code writes.
+pub(crate) const CURRENT: i64 = STEPS.len() as i64;
+
+pub(crate) fn version(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+}
+
+/// Brings the database up to [`CURRENT`]; refuses a database from a newer app.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
+    let found = version(conn)?;
+    if found > CURRENT {
+        return Err(Error::NewerStore {
+            found,
+            known: CURRENT,
+        });
+    }
+    for (i, step) in STEPS.iter().enumerate().skip(found as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(step)?;
+        tx.pragma_update(None, "user_version", i as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}

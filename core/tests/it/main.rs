@@ -1,0 +1,10 @@
+//! Integration tests of fieldcase-core: one binary, one module per topic.
+#![allow(unreachable_pub)]
+
+mod case;
+mod convergence;
+mod crash;
+mod fixtures;
+mod merge;
+mod stage;
+mod store;

@@ -1,0 +1,188 @@
+//! Merge semantics of DESIGN.md: what two phones editing apart get back.
+
+use fieldcase_core::case::ClientInput;
+use fieldcase_core::{conflicts, history};
+use serde_json::json;
+
+use crate::fixtures::*;
+
+#[test]
+fn same_scalar_set_concurrently_is_a_conflict_with_both_authors() {
+    let (a, b) = (worker(1), worker(2));
+    let mut one = new_case(&a, NAMES[4]);
+    let mut two = replica(&one);
+    one.set_field(&a, T0 + 1000, "client/address", &json!("Hà Nội"))
+        .unwrap();
+    two.set_field(&b, T0 + 2000, "client/address", &json!("Hải Phòng"))
+        .unwrap();
+    one.merge(&mut two).unwrap();
+    two.merge(&mut one).unwrap();
+
+    let c1 = conflicts(&one);
+    assert_eq!(
+        c1,
+        conflicts(&two),
+        "both replicas report the same conflict"
+    );
+    assert_eq!(c1.len(), 1, "{c1:?}");
+    let c = &c1[0];
+    assert_eq!(c.path, "client/address");
+    let mut vals: Vec<_> = c
+        .values
+        .iter()
+        .map(|v| (v.value.clone(), v.by.user_id.clone().unwrap()))
+        .collect();
+    vals.sort_by_key(|v| v.1.clone());
+    assert_eq!(
+        vals,
+        vec![
+            (json!("Hà Nội"), "u-worker-1".to_string()),
+            (json!("Hải Phòng"), "u-worker-2".to_string())
+        ]
+    );
+    assert_eq!(c.values.iter().filter(|v| v.winner).count(), 1);
+    let shown = one.read().unwrap().client.address.unwrap();
+    let winner = c.values.iter().find(|v| v.winner).unwrap();
+    assert_eq!(
+        json!(shown),
+        winner.value,
+        "the winner is what the case shows"
+    );
+    assert_eq!(
+        c.values
+            .iter()
+            .find(|v| v.by.user_id.as_deref() == Some("u-worker-2"))
+            .unwrap()
+            .by
+            .at,
+        fieldcase_core::case::rfc3339(T0 + 2000)
+    );
+
+    // Resolving is a normal edit: the supervisor picks one, the conflict is gone everywhere.
+    let s = supervisor();
+    one.set_field(&s, T0 + 3000, "client/address", &json!("Hải Phòng"))
+        .unwrap();
+    two.merge(&mut one).unwrap();
+    assert!(conflicts(&two).is_empty());
+    assert_eq!(
+        two.read().unwrap().client.address.as_deref(),
+        Some("Hải Phòng")
+    );
+    let h = history(&two, "client/address").unwrap();
+    assert_eq!(h.len(), 3, "{h:?}");
+    assert_eq!(h.last().unwrap().by.user_id.as_deref(), Some("u-super"));
+}
+
+#[test]
+fn the_same_value_set_twice_is_not_a_conflict() {
+    let (a, b) = (worker(1), worker(2));
+    let mut one = new_case(&a, NAMES[0]);
+    let mut two = replica(&one);
+    one.set_field(&a, T0, "client/gender", &json!("female"))
+        .unwrap();
+    two.set_field(&b, T0, "client/gender", &json!("female"))
+        .unwrap();
+    one.merge(&mut two).unwrap();
+    assert!(conflicts(&one).is_empty());
+}
+
+#[test]
+fn different_fields_and_new_entries_are_all_kept() {
+    let (a, b) = (worker(1), worker(2));
+    let mut one = new_case(&a, NAMES[1]);
+    let mut two = replica(&one);
+    one.update_client(
+        &a,
+        T0,
+        ClientInput {
+            address: Some("تهران".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    two.update_client(
+        &b,
+        T0,
+        ClientInput {
+            languages: Some(vec!["fa".into()]),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let v1 = one.add_visit(&a, T0, visit(NOTES[1])).unwrap();
+    let v2 = two.add_visit(&b, T0, visit(NOTES[2])).unwrap();
+    one.merge(&mut two).unwrap();
+    let f = one.read().unwrap();
+    assert_eq!(f.client.address.as_deref(), Some("تهران"));
+    assert_eq!(f.client.languages, vec!["fa"]);
+    let ids: Vec<_> = f.visits.iter().map(|v| v.id.clone()).collect();
+    assert!(ids.contains(&v1) && ids.contains(&v2));
+    assert!(conflicts(&one).is_empty(), "{:?}", conflicts(&one));
+}
+
+#[test]
+fn the_same_note_edited_on_two_phones_merges_character_by_character() {
+    let (a, b) = (worker(1), worker(2));
+    let mut one = new_case(&a, NAMES[2]);
+    let vid = one
+        .add_visit(&a, T0, visit("Семья получила помощь."))
+        .unwrap();
+    let mut two = replica(&one);
+    let path = format!("visits/{vid}/note");
+    one.edit_text(&a, T0, &path, 0, 0, "Утром: ").unwrap();
+    let len = "Семья получила помощь.".chars().count();
+    two.edit_text(&b, T0, &path, len, 0, " Ребёнок в школе.")
+        .unwrap();
+    one.merge(&mut two).unwrap();
+    two.merge(&mut one).unwrap();
+    let note = one.read().unwrap().visits[0].note.clone();
+    assert_eq!(note, "Утром: Семья получила помощь. Ребёнок в школе.");
+    assert_eq!(two.read().unwrap().visits[0].note, note);
+    let h = history(&one, &path).unwrap();
+    assert_eq!(h.len(), 3, "created, then one edit per phone: {h:?}");
+    assert!(h
+        .iter()
+        .any(|c| c.by.user_id.as_deref() == Some("u-worker-2")
+            && c.inserted == " Ребёнок в школе.".chars().count()));
+}
+
+#[test]
+fn a_form_that_rewrites_a_text_merges_too() {
+    // Forms often submit the whole text: update_text diffs it, so both sides survive.
+    let (a, b) = (worker(1), worker(2));
+    let mut one = new_case(&a, NAMES[3]);
+    let mut two = replica(&one);
+    one.update_client(
+        &a,
+        T0,
+        ClientInput {
+            notes: Some("Мати працює.".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    two.merge(&mut one).unwrap();
+    one.update_client(
+        &a,
+        T0,
+        ClientInput {
+            notes: Some("Мати працює вночі.".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    two.update_client(
+        &b,
+        T0,
+        ClientInput {
+            notes: Some("Мати працює. Батько відсутній.".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    one.merge(&mut two).unwrap();
+    assert_eq!(
+        one.read().unwrap().client.notes,
+        "Мати працює вночі. Батько відсутній."
+    );
+}
