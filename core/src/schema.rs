@@ -711,6 +711,10 @@ pub(crate) fn write_field<T: Transactable>(
         Kind::Text => {
             let s = v.as_str().unwrap_or_default();
             match tx.get(obj, key)? {
+                // A new (empty) text takes a plain insert; an existing one a character diff.
+                Some((Value::Object(ObjType::Text), id)) if tx.length(&id) == 0 => {
+                    tx.splice_text(&id, 0, 0, s)?
+                }
                 Some((Value::Object(ObjType::Text), id)) => tx.update_text(&id, s)?,
                 _ => {
                     let id = tx.put_object(obj, key, ObjType::Text)?;

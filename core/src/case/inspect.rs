@@ -14,6 +14,7 @@ use automerge::{ObjId, ObjType, ReadDoc, ScalarValue, Value, ROOT};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
+use crate::case::walk::{ConflictSite, Walk};
 use crate::case::{rfc3339, CaseDoc};
 use crate::error::{Error, Result};
 use crate::schema::{self, Kind};
@@ -128,85 +129,46 @@ fn scalar_json(s: &ScalarValue) -> Json {
 /// Every field of the case holding concurrent, different values.
 pub fn conflicts(case: &CaseDoc) -> Vec<Conflict> {
     let doc = case.automerge();
+    let mut w = Walk::new(doc, false);
+    w.root();
+    if w.sites.is_empty() {
+        return Vec::new();
+    }
     let attr = Attributor::new(doc);
-    let mut out = Vec::new();
-    walk(doc, &attr, &ROOT, "", &mut out);
-    out
+    w.sites
+        .iter()
+        .filter_map(|site| conflict_at(doc, &attr, site))
+        .collect()
 }
 
-fn walk(
-    doc: &automerge::Automerge,
-    attr: &Attributor<'_>,
-    obj: &ObjId,
-    path: &str,
-    out: &mut Vec<Conflict>,
-) {
-    let keys: Vec<String> = doc.keys(obj).collect();
-    for key in keys {
-        let p = if path.is_empty() {
-            key.clone()
-        } else {
-            format!("{path}/{key}")
-        };
-        let all = doc.get_all(obj, key.as_str()).unwrap_or_default();
-        check(
-            doc,
-            attr,
-            obj,
-            automerge::Prop::Map(key.clone()),
-            &all,
-            &p,
-            out,
-        );
-        if let Ok(Some((Value::Object(t), child))) = doc.get(obj, key.as_str()) {
-            descend(doc, attr, t, &child, &p, out);
-        }
-    }
+/// How many of the sites hold values that differ (the same value twice is no conflict).
+pub(crate) fn count_disagreements(doc: &automerge::Automerge, sites: &[ConflictSite]) -> usize {
+    sites
+        .iter()
+        .filter(|site| {
+            let all = doc
+                .get_all(&site.obj, site.prop.clone())
+                .unwrap_or_default();
+            let values: Vec<Json> = all.iter().map(|(v, id)| value_json(doc, v, id)).collect();
+            values.windows(2).any(|w| w[0] != w[1])
+        })
+        .count()
 }
 
-fn descend(
+fn conflict_at(
     doc: &automerge::Automerge,
     attr: &Attributor<'_>,
-    t: ObjType,
-    child: &ObjId,
-    p: &str,
-    out: &mut Vec<Conflict>,
-) {
-    match t {
-        ObjType::Map | ObjType::Table => walk(doc, attr, child, p, out),
-        ObjType::List => {
-            for i in 0..doc.length(child) {
-                let all = doc.get_all(child, i).unwrap_or_default();
-                let seg = match doc.get(child, i) {
-                    Ok(Some((Value::Object(ObjType::Map), item))) => {
-                        schema::get_str(doc, &item, "id").unwrap_or_else(|| i.to_string())
-                    }
-                    _ => i.to_string(),
-                };
-                let q = format!("{p}/{seg}");
-                check(doc, attr, child, automerge::Prop::Seq(i), &all, &q, out);
-                if let Ok(Some((Value::Object(t), item))) = doc.get(child, i) {
-                    descend(doc, attr, t, &item, &q, out);
-                }
-            }
-        }
-        ObjType::Text => {}
-    }
-}
-
-fn check(
-    doc: &automerge::Automerge,
-    attr: &Attributor<'_>,
-    obj: &ObjId,
-    prop: automerge::Prop,
-    all: &[(Value<'_>, ObjId)],
-    path: &str,
-    out: &mut Vec<Conflict>,
-) {
+    site: &ConflictSite,
+) -> Option<Conflict> {
+    let all = doc.get_all(&site.obj, site.prop.clone()).ok()?;
     if all.len() < 2 {
-        return;
+        return None;
     }
-    let winner = doc.get(obj, prop).ok().flatten().map(|(_, id)| id);
+    let winner = doc
+        .get(&site.obj, site.prop.clone())
+        .ok()
+        .flatten()
+        .map(|(_, id)| id);
     let values: Vec<ConflictValue> = all
         .iter()
         .map(|(v, id)| ConflictValue {
@@ -217,14 +179,13 @@ fn check(
                 .unwrap_or_else(|| attr.of_change("", 0, String::new())),
         })
         .collect();
-    let first = &values[0].value;
-    if values.iter().all(|v| &v.value == first) {
-        return; // the same value set twice is not a disagreement
+    if values.iter().all(|v| v.value == values[0].value) {
+        return None; // the same value set twice is not a disagreement
     }
-    out.push(Conflict {
-        path: path.to_string(),
+    Some(Conflict {
+        path: site.path.clone(),
         values,
-    });
+    })
 }
 
 /// Who changed the field at `path` when, oldest first. For a scalar, each value written;

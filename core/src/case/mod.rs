@@ -30,9 +30,10 @@ pub mod input;
 pub mod inspect;
 pub mod model;
 pub mod stage;
+mod walk;
 
 use automerge::transaction::{CommitOptions, Transactable, Transaction};
-use automerge::{ActorId, AutoSerde, Automerge, ChangeHash, ObjType, ReadDoc, ROOT};
+use automerge::{ActorId, Automerge, ChangeHash, ObjType, ReadDoc, ROOT};
 use serde::Serialize;
 use serde_json::{json, Map, Value as Json};
 
@@ -98,6 +99,47 @@ impl Author {
 #[derive(Debug, Clone)]
 pub struct CaseDoc {
     doc: Automerge,
+    /// The actor, user and device already recorded in `actors` (saves reads per edit).
+    registered: Option<(String, String, String)>,
+    /// Whether an edit since the last [`CaseDoc::take_index_dirty`] may have changed what
+    /// the caseload index shows (see [`INDEX_PATHS`]).
+    index_dirty: bool,
+}
+
+/// Where the caseload index reads from. Edits elsewhere (narrative texts, visit details,
+/// consents, referrals, contacts) cannot change a case's index entry.
+pub const INDEX_PATHS: &[&str] = &[
+    "stage",
+    "priority",
+    "sensitivity",
+    "team",
+    "case_manager",
+    "assigned",
+    "client/name",
+    "client/name_latin",
+    "client/household",
+    "intake/emergency",
+    "intake/preliminary_risk",
+    "assessments",
+    "reviews",
+    "appointments",
+    "plan/problems",
+    "plan/next_review",
+    "visits/*/follow_ups",
+];
+
+/// Whether a write at `path` (a field, or a map whose fields are written) may change the
+/// caseload index.
+fn touches_index(path: &str) -> bool {
+    let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    if segs.is_empty() {
+        return true;
+    }
+    INDEX_PATHS.iter().any(|p| {
+        let pat: Vec<&str> = p.split('/').collect();
+        // The write is at or below an index path, or above one (a map holding it).
+        pat.iter().zip(&segs).all(|(a, b)| *a == "*" || a == b)
+    })
 }
 
 /// RFC 3339 (UTC, seconds) for a time in milliseconds since the Unix epoch.
@@ -179,25 +221,31 @@ impl CaseDoc {
             schema::write_map(tx, &ROOT, CASE, false, &root, "", true)?;
             Ok(())
         })?;
-        Ok(CaseDoc { doc })
+        Ok(CaseDoc::wrap(doc))
+    }
+
+    fn wrap(doc: Automerge) -> Self {
+        CaseDoc {
+            doc,
+            registered: None,
+            index_dirty: true,
+        }
     }
 
     /// Loads a case from saved bytes (a snapshot, optionally followed by changes).
     pub fn load(bytes: &[u8]) -> Result<Self> {
-        Ok(CaseDoc {
-            doc: Automerge::load(bytes)?,
-        })
+        Ok(CaseDoc::wrap(Automerge::load(bytes)?))
     }
 
     /// Wraps a document this app stored itself (already valid).
     pub(crate) fn from_loaded(doc: Automerge) -> Self {
-        CaseDoc { doc }
+        CaseDoc::wrap(doc)
     }
 
     /// Wraps a document received from elsewhere, after checking it against the schema.
     pub fn from_automerge(doc: Automerge) -> Result<Self> {
         schema::validate(&doc).map_err(|v| Error::invalid(v.path, v.reason))?;
-        Ok(CaseDoc { doc })
+        Ok(CaseDoc::wrap(doc))
     }
 
     /// Sets the actor this replica writes with.
@@ -219,6 +267,7 @@ impl CaseDoc {
     /// Merges another replica of the same case into this one.
     pub fn merge(&mut self, other: &mut CaseDoc) -> Result<()> {
         self.doc.merge(&mut other.doc)?;
+        self.index_dirty = true;
         Ok(())
     }
 
@@ -243,7 +292,17 @@ impl CaseDoc {
 
     /// The whole case file as JSON (texts as strings; winning values of conflicts).
     pub fn to_json(&self) -> Json {
-        serde_json::to_value(AutoSerde::from(&self.doc)).unwrap_or(Json::Null)
+        walk::Walk::new(&self.doc, true).root()
+    }
+
+    /// The case file without its narrative texts (left empty), and the number of fields
+    /// holding concurrent different values: what the caseload index needs, at a fraction
+    /// of the cost of a full read (texts are most of a case's operations).
+    pub fn outline(&self) -> Result<(CaseFile, usize)> {
+        let mut w = walk::Walk::new(&self.doc, false);
+        let json = w.root();
+        let conflicts = inspect::count_disagreements(&self.doc, &w.sites);
+        Ok((serde_json::from_value(json)?, conflicts))
     }
 
     /// The whole case file as typed values.
@@ -258,11 +317,51 @@ impl CaseDoc {
         message: &str,
         f: impl FnOnce(&mut Transaction<'_>) -> Result<T>,
     ) -> Result<T> {
+        let out = self.edit_outside_index(author, now_ms, message, f)?;
+        self.index_dirty = true;
+        Ok(out)
+    }
+
+    /// Whether the caseload index may be out of date since the last call; clears the flag.
+    pub fn take_index_dirty(&mut self) -> bool {
+        std::mem::replace(&mut self.index_dirty, false)
+    }
+
+    /// An edit that cannot change the caseload index (its paths are outside [`INDEX_PATHS`]).
+    fn edit_outside_index<T>(
+        &mut self,
+        author: &Author,
+        now_ms: i64,
+        message: &str,
+        f: impl FnOnce(&mut Transaction<'_>) -> Result<T>,
+    ) -> Result<T> {
         let actor = self.doc.get_actor().to_hex_string();
-        commit(&mut self.doc, now_ms, message, |tx| {
-            register_actor(tx, &actor, author)?;
+        let me = (actor, author.user_id.clone(), author.device_id.clone());
+        let known = self.registered.as_ref() == Some(&me);
+        let out = commit(&mut self.doc, now_ms, message, |tx| {
+            if !known {
+                register_actor(tx, &me.0, author)?;
+            }
             f(tx)
-        })
+        })?;
+        self.registered = Some(me);
+        Ok(out)
+    }
+
+    /// Runs an edit, marking the index stale only if `path` may affect it.
+    fn edit_at<T>(
+        &mut self,
+        author: &Author,
+        now_ms: i64,
+        message: &str,
+        path: &str,
+        f: impl FnOnce(&mut Transaction<'_>) -> Result<T>,
+    ) -> Result<T> {
+        if touches_index(path) {
+            self.edit(author, now_ms, message, f)
+        } else {
+            self.edit_outside_index(author, now_ms, message, f)
+        }
     }
 
     /// Adds an entry to the list at `list_path`; returns the new entry's id.
@@ -274,7 +373,7 @@ impl CaseDoc {
         value: Map<String, Json>,
     ) -> Result<String> {
         let message = format!("add {}", list_path.rsplit('/').next().unwrap_or(list_path));
-        self.edit(author, now_ms, &message, |tx| {
+        self.edit_at(author, now_ms, &message, list_path, |tx| {
             insert_entry(tx, author, now_ms, list_path, value)
         })
     }
@@ -289,9 +388,13 @@ impl CaseDoc {
         value: Map<String, Json>,
         allow_action: bool,
     ) -> Result<()> {
-        self.edit(author, now_ms, message, |tx| {
-            write_at(tx, path, &value, allow_action)
-        })
+        let index = value.keys().any(|k| touches_index(&format!("{path}/{k}")));
+        let f = |tx: &mut Transaction<'_>| write_at(tx, path, &value, allow_action);
+        if index {
+            self.edit(author, now_ms, message, f)
+        } else {
+            self.edit_outside_index(author, now_ms, message, f)
+        }
     }
 
     /// Changes the client's identity and situation.
@@ -820,7 +923,7 @@ impl CaseDoc {
     /// Resolving a conflict is this call with the chosen value.
     pub fn set_field(&mut self, a: &Author, now: i64, path: &str, value: &Json) -> Result<()> {
         let message = format!("set {path}");
-        self.edit(a, now, &message, |tx| {
+        self.edit_at(a, now, &message, path, |tx| {
             let r = schema::resolve(tx, path)?;
             if r.action_only {
                 return Err(Error::invalid(
@@ -847,7 +950,7 @@ impl CaseDoc {
         insert: &str,
     ) -> Result<()> {
         let message = format!("edit {path}");
-        self.edit(a, now, &message, |tx| {
+        self.edit_at(a, now, &message, path, |tx| {
             let r = schema::resolve(tx, path)?;
             if r.action_only {
                 return Err(Error::invalid(

@@ -4,7 +4,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::case::inspect::conflicts;
 use crate::case::model::{ActivityStatus, AppointmentStatus, RiskLevel};
 use crate::case::{CaseDoc, Stage};
 use crate::error::Result;
@@ -64,7 +63,7 @@ pub enum AgendaKind {
 impl CaseSummary {
     /// Builds the summary of a case document.
     pub fn of(doc: &CaseDoc, last_change: i64) -> Result<Self> {
-        let f = doc.read()?;
+        let (f, conflicts) = doc.outline()?;
         let (risk, emergency) = match f.current_risk() {
             Some((l, e)) => (Some(l), e || f.intake.emergency == Some(true)),
             None => (None, f.intake.emergency == Some(true)),
@@ -158,7 +157,7 @@ impl CaseSummary {
             assigned: f.assigned,
             next_review: if open { f.plan.next_review } else { None },
             last_change,
-            conflicts: conflicts(doc).len(),
+            conflicts,
             agenda,
             search_key,
         })

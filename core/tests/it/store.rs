@@ -490,3 +490,217 @@ fn two_phones_exchange_a_case_and_merge() {
     assert_eq!(one.conflicts(&id).unwrap()[0].path, "client/address");
     assert!(one.import_case(b"garbage").is_err());
 }
+
+/// The index skips rebuilding a summary after edits outside `INDEX_PATHS`; after every
+/// kind of edit, the stored summary must equal one rebuilt from the document.
+#[test]
+fn the_index_stays_exact_after_every_kind_of_edit() {
+    use fieldcase_core::case::*;
+    use fieldcase_core::store::CaseSummary;
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let id = store.create_case(new_case(NAMES[4])).unwrap();
+    let check = |what: &str| {
+        let stored = store.summary(&id).unwrap();
+        let fresh = store
+            .with_doc(&id, |d| CaseSummary::of(d, stored.last_change))
+            .unwrap();
+        assert_eq!(stored, fresh, "index out of date after: {what}");
+    };
+    type Edit = Box<
+        dyn Fn(
+            &mut fieldcase_core::CaseDoc,
+            &fieldcase_core::Author,
+            i64,
+        ) -> fieldcase_core::Result<()>,
+    >;
+    let edits: Vec<(&str, Edit)> = vec![
+        (
+            "visit",
+            Box::new(|c, me, now| c.add_visit(me, now, visit("x")).map(|_| ())),
+        ),
+        (
+            "name",
+            Box::new(|c, me, now| c.set_field(me, now, "client/name", &json!("Lê Thị Hoa"))),
+        ),
+        (
+            "latin",
+            Box::new(|c, me, now| {
+                c.update_client(
+                    me,
+                    now,
+                    ClientInput {
+                        name_latin: Some("Le Thi Hoa".into()),
+                        ..Default::default()
+                    },
+                )
+            }),
+        ),
+        (
+            "household",
+            Box::new(|c, me, now| {
+                c.add_household_member(
+                    me,
+                    now,
+                    HouseholdMemberInput {
+                        name: Some("Phạm Văn Nam".into()),
+                        ..Default::default()
+                    },
+                )
+                .map(|_| ())
+            }),
+        ),
+        (
+            "intake emergency",
+            Box::new(|c, me, now| {
+                c.record_intake(
+                    me,
+                    now,
+                    IntakeInput {
+                        emergency: Some(true),
+                        ..Default::default()
+                    },
+                )
+            }),
+        ),
+        (
+            "intake field",
+            Box::new(|c, me, now| {
+                c.set_field(me, now, "intake/preliminary_risk", &json!("concern"))
+            }),
+        ),
+        (
+            "assessment",
+            Box::new(|c, me, now| {
+                c.add_assessment(
+                    me,
+                    now,
+                    AssessmentInput {
+                        date: Some("2026-11-02".into()),
+                        risk: Some(RiskInput {
+                            level: Some(RiskLevel::EvidenceOfHarm),
+                            ..Default::default()
+                        }),
+                        ..Default::default()
+                    },
+                )
+                .map(|_| ())
+            }),
+        ),
+        (
+            "appointment",
+            Box::new(|c, me, now| {
+                c.add_appointment(
+                    me,
+                    now,
+                    AppointmentInput {
+                        at: Some("2026-12-01T10:00:00Z".into()),
+                        ..Default::default()
+                    },
+                )
+                .map(|_| ())
+            }),
+        ),
+        (
+            "follow-up",
+            Box::new(|c, me, now| {
+                let v = c.read()?.visits[0].id.clone();
+                c.add_follow_up(
+                    me,
+                    now,
+                    &v,
+                    FollowUpInput {
+                        due_date: Some("2026-11-30".into()),
+                        ..Default::default()
+                    },
+                )
+                .map(|_| ())
+            }),
+        ),
+        (
+            "follow-up done",
+            Box::new(|c, me, now| {
+                let f = c.read()?;
+                let p = format!(
+                    "visits/{}/follow_ups/{}/done",
+                    f.visits[0].id, f.visits[0].follow_ups[0].id
+                );
+                c.set_field(me, now, &p, &json!(true))
+            }),
+        ),
+        (
+            "problem+activity",
+            Box::new(|c, me, now| {
+                let p = c.add_problem(me, now, ProblemInput::default())?;
+                c.add_activity(
+                    me,
+                    now,
+                    &p,
+                    ActivityInput {
+                        due_date: Some("2026-11-29".into()),
+                        ..Default::default()
+                    },
+                )
+                .map(|_| ())
+            }),
+        ),
+        (
+            "next review",
+            Box::new(|c, me, now| c.set_next_review(me, now, "2026-12-24")),
+        ),
+        (
+            "note text",
+            Box::new(|c, me, now| {
+                let v = c.read()?.visits[0].id.clone();
+                c.edit_text(me, now, &format!("visits/{v}/note"), 0, 0, "ab")
+            }),
+        ),
+        (
+            "stage",
+            Box::new(|c, me, now| c.change_stage(me, now, Stage::Assessment)),
+        ),
+        (
+            "priority",
+            Box::new(|c, me, now| c.set_field(me, now, "priority", &json!("urgent"))),
+        ),
+        (
+            "restricted",
+            Box::new(|c, me, now| c.set_restricted(me, now, true)),
+        ),
+        (
+            "retract appointment",
+            Box::new(|c, me, now| {
+                let a = c.read()?.appointments[0].id.clone();
+                c.retract(me, now, &format!("appointments/{a}"), "wrong case")
+            }),
+        ),
+        (
+            "consent",
+            Box::new(|c, me, now| {
+                c.record_consent(me, now, ConsentInput::default())
+                    .map(|_| ())
+            }),
+        ),
+        (
+            "referral",
+            Box::new(|c, me, now| {
+                c.add_referral(me, now, ReferralInput::default())
+                    .map(|_| ())
+            }),
+        ),
+    ];
+    for (what, edit) in &edits {
+        store.update(&id, |c, me, now| edit(c, me, now)).unwrap();
+        check(what);
+    }
+    let s = store.summary(&id).unwrap();
+    assert!(s.restricted && s.emergency && s.stage == Stage::Assessment);
+    assert_eq!(s.client_name, "Lê Thị Hoa");
+    drop(store);
+    let reopened = open(&dir);
+    assert_eq!(
+        reopened.summary(&id).unwrap(),
+        s,
+        "the sealed summary and timestamp survive reopening"
+    );
+}

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The one command that runs all of fieldcase's tests on a fresh machine.
+# It first installs what the tests need (idempotently), then checks formatting and lints,
+# then runs every test of the workspace.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\n==> %s\n' "$*"; }
+
+# --- What the tests need -----------------------------------------------------------------
+# The Rust toolchain comes with the machine (rustup). Components used below:
+if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
+  log "installing rustfmt and clippy"
+  rustup component add rustfmt clippy
+fi
+# cargo-nextest runs the tests in parallel processes; fall back to cargo test without it.
+if cargo nextest --version >/dev/null 2>&1; then RUNNER=nextest; else RUNNER=cargo-test; fi
+
+# --- Checks ------------------------------------------------------------------------------
+log "cargo fmt --check"
+cargo fmt --all -- --check
+
+log "cargo clippy (warnings are errors)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+# --- Tests -------------------------------------------------------------------------------
+log "tests ($RUNNER)"
+if [ "$RUNNER" = nextest ]; then
+  cargo nextest run --workspace --all-targets --locked --no-fail-fast
+else
+  cargo test --workspace --all-targets --locked --no-fail-fast
+fi
+log "doc tests"
+cargo test --workspace --doc --locked
