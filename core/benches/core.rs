@@ -7,8 +7,9 @@
 //!   to SQLite (WAL, synchronous=FULL) before it returns;
 //! - `store/open_1000_cases_and_build_index`: opening a store of 1,000 cases;
 //! - `store/search_1000_cases`: a name search over the in-memory index;
-//! - `load/case_with_2000_changes`: loading a case with 2,000 changes of history from the
-//!   store (decrypt + Automerge load) and from raw bytes.
+//! - `load/case_with_2000_changes/{typical_100_visits,heavy_500_visits}`: loading a case
+//!   with 2,000 changes of history from raw bytes and from the store (decrypt + load), and
+//!   then reading it as typed values.
 //!
 //! It also prints the size on disk per case of the 1,000-case store.
 
@@ -17,7 +18,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use automerge::ActorId;
+use automerge::{ActorId, ReadDoc};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use fieldcase_core::case::{AssessmentInput, ProblemInput, RiskInput, RiskLevel, VisitInput};
 use fieldcase_core::store::UserContext;
@@ -224,8 +225,9 @@ fn bench_store(c: &mut Criterion) {
     g.finish();
 }
 
-fn bench_load(c: &mut Criterion) {
-    let mut g = c.benchmark_group("load");
+/// Builds a store holding one case with 2,000 changes of history. `visit_every`: one change
+/// in that many adds a whole visit; the others are small edits (typing in a note, a field).
+fn history_case(visit_every: usize) -> (tempfile::TempDir, PathBuf, CaseId, Vec<u8>) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("history.sqlite");
     let store = CaseStore::open(&path, &KEY).unwrap();
@@ -246,25 +248,29 @@ fn bench_load(c: &mut Criterion) {
     let text_path = format!("visits/{vid}/note");
     for i in 0..1999 {
         store
-            .update(&id, |c, me, now| match i % 4 {
-                0 => c.edit_text(me, now, &text_path, 0, 0, "ồ "),
-                1 => c.set_field(
-                    me,
-                    now,
-                    "client/address",
-                    &serde_json::json!(format!("Hà Nội {i}")),
-                ),
-                2 => c
-                    .add_visit(
+            .update(&id, |c, me, now| {
+                if i % visit_every == 0 {
+                    return c
+                        .add_visit(
+                            me,
+                            now,
+                            VisitInput {
+                                note: Some(note(i, 300)),
+                                ..Default::default()
+                            },
+                        )
+                        .map(|_| ());
+                }
+                match i % 3 {
+                    0 => c.edit_text(me, now, &text_path, 0, 0, "ồ "),
+                    1 => c.set_field(
                         me,
                         now,
-                        VisitInput {
-                            note: Some(note(i, 60)),
-                            ..Default::default()
-                        },
-                    )
-                    .map(|_| ()),
-                _ => c.edit_text(me, now, &text_path, 5, 2, "ữa"),
+                        "client/address",
+                        &serde_json::json!(format!("Hà Nội {i}")),
+                    ),
+                    _ => c.edit_text(me, now, &text_path, 5, 2, "ữa"),
+                }
             })
             .unwrap();
     }
@@ -273,31 +279,43 @@ fn bench_load(c: &mut Criterion) {
         .unwrap();
     assert_eq!(changes, 2001);
     let bytes = store.export_case(&id).unwrap();
-    eprintln!("case with {changes} changes: {} bytes saved", bytes.len());
-    drop(store);
-    g.bench_function("case_with_2000_changes/from_bytes", |b| {
-        b.iter(|| CaseDoc::load(black_box(&bytes)).unwrap())
-    });
-    g.bench_function("case_with_2000_changes/from_bytes_unverified", |b| {
-        b.iter(|| automerge::Automerge::load_unverified_heads(black_box(&bytes)).unwrap())
-    });
+    (dir, path, id, bytes)
+}
+
+fn bench_load(c: &mut Criterion) {
+    let mut g = c.benchmark_group("load");
     g.sample_size(30);
-    // Opening the store (its index) is not timed; the case's first load from disk is:
-    // read rows, decrypt, load the snapshot, apply the changes since.
-    g.bench_function("case_with_2000_changes/from_store", |b| {
-        b.iter_batched(
-            || CaseStore::open(&path, &KEY).unwrap(),
-            |s| s.with_doc(&id, |d| Ok(d.heads().len())).unwrap(),
-            BatchSize::PerIteration,
-        )
-    });
-    g.bench_function("case_with_2000_changes/from_store_and_read_typed", |b| {
-        b.iter_batched(
-            || CaseStore::open(&path, &KEY).unwrap(),
-            |s| s.get_case(&id).unwrap(),
-            BatchSize::PerIteration,
-        )
-    });
+    // typical: 100 visits over the case's life, the rest small edits; heavy: 500 visits.
+    for (label, visit_every) in [("typical_100_visits", 20), ("heavy_500_visits", 4)] {
+        let (_dir, path, id, bytes) = history_case(visit_every);
+        let ops = CaseDoc::load(&bytes).unwrap().automerge().stats().num_ops;
+        eprintln!(
+            "case with 2,001 changes ({label}): {} bytes saved, {ops} ops",
+            bytes.len()
+        );
+        g.bench_function(format!("case_with_2000_changes/{label}/from_bytes"), |b| {
+            b.iter(|| CaseDoc::load(black_box(&bytes)).unwrap())
+        });
+        // Opening the store (its index) is not timed; the case's first load from disk is:
+        // read rows, decrypt, load the snapshot, apply the changes since.
+        g.bench_function(format!("case_with_2000_changes/{label}/from_store"), |b| {
+            b.iter_batched(
+                || CaseStore::open(&path, &KEY).unwrap(),
+                |s| s.with_doc(&id, |d| Ok(d.heads().len())).unwrap(),
+                BatchSize::PerIteration,
+            )
+        });
+        g.bench_function(
+            format!("case_with_2000_changes/{label}/from_store_and_read_typed"),
+            |b| {
+                b.iter_batched(
+                    || CaseStore::open(&path, &KEY).unwrap(),
+                    |s| s.get_case(&id).unwrap(),
+                    BatchSize::PerIteration,
+                )
+            },
+        );
+    }
     g.finish();
 }
 

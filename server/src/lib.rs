@@ -1,1 +1,94 @@
-//! placeholder
+//! fieldcase-server: accounts, access rules and case storage for fieldcase, served with
+//! axum/tokio.
+//!
+//! This crate owns who may see what (users, teams, roles, devices, sessions) and the
+//! server's copy of every case document. It depends on `fieldcase-core` for the case model
+//! and its validation. Layers: [`db`] (the storage trait and its SQLite implementation),
+//! [`auth`] (passwords and tokens), [`api`] (the REST routes), [`demo`] (the demo
+//! caseload). The WebSocket sync endpoint (`/v1/sync`, automerge-repo protocol) and the
+//! supervisor console are not built yet; see `docs/sync-protocol.md`.
+
+pub mod api;
+pub mod auth;
+pub mod db;
+pub mod demo;
+pub mod error;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+pub use api::app;
+pub use db::{sqlite::SqliteDb, Db};
+pub use error::{AppError, AppResult};
+
+/// Server settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// PBKDF2 iterations for new password hashes (stored per user; raised on login).
+    pub password_iterations: u32,
+    pub sessions: db::SessionPolicy,
+    /// Failed logins allowed per username within `login_window_ms` before refusing.
+    pub login_max_failures: u32,
+    pub login_window_ms: i64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            password_iterations: auth::DEFAULT_ITERATIONS,
+            sessions: db::SessionPolicy::default(),
+            login_max_failures: 5,
+            login_window_ms: 15 * 60 * 1000,
+        }
+    }
+}
+
+/// Shared state of the running server.
+pub struct AppState {
+    pub db: Arc<dyn Db>,
+    pub config: Config,
+    failures: Mutex<HashMap<String, (u32, i64)>>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    pub fn new(db: Arc<dyn Db>, config: Config) -> Arc<Self> {
+        Arc::new(AppState {
+            db,
+            config,
+            failures: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Whether `username` has too many recent failed logins.
+    pub(crate) fn login_blocked(&self, username: &str, now: i64) -> bool {
+        let map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        matches!(map.get(username), Some((n, since)) if *n >= self.config.login_max_failures && now - since < self.config.login_window_ms)
+    }
+
+    pub(crate) fn login_failed(&self, username: &str, now: i64) {
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() > 100_000 {
+            map.retain(|_, (_, since)| now - *since < self.config.login_window_ms);
+        }
+        let e = map.entry(username.to_string()).or_insert((0, now));
+        if now - e.1 >= self.config.login_window_ms {
+            *e = (0, now);
+        }
+        e.0 += 1;
+    }
+
+    pub(crate) fn login_succeeded(&self, username: &str) {
+        self.failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(username);
+    }
+}

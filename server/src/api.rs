@@ -1,0 +1,232 @@
+//! The REST API. `app(state)` builds the router, so tests drive it directly.
+//!
+//! | route | what |
+//! | --- | --- |
+//! | `GET /healthz` | liveness |
+//! | `POST /v1/login` | `{username, password, device_name, actor_id, device_id?}` → `{token, user_id, device_id, expires_at}` |
+//! | `POST /v1/logout` | ends the session of the token |
+//! | `GET /v1/me` | who the token belongs to (clients check a token before connecting) |
+//! | `GET /v1/caseload` | ids and heads of every case the caller may see |
+//! | `GET /v1/cases/{id}` | the merged case file as JSON |
+//!
+//! Tokens come as `Authorization: Bearer <token>`. Errors are JSON
+//! `{"error": code, "message": text}`; a case the caller may not see answers exactly like
+//! one that does not exist.
+
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Request, State};
+use axum::http::request::Parts;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::db::Session;
+use crate::error::{AppError, AppResult};
+use crate::AppState;
+use fieldcase_core::{CaseDoc, CaseId};
+
+/// The largest REST request body accepted.
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// Builds the router.
+pub fn app(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/v1/login", post(login))
+        .route("/v1/logout", post(logout))
+        .route("/v1/me", get(me))
+        .route("/v1/caseload", get(caseload))
+        .route("/v1/cases/{id}", get(case))
+        .fallback(|| async { AppError::NotFound })
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(state)
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// A JSON body whose rejections use our error format (and never echo the input).
+#[derive(Debug)]
+pub struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(JsonBody(v)),
+            Err(rejection) => Err(match rejection.status().as_u16() {
+                413 => AppError::BadRequest(format!("the body is larger than {MAX_BODY} bytes")),
+                415 => AppError::BadRequest("send the body as application/json".into()),
+                _ => {
+                    AppError::BadRequest("the body is not valid JSON of the expected shape".into())
+                }
+            }),
+        }
+    }
+}
+
+/// The caller's session, from `Authorization: Bearer <token>`, and the token.
+pub struct Auth(pub Session, pub String);
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The token is a secret: never in logs.
+        f.debug_tuple("Auth")
+            .field(&self.0.user.id)
+            .field(&"<token>")
+            .finish()
+    }
+}
+
+impl FromRequestParts<Arc<AppState>> for Auth {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|h| h.to_str().ok())
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .map(str::trim)
+            .ok_or(AppError::Unauthenticated)?
+            .to_string();
+        let db = state.db.clone();
+        let policy = state.config.sessions;
+        let t = token.clone();
+        let session = tokio::task::spawn_blocking(move || -> AppResult<_> {
+            match db.session(&t, policy, now_ms())? {
+                Some(s) => Ok(Ok(s)),
+                None if db.token_disabled(&t)? => Ok(Err(AppError::Disabled)),
+                None => Ok(Err(AppError::Unauthenticated)),
+            }
+        })
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))???;
+        Ok(Auth(session, token))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct LoginRequest {
+    username: String,
+    password: String,
+    device_name: String,
+    actor_id: String,
+    #[serde(default)]
+    device_id: Option<String>,
+}
+
+/// The answer to a successful login.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct LoginResponse {
+    pub token: String,
+    pub user_id: String,
+    pub device_id: String,
+    /// Milliseconds since the Unix epoch.
+    pub expires_at: i64,
+}
+
+async fn login(
+    State(state): State<Arc<AppState>>,
+    JsonBody(req): JsonBody<LoginRequest>,
+) -> AppResult<Json<LoginResponse>> {
+    let now = now_ms();
+    if req.username.len() > 64 || req.password.len() > 1024 {
+        return Err(AppError::Unauthenticated);
+    }
+    if state.login_blocked(&req.username, now) {
+        tracing::warn!("login refused: too many failures for one username");
+        return Err(AppError::TooManyRequests);
+    }
+    let st = state.clone();
+    tokio::task::spawn_blocking(move || {
+        let db = &st.db;
+        let Some(user) =
+            db.check_password(&req.username, &req.password, st.config.password_iterations)?
+        else {
+            st.login_failed(&req.username, now);
+            return Err(AppError::Unauthenticated);
+        };
+        st.login_succeeded(&req.username);
+        let device_id = db.register_device(
+            &user,
+            req.device_id.as_deref(),
+            &req.device_name,
+            &req.actor_id,
+        )?;
+        let (token, expires_at) = db.create_session(&user, &device_id, st.config.sessions, now)?;
+        tracing::info!(user = %user.id, device = %device_id, "login");
+        Ok(Json(LoginResponse {
+            token,
+            user_id: user.id,
+            device_id,
+            expires_at,
+        }))
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.to_string()))?
+}
+
+async fn logout(
+    State(state): State<Arc<AppState>>,
+    Auth(_, token): Auth,
+) -> AppResult<Json<Value>> {
+    state.db.revoke_session(&token)?;
+    Ok(Json(json!({ "ok": true })))
+}
+
+async fn me(Auth(session, _): Auth) -> Json<Value> {
+    let u = session.user;
+    Json(json!({
+        "user_id": u.id, "username": u.username, "name": u.display_name, "role": u.role,
+        "team": u.team, "device_id": session.device_id, "expires_at": session.expires_at,
+    }))
+}
+
+/// One case of a caseload: its id and current heads (hex).
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CaseloadEntry {
+    pub id: String,
+    pub heads: Vec<String>,
+}
+
+async fn caseload(
+    State(state): State<Arc<AppState>>,
+    Auth(session, _): Auth,
+) -> AppResult<Json<Vec<CaseloadEntry>>> {
+    let cases = state.db.cases()?;
+    let out = cases
+        .into_iter()
+        .filter(|(access, _)| access.visible_to(&session.user))
+        .map(|(access, heads)| CaseloadEntry {
+            id: access.id.to_string(),
+            heads: heads.iter().map(|h| h.to_string()).collect(),
+        })
+        .collect();
+    Ok(Json(out))
+}
+
+async fn case(
+    State(state): State<Arc<AppState>>,
+    Auth(session, _): Auth,
+    Path(id): Path<String>,
+) -> AppResult<Json<Value>> {
+    let id: CaseId = id.parse().map_err(|_| AppError::NotFound)?;
+    let access = state.db.case_access(&id)?.ok_or(AppError::NotFound)?;
+    if !access.visible_to(&session.user) {
+        return Err(AppError::NotFound);
+    }
+    if access.restricted {
+        tracing::info!(case = %id, user = %session.user.id, "restricted case read");
+    }
+    let bytes = state.db.case_document(&id)?.ok_or(AppError::NotFound)?;
+    let doc = CaseDoc::load(&bytes)?;
+    Ok(Json(doc.to_json()))
+}

@@ -1,0 +1,144 @@
+//! The server's storage. [`Db`] is the one storage interface the rest of the server uses;
+//! [`sqlite::SqliteDb`] implements it on an embedded SQLite file (zero set-up). A
+//! PostgreSQL implementation for several server instances is planned behind the same trait.
+
+pub mod sqlite;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppResult;
+use fieldcase_core::{CaseId, Role};
+
+/// A team of workers and their supervisors.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Team {
+    pub id: i64,
+    pub name: String,
+}
+
+/// A user account (never carries the password hash out of the storage layer).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub team: Option<String>,
+    pub disabled: bool,
+}
+
+/// A signed-in session, resolved from a token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub user: User,
+    pub device_id: String,
+    pub expires_at: i64,
+}
+
+/// What the server knows about a case to decide who may see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseAccess {
+    pub id: CaseId,
+    pub team: String,
+    pub restricted: bool,
+    pub assigned: Vec<String>,
+}
+
+impl CaseAccess {
+    /// The access rules: a worker sees the cases assigned to them; a supervisor the cases
+    /// of their team; an admin every case that is not restricted. A restricted case is seen
+    /// only by its assigned workers and its team's supervisors (do no harm: least access).
+    pub fn visible_to(&self, user: &User) -> bool {
+        if user.disabled {
+            return false;
+        }
+        let assigned = self.assigned.iter().any(|u| u == &user.id);
+        match user.role {
+            Role::Worker => assigned,
+            Role::Supervisor => assigned || user.team.as_deref() == Some(self.team.as_str()),
+            Role::Admin => assigned || !self.restricted,
+        }
+    }
+}
+
+/// Session lifetimes, in milliseconds.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionPolicy {
+    /// A session unused this long expires.
+    pub idle_ms: i64,
+    /// A session expires this long after login, used or not.
+    pub absolute_ms: i64,
+}
+
+impl Default for SessionPolicy {
+    fn default() -> Self {
+        SessionPolicy {
+            idle_ms: 7 * 24 * 3600 * 1000,
+            absolute_ms: 30 * 24 * 3600 * 1000,
+        }
+    }
+}
+
+/// Everything the server stores.
+pub trait Db: Send + Sync + 'static {
+    fn add_team(&self, name: &str) -> AppResult<Team>;
+    fn teams(&self) -> AppResult<Vec<Team>>;
+    /// Adds a user; the password is hashed with `iterations` PBKDF2 rounds.
+    fn add_user(
+        &self,
+        username: &str,
+        display_name: &str,
+        role: Role,
+        team: Option<&str>,
+        password: &str,
+        iterations: u32,
+    ) -> AppResult<User>;
+    fn users(&self) -> AppResult<Vec<User>>;
+    /// Sets a new password (and ends the user's sessions).
+    fn set_password(&self, username: &str, password: &str, iterations: u32) -> AppResult<()>;
+    fn user_by_username(&self, username: &str) -> AppResult<Option<User>>;
+    /// Disables a user: their sessions end and their devices are told to wipe.
+    fn disable_user(&self, username: &str) -> AppResult<()>;
+    /// Checks a password; `None` for unknown users, disabled users and wrong passwords
+    /// alike (the time spent is the same).
+    fn check_password(
+        &self,
+        username: &str,
+        password: &str,
+        iterations: u32,
+    ) -> AppResult<Option<User>>;
+    /// Registers (or re-registers) a device and the Automerge actor it writes with.
+    fn register_device(
+        &self,
+        user: &User,
+        device_id: Option<&str>,
+        device_name: &str,
+        actor: &str,
+    ) -> AppResult<String>;
+    /// Which device an actor is registered to.
+    fn actor_device(&self, actor: &str) -> AppResult<Option<String>>;
+    fn create_session(
+        &self,
+        user: &User,
+        device_id: &str,
+        policy: SessionPolicy,
+        now: i64,
+    ) -> AppResult<(String, i64)>;
+    /// The session of a token, if valid now (touches its idle timer).
+    fn session(&self, token: &str, policy: SessionPolicy, now: i64) -> AppResult<Option<Session>>;
+    /// Whether a token belongs to a disabled user or device (answer: wipe).
+    fn token_disabled(&self, token: &str) -> AppResult<bool>;
+    fn revoke_session(&self, token: &str) -> AppResult<()>;
+    /// Stores a whole case document (new or replacing), with its access facts.
+    fn put_case(
+        &self,
+        access: &CaseAccess,
+        document: &[u8],
+        heads: &[automerge::ChangeHash],
+        now: i64,
+    ) -> AppResult<()>;
+    fn case_document(&self, id: &CaseId) -> AppResult<Option<Vec<u8>>>;
+    fn case_access(&self, id: &CaseId) -> AppResult<Option<CaseAccess>>;
+    /// Every case with its access facts and heads.
+    fn cases(&self) -> AppResult<Vec<(CaseAccess, Vec<automerge::ChangeHash>)>>;
+}

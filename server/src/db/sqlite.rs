@@ -1,0 +1,586 @@
+//! [`Db`] on an embedded SQLite file: WAL, `synchronous=FULL`, foreign keys, versioned
+//! migrations in `PRAGMA user_version`.
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use automerge::ChangeHash;
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::{CaseAccess, Db, Session, SessionPolicy, Team, User};
+use crate::auth::{self, PasswordHash};
+use crate::error::{AppError, AppResult};
+use fieldcase_core::{CaseId, Role};
+
+const MIGRATIONS: &[&str] = &[
+    // 1: accounts, devices, sessions, case documents.
+    "CREATE TABLE teams (
+        id         INTEGER PRIMARY KEY,
+        name       TEXT NOT NULL UNIQUE,
+        created_at INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE users (
+        id            TEXT PRIMARY KEY,
+        username      TEXT NOT NULL UNIQUE,
+        display_name  TEXT NOT NULL,
+        role          TEXT NOT NULL CHECK (role IN ('worker', 'supervisor', 'admin')),
+        team_id       INTEGER REFERENCES teams(id),
+        pw_hash       BLOB NOT NULL,
+        pw_salt       BLOB NOT NULL,
+        pw_iterations INTEGER NOT NULL,
+        disabled      INTEGER NOT NULL DEFAULT 0,
+        created_at    INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE devices (
+        id         TEXT PRIMARY KEY,
+        user_id    TEXT NOT NULL REFERENCES users(id),
+        name       TEXT NOT NULL,
+        disabled   INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE actors (
+        actor         TEXT PRIMARY KEY,
+        device_id     TEXT NOT NULL REFERENCES devices(id),
+        registered_at INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE sessions (
+        token_hash BLOB PRIMARY KEY,
+        user_id    TEXT NOT NULL REFERENCES users(id),
+        device_id  TEXT NOT NULL REFERENCES devices(id),
+        created_at INTEGER NOT NULL,
+        last_used  INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        revoked    INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+    CREATE TABLE cases (
+        id         BLOB PRIMARY KEY,
+        team       TEXT NOT NULL,
+        restricted INTEGER NOT NULL,
+        document   BLOB NOT NULL,
+        heads      BLOB NOT NULL,
+        updated_at INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE case_assignments (
+        case_id BLOB NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+        user_id TEXT NOT NULL,
+        PRIMARY KEY (case_id, user_id)
+    ) STRICT;",
+];
+
+/// The server's SQLite storage.
+#[derive(Debug)]
+pub struct SqliteDb {
+    conn: Mutex<Connection>,
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+fn role_of(s: &str) -> Role {
+    Role::from_code(s).unwrap_or(Role::Worker)
+}
+
+fn heads_blob(heads: &[ChangeHash]) -> Vec<u8> {
+    heads.iter().flat_map(|h| h.0).collect()
+}
+
+fn heads_of(blob: &[u8]) -> Vec<ChangeHash> {
+    blob.chunks_exact(32)
+        .filter_map(|c| ChangeHash::try_from(c).ok())
+        .collect()
+}
+
+impl SqliteDb {
+    /// Opens (or creates) the database file and brings its schema up to date.
+    pub fn open(path: impl AsRef<Path>) -> AppResult<Self> {
+        let mut conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if version > MIGRATIONS.len() as i64 {
+            return Err(AppError::Internal(format!(
+                "the database has schema {version}; this server knows {}",
+                MIGRATIONS.len()
+            )));
+        }
+        for (i, step) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let tx = conn.transaction()?;
+            tx.execute_batch(step)?;
+            tx.pragma_update(None, "user_version", i as i64 + 1)?;
+            tx.commit()?;
+        }
+        Ok(SqliteDb {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
+        Ok(User {
+            id: r.get(0)?,
+            username: r.get(1)?,
+            display_name: r.get(2)?,
+            role: role_of(&r.get::<_, String>(3)?),
+            team: r.get(4)?,
+            disabled: r.get::<_, i64>(5)? != 0,
+        })
+    }
+}
+
+const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.role, t.name, u.disabled";
+
+impl Db for SqliteDb {
+    fn add_team(&self, name: &str) -> AppResult<Team> {
+        let name = name.trim();
+        if name.is_empty() || name.len() > 100 {
+            return Err(AppError::BadRequest(
+                "a team name has 1 to 100 characters".into(),
+            ));
+        }
+        let conn = self.lock();
+        let n = conn.execute(
+            "INSERT INTO teams (name, created_at) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
+            params![name, now_ms()],
+        )?;
+        if n == 0 {
+            return Err(AppError::Conflict("a team with this name exists".into()));
+        }
+        Ok(Team {
+            id: conn.last_insert_rowid(),
+            name: name.to_string(),
+        })
+    }
+
+    fn teams(&self) -> AppResult<Vec<Team>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare("SELECT id, name FROM teams ORDER BY name")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(Team {
+                id: r.get(0)?,
+                name: r.get(1)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn add_user(
+        &self,
+        username: &str,
+        display_name: &str,
+        role: Role,
+        team: Option<&str>,
+        password: &str,
+        iterations: u32,
+    ) -> AppResult<User> {
+        let username = username.trim();
+        let valid = !username.is_empty()
+            && username.len() <= 64
+            && username
+                .chars()
+                .all(|c| c.is_alphanumeric() || "._-@".contains(c));
+        if !valid {
+            return Err(AppError::BadRequest(
+                "a username has 1 to 64 letters, digits, dots, dashes, underscores or @".into(),
+            ));
+        }
+        if password.chars().count() < 10 {
+            return Err(AppError::BadRequest(
+                "a password has at least 10 characters".into(),
+            ));
+        }
+        if role != Role::Admin && team.is_none() {
+            return Err(AppError::BadRequest(
+                "workers and supervisors belong to a team".into(),
+            ));
+        }
+        let hash = auth::hash_password(password, iterations);
+        let id = auth::new_id("u-");
+        let conn = self.lock();
+        let team_id: Option<i64> = match team {
+            Some(t) => Some(
+                conn.query_row("SELECT id FROM teams WHERE name = ?1", [t], |r| r.get(0))
+                    .optional()?
+                    .ok_or_else(|| AppError::BadRequest("no such team".into()))?,
+            ),
+            None => None,
+        };
+        let n = conn.execute(
+            "INSERT INTO users (id, username, display_name, role, team_id, pw_hash, pw_salt, pw_iterations, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (username) DO NOTHING",
+            params![
+                id,
+                username,
+                if display_name.trim().is_empty() { username } else { display_name.trim() },
+                role.code(),
+                team_id,
+                hash.hash,
+                hash.salt,
+                hash.iterations,
+                now_ms()
+            ],
+        )?;
+        if n == 0 {
+            return Err(AppError::Conflict("this username is taken".into()));
+        }
+        drop(conn);
+        self.user_by_username(username)?
+            .ok_or_else(|| AppError::Internal("user vanished".into()))
+    }
+
+    fn users(&self) -> AppResult<Vec<User>> {
+        let conn = self.lock();
+        let sql = format!("SELECT {USER_COLUMNS} FROM users u LEFT JOIN teams t ON t.id = u.team_id ORDER BY u.username");
+        let mut stmt = conn.prepare(&sql)?;
+        let rows = stmt.query_map([], Self::user_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn set_password(&self, username: &str, password: &str, iterations: u32) -> AppResult<()> {
+        if password.chars().count() < 10 {
+            return Err(AppError::BadRequest(
+                "a password has at least 10 characters".into(),
+            ));
+        }
+        let h = auth::hash_password(password, iterations);
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let n = tx.execute(
+            "UPDATE users SET pw_hash = ?2, pw_salt = ?3, pw_iterations = ?4 WHERE username = ?1",
+            params![username, h.hash, h.salt, h.iterations],
+        )?;
+        if n == 0 {
+            return Err(AppError::NotFound);
+        }
+        tx.execute(
+            "UPDATE sessions SET revoked = 1 WHERE user_id = (SELECT id FROM users WHERE username = ?1)",
+            [username],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn user_by_username(&self, username: &str) -> AppResult<Option<User>> {
+        let conn = self.lock();
+        let sql = format!("SELECT {USER_COLUMNS} FROM users u LEFT JOIN teams t ON t.id = u.team_id WHERE u.username = ?1");
+        Ok(conn
+            .query_row(&sql, [username], Self::user_row)
+            .optional()?)
+    }
+
+    fn disable_user(&self, username: &str) -> AppResult<()> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let id: Option<String> = tx
+            .query_row(
+                "SELECT id FROM users WHERE username = ?1",
+                [username],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let id = id.ok_or(AppError::NotFound)?;
+        tx.execute("UPDATE users SET disabled = 1 WHERE id = ?1", [&id])?;
+        tx.execute("UPDATE devices SET disabled = 1 WHERE user_id = ?1", [&id])?;
+        tx.execute("UPDATE sessions SET revoked = 1 WHERE user_id = ?1", [&id])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn check_password(
+        &self,
+        username: &str,
+        password: &str,
+        iterations: u32,
+    ) -> AppResult<Option<User>> {
+        let stored =
+            {
+                let conn = self.lock();
+                conn.query_row(
+                "SELECT pw_hash, pw_salt, pw_iterations, disabled FROM users WHERE username = ?1",
+                [username],
+                |r| {
+                    Ok((
+                        PasswordHash { hash: r.get(0)?, salt: r.get(1)?, iterations: r.get(2)? },
+                        r.get::<_, i64>(3)? != 0,
+                    ))
+                },
+            )
+            .optional()?
+            };
+        let Some((stored, disabled)) = stored else {
+            auth::dummy_verify(password, iterations);
+            return Ok(None);
+        };
+        if !auth::verify_password(password, &stored) || disabled {
+            return Ok(None);
+        }
+        if stored.iterations < iterations {
+            // Raise the work factor now that we know the password.
+            let h = auth::hash_password(password, iterations);
+            self.lock().execute(
+                "UPDATE users SET pw_hash = ?2, pw_salt = ?3, pw_iterations = ?4 WHERE username = ?1",
+                params![username, h.hash, h.salt, h.iterations],
+            )?;
+        }
+        self.user_by_username(username)
+    }
+
+    fn register_device(
+        &self,
+        user: &User,
+        device_id: Option<&str>,
+        device_name: &str,
+        actor: &str,
+    ) -> AppResult<String> {
+        let valid_actor = (2..=64).contains(&actor.len())
+            && actor.len() % 2 == 0
+            && actor
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase());
+        if !valid_actor {
+            return Err(AppError::BadRequest(
+                "actor_id must be 1 to 32 bytes in lower-case hex".into(),
+            ));
+        }
+        let name = device_name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(AppError::BadRequest(
+                "device_name has 1 to 100 characters".into(),
+            ));
+        }
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let now = now_ms();
+        let device = match device_id {
+            Some(d) => {
+                let row: Option<(String, i64)> = tx
+                    .query_row(
+                        "SELECT user_id, disabled FROM devices WHERE id = ?1",
+                        [d],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .optional()?;
+                match row {
+                    Some((owner, 0)) if owner == user.id => d.to_string(),
+                    Some((owner, _)) if owner == user.id => return Err(AppError::Disabled),
+                    _ => return Err(AppError::BadRequest("unknown device".into())),
+                }
+            }
+            None => {
+                let id = auth::new_id("d-");
+                tx.execute(
+                    "INSERT INTO devices (id, user_id, name, created_at) VALUES (?1, ?2, ?3, ?4)",
+                    params![id, user.id, name, now],
+                )?;
+                id
+            }
+        };
+        let bound: Option<String> = tx
+            .query_row(
+                "SELECT device_id FROM actors WHERE actor = ?1",
+                [actor],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match bound {
+            Some(d) if d != device => {
+                return Err(AppError::Conflict(
+                    "this actor id is registered to another device".into(),
+                ))
+            }
+            Some(_) => {}
+            None => {
+                tx.execute(
+                    "INSERT INTO actors (actor, device_id, registered_at) VALUES (?1, ?2, ?3)",
+                    params![actor, device, now],
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok(device)
+    }
+
+    fn actor_device(&self, actor: &str) -> AppResult<Option<String>> {
+        let conn = self.lock();
+        Ok(conn
+            .query_row(
+                "SELECT device_id FROM actors WHERE actor = ?1",
+                [actor],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn create_session(
+        &self,
+        user: &User,
+        device_id: &str,
+        policy: SessionPolicy,
+        now: i64,
+    ) -> AppResult<(String, i64)> {
+        let (token, hash) = auth::new_token();
+        let expires_at = now + policy.absolute_ms;
+        self.lock().execute(
+            "INSERT INTO sessions (token_hash, user_id, device_id, created_at, last_used, expires_at)
+             VALUES (?1, ?2, ?3, ?4, ?4, ?5)",
+            params![hash, user.id, device_id, now, expires_at],
+        )?;
+        Ok((token, expires_at))
+    }
+
+    fn session(&self, token: &str, policy: SessionPolicy, now: i64) -> AppResult<Option<Session>> {
+        if token.len() != 64 {
+            return Ok(None);
+        }
+        let hash = auth::token_hash(token);
+        let conn = self.lock();
+        let sql = format!(
+            "SELECT {USER_COLUMNS}, s.device_id, s.expires_at, s.last_used, s.revoked, d.disabled
+             FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN teams t ON t.id = u.team_id
+             JOIN devices d ON d.id = s.device_id WHERE s.token_hash = ?1"
+        );
+        let row = conn
+            .query_row(&sql, [&hash], |r| {
+                Ok((
+                    Self::user_row(r)?,
+                    r.get::<_, String>(6)?,
+                    r.get::<_, i64>(7)?,
+                    r.get::<_, i64>(8)?,
+                    r.get::<_, i64>(9)? != 0,
+                    r.get::<_, i64>(10)? != 0,
+                ))
+            })
+            .optional()?;
+        let Some((user, device_id, expires_at, last_used, revoked, device_disabled)) = row else {
+            return Ok(None);
+        };
+        if revoked
+            || device_disabled
+            || user.disabled
+            || now >= expires_at
+            || now - last_used >= policy.idle_ms
+        {
+            return Ok(None);
+        }
+        conn.execute(
+            "UPDATE sessions SET last_used = ?2 WHERE token_hash = ?1",
+            params![hash, now],
+        )?;
+        Ok(Some(Session {
+            user,
+            device_id,
+            expires_at,
+        }))
+    }
+
+    fn token_disabled(&self, token: &str) -> AppResult<bool> {
+        let hash = auth::token_hash(token);
+        let conn = self.lock();
+        let row: Option<(i64, i64)> = conn
+            .query_row(
+                "SELECT u.disabled, d.disabled FROM sessions s JOIN users u ON u.id = s.user_id
+                 JOIN devices d ON d.id = s.device_id WHERE s.token_hash = ?1",
+                [&hash],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        Ok(matches!(row, Some((u, d)) if u != 0 || d != 0))
+    }
+
+    fn revoke_session(&self, token: &str) -> AppResult<()> {
+        self.lock().execute(
+            "UPDATE sessions SET revoked = 1 WHERE token_hash = ?1",
+            [auth::token_hash(token)],
+        )?;
+        Ok(())
+    }
+
+    fn put_case(
+        &self,
+        access: &CaseAccess,
+        document: &[u8],
+        heads: &[ChangeHash],
+        now: i64,
+    ) -> AppResult<()> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let id = &access.id.as_bytes()[..];
+        tx.execute(
+            "INSERT INTO cases (id, team, restricted, document, heads, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (id) DO UPDATE SET team = excluded.team, restricted = excluded.restricted,
+             document = excluded.document, heads = excluded.heads, updated_at = excluded.updated_at",
+            params![id, access.team, access.restricted as i64, document, heads_blob(heads), now],
+        )?;
+        tx.execute("DELETE FROM case_assignments WHERE case_id = ?1", [id])?;
+        for u in &access.assigned {
+            tx.execute(
+                "INSERT INTO case_assignments (case_id, user_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                params![id, u],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn case_document(&self, id: &CaseId) -> AppResult<Option<Vec<u8>>> {
+        let conn = self.lock();
+        Ok(conn
+            .query_row(
+                "SELECT document FROM cases WHERE id = ?1",
+                [&id.as_bytes()[..]],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn case_access(&self, id: &CaseId) -> AppResult<Option<CaseAccess>> {
+        Ok(self
+            .cases()?
+            .into_iter()
+            .map(|(a, _)| a)
+            .find(|a| &a.id == id))
+    }
+
+    fn cases(&self) -> AppResult<Vec<(CaseAccess, Vec<ChangeHash>)>> {
+        let conn = self.lock();
+        let mut assigned: std::collections::HashMap<Vec<u8>, Vec<String>> = Default::default();
+        let mut stmt = conn.prepare("SELECT case_id, user_id FROM case_assignments")?;
+        for row in stmt.query_map([], |r| {
+            Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, String>(1)?))
+        })? {
+            let (c, u) = row?;
+            assigned.entry(c).or_default().push(u);
+        }
+        let mut stmt = conn.prepare("SELECT id, team, restricted, heads FROM cases ORDER BY id")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, Vec<u8>>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, Vec<u8>>(3)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, team, restricted, heads) = row?;
+            let Ok(arr) = <[u8; 16]>::try_from(id.as_slice()) else {
+                continue;
+            };
+            out.push((
+                CaseAccess {
+                    id: CaseId::from_bytes(arr),
+                    team,
+                    restricted: restricted != 0,
+                    assigned: assigned.remove(&id).unwrap_or_default(),
+                },
+                heads_of(&heads),
+            ));
+        }
+        Ok(out)
+    }
+}

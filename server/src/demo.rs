@@ -1,0 +1,331 @@
+//! The demo caseload for `fieldcase-server serve --demo`: a team with a supervisor, two
+//! workers and an admin, and a dozen cases written in our users' languages, at different
+//! stages and risk levels. Passwords are new random ones at every start, printed once.
+
+use automerge::ActorId;
+use fieldcase_core::case::*;
+use fieldcase_core::{Author, CaseDoc, CaseId, NewCase, Role, Stage};
+use serde_json::json;
+
+use crate::db::{CaseAccess, Db};
+use crate::error::AppResult;
+
+/// A demo account and its fresh password.
+#[derive(Debug, Clone)]
+pub struct DemoAccount {
+    pub username: String,
+    pub role: Role,
+    pub password: String,
+}
+
+const TEAM: &str = "demo-team";
+
+struct Client {
+    name: &'static str,
+    latin: Option<&'static str>,
+    reason: &'static str,
+    risk: RiskLevel,
+    stage: Stage,
+    restricted: bool,
+}
+
+const CLIENTS: &[Client] = &[
+    Client {
+        name: "สมศรี ใจดี",
+        latin: Some("Somsri Jaidee"),
+        reason: "ครูรายงานว่าเด็กขาดเรียนบ่อยและมีรอยฟกช้ำ",
+        risk: RiskLevel::EvidenceOfHarm,
+        stage: Stage::Assessment,
+        restricted: true,
+    },
+    Client {
+        name: "ครอบครัวแก้วมณี",
+        latin: None,
+        reason: "ครอบครัวต้องการความช่วยเหลือด้านที่อยู่อาศัยหลังน้ำท่วม",
+        risk: RiskLevel::Concern,
+        stage: Stage::Implementation,
+        restricted: false,
+    },
+    Client {
+        name: "زهرا احمدی",
+        latin: Some("Zahra Ahmadi"),
+        reason: "همسایه گزارش داد که زن و کودکانش در خطر خشونت خانگی هستند",
+        risk: RiskLevel::EvidenceOfHarm,
+        stage: Stage::Planning,
+        restricted: true,
+    },
+    Client {
+        name: "خانواده رضایی",
+        latin: None,
+        reason: "پدر خانواده بیکار شده و اجاره خانه پرداخت نشده است",
+        risk: RiskLevel::InsufficientInfo,
+        stage: Stage::Intake,
+        restricted: false,
+    },
+    Client {
+        name: "Фёдорова Анна Петровна",
+        latin: Some("Fedorova Anna"),
+        reason: "Семья в трудной жизненной ситуации: мать одна воспитывает троих детей",
+        risk: RiskLevel::Concern,
+        stage: Stage::Monitoring,
+        restricted: false,
+    },
+    Client {
+        name: "Смирнов Игорь",
+        latin: None,
+        reason: "Ветеран, нуждается в реабилитации и жилье",
+        risk: RiskLevel::NoEvidence,
+        stage: Stage::Review,
+        restricted: false,
+    },
+    Client {
+        name: "Олександр Коваленко",
+        latin: Some("Oleksandr Kovalenko"),
+        reason: "Внутрішньо переміщена особа, потребує житла та роботи",
+        risk: RiskLevel::Concern,
+        stage: Stage::Implementation,
+        restricted: false,
+    },
+    Client {
+        name: "Марія Шевченко",
+        latin: None,
+        reason: "Дитина з інвалідністю потребує підтримки та навчання вдома",
+        risk: RiskLevel::InsufficientInfo,
+        stage: Stage::Assessment,
+        restricted: false,
+    },
+    Client {
+        name: "Nguyễn Thị Lan",
+        latin: Some("Nguyen Thi Lan"),
+        reason: "Trẻ em có hoàn cảnh đặc biệt: mồ côi cha, mẹ đi làm xa",
+        risk: RiskLevel::Concern,
+        stage: Stage::Planning,
+        restricted: false,
+    },
+    Client {
+        name: "Trần Văn Hùng",
+        latin: None,
+        reason: "Người khuyết tật cần hỗ trợ sinh kế theo Thông tư 01/2015",
+        risk: RiskLevel::NoEvidence,
+        stage: Stage::Monitoring,
+        restricted: false,
+    },
+    Client {
+        name: "Lê Thị Hoa",
+        latin: None,
+        reason: "Nạn nhân bạo lực gia đình, cần nơi tạm lánh an toàn",
+        risk: RiskLevel::EvidenceOfHarm,
+        stage: Stage::Implementation,
+        restricted: true,
+    },
+    Client {
+        name: "Phạm Minh Tuấn",
+        latin: None,
+        reason: "Trẻ lang thang, cần đưa về gia đình và đi học lại",
+        risk: RiskLevel::Concern,
+        stage: Stage::Intake,
+        restricted: false,
+    },
+];
+
+fn password() -> String {
+    let (t, _) = crate::auth::new_token();
+    format!("demo-{}", &t[..16])
+}
+
+/// Creates (or refreshes) the demo accounts and, on first run, the demo cases.
+pub fn seed(db: &dyn Db, iterations: u32) -> AppResult<Vec<DemoAccount>> {
+    if !db.teams()?.iter().any(|t| t.name == TEAM) {
+        db.add_team(TEAM)?;
+    }
+    let plan = [
+        ("supervisor", "Supervisor Malee", Role::Supervisor),
+        ("worker1", "Anna Petrenko", Role::Worker),
+        ("worker2", "Lê Văn Bảo", Role::Worker),
+        ("admin", "Administrator", Role::Admin),
+    ];
+    let mut accounts = Vec::new();
+    for (username, name, role) in plan {
+        let pw = password();
+        match db.user_by_username(username)? {
+            Some(_) => db.set_password(username, &pw, iterations)?,
+            None => {
+                let team = if role == Role::Admin {
+                    None
+                } else {
+                    Some(TEAM)
+                };
+                db.add_user(username, name, role, team, &pw, iterations)?;
+            }
+        }
+        accounts.push(DemoAccount {
+            username: username.into(),
+            role,
+            password: pw,
+        });
+    }
+    if db.cases()?.is_empty() {
+        seed_cases(db)?;
+    }
+    Ok(accounts)
+}
+
+fn seed_cases(db: &dyn Db) -> AppResult<()> {
+    let sup = db.user_by_username("supervisor")?.expect("seeded");
+    let workers = [
+        db.user_by_username("worker1")?.expect("seeded"),
+        db.user_by_username("worker2")?.expect("seeded"),
+    ];
+    let mut authors = Vec::new();
+    for w in workers.iter().chain([&sup]) {
+        let actor = ActorId::random();
+        let device = db.register_device(w, None, "demo data", &actor.to_hex_string())?;
+        authors.push((Author::new(&w.id, &w.display_name, w.role, &device), actor));
+    }
+    let supervisor = authors[2].0.clone();
+    let now = chrono::Utc::now().timestamp_millis();
+    let day = 86_400_000i64;
+    let date = |days: i64| {
+        (chrono::Utc::now() + chrono::Duration::days(days))
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    for (i, c) in CLIENTS.iter().enumerate() {
+        let (author, actor) = &authors[i % 2];
+        let t = now - (30 - i as i64) * day;
+        let mut new = NewCase {
+            team: TEAM.into(),
+            restricted: c.restricted,
+            ..Default::default()
+        };
+        new.client = ClientInput {
+            name: Some(c.name.into()),
+            name_latin: c.latin.map(Into::into),
+            kind: Some(
+                if c.name.contains("ครอบครัว") || c.name.contains("خانواده")
+                {
+                    "family"
+                } else {
+                    "person"
+                }
+                .into(),
+            ),
+            ..Default::default()
+        };
+        new.intake = Some(IntakeInput {
+            date: Some(date(-30 + i as i64)),
+            source: Some(["school", "neighbour", "health", "self"][i % 4].into()),
+            reason: Some(c.reason.into()),
+            preliminary_risk: Some(c.risk),
+            emergency: Some(c.risk == RiskLevel::EvidenceOfHarm),
+            ..Default::default()
+        });
+        let mut doc = CaseDoc::create(CaseId::random(), actor.clone(), author, new, t)?;
+        let a = author;
+        if c.stage > Stage::Intake {
+            doc.change_stage(a, t + 1000, Stage::Assessment)?;
+            doc.add_assessment(
+                a,
+                t + 2000,
+                AssessmentInput {
+                    date: Some(date(-25 + i as i64)),
+                    risk: Some(RiskInput {
+                        level: Some(c.risk),
+                        emergency: Some(c.risk == RiskLevel::EvidenceOfHarm),
+                        conclusion: Some(c.reason.into()),
+                    }),
+                    ..Default::default()
+                },
+            )?;
+            doc.add_visit(
+                a,
+                t + 3000,
+                VisitInput {
+                    date: Some(date(-24 + i as i64)),
+                    kind: Some("home".into()),
+                    note: Some(c.reason.into()),
+                    ..Default::default()
+                },
+            )?;
+        }
+        if c.stage > Stage::Assessment {
+            doc.change_stage(a, t + 4000, Stage::Planning)?;
+            let p = doc.add_problem(
+                a,
+                t + 5000,
+                ProblemInput {
+                    priority: Some(1),
+                    domain: Some("safety".into()),
+                    goal: Some(c.reason.into()),
+                    ..Default::default()
+                },
+            )?;
+            doc.add_activity(
+                a,
+                t + 6000,
+                &p,
+                ActivityInput {
+                    description: Some(c.reason.into()),
+                    due_date: Some(date(i as i64 - 3)),
+                    ..Default::default()
+                },
+            )?;
+            doc.set_next_review(a, t + 7000, &date(i as i64 * 3 - 10))?;
+        }
+        if c.stage > Stage::Planning {
+            doc.request_plan_approval(a, t + 8000)?;
+            doc.approve_plan(&supervisor, t + 9000, "")?;
+            doc.change_stage(a, t + 10_000, Stage::Implementation)?;
+            doc.add_appointment(
+                a,
+                t + 11_000,
+                AppointmentInput {
+                    at: Some(format!("{}T09:00:00Z", date(i as i64 % 5 + 1))),
+                    purpose: Some(c.reason.chars().take(40).collect()),
+                    attendance_needs: Some("transport".into()),
+                    ..Default::default()
+                },
+            )?;
+        }
+        if c.stage > Stage::Implementation {
+            doc.change_stage(a, t + 12_000, Stage::Monitoring)?;
+        }
+        if c.stage > Stage::Monitoring {
+            doc.change_stage(a, t + 13_000, Stage::Review)?;
+        }
+        if i == 4 {
+            // The second worker is also on this case, and the two disagreed on the address.
+            let (b, b_actor) = &authors[1];
+            doc.assign(
+                &supervisor,
+                t + 14_000,
+                &[a.user_id.clone(), b.user_id.clone()],
+                None,
+            )?;
+            let mut other = CaseDoc::load(&doc.automerge().save())?;
+            other.set_actor(b_actor.clone());
+            doc.set_field(
+                a,
+                t + 15_000,
+                "client/address",
+                &json!("ул. Ленина, 5, кв. 12"),
+            )?;
+            other.set_field(
+                b,
+                t + 15_500,
+                "client/address",
+                &json!("ул. Ленина, 5, кв. 21"),
+            )?;
+            doc.merge(&mut other)?;
+        }
+        let file = doc.read()?;
+        let access = CaseAccess {
+            id: doc.id()?,
+            team: TEAM.into(),
+            restricted: c.restricted,
+            assigned: file.assigned.clone(),
+        };
+        db.put_case(&access, &doc.automerge().save(), &doc.heads(), t)?;
+    }
+    Ok(())
+}

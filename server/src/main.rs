@@ -1,0 +1,217 @@
+//! The `fieldcase-server` command: serve, and administer users and teams on the same
+//! database file.
+
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use fieldcase_core::Role;
+use fieldcase_server::{app, demo, AppState, Config, Db, SqliteDb};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "fieldcase-server",
+    version,
+    about = "fieldcase sync server and administration"
+)]
+struct Cli {
+    /// The SQLite database file.
+    #[arg(
+        long,
+        env = "FIELDCASE_DB",
+        default_value = "fieldcase.sqlite",
+        global = true
+    )]
+    db: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve the API.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "FIELDCASE_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Seed a demo team and caseload, and print fresh demo passwords.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Teams.
+    Team {
+        #[command(subcommand)]
+        command: TeamCommand,
+    },
+    /// Users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum TeamCommand {
+    /// Add a team.
+    Add { name: String },
+    /// List teams.
+    List,
+}
+
+#[derive(Subcommand, Debug)]
+enum UserCommand {
+    /// Add a user. The password comes from FIELDCASE_PASSWORD or a prompt, never an argument.
+    Add {
+        username: String,
+        /// worker, supervisor or admin.
+        #[arg(long)]
+        role: String,
+        /// The user's team (required for workers and supervisors).
+        #[arg(long)]
+        team: Option<String>,
+        /// Display name (defaults to the username).
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+    /// List users.
+    List,
+    /// Disable a user: sessions end, devices are told to wipe.
+    Disable { username: String },
+}
+
+fn password() -> Result<String, String> {
+    if let Ok(p) = std::env::var("FIELDCASE_PASSWORD") {
+        return Ok(p);
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err("set FIELDCASE_PASSWORD or run in a terminal to be prompted".into());
+    }
+    let p = rpassword::prompt_password("Password: ").map_err(|e| e.to_string())?;
+    let again = rpassword::prompt_password("Again: ").map_err(|e| e.to_string())?;
+    if p != again {
+        return Err("the passwords differ".into());
+    }
+    Ok(p)
+}
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_target(false)
+        .init();
+    let cli = Cli::parse();
+    if let Err(e) = run(cli) {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    let db = SqliteDb::open(&cli.db).map_err(|e| e.to_string())?;
+    let config = Config::default();
+    match cli.command {
+        Command::Serve { listen, demo } => {
+            if demo {
+                let accounts =
+                    demo::seed(&db, config.password_iterations).map_err(|e| e.to_string())?;
+                println!("Demo caseload ready in {}. Sign in with:", cli.db.display());
+                for a in accounts {
+                    println!(
+                        "  {:<11} {:<10} password {}",
+                        a.username,
+                        a.role.code(),
+                        a.password
+                    );
+                }
+            }
+            serve(Arc::new(db), config, listen)
+        }
+        Command::Team {
+            command: TeamCommand::Add { name },
+        } => {
+            let t = db.add_team(&name).map_err(|e| e.to_string())?;
+            println!("team {} added", t.name);
+            Ok(())
+        }
+        Command::Team {
+            command: TeamCommand::List,
+        } => {
+            for t in db.teams().map_err(|e| e.to_string())? {
+                println!("{}", t.name);
+            }
+            Ok(())
+        }
+        Command::User {
+            command:
+                UserCommand::Add {
+                    username,
+                    role,
+                    team,
+                    name,
+                },
+        } => {
+            let role = Role::from_code(&role).ok_or("the role is worker, supervisor or admin")?;
+            let pw = password()?;
+            let u = db
+                .add_user(
+                    &username,
+                    &name,
+                    role,
+                    team.as_deref(),
+                    &pw,
+                    config.password_iterations,
+                )
+                .map_err(|e| e.to_string())?;
+            println!("user {} added ({}, id {})", u.username, u.role.code(), u.id);
+            Ok(())
+        }
+        Command::User {
+            command: UserCommand::List,
+        } => {
+            for u in db.users().map_err(|e| e.to_string())? {
+                let state = if u.disabled { "disabled" } else { "active" };
+                println!(
+                    "{:<20} {:<10} {:<16} {:<8} {}",
+                    u.username,
+                    u.role.code(),
+                    u.team.unwrap_or_default(),
+                    state,
+                    u.id
+                );
+            }
+            Ok(())
+        }
+        Command::User {
+            command: UserCommand::Disable { username },
+        } => {
+            db.disable_user(&username).map_err(|e| e.to_string())?;
+            println!("user {username} disabled; their sessions are revoked");
+            Ok(())
+        }
+    }
+}
+
+fn serve(db: Arc<dyn Db>, config: Config, listen: SocketAddr) -> Result<(), String> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+        tracing::info!(%listen, "fieldcase-server listening");
+        println!("Listening on http://{listen} (try GET /healthz, POST /v1/login)");
+        axum::serve(listener, app(AppState::new(db, config)))
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+                tracing::info!("shutting down");
+            })
+            .await
+            .map_err(|e| e.to_string())
+    })
+}

@@ -1,0 +1,250 @@
+//! Login, tokens, devices and actors, rate limiting, disabling.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use fieldcase_core::Role;
+use fieldcase_server::{Config, Db};
+use serde_json::json;
+
+use crate::{Server, ITER};
+
+const PW: &str = "correct horse battery";
+
+fn setup() -> Server {
+    let s = Server::new();
+    s.db.add_team("north").unwrap();
+    s.db.add_user("anna", "Anna", Role::Worker, Some("north"), PW, ITER)
+        .unwrap();
+    s
+}
+
+#[tokio::test]
+async fn login_returns_a_token_that_works_and_logout_ends_it() {
+    let s = setup();
+    let actor = automerge::ActorId::random().to_hex_string();
+    let (st, v) = s.call("POST", "/v1/login", None, Some(json!({"username": "anna", "password": PW, "device_name": "Pixel", "actor_id": actor}))).await;
+    assert_eq!(st, StatusCode::OK);
+    let token = v["token"].as_str().unwrap();
+    assert_eq!(token.len(), 64);
+    assert!(v["user_id"].as_str().unwrap().starts_with("u-"));
+    assert!(v["device_id"].as_str().unwrap().starts_with("d-"));
+    assert!(v["expires_at"].as_i64().unwrap() > chrono::Utc::now().timestamp_millis());
+    assert_eq!(
+        s.db.actor_device(&actor).unwrap().as_deref(),
+        v["device_id"].as_str()
+    );
+    let (st, me) = s.call("GET", "/v1/me", Some(token), None).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(me["username"], "anna");
+    assert_eq!(me["role"], "worker");
+    let (st, _) = s.call("POST", "/v1/logout", Some(token), None).await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, v) = s.call("GET", "/v1/me", Some(token), None).await;
+    assert_eq!(
+        st,
+        StatusCode::UNAUTHORIZED,
+        "a token is not reusable after logout"
+    );
+    assert_eq!(v["error"], "unauthenticated");
+}
+
+#[tokio::test]
+async fn wrong_credentials_and_bad_tokens_are_refused_alike() {
+    let s = setup();
+    let actor = automerge::ActorId::random().to_hex_string();
+    for (user, pw) in [("anna", "wrong password!"), ("nobody", PW), ("", "")] {
+        let (st, v) = s.call("POST", "/v1/login", None, Some(json!({"username": user, "password": pw, "device_name": "x", "actor_id": actor}))).await;
+        assert_eq!(st, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            v,
+            json!({"error": "unauthenticated", "message": "not authenticated"}),
+            "no hint which part was wrong"
+        );
+    }
+    for token in ["", "abc", &"0".repeat(64), &"z".repeat(200)] {
+        let (st, _) = s.call("GET", "/v1/me", Some(token), None).await;
+        assert_eq!(st, StatusCode::UNAUTHORIZED);
+    }
+    let (st, _) = s.call("GET", "/v1/caseload", None, None).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn malformed_and_oversized_bodies_get_our_error_and_no_echo() {
+    let s = setup();
+    let cases = [
+        Request::post("/v1/login")
+            .header("content-type", "application/json")
+            .body(Body::from("{not json"))
+            .unwrap(),
+        Request::post("/v1/login")
+            .header("content-type", "application/json")
+            .body(Body::from(r#"{"username":"anna","secret-probe":"XYZZY"}"#))
+            .unwrap(),
+        Request::post("/v1/login")
+            .header("content-type", "text/plain")
+            .body(Body::from("{}"))
+            .unwrap(),
+        Request::post("/v1/login")
+            .header("content-type", "application/json")
+            .body(Body::from(vec![b' '; 200_000]))
+            .unwrap(),
+    ];
+    for req in cases {
+        let (st, v) = s.raw(req).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+        assert_eq!(v["error"], "bad_request");
+        assert!(!v.to_string().contains("XYZZY"));
+    }
+    let (st, v) = s.call("POST", "/v1/login", None, Some(json!({"username": "anna", "password": PW, "device_name": "x", "actor_id": "not-hex"}))).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+    let (st, v) = s.call("GET", "/v1/nowhere", None, None).await;
+    assert_eq!(
+        (st, v["error"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+}
+
+#[tokio::test]
+async fn an_actor_belongs_to_one_device() {
+    let s = setup();
+    s.db.add_user("bao", "Bao", Role::Worker, Some("north"), PW, ITER)
+        .unwrap();
+    let actor = automerge::ActorId::random().to_hex_string();
+    let (st, _) = s
+        .call(
+            "POST",
+            "/v1/login",
+            None,
+            Some(
+                json!({"username": "anna", "password": PW, "device_name": "a", "actor_id": actor}),
+            ),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, v) = s
+        .call(
+            "POST",
+            "/v1/login",
+            None,
+            Some(json!({"username": "bao", "password": PW, "device_name": "b", "actor_id": actor})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CONFLICT, "{v}");
+}
+
+#[tokio::test]
+async fn failed_logins_are_rate_limited_per_username() {
+    let s = Server::with_config(Config {
+        password_iterations: ITER,
+        login_max_failures: 3,
+        ..Config::default()
+    });
+    s.db.add_team("north").unwrap();
+    s.db.add_user("anna", "Anna", Role::Worker, Some("north"), PW, ITER)
+        .unwrap();
+    let actor = automerge::ActorId::random().to_hex_string();
+    let body = |pw: &str| {
+        Some(json!({"username": "anna", "password": pw, "device_name": "x", "actor_id": actor}))
+    };
+    for _ in 0..3 {
+        assert_eq!(
+            s.call("POST", "/v1/login", None, body("guess guess"))
+                .await
+                .0,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        s.call("POST", "/v1/login", None, body(PW)).await.0,
+        StatusCode::TOO_MANY_REQUESTS,
+        "even the right password waits"
+    );
+}
+
+#[tokio::test]
+async fn disabling_a_user_revokes_tokens_and_says_wipe() {
+    let s = setup();
+    let token = s.login("anna", PW).await;
+    s.db.disable_user("anna").unwrap();
+    let (st, v) = s.call("GET", "/v1/caseload", Some(&token), None).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    assert_eq!(v["error"], "wipe");
+    let actor = automerge::ActorId::random().to_hex_string();
+    let (st, _) = s
+        .call(
+            "POST",
+            "/v1/login",
+            None,
+            Some(
+                json!({"username": "anna", "password": PW, "device_name": "x", "actor_id": actor}),
+            ),
+        )
+        .await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn expired_and_idle_sessions_end() {
+    use fieldcase_server::db::SessionPolicy;
+    let s = setup();
+    let user = s.db.user_by_username("anna").unwrap().unwrap();
+    let device = s.db.register_device(&user, None, "phone", "aa11").unwrap();
+    let policy = SessionPolicy {
+        idle_ms: 1_000,
+        absolute_ms: 10_000,
+    };
+    let (token, _) = s.db.create_session(&user, &device, policy, 0).unwrap();
+    assert!(s.db.session(&token, policy, 500).unwrap().is_some());
+    assert!(
+        s.db.session(&token, policy, 1_400).unwrap().is_some(),
+        "used within the idle window"
+    );
+    assert!(
+        s.db.session(&token, policy, 2_500).unwrap().is_none(),
+        "idle too long"
+    );
+    let (token, _) = s.db.create_session(&user, &device, policy, 0).unwrap();
+    for t in (900..10_000).step_by(900) {
+        assert!(s.db.session(&token, policy, t).unwrap().is_some());
+    }
+    assert!(
+        s.db.session(&token, policy, 10_000).unwrap().is_none(),
+        "absolute expiry"
+    );
+}
+
+#[test]
+fn passwords_and_names_are_validated_and_never_stored_plain() {
+    let s = setup();
+    assert!(s
+        .db
+        .add_user("short", "", Role::Worker, Some("north"), "2short", ITER)
+        .is_err());
+    assert!(s
+        .db
+        .add_user("bad name!", "", Role::Worker, Some("north"), PW, ITER)
+        .is_err());
+    assert!(s
+        .db
+        .add_user("noteam", "", Role::Worker, None, PW, ITER)
+        .is_err());
+    assert!(
+        s.db.add_user("anna", "", Role::Worker, Some("north"), PW, ITER)
+            .is_err(),
+        "taken"
+    );
+    assert!(
+        s.db.add_user("x", "", Role::Worker, Some("south"), PW, ITER)
+            .is_err(),
+        "no such team"
+    );
+    assert!(s.db.add_team("north").is_err());
+    drop(s.state);
+    let path = s._dir.path().join("server.sqlite");
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+        .unwrap();
+    let bytes = std::fs::read(s._dir.path().join("server.sqlite")).unwrap();
+    assert!(!bytes.windows(PW.len()).any(|w| w == PW.as_bytes()));
+}
