@@ -625,8 +625,7 @@ pub(crate) fn create_map<T: Transactable>(
     tx: &mut T,
     parent: &ObjId,
     at: Slot<'_>,
-    fields: &'static [Field],
-    entry: bool,
+    shape: Shape,
     value: &serde_json::Map<String, Json>,
     path: &str,
     allow_action: bool,
@@ -635,9 +634,24 @@ pub(crate) fn create_map<T: Transactable>(
         Slot::Key(k) => tx.put_object(parent, k, ObjType::Map)?,
         Slot::Insert(i) => tx.insert_object(parent, i, ObjType::Map)?,
     };
-    scaffold(tx, &obj, fields)?;
-    write_map(tx, &obj, fields, entry, value, path, allow_action)?;
+    scaffold(tx, &obj, shape.fields)?;
+    write_map(
+        tx,
+        &obj,
+        shape.fields,
+        shape.entry,
+        value,
+        path,
+        allow_action,
+    )?;
     Ok(obj)
+}
+
+/// The fields of a map, and whether it is a list entry (with [`ENTRY_FIELDS`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Shape {
+    pub(crate) fields: &'static [Field],
+    pub(crate) entry: bool,
 }
 
 /// Where a new object goes.
@@ -759,7 +773,18 @@ pub(crate) fn write_field<T: Transactable>(
                     write_map(tx, &id, sub, false, m, path, allow_action)?
                 }
                 _ => {
-                    create_map(tx, obj, Slot::Key(key), sub, false, m, path, allow_action)?;
+                    create_map(
+                        tx,
+                        obj,
+                        Slot::Key(key),
+                        Shape {
+                            fields: sub,
+                            entry: false,
+                        },
+                        m,
+                        path,
+                        allow_action,
+                    )?;
                 }
             }
         }

@@ -67,8 +67,11 @@ pub struct FieldChange {
 /// Resolves actors to the users and devices the document records for them.
 struct Attributor<'a> {
     doc: &'a automerge::Automerge,
-    actors: HashMap<String, (Option<String>, Option<String>, Option<String>)>,
+    actors: HashMap<String, ActorRecord>,
 }
+
+/// What the document's `actors` map says about one actor: user id, name, device id.
+type ActorRecord = (Option<String>, Option<String>, Option<String>);
 
 impl<'a> Attributor<'a> {
     fn new(doc: &'a automerge::Automerge) -> Self {

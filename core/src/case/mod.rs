@@ -1010,7 +1010,7 @@ fn register_actor(tx: &mut Transaction<'_>, actor: &str, a: &Author) -> Result<(
         Some(id) => id,
         None => tx.put_object(ROOT, "actors", ObjType::Map)?,
     };
-    let known = schema::get_obj(tx, &actors, &actor)
+    let known = schema::get_obj(tx, &actors, actor)
         .map(|obj| {
             schema::get_str(tx, &obj, "user_id").as_deref() == Some(&a.user_id)
                 && schema::get_str(tx, &obj, "device_id").as_deref() == Some(&a.device_id)
@@ -1129,15 +1129,10 @@ fn insert_entry_with(
     value.insert("recorded_at".into(), json!(rfc3339(now)));
     value.insert("recorded_by".into(), json!(a.user_id));
     let n = tx.length(&list);
-    schema::create_map(
-        tx,
-        &list,
-        Slot::Insert(n),
+    let shape = schema::Shape {
         fields,
-        true,
-        &value,
-        list_path,
-        true,
-    )?;
+        entry: true,
+    };
+    schema::create_map(tx, &list, Slot::Insert(n), shape, &value, list_path, true)?;
     Ok(id)
 }

@@ -338,7 +338,7 @@ impl Db for SqliteDb {
         actor: &str,
     ) -> AppResult<String> {
         let valid_actor = (2..=64).contains(&actor.len())
-            && actor.len() % 2 == 0
+            && actor.len().is_multiple_of(2)
             && actor
                 .chars()
                 .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase());

@@ -23,6 +23,12 @@ pub struct Server {
     _dir: tempfile::TempDir,
 }
 
+impl Default for Server {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Server {
     pub fn new() -> Self {
         Self::with_config(Config {
