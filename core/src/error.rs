@@ -41,6 +41,12 @@ pub enum Error {
     /// The store file is newer than this version of the app understands.
     #[error("the store was written by a newer version (schema {found}, this app knows {known})")]
     NewerStore { found: i64, known: i64 },
+    /// The server could not be reached, or the connection failed.
+    #[error("network: {0}")]
+    Network(String),
+    /// The server disabled this user or device: its cases were removed from the device.
+    #[error("this device was disabled by the server; its cases were removed")]
+    Wiped,
     /// Serialising an internal record failed (a bug, not user input).
     #[error("encoding error: {0}")]
     Encoding(String),

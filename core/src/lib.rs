@@ -18,6 +18,7 @@ pub mod ids;
 pub mod schema;
 pub mod search;
 pub mod store;
+pub mod sync;
 
 pub use case::inspect::{conflicts, history, Conflict, FieldChange};
 pub use case::{Author, CaseDoc, CaseFile, NewCase, Role, Stage};

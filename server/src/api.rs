@@ -39,6 +39,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/v1/me", get(me))
         .route("/v1/caseload", get(caseload))
         .route("/v1/cases/{id}", get(case))
+        .route("/v1/sync", get(crate::sync::endpoint))
         .fallback(|| async { AppError::NotFound })
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)

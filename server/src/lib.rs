@@ -5,14 +5,15 @@
 //! server's copy of every case document. It depends on `fieldcase-core` for the case model
 //! and its validation. Layers: [`db`] (the storage trait and its SQLite implementation),
 //! [`auth`] (passwords and tokens), [`api`] (the REST routes), [`demo`] (the demo
-//! caseload). The WebSocket sync endpoint (`/v1/sync`, automerge-repo protocol) and the
-//! supervisor console are not built yet; see `docs/sync-protocol.md`.
+//! caseload), [`sync`] (the `/v1/sync` WebSocket speaking the automerge-repo protocol).
+//! The supervisor console is not built yet.
 
 pub mod api;
 pub mod auth;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod sync;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -47,6 +48,7 @@ impl Default for Config {
 pub struct AppState {
     pub db: Arc<dyn Db>,
     pub config: Config,
+    pub hub: sync::Hub,
     failures: Mutex<HashMap<String, (u32, i64)>>,
 }
 
@@ -63,6 +65,7 @@ impl AppState {
         Arc::new(AppState {
             db,
             config,
+            hub: sync::Hub::default(),
             failures: Mutex::new(HashMap::new()),
         })
     }

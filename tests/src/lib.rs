@@ -1,1 +1,85 @@
-//! placeholder
+//! Helpers for end-to-end tests: a real `fieldcase-server` on a loopback port with its own
+//! SQLite file, and phones (encrypted `CaseStore`s) that log in and sync to it.
+
+use std::sync::Arc;
+
+use fieldcase_core::{CaseStore, Role};
+use fieldcase_server::{app, AppState, Config, Db, SqliteDb};
+
+/// PBKDF2 rounds for test accounts (stored per user; production uses 600,000).
+pub const ITERATIONS: u32 = 1_000;
+/// The password of every test account.
+pub const PASSWORD: &str = "a long test password";
+
+/// A server running on 127.0.0.1 on a free port, stopped when dropped.
+#[derive(Debug)]
+pub struct TestServer {
+    pub url: String,
+    pub db: Arc<SqliteDb>,
+    runtime: Option<tokio::runtime::Runtime>,
+    pub dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    /// Starts a server with team `north` (workers anna and bao, supervisor malee) and team
+    /// `south` (worker sam).
+    pub fn start() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = Arc::new(SqliteDb::open(dir.path().join("server.sqlite")).expect("database"));
+        for team in ["north", "south"] {
+            db.add_team(team).expect("team");
+        }
+        for (user, role, team) in [
+            ("anna", Role::Worker, "north"),
+            ("bao", Role::Worker, "north"),
+            ("malee", Role::Supervisor, "north"),
+            ("sam", Role::Worker, "south"),
+        ] {
+            db.add_user(user, user, role, Some(team), PASSWORD, ITERATIONS)
+                .expect("user");
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        let config = Config {
+            password_iterations: ITERATIONS,
+            ..Config::default()
+        };
+        let state = AppState::new(db.clone() as Arc<dyn Db>, config);
+        runtime.spawn(async move {
+            let _ = axum::serve(listener, app(state)).await;
+        });
+        TestServer {
+            url,
+            db,
+            runtime: Some(runtime),
+            dir,
+        }
+    }
+
+    /// A new phone: an encrypted store in its own folder, logged in as `user`. Returns the
+    /// store, its token and the folder (keep it alive).
+    pub fn phone(&self, user: &str) -> (CaseStore, String, tempfile::TempDir) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let key = [user.len() as u8; 32];
+        let store = CaseStore::open(dir.path().join("phone.sqlite"), &key).expect("store");
+        let session = store
+            .login(&self.url, user, PASSWORD, &format!("{user}'s phone"))
+            .expect("login");
+        (store, session.token, dir)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_timeout(std::time::Duration::from_secs(2));
+        }
+    }
+}

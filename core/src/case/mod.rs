@@ -26,6 +26,7 @@
 //! # Ok::<(), fieldcase_core::Error>(())
 //! ```
 
+pub mod authority;
 pub mod input;
 pub mod inspect;
 pub mod model;
@@ -269,6 +270,27 @@ impl CaseDoc {
         self.doc.merge(&mut other.doc)?;
         self.index_dirty = true;
         Ok(())
+    }
+
+    /// Applies a sync message from a peer (the index may change: a merge).
+    pub fn receive_sync_message(
+        &mut self,
+        state: &mut automerge::sync::State,
+        message: automerge::sync::Message,
+    ) -> Result<()> {
+        use automerge::sync::SyncDoc;
+        self.doc.receive_sync_message(state, message)?;
+        self.index_dirty = true;
+        Ok(())
+    }
+
+    /// The next sync message for a peer, if there is anything to say.
+    pub fn generate_sync_message(
+        &self,
+        state: &mut automerge::sync::State,
+    ) -> Option<automerge::sync::Message> {
+        use automerge::sync::SyncDoc;
+        self.doc.generate_sync_message(state)
     }
 
     /// The current heads of the document's history.

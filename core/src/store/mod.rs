@@ -284,6 +284,30 @@ impl CaseStore {
         Ok(out)
     }
 
+    /// Applies a change that needs no author (a merge from the server) and persists it. If
+    /// it fails, the cached copy is dropped so memory matches disk.
+    pub(crate) fn update_raw<T>(
+        &self,
+        id: &CaseId,
+        f: impl FnOnce(&mut CaseDoc) -> Result<T>,
+    ) -> Result<T> {
+        let mut g = self.lock();
+        let now = now_ms();
+        g.ensure_loaded(id)?;
+        let heads = g.cache[id].doc.heads();
+        let cached = g.cache.get_mut(id).expect("loaded");
+        match f(&mut cached.doc) {
+            Ok(out) => {
+                g.persist_since(id, &heads, now)?;
+                Ok(out)
+            }
+            Err(e) => {
+                g.cache.remove(id);
+                Err(e)
+            }
+        }
+    }
+
     /// The whole case file, typed.
     pub fn get_case(&self, id: &CaseId) -> Result<CaseFile> {
         self.with_doc(id, |d| d.read())

@@ -1,0 +1,536 @@
+//! The phone's sync client: blocking (the app calls it from a background thread).
+//!
+//! `CaseStore::login` registers this device and its Automerge actor with the server.
+//! `CaseStore::sync` brings the whole caseload up to date in both directions:
+//! 1. `GET /v1/caseload` lists the ids and heads of every case the user may see; cases
+//!    whose heads match the local ones are skipped, so an unchanged caseload costs one
+//!    request;
+//! 2. the rest are synced over one WebSocket (`/v1/sync`, automerge-repo protocol) with
+//!    the sync state persisted from the last time, so only what is missing travels;
+//! 3. received changes are committed to the store as they arrive; a dropped connection
+//!    loses nothing, and the next sync completes.
+
+use std::collections::{HashMap, HashSet};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use automerge::sync::{Message, State as SyncState, SyncDoc};
+use automerge::Automerge;
+use serde::{Deserialize, Serialize};
+use tungstenite::client::IntoClientRequest;
+use tungstenite::stream::MaybeTlsStream;
+use tungstenite::WebSocket;
+
+use super::protocol::{Frame, PeerMetadata, MAX_FRAME};
+use crate::case::{CaseDoc, Role};
+use crate::error::{Error, Result};
+use crate::ids::CaseId;
+use crate::store::{CaseStore, UserContext};
+
+/// How long the client waits for the server before giving up on this sync.
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What `login` returns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerSession {
+    pub token: String,
+    pub user_id: String,
+    pub device_id: String,
+    /// Milliseconds since the Unix epoch.
+    pub expires_at: i64,
+}
+
+/// A case that could not be synced, and why (the reason is the server's or ours; it never
+/// contains client data).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseSyncError {
+    pub case_id: String,
+    pub reason: String,
+}
+
+/// What a sync did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncReport {
+    /// Cases whose local changes were sent.
+    pub sent: usize,
+    /// Cases that received changes from the server.
+    pub received: usize,
+    /// Cases new on this device.
+    pub new_cases: usize,
+    /// Conflicts that appeared in the synced cases (a supervisor resolves them).
+    pub new_conflicts: usize,
+    /// Cases already up to date (skipped by comparing heads).
+    pub unchanged: usize,
+    pub errors: Vec<CaseSyncError>,
+}
+
+#[derive(Deserialize)]
+struct CaseloadEntry {
+    id: String,
+    heads: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct Me {
+    user_id: String,
+    name: String,
+    role: Role,
+}
+
+fn base(server_url: &str) -> String {
+    server_url.trim_end_matches('/').to_string()
+}
+
+fn net(e: impl std::fmt::Display) -> Error {
+    Error::Network(e.to_string())
+}
+
+fn status_error(status: u16) -> Error {
+    match status {
+        401 => Error::Unauthorized("the server refused the credentials or token".into()),
+        429 => Error::Unauthorized("too many attempts; try again later".into()),
+        s => Error::Network(format!("the server answered {s}")),
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .timeout_global(Some(TIMEOUT))
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
+/// A JSON GET or POST; 403 `wipe` becomes [`Error::Wiped`] after purging every case.
+fn call<T: serde::de::DeserializeOwned>(
+    store: &CaseStore,
+    url: &str,
+    token: Option<&str>,
+    body: Option<serde_json::Value>,
+) -> Result<T> {
+    let agent = agent();
+    let mut response = match body {
+        Some(b) => {
+            let mut req = agent.post(url).header("content-type", "application/json");
+            if let Some(t) = token {
+                req = req.header("authorization", &format!("Bearer {t}"));
+            }
+            req.send(b.to_string().as_bytes()).map_err(net)?
+        }
+        None => {
+            let mut req = agent.get(url);
+            if let Some(t) = token {
+                req = req.header("authorization", &format!("Bearer {t}"));
+            }
+            req.call().map_err(net)?
+        }
+    };
+    let status = response.status().as_u16();
+    let text = response.body_mut().read_to_string().map_err(net)?;
+    if status == 403 && text.contains("\"wipe\"") {
+        for id in store.case_ids() {
+            store.purge_case(&id)?;
+        }
+        store.sign_out()?;
+        return Err(Error::Wiped);
+    }
+    if status != 200 {
+        return Err(status_error(status));
+    }
+    serde_json::from_str(&text)
+        .map_err(|_| Error::Network("the server's answer was not understood".into()))
+}
+
+impl CaseStore {
+    /// Signs in on the server: registers this device and the actor it writes with, and
+    /// signs the user in on this store. Returns the session (keep the token in the
+    /// platform keystore).
+    pub fn login(
+        &self,
+        server_url: &str,
+        username: &str,
+        password: &str,
+        device_name: &str,
+    ) -> Result<ServerSession> {
+        let base = base(server_url);
+        let known_device = self
+            .user()
+            .map(|u| u.device_id)
+            .filter(|d| d.starts_with("d-"));
+        let login = |actor: String, device: Option<String>| -> Result<ServerSession> {
+            let mut body = serde_json::json!({
+                "username": username, "password": password, "device_name": device_name, "actor_id": actor,
+            });
+            if let Some(d) = device {
+                body["device_id"] = serde_json::json!(d);
+            }
+            call(self, &format!("{base}/v1/login"), None, Some(body))
+        };
+        let mut session = login(self.actor_id().to_hex_string(), known_device.clone())?;
+        let me: Me = call(self, &format!("{base}/v1/me"), Some(&session.token), None)?;
+        let before = self.actor_id();
+        self.sign_in(UserContext {
+            user_id: me.user_id,
+            name: me.name,
+            role: me.role,
+            device_id: session.device_id.clone(),
+        })?;
+        if self.actor_id() != before {
+            // Another user on this device writes with a new actor: register that one too.
+            session = login(
+                self.actor_id().to_hex_string(),
+                Some(session.device_id.clone()),
+            )?;
+        }
+        Ok(session)
+    }
+
+    /// Ends the session on the server and signs the user out of this store.
+    pub fn logout(&self, server_url: &str, token: &str) -> Result<()> {
+        let _: serde_json::Value = call(
+            self,
+            &format!("{}/v1/logout", base(server_url)),
+            Some(token),
+            Some(serde_json::json!({})),
+        )?;
+        self.sign_out()
+    }
+
+    /// Brings every case of the user's caseload up to date in both directions.
+    pub fn sync(&self, server_url: &str, token: &str) -> Result<SyncReport> {
+        let base = base(server_url);
+        let caseload: Vec<CaseloadEntry> =
+            call(self, &format!("{base}/v1/caseload"), Some(token), None)?;
+        let mut report = SyncReport::default();
+        let peer = format!("server:{base}");
+        let local: HashSet<CaseId> = self.case_ids().into_iter().collect();
+        let mut server_heads: HashMap<CaseId, Vec<String>> = HashMap::new();
+        for e in caseload {
+            if let Ok(id) = e.id.parse::<CaseId>() {
+                server_heads.insert(id, e.heads);
+            }
+        }
+        let mut all: Vec<CaseId> = local.iter().chain(server_heads.keys()).copied().collect();
+        all.sort();
+        all.dedup();
+        let mut work: Vec<CaseId> = Vec::new();
+        for id in &all {
+            let same = match (server_heads.get(id), local.contains(id)) {
+                (Some(theirs), true) => {
+                    let mut mine: Vec<String> = self.with_doc(id, |d| {
+                        Ok(d.heads().iter().map(|h| h.to_string()).collect())
+                    })?;
+                    let mut theirs = theirs.clone();
+                    mine.sort();
+                    theirs.sort();
+                    mine == theirs
+                }
+                _ => false,
+            };
+            if same {
+                report.unchanged += 1;
+            } else {
+                work.push(*id);
+            }
+        }
+        if work.is_empty() {
+            return Ok(report);
+        }
+        let conflicts_before: HashMap<CaseId, usize> = work
+            .iter()
+            .filter_map(|id| self.summary(id).ok().map(|s| (*id, s.conflicts)))
+            .collect();
+        let mut socket = connect(&base, token)?;
+        let me = format!("phone-{}", self.device_id());
+        send(
+            &mut socket,
+            &Frame::Join {
+                sender_id: me.clone(),
+                metadata: PeerMetadata::default(),
+                versions: None,
+            },
+        )?;
+        match read(&mut socket)? {
+            Frame::Peer { .. } => {}
+            Frame::Error { message, .. } => {
+                return Err(Error::Network(format!("the server refused: {message}")))
+            }
+            _ => return Err(Error::Network("unexpected answer to join".into())),
+        }
+
+        // Local cases sync through the store; new ones into a scratch document first.
+        let mut states: HashMap<CaseId, SyncState> = HashMap::new();
+        let mut scratch: HashMap<CaseId, Automerge> = HashMap::new();
+        let mut pending: HashSet<CaseId> = HashSet::new();
+        let mut sent_changes: HashSet<CaseId> = HashSet::new();
+        let mut received: HashSet<CaseId> = HashSet::new();
+        for id in &work {
+            let mut state = match self.load_sync_state(id, &peer) {
+                Ok(Some(b)) => SyncState::decode(&b).unwrap_or_default(),
+                _ => SyncState::new(),
+            };
+            let (message, request) = if local.contains(id) {
+                (
+                    self.with_doc(id, |d| Ok(d.generate_sync_message(&mut state)))?,
+                    false,
+                )
+            } else {
+                let doc = scratch.entry(*id).or_default();
+                (doc.generate_sync_message(&mut state), true)
+            };
+            states.insert(*id, state);
+            if let Some(m) = message {
+                if !m.changes.is_empty() {
+                    sent_changes.insert(*id);
+                }
+                let (document_id, data) = (id.to_string(), m.encode());
+                let f = if request {
+                    Frame::Request {
+                        sender_id: me.clone(),
+                        target_id: String::new(),
+                        document_id,
+                        data,
+                    }
+                } else {
+                    Frame::Sync {
+                        sender_id: me.clone(),
+                        target_id: String::new(),
+                        document_id,
+                        data,
+                    }
+                };
+                send(&mut socket, &f)?;
+                pending.insert(*id);
+            }
+        }
+
+        let deadline = Instant::now() + TIMEOUT;
+        let mut refused: HashSet<CaseId> = HashSet::new();
+        while !pending.is_empty() {
+            if Instant::now() > deadline {
+                for id in pending.drain() {
+                    report.errors.push(CaseSyncError {
+                        case_id: id.to_string(),
+                        reason: "the server did not answer in time".into(),
+                    });
+                }
+                break;
+            }
+            let frame = match read(&mut socket) {
+                Ok(f) => f,
+                Err(e) => {
+                    // Save what we have; the next sync resumes from there.
+                    self.save_states(&states, &peer, &scratch);
+                    return Err(e);
+                }
+            };
+            match frame {
+                Frame::Sync {
+                    document_id, data, ..
+                } => {
+                    let Some(id) = document_id
+                        .parse::<CaseId>()
+                        .ok()
+                        .filter(|i| states.contains_key(i))
+                    else {
+                        continue;
+                    };
+                    let message = Message::decode(&data).map_err(|_| {
+                        Error::Network("a sync message from the server was malformed".into())
+                    })?;
+                    if !message.changes.is_empty() {
+                        received.insert(id);
+                    }
+                    let state = states.get_mut(&id).expect("checked");
+                    let (reply, mut ours) = if let Some(doc) = scratch.get_mut(&id) {
+                        doc.receive_sync_message(state, message)?;
+                        (doc.generate_sync_message(state), doc.get_heads())
+                    } else {
+                        self.sync_receive(&id, state, message)?;
+                        self.with_doc(&id, |d| Ok((d.generate_sync_message(state), d.heads())))?
+                    };
+                    // In sync when the server's last heads are ours and we send no changes:
+                    // the server has nothing to answer, so this case is done.
+                    let mut theirs = state.their_heads.clone().unwrap_or_default();
+                    theirs.sort();
+                    ours.sort();
+                    let in_sync = theirs == ours;
+                    match reply {
+                        Some(m) => {
+                            let carries_changes = !m.changes.is_empty();
+                            if carries_changes {
+                                sent_changes.insert(id);
+                            }
+                            send(
+                                &mut socket,
+                                &Frame::Sync {
+                                    sender_id: me.clone(),
+                                    target_id: String::new(),
+                                    document_id,
+                                    data: m.encode(),
+                                },
+                            )?;
+                            if in_sync && !carries_changes {
+                                pending.remove(&id);
+                            }
+                        }
+                        None => {
+                            pending.remove(&id);
+                        }
+                    }
+                }
+                Frame::DocUnavailable { document_id, .. } => {
+                    if let Ok(id) = document_id.parse::<CaseId>() {
+                        if pending.remove(&id) {
+                            refused.insert(id);
+                            report.errors.push(CaseSyncError {
+                                case_id: document_id,
+                                reason: "the server does not hold this case for you".into(),
+                            });
+                        }
+                    }
+                }
+                Frame::Error {
+                    message,
+                    document_id: Some(document_id),
+                    ..
+                } => {
+                    if let Ok(id) = document_id.parse::<CaseId>() {
+                        pending.remove(&id);
+                        refused.insert(id);
+                        report.errors.push(CaseSyncError {
+                            case_id: document_id,
+                            reason: message,
+                        });
+                    }
+                }
+                Frame::Error { message, .. } => {
+                    return Err(Error::Network(format!(
+                        "the server closed the sync: {message}"
+                    )))
+                }
+                _ => {}
+            }
+        }
+        let _ = socket.close(None);
+        let _ = socket.flush();
+
+        // New cases are validated before they join the store.
+        for (id, doc) in &scratch {
+            if doc.get_heads().is_empty() || refused.contains(id) {
+                continue;
+            }
+            match self.import_case(&doc.save()) {
+                Ok(_) => report.new_cases += 1,
+                Err(e) => report.errors.push(CaseSyncError {
+                    case_id: id.to_string(),
+                    reason: format!("the case from the server was refused: {e}"),
+                }),
+            }
+        }
+        self.save_states(&states, &peer, &scratch);
+        report.sent = sent_changes
+            .iter()
+            .filter(|id| !refused.contains(id))
+            .count();
+        report.received = received.len();
+        for id in &work {
+            if let Ok(s) = self.summary(id) {
+                let before = conflicts_before.get(id).copied().unwrap_or(0);
+                report.new_conflicts += s.conflicts.saturating_sub(before);
+            }
+        }
+        Ok(report)
+    }
+
+    fn save_states(
+        &self,
+        states: &HashMap<CaseId, SyncState>,
+        peer: &str,
+        scratch: &HashMap<CaseId, Automerge>,
+    ) {
+        for (id, state) in states {
+            if scratch.contains_key(id) && self.summary(id).is_err() {
+                continue; // not imported: nothing to attach the state to
+            }
+            if let Err(e) = self.save_sync_state(id, peer, &state.encode()) {
+                tracing::warn!(error = %e, "could not save a sync state");
+            }
+        }
+    }
+}
+
+fn connect(base: &str, token: &str) -> Result<WebSocket<MaybeTlsStream<TcpStream>>> {
+    let ws_url = if let Some(rest) = base.strip_prefix("https://") {
+        format!("wss://{rest}/v1/sync")
+    } else if let Some(rest) = base.strip_prefix("http://") {
+        format!("ws://{rest}/v1/sync")
+    } else {
+        return Err(Error::Network(
+            "the server address must start with http:// or https://".into(),
+        ));
+    };
+    let mut request = ws_url.into_client_request().map_err(net)?;
+    request.headers_mut().insert(
+        "authorization",
+        format!("Bearer {token}")
+            .parse()
+            .map_err(|_| Error::Unauthorized("the token is not valid".into()))?,
+    );
+    let config = tungstenite::protocol::WebSocketConfig::default()
+        .max_message_size(Some(MAX_FRAME))
+        .max_frame_size(Some(MAX_FRAME));
+    let (socket, _) = tungstenite::client::connect_with_config(request, Some(config), 3).map_err(
+        |e| match e {
+            tungstenite::Error::Http(r) => match r.status().as_u16() {
+                403 => Error::Unauthorized("this device was disabled".into()),
+                s => status_error(s),
+            },
+            other => net(other),
+        },
+    )?;
+    let tcp = match socket.get_ref() {
+        MaybeTlsStream::Plain(s) => Some(s),
+        MaybeTlsStream::Rustls(s) => Some(s.get_ref()),
+        _ => None,
+    };
+    if let Some(tcp) = tcp {
+        tcp.set_read_timeout(Some(TIMEOUT)).map_err(net)?;
+    }
+    Ok(socket)
+}
+
+fn send(socket: &mut WebSocket<MaybeTlsStream<TcpStream>>, frame: &Frame) -> Result<()> {
+    socket
+        .send(tungstenite::Message::Binary(frame.encode().into()))
+        .map_err(net)
+}
+
+fn read(socket: &mut WebSocket<MaybeTlsStream<TcpStream>>) -> Result<Frame> {
+    loop {
+        match socket.read().map_err(net)? {
+            tungstenite::Message::Binary(b) => {
+                return Frame::decode(&b)
+                    .map_err(|_| Error::Network("the server sent a malformed frame".into()))
+            }
+            tungstenite::Message::Close(_) => {
+                return Err(Error::Network("the server closed the connection".into()))
+            }
+            _ => continue,
+        }
+    }
+}
+
+impl CaseStore {
+    /// Applies a sync message from the server to a local case and commits it.
+    pub(crate) fn sync_receive(
+        &self,
+        id: &CaseId,
+        state: &mut SyncState,
+        message: Message,
+    ) -> Result<()> {
+        self.update_raw(id, |doc: &mut CaseDoc| {
+            doc.receive_sync_message(state, message)
+        })
+    }
+}

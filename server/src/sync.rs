@@ -1,0 +1,589 @@
+//! `GET /v1/sync`: the WebSocket where phones (and any automerge-repo client) sync cases,
+//! speaking the automerge-repo network protocol (see `docs/sync-protocol.md`).
+//!
+//! Per connection: the authenticated session (checked at the upgrade), the peer id from
+//! `join`, and one Automerge `sync::State` per case. Per case: one lock around the hot
+//! document, and the connections syncing it, which are told when it changes.
+//!
+//! What arrives is applied to a clone first. Changes are refused, with an `error` frame
+//! naming the case and nothing stored, when an actor is not registered to the sending
+//! device, when the result breaks the schema, when a worker's change needs a supervisor,
+//! or when a new case does not belong to the sender. A case the caller may not see is
+//! answered `doc-unavailable`, exactly as a case that does not exist. Accepted changes are
+//! committed to disk before the reply that acknowledges them is sent.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use automerge::sync::{Message as SyncMessage, State as SyncState, SyncDoc};
+use automerge::Automerge;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::response::Response;
+use fieldcase_core::sync::protocol::{self, Frame, PeerMetadata, MAX_FRAME, PROTOCOL_VERSION};
+use fieldcase_core::{CaseDoc, CaseId};
+use tokio::sync::mpsc;
+
+use crate::api::Auth;
+use crate::db::{CaseAccess, Session};
+use crate::error::AppError;
+use crate::AppState;
+
+/// The server's peer id on the wire.
+pub const SERVER_PEER: &str = "fieldcase-server";
+
+/// Hot documents and who is syncing them.
+#[derive(Default)]
+pub struct Hub {
+    docs: Mutex<HashMap<CaseId, Arc<tokio::sync::Mutex<Hot>>>>,
+    next_conn: std::sync::atomic::AtomicU64,
+}
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hub").finish_non_exhaustive()
+    }
+}
+
+/// A case held in memory while connections sync it.
+struct Hot {
+    doc: Automerge,
+    access: Option<CaseAccess>,
+    /// Connections syncing this case: told its id when it changes.
+    subscribers: HashMap<u64, mpsc::UnboundedSender<CaseId>>,
+}
+
+impl Hub {
+    async fn get(
+        &self,
+        state: &AppState,
+        id: CaseId,
+    ) -> Result<Arc<tokio::sync::Mutex<Hot>>, AppError> {
+        if let Some(h) = self.docs.lock().unwrap_or_else(|p| p.into_inner()).get(&id) {
+            return Ok(h.clone());
+        }
+        let db = state.db.clone();
+        let (access, bytes) = tokio::task::spawn_blocking(move || -> Result<_, AppError> {
+            Ok((db.case_access(&id)?, db.case_document(&id)?))
+        })
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))??;
+        let doc = match bytes {
+            Some(b) => Automerge::load(&b)
+                .map_err(|e| AppError::Internal(format!("stored case unreadable: {e}")))?,
+            None => Automerge::new(),
+        };
+        let hot = Arc::new(tokio::sync::Mutex::new(Hot {
+            doc,
+            access,
+            subscribers: HashMap::new(),
+        }));
+        let mut docs = self.docs.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(docs.entry(id).or_insert(hot).clone())
+    }
+
+    /// Drops hot documents nobody syncs (they are on disk).
+    fn release(&self, id: &CaseId) {
+        let mut docs = self.docs.lock().unwrap_or_else(|p| p.into_inner());
+        let idle = docs
+            .get(id)
+            .is_some_and(|h| h.try_lock().is_ok_and(|g| g.subscribers.is_empty()));
+        if idle {
+            docs.remove(id);
+        }
+    }
+}
+
+/// The upgrade: the token is checked here, before any frame.
+pub async fn endpoint(
+    State(state): State<Arc<AppState>>,
+    Auth(session, _): Auth,
+    ws: WebSocketUpgrade,
+) -> Response {
+    ws.max_message_size(MAX_FRAME)
+        .max_frame_size(MAX_FRAME)
+        .on_upgrade(move |socket| async move {
+            let mut conn = Connection::new(state, session);
+            conn.run(socket).await;
+        })
+}
+
+struct Connection {
+    state: Arc<AppState>,
+    session: Session,
+    id: u64,
+    peer: Option<String>,
+    states: HashMap<CaseId, SyncState>,
+    /// Stand-ins for cases this caller may not see (see [`Connection::ghost`]).
+    ghosts: HashMap<CaseId, (Automerge, SyncState)>,
+    tx: mpsc::UnboundedSender<CaseId>,
+    rx: mpsc::UnboundedReceiver<CaseId>,
+}
+
+enum Flow {
+    Continue,
+    Close,
+}
+
+impl Connection {
+    fn new(state: Arc<AppState>, session: Session) -> Self {
+        let id = state
+            .hub
+            .next_conn
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let (tx, rx) = mpsc::unbounded_channel();
+        Connection {
+            state,
+            session,
+            id,
+            peer: None,
+            states: HashMap::new(),
+            ghosts: HashMap::new(),
+            tx,
+            rx,
+        }
+    }
+
+    async fn run(&mut self, mut socket: WebSocket) {
+        tracing::info!(user = %self.session.user.id, conn = self.id, "sync connection");
+        loop {
+            let flow = tokio::select! {
+                msg = socket.recv() => match msg {
+                    Some(Ok(Message::Binary(bytes))) => self.on_frame(&mut socket, &bytes).await,
+                    Some(Ok(Message::Ping(p))) => {
+                        let _ = socket.send(Message::Pong(p)).await;
+                        Flow::Continue
+                    }
+                    Some(Ok(Message::Text(_))) => {
+                        self.send_error(&mut socket, "frames must be binary CBOR", None).await;
+                        Flow::Close
+                    }
+                    Some(Ok(_)) => Flow::Continue,
+                    Some(Err(_)) | None => Flow::Close,
+                },
+                Some(id) = self.rx.recv() => self.on_changed(&mut socket, id).await,
+            };
+            if matches!(flow, Flow::Close) {
+                break;
+            }
+        }
+        self.leave().await;
+        let _ = socket.send(Message::Close(None)).await;
+    }
+
+    async fn leave(&mut self) {
+        let ids: Vec<CaseId> = self.states.keys().copied().collect();
+        for id in ids {
+            let hot = self
+                .state
+                .hub
+                .docs
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(&id)
+                .cloned();
+            if let Some(hot) = hot {
+                hot.lock().await.subscribers.remove(&self.id);
+            }
+            self.state.hub.release(&id);
+        }
+    }
+
+    fn target(&self) -> String {
+        self.peer.clone().unwrap_or_default()
+    }
+
+    async fn send(&self, socket: &mut WebSocket, frame: Frame) -> bool {
+        socket
+            .send(Message::Binary(frame.encode().into()))
+            .await
+            .is_ok()
+    }
+
+    async fn send_error(&self, socket: &mut WebSocket, message: &str, document_id: Option<String>) {
+        let frame = Frame::Error {
+            sender_id: SERVER_PEER.into(),
+            target_id: self.target(),
+            message: message.into(),
+            document_id,
+        };
+        self.send(socket, frame).await;
+    }
+
+    async fn on_frame(&mut self, socket: &mut WebSocket, bytes: &[u8]) -> Flow {
+        let frame = match Frame::decode(bytes) {
+            Ok(f) => f,
+            Err(e) => {
+                tracing::warn!(conn = self.id, "malformed frame");
+                self.send_error(socket, &e.to_string(), None).await;
+                return Flow::Close;
+            }
+        };
+        match frame {
+            Frame::Join {
+                sender_id,
+                versions,
+                ..
+            } => {
+                if self.peer.is_some() {
+                    self.send_error(socket, "unexpected second join", None)
+                        .await;
+                    return Flow::Close;
+                }
+                self.peer = Some(sender_id);
+                if versions.is_some_and(|v| !v.iter().any(|x| x == PROTOCOL_VERSION)) {
+                    self.send_error(socket, "unsupported protocol version", None)
+                        .await;
+                    return Flow::Close;
+                }
+                let peer = Frame::Peer {
+                    sender_id: SERVER_PEER.into(),
+                    target_id: self.target(),
+                    metadata: PeerMetadata {
+                        storage_id: None,
+                        is_ephemeral: true,
+                    },
+                    version: PROTOCOL_VERSION.into(),
+                };
+                if self.send(socket, peer).await {
+                    Flow::Continue
+                } else {
+                    Flow::Close
+                }
+            }
+            _ if self.peer.is_none() => {
+                self.send_error(socket, "expected a join message first", None)
+                    .await;
+                Flow::Close
+            }
+            Frame::Request {
+                document_id, data, ..
+            } => self.on_sync(socket, document_id, data, true).await,
+            Frame::Sync {
+                document_id, data, ..
+            } => self.on_sync(socket, document_id, data, false).await,
+            _ => Flow::Continue,
+        }
+    }
+
+    async fn unavailable(&self, socket: &mut WebSocket, document_id: String) -> Flow {
+        let frame = Frame::DocUnavailable {
+            sender_id: SERVER_PEER.into(),
+            target_id: self.target(),
+            document_id,
+        };
+        if self.send(socket, frame).await {
+            Flow::Continue
+        } else {
+            Flow::Close
+        }
+    }
+
+    async fn on_sync(
+        &mut self,
+        socket: &mut WebSocket,
+        document_id: String,
+        data: Vec<u8>,
+        request: bool,
+    ) -> Flow {
+        let Some(id) = protocol::case_id(&document_id) else {
+            // A malformed id is not a case anyone may see.
+            return self.unavailable(socket, document_id).await;
+        };
+        let message = match SyncMessage::decode(&data) {
+            Ok(m) => m,
+            Err(_) => {
+                self.send_error(socket, "malformed sync message", Some(document_id))
+                    .await;
+                return Flow::Close;
+            }
+        };
+        let hot = match self.state.hub.get(&self.state, id).await {
+            Ok(h) => h,
+            Err(e) => {
+                tracing::error!(error = %e, "loading a case");
+                self.send_error(
+                    socket,
+                    "the server could not load this case",
+                    Some(document_id),
+                )
+                .await;
+                return Flow::Continue;
+            }
+        };
+        let mut hot = hot.lock().await;
+        let user = &self.session.user;
+        match hot
+            .access
+            .as_ref()
+            .map(|a| (a.visible_to(user), a.restricted))
+        {
+            Some((true, true)) => {
+                tracing::info!(case = %id, user = %user.id, "restricted case synced");
+            }
+            Some((true, false)) => {}
+            Some((false, _)) => {
+                // Answer exactly as for a case that does not exist.
+                drop(hot);
+                return self.ghost(socket, id, document_id, message, request).await;
+            }
+            None if request => {
+                drop(hot);
+                self.state.hub.release(&id);
+                return self.unavailable(socket, document_id).await;
+            }
+            None => {} // unknown: may be a case opened on a phone, checked before it is kept
+        }
+        // Taken out of the map while it is worked on; put back on every path.
+        let mut sync_state = self.states.remove(&id).unwrap_or_default();
+        let flow = self
+            .apply(socket, &mut hot, id, &document_id, message, &mut sync_state)
+            .await;
+        self.states.insert(id, sync_state);
+        let Some(flow) = flow else {
+            if hot.access.is_none() {
+                drop(hot);
+                self.states.remove(&id);
+                self.state.hub.release(&id);
+            }
+            return Flow::Continue;
+        };
+        if matches!(flow, Flow::Close) {
+            return flow;
+        }
+        hot.subscribers.insert(self.id, self.tx.clone());
+        let reply = hot
+            .doc
+            .generate_sync_message(self.states.get_mut(&id).expect("inserted"));
+        drop(hot);
+        match reply {
+            Some(m) => {
+                let frame = Frame::Sync {
+                    sender_id: SERVER_PEER.into(),
+                    target_id: self.target(),
+                    document_id,
+                    data: m.encode(),
+                };
+                if self.send(socket, frame).await {
+                    Flow::Continue
+                } else {
+                    Flow::Close
+                }
+            }
+            None => Flow::Continue,
+        }
+    }
+
+    /// A case the caller may not see: answered from an empty document private to this
+    /// connection, as an unknown case would be; changes pushed to it are refused.
+    async fn ghost(
+        &mut self,
+        socket: &mut WebSocket,
+        id: CaseId,
+        document_id: String,
+        message: SyncMessage,
+        request: bool,
+    ) -> Flow {
+        if request || !message.changes.is_empty() {
+            self.ghosts.remove(&id);
+            return self.unavailable(socket, document_id).await;
+        }
+        let (doc, state) = self
+            .ghosts
+            .entry(id)
+            .or_insert_with(|| (Automerge::new(), SyncState::new()));
+        if doc.receive_sync_message(state, message).is_err() {
+            return self.unavailable(socket, document_id).await;
+        }
+        match doc.generate_sync_message(state) {
+            Some(m) => {
+                let frame = Frame::Sync {
+                    sender_id: SERVER_PEER.into(),
+                    target_id: self.target(),
+                    document_id,
+                    data: m.encode(),
+                };
+                if self.send(socket, frame).await {
+                    Flow::Continue
+                } else {
+                    Flow::Close
+                }
+            }
+            None => Flow::Continue,
+        }
+    }
+
+    /// Applies a message to a case. `None` when it was refused (the client was told why).
+    async fn apply(
+        &self,
+        socket: &mut WebSocket,
+        hot: &mut Hot,
+        id: CaseId,
+        document_id: &str,
+        message: SyncMessage,
+        sync_state: &mut SyncState,
+    ) -> Option<Flow> {
+        let user = &self.session.user;
+        if message.changes.is_empty() {
+            if hot.doc.receive_sync_message(sync_state, message).is_err() {
+                self.send_error(socket, "sync message refused", Some(document_id.into()))
+                    .await;
+                return None;
+            }
+            return Some(Flow::Continue);
+        }
+        let mut doc = hot.doc.clone();
+        let mut st = sync_state.clone();
+        let before = hot.doc.get_heads();
+        let outcome = match doc.receive_sync_message(&mut st, message) {
+            Ok(()) => self.check(hot, &doc, &before).await,
+            Err(_) => Err("the changes could not be applied".to_string()),
+        };
+        let access = match outcome {
+            Ok(access) => access,
+            Err(reason) => {
+                tracing::warn!(case = %id, user = %user.id, %reason, "changes refused");
+                self.send_error(
+                    socket,
+                    &format!("changes refused: {reason}"),
+                    Some(document_id.into()),
+                )
+                .await;
+                return None;
+            }
+        };
+        if doc.get_heads() != before {
+            let db = self.state.db.clone();
+            let bytes = doc.save();
+            let heads = doc.get_heads();
+            let a = access.clone();
+            let now = chrono::Utc::now().timestamp_millis();
+            let saved =
+                tokio::task::spawn_blocking(move || db.put_case(&a, &bytes, &heads, now)).await;
+            if !matches!(saved, Ok(Ok(()))) {
+                tracing::error!(case = %id, "could not store accepted changes");
+                self.send_error(
+                    socket,
+                    "the server could not store the changes; nothing was kept",
+                    Some(document_id.into()),
+                )
+                .await;
+                return None;
+            }
+            for (conn, tx) in &hot.subscribers {
+                if *conn != self.id {
+                    let _ = tx.send(id);
+                }
+            }
+        }
+        hot.doc = doc;
+        hot.access = Some(access);
+        *sync_state = st;
+        Some(Flow::Continue)
+    }
+
+    /// Checks a candidate document: actors, schema, authority, ownership of a new case.
+    async fn check(
+        &self,
+        hot: &Hot,
+        after: &Automerge,
+        before: &[automerge::ChangeHash],
+    ) -> Result<CaseAccess, String> {
+        let new_changes = after.get_changes(before);
+        let mut actors: Vec<String> = new_changes
+            .iter()
+            .map(|c| c.actor_id().to_hex_string())
+            .collect();
+        actors.sort();
+        actors.dedup();
+        let db = self.state.db.clone();
+        let device = self.session.device_id.clone();
+        let bound = tokio::task::spawn_blocking(move || -> Result<bool, AppError> {
+            for a in &actors {
+                if db.actor_device(a)?.as_deref() != Some(device.as_str()) {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+        if !bound {
+            return Err("an actor of these changes is not registered to this device".into());
+        }
+        let candidate = CaseDoc::from_automerge(after.clone()).map_err(|e| e.to_string())?;
+        let file = candidate.outline().map_err(|e| e.to_string())?.0;
+        let user = &self.session.user;
+        if candidate.id().ok().map(|i| i.to_string()) != Some(file.id.clone()) || file.id.is_empty()
+        {
+            return Err("the case id inside the document is missing".into());
+        }
+        match &hot.access {
+            Some(_) => {
+                let prior = CaseDoc::from_automerge(hot.doc.clone())
+                    .map_err(|e| e.to_string())?
+                    .outline()
+                    .map_err(|e| e.to_string())?
+                    .0;
+                if let Some(reason) =
+                    fieldcase_core::case::authority::violation(&prior, &file, user.role)
+                {
+                    return Err(reason.into());
+                }
+            }
+            None => fieldcase_core::case::authority::may_create(
+                &file,
+                &user.id,
+                user.team.as_deref(),
+                user.role,
+            )
+            .map_err(str::to_string)?,
+        }
+        Ok(CaseAccess {
+            id: candidate.id().map_err(|e| e.to_string())?,
+            team: file.team.clone().unwrap_or_default(),
+            restricted: file.sensitivity.as_deref() == Some("restricted"),
+            assigned: file.assigned.clone(),
+        })
+    }
+
+    async fn on_changed(&mut self, socket: &mut WebSocket, id: CaseId) -> Flow {
+        let hot = self
+            .state
+            .hub
+            .docs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&id)
+            .cloned();
+        let Some(hot) = hot else {
+            return Flow::Continue;
+        };
+        let hot = hot.lock().await;
+        if !hot
+            .access
+            .as_ref()
+            .is_some_and(|a| a.visible_to(&self.session.user))
+        {
+            return Flow::Continue;
+        }
+        let Some(state) = self.states.get_mut(&id) else {
+            return Flow::Continue;
+        };
+        let reply = hot.doc.generate_sync_message(state);
+        drop(hot);
+        if let Some(m) = reply {
+            let frame = Frame::Sync {
+                sender_id: SERVER_PEER.into(),
+                target_id: self.target(),
+                document_id: id.to_string(),
+                data: m.encode(),
+            };
+            if !self.send(socket, frame).await {
+                return Flow::Close;
+            }
+        }
+        Flow::Continue
+    }
+}

@@ -1,0 +1,7 @@
+//! End-to-end tests: a real server on loopback, real encrypted phone stores, the real sync
+//! client and protocol.
+#![allow(unreachable_pub)]
+
+mod access;
+mod home_visit;
+mod wire;
