@@ -63,7 +63,13 @@ impl Error {
 
 impl From<serde_json::Error> for Error {
     fn from(e: serde_json::Error) -> Self {
-        Error::Encoding(e.to_string())
+        // serde's message can quote the value: keep only its position and category.
+        Error::Encoding(format!(
+            "a record could not be read ({:?} at line {} column {})",
+            e.classify(),
+            e.line(),
+            e.column()
+        ))
     }
 }
 

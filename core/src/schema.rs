@@ -448,9 +448,9 @@ pub struct Resolved {
 
 /// Resolves `path` (e.g. `visits/3fa2.../note`) in `doc` against the schema.
 pub fn resolve<R: ReadDoc>(doc: &R, path: &str) -> Result<Resolved> {
-    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    if segments.is_empty() {
-        return Err(Error::invalid(path, "empty path"));
+    let segments: Vec<&str> = path.split('/').collect();
+    if segments.iter().any(|s| s.is_empty()) {
+        return Err(Error::invalid(path, "empty path or path segment"));
     }
     let mut obj = ROOT;
     let mut fields: &'static [Field] = CASE;
@@ -563,7 +563,13 @@ pub fn check_value(kind: &Kind, v: &Json) -> std::result::Result<(), String> {
             None => Err("expected a string".into()),
         },
         Kind::Date => match v.as_str() {
-            Some(s) if chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok() => Ok(()),
+            // Canonical form only: dates are compared as text (overdue reviews, agenda).
+            Some(s)
+                if chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                    .is_ok_and(|d| d.format("%Y-%m-%d").to_string() == s) =>
+            {
+                Ok(())
+            }
             _ => Err("expected a date YYYY-MM-DD".into()),
         },
         Kind::DateTime => match v.as_str() {
@@ -812,6 +818,22 @@ pub(crate) fn write_field<T: Transactable>(
         }
         Kind::Entries(_) => unreachable!("refused by check_value"),
         scalar => {
+            // Instants are stored in UTC so that they sort as text.
+            let utc;
+            let v = match (scalar, v.as_str()) {
+                (Kind::DateTime, Some(s)) => {
+                    utc = Json::String(
+                        chrono::DateTime::parse_from_rfc3339(s)
+                            .map(|d| {
+                                d.with_timezone(&chrono::Utc)
+                                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                            })
+                            .unwrap_or_else(|_| s.to_string()),
+                    );
+                    &utc
+                }
+                _ => v,
+            };
             let new = to_scalar(scalar, v);
             let all = tx.get_all(obj, key)?;
             let unchanged =
@@ -870,11 +892,35 @@ fn validate_map<R: ReadDoc>(
             .get_all(obj, key.as_str())
             .map_err(|_| violation(&p, "unreadable"))?
         {
+            if field.access == Access::Action && matches!(&value, Value::Scalar(s) if s.is_null()) {
+                return Err(violation(&p, "may not be null"));
+            }
             validate_value(doc, &field.kind, value, &id, &p)?;
         }
     }
     if entry && get_str(doc, obj, "id").is_none() {
         return Err(violation(path, "an entry must have an id"));
+    }
+    // Every container is created with its parent; one created later by two replicas at
+    // once would hide one side's edits.
+    for f in fields {
+        let container = matches!(
+            f.kind,
+            Kind::Map(_)
+                | Kind::Text
+                | Kind::StrList
+                | Kind::EnumList(_)
+                | Kind::Entries(_)
+                | Kind::Dict(_)
+        );
+        if container && get_obj(doc, obj, f.name).is_none() {
+            let p = if path.is_empty() {
+                f.name.to_string()
+            } else {
+                format!("{path}/{}", f.name)
+            };
+            return Err(violation(&p, "missing container"));
+        }
     }
     Ok(())
 }

@@ -112,7 +112,18 @@ fn main() {
 
 fn run(cli: Cli) -> Result<(), String> {
     let db = SqliteDb::open(&cli.db).map_err(|e| e.to_string())?;
-    let config = Config::default();
+    let mut config = Config::default();
+    // For tests and benchmarks only: fewer PBKDF2 rounds for new hashes (never below 1,000).
+    if let Some(n) = std::env::var("FIELDCASE_PASSWORD_ITERATIONS")
+        .ok()
+        .and_then(|v| v.parse::<u32>().ok())
+    {
+        config.password_iterations = n.max(1_000);
+        tracing::warn!(
+            iterations = config.password_iterations,
+            "password iterations lowered by FIELDCASE_PASSWORD_ITERATIONS"
+        );
+    }
     match cli.command {
         Command::Serve { listen, demo } => {
             if demo {

@@ -543,7 +543,7 @@ impl Connection {
         Ok(CaseAccess {
             id: candidate.id().map_err(|e| e.to_string())?,
             team: file.team.clone().unwrap_or_default(),
-            restricted: file.sensitivity.as_deref() == Some("restricted"),
+            restricted: candidate.is_restricted(),
             assigned: file.assigned.clone(),
         })
     }

@@ -118,7 +118,9 @@ fn value_json(doc: &automerge::Automerge, value: &Value<'_>, id: &ObjId) -> Json
     match value {
         Value::Scalar(s) => scalar_json(s.as_ref()),
         Value::Object(ObjType::Text) => Json::String(doc.text(id).unwrap_or_default()),
-        Value::Object(t) => Json::String(format!("<{t:?}>")),
+        // Two objects at one key are two different values even when they look alike: one
+        // of them hides the other's contents, which the supervisor must see.
+        Value::Object(t) => Json::String(format!("<{t:?} {id}>")),
     }
 }
 

@@ -262,6 +262,7 @@ impl CaseDoc {
     /// The underlying Automerge document, for sync and merge (not for edits: those go
     /// through the typed actions so they stay valid).
     pub fn automerge_mut(&mut self) -> &mut Automerge {
+        self.index_dirty = true;
         &mut self.doc
     }
 
@@ -303,6 +304,16 @@ impl CaseDoc {
         schema::get_str(&self.doc, &ROOT, "id")
             .ok_or_else(|| Error::invalid("id", "document has no case id"))?
             .parse()
+    }
+
+    /// Whether the case is restricted. If people disagreed (one restricted it while another
+    /// set it normal), it is restricted until someone with authority resolves it.
+    pub fn is_restricted(&self) -> bool {
+        self.doc
+            .get_all(ROOT, "sensitivity")
+            .unwrap_or_default()
+            .iter()
+            .any(|(v, _)| matches!(v, automerge::Value::Scalar(s) if s.as_str() == Some("restricted")))
     }
 
     /// The stage the case is in (the winning value if two phones disagreed).
@@ -763,14 +774,18 @@ impl CaseDoc {
             _ => {}
         }
         let message = format!("stage {} -> {}", from.code(), to.code());
-        self.update_map(
-            a,
-            now,
-            &message,
-            "",
-            to_map(&json!({"stage": to.code()})),
-            true,
-        )
+        self.edit(a, now, &message, |tx| {
+            if from == Stage::Review && to == Stage::Planning {
+                // A new plan needs a new approval: the old one does not carry over.
+                write_at(
+                    tx,
+                    "plan/approval",
+                    &to_map(&json!({"status": "none"})),
+                    true,
+                )?;
+            }
+            write_at(tx, "", &to_map(&json!({"stage": to.code()})), true)
+        })
     }
 
     /// Asks for the case to be closed (a worker may record this offline at a review).
@@ -879,6 +894,13 @@ impl CaseDoc {
                 }));
                 write_at(tx, &format!("closures/{id}"), &value, true)?;
             }
+            // A new cycle needs a new plan approval.
+            write_at(
+                tx,
+                "plan/approval",
+                &to_map(&json!({"status": "none"})),
+                true,
+            )?;
             write_at(tx, "", &to_map(&json!({"stage": "intake"})), true)
         })
     }
@@ -924,10 +946,11 @@ impl CaseDoc {
         let (list_path, _) = entry_path
             .rsplit_once('/')
             .ok_or_else(|| Error::invalid(entry_path, "not an entry path"))?;
-        if list_path == "closures" {
+        // Entries of action-only lists (closures) are decided, not retracted.
+        if schema::resolve(&self.doc, list_path)?.action_only {
             return Err(Error::invalid(
                 entry_path,
-                "closures are decided, not retracted",
+                "these entries are decided, not retracted",
             ));
         }
         let value =

@@ -151,7 +151,7 @@ impl CaseSummary {
             risk,
             emergency,
             priority: f.priority,
-            restricted: f.sensitivity.as_deref() == Some("restricted"),
+            restricted: doc.is_restricted(),
             team: f.team,
             case_manager: f.case_manager,
             assigned: f.assigned,

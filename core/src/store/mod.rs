@@ -121,10 +121,23 @@ impl CaseStore {
                 })
                 .optional()
                 .map_err(corrupt_if_not_db)?;
-            let check = check.ok_or_else(|| Error::Corrupt("the store has no key check".into()))?;
-            match meta.open(RecordKind::KeyCheck, b"", &check) {
-                Ok(p) if p == KEY_CHECK => {}
-                _ => return Err(Error::WrongKey),
+            let check = match check {
+                Some(c) => c,
+                None => {
+                    let cases: i64 =
+                        conn.query_row("SELECT count(*) FROM cases", [], |r| r.get(0))?;
+                    if cases > 0 {
+                        return Err(Error::Corrupt("the store has no key check".into()));
+                    }
+                    // Creation was interrupted before its first rows: finish it below.
+                    Vec::new()
+                }
+            };
+            if !check.is_empty() {
+                match meta.open(RecordKind::KeyCheck, b"", &check) {
+                    Ok(p) if p == KEY_CHECK => {}
+                    _ => return Err(Error::WrongKey),
+                }
             }
         }
         conn.pragma_update(None, "journal_mode", "WAL")
@@ -133,7 +146,12 @@ impl CaseStore {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.pragma_update(None, "secure_delete", "ON")?;
         migrations::migrate(&mut conn)?;
-        if existing == 0 {
+        let has_check: bool = conn.query_row(
+            "SELECT count(*) FROM meta WHERE name = 'key_check'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )? > 0;
+        if !has_check {
             let mut actor = [0u8; 16];
             random_bytes(&mut actor);
             let mut device = [0u8; 8];
@@ -186,6 +204,7 @@ impl CaseStore {
         self.inner.lock().unwrap_or_else(|poisoned| {
             let mut g = poisoned.into_inner();
             g.cache.clear();
+            self.inner.clear_poison();
             g
         })
     }
@@ -279,9 +298,18 @@ impl CaseStore {
         g.ensure_loaded(id)?;
         let heads = g.cache[id].doc.heads();
         let cached = g.cache.get_mut(id).expect("loaded");
-        let out = f(&mut cached.doc, &author, now)?;
-        g.persist_since(id, &heads, now)?;
-        Ok(out)
+        match f(&mut cached.doc, &author, now) {
+            Ok(out) => {
+                g.persist_since(id, &heads, now)?;
+                Ok(out)
+            }
+            Err(e) => {
+                // Earlier edits of a failed closure were not persisted: drop them from
+                // memory too, so the next edit does not build on a change that is on no row.
+                g.cache.remove(id);
+                Err(e)
+            }
+        }
     }
 
     /// Applies a change that needs no author (a merge from the server) and persists it. If
@@ -412,6 +440,10 @@ impl CaseStore {
         if n == 0 {
             return Err(Error::NotFound(format!("case {id}")));
         }
+        // secure_delete zeroes pages when they reach the main file: move them there now,
+        // so the wrapped key and ciphertext do not linger in the WAL.
+        g.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         g.keys.remove(id);
         g.index.remove(id);
         g.cache.remove(id);
@@ -655,7 +687,8 @@ impl Inner {
         }
         let bytes = cached.doc.automerge().save_after(heads);
         // Rebuild the index entry only when the edit may have changed it.
-        let summary = match cached.doc.take_index_dirty() {
+        let had_conflicts = self.index.get(id).is_some_and(|s| s.conflicts > 0);
+        let summary = match cached.doc.take_index_dirty() || had_conflicts {
             true => Some(CaseSummary::of(&cached.doc, now)?),
             false => None,
         };
@@ -696,7 +729,10 @@ impl Inner {
         let cached = self.cache.get_mut(id).expect("cached");
         cached.pending_changes += 1;
         if cached.pending_changes >= COMPACT_AFTER {
-            self.compact(id, now)?;
+            // The edit is committed; a failed compaction is retried after a later edit.
+            if let Err(e) = self.compact(id, now) {
+                tracing::warn!(error = %e, "compaction failed; will retry");
+            }
         }
         Ok(())
     }

@@ -321,3 +321,36 @@ fn a_foreign_document_is_checked_against_the_schema() {
     let err = CaseDoc::from_automerge(automerge::Automerge::load(&bytes).unwrap()).unwrap_err();
     assert!(err.to_string().contains("ransom"), "{err}");
 }
+
+#[test]
+fn dates_must_be_canonical_and_instants_are_stored_in_utc() {
+    let a = worker(1);
+    let mut c = new_case(&a, NAMES[4]);
+    for bad in ["2026-1-5", " 2026-01-05", "+2026-01-05", "26-01-05"] {
+        assert!(
+            c.set_field(&a, T0, "plan/next_review", &json!(bad))
+                .is_err(),
+            "{bad}"
+        );
+    }
+    let ap = c
+        .add_appointment(
+            &a,
+            T0,
+            fieldcase_core::case::AppointmentInput {
+                at: Some("2026-11-25T08:30:00+07:00".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let f = c.read().unwrap();
+    assert_eq!(
+        f.appointments
+            .iter()
+            .find(|x| x.id == ap)
+            .unwrap()
+            .at
+            .as_deref(),
+        Some("2026-11-25T01:30:00Z")
+    );
+}

@@ -186,3 +186,39 @@ fn a_form_that_rewrites_a_text_merges_too() {
         "Мати працює вночі. Батько відсутній."
     );
 }
+
+#[test]
+fn two_retractions_of_one_entry_are_a_reported_conflict_not_a_hidden_one() {
+    // Both phones create a `retracted` map at the same key: one hides the other, so the
+    // supervisor must see both.
+    let (a, b) = (worker(1), worker(2));
+    let mut one = new_case(&a, NAMES[0]);
+    let v = one.add_visit(&a, T0, visit(NOTES[0])).unwrap();
+    let mut two = replica(&one);
+    one.retract(&a, T0, &format!("visits/{v}"), "wrong family")
+        .unwrap();
+    two.retract(&b, T0, &format!("visits/{v}"), "duplicate")
+        .unwrap();
+    one.merge(&mut two).unwrap();
+    let c = conflicts(&one);
+    assert_eq!(c.len(), 1, "{c:?}");
+    assert_eq!(c[0].path, format!("visits/{v}/retracted"));
+}
+
+#[test]
+fn a_restriction_set_concurrently_with_lifting_it_keeps_the_case_restricted() {
+    let (a, s) = (worker(1), supervisor());
+    let mut one = new_case(&a, NAMES[1]);
+    let mut two = replica(&one);
+    // Phone A restricts the case; meanwhile on B it is restricted and then lifted.
+    one.set_restricted(&a, T0, true).unwrap();
+    two.set_restricted(&a, T0, true).unwrap();
+    two.set_restricted(&s, T0 + 1, false).unwrap();
+    assert!(!two.is_restricted());
+    one.merge(&mut two).unwrap();
+    assert_eq!(conflicts(&one).len(), 1, "{:?}", conflicts(&one));
+    assert!(
+        one.is_restricted(),
+        "do no harm: a disagreement keeps the restriction"
+    );
+}

@@ -173,3 +173,47 @@ fn closing_needs_a_review_and_a_supervisor_and_reopening_keeps_the_closure() {
         "a returned request is decided"
     );
 }
+
+#[test]
+fn a_new_plan_after_review_needs_a_new_approval() {
+    let (a, s) = (worker(1), supervisor());
+    let mut c = new_case(&a, NAMES[4]);
+    force_stage(&mut c, Stage::Review);
+    c.change_stage(&a, T0, Stage::Planning).unwrap();
+    assert!(
+        matches!(
+            c.change_stage(&a, T0, Stage::Implementation),
+            Err(Error::InvalidTransition { .. })
+        ),
+        "the old approval does not carry over"
+    );
+    c.request_plan_approval(&a, T0).unwrap();
+    c.approve_plan(&s, T0, "").unwrap();
+    c.change_stage(&a, T0, Stage::Implementation).unwrap();
+}
+
+#[test]
+fn closures_cannot_be_retracted_by_any_spelling_of_their_path() {
+    let (a, s) = (worker(1), supervisor());
+    let mut c = new_case(&a, NAMES[3]);
+    force_stage(&mut c, Stage::Review);
+    let id = c
+        .request_closure(
+            &a,
+            T0,
+            ClosureInput {
+                reason: Some("goals_achieved".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    c.approve_closure(&s, T0, &id, "").unwrap();
+    for path in [
+        format!("closures/{id}"),
+        format!("/closures/{id}"),
+        format!("closures//{id}"),
+    ] {
+        assert!(c.retract(&a, T0, &path, "oops").is_err(), "{path}");
+    }
+    assert!(c.read().unwrap().current_closure().is_some());
+}

@@ -420,7 +420,7 @@ fn filters_sorts_and_agenda() {
         vec![
             (AgendaKind::Review, "2026-10-01"),
             (AgendaKind::Activity, "2026-11-23"),
-            (AgendaKind::Appointment, "2026-11-25T08:30:00+07:00")
+            (AgendaKind::Appointment, "2026-11-25T01:30:00Z")
         ]
     );
     assert_eq!(agenda[2].needs.as_deref(), Some("xe đưa đón"));
@@ -703,4 +703,41 @@ fn the_index_stays_exact_after_every_kind_of_edit() {
         s,
         "the sealed summary and timestamp survive reopening"
     );
+}
+
+#[test]
+fn a_closure_that_fails_halfway_leaves_nothing_behind() {
+    use fieldcase_core::case::{ActivityInput, ProblemInput};
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let id = store.create_case(new_case(NAMES[2])).unwrap();
+    let err = store.update(&id, |c, me, now| {
+        let p = c.add_problem(me, now, ProblemInput::default())?;
+        c.add_activity(
+            me,
+            now,
+            &p,
+            ActivityInput {
+                due_date: Some("tomorrow".into()),
+                ..Default::default()
+            },
+        )
+    });
+    assert!(err.is_err());
+    assert!(
+        store.get_case(&id).unwrap().plan.problems.is_empty(),
+        "the first edit of the failed closure is gone too"
+    );
+    store
+        .update(&id, |c, me, now| c.add_visit(me, now, visit("after")))
+        .unwrap();
+    drop(store);
+    let store = open(&dir);
+    let f = store.get_case(&id).unwrap();
+    assert_eq!(
+        f.visits.len(),
+        1,
+        "the next acknowledged edit survives a restart"
+    );
+    assert!(f.plan.problems.is_empty());
 }
