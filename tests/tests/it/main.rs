@@ -3,5 +3,6 @@
 #![allow(unreachable_pub)]
 
 mod access;
+mod durability;
 mod home_visit;
 mod wire;
