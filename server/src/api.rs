@@ -34,6 +34,10 @@ pub const MAX_BODY: usize = 64 * 1024;
 pub fn app(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route(
+            "/metrics",
+            get(|State(s): State<Arc<AppState>>| async move { s.metrics.render() }),
+        )
         .route("/v1/login", post(login))
         .route("/v1/logout", post(logout))
         .route("/v1/me", get(me))
@@ -153,9 +157,11 @@ async fn login(
             db.check_password(&req.username, &req.password, st.config.password_iterations)?
         else {
             st.login_failed(&req.username, now);
+            crate::Metrics::inc(&st.metrics.logins_failed);
             return Err(AppError::Unauthenticated);
         };
         st.login_succeeded(&req.username);
+        crate::Metrics::inc(&st.metrics.logins_ok);
         let device_id = db.register_device(
             &user,
             req.device_id.as_deref(),

@@ -44,11 +44,89 @@ impl Default for Config {
     }
 }
 
+/// Counters exported at `/metrics` (Prometheus text format).
+#[derive(Debug, Default)]
+pub struct Metrics {
+    pub logins_ok: std::sync::atomic::AtomicU64,
+    pub logins_failed: std::sync::atomic::AtomicU64,
+    pub sync_connections_open: std::sync::atomic::AtomicI64,
+    pub sync_connections_total: std::sync::atomic::AtomicU64,
+    pub sync_frames_in: std::sync::atomic::AtomicU64,
+    pub changes_accepted: std::sync::atomic::AtomicU64,
+    pub changes_refused: std::sync::atomic::AtomicU64,
+    pub docs_unavailable: std::sync::atomic::AtomicU64,
+}
+
+impl Metrics {
+    pub fn inc(counter: &std::sync::atomic::AtomicU64) {
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The Prometheus text exposition of every counter.
+    pub fn render(&self) -> String {
+        use std::sync::atomic::Ordering::Relaxed;
+        let mut out = String::new();
+        let mut line = |name: &str, kind: &str, help: &str, v: String| {
+            out.push_str(&format!("# HELP fieldcase_{name} {help}\n# TYPE fieldcase_{name} {kind}\nfieldcase_{name} {v}\n"));
+        };
+        line(
+            "logins_total",
+            "counter",
+            "Successful logins.",
+            self.logins_ok.load(Relaxed).to_string(),
+        );
+        line(
+            "login_failures_total",
+            "counter",
+            "Failed logins.",
+            self.logins_failed.load(Relaxed).to_string(),
+        );
+        line(
+            "sync_connections",
+            "gauge",
+            "Open sync connections.",
+            self.sync_connections_open.load(Relaxed).to_string(),
+        );
+        line(
+            "sync_connections_total",
+            "counter",
+            "Sync connections accepted.",
+            self.sync_connections_total.load(Relaxed).to_string(),
+        );
+        line(
+            "sync_frames_total",
+            "counter",
+            "Protocol frames received.",
+            self.sync_frames_in.load(Relaxed).to_string(),
+        );
+        line(
+            "changes_accepted_total",
+            "counter",
+            "Sync messages whose changes were stored.",
+            self.changes_accepted.load(Relaxed).to_string(),
+        );
+        line(
+            "changes_refused_total",
+            "counter",
+            "Sync messages whose changes were refused.",
+            self.changes_refused.load(Relaxed).to_string(),
+        );
+        line(
+            "doc_unavailable_total",
+            "counter",
+            "Answers of doc-unavailable.",
+            self.docs_unavailable.load(Relaxed).to_string(),
+        );
+        out
+    }
+}
+
 /// Shared state of the running server.
 pub struct AppState {
     pub db: Arc<dyn Db>,
     pub config: Config,
     pub hub: sync::Hub,
+    pub metrics: Metrics,
     failures: Mutex<HashMap<String, (u32, i64)>>,
 }
 
@@ -66,6 +144,7 @@ impl AppState {
             db,
             config,
             hub: sync::Hub::default(),
+            metrics: Metrics::default(),
             failures: Mutex::new(HashMap::new()),
         })
     }

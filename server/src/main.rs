@@ -219,7 +219,14 @@ fn serve(db: Arc<dyn Db>, config: Config, listen: SocketAddr) -> Result<(), Stri
         println!("Listening on http://{listen} (try GET /healthz, POST /v1/login)");
         axum::serve(listener, app(AppState::new(db, config)))
             .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
+                // Ctrl-C or SIGTERM (service managers): stop accepting, finish what runs.
+                let mut term =
+                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                        .expect("SIGTERM handler");
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
                 tracing::info!("shutting down");
             })
             .await

@@ -146,6 +146,10 @@ impl Connection {
 
     async fn run(&mut self, mut socket: WebSocket) {
         tracing::info!(user = %self.session.user.id, conn = self.id, "sync connection");
+        let m = &self.state.metrics;
+        crate::Metrics::inc(&m.sync_connections_total);
+        m.sync_connections_open
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         loop {
             let flow = tokio::select! {
                 msg = socket.recv() => match msg {
@@ -168,6 +172,10 @@ impl Connection {
             }
         }
         self.leave().await;
+        self.state
+            .metrics
+            .sync_connections_open
+            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
         let _ = socket.send(Message::Close(None)).await;
     }
 
@@ -211,6 +219,7 @@ impl Connection {
     }
 
     async fn on_frame(&mut self, socket: &mut WebSocket, bytes: &[u8]) -> Flow {
+        crate::Metrics::inc(&self.state.metrics.sync_frames_in);
         let frame = match Frame::decode(bytes) {
             Ok(f) => f,
             Err(e) => {
@@ -267,6 +276,7 @@ impl Connection {
     }
 
     async fn unavailable(&self, socket: &mut WebSocket, document_id: String) -> Flow {
+        crate::Metrics::inc(&self.state.metrics.docs_unavailable);
         let frame = Frame::DocUnavailable {
             sender_id: SERVER_PEER.into(),
             target_id: self.target(),
@@ -443,6 +453,7 @@ impl Connection {
             Ok(access) => access,
             Err(reason) => {
                 tracing::warn!(case = %id, user = %user.id, %reason, "changes refused");
+                crate::Metrics::inc(&self.state.metrics.changes_refused);
                 self.send_error(
                     socket,
                     &format!("changes refused: {reason}"),
@@ -470,6 +481,7 @@ impl Connection {
                 .await;
                 return None;
             }
+            crate::Metrics::inc(&self.state.metrics.changes_accepted);
             for (conn, tx) in &hot.subscribers {
                 if *conn != self.id {
                     let _ = tx.send(id);

@@ -248,3 +248,19 @@ fn passwords_and_names_are_validated_and_never_stored_plain() {
     let bytes = std::fs::read(s._dir.path().join("server.sqlite")).unwrap();
     assert!(!bytes.windows(PW.len()).any(|w| w == PW.as_bytes()));
 }
+
+#[tokio::test]
+async fn health_and_metrics_are_served_and_count_logins() {
+    let s = setup();
+    let (st, v) = s.call("GET", "/healthz", None, None).await;
+    assert_eq!((st, v), (StatusCode::OK, json!("ok")));
+    s.login("anna", PW).await;
+    let actor = automerge::ActorId::random().to_hex_string();
+    s.call("POST", "/v1/login", None, Some(json!({"username": "anna", "password": "not the password", "device_name": "x", "actor_id": actor}))).await;
+    let (st, v) = s.call("GET", "/metrics", None, None).await;
+    assert_eq!(st, StatusCode::OK);
+    let text = v.as_str().unwrap();
+    assert!(text.contains("fieldcase_logins_total 1"), "{text}");
+    assert!(text.contains("fieldcase_login_failures_total 1"), "{text}");
+    assert!(text.contains("# TYPE fieldcase_sync_connections gauge"));
+}
