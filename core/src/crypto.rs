@@ -25,6 +25,7 @@ pub(crate) enum RecordKind {
     SyncState = 5,
     Meta = 6,
     KeyCheck = 7,
+    Heads = 8,
 }
 
 /// A 256-bit AES-GCM key.

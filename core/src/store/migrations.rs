@@ -42,6 +42,9 @@ const STEPS: &[&str] = &[
         data    BLOB NOT NULL,          -- sealed automerge sync::State
         PRIMARY KEY (case_id, peer)
     ) STRICT;",
+    // 2: the heads of each case, sealed, so a sync can compare them without loading
+    // documents. NULL for rows written before; filled in at the next open.
+    "ALTER TABLE cases ADD COLUMN heads BLOB;",
 ];
 
 /// The schema version this code writes.

@@ -22,7 +22,7 @@ use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use automerge::ActorId;
+use automerge::{ActorId, ChangeHash};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
@@ -73,6 +73,8 @@ struct Inner {
     user: Option<UserContext>,
     keys: HashMap<CaseId, Key>,
     index: HashMap<CaseId, CaseSummary>,
+    /// Current heads of every case (for sync: unchanged cases are skipped by comparing them).
+    heads: HashMap<CaseId, Vec<ChangeHash>>,
     cache: HashMap<CaseId, Cached>,
     tick: u64,
 }
@@ -189,6 +191,7 @@ impl CaseStore {
             user,
             keys: HashMap::new(),
             index: HashMap::new(),
+            heads: HashMap::new(),
             cache: HashMap::new(),
             tick: 0,
         };
@@ -423,6 +426,15 @@ impl CaseStore {
             .ok_or_else(|| Error::NotFound(format!("case {id}")))
     }
 
+    /// The current heads of a case, from the index (no document is loaded).
+    pub fn heads(&self, id: &CaseId) -> Result<Vec<ChangeHash>> {
+        self.lock()
+            .heads
+            .get(id)
+            .cloned()
+            .ok_or_else(|| Error::NotFound(format!("case {id}")))
+    }
+
     /// Ids of every case on this device.
     pub fn case_ids(&self) -> Vec<CaseId> {
         let mut ids: Vec<CaseId> = self.lock().index.keys().copied().collect();
@@ -446,6 +458,7 @@ impl CaseStore {
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         g.keys.remove(id);
         g.index.remove(id);
+        g.heads.remove(id);
         g.cache.remove(id);
         Ok(())
     }
@@ -497,6 +510,16 @@ impl CaseStore {
     }
 }
 
+fn heads_blob(heads: &[ChangeHash]) -> Vec<u8> {
+    heads.iter().flat_map(|h| h.0).collect()
+}
+
+fn heads_of(blob: &[u8]) -> Vec<ChangeHash> {
+    blob.chunks_exact(32)
+        .filter_map(|c| ChangeHash::try_from(c).ok())
+        .collect()
+}
+
 fn sync_context(id: &CaseId, peer: &str) -> Vec<u8> {
     let mut c = id.as_bytes().to_vec();
     c.extend_from_slice(peer.as_bytes());
@@ -543,17 +566,19 @@ impl Inner {
     fn load_index(&mut self) -> Result<()> {
         let mut stmt = self
             .conn
-            .prepare("SELECT id, wrapped_key, summary, updated_at FROM cases")?;
+            .prepare("SELECT id, wrapped_key, summary, updated_at, heads FROM cases")?;
         let rows = stmt.query_map([], |r| {
             Ok((
                 r.get::<_, Vec<u8>>(0)?,
                 r.get::<_, Vec<u8>>(1)?,
                 r.get::<_, Vec<u8>>(2)?,
                 r.get::<_, i64>(3)?,
+                r.get::<_, Option<Vec<u8>>>(4)?,
             ))
         })?;
+        let mut missing_heads = Vec::new();
         for row in rows {
-            let (id, wrapped, summary, updated_at) = row?;
+            let (id, wrapped, summary, updated_at, heads) = row?;
             let id_arr: [u8; 16] = id
                 .try_into()
                 .map_err(|_| Error::Corrupt("case id".into()))?;
@@ -563,8 +588,27 @@ impl Inner {
             let mut summary: CaseSummary = serde_json::from_slice(&plain)?;
             // Edits outside the index update only this timestamp, not the sealed summary.
             summary.last_change = updated_at;
+            match heads {
+                Some(sealed) => {
+                    let plain = key.open(RecordKind::Heads, id.as_bytes(), &sealed)?;
+                    self.heads.insert(id, heads_of(&plain));
+                }
+                None => missing_heads.push(id),
+            }
             self.keys.insert(id, key);
             self.index.insert(id, summary);
+        }
+        drop(stmt);
+        // Rows from before schema 2: compute their heads once and store them.
+        for id in missing_heads {
+            self.ensure_loaded(&id)?;
+            let heads = self.cache[&id].doc.heads();
+            let sealed = self.keys[&id].seal(RecordKind::Heads, id.as_bytes(), &heads_blob(&heads));
+            self.conn.execute(
+                "UPDATE cases SET heads = ?2 WHERE id = ?1",
+                params![&id.as_bytes()[..], sealed],
+            )?;
+            self.heads.insert(id, heads);
         }
         Ok(())
     }
@@ -580,10 +624,12 @@ impl Inner {
             id.as_bytes(),
             &serde_json::to_vec(&summary)?,
         );
+        let heads = doc.heads();
+        let sealed_heads = key.seal(RecordKind::Heads, id.as_bytes(), &heads_blob(&heads));
         let tx = self.conn.transaction()?;
         tx.execute(
-            "INSERT INTO cases (id, wrapped_key, summary, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
-            params![&id.as_bytes()[..], wrapped, sealed_summary, now],
+            "INSERT INTO cases (id, wrapped_key, summary, created_at, updated_at, heads) VALUES (?1, ?2, ?3, ?4, ?4, ?5)",
+            params![&id.as_bytes()[..], wrapped, sealed_summary, now, sealed_heads],
         )?;
         tx.execute(
             "INSERT INTO snapshots (case_id, data, saved_at) VALUES (?1, ?2, ?3)",
@@ -592,6 +638,7 @@ impl Inner {
         tx.commit()?;
         self.keys.insert(id, key);
         self.index.insert(id, summary);
+        self.heads.insert(id, heads);
         self.tick += 1;
         self.cache.insert(
             id,
@@ -692,8 +739,10 @@ impl Inner {
             true => Some(CaseSummary::of(&cached.doc, now)?),
             false => None,
         };
+        let new_heads = cached.doc.heads();
         let key = &self.keys[id];
         let sealed_change = key.seal(RecordKind::Change, id.as_bytes(), &bytes);
+        let sealed_heads = key.seal(RecordKind::Heads, id.as_bytes(), &heads_blob(&new_heads));
         let tx = self.conn.transaction()?;
         tx.execute(
             "INSERT INTO changes (case_id, data, saved_at) VALUES (?1, ?2, ?3)",
@@ -706,16 +755,17 @@ impl Inner {
                 &serde_json::to_vec(summary)?,
             );
             tx.execute(
-                "UPDATE cases SET summary = ?2, updated_at = ?3 WHERE id = ?1",
-                params![&id.as_bytes()[..], sealed, now],
+                "UPDATE cases SET summary = ?2, updated_at = ?3, heads = ?4 WHERE id = ?1",
+                params![&id.as_bytes()[..], sealed, now, sealed_heads],
             )?;
         } else {
             tx.execute(
-                "UPDATE cases SET updated_at = ?2 WHERE id = ?1",
-                params![&id.as_bytes()[..], now],
+                "UPDATE cases SET updated_at = ?2, heads = ?3 WHERE id = ?1",
+                params![&id.as_bytes()[..], now, sealed_heads],
             )?;
         }
         tx.commit()?;
+        self.heads.insert(*id, new_heads);
         match summary {
             Some(summary) => {
                 self.index.insert(*id, summary);

@@ -217,9 +217,9 @@ impl CaseStore {
         for id in &all {
             let same = match (server_heads.get(id), local.contains(id)) {
                 (Some(theirs), true) => {
-                    let mut mine: Vec<String> = self.with_doc(id, |d| {
-                        Ok(d.heads().iter().map(|h| h.to_string()).collect())
-                    })?;
+                    // From the index: no document is loaded for an unchanged case.
+                    let mut mine: Vec<String> =
+                        self.heads(id)?.iter().map(|h| h.to_string()).collect();
                     let mut theirs = theirs.clone();
                     mine.sort();
                     theirs.sort();

@@ -741,3 +741,46 @@ fn a_closure_that_fails_halfway_leaves_nothing_behind() {
     );
     assert!(f.plan.problems.is_empty());
 }
+
+/// A store written by schema 1 (`tests/fixtures/store-v1.sqlite`, key [7; 32]) opens,
+/// upgrades in place, and keeps every case; heads missing from old rows are filled in.
+#[test]
+fn a_store_from_schema_1_upgrades_and_keeps_its_cases() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.sqlite");
+    std::fs::copy(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/store-v1.sqlite"
+        ),
+        &path,
+    )
+    .unwrap();
+    let version = |p: &std::path::Path| -> i64 {
+        rusqlite::Connection::open(p)
+            .unwrap()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(version(&path), 1);
+    assert!(
+        matches!(CaseStore::open(&path, &KEY), Err(Error::WrongKey)),
+        "still checks the key first"
+    );
+    assert_eq!(version(&path), 1, "a wrong key does not migrate");
+    let store = CaseStore::open(&path, &[7u8; 32]).unwrap();
+    let mut names: Vec<String> = store
+        .list_cases(&CaseFilter::default())
+        .into_iter()
+        .map(|s| s.client_name)
+        .collect();
+    names.sort();
+    assert_eq!(names, vec!["Nguyễn Thị Lan", "สมศรี ใจดี"]);
+    for id in store.case_ids() {
+        let doc_heads = store.with_doc(&id, |d| Ok(d.heads())).unwrap();
+        assert_eq!(store.heads(&id).unwrap(), doc_heads);
+        assert_eq!(store.get_case(&id).unwrap().visits[0].note, "v1 store");
+    }
+    drop(store);
+    assert_eq!(version(&path), 2);
+}

@@ -539,17 +539,37 @@ impl Db for SqliteDb {
     }
 
     fn case_access(&self, id: &CaseId) -> AppResult<Option<CaseAccess>> {
-        Ok(self
-            .cases()?
-            .into_iter()
-            .map(|(a, _)| a)
-            .find(|a| &a.id == id))
+        let conn = self.lock();
+        let key = &id.as_bytes()[..];
+        let row: Option<(String, i64)> = conn
+            .query_row(
+                "SELECT team, restricted FROM cases WHERE id = ?1",
+                [key],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let Some((team, restricted)) = row else {
+            return Ok(None);
+        };
+        let mut stmt = conn.prepare_cached(
+            "SELECT user_id FROM case_assignments WHERE case_id = ?1 ORDER BY rowid",
+        )?;
+        let assigned = stmt
+            .query_map([key], |r| r.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(CaseAccess {
+            id: *id,
+            team,
+            restricted: restricted != 0,
+            assigned,
+        }))
     }
 
     fn cases(&self) -> AppResult<Vec<(CaseAccess, Vec<ChangeHash>)>> {
         let conn = self.lock();
         let mut assigned: std::collections::HashMap<Vec<u8>, Vec<String>> = Default::default();
-        let mut stmt = conn.prepare("SELECT case_id, user_id FROM case_assignments")?;
+        let mut stmt =
+            conn.prepare("SELECT case_id, user_id FROM case_assignments ORDER BY rowid")?;
         for row in stmt.query_map([], |r| {
             Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, String>(1)?))
         })? {
