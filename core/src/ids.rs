@@ -81,6 +81,18 @@ pub fn new_item_id() -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
+/// Heads (change hashes) as one byte string of 32-byte hashes, for storage.
+pub fn heads_blob(heads: &[automerge::ChangeHash]) -> Vec<u8> {
+    heads.iter().flat_map(|h| h.0).collect()
+}
+
+/// Heads back from [`heads_blob`] (a trailing partial hash is ignored).
+pub fn heads_of(blob: &[u8]) -> Vec<automerge::ChangeHash> {
+    blob.chunks_exact(32)
+        .filter_map(|c| automerge::ChangeHash::try_from(c).ok())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

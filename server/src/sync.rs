@@ -208,6 +208,29 @@ impl Connection {
             .is_ok()
     }
 
+    /// Sends a sync message for a case, if there is one.
+    async fn send_sync(
+        &self,
+        socket: &mut WebSocket,
+        document_id: String,
+        message: Option<SyncMessage>,
+    ) -> Flow {
+        let Some(m) = message else {
+            return Flow::Continue;
+        };
+        let frame = Frame::Sync {
+            sender_id: SERVER_PEER.into(),
+            target_id: self.target(),
+            document_id,
+            data: m.encode(),
+        };
+        if self.send(socket, frame).await {
+            Flow::Continue
+        } else {
+            Flow::Close
+        }
+    }
+
     async fn send_error(&self, socket: &mut WebSocket, message: &str, document_id: Option<String>) {
         let frame = Frame::Error {
             sender_id: SERVER_PEER.into(),
@@ -366,22 +389,7 @@ impl Connection {
             .doc
             .generate_sync_message(self.states.get_mut(&id).expect("inserted"));
         drop(hot);
-        match reply {
-            Some(m) => {
-                let frame = Frame::Sync {
-                    sender_id: SERVER_PEER.into(),
-                    target_id: self.target(),
-                    document_id,
-                    data: m.encode(),
-                };
-                if self.send(socket, frame).await {
-                    Flow::Continue
-                } else {
-                    Flow::Close
-                }
-            }
-            None => Flow::Continue,
-        }
+        self.send_sync(socket, document_id, reply).await
     }
 
     /// A case the caller may not see: answered from an empty document private to this
@@ -405,22 +413,8 @@ impl Connection {
         if doc.receive_sync_message(state, message).is_err() {
             return self.unavailable(socket, document_id).await;
         }
-        match doc.generate_sync_message(state) {
-            Some(m) => {
-                let frame = Frame::Sync {
-                    sender_id: SERVER_PEER.into(),
-                    target_id: self.target(),
-                    document_id,
-                    data: m.encode(),
-                };
-                if self.send(socket, frame).await {
-                    Flow::Continue
-                } else {
-                    Flow::Close
-                }
-            }
-            None => Flow::Continue,
-        }
+        let reply = doc.generate_sync_message(state);
+        self.send_sync(socket, document_id, reply).await
     }
 
     /// Applies a message to a case. `None` when it was refused (the client was told why).
@@ -585,17 +579,6 @@ impl Connection {
         };
         let reply = hot.doc.generate_sync_message(state);
         drop(hot);
-        if let Some(m) = reply {
-            let frame = Frame::Sync {
-                sender_id: SERVER_PEER.into(),
-                target_id: self.target(),
-                document_id: id.to_string(),
-                data: m.encode(),
-            };
-            if !self.send(socket, frame).await {
-                return Flow::Close;
-            }
-        }
-        Flow::Continue
+        self.send_sync(socket, id.to_string(), reply).await
     }
 }

@@ -32,7 +32,7 @@ use crate::case::inspect::{self, Conflict, FieldChange};
 use crate::case::{Author, CaseDoc, CaseFile, NewCase, Role};
 use crate::crypto::{self, Key, RecordKind};
 use crate::error::{Error, Result};
-use crate::ids::{random_bytes, CaseId};
+use crate::ids::{heads_blob, heads_of, random_bytes, CaseId};
 use crate::schema;
 
 /// After this many change rows a case is compacted into a new snapshot.
@@ -295,28 +295,14 @@ impl CaseStore {
         id: &CaseId,
         f: impl FnOnce(&mut CaseDoc, &Author, i64) -> Result<T>,
     ) -> Result<T> {
-        let mut g = self.lock();
-        let author = Self::author(&g)?;
-        let now = now_ms();
-        g.ensure_loaded(id)?;
-        let heads = g.cache[id].doc.heads();
-        let cached = g.cache.get_mut(id).expect("loaded");
-        match f(&mut cached.doc, &author, now) {
-            Ok(out) => {
-                g.persist_since(id, &heads, now)?;
-                Ok(out)
-            }
-            Err(e) => {
-                // Earlier edits of a failed closure were not persisted: drop them from
-                // memory too, so the next edit does not build on a change that is on no row.
-                g.cache.remove(id);
-                Err(e)
-            }
-        }
+        let author = Self::author(&self.lock())?;
+        self.update_raw(id, |doc| f(doc, &author, now_ms()))
     }
 
-    /// Applies a change that needs no author (a merge from the server) and persists it. If
-    /// it fails, the cached copy is dropped so memory matches disk.
+    /// Applies a change to a case and persists it; `update` and the sync client both go
+    /// through here. If the change fails, the cached copy is dropped: earlier edits of a
+    /// failed closure were not persisted, and the next edit must not build on a change
+    /// that is on no row.
     pub(crate) fn update_raw<T>(
         &self,
         id: &CaseId,
@@ -508,16 +494,6 @@ impl CaseStore {
         }
         Ok(())
     }
-}
-
-fn heads_blob(heads: &[ChangeHash]) -> Vec<u8> {
-    heads.iter().flat_map(|h| h.0).collect()
-}
-
-fn heads_of(blob: &[u8]) -> Vec<ChangeHash> {
-    blob.chunks_exact(32)
-        .filter_map(|c| ChangeHash::try_from(c).ok())
-        .collect()
 }
 
 fn sync_context(id: &CaseId, peer: &str) -> Vec<u8> {
