@@ -120,3 +120,51 @@ fn two_workers_edit_one_case_apart_and_the_server_merges_everything() {
     let r = anna.sync(&server.url, &anna_token).unwrap();
     assert_eq!((r.unchanged, r.sent, r.received), (1, 0, 0), "{r:?}");
 }
+
+#[test]
+fn a_phone_syncs_the_demo_caseload_and_sees_its_conflict() {
+    let server = TestServer::start();
+    let accounts =
+        fieldcase_server::demo::seed(server.db.as_ref(), fieldcase_tests::ITERATIONS).unwrap();
+    let pw = |u: &str| {
+        accounts
+            .iter()
+            .find(|a| a.username == u)
+            .unwrap()
+            .password
+            .clone()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let phone = fieldcase_core::CaseStore::open(dir.path().join("p.sqlite"), &[3u8; 32]).unwrap();
+    let token = phone
+        .login(&server.url, "worker1", &pw("worker1"), "demo phone")
+        .unwrap()
+        .token;
+    let r = phone.sync(&server.url, &token).unwrap();
+    let w1 = server.db.user_by_username("worker1").unwrap().unwrap().id;
+    let expected = server
+        .db
+        .cases()
+        .unwrap()
+        .iter()
+        .filter(|(a, _)| a.assigned.contains(&w1))
+        .count();
+    assert!(r.errors.is_empty(), "{r:?}");
+    assert_eq!(r.new_cases, expected);
+    assert_eq!(phone.case_ids().len(), expected);
+    let with_conflict = phone.list_cases(&fieldcase_core::store::CaseFilter {
+        with_conflicts: Some(true),
+        ..Default::default()
+    });
+    assert_eq!(
+        with_conflict.len(),
+        1,
+        "the demo's address disagreement arrives on the phone"
+    );
+    assert_eq!(phone.search("федорова").len(), 1, "Cyrillic, ё typed as е");
+    assert_eq!(
+        phone.search("nguyen thi lan").len(),
+        1,
+        "Vietnamese without diacritics"
+    );
+}
