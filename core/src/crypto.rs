@@ -26,6 +26,7 @@ pub(crate) enum RecordKind {
     Meta = 6,
     KeyCheck = 7,
     Heads = 8,
+    Refused = 9,
 }
 
 /// A 256-bit AES-GCM key.

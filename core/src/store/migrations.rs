@@ -45,6 +45,8 @@ const STEPS: &[&str] = &[
     // 2: the heads of each case, sealed, so a sync can compare them without loading
     // documents. NULL for rows written before; filled in at the next open.
     "ALTER TABLE cases ADD COLUMN heads BLOB;",
+    // 3: why the server refused a case's changes (sealed); NULL when it syncs normally.
+    "ALTER TABLE cases ADD COLUMN refused BLOB;",
 ];
 
 /// The schema version this code writes.

@@ -48,6 +48,14 @@ fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
+/// Why and when the server refused a case's changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refusal {
+    pub reason: String,
+    /// Milliseconds since the Unix epoch.
+    pub at: i64,
+}
+
 /// The signed-in user, kept sealed in the store so the app reopens signed in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserContext {
@@ -75,8 +83,13 @@ struct Inner {
     index: HashMap<CaseId, CaseSummary>,
     /// Current heads of every case (for sync: unchanged cases are skipped by comparing them).
     heads: HashMap<CaseId, Vec<ChangeHash>>,
+    /// Cases the server refused, with the reason: held back from sync until retried.
+    refused: HashMap<CaseId, Refusal>,
     cache: HashMap<CaseId, Cached>,
     tick: u64,
+    /// The last time stamp handed out: changes on this device get strictly increasing
+    /// times, so "most recently changed" is never a tie.
+    last_stamp: i64,
 }
 
 impl std::fmt::Debug for Inner {
@@ -192,10 +205,18 @@ impl CaseStore {
             keys: HashMap::new(),
             index: HashMap::new(),
             heads: HashMap::new(),
+            refused: HashMap::new(),
             cache: HashMap::new(),
             tick: 0,
+            last_stamp: 0,
         };
         inner.load_index()?;
+        inner.last_stamp = inner
+            .index
+            .values()
+            .map(|s| s.last_change)
+            .max()
+            .unwrap_or(0);
         Ok(CaseStore {
             inner: Mutex::new(inner),
         })
@@ -272,7 +293,7 @@ impl CaseStore {
         let mut g = self.lock();
         let author = Self::author(&g)?;
         let id = CaseId::random();
-        let now = now_ms();
+        let now = g.stamp();
         let doc = CaseDoc::create(id, g.actor.clone(), &author, new, now)?;
         g.insert_new(id, doc, now)?;
         Ok(id)
@@ -309,7 +330,7 @@ impl CaseStore {
         f: impl FnOnce(&mut CaseDoc) -> Result<T>,
     ) -> Result<T> {
         let mut g = self.lock();
-        let now = now_ms();
+        let now = g.stamp();
         g.ensure_loaded(id)?;
         let heads = g.cache[id].doc.heads();
         let cached = g.cache.get_mut(id).expect("loaded");
@@ -364,7 +385,7 @@ impl CaseStore {
         schema::validate(incoming.automerge()).map_err(|v| Error::invalid(v.path, v.reason))?;
         let id = incoming.id()?;
         let mut g = self.lock();
-        let now = now_ms();
+        let now = g.stamp();
         if !g.index.contains_key(&id) {
             let mut doc = incoming;
             doc.set_actor(g.actor.clone());
@@ -421,6 +442,62 @@ impl CaseStore {
             .ok_or_else(|| Error::NotFound(format!("case {id}")))
     }
 
+    /// Marks a case as refused by the server: it is left out of later syncs (so the same
+    /// refused change is not offered again and again) until [`CaseStore::retry_refused`].
+    pub fn mark_refused(&self, id: &CaseId, reason: &str) -> Result<()> {
+        let mut g = self.lock();
+        let key = g
+            .keys
+            .get(id)
+            .ok_or_else(|| Error::NotFound(format!("case {id}")))?;
+        let refusal = Refusal {
+            reason: reason.to_string(),
+            at: now_ms(),
+        };
+        let sealed = key.seal(
+            RecordKind::Refused,
+            id.as_bytes(),
+            &serde_json::to_vec(&refusal)?,
+        );
+        g.conn.execute(
+            "UPDATE cases SET refused = ?2 WHERE id = ?1",
+            params![&id.as_bytes()[..], sealed],
+        )?;
+        g.refused.insert(*id, refusal);
+        Ok(())
+    }
+
+    /// Cases the server refused, with the reasons.
+    pub fn refused_cases(&self) -> Vec<(CaseId, Refusal)> {
+        let mut out: Vec<(CaseId, Refusal)> = self
+            .lock()
+            .refused
+            .iter()
+            .map(|(k, v)| (*k, v.clone()))
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+
+    /// Lets a refused case sync again (after what caused the refusal was repaired).
+    pub fn retry_refused(&self, id: &CaseId) -> Result<()> {
+        let mut g = self.lock();
+        g.conn.execute(
+            "UPDATE cases SET refused = NULL WHERE id = ?1",
+            params![&id.as_bytes()[..]],
+        )?;
+        g.refused.remove(id);
+        Ok(())
+    }
+
+    /// Lets every refused case sync again (a new login registers this device's actor anew).
+    pub fn retry_all_refused(&self) -> Result<()> {
+        for (id, _) in self.refused_cases() {
+            self.retry_refused(&id)?;
+        }
+        Ok(())
+    }
+
     /// Ids of every case on this device.
     pub fn case_ids(&self) -> Vec<CaseId> {
         let mut ids: Vec<CaseId> = self.lock().index.keys().copied().collect();
@@ -445,6 +522,7 @@ impl CaseStore {
         g.keys.remove(id);
         g.index.remove(id);
         g.heads.remove(id);
+        g.refused.remove(id);
         g.cache.remove(id);
         Ok(())
     }
@@ -522,6 +600,13 @@ fn get_meta(conn: &Connection, key: &Key, name: &str) -> Result<Option<Vec<u8>>>
 }
 
 impl Inner {
+    /// Now, in milliseconds, strictly after every stamp this store handed out before.
+    fn stamp(&mut self) -> i64 {
+        let now = now_ms().max(self.last_stamp + 1);
+        self.last_stamp = now;
+        now
+    }
+
     /// A new actor for the next user of this device, persisted before it is used.
     fn rotate_actor(&mut self) -> Result<()> {
         let mut actor = [0u8; 16];
@@ -542,7 +627,7 @@ impl Inner {
     fn load_index(&mut self) -> Result<()> {
         let mut stmt = self
             .conn
-            .prepare("SELECT id, wrapped_key, summary, updated_at, heads FROM cases")?;
+            .prepare("SELECT id, wrapped_key, summary, updated_at, heads, refused FROM cases")?;
         let rows = stmt.query_map([], |r| {
             Ok((
                 r.get::<_, Vec<u8>>(0)?,
@@ -550,11 +635,12 @@ impl Inner {
                 r.get::<_, Vec<u8>>(2)?,
                 r.get::<_, i64>(3)?,
                 r.get::<_, Option<Vec<u8>>>(4)?,
+                r.get::<_, Option<Vec<u8>>>(5)?,
             ))
         })?;
         let mut missing_heads = Vec::new();
         for row in rows {
-            let (id, wrapped, summary, updated_at, heads) = row?;
+            let (id, wrapped, summary, updated_at, heads, refused) = row?;
             let id_arr: [u8; 16] = id
                 .try_into()
                 .map_err(|_| Error::Corrupt("case id".into()))?;
@@ -570,6 +656,10 @@ impl Inner {
                     self.heads.insert(id, heads_of(&plain));
                 }
                 None => missing_heads.push(id),
+            }
+            if let Some(sealed) = refused {
+                let plain = key.open(RecordKind::Refused, id.as_bytes(), &sealed)?;
+                self.refused.insert(id, serde_json::from_slice(&plain)?);
             }
             self.keys.insert(id, key);
             self.index.insert(id, summary);

@@ -61,6 +61,8 @@ pub struct SyncReport {
     pub new_conflicts: usize,
     /// Cases already up to date (skipped by comparing heads).
     pub unchanged: usize,
+    /// Cases left out because the server refused them earlier (see `CaseStore::refused_cases`).
+    pub held_back: usize,
     pub errors: Vec<CaseSyncError>,
 }
 
@@ -182,6 +184,9 @@ impl CaseStore {
                 Some(session.device_id.clone()),
             )?;
         }
+        // A fresh login registers this device's actor anew: cases refused for an unknown
+        // actor may sync now, so they are tried again.
+        self.retry_all_refused()?;
         Ok(session)
     }
 
@@ -210,7 +215,15 @@ impl CaseStore {
                 server_heads.insert(id, e.heads);
             }
         }
-        let mut all: Vec<CaseId> = local.iter().chain(server_heads.keys()).copied().collect();
+        let held_back: HashSet<CaseId> =
+            self.refused_cases().into_iter().map(|(id, _)| id).collect();
+        report.held_back = held_back.len();
+        let mut all: Vec<CaseId> = local
+            .iter()
+            .chain(server_heads.keys())
+            .filter(|id| !held_back.contains(id))
+            .copied()
+            .collect();
         all.sort();
         all.dedup();
         let mut work: Vec<CaseId> = Vec::new();
@@ -398,6 +411,11 @@ impl CaseStore {
                     if let Ok(id) = document_id.parse::<CaseId>() {
                         pending.remove(&id);
                         refused.insert(id);
+                        // Held back from later syncs: the same refused change would only be
+                        // offered again.
+                        if local.contains(&id) && message.starts_with("changes refused") {
+                            self.mark_refused(&id, &message)?;
+                        }
                         report.errors.push(CaseSyncError {
                             case_id: document_id,
                             reason: message,

@@ -79,8 +79,9 @@ fn changes_under_an_unregistered_actor_are_refused_and_nothing_is_stored() {
     let server = TestServer::start();
     let (anna, token, _a) = server.phone("anna");
     let id = case(&anna, "Олександр Коваленко", false);
+    let other = case(&anna, "Trần Văn Hùng", false);
     anna.sync(&server.url, &token).unwrap();
-    let before = server.db.cases().unwrap()[0].1.clone();
+    let before = heads_of(&server, &id);
 
     // The phone now writes with an actor the server never registered (as a tampered app
     // would): a local user switch rotates the actor without telling the server.
@@ -103,9 +104,54 @@ fn changes_under_an_unregistered_actor_are_refused_and_nothing_is_stored() {
         "{r:?}"
     );
     assert_eq!(
-        server.db.cases().unwrap()[0].1,
+        heads_of(&server, &id),
         before,
         "the server's copy is unchanged"
+    );
+
+    // The refused case is marked on the phone and held back: the next sync does not offer
+    // the same refused change again, and the rest of the caseload still syncs.
+    assert_eq!(anna.refused_cases().len(), 1);
+    assert!(anna.refused_cases()[0].1.reason.contains("not registered"));
+    // Meanwhile the supervisor edits the other case; Anna still receives that.
+    let (malee, malee_token, _m) = server.phone("malee");
+    malee.sync(&server.url, &malee_token).unwrap();
+    malee
+        .update(&other, |c, a, now| {
+            c.set_field(a, now, "priority", &json!("high"))
+        })
+        .unwrap();
+    malee.sync(&server.url, &malee_token).unwrap();
+    let r = anna.sync(&server.url, &token).unwrap();
+    assert_eq!(
+        (r.held_back, r.received, r.errors.len()),
+        (1, 1, 0),
+        "{r:?}"
+    );
+    assert_eq!(
+        anna.get_case(&other).unwrap().priority.as_deref(),
+        Some("high")
+    );
+
+    // Repair: a fresh login registers the phone's current actor; the case syncs again.
+    let token = anna
+        .login(
+            &server.url,
+            "anna",
+            fieldcase_tests::PASSWORD,
+            "anna's phone",
+        )
+        .unwrap()
+        .token;
+    assert!(anna.refused_cases().is_empty());
+    let r = anna.sync(&server.url, &token).unwrap();
+    assert!(r.errors.is_empty() && r.held_back == 0, "{r:?}");
+    let stored =
+        fieldcase_core::CaseDoc::load(&server.db.case_document(&id).unwrap().unwrap()).unwrap();
+    assert_eq!(
+        stored.read().unwrap().client.address.as_deref(),
+        Some("Київ"),
+        "nothing was lost"
     );
 }
 
@@ -142,4 +188,15 @@ fn a_worker_cannot_approve_their_own_plan_through_sync() {
     assert_eq!(r.errors.len(), 1, "{r:?}");
     assert!(r.errors[0].reason.contains("supervisor"), "{r:?}");
     assert_eq!(server.db.cases().unwrap()[0].1, before);
+}
+
+fn heads_of(server: &TestServer, id: &fieldcase_core::CaseId) -> Vec<automerge::ChangeHash> {
+    server
+        .db
+        .cases()
+        .unwrap()
+        .into_iter()
+        .find(|(a, _)| &a.id == id)
+        .unwrap()
+        .1
 }
