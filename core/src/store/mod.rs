@@ -475,7 +475,7 @@ impl CaseStore {
             .iter()
             .map(|(k, v)| (*k, v.clone()))
             .collect();
-        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out.sort_by_key(|(id, _)| *id);
         out
     }
 
