@@ -8,6 +8,7 @@
 //! | `GET /v1/me` | who the token belongs to (clients check a token before connecting) |
 //! | `GET /v1/caseload` | ids and heads of every case the caller may see |
 //! | `GET /v1/cases/{id}` | the merged case file as JSON |
+//! | `GET /v1/openapi.json` | the OpenAPI description of these routes |
 //!
 //! Tokens come as `Authorization: Bearer <token>`. Errors are JSON
 //! `{"error": code, "message": text}`; a case the caller may not see answers exactly like
@@ -44,9 +45,20 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/v1/caseload", get(caseload))
         .route("/v1/cases/{id}", get(case))
         .route("/v1/sync", get(crate::sync::endpoint))
+        .route("/v1/openapi.json", get(openapi))
         .fallback(|| async { AppError::NotFound })
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
+}
+
+/// The OpenAPI description of this API (`server/api/openapi.json`).
+pub const OPENAPI: &str = include_str!("../api/openapi.json");
+
+async fn openapi() -> impl axum::response::IntoResponse {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        OPENAPI,
+    )
 }
 
 fn now_ms() -> i64 {

@@ -264,3 +264,47 @@ async fn health_and_metrics_are_served_and_count_logins() {
     assert!(text.contains("fieldcase_login_failures_total 1"), "{text}");
     assert!(text.contains("# TYPE fieldcase_sync_connections gauge"));
 }
+
+/// Every route the router serves is in the OpenAPI document, and every documented route
+/// answers (not the router's 404 for unknown paths).
+#[tokio::test]
+async fn the_openapi_document_describes_every_route() {
+    let s = setup();
+    let (st, doc) = s.call("GET", "/v1/openapi.json", None, None).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths: Vec<String> = doc["paths"].as_object().unwrap().keys().cloned().collect();
+    let served = [
+        "/healthz",
+        "/metrics",
+        "/v1/openapi.json",
+        "/v1/login",
+        "/v1/logout",
+        "/v1/me",
+        "/v1/caseload",
+        "/v1/cases/{id}",
+        "/v1/sync",
+    ];
+    let mut a = paths.clone();
+    a.sort();
+    let mut b: Vec<String> = served.iter().map(|p| p.to_string()).collect();
+    b.sort();
+    assert_eq!(a, b);
+    let src = include_str!("../../src/api.rs");
+    for p in &served {
+        assert!(
+            src.contains(&format!("\"{p}\"")),
+            "{p} is described but not routed"
+        );
+    }
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            let uri = path.replace("{id}", "x");
+            let (st, v) = s.call(&method.to_uppercase(), &uri, None, None).await;
+            assert!(
+                !(st == StatusCode::NOT_FOUND && uri != "/v1/cases/x" && v["error"] == "not_found"),
+                "{method} {path} is not served"
+            );
+        }
+    }
+}
