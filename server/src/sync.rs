@@ -21,7 +21,7 @@ use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::Response;
 use fieldcase_core::sync::protocol::{self, Frame, PeerMetadata, MAX_FRAME, PROTOCOL_VERSION};
-use fieldcase_core::{CaseDoc, CaseId};
+use fieldcase_core::{schema, CaseDoc, CaseId};
 use tokio::sync::mpsc;
 
 use crate::api::Auth;
@@ -54,13 +54,22 @@ struct Hot {
 }
 
 impl Hub {
+    /// The hot document of a case, if it is in memory.
+    fn hot(&self, id: &CaseId) -> Option<Arc<tokio::sync::Mutex<Hot>>> {
+        self.docs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(id)
+            .cloned()
+    }
+
     async fn get(
         &self,
         state: &AppState,
         id: CaseId,
     ) -> Result<Arc<tokio::sync::Mutex<Hot>>, AppError> {
-        if let Some(h) = self.docs.lock().unwrap_or_else(|p| p.into_inner()).get(&id) {
-            return Ok(h.clone());
+        if let Some(h) = self.hot(&id) {
+            return Ok(h);
         }
         let db = state.db.clone();
         let (access, bytes) = tokio::task::spawn_blocking(move || -> Result<_, AppError> {
@@ -182,14 +191,7 @@ impl Connection {
     async fn leave(&mut self) {
         let ids: Vec<CaseId> = self.states.keys().copied().collect();
         for id in ids {
-            let hot = self
-                .state
-                .hub
-                .docs
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .get(&id)
-                .cloned();
+            let hot = self.state.hub.hot(&id);
             if let Some(hot) = hot {
                 hot.lock().await.subscribers.remove(&self.id);
             }
@@ -518,20 +520,18 @@ impl Connection {
         if !bound {
             return Err("an actor of these changes is not registered to this device".into());
         }
-        let candidate = CaseDoc::from_automerge(after.clone()).map_err(|e| e.to_string())?;
-        let file = candidate.outline().map_err(|e| e.to_string())?.0;
+        schema::validate(after)
+            .map_err(|v| format!("invalid input at `{}`: {}", v.path, v.reason))?;
+        let (file, _) = CaseDoc::outline_of(after).map_err(|e| e.to_string())?;
+        let id: CaseId = file
+            .id
+            .parse()
+            .map_err(|_| "the case id inside the document is missing".to_string())?;
         let user = &self.session.user;
-        if candidate.id().ok().map(|i| i.to_string()) != Some(file.id.clone()) || file.id.is_empty()
-        {
-            return Err("the case id inside the document is missing".into());
-        }
         match &hot.access {
             Some(_) => {
-                let prior = CaseDoc::from_automerge(hot.doc.clone())
-                    .map_err(|e| e.to_string())?
-                    .outline()
-                    .map_err(|e| e.to_string())?
-                    .0;
+                // The stored document was validated when it was accepted.
+                let (prior, _) = CaseDoc::outline_of(&hot.doc).map_err(|e| e.to_string())?;
                 if let Some(reason) =
                     fieldcase_core::case::authority::violation(&prior, &file, user.role)
                 {
@@ -547,22 +547,15 @@ impl Connection {
             .map_err(str::to_string)?,
         }
         Ok(CaseAccess {
-            id: candidate.id().map_err(|e| e.to_string())?,
+            id,
             team: file.team.clone().unwrap_or_default(),
-            restricted: candidate.is_restricted(),
+            restricted: CaseDoc::restricted_in(after),
             assigned: file.assigned.clone(),
         })
     }
 
     async fn on_changed(&mut self, socket: &mut WebSocket, id: CaseId) -> Flow {
-        let hot = self
-            .state
-            .hub
-            .docs
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&id)
-            .cloned();
+        let hot = self.state.hub.hot(&id);
         let Some(hot) = hot else {
             return Flow::Continue;
         };

@@ -309,11 +309,14 @@ impl CaseDoc {
     /// Whether the case is restricted. If people disagreed (one restricted it while another
     /// set it normal), it is restricted until someone with authority resolves it.
     pub fn is_restricted(&self) -> bool {
-        self.doc
-            .get_all(ROOT, "sensitivity")
-            .unwrap_or_default()
-            .iter()
-            .any(|(v, _)| matches!(v, automerge::Value::Scalar(s) if s.as_str() == Some("restricted")))
+        Self::restricted_in(&self.doc)
+    }
+
+    /// [`CaseDoc::is_restricted`] of any Automerge document.
+    pub fn restricted_in(doc: &Automerge) -> bool {
+        doc.get_all(ROOT, "sensitivity").unwrap_or_default().iter().any(
+            |(v, _)| matches!(v, automerge::Value::Scalar(s) if s.as_str() == Some("restricted")),
+        )
     }
 
     /// The stage the case is in (the winning value if two phones disagreed).
@@ -332,9 +335,15 @@ impl CaseDoc {
     /// holding concurrent different values: what the caseload index needs, at a fraction
     /// of the cost of a full read (texts are most of a case's operations).
     pub fn outline(&self) -> Result<(CaseFile, usize)> {
-        let mut w = walk::Walk::new(&self.doc, false);
+        Self::outline_of(&self.doc)
+    }
+
+    /// [`CaseDoc::outline`] of any Automerge document (no copy is made), e.g. one the
+    /// server is about to accept.
+    pub fn outline_of(doc: &Automerge) -> Result<(CaseFile, usize)> {
+        let mut w = walk::Walk::new(doc, false);
         let json = w.root();
-        let conflicts = inspect::count_disagreements(&self.doc, &w.sites);
+        let conflicts = inspect::count_disagreements(doc, &w.sites);
         Ok((serde_json::from_value(json)?, conflicts))
     }
 
@@ -777,12 +786,7 @@ impl CaseDoc {
         self.edit(a, now, &message, |tx| {
             if from == Stage::Review && to == Stage::Planning {
                 // A new plan needs a new approval: the old one does not carry over.
-                write_at(
-                    tx,
-                    "plan/approval",
-                    &to_map(&json!({"status": "none"})),
-                    true,
-                )?;
+                reset_plan_approval(tx)?;
             }
             write_at(tx, "", &to_map(&json!({"stage": to.code()})), true)
         })
@@ -895,12 +899,7 @@ impl CaseDoc {
                 write_at(tx, &format!("closures/{id}"), &value, true)?;
             }
             // A new cycle needs a new plan approval.
-            write_at(
-                tx,
-                "plan/approval",
-                &to_map(&json!({"status": "none"})),
-                true,
-            )?;
+            reset_plan_approval(tx)?;
             write_at(tx, "", &to_map(&json!({"stage": "intake"})), true)
         })
     }
@@ -1126,6 +1125,16 @@ fn write_at(
             schema::write_map(tx, &obj, fields, true, value, path, allow_action)
         }
     }
+}
+
+/// Clears the plan's approval: a new plan, or a new cycle, needs its own.
+fn reset_plan_approval(tx: &mut Transaction<'_>) -> Result<()> {
+    write_at(
+        tx,
+        "plan/approval",
+        &to_map(&json!({"status": "none"})),
+        true,
+    )
 }
 
 fn insert_entry(
