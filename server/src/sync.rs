@@ -7,7 +7,8 @@
 //!
 //! What arrives is applied to a clone first. Changes are refused, with an `error` frame
 //! naming the case and nothing stored, when an actor is not registered to the sending
-//! device, when the result breaks the schema, when a worker's change needs a supervisor,
+//! device, when the result breaks the schema, when the document is not the case it was
+//! sent as (its inner id differs), when a worker's change needs a supervisor,
 //! or when a new case does not belong to the sender. A case the caller may not see is
 //! answered `doc-unavailable`, exactly as a case that does not exist. Accepted changes are
 //! committed to disk before the reply that acknowledges them is sent.
@@ -442,7 +443,7 @@ impl Connection {
         let mut st = sync_state.clone();
         let before = hot.doc.get_heads();
         let outcome = match doc.receive_sync_message(&mut st, message) {
-            Ok(()) => self.check(hot, &doc, &before).await,
+            Ok(()) => self.check(hot, id, &doc, &before).await,
             Err(_) => Err("the changes could not be applied".to_string()),
         };
         let access = match outcome {
@@ -490,10 +491,11 @@ impl Connection {
         Some(Flow::Continue)
     }
 
-    /// Checks a candidate document: actors, schema, authority, ownership of a new case.
+    /// Checks a candidate document: actors, schema, its id, authority, ownership of a new case.
     async fn check(
         &self,
         hot: &Hot,
+        id: CaseId,
         after: &Automerge,
         before: &[automerge::ChangeHash],
     ) -> Result<CaseAccess, String> {
@@ -523,10 +525,11 @@ impl Connection {
         schema::validate(after)
             .map_err(|v| format!("invalid input at `{}`: {}", v.path, v.reason))?;
         let (file, _) = CaseDoc::outline_of(after).map_err(|e| e.to_string())?;
-        let id: CaseId = file
-            .id
-            .parse()
-            .map_err(|_| "the case id inside the document is missing".to_string())?;
+        // The document must be the case it was sent as: its inner id decides where the
+        // server stores it and who may see it.
+        if file.id != id.to_string() {
+            return Err("the document is not the case it was sent as".into());
+        }
         let user = &self.session.user;
         match &hot.access {
             Some(_) => {

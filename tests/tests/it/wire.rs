@@ -134,3 +134,87 @@ fn an_oversized_message_closes_the_connection() {
     // And it still serves others.
     let _s2 = joined(&server, &token(&server));
 }
+
+/// A document pushed under one id whose content names another case (here another team's)
+/// is refused: it must not overwrite that case, nor be stored anywhere.
+#[test]
+fn a_document_whose_inner_id_differs_from_its_document_id_is_refused() {
+    use automerge::sync::State;
+    use fieldcase_core::{Author, CaseDoc, NewCase, Role};
+
+    let server = TestServer::start();
+    let (sam, sam_token, _s) = server.phone("sam");
+    let mut n = NewCase {
+        team: "south".into(),
+        ..Default::default()
+    };
+    n.client.name = Some("Смирнов Игорь".into());
+    let victim = sam.create_case(n).unwrap();
+    sam.sync(&server.url, &sam_token).unwrap();
+    let before = server.db.case_document(&victim).unwrap().unwrap();
+
+    // Anna, of another team, builds a valid case whose inner id is Sam's case, written with
+    // her registered actor, and pushes it under a fresh document id.
+    let (anna, anna_token, _a) = server.phone("anna");
+    let me = anna.user().unwrap();
+    let author = Author::new(&me.user_id, "anna", Role::Worker, &me.device_id);
+    let mut n = NewCase {
+        team: "north".into(),
+        ..Default::default()
+    };
+    n.client.name = Some("overwrite".into());
+    let mut forged =
+        CaseDoc::create(victim, anna.actor_id(), &author, n, 1_795_000_000_000).unwrap();
+    let pushed_as = CaseId::random().to_string();
+
+    let mut s = joined(&server, &anna_token);
+    let mut state = State::new();
+    let first = forged.generate_sync_message(&mut state).unwrap();
+    let sync = |data: Vec<u8>| Frame::Sync {
+        sender_id: "raw".into(),
+        target_id: String::new(),
+        document_id: pushed_as.clone(),
+        data,
+    };
+    s.send(Message::Binary(sync(first.encode()).encode().into()))
+        .unwrap();
+    let mut refused = false;
+    for _ in 0..10 {
+        match next(&mut s) {
+            Some(Frame::Sync { data, .. }) => {
+                forged
+                    .receive_sync_message(
+                        &mut state,
+                        automerge::sync::Message::decode(&data).unwrap(),
+                    )
+                    .unwrap();
+                match forged.generate_sync_message(&mut state) {
+                    Some(m) => s
+                        .send(Message::Binary(sync(m.encode()).encode().into()))
+                        .unwrap(),
+                    None => break,
+                }
+            }
+            Some(Frame::Error { document_id, .. }) => {
+                assert_eq!(document_id.as_deref(), Some(pushed_as.as_str()));
+                refused = true;
+                break;
+            }
+            _ => break,
+        }
+    }
+    assert!(refused, "the server must refuse the mismatched document");
+    assert_eq!(
+        server.db.case_document(&victim).unwrap().unwrap(),
+        before,
+        "the other team's case is untouched"
+    );
+    assert!(
+        server
+            .db
+            .case_document(&pushed_as.parse().unwrap())
+            .unwrap()
+            .is_none(),
+        "nothing stored"
+    );
+}
