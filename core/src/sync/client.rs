@@ -438,6 +438,17 @@ impl CaseStore {
             if doc.get_heads().is_empty() || refused.contains(id) {
                 continue;
             }
+            // It must be the case that was asked for, never one filed under another id.
+            let inner = CaseDoc::outline_of(doc)
+                .map(|(f, _)| f.id)
+                .unwrap_or_default();
+            if inner != id.to_string() {
+                report.errors.push(CaseSyncError {
+                    case_id: id.to_string(),
+                    reason: "the case from the server is not the case asked for".into(),
+                });
+                continue;
+            }
             match self.import_case(&doc.save()) {
                 Ok(_) => report.new_cases += 1,
                 Err(e) => report.errors.push(CaseSyncError {
