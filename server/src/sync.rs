@@ -17,16 +17,16 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use automerge::sync::{Message as SyncMessage, State as SyncState, SyncDoc};
-use automerge::Automerge;
+use automerge::{ActorId, Automerge, ChangeHash};
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::Response;
 use fieldcase_core::sync::protocol::{self, Frame, PeerMetadata, MAX_FRAME, PROTOCOL_VERSION};
-use fieldcase_core::{schema, CaseDoc, CaseId};
+use fieldcase_core::{schema, Author, CaseDoc, CaseId};
 use tokio::sync::mpsc;
 
 use crate::api::Auth;
-use crate::db::{CaseAccess, Session};
+use crate::db::{CaseAccess, CaseWrite, Session, Stored, User};
 use crate::error::AppError;
 use crate::AppState;
 
@@ -38,6 +38,11 @@ pub const SERVER_PEER: &str = "fieldcase-server";
 pub struct Hub {
     docs: Mutex<HashMap<CaseId, Arc<tokio::sync::Mutex<Hot>>>>,
     next_conn: std::sync::atomic::AtomicU64,
+    /// The storage's [`Db::external_version`] last seen, and a count of the times it moved:
+    /// a hot document checked at an older count is compared with the stored one.
+    external: Mutex<(i64, u64)>,
+    /// The actor and device under which the server writes for each user (console, API).
+    writers: Mutex<HashMap<String, (ActorId, String)>>,
 }
 
 impl std::fmt::Debug for Hub {
@@ -50,8 +55,16 @@ impl std::fmt::Debug for Hub {
 struct Hot {
     doc: Automerge,
     access: Option<CaseAccess>,
+    /// The heads of the stored document (what `doc` was loaded or last stored as).
+    stored: Vec<ChangeHash>,
+    /// The hub's external-write count when `doc` was last known to match the storage.
+    checked: u64,
     /// Connections syncing this case: told its id when it changes.
     subscribers: HashMap<u64, mpsc::UnboundedSender<CaseId>>,
+}
+
+fn blocking_error(e: tokio::task::JoinError) -> AppError {
+    AppError::Internal(e.to_string())
 }
 
 impl Hub {
@@ -64,32 +77,219 @@ impl Hub {
             .cloned()
     }
 
-    async fn get(
-        &self,
+    /// The external-write count now, read from the storage.
+    async fn external_count(&self, state: &AppState) -> Result<u64, AppError> {
+        let db = state.db.clone();
+        let version = tokio::task::spawn_blocking(move || db.external_version())
+            .await
+            .map_err(blocking_error)??;
+        let mut e = self.external.lock().unwrap_or_else(|p| p.into_inner());
+        if e.0 != version {
+            *e = (version, e.1 + 1);
+        }
+        Ok(e.1)
+    }
+
+    /// A case's document, loaded from storage.
+    async fn load(
         state: &AppState,
         id: CaseId,
-    ) -> Result<Arc<tokio::sync::Mutex<Hot>>, AppError> {
-        if let Some(h) = self.hot(&id) {
-            return Ok(h);
-        }
+    ) -> Result<(Automerge, Option<CaseAccess>), AppError> {
         let db = state.db.clone();
         let (access, bytes) = tokio::task::spawn_blocking(move || -> Result<_, AppError> {
             Ok((db.case_access(&id)?, db.case_document(&id)?))
         })
         .await
-        .map_err(|e| AppError::Internal(e.to_string()))??;
+        .map_err(blocking_error)??;
         let doc = match bytes {
             Some(b) => Automerge::load(&b)
                 .map_err(|e| AppError::Internal(format!("stored case unreadable: {e}")))?,
             None => Automerge::new(),
         };
+        Ok((doc, access))
+    }
+
+    async fn get(
+        &self,
+        state: &AppState,
+        id: CaseId,
+    ) -> Result<Arc<tokio::sync::Mutex<Hot>>, AppError> {
+        let count = self.external_count(state).await?;
+        if let Some(h) = self.hot(&id) {
+            return Ok(h);
+        }
+        let (doc, access) = Self::load(state, id).await?;
         let hot = Arc::new(tokio::sync::Mutex::new(Hot {
+            stored: doc.get_heads(),
             doc,
             access,
+            checked: count,
             subscribers: HashMap::new(),
         }));
         let mut docs = self.docs.lock().unwrap_or_else(|p| p.into_inner());
         Ok(docs.entry(id).or_insert(hot).clone())
+    }
+
+    /// Brings a hot document up to date with the storage if another process (the admin
+    /// CLI, another server instance) wrote since it was last checked.
+    async fn freshen(&self, state: &AppState, hot: &mut Hot, id: CaseId) -> Result<(), AppError> {
+        let count = self.external.lock().unwrap_or_else(|p| p.into_inner()).1;
+        if hot.checked == count {
+            return Ok(());
+        }
+        let db = state.db.clone();
+        let heads = tokio::task::spawn_blocking(move || db.case_heads(&id))
+            .await
+            .map_err(blocking_error)??
+            .unwrap_or_default();
+        if heads != hot.stored {
+            Self::reload(state, hot, id).await?;
+        }
+        hot.checked = count;
+        Ok(())
+    }
+
+    /// Replaces a hot document by the stored one (which holds everything the hot one had:
+    /// nothing is acknowledged before it is stored).
+    async fn reload(state: &AppState, hot: &mut Hot, id: CaseId) -> Result<(), AppError> {
+        let (doc, access) = Self::load(state, id).await?;
+        hot.stored = doc.get_heads();
+        hot.doc = doc;
+        hot.access = access;
+        Ok(())
+    }
+
+    /// Stores a checked candidate document of a hot case: the changes since the stored
+    /// heads are appended, if those are still the stored heads. `Ok(false)` when another
+    /// writer got there first; the caller reloads and tries again. Folds the appended
+    /// changes into a new snapshot when they have grown.
+    async fn store(
+        state: &AppState,
+        hot: &Hot,
+        id: CaseId,
+        doc: &Automerge,
+        access: &CaseAccess,
+    ) -> Result<bool, AppError> {
+        let (bytes, snapshot) = if hot.access.is_none() {
+            (doc.save(), true)
+        } else {
+            (doc.save_after(&hot.stored), false)
+        };
+        let heads = doc.get_heads();
+        let expected = hot.stored.clone();
+        let db = state.db.clone();
+        let a = access.clone();
+        let h = heads.clone();
+        let now = chrono::Utc::now().timestamp_millis();
+        let stored = tokio::task::spawn_blocking(move || {
+            let write = if snapshot {
+                CaseWrite::Snapshot(&bytes)
+            } else {
+                CaseWrite::Changes(&bytes)
+            };
+            db.store_case(&a, write, &h, Some(&expected), now)
+        })
+        .await
+        .map_err(blocking_error)??;
+        if stored == Stored::Stale {
+            return Ok(false);
+        }
+        if stored.wants_compaction() {
+            let bytes = doc.save();
+            let db = state.db.clone();
+            let a = access.clone();
+            let folded = tokio::task::spawn_blocking(move || {
+                db.store_case(&a, CaseWrite::Snapshot(&bytes), &heads, Some(&heads), now)
+            })
+            .await
+            .map_err(blocking_error)?;
+            // The changes are stored either way; a failed fold is retried next time.
+            if let Err(e) = folded {
+                tracing::warn!(case = %id, error = %e, "could not fold changes into a snapshot");
+            }
+        }
+        Ok(true)
+    }
+
+    /// The actor and device under which the server writes for `user`.
+    async fn writer(&self, state: &AppState, user: &User) -> Result<(ActorId, String), AppError> {
+        if let Some(w) = self
+            .writers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&user.id)
+        {
+            return Ok(w.clone());
+        }
+        let actor = ActorId::random();
+        let db = state.db.clone();
+        let u = user.clone();
+        let hex = actor.to_hex_string();
+        let device = tokio::task::spawn_blocking(move || db.server_device(&u, &hex))
+            .await
+            .map_err(blocking_error)??;
+        let mut w = self.writers.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(w.entry(user.id.clone()).or_insert((actor, device)).clone())
+    }
+
+    /// A change made on the server on behalf of `user` (the console, the admin API): `f`
+    /// edits the case as that user, the result passes the same checks as a phone's
+    /// changes, is stored before this returns, and phones syncing the case are told. A
+    /// case the user may not see is [`AppError::NotFound`], as one that does not exist.
+    /// If another process wrote the case meanwhile, `f` runs again on the merged document.
+    pub async fn edit<T, F>(
+        &self,
+        state: &AppState,
+        id: CaseId,
+        user: &User,
+        mut f: F,
+    ) -> Result<T, AppError>
+    where
+        F: FnMut(&mut CaseDoc, &Author, i64) -> fieldcase_core::Result<T> + Send,
+        T: Send,
+    {
+        let (actor, device) = self.writer(state, user).await?;
+        let hot_ref = self.get(state, id).await?;
+        let mut hot = hot_ref.lock().await;
+        let result = async {
+            self.freshen(state, &mut hot, id).await?;
+            for _ in 0..5 {
+                if !hot.access.as_ref().is_some_and(|a| a.visible_to(user)) {
+                    return Err(AppError::NotFound);
+                }
+                let mut doc = CaseDoc::from_automerge(hot.doc.clone())?;
+                doc.set_actor(actor.clone());
+                let author = Author::new(&user.id, &user.display_name, user.role, &device);
+                let now = chrono::Utc::now().timestamp_millis();
+                let out = f(&mut doc, &author, now)?;
+                let after = doc.automerge();
+                if after.get_heads() == hot.doc.get_heads() {
+                    return Ok(out);
+                }
+                let access = check(state, user, &device, &hot, id, after)
+                    .await
+                    .map_err(AppError::BadRequest)?;
+                if !Self::store(state, &hot, id, after, &access).await? {
+                    Self::reload(state, &mut hot, id).await?;
+                    continue;
+                }
+                crate::Metrics::inc(&state.metrics.changes_accepted);
+                for tx in hot.subscribers.values() {
+                    let _ = tx.send(id);
+                }
+                hot.stored = after.get_heads();
+                hot.doc = after.clone();
+                hot.access = Some(access);
+                return Ok(out);
+            }
+            Err(AppError::Conflict(
+                "the case kept changing while it was edited; try again".into(),
+            ))
+        }
+        .await;
+        drop(hot);
+        self.release(&id);
+        result
     }
 
     /// Drops hot documents nobody syncs (they are on disk).
@@ -348,6 +548,16 @@ impl Connection {
             }
         };
         let mut hot = hot.lock().await;
+        if let Err(e) = self.state.hub.freshen(&self.state, &mut hot, id).await {
+            tracing::error!(error = %e, "reloading a case");
+            self.send_error(
+                socket,
+                "the server could not load this case",
+                Some(document_id),
+            )
+            .await;
+            return Flow::Continue;
+        }
         let user = &self.session.user;
         match hot
             .access
@@ -439,122 +649,71 @@ impl Connection {
             }
             return Some(Flow::Continue);
         }
-        let mut doc = hot.doc.clone();
-        let mut st = sync_state.clone();
-        let before = hot.doc.get_heads();
-        let outcome = match doc.receive_sync_message(&mut st, message) {
-            Ok(()) => self.check(hot, id, &doc, &before).await,
-            Err(_) => Err("the changes could not be applied".to_string()),
-        };
-        let access = match outcome {
-            Ok(access) => access,
-            Err(reason) => {
-                tracing::warn!(case = %id, user = %user.id, %reason, "changes refused");
-                crate::Metrics::inc(&self.state.metrics.changes_refused);
-                self.send_error(
-                    socket,
-                    &format!("changes refused: {reason}"),
-                    Some(document_id.into()),
-                )
-                .await;
-                return None;
-            }
-        };
-        if doc.get_heads() != before {
-            let db = self.state.db.clone();
-            let bytes = doc.save();
-            let heads = doc.get_heads();
-            let a = access.clone();
-            let now = chrono::Utc::now().timestamp_millis();
-            let saved =
-                tokio::task::spawn_blocking(move || db.put_case(&a, &bytes, &heads, now)).await;
-            if !matches!(saved, Ok(Ok(()))) {
-                tracing::error!(case = %id, "could not store accepted changes");
-                self.send_error(
-                    socket,
-                    "the server could not store the changes; nothing was kept",
-                    Some(document_id.into()),
-                )
-                .await;
-                return None;
-            }
-            crate::Metrics::inc(&self.state.metrics.changes_accepted);
-            for (conn, tx) in &hot.subscribers {
-                if *conn != self.id {
-                    let _ = tx.send(id);
+        // Applied to a copy, checked, stored, and only then made the hot document. If
+        // another process stored the case meanwhile, the message is applied again to the
+        // stored document.
+        for _ in 0..5 {
+            let mut doc = hot.doc.clone();
+            let mut st = sync_state.clone();
+            let before = hot.doc.get_heads();
+            let outcome = match doc.receive_sync_message(&mut st, message.clone()) {
+                Ok(()) => check(&self.state, user, &self.session.device_id, hot, id, &doc).await,
+                Err(_) => Err("the changes could not be applied".to_string()),
+            };
+            let access = match outcome {
+                Ok(access) => access,
+                Err(reason) => {
+                    tracing::warn!(case = %id, user = %user.id, %reason, "changes refused");
+                    crate::Metrics::inc(&self.state.metrics.changes_refused);
+                    self.send_error(
+                        socket,
+                        &format!("changes refused: {reason}"),
+                        Some(document_id.into()),
+                    )
+                    .await;
+                    return None;
                 }
-            }
-        }
-        hot.doc = doc;
-        hot.access = Some(access);
-        *sync_state = st;
-        Some(Flow::Continue)
-    }
-
-    /// Checks a candidate document: actors, schema, its id, authority, ownership of a new case.
-    async fn check(
-        &self,
-        hot: &Hot,
-        id: CaseId,
-        after: &Automerge,
-        before: &[automerge::ChangeHash],
-    ) -> Result<CaseAccess, String> {
-        let new_changes = after.get_changes(before);
-        let mut actors: Vec<String> = new_changes
-            .iter()
-            .map(|c| c.actor_id().to_hex_string())
-            .collect();
-        actors.sort();
-        actors.dedup();
-        let db = self.state.db.clone();
-        let device = self.session.device_id.clone();
-        let bound = tokio::task::spawn_blocking(move || -> Result<bool, AppError> {
-            for a in &actors {
-                if db.actor_device(a)?.as_deref() != Some(device.as_str()) {
-                    return Ok(false);
+            };
+            if doc.get_heads() != before {
+                match Hub::store(&self.state, hot, id, &doc, &access).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        if Hub::reload(&self.state, hot, id).await.is_ok() {
+                            continue;
+                        }
+                        break;
+                    }
+                    Err(e) => {
+                        tracing::error!(case = %id, error = %e, "could not store accepted changes");
+                        self.send_error(
+                            socket,
+                            "the server could not store the changes; nothing was kept",
+                            Some(document_id.into()),
+                        )
+                        .await;
+                        return None;
+                    }
                 }
-            }
-            Ok(true)
-        })
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())?;
-        if !bound {
-            return Err("an actor of these changes is not registered to this device".into());
-        }
-        schema::validate(after)
-            .map_err(|v| format!("invalid input at `{}`: {}", v.path, v.reason))?;
-        let (file, _) = CaseDoc::outline_of(after).map_err(|e| e.to_string())?;
-        // The document must be the case it was sent as: its inner id decides where the
-        // server stores it and who may see it.
-        if file.id != id.to_string() {
-            return Err("the document is not the case it was sent as".into());
-        }
-        let user = &self.session.user;
-        match &hot.access {
-            Some(_) => {
-                // The stored document was validated when it was accepted.
-                let (prior, _) = CaseDoc::outline_of(&hot.doc).map_err(|e| e.to_string())?;
-                if let Some(reason) =
-                    fieldcase_core::case::authority::violation(&prior, &file, user.role)
-                {
-                    return Err(reason.into());
+                crate::Metrics::inc(&self.state.metrics.changes_accepted);
+                for (conn, tx) in &hot.subscribers {
+                    if *conn != self.id {
+                        let _ = tx.send(id);
+                    }
                 }
+                hot.stored = doc.get_heads();
             }
-            None => fieldcase_core::case::authority::may_create(
-                &file,
-                &user.id,
-                user.team.as_deref(),
-                user.role,
-            )
-            .map_err(str::to_string)?,
+            hot.doc = doc;
+            hot.access = Some(access);
+            *sync_state = st;
+            return Some(Flow::Continue);
         }
-        Ok(CaseAccess {
-            id,
-            team: file.team.clone().unwrap_or_default(),
-            restricted: CaseDoc::restricted_in(after),
-            assigned: file.assigned.clone(),
-        })
+        self.send_error(
+            socket,
+            "the case kept changing while the changes were stored; nothing was kept",
+            Some(document_id.into()),
+        )
+        .await;
+        None
     }
 
     async fn on_changed(&mut self, socket: &mut WebSocket, id: CaseId) -> Flow {
@@ -577,4 +736,71 @@ impl Connection {
         drop(hot);
         self.send_sync(socket, id.to_string(), reply).await
     }
+}
+
+/// Checks a candidate document written by `user` on `device` against the hot one it
+/// grew from: actors, schema, its id, authority, ownership of a new case. The access facts
+/// of the candidate, or the reason it is refused (ours, no client data).
+async fn check(
+    state: &AppState,
+    user: &User,
+    device: &str,
+    hot: &Hot,
+    id: CaseId,
+    after: &Automerge,
+) -> Result<CaseAccess, String> {
+    let new_changes = after.get_changes(&hot.doc.get_heads());
+    let mut actors: Vec<String> = new_changes
+        .iter()
+        .map(|c| c.actor_id().to_hex_string())
+        .collect();
+    actors.sort();
+    actors.dedup();
+    let db = state.db.clone();
+    let device = device.to_string();
+    let bound = tokio::task::spawn_blocking(move || -> Result<bool, AppError> {
+        for a in &actors {
+            if db.actor_device(a)?.as_deref() != Some(device.as_str()) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    })
+    .await
+    .map_err(|e| e.to_string())?
+    .map_err(|e| e.to_string())?;
+    if !bound {
+        return Err("an actor of these changes is not registered to this device".into());
+    }
+    schema::validate(after).map_err(|v| format!("invalid input at `{}`: {}", v.path, v.reason))?;
+    let (file, _) = CaseDoc::outline_of(after).map_err(|e| e.to_string())?;
+    // The document must be the case it was sent as: its inner id decides where the
+    // server stores it and who may see it.
+    if file.id != id.to_string() {
+        return Err("the document is not the case it was sent as".into());
+    }
+    match &hot.access {
+        Some(_) => {
+            // The stored document was validated when it was accepted.
+            let (prior, _) = CaseDoc::outline_of(&hot.doc).map_err(|e| e.to_string())?;
+            if let Some(reason) =
+                fieldcase_core::case::authority::violation(&prior, &file, user.role)
+            {
+                return Err(reason.into());
+            }
+        }
+        None => fieldcase_core::case::authority::may_create(
+            &file,
+            &user.id,
+            user.team.as_deref(),
+            user.role,
+        )
+        .map_err(str::to_string)?,
+    }
+    Ok(CaseAccess {
+        id,
+        team: file.team.clone().unwrap_or_default(),
+        restricted: CaseDoc::restricted_in(after),
+        assigned: file.assigned.clone(),
+    })
 }

@@ -129,16 +129,74 @@ pub trait Db: Send + Sync + 'static {
     /// Whether a token belongs to a disabled user or device (answer: wipe).
     fn token_disabled(&self, token: &str) -> AppResult<bool>;
     fn revoke_session(&self, token: &str) -> AppResult<()>;
-    /// Stores a whole case document (new or replacing), with its access facts.
+    /// Stores a whole case document (new or replacing), with its access facts,
+    /// unconditionally (seeding, imports).
     fn put_case(
         &self,
         access: &CaseAccess,
         document: &[u8],
         heads: &[automerge::ChangeHash],
         now: i64,
-    ) -> AppResult<()>;
+    ) -> AppResult<()> {
+        self.store_case(access, CaseWrite::Snapshot(document), heads, None, now)
+            .map(|_| ())
+    }
+    /// Stores a case's new snapshot or appends changes to it, with its access facts, in
+    /// one transaction. With `expected`, only if the stored heads are still those
+    /// (compare-and-swap): [`Stored::Stale`] when another writer (the CLI, another server
+    /// instance) got there first; the caller reloads, merges and tries again.
+    fn store_case(
+        &self,
+        access: &CaseAccess,
+        write: CaseWrite<'_>,
+        heads: &[automerge::ChangeHash],
+        expected: Option<&[automerge::ChangeHash]>,
+        now: i64,
+    ) -> AppResult<Stored>;
+    /// The stored document: its snapshot followed by the changes appended since.
     fn case_document(&self, id: &CaseId) -> AppResult<Option<Vec<u8>>>;
+    /// The heads of the stored document.
+    fn case_heads(&self, id: &CaseId) -> AppResult<Option<Vec<automerge::ChangeHash>>>;
     fn case_access(&self, id: &CaseId) -> AppResult<Option<CaseAccess>>;
     /// Every case with its access facts and heads.
     fn cases(&self) -> AppResult<Vec<(CaseAccess, Vec<automerge::ChangeHash>)>>;
+    /// A number that changes when another process has written to the storage since the
+    /// last call (the hub then checks its documents in memory against it).
+    fn external_version(&self) -> AppResult<i64>;
+    /// The device under which the server itself writes for `user` (console, admin API),
+    /// with `actor` registered to it.
+    fn server_device(&self, user: &User, actor: &str) -> AppResult<String>;
+}
+
+/// The name of the device the server writes under on a user's behalf.
+pub const SERVER_DEVICE_NAME: &str = "fieldcase-server";
+
+/// What [`Db::store_case`] writes.
+#[derive(Debug, Clone, Copy)]
+pub enum CaseWrite<'a> {
+    /// A whole document (`Automerge::save`): replaces the snapshot and pending changes.
+    Snapshot(&'a [u8]),
+    /// Changes since the stored heads (`Automerge::save_after`), appended.
+    Changes(&'a [u8]),
+}
+
+/// What [`Db::store_case`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    Written {
+        /// Change chunks stored after the snapshot, and their size.
+        pending_changes: usize,
+        pending_bytes: usize,
+        snapshot_bytes: usize,
+    },
+    /// Nothing written: the stored heads were not the expected ones.
+    Stale,
+}
+
+impl Stored {
+    /// Whether the pending changes should be folded into a new snapshot.
+    pub fn wants_compaction(&self) -> bool {
+        matches!(*self, Stored::Written { pending_changes, pending_bytes, snapshot_bytes }
+            if pending_changes >= 64 || pending_bytes > snapshot_bytes.max(4096))
+    }
 }

@@ -7,7 +7,9 @@ use std::sync::{Mutex, MutexGuard};
 use automerge::ChangeHash;
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::{CaseAccess, Db, Session, SessionPolicy, Team, User};
+use super::{
+    CaseAccess, CaseWrite, Db, Session, SessionPolicy, Stored, Team, User, SERVER_DEVICE_NAME,
+};
 use crate::auth::{self, PasswordHash};
 use crate::error::{AppError, AppResult};
 use fieldcase_core::{CaseId, Role};
@@ -64,6 +66,14 @@ const MIGRATIONS: &[&str] = &[
         case_id BLOB NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
         user_id TEXT NOT NULL,
         PRIMARY KEY (case_id, user_id)
+    ) STRICT;",
+    // 2: a case is its snapshot (`cases.document`) plus the changes accepted since, in order;
+    // the hub folds them into a new snapshot now and then.
+    "CREATE TABLE case_changes (
+        case_id BLOB NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+        seq     INTEGER NOT NULL,
+        bytes   BLOB NOT NULL,
+        PRIMARY KEY (case_id, seq)
     ) STRICT;",
 ];
 
@@ -500,22 +510,71 @@ impl Db for SqliteDb {
         Ok(())
     }
 
-    fn put_case(
+    fn store_case(
         &self,
         access: &CaseAccess,
-        document: &[u8],
+        write: CaseWrite<'_>,
         heads: &[ChangeHash],
+        expected: Option<&[ChangeHash]>,
         now: i64,
-    ) -> AppResult<()> {
+    ) -> AppResult<Stored> {
         let mut conn = self.lock();
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let id = &access.id.as_bytes()[..];
-        tx.execute(
-            "INSERT INTO cases (id, team, restricted, document, heads, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT (id) DO UPDATE SET team = excluded.team, restricted = excluded.restricted,
-             document = excluded.document, heads = excluded.heads, updated_at = excluded.updated_at",
-            params![id, access.team, access.restricted as i64, document, heads_blob(heads), now],
-        )?;
+        let current: Option<(Vec<u8>, i64)> = tx
+            .query_row(
+                "SELECT heads, length(document) FROM cases WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        if let Some(expected) = expected {
+            let now_heads = current
+                .as_ref()
+                .map(|(h, _)| heads_of(h))
+                .unwrap_or_default();
+            if now_heads != expected {
+                return Ok(Stored::Stale);
+            }
+        }
+        let stored = match (write, &current) {
+            (CaseWrite::Changes(bytes), Some((_, snapshot))) => {
+                tx.execute(
+                    "INSERT INTO case_changes (case_id, seq, bytes)
+                     VALUES (?1, (SELECT coalesce(max(seq), 0) + 1 FROM case_changes WHERE case_id = ?1), ?2)",
+                    params![id, bytes],
+                )?;
+                tx.execute(
+                    "UPDATE cases SET team = ?2, restricted = ?3, heads = ?4, updated_at = ?5 WHERE id = ?1",
+                    params![id, access.team, access.restricted as i64, heads_blob(heads), now],
+                )?;
+                let (count, size): (i64, i64) = tx.query_row(
+                    "SELECT count(*), coalesce(sum(length(bytes)), 0) FROM case_changes WHERE case_id = ?1",
+                    [id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )?;
+                Stored::Written {
+                    pending_changes: count as usize,
+                    pending_bytes: size as usize,
+                    snapshot_bytes: *snapshot as usize,
+                }
+            }
+            // A whole document, or the first changes of a new case, become its snapshot.
+            (CaseWrite::Snapshot(bytes) | CaseWrite::Changes(bytes), _) => {
+                tx.execute(
+                    "INSERT INTO cases (id, team, restricted, document, heads, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT (id) DO UPDATE SET team = excluded.team, restricted = excluded.restricted,
+                     document = excluded.document, heads = excluded.heads, updated_at = excluded.updated_at",
+                    params![id, access.team, access.restricted as i64, bytes, heads_blob(heads), now],
+                )?;
+                tx.execute("DELETE FROM case_changes WHERE case_id = ?1", [id])?;
+                Stored::Written {
+                    pending_changes: 0,
+                    pending_bytes: 0,
+                    snapshot_bytes: bytes.len(),
+                }
+            }
+        };
         tx.execute("DELETE FROM case_assignments WHERE case_id = ?1", [id])?;
         for u in &access.assigned {
             tx.execute(
@@ -524,18 +583,60 @@ impl Db for SqliteDb {
             )?;
         }
         tx.commit()?;
-        Ok(())
+        Ok(stored)
     }
 
     fn case_document(&self, id: &CaseId) -> AppResult<Option<Vec<u8>>> {
         let conn = self.lock();
-        Ok(conn
+        let key = &id.as_bytes()[..];
+        let snapshot: Option<Vec<u8>> = conn
+            .query_row("SELECT document FROM cases WHERE id = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        let Some(mut bytes) = snapshot else {
+            return Ok(None);
+        };
+        // Automerge loads a snapshot followed by change chunks as one document.
+        let mut stmt =
+            conn.prepare_cached("SELECT bytes FROM case_changes WHERE case_id = ?1 ORDER BY seq")?;
+        let mut rows = stmt.query([key])?;
+        while let Some(row) = rows.next()? {
+            let chunk: Vec<u8> = row.get(0)?;
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(Some(bytes))
+    }
+
+    fn case_heads(&self, id: &CaseId) -> AppResult<Option<Vec<ChangeHash>>> {
+        let conn = self.lock();
+        let heads: Option<Vec<u8>> = conn
             .query_row(
-                "SELECT document FROM cases WHERE id = ?1",
+                "SELECT heads FROM cases WHERE id = ?1",
                 [&id.as_bytes()[..]],
                 |r| r.get(0),
             )
-            .optional()?)
+            .optional()?;
+        Ok(heads.map(|h| heads_of(&h)))
+    }
+
+    fn external_version(&self) -> AppResult<i64> {
+        Ok(self
+            .lock()
+            .query_row("PRAGMA data_version", [], |r| r.get(0))?)
+    }
+
+    fn server_device(&self, user: &User, actor: &str) -> AppResult<String> {
+        let existing: Option<String> = self
+            .lock()
+            .query_row(
+                "SELECT id FROM devices WHERE user_id = ?1 AND name = ?2 AND disabled = 0
+                 ORDER BY created_at LIMIT 1",
+                params![user.id, SERVER_DEVICE_NAME],
+                |r| r.get(0),
+            )
+            .optional()?;
+        self.register_device(user, existing.as_deref(), SERVER_DEVICE_NAME, actor)
     }
 
     fn case_access(&self, id: &CaseId) -> AppResult<Option<CaseAccess>> {
