@@ -8,6 +8,11 @@
 //! | `GET /v1/me` | who the token belongs to (clients check a token before connecting) |
 //! | `GET /v1/caseload` | ids and heads of every case the caller may see |
 //! | `GET /v1/cases/{id}` | the merged case file as JSON |
+//! | `POST /v1/cases/{id}/assignment` | `{workers, case_manager?}` (usernames): supervisors and admins assign or transfer a case |
+//! | `POST /v1/cases/{id}/departure` | the last changes of a phone whose user left the case's caseload (raw Automerge changes; write-only) |
+//! | `GET`, `POST /v1/admin/teams` | list or add teams (admins) |
+//! | `GET`, `POST /v1/admin/users` | list or add users (admins) |
+//! | `POST /v1/admin/users/{username}/disable` | disable a user: sessions end, devices wipe (admins) |
 //! | `GET /v1/openapi.json` | the OpenAPI description of these routes |
 //!
 //! Tokens come as `Authorization: Bearer <token>`. Errors are JSON
@@ -44,6 +49,19 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/v1/me", get(me))
         .route("/v1/caseload", get(caseload))
         .route("/v1/cases/{id}", get(case))
+        .route("/v1/cases/{id}/assignment", post(assign))
+        .route(
+            "/v1/cases/{id}/departure",
+            post(departure).layer(DefaultBodyLimit::max(
+                fieldcase_core::sync::protocol::MAX_FRAME,
+            )),
+        )
+        .route("/v1/admin/teams", get(admin_teams).post(admin_add_team))
+        .route("/v1/admin/users", get(admin_users).post(admin_add_user))
+        .route(
+            "/v1/admin/users/{username}/disable",
+            post(admin_disable_user),
+        )
         .route("/v1/sync", get(crate::sync::endpoint))
         .route("/v1/openapi.json", get(openapi))
         .fallback(|| async { AppError::NotFound })
@@ -248,4 +266,151 @@ async fn case(
     let bytes = state.db.case_document(&id)?.ok_or(AppError::NotFound)?;
     let doc = CaseDoc::load(&bytes)?;
     Ok(Json(doc.to_json()))
+}
+
+/// Who a case is assigned to: usernames of workers (or supervisors) of the case's team.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AssignmentRequest {
+    workers: Vec<String>,
+    #[serde(default)]
+    case_manager: Option<String>,
+}
+
+/// `POST /v1/cases/{id}/assignment`: a supervisor of the case's team (or an admin) assigns
+/// or transfers it. The change goes through the hub like any other: phones syncing the
+/// case see it at once, and the phones of workers gained or lost get or drop the case at
+/// their next sync.
+async fn assign(
+    State(state): State<Arc<AppState>>,
+    Auth(session, _): Auth,
+    Path(id): Path<String>,
+    JsonBody(req): JsonBody<AssignmentRequest>,
+) -> AppResult<Json<Value>> {
+    let id: CaseId = id.parse().map_err(|_| AppError::NotFound)?;
+    let user = session.user;
+    let access = state.db.case_access(&id)?.ok_or(AppError::NotFound)?;
+    if !access.visible_to(&user) {
+        return Err(AppError::NotFound);
+    }
+    if !user.role.has_authority() {
+        return Err(AppError::Forbidden);
+    }
+    let ids = crate::admin::assignees(state.db.as_ref(), &access.team, &req.workers)?;
+    let manager = match &req.case_manager {
+        Some(m) => Some(
+            crate::admin::assignees(state.db.as_ref(), &access.team, std::slice::from_ref(m))?
+                .remove(0),
+        ),
+        None => None,
+    };
+    state
+        .hub
+        .edit(&state, id, &user, |doc, author, now| {
+            doc.assign(author, now, &ids, manager.as_deref())
+        })
+        .await?;
+    tracing::info!(case = %id, by = %user.id, "case assigned");
+    Ok(Json(json!({ "id": id.to_string(), "assigned": ids })))
+}
+
+fn require_admin(session: &Session) -> AppResult<()> {
+    if session.user.role == fieldcase_core::Role::Admin && !session.user.disabled {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+async fn admin_teams(
+    State(state): State<Arc<AppState>>,
+    Auth(session, _): Auth,
+) -> AppResult<Json<Vec<crate::db::Team>>> {
+    require_admin(&session)?;
+    Ok(Json(state.db.teams()?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewTeam {
+    name: String,
+}
+
+async fn admin_add_team(
+    State(state): State<Arc<AppState>>,
+    Auth(session, _): Auth,
+    JsonBody(req): JsonBody<NewTeam>,
+) -> AppResult<Json<crate::db::Team>> {
+    require_admin(&session)?;
+    let team = state.db.add_team(&req.name)?;
+    tracing::info!(team = %team.name, by = %session.user.id, "team added");
+    Ok(Json(team))
+}
+
+async fn admin_users(
+    State(state): State<Arc<AppState>>,
+    Auth(session, _): Auth,
+) -> AppResult<Json<Vec<crate::db::User>>> {
+    require_admin(&session)?;
+    Ok(Json(state.db.users()?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewUser {
+    username: String,
+    #[serde(default)]
+    display_name: String,
+    role: fieldcase_core::Role,
+    #[serde(default)]
+    team: Option<String>,
+    password: String,
+}
+
+async fn admin_add_user(
+    State(state): State<Arc<AppState>>,
+    Auth(session, _): Auth,
+    JsonBody(req): JsonBody<NewUser>,
+) -> AppResult<Json<crate::db::User>> {
+    require_admin(&session)?;
+    let user = state.db.add_user(
+        &req.username,
+        &req.display_name,
+        req.role,
+        req.team.as_deref(),
+        &req.password,
+        state.config.password_iterations,
+    )?;
+    tracing::info!(user = %user.id, by = %session.user.id, "user added");
+    Ok(Json(user))
+}
+
+async fn admin_disable_user(
+    State(state): State<Arc<AppState>>,
+    Auth(session, _): Auth,
+    Path(username): Path<String>,
+) -> AppResult<Json<Value>> {
+    require_admin(&session)?;
+    if username == session.user.username {
+        return Err(AppError::BadRequest(
+            "an admin cannot disable themselves".into(),
+        ));
+    }
+    state.db.disable_user(&username)?;
+    tracing::info!(by = %session.user.id, "user disabled");
+    Ok(Json(json!({ "ok": true })))
+}
+
+/// `POST /v1/cases/{id}/departure`: a phone whose user no longer sees a case (transferred
+/// while the phone was offline) hands in the changes it made before; then it drops the
+/// case. The body is raw Automerge changes; nothing of the case is answered.
+async fn departure(
+    State(state): State<Arc<AppState>>,
+    Auth(session, _): Auth,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> AppResult<Json<Value>> {
+    let id: CaseId = id.parse().map_err(|_| AppError::NotFound)?;
+    let accepted = state.hub.departure(&state, id, &session, &body).await?;
+    Ok(Json(json!({ "accepted": accepted })))
 }

@@ -8,6 +8,7 @@
 //! caseload), [`sync`] (the `/v1/sync` WebSocket speaking the automerge-repo protocol).
 //! The supervisor console is not built yet.
 
+pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod db;

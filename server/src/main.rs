@@ -50,6 +50,27 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Cases.
+    Case {
+        #[command(subcommand)]
+        command: CaseCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum CaseCommand {
+    /// Assign (or transfer) a case to workers of its team; safe while the server runs.
+    Assign {
+        case_id: String,
+        /// Usernames of the workers (or supervisors) of the case's team.
+        #[arg(required = true, num_args = 1..)]
+        usernames: Vec<String>,
+        /// The case manager (a username), if it changes.
+        #[arg(long)]
+        case_manager: Option<String>,
+    },
+    /// List cases: id, team, restricted, assigned usernames (no client data).
+    List,
 }
 
 #[derive(Subcommand, Debug)]
@@ -196,6 +217,45 @@ fn run(cli: Cli) -> Result<(), String> {
             }
             Ok(())
         }
+        Command::Case {
+            command:
+                CaseCommand::Assign {
+                    case_id,
+                    usernames,
+                    case_manager,
+                },
+        } => {
+            let id = case_id.parse().map_err(|_| "no such case".to_string())?;
+            let access =
+                fieldcase_server::admin::assign_case(&db, id, &usernames, case_manager.as_deref())
+                    .map_err(|e| match e {
+                        fieldcase_server::AppError::NotFound => "no such case".to_string(),
+                        other => other.to_string(),
+                    })?;
+            println!(
+                "case {id} assigned to {}",
+                usernames_of(&db, &access.assigned)?.join(", ")
+            );
+            Ok(())
+        }
+        Command::Case {
+            command: CaseCommand::List,
+        } => {
+            for (access, _) in db.cases().map_err(|e| e.to_string())? {
+                println!(
+                    "{} {:<16} {:<10} {}",
+                    access.id,
+                    access.team,
+                    if access.restricted {
+                        "restricted"
+                    } else {
+                        "normal"
+                    },
+                    usernames_of(&db, &access.assigned)?.join(",")
+                );
+            }
+            Ok(())
+        }
         Command::User {
             command: UserCommand::Disable { username },
         } => {
@@ -204,6 +264,20 @@ fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
     }
+}
+
+/// The usernames of user ids (an id with no user is shown as it is).
+fn usernames_of(db: &SqliteDb, ids: &[String]) -> Result<Vec<String>, String> {
+    let users = db.users().map_err(|e| e.to_string())?;
+    Ok(ids
+        .iter()
+        .map(|id| {
+            users
+                .iter()
+                .find(|u| &u.id == id)
+                .map_or_else(|| id.clone(), |u| u.username.clone())
+        })
+        .collect())
 }
 
 fn serve(db: Arc<dyn Db>, config: Config, listen: SocketAddr) -> Result<(), String> {

@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use automerge::sync::{Message as SyncMessage, State as SyncState, SyncDoc};
-use automerge::{ActorId, Automerge, ChangeHash};
+use automerge::{ActorId, Automerge, ChangeHash, ReadDoc};
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::Response;
@@ -211,6 +211,33 @@ impl Hub {
         Ok(true)
     }
 
+    /// Stores a checked candidate, makes it the hot document and tells the connections
+    /// syncing the case (but `except`). `Ok(false)` when another writer got there first:
+    /// the hot document was reloaded from storage and the caller tries again.
+    async fn commit(
+        state: &AppState,
+        hot: &mut Hot,
+        id: CaseId,
+        doc: Automerge,
+        access: CaseAccess,
+        except: Option<u64>,
+    ) -> Result<bool, AppError> {
+        if !Self::store(state, hot, id, &doc, &access).await? {
+            Self::reload(state, hot, id).await?;
+            return Ok(false);
+        }
+        crate::Metrics::inc(&state.metrics.changes_accepted);
+        for (conn, tx) in &hot.subscribers {
+            if Some(*conn) != except {
+                let _ = tx.send(id);
+            }
+        }
+        hot.stored = doc.get_heads();
+        hot.doc = doc;
+        hot.access = Some(access);
+        Ok(true)
+    }
+
     /// The actor and device under which the server writes for `user`.
     async fn writer(&self, state: &AppState, user: &User) -> Result<(ActorId, String), AppError> {
         if let Some(w) = self
@@ -269,21 +296,80 @@ impl Hub {
                 let access = check(state, user, &device, &hot, id, after)
                     .await
                     .map_err(AppError::BadRequest)?;
-                if !Self::store(state, &hot, id, after, &access).await? {
-                    Self::reload(state, &mut hot, id).await?;
-                    continue;
+                if Self::commit(state, &mut hot, id, after.clone(), access, None).await? {
+                    return Ok(out);
                 }
-                crate::Metrics::inc(&state.metrics.changes_accepted);
-                for tx in hot.subscribers.values() {
-                    let _ = tx.send(id);
-                }
-                hot.stored = after.get_heads();
-                hot.doc = after.clone();
-                hot.access = Some(access);
-                return Ok(out);
             }
             Err(AppError::Conflict(
                 "the case kept changing while it was edited; try again".into(),
+            ))
+        }
+        .await;
+        drop(hot);
+        self.release(&id);
+        result
+    }
+
+    /// The last changes of a phone leaving a case's caseload (the case was transferred or
+    /// its worker unassigned while the phone was offline). Write-only: nothing of the case
+    /// is answered. Accepted only from a user who could see the case at the state their
+    /// changes build on, and through the same checks as synced changes; otherwise
+    /// [`AppError::NotFound`], as for a case that does not exist. Returns the number of
+    /// changes that were new to the server.
+    pub async fn departure(
+        &self,
+        state: &AppState,
+        id: CaseId,
+        session: &Session,
+        changes: &[u8],
+    ) -> Result<usize, AppError> {
+        let user = &session.user;
+        let hot_ref = self.get(state, id).await?;
+        let mut hot = hot_ref.lock().await;
+        let result = async {
+            self.freshen(state, &mut hot, id).await?;
+            if hot.access.is_none() {
+                return Err(AppError::NotFound);
+            }
+            for _ in 0..5 {
+                let mut doc = hot.doc.clone();
+                let before = hot.doc.get_heads();
+                doc.load_incremental(changes)
+                    .map_err(|_| AppError::BadRequest("the changes could not be read".into()))?;
+                let new = doc.get_changes(&before);
+                if new.is_empty() {
+                    return Ok(0);
+                }
+                // The state the phone's changes were made on: their dependencies the
+                // server already holds.
+                let mut base: Vec<ChangeHash> = new
+                    .iter()
+                    .flat_map(|c| c.deps().iter().copied())
+                    .filter(|h| hot.doc.get_change_by_hash(h).is_some())
+                    .collect();
+                base.sort();
+                base.dedup();
+                let was_visible = !base.is_empty()
+                    && hot
+                        .doc
+                        .fork_at(&base)
+                        .ok()
+                        .and_then(|then| crate::admin::access_of(id, &then).ok())
+                        .is_some_and(|a| a.visible_to(user));
+                if !was_visible {
+                    return Err(AppError::NotFound);
+                }
+                let count = new.len();
+                let access = check(state, user, &session.device_id, &hot, id, &doc)
+                    .await
+                    .map_err(|reason| AppError::BadRequest(format!("changes refused: {reason}")))?;
+                if Self::commit(state, &mut hot, id, doc, access, None).await? {
+                    tracing::info!(case = %id, user = %user.id, count, "last changes of a departing phone");
+                    return Ok(count);
+                }
+            }
+            Err(AppError::Conflict(
+                "the case kept changing while the changes were stored; try again".into(),
             ))
         }
         .await;
@@ -675,14 +761,12 @@ impl Connection {
                 }
             };
             if doc.get_heads() != before {
-                match Hub::store(&self.state, hot, id, &doc, &access).await {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        if Hub::reload(&self.state, hot, id).await.is_ok() {
-                            continue;
-                        }
-                        break;
+                match Hub::commit(&self.state, hot, id, doc, access, Some(self.id)).await {
+                    Ok(true) => {
+                        *sync_state = st;
+                        return Some(Flow::Continue);
                     }
+                    Ok(false) => continue,
                     Err(e) => {
                         tracing::error!(case = %id, error = %e, "could not store accepted changes");
                         self.send_error(
@@ -694,13 +778,6 @@ impl Connection {
                         return None;
                     }
                 }
-                crate::Metrics::inc(&self.state.metrics.changes_accepted);
-                for (conn, tx) in &hot.subscribers {
-                    if *conn != self.id {
-                        let _ = tx.send(id);
-                    }
-                }
-                hot.stored = doc.get_heads();
             }
             hot.doc = doc;
             hot.access = Some(access);

@@ -1,6 +1,8 @@
 //! Helpers for end-to-end tests: a real `fieldcase-server` on a loopback port with its own
 //! SQLite file, and phones (encrypted `CaseStore`s) that log in and sync to it.
 
+pub mod raw;
+
 use std::sync::Arc;
 
 use fieldcase_core::{CaseStore, Role};
@@ -73,6 +75,47 @@ impl TestServer {
             .login(&self.url, user, PASSWORD, &format!("{user}'s phone"))
             .expect("login");
         (store, session.token, dir)
+    }
+}
+
+impl TestServer {
+    /// A REST call to the server: its status and JSON answer.
+    pub fn rest(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let url = format!("{}{path}", self.url);
+        let auth = token.map(|t| format!("Bearer {t}"));
+        let mut res = match method {
+            "GET" => {
+                let mut req = agent.get(&url);
+                if let Some(a) = &auth {
+                    req = req.header("authorization", a);
+                }
+                req.call()
+            }
+            _ => {
+                let mut req = agent.post(&url).header("content-type", "application/json");
+                if let Some(a) = &auth {
+                    req = req.header("authorization", a);
+                }
+                req.send(body.unwrap_or(serde_json::Value::Null).to_string())
+            }
+        }
+        .expect("request");
+        let status = res.status().as_u16();
+        let text = res.body_mut().read_to_string().expect("body");
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+        )
     }
 }
 

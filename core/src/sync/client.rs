@@ -63,6 +63,9 @@ pub struct SyncReport {
     pub unchanged: usize,
     /// Cases left out because the server refused them earlier (see `CaseStore::refused_cases`).
     pub held_back: usize,
+    /// Cases removed from this device because its user no longer sees them (transferred
+    /// or unassigned), after the server received every change made here.
+    pub removed: usize,
     pub errors: Vec<CaseSyncError>,
 }
 
@@ -110,14 +113,27 @@ fn call<T: serde::de::DeserializeOwned>(
     token: Option<&str>,
     body: Option<serde_json::Value>,
 ) -> Result<T> {
+    let body = body.map(|b| ("application/json", b.to_string().into_bytes()));
+    let text = request(store, url, token, body)?;
+    serde_json::from_str(&text)
+        .map_err(|_| Error::Network("the server's answer was not understood".into()))
+}
+
+/// A GET, or a POST of `(content type, bytes)`; the answer's text when it is 200.
+fn request(
+    store: &CaseStore,
+    url: &str,
+    token: Option<&str>,
+    body: Option<(&str, Vec<u8>)>,
+) -> Result<String> {
     let agent = agent();
     let mut response = match body {
-        Some(b) => {
-            let mut req = agent.post(url).header("content-type", "application/json");
+        Some((content_type, bytes)) => {
+            let mut req = agent.post(url).header("content-type", content_type);
             if let Some(t) = token {
                 req = req.header("authorization", &format!("Bearer {t}"));
             }
-            req.send(b.to_string().as_bytes()).map_err(net)?
+            req.send(&bytes[..]).map_err(net)?
         }
         None => {
             let mut req = agent.get(url);
@@ -139,8 +155,7 @@ fn call<T: serde::de::DeserializeOwned>(
     if status != 200 {
         return Err(status_error(status));
     }
-    serde_json::from_str(&text)
-        .map_err(|_| Error::Network("the server's answer was not understood".into()))
+    Ok(text)
 }
 
 impl CaseStore {
@@ -218,10 +233,11 @@ impl CaseStore {
         let held_back: HashSet<CaseId> =
             self.refused_cases().into_iter().map(|(id, _)| id).collect();
         report.held_back = held_back.len();
+        let departed = self.leave_cases(&base, token, &peer, &local, &server_heads, &mut report)?;
         let mut all: Vec<CaseId> = local
             .iter()
             .chain(server_heads.keys())
-            .filter(|id| !held_back.contains(id))
+            .filter(|id| !held_back.contains(id) && !departed.contains(id))
             .copied()
             .collect();
         all.sort();
@@ -470,6 +486,57 @@ impl CaseStore {
             }
         }
         Ok(report)
+    }
+
+    /// Cases this device synced before that are no longer in the user's caseload (the
+    /// case was transferred or its worker unassigned): the changes made here that the
+    /// server lacks are handed in (`/v1/cases/{id}/departure`), then the case is removed
+    /// from this device. A case whose changes the server does not take stays, with an
+    /// error in the report: nothing is dropped unsent. Returns the cases dealt with.
+    fn leave_cases(
+        &self,
+        base: &str,
+        token: &str,
+        peer: &str,
+        local: &HashSet<CaseId>,
+        server_heads: &HashMap<CaseId, Vec<String>>,
+        report: &mut SyncReport,
+    ) -> Result<HashSet<CaseId>> {
+        let mut dealt = HashSet::new();
+        for id in local.iter().filter(|id| !server_heads.contains_key(id)) {
+            let shared = match self.load_sync_state(id, peer) {
+                Ok(Some(b)) => SyncState::decode(&b)
+                    .map(|s| s.shared_heads)
+                    .unwrap_or_default(),
+                _ => Vec::new(),
+            };
+            if shared.is_empty() {
+                continue; // never synced: a new case, offered through the sync below
+            }
+            dealt.insert(*id);
+            let (mine, changes) =
+                self.with_doc(id, |d| Ok((d.heads(), d.automerge().save_after(&shared))))?;
+            if !mine.iter().all(|h| shared.contains(h)) {
+                let url = format!("{base}/v1/cases/{id}/departure");
+                let body = Some(("application/octet-stream", changes));
+                match request(self, &url, Some(token), body) {
+                    Ok(_) => report.sent += 1,
+                    Err(e @ Error::Wiped) => return Err(e),
+                    Err(e) => {
+                        report.errors.push(CaseSyncError {
+                            case_id: id.to_string(),
+                            reason: format!(
+                                "no longer in your caseload; its unsent changes stay on this device ({e})"
+                            ),
+                        });
+                        continue;
+                    }
+                }
+            }
+            self.purge_case(id)?;
+            report.removed += 1;
+        }
+        Ok(dealt)
     }
 
     fn save_states(

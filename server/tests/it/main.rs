@@ -2,6 +2,7 @@
 #![allow(unreachable_pub)]
 
 mod accounts;
+mod admin;
 mod caseload;
 
 use std::sync::Arc;

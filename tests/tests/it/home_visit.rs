@@ -35,18 +35,18 @@ fn two_workers_edit_one_case_apart_and_the_server_merges_everything() {
     assert_eq!((r.sent, r.errors.len()), (1, 0), "{r:?}");
     assert_eq!(server.db.cases().unwrap().len(), 1);
 
-    // The supervisor assigns Bảo as well (from her own device, through the same sync).
-    let (malee, malee_token, _m) = server.phone("malee");
-    let r = malee.sync(&server.url, &malee_token).unwrap();
-    assert_eq!(r.new_cases, 1, "{r:?}");
+    // The supervisor assigns Bảo as well, through the REST API (the console does the same).
+    let (_malee, malee_token, _m) = server.phone("malee");
     let anna_id = anna.user().unwrap().user_id;
     let bao_id = server.db.user_by_username("bao").unwrap().unwrap().id;
-    malee
-        .update(&id, |c, me, now| {
-            c.assign(me, now, &[anna_id.clone(), bao_id.clone()], None)
-        })
-        .unwrap();
-    assert_eq!(malee.sync(&server.url, &malee_token).unwrap().sent, 1);
+    let (status, answer) = server.rest(
+        "POST",
+        &format!("/v1/cases/{id}/assignment"),
+        Some(&malee_token),
+        Some(json!({"workers": ["anna", "bao"]})),
+    );
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["assigned"], json!([anna_id, bao_id]));
 
     let (bao, bao_token, _b) = server.phone("bao");
     assert_eq!(bao.sync(&server.url, &bao_token).unwrap().new_cases, 1);

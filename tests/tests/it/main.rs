@@ -3,6 +3,7 @@
 #![allow(unreachable_pub)]
 
 mod access;
+mod assignment;
 mod durability;
 mod home_visit;
 mod wire;

@@ -3,41 +3,9 @@
 use fieldcase_core::sync::protocol::Frame;
 use fieldcase_core::CaseId;
 use fieldcase_server::Db;
+use fieldcase_tests::raw::{joined, next, open};
 use fieldcase_tests::TestServer;
-use tungstenite::client::IntoClientRequest;
 use tungstenite::Message;
-
-type Socket = tungstenite::WebSocket<tungstenite::stream::MaybeTlsStream<std::net::TcpStream>>;
-
-fn open(server: &TestServer, token: &str) -> Result<Socket, tungstenite::Error> {
-    let url = server.url.replace("http://", "ws://") + "/v1/sync";
-    let mut req = url.into_client_request().unwrap();
-    req.headers_mut()
-        .insert("authorization", format!("Bearer {token}").parse().unwrap());
-    tungstenite::connect(req).map(|(s, _)| s)
-}
-
-fn joined(server: &TestServer, token: &str) -> Socket {
-    let mut s = open(server, token).unwrap();
-    let join = Frame::Join {
-        sender_id: "raw".into(),
-        metadata: Default::default(),
-        versions: None,
-    };
-    s.send(Message::Binary(join.encode().into())).unwrap();
-    assert!(matches!(next(&mut s), Some(Frame::Peer { .. })));
-    s
-}
-
-fn next(s: &mut Socket) -> Option<Frame> {
-    loop {
-        match s.read() {
-            Ok(Message::Binary(b)) => return Some(Frame::decode(&b).unwrap()),
-            Ok(Message::Close(_)) | Err(_) => return None,
-            Ok(_) => continue,
-        }
-    }
-}
 
 fn token(server: &TestServer) -> String {
     server.phone("anna").1

@@ -1,0 +1,215 @@
+//! Administration: the admin REST API and the `fieldcase-server` command line on the same
+//! database file.
+
+use std::process::Command;
+
+use axum::http::StatusCode;
+use fieldcase_core::{Author, CaseDoc, CaseId, NewCase, Role};
+use fieldcase_server::db::CaseAccess;
+use fieldcase_server::Db;
+use serde_json::json;
+
+use crate::{Server, ITER};
+
+const PW: &str = "correct horse battery";
+
+fn setup() -> Server {
+    let s = Server::new();
+    s.db.add_team("north").unwrap();
+    s.db.add_user("root", "Root", Role::Admin, None, PW, ITER)
+        .unwrap();
+    s.db.add_user("malee", "Malee", Role::Supervisor, Some("north"), PW, ITER)
+        .unwrap();
+    s
+}
+
+#[tokio::test]
+async fn admins_manage_teams_and_users_and_nobody_else_does() {
+    let s = setup();
+    let root = s.login("root", PW).await;
+    let malee = s.login("malee", PW).await;
+    for (method, path, body) in [
+        ("GET", "/v1/admin/teams", None),
+        ("POST", "/v1/admin/teams", Some(json!({"name": "south"}))),
+        ("GET", "/v1/admin/users", None),
+        ("POST", "/v1/admin/users/root/disable", None),
+    ] {
+        let (st, v) = s.call(method, path, Some(&malee), body.clone()).await;
+        assert_eq!(st, StatusCode::FORBIDDEN, "{method} {path}: {v}");
+        let (st, _) = s.call(method, path, None, body).await;
+        assert_eq!(st, StatusCode::UNAUTHORIZED, "{method} {path}");
+    }
+    let (st, v) = s
+        .call(
+            "POST",
+            "/v1/admin/teams",
+            Some(&root),
+            Some(json!({"name": "south"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["name"], "south");
+    let (st, v) = s.call("GET", "/v1/admin/teams", Some(&root), None).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(v.as_array().unwrap().len(), 2);
+    let new_user = json!({"username": "sam", "role": "worker", "team": "south", "password": "a fine long password"});
+    let (st, v) = s
+        .call(
+            "POST",
+            "/v1/admin/users",
+            Some(&root),
+            Some(new_user.clone()),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(
+        (v["username"].as_str(), v["role"].as_str()),
+        (Some("sam"), Some("worker"))
+    );
+    let (st, v) = s.call("GET", "/v1/admin/users", Some(&root), None).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(v.as_array().unwrap().len(), 3);
+    let text = v.to_string();
+    assert!(
+        !text.contains("pw_") && !text.contains("hash") && !text.contains("salt"),
+        "{text}"
+    );
+    // Bad input: a clear error, nothing added.
+    for bad in [
+        json!({"username": "sam", "role": "worker", "team": "south", "password": "a fine long password"}),
+        json!({"username": "x", "role": "chief", "password": "a fine long password"}),
+        json!({"username": "y", "role": "worker", "team": "nowhere", "password": "a fine long password"}),
+        json!({"username": "z", "role": "worker", "team": "south"}),
+    ] {
+        let (st, v) = s
+            .call("POST", "/v1/admin/users", Some(&root), Some(bad))
+            .await;
+        assert!(st.is_client_error(), "{v}");
+    }
+    assert_eq!(s.db.users().unwrap().len(), 3);
+    // Disabling ends the user's sessions; an admin cannot lock themselves out.
+    let sam = s.login("sam", "a fine long password").await;
+    let (st, _) = s
+        .call("POST", "/v1/admin/users/sam/disable", Some(&root), None)
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, _) = s.call("GET", "/v1/me", Some(&sam), None).await;
+    assert_ne!(st, StatusCode::OK);
+    let (st, _) = s
+        .call("POST", "/v1/admin/users/root/disable", Some(&root), None)
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+}
+
+fn cli(db: &std::path::Path, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_fieldcase-server"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env("FIELDCASE_PASSWORD", "a fine long password")
+        .env("FIELDCASE_PASSWORD_ITERATIONS", "1000")
+        .env("RUST_LOG", "error")
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+#[test]
+fn the_command_line_adds_people_and_assigns_cases() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("server.sqlite");
+    for args in [
+        &["team", "add", "north"][..],
+        &["user", "add", "anna", "--role", "worker", "--team", "north"],
+        &["user", "add", "bao", "--role", "worker", "--team", "north"],
+        &[
+            "user",
+            "add",
+            "malee",
+            "--role",
+            "supervisor",
+            "--team",
+            "north",
+        ],
+    ] {
+        let (ok, _, err) = cli(&path, args);
+        assert!(ok, "{args:?}: {err}");
+    }
+    // A case opened by Anna, as her phone would have sent it.
+    let db = fieldcase_server::SqliteDb::open(&path).unwrap();
+    let anna = db.user_by_username("anna").unwrap().unwrap();
+    let bao = db.user_by_username("bao").unwrap().unwrap();
+    let author = Author::new(&anna.id, "Anna", Role::Worker, "d-phone");
+    let new = NewCase {
+        team: "north".into(),
+        ..Default::default()
+    };
+    let id = CaseId::random();
+    let doc = CaseDoc::create(id, automerge::ActorId::random(), &author, new, 1).unwrap();
+    let access = CaseAccess {
+        id,
+        team: "north".into(),
+        restricted: false,
+        assigned: vec![anna.id.clone()],
+    };
+    db.put_case(&access, &doc.automerge().save(), &doc.heads(), 1)
+        .unwrap();
+
+    let (ok, out, err) = cli(&path, &["case", "assign", &id.to_string(), "bao", "anna"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("assigned to bao, anna") || out.contains("assigned to anna, bao"),
+        "{out}"
+    );
+    let stored = CaseDoc::load(&db.case_document(&id).unwrap().unwrap()).unwrap();
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    let both = sorted(vec![bao.id.clone(), anna.id.clone()]);
+    assert_eq!(sorted(stored.read().unwrap().assigned), both);
+    assert_eq!(sorted(db.case_access(&id).unwrap().unwrap().assigned), both);
+    // The change is attributed to the command line in the field's history.
+    let history = fieldcase_core::case::inspect::history(&stored, "assigned").unwrap();
+    assert!(
+        history
+            .iter()
+            .any(|h| h.by.user_id.as_deref() == Some(fieldcase_server::admin::CLI_AUTHOR_ID)),
+        "{history:?}"
+    );
+    let (ok, out, _) = cli(&path, &["case", "list"]);
+    assert!(ok);
+    assert!(
+        out.contains(&id.to_string()) && out.contains("bao") && out.contains("anna"),
+        "{out}"
+    );
+
+    // Bad input: a clear error, nothing changed.
+    let heads = db.case_heads(&id).unwrap();
+    for (args, expect) in [
+        (vec!["case", "assign", "not-a-case", "bao"], "no such case"),
+        (
+            vec!["case", "assign", &CaseId::random().to_string(), "bao"],
+            "no such case",
+        ),
+        (
+            vec!["case", "assign", &id.to_string(), "nobody"],
+            "not an active worker",
+        ),
+        (
+            vec!["case", "assign", &id.to_string(), "malee", "ghost"],
+            "user 2 of the list",
+        ),
+    ] {
+        let (ok, _, err) = cli(&path, &args.iter().map(|s| &**s).collect::<Vec<_>>());
+        assert!(!ok, "{args:?}");
+        assert!(err.contains(expect), "{args:?}: {err}");
+    }
+    let (ok, _, err) = cli(&path, &["case", "assign", &id.to_string()]);
+    assert!(!ok && err.contains("USERNAMES"), "{err}");
+    assert_eq!(db.case_heads(&id).unwrap(), heads);
+}
