@@ -14,6 +14,7 @@ pub mod auth;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod settings;
 pub mod sync;
 
 use std::collections::HashMap;
@@ -122,6 +123,32 @@ impl Metrics {
     }
 }
 
+/// How long a stopping server lets sync connections finish.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Serves the API on `listener` until `signal` completes, then stops gracefully: no new
+/// connections; HTTP requests under way complete; every sync connection finishes what its
+/// client is doing (it closes once the client has been quiet for a moment), within
+/// [`SHUTDOWN_GRACE`].
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: Arc<AppState>,
+    signal: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let stopping = state.clone();
+    axum::serve(listener, app(state.clone()))
+        .with_graceful_shutdown(async move {
+            signal.await;
+            tracing::info!("stopping: finishing syncs under way");
+            stopping.begin_shutdown();
+        })
+        .await?;
+    // Upgraded WebSocket connections outlive the HTTP server: wait for them.
+    state.connections_closed(SHUTDOWN_GRACE).await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
 /// Shared state of the running server.
 pub struct AppState {
     pub db: Arc<dyn Db>,
@@ -129,6 +156,9 @@ pub struct AppState {
     pub hub: sync::Hub,
     pub metrics: Metrics,
     failures: Mutex<HashMap<String, (u32, i64)>>,
+    /// Set when the server stops: sync connections finish what their client is doing,
+    /// then close.
+    shutdown: tokio::sync::watch::Sender<bool>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -147,7 +177,37 @@ impl AppState {
             hub: sync::Hub::default(),
             metrics: Metrics::default(),
             failures: Mutex::new(HashMap::new()),
+            shutdown: tokio::sync::watch::Sender::new(false),
         })
+    }
+
+    /// Tells sync connections the server is stopping.
+    pub fn begin_shutdown(&self) {
+        self.shutdown.send_replace(true);
+    }
+
+    /// Whether (and when) the server is stopping.
+    pub(crate) fn shutdown_signal(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.shutdown.subscribe()
+    }
+
+    /// Waits until no sync connection is open, at most `limit`. Whether they all closed.
+    pub async fn connections_closed(&self, limit: std::time::Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let open = self
+                .metrics
+                .sync_connections_open
+                .load(std::sync::atomic::Ordering::Relaxed);
+            if open <= 0 {
+                return true;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                tracing::warn!(open, "stopping with sync connections still open");
+                return false;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
     }
 
     /// Whether `username` has too many recent failed logins.

@@ -33,6 +33,10 @@ use crate::AppState;
 /// The server's peer id on the wire.
 pub const SERVER_PEER: &str = "fieldcase-server";
 
+/// While the server stops, a sync connection closes once its client sent nothing for this
+/// long (a phone mid-sync answers within milliseconds).
+const DRAIN_QUIET: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// Hot documents and who is syncing them.
 #[derive(Default)]
 pub struct Hub {
@@ -446,8 +450,17 @@ impl Connection {
         crate::Metrics::inc(&m.sync_connections_total);
         m.sync_connections_open
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut stopping = self.state.shutdown_signal();
+        let mut draining = *stopping.borrow();
         loop {
+            // While the server stops, a connection lives on until its client is quiet.
+            let quiet = tokio::time::sleep(DRAIN_QUIET);
             let flow = tokio::select! {
+                _ = stopping.changed(), if !draining => {
+                    draining = true;
+                    Flow::Continue
+                }
+                _ = quiet, if draining => Flow::Close,
                 msg = socket.recv() => match msg {
                     Some(Ok(Message::Binary(bytes))) => self.on_frame(&mut socket, &bytes).await,
                     Some(Ok(Message::Ping(p))) => {

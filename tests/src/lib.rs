@@ -6,7 +6,7 @@ pub mod raw;
 use std::sync::Arc;
 
 use fieldcase_core::{CaseStore, Role};
-use fieldcase_server::{app, AppState, Config, Db, SqliteDb};
+use fieldcase_server::{AppState, Config, Db, SqliteDb};
 
 /// PBKDF2 rounds for test accounts (stored per user; production uses 600,000).
 pub const ITERATIONS: u32 = 1_000;
@@ -18,7 +18,10 @@ pub const PASSWORD: &str = "a long test password";
 pub struct TestServer {
     pub url: String,
     pub db: Arc<SqliteDb>,
+    pub state: Arc<AppState>,
     runtime: Option<tokio::runtime::Runtime>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    served: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     pub dir: tempfile::TempDir,
 }
 
@@ -54,14 +57,28 @@ impl TestServer {
             ..Config::default()
         };
         let state = AppState::new(db.clone() as Arc<dyn Db>, config);
-        runtime.spawn(async move {
-            let _ = axum::serve(listener, app(state)).await;
-        });
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let served = runtime.spawn(fieldcase_server::serve(listener, state.clone(), async {
+            let _ = stopped.await;
+        }));
         TestServer {
             url,
             db,
+            state,
             runtime: Some(runtime),
+            stop: Some(stop),
+            served: Some(served),
             dir,
+        }
+    }
+
+    /// Stops the server as SIGTERM does (gracefully) and waits until it has stopped.
+    pub fn stop_gracefully(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let (Some(rt), Some(served)) = (&self.runtime, self.served.take()) {
+            rt.block_on(served).expect("server task").expect("server");
         }
     }
 

@@ -6,4 +6,5 @@ mod access;
 mod assignment;
 mod durability;
 mod home_visit;
+mod shutdown;
 mod wire;
