@@ -33,6 +33,9 @@ pub struct Config {
     /// Failed logins allowed per username within `login_window_ms` before refusing.
     pub login_max_failures: u32,
     pub login_window_ms: i64,
+    /// Whether the server is reached over TLS (its own, or a reverse proxy's): cookies are
+    /// then marked Secure.
+    pub tls: bool,
 }
 
 impl Default for Config {
@@ -42,6 +45,7 @@ impl Default for Config {
             sessions: db::SessionPolicy::default(),
             login_max_failures: 5,
             login_window_ms: 15 * 60 * 1000,
+            tls: false,
         }
     }
 }
@@ -147,6 +151,62 @@ pub async fn serve(
     state.connections_closed(SHUTDOWN_GRACE).await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Serves the API over TLS on `listener` until `signal` completes, then stops as
+/// [`serve`] does. HTTP/1.1 only (the WebSocket upgrade of `/v1/sync` needs it).
+pub async fn serve_tls(
+    listener: std::net::TcpListener,
+    state: Arc<AppState>,
+    tls: Arc<rustls::ServerConfig>,
+    signal: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    listener.set_nonblocking(true)?;
+    let handle = axum_server::Handle::new();
+    let stopping = (state.clone(), handle.clone());
+    tokio::spawn(async move {
+        signal.await;
+        tracing::info!("stopping: finishing syncs under way");
+        stopping.0.begin_shutdown();
+        stopping.1.graceful_shutdown(Some(SHUTDOWN_GRACE));
+    });
+    axum_server::from_tcp_rustls(
+        listener,
+        axum_server::tls_rustls::RustlsConfig::from_config(tls),
+    )?
+    .handle(handle)
+    .serve(app(state.clone()).into_make_service())
+    .await?;
+    state.connections_closed(SHUTDOWN_GRACE).await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// The TLS settings of a certificate chain and its private key, both PEM files. The error
+/// says which file and what is wrong.
+pub fn tls_config(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> Result<Arc<rustls::ServerConfig>, String> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certs = CertificateDer::pem_file_iter(cert)
+        .and_then(|i| i.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| format!("cannot read the TLS certificate {}: {e}", cert.display()))?;
+    if certs.is_empty() {
+        return Err(format!("no certificate in {}", cert.display()));
+    }
+    let key = PrivateKeyDer::from_pem_file(key)
+        .map_err(|e| format!("cannot read the TLS private key {}: {e}", key.display()))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| format!("the TLS certificate and key do not fit together: {e}"))?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
 }
 
 /// Shared state of the running server.

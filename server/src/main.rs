@@ -38,6 +38,12 @@ enum Command {
         /// Seed a demo team and caseload, and print fresh demo passwords.
         #[arg(long)]
         demo: bool,
+        /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
+        #[arg(long, env = "FIELDCASE_TLS_CERT", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The private key of --tls-cert (PEM).
+        #[arg(long, env = "FIELDCASE_TLS_KEY", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
     /// Teams.
     Team {
@@ -162,10 +168,23 @@ fn run(cli: Cli, settings: FileSettings) -> Result<(), String> {
         );
     }
     match cli.command {
-        Command::Serve { listen, demo } => {
+        Command::Serve {
+            listen,
+            demo,
+            tls_cert,
+            tls_key,
+        } => {
             let listen = listen
                 .or(settings.listen)
                 .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+            let tls = match (
+                tls_cert.or(settings.tls_cert.clone()),
+                tls_key.or(settings.tls_key.clone()),
+            ) {
+                (Some(cert), Some(key)) => Some(fieldcase_server::tls_config(&cert, &key)?),
+                (None, None) => None,
+                _ => return Err("TLS needs both a certificate and its key".into()),
+            };
             if demo {
                 let accounts =
                     demo::seed(&db, config.password_iterations).map_err(|e| e.to_string())?;
@@ -182,7 +201,8 @@ fn run(cli: Cli, settings: FileSettings) -> Result<(), String> {
                     );
                 }
             }
-            serve(Arc::new(db), config, listen)
+            config.tls = tls.is_some();
+            serve(Arc::new(db), config, listen, tls)
         }
         Command::Team {
             command: TeamCommand::Add { name },
@@ -302,19 +322,25 @@ fn usernames_of(db: &SqliteDb, ids: &[String]) -> Result<Vec<String>, String> {
         .collect())
 }
 
-fn serve(db: Arc<dyn Db>, config: Config, listen: SocketAddr) -> Result<(), String> {
+fn serve(
+    db: Arc<dyn Db>,
+    config: Config,
+    listen: SocketAddr,
+    tls: Option<Arc<rustls::ServerConfig>>,
+) -> Result<(), String> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
     rt.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(listen)
-            .await
+        let listener = std::net::TcpListener::bind(listen)
             .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
         let listen = listener.local_addr().map_err(|e| e.to_string())?;
-        tracing::info!(%listen, "fieldcase-server listening");
-        println!("Listening on http://{listen} (try GET /healthz, POST /v1/login)");
-        fieldcase_server::serve(listener, AppState::new(db, config), async {
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        tracing::info!(%listen, scheme, "fieldcase-server listening");
+        println!("Listening on {scheme}://{listen} (try GET /healthz, POST /v1/login)");
+        let state = AppState::new(db, config);
+        let stop = async {
             // Ctrl-C or SIGTERM (service managers): stop accepting, finish what runs.
             let mut term =
                 tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
@@ -323,8 +349,16 @@ fn serve(db: Arc<dyn Db>, config: Config, listen: SocketAddr) -> Result<(), Stri
                 _ = tokio::signal::ctrl_c() => {}
                 _ = term.recv() => {}
             }
-        })
-        .await
+        };
+        match tls {
+            Some(tls) => fieldcase_server::serve_tls(listener, state, tls, stop).await,
+            None => {
+                listener.set_nonblocking(true).map_err(|e| e.to_string())?;
+                let listener =
+                    tokio::net::TcpListener::from_std(listener).map_err(|e| e.to_string())?;
+                fieldcase_server::serve(listener, state, stop).await
+            }
+        }
         .map_err(|e| e.to_string())
     })
 }

@@ -7,6 +7,8 @@
 //! db = "/var/lib/fieldcase/fieldcase.sqlite"
 //! listen = "127.0.0.1:8080"
 //! log_format = "json"          # or "text"
+//! tls_cert = "/etc/fieldcase/cert.pem"   # serve HTTPS (both or neither)
+//! tls_key = "/etc/fieldcase/key.pem"
 //!
 //! [sessions]
 //! idle_hours = 168             # a session unused this long ends
@@ -31,6 +33,9 @@ pub struct FileSettings {
     pub db: Option<PathBuf>,
     pub listen: Option<SocketAddr>,
     pub log_format: Option<LogFormat>,
+    /// HTTPS: the certificate chain and its private key (PEM files).
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
     #[serde(default)]
     pub sessions: Sessions,
     #[serde(default)]

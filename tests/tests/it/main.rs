@@ -7,4 +7,5 @@ mod assignment;
 mod durability;
 mod home_visit;
 mod shutdown;
+mod tls;
 mod wire;
