@@ -55,6 +55,9 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Write a consistent copy of the database to PATH while the server may be serving
+    /// (restore: stop the server, put the copy in place of the database file, start it).
+    Backup { path: PathBuf },
     /// Cases.
     Case {
         #[command(subcommand)]
@@ -277,6 +280,14 @@ fn run(cli: Cli, settings: FileSettings) -> Result<(), String> {
             println!(
                 "case {id} assigned to {}",
                 usernames_of(&db, &access.assigned)?.join(", ")
+            );
+            Ok(())
+        }
+        Command::Backup { path } => {
+            let cases = db.backup_to(&path).map_err(|e| e.to_string())?;
+            println!(
+                "backup written to {} ({cases} cases, checked)",
+                path.display()
             );
             Ok(())
         }

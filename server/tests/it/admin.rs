@@ -319,3 +319,67 @@ fn serve_follows_its_configuration_file_and_stops_cleanly_on_sigterm() {
         "{err}"
     );
 }
+
+#[test]
+fn backup_copies_a_database_that_is_being_written_and_never_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("server.sqlite");
+    let db = fieldcase_server::SqliteDb::open(&path).unwrap();
+    db.add_team("north").unwrap();
+    db.add_user("anna", "Anna", Role::Worker, Some("north"), PW, ITER)
+        .unwrap();
+    let anna = db.user_by_username("anna").unwrap().unwrap();
+    let author = Author::new(&anna.id, "Anna", Role::Worker, "d-phone");
+    let put = |db: &fieldcase_server::SqliteDb| {
+        let id = CaseId::random();
+        let new = NewCase {
+            team: "north".into(),
+            ..Default::default()
+        };
+        let doc = CaseDoc::create(id, automerge::ActorId::random(), &author, new, 1).unwrap();
+        let access = CaseAccess {
+            id,
+            team: "north".into(),
+            restricted: false,
+            assigned: vec![anna.id.clone()],
+        };
+        db.put_case(&access, &doc.automerge().save(), &doc.heads(), 1)
+            .unwrap();
+    };
+    for _ in 0..50 {
+        put(&db);
+    }
+    // Another writer goes on while the backup runs.
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let writer = std::thread::scope(|s| {
+        let h = s.spawn(|| {
+            let db = fieldcase_server::SqliteDb::open(&path).unwrap();
+            let mut n = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) && n < 2_000 {
+                put(&db);
+                n += 1;
+            }
+            n
+        });
+        let copy = dir.path().join("copy.sqlite");
+        let (ok, out, err) = cli(&path, &["backup", copy.to_str().unwrap()]);
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        assert!(ok, "{err}");
+        assert!(out.contains("checked"), "{out}");
+        let restored = fieldcase_server::SqliteDb::open(&copy).unwrap();
+        let n = restored.cases().unwrap().len();
+        assert!(n >= 50, "{n}");
+        for (access, _) in restored.cases().unwrap() {
+            let bytes = restored.case_document(&access.id).unwrap().unwrap();
+            CaseDoc::load(&bytes).unwrap();
+        }
+        assert_eq!(restored.users().unwrap().len(), 1);
+        // A second backup to the same file is refused and leaves it as it was.
+        let before = std::fs::read(&copy).unwrap();
+        let (ok, _, err) = cli(&path, &["backup", copy.to_str().unwrap()]);
+        assert!(!ok && err.contains("never overwrites"), "{err}");
+        assert_eq!(std::fs::read(&copy).unwrap(), before);
+        h.join().unwrap()
+    });
+    assert!(writer > 0);
+}
