@@ -161,8 +161,9 @@ pub trait Db: Send + Sync + 'static {
     /// Every case with its access facts and heads.
     fn cases(&self) -> AppResult<Vec<(CaseAccess, Vec<automerge::ChangeHash>)>>;
     /// A number that changes when another process has written to the storage since the
-    /// last call (the hub then checks its documents in memory against it).
-    fn external_version(&self) -> AppResult<i64>;
+    /// last call (the hub then checks its documents in memory against it); `None` when the
+    /// storage is busy right now (the caller asks again later rather than wait).
+    fn external_version(&self) -> AppResult<Option<i64>>;
     /// The device under which the server itself writes for `user` (console, admin API),
     /// with `actor` registered to it.
     fn server_device(&self, user: &User, actor: &str) -> AppResult<String>;

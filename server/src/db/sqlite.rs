@@ -649,10 +649,15 @@ impl Db for SqliteDb {
         Ok(heads.map(|h| heads_of(&h)))
     }
 
-    fn external_version(&self) -> AppResult<i64> {
-        Ok(self
-            .lock()
-            .query_row("PRAGMA data_version", [], |r| r.get(0))?)
+    fn external_version(&self) -> AppResult<Option<i64>> {
+        let conn = match self.conn.try_lock() {
+            Ok(c) => c,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return Ok(None),
+        };
+        Ok(Some(
+            conn.query_row("PRAGMA data_version", [], |r| r.get(0))?,
+        ))
     }
 
     fn server_device(&self, user: &User, actor: &str) -> AppResult<String> {
