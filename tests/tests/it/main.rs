@@ -4,6 +4,7 @@
 
 mod access;
 mod assignment;
+mod cuts;
 mod durability;
 mod home_visit;
 mod shutdown;
