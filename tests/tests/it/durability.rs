@@ -110,7 +110,7 @@ fn sigkill_at_random_moments_of_concurrent_syncs_loses_and_duplicates_nothing() 
     let seed = std::env::var("FIELDCASE_FAULT_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(0x5eed_f1e1d_ca5e_u64);
+        .unwrap_or(0x0005_eedf_1e1d_ca5e_u64);
     eprintln!("FIELDCASE_FAULT_SEED={seed}");
     let mut rng = Rng(seed);
     let dir = tempfile::tempdir().unwrap();
