@@ -506,10 +506,17 @@ impl Db for SqliteDb {
         {
             return Ok(None);
         }
-        conn.execute(
-            "UPDATE sessions SET last_used = ?2 WHERE token_hash = ?1",
-            params![hash, now],
-        )?;
+        // The idle timer moves at most once a minute or a tenth of the idle time (a write
+        // per request would cost an fsync each), and a failure to move it (a full disk)
+        // does not fail the request.
+        if now - last_used >= (policy.idle_ms / 10).clamp(1, 60_000) {
+            if let Err(e) = conn.execute(
+                "UPDATE sessions SET last_used = ?2 WHERE token_hash = ?1",
+                params![hash, now],
+            ) {
+                tracing::warn!(error = %e, "could not note a session's use");
+            }
+        }
         Ok(Some(Session {
             user,
             device_id,
