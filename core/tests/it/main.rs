@@ -6,5 +6,6 @@ mod convergence;
 mod crash;
 mod fixtures;
 mod merge;
+mod salvage;
 mod stage;
 mod store;
