@@ -7,6 +7,7 @@ mod assignment;
 mod cuts;
 mod durability;
 mod home_visit;
+mod security;
 mod shutdown;
 mod tls;
 mod wire;
