@@ -423,6 +423,8 @@ struct Connection {
     id: u64,
     peer: Option<String>,
     states: HashMap<CaseId, SyncState>,
+    /// Restricted cases whose delivery on this connection is already in the audit trail.
+    audited: std::collections::HashSet<CaseId>,
     /// Stand-ins for cases this caller may not see (see [`Connection::ghost`]).
     ghosts: HashMap<CaseId, (Automerge, SyncState)>,
     tx: mpsc::UnboundedSender<CaseId>,
@@ -448,6 +450,7 @@ impl Connection {
             peer: None,
             states: HashMap::new(),
             ghosts: HashMap::new(),
+            audited: Default::default(),
             tx,
             rx,
         }
@@ -673,7 +676,28 @@ impl Connection {
             .map(|a| (a.visible_to(user), a.restricted))
         {
             Some((true, true)) => {
-                tracing::info!(case = %id, user = %user.id, "restricted case synced");
+                // Audited once per connection and case (a sync is several messages).
+                if self.audited.insert(id) {
+                    tracing::info!(case = %id, user = %user.id, "restricted case synced");
+                    let db = self.state.db.clone();
+                    let user_id = user.id.clone();
+                    let now = chrono::Utc::now().timestamp_millis();
+                    let done =
+                        tokio::task::spawn_blocking(move || db.audit(&user_id, &id, "sync", now))
+                            .await;
+                    if !matches!(done, Ok(Ok(()))) {
+                        // Not audited, not delivered.
+                        self.audited.remove(&id);
+                        drop(hot);
+                        self.send_error(
+                            socket,
+                            "the server could not record this access; try again",
+                            Some(document_id),
+                        )
+                        .await;
+                        return Flow::Continue;
+                    }
+                }
             }
             Some((true, false)) => {}
             Some((false, _)) => {

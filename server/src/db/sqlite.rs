@@ -8,7 +8,8 @@ use automerge::ChangeHash;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{
-    CaseAccess, CaseWrite, Db, Session, SessionPolicy, Stored, Team, User, SERVER_DEVICE_NAME,
+    AuditEntry, CaseAccess, CaseWrite, Db, Session, SessionPolicy, Stored, Team, User,
+    SERVER_DEVICE_NAME,
 };
 use crate::auth::{self, PasswordHash};
 use crate::error::{AppError, AppResult};
@@ -75,6 +76,15 @@ const MIGRATIONS: &[&str] = &[
         bytes   BLOB NOT NULL,
         PRIMARY KEY (case_id, seq)
     ) STRICT;",
+    // 3: who read or synced a restricted case, when (ids only).
+    "CREATE TABLE audit (
+        id      INTEGER PRIMARY KEY,
+        at      INTEGER NOT NULL,
+        user_id TEXT NOT NULL,
+        case_id BLOB NOT NULL,
+        action  TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX audit_by_case ON audit(case_id, at);",
 ];
 
 /// The server's SQLite storage.
@@ -665,6 +675,44 @@ impl Db for SqliteDb {
         Ok(Some(
             conn.query_row("PRAGMA data_version", [], |r| r.get(0))?,
         ))
+    }
+
+    fn audit(&self, user_id: &str, case: &CaseId, action: &str, now: i64) -> AppResult<()> {
+        self.lock().execute(
+            "INSERT INTO audit (at, user_id, case_id, action) VALUES (?1, ?2, ?3, ?4)",
+            params![now, user_id, &case.as_bytes()[..], action],
+        )?;
+        Ok(())
+    }
+
+    fn audit_trail(&self, case: Option<&CaseId>, limit: usize) -> AppResult<Vec<AuditEntry>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT at, user_id, case_id, action FROM audit
+             WHERE ?1 IS NULL OR case_id = ?1 ORDER BY at DESC, id DESC LIMIT ?2",
+        )?;
+        let key = case.map(|c| c.as_bytes().to_vec());
+        let rows = stmt.query_map(params![key, limit as i64], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Vec<u8>>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (at, user_id, case_id, action) = row?;
+            if let Ok(arr) = <[u8; 16]>::try_from(case_id.as_slice()) {
+                out.push(AuditEntry {
+                    at,
+                    user_id,
+                    case_id: CaseId::from_bytes(arr).to_string(),
+                    action,
+                });
+            }
+        }
+        Ok(out)
     }
 
     fn server_device(&self, user: &User, actor: &str) -> AppResult<String> {
