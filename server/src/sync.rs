@@ -675,31 +675,28 @@ impl Connection {
             .as_ref()
             .map(|a| (a.visible_to(user), a.restricted))
         {
-            Some((true, true)) => {
-                // Audited once per connection and case (a sync is several messages).
-                if self.audited.insert(id) {
-                    tracing::info!(case = %id, user = %user.id, "restricted case synced");
-                    let db = self.state.db.clone();
-                    let user_id = user.id.clone();
-                    let now = chrono::Utc::now().timestamp_millis();
-                    let done =
-                        tokio::task::spawn_blocking(move || db.audit(&user_id, &id, "sync", now))
-                            .await;
-                    if !matches!(done, Ok(Ok(()))) {
-                        // Not audited, not delivered.
-                        self.audited.remove(&id);
-                        drop(hot);
-                        self.send_error(
-                            socket,
-                            "the server could not record this access; try again",
-                            Some(document_id),
-                        )
-                        .await;
-                        return Flow::Continue;
-                    }
+            // A restricted case is audited once per connection (a sync is several
+            // messages), before anything of it is delivered.
+            Some((true, true)) if !self.audited.contains(&id) => {
+                tracing::info!(case = %id, user = %user.id, "restricted case synced");
+                let db = self.state.db.clone();
+                let user_id = user.id.clone();
+                let now = chrono::Utc::now().timestamp_millis();
+                let done =
+                    tokio::task::spawn_blocking(move || db.audit(&user_id, &id, "sync", now)).await;
+                if !matches!(done, Ok(Ok(()))) {
+                    drop(hot);
+                    self.send_error(
+                        socket,
+                        "the server could not record this access; try again",
+                        Some(document_id),
+                    )
+                    .await;
+                    return Flow::Continue;
                 }
+                self.audited.insert(id);
             }
-            Some((true, false)) => {}
+            Some((true, _)) => {}
             Some((false, _)) => {
                 // Answer exactly as for a case that does not exist.
                 drop(hot);
