@@ -9,7 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 profile=debug
 if [ "${1:-}" = "--release" ]; then profile=release; fi
-cargo build --locked -p fieldcase-bindings --lib ${1:+--release}
+# The cdylib only: the staticlib (for iOS) is large and no test needs it.
+cargo rustc --locked -p fieldcase-bindings --lib --crate-type cdylib ${1:+--release}
 lib="target/$profile/libfieldcase_bindings.so"
 out=target/bindings
 rm -rf "$out"
