@@ -6,11 +6,12 @@
 //! and its validation. Layers: [`db`] (the storage trait and its SQLite implementation),
 //! [`auth`] (passwords and tokens), [`api`] (the REST routes), [`demo`] (the demo
 //! caseload), [`sync`] (the `/v1/sync` WebSocket speaking the automerge-repo protocol).
-//! The supervisor console is not built yet.
+//! [`console`] (the supervisor console at `/console`, server-rendered HTML).
 
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod console;
 pub mod db;
 pub mod demo;
 pub mod error;
@@ -32,6 +33,9 @@ pub struct Config {
     /// Failed logins allowed per username within `login_window_ms` before refusing.
     pub login_max_failures: u32,
     pub login_window_ms: i64,
+    /// Whether the console's cookies are marked `Secure` (the server is reached over TLS).
+    /// Also set per request when a proxy says `X-Forwarded-Proto: https`.
+    pub secure_cookies: bool,
 }
 
 impl Default for Config {
@@ -41,6 +45,7 @@ impl Default for Config {
             sessions: db::SessionPolicy::default(),
             login_max_failures: 5,
             login_window_ms: 15 * 60 * 1000,
+            secure_cookies: false,
         }
     }
 }

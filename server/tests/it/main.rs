@@ -4,6 +4,7 @@
 mod accounts;
 mod admin;
 mod caseload;
+mod console;
 
 use std::sync::Arc;
 
