@@ -4,6 +4,7 @@
 
 mod access;
 mod assignment;
+mod console_browser;
 mod durability;
 mod home_visit;
 mod wire;
