@@ -345,6 +345,32 @@ mod tests {
     }
 
     #[test]
+    fn translations_are_translated() {
+        for l in &LOCALES[1..] {
+            let same = [
+                "nav-dashboard",
+                "sign-in",
+                "approve",
+                "stage-planning",
+                "domain-housing",
+            ]
+            .iter()
+            .filter(|id| l.t(id) == LOCALES[0].t(id))
+            .count();
+            assert_eq!(same, 0, "{} repeats English", l.code);
+        }
+        assert_eq!(Locale::get("fa").t("nav-dashboard"), "بار کاری");
+        assert_eq!(
+            Locale::get("ru").ta("cases-count", &[("count", FluentValue::from(3))]),
+            "3 случая"
+        );
+        assert_eq!(
+            Locale::get("uk").ta("cases-count", &[("count", FluentValue::from(11))]),
+            "11 випадків"
+        );
+    }
+
+    #[test]
     fn negotiation_picks_the_best_supported_language() {
         assert_eq!(Locale::negotiate("fa-IR,fa;q=0.9,en;q=0.5").code, "fa");
         assert_eq!(Locale::negotiate("de-DE,uk;q=0.8,ru;q=0.9").code, "ru");

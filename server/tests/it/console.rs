@@ -859,6 +859,7 @@ async fn the_language_is_per_user_and_persian_is_right_to_left() {
     let dash = b.get("/console").await;
     assert!(dash.body.contains("<html lang=\"fa\" dir=\"rtl\">"));
     assert!(dash.body.contains('۱'), "Persian digits");
+    assert!(dash.body.contains("بار کاری"), "Persian text");
     // Another user keeps their own language; a new session of the same user keeps fa.
     let (mut w1, _) = Browser::signed_in(&w.s, "worker1", w.pw("worker1")).await;
     assert!(w1.get("/console").await.body.contains("lang=\"en\""));

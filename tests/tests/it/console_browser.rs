@@ -325,6 +325,14 @@ fn a_supervisor_resolves_a_conflict_and_approves_a_plan_in_a_real_browser() {
             .await
             .unwrap();
         assert!(x + w > 1000.0, "the brand sits on the right: x={x} w={w}");
+        let nav = c
+            .find(Locator::Css("header.top nav"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(nav.contains("بار کاری"), "{nav}");
         shot(&c, "06-persian-rtl").await;
         c.set_window_size(820, 1180).await.unwrap();
         c.goto(&format!("{base}/console")).await.unwrap();
