@@ -15,6 +15,7 @@ pub mod console;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod settings;
 pub mod sync;
 
 use std::collections::HashMap;
@@ -33,9 +34,9 @@ pub struct Config {
     /// Failed logins allowed per username within `login_window_ms` before refusing.
     pub login_max_failures: u32,
     pub login_window_ms: i64,
-    /// Whether the console's cookies are marked `Secure` (the server is reached over TLS).
-    /// Also set per request when a proxy says `X-Forwarded-Proto: https`.
-    pub secure_cookies: bool,
+    /// Whether the server is reached over TLS (its own, or a reverse proxy's): cookies are
+    /// then marked Secure.
+    pub tls: bool,
 }
 
 impl Default for Config {
@@ -45,7 +46,7 @@ impl Default for Config {
             sessions: db::SessionPolicy::default(),
             login_max_failures: 5,
             login_window_ms: 15 * 60 * 1000,
-            secure_cookies: false,
+            tls: false,
         }
     }
 }
@@ -127,6 +128,88 @@ impl Metrics {
     }
 }
 
+/// How long a stopping server lets sync connections finish.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Serves the API on `listener` until `signal` completes, then stops gracefully: no new
+/// connections; HTTP requests under way complete; every sync connection finishes what its
+/// client is doing (it closes once the client has been quiet for a moment), within
+/// [`SHUTDOWN_GRACE`].
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: Arc<AppState>,
+    signal: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let stopping = state.clone();
+    axum::serve(listener, app(state.clone()))
+        .with_graceful_shutdown(async move {
+            signal.await;
+            tracing::info!("stopping: finishing syncs under way");
+            stopping.begin_shutdown();
+        })
+        .await?;
+    // Upgraded WebSocket connections outlive the HTTP server: wait for them.
+    state.connections_closed(SHUTDOWN_GRACE).await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Serves the API over TLS on `listener` until `signal` completes, then stops as
+/// [`serve`] does. HTTP/1.1 only (the WebSocket upgrade of `/v1/sync` needs it).
+pub async fn serve_tls(
+    listener: std::net::TcpListener,
+    state: Arc<AppState>,
+    tls: Arc<rustls::ServerConfig>,
+    signal: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    listener.set_nonblocking(true)?;
+    let handle = axum_server::Handle::new();
+    let stopping = (state.clone(), handle.clone());
+    tokio::spawn(async move {
+        signal.await;
+        tracing::info!("stopping: finishing syncs under way");
+        stopping.0.begin_shutdown();
+        stopping.1.graceful_shutdown(Some(SHUTDOWN_GRACE));
+    });
+    axum_server::from_tcp_rustls(
+        listener,
+        axum_server::tls_rustls::RustlsConfig::from_config(tls),
+    )?
+    .handle(handle)
+    .serve(app(state.clone()).into_make_service())
+    .await?;
+    state.connections_closed(SHUTDOWN_GRACE).await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// The TLS settings of a certificate chain and its private key, both PEM files. The error
+/// says which file and what is wrong.
+pub fn tls_config(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> Result<Arc<rustls::ServerConfig>, String> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certs = CertificateDer::pem_file_iter(cert)
+        .and_then(|i| i.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| format!("cannot read the TLS certificate {}: {e}", cert.display()))?;
+    if certs.is_empty() {
+        return Err(format!("no certificate in {}", cert.display()));
+    }
+    let key = PrivateKeyDer::from_pem_file(key)
+        .map_err(|e| format!("cannot read the TLS private key {}: {e}", key.display()))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| format!("the TLS certificate and key do not fit together: {e}"))?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
 /// Shared state of the running server.
 pub struct AppState {
     pub db: Arc<dyn Db>,
@@ -134,6 +217,9 @@ pub struct AppState {
     pub hub: sync::Hub,
     pub metrics: Metrics,
     failures: Mutex<HashMap<String, (u32, i64)>>,
+    /// Set when the server stops: sync connections finish what their client is doing,
+    /// then close.
+    shutdown: tokio::sync::watch::Sender<bool>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -152,7 +238,37 @@ impl AppState {
             hub: sync::Hub::default(),
             metrics: Metrics::default(),
             failures: Mutex::new(HashMap::new()),
+            shutdown: tokio::sync::watch::Sender::new(false),
         })
+    }
+
+    /// Tells sync connections the server is stopping.
+    pub fn begin_shutdown(&self) {
+        self.shutdown.send_replace(true);
+    }
+
+    /// Whether (and when) the server is stopping.
+    pub(crate) fn shutdown_signal(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.shutdown.subscribe()
+    }
+
+    /// Waits until no sync connection is open, at most `limit`. Whether they all closed.
+    pub async fn connections_closed(&self, limit: std::time::Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let open = self
+                .metrics
+                .sync_connections_open
+                .load(std::sync::atomic::Ordering::Relaxed);
+            if open <= 0 {
+                return true;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                tracing::warn!(open, "stopping with sync connections still open");
+                return false;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
     }
 
     /// Whether `username` has too many recent failed logins.

@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use fieldcase_core::Role;
-use fieldcase_server::{app, demo, AppState, Config, Db, SqliteDb};
+use fieldcase_server::settings::{FileSettings, LogFormat};
+use fieldcase_server::{demo, AppState, Config, Db, SqliteDb};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -17,14 +18,12 @@ use fieldcase_server::{app, demo, AppState, Config, Db, SqliteDb};
     about = "fieldcase sync server and administration"
 )]
 struct Cli {
-    /// The SQLite database file.
-    #[arg(
-        long,
-        env = "FIELDCASE_DB",
-        default_value = "fieldcase.sqlite",
-        global = true
-    )]
-    db: PathBuf,
+    /// The SQLite database file [default: fieldcase.sqlite].
+    #[arg(long, env = "FIELDCASE_DB", global = true)]
+    db: Option<PathBuf>,
+    /// A TOML configuration file; flags and environment variables win over it.
+    #[arg(long, env = "FIELDCASE_CONFIG", global = true)]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -33,12 +32,18 @@ struct Cli {
 enum Command {
     /// Serve the API.
     Serve {
-        /// Address to listen on.
-        #[arg(long, env = "FIELDCASE_LISTEN", default_value = "127.0.0.1:8080")]
-        listen: SocketAddr,
+        /// Address to listen on [default: 127.0.0.1:8080].
+        #[arg(long, env = "FIELDCASE_LISTEN")]
+        listen: Option<SocketAddr>,
         /// Seed a demo team and caseload, and print fresh demo passwords.
         #[arg(long)]
         demo: bool,
+        /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
+        #[arg(long, env = "FIELDCASE_TLS_CERT", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The private key of --tls-cert (PEM).
+        #[arg(long, env = "FIELDCASE_TLS_KEY", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
     /// Teams.
     Team {
@@ -50,6 +55,9 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Write a consistent copy of the database to PATH while the server may be serving
+    /// (restore: stop the server, put the copy in place of the database file, start it).
+    Backup { path: PathBuf },
     /// Cases.
     Case {
         #[command(subcommand)]
@@ -118,22 +126,39 @@ fn password() -> Result<String, String> {
 }
 
 fn main() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_target(false)
-        .init();
     let cli = Cli::parse();
-    if let Err(e) = run(cli) {
+    let settings = match cli.config.as_deref().map(FileSettings::load).transpose() {
+        Ok(s) => s.unwrap_or_default(),
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(1);
+        }
+    };
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_writer(std::io::stderr);
+    if settings.log_format == Some(LogFormat::Json) {
+        logs.json().init();
+    } else {
+        logs.init();
+    }
+    if let Err(e) = run(cli, settings) {
         eprintln!("error: {e}");
         std::process::exit(1);
     }
 }
 
-fn run(cli: Cli) -> Result<(), String> {
-    let db = SqliteDb::open(&cli.db).map_err(|e| e.to_string())?;
+fn run(cli: Cli, settings: FileSettings) -> Result<(), String> {
+    let db_path = cli
+        .db
+        .or_else(|| settings.db.clone())
+        .unwrap_or_else(|| PathBuf::from("fieldcase.sqlite"));
+    let db = SqliteDb::open(&db_path).map_err(|e| e.to_string())?;
     let mut config = Config::default();
+    settings.apply(&mut config);
     // For tests and benchmarks only: fewer PBKDF2 rounds for new hashes (never below 1,000).
     if let Some(n) = std::env::var("FIELDCASE_PASSWORD_ITERATIONS")
         .ok()
@@ -146,11 +171,30 @@ fn run(cli: Cli) -> Result<(), String> {
         );
     }
     match cli.command {
-        Command::Serve { listen, demo } => {
+        Command::Serve {
+            listen,
+            demo,
+            tls_cert,
+            tls_key,
+        } => {
+            let listen = listen
+                .or(settings.listen)
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+            let tls = match (
+                tls_cert.or(settings.tls_cert.clone()),
+                tls_key.or(settings.tls_key.clone()),
+            ) {
+                (Some(cert), Some(key)) => Some(fieldcase_server::tls_config(&cert, &key)?),
+                (None, None) => None,
+                _ => return Err("TLS needs both a certificate and its key".into()),
+            };
             if demo {
                 let accounts =
                     demo::seed(&db, config.password_iterations).map_err(|e| e.to_string())?;
-                println!("Demo caseload ready in {}. Sign in with:", cli.db.display());
+                println!(
+                    "Demo caseload ready in {}. Sign in with:",
+                    db_path.display()
+                );
                 for a in accounts {
                     println!(
                         "  {:<11} {:<10} password {}",
@@ -160,7 +204,8 @@ fn run(cli: Cli) -> Result<(), String> {
                     );
                 }
             }
-            serve(Arc::new(db), config, listen)
+            config.tls = tls.is_some();
+            serve(Arc::new(db), config, listen, tls)
         }
         Command::Team {
             command: TeamCommand::Add { name },
@@ -238,6 +283,14 @@ fn run(cli: Cli) -> Result<(), String> {
             );
             Ok(())
         }
+        Command::Backup { path } => {
+            let cases = db.backup_to(&path).map_err(|e| e.to_string())?;
+            println!(
+                "backup written to {} ({cases} cases, checked)",
+                path.display()
+            );
+            Ok(())
+        }
         Command::Case {
             command: CaseCommand::List,
         } => {
@@ -280,30 +333,43 @@ fn usernames_of(db: &SqliteDb, ids: &[String]) -> Result<Vec<String>, String> {
         .collect())
 }
 
-fn serve(db: Arc<dyn Db>, config: Config, listen: SocketAddr) -> Result<(), String> {
+fn serve(
+    db: Arc<dyn Db>,
+    config: Config,
+    listen: SocketAddr,
+    tls: Option<Arc<rustls::ServerConfig>>,
+) -> Result<(), String> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
     rt.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(listen)
-            .await
+        let listener = std::net::TcpListener::bind(listen)
             .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
-        tracing::info!(%listen, "fieldcase-server listening");
-        println!("Listening on http://{listen} (try GET /healthz, POST /v1/login)");
-        axum::serve(listener, app(AppState::new(db, config)))
-            .with_graceful_shutdown(async {
-                // Ctrl-C or SIGTERM (service managers): stop accepting, finish what runs.
-                let mut term =
-                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                        .expect("SIGTERM handler");
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-                tracing::info!("shutting down");
-            })
-            .await
-            .map_err(|e| e.to_string())
+        let listen = listener.local_addr().map_err(|e| e.to_string())?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        tracing::info!(%listen, scheme, "fieldcase-server listening");
+        println!("Listening on {scheme}://{listen} (try GET /healthz, POST /v1/login)");
+        let state = AppState::new(db, config);
+        let stop = async {
+            // Ctrl-C or SIGTERM (service managers): stop accepting, finish what runs.
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .expect("SIGTERM handler");
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        };
+        match tls {
+            Some(tls) => fieldcase_server::serve_tls(listener, state, tls, stop).await,
+            None => {
+                listener.set_nonblocking(true).map_err(|e| e.to_string())?;
+                let listener =
+                    tokio::net::TcpListener::from_std(listener).map_err(|e| e.to_string())?;
+                fieldcase_server::serve(listener, state, stop).await
+            }
+        }
+        .map_err(|e| e.to_string())
     })
 }

@@ -33,6 +33,10 @@ use crate::AppState;
 /// The server's peer id on the wire.
 pub const SERVER_PEER: &str = "fieldcase-server";
 
+/// While the server stops, a sync connection closes once its client sent nothing for this
+/// long (a phone mid-sync answers within milliseconds).
+const DRAIN_QUIET: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// Hot documents and who is syncing them.
 #[derive(Default)]
 pub struct Hub {
@@ -40,7 +44,7 @@ pub struct Hub {
     next_conn: std::sync::atomic::AtomicU64,
     /// The storage's [`Db::external_version`] last seen, and a count of the times it moved:
     /// a hot document checked at an older count is compared with the stored one.
-    external: Mutex<(i64, u64)>,
+    external: Mutex<External>,
     /// The actor and device under which the server writes for each user (console, API).
     writers: Mutex<HashMap<String, (ActorId, String)>>,
 }
@@ -49,6 +53,13 @@ impl std::fmt::Debug for Hub {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Hub").finish_non_exhaustive()
     }
+}
+
+#[derive(Default)]
+struct External {
+    version: i64,
+    count: u64,
+    read: bool,
 }
 
 /// A case held in memory while connections sync it.
@@ -77,17 +88,19 @@ impl Hub {
             .cloned()
     }
 
-    /// The external-write count now, read from the storage.
-    async fn external_count(&self, state: &AppState) -> Result<u64, AppError> {
-        let db = state.db.clone();
-        let version = tokio::task::spawn_blocking(move || db.external_version())
-            .await
-            .map_err(blocking_error)??;
+    /// The external-write count. The storage is asked only when it is idle (the question
+    /// costs microseconds, but must not wait behind a commit); a busy storage is asked at
+    /// the next message.
+    fn external_count(&self, state: &AppState) -> Result<u64, AppError> {
         let mut e = self.external.lock().unwrap_or_else(|p| p.into_inner());
-        if e.0 != version {
-            *e = (version, e.1 + 1);
+        if let Some(version) = state.db.external_version()? {
+            if e.read && e.version != version {
+                e.count += 1;
+            }
+            e.version = version;
+            e.read = true;
         }
-        Ok(e.1)
+        Ok(e.count)
     }
 
     /// A case's document, loaded from storage.
@@ -114,10 +127,10 @@ impl Hub {
         state: &AppState,
         id: CaseId,
     ) -> Result<Arc<tokio::sync::Mutex<Hot>>, AppError> {
-        let count = self.external_count(state).await?;
         if let Some(h) = self.hot(&id) {
             return Ok(h);
         }
+        let count = self.external_count(state)?;
         let (doc, access) = Self::load(state, id).await?;
         let hot = Arc::new(tokio::sync::Mutex::new(Hot {
             stored: doc.get_heads(),
@@ -133,7 +146,7 @@ impl Hub {
     /// Brings a hot document up to date with the storage if another process (the admin
     /// CLI, another server instance) wrote since it was last checked.
     async fn freshen(&self, state: &AppState, hot: &mut Hot, id: CaseId) -> Result<(), AppError> {
-        let count = self.external.lock().unwrap_or_else(|p| p.into_inner()).1;
+        let count = self.external_count(state)?;
         if hot.checked == count {
             return Ok(());
         }
@@ -446,8 +459,17 @@ impl Connection {
         crate::Metrics::inc(&m.sync_connections_total);
         m.sync_connections_open
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut stopping = self.state.shutdown_signal();
+        let mut draining = *stopping.borrow();
         loop {
+            // While the server stops, a connection lives on until its client is quiet.
+            let quiet = tokio::time::sleep(DRAIN_QUIET);
             let flow = tokio::select! {
+                _ = stopping.changed(), if !draining => {
+                    draining = true;
+                    Flow::Continue
+                }
+                _ = quiet, if draining => Flow::Close,
                 msg = socket.recv() => match msg {
                     Some(Ok(Message::Binary(bytes))) => self.on_frame(&mut socket, &bytes).await,
                     Some(Ok(Message::Ping(p))) => {

@@ -1,12 +1,13 @@
 //! Helpers for end-to-end tests: a real `fieldcase-server` on a loopback port with its own
 //! SQLite file, and phones (encrypted `CaseStore`s) that log in and sync to it.
 
+pub mod proxy;
 pub mod raw;
 
 use std::sync::Arc;
 
 use fieldcase_core::{CaseStore, Role};
-use fieldcase_server::{app, AppState, Config, Db, SqliteDb};
+use fieldcase_server::{AppState, Config, Db, SqliteDb};
 
 /// PBKDF2 rounds for test accounts (stored per user; production uses 600,000).
 pub const ITERATIONS: u32 = 1_000;
@@ -18,7 +19,12 @@ pub const PASSWORD: &str = "a long test password";
 pub struct TestServer {
     pub url: String,
     pub db: Arc<SqliteDb>,
+    pub state: Arc<AppState>,
+    /// The test authority that signed the server's certificate (HTTPS servers only).
+    pub ca_pem: Option<String>,
     runtime: Option<tokio::runtime::Runtime>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    served: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     pub dir: tempfile::TempDir,
 }
 
@@ -26,6 +32,16 @@ impl TestServer {
     /// Starts a server with team `north` (workers anna and bao, supervisor malee) and team
     /// `south` (worker sam).
     pub fn start() -> Self {
+        Self::launch(false)
+    }
+
+    /// The same server over HTTPS, with a certificate from a test authority of its own
+    /// ([`TestServer::ca_pem`]); phones must be told to trust it.
+    pub fn start_tls() -> Self {
+        Self::launch(true)
+    }
+
+    fn launch(tls: bool) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = Arc::new(SqliteDb::open(dir.path().join("server.sqlite")).expect("database"));
         for team in ["north", "south"] {
@@ -45,23 +61,56 @@ impl TestServer {
             .enable_all()
             .build()
             .expect("runtime");
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .expect("bind");
-        let url = format!("http://{}", listener.local_addr().expect("address"));
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("address");
         let config = Config {
             password_iterations: ITERATIONS,
+            tls,
             ..Config::default()
         };
         let state = AppState::new(db.clone() as Arc<dyn Db>, config);
-        runtime.spawn(async move {
-            let _ = axum::serve(listener, app(state)).await;
-        });
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let stopped = async {
+            let _ = stopped.await;
+        };
+        let (url, ca_pem, served) = if tls {
+            let (ca_pem, cert, key) = test_certificates(dir.path());
+            let tls = fieldcase_server::tls_config(&cert, &key).expect("TLS settings");
+            let served = runtime.spawn(fieldcase_server::serve_tls(
+                listener,
+                state.clone(),
+                tls,
+                stopped,
+            ));
+            (format!("https://{addr}"), Some(ca_pem), served)
+        } else {
+            let listener = {
+                let _guard = runtime.enter();
+                listener.set_nonblocking(true).expect("non-blocking");
+                tokio::net::TcpListener::from_std(listener).expect("listener")
+            };
+            let served = runtime.spawn(fieldcase_server::serve(listener, state.clone(), stopped));
+            (format!("http://{addr}"), None, served)
+        };
         TestServer {
             url,
             db,
+            state,
+            ca_pem,
             runtime: Some(runtime),
+            stop: Some(stop),
+            served: Some(served),
             dir,
+        }
+    }
+
+    /// Stops the server as SIGTERM does (gracefully) and waits until it has stopped.
+    pub fn stop_gracefully(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let (Some(rt), Some(served)) = (&self.runtime, self.served.take()) {
+            rt.block_on(served).expect("server task").expect("server");
         }
     }
 
@@ -71,6 +120,9 @@ impl TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let key = [user.len() as u8; 32];
         let store = CaseStore::open(dir.path().join("phone.sqlite"), &key).expect("store");
+        if let Some(ca) = &self.ca_pem {
+            store.set_trusted_roots(ca).expect("trusted roots");
+        }
         let session = store
             .login(&self.url, user, PASSWORD, &format!("{user}'s phone"))
             .expect("login");
@@ -125,4 +177,27 @@ impl Drop for TestServer {
             rt.shutdown_timeout(std::time::Duration::from_secs(2));
         }
     }
+}
+
+/// A test certificate authority and a server certificate it signed for 127.0.0.1 and
+/// localhost, written as PEM files in `dir`: (authority PEM, certificate path, key path).
+fn test_certificates(dir: &std::path::Path) -> (String, std::path::PathBuf, std::path::PathBuf) {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("params");
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "fieldcase test authority");
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().expect("key"))
+        .expect("authority");
+    let key = KeyPair::generate().expect("key");
+    let cert = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
+        .expect("params")
+        .signed_by(&key, &ca)
+        .expect("certificate");
+    let cert_path = dir.join("cert.pem");
+    let key_path = dir.join("key.pem");
+    std::fs::write(&cert_path, cert.pem()).expect("write");
+    std::fs::write(&key_path, key.serialize_pem()).expect("write");
+    (ca.pem(), cert_path, key_path)
 }

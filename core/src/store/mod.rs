@@ -70,6 +70,9 @@ pub struct UserContext {
 #[derive(Debug)]
 pub struct CaseStore {
     inner: Mutex<Inner>,
+    /// The certificate authorities the sync client trusts instead of the public web's,
+    /// when set (see `CaseStore::set_trusted_roots`).
+    pub(crate) tls_roots: Mutex<Option<crate::sync::client::TlsRoots>>,
 }
 
 struct Inner {
@@ -218,6 +221,7 @@ impl CaseStore {
             .max()
             .unwrap_or(0);
         Ok(CaseStore {
+            tls_roots: Mutex::new(None),
             inner: Mutex::new(inner),
         })
     }

@@ -98,12 +98,65 @@ fn status_error(status: u16) -> Error {
     }
 }
 
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
+/// Certificate authorities trusted for the server's TLS certificate instead of the public
+/// web's (an agency's own server with its own authority).
+#[derive(Clone)]
+pub(crate) struct TlsRoots {
+    http: ureq::tls::TlsConfig,
+    websocket: std::sync::Arc<rustls::ClientConfig>,
+}
+
+impl std::fmt::Debug for TlsRoots {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsRoots").finish_non_exhaustive()
+    }
+}
+
+impl TlsRoots {
+    fn from_pem(pem: &str) -> Result<Self> {
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::CertificateDer;
+        let bad = |why: &str| Error::invalid("trusted_roots", why);
+        let certs = CertificateDer::pem_slice_iter(pem.as_bytes())
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|_| bad("not PEM certificates"))?;
+        if certs.is_empty() {
+            return Err(bad("no certificate found"));
+        }
+        let mut store = rustls::RootCertStore::empty();
+        for c in &certs {
+            store
+                .add(c.clone())
+                .map_err(|_| bad("a certificate cannot be a trust anchor"))?;
+        }
+        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+        let websocket = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|_| bad("no TLS version available"))?
+            .with_root_certificates(store)
+            .with_no_client_auth();
+        let http_roots: Vec<ureq::tls::Certificate<'static>> = certs
+            .iter()
+            .map(|c| ureq::tls::Certificate::from_der(c.as_ref()).to_owned())
+            .collect();
+        let http = ureq::tls::TlsConfig::builder()
+            .root_certs(ureq::tls::RootCerts::new_with_certs(&http_roots))
+            .build();
+        Ok(TlsRoots {
+            http,
+            websocket: std::sync::Arc::new(websocket),
+        })
+    }
+}
+
+fn agent(roots: Option<&TlsRoots>) -> ureq::Agent {
+    let mut config = ureq::Agent::config_builder()
         .timeout_global(Some(TIMEOUT))
-        .http_status_as_error(false)
-        .build()
-        .into()
+        .http_status_as_error(false);
+    if let Some(r) = roots {
+        config = config.tls_config(r.http.clone());
+    }
+    config.build().into()
 }
 
 /// A JSON GET or POST; 403 `wipe` becomes [`Error::Wiped`] after purging every case.
@@ -126,7 +179,7 @@ fn request(
     token: Option<&str>,
     body: Option<(&str, Vec<u8>)>,
 ) -> Result<String> {
-    let agent = agent();
+    let agent = agent(store.tls_roots().as_ref());
     let mut response = match body {
         Some((content_type, bytes)) => {
             let mut req = agent.post(url).header("content-type", content_type);
@@ -159,6 +212,22 @@ fn request(
 }
 
 impl CaseStore {
+    /// Trusts these certificate authorities (PEM, one or more) for the server's TLS
+    /// certificate, instead of the public web's: for an agency whose server has a
+    /// certificate from its own authority. Holds until the store is closed.
+    pub fn set_trusted_roots(&self, pem: &str) -> Result<()> {
+        let roots = TlsRoots::from_pem(pem)?;
+        *self.tls_roots.lock().unwrap_or_else(|p| p.into_inner()) = Some(roots);
+        Ok(())
+    }
+
+    fn tls_roots(&self) -> Option<TlsRoots> {
+        self.tls_roots
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
     /// Signs in on the server: registers this device and the actor it writes with, and
     /// signs the user in on this store. Returns the session (keep the token in the
     /// platform keystore).
@@ -269,7 +338,7 @@ impl CaseStore {
             .iter()
             .filter_map(|id| self.summary(id).ok().map(|s| (*id, s.conflicts)))
             .collect();
-        let mut socket = connect(&base, token)?;
+        let mut socket = connect(&base, token, self.tls_roots())?;
         let me = format!("phone-{}", self.device_id());
         send(
             &mut socket,
@@ -556,7 +625,11 @@ impl CaseStore {
     }
 }
 
-fn connect(base: &str, token: &str) -> Result<WebSocket<MaybeTlsStream<TcpStream>>> {
+fn connect(
+    base: &str,
+    token: &str,
+    roots: Option<TlsRoots>,
+) -> Result<WebSocket<MaybeTlsStream<TcpStream>>> {
     let ws_url = if let Some(rest) = base.strip_prefix("https://") {
         format!("wss://{rest}/v1/sync")
     } else if let Some(rest) = base.strip_prefix("http://") {
@@ -576,15 +649,36 @@ fn connect(base: &str, token: &str) -> Result<WebSocket<MaybeTlsStream<TcpStream
     let config = tungstenite::protocol::WebSocketConfig::default()
         .max_message_size(Some(MAX_FRAME))
         .max_frame_size(Some(MAX_FRAME));
-    let (socket, _) = tungstenite::client::connect_with_config(request, Some(config), 3).map_err(
-        |e| match e {
-            tungstenite::Error::Http(r) => match r.status().as_u16() {
-                403 => Error::Unauthorized("this device was disabled".into()),
-                s => status_error(s),
-            },
-            other => net(other),
+    let refused = |e: tungstenite::Error| match e {
+        tungstenite::Error::Http(r) => match r.status().as_u16() {
+            403 => Error::Unauthorized("this device was disabled".into()),
+            s => status_error(s),
         },
-    )?;
+        other => net(other),
+    };
+    let socket = match roots {
+        None => {
+            tungstenite::client::connect_with_config(request, Some(config), 3)
+                .map_err(refused)?
+                .0
+        }
+        Some(roots) => {
+            let uri = request.uri();
+            let host = uri.host().unwrap_or_default().trim_matches(['[', ']']);
+            let port = uri.port_u16().unwrap_or(443);
+            let tcp = TcpStream::connect((host, port)).map_err(net)?;
+            tcp.set_read_timeout(Some(TIMEOUT)).map_err(net)?;
+            let connector = tungstenite::Connector::Rustls(roots.websocket);
+            tungstenite::client_tls_with_config(request, tcp, Some(config), Some(connector))
+                .map_err(|e| match e {
+                    tungstenite::HandshakeError::Failure(e) => refused(e),
+                    tungstenite::HandshakeError::Interrupted(_) => {
+                        Error::Network("the connection was interrupted".into())
+                    }
+                })?
+                .0
+        }
+    };
     let tcp = match socket.get_ref() {
         MaybeTlsStream::Plain(s) => Some(s),
         MaybeTlsStream::Rustls(s) => Some(s.get_ref()),

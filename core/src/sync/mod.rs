@@ -4,7 +4,7 @@
 //! the server and the phone. See `docs/sync-protocol.md` for the protocol as the official
 //! JavaScript client speaks it.
 
-mod client;
+pub(crate) mod client;
 pub mod protocol;
 
 pub use client::{CaseSyncError, ServerSession, SyncReport};

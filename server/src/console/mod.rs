@@ -145,7 +145,7 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// Whether the request came over TLS (directly, or through a proxy that says so).
 fn is_tls(state: &AppState, headers: &HeaderMap) -> bool {
-    state.config.secure_cookies
+    state.config.tls
         || headers
             .get("x-forwarded-proto")
             .and_then(|v| v.to_str().ok())
@@ -422,7 +422,7 @@ async fn logout(State(state): State<Arc<AppState>>, posted: Posted<Empty>) -> Re
     let mut res = Redirect::to("/console/login").into_response();
     res.headers_mut().append(
         header::SET_COOKIE,
-        set_cookie(SESSION_COOKIE, "", 0, state.config.secure_cookies),
+        set_cookie(SESSION_COOKIE, "", 0, state.config.tls),
     );
     res
 }

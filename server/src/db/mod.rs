@@ -161,8 +161,9 @@ pub trait Db: Send + Sync + 'static {
     /// Every case with its access facts and heads.
     fn cases(&self) -> AppResult<Vec<(CaseAccess, Vec<automerge::ChangeHash>)>>;
     /// A number that changes when another process has written to the storage since the
-    /// last call (the hub then checks its documents in memory against it).
-    fn external_version(&self) -> AppResult<i64>;
+    /// last call (the hub then checks its documents in memory against it); `None` when the
+    /// storage is busy right now (the caller asks again later rather than wait).
+    fn external_version(&self) -> AppResult<Option<i64>>;
     /// The console language a user chose (a code such as `fa`), if any.
     fn user_language(&self, user_id: &str) -> AppResult<Option<String>>;
     fn set_user_language(&self, user_id: &str, language: &str) -> AppResult<()>;

@@ -132,6 +132,35 @@ impl SqliteDb {
         })
     }
 
+    /// Writes a consistent copy of the database to `path` (the SQLite online backup: the
+    /// server may go on serving and writing meanwhile), then checks the copy. Refuses to
+    /// overwrite a file. Returns the number of cases in the copy.
+    pub fn backup_to(&self, path: &Path) -> AppResult<usize> {
+        if path.exists() {
+            return Err(AppError::BadRequest(format!(
+                "{} exists; a backup never overwrites a file",
+                path.display()
+            )));
+        }
+        self.lock()
+            .backup(
+                rusqlite::MAIN_DB,
+                path,
+                None::<fn(rusqlite::backup::Progress)>,
+            )
+            .map_err(|e| AppError::Internal(format!("backup to {}: {e}", path.display())))?;
+        let copy = Connection::open(path)?;
+        let check: String = copy.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        if check != "ok" {
+            return Err(AppError::Internal(format!(
+                "the copy at {} does not check: {check}",
+                path.display()
+            )));
+        }
+        let cases: i64 = copy.query_row("SELECT count(*) FROM cases", [], |r| r.get(0))?;
+        Ok(cases as usize)
+    }
+
     fn lock(&self) -> MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -625,10 +654,15 @@ impl Db for SqliteDb {
         Ok(heads.map(|h| heads_of(&h)))
     }
 
-    fn external_version(&self) -> AppResult<i64> {
-        Ok(self
-            .lock()
-            .query_row("PRAGMA data_version", [], |r| r.get(0))?)
+    fn external_version(&self) -> AppResult<Option<i64>> {
+        let conn = match self.conn.try_lock() {
+            Ok(c) => c,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return Ok(None),
+        };
+        Ok(Some(
+            conn.query_row("PRAGMA data_version", [], |r| r.get(0))?,
+        ))
     }
 
     fn user_language(&self, user_id: &str) -> AppResult<Option<String>> {

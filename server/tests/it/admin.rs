@@ -213,3 +213,173 @@ fn the_command_line_adds_people_and_assigns_cases() {
     assert!(!ok && err.contains("USERNAMES"), "{err}");
     assert_eq!(db.case_heads(&id).unwrap(), heads);
 }
+
+#[test]
+fn serve_follows_its_configuration_file_and_stops_cleanly_on_sigterm() {
+    use std::io::{BufRead, Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("from-config.sqlite");
+    let config = dir.path().join("fieldcase.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "db = {:?}\nlisten = \"127.0.0.1:0\"\nlog_format = \"json\"\n[login]\nmax_failures = 2\n",
+            db.to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fieldcase-server"))
+        .args(["serve", "--config"])
+        .arg(&config)
+        .env_remove("FIELDCASE_DB")
+        .env_remove("FIELDCASE_LISTEN")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines
+            .next()
+            .expect("the server printed its address")
+            .unwrap();
+        if let Some(rest) = line.strip_prefix("Listening on http://") {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+    };
+    let mut conn = std::net::TcpStream::connect(&addr).unwrap();
+    conn.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).unwrap();
+    assert!(
+        answer.starts_with("HTTP/1.1 200") && answer.ends_with("ok"),
+        "{answer}"
+    );
+    assert!(db.exists(), "the database is where the file says");
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let exit = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server did not stop"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert!(exit.success(), "{exit:?}");
+    let mut logs = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut logs)
+        .unwrap();
+    assert!(
+        logs.lines()
+            .any(|l| l.starts_with('{') && l.contains("\"stopped\"")),
+        "{logs}"
+    );
+
+    // A flag wins over the file.
+    let other = dir.path().join("from-flag.sqlite");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_fieldcase-server"))
+            .arg("--config")
+            .arg(&config)
+            .args(args)
+            .env_remove("FIELDCASE_DB")
+            .output()
+            .unwrap()
+    };
+    assert!(
+        run(&["--db", other.to_str().unwrap(), "team", "add", "flagged"])
+            .status
+            .success()
+    );
+    let from_file = String::from_utf8(run(&["team", "list"]).stdout).unwrap();
+    assert!(!from_file.contains("flagged"), "{from_file}");
+    let from_flag =
+        String::from_utf8(run(&["--db", other.to_str().unwrap(), "team", "list"]).stdout).unwrap();
+    assert!(from_flag.contains("flagged"), "{from_flag}");
+
+    // A mistake in the file is named, and nothing starts.
+    std::fs::write(&config, "listen = \"127.0.0.1:0\"\nmax_failure = 3\n").unwrap();
+    let out = run(&["serve"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("max_failure") && err.contains("fieldcase.toml"),
+        "{err}"
+    );
+}
+
+#[test]
+fn backup_copies_a_database_that_is_being_written_and_never_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("server.sqlite");
+    let db = fieldcase_server::SqliteDb::open(&path).unwrap();
+    db.add_team("north").unwrap();
+    db.add_user("anna", "Anna", Role::Worker, Some("north"), PW, ITER)
+        .unwrap();
+    let anna = db.user_by_username("anna").unwrap().unwrap();
+    let author = Author::new(&anna.id, "Anna", Role::Worker, "d-phone");
+    let put = |db: &fieldcase_server::SqliteDb| {
+        let id = CaseId::random();
+        let new = NewCase {
+            team: "north".into(),
+            ..Default::default()
+        };
+        let doc = CaseDoc::create(id, automerge::ActorId::random(), &author, new, 1).unwrap();
+        let access = CaseAccess {
+            id,
+            team: "north".into(),
+            restricted: false,
+            assigned: vec![anna.id.clone()],
+        };
+        db.put_case(&access, &doc.automerge().save(), &doc.heads(), 1)
+            .unwrap();
+    };
+    for _ in 0..50 {
+        put(&db);
+    }
+    // Another writer goes on while the backup runs.
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let writer = std::thread::scope(|s| {
+        let h = s.spawn(|| {
+            let db = fieldcase_server::SqliteDb::open(&path).unwrap();
+            let mut n = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) && n < 2_000 {
+                put(&db);
+                n += 1;
+            }
+            n
+        });
+        let copy = dir.path().join("copy.sqlite");
+        let (ok, out, err) = cli(&path, &["backup", copy.to_str().unwrap()]);
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        assert!(ok, "{err}");
+        assert!(out.contains("checked"), "{out}");
+        let restored = fieldcase_server::SqliteDb::open(&copy).unwrap();
+        let n = restored.cases().unwrap().len();
+        assert!(n >= 50, "{n}");
+        for (access, _) in restored.cases().unwrap() {
+            let bytes = restored.case_document(&access.id).unwrap().unwrap();
+            CaseDoc::load(&bytes).unwrap();
+        }
+        assert_eq!(restored.users().unwrap().len(), 1);
+        // A second backup to the same file is refused and leaves it as it was.
+        let before = std::fs::read(&copy).unwrap();
+        let (ok, _, err) = cli(&path, &["backup", copy.to_str().unwrap()]);
+        assert!(!ok && err.contains("never overwrites"), "{err}");
+        assert_eq!(std::fs::read(&copy).unwrap(), before);
+        h.join().unwrap()
+    });
+    assert!(writer > 0);
+}

@@ -1,6 +1,6 @@
-//! Durability: the server process is killed with SIGKILL in the middle of a large sync and
-//! restarted on the same SQLite file; every change the phone saw acknowledged is there,
-//! and the phone's next sync completes with nothing lost.
+//! Durability: the server process is killed with SIGKILL at random moments while phones
+//! sync, and restarted on the same SQLite file, twenty times; every change a phone saw
+//! acknowledged is there, every phone's next sync completes, nothing is lost or doubled.
 //!
 //! The server runs in a child process: this test binary re-executed with
 //! `FIELDCASE_TEST_SERVER_DB` set, serving on a free loopback port it prints.
@@ -12,8 +12,9 @@ use std::time::Duration;
 
 use automerge::sync::State as SyncState;
 use automerge::ReadDoc;
-use fieldcase_core::{CaseDoc, CaseStore, NewCase, Role};
-use fieldcase_server::{app, AppState, Config, Db, SqliteDb};
+use fieldcase_core::case::VisitInput;
+use fieldcase_core::{CaseDoc, CaseId, CaseStore, NewCase, Role};
+use fieldcase_server::{AppState, Config, Db, SqliteDb};
 use fieldcase_tests::{ITERATIONS, PASSWORD};
 
 const ENV: &str = "FIELDCASE_TEST_SERVER_DB";
@@ -38,8 +39,8 @@ fn server_child() {
                 ..Config::default()
             },
         );
-        let serve = axum::serve(listener, app(state));
-        let _ = tokio::time::timeout(Duration::from_secs(60), serve).await;
+        let serve = fieldcase_server::serve(listener, state, std::future::pending());
+        let _ = tokio::time::timeout(Duration::from_secs(120), serve).await;
     });
 }
 
@@ -77,116 +78,213 @@ fn spawn(db: &std::path::Path) -> Child_ {
     }
 }
 
+/// A small deterministic generator (xorshift), so a failing round can be replayed with
+/// `FIELDCASE_FAULT_SEED`.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+const ROUNDS: usize = 20;
+
+/// Three phones (two workers, their supervisor) sync at once, each with new cases and new
+/// visits on existing ones; the server is SIGKILLed at a random moment, then restarted on
+/// the same file. Twenty rounds. Each round: every change a phone holds as acknowledged is
+/// in the server's file, stored documents load, every phone's next sync completes, and in
+/// the end every visit is there exactly once.
 #[test]
-fn sigkill_during_a_large_sync_loses_nothing_acknowledged() {
+fn sigkill_at_random_moments_of_concurrent_syncs_loses_and_duplicates_nothing() {
     if std::env::var(ENV).is_ok() {
         return;
     }
+    let seed = std::env::var("FIELDCASE_FAULT_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x0005_eedf_1e1d_ca5e_u64);
+    eprintln!("FIELDCASE_FAULT_SEED={seed}");
+    let mut rng = Rng(seed);
     let dir = tempfile::tempdir().unwrap();
     let db_path = dir.path().join("server.sqlite");
     {
         let db = SqliteDb::open(&db_path).unwrap();
         db.add_team("north").unwrap();
-        db.add_user(
-            "anna",
-            "Anna",
-            Role::Worker,
-            Some("north"),
-            PASSWORD,
-            ITERATIONS,
-        )
-        .unwrap();
+        for (u, role) in [
+            ("anna", Role::Worker),
+            ("bao", Role::Worker),
+            ("malee", Role::Supervisor),
+        ] {
+            db.add_user(u, u, role, Some("north"), PASSWORD, ITERATIONS)
+                .unwrap();
+        }
     }
-    let phone = CaseStore::open(dir.path().join("phone.sqlite"), &[1u8; 32]).unwrap();
     let mut server = spawn(&db_path);
-    let token = phone
-        .login(&server.url, "anna", PASSWORD, "phone")
-        .unwrap()
-        .token;
-    let peer_of = |url: &str| format!("server:{url}");
+    let phones: Vec<(String, Arc<CaseStore>, String)> = ["anna", "bao", "malee"]
+        .iter()
+        .enumerate()
+        .map(|(i, u)| {
+            let p = CaseStore::open(dir.path().join(format!("{u}.sqlite")), &[i as u8 + 1; 32])
+                .unwrap();
+            let token = p.login(&server.url, u, PASSWORD, "phone").unwrap().token;
+            (u.to_string(), Arc::new(p), token)
+        })
+        .collect();
+    // Every visit ever recorded, by case: its note is unique.
+    let mut expected: std::collections::HashMap<CaseId, Vec<String>> = Default::default();
+    let mut kills_mid_sync = 0;
 
-    // Kill when this many of the round's 120 new cases are stored: genuinely mid-sync.
-    for (round, kill_at) in [1usize, 40, 90].into_iter().enumerate() {
-        let before = SqliteDb::open(&db_path).unwrap().cases().unwrap().len();
-        // A large offline session: many new cases with notes.
-        for i in 0..120 {
-            let mut n = NewCase {
-                team: "north".into(),
-                ..Default::default()
-            };
-            n.client.name = Some(format!("Олександр Коваленко {round}-{i}"));
-            n.client.notes = Some("Потребує житла та роботи. ".repeat(20));
-            phone.create_case(n).unwrap();
-        }
-        let url = server.url.clone();
-        let t = token.clone();
-        let sync = std::thread::spawn({
-            let phone_path = dir.path().join("phone.sqlite");
-            move || {
-                let p = CaseStore::open(phone_path, &[1u8; 32]).unwrap();
-                p.sync(&url, &t).map(|_| ())
+    for round in 0..ROUNDS {
+        // Offline work on every phone.
+        for (user, phone, _) in &phones {
+            if user != "malee" {
+                for i in 0..15 {
+                    let mut n = NewCase {
+                        team: "north".into(),
+                        ..Default::default()
+                    };
+                    n.client.name = Some(format!("Олександр Коваленко {round}-{user}-{i}"));
+                    n.client.notes = Some("Потребує житла та роботи. ".repeat(10));
+                    let id = phone.create_case(n).unwrap();
+                    expected.insert(id, Vec::new());
+                }
             }
-        });
-        let watcher = SqliteDb::open(&db_path).unwrap();
-        let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        while watcher.cases().unwrap().len() < before + kill_at
-            && std::time::Instant::now() < deadline
-        {
-            std::thread::sleep(Duration::from_millis(2));
+            let mine = phone.case_ids();
+            for k in 0..if mine.is_empty() { 0 } else { 8 } {
+                let id = mine[rng.below(mine.len() as u64) as usize];
+                let note = format!("{round}/{user}/{k} Đã thăm gia đình.");
+                phone
+                    .update(&id, |c, me, now| {
+                        c.add_visit(
+                            me,
+                            now,
+                            VisitInput {
+                                date: Some("2026-11-22".into()),
+                                kind: Some("home".into()),
+                                note: Some(note.clone()),
+                                ..Default::default()
+                            },
+                        )
+                    })
+                    .unwrap();
+                expected.get_mut(&id).unwrap().push(note);
+            }
         }
-        drop(watcher);
+        // All sync at once; the server dies at a random moment.
+        let before = server_changes(&db_path);
+        let syncs: Vec<_> = phones
+            .iter()
+            .map(|(_, phone, token)| {
+                let (phone, token, url) = (phone.clone(), token.clone(), server.url.clone());
+                std::thread::spawn(move || phone.sync(&url, &token).map(|_| ()))
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(rng.below(250)));
         server.child.kill().unwrap(); // SIGKILL
         server.child.wait().unwrap();
-        let _ = sync.join().unwrap(); // an error is expected when the kill came first
-
-        // Every change the phone holds as acknowledged (its persisted shared heads with the
-        // server) is in the server's file.
-        let db = SqliteDb::open(&db_path).unwrap();
-        let reopened = CaseStore::open(dir.path().join("phone.sqlite"), &[1u8; 32]).unwrap();
-        let mut acknowledged = 0;
-        for id in reopened.case_ids() {
-            let Some(bytes) = reopened
-                .load_sync_state(&id, &peer_of(&server.url))
-                .unwrap()
-            else {
-                continue;
-            };
-            let state = SyncState::decode(&bytes).unwrap();
-            if state.shared_heads.is_empty() {
-                continue;
-            }
-            let stored = db
-                .case_document(&id)
-                .unwrap()
-                .expect("an acknowledged case is stored");
-            let doc = CaseDoc::load(&stored).expect("stored documents load");
-            for h in &state.shared_heads {
-                assert!(
-                    doc.automerge().get_change_by_hash(h).is_some(),
-                    "round {round}: acknowledged change lost"
-                );
-            }
-            acknowledged += 1;
+        let failed = syncs
+            .into_iter()
+            .map(|s| s.join().unwrap())
+            .filter(Result::is_err)
+            .count();
+        let stored_now = server_changes(&db_path);
+        if failed > 0 && stored_now > before {
+            kills_mid_sync += 1;
         }
-        drop((db, reopened));
 
-        // Restart; the next sync completes and both sides hold the same cases.
-        server = spawn(&db_path);
-        let phone2 = CaseStore::open(dir.path().join("phone.sqlite"), &[1u8; 32]).unwrap();
-        let report = phone2.sync(&server.url, &token).unwrap();
-        assert!(report.errors.is_empty(), "round {round}: {report:?}");
+        // What each phone holds as acknowledged is in the file, and every document loads.
         let db = SqliteDb::open(&db_path).unwrap();
-        let on_server = db.cases().unwrap();
-        assert_eq!(on_server.len(), phone2.case_ids().len(), "round {round}");
-        for (access, heads) in on_server {
-            let mine = phone2.with_doc(&access.id, |d| Ok(d.heads())).unwrap();
-            assert_eq!(
-                heads, mine,
-                "round {round}: the server holds the phone's latest"
+        for (user, phone, _) in &phones {
+            for id in phone.case_ids() {
+                let Some(bytes) = phone
+                    .load_sync_state(&id, &format!("server:{}", server.url))
+                    .unwrap()
+                else {
+                    continue;
+                };
+                let state = SyncState::decode(&bytes).unwrap();
+                if state.shared_heads.is_empty() {
+                    continue;
+                }
+                let stored = db.case_document(&id).unwrap().unwrap_or_else(|| {
+                    panic!("round {round}: {user}'s acknowledged case is stored")
+                });
+                let doc = CaseDoc::load(&stored).expect("stored documents load");
+                for h in &state.shared_heads {
+                    assert!(
+                        doc.automerge().get_change_by_hash(h).is_some(),
+                        "round {round}: a change {user} saw acknowledged is lost"
+                    );
+                }
+            }
+        }
+        drop(db);
+
+        // Restart; every phone's next sync completes.
+        let old_peer = format!("server:{}", server.url);
+        server = spawn(&db_path);
+        for (user, phone, token) in &phones {
+            let report = phone.sync(&server.url, token).unwrap();
+            assert!(
+                report.errors.is_empty(),
+                "round {round}, {user}: {report:?}"
             );
         }
-        eprintln!("round {round}: killed with {kill_at}+ of 120 new cases stored; {acknowledged} cases acknowledged");
+        let _ = old_peer;
+    }
+    // A last pass so every phone has what the others sent after it synced.
+    for (_, phone, token) in &phones {
+        assert!(phone.sync(&server.url, token).unwrap().errors.is_empty());
     }
     server.child.kill().unwrap();
     server.child.wait().unwrap();
+
+    // Every visit exactly once, on the server and on every phone holding the case.
+    let db = SqliteDb::open(&db_path).unwrap();
+    assert_eq!(db.cases().unwrap().len(), expected.len());
+    for (id, notes) in &expected {
+        let doc = CaseDoc::load(&db.case_document(id).unwrap().unwrap()).unwrap();
+        let mut want = notes.clone();
+        want.sort();
+        let mut got: Vec<String> = doc
+            .read()
+            .unwrap()
+            .visits
+            .into_iter()
+            .map(|v| v.note)
+            .collect();
+        got.sort();
+        assert_eq!(got, want, "{id}");
+        for (_, phone, _) in &phones {
+            if let Ok(heads) = phone.heads(id) {
+                let mut mine = heads;
+                mine.sort();
+                let mut theirs = doc.heads();
+                theirs.sort();
+                assert_eq!(mine, theirs, "{id}");
+            }
+        }
+    }
+    eprintln!("{ROUNDS} rounds, {kills_mid_sync} killed while changes were being stored");
+    assert!(
+        kills_mid_sync >= ROUNDS / 4,
+        "the kills must land mid-sync: {kills_mid_sync}"
+    );
+}
+
+/// When the server last stored anything (the latest `updated_at` of its cases).
+fn server_changes(db: &std::path::Path) -> i64 {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.query_row("SELECT coalesce(max(updated_at), 0) FROM cases", [], |r| {
+        r.get(0)
+    })
+    .unwrap()
 }

@@ -5,6 +5,9 @@
 mod access;
 mod assignment;
 mod console_browser;
+mod cuts;
 mod durability;
 mod home_visit;
+mod shutdown;
+mod tls;
 mod wire;

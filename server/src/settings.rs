@@ -1,0 +1,139 @@
+//! The optional configuration file (`--config PATH` or `FIELDCASE_CONFIG`), TOML. What a
+//! command-line flag or an environment variable gives wins over the file; the file wins
+//! over the built-in defaults. Unknown keys are errors, so a misspelt setting is never
+//! silently ignored.
+//!
+//! ```toml
+//! db = "/var/lib/fieldcase/fieldcase.sqlite"
+//! listen = "127.0.0.1:8080"
+//! log_format = "json"          # or "text"
+//! tls_cert = "/etc/fieldcase/cert.pem"   # serve HTTPS (both or neither)
+//! tls_key = "/etc/fieldcase/key.pem"
+//!
+//! [sessions]
+//! idle_hours = 168             # a session unused this long ends
+//! absolute_days = 30           # and every session ends this long after login
+//!
+//! [login]
+//! max_failures = 5             # failed logins per username within the window
+//! window_minutes = 15
+//! ```
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::Config;
+
+/// The settings a configuration file may hold.
+#[derive(Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct FileSettings {
+    pub db: Option<PathBuf>,
+    pub listen: Option<SocketAddr>,
+    pub log_format: Option<LogFormat>,
+    /// HTTPS: the certificate chain and its private key (PEM files).
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    #[serde(default)]
+    pub sessions: Sessions,
+    #[serde(default)]
+    pub login: Login,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Sessions {
+    pub idle_hours: Option<u32>,
+    pub absolute_days: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Login {
+    pub max_failures: Option<u32>,
+    pub window_minutes: Option<u32>,
+}
+
+impl FileSettings {
+    /// Reads and checks a configuration file; the error says which file and what is wrong.
+    pub fn load(path: &Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read the configuration {}: {e}", path.display()))?;
+        Self::parse(&text).map_err(|e| format!("in the configuration {}: {e}", path.display()))
+    }
+
+    /// Parses and checks the text of a configuration file.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let s: FileSettings = toml::from_str(text).map_err(|e| e.to_string())?;
+        let positive = |v: Option<u32>, what: &str| match v {
+            Some(0) => Err(format!("{what} must be at least 1")),
+            _ => Ok(()),
+        };
+        positive(s.sessions.idle_hours, "sessions.idle_hours")?;
+        positive(s.sessions.absolute_days, "sessions.absolute_days")?;
+        positive(s.login.max_failures, "login.max_failures")?;
+        positive(s.login.window_minutes, "login.window_minutes")?;
+        Ok(s)
+    }
+
+    /// Applies the file's settings to a server configuration.
+    pub fn apply(&self, config: &mut Config) {
+        if let Some(h) = self.sessions.idle_hours {
+            config.sessions.idle_ms = i64::from(h) * 3_600_000;
+        }
+        if let Some(d) = self.sessions.absolute_days {
+            config.sessions.absolute_ms = i64::from(d) * 86_400_000;
+        }
+        if let Some(n) = self.login.max_failures {
+            config.login_max_failures = n;
+        }
+        if let Some(m) = self.login.window_minutes {
+            config.login_window_ms = i64::from(m) * 60_000;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_file_applies_and_mistakes_are_named() {
+        let s = FileSettings::parse(
+            "db = \"x.sqlite\"\nlisten = \"127.0.0.1:9000\"\nlog_format = \"json\"\n\
+             [sessions]\nidle_hours = 2\nabsolute_days = 3\n[login]\nmax_failures = 7\nwindow_minutes = 1\n",
+        )
+        .unwrap();
+        let mut c = Config::default();
+        s.apply(&mut c);
+        assert_eq!(s.db.as_deref(), Some(Path::new("x.sqlite")));
+        assert_eq!(s.log_format, Some(LogFormat::Json));
+        assert_eq!(
+            (c.sessions.idle_ms, c.sessions.absolute_ms),
+            (7_200_000, 259_200_000)
+        );
+        assert_eq!((c.login_max_failures, c.login_window_ms), (7, 60_000));
+        for (bad, named) in [
+            ("dbb = \"x\"", "dbb"),
+            ("listen = \"nowhere\"", "listen"),
+            ("[sessions]\nidle_hours = 0", "idle_hours"),
+            ("[login]\nmax_failures = -1", "max_failures"),
+            ("log_format = \"xml\"", "xml"),
+            ("db = ", "db"),
+        ] {
+            let e = FileSettings::parse(bad).unwrap_err();
+            assert!(e.contains(named), "{bad}: {e}");
+        }
+        assert_eq!(FileSettings::parse("").unwrap(), FileSettings::default());
+    }
+}
