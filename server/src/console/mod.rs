@@ -316,21 +316,21 @@ fn back(next: Option<&str>, default: &str) -> Response {
     Redirect::to(to).into_response()
 }
 
-async fn login_page(headers: HeaderMap) -> Response {
+async fn login_page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
     let locale = headers
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok())
         .map(Locale::negotiate)
         .unwrap_or(&i18n::LOCALES[0]);
-    login_form(locale, None)
+    login_form(locale, is_tls(&state, &headers), None)
 }
 
-fn login_form(locale: &'static Locale, error: Option<&str>) -> Response {
+fn login_form(locale: &'static Locale, secure: bool, error: Option<&str>) -> Response {
     let (nonce, _) = crate::auth::new_token();
     let mut res = view::login_page(locale, &nonce, error).into_response();
     res.headers_mut().append(
         header::SET_COOKIE,
-        set_cookie(LOGIN_COOKIE, &nonce, 3600, false),
+        set_cookie(LOGIN_COOKIE, &nonce, 3600, secure),
     );
     res
 }
@@ -353,20 +353,21 @@ async fn login(
         .and_then(|v| v.to_str().ok())
         .map(Locale::negotiate)
         .unwrap_or(&i18n::LOCALES[0]);
+    let secure = is_tls(&state, &headers);
     let Ok(form) = serde_urlencoded::from_bytes::<LoginForm>(&body) else {
-        return login_form(locale, Some("login-error-form"));
+        return login_form(locale, secure, Some("login-error-form"));
     };
     let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or("");
     if expected.is_empty() || !equal_ct(expected.as_bytes(), form.login_token.as_bytes()) {
-        return login_form(locale, Some("login-error-expired"));
+        return login_form(locale, secure, Some("login-error-expired"));
     }
     let now = now_ms();
     if form.username.len() > 64 || form.password.len() > 1024 {
-        return login_form(locale, Some("login-error-wrong"));
+        return login_form(locale, secure, Some("login-error-wrong"));
     }
     if state.login_blocked(&form.username, now) {
         tracing::warn!("console login refused: too many failures for one username");
-        return login_form(locale, Some("login-error-blocked"));
+        return login_form(locale, secure, Some("login-error-blocked"));
     }
     let st = state.clone();
     let result = blocking(move || {
@@ -395,7 +396,6 @@ async fn login(
     match result {
         Ok(Some((token, expires_at))) => {
             let mut res = Redirect::to("/console").into_response();
-            let secure = is_tls(&state, &headers);
             let max_age = ((expires_at - now) / 1000).max(0);
             res.headers_mut().append(
                 header::SET_COOKIE,
@@ -405,7 +405,7 @@ async fn login(
                 .append(header::SET_COOKIE, set_cookie(LOGIN_COOKIE, "", 0, secure));
             res
         }
-        Ok(None) => login_form(locale, Some("login-error-wrong")),
+        Ok(None) => login_form(locale, secure, Some("login-error-wrong")),
         Err(e) => view::error_page(locale, None, e),
     }
 }

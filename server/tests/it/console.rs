@@ -274,6 +274,37 @@ async fn signing_in_sets_a_safe_cookie_and_every_answer_has_the_security_headers
         .unwrap();
     assert!(cookie.contains("; Secure"), "{cookie}");
 
+    // A server serving TLS itself marks every console cookie Secure.
+    let tls_server = crate::Server::with_config(fieldcase_server::Config {
+        password_iterations: ITER,
+        tls: true,
+        ..Default::default()
+    });
+    tls_server
+        .db
+        .add_user(
+            "amir",
+            "Amir",
+            Role::Admin,
+            None,
+            "a long password",
+            ITER,
+        )
+        .unwrap();
+    let mut t = Browser::new(&tls_server);
+    let page = t.get("/console/login").await;
+    assert!(page.headers["set-cookie"]
+        .to_str()
+        .unwrap()
+        .contains("; Secure"));
+    let r = t.login("amir", "a long password").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(r
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .all(|c| c.to_str().unwrap().contains("; Secure")));
+
     // Signing out ends the session on the server.
     let dash = b.get("/console").await;
     let token = b.cookies["fc_session"].clone();
