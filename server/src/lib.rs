@@ -216,6 +216,8 @@ pub struct AppState {
     pub config: Config,
     pub hub: sync::Hub,
     pub metrics: Metrics,
+    /// The console's summaries of cases, by heads.
+    pub console: console::Cache,
     failures: Mutex<HashMap<String, (u32, i64)>>,
     /// Set when the server stops: sync connections finish what their client is doing,
     /// then close.
@@ -237,6 +239,7 @@ impl AppState {
             config,
             hub: sync::Hub::default(),
             metrics: Metrics::default(),
+            console: console::Cache::default(),
             failures: Mutex::new(HashMap::new()),
             shutdown: tokio::sync::watch::Sender::new(false),
         })

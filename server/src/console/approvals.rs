@@ -54,12 +54,14 @@ pub(crate) async fn page(State(state): State<Arc<AppState>>, u: ConsoleUser) -> 
         let cases = data::visible_cases(&state, u.user()).await?;
         let people = People::load(&state).await?;
         let l = u.locale;
-        let plans: Vec<&data::Loaded> = cases
+        let plans: Vec<&data::Summary> = cases
             .iter()
+            .map(|c| c.as_ref())
             .filter(|c| c.file.plan.approval.status == Some(ApprovalStatus::Requested))
             .collect();
-        let closures: Vec<(&data::Loaded, &fieldcase_core::case::Closure)> = cases
+        let closures: Vec<(&data::Summary, &fieldcase_core::case::Closure)> = cases
             .iter()
+            .map(|c| c.as_ref())
             .flat_map(|c| {
                 c.file
                     .closures
@@ -69,7 +71,7 @@ pub(crate) async fn page(State(state): State<Arc<AppState>>, u: ConsoleUser) -> 
             })
             .collect();
         let here = "/console/approvals";
-        let head = |c: &data::Loaded| {
+        let head = |c: &data::Summary| {
             html! {
                 h3 {
                     a href=(format!("/console/cases/{}", c.access.id)) { bdi { (c.file.client.name.clone().unwrap_or_default()) } }

@@ -127,7 +127,7 @@ async fn render(
     let conflicted: Vec<&CaseSummary> = summaries.iter().filter(|s| s.conflicts > 0).collect();
     let mut activity: Vec<data::Activity> = cases
         .iter()
-        .flat_map(|c| data::recent_changes(c, 5))
+        .flat_map(|c| c.recent.iter().cloned())
         .collect();
     activity.sort_by_key(|a| std::cmp::Reverse(a.at_ms));
     activity.truncate(15);

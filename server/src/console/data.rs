@@ -3,9 +3,9 @@
 //! change before it acknowledges it); writes go through the hub, never here.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use automerge::ReadDoc;
+use automerge::ChangeHash;
 use fieldcase_core::store::CaseSummary;
 use fieldcase_core::{CaseDoc, CaseFile, CaseId};
 
@@ -14,7 +14,7 @@ use crate::db::{CaseAccess, User};
 use crate::error::{AppError, AppResult};
 use crate::AppState;
 
-/// One case as the console shows it.
+/// One case as the record page shows it: the document, for conflicts and history.
 pub(crate) struct Loaded {
     pub access: CaseAccess,
     pub doc: CaseDoc,
@@ -22,13 +22,22 @@ pub(crate) struct Loaded {
     pub summary: CaseSummary,
 }
 
+/// One case as the lists and reports use it (no document: it is cached).
+pub(crate) struct Summary {
+    pub access: CaseAccess,
+    pub file: CaseFile,
+    pub summary: CaseSummary,
+    /// The case's latest changes, newest first.
+    pub recent: Vec<Activity>,
+}
+
 /// When the case last changed (ms): the latest of its heads.
 pub(crate) fn last_change_ms(doc: &CaseDoc) -> i64 {
     let am = doc.automerge();
     am.get_heads()
         .iter()
-        .filter_map(|h| am.get_change_by_hash(h))
-        .map(|c| c.timestamp().saturating_mul(1000))
+        .filter_map(|h| am.get_change_meta_by_hash(h))
+        .map(|c| c.timestamp.saturating_mul(1000))
         .max()
         .unwrap_or(0)
 }
@@ -45,24 +54,78 @@ fn load(access: CaseAccess, bytes: &[u8]) -> AppResult<Loaded> {
     })
 }
 
-/// Every case `user` may see, loaded.
-pub(crate) async fn visible_cases(state: &Arc<AppState>, user: &User) -> AppResult<Vec<Loaded>> {
-    let db = state.db.clone();
+/// How many recent changes of each case the dashboard may show.
+const RECENT_PER_CASE: usize = 5;
+
+/// The summaries of the cases, by id, with the heads they were made at: a list over an
+/// unchanged caseload reads only the heads from storage. Heads name the content exactly,
+/// so an entry is either right or replaced.
+#[derive(Default)]
+pub struct Cache(Mutex<HashMap<CaseId, Cached>>);
+
+/// A summary and the heads it was made at.
+type Cached = (Vec<ChangeHash>, Arc<Summary>);
+
+impl std::fmt::Debug for Cache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cache").finish_non_exhaustive()
+    }
+}
+
+impl Cache {
+    fn get(&self, id: &CaseId, heads: &[ChangeHash]) -> Option<Arc<Summary>> {
+        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(id)
+            .filter(|(h, _)| h.as_slice() == heads)
+            .map(|(_, s)| s.clone())
+    }
+}
+
+/// Every case `user` may see, summarised.
+pub(crate) async fn visible_cases(
+    state: &Arc<AppState>,
+    user: &User,
+) -> AppResult<Vec<Arc<Summary>>> {
+    let st = state.clone();
     let user = user.clone();
     blocking(move || {
+        let all = st.db.cases()?;
         let mut out = Vec::new();
-        for (access, _) in db.cases()? {
+        let mut fresh = Vec::new();
+        for (access, heads) in &all {
             if !access.visible_to(&user) {
                 continue;
             }
-            let Some(bytes) = db.case_document(&access.id)? else {
+            if let Some(s) = st.console.get(&access.id, heads) {
+                out.push(s);
+                continue;
+            }
+            let Some(bytes) = st.db.case_document(&access.id)? else {
                 continue;
             };
-            match load(access, &bytes) {
-                Ok(l) => out.push(l),
+            match load(access.clone(), &bytes) {
+                Ok(l) => {
+                    let recent = recent_changes(&l, RECENT_PER_CASE);
+                    let s = Arc::new(Summary {
+                        access: l.access,
+                        file: l.file,
+                        summary: l.summary,
+                        recent,
+                    });
+                    fresh.push((access.id, l.doc.heads(), s.clone()));
+                    out.push(s);
+                }
                 // One unreadable case must not hide the caseload; it is logged.
                 Err(e) => tracing::error!(error = %e, "a stored case could not be read"),
             }
+        }
+        let mut map = st.console.0.lock().unwrap_or_else(|p| p.into_inner());
+        for (id, heads, s) in fresh {
+            map.insert(id, (heads, s));
+        }
+        if map.len() > all.len() {
+            let ids: std::collections::HashSet<&CaseId> = all.iter().map(|(a, _)| &a.id).collect();
+            map.retain(|id, _| ids.contains(id));
         }
         Ok(out)
     })
@@ -132,6 +195,7 @@ impl People {
 }
 
 /// One change of a case, for the recent-activity list.
+#[derive(Clone)]
 pub(crate) struct Activity {
     pub case_id: String,
     pub client: String,
@@ -140,30 +204,42 @@ pub(crate) struct Activity {
     pub what: String,
 }
 
-/// The last `n` changes of a case.
-pub(crate) fn recent_changes(l: &Loaded, n: usize) -> Vec<Activity> {
+/// The last `n` changes of a case, newest first: walked back from the heads through the
+/// change graph by metadata (no change is decoded).
+fn recent_changes(l: &Loaded, n: usize) -> Vec<Activity> {
     let am = l.doc.automerge();
-    let changes = am.get_changes(&[]);
-    changes
+    let mut frontier: Vec<_> = am
+        .get_heads()
         .iter()
-        .rev()
-        .take(n)
-        .map(|c| {
-            let actor = c.actor_id().to_hex_string();
-            Activity {
-                case_id: l.access.id.to_string(),
-                client: l.file.client.name.clone().unwrap_or_default(),
-                at_ms: c.timestamp().saturating_mul(1000),
-                who: l
-                    .file
-                    .actors
-                    .get(&actor)
-                    .map(|a| a.name.clone())
-                    .unwrap_or_default(),
-                what: c.message().map(str::to_string).unwrap_or_default(),
+        .filter_map(|h| am.get_change_meta_by_hash(h))
+        .collect();
+    let mut seen: std::collections::HashSet<ChangeHash> = frontier.iter().map(|c| c.hash).collect();
+    let mut out = Vec::new();
+    while out.len() < n {
+        let Some(i) = (0..frontier.len()).max_by_key(|&i| frontier[i].timestamp) else {
+            break;
+        };
+        let c = frontier.swap_remove(i);
+        for d in &c.deps {
+            if seen.insert(*d) {
+                frontier.extend(am.get_change_meta_by_hash(d));
             }
-        })
-        .collect()
+        }
+        let actor = c.actor.to_hex_string();
+        out.push(Activity {
+            case_id: l.access.id.to_string(),
+            client: l.file.client.name.clone().unwrap_or_default(),
+            at_ms: c.timestamp.saturating_mul(1000),
+            who: l
+                .file
+                .actors
+                .get(&actor)
+                .map(|a| a.name.clone())
+                .unwrap_or_default(),
+            what: c.message.as_deref().unwrap_or_default().to_string(),
+        });
+    }
+    out
 }
 
 /// Today (UTC) as `YYYY-MM-DD`.

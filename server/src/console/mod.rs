@@ -38,12 +38,13 @@ mod record;
 mod reports;
 mod view;
 
+pub use data::Cache;
+
 use std::sync::Arc;
 
 use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::request::Parts;
-use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -446,17 +447,4 @@ async fn language(State(state): State<Arc<AppState>>, posted: Posted<LanguageFor
         return user.error(e);
     }
     back(form.next.as_deref(), "/console")
-}
-
-/// The status code a console error page is sent with.
-pub(crate) fn status_of(e: &AppError) -> StatusCode {
-    match e {
-        AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
-        AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
-        AppError::Forbidden | AppError::Disabled => StatusCode::FORBIDDEN,
-        AppError::NotFound => StatusCode::NOT_FOUND,
-        AppError::Conflict(_) => StatusCode::CONFLICT,
-        AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
-        AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-    }
 }

@@ -22,7 +22,7 @@ use fieldcase_core::schema::LIFE_DOMAINS;
 use fieldcase_core::Stage;
 use maud::html;
 
-use super::data::{self, Loaded, People};
+use super::data::{self, People, Summary};
 use super::i18n::Locale;
 use super::view::{self, Nav};
 use super::ConsoleUser;
@@ -65,7 +65,7 @@ struct Table {
 
 const REPORTS: [&str; 4] = ["gaps", "needs", "caseload", "closed"];
 
-fn build(name: &str, cases: &[Loaded], people: &People, today: &str) -> Option<Table> {
+fn build(name: &str, cases: &[Arc<Summary>], people: &People, today: &str) -> Option<Table> {
     match name {
         "gaps" => Some(gaps(cases)),
         "needs" => Some(needs(cases)),
@@ -75,7 +75,7 @@ fn build(name: &str, cases: &[Loaded], people: &People, today: &str) -> Option<T
     }
 }
 
-fn gaps(cases: &[Loaded]) -> Table {
+fn gaps(cases: &[Arc<Summary>]) -> Table {
     let mut m: BTreeMap<(String, String, String, String), usize> = BTreeMap::new();
     for c in cases {
         for r in c.file.referrals.iter().filter(|r| r.retracted.is_none()) {
@@ -115,7 +115,7 @@ fn gaps(cases: &[Loaded]) -> Table {
     }
 }
 
-fn needs(cases: &[Loaded]) -> Table {
+fn needs(cases: &[Arc<Summary>]) -> Table {
     let mut rows = Vec::new();
     for d in LIFE_DOMAINS {
         let (mut with_need, mut no_plan, mut refused) = (0, 0, 0);
@@ -175,7 +175,7 @@ fn needs(cases: &[Loaded]) -> Table {
     }
 }
 
-fn caseload(cases: &[Loaded], people: &People, today: &str) -> Table {
+fn caseload(cases: &[Arc<Summary>], people: &People, today: &str) -> Table {
     #[derive(Default)]
     struct W {
         open: usize,
@@ -226,7 +226,7 @@ fn caseload(cases: &[Loaded], people: &People, today: &str) -> Table {
     }
 }
 
-fn closed(cases: &[Loaded]) -> Table {
+fn closed(cases: &[Arc<Summary>]) -> Table {
     let mut rows = Vec::new();
     for c in cases {
         for x in c

@@ -128,7 +128,7 @@ pub(crate) fn error_page(l: &Locale, u: Option<&ConsoleUser>, e: AppError) -> Re
     if let AppError::Internal(detail) = &e {
         tracing::error!(%detail, "console: internal error");
     }
-    let status = super::status_of(&e);
+    let (status, _) = e.code();
     let (title, detail) = match &e {
         AppError::BadRequest(reason) => (l.t("error-bad-request"), Some(reason.clone())),
         AppError::Conflict(reason) => (l.t("error-conflict"), Some(reason.clone())),

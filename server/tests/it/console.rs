@@ -282,14 +282,7 @@ async fn signing_in_sets_a_safe_cookie_and_every_answer_has_the_security_headers
     });
     tls_server
         .db
-        .add_user(
-            "amir",
-            "Amir",
-            Role::Admin,
-            None,
-            "a long password",
-            ITER,
-        )
+        .add_user("amir", "Amir", Role::Admin, None, "a long password", ITER)
         .unwrap();
     let mut t = Browser::new(&tls_server);
     let page = t.get("/console/login").await;
@@ -678,6 +671,10 @@ async fn the_supervisor_resolves_a_conflict_as_a_normal_change() {
     );
     let page = b.get(&format!("/console/cases/{fed}")).await;
     assert!(page.body.contains("No field holds concurrent values."));
+    // The dashboard (cached since sign-in) sees the change.
+    let dash = b.get("/console?only=conflicts").await;
+    let list = &dash.body[dash.body.find("<table class=\"cases\"").unwrap()..];
+    assert!(!list[..list.find("</table>").unwrap()].contains("Фёдорова"));
     let h = b
         .get(&format!("/console/cases/{fed}/history?path=client/address"))
         .await;
