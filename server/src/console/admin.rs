@@ -53,7 +53,7 @@ pub(crate) async fn page(State(state): State<Arc<AppState>>, u: ConsoleUser) -> 
                             td {
                                 @if usr.disabled { (l.t("disabled")) }
                                 @else if usr.id != u.user().id {
-                                    form.inline method="post" action=(format!("/console/admin/users/{}/disable", usr.username)) {
+                                    form.inline method="post" action=(format!("/console/admin/users/{}/disable", view::url_part(&usr.username))) {
                                         (csrf(&u))
                                         button.secondary type="submit" { (l.t("disable")) }
                                     }

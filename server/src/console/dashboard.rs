@@ -182,7 +182,7 @@ async fn render(
                 tbody {
                     @for (id, (name, stages, total)) in &workers {
                         tr {
-                            th scope="row" { a href=(format!("/console?worker={id}")) { bdi { (name) } } }
+                            th scope="row" { a href=(format!("/console?worker={}", view::url_part(id))) { bdi { (name) } } }
                             @for st in Stage::ALL.iter().filter(|s| **s != Stage::Closed) {
                                 td.num { (l.number(stages.get(st).copied().unwrap_or(0) as i64)) }
                             }

@@ -51,7 +51,7 @@ impl Ctx<'_> {
                     @if conflicted { " " a.badge.conflict href=(format!("#conflict-{}", anchor(path))) { (l.t("conflict-see")) } }
                     @if let Some(a) = &last {
                         " " (byline(l, a)) " "
-                        a.history href=(format!("/console/cases/{}/history?path={}", self.id, urlencode(path))) { (l.t("history")) }
+                        a.history href=(format!("/console/cases/{}/history?path={}", self.id, view::url_part(path))) { (l.t("history")) }
                     }
                 }
             }
@@ -117,12 +117,6 @@ impl Ctx<'_> {
 
 fn anchor(path: &str) -> String {
     path.replace('/', "-")
-}
-
-fn urlencode(s: &str) -> String {
-    serde_urlencoded::to_string([("", s)])
-        .map(|e| e[1..].to_string())
-        .unwrap_or_default()
 }
 
 pub(crate) async fn page(

@@ -190,3 +190,17 @@ pub(crate) fn stage_badge(l: &Locale, stage: fieldcase_core::Stage) -> Markup {
 pub(crate) fn csrf(u: &ConsoleUser) -> Markup {
     html! { input type="hidden" name="csrf" value=(u.csrf); }
 }
+
+/// Percent-encodes a value for a URL path segment or query value (RFC 3986: everything
+/// but unreserved characters).
+pub(crate) fn url_part(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}

@@ -675,9 +675,9 @@ async fn the_supervisor_resolves_a_conflict_as_a_normal_change() {
     let dash = b.get("/console?only=conflicts").await;
     let list = &dash.body[dash.body.find("<table class=\"cases\"").unwrap()..];
     assert!(!list[..list.find("</table>").unwrap()].contains("Фёдорова"));
-    let h = b
-        .get(&format!("/console/cases/{fed}/history?path=client/address"))
-        .await;
+    let link = format!("/console/cases/{fed}/history?path=client%2Faddress");
+    assert!(page.body.contains(&link), "the history link is encoded");
+    let h = b.get(&link).await;
     assert!(
         h.body.contains("Supervisor Malee")
             && h.body.contains("Lê Văn Bảo")
