@@ -258,3 +258,5 @@ closure-reason-moved_away = Moved away
 closure-reason-transferred = Transferred
 closure-reason-deceased = Deceased
 closure-reason-other = Other
+audit-trail = Audit trail of restricted cases
+audit-explain = Who read or synced a restricted case, and when (latest 50).

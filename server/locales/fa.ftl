@@ -243,3 +243,5 @@ closure-reason-moved_away = نقل مکان
 closure-reason-transferred = منتقل شد
 closure-reason-deceased = فوت
 closure-reason-other = سایر
+audit-trail = ردپای دسترسی به پرونده‌های محدود
+audit-explain = چه کسی و چه زمانی پروندهٔ محدود را خواند یا همگام کرد (۵۰ مورد آخر).

@@ -263,3 +263,5 @@ closure-reason-moved_away = Переезд
 closure-reason-transferred = Передан
 closure-reason-deceased = Смерть
 closure-reason-other = Другое
+audit-trail = Журнал доступа к случаям с ограниченным доступом
+audit-explain = Кто и когда читал или синхронизировал случай с ограниченным доступом (последние 50).

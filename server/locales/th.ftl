@@ -243,3 +243,5 @@ closure-reason-moved_away = ย้ายที่อยู่
 closure-reason-transferred = ส่งต่อกรณีแล้ว
 closure-reason-deceased = เสียชีวิต
 closure-reason-other = อื่น ๆ
+audit-trail = บันทึกการเข้าถึงกรณีจำกัดการเข้าถึง
+audit-explain = ใครอ่านหรือซิงก์กรณีที่จำกัดการเข้าถึง และเมื่อใด (50 รายการล่าสุด)

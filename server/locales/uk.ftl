@@ -263,3 +263,5 @@ closure-reason-moved_away = Переїзд
 closure-reason-transferred = Передано
 closure-reason-deceased = Смерть
 closure-reason-other = Інше
+audit-trail = Журнал доступу до випадків з обмеженим доступом
+audit-explain = Хто й коли читав або синхронізував випадок з обмеженим доступом (останні 50).

@@ -243,3 +243,5 @@ closure-reason-moved_away = Chuyển đi nơi khác
 closure-reason-transferred = Đã chuyển ca
 closure-reason-deceased = Đã qua đời
 closure-reason-other = Khác
+audit-trail = Nhật ký truy cập ca hạn chế
+audit-explain = Ai đã đọc hoặc đồng bộ ca hạn chế truy cập, và khi nào (50 lần gần nhất).

@@ -10,6 +10,7 @@
 //! | `GET /v1/cases/{id}` | the merged case file as JSON |
 //! | `POST /v1/cases/{id}/assignment` | `{workers, case_manager?}` (usernames): supervisors and admins assign or transfer a case |
 //! | `POST /v1/cases/{id}/departure` | the last changes of a phone whose user left the case's caseload (raw Automerge changes; write-only) |
+//! | `GET /v1/admin/audit?case=ID` | who read or synced restricted cases (admins) |
 //! | `GET`, `POST /v1/admin/teams` | list or add teams (admins) |
 //! | `GET`, `POST /v1/admin/users` | list or add users (admins) |
 //! | `POST /v1/admin/users/{username}/disable` | disable a user: sessions end, devices wipe (admins) |
@@ -56,6 +57,7 @@ pub fn app(state: Arc<AppState>) -> Router {
                 fieldcase_core::sync::protocol::MAX_FRAME,
             )),
         )
+        .route("/v1/admin/audit", get(admin_audit))
         .route("/v1/admin/teams", get(admin_teams).post(admin_add_team))
         .route("/v1/admin/users", get(admin_users).post(admin_add_user))
         .route(
@@ -263,6 +265,9 @@ async fn case(
     }
     if access.restricted {
         tracing::info!(case = %id, user = %session.user.id, "restricted case read");
+        state
+            .db
+            .audit(&session.user.id, &id, "read (api)", now_ms())?;
     }
     let bytes = state.db.case_document(&id)?.ok_or(AppError::NotFound)?;
     let doc = CaseDoc::load(&bytes)?;
@@ -399,4 +404,27 @@ async fn departure(
     let id: CaseId = id.parse().map_err(|_| AppError::NotFound)?;
     let accepted = state.hub.departure(&state, id, &session, &body).await?;
     Ok(Json(json!({ "accepted": accepted })))
+}
+
+#[derive(Debug, Deserialize)]
+struct AuditQuery {
+    case: Option<String>,
+    limit: Option<usize>,
+}
+
+/// `GET /v1/admin/audit`: reads and syncs of restricted cases, newest first (admins).
+async fn admin_audit(
+    State(state): State<Arc<AppState>>,
+    Auth(session, _): Auth,
+    axum::extract::Query(q): axum::extract::Query<AuditQuery>,
+) -> AppResult<Json<Vec<crate::db::AuditEntry>>> {
+    require_admin(&session)?;
+    let case = match &q.case {
+        Some(c) => Some(c.parse::<CaseId>().map_err(|_| AppError::NotFound)?),
+        None => None,
+    };
+    Ok(Json(state.db.audit_trail(
+        case.as_ref(),
+        q.limit.unwrap_or(100).min(10_000),
+    )?))
 }

@@ -58,6 +58,14 @@ enum Command {
     /// Write a consistent copy of the database to PATH while the server may be serving
     /// (restore: stop the server, put the copy in place of the database file, start it).
     Backup { path: PathBuf },
+    /// Who read or synced restricted cases, newest first (ids and usernames only).
+    Audit {
+        /// Only this case.
+        #[arg(long)]
+        case: Option<String>,
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
     /// Cases.
     Case {
         #[command(subcommand)]
@@ -281,6 +289,26 @@ fn run(cli: Cli, settings: FileSettings) -> Result<(), String> {
                 "case {id} assigned to {}",
                 usernames_of(&db, &access.assigned)?.join(", ")
             );
+            Ok(())
+        }
+        Command::Audit { case, limit } => {
+            let case = case
+                .map(|c| c.parse().map_err(|_| "no such case".to_string()))
+                .transpose()?;
+            let entries = db
+                .audit_trail(case.as_ref(), limit)
+                .map_err(|e| e.to_string())?;
+            let ids: Vec<String> = entries.iter().map(|e| e.user_id.clone()).collect();
+            let names = usernames_of(&db, &ids)?;
+            for (e, name) in entries.iter().zip(names) {
+                println!(
+                    "{} {} {:<20} {}",
+                    fieldcase_core::case::rfc3339(e.at),
+                    e.case_id,
+                    name,
+                    e.action
+                );
+            }
             Ok(())
         }
         Command::Backup { path } => {

@@ -423,6 +423,8 @@ struct Connection {
     id: u64,
     peer: Option<String>,
     states: HashMap<CaseId, SyncState>,
+    /// Restricted cases whose delivery on this connection is already in the audit trail.
+    audited: std::collections::HashSet<CaseId>,
     /// Stand-ins for cases this caller may not see (see [`Connection::ghost`]).
     ghosts: HashMap<CaseId, (Automerge, SyncState)>,
     tx: mpsc::UnboundedSender<CaseId>,
@@ -448,6 +450,7 @@ impl Connection {
             peer: None,
             states: HashMap::new(),
             ghosts: HashMap::new(),
+            audited: Default::default(),
             tx,
             rx,
         }
@@ -672,10 +675,28 @@ impl Connection {
             .as_ref()
             .map(|a| (a.visible_to(user), a.restricted))
         {
-            Some((true, true)) => {
+            // A restricted case is audited once per connection (a sync is several
+            // messages), before anything of it is delivered.
+            Some((true, true)) if !self.audited.contains(&id) => {
                 tracing::info!(case = %id, user = %user.id, "restricted case synced");
+                let db = self.state.db.clone();
+                let user_id = user.id.clone();
+                let now = chrono::Utc::now().timestamp_millis();
+                let done =
+                    tokio::task::spawn_blocking(move || db.audit(&user_id, &id, "sync", now)).await;
+                if !matches!(done, Ok(Ok(()))) {
+                    drop(hot);
+                    self.send_error(
+                        socket,
+                        "the server could not record this access; try again",
+                        Some(document_id),
+                    )
+                    .await;
+                    return Flow::Continue;
+                }
+                self.audited.insert(id);
             }
-            Some((true, false)) => {}
+            Some((true, _)) => {}
             Some((false, _)) => {
                 // Answer exactly as for a case that does not exist.
                 drop(hot);

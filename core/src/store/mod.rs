@@ -16,6 +16,7 @@
 
 mod index;
 mod migrations;
+mod salvage;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -27,6 +28,7 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 pub use index::{select, AgendaItem, AgendaKind, CaseFilter, CaseSummary, SortBy};
+pub use salvage::{Salvage, SalvagedCase};
 
 use crate::case::inspect::{self, Conflict, FieldChange};
 use crate::case::{Author, CaseDoc, CaseFile, NewCase, Role};

@@ -5,6 +5,8 @@ mod case;
 mod convergence;
 mod crash;
 mod fixtures;
+mod fuzz;
 mod merge;
+mod salvage;
 mod stage;
 mod store;

@@ -26,7 +26,12 @@ pub(crate) async fn page(State(state): State<Arc<AppState>>, u: ConsoleUser) -> 
     let result = async {
         require_admin(&u)?;
         let db = state.db.clone();
-        let (teams, mut users) = blocking(move || Ok((db.teams()?, db.users()?))).await?;
+        let (teams, mut users, trail) =
+            blocking(move || Ok((db.teams()?, db.users()?, db.audit_trail(None, 50)?))).await?;
+        let names: std::collections::HashMap<String, String> = users
+            .iter()
+            .map(|x| (x.id.clone(), x.display_name.clone()))
+            .collect();
         users.sort_by(|a, b| (&a.team, &a.username).cmp(&(&b.team, &b.username)));
         let l = u.locale;
         let body = html! {
@@ -75,6 +80,24 @@ pub(crate) async fn page(State(state): State<Arc<AppState>>, u: ConsoleUser) -> 
                     }
                     label { (l.t("password")) input name="password" type="password" required minlength="12" autocomplete="new-password"; }
                     button type="submit" { (l.t("add-user")) }
+                }
+            }
+            section.card #audit {
+                h2 { (l.t("audit-trail")) }
+                p.muted { (l.t("audit-explain")) }
+                @if trail.is_empty() { p.muted { (l.t("none")) } }
+                @else {
+                    div.scroll { table {
+                        thead { tr { th { (l.t("f-when")) } th { (l.t("who")) } th { (l.t("col-case")) } th { (l.t("action")) } } }
+                        tbody { @for e in &trail {
+                            tr {
+                                td { (l.millis(e.at)) }
+                                td { bdi { (names.get(&e.user_id).cloned().unwrap_or_else(|| e.user_id.clone())) } }
+                                td { code { (e.case_id) } }
+                                td { code { (e.action) } }
+                            }
+                        } }
+                    } }
                 }
             }
         };

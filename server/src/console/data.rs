@@ -96,6 +96,11 @@ pub(crate) async fn visible_cases(
             if !access.visible_to(&user) {
                 continue;
             }
+            if access.restricted {
+                // Lists and reports show names and risk: that is a read, and it is recorded.
+                st.db
+                    .audit(&user.id, &access.id, "listed (console)", now_ms())?;
+            }
             if let Some(s) = st.console.get(&access.id, heads) {
                 out.push(s);
                 continue;
@@ -133,7 +138,8 @@ pub(crate) async fn visible_cases(
 }
 
 /// One case `user` may see; a case they may not see is [`AppError::NotFound`], as one that
-/// does not exist. Reads of restricted cases are audited (ids only).
+/// does not exist. Reads of restricted cases are recorded in the audit trail (ids only)
+/// before anything is shown.
 pub(crate) async fn one_case(state: &Arc<AppState>, user: &User, id: &str) -> AppResult<Loaded> {
     let id: CaseId = id.parse().map_err(|_| AppError::NotFound)?;
     let db = state.db.clone();
@@ -145,6 +151,7 @@ pub(crate) async fn one_case(state: &Arc<AppState>, user: &User, id: &str) -> Ap
         }
         if access.restricted {
             tracing::info!(case = %id, user = %user.id, "restricted case read (console)");
+            db.audit(&user.id, &id, "read (console)", now_ms())?;
         }
         let bytes = db.case_document(&id)?.ok_or(AppError::NotFound)?;
         load(access, &bytes)
@@ -240,6 +247,10 @@ fn recent_changes(l: &Loaded, n: usize) -> Vec<Activity> {
         });
     }
     out
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
 }
 
 /// Today (UTC) as `YYYY-MM-DD`.

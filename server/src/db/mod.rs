@@ -170,6 +170,19 @@ pub trait Db: Send + Sync + 'static {
     /// The device under which the server itself writes for `user` (console, admin API),
     /// with `actor` registered to it.
     fn server_device(&self, user: &User, actor: &str) -> AppResult<String>;
+    /// Records that `user_id` read or synced a restricted case (ids only).
+    fn audit(&self, user_id: &str, case: &CaseId, action: &str, now: i64) -> AppResult<()>;
+    /// The latest audit entries, newest first, of one case or of all.
+    fn audit_trail(&self, case: Option<&CaseId>, limit: usize) -> AppResult<Vec<AuditEntry>>;
+}
+
+/// One read or sync of a restricted case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub at: i64,
+    pub user_id: String,
+    pub case_id: String,
+    pub action: String,
 }
 
 /// The name of the device the server writes under on a user's behalf.

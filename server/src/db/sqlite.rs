@@ -8,7 +8,8 @@ use automerge::ChangeHash;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{
-    CaseAccess, CaseWrite, Db, Session, SessionPolicy, Stored, Team, User, SERVER_DEVICE_NAME,
+    AuditEntry, CaseAccess, CaseWrite, Db, Session, SessionPolicy, Stored, Team, User,
+    SERVER_DEVICE_NAME,
 };
 use crate::auth::{self, PasswordHash};
 use crate::error::{AppError, AppResult};
@@ -75,7 +76,16 @@ const MIGRATIONS: &[&str] = &[
         bytes   BLOB NOT NULL,
         PRIMARY KEY (case_id, seq)
     ) STRICT;",
-    // 3: per-user settings of the console (its language).
+    // 3: who read or synced a restricted case, when (ids only).
+    "CREATE TABLE audit (
+        id      INTEGER PRIMARY KEY,
+        at      INTEGER NOT NULL,
+        user_id TEXT NOT NULL,
+        case_id BLOB NOT NULL,
+        action  TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX audit_by_case ON audit(case_id, at);",
+    // 4: per-user settings of the console (its language).
     "CREATE TABLE user_settings (
         user_id  TEXT PRIMARY KEY REFERENCES users(id),
         language TEXT NOT NULL
@@ -511,10 +521,17 @@ impl Db for SqliteDb {
         {
             return Ok(None);
         }
-        conn.execute(
-            "UPDATE sessions SET last_used = ?2 WHERE token_hash = ?1",
-            params![hash, now],
-        )?;
+        // The idle timer moves at most once a minute or a tenth of the idle time (a write
+        // per request would cost an fsync each), and a failure to move it (a full disk)
+        // does not fail the request.
+        if now - last_used >= (policy.idle_ms / 10).clamp(1, 60_000) {
+            if let Err(e) = conn.execute(
+                "UPDATE sessions SET last_used = ?2 WHERE token_hash = ?1",
+                params![hash, now],
+            ) {
+                tracing::warn!(error = %e, "could not note a session's use");
+            }
+        }
         Ok(Some(Session {
             user,
             device_id,
@@ -663,6 +680,44 @@ impl Db for SqliteDb {
         Ok(Some(
             conn.query_row("PRAGMA data_version", [], |r| r.get(0))?,
         ))
+    }
+
+    fn audit(&self, user_id: &str, case: &CaseId, action: &str, now: i64) -> AppResult<()> {
+        self.lock().execute(
+            "INSERT INTO audit (at, user_id, case_id, action) VALUES (?1, ?2, ?3, ?4)",
+            params![now, user_id, &case.as_bytes()[..], action],
+        )?;
+        Ok(())
+    }
+
+    fn audit_trail(&self, case: Option<&CaseId>, limit: usize) -> AppResult<Vec<AuditEntry>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT at, user_id, case_id, action FROM audit
+             WHERE ?1 IS NULL OR case_id = ?1 ORDER BY at DESC, id DESC LIMIT ?2",
+        )?;
+        let key = case.map(|c| c.as_bytes().to_vec());
+        let rows = stmt.query_map(params![key, limit as i64], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Vec<u8>>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (at, user_id, case_id, action) = row?;
+            if let Ok(arr) = <[u8; 16]>::try_from(case_id.as_slice()) {
+                out.push(AuditEntry {
+                    at,
+                    user_id,
+                    case_id: CaseId::from_bytes(arr).to_string(),
+                    action,
+                });
+            }
+        }
+        Ok(out)
     }
 
     fn user_language(&self, user_id: &str) -> AppResult<Option<String>> {

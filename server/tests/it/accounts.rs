@@ -285,6 +285,7 @@ async fn the_openapi_document_describes_every_route() {
         "/v1/cases/{id}",
         "/v1/cases/{id}/assignment",
         "/v1/cases/{id}/departure",
+        "/v1/admin/audit",
         "/v1/admin/teams",
         "/v1/admin/users",
         "/v1/admin/users/{username}/disable",

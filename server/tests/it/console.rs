@@ -523,6 +523,18 @@ async fn restricted_cases_are_hidden_from_unassigned_workers_and_admins() {
         }
     }
     assert!(checked > 0);
+    // Each read is in the audit trail, with ids only, and admins read it in the console.
+    let sup_id = w.s.db.user_by_username("supervisor").unwrap().unwrap().id;
+    let trail = w.s.db.audit_trail(Some(&restricted[0].id), 100).unwrap();
+    assert!(trail
+        .iter()
+        .any(|e| e.user_id == sup_id && e.action == "read (console)"));
+    assert!(trail
+        .iter()
+        .any(|e| e.user_id == sup_id && e.action == "listed (console)"));
+    let audit_page = admin.get("/console/admin").await;
+    assert!(audit_page.body.contains("read (console)"));
+    assert!(audit_page.body.contains(&restricted[0].id.to_string()));
     let dash = w2.get("/console").await;
     assert!(!dash.body.contains("สมศรี ใจดี") && !dash.body.contains("Restricted"));
     // A worker sees their own cases, read-only: no decision or resolve forms.

@@ -200,3 +200,57 @@ fn heads_of(server: &TestServer, id: &fieldcase_core::CaseId) -> Vec<automerge::
         .unwrap()
         .1
 }
+
+#[test]
+fn every_read_and_sync_of_a_restricted_case_is_audited_with_ids_only() {
+    let server = TestServer::start();
+    let (anna, token, _a) = server.phone("anna");
+    let hidden = case(&anna, "زهرا احمدی", true);
+    let open = case(&anna, "Фёдорова Анна", false);
+    assert_eq!(anna.sync(&server.url, &token).unwrap().sent, 2);
+    let (malee, malee_token, _m) = server.phone("malee");
+    assert_eq!(malee.sync(&server.url, &malee_token).unwrap().new_cases, 2);
+    for id in [hidden, open] {
+        let (status, _) = server.rest("GET", &format!("/v1/cases/{id}"), Some(&malee_token), None);
+        assert_eq!(status, 200);
+    }
+    let trail = server.db.audit_trail(None, 100).unwrap();
+    let malee_id = malee.user().unwrap().user_id;
+    let mut seen: Vec<(String, String, String)> = trail
+        .iter()
+        .map(|e| (e.user_id.clone(), e.case_id.clone(), e.action.clone()))
+        .collect();
+    seen.sort();
+    // Anna's first push created the case (nothing was delivered to her); Malee's sync
+    // and read were deliveries.
+    let mut want = vec![
+        (malee_id.clone(), hidden.to_string(), "sync".to_string()),
+        (malee_id, hidden.to_string(), "read (api)".to_string()),
+    ];
+    want.sort();
+    assert_eq!(seen, want, "the restricted case only, once per delivery");
+    // Admins read the trail; nobody else does; it holds no names.
+    let (status, _) = server.rest("GET", "/v1/admin/audit", Some(&malee_token), None);
+    assert_eq!(status, 403);
+    server
+        .db
+        .add_user(
+            "root",
+            "Root",
+            Role::Admin,
+            None,
+            fieldcase_tests::PASSWORD,
+            fieldcase_tests::ITERATIONS,
+        )
+        .unwrap();
+    let (_r, root_token, _rd) = server.phone("root");
+    let (status, v) = server.rest(
+        "GET",
+        &format!("/v1/admin/audit?case={hidden}"),
+        Some(&root_token),
+        None,
+    );
+    assert_eq!(status, 200);
+    assert_eq!(v.as_array().unwrap().len(), 2);
+    assert!(!v.to_string().contains("زهرا"));
+}

@@ -5,7 +5,7 @@
 //! The server runs in a child process: this test binary re-executed with
 //! `FIELDCASE_TEST_SERVER_DB` set, serving on a free loopback port it prints.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
@@ -50,7 +50,27 @@ struct Child_ {
 }
 
 fn spawn(db: &std::path::Path) -> Child_ {
-    let mut child = Command::new(std::env::current_exe().unwrap())
+    spawn_limited(db, None)
+}
+
+/// The child server, optionally with its files limited to `max_file` bytes (RLIMIT_FSIZE,
+/// SIGXFSZ ignored, so a write past it fails as on a full disk; raised again with
+/// `prlimit --pid`).
+fn spawn_limited(db: &std::path::Path, max_file: Option<u64>) -> Child_ {
+    let exe = std::env::current_exe().unwrap();
+    let mut command = match max_file {
+        None => Command::new(exe),
+        Some(bytes) => {
+            let mut c = Command::new("sh");
+            c.arg("-c")
+                .arg(format!(
+                    "trap '' XFSZ; exec prlimit --fsize={bytes}:unlimited -- \"$0\" \"$@\""
+                ))
+                .arg(exe);
+            c
+        }
+    };
+    let mut child = command
         .args([
             "durability::server_child",
             "--exact",
@@ -287,4 +307,119 @@ fn server_changes(db: &std::path::Path) -> i64 {
         r.get(0)
     })
     .unwrap()
+}
+
+/// The server's disk fills up mid-sync (its files may not grow): it refuses the writes
+/// with a clear error, stays up, keeps what it acknowledged, and takes everything once
+/// there is room again.
+#[test]
+fn a_full_disk_refuses_writes_clearly_and_recovers_when_space_returns() {
+    if std::env::var(ENV).is_ok() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("server.sqlite");
+    {
+        let db = SqliteDb::open(&db_path).unwrap();
+        db.add_team("north").unwrap();
+        db.add_user(
+            "anna",
+            "anna",
+            Role::Worker,
+            Some("north"),
+            PASSWORD,
+            ITERATIONS,
+        )
+        .unwrap();
+    }
+    let size = |p: &std::path::Path| std::fs::metadata(p).map_or(0, |m| m.len());
+    let limit = size(&db_path) + 160 * 1024;
+    let mut server = spawn_limited(&db_path, Some(limit));
+    let phone = CaseStore::open(dir.path().join("phone.sqlite"), &[3; 32]).unwrap();
+    let token = phone
+        .login(&server.url, "anna", PASSWORD, "phone")
+        .unwrap()
+        .token;
+    for i in 0..60 {
+        let mut n = NewCase {
+            team: "north".into(),
+            ..Default::default()
+        };
+        n.client.name = Some(format!("Fatemeh {i}"));
+        // Notes that do not compress away: every case needs its own room.
+        n.client.notes = Some(
+            (0..3_000)
+                .map(|k| char::from_u32(0x0600 + ((i * 7919 + k * 104_729) % 200) as u32).unwrap())
+                .collect(),
+        );
+        phone.create_case(n).unwrap();
+    }
+    let report = phone.sync(&server.url, &token);
+    let errors = match &report {
+        Ok(r) => r.errors.clone(),
+        Err(e) => panic!("the sync itself should finish, case by case: {e}"),
+    };
+    assert!(!errors.is_empty(), "the disk filled up: {report:?}");
+    for e in &errors {
+        assert!(
+            e.reason.contains("could not store"),
+            "a clear reason: {}",
+            e.reason
+        );
+    }
+    // What was acknowledged is stored; what was refused is not half there.
+    let db = SqliteDb::open(&db_path).unwrap();
+    let stored = db.cases().unwrap();
+    assert!(stored.len() < 60, "{} cases stored", stored.len());
+    let refused: Vec<String> = errors.iter().map(|e| e.case_id.clone()).collect();
+    for id in phone.case_ids() {
+        let on_server = db.case_document(&id).unwrap();
+        if refused.contains(&id.to_string()) {
+            assert!(on_server.is_none(), "a refused new case is not stored");
+        } else {
+            let doc = CaseDoc::load(&on_server.expect("an acknowledged case is stored")).unwrap();
+            assert_eq!(doc.heads(), phone.heads(&id).unwrap());
+        }
+    }
+    drop(db);
+    // The server is up and answers.
+    let mut conn = std::net::TcpStream::connect(server.url.trim_start_matches("http://")).unwrap();
+    conn.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        server.child.try_wait().unwrap().is_none(),
+        "the server stays up"
+    );
+    let again = phone.sync(&server.url, &token).unwrap();
+    assert!(!again.errors.is_empty(), "still full: {again:?}");
+
+    // Room again: the next sync stores everything, and nothing is doubled.
+    let status = Command::new("prlimit")
+        .args([
+            "--pid",
+            &server.child.id().to_string(),
+            "--fsize=unlimited:unlimited",
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let report = phone.sync(&server.url, &token).unwrap();
+    assert!(report.errors.is_empty(), "{report:?}");
+    let db = SqliteDb::open(&db_path).unwrap();
+    let cases = db.cases().unwrap();
+    assert_eq!(cases.len(), 60);
+    for (access, heads) in cases {
+        let doc = CaseDoc::load(&db.case_document(&access.id).unwrap().unwrap()).unwrap();
+        assert_eq!(doc.heads(), heads);
+        let mut mine = phone.heads(&access.id).unwrap();
+        mine.sort();
+        let mut theirs = heads.clone();
+        theirs.sort();
+        assert_eq!(mine, theirs);
+    }
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
 }

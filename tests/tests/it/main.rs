@@ -8,6 +8,7 @@ mod console_browser;
 mod cuts;
 mod durability;
 mod home_visit;
+mod security;
 mod shutdown;
 mod tls;
 mod wire;

@@ -186,3 +186,120 @@ fn a_document_whose_inner_id_differs_from_its_document_id_is_refused() {
         "nothing stored"
     );
 }
+
+/// Arbitrary and mutated frames from a signed-in client, on live connections: the server
+/// never panics or hangs, answers each with an error, a sync message or silence, keeps
+/// the case as it was, and lets go of every connection.
+#[test]
+fn fuzzed_frames_leave_the_server_up_and_the_case_untouched() {
+    use automerge::sync::{State as SyncState, SyncDoc};
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+
+    let server = TestServer::start();
+    let (anna, anna_token, _a) = server.phone("anna");
+    let mut new = fieldcase_core::NewCase {
+        team: "north".into(),
+        ..Default::default()
+    };
+    new.client.name = Some("Trần Văn Minh".into());
+    let victim = anna.create_case(new).unwrap();
+    anna.sync(&server.url, &anna_token).unwrap();
+    let before = server.db.case_document(&victim).unwrap().unwrap();
+    // A real sync message for the case, and its frame, to mutate.
+    let message = {
+        let doc = fieldcase_core::CaseDoc::load(&before).unwrap();
+        doc.automerge()
+            .clone()
+            .generate_sync_message(&mut SyncState::new())
+            .unwrap()
+            .encode()
+    };
+    let frame_of = {
+        let victim = victim.to_string();
+        move |data: Vec<u8>| {
+            Frame::Sync {
+                sender_id: "raw".into(),
+                target_id: String::new(),
+                document_id: victim.clone(),
+                data,
+            }
+            .encode()
+        }
+    };
+    let real = frame_of(message.clone());
+    let frames = prop_oneof![
+        proptest::collection::vec(any::<u8>(), 0..2048),
+        (
+            proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..10),
+            any::<prop::sample::Index>()
+        )
+            .prop_map(move |(flips, cut)| {
+                let mut b = real.clone();
+                for (at, v) in flips {
+                    let i = at.index(b.len());
+                    b[i] ^= v | 1;
+                }
+                let keep = cut.index(b.len() + 1).max(b.len() / 2);
+                b.truncate(keep);
+                b
+            }),
+        // A well-formed frame whose sync message is mutated: the server decodes it and
+        // must refuse it as a message.
+        proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..6).prop_map(
+            move |flips| {
+                let mut m = message.clone();
+                for (at, v) in flips {
+                    let i = at.index(m.len());
+                    m[i] ^= v | 1;
+                }
+                frame_of(m)
+            }
+        ),
+    ];
+    let mut runner = TestRunner::new(Config {
+        cases: 120,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    runner
+        .run(&frames, |bytes| {
+            let mut s = joined(&server, &anna_token);
+            if let tungstenite::stream::MaybeTlsStream::Plain(tcp) = s.get_ref() {
+                tcp.set_read_timeout(Some(std::time::Duration::from_millis(200)))
+                    .unwrap();
+            }
+            s.send(Message::Binary(bytes.into())).unwrap();
+            // Whatever comes back is a frame we understand, until the server goes quiet
+            // or closes.
+            for _ in 0..4 {
+                match s.read() {
+                    Ok(Message::Binary(b)) => {
+                        prop_assert!(Frame::decode(&b).is_ok());
+                    }
+                    Ok(_) => {}
+                    Err(_) => break,
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+    // Up, the case untouched, no connection left behind.
+    let (status, _) = server.rest("GET", "/healthz", None, None);
+    assert_eq!(status, 200);
+    assert_eq!(server.db.case_document(&victim).unwrap().unwrap(), before);
+    let open = &server.state.metrics.sync_connections_open;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while open.load(std::sync::atomic::Ordering::Relaxed) > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "connections left open"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(anna
+        .sync(&server.url, &anna_token)
+        .unwrap()
+        .errors
+        .is_empty());
+}
