@@ -9,7 +9,7 @@ use automerge::ChangeHash;
 use fieldcase_core::store::CaseSummary;
 use fieldcase_core::{CaseDoc, CaseFile, CaseId};
 
-use super::blocking;
+use super::{blocking, now_ms};
 use crate::db::{CaseAccess, User};
 use crate::error::{AppError, AppResult};
 use crate::AppState;
@@ -247,10 +247,6 @@ fn recent_changes(l: &Loaded, n: usize) -> Vec<Activity> {
         });
     }
     out
-}
-
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
 }
 
 /// Today (UTC) as `YYYY-MM-DD`.
