@@ -309,10 +309,16 @@ impl<T: DeserializeOwned> FromRequest<Arc<AppState>> for Posted<T> {
     }
 }
 
-/// Where to go after a form: a console path only (no open redirect).
+/// Where to go after a form: a console path only (no open redirect), in visible ASCII
+/// (nothing that could end or split the `Location` header).
 fn back(next: Option<&str>, default: &str) -> Response {
     let to = next
-        .filter(|n| n.starts_with("/console") && !n.contains("//") && !n.contains('\\'))
+        .filter(|n| {
+            n.starts_with("/console")
+                && !n.contains("//")
+                && !n.contains('\\')
+                && n.bytes().all(|b| (0x21..0x7f).contains(&b))
+        })
         .unwrap_or(default);
     Redirect::to(to).into_response()
 }

@@ -791,6 +791,20 @@ async fn plans_and_closures_are_approved_or_returned_from_the_queue() {
         )
         .await;
     assert_eq!(r.location(), format!("/console/cases/{id}#plan"));
+    for next in [
+        "/console\r\nSet-Cookie: x=1",
+        "/console/ü",
+        "https://evil.example/console",
+    ] {
+        let r = b
+            .post(
+                &plan,
+                &[("csrf", &csrf), ("decision", "approve"), ("next", next)],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{next:?}");
+        assert_eq!(r.location(), format!("/console/cases/{id}#plan"));
+    }
 
     // A closure request on the demo case under review.
     let (review_id, mut doc) = w.case("Смирнов Игорь");
