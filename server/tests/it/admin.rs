@@ -101,6 +101,26 @@ async fn admins_manage_teams_and_users_and_nobody_else_does() {
     assert_eq!(st, StatusCode::BAD_REQUEST);
 }
 
+/// Stores a new case of team north assigned to `worker`, as a phone would have sent it.
+fn put_case(db: &fieldcase_server::SqliteDb, worker: &fieldcase_server::db::User) -> CaseId {
+    let author = Author::new(&worker.id, &worker.display_name, Role::Worker, "d-phone");
+    let new = NewCase {
+        team: "north".into(),
+        ..Default::default()
+    };
+    let id = CaseId::random();
+    let doc = CaseDoc::create(id, automerge::ActorId::random(), &author, new, 1).unwrap();
+    let access = CaseAccess {
+        id,
+        team: "north".into(),
+        restricted: false,
+        assigned: vec![worker.id.clone()],
+    };
+    db.put_case(&access, &doc.automerge().save(), &doc.heads(), 1)
+        .unwrap();
+    id
+}
+
 fn cli(db: &std::path::Path, args: &[&str]) -> (bool, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_fieldcase-server"))
         .arg("--db")
@@ -143,21 +163,7 @@ fn the_command_line_adds_people_and_assigns_cases() {
     let db = fieldcase_server::SqliteDb::open(&path).unwrap();
     let anna = db.user_by_username("anna").unwrap().unwrap();
     let bao = db.user_by_username("bao").unwrap().unwrap();
-    let author = Author::new(&anna.id, "Anna", Role::Worker, "d-phone");
-    let new = NewCase {
-        team: "north".into(),
-        ..Default::default()
-    };
-    let id = CaseId::random();
-    let doc = CaseDoc::create(id, automerge::ActorId::random(), &author, new, 1).unwrap();
-    let access = CaseAccess {
-        id,
-        team: "north".into(),
-        restricted: false,
-        assigned: vec![anna.id.clone()],
-    };
-    db.put_case(&access, &doc.automerge().save(), &doc.heads(), 1)
-        .unwrap();
+    let id = put_case(&db, &anna);
 
     let (ok, out, err) = cli(&path, &["case", "assign", &id.to_string(), "bao", "anna"]);
     assert!(ok, "{err}");
@@ -329,22 +335,8 @@ fn backup_copies_a_database_that_is_being_written_and_never_overwrites() {
     db.add_user("anna", "Anna", Role::Worker, Some("north"), PW, ITER)
         .unwrap();
     let anna = db.user_by_username("anna").unwrap().unwrap();
-    let author = Author::new(&anna.id, "Anna", Role::Worker, "d-phone");
     let put = |db: &fieldcase_server::SqliteDb| {
-        let id = CaseId::random();
-        let new = NewCase {
-            team: "north".into(),
-            ..Default::default()
-        };
-        let doc = CaseDoc::create(id, automerge::ActorId::random(), &author, new, 1).unwrap();
-        let access = CaseAccess {
-            id,
-            team: "north".into(),
-            restricted: false,
-            assigned: vec![anna.id.clone()],
-        };
-        db.put_case(&access, &doc.automerge().save(), &doc.heads(), 1)
-            .unwrap();
+        put_case(db, &anna);
     };
     for _ in 0..50 {
         put(&db);
