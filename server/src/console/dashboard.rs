@@ -176,8 +176,8 @@ async fn render(
             div.scroll { table {
                 thead { tr {
                     th scope="col" { (l.t("worker")) }
-                    @for st in Stage::ALL.iter().filter(|s| **s != Stage::Closed) { th scope="col" { (l.code("stage", st.code())) } }
-                    th scope="col" { (l.t("total")) }
+                    @for st in Stage::ALL.iter().filter(|s| **s != Stage::Closed) { th.num scope="col" { (l.code("stage", st.code())) } }
+                    th.num scope="col" { (l.t("total")) }
                 } }
                 tbody {
                     @for (id, (name, stages, total)) in &workers {
