@@ -8,9 +8,9 @@
 //! is whole numbers (counts) and calendar dates, and for those the rules are small. Per
 //! language: the digits (Persian uses Extended Arabic-Indic digits ۰–۹), the group
 //! separator, the date order and month names, and for Thai the Buddhist era (2026 is
-//! 2569). Every number handed to a Fluent message goes through the same formatter, so a
-//! translation cannot forget it. Dates are shown in the Gregorian calendar in every
-//! language (the Solar Hijri calendar for Persian is not done); times are UTC.
+//! 2569), for Persian the Solar Hijri calendar (22 November 2026 is ۱ آذر ۱۴۰۵). Every
+//! number handed to a Fluent message goes through the same formatter, so a translation
+//! cannot forget it. Times are shown in UTC.
 
 use std::sync::OnceLock;
 
@@ -99,20 +99,60 @@ const MONTHS_TH: [&str; 12] = [
     "พ.ย.",
     "ธ.ค.",
 ];
+/// The months of the Solar Hijri calendar, in which Persian dates are shown.
 const MONTHS_FA: [&str; 12] = [
-    "ژانویه",
-    "فوریه",
-    "مارس",
-    "آوریل",
-    "مه",
-    "ژوئن",
-    "ژوئیه",
-    "اوت",
-    "سپتامبر",
-    "اکتبر",
-    "نوامبر",
-    "دسامبر",
+    "فروردین",
+    "اردیبهشت",
+    "خرداد",
+    "تیر",
+    "مرداد",
+    "شهریور",
+    "مهر",
+    "آبان",
+    "آذر",
+    "دی",
+    "بهمن",
+    "اسفند",
 ];
+
+/// Whether a Solar Hijri year has 366 days, by the 33-year arithmetic cycle (leap years
+/// at 1, 5, 9, 13, 17, 22, 26 and 30 of each cycle). It agrees with the astronomical
+/// calendar Iran uses for the years this software will see (checked against Nowruz dates
+/// in the tests); far from them it may differ by a day.
+fn hijri_leap(year: i64) -> bool {
+    matches!(year.rem_euclid(33), 1 | 5 | 9 | 13 | 17 | 22 | 26 | 30)
+}
+
+/// A Gregorian date in the Solar Hijri calendar: (year, month 1..=12, day), counted from
+/// 1 Farvardin 1403 = 20 March 2024.
+fn solar_hijri(y: i64, m: usize, d: u32) -> Option<(i64, usize, i64)> {
+    let date = chrono::NaiveDate::from_ymd_opt(i32::try_from(y).ok()?, m as u32, d)?;
+    let anchor = chrono::NaiveDate::from_ymd_opt(2024, 3, 20)?;
+    let mut days = (date - anchor).num_days();
+    let mut year = 1403;
+    if days.abs() > 200 * 366 {
+        return None;
+    }
+    while days < 0 {
+        year -= 1;
+        days += if hijri_leap(year) { 366 } else { 365 };
+    }
+    loop {
+        let len = if hijri_leap(year) { 366 } else { 365 };
+        if days < len {
+            break;
+        }
+        days -= len;
+        year += 1;
+    }
+    // Six months of 31 days, five of 30, and Esfand of 29 or 30.
+    let (month, day) = if days < 186 {
+        (days / 31, days % 31)
+    } else {
+        (6 + (days - 186) / 30, (days - 186) % 30)
+    };
+    Some((year, month as usize + 1, day + 1))
+}
 
 type Bundle = FluentBundle<FluentResource>;
 
@@ -277,7 +317,10 @@ impl Locale {
         };
         let s = match self.code {
             "th" => format!("{d} {} {}", MONTHS_TH[m - 1], y + 543),
-            "fa" => format!("{d} {} {y}", MONTHS_FA[m - 1]),
+            "fa" => match solar_hijri(y, m, d) {
+                Some((hy, hm, hd)) => format!("{hd} {} {hy}", MONTHS_FA[hm - 1]),
+                None => format!("{y}-{m:02}-{d:02}"),
+            },
             "ru" | "uk" => format!("{d:02}.{m:02}.{y}"),
             "vi" => format!("{d:02}/{m:02}/{y}"),
             _ => format!("{d} {} {y}", MONTHS_EN[m - 1]),
@@ -312,13 +355,37 @@ mod tests {
         assert_eq!(Locale::get("vi").number(12345), "12.345");
         assert_eq!(Locale::get("en").date("2026-11-22"), "22 Nov 2026");
         assert_eq!(Locale::get("th").date("2026-11-22"), "22 พ.ย. 2569");
-        assert_eq!(Locale::get("fa").date("2026-11-22"), "۲۲ نوامبر ۲۰۲۶");
+        assert_eq!(Locale::get("fa").date("2026-11-22"), "۱ آذر ۱۴۰۵");
         assert_eq!(Locale::get("ru").date("2026-01-05T10:00:00Z"), "05.01.2026");
         assert_eq!(
             Locale::get("fa").datetime("2026-11-22T09:05:00Z"),
-            "۲۲ نوامبر ۲۰۲۶ ۰۹:۰۵ UTC"
+            "۱ آذر ۱۴۰۵ ۰۹:۰۵ UTC"
         );
         assert_eq!(Locale::get("en").date("soon"), "soon");
+    }
+
+    #[test]
+    fn persian_dates_are_solar_hijri() {
+        // Nowruz (1 Farvardin) of recent and coming years, and the days around it.
+        for (g, h) in [
+            ((2020, 3, 20), (1399, 1, 1)),
+            ((2021, 3, 21), (1400, 1, 1)),
+            ((2023, 3, 21), (1402, 1, 1)),
+            ((2024, 3, 20), (1403, 1, 1)),
+            ((2025, 3, 20), (1403, 12, 30)),
+            ((2025, 3, 21), (1404, 1, 1)),
+            ((2026, 3, 21), (1405, 1, 1)),
+            ((2026, 9, 23), (1405, 7, 1)),
+            ((2026, 11, 22), (1405, 9, 1)),
+            ((2027, 3, 21), (1406, 1, 1)),
+            ((2028, 3, 20), (1407, 1, 1)),
+            ((2029, 3, 20), (1408, 1, 1)),
+            ((2030, 3, 20), (1408, 12, 30)),
+            ((1979, 2, 11), (1357, 11, 22)),
+        ] {
+            assert_eq!(solar_hijri(g.0, g.1, g.2), Some(h), "{g:?}");
+        }
+        assert_eq!(solar_hijri(2026, 2, 30), None);
     }
 
     #[test]
