@@ -263,7 +263,7 @@ async fn render(
                         time { (l.millis(a.at_ms)) } " · "
                         bdi { (a.who) } " · "
                         a href=(format!("/console/cases/{}", a.case_id)) { bdi { (a.client) } }
-                        " · " code { (a.what) }
+                        " · " (view::action(l, &a.what))
                     }
                 }
             }

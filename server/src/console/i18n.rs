@@ -438,6 +438,24 @@ mod tests {
     }
 
     #[test]
+    fn change_messages_are_translated() {
+        use crate::console::view::action;
+        let fa = Locale::get("fa");
+        assert_eq!(action(fa, "approve plan"), "برنامه را تأیید کرد");
+        assert_eq!(
+            action(fa, "stage planning -> implementation"),
+            "مرحله را تغییر داد: برنامه‌ریزی → اجرا"
+        );
+        assert_eq!(action(Locale::get("en"), "add visits"), "added: Visits");
+        assert_eq!(
+            action(Locale::get("ru"), "set client/address"),
+            "установил(а) client/address"
+        );
+        assert_eq!(action(Locale::get("vi"), "something new"), "something new");
+        assert_eq!(action(Locale::get("en"), ""), "");
+    }
+
+    #[test]
     fn negotiation_picks_the_best_supported_language() {
         assert_eq!(Locale::negotiate("fa-IR,fa;q=0.9,en;q=0.5").code, "fa");
         assert_eq!(Locale::negotiate("de-DE,uk;q=0.8,ru;q=0.9").code, "ru");

@@ -473,7 +473,7 @@ pub(crate) async fn history(
                         td { time datetime=(c.by.at) { (l.datetime(&c.by.at)) } }
                         td { bdi { (c.by.user_name.clone().unwrap_or_default()) } }
                         td { small { (c.by.device_id.clone().unwrap_or_default()) } }
-                        td { code { (c.message.clone().unwrap_or_default()) } }
+                        td { (view::action(l, c.message.as_deref().unwrap_or_default())) }
                         td {
                             @if let Some(v) = &c.value { bdi { (show(v)) } }
                             @else if c.inserted == 0 && c.deleted == 0 { (l.t("history-kept")) }

@@ -204,3 +204,48 @@ pub(crate) fn url_part(s: &str) -> String {
     }
     out
 }
+
+/// What a change did, in the user's language. The core names each change with its action
+/// in English (`approve plan`, `add visits`, `set client/address`, `stage planning ->
+/// implementation`): known actions are translated, field paths are kept as they are.
+pub(crate) fn action(l: &Locale, message: &str) -> String {
+    let fixed = format!("act-{}", message.replace(' ', "-"));
+    if !message.is_empty() && message != "add" && message != "set" && message != "edit" {
+        let t = l.t(&fixed);
+        if t != fixed {
+            return t;
+        }
+    }
+    if let Some(rest) = message.strip_prefix("stage ") {
+        if let Some((from, to)) = rest.split_once(" -> ") {
+            return format!(
+                "{}: {} → {}",
+                l.t("act-stage"),
+                l.code("stage", from),
+                l.code("stage", to)
+            );
+        }
+    }
+    if let Some(list) = message.strip_prefix("add ") {
+        let key = match list {
+            "visits" | "visit" => "section-visits",
+            "referrals" => "section-referrals",
+            "appointments" => "section-appointments",
+            "reviews" | "review" => "section-reviews",
+            "assessments" => "section-assessments",
+            "problems" => "section-plan",
+            "activities" => "f-activity",
+            "consents" => "consents",
+            "contacts" => "contacts",
+            "household" => "household",
+            _ => return format!("{} {list}", l.t("act-add")),
+        };
+        return format!("{}: {}", l.t("act-add"), l.t(key));
+    }
+    for verb in ["set", "edit"] {
+        if let Some(path) = message.strip_prefix(verb).and_then(|r| r.strip_prefix(' ')) {
+            return format!("{} {path}", l.t(&format!("act-{verb}")));
+        }
+    }
+    message.to_string()
+}
