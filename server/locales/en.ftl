@@ -284,3 +284,5 @@ act-add = added
 act-set = set
 act-edit = edited
 act-stage = moved the stage
+new-password = New password
+set-password = Set password

@@ -269,3 +269,5 @@ act-add = افزود
 act-set = تعیین کرد
 act-edit = ویرایش کرد
 act-stage = مرحله را تغییر داد
+new-password = گذرواژهٔ تازه
+set-password = تعیین گذرواژه

@@ -289,3 +289,5 @@ act-add = добавил(а)
 act-set = установил(а)
 act-edit = отредактировал(а)
 act-stage = сменил(а) этап
+new-password = Новый пароль
+set-password = Задать пароль

@@ -269,3 +269,5 @@ act-add = เพิ่ม
 act-set = กำหนด
 act-edit = แก้ไข
 act-stage = เปลี่ยนขั้นตอน
+new-password = รหัสผ่านใหม่
+set-password = ตั้งรหัสผ่าน

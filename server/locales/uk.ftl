@@ -289,3 +289,5 @@ act-add = додав(ла)
 act-set = встановив(ла)
 act-edit = відредагував(ла)
 act-stage = змінив(ла) етап
+new-password = Новий пароль
+set-password = Задати пароль

@@ -269,3 +269,5 @@ act-add = đã thêm
 act-set = đã đặt
 act-edit = đã sửa
 act-stage = đã chuyển giai đoạn
+new-password = Mật khẩu mới
+set-password = Đặt mật khẩu

@@ -57,10 +57,20 @@ pub(crate) async fn page(State(state): State<Arc<AppState>>, u: ConsoleUser) -> 
                             td { (usr.team.clone().unwrap_or_default()) }
                             td {
                                 @if usr.disabled { (l.t("disabled")) }
-                                @else if usr.id != u.user().id {
-                                    form.inline method="post" action=(format!("/console/admin/users/{}/disable", view::url_part(&usr.username))) {
+                                @else {
+                                    form.inline method="post" action=(format!("/console/admin/users/{}/password", view::url_part(&usr.username))) {
                                         (csrf(&u))
-                                        button.secondary type="submit" { (l.t("disable")) }
+                                        label { span.sr { (l.t("new-password")) }
+                                            input name="password" type="password" required minlength="12" autocomplete="new-password" placeholder=(l.t("new-password"));
+                                        }
+                                        button.secondary type="submit" { (l.t("set-password")) }
+                                    }
+                                    @if usr.id != u.user().id {
+                                        " "
+                                        form.inline method="post" action=(format!("/console/admin/users/{}/disable", view::url_part(&usr.username))) {
+                                            (csrf(&u))
+                                            button.secondary type="submit" { (l.t("disable")) }
+                                        }
                                     }
                                 }
                             }
@@ -193,6 +203,42 @@ pub(crate) async fn add_user(
         })
         .await?;
         tracing::info!(user = %added.id, by = %user.user().id, "user added (console)");
+        Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => back(None, "/console/admin"),
+        Err(e) => user.error(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct NewPassword {
+    password: String,
+}
+
+/// Sets a user's password (an admin resets a forgotten one): their sessions end.
+pub(crate) async fn set_password(
+    State(state): State<Arc<AppState>>,
+    Path(username): Path<String>,
+    posted: Posted<NewPassword>,
+) -> Response {
+    let Posted { user, form } = posted;
+    let result = async {
+        require_admin(&user)?;
+        if form.password.chars().count() < 12 {
+            return Err(AppError::BadRequest(
+                "the password needs at least 12 characters".into(),
+            ));
+        }
+        let db = state.db.clone();
+        let iterations = state.config.password_iterations;
+        blocking(move || match db.user_by_username(&username)? {
+            Some(_) => db.set_password(&username, &form.password, iterations),
+            None => Err(AppError::NotFound),
+        })
+        .await?;
+        tracing::info!(by = %user.user().id, "password set (console)");
         Ok(())
     }
     .await;

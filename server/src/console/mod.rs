@@ -14,7 +14,7 @@
 //! | `POST /console/cases/{id}/assignment` | assign or transfer to workers of the team |
 //! | `GET /console/approvals` | plans and closures waiting for a decision |
 //! | `GET /console/reports`, `GET /console/reports/{name}.csv` | service gaps, unmet needs, caseload statistics, closed cases; CSV |
-//! | `GET /console/admin`, `POST /console/admin/...` | users and teams (admins) |
+//! | `GET /console/admin`, `POST /console/admin/...` | users and teams (admins): add a team, add a user, set a password, disable a user; the audit trail of restricted cases |
 //!
 //! Access is the server's one rule ([`crate::db::CaseAccess::visible_to`]): a case the user
 //! may not see is the same 404 page as a case that does not exist. Every write goes through
@@ -89,6 +89,10 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route(
             "/console/admin/users/{username}/disable",
             post(admin::disable_user),
+        )
+        .route(
+            "/console/admin/users/{username}/password",
+            post(admin::set_password),
         )
         .layer(middleware::from_fn(security_headers))
 }

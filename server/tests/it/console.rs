@@ -420,6 +420,43 @@ async fn every_page_renders_for_a_supervisor() {
         Some("east")
     );
     let r = admin
+        .post(
+            "/console/admin/users/eve/password",
+            &[("csrf", &csrf), ("password", "short")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = admin
+        .post(
+            "/console/admin/users/nobody/password",
+            &[("csrf", &csrf), ("password", "another long password")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = admin
+        .post(
+            "/console/admin/users/eve/password",
+            &[("csrf", &csrf), ("password", "another long password")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let mut eve = Browser::new(&w.s);
+    let r = eve.login("eve", "another long password").await;
+    assert_eq!(
+        r.status,
+        StatusCode::SEE_OTHER,
+        "eve signs in with the new password"
+    );
+    // A supervisor cannot set passwords.
+    let (mut sup2, sup_csrf) = Browser::signed_in(&w.s, "supervisor", w.pw("supervisor")).await;
+    let r = sup2
+        .post(
+            "/console/admin/users/eve/password",
+            &[("csrf", &sup_csrf), ("password", "a third long password")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = admin
         .post("/console/admin/users/eve/disable", &[("csrf", &csrf)])
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
