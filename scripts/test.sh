@@ -40,6 +40,9 @@ if [ "$RUNNER" = nextest ]; then
 else
   cargo test --workspace --locked --no-fail-fast
 fi
+log "bindings: generated Python and Kotlin executed, Swift generated; the mobile demo"
+bash bindings/tests/run.sh
+
 log "doc tests"
 cargo test --workspace --doc --locked
 

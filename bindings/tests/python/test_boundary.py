@@ -1,0 +1,118 @@
+"""The boundary itself: each error arrives as its own variant, objects are freed, one
+store serves several threads, text positions count Unicode scalar values."""
+
+import gc
+import os
+import sqlite3
+import threading
+
+import pytest
+
+
+def offline_store(fc, tmp_path, name="phone"):
+    return fc.CaseStore.open(str(tmp_path / f"{name}.sqlite"), bytes([3] * 32))
+
+
+def test_errors_map_to_their_variants(fc, tmp_path):
+    path = str(tmp_path / "p.sqlite")
+    store = fc.CaseStore.open(path, bytes([3] * 32))
+    with pytest.raises(fc.FieldcaseError.WrongKey):
+        fc.CaseStore.open(path, bytes([4] * 32))
+    with pytest.raises(fc.FieldcaseError.InvalidInput) as e:
+        fc.CaseStore.open(str(tmp_path / "q.sqlite"), b"short")
+    assert e.value.path == "key"
+    with pytest.raises(fc.FieldcaseError.NotSignedIn):
+        store.create_case(fc.NewCase(team="north", client=fc.ClientInput(name="Lan")))
+    with pytest.raises(fc.FieldcaseError.NotFound):
+        store.get_case("not-a-case-id")
+    with pytest.raises(fc.FieldcaseError.Network):
+        store.login("http://127.0.0.1:9", "anna", "whatever password", "p")
+    bad = tmp_path / "bad.sqlite"
+    bad.write_bytes(b"not a store " * 400)
+    with pytest.raises(fc.FieldcaseError.Corrupt):
+        fc.CaseStore.open(str(bad), bytes([3] * 32))
+    del store
+    gc.collect()
+    newer = sqlite3.connect(path)
+    newer.execute("PRAGMA user_version = 999")
+    newer.commit()
+    newer.close()
+    with pytest.raises(fc.FieldcaseError.VersionConflict) as e:
+        fc.CaseStore.open(path, bytes([3] * 32))
+    assert e.value.found == 999
+    # No client data in error text.
+    assert "Lan" not in str(e.value)
+
+
+def test_schema_and_workflow_errors(fc, phone):
+    store, _ = phone("anna")
+    case = store.create_case(fc.NewCase(team="north", client=fc.ClientInput(name="Trần Lan")))
+    with pytest.raises(fc.FieldcaseError.InvalidTransition) as e:
+        store.change_stage(case, fc.Stage.CLOSED)
+    assert e.value.to == fc.Stage.CLOSED
+    with pytest.raises(fc.FieldcaseError.InvalidInput) as e:
+        store.set_field(case, "client/gender", '"martian"')
+    assert e.value.path.endswith("gender")
+    with pytest.raises(fc.FieldcaseError.InvalidInput):
+        store.set_field(case, "client/gender", "not json")
+    with pytest.raises(fc.FieldcaseError.Unauthorized):
+        store.approve_plan(case, "a worker cannot")
+    with pytest.raises(fc.FieldcaseError.NotFound):
+        store.add_activity(case, "no-such-problem", fc.ActivityInput(description="x"))
+    assert "Trần" not in str(e.value)
+    store.set_field(case, "client/gender", '"female"')
+    assert store.get_case(case).client.gender == "female"
+
+
+def open_descriptors():
+    return len(os.listdir("/proc/self/fd"))
+
+
+def test_objects_are_freed(fc, tmp_path):
+    before = open_descriptors()
+    for i in range(40):
+        s = fc.CaseStore.open(str(tmp_path / f"s{i}.sqlite"), bytes([i + 1] * 32))
+        s.device_id()
+        del s
+    gc.collect()
+    assert open_descriptors() <= before + 2, "every store's files were closed"
+
+
+def test_one_store_serves_many_threads(fc, phone):
+    store, _ = phone("anna")
+    case = store.create_case(fc.NewCase(team="north", client=fc.ClientInput(name="สมชาย")))
+    errors = []
+
+    def worker(n):
+        try:
+            for k in range(10):
+                store.add_visit(case, fc.VisitInput(kind="home", note=f"thread {n} visit {k}"))
+                store.list_cases(fc.CaseFilter())
+        except Exception as e:  # noqa: BLE001 - recorded and asserted below
+            errors.append(e)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    notes = sorted(v.note for v in store.get_case(case).visits)
+    assert len(notes) == 80 and len(set(notes)) == 80
+
+
+def test_text_positions_count_unicode_scalar_values(fc, phone):
+    store, _ = phone("anna")
+    case = store.create_case(fc.NewCase(team="north", client=fc.ClientInput(name="زهرا")))
+    visit = store.add_visit(case, fc.VisitInput(kind="home", note="เยี่ยมบ้าน"))
+    path = f"visits/{visit}/note"
+    text = "เยี่ยมบ้าน"
+    at = text.index("บ้าน")
+    store.edit_text(case, path, at, 0, "ครอบครัว ")
+    assert store.get_case(case).visits[0].note == "เยี่ยมครอบครัว บ้าน"
+    persian = "بازدید از منزل"
+    store.edit_text(case, path, 0, len("เยี่ยมครอบครัว บ้าน"), persian)
+    store.edit_text(case, path, persian.index("منزل"), len("منزل"), "خانه")
+    assert store.get_case(case).visits[0].note == "بازدید از خانه"
+    history = store.history(case, path)
+    assert len(history) >= 3 and all(h.by.user_id for h in history)

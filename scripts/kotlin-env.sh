@@ -1,0 +1,19 @@
+# Sourced by the Kotlin scripts: installs, when missing, the Kotlin compiler (the npm
+# package kotlin-compiler, a full JetBrains distribution; Debian's kotlin is too old for
+# uniffi's output) into .tools/, and JNA from Debian; then sets KOTLINC, KOTLIN_LIB, JNA.
+KOTLIN_VERSION=2.4.20
+tools="$PWD/.tools/kotlin"
+if [ ! -x "$tools/node_modules/kotlin-compiler/bin/kotlinc" ]; then
+  echo "installing kotlin-compiler@$KOTLIN_VERSION (npm)" >&2
+  mkdir -p "$tools"
+  npm install --prefix "$tools" --no-audit --no-fund --silent "kotlin-compiler@$KOTLIN_VERSION" >&2
+fi
+if [ ! -f /usr/share/java/jna.jar ]; then
+  echo "installing libjna-java (apt)" >&2
+  if [ "$(id -u)" = 0 ]; then apt-get update -qq >&2 && apt-get install -y -qq libjna-java >&2
+  else sudo apt-get update -qq >&2 && sudo apt-get install -y -qq libjna-java >&2; fi
+fi
+KOTLINC="$tools/node_modules/kotlin-compiler/bin/kotlinc"
+KOTLIN_LIB="$tools/node_modules/kotlin-compiler/lib"
+JNA=/usr/share/java/jna.jar
+export KOTLINC KOTLIN_LIB JNA
