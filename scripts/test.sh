@@ -13,6 +13,14 @@ if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 
   log "installing rustfmt and clippy"
   rustup component add rustfmt clippy
 fi
+# The console's browser test (tests/tests/it/console_browser.rs) drives headless Debian
+# Chromium through chromedriver; it fails without them, so they are installed here.
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+  log "installing chromium and chromium-driver (the console's browser test)"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q chromium chromium-driver
+fi
 # cargo-nextest runs the tests in parallel processes; fall back to cargo test without it.
 if cargo nextest --version >/dev/null 2>&1; then RUNNER=nextest; else RUNNER=cargo-test; fi
 

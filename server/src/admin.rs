@@ -36,6 +36,40 @@ pub fn assignees(db: &dyn Db, team: &str, usernames: &[String]) -> AppResult<Vec
     Ok(ids)
 }
 
+/// Assigns or transfers a case on behalf of `user` (a supervisor of the case's team or an
+/// admin), through the hub like any other change: phones syncing the case see it at once,
+/// and the phones of workers gained or lost get or drop the case at their next sync. The
+/// REST API and the console both call this. Returns the assigned user ids.
+pub async fn assign_via_hub(
+    state: &crate::AppState,
+    id: CaseId,
+    user: &crate::db::User,
+    usernames: &[String],
+    case_manager: Option<&str>,
+) -> AppResult<Vec<String>> {
+    let access = state.db.case_access(&id)?.ok_or(AppError::NotFound)?;
+    if !access.visible_to(user) {
+        return Err(AppError::NotFound);
+    }
+    if !user.role.has_authority() {
+        return Err(AppError::Forbidden);
+    }
+    let ids = assignees(state.db.as_ref(), &access.team, usernames)?;
+    let manager = match case_manager {
+        Some(m) => Some(assignees(state.db.as_ref(), &access.team, &[m.to_string()])?.remove(0)),
+        None => None,
+    };
+    let assigned = ids.clone();
+    state
+        .hub
+        .edit(state, id, user, move |doc, author, now| {
+            doc.assign(author, now, &assigned, manager.as_deref())
+        })
+        .await?;
+    tracing::info!(case = %id, by = %user.id, "case assigned");
+    Ok(ids)
+}
+
 /// The access facts of a stored, valid document.
 pub fn access_of(id: CaseId, doc: &automerge::Automerge) -> AppResult<CaseAccess> {
     let (file, _) = CaseDoc::outline_of(doc)?;

@@ -66,6 +66,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         )
         .route("/v1/sync", get(crate::sync::endpoint))
         .route("/v1/openapi.json", get(openapi))
+        .merge(crate::console::routes())
         .fallback(|| async { AppError::NotFound })
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
@@ -293,29 +294,14 @@ async fn assign(
     JsonBody(req): JsonBody<AssignmentRequest>,
 ) -> AppResult<Json<Value>> {
     let id: CaseId = id.parse().map_err(|_| AppError::NotFound)?;
-    let user = session.user;
-    let access = state.db.case_access(&id)?.ok_or(AppError::NotFound)?;
-    if !access.visible_to(&user) {
-        return Err(AppError::NotFound);
-    }
-    if !user.role.has_authority() {
-        return Err(AppError::Forbidden);
-    }
-    let ids = crate::admin::assignees(state.db.as_ref(), &access.team, &req.workers)?;
-    let manager = match &req.case_manager {
-        Some(m) => Some(
-            crate::admin::assignees(state.db.as_ref(), &access.team, std::slice::from_ref(m))?
-                .remove(0),
-        ),
-        None => None,
-    };
-    state
-        .hub
-        .edit(&state, id, &user, |doc, author, now| {
-            doc.assign(author, now, &ids, manager.as_deref())
-        })
-        .await?;
-    tracing::info!(case = %id, by = %user.id, "case assigned");
+    let ids = crate::admin::assign_via_hub(
+        &state,
+        id,
+        &session.user,
+        &req.workers,
+        req.case_manager.as_deref(),
+    )
+    .await?;
     Ok(Json(json!({ "id": id.to_string(), "assigned": ids })))
 }
 

@@ -36,7 +36,7 @@ pub enum AppError {
 }
 
 impl AppError {
-    fn code(&self) -> (StatusCode, &'static str) {
+    pub(crate) fn code(&self) -> (StatusCode, &'static str) {
         match self {
             AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             AppError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),

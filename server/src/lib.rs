@@ -6,11 +6,12 @@
 //! and its validation. Layers: [`db`] (the storage trait and its SQLite implementation),
 //! [`auth`] (passwords and tokens), [`api`] (the REST routes), [`demo`] (the demo
 //! caseload), [`sync`] (the `/v1/sync` WebSocket speaking the automerge-repo protocol).
-//! The supervisor console is not built yet.
+//! [`console`] (the supervisor console at `/console`, server-rendered HTML).
 
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod console;
 pub mod db;
 pub mod demo;
 pub mod error;
@@ -215,6 +216,8 @@ pub struct AppState {
     pub config: Config,
     pub hub: sync::Hub,
     pub metrics: Metrics,
+    /// The console's summaries of cases, by heads.
+    pub console: console::Cache,
     failures: Mutex<HashMap<String, (u32, i64)>>,
     /// Set when the server stops: sync connections finish what their client is doing,
     /// then close.
@@ -236,6 +239,7 @@ impl AppState {
             config,
             hub: sync::Hub::default(),
             metrics: Metrics::default(),
+            console: console::Cache::default(),
             failures: Mutex::new(HashMap::new()),
             shutdown: tokio::sync::watch::Sender::new(false),
         })

@@ -250,6 +250,16 @@ pub fn history(case: &CaseDoc, path: &str) -> Result<Vec<FieldChange>> {
     Ok(out)
 }
 
+/// Who last wrote the field at `path` and when: the change that set the value the case
+/// shows (for a text or list, the change that created it; its edits are in [`history`]).
+/// `None` for a field never written.
+pub fn last_change(case: &CaseDoc, path: &str) -> Option<Attribution> {
+    let doc = case.automerge();
+    let r = schema::resolve(doc, path).ok()?;
+    let (_, op) = doc.get(&r.obj, r.key.as_str()).ok().flatten()?;
+    Attributor::new(doc).of_op(&op)
+}
+
 fn legacy(obj: &ObjId) -> LegacyObj {
     match obj {
         ObjId::Root => LegacyObj::Root,

@@ -201,11 +201,8 @@ pub struct CaseFilter {
     pub limit: Option<usize>,
 }
 
-/// Applies a filter to summaries.
-pub(crate) fn select<'a>(
-    all: impl Iterator<Item = &'a CaseSummary>,
-    f: &CaseFilter,
-) -> Vec<CaseSummary> {
+/// Applies a filter to summaries (the phone's caseload list, the server's console).
+pub fn select<'a>(all: impl Iterator<Item = &'a CaseSummary>, f: &CaseFilter) -> Vec<CaseSummary> {
     let query = f.query.as_deref().map(fold).filter(|q| !q.is_empty());
     let mut out: Vec<CaseSummary> = all
         .filter(|s| f.stage.is_none_or(|st| s.stage == st))

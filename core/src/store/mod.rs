@@ -27,7 +27,7 @@ use automerge::{ActorId, ChangeHash};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
-pub use index::{AgendaItem, AgendaKind, CaseFilter, CaseSummary, SortBy};
+pub use index::{select, AgendaItem, AgendaKind, CaseFilter, CaseSummary, SortBy};
 pub use salvage::{Salvage, SalvagedCase};
 
 use crate::case::inspect::{self, Conflict, FieldChange};

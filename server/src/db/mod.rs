@@ -164,6 +164,9 @@ pub trait Db: Send + Sync + 'static {
     /// last call (the hub then checks its documents in memory against it); `None` when the
     /// storage is busy right now (the caller asks again later rather than wait).
     fn external_version(&self) -> AppResult<Option<i64>>;
+    /// The console language a user chose (a code such as `fa`), if any.
+    fn user_language(&self, user_id: &str) -> AppResult<Option<String>>;
+    fn set_user_language(&self, user_id: &str, language: &str) -> AppResult<()>;
     /// The device under which the server itself writes for `user` (console, admin API),
     /// with `actor` registered to it.
     fn server_device(&self, user: &User, actor: &str) -> AppResult<String>;

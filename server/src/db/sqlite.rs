@@ -85,6 +85,11 @@ const MIGRATIONS: &[&str] = &[
         action  TEXT NOT NULL
     ) STRICT;
     CREATE INDEX audit_by_case ON audit(case_id, at);",
+    // 4: per-user settings of the console (its language).
+    "CREATE TABLE user_settings (
+        user_id  TEXT PRIMARY KEY REFERENCES users(id),
+        language TEXT NOT NULL
+    ) STRICT;",
 ];
 
 /// The server's SQLite storage.
@@ -713,6 +718,26 @@ impl Db for SqliteDb {
             }
         }
         Ok(out)
+    }
+
+    fn user_language(&self, user_id: &str) -> AppResult<Option<String>> {
+        Ok(self
+            .lock()
+            .query_row(
+                "SELECT language FROM user_settings WHERE user_id = ?1",
+                [user_id],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn set_user_language(&self, user_id: &str, language: &str) -> AppResult<()> {
+        self.lock().execute(
+            "INSERT INTO user_settings (user_id, language) VALUES (?1, ?2)
+             ON CONFLICT (user_id) DO UPDATE SET language = excluded.language",
+            params![user_id, language],
+        )?;
+        Ok(())
     }
 
     fn server_device(&self, user: &User, actor: &str) -> AppResult<String> {

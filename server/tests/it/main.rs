@@ -4,6 +4,7 @@
 mod accounts;
 mod admin;
 mod caseload;
+mod console;
 mod fuzz;
 
 use std::sync::Arc;

@@ -4,6 +4,8 @@
 
 mod access;
 mod assignment;
+mod console_assign;
+mod console_browser;
 mod cuts;
 mod durability;
 mod home_visit;

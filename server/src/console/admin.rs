@@ -1,0 +1,277 @@
+//! Users and teams, for admins: the lists, and forms to add a team, add a user and disable
+//! a user (their sessions end and their phones wipe at next contact).
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use fieldcase_core::Role;
+use maud::html;
+use serde::Deserialize;
+
+use super::view::{self, csrf, Nav};
+use super::{back, blocking, ConsoleUser, Posted};
+use crate::error::AppError;
+use crate::AppState;
+
+fn require_admin(u: &ConsoleUser) -> Result<(), AppError> {
+    if u.user().role == Role::Admin {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+pub(crate) async fn page(State(state): State<Arc<AppState>>, u: ConsoleUser) -> Response {
+    let result = async {
+        require_admin(&u)?;
+        let db = state.db.clone();
+        let (teams, mut users, trail) =
+            blocking(move || Ok((db.teams()?, db.users()?, db.audit_trail(None, 50)?))).await?;
+        let names: std::collections::HashMap<String, String> = users
+            .iter()
+            .map(|x| (x.id.clone(), x.display_name.clone()))
+            .collect();
+        users.sort_by(|a, b| (&a.team, &a.username).cmp(&(&b.team, &b.username)));
+        let l = u.locale;
+        let body = html! {
+            h1 { (l.t("admin-title")) }
+            section.card {
+                h2 { (l.t("teams")) }
+                ul { @for t in &teams { li { (t.name) } } }
+                form.inline method="post" action="/console/admin/teams" {
+                    (csrf(&u))
+                    label { (l.t("team-name")) input name="name" required maxlength="64"; }
+                    button type="submit" { (l.t("add-team")) }
+                }
+            }
+            section.card {
+                h2 { (l.t("users")) }
+                div.scroll { table {
+                    thead { tr { th { (l.t("username")) } th { (l.t("f-name")) } th { (l.t("role")) } th { (l.t("team")) } th {} } }
+                    tbody { @for usr in &users {
+                        tr.retracted[usr.disabled] {
+                            td { (usr.username) }
+                            td { bdi { (usr.display_name) } }
+                            td { (l.t(&format!("role-{}", usr.role.code()))) }
+                            td { (usr.team.clone().unwrap_or_default()) }
+                            td {
+                                @if usr.disabled { (l.t("disabled")) }
+                                @else {
+                                    form.inline method="post" action=(format!("/console/admin/users/{}/password", view::url_part(&usr.username))) {
+                                        (csrf(&u))
+                                        label { span.sr { (l.t("new-password")) }
+                                            input name="password" type="password" required minlength="12" autocomplete="new-password" placeholder=(l.t("new-password"));
+                                        }
+                                        button.secondary type="submit" { (l.t("set-password")) }
+                                    }
+                                    @if usr.id != u.user().id {
+                                        " "
+                                        form.inline method="post" action=(format!("/console/admin/users/{}/disable", view::url_part(&usr.username))) {
+                                            (csrf(&u))
+                                            button.secondary type="submit" { (l.t("disable")) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    } }
+                } }
+                h3 { (l.t("add-user")) }
+                form.grid-form method="post" action="/console/admin/users" {
+                    (csrf(&u))
+                    label { (l.t("username")) input name="username" required maxlength="64" autocomplete="off"; }
+                    label { (l.t("f-name")) input name="display_name" maxlength="128"; }
+                    label { (l.t("role"))
+                        select name="role" { @for r in [Role::Worker, Role::Supervisor, Role::Admin] { option value=(r.code()) { (l.t(&format!("role-{}", r.code()))) } } }
+                    }
+                    label { (l.t("team"))
+                        select name="team" { option value="" { "—" } @for t in &teams { option value=(t.name) { (t.name) } } }
+                    }
+                    label { (l.t("password")) input name="password" type="password" required minlength="12" autocomplete="new-password"; }
+                    button type="submit" { (l.t("add-user")) }
+                }
+            }
+            section.card #audit {
+                h2 { (l.t("audit-trail")) }
+                p.muted { (l.t("audit-explain")) }
+                @if trail.is_empty() { p.muted { (l.t("none")) } }
+                @else {
+                    div.scroll { table {
+                        thead { tr { th { (l.t("f-when")) } th { (l.t("who")) } th { (l.t("col-case")) } th { (l.t("action")) } } }
+                        tbody { @for e in &trail {
+                            tr {
+                                td { (l.millis(e.at)) }
+                                td { bdi { (names.get(&e.user_id).cloned().unwrap_or_else(|| e.user_id.clone())) } }
+                                td { code { (e.case_id) } }
+                                td { code { (e.action) } }
+                            }
+                        } }
+                    } }
+                }
+            }
+        };
+        Ok::<_, AppError>(view::layout(&u, &l.t("admin-title"), Nav::Admin, "/console/admin", body))
+    }
+    .await;
+    match result {
+        Ok(p) => p.into_response(),
+        Err(e) => u.error(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct NewTeam {
+    name: String,
+}
+
+pub(crate) async fn add_team(
+    State(state): State<Arc<AppState>>,
+    posted: Posted<NewTeam>,
+) -> Response {
+    let Posted { user, form } = posted;
+    let result = async {
+        require_admin(&user)?;
+        let name = form.name.trim().to_string();
+        if name.is_empty() || name.chars().count() > 64 {
+            return Err(AppError::BadRequest(
+                "a team needs a name of up to 64 characters".into(),
+            ));
+        }
+        let db = state.db.clone();
+        blocking(move || db.add_team(&name)).await?;
+        tracing::info!(by = %user.user().id, "team added (console)");
+        Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => back(None, "/console/admin"),
+        Err(e) => user.error(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct NewUser {
+    username: String,
+    #[serde(default)]
+    display_name: String,
+    role: String,
+    #[serde(default)]
+    team: String,
+    password: String,
+}
+
+pub(crate) async fn add_user(
+    State(state): State<Arc<AppState>>,
+    posted: Posted<NewUser>,
+) -> Response {
+    let Posted { user, form } = posted;
+    let result = async {
+        require_admin(&user)?;
+        let role = Role::from_code(&form.role)
+            .ok_or_else(|| AppError::BadRequest("unknown role".into()))?;
+        let username = form.username.trim().to_string();
+        if username.is_empty() || username.len() > 64 {
+            return Err(AppError::BadRequest(
+                "a username of 1 to 64 bytes is needed".into(),
+            ));
+        }
+        if form.password.chars().count() < 12 {
+            return Err(AppError::BadRequest(
+                "the password needs at least 12 characters".into(),
+            ));
+        }
+        let team = (!form.team.is_empty()).then(|| form.team.clone());
+        if role != Role::Admin && team.is_none() {
+            return Err(AppError::BadRequest(
+                "workers and supervisors belong to a team".into(),
+            ));
+        }
+        let db = state.db.clone();
+        let iterations = state.config.password_iterations;
+        let display = form.display_name.trim().to_string();
+        let password = form.password.clone();
+        let added = blocking(move || {
+            db.add_user(
+                &username,
+                &display,
+                role,
+                team.as_deref(),
+                &password,
+                iterations,
+            )
+        })
+        .await?;
+        tracing::info!(user = %added.id, by = %user.user().id, "user added (console)");
+        Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => back(None, "/console/admin"),
+        Err(e) => user.error(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct NewPassword {
+    password: String,
+}
+
+/// Sets a user's password (an admin resets a forgotten one): their sessions end.
+pub(crate) async fn set_password(
+    State(state): State<Arc<AppState>>,
+    Path(username): Path<String>,
+    posted: Posted<NewPassword>,
+) -> Response {
+    let Posted { user, form } = posted;
+    let result = async {
+        require_admin(&user)?;
+        if form.password.chars().count() < 12 {
+            return Err(AppError::BadRequest(
+                "the password needs at least 12 characters".into(),
+            ));
+        }
+        let db = state.db.clone();
+        let iterations = state.config.password_iterations;
+        blocking(move || match db.user_by_username(&username)? {
+            Some(_) => db.set_password(&username, &form.password, iterations),
+            None => Err(AppError::NotFound),
+        })
+        .await?;
+        tracing::info!(by = %user.user().id, "password set (console)");
+        Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => back(None, "/console/admin"),
+        Err(e) => user.error(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct Nothing {}
+
+pub(crate) async fn disable_user(
+    State(state): State<Arc<AppState>>,
+    Path(username): Path<String>,
+    posted: Posted<Nothing>,
+) -> Response {
+    let Posted { user, .. } = posted;
+    let result = async {
+        require_admin(&user)?;
+        if username == user.user().username {
+            return Err(AppError::BadRequest(
+                "an admin cannot disable themselves".into(),
+            ));
+        }
+        let db = state.db.clone();
+        blocking(move || db.disable_user(&username)).await?;
+        tracing::info!(by = %user.user().id, "user disabled (console)");
+        Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => back(None, "/console/admin"),
+        Err(e) => user.error(e),
+    }
+}

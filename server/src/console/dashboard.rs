@@ -1,0 +1,279 @@
+//! The caseload dashboard: cases per worker, by stage and by risk; overdue reviews,
+//! emergencies, cases with unresolved conflicts, recent activity; the case list with
+//! filters and search (the phone's own filter and multilingual matching,
+//! [`fieldcase_core::store::select`]).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use fieldcase_core::case::RiskLevel;
+use fieldcase_core::store::{select, CaseFilter, CaseSummary, SortBy};
+use fieldcase_core::Stage;
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use super::data::{self, People};
+use super::view::{self, count, risk_badge, stage_badge, Nav};
+use super::ConsoleUser;
+use crate::AppState;
+
+/// The dashboard's filters (all optional; an unknown value is a clear error).
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct Filters {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    worker: String,
+    #[serde(default)]
+    stage: String,
+    #[serde(default)]
+    risk: String,
+    #[serde(default)]
+    only: String,
+}
+
+impl Filters {
+    fn to_filter(&self, today: &str) -> Result<CaseFilter, String> {
+        let mut f = CaseFilter {
+            sort: SortBy::LastChange,
+            ..Default::default()
+        };
+        if !self.q.trim().is_empty() {
+            f.query = Some(self.q.chars().take(200).collect());
+        }
+        if !self.worker.is_empty() {
+            f.assigned_to = Some(self.worker.clone());
+        }
+        if !self.stage.is_empty() {
+            f.stage = Some(Stage::from_code(&self.stage).ok_or("unknown stage")?);
+        }
+        if !self.risk.is_empty() {
+            f.risk = Some(RiskLevel::from_code(&self.risk).ok_or("unknown risk level")?);
+        }
+        match self.only.as_str() {
+            "" => {}
+            "overdue" => {
+                f.review_overdue_on = Some(today.to_string());
+                f.sort = SortBy::NextReview;
+            }
+            "emergency" => f.emergency = Some(true),
+            "conflicts" => f.with_conflicts = Some(true),
+            _ => return Err("unknown filter".into()),
+        }
+        Ok(f)
+    }
+}
+
+pub(crate) async fn page(
+    State(state): State<Arc<AppState>>,
+    u: ConsoleUser,
+    q: Result<Query<Filters>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let filters = match q {
+        Ok(Query(f)) => f,
+        Err(_) => {
+            return u.error(crate::AppError::BadRequest(
+                "the filters are not readable".into(),
+            ))
+        }
+    };
+    match render(&state, &u, &filters).await {
+        Ok(p) => p.into_response(),
+        Err(e) => u.error(e),
+    }
+}
+
+async fn render(
+    state: &Arc<AppState>,
+    u: &ConsoleUser,
+    filters: &Filters,
+) -> crate::AppResult<view::Page> {
+    let l = u.locale;
+    let today = data::today();
+    let filter = filters
+        .to_filter(&today)
+        .map_err(|e| crate::AppError::BadRequest(e.to_string()))?;
+    let cases = data::visible_cases(state, u.user()).await?;
+    let people = People::load(state).await?;
+    let summaries: Vec<CaseSummary> = cases.iter().map(|c| c.summary.clone()).collect();
+    let shown = select(summaries.iter(), &filter);
+    let open: Vec<&CaseSummary> = summaries
+        .iter()
+        .filter(|s| s.stage != Stage::Closed)
+        .collect();
+
+    // Per worker: open cases by stage.
+    let mut per_worker: BTreeMap<String, (String, BTreeMap<Stage, usize>, usize)> = BTreeMap::new();
+    for s in &open {
+        for w in &s.assigned {
+            let e = per_worker
+                .entry(w.clone())
+                .or_insert_with(|| (people.name(w), BTreeMap::new(), 0));
+            *e.1.entry(s.stage).or_default() += 1;
+            e.2 += 1;
+        }
+    }
+    let mut workers: Vec<_> = per_worker.into_iter().collect();
+    workers.sort_by(|a, b| a.1 .0.cmp(&b.1 .0));
+    let by_risk = |r: Option<RiskLevel>| open.iter().filter(|s| s.risk == r).count();
+    let overdue: Vec<&CaseSummary> = open
+        .iter()
+        .copied()
+        .filter(|s| s.review_overdue(&today))
+        .collect();
+    let emergencies: Vec<&CaseSummary> = open.iter().copied().filter(|s| s.emergency).collect();
+    let conflicted: Vec<&CaseSummary> = summaries.iter().filter(|s| s.conflicts > 0).collect();
+    let mut activity: Vec<data::Activity> = cases
+        .iter()
+        .flat_map(|c| c.recent.iter().cloned())
+        .collect();
+    activity.sort_by_key(|a| std::cmp::Reverse(a.at_ms));
+    activity.truncate(15);
+
+    let case_link = |s: &CaseSummary| {
+        html! { a href=(format!("/console/cases/{}", s.id)) { bdi { (s.client_name) } } }
+    };
+    let short_list =
+        |title: &str, items: &[&CaseSummary], extra: &dyn Fn(&CaseSummary) -> Markup| {
+            html! {
+                section.card {
+                    h2 { (title) " " span.count { (l.number(items.len() as i64)) } }
+                    @if items.is_empty() { p.muted { (l.t("none")) } }
+                    @else {
+                        ul { @for s in items { li { (case_link(s)) " " (extra(s)) } } }
+                    }
+                }
+            }
+        };
+    let here = "/console";
+    let body = html! {
+        h1 { (l.t("dashboard-title")) }
+        p.muted { (count(l, "cases-count", summaries.len())) " · " (l.t("today")) " " (l.date(&today)) }
+        div.grid {
+            (short_list(&l.t("emergencies"), &emergencies, &|s| risk_badge(l, s.risk)))
+            (short_list(&l.t("overdue-reviews"), &overdue, &|s| html! {
+                span.by { (l.t("review-due")) " " (l.date(s.next_review.as_deref().unwrap_or(""))) }
+            }))
+            (short_list(&l.t("with-conflicts"), &conflicted, &|s| html! {
+                span.badge.conflict { (count(l, "conflicts-count", s.conflicts)) }
+            }))
+            section.card {
+                h2 { (l.t("by-risk")) }
+                table {
+                    tbody {
+                        @for r in RiskLevel::ALL.iter().rev() {
+                            tr { th scope="row" { (risk_badge(l, Some(*r))) } td.num { (l.number(by_risk(Some(*r)) as i64)) } }
+                        }
+                        tr { th scope="row" { (risk_badge(l, None)) } td.num { (l.number(by_risk(None) as i64)) } }
+                    }
+                }
+            }
+        }
+        section.card {
+            h2 { (l.t("per-worker")) }
+            div.scroll { table {
+                thead { tr {
+                    th scope="col" { (l.t("worker")) }
+                    @for st in Stage::ALL.iter().filter(|s| **s != Stage::Closed) { th.num scope="col" { (l.code("stage", st.code())) } }
+                    th.num scope="col" { (l.t("total")) }
+                } }
+                tbody {
+                    @for (id, (name, stages, total)) in &workers {
+                        tr {
+                            th scope="row" { a href=(format!("/console?worker={}", view::url_part(id))) { bdi { (name) } } }
+                            @for st in Stage::ALL.iter().filter(|s| **s != Stage::Closed) {
+                                td.num { (l.number(stages.get(st).copied().unwrap_or(0) as i64)) }
+                            }
+                            td.num { strong { (l.number(*total as i64)) } }
+                        }
+                    }
+                }
+            } }
+        }
+        section.card {
+            h2 id="cases" { (l.t("cases")) }
+            form.filters method="get" action="/console" role="search" {
+                label { (l.t("search")) input type="search" name="q" value=(filters.q) placeholder=(l.t("search-hint")); }
+                label { (l.t("worker"))
+                    select name="worker" {
+                        option value="" { (l.t("all")) }
+                        @for (id, (name, _, _)) in &workers { option value=(id) selected[*id == filters.worker] { (name) } }
+                    }
+                }
+                label { (l.t("stage"))
+                    select name="stage" {
+                        option value="" { (l.t("all")) }
+                        @for st in Stage::ALL { option value=(st.code()) selected[st.code() == filters.stage] { (l.code("stage", st.code())) } }
+                    }
+                }
+                label { (l.t("risk"))
+                    select name="risk" {
+                        option value="" { (l.t("all")) }
+                        @for r in RiskLevel::ALL { option value=(r.code()) selected[r.code() == filters.risk] { (l.code("risk", r.code())) } }
+                    }
+                }
+                label { (l.t("show"))
+                    select name="only" {
+                        option value="" { (l.t("all")) }
+                        @for (v, k) in [("emergency", "emergencies"), ("overdue", "overdue-reviews"), ("conflicts", "with-conflicts")] {
+                            option value=(v) selected[v == filters.only] { (l.t(k)) }
+                        }
+                    }
+                }
+                button type="submit" { (l.t("apply")) }
+            }
+            p.muted { (count(l, "cases-shown", shown.len())) }
+            div.scroll { table.cases {
+                thead { tr {
+                    th scope="col" { (l.t("client")) }
+                    th scope="col" { (l.t("stage")) }
+                    th scope="col" { (l.t("risk")) }
+                    th scope="col" { (l.t("assigned")) }
+                    th scope="col" { (l.t("next-review")) }
+                    th scope="col" { (l.t("last-change")) }
+                } }
+                tbody {
+                    @for s in &shown {
+                        tr {
+                            td {
+                                (case_link(s))
+                                @if let Some(lat) = &s.client_name_latin { br; small.muted { bdi { (lat) } } }
+                                @if s.restricted { " " span.badge.restricted { (l.t("restricted")) } }
+                                @if s.emergency { " " span.badge.risk-evidence_of_harm { (l.t("emergency")) } }
+                                @if s.conflicts > 0 { " " span.badge.conflict { (count(l, "conflicts-count", s.conflicts)) } }
+                            }
+                            td { (stage_badge(l, s.stage)) }
+                            td { (risk_badge(l, s.risk)) }
+                            td { @for (i, w) in s.assigned.iter().enumerate() { @if i > 0 { ", " } bdi { (people.name(w)) } } }
+                            td class=[s.review_overdue(&today).then_some("overdue")] { @if let Some(d) = &s.next_review { (l.date(d)) } }
+                            td { (l.millis(s.last_change)) }
+                        }
+                    }
+                }
+            } }
+        }
+        section.card {
+            h2 { (l.t("recent-activity")) }
+            @if activity.is_empty() { p.muted { (l.t("none")) } }
+            ol.activity {
+                @for a in &activity {
+                    li {
+                        time { (l.millis(a.at_ms)) } " · "
+                        bdi { (a.who) } " · "
+                        a href=(format!("/console/cases/{}", a.case_id)) { bdi { (a.client) } }
+                        " · " (view::action(l, &a.what))
+                    }
+                }
+            }
+        }
+    };
+    Ok(view::layout(
+        u,
+        &l.t("dashboard-title"),
+        Nav::Dashboard,
+        here,
+        body,
+    ))
+}

@@ -1,0 +1,255 @@
+//! What the console pages read: the cases a user may see, one case, the people of the
+//! server. Reads come from storage, which holds every accepted change (the hub stores a
+//! change before it acknowledges it); writes go through the hub, never here.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use automerge::ChangeHash;
+use fieldcase_core::store::CaseSummary;
+use fieldcase_core::{CaseDoc, CaseFile, CaseId};
+
+use super::{blocking, now_ms};
+use crate::db::{CaseAccess, User};
+use crate::error::{AppError, AppResult};
+use crate::AppState;
+
+/// One case as the record page shows it: the document, for conflicts and history.
+pub(crate) struct Loaded {
+    pub access: CaseAccess,
+    pub doc: CaseDoc,
+    pub file: CaseFile,
+    pub summary: CaseSummary,
+}
+
+/// One case as the lists and reports use it (no document: it is cached).
+pub(crate) struct Summary {
+    pub access: CaseAccess,
+    pub file: CaseFile,
+    pub summary: CaseSummary,
+    /// The case's latest changes, newest first.
+    pub recent: Vec<Activity>,
+}
+
+/// When the case last changed (ms): the latest of its heads.
+pub(crate) fn last_change_ms(doc: &CaseDoc) -> i64 {
+    let am = doc.automerge();
+    am.get_heads()
+        .iter()
+        .filter_map(|h| am.get_change_meta_by_hash(h))
+        .map(|c| c.timestamp.saturating_mul(1000))
+        .max()
+        .unwrap_or(0)
+}
+
+fn load(access: CaseAccess, bytes: &[u8]) -> AppResult<Loaded> {
+    let doc = CaseDoc::load(bytes)?;
+    let file = doc.read()?;
+    let summary = CaseSummary::of(&doc, last_change_ms(&doc))?;
+    Ok(Loaded {
+        access,
+        doc,
+        file,
+        summary,
+    })
+}
+
+/// How many recent changes of each case the dashboard may show.
+const RECENT_PER_CASE: usize = 5;
+
+/// The summaries of the cases, by id, with the heads they were made at: a list over an
+/// unchanged caseload reads only the heads from storage. Heads name the content exactly,
+/// so an entry is either right or replaced.
+#[derive(Default)]
+pub struct Cache(Mutex<HashMap<CaseId, Cached>>);
+
+/// A summary and the heads it was made at.
+type Cached = (Vec<ChangeHash>, Arc<Summary>);
+
+impl std::fmt::Debug for Cache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cache").finish_non_exhaustive()
+    }
+}
+
+impl Cache {
+    fn get(&self, id: &CaseId, heads: &[ChangeHash]) -> Option<Arc<Summary>> {
+        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(id)
+            .filter(|(h, _)| h.as_slice() == heads)
+            .map(|(_, s)| s.clone())
+    }
+}
+
+/// Every case `user` may see, summarised.
+pub(crate) async fn visible_cases(
+    state: &Arc<AppState>,
+    user: &User,
+) -> AppResult<Vec<Arc<Summary>>> {
+    let st = state.clone();
+    let user = user.clone();
+    blocking(move || {
+        let all = st.db.cases()?;
+        let mut out = Vec::new();
+        let mut fresh = Vec::new();
+        for (access, heads) in &all {
+            if !access.visible_to(&user) {
+                continue;
+            }
+            if access.restricted {
+                // Lists and reports show names and risk: that is a read, and it is recorded.
+                st.db
+                    .audit(&user.id, &access.id, "listed (console)", now_ms())?;
+            }
+            if let Some(s) = st.console.get(&access.id, heads) {
+                out.push(s);
+                continue;
+            }
+            let Some(bytes) = st.db.case_document(&access.id)? else {
+                continue;
+            };
+            match load(access.clone(), &bytes) {
+                Ok(l) => {
+                    let recent = recent_changes(&l, RECENT_PER_CASE);
+                    let s = Arc::new(Summary {
+                        access: l.access,
+                        file: l.file,
+                        summary: l.summary,
+                        recent,
+                    });
+                    fresh.push((access.id, l.doc.heads(), s.clone()));
+                    out.push(s);
+                }
+                // One unreadable case must not hide the caseload; it is logged.
+                Err(e) => tracing::error!(error = %e, "a stored case could not be read"),
+            }
+        }
+        let mut map = st.console.0.lock().unwrap_or_else(|p| p.into_inner());
+        for (id, heads, s) in fresh {
+            map.insert(id, (heads, s));
+        }
+        if map.len() > all.len() {
+            let ids: std::collections::HashSet<&CaseId> = all.iter().map(|(a, _)| &a.id).collect();
+            map.retain(|id, _| ids.contains(id));
+        }
+        Ok(out)
+    })
+    .await
+}
+
+/// One case `user` may see; a case they may not see is [`AppError::NotFound`], as one that
+/// does not exist. Reads of restricted cases are recorded in the audit trail (ids only)
+/// before anything is shown.
+pub(crate) async fn one_case(state: &Arc<AppState>, user: &User, id: &str) -> AppResult<Loaded> {
+    let id: CaseId = id.parse().map_err(|_| AppError::NotFound)?;
+    let db = state.db.clone();
+    let user = user.clone();
+    blocking(move || {
+        let access = db.case_access(&id)?.ok_or(AppError::NotFound)?;
+        if !access.visible_to(&user) {
+            return Err(AppError::NotFound);
+        }
+        if access.restricted {
+            tracing::info!(case = %id, user = %user.id, "restricted case read (console)");
+            db.audit(&user.id, &id, "read (console)", now_ms())?;
+        }
+        let bytes = db.case_document(&id)?.ok_or(AppError::NotFound)?;
+        load(access, &bytes)
+    })
+    .await
+}
+
+/// The server's users by id, for names.
+pub(crate) struct People(HashMap<String, User>);
+
+impl People {
+    pub(crate) async fn load(state: &Arc<AppState>) -> AppResult<People> {
+        let db = state.db.clone();
+        let users = blocking(move || db.users()).await?;
+        Ok(People(
+            users.into_iter().map(|u| (u.id.clone(), u)).collect(),
+        ))
+    }
+
+    /// A user's display name (or their id, for one this server does not know).
+    pub(crate) fn name(&self, id: &str) -> String {
+        self.0
+            .get(id)
+            .map(|u| {
+                if u.display_name.is_empty() {
+                    u.username.clone()
+                } else {
+                    u.display_name.clone()
+                }
+            })
+            .unwrap_or_else(|| id.to_string())
+    }
+
+    /// The active workers and supervisors of a team, by name.
+    pub(crate) fn of_team(&self, team: &str) -> Vec<&User> {
+        let mut v: Vec<&User> = self
+            .0
+            .values()
+            .filter(|u| {
+                !u.disabled
+                    && u.role != fieldcase_core::Role::Admin
+                    && u.team.as_deref() == Some(team)
+            })
+            .collect();
+        v.sort_by(|a, b| a.display_name.cmp(&b.display_name));
+        v
+    }
+}
+
+/// One change of a case, for the recent-activity list.
+#[derive(Clone)]
+pub(crate) struct Activity {
+    pub case_id: String,
+    pub client: String,
+    pub at_ms: i64,
+    pub who: String,
+    pub what: String,
+}
+
+/// The last `n` changes of a case, newest first: walked back from the heads through the
+/// change graph by metadata (no change is decoded).
+fn recent_changes(l: &Loaded, n: usize) -> Vec<Activity> {
+    let am = l.doc.automerge();
+    let mut frontier: Vec<_> = am
+        .get_heads()
+        .iter()
+        .filter_map(|h| am.get_change_meta_by_hash(h))
+        .collect();
+    let mut seen: std::collections::HashSet<ChangeHash> = frontier.iter().map(|c| c.hash).collect();
+    let mut out = Vec::new();
+    while out.len() < n {
+        let Some(i) = (0..frontier.len()).max_by_key(|&i| frontier[i].timestamp) else {
+            break;
+        };
+        let c = frontier.swap_remove(i);
+        for d in &c.deps {
+            if seen.insert(*d) {
+                frontier.extend(am.get_change_meta_by_hash(d));
+            }
+        }
+        let actor = c.actor.to_hex_string();
+        out.push(Activity {
+            case_id: l.access.id.to_string(),
+            client: l.file.client.name.clone().unwrap_or_default(),
+            at_ms: c.timestamp.saturating_mul(1000),
+            who: l
+                .file
+                .actors
+                .get(&actor)
+                .map(|a| a.name.clone())
+                .unwrap_or_default(),
+            what: c.message.as_deref().unwrap_or_default().to_string(),
+        });
+    }
+    out
+}
+
+/// Today (UTC) as `YYYY-MM-DD`.
+pub(crate) fn today() -> String {
+    chrono::Utc::now().format("%Y-%m-%d").to_string()
+}

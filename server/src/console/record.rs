@@ -1,0 +1,575 @@
+//! The case record: the merged case file, section by section like the paper file; who last
+//! changed each field and when, with its full history one click away; fields holding
+//! concurrent values with every value, its author, and a form to choose one; the visit
+//! timeline; the plan and closure decisions and the assignment for supervisors.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use fieldcase_core::{conflicts, history as field_history, last_change, Conflict};
+use maud::{html, Markup};
+use serde::Deserialize;
+use serde_json::Value as Json;
+
+use super::data::{self, Loaded, People};
+use super::view::{self, byline, count, csrf, risk_badge, stage_badge, Nav};
+use super::{back, ConsoleUser, Posted};
+use crate::error::{AppError, AppResult};
+use crate::AppState;
+
+/// The page's view of one case.
+struct Ctx<'a> {
+    l: &'static super::i18n::Locale,
+    case: &'a Loaded,
+    id: String,
+    conflicts: HashMap<String, Conflict>,
+    people: &'a People,
+}
+
+fn show(v: &Json) -> String {
+    match v {
+        Json::String(s) => s.clone(),
+        Json::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+impl Ctx<'_> {
+    /// One field: its label, value, who last changed it, a link to its history; a field
+    /// holding concurrent values is marked and points to the conflicts section.
+    fn field(&self, label: &str, path: &str, value: Markup) -> Markup {
+        let l = self.l;
+        let last = last_change(&self.case.doc, path);
+        let conflicted = self.conflicts.contains_key(path);
+        html! {
+            div.field.conflicted[conflicted] {
+                dt { (l.t(label)) }
+                dd {
+                    span.value { (value) }
+                    @if conflicted { " " a.badge.conflict href=(format!("#conflict-{}", anchor(path))) { (l.t("conflict-see")) } }
+                    @if let Some(a) = &last {
+                        " " (byline(l, a)) " "
+                        a.history href=(format!("/console/cases/{}/history?path={}", self.id, view::url_part(path))) { (l.t("history")) }
+                    }
+                }
+            }
+        }
+    }
+
+    fn text(&self, label: &str, path: &str, v: &Option<String>) -> Markup {
+        self.field(label, path, html! { @if let Some(s) = v { bdi { (s) } } })
+    }
+
+    fn long(&self, label: &str, path: &str, v: &str) -> Markup {
+        self.field(label, path, html! { span.note { (v) } })
+    }
+
+    fn date(&self, label: &str, path: &str, v: &Option<String>) -> Markup {
+        self.field(
+            label,
+            path,
+            html! { @if let Some(s) = v { time datetime=(s) { (self.l.date(s)) } } },
+        )
+    }
+
+    fn yes_no(&self, label: &str, path: &str, v: Option<bool>) -> Markup {
+        let l = self.l;
+        self.field(
+            label,
+            path,
+            html! { @match v { Some(true) => (l.t("yes")), Some(false) => (l.t("no")), None => "" } },
+        )
+    }
+
+    fn list(&self, label: &str, path: &str, v: &[String]) -> Markup {
+        self.field(label, path, html! { (v.join(", ")) })
+    }
+
+    fn coded(&self, label: &str, path: &str, prefix: &str, v: Option<&str>) -> Markup {
+        self.field(
+            label,
+            path,
+            html! { @if let Some(c) = v { (self.l.code(prefix, c)) } },
+        )
+    }
+
+    fn person(&self, label: &str, path: &str, v: &Option<String>) -> Markup {
+        self.field(
+            label,
+            path,
+            html! { @if let Some(id) = v { bdi { (self.people.name(id)) } } },
+        )
+    }
+
+    fn retracted(&self, r: &Option<fieldcase_core::case::Retraction>) -> Markup {
+        let l = self.l;
+        html! {
+            @if let Some(r) = r {
+                p.retracted { (l.t("retracted")) ": " (r.reason.clone().unwrap_or_default())
+                    " · " (r.by.as_deref().map(|b| self.people.name(b)).unwrap_or_default())
+                    " · " (r.at.as_deref().map(|a| l.datetime(a)).unwrap_or_default()) }
+            }
+        }
+    }
+}
+
+fn anchor(path: &str) -> String {
+    path.replace('/', "-")
+}
+
+pub(crate) async fn page(
+    State(state): State<Arc<AppState>>,
+    u: ConsoleUser,
+    Path(id): Path<String>,
+) -> Response {
+    match render(&state, &u, &id).await {
+        Ok(p) => p.into_response(),
+        Err(e) => u.error(e),
+    }
+}
+
+async fn render(state: &Arc<AppState>, u: &ConsoleUser, id: &str) -> AppResult<view::Page> {
+    let case = data::one_case(state, u.user(), id).await?;
+    let people = People::load(state).await?;
+    let cx = Ctx {
+        l: u.locale,
+        id: case.access.id.to_string(),
+        conflicts: conflicts(&case.doc)
+            .into_iter()
+            .map(|c| (c.path.clone(), c))
+            .collect(),
+        case: &case,
+        people: &people,
+    };
+    let f = &case.file;
+    let l = cx.l;
+    let name = f.client.name.clone().unwrap_or_default();
+    let here = format!("/console/cases/{}", cx.id);
+    let authority = u.user().role.has_authority();
+    let mut conflict_list: Vec<&Conflict> = cx.conflicts.values().collect();
+    conflict_list.sort_by(|a, b| a.path.cmp(&b.path));
+    let mut visits: Vec<&fieldcase_core::case::Visit> = f.visits.iter().collect();
+    visits.sort_by(|a, b| b.date.cmp(&a.date));
+
+    let body = html! {
+        header.case-head {
+            h1 { bdi { (name) } }
+            p {
+                (stage_badge(l, f.stage)) " "
+                (risk_badge(l, case.summary.risk)) " "
+                @if case.summary.emergency { span.badge.risk-evidence_of_harm { (l.t("emergency")) } " " }
+                @if case.access.restricted { span.badge.restricted { (l.t("restricted")) } " " }
+                span.muted { (l.t("team")) ": " (f.team.clone().unwrap_or_default()) }
+            }
+        }
+        nav.toc aria-label=(l.t("sections")) {
+            @for (anchor, key) in [("conflicts", "section-conflicts"), ("client", "section-client"), ("intake", "section-intake"),
+                ("assessments", "section-assessments"), ("plan", "section-plan"), ("referrals", "section-referrals"),
+                ("visits", "section-visits"), ("appointments", "section-appointments"), ("reviews", "section-reviews"),
+                ("closures", "section-closures"), ("assignment", "section-assignment")] {
+                a href=(format!("#{anchor}")) { (l.t(key)) }
+            }
+        }
+        section.card #conflicts {
+            h2 { (l.t("section-conflicts")) " " span.count { (l.number(conflict_list.len() as i64)) } }
+            @if conflict_list.is_empty() { p.muted { (l.t("no-conflicts")) } }
+            @else { p { (l.t("conflicts-explain")) } }
+            @for c in &conflict_list {
+                div.conflict-field id=(format!("conflict-{}", anchor(&c.path))) {
+                    h3 { code { (c.path) } }
+                    ul.values {
+                        @for v in &c.values {
+                            li.value-choice {
+                                strong.value { bdi { (show(&v.value)) } }
+                                @if v.winner { " " span.badge { (l.t("shown-now")) } }
+                                " " (byline(l, &v.by))
+                                @if let Some(d) = &v.by.device_id { " " small.muted { (l.t("device")) " " (d) } }
+                                @if authority {
+                                    form.inline method="post" action=(format!("/console/cases/{}/resolve", cx.id)) {
+                                        (csrf(u))
+                                        input type="hidden" name="path" value=(c.path);
+                                        input type="hidden" name="value" value=(v.value.to_string());
+                                        button type="submit" { (l.t("choose-value")) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        section.card #client {
+            h2 { (l.t("section-client")) }
+            dl {
+                (cx.text("f-name", "client/name", &f.client.name))
+                (cx.text("f-name-latin", "client/name_latin", &f.client.name_latin))
+                (cx.coded("f-client-kind", "client/kind", "kind", f.client.kind.as_deref()))
+                (cx.date("f-date-of-birth", "client/date_of_birth", &f.client.date_of_birth))
+                (cx.yes_no("f-birth-approximate", "client/birth_date_approximate", f.client.birth_date_approximate))
+                (cx.text("f-gender", "client/gender", &f.client.gender))
+                (cx.list("f-languages", "client/languages", &f.client.languages))
+                (cx.text("f-address", "client/address", &f.client.address))
+                (cx.list("f-vulnerabilities", "client/vulnerabilities", &f.client.vulnerabilities))
+                (cx.long("f-notes", "client/notes", &f.client.notes))
+                (cx.person("f-case-manager", "case_manager", &f.case_manager))
+                (cx.text("f-priority", "priority", &f.priority))
+            }
+            h3 { (l.t("household")) }
+            @for m in &f.client.household {
+                @let p = format!("client/household/{}", m.id);
+                article.entry.retracted[m.retracted.is_some()] { dl {
+                    (cx.text("f-name", &format!("{p}/name"), &m.name))
+                    (cx.text("f-relationship", &format!("{p}/relationship"), &m.relationship))
+                    (cx.date("f-date-of-birth", &format!("{p}/date_of_birth"), &m.date_of_birth))
+                    (cx.yes_no("f-lives-with-client", &format!("{p}/lives_with_client"), m.lives_with_client))
+                    (cx.text("f-note", &format!("{p}/note"), &m.note))
+                } (cx.retracted(&m.retracted)) }
+            }
+            h3 { (l.t("contacts")) }
+            @for c in &f.client.contacts {
+                @let p = format!("client/contacts/{}", c.id);
+                article.entry.retracted[c.retracted.is_some()] { dl {
+                    (cx.text("f-kind", &format!("{p}/kind"), &c.kind))
+                    (cx.text("f-value", &format!("{p}/value"), &c.value))
+                    (cx.yes_no("f-safe-to-contact", &format!("{p}/safe_to_contact"), c.safe_to_contact))
+                    (cx.text("f-note", &format!("{p}/note"), &c.note))
+                } (cx.retracted(&c.retracted)) }
+            }
+            h3 { (l.t("consents")) }
+            @for c in &f.consents {
+                @let p = format!("consents/{}", c.id);
+                article.entry.retracted[c.retracted.is_some()] { dl {
+                    (cx.text("f-topic", &format!("{p}/topic"), &c.topic))
+                    (cx.text("f-given-by", &format!("{p}/given_by"), &c.given_by))
+                    (cx.yes_no("f-granted", &format!("{p}/granted"), c.granted))
+                    (cx.date("f-date", &format!("{p}/date"), &c.date))
+                    (cx.date("f-withdrawn-on", &format!("{p}/withdrawn_on"), &c.withdrawn_on))
+                } (cx.retracted(&c.retracted)) }
+            }
+        }
+        section.card #intake {
+            h2 { (l.t("section-intake")) }
+            dl {
+                (cx.date("f-date", "intake/date", &f.intake.date))
+                (cx.coded("f-source", "intake/source", "source", f.intake.source.as_deref()))
+                (cx.text("f-reporter", "intake/reporter_name", &f.intake.reporter_name))
+                (cx.long("f-reason", "intake/reason", &f.intake.reason))
+                (cx.list("f-presenting-problems", "intake/presenting_problems", &f.intake.presenting_problems))
+                (cx.text("f-urgency", "intake/urgency", &f.intake.urgency))
+                (cx.yes_no("emergency", "intake/emergency", f.intake.emergency))
+                (cx.coded("f-preliminary-risk", "intake/preliminary_risk", "risk", f.intake.preliminary_risk.map(|r| r.code())))
+                (cx.long("f-safety-measures", "intake/safety_measures", &f.intake.safety_measures))
+                (cx.yes_no("f-multiple-problems", "intake/criteria/multiple_problems", f.intake.criteria.multiple_problems))
+                (cx.yes_no("f-basic-needs-met", "intake/criteria/basic_needs_met", f.intake.criteria.basic_needs_met))
+                (cx.yes_no("f-cannot-access-alone", "intake/criteria/cannot_access_alone", f.intake.criteria.cannot_access_alone))
+            }
+        }
+        section.card #assessments {
+            h2 { (l.t("section-assessments")) }
+            @for a in &f.assessments {
+                @let p = format!("assessments/{}", a.id);
+                article.entry.retracted[a.retracted.is_some()] {
+                    dl {
+                        (cx.date("f-date", &format!("{p}/date"), &a.date))
+                        (cx.coded("risk", &format!("{p}/risk/level"), "risk", a.risk.level.map(|r| r.code())))
+                        (cx.yes_no("emergency", &format!("{p}/risk/emergency"), a.risk.emergency))
+                        (cx.long("f-conclusion", &format!("{p}/risk/conclusion"), &a.risk.conclusion))
+                        (cx.long("f-capability", &format!("{p}/capability"), &a.capability))
+                        (cx.long("f-summary", &format!("{p}/summary"), &a.summary))
+                    }
+                    @if !a.domains.is_empty() {
+                        div.scroll { table {
+                            thead { tr { th { (l.t("domain")) } th { (l.t("f-rating")) } th { (l.t("f-needs")) } th { (l.t("f-strengths")) } } }
+                            tbody { @for (d, v) in a.domains.iter().filter(|(_, v)| v.rating.is_some() || !v.needs.is_empty() || !v.strengths.is_empty()) {
+                                tr { th scope="row" { (l.code("domain", d)) } td.num { @if let Some(r) = v.rating { (l.number(r)) } } td { (v.needs) } td { (v.strengths) } }
+                            } }
+                        } }
+                    }
+                    (cx.retracted(&a.retracted))
+                }
+            }
+        }
+        section.card #plan {
+            h2 { (l.t("section-plan")) }
+            @let ap = &f.plan.approval;
+            dl {
+                (cx.date("next-review", "plan/next_review", &f.plan.next_review))
+                (cx.yes_no("f-family-agreed", "plan/family_agreement/agreed", f.plan.family_agreement.agreed))
+                (cx.coded("f-approval", "plan/approval/status", "approval", ap.status.map(|s| s.code())))
+                (cx.text("f-comment", "plan/approval/comment", &ap.comment))
+            }
+            @if ap.status == Some(fieldcase_core::case::ApprovalStatus::Requested) && authority {
+                (super::approvals::plan_form(u, &cx.id, &here))
+            }
+            @for pr in &f.plan.problems {
+                @let p = format!("plan/problems/{}", pr.id);
+                article.entry.retracted[pr.retracted.is_some()] {
+                    dl {
+                        (cx.field("f-priority", &format!("{p}/priority"), html! { @if let Some(n) = pr.priority { (l.number(n)) } }))
+                        (cx.coded("domain", &format!("{p}/domain"), "domain", pr.domain.as_deref()))
+                        (cx.long("f-description", &format!("{p}/description"), &pr.description))
+                        (cx.text("f-need", &format!("{p}/need"), &pr.need))
+                        (cx.text("f-goal", &format!("{p}/goal"), &pr.goal))
+                        (cx.date("f-target-date", &format!("{p}/target_date"), &pr.target_date))
+                        (cx.text("f-status", &format!("{p}/status"), &pr.status))
+                    }
+                    @for a in &pr.activities {
+                        @let ap = format!("{p}/activities/{}", a.id);
+                        div.activity.retracted[a.retracted.is_some()] { dl {
+                            (cx.text("f-activity", &format!("{ap}/description"), &a.description))
+                            (cx.field("f-responsible", &format!("{ap}/responsible"), html! {
+                                (a.responsible.name.clone().unwrap_or_default()) " " (a.responsible.organisation.clone().unwrap_or_default())
+                            }))
+                            (cx.date("f-due-date", &format!("{ap}/due_date"), &a.due_date))
+                            (cx.coded("f-status", &format!("{ap}/status"), "activity", a.status.map(|s| s.code())))
+                        } }
+                    }
+                    (cx.retracted(&pr.retracted))
+                }
+            }
+        }
+        section.card #referrals {
+            h2 { (l.t("section-referrals")) }
+            @for r in &f.referrals {
+                @let p = format!("referrals/{}", r.id);
+                article.entry.retracted[r.retracted.is_some()] { dl {
+                    (cx.date("f-date", &format!("{p}/date"), &r.date))
+                    (cx.text("f-organisation", &format!("{p}/organisation"), &r.organisation))
+                    (cx.text("f-service", &format!("{p}/service"), &r.service))
+                    (cx.coded("domain", &format!("{p}/domain"), "domain", r.domain.as_deref()))
+                    (cx.coded("f-status", &format!("{p}/status"), "referral", r.status.map(|s| s.code())))
+                    (cx.text("f-status-reason", &format!("{p}/status_reason"), &r.status_reason))
+                    (cx.text("f-outcome", &format!("{p}/outcome"), &r.outcome))
+                } (cx.retracted(&r.retracted)) }
+            }
+        }
+        section.card #visits {
+            h2 { (l.t("section-visits")) " " span.count { (l.number(visits.len() as i64)) } }
+            ol.timeline {
+                @for v in &visits {
+                    @let p = format!("visits/{}", v.id);
+                    li.entry.retracted[v.retracted.is_some()] {
+                        h3 { @if let Some(d) = &v.date { time datetime=(d) { (l.date(d)) } } " · " (l.code("visit", v.kind.as_deref().unwrap_or(""))) }
+                        dl {
+                            (cx.text("f-place", &format!("{p}/place"), &v.place))
+                            (cx.list("f-participants", &format!("{p}/participants"), &v.participants))
+                            (cx.long("f-note", &format!("{p}/note"), &v.note))
+                        }
+                        @if !v.follow_ups.is_empty() {
+                            ul { @for fu in &v.follow_ups {
+                                li { (fu.text.clone().unwrap_or_default()) @if let Some(d) = &fu.due_date { " · " (l.date(d)) } @if fu.done == Some(true) { " ✓" } }
+                            } }
+                        }
+                        @if let Some(by) = &v.recorded_by { p.by { (l.t("recorded-by")) " " bdi { (cx.people.name(by)) } } }
+                        (cx.retracted(&v.retracted))
+                    }
+                }
+            }
+        }
+        section.card #appointments {
+            h2 { (l.t("section-appointments")) }
+            @for a in &f.appointments {
+                @let p = format!("appointments/{}", a.id);
+                article.entry.retracted[a.retracted.is_some()] { dl {
+                    (cx.field("f-when", &format!("{p}/at"), html! { @if let Some(t) = &a.at { (l.datetime(t)) } }))
+                    (cx.text("f-place", &format!("{p}/place"), &a.place))
+                    (cx.text("f-with-whom", &format!("{p}/with_whom"), &a.with_whom))
+                    (cx.text("f-purpose", &format!("{p}/purpose"), &a.purpose))
+                    (cx.coded("f-status", &format!("{p}/status"), "appointment", a.status.map(|s| s.code())))
+                    (cx.text("f-attendance-needs", &format!("{p}/attendance_needs"), &a.attendance_needs))
+                } (cx.retracted(&a.retracted)) }
+            }
+        }
+        section.card #reviews {
+            h2 { (l.t("section-reviews")) }
+            @for r in &f.reviews {
+                @let p = format!("reviews/{}", r.id);
+                article.entry.retracted[r.retracted.is_some()] { dl {
+                    (cx.date("f-date", &format!("{p}/date"), &r.date))
+                    (cx.coded("risk", &format!("{p}/risk/level"), "risk", r.risk.level.map(|x| x.code())))
+                    (cx.field("f-satisfaction", &format!("{p}/satisfaction"), html! { @if let Some(n) = r.satisfaction { (l.number(n)) } }))
+                    (cx.text("f-decision", &format!("{p}/decision"), &r.decision))
+                    (cx.long("f-notes", &format!("{p}/notes"), &r.notes))
+                } (cx.retracted(&r.retracted)) }
+            }
+        }
+        section.card #closures {
+            h2 { (l.t("section-closures")) }
+            @for c in &f.closures {
+                @let p = format!("closures/{}", c.id);
+                article.entry {
+                    dl {
+                        (cx.coded("f-reason", &format!("{p}/reason"), "closure-reason", c.reason.as_deref()))
+                        (cx.long("f-outcome", &format!("{p}/outcome"), &c.outcome))
+                        (cx.coded("f-status", &format!("{p}/status"), "closure", c.status.map(|s| s.code())))
+                        (cx.text("f-comment", &format!("{p}/comment"), &c.comment))
+                        (cx.text("f-reopen-reason", &format!("{p}/reopen_reason"), &c.reopen_reason))
+                    }
+                    @if c.status == Some(fieldcase_core::case::ClosureStatus::Requested) && c.retracted.is_none() && authority {
+                        (super::approvals::closure_form(u, &cx.id, &c.id, &here))
+                    }
+                }
+            }
+        }
+        section.card #assignment {
+            h2 { (l.t("section-assignment")) }
+            p { (l.t("assigned")) ": " @for (i, w) in f.assigned.iter().enumerate() { @if i > 0 { ", " } bdi { (people.name(w)) } } }
+            @if authority {
+                @let team = f.team.clone().unwrap_or_default();
+                form method="post" action=(format!("/console/cases/{}/assignment", cx.id)) {
+                    (csrf(u))
+                    fieldset {
+                        legend { (l.t("assign-to")) }
+                        @for w in people.of_team(&team) {
+                            label.check { input type="checkbox" name="workers" value=(w.username) checked[f.assigned.contains(&w.id)]; " " bdi { (w.display_name) } " (" (l.t(&format!("role-{}", w.role.code()))) ")" }
+                        }
+                    }
+                    label { (l.t("f-case-manager"))
+                        select name="case_manager" {
+                            option value="" { "—" }
+                            @for w in people.of_team(&team) {
+                                option value=(w.username) selected[f.case_manager.as_deref() == Some(w.id.as_str())] { (w.display_name) }
+                            }
+                        }
+                    }
+                    button type="submit" { (l.t("assign")) }
+                }
+            }
+        }
+        p.muted { (count(cx.l, "changes-count", case.doc.automerge().get_changes(&[]).len())) }
+    };
+    Ok(view::layout(u, &name, Nav::None, &here, body))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct HistoryQuery {
+    path: String,
+}
+
+/// Every change of one field, oldest first.
+pub(crate) async fn history(
+    State(state): State<Arc<AppState>>,
+    u: ConsoleUser,
+    Path(id): Path<String>,
+    q: Result<Query<HistoryQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let result = async {
+        let Query(q) = q.map_err(|_| AppError::BadRequest("which field? (path)".into()))?;
+        let case = data::one_case(&state, u.user(), &id).await?;
+        let changes = field_history(&case.doc, &q.path)
+            .map_err(|_| AppError::BadRequest("the case file has no such field".into()))?;
+        let l = u.locale;
+        let name = case.file.client.name.clone().unwrap_or_default();
+        let case_url = format!("/console/cases/{}", case.access.id);
+        let body = html! {
+            p { a href=(case_url) { "← " bdi { (name) } } }
+            h1 { (l.t("history")) ": " code { (q.path) } }
+            div.scroll { table {
+                thead { tr { th { (l.t("f-when")) } th { (l.t("who")) } th { (l.t("device")) } th { (l.t("action")) } th { (l.t("f-value")) } } }
+                tbody { @for c in changes.iter().rev() {
+                    tr {
+                        td { time datetime=(c.by.at) { (l.datetime(&c.by.at)) } }
+                        td { bdi { (c.by.user_name.clone().unwrap_or_default()) } }
+                        td { small { (c.by.device_id.clone().unwrap_or_default()) } }
+                        td { (view::action(l, c.message.as_deref().unwrap_or_default())) }
+                        td {
+                            @if let Some(v) = &c.value { bdi { (show(v)) } }
+                            @else if c.inserted == 0 && c.deleted == 0 { (l.t("history-kept")) }
+                            @else { "+" (l.number(c.inserted as i64)) " / −" (l.number(c.deleted as i64)) }
+                        }
+                    }
+                } }
+            } }
+        };
+        Ok::<_, AppError>(view::layout(&u, &l.t("history"), Nav::None, &case_url, body))
+    }
+    .await;
+    match result {
+        Ok(p) => p.into_response(),
+        Err(e) => u.error(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ResolveForm {
+    path: String,
+    /// The chosen value, as JSON (one of the values the field holds).
+    value: String,
+}
+
+/// Chooses one value of a conflicting field: a normal change by the supervisor, written
+/// through the hub so that the phones get it. The value must still be one of the field's
+/// concurrent values (if someone resolved it meanwhile, the answer says so).
+pub(crate) async fn resolve(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    posted: Posted<ResolveForm>,
+) -> Response {
+    let Posted { user, form } = posted;
+    let result = async {
+        if !user.user().role.has_authority() {
+            // Workers read; but a case they cannot see stays a 404.
+            data::one_case(&state, user.user(), &id).await?;
+            return Err(AppError::Forbidden);
+        }
+        let case_id = id.parse().map_err(|_| AppError::NotFound)?;
+        let value: Json = serde_json::from_str(&form.value)
+            .map_err(|_| AppError::BadRequest("the chosen value is not readable".into()))?;
+        let path = form.path.clone();
+        state
+            .hub
+            .edit(&state, case_id, user.user(), move |doc, author, now| {
+                let current = conflicts(doc);
+                let held = current
+                    .iter()
+                    .find(|c| c.path == path)
+                    .is_some_and(|c| c.values.iter().any(|v| v.value == value));
+                if !held {
+                    return Err(fieldcase_core::Error::InvalidInput {
+                        path: path.clone(),
+                        reason: "this field no longer holds that value; reload the case".into(),
+                    });
+                }
+                doc.set_field(author, now, &path, &value)
+            })
+            .await?;
+        tracing::info!(case = %id, by = %user.user().id, "conflict resolved (console)");
+        Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => back(Some(&format!("/console/cases/{id}#conflicts")), "/console"),
+        Err(e) => user.error(e),
+    }
+}
+
+/// Assigns or transfers the case: the phones of workers gained get it at their next sync,
+/// those of workers lost hand in their last changes and drop it.
+pub(crate) async fn assign(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    posted: Posted<Vec<(String, String)>>,
+) -> Response {
+    let Posted { user, form } = posted;
+    let workers: Vec<String> = form
+        .iter()
+        .filter(|(k, _)| k == "workers")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let manager = form
+        .iter()
+        .find(|(k, v)| k == "case_manager" && !v.is_empty())
+        .map(|(_, v)| v.clone());
+    let result = async {
+        let case_id = id.parse().map_err(|_| AppError::NotFound)?;
+        crate::admin::assign_via_hub(&state, case_id, user.user(), &workers, manager.as_deref())
+            .await
+    }
+    .await;
+    match result {
+        Ok(_) => back(Some(&format!("/console/cases/{id}#assignment")), "/console"),
+        Err(e) => user.error(e),
+    }
+}

@@ -1,0 +1,373 @@
+//! Reports over the cases the user may see, each as a table on the page and as CSV:
+//! - `gaps`: referrals declined or unavailable, by life domain, organisation and service
+//!   (the gaps a case manager reports upward, DOMAIN.md "macro level");
+//! - `needs`: unmet needs by life domain: cases whose latest assessment records a need in
+//!   the domain, how many of them have no open plan problem for it, how many a declined or
+//!   unavailable referral;
+//! - `caseload`: per worker: open cases, emergencies, concern or worse, overdue reviews,
+//!   closed cases;
+//! - `closed`: outcomes of closed cases.
+//!
+//! The CSV files carry case ids, never client names, and cells that a spreadsheet would
+//! read as a formula are prefixed with `'`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use fieldcase_core::case::{ClosureStatus, ReferralStatus, RiskLevel};
+use fieldcase_core::schema::LIFE_DOMAINS;
+use fieldcase_core::Stage;
+use maud::html;
+
+use super::data::{self, People, Summary};
+use super::i18n::Locale;
+use super::view::{self, Nav};
+use super::ConsoleUser;
+use crate::error::AppError;
+use crate::AppState;
+
+/// A cell: shown translated on the page (`Code`), a number, or text as it is.
+enum Cell {
+    Text(String),
+    Code(&'static str, String),
+    Num(usize),
+    Date(String),
+}
+
+impl Cell {
+    fn html(&self, l: &Locale) -> String {
+        match self {
+            Cell::Text(s) => s.clone(),
+            Cell::Code(prefix, c) => l.code(prefix, c),
+            Cell::Num(n) => l.number(*n as i64),
+            Cell::Date(d) => l.date(d),
+        }
+    }
+
+    fn csv(&self) -> String {
+        match self {
+            Cell::Text(s) | Cell::Code(_, s) | Cell::Date(s) => s.clone(),
+            Cell::Num(n) => n.to_string(),
+        }
+    }
+}
+
+/// A report: its columns (CSV name, message id) and rows.
+struct Table {
+    name: &'static str,
+    title: &'static str,
+    columns: &'static [(&'static str, &'static str)],
+    rows: Vec<Vec<Cell>>,
+}
+
+const REPORTS: [&str; 4] = ["gaps", "needs", "caseload", "closed"];
+
+fn build(name: &str, cases: &[Arc<Summary>], people: &People, today: &str) -> Option<Table> {
+    match name {
+        "gaps" => Some(gaps(cases)),
+        "needs" => Some(needs(cases)),
+        "caseload" => Some(caseload(cases, people, today)),
+        "closed" => Some(closed(cases)),
+        _ => None,
+    }
+}
+
+fn gaps(cases: &[Arc<Summary>]) -> Table {
+    let mut m: BTreeMap<(String, String, String, String), usize> = BTreeMap::new();
+    for c in cases {
+        for r in c.file.referrals.iter().filter(|r| r.retracted.is_none()) {
+            if let Some(s @ (ReferralStatus::Declined | ReferralStatus::Unavailable)) = r.status {
+                let key = (
+                    r.domain.clone().unwrap_or_default(),
+                    r.organisation.clone().unwrap_or_default(),
+                    r.service.clone().unwrap_or_default(),
+                    s.code().to_string(),
+                );
+                *m.entry(key).or_default() += 1;
+            }
+        }
+    }
+    Table {
+        name: "gaps",
+        title: "report-gaps",
+        columns: &[
+            ("domain", "domain"),
+            ("organisation", "f-organisation"),
+            ("service", "f-service"),
+            ("status", "f-status"),
+            ("referrals", "col-referrals"),
+        ],
+        rows: m
+            .into_iter()
+            .map(|((d, o, s, st), n)| {
+                vec![
+                    Cell::Code("domain", d),
+                    Cell::Text(o),
+                    Cell::Text(s),
+                    Cell::Code("referral", st),
+                    Cell::Num(n),
+                ]
+            })
+            .collect(),
+    }
+}
+
+fn needs(cases: &[Arc<Summary>]) -> Table {
+    let mut rows = Vec::new();
+    for d in LIFE_DOMAINS {
+        let (mut with_need, mut no_plan, mut refused) = (0, 0, 0);
+        for c in cases.iter().filter(|c| c.file.stage != Stage::Closed) {
+            let latest = c
+                .file
+                .assessments
+                .iter()
+                .filter(|a| a.retracted.is_none())
+                .max_by(|a, b| a.date.cmp(&b.date));
+            let has_need = latest
+                .and_then(|a| a.domains.get(*d))
+                .is_some_and(|x| !x.needs.trim().is_empty());
+            if !has_need {
+                continue;
+            }
+            with_need += 1;
+            let planned = c.file.plan.problems.iter().any(|p| {
+                p.retracted.is_none()
+                    && p.domain.as_deref() == Some(d)
+                    && !matches!(
+                        p.status.as_deref(),
+                        Some("achieved" | "not_achieved" | "dropped")
+                    )
+            });
+            if !planned {
+                no_plan += 1;
+            }
+            if c.file.referrals.iter().any(|r| {
+                r.retracted.is_none()
+                    && r.domain.as_deref() == Some(d)
+                    && matches!(
+                        r.status,
+                        Some(ReferralStatus::Declined | ReferralStatus::Unavailable)
+                    )
+            }) {
+                refused += 1;
+            }
+        }
+        rows.push(vec![
+            Cell::Code("domain", d.to_string()),
+            Cell::Num(with_need),
+            Cell::Num(no_plan),
+            Cell::Num(refused),
+        ]);
+    }
+    Table {
+        name: "needs",
+        title: "report-needs",
+        columns: &[
+            ("domain", "domain"),
+            ("cases_with_need", "col-with-need"),
+            ("without_plan", "col-without-plan"),
+            ("referral_declined_or_unavailable", "col-referral-refused"),
+        ],
+        rows,
+    }
+}
+
+fn caseload(cases: &[Arc<Summary>], people: &People, today: &str) -> Table {
+    #[derive(Default)]
+    struct W {
+        open: usize,
+        emergency: usize,
+        concern: usize,
+        overdue: usize,
+        closed: usize,
+    }
+    let mut m: BTreeMap<String, W> = BTreeMap::new();
+    for c in cases {
+        let s = &c.summary;
+        for w in &s.assigned {
+            let e = m.entry(people.name(w)).or_default();
+            if s.stage == Stage::Closed {
+                e.closed += 1;
+                continue;
+            }
+            e.open += 1;
+            e.emergency += usize::from(s.emergency);
+            e.concern += usize::from(s.risk.is_some_and(|r| r >= RiskLevel::Concern));
+            e.overdue += usize::from(s.review_overdue(today));
+        }
+    }
+    Table {
+        name: "caseload",
+        title: "report-caseload",
+        columns: &[
+            ("worker", "worker"),
+            ("open", "col-open"),
+            ("emergencies", "emergencies"),
+            ("concern_or_worse", "col-concern"),
+            ("overdue_reviews", "overdue-reviews"),
+            ("closed", "col-closed"),
+        ],
+        rows: m
+            .into_iter()
+            .map(|(name, w)| {
+                vec![
+                    Cell::Text(name),
+                    Cell::Num(w.open),
+                    Cell::Num(w.emergency),
+                    Cell::Num(w.concern),
+                    Cell::Num(w.overdue),
+                    Cell::Num(w.closed),
+                ]
+            })
+            .collect(),
+    }
+}
+
+fn closed(cases: &[Arc<Summary>]) -> Table {
+    let mut rows = Vec::new();
+    for c in cases {
+        for x in c
+            .file
+            .closures
+            .iter()
+            .filter(|x| x.retracted.is_none() && x.status == Some(ClosureStatus::Approved))
+        {
+            rows.push(vec![
+                Cell::Text(c.access.id.to_string()),
+                Cell::Date(x.decided_at.clone().unwrap_or_default()),
+                Cell::Text(x.reason.clone().unwrap_or_default()),
+                Cell::Text(x.outcome.clone()),
+                Cell::Code("yesno", (x.reopened_at.is_some()).to_string()),
+            ]);
+        }
+    }
+    Table {
+        name: "closed",
+        title: "report-closed",
+        columns: &[
+            ("case", "col-case"),
+            ("closed_on", "col-closed-on"),
+            ("reason", "f-reason"),
+            ("outcome", "f-outcome"),
+            ("reopened", "col-reopened"),
+        ],
+        rows,
+    }
+}
+
+/// A CSV field: quoted when needed; a leading `= + - @` (a formula to a spreadsheet) is
+/// neutralised with `'`.
+fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+fn to_csv(t: &Table) -> String {
+    let mut out = String::new();
+    let header: Vec<String> = t.columns.iter().map(|(c, _)| csv_field(c)).collect();
+    out.push_str(&header.join(","));
+    out.push_str("\r\n");
+    for r in &t.rows {
+        let line: Vec<String> = r.iter().map(|c| csv_field(&c.csv())).collect();
+        out.push_str(&line.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+pub(crate) async fn page(State(state): State<Arc<AppState>>, u: ConsoleUser) -> Response {
+    let result = async {
+        let cases = data::visible_cases(&state, u.user()).await?;
+        let people = People::load(&state).await?;
+        let today = data::today();
+        let l = u.locale;
+        let tables: Vec<Table> = REPORTS
+            .iter()
+            .filter_map(|n| build(n, &cases, &people, &today))
+            .collect();
+        let body = html! {
+            h1 { (l.t("reports-title")) }
+            p.muted { (l.t("reports-scope")) }
+            @for t in &tables {
+                section.card id=(t.name) {
+                    h2 { (l.t(t.title)) }
+                    p { a href=(format!("/console/reports/{}.csv", t.name)) download { (l.t("export-csv")) } }
+                    @if t.rows.is_empty() { p.muted { (l.t("none")) } }
+                    @else {
+                        div.scroll { table {
+                            thead { tr { @for (_, key) in t.columns { th scope="col" { (l.t(key)) } } } }
+                            tbody { @for r in &t.rows {
+                                tr { @for c in r {
+                                    td class=[matches!(c, Cell::Num(_)).then_some("num")] { bdi { (c.html(l)) } }
+                                } }
+                            } }
+                        } }
+                    }
+                }
+            }
+        };
+        Ok::<_, AppError>(view::layout(&u, &l.t("reports-title"), Nav::Reports, "/console/reports", body))
+    }
+    .await;
+    match result {
+        Ok(p) => p.into_response(),
+        Err(e) => u.error(e),
+    }
+}
+
+pub(crate) async fn csv(
+    State(state): State<Arc<AppState>>,
+    u: ConsoleUser,
+    Path(name): Path<String>,
+) -> Response {
+    let result = async {
+        let report = name
+            .strip_suffix(".csv")
+            .filter(|n| REPORTS.contains(n))
+            .ok_or(AppError::NotFound)?;
+        let cases = data::visible_cases(&state, u.user()).await?;
+        let people = People::load(&state).await?;
+        let t = build(report, &cases, &people, &data::today()).ok_or(AppError::NotFound)?;
+        Ok::<_, AppError>(to_csv(&t))
+    }
+    .await;
+    match result {
+        Ok(body) => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"fieldcase-{name}\""),
+                ),
+            ],
+            body,
+        )
+            .into_response(),
+        Err(e) => u.error(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_and_formulas_neutralised() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=HYPERLINK(1)"), "'=HYPERLINK(1)");
+        assert_eq!(csv_field("ул. Ленина, 5"), "\"ул. Ленина, 5\"");
+    }
+}

@@ -1,0 +1,251 @@
+//! The page frame and the small pieces every page uses. Everything interpolated with
+//! `(...)` is HTML-escaped by maud; nothing here marks client data as pre-escaped.
+
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use fluent_bundle::FluentValue;
+use maud::{html, Markup, DOCTYPE};
+
+use super::i18n::{Locale, LOCALES};
+use super::ConsoleUser;
+use crate::error::AppError;
+use fieldcase_core::Attribution;
+
+/// An HTML page as a response.
+pub(crate) struct Page(pub Markup);
+
+impl IntoResponse for Page {
+    fn into_response(self) -> Response {
+        (
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            self.0.into_string(),
+        )
+            .into_response()
+    }
+}
+
+/// Which part of the console a page belongs to (the navigation marks it).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Nav {
+    Dashboard,
+    Approvals,
+    Reports,
+    Admin,
+    None,
+}
+
+/// The frame of every signed-in page: language and direction, navigation, the language
+/// switcher and sign-out (both plain forms).
+pub(crate) fn layout(u: &ConsoleUser, title: &str, nav: Nav, here: &str, body: Markup) -> Page {
+    let l = u.locale;
+    let role = u.user().role;
+    let link = |n: Nav, href: &str, key: &str| {
+        html! {
+            a href=(href) aria-current=[(nav == n).then_some("page")] { (l.t(key)) }
+        }
+    };
+    Page(html! {
+        (DOCTYPE)
+        html lang=(l.code) dir=(l.dir()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · fieldcase" }
+                link rel="stylesheet" href="/console/static/console.css";
+            }
+            body {
+                header.top {
+                    a.brand href="/console" { "fieldcase" }
+                    nav aria-label=(l.t("nav-label")) {
+                        (link(Nav::Dashboard, "/console", "nav-dashboard"))
+                        @if role.has_authority() {
+                            (link(Nav::Approvals, "/console/approvals", "nav-approvals"))
+                        }
+                        (link(Nav::Reports, "/console/reports", "nav-reports"))
+                        @if role == fieldcase_core::Role::Admin {
+                            (link(Nav::Admin, "/console/admin", "nav-admin"))
+                        }
+                    }
+                    div.me {
+                        span.who { bdi { (u.user().display_name) } " · " (l.t(&format!("role-{}", role.code()))) }
+                        form.inline method="post" action="/console/language" {
+                            input type="hidden" name="csrf" value=(u.csrf);
+                            input type="hidden" name="next" value=(here);
+                            label { span.sr { (l.t("language")) }
+                                select name="lang" {
+                                    @for loc in &LOCALES {
+                                        option value=(loc.code) lang=(loc.code) selected[loc.code == l.code] { (loc.name) }
+                                    }
+                                }
+                            }
+                            button type="submit" { (l.t("language-switch")) }
+                        }
+                        form.inline method="post" action="/console/logout" {
+                            input type="hidden" name="csrf" value=(u.csrf);
+                            button type="submit" { (l.t("sign-out")) }
+                        }
+                    }
+                }
+                main { (body) }
+            }
+        }
+    })
+}
+
+/// The sign-in page.
+pub(crate) fn login_page(l: &Locale, nonce: &str, error: Option<&str>) -> Page {
+    Page(html! {
+        (DOCTYPE)
+        html lang=(l.code) dir=(l.dir()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (l.t("sign-in")) " · fieldcase" }
+                link rel="stylesheet" href="/console/static/console.css";
+            }
+            body.login {
+                main {
+                    h1 { "fieldcase" }
+                    p { (l.t("login-intro")) }
+                    @if let Some(e) = error {
+                        p.error role="alert" { (l.t(e)) }
+                    }
+                    form method="post" action="/console/login" {
+                        input type="hidden" name="login_token" value=(nonce);
+                        label { (l.t("username")) input name="username" autocomplete="username" required; }
+                        label { (l.t("password")) input name="password" type="password" autocomplete="current-password" required; }
+                        button type="submit" { (l.t("sign-in")) }
+                    }
+                }
+            }
+        }
+    })
+}
+
+/// An error as a page. The message for bad input is ours (never the input); the rest are
+/// fixed texts. A case that is hidden and one that does not exist get the same page.
+pub(crate) fn error_page(l: &Locale, u: Option<&ConsoleUser>, e: AppError) -> Response {
+    if let AppError::Internal(detail) = &e {
+        tracing::error!(%detail, "console: internal error");
+    }
+    let (status, _) = e.code();
+    let (title, detail) = match &e {
+        AppError::BadRequest(reason) => (l.t("error-bad-request"), Some(reason.clone())),
+        AppError::Conflict(reason) => (l.t("error-conflict"), Some(reason.clone())),
+        AppError::NotFound => (l.t("error-not-found"), None),
+        AppError::Forbidden | AppError::Disabled => (l.t("error-forbidden"), None),
+        AppError::Unauthenticated => (l.t("error-unauthenticated"), None),
+        AppError::TooManyRequests => (l.t("error-too-many"), None),
+        AppError::Internal(_) => (l.t("error-internal"), None),
+    };
+    let body = html! {
+        h1 { (title) }
+        @if let Some(d) = detail { p.error role="alert" { (d) } }
+        p { a href="/console" { (l.t("back-to-dashboard")) } }
+    };
+    let page = match u {
+        Some(u) => layout(u, &title, Nav::None, "/console", body),
+        None => Page(html! {
+            (DOCTYPE)
+            html lang=(l.code) dir=(l.dir()) {
+                head { meta charset="utf-8"; title { (title) } link rel="stylesheet" href="/console/static/console.css"; }
+                body.login { main { (body) p { a href="/console/login" { (l.t("sign-in")) } } } }
+            }
+        }),
+    };
+    (status, page).into_response()
+}
+
+/// A count with its message (plural rules of the language).
+pub(crate) fn count(l: &Locale, key: &str, n: usize) -> String {
+    l.ta(key, &[("count", FluentValue::from(n))])
+}
+
+/// Who changed something and when, small print.
+pub(crate) fn byline(l: &Locale, a: &Attribution) -> Markup {
+    html! {
+        span.by {
+            bdi { (a.user_name.clone().unwrap_or_else(|| l.t("someone"))) }
+            " · " time datetime=(a.at) { (l.datetime(&a.at)) }
+        }
+    }
+}
+
+/// A risk level as a badge.
+pub(crate) fn risk_badge(l: &Locale, risk: Option<fieldcase_core::case::RiskLevel>) -> Markup {
+    match risk {
+        Some(r) => {
+            html! { span class=(format!("badge risk-{}", r.code())) { (l.code("risk", r.code())) } }
+        }
+        None => html! { span.badge { (l.t("risk-unknown")) } },
+    }
+}
+
+/// A stage as a badge.
+pub(crate) fn stage_badge(l: &Locale, stage: fieldcase_core::Stage) -> Markup {
+    html! { span class=(format!("badge stage-{}", stage.code())) { (l.code("stage", stage.code())) } }
+}
+
+/// The hidden CSRF field of a form.
+pub(crate) fn csrf(u: &ConsoleUser) -> Markup {
+    html! { input type="hidden" name="csrf" value=(u.csrf); }
+}
+
+/// Percent-encodes a value for a URL path segment or query value (RFC 3986: everything
+/// but unreserved characters).
+pub(crate) fn url_part(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// What a change did, in the user's language. The core names each change with its action
+/// in English (`approve plan`, `add visits`, `set client/address`, `stage planning ->
+/// implementation`): known actions are translated, field paths are kept as they are.
+pub(crate) fn action(l: &Locale, message: &str) -> String {
+    let fixed = format!("act-{}", message.replace(' ', "-"));
+    if !message.is_empty() && message != "add" && message != "set" && message != "edit" {
+        let t = l.t(&fixed);
+        if t != fixed {
+            return t;
+        }
+    }
+    if let Some(rest) = message.strip_prefix("stage ") {
+        if let Some((from, to)) = rest.split_once(" -> ") {
+            return format!(
+                "{}: {} → {}",
+                l.t("act-stage"),
+                l.code("stage", from),
+                l.code("stage", to)
+            );
+        }
+    }
+    if let Some(list) = message.strip_prefix("add ") {
+        let key = match list {
+            "visits" | "visit" => "section-visits",
+            "referrals" => "section-referrals",
+            "appointments" => "section-appointments",
+            "reviews" | "review" => "section-reviews",
+            "assessments" => "section-assessments",
+            "problems" => "section-plan",
+            "activities" => "f-activity",
+            "consents" => "consents",
+            "contacts" => "contacts",
+            "household" => "household",
+            _ => return format!("{} {list}", l.t("act-add")),
+        };
+        return format!("{}: {}", l.t("act-add"), l.t(key));
+    }
+    for verb in ["set", "edit"] {
+        if let Some(path) = message.strip_prefix(verb).and_then(|r| r.strip_prefix(' ')) {
+            return format!("{} {path}", l.t(&format!("act-{verb}")));
+        }
+    }
+    message.to_string()
+}

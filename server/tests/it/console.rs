@@ -1,0 +1,1081 @@
+//! The supervisor console, page by page and rule by rule: the router driven directly with
+//! a cookie jar, on the demo caseload plus a second team.
+
+use std::collections::HashMap;
+
+use automerge::ActorId;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use fieldcase_core::case::ReferralStatus;
+use fieldcase_core::case::{AssessmentInput, DomainInput, ProblemInput, ReferralInput};
+use fieldcase_core::{conflicts, Author, CaseDoc, CaseId, NewCase, Role};
+use fieldcase_server::db::CaseAccess;
+use fieldcase_server::{app, demo, Db};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+use crate::{Server, ITER};
+
+/// A browser without JavaScript: a cookie jar and the last page.
+struct Browser<'a> {
+    server: &'a Server,
+    cookies: HashMap<String, String>,
+    extra: Vec<(&'static str, &'static str)>,
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: String,
+}
+
+impl Answer {
+    fn location(&self) -> &str {
+        self.headers
+            .get("location")
+            .map(|v| v.to_str().unwrap())
+            .unwrap_or("")
+    }
+
+    /// The CSRF token in the page's forms.
+    fn csrf(&self) -> String {
+        let at = self
+            .body
+            .find("name=\"csrf\" value=\"")
+            .expect("a form with a CSRF token");
+        let rest = &self.body[at + 19..];
+        rest[..rest.find('"').unwrap()].to_string()
+    }
+}
+
+impl<'a> Browser<'a> {
+    fn new(server: &'a Server) -> Self {
+        Browser {
+            server,
+            cookies: HashMap::new(),
+            extra: Vec::new(),
+        }
+    }
+
+    async fn send(&mut self, method: &str, path: &str, form: Option<String>) -> Answer {
+        let mut req = Request::builder().method(method).uri(path);
+        if !self.cookies.is_empty() {
+            let c: Vec<String> = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            req = req.header("cookie", c.join("; "));
+        }
+        for (k, v) in &self.extra {
+            req = req.header(*k, *v);
+        }
+        let req = match form {
+            Some(f) => req
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(Body::from(f))
+                .unwrap(),
+            None => req.body(Body::empty()).unwrap(),
+        };
+        let res = app(self.server.state.clone()).oneshot(req).await.unwrap();
+        for sc in res.headers().get_all("set-cookie") {
+            let sc = sc.to_str().unwrap();
+            let (kv, _) = sc.split_once(';').unwrap_or((sc, ""));
+            let (k, v) = kv.split_once('=').unwrap();
+            if v.is_empty() {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.into(), v.into());
+            }
+        }
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        Answer {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> Answer {
+        self.send("GET", path, None).await
+    }
+
+    async fn post(&mut self, path: &str, pairs: &[(&str, &str)]) -> Answer {
+        let body = serde_urlencoded::to_string(pairs).unwrap();
+        self.send("POST", path, Some(body)).await
+    }
+
+    async fn login(&mut self, username: &str, password: &str) -> Answer {
+        let page = self.get("/console/login").await;
+        assert_eq!(page.status, StatusCode::OK);
+        let at = page.body.find("name=\"login_token\" value=\"").unwrap();
+        let rest = &page.body[at + 26..];
+        let token = rest[..rest.find('"').unwrap()].to_string();
+        self.post(
+            "/console/login",
+            &[
+                ("login_token", &token),
+                ("username", username),
+                ("password", password),
+            ],
+        )
+        .await
+    }
+
+    /// Signs in and returns the CSRF token of the session.
+    async fn signed_in(server: &'a Server, username: &str, password: &str) -> (Self, String) {
+        let mut b = Browser::new(server);
+        let r = b.login(username, password).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_eq!(r.location(), "/console");
+        let dash = b.get("/console").await;
+        assert_eq!(dash.status, StatusCode::OK, "{}", dash.body);
+        let csrf = dash.csrf();
+        (b, csrf)
+    }
+}
+
+struct World {
+    s: Server,
+    pw: HashMap<String, String>,
+}
+
+impl World {
+    /// The demo caseload (team `demo-team`) and a second team `south` with a supervisor,
+    /// a worker and one case.
+    fn new() -> World {
+        let s = Server::new();
+        let mut pw: HashMap<String, String> = demo::seed(s.db.as_ref(), ITER)
+            .unwrap()
+            .into_iter()
+            .map(|a| (a.username, a.password))
+            .collect();
+        s.db.add_team("south").unwrap();
+        for (u, role) in [("sud", Role::Supervisor), ("sam", Role::Worker)] {
+            s.db.add_user(u, u, role, Some("south"), "south password 1", ITER)
+                .unwrap();
+            pw.insert(u.into(), "south password 1".into());
+        }
+        let sam = s.db.user_by_username("sam").unwrap().unwrap();
+        put_case(&s, &sam, "south", "Олена Південна", |_, _| {
+            Ok(())
+        });
+        World { s, pw }
+    }
+
+    fn pw(&self, u: &str) -> &str {
+        &self.pw[u]
+    }
+
+    /// The id of the case whose client is `name`.
+    fn case(&self, name: &str) -> (CaseId, CaseDoc) {
+        for (a, _) in self.s.db.cases().unwrap() {
+            let doc = CaseDoc::load(&self.s.db.case_document(&a.id).unwrap().unwrap()).unwrap();
+            if doc.read().unwrap().client.name.as_deref() == Some(name) {
+                return (a.id, doc);
+            }
+        }
+        panic!("no case of {name}");
+    }
+}
+
+/// Stores a new case of `team` made by `by` (a worker), after `f` edits it.
+fn put_case(
+    s: &Server,
+    by: &fieldcase_server::db::User,
+    team: &str,
+    name: &str,
+    f: impl FnOnce(&mut CaseDoc, &Author) -> fieldcase_core::Result<()>,
+) -> CaseId {
+    let actor = ActorId::random();
+    let device =
+        s.db.register_device(by, None, "test", &actor.to_hex_string())
+            .unwrap();
+    let author = Author::new(&by.id, &by.display_name, by.role, &device);
+    let mut new = NewCase {
+        team: team.into(),
+        ..Default::default()
+    };
+    new.client.name = Some(name.into());
+    let mut doc =
+        CaseDoc::create(CaseId::random(), actor, &author, new, 1_700_000_000_000).unwrap();
+    f(&mut doc, &author).unwrap();
+    let file = doc.read().unwrap();
+    let access = CaseAccess {
+        id: doc.id().unwrap(),
+        team: team.into(),
+        restricted: doc.is_restricted(),
+        assigned: file.assigned,
+    };
+    s.db.put_case(&access, &doc.automerge().save(), &doc.heads(), 1)
+        .unwrap();
+    access.id
+}
+
+#[tokio::test]
+async fn signing_in_sets_a_safe_cookie_and_every_answer_has_the_security_headers() {
+    let w = World::new();
+    let mut b = Browser::new(&w.s);
+    let r = b.get("/console").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.location(), "/console/login");
+
+    let page = b.get("/console/login").await;
+    let csp = page.headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"));
+    assert!(!csp.contains("script-src"), "no scripts at all: {csp}");
+    assert_eq!(page.headers["x-content-type-options"], "nosniff");
+    assert_eq!(page.headers["x-frame-options"], "DENY");
+    assert_eq!(page.headers["referrer-policy"], "no-referrer");
+
+    // Wrong password: the form again, with a message, and no session.
+    let r = b.login("supervisor", "wrong").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("Wrong username or password."));
+    assert!(!b.cookies.contains_key("fc_session"));
+
+    // A login post without the form's token (cross-site) is refused.
+    let mut other = Browser::new(&w.s);
+    let r = other
+        .post(
+            "/console/login",
+            &[("username", "supervisor"), ("password", w.pw("supervisor"))],
+        )
+        .await;
+    assert!(r.body.contains("The sign-in form expired"), "{}", r.body);
+    assert!(!other.cookies.contains_key("fc_session"));
+
+    let r = b.login("supervisor", w.pw("supervisor")).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let cookie = r
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with("fc_session="))
+        .unwrap();
+    for part in ["HttpOnly", "SameSite=Lax", "Path=/console"] {
+        assert!(cookie.contains(part), "{cookie}");
+    }
+    assert!(!cookie.contains("Secure"), "plain HTTP here: {cookie}");
+
+    // Behind a TLS proxy the cookie is Secure.
+    let mut tls = Browser::new(&w.s);
+    tls.extra.push(("x-forwarded-proto", "https"));
+    let r = tls.login("supervisor", w.pw("supervisor")).await;
+    let cookie = r
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with("fc_session="))
+        .unwrap();
+    assert!(cookie.contains("; Secure"), "{cookie}");
+
+    // A server serving TLS itself marks every console cookie Secure.
+    let tls_server = crate::Server::with_config(fieldcase_server::Config {
+        password_iterations: ITER,
+        tls: true,
+        ..Default::default()
+    });
+    tls_server
+        .db
+        .add_user("amir", "Amir", Role::Admin, None, "a long password", ITER)
+        .unwrap();
+    let mut t = Browser::new(&tls_server);
+    let page = t.get("/console/login").await;
+    assert!(page.headers["set-cookie"]
+        .to_str()
+        .unwrap()
+        .contains("; Secure"));
+    let r = t.login("amir", "a long password").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(r
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .all(|c| c.to_str().unwrap().contains("; Secure")));
+
+    // Signing out ends the session on the server.
+    let dash = b.get("/console").await;
+    let token = b.cookies["fc_session"].clone();
+    let r = b.post("/console/logout", &[("csrf", &dash.csrf())]).await;
+    assert_eq!(r.location(), "/console/login");
+    assert!(w
+        .s
+        .db
+        .session(
+            &token,
+            w.s.state.config.sessions,
+            chrono::Utc::now().timestamp_millis()
+        )
+        .unwrap()
+        .is_none());
+    b.cookies.insert("fc_session".into(), token);
+    assert_eq!(b.get("/console").await.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn every_page_renders_for_a_supervisor() {
+    let w = World::new();
+    let (mut b, _) = Browser::signed_in(&w.s, "supervisor", w.pw("supervisor")).await;
+    let dash = b.get("/console").await;
+    for expected in [
+        "Emergencies",
+        "Overdue reviews",
+        "Unresolved conflicts",
+        "Recent activity",
+        "Фёдорова Анна Петровна",
+        "สมศรี ใจดี",
+        "Nguyễn Thị Lan",
+    ] {
+        assert!(dash.body.contains(expected), "dashboard lacks {expected}");
+    }
+    assert!(!dash.body.contains("Олена Південна"), "another team's case");
+    for (a, _) in w.s.db.cases().unwrap() {
+        if a.team != "demo-team" {
+            continue;
+        }
+        let r = b.get(&format!("/console/cases/{}", a.id)).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert!(r.body.contains("id=\"visits\""));
+        let h = b
+            .get(&format!("/console/cases/{}/history?path=client/name", a.id))
+            .await;
+        assert_eq!(h.status, StatusCode::OK, "{}", h.body);
+    }
+    for path in ["/console/approvals", "/console/reports"] {
+        let r = b.get(path).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.body);
+    }
+    for name in ["gaps", "needs", "caseload", "closed"] {
+        let r = b.get(&format!("/console/reports/{name}.csv")).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.headers["content-type"], "text/csv; charset=utf-8");
+        assert!(r.body.ends_with("\r\n"));
+    }
+    let caseload = b.get("/console/reports/caseload.csv").await;
+    assert!(
+        caseload.body.starts_with("worker,open,emergencies,"),
+        "{}",
+        caseload.body
+    );
+    assert!(
+        caseload.body.contains("Anna Petrenko,"),
+        "{}",
+        caseload.body
+    );
+    assert_eq!(
+        b.get("/console/reports/secrets.csv").await.status,
+        StatusCode::NOT_FOUND
+    );
+    // Users and teams are for admins.
+    assert_eq!(b.get("/console/admin").await.status, StatusCode::FORBIDDEN);
+    let (mut admin, csrf) = Browser::signed_in(&w.s, "admin", w.pw("admin")).await;
+    let r = admin.get("/console/admin").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("sud") && r.body.contains("demo-team"));
+    let r = admin
+        .post("/console/admin/teams", &[("csrf", &csrf), ("name", "east")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let r = admin
+        .post(
+            "/console/admin/users",
+            &[
+                ("csrf", &csrf),
+                ("username", "eve"),
+                ("display_name", "Єва"),
+                ("role", "worker"),
+                ("team", "east"),
+                ("password", "short"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("at least 12 characters"));
+    let r = admin
+        .post(
+            "/console/admin/users",
+            &[
+                ("csrf", &csrf),
+                ("username", "eve"),
+                ("display_name", "Єва"),
+                ("role", "worker"),
+                ("team", "east"),
+                ("password", "a long password"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(
+        w.s.db
+            .user_by_username("eve")
+            .unwrap()
+            .unwrap()
+            .team
+            .as_deref(),
+        Some("east")
+    );
+    let r = admin
+        .post(
+            "/console/admin/users/eve/password",
+            &[("csrf", &csrf), ("password", "short")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = admin
+        .post(
+            "/console/admin/users/nobody/password",
+            &[("csrf", &csrf), ("password", "another long password")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = admin
+        .post(
+            "/console/admin/users/eve/password",
+            &[("csrf", &csrf), ("password", "another long password")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let mut eve = Browser::new(&w.s);
+    let r = eve.login("eve", "another long password").await;
+    assert_eq!(
+        r.status,
+        StatusCode::SEE_OTHER,
+        "eve signs in with the new password"
+    );
+    // A supervisor cannot set passwords.
+    let (mut sup2, sup_csrf) = Browser::signed_in(&w.s, "supervisor", w.pw("supervisor")).await;
+    let r = sup2
+        .post(
+            "/console/admin/users/eve/password",
+            &[("csrf", &sup_csrf), ("password", "a third long password")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = admin
+        .post("/console/admin/users/eve/disable", &[("csrf", &csrf)])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(w.s.db.user_by_username("eve").unwrap().unwrap().disabled);
+}
+
+#[tokio::test]
+async fn a_supervisor_of_another_team_sees_nothing_of_it() {
+    let w = World::new();
+    let (fed, _) = w.case("Фёдорова Анна Петровна");
+    let (mut sud, csrf) = Browser::signed_in(&w.s, "sud", w.pw("sud")).await;
+    let dash = sud.get("/console").await;
+    assert!(dash.body.contains("Олена Південна"));
+    for name in ["Фёдорова", "สมศรี", "Nguyễn", "زهرا", "Anna Petrenko"] {
+        assert!(
+            !dash.body.contains(name),
+            "the south supervisor sees {name}"
+        );
+    }
+    let hidden = sud.get(&format!("/console/cases/{fed}")).await;
+    let missing = sud
+        .get(&format!("/console/cases/{}", CaseId::random()))
+        .await;
+    let garbage = sud.get("/console/cases/not-an-id").await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        hidden.body, missing.body,
+        "hidden and missing look the same"
+    );
+    assert_eq!(garbage.body, missing.body);
+    let h = sud
+        .get(&format!("/console/cases/{fed}/history?path=client/address"))
+        .await;
+    assert_eq!(h.status, StatusCode::NOT_FOUND);
+    for report in ["gaps", "needs", "caseload", "closed"] {
+        let r = sud.get(&format!("/console/reports/{report}.csv")).await;
+        assert!(!r.body.contains("Anna Petrenko") && !r.body.contains(&fed.to_string()));
+    }
+    let approvals = sud.get("/console/approvals").await;
+    assert!(!approvals.body.contains("Nguyễn"));
+    // Writes to it are 404 too, and change nothing.
+    let before = w.s.db.case_heads(&fed).unwrap();
+    for (path, form) in [
+        (
+            format!("/console/cases/{fed}/resolve"),
+            vec![("path", "client/address"), ("value", "\"x\"")],
+        ),
+        (
+            format!("/console/cases/{fed}/plan"),
+            vec![("decision", "approve")],
+        ),
+        (
+            format!("/console/cases/{fed}/assignment"),
+            vec![("workers", "sam")],
+        ),
+    ] {
+        let mut f = vec![("csrf", csrf.as_str())];
+        f.extend(form);
+        let r = sud.post(&path, &f).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
+    }
+    assert_eq!(w.s.db.case_heads(&fed).unwrap(), before);
+}
+
+#[tokio::test]
+async fn restricted_cases_are_hidden_from_unassigned_workers_and_admins() {
+    let w = World::new();
+    let worker1 = w.s.db.user_by_username("worker1").unwrap().unwrap();
+    let restricted: Vec<CaseAccess> =
+        w.s.db
+            .cases()
+            .unwrap()
+            .into_iter()
+            .map(|(a, _)| a)
+            .filter(|a| a.restricted)
+            .collect();
+    assert_eq!(restricted.len(), 3);
+    let (mut w2, _) = Browser::signed_in(&w.s, "worker2", w.pw("worker2")).await;
+    let (mut admin, _) = Browser::signed_in(&w.s, "admin", w.pw("admin")).await;
+    let (mut sup, _) = Browser::signed_in(&w.s, "supervisor", w.pw("supervisor")).await;
+    let mut checked = 0;
+    for a in &restricted {
+        let url = format!("/console/cases/{}", a.id);
+        assert_eq!(
+            sup.get(&url).await.status,
+            StatusCode::OK,
+            "the team's supervisor sees it"
+        );
+        assert_eq!(
+            admin.get(&url).await.status,
+            StatusCode::NOT_FOUND,
+            "admins do not"
+        );
+        if a.assigned.contains(&worker1.id) {
+            assert_eq!(
+                w2.get(&url).await.status,
+                StatusCode::NOT_FOUND,
+                "unassigned worker"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 0);
+    // Each read is in the audit trail, with ids only, and admins read it in the console.
+    let sup_id = w.s.db.user_by_username("supervisor").unwrap().unwrap().id;
+    let trail = w.s.db.audit_trail(Some(&restricted[0].id), 100).unwrap();
+    assert!(trail
+        .iter()
+        .any(|e| e.user_id == sup_id && e.action == "read (console)"));
+    assert!(trail
+        .iter()
+        .any(|e| e.user_id == sup_id && e.action == "listed (console)"));
+    let audit_page = admin.get("/console/admin").await;
+    assert!(audit_page.body.contains("read (console)"));
+    assert!(audit_page.body.contains(&restricted[0].id.to_string()));
+    let dash = w2.get("/console").await;
+    assert!(!dash.body.contains("สมศรี ใจดี") && !dash.body.contains("Restricted"));
+    // A worker sees their own cases, read-only: no decision or resolve forms.
+    let (mut w1, _) = Browser::signed_in(&w.s, "worker1", w.pw("worker1")).await;
+    let (fed, _) = w.case("Фёдорова Анна Петровна");
+    let page = w1.get(&format!("/console/cases/{fed}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("ул. Ленина, 5, кв. 12"));
+    assert!(!page.body.contains("/resolve") && !page.body.contains("/assignment\""));
+    assert_eq!(
+        w1.get("/console/approvals").await.status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn forms_without_the_csrf_token_are_refused() {
+    let w = World::new();
+    let (fed, _) = w.case("Фёдорова Анна Петровна");
+    let (mut b, csrf) = Browser::signed_in(&w.s, "supervisor", w.pw("supervisor")).await;
+    let before = w.s.db.case_heads(&fed).unwrap();
+    let resolve = format!("/console/cases/{fed}/resolve");
+    let value = "\"ул. Ленина, 5, кв. 12\"";
+    for token in ["", "0000", &csrf[..csrf.len() - 1]] {
+        let r = b
+            .post(
+                &resolve,
+                &[
+                    ("csrf", token),
+                    ("path", "client/address"),
+                    ("value", value),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "token {token:?}");
+    }
+    let r = b
+        .post(&resolve, &[("path", "client/address"), ("value", value)])
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    for path in [
+        "/console/language",
+        "/console/logout",
+        "/console/admin/teams",
+    ] {
+        assert_eq!(
+            b.post(path, &[("lang", "fa"), ("name", "x")]).await.status,
+            StatusCode::FORBIDDEN,
+            "{path}"
+        );
+    }
+    assert_eq!(w.s.db.case_heads(&fed).unwrap(), before, "nothing written");
+    // Another session's token does not work either.
+    let (_, other_csrf) = Browser::signed_in(&w.s, "supervisor", w.pw("supervisor")).await;
+    assert_ne!(other_csrf, csrf);
+    let r = b
+        .post(
+            &resolve,
+            &[
+                ("csrf", &other_csrf),
+                ("path", "client/address"),
+                ("value", value),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // Not signed in at all: 401, not a redirect that would lose the post.
+    let mut anon = Browser::new(&w.s);
+    assert_eq!(
+        anon.post(&resolve, &[("csrf", &csrf)]).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn the_supervisor_resolves_a_conflict_as_a_normal_change() {
+    let w = World::new();
+    let (fed, doc) = w.case("Фёдорова Анна Петровна");
+    assert_eq!(conflicts(&doc).len(), 1);
+    let (mut b, csrf) = Browser::signed_in(&w.s, "supervisor", w.pw("supervisor")).await;
+    let page = b.get(&format!("/console/cases/{fed}")).await;
+    for v in [
+        "ул. Ленина, 5, кв. 12",
+        "ул. Ленина, 5, кв. 21",
+        "Anna Petrenko",
+        "Lê Văn Bảo",
+        "Keep this value",
+    ] {
+        assert!(page.body.contains(v), "the conflict shows {v}");
+    }
+    let resolve = format!("/console/cases/{fed}/resolve");
+    // Bad input gets a clear answer.
+    let r = b
+        .post(
+            &resolve,
+            &[
+                ("csrf", &csrf),
+                ("path", "client/address"),
+                ("value", "not json"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("the chosen value is not readable"));
+    let r = b
+        .post(
+            &resolve,
+            &[
+                ("csrf", &csrf),
+                ("path", "client/address"),
+                ("value", "\"somewhere else\""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("no longer holds that value"), "{}", r.body);
+    let r = b
+        .post(&resolve, &[("csrf", &csrf), ("path", "client/address")])
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+
+    let r = b
+        .post(
+            &resolve,
+            &[
+                ("csrf", &csrf),
+                ("path", "client/address"),
+                ("value", "\"ул. Ленина, 5, кв. 12\""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location(), format!("/console/cases/{fed}#conflicts"));
+    let after = CaseDoc::load(&w.s.db.case_document(&fed).unwrap().unwrap()).unwrap();
+    assert!(conflicts(&after).is_empty());
+    assert_eq!(
+        after.read().unwrap().client.address.as_deref(),
+        Some("ул. Ленина, 5, кв. 12")
+    );
+    // The resolution is the supervisor's change (Automerge keeps the chosen value's op when
+    // it was the one shown, and removes the others).
+    let changes = fieldcase_core::history(&after, "client/address").unwrap();
+    assert_eq!(
+        changes.last().unwrap().by.user_name.as_deref(),
+        Some("Supervisor Malee")
+    );
+    let page = b.get(&format!("/console/cases/{fed}")).await;
+    assert!(page.body.contains("No field holds concurrent values."));
+    // The dashboard (cached since sign-in) sees the change.
+    let dash = b.get("/console?only=conflicts").await;
+    let list = &dash.body[dash.body.find("<table class=\"cases\"").unwrap()..];
+    assert!(!list[..list.find("</table>").unwrap()].contains("Фёдорова"));
+    let link = format!("/console/cases/{fed}/history?path=client%2Faddress");
+    assert!(page.body.contains(&link), "the history link is encoded");
+    let h = b.get(&link).await;
+    assert!(
+        h.body.contains("Supervisor Malee")
+            && h.body.contains("Lê Văn Bảo")
+            && h.body.contains("set client/address")
+    );
+    // A field that does not exist: a clear error.
+    let h = b
+        .get(&format!(
+            "/console/cases/{fed}/history?path=client/shoe_size"
+        ))
+        .await;
+    assert_eq!(h.status, StatusCode::BAD_REQUEST);
+    assert!(h.body.contains("no such field"));
+}
+
+#[tokio::test]
+async fn plans_and_closures_are_approved_or_returned_from_the_queue() {
+    let w = World::new();
+    let worker = w.s.db.user_by_username("worker1").unwrap().unwrap();
+    let id = put_case(&w.s, &worker, "demo-team", "Trần Thị Mai", |doc, a| {
+        doc.change_stage(a, 1_700_000_001_000, fieldcase_core::Stage::Assessment)?;
+        doc.change_stage(a, 1_700_000_002_000, fieldcase_core::Stage::Planning)?;
+        doc.add_problem(
+            a,
+            1_700_000_003_000,
+            ProblemInput {
+                domain: Some("housing".into()),
+                goal: Some("Nhà ở an toàn".into()),
+                ..Default::default()
+            },
+        )?;
+        doc.request_plan_approval(a, 1_700_000_004_000)
+    });
+    let (mut b, csrf) = Browser::signed_in(&w.s, "supervisor", w.pw("supervisor")).await;
+    let q = b.get("/console/approvals").await;
+    assert!(
+        q.body.contains("Trần Thị Mai") && q.body.contains("Nhà ở an toàn"),
+        "{}",
+        q.body
+    );
+    let plan = format!("/console/cases/{id}/plan");
+    let r = b
+        .post(
+            &plan,
+            &[("csrf", &csrf), ("decision", "return"), ("comment", " ")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("returning needs a comment"));
+    let r = b
+        .post(&plan, &[("csrf", &csrf), ("decision", "maybe")])
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    // A worker cannot decide, even on their own case.
+    let (mut w1, w1_csrf) = Browser::signed_in(&w.s, "worker1", w.pw("worker1")).await;
+    let r = w1
+        .post(&plan, &[("csrf", &w1_csrf), ("decision", "approve")])
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    let r = b
+        .post(
+            &plan,
+            &[
+                ("csrf", &csrf),
+                ("decision", "approve"),
+                ("comment", "Đồng ý"),
+                ("next", "/console/approvals"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.location()),
+        (StatusCode::SEE_OTHER, "/console/approvals")
+    );
+    let doc = CaseDoc::load(&w.s.db.case_document(&id).unwrap().unwrap()).unwrap();
+    let ap = doc.read().unwrap().plan.approval;
+    let sup = w.s.db.user_by_username("supervisor").unwrap().unwrap();
+    assert_eq!(
+        ap.status,
+        Some(fieldcase_core::case::ApprovalStatus::Approved)
+    );
+    assert_eq!(ap.decided_by.as_deref(), Some(sup.id.as_str()));
+    assert_eq!(ap.comment.as_deref(), Some("Đồng ý"));
+    assert!(!b
+        .get("/console/approvals")
+        .await
+        .body
+        .contains("Trần Thị Mai"));
+    // An open redirect is not followed.
+    let r = b
+        .post(
+            &plan,
+            &[
+                ("csrf", &csrf),
+                ("decision", "approve"),
+                ("next", "//evil.example/"),
+            ],
+        )
+        .await;
+    assert_eq!(r.location(), format!("/console/cases/{id}#plan"));
+    for next in [
+        "/console\r\nSet-Cookie: x=1",
+        "/console/ü",
+        "https://evil.example/console",
+    ] {
+        let r = b
+            .post(
+                &plan,
+                &[("csrf", &csrf), ("decision", "approve"), ("next", next)],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{next:?}");
+        assert_eq!(r.location(), format!("/console/cases/{id}#plan"));
+    }
+
+    // A closure request on the demo case under review.
+    let (review_id, mut doc) = w.case("Смирнов Игорь");
+    let closure = doc
+        .request_closure(
+            &Author::new(&worker.id, "w", Role::Worker, "d"),
+            1_800_000_000_000,
+            fieldcase_core::case::ClosureInput {
+                reason: Some("goals_achieved".into()),
+                outcome: Some("Цели достигнуты".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let access = w.s.db.case_access(&review_id).unwrap().unwrap();
+    w.s.db
+        .put_case(&access, &doc.automerge().save(), &doc.heads(), 2)
+        .unwrap();
+    let q = b.get("/console/approvals").await;
+    assert!(q.body.contains("Цели достигнуты"));
+    let r = b
+        .post(
+            &format!("/console/cases/{review_id}/closures/{closure}"),
+            &[("csrf", &csrf), ("decision", "approve")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let doc = CaseDoc::load(&w.s.db.case_document(&review_id).unwrap().unwrap()).unwrap();
+    assert_eq!(doc.stage(), fieldcase_core::Stage::Closed);
+    let closed = b.get("/console/reports/closed.csv").await;
+    assert!(
+        closed.body.contains(&review_id.to_string()) && closed.body.contains("Цели достигнуты")
+    );
+    assert!(
+        !closed.body.contains("Смирнов"),
+        "no client names in exports"
+    );
+    // Deciding twice is a clear error.
+    let r = b
+        .post(
+            &format!("/console/cases/{review_id}/closures/{closure}"),
+            &[("csrf", &csrf), ("decision", "approve")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn the_supervisor_assigns_and_transfers_within_the_team() {
+    let w = World::new();
+    let (fed, _) = w.case("Фёдорова Анна Петровна");
+    let (mut b, csrf) = Browser::signed_in(&w.s, "supervisor", w.pw("supervisor")).await;
+    let url = format!("/console/cases/{fed}/assignment");
+    let r = b.post(&url, &[("csrf", &csrf), ("workers", "sam")]).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "sam is of another team");
+    assert!(r
+        .body
+        .contains("not an active worker or supervisor of the case"));
+    let r = b.post(&url, &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = b
+        .post(
+            &url,
+            &[
+                ("csrf", &csrf),
+                ("workers", "worker2"),
+                ("case_manager", "worker2"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let w2 = w.s.db.user_by_username("worker2").unwrap().unwrap();
+    let access = w.s.db.case_access(&fed).unwrap().unwrap();
+    assert_eq!(access.assigned, vec![w2.id.clone()]);
+    let (mut worker1, _) = Browser::signed_in(&w.s, "worker1", w.pw("worker1")).await;
+    assert_eq!(
+        worker1.get(&format!("/console/cases/{fed}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn the_language_is_per_user_and_persian_is_right_to_left() {
+    let w = World::new();
+    let (mut b, csrf) = Browser::signed_in(&w.s, "supervisor", w.pw("supervisor")).await;
+    assert!(b
+        .get("/console")
+        .await
+        .body
+        .contains("<html lang=\"en\" dir=\"ltr\">"));
+    let r = b
+        .post("/console/language", &[("csrf", &csrf), ("lang", "xx")])
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = b
+        .post(
+            "/console/language",
+            &[
+                ("csrf", &csrf),
+                ("lang", "fa"),
+                ("next", "/console/reports"),
+            ],
+        )
+        .await;
+    assert_eq!(r.location(), "/console/reports");
+    let dash = b.get("/console").await;
+    assert!(dash.body.contains("<html lang=\"fa\" dir=\"rtl\">"));
+    assert!(dash.body.contains('۱'), "Persian digits");
+    assert!(dash.body.contains("بار کاری"), "Persian text");
+    // Another user keeps their own language; a new session of the same user keeps fa.
+    let (mut w1, _) = Browser::signed_in(&w.s, "worker1", w.pw("worker1")).await;
+    assert!(w1.get("/console").await.body.contains("lang=\"en\""));
+    let (mut again, _) = Browser::signed_in(&w.s, "supervisor", w.pw("supervisor")).await;
+    assert!(again.get("/console").await.body.contains("lang=\"fa\""));
+    for code in ["th", "ru", "uk", "vi", "en"] {
+        b.post("/console/language", &[("csrf", &csrf), ("lang", code)])
+            .await;
+        let page = b.get("/console/approvals").await;
+        assert!(
+            page.body.contains(&format!("lang=\"{code}\" dir=\"ltr\"")),
+            "{code}"
+        );
+    }
+    // Before sign-in, the browser's language is used.
+    let mut anon = Browser::new(&w.s);
+    anon.extra.push(("accept-language", "uk-UA,uk;q=0.9"));
+    assert!(anon
+        .get("/console/login")
+        .await
+        .body
+        .contains("lang=\"uk\""));
+}
+
+#[tokio::test]
+async fn filters_and_search_follow_the_phone_rules_and_bad_filters_are_explained() {
+    let w = World::new();
+    let (mut b, _) = Browser::signed_in(&w.s, "supervisor", w.pw("supervisor")).await;
+    let table = |body: &str| {
+        let t = &body[body.find("<table class=\"cases\"").unwrap()..];
+        t[..t.find("</table>").unwrap()].to_string()
+    };
+    let r = b.get("/console?q=nguyen").await;
+    let t = table(&r.body);
+    assert!(
+        t.contains("Nguyễn Thị Lan") && !t.contains("Trần Văn Hùng"),
+        "Vietnamese without marks"
+    );
+    let r = b
+        .get(&format!(
+            "/console?q={}",
+            serde_urlencoded::to_string([("", "федорова")]).unwrap()[1..].to_owned()
+        ))
+        .await;
+    assert!(table(&r.body).contains("Фёдорова"), "ё as е");
+    let r = b
+        .get(&format!(
+            "/console?q={}",
+            serde_urlencoded::to_string([("", "ใจดี")]).unwrap()[1..].to_owned()
+        ))
+        .await;
+    assert!(table(&r.body).contains("สมศรี ใจดี"), "Thai substring");
+    let r = b.get("/console?only=conflicts").await;
+    let t = table(&r.body);
+    assert!(t.contains("Фёдорова") && !t.contains("Nguyễn"));
+    let r = b.get("/console?stage=planning&risk=concern").await;
+    assert!(table(&r.body).contains("Nguyễn Thị Lan"));
+    for bad in [
+        "/console?stage=done",
+        "/console?risk=extreme",
+        "/console?only=everything",
+    ] {
+        let r = b.get(bad).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad}");
+        assert!(r.body.contains("unknown"), "{}", r.body);
+    }
+}
+
+#[tokio::test]
+async fn client_text_is_escaped_everywhere() {
+    let w = World::new();
+    let worker = w.s.db.user_by_username("worker1").unwrap().unwrap();
+    let evil = "<script>alert(1)</script>\"'><img src=x>";
+    let id = put_case(&w.s, &worker, "demo-team", evil, |doc, a| {
+        doc.add_assessment(
+            a,
+            1_700_000_001_000,
+            AssessmentInput {
+                date: Some("2026-11-01".into()),
+                domains: Some(
+                    [(
+                        "housing".to_string(),
+                        DomainInput {
+                            needs: Some(evil.into()),
+                            ..Default::default()
+                        },
+                    )]
+                    .into(),
+                ),
+                ..Default::default()
+            },
+        )?;
+        doc.add_referral(
+            a,
+            1_700_000_002_000,
+            ReferralInput {
+                organisation: Some(format!("=cmd|{evil}")),
+                domain: Some("housing".into()),
+                status: Some(ReferralStatus::Declined),
+                ..Default::default()
+            },
+        )?;
+        Ok(())
+    });
+    let (mut b, _) = Browser::signed_in(&w.s, "supervisor", w.pw("supervisor")).await;
+    for path in [
+        format!("/console/cases/{id}"),
+        "/console".into(),
+        "/console/reports".into(),
+        format!("/console/cases/{id}/history?path=client/name"),
+    ] {
+        let r = b.get(&path).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(
+            !r.body.contains("<script>") && !r.body.contains("<img src=x>"),
+            "{path}"
+        );
+        assert!(r.body.contains("&lt;script&gt;"), "{path}");
+    }
+    let gaps = b.get("/console/reports/gaps.csv").await;
+    assert!(
+        gaps.body.contains("\"'=cmd|"),
+        "a formula is neutralised: {}",
+        gaps.body
+    );
+    let needs = b.get("/console/reports/needs.csv").await;
+    assert!(needs.body.contains("housing,1,1,1"), "{}", needs.body);
+}

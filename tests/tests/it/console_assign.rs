@@ -1,0 +1,165 @@
+//! Assignment from the supervisor console, end to end: the supervisor transfers a case with
+//! the console's form over HTTP; the new worker's phone receives it at its next sync, and
+//! the old worker's phone hands in its last changes and drops it.
+
+use fieldcase_core::case::VisitInput;
+use fieldcase_core::{CaseDoc, NewCase};
+use fieldcase_server::Db;
+use fieldcase_tests::{TestServer, PASSWORD};
+
+/// A browser without JavaScript over real HTTP: one session cookie, no redirects followed.
+struct Console {
+    agent: ureq::Agent,
+    base: String,
+    cookies: Vec<(String, String)>,
+}
+
+impl Console {
+    fn new(base: &str) -> Console {
+        Console {
+            agent: ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .max_redirects(0)
+                .build()
+                .into(),
+            base: base.to_string(),
+            cookies: Vec::new(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn keep_cookies(&mut self, res: &ureq::http::Response<ureq::Body>) {
+        for sc in res.headers().get_all("set-cookie") {
+            let sc = sc.to_str().unwrap();
+            let kv = sc.split(';').next().unwrap();
+            let (k, v) = kv.split_once('=').unwrap();
+            self.cookies.retain(|(name, _)| name != k);
+            if !v.is_empty() {
+                self.cookies.push((k.into(), v.into()));
+            }
+        }
+    }
+
+    fn get(&mut self, path: &str) -> (u16, String) {
+        let mut res = self
+            .agent
+            .get(&format!("{}{path}", self.base))
+            .header("cookie", &self.cookie_header())
+            .call()
+            .unwrap();
+        self.keep_cookies(&res);
+        let status = res.status().as_u16();
+        (status, res.body_mut().read_to_string().unwrap())
+    }
+
+    fn post(&mut self, path: &str, form: &[(&str, &str)]) -> u16 {
+        let body: String = form
+            .iter()
+            .map(|(k, v)| format!("{k}={}", encode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let res = self
+            .agent
+            .post(&format!("{}{path}", self.base))
+            .header("cookie", &self.cookie_header())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .send(body)
+            .unwrap();
+        self.keep_cookies(&res);
+        res.status().as_u16()
+    }
+}
+
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// The value of the first hidden input named `name` in a page.
+fn hidden(page: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let at = page.find(&marker).expect("the hidden field") + marker.len();
+    page[at..at + page[at..].find('"').unwrap()].to_string()
+}
+
+#[test]
+fn a_transfer_from_the_console_moves_the_case_between_phones() {
+    let server = TestServer::start();
+    let (anna, anna_token, _a) = server.phone("anna");
+    let mut new = NewCase {
+        team: "north".into(),
+        ..Default::default()
+    };
+    new.client.name = Some("Олександр Коваленко".into());
+    let id = anna.create_case(new).unwrap();
+    anna.sync(&server.url, &anna_token).unwrap();
+    let (bao, bao_token, _b) = server.phone("bao");
+    assert_eq!(bao.sync(&server.url, &bao_token).unwrap().new_cases, 0);
+
+    // Anna records a visit offline; meanwhile the supervisor transfers the case to Bảo.
+    anna.update(&id, |c, me, now| {
+        c.add_visit(
+            me,
+            now,
+            VisitInput {
+                date: Some("2026-11-22".into()),
+                kind: Some("home".into()),
+                note: Some("Потрібне житло до зими.".into()),
+                ..Default::default()
+            },
+        )
+    })
+    .unwrap();
+
+    let mut console = Console::new(&server.url);
+    let (_, login) = console.get("/console/login");
+    let token = hidden(&login, "login_token");
+    let status = console.post(
+        "/console/login",
+        &[
+            ("login_token", &token),
+            ("username", "malee"),
+            ("password", PASSWORD),
+        ],
+    );
+    assert_eq!(status, 303);
+    let (status, page) = console.get(&format!("/console/cases/{id}"));
+    assert_eq!(status, 200);
+    assert!(page.contains("Олександр Коваленко"));
+    let csrf = hidden(&page, "csrf");
+    let status = console.post(
+        &format!("/console/cases/{id}/assignment"),
+        &[("csrf", &csrf), ("workers", "bao"), ("case_manager", "bao")],
+    );
+    assert_eq!(status, 303);
+
+    // Bảo's phone gets the case; Anna's hands in her visit and drops it.
+    assert_eq!(bao.sync(&server.url, &bao_token).unwrap().new_cases, 1);
+    let r = anna.sync(&server.url, &anna_token).unwrap();
+    assert!(r.errors.is_empty(), "{r:?}");
+    assert!(!anna.case_ids().contains(&id), "the case left Anna's phone");
+    let stored = CaseDoc::load(&server.db.case_document(&id).unwrap().unwrap())
+        .unwrap()
+        .read()
+        .unwrap();
+    assert_eq!(stored.visits.len(), 1, "Anna's last visit was kept");
+    let bao_id = server.db.user_by_username("bao").unwrap().unwrap().id;
+    assert_eq!(stored.assigned, vec![bao_id.clone()]);
+    assert_eq!(stored.case_manager.as_deref(), Some(bao_id.as_str()));
+    bao.sync(&server.url, &bao_token).unwrap();
+    assert_eq!(bao.get_case(&id).unwrap().visits.len(), 1);
+}
