@@ -21,6 +21,10 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null
   $SUDO apt-get update -q
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q chromium chromium-driver
 fi
+# The interoperability test (tests/tests/it/interop.rs) runs the official JavaScript
+# automerge-repo client under Node; its packages are pinned in tests/js/package-lock.json.
+log "installing the JavaScript automerge-repo client (npm ci, tests/js)"
+npm ci --prefix tests/js --no-audit --no-fund --loglevel=error
 # cargo-nextest runs the tests in parallel processes; fall back to cargo test without it.
 if cargo nextest --version >/dev/null 2>&1; then RUNNER=nextest; else RUNNER=cargo-test; fi
 

@@ -16,7 +16,8 @@
 //! | `POST /v1/admin/users/{username}/disable` | disable a user: sessions end, devices wipe (admins) |
 //! | `GET /v1/openapi.json` | the OpenAPI description of these routes |
 //!
-//! Tokens come as `Authorization: Bearer <token>`. Errors are JSON
+//! Tokens come as `Authorization: Bearer <token>` (the sync upgrade also takes `?token=`,
+//! for WebSocket clients that cannot set headers). Errors are JSON
 //! `{"error": code, "message": text}`; a case the caller may not see answers exactly like
 //! one that does not exist.
 
@@ -107,7 +108,8 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for JsonBody
     }
 }
 
-/// The caller's session, from `Authorization: Bearer <token>`, and the token.
+/// The caller's session, from `Authorization: Bearer <token>` (or, on the sync upgrade
+/// only, `?token=`), and the token.
 pub struct Auth(pub Session, pub String);
 
 impl std::fmt::Debug for Auth {
@@ -127,14 +129,9 @@ impl FromRequestParts<Arc<AppState>> for Auth {
         parts: &mut Parts,
         state: &Arc<AppState>,
     ) -> Result<Self, Self::Rejection> {
-        let token = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|h| h.to_str().ok())
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .map(str::trim)
-            .ok_or(AppError::Unauthenticated)?
-            .to_string();
+        let token = bearer(parts)
+            .or_else(|| sync_query_token(parts))
+            .ok_or(AppError::Unauthenticated)?;
         let db = state.db.clone();
         let policy = state.config.sessions;
         let t = token.clone();
@@ -149,6 +146,32 @@ impl FromRequestParts<Arc<AppState>> for Auth {
         .map_err(|e| AppError::Internal(e.to_string()))???;
         Ok(Auth(session, token))
     }
+}
+
+/// The token of `Authorization: Bearer <token>`.
+fn bearer(parts: &Parts) -> Option<String> {
+    parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_string())
+}
+
+/// The token of `/v1/sync?token=<token>`, for WebSocket clients that cannot set headers
+/// (browsers, and the JavaScript automerge-repo adapter, which takes only a URL). Accepted
+/// on the sync upgrade only: a URL can end up in a proxy's log, so every other route wants
+/// the header. The server itself never logs request URIs.
+fn sync_query_token(parts: &Parts) -> Option<String> {
+    if parts.uri.path() != "/v1/sync" {
+        return None;
+    }
+    parts.uri.query()?.split('&').find_map(|pair| {
+        let token = pair.strip_prefix("token=")?;
+        // Tokens are hex: anything that would need percent-decoding is not one.
+        (!token.is_empty() && token.bytes().all(|b| b.is_ascii_hexdigit()))
+            .then(|| token.to_string())
+    })
 }
 
 #[derive(Debug, Deserialize)]

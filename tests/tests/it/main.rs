@@ -9,6 +9,7 @@ mod console_browser;
 mod cuts;
 mod durability;
 mod home_visit;
+mod interop;
 mod security;
 mod shutdown;
 mod tls;
