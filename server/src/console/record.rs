@@ -36,6 +36,17 @@ fn show(v: &Json) -> String {
     }
 }
 
+/// A field path in words: its section and the field's own label (`client/address` is
+/// "Client and household › Address"), falling back to the path's own words.
+fn path_label(l: &super::i18n::Locale, path: &str) -> String {
+    let segments: Vec<&str> = path.split('/').collect();
+    let field = l.code("f", &segments[segments.len() - 1].replace('_', "-"));
+    if segments.len() == 1 {
+        return field;
+    }
+    format!("{} › {field}", l.code("section", segments[0]))
+}
+
 impl Ctx<'_> {
     /// One field: its label, value, who last changed it, a link to its history; a field
     /// holding concurrent values is marked and points to the conflicts section.
@@ -178,7 +189,7 @@ async fn render(state: &Arc<AppState>, u: &ConsoleUser, id: &str) -> AppResult<v
             @else { p { (l.t("conflicts-explain")) } }
             @for c in &conflict_list {
                 div.conflict-field id=(format!("conflict-{}", anchor(&c.path))) {
-                    h3 { code { (c.path) } }
+                    h3 { (path_label(l, &c.path)) " " small.muted { code { (c.path) } } }
                     ul.values {
                         @for v in &c.values {
                             li.value-choice {

@@ -659,6 +659,7 @@ async fn the_supervisor_resolves_a_conflict_as_a_normal_change() {
         "Anna Petrenko",
         "Lê Văn Bảo",
         "Keep this value",
+        "Client and household › Address",
     ] {
         assert!(page.body.contains(v), "the conflict shows {v}");
     }
