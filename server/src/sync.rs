@@ -876,6 +876,7 @@ async fn check(
         .collect();
     actors.sort();
     actors.dedup();
+    let writers = actors.clone();
     let db = state.db.clone();
     let device = device.to_string();
     let bound = tokio::task::spawn_blocking(move || -> Result<bool, AppError> {
@@ -893,6 +894,16 @@ async fn check(
         return Err("an actor of these changes is not registered to this device".into());
     }
     schema::validate(after).map_err(|v| format!("invalid input at `{}`: {}", v.path, v.reason))?;
+    // Attribution: an actor records only itself, and only as the signed-in user.
+    let records = fieldcase_core::case::inspect::actor_records(after);
+    for w in &writers {
+        if fieldcase_core::case::inspect::writes_foreign_actor_entry(after, w) {
+            return Err("an actor may record only itself in `actors`".into());
+        }
+        if records.get(w).is_some_and(|r| r.user_id != user.id) {
+            return Err("these changes record their author as another user".into());
+        }
+    }
     let (file, _) = CaseDoc::outline_of(after).map_err(|e| e.to_string())?;
     // The document must be the case it was sent as: its inner id decides where the
     // server stores it and who may see it.

@@ -7,7 +7,7 @@
 //! (actor → device → user, from the document's `actors` map) and when. Resolving a conflict
 //! is a normal edit (`CaseDoc::set_field` with the chosen value), which supersedes both.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use automerge::legacy::{Key as LegacyKey, ObjectId as LegacyObj, OpType};
 use automerge::{ObjId, ObjType, ReadDoc, ScalarValue, Value, ROOT};
@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
 use crate::case::walk::{ConflictSite, Walk};
-use crate::case::{rfc3339, CaseDoc};
+use crate::case::{rfc3339, ActorInfo, CaseDoc};
 use crate::error::{Error, Result};
 use crate::schema::{self, Kind};
 
@@ -73,21 +73,93 @@ struct Attributor<'a> {
 /// What the document's `actors` map says about one actor: user id, name, device id.
 type ActorRecord = (Option<String>, Option<String>, Option<String>);
 
-impl<'a> Attributor<'a> {
-    fn new(doc: &'a automerge::Automerge) -> Self {
-        let mut actors = HashMap::new();
-        if let Some(map) = schema::get_obj(doc, &ROOT, "actors") {
-            for key in doc.keys(&map) {
-                if let Some(obj) = schema::get_obj(doc, &map, &key) {
-                    let v = (
-                        schema::get_str(doc, &obj, "user_id"),
-                        schema::get_str(doc, &obj, "name"),
-                        schema::get_str(doc, &obj, "device_id"),
-                    );
-                    actors.insert(key, v);
-                }
+/// Who each actor writes for, as that actor itself recorded it in the document's `actors`
+/// map. An entry counts only where the actor it is filed under wrote it (the entry and
+/// each of its fields): a device cannot put its words in a colleague's name by filing an
+/// entry under the colleague's actor, nor rewrite who wrote a colleague's changes. Where
+/// another actor overwrote an actor's own entry, that actor is not attributed at all.
+pub fn actor_records<R: ReadDoc>(doc: &R) -> BTreeMap<String, ActorInfo> {
+    let mut out = BTreeMap::new();
+    if let Some(map) = schema::get_obj(doc, &ROOT, "actors") {
+        for key in doc.keys(&map) {
+            if let Some(info) = own_record(doc, &map, &key) {
+                out.insert(key, info);
             }
         }
+    }
+    out
+}
+
+/// Whether `writer` (hex) wrote any current part of an entry of `actors` filed under
+/// another actor: what the server refuses, since only an actor may record itself.
+pub fn writes_foreign_actor_entry<R: ReadDoc>(doc: &R, writer: &str) -> bool {
+    let Some(map) = schema::get_obj(doc, &ROOT, "actors") else {
+        return false;
+    };
+    doc.keys(&map).filter(|k| k != writer).any(|key| {
+        doc.get_all(&map, &key)
+            .unwrap_or_default()
+            .iter()
+            .any(|(v, entry)| {
+                written_by(entry, writer)
+                    || (matches!(v, Value::Object(ObjType::Map))
+                        && doc.keys(entry).any(|f| {
+                            doc.get_all(entry, &f)
+                                .unwrap_or_default()
+                                .iter()
+                                .any(|(_, id)| written_by(id, writer))
+                        }))
+            })
+    })
+}
+
+/// Whether the op behind `id` was made by `actor` (hex).
+pub(crate) fn written_by(id: &ObjId, actor: &str) -> bool {
+    matches!(id, ObjId::Id(_, a, _) if a.to_hex_string() == actor)
+}
+
+/// The latest of the current values at `obj`/`key` that `actor` wrote.
+fn own_value<'a, R: ReadDoc>(
+    doc: &'a R,
+    obj: &ObjId,
+    key: &str,
+    actor: &str,
+) -> Option<(Value<'a>, ObjId)> {
+    doc.get_all(obj, key)
+        .ok()?
+        .into_iter()
+        .filter(|(_, id)| written_by(id, actor))
+        .max_by_key(|(_, id)| match id {
+            ObjId::Id(counter, _, _) => *counter,
+            ObjId::Root => 0,
+        })
+}
+
+fn own_record<R: ReadDoc>(doc: &R, map: &ObjId, actor: &str) -> Option<ActorInfo> {
+    let (Value::Object(ObjType::Map), entry) = own_value(doc, map, actor, actor)? else {
+        return None;
+    };
+    let field = |name: &str| match own_value(doc, &entry, name, actor) {
+        Some((Value::Scalar(s), _)) => match s.as_ref() {
+            ScalarValue::Str(s) => Some(s.to_string()),
+            _ => None,
+        },
+        _ => None,
+    };
+    Some(ActorInfo {
+        user_id: field("user_id")?,
+        device_id: field("device_id").unwrap_or_default(),
+        name: field("name").unwrap_or_default(),
+    })
+}
+
+impl<'a> Attributor<'a> {
+    fn new(doc: &'a automerge::Automerge) -> Self {
+        let some = |s: String| Some(s).filter(|s| !s.is_empty());
+        let actors = actor_records(doc)
+            .into_iter()
+            .map(|(k, a)| (k, (some(a.user_id), some(a.name), some(a.device_id))))
+            .collect();
         Attributor { doc, actors }
     }
 

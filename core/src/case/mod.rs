@@ -349,7 +349,10 @@ impl CaseDoc {
 
     /// The whole case file as typed values.
     pub fn read(&self) -> Result<CaseFile> {
-        Ok(serde_json::from_value(self.to_json())?)
+        let mut file: CaseFile = serde_json::from_value(self.to_json())?;
+        // Only what each actor recorded of itself (see [`inspect::actor_records`]).
+        file.actors = inspect::actor_records(&self.doc);
+        Ok(file)
     }
 
     fn edit<T>(

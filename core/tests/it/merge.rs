@@ -222,3 +222,73 @@ fn a_restriction_set_concurrently_with_lifting_it_keeps_the_case_restricted() {
         "do no harm: a disagreement keeps the restriction"
     );
 }
+
+/// Another device files an entry under a colleague's actor (concurrently, and later over
+/// it): the colleague's changes are never attributed to the name it wrote.
+#[test]
+fn attribution_trusts_only_what_an_actor_recorded_of_itself() {
+    use automerge::transaction::Transactable;
+    use automerge::{ObjType, ReadDoc, ROOT};
+
+    let (a, b) = (worker(1), worker(2));
+    let mut one = new_case(&a, NAMES[2]);
+    let a_actor = one.automerge().get_actor().to_hex_string();
+    one.set_field(&a, T0 + 1000, "client/address", &json!("Київ"))
+        .unwrap();
+    let mut two = replica(&one);
+    // Worker 2 takes part normally (its own entry), then forges worker 1's.
+    two.set_field(&b, T0 + 2000, "priority", &json!("high"))
+        .unwrap();
+    let forge = |doc: &mut automerge::Automerge, who: &str| {
+        let mut tx = doc.transaction();
+        let actors = match tx.get(ROOT, "actors").unwrap() {
+            Some((_, id)) => id,
+            None => panic!("no actors map"),
+        };
+        let entry = tx.put_object(&actors, &a_actor, ObjType::Map).unwrap();
+        tx.put(&entry, "user_id", who).unwrap();
+        tx.put(&entry, "device_id", "phone-x").unwrap();
+        tx.put(&entry, "name", "Mallory").unwrap();
+        tx.commit();
+    };
+    forge(two.automerge_mut(), "u-mallory");
+    let b_actor = two.automerge().get_actor().to_hex_string();
+    assert!(fieldcase_core::case::inspect::writes_foreign_actor_entry(
+        two.automerge(),
+        &b_actor
+    ));
+    assert!(!fieldcase_core::case::inspect::writes_foreign_actor_entry(
+        one.automerge(),
+        &a_actor
+    ));
+
+    // Causally after worker 1's own entry: worker 1 is no longer attributed at all.
+    let by = |doc: &fieldcase_core::CaseDoc| {
+        history(doc, "client/address").unwrap()[0]
+            .by
+            .user_id
+            .clone()
+    };
+    assert_eq!(by(&two), None);
+    assert!(!two.read().unwrap().actors.contains_key(&a_actor));
+    // Worker 2's own entry still counts.
+    assert_eq!(two.read().unwrap().actors[&b_actor].user_id, "u-worker-2");
+
+    // Concurrently with worker 1 recording itself anew (its phone got a new device id):
+    // both entries are current, and only worker 1's own counts.
+    let mut three = replica(&one);
+    forge(three.automerge_mut(), "u-mallory");
+    let a_again = fieldcase_core::Author::new(
+        "u-worker-1",
+        "Worker 1",
+        fieldcase_core::Role::Worker,
+        "phone-1b",
+    );
+    one.set_field(&a_again, T0 + 3000, "client/address", &json!("Львів"))
+        .unwrap();
+    one.merge(&mut three).unwrap();
+    let actors = one.automerge().get(ROOT, "actors").unwrap().unwrap().1;
+    assert_eq!(one.automerge().get_all(&actors, &a_actor).unwrap().len(), 2);
+    assert_eq!(by(&one).as_deref(), Some("u-worker-1"));
+    assert_eq!(one.read().unwrap().actors[&a_actor].device_id, "phone-1b");
+}

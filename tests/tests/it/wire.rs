@@ -303,3 +303,130 @@ fn fuzzed_frames_leave_the_server_up_and_the_case_untouched() {
         .errors
         .is_empty());
 }
+
+/// Pushes `doc` as `document_id` over a raw connection; the server's error, if refused.
+fn push(
+    server: &TestServer,
+    token: &str,
+    doc: &mut fieldcase_core::CaseDoc,
+    document_id: &str,
+) -> Option<String> {
+    let mut s = joined(server, token);
+    let mut state = automerge::sync::State::new();
+    let sync = |data: Vec<u8>| Frame::Sync {
+        sender_id: "raw".into(),
+        target_id: String::new(),
+        document_id: document_id.to_string(),
+        data,
+    };
+    let first = doc.generate_sync_message(&mut state).unwrap();
+    s.send(Message::Binary(sync(first.encode()).encode().into()))
+        .unwrap();
+    for _ in 0..10 {
+        match next(&mut s) {
+            Some(Frame::Sync { data, .. }) => {
+                doc.receive_sync_message(
+                    &mut state,
+                    automerge::sync::Message::decode(&data).unwrap(),
+                )
+                .unwrap();
+                match doc.generate_sync_message(&mut state) {
+                    Some(m) => s
+                        .send(Message::Binary(sync(m.encode()).encode().into()))
+                        .unwrap(),
+                    None => return None,
+                }
+            }
+            Some(Frame::Error { message, .. }) => return Some(message),
+            _ => return None,
+        }
+    }
+    None
+}
+
+#[test]
+fn changes_that_misattribute_their_author_are_refused() {
+    use automerge::transaction::Transactable;
+    use automerge::{ObjType, ReadDoc, ROOT};
+    use fieldcase_core::{CaseDoc, NewCase};
+    use serde_json::json;
+
+    let server = TestServer::start();
+    let (anna, anna_token, _a) = server.phone("anna");
+    let mut n = NewCase {
+        team: "north".into(),
+        ..Default::default()
+    };
+    n.client.name = Some("Phạm Thị Lan".into());
+    let id = anna.create_case(n).unwrap();
+    anna.sync(&server.url, &anna_token).unwrap();
+    // The supervisor edits it: her actor is recorded in the case.
+    let (malee, malee_token, _m) = server.phone("malee");
+    malee.sync(&server.url, &malee_token).unwrap();
+    malee
+        .update(&id, |c, a, now| {
+            c.set_field(a, now, "priority", &json!("high"))
+        })
+        .unwrap();
+    malee.sync(&server.url, &malee_token).unwrap();
+    let malee_user = server.db.user_by_username("malee").unwrap().unwrap().id;
+    let before = server.db.case_document(&id).unwrap().unwrap();
+
+    // Anna's registered actor writes (1) an entry under Malee's actor, (2) her own entry
+    // naming Malee as its user: each with a real note, so the push has content.
+    let forge = |key: String, user: &str| {
+        let mut doc = CaseDoc::load(&before).unwrap();
+        doc.set_actor(anna.actor_id());
+        let am = doc.automerge_mut();
+        let mut tx = am.transaction();
+        let actors = tx.get(ROOT, "actors").unwrap().unwrap().1;
+        let entry = tx.put_object(&actors, &key, ObjType::Map).unwrap();
+        tx.put(&entry, "user_id", user).unwrap();
+        tx.put(&entry, "device_id", "d-0").unwrap();
+        tx.put(&entry, "name", "malee").unwrap();
+        let client = tx.get(ROOT, "client").unwrap().unwrap().1;
+        tx.put(&client, "address", "written in someone else's name")
+            .unwrap();
+        tx.commit();
+        doc
+    };
+    let mut onto_colleague = forge(malee.actor_id().to_hex_string(), &malee_user);
+    let refused = push(&server, &anna_token, &mut onto_colleague, &id.to_string());
+    assert!(
+        refused
+            .as_deref()
+            .is_some_and(|m| m.contains("may record only itself")),
+        "{refused:?}"
+    );
+    let mut as_colleague = forge(anna.actor_id().to_hex_string(), &malee_user);
+    let refused = push(&server, &anna_token, &mut as_colleague, &id.to_string());
+    assert!(
+        refused
+            .as_deref()
+            .is_some_and(|m| m.contains("another user")),
+        "{refused:?}"
+    );
+    assert_eq!(
+        server.db.case_document(&id).unwrap().unwrap(),
+        before,
+        "nothing stored"
+    );
+    // An honest edit through the same path is taken (the refusals were about authorship).
+    let mut honest = CaseDoc::load(&before).unwrap();
+    honest.set_actor(anna.actor_id());
+    let me = anna.user().unwrap();
+    let author = fieldcase_core::Author::new(
+        &me.user_id,
+        "anna",
+        fieldcase_core::Role::Worker,
+        &me.device_id,
+    );
+    honest
+        .set_field(&author, 1_795_000_000_000, "client/address", &json!("Huế"))
+        .unwrap();
+    assert_eq!(
+        push(&server, &anna_token, &mut honest, &id.to_string()),
+        None
+    );
+    assert_ne!(server.db.case_document(&id).unwrap().unwrap(), before);
+}
