@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Side-by-side benchmarks, one command: builds fieldcase-server and the load generator in
+# release, installs the JavaScript automerge-repo server's pinned packages, then runs every
+# scenario against each server in turn, the server pinned to core 0 and the client to
+# core 1 (taskset), and writes bench/RESULTS.md.
+#   bash bench/run.sh            # the full run (10,000 cases; S6 waits 5 minutes per server)
+#   bash bench/run.sh --quick    # a small run to try the harness (about a minute)
+# Extra arguments go to fieldcase-bench (see bench/src/main.rs).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+args=()
+if [ "${1:-}" = "--quick" ]; then
+  shift
+  args=(--docs 1000 --conns 8 --fetchers 16 --phones 20 --per-phone 10 --clients 50
+    --big-edits 10000 --settle 5)
+fi
+cargo build --release --locked -p fieldcase-server -p fieldcase-bench
+npm ci --prefix bench/js-server --no-audit --no-fund --loglevel=error
+mkdir -p bench/out
+out=bench/out/table.md
+client=(taskset -c 1)
+command -v taskset > /dev/null || client=()
+"${client[@]}" target/release/fieldcase-bench "${args[@]}" "$@" --out "$out"
+{
+  echo "# Benchmarks side by side"
+  echo
+  echo "Written by \`bash bench/run.sh ${args[*]} $*\` (do not edit by hand; the commentary is"
+  echo "in docs/benchmarks.md). One client (\`bench/src\`, speaking the automerge-repo protocol"
+  echo "over WebSocket) drives each server in turn on 127.0.0.1; the server runs on core 0 and"
+  echo "the client on core 1. Versions: fieldcase $(git rev-parse --short HEAD), automerge-repo"
+  echo "$(node -p "require('./bench/js-server/node_modules/@automerge/automerge-repo/package.json').version")"
+  echo "with @automerge/automerge $(node -p "require('./bench/js-server/node_modules/@automerge/automerge/package.json').version");"
+  echo "samod: not measured (see docs/benchmarks.md)."
+  echo
+  cat "$out"
+} > bench/RESULTS.md
+echo "wrote bench/RESULTS.md"

@@ -1,0 +1,880 @@
+//! fieldcase-bench: the same scenarios, one server at a time, driven by one automerge-repo
+//! client, beside the cost of automerge alone. `bash bench/run.sh` builds it, pins it and
+//! writes `bench/RESULTS.md`; see there for what each scenario does.
+//!
+//! ```sh
+//! fieldcase-bench [--docs 10000] [--conns 32] [--fetchers 64] [--phones 100] [--per-phone 50]
+//!                 [--clients 500] [--big-edits 100000] [--settle 300] [--servers fieldcase,js]
+//!                 [--out FILE]
+//! ```
+//! Everything is bounded: each document has 60 s, and the run stops by itself.
+
+mod servers;
+mod wire;
+
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use automerge::sync::{State, SyncDoc};
+use automerge::transaction::Transactable;
+use automerge::{ActorId, Automerge, ChangeHash, ReadDoc, ROOT};
+use fieldcase_core::case::{IntakeInput, VisitInput};
+use fieldcase_core::{Author, CaseDoc, CaseId, NewCase, Role};
+use fieldcase_server::{Db, SqliteDb};
+
+use servers::{Kind, Server};
+use wire::Conn;
+
+const PASSWORD: &str = "benchmark password";
+const SERVER_CORE: &str = "0";
+
+fn arg(name: &str, default: usize) -> usize {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn arg_str(name: &str, default: &str) -> String {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+        .unwrap_or_else(|| default.to_string())
+}
+
+/// The sizes of a run.
+#[derive(Debug, Clone, Copy)]
+struct Plan {
+    docs: usize,
+    conns: usize,
+    fetchers: usize,
+    phones: usize,
+    per_phone: usize,
+    clients: usize,
+    big_edits: usize,
+    settle: u64,
+}
+
+/// A user of the run: who writes, with which actor, and (on fieldcase) its token.
+#[derive(Debug, Clone)]
+struct Writer {
+    actor: ActorId,
+    author: Author,
+    token: Option<String>,
+}
+
+/// One document of the run, as its writer made it.
+#[derive(Debug, Clone)]
+struct Doc {
+    id: String,
+    bytes: Vec<u8>,
+    heads: Vec<ChangeHash>,
+}
+
+/// A document a client fetched: its id, saved bytes and encoded sync state.
+type Fetched = (String, Vec<u8>, Vec<u8>);
+
+/// Outcome of one scenario on one server.
+#[derive(Debug, Clone, Default)]
+struct Outcome {
+    docs: usize,
+    seconds: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    bytes: u64,
+    errors: usize,
+    peak_mib: f64,
+    note: String,
+}
+
+impl Outcome {
+    fn rate(&self) -> f64 {
+        if self.seconds > 0.0 {
+            self.docs as f64 / self.seconds
+        } else {
+            0.0
+        }
+    }
+}
+
+fn percentile_ms(times: &mut [Duration], p: f64) -> f64 {
+    if times.is_empty() {
+        return 0.0;
+    }
+    times.sort();
+    times[((times.len() as f64 - 1.0) * p).round() as usize].as_secs_f64() * 1000.0
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+const NAMES: [&str; 5] = [
+    "สมศรี ใจดี",
+    "زهرا احمدی",
+    "Фёдорова Анна",
+    "Олександр Коваленко",
+    "Nguyễn Thị Lan",
+];
+
+/// A small case, as a phone's intake makes it.
+fn small_case(w: &Writer, i: usize) -> CaseDoc {
+    let mut n = NewCase {
+        team: "bench".into(),
+        ..Default::default()
+    };
+    n.client.name = Some(format!("{} {i}", NAMES[i % NAMES.len()]));
+    n.intake = Some(IntakeInput {
+        date: Some("2026-11-20".into()),
+        reason: Some("Gia đình cần hỗ trợ".into()),
+        ..Default::default()
+    });
+    CaseDoc::create(CaseId::random(), w.actor.clone(), &w.author, n, now_ms()).expect("a case")
+}
+
+fn doc_of(c: &CaseDoc) -> Doc {
+    Doc {
+        id: c.id().expect("id").to_string(),
+        bytes: c.automerge().save(),
+        heads: c.heads(),
+    }
+}
+
+/// Users on a fresh fieldcase database: `n` writers named `prefix0…`, logged in later.
+fn add_users(db: &SqliteDb, prefix: &str, n: usize, role: Role) -> Vec<String> {
+    (0..n)
+        .map(|i| {
+            let name = format!("{prefix}{i}");
+            db.add_user(&name, &name, role, Some("bench"), PASSWORD, 1000)
+                .expect("user");
+            name
+        })
+        .collect()
+}
+
+/// Logs `username` in with a new actor: its writer (fieldcase), or a local one (peers).
+fn login(server: Option<&Server>, username: &str) -> Writer {
+    let actor = ActorId::random();
+    let Some(server) = server else {
+        return Writer {
+            author: Author::new(&format!("u-{username}"), username, Role::Worker, "d-local"),
+            actor,
+            token: None,
+        };
+    };
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let body = serde_json::json!({
+        "username": username, "password": PASSWORD,
+        "device_name": "bench", "actor_id": actor.to_hex_string(),
+    });
+    let mut res = agent
+        .post(&format!("{}/v1/login", server.http()))
+        .header("content-type", "application/json")
+        .send(body.to_string())
+        .expect("login");
+    let v: serde_json::Value =
+        serde_json::from_str(&res.body_mut().read_to_string().expect("body")).expect("json");
+    let token = v["token"].as_str().expect("token").to_string();
+    let device = v["device_id"].as_str().expect("device").to_string();
+    let mut me = agent
+        .get(&format!("{}/v1/me", server.http()))
+        .header("authorization", &format!("Bearer {token}"))
+        .call()
+        .expect("me");
+    let me: serde_json::Value =
+        serde_json::from_str(&me.body_mut().read_to_string().expect("body")).expect("json");
+    let role = Role::from_code(me["role"].as_str().unwrap_or("worker")).unwrap_or(Role::Worker);
+    Writer {
+        author: Author::new(me["user_id"].as_str().expect("id"), username, role, &device),
+        actor,
+        token: Some(token),
+    }
+}
+
+/// Runs `jobs` on `threads` threads, each over its own connection; each job returns its
+/// duration. Totals: time, per-job times, bytes, errors.
+fn parallel<J, F>(
+    server: &Server,
+    token: Option<&str>,
+    threads: usize,
+    jobs: Vec<J>,
+    work: F,
+) -> (Duration, Vec<Duration>, u64, usize)
+where
+    J: Send + 'static,
+    F: Fn(&mut Conn, J) -> Result<(), String> + Send + Sync + 'static,
+{
+    let work = Arc::new(work);
+    let bytes = Arc::new(AtomicU64::new(0));
+    let mut lanes: Vec<Vec<J>> = (0..threads).map(|_| Vec::new()).collect();
+    for (i, j) in jobs.into_iter().enumerate() {
+        lanes[i % threads].push(j);
+    }
+    let start = Instant::now();
+    let handles: Vec<_> = lanes
+        .into_iter()
+        .enumerate()
+        .map(|(t, lane)| {
+            let (work, bytes) = (work.clone(), bytes.clone());
+            let (url, token) = (server.ws(), token.map(str::to_string));
+            std::thread::spawn(move || {
+                let mut times = Vec::new();
+                let mut errors = 0;
+                let mut conn = match Conn::open(&url, token.as_deref(), &format!("bench-{t}")) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        eprintln!("connection {t}: {e}");
+                        return (times, lane.len());
+                    }
+                };
+                for job in lane {
+                    let t0 = Instant::now();
+                    match work(&mut conn, job) {
+                        Ok(()) => times.push(t0.elapsed()),
+                        Err(e) => {
+                            errors += 1;
+                            if errors <= 3 {
+                                eprintln!("connection {t}: {e}");
+                            }
+                        }
+                    }
+                }
+                bytes.fetch_add(conn.bytes_in + conn.bytes_out, Ordering::Relaxed);
+                (times, errors)
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for h in handles {
+        let (t, e) = h.join().expect("a lane");
+        all.extend(t);
+        errors += e;
+    }
+    (start.elapsed(), all, bytes.load(Ordering::Relaxed), errors)
+}
+
+fn outcome(
+    docs: usize,
+    (total, mut times, bytes, errors): (Duration, Vec<Duration>, u64, usize),
+    server: &Server,
+) -> Outcome {
+    Outcome {
+        docs,
+        seconds: total.as_secs_f64(),
+        p50_ms: percentile_ms(&mut times, 0.5),
+        p99_ms: percentile_ms(&mut times, 0.99),
+        bytes,
+        errors,
+        peak_mib: server.peak_mib(),
+        note: String::new(),
+    }
+}
+
+/// Pushes every doc of `docs` (the writer's own) over `conns` connections, one per writer.
+fn push_all(server: &Server, writers: &[Writer], docs: &[(usize, Doc)]) -> Outcome {
+    // One lane per writer: its token and its documents.
+    let starts = Instant::now();
+    let handles: Vec<_> = writers
+        .iter()
+        .enumerate()
+        .map(|(w, writer)| {
+            let mine: Vec<Doc> = docs
+                .iter()
+                .filter(|(o, _)| *o == w)
+                .map(|(_, d)| d.clone())
+                .collect();
+            let (url, token) = (server.ws(), writer.token.clone());
+            std::thread::spawn(move || {
+                let mut times = Vec::new();
+                let mut errors = 0;
+                let mut conn = match Conn::open(&url, token.as_deref(), &format!("writer-{w}")) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        eprintln!("writer {w}: {e}");
+                        return (times, mine.len(), 0);
+                    }
+                };
+                for d in mine {
+                    let mut doc = Automerge::load(&d.bytes).expect("load");
+                    let mut state = State::new();
+                    let t0 = Instant::now();
+                    match conn.sync(&d.id, &mut doc, &mut state, None, false) {
+                        Ok(()) => times.push(t0.elapsed()),
+                        Err(e) => {
+                            errors += 1;
+                            if errors <= 3 {
+                                eprintln!("writer {w}: {e}");
+                            }
+                        }
+                    }
+                }
+                (times, errors, conn.bytes_in + conn.bytes_out)
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    let (mut errors, mut bytes) = (0, 0);
+    for h in handles {
+        let (t, e, b) = h.join().expect("writer");
+        all.extend(t);
+        errors += e;
+        bytes += b;
+    }
+    outcome(docs.len(), (starts.elapsed(), all, bytes, errors), server)
+}
+
+/// What one server did in every scenario.
+#[derive(Debug, Default)]
+struct Report {
+    s1: Outcome,
+    disk_per_doc: f64,
+    s1_all_there: usize,
+    s2: Outcome,
+    s6_rss_mib: f64,
+    s3: Outcome,
+    s4_push: Outcome,
+    s4_fetch: Outcome,
+    s5_persisted: Outcome,
+    s5_fresh: Outcome,
+}
+
+struct Fixture {
+    writers: Vec<Writer>,
+    reader: Writer,
+    phones: Vec<Writer>,
+    docs: Vec<(usize, Doc)>,
+    phone_docs: Vec<(usize, Doc)>,
+    /// The phones' documents after one more visit each.
+    phone_edits: Vec<(usize, Doc, Vec<u8>)>,
+    big: Doc,
+}
+
+/// The documents of the run, made once (with fieldcase's user ids) and pushed to every
+/// server alike.
+fn make_fixture(plan: Plan, server: Option<&Server>) -> Fixture {
+    let writers: Vec<Writer> = (0..plan.conns)
+        .map(|i| login(server, &format!("w{i}")))
+        .collect();
+    let reader = login(server, "sup");
+    let phones: Vec<Writer> = (0..plan.phones)
+        .map(|i| login(server, &format!("p{i}")))
+        .collect();
+    let docs = (0..plan.docs)
+        .map(|i| {
+            let w = i % writers.len();
+            (w, doc_of(&small_case(&writers[w], i)))
+        })
+        .collect();
+    let mut phone_docs = Vec::new();
+    let mut phone_edits = Vec::new();
+    for (p, phone) in phones.iter().enumerate() {
+        for i in 0..plan.per_phone {
+            let mut c = small_case(phone, i);
+            let before = doc_of(&c);
+            c.add_visit(
+                &phone.author,
+                now_ms(),
+                VisitInput {
+                    note: Some("Thăm hộ gia đình: trẻ em cần hỗ trợ học tập.".into()),
+                    ..Default::default()
+                },
+            )
+            .expect("visit");
+            phone_edits.push((p, before.clone(), c.automerge().save()));
+            phone_docs.push((p, before));
+        }
+    }
+    // The large case: a note typed character by character, 100 keystrokes a change.
+    let mut big = small_case(&writers[0], 0);
+    let note = {
+        let am = big.automerge_mut();
+        let client = am.get(ROOT, "client").expect("get").expect("client").1;
+        let mut tx = am.transaction();
+        let note = tx
+            .put_object(&client, "notes", automerge::ObjType::Text)
+            .expect("note");
+        tx.commit();
+        note
+    };
+    let text = "Ghi chép thăm nhà: gia đình cần hỗ trợ. ";
+    let chars: Vec<char> = text.chars().collect();
+    let mut typed = 0;
+    while typed < plan.big_edits {
+        let am = big.automerge_mut();
+        let mut tx = am.transaction();
+        for _ in 0..100.min(plan.big_edits - typed) {
+            let c = chars[typed % chars.len()];
+            tx.splice_text(&note, typed, 0, &c.to_string())
+                .expect("type");
+            typed += 1;
+        }
+        tx.commit();
+    }
+    let big = doc_of(&big);
+    Fixture {
+        writers,
+        reader,
+        phones,
+        docs,
+        phone_docs,
+        phone_edits,
+        big,
+    }
+}
+
+/// Every scenario against one server.
+fn run(kind: Kind, plan: Plan, fx: &Fixture, dir: &std::path::Path) -> Report {
+    let storage = match kind {
+        Kind::Fieldcase => dir.join("fieldcase.sqlite"),
+        Kind::Js => dir.join("js-storage"),
+    };
+    let mut report = Report::default();
+    let server = Server::start(kind, &storage, SERVER_CORE);
+    eprintln!("== {} on {}", kind.name(), server.ws());
+    let reader = fx.reader.token.as_deref().map(str::to_string);
+
+    // S1: push every small case from `conns` connections.
+    report.s1 = push_all(&server, &fx.writers, &fx.docs);
+    eprintln!("S1 {:.0} docs/s", report.s1.rate());
+    // Restart on the same storage; all must be there (S2 checks each one's heads).
+    server.stop();
+    let server = Server::start(kind, &storage, SERVER_CORE);
+    report.disk_per_doc = server.disk_bytes() as f64 / fx.docs.len() as f64;
+
+    // S2: cold fetch of everything, `fetchers` requests in flight.
+    let states = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let jobs: Vec<Doc> = fx.docs.iter().map(|(_, d)| d.clone()).collect();
+    let kept = states.clone();
+    let r = parallel(
+        &server,
+        reader.as_deref(),
+        plan.fetchers,
+        jobs,
+        move |conn, d: Doc| {
+            let mut doc = Automerge::new();
+            let mut state = State::new();
+            conn.sync(&d.id, &mut doc, &mut state, Some(&d.heads), true)?;
+            kept.lock()
+                .expect("states")
+                .push((d.id.clone(), doc.save(), state.encode()));
+            Ok(())
+        },
+    );
+    report.s1_all_there = r.1.len();
+    report.s2 = outcome(fx.docs.len(), r, &server);
+    eprintln!(
+        "S2 {:.0} docs/s ({} of {} there)",
+        report.s2.rate(),
+        report.s1_all_there,
+        fx.docs.len()
+    );
+
+    // S6: memory once the server has been left alone after S2.
+    std::thread::sleep(Duration::from_secs(plan.settle));
+    report.s6_rss_mib = server.rss_mib();
+
+    // S3: the office-return burst. Setup (not timed): each phone's cases on the server.
+    let _ = push_all(&server, &fx.phones, &fx.phone_docs);
+    let start = Instant::now();
+    let handles: Vec<_> = fx
+        .phones
+        .iter()
+        .enumerate()
+        .map(|(p, phone)| {
+            let edits: Vec<(Doc, Vec<u8>)> = fx
+                .phone_edits
+                .iter()
+                .filter(|(o, _, _)| *o == p)
+                .map(|(_, before, after)| (before.clone(), after.clone()))
+                .collect();
+            let (url, token) = (server.ws(), phone.token.clone());
+            std::thread::spawn(move || {
+                let t0 = Instant::now();
+                let mut conn = Conn::open(&url, token.as_deref(), &format!("phone-{p}"))?;
+                // The phone knows what the server had: its state from the last sync.
+                for (before, after) in &edits {
+                    let mut state = State::new();
+                    state.shared_heads = before.heads.clone();
+                    let mut doc = Automerge::load(after).map_err(|e| e.to_string())?;
+                    conn.sync(&before.id, &mut doc, &mut state, None, false)?;
+                }
+                Ok::<_, String>((t0.elapsed(), conn.bytes_in + conn.bytes_out, edits.len()))
+            })
+        })
+        .collect();
+    let (mut times, mut bytes, mut errors, mut merged) = (Vec::new(), 0, 0, 0);
+    for h in handles {
+        match h.join().expect("phone") {
+            Ok((t, b, n)) => {
+                times.push(t);
+                bytes += b;
+                merged += n;
+            }
+            Err(e) => {
+                errors += 1;
+                eprintln!("phone: {e}");
+            }
+        }
+    }
+    report.s3 = outcome(merged, (start.elapsed(), times, bytes, errors), &server);
+    eprintln!("S3 {:.0} cases/s", report.s3.rate());
+
+    // S4: the large case, pushed, then fetched by a fresh client.
+    let big_writer = fx.writers[0].clone();
+    let big = fx.big.clone();
+    let r = parallel(
+        &server,
+        big_writer.token.as_deref(),
+        1,
+        vec![big.clone()],
+        |conn, d: Doc| {
+            let mut doc = Automerge::load(&d.bytes).map_err(|e| e.to_string())?;
+            conn.sync(&d.id, &mut doc, &mut State::new(), None, false)
+        },
+    );
+    report.s4_push = outcome(1, r, &server);
+    let r = parallel(&server, reader.as_deref(), 1, vec![big], |conn, d: Doc| {
+        let mut doc = Automerge::new();
+        conn.sync(&d.id, &mut doc, &mut State::new(), Some(&d.heads), true)
+    });
+    report.s4_fetch = outcome(1, r, &server);
+    eprintln!(
+        "S4 push {:.2} s, fetch {:.2} s",
+        report.s4_push.seconds, report.s4_fetch.seconds
+    );
+
+    // S5: `clients` clients reconnect, each with its share of the fetched documents, with
+    // the sync state kept from S2, then again from scratch.
+    let states = std::mem::take(&mut *states.lock().expect("states"));
+    let per_client = (states.len() / plan.clients.max(1)).max(1);
+    let clients: Vec<Vec<Fetched>> = states
+        .chunks(per_client)
+        .take(plan.clients)
+        .map(<[_]>::to_vec)
+        .collect();
+    let n_docs: usize = clients.iter().map(Vec::len).sum();
+    for persisted in [true, false] {
+        let r = parallel(
+            &server,
+            reader.as_deref(),
+            plan.clients.min(50),
+            clients.clone(),
+            move |conn, docs: Vec<Fetched>| {
+                for (id, bytes, state) in docs {
+                    let mut doc = Automerge::load(&bytes).map_err(|e| e.to_string())?;
+                    let mut st = if persisted {
+                        State::decode(&state).map_err(|e| e.to_string())?
+                    } else {
+                        State::new()
+                    };
+                    conn.sync(&id, &mut doc, &mut st, None, false)?;
+                }
+                Ok(())
+            },
+        );
+        let mut o = outcome(n_docs, r, &server);
+        o.note = format!("{} clients × {per_client} documents", plan.clients);
+        if persisted {
+            report.s5_persisted = o;
+        } else {
+            report.s5_fresh = o;
+        }
+    }
+    eprintln!(
+        "S5 persisted {} B, fresh {} B",
+        report.s5_persisted.bytes, report.s5_fresh.bytes
+    );
+    server.stop();
+    report
+}
+
+/// The floor: automerge alone, in this process, no network or storage: only the sync
+/// exchange is timed (documents are loaded beforehand, which a server must also do).
+fn floor(fx: &Fixture) -> (f64, f64) {
+    // A small case synced to an empty peer.
+    let mut pairs: Vec<_> = fx
+        .docs
+        .iter()
+        .map(|(_, d)| (Automerge::load(&d.bytes).expect("load"), Automerge::new()))
+        .collect();
+    let t = Instant::now();
+    for (a, b) in &mut pairs {
+        converge(a, &mut State::new(), b, &mut State::new());
+    }
+    let push = pairs.len() as f64 / t.elapsed().as_secs_f64();
+    drop(pairs);
+    // One more change synced to a peer that had the case before (the phone's burst), both
+    // sides knowing what they shared.
+    let mut pairs: Vec<_> = fx
+        .phone_edits
+        .iter()
+        .map(|(_, before, after)| {
+            let mut shared = State::new();
+            shared.shared_heads = before.heads.clone();
+            (
+                Automerge::load(after).expect("load"),
+                Automerge::load(&before.bytes).expect("load"),
+                shared.clone(),
+                shared,
+            )
+        })
+        .collect();
+    let t = Instant::now();
+    for (a, b, sa, sb) in &mut pairs {
+        converge(a, sa, b, sb);
+    }
+    let incremental = pairs.len() as f64 / t.elapsed().as_secs_f64();
+    (push, incremental)
+}
+
+fn converge(a: &mut Automerge, sa: &mut State, b: &mut Automerge, sb: &mut State) {
+    for _ in 0..20 {
+        let ma = a.generate_sync_message(sa);
+        let mb = b.generate_sync_message(sb);
+        if ma.is_none() && mb.is_none() {
+            return;
+        }
+        if let Some(m) = ma {
+            b.receive_sync_message(sb, m).expect("receive");
+        }
+        if let Some(m) = mb {
+            a.receive_sync_message(sa, m).expect("receive");
+        }
+    }
+    panic!("automerge did not converge");
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split(':').nth(1))
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let run = |cmd: &str, args: &[&str]| {
+        std::process::Command::new(cmd)
+            .args(args)
+            .output()
+            .ok()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .unwrap_or_else(|| "unknown".into())
+    };
+    format!(
+        "{} ({cores} cores visible to the client), {}; node {}; date {}",
+        cpu,
+        run("uname", &["-srm"]),
+        run("node", &["--version"]),
+        run("date", &["-u", "+%Y-%m-%d %H:%M UTC"]),
+    )
+}
+
+fn table(plan: Plan, reports: &[(Kind, Report)], floor: (f64, f64)) -> String {
+    let mut s = String::new();
+    let f = |o: &Outcome| {
+        if o.docs == 1 {
+            return format!(
+                "{:.2} s, {:.1} MB wire, peak {:.0} MiB{}",
+                o.seconds,
+                o.bytes as f64 / 1e6,
+                o.peak_mib,
+                if o.errors > 0 { ", **failed**" } else { "" }
+            );
+        }
+        format!(
+            "{:.0}/s ({} in {:.1} s), p50 {:.1} ms, p99 {:.1} ms, {:.1} MB wire, peak {:.0} MiB{}",
+            o.rate(),
+            o.docs,
+            o.seconds,
+            o.p50_ms,
+            o.p99_ms,
+            o.bytes as f64 / 1e6,
+            o.peak_mib,
+            if o.errors > 0 {
+                format!(", **{} errors**", o.errors)
+            } else {
+                String::new()
+            }
+        )
+    };
+    let _ = writeln!(
+        s,
+        "| scenario | {} |",
+        reports
+            .iter()
+            .map(|(k, _)| k.name())
+            .collect::<Vec<_>>()
+            .join(" | ")
+    );
+    let _ = writeln!(s, "| --- |{}", " --- |".repeat(reports.len()));
+    let mut row = |name: String, cell: &dyn Fn(&Report) -> String| {
+        let _ = writeln!(
+            s,
+            "| {name} | {} |",
+            reports
+                .iter()
+                .map(|(_, r)| cell(r))
+                .collect::<Vec<_>>()
+                .join(" | ")
+        );
+    };
+    row(
+        format!(
+            "S1 push {} small cases, {} connections",
+            plan.docs, plan.conns
+        ),
+        &|r| f(&r.s1),
+    );
+    row(
+        "S1 after restart: cases there with the pushed heads".into(),
+        &|r| format!("{} of {}", r.s1_all_there, plan.docs),
+    );
+    row("disk per small case".into(), &|r| {
+        format!("{:.0} B", r.disk_per_doc)
+    });
+    row(
+        format!(
+            "S2 cold fetch of {}, {} in flight",
+            plan.docs, plan.fetchers
+        ),
+        &|r| f(&r.s2),
+    );
+    row(
+        format!(
+            "S3 {} phones × {} changed cases",
+            plan.phones, plan.per_phone
+        ),
+        &|r| f(&r.s3),
+    );
+    row(
+        format!("S4 one case with {} keystrokes: push", plan.big_edits),
+        &|r| f(&r.s4_push),
+    );
+    row("S4 the same case to a fresh client".into(), &|r| {
+        f(&r.s4_fetch)
+    });
+    row(
+        format!(
+            "S5 {} clients reconnect, persisted sync state",
+            plan.clients
+        ),
+        &|r| f(&r.s5_persisted),
+    );
+    row(
+        format!("S5 {} clients reconnect, fresh sync state", plan.clients),
+        &|r| f(&r.s5_fresh),
+    );
+    row(
+        format!("S6 server memory {} s after S2", plan.settle),
+        &|r| format!("{:.0} MiB", r.s6_rss_mib),
+    );
+    let _ = writeln!(s);
+    let _ = writeln!(s, "The floor (automerge alone, one process, no network or storage): a small case synced to an empty peer **{:.0}/s**; one new change synced to a peer that had the case **{:.0}/s**.", floor.0, floor.1);
+    if let [(Kind::Fieldcase, ours), (_, peer), ..] = reports {
+        let _ = writeln!(s);
+        let _ = writeln!(s, "| ratio | S1 | S2 | S3 |");
+        let _ = writeln!(s, "| --- | --- | --- | --- |");
+        let ratio = |a: f64, b: f64| {
+            if b > 0.0 {
+                format!("{:.1}×", a / b)
+            } else {
+                "n/a".into()
+            }
+        };
+        let _ = writeln!(
+            s,
+            "| fieldcase / JS server (throughput) | {} | {} | {} |",
+            ratio(ours.s1.rate(), peer.s1.rate()),
+            ratio(ours.s2.rate(), peer.s2.rate()),
+            ratio(ours.s3.rate(), peer.s3.rate())
+        );
+        let _ = writeln!(
+            s,
+            "| floor / fieldcase (how far from automerge alone) | {} | {} | {} |",
+            ratio(floor.0, ours.s1.rate()),
+            ratio(floor.0, ours.s2.rate()),
+            ratio(floor.1, ours.s3.rate())
+        );
+    }
+    s
+}
+
+fn main() {
+    let plan = Plan {
+        docs: arg("--docs", 10_000),
+        conns: arg("--conns", 32),
+        fetchers: arg("--fetchers", 64),
+        phones: arg("--phones", 100),
+        per_phone: arg("--per-phone", 50),
+        clients: arg("--clients", 500),
+        big_edits: arg("--big-edits", 100_000),
+        settle: arg("--settle", 300) as u64,
+    };
+    let kinds: Vec<Kind> = arg_str("--servers", "fieldcase,js")
+        .split(',')
+        .map(|k| match k {
+            "fieldcase" => Kind::Fieldcase,
+            "js" => Kind::Js,
+            other => panic!("unknown server {other} (fieldcase, js)"),
+        })
+        .collect();
+    let dir = tempfile::tempdir().expect("temp dir");
+    // Accounts on fieldcase's database first: the documents carry their user ids.
+    let db_path = dir.path().join("fieldcase.sqlite");
+    {
+        let db = SqliteDb::open(&db_path).expect("database");
+        db.add_team("bench").expect("team");
+        add_users(&db, "w", plan.conns, Role::Worker);
+        add_users(&db, "p", plan.phones, Role::Worker);
+        db.add_user(
+            "sup",
+            "sup",
+            Role::Supervisor,
+            Some("bench"),
+            PASSWORD,
+            1000,
+        )
+        .expect("supervisor");
+    }
+    let fx = {
+        let server = kinds
+            .contains(&Kind::Fieldcase)
+            .then(|| Server::start(Kind::Fieldcase, &db_path, SERVER_CORE));
+        let t = Instant::now();
+        let fx = make_fixture(plan, server.as_ref());
+        eprintln!("fixture made in {:.1} s", t.elapsed().as_secs_f64());
+        if let Some(s) = server {
+            s.stop();
+        }
+        fx
+    };
+    let floor = floor(&fx);
+    eprintln!("floor {:.0}/s, incremental {:.0}/s", floor.0, floor.1);
+    let reports: Vec<(Kind, Report)> = kinds
+        .iter()
+        .map(|&k| (k, run(k, plan, &fx, dir.path())))
+        .collect();
+    let mut out = String::new();
+    let _ = writeln!(out, "Machine: {}", machine());
+    let _ = writeln!(out);
+    out.push_str(&table(plan, &reports, floor));
+    println!("{out}");
+    let path = arg_str("--out", "");
+    if !path.is_empty() {
+        std::fs::write(&path, &out).expect("write the results");
+    }
+}
