@@ -2,7 +2,7 @@
 //! migrations in `PRAGMA user_version`.
 
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use automerge::ChangeHash;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -96,6 +96,29 @@ const MIGRATIONS: &[&str] = &[
 #[derive(Debug)]
 pub struct SqliteDb {
     conn: Mutex<Connection>,
+    /// Case writes waiting for the next group commit (see [`SqliteDb::store_case`]).
+    queue: Mutex<Vec<Arc<Pending>>>,
+}
+
+impl std::fmt::Debug for Pending {
+    // Ids and sizes only: never a case's content.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pending")
+            .field("case", &self.access.id)
+            .field("bytes", &self.bytes.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A case write waiting in the queue, and its outcome once committed.
+struct Pending {
+    access: CaseAccess,
+    snapshot: bool,
+    bytes: Vec<u8>,
+    heads: Vec<ChangeHash>,
+    expected: Option<Vec<ChangeHash>>,
+    now: i64,
+    outcome: Mutex<Option<AppResult<Stored>>>,
 }
 
 fn now_ms() -> i64 {
@@ -114,6 +137,106 @@ fn heads_of(blob: &[u8]) -> Vec<ChangeHash> {
     blob.chunks_exact(32)
         .filter_map(|c| ChangeHash::try_from(c).ok())
         .collect()
+}
+
+/// Commits `batch` in one transaction, each write in its own savepoint.
+fn commit_batch(conn: &mut Connection, batch: &[Arc<Pending>]) -> Vec<AppResult<Stored>> {
+    let run = |conn: &mut Connection| -> AppResult<Vec<AppResult<Stored>>> {
+        let mut tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let mut outcomes = Vec::with_capacity(batch.len());
+        for p in batch {
+            let sp = tx.savepoint()?;
+            match store_one(&sp, p) {
+                Ok(stored) => {
+                    sp.commit()?;
+                    outcomes.push(Ok(stored));
+                }
+                // Dropping the savepoint rolls this write back; the others stay.
+                Err(e) => outcomes.push(Err(e)),
+            }
+        }
+        tx.commit()?;
+        Ok(outcomes)
+    };
+    match run(conn) {
+        Ok(outcomes) => outcomes,
+        Err(e) => {
+            let message = e.to_string();
+            batch
+                .iter()
+                .map(|_| Err(AppError::Internal(message.clone())))
+                .collect()
+        }
+    }
+}
+
+/// One case write inside the group's transaction (compare-and-swap on the heads).
+fn store_one(tx: &Connection, p: &Pending) -> AppResult<Stored> {
+    let access = &p.access;
+    let id = &access.id.as_bytes()[..];
+    let current: Option<(Vec<u8>, i64)> = tx
+        .query_row(
+            "SELECT heads, length(document) FROM cases WHERE id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    if let Some(expected) = &p.expected {
+        let now_heads = current
+            .as_ref()
+            .map(|(h, _)| heads_of(h))
+            .unwrap_or_default();
+        if &now_heads != expected {
+            return Ok(Stored::Stale);
+        }
+    }
+    let (bytes, heads, now) = (&p.bytes, &p.heads, p.now);
+    let stored = match (p.snapshot, &current) {
+        (false, Some((_, snapshot))) => {
+            tx.execute(
+                "INSERT INTO case_changes (case_id, seq, bytes)
+                 VALUES (?1, (SELECT coalesce(max(seq), 0) + 1 FROM case_changes WHERE case_id = ?1), ?2)",
+                params![id, bytes],
+            )?;
+            tx.execute(
+                "UPDATE cases SET team = ?2, restricted = ?3, heads = ?4, updated_at = ?5 WHERE id = ?1",
+                params![id, access.team, access.restricted as i64, heads_blob(heads), now],
+            )?;
+            let (count, size): (i64, i64) = tx.query_row(
+                "SELECT count(*), coalesce(sum(length(bytes)), 0) FROM case_changes WHERE case_id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            Stored::Written {
+                pending_changes: count as usize,
+                pending_bytes: size as usize,
+                snapshot_bytes: *snapshot as usize,
+            }
+        }
+        // A whole document, or the first changes of a new case, become its snapshot.
+        _ => {
+            tx.execute(
+                "INSERT INTO cases (id, team, restricted, document, heads, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (id) DO UPDATE SET team = excluded.team, restricted = excluded.restricted,
+                 document = excluded.document, heads = excluded.heads, updated_at = excluded.updated_at",
+                params![id, access.team, access.restricted as i64, bytes, heads_blob(heads), now],
+            )?;
+            tx.execute("DELETE FROM case_changes WHERE case_id = ?1", [id])?;
+            Stored::Written {
+                pending_changes: 0,
+                pending_bytes: 0,
+                snapshot_bytes: bytes.len(),
+            }
+        }
+    };
+    tx.execute("DELETE FROM case_assignments WHERE case_id = ?1", [id])?;
+    for u in &access.assigned {
+        tx.execute(
+            "INSERT INTO case_assignments (case_id, user_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+            params![id, u],
+        )?;
+    }
+    Ok(stored)
 }
 
 impl SqliteDb {
@@ -139,6 +262,7 @@ impl SqliteDb {
         }
         Ok(SqliteDb {
             conn: Mutex::new(conn),
+            queue: Mutex::new(Vec::new()),
         })
     }
 
@@ -561,6 +685,11 @@ impl Db for SqliteDb {
         Ok(())
     }
 
+    /// Group commit: concurrent writers queue their writes; whoever holds the connection
+    /// next commits every queued write in one transaction (one `fsync` for all), each in a
+    /// savepoint of its own so that one failing write fails alone. A write is answered only
+    /// once the transaction holding it is durable; if the commit fails, every write in it
+    /// fails and nothing of them is kept.
     fn store_case(
         &self,
         access: &CaseAccess,
@@ -569,72 +698,36 @@ impl Db for SqliteDb {
         expected: Option<&[ChangeHash]>,
         now: i64,
     ) -> AppResult<Stored> {
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let id = &access.id.as_bytes()[..];
-        let current: Option<(Vec<u8>, i64)> = tx
-            .query_row(
-                "SELECT heads, length(document) FROM cases WHERE id = ?1",
-                [id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        if let Some(expected) = expected {
-            let now_heads = current
-                .as_ref()
-                .map(|(h, _)| heads_of(h))
-                .unwrap_or_default();
-            if now_heads != expected {
-                return Ok(Stored::Stale);
-            }
-        }
-        let stored = match (write, &current) {
-            (CaseWrite::Changes(bytes), Some((_, snapshot))) => {
-                tx.execute(
-                    "INSERT INTO case_changes (case_id, seq, bytes)
-                     VALUES (?1, (SELECT coalesce(max(seq), 0) + 1 FROM case_changes WHERE case_id = ?1), ?2)",
-                    params![id, bytes],
-                )?;
-                tx.execute(
-                    "UPDATE cases SET team = ?2, restricted = ?3, heads = ?4, updated_at = ?5 WHERE id = ?1",
-                    params![id, access.team, access.restricted as i64, heads_blob(heads), now],
-                )?;
-                let (count, size): (i64, i64) = tx.query_row(
-                    "SELECT count(*), coalesce(sum(length(bytes)), 0) FROM case_changes WHERE case_id = ?1",
-                    [id],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )?;
-                Stored::Written {
-                    pending_changes: count as usize,
-                    pending_bytes: size as usize,
-                    snapshot_bytes: *snapshot as usize,
-                }
-            }
-            // A whole document, or the first changes of a new case, become its snapshot.
-            (CaseWrite::Snapshot(bytes) | CaseWrite::Changes(bytes), _) => {
-                tx.execute(
-                    "INSERT INTO cases (id, team, restricted, document, heads, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                     ON CONFLICT (id) DO UPDATE SET team = excluded.team, restricted = excluded.restricted,
-                     document = excluded.document, heads = excluded.heads, updated_at = excluded.updated_at",
-                    params![id, access.team, access.restricted as i64, bytes, heads_blob(heads), now],
-                )?;
-                tx.execute("DELETE FROM case_changes WHERE case_id = ?1", [id])?;
-                Stored::Written {
-                    pending_changes: 0,
-                    pending_bytes: 0,
-                    snapshot_bytes: bytes.len(),
-                }
-            }
+        let (snapshot, bytes) = match write {
+            CaseWrite::Snapshot(b) => (true, b),
+            CaseWrite::Changes(b) => (false, b),
         };
-        tx.execute("DELETE FROM case_assignments WHERE case_id = ?1", [id])?;
-        for u in &access.assigned {
-            tx.execute(
-                "INSERT INTO case_assignments (case_id, user_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-                params![id, u],
-            )?;
+        let mine = Arc::new(Pending {
+            access: access.clone(),
+            snapshot,
+            bytes: bytes.to_vec(),
+            heads: heads.to_vec(),
+            expected: expected.map(<[_]>::to_vec),
+            now,
+            outcome: Mutex::new(None),
+        });
+        self.queue
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(mine.clone());
+        let mut conn = self.lock();
+        let done = |p: &Pending| p.outcome.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(outcome) = done(&mine) {
+            // The writer before took this write into its transaction.
+            return outcome;
         }
-        tx.commit()?;
-        Ok(stored)
+        let batch = std::mem::take(&mut *self.queue.lock().unwrap_or_else(|p| p.into_inner()));
+        let outcomes = commit_batch(&mut conn, &batch);
+        for (p, o) in batch.iter().zip(outcomes) {
+            *p.outcome.lock().unwrap_or_else(|e| e.into_inner()) = Some(o);
+        }
+        drop(conn);
+        done(&mine).unwrap_or_else(|| Err(AppError::Internal("a write was lost".into())))
     }
 
     fn case_document(&self, id: &CaseId) -> AppResult<Option<Vec<u8>>> {

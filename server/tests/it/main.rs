@@ -6,6 +6,7 @@ mod admin;
 mod caseload;
 mod console;
 mod fuzz;
+mod storage;
 
 use std::sync::Arc;
 
