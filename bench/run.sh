@@ -16,11 +16,18 @@ if [ "${1:-}" = "--quick" ]; then
 fi
 cargo build --release --locked -p fieldcase-server -p fieldcase-bench
 npm ci --prefix bench/js-server --no-audit --no-fund --loglevel=error
+# samod, if it builds here (its own crate and lock, outside the workspace).
+servers=fieldcase,js
+samod_note="samod: did not build here (see bench/out/samod-build.txt)."
 mkdir -p bench/out
+if (cd bench/samod-server && CARGO_TARGET_DIR=target cargo build --release --locked) > bench/out/samod-build.txt 2>&1; then
+  servers=fieldcase,js,samod
+  samod_note="samod $(grep -A1 'name = "samod"' bench/samod-server/Cargo.lock | sed -n 's/version = "\(.*\)"/\1/p') with its axum feature (bench/samod-server)."
+fi
 out=bench/out/table.md
 client=(taskset -c 1)
 command -v taskset > /dev/null || client=()
-"${client[@]}" target/release/fieldcase-bench "${args[@]}" "$@" --out "$out"
+"${client[@]}" target/release/fieldcase-bench --servers "$servers" "${args[@]}" "$@" --out "$out"
 {
   echo "# Benchmarks side by side"
   echo
@@ -30,7 +37,7 @@ command -v taskset > /dev/null || client=()
   echo "the client on core 1. Versions: fieldcase $(git rev-parse --short HEAD), automerge-repo"
   echo "$(node -p "require('./bench/js-server/node_modules/@automerge/automerge-repo/package.json').version")"
   echo "with @automerge/automerge $(node -p "require('./bench/js-server/node_modules/@automerge/automerge/package.json').version");"
-  echo "samod: not measured (see docs/benchmarks.md)."
+  echo "$samod_note"
   echo
   cat "$out"
 } > bench/RESULTS.md

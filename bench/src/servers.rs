@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 pub(crate) enum Kind {
     Fieldcase,
     Js,
+    Samod,
 }
 
 impl Kind {
@@ -18,6 +19,7 @@ impl Kind {
         match self {
             Kind::Fieldcase => "fieldcase-server (SQLite)",
             Kind::Js => "automerge-repo JS server (NodeFS)",
+            Kind::Samod => "samod 0.16 (filesystem)",
         }
     }
 }
@@ -87,6 +89,17 @@ impl Server {
                     .env("NODE_OPTIONS", "--max-old-space-size=8192");
                 c
             }
+            Kind::Samod => {
+                let bin =
+                    repo_root().join("bench/samod-server/target/release/fieldcase-bench-samod");
+                assert!(
+                    bin.exists(),
+                    "build bench/samod-server first (bench/run.sh does)"
+                );
+                let mut c = pinned(core, &bin);
+                c.arg(port.to_string()).arg(storage).env("RUST_LOG", "warn");
+                c
+            }
         };
         let child = cmd
             .stdout(Stdio::null())
@@ -113,7 +126,7 @@ impl Server {
     pub(crate) fn ws(&self) -> String {
         match self.kind {
             Kind::Fieldcase => format!("ws://127.0.0.1:{}/v1/sync", self.port),
-            Kind::Js => format!("ws://127.0.0.1:{}", self.port),
+            Kind::Js | Kind::Samod => format!("ws://127.0.0.1:{}", self.port),
         }
     }
 
