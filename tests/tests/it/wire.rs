@@ -107,7 +107,6 @@ fn an_oversized_message_closes_the_connection() {
 /// is refused: it must not overwrite that case, nor be stored anywhere.
 #[test]
 fn a_document_whose_inner_id_differs_from_its_document_id_is_refused() {
-    use automerge::sync::State;
     use fieldcase_core::{Author, CaseDoc, NewCase, Role};
 
     let server = TestServer::start();
@@ -135,43 +134,12 @@ fn a_document_whose_inner_id_differs_from_its_document_id_is_refused() {
         CaseDoc::create(victim, anna.actor_id(), &author, n, 1_795_000_000_000).unwrap();
     let pushed_as = CaseId::random().to_string();
 
-    let mut s = joined(&server, &anna_token);
-    let mut state = State::new();
-    let first = forged.generate_sync_message(&mut state).unwrap();
-    let sync = |data: Vec<u8>| Frame::Sync {
-        sender_id: "raw".into(),
-        target_id: String::new(),
-        document_id: pushed_as.clone(),
-        data,
-    };
-    s.send(Message::Binary(sync(first.encode()).encode().into()))
-        .unwrap();
-    let mut refused = false;
-    for _ in 0..10 {
-        match next(&mut s) {
-            Some(Frame::Sync { data, .. }) => {
-                forged
-                    .receive_sync_message(
-                        &mut state,
-                        automerge::sync::Message::decode(&data).unwrap(),
-                    )
-                    .unwrap();
-                match forged.generate_sync_message(&mut state) {
-                    Some(m) => s
-                        .send(Message::Binary(sync(m.encode()).encode().into()))
-                        .unwrap(),
-                    None => break,
-                }
-            }
-            Some(Frame::Error { document_id, .. }) => {
-                assert_eq!(document_id.as_deref(), Some(pushed_as.as_str()));
-                refused = true;
-                break;
-            }
-            _ => break,
-        }
-    }
-    assert!(refused, "the server must refuse the mismatched document");
+    let refused = push(&server, &anna_token, &mut forged, &pushed_as);
+    assert_eq!(
+        refused.map(|(_, about)| about),
+        Some(Some(pushed_as.clone())),
+        "the server must refuse the mismatched document, naming it"
+    );
     assert_eq!(
         server.db.case_document(&victim).unwrap().unwrap(),
         before,
@@ -304,13 +272,14 @@ fn fuzzed_frames_leave_the_server_up_and_the_case_untouched() {
         .is_empty());
 }
 
-/// Pushes `doc` as `document_id` over a raw connection; the server's error, if refused.
+/// Pushes `doc` as `document_id` over a raw connection; the server's error (its message
+/// and the document it names), if refused.
 fn push(
     server: &TestServer,
     token: &str,
     doc: &mut fieldcase_core::CaseDoc,
     document_id: &str,
-) -> Option<String> {
+) -> Option<(String, Option<String>)> {
     let mut s = joined(server, token);
     let mut state = automerge::sync::State::new();
     let sync = |data: Vec<u8>| Frame::Sync {
@@ -337,7 +306,11 @@ fn push(
                     None => return None,
                 }
             }
-            Some(Frame::Error { message, .. }) => return Some(message),
+            Some(Frame::Error {
+                message,
+                document_id,
+                ..
+            }) => return Some((message, document_id)),
             _ => return None,
         }
     }
@@ -391,7 +364,7 @@ fn changes_that_misattribute_their_author_are_refused() {
         doc
     };
     let mut onto_colleague = forge(malee.actor_id().to_hex_string(), &malee_user);
-    let refused = push(&server, &anna_token, &mut onto_colleague, &id.to_string());
+    let refused = push(&server, &anna_token, &mut onto_colleague, &id.to_string()).map(|e| e.0);
     assert!(
         refused
             .as_deref()
@@ -399,7 +372,7 @@ fn changes_that_misattribute_their_author_are_refused() {
         "{refused:?}"
     );
     let mut as_colleague = forge(anna.actor_id().to_hex_string(), &malee_user);
-    let refused = push(&server, &anna_token, &mut as_colleague, &id.to_string());
+    let refused = push(&server, &anna_token, &mut as_colleague, &id.to_string()).map(|e| e.0);
     assert!(
         refused
             .as_deref()
