@@ -16,8 +16,11 @@ const repo = new Repo({
   sharePolicy: async () => false,
 })
 wss.on("listening", () => console.log(`listening on 127.0.0.1:${port}`))
+// Repo.flush() throws on a handle that is not ready (a document asked for and never
+// found), so only the ready ones are written before exit.
 const stop = async () => {
-  await repo.flush()
+  const ready = Object.values(repo.handles).filter(h => h.isReady()).map(h => h.documentId)
+  await repo.flush(ready)
   await repo.shutdown()
   process.exit(0)
 }

@@ -90,6 +90,8 @@ struct Outcome {
     bytes: u64,
     errors: usize,
     peak_mib: f64,
+    /// Server CPU time (user and system) spent in the scenario, ms per document.
+    cpu_ms_per_doc: f64,
     note: String,
 }
 
@@ -270,8 +272,15 @@ fn outcome(
     docs: usize,
     (total, mut times, bytes, errors): (Duration, Vec<Duration>, u64, usize),
     server: &Server,
+    cpu_before: f64,
 ) -> Outcome {
+    let cpu = server.cpu_seconds() - cpu_before;
     Outcome {
+        cpu_ms_per_doc: if docs > 0 {
+            cpu * 1000.0 / docs as f64
+        } else {
+            0.0
+        },
         docs,
         seconds: total.as_secs_f64(),
         p50_ms: percentile_ms(&mut times, 0.5),
@@ -286,6 +295,7 @@ fn outcome(
 /// Pushes every doc of `docs` (the writer's own) over `conns` connections, one per writer.
 fn push_all(server: &Server, writers: &[Writer], docs: &[(usize, Doc)]) -> Outcome {
     // One lane per writer: its token and its documents.
+    let cpu0 = server.cpu_seconds();
     let starts = Instant::now();
     let handles: Vec<_> = writers
         .iter()
@@ -333,7 +343,9 @@ fn push_all(server: &Server, writers: &[Writer], docs: &[(usize, Doc)]) -> Outco
         errors += e;
         bytes += b;
     }
-    outcome(docs.len(), (starts.elapsed(), all, bytes, errors), server)
+    // Only the documents that made it count towards the rate.
+    let done = docs.len().saturating_sub(errors);
+    outcome(done, (starts.elapsed(), all, bytes, errors), server, cpu0)
 }
 
 /// What one server did in every scenario.
@@ -486,7 +498,11 @@ fn run(kind: Kind, plan: Plan, fx: &Fixture, dir: &std::path::Path) -> Report {
 
     // S1: push every small case from `conns` connections.
     report.s1 = push_all(&server, &fx.writers, &fx.docs);
-    eprintln!("S1 {:.0} docs/s", report.s1.rate());
+    eprintln!(
+        "S1 {:.0} docs/s, server CPU {:.2} ms each",
+        report.s1.rate(),
+        report.s1.cpu_ms_per_doc
+    );
     // Restart on the same storage; all must be there (S2 checks each one's heads).
     server.stop();
     let server = Server::start(kind, &storage, SERVER_CORE);
@@ -496,6 +512,7 @@ fn run(kind: Kind, plan: Plan, fx: &Fixture, dir: &std::path::Path) -> Report {
     let states = Arc::new(std::sync::Mutex::new(Vec::new()));
     let jobs: Vec<Doc> = fx.docs.iter().map(|(_, d)| d.clone()).collect();
     let kept = states.clone();
+    let cpu0 = server.cpu_seconds();
     let r = parallel(
         &server,
         reader.as_deref(),
@@ -512,10 +529,12 @@ fn run(kind: Kind, plan: Plan, fx: &Fixture, dir: &std::path::Path) -> Report {
         },
     );
     report.s1_all_there = r.1.len();
-    report.s2 = outcome(fx.docs.len(), r, &server);
+    let done = fx.docs.len().saturating_sub(r.3);
+    report.s2 = outcome(done, r, &server, cpu0);
     eprintln!(
-        "S2 {:.0} docs/s ({} of {} there)",
+        "S2 {:.0} docs/s, server CPU {:.2} ms each ({} of {} there)",
         report.s2.rate(),
+        report.s2.cpu_ms_per_doc,
         report.s1_all_there,
         fx.docs.len()
     );
@@ -526,6 +545,7 @@ fn run(kind: Kind, plan: Plan, fx: &Fixture, dir: &std::path::Path) -> Report {
 
     // S3: the office-return burst. Setup (not timed): each phone's cases on the server.
     let _ = push_all(&server, &fx.phones, &fx.phone_docs);
+    let cpu0 = server.cpu_seconds();
     let start = Instant::now();
     let handles: Vec<_> = fx
         .phones
@@ -567,12 +587,22 @@ fn run(kind: Kind, plan: Plan, fx: &Fixture, dir: &std::path::Path) -> Report {
             }
         }
     }
-    report.s3 = outcome(merged, (start.elapsed(), times, bytes, errors), &server);
-    eprintln!("S3 {:.0} cases/s", report.s3.rate());
+    report.s3 = outcome(
+        merged,
+        (start.elapsed(), times, bytes, errors),
+        &server,
+        cpu0,
+    );
+    eprintln!(
+        "S3 {:.0} cases/s, server CPU {:.2} ms each",
+        report.s3.rate(),
+        report.s3.cpu_ms_per_doc
+    );
 
     // S4: the large case, pushed, then fetched by a fresh client.
     let big_writer = fx.writers[0].clone();
     let big = fx.big.clone();
+    let cpu0 = server.cpu_seconds();
     let r = parallel(
         &server,
         big_writer.token.as_deref(),
@@ -583,12 +613,13 @@ fn run(kind: Kind, plan: Plan, fx: &Fixture, dir: &std::path::Path) -> Report {
             conn.sync(&d.id, &mut doc, &mut State::new(), None, false)
         },
     );
-    report.s4_push = outcome(1, r, &server);
+    report.s4_push = outcome(1, r, &server, cpu0);
+    let cpu0 = server.cpu_seconds();
     let r = parallel(&server, reader.as_deref(), 1, vec![big], |conn, d: Doc| {
         let mut doc = Automerge::new();
         conn.sync(&d.id, &mut doc, &mut State::new(), Some(&d.heads), true)
     });
-    report.s4_fetch = outcome(1, r, &server);
+    report.s4_fetch = outcome(1, r, &server, cpu0);
     eprintln!(
         "S4 push {:.2} s, fetch {:.2} s",
         report.s4_push.seconds, report.s4_fetch.seconds
@@ -605,6 +636,7 @@ fn run(kind: Kind, plan: Plan, fx: &Fixture, dir: &std::path::Path) -> Report {
         .collect();
     let n_docs: usize = clients.iter().map(Vec::len).sum();
     for persisted in [true, false] {
+        let cpu0 = server.cpu_seconds();
         let r = parallel(
             &server,
             reader.as_deref(),
@@ -623,7 +655,7 @@ fn run(kind: Kind, plan: Plan, fx: &Fixture, dir: &std::path::Path) -> Report {
                 Ok(())
             },
         );
-        let mut o = outcome(n_docs, r, &server);
+        let mut o = outcome(n_docs, r, &server, cpu0);
         o.note = format!("{} clients × {per_client} documents", plan.clients);
         if persisted {
             report.s5_persisted = o;
@@ -726,20 +758,22 @@ fn table(plan: Plan, fx: &Fixture, reports: &[(Kind, Report)], floor: (f64, f64)
     let f = |o: &Outcome| {
         if o.docs == 1 {
             return format!(
-                "{:.2} s, {:.1} MB wire, peak {:.0} MiB{}",
+                "{:.2} s, server CPU {:.2} s, {:.1} MB wire, peak {:.0} MiB{}",
                 o.seconds,
+                o.cpu_ms_per_doc / 1000.0,
                 o.bytes as f64 / 1e6,
                 o.peak_mib,
                 if o.errors > 0 { ", **failed**" } else { "" }
             );
         }
         format!(
-            "{:.0}/s ({} in {:.1} s), p50 {:.1} ms, p99 {:.1} ms, {:.1} MB wire, peak {:.0} MiB{}",
+            "{:.0}/s ({} in {:.1} s), p50 {:.1} ms, p99 {:.1} ms, server CPU {:.2} ms each, {:.1} MB wire, peak {:.0} MiB{}",
             o.rate(),
             o.docs,
             o.seconds,
             o.p50_ms,
             o.p99_ms,
+            o.cpu_ms_per_doc,
             o.bytes as f64 / 1e6,
             o.peak_mib,
             if o.errors > 0 {

@@ -157,6 +157,23 @@ impl Server {
         self.status_kib("VmHWM:") as f64 / 1024.0
     }
 
+    /// CPU time the server has used so far (user and system), seconds.
+    pub(crate) fn cpu_seconds(&self) -> f64 {
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap_or_default();
+        // Fields after the command name (which may hold spaces): utime is the 14th field
+        // of the line, stime the 15th, in clock ticks (100 per second on Linux).
+        let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let ticks = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|f| f.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        (ticks(11) + ticks(12)) as f64 / 100.0
+    }
+
     /// Resident memory now, MiB.
     pub(crate) fn rss_mib(&self) -> f64 {
         self.status_kib("VmRSS:") as f64 / 1024.0

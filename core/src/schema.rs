@@ -880,22 +880,35 @@ fn validate_map<R: ReadDoc>(
     entry: bool,
     path: &str,
 ) -> std::result::Result<(), SchemaViolation> {
-    for key in doc.keys(obj) {
-        let p = if path.is_empty() {
-            key.clone()
+    // Paths are built only for an error or a nested container: most fields are scalars,
+    // and a document is validated whole each time changes to it arrive.
+    let join = |key: &str| {
+        if path.is_empty() {
+            key.to_string()
         } else {
             format!("{path}/{key}")
+        }
+    };
+    // Which of `fields` hold a value here; every value is checked against its field's
+    // kind below, so a container field with a value holds a container of the right type.
+    let mut present = vec![false; fields.len()];
+    for key in doc.keys(obj) {
+        let field = match fields.iter().position(|f| f.name == key) {
+            Some(i) => {
+                present[i] = true;
+                &fields[i]
+            }
+            None => find_field(fields, entry, &key)
+                .ok_or_else(|| violation(&join(&key), "unknown field"))?,
         };
-        let field =
-            find_field(fields, entry, &key).ok_or_else(|| violation(&p, "unknown field"))?;
         for (value, id) in doc
             .get_all(obj, key.as_str())
-            .map_err(|_| violation(&p, "unreadable"))?
+            .map_err(|_| violation(&join(&key), "unreadable"))?
         {
             if field.access == Access::Action && matches!(&value, Value::Scalar(s) if s.is_null()) {
-                return Err(violation(&p, "may not be null"));
+                return Err(violation(&join(&key), "may not be null"));
             }
-            validate_value(doc, &field.kind, value, &id, &p)?;
+            validate_value(doc, &field.kind, value, &id, &|| join(&key))?;
         }
     }
     if entry && get_str(doc, obj, "id").is_none() {
@@ -903,7 +916,7 @@ fn validate_map<R: ReadDoc>(
     }
     // Every container is created with its parent; one created later by two replicas at
     // once would hide one side's edits.
-    for f in fields {
+    for (f, present) in fields.iter().zip(present) {
         let container = matches!(
             f.kind,
             Kind::Map(_)
@@ -913,13 +926,8 @@ fn validate_map<R: ReadDoc>(
                 | Kind::Entries(_)
                 | Kind::Dict(_)
         );
-        if container && get_obj(doc, obj, f.name).is_none() {
-            let p = if path.is_empty() {
-                f.name.to_string()
-            } else {
-                format!("{path}/{}", f.name)
-            };
-            return Err(violation(&p, "missing container"));
+        if container && !present {
+            return Err(violation(&join(f.name), "missing container"));
         }
     }
     Ok(())
@@ -930,36 +938,38 @@ fn validate_value<R: ReadDoc>(
     kind: &'static Kind,
     value: Value<'_>,
     id: &ObjId,
-    p: &str,
+    p: &dyn Fn() -> String,
 ) -> std::result::Result<(), SchemaViolation> {
     match (kind, value) {
         (Kind::Text, Value::Object(ObjType::Text)) => {
             let len = doc.length(id);
             if len > MAX_STR {
-                return Err(violation(p, "text too long"));
+                return Err(violation(&p(), "text too long"));
             }
             Ok(())
         }
-        (Kind::Map(sub), Value::Object(ObjType::Map)) => validate_map(doc, id, sub, false, p),
+        (Kind::Map(sub), Value::Object(ObjType::Map)) => validate_map(doc, id, sub, false, &p()),
         (Kind::Dict(inner), Value::Object(ObjType::Map)) => {
+            let p = p();
             for key in doc.keys(id) {
                 let q = format!("{p}/{key}");
                 for (v, cid) in doc
                     .get_all(id, key.as_str())
                     .map_err(|_| violation(&q, "?"))?
                 {
-                    validate_value(doc, inner, v, &cid, &q)?;
+                    validate_value(doc, inner, v, &cid, &|| q.clone())?;
                 }
             }
             Ok(())
         }
         (Kind::Entries(sub), Value::Object(ObjType::List)) => {
+            let p = p();
             for i in 0..doc.length(id) {
                 match doc.get(id, i) {
                     Ok(Some((Value::Object(ObjType::Map), item))) => {
                         validate_map(doc, &item, sub, true, &format!("{p}/{i}"))?
                     }
-                    _ => return Err(violation(p, "entries must be maps")),
+                    _ => return Err(violation(&p, "entries must be maps")),
                 }
             }
             Ok(())
@@ -975,7 +985,7 @@ fn validate_value<R: ReadDoc>(
                     _ => false,
                 };
                 if !ok {
-                    return Err(violation(p, "invalid list item"));
+                    return Err(violation(&p(), "invalid list item"));
                 }
             }
             Ok(())
@@ -987,11 +997,11 @@ fn validate_value<R: ReadDoc>(
                 _ => json,
             };
             if matches!(kind, Kind::StrList | Kind::EnumList(_) | Kind::Entries(_)) {
-                return Err(violation(p, "expected a list"));
+                return Err(violation(&p(), "expected a list"));
             }
-            check_value(kind, &json).map_err(|r| violation(p, r))
+            check_value(kind, &json).map_err(|r| violation(&p(), r))
         }
-        _ => Err(violation(p, "value of the wrong type")),
+        _ => Err(violation(&p(), "value of the wrong type")),
     }
 }
 

@@ -354,3 +354,50 @@ fn dates_must_be_canonical_and_instants_are_stored_in_utc() {
         Some("2026-11-25T01:30:00Z")
     );
 }
+
+/// A whole document from elsewhere (a phone's sync) is checked against the schema: an
+/// unknown field, a missing container, a value of the wrong type, a null action, an entry
+/// without an id; each named by its path.
+#[test]
+fn whole_documents_are_validated_field_by_field() {
+    use automerge::transaction::Transactable;
+    use automerge::{ObjType, ROOT};
+
+    let case = new_case(&worker(1), NAMES[0]);
+    assert_eq!(schema::validate(case.automerge()), Ok(()));
+    let client = schema::get_obj(case.automerge(), &ROOT, "client").expect("client");
+    let visits = schema::get_obj(case.automerge(), &ROOT, "visits").expect("visits");
+
+    let broken = |edit: &dyn Fn(&mut automerge::AutoCommit)| {
+        let mut doc = automerge::AutoCommit::load(&case.automerge().save()).unwrap();
+        edit(&mut doc);
+        schema::validate(doc.document()).expect_err("refused")
+    };
+    let v = broken(&|d| d.put(&client, "nickname", "x").unwrap());
+    assert_eq!(
+        (v.path.as_str(), v.reason.as_str()),
+        ("client/nickname", "unknown field")
+    );
+    let v = broken(&|d| d.delete(&ROOT, "visits").unwrap());
+    assert_eq!(
+        (v.path.as_str(), v.reason.as_str()),
+        ("visits", "missing container")
+    );
+    let v = broken(&|d| d.put(&ROOT, "visits", "none").unwrap());
+    assert_eq!(v.path, "visits");
+    let v = broken(&|d| d.put(&client, "name", 7).unwrap());
+    assert_eq!(v.path, "client/name");
+    let v = broken(&|d| {
+        d.insert_object(&visits, 0, ObjType::Map).unwrap();
+    });
+    assert_eq!(v.path, "visits/0");
+    let v = broken(&|d| {
+        let entry = d.insert_object(&visits, 0, ObjType::Map).unwrap();
+        d.put(&entry, "id", "v1").unwrap();
+        d.put(&entry, "mood", "fine").unwrap();
+    });
+    assert_eq!(
+        (v.path.as_str(), v.reason.as_str()),
+        ("visits/0/mood", "unknown field")
+    );
+}

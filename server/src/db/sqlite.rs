@@ -121,6 +121,31 @@ struct Pending {
     outcome: Mutex<Option<AppResult<Stored>>>,
 }
 
+/// Statements through the connection's prepared-statement cache: the server runs the same
+/// few statements for every case it stores, and parsing them anew each time was a
+/// measurable part of a case's cost (`bash bench/run.sh`, profiled with `perf`).
+trait Cached {
+    fn run<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize>;
+    fn one<T, P, F>(&self, sql: &str, params: P, f: F) -> rusqlite::Result<T>
+    where
+        P: rusqlite::Params,
+        F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>;
+}
+
+impl Cached for Connection {
+    fn run<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize> {
+        self.prepare_cached(sql)?.execute(params)
+    }
+
+    fn one<T, P, F>(&self, sql: &str, params: P, f: F) -> rusqlite::Result<T>
+    where
+        P: rusqlite::Params,
+        F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    {
+        self.prepare_cached(sql)?.query_row(params, f)
+    }
+}
+
 fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
@@ -175,7 +200,7 @@ fn store_one(tx: &Connection, p: &Pending) -> AppResult<Stored> {
     let access = &p.access;
     let id = &access.id.as_bytes()[..];
     let current: Option<(Vec<u8>, i64)> = tx
-        .query_row(
+        .one(
             "SELECT heads, length(document) FROM cases WHERE id = ?1",
             [id],
             |r| Ok((r.get(0)?, r.get(1)?)),
@@ -193,16 +218,16 @@ fn store_one(tx: &Connection, p: &Pending) -> AppResult<Stored> {
     let (bytes, heads, now) = (&p.bytes, &p.heads, p.now);
     let stored = match (p.snapshot, &current) {
         (false, Some((_, snapshot))) => {
-            tx.execute(
+            tx.run(
                 "INSERT INTO case_changes (case_id, seq, bytes)
                  VALUES (?1, (SELECT coalesce(max(seq), 0) + 1 FROM case_changes WHERE case_id = ?1), ?2)",
                 params![id, bytes],
             )?;
-            tx.execute(
+            tx.run(
                 "UPDATE cases SET team = ?2, restricted = ?3, heads = ?4, updated_at = ?5 WHERE id = ?1",
                 params![id, access.team, access.restricted as i64, heads_blob(heads), now],
             )?;
-            let (count, size): (i64, i64) = tx.query_row(
+            let (count, size): (i64, i64) = tx.one(
                 "SELECT count(*), coalesce(sum(length(bytes)), 0) FROM case_changes WHERE case_id = ?1",
                 [id],
                 |r| Ok((r.get(0)?, r.get(1)?)),
@@ -215,13 +240,13 @@ fn store_one(tx: &Connection, p: &Pending) -> AppResult<Stored> {
         }
         // A whole document, or the first changes of a new case, become its snapshot.
         _ => {
-            tx.execute(
+            tx.run(
                 "INSERT INTO cases (id, team, restricted, document, heads, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                  ON CONFLICT (id) DO UPDATE SET team = excluded.team, restricted = excluded.restricted,
                  document = excluded.document, heads = excluded.heads, updated_at = excluded.updated_at",
                 params![id, access.team, access.restricted as i64, bytes, heads_blob(heads), now],
             )?;
-            tx.execute("DELETE FROM case_changes WHERE case_id = ?1", [id])?;
+            tx.run("DELETE FROM case_changes WHERE case_id = ?1", [id])?;
             Stored::Written {
                 pending_changes: 0,
                 pending_bytes: 0,
@@ -229,9 +254,9 @@ fn store_one(tx: &Connection, p: &Pending) -> AppResult<Stored> {
             }
         }
     };
-    tx.execute("DELETE FROM case_assignments WHERE case_id = ?1", [id])?;
+    tx.run("DELETE FROM case_assignments WHERE case_id = ?1", [id])?;
     for u in &access.assigned {
-        tx.execute(
+        tx.run(
             "INSERT INTO case_assignments (case_id, user_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
             params![id, u],
         )?;
@@ -247,7 +272,8 @@ impl SqliteDb {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        conn.set_prepared_statement_cache_capacity(64);
+        let version: i64 = conn.one("PRAGMA user_version", [], |r| r.get(0))?;
         if version > MIGRATIONS.len() as i64 {
             return Err(AppError::Internal(format!(
                 "the database has schema {version}; this server knows {}",
@@ -284,14 +310,14 @@ impl SqliteDb {
             )
             .map_err(|e| AppError::Internal(format!("backup to {}: {e}", path.display())))?;
         let copy = Connection::open(path)?;
-        let check: String = copy.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        let check: String = copy.one("PRAGMA integrity_check", [], |r| r.get(0))?;
         if check != "ok" {
             return Err(AppError::Internal(format!(
                 "the copy at {} does not check: {check}",
                 path.display()
             )));
         }
-        let cases: i64 = copy.query_row("SELECT count(*) FROM cases", [], |r| r.get(0))?;
+        let cases: i64 = copy.one("SELECT count(*) FROM cases", [], |r| r.get(0))?;
         Ok(cases as usize)
     }
 
@@ -322,7 +348,7 @@ impl Db for SqliteDb {
             ));
         }
         let conn = self.lock();
-        let n = conn.execute(
+        let n = conn.run(
             "INSERT INTO teams (name, created_at) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
             params![name, now_ms()],
         )?;
@@ -382,13 +408,13 @@ impl Db for SqliteDb {
         let conn = self.lock();
         let team_id: Option<i64> = match team {
             Some(t) => Some(
-                conn.query_row("SELECT id FROM teams WHERE name = ?1", [t], |r| r.get(0))
+                conn.one("SELECT id FROM teams WHERE name = ?1", [t], |r| r.get(0))
                     .optional()?
                     .ok_or_else(|| AppError::BadRequest("no such team".into()))?,
             ),
             None => None,
         };
-        let n = conn.execute(
+        let n = conn.run(
             "INSERT INTO users (id, username, display_name, role, team_id, pw_hash, pw_salt, pw_iterations, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (username) DO NOTHING",
             params![
@@ -428,14 +454,14 @@ impl Db for SqliteDb {
         let h = auth::hash_password(password, iterations);
         let mut conn = self.lock();
         let tx = conn.transaction()?;
-        let n = tx.execute(
+        let n = tx.run(
             "UPDATE users SET pw_hash = ?2, pw_salt = ?3, pw_iterations = ?4 WHERE username = ?1",
             params![username, h.hash, h.salt, h.iterations],
         )?;
         if n == 0 {
             return Err(AppError::NotFound);
         }
-        tx.execute(
+        tx.run(
             "UPDATE sessions SET revoked = 1 WHERE user_id = (SELECT id FROM users WHERE username = ?1)",
             [username],
         )?;
@@ -446,25 +472,23 @@ impl Db for SqliteDb {
     fn user_by_username(&self, username: &str) -> AppResult<Option<User>> {
         let conn = self.lock();
         let sql = format!("SELECT {USER_COLUMNS} FROM users u LEFT JOIN teams t ON t.id = u.team_id WHERE u.username = ?1");
-        Ok(conn
-            .query_row(&sql, [username], Self::user_row)
-            .optional()?)
+        Ok(conn.one(&sql, [username], Self::user_row).optional()?)
     }
 
     fn disable_user(&self, username: &str) -> AppResult<()> {
         let mut conn = self.lock();
         let tx = conn.transaction()?;
         let id: Option<String> = tx
-            .query_row(
+            .one(
                 "SELECT id FROM users WHERE username = ?1",
                 [username],
                 |r| r.get(0),
             )
             .optional()?;
         let id = id.ok_or(AppError::NotFound)?;
-        tx.execute("UPDATE users SET disabled = 1 WHERE id = ?1", [&id])?;
-        tx.execute("UPDATE devices SET disabled = 1 WHERE user_id = ?1", [&id])?;
-        tx.execute("UPDATE sessions SET revoked = 1 WHERE user_id = ?1", [&id])?;
+        tx.run("UPDATE users SET disabled = 1 WHERE id = ?1", [&id])?;
+        tx.run("UPDATE devices SET disabled = 1 WHERE user_id = ?1", [&id])?;
+        tx.run("UPDATE sessions SET revoked = 1 WHERE user_id = ?1", [&id])?;
         tx.commit()?;
         Ok(())
     }
@@ -478,7 +502,7 @@ impl Db for SqliteDb {
         let stored =
             {
                 let conn = self.lock();
-                conn.query_row(
+                conn.one(
                 "SELECT pw_hash, pw_salt, pw_iterations, disabled FROM users WHERE username = ?1",
                 [username],
                 |r| {
@@ -500,7 +524,7 @@ impl Db for SqliteDb {
         if stored.iterations < iterations {
             // Raise the work factor now that we know the password.
             let h = auth::hash_password(password, iterations);
-            self.lock().execute(
+            self.lock().run(
                 "UPDATE users SET pw_hash = ?2, pw_salt = ?3, pw_iterations = ?4 WHERE username = ?1",
                 params![username, h.hash, h.salt, h.iterations],
             )?;
@@ -537,7 +561,7 @@ impl Db for SqliteDb {
         let device = match device_id {
             Some(d) => {
                 let row: Option<(String, i64)> = tx
-                    .query_row(
+                    .one(
                         "SELECT user_id, disabled FROM devices WHERE id = ?1",
                         [d],
                         |r| Ok((r.get(0)?, r.get(1)?)),
@@ -551,7 +575,7 @@ impl Db for SqliteDb {
             }
             None => {
                 let id = auth::new_id("d-");
-                tx.execute(
+                tx.run(
                     "INSERT INTO devices (id, user_id, name, created_at) VALUES (?1, ?2, ?3, ?4)",
                     params![id, user.id, name, now],
                 )?;
@@ -559,7 +583,7 @@ impl Db for SqliteDb {
             }
         };
         let bound: Option<String> = tx
-            .query_row(
+            .one(
                 "SELECT device_id FROM actors WHERE actor = ?1",
                 [actor],
                 |r| r.get(0),
@@ -573,7 +597,7 @@ impl Db for SqliteDb {
             }
             Some(_) => {}
             None => {
-                tx.execute(
+                tx.run(
                     "INSERT INTO actors (actor, device_id, registered_at) VALUES (?1, ?2, ?3)",
                     params![actor, device, now],
                 )?;
@@ -586,7 +610,7 @@ impl Db for SqliteDb {
     fn actor_device(&self, actor: &str) -> AppResult<Option<String>> {
         let conn = self.lock();
         Ok(conn
-            .query_row(
+            .one(
                 "SELECT device_id FROM actors WHERE actor = ?1",
                 [actor],
                 |r| r.get(0),
@@ -603,7 +627,7 @@ impl Db for SqliteDb {
     ) -> AppResult<(String, i64)> {
         let (token, hash) = auth::new_token();
         let expires_at = now + policy.absolute_ms;
-        self.lock().execute(
+        self.lock().run(
             "INSERT INTO sessions (token_hash, user_id, device_id, created_at, last_used, expires_at)
              VALUES (?1, ?2, ?3, ?4, ?4, ?5)",
             params![hash, user.id, device_id, now, expires_at],
@@ -623,7 +647,7 @@ impl Db for SqliteDb {
              JOIN devices d ON d.id = s.device_id WHERE s.token_hash = ?1"
         );
         let row = conn
-            .query_row(&sql, [&hash], |r| {
+            .one(&sql, [&hash], |r| {
                 Ok((
                     Self::user_row(r)?,
                     r.get::<_, String>(6)?,
@@ -649,7 +673,7 @@ impl Db for SqliteDb {
         // per request would cost an fsync each), and a failure to move it (a full disk)
         // does not fail the request.
         if now - last_used >= (policy.idle_ms / 10).clamp(1, 60_000) {
-            if let Err(e) = conn.execute(
+            if let Err(e) = conn.run(
                 "UPDATE sessions SET last_used = ?2 WHERE token_hash = ?1",
                 params![hash, now],
             ) {
@@ -667,7 +691,7 @@ impl Db for SqliteDb {
         let hash = auth::token_hash(token);
         let conn = self.lock();
         let row: Option<(i64, i64)> = conn
-            .query_row(
+            .one(
                 "SELECT u.disabled, d.disabled FROM sessions s JOIN users u ON u.id = s.user_id
                  JOIN devices d ON d.id = s.device_id WHERE s.token_hash = ?1",
                 [&hash],
@@ -678,7 +702,7 @@ impl Db for SqliteDb {
     }
 
     fn revoke_session(&self, token: &str) -> AppResult<()> {
-        self.lock().execute(
+        self.lock().run(
             "UPDATE sessions SET revoked = 1 WHERE token_hash = ?1",
             [auth::token_hash(token)],
         )?;
@@ -734,7 +758,7 @@ impl Db for SqliteDb {
         let conn = self.lock();
         let key = &id.as_bytes()[..];
         let snapshot: Option<Vec<u8>> = conn
-            .query_row("SELECT document FROM cases WHERE id = ?1", [key], |r| {
+            .one("SELECT document FROM cases WHERE id = ?1", [key], |r| {
                 r.get(0)
             })
             .optional()?;
@@ -755,7 +779,7 @@ impl Db for SqliteDb {
     fn case_heads(&self, id: &CaseId) -> AppResult<Option<Vec<ChangeHash>>> {
         let conn = self.lock();
         let heads: Option<Vec<u8>> = conn
-            .query_row(
+            .one(
                 "SELECT heads FROM cases WHERE id = ?1",
                 [&id.as_bytes()[..]],
                 |r| r.get(0),
@@ -770,13 +794,11 @@ impl Db for SqliteDb {
             Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
             Err(std::sync::TryLockError::WouldBlock) => return Ok(None),
         };
-        Ok(Some(
-            conn.query_row("PRAGMA data_version", [], |r| r.get(0))?,
-        ))
+        Ok(Some(conn.one("PRAGMA data_version", [], |r| r.get(0))?))
     }
 
     fn audit(&self, user_id: &str, case: &CaseId, action: &str, now: i64) -> AppResult<()> {
-        self.lock().execute(
+        self.lock().run(
             "INSERT INTO audit (at, user_id, case_id, action) VALUES (?1, ?2, ?3, ?4)",
             params![now, user_id, &case.as_bytes()[..], action],
         )?;
@@ -816,7 +838,7 @@ impl Db for SqliteDb {
     fn user_language(&self, user_id: &str) -> AppResult<Option<String>> {
         Ok(self
             .lock()
-            .query_row(
+            .one(
                 "SELECT language FROM user_settings WHERE user_id = ?1",
                 [user_id],
                 |r| r.get(0),
@@ -825,7 +847,7 @@ impl Db for SqliteDb {
     }
 
     fn set_user_language(&self, user_id: &str, language: &str) -> AppResult<()> {
-        self.lock().execute(
+        self.lock().run(
             "INSERT INTO user_settings (user_id, language) VALUES (?1, ?2)
              ON CONFLICT (user_id) DO UPDATE SET language = excluded.language",
             params![user_id, language],
@@ -836,7 +858,7 @@ impl Db for SqliteDb {
     fn server_device(&self, user: &User, actor: &str) -> AppResult<String> {
         let existing: Option<String> = self
             .lock()
-            .query_row(
+            .one(
                 "SELECT id FROM devices WHERE user_id = ?1 AND name = ?2 AND disabled = 0
                  ORDER BY created_at LIMIT 1",
                 params![user.id, SERVER_DEVICE_NAME],
@@ -850,7 +872,7 @@ impl Db for SqliteDb {
         let conn = self.lock();
         let key = &id.as_bytes()[..];
         let row: Option<(String, i64)> = conn
-            .query_row(
+            .one(
                 "SELECT team, restricted FROM cases WHERE id = ?1",
                 [key],
                 |r| Ok((r.get(0)?, r.get(1)?)),
