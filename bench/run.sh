@@ -27,6 +27,7 @@ fi
 out=bench/out/table.md
 client=(taskset -c 1)
 command -v taskset > /dev/null || client=()
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 "${client[@]}" target/release/fieldcase-bench --servers "$servers" "${args[@]}" "$@" --out "$out"
 {
   echo "# Benchmarks side by side"
@@ -38,6 +39,8 @@ command -v taskset > /dev/null || client=()
   echo "$(node -p "require('./bench/js-server/node_modules/@automerge/automerge-repo/package.json').version")"
   echo "with @automerge/automerge $(node -p "require('./bench/js-server/node_modules/@automerge/automerge/package.json').version");"
   echo "$samod_note"
+  echo "Load average (1, 5, 15 min) before the run: $load_before; after: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "(anything else running on the machine shows here)."
   echo
   cat "$out"
 } > bench/RESULTS.md
