@@ -154,7 +154,13 @@ impl Conn {
             .generate_sync_message(state)
             .ok_or("nothing to send for a document")?;
         self.send(self.sync_frame(document_id, first, request))?;
+        // A server may keep talking about other documents and never answer this one: the
+        // read timeout alone would then never fire.
+        let deadline = std::time::Instant::now() + PATIENCE;
         loop {
+            if std::time::Instant::now() > deadline {
+                return Err(format!("{document_id}: no answer within {PATIENCE:?}"));
+            }
             match self.recv()? {
                 Frame::Sync {
                     document_id: d,
