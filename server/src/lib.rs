@@ -22,7 +22,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 pub use api::app;
-pub use db::{sqlite::SqliteDb, Db};
+pub use db::{postgres::PostgresDb, sqlite::SqliteDb, Db};
 pub use error::{AppError, AppResult};
 
 /// Server settings.
