@@ -201,7 +201,9 @@ impl Drop for PgCluster {
 }
 
 /// The `fieldcase-server` binary, built now if it is missing or out of date (the tests of
-/// this crate start it as a separate process).
+/// this crate start it as a separate process). Built with both packages selected, as
+/// `cargo nextest run -p fieldcase-server -p fieldcase-tests` builds it: the same features,
+/// so neither build undoes the other's.
 pub fn server_binary() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable");
     // target/<profile>/deps/<test> → target/<profile>/fieldcase-server
@@ -217,6 +219,8 @@ pub fn server_binary() -> PathBuf {
         "--quiet",
         "-p",
         "fieldcase-server",
+        "-p",
+        "fieldcase-tests",
         "--bin",
         "fieldcase-server",
     ]);
