@@ -230,6 +230,26 @@ pub fn server_binary() -> PathBuf {
             build.args(["--profile", profile]);
         }
     }
+    // Not the variables cargo sets for this test: build scripts that watch them (ring's
+    // watches CARGO_MANIFEST_DIR) would rebuild, and then the next test build again.
+    for (key, _) in std::env::vars_os() {
+        let Some(key) = key.to_str() else { continue };
+        if key.starts_with("CARGO_PKG_")
+            || key.starts_with("CARGO_BIN_")
+            || [
+                "CARGO_MANIFEST_DIR",
+                "CARGO_MANIFEST_PATH",
+                "CARGO_CRATE_NAME",
+                "CARGO_PRIMARY_PACKAGE",
+                "CARGO_TARGET_TMPDIR",
+                "CARGO_RUSTC_CURRENT_DIR",
+                "OUT_DIR",
+            ]
+            .contains(&key)
+        {
+            build.env_remove(key);
+        }
+    }
     let status = build.status().expect("cargo runs");
     assert!(status.success(), "cannot build fieldcase-server");
     let bin = profile_dir.join("fieldcase-server");
