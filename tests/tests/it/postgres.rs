@@ -597,6 +597,47 @@ fn case_on(url: &str, token: &str, id: &CaseId) -> serde_json::Value {
     serde_json::from_str(&text).unwrap()
 }
 
+/// A sync connection to `url` that has asked for case `id` and stays open (the server
+/// keeps the case in memory while a connection syncs it).
+fn watch(url: &str, token: &str, id: &CaseId) -> fieldcase_tests::raw::Socket {
+    use fieldcase_core::sync::protocol::Frame;
+    use tungstenite::client::IntoClientRequest;
+    use tungstenite::Message;
+    let mut req = format!("{}/v1/sync", url.replace("http://", "ws://"))
+        .into_client_request()
+        .unwrap();
+    req.headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    let (mut s, _) = tungstenite::connect(req).unwrap();
+    let join = Frame::Join {
+        sender_id: "watcher".into(),
+        metadata: Default::default(),
+        versions: None,
+    };
+    s.send(Message::Binary(join.encode().into())).unwrap();
+    assert!(matches!(
+        fieldcase_tests::raw::next(&mut s),
+        Some(Frame::Peer { .. })
+    ));
+    let empty = Automerge::new();
+    let data =
+        automerge::sync::SyncDoc::generate_sync_message(&empty, &mut automerge::sync::State::new())
+            .unwrap()
+            .encode();
+    let request = Frame::Request {
+        sender_id: "watcher".into(),
+        target_id: String::new(),
+        document_id: id.to_string(),
+        data,
+    };
+    s.send(Message::Binary(request.encode().into())).unwrap();
+    assert!(matches!(
+        fieldcase_tests::raw::next(&mut s),
+        Some(Frame::Sync { .. })
+    ));
+    s
+}
+
 fn visit(note: &str) -> VisitInput {
     VisitInput {
         date: Some("2026-11-21".into()),
@@ -646,6 +687,10 @@ fn two_server_instances_on_one_database_merge_what_phones_send_to_either() {
     let (bao, bao_token, _b) = phone(&two.url, "bao");
     let r = bao.sync(&two.url, &bao_token).unwrap();
     assert_eq!((r.new_cases, r.errors.len()), (1, 0), "{r:?}");
+
+    // A connection that keeps the case in instance 1's memory meanwhile: the instance
+    // must notice the other instance's writes (external_version), not just load anew.
+    let _watching = watch(&one.url, &anna_token, &id);
 
     // Anna edits and syncs to instance 1; Bảo, offline, edits the same case, then syncs
     // to instance 2.
