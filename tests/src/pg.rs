@@ -29,7 +29,13 @@ pub struct PgCluster {
 /// Where the PostgreSQL server binaries are.
 fn bin_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("FIELDCASE_PG_BIN") {
-        return PathBuf::from(dir);
+        let dir = PathBuf::from(dir);
+        assert!(
+            dir.join("initdb").exists() && dir.join("pg_ctl").exists(),
+            "FIELDCASE_PG_BIN is {}, which has no initdb and pg_ctl",
+            dir.display()
+        );
+        return dir;
     }
     let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
         .into_iter()
