@@ -36,6 +36,19 @@ impl AnyDb {
     }
 }
 
+/// Runs `f` on the storage off the async threads (`spawn_blocking`): storage calls wait
+/// for the disk (SQLite) or the network (PostgreSQL), and an async worker must not.
+pub(crate) async fn blocking<T, F>(db: &std::sync::Arc<dyn Db>, f: F) -> AppResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&dyn Db) -> AppResult<T> + Send + 'static,
+{
+    let db = db.clone();
+    tokio::task::spawn_blocking(move || f(db.as_ref()))
+        .await
+        .map_err(|e| crate::error::AppError::Internal(e.to_string()))?
+}
+
 /// Whether a `--db` setting names a PostgreSQL database rather than a SQLite file.
 pub fn is_postgres_url(spec: &str) -> bool {
     spec.starts_with("postgres://") || spec.starts_with("postgresql://")
