@@ -168,8 +168,13 @@ fn run(cli: Cli, settings: FileSettings) -> Result<(), String> {
         .or_else(|| settings.db.clone())
         .unwrap_or_else(|| PathBuf::from("fieldcase.sqlite"));
     let opened = db::open(&db_path).map_err(|e| {
+        // The operator sees why (an internal error's detail names no client data).
+        let why = match e {
+            fieldcase_server::AppError::Internal(detail) => detail,
+            other => other.to_string(),
+        };
         format!(
-            "cannot open the database {}: {e}",
+            "cannot open the database {}: {why}",
             db::describe(&db_path.to_string_lossy())
         )
     })?;

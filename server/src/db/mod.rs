@@ -376,3 +376,31 @@ impl Stored {
             if pending_changes >= 64 || pending_bytes > snapshot_bytes.max(4096))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_urls_are_told_apart_and_printed_without_their_password() {
+        assert!(is_postgres_url("postgres://u@h/db"));
+        assert!(is_postgres_url("postgresql://u@h/db"));
+        assert!(!is_postgres_url("fieldcase.sqlite"));
+        assert!(!is_postgres_url("./postgres://x"));
+        for (spec, shown) in [
+            (
+                "postgres://anna:s3cr%40t@db:5432/fc?sslmode=disable",
+                "postgres://anna@db:5432/fc?sslmode=disable",
+            ),
+            ("postgresql://anna:p@ss@db/fc", "postgresql://anna@db/fc"),
+            ("postgres://anna@db/fc", "postgres://anna@db/fc"),
+            ("postgres://db/fc", "postgres://db/fc"),
+            (
+                "/var/lib/fieldcase/x:y@z.sqlite",
+                "/var/lib/fieldcase/x:y@z.sqlite",
+            ),
+        ] {
+            assert_eq!(describe(spec), shown);
+        }
+    }
+}

@@ -124,8 +124,19 @@ const MIGRATIONS: &[&str] = &[
 
 impl From<postgres::Error> for AppError {
     fn from(e: postgres::Error) -> Self {
-        AppError::Internal(format!("database: {e}"))
+        AppError::Internal(format!("database: {}", detail(&e)))
     }
+}
+
+/// An error with its causes ("error connecting to server: Connection refused").
+fn detail(e: &postgres::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        out.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    out
 }
 
 type Job = Box<dyn FnOnce(&mut Connection) + Send>;
@@ -140,10 +151,9 @@ impl Connection {
     fn client(&mut self) -> AppResult<&mut Client> {
         if self.client.as_ref().is_none_or(Client::is_closed) {
             self.client = None;
-            let client = self
-                .config
-                .connect(NoTls)
-                .map_err(|e| AppError::Internal(format!("cannot connect to PostgreSQL: {e}")))?;
+            let client = self.config.connect(NoTls).map_err(|e| {
+                AppError::Internal(format!("cannot connect to PostgreSQL: {}", detail(&e)))
+            })?;
             self.client = Some(client);
         }
         self.client
@@ -288,6 +298,8 @@ impl PostgresDb {
 fn migrate(client: &mut Client) -> AppResult<()> {
     let mut tx = client.transaction()?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+    // Not the notice that the table below exists, at every start.
+    tx.batch_execute("SET LOCAL client_min_messages = warning")?;
     tx.batch_execute("CREATE TABLE IF NOT EXISTS fieldcase_schema (version INTEGER NOT NULL)")?;
     let version: i32 = match tx.query_opt("SELECT version FROM fieldcase_schema", &[])? {
         Some(r) => r.try_get(0)?,
