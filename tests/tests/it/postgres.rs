@@ -509,8 +509,14 @@ fn two_storages_on_one_database_see_each_others_writes_and_keep_compare_and_swap
     for w in writers {
         w.join().unwrap();
     }
-    let all = keys(&b.case_document(&id).unwrap().unwrap());
+    let bytes = b.case_document(&id).unwrap().unwrap();
+    let all = keys(&bytes);
     assert_eq!(all.len(), 2 + 4 * 10, "{all:?}");
+    // The stored heads are the document's: no write slipped past another's compare.
+    assert_eq!(
+        b.case_heads(&id).unwrap().unwrap(),
+        Automerge::load(&bytes).unwrap().get_heads()
+    );
 }
 
 /// A `fieldcase-server` process, killed when dropped.
