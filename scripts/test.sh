@@ -21,6 +21,14 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null
   $SUDO apt-get update -q
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q chromium chromium-driver
 fi
+# The PostgreSQL storage tests (tests/tests/it/postgres.rs) start throwaway clusters with
+# Debian's PostgreSQL server binaries (/usr/lib/postgresql/*/bin); they fail without them.
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  log "installing postgresql (the PostgreSQL storage tests)"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q postgresql
+fi
 # The interoperability test (tests/tests/it/interop.rs) runs the official JavaScript
 # automerge-repo client under Node; its packages are pinned in tests/js/package-lock.json.
 log "installing the JavaScript automerge-repo client (npm ci, tests/js)"

@@ -47,18 +47,27 @@ pub async fn assign_via_hub(
     usernames: &[String],
     case_manager: Option<&str>,
 ) -> AppResult<Vec<String>> {
-    let access = state.db.case_access(&id)?.ok_or(AppError::NotFound)?;
-    if !access.visible_to(user) {
-        return Err(AppError::NotFound);
-    }
-    if !user.role.has_authority() {
-        return Err(AppError::Forbidden);
-    }
-    let ids = assignees(state.db.as_ref(), &access.team, usernames)?;
-    let manager = match case_manager {
-        Some(m) => Some(assignees(state.db.as_ref(), &access.team, &[m.to_string()])?.remove(0)),
-        None => None,
-    };
+    let (who, names, manager) = (
+        user.clone(),
+        usernames.to_vec(),
+        case_manager.map(str::to_string),
+    );
+    let (ids, manager) = crate::db::blocking(&state.db, move |db| {
+        let access = db.case_access(&id)?.ok_or(AppError::NotFound)?;
+        if !access.visible_to(&who) {
+            return Err(AppError::NotFound);
+        }
+        if !who.role.has_authority() {
+            return Err(AppError::Forbidden);
+        }
+        let ids = assignees(db, &access.team, &names)?;
+        let manager = match manager {
+            Some(m) => Some(assignees(db, &access.team, &[m])?.remove(0)),
+            None => None,
+        };
+        Ok((ids, manager))
+    })
+    .await?;
     let assigned = ids.clone();
     state
         .hub

@@ -30,7 +30,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::db::Session;
+use crate::db::{self, Session};
 use crate::error::{AppError, AppResult};
 use crate::AppState;
 use fieldcase_core::{CaseDoc, CaseId};
@@ -241,7 +241,7 @@ async fn logout(
     State(state): State<Arc<AppState>>,
     Auth(_, token): Auth,
 ) -> AppResult<Json<Value>> {
-    state.db.revoke_session(&token)?;
+    db::blocking(&state.db, move |db| db.revoke_session(&token)).await?;
     Ok(Json(json!({ "ok": true })))
 }
 
@@ -264,7 +264,7 @@ async fn caseload(
     State(state): State<Arc<AppState>>,
     Auth(session, _): Auth,
 ) -> AppResult<Json<Vec<CaseloadEntry>>> {
-    let cases = state.db.cases()?;
+    let cases = db::blocking(&state.db, |db| db.cases()).await?;
     let out = cases
         .into_iter()
         .filter(|(access, _)| access.visible_to(&session.user))
@@ -282,17 +282,19 @@ async fn case(
     Path(id): Path<String>,
 ) -> AppResult<Json<Value>> {
     let id: CaseId = id.parse().map_err(|_| AppError::NotFound)?;
-    let access = state.db.case_access(&id)?.ok_or(AppError::NotFound)?;
-    if !access.visible_to(&session.user) {
-        return Err(AppError::NotFound);
-    }
-    if access.restricted {
-        tracing::info!(case = %id, user = %session.user.id, "restricted case read");
-        state
-            .db
-            .audit(&session.user.id, &id, "read (api)", now_ms())?;
-    }
-    let bytes = state.db.case_document(&id)?.ok_or(AppError::NotFound)?;
+    let user = session.user.clone();
+    let bytes = db::blocking(&state.db, move |db| {
+        let access = db.case_access(&id)?.ok_or(AppError::NotFound)?;
+        if !access.visible_to(&user) {
+            return Err(AppError::NotFound);
+        }
+        if access.restricted {
+            tracing::info!(case = %id, user = %user.id, "restricted case read");
+            db.audit(&user.id, &id, "read (api)", now_ms())?;
+        }
+        db.case_document(&id)?.ok_or(AppError::NotFound)
+    })
+    .await?;
     let doc = CaseDoc::load(&bytes)?;
     Ok(Json(doc.to_json()))
 }
@@ -341,7 +343,7 @@ async fn admin_teams(
     Auth(session, _): Auth,
 ) -> AppResult<Json<Vec<crate::db::Team>>> {
     require_admin(&session)?;
-    Ok(Json(state.db.teams()?))
+    Ok(Json(db::blocking(&state.db, |db| db.teams()).await?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -356,7 +358,7 @@ async fn admin_add_team(
     JsonBody(req): JsonBody<NewTeam>,
 ) -> AppResult<Json<crate::db::Team>> {
     require_admin(&session)?;
-    let team = state.db.add_team(&req.name)?;
+    let team = db::blocking(&state.db, move |db| db.add_team(&req.name)).await?;
     tracing::info!(team = %team.name, by = %session.user.id, "team added");
     Ok(Json(team))
 }
@@ -366,7 +368,7 @@ async fn admin_users(
     Auth(session, _): Auth,
 ) -> AppResult<Json<Vec<crate::db::User>>> {
     require_admin(&session)?;
-    Ok(Json(state.db.users()?))
+    Ok(Json(db::blocking(&state.db, |db| db.users()).await?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -387,14 +389,18 @@ async fn admin_add_user(
     JsonBody(req): JsonBody<NewUser>,
 ) -> AppResult<Json<crate::db::User>> {
     require_admin(&session)?;
-    let user = state.db.add_user(
-        &req.username,
-        &req.display_name,
-        req.role,
-        req.team.as_deref(),
-        &req.password,
-        state.config.password_iterations,
-    )?;
+    let iterations = state.config.password_iterations;
+    let user = db::blocking(&state.db, move |db| {
+        db.add_user(
+            &req.username,
+            &req.display_name,
+            req.role,
+            req.team.as_deref(),
+            &req.password,
+            iterations,
+        )
+    })
+    .await?;
     tracing::info!(user = %user.id, by = %session.user.id, "user added");
     Ok(Json(user))
 }
@@ -410,7 +416,7 @@ async fn admin_disable_user(
             "an admin cannot disable themselves".into(),
         ));
     }
-    state.db.disable_user(&username)?;
+    db::blocking(&state.db, move |db| db.disable_user(&username)).await?;
     tracing::info!(by = %session.user.id, "user disabled");
     Ok(Json(json!({ "ok": true })))
 }
@@ -446,8 +452,8 @@ async fn admin_audit(
         Some(c) => Some(c.parse::<CaseId>().map_err(|_| AppError::NotFound)?),
         None => None,
     };
-    Ok(Json(state.db.audit_trail(
-        case.as_ref(),
-        q.limit.unwrap_or(100).min(10_000),
-    )?))
+    let limit = q.limit.unwrap_or(100).min(10_000);
+    Ok(Json(
+        db::blocking(&state.db, move |db| db.audit_trail(case.as_ref(), limit)).await?,
+    ))
 }

@@ -3,7 +3,7 @@
 //!
 //! This crate owns who may see what (users, teams, roles, devices, sessions) and the
 //! server's copy of every case document. It depends on `fieldcase-core` for the case model
-//! and its validation. Layers: [`db`] (the storage trait and its SQLite implementation),
+//! and its validation. Layers: [`db`] (the storage trait, on SQLite or PostgreSQL),
 //! [`auth`] (passwords and tokens), [`api`] (the REST routes), [`demo`] (the demo
 //! caseload), [`sync`] (the `/v1/sync` WebSocket speaking the automerge-repo protocol).
 //! [`console`] (the supervisor console at `/console`, server-rendered HTML).
@@ -22,7 +22,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 pub use api::app;
-pub use db::{sqlite::SqliteDb, Db};
+pub use db::{postgres::PostgresDb, sqlite::SqliteDb, Db};
 pub use error::{AppError, AppResult};
 
 /// Server settings.

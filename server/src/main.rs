@@ -1,5 +1,5 @@
 //! The `fieldcase-server` command: serve, and administer users and teams on the same
-//! database file.
+//! database (a SQLite file, or a PostgreSQL database several instances share).
 
 use std::io::IsTerminal;
 use std::net::SocketAddr;
@@ -8,8 +8,9 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use fieldcase_core::Role;
+use fieldcase_server::db::{self, AnyDb};
 use fieldcase_server::settings::{FileSettings, LogFormat};
-use fieldcase_server::{demo, AppState, Config, Db, SqliteDb};
+use fieldcase_server::{demo, AppState, Config, Db};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -18,7 +19,8 @@ use fieldcase_server::{demo, AppState, Config, Db, SqliteDb};
     about = "fieldcase sync server and administration"
 )]
 struct Cli {
-    /// The SQLite database file [default: fieldcase.sqlite].
+    /// The database: a SQLite file, or a PostgreSQL URL (postgres://user:password@host/db)
+    /// that several server instances may share [default: fieldcase.sqlite].
     #[arg(long, env = "FIELDCASE_DB", global = true)]
     db: Option<PathBuf>,
     /// A TOML configuration file; flags and environment variables win over it.
@@ -57,6 +59,7 @@ enum Command {
     },
     /// Write a consistent copy of the database to PATH while the server may be serving
     /// (restore: stop the server, put the copy in place of the database file, start it).
+    /// SQLite only: back a PostgreSQL database up with pg_dump.
     Backup { path: PathBuf },
     /// Who read or synced restricted cases, newest first (ids and usernames only).
     Audit {
@@ -164,7 +167,18 @@ fn run(cli: Cli, settings: FileSettings) -> Result<(), String> {
         .db
         .or_else(|| settings.db.clone())
         .unwrap_or_else(|| PathBuf::from("fieldcase.sqlite"));
-    let db = SqliteDb::open(&db_path).map_err(|e| e.to_string())?;
+    let opened = db::open(&db_path).map_err(|e| {
+        // The operator sees why (an internal error's detail names no client data).
+        let why = match e {
+            fieldcase_server::AppError::Internal(detail) => detail,
+            other => other.to_string(),
+        };
+        format!(
+            "cannot open the database {}: {why}",
+            db::describe(&db_path.to_string_lossy())
+        )
+    })?;
+    let db: &dyn Db = opened.as_dyn();
     let mut config = Config::default();
     settings.apply(&mut config);
     // For tests and benchmarks only: fewer PBKDF2 rounds for new hashes (never below 1,000).
@@ -198,10 +212,10 @@ fn run(cli: Cli, settings: FileSettings) -> Result<(), String> {
             };
             if demo {
                 let accounts =
-                    demo::seed(&db, config.password_iterations).map_err(|e| e.to_string())?;
+                    demo::seed(db, config.password_iterations).map_err(|e| e.to_string())?;
                 println!(
                     "Demo caseload ready in {}. Sign in with:",
-                    db_path.display()
+                    db::describe(&db_path.to_string_lossy())
                 );
                 for a in accounts {
                     println!(
@@ -213,7 +227,7 @@ fn run(cli: Cli, settings: FileSettings) -> Result<(), String> {
                 }
             }
             config.tls = tls.is_some();
-            serve(Arc::new(db), config, listen, tls)
+            serve(opened.into_dyn(), config, listen, tls)
         }
         Command::Team {
             command: TeamCommand::Add { name },
@@ -280,14 +294,14 @@ fn run(cli: Cli, settings: FileSettings) -> Result<(), String> {
         } => {
             let id = case_id.parse().map_err(|_| "no such case".to_string())?;
             let access =
-                fieldcase_server::admin::assign_case(&db, id, &usernames, case_manager.as_deref())
+                fieldcase_server::admin::assign_case(db, id, &usernames, case_manager.as_deref())
                     .map_err(|e| match e {
-                        fieldcase_server::AppError::NotFound => "no such case".to_string(),
-                        other => other.to_string(),
-                    })?;
+                    fieldcase_server::AppError::NotFound => "no such case".to_string(),
+                    other => other.to_string(),
+                })?;
             println!(
                 "case {id} assigned to {}",
-                usernames_of(&db, &access.assigned)?.join(", ")
+                usernames_of(db, &access.assigned)?.join(", ")
             );
             Ok(())
         }
@@ -299,7 +313,7 @@ fn run(cli: Cli, settings: FileSettings) -> Result<(), String> {
                 .audit_trail(case.as_ref(), limit)
                 .map_err(|e| e.to_string())?;
             let ids: Vec<String> = entries.iter().map(|e| e.user_id.clone()).collect();
-            let names = usernames_of(&db, &ids)?;
+            let names = usernames_of(db, &ids)?;
             for (e, name) in entries.iter().zip(names) {
                 println!(
                     "{} {} {:<20} {}",
@@ -312,7 +326,12 @@ fn run(cli: Cli, settings: FileSettings) -> Result<(), String> {
             Ok(())
         }
         Command::Backup { path } => {
-            let cases = db.backup_to(&path).map_err(|e| e.to_string())?;
+            let AnyDb::Sqlite(sqlite) = &opened else {
+                return Err(
+                    "backup copies a SQLite database; back PostgreSQL up with pg_dump".into(),
+                );
+            };
+            let cases = sqlite.backup_to(&path).map_err(|e| e.to_string())?;
             println!(
                 "backup written to {} ({cases} cases, checked)",
                 path.display()
@@ -332,7 +351,7 @@ fn run(cli: Cli, settings: FileSettings) -> Result<(), String> {
                     } else {
                         "normal"
                     },
-                    usernames_of(&db, &access.assigned)?.join(",")
+                    usernames_of(db, &access.assigned)?.join(",")
                 );
             }
             Ok(())
@@ -348,7 +367,7 @@ fn run(cli: Cli, settings: FileSettings) -> Result<(), String> {
 }
 
 /// The usernames of user ids (an id with no user is shown as it is).
-fn usernames_of(db: &SqliteDb, ids: &[String]) -> Result<Vec<String>, String> {
+fn usernames_of(db: &dyn Db, ids: &[String]) -> Result<Vec<String>, String> {
     let users = db.users().map_err(|e| e.to_string())?;
     Ok(ids
         .iter()

@@ -4,7 +4,7 @@
 //! silently ignored.
 //!
 //! ```toml
-//! db = "/var/lib/fieldcase/fieldcase.sqlite"
+//! db = "/var/lib/fieldcase/fieldcase.sqlite"   # or "postgres://user:password@host/db"
 //! listen = "127.0.0.1:8080"
 //! log_format = "json"          # or "text"
 //! tls_cert = "/etc/fieldcase/cert.pem"   # serve HTTPS (both or neither)

@@ -1,6 +1,7 @@
 //! Helpers for end-to-end tests: a real `fieldcase-server` on a loopback port with its own
 //! SQLite file, and phones (encrypted `CaseStore`s) that log in and sync to it.
 
+pub mod pg;
 pub mod proxy;
 pub mod raw;
 

@@ -1,13 +1,172 @@
-//! The server's storage. [`Db`] is the one storage interface the rest of the server uses;
-//! [`sqlite::SqliteDb`] implements it on an embedded SQLite file (zero set-up). A
-//! PostgreSQL implementation for several server instances is planned behind the same trait.
+//! The server's storage. [`Db`] is the one storage interface the rest of the server uses,
+//! with two implementations: [`sqlite::SqliteDb`] on an embedded SQLite file (zero set-up,
+//! one server process), and [`postgres::PostgresDb`] on a PostgreSQL database that several
+//! server instances share (behind a load balancer). [`open`] picks one from the `--db`
+//! setting: a `postgres://` or `postgresql://` URL, or else a SQLite file path.
 
+pub mod postgres;
 pub mod sqlite;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppResult;
 use fieldcase_core::{CaseId, Role};
+
+/// An opened storage of either kind.
+#[derive(Debug)]
+pub enum AnyDb {
+    Sqlite(sqlite::SqliteDb),
+    Postgres(postgres::PostgresDb),
+}
+
+impl AnyDb {
+    /// The storage as the trait the server uses.
+    pub fn into_dyn(self) -> std::sync::Arc<dyn Db> {
+        match self {
+            AnyDb::Sqlite(d) => std::sync::Arc::new(d),
+            AnyDb::Postgres(d) => std::sync::Arc::new(d),
+        }
+    }
+
+    pub fn as_dyn(&self) -> &dyn Db {
+        match self {
+            AnyDb::Sqlite(d) => d,
+            AnyDb::Postgres(d) => d,
+        }
+    }
+}
+
+/// Runs `f` on the storage off the async threads (`spawn_blocking`): storage calls wait
+/// for the disk (SQLite) or the network (PostgreSQL), and an async worker must not.
+pub(crate) async fn blocking<T, F>(db: &std::sync::Arc<dyn Db>, f: F) -> AppResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&dyn Db) -> AppResult<T> + Send + 'static,
+{
+    let db = db.clone();
+    tokio::task::spawn_blocking(move || f(db.as_ref()))
+        .await
+        .map_err(|e| crate::error::AppError::Internal(e.to_string()))?
+}
+
+/// Whether a `--db` setting names a PostgreSQL database rather than a SQLite file.
+pub fn is_postgres_url(spec: &str) -> bool {
+    spec.starts_with("postgres://") || spec.starts_with("postgresql://")
+}
+
+/// Opens the storage a `--db` setting names: a `postgres://` / `postgresql://` URL, or a
+/// SQLite file path. Brings its schema up to date either way.
+pub fn open(spec: &std::path::Path) -> AppResult<AnyDb> {
+    match spec.to_str().filter(|s| is_postgres_url(s)) {
+        Some(url) => Ok(AnyDb::Postgres(postgres::PostgresDb::connect(url)?)),
+        None => Ok(AnyDb::Sqlite(sqlite::SqliteDb::open(spec)?)),
+    }
+}
+
+/// A `--db` setting fit to be printed or logged: a URL loses its password.
+pub fn describe(spec: &str) -> String {
+    if !is_postgres_url(spec) {
+        return spec.to_string();
+    }
+    let (scheme, rest) = spec.split_once("://").unwrap_or(("postgres", spec));
+    let (authority, tail) = match rest.find(['/', '?']) {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{scheme}://{user}@{host}{tail}")
+        }
+        None => spec.to_string(),
+    }
+}
+
+/// The checks both storages make before writing (the same answers from either).
+pub(crate) mod check {
+    use crate::error::{AppError, AppResult};
+    use fieldcase_core::Role;
+
+    /// A team name, trimmed.
+    pub(crate) fn team_name(name: &str) -> AppResult<&str> {
+        let name = name.trim();
+        if name.is_empty() || name.len() > 100 {
+            return Err(AppError::BadRequest(
+                "a team name has 1 to 100 characters".into(),
+            ));
+        }
+        Ok(name)
+    }
+
+    /// A new user's username (trimmed), password and team.
+    pub(crate) fn new_user<'a>(
+        username: &'a str,
+        role: Role,
+        team: Option<&str>,
+        password: &str,
+    ) -> AppResult<&'a str> {
+        let username = username.trim();
+        let valid = !username.is_empty()
+            && username.len() <= 64
+            && username
+                .chars()
+                .all(|c| c.is_alphanumeric() || "._-@".contains(c));
+        if !valid {
+            return Err(AppError::BadRequest(
+                "a username has 1 to 64 letters, digits, dots, dashes, underscores or @".into(),
+            ));
+        }
+        password_length(password)?;
+        if role != Role::Admin && team.is_none() {
+            return Err(AppError::BadRequest(
+                "workers and supervisors belong to a team".into(),
+            ));
+        }
+        Ok(username)
+    }
+
+    pub(crate) fn password_length(password: &str) -> AppResult<()> {
+        if password.chars().count() < 10 {
+            return Err(AppError::BadRequest(
+                "a password has at least 10 characters".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// An actor id and a device name (trimmed).
+    pub(crate) fn device<'a>(actor: &str, device_name: &'a str) -> AppResult<&'a str> {
+        let valid_actor = (2..=64).contains(&actor.len())
+            && actor.len().is_multiple_of(2)
+            && actor
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase());
+        if !valid_actor {
+            return Err(AppError::BadRequest(
+                "actor_id must be 1 to 32 bytes in lower-case hex".into(),
+            ));
+        }
+        let name = device_name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(AppError::BadRequest(
+                "device_name has 1 to 100 characters".into(),
+            ));
+        }
+        Ok(name)
+    }
+}
+
+/// Heads as stored: the 32-byte hashes one after another.
+pub(crate) fn heads_blob(heads: &[automerge::ChangeHash]) -> Vec<u8> {
+    heads.iter().flat_map(|h| h.0).collect()
+}
+
+/// Heads from their stored form.
+pub(crate) fn heads_of(blob: &[u8]) -> Vec<automerge::ChangeHash> {
+    blob.chunks_exact(32)
+        .filter_map(|c| automerge::ChangeHash::try_from(c).ok())
+        .collect()
+}
 
 /// A team of workers and their supervisors.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -215,5 +374,33 @@ impl Stored {
     pub fn wants_compaction(&self) -> bool {
         matches!(*self, Stored::Written { pending_changes, pending_bytes, snapshot_bytes }
             if pending_changes >= 64 || pending_bytes > snapshot_bytes.max(4096))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_urls_are_told_apart_and_printed_without_their_password() {
+        assert!(is_postgres_url("postgres://u@h/db"));
+        assert!(is_postgres_url("postgresql://u@h/db"));
+        assert!(!is_postgres_url("fieldcase.sqlite"));
+        assert!(!is_postgres_url("./postgres://x"));
+        for (spec, shown) in [
+            (
+                "postgres://anna:s3cr%40t@db:5432/fc?sslmode=disable",
+                "postgres://anna@db:5432/fc?sslmode=disable",
+            ),
+            ("postgresql://anna:p@ss@db/fc", "postgresql://anna@db/fc"),
+            ("postgres://anna@db/fc", "postgres://anna@db/fc"),
+            ("postgres://db/fc", "postgres://db/fc"),
+            (
+                "/var/lib/fieldcase/x:y@z.sqlite",
+                "/var/lib/fieldcase/x:y@z.sqlite",
+            ),
+        ] {
+            assert_eq!(describe(spec), shown);
+        }
     }
 }

@@ -8,8 +8,8 @@ use automerge::ChangeHash;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{
-    AuditEntry, CaseAccess, CaseWrite, Db, Session, SessionPolicy, Stored, Team, User,
-    SERVER_DEVICE_NAME,
+    check, heads_blob, heads_of, AuditEntry, CaseAccess, CaseWrite, Db, Session, SessionPolicy,
+    Stored, Team, User, SERVER_DEVICE_NAME,
 };
 use crate::auth::{self, PasswordHash};
 use crate::error::{AppError, AppResult};
@@ -152,16 +152,6 @@ fn now_ms() -> i64 {
 
 fn role_of(s: &str) -> Role {
     Role::from_code(s).unwrap_or(Role::Worker)
-}
-
-fn heads_blob(heads: &[ChangeHash]) -> Vec<u8> {
-    heads.iter().flat_map(|h| h.0).collect()
-}
-
-fn heads_of(blob: &[u8]) -> Vec<ChangeHash> {
-    blob.chunks_exact(32)
-        .filter_map(|c| ChangeHash::try_from(c).ok())
-        .collect()
 }
 
 /// Commits `batch` in one transaction, each write in its own savepoint.
@@ -341,12 +331,7 @@ const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.role, t.name, u.
 
 impl Db for SqliteDb {
     fn add_team(&self, name: &str) -> AppResult<Team> {
-        let name = name.trim();
-        if name.is_empty() || name.len() > 100 {
-            return Err(AppError::BadRequest(
-                "a team name has 1 to 100 characters".into(),
-            ));
-        }
+        let name = check::team_name(name)?;
         let conn = self.lock();
         let n = conn.run(
             "INSERT INTO teams (name, created_at) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
@@ -382,27 +367,7 @@ impl Db for SqliteDb {
         password: &str,
         iterations: u32,
     ) -> AppResult<User> {
-        let username = username.trim();
-        let valid = !username.is_empty()
-            && username.len() <= 64
-            && username
-                .chars()
-                .all(|c| c.is_alphanumeric() || "._-@".contains(c));
-        if !valid {
-            return Err(AppError::BadRequest(
-                "a username has 1 to 64 letters, digits, dots, dashes, underscores or @".into(),
-            ));
-        }
-        if password.chars().count() < 10 {
-            return Err(AppError::BadRequest(
-                "a password has at least 10 characters".into(),
-            ));
-        }
-        if role != Role::Admin && team.is_none() {
-            return Err(AppError::BadRequest(
-                "workers and supervisors belong to a team".into(),
-            ));
-        }
+        let username = check::new_user(username, role, team, password)?;
         let hash = auth::hash_password(password, iterations);
         let id = auth::new_id("u-");
         let conn = self.lock();
@@ -446,11 +411,7 @@ impl Db for SqliteDb {
     }
 
     fn set_password(&self, username: &str, password: &str, iterations: u32) -> AppResult<()> {
-        if password.chars().count() < 10 {
-            return Err(AppError::BadRequest(
-                "a password has at least 10 characters".into(),
-            ));
-        }
+        check::password_length(password)?;
         let h = auth::hash_password(password, iterations);
         let mut conn = self.lock();
         let tx = conn.transaction()?;
@@ -539,22 +500,7 @@ impl Db for SqliteDb {
         device_name: &str,
         actor: &str,
     ) -> AppResult<String> {
-        let valid_actor = (2..=64).contains(&actor.len())
-            && actor.len().is_multiple_of(2)
-            && actor
-                .chars()
-                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase());
-        if !valid_actor {
-            return Err(AppError::BadRequest(
-                "actor_id must be 1 to 32 bytes in lower-case hex".into(),
-            ));
-        }
-        let name = device_name.trim();
-        if name.is_empty() || name.chars().count() > 100 {
-            return Err(AppError::BadRequest(
-                "device_name has 1 to 100 characters".into(),
-            ));
-        }
+        let name = check::device(actor, device_name)?;
         let mut conn = self.lock();
         let tx = conn.transaction()?;
         let now = now_ms();

@@ -1,0 +1,1020 @@
+//! [`Db`] on PostgreSQL, for several server instances sharing one database (behind a load
+//! balancer). Versioned migrations in the table `fieldcase_schema`, applied under an
+//! advisory lock so that instances starting together migrate once.
+//!
+//! The client is the synchronous `postgres` crate. It drives its connection on a tokio
+//! runtime of its own and panics when called from a thread that is running async tasks, so
+//! every statement runs on threads this storage owns (one per pooled connection): the
+//! caller hands over a job and waits for its answer. Any caller works that way, the
+//! server's `spawn_blocking` threads, the CLI and async handlers alike (the latter wait as
+//! they would for a SQLite write).
+//!
+//! Several instances: a case write takes the case's row lock (`SELECT ... FOR UPDATE`)
+//! before comparing heads, so compare-and-swap holds across instances; a new case is
+//! inserted only if nobody inserted it meanwhile. Every case write also counts itself under
+//! this instance's writer id (`case_writers`); [`Db::external_version`] is the sum of the
+//! other writers' counts, so it moves exactly when another process wrote a case.
+//!
+//! Connections are made without TLS (a database on the same host or a private network);
+//! a URL that asks for `sslmode=require` is refused by the client.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+
+use automerge::ChangeHash;
+use postgres::{Client, NoTls};
+
+use super::{
+    check, heads_blob, heads_of, AuditEntry, CaseAccess, CaseWrite, Db, Session, SessionPolicy,
+    Stored, Team, User, SERVER_DEVICE_NAME,
+};
+use crate::auth::{self, PasswordHash};
+use crate::error::{AppError, AppResult};
+use fieldcase_core::{CaseId, Role};
+
+/// Connections (and worker threads) per server instance.
+const POOL_SIZE: usize = 4;
+
+/// Held (per transaction) while migrating: one instance migrates, the others wait.
+const MIGRATION_LOCK: i64 = 0x6669_656c_6463_6173; // "fieldcas"
+
+const MIGRATIONS: &[&str] = &[
+    // 1: accounts, devices, sessions, case documents (snapshot plus changes), audit,
+    // per-user settings: the schema of the SQLite storage's migrations 1 to 4.
+    "CREATE TABLE teams (
+        id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        name       TEXT NOT NULL UNIQUE,
+        created_at BIGINT NOT NULL
+    );
+    CREATE TABLE users (
+        id            TEXT PRIMARY KEY,
+        username      TEXT NOT NULL UNIQUE,
+        display_name  TEXT NOT NULL,
+        role          TEXT NOT NULL CHECK (role IN ('worker', 'supervisor', 'admin')),
+        team_id       BIGINT REFERENCES teams(id),
+        pw_hash       BYTEA NOT NULL,
+        pw_salt       BYTEA NOT NULL,
+        pw_iterations BIGINT NOT NULL,
+        disabled      BOOLEAN NOT NULL DEFAULT false,
+        created_at    BIGINT NOT NULL
+    );
+    CREATE TABLE devices (
+        id         TEXT PRIMARY KEY,
+        user_id    TEXT NOT NULL REFERENCES users(id),
+        name       TEXT NOT NULL,
+        disabled   BOOLEAN NOT NULL DEFAULT false,
+        created_at BIGINT NOT NULL
+    );
+    CREATE INDEX devices_by_user ON devices(user_id);
+    CREATE TABLE actors (
+        actor         TEXT PRIMARY KEY,
+        device_id     TEXT NOT NULL REFERENCES devices(id),
+        registered_at BIGINT NOT NULL
+    );
+    CREATE TABLE sessions (
+        token_hash BYTEA PRIMARY KEY,
+        user_id    TEXT NOT NULL REFERENCES users(id),
+        device_id  TEXT NOT NULL REFERENCES devices(id),
+        created_at BIGINT NOT NULL,
+        last_used  BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        revoked    BOOLEAN NOT NULL DEFAULT false
+    );
+    CREATE INDEX sessions_by_user ON sessions(user_id);
+    CREATE TABLE cases (
+        id         BYTEA PRIMARY KEY,
+        team       TEXT NOT NULL,
+        restricted BOOLEAN NOT NULL,
+        document   BYTEA NOT NULL,
+        heads      BYTEA NOT NULL,
+        updated_at BIGINT NOT NULL
+    );
+    CREATE TABLE case_assignments (
+        case_id  BYTEA NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+        user_id  TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        PRIMARY KEY (case_id, user_id)
+    );
+    CREATE TABLE case_changes (
+        case_id BYTEA NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+        seq     BIGINT NOT NULL,
+        bytes   BYTEA NOT NULL,
+        PRIMARY KEY (case_id, seq)
+    );
+    CREATE TABLE case_writers (
+        writer     TEXT PRIMARY KEY,
+        writes     BIGINT NOT NULL,
+        started_at BIGINT NOT NULL
+    );
+    CREATE TABLE audit (
+        id      BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        at      BIGINT NOT NULL,
+        user_id TEXT NOT NULL,
+        case_id BYTEA NOT NULL,
+        action  TEXT NOT NULL
+    );
+    CREATE INDEX audit_by_case ON audit(case_id, at);
+    CREATE TABLE user_settings (
+        user_id  TEXT PRIMARY KEY REFERENCES users(id),
+        language TEXT NOT NULL
+    );",
+];
+
+impl From<postgres::Error> for AppError {
+    fn from(e: postgres::Error) -> Self {
+        AppError::Internal(format!("database: {}", detail(&e)))
+    }
+}
+
+/// An error with its causes ("error connecting to server: Connection refused").
+fn detail(e: &postgres::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        out.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    out
+}
+
+type Job = Box<dyn FnOnce(&mut Connection) + Send>;
+
+/// One pooled connection, made again when it broke.
+struct Connection {
+    config: postgres::Config,
+    client: Option<Client>,
+}
+
+impl Connection {
+    fn client(&mut self) -> AppResult<&mut Client> {
+        if self.client.as_ref().is_none_or(Client::is_closed) {
+            self.client = None;
+            let client = self.config.connect(NoTls).map_err(|e| {
+                AppError::Internal(format!("cannot connect to PostgreSQL: {}", detail(&e)))
+            })?;
+            self.client = Some(client);
+        }
+        self.client
+            .as_mut()
+            .ok_or_else(|| AppError::Internal("no connection".into()))
+    }
+}
+
+/// The server's PostgreSQL storage.
+pub struct PostgresDb {
+    jobs: Mutex<Option<mpsc::Sender<Job>>>,
+    /// Jobs handed over and not yet answered.
+    busy: Arc<AtomicUsize>,
+    workers: Vec<std::thread::JoinHandle<()>>,
+    /// Whom this process's case writes are counted under (see [`Db::external_version`]).
+    writer: String,
+}
+
+impl std::fmt::Debug for PostgresDb {
+    // Never the URL: it may hold a password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresDb")
+            .field("writer", &self.writer)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for PostgresDb {
+    fn drop(&mut self) {
+        // Closing the queue ends the workers once they finish what they hold.
+        self.jobs.lock().unwrap_or_else(|p| p.into_inner()).take();
+        for w in self.workers.drain(..) {
+            let _ = w.join();
+        }
+    }
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+fn role_of(s: &str) -> Role {
+    Role::from_code(s).unwrap_or(Role::Worker)
+}
+
+const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.role, t.name, u.disabled";
+
+/// A user from the first six columns of a row ([`USER_COLUMNS`]).
+fn user_row(r: &postgres::Row) -> AppResult<User> {
+    Ok(User {
+        id: r.try_get(0)?,
+        username: r.try_get(1)?,
+        display_name: r.try_get(2)?,
+        role: role_of(r.try_get(3)?),
+        team: r.try_get(4)?,
+        disabled: r.try_get(5)?,
+    })
+}
+
+fn case_id_of(bytes: &[u8]) -> Option<CaseId> {
+    <[u8; 16]>::try_from(bytes).ok().map(CaseId::from_bytes)
+}
+
+impl PostgresDb {
+    /// Connects to the database at `url` (`postgres://user:password@host:port/dbname`, or
+    /// any form the `postgres` crate accepts) and brings its schema up to date.
+    pub fn connect(url: &str) -> AppResult<Self> {
+        let config: postgres::Config = url
+            .parse()
+            .map_err(|e| AppError::BadRequest(format!("not a PostgreSQL URL: {e}")))?;
+        let (tx, rx) = mpsc::channel::<Job>();
+        let rx = Arc::new(Mutex::new(rx));
+        let busy = Arc::new(AtomicUsize::new(0));
+        let workers = (0..POOL_SIZE)
+            .map(|i| {
+                let rx = rx.clone();
+                let busy = busy.clone();
+                let mut conn = Connection {
+                    config: config.clone(),
+                    client: None,
+                };
+                std::thread::Builder::new()
+                    .name(format!("fieldcase-pg-{i}"))
+                    .spawn(move || loop {
+                        let job = rx.lock().unwrap_or_else(|p| p.into_inner()).recv();
+                        let Ok(job) = job else { break };
+                        // A job that panics answers nobody (its caller sees an error); the
+                        // worker and its connection go on.
+                        let _ = std::panic::catch_unwind(AssertUnwindSafe(|| job(&mut conn)));
+                        busy.fetch_sub(1, Ordering::SeqCst);
+                    })
+                    .map_err(|e| AppError::Internal(format!("cannot start a thread: {e}")))
+            })
+            .collect::<AppResult<Vec<_>>>()?;
+        let db = PostgresDb {
+            jobs: Mutex::new(Some(tx)),
+            busy,
+            workers,
+            writer: auth::new_id("w-"),
+        };
+        db.run(migrate)?;
+        Ok(db)
+    }
+
+    /// Runs `f` on a pooled connection (on a thread of the pool) and waits for its answer.
+    fn run<T, F>(&self, f: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Client) -> AppResult<T> + Send + 'static,
+    {
+        let (answer, answered) = mpsc::sync_channel(1);
+        let job: Job = Box::new(move |conn: &mut Connection| {
+            let _ = answer.send(conn.client().and_then(f));
+        });
+        {
+            let jobs = self.jobs.lock().unwrap_or_else(|p| p.into_inner());
+            let jobs = jobs
+                .as_ref()
+                .ok_or_else(|| AppError::Internal("the storage is closed".into()))?;
+            self.busy.fetch_add(1, Ordering::SeqCst);
+            if jobs.send(job).is_err() {
+                self.busy.fetch_sub(1, Ordering::SeqCst);
+                return Err(AppError::Internal("the storage is closed".into()));
+            }
+        }
+        answered
+            .recv()
+            .map_err(|_| AppError::Internal("a database job failed".into()))?
+    }
+
+    /// The user named `username`.
+    fn user_named(client: &mut Client, username: &str) -> AppResult<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users u LEFT JOIN teams t ON t.id = u.team_id WHERE u.username = $1");
+        client
+            .query_opt(&sql, &[&username])?
+            .map(|r| user_row(&r))
+            .transpose()
+    }
+}
+
+/// Applies the migrations not yet applied, in one transaction under the migration lock.
+fn migrate(client: &mut Client) -> AppResult<()> {
+    let mut tx = client.transaction()?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+    // Not the notice that the table below exists, at every start.
+    tx.batch_execute("SET LOCAL client_min_messages = warning")?;
+    tx.batch_execute("CREATE TABLE IF NOT EXISTS fieldcase_schema (version INTEGER NOT NULL)")?;
+    let version: i32 = match tx.query_opt("SELECT version FROM fieldcase_schema", &[])? {
+        Some(r) => r.try_get(0)?,
+        None => {
+            tx.execute("INSERT INTO fieldcase_schema (version) VALUES (0)", &[])?;
+            0
+        }
+    };
+    if version as usize > MIGRATIONS.len() {
+        return Err(AppError::Internal(format!(
+            "the database has schema {version}; this server knows {}",
+            MIGRATIONS.len()
+        )));
+    }
+    for (i, step) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        tx.batch_execute(step)?;
+        tx.execute(
+            "UPDATE fieldcase_schema SET version = $1",
+            &[&(i as i32 + 1)],
+        )?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// A case write, owned (it crosses to a pool thread).
+struct CaseWriteJob {
+    writer: String,
+    access: CaseAccess,
+    snapshot: bool,
+    bytes: Vec<u8>,
+    heads: Vec<ChangeHash>,
+    expected: Option<Vec<ChangeHash>>,
+    now: i64,
+}
+
+/// One case write in its own transaction, compare-and-swap on the heads under the case's
+/// row lock.
+fn store_one(client: &mut Client, w: &CaseWriteJob) -> AppResult<Stored> {
+    let CaseWriteJob {
+        writer,
+        access,
+        snapshot,
+        bytes,
+        heads,
+        expected,
+        now,
+    } = w;
+    let (snapshot, now) = (*snapshot, *now);
+    let id = &access.id.as_bytes()[..];
+    let heads = heads_blob(heads);
+    let mut tx = client.transaction()?;
+    let current: Option<(Vec<u8>, i32)> = tx
+        .query_opt(
+            "SELECT heads, octet_length(document) FROM cases WHERE id = $1 FOR UPDATE",
+            &[&id],
+        )?
+        .map(|r| Ok::<_, postgres::Error>((r.try_get(0)?, r.try_get(1)?)))
+        .transpose()?;
+    if let Some(expected) = expected {
+        let now_heads = current
+            .as_ref()
+            .map(|(h, _)| heads_of(h))
+            .unwrap_or_default();
+        if &now_heads != expected {
+            return Ok(Stored::Stale);
+        }
+    }
+    let stored = match current {
+        Some((_, snapshot_bytes)) if !snapshot => {
+            tx.execute(
+                "INSERT INTO case_changes (case_id, seq, bytes)
+                 VALUES ($1, (SELECT coalesce(max(seq), 0) + 1 FROM case_changes WHERE case_id = $1), $2)",
+                &[&id, &bytes],
+            )?;
+            tx.execute(
+                "UPDATE cases SET team = $2, restricted = $3, heads = $4, updated_at = $5 WHERE id = $1",
+                &[&id, &access.team, &access.restricted, &heads, &now],
+            )?;
+            let r = tx.query_one(
+                "SELECT count(*), coalesce(sum(octet_length(bytes)), 0)::BIGINT FROM case_changes WHERE case_id = $1",
+                &[&id],
+            )?;
+            let (count, size): (i64, i64) = (r.try_get(0)?, r.try_get(1)?);
+            Stored::Written {
+                pending_changes: count as usize,
+                pending_bytes: size as usize,
+                snapshot_bytes: snapshot_bytes as usize,
+            }
+        }
+        // A whole document, or the first changes of a new case, become its snapshot.
+        current => {
+            if current.is_some() {
+                tx.execute(
+                    "UPDATE cases SET team = $2, restricted = $3, document = $4, heads = $5, updated_at = $6
+                     WHERE id = $1",
+                    &[&id, &access.team, &access.restricted, &bytes, &heads, &now],
+                )?;
+                tx.execute("DELETE FROM case_changes WHERE case_id = $1", &[&id])?;
+            } else {
+                // A new case: if another writer inserted it since we looked, a conditional
+                // write is stale (it expected no case) and an unconditional one replaces.
+                let inserted = tx.execute(
+                    "INSERT INTO cases (id, team, restricted, document, heads, updated_at)
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
+                    &[&id, &access.team, &access.restricted, &bytes, &heads, &now],
+                )?;
+                if inserted == 0 {
+                    drop(tx);
+                    if expected.is_some() {
+                        return Ok(Stored::Stale);
+                    }
+                    // Unconditional: again, now replacing the row that is there.
+                    return store_one(client, w);
+                }
+            }
+            Stored::Written {
+                pending_changes: 0,
+                pending_bytes: 0,
+                snapshot_bytes: bytes.len(),
+            }
+        }
+    };
+    tx.execute("DELETE FROM case_assignments WHERE case_id = $1", &[&id])?;
+    for (i, u) in access.assigned.iter().enumerate() {
+        tx.execute(
+            "INSERT INTO case_assignments (case_id, user_id, position) VALUES ($1, $2, $3)
+             ON CONFLICT DO NOTHING",
+            &[&id, u, &(i as i32)],
+        )?;
+    }
+    tx.execute(
+        "INSERT INTO case_writers (writer, writes, started_at) VALUES ($1, 1, $2)
+         ON CONFLICT (writer) DO UPDATE SET writes = case_writers.writes + 1",
+        &[&writer, &now],
+    )?;
+    tx.commit()?;
+    Ok(stored)
+}
+
+impl Db for PostgresDb {
+    fn add_team(&self, name: &str) -> AppResult<Team> {
+        let name = check::team_name(name)?.to_string();
+        self.run(move |c| {
+            let row = c.query_opt(
+                "INSERT INTO teams (name, created_at) VALUES ($1, $2)
+                 ON CONFLICT (name) DO NOTHING RETURNING id",
+                &[&name, &now_ms()],
+            )?;
+            match row {
+                Some(r) => Ok(Team {
+                    id: r.try_get(0)?,
+                    name,
+                }),
+                None => Err(AppError::Conflict("a team with this name exists".into())),
+            }
+        })
+    }
+
+    fn teams(&self) -> AppResult<Vec<Team>> {
+        self.run(|c| {
+            c.query("SELECT id, name FROM teams ORDER BY name", &[])?
+                .iter()
+                .map(|r| {
+                    Ok(Team {
+                        id: r.try_get(0)?,
+                        name: r.try_get(1)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn add_user(
+        &self,
+        username: &str,
+        display_name: &str,
+        role: Role,
+        team: Option<&str>,
+        password: &str,
+        iterations: u32,
+    ) -> AppResult<User> {
+        let username = check::new_user(username, role, team, password)?.to_string();
+        let hash = auth::hash_password(password, iterations);
+        let id = auth::new_id("u-");
+        let display = if display_name.trim().is_empty() {
+            username.clone()
+        } else {
+            display_name.trim().to_string()
+        };
+        let team = team.map(str::to_string);
+        self.run(move |c| {
+            let team_id: Option<i64> = match team {
+                Some(t) => Some(
+                    c.query_opt("SELECT id FROM teams WHERE name = $1", &[&t])?
+                        .ok_or_else(|| AppError::BadRequest("no such team".into()))?
+                        .try_get(0)?,
+                ),
+                None => None,
+            };
+            let n = c.execute(
+                "INSERT INTO users (id, username, display_name, role, team_id, pw_hash, pw_salt, pw_iterations, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (username) DO NOTHING",
+                &[
+                    &id,
+                    &username,
+                    &display,
+                    &role.code(),
+                    &team_id,
+                    &hash.hash,
+                    &hash.salt,
+                    &i64::from(hash.iterations),
+                    &now_ms(),
+                ],
+            )?;
+            if n == 0 {
+                return Err(AppError::Conflict("this username is taken".into()));
+            }
+            Self::user_named(c, &username)?
+                .ok_or_else(|| AppError::Internal("user vanished".into()))
+        })
+    }
+
+    fn users(&self) -> AppResult<Vec<User>> {
+        self.run(|c| {
+            let sql = format!("SELECT {USER_COLUMNS} FROM users u LEFT JOIN teams t ON t.id = u.team_id ORDER BY u.username");
+            c.query(&sql, &[])?.iter().map(user_row).collect()
+        })
+    }
+
+    fn set_password(&self, username: &str, password: &str, iterations: u32) -> AppResult<()> {
+        check::password_length(password)?;
+        let h = auth::hash_password(password, iterations);
+        let username = username.to_string();
+        self.run(move |c| {
+            let mut tx = c.transaction()?;
+            let n = tx.execute(
+                "UPDATE users SET pw_hash = $2, pw_salt = $3, pw_iterations = $4 WHERE username = $1",
+                &[&username, &h.hash, &h.salt, &i64::from(h.iterations)],
+            )?;
+            if n == 0 {
+                return Err(AppError::NotFound);
+            }
+            tx.execute(
+                "UPDATE sessions SET revoked = true WHERE user_id = (SELECT id FROM users WHERE username = $1)",
+                &[&username],
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    fn user_by_username(&self, username: &str) -> AppResult<Option<User>> {
+        let username = username.to_string();
+        self.run(move |c| Self::user_named(c, &username))
+    }
+
+    fn disable_user(&self, username: &str) -> AppResult<()> {
+        let username = username.to_string();
+        self.run(move |c| {
+            let mut tx = c.transaction()?;
+            let id: String = tx
+                .query_opt("SELECT id FROM users WHERE username = $1", &[&username])?
+                .ok_or(AppError::NotFound)?
+                .try_get(0)?;
+            tx.execute("UPDATE users SET disabled = true WHERE id = $1", &[&id])?;
+            tx.execute(
+                "UPDATE devices SET disabled = true WHERE user_id = $1",
+                &[&id],
+            )?;
+            tx.execute(
+                "UPDATE sessions SET revoked = true WHERE user_id = $1",
+                &[&id],
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    fn check_password(
+        &self,
+        username: &str,
+        password: &str,
+        iterations: u32,
+    ) -> AppResult<Option<User>> {
+        let name = username.to_string();
+        let stored = self.run(move |c| {
+            c.query_opt(
+                "SELECT pw_hash, pw_salt, pw_iterations, disabled FROM users WHERE username = $1",
+                &[&name],
+            )?
+            .map(|r| {
+                let iterations: i64 = r.try_get(2)?;
+                Ok((
+                    PasswordHash {
+                        hash: r.try_get(0)?,
+                        salt: r.try_get(1)?,
+                        iterations: u32::try_from(iterations).unwrap_or(0),
+                    },
+                    r.try_get::<_, bool>(3)?,
+                ))
+            })
+            .transpose()
+        })?;
+        // The hashing runs on the caller's thread, never holding a connection.
+        let Some((stored, disabled)) = stored else {
+            auth::dummy_verify(password, iterations);
+            return Ok(None);
+        };
+        if !auth::verify_password(password, &stored) || disabled {
+            return Ok(None);
+        }
+        if stored.iterations < iterations {
+            // Raise the work factor now that we know the password.
+            let h = auth::hash_password(password, iterations);
+            let name = username.to_string();
+            self.run(move |c| {
+                c.execute(
+                    "UPDATE users SET pw_hash = $2, pw_salt = $3, pw_iterations = $4 WHERE username = $1",
+                    &[&name, &h.hash, &h.salt, &i64::from(h.iterations)],
+                )?;
+                Ok(())
+            })?;
+        }
+        self.user_by_username(username)
+    }
+
+    fn register_device(
+        &self,
+        user: &User,
+        device_id: Option<&str>,
+        device_name: &str,
+        actor: &str,
+    ) -> AppResult<String> {
+        let name = check::device(actor, device_name)?.to_string();
+        let (user_id, device_id, actor) = (
+            user.id.clone(),
+            device_id.map(str::to_string),
+            actor.to_string(),
+        );
+        self.run(move |c| {
+            let mut tx = c.transaction()?;
+            let now = now_ms();
+            let device = match device_id {
+                Some(d) => {
+                    let row = tx.query_opt("SELECT user_id, disabled FROM devices WHERE id = $1", &[&d])?;
+                    let row = row
+                        .map(|r| Ok::<_, postgres::Error>((r.try_get::<_, String>(0)?, r.try_get::<_, bool>(1)?)))
+                        .transpose()?;
+                    match row {
+                        Some((owner, false)) if owner == user_id => d,
+                        Some((owner, true)) if owner == user_id => return Err(AppError::Disabled),
+                        _ => return Err(AppError::BadRequest("unknown device".into())),
+                    }
+                }
+                None => {
+                    let id = auth::new_id("d-");
+                    tx.execute(
+                        "INSERT INTO devices (id, user_id, name, created_at) VALUES ($1, $2, $3, $4)",
+                        &[&id, &user_id, &name, &now],
+                    )?;
+                    id
+                }
+            };
+            // Bound once, to one device: a concurrent registration of the same actor
+            // finds the row the other inserted.
+            tx.execute(
+                "INSERT INTO actors (actor, device_id, registered_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (actor) DO NOTHING",
+                &[&actor, &device, &now],
+            )?;
+            let bound: String = tx
+                .query_one("SELECT device_id FROM actors WHERE actor = $1", &[&actor])?
+                .try_get(0)?;
+            if bound != device {
+                return Err(AppError::Conflict(
+                    "this actor id is registered to another device".into(),
+                ));
+            }
+            tx.commit()?;
+            Ok(device)
+        })
+    }
+
+    fn actor_device(&self, actor: &str) -> AppResult<Option<String>> {
+        let actor = actor.to_string();
+        self.run(move |c| {
+            Ok(
+                c.query_opt("SELECT device_id FROM actors WHERE actor = $1", &[&actor])?
+                    .map(|r| r.try_get(0))
+                    .transpose()?,
+            )
+        })
+    }
+
+    fn create_session(
+        &self,
+        user: &User,
+        device_id: &str,
+        policy: SessionPolicy,
+        now: i64,
+    ) -> AppResult<(String, i64)> {
+        let (token, hash) = auth::new_token();
+        let expires_at = now + policy.absolute_ms;
+        let (user_id, device_id) = (user.id.clone(), device_id.to_string());
+        self.run(move |c| {
+            c.execute(
+                "INSERT INTO sessions (token_hash, user_id, device_id, created_at, last_used, expires_at)
+                 VALUES ($1, $2, $3, $4, $4, $5)",
+                &[&hash, &user_id, &device_id, &now, &expires_at],
+            )?;
+            Ok(())
+        })?;
+        Ok((token, expires_at))
+    }
+
+    fn session(&self, token: &str, policy: SessionPolicy, now: i64) -> AppResult<Option<Session>> {
+        if token.len() != 64 {
+            return Ok(None);
+        }
+        let hash = auth::token_hash(token);
+        self.run(move |c| {
+            let sql = format!(
+                "SELECT {USER_COLUMNS}, s.device_id, s.expires_at, s.last_used, s.revoked, d.disabled
+                 FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN teams t ON t.id = u.team_id
+                 JOIN devices d ON d.id = s.device_id WHERE s.token_hash = $1"
+            );
+            let Some(r) = c.query_opt(&sql, &[&hash])? else {
+                return Ok(None);
+            };
+            let user = user_row(&r)?;
+            let device_id: String = r.try_get(6)?;
+            let expires_at: i64 = r.try_get(7)?;
+            let last_used: i64 = r.try_get(8)?;
+            let revoked: bool = r.try_get(9)?;
+            let device_disabled: bool = r.try_get(10)?;
+            if revoked
+                || device_disabled
+                || user.disabled
+                || now >= expires_at
+                || now - last_used >= policy.idle_ms
+            {
+                return Ok(None);
+            }
+            // As in SQLite: the idle timer moves at most once a minute or a tenth of the
+            // idle time, and a failure to move it does not fail the request.
+            if now - last_used >= (policy.idle_ms / 10).clamp(1, 60_000) {
+                if let Err(e) = c.execute(
+                    "UPDATE sessions SET last_used = $2 WHERE token_hash = $1",
+                    &[&hash, &now],
+                ) {
+                    tracing::warn!(error = %e, "could not note a session's use");
+                }
+            }
+            Ok(Some(Session {
+                user,
+                device_id,
+                expires_at,
+            }))
+        })
+    }
+
+    fn token_disabled(&self, token: &str) -> AppResult<bool> {
+        let hash = auth::token_hash(token);
+        self.run(move |c| {
+            let row = c.query_opt(
+                "SELECT u.disabled, d.disabled FROM sessions s JOIN users u ON u.id = s.user_id
+                 JOIN devices d ON d.id = s.device_id WHERE s.token_hash = $1",
+                &[&hash],
+            )?;
+            Ok(match row {
+                Some(r) => r.try_get::<_, bool>(0)? || r.try_get::<_, bool>(1)?,
+                None => false,
+            })
+        })
+    }
+
+    fn revoke_session(&self, token: &str) -> AppResult<()> {
+        let hash = auth::token_hash(token);
+        self.run(move |c| {
+            c.execute(
+                "UPDATE sessions SET revoked = true WHERE token_hash = $1",
+                &[&hash],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn store_case(
+        &self,
+        access: &CaseAccess,
+        write: CaseWrite<'_>,
+        heads: &[ChangeHash],
+        expected: Option<&[ChangeHash]>,
+        now: i64,
+    ) -> AppResult<Stored> {
+        let (snapshot, bytes) = match write {
+            CaseWrite::Snapshot(b) => (true, b.to_vec()),
+            CaseWrite::Changes(b) => (false, b.to_vec()),
+        };
+        let job = CaseWriteJob {
+            writer: self.writer.clone(),
+            access: access.clone(),
+            snapshot,
+            bytes,
+            heads: heads.to_vec(),
+            expected: expected.map(<[_]>::to_vec),
+            now,
+        };
+        self.run(move |c| store_one(c, &job))
+    }
+
+    fn case_document(&self, id: &CaseId) -> AppResult<Option<Vec<u8>>> {
+        let key = id.as_bytes().to_vec();
+        self.run(move |c| {
+            // One snapshot of the database for both reads (a write between them would
+            // otherwise pair an old snapshot with changes that no longer follow it).
+            let mut tx = c
+                .build_transaction()
+                .isolation_level(postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()?;
+            let Some(r) = tx.query_opt("SELECT document FROM cases WHERE id = $1", &[&key])? else {
+                return Ok(None);
+            };
+            let mut bytes: Vec<u8> = r.try_get(0)?;
+            // Automerge loads a snapshot followed by change chunks as one document.
+            for r in tx.query(
+                "SELECT bytes FROM case_changes WHERE case_id = $1 ORDER BY seq",
+                &[&key],
+            )? {
+                bytes.extend_from_slice(r.try_get::<_, &[u8]>(0)?);
+            }
+            tx.commit()?;
+            Ok(Some(bytes))
+        })
+    }
+
+    fn case_heads(&self, id: &CaseId) -> AppResult<Option<Vec<ChangeHash>>> {
+        let key = id.as_bytes().to_vec();
+        self.run(move |c| {
+            Ok(
+                c.query_opt("SELECT heads FROM cases WHERE id = $1", &[&key])?
+                    .map(|r| r.try_get::<_, &[u8]>(0).map(heads_of))
+                    .transpose()?,
+            )
+        })
+    }
+
+    fn case_access(&self, id: &CaseId) -> AppResult<Option<CaseAccess>> {
+        let id = *id;
+        self.run(move |c| {
+            let key = &id.as_bytes()[..];
+            let mut tx = c
+                .build_transaction()
+                .isolation_level(postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()?;
+            let Some(r) =
+                tx.query_opt("SELECT team, restricted FROM cases WHERE id = $1", &[&key])?
+            else {
+                return Ok(None);
+            };
+            let assigned = tx
+                .query(
+                    "SELECT user_id FROM case_assignments WHERE case_id = $1 ORDER BY position",
+                    &[&key],
+                )?
+                .iter()
+                .map(|r| r.try_get(0))
+                .collect::<Result<Vec<String>, _>>()?;
+            tx.commit()?;
+            Ok(Some(CaseAccess {
+                id,
+                team: r.try_get(0)?,
+                restricted: r.try_get(1)?,
+                assigned,
+            }))
+        })
+    }
+
+    fn cases(&self) -> AppResult<Vec<(CaseAccess, Vec<ChangeHash>)>> {
+        self.run(|c| {
+            let mut tx = c
+                .build_transaction()
+                .isolation_level(postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()?;
+            let mut assigned: std::collections::HashMap<Vec<u8>, Vec<String>> = Default::default();
+            for r in tx.query(
+                "SELECT case_id, user_id FROM case_assignments ORDER BY case_id, position",
+                &[],
+            )? {
+                assigned
+                    .entry(r.try_get(0)?)
+                    .or_default()
+                    .push(r.try_get(1)?);
+            }
+            let mut out = Vec::new();
+            for r in tx.query(
+                "SELECT id, team, restricted, heads FROM cases ORDER BY id",
+                &[],
+            )? {
+                let key: Vec<u8> = r.try_get(0)?;
+                let Some(id) = case_id_of(&key) else {
+                    continue;
+                };
+                out.push((
+                    CaseAccess {
+                        id,
+                        team: r.try_get(1)?,
+                        restricted: r.try_get(2)?,
+                        assigned: assigned.remove(&key).unwrap_or_default(),
+                    },
+                    heads_of(r.try_get(3)?),
+                ));
+            }
+            tx.commit()?;
+            Ok(out)
+        })
+    }
+
+    /// The number of case writes by other processes (other server instances, the CLI):
+    /// it moves exactly when one of them wrote a case. `None` while every connection is
+    /// busy (the hub asks again at its next message).
+    fn external_version(&self) -> AppResult<Option<i64>> {
+        if self.busy.load(Ordering::SeqCst) >= POOL_SIZE {
+            return Ok(None);
+        }
+        let writer = self.writer.clone();
+        self.run(move |c| {
+            Ok(Some(
+                c.query_one(
+                    "SELECT coalesce(sum(writes), 0)::BIGINT FROM case_writers WHERE writer <> $1",
+                    &[&writer],
+                )?
+                .try_get(0)?,
+            ))
+        })
+    }
+
+    fn user_language(&self, user_id: &str) -> AppResult<Option<String>> {
+        let user_id = user_id.to_string();
+        self.run(move |c| {
+            Ok(c.query_opt(
+                "SELECT language FROM user_settings WHERE user_id = $1",
+                &[&user_id],
+            )?
+            .map(|r| r.try_get(0))
+            .transpose()?)
+        })
+    }
+
+    fn set_user_language(&self, user_id: &str, language: &str) -> AppResult<()> {
+        let (user_id, language) = (user_id.to_string(), language.to_string());
+        self.run(move |c| {
+            c.execute(
+                "INSERT INTO user_settings (user_id, language) VALUES ($1, $2)
+                 ON CONFLICT (user_id) DO UPDATE SET language = excluded.language",
+                &[&user_id, &language],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn server_device(&self, user: &User, actor: &str) -> AppResult<String> {
+        let user_id = user.id.clone();
+        let existing: Option<String> = self.run(move |c| {
+            Ok(c.query_opt(
+                "SELECT id FROM devices WHERE user_id = $1 AND name = $2 AND NOT disabled
+                     ORDER BY created_at LIMIT 1",
+                &[&user_id, &SERVER_DEVICE_NAME],
+            )?
+            .map(|r| r.try_get(0))
+            .transpose()?)
+        })?;
+        self.register_device(user, existing.as_deref(), SERVER_DEVICE_NAME, actor)
+    }
+
+    fn audit(&self, user_id: &str, case: &CaseId, action: &str, now: i64) -> AppResult<()> {
+        let (user_id, key, action) = (
+            user_id.to_string(),
+            case.as_bytes().to_vec(),
+            action.to_string(),
+        );
+        self.run(move |c| {
+            c.execute(
+                "INSERT INTO audit (at, user_id, case_id, action) VALUES ($1, $2, $3, $4)",
+                &[&now, &user_id, &key, &action],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn audit_trail(&self, case: Option<&CaseId>, limit: usize) -> AppResult<Vec<AuditEntry>> {
+        let key = case.map(|c| c.as_bytes().to_vec());
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.run(move |c| {
+            let rows = c.query(
+                "SELECT at, user_id, case_id, action FROM audit
+                 WHERE $1::BYTEA IS NULL OR case_id = $1 ORDER BY at DESC, id DESC LIMIT $2",
+                &[&key, &limit],
+            )?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in rows {
+                if let Some(id) = case_id_of(r.try_get(2)?) {
+                    out.push(AuditEntry {
+                        at: r.try_get(0)?,
+                        user_id: r.try_get(1)?,
+                        case_id: id.to_string(),
+                        action: r.try_get(3)?,
+                    });
+                }
+            }
+            Ok(out)
+        })
+    }
+}
