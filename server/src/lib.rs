@@ -59,6 +59,7 @@ pub struct Metrics {
     pub sync_connections_open: std::sync::atomic::AtomicI64,
     pub sync_connections_total: std::sync::atomic::AtomicU64,
     pub sync_frames_in: std::sync::atomic::AtomicU64,
+    pub sync_frames_oversized: std::sync::atomic::AtomicU64,
     pub changes_accepted: std::sync::atomic::AtomicU64,
     pub changes_refused: std::sync::atomic::AtomicU64,
     pub docs_unavailable: std::sync::atomic::AtomicU64,
@@ -105,6 +106,12 @@ impl Metrics {
             "counter",
             "Protocol frames received.",
             self.sync_frames_in.load(Relaxed).to_string(),
+        );
+        line(
+            "sync_frames_oversized_total",
+            "counter",
+            "WebSocket messages refused for their size (the connection closes).",
+            self.sync_frames_oversized.load(Relaxed).to_string(),
         );
         line(
             "changes_accepted_total",

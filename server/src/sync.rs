@@ -35,6 +35,9 @@ pub const SERVER_PEER: &str = "fieldcase-server";
 
 /// While the server stops, a sync connection closes once its client sent nothing for this
 /// long (a phone mid-sync answers within milliseconds).
+/// What a client is told when a frame is over [`MAX_FRAME`].
+pub const OVERSIZED: &str = "message over the size limit of 16 MiB; nothing of it was read";
+
 const DRAIN_QUIET: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// Hot documents and who is syncing them.
@@ -484,7 +487,11 @@ impl Connection {
                         Flow::Close
                     }
                     Some(Ok(_)) => Flow::Continue,
-                    Some(Err(_)) | None => Flow::Close,
+                    Some(Err(e)) => {
+                        self.unreadable(&mut socket, &e).await;
+                        return self.finish().await;
+                    }
+                    None => Flow::Close,
                 },
                 Some(id) = self.rx.recv() => self.on_changed(&mut socket, id).await,
             };
@@ -492,12 +499,40 @@ impl Connection {
                 break;
             }
         }
+        self.finish().await;
+        let _ = socket.send(Message::Close(None)).await;
+    }
+
+    /// Leaves every case this connection synced and counts it closed.
+    async fn finish(&mut self) {
         self.leave().await;
         self.state
             .metrics
             .sync_connections_open
             .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
-        let _ = socket.send(Message::Close(None)).await;
+    }
+
+    /// A frame the WebSocket layer could not read: over the size limit (refused after its
+    /// header, before its payload is read) or broken. The client is told which, in an
+    /// `error` frame and in the close frame (1009 or 1002), before the connection closes.
+    async fn unreadable(&self, socket: &mut WebSocket, e: &axum::Error) {
+        use axum::extract::ws::{close_code, CloseFrame};
+        // The WebSocket layer's own wording for its size limit ("Message too long: ...",
+        // "Frame too long"; tests/tests/it/wire.rs pins it).
+        let text = e.to_string().to_ascii_lowercase();
+        let (code, reason) = if text.contains("too long") || text.contains("too big") {
+            crate::Metrics::inc(&self.state.metrics.sync_frames_oversized);
+            (close_code::SIZE, OVERSIZED)
+        } else {
+            (close_code::PROTOCOL, "unreadable WebSocket frame")
+        };
+        tracing::warn!(user = %self.session.user.id, conn = self.id, %reason, "sync connection closed");
+        self.send_error(socket, reason, None).await;
+        let close = CloseFrame {
+            code,
+            reason: reason.into(),
+        };
+        let _ = socket.send(Message::Close(Some(close))).await;
     }
 
     async fn leave(&mut self) {

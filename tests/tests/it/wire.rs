@@ -92,13 +92,52 @@ fn a_truncated_sync_message_is_an_error() {
     assert!(matches!(next(&mut s), Some(Frame::Error { .. })));
 }
 
+/// A message over the limit is refused from its header, before its payload is read: the
+/// client gets our error frame and a close frame with code 1009 (message too big) and the
+/// same reason; the server serves others as before.
 #[test]
-fn an_oversized_message_closes_the_connection() {
+fn an_oversized_message_is_refused_clearly_from_its_header() {
+    use std::io::Write;
+    use tungstenite::protocol::frame::coding::CloseCode;
+
     let server = TestServer::start();
     let mut s = joined(&server, &token(&server));
-    let huge = vec![0u8; fieldcase_core::sync::protocol::MAX_FRAME + 1024];
-    let _ = s.send(Message::Binary(huge.into()));
-    assert!(next(&mut s).is_none(), "the server drops the connection");
+    // A masked binary frame whose header announces MAX_FRAME + 1 bytes; only its first
+    // bytes follow (a real client would still be sending the rest).
+    let size = (fieldcase_core::sync::protocol::MAX_FRAME + 1) as u64;
+    let mut raw = vec![0x82, 0x80 | 127];
+    raw.extend_from_slice(&size.to_be_bytes());
+    raw.extend_from_slice(&[0x11, 0x22, 0x33, 0x44]);
+    raw.extend_from_slice(&[0u8; 1024]);
+    match s.get_mut() {
+        tungstenite::stream::MaybeTlsStream::Plain(tcp) => tcp.write_all(&raw).unwrap(),
+        _ => unreachable!("the test server is plain HTTP"),
+    }
+    let mut error = None;
+    let close = loop {
+        match s.read() {
+            Ok(Message::Binary(b)) => error = Some(Frame::decode(&b).expect("a frame")),
+            Ok(Message::Close(c)) => break c,
+            Ok(_) => continue,
+            Err(e) => panic!("expected an error frame and a close, got {e:?}"),
+        }
+    };
+    match error {
+        Some(Frame::Error { message, .. }) => {
+            assert_eq!(message, fieldcase_server::sync::OVERSIZED)
+        }
+        other => panic!("expected our error frame, got {other:?}"),
+    }
+    let close = close.expect("a close frame with a code");
+    assert_eq!(close.code, CloseCode::Size);
+    assert_eq!(close.reason.as_str(), fieldcase_server::sync::OVERSIZED);
+    let (_, metrics) = server.rest("GET", "/metrics", None, None);
+    assert!(
+        metrics
+            .as_str()
+            .is_some_and(|m| m.contains("fieldcase_sync_frames_oversized_total 1")),
+        "{metrics}"
+    );
     // And it still serves others.
     let _s2 = joined(&server, &token(&server));
 }
@@ -280,6 +319,25 @@ fn push(
     doc: &mut fieldcase_core::CaseDoc,
     document_id: &str,
 ) -> Option<(String, Option<String>)> {
+    match exchange(server, token, doc, document_id) {
+        Some(Frame::Error {
+            message,
+            document_id,
+            ..
+        }) => Some((message, document_id)),
+        _ => None,
+    }
+}
+
+/// Syncs `doc` as `document_id` over a raw connection until there is nothing more to
+/// say; the frame that ended the exchange when it was not a sync message (an error or
+/// doc-unavailable), else `None`.
+fn exchange(
+    server: &TestServer,
+    token: &str,
+    doc: &mut fieldcase_core::CaseDoc,
+    document_id: &str,
+) -> Option<Frame> {
     let mut s = joined(server, token);
     let mut state = automerge::sync::State::new();
     let sync = |data: Vec<u8>| Frame::Sync {
@@ -306,12 +364,7 @@ fn push(
                     None => return None,
                 }
             }
-            Some(Frame::Error {
-                message,
-                document_id,
-                ..
-            }) => return Some((message, document_id)),
-            _ => return None,
+            other => return other,
         }
     }
     None
@@ -402,4 +455,219 @@ fn changes_that_misattribute_their_author_are_refused() {
         None
     );
     assert_ne!(server.db.case_document(&id).unwrap().unwrap(), before);
+}
+
+/// A signed-in phone pushes a change written under an actor that the server registered,
+/// but to another device (here the supervisor's phone, whose changes carry authority):
+/// refused as unregistered to the sender, and the server's copy is unchanged.
+#[test]
+fn a_change_under_another_devices_registered_actor_is_refused() {
+    use fieldcase_core::{Author, CaseDoc, NewCase, Role};
+    use serde_json::json;
+
+    let server = TestServer::start();
+    let (anna, anna_token, _a) = server.phone("anna");
+    let mut n = NewCase {
+        team: "north".into(),
+        ..Default::default()
+    };
+    n.client.name = Some("Ngô Văn Tài".into());
+    let id = anna.create_case(n).unwrap();
+    anna.sync(&server.url, &anna_token).unwrap();
+    // Malee's phone logs in: its actor is registered, to her device.
+    let (malee, _malee_token, _m) = server.phone("malee");
+    let before = server.db.case_document(&id).unwrap().unwrap();
+
+    let malee_user = malee.user().unwrap();
+    let as_malee = Author::new(
+        &malee_user.user_id,
+        "malee",
+        Role::Supervisor,
+        &malee_user.device_id,
+    );
+    let mut forged = CaseDoc::load(&before).unwrap();
+    forged.set_actor(malee.actor_id());
+    forged
+        .set_field(&as_malee, 1_795_000_000_000, "priority", &json!("high"))
+        .unwrap();
+    let refused = push(&server, &anna_token, &mut forged, &id.to_string());
+    assert!(
+        refused
+            .as_ref()
+            .is_some_and(|(m, about)| m.contains("not registered to this device")
+                && about.as_deref() == Some(id.to_string().as_str())),
+        "{refused:?}"
+    );
+    assert_eq!(
+        server.db.case_document(&id).unwrap().unwrap(),
+        before,
+        "nothing stored"
+    );
+}
+
+/// Changes that leave the document outside the schema, pushed over sync by a registered
+/// actor: refused with the path and reason, nothing stored.
+#[test]
+fn changes_that_break_the_schema_are_refused_over_sync() {
+    use automerge::transaction::Transactable;
+    use automerge::{ReadDoc, ROOT};
+    use fieldcase_core::{CaseDoc, NewCase};
+
+    let server = TestServer::start();
+    let (anna, anna_token, _a) = server.phone("anna");
+    let mut n = NewCase {
+        team: "north".into(),
+        ..Default::default()
+    };
+    n.client.name = Some("Шевченко Оксана".into());
+    let id = anna.create_case(n).unwrap();
+    anna.sync(&server.url, &anna_token).unwrap();
+    let before = server.db.case_document(&id).unwrap().unwrap();
+
+    type Breakage = fn(&mut automerge::transaction::Transaction<'_>);
+    let breakages: [(&str, Breakage); 3] = [
+        ("priority", |tx| {
+            tx.put(ROOT, "priority", "whenever").unwrap();
+        }),
+        ("client/name", |tx| {
+            let client = tx.get(ROOT, "client").unwrap().unwrap().1;
+            tx.put(&client, "name", 42_i64).unwrap();
+        }),
+        ("nonsense", |tx| {
+            tx.put(ROOT, "nonsense", "a key the schema does not know")
+                .unwrap();
+        }),
+    ];
+    for (path, break_it) in breakages {
+        let mut doc = CaseDoc::load(&before).unwrap();
+        doc.set_actor(anna.actor_id());
+        let mut tx = doc.automerge_mut().transaction();
+        break_it(&mut tx);
+        tx.commit();
+        let refused = push(&server, &anna_token, &mut doc, &id.to_string()).map(|e| e.0);
+        assert!(
+            refused
+                .as_deref()
+                .is_some_and(|m| m.contains("invalid input at") && m.contains(path)),
+            "{path}: {refused:?}"
+        );
+        assert_eq!(
+            server.db.case_document(&id).unwrap().unwrap(),
+            before,
+            "{path}: nothing stored"
+        );
+    }
+}
+
+/// Another team's existing case: a worker who pushes changes to it is answered
+/// doc-unavailable, as a request for a case that does not exist is, and the case is
+/// unchanged.
+#[test]
+fn changes_pushed_to_another_teams_case_are_unavailable_and_not_stored() {
+    use fieldcase_core::{Author, CaseDoc, NewCase, Role};
+    use serde_json::json;
+
+    let server = TestServer::start();
+    let (sam, sam_token, _s) = server.phone("sam");
+    let mut n = NewCase {
+        team: "south".into(),
+        ..Default::default()
+    };
+    n.client.name = Some("Кузнецова Мария".into());
+    let victim = sam.create_case(n).unwrap();
+    sam.sync(&server.url, &sam_token).unwrap();
+    let before = server.db.case_document(&victim).unwrap().unwrap();
+
+    let (anna, anna_token, _a) = server.phone("anna");
+    let me = anna.user().unwrap();
+    let author = Author::new(&me.user_id, "anna", Role::Worker, &me.device_id);
+    let mut doc = CaseDoc::load(&before).unwrap();
+    doc.set_actor(anna.actor_id());
+    doc.set_field(
+        &author,
+        1_795_000_000_000,
+        "client/address",
+        &json!("Đà Nẵng"),
+    )
+    .unwrap();
+    let answer = exchange(&server, &anna_token, &mut doc, &victim.to_string());
+    assert!(
+        matches!(&answer, Some(Frame::DocUnavailable { document_id, .. }) if *document_id == victim.to_string()),
+        "{answer:?}"
+    );
+    assert_eq!(
+        server.db.case_document(&victim).unwrap().unwrap(),
+        before,
+        "the other team's case is unchanged"
+    );
+}
+
+/// A case first made on a phone is accepted only from a worker of its team who is
+/// assigned to it; otherwise refused, and nothing is stored.
+#[test]
+fn a_new_case_for_another_team_or_not_assigned_to_its_sender_is_refused() {
+    use automerge::transaction::Transactable;
+    use automerge::{ReadDoc, ROOT};
+    use fieldcase_core::{Author, CaseDoc, NewCase, Role};
+
+    let server = TestServer::start();
+    let (anna, anna_token, _a) = server.phone("anna");
+    let me = anna.user().unwrap();
+    let author = Author::new(&me.user_id, "anna", Role::Worker, &me.device_id);
+    let bao = server.db.user_by_username("bao").unwrap().unwrap().id;
+
+    let new = |team: &str, manager: Option<String>| {
+        let mut n = NewCase {
+            team: team.into(),
+            case_manager: manager,
+            ..Default::default()
+        };
+        n.client.name = Some("Bùi Thị Mai".into());
+        let id = CaseId::random();
+        let doc = CaseDoc::create(id, anna.actor_id(), &author, n, 1_795_000_000_000).unwrap();
+        (id, doc)
+    };
+
+    // For the south team.
+    let (id, mut doc) = new("south", None);
+    let refused = push(&server, &anna_token, &mut doc, &id.to_string()).map(|e| e.0);
+    assert!(
+        refused
+            .as_deref()
+            .is_some_and(|m| m.contains("must belong to the sender's team")),
+        "{refused:?}"
+    );
+    assert!(server.db.case_document(&id).unwrap().is_none());
+
+    // For her team, but assigned to Bảo alone (Anna removed herself).
+    let (id, mut doc) = new("north", Some(bao.clone()));
+    {
+        let mut tx = doc.automerge_mut().transaction();
+        let assigned = tx.get(ROOT, "assigned").unwrap().unwrap().1;
+        let anna_at = (0..tx.length(&assigned))
+            .find(|i| {
+                tx.get(&assigned, *i)
+                    .unwrap()
+                    .and_then(|(v, _)| v.into_scalar().ok())
+                    .and_then(|s| s.into_string().ok())
+                    .as_deref()
+                    == Some(me.user_id.as_str())
+            })
+            .expect("the creating worker is assigned");
+        tx.delete(&assigned, anna_at).unwrap();
+        tx.commit();
+    }
+    let refused = push(&server, &anna_token, &mut doc, &id.to_string()).map(|e| e.0);
+    assert!(
+        refused
+            .as_deref()
+            .is_some_and(|m| m.contains("must be assigned to the worker who opens it")),
+        "{refused:?}"
+    );
+    assert!(server.db.case_document(&id).unwrap().is_none());
+
+    // The same case with Anna assigned is taken: the refusals were about ownership.
+    let (id, mut doc) = new("north", Some(bao));
+    assert_eq!(push(&server, &anna_token, &mut doc, &id.to_string()), None);
+    assert!(server.db.case_document(&id).unwrap().is_some());
 }
