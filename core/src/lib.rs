@@ -20,7 +20,9 @@ pub mod search;
 pub mod store;
 pub mod sync;
 
-pub use case::inspect::{conflicts, history, last_change, Attribution, Conflict, FieldChange};
+pub use case::inspect::{
+    conflicts, history, last_change, Attribution, Bylines, Conflict, FieldChange,
+};
 pub use case::{Author, CaseDoc, CaseFile, NewCase, Role, Stage};
 pub use error::{Error, Result};
 pub use ids::CaseId;

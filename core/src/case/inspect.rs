@@ -322,14 +322,70 @@ pub fn history(case: &CaseDoc, path: &str) -> Result<Vec<FieldChange>> {
     Ok(out)
 }
 
-/// Who last wrote the field at `path` and when: the change that set the value the case
-/// shows (for a text or list, the change that created it; its edits are in [`history`]).
-/// `None` for a field never written.
+/// Who last wrote the field at `path` and when: for a scalar, the change that set the
+/// value the case shows; for a text, list or map, the latest change inside it (the last
+/// edit of a note, deletions included), else the change that made it. `None` for a field
+/// never written. For many fields of one case, build [`Bylines`] once instead.
 pub fn last_change(case: &CaseDoc, path: &str) -> Option<Attribution> {
-    let doc = case.automerge();
-    let r = schema::resolve(doc, path).ok()?;
-    let (_, op) = doc.get(&r.obj, r.key.as_str()).ok().flatten()?;
-    Attributor::new(doc).of_op(&op)
+    Bylines::of(case).last_change(case, path)
+}
+
+/// The latest change inside every text, list and map of a case, from one pass over its
+/// history: what [`last_change`] needs for fields that are edited in place.
+#[derive(Debug, Default)]
+pub struct Bylines {
+    /// Object (its creating op: counter and actor) → the latest change that wrote inside it.
+    inside: HashMap<(u64, automerge::ActorId), Attribution>,
+}
+
+impl Bylines {
+    /// One pass over the case's changes (in causal order; among concurrent changes the
+    /// one applied last here wins, the same on every replica).
+    pub fn of(case: &CaseDoc) -> Self {
+        let doc = case.automerge();
+        let attr = Attributor::new(doc);
+        let mut inside = HashMap::new();
+        for change in doc.get_changes(&[]) {
+            let expanded = change.decode();
+            let mut touched: Vec<(u64, automerge::ActorId)> = expanded
+                .operations
+                .iter()
+                .filter_map(|op| match &op.obj {
+                    LegacyObj::Id(automerge::legacy::OpId(ctr, actor)) => {
+                        Some((*ctr, actor.clone()))
+                    }
+                    LegacyObj::Root => None,
+                })
+                .collect();
+            if touched.is_empty() {
+                continue;
+            }
+            touched.sort();
+            touched.dedup();
+            let by = attr.of_change(
+                &change.actor_id().to_hex_string(),
+                change.timestamp(),
+                change.hash().to_string(),
+            );
+            for obj in touched {
+                inside.insert(obj, by.clone());
+            }
+        }
+        Bylines { inside }
+    }
+
+    /// [`last_change`] of the field at `path`, with these bylines.
+    pub fn last_change(&self, case: &CaseDoc, path: &str) -> Option<Attribution> {
+        let doc = case.automerge();
+        let r = schema::resolve(doc, path).ok()?;
+        let (value, op) = doc.get(&r.obj, r.key.as_str()).ok().flatten()?;
+        if let (Value::Object(_), ObjId::Id(ctr, actor, _)) = (&value, &op) {
+            if let Some(by) = self.inside.get(&(*ctr, actor.clone())) {
+                return Some(by.clone());
+            }
+        }
+        Attributor::new(doc).of_op(&op)
+    }
 }
 
 fn legacy(obj: &ObjId) -> LegacyObj {

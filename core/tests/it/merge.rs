@@ -1,7 +1,7 @@
 //! Merge semantics of DESIGN.md: what two phones editing apart get back.
 
 use fieldcase_core::case::ClientInput;
-use fieldcase_core::{conflicts, history};
+use fieldcase_core::{conflicts, history, last_change};
 use serde_json::json;
 
 use crate::fixtures::*;
@@ -144,6 +144,52 @@ fn the_same_note_edited_on_two_phones_merges_character_by_character() {
         .iter()
         .any(|c| c.by.user_id.as_deref() == Some("u-worker-2")
             && c.inserted == " Ребёнок в школе.".chars().count()));
+}
+
+/// The byline of a field names whoever last changed it: for a note, its last editor
+/// (a deletion counts), not whoever wrote it first; for a scalar, who set the value shown.
+#[test]
+fn the_last_change_of_a_note_is_its_last_edit() {
+    let (a, b) = (worker(1), worker(2));
+    let mut one = new_case(&a, NAMES[1]);
+    let vid = one
+        .add_visit(&a, T0, visit("خانواده در خانه بودند."))
+        .unwrap();
+    let path = format!("visits/{vid}/note");
+    let by = |doc: &fieldcase_core::CaseDoc, p: &str| {
+        let l = last_change(doc, p).unwrap();
+        (l.user_id.unwrap(), l.at)
+    };
+    assert_eq!(
+        by(&one, &path),
+        ("u-worker-1".into(), fieldcase_core::case::rfc3339(T0))
+    );
+    let mut two = replica(&one);
+    two.edit_text(&b, T0 + 5000, &path, 0, 0, "صبح: ").unwrap();
+    one.merge(&mut two).unwrap();
+    assert_eq!(
+        by(&one, &path),
+        (
+            "u-worker-2".into(),
+            fieldcase_core::case::rfc3339(T0 + 5000)
+        ),
+        "the colleague's edit is the last change of the note"
+    );
+    // A deletion alone is a change too.
+    one.edit_text(&a, T0 + 9000, &path, 0, 5, "").unwrap();
+    assert_eq!(
+        by(&one, &path),
+        (
+            "u-worker-1".into(),
+            fieldcase_core::case::rfc3339(T0 + 9000)
+        )
+    );
+    // Fields beside it keep their own bylines.
+    two.set_field(&b, T0 + 7000, "client/address", &json!("تهران"))
+        .unwrap();
+    one.merge(&mut two).unwrap();
+    assert_eq!(by(&one, "client/address").0, "u-worker-2");
+    assert_eq!(by(&one, &path).0, "u-worker-1");
 }
 
 #[test]

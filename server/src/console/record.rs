@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
-use fieldcase_core::{conflicts, history as field_history, last_change, Conflict};
+use fieldcase_core::{conflicts, history as field_history, Bylines, Conflict};
 use maud::{html, Markup};
 use serde::Deserialize;
 use serde_json::Value as Json;
@@ -25,6 +25,8 @@ struct Ctx<'a> {
     case: &'a Loaded,
     id: String,
     conflicts: HashMap<String, Conflict>,
+    /// Who last wrote inside each text, list and map (one pass over the history).
+    bylines: Bylines,
     people: &'a People,
 }
 
@@ -52,7 +54,7 @@ impl Ctx<'_> {
     /// holding concurrent values is marked and points to the conflicts section.
     fn field(&self, label: &str, path: &str, value: Markup) -> Markup {
         let l = self.l;
-        let last = last_change(&self.case.doc, path);
+        let last = self.bylines.last_change(&self.case.doc, path);
         let conflicted = self.conflicts.contains_key(path);
         html! {
             div.field.conflicted[conflicted] {
@@ -151,6 +153,7 @@ async fn render(state: &Arc<AppState>, u: &ConsoleUser, id: &str) -> AppResult<v
             .into_iter()
             .map(|c| (c.path.clone(), c))
             .collect(),
+        bylines: Bylines::of(&case.doc),
         case: &case,
         people: &people,
     };
