@@ -159,6 +159,17 @@ impl CaseStore {
                     _ => return Err(Error::WrongKey),
                 }
             }
+            // A damaged file (truncated, pages overwritten) is refused before anything is
+            // written to it: the app can then rescue its readable cases from it.
+            let verdict: String = conn
+                .query_row("PRAGMA quick_check(1)", [], |r| r.get(0))
+                .map_err(corrupt_if_not_db)?;
+            if verdict != "ok" {
+                return Err(Error::Corrupt(
+                    "the store file is damaged; CaseStore::salvage can rescue its readable cases"
+                        .into(),
+                ));
+            }
         }
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(corrupt_if_not_db)?;
