@@ -117,9 +117,9 @@ impl Rng {
 
 const ROUNDS: usize = 20;
 
-/// Three phones (two workers, their supervisor) sync at once, each with new cases and new
-/// visits on existing ones; the server is SIGKILLed at a random moment, then restarted on
-/// the same file. Twenty rounds. Each round: every change a phone holds as acknowledged is
+/// Six phones (four workers, one of them with a second device, and their supervisor) sync
+/// at once, each with new cases and new visits on existing ones; the server is SIGKILLed
+/// at a random moment, then restarted on the same file. Twenty rounds. Each round: every change a phone holds as acknowledged is
 /// in the server's file, stored documents load, every phone's next sync completes, and in
 /// the end every visit is there exactly once.
 #[test]
@@ -141,6 +141,8 @@ fn sigkill_at_random_moments_of_concurrent_syncs_loses_and_duplicates_nothing() 
         for (u, role) in [
             ("anna", Role::Worker),
             ("bao", Role::Worker),
+            ("chi", Role::Worker),
+            ("dung", Role::Worker),
             ("malee", Role::Supervisor),
         ] {
             db.add_user(u, u, role, Some("north"), PASSWORD, ITERATIONS)
@@ -148,13 +150,24 @@ fn sigkill_at_random_moments_of_concurrent_syncs_loses_and_duplicates_nothing() 
         }
     }
     let mut server = spawn(&db_path);
-    let phones: Vec<(String, Arc<CaseStore>, String)> = ["anna", "bao", "malee"]
+    let devices = [
+        ("anna", "phone"),
+        ("anna", "tablet"),
+        ("bao", "phone"),
+        ("chi", "phone"),
+        ("dung", "phone"),
+        ("malee", "phone"),
+    ];
+    let phones: Vec<(String, Arc<CaseStore>, String)> = devices
         .iter()
         .enumerate()
-        .map(|(i, u)| {
-            let p = CaseStore::open(dir.path().join(format!("{u}.sqlite")), &[i as u8 + 1; 32])
-                .unwrap();
-            let token = p.login(&server.url, u, PASSWORD, "phone").unwrap().token;
+        .map(|(i, (u, device))| {
+            let p = CaseStore::open(
+                dir.path().join(format!("{u}-{device}.sqlite")),
+                &[i as u8 + 1; 32],
+            )
+            .unwrap();
+            let token = p.login(&server.url, u, PASSWORD, device).unwrap().token;
             (u.to_string(), Arc::new(p), token)
         })
         .collect();
@@ -164,14 +177,14 @@ fn sigkill_at_random_moments_of_concurrent_syncs_loses_and_duplicates_nothing() 
 
     for round in 0..ROUNDS {
         // Offline work on every phone.
-        for (user, phone, _) in &phones {
+        for (p, (user, phone, _)) in phones.iter().enumerate() {
             if user != "malee" {
-                for i in 0..15 {
+                for i in 0..6 {
                     let mut n = NewCase {
                         team: "north".into(),
                         ..Default::default()
                     };
-                    n.client.name = Some(format!("Олександр Коваленко {round}-{user}-{i}"));
+                    n.client.name = Some(format!("Олександр Коваленко {round}-{p}-{i}"));
                     n.client.notes = Some("Потребує житла та роботи. ".repeat(10));
                     let id = phone.create_case(n).unwrap();
                     expected.insert(id, Vec::new());
@@ -180,7 +193,7 @@ fn sigkill_at_random_moments_of_concurrent_syncs_loses_and_duplicates_nothing() 
             let mine = phone.case_ids();
             for k in 0..if mine.is_empty() { 0 } else { 8 } {
                 let id = mine[rng.below(mine.len() as u64) as usize];
-                let note = format!("{round}/{user}/{k} Đã thăm gia đình.");
+                let note = format!("{round}/{p}/{k} Đã thăm gia đình.");
                 phone
                     .update(&id, |c, me, now| {
                         c.add_visit(
