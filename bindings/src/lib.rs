@@ -7,7 +7,8 @@
 //! app reacts differently; their text never holds client data.
 //!
 //! Text positions in [`CaseStore::edit_text`] count Unicode scalar values (Python `str`
-//! indices; Kotlin `String.codePointCount`; Swift `unicodeScalars`), not UTF-16 units.
+//! indices; Swift `unicodeScalars`); [`CaseStore::edit_text_utf16`] takes UTF-16 code
+//! units, as Kotlin strings, Android text fields and `NSString` count them.
 
 use std::sync::Arc;
 
@@ -306,6 +307,22 @@ impl CaseStore {
         self.edit(&case_id, |d, a, now| d.update_client(a, now, input))
     }
 
+    /// Adds a contact of the client (with whether it is safe to use); returns its id.
+    pub fn add_contact(&self, case_id: String, input: ContactInput) -> Result<String> {
+        let input = convert(&input)?;
+        self.edit(&case_id, |d, a, now| d.add_contact(a, now, input))
+    }
+
+    /// Adds a member of the client's household; returns its id.
+    pub fn add_household_member(
+        &self,
+        case_id: String,
+        input: HouseholdMemberInput,
+    ) -> Result<String> {
+        let input = convert(&input)?;
+        self.edit(&case_id, |d, a, now| d.add_household_member(a, now, input))
+    }
+
     /// Records the intake.
     pub fn record_intake(&self, case_id: String, input: IntakeInput) -> Result<()> {
         let input = convert(&input)?;
@@ -316,6 +333,20 @@ impl CaseStore {
     pub fn record_consent(&self, case_id: String, input: ConsentInput) -> Result<String> {
         let input = convert(&input)?;
         self.edit(&case_id, |d, a, now| d.record_consent(a, now, input))
+    }
+
+    /// Records that a consent was withdrawn (`date` is `YYYY-MM-DD`); the consent stays in
+    /// the file, marked.
+    pub fn withdraw_consent(
+        &self,
+        case_id: String,
+        consent_id: String,
+        date: String,
+        reason: String,
+    ) -> Result<()> {
+        self.edit(&case_id, |d, a, now| {
+            d.withdraw_consent(a, now, &consent_id, &date, &reason)
+        })
     }
 
     /// Adds an assessment over the life domains, with its risk; returns its id.
@@ -330,6 +361,19 @@ impl CaseStore {
         self.edit(&case_id, |d, a, now| d.add_problem(a, now, input))
     }
 
+    /// Updates a problem of the plan (its need, goal, target date, status, priority).
+    pub fn update_problem(
+        &self,
+        case_id: String,
+        problem_id: String,
+        input: ProblemInput,
+    ) -> Result<()> {
+        let input = convert(&input)?;
+        self.edit(&case_id, |d, a, now| {
+            d.update_problem(a, now, &problem_id, input)
+        })
+    }
+
     /// Adds an activity towards a problem's goal; returns its id.
     pub fn add_activity(
         &self,
@@ -340,6 +384,28 @@ impl CaseStore {
         let input = convert(&input)?;
         self.edit(&case_id, |d, a, now| {
             d.add_activity(a, now, &problem_id, input)
+        })
+    }
+
+    /// Sets the status of an activity of the plan.
+    pub fn set_activity_status(
+        &self,
+        case_id: String,
+        problem_id: String,
+        activity_id: String,
+        status: ActivityStatus,
+    ) -> Result<()> {
+        let status = convert(&status)?;
+        self.edit(&case_id, |d, a, now| {
+            d.set_activity_status(a, now, &problem_id, &activity_id, status)
+        })
+    }
+
+    /// Records the family's agreement to the plan.
+    pub fn record_family_agreement(&self, case_id: String, input: AgreementInput) -> Result<()> {
+        let input = convert(&input)?;
+        self.edit(&case_id, |d, a, now| {
+            d.record_family_agreement(a, now, input)
         })
     }
 
@@ -358,10 +424,38 @@ impl CaseStore {
         self.edit(&case_id, |d, a, now| d.approve_plan(a, now, &comment))
     }
 
+    /// Returns the plan to the worker with a comment (supervisors).
+    pub fn return_plan(&self, case_id: String, comment: String) -> Result<()> {
+        self.edit(&case_id, |d, a, now| d.return_plan(a, now, &comment))
+    }
+
     /// Adds a referral to a partner organisation; returns its id.
     pub fn add_referral(&self, case_id: String, input: ReferralInput) -> Result<String> {
         let input = convert(&input)?;
         self.edit(&case_id, |d, a, now| d.add_referral(a, now, input))
+    }
+
+    /// Records what became of a referral: accepted, declined (with the partner's reason),
+    /// completed (with its outcome).
+    pub fn set_referral_status(
+        &self,
+        case_id: String,
+        referral_id: String,
+        status: ReferralStatus,
+        reason: Option<String>,
+        outcome: Option<String>,
+    ) -> Result<()> {
+        let status = convert(&status)?;
+        self.edit(&case_id, |d, a, now| {
+            d.set_referral_status(
+                a,
+                now,
+                &referral_id,
+                status,
+                reason.as_deref(),
+                outcome.as_deref(),
+            )
+        })
     }
 
     /// Records a home visit (or call, meeting); returns its id.
@@ -370,10 +464,36 @@ impl CaseStore {
         self.edit(&case_id, |d, a, now| d.add_visit(a, now, input))
     }
 
+    /// Adds a follow-up to a visit (what was agreed, by whom, by when); returns its id.
+    pub fn add_follow_up(
+        &self,
+        case_id: String,
+        visit_id: String,
+        input: FollowUpInput,
+    ) -> Result<String> {
+        let input = convert(&input)?;
+        self.edit(&case_id, |d, a, now| {
+            d.add_follow_up(a, now, &visit_id, input)
+        })
+    }
+
     /// Adds an appointment; returns its id.
     pub fn add_appointment(&self, case_id: String, input: AppointmentInput) -> Result<String> {
         let input = convert(&input)?;
         self.edit(&case_id, |d, a, now| d.add_appointment(a, now, input))
+    }
+
+    /// Records whether an appointment was kept, missed or rescheduled.
+    pub fn set_appointment_status(
+        &self,
+        case_id: String,
+        appointment_id: String,
+        status: AppointmentStatus,
+    ) -> Result<()> {
+        let status = convert(&status)?;
+        self.edit(&case_id, |d, a, now| {
+            d.set_appointment_status(a, now, &appointment_id, status)
+        })
     }
 
     /// Records a review; returns its id.
@@ -388,6 +508,30 @@ impl CaseStore {
         self.edit(&case_id, |d, a, now| d.request_closure(a, now, input))
     }
 
+    /// Approves a request to close the case (supervisors): the case is closed.
+    pub fn approve_closure(
+        &self,
+        case_id: String,
+        closure_id: String,
+        comment: String,
+    ) -> Result<()> {
+        self.edit(&case_id, |d, a, now| {
+            d.approve_closure(a, now, &closure_id, &comment)
+        })
+    }
+
+    /// Returns a request to close the case to the worker with a comment (supervisors).
+    pub fn return_closure(
+        &self,
+        case_id: String,
+        closure_id: String,
+        comment: String,
+    ) -> Result<()> {
+        self.edit(&case_id, |d, a, now| {
+            d.return_closure(a, now, &closure_id, &comment)
+        })
+    }
+
     /// Reopens a closed case; earlier closures stay in the file.
     pub fn reopen(&self, case_id: String, reason: String) -> Result<()> {
         self.edit(&case_id, |d, a, now| d.reopen(a, now, &reason))
@@ -397,6 +541,25 @@ impl CaseStore {
     pub fn change_stage(&self, case_id: String, to: Stage) -> Result<()> {
         let to = convert(&to)?;
         self.edit(&case_id, |d, a, now| d.change_stage(a, now, to))
+    }
+
+    /// Assigns the case to these workers (user ids), and optionally names its case manager
+    /// (supervisors; the phones of workers who lose it hand in their last changes).
+    pub fn assign(
+        &self,
+        case_id: String,
+        workers: Vec<String>,
+        case_manager: Option<String>,
+    ) -> Result<()> {
+        self.edit(&case_id, |d, a, now| {
+            d.assign(a, now, &workers, case_manager.as_deref())
+        })
+    }
+
+    /// Restricts the case to its assigned workers and supervisor, or lifts the
+    /// restriction (lifting it needs a supervisor).
+    pub fn set_restricted(&self, case_id: String, restricted: bool) -> Result<()> {
+        self.edit(&case_id, |d, a, now| d.set_restricted(a, now, restricted))
     }
 
     /// Retracts an entry (`visits/<id>`...): it stays in the file, marked, with the reason.
@@ -418,6 +581,29 @@ impl CaseStore {
     ) -> Result<()> {
         self.edit(&case_id, |d, a, now| {
             d.edit_text(
+                a,
+                now,
+                &path,
+                position as usize,
+                delete_count as usize,
+                &insert,
+            )
+        })
+    }
+
+    /// [`CaseStore::edit_text`] with positions in UTF-16 code units, as a Kotlin `String`
+    /// or an Android `EditText` selection (and Swift's `NSRange`) count them; a position
+    /// inside a character (between the halves of an emoji) is refused as invalid input.
+    pub fn edit_text_utf16(
+        &self,
+        case_id: String,
+        path: String,
+        position: u64,
+        delete_count: u64,
+        insert: String,
+    ) -> Result<()> {
+        self.edit(&case_id, |d, a, now| {
+            d.edit_text_utf16(
                 a,
                 now,
                 &path,

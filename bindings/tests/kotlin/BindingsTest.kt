@@ -77,6 +77,12 @@ fun homeVisit(server: LocalServer, tmp: File) {
     val visit = anna.addVisit(case, VisitInput(kind = "home", note = "Відвідування вдома"))
     anna.editText(case, "visits/$visit/note", "Відвідування ".codePointCount(0, 13).toULong(), 0UL, "сім'ї ")
     check(anna.getCase(case).visits[0].note == "Відвідування сім'ї вдома", "edit_text")
+    // Kotlin counts UTF-16 units, as a text box's selection does: after an emoji (two
+    // units), editTextUtf16 takes the String's own index.
+    anna.editTextUtf16(case, "visits/$visit/note", 0UL, 0UL, "\uD83C\uDFE0 ")
+    val shown = anna.getCase(case).visits[0].note
+    anna.editTextUtf16(case, "visits/$visit/note", shown.indexOf("вдома").toULong(), 5UL, "удома")
+    check(anna.getCase(case).visits[0].note == "\uD83C\uDFE0 Відвідування сім'ї удома", "edit_text_utf16")
     check(anna.sync(server.url, annaSession.token).errors.isEmpty(), "first sync")
 
     val (_, maleeSession) = phone("malee", 12)

@@ -116,3 +116,34 @@ def test_text_positions_count_unicode_scalar_values(fc, phone):
     assert store.get_case(case).visits[0].note == "بازدید از خانه"
     history = store.history(case, path)
     assert len(history) >= 3 and all(h.by.user_id for h in history)
+
+
+def test_text_positions_outside_the_basic_plane(fc, phone):
+    """An emoji is one position for edit_text and two for edit_text_utf16 (Kotlin, Swift,
+    Android text fields); a UTF-16 position between its halves is refused."""
+    store, _ = phone("anna")
+    case = store.create_case(fc.NewCase(team="north", client=fc.ClientInput(name="Lan")))
+    note = "Mẹ 👩‍👦 và bé"
+    visit = store.add_visit(case, fc.VisitInput(kind="home", note=note))
+    path = f"visits/{visit}/note"
+
+    def utf16(s):
+        return len(s.encode("utf-16-le")) // 2
+
+    at = note.index(" và")
+    store.edit_text(case, path, at, 0, " (vui)")
+    note = note[:at] + " (vui)" + note[at:]
+    assert store.get_case(case).visits[0].note == note
+    at16 = utf16(note[:note.index(" và")])
+    assert at16 > note.index(" và"), "the emoji counts twice in UTF-16"
+    store.edit_text_utf16(case, path, at16, utf16(" và"), " cùng")
+    note = note[:note.index(" và")] + " cùng" + note[note.index(" và") + 3:]
+    assert store.get_case(case).visits[0].note == note
+    inside = utf16("Mẹ ") + 1  # between the halves of 👩
+    with pytest.raises(fc.FieldcaseError.InvalidInput) as e:
+        store.edit_text_utf16(case, path, inside, 0, "x")
+    assert e.value.path == path
+    with pytest.raises(fc.FieldcaseError.InvalidInput):
+        store.edit_text_utf16(case, path, utf16(note) + 1, 0, "x")
+    store.edit_text_utf16(case, path, utf16(note), 0, " 🙂")
+    assert store.get_case(case).visits[0].note == note + " 🙂"

@@ -996,6 +996,35 @@ impl CaseDoc {
         delete: usize,
         insert: &str,
     ) -> Result<()> {
+        self.splice(a, now, path, TextUnits::Scalars, position, delete, insert)
+    }
+
+    /// [`CaseDoc::edit_text`] with `position` and `delete` in UTF-16 code units, as Kotlin,
+    /// Java and Swift (`NSString`, `UITextView`) count them: an emoji or a rare CJK
+    /// character is two. A position inside such a character is refused.
+    pub fn edit_text_utf16(
+        &mut self,
+        a: &Author,
+        now: i64,
+        path: &str,
+        position: usize,
+        delete: usize,
+        insert: &str,
+    ) -> Result<()> {
+        self.splice(a, now, path, TextUnits::Utf16, position, delete, insert)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn splice(
+        &mut self,
+        a: &Author,
+        now: i64,
+        path: &str,
+        units: TextUnits,
+        position: usize,
+        delete: usize,
+        insert: &str,
+    ) -> Result<()> {
         let message = format!("edit {path}");
         self.edit_at(a, now, &message, path, |tx| {
             let r = schema::resolve(tx, path)?;
@@ -1011,6 +1040,25 @@ impl CaseDoc {
             let text =
                 schema::get_obj(tx, &r.obj, &r.key).ok_or_else(|| Error::NotFound(path.into()))?;
             let len = tx.length(&text);
+            let (position, delete) = match units {
+                TextUnits::Scalars => (position, delete),
+                TextUnits::Utf16 => {
+                    let current = tx.text(&text)?;
+                    let at = |units16: usize| {
+                        scalar_offset(&current, units16).ok_or_else(|| {
+                            Error::invalid(
+                                path,
+                                format!(
+                                    "UTF-16 offset {units16} is inside a character or past the text"
+                                ),
+                            )
+                        })
+                    };
+                    let start = at(position)?;
+                    let end = at(position.saturating_add(delete))?;
+                    (start, end - start)
+                }
+            };
             if position > len || delete > len - position {
                 return Err(Error::invalid(
                     path,
@@ -1024,6 +1072,29 @@ impl CaseDoc {
             Ok(())
         })
     }
+}
+
+/// How a text position is counted.
+#[derive(Debug, Clone, Copy)]
+enum TextUnits {
+    Scalars,
+    Utf16,
+}
+
+/// The Unicode scalar offset in `s` of the UTF-16 offset `units16`, if it falls between
+/// characters and within the text.
+fn scalar_offset(s: &str, units16: usize) -> Option<usize> {
+    let mut seen = 0;
+    for (i, c) in s.chars().enumerate() {
+        if seen == units16 {
+            return Some(i);
+        }
+        seen += c.len_utf16();
+        if seen > units16 {
+            return None;
+        }
+    }
+    (seen == units16).then(|| s.chars().count())
 }
 
 /// Commits one transaction with the author's time (seconds, as Automerge JS records it) and
