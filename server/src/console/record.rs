@@ -100,6 +100,12 @@ impl Ctx<'_> {
         self.field(label, path, html! { (v.join(", ")) })
     }
 
+    /// A list of codes, each in the user's language.
+    fn coded_list(&self, label: &str, path: &str, prefix: &str, v: &[String]) -> Markup {
+        let shown: Vec<String> = v.iter().map(|c| self.l.code(prefix, c)).collect();
+        self.field(label, path, html! { (shown.join(", ")) })
+    }
+
     fn coded(&self, label: &str, path: &str, prefix: &str, v: Option<&str>) -> Markup {
         self.field(
             label,
@@ -222,13 +228,16 @@ async fn render(state: &Arc<AppState>, u: &ConsoleUser, id: &str) -> AppResult<v
                 (cx.coded("f-client-kind", "client/kind", "kind", f.client.kind.as_deref()))
                 (cx.date("f-date-of-birth", "client/date_of_birth", &f.client.date_of_birth))
                 (cx.yes_no("f-birth-approximate", "client/birth_date_approximate", f.client.birth_date_approximate))
-                (cx.text("f-gender", "client/gender", &f.client.gender))
+                (cx.coded("f-gender", "client/gender", "gender", f.client.gender.as_deref()))
                 (cx.list("f-languages", "client/languages", &f.client.languages))
                 (cx.text("f-address", "client/address", &f.client.address))
-                (cx.list("f-vulnerabilities", "client/vulnerabilities", &f.client.vulnerabilities))
+                (cx.coded_list("f-vulnerabilities", "client/vulnerabilities", "vuln", &f.client.vulnerabilities))
                 (cx.long("f-notes", "client/notes", &f.client.notes))
                 (cx.person("f-case-manager", "case_manager", &f.case_manager))
-                (cx.text("f-priority", "priority", &f.priority))
+                (cx.coded("f-priority", "priority", "priority", f.priority.as_deref()))
+                (cx.coded("f-sensitivity", "sensitivity", "sensitivity", f.sensitivity.as_deref()))
+                (cx.field("f-created-at", "created_at", html! { @if let Some(t) = &f.created_at { time datetime=(t) { (l.datetime(t)) } } }))
+                (cx.person("f-created-by", "created_by", &f.created_by))
             }
             h3 { (l.t("household")) }
             @for m in &f.client.household {
@@ -245,7 +254,7 @@ async fn render(state: &Arc<AppState>, u: &ConsoleUser, id: &str) -> AppResult<v
             @for c in &f.client.contacts {
                 @let p = format!("client/contacts/{}", c.id);
                 article.entry.retracted[c.retracted.is_some()] { dl {
-                    (cx.text("f-kind", &format!("{p}/kind"), &c.kind))
+                    (cx.coded("f-kind", &format!("{p}/kind"), "contact", c.kind.as_deref()))
                     (cx.text("f-value", &format!("{p}/value"), &c.value))
                     (cx.yes_no("f-safe-to-contact", &format!("{p}/safe_to_contact"), c.safe_to_contact))
                     (cx.text("f-note", &format!("{p}/note"), &c.note))
@@ -255,11 +264,13 @@ async fn render(state: &Arc<AppState>, u: &ConsoleUser, id: &str) -> AppResult<v
             @for c in &f.consents {
                 @let p = format!("consents/{}", c.id);
                 article.entry.retracted[c.retracted.is_some()] { dl {
-                    (cx.text("f-topic", &format!("{p}/topic"), &c.topic))
+                    (cx.coded("f-topic", &format!("{p}/topic"), "topic", c.topic.as_deref()))
+                    (cx.text("f-scope", &format!("{p}/scope"), &c.scope))
                     (cx.text("f-given-by", &format!("{p}/given_by"), &c.given_by))
                     (cx.yes_no("f-granted", &format!("{p}/granted"), c.granted))
                     (cx.date("f-date", &format!("{p}/date"), &c.date))
                     (cx.date("f-withdrawn-on", &format!("{p}/withdrawn_on"), &c.withdrawn_on))
+                    (cx.text("f-withdrawn-reason", &format!("{p}/withdrawn_reason"), &c.withdrawn_reason))
                 } (cx.retracted(&c.retracted)) }
             }
         }
@@ -269,15 +280,17 @@ async fn render(state: &Arc<AppState>, u: &ConsoleUser, id: &str) -> AppResult<v
                 (cx.date("f-date", "intake/date", &f.intake.date))
                 (cx.coded("f-source", "intake/source", "source", f.intake.source.as_deref()))
                 (cx.text("f-reporter", "intake/reporter_name", &f.intake.reporter_name))
+                (cx.text("f-reporter-contact", "intake/reporter_contact", &f.intake.reporter_contact))
                 (cx.long("f-reason", "intake/reason", &f.intake.reason))
                 (cx.list("f-presenting-problems", "intake/presenting_problems", &f.intake.presenting_problems))
-                (cx.text("f-urgency", "intake/urgency", &f.intake.urgency))
+                (cx.coded("f-urgency", "intake/urgency", "urgency", f.intake.urgency.as_deref()))
                 (cx.yes_no("emergency", "intake/emergency", f.intake.emergency))
                 (cx.coded("f-preliminary-risk", "intake/preliminary_risk", "risk", f.intake.preliminary_risk.map(|r| r.code())))
                 (cx.long("f-safety-measures", "intake/safety_measures", &f.intake.safety_measures))
                 (cx.yes_no("f-multiple-problems", "intake/criteria/multiple_problems", f.intake.criteria.multiple_problems))
                 (cx.yes_no("f-basic-needs-met", "intake/criteria/basic_needs_met", f.intake.criteria.basic_needs_met))
                 (cx.yes_no("f-cannot-access-alone", "intake/criteria/cannot_access_alone", f.intake.criteria.cannot_access_alone))
+                (cx.text("f-criteria-note", "intake/criteria/note", &f.intake.criteria.note))
             }
         }
         section.card #assessments {
@@ -292,6 +305,7 @@ async fn render(state: &Arc<AppState>, u: &ConsoleUser, id: &str) -> AppResult<v
                         (cx.long("f-conclusion", &format!("{p}/risk/conclusion"), &a.risk.conclusion))
                         (cx.long("f-capability", &format!("{p}/capability"), &a.capability))
                         (cx.long("f-summary", &format!("{p}/summary"), &a.summary))
+                        (cx.list("f-sources", &format!("{p}/sources"), &a.sources))
                     }
                     @if !a.domains.is_empty() {
                         div.scroll { table {
@@ -311,6 +325,9 @@ async fn render(state: &Arc<AppState>, u: &ConsoleUser, id: &str) -> AppResult<v
             dl {
                 (cx.date("next-review", "plan/next_review", &f.plan.next_review))
                 (cx.yes_no("f-family-agreed", "plan/family_agreement/agreed", f.plan.family_agreement.agreed))
+                (cx.date("f-agreement-date", "plan/family_agreement/date", &f.plan.family_agreement.date))
+                (cx.text("f-agreement-by", "plan/family_agreement/by", &f.plan.family_agreement.by))
+                (cx.text("f-agreement-note", "plan/family_agreement/note", &f.plan.family_agreement.note))
                 (cx.coded("f-approval", "plan/approval/status", "approval", ap.status.map(|s| s.code())))
                 (cx.text("f-comment", "plan/approval/comment", &ap.comment))
             }
@@ -327,15 +344,18 @@ async fn render(state: &Arc<AppState>, u: &ConsoleUser, id: &str) -> AppResult<v
                         (cx.text("f-need", &format!("{p}/need"), &pr.need))
                         (cx.text("f-goal", &format!("{p}/goal"), &pr.goal))
                         (cx.date("f-target-date", &format!("{p}/target_date"), &pr.target_date))
-                        (cx.text("f-status", &format!("{p}/status"), &pr.status))
+                        (cx.coded("f-status", &format!("{p}/status"), "problem", pr.status.as_deref()))
                     }
                     @for a in &pr.activities {
                         @let ap = format!("{p}/activities/{}", a.id);
                         div.activity.retracted[a.retracted.is_some()] { dl {
                             (cx.text("f-activity", &format!("{ap}/description"), &a.description))
                             (cx.field("f-responsible", &format!("{ap}/responsible"), html! {
-                                (a.responsible.name.clone().unwrap_or_default()) " " (a.responsible.organisation.clone().unwrap_or_default())
+                                @if let Some(k) = &a.responsible.kind { (l.code("responsible", k)) ": " }
+                                bdi { (a.responsible.name.clone().unwrap_or_default()) } " " bdi { (a.responsible.organisation.clone().unwrap_or_default()) }
                             }))
+                            (cx.text("f-resources", &format!("{ap}/resources"), &a.resources))
+                            (cx.text("f-frequency", &format!("{ap}/frequency"), &a.frequency))
                             (cx.date("f-due-date", &format!("{ap}/due_date"), &a.due_date))
                             (cx.coded("f-status", &format!("{ap}/status"), "activity", a.status.map(|s| s.code())))
                         } }
@@ -352,6 +372,7 @@ async fn render(state: &Arc<AppState>, u: &ConsoleUser, id: &str) -> AppResult<v
                     (cx.date("f-date", &format!("{p}/date"), &r.date))
                     (cx.text("f-organisation", &format!("{p}/organisation"), &r.organisation))
                     (cx.text("f-service", &format!("{p}/service"), &r.service))
+                    (cx.text("f-reason", &format!("{p}/reason"), &r.reason))
                     (cx.coded("domain", &format!("{p}/domain"), "domain", r.domain.as_deref()))
                     (cx.coded("f-status", &format!("{p}/status"), "referral", r.status.map(|s| s.code())))
                     (cx.text("f-status-reason", &format!("{p}/status_reason"), &r.status_reason))
@@ -369,6 +390,7 @@ async fn render(state: &Arc<AppState>, u: &ConsoleUser, id: &str) -> AppResult<v
                         dl {
                             (cx.text("f-place", &format!("{p}/place"), &v.place))
                             (cx.list("f-participants", &format!("{p}/participants"), &v.participants))
+                            (cx.field("f-duration", &format!("{p}/duration_minutes"), html! { @if let Some(n) = v.duration_minutes { (l.number(n)) } }))
                             (cx.long("f-note", &format!("{p}/note"), &v.note))
                         }
                         @if !v.follow_ups.is_empty() {
@@ -393,6 +415,7 @@ async fn render(state: &Arc<AppState>, u: &ConsoleUser, id: &str) -> AppResult<v
                     (cx.text("f-purpose", &format!("{p}/purpose"), &a.purpose))
                     (cx.coded("f-status", &format!("{p}/status"), "appointment", a.status.map(|s| s.code())))
                     (cx.text("f-attendance-needs", &format!("{p}/attendance_needs"), &a.attendance_needs))
+                    (cx.text("f-note", &format!("{p}/note"), &a.note))
                 } (cx.retracted(&a.retracted)) }
             }
         }
@@ -404,9 +427,25 @@ async fn render(state: &Arc<AppState>, u: &ConsoleUser, id: &str) -> AppResult<v
                     (cx.date("f-date", &format!("{p}/date"), &r.date))
                     (cx.coded("risk", &format!("{p}/risk/level"), "risk", r.risk.level.map(|x| x.code())))
                     (cx.field("f-satisfaction", &format!("{p}/satisfaction"), html! { @if let Some(n) = r.satisfaction { (l.number(n)) } }))
-                    (cx.text("f-decision", &format!("{p}/decision"), &r.decision))
+                    (cx.text("f-satisfaction-note", &format!("{p}/satisfaction_note"), &r.satisfaction_note))
+                    (cx.coded("f-decision", &format!("{p}/decision"), "decision", r.decision.as_deref()))
                     (cx.long("f-notes", &format!("{p}/notes"), &r.notes))
-                } (cx.retracted(&r.retracted)) }
+                }
+                @if !r.progress.is_empty() {
+                    h3 { (l.t("f-progress")) }
+                    div.scroll { table {
+                        thead { tr { th { (l.t("f-goal")) } th { (l.t("f-status")) } th { (l.t("f-note")) } } }
+                        tbody { @for g in &r.progress {
+                            @let goal = g.problem_id.as_deref().and_then(|id| f.plan.problems.iter().find(|pr| pr.id == id));
+                            tr {
+                                td { bdi { (goal.and_then(|pr| pr.goal.clone().or_else(|| Some(pr.description.clone()))).unwrap_or_default()) } }
+                                td { @if let Some(st) = &g.status { (l.code("problem", st)) } }
+                                td { bdi { (g.note.clone().unwrap_or_default()) } }
+                            }
+                        } }
+                    } }
+                }
+                (cx.retracted(&r.retracted)) }
             }
         }
         section.card #closures {

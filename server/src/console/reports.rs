@@ -238,7 +238,7 @@ fn closed(cases: &[Arc<Summary>]) -> Table {
             rows.push(vec![
                 Cell::Text(c.access.id.to_string()),
                 Cell::Date(x.decided_at.clone().unwrap_or_default()),
-                Cell::Text(x.reason.clone().unwrap_or_default()),
+                Cell::Code("closure-reason", x.reason.clone().unwrap_or_default()),
                 Cell::Text(x.outcome.clone()),
                 Cell::Code("yesno", (x.reopened_at.is_some()).to_string()),
             ]);

@@ -260,6 +260,10 @@ async fn signing_in_sets_a_safe_cookie_and_every_answer_has_the_security_headers
         assert!(cookie.contains(part), "{cookie}");
     }
     assert!(!cookie.contains("Secure"), "plain HTTP here: {cookie}");
+    assert!(
+        !r.headers.contains_key("strict-transport-security"),
+        "no HSTS over plain HTTP"
+    );
 
     // Behind a TLS proxy the cookie is Secure.
     let mut tls = Browser::new(&w.s);
@@ -286,6 +290,10 @@ async fn signing_in_sets_a_safe_cookie_and_every_answer_has_the_security_headers
         .unwrap();
     let mut t = Browser::new(&tls_server);
     let page = t.get("/console/login").await;
+    assert_eq!(
+        page.headers["strict-transport-security"], "max-age=31536000",
+        "HSTS over TLS"
+    );
     assert!(page.headers["set-cookie"]
         .to_str()
         .unwrap()
@@ -1245,4 +1253,197 @@ async fn no_form_breaks_a_console_route() {
     // The console still serves everyone afterwards.
     let (mut b, _) = Browser::signed_in(&w.s, "supervisor", w.pw("supervisor")).await;
     assert_eq!(b.get("/console").await.status, StatusCode::OK);
+}
+
+/// The record reads in the user's language: stored codes (gender, urgency, vulnerabilities,
+/// contact kind, consent topic, problem and appointment status, review decision, who is
+/// responsible) are words, not codes; fields beyond the headline ones are shown.
+#[tokio::test]
+async fn the_record_shows_codes_as_words_in_the_users_language() {
+    use fieldcase_core::case::{
+        ActivityInput, AppointmentInput, AppointmentStatus, ConsentInput, ContactInput,
+        ProgressInput, ResponsibleInput, ReviewInput, VisitInput,
+    };
+    use serde_json::json;
+
+    let w = World::new();
+    let worker = w.s.db.user_by_username("worker1").unwrap().unwrap();
+    let id = put_case(
+        &w.s,
+        &worker,
+        "demo-team",
+        "Ткаченко Ірина",
+        |c, a| {
+            let t = 1_795_000_000_000;
+            c.set_field(a, t, "client/gender", &json!("female"))?;
+            c.set_field(
+                a,
+                t,
+                "client/vulnerabilities",
+                &json!(["domestic_violence"]),
+            )?;
+            c.set_field(a, t, "intake/urgency", &json!("urgent"))?;
+            c.add_contact(
+                a,
+                t,
+                ContactInput {
+                    kind: Some("messenger".into()),
+                    value: Some("@iryna".into()),
+                    ..Default::default()
+                },
+            )?;
+            c.record_consent(
+                a,
+                t,
+                ConsentInput {
+                    topic: Some("information_sharing".into()),
+                    scope: Some("school only".into()),
+                    granted: Some(true),
+                    ..Default::default()
+                },
+            )?;
+            let problem = c.add_problem(
+                a,
+                t,
+                ProblemInput {
+                    description: Some("Житло".into()),
+                    goal: Some("Оренда до весни".into()),
+                    status: Some("in_progress".into()),
+                    ..Default::default()
+                },
+            )?;
+            c.add_activity(
+                a,
+                t,
+                &problem,
+                ActivityInput {
+                    description: Some("Заява на субсидію".into()),
+                    responsible: Some(ResponsibleInput {
+                        kind: Some("partner".into()),
+                        organisation: Some("Центр соціальних служб".into()),
+                        ..Default::default()
+                    }),
+                    frequency: Some("щотижня".into()),
+                    ..Default::default()
+                },
+            )?;
+            c.add_visit(
+                a,
+                t,
+                VisitInput {
+                    kind: Some("home".into()),
+                    duration_minutes: Some(45),
+                    note: Some("Зустріч удома".into()),
+                    ..Default::default()
+                },
+            )?;
+            c.add_appointment(
+                a,
+                t,
+                AppointmentInput {
+                    purpose: Some("ЦНАП".into()),
+                    status: Some(AppointmentStatus::Missed),
+                    ..Default::default()
+                },
+            )?;
+            c.add_review(
+                a,
+                t,
+                ReviewInput {
+                    decision: Some("close".into()),
+                    satisfaction_note: Some("задоволена".into()),
+                    progress: Some(vec![ProgressInput {
+                        problem_id: Some(problem.clone()),
+                        status: Some("achieved".into()),
+                        note: Some("знайшли квартиру".into()),
+                    }]),
+                    ..Default::default()
+                },
+            )?;
+            Ok(())
+        },
+    );
+    let (mut b, csrf) = Browser::signed_in(&w.s, "supervisor", w.pw("supervisor")).await;
+    b.post("/console/language", &[("csrf", &csrf), ("lang", "uk")])
+        .await;
+    let page = b.get(&format!("/console/cases/{id}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    for words in [
+        "Жіноча",
+        "Домашнє насильство",
+        "Терміново",
+        "Месенджер",
+        "Передавання відомостей",
+        "school only",
+        "У роботі",
+        "Організація-партнер",
+        "щотижня",
+        "Пропущено",
+        "Закрити справу",
+        "задоволена",
+        "Поступ за цілями",
+        "Досягнуто",
+        "знайшли квартиру",
+        "Оренда до весни",
+        "Тривалість (хвилини)",
+        "Справу відкрито",
+    ] {
+        assert!(page.body.contains(words), "the record lacks {words}");
+    }
+    for code in [
+        ">female<",
+        "domestic_violence<",
+        ">urgent<",
+        ">messenger<",
+        ">information_sharing<",
+        ">in_progress<",
+        ">missed<",
+        ">close<",
+        ">achieved<",
+    ] {
+        assert!(!page.body.contains(code), "a raw code is shown: {code}");
+    }
+}
+
+/// A worker's console is read-only: resolving a conflict, assigning and deciding on a
+/// closure are refused on their own case, and the case is unchanged.
+#[tokio::test]
+async fn a_worker_cannot_resolve_assign_or_decide() {
+    let w = World::new();
+    let (fed, _) = w.case("Фёдорова Анна Петровна");
+    let before = w.s.db.case_document(&fed).unwrap().unwrap();
+    let (mut w1, csrf) = Browser::signed_in(&w.s, "worker1", w.pw("worker1")).await;
+    let page = w1.get(&format!("/console/cases/{fed}")).await;
+    assert_eq!(page.status, StatusCode::OK, "the worker reads their case");
+    for (path, form) in [
+        (
+            format!("/console/cases/{fed}/resolve"),
+            vec![
+                ("path", "client/address"),
+                ("value", "\"ул. Ленина, 5, кв. 21\""),
+            ],
+        ),
+        (
+            format!("/console/cases/{fed}/assignment"),
+            vec![("workers", "worker1")],
+        ),
+        (
+            format!("/console/cases/{fed}/closures/some-closure"),
+            vec![("decision", "approve")],
+        ),
+        (
+            format!("/console/cases/{fed}/plan"),
+            vec![("decision", "return"), ("comment", "no")],
+        ),
+    ] {
+        let mut pairs = vec![("csrf", csrf.as_str())];
+        pairs.extend(form);
+        let r = w1.post(&path, &pairs).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}: {}", r.body);
+    }
+    assert_eq!(
+        w.s.db.case_document(&fed).unwrap().unwrap(),
+        before,
+        "nothing changed"
+    );
 }
