@@ -67,7 +67,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         )
         .route("/v1/sync", get(crate::sync::endpoint))
         .route("/v1/openapi.json", get(openapi))
-        .merge(crate::console::routes())
+        .merge(crate::console::routes(&state))
         .fallback(|| async { AppError::NotFound })
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
@@ -202,7 +202,7 @@ async fn login(
     if req.username.len() > 64 || req.password.len() > 1024 {
         return Err(AppError::Unauthenticated);
     }
-    if state.login_blocked(&req.username, now) {
+    if !state.login_attempt(&req.username, now) {
         tracing::warn!("login refused: too many failures for one username");
         return Err(AppError::TooManyRequests);
     }
@@ -212,7 +212,6 @@ async fn login(
         let Some(user) =
             db.check_password(&req.username, &req.password, st.config.password_iterations)?
         else {
-            st.login_failed(&req.username, now);
             crate::Metrics::inc(&st.metrics.logins_failed);
             return Err(AppError::Unauthenticated);
         };

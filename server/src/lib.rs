@@ -281,13 +281,11 @@ impl AppState {
         }
     }
 
-    /// Whether `username` has too many recent failed logins.
-    pub(crate) fn login_blocked(&self, username: &str, now: i64) -> bool {
-        let map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        matches!(map.get(username), Some((n, since)) if *n >= self.config.login_max_failures && now - since < self.config.login_window_ms)
-    }
-
-    pub(crate) fn login_failed(&self, username: &str, now: i64) {
+    /// Counts a login attempt for `username` before its password is checked; `false` when
+    /// the username has had too many failures within the window. The attempt counts as a
+    /// failure until [`AppState::login_succeeded`] clears the count, so guesses sent at
+    /// once cannot all pass the check while the first ones are still being verified.
+    pub(crate) fn login_attempt(&self, username: &str, now: i64) -> bool {
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         if map.len() > 100_000 {
             map.retain(|_, (_, since)| now - *since < self.config.login_window_ms);
@@ -296,7 +294,11 @@ impl AppState {
         if now - e.1 >= self.config.login_window_ms {
             *e = (0, now);
         }
+        if e.0 >= self.config.login_max_failures {
+            return false;
+        }
         e.0 += 1;
+        true
     }
 
     pub(crate) fn login_succeeded(&self, username: &str) {

@@ -63,7 +63,7 @@ const SESSION_COOKIE: &str = "fc_session";
 const LOGIN_COOKIE: &str = "fc_login";
 
 /// The console's routes (merged into [`crate::api::app`]).
-pub fn routes() -> Router<Arc<AppState>> {
+pub fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
     Router::new()
         .route("/console", get(dashboard::page))
         .route("/console/", get(|| async { Redirect::to("/console") }))
@@ -94,16 +94,30 @@ pub fn routes() -> Router<Arc<AppState>> {
             "/console/admin/users/{username}/password",
             post(admin::set_password),
         )
-        .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security_headers,
+        ))
 }
 
 /// The content security policy: our stylesheet, our forms, nothing else (no scripts).
 pub const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
                        frame-ancestors 'none'; base-uri 'none'";
 
-async fn security_headers(req: Request, next: Next) -> Response {
+async fn security_headers(
+    State(state): State<Arc<AppState>>,
+    req: Request,
+    next: Next,
+) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
+    if state.config.tls {
+        // Served over TLS by this server itself: browsers keep to HTTPS for a year.
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
     for (name, value) in [
         (header::CONTENT_SECURITY_POLICY, CSP),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
@@ -376,7 +390,7 @@ async fn login(
     if form.username.len() > 64 || form.password.len() > 1024 {
         return login_form(locale, secure, Some("login-error-wrong"));
     }
-    if state.login_blocked(&form.username, now) {
+    if !state.login_attempt(&form.username, now) {
         tracing::warn!("console login refused: too many failures for one username");
         return login_form(locale, secure, Some("login-error-blocked"));
     }
@@ -389,7 +403,6 @@ async fn login(
             st.config.password_iterations,
         )?
         else {
-            st.login_failed(&form.username, now);
             crate::Metrics::inc(&st.metrics.logins_failed);
             return Ok(None);
         };

@@ -162,6 +162,40 @@ async fn failed_logins_are_rate_limited_per_username() {
     );
 }
 
+/// Guesses sent at once: each counts before its password is checked, so no more than the
+/// limit are ever checked, however many arrive together.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_guesses_cannot_pass_the_limit_together() {
+    let s = std::sync::Arc::new(Server::with_config(Config {
+        password_iterations: ITER,
+        login_max_failures: 3,
+        ..Config::default()
+    }));
+    s.db.add_team("north").unwrap();
+    // A slow hash, so that every guess is in flight while the others arrive.
+    s.db.add_user("anna", "Anna", Role::Worker, Some("north"), PW, 200_000)
+        .unwrap();
+    let guesses: Vec<_> = (0..12)
+        .map(|i| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                let body = json!({"username": "anna", "password": format!("guess {i}"),
+                    "device_name": "x", "actor_id": automerge::ActorId::random().to_hex_string()});
+                s.call("POST", "/v1/login", None, Some(body)).await.0
+            })
+        })
+        .collect();
+    let mut checked = 0;
+    for g in guesses {
+        match g.await.unwrap() {
+            StatusCode::UNAUTHORIZED => checked += 1,
+            StatusCode::TOO_MANY_REQUESTS => {}
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(checked, 3, "only the allowed number of guesses is checked");
+}
+
 #[tokio::test]
 async fn disabling_a_user_revokes_tokens_and_says_wipe() {
     let s = setup();
