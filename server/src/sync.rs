@@ -512,25 +512,25 @@ impl Connection {
             .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
     }
 
-    /// A frame the WebSocket layer could not read: over the size limit (refused after its
-    /// header, before its payload is read) or broken. The client is told which, in an
-    /// `error` frame and in the close frame (1009 or 1002), before the connection closes.
+    /// The WebSocket layer could not read the next message. Over the size limit (refused
+    /// from its header, before its payload is read), the client is told so in an `error`
+    /// frame and in the close frame (1009). Anything else is a connection that broke (a
+    /// phone losing its network, a client closing without the handshake): closed quietly.
     async fn unreadable(&self, socket: &mut WebSocket, e: &axum::Error) {
         use axum::extract::ws::{close_code, CloseFrame};
         // The WebSocket layer's own wording for its size limit ("Message too long: ...",
         // "Frame too long"; tests/tests/it/wire.rs pins it).
         let text = e.to_string().to_ascii_lowercase();
-        let (code, reason) = if text.contains("too long") || text.contains("too big") {
-            crate::Metrics::inc(&self.state.metrics.sync_frames_oversized);
-            (close_code::SIZE, OVERSIZED)
-        } else {
-            (close_code::PROTOCOL, "unreadable WebSocket frame")
-        };
-        tracing::warn!(user = %self.session.user.id, conn = self.id, %reason, "sync connection closed");
-        self.send_error(socket, reason, None).await;
+        if !(text.contains("too long") || text.contains("too big")) {
+            tracing::debug!(user = %self.session.user.id, conn = self.id, error = %e, "sync connection broke");
+            return;
+        }
+        crate::Metrics::inc(&self.state.metrics.sync_frames_oversized);
+        tracing::warn!(user = %self.session.user.id, conn = self.id, "sync message over the size limit; connection closed");
+        self.send_error(socket, OVERSIZED, None).await;
         let close = CloseFrame {
-            code,
-            reason: reason.into(),
+            code: close_code::SIZE,
+            reason: OVERSIZED.into(),
         };
         let _ = socket.send(Message::Close(Some(close))).await;
     }
