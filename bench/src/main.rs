@@ -241,6 +241,7 @@ where
                         return (times, lane.len());
                     }
                 };
+                let mut spent = 0;
                 for job in lane {
                     let t0 = Instant::now();
                     match work(&mut conn, job) {
@@ -250,10 +251,18 @@ where
                             if errors <= 3 {
                                 eprintln!("connection {t}: {e}");
                             }
+                            // A connection the server stopped answering would make every
+                            // later job of the lane wait out its patience: start afresh.
+                            if let Ok(fresh) =
+                                Conn::open(&url, token.as_deref(), &format!("bench-{t}-{errors}"))
+                            {
+                                spent += conn.bytes_in + conn.bytes_out;
+                                conn = fresh;
+                            }
                         }
                     }
                 }
-                bytes.fetch_add(conn.bytes_in + conn.bytes_out, Ordering::Relaxed);
+                bytes.fetch_add(spent + conn.bytes_in + conn.bytes_out, Ordering::Relaxed);
                 (times, errors)
             })
         })
