@@ -7,7 +7,8 @@
 //!                 [--clients 500] [--big-edits 100000] [--settle 300] [--servers fieldcase,js]
 //!                 [--out FILE]
 //! ```
-//! Everything is bounded: each document has 60 s, and the run stops by itself.
+//! Everything is bounded: each document has 20 s (pings do not extend it), and the run
+//! stops by itself.
 
 mod servers;
 mod wire;

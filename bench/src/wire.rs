@@ -12,7 +12,7 @@ use tungstenite::stream::MaybeTlsStream;
 use tungstenite::{Message, WebSocket};
 
 /// How long one document may take before the run reports it as failed.
-const PATIENCE: Duration = Duration::from_secs(60);
+const PATIENCE: Duration = Duration::from_secs(20);
 
 /// A joined connection.
 #[derive(Debug)]
@@ -87,7 +87,16 @@ impl Conn {
     }
 
     fn recv(&mut self) -> Result<Frame, String> {
+        self.recv_before(std::time::Instant::now() + PATIENCE)
+    }
+
+    /// The next frame, unless `deadline` passes first. Pings and frames of other kinds
+    /// do not extend it: a server that only keeps the connection alive never answers.
+    fn recv_before(&mut self, deadline: std::time::Instant) -> Result<Frame, String> {
         loop {
+            if std::time::Instant::now() > deadline {
+                return Err(format!("no answer within {PATIENCE:?}"));
+            }
             match self.ws.read().map_err(|e| format!("read: {e}"))? {
                 Message::Binary(b) => {
                     self.bytes_in += b.len() as u64;
@@ -161,7 +170,10 @@ impl Conn {
             if std::time::Instant::now() > deadline {
                 return Err(format!("{document_id}: no answer within {PATIENCE:?}"));
             }
-            match self.recv()? {
+            match self
+                .recv_before(deadline)
+                .map_err(|e| format!("{document_id}: {e}"))?
+            {
                 Frame::Sync {
                     document_id: d,
                     data,
