@@ -28,7 +28,9 @@ out=bench/out/table.md
 client=(taskset -c 1)
 command -v taskset > /dev/null || client=()
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-"${client[@]}" target/release/fieldcase-bench --servers "$servers" "${args[@]}" "$@" --out "$out"
+# A --servers of the caller's chooses among them (the first --servers given counts).
+case " $* " in *" --servers "*) servers_arg=() ;; *) servers_arg=(--servers "$servers") ;; esac
+"${client[@]}" target/release/fieldcase-bench "${servers_arg[@]}" "${args[@]}" "$@" --out "$out"
 {
   echo "# Benchmarks side by side"
   echo
