@@ -462,18 +462,12 @@ fn changes_that_misattribute_their_author_are_refused() {
 /// refused as unregistered to the sender, and the server's copy is unchanged.
 #[test]
 fn a_change_under_another_devices_registered_actor_is_refused() {
-    use fieldcase_core::{Author, CaseDoc, NewCase, Role};
+    use fieldcase_core::{Author, CaseDoc, Role};
     use serde_json::json;
 
     let server = TestServer::start();
     let (anna, anna_token, _a) = server.phone("anna");
-    let mut n = NewCase {
-        team: "north".into(),
-        ..Default::default()
-    };
-    n.client.name = Some("Ngô Văn Tài".into());
-    let id = anna.create_case(n).unwrap();
-    anna.sync(&server.url, &anna_token).unwrap();
+    let id = synced_case(&server, &anna, &anna_token, "north", "Ngô Văn Tài");
     // Malee's phone logs in: its actor is registered, to her device.
     let (malee, _malee_token, _m) = server.phone("malee");
     let before = server.db.case_document(&id).unwrap().unwrap();
@@ -511,17 +505,11 @@ fn a_change_under_another_devices_registered_actor_is_refused() {
 fn changes_that_break_the_schema_are_refused_over_sync() {
     use automerge::transaction::Transactable;
     use automerge::{ReadDoc, ROOT};
-    use fieldcase_core::{CaseDoc, NewCase};
+    use fieldcase_core::CaseDoc;
 
     let server = TestServer::start();
     let (anna, anna_token, _a) = server.phone("anna");
-    let mut n = NewCase {
-        team: "north".into(),
-        ..Default::default()
-    };
-    n.client.name = Some("Шевченко Оксана".into());
-    let id = anna.create_case(n).unwrap();
-    anna.sync(&server.url, &anna_token).unwrap();
+    let id = synced_case(&server, &anna, &anna_token, "north", "Шевченко Оксана");
     let before = server.db.case_document(&id).unwrap().unwrap();
 
     type Breakage = fn(&mut automerge::transaction::Transaction<'_>);
@@ -564,18 +552,12 @@ fn changes_that_break_the_schema_are_refused_over_sync() {
 /// unchanged.
 #[test]
 fn changes_pushed_to_another_teams_case_are_unavailable_and_not_stored() {
-    use fieldcase_core::{Author, CaseDoc, NewCase, Role};
+    use fieldcase_core::{Author, CaseDoc, Role};
     use serde_json::json;
 
     let server = TestServer::start();
     let (sam, sam_token, _s) = server.phone("sam");
-    let mut n = NewCase {
-        team: "south".into(),
-        ..Default::default()
-    };
-    n.client.name = Some("Кузнецова Мария".into());
-    let victim = sam.create_case(n).unwrap();
-    sam.sync(&server.url, &sam_token).unwrap();
+    let victim = synced_case(&server, &sam, &sam_token, "south", "Кузнецова Мария");
     let before = server.db.case_document(&victim).unwrap().unwrap();
 
     let (anna, anna_token, _a) = server.phone("anna");
@@ -670,4 +652,22 @@ fn a_new_case_for_another_team_or_not_assigned_to_its_sender_is_refused() {
     let (id, mut doc) = new("north", Some(bao));
     assert_eq!(push(&server, &anna_token, &mut doc, &id.to_string()), None);
     assert!(server.db.case_document(&id).unwrap().is_some());
+}
+
+/// A case of `team` made on `phone` and synced: its id.
+fn synced_case(
+    server: &TestServer,
+    phone: &fieldcase_core::CaseStore,
+    token: &str,
+    team: &str,
+    name: &str,
+) -> CaseId {
+    let mut n = fieldcase_core::NewCase {
+        team: team.into(),
+        ..Default::default()
+    };
+    n.client.name = Some(name.into());
+    let id = phone.create_case(n).unwrap();
+    phone.sync(&server.url, token).unwrap();
+    id
 }
