@@ -33,11 +33,11 @@ use crate::AppState;
 /// The server's peer id on the wire.
 pub const SERVER_PEER: &str = "fieldcase-server";
 
-/// While the server stops, a sync connection closes once its client sent nothing for this
-/// long (a phone mid-sync answers within milliseconds).
 /// What a client is told when a frame is over [`MAX_FRAME`].
 pub const OVERSIZED: &str = "message over the size limit of 16 MiB; nothing of it was read";
 
+/// While the server stops, a sync connection closes once its client sent nothing for this
+/// long (a phone mid-sync answers within milliseconds).
 const DRAIN_QUIET: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// Hot documents and who is syncing them.
@@ -489,7 +489,7 @@ impl Connection {
                     Some(Ok(_)) => Flow::Continue,
                     Some(Err(e)) => {
                         self.unreadable(&mut socket, &e).await;
-                        return self.finish().await;
+                        Flow::Close
                     }
                     None => Flow::Close,
                 },
@@ -499,17 +499,13 @@ impl Connection {
                 break;
             }
         }
-        self.finish().await;
-        let _ = socket.send(Message::Close(None)).await;
-    }
-
-    /// Leaves every case this connection synced and counts it closed.
-    async fn finish(&mut self) {
         self.leave().await;
         self.state
             .metrics
             .sync_connections_open
             .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        // Ignored when a close frame already went out (an oversized message).
+        let _ = socket.send(Message::Close(None)).await;
     }
 
     /// The WebSocket layer could not read the next message. Over the size limit (refused

@@ -67,8 +67,11 @@ pub struct FieldChange {
 /// Resolves actors to the users and devices the document records for them.
 struct Attributor<'a> {
     doc: &'a automerge::Automerge,
-    actors: HashMap<String, ActorRecord>,
+    actors: std::borrow::Cow<'a, ActorMap>,
 }
+
+/// Each actor (hex) and what it recorded of itself.
+type ActorMap = HashMap<String, ActorRecord>;
 
 /// What the document's `actors` map says about one actor: user id, name, device id.
 type ActorRecord = (Option<String>, Option<String>, Option<String>);
@@ -153,14 +156,28 @@ fn own_record<R: ReadDoc>(doc: &R, map: &ObjId, actor: &str) -> Option<ActorInfo
     })
 }
 
+fn actor_map(doc: &automerge::Automerge) -> ActorMap {
+    let some = |s: String| Some(s).filter(|s| !s.is_empty());
+    actor_records(doc)
+        .into_iter()
+        .map(|(k, a)| (k, (some(a.user_id), some(a.name), some(a.device_id))))
+        .collect()
+}
+
 impl<'a> Attributor<'a> {
     fn new(doc: &'a automerge::Automerge) -> Self {
-        let some = |s: String| Some(s).filter(|s| !s.is_empty());
-        let actors = actor_records(doc)
-            .into_iter()
-            .map(|(k, a)| (k, (some(a.user_id), some(a.name), some(a.device_id))))
-            .collect();
-        Attributor { doc, actors }
+        Attributor {
+            doc,
+            actors: std::borrow::Cow::Owned(actor_map(doc)),
+        }
+    }
+
+    /// With the actors already read (see [`Bylines`]).
+    fn with(doc: &'a automerge::Automerge, actors: &'a ActorMap) -> Self {
+        Attributor {
+            doc,
+            actors: std::borrow::Cow::Borrowed(actors),
+        }
     }
 
     fn of_change(&self, actor: &str, timestamp_s: i64, hash: String) -> Attribution {
@@ -336,6 +353,8 @@ pub fn last_change(case: &CaseDoc, path: &str) -> Option<Attribution> {
 pub struct Bylines {
     /// Object (its creating op: counter and actor) → the latest change that wrote inside it.
     inside: HashMap<(u64, automerge::ActorId), Attribution>,
+    actors: ActorMap,
+    changes: usize,
 }
 
 impl Bylines {
@@ -343,9 +362,12 @@ impl Bylines {
     /// one applied last here wins, the same on every replica).
     pub fn of(case: &CaseDoc) -> Self {
         let doc = case.automerge();
-        let attr = Attributor::new(doc);
+        let actors = actor_map(doc);
+        let attr = Attributor::with(doc, &actors);
         let mut inside = HashMap::new();
-        for change in doc.get_changes(&[]) {
+        let all = doc.get_changes(&[]);
+        let changes = all.len();
+        for change in all {
             let expanded = change.decode();
             let mut touched: Vec<(u64, automerge::ActorId)> = expanded
                 .operations
@@ -371,7 +393,16 @@ impl Bylines {
                 inside.insert(obj, by.clone());
             }
         }
-        Bylines { inside }
+        Bylines {
+            inside,
+            actors,
+            changes,
+        }
+    }
+
+    /// How many changes the case's history holds.
+    pub fn changes(&self) -> usize {
+        self.changes
     }
 
     /// [`last_change`] of the field at `path`, with these bylines.
@@ -384,7 +415,7 @@ impl Bylines {
                 return Some(by.clone());
             }
         }
-        Attributor::new(doc).of_op(&op)
+        Attributor::with(doc, &self.actors).of_op(&op)
     }
 }
 

@@ -1084,17 +1084,15 @@ enum TextUnits {
 /// The Unicode scalar offset in `s` of the UTF-16 offset `units16`, if it falls between
 /// characters and within the text.
 fn scalar_offset(s: &str, units16: usize) -> Option<usize> {
-    let mut seen = 0;
-    for (i, c) in s.chars().enumerate() {
-        if seen == units16 {
-            return Some(i);
+    let (mut seen, mut scalars) = (0, 0);
+    for c in s.chars() {
+        if seen >= units16 {
+            break;
         }
         seen += c.len_utf16();
-        if seen > units16 {
-            return None;
-        }
+        scalars += 1;
     }
-    (seen == units16).then(|| s.chars().count())
+    (seen == units16).then_some(scalars)
 }
 
 /// Commits one transaction with the author's time (seconds, as Automerge JS records it) and

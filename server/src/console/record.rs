@@ -491,7 +491,7 @@ async fn render(state: &Arc<AppState>, u: &ConsoleUser, id: &str) -> AppResult<v
                 }
             }
         }
-        p.muted { (count(cx.l, "changes-count", case.doc.automerge().get_changes(&[]).len())) }
+        p.muted { (count(cx.l, "changes-count", cx.bylines.changes())) }
     };
     Ok(view::layout(u, &name, Nav::None, &here, body))
 }
