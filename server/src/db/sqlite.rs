@@ -8,8 +8,8 @@ use automerge::ChangeHash;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{
-    check, heads_blob, heads_of, AuditEntry, CaseAccess, CaseWrite, Db, Session, SessionPolicy,
-    Stored, Team, User, SERVER_DEVICE_NAME,
+    check, heads_blob, heads_of, AuditEntry, CaseAccess, CaseWrite, Db, Device, Session,
+    SessionPolicy, Stored, Team, TimeMark, User, SERVER_DEVICE_NAME,
 };
 use crate::auth::{self, PasswordHash};
 use crate::error::{AppError, AppResult};
@@ -90,6 +90,28 @@ const MIGRATIONS: &[&str] = &[
         user_id  TEXT PRIMARY KEY REFERENCES users(id),
         language TEXT NOT NULL
     ) STRICT;",
+    // 5: departures (a device hands in its last changes to a case once), changes whose own
+    // time is far from their receipt, and login throttles shared by every instance.
+    "CREATE TABLE departures (
+        case_id   BLOB NOT NULL,
+        device_id TEXT NOT NULL,
+        at        INTEGER NOT NULL,
+        changes   INTEGER NOT NULL,
+        PRIMARY KEY (case_id, device_id)
+    ) STRICT;
+    CREATE TABLE change_times (
+        case_id  BLOB NOT NULL,
+        change   BLOB NOT NULL,
+        claimed  INTEGER NOT NULL,
+        received INTEGER NOT NULL,
+        PRIMARY KEY (case_id, change)
+    ) STRICT;
+    CREATE TABLE throttles (
+        key          TEXT PRIMARY KEY,
+        count        INTEGER NOT NULL,
+        window_start INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX throttles_by_start ON throttles(window_start);",
 ];
 
 /// The server's SQLite storage.
@@ -148,6 +170,16 @@ impl Cached for Connection {
 
 fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
+}
+
+fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
+    Ok(Device {
+        id: r.get(0)?,
+        user_id: r.get(1)?,
+        name: r.get(2)?,
+        created_at: r.get(3)?,
+        disabled: r.get::<_, i64>(4)? != 0,
+    })
 }
 
 fn role_of(s: &str) -> Role {
@@ -779,6 +811,144 @@ impl Db for SqliteDb {
             }
         }
         Ok(out)
+    }
+
+    fn user_by_id(&self, id: &str) -> AppResult<Option<User>> {
+        let conn = self.lock();
+        let sql = format!("SELECT {USER_COLUMNS} FROM users u LEFT JOIN teams t ON t.id = u.team_id WHERE u.id = ?1");
+        Ok(conn.one(&sql, [id], Self::user_row).optional()?)
+    }
+
+    fn device(&self, id: &str) -> AppResult<Option<Device>> {
+        Ok(self
+            .lock()
+            .one(
+                "SELECT id, user_id, name, created_at, disabled FROM devices WHERE id = ?1",
+                [id],
+                device_row,
+            )
+            .optional()?)
+    }
+
+    fn actor_owner(&self, actor: &str) -> AppResult<Option<Device>> {
+        Ok(self
+            .lock()
+            .one(
+                "SELECT d.id, d.user_id, d.name, d.created_at, d.disabled
+                 FROM actors a JOIN devices d ON d.id = a.device_id WHERE a.actor = ?1",
+                [actor],
+                device_row,
+            )
+            .optional()?)
+    }
+
+    fn departed(&self, case: &CaseId, device: &str) -> AppResult<bool> {
+        Ok(self
+            .lock()
+            .one(
+                "SELECT 1 FROM departures WHERE case_id = ?1 AND device_id = ?2",
+                params![&case.as_bytes()[..], device],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    fn record_departure(
+        &self,
+        case: &CaseId,
+        device: &str,
+        changes: usize,
+        now: i64,
+    ) -> AppResult<()> {
+        self.lock().run(
+            "INSERT INTO departures (case_id, device_id, at, changes) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT DO NOTHING",
+            params![&case.as_bytes()[..], device, now, changes as i64],
+        )?;
+        Ok(())
+    }
+
+    fn mark_times(&self, case: &CaseId, marks: &[TimeMark]) -> AppResult<()> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        for m in marks {
+            tx.run(
+                "INSERT INTO change_times (case_id, change, claimed, received) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT DO NOTHING",
+                params![&case.as_bytes()[..], &m.change.0[..], m.claimed, m.received],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn time_marks(&self, case: &CaseId) -> AppResult<Vec<TimeMark>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT change, claimed, received FROM change_times WHERE case_id = ?1",
+        )?;
+        let rows = stmt.query_map([&case.as_bytes()[..]], |r| {
+            Ok((
+                r.get::<_, Vec<u8>>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (change, claimed, received) = row?;
+            if let Ok(change) = ChangeHash::try_from(change.as_slice()) {
+                out.push(TimeMark {
+                    change,
+                    claimed,
+                    received,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    fn throttle_hit(&self, key: &str, now: i64, window_ms: i64) -> AppResult<u32> {
+        let conn = self.lock();
+        // Windows long past are forgotten (the table holds one row per key).
+        conn.run(
+            "DELETE FROM throttles WHERE window_start < ?1",
+            [now - 2 * window_ms],
+        )?;
+        let count: i64 = conn.one(
+            "INSERT INTO throttles (key, count, window_start) VALUES (?1, 1, ?2)
+             ON CONFLICT (key) DO UPDATE SET
+               count = CASE WHEN ?2 - window_start >= ?3 THEN 1 ELSE count + 1 END,
+               window_start = CASE WHEN ?2 - window_start >= ?3 THEN ?2 ELSE window_start END
+             RETURNING count",
+            params![key, now, window_ms],
+            |r| r.get(0),
+        )?;
+        Ok(u32::try_from(count).unwrap_or(u32::MAX))
+    }
+
+    fn throttle_count(&self, key: &str, now: i64, window_ms: i64) -> AppResult<u32> {
+        let row: Option<(i64, i64)> = self
+            .lock()
+            .one(
+                "SELECT count, window_start FROM throttles WHERE key = ?1",
+                [key],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        Ok(match row {
+            Some((count, start)) if now - start < window_ms => {
+                u32::try_from(count).unwrap_or(u32::MAX)
+            }
+            _ => 0,
+        })
+    }
+
+    fn throttle_clear(&self, key: &str) -> AppResult<()> {
+        self.lock()
+            .run("DELETE FROM throttles WHERE key = ?1", [key])?;
+        Ok(())
     }
 
     fn user_language(&self, user_id: &str) -> AppResult<Option<String>> {
