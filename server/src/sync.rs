@@ -83,6 +83,11 @@ fn blocking_error(e: tokio::task::JoinError) -> AppError {
 }
 
 impl Hub {
+    /// How many cases are in memory (the hot documents of cases being synced or edited).
+    pub fn cases_in_memory(&self) -> usize {
+        self.docs.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
     /// The hot document of a case, if it is in memory.
     fn hot(&self, id: &CaseId) -> Option<Arc<tokio::sync::Mutex<Hot>>> {
         self.docs
@@ -441,8 +446,9 @@ impl Hub {
                     })
                     .min()
                     .unwrap_or(now);
-                // A device registered after that never held the case.
-                if device.created_at > lost_at {
+                // A device registered after that never held the case (change times are
+                // whole seconds).
+                if device.created_at > lost_at + 999 {
                     return Err(AppError::NotFound);
                 }
                 if departed {

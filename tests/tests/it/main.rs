@@ -9,6 +9,7 @@ mod console_browser;
 mod cuts;
 mod durability;
 mod home_visit;
+mod insiders;
 mod interop;
 mod postgres;
 mod security;
