@@ -330,9 +330,10 @@ impl AppState {
 
     /// Checks a login (REST and console alike), throttled so that guessing is slow and a
     /// stranger cannot lock a worker out:
-    /// - every attempt from a client address counts; past
-    ///   [`Config::login_max_failures_per_address`] within the window, that address is
-    ///   refused ([`Login::AddressRefused`]) without touching the account's count;
+    /// - every attempt from a client address counts while it is checked, and stays counted
+    ///   if it fails; past [`Config::login_max_failures_per_address`] within the window,
+    ///   that address is refused ([`Login::AddressRefused`]) without touching the account's
+    ///   count (an office of colleagues behind one address signing in is not refused);
     /// - every attempt on a username counts before its password is checked (guesses sent
     ///   at once cannot pass together); past [`Config::login_max_failures`], each attempt
     ///   waits, one second doubling up to [`Config::login_max_delay_ms`], and then its
@@ -352,6 +353,7 @@ impl AppState {
         let addr_key = addr.map(|a| format!("address:{a}"));
         let user_key = format!("username:{username}");
         let key = user_key.clone();
+        let forgive = addr_key.clone();
         let attempts = db::blocking(&self.db, move |db| {
             if let Some(k) = &addr_key {
                 if db.throttle_hit(k, now, window)? > max_addr {
@@ -390,6 +392,9 @@ impl AppState {
             let user = db.check_password(&name, &pass, iterations)?;
             if user.is_some() {
                 db.throttle_clear(&user_key)?;
+                if let Some(k) = &forgive {
+                    db.throttle_forgive(k)?;
+                }
             }
             Ok(user)
         })

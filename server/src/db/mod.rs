@@ -361,6 +361,8 @@ pub trait Db: Send + Sync + 'static {
     fn throttle_count(&self, key: &str, now: i64, window_ms: i64) -> AppResult<u32>;
     /// Forgets the events under `key` (a successful login).
     fn throttle_clear(&self, key: &str) -> AppResult<()>;
+    /// Takes back one event under `key` (an attempt that turned out to be a success).
+    fn throttle_forgive(&self, key: &str) -> AppResult<()>;
 }
 
 /// A device as the server registered it: the server's record, which is what the console

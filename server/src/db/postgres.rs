@@ -1191,6 +1191,17 @@ impl Db for PostgresDb {
             Ok(())
         })
     }
+
+    fn throttle_forgive(&self, key: &str) -> AppResult<()> {
+        let key = key.to_string();
+        self.run(move |c| {
+            c.execute(
+                "UPDATE throttles SET count = greatest(count - 1, 0) WHERE key = $1",
+                &[&key],
+            )?;
+            Ok(())
+        })
+    }
 }
 
 fn device_row(r: &postgres::Row) -> AppResult<Device> {

@@ -951,6 +951,14 @@ impl Db for SqliteDb {
         Ok(())
     }
 
+    fn throttle_forgive(&self, key: &str) -> AppResult<()> {
+        self.lock().run(
+            "UPDATE throttles SET count = max(count - 1, 0) WHERE key = ?1",
+            [key],
+        )?;
+        Ok(())
+    }
+
     fn user_language(&self, user_id: &str) -> AppResult<Option<String>> {
         Ok(self
             .lock()

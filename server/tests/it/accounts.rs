@@ -259,6 +259,11 @@ async fn one_address_guessing_many_usernames_is_refused() {
             ))));
         req
     };
+    // An office signing in through one address is never refused: successes do not count.
+    for _ in 0..25 {
+        let (st, v) = s.raw(from([10, 2, 2, 2], login_body("anna", PW))).await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+    }
     let attacker = [10, 9, 8, 7];
     let mut statuses = Vec::new();
     for i in 0..40 {

@@ -488,11 +488,11 @@ fn changes_that_break_the_schema_are_refused_over_sync() {
     }
 }
 
-/// Another team's existing case: a worker who pushes changes to it is answered
-/// doc-unavailable, as a request for a case that does not exist is, and the case is
+/// Another team's existing case: a worker who pushes changes to it is answered exactly as
+/// for a case that does not exist (the same refusal of the same changes), and the case is
 /// unchanged.
 #[test]
-fn changes_pushed_to_another_teams_case_are_unavailable_and_not_stored() {
+fn changes_pushed_to_another_teams_case_are_answered_as_for_a_missing_case_and_not_stored() {
     use fieldcase_core::{Author, CaseDoc, Role};
     use serde_json::json;
 
@@ -513,16 +513,21 @@ fn changes_pushed_to_another_teams_case_are_unavailable_and_not_stored() {
         &json!("Đà Nẵng"),
     )
     .unwrap();
-    let answer = exchange(&server, &anna_token, &mut doc, &victim.to_string());
-    assert!(
-        matches!(&answer, Some(Frame::DocUnavailable { document_id, .. }) if *document_id == victim.to_string()),
-        "{answer:?}"
+    let missing = CaseId::random();
+    let hidden = push(&server, &anna_token, &mut doc.clone(), &victim.to_string());
+    let absent = push(&server, &anna_token, &mut doc, &missing.to_string());
+    assert!(hidden.is_some(), "refused");
+    assert_eq!(
+        hidden.map(|e| e.0),
+        absent.map(|e| e.0),
+        "answered as for a case that does not exist"
     );
     assert_eq!(
         server.db.case_document(&victim).unwrap().unwrap(),
         before,
         "the other team's case is unchanged"
     );
+    assert!(server.db.case_document(&missing).unwrap().is_none());
 }
 
 /// A case first made on a phone is accepted only from a worker of its team who is
