@@ -1106,6 +1106,9 @@ pub(crate) async fn check(
     if let Some(reason) = authority::stamp_violation(after, &new_changes, &user.id) {
         return Err(reason.into());
     }
+    if authority::claims_authority(&new_changes, user.role) {
+        return Err("these changes are labelled as an action that needs a supervisor".into());
+    }
     let (file, _) = CaseDoc::outline_of(after).map_err(|e| e.to_string())?;
     // The document must be the case it was sent as: its inner id decides where the
     // server stores it and who may see it.

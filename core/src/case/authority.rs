@@ -173,3 +173,23 @@ pub fn new_case_history_violation(
     }
     None
 }
+
+/// The change messages of the typed edits that need a supervisor: the console shows a
+/// change's message as what it did, so a worker's change may not carry one of them.
+pub const AUTHORITY_MESSAGES: &[&str] = &[
+    "approve plan",
+    "return plan",
+    "approve closure",
+    "return closure",
+    "assign",
+];
+
+/// Whether `changes` made by a user with `role` carry a message that names an action
+/// needing a supervisor.
+pub fn claims_authority(changes: &[automerge::Change], role: Role) -> bool {
+    !role.has_authority()
+        && changes.iter().any(|c| {
+            c.message()
+                .is_some_and(|m| AUTHORITY_MESSAGES.contains(&m.as_ref()))
+        })
+}

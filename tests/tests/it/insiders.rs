@@ -511,30 +511,50 @@ fn forged_authors_are_refused_and_forged_names_and_times_never_shown() {
         "nothing kept"
     );
 
-    // Her own actor entry renamed "Supervisor Malee" on the supervisor's device, in a change
-    // that says "approve plan" and is dated 2020: kept (it is her change), but the console
-    // names her and her device as the server registered them, and shows when it arrived.
+    // A change of hers labelled "approve plan" (the console shows a change's label as what
+    // it did).
     let mut doc = copy_for(&server, &id, &anna);
-    let actor_hex = anna.actor.to_hex_string();
+    let forge = |doc: &mut CaseDoc, message: &str, time: i64| {
+        let actor_hex = anna.actor.to_hex_string();
+        doc.automerge_mut()
+            .transact_with::<_, _, automerge::AutomergeError, _>(
+                |_| {
+                    CommitOptions::default()
+                        .with_message(message.to_string())
+                        .with_time(time)
+                },
+                |tx| {
+                    let actors = tx.get(ROOT, "actors")?.unwrap().1;
+                    let entry = tx.get(&actors, actor_hex.as_str())?.unwrap().1;
+                    tx.put(&entry, "name", "Supervisor Malee")?;
+                    tx.put(&entry, "device_id", "d-supervisor-phone")?;
+                    let client = tx.get(ROOT, "client")?.unwrap().1;
+                    tx.put(&client, "address", "Sóc Trăng")?;
+                    Ok(())
+                },
+            )
+            .unwrap();
+    };
+    forge(&mut doc, "approve plan", now_ms() / 1000);
+    let refused = push(&server, &anna.token, &mut doc, &id.to_string()).map(|e| e.0);
+    assert!(
+        refused
+            .as_deref()
+            .is_some_and(|m| m.contains("needs a supervisor")),
+        "{refused:?}"
+    );
+    assert_eq!(
+        server.db.case_document(&id).unwrap(),
+        before,
+        "nothing kept"
+    );
+
+    // Her own actor entry renamed "Supervisor Malee" on the supervisor's device, in a change
+    // dated 2020: kept (it is her change), but the console names her and her device as the
+    // server registered them, and shows when it arrived.
+    let mut doc = copy_for(&server, &id, &anna);
     let forged_time = 1_577_836_800; // 2020-01-01
-    doc.automerge_mut()
-        .transact_with::<_, _, automerge::AutomergeError, _>(
-            |_| {
-                CommitOptions::default()
-                    .with_message("approve plan".to_string())
-                    .with_time(forged_time)
-            },
-            |tx| {
-                let actors = tx.get(ROOT, "actors")?.unwrap().1;
-                let entry = tx.get(&actors, actor_hex.as_str())?.unwrap().1;
-                tx.put(&entry, "name", "Supervisor Malee")?;
-                tx.put(&entry, "device_id", "d-supervisor-phone")?;
-                let client = tx.get(ROOT, "client")?.unwrap().1;
-                tx.put(&client, "address", "Sóc Trăng")?;
-                Ok(())
-            },
-        )
-        .unwrap();
+    forge(&mut doc, "set client/address", forged_time);
     assert_eq!(push(&server, &anna.token, &mut doc, &id.to_string()), None);
     let marks = server.db.time_marks(&id).unwrap();
     assert_eq!(marks.len(), 1, "the far-off time is marked");
