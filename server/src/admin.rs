@@ -76,6 +76,7 @@ pub async fn assign_via_hub(
         })
         .await?;
     tracing::info!(case = %id, by = %user.id, "case assigned");
+    crate::api::log_admin(state, &user.id, "assign case", &id.to_string()).await?;
     Ok(ids)
 }
 

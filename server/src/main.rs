@@ -74,6 +74,23 @@ enum Command {
         #[command(subcommand)]
         command: CaseCommand,
     },
+    /// Devices (phones).
+    Device {
+        #[command(subcommand)]
+        command: DeviceCommand,
+    },
+    /// Administrative actions (who, what, on what, when), newest first.
+    Log {
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum DeviceCommand {
+    /// Revoke a device (a lost phone): its sessions end, its next contact wipes it; the
+    /// user carries on from another device.
+    Revoke { device_id: String },
 }
 
 #[derive(Subcommand, Debug)]
@@ -119,6 +136,21 @@ enum UserCommand {
     List,
     /// Disable a user: sessions end, devices are told to wipe.
     Disable { username: String },
+    /// Enable a disabled user again (they sign in anew; their old devices stay revoked).
+    Enable { username: String },
+    /// A user's devices: id, name, registered, last seen, open sessions, revoked.
+    Devices { username: String },
+}
+
+/// Records an action of the command line in the administrative log.
+fn log_cli(db: &dyn Db, action: &str, target: &str) -> Result<(), String> {
+    db.log_admin(&db::AdminEntry {
+        at: chrono::Utc::now().timestamp_millis(),
+        by: fieldcase_server::admin::CLI_AUTHOR_ID.into(),
+        action: action.into(),
+        target: target.into(),
+    })
+    .map_err(|e| e.to_string())
 }
 
 fn password() -> Result<String, String> {
@@ -147,9 +179,11 @@ fn main() {
     };
     let filter =
         tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    // Colour codes only for a terminal: a log file or a collector gets plain text.
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     if settings.log_format == Some(LogFormat::Json) {
         logs.json().init();
@@ -233,6 +267,7 @@ fn run(cli: Cli, settings: FileSettings) -> Result<(), String> {
             command: TeamCommand::Add { name },
         } => {
             let t = db.add_team(&name).map_err(|e| e.to_string())?;
+            log_cli(db, "add team", &t.name)?;
             println!("team {} added", t.name);
             Ok(())
         }
@@ -265,6 +300,7 @@ fn run(cli: Cli, settings: FileSettings) -> Result<(), String> {
                     config.password_iterations,
                 )
                 .map_err(|e| e.to_string())?;
+            log_cli(db, "add user", &u.username)?;
             println!("user {} added ({}, id {})", u.username, u.role.code(), u.id);
             Ok(())
         }
@@ -299,6 +335,7 @@ fn run(cli: Cli, settings: FileSettings) -> Result<(), String> {
                     fieldcase_server::AppError::NotFound => "no such case".to_string(),
                     other => other.to_string(),
                 })?;
+            log_cli(db, "assign case", &id.to_string())?;
             println!(
                 "case {id} assigned to {}",
                 usernames_of(db, &access.assigned)?.join(", ")
@@ -360,7 +397,69 @@ fn run(cli: Cli, settings: FileSettings) -> Result<(), String> {
             command: UserCommand::Disable { username },
         } => {
             db.disable_user(&username).map_err(|e| e.to_string())?;
+            log_cli(db, "disable user", &username)?;
             println!("user {username} disabled; their sessions are revoked");
+            Ok(())
+        }
+        Command::User {
+            command: UserCommand::Enable { username },
+        } => {
+            db.enable_user(&username).map_err(|e| match e {
+                fieldcase_server::AppError::NotFound => format!("no user {username}"),
+                other => other.to_string(),
+            })?;
+            log_cli(db, "enable user", &username)?;
+            println!("user {username} enabled; they sign in anew");
+            Ok(())
+        }
+        Command::User {
+            command: UserCommand::Devices { username },
+        } => {
+            let user = db
+                .user_by_username(&username)
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("no user {username}"))?;
+            let now = chrono::Utc::now().timestamp_millis();
+            let when = |ms: i64| fieldcase_core::case::rfc3339(ms);
+            for d in db.devices_of(&user.id, now).map_err(|e| e.to_string())? {
+                println!(
+                    "{:<20} {:<24} registered {}  last seen {}  sessions {}{}",
+                    d.device.id,
+                    d.device.name,
+                    when(d.device.created_at),
+                    d.last_seen.map(when).unwrap_or_else(|| "never".into()),
+                    d.open_sessions,
+                    if d.device.disabled { "  revoked" } else { "" }
+                );
+            }
+            Ok(())
+        }
+        Command::Device {
+            command: DeviceCommand::Revoke { device_id },
+        } => {
+            let device = db
+                .device(&device_id)
+                .map_err(|e| e.to_string())?
+                .filter(|d| d.name != db::SERVER_DEVICE_NAME)
+                .ok_or_else(|| format!("no device {device_id}"))?;
+            db.revoke_device(&device.id).map_err(|e| e.to_string())?;
+            log_cli(db, "revoke device", &device.id)?;
+            println!(
+                "device {} ({}) revoked: its sessions ended, its next contact wipes it",
+                device.id, device.name
+            );
+            Ok(())
+        }
+        Command::Log { limit } => {
+            for e in db.admin_log(limit).map_err(|e| e.to_string())? {
+                println!(
+                    "{}  {:<20} {:<16} {}",
+                    fieldcase_core::case::rfc3339(e.at),
+                    e.by,
+                    e.action,
+                    e.target
+                );
+            }
             Ok(())
         }
     }

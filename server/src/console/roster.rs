@@ -18,8 +18,9 @@ use crate::AppState;
 /// A change's author and time, as shown.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Shown {
-    /// The user's display name from the server's records (`None`: an actor the server
-    /// never registered, such as a document imported whole).
+    /// The user's display name from the server's records. For an actor the server never
+    /// registered, what the document says: only the server writes under such actors (the
+    /// command line, the demo caseload), since it refuses them from every client.
     pub(crate) name: Option<String>,
     /// The device's name from the server's records.
     pub(crate) device: Option<String>,
@@ -86,7 +87,7 @@ impl Roster {
     pub(crate) fn show(&self, a: &Attribution) -> Shown {
         let (name, device) = match self.actors.get(&a.actor) {
             Some((n, d)) => (Some(n.clone()), Some(d.clone())),
-            None => (None, None),
+            None => (a.user_name.clone(), a.device_id.clone()),
         };
         match self.marks.get(&a.change) {
             Some(m) => Shown {

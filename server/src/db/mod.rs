@@ -363,6 +363,40 @@ pub trait Db: Send + Sync + 'static {
     fn throttle_clear(&self, key: &str) -> AppResult<()>;
     /// Takes back one event under `key` (an attempt that turned out to be a success).
     fn throttle_forgive(&self, key: &str) -> AppResult<()>;
+    /// A user's devices, with when each was last used and its open sessions.
+    fn devices_of(&self, user_id: &str, now: i64) -> AppResult<Vec<DeviceInfo>>;
+    /// Revokes a device (a lost phone): its sessions end, and its next contact is answered
+    /// with a wipe instruction. The user's other devices carry on.
+    fn revoke_device(&self, device_id: &str) -> AppResult<()>;
+    /// Enables a disabled user again (their old devices stay revoked: they sign in anew).
+    fn enable_user(&self, username: &str) -> AppResult<()>;
+    /// Records an administrative action (who, what, on what, when).
+    fn log_admin(&self, entry: &AdminEntry) -> AppResult<()>;
+    /// The latest administrative actions, newest first.
+    fn admin_log(&self, limit: usize) -> AppResult<Vec<AdminEntry>>;
+}
+
+/// A device with what the server knows of its use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceInfo {
+    #[serde(flatten)]
+    pub device: Device,
+    /// When one of its sessions was last used (ms), if ever.
+    pub last_seen: Option<i64>,
+    /// Sessions that are neither revoked nor expired.
+    pub open_sessions: usize,
+}
+
+/// One administrative action: user, role, team, device and case management.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminEntry {
+    pub at: i64,
+    /// Who did it (a user id, or `admin-cli` for the command line).
+    pub by: String,
+    /// What was done (`disable user`, `revoke device`, ...).
+    pub action: String,
+    /// What it was done to (a username, a device id, a case id, a team name).
+    pub target: String,
 }
 
 /// A device as the server registered it: the server's record, which is what the console

@@ -27,8 +27,8 @@ use automerge::ChangeHash;
 use postgres::{Client, NoTls};
 
 use super::{
-    check, heads_blob, heads_of, AuditEntry, CaseAccess, CaseWrite, Db, Device, Session,
-    SessionPolicy, Stored, Team, TimeMark, User, SERVER_DEVICE_NAME,
+    check, heads_blob, heads_of, AdminEntry, AuditEntry, CaseAccess, CaseWrite, Db, Device,
+    DeviceInfo, Session, SessionPolicy, Stored, Team, TimeMark, User, SERVER_DEVICE_NAME,
 };
 use crate::auth::{self, PasswordHash};
 use crate::error::{AppError, AppResult};
@@ -142,6 +142,14 @@ const MIGRATIONS: &[&str] = &[
         window_start BIGINT NOT NULL
     );
     CREATE INDEX throttles_by_start ON throttles(window_start);",
+    // 3: administrative actions (the SQLite storage's migration 6).
+    "CREATE TABLE admin_log (
+        id     BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        at     BIGINT NOT NULL,
+        by     TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL
+    );",
 ];
 
 impl From<postgres::Error> for AppError {
@@ -1189,6 +1197,94 @@ impl Db for PostgresDb {
         self.run(move |c| {
             c.execute("DELETE FROM throttles WHERE key = $1", &[&key])?;
             Ok(())
+        })
+    }
+
+    fn devices_of(&self, user_id: &str, now: i64) -> AppResult<Vec<DeviceInfo>> {
+        let user_id = user_id.to_string();
+        self.run(move |c| {
+            let rows = c.query(
+                "SELECT d.id, d.user_id, d.name, d.created_at, d.disabled,
+                        (SELECT max(last_used) FROM sessions s WHERE s.device_id = d.id),
+                        (SELECT count(*) FROM sessions s WHERE s.device_id = d.id
+                           AND NOT s.revoked AND s.expires_at > $2)
+                 FROM devices d WHERE d.user_id = $1 AND d.name != $3 ORDER BY d.created_at",
+                &[&user_id, &now, &SERVER_DEVICE_NAME],
+            )?;
+            rows.iter()
+                .map(|r| {
+                    Ok(DeviceInfo {
+                        device: device_row(r)?,
+                        last_seen: r.try_get(5)?,
+                        open_sessions: r.try_get::<_, i64>(6)? as usize,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn revoke_device(&self, device_id: &str) -> AppResult<()> {
+        let device_id = device_id.to_string();
+        self.run(move |c| {
+            let mut tx = c.transaction()?;
+            if tx.execute(
+                "UPDATE devices SET disabled = true WHERE id = $1",
+                &[&device_id],
+            )? == 0
+            {
+                return Err(AppError::NotFound);
+            }
+            tx.execute(
+                "UPDATE sessions SET revoked = true WHERE device_id = $1",
+                &[&device_id],
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    fn enable_user(&self, username: &str) -> AppResult<()> {
+        let username = username.to_string();
+        self.run(move |c| {
+            let n = c.execute(
+                "UPDATE users SET disabled = false WHERE username = $1",
+                &[&username],
+            )?;
+            if n == 0 {
+                return Err(AppError::NotFound);
+            }
+            Ok(())
+        })
+    }
+
+    fn log_admin(&self, e: &AdminEntry) -> AppResult<()> {
+        let e = e.clone();
+        self.run(move |c| {
+            c.execute(
+                "INSERT INTO admin_log (at, by, action, target) VALUES ($1, $2, $3, $4)",
+                &[&e.at, &e.by, &e.action, &e.target],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn admin_log(&self, limit: usize) -> AppResult<Vec<AdminEntry>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.run(move |c| {
+            let rows = c.query(
+                "SELECT at, by, action, target FROM admin_log ORDER BY at DESC, id DESC LIMIT $1",
+                &[&limit],
+            )?;
+            rows.iter()
+                .map(|r| {
+                    Ok(AdminEntry {
+                        at: r.try_get(0)?,
+                        by: r.try_get(1)?,
+                        action: r.try_get(2)?,
+                        target: r.try_get(3)?,
+                    })
+                })
+                .collect()
         })
     }
 

@@ -8,8 +8,8 @@ use automerge::ChangeHash;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{
-    check, heads_blob, heads_of, AuditEntry, CaseAccess, CaseWrite, Db, Device, Session,
-    SessionPolicy, Stored, Team, TimeMark, User, SERVER_DEVICE_NAME,
+    check, heads_blob, heads_of, AdminEntry, AuditEntry, CaseAccess, CaseWrite, Db, Device,
+    DeviceInfo, Session, SessionPolicy, Stored, Team, TimeMark, User, SERVER_DEVICE_NAME,
 };
 use crate::auth::{self, PasswordHash};
 use crate::error::{AppError, AppResult};
@@ -112,6 +112,14 @@ const MIGRATIONS: &[&str] = &[
         window_start INTEGER NOT NULL
     ) STRICT;
     CREATE INDEX throttles_by_start ON throttles(window_start);",
+    // 6: administrative actions (who, what, on what, when).
+    "CREATE TABLE admin_log (
+        id     INTEGER PRIMARY KEY,
+        at     INTEGER NOT NULL,
+        by     TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL
+    ) STRICT;",
 ];
 
 /// The server's SQLite storage.
@@ -949,6 +957,74 @@ impl Db for SqliteDb {
         self.lock()
             .run("DELETE FROM throttles WHERE key = ?1", [key])?;
         Ok(())
+    }
+
+    fn devices_of(&self, user_id: &str, now: i64) -> AppResult<Vec<DeviceInfo>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT d.id, d.user_id, d.name, d.created_at, d.disabled,
+                    (SELECT max(last_used) FROM sessions s WHERE s.device_id = d.id),
+                    (SELECT count(*) FROM sessions s WHERE s.device_id = d.id
+                       AND s.revoked = 0 AND s.expires_at > ?2)
+             FROM devices d WHERE d.user_id = ?1 AND d.name != ?3 ORDER BY d.created_at",
+        )?;
+        let rows = stmt.query_map(params![user_id, now, SERVER_DEVICE_NAME], |r| {
+            Ok(DeviceInfo {
+                device: device_row(r)?,
+                last_seen: r.get(5)?,
+                open_sessions: r.get::<_, i64>(6)? as usize,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn revoke_device(&self, device_id: &str) -> AppResult<()> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        if tx.run("UPDATE devices SET disabled = 1 WHERE id = ?1", [device_id])? == 0 {
+            return Err(AppError::NotFound);
+        }
+        tx.run(
+            "UPDATE sessions SET revoked = 1 WHERE device_id = ?1",
+            [device_id],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn enable_user(&self, username: &str) -> AppResult<()> {
+        let n = self.lock().run(
+            "UPDATE users SET disabled = 0 WHERE username = ?1",
+            [username],
+        )?;
+        if n == 0 {
+            return Err(AppError::NotFound);
+        }
+        Ok(())
+    }
+
+    fn log_admin(&self, e: &AdminEntry) -> AppResult<()> {
+        self.lock().run(
+            "INSERT INTO admin_log (at, by, action, target) VALUES (?1, ?2, ?3, ?4)",
+            params![e.at, e.by, e.action, e.target],
+        )?;
+        Ok(())
+    }
+
+    fn admin_log(&self, limit: usize) -> AppResult<Vec<AdminEntry>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT at, by, action, target FROM admin_log ORDER BY at DESC, id DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit as i64], |r| {
+            Ok(AdminEntry {
+                at: r.get(0)?,
+                by: r.get(1)?,
+                action: r.get(2)?,
+                target: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     fn throttle_forgive(&self, key: &str) -> AppResult<()> {

@@ -432,6 +432,13 @@ async fn the_openapi_document_describes_every_route() {
         "/v1/admin/teams",
         "/v1/admin/users",
         "/v1/admin/users/{username}/disable",
+        "/v1/admin/users/{username}/enable",
+        "/v1/admin/users/{username}/devices",
+        "/v1/admin/devices/{device_id}/revoke",
+        "/v1/admin/log",
+        "/v1/me/devices",
+        "/v1/me/password",
+        "/readyz",
         "/v1/sync",
     ];
     let mut a = paths.clone();

@@ -375,3 +375,71 @@ fn backup_copies_a_database_that_is_being_written_and_never_overwrites() {
     });
     assert!(writer > 0);
 }
+
+/// A lost phone from the command line: the user's devices, one revoked, the user disabled
+/// and enabled again, and every action in the administrative log. Unknown users and
+/// devices are clear refusals.
+#[test]
+fn the_command_line_revokes_a_lost_phone_and_logs_what_it_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("server.sqlite");
+    for args in [
+        &["team", "add", "north"][..],
+        &["user", "add", "anna", "--role", "worker", "--team", "north"],
+    ] {
+        let (ok, _, err) = cli(&path, args);
+        assert!(ok, "{args:?}: {err}");
+    }
+    let db = fieldcase_server::SqliteDb::open(&path).unwrap();
+    let anna = db.user_by_username("anna").unwrap().unwrap();
+    let lost = db
+        .register_device(&anna, None, "Anna's Nokia", &"ab".repeat(16))
+        .unwrap();
+    let kept = db
+        .register_device(&anna, None, "Anna's tablet", &"cd".repeat(16))
+        .unwrap();
+    let (ok, out, err) = cli(&path, &["user", "devices", "anna"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("Anna's Nokia") && out.contains("Anna's tablet"),
+        "{out}"
+    );
+    assert!(!out.contains("revoked"), "{out}");
+    let (ok, out, err) = cli(&path, &["device", "revoke", &lost]);
+    assert!(ok, "{err}");
+    assert!(out.contains("revoked"), "{out}");
+    assert!(db.device(&lost).unwrap().unwrap().disabled);
+    assert!(!db.device(&kept).unwrap().unwrap().disabled);
+    let (_, out, _) = cli(&path, &["user", "devices", "anna"]);
+    assert_eq!(out.matches("revoked").count(), 1, "{out}");
+    for (args, expect) in [
+        (vec!["device", "revoke", "d-nothing"], "no device d-nothing"),
+        (vec!["user", "devices", "nobody"], "no user nobody"),
+        (vec!["user", "enable", "nobody"], "no user nobody"),
+    ] {
+        let (ok, _, err) = cli(&path, &args);
+        assert!(!ok, "{args:?}");
+        assert!(err.contains(expect), "{args:?}: {err}");
+    }
+    let (ok, _, err) = cli(&path, &["user", "disable", "anna"]);
+    assert!(ok, "{err}");
+    assert!(db.user_by_username("anna").unwrap().unwrap().disabled);
+    let (ok, _, err) = cli(&path, &["user", "enable", "anna"]);
+    assert!(ok, "{err}");
+    assert!(!db.user_by_username("anna").unwrap().unwrap().disabled);
+    let (ok, out, err) = cli(&path, &["log"]);
+    assert!(ok, "{err}");
+    let actions: Vec<&str> = out
+        .lines()
+        .map(|l| l.split_whitespace().nth(2).unwrap_or(""))
+        .collect();
+    assert_eq!(
+        actions,
+        ["enable", "disable", "revoke", "add", "add"],
+        "{out}"
+    );
+    assert!(
+        out.contains(fieldcase_server::admin::CLI_AUTHOR_ID),
+        "{out}"
+    );
+}

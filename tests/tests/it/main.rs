@@ -3,6 +3,7 @@
 #![allow(unreachable_pub)]
 
 mod access;
+mod agency;
 mod assignment;
 mod console_assign;
 mod console_browser;
