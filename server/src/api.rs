@@ -19,6 +19,8 @@
 //! | `GET /v1/admin/users/{username}/devices` | a user's devices: registered, last seen, open sessions (admins; supervisors for their team) |
 //! | `POST /v1/admin/devices/{device_id}/revoke` | a lost phone: its sessions end and its next contact wipes it (admins; supervisors for their team) |
 //! | `GET /v1/admin/log` | administrative actions, newest first (admins) |
+//! | `POST /v1/admin/users/{username}/handover` | `{to: [usernames]}`: a leaver's whole caseload to named colleagues of the team, in turn (admins; supervisors for their team) |
+//! | `POST /v1/admin/users/{username}/role` | `{role, team?}`: another role or team; refused while cases are assigned to them (admins) |
 //! | `GET /v1/me/devices` | the caller's own devices |
 //! | `POST /v1/me/password` | `{current_password, new_password}`: the caller changes their password (every session ends) |
 //! | `GET /v1/openapi.json` | the OpenAPI description of these routes |
@@ -83,6 +85,8 @@ pub fn app(state: Arc<AppState>) -> Router {
             post(admin_revoke_device),
         )
         .route("/v1/admin/log", get(admin_log))
+        .route("/v1/admin/users/{username}/handover", post(admin_hand_over))
+        .route("/v1/admin/users/{username}/role", post(admin_move_user))
         .route("/v1/me/devices", get(my_devices))
         .route("/v1/me/password", post(my_password))
         .route("/v1/sync", get(crate::sync::endpoint))
@@ -568,6 +572,59 @@ async fn admin_log(
     Ok(Json(
         db::blocking(&state.db, move |db| db.admin_log(limit)).await?,
     ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HandOver {
+    to: Vec<String>,
+}
+
+async fn admin_hand_over(
+    State(state): State<Arc<AppState>>,
+    Auth(session, _): Auth,
+    Path(username): Path<String>,
+    JsonBody(req): JsonBody<HandOver>,
+) -> AppResult<Json<Value>> {
+    if req.to.len() > 1000 {
+        return Err(AppError::BadRequest("at most 1,000 colleagues".into()));
+    }
+    let n = crate::admin::hand_over(&state, &session.user, &username, &req.to).await?;
+    Ok(Json(json!({ "handed_over": n })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RoleChange {
+    role: fieldcase_core::Role,
+    #[serde(default)]
+    team: Option<String>,
+}
+
+async fn admin_move_user(
+    State(state): State<Arc<AppState>>,
+    Auth(session, _): Auth,
+    Path(username): Path<String>,
+    JsonBody(req): JsonBody<RoleChange>,
+) -> AppResult<Json<crate::db::User>> {
+    require_admin(&session)?;
+    let target = username.clone();
+    let user = db::blocking(&state.db, move |db| {
+        crate::admin::move_user(db, &username, req.role, req.team.as_deref())
+    })
+    .await?;
+    log_admin(
+        &state,
+        &session.user.id,
+        &format!(
+            "set role {} team {}",
+            user.role.code(),
+            user.team.as_deref().unwrap_or("-")
+        ),
+        &target,
+    )
+    .await?;
+    Ok(Json(user))
 }
 
 async fn my_devices(

@@ -374,6 +374,11 @@ pub trait Db: Send + Sync + 'static {
     fn log_admin(&self, entry: &AdminEntry) -> AppResult<()>;
     /// The latest administrative actions, newest first.
     fn admin_log(&self, limit: usize) -> AppResult<Vec<AdminEntry>>;
+    /// Gives a user another role or team (admins have none). The caller has made sure
+    /// their cases were handed over first ([`crate::admin::move_user`]).
+    fn set_role_team(&self, username: &str, role: Role, team: Option<&str>) -> AppResult<User>;
+    /// The cases a user is assigned to (from the access index).
+    fn cases_of(&self, user_id: &str) -> AppResult<Vec<CaseId>>;
 }
 
 /// A device with what the server knows of its use.

@@ -1288,6 +1288,51 @@ impl Db for PostgresDb {
         })
     }
 
+    fn set_role_team(&self, username: &str, role: Role, team: Option<&str>) -> AppResult<User> {
+        if role != Role::Admin && team.is_none() {
+            return Err(AppError::BadRequest(
+                "workers and supervisors belong to a team".into(),
+            ));
+        }
+        let username = username.to_string();
+        let team = team.filter(|_| role != Role::Admin).map(str::to_string);
+        self.run(move |c| {
+            let team_id: Option<i64> = match &team {
+                Some(t) => Some(
+                    c.query_opt("SELECT id FROM teams WHERE name = $1", &[t])?
+                        .ok_or_else(|| AppError::BadRequest("no such team".into()))?
+                        .try_get(0)?,
+                ),
+                None => None,
+            };
+            let n = c.execute(
+                "UPDATE users SET role = $2, team_id = $3 WHERE username = $1",
+                &[&username, &role.code(), &team_id],
+            )?;
+            if n == 0 {
+                return Err(AppError::NotFound);
+            }
+            Self::user_named(c, &username)?.ok_or(AppError::NotFound)
+        })
+    }
+
+    fn cases_of(&self, user_id: &str) -> AppResult<Vec<CaseId>> {
+        let user_id = user_id.to_string();
+        self.run(move |c| {
+            let rows = c.query(
+                "SELECT case_id FROM case_assignments WHERE user_id = $1",
+                &[&user_id],
+            )?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in rows {
+                if let Some(id) = case_id_of(r.try_get(0)?) {
+                    out.push(id);
+                }
+            }
+            Ok(out)
+        })
+    }
+
     fn throttle_forgive(&self, key: &str) -> AppResult<()> {
         let key = key.to_string();
         self.run(move |c| {

@@ -1027,6 +1027,46 @@ impl Db for SqliteDb {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    fn set_role_team(&self, username: &str, role: Role, team: Option<&str>) -> AppResult<User> {
+        if role != Role::Admin && team.is_none() {
+            return Err(AppError::BadRequest(
+                "workers and supervisors belong to a team".into(),
+            ));
+        }
+        let conn = self.lock();
+        let team_id: Option<i64> = match team.filter(|_| role != Role::Admin) {
+            Some(t) => Some(
+                conn.one("SELECT id FROM teams WHERE name = ?1", [t], |r| r.get(0))
+                    .optional()?
+                    .ok_or_else(|| AppError::BadRequest("no such team".into()))?,
+            ),
+            None => None,
+        };
+        let n = conn.run(
+            "UPDATE users SET role = ?2, team_id = ?3 WHERE username = ?1",
+            params![username, role.code(), team_id],
+        )?;
+        drop(conn);
+        if n == 0 {
+            return Err(AppError::NotFound);
+        }
+        self.user_by_username(username)?.ok_or(AppError::NotFound)
+    }
+
+    fn cases_of(&self, user_id: &str) -> AppResult<Vec<CaseId>> {
+        let conn = self.lock();
+        let mut stmt =
+            conn.prepare_cached("SELECT case_id FROM case_assignments WHERE user_id = ?1")?;
+        let rows = stmt.query_map([user_id], |r| r.get::<_, Vec<u8>>(0))?;
+        let mut out = Vec::new();
+        for row in rows {
+            if let Ok(bytes) = <[u8; 16]>::try_from(row?.as_slice()) {
+                out.push(CaseId::from_bytes(bytes));
+            }
+        }
+        Ok(out)
+    }
+
     fn throttle_forgive(&self, key: &str) -> AppResult<()> {
         self.lock().run(
             "UPDATE throttles SET count = max(count - 1, 0) WHERE key = ?1",

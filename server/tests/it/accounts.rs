@@ -436,6 +436,8 @@ async fn the_openapi_document_describes_every_route() {
         "/v1/admin/users/{username}/devices",
         "/v1/admin/devices/{device_id}/revoke",
         "/v1/admin/log",
+        "/v1/admin/users/{username}/handover",
+        "/v1/admin/users/{username}/role",
         "/v1/me/devices",
         "/v1/me/password",
         "/readyz",

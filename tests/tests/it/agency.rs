@@ -170,3 +170,126 @@ fn an_admin_enables_a_user_again_and_readiness_answers() {
     let (status, body) = server.rest("GET", "/readyz", None, None);
     assert_eq!((status, body), (200, json!("ready")));
 }
+
+/// A worker moves to another team: refused while cases are assigned to him; his supervisor
+/// hands his caseload over to named colleagues in one action (his phone drops the cases at
+/// its next sync, the colleagues' phones get them); then the move goes through.
+#[test]
+fn a_leavers_caseload_is_handed_over_in_one_action_before_he_moves() {
+    let server = TestServer::start();
+    server
+        .db
+        .add_user(
+            "root",
+            "Root",
+            fieldcase_core::Role::Admin,
+            None,
+            PASSWORD,
+            fieldcase_tests::ITERATIONS,
+        )
+        .unwrap();
+    let (bao, bao_token, _b) = server.phone("bao");
+    let ids: Vec<_> = (0..3)
+        .map(|i| {
+            let mut n = NewCase {
+                team: "north".into(),
+                ..Default::default()
+            };
+            n.client.name = Some(format!("Дмитро Шевченко {i}"));
+            bao.create_case(n).unwrap()
+        })
+        .collect();
+    bao.sync(&server.url, &bao_token).unwrap();
+    let token = |user: &str| {
+        let (_, v) = login(&server, user, PASSWORD);
+        v["token"].as_str().unwrap().to_string()
+    };
+    let (admin, malee) = (token("root"), token("malee"));
+    let move_bao = || {
+        server.rest(
+            "POST",
+            "/v1/admin/users/bao/role",
+            Some(&admin),
+            Some(json!({"role": "worker", "team": "south"})),
+        )
+    };
+    let (status, v) = move_bao();
+    assert_eq!(status, 409, "{v}");
+    assert!(v["message"].as_str().unwrap().contains("hand them over"));
+
+    // Bad hand-overs change nothing.
+    let hand_over = |by: &str, to: serde_json::Value| {
+        server.rest(
+            "POST",
+            "/v1/admin/users/bao/handover",
+            Some(by),
+            Some(json!({ "to": to })),
+        )
+    };
+    for (to, status) in [
+        (json!(["sam"]), 400),
+        (json!(["nobody"]), 400),
+        (json!([]), 400),
+        (json!(["bao"]), 400),
+    ] {
+        assert_eq!(hand_over(&malee, to.clone()).0, status, "{to}");
+    }
+    let sam = token("sam");
+    assert_eq!(
+        hand_over(&sam, json!(["anna"])).0,
+        404,
+        "a worker of another team"
+    );
+    let bao_id = server.db.user_by_username("bao").unwrap().unwrap().id;
+    assert_eq!(server.db.cases_of(&bao_id).unwrap().len(), 3);
+
+    let (status, v) = hand_over(&malee, json!(["anna", "malee"]));
+    assert_eq!((status, v["handed_over"].as_u64()), (200, Some(3)), "{v}");
+    assert!(server.db.cases_of(&bao_id).unwrap().is_empty());
+    let anna_id = server.db.user_by_username("anna").unwrap().unwrap().id;
+    assert_eq!(server.db.cases_of(&anna_id).unwrap().len(), 2);
+    let report = bao.sync(&server.url, &bao_token).unwrap();
+    assert_eq!(report.removed, 3, "{report:?}");
+    let (anna, anna_token, _a) = server.phone("anna");
+    assert_eq!(anna.sync(&server.url, &anna_token).unwrap().new_cases, 2);
+    let mut all: Vec<_> = server.db.cases_of(&anna_id).unwrap();
+    all.extend(
+        server
+            .db
+            .cases_of(&server.db.user_by_username("malee").unwrap().unwrap().id)
+            .unwrap(),
+    );
+    all.sort();
+    let mut want = ids.clone();
+    want.sort();
+    assert_eq!(all, want);
+
+    let (status, v) = move_bao();
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["team"], "south");
+    // The last admin stays one.
+    let (status, _) = server.rest(
+        "POST",
+        "/v1/admin/users/root/role",
+        Some(&admin),
+        Some(json!({"role": "worker", "team": "north"})),
+    );
+    assert_eq!(status, 409);
+    let actions: Vec<String> = server
+        .db
+        .admin_log(10)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert!(
+        actions.contains(&"hand over caseload".to_string()),
+        "{actions:?}"
+    );
+    assert!(
+        actions
+            .iter()
+            .any(|a| a.starts_with("set role worker team south")),
+        "{actions:?}"
+    );
+}
