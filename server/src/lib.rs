@@ -15,6 +15,7 @@ pub mod console;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod restore;
 pub mod settings;
 pub mod sync;
 

@@ -74,6 +74,12 @@ enum Command {
         #[command(subcommand)]
         command: CaseCommand,
     },
+    /// Put a backup in place of the SQLite database, after checking it (integrity, schema
+    /// version, that it opens and its cases load); refused while a server runs on the
+    /// database. The database it replaces is kept beside it.
+    Restore { path: PathBuf },
+    /// Check the database and the configuration, and say what is wrong in words.
+    Check,
     /// Devices (phones).
     Device {
         #[command(subcommand)]
@@ -142,6 +148,61 @@ enum UserCommand {
     Devices { username: String },
 }
 
+/// `check`: the database and the configuration, in words; an error when anything is wrong.
+fn check(db_path: &std::path::Path, postgres: bool, settings: &FileSettings) -> Result<(), String> {
+    let mut problems = Vec::new();
+    if let (Some(cert), Some(key)) = (&settings.tls_cert, &settings.tls_key) {
+        match fieldcase_server::tls_config(cert, key) {
+            Ok(_) => println!("ok: the TLS certificate and key fit together"),
+            Err(e) => problems.push(e),
+        }
+    } else if settings.tls_cert.is_some() != settings.tls_key.is_some() {
+        problems.push("tls_cert and tls_key go together: set both or neither".into());
+    }
+    if postgres {
+        match db::open(db_path) {
+            Ok(opened) => {
+                let db = opened.as_dyn();
+                let cases = db.cases().map_err(|e| e.to_string())?;
+                let mut bad = 0;
+                for (access, _) in &cases {
+                    let ok = db
+                        .case_document(&access.id)
+                        .ok()
+                        .flatten()
+                        .and_then(|b| automerge::Automerge::load(&b).ok())
+                        .is_some_and(|d| fieldcase_core::schema::validate(&d).is_ok());
+                    if !ok {
+                        bad += 1;
+                        problems.push(format!("case {} does not load or is not valid", access.id));
+                    }
+                }
+                println!(
+                    "ok: the database answers; {} cases, {} valid",
+                    cases.len(),
+                    cases.len() - bad
+                );
+            }
+            Err(e) => problems.push(format!(
+                "cannot open the database {}: {e}",
+                db::describe(&db_path.to_string_lossy())
+            )),
+        }
+    } else {
+        let report = fieldcase_server::restore::check_file(db_path);
+        for f in &report.facts {
+            println!("ok: {f}");
+        }
+        problems.extend(report.problems);
+    }
+    if problems.is_empty() {
+        println!("everything checks");
+        Ok(())
+    } else {
+        Err(problems.join("\n"))
+    }
+}
+
 /// Records an action of the command line in the administrative log.
 fn log_cli(db: &dyn Db, action: &str, target: &str) -> Result<(), String> {
     db.log_admin(&db::AdminEntry {
@@ -201,6 +262,26 @@ fn run(cli: Cli, settings: FileSettings) -> Result<(), String> {
         .db
         .or_else(|| settings.db.clone())
         .unwrap_or_else(|| PathBuf::from("fieldcase.sqlite"));
+    let postgres = db::is_postgres_url(&db_path.to_string_lossy());
+    // These two must not open (and so create or migrate) the database first.
+    match &cli.command {
+        Command::Restore { path } => {
+            if postgres {
+                return Err(
+                    "restore puts a SQLite backup in place; restore PostgreSQL with pg_restore"
+                        .into(),
+                );
+            }
+            let kept = fieldcase_server::restore::restore(&db_path, path)?;
+            println!("{} restored from {}", db_path.display(), path.display());
+            if let Some(k) = kept {
+                println!("the database it replaced is kept as {}", k.display());
+            }
+            return Ok(());
+        }
+        Command::Check => return check(&db_path, postgres, &settings),
+        _ => {}
+    }
     let opened = db::open(&db_path).map_err(|e| {
         // The operator sees why (an internal error's detail names no client data).
         let why = match e {
@@ -233,6 +314,12 @@ fn run(cli: Cli, settings: FileSettings) -> Result<(), String> {
             tls_cert,
             tls_key,
         } => {
+            // Held while serving: `restore` refuses while it is.
+            let _serving = if postgres {
+                None
+            } else {
+                Some(fieldcase_server::restore::serving(&db_path)?)
+            };
             let listen = listen
                 .or(settings.listen)
                 .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
@@ -450,6 +537,7 @@ fn run(cli: Cli, settings: FileSettings) -> Result<(), String> {
             );
             Ok(())
         }
+        Command::Restore { .. } | Command::Check => unreachable!("dealt with before opening"),
         Command::Log { limit } => {
             for e in db.admin_log(limit).map_err(|e| e.to_string())? {
                 println!(

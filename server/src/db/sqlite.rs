@@ -295,6 +295,9 @@ fn store_one(tx: &Connection, p: &Pending) -> AppResult<Stored> {
 }
 
 impl SqliteDb {
+    /// The schema version this server brings a database to (`PRAGMA user_version`).
+    pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
     /// Opens (or creates) the database file and brings its schema up to date.
     pub fn open(path: impl AsRef<Path>) -> AppResult<Self> {
         let mut conn = Connection::open(path)?;

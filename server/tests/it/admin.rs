@@ -443,3 +443,82 @@ fn the_command_line_revokes_a_lost_phone_and_logs_what_it_does() {
         "{out}"
     );
 }
+
+/// `restore` puts a checked backup in place and keeps what it replaced; it refuses a file
+/// that is not a backup and refuses while a server runs on the database, changing nothing.
+/// `check` says in words what is right and what is wrong. Through the binary.
+#[test]
+fn restore_checks_the_backup_and_refuses_while_a_server_runs_and_check_says_what_is_wrong() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("server.sqlite");
+    let backup = dir.path().join("monday.sqlite");
+    for args in [
+        &["team", "add", "north"][..],
+        &["user", "add", "anna", "--role", "worker", "--team", "north"],
+        &["backup", backup.to_str().unwrap()],
+        &["user", "add", "late", "--role", "worker", "--team", "north"],
+    ] {
+        let (ok, _, err) = cli(&path, args);
+        assert!(ok, "{args:?}: {err}");
+    }
+    let (ok, out, err) = cli(&path, &["check"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("everything checks") && out.contains("2 users"),
+        "{out}"
+    );
+
+    // Not a backup: refused, nothing changed.
+    let junk = dir.path().join("junk.sqlite");
+    std::fs::write(&junk, b"this is not a database at all, only words").unwrap();
+    let (ok, _, err) = cli(&path, &["restore", junk.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(
+        err.contains("is not a backup this server can restore"),
+        "{err}"
+    );
+    let (ok, _, err) = cli(&path, &["check", "--db", junk.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(
+        err.contains("not a SQLite database") || err.contains("does not open"),
+        "{err}"
+    );
+    let (ok, out, _) = cli(&path, &["user", "list"]);
+    assert!(ok && out.contains("late"), "{out}");
+
+    // A server running on the database: refused.
+    let mut server = Command::new(env!("CARGO_BIN_EXE_fieldcase-server"))
+        .arg("--db")
+        .arg(&path)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("RUST_LOG", "error")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(server.stdout.take().unwrap()).lines();
+    while !lines.next().unwrap().unwrap().starts_with("Listening on") {}
+    let (ok, _, err) = cli(&path, &["restore", backup.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(err.contains("a server is running"), "{err}");
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    // Stopped: the backup takes the database's place; the old one is kept beside it.
+    let (ok, out, err) = cli(&path, &["restore", backup.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert!(out.contains("kept as"), "{out}");
+    let (ok, out, _) = cli(&path, &["user", "list"]);
+    assert!(ok && out.contains("anna") && !out.contains("late"), "{out}");
+    let kept: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains(".before-restore-"))
+        .collect();
+    assert_eq!(kept.len(), 1);
+    let old = fieldcase_server::SqliteDb::open(kept[0].path()).unwrap();
+    assert!(
+        old.user_by_username("late").unwrap().is_some(),
+        "nothing lost"
+    );
+}
