@@ -522,3 +522,70 @@ fn restore_checks_the_backup_and_refuses_while_a_server_runs_and_check_says_what
         "nothing lost"
     );
 }
+
+/// `serve --demo` through the binary, its database and address from the environment
+/// (`FIELDCASE_DB`, `FIELDCASE_LISTEN`): it prints working passwords, a printed account
+/// signs in and sees its demo caseload, and SIGTERM stops it.
+#[test]
+fn serve_demo_from_the_environment_prints_passwords_that_sign_in() {
+    use std::io::{BufRead, Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.sqlite");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fieldcase-server"))
+        .args(["serve", "--demo"])
+        .env("FIELDCASE_DB", &db)
+        .env("FIELDCASE_LISTEN", "127.0.0.1:0")
+        .env("FIELDCASE_PASSWORD_ITERATIONS", "1000")
+        .env("RUST_LOG", "error")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut accounts = Vec::new();
+    let addr = loop {
+        let line = lines.next().expect("the server's output").unwrap();
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if let [user, _role, "password", pw] = words[..] {
+            accounts.push((user.to_string(), pw.to_string()));
+        }
+        if let Some(rest) = line.strip_prefix("Listening on http://") {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+    };
+    assert!(db.exists(), "the database is where FIELDCASE_DB says");
+    let (user, pw) = accounts
+        .iter()
+        .find(|(u, _)| u.starts_with("worker"))
+        .expect("a worker's password is printed")
+        .clone();
+    let http = |request: String| {
+        let mut conn = std::net::TcpStream::connect(&addr).unwrap();
+        conn.write_all(request.as_bytes()).unwrap();
+        let mut answer = String::new();
+        conn.read_to_string(&mut answer).unwrap();
+        answer
+    };
+    let body = serde_json::json!({"username": user, "password": pw, "device_name": "test",
+        "actor_id": automerge::ActorId::random().to_hex_string()})
+    .to_string();
+    let answer = http(format!(
+        "POST /v1/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    ));
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let json: serde_json::Value =
+        serde_json::from_str(&answer[answer.find("\r\n\r\n").unwrap() + 4..]).unwrap();
+    let token = json["token"].as_str().unwrap();
+    let answer = http(format!(
+        "GET /v1/caseload HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+    ));
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let caseload: serde_json::Value =
+        serde_json::from_str(&answer[answer.find("\r\n\r\n").unwrap() + 4..]).unwrap();
+    assert!(!caseload.as_array().unwrap().is_empty(), "{caseload}");
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+}
