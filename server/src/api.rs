@@ -250,7 +250,6 @@ async fn login(
     {
         crate::Login::Ok(user) => user,
         crate::Login::Wrong => return Err(AppError::Unauthenticated),
-        crate::Login::AddressRefused => return Err(AppError::TooManyRequests),
     };
     let st = state.clone();
     tokio::task::spawn_blocking(move || {
@@ -274,21 +273,28 @@ async fn login(
     .map_err(|e| AppError::Internal(e.to_string()))?
 }
 
-/// The client's address, as the listener saw it (absent when the router is driven
-/// without a listener, as route tests do).
+/// The client's address: as the listener saw it, or from `X-Forwarded-For` when the
+/// listener's peer is a trusted proxy (absent when the router is driven without a
+/// listener, as route tests do).
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddr(pub Option<std::net::IpAddr>);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+impl FromRequestParts<Arc<AppState>> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddr(
-            parts
-                .extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|c| c.0.ip()),
-        ))
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip());
+        let forwarded = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|h| h.to_str().ok());
+        Ok(ClientAddr(state.client_address(peer, forwarded)))
     }
 }
 
@@ -663,7 +669,6 @@ async fn my_password(
         .await?
     {
         crate::Login::Ok(u) if u.id == session.user.id => {}
-        crate::Login::AddressRefused => return Err(AppError::TooManyRequests),
         _ => {
             return Err(AppError::BadRequest(
                 "the current password is not right".into(),

@@ -38,9 +38,14 @@ pub struct Config {
     pub login_window_ms: i64,
     /// The longest wait a login attempt is made to take.
     pub login_max_delay_ms: i64,
-    /// Failed logins from one client address within `login_window_ms` after which that
-    /// address is refused (429) until the window passes.
+    /// Failed logins from one client address (an IPv6 /64 counts as one) within
+    /// `login_window_ms` after which every attempt from it waits `login_max_delay_ms`
+    /// before its password is checked (never refused: an office behind one address must
+    /// not be locked out by a stranger sharing it).
     pub login_max_failures_per_address: u32,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (their own address is
+    /// not the client's).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Passwords checked at once (each costs PBKDF2's rounds of CPU); more wait.
     pub login_max_concurrent: usize,
     /// How long after a user loses a case their phones may still hand in its last changes
@@ -66,6 +71,7 @@ impl Default for Config {
             login_window_ms: 15 * 60 * 1000,
             login_max_delay_ms: 30_000,
             login_max_failures_per_address: 30,
+            trusted_proxies: Vec::new(),
             login_max_concurrent: 4,
             departure_days: 30,
             offline_days: 90,
@@ -89,7 +95,7 @@ pub struct Metrics {
     pub docs_unavailable: std::sync::atomic::AtomicU64,
     pub sync_cases_over_limit: std::sync::atomic::AtomicU64,
     pub logins_delayed: std::sync::atomic::AtomicU64,
-    pub logins_refused_address: std::sync::atomic::AtomicU64,
+    pub logins_slowed_address: std::sync::atomic::AtomicU64,
 }
 
 impl Metrics {
@@ -171,10 +177,10 @@ impl Metrics {
             self.logins_delayed.load(Relaxed).to_string(),
         );
         line(
-            "logins_refused_address_total",
+            "logins_slowed_address_total",
             "counter",
-            "Login attempts refused for repeated failures from their client address.",
-            self.logins_refused_address.load(Relaxed).to_string(),
+            "Login attempts made to wait after repeated failures from their client address.",
+            self.logins_slowed_address.load(Relaxed).to_string(),
         );
         out
     }
@@ -331,14 +337,14 @@ impl AppState {
 
     /// Checks a login (REST and console alike), throttled so that guessing is slow and a
     /// stranger cannot lock a worker out:
-    /// - every attempt from a client address counts while it is checked, and stays counted
-    ///   if it fails; past [`Config::login_max_failures_per_address`] within the window,
-    ///   that address is refused ([`Login::AddressRefused`]) without touching the account's
-    ///   count (an office of colleagues behind one address signing in is not refused);
     /// - every attempt on a username counts before its password is checked (guesses sent
     ///   at once cannot pass together); past [`Config::login_max_failures`], each attempt
     ///   waits, one second doubling up to [`Config::login_max_delay_ms`], and then its
     ///   password is checked: the right password still signs in, and clears the count;
+    /// - every attempt from a client address (an IPv6 /64 as one) counts while it is
+    ///   checked, and stays counted if it fails; past
+    ///   [`Config::login_max_failures_per_address`], every attempt from it waits the longest
+    ///   wait first (slowed, never refused);
     /// - at most [`Config::login_max_concurrent`] passwords are hashed at once.
     ///
     /// The counts live in the storage, so every instance on one database shares them.
@@ -350,34 +356,33 @@ impl AppState {
     ) -> AppResult<Login> {
         let now = chrono::Utc::now().timestamp_millis();
         let window = self.config.login_window_ms;
-        let max_addr = self.config.login_max_failures_per_address;
-        let addr_key = addr.map(|a| format!("address:{a}"));
+        let addr_key = addr.map(|a| format!("address:{}", address_key(a)));
         let user_key = format!("username:{username}");
-        let key = user_key.clone();
-        let forgive = addr_key.clone();
-        let attempts = db::blocking(&self.db, move |db| {
-            if let Some(k) = &addr_key {
-                if db.throttle_hit(k, now, window)? > max_addr {
-                    return Ok(None);
-                }
-            }
-            Ok(Some(db.throttle_hit(&key, now, window)?))
+        let (akey, ukey) = (addr_key.clone(), user_key.clone());
+        let (from_address, attempts) = db::blocking(&self.db, move |db| {
+            let a = match &akey {
+                Some(k) => db.throttle_hit(k, now, window)?,
+                None => 0,
+            };
+            Ok((a, db.throttle_hit(&ukey, now, window)?))
         })
         .await?;
-        let Some(attempts) = attempts else {
-            Metrics::inc(&self.metrics.logins_refused_address);
-            tracing::warn!("login refused: too many attempts from one address");
-            return Ok(Login::AddressRefused);
-        };
+        let mut wait = 0;
+        if from_address > self.config.login_max_failures_per_address {
+            Metrics::inc(&self.metrics.logins_slowed_address);
+            wait = self.config.login_max_delay_ms;
+        }
         if attempts > self.config.login_max_failures {
             let over = (attempts - self.config.login_max_failures - 1).min(20);
-            let wait = (1000i64 << over).min(self.config.login_max_delay_ms).max(0);
             Metrics::inc(&self.metrics.logins_delayed);
+            wait = wait.max((1000i64 << over).min(self.config.login_max_delay_ms));
+        }
+        if wait > 0 {
             tracing::info!(
                 wait_ms = wait,
                 "login attempt delayed after repeated failures"
             );
-            tokio::time::sleep(std::time::Duration::from_millis(wait as u64)).await;
+            tokio::time::sleep(std::time::Duration::from_millis(wait.max(0) as u64)).await;
         }
         let _slot = self
             .login_slots
@@ -393,7 +398,7 @@ impl AppState {
             let user = db.check_password(&name, &pass, iterations)?;
             if user.is_some() {
                 db.throttle_clear(&user_key)?;
-                if let Some(k) = &forgive {
+                if let Some(k) = &addr_key {
                     db.throttle_forgive(k)?;
                 }
             }
@@ -411,6 +416,38 @@ impl AppState {
             }
         })
     }
+
+    /// The client's address for a request the listener got from `peer`: the last address
+    /// of `X-Forwarded-For` when `peer` is a trusted proxy ([`Config::trusted_proxies`]).
+    pub(crate) fn client_address(
+        &self,
+        peer: Option<std::net::IpAddr>,
+        forwarded: Option<&str>,
+    ) -> Option<std::net::IpAddr> {
+        let peer = peer?;
+        if !self.config.trusted_proxies.contains(&peer) {
+            return Some(peer);
+        }
+        forwarded
+            .and_then(|f| f.rsplit(',').next())
+            .and_then(|a| a.trim().parse().ok())
+            .or(Some(peer))
+    }
+}
+
+/// An address as the login throttle counts it: an IPv6 address by its /64 (one household
+/// or one customer of a provider), an IPv4 address as it is.
+fn address_key(a: std::net::IpAddr) -> String {
+    match a {
+        std::net::IpAddr::V4(v4) => v4.to_string(),
+        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
 }
 
 /// The outcome of [`AppState::check_login`].
@@ -419,6 +456,4 @@ pub(crate) enum Login {
     Ok(db::User),
     /// Unknown user, disabled user or wrong password (told apart by no one).
     Wrong,
-    /// Too many attempts from the client's address.
-    AddressRefused,
 }

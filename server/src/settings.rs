@@ -19,9 +19,13 @@
 //!                              # further attempt waits (the right password still signs in)
 //! window_minutes = 15
 //! max_delay_seconds = 30       # the longest such wait
-//! max_failures_per_address = 30  # attempts from one client address within the window
-//!                              # before that address is refused (429)
+//! max_failures_per_address = 30  # failed attempts from one client address (an IPv6 /64)
+//!                              # within the window before each attempt from it waits
+//!                              # the longest wait (slowed, never refused)
 //! max_concurrent = 4           # passwords hashed at once
+//! trusted_proxies = ["127.0.0.1"]  # reverse proxies whose X-Forwarded-For names the
+//!                              # client (behind one, set it: else every client has the
+//!                              # proxy's address)
 //!
 //! [cases]
 //! departure_days = 30          # how long a phone may hand in the last changes of a case
@@ -79,6 +83,7 @@ pub struct Login {
     pub max_delay_seconds: Option<u32>,
     pub max_failures_per_address: Option<u32>,
     pub max_concurrent: Option<u32>,
+    pub trusted_proxies: Option<Vec<std::net::IpAddr>>,
 }
 
 #[derive(Debug, Default, Deserialize, PartialEq, Eq)]
@@ -113,6 +118,7 @@ impl FileSettings {
             "login.max_failures_per_address",
         )?;
         positive(s.login.max_concurrent, "login.max_concurrent")?;
+        positive(s.login.max_delay_seconds, "login.max_delay_seconds")?;
         positive(s.cases.departure_days, "cases.departure_days")?;
         positive(s.cases.offline_days, "cases.offline_days")?;
         positive(s.cases.max_per_connection, "cases.max_per_connection")?;
@@ -142,6 +148,9 @@ impl FileSettings {
         if let Some(n) = self.login.max_concurrent {
             config.login_max_concurrent = n as usize;
         }
+        if let Some(p) = &self.login.trusted_proxies {
+            config.trusted_proxies = p.clone();
+        }
         if let Some(d) = self.cases.departure_days {
             config.departure_days = d;
         }
@@ -163,6 +172,7 @@ mod tests {
         let s = FileSettings::parse(
             "db = \"x.sqlite\"\nlisten = \"127.0.0.1:9000\"\nlog_format = \"json\"\n\
              [sessions]\nidle_hours = 2\nabsolute_days = 3\n[login]\nmax_failures = 7\nwindow_minutes = 1\nmax_failures_per_address = 9\n\
+             trusted_proxies = [\"10.0.0.2\"]\n\
              [cases]\ndeparture_days = 2\nmax_per_connection = 50\n",
         )
         .unwrap();
@@ -176,6 +186,10 @@ mod tests {
         );
         assert_eq!((c.login_max_failures, c.login_window_ms), (7, 60_000));
         assert_eq!(c.login_max_failures_per_address, 9);
+        assert_eq!(
+            c.trusted_proxies,
+            vec!["10.0.0.2".parse::<std::net::IpAddr>().unwrap()]
+        );
         assert_eq!((c.departure_days, c.sync_max_cases_per_connection), (2, 50));
         for (bad, named) in [
             ("dbb = \"x\"", "dbb"),

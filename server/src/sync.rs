@@ -245,18 +245,18 @@ impl Hub {
         except: Option<u64>,
     ) -> Result<bool, AppError> {
         let Admitted { access, marks } = admitted;
-        if !Self::store(state, hot, id, &doc, &access).await? {
-            Self::reload(state, hot, id).await?;
-            return Ok(false);
-        }
+        // The marks go first: a change is never stored without its mark (a mark of a
+        // change that then is not stored names nothing and is never shown).
         if !marks.is_empty() {
             tracing::info!(case = %id, count = marks.len(), "changes whose own time is far from their receipt");
             let db = state.db.clone();
-            let marked = tokio::task::spawn_blocking(move || db.mark_times(&id, &marks)).await;
-            if !matches!(marked, Ok(Ok(()))) {
-                // The changes are stored; their own times will show unmarked.
-                tracing::error!(case = %id, "could not record the receipt of changes with far-off times");
-            }
+            tokio::task::spawn_blocking(move || db.mark_times(&id, &marks))
+                .await
+                .map_err(blocking_error)??;
+        }
+        if !Self::store(state, hot, id, &doc, &access).await? {
+            Self::reload(state, hot, id).await?;
+            return Ok(false);
         }
         crate::Metrics::inc(&state.metrics.changes_accepted);
         for (conn, tx) in &hot.subscribers {
@@ -379,11 +379,13 @@ impl Hub {
             if hot.access.is_none() {
                 return Err(AppError::NotFound);
             }
+            let mut claimed = false;
             for _ in 0..5 {
                 let mut doc = hot.doc.clone();
                 let before = hot.doc.get_heads();
                 doc.load_incremental(changes)
                     .map_err(|_| AppError::NotFound)?;
+                let doc = without_queue(&hot.doc, doc).map_err(|_| AppError::NotFound)?;
                 let new = doc.get_changes(&before);
                 if new.is_empty() {
                     // A phone asking again after a lost answer: its hand-in is stored.
@@ -425,12 +427,16 @@ impl Hub {
                 if !device_ok {
                     return Err(AppError::NotFound);
                 }
-                // When the user lost the case: the earliest of the changes the phone had
-                // not seen (their receipt where their own time is far from it).
-                let db = state.db.clone();
-                let marks = tokio::task::spawn_blocking(move || db.time_marks(&id))
-                    .await
-                    .map_err(blocking_error)??;
+                // When the user lost the case: when the server unassigned them; else (a
+                // restriction, a change of team, or a case from before this was recorded)
+                // the earliest of the changes the phone had not seen (their receipt where
+                // their own time is far from it).
+                let (db, u) = (state.db.clone(), user.id.clone());
+                let (ended, marks) = tokio::task::spawn_blocking(move || {
+                    Ok::<_, AppError>((db.assignment_ended(&id, &u)?, db.time_marks(&id)?))
+                })
+                .await
+                .map_err(blocking_error)??;
                 let received: HashMap<ChangeHash, i64> =
                     marks.iter().map(|m| (m.change, m.received)).collect();
                 let now = chrono::Utc::now().timestamp_millis();
@@ -446,18 +452,19 @@ impl Hub {
                     })
                     .min()
                     .unwrap_or(now);
+                let lost_at = ended.unwrap_or(lost_at);
                 // A device registered after that never held the case (change times are
                 // whole seconds).
-                if device.created_at > lost_at + 999 {
+                if device.created_at > lost_at.saturating_add(999) {
                     return Err(AppError::NotFound);
                 }
-                if departed {
+                if departed && !claimed {
                     return Err(AppError::Conflict(
                         "this device has already handed in its last changes to this case".into(),
                     ));
                 }
                 let window = i64::from(state.config.departure_days) * 24 * 3600 * 1000;
-                if now - lost_at > window {
+                if now.saturating_sub(lost_at) > window {
                     return Err(AppError::BadRequest(format!(
                         "the last changes to a case are accepted within {} days of leaving it",
                         state.config.departure_days
@@ -475,14 +482,38 @@ impl Hub {
                 )
                 .await
                 .map_err(|reason| AppError::BadRequest(format!("changes refused: {reason}")))?;
-                if Self::commit(state, &mut hot, id, doc, admitted, None).await? {
+                // The one departure of this device is claimed before anything is stored
+                // (two hand-ins at once, even on two instances, cannot both pass), and
+                // given back if the changes are not stored.
+                if !claimed {
                     let (db, d) = (state.db.clone(), session.device_id.clone());
-                    tokio::task::spawn_blocking(move || db.record_departure(&id, &d, count, now))
-                        .await
-                        .map_err(blocking_error)??;
-                    tracing::info!(case = %id, user = %user.id, count, "last changes of a departing phone");
-                    return Ok(count);
+                    let first = tokio::task::spawn_blocking(move || {
+                        db.record_departure(&id, &d, count, now)
+                    })
+                    .await
+                    .map_err(blocking_error)??;
+                    if !first {
+                        return Err(AppError::Conflict(
+                            "this device has already handed in its last changes to this case"
+                                .into(),
+                        ));
+                    }
+                    claimed = true;
                 }
+                match Self::commit(state, &mut hot, id, doc, admitted, None).await {
+                    Ok(true) => {
+                        tracing::info!(case = %id, user = %user.id, count, "last changes of a departing phone");
+                        return Ok(count);
+                    }
+                    Ok(false) => continue,
+                    Err(e) => {
+                        self.forget_departure(state, id, &session.device_id).await;
+                        return Err(e);
+                    }
+                }
+            }
+            if claimed {
+                self.forget_departure(state, id, &session.device_id).await;
             }
             Err(AppError::Conflict(
                 "the case kept changing while the changes were stored; try again".into(),
@@ -492,6 +523,15 @@ impl Hub {
         drop(hot);
         self.release(&id);
         result
+    }
+
+    /// Gives back the departure claim of a device whose changes were not stored.
+    async fn forget_departure(&self, state: &AppState, id: CaseId, device: &str) {
+        let (db, d) = (state.db.clone(), device.to_string());
+        let done = tokio::task::spawn_blocking(move || db.forget_departure(&id, &d)).await;
+        if !matches!(done, Ok(Ok(()))) {
+            tracing::error!(case = %id, "could not give back a departure claim");
+        }
     }
 
     /// Drops hot documents nobody syncs (they are on disk).
@@ -840,8 +880,10 @@ impl Connection {
             }
             None => {}
         }
-        // What one connection may hold is bounded: one sync state per case it syncs.
-        if !self.states.contains_key(&id)
+        // What one connection may hold is bounded: one sync state per case it syncs. (A
+        // new case is not counted here, so that its refusals read as for any unknown id.)
+        if hot.access.is_some()
+            && !self.states.contains_key(&id)
             && self.states.len() >= self.state.config.sync_max_cases_per_connection
         {
             drop(hot);
@@ -965,6 +1007,12 @@ impl Connection {
         // another process stored the case meanwhile, the message is applied again to the
         // stored document.
         for _ in 0..5 {
+            // Reloaded after another writer (an assignment) got there first: the caller
+            // may have lost the case meanwhile.
+            if hot.access.as_ref().is_some_and(|a| !a.visible_to(user)) {
+                self.unavailable(socket, document_id.to_string()).await;
+                return None;
+            }
             let mut doc = hot.doc.clone();
             let mut st = sync_state.clone();
             let before = hot.doc.get_heads();
@@ -983,8 +1031,11 @@ impl Connection {
                 }
                 Err(_) => Err("the changes could not be applied".to_string()),
             };
-            let admitted = match outcome {
-                Ok(admitted) => admitted,
+            let admitted = match outcome.and_then(|a| Ok((a, without_queue(&hot.doc, doc)?))) {
+                Ok((admitted, clean)) => {
+                    doc = clean;
+                    admitted
+                }
                 Err(reason) => {
                     self.refuse(socket, id, document_id, &reason).await;
                     return None;
@@ -1103,7 +1154,7 @@ pub(crate) async fn check(
             return Err("these changes record their author as another user".into());
         }
     }
-    if let Some(reason) = authority::stamp_violation(after, &new_changes, &user.id) {
+    if let Some(reason) = authority::stamp_violation(before, after, &new_changes, &user.id) {
         return Err(reason.into());
     }
     if authority::claims_authority(&new_changes, user.role) {
@@ -1145,6 +1196,22 @@ pub(crate) async fn check(
                 return Err(reason.into());
             }
             newcomers.extend(file.case_manager.clone());
+        }
+    }
+    if file.assigned.is_empty() && prior.is_none_or(|p| !p.assigned.is_empty()) {
+        return Err("a case needs at least one assigned worker".into());
+    }
+    if prior.is_none_or(|p| p.team != team) {
+        let db = state.db.clone();
+        let t = team.clone();
+        let exists = tokio::task::spawn_blocking(move || {
+            db.teams().map(|all| all.iter().any(|x| x.name == t))
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+        if !exists {
+            return Err("a case belongs to a team that exists".into());
         }
     }
     newcomers.sort();
@@ -1200,7 +1267,9 @@ fn time_marks(state: &AppState, doc: &Automerge, changes: &[automerge::Change]) 
                 .deps()
                 .iter()
                 .filter_map(|d| doc.get_change_by_hash(d))
-                .map(|d| d.timestamp().saturating_mul(1000))
+                // A dependency's own time counts no later than now: one change dated in
+                // the future must not mark every honest change built on it.
+                .map(|d| d.timestamp().saturating_mul(1000).min(now))
                 .max()
                 .unwrap_or(i64::MIN);
             let off = claimed > now + CLOCK_SKEW_MS
@@ -1213,6 +1282,22 @@ fn time_marks(state: &AppState, doc: &Automerge, changes: &[automerge::Change]) 
             })
         })
         .collect()
+}
+
+/// A candidate document without the changes Automerge holds back for dependencies it lacks
+/// (a sync message may carry such changes; they were not checked, and must not wait in the
+/// shared document, where they could take a colleague's next sequence number or grow
+/// without bound): the document it grew from plus the candidate's applied changes. The
+/// sync protocol asks the sender for the missing part again.
+fn without_queue(from: &Automerge, candidate: Automerge) -> Result<Automerge, String> {
+    if candidate.get_missing_deps(&[]).is_empty() {
+        return Ok(candidate);
+    }
+    let mut clean = from.clone();
+    clean
+        .apply_changes(candidate.get_changes(&from.get_heads()))
+        .map_err(|_| "the changes could not be applied".to_string())?;
+    Ok(clean)
 }
 
 /// How far a device's clock may run from the server's before its changes' times are

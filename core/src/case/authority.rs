@@ -36,6 +36,19 @@ pub fn violation(before: &CaseFile, after: &CaseFile, role: Role) -> Option<&'st
         if decided_now {
             return Some("only a supervisor approves or returns a closure");
         }
+        // A decision, once made, is the supervisor's words: unchanged by anyone else.
+        if let Some(b) = was.filter(|b| {
+            matches!(
+                b.status,
+                Some(ClosureStatus::Approved | ClosureStatus::Returned)
+            )
+        }) {
+            if (&b.status, &b.decided_at, &b.decided_by, &b.comment)
+                != (&c.status, &c.decided_at, &c.decided_by, &c.comment)
+            {
+                return Some("only a supervisor changes a closure's decision");
+            }
+        }
     }
     if after.stage == crate::case::Stage::Closed
         && before.stage != crate::case::Stage::Closed
@@ -87,33 +100,71 @@ pub const TIME_FIELDS: &[&str] = &[
 /// (the core writes both from one clock reading).
 pub const STAMP_TOLERANCE_MS: i64 = 60_000;
 
-/// The first rule that the operations of `changes` (all made by `user_id`) break in the
-/// fields that say who did something and when, if any: an author field (or a retraction's
-/// `by`) naming another user, or a time field (or a retraction's `at`) that is not the
-/// change's own time. The reason is ours (no client data).
+/// The first rule that the operations of `changes` (all made by `user_id`, turning
+/// `before` into `doc`) break in the fields that say who did something and when, if any:
+/// an author field (or a retraction's `by`) naming another user; a time field (or a
+/// retraction's `at`) that is not the change's own time; or a stamp that `before` already
+/// held (an entry's id, who recorded or opened or reopened it and when, its retraction)
+/// rewritten or deleted: stamps are written once. A plan's approval is the exception: it
+/// is requested and decided again after it is returned, by the rules of [`violation`].
+/// The reason is ours (no client data).
 pub fn stamp_violation(
+    before: &automerge::Automerge,
     doc: &automerge::Automerge,
     changes: &[automerge::Change],
     user_id: &str,
 ) -> Option<&'static str> {
-    use automerge::legacy::{Key, OpType};
-    use automerge::{ReadDoc, ScalarValue};
-    // `by` and `at` are stamps inside a retraction only (elsewhere a family member's name
-    // and an appointment's time).
-    let in_retraction = |obj: &automerge::legacy::ObjectId| {
-        doc.import(&obj.to_string())
-            .ok()
-            .and_then(|(id, _)| doc.parents(id).ok()?.next())
-            .is_some_and(|p| matches!(p.prop, automerge::Prop::Map(k) if k == "retracted"))
+    use automerge::legacy::{Key, ObjectId, OpType};
+    use automerge::{ReadDoc, ScalarValue, ROOT};
+    // The key under which an object sits in `doc`.
+    let parent_key = |obj: &ObjectId| -> Option<String> {
+        let (id, _) = doc.import(&obj.to_string()).ok()?;
+        match doc.parents(id).ok()?.next()?.prop {
+            automerge::Prop::Map(k) => Some(k),
+            automerge::Prop::Seq(_) => None,
+        }
+    };
+    // Whether `before` held `key` on the object `obj`.
+    let held = |obj: &ObjectId, key: &str| -> bool {
+        let id = match obj {
+            ObjectId::Root => ROOT,
+            other => match before.import(&other.to_string()) {
+                Ok((id, _)) => id,
+                Err(_) => return false,
+            },
+        };
+        before.get(&id, key).ok().flatten().is_some()
     };
     for change in changes {
         let own_ms = change.timestamp().saturating_mul(1000);
         for op in change.decode().operations {
-            let (Key::Map(key), OpType::Put(value)) = (&op.key, &op.action) else {
+            let Key::Map(key) = &op.key else { continue };
+            let key = key.as_str();
+            let parent = if key == "by"
+                || key == "at"
+                || key.starts_with("requested_")
+                || key.starts_with("decided_")
+                || !matches!(op.obj, ObjectId::Root)
+            {
+                parent_key(&op.obj)
+            } else {
+                None
+            };
+            let retraction = parent.as_deref() == Some("retracted");
+            let approval = parent.as_deref() == Some("approval");
+            let stamp = AUTHOR_FIELDS.contains(&key)
+                || TIME_FIELDS.contains(&key)
+                || key == "id"
+                || key == "retracted"
+                || retraction;
+            let renewable =
+                approval && (key.starts_with("requested_") || key.starts_with("decided_"));
+            if stamp && !renewable && held(&op.obj, key) {
+                return Some("these changes rewrite who made an entry or when");
+            }
+            let OpType::Put(value) = &op.action else {
                 continue;
             };
-            let key = key.as_str();
-            let retraction = (key == "by" || key == "at") && in_retraction(&op.obj);
             if AUTHOR_FIELDS.contains(&key) || (key == "by" && retraction) {
                 if !matches!(value, ScalarValue::Str(s) if s.as_str() == user_id) {
                     return Some("these changes record another user as the author of an entry");
@@ -125,7 +176,7 @@ pub fn stamp_violation(
                         .map(|t| t.timestamp_millis()),
                     _ => None,
                 };
-                if at.is_none_or(|at| (at - own_ms).abs() > STAMP_TOLERANCE_MS + 999) {
+                if at.is_none_or(|at| at.abs_diff(own_ms) > (STAMP_TOLERANCE_MS + 999) as u64) {
                     return Some("these changes record a time other than their own");
                 }
             }
@@ -185,11 +236,25 @@ pub const AUTHORITY_MESSAGES: &[&str] = &[
 ];
 
 /// Whether `changes` made by a user with `role` carry a message that names an action
-/// needing a supervisor.
+/// needing a supervisor, however it is spelt (case, dashes, underscores, spaces), or a
+/// move of the stage to `closed`.
 pub fn claims_authority(changes: &[automerge::Change], role: Role) -> bool {
     !role.has_authority()
         && changes.iter().any(|c| {
-            c.message()
-                .is_some_and(|m| AUTHORITY_MESSAGES.contains(&m.as_ref()))
+            c.message().is_some_and(|m| {
+                let m = normalised(m);
+                AUTHORITY_MESSAGES.contains(&m.as_str())
+                    || (m.starts_with("stage") && m.ends_with("closed"))
+            })
         })
+}
+
+/// A change message as words: lower case, dashes and underscores as spaces, one space
+/// between words.
+fn normalised(m: &str) -> String {
+    m.to_lowercase()
+        .replace(['-', '_'], " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }

@@ -31,7 +31,8 @@ pub(crate) struct Summary {
     pub recent: Vec<Activity>,
 }
 
-/// When the case last changed (ms): the latest of its heads.
+/// When the case last changed (ms): the latest of its heads, and never later than now (a
+/// device's clock set ahead must not put its case at the top of every list).
 pub(crate) fn last_change_ms(doc: &CaseDoc) -> i64 {
     let am = doc.automerge();
     am.get_heads()
@@ -40,6 +41,7 @@ pub(crate) fn last_change_ms(doc: &CaseDoc) -> i64 {
         .map(|c| c.timestamp.saturating_mul(1000))
         .max()
         .unwrap_or(0)
+        .min(now_ms())
 }
 
 fn load(access: CaseAccess, bytes: &[u8]) -> AppResult<Loaded> {
@@ -110,7 +112,7 @@ pub(crate) async fn visible_cases(
             };
             match load(access.clone(), &bytes) {
                 Ok(l) => {
-                    let recent = recent_changes(&l, RECENT_PER_CASE);
+                    let recent = recent_changes(&l, RECENT_PER_CASE, st.db.as_ref())?;
                     let s = Arc::new(Summary {
                         access: l.access,
                         file: l.file,
@@ -212,18 +214,33 @@ pub(crate) struct Activity {
 }
 
 /// The last `n` changes of a case, newest first: walked back from the heads through the
-/// change graph by metadata (no change is decoded).
-fn recent_changes(l: &Loaded, n: usize) -> Vec<Activity> {
+/// change graph by metadata (no change is decoded). Who made each is the server's record
+/// of its device's user (the document's own claim only for actors the server never
+/// registered, which only the server itself writes under: the command line, the demo); its
+/// time is its receipt where its own time is marked as far off.
+fn recent_changes(l: &Loaded, n: usize, db: &dyn crate::Db) -> AppResult<Vec<Activity>> {
     let am = l.doc.automerge();
+    let received: HashMap<ChangeHash, i64> = db
+        .time_marks(&l.access.id)?
+        .into_iter()
+        .map(|m| (m.change, m.received))
+        .collect();
+    let when = |c: &automerge::ChangeMetadata<'_>| {
+        received
+            .get(&c.hash)
+            .copied()
+            .unwrap_or_else(|| c.timestamp.saturating_mul(1000))
+    };
     let mut frontier: Vec<_> = am
         .get_heads()
         .iter()
         .filter_map(|h| am.get_change_meta_by_hash(h))
         .collect();
     let mut seen: std::collections::HashSet<ChangeHash> = frontier.iter().map(|c| c.hash).collect();
+    let mut names: HashMap<String, String> = HashMap::new();
     let mut out = Vec::new();
     while out.len() < n {
-        let Some(i) = (0..frontier.len()).max_by_key(|&i| frontier[i].timestamp) else {
+        let Some(i) = (0..frontier.len()).max_by_key(|&i| when(&frontier[i])) else {
             break;
         };
         let c = frontier.swap_remove(i);
@@ -233,20 +250,34 @@ fn recent_changes(l: &Loaded, n: usize) -> Vec<Activity> {
             }
         }
         let actor = c.actor.to_hex_string();
+        let who = match names.get(&actor) {
+            Some(n) => n.clone(),
+            None => {
+                let n = match db.actor_owner(&actor)? {
+                    Some(device) => db
+                        .user_by_id(&device.user_id)?
+                        .map(|u| u.display_name)
+                        .unwrap_or(device.user_id),
+                    None => l
+                        .file
+                        .actors
+                        .get(&actor)
+                        .map(|a| a.name.clone())
+                        .unwrap_or_default(),
+                };
+                names.insert(actor, n.clone());
+                n
+            }
+        };
         out.push(Activity {
             case_id: l.access.id.to_string(),
             client: l.file.client.name.clone().unwrap_or_default(),
-            at_ms: c.timestamp.saturating_mul(1000),
-            who: l
-                .file
-                .actors
-                .get(&actor)
-                .map(|a| a.name.clone())
-                .unwrap_or_default(),
+            at_ms: when(&c),
+            who,
             what: c.message.as_deref().unwrap_or_default().to_string(),
         });
     }
-    out
+    Ok(out)
 }
 
 /// Today (UTC) as `YYYY-MM-DD`.

@@ -398,9 +398,6 @@ async fn login(
     {
         Ok(crate::Login::Ok(user)) => user,
         Ok(crate::Login::Wrong) => return login_form(locale, secure, Some("login-error-wrong")),
-        Ok(crate::Login::AddressRefused) => {
-            return login_form(locale, secure, Some("login-error-blocked"))
-        }
         Err(e) => return view::error_page(locale, None, e),
     };
     let st = state.clone();

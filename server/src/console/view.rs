@@ -223,7 +223,10 @@ pub(crate) fn url_part(s: &str) -> String {
 /// implementation`): known actions are translated, field paths are kept as they are.
 pub(crate) fn action(l: &Locale, message: &str) -> String {
     let fixed = format!("act-{}", message.replace(' ', "-"));
-    if !message.is_empty() && message != "add" && message != "set" && message != "edit" {
+    // Only the core's own spelling (lower-case words and spaces) is looked up: a message
+    // is written by whoever made the change, so "approve-plan" must not read as an action.
+    let words = message.chars().all(|c| c.is_ascii_lowercase() || c == ' ');
+    if words && !message.is_empty() && message != "add" && message != "set" && message != "edit" {
         let t = l.t(&fixed);
         if t != fixed {
             return t;
@@ -260,5 +263,6 @@ pub(crate) fn action(l: &Locale, message: &str) -> String {
             return format!("{} {path}", l.t(&format!("act-{verb}")));
         }
     }
-    message.to_string()
+    // Anything else is the device's own words, shown as such.
+    format!("{} “{message}”", l.t("act-edit"))
 }

@@ -341,14 +341,20 @@ pub trait Db: Send + Sync + 'static {
     fn actor_owner(&self, actor: &str) -> AppResult<Option<Device>>;
     /// Whether `device` already handed in its last changes to `case` (a departure).
     fn departed(&self, case: &CaseId, device: &str) -> AppResult<bool>;
-    /// Records that `device` handed in its last changes to `case`; a device departs once.
+    /// Claims the one departure of `device` from `case`: `false` when it was claimed
+    /// already (by this or another server instance).
     fn record_departure(
         &self,
         case: &CaseId,
         device: &str,
         changes: usize,
         now: i64,
-    ) -> AppResult<()>;
+    ) -> AppResult<bool>;
+    /// When `user_id` was last unassigned from `case` (by the server's clock), if they are
+    /// not assigned now.
+    fn assignment_ended(&self, case: &CaseId, user_id: &str) -> AppResult<Option<i64>>;
+    /// Takes back a claim whose changes could not be stored.
+    fn forget_departure(&self, case: &CaseId, device: &str) -> AppResult<()>;
     /// Records changes whose own time is far from the time the server received them.
     fn mark_times(&self, case: &CaseId, marks: &[TimeMark]) -> AppResult<()>;
     /// The changes of a case whose own time is far from their receipt.

@@ -141,7 +141,13 @@ const MIGRATIONS: &[&str] = &[
         count        BIGINT NOT NULL,
         window_start BIGINT NOT NULL
     );
-    CREATE INDEX throttles_by_start ON throttles(window_start);",
+    CREATE INDEX throttles_by_start ON throttles(window_start);
+    CREATE TABLE assignment_ends (
+        case_id BYTEA NOT NULL,
+        user_id TEXT NOT NULL,
+        at      BIGINT NOT NULL,
+        PRIMARY KEY (case_id, user_id)
+    );",
     // 3: administrative actions (the SQLite storage's migration 6).
     "CREATE TABLE admin_log (
         id     BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -453,6 +459,18 @@ fn store_one(client: &mut Client, w: &CaseWriteJob) -> AppResult<Stored> {
             }
         }
     };
+    // Who leaves the case, and when by the server's clock (a departing phone's deadline).
+    tx.execute(
+        "INSERT INTO assignment_ends (case_id, user_id, at)
+         SELECT case_id, user_id, $2 FROM case_assignments
+         WHERE case_id = $1 AND NOT (user_id = ANY($3))
+         ON CONFLICT (case_id, user_id) DO UPDATE SET at = excluded.at",
+        &[&id, &now, &access.assigned],
+    )?;
+    tx.execute(
+        "DELETE FROM assignment_ends WHERE case_id = $1 AND user_id = ANY($2)",
+        &[&id, &access.assigned],
+    )?;
     tx.execute("DELETE FROM case_assignments WHERE case_id = $1", &[&id])?;
     for (i, u) in access.assigned.iter().enumerate() {
         tx.execute(
@@ -1098,14 +1116,37 @@ impl Db for PostgresDb {
         device: &str,
         changes: usize,
         now: i64,
-    ) -> AppResult<()> {
+    ) -> AppResult<bool> {
         let (key, device) = (case.as_bytes().to_vec(), device.to_string());
         let changes = i64::try_from(changes).unwrap_or(i64::MAX);
         self.run(move |c| {
-            c.execute(
+            let n = c.execute(
                 "INSERT INTO departures (case_id, device_id, at, changes) VALUES ($1, $2, $3, $4)
                  ON CONFLICT DO NOTHING",
                 &[&key, &device, &now, &changes],
+            )?;
+            Ok(n == 1)
+        })
+    }
+
+    fn assignment_ended(&self, case: &CaseId, user_id: &str) -> AppResult<Option<i64>> {
+        let (key, user) = (case.as_bytes().to_vec(), user_id.to_string());
+        self.run(move |c| {
+            Ok(c.query_opt(
+                "SELECT at FROM assignment_ends WHERE case_id = $1 AND user_id = $2",
+                &[&key, &user],
+            )?
+            .map(|r| r.try_get(0))
+            .transpose()?)
+        })
+    }
+
+    fn forget_departure(&self, case: &CaseId, device: &str) -> AppResult<()> {
+        let (key, device) = (case.as_bytes().to_vec(), device.to_string());
+        self.run(move |c| {
+            c.execute(
+                "DELETE FROM departures WHERE case_id = $1 AND device_id = $2",
+                &[&key, &device],
             )?;
             Ok(())
         })

@@ -111,7 +111,13 @@ const MIGRATIONS: &[&str] = &[
         count        INTEGER NOT NULL,
         window_start INTEGER NOT NULL
     ) STRICT;
-    CREATE INDEX throttles_by_start ON throttles(window_start);",
+    CREATE INDEX throttles_by_start ON throttles(window_start);
+    CREATE TABLE assignment_ends (
+        case_id BLOB NOT NULL,
+        user_id TEXT NOT NULL,
+        at      INTEGER NOT NULL,
+        PRIMARY KEY (case_id, user_id)
+    ) STRICT;",
     // 6: administrative actions (who, what, on what, when).
     "CREATE TABLE admin_log (
         id     INTEGER PRIMARY KEY,
@@ -284,6 +290,26 @@ fn store_one(tx: &Connection, p: &Pending) -> AppResult<Stored> {
             }
         }
     };
+    // Who leaves the case, and when by the server's clock (a departing phone's deadline).
+    let before: Vec<String> = {
+        let mut stmt =
+            tx.prepare_cached("SELECT user_id FROM case_assignments WHERE case_id = ?1")?;
+        let rows = stmt.query_map([id], |r| r.get(0))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    for u in before.iter().filter(|u| !access.assigned.contains(u)) {
+        tx.run(
+            "INSERT INTO assignment_ends (case_id, user_id, at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (case_id, user_id) DO UPDATE SET at = excluded.at",
+            params![id, u, now],
+        )?;
+    }
+    for u in access.assigned.iter().filter(|u| !before.contains(u)) {
+        tx.run(
+            "DELETE FROM assignment_ends WHERE case_id = ?1 AND user_id = ?2",
+            params![id, u],
+        )?;
+    }
     tx.run("DELETE FROM case_assignments WHERE case_id = ?1", [id])?;
     for u in &access.assigned {
         tx.run(
@@ -871,11 +897,30 @@ impl Db for SqliteDb {
         device: &str,
         changes: usize,
         now: i64,
-    ) -> AppResult<()> {
-        self.lock().run(
+    ) -> AppResult<bool> {
+        let n = self.lock().run(
             "INSERT INTO departures (case_id, device_id, at, changes) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT DO NOTHING",
             params![&case.as_bytes()[..], device, now, changes as i64],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn assignment_ended(&self, case: &CaseId, user_id: &str) -> AppResult<Option<i64>> {
+        Ok(self
+            .lock()
+            .one(
+                "SELECT at FROM assignment_ends WHERE case_id = ?1 AND user_id = ?2",
+                params![&case.as_bytes()[..], user_id],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn forget_departure(&self, case: &CaseId, device: &str) -> AppResult<()> {
+        self.lock().run(
+            "DELETE FROM departures WHERE case_id = ?1 AND device_id = ?2",
+            params![&case.as_bytes()[..], device],
         )?;
         Ok(())
     }

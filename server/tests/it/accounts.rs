@@ -234,74 +234,97 @@ async fn concurrent_guesses_cannot_pass_the_limit_together() {
     assert_eq!(delayed(&s), 9, "every guess past the third waited");
 }
 
-/// Many usernames from one address: past the address's limit, that address is refused
-/// (and the accounts it guessed at are not counted); another address signs in.
+/// Many usernames from one address: past the address's limit, every attempt from it waits
+/// (the accounts it guessed at are not slowed by it), and the right password still signs
+/// in; an office signing in through one address is never slowed; an IPv6 /64 counts as
+/// one address; behind a trusted proxy, `X-Forwarded-For` names the client.
 #[tokio::test]
-async fn one_address_guessing_many_usernames_is_refused() {
+async fn one_address_guessing_many_usernames_is_slowed_but_never_locks_anyone_out() {
     let s = Server::with_config(Config {
         password_iterations: ITER,
         login_max_failures_per_address: 10,
+        login_max_delay_ms: 400,
+        trusted_proxies: vec!["10.0.0.2".parse().unwrap()],
         ..Config::default()
     });
     s.db.add_team("north").unwrap();
     s.db.add_user("anna", "Anna", Role::Worker, Some("north"), PW, ITER)
         .unwrap();
-    let from = |ip: [u8; 4], body: Value| {
+    let from = |ip: std::net::IpAddr, forwarded: Option<&str>, body: Value| {
         let mut req = Request::builder()
             .method("POST")
             .uri("/v1/login")
-            .header("content-type", "application/json")
-            .body(Body::from(body.to_string()))
-            .unwrap();
+            .header("content-type", "application/json");
+        if let Some(f) = forwarded {
+            req = req.header("x-forwarded-for", f);
+        }
+        let mut req = req.body(Body::from(body.to_string())).unwrap();
         req.extensions_mut()
-            .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+            .insert(axum::extract::ConnectInfo(std::net::SocketAddr::new(
                 ip, 40000,
-            ))));
+            )));
         req
     };
-    // An office signing in through one address is never refused: successes do not count.
+    let slowed = |s: &Server| {
+        s.state
+            .metrics
+            .logins_slowed_address
+            .load(std::sync::atomic::Ordering::Relaxed)
+    };
+    let office: std::net::IpAddr = "10.2.2.2".parse().unwrap();
     for _ in 0..25 {
-        let (st, v) = s.raw(from([10, 2, 2, 2], login_body("anna", PW))).await;
+        let (st, v) = s.raw(from(office, None, login_body("anna", PW))).await;
         assert_eq!(st, StatusCode::OK, "{v}");
     }
-    let attacker = [10, 9, 8, 7];
-    let mut statuses = Vec::new();
-    for i in 0..40 {
+    assert_eq!(slowed(&s), 0, "successes do not count");
+    // One IPv6 /64, many addresses in it.
+    for i in 0..12 {
+        let ip: std::net::IpAddr = format!("2001:db8:1:2::{i:x}").parse().unwrap();
         let (st, _) = s
             .raw(from(
-                attacker,
+                ip,
+                None,
                 login_body(&format!("user{i}"), "guess guess"),
             ))
             .await;
-        statuses.push(st);
+        assert_eq!(st, StatusCode::UNAUTHORIZED);
     }
-    assert!(statuses[..10]
-        .iter()
-        .all(|s| *s == StatusCode::UNAUTHORIZED));
-    assert!(statuses[10..]
-        .iter()
-        .all(|s| *s == StatusCode::TOO_MANY_REQUESTS));
-    // The right password from the refused address waits for the window too, but anna's own
-    // address is another.
-    let (st, _) = s.raw(from(attacker, login_body("anna", PW))).await;
-    assert_eq!(st, StatusCode::TOO_MANY_REQUESTS);
-    let (st, v) = s.raw(from([10, 1, 1, 1], login_body("anna", PW))).await;
-    assert_eq!(st, StatusCode::OK, "{v}");
-    let m = &s.state.metrics;
-    assert_eq!(
-        m.logins_refused_address
-            .load(std::sync::atomic::Ordering::Relaxed),
-        31
-    );
+    assert_eq!(slowed(&s), 2, "the /64 is one address");
+    // Behind the trusted proxy, the forwarded address is the client's.
+    let proxy: std::net::IpAddr = "10.0.0.2".parse().unwrap();
+    for i in 0..11 {
+        let (st, _) = s
+            .raw(from(
+                proxy,
+                Some("198.51.100.7"),
+                login_body(&format!("x{i}"), "guess guess"),
+            ))
+            .await;
+        assert_eq!(st, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(slowed(&s), 3);
+    // The right password through the same proxy from another client: not slowed.
+    let (st, _) = s
+        .raw(from(proxy, Some("198.51.100.8"), login_body("anna", PW)))
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(slowed(&s), 3);
+    // The right password from the slowed address waits, then signs in.
+    let started = std::time::Instant::now();
+    let (st, _) = s
+        .raw(from(proxy, Some("198.51.100.7"), login_body("anna", PW)))
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(started.elapsed() >= std::time::Duration::from_millis(400));
     assert_eq!(
         s.db.throttle_count(
-            "username:user15",
+            "username:user5",
             chrono::Utc::now().timestamp_millis(),
             60_000
         )
         .unwrap(),
-        0,
-        "a refused address counts against no account"
+        1,
+        "each guessed account counted once"
     );
 }
 

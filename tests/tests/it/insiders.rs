@@ -511,9 +511,8 @@ fn forged_authors_are_refused_and_forged_names_and_times_never_shown() {
         "nothing kept"
     );
 
-    // A change of hers labelled "approve plan" (the console shows a change's label as what
-    // it did).
-    let mut doc = copy_for(&server, &id, &anna);
+    // A change of hers labelled "approve plan", however spelt (the console shows a change's
+    // label as what it did).
     let forge = |doc: &mut CaseDoc, message: &str, time: i64| {
         let actor_hex = anna.actor.to_hex_string();
         doc.automerge_mut()
@@ -535,12 +534,38 @@ fn forged_authors_are_refused_and_forged_names_and_times_never_shown() {
             )
             .unwrap();
     };
-    forge(&mut doc, "approve plan", now_ms() / 1000);
+    for label in ["approve plan", "Approve-Plan", "stage review -> closed"] {
+        let mut doc = copy_for(&server, &id, &anna);
+        forge(&mut doc, label, now_ms() / 1000);
+        let refused = push(&server, &anna.token, &mut doc, &id.to_string()).map(|e| e.0);
+        assert!(
+            refused
+                .as_deref()
+                .is_some_and(|m| m.contains("needs a supervisor")),
+            "{label}: {refused:?}"
+        );
+    }
+
+    // Stamps are written once: the case's "opened at" rewritten with her own name and the
+    // change's own time is still refused.
+    let mut doc = copy_for(&server, &id, &anna);
+    let own = now_ms() / 1000;
+    let stamp = fieldcase_core::case::rfc3339(own * 1000 + 30_000);
+    doc.automerge_mut()
+        .transact_with::<_, _, automerge::AutomergeError, _>(
+            |_| CommitOptions::default().with_time(own),
+            |tx| {
+                tx.put(ROOT, "created_at", stamp.as_str())?;
+                tx.put(ROOT, "created_by", anna.author.user_id.as_str())?;
+                Ok(())
+            },
+        )
+        .unwrap();
     let refused = push(&server, &anna.token, &mut doc, &id.to_string()).map(|e| e.0);
     assert!(
         refused
             .as_deref()
-            .is_some_and(|m| m.contains("needs a supervisor")),
+            .is_some_and(|m| m.contains("rewrite who made an entry")),
         "{refused:?}"
     );
     assert_eq!(

@@ -438,9 +438,12 @@ fn insider_contract(db: &dyn Db) {
 
     let id = CaseId::random();
     assert!(!db.departed(&id, &phone).unwrap());
-    db.record_departure(&id, &phone, 2, now).unwrap();
-    db.record_departure(&id, &phone, 3, now).unwrap();
+    assert!(db.record_departure(&id, &phone, 2, now).unwrap());
+    assert!(!db.record_departure(&id, &phone, 3, now).unwrap(), "once");
     assert!(db.departed(&id, &phone).unwrap());
+    db.forget_departure(&id, &phone).unwrap();
+    assert!(!db.departed(&id, &phone).unwrap());
+    assert!(db.record_departure(&id, &phone, 2, now).unwrap());
     assert!(!db.departed(&id, &tablet).unwrap());
 
     let mut doc = Automerge::new();
@@ -454,6 +457,32 @@ fn insider_contract(db: &dyn Db) {
     )
     .unwrap();
     assert_eq!(db.cases_of(&anna.id).unwrap(), vec![id]);
+    assert_eq!(db.assignment_ended(&id, &anna.id).unwrap(), None);
+    let (more, heads) = grow(&mut doc, "y");
+    db.store_case(
+        &access(id, &["u-other"]),
+        CaseWrite::Changes(&more),
+        &heads,
+        None,
+        now + 5,
+    )
+    .unwrap();
+    assert_eq!(db.assignment_ended(&id, &anna.id).unwrap(), Some(now + 5));
+    assert!(db.cases_of(&anna.id).unwrap().is_empty());
+    let (more, heads) = grow(&mut doc, "z");
+    db.store_case(
+        &access(id, &[&anna.id]),
+        CaseWrite::Changes(&more),
+        &heads,
+        None,
+        now + 9,
+    )
+    .unwrap();
+    assert_eq!(
+        db.assignment_ended(&id, &anna.id).unwrap(),
+        None,
+        "assigned again"
+    );
     let mark = TimeMark {
         change: heads[0],
         claimed: 1_577_836_800_000,

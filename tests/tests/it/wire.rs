@@ -3,7 +3,7 @@
 use fieldcase_core::sync::protocol::Frame;
 use fieldcase_core::CaseId;
 use fieldcase_server::Db;
-use fieldcase_tests::raw::{exchange, joined, next, open, push};
+use fieldcase_tests::raw::{joined, next, open, push};
 use fieldcase_tests::TestServer;
 use tungstenite::Message;
 
