@@ -371,10 +371,7 @@ mod tests {
         // A whole-document (v2) message and a change-by-change (v1) one.
         let mut full = doc.document().clone();
         let mut empty = Automerge::new();
-        let (mut s1, mut s2) = (
-            automerge::sync::State::new(),
-            automerge::sync::State::new(),
-        );
+        let (mut s1, mut s2) = (automerge::sync::State::new(), automerge::sync::State::new());
         for _ in 0..10 {
             if let Some(m) = full.generate_sync_message(&mut s1) {
                 let m = limits.decode_message(&m.encode()).unwrap();

@@ -37,6 +37,9 @@ pub struct Config {
     /// Whether the server is reached over TLS (its own, or a reverse proxy's): cookies are
     /// then marked Secure.
     pub tls: bool,
+    /// Bounds on Automerge bytes from clients, checked before Automerge reads them
+    /// (`max_inflated_bytes` in the configuration file).
+    pub limits: fieldcase_core::limits::Limits,
 }
 
 impl Default for Config {
@@ -47,6 +50,7 @@ impl Default for Config {
             login_max_failures: 5,
             login_window_ms: 15 * 60 * 1000,
             tls: false,
+            limits: fieldcase_core::limits::Limits::default(),
         }
     }
 }
@@ -63,6 +67,8 @@ pub struct Metrics {
     pub changes_accepted: std::sync::atomic::AtomicU64,
     pub changes_refused: std::sync::atomic::AtomicU64,
     pub docs_unavailable: std::sync::atomic::AtomicU64,
+    /// Sync messages and departures refused by the input guard (`fieldcase_core::limits`).
+    pub input_refused: std::sync::atomic::AtomicU64,
 }
 
 impl Metrics {
@@ -130,6 +136,12 @@ impl Metrics {
             "counter",
             "Answers of doc-unavailable.",
             self.docs_unavailable.load(Relaxed).to_string(),
+        );
+        line(
+            "input_refused_total",
+            "counter",
+            "Sync messages and departures refused unread: compressed data inflating past the limit, malformed chunks, bloom filters out of bounds.",
+            self.input_refused.load(Relaxed).to_string(),
         );
         out
     }

@@ -77,6 +77,19 @@ struct Hot {
     subscribers: HashMap<u64, mpsc::UnboundedSender<CaseId>>,
 }
 
+/// Checks Automerge bytes from a client against the server's limits before anything
+/// reads them ([`fieldcase_core::limits`]); a refusal is counted and answered with our text.
+fn guard(
+    state: &AppState,
+    check: impl FnOnce(&fieldcase_core::limits::Limits) -> Result<(), fieldcase_core::limits::Refused>,
+) -> Result<(), AppError> {
+    check(&state.config.limits).map_err(|e| {
+        crate::Metrics::inc(&state.metrics.input_refused);
+        tracing::warn!(refused = %e, "client data refused unread");
+        AppError::BadRequest(format!("refused unread: {e}; nothing was stored"))
+    })
+}
+
 fn blocking_error(e: tokio::task::JoinError) -> AppError {
     AppError::Internal(e.to_string())
 }
@@ -339,6 +352,7 @@ impl Hub {
         session: &Session,
         changes: &[u8],
     ) -> Result<usize, AppError> {
+        guard(state, |l| l.check_chunks(changes))?;
         let user = &session.user;
         let hot_ref = self.get(state, id).await?;
         let mut hot = hot_ref.lock().await;
@@ -676,6 +690,11 @@ impl Connection {
                 return Flow::Close;
             }
         };
+        if let Err(e) = guard(&self.state, |l| l.check_message(&message)) {
+            self.send_error(socket, &e.to_string(), Some(document_id))
+                .await;
+            return Flow::Close;
+        }
         let hot = match self.state.hub.get(&self.state, id).await {
             Ok(h) => h,
             Err(e) => {
