@@ -4,6 +4,7 @@
 
 mod access;
 mod assignment;
+mod bombs;
 mod console_assign;
 mod console_browser;
 mod cuts;
