@@ -33,6 +33,7 @@ use serde_json::{json, Value};
 use crate::db::{self, Session};
 use crate::error::{AppError, AppResult};
 use crate::AppState;
+use fieldcase_core::error::printable;
 use fieldcase_core::{CaseDoc, CaseId};
 
 /// The largest REST request body accepted.
@@ -224,7 +225,7 @@ async fn login(
             &req.actor_id,
         )?;
         let (token, expires_at) = db.create_session(&user, &device_id, st.config.sessions, now)?;
-        tracing::info!(user = %user.id, device = %device_id, "login");
+        tracing::info!(user = %printable(&user.id), device = %printable(&device_id), "login");
         Ok(Json(LoginResponse {
             token,
             user_id: user.id,
@@ -358,7 +359,7 @@ async fn admin_add_team(
 ) -> AppResult<Json<crate::db::Team>> {
     require_admin(&session)?;
     let team = db::blocking(&state.db, move |db| db.add_team(&req.name)).await?;
-    tracing::info!(team = %team.name, by = %session.user.id, "team added");
+    tracing::info!(team = %printable(&team.name), by = %session.user.id, "team added");
     Ok(Json(team))
 }
 

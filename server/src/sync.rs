@@ -21,6 +21,7 @@ use automerge::{ActorId, Automerge, ChangeHash, ReadDoc};
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::Response;
+use fieldcase_core::error::printable;
 use fieldcase_core::sync::protocol::{self, Frame, PeerMetadata, MAX_FRAME, PROTOCOL_VERSION};
 use fieldcase_core::{schema, Author, CaseDoc, CaseId};
 use tokio::sync::mpsc;
@@ -842,7 +843,7 @@ impl Connection {
             let access = match outcome {
                 Ok(access) => access,
                 Err(reason) => {
-                    tracing::warn!(case = %id, user = %user.id, %reason, "changes refused");
+                    tracing::warn!(case = %id, user = %user.id, reason = %printable(&reason), "changes refused");
                     crate::Metrics::inc(&self.state.metrics.changes_refused);
                     self.send_error(
                         socket,
