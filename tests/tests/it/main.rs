@@ -11,6 +11,7 @@ mod cuts;
 mod durability;
 mod home_visit;
 mod interop;
+mod log_injection;
 mod postgres;
 mod security;
 mod shutdown;
