@@ -61,33 +61,6 @@ impl Error {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn client_text_cannot_split_or_colour_a_log_line() {
-        let key = "evil\n\u{1b}[31mred\r\u{202e}";
-        let shown = printable(key);
-        assert!(
-            !shown.chars().any(|c| c.is_control() || c == '\u{202e}'),
-            "{shown}"
-        );
-        assert_eq!(shown, "evil\\n\\u{1b}[31mred\\r\\u{202e}");
-        assert_eq!(printable(&shown), shown);
-        assert_eq!(
-            printable("Thăm hộ gia đình / زهرا"),
-            "Thăm hộ gia đình / زهرا"
-        );
-        let long = "x".repeat(10_000);
-        let long = printable(&long);
-        assert_eq!(long.chars().count(), PRINTABLE_MAX + 1);
-        let e = Error::invalid(key, "unknown field").to_string();
-        assert!(!e.contains('\n') && !e.contains('\u{1b}'), "{e}");
-        assert!(!Error::NotFound(key.into()).to_string().contains('\n'));
-    }
-}
-
 impl From<serde_json::Error> for Error {
     fn from(e: serde_json::Error) -> Self {
         // serde's message can quote the value: keep only its position and category.
@@ -138,3 +111,30 @@ pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
 
 /// Result with the crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_text_cannot_split_or_colour_a_log_line() {
+        let key = "evil\n\u{1b}[31mred\r\u{202e}";
+        let shown = printable(key);
+        assert!(
+            !shown.chars().any(|c| c.is_control() || c == '\u{202e}'),
+            "{shown}"
+        );
+        assert_eq!(shown, "evil\\n\\u{1b}[31mred\\r\\u{202e}");
+        assert_eq!(printable(&shown), shown);
+        assert_eq!(
+            printable("Thăm hộ gia đình / زهرا"),
+            "Thăm hộ gia đình / زهرا"
+        );
+        let long = "x".repeat(10_000);
+        let long = printable(&long);
+        assert_eq!(long.chars().count(), PRINTABLE_MAX + 1);
+        let e = Error::invalid(key, "unknown field").to_string();
+        assert!(!e.contains('\n') && !e.contains('\u{1b}'), "{e}");
+        assert!(!Error::NotFound(key.into()).to_string().contains('\n'));
+    }
+}
