@@ -276,15 +276,86 @@ fn a_bloom_filter_asking_for_billions_of_probes_is_refused() {
     assert!(matches!(next(&mut s), Some(Frame::Sync { .. })));
 }
 
+/// A hostile "server" on loopback: it lists `case` in the caseload with no heads, answers
+/// `join` with `peer`, and every sync or request with a sync message carrying `bomb`.
+fn hostile_server(case: CaseId, bomb: Vec<u8>) -> (String, std::thread::JoinHandle<()>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let served = std::thread::spawn(move || {
+        for stream in listener.incoming().take(2) {
+            let mut stream = stream.unwrap();
+            let mut head = [0u8; 64];
+            let n = stream.peek(&mut head).unwrap();
+            if head[..n].starts_with(b"GET /v1/caseload") {
+                let mut request = [0u8; 4096];
+                let _ = std::io::Read::read(&mut stream, &mut request);
+                let body = format!(r#"[{{"id":"{case}","heads":[]}}]"#);
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                std::io::Write::write_all(&mut stream, answer.as_bytes()).unwrap();
+                continue;
+            }
+            let mut ws = tungstenite::accept(stream).unwrap();
+            while let Ok(m) = ws.read() {
+                let Message::Binary(b) = m else { continue };
+                let answer = match Frame::decode(&b).unwrap() {
+                    Frame::Join { sender_id, .. } => Frame::Peer {
+                        sender_id: "fieldcase-server".into(),
+                        target_id: sender_id,
+                        metadata: Default::default(),
+                        version: "1".into(),
+                    },
+                    Frame::Sync {
+                        sender_id,
+                        document_id,
+                        ..
+                    }
+                    | Frame::Request {
+                        sender_id,
+                        document_id,
+                        ..
+                    } => Frame::Sync {
+                        sender_id: "fieldcase-server".into(),
+                        target_id: sender_id,
+                        document_id,
+                        data: message_with(bomb.clone()),
+                    },
+                    _ => continue,
+                };
+                if ws.send(Message::Binary(answer.encode().into())).is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    (url, served)
+}
+
 #[test]
 fn the_phone_refuses_a_bomb_from_its_server() {
-    // The phone's guard is the same code; here it meets what a hostile server would send.
-    let limits = fieldcase_core::limits::Limits::default();
-    let bomb = message_with(change_bomb());
-    assert!(limits.decode_message(&bomb).is_err());
-    let store_dir = tempfile::tempdir().unwrap();
-    let store =
-        fieldcase_core::CaseStore::open(store_dir.path().join("p.sqlite"), &[3; 32]).unwrap();
-    let err = store.import_case(&document_bomb()).unwrap_err();
+    let server = TestServer::start();
+    let (anna, token, _a) = server.phone("anna");
+    let case = anna
+        .create_case(NewCase {
+            team: "north".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    let heads = anna.heads(&case).unwrap();
+    for bomb in [change_bomb(), document_bomb()] {
+        let (url, served) = hostile_server(case, bomb);
+        let (_, rss_before) = memory();
+        let err = anna.sync(&url, &token).unwrap_err();
+        let (peak_after, _) = memory();
+        assert!(err.to_string().contains("refused"), "{err}");
+        assert!(err.to_string().contains("inflate"), "{err}");
+        assert!(peak_after.saturating_sub(rss_before) < 100 << 20);
+        assert_eq!(anna.heads(&case).unwrap(), heads, "nothing applied");
+        served.join().unwrap();
+    }
+    // An imported document is checked the same way.
+    let err = anna.import_case(&document_bomb()).unwrap_err();
     assert!(err.to_string().contains("inflate"), "{err}");
 }
