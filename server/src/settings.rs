@@ -16,8 +16,20 @@
 //! absolute_days = 30           # and every session ends this long after login
 //!
 //! [login]
-//! max_failures = 5             # failed logins per username within the window
+//! max_failures = 5             # attempts on one username within the window before each
+//!                              # further attempt waits (the right password still signs in)
 //! window_minutes = 15
+//! max_delay_seconds = 30       # the longest such wait
+//! max_failures_per_address = 30  # attempts from one client address within the window
+//!                              # before that address is refused (429)
+//! max_concurrent = 4           # passwords hashed at once
+//!
+//! [cases]
+//! departure_days = 30          # how long a phone may hand in the last changes of a case
+//!                              # its user left
+//! offline_days = 90            # changes whose own time is older than this on arrival
+//!                              # show their receipt time (marked), never refused
+//! max_per_connection = 20000   # cases one sync connection may sync
 //! ```
 
 use std::net::SocketAddr;
@@ -44,6 +56,8 @@ pub struct FileSettings {
     pub sessions: Sessions,
     #[serde(default)]
     pub login: Login,
+    #[serde(default)]
+    pub cases: Cases,
 }
 
 /// How log lines are written.
@@ -66,6 +80,17 @@ pub struct Sessions {
 pub struct Login {
     pub max_failures: Option<u32>,
     pub window_minutes: Option<u32>,
+    pub max_delay_seconds: Option<u32>,
+    pub max_failures_per_address: Option<u32>,
+    pub max_concurrent: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Cases {
+    pub departure_days: Option<u32>,
+    pub offline_days: Option<u32>,
+    pub max_per_connection: Option<u32>,
 }
 
 impl FileSettings {
@@ -87,6 +112,14 @@ impl FileSettings {
         positive(s.sessions.absolute_days, "sessions.absolute_days")?;
         positive(s.login.max_failures, "login.max_failures")?;
         positive(s.login.window_minutes, "login.window_minutes")?;
+        positive(
+            s.login.max_failures_per_address,
+            "login.max_failures_per_address",
+        )?;
+        positive(s.login.max_concurrent, "login.max_concurrent")?;
+        positive(s.cases.departure_days, "cases.departure_days")?;
+        positive(s.cases.offline_days, "cases.offline_days")?;
+        positive(s.cases.max_per_connection, "cases.max_per_connection")?;
         if s.max_inflated_bytes.is_some_and(|n| n < 1024 * 1024) {
             return Err("max_inflated_bytes must be at least 1048576".into());
         }
@@ -110,6 +143,24 @@ impl FileSettings {
         if let Some(m) = self.login.window_minutes {
             config.login_window_ms = i64::from(m) * 60_000;
         }
+        if let Some(s) = self.login.max_delay_seconds {
+            config.login_max_delay_ms = i64::from(s) * 1000;
+        }
+        if let Some(n) = self.login.max_failures_per_address {
+            config.login_max_failures_per_address = n;
+        }
+        if let Some(n) = self.login.max_concurrent {
+            config.login_max_concurrent = n as usize;
+        }
+        if let Some(d) = self.cases.departure_days {
+            config.departure_days = d;
+        }
+        if let Some(d) = self.cases.offline_days {
+            config.offline_days = d;
+        }
+        if let Some(n) = self.cases.max_per_connection {
+            config.sync_max_cases_per_connection = n as usize;
+        }
     }
 }
 
@@ -121,7 +172,8 @@ mod tests {
     fn a_full_file_applies_and_mistakes_are_named() {
         let s = FileSettings::parse(
             "db = \"x.sqlite\"\nlisten = \"127.0.0.1:9000\"\nlog_format = \"json\"\nmax_inflated_bytes = 2097152\n\
-             [sessions]\nidle_hours = 2\nabsolute_days = 3\n[login]\nmax_failures = 7\nwindow_minutes = 1\n",
+             [sessions]\nidle_hours = 2\nabsolute_days = 3\n[login]\nmax_failures = 7\nwindow_minutes = 1\nmax_failures_per_address = 9\n\
+             [cases]\ndeparture_days = 2\nmax_per_connection = 50\n",
         )
         .unwrap();
         let mut c = Config::default();
@@ -133,6 +185,8 @@ mod tests {
             (7_200_000, 259_200_000)
         );
         assert_eq!((c.login_max_failures, c.login_window_ms), (7, 60_000));
+        assert_eq!(c.login_max_failures_per_address, 9);
+        assert_eq!((c.departure_days, c.sync_max_cases_per_connection), (2, 50));
         assert_eq!(c.limits.max_inflated, 2_097_152);
         for (bad, named) in [
             ("dbb = \"x\"", "dbb"),

@@ -1,6 +1,7 @@
 //! Helpers for end-to-end tests: a real `fieldcase-server` on a loopback port with its own
 //! SQLite file, and phones (encrypted `CaseStore`s) that log in and sync to it.
 
+pub mod console;
 pub mod pg;
 pub mod proxy;
 pub mod raw;
@@ -33,16 +34,22 @@ impl TestServer {
     /// Starts a server with team `north` (workers anna and bao, supervisor malee) and team
     /// `south` (worker sam).
     pub fn start() -> Self {
-        Self::launch(false)
+        Self::launch(false, Config::default())
+    }
+
+    /// The same server with settings of the caller's (PBKDF2 rounds and TLS are the
+    /// test's own).
+    pub fn start_with(config: Config) -> Self {
+        Self::launch(false, config)
     }
 
     /// The same server over HTTPS, with a certificate from a test authority of its own
     /// ([`TestServer::ca_pem`]); phones must be told to trust it.
     pub fn start_tls() -> Self {
-        Self::launch(true)
+        Self::launch(true, Config::default())
     }
 
-    fn launch(tls: bool) -> Self {
+    fn launch(tls: bool, config: Config) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = Arc::new(SqliteDb::open(dir.path().join("server.sqlite")).expect("database"));
         for team in ["north", "south"] {
@@ -67,7 +74,7 @@ impl TestServer {
         let config = Config {
             password_iterations: ITERATIONS,
             tls,
-            ..Config::default()
+            ..config
         };
         let state = AppState::new(db.clone() as Arc<dyn Db>, config);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

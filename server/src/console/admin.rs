@@ -139,8 +139,10 @@ pub(crate) async fn add_team(
             ));
         }
         let db = state.db.clone();
+        let target = name.clone();
         blocking(move || db.add_team(&name)).await?;
         tracing::info!(by = %user.user().id, "team added (console)");
+        crate::api::log_admin(&state, &user.user().id, "add team", &target).await?;
         Ok(())
     }
     .await;
@@ -203,6 +205,7 @@ pub(crate) async fn add_user(
         })
         .await?;
         tracing::info!(user = %added.id, by = %user.user().id, "user added (console)");
+        crate::api::log_admin(&state, &user.user().id, "add user", &added.username).await?;
         Ok(())
     }
     .await;
@@ -233,12 +236,14 @@ pub(crate) async fn set_password(
         }
         let db = state.db.clone();
         let iterations = state.config.password_iterations;
+        let target = username.clone();
         blocking(move || match db.user_by_username(&username)? {
             Some(_) => db.set_password(&username, &form.password, iterations),
             None => Err(AppError::NotFound),
         })
         .await?;
         tracing::info!(by = %user.user().id, "password set (console)");
+        crate::api::log_admin(&state, &user.user().id, "set password", &target).await?;
         Ok(())
     }
     .await;
@@ -265,8 +270,10 @@ pub(crate) async fn disable_user(
             ));
         }
         let db = state.db.clone();
+        let target = username.clone();
         blocking(move || db.disable_user(&username)).await?;
         tracing::info!(by = %user.user().id, "user disabled (console)");
+        crate::api::log_admin(&state, &user.user().id, "disable user", &target).await?;
         Ok(())
     }
     .await;

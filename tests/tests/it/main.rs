@@ -3,6 +3,7 @@
 #![allow(unreachable_pub)]
 
 mod access;
+mod agency;
 mod assignment;
 mod bombs;
 mod console_assign;
@@ -10,6 +11,7 @@ mod console_browser;
 mod cuts;
 mod durability;
 mod home_visit;
+mod insiders;
 mod interop;
 mod log_injection;
 mod postgres;
