@@ -960,7 +960,7 @@ impl Connection {
         document_id: &str,
         reason: &str,
     ) -> Flow {
-        tracing::warn!(case = %id, user = %self.session.user.id, reason = %printable(&reason), "changes refused");
+        tracing::warn!(case = %id, user = %self.session.user.id, reason = %printable(reason), "changes refused");
         crate::Metrics::inc(&self.state.metrics.changes_refused);
         self.send_error(
             socket,
