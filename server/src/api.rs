@@ -553,7 +553,7 @@ async fn admin_revoke_device(
         db.revoke_device(&device.id)
     })
     .await?;
-    tracing::info!(by = %session.user.id, device = %target, "device revoked");
+    tracing::info!(by = %session.user.id, device = %printable(&target), "device revoked");
     log_admin(&state, &session.user.id, "revoke device", &target).await?;
     Ok(Json(json!({ "ok": true })))
 }
