@@ -14,10 +14,10 @@ pub enum Error {
     #[error("stored data is corrupt or was tampered with ({0})")]
     Corrupt(String),
     /// No case (or list entry) with this id.
-    #[error("not found: {0}")]
+    #[error("not found: {}", printable(.0))]
     NotFound(String),
     /// The input breaks the case schema or a rule of the case file.
-    #[error("invalid input at `{path}`: {reason}")]
+    #[error("invalid input at `{}`: {reason}", printable(.path))]
     InvalidInput { path: String, reason: String },
     /// A stage change the case workflow does not allow.
     #[error("cannot move a case from {from} to {to}: {reason}")]
@@ -73,5 +73,68 @@ impl From<serde_json::Error> for Error {
     }
 }
 
+/// The most characters of client text [`printable`] keeps.
+pub const PRINTABLE_MAX: usize = 256;
+
+/// Client text (a map key, a path, a device name) made safe to log or show: control and
+/// invisible formatting characters (newlines, escape sequences, bidirectional overrides)
+/// are written as escapes (so applying it twice changes nothing more), and text beyond [`PRINTABLE_MAX`]
+/// characters is cut with `…`. A log line can then neither be split nor recoloured by it.
+///
+/// ```
+/// use fieldcase_core::error::printable;
+/// assert_eq!(printable("visits/3/note"), "visits/3/note");
+/// assert_eq!(printable("a\n\u{1b}[31mb"), "a\\n\\u{1b}[31mb");
+/// ```
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
+    };
+    if text.chars().count() <= PRINTABLE_MAX && !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::new();
+    for (i, c) in text.chars().enumerate() {
+        if i == PRINTABLE_MAX {
+            out.push('…');
+            break;
+        }
+        if unsafe_char(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Result with the crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_text_cannot_split_or_colour_a_log_line() {
+        let key = "evil\n\u{1b}[31mred\r\u{202e}";
+        let shown = printable(key);
+        assert!(
+            !shown.chars().any(|c| c.is_control() || c == '\u{202e}'),
+            "{shown}"
+        );
+        assert_eq!(shown, "evil\\n\\u{1b}[31mred\\r\\u{202e}");
+        assert_eq!(printable(&shown), shown);
+        assert_eq!(
+            printable("Thăm hộ gia đình / زهرا"),
+            "Thăm hộ gia đình / زهرا"
+        );
+        let long = "x".repeat(10_000);
+        let long = printable(&long);
+        assert_eq!(long.chars().count(), PRINTABLE_MAX + 1);
+        let e = Error::invalid(key, "unknown field").to_string();
+        assert!(!e.contains('\n') && !e.contains('\u{1b}'), "{e}");
+        assert!(!Error::NotFound(key.into()).to_string().contains('\n'));
+    }
+}

@@ -15,6 +15,7 @@ pub mod case;
 pub(crate) mod crypto;
 pub mod error;
 pub mod ids;
+pub mod limits;
 pub mod schema;
 pub mod search;
 pub mod store;

@@ -866,9 +866,11 @@ pub fn validate<R: ReadDoc>(doc: &R) -> std::result::Result<(), SchemaViolation>
     validate_map(doc, &ROOT, CASE, false, "")
 }
 
+/// A violation at `path`, which holds the client's map keys: they are made printable
+/// ([`crate::error::printable`]), as the path is logged and sent back.
 fn violation(path: &str, reason: impl Into<String>) -> SchemaViolation {
     SchemaViolation {
-        path: path.to_string(),
+        path: crate::error::printable(path).into_owned(),
         reason: reason.into(),
     }
 }

@@ -42,6 +42,7 @@ use serde_json::{json, Value};
 use crate::db::{self, Session};
 use crate::error::{AppError, AppResult};
 use crate::AppState;
+use fieldcase_core::error::printable;
 use fieldcase_core::{CaseDoc, CaseId};
 
 /// The largest REST request body accepted.
@@ -261,7 +262,7 @@ async fn login(
             &req.actor_id,
         )?;
         let (token, expires_at) = db.create_session(&user, &device_id, st.config.sessions, now)?;
-        tracing::info!(user = %user.id, device = %device_id, "login");
+        tracing::info!(user = %printable(&user.id), device = %printable(&device_id), "login");
         Ok(Json(LoginResponse {
             token,
             user_id: user.id,
@@ -420,7 +421,7 @@ async fn admin_add_team(
 ) -> AppResult<Json<crate::db::Team>> {
     require_admin(&session)?;
     let team = db::blocking(&state.db, move |db| db.add_team(&req.name)).await?;
-    tracing::info!(team = %team.name, by = %session.user.id, "team added");
+    tracing::info!(team = %printable(&team.name), by = %session.user.id, "team added");
     log_admin(&state, &session.user.id, "add team", &team.name).await?;
     Ok(Json(team))
 }
@@ -558,7 +559,7 @@ async fn admin_revoke_device(
         db.revoke_device(&device.id)
     })
     .await?;
-    tracing::info!(by = %session.user.id, device = %target, "device revoked");
+    tracing::info!(by = %session.user.id, device = %printable(&target), "device revoked");
     log_admin(&state, &session.user.id, "revoke device", &target).await?;
     Ok(Json(json!({ "ok": true })))
 }

@@ -54,7 +54,7 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, code) = self.code();
         if let AppError::Internal(detail) = &self {
-            tracing::error!(%detail, "internal error");
+            tracing::error!(detail = %fieldcase_core::error::printable(detail), "internal error");
         }
         let message = match &self {
             AppError::Disabled => {

@@ -60,6 +60,9 @@ pub struct Config {
     /// Whether the server is reached over TLS (its own, or a reverse proxy's): cookies are
     /// then marked Secure.
     pub tls: bool,
+    /// Bounds on Automerge bytes from clients, checked before Automerge reads them
+    /// (`max_inflated_bytes` in the configuration file).
+    pub limits: fieldcase_core::limits::Limits,
 }
 
 impl Default for Config {
@@ -77,6 +80,7 @@ impl Default for Config {
             offline_days: 90,
             sync_max_cases_per_connection: 20_000,
             tls: false,
+            limits: fieldcase_core::limits::Limits::default(),
         }
     }
 }
@@ -96,6 +100,8 @@ pub struct Metrics {
     pub sync_cases_over_limit: std::sync::atomic::AtomicU64,
     pub logins_delayed: std::sync::atomic::AtomicU64,
     pub logins_slowed_address: std::sync::atomic::AtomicU64,
+    /// Sync messages and departures refused by the input guard (`fieldcase_core::limits`).
+    pub input_refused: std::sync::atomic::AtomicU64,
 }
 
 impl Metrics {
@@ -181,6 +187,12 @@ impl Metrics {
             "counter",
             "Login attempts made to wait after repeated failures from their client address.",
             self.logins_slowed_address.load(Relaxed).to_string(),
+        );
+        line(
+            "input_refused_total",
+            "counter",
+            "Sync messages and departures refused unread: compressed data inflating past the limit, malformed chunks, bloom filters out of bounds.",
+            self.input_refused.load(Relaxed).to_string(),
         );
         out
     }

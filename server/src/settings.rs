@@ -9,6 +9,7 @@
 //! log_format = "json"          # or "text"
 //! tls_cert = "/etc/fieldcase/cert.pem"   # serve HTTPS (both or neither)
 //! tls_key = "/etc/fieldcase/key.pem"
+//! max_inflated_bytes = 67108864   # the most compressed client data may inflate to
 //!
 //! [sessions]
 //! idle_hours = 168             # a session unused this long ends
@@ -52,6 +53,9 @@ pub struct FileSettings {
     /// HTTPS: the certificate chain and its private key (PEM files).
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
+    /// The cap on what the compressed parts of one sync message or departure may inflate
+    /// to ([`fieldcase_core::limits::MAX_INFLATED_BYTES`] when unset).
+    pub max_inflated_bytes: Option<usize>,
     #[serde(default)]
     pub sessions: Sessions,
     #[serde(default)]
@@ -122,11 +126,17 @@ impl FileSettings {
         positive(s.cases.departure_days, "cases.departure_days")?;
         positive(s.cases.offline_days, "cases.offline_days")?;
         positive(s.cases.max_per_connection, "cases.max_per_connection")?;
+        if s.max_inflated_bytes.is_some_and(|n| n < 1024 * 1024) {
+            return Err("max_inflated_bytes must be at least 1048576".into());
+        }
         Ok(s)
     }
 
     /// Applies the file's settings to a server configuration.
     pub fn apply(&self, config: &mut Config) {
+        if let Some(n) = self.max_inflated_bytes {
+            config.limits.max_inflated = n;
+        }
         if let Some(h) = self.sessions.idle_hours {
             config.sessions.idle_ms = i64::from(h) * 3_600_000;
         }
@@ -170,7 +180,7 @@ mod tests {
     #[test]
     fn a_full_file_applies_and_mistakes_are_named() {
         let s = FileSettings::parse(
-            "db = \"x.sqlite\"\nlisten = \"127.0.0.1:9000\"\nlog_format = \"json\"\n\
+            "db = \"x.sqlite\"\nlisten = \"127.0.0.1:9000\"\nlog_format = \"json\"\nmax_inflated_bytes = 2097152\n\
              [sessions]\nidle_hours = 2\nabsolute_days = 3\n[login]\nmax_failures = 7\nwindow_minutes = 1\nmax_failures_per_address = 9\n\
              trusted_proxies = [\"10.0.0.2\"]\n\
              [cases]\ndeparture_days = 2\nmax_per_connection = 50\n",
@@ -191,6 +201,7 @@ mod tests {
             vec!["10.0.0.2".parse::<std::net::IpAddr>().unwrap()]
         );
         assert_eq!((c.departure_days, c.sync_max_cases_per_connection), (2, 50));
+        assert_eq!(c.limits.max_inflated, 2_097_152);
         for (bad, named) in [
             ("dbb = \"x\"", "dbb"),
             ("listen = \"nowhere\"", "listen"),
@@ -198,6 +209,7 @@ mod tests {
             ("[login]\nmax_failures = -1", "max_failures"),
             ("log_format = \"xml\"", "xml"),
             ("db = ", "db"),
+            ("max_inflated_bytes = 10", "max_inflated_bytes"),
         ] {
             let e = FileSettings::parse(bad).unwrap_err();
             assert!(e.contains(named), "{bad}: {e}");

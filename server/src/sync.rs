@@ -21,6 +21,7 @@ use automerge::{ActorId, Automerge, ChangeHash, ReadDoc};
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::Response;
+use fieldcase_core::error::printable;
 use fieldcase_core::sync::protocol::{self, Frame, PeerMetadata, MAX_FRAME, PROTOCOL_VERSION};
 use fieldcase_core::{schema, Author, CaseDoc, CaseId};
 use tokio::sync::mpsc;
@@ -76,6 +77,23 @@ struct Hot {
     checked: u64,
     /// Connections syncing this case: told its id when it changes.
     subscribers: HashMap<u64, mpsc::UnboundedSender<CaseId>>,
+}
+
+/// Checks Automerge bytes from a client against the server's limits before anything
+/// reads them ([`fieldcase_core::limits`]); a refusal is counted and logged (our text).
+fn guard(
+    state: &AppState,
+    check: impl FnOnce(&fieldcase_core::limits::Limits) -> Result<(), fieldcase_core::limits::Refused>,
+) -> Result<(), fieldcase_core::limits::Refused> {
+    check(&state.config.limits).inspect_err(|e| {
+        crate::Metrics::inc(&state.metrics.input_refused);
+        tracing::warn!(refused = %e, "client data refused unread");
+    })
+}
+
+/// What a client is told when [`guard`] refuses its bytes.
+fn refused_unread(e: &fieldcase_core::limits::Refused) -> String {
+    format!("refused unread: {e}; nothing was stored")
 }
 
 fn blocking_error(e: tokio::task::JoinError) -> AppError {
@@ -365,6 +383,12 @@ impl Hub {
         session: &Session,
         changes: &[u8],
     ) -> Result<usize, AppError> {
+        // Before any lookup. Bytes that are not Automerge chunks get the answer of changes
+        // that could not be read (as for a case that does not exist); a bomb, our refusal.
+        guard(state, |l| l.check_chunks(changes)).map_err(|e| match e {
+            fieldcase_core::limits::Refused::Malformed(_) => AppError::NotFound,
+            e => AppError::BadRequest(refused_unread(&e)),
+        })?;
         let user = &session.user;
         let device_id = session.device_id.clone();
         let (device, departed) = crate::db::blocking(&state.db, move |db| {
@@ -813,6 +837,11 @@ impl Connection {
                 return Flow::Close;
             }
         };
+        if let Err(e) = guard(&self.state, |l| l.check_message(&message)) {
+            self.send_error(socket, &refused_unread(&e), Some(document_id))
+                .await;
+            return Flow::Close;
+        }
         let hot = match self.state.hub.get(&self.state, id).await {
             Ok(h) => h,
             Err(e) => {
@@ -973,7 +1002,7 @@ impl Connection {
         document_id: &str,
         reason: &str,
     ) -> Flow {
-        tracing::warn!(case = %id, user = %self.session.user.id, %reason, "changes refused");
+        tracing::warn!(case = %id, user = %self.session.user.id, reason = %printable(reason), "changes refused");
         crate::Metrics::inc(&self.state.metrics.changes_refused);
         self.send_error(
             socket,

@@ -398,6 +398,9 @@ impl CaseStore {
     /// Merges a case document received from elsewhere (another device, a file): a new case
     /// is added, a known one merged. The result must satisfy the schema, or nothing is kept.
     pub fn import_case(&self, bytes: &[u8]) -> Result<CaseId> {
+        crate::limits::Limits::default()
+            .check_chunks(bytes)
+            .map_err(|r| Error::invalid("document", r.to_string()))?;
         let incoming = CaseDoc::load(bytes)?;
         schema::validate(incoming.automerge()).map_err(|v| Error::invalid(v.path, v.reason))?;
         let id = incoming.id()?;

@@ -433,9 +433,23 @@ impl CaseStore {
                     else {
                         continue;
                     };
-                    let message = Message::decode(&data).map_err(|_| {
-                        Error::Network("a sync message from the server was malformed".into())
-                    })?;
+                    // Checked before Automerge reads it: a server (or whoever answers in
+                    // its name) must not make the phone inflate gigabytes.
+                    let message = match Message::decode(&data) {
+                        Ok(m) => crate::limits::Limits::default()
+                            .check_message(&m)
+                            .map(|()| m)
+                            .map_err(|r| {
+                                Error::Network(format!(
+                                    "a sync message from the server was refused: {r}"
+                                ))
+                            })?,
+                        Err(_) => {
+                            return Err(Error::Network(
+                                "a sync message from the server was malformed".into(),
+                            ))
+                        }
+                    };
                     if !message.changes.is_empty() {
                         received.insert(id);
                     }

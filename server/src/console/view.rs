@@ -126,7 +126,7 @@ pub(crate) fn login_page(l: &Locale, nonce: &str, error: Option<&str>) -> Page {
 /// fixed texts. A case that is hidden and one that does not exist get the same page.
 pub(crate) fn error_page(l: &Locale, u: Option<&ConsoleUser>, e: AppError) -> Response {
     if let AppError::Internal(detail) = &e {
-        tracing::error!(%detail, "console: internal error");
+        tracing::error!(detail = %fieldcase_core::error::printable(detail), "console: internal error");
     }
     let (status, _) = e.code();
     let (title, detail) = match &e {

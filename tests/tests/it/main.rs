@@ -5,6 +5,7 @@
 mod access;
 mod agency;
 mod assignment;
+mod bombs;
 mod console_assign;
 mod console_browser;
 mod cuts;
@@ -12,6 +13,7 @@ mod durability;
 mod home_visit;
 mod insiders;
 mod interop;
+mod log_injection;
 mod postgres;
 mod security;
 mod shutdown;
