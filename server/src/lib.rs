@@ -15,6 +15,7 @@ pub mod console;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod listen;
 pub mod settings;
 pub mod sync;
 
@@ -37,6 +38,8 @@ pub struct Config {
     /// Whether the server is reached over TLS (its own, or a reverse proxy's): cookies are
     /// then marked Secure.
     pub tls: bool,
+    /// Connection limits and timeouts ([`listen`]).
+    pub limits: listen::Limits,
 }
 
 impl Default for Config {
@@ -47,6 +50,7 @@ impl Default for Config {
             login_max_failures: 5,
             login_window_ms: 15 * 60 * 1000,
             tls: false,
+            limits: listen::Limits::default(),
         }
     }
 }
@@ -63,6 +67,8 @@ pub struct Metrics {
     pub changes_accepted: std::sync::atomic::AtomicU64,
     pub changes_refused: std::sync::atomic::AtomicU64,
     pub docs_unavailable: std::sync::atomic::AtomicU64,
+    /// The accept loop's counters ([`listen`]).
+    pub listen: listen::Counters,
 }
 
 impl Metrics {
@@ -131,6 +137,7 @@ impl Metrics {
             "Answers of doc-unavailable.",
             self.docs_unavailable.load(Relaxed).to_string(),
         );
+        self.listen.render(&mut out);
         out
     }
 }
@@ -141,24 +148,14 @@ pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(3
 /// Serves the API on `listener` until `signal` completes, then stops gracefully: no new
 /// connections; HTTP requests under way complete; every sync connection finishes what its
 /// client is doing (it closes once the client has been quiet for a moment), within
-/// [`SHUTDOWN_GRACE`].
+/// [`SHUTDOWN_GRACE`]. Connections are held to the limits of `state.config.limits`
+/// ([`listen`]).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: Arc<AppState>,
     signal: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let stopping = state.clone();
-    axum::serve(listener, app(state.clone()))
-        .with_graceful_shutdown(async move {
-            signal.await;
-            tracing::info!("stopping: finishing syncs under way");
-            stopping.begin_shutdown();
-        })
-        .await?;
-    // Upgraded WebSocket connections outlive the HTTP server: wait for them.
-    state.connections_closed(SHUTDOWN_GRACE).await;
-    tracing::info!("stopped");
-    Ok(())
+    listen::run(listener, None, state, signal).await
 }
 
 /// Serves the API over TLS on `listener` until `signal` completes, then stops as
@@ -170,24 +167,9 @@ pub async fn serve_tls(
     signal: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     listener.set_nonblocking(true)?;
-    let handle = axum_server::Handle::new();
-    let stopping = (state.clone(), handle.clone());
-    tokio::spawn(async move {
-        signal.await;
-        tracing::info!("stopping: finishing syncs under way");
-        stopping.0.begin_shutdown();
-        stopping.1.graceful_shutdown(Some(SHUTDOWN_GRACE));
-    });
-    axum_server::from_tcp_rustls(
-        listener,
-        axum_server::tls_rustls::RustlsConfig::from_config(tls),
-    )?
-    .handle(handle)
-    .serve(app(state.clone()).into_make_service())
-    .await?;
-    state.connections_closed(SHUTDOWN_GRACE).await;
-    tracing::info!("stopped");
-    Ok(())
+    let listener = tokio::net::TcpListener::from_std(listener)?;
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+    listen::run(listener, Some(acceptor), state, signal).await
 }
 
 /// The TLS settings of a certificate chain and its private key, both PEM files. The error

@@ -476,6 +476,11 @@ impl Connection {
                     Flow::Continue
                 }
                 _ = quiet, if draining => Flow::Close,
+                // A client silent for this long is gone (crate::listen).
+                _ = tokio::time::sleep(self.state.config.limits.sync_idle_timeout) => {
+                    crate::Metrics::inc(&self.state.metrics.listen.sync_idle_closed);
+                    Flow::Close
+                }
                 msg = socket.recv() => match msg {
                     Some(Ok(Message::Binary(bytes))) => self.on_frame(&mut socket, &bytes).await,
                     Some(Ok(Message::Ping(p))) => {
