@@ -40,6 +40,9 @@ pub struct Config {
     pub tls: bool,
     /// Connection limits and timeouts ([`listen`]).
     pub limits: listen::Limits,
+    /// The bearer token that reads `/metrics` (a monitoring system's). When `None`, only
+    /// an admin's session token reads it; anyone else gets `404`.
+    pub metrics_token: Option<String>,
 }
 
 impl Default for Config {
@@ -51,6 +54,7 @@ impl Default for Config {
             login_window_ms: 15 * 60 * 1000,
             tls: false,
             limits: listen::Limits::default(),
+            metrics_token: None,
         }
     }
 }

@@ -181,6 +181,12 @@ fn run(cli: Cli, settings: FileSettings) -> Result<(), String> {
     let db: &dyn Db = opened.as_dyn();
     let mut config = Config::default();
     settings.apply(&mut config);
+    if let Ok(token) = std::env::var("FIELDCASE_METRICS_TOKEN") {
+        if token.len() < 16 {
+            return Err("FIELDCASE_METRICS_TOKEN must be at least 16 characters".into());
+        }
+        config.metrics_token = Some(token);
+    }
     // For tests and benchmarks only: fewer PBKDF2 rounds for new hashes (never below 1,000).
     if let Some(n) = std::env::var("FIELDCASE_PASSWORD_ITERATIONS")
         .ok()

@@ -9,6 +9,8 @@
 //! log_format = "json"          # or "text"
 //! tls_cert = "/etc/fieldcase/cert.pem"   # serve HTTPS (both or neither)
 //! tls_key = "/etc/fieldcase/key.pem"
+//! metrics_token = "a long random string"   # /metrics answers `Authorization: Bearer` it
+//!                              # (env FIELDCASE_METRICS_TOKEN); unset: only admins' sessions
 //!
 //! [sessions]
 //! idle_hours = 168             # a session unused this long ends
@@ -17,6 +19,13 @@
 //! [login]
 //! max_failures = 5             # failed logins per username within the window
 //! window_minutes = 15
+//!
+//! [limits]                     # connections and timeouts (crate::listen)
+//! max_connections = 4096       # open connections in all, sync WebSockets included
+//! max_connections_per_address = 256   # from one client IP (behind a proxy: raise it)
+//! header_timeout_secs = 10     # TLS handshake, and a request's headers; also keep-alive idle
+//! request_timeout_secs = 30    # a request's headers to its response (its body included)
+//! sync_idle_timeout_secs = 300 # a sync WebSocket with nothing from its client this long
 //! ```
 
 use std::net::SocketAddr;
@@ -36,10 +45,14 @@ pub struct FileSettings {
     /// HTTPS: the certificate chain and its private key (PEM files).
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
+    /// The bearer token `/metrics` answers (see [`crate::Config::metrics_token`]).
+    pub metrics_token: Option<String>,
     #[serde(default)]
     pub sessions: Sessions,
     #[serde(default)]
     pub login: Login,
+    #[serde(default)]
+    pub limits: Limits,
 }
 
 /// How log lines are written.
@@ -64,6 +77,17 @@ pub struct Login {
     pub window_minutes: Option<u32>,
 }
 
+/// Connection limits and timeouts ([`crate::listen`]).
+#[derive(Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    pub max_connections: Option<u32>,
+    pub max_connections_per_address: Option<u32>,
+    pub header_timeout_secs: Option<u32>,
+    pub request_timeout_secs: Option<u32>,
+    pub sync_idle_timeout_secs: Option<u32>,
+}
+
 impl FileSettings {
     /// Reads and checks a configuration file; the error says which file and what is wrong.
     pub fn load(path: &Path) -> Result<Self, String> {
@@ -83,6 +107,18 @@ impl FileSettings {
         positive(s.sessions.absolute_days, "sessions.absolute_days")?;
         positive(s.login.max_failures, "login.max_failures")?;
         positive(s.login.window_minutes, "login.window_minutes")?;
+        let l = &s.limits;
+        positive(l.max_connections, "limits.max_connections")?;
+        positive(
+            l.max_connections_per_address,
+            "limits.max_connections_per_address",
+        )?;
+        positive(l.header_timeout_secs, "limits.header_timeout_secs")?;
+        positive(l.request_timeout_secs, "limits.request_timeout_secs")?;
+        positive(l.sync_idle_timeout_secs, "limits.sync_idle_timeout_secs")?;
+        if s.metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
+            return Err("metrics_token must be at least 16 characters".into());
+        }
         Ok(s)
     }
 
@@ -100,6 +136,26 @@ impl FileSettings {
         if let Some(m) = self.login.window_minutes {
             config.login_window_ms = i64::from(m) * 60_000;
         }
+        let secs = |s: u32| std::time::Duration::from_secs(u64::from(s));
+        let (l, to) = (&self.limits, &mut config.limits);
+        if let Some(n) = l.max_connections {
+            to.max_connections = n as usize;
+        }
+        if let Some(n) = l.max_connections_per_address {
+            to.max_connections_per_address = n as usize;
+        }
+        if let Some(s) = l.header_timeout_secs {
+            to.header_timeout = secs(s);
+        }
+        if let Some(s) = l.request_timeout_secs {
+            to.request_timeout = secs(s);
+        }
+        if let Some(s) = l.sync_idle_timeout_secs {
+            to.sync_idle_timeout = secs(s);
+        }
+        if let Some(t) = &self.metrics_token {
+            config.metrics_token = Some(t.clone());
+        }
     }
 }
 
@@ -111,7 +167,10 @@ mod tests {
     fn a_full_file_applies_and_mistakes_are_named() {
         let s = FileSettings::parse(
             "db = \"x.sqlite\"\nlisten = \"127.0.0.1:9000\"\nlog_format = \"json\"\n\
-             [sessions]\nidle_hours = 2\nabsolute_days = 3\n[login]\nmax_failures = 7\nwindow_minutes = 1\n",
+             metrics_token = \"0123456789abcdef\"\n\
+             [sessions]\nidle_hours = 2\nabsolute_days = 3\n[login]\nmax_failures = 7\nwindow_minutes = 1\n\
+             [limits]\nmax_connections = 9\nmax_connections_per_address = 3\nheader_timeout_secs = 2\n\
+             request_timeout_secs = 4\nsync_idle_timeout_secs = 5\n",
         )
         .unwrap();
         let mut c = Config::default();
@@ -123,11 +182,26 @@ mod tests {
             (7_200_000, 259_200_000)
         );
         assert_eq!((c.login_max_failures, c.login_window_ms), (7, 60_000));
+        let secs = std::time::Duration::from_secs;
+        assert_eq!(
+            c.limits,
+            crate::listen::Limits {
+                max_connections: 9,
+                max_connections_per_address: 3,
+                header_timeout: secs(2),
+                request_timeout: secs(4),
+                sync_idle_timeout: secs(5),
+            }
+        );
+        assert_eq!(c.metrics_token.as_deref(), Some("0123456789abcdef"));
         for (bad, named) in [
             ("dbb = \"x\"", "dbb"),
             ("listen = \"nowhere\"", "listen"),
             ("[sessions]\nidle_hours = 0", "idle_hours"),
             ("[login]\nmax_failures = -1", "max_failures"),
+            ("[limits]\nheader_timeout_secs = 0", "header_timeout_secs"),
+            ("[limits]\nmax_conns = 1", "max_conns"),
+            ("metrics_token = \"short\"", "metrics_token"),
             ("log_format = \"xml\"", "xml"),
             ("db = ", "db"),
         ] {

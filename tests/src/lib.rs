@@ -14,6 +14,8 @@ use fieldcase_server::{AppState, Config, Db, SqliteDb};
 pub const ITERATIONS: u32 = 1_000;
 /// The password of every test account.
 pub const PASSWORD: &str = "a long test password";
+/// The bearer token that reads a test server's `/metrics`.
+pub const METRICS_TOKEN: &str = "test metrics token 0123456789";
 
 /// A server running on 127.0.0.1 on a free port, stopped when dropped.
 #[derive(Debug)]
@@ -33,16 +35,27 @@ impl TestServer {
     /// Starts a server with team `north` (workers anna and bao, supervisor malee) and team
     /// `south` (worker sam).
     pub fn start() -> Self {
-        Self::launch(false)
+        Self::launch(false, |_| {})
+    }
+
+    /// The same server with settings changed by `configure` (small connection limits,
+    /// short timeouts).
+    pub fn start_with(configure: impl FnOnce(&mut Config)) -> Self {
+        Self::launch(false, configure)
     }
 
     /// The same server over HTTPS, with a certificate from a test authority of its own
     /// ([`TestServer::ca_pem`]); phones must be told to trust it.
     pub fn start_tls() -> Self {
-        Self::launch(true)
+        Self::launch(true, |_| {})
     }
 
-    fn launch(tls: bool) -> Self {
+    /// An HTTPS server with settings changed by `configure`.
+    pub fn start_tls_with(configure: impl FnOnce(&mut Config)) -> Self {
+        Self::launch(true, configure)
+    }
+
+    fn launch(tls: bool, configure: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = Arc::new(SqliteDb::open(dir.path().join("server.sqlite")).expect("database"));
         for team in ["north", "south"] {
@@ -64,11 +77,13 @@ impl TestServer {
             .expect("runtime");
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let addr = listener.local_addr().expect("address");
-        let config = Config {
+        let mut config = Config {
             password_iterations: ITERATIONS,
             tls,
+            metrics_token: Some(METRICS_TOKEN.to_string()),
             ..Config::default()
         };
+        configure(&mut config);
         let state = AppState::new(db.clone() as Arc<dyn Db>, config);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let stopped = async {
@@ -169,6 +184,15 @@ impl TestServer {
             status,
             serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
         )
+    }
+}
+
+impl TestServer {
+    /// The text of `/metrics` (read with [`METRICS_TOKEN`]).
+    pub fn metrics(&self) -> String {
+        let (status, v) = self.rest("GET", "/metrics", Some(METRICS_TOKEN), None);
+        assert_eq!(status, 200, "{v}");
+        v.as_str().expect("text").to_string()
     }
 }
 

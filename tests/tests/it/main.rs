@@ -10,6 +10,7 @@ mod cuts;
 mod durability;
 mod home_visit;
 mod interop;
+mod limits;
 mod postgres;
 mod security;
 mod shutdown;
