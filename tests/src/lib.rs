@@ -4,6 +4,7 @@
 pub mod pg;
 pub mod proxy;
 pub mod raw;
+pub mod soak;
 
 use std::sync::Arc;
 

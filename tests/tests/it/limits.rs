@@ -7,6 +7,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use fieldcase_core::sync::protocol::Frame;
+use fieldcase_server::Db;
 use fieldcase_tests::{raw, TestServer};
 use tungstenite::Message;
 
@@ -269,4 +270,50 @@ fn a_tls_connection_that_never_finishes_its_handshake_is_closed() {
     // And the server still serves phones over TLS.
     let (_, token, _p) = server.phone("anna");
     assert_eq!(token.len(), 64);
+}
+
+#[test]
+fn a_small_soak_keeps_healthz_fast_while_phones_sync() {
+    // The full size runs as `fieldcase-soak` (README); this is the same load, small.
+    let server = TestServer::start_with(|c| c.limits.header_timeout = Duration::from_secs(2));
+    for user in ["idle", "soak0", "soak1", "soak2", "soak3"] {
+        server
+            .db
+            .add_user(
+                user,
+                user,
+                fieldcase_core::Role::Worker,
+                Some("north"),
+                fieldcase_tests::PASSWORD,
+                fieldcase_tests::ITERATIONS,
+            )
+            .unwrap();
+    }
+    let params = fieldcase_tests::soak::Params {
+        websockets: 200,
+        slow: 100,
+        phones: 4,
+        phone_prefix: "soak".into(),
+        idle_user: "idle".into(),
+        password: fieldcase_tests::PASSWORD.into(),
+        cases: 5,
+        rounds: 2,
+        team: "north".into(),
+        hold: Duration::from_secs(6),
+        server_pid: std::process::id(),
+    };
+    let report = fieldcase_tests::soak::run(&server.url, &params);
+    let table = report.table(&params);
+    assert_eq!(report.phones_done, 4, "{table}\n{:?}", report.phone_errors);
+    assert_eq!(report.cases_synced, 4 * 5 * 2, "{table}");
+    assert_eq!(
+        (report.websockets_opened, report.websockets_held),
+        (200, 200),
+        "{table}"
+    );
+    assert!(
+        report.healthz_probes >= 20 && report.healthz_failed == 0,
+        "{table}"
+    );
+    assert!(report.slow_closed_by_server >= 100, "{table}");
 }
