@@ -173,9 +173,11 @@ fn run(cli: Cli, settings: FileSettings) -> Result<(), String> {
             fieldcase_server::AppError::Internal(detail) => detail,
             other => other.to_string(),
         };
+        let spec = db_path.to_string_lossy();
         format!(
-            "cannot open the database {}: {why}",
-            db::describe(&db_path.to_string_lossy())
+            "cannot open the database {}: {}",
+            db::describe(&spec),
+            db::redact(&spec, &why)
         )
     })?;
     let db: &dyn Db = opened.as_dyn();

@@ -63,23 +63,103 @@ pub fn open(spec: &std::path::Path) -> AppResult<AnyDb> {
     }
 }
 
-/// A `--db` setting fit to be printed or logged: a URL loses its password.
+/// A `--db` setting fit to be printed or logged: a URL loses its password, however it is
+/// written (in the user information, even with `/`, `?` or `@` in it, or as a
+/// `password=` parameter), and so does a `key=value` form.
 pub fn describe(spec: &str) -> String {
     if !is_postgres_url(spec) {
-        return spec.to_string();
+        return redact(spec, spec);
     }
     let (scheme, rest) = spec.split_once("://").unwrap_or(("postgres", spec));
-    let (authority, tail) = match rest.find(['/', '?']) {
-        Some(i) => rest.split_at(i),
-        None => (rest, ""),
-    };
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => {
-            let user = userinfo.split(':').next().unwrap_or("");
-            format!("{scheme}://{user}@{host}{tail}")
+    // The user information ends at the last `@`: a password may hold `/`, `?` or `@`.
+    let shown = match rest.rfind('@') {
+        Some(at) => {
+            let user = rest[..at].split(':').next().unwrap_or("");
+            format!("{scheme}://{user}@{}", &rest[at + 1..])
         }
         None => spec.to_string(),
+    };
+    redact(spec, &shown)
+}
+
+/// `text` (an error message, a description) with every password the `--db` setting `spec`
+/// holds replaced by `***`. Passwords of fewer than 3 characters are not searched for.
+pub fn redact(spec: &str, text: &str) -> String {
+    let mut out = text.to_string();
+    for secret in secrets(spec) {
+        out = out.replace(&secret, "***");
     }
+    out
+}
+
+/// The passwords a `--db` setting may hold, however written, longest first.
+fn secrets(spec: &str) -> Vec<String> {
+    let mut found: Vec<String> = Vec::new();
+    // As the PostgreSQL client reads it.
+    if let Ok(c) = spec.parse::<::postgres::Config>() {
+        if let Some(p) = c.get_password() {
+            found.push(String::from_utf8_lossy(p).into_owned());
+        }
+    }
+    // The user information by hand: up to the last `@`, the password after the first `:`
+    // (and each piece of it up to an `@`, in case the last `@` belongs to a parameter).
+    if let Some((_, rest)) = spec.split_once("://") {
+        if let Some(at) = rest.rfind('@') {
+            if let Some((_, password)) = rest[..at].split_once(':') {
+                found.push(password.to_string());
+                let mut end = 0;
+                while let Some(i) = password[end..].find('@') {
+                    end += i;
+                    found.push(password[..end].to_string());
+                    end += 1;
+                }
+            }
+        }
+    }
+    // `password=VALUE` in a query string or a `key=value` form (quoted or not).
+    let lower = spec.to_ascii_lowercase();
+    for (i, _) in lower.match_indices("password=") {
+        let value = &spec[i + "password=".len()..];
+        let value = match value.strip_prefix('\'') {
+            Some(quoted) => &quoted[..quoted.find('\'').unwrap_or(quoted.len())],
+            None => &value[..value.find(['&', ' ', '\t']).unwrap_or(value.len())],
+        };
+        found.push(value.to_string());
+    }
+    let decoded: Vec<String> = found.iter().filter_map(|s| percent_decoded(s)).collect();
+    found.extend(decoded);
+    found.retain(|s| s.chars().count() >= 3);
+    found.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    found.dedup();
+    found
+}
+
+/// `s` with its `%XX` escapes decoded, when it has any.
+fn percent_decoded(s: &str) -> Option<String> {
+    if !s.contains('%') {
+        return None;
+    }
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).and_then(|b| hex(*b)),
+            bytes.get(i + 2).and_then(|b| hex(*b)),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    Some(String::from_utf8_lossy(&out).into_owned())
 }
 
 /// The checks both storages make before writing (the same answers from either).
@@ -393,6 +473,24 @@ mod tests {
                 "postgres://anna@db:5432/fc?sslmode=disable",
             ),
             ("postgresql://anna:p@ss@db/fc", "postgresql://anna@db/fc"),
+            ("postgres://u:pa/ss@h/db", "postgres://u@h/db"),
+            ("postgres://u:p?ss@h/db", "postgres://u@h/db"),
+            (
+                "postgres://u@h/db?password=secret&sslmode=disable",
+                "postgres://u@h/db?password=***&sslmode=disable",
+            ),
+            (
+                "postgres://u:secret@h/db?application_name=a@b",
+                "postgres://u@b",
+            ),
+            (
+                "host=h user=u password=secret dbname=db",
+                "host=h user=u password=*** dbname=db",
+            ),
+            (
+                "host=h password='se cret' dbname=db",
+                "host=h password='***' dbname=db",
+            ),
             ("postgres://anna@db/fc", "postgres://anna@db/fc"),
             ("postgres://db/fc", "postgres://db/fc"),
             (
@@ -401,6 +499,27 @@ mod tests {
             ),
         ] {
             assert_eq!(describe(spec), shown);
+        }
+    }
+
+    #[test]
+    fn error_texts_lose_every_form_of_the_password() {
+        for (spec, secret) in [
+            ("postgres://u:pa/ss@h/db", "pa/ss"),
+            ("postgres://u:p?ss@h/db", "p?ss"),
+            ("postgres://u:s3cr%40t@h/db", "s3cr@t"),
+            (
+                "postgres://u@h/db?password=secret&sslmode=disable",
+                "secret",
+            ),
+            ("postgresql://u:p@ss@h/db", "p@ss"),
+            ("host=h user=u password=secret", "secret"),
+        ] {
+            let text = format!("cannot connect to {secret} as u: password {secret} refused");
+            let shown = redact(spec, &text);
+            assert!(!shown.contains(secret), "{spec}: {shown}");
+            assert!(shown.contains("as u"), "{shown}");
+            assert!(!describe(spec).contains(secret), "{spec}");
         }
     }
 }

@@ -375,3 +375,31 @@ fn backup_copies_a_database_that_is_being_written_and_never_overwrites() {
     });
     assert!(writer > 0);
 }
+
+#[test]
+fn a_failed_postgres_connection_prints_no_password() {
+    // Nothing listens on port 1: the connection fails, and the error is printed.
+    for (url, secret) in [
+        ("postgres://anna:pa/ss99@127.0.0.1:1/fc", "pa/ss99"),
+        ("postgres://anna:p?ss99@127.0.0.1:1/fc", "p?ss99"),
+        ("postgres://anna:s3cr%40t@127.0.0.1:1/fc", "s3cr@t"),
+        (
+            "postgres://anna@127.0.0.1:1/fc?password=secret99&sslmode=disable",
+            "secret99",
+        ),
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_fieldcase-server"))
+            .args(["--db", url, "user", "list"])
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let printed = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(printed.contains("cannot open the database"), "{printed}");
+        assert!(!printed.contains(secret), "{url}: {printed}");
+        assert!(!printed.contains("s3cr%40t"), "{printed}");
+    }
+}
