@@ -1089,6 +1089,64 @@ async fn client_text_is_escaped_everywhere() {
     assert!(needs.body.contains("housing,1,1,1"), "{}", needs.body);
 }
 
+#[tokio::test]
+async fn formulas_in_report_cells_are_neutralised() {
+    let w = World::new();
+    let worker = w.s.db.user_by_username("worker1").unwrap().unwrap();
+    let cells = [
+        (
+            "=HYPERLINK(\"http://x\")",
+            "\"'=HYPERLINK(\"\"http://x\"\")\"",
+        ),
+        ("@SUM(1)", "\"'@SUM(1)\""),
+        ("a;=1", "\"a;'=1\""),
+        ("+1+1", "\"'+1+1\""),
+        ("-1-1", "\"'-1-1\""),
+    ];
+    put_case(
+        &w.s,
+        &worker,
+        "demo-team",
+        "=HYPERLINK(\"http://x\")",
+        |doc, a| {
+            for (i, (organisation, _)) in cells.iter().enumerate() {
+                doc.add_referral(
+                    a,
+                    1_700_000_002_000 + i as i64,
+                    ReferralInput {
+                        organisation: Some(organisation.to_string()),
+                        domain: Some("housing".into()),
+                        status: Some(ReferralStatus::Declined),
+                        ..Default::default()
+                    },
+                )?;
+            }
+            Ok(())
+        },
+    );
+    let (mut b, _) = Browser::signed_in(&w.s, "supervisor", w.pw("supervisor")).await;
+    let gaps = b.get("/console/reports/gaps.csv").await;
+    assert_eq!(gaps.status, StatusCode::OK);
+    for (cell, written) in cells {
+        assert!(gaps.body.contains(written), "{cell}: {}", gaps.body);
+    }
+    // No cell of any report starts a formula, and counts stay plain numbers.
+    for report in ["gaps", "needs", "caseload", "closed"] {
+        let csv = b.get(&format!("/console/reports/{report}.csv")).await.body;
+        for line in csv.lines() {
+            for field in line.split(',') {
+                let field = field.trim_start_matches('"');
+                assert!(
+                    !field.starts_with(['=', '+', '-', '@', '\t']),
+                    "{report}: {line}"
+                );
+            }
+        }
+    }
+    let needs = b.get("/console/reports/needs.csv").await;
+    assert!(needs.body.contains("housing,"), "{}", needs.body);
+}
+
 /// Every console form fuzzed: arbitrary fields and values (a valid CSRF token or not),
 /// arbitrary bytes and content types, on every route that takes a form, signed in as an
 /// admin, a supervisor, a worker or nobody. Never a 5xx or a panic; a refused form
