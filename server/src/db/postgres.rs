@@ -536,7 +536,7 @@ impl Db for PostgresDb {
     }
 
     fn set_password(&self, username: &str, password: &str, iterations: u32) -> AppResult<()> {
-        check::password_length(password)?;
+        check::password(password, &[username])?;
         let h = auth::hash_password(password, iterations);
         let username = username.to_string();
         self.run(move |c| {

@@ -403,3 +403,59 @@ fn a_failed_postgres_connection_prints_no_password() {
         assert!(!printed.contains("s3cr%40t"), "{printed}");
     }
 }
+
+#[tokio::test]
+async fn the_admin_api_and_the_cli_refuse_weak_passwords() {
+    let s = setup();
+    let root = s.login("root", PW).await;
+    for weak in [
+        "aaaaaaaaaa",
+        "1234567890",
+        "aaaaaaaaaaaa",
+        "123456789012",
+        "password1234",
+        "qwertyuiop12",
+        "sam.worker2024",
+    ] {
+        let (st, v) = s
+            .call(
+                "POST",
+                "/v1/admin/users",
+                Some(&root),
+                Some(json!({"username": "sam.worker", "role": "admin", "password": weak})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{weak}: {v}");
+        let message = v["message"].as_str().unwrap();
+        assert!(
+            message.contains("at least 12") || message.contains("too easy to guess"),
+            "{message}"
+        );
+    }
+    assert!(s.db.user_by_username("sam.worker").unwrap().is_none());
+    // Resetting a password holds to the same policy.
+    assert!(s.db.set_password("root", "password1234", ITER).is_err());
+    // And so does the CLI.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cli.sqlite");
+    let cli = |password: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_fieldcase-server"))
+            .args([
+                "--db",
+                db.to_str().unwrap(),
+                "user",
+                "add",
+                "boss",
+                "--role",
+                "admin",
+            ])
+            .env("FIELDCASE_PASSWORD", password)
+            .env("FIELDCASE_PASSWORD_ITERATIONS", "1000")
+            .output()
+            .unwrap()
+    };
+    let out = cli("1234567890ab");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("too easy to guess"));
+    assert!(cli("violet harbour lantern").status.success());
+}

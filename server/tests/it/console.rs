@@ -154,9 +154,9 @@ impl World {
             .collect();
         s.db.add_team("south").unwrap();
         for (u, role) in [("sud", Role::Supervisor), ("sam", Role::Worker)] {
-            s.db.add_user(u, u, role, Some("south"), "south password 1", ITER)
+            s.db.add_user(u, u, role, Some("south"), "south team passphrase", ITER)
                 .unwrap();
-            pw.insert(u.into(), "south password 1".into());
+            pw.insert(u.into(), "south team passphrase".into());
         }
         let sam = s.db.user_by_username("sam").unwrap().unwrap();
         put_case(&s, &sam, "south", "Олена Південна", |_, _| {
@@ -286,7 +286,14 @@ async fn signing_in_sets_a_safe_cookie_and_every_answer_has_the_security_headers
     });
     tls_server
         .db
-        .add_user("amir", "Amir", Role::Admin, None, "a long password", ITER)
+        .add_user(
+            "amir",
+            "Amir",
+            Role::Admin,
+            None,
+            "a long enough phrase",
+            ITER,
+        )
         .unwrap();
     let mut t = Browser::new(&tls_server);
     let page = t.get("/console/login").await;
@@ -298,7 +305,7 @@ async fn signing_in_sets_a_safe_cookie_and_every_answer_has_the_security_headers
         .to_str()
         .unwrap()
         .contains("; Secure"));
-    let r = t.login("amir", "a long password").await;
+    let r = t.login("amir", "a long enough phrase").await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert!(r
         .headers
@@ -404,6 +411,23 @@ async fn every_page_renders_for_a_supervisor() {
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert!(r.body.contains("at least 12 characters"));
+    for weak in ["password1234", "eve.eve.eve.eve", "123456789012"] {
+        let r = admin
+            .post(
+                "/console/admin/users",
+                &[
+                    ("csrf", &csrf),
+                    ("username", "eve"),
+                    ("display_name", "Єва"),
+                    ("role", "worker"),
+                    ("team", "east"),
+                    ("password", weak),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{weak}");
+        assert!(r.body.contains("too easy to guess"), "{weak}");
+    }
     let r = admin
         .post(
             "/console/admin/users",
@@ -413,7 +437,7 @@ async fn every_page_renders_for_a_supervisor() {
                 ("display_name", "Єва"),
                 ("role", "worker"),
                 ("team", "east"),
-                ("password", "a long password"),
+                ("password", "a long enough phrase"),
             ],
         )
         .await;
