@@ -414,6 +414,10 @@ pub async fn endpoint(
 ) -> Response {
     ws.max_message_size(MAX_FRAME)
         .max_frame_size(MAX_FRAME)
+        // Every open connection holds its read buffer: 16 KiB, not the default 128 KiB,
+        // keeps thousands of idle phones cheap (fieldcase-soak); big messages still grow it.
+        .read_buffer_size(16 * 1024)
+        .write_buffer_size(16 * 1024)
         .on_upgrade(move |socket| async move {
             let mut conn = Connection::new(state, session);
             conn.run(socket).await;

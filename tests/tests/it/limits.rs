@@ -190,11 +190,12 @@ fn connections_over_the_per_address_limit_are_refused_while_other_addresses_are_
         assert!(Instant::now() < deadline, "the address stayed refused");
         std::thread::sleep(Duration::from_millis(50));
     }
-    let metrics = server.metrics();
-    assert!(
-        metrics.contains("fieldcase_connections_refused_total{reason=\"per_address\"} 3"),
-        "{metrics}"
+    // Three, and any refused while the server had not yet seen the held ones close.
+    let refused = metric(
+        &server,
+        "fieldcase_connections_refused_total{reason=\"per_address\"}",
     );
+    assert!(refused >= 3, "{refused}");
 }
 
 #[test]
