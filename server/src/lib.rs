@@ -159,7 +159,8 @@ pub async fn serve(
     state: Arc<AppState>,
     signal: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    listen::run(listener, None, state, signal).await
+    let router = app(state.clone());
+    listen::run(listener, None, state, router, signal).await
 }
 
 /// Serves the API over TLS on `listener` until `signal` completes, then stops as
@@ -173,7 +174,8 @@ pub async fn serve_tls(
     listener.set_nonblocking(true)?;
     let listener = tokio::net::TcpListener::from_std(listener)?;
     let acceptor = tokio_rustls::TlsAcceptor::from(tls);
-    listen::run(listener, Some(acceptor), state, signal).await
+    let router = app(state.clone());
+    listen::run(listener, Some(acceptor), state, router, signal).await
 }
 
 /// The TLS settings of a certificate chain and its private key, both PEM files. The error

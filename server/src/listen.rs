@@ -130,16 +130,16 @@ impl Counters {
     }
 }
 
-/// Serves `state`'s router on `listener` (over TLS when `tls` is given) until `signal`
+/// Serves `router` (of `state`) on `listener` (over TLS when `tls` is given) until `signal`
 /// completes, then stops as [`crate::serve`] describes.
 pub(crate) async fn run(
     listener: TcpListener,
     tls: Option<tokio_rustls::TlsAcceptor>,
     state: Arc<AppState>,
+    router: axum::Router,
     signal: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
     let gate = Arc::new(Gate::new(state.clone()));
-    let router = crate::app(state.clone());
     let (stop, stopping) = tokio::sync::watch::channel(false);
     let mut tasks = tokio::task::JoinSet::new();
     let mut signal = std::pin::pin!(signal);
@@ -416,5 +416,41 @@ impl<I: AsyncWrite + Unpin> AsyncWrite for Counted<I> {
 
     fn is_write_vectored(&self) -> bool {
         self.io.is_write_vectored()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::routing::get;
+
+    #[tokio::test]
+    async fn every_request_carries_the_clients_address() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::SqliteDb::open(dir.path().join("s.sqlite")).unwrap();
+        let state = AppState::new(Arc::new(db), crate::Config::default());
+        let router = axum::Router::new().route(
+            "/who",
+            get(|ConnectInfo(addr): ConnectInfo<SocketAddr>| async move { addr.ip().to_string() }),
+        );
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let to = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let served = tokio::spawn(run(listener, None, state, router, async {
+            let _ = stopped.await;
+        }));
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind("127.0.0.9:0".parse().unwrap()).unwrap();
+        let mut s = socket.connect(to).await.unwrap();
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        s.write_all(b"GET /who HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).await.unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        assert!(answer.ends_with("127.0.0.9"), "{answer}");
+        stop.send(()).unwrap();
+        served.await.unwrap().unwrap();
     }
 }

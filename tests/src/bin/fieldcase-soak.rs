@@ -6,7 +6,7 @@
 //! cargo build --release -p fieldcase-server -p fieldcase-tests
 //! ulimit -n 8192   # the client holds a socket per connection; so does the server
 //! target/release/fieldcase-soak [--websockets 2000] [--slow 500] [--phones 20] \
-//!     [--cases 20] [--rounds 3] [--seconds 60] [--max-rss-mib 512]
+//!     [--cases 20] [--rounds 3] [--seconds 60] [--max-rss-mib 256]
 //! ```
 //!
 //! Prints a table, and exits with 1 when a phone failed, a WebSocket could not be opened
@@ -56,7 +56,7 @@ fn main() {
         hold: Duration::from_secs(arg("--seconds", 60) as u64),
         server_pid: 0,
     };
-    let max_rss_mib = arg("--max-rss-mib", 512) as u64;
+    let max_rss_mib = arg("--max-rss-mib", 256) as u64;
     let need = (params.websockets + params.slow + params.phones * 4 + 64) as u64;
     if let Some(limit) = soak::open_files_limit() {
         if limit < need {
