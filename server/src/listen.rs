@@ -130,6 +130,31 @@ impl Counters {
     }
 }
 
+/// Warns when this process may open fewer files than `limits` lets connections take
+/// (Linux: `/proc/self/limits`; raise it with `ulimit -n` or the service manager's
+/// `LimitNOFILE=`). Past it, connections fail at accept instead of being refused cleanly.
+pub fn warn_if_few_open_files(limits: &Limits) {
+    let soft = std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|l| {
+            l.lines()
+                .find(|l| l.starts_with("Max open files"))?
+                .split_whitespace()
+                .nth(3)?
+                .parse::<usize>()
+                .ok()
+        });
+    // The database, the log and the listener take a few more.
+    let needed = limits.max_connections.saturating_add(64);
+    if let Some(soft) = soft.filter(|s| *s < needed) {
+        tracing::warn!(
+            open_files = soft,
+            max_connections = limits.max_connections,
+            "the open files limit is below max_connections: raise `ulimit -n` to {needed} or lower limits.max_connections"
+        );
+    }
+}
+
 /// Serves `router` (of `state`) on `listener` (over TLS when `tls` is given) until `signal`
 /// completes, then stops as [`crate::serve`] describes.
 pub(crate) async fn run(

@@ -405,6 +405,7 @@ fn serve(
         let scheme = if tls.is_some() { "https" } else { "http" };
         tracing::info!(%listen, scheme, "fieldcase-server listening");
         println!("Listening on {scheme}://{listen} (try GET /healthz, POST /v1/login)");
+        fieldcase_server::listen::warn_if_few_open_files(&config.limits);
         let state = AppState::new(db, config);
         let stop = async {
             // Ctrl-C or SIGTERM (service managers): stop accepting, finish what runs.
