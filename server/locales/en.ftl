@@ -375,3 +375,5 @@ vuln-veteran = Veteran
 vuln-elderly = Elderly
 vuln-family_in_difficulty = Family in difficulty
 vuln-other = Other
+time-claimed = time on the device
+time-claimed-explain = The device that made this change gave it a time far from when the server received it; the time shown is the receipt.

@@ -360,3 +360,5 @@ vuln-veteran = جانباز یا رزمنده
 vuln-elderly = سالمند
 vuln-family_in_difficulty = خانوادهٔ در تنگنا
 vuln-other = دیگر
+time-claimed = زمان روی دستگاه
+time-claimed-explain = دستگاهی که این تغییر را ثبت کرده زمانی دور از زمان دریافت آن در سرور داده است؛ زمان نمایش‌داده‌شده زمان دریافت است.

@@ -380,3 +380,5 @@ vuln-veteran = Ветеран
 vuln-elderly = Літня людина
 vuln-family_in_difficulty = Сім'я у складних обставинах
 vuln-other = Інше
+time-claimed = час на пристрої
+time-claimed-explain = Пристрій, що вніс цю зміну, вказав час, далекий від моменту її отримання сервером; показано час отримання.

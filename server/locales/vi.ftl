@@ -360,3 +360,5 @@ vuln-veteran = Cựu chiến binh
 vuln-elderly = Người cao tuổi
 vuln-family_in_difficulty = Gia đình khó khăn
 vuln-other = Khác
+time-claimed = giờ trên thiết bị
+time-claimed-explain = Thiết bị thực hiện thay đổi này ghi thời gian cách xa lúc máy chủ nhận được; thời gian hiển thị là lúc nhận.

@@ -76,6 +76,7 @@ pub async fn assign_via_hub(
         })
         .await?;
     tracing::info!(case = %id, by = %user.id, "case assigned");
+    crate::api::log_admin(state, &user.id, "assign case", &id.to_string()).await?;
     Ok(ids)
 }
 
@@ -141,4 +142,109 @@ pub fn assign_case(
     Err(AppError::Conflict(
         "the case kept changing; try again".into(),
     ))
+}
+
+/// Hands the whole caseload of `leaver` (someone leaving the team or the agency) over to
+/// `to`, active workers or supervisors of the same team, one case after another in turn:
+/// the leaver is unassigned, the next colleague assigned (and made case manager where the
+/// leaver was). Each case is changed through the hub like any assignment, so phones
+/// syncing it are told at once and the leaver's phones hand in their last changes and drop
+/// it at their next sync. `by` is an admin or a supervisor of the leaver's team; if any of
+/// the cases is hidden from `by` (restricted), nothing is changed. Returns the number of
+/// cases handed over.
+pub async fn hand_over(
+    state: &crate::AppState,
+    by: &crate::db::User,
+    leaver: &str,
+    to: &[String],
+) -> AppResult<usize> {
+    let (who, name, names) = (by.clone(), leaver.to_string(), to.to_vec());
+    let (leaver, colleagues, cases) = crate::db::blocking(&state.db, move |db| {
+        let leaver = db.user_by_username(&name)?.ok_or(AppError::NotFound)?;
+        let manages = match who.role {
+            Role::Admin => true,
+            Role::Supervisor => leaver.team.is_some() && leaver.team == who.team,
+            Role::Worker => false,
+        };
+        if !manages {
+            return Err(AppError::NotFound);
+        }
+        let team = leaver.team.clone().ok_or_else(|| {
+            AppError::BadRequest("an administrator has no caseload to hand over".into())
+        })?;
+        if names.iter().any(|n| *n == leaver.username) {
+            return Err(AppError::BadRequest(
+                "a caseload is handed over to others than its worker".into(),
+            ));
+        }
+        let colleagues = assignees(db, &team, &names)?;
+        let cases = db.cases_of(&leaver.id)?;
+        let hidden = cases
+            .iter()
+            .filter_map(|id| db.case_access(id).transpose())
+            .filter(|a| a.as_ref().is_ok_and(|a| !a.visible_to(&who)))
+            .count();
+        if hidden > 0 {
+            return Err(AppError::Conflict(format!(
+                "{hidden} of these cases are restricted and hidden from you; a supervisor of the team hands them over"
+            )));
+        }
+        Ok((leaver, colleagues, cases))
+    })
+    .await?;
+    for (i, id) in cases.iter().enumerate() {
+        let next = colleagues[i % colleagues.len()].clone();
+        let gone = leaver.id.clone();
+        state
+            .hub
+            .edit(state, *id, by, move |doc, author, now| {
+                let file = doc.read()?;
+                let mut assigned: Vec<String> =
+                    file.assigned.into_iter().filter(|u| *u != gone).collect();
+                if !assigned.contains(&next) {
+                    assigned.push(next.clone());
+                }
+                let manager =
+                    (file.case_manager.as_deref() == Some(gone.as_str())).then_some(next.as_str());
+                doc.assign(author, now, &assigned, manager)
+            })
+            .await?;
+    }
+    tracing::info!(by = %by.id, leaver = %leaver.id, count = cases.len(), "caseload handed over");
+    crate::api::log_admin(state, &by.id, "hand over caseload", &leaver.username).await?;
+    Ok(cases.len())
+}
+
+/// Gives a user another role or team. A worker or supervisor who still has cases keeps
+/// their team until the cases are handed over ([`hand_over`]); the last active admin stays
+/// an admin. Refusals change nothing.
+pub fn move_user(
+    db: &dyn Db,
+    username: &str,
+    role: Role,
+    team: Option<&str>,
+) -> AppResult<crate::db::User> {
+    let user = db.user_by_username(username)?.ok_or(AppError::NotFound)?;
+    let team = team.filter(|_| role != Role::Admin);
+    if user.team.as_deref() != team || (role == Role::Admin) != (user.role == Role::Admin) {
+        let cases = db.cases_of(&user.id)?.len();
+        if cases > 0 {
+            return Err(AppError::Conflict(format!(
+                "{cases} cases are assigned to this user; hand them over first"
+            )));
+        }
+    }
+    if user.role == Role::Admin && role != Role::Admin {
+        let admins = db
+            .users()?
+            .iter()
+            .filter(|u| u.role == Role::Admin && !u.disabled)
+            .count();
+        if admins <= 1 {
+            return Err(AppError::Conflict(
+                "this is the last active administrator".into(),
+            ));
+        }
+    }
+    db.set_role_team(username, role, team)
 }

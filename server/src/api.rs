@@ -3,6 +3,7 @@
 //! | route | what |
 //! | --- | --- |
 //! | `GET /healthz` | liveness |
+//! | `GET /readyz` | readiness: the storage answers (its migrations ran when it opened) |
 //! | `GET /metrics` | Prometheus counters: `Bearer` the `metrics_token` setting, or an admin's session token; anyone else `404` |
 //! | `POST /v1/login` | `{username, password, device_name, actor_id, device_id?}` → `{token, user_id, device_id, expires_at}` |
 //! | `POST /v1/logout` | ends the session of the token |
@@ -15,6 +16,14 @@
 //! | `GET`, `POST /v1/admin/teams` | list or add teams (admins) |
 //! | `GET`, `POST /v1/admin/users` | list or add users (admins) |
 //! | `POST /v1/admin/users/{username}/disable` | disable a user: sessions end, devices wipe (admins) |
+//! | `POST /v1/admin/users/{username}/enable` | enable a disabled user again (admins) |
+//! | `GET /v1/admin/users/{username}/devices` | a user's devices: registered, last seen, open sessions (admins; supervisors for their team) |
+//! | `POST /v1/admin/devices/{device_id}/revoke` | a lost phone: its sessions end and its next contact wipes it (admins; supervisors for their team) |
+//! | `GET /v1/admin/log` | administrative actions, newest first (admins) |
+//! | `POST /v1/admin/users/{username}/handover` | `{to: [usernames]}`: a leaver's whole caseload to named colleagues of the team, in turn (admins; supervisors for their team) |
+//! | `POST /v1/admin/users/{username}/role` | `{role, team?}`: another role or team; refused while cases are assigned to them (admins) |
+//! | `GET /v1/me/devices` | the caller's own devices |
+//! | `POST /v1/me/password` | `{current_password, new_password}`: the caller changes their password (every session ends) |
 //! | `GET /v1/openapi.json` | the OpenAPI description of these routes |
 //!
 //! Tokens come as `Authorization: Bearer <token>` (the sync upgrade also takes `?token=`,
@@ -43,6 +52,7 @@ pub const MAX_BODY: usize = 64 * 1024;
 pub fn app(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ready))
         .route("/metrics", get(metrics))
         .route("/v1/login", post(login))
         .route("/v1/logout", post(logout))
@@ -63,12 +73,43 @@ pub fn app(state: Arc<AppState>) -> Router {
             "/v1/admin/users/{username}/disable",
             post(admin_disable_user),
         )
+        .route("/v1/admin/users/{username}/enable", post(admin_enable_user))
+        .route(
+            "/v1/admin/users/{username}/devices",
+            get(admin_user_devices),
+        )
+        .route(
+            "/v1/admin/devices/{device_id}/revoke",
+            post(admin_revoke_device),
+        )
+        .route("/v1/admin/log", get(admin_log))
+        .route("/v1/admin/users/{username}/handover", post(admin_hand_over))
+        .route("/v1/admin/users/{username}/role", post(admin_move_user))
+        .route("/v1/me/devices", get(my_devices))
+        .route("/v1/me/password", post(my_password))
         .route("/v1/sync", get(crate::sync::endpoint))
         .route("/v1/openapi.json", get(openapi))
         .merge(crate::console::routes(&state))
         .fallback(|| async { AppError::NotFound })
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
+}
+
+/// Readiness, apart from liveness: the storage answers a query (503 when it does not).
+/// Its migrations ran when it was opened, before the server started listening.
+async fn ready(State(state): State<Arc<AppState>>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match db::blocking(&state.db, |db| db.teams().map(|_| ())).await {
+        Ok(()) => "ready".into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "not ready: the storage does not answer");
+            (
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({"error": "not_ready", "message": "the storage does not answer"})),
+            )
+                .into_response()
+        }
+    }
 }
 
 /// The OpenAPI description of this API (`server/api/openapi.json`).
@@ -194,27 +235,24 @@ pub struct LoginResponse {
 
 async fn login(
     State(state): State<Arc<AppState>>,
+    ClientAddr(addr): ClientAddr,
     JsonBody(req): JsonBody<LoginRequest>,
 ) -> AppResult<Json<LoginResponse>> {
     let now = now_ms();
     if req.username.len() > 64 || req.password.len() > 1024 {
         return Err(AppError::Unauthenticated);
     }
-    if !state.login_attempt(&req.username, now) {
-        tracing::warn!("login refused: too many failures for one username");
-        return Err(AppError::TooManyRequests);
-    }
+    let user = match state
+        .check_login(&req.username, &req.password, addr)
+        .await?
+    {
+        crate::Login::Ok(user) => user,
+        crate::Login::Wrong => return Err(AppError::Unauthenticated),
+        crate::Login::AddressRefused => return Err(AppError::TooManyRequests),
+    };
     let st = state.clone();
     tokio::task::spawn_blocking(move || {
         let db = &st.db;
-        let Some(user) =
-            db.check_password(&req.username, &req.password, st.config.password_iterations)?
-        else {
-            crate::Metrics::inc(&st.metrics.logins_failed);
-            return Err(AppError::Unauthenticated);
-        };
-        st.login_succeeded(&req.username);
-        crate::Metrics::inc(&st.metrics.logins_ok);
         let device_id = db.register_device(
             &user,
             req.device_id.as_deref(),
@@ -232,6 +270,24 @@ async fn login(
     })
     .await
     .map_err(|e| AppError::Internal(e.to_string()))?
+}
+
+/// The client's address, as the listener saw it (absent when the router is driven
+/// without a listener, as route tests do).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
 }
 
 async fn logout(
@@ -381,6 +437,7 @@ async fn admin_add_team(
     require_admin(&session)?;
     let team = db::blocking(&state.db, move |db| db.add_team(&req.name)).await?;
     tracing::info!(team = %team.name, by = %session.user.id, "team added");
+    log_admin(&state, &session.user.id, "add team", &team.name).await?;
     Ok(Json(team))
 }
 
@@ -423,6 +480,7 @@ async fn admin_add_user(
     })
     .await?;
     tracing::info!(user = %user.id, by = %session.user.id, "user added");
+    log_admin(&state, &session.user.id, "add user", &user.username).await?;
     Ok(Json(user))
 }
 
@@ -437,8 +495,209 @@ async fn admin_disable_user(
             "an admin cannot disable themselves".into(),
         ));
     }
+    let target = username.clone();
     db::blocking(&state.db, move |db| db.disable_user(&username)).await?;
     tracing::info!(by = %session.user.id, "user disabled");
+    log_admin(&state, &session.user.id, "disable user", &target).await?;
+    Ok(Json(json!({ "ok": true })))
+}
+
+/// Records an administrative action in the log admins read (`GET /v1/admin/log`).
+pub(crate) async fn log_admin(
+    state: &AppState,
+    by: &str,
+    action: &str,
+    target: &str,
+) -> AppResult<()> {
+    let entry = db::AdminEntry {
+        at: now_ms(),
+        by: by.to_string(),
+        action: action.to_string(),
+        target: target.to_string(),
+    };
+    db::blocking(&state.db, move |db| db.log_admin(&entry)).await
+}
+
+async fn admin_enable_user(
+    State(state): State<Arc<AppState>>,
+    Auth(session, _): Auth,
+    Path(username): Path<String>,
+) -> AppResult<Json<Value>> {
+    require_admin(&session)?;
+    let target = username.clone();
+    db::blocking(&state.db, move |db| db.enable_user(&username)).await?;
+    tracing::info!(by = %session.user.id, "user enabled");
+    log_admin(&state, &session.user.id, "enable user", &target).await?;
+    Ok(Json(json!({ "ok": true })))
+}
+
+/// Whether `session` may manage the devices of `owner`: an admin, or a supervisor of the
+/// owner's team. Anyone else learns nothing (answered as for an unknown user).
+fn may_manage(session: &Session, owner: &crate::db::User) -> bool {
+    use fieldcase_core::Role;
+    match session.user.role {
+        Role::Admin => true,
+        Role::Supervisor => owner.team.is_some() && owner.team == session.user.team,
+        Role::Worker => false,
+    }
+}
+
+async fn admin_user_devices(
+    State(state): State<Arc<AppState>>,
+    Auth(session, _): Auth,
+    Path(username): Path<String>,
+) -> AppResult<Json<Vec<crate::db::DeviceInfo>>> {
+    let devices = db::blocking(&state.db, move |db| {
+        let owner = db.user_by_username(&username)?.ok_or(AppError::NotFound)?;
+        if !may_manage(&session, &owner) {
+            return Err(AppError::NotFound);
+        }
+        db.devices_of(&owner.id, now_ms())
+    })
+    .await?;
+    Ok(Json(devices))
+}
+
+async fn admin_revoke_device(
+    State(state): State<Arc<AppState>>,
+    Auth(session, _): Auth,
+    Path(device_id): Path<String>,
+) -> AppResult<Json<Value>> {
+    let who = session.clone();
+    let target = device_id.clone();
+    db::blocking(&state.db, move |db| {
+        let device = db.device(&device_id)?.ok_or(AppError::NotFound)?;
+        let owner = db.user_by_id(&device.user_id)?.ok_or(AppError::NotFound)?;
+        if !may_manage(&who, &owner) || device.name == crate::db::SERVER_DEVICE_NAME {
+            return Err(AppError::NotFound);
+        }
+        db.revoke_device(&device.id)
+    })
+    .await?;
+    tracing::info!(by = %session.user.id, device = %target, "device revoked");
+    log_admin(&state, &session.user.id, "revoke device", &target).await?;
+    Ok(Json(json!({ "ok": true })))
+}
+
+#[derive(Debug, Deserialize)]
+struct LogQuery {
+    limit: Option<usize>,
+}
+
+async fn admin_log(
+    State(state): State<Arc<AppState>>,
+    Auth(session, _): Auth,
+    axum::extract::Query(q): axum::extract::Query<LogQuery>,
+) -> AppResult<Json<Vec<crate::db::AdminEntry>>> {
+    require_admin(&session)?;
+    let limit = q.limit.unwrap_or(100).min(10_000);
+    Ok(Json(
+        db::blocking(&state.db, move |db| db.admin_log(limit)).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HandOver {
+    to: Vec<String>,
+}
+
+async fn admin_hand_over(
+    State(state): State<Arc<AppState>>,
+    Auth(session, _): Auth,
+    Path(username): Path<String>,
+    JsonBody(req): JsonBody<HandOver>,
+) -> AppResult<Json<Value>> {
+    if req.to.len() > 1000 {
+        return Err(AppError::BadRequest("at most 1,000 colleagues".into()));
+    }
+    let n = crate::admin::hand_over(&state, &session.user, &username, &req.to).await?;
+    Ok(Json(json!({ "handed_over": n })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RoleChange {
+    role: fieldcase_core::Role,
+    #[serde(default)]
+    team: Option<String>,
+}
+
+async fn admin_move_user(
+    State(state): State<Arc<AppState>>,
+    Auth(session, _): Auth,
+    Path(username): Path<String>,
+    JsonBody(req): JsonBody<RoleChange>,
+) -> AppResult<Json<crate::db::User>> {
+    require_admin(&session)?;
+    let target = username.clone();
+    let user = db::blocking(&state.db, move |db| {
+        crate::admin::move_user(db, &username, req.role, req.team.as_deref())
+    })
+    .await?;
+    log_admin(
+        &state,
+        &session.user.id,
+        &format!(
+            "set role {} team {}",
+            user.role.code(),
+            user.team.as_deref().unwrap_or("-")
+        ),
+        &target,
+    )
+    .await?;
+    Ok(Json(user))
+}
+
+async fn my_devices(
+    State(state): State<Arc<AppState>>,
+    Auth(session, _): Auth,
+) -> AppResult<Json<Vec<crate::db::DeviceInfo>>> {
+    let id = session.user.id.clone();
+    Ok(Json(
+        db::blocking(&state.db, move |db| db.devices_of(&id, now_ms())).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PasswordChange {
+    current_password: String,
+    new_password: String,
+}
+
+/// The caller changes their own password: the current one is checked (throttled like a
+/// login), the new one must meet the policy; every session ends, this one included.
+async fn my_password(
+    State(state): State<Arc<AppState>>,
+    ClientAddr(addr): ClientAddr,
+    Auth(session, _): Auth,
+    JsonBody(req): JsonBody<PasswordChange>,
+) -> AppResult<Json<Value>> {
+    let username = session.user.username.clone();
+    if req.current_password.len() > 1024 || req.new_password.len() > 1024 {
+        return Err(AppError::BadRequest(
+            "a password has at most 1,024 bytes".into(),
+        ));
+    }
+    match state
+        .check_login(&username, &req.current_password, addr)
+        .await?
+    {
+        crate::Login::Ok(u) if u.id == session.user.id => {}
+        crate::Login::AddressRefused => return Err(AppError::TooManyRequests),
+        _ => {
+            return Err(AppError::BadRequest(
+                "the current password is not right".into(),
+            ))
+        }
+    }
+    let iterations = state.config.password_iterations;
+    db::blocking(&state.db, move |db| {
+        db.set_password(&username, &req.new_password, iterations)
+    })
+    .await?;
+    tracing::info!(user = %session.user.id, "password changed by its user");
     Ok(Json(json!({ "ok": true })))
 }
 

@@ -16,11 +16,11 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod listen;
+pub mod restore;
 pub mod settings;
 pub mod sync;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 pub use api::app;
 pub use db::{postgres::PostgresDb, sqlite::SqliteDb, Db};
@@ -32,9 +32,27 @@ pub struct Config {
     /// PBKDF2 iterations for new password hashes (stored per user; raised on login).
     pub password_iterations: u32,
     pub sessions: db::SessionPolicy,
-    /// Failed logins allowed per username within `login_window_ms` before refusing.
+    /// Failed logins for one username within `login_window_ms` after which each further
+    /// attempt on it waits (doubling, up to `login_max_delay_ms`) before its password is
+    /// checked. The right password still signs in: a stranger cannot lock a worker out.
     pub login_max_failures: u32,
     pub login_window_ms: i64,
+    /// The longest wait a login attempt is made to take.
+    pub login_max_delay_ms: i64,
+    /// Failed logins from one client address within `login_window_ms` after which that
+    /// address is refused (429) until the window passes.
+    pub login_max_failures_per_address: u32,
+    /// Passwords checked at once (each costs PBKDF2's rounds of CPU); more wait.
+    pub login_max_concurrent: usize,
+    /// How long after a user loses a case their phones may still hand in its last changes
+    /// ([`sync::Hub::departure`]).
+    pub departure_days: u32,
+    /// How long a phone may be offline: changes whose own time is older than this when
+    /// they arrive are marked (their receipt shows as their time), never refused.
+    pub offline_days: u32,
+    /// The cases one sync connection may sync (one sync state each); more are refused
+    /// with an error frame.
+    pub sync_max_cases_per_connection: usize,
     /// Whether the server is reached over TLS (its own, or a reverse proxy's): cookies are
     /// then marked Secure.
     pub tls: bool,
@@ -52,6 +70,12 @@ impl Default for Config {
             sessions: db::SessionPolicy::default(),
             login_max_failures: 5,
             login_window_ms: 15 * 60 * 1000,
+            login_max_delay_ms: 30_000,
+            login_max_failures_per_address: 30,
+            login_max_concurrent: 4,
+            departure_days: 30,
+            offline_days: 90,
+            sync_max_cases_per_connection: 20_000,
             tls: false,
             limits: listen::Limits::default(),
             metrics_token: None,
@@ -73,6 +97,9 @@ pub struct Metrics {
     pub docs_unavailable: std::sync::atomic::AtomicU64,
     /// The accept loop's counters ([`listen`]).
     pub listen: listen::Counters,
+    pub sync_cases_over_limit: std::sync::atomic::AtomicU64,
+    pub logins_delayed: std::sync::atomic::AtomicU64,
+    pub logins_refused_address: std::sync::atomic::AtomicU64,
 }
 
 impl Metrics {
@@ -140,6 +167,24 @@ impl Metrics {
             "counter",
             "Answers of doc-unavailable.",
             self.docs_unavailable.load(Relaxed).to_string(),
+        );
+        line(
+            "sync_cases_over_limit_total",
+            "counter",
+            "Cases refused because their sync connection held its limit of cases.",
+            self.sync_cases_over_limit.load(Relaxed).to_string(),
+        );
+        line(
+            "logins_delayed_total",
+            "counter",
+            "Login attempts made to wait after repeated failures for their username.",
+            self.logins_delayed.load(Relaxed).to_string(),
+        );
+        line(
+            "logins_refused_address_total",
+            "counter",
+            "Login attempts refused for repeated failures from their client address.",
+            self.logins_refused_address.load(Relaxed).to_string(),
         );
         self.listen.render(&mut out);
         out
@@ -213,7 +258,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// The console's summaries of cases, by heads.
     pub console: console::Cache,
-    failures: Mutex<HashMap<String, (u32, i64)>>,
+    /// Passwords being hashed at once ([`Config::login_max_concurrent`]).
+    login_slots: tokio::sync::Semaphore,
     /// Set when the server stops: sync connections finish what their client is doing,
     /// then close.
     shutdown: tokio::sync::watch::Sender<bool>,
@@ -229,13 +275,14 @@ impl std::fmt::Debug for AppState {
 
 impl AppState {
     pub fn new(db: Arc<dyn Db>, config: Config) -> Arc<Self> {
+        let login_slots = tokio::sync::Semaphore::new(config.login_max_concurrent.max(1));
         Arc::new(AppState {
             db,
             config,
             hub: sync::Hub::default(),
             metrics: Metrics::default(),
             console: console::Cache::default(),
-            failures: Mutex::new(HashMap::new()),
+            login_slots,
             shutdown: tokio::sync::watch::Sender::new(false),
         })
     }
@@ -269,30 +316,96 @@ impl AppState {
         }
     }
 
-    /// Counts a login attempt for `username` before its password is checked; `false` when
-    /// the username has had too many failures within the window. The attempt counts as a
-    /// failure until [`AppState::login_succeeded`] clears the count, so guesses sent at
-    /// once cannot all pass the check while the first ones are still being verified.
-    pub(crate) fn login_attempt(&self, username: &str, now: i64) -> bool {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() > 100_000 {
-            map.retain(|_, (_, since)| now - *since < self.config.login_window_ms);
+    /// Checks a login (REST and console alike), throttled so that guessing is slow and a
+    /// stranger cannot lock a worker out:
+    /// - every attempt from a client address counts while it is checked, and stays counted
+    ///   if it fails; past [`Config::login_max_failures_per_address`] within the window,
+    ///   that address is refused ([`Login::AddressRefused`]) without touching the account's
+    ///   count (an office of colleagues behind one address signing in is not refused);
+    /// - every attempt on a username counts before its password is checked (guesses sent
+    ///   at once cannot pass together); past [`Config::login_max_failures`], each attempt
+    ///   waits, one second doubling up to [`Config::login_max_delay_ms`], and then its
+    ///   password is checked: the right password still signs in, and clears the count;
+    /// - at most [`Config::login_max_concurrent`] passwords are hashed at once.
+    ///
+    /// The counts live in the storage, so every instance on one database shares them.
+    pub(crate) async fn check_login(
+        &self,
+        username: &str,
+        password: &str,
+        addr: Option<std::net::IpAddr>,
+    ) -> AppResult<Login> {
+        let now = chrono::Utc::now().timestamp_millis();
+        let window = self.config.login_window_ms;
+        let max_addr = self.config.login_max_failures_per_address;
+        let addr_key = addr.map(|a| format!("address:{a}"));
+        let user_key = format!("username:{username}");
+        let key = user_key.clone();
+        let forgive = addr_key.clone();
+        let attempts = db::blocking(&self.db, move |db| {
+            if let Some(k) = &addr_key {
+                if db.throttle_hit(k, now, window)? > max_addr {
+                    return Ok(None);
+                }
+            }
+            Ok(Some(db.throttle_hit(&key, now, window)?))
+        })
+        .await?;
+        let Some(attempts) = attempts else {
+            Metrics::inc(&self.metrics.logins_refused_address);
+            tracing::warn!("login refused: too many attempts from one address");
+            return Ok(Login::AddressRefused);
+        };
+        if attempts > self.config.login_max_failures {
+            let over = (attempts - self.config.login_max_failures - 1).min(20);
+            let wait = (1000i64 << over).min(self.config.login_max_delay_ms).max(0);
+            Metrics::inc(&self.metrics.logins_delayed);
+            tracing::info!(
+                wait_ms = wait,
+                "login attempt delayed after repeated failures"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(wait as u64)).await;
         }
-        let e = map.entry(username.to_string()).or_insert((0, now));
-        if now - e.1 >= self.config.login_window_ms {
-            *e = (0, now);
-        }
-        if e.0 >= self.config.login_max_failures {
-            return false;
-        }
-        e.0 += 1;
-        true
+        let _slot = self
+            .login_slots
+            .acquire()
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        let (name, pass, iterations) = (
+            username.to_string(),
+            password.to_string(),
+            self.config.password_iterations,
+        );
+        let user = db::blocking(&self.db, move |db| {
+            let user = db.check_password(&name, &pass, iterations)?;
+            if user.is_some() {
+                db.throttle_clear(&user_key)?;
+                if let Some(k) = &forgive {
+                    db.throttle_forgive(k)?;
+                }
+            }
+            Ok(user)
+        })
+        .await?;
+        Ok(match user {
+            Some(u) => {
+                Metrics::inc(&self.metrics.logins_ok);
+                Login::Ok(u)
+            }
+            None => {
+                Metrics::inc(&self.metrics.logins_failed);
+                Login::Wrong
+            }
+        })
     }
+}
 
-    pub(crate) fn login_succeeded(&self, username: &str) {
-        self.failures
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(username);
-    }
+/// The outcome of [`AppState::check_login`].
+#[derive(Debug)]
+pub(crate) enum Login {
+    Ok(db::User),
+    /// Unknown user, disabled user or wrong password (told apart by no one).
+    Wrong,
+    /// Too many attempts from the client's address.
+    AddressRefused,
 }

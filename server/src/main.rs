@@ -74,6 +74,29 @@ enum Command {
         #[command(subcommand)]
         command: CaseCommand,
     },
+    /// Put a backup in place of the SQLite database, after checking it (integrity, schema
+    /// version, that it opens and its cases load); refused while a server runs on the
+    /// database. The database it replaces is kept beside it.
+    Restore { path: PathBuf },
+    /// Check the database and the configuration, and say what is wrong in words.
+    Check,
+    /// Devices (phones).
+    Device {
+        #[command(subcommand)]
+        command: DeviceCommand,
+    },
+    /// Administrative actions (who, what, on what, when), newest first.
+    Log {
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum DeviceCommand {
+    /// Revoke a device (a lost phone): its sessions end, its next contact wipes it; the
+    /// user carries on from another device.
+    Revoke { device_id: String },
 }
 
 #[derive(Subcommand, Debug)]
@@ -119,6 +142,76 @@ enum UserCommand {
     List,
     /// Disable a user: sessions end, devices are told to wipe.
     Disable { username: String },
+    /// Enable a disabled user again (they sign in anew; their old devices stay revoked).
+    Enable { username: String },
+    /// A user's devices: id, name, registered, last seen, open sessions, revoked.
+    Devices { username: String },
+}
+
+/// `check`: the database and the configuration, in words; an error when anything is wrong.
+fn check(db_path: &std::path::Path, postgres: bool, settings: &FileSettings) -> Result<(), String> {
+    let mut problems = Vec::new();
+    if let (Some(cert), Some(key)) = (&settings.tls_cert, &settings.tls_key) {
+        match fieldcase_server::tls_config(cert, key) {
+            Ok(_) => println!("ok: the TLS certificate and key fit together"),
+            Err(e) => problems.push(e),
+        }
+    } else if settings.tls_cert.is_some() != settings.tls_key.is_some() {
+        problems.push("tls_cert and tls_key go together: set both or neither".into());
+    }
+    if postgres {
+        match db::open(db_path) {
+            Ok(opened) => {
+                let db = opened.as_dyn();
+                let cases = db.cases().map_err(|e| e.to_string())?;
+                let mut bad = 0;
+                for (access, _) in &cases {
+                    let ok = db
+                        .case_document(&access.id)
+                        .ok()
+                        .flatten()
+                        .and_then(|b| automerge::Automerge::load(&b).ok())
+                        .is_some_and(|d| fieldcase_core::schema::validate(&d).is_ok());
+                    if !ok {
+                        bad += 1;
+                        problems.push(format!("case {} does not load or is not valid", access.id));
+                    }
+                }
+                println!(
+                    "ok: the database answers; {} cases, {} valid",
+                    cases.len(),
+                    cases.len() - bad
+                );
+            }
+            Err(e) => problems.push(format!(
+                "cannot open the database {}: {e}",
+                db::describe(&db_path.to_string_lossy())
+            )),
+        }
+    } else {
+        let report = fieldcase_server::restore::check_file(db_path);
+        for f in &report.facts {
+            println!("ok: {f}");
+        }
+        problems.extend(report.problems);
+    }
+    if problems.is_empty() {
+        println!("everything checks");
+        Ok(())
+    } else {
+        Err(problems.join("\n"))
+    }
+}
+
+/// Records an action of the command line in the administrative log.
+fn log_cli(db: &dyn Db, action: &str, target: &str) -> Result<(), String> {
+    db.log_admin(&db::AdminEntry {
+        at: chrono::Utc::now().timestamp_millis(),
+        by: fieldcase_server::admin::CLI_AUTHOR_ID.into(),
+        action: action.into(),
+        target: target.into(),
+    })
+    .map_err(|e| e.to_string())
 }
 
 fn password() -> Result<String, String> {
@@ -147,9 +240,11 @@ fn main() {
     };
     let filter =
         tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    // Colour codes only for a terminal: a log file or a collector gets plain text.
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     if settings.log_format == Some(LogFormat::Json) {
         logs.json().init();
@@ -167,6 +262,26 @@ fn run(cli: Cli, settings: FileSettings) -> Result<(), String> {
         .db
         .or_else(|| settings.db.clone())
         .unwrap_or_else(|| PathBuf::from("fieldcase.sqlite"));
+    let postgres = db::is_postgres_url(&db_path.to_string_lossy());
+    // These two must not open (and so create or migrate) the database first.
+    match &cli.command {
+        Command::Restore { path } => {
+            if postgres {
+                return Err(
+                    "restore puts a SQLite backup in place; restore PostgreSQL with pg_restore"
+                        .into(),
+                );
+            }
+            let kept = fieldcase_server::restore::restore(&db_path, path)?;
+            println!("{} restored from {}", db_path.display(), path.display());
+            if let Some(k) = kept {
+                println!("the database it replaced is kept as {}", k.display());
+            }
+            return Ok(());
+        }
+        Command::Check => return check(&db_path, postgres, &settings),
+        _ => {}
+    }
     let opened = db::open(&db_path).map_err(|e| {
         // The operator sees why (an internal error's detail names no client data).
         let why = match e {
@@ -207,6 +322,12 @@ fn run(cli: Cli, settings: FileSettings) -> Result<(), String> {
             tls_cert,
             tls_key,
         } => {
+            // Held while serving: `restore` refuses while it is.
+            let _serving = if postgres {
+                None
+            } else {
+                Some(fieldcase_server::restore::serving(&db_path)?)
+            };
             let listen = listen
                 .or(settings.listen)
                 .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
@@ -241,6 +362,7 @@ fn run(cli: Cli, settings: FileSettings) -> Result<(), String> {
             command: TeamCommand::Add { name },
         } => {
             let t = db.add_team(&name).map_err(|e| e.to_string())?;
+            log_cli(db, "add team", &t.name)?;
             println!("team {} added", t.name);
             Ok(())
         }
@@ -273,6 +395,7 @@ fn run(cli: Cli, settings: FileSettings) -> Result<(), String> {
                     config.password_iterations,
                 )
                 .map_err(|e| e.to_string())?;
+            log_cli(db, "add user", &u.username)?;
             println!("user {} added ({}, id {})", u.username, u.role.code(), u.id);
             Ok(())
         }
@@ -307,6 +430,7 @@ fn run(cli: Cli, settings: FileSettings) -> Result<(), String> {
                     fieldcase_server::AppError::NotFound => "no such case".to_string(),
                     other => other.to_string(),
                 })?;
+            log_cli(db, "assign case", &id.to_string())?;
             println!(
                 "case {id} assigned to {}",
                 usernames_of(db, &access.assigned)?.join(", ")
@@ -368,7 +492,70 @@ fn run(cli: Cli, settings: FileSettings) -> Result<(), String> {
             command: UserCommand::Disable { username },
         } => {
             db.disable_user(&username).map_err(|e| e.to_string())?;
+            log_cli(db, "disable user", &username)?;
             println!("user {username} disabled; their sessions are revoked");
+            Ok(())
+        }
+        Command::User {
+            command: UserCommand::Enable { username },
+        } => {
+            db.enable_user(&username).map_err(|e| match e {
+                fieldcase_server::AppError::NotFound => format!("no user {username}"),
+                other => other.to_string(),
+            })?;
+            log_cli(db, "enable user", &username)?;
+            println!("user {username} enabled; they sign in anew");
+            Ok(())
+        }
+        Command::User {
+            command: UserCommand::Devices { username },
+        } => {
+            let user = db
+                .user_by_username(&username)
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("no user {username}"))?;
+            let now = chrono::Utc::now().timestamp_millis();
+            let when = |ms: i64| fieldcase_core::case::rfc3339(ms);
+            for d in db.devices_of(&user.id, now).map_err(|e| e.to_string())? {
+                println!(
+                    "{:<20} {:<24} registered {}  last seen {}  sessions {}{}",
+                    d.device.id,
+                    d.device.name,
+                    when(d.device.created_at),
+                    d.last_seen.map(when).unwrap_or_else(|| "never".into()),
+                    d.open_sessions,
+                    if d.device.disabled { "  revoked" } else { "" }
+                );
+            }
+            Ok(())
+        }
+        Command::Device {
+            command: DeviceCommand::Revoke { device_id },
+        } => {
+            let device = db
+                .device(&device_id)
+                .map_err(|e| e.to_string())?
+                .filter(|d| d.name != db::SERVER_DEVICE_NAME)
+                .ok_or_else(|| format!("no device {device_id}"))?;
+            db.revoke_device(&device.id).map_err(|e| e.to_string())?;
+            log_cli(db, "revoke device", &device.id)?;
+            println!(
+                "device {} ({}) revoked: its sessions ended, its next contact wipes it",
+                device.id, device.name
+            );
+            Ok(())
+        }
+        Command::Restore { .. } | Command::Check => unreachable!("dealt with before opening"),
+        Command::Log { limit } => {
+            for e in db.admin_log(limit).map_err(|e| e.to_string())? {
+                println!(
+                    "{}  {:<20} {:<16} {}",
+                    fieldcase_core::case::rfc3339(e.at),
+                    e.by,
+                    e.action,
+                    e.target
+                );
+            }
             Ok(())
         }
     }

@@ -17,8 +17,20 @@
 //! absolute_days = 30           # and every session ends this long after login
 //!
 //! [login]
-//! max_failures = 5             # failed logins per username within the window
+//! max_failures = 5             # attempts on one username within the window before each
+//!                              # further attempt waits (the right password still signs in)
 //! window_minutes = 15
+//! max_delay_seconds = 30       # the longest such wait
+//! max_failures_per_address = 30  # attempts from one client address within the window
+//!                              # before that address is refused (429)
+//! max_concurrent = 4           # passwords hashed at once
+//!
+//! [cases]
+//! departure_days = 30          # how long a phone may hand in the last changes of a case
+//!                              # its user left
+//! offline_days = 90            # changes whose own time is older than this on arrival
+//!                              # show their receipt time (marked), never refused
+//! max_per_connection = 20000   # cases one sync connection may sync
 //!
 //! [limits]                     # connections and timeouts (crate::listen)
 //! max_connections = 4096       # open connections in all, sync WebSockets included
@@ -53,6 +65,8 @@ pub struct FileSettings {
     pub login: Login,
     #[serde(default)]
     pub limits: Limits,
+    #[serde(default)]
+    pub cases: Cases,
 }
 
 /// How log lines are written.
@@ -75,6 +89,17 @@ pub struct Sessions {
 pub struct Login {
     pub max_failures: Option<u32>,
     pub window_minutes: Option<u32>,
+    pub max_delay_seconds: Option<u32>,
+    pub max_failures_per_address: Option<u32>,
+    pub max_concurrent: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Cases {
+    pub departure_days: Option<u32>,
+    pub offline_days: Option<u32>,
+    pub max_per_connection: Option<u32>,
 }
 
 /// Connection limits and timeouts ([`crate::listen`]).
@@ -119,6 +144,14 @@ impl FileSettings {
         if s.metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
             return Err("metrics_token must be at least 16 characters".into());
         }
+        positive(
+            s.login.max_failures_per_address,
+            "login.max_failures_per_address",
+        )?;
+        positive(s.login.max_concurrent, "login.max_concurrent")?;
+        positive(s.cases.departure_days, "cases.departure_days")?;
+        positive(s.cases.offline_days, "cases.offline_days")?;
+        positive(s.cases.max_per_connection, "cases.max_per_connection")?;
         Ok(s)
     }
 
@@ -156,6 +189,24 @@ impl FileSettings {
         if let Some(t) = &self.metrics_token {
             config.metrics_token = Some(t.clone());
         }
+        if let Some(s) = self.login.max_delay_seconds {
+            config.login_max_delay_ms = i64::from(s) * 1000;
+        }
+        if let Some(n) = self.login.max_failures_per_address {
+            config.login_max_failures_per_address = n;
+        }
+        if let Some(n) = self.login.max_concurrent {
+            config.login_max_concurrent = n as usize;
+        }
+        if let Some(d) = self.cases.departure_days {
+            config.departure_days = d;
+        }
+        if let Some(d) = self.cases.offline_days {
+            config.offline_days = d;
+        }
+        if let Some(n) = self.cases.max_per_connection {
+            config.sync_max_cases_per_connection = n as usize;
+        }
     }
 }
 
@@ -168,7 +219,8 @@ mod tests {
         let s = FileSettings::parse(
             "db = \"x.sqlite\"\nlisten = \"127.0.0.1:9000\"\nlog_format = \"json\"\n\
              metrics_token = \"0123456789abcdef\"\n\
-             [sessions]\nidle_hours = 2\nabsolute_days = 3\n[login]\nmax_failures = 7\nwindow_minutes = 1\n\
+             [sessions]\nidle_hours = 2\nabsolute_days = 3\n[login]\nmax_failures = 7\nwindow_minutes = 1\nmax_failures_per_address = 9\n\
+             [cases]\ndeparture_days = 2\nmax_per_connection = 50\n\
              [limits]\nmax_connections = 9\nmax_connections_per_address = 3\nheader_timeout_secs = 2\n\
              request_timeout_secs = 4\nsync_idle_timeout_secs = 5\n",
         )
@@ -194,6 +246,8 @@ mod tests {
             }
         );
         assert_eq!(c.metrics_token.as_deref(), Some("0123456789abcdef"));
+        assert_eq!(c.login_max_failures_per_address, 9);
+        assert_eq!((c.departure_days, c.sync_max_cases_per_connection), (2, 50));
         for (bad, named) in [
             ("dbb = \"x\"", "dbb"),
             ("listen = \"nowhere\"", "listen"),

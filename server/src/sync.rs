@@ -26,9 +26,10 @@ use fieldcase_core::{schema, Author, CaseDoc, CaseId};
 use tokio::sync::mpsc;
 
 use crate::api::Auth;
-use crate::db::{CaseAccess, CaseWrite, Session, Stored, User};
+use crate::db::{CaseAccess, CaseWrite, Session, Stored, TimeMark, User};
 use crate::error::AppError;
 use crate::AppState;
+use fieldcase_core::case::authority;
 
 /// The server's peer id on the wire.
 pub const SERVER_PEER: &str = "fieldcase-server";
@@ -82,6 +83,11 @@ fn blocking_error(e: tokio::task::JoinError) -> AppError {
 }
 
 impl Hub {
+    /// How many cases are in memory (the hot documents of cases being synced or edited).
+    pub fn cases_in_memory(&self) -> usize {
+        self.docs.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
     /// The hot document of a case, if it is in memory.
     fn hot(&self, id: &CaseId) -> Option<Arc<tokio::sync::Mutex<Hot>>> {
         self.docs
@@ -235,12 +241,22 @@ impl Hub {
         hot: &mut Hot,
         id: CaseId,
         doc: Automerge,
-        access: CaseAccess,
+        admitted: Admitted,
         except: Option<u64>,
     ) -> Result<bool, AppError> {
+        let Admitted { access, marks } = admitted;
         if !Self::store(state, hot, id, &doc, &access).await? {
             Self::reload(state, hot, id).await?;
             return Ok(false);
+        }
+        if !marks.is_empty() {
+            tracing::info!(case = %id, count = marks.len(), "changes whose own time is far from their receipt");
+            let db = state.db.clone();
+            let marked = tokio::task::spawn_blocking(move || db.mark_times(&id, &marks)).await;
+            if !matches!(marked, Ok(Ok(()))) {
+                // The changes are stored; their own times will show unmarked.
+                tracing::error!(case = %id, "could not record the receipt of changes with far-off times");
+            }
         }
         crate::Metrics::inc(&state.metrics.changes_accepted);
         for (conn, tx) in &hot.subscribers {
@@ -309,10 +325,18 @@ impl Hub {
                 if after.get_heads() == hot.doc.get_heads() {
                     return Ok(out);
                 }
-                let access = check(state, user, &device, &hot, id, after)
-                    .await
-                    .map_err(AppError::BadRequest)?;
-                if Self::commit(state, &mut hot, id, after.clone(), access, None).await? {
+                let admitted = check(
+                    state,
+                    user,
+                    &device,
+                    &hot.doc,
+                    hot.access.as_ref(),
+                    id,
+                    after,
+                )
+                .await
+                .map_err(AppError::BadRequest)?;
+                if Self::commit(state, &mut hot, id, after.clone(), admitted, None).await? {
                     return Ok(out);
                 }
             }
@@ -328,10 +352,12 @@ impl Hub {
 
     /// The last changes of a phone leaving a case's caseload (the case was transferred or
     /// its worker unassigned while the phone was offline). Write-only: nothing of the case
-    /// is answered. Accepted only from a user who could see the case at the state their
-    /// changes build on, and through the same checks as synced changes; otherwise
-    /// [`AppError::NotFound`], as for a case that does not exist. Returns the number of
-    /// changes that were new to the server.
+    /// is answered. A departure is a one-time hand-in, from the device that made them, of
+    /// changes built on a state of the case its user could see, by a device registered
+    /// before the user lost the case, within [`crate::Config::departure_days`] of that;
+    /// then the same checks as synced changes. Until the changes show that the device held
+    /// the case, every refusal is [`AppError::NotFound`], as for a case that does not exist.
+    /// Returns the number of changes that were new to the server.
     pub async fn departure(
         &self,
         state: &AppState,
@@ -340,6 +366,12 @@ impl Hub {
         changes: &[u8],
     ) -> Result<usize, AppError> {
         let user = &session.user;
+        let device_id = session.device_id.clone();
+        let (device, departed) = crate::db::blocking(&state.db, move |db| {
+            Ok((db.device(&device_id)?, db.departed(&id, &device_id)?))
+        })
+        .await?;
+        let device = device.ok_or(AppError::NotFound)?;
         let hot_ref = self.get(state, id).await?;
         let mut hot = hot_ref.lock().await;
         let result = async {
@@ -351,10 +383,11 @@ impl Hub {
                 let mut doc = hot.doc.clone();
                 let before = hot.doc.get_heads();
                 doc.load_incremental(changes)
-                    .map_err(|_| AppError::BadRequest("the changes could not be read".into()))?;
+                    .map_err(|_| AppError::NotFound)?;
                 let new = doc.get_changes(&before);
                 if new.is_empty() {
-                    return Ok(0);
+                    // A phone asking again after a lost answer: its hand-in is stored.
+                    return if departed { Ok(0) } else { Err(AppError::NotFound) };
                 }
                 // The state the phone's changes were made on: their dependencies the
                 // server already holds.
@@ -375,11 +408,78 @@ impl Hub {
                 if !was_visible {
                     return Err(AppError::NotFound);
                 }
-                let count = new.len();
-                let access = check(state, user, &session.device_id, &hot, id, &doc)
+                let mut actors: Vec<String> =
+                    new.iter().map(|c| c.actor_id().to_hex_string()).collect();
+                actors.sort();
+                actors.dedup();
+                let (db, dev) = (state.db.clone(), device.id.clone());
+                let own = tokio::task::spawn_blocking(move || -> Result<bool, AppError> {
+                    for a in &actors {
+                        if db.actor_owner(a)?.map(|d| d.id).as_ref() != Some(&dev) {
+                            return Ok(false);
+                        }
+                    }
+                    Ok(true)
+                });
+                let device_ok = own.await.map_err(blocking_error)??;
+                if !device_ok {
+                    return Err(AppError::NotFound);
+                }
+                // When the user lost the case: the earliest of the changes the phone had
+                // not seen (their receipt where their own time is far from it).
+                let db = state.db.clone();
+                let marks = tokio::task::spawn_blocking(move || db.time_marks(&id))
                     .await
-                    .map_err(|reason| AppError::BadRequest(format!("changes refused: {reason}")))?;
-                if Self::commit(state, &mut hot, id, doc, access, None).await? {
+                    .map_err(blocking_error)??;
+                let received: HashMap<ChangeHash, i64> =
+                    marks.iter().map(|m| (m.change, m.received)).collect();
+                let now = chrono::Utc::now().timestamp_millis();
+                let lost_at = hot
+                    .doc
+                    .get_changes(&base)
+                    .iter()
+                    .map(|c| {
+                        received
+                            .get(&c.hash())
+                            .copied()
+                            .unwrap_or_else(|| c.timestamp().saturating_mul(1000))
+                    })
+                    .min()
+                    .unwrap_or(now);
+                // A device registered after that never held the case (change times are
+                // whole seconds).
+                if device.created_at > lost_at + 999 {
+                    return Err(AppError::NotFound);
+                }
+                if departed {
+                    return Err(AppError::Conflict(
+                        "this device has already handed in its last changes to this case".into(),
+                    ));
+                }
+                let window = i64::from(state.config.departure_days) * 24 * 3600 * 1000;
+                if now - lost_at > window {
+                    return Err(AppError::BadRequest(format!(
+                        "the last changes to a case are accepted within {} days of leaving it",
+                        state.config.departure_days
+                    )));
+                }
+                let count = new.len();
+                let admitted = check(
+                    state,
+                    user,
+                    &session.device_id,
+                    &hot.doc,
+                    hot.access.as_ref(),
+                    id,
+                    &doc,
+                )
+                .await
+                .map_err(|reason| AppError::BadRequest(format!("changes refused: {reason}")))?;
+                if Self::commit(state, &mut hot, id, doc, admitted, None).await? {
+                    let (db, d) = (state.db.clone(), session.device_id.clone());
+                    tokio::task::spawn_blocking(move || db.record_departure(&id, &d, count, now))
+                        .await
+                        .map_err(blocking_error)??;
                     tracing::info!(case = %id, user = %user.id, count, "last changes of a departing phone");
                     return Ok(count);
                 }
@@ -432,8 +532,6 @@ struct Connection {
     states: HashMap<CaseId, SyncState>,
     /// Restricted cases whose delivery on this connection is already in the audit trail.
     audited: std::collections::HashSet<CaseId>,
-    /// Stand-ins for cases this caller may not see (see [`Connection::ghost`]).
-    ghosts: HashMap<CaseId, (Automerge, SyncState)>,
     tx: mpsc::UnboundedSender<CaseId>,
     rx: mpsc::UnboundedReceiver<CaseId>,
 }
@@ -456,7 +554,6 @@ impl Connection {
             id,
             peer: None,
             states: HashMap::new(),
-            ghosts: HashMap::new(),
             audited: Default::default(),
             tx,
             rx,
@@ -737,17 +834,36 @@ impl Connection {
                 self.audited.insert(id);
             }
             Some((true, _)) => {}
+            // A case the caller may not see is answered exactly as one that does not exist,
+            // from an empty document that nothing keeps. A new case (changes for an unknown
+            // id) goes on below, to be checked and kept.
             Some((false, _)) => {
-                // Answer exactly as for a case that does not exist.
-                drop(hot);
-                return self.ghost(socket, id, document_id, message, request).await;
-            }
-            None if request => {
                 drop(hot);
                 self.state.hub.release(&id);
-                return self.unavailable(socket, document_id).await;
+                return self.absent(socket, id, document_id, message, request).await;
             }
-            None => {} // unknown: may be a case opened on a phone, checked before it is kept
+            None if request || message.changes.is_empty() => {
+                drop(hot);
+                self.state.hub.release(&id);
+                return self.absent(socket, id, document_id, message, request).await;
+            }
+            None => {}
+        }
+        // What one connection may hold is bounded: one sync state per case it syncs.
+        if !self.states.contains_key(&id)
+            && self.states.len() >= self.state.config.sync_max_cases_per_connection
+        {
+            drop(hot);
+            self.state.hub.release(&id);
+            crate::Metrics::inc(&self.state.metrics.sync_cases_over_limit);
+            tracing::warn!(user = %user.id, conn = self.id, "sync connection over its case limit");
+            self.send_error(
+                socket,
+                "too many cases on one connection; sync the rest on a new connection",
+                Some(document_id),
+            )
+            .await;
+            return Flow::Continue;
         }
         // Taken out of the map while it is worked on; put back on every path.
         let mut sync_state = self.states.remove(&id).unwrap_or_default();
@@ -774,9 +890,14 @@ impl Connection {
         self.send_sync(socket, document_id, reply).await
     }
 
-    /// A case the caller may not see: answered from an empty document private to this
-    /// connection, as an unknown case would be; changes pushed to it are refused.
-    async fn ghost(
+    /// A case the caller may not see, or one that does not exist: a request is answered
+    /// `doc-unavailable`; a sync message without changes is answered from an empty document
+    /// that nothing keeps (memory per unknown id: none). Changes pushed to a case the caller
+    /// may not see get the checks of a new case against that empty document, so they are
+    /// refused with the same reason as for an unknown id; changes that would pass (a new
+    /// case under the id of a case hidden from its sender: ids are random 128-bit values) are
+    /// answered as if kept, and nothing is kept.
+    async fn absent(
         &mut self,
         socket: &mut WebSocket,
         id: CaseId,
@@ -784,19 +905,50 @@ impl Connection {
         message: SyncMessage,
         request: bool,
     ) -> Flow {
-        if request || !message.changes.is_empty() {
-            self.ghosts.remove(&id);
+        if request {
             return self.unavailable(socket, document_id).await;
         }
-        let (doc, state) = self
-            .ghosts
-            .entry(id)
-            .or_insert_with(|| (Automerge::new(), SyncState::new()));
-        if doc.receive_sync_message(state, message).is_err() {
+        let empty = Automerge::new();
+        let mut doc = empty.clone();
+        let mut state = SyncState::new();
+        let pushed = !message.changes.is_empty();
+        if doc.receive_sync_message(&mut state, message).is_err() {
+            if pushed {
+                return self
+                    .refuse(socket, id, &document_id, "the changes could not be applied")
+                    .await;
+            }
             return self.unavailable(socket, document_id).await;
         }
-        let reply = doc.generate_sync_message(state);
+        if pushed {
+            let user = &self.session.user;
+            let device = &self.session.device_id;
+            if let Err(reason) = check(&self.state, user, device, &empty, None, id, &doc).await {
+                return self.refuse(socket, id, &document_id, &reason).await;
+            }
+            tracing::warn!(case = %id, user = %user.id, "a new case under the id of a case its sender may not see; nothing kept");
+        }
+        let reply = doc.generate_sync_message(&mut state);
         self.send_sync(socket, document_id, reply).await
+    }
+
+    /// Tells the client its changes to a case were refused, and why (our words).
+    async fn refuse(
+        &self,
+        socket: &mut WebSocket,
+        id: CaseId,
+        document_id: &str,
+        reason: &str,
+    ) -> Flow {
+        tracing::warn!(case = %id, user = %self.session.user.id, %reason, "changes refused");
+        crate::Metrics::inc(&self.state.metrics.changes_refused);
+        self.send_error(
+            socket,
+            &format!("changes refused: {reason}"),
+            Some(document_id.into()),
+        )
+        .await;
+        Flow::Continue
     }
 
     /// Applies a message to a case. `None` when it was refused (the client was told why).
@@ -826,25 +978,29 @@ impl Connection {
             let mut st = sync_state.clone();
             let before = hot.doc.get_heads();
             let outcome = match doc.receive_sync_message(&mut st, message.clone()) {
-                Ok(()) => check(&self.state, user, &self.session.device_id, hot, id, &doc).await,
+                Ok(()) => {
+                    check(
+                        &self.state,
+                        user,
+                        &self.session.device_id,
+                        &hot.doc,
+                        hot.access.as_ref(),
+                        id,
+                        &doc,
+                    )
+                    .await
+                }
                 Err(_) => Err("the changes could not be applied".to_string()),
             };
-            let access = match outcome {
-                Ok(access) => access,
+            let admitted = match outcome {
+                Ok(admitted) => admitted,
                 Err(reason) => {
-                    tracing::warn!(case = %id, user = %user.id, %reason, "changes refused");
-                    crate::Metrics::inc(&self.state.metrics.changes_refused);
-                    self.send_error(
-                        socket,
-                        &format!("changes refused: {reason}"),
-                        Some(document_id.into()),
-                    )
-                    .await;
+                    self.refuse(socket, id, document_id, &reason).await;
                     return None;
                 }
             };
             if doc.get_heads() != before {
-                match Hub::commit(&self.state, hot, id, doc, access, Some(self.id)).await {
+                match Hub::commit(&self.state, hot, id, doc, admitted, Some(self.id)).await {
                     Ok(true) => {
                         *sync_state = st;
                         return Some(Flow::Continue);
@@ -863,7 +1019,7 @@ impl Connection {
                 }
             }
             hot.doc = doc;
-            hot.access = Some(access);
+            hot.access = Some(admitted.access);
             *sync_state = st;
             return Some(Flow::Continue);
         }
@@ -898,18 +1054,29 @@ impl Connection {
     }
 }
 
-/// Checks a candidate document written by `user` on `device` against the hot one it
-/// grew from: actors, schema, its id, authority, ownership of a new case. The access facts
-/// of the candidate, or the reason it is refused (ours, no client data).
-async fn check(
+/// What [`check`] admits: the access facts of the candidate, and the changes whose own
+/// time is far from now (their receipt).
+pub(crate) struct Admitted {
+    pub(crate) access: CaseAccess,
+    pub(crate) marks: Vec<TimeMark>,
+}
+
+/// Checks a candidate document written by `user` on `device` against the document it grew
+/// from (`before`, with its access facts `prior`; `None` for a case new to the server):
+/// actors, schema, its id, authority, who and when its stamps name, assignees, ownership of
+/// a new case. The one place every write path (sync, departure, console, REST) goes
+/// through. The reason for a refusal is ours (no client data).
+pub(crate) async fn check(
     state: &AppState,
     user: &User,
     device: &str,
-    hot: &Hot,
+    before: &Automerge,
+    prior: Option<&CaseAccess>,
     id: CaseId,
     after: &Automerge,
-) -> Result<CaseAccess, String> {
-    let new_changes = after.get_changes(&hot.doc.get_heads());
+) -> Result<Admitted, String> {
+    let before_heads = before.get_heads();
+    let new_changes = after.get_changes(&before_heads);
     let mut actors: Vec<String> = new_changes
         .iter()
         .map(|c| c.actor_id().to_hex_string())
@@ -934,7 +1101,8 @@ async fn check(
         return Err("an actor of these changes is not registered to this device".into());
     }
     schema::validate(after).map_err(|v| format!("invalid input at `{}`: {}", v.path, v.reason))?;
-    // Attribution: an actor records only itself, and only as the signed-in user.
+    // Attribution: an actor records only itself, and only as the signed-in user; the
+    // stamps of its entries and decisions name that user and the change's own time.
     let records = fieldcase_core::case::inspect::actor_records(after);
     for w in &writers {
         if fieldcase_core::case::inspect::writes_foreign_actor_entry(after, w) {
@@ -944,34 +1112,118 @@ async fn check(
             return Err("these changes record their author as another user".into());
         }
     }
+    if let Some(reason) = authority::stamp_violation(after, &new_changes, &user.id) {
+        return Err(reason.into());
+    }
+    if authority::claims_authority(&new_changes, user.role) {
+        return Err("these changes are labelled as an action that needs a supervisor".into());
+    }
     let (file, _) = CaseDoc::outline_of(after).map_err(|e| e.to_string())?;
     // The document must be the case it was sent as: its inner id decides where the
     // server stores it and who may see it.
     if file.id != id.to_string() {
         return Err("the document is not the case it was sent as".into());
     }
-    match &hot.access {
+    let team = file.team.clone().unwrap_or_default();
+    // Who must be an active worker or supervisor of the case's team: everyone newly
+    // assigned, and everyone when the case is new or changes team.
+    let mut newcomers: Vec<String> = match prior {
+        Some(p) if p.team == team => file
+            .assigned
+            .iter()
+            .filter(|u| !p.assigned.contains(u))
+            .cloned()
+            .collect(),
+        _ => file.assigned.clone(),
+    };
+    match prior {
         Some(_) => {
             // The stored document was validated when it was accepted.
-            let (prior, _) = CaseDoc::outline_of(&hot.doc).map_err(|e| e.to_string())?;
-            if let Some(reason) =
-                fieldcase_core::case::authority::violation(&prior, &file, user.role)
-            {
+            let (was, _) = CaseDoc::outline_of(before).map_err(|e| e.to_string())?;
+            if let Some(reason) = authority::violation(&was, &file, user.role) {
                 return Err(reason.into());
             }
+            if was.case_manager != file.case_manager || was.team != file.team {
+                newcomers.extend(file.case_manager.clone());
+            }
         }
-        None => fieldcase_core::case::authority::may_create(
-            &file,
-            &user.id,
-            user.team.as_deref(),
-            user.role,
-        )
-        .map_err(str::to_string)?,
+        None => {
+            authority::may_create(&file, &user.id, user.team.as_deref(), user.role)
+                .map_err(str::to_string)?;
+            if let Some(reason) = authority::new_case_history_violation(&new_changes, user.role) {
+                return Err(reason.into());
+            }
+            newcomers.extend(file.case_manager.clone());
+        }
     }
-    Ok(CaseAccess {
-        id,
-        team: file.team.clone().unwrap_or_default(),
-        restricted: CaseDoc::restricted_in(after),
-        assigned: file.assigned.clone(),
+    newcomers.sort();
+    newcomers.dedup();
+    if !newcomers.is_empty() {
+        let db = state.db.clone();
+        let t = team.clone();
+        let members = tokio::task::spawn_blocking(move || -> Result<bool, AppError> {
+            for u in &newcomers {
+                match db.user_by_id(u)? {
+                    Some(u)
+                        if !u.disabled
+                            && u.role != fieldcase_core::Role::Admin
+                            && u.team.as_deref() == Some(t.as_str()) => {}
+                    _ => return Ok(false),
+                }
+            }
+            Ok(true)
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+        if !members {
+            return Err(
+                "a case is assigned only to active workers and supervisors of its team".into(),
+            );
+        }
+    }
+    let marks = time_marks(state, after, &new_changes);
+    Ok(Admitted {
+        access: CaseAccess {
+            id,
+            team,
+            restricted: CaseDoc::restricted_in(after),
+            assigned: file.assigned.clone(),
+        },
+        marks,
     })
 }
+
+/// The changes whose own time (the device's clock, which nothing checks) cannot be the
+/// time they were made: later than their receipt now, earlier than their receipt by more
+/// than a phone stays offline ([`crate::Config::offline_days`]), or earlier than a change
+/// they build on. The console shows the receipt for these, with the claim beside it.
+fn time_marks(state: &AppState, doc: &Automerge, changes: &[automerge::Change]) -> Vec<TimeMark> {
+    let now = chrono::Utc::now().timestamp_millis();
+    let oldest = now - i64::from(state.config.offline_days) * 24 * 3600 * 1000;
+    changes
+        .iter()
+        .filter_map(|c| {
+            let claimed = c.timestamp().saturating_mul(1000);
+            let after_deps = c
+                .deps()
+                .iter()
+                .filter_map(|d| doc.get_change_by_hash(d))
+                .map(|d| d.timestamp().saturating_mul(1000))
+                .max()
+                .unwrap_or(i64::MIN);
+            let off = claimed > now + CLOCK_SKEW_MS
+                || claimed < oldest
+                || claimed.saturating_add(CLOCK_SKEW_MS) < after_deps;
+            off.then(|| TimeMark {
+                change: c.hash(),
+                claimed,
+                received: now,
+            })
+        })
+        .collect()
+}
+
+/// How far a device's clock may run from the server's before its changes' times are
+/// marked: phones set their own clocks.
+pub const CLOCK_SKEW_MS: i64 = 5 * 60 * 1000;

@@ -1,6 +1,7 @@
 //! Helpers for end-to-end tests: a real `fieldcase-server` on a loopback port with its own
 //! SQLite file, and phones (encrypted `CaseStore`s) that log in and sync to it.
 
+pub mod console;
 pub mod pg;
 pub mod proxy;
 pub mod raw;
@@ -36,27 +37,27 @@ impl TestServer {
     /// Starts a server with team `north` (workers anna and bao, supervisor malee) and team
     /// `south` (worker sam).
     pub fn start() -> Self {
-        Self::launch(false, |_| {})
+        Self::launch(false, Config::default())
     }
 
-    /// The same server with settings changed by `configure` (small connection limits,
-    /// short timeouts).
-    pub fn start_with(configure: impl FnOnce(&mut Config)) -> Self {
-        Self::launch(false, configure)
+    /// The same server with settings of the caller's (PBKDF2 rounds and TLS are the
+    /// test's own).
+    pub fn start_with(config: Config) -> Self {
+        Self::launch(false, config)
     }
 
     /// The same server over HTTPS, with a certificate from a test authority of its own
     /// ([`TestServer::ca_pem`]); phones must be told to trust it.
     pub fn start_tls() -> Self {
-        Self::launch(true, |_| {})
+        Self::launch(true, Config::default())
     }
 
-    /// An HTTPS server with settings changed by `configure`.
-    pub fn start_tls_with(configure: impl FnOnce(&mut Config)) -> Self {
-        Self::launch(true, configure)
+    /// An HTTPS server with settings of the caller's (as [`TestServer::start_with`]).
+    pub fn start_tls_with(config: Config) -> Self {
+        Self::launch(true, config)
     }
 
-    fn launch(tls: bool, configure: impl FnOnce(&mut Config)) -> Self {
+    fn launch(tls: bool, config: Config) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = Arc::new(SqliteDb::open(dir.path().join("server.sqlite")).expect("database"));
         for team in ["north", "south"] {
@@ -78,13 +79,15 @@ impl TestServer {
             .expect("runtime");
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let addr = listener.local_addr().expect("address");
-        let mut config = Config {
+        let config = Config {
             password_iterations: ITERATIONS,
             tls,
-            metrics_token: Some(METRICS_TOKEN.to_string()),
-            ..Config::default()
+            metrics_token: config
+                .metrics_token
+                .clone()
+                .or_else(|| Some(METRICS_TOKEN.to_string())),
+            ..config
         };
-        configure(&mut config);
         let state = AppState::new(db.clone() as Arc<dyn Db>, config);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let stopped = async {

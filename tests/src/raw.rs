@@ -44,3 +44,62 @@ pub fn next(s: &mut Socket) -> Option<Frame> {
         }
     }
 }
+
+/// Pushes `doc` as `document_id` over a raw connection; the server's error (its message
+/// and the document it names), if refused.
+pub fn push(
+    server: &TestServer,
+    token: &str,
+    doc: &mut fieldcase_core::CaseDoc,
+    document_id: &str,
+) -> Option<(String, Option<String>)> {
+    match exchange(server, token, doc, document_id) {
+        Some(Frame::Error {
+            message,
+            document_id,
+            ..
+        }) => Some((message, document_id)),
+        _ => None,
+    }
+}
+
+/// Syncs `doc` as `document_id` over a raw connection until there is nothing more to
+/// say; the frame that ended the exchange when it was not a sync message (an error or
+/// doc-unavailable), else `None`.
+pub fn exchange(
+    server: &TestServer,
+    token: &str,
+    doc: &mut fieldcase_core::CaseDoc,
+    document_id: &str,
+) -> Option<Frame> {
+    let mut s = joined(server, token);
+    let mut state = automerge::sync::State::new();
+    let sync = |data: Vec<u8>| Frame::Sync {
+        sender_id: "raw".into(),
+        target_id: String::new(),
+        document_id: document_id.to_string(),
+        data,
+    };
+    let first = doc.generate_sync_message(&mut state).unwrap();
+    s.send(Message::Binary(sync(first.encode()).encode().into()))
+        .unwrap();
+    for _ in 0..10 {
+        match next(&mut s) {
+            Some(Frame::Sync { data, .. }) => {
+                doc.receive_sync_message(
+                    &mut state,
+                    automerge::sync::Message::decode(&data).unwrap(),
+                )
+                .unwrap();
+                match doc.generate_sync_message(&mut state) {
+                    Some(m) => s
+                        .send(Message::Binary(sync(m.encode()).encode().into()))
+                        .unwrap(),
+                    None => return None,
+                }
+            }
+            other => return other,
+        }
+    }
+    None
+}

@@ -139,8 +139,10 @@ pub(crate) async fn add_team(
             ));
         }
         let db = state.db.clone();
+        let target = name.clone();
         blocking(move || db.add_team(&name)).await?;
         tracing::info!(by = %user.user().id, "team added (console)");
+        crate::api::log_admin(&state, &user.user().id, "add team", &target).await?;
         Ok(())
     }
     .await;
@@ -199,6 +201,7 @@ pub(crate) async fn add_user(
         })
         .await?;
         tracing::info!(user = %added.id, by = %user.user().id, "user added (console)");
+        crate::api::log_admin(&state, &user.user().id, "add user", &added.username).await?;
         Ok(())
     }
     .await;
@@ -225,12 +228,14 @@ pub(crate) async fn set_password(
         crate::db::check::password(&form.password, &[&username])?;
         let db = state.db.clone();
         let iterations = state.config.password_iterations;
+        let target = username.clone();
         blocking(move || match db.user_by_username(&username)? {
             Some(_) => db.set_password(&username, &form.password, iterations),
             None => Err(AppError::NotFound),
         })
         .await?;
         tracing::info!(by = %user.user().id, "password set (console)");
+        crate::api::log_admin(&state, &user.user().id, "set password", &target).await?;
         Ok(())
     }
     .await;
@@ -257,8 +262,10 @@ pub(crate) async fn disable_user(
             ));
         }
         let db = state.db.clone();
+        let target = username.clone();
         blocking(move || db.disable_user(&username)).await?;
         tracing::info!(by = %user.user().id, "user disabled (console)");
+        crate::api::log_admin(&state, &user.user().id, "disable user", &target).await?;
         Ok(())
     }
     .await;

@@ -36,6 +36,7 @@ mod dashboard;
 mod data;
 mod record;
 mod reports;
+mod roster;
 mod view;
 
 pub use data::Cache;
@@ -370,6 +371,7 @@ struct LoginForm {
 
 async fn login(
     State(state): State<Arc<AppState>>,
+    crate::api::ClientAddr(addr): crate::api::ClientAddr,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
@@ -390,24 +392,20 @@ async fn login(
     if form.username.len() > 64 || form.password.len() > 1024 {
         return login_form(locale, secure, Some("login-error-wrong"));
     }
-    if !state.login_attempt(&form.username, now) {
-        tracing::warn!("console login refused: too many failures for one username");
-        return login_form(locale, secure, Some("login-error-blocked"));
-    }
+    let user = match state
+        .check_login(&form.username, &form.password, addr)
+        .await
+    {
+        Ok(crate::Login::Ok(user)) => user,
+        Ok(crate::Login::Wrong) => return login_form(locale, secure, Some("login-error-wrong")),
+        Ok(crate::Login::AddressRefused) => {
+            return login_form(locale, secure, Some("login-error-blocked"))
+        }
+        Err(e) => return view::error_page(locale, None, e),
+    };
     let st = state.clone();
     let result = blocking(move || {
         let db = &st.db;
-        let Some(user) = db.check_password(
-            &form.username,
-            &form.password,
-            st.config.password_iterations,
-        )?
-        else {
-            crate::Metrics::inc(&st.metrics.logins_failed);
-            return Ok(None);
-        };
-        st.login_succeeded(&form.username);
-        crate::Metrics::inc(&st.metrics.logins_ok);
         // The session is bound to the server's own device for this user (the one the
         // console's edits are attributed to), not to a phone.
         let actor = automerge::ActorId::random().to_hex_string();

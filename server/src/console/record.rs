@@ -14,6 +14,7 @@ use serde::Deserialize;
 use serde_json::Value as Json;
 
 use super::data::{self, Loaded, People};
+use super::roster::Roster;
 use super::view::{self, byline, count, csrf, risk_badge, stage_badge, Nav};
 use super::{back, ConsoleUser, Posted};
 use crate::error::{AppError, AppResult};
@@ -27,6 +28,8 @@ struct Ctx<'a> {
     conflicts: HashMap<String, Conflict>,
     /// Who last wrote inside each text, list and map (one pass over the history).
     bylines: Bylines,
+    /// Who the changes' devices belong to, and the receipts of far-off times.
+    roster: Roster,
     people: &'a People,
 }
 
@@ -63,7 +66,7 @@ impl Ctx<'_> {
                     span.value { (value) }
                     @if conflicted { " " a.badge.conflict href=(format!("#conflict-{}", anchor(path))) { (l.t("conflict-see")) } }
                     @if let Some(a) = &last {
-                        " " (byline(l, a)) " "
+                        " " (byline(l, &self.roster.show(a))) " "
                         a.history href=(format!("/console/cases/{}/history?path={}", self.id, view::url_part(path))) { (l.t("history")) }
                     }
                 }
@@ -152,6 +155,7 @@ pub(crate) async fn page(
 async fn render(state: &Arc<AppState>, u: &ConsoleUser, id: &str) -> AppResult<view::Page> {
     let case = data::one_case(state, u.user(), id).await?;
     let people = People::load(state).await?;
+    let roster = Roster::load(state, case.access.id, &case.doc).await?;
     let cx = Ctx {
         l: u.locale,
         id: case.access.id.to_string(),
@@ -160,6 +164,7 @@ async fn render(state: &Arc<AppState>, u: &ConsoleUser, id: &str) -> AppResult<v
             .map(|c| (c.path.clone(), c))
             .collect(),
         bylines: Bylines::of(&case.doc),
+        roster,
         case: &case,
         people: &people,
     };
@@ -204,8 +209,9 @@ async fn render(state: &Arc<AppState>, u: &ConsoleUser, id: &str) -> AppResult<v
                             li.value-choice {
                                 strong.value { bdi { (show(&v.value)) } }
                                 @if v.winner { " " span.badge { (l.t("shown-now")) } }
-                                " " (byline(l, &v.by))
-                                @if let Some(d) = &v.by.device_id { " " small.muted { (l.t("device")) " " (d) } }
+                                @let by = cx.roster.show(&v.by);
+                                " " (byline(l, &by))
+                                @if let Some(d) = &by.device { " " small.muted { (l.t("device")) " " bdi { (d) } } }
                                 @if authority {
                                     form.inline method="post" action=(format!("/console/cases/{}/resolve", cx.id)) {
                                         (csrf(u))
@@ -513,6 +519,7 @@ pub(crate) async fn history(
         let case = data::one_case(&state, u.user(), &id).await?;
         let changes = field_history(&case.doc, &q.path)
             .map_err(|_| AppError::BadRequest("the case file has no such field".into()))?;
+        let roster = Roster::load(&state, case.access.id, &case.doc).await?;
         let l = u.locale;
         let name = case.file.client.name.clone().unwrap_or_default();
         let case_url = format!("/console/cases/{}", case.access.id);
@@ -522,10 +529,11 @@ pub(crate) async fn history(
             div.scroll { table {
                 thead { tr { th { (l.t("f-when")) } th { (l.t("who")) } th { (l.t("device")) } th { (l.t("action")) } th { (l.t("f-value")) } } }
                 tbody { @for c in changes.iter().rev() {
+                    @let by = roster.show(&c.by);
                     tr {
-                        td { time datetime=(c.by.at) { (l.datetime(&c.by.at)) } }
-                        td { bdi { (c.by.user_name.clone().unwrap_or_default()) } }
-                        td { small { (c.by.device_id.clone().unwrap_or_default()) } }
+                        td { time datetime=(by.at) { (l.datetime(&by.at)) } (view::claimed(l, &by)) }
+                        td { bdi { (by.name.clone().unwrap_or_else(|| l.t("someone"))) } }
+                        td { small { bdi { (by.device.clone().unwrap_or_default()) } } }
                         td { (view::action(l, c.message.as_deref().unwrap_or_default())) }
                         td {
                             @if let Some(v) = &c.value { bdi { (show(v)) } }

@@ -1,6 +1,7 @@
 //! The page frame and the small pieces every page uses. Everything interpolated with
 //! `(...)` is HTML-escaped by maud; nothing here marks client data as pre-escaped.
 
+use super::roster::Shown;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use fluent_bundle::FluentValue;
@@ -9,7 +10,6 @@ use maud::{html, Markup, DOCTYPE};
 use super::i18n::{Locale, LOCALES};
 use super::ConsoleUser;
 use crate::error::AppError;
-use fieldcase_core::Attribution;
 
 /// An HTML page as a response.
 pub(crate) struct Page(pub Markup);
@@ -161,12 +161,25 @@ pub(crate) fn count(l: &Locale, key: &str, n: usize) -> String {
     l.ta(key, &[("count", FluentValue::from(n))])
 }
 
-/// Who changed something and when, small print.
-pub(crate) fn byline(l: &Locale, a: &Attribution) -> Markup {
+/// Who changed something and when, small print: the user as the server registered the
+/// change's device, and a time the device claimed far from the receipt marked as such.
+pub(crate) fn byline(l: &Locale, a: &Shown) -> Markup {
     html! {
         span.by {
-            bdi { (a.user_name.clone().unwrap_or_else(|| l.t("someone"))) }
+            bdi { (a.name.clone().unwrap_or_else(|| l.t("someone"))) }
             " · " time datetime=(a.at) { (l.datetime(&a.at)) }
+            (claimed(l, a))
+        }
+    }
+}
+
+/// The device's own time of a change, where it is far from the receipt shown instead.
+pub(crate) fn claimed(l: &Locale, a: &Shown) -> Markup {
+    html! {
+        @if let Some(c) = &a.claimed {
+            " " span.badge.time-claimed title=(l.t("time-claimed-explain")) {
+                (l.t("time-claimed")) " " time datetime=(c) { (l.datetime(c)) }
+            }
         }
     }
 }

@@ -580,6 +580,98 @@ pub trait Db: Send + Sync + 'static {
     fn audit(&self, user_id: &str, case: &CaseId, action: &str, now: i64) -> AppResult<()>;
     /// The latest audit entries, newest first, of one case or of all.
     fn audit_trail(&self, case: Option<&CaseId>, limit: usize) -> AppResult<Vec<AuditEntry>>;
+    /// A user by id.
+    fn user_by_id(&self, id: &str) -> AppResult<Option<User>>;
+    /// A device as the server registered it.
+    fn device(&self, id: &str) -> AppResult<Option<Device>>;
+    /// The device an Automerge actor (hex) is registered to.
+    fn actor_owner(&self, actor: &str) -> AppResult<Option<Device>>;
+    /// Whether `device` already handed in its last changes to `case` (a departure).
+    fn departed(&self, case: &CaseId, device: &str) -> AppResult<bool>;
+    /// Records that `device` handed in its last changes to `case`; a device departs once.
+    fn record_departure(
+        &self,
+        case: &CaseId,
+        device: &str,
+        changes: usize,
+        now: i64,
+    ) -> AppResult<()>;
+    /// Records changes whose own time is far from the time the server received them.
+    fn mark_times(&self, case: &CaseId, marks: &[TimeMark]) -> AppResult<()>;
+    /// The changes of a case whose own time is far from their receipt.
+    fn time_marks(&self, case: &CaseId) -> AppResult<Vec<TimeMark>>;
+    /// Counts one more event under `key` (a login failure for an account or an address)
+    /// within a window of `window_ms` that starts at the first event; returns the count.
+    /// Shared by every server instance on the storage.
+    fn throttle_hit(&self, key: &str, now: i64, window_ms: i64) -> AppResult<u32>;
+    /// The events under `key` within its window (0 once the window has passed).
+    fn throttle_count(&self, key: &str, now: i64, window_ms: i64) -> AppResult<u32>;
+    /// Forgets the events under `key` (a successful login).
+    fn throttle_clear(&self, key: &str) -> AppResult<()>;
+    /// Takes back one event under `key` (an attempt that turned out to be a success).
+    fn throttle_forgive(&self, key: &str) -> AppResult<()>;
+    /// A user's devices, with when each was last used and its open sessions.
+    fn devices_of(&self, user_id: &str, now: i64) -> AppResult<Vec<DeviceInfo>>;
+    /// Revokes a device (a lost phone): its sessions end, and its next contact is answered
+    /// with a wipe instruction. The user's other devices carry on.
+    fn revoke_device(&self, device_id: &str) -> AppResult<()>;
+    /// Enables a disabled user again (their old devices stay revoked: they sign in anew).
+    fn enable_user(&self, username: &str) -> AppResult<()>;
+    /// Records an administrative action (who, what, on what, when).
+    fn log_admin(&self, entry: &AdminEntry) -> AppResult<()>;
+    /// The latest administrative actions, newest first.
+    fn admin_log(&self, limit: usize) -> AppResult<Vec<AdminEntry>>;
+    /// Gives a user another role or team (admins have none). The caller has made sure
+    /// their cases were handed over first ([`crate::admin::move_user`]).
+    fn set_role_team(&self, username: &str, role: Role, team: Option<&str>) -> AppResult<User>;
+    /// The cases a user is assigned to (from the access index).
+    fn cases_of(&self, user_id: &str) -> AppResult<Vec<CaseId>>;
+}
+
+/// A device with what the server knows of its use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceInfo {
+    #[serde(flatten)]
+    pub device: Device,
+    /// When one of its sessions was last used (ms), if ever.
+    pub last_seen: Option<i64>,
+    /// Sessions that are neither revoked nor expired.
+    pub open_sessions: usize,
+}
+
+/// One administrative action: user, role, team, device and case management.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminEntry {
+    pub at: i64,
+    /// Who did it (a user id, or `admin-cli` for the command line).
+    pub by: String,
+    /// What was done (`disable user`, `revoke device`, ...).
+    pub action: String,
+    /// What it was done to (a username, a device id, a case id, a team name).
+    pub target: String,
+}
+
+/// A device as the server registered it: the server's record, which is what the console
+/// shows (never the names a document gives itself).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Device {
+    pub id: String,
+    pub user_id: String,
+    pub name: String,
+    /// When it was registered (ms since the epoch).
+    pub created_at: i64,
+    pub disabled: bool,
+}
+
+/// A change whose own timestamp (set by the device that made it) is far from when the
+/// server received it: the console shows the receipt as its time, and the claim beside it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeMark {
+    pub change: automerge::ChangeHash,
+    /// The change's own time (ms).
+    pub claimed: i64,
+    /// When the server received it (ms).
+    pub received: i64,
 }
 
 /// One read or sync of a restricted case.

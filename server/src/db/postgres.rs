@@ -27,8 +27,8 @@ use automerge::ChangeHash;
 use postgres::{Client, NoTls};
 
 use super::{
-    check, heads_blob, heads_of, AuditEntry, CaseAccess, CaseWrite, Db, Session, SessionPolicy,
-    Stored, Team, User, SERVER_DEVICE_NAME,
+    check, heads_blob, heads_of, AdminEntry, AuditEntry, CaseAccess, CaseWrite, Db, Device,
+    DeviceInfo, Session, SessionPolicy, Stored, Team, TimeMark, User, SERVER_DEVICE_NAME,
 };
 use crate::auth::{self, PasswordHash};
 use crate::error::{AppError, AppResult};
@@ -119,6 +119,36 @@ const MIGRATIONS: &[&str] = &[
     CREATE TABLE user_settings (
         user_id  TEXT PRIMARY KEY REFERENCES users(id),
         language TEXT NOT NULL
+    );",
+    // 2: departures, changes whose own time is far from their receipt, login throttles
+    // (the SQLite storage's migration 5).
+    "CREATE TABLE departures (
+        case_id   BYTEA NOT NULL,
+        device_id TEXT NOT NULL,
+        at        BIGINT NOT NULL,
+        changes   BIGINT NOT NULL,
+        PRIMARY KEY (case_id, device_id)
+    );
+    CREATE TABLE change_times (
+        case_id  BYTEA NOT NULL,
+        change   BYTEA NOT NULL,
+        claimed  BIGINT NOT NULL,
+        received BIGINT NOT NULL,
+        PRIMARY KEY (case_id, change)
+    );
+    CREATE TABLE throttles (
+        key          TEXT PRIMARY KEY,
+        count        BIGINT NOT NULL,
+        window_start BIGINT NOT NULL
+    );
+    CREATE INDEX throttles_by_start ON throttles(window_start);",
+    // 3: administrative actions (the SQLite storage's migration 6).
+    "CREATE TABLE admin_log (
+        id     BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        at     BIGINT NOT NULL,
+        by     TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL
     );",
 ];
 
@@ -1022,4 +1052,310 @@ impl Db for PostgresDb {
             Ok(out)
         })
     }
+
+    fn user_by_id(&self, id: &str) -> AppResult<Option<User>> {
+        let id = id.to_string();
+        self.run(move |c| {
+            let sql = format!("SELECT {USER_COLUMNS} FROM users u LEFT JOIN teams t ON t.id = u.team_id WHERE u.id = $1");
+            c.query_opt(&sql, &[&id])?.map(|r| user_row(&r)).transpose()
+        })
+    }
+
+    fn device(&self, id: &str) -> AppResult<Option<Device>> {
+        let id = id.to_string();
+        self.run(move |c| {
+            c.query_opt(
+                "SELECT id, user_id, name, created_at, disabled FROM devices WHERE id = $1",
+                &[&id],
+            )?
+            .map(|r| device_row(&r))
+            .transpose()
+        })
+    }
+
+    fn actor_owner(&self, actor: &str) -> AppResult<Option<Device>> {
+        let actor = actor.to_string();
+        self.run(move |c| {
+            c.query_opt(
+                "SELECT d.id, d.user_id, d.name, d.created_at, d.disabled
+                 FROM actors a JOIN devices d ON d.id = a.device_id WHERE a.actor = $1",
+                &[&actor],
+            )?
+            .map(|r| device_row(&r))
+            .transpose()
+        })
+    }
+
+    fn departed(&self, case: &CaseId, device: &str) -> AppResult<bool> {
+        let (key, device) = (case.as_bytes().to_vec(), device.to_string());
+        self.run(move |c| {
+            Ok(c.query_opt(
+                "SELECT 1 FROM departures WHERE case_id = $1 AND device_id = $2",
+                &[&key, &device],
+            )?
+            .is_some())
+        })
+    }
+
+    fn record_departure(
+        &self,
+        case: &CaseId,
+        device: &str,
+        changes: usize,
+        now: i64,
+    ) -> AppResult<()> {
+        let (key, device) = (case.as_bytes().to_vec(), device.to_string());
+        let changes = i64::try_from(changes).unwrap_or(i64::MAX);
+        self.run(move |c| {
+            c.execute(
+                "INSERT INTO departures (case_id, device_id, at, changes) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT DO NOTHING",
+                &[&key, &device, &now, &changes],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn mark_times(&self, case: &CaseId, marks: &[TimeMark]) -> AppResult<()> {
+        let key = case.as_bytes().to_vec();
+        let marks = marks.to_vec();
+        self.run(move |c| {
+            let mut tx = c.transaction()?;
+            for m in &marks {
+                tx.execute(
+                    "INSERT INTO change_times (case_id, change, claimed, received) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT DO NOTHING",
+                    &[&key, &m.change.0.to_vec(), &m.claimed, &m.received],
+                )?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    fn time_marks(&self, case: &CaseId) -> AppResult<Vec<TimeMark>> {
+        let key = case.as_bytes().to_vec();
+        self.run(move |c| {
+            let rows = c.query(
+                "SELECT change, claimed, received FROM change_times WHERE case_id = $1",
+                &[&key],
+            )?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in rows {
+                let change: Vec<u8> = r.try_get(0)?;
+                if let Ok(change) = ChangeHash::try_from(change.as_slice()) {
+                    out.push(TimeMark {
+                        change,
+                        claimed: r.try_get(1)?,
+                        received: r.try_get(2)?,
+                    });
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn throttle_hit(&self, key: &str, now: i64, window_ms: i64) -> AppResult<u32> {
+        let key = key.to_string();
+        self.run(move |c| {
+            c.execute(
+                "DELETE FROM throttles WHERE window_start < $1",
+                &[&(now - 2 * window_ms)],
+            )?;
+            let count: i64 = c
+                .query_one(
+                    "INSERT INTO throttles (key, count, window_start) VALUES ($1, 1, $2)
+                     ON CONFLICT (key) DO UPDATE SET
+                       count = CASE WHEN $2 - throttles.window_start >= $3 THEN 1 ELSE throttles.count + 1 END,
+                       window_start = CASE WHEN $2 - throttles.window_start >= $3 THEN $2 ELSE throttles.window_start END
+                     RETURNING count",
+                    &[&key, &now, &window_ms],
+                )?
+                .try_get(0)?;
+            Ok(u32::try_from(count).unwrap_or(u32::MAX))
+        })
+    }
+
+    fn throttle_count(&self, key: &str, now: i64, window_ms: i64) -> AppResult<u32> {
+        let key = key.to_string();
+        self.run(move |c| {
+            let row = c.query_opt(
+                "SELECT count, window_start FROM throttles WHERE key = $1",
+                &[&key],
+            )?;
+            Ok(match row {
+                Some(r) => {
+                    let (count, start): (i64, i64) = (r.try_get(0)?, r.try_get(1)?);
+                    if now - start < window_ms {
+                        u32::try_from(count).unwrap_or(u32::MAX)
+                    } else {
+                        0
+                    }
+                }
+                None => 0,
+            })
+        })
+    }
+
+    fn throttle_clear(&self, key: &str) -> AppResult<()> {
+        let key = key.to_string();
+        self.run(move |c| {
+            c.execute("DELETE FROM throttles WHERE key = $1", &[&key])?;
+            Ok(())
+        })
+    }
+
+    fn devices_of(&self, user_id: &str, now: i64) -> AppResult<Vec<DeviceInfo>> {
+        let user_id = user_id.to_string();
+        self.run(move |c| {
+            let rows = c.query(
+                "SELECT d.id, d.user_id, d.name, d.created_at, d.disabled,
+                        (SELECT max(last_used) FROM sessions s WHERE s.device_id = d.id),
+                        (SELECT count(*) FROM sessions s WHERE s.device_id = d.id
+                           AND NOT s.revoked AND s.expires_at > $2)
+                 FROM devices d WHERE d.user_id = $1 AND d.name != $3 ORDER BY d.created_at",
+                &[&user_id, &now, &SERVER_DEVICE_NAME],
+            )?;
+            rows.iter()
+                .map(|r| {
+                    Ok(DeviceInfo {
+                        device: device_row(r)?,
+                        last_seen: r.try_get(5)?,
+                        open_sessions: r.try_get::<_, i64>(6)? as usize,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn revoke_device(&self, device_id: &str) -> AppResult<()> {
+        let device_id = device_id.to_string();
+        self.run(move |c| {
+            let mut tx = c.transaction()?;
+            if tx.execute(
+                "UPDATE devices SET disabled = true WHERE id = $1",
+                &[&device_id],
+            )? == 0
+            {
+                return Err(AppError::NotFound);
+            }
+            tx.execute(
+                "UPDATE sessions SET revoked = true WHERE device_id = $1",
+                &[&device_id],
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    fn enable_user(&self, username: &str) -> AppResult<()> {
+        let username = username.to_string();
+        self.run(move |c| {
+            let n = c.execute(
+                "UPDATE users SET disabled = false WHERE username = $1",
+                &[&username],
+            )?;
+            if n == 0 {
+                return Err(AppError::NotFound);
+            }
+            Ok(())
+        })
+    }
+
+    fn log_admin(&self, e: &AdminEntry) -> AppResult<()> {
+        let e = e.clone();
+        self.run(move |c| {
+            c.execute(
+                "INSERT INTO admin_log (at, by, action, target) VALUES ($1, $2, $3, $4)",
+                &[&e.at, &e.by, &e.action, &e.target],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn admin_log(&self, limit: usize) -> AppResult<Vec<AdminEntry>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.run(move |c| {
+            let rows = c.query(
+                "SELECT at, by, action, target FROM admin_log ORDER BY at DESC, id DESC LIMIT $1",
+                &[&limit],
+            )?;
+            rows.iter()
+                .map(|r| {
+                    Ok(AdminEntry {
+                        at: r.try_get(0)?,
+                        by: r.try_get(1)?,
+                        action: r.try_get(2)?,
+                        target: r.try_get(3)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn set_role_team(&self, username: &str, role: Role, team: Option<&str>) -> AppResult<User> {
+        if role != Role::Admin && team.is_none() {
+            return Err(AppError::BadRequest(
+                "workers and supervisors belong to a team".into(),
+            ));
+        }
+        let username = username.to_string();
+        let team = team.filter(|_| role != Role::Admin).map(str::to_string);
+        self.run(move |c| {
+            let team_id: Option<i64> = match &team {
+                Some(t) => Some(
+                    c.query_opt("SELECT id FROM teams WHERE name = $1", &[t])?
+                        .ok_or_else(|| AppError::BadRequest("no such team".into()))?
+                        .try_get(0)?,
+                ),
+                None => None,
+            };
+            let n = c.execute(
+                "UPDATE users SET role = $2, team_id = $3 WHERE username = $1",
+                &[&username, &role.code(), &team_id],
+            )?;
+            if n == 0 {
+                return Err(AppError::NotFound);
+            }
+            Self::user_named(c, &username)?.ok_or(AppError::NotFound)
+        })
+    }
+
+    fn cases_of(&self, user_id: &str) -> AppResult<Vec<CaseId>> {
+        let user_id = user_id.to_string();
+        self.run(move |c| {
+            let rows = c.query(
+                "SELECT case_id FROM case_assignments WHERE user_id = $1",
+                &[&user_id],
+            )?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in rows {
+                if let Some(id) = case_id_of(r.try_get(0)?) {
+                    out.push(id);
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn throttle_forgive(&self, key: &str) -> AppResult<()> {
+        let key = key.to_string();
+        self.run(move |c| {
+            c.execute(
+                "UPDATE throttles SET count = greatest(count - 1, 0) WHERE key = $1",
+                &[&key],
+            )?;
+            Ok(())
+        })
+    }
+}
+
+fn device_row(r: &postgres::Row) -> AppResult<Device> {
+    Ok(Device {
+        id: r.try_get(0)?,
+        user_id: r.try_get(1)?,
+        name: r.try_get(2)?,
+        created_at: r.try_get(3)?,
+        disabled: r.try_get(4)?,
+    })
 }

@@ -8,8 +8,8 @@ use automerge::ChangeHash;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{
-    check, heads_blob, heads_of, AuditEntry, CaseAccess, CaseWrite, Db, Session, SessionPolicy,
-    Stored, Team, User, SERVER_DEVICE_NAME,
+    check, heads_blob, heads_of, AdminEntry, AuditEntry, CaseAccess, CaseWrite, Db, Device,
+    DeviceInfo, Session, SessionPolicy, Stored, Team, TimeMark, User, SERVER_DEVICE_NAME,
 };
 use crate::auth::{self, PasswordHash};
 use crate::error::{AppError, AppResult};
@@ -90,6 +90,36 @@ const MIGRATIONS: &[&str] = &[
         user_id  TEXT PRIMARY KEY REFERENCES users(id),
         language TEXT NOT NULL
     ) STRICT;",
+    // 5: departures (a device hands in its last changes to a case once), changes whose own
+    // time is far from their receipt, and login throttles shared by every instance.
+    "CREATE TABLE departures (
+        case_id   BLOB NOT NULL,
+        device_id TEXT NOT NULL,
+        at        INTEGER NOT NULL,
+        changes   INTEGER NOT NULL,
+        PRIMARY KEY (case_id, device_id)
+    ) STRICT;
+    CREATE TABLE change_times (
+        case_id  BLOB NOT NULL,
+        change   BLOB NOT NULL,
+        claimed  INTEGER NOT NULL,
+        received INTEGER NOT NULL,
+        PRIMARY KEY (case_id, change)
+    ) STRICT;
+    CREATE TABLE throttles (
+        key          TEXT PRIMARY KEY,
+        count        INTEGER NOT NULL,
+        window_start INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX throttles_by_start ON throttles(window_start);",
+    // 6: administrative actions (who, what, on what, when).
+    "CREATE TABLE admin_log (
+        id     INTEGER PRIMARY KEY,
+        at     INTEGER NOT NULL,
+        by     TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL
+    ) STRICT;",
 ];
 
 /// The server's SQLite storage.
@@ -148,6 +178,16 @@ impl Cached for Connection {
 
 fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
+}
+
+fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
+    Ok(Device {
+        id: r.get(0)?,
+        user_id: r.get(1)?,
+        name: r.get(2)?,
+        created_at: r.get(3)?,
+        disabled: r.get::<_, i64>(4)? != 0,
+    })
 }
 
 fn role_of(s: &str) -> Role {
@@ -255,6 +295,9 @@ fn store_one(tx: &Connection, p: &Pending) -> AppResult<Stored> {
 }
 
 impl SqliteDb {
+    /// The schema version this server brings a database to (`PRAGMA user_version`).
+    pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
     /// Opens (or creates) the database file and brings its schema up to date.
     pub fn open(path: impl AsRef<Path>) -> AppResult<Self> {
         let mut conn = Connection::open(path)?;
@@ -779,6 +822,260 @@ impl Db for SqliteDb {
             }
         }
         Ok(out)
+    }
+
+    fn user_by_id(&self, id: &str) -> AppResult<Option<User>> {
+        let conn = self.lock();
+        let sql = format!("SELECT {USER_COLUMNS} FROM users u LEFT JOIN teams t ON t.id = u.team_id WHERE u.id = ?1");
+        Ok(conn.one(&sql, [id], Self::user_row).optional()?)
+    }
+
+    fn device(&self, id: &str) -> AppResult<Option<Device>> {
+        Ok(self
+            .lock()
+            .one(
+                "SELECT id, user_id, name, created_at, disabled FROM devices WHERE id = ?1",
+                [id],
+                device_row,
+            )
+            .optional()?)
+    }
+
+    fn actor_owner(&self, actor: &str) -> AppResult<Option<Device>> {
+        Ok(self
+            .lock()
+            .one(
+                "SELECT d.id, d.user_id, d.name, d.created_at, d.disabled
+                 FROM actors a JOIN devices d ON d.id = a.device_id WHERE a.actor = ?1",
+                [actor],
+                device_row,
+            )
+            .optional()?)
+    }
+
+    fn departed(&self, case: &CaseId, device: &str) -> AppResult<bool> {
+        Ok(self
+            .lock()
+            .one(
+                "SELECT 1 FROM departures WHERE case_id = ?1 AND device_id = ?2",
+                params![&case.as_bytes()[..], device],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    fn record_departure(
+        &self,
+        case: &CaseId,
+        device: &str,
+        changes: usize,
+        now: i64,
+    ) -> AppResult<()> {
+        self.lock().run(
+            "INSERT INTO departures (case_id, device_id, at, changes) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT DO NOTHING",
+            params![&case.as_bytes()[..], device, now, changes as i64],
+        )?;
+        Ok(())
+    }
+
+    fn mark_times(&self, case: &CaseId, marks: &[TimeMark]) -> AppResult<()> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        for m in marks {
+            tx.run(
+                "INSERT INTO change_times (case_id, change, claimed, received) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT DO NOTHING",
+                params![&case.as_bytes()[..], &m.change.0[..], m.claimed, m.received],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn time_marks(&self, case: &CaseId) -> AppResult<Vec<TimeMark>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT change, claimed, received FROM change_times WHERE case_id = ?1",
+        )?;
+        let rows = stmt.query_map([&case.as_bytes()[..]], |r| {
+            Ok((
+                r.get::<_, Vec<u8>>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (change, claimed, received) = row?;
+            if let Ok(change) = ChangeHash::try_from(change.as_slice()) {
+                out.push(TimeMark {
+                    change,
+                    claimed,
+                    received,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    fn throttle_hit(&self, key: &str, now: i64, window_ms: i64) -> AppResult<u32> {
+        let conn = self.lock();
+        // Windows long past are forgotten (the table holds one row per key).
+        conn.run(
+            "DELETE FROM throttles WHERE window_start < ?1",
+            [now - 2 * window_ms],
+        )?;
+        let count: i64 = conn.one(
+            "INSERT INTO throttles (key, count, window_start) VALUES (?1, 1, ?2)
+             ON CONFLICT (key) DO UPDATE SET
+               count = CASE WHEN ?2 - window_start >= ?3 THEN 1 ELSE count + 1 END,
+               window_start = CASE WHEN ?2 - window_start >= ?3 THEN ?2 ELSE window_start END
+             RETURNING count",
+            params![key, now, window_ms],
+            |r| r.get(0),
+        )?;
+        Ok(u32::try_from(count).unwrap_or(u32::MAX))
+    }
+
+    fn throttle_count(&self, key: &str, now: i64, window_ms: i64) -> AppResult<u32> {
+        let row: Option<(i64, i64)> = self
+            .lock()
+            .one(
+                "SELECT count, window_start FROM throttles WHERE key = ?1",
+                [key],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        Ok(match row {
+            Some((count, start)) if now - start < window_ms => {
+                u32::try_from(count).unwrap_or(u32::MAX)
+            }
+            _ => 0,
+        })
+    }
+
+    fn throttle_clear(&self, key: &str) -> AppResult<()> {
+        self.lock()
+            .run("DELETE FROM throttles WHERE key = ?1", [key])?;
+        Ok(())
+    }
+
+    fn devices_of(&self, user_id: &str, now: i64) -> AppResult<Vec<DeviceInfo>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT d.id, d.user_id, d.name, d.created_at, d.disabled,
+                    (SELECT max(last_used) FROM sessions s WHERE s.device_id = d.id),
+                    (SELECT count(*) FROM sessions s WHERE s.device_id = d.id
+                       AND s.revoked = 0 AND s.expires_at > ?2)
+             FROM devices d WHERE d.user_id = ?1 AND d.name != ?3 ORDER BY d.created_at",
+        )?;
+        let rows = stmt.query_map(params![user_id, now, SERVER_DEVICE_NAME], |r| {
+            Ok(DeviceInfo {
+                device: device_row(r)?,
+                last_seen: r.get(5)?,
+                open_sessions: r.get::<_, i64>(6)? as usize,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn revoke_device(&self, device_id: &str) -> AppResult<()> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        if tx.run("UPDATE devices SET disabled = 1 WHERE id = ?1", [device_id])? == 0 {
+            return Err(AppError::NotFound);
+        }
+        tx.run(
+            "UPDATE sessions SET revoked = 1 WHERE device_id = ?1",
+            [device_id],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn enable_user(&self, username: &str) -> AppResult<()> {
+        let n = self.lock().run(
+            "UPDATE users SET disabled = 0 WHERE username = ?1",
+            [username],
+        )?;
+        if n == 0 {
+            return Err(AppError::NotFound);
+        }
+        Ok(())
+    }
+
+    fn log_admin(&self, e: &AdminEntry) -> AppResult<()> {
+        self.lock().run(
+            "INSERT INTO admin_log (at, by, action, target) VALUES (?1, ?2, ?3, ?4)",
+            params![e.at, e.by, e.action, e.target],
+        )?;
+        Ok(())
+    }
+
+    fn admin_log(&self, limit: usize) -> AppResult<Vec<AdminEntry>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT at, by, action, target FROM admin_log ORDER BY at DESC, id DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit as i64], |r| {
+            Ok(AdminEntry {
+                at: r.get(0)?,
+                by: r.get(1)?,
+                action: r.get(2)?,
+                target: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn set_role_team(&self, username: &str, role: Role, team: Option<&str>) -> AppResult<User> {
+        if role != Role::Admin && team.is_none() {
+            return Err(AppError::BadRequest(
+                "workers and supervisors belong to a team".into(),
+            ));
+        }
+        let conn = self.lock();
+        let team_id: Option<i64> = match team.filter(|_| role != Role::Admin) {
+            Some(t) => Some(
+                conn.one("SELECT id FROM teams WHERE name = ?1", [t], |r| r.get(0))
+                    .optional()?
+                    .ok_or_else(|| AppError::BadRequest("no such team".into()))?,
+            ),
+            None => None,
+        };
+        let n = conn.run(
+            "UPDATE users SET role = ?2, team_id = ?3 WHERE username = ?1",
+            params![username, role.code(), team_id],
+        )?;
+        drop(conn);
+        if n == 0 {
+            return Err(AppError::NotFound);
+        }
+        self.user_by_username(username)?.ok_or(AppError::NotFound)
+    }
+
+    fn cases_of(&self, user_id: &str) -> AppResult<Vec<CaseId>> {
+        let conn = self.lock();
+        let mut stmt =
+            conn.prepare_cached("SELECT case_id FROM case_assignments WHERE user_id = ?1")?;
+        let rows = stmt.query_map([user_id], |r| r.get::<_, Vec<u8>>(0))?;
+        let mut out = Vec::new();
+        for row in rows {
+            if let Ok(bytes) = <[u8; 16]>::try_from(row?.as_slice()) {
+                out.push(CaseId::from_bytes(bytes));
+            }
+        }
+        Ok(out)
+    }
+
+    fn throttle_forgive(&self, key: &str) -> AppResult<()> {
+        self.lock().run(
+            "UPDATE throttles SET count = max(count - 1, 0) WHERE key = ?1",
+            [key],
+        )?;
+        Ok(())
     }
 
     fn user_language(&self, user_id: &str) -> AppResult<Option<String>> {

@@ -4,7 +4,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use fieldcase_core::Role;
 use fieldcase_server::{Config, Db};
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::{Server, ITER};
 
@@ -133,42 +133,86 @@ async fn an_actor_belongs_to_one_device() {
     assert_eq!(st, StatusCode::CONFLICT, "{v}");
 }
 
+fn login_body(user: &str, pw: &str) -> Value {
+    let actor = automerge::ActorId::random().to_hex_string();
+    json!({"username": user, "password": pw, "device_name": "x", "actor_id": actor})
+}
+
+fn delayed(s: &Server) -> u64 {
+    s.state
+        .metrics
+        .logins_delayed
+        .load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// A stranger's wrong guesses slow an account down; they never lock its owner out: after
+/// them the right password still signs in (after the wait), and clears the count.
 #[tokio::test]
-async fn failed_logins_are_rate_limited_per_username() {
+async fn wrong_guesses_slow_an_account_but_never_lock_it() {
     let s = Server::with_config(Config {
         password_iterations: ITER,
         login_max_failures: 3,
+        login_max_delay_ms: 1_000,
         ..Config::default()
     });
     s.db.add_team("north").unwrap();
     s.db.add_user("anna", "Anna", Role::Worker, Some("north"), PW, ITER)
         .unwrap();
-    let actor = automerge::ActorId::random().to_hex_string();
-    let body = |pw: &str| {
-        Some(json!({"username": "anna", "password": pw, "device_name": "x", "actor_id": actor}))
-    };
     for _ in 0..3 {
-        assert_eq!(
-            s.call("POST", "/v1/login", None, body("guess guess"))
-                .await
-                .0,
-            StatusCode::UNAUTHORIZED
-        );
+        let (st, _) = s
+            .call(
+                "POST",
+                "/v1/login",
+                None,
+                Some(login_body("anna", "guess guess")),
+            )
+            .await;
+        assert_eq!(st, StatusCode::UNAUTHORIZED);
     }
-    assert_eq!(
-        s.call("POST", "/v1/login", None, body(PW)).await.0,
-        StatusCode::TOO_MANY_REQUESTS,
-        "even the right password waits"
+    assert_eq!(delayed(&s), 0, "the first guesses are not slowed");
+    for _ in 0..3 {
+        let started = std::time::Instant::now();
+        let (st, _) = s
+            .call(
+                "POST",
+                "/v1/login",
+                None,
+                Some(login_body("anna", "guess guess")),
+            )
+            .await;
+        assert_eq!(st, StatusCode::UNAUTHORIZED);
+        assert!(started.elapsed() >= std::time::Duration::from_millis(1_000));
+    }
+    assert_eq!(delayed(&s), 3);
+    let started = std::time::Instant::now();
+    let (st, v) = s
+        .call("POST", "/v1/login", None, Some(login_body("anna", PW)))
+        .await;
+    assert_eq!(st, StatusCode::OK, "the right password signs in: {v}");
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(1_000),
+        "after the wait"
     );
+    assert_eq!(delayed(&s), 4);
+    // Signed in, the count starts again.
+    s.call(
+        "POST",
+        "/v1/login",
+        None,
+        Some(login_body("anna", "guess guess")),
+    )
+    .await;
+    assert_eq!(delayed(&s), 4);
 }
 
-/// Guesses sent at once: each counts before its password is checked, so no more than the
-/// limit are ever checked, however many arrive together.
+/// Guesses sent at once: each counts before its password is checked, so all but the
+/// allowed number wait, however many arrive together.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_guesses_cannot_pass_the_limit_together() {
     let s = std::sync::Arc::new(Server::with_config(Config {
         password_iterations: ITER,
         login_max_failures: 3,
+        login_max_delay_ms: 200,
         ..Config::default()
     }));
     s.db.add_team("north").unwrap();
@@ -179,21 +223,86 @@ async fn concurrent_guesses_cannot_pass_the_limit_together() {
         .map(|i| {
             let s = s.clone();
             tokio::spawn(async move {
-                let body = json!({"username": "anna", "password": format!("guess {i}"),
-                    "device_name": "x", "actor_id": automerge::ActorId::random().to_hex_string()});
+                let body = login_body("anna", &format!("guess {i}"));
                 s.call("POST", "/v1/login", None, Some(body)).await.0
             })
         })
         .collect();
-    let mut checked = 0;
     for g in guesses {
-        match g.await.unwrap() {
-            StatusCode::UNAUTHORIZED => checked += 1,
-            StatusCode::TOO_MANY_REQUESTS => {}
-            other => panic!("unexpected {other}"),
-        }
+        assert_eq!(g.await.unwrap(), StatusCode::UNAUTHORIZED);
     }
-    assert_eq!(checked, 3, "only the allowed number of guesses is checked");
+    assert_eq!(delayed(&s), 9, "every guess past the third waited");
+}
+
+/// Many usernames from one address: past the address's limit, that address is refused
+/// (and the accounts it guessed at are not counted); another address signs in.
+#[tokio::test]
+async fn one_address_guessing_many_usernames_is_refused() {
+    let s = Server::with_config(Config {
+        password_iterations: ITER,
+        login_max_failures_per_address: 10,
+        ..Config::default()
+    });
+    s.db.add_team("north").unwrap();
+    s.db.add_user("anna", "Anna", Role::Worker, Some("north"), PW, ITER)
+        .unwrap();
+    let from = |ip: [u8; 4], body: Value| {
+        let mut req = Request::builder()
+            .method("POST")
+            .uri("/v1/login")
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+                ip, 40000,
+            ))));
+        req
+    };
+    // An office signing in through one address is never refused: successes do not count.
+    for _ in 0..25 {
+        let (st, v) = s.raw(from([10, 2, 2, 2], login_body("anna", PW))).await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+    }
+    let attacker = [10, 9, 8, 7];
+    let mut statuses = Vec::new();
+    for i in 0..40 {
+        let (st, _) = s
+            .raw(from(
+                attacker,
+                login_body(&format!("user{i}"), "guess guess"),
+            ))
+            .await;
+        statuses.push(st);
+    }
+    assert!(statuses[..10]
+        .iter()
+        .all(|s| *s == StatusCode::UNAUTHORIZED));
+    assert!(statuses[10..]
+        .iter()
+        .all(|s| *s == StatusCode::TOO_MANY_REQUESTS));
+    // The right password from the refused address waits for the window too, but anna's own
+    // address is another.
+    let (st, _) = s.raw(from(attacker, login_body("anna", PW))).await;
+    assert_eq!(st, StatusCode::TOO_MANY_REQUESTS);
+    let (st, v) = s.raw(from([10, 1, 1, 1], login_body("anna", PW))).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let m = &s.state.metrics;
+    assert_eq!(
+        m.logins_refused_address
+            .load(std::sync::atomic::Ordering::Relaxed),
+        31
+    );
+    assert_eq!(
+        s.db.throttle_count(
+            "username:user15",
+            chrono::Utc::now().timestamp_millis(),
+            60_000
+        )
+        .unwrap(),
+        0,
+        "a refused address counts against no account"
+    );
 }
 
 #[tokio::test]
@@ -359,6 +468,15 @@ async fn the_openapi_document_describes_every_route() {
         "/v1/admin/teams",
         "/v1/admin/users",
         "/v1/admin/users/{username}/disable",
+        "/v1/admin/users/{username}/enable",
+        "/v1/admin/users/{username}/devices",
+        "/v1/admin/devices/{device_id}/revoke",
+        "/v1/admin/log",
+        "/v1/admin/users/{username}/handover",
+        "/v1/admin/users/{username}/role",
+        "/v1/me/devices",
+        "/v1/me/password",
+        "/readyz",
         "/v1/sync",
     ];
     let mut a = paths.clone();

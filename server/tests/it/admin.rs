@@ -459,3 +459,150 @@ async fn the_admin_api_and_the_cli_refuse_weak_passwords() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("too easy to guess"));
     assert!(cli("violet harbour lantern").status.success());
 }
+
+/// A lost phone from the command line: the user's devices, one revoked, the user disabled
+/// and enabled again, and every action in the administrative log. Unknown users and
+/// devices are clear refusals.
+#[test]
+fn the_command_line_revokes_a_lost_phone_and_logs_what_it_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("server.sqlite");
+    for args in [
+        &["team", "add", "north"][..],
+        &["user", "add", "anna", "--role", "worker", "--team", "north"],
+    ] {
+        let (ok, _, err) = cli(&path, args);
+        assert!(ok, "{args:?}: {err}");
+    }
+    let db = fieldcase_server::SqliteDb::open(&path).unwrap();
+    let anna = db.user_by_username("anna").unwrap().unwrap();
+    let lost = db
+        .register_device(&anna, None, "Anna's Nokia", &"ab".repeat(16))
+        .unwrap();
+    let kept = db
+        .register_device(&anna, None, "Anna's tablet", &"cd".repeat(16))
+        .unwrap();
+    let (ok, out, err) = cli(&path, &["user", "devices", "anna"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("Anna's Nokia") && out.contains("Anna's tablet"),
+        "{out}"
+    );
+    assert!(!out.contains("revoked"), "{out}");
+    let (ok, out, err) = cli(&path, &["device", "revoke", &lost]);
+    assert!(ok, "{err}");
+    assert!(out.contains("revoked"), "{out}");
+    assert!(db.device(&lost).unwrap().unwrap().disabled);
+    assert!(!db.device(&kept).unwrap().unwrap().disabled);
+    let (_, out, _) = cli(&path, &["user", "devices", "anna"]);
+    assert_eq!(out.matches("revoked").count(), 1, "{out}");
+    for (args, expect) in [
+        (vec!["device", "revoke", "d-nothing"], "no device d-nothing"),
+        (vec!["user", "devices", "nobody"], "no user nobody"),
+        (vec!["user", "enable", "nobody"], "no user nobody"),
+    ] {
+        let (ok, _, err) = cli(&path, &args);
+        assert!(!ok, "{args:?}");
+        assert!(err.contains(expect), "{args:?}: {err}");
+    }
+    let (ok, _, err) = cli(&path, &["user", "disable", "anna"]);
+    assert!(ok, "{err}");
+    assert!(db.user_by_username("anna").unwrap().unwrap().disabled);
+    let (ok, _, err) = cli(&path, &["user", "enable", "anna"]);
+    assert!(ok, "{err}");
+    assert!(!db.user_by_username("anna").unwrap().unwrap().disabled);
+    let (ok, out, err) = cli(&path, &["log"]);
+    assert!(ok, "{err}");
+    let actions: Vec<&str> = out
+        .lines()
+        .map(|l| l.split_whitespace().nth(2).unwrap_or(""))
+        .collect();
+    assert_eq!(
+        actions,
+        ["enable", "disable", "revoke", "add", "add"],
+        "{out}"
+    );
+    assert!(
+        out.contains(fieldcase_server::admin::CLI_AUTHOR_ID),
+        "{out}"
+    );
+}
+
+/// `restore` puts a checked backup in place and keeps what it replaced; it refuses a file
+/// that is not a backup and refuses while a server runs on the database, changing nothing.
+/// `check` says in words what is right and what is wrong. Through the binary.
+#[test]
+fn restore_checks_the_backup_and_refuses_while_a_server_runs_and_check_says_what_is_wrong() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("server.sqlite");
+    let backup = dir.path().join("monday.sqlite");
+    for args in [
+        &["team", "add", "north"][..],
+        &["user", "add", "anna", "--role", "worker", "--team", "north"],
+        &["backup", backup.to_str().unwrap()],
+        &["user", "add", "late", "--role", "worker", "--team", "north"],
+    ] {
+        let (ok, _, err) = cli(&path, args);
+        assert!(ok, "{args:?}: {err}");
+    }
+    let (ok, out, err) = cli(&path, &["check"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("everything checks") && out.contains("2 users"),
+        "{out}"
+    );
+
+    // Not a backup: refused, nothing changed.
+    let junk = dir.path().join("junk.sqlite");
+    std::fs::write(&junk, b"this is not a database at all, only words").unwrap();
+    let (ok, _, err) = cli(&path, &["restore", junk.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(
+        err.contains("is not a backup this server can restore"),
+        "{err}"
+    );
+    let (ok, _, err) = cli(&path, &["check", "--db", junk.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(
+        err.contains("not a SQLite database") || err.contains("does not open"),
+        "{err}"
+    );
+    let (ok, out, _) = cli(&path, &["user", "list"]);
+    assert!(ok && out.contains("late"), "{out}");
+
+    // A server running on the database: refused.
+    let mut server = Command::new(env!("CARGO_BIN_EXE_fieldcase-server"))
+        .arg("--db")
+        .arg(&path)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("RUST_LOG", "error")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(server.stdout.take().unwrap()).lines();
+    while !lines.next().unwrap().unwrap().starts_with("Listening on") {}
+    let (ok, _, err) = cli(&path, &["restore", backup.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(err.contains("a server is running"), "{err}");
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    // Stopped: the backup takes the database's place; the old one is kept beside it.
+    let (ok, out, err) = cli(&path, &["restore", backup.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert!(out.contains("kept as"), "{out}");
+    let (ok, out, _) = cli(&path, &["user", "list"]);
+    assert!(ok && out.contains("anna") && !out.contains("late"), "{out}");
+    let kept: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains(".before-restore-"))
+        .collect();
+    assert_eq!(kept.len(), 1);
+    let old = fieldcase_server::SqliteDb::open(kept[0].path()).unwrap();
+    assert!(
+        old.user_by_username("late").unwrap().is_some(),
+        "nothing lost"
+    );
+}

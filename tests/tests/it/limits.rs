@@ -20,6 +20,13 @@ fn addr(server: &TestServer) -> SocketAddr {
         .expect("the server's address")
 }
 
+/// Test settings changed by `f`.
+fn config(f: impl FnOnce(&mut fieldcase_server::Config)) -> fieldcase_server::Config {
+    let mut c = fieldcase_server::Config::default();
+    f(&mut c);
+    c
+}
+
 /// A connection to `to` from the loopback address `from` (all of 127.0.0.0/8 is loopback).
 fn connect_from(from: [u8; 4], to: SocketAddr) -> TcpStream {
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -86,7 +93,8 @@ fn healthz_from(from: [u8; 4], to: SocketAddr) -> String {
 
 #[test]
 fn half_sent_requests_and_silent_connections_are_closed_after_the_header_timeout() {
-    let server = TestServer::start_with(|c| c.limits.header_timeout = Duration::from_secs(1));
+    let server =
+        TestServer::start_with(config(|c| c.limits.header_timeout = Duration::from_secs(1)));
     let to = addr(&server);
     let started = Instant::now();
     let mut half = Vec::new();
@@ -114,7 +122,8 @@ fn half_sent_requests_and_silent_connections_are_closed_after_the_header_timeout
 
 #[test]
 fn an_idle_keep_alive_connection_is_closed() {
-    let server = TestServer::start_with(|c| c.limits.header_timeout = Duration::from_secs(1));
+    let server =
+        TestServer::start_with(config(|c| c.limits.header_timeout = Duration::from_secs(1)));
     let mut s = connect_from([127, 0, 0, 1], addr(&server));
     s.write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n")
         .expect("write");
@@ -131,10 +140,10 @@ fn an_idle_keep_alive_connection_is_closed() {
 
 #[test]
 fn a_slow_request_body_is_cut() {
-    let server = TestServer::start_with(|c| {
+    let server = TestServer::start_with(config(|c| {
         c.limits.header_timeout = Duration::from_secs(1);
         c.limits.request_timeout = Duration::from_secs(2);
-    });
+    }));
     let mut s = connect_from([127, 0, 0, 1], addr(&server));
     s.write_all(
         b"POST /v1/login HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n\
@@ -169,7 +178,7 @@ fn a_slow_request_body_is_cut() {
 
 #[test]
 fn connections_over_the_per_address_limit_are_refused_while_other_addresses_are_served() {
-    let server = TestServer::start_with(|c| c.limits.max_connections_per_address = 4);
+    let server = TestServer::start_with(config(|c| c.limits.max_connections_per_address = 4));
     let to = addr(&server);
     let held: Vec<TcpStream> = (0..4).map(|_| connect_from([127, 0, 0, 7], to)).collect();
     for _ in 0..3 {
@@ -200,7 +209,7 @@ fn connections_over_the_per_address_limit_are_refused_while_other_addresses_are_
 
 #[test]
 fn the_total_connection_limit_holds_and_frees_places_as_connections_close() {
-    let server = TestServer::start_with(|c| c.limits.max_connections = 6);
+    let server = TestServer::start_with(config(|c| c.limits.max_connections = 6));
     let to = addr(&server);
     let mut held: Vec<TcpStream> = (0..6u8)
         .map(|i| connect_from([127, 0, 1, 1 + i], to))
@@ -226,11 +235,11 @@ fn the_total_connection_limit_holds_and_frees_places_as_connections_close() {
 
 #[test]
 fn a_sync_websocket_outlives_the_request_timeout_and_closes_when_idle() {
-    let server = TestServer::start_with(|c| {
+    let server = TestServer::start_with(config(|c| {
         c.limits.header_timeout = Duration::from_secs(1);
         c.limits.request_timeout = Duration::from_secs(1);
         c.limits.sync_idle_timeout = Duration::from_secs(3);
-    });
+    }));
     let (_, token, _p) = server.phone("anna");
     let mut ws = raw::open(&server, &token).expect("upgrade");
     // Past the header and request timeouts, messages within the idle timeout: still served.
@@ -262,7 +271,8 @@ fn a_sync_websocket_outlives_the_request_timeout_and_closes_when_idle() {
 
 #[test]
 fn a_tls_connection_that_never_finishes_its_handshake_is_closed() {
-    let server = TestServer::start_tls_with(|c| c.limits.header_timeout = Duration::from_secs(1));
+    let server =
+        TestServer::start_tls_with(config(|c| c.limits.header_timeout = Duration::from_secs(1)));
     let to = addr(&server);
     let mut silent = connect_from([127, 0, 0, 1], to);
     let started = Instant::now();
@@ -276,7 +286,8 @@ fn a_tls_connection_that_never_finishes_its_handshake_is_closed() {
 #[test]
 fn a_small_soak_keeps_healthz_fast_while_phones_sync() {
     // The full size runs as `fieldcase-soak` (README); this is the same load, small.
-    let server = TestServer::start_with(|c| c.limits.header_timeout = Duration::from_secs(2));
+    let server =
+        TestServer::start_with(config(|c| c.limits.header_timeout = Duration::from_secs(2)));
     for user in ["idle", "soak0", "soak1", "soak2", "soak3"] {
         server
             .db

@@ -3,12 +3,14 @@
 #![allow(unreachable_pub)]
 
 mod access;
+mod agency;
 mod assignment;
 mod console_assign;
 mod console_browser;
 mod cuts;
 mod durability;
 mod home_visit;
+mod insiders;
 mod interop;
 mod limits;
 mod postgres;

@@ -389,6 +389,178 @@ fn the_storage_contract_holds_on_postgres() {
     assert_eq!(again.teams().unwrap().len(), 2);
 }
 
+/// What the hostile-insider and administration rules keep in the storage: departures,
+/// marked times, login throttles, devices, the administrative log, roles and teams, and
+/// the cases of a user. The same on both storages.
+fn insider_contract(db: &dyn Db) {
+    use fieldcase_server::db::{AdminEntry, TimeMark};
+    db.add_team("north").unwrap();
+    db.add_team("south").unwrap();
+    let anna = db
+        .add_user(
+            "anna",
+            "Anna",
+            Role::Worker,
+            Some("north"),
+            PASSWORD,
+            ITERATIONS,
+        )
+        .unwrap();
+    assert_eq!(db.user_by_id(&anna.id).unwrap(), Some(anna.clone()));
+    assert_eq!(db.user_by_id("u-nobody").unwrap(), None);
+    let phone = db
+        .register_device(&anna, None, "Anna's phone", "a1b2")
+        .unwrap();
+    let tablet = db
+        .register_device(&anna, None, "Anna's tablet", "c3d4")
+        .unwrap();
+    let d = db.actor_owner("a1b2").unwrap().unwrap();
+    assert_eq!(
+        (d.id.as_str(), d.name.as_str(), d.user_id.as_str()),
+        (phone.as_str(), "Anna's phone", anna.id.as_str())
+    );
+    assert_eq!(db.actor_owner("ffff").unwrap(), None);
+    let now = 1_800_000_000_000;
+    db.create_session(&anna, &phone, SessionPolicy::default(), now)
+        .unwrap();
+    let devices = db.devices_of(&anna.id, now).unwrap();
+    assert_eq!(devices.len(), 2);
+    assert_eq!((devices[0].open_sessions, devices[1].open_sessions), (1, 0));
+    assert_eq!(devices[0].last_seen, Some(now));
+    db.revoke_device(&phone).unwrap();
+    assert!(db.device(&phone).unwrap().unwrap().disabled);
+    assert!(!db.device(&tablet).unwrap().unwrap().disabled);
+    assert_eq!(db.devices_of(&anna.id, now).unwrap()[0].open_sessions, 0);
+    assert!(matches!(
+        db.revoke_device("d-nothing"),
+        Err(AppError::NotFound)
+    ));
+
+    let id = CaseId::random();
+    assert!(!db.departed(&id, &phone).unwrap());
+    db.record_departure(&id, &phone, 2, now).unwrap();
+    db.record_departure(&id, &phone, 3, now).unwrap();
+    assert!(db.departed(&id, &phone).unwrap());
+    assert!(!db.departed(&id, &tablet).unwrap());
+
+    let mut doc = Automerge::new();
+    let (changes, heads) = grow(&mut doc, "x");
+    db.store_case(
+        &access(id, &[&anna.id]),
+        CaseWrite::Snapshot(&changes),
+        &heads,
+        None,
+        now,
+    )
+    .unwrap();
+    assert_eq!(db.cases_of(&anna.id).unwrap(), vec![id]);
+    let mark = TimeMark {
+        change: heads[0],
+        claimed: 1_577_836_800_000,
+        received: now,
+    };
+    db.mark_times(&id, &[mark, mark]).unwrap();
+    assert_eq!(db.time_marks(&id).unwrap(), vec![mark]);
+    assert!(db.time_marks(&CaseId::random()).unwrap().is_empty());
+
+    let window = 60_000;
+    assert_eq!(db.throttle_count("username:anna", now, window).unwrap(), 0);
+    for n in 1..=3 {
+        assert_eq!(
+            db.throttle_hit("username:anna", now + n, window).unwrap(),
+            n as u32
+        );
+    }
+    db.throttle_forgive("username:anna").unwrap();
+    assert_eq!(
+        db.throttle_count("username:anna", now + 10, window)
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        db.throttle_count("username:anna", now + 1 + window, window)
+            .unwrap(),
+        0,
+        "the window passed"
+    );
+    assert_eq!(
+        db.throttle_hit("username:anna", now + 1 + window, window)
+            .unwrap(),
+        1,
+        "a new window"
+    );
+    db.throttle_clear("username:anna").unwrap();
+    assert_eq!(
+        db.throttle_count("username:anna", now + 1 + window, window)
+            .unwrap(),
+        0
+    );
+
+    assert!(matches!(
+        db.set_role_team("anna", Role::Worker, Some("west")),
+        Err(AppError::BadRequest(_))
+    ));
+    assert!(matches!(
+        db.set_role_team("anna", Role::Worker, None),
+        Err(AppError::BadRequest(_))
+    ));
+    let moved = db
+        .set_role_team("anna", Role::Supervisor, Some("south"))
+        .unwrap();
+    assert_eq!(
+        (moved.role, moved.team.as_deref()),
+        (Role::Supervisor, Some("south"))
+    );
+    assert!(matches!(
+        db.set_role_team("nobody", Role::Worker, Some("north")),
+        Err(AppError::NotFound)
+    ));
+    db.disable_user("anna").unwrap();
+    db.enable_user("anna").unwrap();
+    assert!(!db.user_by_username("anna").unwrap().unwrap().disabled);
+    assert!(matches!(db.enable_user("nobody"), Err(AppError::NotFound)));
+
+    for (i, action) in ["revoke device", "enable user"].iter().enumerate() {
+        db.log_admin(&AdminEntry {
+            at: now + i as i64,
+            by: "u-root".into(),
+            action: (*action).into(),
+            target: "anna".into(),
+        })
+        .unwrap();
+    }
+    let log = db.admin_log(10).unwrap();
+    assert_eq!(
+        log.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+        ["enable user", "revoke device"]
+    );
+    assert_eq!(db.admin_log(1).unwrap().len(), 1);
+}
+
+#[test]
+fn the_insider_and_administration_contract_holds_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    insider_contract(&SqliteDb::open(dir.path().join("server.sqlite")).unwrap());
+}
+
+/// On PostgreSQL, and the login throttle is shared by two storages on one database (two
+/// server instances): attempts counted by one are seen by the other.
+#[test]
+fn the_insider_and_administration_contract_holds_on_postgres_and_throttles_are_shared() {
+    let pg = PgCluster::start();
+    let url = pg.database("insiders");
+    insider_contract(&PostgresDb::connect(&url).unwrap());
+    let a = PostgresDb::connect(&url).unwrap();
+    let b = PostgresDb::connect(&url).unwrap();
+    let now = 1_900_000_000_000;
+    a.throttle_hit("address:10.0.0.1", now, 60_000).unwrap();
+    b.throttle_hit("address:10.0.0.1", now, 60_000).unwrap();
+    assert_eq!(
+        a.throttle_count("address:10.0.0.1", now, 60_000).unwrap(),
+        2
+    );
+}
+
 #[test]
 fn two_storages_on_one_database_see_each_others_writes_and_keep_compare_and_swap() {
     let pg = PgCluster::start();

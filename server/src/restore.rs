@@ -1,0 +1,194 @@
+//! Operating a SQLite database: the lock a serving process holds on it, `restore` of a
+//! backup (checked before it takes the database's place), and `check` of a database.
+//!
+//! A server serving a SQLite file holds a shared advisory lock on `<file>.lock` for as long
+//! as it runs; `restore` takes it exclusively, so it refuses while any server runs on the
+//! file. (Administration commands work beside a running server and take no lock.)
+
+use std::fs::{File, OpenOptions};
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
+
+use crate::db::sqlite::SqliteDb;
+use crate::db::Db;
+
+/// The lock file beside a database file.
+pub fn lock_path(db: &Path) -> PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push(".lock");
+    PathBuf::from(name)
+}
+
+/// Held by a serving process: the shared lock on the database's lock file.
+#[derive(Debug)]
+pub struct ServingLock(#[allow(dead_code)] File);
+
+/// Takes the shared lock a serving process holds (several servers may share it; `restore`
+/// may not take it while they do).
+pub fn serving(db: &Path) -> Result<ServingLock, String> {
+    let path = lock_path(db);
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| format!("cannot open the lock file {}: {e}", path.display()))?;
+    file.lock_shared()
+        .map_err(|e| format!("cannot lock {}: {e}", path.display()))?;
+    Ok(ServingLock(file))
+}
+
+/// What a check found: problems in words, and facts worth saying.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub problems: Vec<String>,
+    pub facts: Vec<String>,
+}
+
+/// Checks a SQLite database file without changing it: that it is a SQLite database, that
+/// SQLite's integrity check passes, that its schema is one this server knows, and that
+/// every stored case loads and is valid.
+pub fn check_file(path: &Path) -> Report {
+    let mut r = Report::default();
+    if !path.is_file() {
+        r.problems.push(format!("{} is not a file", path.display()));
+        return r;
+    }
+    let conn = match Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY) {
+        Ok(c) => c,
+        Err(e) => {
+            r.problems.push(format!(
+                "{} does not open as a database: {e}",
+                path.display()
+            ));
+            return r;
+        }
+    };
+    match conn.query_row("PRAGMA integrity_check", [], |row| row.get::<_, String>(0)) {
+        Ok(s) if s == "ok" => r.facts.push("SQLite integrity check: ok".into()),
+        Ok(s) => r.problems.push(format!("SQLite integrity check: {s}")),
+        Err(e) => {
+            r.problems
+                .push(format!("{} is not a SQLite database: {e}", path.display()));
+            return r;
+        }
+    }
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .unwrap_or(-1);
+    let known = SqliteDb::SCHEMA_VERSION;
+    if version < 1 || version > known {
+        r.problems.push(format!(
+            "schema version {version}: this server knows versions 1 to {known}"
+        ));
+        return r;
+    }
+    r.facts.push(format!("schema version {version} of {known}"));
+    let has_cases: Option<String> = conn
+        .query_row(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'cases'",
+            [],
+            |row| row.get(0),
+        )
+        .optional()
+        .unwrap_or(None);
+    if has_cases.is_none() {
+        r.problems
+            .push("no table of cases: not a fieldcase database".into());
+        return r;
+    }
+    let users: i64 = conn
+        .query_row("SELECT count(*) FROM users", [], |row| row.get(0))
+        .unwrap_or(0);
+    r.facts.push(format!("{users} users"));
+    drop(conn);
+    // The cases, read as the server reads them (a read-only copy is not needed: opening
+    // runs no migration on a database of the current version).
+    if version < known {
+        r.facts.push(format!(
+            "the server brings it up to schema version {known} when it opens it"
+        ));
+        return r;
+    }
+    match SqliteDb::open(path) {
+        Ok(db) => match db.cases() {
+            Ok(cases) => {
+                let mut bad = 0;
+                for (access, _) in &cases {
+                    let ok = db
+                        .case_document(&access.id)
+                        .ok()
+                        .flatten()
+                        .and_then(|b| automerge::Automerge::load(&b).ok())
+                        .is_some_and(|d| fieldcase_core::schema::validate(&d).is_ok());
+                    if !ok {
+                        bad += 1;
+                        r.problems
+                            .push(format!("case {} does not load or is not valid", access.id));
+                    }
+                }
+                r.facts.push(format!(
+                    "{} cases, {} load and are valid",
+                    cases.len(),
+                    cases.len() - bad
+                ));
+            }
+            Err(e) => r.problems.push(format!("the cases cannot be listed: {e}")),
+        },
+        Err(e) => r.problems.push(format!("it does not open: {e}")),
+    }
+    r
+}
+
+/// Puts a checked backup in place of the database at `db`: refuses while a server runs on
+/// it, or if the backup does not check; the database it replaces is kept beside it
+/// (`<file>.before-restore-<time>`), with its write-ahead log. Returns that path.
+pub fn restore(db: &Path, backup: &Path) -> Result<Option<PathBuf>, String> {
+    let report = check_file(backup);
+    if !report.problems.is_empty() {
+        return Err(format!(
+            "{} is not a backup this server can restore: {}",
+            backup.display(),
+            report.problems.join("; ")
+        ));
+    }
+    let lock = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(lock_path(db))
+        .map_err(|e| format!("cannot open the lock file: {e}"))?;
+    if lock.try_lock().is_err() {
+        return Err(format!(
+            "a server is running on {}; stop it before restoring",
+            db.display()
+        ));
+    }
+    // The copy goes in under a temporary name first, so that the database is never half
+    // written.
+    let incoming = db.with_extension("restoring");
+    std::fs::copy(backup, &incoming).map_err(|e| format!("cannot copy the backup: {e}"))?;
+    let kept = if db.exists() {
+        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+        let mut name = db.as_os_str().to_owned();
+        name.push(format!(".before-restore-{stamp}"));
+        let kept = PathBuf::from(name);
+        // Fold the old database's write-ahead log into it before it is set aside.
+        if let Ok(c) = Connection::open(db) {
+            let _ = c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        }
+        std::fs::rename(db, &kept).map_err(|e| format!("cannot set the database aside: {e}"))?;
+        Some(kept)
+    } else {
+        None
+    };
+    for suffix in ["-wal", "-shm"] {
+        let mut name = db.as_os_str().to_owned();
+        name.push(suffix);
+        let _ = std::fs::remove_file(PathBuf::from(name));
+    }
+    std::fs::rename(&incoming, db).map_err(|e| format!("cannot put the backup in place: {e}"))?;
+    drop(lock);
+    Ok(kept)
+}

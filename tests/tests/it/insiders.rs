@@ -1,0 +1,583 @@
+//! A signed-in account acting in bad faith (a lost or coerced phone, a colleague who wants a
+//! case they should not have): the server holds against it as it holds against strangers.
+//! Each test names the finding of the attack it answers (issue 13).
+
+use automerge::sync::SyncDoc;
+use automerge::transaction::{CommitOptions, Transactable};
+use automerge::{ActorId, ReadDoc, ROOT};
+use fieldcase_core::case::VisitInput;
+use fieldcase_core::sync::protocol::Frame;
+use fieldcase_core::{Author, CaseDoc, CaseId, NewCase};
+use fieldcase_server::{Config, Db};
+use fieldcase_tests::console::Console;
+use fieldcase_tests::raw::{exchange, joined, next, push};
+use fieldcase_tests::{TestServer, PASSWORD};
+use serde_json::json;
+use tungstenite::Message;
+
+/// A device signed in over REST with an actor of the test's choosing.
+struct Device {
+    token: String,
+    actor: ActorId,
+    author: Author,
+}
+
+fn sign_in(server: &TestServer, user: &str, device_name: &str) -> Device {
+    let actor = ActorId::random();
+    let (status, v) = server.rest(
+        "POST",
+        "/v1/login",
+        None,
+        Some(
+            json!({"username": user, "password": PASSWORD, "device_name": device_name,
+            "actor_id": actor.to_hex_string()}),
+        ),
+    );
+    assert_eq!(status, 200, "{v}");
+    let u = server.db.user_by_username(user).unwrap().unwrap();
+    let device_id = v["device_id"].as_str().unwrap();
+    Device {
+        token: v["token"].as_str().unwrap().to_string(),
+        author: Author::new(&u.id, user, u.role, device_id),
+        actor,
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+/// A case of `team` opened on `d` and pushed to the server.
+fn opened(server: &TestServer, d: &Device, team: &str, name: &str) -> CaseId {
+    let id = CaseId::random();
+    let mut n = NewCase {
+        team: team.into(),
+        ..Default::default()
+    };
+    n.client.name = Some(name.into());
+    let mut doc = CaseDoc::create(id, d.actor.clone(), &d.author, n, now_ms()).unwrap();
+    assert_eq!(push(server, &d.token, &mut doc, &id.to_string()), None);
+    id
+}
+
+/// The server's copy of a case, to be edited as `d`.
+fn copy_for(server: &TestServer, id: &CaseId, d: &Device) -> CaseDoc {
+    let mut doc = CaseDoc::load(&server.db.case_document(id).unwrap().unwrap()).unwrap();
+    doc.set_actor(d.actor.clone());
+    doc
+}
+
+/// Posts raw bytes as a departure.
+fn depart(server: &TestServer, id: &CaseId, token: &str, body: &[u8]) -> (u16, String) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut res = agent
+        .post(&format!("{}/v1/cases/{id}/departure", server.url))
+        .header("authorization", &format!("Bearer {token}"))
+        .header("content-type", "application/octet-stream")
+        .send(body)
+        .unwrap();
+    (
+        res.status().as_u16(),
+        res.body_mut().read_to_string().unwrap(),
+    )
+}
+
+fn assign(server: &TestServer, supervisor: &Device, id: &CaseId, workers: &[&str]) {
+    let (status, v) = server.rest(
+        "POST",
+        &format!("/v1/cases/{id}/assignment"),
+        Some(&supervisor.token),
+        Some(json!({ "workers": workers })),
+    );
+    assert_eq!(status, 200, "{v}");
+}
+
+fn address(server: &TestServer, id: &CaseId) -> Option<String> {
+    CaseDoc::load(&server.db.case_document(id).unwrap().unwrap())
+        .unwrap()
+        .read()
+        .unwrap()
+        .client
+        .address
+}
+
+/// Finding 2: a worker removed from a case hands in the changes of the device that held it,
+/// once; a second hand-in, and hand-ins from devices registered after the removal, are
+/// refused and change nothing.
+#[test]
+fn a_removed_worker_hands_in_once_and_only_from_a_device_that_held_the_case() {
+    let server = TestServer::start();
+    let phone = sign_in(&server, "anna", "anna's phone");
+    let malee = sign_in(&server, "malee", "malee's phone");
+    let id = opened(&server, &phone, "north", "Олена Коваленко");
+    let held = copy_for(&server, &id, &phone);
+    let held_heads = held.heads();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    assign(&server, &malee, &id, &["bao"]);
+
+    // Offline on the old copy: the honest hand-in is taken, once.
+    let mut doc = held.clone();
+    doc.set_field(&phone.author, now_ms(), "client/address", &json!("Київ"))
+        .unwrap();
+    let honest = doc.automerge().save_after(&held_heads);
+    assert_eq!(
+        depart(&server, &id, &phone.token, &honest),
+        (200, r#"{"accepted":1}"#.into())
+    );
+    assert_eq!(address(&server, &id).as_deref(), Some("Київ"));
+    // Asked again after a lost answer: nothing new, nothing refused.
+    assert_eq!(
+        depart(&server, &id, &phone.token, &honest),
+        (200, r#"{"accepted":0}"#.into())
+    );
+    let stored = server.db.case_document(&id).unwrap();
+
+    // A second hand-in from the same device, built on its first.
+    let mut again = doc.clone();
+    again
+        .set_field(
+            &phone.author,
+            now_ms(),
+            "client/address",
+            &json!("forged 1"),
+        )
+        .unwrap();
+    let (status, body) = depart(
+        &server,
+        &id,
+        &phone.token,
+        &again.automerge().save_after(&doc.heads()),
+    );
+    assert_eq!(status, 409, "{body}");
+    assert!(body.contains("already handed in"), "{body}");
+
+    // Devices registered after the removal never held the case: answered as for a case
+    // that does not exist. (Change times are whole seconds: these come a second later.)
+    std::thread::sleep(std::time::Duration::from_millis(1_100));
+    for name in ["new phone", "another new phone"] {
+        let later = sign_in(&server, "anna", name);
+        let mut forged = held.clone();
+        forged.set_actor(later.actor.clone());
+        forged
+            .set_field(
+                &later.author,
+                now_ms(),
+                "client/address",
+                &json!("forged 2"),
+            )
+            .unwrap();
+        let (status, body) = depart(
+            &server,
+            &id,
+            &later.token,
+            &forged.automerge().save_after(&held_heads),
+        );
+        assert_eq!(status, 404, "{name}: {body}");
+    }
+    assert_eq!(
+        server.db.case_document(&id).unwrap(),
+        stored,
+        "nothing of the refused hand-ins was kept"
+    );
+}
+
+/// Finding 2: the hand-in has a deadline (`departure_days` after the user lost the case).
+#[test]
+fn a_hand_in_after_the_deadline_is_refused() {
+    let server = TestServer::start_with(Config {
+        departure_days: 0,
+        ..Config::default()
+    });
+    let phone = sign_in(&server, "anna", "anna's phone");
+    let malee = sign_in(&server, "malee", "malee's phone");
+    let id = opened(&server, &phone, "north", "Trần Văn Nam");
+    let held = copy_for(&server, &id, &phone);
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    assign(&server, &malee, &id, &["bao"]);
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let mut doc = held.clone();
+    doc.set_field(&phone.author, now_ms(), "client/address", &json!("Huế"))
+        .unwrap();
+    let (status, body) = depart(
+        &server,
+        &id,
+        &phone.token,
+        &doc.automerge().save_after(&held.heads()),
+    );
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("within 0 days"), "{body}");
+    assert_eq!(address(&server, &id), None);
+}
+
+/// Finding 8: a case the caller may not see answers exactly as one that does not exist,
+/// on the departure route and on the sync socket.
+#[test]
+fn hidden_and_missing_cases_answer_alike() {
+    let server = TestServer::start();
+    let sam = sign_in(&server, "sam", "sam's phone");
+    let hidden = opened(&server, &sam, "south", "Кузнецова Мария");
+    let missing = CaseId::random();
+    let anna = sign_in(&server, "anna", "anna's phone");
+
+    // Departures: an empty body, bytes that are not changes, and real changes.
+    let mut own = CaseDoc::create(
+        CaseId::random(),
+        anna.actor.clone(),
+        &anna.author,
+        NewCase {
+            team: "north".into(),
+            ..Default::default()
+        },
+        now_ms(),
+    )
+    .unwrap();
+    own.set_field(&anna.author, now_ms(), "priority", &json!("high"))
+        .unwrap();
+    for body in [
+        Vec::new(),
+        b"not automerge".to_vec(),
+        own.automerge().save(),
+    ] {
+        let h = depart(&server, &hidden, &anna.token, &body);
+        let m = depart(&server, &missing, &anna.token, &body);
+        assert_eq!(h, m, "departure answers differ");
+        assert_eq!(h.0, 404);
+    }
+
+    // Sync: a request, a sync without changes, and changes (breaking the schema; then
+    // valid, but not the case they are sent as).
+    let answer =
+        |id: &CaseId, doc: &mut CaseDoc| exchange(&server, &anna.token, doc, &id.to_string());
+    let mut bad = own.clone();
+    {
+        let mut tx = bad.automerge_mut().transaction();
+        tx.put(ROOT, "x", "unknown field").unwrap();
+        tx.commit();
+    }
+    for doc in [&bad, &own] {
+        let strip = |f: Option<Frame>| match f {
+            Some(Frame::Error { message, .. }) => format!("error: {message}"),
+            Some(Frame::DocUnavailable { .. }) => "unavailable".into(),
+            other => format!("{other:?}"),
+        };
+        let h = strip(answer(&hidden, &mut doc.clone()));
+        let m = strip(answer(&missing, &mut doc.clone()));
+        assert_eq!(h, m);
+        assert!(h.starts_with("error: changes refused"), "{h}");
+    }
+    let mut s = joined(&server, &anna.token);
+    for id in [hidden, missing] {
+        let request = Frame::Request {
+            sender_id: "raw".into(),
+            target_id: String::new(),
+            document_id: id.to_string(),
+            data: automerge::Automerge::new()
+                .generate_sync_message(&mut automerge::sync::State::new())
+                .unwrap()
+                .encode(),
+        };
+        s.send(Message::Binary(request.encode().into())).unwrap();
+        assert!(
+            matches!(next(&mut s), Some(Frame::DocUnavailable { document_id, .. }) if document_id == id.to_string())
+        );
+    }
+    assert!(server.db.case_document(&missing).unwrap().is_none());
+}
+
+/// Finding 7: sync frames for unknown ids cost the server nothing it keeps; a connection
+/// syncs at most its limit of cases.
+#[test]
+fn unknown_ids_leave_nothing_behind_and_a_connection_holds_a_bounded_number_of_cases() {
+    let server = TestServer::start_with(Config {
+        sync_max_cases_per_connection: 3,
+        ..Config::default()
+    });
+    let anna = sign_in(&server, "anna", "anna's phone");
+    let mut s = joined(&server, &anna.token);
+    let empty = automerge::Automerge::new()
+        .generate_sync_message(&mut automerge::sync::State::new())
+        .unwrap()
+        .encode();
+    for _ in 0..2_000 {
+        let frame = Frame::Sync {
+            sender_id: "raw".into(),
+            target_id: String::new(),
+            document_id: CaseId::random().to_string(),
+            data: empty.clone(),
+        };
+        s.send(Message::Binary(frame.encode().into())).unwrap();
+        assert!(matches!(next(&mut s), Some(Frame::Sync { .. })));
+    }
+    assert_eq!(server.state.hub.cases_in_memory(), 0, "nothing kept");
+
+    // Four of her cases on one connection: the fourth is refused with an error frame.
+    let ids: Vec<CaseId> = (0..4)
+        .map(|i| opened(&server, &anna, "north", &format!("Nguyễn Văn {i}")))
+        .collect();
+    let mut s = joined(&server, &anna.token);
+    let mut answers = Vec::new();
+    for id in &ids {
+        let frame = Frame::Sync {
+            sender_id: "raw".into(),
+            target_id: String::new(),
+            document_id: id.to_string(),
+            data: empty.clone(),
+        };
+        s.send(Message::Binary(frame.encode().into())).unwrap();
+        answers.push(next(&mut s));
+    }
+    assert!(answers[..3]
+        .iter()
+        .all(|a| matches!(a, Some(Frame::Sync { .. }))));
+    assert!(
+        matches!(&answers[3], Some(Frame::Error { message, .. }) if message.contains("too many cases")),
+        "{:?}",
+        answers[3]
+    );
+    assert_eq!(
+        server
+            .state
+            .metrics
+            .sync_cases_over_limit
+            .load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
+}
+
+/// Finding 4: over sync as over REST, a case is assigned only to active workers and
+/// supervisors of its team; a restricted case copied under a new id is refused.
+#[test]
+fn team_boundaries_hold_over_sync() {
+    let server = TestServer::start();
+    let anna = sign_in(&server, "anna", "anna's phone");
+    let malee = sign_in(&server, "malee", "malee's phone");
+    let sam_id = server.db.user_by_username("sam").unwrap().unwrap().id;
+    let anna_id = anna.author.user_id.clone();
+    let id = opened(&server, &anna, "north", "Lê Thị Hoa");
+    let before = server.db.case_document(&id).unwrap();
+
+    // (a) The supervisor's phone adds a worker of another team.
+    let mut doc = copy_for(&server, &id, &malee);
+    doc.assign(
+        &malee.author,
+        now_ms(),
+        &[anna_id.clone(), sam_id.clone()],
+        None,
+    )
+    .unwrap();
+    let refused = push(&server, &malee.token, &mut doc, &id.to_string()).map(|e| e.0);
+    assert!(
+        refused
+            .as_deref()
+            .is_some_and(|m| m.contains("active workers and supervisors of its team")),
+        "{refused:?}"
+    );
+    assert_eq!(server.db.case_document(&id).unwrap(), before);
+
+    // (b) A new case assigned to its worker and to another team's worker.
+    let mut n = NewCase {
+        team: "north".into(),
+        ..Default::default()
+    };
+    n.client.name = Some("Lê Thị Hoa".into());
+    let copy_id = CaseId::random();
+    let mut doc = CaseDoc::create(copy_id, anna.actor.clone(), &anna.author, n, now_ms()).unwrap();
+    {
+        let mut tx = doc.automerge_mut().transaction();
+        let assigned = tx.get(ROOT, "assigned").unwrap().unwrap().1;
+        let at = tx.length(&assigned);
+        tx.insert(&assigned, at, sam_id.as_str()).unwrap();
+        tx.commit();
+    }
+    let refused = push(&server, &anna.token, &mut doc, &copy_id.to_string()).map(|e| e.0);
+    assert!(
+        refused
+            .as_deref()
+            .is_some_and(|m| m.contains("active workers and supervisors of its team")),
+        "{refused:?}"
+    );
+}
+
+/// Finding 4 (b): a case copied under a new id (to take it out of a restriction or a team)
+/// is refused: made of the worker's own changes, because a case's id is set once; holding
+/// the supervisor's restriction, because those changes are not the sender's.
+#[test]
+fn a_case_copied_under_a_new_id_is_refused() {
+    let server = TestServer::start();
+    let anna = sign_in(&server, "anna", "anna's phone");
+    let malee = sign_in(&server, "malee", "malee's phone");
+    let id = opened(&server, &anna, "north", "Phạm Minh Châu");
+    let copy_id = CaseId::random();
+    let mut copy = copy_for(&server, &id, &anna);
+    {
+        let mut tx = copy.automerge_mut().transaction();
+        tx.put(ROOT, "id", copy_id.to_string()).unwrap();
+        tx.commit();
+    }
+    let refused = push(&server, &anna.token, &mut copy, &copy_id.to_string()).map(|e| e.0);
+    assert!(
+        refused
+            .as_deref()
+            .is_some_and(|m| m.contains("id is set once")),
+        "{refused:?}"
+    );
+    assert!(server.db.case_document(&copy_id).unwrap().is_none());
+
+    let mut doc = copy_for(&server, &id, &malee);
+    doc.set_restricted(&malee.author, now_ms(), true).unwrap();
+    assert_eq!(push(&server, &malee.token, &mut doc, &id.to_string()), None);
+    let copy_id = CaseId::random();
+    let mut copy = copy_for(&server, &id, &anna);
+    {
+        let mut tx = copy.automerge_mut().transaction();
+        tx.put(ROOT, "id", copy_id.to_string()).unwrap();
+        tx.put(ROOT, "sensitivity", "normal").unwrap();
+        tx.commit();
+    }
+    let refused = push(&server, &anna.token, &mut copy, &copy_id.to_string()).map(|e| e.0);
+    assert!(refused.is_some(), "the copy was taken");
+    assert!(server.db.case_document(&copy_id).unwrap().is_none());
+}
+
+/// Finding 3: a worker's change may not name another user as the author of an entry, nor
+/// give an entry a time other than its own; names, devices and far-off times a document
+/// gives itself never reach the console as fact.
+#[test]
+fn forged_authors_are_refused_and_forged_names_and_times_never_shown() {
+    let server = TestServer::start();
+    let anna = sign_in(&server, "anna", "Anna's Samsung");
+    let malee = sign_in(&server, "malee", "malee's phone");
+    let malee_id = malee.author.user_id.clone();
+    let id = opened(&server, &anna, "north", "Bùi Thị Mai");
+    let before = server.db.case_document(&id).unwrap();
+    let visit = VisitInput {
+        date: Some("2026-11-30".into()),
+        kind: Some("home".into()),
+        note: Some("Gia đình ổn định.".into()),
+        ..Default::default()
+    };
+
+    // A visit recorded "by" the supervisor.
+    let mut doc = copy_for(&server, &id, &anna);
+    let entry = doc
+        .add_visit(&anna.author, now_ms(), visit.clone())
+        .unwrap();
+    {
+        let visits = doc.automerge().get(ROOT, "visits").unwrap().unwrap().1;
+        let n = doc.automerge().length(&visits);
+        let item = doc.automerge().get(&visits, n - 1).unwrap().unwrap().1;
+        let mut tx = doc.automerge_mut().transaction();
+        tx.put(&item, "recorded_by", malee_id.as_str()).unwrap();
+        tx.commit();
+    }
+    let _ = entry;
+    let refused = push(&server, &anna.token, &mut doc, &id.to_string()).map(|e| e.0);
+    assert!(
+        refused
+            .as_deref()
+            .is_some_and(|m| m.contains("another user")),
+        "{refused:?}"
+    );
+
+    // A visit whose recorded time is not its change's.
+    let mut doc = copy_for(&server, &id, &anna);
+    doc.add_visit(&anna.author, now_ms(), visit.clone())
+        .unwrap();
+    {
+        let visits = doc.automerge().get(ROOT, "visits").unwrap().unwrap().1;
+        let n = doc.automerge().length(&visits);
+        let item = doc.automerge().get(&visits, n - 1).unwrap().unwrap().1;
+        let mut tx = doc.automerge_mut().transaction();
+        tx.put(&item, "recorded_at", "2020-01-01T09:00:00Z")
+            .unwrap();
+        tx.commit();
+    }
+    let refused = push(&server, &anna.token, &mut doc, &id.to_string()).map(|e| e.0);
+    assert!(
+        refused
+            .as_deref()
+            .is_some_and(|m| m.contains("time other than their own")),
+        "{refused:?}"
+    );
+    assert_eq!(
+        server.db.case_document(&id).unwrap(),
+        before,
+        "nothing kept"
+    );
+
+    // A change of hers labelled "approve plan" (the console shows a change's label as what
+    // it did).
+    let mut doc = copy_for(&server, &id, &anna);
+    let forge = |doc: &mut CaseDoc, message: &str, time: i64| {
+        let actor_hex = anna.actor.to_hex_string();
+        doc.automerge_mut()
+            .transact_with::<_, _, automerge::AutomergeError, _>(
+                |_| {
+                    CommitOptions::default()
+                        .with_message(message.to_string())
+                        .with_time(time)
+                },
+                |tx| {
+                    let actors = tx.get(ROOT, "actors")?.unwrap().1;
+                    let entry = tx.get(&actors, actor_hex.as_str())?.unwrap().1;
+                    tx.put(&entry, "name", "Supervisor Malee")?;
+                    tx.put(&entry, "device_id", "d-supervisor-phone")?;
+                    let client = tx.get(ROOT, "client")?.unwrap().1;
+                    tx.put(&client, "address", "Sóc Trăng")?;
+                    Ok(())
+                },
+            )
+            .unwrap();
+    };
+    forge(&mut doc, "approve plan", now_ms() / 1000);
+    let refused = push(&server, &anna.token, &mut doc, &id.to_string()).map(|e| e.0);
+    assert!(
+        refused
+            .as_deref()
+            .is_some_and(|m| m.contains("needs a supervisor")),
+        "{refused:?}"
+    );
+    assert_eq!(
+        server.db.case_document(&id).unwrap(),
+        before,
+        "nothing kept"
+    );
+
+    // Her own actor entry renamed "Supervisor Malee" on the supervisor's device, in a change
+    // dated 2020: kept (it is her change), but the console names her and her device as the
+    // server registered them, and shows when it arrived.
+    let mut doc = copy_for(&server, &id, &anna);
+    let forged_time = 1_577_836_800; // 2020-01-01
+    forge(&mut doc, "set client/address", forged_time);
+    assert_eq!(push(&server, &anna.token, &mut doc, &id.to_string()), None);
+    let marks = server.db.time_marks(&id).unwrap();
+    assert_eq!(marks.len(), 1, "the far-off time is marked");
+    assert_eq!(marks[0].claimed, forged_time * 1000);
+    assert!((marks[0].received - now_ms()).abs() < 60_000);
+
+    let mut console = Console::sign_in(&server.url, "malee", PASSWORD);
+    let (status, page) = console.get(&format!("/console/cases/{id}"));
+    assert_eq!(status, 200);
+    let (status, history) = console.get(&format!(
+        "/console/cases/{id}/history?path=client%2Faddress"
+    ));
+    assert_eq!(status, 200);
+    for shown in [&page, &history] {
+        assert!(!shown.contains("Supervisor Malee"), "a forged name shown");
+        assert!(
+            !shown.contains("d-supervisor-phone"),
+            "a forged device shown"
+        );
+        assert!(shown.contains("time-claimed"), "the far-off time is marked");
+    }
+    assert!(history.contains("Anna&#39;s Samsung") || history.contains("Anna's Samsung"));
+    // The receipt (this year), not 2020, is the change's time.
+    let year = &fieldcase_core::case::rfc3339(now_ms())[..4];
+    assert!(history.contains(year), "the receipt's year is shown");
+}
