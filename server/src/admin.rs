@@ -172,7 +172,7 @@ pub async fn hand_over(
         let team = leaver.team.clone().ok_or_else(|| {
             AppError::BadRequest("an administrator has no caseload to hand over".into())
         })?;
-        if names.iter().any(|n| *n == leaver.username) {
+        if names.contains(&leaver.username) {
             return Err(AppError::BadRequest(
                 "a caseload is handed over to others than its worker".into(),
             ));

@@ -188,8 +188,7 @@ pub const AUTHORITY_MESSAGES: &[&str] = &[
 /// needing a supervisor.
 pub fn claims_authority(changes: &[automerge::Change], role: Role) -> bool {
     !role.has_authority()
-        && changes.iter().any(|c| {
-            c.message()
-                .is_some_and(|m| AUTHORITY_MESSAGES.contains(&m.as_ref()))
-        })
+        && changes
+            .iter()
+            .any(|c| c.message().is_some_and(|m| AUTHORITY_MESSAGES.contains(&m)))
 }
