@@ -206,8 +206,10 @@ pub(crate) async fn run(
     tracing::info!("stopping: finishing syncs under way");
     state.begin_shutdown();
     stop.send_replace(true);
-    // Requests under way complete; idle connections close.
-    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
+    // Requests under way complete; idle connections close. All of it, sync connections
+    // included, within one SHUTDOWN_GRACE.
+    let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
+    let drained = tokio::time::timeout_at(deadline, async {
         while tasks.join_next().await.is_some() {}
     })
     .await;
@@ -219,7 +221,8 @@ pub(crate) async fn run(
     }
     tasks.abort_all();
     // Upgraded WebSocket connections outlive their HTTP connection: wait for them.
-    state.connections_closed(SHUTDOWN_GRACE).await;
+    let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+    state.connections_closed(left).await;
     tracing::info!("stopped");
     Ok(())
 }
