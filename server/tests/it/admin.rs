@@ -433,8 +433,18 @@ async fn the_admin_api_and_the_cli_refuse_weak_passwords() {
         );
     }
     assert!(s.db.user_by_username("sam.worker").unwrap().is_none());
-    // Resetting a password holds to the same policy.
+    // Resetting a password holds to the same policy, and so does changing one's own.
     assert!(s.db.set_password("root", "password1234", ITER).is_err());
+    let (st, v) = s
+        .call(
+            "POST",
+            "/v1/me/password",
+            Some(&root),
+            Some(json!({"current_password": PW, "new_password": "root12345678"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+    assert!(v["message"].as_str().unwrap().contains("too easy to guess"));
     // And so does the CLI.
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("cli.sqlite");
