@@ -4,6 +4,7 @@
 //! | --- | --- |
 //! | `GET /healthz` | liveness |
 //! | `GET /readyz` | readiness: the storage answers (its migrations ran when it opened) |
+//! | `GET /metrics` | Prometheus counters: `Bearer` the `metrics_token` setting, or an admin's session token; anyone else `404` |
 //! | `POST /v1/login` | `{username, password, device_name, actor_id, device_id?}` → `{token, user_id, device_id, expires_at}` |
 //! | `POST /v1/logout` | ends the session of the token |
 //! | `GET /v1/me` | who the token belongs to (clients check a token before connecting) |
@@ -53,10 +54,7 @@ pub fn app(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
-        .route(
-            "/metrics",
-            get(|State(s): State<Arc<AppState>>| async move { s.metrics.render() }),
-        )
+        .route("/metrics", get(metrics))
         .route("/v1/login", post(login))
         .route("/v1/logout", post(logout))
         .route("/v1/me", get(me))
@@ -390,6 +388,30 @@ async fn assign(
     )
     .await?;
     Ok(Json(json!({ "id": id.to_string(), "assigned": ids })))
+}
+
+/// `/metrics`, for the `metrics_token` of the settings or an admin's session token;
+/// anyone else finds nothing here.
+async fn metrics(State(state): State<Arc<AppState>>, req: Request) -> AppResult<String> {
+    let (mut parts, _) = req.into_parts();
+    let given = bearer(&parts).ok_or(AppError::NotFound)?;
+    if let Some(token) = &state.config.metrics_token {
+        // Compared as digests: the time taken says nothing of the token.
+        let digest = |t: &str| ring::digest::digest(&ring::digest::SHA256, t.as_bytes());
+        let (a, b) = (digest(token), digest(&given));
+        if a.as_ref()
+            .iter()
+            .zip(b.as_ref())
+            .fold(0, |d, (x, y)| d | (x ^ y))
+            == 0
+        {
+            return Ok(state.metrics.render());
+        }
+    }
+    match Auth::from_request_parts(&mut parts, &state).await {
+        Ok(Auth(session, _)) if require_admin(&session).is_ok() => Ok(state.metrics.render()),
+        _ => Err(AppError::NotFound),
+    }
 }
 
 fn require_admin(session: &Session) -> AppResult<()> {

@@ -15,6 +15,7 @@ pub mod console;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod listen;
 pub mod restore;
 pub mod settings;
 pub mod sync;
@@ -62,7 +63,12 @@ pub struct Config {
     pub tls: bool,
     /// Bounds on Automerge bytes from clients, checked before Automerge reads them
     /// (`max_inflated_bytes` in the configuration file).
-    pub limits: fieldcase_core::limits::Limits,
+    pub input_limits: fieldcase_core::limits::Limits,
+    /// Connection limits and timeouts ([`listen`]).
+    pub limits: listen::Limits,
+    /// The bearer token that reads `/metrics` (a monitoring system's). When `None`, only
+    /// an admin's session token reads it; anyone else gets `404`.
+    pub metrics_token: Option<String>,
 }
 
 impl Default for Config {
@@ -80,7 +86,9 @@ impl Default for Config {
             offline_days: 90,
             sync_max_cases_per_connection: 20_000,
             tls: false,
-            limits: fieldcase_core::limits::Limits::default(),
+            input_limits: fieldcase_core::limits::Limits::default(),
+            limits: listen::Limits::default(),
+            metrics_token: None,
         }
     }
 }
@@ -97,6 +105,8 @@ pub struct Metrics {
     pub changes_accepted: std::sync::atomic::AtomicU64,
     pub changes_refused: std::sync::atomic::AtomicU64,
     pub docs_unavailable: std::sync::atomic::AtomicU64,
+    /// The accept loop's counters ([`listen`]).
+    pub listen: listen::Counters,
     pub sync_cases_over_limit: std::sync::atomic::AtomicU64,
     pub logins_delayed: std::sync::atomic::AtomicU64,
     pub logins_slowed_address: std::sync::atomic::AtomicU64,
@@ -194,6 +204,7 @@ impl Metrics {
             "Sync messages and departures refused unread: compressed data inflating past the limit, malformed chunks, bloom filters out of bounds.",
             self.input_refused.load(Relaxed).to_string(),
         );
+        self.listen.render(&mut out);
         out
     }
 }
@@ -204,25 +215,15 @@ pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(3
 /// Serves the API on `listener` until `signal` completes, then stops gracefully: no new
 /// connections; HTTP requests under way complete; every sync connection finishes what its
 /// client is doing (it closes once the client has been quiet for a moment), within
-/// [`SHUTDOWN_GRACE`].
+/// [`SHUTDOWN_GRACE`]. Connections are held to the limits of `state.config.limits`
+/// ([`listen`]).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: Arc<AppState>,
     signal: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let stopping = state.clone();
-    let service = app(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, service)
-        .with_graceful_shutdown(async move {
-            signal.await;
-            tracing::info!("stopping: finishing syncs under way");
-            stopping.begin_shutdown();
-        })
-        .await?;
-    // Upgraded WebSocket connections outlive the HTTP server: wait for them.
-    state.connections_closed(SHUTDOWN_GRACE).await;
-    tracing::info!("stopped");
-    Ok(())
+    let router = app(state.clone());
+    listen::run(listener, None, state, router, signal).await
 }
 
 /// Serves the API over TLS on `listener` until `signal` completes, then stops as
@@ -234,24 +235,10 @@ pub async fn serve_tls(
     signal: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     listener.set_nonblocking(true)?;
-    let handle = axum_server::Handle::new();
-    let stopping = (state.clone(), handle.clone());
-    tokio::spawn(async move {
-        signal.await;
-        tracing::info!("stopping: finishing syncs under way");
-        stopping.0.begin_shutdown();
-        stopping.1.graceful_shutdown(Some(SHUTDOWN_GRACE));
-    });
-    axum_server::from_tcp_rustls(
-        listener,
-        axum_server::tls_rustls::RustlsConfig::from_config(tls),
-    )?
-    .handle(handle)
-    .serve(app(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>())
-    .await?;
-    state.connections_closed(SHUTDOWN_GRACE).await;
-    tracing::info!("stopped");
-    Ok(())
+    let listener = tokio::net::TcpListener::from_std(listener)?;
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+    let router = app(state.clone());
+    listen::run(listener, Some(acceptor), state, router, signal).await
 }
 
 /// The TLS settings of a certificate chain and its private key, both PEM files. The error

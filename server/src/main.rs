@@ -288,14 +288,22 @@ fn run(cli: Cli, settings: FileSettings) -> Result<(), String> {
             fieldcase_server::AppError::Internal(detail) => detail,
             other => other.to_string(),
         };
+        let spec = db_path.to_string_lossy();
         format!(
-            "cannot open the database {}: {why}",
-            db::describe(&db_path.to_string_lossy())
+            "cannot open the database {}: {}",
+            db::describe(&spec),
+            db::redact(&spec, &why)
         )
     })?;
     let db: &dyn Db = opened.as_dyn();
     let mut config = Config::default();
     settings.apply(&mut config);
+    if let Ok(token) = std::env::var("FIELDCASE_METRICS_TOKEN") {
+        if token.len() < 16 {
+            return Err("FIELDCASE_METRICS_TOKEN must be at least 16 characters".into());
+        }
+        config.metrics_token = Some(token);
+    }
     // For tests and benchmarks only: fewer PBKDF2 rounds for new hashes (never below 1,000).
     if let Some(n) = std::env::var("FIELDCASE_PASSWORD_ITERATIONS")
         .ok()
@@ -584,6 +592,7 @@ fn serve(
         let scheme = if tls.is_some() { "https" } else { "http" };
         tracing::info!(%listen, scheme, "fieldcase-server listening");
         println!("Listening on {scheme}://{listen} (try GET /healthz, POST /v1/login)");
+        fieldcase_server::listen::warn_if_few_open_files(&config.limits);
         let state = AppState::new(db, config);
         let stop = async {
             // Ctrl-C or SIGTERM (service managers): stop accepting, finish what runs.

@@ -10,6 +10,8 @@
 //! tls_cert = "/etc/fieldcase/cert.pem"   # serve HTTPS (both or neither)
 //! tls_key = "/etc/fieldcase/key.pem"
 //! max_inflated_bytes = 67108864   # the most compressed client data may inflate to
+//! metrics_token = "a long random string"   # /metrics answers `Authorization: Bearer` it
+//!                              # (env FIELDCASE_METRICS_TOKEN); unset: only admins' sessions
 //!
 //! [sessions]
 //! idle_hours = 168             # a session unused this long ends
@@ -34,6 +36,13 @@
 //! offline_days = 90            # changes whose own time is older than this on arrival
 //!                              # show their receipt time (marked), never refused
 //! max_per_connection = 20000   # cases one sync connection may sync
+//!
+//! [limits]                     # connections and timeouts (crate::listen)
+//! max_connections = 4096       # open connections in all, sync WebSockets included
+//! max_connections_per_address = 256   # from one client IP (behind a proxy: raise it)
+//! header_timeout_secs = 10     # TLS handshake, and a request's headers; also keep-alive idle
+//! request_timeout_secs = 30    # a request's headers to its response (its body included)
+//! sync_idle_timeout_secs = 300 # a sync WebSocket with nothing from its client this long
 //! ```
 
 use std::net::SocketAddr;
@@ -56,10 +65,14 @@ pub struct FileSettings {
     /// The cap on what the compressed parts of one sync message or departure may inflate
     /// to ([`fieldcase_core::limits::MAX_INFLATED_BYTES`] when unset).
     pub max_inflated_bytes: Option<usize>,
+    /// The bearer token `/metrics` answers (see [`crate::Config::metrics_token`]).
+    pub metrics_token: Option<String>,
     #[serde(default)]
     pub sessions: Sessions,
     #[serde(default)]
     pub login: Login,
+    #[serde(default)]
+    pub limits: Limits,
     #[serde(default)]
     pub cases: Cases,
 }
@@ -98,6 +111,17 @@ pub struct Cases {
     pub max_per_connection: Option<u32>,
 }
 
+/// Connection limits and timeouts ([`crate::listen`]).
+#[derive(Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    pub max_connections: Option<u32>,
+    pub max_connections_per_address: Option<u32>,
+    pub header_timeout_secs: Option<u32>,
+    pub request_timeout_secs: Option<u32>,
+    pub sync_idle_timeout_secs: Option<u32>,
+}
+
 impl FileSettings {
     /// Reads and checks a configuration file; the error says which file and what is wrong.
     pub fn load(path: &Path) -> Result<Self, String> {
@@ -117,6 +141,18 @@ impl FileSettings {
         positive(s.sessions.absolute_days, "sessions.absolute_days")?;
         positive(s.login.max_failures, "login.max_failures")?;
         positive(s.login.window_minutes, "login.window_minutes")?;
+        let l = &s.limits;
+        positive(l.max_connections, "limits.max_connections")?;
+        positive(
+            l.max_connections_per_address,
+            "limits.max_connections_per_address",
+        )?;
+        positive(l.header_timeout_secs, "limits.header_timeout_secs")?;
+        positive(l.request_timeout_secs, "limits.request_timeout_secs")?;
+        positive(l.sync_idle_timeout_secs, "limits.sync_idle_timeout_secs")?;
+        if s.metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
+            return Err("metrics_token must be at least 16 characters".into());
+        }
         positive(
             s.login.max_failures_per_address,
             "login.max_failures_per_address",
@@ -135,7 +171,7 @@ impl FileSettings {
     /// Applies the file's settings to a server configuration.
     pub fn apply(&self, config: &mut Config) {
         if let Some(n) = self.max_inflated_bytes {
-            config.limits.max_inflated = n;
+            config.input_limits.max_inflated = n;
         }
         if let Some(h) = self.sessions.idle_hours {
             config.sessions.idle_ms = i64::from(h) * 3_600_000;
@@ -148,6 +184,26 @@ impl FileSettings {
         }
         if let Some(m) = self.login.window_minutes {
             config.login_window_ms = i64::from(m) * 60_000;
+        }
+        let secs = |s: u32| std::time::Duration::from_secs(u64::from(s));
+        let (l, to) = (&self.limits, &mut config.limits);
+        if let Some(n) = l.max_connections {
+            to.max_connections = n as usize;
+        }
+        if let Some(n) = l.max_connections_per_address {
+            to.max_connections_per_address = n as usize;
+        }
+        if let Some(s) = l.header_timeout_secs {
+            to.header_timeout = secs(s);
+        }
+        if let Some(s) = l.request_timeout_secs {
+            to.request_timeout = secs(s);
+        }
+        if let Some(s) = l.sync_idle_timeout_secs {
+            to.sync_idle_timeout = secs(s);
+        }
+        if let Some(t) = &self.metrics_token {
+            config.metrics_token = Some(t.clone());
         }
         if let Some(s) = self.login.max_delay_seconds {
             config.login_max_delay_ms = i64::from(s) * 1000;
@@ -181,9 +237,12 @@ mod tests {
     fn a_full_file_applies_and_mistakes_are_named() {
         let s = FileSettings::parse(
             "db = \"x.sqlite\"\nlisten = \"127.0.0.1:9000\"\nlog_format = \"json\"\nmax_inflated_bytes = 2097152\n\
+             metrics_token = \"0123456789abcdef\"\n\
              [sessions]\nidle_hours = 2\nabsolute_days = 3\n[login]\nmax_failures = 7\nwindow_minutes = 1\nmax_failures_per_address = 9\n\
              trusted_proxies = [\"10.0.0.2\"]\n\
-             [cases]\ndeparture_days = 2\nmax_per_connection = 50\n",
+             [cases]\ndeparture_days = 2\nmax_per_connection = 50\n\
+             [limits]\nmax_connections = 9\nmax_connections_per_address = 3\nheader_timeout_secs = 2\n\
+             request_timeout_secs = 4\nsync_idle_timeout_secs = 5\n",
         )
         .unwrap();
         let mut c = Config::default();
@@ -195,18 +254,33 @@ mod tests {
             (7_200_000, 259_200_000)
         );
         assert_eq!((c.login_max_failures, c.login_window_ms), (7, 60_000));
+        let secs = std::time::Duration::from_secs;
+        assert_eq!(
+            c.limits,
+            crate::listen::Limits {
+                max_connections: 9,
+                max_connections_per_address: 3,
+                header_timeout: secs(2),
+                request_timeout: secs(4),
+                sync_idle_timeout: secs(5),
+            }
+        );
+        assert_eq!(c.metrics_token.as_deref(), Some("0123456789abcdef"));
         assert_eq!(c.login_max_failures_per_address, 9);
         assert_eq!(
             c.trusted_proxies,
             vec!["10.0.0.2".parse::<std::net::IpAddr>().unwrap()]
         );
         assert_eq!((c.departure_days, c.sync_max_cases_per_connection), (2, 50));
-        assert_eq!(c.limits.max_inflated, 2_097_152);
+        assert_eq!(c.input_limits.max_inflated, 2_097_152);
         for (bad, named) in [
             ("dbb = \"x\"", "dbb"),
             ("listen = \"nowhere\"", "listen"),
             ("[sessions]\nidle_hours = 0", "idle_hours"),
             ("[login]\nmax_failures = -1", "max_failures"),
+            ("[limits]\nheader_timeout_secs = 0", "header_timeout_secs"),
+            ("[limits]\nmax_conns = 1", "max_conns"),
+            ("metrics_token = \"short\"", "metrics_token"),
             ("log_format = \"xml\"", "xml"),
             ("db = ", "db"),
             ("max_inflated_bytes = 10", "max_inflated_bytes"),

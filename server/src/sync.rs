@@ -85,7 +85,7 @@ fn guard(
     state: &AppState,
     check: impl FnOnce(&fieldcase_core::limits::Limits) -> Result<(), fieldcase_core::limits::Refused>,
 ) -> Result<(), fieldcase_core::limits::Refused> {
-    check(&state.config.limits).inspect_err(|e| {
+    check(&state.config.input_limits).inspect_err(|e| {
         crate::Metrics::inc(&state.metrics.input_refused);
         tracing::warn!(refused = %e, "client data refused unread");
     })
@@ -578,6 +578,10 @@ pub async fn endpoint(
 ) -> Response {
     ws.max_message_size(MAX_FRAME)
         .max_frame_size(MAX_FRAME)
+        // Every open connection holds its read buffer: 16 KiB, not the default 128 KiB,
+        // keeps thousands of idle phones cheap (fieldcase-soak); big messages still grow it.
+        .read_buffer_size(16 * 1024)
+        .write_buffer_size(16 * 1024)
         .on_upgrade(move |socket| async move {
             let mut conn = Connection::new(state, session);
             conn.run(socket).await;
@@ -637,6 +641,11 @@ impl Connection {
                     Flow::Continue
                 }
                 _ = quiet, if draining => Flow::Close,
+                // A client silent for this long is gone (crate::listen).
+                _ = tokio::time::sleep(self.state.config.limits.sync_idle_timeout) => {
+                    crate::Metrics::inc(&self.state.metrics.listen.sync_idle_closed);
+                    Flow::Close
+                }
                 msg = socket.recv() => match msg {
                     Some(Ok(Message::Binary(bytes))) => self.on_frame(&mut socket, &bytes).await,
                     Some(Ok(Message::Ping(p))) => {

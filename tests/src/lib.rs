@@ -5,6 +5,7 @@ pub mod console;
 pub mod pg;
 pub mod proxy;
 pub mod raw;
+pub mod soak;
 
 use std::sync::Arc;
 
@@ -15,6 +16,8 @@ use fieldcase_server::{AppState, Config, Db, SqliteDb};
 pub const ITERATIONS: u32 = 1_000;
 /// The password of every test account.
 pub const PASSWORD: &str = "a long test password";
+/// The bearer token that reads a test server's `/metrics`.
+pub const METRICS_TOKEN: &str = "test metrics token 0123456789";
 
 /// A server running on 127.0.0.1 on a free port, stopped when dropped.
 #[derive(Debug)]
@@ -49,6 +52,11 @@ impl TestServer {
         Self::launch(true, Config::default())
     }
 
+    /// An HTTPS server with settings of the caller's (as [`TestServer::start_with`]).
+    pub fn start_tls_with(config: Config) -> Self {
+        Self::launch(true, config)
+    }
+
     fn launch(tls: bool, config: Config) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = Arc::new(SqliteDb::open(dir.path().join("server.sqlite")).expect("database"));
@@ -74,6 +82,10 @@ impl TestServer {
         let config = Config {
             password_iterations: ITERATIONS,
             tls,
+            metrics_token: config
+                .metrics_token
+                .clone()
+                .or_else(|| Some(METRICS_TOKEN.to_string())),
             ..config
         };
         let state = AppState::new(db.clone() as Arc<dyn Db>, config);
@@ -176,6 +188,15 @@ impl TestServer {
             status,
             serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
         )
+    }
+}
+
+impl TestServer {
+    /// The text of `/metrics` (read with [`METRICS_TOKEN`]).
+    pub fn metrics(&self) -> String {
+        let (status, v) = self.rest("GET", "/metrics", Some(METRICS_TOKEN), None);
+        assert_eq!(status, 200, "{v}");
+        v.as_str().expect("text").to_string()
     }
 }
 

@@ -178,11 +178,7 @@ pub(crate) async fn add_user(
                 "a username of 1 to 64 bytes is needed".into(),
             ));
         }
-        if form.password.chars().count() < 12 {
-            return Err(AppError::BadRequest(
-                "the password needs at least 12 characters".into(),
-            ));
-        }
+        crate::db::check::password(&form.password, &[&username, &form.display_name])?;
         let team = (!form.team.is_empty()).then(|| form.team.clone());
         if role != Role::Admin && team.is_none() {
             return Err(AppError::BadRequest(
@@ -229,11 +225,7 @@ pub(crate) async fn set_password(
     let Posted { user, form } = posted;
     let result = async {
         require_admin(&user)?;
-        if form.password.chars().count() < 12 {
-            return Err(AppError::BadRequest(
-                "the password needs at least 12 characters".into(),
-            ));
-        }
+        crate::db::check::password(&form.password, &[&username])?;
         let db = state.db.clone();
         let iterations = state.config.password_iterations;
         let target = username.clone();

@@ -258,18 +258,28 @@ fn closed(cases: &[Arc<Summary>]) -> Table {
     }
 }
 
-/// A CSV field: quoted when needed; a leading `= + - @` (a formula to a spreadsheet) is
-/// neutralised with `'`.
+/// A CSV text field, safe to open in a spreadsheet (OWASP, CSV injection): a cell that
+/// starts with `= + - @`, a tab or a carriage return would be read as a formula, and so
+/// would such a piece after a `,` or `;` inside the cell (some locales split cells there),
+/// so each gets a `'` before it; such a field, and any with a separator, a quote or a line
+/// break, is quoted, its quotes doubled. Our numbers are written by [`Cell::csv`] as they are.
 fn csv_field(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{s}")
+    let mut out = String::with_capacity(s.len() + 2);
+    let mut neutralised = false;
+    // At the start of the cell, or of a piece after a separator (spaces skipped).
+    let mut at_start = true;
+    for ch in s.chars() {
+        if at_start && matches!(ch, '=' | '+' | '-' | '@' | '\t' | '\r') {
+            out.push('\'');
+            neutralised = true;
+        }
+        at_start = matches!(ch, ',' | ';') || (at_start && ch == ' ');
+        out.push(ch);
+    }
+    if neutralised || s.contains([',', ';', '"', '\n', '\r']) {
+        format!("\"{}\"", out.replace('"', "\"\""))
     } else {
-        s.to_string()
-    };
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
+        out
     }
 }
 
@@ -279,7 +289,13 @@ fn to_csv(t: &Table) -> String {
     out.push_str(&header.join(","));
     out.push_str("\r\n");
     for r in &t.rows {
-        let line: Vec<String> = r.iter().map(|c| csv_field(&c.csv())).collect();
+        let line: Vec<String> = r
+            .iter()
+            .map(|c| match c {
+                Cell::Num(n) => n.to_string(),
+                other => csv_field(&other.csv()),
+            })
+            .collect();
         out.push_str(&line.join(","));
         out.push_str("\r\n");
     }
@@ -367,7 +383,25 @@ mod tests {
         assert_eq!(csv_field("plain"), "plain");
         assert_eq!(csv_field("a,b"), "\"a,b\"");
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field("=HYPERLINK(1)"), "'=HYPERLINK(1)");
+        assert_eq!(csv_field("=HYPERLINK(1)"), "\"'=HYPERLINK(1)\"");
+        for (cell, written) in [
+            (
+                "=HYPERLINK(\"http://x\")",
+                "\"'=HYPERLINK(\"\"http://x\"\")\"",
+            ),
+            ("@SUM(1)", "\"'@SUM(1)\""),
+            ("+1", "\"'+1\""),
+            ("-2", "\"'-2\""),
+            ("\tx", "\"'\tx\""),
+            ("\rx", "\"'\rx\""),
+            ("a;=1", "\"a;'=1\""),
+            ("a, =1", "\"a, '=1\""),
+            ("a;b", "\"a;b\""),
+            ("a-b=c", "a-b=c"),
+            ("", ""),
+        ] {
+            assert_eq!(csv_field(cell), written, "{cell}");
+        }
         assert_eq!(csv_field("ул. Ленина, 5"), "\"ул. Ленина, 5\"");
     }
 }

@@ -63,23 +63,103 @@ pub fn open(spec: &std::path::Path) -> AppResult<AnyDb> {
     }
 }
 
-/// A `--db` setting fit to be printed or logged: a URL loses its password.
+/// A `--db` setting fit to be printed or logged: a URL loses its password, however it is
+/// written (in the user information, even with `/`, `?` or `@` in it, or as a
+/// `password=` parameter), and so does a `key=value` form.
 pub fn describe(spec: &str) -> String {
     if !is_postgres_url(spec) {
-        return spec.to_string();
+        return redact(spec, spec);
     }
     let (scheme, rest) = spec.split_once("://").unwrap_or(("postgres", spec));
-    let (authority, tail) = match rest.find(['/', '?']) {
-        Some(i) => rest.split_at(i),
-        None => (rest, ""),
-    };
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => {
-            let user = userinfo.split(':').next().unwrap_or("");
-            format!("{scheme}://{user}@{host}{tail}")
+    // The user information ends at the last `@`: a password may hold `/`, `?` or `@`.
+    let shown = match rest.rfind('@') {
+        Some(at) => {
+            let user = rest[..at].split(':').next().unwrap_or("");
+            format!("{scheme}://{user}@{}", &rest[at + 1..])
         }
         None => spec.to_string(),
+    };
+    redact(spec, &shown)
+}
+
+/// `text` (an error message, a description) with every password the `--db` setting `spec`
+/// holds replaced by `***`. Passwords of fewer than 3 characters are not searched for.
+pub fn redact(spec: &str, text: &str) -> String {
+    let mut out = text.to_string();
+    for secret in secrets(spec) {
+        out = out.replace(&secret, "***");
     }
+    out
+}
+
+/// The passwords a `--db` setting may hold, however written, longest first.
+fn secrets(spec: &str) -> Vec<String> {
+    let mut found: Vec<String> = Vec::new();
+    // As the PostgreSQL client reads it.
+    if let Ok(c) = spec.parse::<::postgres::Config>() {
+        if let Some(p) = c.get_password() {
+            found.push(String::from_utf8_lossy(p).into_owned());
+        }
+    }
+    // The user information by hand: up to the last `@`, the password after the first `:`
+    // (and each piece of it up to an `@`, in case the last `@` belongs to a parameter).
+    if let Some((_, rest)) = spec.split_once("://") {
+        if let Some(at) = rest.rfind('@') {
+            if let Some((_, password)) = rest[..at].split_once(':') {
+                found.push(password.to_string());
+                let mut end = 0;
+                while let Some(i) = password[end..].find('@') {
+                    end += i;
+                    found.push(password[..end].to_string());
+                    end += 1;
+                }
+            }
+        }
+    }
+    // `password=VALUE` in a query string or a `key=value` form (quoted or not).
+    let lower = spec.to_ascii_lowercase();
+    for (i, _) in lower.match_indices("password=") {
+        let value = &spec[i + "password=".len()..];
+        let value = match value.strip_prefix('\'') {
+            Some(quoted) => &quoted[..quoted.find('\'').unwrap_or(quoted.len())],
+            None => &value[..value.find(['&', ' ', '\t']).unwrap_or(value.len())],
+        };
+        found.push(value.to_string());
+    }
+    let decoded: Vec<String> = found.iter().filter_map(|s| percent_decoded(s)).collect();
+    found.extend(decoded);
+    found.retain(|s| s.chars().count() >= 3);
+    found.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    found.dedup();
+    found
+}
+
+/// `s` with its `%XX` escapes decoded, when it has any.
+fn percent_decoded(s: &str) -> Option<String> {
+    if !s.contains('%') {
+        return None;
+    }
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).and_then(|b| hex(*b)),
+            bytes.get(i + 2).and_then(|b| hex(*b)),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    Some(String::from_utf8_lossy(&out).into_owned())
 }
 
 /// The checks both storages make before writing (the same answers from either).
@@ -116,7 +196,7 @@ pub(crate) mod check {
                 "a username has 1 to 64 letters, digits, dots, dashes, underscores or @".into(),
             ));
         }
-        password_length(password)?;
+        self::password(password, &[username])?;
         if role != Role::Admin && team.is_none() {
             return Err(AppError::BadRequest(
                 "workers and supervisors belong to a team".into(),
@@ -125,10 +205,177 @@ pub(crate) mod check {
         Ok(username)
     }
 
-    pub(crate) fn password_length(password: &str) -> AppResult<()> {
-        if password.chars().count() < 10 {
+    /// The shortest password accepted, in characters.
+    pub(crate) const PASSWORD_MIN_CHARS: usize = 12;
+    /// The longest, in characters.
+    pub(crate) const PASSWORD_MAX_CHARS: usize = 1024;
+    /// How many characters a password must have that are not part of a common password,
+    /// a context word, a repetition or a run (see [`password`]).
+    const PASSWORD_MIN_SURPRISES: usize = 8;
+
+    /// Words that make a password easy to guess wherever they appear (after undoing the
+    /// usual letter-for-symbol swaps: `p@ssw0rd` is `password`): the most common passwords
+    /// of breach corpora that are words, our own name, and keyboard columns.
+    const COMMON: &[&str] = &[
+        "password",
+        "passwort",
+        "motdepasse",
+        "contrasena",
+        "parola",
+        "qwerty",
+        "azerty",
+        "qwertz",
+        "letmein",
+        "welcome",
+        "admin",
+        "administrator",
+        "changeme",
+        "iloveyou",
+        "monkey",
+        "dragon",
+        "football",
+        "baseball",
+        "soccer",
+        "hockey",
+        "sunshine",
+        "princess",
+        "master",
+        "secret",
+        "shadow",
+        "superman",
+        "batman",
+        "trustnoi",
+        "starwars",
+        "whatever",
+        "freedom",
+        "computer",
+        "internet",
+        "login",
+        "access",
+        "default",
+        "guest",
+        "root",
+        "user",
+        "temp",
+        "summer",
+        "winter",
+        "spring",
+        "autumn",
+        "michael",
+        "jennifer",
+        "jordan",
+        "charlie",
+        "hello",
+        "lovely",
+        "flower",
+        "abc",
+        "qaz",
+        "wsx",
+        "edc",
+        "rfv",
+        "tgb",
+        "yhn",
+        "ujm",
+        "zaq",
+        "xsw",
+        "fieldcase",
+        "field",
+        "case",
+    ];
+
+    /// The keyboard's rows: neighbours on a row make a run like `qwerty` or `asdf`.
+    const ROWS: &[&str] = &[
+        "`1234567890-=",
+        "qwertyuiop[]\\",
+        "asdfghjkl;'",
+        "zxcvbnm,./",
+    ];
+
+    fn unleet(c: char) -> char {
+        match c {
+            '0' => 'o',
+            '1' | '!' | '|' => 'i',
+            '3' => 'e',
+            '4' | '@' => 'a',
+            '5' | '$' => 's',
+            '7' | '+' => 't',
+            '8' => 'b',
+            other => other,
+        }
+    }
+
+    /// Whether `b` follows `a` as in a run: the same, the next or previous letter or digit,
+    /// or a neighbour on a keyboard row.
+    fn in_run(a: char, b: char) -> bool {
+        if a == b || (a as i64 - b as i64).abs() == 1 {
+            return true;
+        }
+        ROWS.iter().any(|row| {
+            let row: Vec<char> = row.chars().collect();
+            row.windows(2)
+                .any(|w| (w[0] == a && w[1] == b) || (w[0] == b && w[1] == a))
+        })
+    }
+
+    /// The one password policy (NIST SP 800-63B): at least [`PASSWORD_MIN_CHARS`]
+    /// characters, at most [`PASSWORD_MAX_CHARS`], and not easy to guess. A password is
+    /// easy to guess when, once its common passwords and words ([`COMMON`]), the `context`
+    /// words (the username, the display name) and its repeated pieces are taken out and its
+    /// runs (`aaaa`, `1234`, `qwerty`) counted once, fewer than [`PASSWORD_MIN_SURPRISES`]
+    /// characters are left. Every way of setting a password goes through this: the admin
+    /// API, the console, the CLI, the demo seeding.
+    pub(crate) fn password(password: &str, context: &[&str]) -> AppResult<()> {
+        let n = password.chars().count();
+        if n < PASSWORD_MIN_CHARS {
+            return Err(AppError::BadRequest(format!(
+                "a password has at least {PASSWORD_MIN_CHARS} characters"
+            )));
+        }
+        if n > PASSWORD_MAX_CHARS {
+            return Err(AppError::BadRequest(format!(
+                "a password has at most {PASSWORD_MAX_CHARS} characters"
+            )));
+        }
+        let low: Vec<char> = password.to_lowercase().chars().collect();
+        let leet: Vec<char> = low.iter().map(|&c| unleet(c)).collect();
+        let mut taken = vec![false; low.len()];
+        let context = context.iter().flat_map(|c| c.split_whitespace());
+        let words = COMMON
+            .iter()
+            .map(|w| w.to_string())
+            .chain(context.map(str::to_lowercase))
+            .filter(|w| w.chars().count() >= 3);
+        for word in words {
+            let w: Vec<char> = word.chars().collect();
+            let wl: Vec<char> = w.iter().map(|&c| unleet(c)).collect();
+            for i in 0..low.len().saturating_sub(w.len() - 1) {
+                let end = i + w.len();
+                if low[i..end] == w[..] || leet[i..end] == wl[..] {
+                    taken[i..end].iter_mut().for_each(|t| *t = true);
+                }
+            }
+        }
+        let left: Vec<char> = low
+            .iter()
+            .zip(&taken)
+            .filter(|(_, t)| !**t)
+            .map(|(c, _)| *c)
+            .collect();
+        let mut surprises = 0;
+        for i in 0..left.len() {
+            let run = i > 0 && in_run(left[i - 1], left[i]);
+            // A piece of three seen before: a repetition (`abcabc`).
+            let repeated = i >= 2 && (0..i - 2).any(|j| left[j..j + 3] == left[i - 2..=i]);
+            if !run && !repeated {
+                surprises += 1;
+            }
+        }
+        if surprises < PASSWORD_MIN_SURPRISES {
             return Err(AppError::BadRequest(
-                "a password has at least 10 characters".into(),
+                "this password is too easy to guess (a common password, a repeated or \
+                 sequential pattern, or the user's name): choose a longer phrase of \
+                 unrelated words"
+                    .into(),
             ));
         }
         Ok(())
@@ -491,6 +738,24 @@ mod tests {
                 "postgres://anna@db:5432/fc?sslmode=disable",
             ),
             ("postgresql://anna:p@ss@db/fc", "postgresql://anna@db/fc"),
+            ("postgres://u:pa/ss@h/db", "postgres://u@h/db"),
+            ("postgres://u:p?ss@h/db", "postgres://u@h/db"),
+            (
+                "postgres://u@h/db?password=secret&sslmode=disable",
+                "postgres://u@h/db?password=***&sslmode=disable",
+            ),
+            (
+                "postgres://u:secret@h/db?application_name=a@b",
+                "postgres://u@b",
+            ),
+            (
+                "host=h user=u password=secret dbname=db",
+                "host=h user=u password=*** dbname=db",
+            ),
+            (
+                "host=h password='se cret' dbname=db",
+                "host=h password='***' dbname=db",
+            ),
             ("postgres://anna@db/fc", "postgres://anna@db/fc"),
             ("postgres://db/fc", "postgres://db/fc"),
             (
@@ -499,6 +764,81 @@ mod tests {
             ),
         ] {
             assert_eq!(describe(spec), shown);
+        }
+    }
+
+    #[test]
+    fn one_password_policy_refuses_short_common_and_trivial_passwords() {
+        let refused = [
+            "aaaaaaaaaa",
+            "1234567890",
+            "aaaaaaaaaaaa",
+            "123456789012",
+            "1234567890123456",
+            "abcdefghijklmnop",
+            "qwertyuiopasdfgh",
+            "1qaz2wsx3edc4rfv",
+            "password1234",
+            "P@ssw0rd2024!",
+            "passwordpassword",
+            "iloveyou1234",
+            "abcabcabcabcabc",
+            "a1b2a1b2a1b2a1b2",
+            "welcome12345",
+            "fieldcase2026!",
+            "anna.petrenko1",
+            "short",
+        ];
+        for pw in refused {
+            assert!(
+                check::password(pw, &["anna.petrenko", "Anna Petrenko"]).is_err(),
+                "{pw} was accepted"
+            );
+        }
+        let accepted = [
+            "a long test password",
+            "correct horse battery",
+            "load test password",
+            "soak test password",
+            "Kh7#mQ2v!pL9",
+            "tôi thích ăn phở bò",
+            "กินข้าวหรือยังครับ",
+            "мама мыла раму вчера",
+        ];
+        for pw in accepted {
+            assert!(check::password(pw, &["anna"]).is_ok(), "{pw} was refused");
+        }
+        // Demo passwords are always accepted.
+        for _ in 0..200 {
+            let (t, _) = crate::auth::new_token();
+            assert!(check::password(&format!("demo-{}", &t[..16]), &["worker1"]).is_ok());
+        }
+        let e = check::password("1234567890", &[]).unwrap_err().to_string();
+        assert!(e.contains("at least 12 characters"), "{e}");
+        let e = check::password("password1234", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("too easy to guess"), "{e}");
+    }
+
+    #[test]
+    fn error_texts_lose_every_form_of_the_password() {
+        for (spec, secret) in [
+            ("postgres://u:pa/ss@h/db", "pa/ss"),
+            ("postgres://u:p?ss@h/db", "p?ss"),
+            ("postgres://u:s3cr%40t@h/db", "s3cr@t"),
+            (
+                "postgres://u@h/db?password=secret&sslmode=disable",
+                "secret",
+            ),
+            ("postgresql://u:p@ss@h/db", "p@ss"),
+            ("host=h user=u password=secret", "secret"),
+        ] {
+            let text = format!("cannot connect to {secret} as u: password {secret} refused");
+            let shown = redact(spec, &text);
+            assert!(!shown.contains(secret), "{spec}: {shown}");
+            assert!(shown.contains("as u"), "{shown}");
+            assert!(!describe(spec).contains(secret), "{spec}");
         }
     }
 }

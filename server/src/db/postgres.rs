@@ -188,7 +188,12 @@ impl Connection {
         if self.client.as_ref().is_none_or(Client::is_closed) {
             self.client = None;
             let client = self.config.connect(NoTls).map_err(|e| {
-                AppError::Internal(format!("cannot connect to PostgreSQL: {}", detail(&e)))
+                let mut why = detail(&e);
+                // Never the password, should the client's error repeat it.
+                if let Some(p) = self.config.get_password().filter(|p| p.len() >= 3) {
+                    why = why.replace(&*String::from_utf8_lossy(p), "***");
+                }
+                AppError::Internal(format!("cannot connect to PostgreSQL: {why}"))
             })?;
             self.client = Some(client);
         }
@@ -257,9 +262,9 @@ impl PostgresDb {
     /// Connects to the database at `url` (`postgres://user:password@host:port/dbname`, or
     /// any form the `postgres` crate accepts) and brings its schema up to date.
     pub fn connect(url: &str) -> AppResult<Self> {
-        let config: postgres::Config = url
-            .parse()
-            .map_err(|e| AppError::BadRequest(format!("not a PostgreSQL URL: {e}")))?;
+        let config: postgres::Config = url.parse().map_err(|e| {
+            AppError::BadRequest(super::redact(url, &format!("not a PostgreSQL URL: {e}")))
+        })?;
         let (tx, rx) = mpsc::channel::<Job>();
         let rx = Arc::new(Mutex::new(rx));
         let busy = Arc::new(AtomicUsize::new(0));
@@ -579,7 +584,7 @@ impl Db for PostgresDb {
     }
 
     fn set_password(&self, username: &str, password: &str, iterations: u32) -> AppResult<()> {
-        check::password_length(password)?;
+        check::password(password, &[username])?;
         let h = auth::hash_password(password, iterations);
         let username = username.to_string();
         self.run(move |c| {

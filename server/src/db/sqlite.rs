@@ -480,7 +480,7 @@ impl Db for SqliteDb {
     }
 
     fn set_password(&self, username: &str, password: &str, iterations: u32) -> AppResult<()> {
-        check::password_length(password)?;
+        check::password(password, &[username])?;
         let h = auth::hash_password(password, iterations);
         let mut conn = self.lock();
         let tx = conn.transaction()?;

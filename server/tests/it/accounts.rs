@@ -423,12 +423,48 @@ async fn health_and_metrics_are_served_and_count_logins() {
     s.login("anna", PW).await;
     let actor = automerge::ActorId::random().to_hex_string();
     s.call("POST", "/v1/login", None, Some(json!({"username": "anna", "password": "not the password", "device_name": "x", "actor_id": actor}))).await;
-    let (st, v) = s.call("GET", "/metrics", None, None).await;
+    s.db.add_user("root", "Root", Role::Admin, None, PW, ITER)
+        .unwrap();
+    let root = s.login("root", PW).await;
+    let (st, v) = s.call("GET", "/metrics", Some(&root), None).await;
     assert_eq!(st, StatusCode::OK);
     let text = v.as_str().unwrap();
-    assert!(text.contains("fieldcase_logins_total 1"), "{text}");
+    assert!(text.contains("fieldcase_logins_total 2"), "{text}");
     assert!(text.contains("fieldcase_login_failures_total 1"), "{text}");
     assert!(text.contains("# TYPE fieldcase_sync_connections gauge"));
+    assert!(text.contains("fieldcase_connections_refused_total{reason=\"per_address\"} 0"));
+}
+
+#[tokio::test]
+async fn metrics_answer_only_the_metrics_token_or_an_admin() {
+    let s = Server::with_config(Config {
+        password_iterations: ITER,
+        metrics_token: Some("metrics-token-0123456789".into()),
+        ..Config::default()
+    });
+    s.db.add_team("north").unwrap();
+    s.db.add_user("anna", "Anna", Role::Worker, Some("north"), PW, ITER)
+        .unwrap();
+    s.db.add_user("root", "Root", Role::Admin, None, PW, ITER)
+        .unwrap();
+    let anna = s.login("anna", PW).await;
+    let root = s.login("root", PW).await;
+    for token in [
+        None,
+        Some(anna.as_str()),
+        Some("metrics-token-012345678"),
+        Some("metrics-token-0123456789x"),
+        Some(""),
+    ] {
+        let (st, v) = s.call("GET", "/metrics", token, None).await;
+        assert_eq!(st, StatusCode::NOT_FOUND, "{token:?}");
+        assert!(!v.to_string().contains("fieldcase_"), "{token:?}");
+    }
+    for token in ["metrics-token-0123456789", &root] {
+        let (st, v) = s.call("GET", "/metrics", Some(token), None).await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(v.as_str().unwrap().contains("fieldcase_logins_total 2"));
+    }
 }
 
 /// Every route the router serves is in the OpenAPI document, and every documented route
@@ -483,7 +519,11 @@ async fn the_openapi_document_describes_every_route() {
             let uri = path.replace("{id}", "x").replace("{username}", "x");
             let (st, v) = s.call(&method.to_uppercase(), &uri, None, None).await;
             assert!(
-                !(st == StatusCode::NOT_FOUND && uri != "/v1/cases/x" && v["error"] == "not_found"),
+                // /metrics hides itself from anyone without its token.
+                !(st == StatusCode::NOT_FOUND
+                    && uri != "/v1/cases/x"
+                    && uri != "/metrics"
+                    && v["error"] == "not_found"),
                 "{method} {path} is not served"
             );
         }

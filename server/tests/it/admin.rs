@@ -376,6 +376,100 @@ fn backup_copies_a_database_that_is_being_written_and_never_overwrites() {
     assert!(writer > 0);
 }
 
+#[test]
+fn a_failed_postgres_connection_prints_no_password() {
+    // Nothing listens on port 1: the connection fails, and the error is printed.
+    for (url, secret) in [
+        ("postgres://anna:pa/ss99@127.0.0.1:1/fc", "pa/ss99"),
+        ("postgres://anna:p?ss99@127.0.0.1:1/fc", "p?ss99"),
+        ("postgres://anna:s3cr%40t@127.0.0.1:1/fc", "s3cr@t"),
+        (
+            "postgres://anna@127.0.0.1:1/fc?password=secret99&sslmode=disable",
+            "secret99",
+        ),
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_fieldcase-server"))
+            .args(["--db", url, "user", "list"])
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let printed = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(printed.contains("cannot open the database"), "{printed}");
+        assert!(!printed.contains(secret), "{url}: {printed}");
+        assert!(!printed.contains("s3cr%40t"), "{printed}");
+    }
+}
+
+#[tokio::test]
+async fn the_admin_api_and_the_cli_refuse_weak_passwords() {
+    let s = setup();
+    let root = s.login("root", PW).await;
+    for weak in [
+        "aaaaaaaaaa",
+        "1234567890",
+        "aaaaaaaaaaaa",
+        "123456789012",
+        "password1234",
+        "qwertyuiop12",
+        "sam.worker2024",
+    ] {
+        let (st, v) = s
+            .call(
+                "POST",
+                "/v1/admin/users",
+                Some(&root),
+                Some(json!({"username": "sam.worker", "role": "admin", "password": weak})),
+            )
+            .await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{weak}: {v}");
+        let message = v["message"].as_str().unwrap();
+        assert!(
+            message.contains("at least 12") || message.contains("too easy to guess"),
+            "{message}"
+        );
+    }
+    assert!(s.db.user_by_username("sam.worker").unwrap().is_none());
+    // Resetting a password holds to the same policy, and so does changing one's own.
+    assert!(s.db.set_password("root", "password1234", ITER).is_err());
+    let (st, v) = s
+        .call(
+            "POST",
+            "/v1/me/password",
+            Some(&root),
+            Some(json!({"current_password": PW, "new_password": "root12345678"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+    assert!(v["message"].as_str().unwrap().contains("too easy to guess"));
+    // And so does the CLI.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cli.sqlite");
+    let cli = |password: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_fieldcase-server"))
+            .args([
+                "--db",
+                db.to_str().unwrap(),
+                "user",
+                "add",
+                "boss",
+                "--role",
+                "admin",
+            ])
+            .env("FIELDCASE_PASSWORD", password)
+            .env("FIELDCASE_PASSWORD_ITERATIONS", "1000")
+            .output()
+            .unwrap()
+    };
+    let out = cli("1234567890ab");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("too easy to guess"));
+    assert!(cli("violet harbour lantern").status.success());
+}
+
 /// A lost phone from the command line: the user's devices, one revoked, the user disabled
 /// and enabled again, and every action in the administrative log. Unknown users and
 /// devices are clear refusals.

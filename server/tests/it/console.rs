@@ -154,9 +154,9 @@ impl World {
             .collect();
         s.db.add_team("south").unwrap();
         for (u, role) in [("sud", Role::Supervisor), ("sam", Role::Worker)] {
-            s.db.add_user(u, u, role, Some("south"), "south password 1", ITER)
+            s.db.add_user(u, u, role, Some("south"), "south team passphrase", ITER)
                 .unwrap();
-            pw.insert(u.into(), "south password 1".into());
+            pw.insert(u.into(), "south team passphrase".into());
         }
         let sam = s.db.user_by_username("sam").unwrap().unwrap();
         put_case(&s, &sam, "south", "Олена Південна", |_, _| {
@@ -286,7 +286,14 @@ async fn signing_in_sets_a_safe_cookie_and_every_answer_has_the_security_headers
     });
     tls_server
         .db
-        .add_user("amir", "Amir", Role::Admin, None, "a long password", ITER)
+        .add_user(
+            "amir",
+            "Amir",
+            Role::Admin,
+            None,
+            "a long enough phrase",
+            ITER,
+        )
         .unwrap();
     let mut t = Browser::new(&tls_server);
     let page = t.get("/console/login").await;
@@ -298,7 +305,7 @@ async fn signing_in_sets_a_safe_cookie_and_every_answer_has_the_security_headers
         .to_str()
         .unwrap()
         .contains("; Secure"));
-    let r = t.login("amir", "a long password").await;
+    let r = t.login("amir", "a long enough phrase").await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert!(r
         .headers
@@ -404,6 +411,23 @@ async fn every_page_renders_for_a_supervisor() {
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert!(r.body.contains("at least 12 characters"));
+    for weak in ["password1234", "eve.eve.eve.eve", "123456789012"] {
+        let r = admin
+            .post(
+                "/console/admin/users",
+                &[
+                    ("csrf", &csrf),
+                    ("username", "eve"),
+                    ("display_name", "Єва"),
+                    ("role", "worker"),
+                    ("team", "east"),
+                    ("password", weak),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{weak}");
+        assert!(r.body.contains("too easy to guess"), "{weak}");
+    }
     let r = admin
         .post(
             "/console/admin/users",
@@ -413,7 +437,7 @@ async fn every_page_renders_for_a_supervisor() {
                 ("display_name", "Єва"),
                 ("role", "worker"),
                 ("team", "east"),
-                ("password", "a long password"),
+                ("password", "a long enough phrase"),
             ],
         )
         .await;
@@ -1087,6 +1111,64 @@ async fn client_text_is_escaped_everywhere() {
     );
     let needs = b.get("/console/reports/needs.csv").await;
     assert!(needs.body.contains("housing,1,1,1"), "{}", needs.body);
+}
+
+#[tokio::test]
+async fn formulas_in_report_cells_are_neutralised() {
+    let w = World::new();
+    let worker = w.s.db.user_by_username("worker1").unwrap().unwrap();
+    let cells = [
+        (
+            "=HYPERLINK(\"http://x\")",
+            "\"'=HYPERLINK(\"\"http://x\"\")\"",
+        ),
+        ("@SUM(1)", "\"'@SUM(1)\""),
+        ("a;=1", "\"a;'=1\""),
+        ("+1+1", "\"'+1+1\""),
+        ("-1-1", "\"'-1-1\""),
+    ];
+    put_case(
+        &w.s,
+        &worker,
+        "demo-team",
+        "=HYPERLINK(\"http://x\")",
+        |doc, a| {
+            for (i, (organisation, _)) in cells.iter().enumerate() {
+                doc.add_referral(
+                    a,
+                    1_700_000_002_000 + i as i64,
+                    ReferralInput {
+                        organisation: Some(organisation.to_string()),
+                        domain: Some("housing".into()),
+                        status: Some(ReferralStatus::Declined),
+                        ..Default::default()
+                    },
+                )?;
+            }
+            Ok(())
+        },
+    );
+    let (mut b, _) = Browser::signed_in(&w.s, "supervisor", w.pw("supervisor")).await;
+    let gaps = b.get("/console/reports/gaps.csv").await;
+    assert_eq!(gaps.status, StatusCode::OK);
+    for (cell, written) in cells {
+        assert!(gaps.body.contains(written), "{cell}: {}", gaps.body);
+    }
+    // No cell of any report starts a formula, and counts stay plain numbers.
+    for report in ["gaps", "needs", "caseload", "closed"] {
+        let csv = b.get(&format!("/console/reports/{report}.csv")).await.body;
+        for line in csv.lines() {
+            for field in line.split(',') {
+                let field = field.trim_start_matches('"');
+                assert!(
+                    !field.starts_with(['=', '+', '-', '@', '\t']),
+                    "{report}: {line}"
+                );
+            }
+        }
+    }
+    let needs = b.get("/console/reports/needs.csv").await;
+    assert!(needs.body.contains("housing,"), "{}", needs.body);
 }
 
 /// Every console form fuzzed: arbitrary fields and values (a valid CSRF token or not),

@@ -13,6 +13,7 @@ mod durability;
 mod home_visit;
 mod insiders;
 mod interop;
+mod limits;
 mod log_injection;
 mod postgres;
 mod security;
