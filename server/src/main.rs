@@ -273,7 +273,11 @@ fn run(cli: Cli, settings: FileSettings) -> Result<(), String> {
                 );
             }
             let kept = fieldcase_server::restore::restore(&db_path, path)?;
-            println!("{} restored from {}", db_path.display(), path.display());
+            println!(
+                "{} restored from {}; every session ended: users sign in again",
+                db_path.display(),
+                path.display()
+            );
             if let Some(k) = kept {
                 println!("the database it replaced is kept as {}", k.display());
             }

@@ -48,7 +48,7 @@ pub struct Report {
 
 /// Checks a SQLite database file without changing it: that it is a SQLite database, that
 /// SQLite's integrity check passes, that its schema is one this server knows, and that
-/// every stored case loads and is valid.
+/// every stored case loads and is valid (read from a scratch copy).
 pub fn check_file(path: &Path) -> Report {
     let mut r = Report::default();
     if !path.is_file() {
@@ -103,15 +103,26 @@ pub fn check_file(path: &Path) -> Report {
         .unwrap_or(0);
     r.facts.push(format!("{users} users"));
     drop(conn);
-    // The cases, read as the server reads them (a read-only copy is not needed: opening
-    // runs no migration on a database of the current version).
+    // The cases, read as the server reads them, from a copy (opening brings an older schema
+    // up to date and sets the journal mode: the file checked stays as it was).
+    let scratch = match tempfile_dir() {
+        Ok(d) => d,
+        Err(e) => {
+            r.problems.push(format!("no room for a scratch copy: {e}"));
+            return r;
+        }
+    };
+    let copy = scratch.join("check.sqlite");
+    if let Err(e) = std::fs::copy(path, &copy) {
+        r.problems.push(format!("cannot copy it to check it: {e}"));
+        return r;
+    }
     if version < known {
         r.facts.push(format!(
             "the server brings it up to schema version {known} when it opens it"
         ));
-        return r;
     }
-    match SqliteDb::open(path) {
+    match SqliteDb::open(&copy) {
         Ok(db) => match db.cases() {
             Ok(cases) => {
                 let mut bad = 0;
@@ -138,12 +149,24 @@ pub fn check_file(path: &Path) -> Report {
         },
         Err(e) => r.problems.push(format!("it does not open: {e}")),
     }
+    let _ = std::fs::remove_dir_all(&scratch);
     r
+}
+
+/// A fresh private folder under the system's temporary folder.
+fn tempfile_dir() -> std::io::Result<PathBuf> {
+    let mut bytes = [0u8; 8];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes)
+        .map_err(|_| std::io::Error::other("no random source"))?;
+    let dir = std::env::temp_dir().join(format!("fieldcase-check-{}", hex::encode(bytes)));
+    std::fs::create_dir(&dir)?;
+    Ok(dir)
 }
 
 /// Puts a checked backup in place of the database at `db`: refuses while a server runs on
 /// it, or if the backup does not check; the database it replaces is kept beside it
-/// (`<file>.before-restore-<time>`), with its write-ahead log. Returns that path.
+/// (`<file>.before-restore-<time>`), with its write-ahead log. Every session of the
+/// restored database ends: users sign in again. Returns the kept path.
 pub fn restore(db: &Path, backup: &Path) -> Result<Option<PathBuf>, String> {
     let report = check_file(backup);
     if !report.problems.is_empty() {
@@ -169,26 +192,34 @@ pub fn restore(db: &Path, backup: &Path) -> Result<Option<PathBuf>, String> {
     // written.
     let incoming = db.with_extension("restoring");
     std::fs::copy(backup, &incoming).map_err(|e| format!("cannot copy the backup: {e}"))?;
+    let side = |base: &Path, suffix: &str| {
+        let mut name = base.as_os_str().to_owned();
+        name.push(suffix);
+        PathBuf::from(name)
+    };
     let kept = if db.exists() {
         let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
-        let mut name = db.as_os_str().to_owned();
-        name.push(format!(".before-restore-{stamp}"));
-        let kept = PathBuf::from(name);
-        // Fold the old database's write-ahead log into it before it is set aside.
-        if let Ok(c) = Connection::open(db) {
-            let _ = c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        let kept = side(db, &format!(".before-restore-{stamp}"));
+        // The database is set aside with its write-ahead log, whole: nothing of it lost.
+        for suffix in ["-wal", "-shm"] {
+            if side(db, suffix).exists() {
+                std::fs::rename(side(db, suffix), side(&kept, suffix))
+                    .map_err(|e| format!("cannot set the database's {suffix} file aside: {e}"))?;
+            }
         }
         std::fs::rename(db, &kept).map_err(|e| format!("cannot set the database aside: {e}"))?;
         Some(kept)
     } else {
         None
     };
-    for suffix in ["-wal", "-shm"] {
-        let mut name = db.as_os_str().to_owned();
-        name.push(suffix);
-        let _ = std::fs::remove_file(PathBuf::from(name));
-    }
     std::fs::rename(&incoming, db).map_err(|e| format!("cannot put the backup in place: {e}"))?;
+    // The backup's sessions are old: every one ends (a phone revoked since the backup must
+    // not come back), and everyone signs in again.
+    let conn =
+        Connection::open(db).map_err(|e| format!("cannot open the restored database: {e}"))?;
+    conn.execute("UPDATE sessions SET revoked = 1", [])
+        .map_err(|e| format!("cannot end the restored database's sessions: {e}"))?;
+    drop(conn);
     drop(lock);
     Ok(kept)
 }

@@ -26,8 +26,22 @@ pub(crate) async fn page(State(state): State<Arc<AppState>>, u: ConsoleUser) -> 
     let result = async {
         require_admin(&u)?;
         let db = state.db.clone();
-        let (teams, mut users, trail) =
-            blocking(move || Ok((db.teams()?, db.users()?, db.audit_trail(None, 50)?))).await?;
+        let now = super::now_ms();
+        let (teams, mut users, trail, log, devices) = blocking(move || {
+            let users = db.users()?;
+            let mut devices = std::collections::HashMap::new();
+            for u in &users {
+                devices.insert(u.id.clone(), db.devices_of(&u.id, now)?);
+            }
+            Ok((
+                db.teams()?,
+                users,
+                db.audit_trail(None, 50)?,
+                db.admin_log(50)?,
+                devices,
+            ))
+        })
+        .await?;
         let names: std::collections::HashMap<String, String> = users
             .iter()
             .map(|x| (x.id.clone(), x.display_name.clone()))
@@ -56,7 +70,13 @@ pub(crate) async fn page(State(state): State<Arc<AppState>>, u: ConsoleUser) -> 
                             td { (l.t(&format!("role-{}", usr.role.code()))) }
                             td { (usr.team.clone().unwrap_or_default()) }
                             td {
-                                @if usr.disabled { (l.t("disabled")) }
+                                @if usr.disabled {
+                                    (l.t("disabled")) " "
+                                    form.inline method="post" action=(format!("/console/admin/users/{}/enable", view::url_part(&usr.username))) {
+                                        (csrf(&u))
+                                        button.secondary type="submit" { (l.t("enable")) }
+                                    }
+                                }
                                 @else {
                                     form.inline method="post" action=(format!("/console/admin/users/{}/password", view::url_part(&usr.username))) {
                                         (csrf(&u))
@@ -90,6 +110,47 @@ pub(crate) async fn page(State(state): State<Arc<AppState>>, u: ConsoleUser) -> 
                     }
                     label { (l.t("password")) input name="password" type="password" required minlength="12" autocomplete="new-password"; }
                     button type="submit" { (l.t("add-user")) }
+                }
+            }
+            section.card #devices {
+                h2 { (l.t("devices")) }
+                p.muted { (l.t("devices-explain")) }
+                div.scroll { table {
+                    thead { tr { th { (l.t("username")) } th { (l.t("device")) } th { (l.t("registered")) } th { (l.t("last-seen")) } th {} } }
+                    tbody { @for usr in &users { @for d in devices.get(&usr.id).map(Vec::as_slice).unwrap_or_default() {
+                        tr.retracted[d.device.disabled] {
+                            td { (usr.username) }
+                            td { bdi { (d.device.name) } " " small.muted { code { (d.device.id) } } }
+                            td { (l.millis(d.device.created_at)) }
+                            td { @if let Some(t) = d.last_seen { (l.millis(t)) } @else { "—" } }
+                            td {
+                                @if d.device.disabled { (l.t("revoked")) }
+                                @else {
+                                    form.inline method="post" action=(format!("/console/admin/devices/{}/revoke", view::url_part(&d.device.id))) {
+                                        (csrf(&u))
+                                        button.secondary type="submit" { (l.t("revoke")) }
+                                    }
+                                }
+                            }
+                        }
+                    } } }
+                } }
+            }
+            section.card #admin-log {
+                h2 { (l.t("admin-log")) }
+                @if log.is_empty() { p.muted { (l.t("none")) } }
+                @else {
+                    div.scroll { table {
+                        thead { tr { th { (l.t("f-when")) } th { (l.t("who")) } th { (l.t("action")) } th { (l.t("admin-target")) } } }
+                        tbody { @for e in &log {
+                            tr {
+                                td { (l.millis(e.at)) }
+                                td { bdi { (names.get(&e.by).cloned().unwrap_or_else(|| e.by.clone())) } }
+                                td { code { (e.action) } }
+                                td { bdi { (e.target) } }
+                            }
+                        } }
+                    } }
                 }
             }
             section.card #audit {
@@ -266,6 +327,59 @@ pub(crate) async fn disable_user(
         blocking(move || db.disable_user(&username)).await?;
         tracing::info!(by = %user.user().id, "user disabled (console)");
         crate::api::log_admin(&state, &user.user().id, "disable user", &target).await?;
+        Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => back(None, "/console/admin"),
+        Err(e) => user.error(e),
+    }
+}
+
+/// Enables a disabled user again (they sign in anew; their old devices stay revoked).
+pub(crate) async fn enable_user(
+    State(state): State<Arc<AppState>>,
+    Path(username): Path<String>,
+    posted: Posted<Nothing>,
+) -> Response {
+    let Posted { user, .. } = posted;
+    let result = async {
+        require_admin(&user)?;
+        let db = state.db.clone();
+        let target = username.clone();
+        blocking(move || db.enable_user(&username)).await?;
+        tracing::info!(by = %user.user().id, "user enabled (console)");
+        crate::api::log_admin(&state, &user.user().id, "enable user", &target).await?;
+        Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => back(None, "/console/admin"),
+        Err(e) => user.error(e),
+    }
+}
+
+/// Revokes a device (a lost phone): its sessions end, and its next contact wipes it.
+pub(crate) async fn revoke_device(
+    State(state): State<Arc<AppState>>,
+    Path(device_id): Path<String>,
+    posted: Posted<Nothing>,
+) -> Response {
+    let Posted { user, .. } = posted;
+    let result = async {
+        require_admin(&user)?;
+        let db = state.db.clone();
+        let target = device_id.clone();
+        blocking(move || {
+            let device = db
+                .device(&device_id)?
+                .filter(|d| d.name != crate::db::SERVER_DEVICE_NAME)
+                .ok_or(AppError::NotFound)?;
+            db.revoke_device(&device.id)
+        })
+        .await?;
+        tracing::info!(by = %user.user().id, device = %target, "device revoked (console)");
+        crate::api::log_admin(&state, &user.user().id, "revoke device", &target).await?;
         Ok(())
     }
     .await;

@@ -451,7 +451,16 @@ mod tests {
             action(Locale::get("ru"), "set client/address"),
             "установил(а) client/address"
         );
-        assert_eq!(action(Locale::get("vi"), "something new"), "something new");
+        // A label the core does not write is the device's own words, quoted as such, even
+        // when it looks like one of the core's.
+        assert_eq!(
+            action(Locale::get("vi"), "something new"),
+            "đã sửa “something new”"
+        );
+        assert_eq!(
+            action(Locale::get("en"), "approve-plan"),
+            "edited “approve-plan”"
+        );
         assert_eq!(action(Locale::get("en"), ""), "");
     }
 

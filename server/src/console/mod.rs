@@ -92,6 +92,14 @@ pub fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
             post(admin::disable_user),
         )
         .route(
+            "/console/admin/users/{username}/enable",
+            post(admin::enable_user),
+        )
+        .route(
+            "/console/admin/devices/{device_id}/revoke",
+            post(admin::revoke_device),
+        )
+        .route(
             "/console/admin/users/{username}/password",
             post(admin::set_password),
         )

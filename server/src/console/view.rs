@@ -264,5 +264,8 @@ pub(crate) fn action(l: &Locale, message: &str) -> String {
         }
     }
     // Anything else is the device's own words, shown as such.
+    if message.is_empty() {
+        return String::new();
+    }
     format!("{} “{message}”", l.t("act-edit"))
 }

@@ -607,7 +607,10 @@ fn restore_checks_the_backup_and_refuses_while_a_server_runs_and_check_says_what
     let kept: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().contains(".before-restore-"))
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.contains(".before-restore-") && !name.ends_with("-wal") && !name.ends_with("-shm")
+        })
         .collect();
     assert_eq!(kept.len(), 1);
     let old = fieldcase_server::SqliteDb::open(kept[0].path()).unwrap();

@@ -216,8 +216,7 @@ fn deflate_bombs_are_refused_unread_by_departure_and_sync() {
     assert!(server.db.case_access(&unknown).unwrap().is_none());
     // Counted, and rendered at /metrics.
     assert_eq!(refused(&server), count);
-    let (_, metrics) = server.rest("GET", "/metrics", None, None);
-    let metrics = metrics.as_str().unwrap_or_default().to_string();
+    let metrics = server.metrics();
     assert!(
         metrics.contains(&format!("fieldcase_input_refused_total {count}\n")),
         "{metrics}"
