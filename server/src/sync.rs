@@ -1069,11 +1069,12 @@ impl Connection {
                 }
                 Err(_) => Err("the changes could not be applied".to_string()),
             };
-            let admitted = match outcome.and_then(|a| Ok((a, without_queue(&hot.doc, doc)?))) {
-                Ok((admitted, clean)) => {
-                    doc = clean;
-                    admitted
-                }
+            // Changes Automerge holds back for a dependency it lacks stay with the case's
+            // document: the sync protocol then asks this sender for what is missing (a
+            // phone whose server died mid-sync resends in that order). They are checked
+            // when they apply.
+            let admitted = match outcome {
+                Ok(admitted) => admitted,
                 Err(reason) => {
                     self.refuse(socket, id, document_id, &reason).await;
                     return None;
@@ -1323,10 +1324,10 @@ fn time_marks(state: &AppState, doc: &Automerge, changes: &[automerge::Change]) 
 }
 
 /// A candidate document without the changes Automerge holds back for dependencies it lacks
-/// (a sync message may carry such changes; they were not checked, and must not wait in the
-/// shared document, where they could take a colleague's next sequence number or grow
-/// without bound): the document it grew from plus the candidate's applied changes. The
-/// sync protocol asks the sender for the missing part again.
+/// (a departure's body may carry such changes; they were not checked, and must not wait in
+/// the shared document, where they could take a colleague's next sequence number): the
+/// document it grew from plus the candidate's applied changes. A departure is one request,
+/// so nothing asks for the missing part later.
 fn without_queue(from: &Automerge, candidate: Automerge) -> Result<Automerge, String> {
     if candidate.get_missing_deps(&[]).is_empty() {
         return Ok(candidate);
