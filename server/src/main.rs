@@ -162,26 +162,13 @@ fn check(db_path: &std::path::Path, postgres: bool, settings: &FileSettings) -> 
     if postgres {
         match db::open(db_path) {
             Ok(opened) => {
-                let db = opened.as_dyn();
-                let cases = db.cases().map_err(|e| e.to_string())?;
-                let mut bad = 0;
-                for (access, _) in &cases {
-                    let ok = db
-                        .case_document(&access.id)
-                        .ok()
-                        .flatten()
-                        .and_then(|b| automerge::Automerge::load(&b).ok())
-                        .is_some_and(|d| fieldcase_core::schema::validate(&d).is_ok());
-                    if !ok {
-                        bad += 1;
-                        problems.push(format!("case {} does not load or is not valid", access.id));
-                    }
+                let mut report = fieldcase_server::restore::Report::default();
+                fieldcase_server::restore::check_cases(opened.as_dyn(), &mut report);
+                println!("ok: the database answers");
+                for f in &report.facts {
+                    println!("ok: {f}");
                 }
-                println!(
-                    "ok: the database answers; {} cases, {} valid",
-                    cases.len(),
-                    cases.len() - bad
-                );
+                problems.extend(report.problems);
             }
             Err(e) => problems.push(format!(
                 "cannot open the database {}: {e}",

@@ -123,34 +123,41 @@ pub fn check_file(path: &Path) -> Report {
         ));
     }
     match SqliteDb::open(&copy) {
-        Ok(db) => match db.cases() {
-            Ok(cases) => {
-                let mut bad = 0;
-                for (access, _) in &cases {
-                    let ok = db
-                        .case_document(&access.id)
-                        .ok()
-                        .flatten()
-                        .and_then(|b| automerge::Automerge::load(&b).ok())
-                        .is_some_and(|d| fieldcase_core::schema::validate(&d).is_ok());
-                    if !ok {
-                        bad += 1;
-                        r.problems
-                            .push(format!("case {} does not load or is not valid", access.id));
-                    }
-                }
-                r.facts.push(format!(
-                    "{} cases, {} load and are valid",
-                    cases.len(),
-                    cases.len() - bad
-                ));
-            }
-            Err(e) => r.problems.push(format!("the cases cannot be listed: {e}")),
-        },
+        Ok(db) => check_cases(&db, &mut r),
         Err(e) => r.problems.push(format!("it does not open: {e}")),
     }
     let _ = std::fs::remove_dir_all(&scratch);
     r
+}
+
+/// Reads every stored case as the server reads it: each must load and be valid.
+pub fn check_cases(db: &dyn Db, r: &mut Report) {
+    let cases = match db.cases() {
+        Ok(c) => c,
+        Err(e) => {
+            r.problems.push(format!("the cases cannot be listed: {e}"));
+            return;
+        }
+    };
+    let mut bad = 0;
+    for (access, _) in &cases {
+        let ok = db
+            .case_document(&access.id)
+            .ok()
+            .flatten()
+            .and_then(|b| automerge::Automerge::load(&b).ok())
+            .is_some_and(|d| fieldcase_core::schema::validate(&d).is_ok());
+        if !ok {
+            bad += 1;
+            r.problems
+                .push(format!("case {} does not load or is not valid", access.id));
+        }
+    }
+    r.facts.push(format!(
+        "{} cases, {} load and are valid",
+        cases.len(),
+        cases.len() - bad
+    ));
 }
 
 /// A fresh private folder under the system's temporary folder.
