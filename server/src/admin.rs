@@ -182,7 +182,7 @@ pub async fn hand_over(
         let hidden = cases
             .iter()
             .filter_map(|id| db.case_access(id).transpose())
-            .filter(|a| a.as_ref().is_ok_and(|a| !a.visible_to(&who)))
+            .filter(|a| !a.as_ref().is_ok_and(|a| a.visible_to(&who)))
             .count();
         if hidden > 0 {
             return Err(AppError::Conflict(format!(
@@ -195,7 +195,7 @@ pub async fn hand_over(
     for (i, id) in cases.iter().enumerate() {
         let next = colleagues[i % colleagues.len()].clone();
         let gone = leaver.id.clone();
-        state
+        let done = state
             .hub
             .edit(state, *id, by, move |doc, author, now| {
                 let file = doc.read()?;
@@ -208,7 +208,17 @@ pub async fn hand_over(
                     (file.case_manager.as_deref() == Some(gone.as_str())).then_some(next.as_str());
                 doc.assign(author, now, &assigned, manager)
             })
-            .await?;
+            .await;
+        if let Err(e) = done {
+            // The cases handed over so far stay handed over; the log says how far it went.
+            let target = format!(
+                "{} ({i} of {} cases; stopped)",
+                leaver.username,
+                cases.len()
+            );
+            crate::api::log_admin(state, &by.id, "hand over caseload", &target).await?;
+            return Err(e);
+        }
     }
     tracing::info!(by = %by.id, leaver = %leaver.id, count = cases.len(), "caseload handed over");
     crate::api::log_admin(state, &by.id, "hand over caseload", &leaver.username).await?;

@@ -182,7 +182,7 @@ fn seed_cases(db: &dyn Db) -> AppResult<()> {
         let device = db.register_device(w, None, "demo data", &actor.to_hex_string())?;
         authors.push((Author::new(&w.id, &w.display_name, w.role, &device), actor));
     }
-    let supervisor = authors[2].0.clone();
+    let (supervisor, supervisor_actor) = authors[2].clone();
     let now = chrono::Utc::now().timestamp_millis();
     let day = 86_400_000i64;
     let date = |days: i64| {
@@ -274,7 +274,10 @@ fn seed_cases(db: &dyn Db) -> AppResult<()> {
         }
         if c.stage > Stage::Planning {
             doc.request_plan_approval(a, t + 8000)?;
+            // The supervisor's decision under the supervisor's own device.
+            doc.set_actor(supervisor_actor.clone());
             doc.approve_plan(&supervisor, t + 9000, "")?;
+            doc.set_actor(actor.clone());
             doc.change_stage(a, t + 10_000, Stage::Implementation)?;
             doc.add_appointment(
                 a,
@@ -296,12 +299,14 @@ fn seed_cases(db: &dyn Db) -> AppResult<()> {
         if i == 4 {
             // The second worker is also on this case, and the two disagreed on the address.
             let (b, b_actor) = &authors[1];
+            doc.set_actor(supervisor_actor.clone());
             doc.assign(
                 &supervisor,
                 t + 14_000,
                 &[a.user_id.clone(), b.user_id.clone()],
                 None,
             )?;
+            doc.set_actor(actor.clone());
             let mut other = CaseDoc::load(&doc.automerge().save())?;
             other.set_actor(b_actor.clone());
             doc.set_field(
