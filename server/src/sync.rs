@@ -1055,6 +1055,12 @@ impl Connection {
             let mut st = sync_state.clone();
             let before = hot.doc.get_heads();
             let outcome = match doc.receive_sync_message(&mut st, message.clone()) {
+                Ok(())
+                    if !held_back_are_own(&self.state, &doc, &message, &self.session.device_id)
+                        .await =>
+                {
+                    Err("an actor of these changes is not registered to this device".to_string())
+                }
                 Ok(()) => {
                     check(
                         &self.state,
@@ -1321,6 +1327,38 @@ fn time_marks(state: &AppState, doc: &Automerge, changes: &[automerge::Change]) 
             })
         })
         .collect()
+}
+
+/// Whether the changes of `message` that Automerge holds back in `doc` for a dependency it
+/// lacks (they wait, unchecked, until it arrives) are all of actors registered to `device`:
+/// no one leaves changes waiting under a colleague's actor, where they could take the
+/// colleague's next sequence number. Free when nothing is held back (the usual case).
+async fn held_back_are_own(
+    state: &AppState,
+    doc: &Automerge,
+    message: &SyncMessage,
+    device: &str,
+) -> bool {
+    if doc.get_missing_deps(&[]).is_empty() {
+        return true;
+    }
+    let mut actors: Vec<String> = message
+        .changes
+        .iter()
+        .filter_map(|chunk| automerge::Change::from_bytes(chunk.to_vec()).ok())
+        .filter(|c| doc.get_change_by_hash(&c.hash()).is_none())
+        .map(|c| c.actor_id().to_hex_string())
+        .collect();
+    actors.sort();
+    actors.dedup();
+    let (db, device) = (state.db.clone(), device.to_string());
+    tokio::task::spawn_blocking(move || {
+        actors
+            .iter()
+            .all(|a| db.actor_device(a).ok().flatten().as_deref() == Some(device.as_str()))
+    })
+    .await
+    .unwrap_or(false)
 }
 
 /// A candidate document without the changes Automerge holds back for dependencies it lacks

@@ -606,3 +606,60 @@ fn forged_authors_are_refused_and_forged_names_and_times_never_shown() {
     let year = &fieldcase_core::case::rfc3339(now_ms())[..4];
     assert!(history.contains(year), "the receipt's year is shown");
 }
+
+/// Changes whose dependencies the server lacks wait in the case's document until they
+/// arrive: under the sender's own actor that is the sync protocol at work (the server asks
+/// for what is missing); under a colleague's actor it is refused on arrival, so no one
+/// leaves changes waiting in a colleague's name.
+#[test]
+fn changes_left_waiting_under_a_colleagues_actor_are_refused() {
+    let server = TestServer::start();
+    let anna = sign_in(&server, "anna", "anna's phone");
+    let bao = sign_in(&server, "bao", "bao's phone");
+    let id = opened(&server, &anna, "north", "Võ Thị Sáu");
+    let stored = server.db.case_document(&id).unwrap();
+    let waiting_as = |actor: &ActorId, author: &Author| {
+        let mut doc = copy_for(&server, &id, &anna);
+        doc.set_actor(actor.clone());
+        let base = doc.heads();
+        for (k, v) in [("client/address", "Hà Nội"), ("client/address", "Huế")] {
+            doc.set_field(author, now_ms(), k, &json!(v)).unwrap();
+        }
+        let changes = doc.automerge().get_changes(&base);
+        assert_eq!(changes.len(), 2);
+        // Only the second: the first, which it builds on, is left out.
+        automerge::sync::Message {
+            heads: doc.heads(),
+            need: Vec::new(),
+            have: Vec::new(),
+            changes: vec![changes[1].raw_bytes().to_vec()].into(),
+            flags: None,
+            version: automerge::sync::MessageVersion::V1,
+        }
+        .encode()
+    };
+    let send = |data: Vec<u8>| {
+        let mut s = joined(&server, &anna.token);
+        let frame = Frame::Sync {
+            sender_id: "raw".into(),
+            target_id: String::new(),
+            document_id: id.to_string(),
+            data,
+        };
+        s.send(Message::Binary(frame.encode().into())).unwrap();
+        next(&mut s)
+    };
+    let answer = send(waiting_as(&bao.actor, &bao.author));
+    assert!(
+        matches!(&answer, Some(Frame::Error { message, .. }) if message.contains("not registered to this device")),
+        "{answer:?}"
+    );
+    // Her own: answered with a sync message that asks for what is missing.
+    let answer = send(waiting_as(&anna.actor, &anna.author));
+    assert!(matches!(answer, Some(Frame::Sync { .. })), "{answer:?}");
+    assert_eq!(
+        server.db.case_document(&id).unwrap(),
+        stored,
+        "nothing stored"
+    );
+}
