@@ -386,3 +386,6 @@ revoked = revoked
 revoke = Revoke
 admin-log = Administrative actions
 admin-target = On
+account = My account
+change-password = Change my password
+current-password = Current password

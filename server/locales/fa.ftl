@@ -371,3 +371,6 @@ revoked = لغوشده
 revoke = لغو
 admin-log = اقدامات مدیریتی
 admin-target = روی
+account = حساب من
+change-password = تغییر رمز عبور من
+current-password = رمز عبور فعلی

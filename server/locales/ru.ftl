@@ -391,3 +391,6 @@ revoked = отозвано
 revoke = Отозвать
 admin-log = Административные действия
 admin-target = Объект
+account = Моя учётная запись
+change-password = Сменить мой пароль
+current-password = Текущий пароль

@@ -371,3 +371,6 @@ revoked = เพิกถอนแล้ว
 revoke = เพิกถอน
 admin-log = การดำเนินการของผู้ดูแลระบบ
 admin-target = กับ
+account = บัญชีของฉัน
+change-password = เปลี่ยนรหัสผ่านของฉัน
+current-password = รหัสผ่านปัจจุบัน

@@ -391,3 +391,6 @@ revoked = відкликано
 revoke = Відкликати
 admin-log = Адміністративні дії
 admin-target = Об'єкт
+account = Мій обліковий запис
+change-password = Змінити мій пароль
+current-password = Поточний пароль

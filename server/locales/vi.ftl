@@ -371,3 +371,6 @@ revoked = đã thu hồi
 revoke = Thu hồi
 admin-log = Thao tác quản trị
 admin-target = Đối tượng
+account = Tài khoản của tôi
+change-password = Đổi mật khẩu của tôi
+current-password = Mật khẩu hiện tại

@@ -30,6 +30,7 @@
 
 pub mod i18n;
 
+mod account;
 mod admin;
 mod approvals;
 mod dashboard;
@@ -84,6 +85,8 @@ pub fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/console/approvals", get(approvals::page))
         .route("/console/reports", get(reports::page))
         .route("/console/reports/{name}", get(reports::csv))
+        .route("/console/account", get(account::page))
+        .route("/console/account/password", post(account::password))
         .route("/console/admin", get(admin::page))
         .route("/console/admin/teams", post(admin::add_team))
         .route("/console/admin/users", post(admin::add_user))

@@ -67,7 +67,7 @@ pub(crate) fn layout(u: &ConsoleUser, title: &str, nav: Nav, here: &str, body: M
                         }
                     }
                     div.me {
-                        span.who { bdi { (u.user().display_name) } " · " (l.t(&format!("role-{}", role.code()))) }
+                        a.who href="/console/account" { bdi { (u.user().display_name) } " · " (l.t(&format!("role-{}", role.code()))) }
                         form.inline method="post" action="/console/language" {
                             input type="hidden" name="csrf" value=(u.csrf);
                             input type="hidden" name="next" value=(here);

@@ -293,3 +293,51 @@ fn a_leavers_caseload_is_handed_over_in_one_action_before_he_moves() {
         "{actions:?}"
     );
 }
+
+/// The console's own-account page: one's devices, and one's own password changed there
+/// (a wrong current password changes nothing; then every session ends).
+#[test]
+fn the_console_shows_my_devices_and_changes_my_password() {
+    use fieldcase_tests::console::{hidden, Console};
+    let server = TestServer::start();
+    let (status, v) = login(&server, "anna", PASSWORD);
+    assert_eq!(status, 200);
+    let phone_token = v["token"].as_str().unwrap().to_string();
+    let mut console = Console::sign_in(&server.url, "anna", PASSWORD);
+    let (status, page) = console.get("/console/account");
+    assert_eq!(status, 200);
+    assert!(page.contains("a phone"), "her phone is listed");
+    let csrf = hidden(&page, "csrf");
+    let status = console.post(
+        "/console/account/password",
+        &[
+            ("csrf", &csrf),
+            ("current_password", "not my password"),
+            ("new_password", "a brand new passphrase"),
+        ],
+    );
+    assert_eq!(status, 400);
+    assert_eq!(
+        server.rest("GET", "/v1/me", Some(&phone_token), None).0,
+        200
+    );
+    let status = console.post(
+        "/console/account/password",
+        &[
+            ("csrf", &csrf),
+            ("current_password", PASSWORD),
+            ("new_password", "a brand new passphrase"),
+        ],
+    );
+    assert_eq!(status, 303);
+    assert_eq!(
+        server.rest("GET", "/v1/me", Some(&phone_token), None).0,
+        401
+    );
+    assert_eq!(
+        console.get("/console/account").0,
+        303,
+        "the console signs in anew"
+    );
+    assert_eq!(login(&server, "anna", "a brand new passphrase").0, 200);
+}
