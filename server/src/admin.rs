@@ -258,3 +258,15 @@ pub fn move_user(
     }
     db.set_role_team(username, role, team)
 }
+
+/// Revokes a phone (never the server's own console device): its sessions end and its next
+/// contact wipes it. The REST API, the console and the command line call this; who may is
+/// theirs to check. An unknown device is [`AppError::NotFound`].
+pub fn revoke_device(db: &dyn Db, device_id: &str) -> AppResult<crate::db::Device> {
+    let device = db
+        .device(device_id)?
+        .filter(|d| d.name != crate::db::SERVER_DEVICE_NAME)
+        .ok_or(AppError::NotFound)?;
+    db.revoke_device(&device.id)?;
+    Ok(device)
+}

@@ -575,10 +575,10 @@ async fn admin_revoke_device(
     db::blocking(&state.db, move |db| {
         let device = db.device(&device_id)?.ok_or(AppError::NotFound)?;
         let owner = db.user_by_id(&device.user_id)?.ok_or(AppError::NotFound)?;
-        if !may_manage(&who, &owner) || device.name == crate::db::SERVER_DEVICE_NAME {
+        if !may_manage(&who, &owner) {
             return Err(AppError::NotFound);
         }
-        db.revoke_device(&device.id)
+        crate::admin::revoke_device(db, &device.id).map(|_| ())
     })
     .await?;
     tracing::info!(by = %session.user.id, device = %printable(&target), "device revoked");

@@ -523,12 +523,11 @@ fn run(cli: Cli, settings: FileSettings) -> Result<(), String> {
         Command::Device {
             command: DeviceCommand::Revoke { device_id },
         } => {
-            let device = db
-                .device(&device_id)
-                .map_err(|e| e.to_string())?
-                .filter(|d| d.name != db::SERVER_DEVICE_NAME)
-                .ok_or_else(|| format!("no device {device_id}"))?;
-            db.revoke_device(&device.id).map_err(|e| e.to_string())?;
+            let device =
+                fieldcase_server::admin::revoke_device(db, &device_id).map_err(|e| match e {
+                    fieldcase_server::AppError::NotFound => format!("no device {device_id}"),
+                    other => other.to_string(),
+                })?;
             log_cli(db, "revoke device", &device.id)?;
             println!(
                 "device {} ({}) revoked: its sessions ended, its next contact wipes it",

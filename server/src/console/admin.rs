@@ -315,8 +315,7 @@ pub(crate) async fn disable_user(
     posted: Posted<Nothing>,
 ) -> Response {
     let Posted { user, .. } = posted;
-    let result = async {
-        require_admin(&user)?;
+    admin_form(&user, async {
         if username == user.user().username {
             return Err(AppError::BadRequest(
                 "an admin cannot disable themselves".into(),
@@ -326,10 +325,21 @@ pub(crate) async fn disable_user(
         let target = username.clone();
         blocking(move || db.disable_user(&username)).await?;
         tracing::info!(by = %user.user().id, "user disabled (console)");
-        crate::api::log_admin(&state, &user.user().id, "disable user", &target).await?;
-        Ok(())
-    }
-    .await;
+        crate::api::log_admin(&state, &user.user().id, "disable user", &target).await
+    })
+    .await
+}
+
+/// An admin's form on the admin page: refused to anyone else (and nothing of `action`
+/// runs); back to the admin page when done.
+async fn admin_form(
+    user: &ConsoleUser,
+    action: impl std::future::Future<Output = Result<(), AppError>>,
+) -> Response {
+    let result = match require_admin(user) {
+        Ok(()) => action.await,
+        Err(e) => Err(e),
+    };
     match result {
         Ok(()) => back(None, "/console/admin"),
         Err(e) => user.error(e),
@@ -343,20 +353,14 @@ pub(crate) async fn enable_user(
     posted: Posted<Nothing>,
 ) -> Response {
     let Posted { user, .. } = posted;
-    let result = async {
-        require_admin(&user)?;
+    admin_form(&user, async {
         let db = state.db.clone();
         let target = username.clone();
         blocking(move || db.enable_user(&username)).await?;
         tracing::info!(by = %user.user().id, "user enabled (console)");
-        crate::api::log_admin(&state, &user.user().id, "enable user", &target).await?;
-        Ok(())
-    }
-    .await;
-    match result {
-        Ok(()) => back(None, "/console/admin"),
-        Err(e) => user.error(e),
-    }
+        crate::api::log_admin(&state, &user.user().id, "enable user", &target).await
+    })
+    .await
 }
 
 /// Revokes a device (a lost phone): its sessions end, and its next contact wipes it.
@@ -366,25 +370,12 @@ pub(crate) async fn revoke_device(
     posted: Posted<Nothing>,
 ) -> Response {
     let Posted { user, .. } = posted;
-    let result = async {
-        require_admin(&user)?;
+    admin_form(&user, async {
         let db = state.db.clone();
         let target = device_id.clone();
-        blocking(move || {
-            let device = db
-                .device(&device_id)?
-                .filter(|d| d.name != crate::db::SERVER_DEVICE_NAME)
-                .ok_or(AppError::NotFound)?;
-            db.revoke_device(&device.id)
-        })
-        .await?;
+        blocking(move || crate::admin::revoke_device(db.as_ref(), &device_id)).await?;
         tracing::info!(by = %user.user().id, device = %target, "device revoked (console)");
-        crate::api::log_admin(&state, &user.user().id, "revoke device", &target).await?;
-        Ok(())
-    }
-    .await;
-    match result {
-        Ok(()) => back(None, "/console/admin"),
-        Err(e) => user.error(e),
-    }
+        crate::api::log_admin(&state, &user.user().id, "revoke device", &target).await
+    })
+    .await
 }

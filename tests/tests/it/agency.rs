@@ -341,3 +341,69 @@ fn the_console_shows_my_devices_and_changes_my_password() {
     );
     assert_eq!(login(&server, "anna", "a brand new passphrase").0, 200);
 }
+
+/// A worker acting in bad faith against every administration route, over REST and in the
+/// console: each refused, answering for an unknown user or device as for one of another
+/// team where it names one, and nothing changes.
+#[test]
+fn a_worker_cannot_administer_anyone() {
+    use fieldcase_tests::console::{hidden, Console};
+    let server = TestServer::start();
+    let (_anna, _anna_token, _a) = server.phone("anna");
+    let anna = server.db.user_by_username("anna").unwrap().unwrap();
+    let device = server.db.devices_of(&anna.id, 0).unwrap()[0]
+        .device
+        .id
+        .clone();
+    server.db.disable_user("sam").unwrap();
+    let (_, v) = login(&server, "bao", PASSWORD);
+    let bao = v["token"].as_str().unwrap().to_string();
+    for (path, body, status) in [
+        ("/v1/admin/users/sam/enable", None, 403),
+        (
+            "/v1/admin/users/anna/role",
+            Some(json!({"role": "supervisor", "team": "north"})),
+            403,
+        ),
+        (
+            "/v1/admin/users/anna/handover",
+            Some(json!({"to": ["bao"]})),
+            404,
+        ),
+        (
+            "/v1/admin/users/nobody/handover",
+            Some(json!({"to": ["bao"]})),
+            404,
+        ),
+        (&format!("/v1/admin/devices/{device}/revoke"), None, 404),
+        ("/v1/admin/devices/d-nothing/revoke", None, 404),
+    ] {
+        let (got, v) = server.rest("POST", path, Some(&bao), body);
+        assert_eq!(got, status, "{path}: {v}");
+    }
+    for (path, status) in [
+        ("/v1/admin/users/anna/devices", 404),
+        ("/v1/admin/users/nobody/devices", 404),
+        ("/v1/admin/log", 403),
+    ] {
+        assert_eq!(
+            server.rest("GET", path, Some(&bao), None).0,
+            status,
+            "{path}"
+        );
+    }
+    let mut console = Console::sign_in(&server.url, "bao", PASSWORD);
+    let (_, page) = console.get("/console/account");
+    let csrf = hidden(&page, "csrf");
+    for path in [
+        "/console/admin/users/sam/enable".to_string(),
+        format!("/console/admin/devices/{device}/revoke"),
+    ] {
+        assert_eq!(console.post(&path, &[("csrf", &csrf)]), 403, "{path}");
+    }
+    assert!(!server.db.device(&device).unwrap().unwrap().disabled);
+    assert!(server.db.user_by_username("sam").unwrap().unwrap().disabled);
+    assert_eq!(server.db.user_by_username("anna").unwrap().unwrap(), anna);
+    assert_eq!(server.db.cases_of(&anna.id).unwrap().len(), 0);
+    assert!(server.db.admin_log(10).unwrap().is_empty());
+}
