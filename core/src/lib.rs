@@ -16,6 +16,7 @@ pub(crate) mod crypto;
 pub mod error;
 pub mod ids;
 pub mod limits;
+pub mod refusal;
 pub mod schema;
 pub mod search;
 pub mod store;
@@ -27,4 +28,5 @@ pub use case::inspect::{
 pub use case::{Author, CaseDoc, CaseFile, NewCase, Role, Stage};
 pub use error::{Error, Result};
 pub use ids::CaseId;
+pub use refusal::{Refusal, RefusalKind};
 pub use store::CaseStore;

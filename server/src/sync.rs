@@ -747,11 +747,23 @@ impl Connection {
     }
 
     async fn send_error(&self, socket: &mut WebSocket, message: &str, document_id: Option<String>) {
+        self.send_error_of(socket, message, document_id, None).await
+    }
+
+    /// An error frame; a refusal carries its kind's code.
+    async fn send_error_of(
+        &self,
+        socket: &mut WebSocket,
+        message: &str,
+        document_id: Option<String>,
+        code: Option<fieldcase_core::RefusalKind>,
+    ) {
         let frame = Frame::Error {
             sender_id: SERVER_PEER.into(),
             target_id: self.target(),
             message: message.into(),
             document_id,
+            code: code.map(|k| k.code().to_string()),
         };
         self.send(socket, frame).await;
     }
@@ -1013,10 +1025,13 @@ impl Connection {
     ) -> Flow {
         tracing::warn!(case = %id, user = %self.session.user.id, reason = %printable(reason), "changes refused");
         crate::Metrics::inc(&self.state.metrics.changes_refused);
-        self.send_error(
+        // The kinds are typed in the admission check's rework (issue 14); until then every
+        // refusal of changes is of kind `other`.
+        self.send_error_of(
             socket,
             &format!("changes refused: {reason}"),
             Some(document_id.into()),
+            Some(fieldcase_core::RefusalKind::Other),
         )
         .await;
         Flow::Continue

@@ -36,6 +36,7 @@ use crate::crypto::{self, Key, RecordKind};
 use crate::error::{Error, Result};
 use crate::ids::{heads_blob, heads_of, random_bytes, CaseId};
 use crate::schema;
+use crate::{Refusal, RefusalKind};
 
 /// After this many change rows a case is compacted into a new snapshot.
 const COMPACT_AFTER: usize = 64;
@@ -52,10 +53,18 @@ fn now_ms() -> i64 {
 
 /// Why and when the server refused a case's changes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Refusal {
+pub struct RefusedCase {
+    /// The kind of rule the changes broke; records kept before kinds existed read as
+    /// [`RefusalKind::Other`].
+    #[serde(default = "other_kind")]
+    pub kind: RefusalKind,
     pub reason: String,
     /// Milliseconds since the Unix epoch.
     pub at: i64,
+}
+
+fn other_kind() -> RefusalKind {
+    RefusalKind::Other
 }
 
 /// The signed-in user, kept sealed in the store so the app reopens signed in.
@@ -89,7 +98,7 @@ struct Inner {
     /// Current heads of every case (for sync: unchanged cases are skipped by comparing them).
     heads: HashMap<CaseId, Vec<ChangeHash>>,
     /// Cases the server refused, with the reason: held back from sync until retried.
-    refused: HashMap<CaseId, Refusal>,
+    refused: HashMap<CaseId, RefusedCase>,
     cache: HashMap<CaseId, Cached>,
     tick: u64,
     /// The last time stamp handed out: changes on this device get strictly increasing
@@ -464,14 +473,15 @@ impl CaseStore {
 
     /// Marks a case as refused by the server: it is left out of later syncs (so the same
     /// refused change is not offered again and again) until [`CaseStore::retry_refused`].
-    pub fn mark_refused(&self, id: &CaseId, reason: &str) -> Result<()> {
+    pub fn mark_refused(&self, id: &CaseId, refusal: &Refusal) -> Result<()> {
         let mut g = self.lock();
         let key = g
             .keys
             .get(id)
             .ok_or_else(|| Error::NotFound(format!("case {id}")))?;
-        let refusal = Refusal {
-            reason: reason.to_string(),
+        let refusal = RefusedCase {
+            kind: refusal.kind,
+            reason: refusal.message.clone(),
             at: now_ms(),
         };
         let sealed = key.seal(
@@ -488,8 +498,8 @@ impl CaseStore {
     }
 
     /// Cases the server refused, with the reasons.
-    pub fn refused_cases(&self) -> Vec<(CaseId, Refusal)> {
-        let mut out: Vec<(CaseId, Refusal)> = self
+    pub fn refused_cases(&self) -> Vec<(CaseId, RefusedCase)> {
+        let mut out: Vec<(CaseId, RefusedCase)> = self
             .lock()
             .refused
             .iter()

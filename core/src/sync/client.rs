@@ -26,6 +26,7 @@ use crate::case::{CaseDoc, Role};
 use crate::error::{Error, Result};
 use crate::ids::CaseId;
 use crate::store::{CaseStore, UserContext};
+use crate::{Refusal, RefusalKind};
 
 /// How long the client waits for the server before giving up on this sync.
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -505,6 +506,7 @@ impl CaseStore {
                 Frame::Error {
                     message,
                     document_id: Some(document_id),
+                    code,
                     ..
                 } => {
                     if let Ok(id) = document_id.parse::<CaseId>() {
@@ -512,8 +514,11 @@ impl CaseStore {
                         refused.insert(id);
                         // Held back from later syncs: the same refused change would only be
                         // offered again.
-                        if local.contains(&id) && message.starts_with("changes refused") {
-                            self.mark_refused(&id, &message)?;
+                        // A refusal of changes carries its kind; other errors about a case
+                        // (a server fault) are not held against it.
+                        if let (true, Some(code)) = (local.contains(&id), code.as_deref()) {
+                            let refusal = Refusal::new(RefusalKind::from_code(code), &message);
+                            self.mark_refused(&id, &refusal)?;
                         }
                         report.errors.push(CaseSyncError {
                             case_id: document_id,

@@ -61,6 +61,9 @@ pub enum Frame {
         target_id: String,
         message: String,
         document_id: Option<String>,
+        /// The kind of a refusal ([`crate::RefusalKind`]'s code); a fieldcase extension
+        /// that other automerge-repo peers ignore.
+        code: Option<String>,
     },
     /// A frame type this side does not act on (ephemeral, remote heads...).
     Other { kind: String, sender_id: String },
@@ -166,6 +169,7 @@ impl Frame {
                 target_id: target(),
                 message: text(&m, "message").unwrap_or_default(),
                 document_id: text(&m, "documentId"),
+                code: text(&m, "code"),
             },
             _ => Frame::Other { kind, sender_id },
         })
@@ -245,6 +249,7 @@ impl Frame {
                 target_id,
                 message,
                 document_id,
+                code,
             } => {
                 put("type", t("error"));
                 put("senderId", t(sender_id));
@@ -252,6 +257,9 @@ impl Frame {
                 put("message", t(message));
                 if let Some(d) = document_id {
                     put("documentId", t(d));
+                }
+                if let Some(c) = code {
+                    put("code", t(c));
                 }
             }
             Frame::Other { kind, sender_id } => {
@@ -313,6 +321,7 @@ mod tests {
                 target_id: "b".into(),
                 message: "no".into(),
                 document_id: Some("d".into()),
+                code: Some("limit".into()),
             },
         ];
         for f in frames {
