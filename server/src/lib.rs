@@ -310,6 +310,11 @@ impl AppState {
         self.shutdown.send_replace(true);
     }
 
+    /// Whether the server has begun to stop (it takes no new connection).
+    pub fn is_shutting_down(&self) -> bool {
+        *self.shutdown.borrow()
+    }
+
     /// Whether (and when) the server is stopping.
     pub(crate) fn shutdown_signal(&self) -> tokio::sync::watch::Receiver<bool> {
         self.shutdown.subscribe()

@@ -126,11 +126,16 @@ impl TestServer {
 
     /// Stops the server as SIGTERM does (gracefully) and waits until it has stopped.
     pub fn stop_gracefully(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+        self.begin_stop();
         if let (Some(rt), Some(served)) = (&self.runtime, self.served.take()) {
             rt.block_on(served).expect("server task").expect("server");
+        }
+    }
+
+    /// Asks the server to stop, as SIGTERM does, without waiting for it.
+    pub fn begin_stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
         }
     }
 

@@ -73,6 +73,15 @@ pub fn exchange(
     document_id: &str,
 ) -> Option<Frame> {
     let mut s = joined(server, token);
+    exchange_on(&mut s, doc, document_id)
+}
+
+/// [`exchange`] over a connection already joined.
+pub fn exchange_on(
+    s: &mut Socket,
+    doc: &mut fieldcase_core::CaseDoc,
+    document_id: &str,
+) -> Option<Frame> {
     let mut state = automerge::sync::State::new();
     let sync = |data: Vec<u8>| Frame::Sync {
         sender_id: "raw".into(),
@@ -84,7 +93,7 @@ pub fn exchange(
     s.send(Message::Binary(sync(first.encode()).encode().into()))
         .unwrap();
     for _ in 0..10 {
-        match next(&mut s) {
+        match next(s) {
             Some(Frame::Sync { data, .. }) => {
                 doc.receive_sync_message(
                     &mut state,

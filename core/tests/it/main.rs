@@ -3,7 +3,6 @@
 
 mod case;
 mod convergence;
-mod crash;
 mod fixtures;
 mod fuzz;
 mod merge;

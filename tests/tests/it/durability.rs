@@ -2,13 +2,13 @@
 //! sync, and restarted on the same SQLite file, twenty times; every change a phone saw
 //! acknowledged is there, every phone's next sync completes, nothing is lost or doubled.
 //!
-//! The server runs in a child process: this test binary re-executed with
-//! `FIELDCASE_TEST_SERVER_DB` set, serving on a free loopback port it prints.
+//! The server runs in a child process, `fieldcase-test-server` (`tests/src/bin/`), serving
+//! the file on a free loopback port it prints.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use automerge::sync::State as SyncState;
 use automerge::ReadDoc;
@@ -16,33 +16,6 @@ use fieldcase_core::case::VisitInput;
 use fieldcase_core::{CaseDoc, CaseId, CaseStore, NewCase, Role};
 use fieldcase_server::{AppState, Config, Db, SqliteDb};
 use fieldcase_tests::{ITERATIONS, PASSWORD};
-
-const ENV: &str = "FIELDCASE_TEST_SERVER_DB";
-
-/// In the child: serve the given database until killed (at most 60 s).
-#[test]
-fn server_child() {
-    let Ok(path) = std::env::var(ENV) else { return };
-    let db = Arc::new(SqliteDb::open(&path).unwrap());
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async move {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        println!("port {}", listener.local_addr().unwrap().port());
-        let state = AppState::new(
-            db as Arc<dyn Db>,
-            Config {
-                password_iterations: ITERATIONS,
-                ..Config::default()
-            },
-        );
-        let serve = fieldcase_server::serve(listener, state, std::future::pending());
-        let _ = tokio::time::timeout(Duration::from_secs(120), serve).await;
-    });
-}
 
 struct Child_ {
     child: Child,
@@ -57,7 +30,7 @@ fn spawn(db: &std::path::Path) -> Child_ {
 /// SIGXFSZ ignored, so a write past it fails as on a full disk; raised again with
 /// `prlimit --pid`).
 fn spawn_limited(db: &std::path::Path, max_file: Option<u64>) -> Child_ {
-    let exe = std::env::current_exe().unwrap();
+    let exe = env!("CARGO_BIN_EXE_fieldcase-test-server");
     let mut command = match max_file {
         None => Command::new(exe),
         Some(bytes) => {
@@ -71,13 +44,7 @@ fn spawn_limited(db: &std::path::Path, max_file: Option<u64>) -> Child_ {
         }
     };
     let mut child = command
-        .args([
-            "durability::server_child",
-            "--exact",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(ENV, db)
+        .arg(db)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -124,9 +91,6 @@ const ROUNDS: usize = 20;
 /// the end every visit is there exactly once.
 #[test]
 fn sigkill_at_random_moments_of_concurrent_syncs_loses_and_duplicates_nothing() {
-    if std::env::var(ENV).is_ok() {
-        return;
-    }
     let seed = std::env::var("FIELDCASE_FAULT_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -174,6 +138,7 @@ fn sigkill_at_random_moments_of_concurrent_syncs_loses_and_duplicates_nothing() 
     // Every visit ever recorded, by case: its note is unique.
     let mut expected: std::collections::HashMap<CaseId, Vec<String>> = Default::default();
     let mut kills_mid_sync = 0;
+    let mut kills_after_first_store = 0;
 
     for round in 0..ROUNDS {
         // Offline work on every phone.
@@ -220,7 +185,24 @@ fn sigkill_at_random_moments_of_concurrent_syncs_loses_and_duplicates_nothing() 
                 std::thread::spawn(move || phone.sync(&url, &token).map(|_| ()))
             })
             .collect();
-        std::thread::sleep(Duration::from_millis(rng.below(250)));
+        // Where the kill lands: every third round as soon as the server has stored a
+        // first change of this round (so mid-sync by construction), every third round at
+        // once (before or while the phones connect), the others at a random moment.
+        match round % 3 {
+            0 => {
+                let deadline = Instant::now() + Duration::from_secs(30);
+                while server_changes(&db_path) <= before {
+                    assert!(
+                        Instant::now() < deadline,
+                        "round {round}: the server stored nothing"
+                    );
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                kills_after_first_store += 1;
+            }
+            1 => {}
+            _ => std::thread::sleep(Duration::from_millis(rng.below(250))),
+        }
         server.child.kill().unwrap(); // SIGKILL
         server.child.wait().unwrap();
         let failed = syncs
@@ -306,11 +288,11 @@ fn sigkill_at_random_moments_of_concurrent_syncs_loses_and_duplicates_nothing() 
             }
         }
     }
-    eprintln!("{ROUNDS} rounds, {kills_mid_sync} killed while changes were being stored");
-    assert!(
-        kills_mid_sync >= ROUNDS / 4,
-        "the kills must land mid-sync: {kills_mid_sync}"
+    eprintln!(
+        "{ROUNDS} rounds, {kills_after_first_store} killed right after a first store, \
+         {kills_mid_sync} with syncs cut after something was stored"
     );
+    assert_eq!(kills_after_first_store, ROUNDS.div_ceil(3));
 }
 
 /// When the server last stored anything (the latest `updated_at` of its cases).
@@ -327,9 +309,6 @@ fn server_changes(db: &std::path::Path) -> i64 {
 /// there is room again.
 #[test]
 fn a_full_disk_refuses_writes_clearly_and_recovers_when_space_returns() {
-    if std::env::var(ENV).is_ok() {
-        return;
-    }
     let dir = tempfile::tempdir().unwrap();
     let db_path = dir.path().join("server.sqlite");
     {

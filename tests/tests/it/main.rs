@@ -8,6 +8,7 @@ mod assignment;
 mod bombs;
 mod console_assign;
 mod console_browser;
+mod crash;
 mod cuts;
 mod durability;
 mod home_visit;

@@ -233,6 +233,10 @@ fn fuzzed_frames_leave_the_server_up_and_the_case_untouched() {
         }
     };
     let real = frame_of(message.clone());
+    let empty_request = automerge::Automerge::new()
+        .generate_sync_message(&mut SyncState::new())
+        .unwrap()
+        .encode();
     let frames = prop_oneof![
         proptest::collection::vec(any::<u8>(), 0..2048),
         (
@@ -271,19 +275,45 @@ fn fuzzed_frames_leave_the_server_up_and_the_case_untouched() {
         .run(&frames, |bytes| {
             let mut s = joined(&server, &anna_token);
             if let tungstenite::stream::MaybeTlsStream::Plain(tcp) = s.get_ref() {
-                tcp.set_read_timeout(Some(std::time::Duration::from_millis(200)))
+                // Only a guard against a hang: the probe below is always answered.
+                tcp.set_read_timeout(Some(std::time::Duration::from_secs(30)))
                     .unwrap();
             }
             s.send(Message::Binary(bytes.into())).unwrap();
-            // Whatever comes back is a frame we understand, until the server goes quiet
-            // or closes.
-            for _ in 0..4 {
+            // Then a probe: a request for a case that does not exist, which the server
+            // answers `doc-unavailable` in turn. Every frame before that answer is one we
+            // understand; or the server closed the connection (after an error frame).
+            let probe = CaseId::random().to_string();
+            let _ = s.send(Message::Binary(
+                Frame::Request {
+                    sender_id: "raw".into(),
+                    target_id: String::new(),
+                    document_id: probe.clone(),
+                    data: empty_request.clone(),
+                }
+                .encode()
+                .into(),
+            ));
+            loop {
                 match s.read() {
                     Ok(Message::Binary(b)) => {
-                        prop_assert!(Frame::decode(&b).is_ok());
+                        let frame = Frame::decode(&b);
+                        prop_assert!(frame.is_ok());
+                        if matches!(&frame, Ok(Frame::DocUnavailable { document_id, .. }) if *document_id == probe) {
+                            break;
+                        }
                     }
+                    Ok(Message::Close(_)) => break,
                     Ok(_) => {}
-                    Err(_) => break,
+                    Err(tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed) => break,
+                    Err(tungstenite::Error::Io(e))
+                        if e.kind() != std::io::ErrorKind::WouldBlock
+                            && e.kind() != std::io::ErrorKind::TimedOut =>
+                    {
+                        break
+                    }
+                    Err(tungstenite::Error::Protocol(_)) => break,
+                    Err(e) => prop_assert!(false, "the server went silent: {e}"),
                 }
             }
             Ok(())
