@@ -36,9 +36,19 @@ npm ci --prefix tests/js --no-audit --no-fund --loglevel=error
 # cargo-nextest runs the tests in parallel processes; fall back to cargo test without it.
 if cargo nextest --version >/dev/null 2>&1; then RUNNER=nextest; else RUNNER=cargo-test; fi
 
+# cargo-deny checks the dependency graph against deny.toml (licences, bans, sources).
+DENY_VERSION=0.20.2
+if ! cargo deny --version 2>/dev/null | grep -q "$DENY_VERSION"; then
+  log "installing cargo-deny $DENY_VERSION (the dependency policy, deny.toml)"
+  cargo install cargo-deny --locked --version "$DENY_VERSION"
+fi
+
 # --- Checks ------------------------------------------------------------------------------
 log "cargo fmt --check"
 cargo fmt --all -- --check
+
+log "cargo deny: licences, bans, sources (deny.toml; advisories need network access)"
+cargo deny -L error check licenses bans sources
 
 log "cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
