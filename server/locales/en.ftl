@@ -389,3 +389,25 @@ admin-target = On
 account = My account
 change-password = Change my password
 current-password = Current password
+nav-people = People
+people-title = People
+people-explain = The people you look after (supervisors: your team; admins: everyone), their open cases and phones. Open a person to revoke a lost phone, hand over a caseload or change a role or team.
+open-cases = Open cases
+phone = Phone
+open-sessions = Sessions
+open-cases-count = { $count ->
+    [one] { $count } open case
+   *[other] { $count } open cases
+}
+handover-title = Hand over the caseload
+handover-nothing = No open cases to hand over.
+handover-no-colleagues = No active colleague in this team can take the cases: add or enable one first.
+handover-explain = Every open case of { $name } goes to the colleagues ticked, in turn. Their phones get the cases at their next sync; the phones of { $name } hand in their last changes and drop them.
+handover-to = To
+handover-proposed = (proposed: the lightest caseloads)
+caseload-now = now { $count }
+caseload-after = after { $count }
+hand-over = Hand over
+move-title = Role and team
+move-explain = A worker who changes team hands over their open cases first; the last active administrator stays one.
+move-save = Save role and team

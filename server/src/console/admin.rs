@@ -65,7 +65,7 @@ pub(crate) async fn page(State(state): State<Arc<AppState>>, u: ConsoleUser) -> 
                     thead { tr { th { (l.t("username")) } th { (l.t("f-name")) } th { (l.t("role")) } th { (l.t("team")) } th {} } }
                     tbody { @for usr in &users {
                         tr.retracted[usr.disabled] {
-                            td { (usr.username) }
+                            td { a href=(format!("/console/people/{}", view::url_part(&usr.username))) { (usr.username) } }
                             td { bdi { (usr.display_name) } }
                             td { (l.t(&format!("role-{}", usr.role.code()))) }
                             td { (usr.team.clone().unwrap_or_default()) }

@@ -35,6 +35,7 @@ mod admin;
 mod approvals;
 mod dashboard;
 mod data;
+mod people;
 mod record;
 mod reports;
 mod roster;
@@ -87,6 +88,17 @@ pub fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/console/reports/{name}", get(reports::csv))
         .route("/console/account", get(account::page))
         .route("/console/account/password", post(account::password))
+        .route("/console/people", get(people::list))
+        .route("/console/people/{username}", get(people::page))
+        .route(
+            "/console/people/{username}/devices/{device}/revoke",
+            post(people::revoke_device),
+        )
+        .route(
+            "/console/people/{username}/handover",
+            post(people::hand_over),
+        )
+        .route("/console/people/{username}/move", post(people::move_user))
         .route("/console/admin", get(admin::page))
         .route("/console/admin/teams", post(admin::add_team))
         .route("/console/admin/users", post(admin::add_user))

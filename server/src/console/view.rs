@@ -30,6 +30,7 @@ pub(crate) enum Nav {
     Dashboard,
     Approvals,
     Reports,
+    People,
     Admin,
     None,
 }
@@ -62,6 +63,9 @@ pub(crate) fn layout(u: &ConsoleUser, title: &str, nav: Nav, here: &str, body: M
                             (link(Nav::Approvals, "/console/approvals", "nav-approvals"))
                         }
                         (link(Nav::Reports, "/console/reports", "nav-reports"))
+                        @if role.has_authority() {
+                            (link(Nav::People, "/console/people", "nav-people"))
+                        }
                         @if role == fieldcase_core::Role::Admin {
                             (link(Nav::Admin, "/console/admin", "nav-admin"))
                         }

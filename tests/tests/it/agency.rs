@@ -395,11 +395,28 @@ fn a_worker_cannot_administer_anyone() {
     let mut console = Console::sign_in(&server.url, "bao", PASSWORD);
     let (_, page) = console.get("/console/account");
     let csrf = hidden(&page, "csrf");
-    for path in [
-        "/console/admin/users/sam/enable".to_string(),
-        format!("/console/admin/devices/{device}/revoke"),
+    for (path, form) in [
+        ("/console/admin/users/sam/enable".to_string(), vec![]),
+        (format!("/console/admin/devices/{device}/revoke"), vec![]),
+        (
+            format!("/console/people/anna/devices/{device}/revoke"),
+            vec![],
+        ),
+        (
+            "/console/people/anna/handover".to_string(),
+            vec![("to", "bao")],
+        ),
+        (
+            "/console/people/anna/move".to_string(),
+            vec![("role", "supervisor"), ("team", "north")],
+        ),
     ] {
-        assert_eq!(console.post(&path, &[("csrf", &csrf)]), 403, "{path}");
+        let mut fields = vec![("csrf", csrf.as_str())];
+        fields.extend(form);
+        assert_eq!(console.post(&path, &fields), 403, "{path}");
+    }
+    for path in ["/console/people", "/console/people/anna"] {
+        assert_eq!(console.get(path).0, 403, "{path}");
     }
     assert!(!server.db.device(&device).unwrap().unwrap().disabled);
     assert!(server.db.user_by_username("sam").unwrap().unwrap().disabled);

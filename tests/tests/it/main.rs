@@ -16,6 +16,7 @@ mod insiders;
 mod interop;
 mod limits;
 mod log_injection;
+mod people;
 mod postgres;
 mod security;
 mod shutdown;
