@@ -14,7 +14,7 @@ use automerge::sync::State as SyncState;
 use automerge::ReadDoc;
 use fieldcase_core::case::VisitInput;
 use fieldcase_core::{CaseDoc, CaseId, CaseStore, NewCase, Role};
-use fieldcase_server::{AppState, Config, Db, SqliteDb};
+use fieldcase_server::{Db, SqliteDb};
 use fieldcase_tests::{ITERATIONS, PASSWORD};
 
 struct Child_ {
