@@ -482,7 +482,10 @@ fn run(cli: Cli, settings: FileSettings) -> Result<(), String> {
         Command::User {
             command: UserCommand::Disable { username },
         } => {
-            db.disable_user(&username).map_err(|e| e.to_string())?;
+            db.disable_user(&username).map_err(|e| match e {
+                fieldcase_server::AppError::NotFound => format!("no user {username}"),
+                other => other.to_string(),
+            })?;
             log_cli(db, "disable user", &username)?;
             println!("user {username} disabled; their sessions are revoked");
             Ok(())

@@ -17,6 +17,7 @@ mod interop;
 mod limits;
 mod log_injection;
 mod people;
+mod pg_commands;
 mod postgres;
 mod security;
 mod shutdown;
