@@ -20,13 +20,13 @@ use fieldcase_tests::{TestServer, PASSWORD};
 use serde_json::json;
 
 /// chromedriver, started by this test on a free loopback port and killed when dropped.
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
     url: String,
 }
 
 impl Driver {
-    fn start() -> Driver {
+    pub(crate) fn start() -> Driver {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
@@ -59,7 +59,7 @@ impl Drop for Driver {
     }
 }
 
-fn artifacts() -> PathBuf {
+pub(crate) fn artifacts() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("..")
         .join("target")
@@ -91,7 +91,7 @@ async fn click_and_load(c: &Client, el: fantoccini::elements::Element) {
         .expect("the new page");
 }
 
-async fn browser(driver: &Driver) -> Client {
+pub(crate) async fn browser(driver: &Driver) -> Client {
     let mut caps = serde_json::Map::new();
     let mut opts = json!({
         "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
