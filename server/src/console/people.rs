@@ -224,7 +224,7 @@ fn render(u: &ConsoleUser, p: &Person) -> view::Page {
     let body = html! {
         h1 { bdi { (who.display_name) } }
         p.muted {
-            (who.username) " · " (l.t(&format!("role-{}", who.role.code())))
+            bdi { (who.username) } " · " (l.t(&format!("role-{}", who.role.code())))
             @if let Some(t) = &who.team { " · " (l.t("team")) " " bdi { (t) } }
             @if who.disabled { " · " (l.t("disabled")) }
         }

@@ -79,7 +79,7 @@ impl Ctx<'_> {
     }
 
     fn long(&self, label: &str, path: &str, v: &str) -> Markup {
-        self.field(label, path, html! { span.note { (v) } })
+        self.field(label, path, html! { span.note dir="auto" { (v) } })
     }
 
     fn date(&self, label: &str, path: &str, v: &Option<String>) -> Markup {
@@ -100,7 +100,11 @@ impl Ctx<'_> {
     }
 
     fn list(&self, label: &str, path: &str, v: &[String]) -> Markup {
-        self.field(label, path, html! { (v.join(", ")) })
+        self.field(
+            label,
+            path,
+            html! { @for (i, x) in v.iter().enumerate() { @if i > 0 { ", " } bdi { (x) } } },
+        )
     }
 
     /// A list of codes, each in the user's language.
@@ -129,9 +133,9 @@ impl Ctx<'_> {
         let l = self.l;
         html! {
             @if let Some(r) = r {
-                p.retracted { (l.t("retracted")) ": " (r.reason.clone().unwrap_or_default())
-                    " · " (r.by.as_deref().map(|b| self.people.name(b)).unwrap_or_default())
-                    " · " (r.at.as_deref().map(|a| l.datetime(a)).unwrap_or_default()) }
+                p.retracted { (l.t("retracted")) ": " bdi { (r.reason.clone().unwrap_or_default()) }
+                    " · " bdi { (r.by.as_deref().map(|b| self.people.name(b)).unwrap_or_default()) }
+                    @if let Some(a) = r.at.as_deref() { " · " time datetime=(a) { (l.datetime(a)) } } }
             }
         }
     }
@@ -186,7 +190,7 @@ async fn render(state: &Arc<AppState>, u: &ConsoleUser, id: &str) -> AppResult<v
                 (risk_badge(l, case.summary.risk)) " "
                 @if case.summary.emergency { span.badge.risk-evidence_of_harm { (l.t("emergency")) } " " }
                 @if case.access.restricted { span.badge.restricted { (l.t("restricted")) } " " }
-                span.muted { (l.t("team")) ": " (f.team.clone().unwrap_or_default()) }
+                span.muted { (l.t("team")) ": " bdi { (f.team.clone().unwrap_or_default()) } }
             }
         }
         nav.toc aria-label=(l.t("sections")) {
@@ -415,7 +419,7 @@ async fn render(state: &Arc<AppState>, u: &ConsoleUser, id: &str) -> AppResult<v
             @for a in &f.appointments {
                 @let p = format!("appointments/{}", a.id);
                 article.entry.retracted[a.retracted.is_some()] { dl {
-                    (cx.field("f-when", &format!("{p}/at"), html! { @if let Some(t) = &a.at { (l.datetime(t)) } }))
+                    (cx.field("f-when", &format!("{p}/at"), html! { @if let Some(t) = &a.at { time datetime=(t) { (l.datetime(t)) } } }))
                     (cx.text("f-place", &format!("{p}/place"), &a.place))
                     (cx.text("f-with-whom", &format!("{p}/with_whom"), &a.with_whom))
                     (cx.text("f-purpose", &format!("{p}/purpose"), &a.purpose))

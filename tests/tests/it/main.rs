@@ -8,6 +8,7 @@ mod assignment;
 mod bombs;
 mod console_a11y;
 mod console_assign;
+mod console_bidi;
 mod console_browser;
 mod crash;
 mod cuts;
