@@ -436,6 +436,45 @@ pub fn find_field(fields: &'static [Field], entry: bool, name: &str) -> Option<&
     })
 }
 
+/// The fields a path goes through, by name (entry ids and free keys left out), and the
+/// last one's description: `plan/problems/<id>/status` is `["plan", "problems", "status"]`.
+/// No document is read; `None` when the path does not fit the schema.
+pub fn field_names(path: &str) -> Option<(Vec<&'static str>, &'static Field)> {
+    let segments: Vec<&str> = path.split('/').collect();
+    let mut fields: &'static [Field] = CASE;
+    let mut entry = false;
+    let mut names = Vec::new();
+    let mut i = 0;
+    loop {
+        let field = find_field(fields, entry, segments.get(i)?)?;
+        names.push(field.name);
+        if i + 1 == segments.len() {
+            return Some((names, field));
+        }
+        match &field.kind {
+            Kind::Map(sub) => {
+                fields = sub;
+                entry = false;
+                i += 1;
+            }
+            Kind::Entries(sub) => {
+                fields = sub;
+                entry = true;
+                i += 2;
+            }
+            Kind::Dict(Kind::Map(sub)) => {
+                fields = sub;
+                entry = false;
+                i += 2;
+            }
+            _ => return None,
+        }
+        if i >= segments.len() {
+            return None;
+        }
+    }
+}
+
 /// A resolved path: the object holding the field, the key, and the field's description.
 #[derive(Debug)]
 pub struct Resolved {
@@ -1004,6 +1043,27 @@ fn validate_value<R: ReadDoc>(
             check_value(kind, &json).map_err(|r| violation(&p(), r))
         }
         _ => Err(violation(&p(), "value of the wrong type")),
+    }
+}
+
+#[cfg(test)]
+mod field_name_tests {
+    use super::*;
+
+    #[test]
+    fn paths_name_their_fields_without_ids() {
+        let (names, field) = field_names("plan/problems/p-1/status").unwrap();
+        assert_eq!(names, ["plan", "problems", "status"]);
+        assert_eq!(field.name, "status");
+        let (names, field) = field_names("visits/v-9/date").unwrap();
+        assert_eq!(names, ["visits", "date"]);
+        assert!(matches!(field.kind, Kind::Date));
+        assert!(field_names("client/nothing").is_none());
+        assert!(
+            field_names("visits/v-9").is_none(),
+            "an entry is not a field"
+        );
+        assert!(field_names("client/name/deeper").is_none());
     }
 }
 

@@ -411,3 +411,4 @@ hand-over = Hand over
 move-title = Role and team
 move-explain = A worker who changes team hands over their open cases first; the last active administrator stays one.
 move-save = Save role and team
+value-cleared = (cleared)

@@ -393,3 +393,4 @@ hand-over = Bàn giao
 move-title = Vai trò và nhóm
 move-explain = Nhân viên chuyển nhóm phải bàn giao các ca đang mở trước; quản trị viên đang hoạt động cuối cùng vẫn giữ vai trò quản trị.
 move-save = Lưu vai trò và nhóm
+value-cleared = (đã xóa)

@@ -33,7 +33,74 @@ struct Ctx<'a> {
     people: &'a People,
 }
 
-fn show(v: &Json) -> String {
+/// The prefix of the messages for a field's codes (`client/kind` → `kind-…`), by the
+/// names of the fields its path goes through: the same words the record uses.
+fn code_prefix(names: &[&str]) -> Option<&'static str> {
+    let last = *names.last()?;
+    let parent = names.len().checked_sub(2).map(|i| names[i]).unwrap_or("");
+    Some(match (parent, last) {
+        ("client", "kind") => "kind",
+        ("client", "gender") => "gender",
+        ("client", "vulnerabilities") => "vuln",
+        ("", "priority") => "priority",
+        ("", "sensitivity") => "sensitivity",
+        ("", "stage") => "stage",
+        ("contacts", "kind") => "contact",
+        ("consents", "topic") => "topic",
+        ("intake", "source") => "source",
+        ("intake", "urgency") => "urgency",
+        ("intake", "preliminary_risk") | ("risk", "level") => "risk",
+        ("approval", "status") => "approval",
+        (_, "domain") => "domain",
+        ("problems", "status") => "problem",
+        ("activities", "status") => "activity",
+        ("referrals", "status") => "referral",
+        ("appointments", "status") => "appointment",
+        ("reviews", "decision") => "decision",
+        ("closures", "reason") => "closure-reason",
+        ("closures", "status") => "closure",
+        ("visits", "kind") => "visit",
+        _ => return None,
+    })
+}
+
+/// A value of a field as the record shows that field: dates and times in the reader's
+/// calendar, codes in the reader's language, yes or no, numbers in the language's digits;
+/// names and free text isolated. A value the schema does not describe is shown as stored.
+fn shown_value(l: &super::i18n::Locale, path: &str, v: &Json) -> Markup {
+    use fieldcase_core::schema::{field_names, Kind};
+    let Some((names, field)) = field_names(path) else {
+        return html! { bdi { (raw(v)) } };
+    };
+    let prefix = code_prefix(&names);
+    let code = |c: &str| prefix.map_or_else(|| c.to_string(), |p| l.code(p, c));
+    match (&field.kind, v) {
+        (_, Json::Null) => html! { span.muted { (l.t("value-cleared")) } },
+        (Kind::Date, Json::String(d)) => html! { time datetime=(d) { (l.date(d)) } },
+        (Kind::DateTime, Json::String(t)) => html! { time datetime=(t) { (l.datetime(t)) } },
+        (Kind::Bool, Json::Bool(b)) => html! { (l.t(if *b { "yes" } else { "no" })) },
+        (Kind::Int(..), Json::Number(n)) => match n.as_i64() {
+            Some(n) => html! { (l.number(n)) },
+            None => html! { (n.to_string()) },
+        },
+        (Kind::Enum(_), Json::String(c)) => html! { (code(c)) },
+        (Kind::EnumList(_) | Kind::StrList, Json::Array(items)) => html! {
+            @for (i, item) in items.iter().enumerate() {
+                @if i > 0 { ", " }
+                @match (item, &field.kind) {
+                    (Json::String(c), Kind::EnumList(_)) => (code(c)),
+                    (Json::String(s), _) => bdi { (s) },
+                    (other, _) => bdi { (raw(other)) },
+                }
+            }
+        },
+        (_, Json::String(s)) => html! { bdi { (s) } },
+        (_, other) => html! { bdi { (raw(other)) } },
+    }
+}
+
+/// A stored value as it is, for what no field describes.
+fn raw(v: &Json) -> String {
     match v {
         Json::String(s) => s.clone(),
         Json::Null => String::new(),
@@ -211,7 +278,7 @@ async fn render(state: &Arc<AppState>, u: &ConsoleUser, id: &str) -> AppResult<v
                     ul.values {
                         @for v in &c.values {
                             li.value-choice {
-                                strong.value { bdi { (show(&v.value)) } }
+                                strong.value { (shown_value(l, &c.path, &v.value)) }
                                 @if v.winner { " " span.badge { (l.t("shown-now")) } }
                                 @let by = cx.roster.show(&v.by);
                                 " " (byline(l, &by))
@@ -529,7 +596,7 @@ pub(crate) async fn history(
         let case_url = format!("/console/cases/{}", case.access.id);
         let body = html! {
             p { a href=(case_url) { "← " bdi { (name) } } }
-            h1 { (l.t("history")) ": " code { (q.path) } }
+            h1 { (l.t("history")) ": " (path_label(l, &q.path)) " " small.muted { code { (q.path) } } }
             div.scroll { table {
                 thead { tr { th { (l.t("f-when")) } th { (l.t("who")) } th { (l.t("device")) } th { (l.t("action")) } th { (l.t("f-value")) } } }
                 tbody { @for c in changes.iter().rev() {
@@ -540,7 +607,7 @@ pub(crate) async fn history(
                         td { small { bdi { (by.device.clone().unwrap_or_default()) } } }
                         td { (view::action(l, c.message.as_deref().unwrap_or_default())) }
                         td {
-                            @if let Some(v) = &c.value { bdi { (show(v)) } }
+                            @if let Some(v) = &c.value { (shown_value(l, &q.path, v)) }
                             @else if c.inserted == 0 && c.deleted == 0 { (l.t("history-kept")) }
                             @else { "+" (l.number(c.inserted as i64)) " / −" (l.number(c.deleted as i64)) }
                         }

@@ -10,6 +10,7 @@ mod console_a11y;
 mod console_assign;
 mod console_bidi;
 mod console_browser;
+mod console_conflicts;
 mod crash;
 mod cuts;
 mod durability;
