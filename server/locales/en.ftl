@@ -412,3 +412,13 @@ move-title = Role and team
 move-explain = A worker who changes team hands over their open cases first; the last active administrator stays one.
 move-save = Save role and team
 value-cleared = (cleared)
+summary-title = Summary
+summary-due = Due and overdue
+summary-referrals = Open referrals
+summary-visits = Latest visits
+overdue = Overdue
+show-empty-fields = Show empty fields
+age-years = { $count ->
+    [one] { $count } year old
+   *[other] { $count } years old
+}

@@ -418,3 +418,14 @@ move-title = Роль и команда
 move-explain = Сотрудник, который переходит в другую команду, сначала передаёт свои открытые случаи; последний активный администратор остаётся администратором.
 move-save = Сохранить роль и команду
 value-cleared = (очищено)
+summary-title = Кратко
+summary-due = Сроки и просрочки
+summary-referrals = Открытые направления
+summary-visits = Последние визиты
+overdue = Просрочено
+show-empty-fields = Показать пустые поля
+age-years = { $count ->
+    [one] { $count } год
+    [few] { $count } года
+   *[other] { $count } лет
+}

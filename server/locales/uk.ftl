@@ -418,3 +418,14 @@ move-title = Роль і команда
 move-explain = Працівник, який переходить до іншої команди, спершу передає свої відкриті випадки; останній активний адміністратор лишається адміністратором.
 move-save = Зберегти роль і команду
 value-cleared = (очищено)
+summary-title = Коротко
+summary-due = Терміни й прострочення
+summary-referrals = Відкриті направлення
+summary-visits = Останні візити
+overdue = Прострочено
+show-empty-fields = Показати порожні поля
+age-years = { $count ->
+    [one] { $count } рік
+    [few] { $count } роки
+   *[other] { $count } років
+}

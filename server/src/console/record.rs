@@ -126,8 +126,10 @@ impl Ctx<'_> {
         let l = self.l;
         let last = self.bylines.last_change(&self.case.doc, path);
         let conflicted = self.conflicts.contains_key(path);
+        // An empty field is folded away (the page's "show empty fields" control shows it).
+        let empty = !conflicted && value.0.trim().is_empty();
         html! {
-            div.field.conflicted[conflicted] {
+            div.field.conflicted[conflicted].empty[empty] {
                 dt { (l.t(label)) }
                 dd {
                     span.value { (value) }
@@ -212,6 +214,147 @@ fn anchor(path: &str) -> String {
     path.replace('/', "-")
 }
 
+/// The record's first card: what a supervisor reads first. Who the client is; what is
+/// due or overdue (follow-ups of visits, appointments to come); referrals still open and
+/// their state; the latest visits. Everything else is in the sections below.
+fn summary(cx: &Ctx<'_>, visits: &[&fieldcase_core::case::Visit]) -> Markup {
+    use fieldcase_core::case::{AppointmentStatus, ReferralStatus};
+    let l = cx.l;
+    let f = &cx.case.file;
+    let today = data::today();
+    let age = f
+        .client
+        .date_of_birth
+        .as_deref()
+        .and_then(|dob| years_between(dob, &today));
+    let live = |r: &Option<fieldcase_core::case::Retraction>| r.is_none();
+    let mut due: Vec<(&str, &str, bool)> = visits
+        .iter()
+        .filter(|v| live(&v.retracted))
+        .flat_map(|v| v.follow_ups.iter())
+        .filter(|fu| live(&fu.retracted) && fu.done != Some(true))
+        .filter_map(|fu| {
+            let d = fu.due_date.as_deref()?;
+            Some((
+                d,
+                fu.text.as_deref().unwrap_or_default(),
+                d < today.as_str(),
+            ))
+        })
+        .collect();
+    due.sort();
+    let mut coming: Vec<&fieldcase_core::case::Appointment> = f
+        .appointments
+        .iter()
+        .filter(|a| {
+            live(&a.retracted) && a.status.unwrap_or_default() == AppointmentStatus::Planned
+        })
+        .filter(|a| a.at.as_deref().is_some_and(|t| t >= today.as_str()))
+        .collect();
+    coming.sort_by(|a, b| a.at.cmp(&b.at));
+    let open_referrals: Vec<&fieldcase_core::case::Referral> = f
+        .referrals
+        .iter()
+        .filter(|r| {
+            live(&r.retracted)
+                && matches!(
+                    r.status.unwrap_or_default(),
+                    ReferralStatus::Sent | ReferralStatus::Accepted
+                )
+        })
+        .collect();
+    let latest: Vec<&&fieldcase_core::case::Visit> = visits
+        .iter()
+        .filter(|v| live(&v.retracted))
+        .take(2)
+        .collect();
+    html! {
+        section.card.summary #summary aria-labelledby="summary-title" {
+            h2 #summary-title { (l.t("summary-title")) }
+            dl.summary-grid {
+                div {
+                    dt { (l.t("section-client")) }
+                    dd {
+                        bdi { (f.client.name.clone().unwrap_or_default()) }
+                        @if let Some(n) = &f.client.name_latin { " (" bdi { (n) } ")" }
+                        @if let Some(a) = age { " · " (l.ta("age-years", &[("count", fluent_bundle::FluentValue::from(a))])) }
+                        @if let Some(g) = &f.client.gender { " · " (l.code("gender", g)) }
+                        @if let Some(k) = &f.client.kind { " · " (l.code("kind", k)) }
+                    }
+                }
+                div {
+                    dt { (l.t("summary-due")) }
+                    dd {
+                        @if due.is_empty() && coming.is_empty() { span.muted { (l.t("none")) } }
+                        ul.plain {
+                            @for (d, text, overdue) in &due {
+                                li.overdue[*overdue] {
+                                    @if *overdue { strong { (l.t("overdue")) } " " }
+                                    time datetime=(d) { (l.date(d)) } " · " bdi { (text) }
+                                }
+                            }
+                            @for a in coming.iter().take(3) {
+                                li {
+                                    @if let Some(t) = &a.at { time datetime=(t) { (l.datetime(t)) } }
+                                    " · " bdi { (a.purpose.clone().or_else(|| a.with_whom.clone()).unwrap_or_default()) }
+                                }
+                            }
+                        }
+                    }
+                }
+                div {
+                    dt { (l.t("summary-referrals")) }
+                    dd {
+                        @if open_referrals.is_empty() { span.muted { (l.t("none")) } }
+                        ul.plain { @for r in &open_referrals {
+                            li {
+                                bdi { (r.organisation.clone().unwrap_or_default()) }
+                                @if let Some(d) = &r.domain { " · " (l.code("domain", d)) }
+                                " · " (l.code("referral", r.status.unwrap_or_default().code()))
+                                @if let Some(d) = &r.date { " · " time datetime=(d) { (l.date(d)) } }
+                            }
+                        } }
+                    }
+                }
+                div {
+                    dt { (l.t("summary-visits")) }
+                    dd {
+                        @if latest.is_empty() { span.muted { (l.t("none")) } }
+                        ul.plain { @for v in &latest {
+                            li {
+                                @if let Some(d) = &v.date { time datetime=(d) { (l.date(d)) } " · " }
+                                (l.code("visit", v.kind.as_deref().unwrap_or("")))
+                                @if !v.note.is_empty() { " · " span.note dir="auto" { (excerpt(&v.note, 160)) } }
+                            }
+                        } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Whole years from a date of birth to today (both `YYYY-MM-DD`); `None` for anything else.
+fn years_between(born: &str, today: &str) -> Option<i64> {
+    let parse = |s: &str| -> Option<(i64, i64, i64)> {
+        let mut p = s.get(..10)?.split('-').map(|x| x.parse::<i64>().ok());
+        Some((p.next()??, p.next()??, p.next()??))
+    };
+    let (by, bm, bd) = parse(born)?;
+    let (ty, tm, td) = parse(today)?;
+    let years = ty - by - i64::from((tm, td) < (bm, bd));
+    (0..150).contains(&years).then_some(years)
+}
+
+/// The start of a note, cut at a character boundary, with an ellipsis when cut.
+fn excerpt(text: &str, chars: usize) -> String {
+    let mut out: String = text.chars().take(chars).collect();
+    if text.chars().nth(chars).is_some() {
+        out.push('…');
+    }
+    out
+}
+
 pub(crate) async fn page(
     State(state): State<Arc<AppState>>,
     u: ConsoleUser,
@@ -259,6 +402,10 @@ async fn render(state: &Arc<AppState>, u: &ConsoleUser, id: &str) -> AppResult<v
                 @if case.access.restricted { span.badge.restricted { (l.t("restricted")) } " " }
                 span.muted { (l.t("team")) ": " bdi { (f.team.clone().unwrap_or_default()) } }
             }
+        }
+        (summary(&cx, &visits))
+        p.fold-control {
+            label { input #show-empty type="checkbox"; " " (l.t("show-empty-fields")) }
         }
         nav.toc aria-label=(l.t("sections")) {
             @for (anchor, key) in [("conflicts", "section-conflicts"), ("client", "section-client"), ("intake", "section-intake"),
@@ -703,5 +850,20 @@ pub(crate) async fn assign(
     match result {
         Ok(_) => back(Some(&format!("/console/cases/{id}#assignment")), "/console"),
         Err(e) => user.error(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_count_whole_years_and_excerpts_cut_at_characters() {
+        assert_eq!(years_between("2015-03-21", "2026-03-20"), Some(10));
+        assert_eq!(years_between("2015-03-21", "2026-03-21"), Some(11));
+        assert_eq!(years_between("soon", "2026-03-21"), None);
+        assert_eq!(years_between("2030-01-01", "2026-03-21"), None);
+        assert_eq!(excerpt("Đã thăm gia đình", 6), "Đã thă…");
+        assert_eq!(excerpt("ngắn", 10), "ngắn");
     }
 }

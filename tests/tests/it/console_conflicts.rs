@@ -62,7 +62,12 @@ fn concurrent_values_are_shown_in_words_and_one_click_keeps_one() {
     ] {
         assert!(section.contains(shown), "{shown} in {section}");
     }
-    for raw in [">2015-03-21<", ">\"2015-03-21\"<", ">female<", ">undisclosed<"] {
+    for raw in [
+        ">2015-03-21<",
+        ">\"2015-03-21\"<",
+        ">female<",
+        ">undisclosed<",
+    ] {
         assert!(!section.contains(raw), "no raw value {raw}");
     }
     // In Persian: the Solar Hijri calendar (21 March 2015 is 1 Farvardin 1394).
