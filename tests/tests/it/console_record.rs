@@ -6,7 +6,6 @@ use fantoccini::Locator;
 use fieldcase_core::case::ReferralStatus;
 use fieldcase_core::case::{AppointmentInput, FollowUpInput, ReferralInput, VisitInput};
 use fieldcase_core::NewCase;
-use fieldcase_server::Db;
 use fieldcase_tests::console::Console;
 use fieldcase_tests::{TestServer, PASSWORD};
 use serde_json::json;
