@@ -422,3 +422,4 @@ age-years = { $count ->
     [one] { $count } year old
    *[other] { $count } years old
 }
+section-timeline = Timeline

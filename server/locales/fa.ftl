@@ -401,3 +401,4 @@ summary-visits = آخرین بازدیدها
 overdue = دیرکرد
 show-empty-fields = نمایش فیلدهای خالی
 age-years = { $count } ساله
+section-timeline = روند پرونده

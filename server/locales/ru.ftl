@@ -429,3 +429,4 @@ age-years = { $count ->
     [few] { $count } года
    *[other] { $count } лет
 }
+section-timeline = Ход случая

@@ -401,3 +401,4 @@ summary-visits = การเยี่ยมล่าสุด
 overdue = เลยกำหนด
 show-empty-fields = แสดงช่องที่ว่าง
 age-years = อายุ { $count } ปี
+section-timeline = ลำดับเหตุการณ์

@@ -429,3 +429,4 @@ age-years = { $count ->
     [few] { $count } роки
    *[other] { $count } років
 }
+section-timeline = Перебіг випадку

@@ -401,3 +401,4 @@ summary-visits = Lần thăm gần nhất
 overdue = Quá hạn
 show-empty-fields = Hiện các trường trống
 age-years = { $count } tuổi
+section-timeline = Diễn biến

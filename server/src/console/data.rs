@@ -218,7 +218,7 @@ pub(crate) struct Activity {
 /// of its device's user (the document's own claim only for actors the server never
 /// registered, which only the server itself writes under: the command line, the demo); its
 /// time is its receipt where its own time is marked as far off.
-fn recent_changes(l: &Loaded, n: usize, db: &dyn crate::Db) -> AppResult<Vec<Activity>> {
+pub(crate) fn recent_changes(l: &Loaded, n: usize, db: &dyn crate::Db) -> AppResult<Vec<Activity>> {
     let am = l.doc.automerge();
     let received: HashMap<ChangeHash, i64> = db
         .time_marks(&l.access.id)?

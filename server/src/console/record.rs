@@ -366,8 +366,71 @@ pub(crate) async fn page(
     }
 }
 
+/// How far back the record's timeline reads a case's history (its newest changes).
+const TIMELINE_CHANGES: usize = 400;
+
+/// Whether a change is a step of the case worth its own line in the timeline (intake,
+/// stages, visits, assessments, referrals, appointments, reviews, decisions, assignment),
+/// by the core's own label of the action.
+fn milestone(message: &str) -> bool {
+    message.starts_with("stage ")
+        || matches!(
+            message,
+            "create case"
+                | "record intake"
+                | "add visits"
+                | "add assessments"
+                | "add referrals"
+                | "set referral status"
+                | "add appointments"
+                | "add reviews"
+                | "request plan approval"
+                | "approve plan"
+                | "return plan"
+                | "record family agreement"
+                | "request closure"
+                | "approve closure"
+                | "return closure"
+                | "reopen case"
+                | "assign"
+                | "set sensitivity"
+                | "withdraw consent"
+                | "retract"
+        )
+}
+
+fn timeline(l: &super::i18n::Locale, steps: &[data::Activity], conflicts: usize) -> Markup {
+    html! {
+        section.card #timeline {
+            h2 { (l.t("section-timeline")) }
+            @if conflicts > 0 {
+                p { a href="#conflicts" { (view::count(l, "conflicts-count", conflicts)) } }
+            }
+            @if steps.is_empty() { p.muted { (l.t("none")) } }
+            ol.timeline.steps {
+                @for s in steps {
+                    li {
+                        time datetime=(chrono::DateTime::from_timestamp_millis(s.at_ms).map(|t| t.to_rfc3339()).unwrap_or_default()) { (l.millis(s.at_ms)) }
+                        " · " bdi { (s.who) } " · " (view::action(l, &s.what))
+                    }
+                }
+            }
+        }
+    }
+}
+
 async fn render(state: &Arc<AppState>, u: &ConsoleUser, id: &str) -> AppResult<view::Page> {
-    let case = data::one_case(state, u.user(), id).await?;
+    let case = Arc::new(data::one_case(state, u.user(), id).await?);
+    let steps = {
+        let (case, db) = (case.clone(), state.db.clone());
+        super::blocking(move || {
+            Ok(data::recent_changes(&case, TIMELINE_CHANGES, db.as_ref())?
+                .into_iter()
+                .filter(|a| milestone(&a.what))
+                .collect::<Vec<_>>())
+        })
+        .await?
+    };
     let people = People::load(state).await?;
     let roster = Roster::load(state, case.access.id, &case.doc).await?;
     let cx = Ctx {
@@ -408,13 +471,14 @@ async fn render(state: &Arc<AppState>, u: &ConsoleUser, id: &str) -> AppResult<v
             label { input #show-empty type="checkbox"; " " (l.t("show-empty-fields")) }
         }
         nav.toc aria-label=(l.t("sections")) {
-            @for (anchor, key) in [("conflicts", "section-conflicts"), ("client", "section-client"), ("intake", "section-intake"),
+            @for (anchor, key) in [("timeline", "section-timeline"), ("conflicts", "section-conflicts"), ("client", "section-client"), ("intake", "section-intake"),
                 ("assessments", "section-assessments"), ("plan", "section-plan"), ("referrals", "section-referrals"),
                 ("visits", "section-visits"), ("appointments", "section-appointments"), ("reviews", "section-reviews"),
                 ("closures", "section-closures"), ("assignment", "section-assignment")] {
                 a href=(format!("#{anchor}")) { (l.t(key)) }
             }
         }
+        (timeline(l, &steps, conflict_list.len()))
         section.card #conflicts {
             h2 { (l.t("section-conflicts")) " " span.count { (l.number(conflict_list.len() as i64)) } }
             @if conflict_list.is_empty() { p.muted { (l.t("no-conflicts")) } }

@@ -114,6 +114,23 @@ fn the_record_opens_with_its_summary_and_folds_empty_fields() {
         !summary.contains("Trung tâm cũ"),
         "a completed referral is not open"
     );
+    // The timeline: the case's steps from its history, newest first (opening the case
+    // last), not every field set.
+    let timeline = &page
+        [page.find("id=\"timeline\"").expect("a timeline")..page.find("id=\"conflicts\"").unwrap()];
+    let steps = timeline.matches("<li>").count();
+    assert_eq!(
+        steps, 5,
+        "opened, a visit, two referrals, an appointment: {timeline}"
+    );
+    assert!(
+        timeline.rfind("opened the case") > timeline.find("anna"),
+        "{timeline}"
+    );
+    assert!(
+        !timeline.contains("Date of birth"),
+        "fields set are not steps: {timeline}"
+    );
     // The summary comes before every section.
     assert!(page.find("id=\"summary\"").unwrap() < page.find("id=\"client\"").unwrap());
 
