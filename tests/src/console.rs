@@ -53,6 +53,19 @@ impl Console {
         (status, res.body_mut().read_to_string().unwrap())
     }
 
+    /// A GET whose answer is bytes (a download).
+    pub fn get_bytes(&mut self, path: &str) -> (u16, Vec<u8>) {
+        let mut res = self
+            .agent
+            .get(&format!("{}{path}", self.base))
+            .header("cookie", &self.cookie_header())
+            .call()
+            .unwrap();
+        self.keep_cookies(&res);
+        let status = res.status().as_u16();
+        (status, res.body_mut().read_to_vec().unwrap())
+    }
+
     pub fn post(&mut self, path: &str, form: &[(&str, &str)]) -> u16 {
         let body: String = form
             .iter()

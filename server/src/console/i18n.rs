@@ -328,6 +328,27 @@ impl Locale {
         self.digits(&s)
     }
 
+    /// A month of the Gregorian calendar (`YYYY-MM`), as reports count by it: its name and
+    /// year (the Buddhist era in Thai); in Persian, whose calendar's months do not line up
+    /// with it, the day it starts in the Solar Hijri calendar.
+    pub fn month(&self, ym: &str) -> String {
+        let parsed = ym.get(..7).and_then(|d| {
+            let y: i64 = d.get(0..4)?.parse().ok()?;
+            let m: usize = d.get(5..7)?.parse().ok()?;
+            (d.as_bytes()[4] == b'-' && (1..=12).contains(&m)).then_some((y, m))
+        });
+        let Some((y, m)) = parsed else {
+            return ym.to_string();
+        };
+        let s = match self.code {
+            "th" => format!("{} {}", MONTHS_TH[m - 1], y + 543),
+            "fa" => return self.date(&format!("{y:04}-{m:02}-01")),
+            "ru" | "uk" | "vi" => format!("{m:02}.{y}"),
+            _ => format!("{} {y}", MONTHS_EN[m - 1]),
+        };
+        self.digits(&s)
+    }
+
     /// An instant (RFC 3339): its date and its time of day in UTC.
     pub fn datetime(&self, rfc3339: &str) -> String {
         match rfc3339.get(11..16) {
@@ -354,6 +375,11 @@ mod tests {
         assert_eq!(Locale::get("en").number(-1234), "-1,234");
         assert_eq!(Locale::get("vi").number(12345), "12.345");
         assert_eq!(Locale::get("en").date("2026-11-22"), "22 Nov 2026");
+        assert_eq!(Locale::get("en").month("2026-11"), "Nov 2026");
+        assert_eq!(Locale::get("th").month("2026-11"), "พ.ย. 2569");
+        assert_eq!(Locale::get("fa").month("2026-11"), "۱۰ آبان ۱۴۰۵");
+        assert_eq!(Locale::get("uk").month("2026-01"), "01.2026");
+        assert_eq!(Locale::get("en").month("later"), "later");
         assert_eq!(Locale::get("th").date("2026-11-22"), "22 พ.ย. 2569");
         assert_eq!(Locale::get("fa").date("2026-11-22"), "۱ آذر ۱۴۰۵");
         assert_eq!(Locale::get("ru").date("2026-01-05T10:00:00Z"), "05.01.2026");

@@ -13,7 +13,7 @@
 //! | `POST /console/cases/{id}/closures/{closure}` | approve or return a closure request |
 //! | `POST /console/cases/{id}/assignment` | assign or transfer to workers of the team |
 //! | `GET /console/approvals` | plans and closures waiting for a decision |
-//! | `GET /console/reports`, `GET /console/reports/{name}.csv` | service gaps, unmet needs, caseload statistics, closed cases; CSV |
+//! | `GET /console/reports?from&to`, `GET /console/reports/{name}.csv`, `GET /console/reports/period.xlsx?from&to` | a period's cases opened and closed per month, clients by gender, age band and stage, referral outcomes, time to closure (SVG charts with their tables; XLSX); service gaps, unmet needs, caseload statistics, closed cases; CSV |
 //! | `GET /console/admin`, `POST /console/admin/...` | users and teams (admins): add a team, add a user, set a password, disable a user; the audit trail of restricted cases |
 //!
 //! Access is the server's one rule ([`crate::db::CaseAccess::visible_to`]): a case the user
@@ -36,6 +36,7 @@ mod approvals;
 mod dashboard;
 mod data;
 mod people;
+mod period;
 mod record;
 mod reports;
 mod roster;
@@ -85,6 +86,7 @@ pub fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/console/cases/{id}/assignment", post(record::assign))
         .route("/console/approvals", get(approvals::page))
         .route("/console/reports", get(reports::page))
+        .route("/console/reports/period.xlsx", get(period::xlsx))
         .route("/console/reports/{name}", get(reports::csv))
         .route("/console/account", get(account::page))
         .route("/console/account/password", post(account::password))

@@ -302,9 +302,21 @@ fn to_csv(t: &Table) -> String {
     out
 }
 
-pub(crate) async fn page(State(state): State<Arc<AppState>>, u: ConsoleUser) -> Response {
+pub(crate) async fn page(
+    State(state): State<Arc<AppState>>,
+    u: ConsoleUser,
+    q: Result<
+        axum::extract::Query<super::period::PeriodQuery>,
+        axum::extract::rejection::QueryRejection,
+    >,
+) -> Response {
     let result = async {
+        let axum::extract::Query(q) = q.map_err(|_| {
+            AppError::BadRequest("a period is two dates, YYYY-MM-DD".into())
+        })?;
+        let period = super::period::Period::from_query(&q, &data::today())?;
         let cases = data::visible_cases(&state, u.user()).await?;
+        let period_series = super::period::series(&cases, &period);
         let people = People::load(&state).await?;
         let today = data::today();
         let l = u.locale;
@@ -315,6 +327,7 @@ pub(crate) async fn page(State(state): State<Arc<AppState>>, u: ConsoleUser) -> 
         let body = html! {
             h1 { (l.t("reports-title")) }
             p.muted { (l.t("reports-scope")) }
+            (super::period::section(l, &period, &period_series))
             @for t in &tables {
                 section.card id=(t.name) {
                     h2 { (l.t(t.title)) }

@@ -12,6 +12,7 @@ mod console_bidi;
 mod console_browser;
 mod console_conflicts;
 mod console_record;
+mod console_reports;
 mod crash;
 mod cuts;
 mod durability;

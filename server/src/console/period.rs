@@ -1,0 +1,646 @@
+//! Reports over a period, for the people who fund and oversee the work: cases opened and
+//! closed per month; who the clients of the period are (gender, age band, stage); what
+//! became of the period's referrals; how long cases took from opening to closure. Each is
+//! a chart drawn on the server as SVG (no JavaScript) with its table beside it, and all of
+//! them one spreadsheet (`/console/reports/period.xlsx`, what ministries and donors open).
+//!
+//! A case counts in the period when it was open at any time in it (opened on or before its
+//! end, and not closed before its start). A case opens on its intake date, else the day it
+//! was created; it closes on the day its closure was approved. Names never leave: the
+//! tables are counts.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use fieldcase_core::case::{ClosureStatus, ReferralStatus};
+use fieldcase_core::Stage;
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use super::data::{self, Summary};
+use super::i18n::Locale;
+use super::ConsoleUser;
+use crate::error::AppError;
+use crate::AppState;
+
+/// The longest period a report covers (months), so a chart and a sheet stay bounded.
+pub(crate) const MAX_MONTHS: usize = 120;
+
+/// A period of whole days, both ends included (`YYYY-MM-DD`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Period {
+    pub from: String,
+    pub to: String,
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub(crate) struct PeriodQuery {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+fn is_date(s: &str) -> bool {
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok() && s.len() == 10
+}
+
+impl Period {
+    /// The period asked for; by default the twelve months up to today (from the first day
+    /// of the month eleven months ago). A date that is not one, an end before the start or
+    /// more than [`MAX_MONTHS`] months are refused in words.
+    pub(crate) fn from_query(q: &PeriodQuery, today: &str) -> Result<Period, AppError> {
+        fn blank(s: &Option<String>) -> Option<&str> {
+            s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+        }
+        let to = blank(&q.to).unwrap_or(today).to_string();
+        let from = match blank(&q.from) {
+            Some(f) => f.to_string(),
+            None => {
+                let (y, m) = month_of(&to).ok_or_else(bad_date)?;
+                let (y, m) = add_months(y, m, -11);
+                format!("{y:04}-{m:02}-01")
+            }
+        };
+        if !is_date(&from) || !is_date(&to) {
+            return Err(bad_date());
+        }
+        if from > to {
+            return Err(AppError::BadRequest(
+                "the period ends before it starts".into(),
+            ));
+        }
+        let p = Period { from, to };
+        if p.months().len() > MAX_MONTHS {
+            return Err(AppError::BadRequest(format!(
+                "a report covers at most {MAX_MONTHS} months"
+            )));
+        }
+        Ok(p)
+    }
+
+    /// Every month of the period, `YYYY-MM`, in order.
+    pub(crate) fn months(&self) -> Vec<String> {
+        let (Some((mut y, mut m)), Some(end)) = (month_of(&self.from), month_of(&self.to)) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        while (y, m) <= end && out.len() <= MAX_MONTHS {
+            out.push(format!("{y:04}-{m:02}"));
+            (y, m) = add_months(y, m, 1);
+        }
+        out
+    }
+
+    fn contains(&self, day: &str) -> bool {
+        day >= self.from.as_str() && day <= self.to.as_str()
+    }
+}
+
+fn bad_date() -> AppError {
+    AppError::BadRequest("a period is two dates, YYYY-MM-DD".into())
+}
+
+fn month_of(day: &str) -> Option<(i32, u32)> {
+    let y = day.get(..4)?.parse().ok()?;
+    let m = day.get(5..7)?.parse().ok()?;
+    (1..=12).contains(&m).then_some((y, m))
+}
+
+fn add_months(y: i32, m: u32, n: i32) -> (i32, u32) {
+    let total = y * 12 + (m as i32 - 1) + n;
+    (total.div_euclid(12), total.rem_euclid(12) as u32 + 1)
+}
+
+/// The day a case opened: its intake date, else the day it was created.
+fn opened(c: &Summary) -> Option<String> {
+    c.file
+        .intake
+        .date
+        .clone()
+        .or_else(|| c.file.created_at.clone())
+        .and_then(|d| d.get(..10).map(str::to_string))
+        .filter(|d| is_date(d))
+}
+
+/// The days a case's closures were approved (and not reopened since, for the last one).
+fn closed_on(c: &Summary) -> Vec<String> {
+    c.file
+        .closures
+        .iter()
+        .filter(|x| x.retracted.is_none() && x.status == Some(ClosureStatus::Approved))
+        .filter_map(|x| x.decided_at.as_deref()?.get(..10).map(str::to_string))
+        .collect()
+}
+
+/// Whether the case was open at some time in the period.
+fn open_in(c: &Summary, p: &Period) -> bool {
+    let Some(start) = opened(c) else {
+        return false;
+    };
+    if start.as_str() > p.to.as_str() {
+        return false;
+    }
+    // Closed for good before the period began: its last closure, not reopened.
+    let last = c
+        .file
+        .closures
+        .iter()
+        .filter(|x| x.retracted.is_none() && x.status == Some(ClosureStatus::Approved))
+        .max_by(|a, b| a.decided_at.cmp(&b.decided_at));
+    !matches!(last, Some(x) if x.reopened_at.is_none()
+        && x.decided_at.as_deref().is_some_and(|d| &d[..10.min(d.len())] < p.from.as_str()))
+}
+
+/// Age bands of the clients (years at the end of the period).
+const AGE_BANDS: [(&str, i64, i64); 5] = [
+    ("0-5", 0, 5),
+    ("6-11", 6, 11),
+    ("12-17", 12, 17),
+    ("18-59", 18, 59),
+    ("60-plus", 60, 200),
+];
+
+fn age_band(c: &Summary, at: &str) -> &'static str {
+    let Some(dob) = c.file.client.date_of_birth.as_deref() else {
+        return "unknown";
+    };
+    let years = match (
+        chrono::NaiveDate::parse_from_str(dob.get(..10).unwrap_or(""), "%Y-%m-%d"),
+        chrono::NaiveDate::parse_from_str(at, "%Y-%m-%d"),
+    ) {
+        (Ok(b), Ok(t)) => t.years_since(b).map(i64::from),
+        _ => None,
+    };
+    years
+        .and_then(|y| {
+            AGE_BANDS
+                .iter()
+                .find(|(_, lo, hi)| (*lo..=*hi).contains(&y))
+        })
+        .map_or("unknown", |(name, _, _)| name)
+}
+
+/// One report of the period: a chart's data and the table beside it.
+pub(crate) struct Series {
+    pub name: &'static str,
+    pub title: &'static str,
+    /// Column headings (message ids) after the label column.
+    pub columns: Vec<&'static str>,
+    /// Label (shown through `label`), then one count per column.
+    pub rows: Vec<(Label, Vec<usize>)>,
+}
+
+/// A row's label: a month, a code with its message prefix, or a text as it is.
+#[derive(Debug, Clone)]
+pub(crate) enum Label {
+    Month(String),
+    Code(&'static str, String),
+    Text(String),
+}
+
+impl Label {
+    fn shown(&self, l: &Locale) -> String {
+        match self {
+            Label::Month(m) => l.month(m),
+            Label::Code(prefix, c) => l.code(prefix, c),
+            Label::Text(t) => t.clone(),
+        }
+    }
+}
+
+/// Every report of the period over the cases the user may see.
+pub(crate) fn series(cases: &[Arc<Summary>], p: &Period) -> Vec<Series> {
+    let months = p.months();
+    let mut opened_in: BTreeMap<String, usize> = months.iter().map(|m| (m.clone(), 0)).collect();
+    let mut closed_in = opened_in.clone();
+    let mut gender: BTreeMap<String, usize> = BTreeMap::new();
+    let mut ages: BTreeMap<&'static str, usize> =
+        AGE_BANDS.iter().map(|(n, _, _)| (*n, 0)).collect();
+    ages.insert("unknown", 0);
+    let mut stages: BTreeMap<Stage, usize> = BTreeMap::new();
+    let mut referrals: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let mut days_to_close: Vec<i64> = Vec::new();
+    for c in cases {
+        let start = opened(c);
+        if let Some(d) = start.as_deref().filter(|d| p.contains(d)) {
+            *opened_in.entry(d[..7].to_string()).or_default() += 1;
+        }
+        for d in closed_on(c).iter().filter(|d| p.contains(d)) {
+            *closed_in.entry(d[..7].to_string()).or_default() += 1;
+            if let (Some(s), Ok(end)) = (
+                start
+                    .as_deref()
+                    .and_then(|s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()),
+                chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d"),
+            ) {
+                days_to_close.push((end - s).num_days().max(0));
+            }
+        }
+        for r in c.file.referrals.iter().filter(|r| r.retracted.is_none()) {
+            if r.date
+                .as_deref()
+                .is_some_and(|d| p.contains(d.get(..10).unwrap_or(d)))
+            {
+                *referrals
+                    .entry(r.status.unwrap_or_default().code())
+                    .or_default() += 1;
+            }
+        }
+        if !open_in(c, p) {
+            continue;
+        }
+        *gender
+            .entry(
+                c.file
+                    .client
+                    .gender
+                    .clone()
+                    .unwrap_or_else(|| "unknown".into()),
+            )
+            .or_default() += 1;
+        *ages.entry(age_band(c, &p.to)).or_default() += 1;
+        *stages.entry(c.file.stage).or_default() += 1;
+    }
+    days_to_close.sort_unstable();
+    let median = |v: &[i64]| -> usize {
+        if v.is_empty() {
+            0
+        } else {
+            v[v.len() / 2] as usize
+        }
+    };
+    vec![
+        Series {
+            name: "months",
+            title: "report-months",
+            columns: vec!["col-opened", "col-closed"],
+            rows: months
+                .iter()
+                .map(|m| (Label::Month(m.clone()), vec![opened_in[m], closed_in[m]]))
+                .collect(),
+        },
+        Series {
+            name: "gender",
+            title: "report-gender",
+            columns: vec!["col-cases"],
+            rows: gender
+                .into_iter()
+                .map(|(g, n)| (Label::Code("gender", g), vec![n]))
+                .collect(),
+        },
+        Series {
+            name: "age",
+            title: "report-age",
+            columns: vec!["col-cases"],
+            rows: AGE_BANDS
+                .iter()
+                .map(|(n, _, _)| *n)
+                .chain(["unknown"])
+                .map(|band| (Label::Code("age", band.to_string()), vec![ages[band]]))
+                .collect(),
+        },
+        Series {
+            name: "stage",
+            title: "report-stage",
+            columns: vec!["col-cases"],
+            rows: stages
+                .into_iter()
+                .map(|(s, n)| (Label::Code("stage", s.code().to_string()), vec![n]))
+                .collect(),
+        },
+        Series {
+            name: "referrals",
+            title: "report-referral-outcomes",
+            columns: vec!["col-referrals"],
+            rows: ReferralStatus::ALL
+                .iter()
+                .map(|s| {
+                    (
+                        Label::Code("referral", s.code().to_string()),
+                        vec![referrals.get(s.code()).copied().unwrap_or(0)],
+                    )
+                })
+                .collect(),
+        },
+        Series {
+            name: "time-to-close",
+            title: "report-time-to-close",
+            columns: vec!["col-closures", "col-median-days", "col-longest-days"],
+            rows: vec![(
+                Label::Text(String::new()),
+                vec![
+                    days_to_close.len(),
+                    median(&days_to_close),
+                    days_to_close.last().copied().unwrap_or(0) as usize,
+                ],
+            )],
+        },
+    ]
+}
+
+/// A bar chart of a series, drawn as SVG: one group of bars per row, one bar per column,
+/// the counts written on the bars. Left to right in every language (the table beside it
+/// reads in the page's direction); described for screen readers by its title.
+pub(crate) fn chart(l: &Locale, s: &Series) -> Markup {
+    const BAR: f64 = 16.0;
+    const GAP: f64 = 10.0;
+    const LABEL: f64 = 170.0;
+    const WIDTH: f64 = 520.0;
+    let max = s
+        .rows
+        .iter()
+        .flat_map(|(_, v)| v.iter().copied())
+        .max()
+        .unwrap_or(0)
+        .max(1) as f64;
+    let per_row = BAR * s.columns.len() as f64 + GAP;
+    let height = per_row * s.rows.len() as f64 + GAP;
+    let title_id = format!("chart-{}", s.name);
+    let scale = (WIDTH - LABEL - 50.0) / max;
+    html! {
+        svg.chart xmlns="http://www.w3.org/2000/svg" role="img" aria-labelledby=(title_id)
+            viewBox=(format!("0 0 {WIDTH} {height}")) width=(WIDTH) height=(height) direction="ltr" {
+            title id=(title_id) { (l.t(s.title)) }
+            @for (i, (label, values)) in s.rows.iter().enumerate() {
+                @let y = GAP + i as f64 * per_row;
+                text x=(LABEL - 6.0) y=(y + BAR * values.len() as f64 / 2.0 + 4.0) text-anchor="end" { (label.shown(l)) }
+                @for (j, v) in values.iter().enumerate() {
+                    @let w = (*v as f64 * scale).max(if *v > 0 { 1.0 } else { 0.0 });
+                    rect class=(format!("bar bar-{j}")) x=(LABEL) y=(y + j as f64 * BAR) width=(w) height=(BAR - 2.0) {
+                        title { (l.t(s.columns[j])) ": " (l.number(*v as i64)) }
+                    }
+                    text x=(LABEL + w + 4.0) y=(y + j as f64 * BAR + BAR - 5.0) { (l.number(*v as i64)) }
+                }
+            }
+        }
+    }
+}
+
+/// The table beside a chart.
+pub(crate) fn table(l: &Locale, s: &Series, label_heading: &str) -> Markup {
+    html! {
+        div.scroll { table {
+            thead { tr {
+                th scope="col" { (l.t(label_heading)) }
+                @for c in &s.columns { th scope="col" { (l.t(c)) } }
+            } }
+            tbody { @for (label, values) in &s.rows {
+                tr {
+                    th scope="row" { bdi { (label.shown(l)) } }
+                    @for v in values { td.num { (l.number(*v as i64)) } }
+                }
+            } }
+        } }
+    }
+}
+
+/// The period's section of the reports page: the form that chooses it, and each report as
+/// a chart with its table.
+pub(crate) fn section(l: &Locale, p: &Period, all: &[Series]) -> Markup {
+    html! {
+        section.card #period {
+            h2 { (l.t("report-period")) }
+            form.inline method="get" action="/console/reports" {
+                label { (l.t("period-from")) " " input type="date" name="from" value=(p.from) required; }
+                " "
+                label { (l.t("period-to")) " " input type="date" name="to" value=(p.to) required; }
+                " "
+                button type="submit" { (l.t("period-show")) }
+            }
+            p { a href=(format!("/console/reports/period.xlsx?from={}&to={}", p.from, p.to)) download { (l.t("export-xlsx")) } }
+            @for s in all {
+                div.report id=(format!("period-{}", s.name)) {
+                    h3 { (l.t(s.title)) }
+                    div.chart-and-table {
+                        (chart(l, s))
+                        (table(l, s, if s.name == "months" { "col-month" } else { "col-group" }))
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The period's reports as one workbook, a sheet per report (counts only; every text is
+/// written as text, never as a formula).
+pub(crate) fn workbook(l: &Locale, p: &Period, all: &[Series]) -> Result<Vec<u8>, AppError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let bold = Format::new().set_bold();
+    let mut book = Workbook::new();
+    let fail = |e: rust_xlsxwriter::XlsxError| AppError::Internal(format!("spreadsheet: {e}"));
+    for s in all {
+        let sheet = book.add_worksheet();
+        sheet.set_name(s.name).map_err(fail)?;
+        sheet
+            .write_string_with_format(
+                0,
+                0,
+                format!("{} ({} – {})", l.t(s.title), p.from, p.to),
+                &bold,
+            )
+            .map_err(fail)?;
+        let heading = if s.name == "months" {
+            "col-month"
+        } else {
+            "col-group"
+        };
+        sheet
+            .write_string_with_format(2, 0, l.t(heading), &bold)
+            .map_err(fail)?;
+        for (j, c) in s.columns.iter().enumerate() {
+            sheet
+                .write_string_with_format(2, j as u16 + 1, l.t(c), &bold)
+                .map_err(fail)?;
+        }
+        for (i, (label, values)) in s.rows.iter().enumerate() {
+            let row = i as u32 + 3;
+            let text = match label {
+                Label::Month(m) => m.clone(),
+                other => other.shown(l),
+            };
+            sheet.write_string(row, 0, text).map_err(fail)?;
+            for (j, v) in values.iter().enumerate() {
+                sheet
+                    .write_number(row, j as u16 + 1, *v as f64)
+                    .map_err(fail)?;
+            }
+        }
+        sheet.set_column_width(0, 28).map_err(fail)?;
+    }
+    book.save_to_buffer().map_err(fail)
+}
+
+/// `GET /console/reports/period.xlsx?from&to`.
+pub(crate) async fn xlsx(
+    State(state): State<Arc<AppState>>,
+    u: ConsoleUser,
+    q: Result<Query<PeriodQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let result = async {
+        let Query(q) = q.map_err(|_| bad_date())?;
+        let p = Period::from_query(&q, &data::today())?;
+        let cases = data::visible_cases(&state, u.user()).await?;
+        workbook(u.locale, &p, &series(&cases, &p))
+    }
+    .await;
+    match result {
+        Ok(bytes) => (
+            [
+                (
+                    header::CONTENT_TYPE,
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+                ),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"fieldcase-period.xlsx\"".to_string(),
+                ),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(e) => u.error(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fieldcase_core::case::{Author, CaseFile, Closure, Referral, Role};
+    use fieldcase_core::{CaseDoc, CaseId, NewCase};
+
+    /// A case as the reports see it, with the read view given.
+    fn case(file: CaseFile) -> Arc<Summary> {
+        let author = Author::new("u", "U", Role::Worker, "d");
+        let id = CaseId::random();
+        let doc = CaseDoc::create(
+            id,
+            automerge::ActorId::random(),
+            &author,
+            NewCase {
+                team: "t".into(),
+                ..Default::default()
+            },
+            0,
+        )
+        .unwrap();
+        Arc::new(Summary {
+            access: crate::admin::access_of(id, doc.automerge()).unwrap(),
+            summary: fieldcase_core::store::CaseSummary::of(&doc, 0).unwrap(),
+            file,
+            recent: Vec::new(),
+        })
+    }
+
+    fn opened_on(day: &str, gender: &str, born: Option<&str>) -> CaseFile {
+        let mut f = CaseFile::default();
+        f.intake.date = Some(day.into());
+        f.client.gender = Some(gender.into());
+        f.client.date_of_birth = born.map(str::to_string);
+        f
+    }
+
+    fn closure(day: &str) -> Closure {
+        Closure {
+            status: Some(ClosureStatus::Approved),
+            decided_at: Some(format!("{day}T10:00:00Z")),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_period_counts_what_was_open_in_it() {
+        let p = Period::from_query(&q("2026-09-01", "2026-11-30"), "2026-12-02").unwrap();
+        let mut closed_in_oct = opened_on("2026-09-10", "female", Some("2015-03-21"));
+        closed_in_oct.closures.push(closure("2026-10-20"));
+        closed_in_oct.referrals.push(Referral {
+            date: Some("2026-09-12".into()),
+            status: Some(ReferralStatus::Declined),
+            ..Default::default()
+        });
+        let mut closed_before = opened_on("2026-01-05", "male", Some("1950-01-01"));
+        closed_before.closures.push(closure("2026-03-01"));
+        let cases = [
+            case(closed_in_oct),
+            case(opened_on("2026-10-01", "male", Some("2000-06-01"))),
+            case(opened_on("2026-10-15", "female", None)),
+            case(opened_on("2026-12-01", "female", Some("2020-01-01"))),
+            case(closed_before),
+        ];
+        let all = series(&cases, &p);
+        let get = |name: &str| all.iter().find(|s| s.name == name).unwrap();
+        let rows = |name: &str| -> Vec<(String, Vec<usize>)> {
+            get(name)
+                .rows
+                .iter()
+                .map(|(l, v)| {
+                    let label = match l {
+                        Label::Month(m) | Label::Code(_, m) | Label::Text(m) => m.clone(),
+                    };
+                    (label, v.clone())
+                })
+                .collect()
+        };
+        assert_eq!(
+            rows("months"),
+            [
+                ("2026-09".to_string(), vec![1, 0]),
+                ("2026-10".to_string(), vec![2, 1]),
+                ("2026-11".to_string(), vec![0, 0]),
+            ]
+        );
+        // Open in the period: the three opened in it (one since closed); not the one
+        // opened after it, nor the one closed before it.
+        assert_eq!(
+            rows("gender"),
+            [
+                ("female".to_string(), vec![2]),
+                ("male".to_string(), vec![1])
+            ]
+        );
+        let ages = rows("age");
+        assert_eq!(ages.iter().map(|(_, v)| v[0]).sum::<usize>(), 3);
+        assert!(ages.contains(&("6-11".to_string(), vec![1])));
+        assert!(ages.contains(&("18-59".to_string(), vec![1])));
+        assert!(ages.contains(&("unknown".to_string(), vec![1])));
+        assert!(rows("referrals").contains(&("declined".to_string(), vec![1])));
+        // 10 September to 20 October: 40 days.
+        assert_eq!(rows("time-to-close")[0].1, vec![1, 40, 40]);
+    }
+
+    fn q(from: &str, to: &str) -> PeriodQuery {
+        PeriodQuery {
+            from: Some(from.into()),
+            to: Some(to.into()),
+        }
+    }
+
+    #[test]
+    fn periods_default_to_twelve_months_and_refuse_what_is_not_one() {
+        let p = Period::from_query(&PeriodQuery::default(), "2026-12-02").unwrap();
+        assert_eq!(
+            (p.from.as_str(), p.to.as_str()),
+            ("2026-01-01", "2026-12-02")
+        );
+        assert_eq!(p.months().len(), 12);
+        let p = Period::from_query(&q("2025-11-15", "2026-02-01"), "2026-12-02").unwrap();
+        assert_eq!(p.months(), ["2025-11", "2025-12", "2026-01", "2026-02"]);
+        for (from, to) in [
+            ("2026-02-30", "2026-03-01"),
+            ("yesterday", "2026-03-01"),
+            ("2026-03-02", "2026-03-01"),
+            ("1990-01-01", "2026-03-01"),
+        ] {
+            assert!(
+                matches!(
+                    Period::from_query(&q(from, to), "2026-12-02"),
+                    Err(AppError::BadRequest(_))
+                ),
+                "{from} {to}"
+            );
+        }
+        assert_eq!(add_months(2026, 1, -11), (2025, 2));
+        assert_eq!(add_months(2026, 12, 1), (2027, 1));
+    }
+}

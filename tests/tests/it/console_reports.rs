@@ -1,0 +1,115 @@
+//! Reports over a period in the console: the period chosen in a form (a wrong one refused
+//! in words), each report a chart drawn on the server as SVG with its table, and all of
+//! them as one XLSX workbook that opens as one (its sheets and counts read back).
+
+use std::io::Read;
+
+use fieldcase_core::case::IntakeInput;
+use fieldcase_core::NewCase;
+use fieldcase_tests::console::Console;
+use fieldcase_tests::{TestServer, PASSWORD};
+
+#[test]
+fn a_period_is_reported_as_charts_with_their_tables_and_as_a_workbook() {
+    let server = TestServer::start();
+    let (anna, token, _a) = server.phone("anna");
+    for (day, gender) in [
+        ("2026-09-10", "female"),
+        ("2026-10-01", "male"),
+        ("2026-10-15", "female"),
+    ] {
+        let mut new = NewCase {
+            team: "north".into(),
+            ..Default::default()
+        };
+        new.client.name = Some(format!("Client {day}"));
+        new.client.gender = Some(gender.into());
+        new.intake = Some(IntakeInput {
+            date: Some(day.into()),
+            ..Default::default()
+        });
+        anna.create_case(new).unwrap();
+    }
+    assert!(anna.sync(&server.url, &token).unwrap().errors.is_empty());
+
+    let mut console = Console::sign_in(&server.url, "malee", PASSWORD);
+    let (status, page) = console.get("/console/reports?from=2026-09-01&to=2026-11-30");
+    assert_eq!(status, 200);
+    let period = &page[page.find("id=\"period\"").expect("the period's reports")..];
+    assert!(period.contains("value=\"2026-09-01\"") && period.contains("value=\"2026-11-30\""));
+    // A chart per report, each with its table; the months: 1, 2, 0 opened.
+    assert_eq!(period.matches("<svg").count(), 6, "six charts");
+    let months = &period[period.find("id=\"period-months\"").unwrap()
+        ..period.find("id=\"period-gender\"").unwrap()];
+    assert!(months.contains("role=\"img\"") && months.contains("<title"));
+    for (month, opened) in [("Sep 2026", 1), ("Oct 2026", 2), ("Nov 2026", 0)] {
+        let row = &months[months
+            .find(&format!("<th scope=\"row\"><bdi>{month}</bdi></th>"))
+            .unwrap_or_else(|| panic!("{month}"))..];
+        let first = row.find("<td class=\"num\">").unwrap() + "<td class=\"num\">".len();
+        assert_eq!(
+            &row[first..first + row[first..].find('<').unwrap()],
+            opened.to_string(),
+            "{month}"
+        );
+    }
+    // No names: counts only.
+    assert!(
+        !period.contains("Client 2026"),
+        "no client names in reports"
+    );
+
+    // A wrong period: refused in words, not a page of zeros.
+    for q in [
+        "from=2026-11-30&to=2026-09-01",
+        "from=someday&to=2026-09-01",
+        "from=1990-01-01&to=2026-09-01",
+    ] {
+        let (status, page) = console.get(&format!("/console/reports?{q}"));
+        assert_eq!(status, 400, "{q}");
+        assert!(!page.contains("id=\"period\""), "{q}");
+    }
+
+    // The workbook: an XLSX whose sheets are the reports, with the same counts.
+    let (status, bytes) =
+        console.get_bytes("/console/reports/period.xlsx?from=2026-09-01&to=2026-11-30");
+    assert_eq!(status, 200);
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("an XLSX is a zip");
+    let mut workbook = String::new();
+    zip.by_name("xl/workbook.xml")
+        .unwrap()
+        .read_to_string(&mut workbook)
+        .unwrap();
+    for sheet in [
+        "months",
+        "gender",
+        "age",
+        "stage",
+        "referrals",
+        "time-to-close",
+    ] {
+        assert!(
+            workbook.contains(&format!("name=\"{sheet}\"")),
+            "{sheet}: {workbook}"
+        );
+    }
+    let mut first = String::new();
+    zip.by_name("xl/worksheets/sheet1.xml")
+        .unwrap()
+        .read_to_string(&mut first)
+        .unwrap();
+    // Rows 4 to 6 hold September to November; column B the cases opened.
+    for (cell, n) in [("B4", 1), ("B5", 2), ("B6", 0)] {
+        assert!(
+            first.contains(&format!("<c r=\"{cell}\"><v>{n}</v></c>")),
+            "{cell}: {first}"
+        );
+    }
+    // A wrong period is refused there too.
+    assert_eq!(
+        console
+            .get_bytes("/console/reports/period.xlsx?from=x&to=y")
+            .0,
+        400
+    );
+}
