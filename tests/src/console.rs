@@ -42,15 +42,8 @@ impl Console {
     }
 
     pub fn get(&mut self, path: &str) -> (u16, String) {
-        let mut res = self
-            .agent
-            .get(&format!("{}{path}", self.base))
-            .header("cookie", &self.cookie_header())
-            .call()
-            .unwrap();
-        self.keep_cookies(&res);
-        let status = res.status().as_u16();
-        (status, res.body_mut().read_to_string().unwrap())
+        let (status, bytes) = self.get_bytes(path);
+        (status, String::from_utf8(bytes).expect("a page in UTF-8"))
     }
 
     /// A GET whose answer is bytes (a download).

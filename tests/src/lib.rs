@@ -132,6 +132,49 @@ impl TestServer {
         }
     }
 
+    /// Two phones on one case: Anna's phone records a case for `client` in team north and
+    /// syncs; the supervisor (Malee) assigns Bảo as well; Bảo's phone syncs and has it.
+    /// Returns the case and both phones, each with its token and folder.
+    pub fn shared_case(
+        &self,
+        client: &str,
+    ) -> (
+        fieldcase_core::CaseId,
+        (CaseStore, String, tempfile::TempDir),
+        (CaseStore, String, tempfile::TempDir),
+    ) {
+        let anna = self.phone("anna");
+        let mut new = fieldcase_core::NewCase {
+            team: "north".into(),
+            ..Default::default()
+        };
+        new.client.name = Some(client.into());
+        let id = anna.0.create_case(new).expect("a case");
+        assert!(anna
+            .0
+            .sync(&self.url, &anna.1)
+            .expect("sync")
+            .errors
+            .is_empty());
+        let (_malee, malee_token, _m) = self.phone("malee");
+        let (status, answer) = self.rest(
+            "POST",
+            &format!("/v1/cases/{id}/assignment"),
+            Some(&malee_token),
+            Some(serde_json::json!({"workers": ["anna", "bao"]})),
+        );
+        assert_eq!(status, 200, "{answer}");
+        let bao = self.phone("bao");
+        assert_eq!(bao.0.sync(&self.url, &bao.1).expect("sync").new_cases, 1);
+        assert!(anna
+            .0
+            .sync(&self.url, &anna.1)
+            .expect("sync")
+            .errors
+            .is_empty());
+        (id, anna, bao)
+    }
+
     /// Asks the server to stop, as SIGTERM does, without waiting for it.
     pub fn begin_stop(&mut self) {
         if let Some(stop) = self.stop.take() {

@@ -8,7 +8,7 @@ use fieldcase_server::Db;
 use fieldcase_tests::{TestServer, ITERATIONS};
 use serde_json::Value;
 
-use crate::console_browser::{browser, Driver};
+use crate::console_browser::{browser, sign_in, Driver};
 
 fn axe_source() -> String {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -19,32 +19,6 @@ fn axe_source() -> String {
             path.display()
         )
     })
-}
-
-async fn sign_in(c: &Client, base: &str, username: &str, password: &str) {
-    c.goto(&format!("{base}/console/login")).await.unwrap();
-    c.find(Locator::Css("input[name=username]"))
-        .await
-        .unwrap()
-        .send_keys(username)
-        .await
-        .unwrap();
-    c.find(Locator::Css("input[name=password]"))
-        .await
-        .unwrap()
-        .send_keys(password)
-        .await
-        .unwrap();
-    c.find(Locator::Css("form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.wait()
-        .for_element(Locator::Css("header.top"))
-        .await
-        .expect("signed in");
 }
 
 /// The WCAG A and AA violations axe-core finds on the page now: rule, impact, where.

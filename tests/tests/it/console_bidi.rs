@@ -4,13 +4,13 @@
 //! the browser computes is checked), so it never reorders what is around it; and, measured on screen, a Persian note's byline stays after the note and reads
 //! author then time, in left-to-right and right-to-left pages alike.
 
-use fantoccini::{Client, Locator};
+use fantoccini::Locator;
 use fieldcase_core::case::VisitInput;
 use fieldcase_server::Db;
 use fieldcase_tests::{TestServer, ITERATIONS};
 use serde_json::{json, Value};
 
-use crate::console_browser::{browser, Driver};
+use crate::console_browser::{browser, sign_in, Driver};
 
 /// Every text node holding a strong character of the direction opposite to the page's,
 /// with no isolating element (computed `unicode-bidi` of `isolate`, `isolate-override` or
@@ -56,32 +56,6 @@ const time = by.querySelector('time');
 const r = e => { const b = e.getBoundingClientRect(); return [b.left, b.right, b.top, b.bottom]; };
 return { note: r(note), by: r(by), name: r(name), time: r(time) };
 "#;
-
-async fn sign_in(c: &Client, base: &str, username: &str, password: &str) {
-    c.goto(&format!("{base}/console/login")).await.unwrap();
-    c.find(Locator::Css("input[name=username]"))
-        .await
-        .unwrap()
-        .send_keys(username)
-        .await
-        .unwrap();
-    c.find(Locator::Css("input[name=password]"))
-        .await
-        .unwrap()
-        .send_keys(password)
-        .await
-        .unwrap();
-    c.find(Locator::Css("form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.wait()
-        .for_element(Locator::Css("header.top"))
-        .await
-        .expect("signed in");
-}
 
 fn rect(v: &Value, key: &str) -> [f64; 4] {
     let a = v[key].as_array().unwrap();

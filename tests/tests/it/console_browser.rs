@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use fieldcase_core::case::ProblemInput;
-use fieldcase_core::{conflicts, CaseDoc, NewCase, Stage};
+use fieldcase_core::{conflicts, CaseDoc, Stage};
 use fieldcase_server::Db;
 use fieldcase_tests::{TestServer, PASSWORD};
 use serde_json::json;
@@ -109,30 +109,40 @@ pub(crate) async fn browser(driver: &Driver) -> Client {
         .expect("a Chromium session (is chromium installed?)")
 }
 
+/// Signs in through the console's form in the browser and waits for the signed-in page.
+pub(crate) async fn sign_in(c: &Client, base: &str, username: &str, password: &str) {
+    c.goto(&format!("{base}/console/login")).await.unwrap();
+    c.find(Locator::Css("input[name=username]"))
+        .await
+        .unwrap()
+        .send_keys(username)
+        .await
+        .unwrap();
+    c.find(Locator::Css("input[name=password]"))
+        .await
+        .unwrap()
+        .send_keys(password)
+        .await
+        .unwrap();
+    c.find(Locator::Css("form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Css("header.top"))
+        .await
+        .expect("signed in");
+}
+
 #[test]
 fn a_supervisor_resolves_a_conflict_and_approves_a_plan_in_a_real_browser() {
     let server = TestServer::start();
 
     // Two phones edit one case apart.
-    let (anna, anna_token, _a) = server.phone("anna");
-    let mut new = NewCase {
-        team: "north".into(),
-        ..Default::default()
-    };
-    new.client.name = Some("Фёдорова Анна Петровна".into());
-    let id = anna.create_case(new).unwrap();
-    anna.sync(&server.url, &anna_token).unwrap();
-    let (_m, malee_token, _md) = server.phone("malee");
-    let (status, answer) = server.rest(
-        "POST",
-        &format!("/v1/cases/{id}/assignment"),
-        Some(&malee_token),
-        Some(json!({"workers": ["anna", "bao"]})),
-    );
-    assert_eq!(status, 200, "{answer}");
-    let (bao, bao_token, _b) = server.phone("bao");
-    assert_eq!(bao.sync(&server.url, &bao_token).unwrap().new_cases, 1);
-    anna.sync(&server.url, &anna_token).unwrap();
+    let (id, (anna, anna_token, _a), (bao, bao_token, _b)) =
+        server.shared_case("Фёдорова Анна Петровна");
     anna.update(&id, |c, me, now| {
         c.set_field(me, now, "client/address", &json!("ул. Ленина, 5, кв. 12"))?;
         c.change_stage(me, now, Stage::Assessment)?;

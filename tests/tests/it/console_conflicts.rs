@@ -2,7 +2,7 @@
 //! field (a date in the reader's calendar, a code in the reader's language), with its
 //! author and device, and one click keeps it. A field's history shows values the same way.
 
-use fieldcase_core::{conflicts, CaseDoc, NewCase};
+use fieldcase_core::{conflicts, CaseDoc};
 use fieldcase_server::Db;
 use fieldcase_tests::console::{hidden, Console};
 use fieldcase_tests::{TestServer, PASSWORD};
@@ -11,24 +11,7 @@ use serde_json::json;
 #[test]
 fn concurrent_values_are_shown_in_words_and_one_click_keeps_one() {
     let server = TestServer::start();
-    let (anna, anna_token, _a) = server.phone("anna");
-    let mut new = NewCase {
-        team: "north".into(),
-        ..Default::default()
-    };
-    new.client.name = Some("Nguyễn Thị Lan".into());
-    let id = anna.create_case(new).unwrap();
-    anna.sync(&server.url, &anna_token).unwrap();
-    let (_m, malee_token, _md) = server.phone("malee");
-    let (status, answer) = server.rest(
-        "POST",
-        &format!("/v1/cases/{id}/assignment"),
-        Some(&malee_token),
-        Some(json!({"workers": ["anna", "bao"]})),
-    );
-    assert_eq!(status, 200, "{answer}");
-    let (bao, bao_token, _b) = server.phone("bao");
-    bao.sync(&server.url, &bao_token).unwrap();
+    let (id, (anna, anna_token, _a), (bao, bao_token, _b)) = server.shared_case("Nguyễn Thị Lan");
     // Apart: a date of birth and a gender, each set differently on each phone.
     anna.update(&id, |c, me, now| {
         c.set_field(me, now, "client/date_of_birth", &json!("2015-03-21"))?;

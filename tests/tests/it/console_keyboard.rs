@@ -3,7 +3,7 @@
 //! letters; every control on the way is reached in order and shows where focus is.
 
 use fantoccini::{Client, Locator};
-use fieldcase_core::{conflicts, CaseDoc, NewCase};
+use fieldcase_core::{conflicts, CaseDoc};
 use fieldcase_server::Db;
 use fieldcase_tests::{TestServer, PASSWORD};
 use serde_json::json;
@@ -59,24 +59,8 @@ async fn focus_visible(c: &Client) -> bool {
 #[test]
 fn a_supervisor_resolves_a_conflict_by_keyboard_alone() {
     let server = TestServer::start();
-    let (anna, anna_token, _a) = server.phone("anna");
-    let mut new = NewCase {
-        team: "north".into(),
-        ..Default::default()
-    };
-    new.client.name = Some("Олександр Коваленко".into());
-    let id = anna.create_case(new).unwrap();
-    anna.sync(&server.url, &anna_token).unwrap();
-    let (_m, malee_token, _md) = server.phone("malee");
-    let (status, _) = server.rest(
-        "POST",
-        &format!("/v1/cases/{id}/assignment"),
-        Some(&malee_token),
-        Some(json!({"workers": ["anna", "bao"]})),
-    );
-    assert_eq!(status, 200);
-    let (bao, bao_token, _b) = server.phone("bao");
-    bao.sync(&server.url, &bao_token).unwrap();
+    let (id, (anna, anna_token, _a), (bao, bao_token, _b)) =
+        server.shared_case("Олександр Коваленко");
     anna.update(&id, |c, me, now| {
         c.set_field(me, now, "client/address", &json!("вул. Шевченка, 3"))
     })

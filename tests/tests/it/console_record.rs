@@ -10,7 +10,7 @@ use fieldcase_tests::console::Console;
 use fieldcase_tests::{TestServer, PASSWORD};
 use serde_json::json;
 
-use crate::console_browser::{browser, Driver};
+use crate::console_browser::{browser, sign_in, Driver};
 
 fn day(offset_days: i64) -> String {
     (chrono::Utc::now() + chrono::Duration::days(offset_days))
@@ -143,31 +143,7 @@ fn the_record_opens_with_its_summary_and_folds_empty_fields() {
     let accounts_password = PASSWORD;
     rt.block_on(async {
         let c = browser(&driver).await;
-        c.goto(&format!("{}/console/login", server.url))
-            .await
-            .unwrap();
-        c.find(Locator::Css("input[name=username]"))
-            .await
-            .unwrap()
-            .send_keys("malee")
-            .await
-            .unwrap();
-        c.find(Locator::Css("input[name=password]"))
-            .await
-            .unwrap()
-            .send_keys(accounts_password)
-            .await
-            .unwrap();
-        c.find(Locator::Css("form button[type=submit]"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
-        c.wait()
-            .for_element(Locator::Css("header.top"))
-            .await
-            .unwrap();
+        sign_in(&c, &server.url, "malee", accounts_password).await;
         c.goto(&format!("{}/console/cases/{id}", server.url))
             .await
             .unwrap();
