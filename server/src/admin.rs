@@ -80,30 +80,23 @@ pub async fn assign_via_hub(
     Ok(ids)
 }
 
-/// The access facts of a stored, valid document.
-pub fn access_of(id: CaseId, doc: &automerge::Automerge) -> AppResult<CaseAccess> {
-    let (file, _) = CaseDoc::outline_of(doc)?;
-    Ok(CaseAccess {
-        id,
-        team: file.team.clone().unwrap_or_default(),
-        restricted: CaseDoc::restricted_in(doc),
-        assigned: file.assigned.clone(),
-    })
-}
-
 /// Who the command line writes as: an administrator on the server's own console.
 pub const CLI_AUTHOR_ID: &str = "admin-cli";
 
 /// Assigns a case from the command line, while a server may be running on the same file:
 /// the change is appended only if the stored heads are still those it was made on;
-/// otherwise the case is read again and the assignment made again.
+/// otherwise the case is read again and the assignment made again, as many times as the
+/// hub's writes ([`crate::hub::WRITE_ATTEMPTS`]). This is another process than the server,
+/// with no hot documents and no hub: the only write that does not go through
+/// [`crate::hub::Hub::write`] (the server notices it through the storage's external
+/// version).
 pub fn assign_case(
     db: &dyn Db,
     id: CaseId,
     usernames: &[String],
     case_manager: Option<&str>,
 ) -> AppResult<CaseAccess> {
-    for _ in 0..5 {
+    for _ in 0..crate::hub::WRITE_ATTEMPTS {
         let bytes = db.case_document(&id)?.ok_or(AppError::NotFound)?;
         let mut doc = CaseDoc::load(&bytes)?;
         let before = doc.heads();
@@ -126,7 +119,7 @@ pub fn assign_case(
         fieldcase_core::schema::validate(am).map_err(|v| {
             AppError::Internal(format!("assignment broke the schema at {}", v.path))
         })?;
-        let access = access_of(id, am)?;
+        let access = CaseAccess::read(id, am)?;
         let changes = am.save_after(&before);
         match db.store_case(
             &access,
@@ -139,9 +132,7 @@ pub fn assign_case(
             Stored::Written { .. } => return Ok(access),
         }
     }
-    Err(AppError::Conflict(
-        "the case kept changing; try again".into(),
-    ))
+    Err(AppError::Conflict(crate::hub::KEPT_CHANGING.into()))
 }
 
 /// Hands the whole caseload of `leaver` (someone leaving the team or the agency) over to

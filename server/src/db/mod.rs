@@ -451,6 +451,23 @@ pub struct CaseAccess {
 }
 
 impl CaseAccess {
+    /// The access facts a case document states, from its outline `file`: the one way they
+    /// are read from a document (admission, the command line, seeding).
+    pub fn of(id: CaseId, file: &fieldcase_core::CaseFile, doc: &automerge::Automerge) -> Self {
+        CaseAccess {
+            id,
+            team: file.team.clone().unwrap_or_default(),
+            restricted: fieldcase_core::CaseDoc::restricted_in(doc),
+            assigned: file.assigned.clone(),
+        }
+    }
+
+    /// The access facts of a stored, valid document.
+    pub fn read(id: CaseId, doc: &automerge::Automerge) -> AppResult<Self> {
+        let (file, _) = fieldcase_core::CaseDoc::outline_of(doc)?;
+        Ok(Self::of(id, &file, doc))
+    }
+
     /// The access rules: a worker sees the cases assigned to them; a supervisor the cases
     /// of their team; an admin every case that is not restricted. A restricted case is seen
     /// only by its assigned workers and its team's supervisors (do no harm: least access).
