@@ -63,6 +63,23 @@ pub fn push(
     }
 }
 
+/// Like [`push`]: the server's refusal, if refused: its message and its kind (the error
+/// frame's `code`; `None` when the frame carries none).
+pub fn push_refused(
+    server: &TestServer,
+    token: &str,
+    doc: &mut fieldcase_core::CaseDoc,
+    document_id: &str,
+) -> Option<(String, Option<fieldcase_core::RefusalKind>)> {
+    match exchange(server, token, doc, document_id) {
+        Some(Frame::Error { message, code, .. }) => Some((
+            message,
+            code.as_deref().map(fieldcase_core::RefusalKind::from_code),
+        )),
+        _ => None,
+    }
+}
+
 /// Syncs `doc` as `document_id` over a raw connection until there is nothing more to
 /// say; the frame that ended the exchange when it was not a sync message (an error or
 /// doc-unavailable), else `None`.

@@ -181,9 +181,11 @@ fn deflate_bombs_are_refused_unread_by_departure_and_sync() {
                 Frame::Error {
                     message,
                     document_id,
+                    code,
                     ..
                 } => {
                     assert!(message.contains("refused unread"), "{message}");
+                    assert_eq!(code.as_deref(), Some("limit"), "{message}");
                     assert_eq!(document_id, Some(id.to_string()));
                 }
                 other => panic!("expected an error frame: {other:?}"),

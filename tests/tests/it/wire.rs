@@ -177,6 +177,12 @@ fn a_document_whose_inner_id_differs_from_its_document_id_is_refused() {
         Some(Some(pushed_as.clone())),
         "the server must refuse the mismatched document, naming it"
     );
+    let (refused, kind) = refused_as(&server, &anna_token, &mut forged, &pushed_as);
+    assert_eq!(
+        kind,
+        Some(fieldcase_core::RefusalKind::WrongCase),
+        "{refused:?}"
+    );
     assert_eq!(
         server.db.case_document(&victim).unwrap().unwrap(),
         before,
@@ -356,19 +362,29 @@ fn changes_that_misattribute_their_author_are_refused() {
         doc
     };
     let mut onto_colleague = forge(malee.actor_id().to_hex_string(), &malee_user);
-    let refused = push(&server, &anna_token, &mut onto_colleague, &id.to_string()).map(|e| e.0);
+    let (refused, kind) = refused_as(&server, &anna_token, &mut onto_colleague, &id.to_string());
     assert!(
         refused
             .as_deref()
             .is_some_and(|m| m.contains("may record only itself")),
         "{refused:?}"
     );
+    assert_eq!(
+        kind,
+        Some(fieldcase_core::RefusalKind::ForeignActor),
+        "{refused:?}"
+    );
     let mut as_colleague = forge(anna.actor_id().to_hex_string(), &malee_user);
-    let refused = push(&server, &anna_token, &mut as_colleague, &id.to_string()).map(|e| e.0);
+    let (refused, kind) = refused_as(&server, &anna_token, &mut as_colleague, &id.to_string());
     assert!(
         refused
             .as_deref()
             .is_some_and(|m| m.contains("another user")),
+        "{refused:?}"
+    );
+    assert_eq!(
+        kind,
+        Some(fieldcase_core::RefusalKind::Attribution),
         "{refused:?}"
     );
     assert_eq!(
@@ -431,6 +447,12 @@ fn a_change_under_another_devices_registered_actor_is_refused() {
                 && about.as_deref() == Some(id.to_string().as_str())),
         "{refused:?}"
     );
+    let (refused, kind) = refused_as(&server, &anna_token, &mut forged, &id.to_string());
+    assert_eq!(
+        kind,
+        Some(fieldcase_core::RefusalKind::ForeignActor),
+        "{refused:?}"
+    );
     assert_eq!(
         server.db.case_document(&id).unwrap().unwrap(),
         before,
@@ -471,12 +493,17 @@ fn changes_that_break_the_schema_are_refused_over_sync() {
         let mut tx = doc.automerge_mut().transaction();
         break_it(&mut tx);
         tx.commit();
-        let refused = push(&server, &anna_token, &mut doc, &id.to_string()).map(|e| e.0);
+        let (refused, kind) = refused_as(&server, &anna_token, &mut doc, &id.to_string());
         assert!(
             refused
                 .as_deref()
                 .is_some_and(|m| m.contains("invalid input at") && m.contains(path)),
             "{path}: {refused:?}"
+        );
+        assert_eq!(
+            kind,
+            Some(fieldcase_core::RefusalKind::InvalidDocument),
+            "{refused:?}"
         );
         assert_eq!(
             server.db.case_document(&id).unwrap().unwrap(),
@@ -556,13 +583,14 @@ fn a_new_case_for_another_team_or_not_assigned_to_its_sender_is_refused() {
 
     // For the south team.
     let (id, mut doc) = new("south", None);
-    let refused = push(&server, &anna_token, &mut doc, &id.to_string()).map(|e| e.0);
+    let (refused, kind) = refused_as(&server, &anna_token, &mut doc, &id.to_string());
     assert!(
         refused
             .as_deref()
             .is_some_and(|m| m.contains("must belong to the sender's team")),
         "{refused:?}"
     );
+    assert_eq!(kind, Some(fieldcase_core::RefusalKind::Team), "{refused:?}");
     assert!(server.db.case_document(&id).unwrap().is_none());
 
     // For her team, but assigned to Bảo alone (Anna removed herself).
@@ -583,11 +611,16 @@ fn a_new_case_for_another_team_or_not_assigned_to_its_sender_is_refused() {
         tx.delete(&assigned, anna_at).unwrap();
         tx.commit();
     }
-    let refused = push(&server, &anna_token, &mut doc, &id.to_string()).map(|e| e.0);
+    let (refused, kind) = refused_as(&server, &anna_token, &mut doc, &id.to_string());
     assert!(
         refused
             .as_deref()
             .is_some_and(|m| m.contains("must be assigned to the worker who opens it")),
+        "{refused:?}"
+    );
+    assert_eq!(
+        kind,
+        Some(fieldcase_core::RefusalKind::Assignment),
         "{refused:?}"
     );
     assert!(server.db.case_document(&id).unwrap().is_none());
@@ -614,4 +647,17 @@ fn synced_case(
     let id = phone.create_case(n).unwrap();
     phone.sync(&server.url, token).unwrap();
     id
+}
+
+/// Pushes `doc`: the refusal's message and kind (the error frame's `code`), if refused.
+fn refused_as(
+    server: &TestServer,
+    token: &str,
+    doc: &mut fieldcase_core::CaseDoc,
+    document_id: &str,
+) -> (Option<String>, Option<fieldcase_core::RefusalKind>) {
+    match fieldcase_tests::raw::push_refused(server, token, doc, document_id) {
+        Some((message, kind)) => (Some(message), kind),
+        None => (None, None),
+    }
 }
