@@ -3,17 +3,19 @@
 //! server, so it goes through the storage's compare-and-swap, never around it).
 
 use automerge::ActorId;
-use fieldcase_core::{Author, CaseDoc, CaseId, Role};
+use fieldcase_core::{Author, CaseDoc, CaseId, RefusalKind, Role};
 
 use crate::db::{CaseAccess, CaseWrite, Db, Stored};
 use crate::error::{AppError, AppResult};
 
-/// The user ids of `usernames`, each an active worker or supervisor of `team`. The error
-/// names the position in the list, not the input.
+/// The user ids of `usernames`, each an active worker or supervisor of `team`. The
+/// refusal ([`RefusalKind::Assignment`], the admission check's rule) names the position in
+/// the list, not the input.
 pub fn assignees(db: &dyn Db, team: &str, usernames: &[String]) -> AppResult<Vec<String>> {
     if usernames.is_empty() {
-        return Err(AppError::BadRequest(
-            "a case needs at least one assigned worker".into(),
+        return Err(AppError::refused(
+            RefusalKind::Assignment,
+            "a case needs at least one assigned worker",
         ));
     }
     let mut ids = Vec::with_capacity(usernames.len());
@@ -25,12 +27,13 @@ pub fn assignees(db: &dyn Db, team: &str, usernames: &[String]) -> AppResult<Vec
                     ids.push(u.id);
                 }
             }
-            _ => {
-                return Err(AppError::BadRequest(format!(
+            _ => return Err(AppError::refused(
+                RefusalKind::Assignment,
+                format!(
                     "user {} of the list is not an active worker or supervisor of the case's team",
                     i + 1
-                )))
-            }
+                ),
+            )),
         }
     }
     Ok(ids)
