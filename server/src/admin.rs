@@ -27,13 +27,15 @@ pub fn assignees(db: &dyn Db, team: &str, usernames: &[String]) -> AppResult<Vec
                     ids.push(u.id);
                 }
             }
-            _ => return Err(AppError::refused(
-                RefusalKind::Assignment,
-                format!(
+            _ => {
+                return Err(AppError::refused(
+                    RefusalKind::Assignment,
+                    format!(
                     "user {} of the list is not an active worker or supervisor of the case's team",
                     i + 1
                 ),
-            )),
+                ))
+            }
         }
     }
     Ok(ids)

@@ -647,7 +647,8 @@ pub trait Db: Send + Sync + 'static {
     /// Gives a user another role or team (admins have none). The caller has made sure
     /// their cases were handed over first ([`crate::admin::move_user`]).
     fn set_role_team(&self, username: &str, role: Role, team: Option<&str>) -> AppResult<User>;
-    /// The cases a user is assigned to (from the access index).
+    /// The cases a user is assigned to (from the access index), by case id: a hand-over
+    /// deals them out in this order, the same on every storage.
     fn cases_of(&self, user_id: &str) -> AppResult<Vec<CaseId>>;
 }
 

@@ -1366,7 +1366,7 @@ impl Db for PostgresDb {
         let user_id = user_id.to_string();
         self.run(move |c| {
             let rows = c.query(
-                "SELECT case_id FROM case_assignments WHERE user_id = $1",
+                "SELECT case_id FROM case_assignments WHERE user_id = $1 ORDER BY case_id",
                 &[&user_id],
             )?;
             let mut out = Vec::with_capacity(rows.len());

@@ -1103,8 +1103,9 @@ impl Db for SqliteDb {
 
     fn cases_of(&self, user_id: &str) -> AppResult<Vec<CaseId>> {
         let conn = self.lock();
-        let mut stmt =
-            conn.prepare_cached("SELECT case_id FROM case_assignments WHERE user_id = ?1")?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT case_id FROM case_assignments WHERE user_id = ?1 ORDER BY case_id",
+        )?;
         let rows = stmt.query_map([user_id], |r| r.get::<_, Vec<u8>>(0))?;
         let mut out = Vec::new();
         for row in rows {

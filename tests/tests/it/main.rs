@@ -18,5 +18,6 @@ mod log_injection;
 mod postgres;
 mod security;
 mod shutdown;
+mod storage_contract;
 mod tls;
 mod wire;
