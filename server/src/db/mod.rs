@@ -4,6 +4,7 @@
 //! server instances share (behind a load balancer). [`open`] picks one from the `--db`
 //! setting: a `postgres://` or `postgresql://` URL, or else a SQLite file path.
 
+pub mod accounts;
 pub mod postgres;
 pub mod sqlite;
 

@@ -26,6 +26,7 @@ use std::sync::{Arc, Mutex};
 use automerge::ChangeHash;
 use postgres::{Client, NoTls};
 
+use super::accounts::{self, AccountRows, PasswordRow, Registration, SessionRow, StorageError};
 use super::{
     check, heads_blob, heads_of, AdminEntry, AuditEntry, CaseAccess, CaseWrite, Db, Device,
     DeviceInfo, Session, SessionPolicy, Stored, Team, TimeMark, User, SERVER_DEVICE_NAME,
@@ -638,46 +639,7 @@ impl Db for PostgresDb {
         password: &str,
         iterations: u32,
     ) -> AppResult<Option<User>> {
-        let name = username.to_string();
-        let stored = self.run(move |c| {
-            c.query_opt(
-                "SELECT pw_hash, pw_salt, pw_iterations, disabled FROM users WHERE username = $1",
-                &[&name],
-            )?
-            .map(|r| {
-                let iterations: i64 = r.try_get(2)?;
-                Ok((
-                    PasswordHash {
-                        hash: r.try_get(0)?,
-                        salt: r.try_get(1)?,
-                        iterations: u32::try_from(iterations).unwrap_or(0),
-                    },
-                    r.try_get::<_, bool>(3)?,
-                ))
-            })
-            .transpose()
-        })?;
-        // The hashing runs on the caller's thread, never holding a connection.
-        let Some((stored, disabled)) = stored else {
-            auth::dummy_verify(password, iterations);
-            return Ok(None);
-        };
-        if !auth::verify_password(password, &stored) || disabled {
-            return Ok(None);
-        }
-        if stored.iterations < iterations {
-            // Raise the work factor now that we know the password.
-            let h = auth::hash_password(password, iterations);
-            let name = username.to_string();
-            self.run(move |c| {
-                c.execute(
-                    "UPDATE users SET pw_hash = $2, pw_salt = $3, pw_iterations = $4 WHERE username = $1",
-                    &[&name, &h.hash, &h.salt, &i64::from(h.iterations)],
-                )?;
-                Ok(())
-            })?;
-        }
-        self.user_by_username(username)
+        accounts::check_password(self, username, password, iterations)
     }
 
     fn register_device(
@@ -687,54 +649,7 @@ impl Db for PostgresDb {
         device_name: &str,
         actor: &str,
     ) -> AppResult<String> {
-        let name = check::device(actor, device_name)?.to_string();
-        let (user_id, device_id, actor) = (
-            user.id.clone(),
-            device_id.map(str::to_string),
-            actor.to_string(),
-        );
-        self.run(move |c| {
-            let mut tx = c.transaction()?;
-            let now = now_ms();
-            let device = match device_id {
-                Some(d) => {
-                    let row = tx.query_opt("SELECT user_id, disabled FROM devices WHERE id = $1", &[&d])?;
-                    let row = row
-                        .map(|r| Ok::<_, postgres::Error>((r.try_get::<_, String>(0)?, r.try_get::<_, bool>(1)?)))
-                        .transpose()?;
-                    match row {
-                        Some((owner, false)) if owner == user_id => d,
-                        Some((owner, true)) if owner == user_id => return Err(AppError::Disabled),
-                        _ => return Err(AppError::BadRequest("unknown device".into())),
-                    }
-                }
-                None => {
-                    let id = auth::new_id("d-");
-                    tx.execute(
-                        "INSERT INTO devices (id, user_id, name, created_at) VALUES ($1, $2, $3, $4)",
-                        &[&id, &user_id, &name, &now],
-                    )?;
-                    id
-                }
-            };
-            // Bound once, to one device: a concurrent registration of the same actor
-            // finds the row the other inserted.
-            tx.execute(
-                "INSERT INTO actors (actor, device_id, registered_at) VALUES ($1, $2, $3)
-                 ON CONFLICT (actor) DO NOTHING",
-                &[&actor, &device, &now],
-            )?;
-            let bound: String = tx
-                .query_one("SELECT device_id FROM actors WHERE actor = $1", &[&actor])?
-                .try_get(0)?;
-            if bound != device {
-                return Err(AppError::Conflict(
-                    "this actor id is registered to another device".into(),
-                ));
-            }
-            tx.commit()?;
-            Ok(device)
-        })
+        accounts::register_device(self, user, device_id, device_name, actor)
     }
 
     fn actor_device(&self, actor: &str) -> AppResult<Option<String>> {
@@ -770,49 +685,7 @@ impl Db for PostgresDb {
     }
 
     fn session(&self, token: &str, policy: SessionPolicy, now: i64) -> AppResult<Option<Session>> {
-        if token.len() != 64 {
-            return Ok(None);
-        }
-        let hash = auth::token_hash(token);
-        self.run(move |c| {
-            let sql = format!(
-                "SELECT {USER_COLUMNS}, s.device_id, s.expires_at, s.last_used, s.revoked, d.disabled
-                 FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN teams t ON t.id = u.team_id
-                 JOIN devices d ON d.id = s.device_id WHERE s.token_hash = $1"
-            );
-            let Some(r) = c.query_opt(&sql, &[&hash])? else {
-                return Ok(None);
-            };
-            let user = user_row(&r)?;
-            let device_id: String = r.try_get(6)?;
-            let expires_at: i64 = r.try_get(7)?;
-            let last_used: i64 = r.try_get(8)?;
-            let revoked: bool = r.try_get(9)?;
-            let device_disabled: bool = r.try_get(10)?;
-            if revoked
-                || device_disabled
-                || user.disabled
-                || now >= expires_at
-                || now - last_used >= policy.idle_ms
-            {
-                return Ok(None);
-            }
-            // As in SQLite: the idle timer moves at most once a minute or a tenth of the
-            // idle time, and a failure to move it does not fail the request.
-            if now - last_used >= (policy.idle_ms / 10).clamp(1, 60_000) {
-                if let Err(e) = c.execute(
-                    "UPDATE sessions SET last_used = $2 WHERE token_hash = $1",
-                    &[&hash, &now],
-                ) {
-                    tracing::warn!(error = %e, "could not note a session's use");
-                }
-            }
-            Ok(Some(Session {
-                user,
-                device_id,
-                expires_at,
-            }))
-        })
+        accounts::session(self, token, policy, now)
     }
 
     fn token_disabled(&self, token: &str) -> AppResult<bool> {
@@ -1399,4 +1272,131 @@ fn device_row(r: &postgres::Row) -> AppResult<Device> {
         created_at: r.try_get(3)?,
         disabled: r.try_get(4)?,
     })
+}
+
+impl AccountRows for PostgresDb {
+    fn password_row(&self, username: &str) -> Result<Option<PasswordRow>, StorageError> {
+        let name = username.to_string();
+        Ok(self.run(move |c| {
+            c.query_opt(
+                "SELECT pw_hash, pw_salt, pw_iterations, disabled FROM users WHERE username = $1",
+                &[&name],
+            )?
+            .map(|r| {
+                let iterations: i64 = r.try_get(2)?;
+                Ok(PasswordRow {
+                    hash: PasswordHash {
+                        hash: r.try_get(0)?,
+                        salt: r.try_get(1)?,
+                        iterations: u32::try_from(iterations).unwrap_or(0),
+                    },
+                    disabled: r.try_get::<_, bool>(3)?,
+                })
+            })
+            .transpose()
+        })?)
+    }
+
+    fn replace_password_hash(&self, username: &str, h: &PasswordHash) -> Result<(), StorageError> {
+        let (name, h) = (username.to_string(), h.clone());
+        Ok(self.run(move |c| {
+            c.execute(
+                "UPDATE users SET pw_hash = $2, pw_salt = $3, pw_iterations = $4 WHERE username = $1",
+                &[&name, &h.hash, &h.salt, &i64::from(h.iterations)],
+            )?;
+            Ok(())
+        })?)
+    }
+
+    fn user_row(&self, username: &str) -> Result<Option<User>, StorageError> {
+        Ok(self.user_by_username(username)?)
+    }
+
+    fn session_row(&self, token_hash: &[u8]) -> Result<Option<SessionRow>, StorageError> {
+        let hash = token_hash.to_vec();
+        Ok(self.run(move |c| {
+            let sql = format!(
+                "SELECT {USER_COLUMNS}, s.device_id, s.expires_at, s.last_used, s.revoked, d.disabled
+                 FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN teams t ON t.id = u.team_id
+                 JOIN devices d ON d.id = s.device_id WHERE s.token_hash = $1"
+            );
+            let Some(r) = c.query_opt(&sql, &[&hash])? else {
+                return Ok(None);
+            };
+            Ok(Some(SessionRow {
+                user: user_row(&r)?,
+                device_id: r.try_get(6)?,
+                expires_at: r.try_get(7)?,
+                last_used: r.try_get(8)?,
+                revoked: r.try_get(9)?,
+                device_disabled: r.try_get(10)?,
+            }))
+        })?)
+    }
+
+    fn touch_session(&self, token_hash: &[u8], now: i64) -> Result<(), StorageError> {
+        let hash = token_hash.to_vec();
+        Ok(self.run(move |c| {
+            c.execute(
+                "UPDATE sessions SET last_used = $2 WHERE token_hash = $1",
+                &[&hash, &now],
+            )?;
+            Ok(())
+        })?)
+    }
+
+    fn register_rows(
+        &self,
+        user_id: &str,
+        device: Option<&str>,
+        name: &str,
+        actor: &str,
+        now: i64,
+    ) -> Result<Registration, StorageError> {
+        let (user_id, device_id, name, actor) = (
+            user_id.to_string(),
+            device.map(str::to_string),
+            name.to_string(),
+            actor.to_string(),
+        );
+        Ok(self.run(move |c| {
+            let mut tx = c.transaction()?;
+            let device = match device_id {
+                Some(d) => {
+                    let row = tx.query_opt("SELECT user_id, disabled FROM devices WHERE id = $1", &[&d])?;
+                    let row = row
+                        .map(|r| Ok::<_, postgres::Error>((r.try_get::<_, String>(0)?, r.try_get::<_, bool>(1)?)))
+                        .transpose()?;
+                    match row {
+                        Some((owner, false)) if owner == user_id => d,
+                        Some((owner, true)) if owner == user_id => return Ok(Registration::DisabledDevice),
+                        _ => return Ok(Registration::UnknownDevice),
+                    }
+                }
+                None => {
+                    let id = auth::new_id("d-");
+                    tx.execute(
+                        "INSERT INTO devices (id, user_id, name, created_at) VALUES ($1, $2, $3, $4)",
+                        &[&id, &user_id, &name, &now],
+                    )?;
+                    id
+                }
+            };
+            // Bound once, to one device: a concurrent registration of the same actor
+            // finds the row the other inserted.
+            tx.execute(
+                "INSERT INTO actors (actor, device_id, registered_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (actor) DO NOTHING",
+                &[&actor, &device, &now],
+            )?;
+            let bound: String = tx
+                .query_one("SELECT device_id FROM actors WHERE actor = $1", &[&actor])?
+                .try_get(0)?;
+            if bound != device {
+                return Ok(Registration::ActorElsewhere);
+            }
+            tx.commit()?;
+            Ok(Registration::Registered(device))
+        })?)
+    }
 }

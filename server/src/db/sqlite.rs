@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use automerge::ChangeHash;
 use rusqlite::{params, Connection, OptionalExtension};
 
+use super::accounts::{self, AccountRows, PasswordRow, Registration, SessionRow, StorageError};
 use super::{
     check, heads_blob, heads_of, AdminEntry, AuditEntry, CaseAccess, CaseWrite, Db, Device,
     DeviceInfo, Session, SessionPolicy, Stored, Team, TimeMark, User, SERVER_DEVICE_NAME,
@@ -529,37 +530,7 @@ impl Db for SqliteDb {
         password: &str,
         iterations: u32,
     ) -> AppResult<Option<User>> {
-        let stored =
-            {
-                let conn = self.lock();
-                conn.one(
-                "SELECT pw_hash, pw_salt, pw_iterations, disabled FROM users WHERE username = ?1",
-                [username],
-                |r| {
-                    Ok((
-                        PasswordHash { hash: r.get(0)?, salt: r.get(1)?, iterations: r.get(2)? },
-                        r.get::<_, i64>(3)? != 0,
-                    ))
-                },
-            )
-            .optional()?
-            };
-        let Some((stored, disabled)) = stored else {
-            auth::dummy_verify(password, iterations);
-            return Ok(None);
-        };
-        if !auth::verify_password(password, &stored) || disabled {
-            return Ok(None);
-        }
-        if stored.iterations < iterations {
-            // Raise the work factor now that we know the password.
-            let h = auth::hash_password(password, iterations);
-            self.lock().run(
-                "UPDATE users SET pw_hash = ?2, pw_salt = ?3, pw_iterations = ?4 WHERE username = ?1",
-                params![username, h.hash, h.salt, h.iterations],
-            )?;
-        }
-        self.user_by_username(username)
+        accounts::check_password(self, username, password, iterations)
     }
 
     fn register_device(
@@ -569,57 +540,7 @@ impl Db for SqliteDb {
         device_name: &str,
         actor: &str,
     ) -> AppResult<String> {
-        let name = check::device(actor, device_name)?;
-        let mut conn = self.lock();
-        let tx = conn.transaction()?;
-        let now = now_ms();
-        let device = match device_id {
-            Some(d) => {
-                let row: Option<(String, i64)> = tx
-                    .one(
-                        "SELECT user_id, disabled FROM devices WHERE id = ?1",
-                        [d],
-                        |r| Ok((r.get(0)?, r.get(1)?)),
-                    )
-                    .optional()?;
-                match row {
-                    Some((owner, 0)) if owner == user.id => d.to_string(),
-                    Some((owner, _)) if owner == user.id => return Err(AppError::Disabled),
-                    _ => return Err(AppError::BadRequest("unknown device".into())),
-                }
-            }
-            None => {
-                let id = auth::new_id("d-");
-                tx.run(
-                    "INSERT INTO devices (id, user_id, name, created_at) VALUES (?1, ?2, ?3, ?4)",
-                    params![id, user.id, name, now],
-                )?;
-                id
-            }
-        };
-        let bound: Option<String> = tx
-            .one(
-                "SELECT device_id FROM actors WHERE actor = ?1",
-                [actor],
-                |r| r.get(0),
-            )
-            .optional()?;
-        match bound {
-            Some(d) if d != device => {
-                return Err(AppError::Conflict(
-                    "this actor id is registered to another device".into(),
-                ))
-            }
-            Some(_) => {}
-            None => {
-                tx.run(
-                    "INSERT INTO actors (actor, device_id, registered_at) VALUES (?1, ?2, ?3)",
-                    params![actor, device, now],
-                )?;
-            }
-        }
-        tx.commit()?;
-        Ok(device)
+        accounts::register_device(self, user, device_id, device_name, actor)
     }
 
     fn actor_device(&self, actor: &str) -> AppResult<Option<String>> {
@@ -651,55 +572,7 @@ impl Db for SqliteDb {
     }
 
     fn session(&self, token: &str, policy: SessionPolicy, now: i64) -> AppResult<Option<Session>> {
-        if token.len() != 64 {
-            return Ok(None);
-        }
-        let hash = auth::token_hash(token);
-        let conn = self.lock();
-        let sql = format!(
-            "SELECT {USER_COLUMNS}, s.device_id, s.expires_at, s.last_used, s.revoked, d.disabled
-             FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN teams t ON t.id = u.team_id
-             JOIN devices d ON d.id = s.device_id WHERE s.token_hash = ?1"
-        );
-        let row = conn
-            .one(&sql, [&hash], |r| {
-                Ok((
-                    Self::user_row(r)?,
-                    r.get::<_, String>(6)?,
-                    r.get::<_, i64>(7)?,
-                    r.get::<_, i64>(8)?,
-                    r.get::<_, i64>(9)? != 0,
-                    r.get::<_, i64>(10)? != 0,
-                ))
-            })
-            .optional()?;
-        let Some((user, device_id, expires_at, last_used, revoked, device_disabled)) = row else {
-            return Ok(None);
-        };
-        if revoked
-            || device_disabled
-            || user.disabled
-            || now >= expires_at
-            || now - last_used >= policy.idle_ms
-        {
-            return Ok(None);
-        }
-        // The idle timer moves at most once a minute or a tenth of the idle time (a write
-        // per request would cost an fsync each), and a failure to move it (a full disk)
-        // does not fail the request.
-        if now - last_used >= (policy.idle_ms / 10).clamp(1, 60_000) {
-            if let Err(e) = conn.run(
-                "UPDATE sessions SET last_used = ?2 WHERE token_hash = ?1",
-                params![hash, now],
-            ) {
-                tracing::warn!(error = %e, "could not note a session's use");
-            }
-        }
-        Ok(Some(Session {
-            user,
-            device_id,
-            expires_at,
-        }))
+        accounts::session(self, token, policy, now)
     }
 
     fn token_disabled(&self, token: &str) -> AppResult<bool> {
@@ -1221,5 +1094,127 @@ impl Db for SqliteDb {
             ));
         }
         Ok(out)
+    }
+}
+
+impl AccountRows for SqliteDb {
+    fn password_row(&self, username: &str) -> Result<Option<PasswordRow>, StorageError> {
+        let conn = self.lock();
+        Ok(conn
+            .one(
+                "SELECT pw_hash, pw_salt, pw_iterations, disabled FROM users WHERE username = ?1",
+                [username],
+                |r| {
+                    Ok(PasswordRow {
+                        hash: PasswordHash {
+                            hash: r.get(0)?,
+                            salt: r.get(1)?,
+                            iterations: r.get(2)?,
+                        },
+                        disabled: r.get::<_, i64>(3)? != 0,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn replace_password_hash(&self, username: &str, h: &PasswordHash) -> Result<(), StorageError> {
+        self.lock().run(
+            "UPDATE users SET pw_hash = ?2, pw_salt = ?3, pw_iterations = ?4 WHERE username = ?1",
+            params![username, h.hash, h.salt, h.iterations],
+        )?;
+        Ok(())
+    }
+
+    fn user_row(&self, username: &str) -> Result<Option<User>, StorageError> {
+        let conn = self.lock();
+        let sql = format!("SELECT {USER_COLUMNS} FROM users u LEFT JOIN teams t ON t.id = u.team_id WHERE u.username = ?1");
+        Ok(conn.one(&sql, [username], Self::user_row).optional()?)
+    }
+
+    fn session_row(&self, token_hash: &[u8]) -> Result<Option<SessionRow>, StorageError> {
+        let conn = self.lock();
+        let sql = format!(
+            "SELECT {USER_COLUMNS}, s.device_id, s.expires_at, s.last_used, s.revoked, d.disabled
+             FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN teams t ON t.id = u.team_id
+             JOIN devices d ON d.id = s.device_id WHERE s.token_hash = ?1"
+        );
+        Ok(conn
+            .one(&sql, [token_hash], |r| {
+                Ok(SessionRow {
+                    user: Self::user_row(r)?,
+                    device_id: r.get(6)?,
+                    expires_at: r.get(7)?,
+                    last_used: r.get(8)?,
+                    revoked: r.get::<_, i64>(9)? != 0,
+                    device_disabled: r.get::<_, i64>(10)? != 0,
+                })
+            })
+            .optional()?)
+    }
+
+    fn touch_session(&self, token_hash: &[u8], now: i64) -> Result<(), StorageError> {
+        self.lock().run(
+            "UPDATE sessions SET last_used = ?2 WHERE token_hash = ?1",
+            params![token_hash, now],
+        )?;
+        Ok(())
+    }
+
+    fn register_rows(
+        &self,
+        user_id: &str,
+        device: Option<&str>,
+        name: &str,
+        actor: &str,
+        now: i64,
+    ) -> Result<Registration, StorageError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let device = match device {
+            Some(d) => {
+                let row: Option<(String, i64)> = tx
+                    .one(
+                        "SELECT user_id, disabled FROM devices WHERE id = ?1",
+                        [d],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .optional()?;
+                match row {
+                    Some((owner, 0)) if owner == user_id => d.to_string(),
+                    Some((owner, _)) if owner == user_id => {
+                        return Ok(Registration::DisabledDevice)
+                    }
+                    _ => return Ok(Registration::UnknownDevice),
+                }
+            }
+            None => {
+                let id = auth::new_id("d-");
+                tx.run(
+                    "INSERT INTO devices (id, user_id, name, created_at) VALUES (?1, ?2, ?3, ?4)",
+                    params![id, user_id, name, now],
+                )?;
+                id
+            }
+        };
+        let bound: Option<String> = tx
+            .one(
+                "SELECT device_id FROM actors WHERE actor = ?1",
+                [actor],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match bound {
+            Some(d) if d != device => return Ok(Registration::ActorElsewhere),
+            Some(_) => {}
+            None => {
+                tx.run(
+                    "INSERT INTO actors (actor, device_id, registered_at) VALUES (?1, ?2, ?3)",
+                    params![actor, device, now],
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok(Registration::Registered(device))
     }
 }

@@ -1,0 +1,214 @@
+//! The account rules, once for every storage: a password is checked (and rehashed when the
+//! work factor was raised), a session ends when idle or at its absolute expiry and its idle
+//! timer moves when it is used, and an Automerge actor is bound once to one device of its
+//! user. Each storage only reads and writes rows ([`AccountRows`]) and fails with a
+//! [`StorageError`]; what is allowed, and what the API answers, is decided here.
+//!
+//! This is the first part of the storage split (issue 14): the rest of [`super::Db`] (teams,
+//! users, cases and their compare-and-swap, audit, departures, throttles) is still
+//! implemented whole by each storage.
+
+use super::{Session, SessionPolicy, User};
+use crate::auth::{self, PasswordHash};
+use crate::error::{AppError, AppResult};
+
+/// Why a storage could not do what it was asked. Turned into the API's error in one place
+/// (`From<StorageError> for AppError`); the details of `Unavailable` and `Corrupt` are
+/// logged, never sent.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// A uniqueness the storage keeps was about to break.
+    #[error("{0}")]
+    Conflict(String),
+    /// No such row.
+    #[error("not found")]
+    NotFound,
+    /// The storage could not be reached or failed (disk, network, lock).
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// A stored row could not be read as what it should hold.
+    #[error("stored data unreadable: {0}")]
+    Corrupt(String),
+}
+
+impl From<StorageError> for AppError {
+    fn from(e: StorageError) -> Self {
+        match e {
+            StorageError::Conflict(m) => AppError::Conflict(m),
+            StorageError::NotFound => AppError::NotFound,
+            e @ (StorageError::Unavailable(_) | StorageError::Corrupt(_)) => {
+                AppError::Internal(e.to_string())
+            }
+        }
+    }
+}
+
+impl From<rusqlite::Error> for StorageError {
+    fn from(e: rusqlite::Error) -> Self {
+        match e {
+            rusqlite::Error::FromSqlConversionFailure(..)
+            | rusqlite::Error::InvalidColumnType(..)
+            | rusqlite::Error::IntegralValueOutOfRange(..) => StorageError::Corrupt(e.to_string()),
+            e => StorageError::Unavailable(format!("database: {e}")),
+        }
+    }
+}
+
+impl From<AppError> for StorageError {
+    /// The storages' own plumbing (the PostgreSQL connection pool) answers in the API's
+    /// errors; for the rows it is one of ours.
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::NotFound => StorageError::NotFound,
+            AppError::Conflict(m) => StorageError::Conflict(m),
+            other => StorageError::Unavailable(other.to_string()),
+        }
+    }
+}
+
+/// A user's stored password, and whether the user is disabled.
+#[derive(Debug, Clone)]
+pub struct PasswordRow {
+    pub hash: PasswordHash,
+    pub disabled: bool,
+}
+
+/// A session as stored, with its user and whether its device is disabled.
+#[derive(Debug, Clone)]
+pub struct SessionRow {
+    pub user: User,
+    pub device_id: String,
+    pub expires_at: i64,
+    pub last_used: i64,
+    pub revoked: bool,
+    pub device_disabled: bool,
+}
+
+/// What a storage found when asked to register a device and bind an actor to it, in one
+/// transaction that it commits only for [`Registration::Registered`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Registration {
+    /// The device (new, or the user's own) with the actor bound to it.
+    Registered(String),
+    /// The device named is not one of the user's.
+    UnknownDevice,
+    /// The device named is the user's, and disabled.
+    DisabledDevice,
+    /// The actor is bound to another device.
+    ActorElsewhere,
+}
+
+/// The rows the account rules read and write; each storage implements them.
+pub trait AccountRows {
+    /// The stored password of `username`, if there is such a user.
+    fn password_row(&self, username: &str) -> Result<Option<PasswordRow>, StorageError>;
+    /// Replaces the password hash of `username` (nothing else changes: sessions stay).
+    fn replace_password_hash(
+        &self,
+        username: &str,
+        hash: &PasswordHash,
+    ) -> Result<(), StorageError>;
+    /// The user named `username`.
+    fn user_row(&self, username: &str) -> Result<Option<User>, StorageError>;
+    /// The session whose token hashes to `token_hash`.
+    fn session_row(&self, token_hash: &[u8]) -> Result<Option<SessionRow>, StorageError>;
+    /// Notes that a session was used at `now`.
+    fn touch_session(&self, token_hash: &[u8], now: i64) -> Result<(), StorageError>;
+    /// Registers `device` of `user_id` (a new one, named `name`, when `None`) and binds
+    /// `actor` to it if it is bound to none, in one transaction, committed only when the
+    /// answer is [`Registration::Registered`].
+    fn register_rows(
+        &self,
+        user_id: &str,
+        device: Option<&str>,
+        name: &str,
+        actor: &str,
+        now: i64,
+    ) -> Result<Registration, StorageError>;
+}
+
+/// The user whose password this is, if it is and the user is active. An unknown user costs
+/// the same time as a wrong password. A password hashed at a lower work factor than
+/// `iterations` is hashed again now that it is known.
+pub fn check_password(
+    rows: &dyn AccountRows,
+    username: &str,
+    password: &str,
+    iterations: u32,
+) -> AppResult<Option<User>> {
+    // The hashing runs on the caller's thread, never holding a connection.
+    let Some(stored) = rows.password_row(username)? else {
+        auth::dummy_verify(password, iterations);
+        return Ok(None);
+    };
+    if !auth::verify_password(password, &stored.hash) || stored.disabled {
+        return Ok(None);
+    }
+    if stored.hash.iterations < iterations {
+        // Raise the work factor now that we know the password.
+        rows.replace_password_hash(username, &auth::hash_password(password, iterations))?;
+    }
+    Ok(rows.user_row(username)?)
+}
+
+/// The session of `token`, if it is open at `now`: not revoked, its user and device
+/// active, used within the idle time, before its absolute expiry. Its idle timer moves at
+/// most once a minute or a tenth of the idle time (a write per request would cost an
+/// fsync each), and a failure to move it (a full disk) does not fail the request.
+pub fn session(
+    rows: &dyn AccountRows,
+    token: &str,
+    policy: SessionPolicy,
+    now: i64,
+) -> AppResult<Option<Session>> {
+    if token.len() != 64 {
+        return Ok(None);
+    }
+    let hash = auth::token_hash(token);
+    let Some(s) = rows.session_row(&hash)? else {
+        return Ok(None);
+    };
+    if s.revoked
+        || s.device_disabled
+        || s.user.disabled
+        || now >= s.expires_at
+        || now - s.last_used >= policy.idle_ms
+    {
+        return Ok(None);
+    }
+    if now - s.last_used >= (policy.idle_ms / 10).clamp(1, 60_000) {
+        if let Err(e) = rows.touch_session(&hash, now) {
+            tracing::warn!(error = %e, "could not note a session's use");
+        }
+    }
+    Ok(Some(Session {
+        user: s.user,
+        device_id: s.device_id,
+        expires_at: s.expires_at,
+    }))
+}
+
+/// Registers the device a user signs in on (a new one when `device_id` is `None`) and
+/// binds the Automerge actor it writes with, once: an actor bound to another device is a
+/// conflict, a device that is not the user's is unknown, a disabled one must wipe.
+pub fn register_device(
+    rows: &dyn AccountRows,
+    user: &User,
+    device_id: Option<&str>,
+    device_name: &str,
+    actor: &str,
+) -> AppResult<String> {
+    let name = super::check::device(actor, device_name)?;
+    match rows.register_rows(&user.id, device_id, name, actor, auth_now())? {
+        Registration::Registered(device) => Ok(device),
+        Registration::UnknownDevice => Err(AppError::BadRequest("unknown device".into())),
+        Registration::DisabledDevice => Err(AppError::Disabled),
+        Registration::ActorElsewhere => Err(AppError::Conflict(
+            "this actor id is registered to another device".into(),
+        )),
+    }
+}
+
+fn auth_now() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
