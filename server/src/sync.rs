@@ -24,7 +24,9 @@ use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::Response;
 use fieldcase_core::error::printable;
-use fieldcase_core::sync::protocol::{self, Frame, PeerMetadata, MAX_FRAME, PROTOCOL_VERSION};
+use fieldcase_core::sync::protocol::{
+    DocumentId, Frame, PeerMetadata, MAX_FRAME, PROTOCOL_VERSION,
+};
 use fieldcase_core::{CaseId, Refusal, RefusalKind};
 use tokio::sync::mpsc;
 
@@ -286,7 +288,7 @@ impl Connection {
     async fn send_sync(
         &self,
         socket: &mut WebSocket,
-        document_id: String,
+        document_id: DocumentId,
         message: Option<SyncMessage>,
     ) -> Flow {
         let Some(m) = message else {
@@ -305,7 +307,12 @@ impl Connection {
         }
     }
 
-    async fn send_error(&self, socket: &mut WebSocket, message: &str, document_id: Option<String>) {
+    async fn send_error(
+        &self,
+        socket: &mut WebSocket,
+        message: &str,
+        document_id: Option<DocumentId>,
+    ) {
         self.send_error_of(socket, message, document_id, None).await
     }
 
@@ -314,7 +321,7 @@ impl Connection {
         &self,
         socket: &mut WebSocket,
         message: &str,
-        document_id: Option<String>,
+        document_id: Option<DocumentId>,
         code: Option<fieldcase_core::RefusalKind>,
     ) {
         let frame = Frame::Error {
@@ -384,7 +391,7 @@ impl Connection {
         }
     }
 
-    async fn unavailable(&self, socket: &mut WebSocket, document_id: String) -> Flow {
+    async fn unavailable(&self, socket: &mut WebSocket, document_id: DocumentId) -> Flow {
         crate::Metrics::inc(&self.state.metrics.docs_unavailable);
         let frame = Frame::DocUnavailable {
             sender_id: SERVER_PEER.into(),
@@ -401,18 +408,18 @@ impl Connection {
     async fn on_sync(
         &mut self,
         socket: &mut WebSocket,
-        document_id: String,
+        document_id: DocumentId,
         data: Vec<u8>,
         request: bool,
     ) -> Flow {
-        let Some(id) = protocol::case_id(&document_id) else {
-            // A malformed id is not a case anyone may see.
+        let Some(id) = document_id.case() else {
+            // An id that names no case is not a case anyone may see.
             return self.unavailable(socket, document_id).await;
         };
         let message = match SyncMessage::decode(&data) {
             Ok(m) => m,
             Err(_) => {
-                self.send_error(socket, "malformed sync message", Some(document_id))
+                self.send_error(socket, "malformed sync message", Some(id.into()))
                     .await;
                 return Flow::Close;
             }
@@ -421,7 +428,7 @@ impl Connection {
             self.send_error_of(
                 socket,
                 &refused_unread(&e),
-                Some(document_id),
+                Some(id.into()),
                 Some(RefusalKind::Limit),
             )
             .await;
@@ -434,7 +441,7 @@ impl Connection {
                 self.send_error(
                     socket,
                     "the server could not load this case",
-                    Some(document_id),
+                    Some(id.into()),
                 )
                 .await;
                 return Flow::Continue;
@@ -446,7 +453,7 @@ impl Connection {
             self.send_error(
                 socket,
                 "the server could not load this case",
-                Some(document_id),
+                Some(id.into()),
             )
             .await;
             return Flow::Continue;
@@ -471,7 +478,7 @@ impl Connection {
                     self.send_error(
                         socket,
                         "the server could not record this access; try again",
-                        Some(document_id),
+                        Some(id.into()),
                     )
                     .await;
                     return Flow::Continue;
@@ -485,12 +492,12 @@ impl Connection {
             Some((false, _)) => {
                 drop(hot);
                 self.state.hub.release(&id);
-                return self.absent(socket, id, document_id, message, request).await;
+                return self.absent(socket, id, message, request).await;
             }
             None if request || message.changes.is_empty() => {
                 drop(hot);
                 self.state.hub.release(&id);
-                return self.absent(socket, id, document_id, message, request).await;
+                return self.absent(socket, id, message, request).await;
             }
             None => {}
         }
@@ -507,7 +514,7 @@ impl Connection {
             self.send_error(
                 socket,
                 "too many cases on one connection; sync the rest on a new connection",
-                Some(document_id),
+                Some(id.into()),
             )
             .await;
             return Flow::Continue;
@@ -515,7 +522,7 @@ impl Connection {
         // Taken out of the map while it is worked on; put back on every path.
         let mut sync_state = self.states.remove(&id).unwrap_or_default();
         let flow = self
-            .apply(socket, &mut hot, id, &document_id, message, &mut sync_state)
+            .apply(socket, &mut hot, id, message, &mut sync_state)
             .await;
         self.states.insert(id, sync_state);
         let Some(flow) = flow else {
@@ -534,7 +541,7 @@ impl Connection {
             .doc
             .generate_sync_message(self.states.get_mut(&id).expect("inserted"));
         drop(hot);
-        self.send_sync(socket, document_id, reply).await
+        self.send_sync(socket, id.into(), reply).await
     }
 
     /// A case the caller may not see, or one that does not exist: a request is answered
@@ -548,12 +555,11 @@ impl Connection {
         &mut self,
         socket: &mut WebSocket,
         id: CaseId,
-        document_id: String,
         message: SyncMessage,
         request: bool,
     ) -> Flow {
         if request {
-            return self.unavailable(socket, document_id).await;
+            return self.unavailable(socket, id.into()).await;
         }
         let empty = Automerge::new();
         let mut doc = empty.clone();
@@ -561,9 +567,9 @@ impl Connection {
         let pushed = !message.changes.is_empty();
         if doc.receive_sync_message(&mut state, message).is_err() {
             if pushed {
-                return self.refuse(socket, id, &document_id, &unapplicable()).await;
+                return self.refuse(socket, id, &unapplicable()).await;
             }
-            return self.unavailable(socket, document_id).await;
+            return self.unavailable(socket, id.into()).await;
         }
         if pushed {
             let user = &self.session.user;
@@ -571,36 +577,29 @@ impl Connection {
             match check(&self.state, user, device, &empty, None, id, &doc).await {
                 Ok(_) => {}
                 Err(AppError::Refused { refusal, .. }) => {
-                    return self.refuse(socket, id, &document_id, &refusal).await;
+                    return self.refuse(socket, id, &refusal).await;
                 }
                 Err(e) => {
                     tracing::error!(case = %id, error = %e, "could not check changes");
-                    self.send_error(socket, NOT_CHECKED, Some(document_id))
-                        .await;
+                    self.send_error(socket, NOT_CHECKED, Some(id.into())).await;
                     return Flow::Continue;
                 }
             }
             tracing::warn!(case = %id, user = %user.id, "a new case under the id of a case its sender may not see; nothing kept");
         }
         let reply = doc.generate_sync_message(&mut state);
-        self.send_sync(socket, document_id, reply).await
+        self.send_sync(socket, id.into(), reply).await
     }
 
     /// Tells the client its changes to a case were refused, why (our words) and the
     /// refusal's kind (the frame's `code`).
-    async fn refuse(
-        &self,
-        socket: &mut WebSocket,
-        id: CaseId,
-        document_id: &str,
-        refusal: &Refusal,
-    ) -> Flow {
+    async fn refuse(&self, socket: &mut WebSocket, id: CaseId, refusal: &Refusal) -> Flow {
         tracing::warn!(case = %id, user = %self.session.user.id, kind = %refusal.kind, reason = %printable(&refusal.message), "changes refused");
         crate::Metrics::inc(&self.state.metrics.changes_refused);
         self.send_error_of(
             socket,
             &format!("changes refused: {}", refusal.message),
-            Some(document_id.into()),
+            Some(id.into()),
             Some(refusal.kind),
         )
         .await;
@@ -613,13 +612,12 @@ impl Connection {
         socket: &mut WebSocket,
         hot: &mut Hot,
         id: CaseId,
-        document_id: &str,
         message: SyncMessage,
         sync_state: &mut SyncState,
     ) -> Option<Flow> {
         if message.changes.is_empty() {
             if hot.doc.receive_sync_message(sync_state, message).is_err() {
-                self.send_error(socket, "sync message refused", Some(document_id.into()))
+                self.send_error(socket, "sync message refused", Some(id.into()))
                     .await;
                 return None;
             }
@@ -645,26 +643,25 @@ impl Connection {
                 Some(Flow::Continue)
             }
             Err(NotApplied::Unavailable) => {
-                self.unavailable(socket, document_id.to_string()).await;
+                self.unavailable(socket, id.into()).await;
                 None
             }
             Err(NotApplied::Refused(refusal)) => {
-                self.refuse(socket, id, document_id, &refusal).await;
+                self.refuse(socket, id, &refusal).await;
                 None
             }
             Err(NotApplied::Failed(AppError::Conflict(_))) => {
                 self.send_error(
                     socket,
                     "the case kept changing while the changes were stored; nothing was kept",
-                    Some(document_id.into()),
+                    Some(id.into()),
                 )
                 .await;
                 None
             }
             Err(NotApplied::Failed(e)) => {
                 tracing::error!(case = %id, error = %e, "could not check or store changes");
-                self.send_error(socket, NOT_STORED, Some(document_id.into()))
-                    .await;
+                self.send_error(socket, NOT_STORED, Some(id.into())).await;
                 None
             }
         }
@@ -688,6 +685,6 @@ impl Connection {
         };
         let reply = hot.doc.generate_sync_message(state);
         drop(hot);
-        self.send_sync(socket, id.to_string(), reply).await
+        self.send_sync(socket, id.into(), reply).await
     }
 }

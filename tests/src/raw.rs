@@ -58,7 +58,7 @@ pub fn push(
             message,
             document_id,
             ..
-        }) => Some((message, document_id)),
+        }) => Some((message, document_id.map(|d| d.to_string()))),
         _ => None,
     }
 }
@@ -94,7 +94,7 @@ pub fn exchange(
     let sync = |data: Vec<u8>| Frame::Sync {
         sender_id: "raw".into(),
         target_id: String::new(),
-        document_id: document_id.to_string(),
+        document_id: document_id.into(),
         data,
     };
     let first = doc.generate_sync_message(&mut state).unwrap();

@@ -45,7 +45,7 @@ fn real_frame() -> Vec<u8> {
     Frame::Sync {
         sender_id: "peer-x".into(),
         target_id: "fieldcase-server".into(),
-        document_id: CaseId::random().to_string(),
+        document_id: CaseId::random().into(),
         data: msg.encode(),
     }
     .encode()

@@ -160,7 +160,7 @@ fn an_assignment_by_another_process_while_the_case_is_hot_is_seen_and_kept() {
     let request = Frame::Request {
         sender_id: "raw".into(),
         target_id: String::new(),
-        document_id: id.to_string(),
+        document_id: id.to_string().into(),
         data: msg.encode(),
     };
     hold.send(Message::Binary(request.encode().into())).unwrap();

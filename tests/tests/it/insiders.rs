@@ -291,7 +291,7 @@ fn hidden_and_missing_cases_answer_alike() {
         let request = Frame::Request {
             sender_id: "raw".into(),
             target_id: String::new(),
-            document_id: id.to_string(),
+            document_id: id.to_string().into(),
             data: automerge::Automerge::new()
                 .generate_sync_message(&mut automerge::sync::State::new())
                 .unwrap()
@@ -299,7 +299,7 @@ fn hidden_and_missing_cases_answer_alike() {
         };
         s.send(Message::Binary(request.encode().into())).unwrap();
         assert!(
-            matches!(next(&mut s), Some(Frame::DocUnavailable { document_id, .. }) if document_id == id.to_string())
+            matches!(next(&mut s), Some(Frame::DocUnavailable { document_id, .. }) if document_id.to_string() == id.to_string())
         );
     }
     assert!(server.db.case_document(&missing).unwrap().is_none());
@@ -323,7 +323,7 @@ fn unknown_ids_leave_nothing_behind_and_a_connection_holds_a_bounded_number_of_c
         let frame = Frame::Sync {
             sender_id: "raw".into(),
             target_id: String::new(),
-            document_id: CaseId::random().to_string(),
+            document_id: CaseId::random().to_string().into(),
             data: empty.clone(),
         };
         s.send(Message::Binary(frame.encode().into())).unwrap();
@@ -341,7 +341,7 @@ fn unknown_ids_leave_nothing_behind_and_a_connection_holds_a_bounded_number_of_c
         let frame = Frame::Sync {
             sender_id: "raw".into(),
             target_id: String::new(),
-            document_id: id.to_string(),
+            document_id: id.to_string().into(),
             data: empty.clone(),
         };
         s.send(Message::Binary(frame.encode().into())).unwrap();
@@ -667,7 +667,7 @@ fn changes_left_waiting_under_a_colleagues_actor_are_refused() {
         let frame = Frame::Sync {
             sender_id: "raw".into(),
             target_id: String::new(),
-            document_id: id.to_string(),
+            document_id: id.to_string().into(),
             data,
         };
         s.send(Message::Binary(frame.encode().into())).unwrap();

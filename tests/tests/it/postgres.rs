@@ -291,7 +291,7 @@ fn watch(url: &str, token: &str, id: &CaseId) -> fieldcase_tests::raw::Socket {
     let request = Frame::Request {
         sender_id: "watcher".into(),
         target_id: String::new(),
-        document_id: id.to_string(),
+        document_id: id.to_string().into(),
         data,
     };
     s.send(Message::Binary(request.encode().into())).unwrap();

@@ -42,7 +42,7 @@ fn sync_before_join_is_refused() {
     let f = Frame::Request {
         sender_id: "raw".into(),
         target_id: String::new(),
-        document_id: CaseId::random().to_string(),
+        document_id: CaseId::random().to_string().into(),
         data: vec![0x42, 0x00],
     };
     s.send(Message::Binary(f.encode().into())).unwrap();
@@ -62,7 +62,7 @@ fn unknown_and_malformed_document_ids_are_unavailable() {
         let f = Frame::Request {
             sender_id: "raw".into(),
             target_id: String::new(),
-            document_id: doc.clone(),
+            document_id: doc.clone().into(),
             data: data.clone(),
         };
         s.send(Message::Binary(f.encode().into())).unwrap();
@@ -71,7 +71,7 @@ fn unknown_and_malformed_document_ids_are_unavailable() {
             Some(Frame::DocUnavailable {
                 sender_id: "fieldcase-server".into(),
                 target_id: "raw".into(),
-                document_id: doc
+                document_id: doc.into()
             })
         );
     }
@@ -85,7 +85,7 @@ fn a_truncated_sync_message_is_an_error() {
     let f = Frame::Sync {
         sender_id: "raw".into(),
         target_id: String::new(),
-        document_id: CaseId::random().to_string(),
+        document_id: CaseId::random().to_string().into(),
         data: vec![0x42, 0x01, 0x02],
     };
     s.send(Message::Binary(f.encode().into())).unwrap();
@@ -232,7 +232,7 @@ fn fuzzed_frames_leave_the_server_up_and_the_case_untouched() {
             Frame::Sync {
                 sender_id: "raw".into(),
                 target_id: String::new(),
-                document_id: victim.clone(),
+                document_id: victim.clone().into(),
                 data,
             }
             .encode()
