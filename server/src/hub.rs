@@ -35,7 +35,7 @@ pub(crate) enum Attempt<T> {
     /// A checked candidate: stored (when it adds changes) and made the hot document; the
     /// write is then done with `then`.
     Candidate {
-        doc: Automerge,
+        doc: Box<Automerge>,
         admitted: Admitted,
         then: T,
     },
@@ -336,7 +336,7 @@ impl Hub {
                     doc,
                     admitted,
                     then,
-                } => (doc, admitted, then),
+                } => (*doc, admitted, then),
             };
             if doc.get_heads() == hot.doc.get_heads() {
                 hot.doc = doc;
@@ -538,7 +538,7 @@ where
         )
         .await?;
         Ok(Attempt::Candidate {
-            doc: after.clone(),
+            doc: Box::new(after.clone()),
             admitted,
             then: out,
         })
@@ -702,7 +702,7 @@ impl Write for DepartureWrite<'_> {
             self.claimed = true;
         }
         Ok(Attempt::Candidate {
-            doc,
+            doc: Box::new(doc),
             admitted,
             then: count,
         })

@@ -112,7 +112,7 @@ impl Write for SyncWrite<'_> {
         )
         .await?;
         Ok(Attempt::Candidate {
-            doc,
+            doc: Box::new(doc),
             admitted,
             then: st,
         })
