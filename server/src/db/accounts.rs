@@ -212,3 +212,166 @@ pub fn register_device(
 fn auth_now() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
+
+#[cfg(test)]
+mod tests {
+    //! The rules on rows kept in memory: what they decide does not depend on a storage
+    //! (both storages run them in `tests/tests/it/storage_contract.rs`).
+
+    use std::cell::RefCell;
+
+    use super::*;
+    use fieldcase_core::Role;
+
+    #[derive(Default)]
+    struct Rows {
+        password: RefCell<Option<PasswordRow>>,
+        session: RefCell<Option<SessionRow>>,
+        touched: RefCell<Vec<i64>>,
+        touch_fails: bool,
+        registration: Option<Registration>,
+    }
+
+    fn anna() -> User {
+        User {
+            id: "u-anna".into(),
+            username: "anna".into(),
+            display_name: "Anna".into(),
+            role: Role::Worker,
+            team: Some("north".into()),
+            disabled: false,
+        }
+    }
+
+    impl AccountRows for Rows {
+        fn password_row(&self, _: &str) -> Result<Option<PasswordRow>, StorageError> {
+            Ok(self.password.borrow().clone())
+        }
+        fn replace_password_hash(&self, _: &str, hash: &PasswordHash) -> Result<(), StorageError> {
+            if let Some(row) = self.password.borrow_mut().as_mut() {
+                row.hash = hash.clone();
+            }
+            Ok(())
+        }
+        fn user_row(&self, _: &str) -> Result<Option<User>, StorageError> {
+            Ok(Some(anna()))
+        }
+        fn session_row(&self, _: &[u8]) -> Result<Option<SessionRow>, StorageError> {
+            Ok(self.session.borrow().clone())
+        }
+        fn touch_session(&self, _: &[u8], now: i64) -> Result<(), StorageError> {
+            if self.touch_fails {
+                return Err(StorageError::Unavailable("disk full".into()));
+            }
+            self.touched.borrow_mut().push(now);
+            Ok(())
+        }
+        fn register_rows(
+            &self,
+            _: &str,
+            _: Option<&str>,
+            _: &str,
+            _: &str,
+            _: i64,
+        ) -> Result<Registration, StorageError> {
+            Ok(self.registration.clone().expect("a registration"))
+        }
+    }
+
+    #[test]
+    fn a_password_is_rehashed_only_when_the_work_factor_was_raised() {
+        let rows = Rows {
+            password: RefCell::new(Some(PasswordRow {
+                hash: auth::hash_password("a long passphrase", 1_000),
+                disabled: false,
+            })),
+            ..Rows::default()
+        };
+        assert!(check_password(&rows, "anna", "a long passphrase", 1_000)
+            .unwrap()
+            .is_some());
+        assert_eq!(
+            rows.password.borrow().as_ref().unwrap().hash.iterations,
+            1_000
+        );
+        assert!(check_password(&rows, "anna", "wrong", 2_000)
+            .unwrap()
+            .is_none());
+        assert_eq!(
+            rows.password.borrow().as_ref().unwrap().hash.iterations,
+            1_000,
+            "a wrong password changes nothing"
+        );
+        assert!(check_password(&rows, "anna", "a long passphrase", 2_000)
+            .unwrap()
+            .is_some());
+        assert_eq!(
+            rows.password.borrow().as_ref().unwrap().hash.iterations,
+            2_000
+        );
+        rows.password.borrow_mut().as_mut().unwrap().disabled = true;
+        assert!(check_password(&rows, "anna", "a long passphrase", 2_000)
+            .unwrap()
+            .is_none());
+    }
+
+    #[test]
+    fn a_session_is_touched_sparingly_and_a_failed_touch_fails_nothing() {
+        let policy = SessionPolicy {
+            idle_ms: 1_000,
+            absolute_ms: 10_000,
+        };
+        let row = SessionRow {
+            user: anna(),
+            device_id: "d-1".into(),
+            expires_at: 10_000,
+            last_used: 0,
+            revoked: false,
+            device_disabled: false,
+        };
+        let token = "0".repeat(64);
+        let rows = Rows {
+            session: RefCell::new(Some(row.clone())),
+            ..Rows::default()
+        };
+        assert!(session(&rows, &token, policy, 50).unwrap().is_some());
+        assert!(
+            rows.touched.borrow().is_empty(),
+            "used within a tenth of the idle time"
+        );
+        assert!(session(&rows, &token, policy, 500).unwrap().is_some());
+        assert_eq!(*rows.touched.borrow(), [500]);
+        assert!(
+            session(&rows, &token, policy, 1_000).unwrap().is_none(),
+            "idle"
+        );
+        assert!(session(&rows, "short", policy, 1).unwrap().is_none());
+        let failing = Rows {
+            session: RefCell::new(Some(row)),
+            touch_fails: true,
+            ..Rows::default()
+        };
+        assert!(session(&failing, &token, policy, 500).unwrap().is_some());
+    }
+
+    #[test]
+    fn what_a_storage_finds_at_registration_is_answered_by_the_rules() {
+        for (found, answer) in [
+            (
+                Registration::Registered("d-1".into()),
+                Ok("d-1".to_string()),
+            ),
+            (Registration::UnknownDevice, Err("bad_request")),
+            (Registration::DisabledDevice, Err("wipe")),
+            (Registration::ActorElsewhere, Err("conflict")),
+        ] {
+            let rows = Rows {
+                registration: Some(found.clone()),
+                ..Rows::default()
+            };
+            let got =
+                register_device(&rows, &anna(), None, "phone", "aa11").map_err(|e| e.code().1);
+            assert_eq!(got, answer, "{found:?}");
+        }
+    }
+}
