@@ -134,6 +134,24 @@ fn a_removed_worker_hands_in_once_and_only_from_a_device_that_held_the_case() {
     std::thread::sleep(std::time::Duration::from_millis(20));
     assign(&server, &malee, &id, &["bao"]);
 
+    // A hand-in that rewrites who opened the case is refused by the admission check, with
+    // its kind, and uses up nothing.
+    let mut forged = held.clone();
+    {
+        let mut tx = forged.automerge_mut().transaction();
+        tx.put(ROOT, "created_by", "u-someone-else").unwrap();
+        tx.commit();
+    }
+    let (status, body) = depart(
+        &server,
+        &id,
+        &phone.token,
+        &forged.automerge().save_after(&held_heads),
+    );
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("changes refused"), "{body}");
+    assert!(body.contains(r#""code":"attribution""#), "{body}");
+
     // Offline on the old copy: the honest hand-in is taken, once.
     let mut doc = held.clone();
     doc.set_field(&phone.author, now_ms(), "client/address", &json!("Київ"))
