@@ -1,16 +1,17 @@
-//! The account rules, once for every storage: a password is checked (and rehashed when the
-//! work factor was raised), a session ends when idle or at its absolute expiry and its idle
-//! timer moves when it is used, and an Automerge actor is bound once to one device of its
-//! user. Each storage only reads and writes rows ([`AccountRows`]) and fails with a
+//! The account rules, once for every storage: teams, users and passwords are checked on the
+//! way in, a password is checked (and rehashed when the work factor was raised), a session
+//! ends when idle or at its absolute expiry and its idle timer moves when it is used, and
+//! an Automerge actor is bound once to one device of its user. Each storage only reads and writes rows ([`AccountRows`]) and fails with a
 //! [`StorageError`]; what is allowed, and what the API answers, is decided here.
 //!
-//! This is the first part of the storage split (issue 14): the rest of [`super::Db`] (teams,
-//! users, cases and their compare-and-swap, audit, departures, throttles) is still
-//! implemented whole by each storage.
+//! This is the first part of the storage split (issue 14): the rest of [`super::Db`] (cases
+//! and their compare-and-swap, audit, departures, throttles, roles and teams of users) is
+//! still implemented whole by each storage.
 
-use super::{Session, SessionPolicy, User};
+use super::{check, Session, SessionPolicy, Team, User};
 use crate::auth::{self, PasswordHash};
 use crate::error::{AppError, AppResult};
+use fieldcase_core::Role;
 
 /// Why a storage could not do what it was asked. Turned into the API's error in one place
 /// (`From<StorageError> for AppError`); the details of `Unavailable` and `Corrupt` are
@@ -98,8 +99,41 @@ pub enum Registration {
     ActorElsewhere,
 }
 
+/// A new user's row.
+#[derive(Debug, Clone)]
+pub struct NewUserRow<'a> {
+    pub id: &'a str,
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub role: Role,
+    pub team: Option<&'a str>,
+    pub hash: &'a PasswordHash,
+    pub now: i64,
+}
+
+/// What a storage did with a new user's row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserInsert {
+    Inserted(User),
+    /// The team named is not one the storage holds.
+    NoSuchTeam,
+    /// The username is another user's.
+    Taken,
+}
+
 /// The rows the account rules read and write; each storage implements them.
 pub trait AccountRows {
+    /// Inserts a team; `None` when one of that name exists.
+    fn insert_team(&self, name: &str, now: i64) -> Result<Option<Team>, StorageError>;
+    /// Inserts a user, unless the username is taken or the team unknown.
+    fn insert_user(&self, row: &NewUserRow<'_>) -> Result<UserInsert, StorageError>;
+    /// Replaces the password hash of `username` and ends every session of the user, in one
+    /// transaction; `false` when there is no such user.
+    fn replace_password_ending_sessions(
+        &self,
+        username: &str,
+        hash: &PasswordHash,
+    ) -> Result<bool, StorageError>;
     /// The stored password of `username`, if there is such a user.
     fn password_row(&self, username: &str) -> Result<Option<PasswordRow>, StorageError>;
     /// Replaces the password hash of `username` (nothing else changes: sessions stay).
@@ -125,6 +159,64 @@ pub trait AccountRows {
         actor: &str,
         now: i64,
     ) -> Result<Registration, StorageError>;
+}
+
+/// Adds a team: its name trimmed, not empty, not taken.
+pub fn add_team(rows: &dyn AccountRows, name: &str) -> AppResult<Team> {
+    let name = check::team_name(name)?;
+    rows.insert_team(name, auth_now())?
+        .ok_or_else(|| AppError::Conflict("a team with this name exists".into()))
+}
+
+/// Adds a user after the checks of a new account (a username of our characters, a role
+/// with a team when it needs one, a password the policy accepts); the display name is the
+/// username when empty.
+pub fn add_user(
+    rows: &dyn AccountRows,
+    username: &str,
+    display_name: &str,
+    role: Role,
+    team: Option<&str>,
+    password: &str,
+    iterations: u32,
+) -> AppResult<User> {
+    let username = check::new_user(username, role, team, password)?;
+    let hash = auth::hash_password(password, iterations);
+    let id = auth::new_id("u-");
+    let display_name = match display_name.trim() {
+        "" => username,
+        name => name,
+    };
+    let row = NewUserRow {
+        id: &id,
+        username,
+        display_name,
+        role,
+        team,
+        hash: &hash,
+        now: auth_now(),
+    };
+    match rows.insert_user(&row)? {
+        UserInsert::Inserted(user) => Ok(user),
+        UserInsert::NoSuchTeam => Err(AppError::BadRequest("no such team".into())),
+        UserInsert::Taken => Err(AppError::Conflict("this username is taken".into())),
+    }
+}
+
+/// Sets a user's password (the policy checks it, with the username as context); every
+/// session of the user ends.
+pub fn set_password(
+    rows: &dyn AccountRows,
+    username: &str,
+    password: &str,
+    iterations: u32,
+) -> AppResult<()> {
+    check::password(password, &[username])?;
+    let hash = auth::hash_password(password, iterations);
+    if !rows.replace_password_ending_sessions(username, &hash)? {
+        return Err(AppError::NotFound);
+    }
+    Ok(())
 }
 
 /// The user whose password this is, if it is and the user is active. An unknown user costs
@@ -244,6 +336,19 @@ mod tests {
     }
 
     impl AccountRows for Rows {
+        fn insert_team(&self, _: &str, _: i64) -> Result<Option<Team>, StorageError> {
+            unimplemented!()
+        }
+        fn insert_user(&self, _: &NewUserRow<'_>) -> Result<UserInsert, StorageError> {
+            unimplemented!()
+        }
+        fn replace_password_ending_sessions(
+            &self,
+            _: &str,
+            _: &PasswordHash,
+        ) -> Result<bool, StorageError> {
+            unimplemented!()
+        }
         fn password_row(&self, _: &str) -> Result<Option<PasswordRow>, StorageError> {
             Ok(self.password.borrow().clone())
         }

@@ -26,10 +26,12 @@ use std::sync::{Arc, Mutex};
 use automerge::ChangeHash;
 use postgres::{Client, NoTls};
 
-use super::accounts::{self, AccountRows, PasswordRow, Registration, SessionRow, StorageError};
+use super::accounts::{
+    self, AccountRows, NewUserRow, PasswordRow, Registration, SessionRow, StorageError, UserInsert,
+};
 use super::{
-    check, heads_blob, heads_of, AdminEntry, AuditEntry, CaseAccess, CaseWrite, Db, Device,
-    DeviceInfo, Session, SessionPolicy, Stored, Team, TimeMark, User, SERVER_DEVICE_NAME,
+    heads_blob, heads_of, AdminEntry, AuditEntry, CaseAccess, CaseWrite, Db, Device, DeviceInfo,
+    Session, SessionPolicy, Stored, Team, TimeMark, User, SERVER_DEVICE_NAME,
 };
 use crate::auth::{self, PasswordHash};
 use crate::error::{AppError, AppResult};
@@ -231,10 +233,6 @@ impl Drop for PostgresDb {
             let _ = w.join();
         }
     }
-}
-
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
 }
 
 fn role_of(s: &str) -> Role {
@@ -496,21 +494,7 @@ fn store_one(client: &mut Client, w: &CaseWriteJob) -> AppResult<Stored> {
 
 impl Db for PostgresDb {
     fn add_team(&self, name: &str) -> AppResult<Team> {
-        let name = check::team_name(name)?.to_string();
-        self.run(move |c| {
-            let row = c.query_opt(
-                "INSERT INTO teams (name, created_at) VALUES ($1, $2)
-                 ON CONFLICT (name) DO NOTHING RETURNING id",
-                &[&name, &now_ms()],
-            )?;
-            match row {
-                Some(r) => Ok(Team {
-                    id: r.try_get(0)?,
-                    name,
-                }),
-                None => Err(AppError::Conflict("a team with this name exists".into())),
-            }
-        })
+        accounts::add_team(self, name)
     }
 
     fn teams(&self) -> AppResult<Vec<Team>> {
@@ -536,45 +520,15 @@ impl Db for PostgresDb {
         password: &str,
         iterations: u32,
     ) -> AppResult<User> {
-        let username = check::new_user(username, role, team, password)?.to_string();
-        let hash = auth::hash_password(password, iterations);
-        let id = auth::new_id("u-");
-        let display = if display_name.trim().is_empty() {
-            username.clone()
-        } else {
-            display_name.trim().to_string()
-        };
-        let team = team.map(str::to_string);
-        self.run(move |c| {
-            let team_id: Option<i64> = match team {
-                Some(t) => Some(
-                    c.query_opt("SELECT id FROM teams WHERE name = $1", &[&t])?
-                        .ok_or_else(|| AppError::BadRequest("no such team".into()))?
-                        .try_get(0)?,
-                ),
-                None => None,
-            };
-            let n = c.execute(
-                "INSERT INTO users (id, username, display_name, role, team_id, pw_hash, pw_salt, pw_iterations, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (username) DO NOTHING",
-                &[
-                    &id,
-                    &username,
-                    &display,
-                    &role.code(),
-                    &team_id,
-                    &hash.hash,
-                    &hash.salt,
-                    &i64::from(hash.iterations),
-                    &now_ms(),
-                ],
-            )?;
-            if n == 0 {
-                return Err(AppError::Conflict("this username is taken".into()));
-            }
-            Self::user_named(c, &username)?
-                .ok_or_else(|| AppError::Internal("user vanished".into()))
-        })
+        accounts::add_user(
+            self,
+            username,
+            display_name,
+            role,
+            team,
+            password,
+            iterations,
+        )
     }
 
     fn users(&self) -> AppResult<Vec<User>> {
@@ -585,25 +539,7 @@ impl Db for PostgresDb {
     }
 
     fn set_password(&self, username: &str, password: &str, iterations: u32) -> AppResult<()> {
-        check::password(password, &[username])?;
-        let h = auth::hash_password(password, iterations);
-        let username = username.to_string();
-        self.run(move |c| {
-            let mut tx = c.transaction()?;
-            let n = tx.execute(
-                "UPDATE users SET pw_hash = $2, pw_salt = $3, pw_iterations = $4 WHERE username = $1",
-                &[&username, &h.hash, &h.salt, &i64::from(h.iterations)],
-            )?;
-            if n == 0 {
-                return Err(AppError::NotFound);
-            }
-            tx.execute(
-                "UPDATE sessions SET revoked = true WHERE user_id = (SELECT id FROM users WHERE username = $1)",
-                &[&username],
-            )?;
-            tx.commit()?;
-            Ok(())
-        })
+        accounts::set_password(self, username, password, iterations)
     }
 
     fn user_by_username(&self, username: &str) -> AppResult<Option<User>> {
@@ -1275,6 +1211,91 @@ fn device_row(r: &postgres::Row) -> AppResult<Device> {
 }
 
 impl AccountRows for PostgresDb {
+    fn insert_team(&self, name: &str, now: i64) -> Result<Option<Team>, StorageError> {
+        let name = name.to_string();
+        Ok(self.run(move |c| {
+            let row = c.query_opt(
+                "INSERT INTO teams (name, created_at) VALUES ($1, $2)
+                 ON CONFLICT (name) DO NOTHING RETURNING id",
+                &[&name, &now],
+            )?;
+            Ok(match row {
+                Some(r) => Some(Team {
+                    id: r.try_get(0)?,
+                    name,
+                }),
+                None => None,
+            })
+        })?)
+    }
+
+    fn insert_user(&self, row: &NewUserRow<'_>) -> Result<UserInsert, StorageError> {
+        let (id, username, display, role, team, hash, now) = (
+            row.id.to_string(),
+            row.username.to_string(),
+            row.display_name.to_string(),
+            row.role.code(),
+            row.team.map(str::to_string),
+            row.hash.clone(),
+            row.now,
+        );
+        Ok(self.run(move |c| {
+            let team_id: Option<i64> = match team {
+                Some(t) => match c.query_opt("SELECT id FROM teams WHERE name = $1", &[&t])? {
+                    Some(r) => Some(r.try_get(0)?),
+                    None => return Ok(UserInsert::NoSuchTeam),
+                },
+                None => None,
+            };
+            let n = c.execute(
+                "INSERT INTO users (id, username, display_name, role, team_id, pw_hash, pw_salt, pw_iterations, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (username) DO NOTHING",
+                &[
+                    &id,
+                    &username,
+                    &display,
+                    &role,
+                    &team_id,
+                    &hash.hash,
+                    &hash.salt,
+                    &i64::from(hash.iterations),
+                    &now,
+                ],
+            )?;
+            if n == 0 {
+                return Ok(UserInsert::Taken);
+            }
+            Ok(match Self::user_named(c, &username)? {
+                Some(user) => UserInsert::Inserted(user),
+                None => return Err(AppError::Internal("user vanished".into())),
+            })
+        })?)
+    }
+
+    fn replace_password_ending_sessions(
+        &self,
+        username: &str,
+        h: &PasswordHash,
+    ) -> Result<bool, StorageError> {
+        let (username, h) = (username.to_string(), h.clone());
+        Ok(self.run(move |c| {
+            let mut tx = c.transaction()?;
+            let n = tx.execute(
+                "UPDATE users SET pw_hash = $2, pw_salt = $3, pw_iterations = $4 WHERE username = $1",
+                &[&username, &h.hash, &h.salt, &i64::from(h.iterations)],
+            )?;
+            if n == 0 {
+                return Ok(false);
+            }
+            tx.execute(
+                "UPDATE sessions SET revoked = true WHERE user_id = (SELECT id FROM users WHERE username = $1)",
+                &[&username],
+            )?;
+            tx.commit()?;
+            Ok(true)
+        })?)
+    }
+
     fn password_row(&self, username: &str) -> Result<Option<PasswordRow>, StorageError> {
         let name = username.to_string();
         Ok(self.run(move |c| {

@@ -7,10 +7,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use automerge::ChangeHash;
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::accounts::{self, AccountRows, PasswordRow, Registration, SessionRow, StorageError};
+use super::accounts::{
+    self, AccountRows, NewUserRow, PasswordRow, Registration, SessionRow, StorageError, UserInsert,
+};
 use super::{
-    check, heads_blob, heads_of, AdminEntry, AuditEntry, CaseAccess, CaseWrite, Db, Device,
-    DeviceInfo, Session, SessionPolicy, Stored, Team, TimeMark, User, SERVER_DEVICE_NAME,
+    heads_blob, heads_of, AdminEntry, AuditEntry, CaseAccess, CaseWrite, Db, Device, DeviceInfo,
+    Session, SessionPolicy, Stored, Team, TimeMark, User, SERVER_DEVICE_NAME,
 };
 use crate::auth::{self, PasswordHash};
 use crate::error::{AppError, AppResult};
@@ -181,10 +183,6 @@ impl Cached for Connection {
     {
         self.prepare_cached(sql)?.query_row(params, f)
     }
-}
-
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
 }
 
 fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
@@ -401,19 +399,7 @@ const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.role, t.name, u.
 
 impl Db for SqliteDb {
     fn add_team(&self, name: &str) -> AppResult<Team> {
-        let name = check::team_name(name)?;
-        let conn = self.lock();
-        let n = conn.run(
-            "INSERT INTO teams (name, created_at) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
-            params![name, now_ms()],
-        )?;
-        if n == 0 {
-            return Err(AppError::Conflict("a team with this name exists".into()));
-        }
-        Ok(Team {
-            id: conn.last_insert_rowid(),
-            name: name.to_string(),
-        })
+        accounts::add_team(self, name)
     }
 
     fn teams(&self) -> AppResult<Vec<Team>> {
@@ -437,39 +423,15 @@ impl Db for SqliteDb {
         password: &str,
         iterations: u32,
     ) -> AppResult<User> {
-        let username = check::new_user(username, role, team, password)?;
-        let hash = auth::hash_password(password, iterations);
-        let id = auth::new_id("u-");
-        let conn = self.lock();
-        let team_id: Option<i64> = match team {
-            Some(t) => Some(
-                conn.one("SELECT id FROM teams WHERE name = ?1", [t], |r| r.get(0))
-                    .optional()?
-                    .ok_or_else(|| AppError::BadRequest("no such team".into()))?,
-            ),
-            None => None,
-        };
-        let n = conn.run(
-            "INSERT INTO users (id, username, display_name, role, team_id, pw_hash, pw_salt, pw_iterations, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (username) DO NOTHING",
-            params![
-                id,
-                username,
-                if display_name.trim().is_empty() { username } else { display_name.trim() },
-                role.code(),
-                team_id,
-                hash.hash,
-                hash.salt,
-                hash.iterations,
-                now_ms()
-            ],
-        )?;
-        if n == 0 {
-            return Err(AppError::Conflict("this username is taken".into()));
-        }
-        drop(conn);
-        self.user_by_username(username)?
-            .ok_or_else(|| AppError::Internal("user vanished".into()))
+        accounts::add_user(
+            self,
+            username,
+            display_name,
+            role,
+            team,
+            password,
+            iterations,
+        )
     }
 
     fn users(&self) -> AppResult<Vec<User>> {
@@ -481,23 +443,7 @@ impl Db for SqliteDb {
     }
 
     fn set_password(&self, username: &str, password: &str, iterations: u32) -> AppResult<()> {
-        check::password(password, &[username])?;
-        let h = auth::hash_password(password, iterations);
-        let mut conn = self.lock();
-        let tx = conn.transaction()?;
-        let n = tx.run(
-            "UPDATE users SET pw_hash = ?2, pw_salt = ?3, pw_iterations = ?4 WHERE username = ?1",
-            params![username, h.hash, h.salt, h.iterations],
-        )?;
-        if n == 0 {
-            return Err(AppError::NotFound);
-        }
-        tx.run(
-            "UPDATE sessions SET revoked = 1 WHERE user_id = (SELECT id FROM users WHERE username = ?1)",
-            [username],
-        )?;
-        tx.commit()?;
-        Ok(())
+        accounts::set_password(self, username, password, iterations)
     }
 
     fn user_by_username(&self, username: &str) -> AppResult<Option<User>> {
@@ -1098,6 +1044,75 @@ impl Db for SqliteDb {
 }
 
 impl AccountRows for SqliteDb {
+    fn insert_team(&self, name: &str, now: i64) -> Result<Option<Team>, StorageError> {
+        let conn = self.lock();
+        let n = conn.run(
+            "INSERT INTO teams (name, created_at) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
+            params![name, now],
+        )?;
+        Ok((n > 0).then(|| Team {
+            id: conn.last_insert_rowid(),
+            name: name.to_string(),
+        }))
+    }
+
+    fn insert_user(&self, row: &NewUserRow<'_>) -> Result<UserInsert, StorageError> {
+        let conn = self.lock();
+        let team_id: Option<i64> = match row.team {
+            Some(t) => match conn
+                .one("SELECT id FROM teams WHERE name = ?1", [t], |r| r.get(0))
+                .optional()?
+            {
+                Some(id) => Some(id),
+                None => return Ok(UserInsert::NoSuchTeam),
+            },
+            None => None,
+        };
+        let n = conn.run(
+            "INSERT INTO users (id, username, display_name, role, team_id, pw_hash, pw_salt, pw_iterations, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (username) DO NOTHING",
+            params![
+                row.id,
+                row.username,
+                row.display_name,
+                row.role.code(),
+                team_id,
+                row.hash.hash,
+                row.hash.salt,
+                row.hash.iterations,
+                row.now
+            ],
+        )?;
+        if n == 0 {
+            return Ok(UserInsert::Taken);
+        }
+        let sql = format!("SELECT {USER_COLUMNS} FROM users u LEFT JOIN teams t ON t.id = u.team_id WHERE u.username = ?1");
+        let user = conn.one(&sql, [row.username], Self::user_row)?;
+        Ok(UserInsert::Inserted(user))
+    }
+
+    fn replace_password_ending_sessions(
+        &self,
+        username: &str,
+        h: &PasswordHash,
+    ) -> Result<bool, StorageError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let n = tx.run(
+            "UPDATE users SET pw_hash = ?2, pw_salt = ?3, pw_iterations = ?4 WHERE username = ?1",
+            params![username, h.hash, h.salt, h.iterations],
+        )?;
+        if n == 0 {
+            return Ok(false);
+        }
+        tx.run(
+            "UPDATE sessions SET revoked = 1 WHERE user_id = (SELECT id FROM users WHERE username = ?1)",
+            [username],
+        )?;
+        tx.commit()?;
+        Ok(true)
+    }
+
     fn password_row(&self, username: &str) -> Result<Option<PasswordRow>, StorageError> {
         let conn = self.lock();
         Ok(conn
