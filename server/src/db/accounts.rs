@@ -337,17 +337,17 @@ mod tests {
 
     impl AccountRows for Rows {
         fn insert_team(&self, _: &str, _: i64) -> Result<Option<Team>, StorageError> {
-            unimplemented!()
+            Err(StorageError::Unavailable("not used by these tests".into()))
         }
         fn insert_user(&self, _: &NewUserRow<'_>) -> Result<UserInsert, StorageError> {
-            unimplemented!()
+            Err(StorageError::Unavailable("not used by these tests".into()))
         }
         fn replace_password_ending_sessions(
             &self,
             _: &str,
             _: &PasswordHash,
         ) -> Result<bool, StorageError> {
-            unimplemented!()
+            Err(StorageError::Unavailable("not used by these tests".into()))
         }
         fn password_row(&self, _: &str) -> Result<Option<PasswordRow>, StorageError> {
             Ok(self.password.borrow().clone())
