@@ -115,7 +115,7 @@ impl Conn {
         let (sender_id, target_id, document_id, data) = (
             self.me.clone(),
             self.server.clone(),
-            document_id.to_string(),
+            document_id.into(),
             message.encode(),
         );
         if request {
@@ -178,7 +178,7 @@ impl Conn {
                     document_id: d,
                     data,
                     ..
-                } if d == document_id => {
+                } if d.to_string() == document_id => {
                     let msg = SyncMessage::decode(&data).map_err(|e| e.to_string())?;
                     doc.receive_sync_message(state, msg)
                         .map_err(|e| e.to_string())?;
@@ -189,7 +189,7 @@ impl Conn {
                         return Ok(());
                     }
                 }
-                Frame::DocUnavailable { document_id: d, .. } if d == document_id => {
+                Frame::DocUnavailable { document_id: d, .. } if d.to_string() == document_id => {
                     return Err(format!("{document_id} unavailable"))
                 }
                 Frame::Error { message, .. } => return Err(format!("server error: {message}")),

@@ -411,7 +411,7 @@ fn frame_of(data: Vec<u8>) -> Vec<u8> {
     Frame::Sync {
         sender_id: "peer-x".into(),
         target_id: "fieldcase-server".into(),
-        document_id: CaseId::random().to_string(),
+        document_id: CaseId::random().into(),
         data,
     }
     .encode()

@@ -3,17 +3,19 @@
 //! server, so it goes through the storage's compare-and-swap, never around it).
 
 use automerge::ActorId;
-use fieldcase_core::{Author, CaseDoc, CaseId, Role};
+use fieldcase_core::{Author, CaseDoc, CaseId, RefusalKind, Role};
 
 use crate::db::{CaseAccess, CaseWrite, Db, Stored};
 use crate::error::{AppError, AppResult};
 
-/// The user ids of `usernames`, each an active worker or supervisor of `team`. The error
-/// names the position in the list, not the input.
+/// The user ids of `usernames`, each an active worker or supervisor of `team`. The
+/// refusal ([`RefusalKind::Assignment`], the admission check's rule) names the position in
+/// the list, not the input.
 pub fn assignees(db: &dyn Db, team: &str, usernames: &[String]) -> AppResult<Vec<String>> {
     if usernames.is_empty() {
-        return Err(AppError::BadRequest(
-            "a case needs at least one assigned worker".into(),
+        return Err(AppError::refused(
+            RefusalKind::Assignment,
+            "a case needs at least one assigned worker",
         ));
     }
     let mut ids = Vec::with_capacity(usernames.len());
@@ -26,10 +28,13 @@ pub fn assignees(db: &dyn Db, team: &str, usernames: &[String]) -> AppResult<Vec
                 }
             }
             _ => {
-                return Err(AppError::BadRequest(format!(
+                return Err(AppError::refused(
+                    RefusalKind::Assignment,
+                    format!(
                     "user {} of the list is not an active worker or supervisor of the case's team",
                     i + 1
-                )))
+                ),
+                ))
             }
         }
     }
@@ -80,30 +85,23 @@ pub async fn assign_via_hub(
     Ok(ids)
 }
 
-/// The access facts of a stored, valid document.
-pub fn access_of(id: CaseId, doc: &automerge::Automerge) -> AppResult<CaseAccess> {
-    let (file, _) = CaseDoc::outline_of(doc)?;
-    Ok(CaseAccess {
-        id,
-        team: file.team.clone().unwrap_or_default(),
-        restricted: CaseDoc::restricted_in(doc),
-        assigned: file.assigned.clone(),
-    })
-}
-
 /// Who the command line writes as: an administrator on the server's own console.
 pub const CLI_AUTHOR_ID: &str = "admin-cli";
 
 /// Assigns a case from the command line, while a server may be running on the same file:
 /// the change is appended only if the stored heads are still those it was made on;
-/// otherwise the case is read again and the assignment made again.
+/// otherwise the case is read again and the assignment made again, as many times as the
+/// hub's writes ([`crate::hub::WRITE_ATTEMPTS`]). This is another process than the server,
+/// with no hot documents and no hub: the only write that does not go through
+/// [`crate::hub::Hub::write`] (the server notices it through the storage's external
+/// version).
 pub fn assign_case(
     db: &dyn Db,
     id: CaseId,
     usernames: &[String],
     case_manager: Option<&str>,
 ) -> AppResult<CaseAccess> {
-    for _ in 0..5 {
+    for _ in 0..crate::hub::WRITE_ATTEMPTS {
         let bytes = db.case_document(&id)?.ok_or(AppError::NotFound)?;
         let mut doc = CaseDoc::load(&bytes)?;
         let before = doc.heads();
@@ -126,7 +124,7 @@ pub fn assign_case(
         fieldcase_core::schema::validate(am).map_err(|v| {
             AppError::Internal(format!("assignment broke the schema at {}", v.path))
         })?;
-        let access = access_of(id, am)?;
+        let access = CaseAccess::read(id, am)?;
         let changes = am.save_after(&before);
         match db.store_case(
             &access,
@@ -139,9 +137,7 @@ pub fn assign_case(
             Stored::Written { .. } => return Ok(access),
         }
     }
-    Err(AppError::Conflict(
-        "the case kept changing; try again".into(),
-    ))
+    Err(AppError::Conflict(crate::hub::KEPT_CHANGING.into()))
 }
 
 /// Hands the whole caseload of `leaver` (someone leaving the team or the agency) over to

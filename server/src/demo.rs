@@ -323,13 +323,7 @@ fn seed_cases(db: &dyn Db) -> AppResult<()> {
             )?;
             doc.merge(&mut other)?;
         }
-        let file = doc.read()?;
-        let access = CaseAccess {
-            id: doc.id()?,
-            team: TEAM.into(),
-            restricted: c.restricted,
-            assigned: file.assigned.clone(),
-        };
+        let access = CaseAccess::read(doc.id()?, doc.automerge())?;
         db.put_case(&access, &doc.automerge().save(), &doc.heads(), t)?;
     }
     Ok(())

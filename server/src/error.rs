@@ -4,6 +4,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use fieldcase_core::{Refusal, RefusalKind};
 use serde_json::json;
 
 /// Everything a request can fail with.
@@ -27,6 +28,11 @@ pub enum AppError {
     /// Too many failed attempts; try again later.
     #[error("too many attempts")]
     TooManyRequests,
+    /// A write refused by a rule (the admission check, a departure's terms): the answer
+    /// carries the refusal's kind as `code` beside our words. `conflict` answers 409 (a
+    /// one-time thing already done), otherwise 400.
+    #[error("{refusal}")]
+    Refused { refusal: Refusal, conflict: bool },
     /// The account or device was disabled: the phone must wipe its cases.
     #[error("disabled")]
     Disabled,
@@ -36,6 +42,22 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// A refused write (400).
+    pub fn refused(kind: RefusalKind, message: impl Into<String>) -> Self {
+        AppError::Refused {
+            refusal: Refusal::new(kind, message),
+            conflict: false,
+        }
+    }
+
+    /// The refusal, if this is one.
+    pub fn refusal(&self) -> Option<&Refusal> {
+        match self {
+            AppError::Refused { refusal, .. } => Some(refusal),
+            _ => None,
+        }
+    }
+
     pub(crate) fn code(&self) -> (StatusCode, &'static str) {
         match self {
             AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
@@ -43,6 +65,8 @@ impl AppError {
             AppError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
             AppError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             AppError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            AppError::Refused { conflict: true, .. } => (StatusCode::CONFLICT, "conflict"),
+            AppError::Refused { .. } => (StatusCode::BAD_REQUEST, "bad_request"),
             AppError::TooManyRequests => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             AppError::Disabled => (StatusCode::FORBIDDEN, "wipe"),
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
@@ -62,7 +86,20 @@ impl IntoResponse for AppError {
             }
             other => other.to_string(),
         };
-        (status, Json(json!({ "error": code, "message": message }))).into_response()
+        let body = match self.refusal() {
+            Some(r) => json!({ "error": code, "message": message, "code": r.kind.code() }),
+            None => json!({ "error": code, "message": message }),
+        };
+        (status, Json(body)).into_response()
+    }
+}
+
+impl From<Refusal> for AppError {
+    fn from(refusal: Refusal) -> Self {
+        AppError::Refused {
+            refusal,
+            conflict: false,
+        }
     }
 }
 

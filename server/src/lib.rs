@@ -9,12 +9,14 @@
 //! [`console`] (the supervisor console at `/console`, server-rendered HTML).
 
 pub mod admin;
+pub mod admission;
 pub mod api;
 pub mod auth;
 pub mod console;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod hub;
 pub mod listen;
 pub mod restore;
 pub mod settings;
@@ -50,7 +52,7 @@ pub struct Config {
     /// Passwords checked at once (each costs PBKDF2's rounds of CPU); more wait.
     pub login_max_concurrent: usize,
     /// How long after a user loses a case their phones may still hand in its last changes
-    /// ([`sync::Hub::departure`]).
+    /// ([`hub::Hub::departure`]).
     pub departure_days: u32,
     /// How long a phone may be offline: changes whose own time is older than this when
     /// they arrive are marked (their receipt shows as their time), never refused.
@@ -272,7 +274,7 @@ pub fn tls_config(
 pub struct AppState {
     pub db: Arc<dyn Db>,
     pub config: Config,
-    pub hub: sync::Hub,
+    pub hub: hub::Hub,
     pub metrics: Metrics,
     /// The console's summaries of cases, by heads.
     pub console: console::Cache,
@@ -297,7 +299,7 @@ impl AppState {
         Arc::new(AppState {
             db,
             config,
-            hub: sync::Hub::default(),
+            hub: hub::Hub::default(),
             metrics: Metrics::default(),
             console: console::Cache::default(),
             login_slots,

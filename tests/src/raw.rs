@@ -58,7 +58,24 @@ pub fn push(
             message,
             document_id,
             ..
-        }) => Some((message, document_id)),
+        }) => Some((message, document_id.map(|d| d.to_string()))),
+        _ => None,
+    }
+}
+
+/// Like [`push`]: the server's refusal, if refused: its message and its kind (the error
+/// frame's `code`; `None` when the frame carries none).
+pub fn push_refused(
+    server: &TestServer,
+    token: &str,
+    doc: &mut fieldcase_core::CaseDoc,
+    document_id: &str,
+) -> Option<(String, Option<fieldcase_core::RefusalKind>)> {
+    match exchange(server, token, doc, document_id) {
+        Some(Frame::Error { message, code, .. }) => Some((
+            message,
+            code.as_deref().map(fieldcase_core::RefusalKind::from_code),
+        )),
         _ => None,
     }
 }
@@ -86,7 +103,7 @@ pub fn exchange_on(
     let sync = |data: Vec<u8>| Frame::Sync {
         sender_id: "raw".into(),
         target_id: String::new(),
-        document_id: document_id.to_string(),
+        document_id: document_id.into(),
         data,
     };
     let first = doc.generate_sync_message(&mut state).unwrap();

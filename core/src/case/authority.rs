@@ -3,29 +3,35 @@
 
 use crate::case::model::{ApprovalStatus, CaseFile, ClosureStatus};
 use crate::case::Role;
+use crate::refusal::{Refusal, RefusalKind};
+
+fn needs_authority(message: &str) -> Option<Refusal> {
+    Some(Refusal::new(RefusalKind::NeedsAuthority, message))
+}
 
 /// The first authority rule that `after` breaks relative to `before` for a user with
-/// `role`, if any. The reason is ours (no client data).
-pub fn violation(before: &CaseFile, after: &CaseFile, role: Role) -> Option<&'static str> {
+/// `role`, if any (of kind [`RefusalKind::NeedsAuthority`]). The reason is ours (no client
+/// data).
+pub fn violation(before: &CaseFile, after: &CaseFile, role: Role) -> Option<Refusal> {
     if role.has_authority() {
         return None;
     }
     if before.team != after.team {
-        return Some("only a supervisor moves a case to another team");
+        return needs_authority("only a supervisor moves a case to another team");
     }
     if before.assigned != after.assigned || before.case_manager != after.case_manager {
-        return Some("only a supervisor assigns a case");
+        return needs_authority("only a supervisor assigns a case");
     }
     if before.sensitivity.as_deref() == Some("restricted")
         && after.sensitivity.as_deref() != Some("restricted")
     {
-        return Some("only a supervisor lifts a restriction");
+        return needs_authority("only a supervisor lifts a restriction");
     }
     let decided = |s: Option<ApprovalStatus>| {
         matches!(s, Some(ApprovalStatus::Approved | ApprovalStatus::Returned))
     };
     if before.plan.approval != after.plan.approval && decided(after.plan.approval.status) {
-        return Some("only a supervisor approves or returns a plan");
+        return needs_authority("only a supervisor approves or returns a plan");
     }
     for c in &after.closures {
         let was = before.closures.iter().find(|b| b.id == c.id);
@@ -34,7 +40,7 @@ pub fn violation(before: &CaseFile, after: &CaseFile, role: Role) -> Option<&'st
             Some(ClosureStatus::Approved | ClosureStatus::Returned)
         ) && was.is_none_or(|b| b.status != c.status);
         if decided_now {
-            return Some("only a supervisor approves or returns a closure");
+            return needs_authority("only a supervisor approves or returns a closure");
         }
         // A decision, once made, is the supervisor's words: unchanged by anyone else.
         if let Some(b) = was.filter(|b| {
@@ -46,7 +52,7 @@ pub fn violation(before: &CaseFile, after: &CaseFile, role: Role) -> Option<&'st
             if (&b.status, &b.decided_at, &b.decided_by, &b.comment)
                 != (&c.status, &c.decided_at, &c.decided_by, &c.comment)
             {
-                return Some("only a supervisor changes a closure's decision");
+                return needs_authority("only a supervisor changes a closure's decision");
             }
         }
     }
@@ -54,7 +60,7 @@ pub fn violation(before: &CaseFile, after: &CaseFile, role: Role) -> Option<&'st
         && before.stage != crate::case::Stage::Closed
         && after.current_closure().is_none()
     {
-        return Some("a case is closed only by an approved closure");
+        return needs_authority("a case is closed only by an approved closure");
     }
     None
 }
@@ -66,12 +72,18 @@ pub fn may_create(
     user_id: &str,
     team: Option<&str>,
     role: Role,
-) -> Result<(), &'static str> {
+) -> Result<(), Refusal> {
     if file.team.as_deref() != team && role != Role::Admin {
-        return Err("a new case must belong to the sender's team");
+        return Err(Refusal::new(
+            RefusalKind::Team,
+            "a new case must belong to the sender's team",
+        ));
     }
     if role == Role::Worker && !file.assigned.iter().any(|u| u == user_id) {
-        return Err("a new case must be assigned to the worker who opens it");
+        return Err(Refusal::new(
+            RefusalKind::Assignment,
+            "a new case must be assigned to the worker who opens it",
+        ));
     }
     Ok(())
 }
@@ -107,13 +119,14 @@ pub const STAMP_TOLERANCE_MS: i64 = 60_000;
 /// held (an entry's id, who recorded or opened or reopened it and when, its retraction)
 /// rewritten or deleted: stamps are written once. A plan's approval is the exception: it
 /// is requested and decided again after it is returned, by the rules of [`violation`].
-/// The reason is ours (no client data).
+/// The reason is ours (no client data); the kind is [`RefusalKind::Attribution`].
 pub fn stamp_violation(
     before: &automerge::Automerge,
     doc: &automerge::Automerge,
     changes: &[automerge::Change],
     user_id: &str,
-) -> Option<&'static str> {
+) -> Option<Refusal> {
+    let attribution = |m: &str| Some(Refusal::new(RefusalKind::Attribution, m));
     use automerge::legacy::{Key, ObjectId, OpType};
     use automerge::{ReadDoc, ScalarValue, ROOT};
     // The key under which an object sits in `doc`.
@@ -160,14 +173,16 @@ pub fn stamp_violation(
             let renewable =
                 approval && (key.starts_with("requested_") || key.starts_with("decided_"));
             if stamp && !renewable && held(&op.obj, key) {
-                return Some("these changes rewrite who made an entry or when");
+                return attribution("these changes rewrite who made an entry or when");
             }
             let OpType::Put(value) = &op.action else {
                 continue;
             };
             if AUTHOR_FIELDS.contains(&key) || (key == "by" && retraction) {
                 if !matches!(value, ScalarValue::Str(s) if s.as_str() == user_id) {
-                    return Some("these changes record another user as the author of an entry");
+                    return attribution(
+                        "these changes record another user as the author of an entry",
+                    );
                 }
             } else if TIME_FIELDS.contains(&key) || (key == "at" && retraction) {
                 let at = match value {
@@ -177,7 +192,7 @@ pub fn stamp_violation(
                     _ => None,
                 };
                 if at.is_none_or(|at| at.abs_diff(own_ms) > (STAMP_TOLERANCE_MS + 999) as u64) {
-                    return Some("these changes record a time other than their own");
+                    return attribution("these changes record a time other than their own");
                 }
             }
         }
@@ -189,10 +204,7 @@ pub fn stamp_violation(
 /// change to an existing case could not break either. Its id is set once, when it is
 /// opened (a copy of another case under a new id is refused), and a worker does not lift
 /// a restriction on the way.
-pub fn new_case_history_violation(
-    changes: &[automerge::Change],
-    role: Role,
-) -> Option<&'static str> {
+pub fn new_case_history_violation(changes: &[automerge::Change], role: Role) -> Option<Refusal> {
     use automerge::legacy::{Key, ObjectId, OpType};
     use automerge::ScalarValue;
     let mut ids = 0;
@@ -209,18 +221,21 @@ pub fn new_case_history_violation(
                     if s.as_str() == "restricted" {
                         restricted = true;
                     } else if restricted && !role.has_authority() {
-                        return Some("only a supervisor lifts a restriction");
+                        return needs_authority("only a supervisor lifts a restriction");
                     }
                 }
                 ("sensitivity", OpType::Delete) if restricted && !role.has_authority() => {
-                    return Some("only a supervisor lifts a restriction");
+                    return needs_authority("only a supervisor lifts a restriction");
                 }
                 _ => {}
             }
         }
     }
     if ids > 1 {
-        return Some("a case's id is set once, when it is opened");
+        return Some(Refusal::new(
+            RefusalKind::WrongCase,
+            "a case's id is set once, when it is opened",
+        ));
     }
     None
 }

@@ -26,6 +26,7 @@
 //! # Ok::<(), fieldcase_core::Error>(())
 //! ```
 
+pub mod admission;
 pub mod authority;
 pub mod input;
 pub mod inspect;

@@ -21,7 +21,7 @@ use tungstenite::client::IntoClientRequest;
 use tungstenite::stream::MaybeTlsStream;
 use tungstenite::WebSocket;
 
-use super::protocol::{Frame, PeerMetadata, MAX_FRAME};
+use super::protocol::{DocumentId, Frame, PeerMetadata, MAX_FRAME};
 use crate::case::{CaseDoc, Role};
 use crate::error::{Error, Result};
 use crate::ids::CaseId;
@@ -382,7 +382,7 @@ impl CaseStore {
                 if !m.changes.is_empty() {
                     sent_changes.insert(*id);
                 }
-                let (document_id, data) = (id.to_string(), m.encode());
+                let (document_id, data) = (DocumentId::from(*id), m.encode());
                 let f = if request {
                     Frame::Request {
                         sender_id: me.clone(),
@@ -427,11 +427,7 @@ impl CaseStore {
                 Frame::Sync {
                     document_id, data, ..
                 } => {
-                    let Some(id) = document_id
-                        .parse::<CaseId>()
-                        .ok()
-                        .filter(|i| states.contains_key(i))
-                    else {
+                    let Some(id) = document_id.case().filter(|i| states.contains_key(i)) else {
                         continue;
                     };
                     // Checked before Automerge reads it: a server (or whoever answers in
@@ -493,11 +489,11 @@ impl CaseStore {
                     }
                 }
                 Frame::DocUnavailable { document_id, .. } => {
-                    if let Ok(id) = document_id.parse::<CaseId>() {
+                    if let Some(id) = document_id.case() {
                         if pending.remove(&id) {
                             refused.insert(id);
                             report.errors.push(CaseSyncError {
-                                case_id: document_id,
+                                case_id: document_id.to_string(),
                                 reason: "the server does not hold this case for you".into(),
                             });
                         }
@@ -509,7 +505,7 @@ impl CaseStore {
                     code,
                     ..
                 } => {
-                    if let Ok(id) = document_id.parse::<CaseId>() {
+                    if let Some(id) = document_id.case() {
                         pending.remove(&id);
                         refused.insert(id);
                         // Held back from later syncs: the same refused change would only be
@@ -521,7 +517,7 @@ impl CaseStore {
                             self.mark_refused(&id, &refusal)?;
                         }
                         report.errors.push(CaseSyncError {
-                            case_id: document_id,
+                            case_id: document_id.to_string(),
                             reason: message,
                         });
                     }

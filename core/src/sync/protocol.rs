@@ -12,6 +12,59 @@ pub const PROTOCOL_VERSION: &str = "1";
 /// The largest frame either side accepts (16 MiB: a whole large case with its history).
 pub const MAX_FRAME: usize = 16 * 1024 * 1024;
 
+/// A frame's `documentId`, parsed once, when the frame is decoded: a case id (the bs58check
+/// of 16 bytes, as automerge-repo writes a `DocumentId`), or a text that names no case (any
+/// automerge-repo peer may send one; it is answered as a document nobody holds, with the
+/// same text).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum DocumentId {
+    Case(CaseId),
+    NotACase(String),
+}
+
+impl DocumentId {
+    /// The case this id names, if it names one.
+    pub fn case(&self) -> Option<CaseId> {
+        match self {
+            DocumentId::Case(id) => Some(*id),
+            DocumentId::NotACase(_) => None,
+        }
+    }
+}
+
+impl From<CaseId> for DocumentId {
+    fn from(id: CaseId) -> Self {
+        DocumentId::Case(id)
+    }
+}
+
+impl From<&str> for DocumentId {
+    fn from(text: &str) -> Self {
+        match text.parse() {
+            Ok(id) => DocumentId::Case(id),
+            Err(_) => DocumentId::NotACase(text.to_string()),
+        }
+    }
+}
+
+impl From<String> for DocumentId {
+    fn from(text: String) -> Self {
+        match text.parse() {
+            Ok(id) => DocumentId::Case(id),
+            Err(_) => DocumentId::NotACase(text),
+        }
+    }
+}
+
+impl std::fmt::Display for DocumentId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DocumentId::Case(id) => id.fmt(f),
+            DocumentId::NotACase(text) => f.write_str(text),
+        }
+    }
+}
+
 /// A peer's self-description.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PeerMetadata {
@@ -39,28 +92,28 @@ pub enum Frame {
     Request {
         sender_id: String,
         target_id: String,
-        document_id: String,
+        document_id: DocumentId,
         data: Vec<u8>,
     },
     /// An Automerge sync message for a document.
     Sync {
         sender_id: String,
         target_id: String,
-        document_id: String,
+        document_id: DocumentId,
         data: Vec<u8>,
     },
     /// The document does not exist or the receiver may not have it (the same answer).
     DocUnavailable {
         sender_id: String,
         target_id: String,
-        document_id: String,
+        document_id: DocumentId,
     },
     /// Something went wrong; `document_id` names the document a refusal is about.
     Error {
         sender_id: String,
         target_id: String,
         message: String,
-        document_id: Option<String>,
+        document_id: Option<DocumentId>,
         /// The kind of a refusal ([`crate::RefusalKind`]'s code); a fieldcase extension
         /// that other automerge-repo peers ignore.
         code: Option<String>,
@@ -122,7 +175,11 @@ impl Frame {
         let kind = text(&m, "type").ok_or(FrameError("no type"))?;
         let sender_id = text(&m, "senderId").ok_or(FrameError("no senderId"))?;
         let target = || text(&m, "targetId").unwrap_or_default();
-        let doc = || text(&m, "documentId").ok_or(FrameError("no documentId"));
+        let doc = || {
+            text(&m, "documentId")
+                .map(DocumentId::from)
+                .ok_or(FrameError("no documentId"))
+        };
         let data = || match field(&m, "data") {
             Some(Value::Bytes(b)) => Ok(b.clone()),
             _ => Err(FrameError("data must be a byte string")),
@@ -168,7 +225,7 @@ impl Frame {
                 sender_id,
                 target_id: target(),
                 message: text(&m, "message").unwrap_or_default(),
-                document_id: text(&m, "documentId"),
+                document_id: text(&m, "documentId").map(DocumentId::from),
                 code: text(&m, "code"),
             },
             _ => Frame::Other { kind, sender_id },
@@ -231,7 +288,7 @@ impl Frame {
                 );
                 put("senderId", t(sender_id));
                 put("targetId", t(target_id));
-                put("documentId", t(document_id));
+                put("documentId", t(&document_id.to_string()));
                 put("data", Value::Bytes(data.clone()));
             }
             Frame::DocUnavailable {
@@ -242,7 +299,7 @@ impl Frame {
                 put("type", t("doc-unavailable"));
                 put("senderId", t(sender_id));
                 put("targetId", t(target_id));
-                put("documentId", t(document_id));
+                put("documentId", t(&document_id.to_string()));
             }
             Frame::Error {
                 sender_id,
@@ -256,7 +313,7 @@ impl Frame {
                 put("targetId", t(target_id));
                 put("message", t(message));
                 if let Some(d) = document_id {
-                    put("documentId", t(d));
+                    put("documentId", t(&d.to_string()));
                 }
                 if let Some(c) = code {
                     put("code", t(c));
@@ -271,11 +328,6 @@ impl Frame {
         ciborium::ser::into_writer(&Value::Map(m), &mut out).expect("CBOR into a Vec cannot fail");
         out
     }
-}
-
-/// Parses a frame's `documentId` as a case id (bs58check of 16 bytes).
-pub fn case_id(document_id: &str) -> Option<CaseId> {
-    document_id.parse().ok()
 }
 
 #[cfg(test)]
@@ -302,19 +354,24 @@ mod tests {
             Frame::Request {
                 sender_id: "a".into(),
                 target_id: "b".into(),
-                document_id: CaseId::random().to_string(),
+                document_id: CaseId::random().into(),
                 data: vec![1, 2, 3],
             },
             Frame::Sync {
                 sender_id: "a".into(),
                 target_id: "b".into(),
-                document_id: CaseId::random().to_string(),
+                document_id: CaseId::random().into(),
                 data: vec![0; 100],
             },
             Frame::DocUnavailable {
                 sender_id: "a".into(),
                 target_id: "b".into(),
                 document_id: "x".into(),
+            },
+            Frame::DocUnavailable {
+                sender_id: "a".into(),
+                target_id: "b".into(),
+                document_id: CaseId::random().into(),
             },
             Frame::Error {
                 sender_id: "a".into(),
@@ -337,9 +394,40 @@ mod tests {
             document_id: "d".into(),
             data: vec![7; 3],
         };
+        assert_eq!(
+            Frame::decode(&f.encode()).unwrap(),
+            f,
+            "an id that names no case goes back as it came"
+        );
         let bytes = f.encode();
         // CBOR major type 2 (byte string) of length 3: 0x43.
         assert!(bytes.windows(4).any(|w| w == [0x43, 7, 7, 7]));
+    }
+
+    #[test]
+    fn a_document_id_is_parsed_once_when_the_frame_is_decoded() {
+        let id = CaseId::random();
+        for (text, want) in [
+            (id.to_string(), DocumentId::Case(id)),
+            (format!("automerge:{id}"), DocumentId::Case(id)),
+            (
+                "not-a-document".to_string(),
+                DocumentId::NotACase("not-a-document".into()),
+            ),
+        ] {
+            let f = Frame::Sync {
+                sender_id: "a".into(),
+                target_id: "b".into(),
+                document_id: DocumentId::NotACase(text.clone()),
+                data: vec![],
+            };
+            match Frame::decode(&f.encode()).unwrap() {
+                Frame::Sync { document_id, .. } => assert_eq!(document_id, want, "{text}"),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(DocumentId::from(id.to_string()).case(), Some(id));
+        assert_eq!(DocumentId::from("x").case(), None);
     }
 
     #[test]

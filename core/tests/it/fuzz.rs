@@ -63,7 +63,7 @@ fn real_frame_of(name: &str) -> (CaseDoc, Vec<u8>) {
     let frame = Frame::Sync {
         sender_id: "peer-x".into(),
         target_id: "fieldcase-server".into(),
-        document_id: CaseId::random().to_string(),
+        document_id: CaseId::random().into(),
         data: msg.encode(),
     }
     .encode();

@@ -18,7 +18,7 @@
 //!
 //! Access is the server's one rule ([`crate::db::CaseAccess::visible_to`]): a case the user
 //! may not see is the same 404 page as a case that does not exist. Every write goes through
-//! [`crate::sync::Hub::edit`] as the signed-in user, so phones syncing the case get it.
+//! [`crate::hub::Hub::edit`] as the signed-in user, so phones syncing the case get it.
 //!
 //! Security: the session cookie holds a session token of the same kind the phones get
 //! (`HttpOnly`, `SameSite=Lax`, `Secure` when served over TLS, path `/console`); every

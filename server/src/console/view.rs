@@ -136,6 +136,14 @@ pub(crate) fn error_page(l: &Locale, u: Option<&ConsoleUser>, e: AppError) -> Re
     let (title, detail) = match &e {
         AppError::BadRequest(reason) => (l.t("error-bad-request"), Some(reason.clone())),
         AppError::Conflict(reason) => (l.t("error-conflict"), Some(reason.clone())),
+        AppError::Refused { refusal, conflict } => (
+            l.t(if *conflict {
+                "error-conflict"
+            } else {
+                "error-bad-request"
+            }),
+            Some(refusal.message.clone()),
+        ),
         AppError::NotFound => (l.t("error-not-found"), None),
         AppError::Forbidden | AppError::Disabled => (l.t("error-forbidden"), None),
         AppError::Unauthenticated => (l.t("error-unauthenticated"), None),

@@ -4,6 +4,7 @@
 //! server instances share (behind a load balancer). [`open`] picks one from the `--db`
 //! setting: a `postgres://` or `postgresql://` URL, or else a SQLite file path.
 
+pub mod accounts;
 pub mod postgres;
 pub mod sqlite;
 
@@ -451,6 +452,23 @@ pub struct CaseAccess {
 }
 
 impl CaseAccess {
+    /// The access facts a case document states, from its outline `file`: the one way they
+    /// are read from a document (admission, the command line, seeding).
+    pub fn of(id: CaseId, file: &fieldcase_core::CaseFile, doc: &automerge::Automerge) -> Self {
+        CaseAccess {
+            id,
+            team: file.team.clone().unwrap_or_default(),
+            restricted: fieldcase_core::CaseDoc::restricted_in(doc),
+            assigned: file.assigned.clone(),
+        }
+    }
+
+    /// The access facts of a stored, valid document.
+    pub fn read(id: CaseId, doc: &automerge::Automerge) -> AppResult<Self> {
+        let (file, _) = fieldcase_core::CaseDoc::outline_of(doc)?;
+        Ok(Self::of(id, &file, doc))
+    }
+
     /// The access rules: a worker sees the cases assigned to them; a supervisor the cases
     /// of their team; an admin every case that is not restricted. A restricted case is seen
     /// only by its assigned workers and its team's supervisors (do no harm: least access).
@@ -630,7 +648,8 @@ pub trait Db: Send + Sync + 'static {
     /// Gives a user another role or team (admins have none). The caller has made sure
     /// their cases were handed over first ([`crate::admin::move_user`]).
     fn set_role_team(&self, username: &str, role: Role, team: Option<&str>) -> AppResult<User>;
-    /// The cases a user is assigned to (from the access index).
+    /// The cases a user is assigned to (from the access index), by case id: a hand-over
+    /// deals them out in this order, the same on every storage.
     fn cases_of(&self, user_id: &str) -> AppResult<Vec<CaseId>>;
 }
 

@@ -26,9 +26,12 @@ use std::sync::{Arc, Mutex};
 use automerge::ChangeHash;
 use postgres::{Client, NoTls};
 
+use super::accounts::{
+    self, AccountRows, NewUserRow, PasswordRow, Registration, SessionRow, StorageError, UserInsert,
+};
 use super::{
-    check, heads_blob, heads_of, AdminEntry, AuditEntry, CaseAccess, CaseWrite, Db, Device,
-    DeviceInfo, Session, SessionPolicy, Stored, Team, TimeMark, User, SERVER_DEVICE_NAME,
+    heads_blob, heads_of, AdminEntry, AuditEntry, CaseAccess, CaseWrite, Db, Device, DeviceInfo,
+    Session, SessionPolicy, Stored, Team, TimeMark, User, SERVER_DEVICE_NAME,
 };
 use crate::auth::{self, PasswordHash};
 use crate::error::{AppError, AppResult};
@@ -230,10 +233,6 @@ impl Drop for PostgresDb {
             let _ = w.join();
         }
     }
-}
-
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
 }
 
 fn role_of(s: &str) -> Role {
@@ -495,21 +494,7 @@ fn store_one(client: &mut Client, w: &CaseWriteJob) -> AppResult<Stored> {
 
 impl Db for PostgresDb {
     fn add_team(&self, name: &str) -> AppResult<Team> {
-        let name = check::team_name(name)?.to_string();
-        self.run(move |c| {
-            let row = c.query_opt(
-                "INSERT INTO teams (name, created_at) VALUES ($1, $2)
-                 ON CONFLICT (name) DO NOTHING RETURNING id",
-                &[&name, &now_ms()],
-            )?;
-            match row {
-                Some(r) => Ok(Team {
-                    id: r.try_get(0)?,
-                    name,
-                }),
-                None => Err(AppError::Conflict("a team with this name exists".into())),
-            }
-        })
+        accounts::add_team(self, name)
     }
 
     fn teams(&self) -> AppResult<Vec<Team>> {
@@ -535,45 +520,15 @@ impl Db for PostgresDb {
         password: &str,
         iterations: u32,
     ) -> AppResult<User> {
-        let username = check::new_user(username, role, team, password)?.to_string();
-        let hash = auth::hash_password(password, iterations);
-        let id = auth::new_id("u-");
-        let display = if display_name.trim().is_empty() {
-            username.clone()
-        } else {
-            display_name.trim().to_string()
-        };
-        let team = team.map(str::to_string);
-        self.run(move |c| {
-            let team_id: Option<i64> = match team {
-                Some(t) => Some(
-                    c.query_opt("SELECT id FROM teams WHERE name = $1", &[&t])?
-                        .ok_or_else(|| AppError::BadRequest("no such team".into()))?
-                        .try_get(0)?,
-                ),
-                None => None,
-            };
-            let n = c.execute(
-                "INSERT INTO users (id, username, display_name, role, team_id, pw_hash, pw_salt, pw_iterations, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (username) DO NOTHING",
-                &[
-                    &id,
-                    &username,
-                    &display,
-                    &role.code(),
-                    &team_id,
-                    &hash.hash,
-                    &hash.salt,
-                    &i64::from(hash.iterations),
-                    &now_ms(),
-                ],
-            )?;
-            if n == 0 {
-                return Err(AppError::Conflict("this username is taken".into()));
-            }
-            Self::user_named(c, &username)?
-                .ok_or_else(|| AppError::Internal("user vanished".into()))
-        })
+        accounts::add_user(
+            self,
+            username,
+            display_name,
+            role,
+            team,
+            password,
+            iterations,
+        )
     }
 
     fn users(&self) -> AppResult<Vec<User>> {
@@ -584,25 +539,7 @@ impl Db for PostgresDb {
     }
 
     fn set_password(&self, username: &str, password: &str, iterations: u32) -> AppResult<()> {
-        check::password(password, &[username])?;
-        let h = auth::hash_password(password, iterations);
-        let username = username.to_string();
-        self.run(move |c| {
-            let mut tx = c.transaction()?;
-            let n = tx.execute(
-                "UPDATE users SET pw_hash = $2, pw_salt = $3, pw_iterations = $4 WHERE username = $1",
-                &[&username, &h.hash, &h.salt, &i64::from(h.iterations)],
-            )?;
-            if n == 0 {
-                return Err(AppError::NotFound);
-            }
-            tx.execute(
-                "UPDATE sessions SET revoked = true WHERE user_id = (SELECT id FROM users WHERE username = $1)",
-                &[&username],
-            )?;
-            tx.commit()?;
-            Ok(())
-        })
+        accounts::set_password(self, username, password, iterations)
     }
 
     fn user_by_username(&self, username: &str) -> AppResult<Option<User>> {
@@ -638,46 +575,7 @@ impl Db for PostgresDb {
         password: &str,
         iterations: u32,
     ) -> AppResult<Option<User>> {
-        let name = username.to_string();
-        let stored = self.run(move |c| {
-            c.query_opt(
-                "SELECT pw_hash, pw_salt, pw_iterations, disabled FROM users WHERE username = $1",
-                &[&name],
-            )?
-            .map(|r| {
-                let iterations: i64 = r.try_get(2)?;
-                Ok((
-                    PasswordHash {
-                        hash: r.try_get(0)?,
-                        salt: r.try_get(1)?,
-                        iterations: u32::try_from(iterations).unwrap_or(0),
-                    },
-                    r.try_get::<_, bool>(3)?,
-                ))
-            })
-            .transpose()
-        })?;
-        // The hashing runs on the caller's thread, never holding a connection.
-        let Some((stored, disabled)) = stored else {
-            auth::dummy_verify(password, iterations);
-            return Ok(None);
-        };
-        if !auth::verify_password(password, &stored) || disabled {
-            return Ok(None);
-        }
-        if stored.iterations < iterations {
-            // Raise the work factor now that we know the password.
-            let h = auth::hash_password(password, iterations);
-            let name = username.to_string();
-            self.run(move |c| {
-                c.execute(
-                    "UPDATE users SET pw_hash = $2, pw_salt = $3, pw_iterations = $4 WHERE username = $1",
-                    &[&name, &h.hash, &h.salt, &i64::from(h.iterations)],
-                )?;
-                Ok(())
-            })?;
-        }
-        self.user_by_username(username)
+        accounts::check_password(self, username, password, iterations)
     }
 
     fn register_device(
@@ -687,54 +585,7 @@ impl Db for PostgresDb {
         device_name: &str,
         actor: &str,
     ) -> AppResult<String> {
-        let name = check::device(actor, device_name)?.to_string();
-        let (user_id, device_id, actor) = (
-            user.id.clone(),
-            device_id.map(str::to_string),
-            actor.to_string(),
-        );
-        self.run(move |c| {
-            let mut tx = c.transaction()?;
-            let now = now_ms();
-            let device = match device_id {
-                Some(d) => {
-                    let row = tx.query_opt("SELECT user_id, disabled FROM devices WHERE id = $1", &[&d])?;
-                    let row = row
-                        .map(|r| Ok::<_, postgres::Error>((r.try_get::<_, String>(0)?, r.try_get::<_, bool>(1)?)))
-                        .transpose()?;
-                    match row {
-                        Some((owner, false)) if owner == user_id => d,
-                        Some((owner, true)) if owner == user_id => return Err(AppError::Disabled),
-                        _ => return Err(AppError::BadRequest("unknown device".into())),
-                    }
-                }
-                None => {
-                    let id = auth::new_id("d-");
-                    tx.execute(
-                        "INSERT INTO devices (id, user_id, name, created_at) VALUES ($1, $2, $3, $4)",
-                        &[&id, &user_id, &name, &now],
-                    )?;
-                    id
-                }
-            };
-            // Bound once, to one device: a concurrent registration of the same actor
-            // finds the row the other inserted.
-            tx.execute(
-                "INSERT INTO actors (actor, device_id, registered_at) VALUES ($1, $2, $3)
-                 ON CONFLICT (actor) DO NOTHING",
-                &[&actor, &device, &now],
-            )?;
-            let bound: String = tx
-                .query_one("SELECT device_id FROM actors WHERE actor = $1", &[&actor])?
-                .try_get(0)?;
-            if bound != device {
-                return Err(AppError::Conflict(
-                    "this actor id is registered to another device".into(),
-                ));
-            }
-            tx.commit()?;
-            Ok(device)
-        })
+        accounts::register_device(self, user, device_id, device_name, actor)
     }
 
     fn actor_device(&self, actor: &str) -> AppResult<Option<String>> {
@@ -770,49 +621,7 @@ impl Db for PostgresDb {
     }
 
     fn session(&self, token: &str, policy: SessionPolicy, now: i64) -> AppResult<Option<Session>> {
-        if token.len() != 64 {
-            return Ok(None);
-        }
-        let hash = auth::token_hash(token);
-        self.run(move |c| {
-            let sql = format!(
-                "SELECT {USER_COLUMNS}, s.device_id, s.expires_at, s.last_used, s.revoked, d.disabled
-                 FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN teams t ON t.id = u.team_id
-                 JOIN devices d ON d.id = s.device_id WHERE s.token_hash = $1"
-            );
-            let Some(r) = c.query_opt(&sql, &[&hash])? else {
-                return Ok(None);
-            };
-            let user = user_row(&r)?;
-            let device_id: String = r.try_get(6)?;
-            let expires_at: i64 = r.try_get(7)?;
-            let last_used: i64 = r.try_get(8)?;
-            let revoked: bool = r.try_get(9)?;
-            let device_disabled: bool = r.try_get(10)?;
-            if revoked
-                || device_disabled
-                || user.disabled
-                || now >= expires_at
-                || now - last_used >= policy.idle_ms
-            {
-                return Ok(None);
-            }
-            // As in SQLite: the idle timer moves at most once a minute or a tenth of the
-            // idle time, and a failure to move it does not fail the request.
-            if now - last_used >= (policy.idle_ms / 10).clamp(1, 60_000) {
-                if let Err(e) = c.execute(
-                    "UPDATE sessions SET last_used = $2 WHERE token_hash = $1",
-                    &[&hash, &now],
-                ) {
-                    tracing::warn!(error = %e, "could not note a session's use");
-                }
-            }
-            Ok(Some(Session {
-                user,
-                device_id,
-                expires_at,
-            }))
-        })
+        accounts::session(self, token, policy, now)
     }
 
     fn token_disabled(&self, token: &str) -> AppResult<bool> {
@@ -1366,7 +1175,7 @@ impl Db for PostgresDb {
         let user_id = user_id.to_string();
         self.run(move |c| {
             let rows = c.query(
-                "SELECT case_id FROM case_assignments WHERE user_id = $1",
+                "SELECT case_id FROM case_assignments WHERE user_id = $1 ORDER BY case_id",
                 &[&user_id],
             )?;
             let mut out = Vec::with_capacity(rows.len());
@@ -1399,4 +1208,216 @@ fn device_row(r: &postgres::Row) -> AppResult<Device> {
         created_at: r.try_get(3)?,
         disabled: r.try_get(4)?,
     })
+}
+
+impl AccountRows for PostgresDb {
+    fn insert_team(&self, name: &str, now: i64) -> Result<Option<Team>, StorageError> {
+        let name = name.to_string();
+        Ok(self.run(move |c| {
+            let row = c.query_opt(
+                "INSERT INTO teams (name, created_at) VALUES ($1, $2)
+                 ON CONFLICT (name) DO NOTHING RETURNING id",
+                &[&name, &now],
+            )?;
+            Ok(match row {
+                Some(r) => Some(Team {
+                    id: r.try_get(0)?,
+                    name,
+                }),
+                None => None,
+            })
+        })?)
+    }
+
+    fn insert_user(&self, row: &NewUserRow<'_>) -> Result<UserInsert, StorageError> {
+        let (id, username, display, role, team, hash, now) = (
+            row.id.to_string(),
+            row.username.to_string(),
+            row.display_name.to_string(),
+            row.role.code(),
+            row.team.map(str::to_string),
+            row.hash.clone(),
+            row.now,
+        );
+        Ok(self.run(move |c| {
+            let team_id: Option<i64> = match team {
+                Some(t) => match c.query_opt("SELECT id FROM teams WHERE name = $1", &[&t])? {
+                    Some(r) => Some(r.try_get(0)?),
+                    None => return Ok(UserInsert::NoSuchTeam),
+                },
+                None => None,
+            };
+            let n = c.execute(
+                "INSERT INTO users (id, username, display_name, role, team_id, pw_hash, pw_salt, pw_iterations, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (username) DO NOTHING",
+                &[
+                    &id,
+                    &username,
+                    &display,
+                    &role,
+                    &team_id,
+                    &hash.hash,
+                    &hash.salt,
+                    &i64::from(hash.iterations),
+                    &now,
+                ],
+            )?;
+            if n == 0 {
+                return Ok(UserInsert::Taken);
+            }
+            Ok(match Self::user_named(c, &username)? {
+                Some(user) => UserInsert::Inserted(user),
+                None => return Err(AppError::Internal("user vanished".into())),
+            })
+        })?)
+    }
+
+    fn replace_password_ending_sessions(
+        &self,
+        username: &str,
+        h: &PasswordHash,
+    ) -> Result<bool, StorageError> {
+        let (username, h) = (username.to_string(), h.clone());
+        Ok(self.run(move |c| {
+            let mut tx = c.transaction()?;
+            let n = tx.execute(
+                "UPDATE users SET pw_hash = $2, pw_salt = $3, pw_iterations = $4 WHERE username = $1",
+                &[&username, &h.hash, &h.salt, &i64::from(h.iterations)],
+            )?;
+            if n == 0 {
+                return Ok(false);
+            }
+            tx.execute(
+                "UPDATE sessions SET revoked = true WHERE user_id = (SELECT id FROM users WHERE username = $1)",
+                &[&username],
+            )?;
+            tx.commit()?;
+            Ok(true)
+        })?)
+    }
+
+    fn password_row(&self, username: &str) -> Result<Option<PasswordRow>, StorageError> {
+        let name = username.to_string();
+        Ok(self.run(move |c| {
+            c.query_opt(
+                "SELECT pw_hash, pw_salt, pw_iterations, disabled FROM users WHERE username = $1",
+                &[&name],
+            )?
+            .map(|r| {
+                let iterations: i64 = r.try_get(2)?;
+                Ok(PasswordRow {
+                    hash: PasswordHash {
+                        hash: r.try_get(0)?,
+                        salt: r.try_get(1)?,
+                        iterations: u32::try_from(iterations).unwrap_or(0),
+                    },
+                    disabled: r.try_get::<_, bool>(3)?,
+                })
+            })
+            .transpose()
+        })?)
+    }
+
+    fn replace_password_hash(&self, username: &str, h: &PasswordHash) -> Result<(), StorageError> {
+        let (name, h) = (username.to_string(), h.clone());
+        Ok(self.run(move |c| {
+            c.execute(
+                "UPDATE users SET pw_hash = $2, pw_salt = $3, pw_iterations = $4 WHERE username = $1",
+                &[&name, &h.hash, &h.salt, &i64::from(h.iterations)],
+            )?;
+            Ok(())
+        })?)
+    }
+
+    fn user_row(&self, username: &str) -> Result<Option<User>, StorageError> {
+        Ok(self.user_by_username(username)?)
+    }
+
+    fn session_row(&self, token_hash: &[u8]) -> Result<Option<SessionRow>, StorageError> {
+        let hash = token_hash.to_vec();
+        Ok(self.run(move |c| {
+            let sql = format!(
+                "SELECT {USER_COLUMNS}, s.device_id, s.expires_at, s.last_used, s.revoked, d.disabled
+                 FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN teams t ON t.id = u.team_id
+                 JOIN devices d ON d.id = s.device_id WHERE s.token_hash = $1"
+            );
+            let Some(r) = c.query_opt(&sql, &[&hash])? else {
+                return Ok(None);
+            };
+            Ok(Some(SessionRow {
+                user: user_row(&r)?,
+                device_id: r.try_get(6)?,
+                expires_at: r.try_get(7)?,
+                last_used: r.try_get(8)?,
+                revoked: r.try_get(9)?,
+                device_disabled: r.try_get(10)?,
+            }))
+        })?)
+    }
+
+    fn touch_session(&self, token_hash: &[u8], now: i64) -> Result<(), StorageError> {
+        let hash = token_hash.to_vec();
+        Ok(self.run(move |c| {
+            c.execute(
+                "UPDATE sessions SET last_used = $2 WHERE token_hash = $1",
+                &[&hash, &now],
+            )?;
+            Ok(())
+        })?)
+    }
+
+    fn register_rows(
+        &self,
+        user_id: &str,
+        device: Option<&str>,
+        name: &str,
+        actor: &str,
+        now: i64,
+    ) -> Result<Registration, StorageError> {
+        let (user_id, device_id, name, actor) = (
+            user_id.to_string(),
+            device.map(str::to_string),
+            name.to_string(),
+            actor.to_string(),
+        );
+        Ok(self.run(move |c| {
+            let mut tx = c.transaction()?;
+            let device = match device_id {
+                Some(d) => {
+                    let row = tx.query_opt("SELECT user_id, disabled FROM devices WHERE id = $1", &[&d])?;
+                    let row = row
+                        .map(|r| Ok::<_, postgres::Error>((r.try_get::<_, String>(0)?, r.try_get::<_, bool>(1)?)))
+                        .transpose()?;
+                    match row {
+                        Some((owner, false)) if owner == user_id => d,
+                        Some((owner, true)) if owner == user_id => return Ok(Registration::DisabledDevice),
+                        _ => return Ok(Registration::UnknownDevice),
+                    }
+                }
+                None => {
+                    let id = auth::new_id("d-");
+                    tx.execute(
+                        "INSERT INTO devices (id, user_id, name, created_at) VALUES ($1, $2, $3, $4)",
+                        &[&id, &user_id, &name, &now],
+                    )?;
+                    id
+                }
+            };
+            // Bound once, to one device: a concurrent registration of the same actor
+            // finds the row the other inserted.
+            tx.execute(
+                "INSERT INTO actors (actor, device_id, registered_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (actor) DO NOTHING",
+                &[&actor, &device, &now],
+            )?;
+            let bound: String = tx
+                .query_one("SELECT device_id FROM actors WHERE actor = $1", &[&actor])?
+                .try_get(0)?;
+            if bound != device {
+                return Ok(Registration::ActorElsewhere);
+            }
+            tx.commit()?;
+            Ok(Registration::Registered(device))
+        })?)
+    }
 }

@@ -7,9 +7,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use automerge::ChangeHash;
 use rusqlite::{params, Connection, OptionalExtension};
 
+use super::accounts::{
+    self, AccountRows, NewUserRow, PasswordRow, Registration, SessionRow, StorageError, UserInsert,
+};
 use super::{
-    check, heads_blob, heads_of, AdminEntry, AuditEntry, CaseAccess, CaseWrite, Db, Device,
-    DeviceInfo, Session, SessionPolicy, Stored, Team, TimeMark, User, SERVER_DEVICE_NAME,
+    heads_blob, heads_of, AdminEntry, AuditEntry, CaseAccess, CaseWrite, Db, Device, DeviceInfo,
+    Session, SessionPolicy, Stored, Team, TimeMark, User, SERVER_DEVICE_NAME,
 };
 use crate::auth::{self, PasswordHash};
 use crate::error::{AppError, AppResult};
@@ -180,10 +183,6 @@ impl Cached for Connection {
     {
         self.prepare_cached(sql)?.query_row(params, f)
     }
-}
-
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
 }
 
 fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
@@ -400,19 +399,7 @@ const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.role, t.name, u.
 
 impl Db for SqliteDb {
     fn add_team(&self, name: &str) -> AppResult<Team> {
-        let name = check::team_name(name)?;
-        let conn = self.lock();
-        let n = conn.run(
-            "INSERT INTO teams (name, created_at) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
-            params![name, now_ms()],
-        )?;
-        if n == 0 {
-            return Err(AppError::Conflict("a team with this name exists".into()));
-        }
-        Ok(Team {
-            id: conn.last_insert_rowid(),
-            name: name.to_string(),
-        })
+        accounts::add_team(self, name)
     }
 
     fn teams(&self) -> AppResult<Vec<Team>> {
@@ -436,39 +423,15 @@ impl Db for SqliteDb {
         password: &str,
         iterations: u32,
     ) -> AppResult<User> {
-        let username = check::new_user(username, role, team, password)?;
-        let hash = auth::hash_password(password, iterations);
-        let id = auth::new_id("u-");
-        let conn = self.lock();
-        let team_id: Option<i64> = match team {
-            Some(t) => Some(
-                conn.one("SELECT id FROM teams WHERE name = ?1", [t], |r| r.get(0))
-                    .optional()?
-                    .ok_or_else(|| AppError::BadRequest("no such team".into()))?,
-            ),
-            None => None,
-        };
-        let n = conn.run(
-            "INSERT INTO users (id, username, display_name, role, team_id, pw_hash, pw_salt, pw_iterations, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (username) DO NOTHING",
-            params![
-                id,
-                username,
-                if display_name.trim().is_empty() { username } else { display_name.trim() },
-                role.code(),
-                team_id,
-                hash.hash,
-                hash.salt,
-                hash.iterations,
-                now_ms()
-            ],
-        )?;
-        if n == 0 {
-            return Err(AppError::Conflict("this username is taken".into()));
-        }
-        drop(conn);
-        self.user_by_username(username)?
-            .ok_or_else(|| AppError::Internal("user vanished".into()))
+        accounts::add_user(
+            self,
+            username,
+            display_name,
+            role,
+            team,
+            password,
+            iterations,
+        )
     }
 
     fn users(&self) -> AppResult<Vec<User>> {
@@ -480,23 +443,7 @@ impl Db for SqliteDb {
     }
 
     fn set_password(&self, username: &str, password: &str, iterations: u32) -> AppResult<()> {
-        check::password(password, &[username])?;
-        let h = auth::hash_password(password, iterations);
-        let mut conn = self.lock();
-        let tx = conn.transaction()?;
-        let n = tx.run(
-            "UPDATE users SET pw_hash = ?2, pw_salt = ?3, pw_iterations = ?4 WHERE username = ?1",
-            params![username, h.hash, h.salt, h.iterations],
-        )?;
-        if n == 0 {
-            return Err(AppError::NotFound);
-        }
-        tx.run(
-            "UPDATE sessions SET revoked = 1 WHERE user_id = (SELECT id FROM users WHERE username = ?1)",
-            [username],
-        )?;
-        tx.commit()?;
-        Ok(())
+        accounts::set_password(self, username, password, iterations)
     }
 
     fn user_by_username(&self, username: &str) -> AppResult<Option<User>> {
@@ -529,37 +476,7 @@ impl Db for SqliteDb {
         password: &str,
         iterations: u32,
     ) -> AppResult<Option<User>> {
-        let stored =
-            {
-                let conn = self.lock();
-                conn.one(
-                "SELECT pw_hash, pw_salt, pw_iterations, disabled FROM users WHERE username = ?1",
-                [username],
-                |r| {
-                    Ok((
-                        PasswordHash { hash: r.get(0)?, salt: r.get(1)?, iterations: r.get(2)? },
-                        r.get::<_, i64>(3)? != 0,
-                    ))
-                },
-            )
-            .optional()?
-            };
-        let Some((stored, disabled)) = stored else {
-            auth::dummy_verify(password, iterations);
-            return Ok(None);
-        };
-        if !auth::verify_password(password, &stored) || disabled {
-            return Ok(None);
-        }
-        if stored.iterations < iterations {
-            // Raise the work factor now that we know the password.
-            let h = auth::hash_password(password, iterations);
-            self.lock().run(
-                "UPDATE users SET pw_hash = ?2, pw_salt = ?3, pw_iterations = ?4 WHERE username = ?1",
-                params![username, h.hash, h.salt, h.iterations],
-            )?;
-        }
-        self.user_by_username(username)
+        accounts::check_password(self, username, password, iterations)
     }
 
     fn register_device(
@@ -569,57 +486,7 @@ impl Db for SqliteDb {
         device_name: &str,
         actor: &str,
     ) -> AppResult<String> {
-        let name = check::device(actor, device_name)?;
-        let mut conn = self.lock();
-        let tx = conn.transaction()?;
-        let now = now_ms();
-        let device = match device_id {
-            Some(d) => {
-                let row: Option<(String, i64)> = tx
-                    .one(
-                        "SELECT user_id, disabled FROM devices WHERE id = ?1",
-                        [d],
-                        |r| Ok((r.get(0)?, r.get(1)?)),
-                    )
-                    .optional()?;
-                match row {
-                    Some((owner, 0)) if owner == user.id => d.to_string(),
-                    Some((owner, _)) if owner == user.id => return Err(AppError::Disabled),
-                    _ => return Err(AppError::BadRequest("unknown device".into())),
-                }
-            }
-            None => {
-                let id = auth::new_id("d-");
-                tx.run(
-                    "INSERT INTO devices (id, user_id, name, created_at) VALUES (?1, ?2, ?3, ?4)",
-                    params![id, user.id, name, now],
-                )?;
-                id
-            }
-        };
-        let bound: Option<String> = tx
-            .one(
-                "SELECT device_id FROM actors WHERE actor = ?1",
-                [actor],
-                |r| r.get(0),
-            )
-            .optional()?;
-        match bound {
-            Some(d) if d != device => {
-                return Err(AppError::Conflict(
-                    "this actor id is registered to another device".into(),
-                ))
-            }
-            Some(_) => {}
-            None => {
-                tx.run(
-                    "INSERT INTO actors (actor, device_id, registered_at) VALUES (?1, ?2, ?3)",
-                    params![actor, device, now],
-                )?;
-            }
-        }
-        tx.commit()?;
-        Ok(device)
+        accounts::register_device(self, user, device_id, device_name, actor)
     }
 
     fn actor_device(&self, actor: &str) -> AppResult<Option<String>> {
@@ -651,55 +518,7 @@ impl Db for SqliteDb {
     }
 
     fn session(&self, token: &str, policy: SessionPolicy, now: i64) -> AppResult<Option<Session>> {
-        if token.len() != 64 {
-            return Ok(None);
-        }
-        let hash = auth::token_hash(token);
-        let conn = self.lock();
-        let sql = format!(
-            "SELECT {USER_COLUMNS}, s.device_id, s.expires_at, s.last_used, s.revoked, d.disabled
-             FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN teams t ON t.id = u.team_id
-             JOIN devices d ON d.id = s.device_id WHERE s.token_hash = ?1"
-        );
-        let row = conn
-            .one(&sql, [&hash], |r| {
-                Ok((
-                    Self::user_row(r)?,
-                    r.get::<_, String>(6)?,
-                    r.get::<_, i64>(7)?,
-                    r.get::<_, i64>(8)?,
-                    r.get::<_, i64>(9)? != 0,
-                    r.get::<_, i64>(10)? != 0,
-                ))
-            })
-            .optional()?;
-        let Some((user, device_id, expires_at, last_used, revoked, device_disabled)) = row else {
-            return Ok(None);
-        };
-        if revoked
-            || device_disabled
-            || user.disabled
-            || now >= expires_at
-            || now - last_used >= policy.idle_ms
-        {
-            return Ok(None);
-        }
-        // The idle timer moves at most once a minute or a tenth of the idle time (a write
-        // per request would cost an fsync each), and a failure to move it (a full disk)
-        // does not fail the request.
-        if now - last_used >= (policy.idle_ms / 10).clamp(1, 60_000) {
-            if let Err(e) = conn.run(
-                "UPDATE sessions SET last_used = ?2 WHERE token_hash = ?1",
-                params![hash, now],
-            ) {
-                tracing::warn!(error = %e, "could not note a session's use");
-            }
-        }
-        Ok(Some(Session {
-            user,
-            device_id,
-            expires_at,
-        }))
+        accounts::session(self, token, policy, now)
     }
 
     fn token_disabled(&self, token: &str) -> AppResult<bool> {
@@ -1103,8 +922,9 @@ impl Db for SqliteDb {
 
     fn cases_of(&self, user_id: &str) -> AppResult<Vec<CaseId>> {
         let conn = self.lock();
-        let mut stmt =
-            conn.prepare_cached("SELECT case_id FROM case_assignments WHERE user_id = ?1")?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT case_id FROM case_assignments WHERE user_id = ?1 ORDER BY case_id",
+        )?;
         let rows = stmt.query_map([user_id], |r| r.get::<_, Vec<u8>>(0))?;
         let mut out = Vec::new();
         for row in rows {
@@ -1220,5 +1040,196 @@ impl Db for SqliteDb {
             ));
         }
         Ok(out)
+    }
+}
+
+impl AccountRows for SqliteDb {
+    fn insert_team(&self, name: &str, now: i64) -> Result<Option<Team>, StorageError> {
+        let conn = self.lock();
+        let n = conn.run(
+            "INSERT INTO teams (name, created_at) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
+            params![name, now],
+        )?;
+        Ok((n > 0).then(|| Team {
+            id: conn.last_insert_rowid(),
+            name: name.to_string(),
+        }))
+    }
+
+    fn insert_user(&self, row: &NewUserRow<'_>) -> Result<UserInsert, StorageError> {
+        let conn = self.lock();
+        let team_id: Option<i64> = match row.team {
+            Some(t) => match conn
+                .one("SELECT id FROM teams WHERE name = ?1", [t], |r| r.get(0))
+                .optional()?
+            {
+                Some(id) => Some(id),
+                None => return Ok(UserInsert::NoSuchTeam),
+            },
+            None => None,
+        };
+        let n = conn.run(
+            "INSERT INTO users (id, username, display_name, role, team_id, pw_hash, pw_salt, pw_iterations, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (username) DO NOTHING",
+            params![
+                row.id,
+                row.username,
+                row.display_name,
+                row.role.code(),
+                team_id,
+                row.hash.hash,
+                row.hash.salt,
+                row.hash.iterations,
+                row.now
+            ],
+        )?;
+        if n == 0 {
+            return Ok(UserInsert::Taken);
+        }
+        let sql = format!("SELECT {USER_COLUMNS} FROM users u LEFT JOIN teams t ON t.id = u.team_id WHERE u.username = ?1");
+        let user = conn.one(&sql, [row.username], Self::user_row)?;
+        Ok(UserInsert::Inserted(user))
+    }
+
+    fn replace_password_ending_sessions(
+        &self,
+        username: &str,
+        h: &PasswordHash,
+    ) -> Result<bool, StorageError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let n = tx.run(
+            "UPDATE users SET pw_hash = ?2, pw_salt = ?3, pw_iterations = ?4 WHERE username = ?1",
+            params![username, h.hash, h.salt, h.iterations],
+        )?;
+        if n == 0 {
+            return Ok(false);
+        }
+        tx.run(
+            "UPDATE sessions SET revoked = 1 WHERE user_id = (SELECT id FROM users WHERE username = ?1)",
+            [username],
+        )?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    fn password_row(&self, username: &str) -> Result<Option<PasswordRow>, StorageError> {
+        let conn = self.lock();
+        Ok(conn
+            .one(
+                "SELECT pw_hash, pw_salt, pw_iterations, disabled FROM users WHERE username = ?1",
+                [username],
+                |r| {
+                    Ok(PasswordRow {
+                        hash: PasswordHash {
+                            hash: r.get(0)?,
+                            salt: r.get(1)?,
+                            iterations: r.get(2)?,
+                        },
+                        disabled: r.get::<_, i64>(3)? != 0,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn replace_password_hash(&self, username: &str, h: &PasswordHash) -> Result<(), StorageError> {
+        self.lock().run(
+            "UPDATE users SET pw_hash = ?2, pw_salt = ?3, pw_iterations = ?4 WHERE username = ?1",
+            params![username, h.hash, h.salt, h.iterations],
+        )?;
+        Ok(())
+    }
+
+    fn user_row(&self, username: &str) -> Result<Option<User>, StorageError> {
+        let conn = self.lock();
+        let sql = format!("SELECT {USER_COLUMNS} FROM users u LEFT JOIN teams t ON t.id = u.team_id WHERE u.username = ?1");
+        Ok(conn.one(&sql, [username], Self::user_row).optional()?)
+    }
+
+    fn session_row(&self, token_hash: &[u8]) -> Result<Option<SessionRow>, StorageError> {
+        let conn = self.lock();
+        let sql = format!(
+            "SELECT {USER_COLUMNS}, s.device_id, s.expires_at, s.last_used, s.revoked, d.disabled
+             FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN teams t ON t.id = u.team_id
+             JOIN devices d ON d.id = s.device_id WHERE s.token_hash = ?1"
+        );
+        Ok(conn
+            .one(&sql, [token_hash], |r| {
+                Ok(SessionRow {
+                    user: Self::user_row(r)?,
+                    device_id: r.get(6)?,
+                    expires_at: r.get(7)?,
+                    last_used: r.get(8)?,
+                    revoked: r.get::<_, i64>(9)? != 0,
+                    device_disabled: r.get::<_, i64>(10)? != 0,
+                })
+            })
+            .optional()?)
+    }
+
+    fn touch_session(&self, token_hash: &[u8], now: i64) -> Result<(), StorageError> {
+        self.lock().run(
+            "UPDATE sessions SET last_used = ?2 WHERE token_hash = ?1",
+            params![token_hash, now],
+        )?;
+        Ok(())
+    }
+
+    fn register_rows(
+        &self,
+        user_id: &str,
+        device: Option<&str>,
+        name: &str,
+        actor: &str,
+        now: i64,
+    ) -> Result<Registration, StorageError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let device = match device {
+            Some(d) => {
+                let row: Option<(String, i64)> = tx
+                    .one(
+                        "SELECT user_id, disabled FROM devices WHERE id = ?1",
+                        [d],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .optional()?;
+                match row {
+                    Some((owner, 0)) if owner == user_id => d.to_string(),
+                    Some((owner, _)) if owner == user_id => {
+                        return Ok(Registration::DisabledDevice)
+                    }
+                    _ => return Ok(Registration::UnknownDevice),
+                }
+            }
+            None => {
+                let id = auth::new_id("d-");
+                tx.run(
+                    "INSERT INTO devices (id, user_id, name, created_at) VALUES (?1, ?2, ?3, ?4)",
+                    params![id, user_id, name, now],
+                )?;
+                id
+            }
+        };
+        let bound: Option<String> = tx
+            .one(
+                "SELECT device_id FROM actors WHERE actor = ?1",
+                [actor],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match bound {
+            Some(d) if d != device => return Ok(Registration::ActorElsewhere),
+            Some(_) => {}
+            None => {
+                tx.run(
+                    "INSERT INTO actors (actor, device_id, registered_at) VALUES (?1, ?2, ?3)",
+                    params![actor, device, now],
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok(Registration::Registered(device))
     }
 }

@@ -55,16 +55,30 @@ fn a_transfer_moves_the_case_to_the_new_phone_and_the_old_one_hands_in_its_last_
     let (status, v) = server.rest("POST", &path, Some(&sam_token), Some(body.clone()));
     assert_eq!((status, v["error"].as_str()), (404, Some("not_found")));
     let (_malee, malee_token, _m) = server.phone("malee");
-    for (bad, why) in [
-        (json!({"workers": []}), "nobody"),
-        (json!({"workers": ["sam"]}), "another team's worker"),
-        (json!({"workers": ["nobody"]}), "an unknown user"),
-        (json!({"workers": "bao"}), "not a list"),
-        (json!({"workers": ["bao"], "extra": 1}), "an unknown field"),
+    // A refusal by the assignment rule carries its kind; malformed input none.
+    for (bad, why, code) in [
+        (json!({"workers": []}), "nobody", Some("assignment")),
+        (
+            json!({"workers": ["sam"]}),
+            "another team's worker",
+            Some("assignment"),
+        ),
+        (
+            json!({"workers": ["nobody"]}),
+            "an unknown user",
+            Some("assignment"),
+        ),
+        (json!({"workers": "bao"}), "not a list", None),
+        (
+            json!({"workers": ["bao"], "extra": 1}),
+            "an unknown field",
+            None,
+        ),
     ] {
         let (status, v) = server.rest("POST", &path, Some(&malee_token), Some(bad));
         assert_eq!(status, 400, "{why}: {v}");
         assert_eq!(v["error"], "bad_request");
+        assert_eq!(v["code"].as_str(), code, "{why}: {v}");
     }
     let unknown = format!("/v1/cases/{}/assignment", CaseId::random());
     let (status, _) = server.rest("POST", &unknown, Some(&malee_token), Some(body.clone()));
@@ -146,7 +160,7 @@ fn an_assignment_by_another_process_while_the_case_is_hot_is_seen_and_kept() {
     let request = Frame::Request {
         sender_id: "raw".into(),
         target_id: String::new(),
-        document_id: id.to_string(),
+        document_id: id.to_string().into(),
         data: msg.encode(),
     };
     hold.send(Message::Binary(request.encode().into())).unwrap();

@@ -181,10 +181,12 @@ fn deflate_bombs_are_refused_unread_by_departure_and_sync() {
                 Frame::Error {
                     message,
                     document_id,
+                    code,
                     ..
                 } => {
                     assert!(message.contains("refused unread"), "{message}");
-                    assert_eq!(document_id, Some(id.to_string()));
+                    assert_eq!(code.as_deref(), Some("limit"), "{message}");
+                    assert_eq!(document_id, Some(id.to_string().into()));
                 }
                 other => panic!("expected an error frame: {other:?}"),
             }
@@ -265,7 +267,7 @@ fn a_bloom_filter_asking_for_billions_of_probes_is_refused() {
         Frame::Sync {
             sender_id: "raw".into(),
             target_id: "fieldcase-server".into(),
-            document_id: visible.to_string(),
+            document_id: visible.to_string().into(),
             data: real,
         }
         .encode()

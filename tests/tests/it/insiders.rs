@@ -7,10 +7,10 @@ use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{ActorId, ReadDoc, ROOT};
 use fieldcase_core::case::VisitInput;
 use fieldcase_core::sync::protocol::Frame;
-use fieldcase_core::{Author, CaseDoc, CaseId, NewCase};
+use fieldcase_core::{Author, CaseDoc, CaseId, NewCase, RefusalKind};
 use fieldcase_server::{Config, Db};
 use fieldcase_tests::console::Console;
-use fieldcase_tests::raw::{exchange, joined, next, push};
+use fieldcase_tests::raw::{exchange, joined, next, push, push_refused};
 use fieldcase_tests::{TestServer, PASSWORD};
 use serde_json::json;
 use tungstenite::Message;
@@ -40,6 +40,19 @@ fn sign_in(server: &TestServer, user: &str, device_name: &str) -> Device {
         token: v["token"].as_str().unwrap().to_string(),
         author: Author::new(&u.id, user, u.role, device_id),
         actor,
+    }
+}
+
+/// Pushes `doc`: the refusal's message and kind, if refused.
+fn refused_as(
+    server: &TestServer,
+    token: &str,
+    doc: &mut CaseDoc,
+    document_id: &str,
+) -> (Option<String>, Option<RefusalKind>) {
+    match push_refused(server, token, doc, document_id) {
+        Some((message, kind)) => (Some(message), kind),
+        None => (None, None),
     }
 }
 
@@ -121,6 +134,24 @@ fn a_removed_worker_hands_in_once_and_only_from_a_device_that_held_the_case() {
     std::thread::sleep(std::time::Duration::from_millis(20));
     assign(&server, &malee, &id, &["bao"]);
 
+    // A hand-in that rewrites who opened the case is refused by the admission check, with
+    // its kind, and uses up nothing.
+    let mut forged = held.clone();
+    {
+        let mut tx = forged.automerge_mut().transaction();
+        tx.put(ROOT, "created_by", "u-someone-else").unwrap();
+        tx.commit();
+    }
+    let (status, body) = depart(
+        &server,
+        &id,
+        &phone.token,
+        &forged.automerge().save_after(&held_heads),
+    );
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("changes refused"), "{body}");
+    assert!(body.contains(r#""code":"attribution""#), "{body}");
+
     // Offline on the old copy: the honest hand-in is taken, once.
     let mut doc = held.clone();
     doc.set_field(&phone.author, now_ms(), "client/address", &json!("Київ"))
@@ -156,6 +187,7 @@ fn a_removed_worker_hands_in_once_and_only_from_a_device_that_held_the_case() {
     );
     assert_eq!(status, 409, "{body}");
     assert!(body.contains("already handed in"), "{body}");
+    assert!(body.contains(r#""code":"departure""#), "{body}");
 
     // Devices registered after the removal never held the case: answered as for a case
     // that does not exist. (Change times are whole seconds: these come a second later.)
@@ -212,6 +244,7 @@ fn a_hand_in_after_the_deadline_is_refused() {
     );
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("within 0 days"), "{body}");
+    assert!(body.contains(r#""code":"departure""#), "{body}");
     assert_eq!(address(&server, &id), None);
 }
 
@@ -276,7 +309,7 @@ fn hidden_and_missing_cases_answer_alike() {
         let request = Frame::Request {
             sender_id: "raw".into(),
             target_id: String::new(),
-            document_id: id.to_string(),
+            document_id: id.to_string().into(),
             data: automerge::Automerge::new()
                 .generate_sync_message(&mut automerge::sync::State::new())
                 .unwrap()
@@ -284,7 +317,7 @@ fn hidden_and_missing_cases_answer_alike() {
         };
         s.send(Message::Binary(request.encode().into())).unwrap();
         assert!(
-            matches!(next(&mut s), Some(Frame::DocUnavailable { document_id, .. }) if document_id == id.to_string())
+            matches!(next(&mut s), Some(Frame::DocUnavailable { document_id, .. }) if document_id.to_string() == id.to_string())
         );
     }
     assert!(server.db.case_document(&missing).unwrap().is_none());
@@ -308,7 +341,7 @@ fn unknown_ids_leave_nothing_behind_and_a_connection_holds_a_bounded_number_of_c
         let frame = Frame::Sync {
             sender_id: "raw".into(),
             target_id: String::new(),
-            document_id: CaseId::random().to_string(),
+            document_id: CaseId::random().to_string().into(),
             data: empty.clone(),
         };
         s.send(Message::Binary(frame.encode().into())).unwrap();
@@ -326,7 +359,7 @@ fn unknown_ids_leave_nothing_behind_and_a_connection_holds_a_bounded_number_of_c
         let frame = Frame::Sync {
             sender_id: "raw".into(),
             target_id: String::new(),
-            document_id: id.to_string(),
+            document_id: id.to_string().into(),
             data: empty.clone(),
         };
         s.send(Message::Binary(frame.encode().into())).unwrap();
@@ -335,8 +368,9 @@ fn unknown_ids_leave_nothing_behind_and_a_connection_holds_a_bounded_number_of_c
     assert!(answers[..3]
         .iter()
         .all(|a| matches!(a, Some(Frame::Sync { .. }))));
+    // Not a refusal of the case (its kind would hold it back on the phone): no code.
     assert!(
-        matches!(&answers[3], Some(Frame::Error { message, .. }) if message.contains("too many cases")),
+        matches!(&answers[3], Some(Frame::Error { message, code: None, .. }) if message.contains("too many cases")),
         "{:?}",
         answers[3]
     );
@@ -371,13 +405,14 @@ fn team_boundaries_hold_over_sync() {
         None,
     )
     .unwrap();
-    let refused = push(&server, &malee.token, &mut doc, &id.to_string()).map(|e| e.0);
+    let (refused, kind) = refused_as(&server, &malee.token, &mut doc, &id.to_string());
     assert!(
         refused
             .as_deref()
             .is_some_and(|m| m.contains("active workers and supervisors of its team")),
         "{refused:?}"
     );
+    assert_eq!(kind, Some(RefusalKind::Assignment), "{refused:?}");
     assert_eq!(server.db.case_document(&id).unwrap(), before);
 
     // (b) A new case assigned to its worker and to another team's worker.
@@ -395,13 +430,14 @@ fn team_boundaries_hold_over_sync() {
         tx.insert(&assigned, at, sam_id.as_str()).unwrap();
         tx.commit();
     }
-    let refused = push(&server, &anna.token, &mut doc, &copy_id.to_string()).map(|e| e.0);
+    let (refused, kind) = refused_as(&server, &anna.token, &mut doc, &copy_id.to_string());
     assert!(
         refused
             .as_deref()
             .is_some_and(|m| m.contains("active workers and supervisors of its team")),
         "{refused:?}"
     );
+    assert_eq!(kind, Some(RefusalKind::Assignment), "{refused:?}");
 }
 
 /// Finding 4 (b): a case copied under a new id (to take it out of a restriction or a team)
@@ -420,13 +456,14 @@ fn a_case_copied_under_a_new_id_is_refused() {
         tx.put(ROOT, "id", copy_id.to_string()).unwrap();
         tx.commit();
     }
-    let refused = push(&server, &anna.token, &mut copy, &copy_id.to_string()).map(|e| e.0);
+    let (refused, kind) = refused_as(&server, &anna.token, &mut copy, &copy_id.to_string());
     assert!(
         refused
             .as_deref()
             .is_some_and(|m| m.contains("id is set once")),
         "{refused:?}"
     );
+    assert_eq!(kind, Some(RefusalKind::WrongCase), "{refused:?}");
     assert!(server.db.case_document(&copy_id).unwrap().is_none());
 
     let mut doc = copy_for(&server, &id, &malee);
@@ -440,8 +477,9 @@ fn a_case_copied_under_a_new_id_is_refused() {
         tx.put(ROOT, "sensitivity", "normal").unwrap();
         tx.commit();
     }
-    let refused = push(&server, &anna.token, &mut copy, &copy_id.to_string()).map(|e| e.0);
+    let (refused, kind) = refused_as(&server, &anna.token, &mut copy, &copy_id.to_string());
     assert!(refused.is_some(), "the copy was taken");
+    assert!(kind.is_some(), "a refusal carries its kind");
     assert!(server.db.case_document(&copy_id).unwrap().is_none());
 }
 
@@ -477,13 +515,14 @@ fn forged_authors_are_refused_and_forged_names_and_times_never_shown() {
         tx.commit();
     }
     let _ = entry;
-    let refused = push(&server, &anna.token, &mut doc, &id.to_string()).map(|e| e.0);
+    let (refused, kind) = refused_as(&server, &anna.token, &mut doc, &id.to_string());
     assert!(
         refused
             .as_deref()
             .is_some_and(|m| m.contains("another user")),
         "{refused:?}"
     );
+    assert_eq!(kind, Some(RefusalKind::Attribution), "{refused:?}");
 
     // A visit whose recorded time is not its change's.
     let mut doc = copy_for(&server, &id, &anna);
@@ -498,13 +537,14 @@ fn forged_authors_are_refused_and_forged_names_and_times_never_shown() {
             .unwrap();
         tx.commit();
     }
-    let refused = push(&server, &anna.token, &mut doc, &id.to_string()).map(|e| e.0);
+    let (refused, kind) = refused_as(&server, &anna.token, &mut doc, &id.to_string());
     assert!(
         refused
             .as_deref()
             .is_some_and(|m| m.contains("time other than their own")),
         "{refused:?}"
     );
+    assert_eq!(kind, Some(RefusalKind::Attribution), "{refused:?}");
     assert_eq!(
         server.db.case_document(&id).unwrap(),
         before,
@@ -537,13 +577,14 @@ fn forged_authors_are_refused_and_forged_names_and_times_never_shown() {
     for label in ["approve plan", "Approve-Plan", "stage review -> closed"] {
         let mut doc = copy_for(&server, &id, &anna);
         forge(&mut doc, label, now_ms() / 1000);
-        let refused = push(&server, &anna.token, &mut doc, &id.to_string()).map(|e| e.0);
+        let (refused, kind) = refused_as(&server, &anna.token, &mut doc, &id.to_string());
         assert!(
             refused
                 .as_deref()
                 .is_some_and(|m| m.contains("needs a supervisor")),
             "{label}: {refused:?}"
         );
+        assert_eq!(kind, Some(RefusalKind::NeedsAuthority), "{refused:?}");
     }
 
     // Stamps are written once: the case's "opened at" rewritten with her own name and the
@@ -561,13 +602,14 @@ fn forged_authors_are_refused_and_forged_names_and_times_never_shown() {
             },
         )
         .unwrap();
-    let refused = push(&server, &anna.token, &mut doc, &id.to_string()).map(|e| e.0);
+    let (refused, kind) = refused_as(&server, &anna.token, &mut doc, &id.to_string());
     assert!(
         refused
             .as_deref()
             .is_some_and(|m| m.contains("rewrite who made an entry")),
         "{refused:?}"
     );
+    assert_eq!(kind, Some(RefusalKind::Attribution), "{refused:?}");
     assert_eq!(
         server.db.case_document(&id).unwrap(),
         before,
@@ -643,7 +685,7 @@ fn changes_left_waiting_under_a_colleagues_actor_are_refused() {
         let frame = Frame::Sync {
             sender_id: "raw".into(),
             target_id: String::new(),
-            document_id: id.to_string(),
+            document_id: id.to_string().into(),
             data,
         };
         s.send(Message::Binary(frame.encode().into())).unwrap();
@@ -651,7 +693,8 @@ fn changes_left_waiting_under_a_colleagues_actor_are_refused() {
     };
     let answer = send(waiting_as(&bao.actor, &bao.author));
     assert!(
-        matches!(&answer, Some(Frame::Error { message, .. }) if message.contains("not registered to this device")),
+        matches!(&answer, Some(Frame::Error { message, code: Some(code), .. })
+            if message.contains("not registered to this device") && code == "foreign_actor"),
         "{answer:?}"
     );
     // Her own: answered with a sync message that asks for what is missing.

@@ -80,7 +80,7 @@ fn a_refused_key_with_a_newline_and_an_escape_sequence_is_escaped_in_answer_and_
         let frame = Frame::Sync {
             sender_id: "raw".into(),
             target_id: String::new(),
-            document_id: id.to_string(),
+            document_id: id.to_string().into(),
             data: m.encode(),
         };
         s.send(Message::Binary(frame.encode().into())).unwrap();

@@ -27,5 +27,6 @@ mod pg_commands;
 mod postgres;
 mod security;
 mod shutdown;
+mod storage_contract;
 mod tls;
 mod wire;

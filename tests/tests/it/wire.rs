@@ -42,7 +42,7 @@ fn sync_before_join_is_refused() {
     let f = Frame::Request {
         sender_id: "raw".into(),
         target_id: String::new(),
-        document_id: CaseId::random().to_string(),
+        document_id: CaseId::random().to_string().into(),
         data: vec![0x42, 0x00],
     };
     s.send(Message::Binary(f.encode().into())).unwrap();
@@ -62,7 +62,7 @@ fn unknown_and_malformed_document_ids_are_unavailable() {
         let f = Frame::Request {
             sender_id: "raw".into(),
             target_id: String::new(),
-            document_id: doc.clone(),
+            document_id: doc.clone().into(),
             data: data.clone(),
         };
         s.send(Message::Binary(f.encode().into())).unwrap();
@@ -71,7 +71,7 @@ fn unknown_and_malformed_document_ids_are_unavailable() {
             Some(Frame::DocUnavailable {
                 sender_id: "fieldcase-server".into(),
                 target_id: "raw".into(),
-                document_id: doc
+                document_id: doc.into()
             })
         );
     }
@@ -85,7 +85,7 @@ fn a_truncated_sync_message_is_an_error() {
     let f = Frame::Sync {
         sender_id: "raw".into(),
         target_id: String::new(),
-        document_id: CaseId::random().to_string(),
+        document_id: CaseId::random().to_string().into(),
         data: vec![0x42, 0x01, 0x02],
     };
     s.send(Message::Binary(f.encode().into())).unwrap();
@@ -177,6 +177,12 @@ fn a_document_whose_inner_id_differs_from_its_document_id_is_refused() {
         Some(Some(pushed_as.clone())),
         "the server must refuse the mismatched document, naming it"
     );
+    let (refused, kind) = refused_as(&server, &anna_token, &mut forged, &pushed_as);
+    assert_eq!(
+        kind,
+        Some(fieldcase_core::RefusalKind::WrongCase),
+        "{refused:?}"
+    );
     assert_eq!(
         server.db.case_document(&victim).unwrap().unwrap(),
         before,
@@ -226,7 +232,7 @@ fn fuzzed_frames_leave_the_server_up_and_the_case_untouched() {
             Frame::Sync {
                 sender_id: "raw".into(),
                 target_id: String::new(),
-                document_id: victim.clone(),
+                document_id: victim.clone().into(),
                 data,
             }
             .encode()
@@ -386,19 +392,29 @@ fn changes_that_misattribute_their_author_are_refused() {
         doc
     };
     let mut onto_colleague = forge(malee.actor_id().to_hex_string(), &malee_user);
-    let refused = push(&server, &anna_token, &mut onto_colleague, &id.to_string()).map(|e| e.0);
+    let (refused, kind) = refused_as(&server, &anna_token, &mut onto_colleague, &id.to_string());
     assert!(
         refused
             .as_deref()
             .is_some_and(|m| m.contains("may record only itself")),
         "{refused:?}"
     );
+    assert_eq!(
+        kind,
+        Some(fieldcase_core::RefusalKind::ForeignActor),
+        "{refused:?}"
+    );
     let mut as_colleague = forge(anna.actor_id().to_hex_string(), &malee_user);
-    let refused = push(&server, &anna_token, &mut as_colleague, &id.to_string()).map(|e| e.0);
+    let (refused, kind) = refused_as(&server, &anna_token, &mut as_colleague, &id.to_string());
     assert!(
         refused
             .as_deref()
             .is_some_and(|m| m.contains("another user")),
+        "{refused:?}"
+    );
+    assert_eq!(
+        kind,
+        Some(fieldcase_core::RefusalKind::Attribution),
         "{refused:?}"
     );
     assert_eq!(
@@ -461,6 +477,12 @@ fn a_change_under_another_devices_registered_actor_is_refused() {
                 && about.as_deref() == Some(id.to_string().as_str())),
         "{refused:?}"
     );
+    let (refused, kind) = refused_as(&server, &anna_token, &mut forged, &id.to_string());
+    assert_eq!(
+        kind,
+        Some(fieldcase_core::RefusalKind::ForeignActor),
+        "{refused:?}"
+    );
     assert_eq!(
         server.db.case_document(&id).unwrap().unwrap(),
         before,
@@ -501,12 +523,17 @@ fn changes_that_break_the_schema_are_refused_over_sync() {
         let mut tx = doc.automerge_mut().transaction();
         break_it(&mut tx);
         tx.commit();
-        let refused = push(&server, &anna_token, &mut doc, &id.to_string()).map(|e| e.0);
+        let (refused, kind) = refused_as(&server, &anna_token, &mut doc, &id.to_string());
         assert!(
             refused
                 .as_deref()
                 .is_some_and(|m| m.contains("invalid input at") && m.contains(path)),
             "{path}: {refused:?}"
+        );
+        assert_eq!(
+            kind,
+            Some(fieldcase_core::RefusalKind::InvalidDocument),
+            "{refused:?}"
         );
         assert_eq!(
             server.db.case_document(&id).unwrap().unwrap(),
@@ -586,13 +613,14 @@ fn a_new_case_for_another_team_or_not_assigned_to_its_sender_is_refused() {
 
     // For the south team.
     let (id, mut doc) = new("south", None);
-    let refused = push(&server, &anna_token, &mut doc, &id.to_string()).map(|e| e.0);
+    let (refused, kind) = refused_as(&server, &anna_token, &mut doc, &id.to_string());
     assert!(
         refused
             .as_deref()
             .is_some_and(|m| m.contains("must belong to the sender's team")),
         "{refused:?}"
     );
+    assert_eq!(kind, Some(fieldcase_core::RefusalKind::Team), "{refused:?}");
     assert!(server.db.case_document(&id).unwrap().is_none());
 
     // For her team, but assigned to Bảo alone (Anna removed herself).
@@ -613,11 +641,16 @@ fn a_new_case_for_another_team_or_not_assigned_to_its_sender_is_refused() {
         tx.delete(&assigned, anna_at).unwrap();
         tx.commit();
     }
-    let refused = push(&server, &anna_token, &mut doc, &id.to_string()).map(|e| e.0);
+    let (refused, kind) = refused_as(&server, &anna_token, &mut doc, &id.to_string());
     assert!(
         refused
             .as_deref()
             .is_some_and(|m| m.contains("must be assigned to the worker who opens it")),
+        "{refused:?}"
+    );
+    assert_eq!(
+        kind,
+        Some(fieldcase_core::RefusalKind::Assignment),
         "{refused:?}"
     );
     assert!(server.db.case_document(&id).unwrap().is_none());
@@ -644,4 +677,17 @@ fn synced_case(
     let id = phone.create_case(n).unwrap();
     phone.sync(&server.url, token).unwrap();
     id
+}
+
+/// Pushes `doc`: the refusal's message and kind (the error frame's `code`), if refused.
+fn refused_as(
+    server: &TestServer,
+    token: &str,
+    doc: &mut fieldcase_core::CaseDoc,
+    document_id: &str,
+) -> (Option<String>, Option<fieldcase_core::RefusalKind>) {
+    match fieldcase_tests::raw::push_refused(server, token, doc, document_id) {
+        Some((message, kind)) => (Some(message), kind),
+        None => (None, None),
+    }
 }

@@ -1,0 +1,268 @@
+//! The admission rules of a write that need no database: what a candidate document (a
+//! case after someone's changes) must satisfy against the document it grew from, before
+//! anyone stores it.
+//!
+//! The server runs [`admit`] on every write path (sync, departures, the console, REST),
+//! between its own checks that need its records (actors bound to the sending device before;
+//! the team exists and the assignees are active members after, with the facts
+//! [`Admission`] hands it). A phone can run the same function on its changes before it
+//! syncs them. Every refusal is a [`Refusal`]: a kind the phone acts on and a reason in
+//! our words (never client data).
+//!
+//! The rules, in the order they are checked:
+//! - the document follows the case schema ([`RefusalKind::InvalidDocument`]);
+//! - an actor records only itself in `actors`
+//!   ([`RefusalKind::ForeignActor`]), and as the signed-in user
+//!   ([`RefusalKind::Attribution`]);
+//! - stamps (who, when) name the writer and the change's own time, and are written once
+//!   ([`RefusalKind::Attribution`], [`authority::stamp_violation`]);
+//! - a worker's change is not labelled as a supervisor's action
+//!   ([`RefusalKind::NeedsAuthority`], [`authority::claims_authority`]);
+//! - the document is the case it was sent as ([`RefusalKind::WrongCase`]);
+//! - a change to a known case keeps the authority rules ([`authority::violation`]); a new
+//!   case may be created by its sender ([`authority::may_create`]) and its own history
+//!   neither rewrites its id nor lifts a restriction
+//!   ([`authority::new_case_history_violation`]);
+//! - a case keeps at least one assigned worker ([`RefusalKind::Assignment`]).
+
+use automerge::{Automerge, Change};
+
+use crate::case::{authority, inspect, CaseDoc, CaseFile, Role};
+use crate::ids::CaseId;
+use crate::refusal::{Refusal, RefusalKind};
+use crate::schema;
+
+/// Who writes: the signed-in user the changes are checked against.
+#[derive(Debug, Clone, Copy)]
+pub struct Writer<'a> {
+    pub user_id: &'a str,
+    pub role: Role,
+    pub team: Option<&'a str>,
+}
+
+/// What the server knew of the case before these changes (its stored access facts).
+#[derive(Debug, Clone, Copy)]
+pub struct Prior<'a> {
+    pub team: &'a str,
+    pub assigned: &'a [String],
+}
+
+/// What [`admit`] found in an admitted candidate, for the checks that need records.
+#[derive(Debug, Clone)]
+pub struct Admission {
+    /// The candidate's outline.
+    pub file: CaseFile,
+    /// The case's team (empty when it names none).
+    pub team: String,
+    /// Whether the team is new to the case (a new case, or a move): it must exist.
+    pub team_is_new: bool,
+    /// Who must be an active worker or supervisor of the case's team: everyone newly
+    /// assigned, and everyone when the case is new or changes team (sorted, once each).
+    pub newcomers: Vec<String>,
+}
+
+/// The Automerge actors (hex) of `changes`, sorted, once each.
+pub fn actors_of(changes: &[Change]) -> Vec<String> {
+    let mut actors: Vec<String> = changes
+        .iter()
+        .map(|c| c.actor_id().to_hex_string())
+        .collect();
+    actors.sort();
+    actors.dedup();
+    actors
+}
+
+/// Checks a candidate document `after`, grown from `before` by `changes` (those of
+/// `after` that `before` lacks), written by `writer`, as the case `id`; `prior` is what was
+/// known of the case before (`None` for a case new to the server). See the module's doc for
+/// the rules.
+pub fn admit(
+    writer: Writer<'_>,
+    before: &Automerge,
+    prior: Option<Prior<'_>>,
+    id: CaseId,
+    after: &Automerge,
+    changes: &[Change],
+) -> Result<Admission, Refusal> {
+    let invalid = |reason: String| Refusal::new(RefusalKind::InvalidDocument, reason);
+    schema::validate(after)
+        .map_err(|v| invalid(format!("invalid input at `{}`: {}", v.path, v.reason)))?;
+    // Attribution: an actor records only itself, and only as the signed-in user; the
+    // stamps of its entries and decisions name that user and the change's own time.
+    let records = inspect::actor_records(after);
+    for w in actors_of(changes) {
+        if inspect::writes_foreign_actor_entry(after, &w) {
+            return Err(Refusal::new(
+                RefusalKind::ForeignActor,
+                "an actor may record only itself in `actors`",
+            ));
+        }
+        if records.get(&w).is_some_and(|r| r.user_id != writer.user_id) {
+            return Err(Refusal::new(
+                RefusalKind::Attribution,
+                "these changes record their author as another user",
+            ));
+        }
+    }
+    if let Some(refusal) = authority::stamp_violation(before, after, changes, writer.user_id) {
+        return Err(refusal);
+    }
+    if authority::claims_authority(changes, writer.role) {
+        return Err(Refusal::new(
+            RefusalKind::NeedsAuthority,
+            "these changes are labelled as an action that needs a supervisor",
+        ));
+    }
+    let (file, _) = CaseDoc::outline_of(after).map_err(|e| invalid(e.to_string()))?;
+    // The document must be the case it was sent as: its inner id decides where it is
+    // stored and who may see it.
+    if file.id != id.to_string() {
+        return Err(Refusal::new(
+            RefusalKind::WrongCase,
+            "the document is not the case it was sent as",
+        ));
+    }
+    let team = file.team.clone().unwrap_or_default();
+    let mut newcomers: Vec<String> = match prior {
+        Some(p) if p.team == team => file
+            .assigned
+            .iter()
+            .filter(|u| !p.assigned.contains(u))
+            .cloned()
+            .collect(),
+        _ => file.assigned.clone(),
+    };
+    match prior {
+        Some(_) => {
+            // The stored document was validated when it was accepted.
+            let (was, _) = CaseDoc::outline_of(before).map_err(|e| invalid(e.to_string()))?;
+            if let Some(refusal) = authority::violation(&was, &file, writer.role) {
+                return Err(refusal);
+            }
+            if was.case_manager != file.case_manager || was.team != file.team {
+                newcomers.extend(file.case_manager.clone());
+            }
+        }
+        None => {
+            authority::may_create(&file, writer.user_id, writer.team, writer.role)?;
+            if let Some(refusal) = authority::new_case_history_violation(changes, writer.role) {
+                return Err(refusal);
+            }
+            newcomers.extend(file.case_manager.clone());
+        }
+    }
+    if file.assigned.is_empty() && prior.is_none_or(|p| !p.assigned.is_empty()) {
+        return Err(Refusal::new(
+            RefusalKind::Assignment,
+            "a case needs at least one assigned worker",
+        ));
+    }
+    newcomers.sort();
+    newcomers.dedup();
+    Ok(Admission {
+        team_is_new: prior.is_none_or(|p| p.team != team),
+        team,
+        newcomers,
+        file,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::case::{Author, NewCase};
+
+    fn worker() -> Writer<'static> {
+        Writer {
+            user_id: "u-anna",
+            role: Role::Worker,
+            team: Some("north"),
+        }
+    }
+
+    /// A new case of team north opened by `user_id` (its manager and assignee).
+    fn new_case(user_id: &str) -> (CaseId, Automerge) {
+        let id = CaseId::random();
+        let author = Author::new(user_id, "Anna", Role::Worker, "d-1");
+        let new = NewCase {
+            team: "north".into(),
+            ..NewCase::default()
+        };
+        let doc = CaseDoc::create(
+            id,
+            automerge::ActorId::random(),
+            &author,
+            new,
+            1_700_000_000_000,
+        )
+        .unwrap();
+        (id, doc.automerge().clone())
+    }
+
+    #[test]
+    fn a_new_case_of_its_sender_is_admitted_and_names_who_must_be_members() {
+        let (id, after) = new_case("u-anna");
+        let changes = after.get_changes(&[]);
+        let a = admit(worker(), &Automerge::new(), None, id, &after, &changes).unwrap();
+        assert_eq!((a.team.as_str(), a.team_is_new), ("north", true));
+        assert_eq!(a.newcomers, ["u-anna"]);
+    }
+
+    #[test]
+    fn each_rule_refuses_with_its_kind() {
+        let (id, after) = new_case("u-bao");
+        let changes = after.get_changes(&[]);
+        let empty = Automerge::new();
+        // Sent by Anna, but its actor records Bao.
+        let e = admit(worker(), &empty, None, id, &after, &changes).unwrap_err();
+        assert_eq!(e.kind, RefusalKind::Attribution, "{e}");
+        let bao = Writer {
+            user_id: "u-bao",
+            ..worker()
+        };
+        // Sent as another case.
+        let e = admit(bao, &empty, None, CaseId::random(), &after, &changes).unwrap_err();
+        assert_eq!(e.kind, RefusalKind::WrongCase, "{e}");
+        // For another team than its sender's.
+        let elsewhere = Writer {
+            team: Some("south"),
+            ..bao
+        };
+        let e = admit(elsewhere, &empty, None, id, &after, &changes).unwrap_err();
+        assert_eq!(e.kind, RefusalKind::Team, "{e}");
+        // A worker's change labelled as a supervisor's action.
+        let mut later = after.clone();
+        later
+            .transact_with::<_, _, automerge::AutomergeError, _>(
+                |_| {
+                    automerge::transaction::CommitOptions::default()
+                        .with_message("Approve-Plan".to_string())
+                        .with_time(1_700_000_000)
+                },
+                |tx| {
+                    use automerge::transaction::Transactable;
+                    tx.put(automerge::ROOT, "priority", "high")
+                },
+            )
+            .unwrap();
+        let more = later.get_changes(&after.get_heads());
+        let assigned = ["u-bao".to_string()];
+        let prior = Prior {
+            team: "north",
+            assigned: &assigned,
+        };
+        let e = admit(bao, &after, Some(prior), id, &later, &more).unwrap_err();
+        assert_eq!(e.kind, RefusalKind::NeedsAuthority, "{e}");
+        // Not a case at all.
+        let mut junk = Automerge::new();
+        junk.transact::<_, _, automerge::AutomergeError>(|tx| {
+            use automerge::transaction::Transactable;
+            tx.put(automerge::ROOT, "nonsense", 1)?;
+            Ok(())
+        })
+        .unwrap();
+        let changes = junk.get_changes(&[]);
+        let e = admit(bao, &empty, None, id, &junk, &changes).unwrap_err();
+        assert_eq!(e.kind, RefusalKind::InvalidDocument, "{e}");
+    }
+}

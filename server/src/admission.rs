@@ -1,0 +1,181 @@
+//! The one admission check of every write (sync, departures, the console, REST): the
+//! server's half of it, around the rules that need no database
+//! ([`fieldcase_core::case::admission::admit`], which a phone can run too).
+//!
+//! In order: the actors of the new changes are registered to the sending device
+//! ([`RefusalKind::ForeignActor`]); then the core's rules (schema, attribution, stamps,
+//! labels, authority, ownership of a new case, an assignee); then the case's team exists
+//! ([`RefusalKind::Team`]) and everyone newly assigned is an active worker or supervisor of
+//! it ([`RefusalKind::Assignment`]). A refusal is [`AppError::Refused`], with its kind; a
+//! storage failure on the way is an internal error, never a refusal. Admitted changes whose
+//! own time cannot be the time they were made are marked ([`time_marks`]).
+
+use automerge::sync::Message as SyncMessage;
+use automerge::{Automerge, ReadDoc};
+use fieldcase_core::case::admission::{self, Prior, Writer};
+use fieldcase_core::{CaseId, Refusal, RefusalKind};
+
+use crate::db::{CaseAccess, TimeMark, User};
+use crate::error::AppError;
+use crate::AppState;
+
+/// How far a device's clock may run from the server's before its changes' times are
+/// marked: phones set their own clocks.
+pub const CLOCK_SKEW_MS: i64 = 5 * 60 * 1000;
+
+/// What [`check`] admits: the access facts of the candidate, and the changes whose own
+/// time is far from now (their receipt).
+pub(crate) struct Admitted {
+    pub(crate) access: CaseAccess,
+    pub(crate) marks: Vec<TimeMark>,
+}
+
+/// The refusal of changes by an actor not registered to the sending device.
+pub(crate) fn foreign_actor() -> Refusal {
+    Refusal::new(
+        RefusalKind::ForeignActor,
+        "an actor of these changes is not registered to this device",
+    )
+}
+
+/// Checks a candidate document written by `user` on `device` against the document it grew
+/// from (`before`, with its access facts `prior`; `None` for a case new to the server).
+/// The one place every write path goes through; see the module's doc for the rules.
+pub(crate) async fn check(
+    state: &AppState,
+    user: &User,
+    device: &str,
+    before: &Automerge,
+    prior: Option<&CaseAccess>,
+    id: CaseId,
+    after: &Automerge,
+) -> Result<Admitted, AppError> {
+    let changes = after.get_changes(&before.get_heads());
+    let actors = admission::actors_of(&changes);
+    let device = device.to_string();
+    let bound = crate::db::blocking(&state.db, move |db| {
+        for a in &actors {
+            if db.actor_device(a)?.as_deref() != Some(device.as_str()) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    })
+    .await?;
+    if !bound {
+        return Err(foreign_actor().into());
+    }
+    let writer = Writer {
+        user_id: &user.id,
+        role: user.role,
+        team: user.team.as_deref(),
+    };
+    let prior_facts = prior.map(|p| Prior {
+        team: &p.team,
+        assigned: &p.assigned,
+    });
+    let admitted = admission::admit(writer, before, prior_facts, id, after, &changes)?;
+    if admitted.team_is_new {
+        let t = admitted.team.clone();
+        let exists = crate::db::blocking(&state.db, move |db| {
+            Ok(db.teams()?.iter().any(|x| x.name == t))
+        })
+        .await?;
+        if !exists {
+            return Err(AppError::refused(
+                RefusalKind::Team,
+                "a case belongs to a team that exists",
+            ));
+        }
+    }
+    if !admitted.newcomers.is_empty() {
+        let (t, newcomers) = (admitted.team.clone(), admitted.newcomers.clone());
+        let members = crate::db::blocking(&state.db, move |db| {
+            for u in &newcomers {
+                match db.user_by_id(u)? {
+                    Some(u)
+                        if !u.disabled
+                            && u.role != fieldcase_core::Role::Admin
+                            && u.team.as_deref() == Some(t.as_str()) => {}
+                    _ => return Ok(false),
+                }
+            }
+            Ok(true)
+        })
+        .await?;
+        if !members {
+            return Err(AppError::refused(
+                RefusalKind::Assignment,
+                "a case is assigned only to active workers and supervisors of its team",
+            ));
+        }
+    }
+    Ok(Admitted {
+        access: CaseAccess::of(id, &admitted.file, after),
+        marks: time_marks(state, after, &changes),
+    })
+}
+
+/// The changes whose own time (the device's clock, which nothing checks) cannot be the
+/// time they were made: later than their receipt now, earlier than their receipt by more
+/// than a phone stays offline ([`crate::Config::offline_days`]), or earlier than a change
+/// they build on. The console shows the receipt for these, with the claim beside it.
+fn time_marks(state: &AppState, doc: &Automerge, changes: &[automerge::Change]) -> Vec<TimeMark> {
+    let now = chrono::Utc::now().timestamp_millis();
+    let oldest = now - i64::from(state.config.offline_days) * 24 * 3600 * 1000;
+    changes
+        .iter()
+        .filter_map(|c| {
+            let claimed = c.timestamp().saturating_mul(1000);
+            let after_deps = c
+                .deps()
+                .iter()
+                .filter_map(|d| doc.get_change_by_hash(d))
+                // A dependency's own time counts no later than now: one change dated in
+                // the future must not mark every honest change built on it.
+                .map(|d| d.timestamp().saturating_mul(1000).min(now))
+                .max()
+                .unwrap_or(i64::MIN);
+            let off = claimed > now + CLOCK_SKEW_MS
+                || claimed < oldest
+                || claimed.saturating_add(CLOCK_SKEW_MS) < after_deps;
+            off.then(|| TimeMark {
+                change: c.hash(),
+                claimed,
+                received: now,
+            })
+        })
+        .collect()
+}
+
+/// Whether the changes of `message` that Automerge holds back in `doc` for a dependency it
+/// lacks (they wait, unchecked, until it arrives) are all of actors registered to `device`:
+/// no one leaves changes waiting under a colleague's actor, where they could take the
+/// colleague's next sequence number. Free when nothing is held back (the usual case).
+pub(crate) async fn held_back_are_own(
+    state: &AppState,
+    doc: &Automerge,
+    message: &SyncMessage,
+    device: &str,
+) -> bool {
+    if doc.get_missing_deps(&[]).is_empty() {
+        return true;
+    }
+    let mut actors: Vec<String> = message
+        .changes
+        .iter()
+        .filter_map(|chunk| automerge::Change::from_bytes(chunk.to_vec()).ok())
+        .filter(|c| doc.get_change_by_hash(&c.hash()).is_none())
+        .map(|c| c.actor_id().to_hex_string())
+        .collect();
+    actors.sort();
+    actors.dedup();
+    let (db, device) = (state.db.clone(), device.to_string());
+    tokio::task::spawn_blocking(move || {
+        actors
+            .iter()
+            .all(|a| db.actor_device(a).ok().flatten().as_deref() == Some(device.as_str()))
+    })
+    .await
+    .unwrap_or(false)
+}

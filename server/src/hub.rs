@@ -1,0 +1,726 @@
+//! The case-write service: hot cases (in memory while connections sync them), writes with
+//! compare-and-swap and retry ([`Hub::write`], the one path every write takes), the
+//! server's own edits for the console and REST ([`Hub::edit`]), and the last changes of a
+//! departing phone ([`Hub::departure`]). The WebSocket connection is `crate::sync`; the
+//! admission check every candidate passes is `crate::admission`.
+//!
+//! A write applies to a clone of the hot document, is checked, and is stored only if the
+//! stored heads are still those it grew from (another process, the admin CLI or another
+//! server instance, may have written meanwhile); otherwise the hot document is reloaded
+//! and the write made again on it, at most [`WRITE_ATTEMPTS`] times. Nothing is
+//! acknowledged before it is stored.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use automerge::{ActorId, Automerge, ChangeHash, ReadDoc};
+use fieldcase_core::{Author, CaseDoc, CaseId, RefusalKind};
+use tokio::sync::mpsc;
+
+use crate::admission::{check, Admitted};
+use crate::db::{CaseAccess, CaseWrite, Session, Stored, User};
+use crate::error::AppError;
+use crate::AppState;
+
+/// How many times a write is made again on a case another writer stored meanwhile.
+pub const WRITE_ATTEMPTS: usize = 5;
+
+/// What a writer is told when the case kept changing under [`WRITE_ATTEMPTS`] attempts.
+pub const KEPT_CHANGING: &str = "the case kept changing while the changes were stored; try again";
+
+/// What one attempt at a write made of the hot document ([`Hub::write`]).
+pub(crate) enum Attempt<T> {
+    /// Nothing to store: the write is done.
+    Done(T),
+    /// A checked candidate: stored (when it adds changes) and made the hot document; the
+    /// write is then done with `then`.
+    Candidate {
+        doc: Box<Automerge>,
+        admitted: Admitted,
+        then: T,
+    },
+}
+
+/// One write of a case, made again by [`Hub::write`] on the stored document after another
+/// writer got there first.
+pub(crate) trait Write: Send {
+    type Out: Send;
+    type Err: From<AppError> + Send;
+    /// A candidate made from the hot document and checked, or the write's end.
+    fn attempt(
+        &mut self,
+        hot: &Hot,
+    ) -> impl std::future::Future<Output = Result<Attempt<Self::Out>, Self::Err>> + Send;
+}
+
+/// Hot documents and who is syncing them.
+#[derive(Default)]
+pub struct Hub {
+    docs: Mutex<HashMap<CaseId, Arc<tokio::sync::Mutex<Hot>>>>,
+    pub(crate) next_conn: std::sync::atomic::AtomicU64,
+    /// The storage's [`Db::external_version`] last seen, and a count of the times it moved:
+    /// a hot document checked at an older count is compared with the stored one.
+    external: Mutex<External>,
+    /// The actor and device under which the server writes for each user (console, API).
+    writers: Mutex<HashMap<String, (ActorId, String)>>,
+}
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hub").finish_non_exhaustive()
+    }
+}
+
+#[derive(Default)]
+struct External {
+    version: i64,
+    count: u64,
+    read: bool,
+}
+
+/// A case held in memory while connections sync it.
+pub(crate) struct Hot {
+    pub(crate) doc: Automerge,
+    pub(crate) access: Option<CaseAccess>,
+    /// The heads of the stored document (what `doc` was loaded or last stored as).
+    stored: Vec<ChangeHash>,
+    /// The hub's external-write count when `doc` was last known to match the storage.
+    checked: u64,
+    /// Connections syncing this case: told its id when it changes.
+    pub(crate) subscribers: HashMap<u64, mpsc::UnboundedSender<CaseId>>,
+}
+
+/// Checks Automerge bytes from a client against the server's limits before anything
+/// reads them ([`fieldcase_core::limits`]); a refusal is counted and logged (our text).
+pub(crate) fn guard(
+    state: &AppState,
+    check: impl FnOnce(&fieldcase_core::limits::Limits) -> Result<(), fieldcase_core::limits::Refused>,
+) -> Result<(), fieldcase_core::limits::Refused> {
+    check(&state.config.input_limits).inspect_err(|e| {
+        crate::Metrics::inc(&state.metrics.input_refused);
+        tracing::warn!(refused = %e, "client data refused unread");
+    })
+}
+
+/// What a client is told when [`guard`] refuses its bytes.
+pub(crate) fn refused_unread(e: &fieldcase_core::limits::Refused) -> String {
+    format!("refused unread: {e}; nothing was stored")
+}
+
+/// A device's second hand-in of the last changes to a case.
+fn already_handed_in() -> AppError {
+    AppError::Refused {
+        refusal: fieldcase_core::Refusal::new(
+            RefusalKind::Departure,
+            "this device has already handed in its last changes to this case",
+        ),
+        conflict: true,
+    }
+}
+
+fn blocking_error(e: tokio::task::JoinError) -> AppError {
+    AppError::Internal(e.to_string())
+}
+
+impl Hub {
+    /// How many cases are in memory (the hot documents of cases being synced or edited).
+    pub fn cases_in_memory(&self) -> usize {
+        self.docs.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    /// The hot document of a case, if it is in memory.
+    pub(crate) fn hot(&self, id: &CaseId) -> Option<Arc<tokio::sync::Mutex<Hot>>> {
+        self.docs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(id)
+            .cloned()
+    }
+
+    /// The external-write count. The storage is asked only when it is idle (the question
+    /// costs microseconds, but must not wait behind a commit); a busy storage is asked at
+    /// the next message.
+    fn external_count(&self, state: &AppState) -> Result<u64, AppError> {
+        let mut e = self.external.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(version) = state.db.external_version()? {
+            if e.read && e.version != version {
+                e.count += 1;
+            }
+            e.version = version;
+            e.read = true;
+        }
+        Ok(e.count)
+    }
+
+    /// A case's document, loaded from storage.
+    async fn load(
+        state: &AppState,
+        id: CaseId,
+    ) -> Result<(Automerge, Option<CaseAccess>), AppError> {
+        let db = state.db.clone();
+        let (access, bytes) = tokio::task::spawn_blocking(move || -> Result<_, AppError> {
+            Ok((db.case_access(&id)?, db.case_document(&id)?))
+        })
+        .await
+        .map_err(blocking_error)??;
+        let doc = match bytes {
+            Some(b) => Automerge::load(&b)
+                .map_err(|e| AppError::Internal(format!("stored case unreadable: {e}")))?,
+            None => Automerge::new(),
+        };
+        Ok((doc, access))
+    }
+
+    pub(crate) async fn get(
+        &self,
+        state: &AppState,
+        id: CaseId,
+    ) -> Result<Arc<tokio::sync::Mutex<Hot>>, AppError> {
+        if let Some(h) = self.hot(&id) {
+            return Ok(h);
+        }
+        let count = self.external_count(state)?;
+        let (doc, access) = Self::load(state, id).await?;
+        let hot = Arc::new(tokio::sync::Mutex::new(Hot {
+            stored: doc.get_heads(),
+            doc,
+            access,
+            checked: count,
+            subscribers: HashMap::new(),
+        }));
+        let mut docs = self.docs.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(docs.entry(id).or_insert(hot).clone())
+    }
+
+    /// Brings a hot document up to date with the storage if another process (the admin
+    /// CLI, another server instance) wrote since it was last checked.
+    pub(crate) async fn freshen(
+        &self,
+        state: &AppState,
+        hot: &mut Hot,
+        id: CaseId,
+    ) -> Result<(), AppError> {
+        let count = self.external_count(state)?;
+        if hot.checked == count {
+            return Ok(());
+        }
+        let db = state.db.clone();
+        let heads = tokio::task::spawn_blocking(move || db.case_heads(&id))
+            .await
+            .map_err(blocking_error)??
+            .unwrap_or_default();
+        if heads != hot.stored {
+            Self::reload(state, hot, id).await?;
+        }
+        hot.checked = count;
+        Ok(())
+    }
+
+    /// Replaces a hot document by the stored one (which holds everything the hot one had:
+    /// nothing is acknowledged before it is stored).
+    async fn reload(state: &AppState, hot: &mut Hot, id: CaseId) -> Result<(), AppError> {
+        let (doc, access) = Self::load(state, id).await?;
+        hot.stored = doc.get_heads();
+        hot.doc = doc;
+        hot.access = access;
+        Ok(())
+    }
+
+    /// Stores a checked candidate document of a hot case: the changes since the stored
+    /// heads are appended, if those are still the stored heads. `Ok(false)` when another
+    /// writer got there first; the caller reloads and tries again. Folds the appended
+    /// changes into a new snapshot when they have grown.
+    async fn store(
+        state: &AppState,
+        hot: &Hot,
+        id: CaseId,
+        doc: &Automerge,
+        access: &CaseAccess,
+    ) -> Result<bool, AppError> {
+        let (bytes, snapshot) = if hot.access.is_none() {
+            (doc.save(), true)
+        } else {
+            (doc.save_after(&hot.stored), false)
+        };
+        let heads = doc.get_heads();
+        let expected = hot.stored.clone();
+        let db = state.db.clone();
+        let a = access.clone();
+        let h = heads.clone();
+        let now = chrono::Utc::now().timestamp_millis();
+        let stored = tokio::task::spawn_blocking(move || {
+            let write = if snapshot {
+                CaseWrite::Snapshot(&bytes)
+            } else {
+                CaseWrite::Changes(&bytes)
+            };
+            db.store_case(&a, write, &h, Some(&expected), now)
+        })
+        .await
+        .map_err(blocking_error)??;
+        if stored == Stored::Stale {
+            return Ok(false);
+        }
+        if stored.wants_compaction() {
+            let bytes = doc.save();
+            let db = state.db.clone();
+            let a = access.clone();
+            let folded = tokio::task::spawn_blocking(move || {
+                db.store_case(&a, CaseWrite::Snapshot(&bytes), &heads, Some(&heads), now)
+            })
+            .await
+            .map_err(blocking_error)?;
+            // The changes are stored either way; a failed fold is retried next time.
+            if let Err(e) = folded {
+                tracing::warn!(case = %id, error = %e, "could not fold changes into a snapshot");
+            }
+        }
+        Ok(true)
+    }
+
+    /// Stores a checked candidate, makes it the hot document and tells the connections
+    /// syncing the case (but `except`). `Ok(false)` when another writer got there first:
+    /// the hot document was reloaded from storage and the caller tries again.
+    async fn commit(
+        state: &AppState,
+        hot: &mut Hot,
+        id: CaseId,
+        doc: Automerge,
+        admitted: Admitted,
+        except: Option<u64>,
+    ) -> Result<bool, AppError> {
+        let Admitted { access, marks } = admitted;
+        // The marks go first: a change is never stored without its mark (a mark of a
+        // change that then is not stored names nothing and is never shown).
+        if !marks.is_empty() {
+            tracing::info!(case = %id, count = marks.len(), "changes whose own time is far from their receipt");
+            let db = state.db.clone();
+            tokio::task::spawn_blocking(move || db.mark_times(&id, &marks))
+                .await
+                .map_err(blocking_error)??;
+        }
+        if !Self::store(state, hot, id, &doc, &access).await? {
+            Self::reload(state, hot, id).await?;
+            return Ok(false);
+        }
+        crate::Metrics::inc(&state.metrics.changes_accepted);
+        for (conn, tx) in &hot.subscribers {
+            if Some(*conn) != except {
+                let _ = tx.send(id);
+            }
+        }
+        hot.stored = doc.get_heads();
+        hot.doc = doc;
+        hot.access = Some(access);
+        Ok(true)
+    }
+
+    /// The one write-with-retry path. `write` makes a candidate from the hot document
+    /// (checked, [`check`]); the candidate is stored if the stored heads are still those it
+    /// grew from, then made the hot document, and the connections syncing the case (but
+    /// `except`) are told. When another writer got there first the hot document is
+    /// reloaded and `write` makes a candidate again from it, at most [`WRITE_ATTEMPTS`] times. A
+    /// candidate that adds nothing to store (its changes wait for a dependency) becomes the
+    /// hot document without a write.
+    pub(crate) async fn write<W: Write>(
+        state: &AppState,
+        hot: &mut Hot,
+        id: CaseId,
+        except: Option<u64>,
+        write: &mut W,
+    ) -> Result<W::Out, W::Err> {
+        for _ in 0..WRITE_ATTEMPTS {
+            let (doc, admitted, then) = match write.attempt(hot).await? {
+                Attempt::Done(out) => return Ok(out),
+                Attempt::Candidate {
+                    doc,
+                    admitted,
+                    then,
+                } => (*doc, admitted, then),
+            };
+            if doc.get_heads() == hot.doc.get_heads() {
+                hot.doc = doc;
+                hot.access = Some(admitted.access);
+                return Ok(then);
+            }
+            if Self::commit(state, hot, id, doc, admitted, except).await? {
+                return Ok(then);
+            }
+        }
+        Err(AppError::Conflict(KEPT_CHANGING.into()).into())
+    }
+
+    /// The actor and device under which the server writes for `user`.
+    async fn writer(&self, state: &AppState, user: &User) -> Result<(ActorId, String), AppError> {
+        if let Some(w) = self
+            .writers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&user.id)
+        {
+            return Ok(w.clone());
+        }
+        let actor = ActorId::random();
+        let db = state.db.clone();
+        let u = user.clone();
+        let hex = actor.to_hex_string();
+        let device = tokio::task::spawn_blocking(move || db.server_device(&u, &hex))
+            .await
+            .map_err(blocking_error)??;
+        let mut w = self.writers.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(w.entry(user.id.clone()).or_insert((actor, device)).clone())
+    }
+
+    /// A change made on the server on behalf of `user` (the console, the admin API): `f`
+    /// edits the case as that user, the result passes the same checks as a phone's
+    /// changes, is stored before this returns, and phones syncing the case are told. A
+    /// case the user may not see is [`AppError::NotFound`], as one that does not exist.
+    /// If another process wrote the case meanwhile, `f` runs again on the merged document.
+    pub async fn edit<T, F>(
+        &self,
+        state: &AppState,
+        id: CaseId,
+        user: &User,
+        mut f: F,
+    ) -> Result<T, AppError>
+    where
+        F: FnMut(&mut CaseDoc, &Author, i64) -> fieldcase_core::Result<T> + Send,
+        T: Send,
+    {
+        let (actor, device) = self.writer(state, user).await?;
+        let hot_ref = self.get(state, id).await?;
+        let mut hot = hot_ref.lock().await;
+        let result = async {
+            self.freshen(state, &mut hot, id).await?;
+            let mut write = EditWrite {
+                state,
+                user,
+                actor: &actor,
+                device: &device,
+                id,
+                f: &mut f,
+            };
+            Self::write(state, &mut hot, id, None, &mut write).await
+        }
+        .await;
+        drop(hot);
+        self.release(&id);
+        result
+    }
+
+    /// The last changes of a phone leaving a case's caseload (the case was transferred or
+    /// its worker unassigned while the phone was offline). Write-only: nothing of the case
+    /// is answered. A departure is a one-time hand-in, from the device that made them, of
+    /// changes built on a state of the case its user could see, by a device registered
+    /// before the user lost the case, within [`crate::Config::departure_days`] of that;
+    /// then the same checks as synced changes. Until the changes show that the device held
+    /// the case, every refusal is [`AppError::NotFound`], as for a case that does not exist.
+    /// Returns the number of changes that were new to the server.
+    pub async fn departure(
+        &self,
+        state: &AppState,
+        id: CaseId,
+        session: &Session,
+        changes: &[u8],
+    ) -> Result<usize, AppError> {
+        // Before any lookup. Bytes that are not Automerge chunks get the answer of changes
+        // that could not be read (as for a case that does not exist); a bomb, our refusal.
+        guard(state, |l| l.check_chunks(changes)).map_err(|e| match e {
+            fieldcase_core::limits::Refused::Malformed(_) => AppError::NotFound,
+            e => AppError::refused(RefusalKind::Limit, refused_unread(&e)),
+        })?;
+        let user = &session.user;
+        let device_id = session.device_id.clone();
+        let (device, departed) = crate::db::blocking(&state.db, move |db| {
+            Ok((db.device(&device_id)?, db.departed(&id, &device_id)?))
+        })
+        .await?;
+        let device = device.ok_or(AppError::NotFound)?;
+        let hot_ref = self.get(state, id).await?;
+        let mut hot = hot_ref.lock().await;
+        let result = async {
+            self.freshen(state, &mut hot, id).await?;
+            if hot.access.is_none() {
+                return Err(AppError::NotFound);
+            }
+            let mut write = DepartureWrite {
+                state,
+                session,
+                device: &device,
+                departed,
+                changes,
+                id,
+                claimed: false,
+            };
+            let written = Self::write(state, &mut hot, id, None, &mut write).await;
+            match written {
+                Ok(count) => {
+                    if count > 0 {
+                        tracing::info!(case = %id, user = %user.id, count, "last changes of a departing phone");
+                    }
+                    Ok(count)
+                }
+                Err(e) => {
+                    if write.claimed {
+                        self.forget_departure(state, id, &session.device_id).await;
+                    }
+                    Err(e)
+                }
+            }
+        }
+        .await;
+        drop(hot);
+        self.release(&id);
+        result
+    }
+
+    /// Gives back the departure claim of a device whose changes were not stored.
+    async fn forget_departure(&self, state: &AppState, id: CaseId, device: &str) {
+        let (db, d) = (state.db.clone(), device.to_string());
+        let done = tokio::task::spawn_blocking(move || db.forget_departure(&id, &d)).await;
+        if !matches!(done, Ok(Ok(()))) {
+            tracing::error!(case = %id, "could not give back a departure claim");
+        }
+    }
+
+    /// Drops hot documents nobody syncs (they are on disk).
+    pub(crate) fn release(&self, id: &CaseId) {
+        let mut docs = self.docs.lock().unwrap_or_else(|p| p.into_inner());
+        let idle = docs
+            .get(id)
+            .is_some_and(|h| h.try_lock().is_ok_and(|g| g.subscribers.is_empty()));
+        if idle {
+            docs.remove(id);
+        }
+    }
+}
+
+/// A change made on the server on behalf of a user ([`Hub::edit`]).
+struct EditWrite<'a, F> {
+    state: &'a AppState,
+    user: &'a User,
+    actor: &'a ActorId,
+    device: &'a str,
+    id: CaseId,
+    f: &'a mut F,
+}
+
+impl<T, F> Write for EditWrite<'_, F>
+where
+    F: FnMut(&mut CaseDoc, &Author, i64) -> fieldcase_core::Result<T> + Send,
+    T: Send,
+{
+    type Out = T;
+    type Err = AppError;
+
+    async fn attempt(&mut self, hot: &Hot) -> Result<Attempt<T>, AppError> {
+        let user = self.user;
+        if !hot.access.as_ref().is_some_and(|a| a.visible_to(user)) {
+            return Err(AppError::NotFound);
+        }
+        let mut doc = CaseDoc::from_automerge(hot.doc.clone())?;
+        doc.set_actor(self.actor.clone());
+        let author = Author::new(&user.id, &user.display_name, user.role, self.device);
+        let now = chrono::Utc::now().timestamp_millis();
+        let out = (self.f)(&mut doc, &author, now)?;
+        let after = doc.automerge();
+        if after.get_heads() == hot.doc.get_heads() {
+            return Ok(Attempt::Done(out));
+        }
+        let admitted = check(
+            self.state,
+            user,
+            self.device,
+            &hot.doc,
+            hot.access.as_ref(),
+            self.id,
+            after,
+        )
+        .await?;
+        Ok(Attempt::Candidate {
+            doc: Box::new(after.clone()),
+            admitted,
+            then: out,
+        })
+    }
+}
+
+/// The last changes of a departing phone ([`Hub::departure`]).
+struct DepartureWrite<'a> {
+    state: &'a AppState,
+    session: &'a Session,
+    device: &'a crate::db::Device,
+    /// Whether the device had handed in its changes before this request.
+    departed: bool,
+    changes: &'a [u8],
+    id: CaseId,
+    /// Whether this request claimed the device's one departure.
+    claimed: bool,
+}
+
+impl Write for DepartureWrite<'_> {
+    type Out = usize;
+    type Err = AppError;
+
+    async fn attempt(&mut self, hot: &Hot) -> Result<Attempt<usize>, AppError> {
+        let (state, session, device, departed, changes, id) = (
+            self.state,
+            self.session,
+            self.device,
+            self.departed,
+            self.changes,
+            self.id,
+        );
+        let user = &session.user;
+        let mut doc = hot.doc.clone();
+        let before = hot.doc.get_heads();
+        doc.load_incremental(changes)
+            .map_err(|_| AppError::NotFound)?;
+        let doc = without_queue(&hot.doc, doc).map_err(|_| AppError::NotFound)?;
+        let new = doc.get_changes(&before);
+        if new.is_empty() {
+            // A phone asking again after a lost answer: its hand-in is stored.
+            return if departed {
+                Ok(Attempt::Done(0))
+            } else {
+                Err(AppError::NotFound)
+            };
+        }
+        // The state the phone's changes were made on: their dependencies the
+        // server already holds.
+        let mut base: Vec<ChangeHash> = new
+            .iter()
+            .flat_map(|c| c.deps().iter().copied())
+            .filter(|h| hot.doc.get_change_by_hash(h).is_some())
+            .collect();
+        base.sort();
+        base.dedup();
+        let was_visible = !base.is_empty()
+            && hot
+                .doc
+                .fork_at(&base)
+                .ok()
+                .and_then(|then| CaseAccess::read(id, &then).ok())
+                .is_some_and(|a| a.visible_to(user));
+        if !was_visible {
+            return Err(AppError::NotFound);
+        }
+        let mut actors: Vec<String> = new.iter().map(|c| c.actor_id().to_hex_string()).collect();
+        actors.sort();
+        actors.dedup();
+        let (db, dev) = (state.db.clone(), device.id.clone());
+        let own = tokio::task::spawn_blocking(move || -> Result<bool, AppError> {
+            for a in &actors {
+                if db.actor_owner(a)?.map(|d| d.id).as_ref() != Some(&dev) {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        });
+        let device_ok = own.await.map_err(blocking_error)??;
+        if !device_ok {
+            return Err(AppError::NotFound);
+        }
+        // When the user lost the case: when the server unassigned them; else (a
+        // restriction, a change of team, or a case from before this was recorded)
+        // the earliest of the changes the phone had not seen (their receipt where
+        // their own time is far from it).
+        let (db, u) = (state.db.clone(), user.id.clone());
+        let (ended, marks) = tokio::task::spawn_blocking(move || {
+            Ok::<_, AppError>((db.assignment_ended(&id, &u)?, db.time_marks(&id)?))
+        })
+        .await
+        .map_err(blocking_error)??;
+        let received: HashMap<ChangeHash, i64> =
+            marks.iter().map(|m| (m.change, m.received)).collect();
+        let now = chrono::Utc::now().timestamp_millis();
+        let lost_at = hot
+            .doc
+            .get_changes(&base)
+            .iter()
+            .map(|c| {
+                received
+                    .get(&c.hash())
+                    .copied()
+                    .unwrap_or_else(|| c.timestamp().saturating_mul(1000))
+            })
+            .min()
+            .unwrap_or(now);
+        let lost_at = ended.unwrap_or(lost_at);
+        // A device registered after that never held the case (change times are
+        // whole seconds).
+        if device.created_at > lost_at.saturating_add(999) {
+            return Err(AppError::NotFound);
+        }
+        let is_claimed = self.claimed;
+        if departed && !is_claimed {
+            return Err(already_handed_in());
+        }
+        let window = i64::from(state.config.departure_days) * 24 * 3600 * 1000;
+        if now.saturating_sub(lost_at) > window {
+            return Err(AppError::refused(
+                RefusalKind::Departure,
+                format!(
+                    "the last changes to a case are accepted within {} days of leaving it",
+                    state.config.departure_days
+                ),
+            ));
+        }
+        let count = new.len();
+        let admitted = check(
+            state,
+            user,
+            &session.device_id,
+            &hot.doc,
+            hot.access.as_ref(),
+            id,
+            &doc,
+        )
+        .await
+        .map_err(|e| match e {
+            AppError::Refused { refusal, conflict } => AppError::Refused {
+                refusal: fieldcase_core::Refusal::new(
+                    refusal.kind,
+                    format!("changes refused: {}", refusal.message),
+                ),
+                conflict,
+            },
+            other => other,
+        })?;
+        // The one departure of this device is claimed before anything is stored
+        // (two hand-ins at once, even on two instances, cannot both pass), and
+        // given back if the changes are not stored.
+        if !is_claimed {
+            let (db, d) = (state.db.clone(), session.device_id.clone());
+            let first =
+                tokio::task::spawn_blocking(move || db.record_departure(&id, &d, count, now))
+                    .await
+                    .map_err(blocking_error)??;
+            if !first {
+                return Err(already_handed_in());
+            }
+            self.claimed = true;
+        }
+        Ok(Attempt::Candidate {
+            doc: Box::new(doc),
+            admitted,
+            then: count,
+        })
+    }
+}
+
+/// A candidate document without the changes Automerge holds back for dependencies it lacks
+/// (a departure's body may carry such changes; they were not checked, and must not wait in
+/// the shared document, where they could take a colleague's next sequence number): the
+/// document it grew from plus the candidate's applied changes. A departure is one request,
+/// so nothing asks for the missing part later.
+fn without_queue(from: &Automerge, candidate: Automerge) -> Result<Automerge, String> {
+    if candidate.get_missing_deps(&[]).is_empty() {
+        return Ok(candidate);
+    }
+    let mut clean = from.clone();
+    clean
+        .apply_changes(candidate.get_changes(&from.get_heads()))
+        .map_err(|_| "the changes could not be applied".to_string())?;
+    Ok(clean)
+}

@@ -1,0 +1,764 @@
+//! The storage contract: what every storage must do, one test per behaviour, generated for
+//! each backend by [`storage_contract!`] (as matrix-rust-sdk generates its store tests):
+//! `storage_contract::sqlite::<behaviour>` on a fresh SQLite file,
+//! `storage_contract::postgres::<behaviour>` on a throwaway PostgreSQL cluster
+//! ([`PgCluster`]; without the PostgreSQL binaries those fail, saying so).
+//!
+//! A behaviour is a function of `&dyn Db` that starts from an empty storage.
+
+use automerge::transaction::Transactable;
+use automerge::{Automerge, ChangeHash, ReadDoc};
+use fieldcase_core::{CaseId, Role};
+use fieldcase_server::db::{
+    AdminEntry, CaseAccess, CaseWrite, SessionPolicy, Stored, TimeMark, User,
+};
+use fieldcase_server::{AppError, Db, PostgresDb, SqliteDb};
+use fieldcase_tests::pg::PgCluster;
+use fieldcase_tests::{ITERATIONS, PASSWORD};
+
+/// One test per behaviour and backend: `$name` is a function of `&dyn Db` in this module.
+macro_rules! storage_contract {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[test]
+                fn $name() {
+                    let dir = tempfile::tempdir().unwrap();
+                    let db = super::SqliteDb::open(dir.path().join("server.sqlite")).unwrap();
+                    super::$name(&db);
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[test]
+                fn $name() {
+                    let pg = super::PgCluster::start();
+                    let db = super::PostgresDb::connect(&pg.database("contract")).unwrap();
+                    super::$name(&db);
+                }
+            )*
+        }
+    };
+}
+
+storage_contract!(
+    teams_are_trimmed_unique_and_listed_by_name,
+    users_are_checked_on_the_way_in_and_found_by_name_and_id,
+    a_password_is_checked_and_rehashed_at_a_higher_work_factor,
+    a_new_password_ends_sessions_and_replaces_the_old_one,
+    an_actor_is_bound_once_to_one_device,
+    the_server_writes_for_a_user_under_one_device,
+    a_session_ends_when_idle_and_at_its_absolute_expiry,
+    a_used_session_stays_open_and_malformed_tokens_find_nothing,
+    a_revoked_session_ends_without_a_wipe,
+    cases_are_appended_under_compare_and_swap,
+    a_late_writer_stores_nothing,
+    a_snapshot_folds_the_appended_changes,
+    assignees_keep_their_order_once_each,
+    seeding_puts_cases_unconditionally_and_unknown_cases_are_none,
+    the_audit_trail_is_newest_first,
+    the_console_language_is_kept,
+    disabling_a_user_ends_sessions_and_wipes_their_devices,
+    devices_are_listed_with_their_sessions_and_revoked,
+    a_departure_is_claimed_once_and_can_be_given_back,
+    assignment_ends_are_recorded_and_cleared,
+    a_users_cases_are_listed_in_id_order,
+    time_marks_are_kept_once,
+    throttles_count_within_a_window_and_forgive_one,
+    roles_and_teams_change_and_users_are_enabled_again,
+    the_admin_log_is_newest_first,
+);
+
+fn access(id: CaseId, assigned: &[&str]) -> CaseAccess {
+    CaseAccess {
+        id,
+        team: "north".into(),
+        restricted: false,
+        assigned: assigned.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+/// A document with key `key` set, grown from `doc`: (changes since, new heads).
+fn grow(doc: &mut Automerge, key: &str) -> (Vec<u8>, Vec<ChangeHash>) {
+    let before = doc.get_heads();
+    doc.transact::<_, _, automerge::AutomergeError>(|tx| {
+        tx.put(automerge::ROOT, key, 1)?;
+        Ok(())
+    })
+    .unwrap();
+    (doc.save_after(&before), doc.get_heads())
+}
+
+fn keys(bytes: &[u8]) -> Vec<String> {
+    Automerge::load(bytes)
+        .unwrap()
+        .keys(automerge::ROOT)
+        .collect()
+}
+
+/// Teams north and south, and Anna, a worker of north.
+fn anna(db: &dyn Db) -> User {
+    db.add_team("north").unwrap();
+    db.add_team("south").unwrap();
+    db.add_user(
+        "anna",
+        "Anna",
+        Role::Worker,
+        Some("north"),
+        PASSWORD,
+        ITERATIONS,
+    )
+    .unwrap()
+}
+
+/// Anna with a phone (actor `aa11`): (Anna, the phone's device id).
+fn anna_with_phone(db: &dyn Db) -> (User, String) {
+    let anna = anna(db);
+    let phone = db.register_device(&anna, None, "phone", "aa11").unwrap();
+    (anna, phone)
+}
+
+const POLICY: SessionPolicy = SessionPolicy {
+    idle_ms: 1_000,
+    absolute_ms: 10_000,
+};
+
+fn teams_are_trimmed_unique_and_listed_by_name(db: &dyn Db) {
+    let north = db.add_team(" north ").unwrap();
+    assert_eq!(north.name, "north");
+    db.add_team("south").unwrap();
+    assert!(matches!(db.add_team("north"), Err(AppError::Conflict(_))));
+    assert!(matches!(db.add_team(" "), Err(AppError::BadRequest(_))));
+    let names: Vec<_> = db.teams().unwrap().into_iter().map(|t| t.name).collect();
+    assert_eq!(names, ["north", "south"]);
+}
+
+fn users_are_checked_on_the_way_in_and_found_by_name_and_id(db: &dyn Db) {
+    let anna = anna(db);
+    assert_eq!(
+        (anna.role, anna.team.as_deref(), anna.disabled),
+        (Role::Worker, Some("north"), false)
+    );
+    let admin = db
+        .add_user("root", "", Role::Admin, None, PASSWORD, ITERATIONS)
+        .unwrap();
+    assert_eq!((admin.display_name.as_str(), admin.team), ("root", None));
+    for bad in [
+        db.add_user(
+            "anna",
+            "",
+            Role::Worker,
+            Some("north"),
+            PASSWORD,
+            ITERATIONS,
+        ),
+        db.add_user("x y", "", Role::Worker, Some("north"), PASSWORD, ITERATIONS),
+        db.add_user("bao", "", Role::Worker, Some("north"), "short", ITERATIONS),
+        db.add_user("bao", "", Role::Worker, None, PASSWORD, ITERATIONS),
+        db.add_user("bao", "", Role::Worker, Some("west"), PASSWORD, ITERATIONS),
+    ] {
+        assert!(
+            matches!(bad, Err(AppError::Conflict(_) | AppError::BadRequest(_))),
+            "{bad:?}"
+        );
+    }
+    assert_eq!(db.users().unwrap().len(), 2);
+    assert_eq!(db.user_by_username("anna").unwrap(), Some(anna.clone()));
+    assert_eq!(db.user_by_username("nobody").unwrap(), None);
+    assert_eq!(db.user_by_id(&anna.id).unwrap(), Some(anna.clone()));
+    assert_eq!(db.user_by_id("u-nobody").unwrap(), None);
+}
+
+fn a_password_is_checked_and_rehashed_at_a_higher_work_factor(db: &dyn Db) {
+    let anna = anna(db);
+    assert_eq!(
+        db.check_password("anna", PASSWORD, ITERATIONS).unwrap(),
+        Some(anna.clone())
+    );
+    assert_eq!(
+        db.check_password("anna", "a wrong password", ITERATIONS)
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        db.check_password("nobody", PASSWORD, ITERATIONS).unwrap(),
+        None
+    );
+    // A higher work factor re-hashes at the next login; the password still works, at
+    // either work factor.
+    assert!(db
+        .check_password("anna", PASSWORD, ITERATIONS * 2)
+        .unwrap()
+        .is_some());
+    assert!(db
+        .check_password("anna", PASSWORD, ITERATIONS)
+        .unwrap()
+        .is_some());
+    assert!(db
+        .check_password("anna", "a wrong password", ITERATIONS * 2)
+        .unwrap()
+        .is_none());
+}
+
+fn a_new_password_ends_sessions_and_replaces_the_old_one(db: &dyn Db) {
+    let (anna, phone) = anna_with_phone(db);
+    let (token, _) = db.create_session(&anna, &phone, POLICY, 0).unwrap();
+    db.set_password("anna", "another long password", ITERATIONS)
+        .unwrap();
+    assert!(
+        db.session(&token, POLICY, 1).unwrap().is_none(),
+        "a new password ends sessions"
+    );
+    assert!(matches!(
+        db.set_password("nobody", "another long password", ITERATIONS),
+        Err(AppError::NotFound)
+    ));
+    assert!(db
+        .check_password("anna", PASSWORD, ITERATIONS)
+        .unwrap()
+        .is_none());
+    assert!(db
+        .check_password("anna", "another long password", ITERATIONS)
+        .unwrap()
+        .is_some());
+}
+
+fn an_actor_is_bound_once_to_one_device(db: &dyn Db) {
+    let (anna, device) = anna_with_phone(db);
+    assert_eq!(
+        db.actor_device("aa11").unwrap().as_deref(),
+        Some(device.as_str())
+    );
+    assert_eq!(db.actor_device("bb22").unwrap(), None);
+    assert_eq!(
+        db.register_device(&anna, Some(&device), "phone", "aa11")
+            .unwrap(),
+        device,
+        "signing in again on the same device"
+    );
+    let other = db.register_device(&anna, None, "tablet", "cc33").unwrap();
+    assert_ne!(other, device);
+    assert!(matches!(
+        db.register_device(&anna, Some(&other), "tablet", "aa11"),
+        Err(AppError::Conflict(_))
+    ));
+    assert!(matches!(
+        db.register_device(&anna, Some("d-unknown"), "tablet", "dd44"),
+        Err(AppError::BadRequest(_))
+    ));
+    assert!(matches!(
+        db.register_device(&anna, None, "phone", "XYZ"),
+        Err(AppError::BadRequest(_))
+    ));
+    let d = db.actor_owner("aa11").unwrap().unwrap();
+    assert_eq!(
+        (d.id.as_str(), d.name.as_str(), d.user_id.as_str()),
+        (device.as_str(), "phone", anna.id.as_str())
+    );
+    assert_eq!(db.actor_owner("ffff").unwrap(), None);
+}
+
+fn the_server_writes_for_a_user_under_one_device(db: &dyn Db) {
+    let anna = anna(db);
+    let server_device = db.server_device(&anna, "ee55").unwrap();
+    assert_eq!(db.server_device(&anna, "ff66").unwrap(), server_device);
+}
+
+fn a_session_ends_when_idle_and_at_its_absolute_expiry(db: &dyn Db) {
+    let (anna, device) = anna_with_phone(db);
+    let (token, expires) = db.create_session(&anna, &device, POLICY, 0).unwrap();
+    assert_eq!((token.len(), expires), (64, 10_000));
+    let s = db.session(&token, POLICY, 500).unwrap().expect("valid");
+    assert_eq!(
+        (s.user.id.as_str(), s.device_id.as_str()),
+        (anna.id.as_str(), device.as_str())
+    );
+    assert!(
+        db.session(&token, POLICY, 1_400).unwrap().is_some(),
+        "used at 500"
+    );
+    assert!(db.session(&token, POLICY, 2_600).unwrap().is_none(), "idle");
+}
+
+fn a_used_session_stays_open_and_malformed_tokens_find_nothing(db: &dyn Db) {
+    let (anna, device) = anna_with_phone(db);
+    let (token, _) = db.create_session(&anna, &device, POLICY, 0).unwrap();
+    for t in (900..10_000).step_by(900) {
+        assert!(db.session(&token, POLICY, t).unwrap().is_some(), "at {t}");
+    }
+    assert!(
+        db.session(&token, POLICY, 10_000).unwrap().is_none(),
+        "absolute"
+    );
+    assert!(db.session(&"0".repeat(64), POLICY, 0).unwrap().is_none());
+    assert!(db.session("short", POLICY, 0).unwrap().is_none());
+}
+
+fn a_revoked_session_ends_without_a_wipe(db: &dyn Db) {
+    let (anna, device) = anna_with_phone(db);
+    let (token, _) = db.create_session(&anna, &device, POLICY, 0).unwrap();
+    db.revoke_session(&token).unwrap();
+    assert!(db.session(&token, POLICY, 1).unwrap().is_none());
+    assert!(!db.token_disabled(&token).unwrap());
+}
+
+/// A case stored as a snapshot: (its id, the document, its heads).
+fn stored_case(db: &dyn Db) -> (CaseId, Automerge, Vec<ChangeHash>) {
+    let id = CaseId::random();
+    let mut doc = Automerge::new();
+    let (_, h1) = grow(&mut doc, "a");
+    let got = db
+        .store_case(
+            &access(id, &["u-1"]),
+            CaseWrite::Snapshot(&doc.save()),
+            &h1,
+            Some(&[]),
+            5,
+        )
+        .unwrap();
+    assert!(
+        matches!(
+            got,
+            Stored::Written {
+                pending_changes: 0,
+                ..
+            }
+        ),
+        "{got:?}"
+    );
+    (id, doc, h1)
+}
+
+fn cases_are_appended_under_compare_and_swap(db: &dyn Db) {
+    let (id, mut doc, h1) = stored_case(db);
+    let (c2, h2) = grow(&mut doc, "b");
+    let got = db
+        .store_case(
+            &access(id, &["u-1"]),
+            CaseWrite::Changes(&c2),
+            &h2,
+            Some(&h1),
+            6,
+        )
+        .unwrap();
+    assert!(
+        matches!(
+            got,
+            Stored::Written {
+                pending_changes: 1,
+                ..
+            }
+        ),
+        "{got:?}"
+    );
+    let (c3, h3) = grow(&mut doc, "c");
+    let got = db
+        .store_case(
+            &access(id, &["u-1"]),
+            CaseWrite::Changes(&c3),
+            &h3,
+            Some(&h2),
+            7,
+        )
+        .unwrap();
+    assert!(
+        matches!(
+            got,
+            Stored::Written {
+                pending_changes: 2,
+                ..
+            }
+        ),
+        "{got:?}"
+    );
+    assert_eq!(
+        keys(&db.case_document(&id).unwrap().unwrap()),
+        ["a", "b", "c"]
+    );
+    assert_eq!(db.case_heads(&id).unwrap(), Some(h3));
+}
+
+fn a_late_writer_stores_nothing(db: &dyn Db) {
+    let (id, mut doc, h1) = stored_case(db);
+    let (c2, h2) = grow(&mut doc, "b");
+    db.store_case(
+        &access(id, &["u-1"]),
+        CaseWrite::Changes(&c2),
+        &h2,
+        Some(&h1),
+        6,
+    )
+    .unwrap();
+    // A writer that grew from the old heads is too late, and nothing of it is stored.
+    let mut late = Automerge::load(&db.case_document(&id).unwrap().unwrap()).unwrap();
+    let (c3, h3) = grow(&mut late, "late");
+    assert_eq!(
+        db.store_case(
+            &access(id, &["u-9"]),
+            CaseWrite::Changes(&c3),
+            &h3,
+            Some(&h1),
+            7
+        )
+        .unwrap(),
+        Stored::Stale
+    );
+    assert_eq!(
+        db.store_case(
+            &access(id, &["u-9"]),
+            CaseWrite::Snapshot(&late.save()),
+            &h3,
+            Some(&[]),
+            7
+        )
+        .unwrap(),
+        Stored::Stale,
+        "a case that exists is not new"
+    );
+    assert_eq!(keys(&db.case_document(&id).unwrap().unwrap()), ["a", "b"]);
+    assert_eq!(db.case_heads(&id).unwrap(), Some(h2));
+    assert_eq!(db.case_access(&id).unwrap().unwrap().assigned, ["u-1"]);
+}
+
+fn a_snapshot_folds_the_appended_changes(db: &dyn Db) {
+    let (id, mut doc, h1) = stored_case(db);
+    let (c2, h2) = grow(&mut doc, "b");
+    db.store_case(
+        &access(id, &["u-1"]),
+        CaseWrite::Changes(&c2),
+        &h2,
+        Some(&h1),
+        6,
+    )
+    .unwrap();
+    let got = db
+        .store_case(
+            &access(id, &["u-1"]),
+            CaseWrite::Snapshot(&doc.save()),
+            &h2,
+            Some(&h2),
+            9,
+        )
+        .unwrap();
+    assert!(
+        matches!(
+            got,
+            Stored::Written {
+                pending_changes: 0,
+                pending_bytes: 0,
+                ..
+            }
+        ),
+        "{got:?}"
+    );
+    assert_eq!(keys(&db.case_document(&id).unwrap().unwrap()), ["a", "b"]);
+    assert_eq!(db.case_heads(&id).unwrap(), Some(h2));
+}
+
+fn assignees_keep_their_order_once_each(db: &dyn Db) {
+    let id = CaseId::random();
+    let mut doc = Automerge::new();
+    let (_, h1) = grow(&mut doc, "a");
+    db.store_case(
+        &access(id, &["u-2", "u-1", "u-2"]),
+        CaseWrite::Snapshot(&doc.save()),
+        &h1,
+        Some(&[]),
+        5,
+    )
+    .unwrap();
+    assert_eq!(
+        db.case_access(&id).unwrap().unwrap().assigned,
+        ["u-2", "u-1"]
+    );
+    let (c2, h2) = grow(&mut doc, "b");
+    db.store_case(
+        &access(id, &["u-3", "u-1", "u-2"]),
+        CaseWrite::Changes(&c2),
+        &h2,
+        Some(&h1),
+        6,
+    )
+    .unwrap();
+    assert_eq!(
+        db.case_access(&id).unwrap().unwrap().assigned,
+        ["u-3", "u-1", "u-2"]
+    );
+    assert_eq!(db.cases().unwrap()[0].0.assigned, ["u-3", "u-1", "u-2"]);
+}
+
+fn seeding_puts_cases_unconditionally_and_unknown_cases_are_none(db: &dyn Db) {
+    let (id, doc, h1) = stored_case(db);
+    let second = CaseId::random();
+    let mut restricted = access(second, &["u-3"]);
+    restricted.restricted = true;
+    restricted.team = "south".into();
+    db.put_case(&restricted, &doc.save(), &h1, 10).unwrap();
+    db.put_case(&restricted, &doc.save(), &h1, 11).unwrap();
+    assert_eq!(db.case_access(&second).unwrap(), Some(restricted.clone()));
+    let unknown = CaseId::random();
+    assert_eq!(db.case_document(&unknown).unwrap(), None);
+    assert_eq!(db.case_heads(&unknown).unwrap(), None);
+    assert_eq!(db.case_access(&unknown).unwrap(), None);
+    let mut all = db.cases().unwrap();
+    all.sort_by_key(|(a, _)| a.id);
+    let mut want = vec![(access(id, &["u-1"]), h1.clone()), (restricted, h1)];
+    want.sort_by_key(|(a, _)| a.id);
+    assert_eq!(all, want);
+}
+
+fn the_audit_trail_is_newest_first(db: &dyn Db) {
+    let anna = anna(db);
+    let root = db
+        .add_user("root", "", Role::Admin, None, PASSWORD, ITERATIONS)
+        .unwrap();
+    let (first, second) = (CaseId::random(), CaseId::random());
+    db.audit(&anna.id, &second, "read", 100).unwrap();
+    db.audit(&anna.id, &first, "sync", 200).unwrap();
+    db.audit(&root.id, &second, "sync", 300).unwrap();
+    let trail = db.audit_trail(None, 10).unwrap();
+    let seen: Vec<_> = trail.iter().map(|e| (e.at, e.action.as_str())).collect();
+    assert_eq!(seen, [(300, "sync"), (200, "sync"), (100, "read")]);
+    assert_eq!(trail[0].case_id, second.to_string());
+    let one = db.audit_trail(Some(&second), 1).unwrap();
+    assert_eq!((one.len(), one[0].user_id.as_str()), (1, root.id.as_str()));
+}
+
+fn the_console_language_is_kept(db: &dyn Db) {
+    let anna = anna(db);
+    assert_eq!(db.user_language(&anna.id).unwrap(), None);
+    db.set_user_language(&anna.id, "fa").unwrap();
+    db.set_user_language(&anna.id, "th").unwrap();
+    assert_eq!(db.user_language(&anna.id).unwrap().as_deref(), Some("th"));
+}
+
+fn disabling_a_user_ends_sessions_and_wipes_their_devices(db: &dyn Db) {
+    let (anna, device) = anna_with_phone(db);
+    let (token, _) = db.create_session(&anna, &device, POLICY, 0).unwrap();
+    db.disable_user("anna").unwrap();
+    assert!(db.session(&token, POLICY, 1).unwrap().is_none());
+    assert!(db.token_disabled(&token).unwrap());
+    assert!(db.user_by_username("anna").unwrap().unwrap().disabled);
+    assert!(db
+        .check_password("anna", PASSWORD, ITERATIONS)
+        .unwrap()
+        .is_none());
+    assert!(matches!(
+        db.register_device(&anna, Some(&device), "phone", "aa11"),
+        Err(AppError::Disabled)
+    ));
+    assert!(matches!(db.disable_user("nobody"), Err(AppError::NotFound)));
+}
+
+fn devices_are_listed_with_their_sessions_and_revoked(db: &dyn Db) {
+    let anna = anna(db);
+    let phone = db
+        .register_device(&anna, None, "Anna's phone", "a1b2")
+        .unwrap();
+    let tablet = db
+        .register_device(&anna, None, "Anna's tablet", "c3d4")
+        .unwrap();
+    let now = 1_800_000_000_000;
+    db.create_session(&anna, &phone, SessionPolicy::default(), now)
+        .unwrap();
+    let devices = db.devices_of(&anna.id, now).unwrap();
+    assert_eq!(devices.len(), 2);
+    assert_eq!((devices[0].open_sessions, devices[1].open_sessions), (1, 0));
+    assert_eq!(devices[0].last_seen, Some(now));
+    db.revoke_device(&phone).unwrap();
+    assert!(db.device(&phone).unwrap().unwrap().disabled);
+    assert!(!db.device(&tablet).unwrap().unwrap().disabled);
+    assert_eq!(db.devices_of(&anna.id, now).unwrap()[0].open_sessions, 0);
+    assert!(matches!(
+        db.revoke_device("d-nothing"),
+        Err(AppError::NotFound)
+    ));
+}
+
+fn a_departure_is_claimed_once_and_can_be_given_back(db: &dyn Db) {
+    let (_, phone) = anna_with_phone(db);
+    let now = 1_800_000_000_000;
+    let id = CaseId::random();
+    assert!(!db.departed(&id, &phone).unwrap());
+    assert!(db.record_departure(&id, &phone, 2, now).unwrap());
+    assert!(!db.record_departure(&id, &phone, 3, now).unwrap(), "once");
+    assert!(db.departed(&id, &phone).unwrap());
+    db.forget_departure(&id, &phone).unwrap();
+    assert!(!db.departed(&id, &phone).unwrap());
+    assert!(db.record_departure(&id, &phone, 2, now).unwrap());
+    assert!(!db.departed(&id, "d-other").unwrap());
+}
+
+fn assignment_ends_are_recorded_and_cleared(db: &dyn Db) {
+    let anna = anna(db);
+    let now = 1_800_000_000_000;
+    let id = CaseId::random();
+    let mut doc = Automerge::new();
+    let (changes, heads) = grow(&mut doc, "x");
+    db.store_case(
+        &access(id, &[&anna.id]),
+        CaseWrite::Snapshot(&changes),
+        &heads,
+        None,
+        now,
+    )
+    .unwrap();
+    assert_eq!(db.cases_of(&anna.id).unwrap(), vec![id]);
+    assert_eq!(db.assignment_ended(&id, &anna.id).unwrap(), None);
+    let (more, heads) = grow(&mut doc, "y");
+    db.store_case(
+        &access(id, &["u-other"]),
+        CaseWrite::Changes(&more),
+        &heads,
+        None,
+        now + 5,
+    )
+    .unwrap();
+    assert_eq!(db.assignment_ended(&id, &anna.id).unwrap(), Some(now + 5));
+    assert!(db.cases_of(&anna.id).unwrap().is_empty());
+    let (more, heads) = grow(&mut doc, "z");
+    db.store_case(
+        &access(id, &[&anna.id]),
+        CaseWrite::Changes(&more),
+        &heads,
+        None,
+        now + 9,
+    )
+    .unwrap();
+    assert_eq!(
+        db.assignment_ended(&id, &anna.id).unwrap(),
+        None,
+        "assigned again"
+    );
+}
+
+/// A hand-over deals a leaver's cases out in the order the storage lists them: both
+/// storages list them alike, by case id.
+fn a_users_cases_are_listed_in_id_order(db: &dyn Db) {
+    let anna = anna(db);
+    let mut ids: Vec<CaseId> = (0..12).map(|_| CaseId::random()).collect();
+    for (i, id) in ids.iter().enumerate() {
+        let mut doc = Automerge::new();
+        let (_, heads) = grow(&mut doc, "x");
+        db.put_case(&access(*id, &[&anna.id]), &doc.save(), &heads, i as i64)
+            .unwrap();
+    }
+    ids.sort();
+    assert_eq!(db.cases_of(&anna.id).unwrap(), ids);
+}
+
+fn time_marks_are_kept_once(db: &dyn Db) {
+    let id = CaseId::random();
+    let mut doc = Automerge::new();
+    let (_, heads) = grow(&mut doc, "x");
+    let mark = TimeMark {
+        change: heads[0],
+        claimed: 1_577_836_800_000,
+        received: 1_800_000_000_000,
+    };
+    db.mark_times(&id, &[mark, mark]).unwrap();
+    assert_eq!(db.time_marks(&id).unwrap(), vec![mark]);
+    assert!(db.time_marks(&CaseId::random()).unwrap().is_empty());
+}
+
+fn throttles_count_within_a_window_and_forgive_one(db: &dyn Db) {
+    let now = 1_800_000_000_000;
+    let window = 60_000;
+    assert_eq!(db.throttle_count("username:anna", now, window).unwrap(), 0);
+    for n in 1..=3 {
+        assert_eq!(
+            db.throttle_hit("username:anna", now + n, window).unwrap(),
+            n as u32
+        );
+    }
+    db.throttle_forgive("username:anna").unwrap();
+    assert_eq!(
+        db.throttle_count("username:anna", now + 10, window)
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        db.throttle_count("username:anna", now + 1 + window, window)
+            .unwrap(),
+        0,
+        "the window passed"
+    );
+    assert_eq!(
+        db.throttle_hit("username:anna", now + 1 + window, window)
+            .unwrap(),
+        1,
+        "a new window"
+    );
+    db.throttle_clear("username:anna").unwrap();
+    assert_eq!(
+        db.throttle_count("username:anna", now + 1 + window, window)
+            .unwrap(),
+        0
+    );
+}
+
+fn roles_and_teams_change_and_users_are_enabled_again(db: &dyn Db) {
+    anna(db);
+    assert!(matches!(
+        db.set_role_team("anna", Role::Worker, Some("west")),
+        Err(AppError::BadRequest(_))
+    ));
+    assert!(matches!(
+        db.set_role_team("anna", Role::Worker, None),
+        Err(AppError::BadRequest(_))
+    ));
+    let moved = db
+        .set_role_team("anna", Role::Supervisor, Some("south"))
+        .unwrap();
+    assert_eq!(
+        (moved.role, moved.team.as_deref()),
+        (Role::Supervisor, Some("south"))
+    );
+    assert!(matches!(
+        db.set_role_team("nobody", Role::Worker, Some("north")),
+        Err(AppError::NotFound)
+    ));
+    db.disable_user("anna").unwrap();
+    db.enable_user("anna").unwrap();
+    assert!(!db.user_by_username("anna").unwrap().unwrap().disabled);
+    assert!(matches!(db.enable_user("nobody"), Err(AppError::NotFound)));
+}
+
+fn the_admin_log_is_newest_first(db: &dyn Db) {
+    let now = 1_800_000_000_000;
+    for (i, action) in ["revoke device", "enable user"].iter().enumerate() {
+        db.log_admin(&AdminEntry {
+            at: now + i as i64,
+            by: "u-root".into(),
+            action: (*action).into(),
+            target: "anna".into(),
+        })
+        .unwrap();
+    }
+    let log = db.admin_log(10).unwrap();
+    assert_eq!(
+        log.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+        ["enable user", "revoke device"]
+    );
+    assert_eq!(db.admin_log(1).unwrap().len(), 1);
+}
+
+/// PostgreSQL only: opening again finds the schema in place, and the login throttle is
+/// shared by two storages on one database (two server instances).
+#[test]
+fn postgres_opens_again_and_two_storages_share_the_login_throttle() {
+    let pg = PgCluster::start();
+    let url = pg.database("shared");
+    let a = PostgresDb::connect(&url).unwrap();
+    a.add_team("north").unwrap();
+    let b = PostgresDb::connect(&url).unwrap();
+    assert_eq!(b.teams().unwrap().len(), 1);
+    let now = 1_900_000_000_000;
+    a.throttle_hit("address:10.0.0.1", now, 60_000).unwrap();
+    b.throttle_hit("address:10.0.0.1", now, 60_000).unwrap();
+    assert_eq!(
+        a.throttle_count("address:10.0.0.1", now, 60_000).unwrap(),
+        2
+    );
+}
