@@ -526,7 +526,7 @@ mod tests {
         )
         .unwrap();
         Arc::new(Summary {
-            access: crate::admin::access_of(id, doc.automerge()).unwrap(),
+            access: crate::db::CaseAccess::read(id, doc.automerge()).unwrap(),
             summary: fieldcase_core::store::CaseSummary::of(&doc, 0).unwrap(),
             file,
             recent: Vec::new(),
