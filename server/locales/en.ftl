@@ -448,3 +448,6 @@ age-12-17 = 12–17
 age-18-59 = 18–59
 age-60-plus = 60+
 gender-unknown = —
+team-key = Team key
+team-new-label = New name
+team-rename = Rename

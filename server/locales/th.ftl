@@ -427,3 +427,6 @@ age-12-17 = 12–17
 age-18-59 = 18–59
 age-60-plus = 60+
 gender-unknown = —
+team-key = รหัสทีม
+team-new-label = ชื่อใหม่
+team-rename = เปลี่ยนชื่อ

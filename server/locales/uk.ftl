@@ -455,3 +455,6 @@ age-12-17 = 12–17
 age-18-59 = 18–59
 age-60-plus = 60+
 gender-unknown = —
+team-key = Ключ команди
+team-new-label = Нова назва
+team-rename = Перейменувати

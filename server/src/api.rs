@@ -14,6 +14,7 @@
 //! | `POST /v1/cases/{id}/departure` | the last changes of a phone whose user left the case's caseload (raw Automerge changes; write-only) |
 //! | `GET /v1/admin/audit?case=ID` | who read or synced restricted cases (admins) |
 //! | `GET`, `POST /v1/admin/teams` | list or add teams (admins) |
+//! | `POST /v1/admin/teams/{name}/label` | `{label}`: rename a team (admins); its name stays the key |
 //! | `GET`, `POST /v1/admin/users` | list or add users (admins) |
 //! | `POST /v1/admin/users/{username}/disable` | disable a user: sessions end, devices wipe (admins) |
 //! | `POST /v1/admin/users/{username}/enable` | enable a disabled user again (admins) |
@@ -69,6 +70,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         )
         .route("/v1/admin/audit", get(admin_audit))
         .route("/v1/admin/teams", get(admin_teams).post(admin_add_team))
+        .route("/v1/admin/teams/{name}/label", post(admin_rename_team))
         .route("/v1/admin/users", get(admin_users).post(admin_add_user))
         .route(
             "/v1/admin/users/{username}/disable",
@@ -445,6 +447,26 @@ async fn admin_add_team(
     let team = db::blocking(&state.db, move |db| db.add_team(&req.name)).await?;
     tracing::info!(team = %printable(&team.name), by = %session.user.id, "team added");
     log_admin(&state, &session.user.id, "add team", &team.name).await?;
+    Ok(Json(team))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TeamLabel {
+    label: String,
+}
+
+async fn admin_rename_team(
+    State(state): State<Arc<AppState>>,
+    Auth(session, _): Auth,
+    Path(name): Path<String>,
+    JsonBody(req): JsonBody<TeamLabel>,
+) -> AppResult<Json<crate::db::Team>> {
+    require_admin(&session)?;
+    let team = db::blocking(&state.db, move |db| db.rename_team(&name, &req.label)).await?;
+    tracing::info!(team = %printable(&team.name), by = %session.user.id, "team renamed");
+    let target = format!("{} → {}", team.name, team.shown());
+    log_admin(&state, &session.user.id, "rename team", &target).await?;
     Ok(Json(team))
 }
 

@@ -119,8 +119,11 @@ enum CaseCommand {
 enum TeamCommand {
     /// Add a team.
     Add { name: String },
-    /// List teams.
+    /// List teams (name, then the label people know it by when it was renamed).
     List,
+    /// Rename a team: LABEL is shown from now on; NAME stays its key (users, cases and the
+    /// case documents on phones keep it, so nothing is rewritten).
+    Rename { name: String, label: String },
 }
 
 #[derive(Subcommand, Debug)]
@@ -361,8 +364,22 @@ fn run(cli: Cli, settings: FileSettings) -> Result<(), String> {
             command: TeamCommand::List,
         } => {
             for t in db.teams().map_err(|e| e.to_string())? {
-                println!("{}", t.name);
+                match &t.label {
+                    Some(label) => println!("{}\t{label}", t.name),
+                    None => println!("{}", t.name),
+                }
             }
+            Ok(())
+        }
+        Command::Team {
+            command: TeamCommand::Rename { name, label },
+        } => {
+            let t = db.rename_team(&name, &label).map_err(|e| match e {
+                fieldcase_server::AppError::NotFound => format!("no team {name}"),
+                other => other.to_string(),
+            })?;
+            log_cli(db, "rename team", &format!("{} → {}", t.name, t.shown()))?;
+            println!("team {} is now shown as {}", t.name, t.shown());
             Ok(())
         }
         Command::User {

@@ -47,12 +47,26 @@ pub(crate) async fn page(State(state): State<Arc<AppState>>, u: ConsoleUser) -> 
             .map(|x| (x.id.clone(), x.display_name.clone()))
             .collect();
         users.sort_by(|a, b| (&a.team, &a.username).cmp(&(&b.team, &b.username)));
+        let team_names = super::data::Teams::of(&teams);
         let l = u.locale;
         let body = html! {
             h1 { (l.t("admin-title")) }
             section.card {
                 h2 { (l.t("teams")) }
-                ul { @for t in &teams { li { (t.name) } } }
+                ul { @for t in &teams {
+                    li {
+                        bdi { (t.shown()) }
+                        @if t.label.is_some() { " " small.muted { "(" (l.t("team-key")) " " code { (t.name) } ")" } }
+                        " "
+                        form.inline method="post" action=(format!("/console/admin/teams/{}/label", view::url_part(&t.name))) {
+                            (csrf(&u))
+                            label { span.sr { (l.t("team-new-label")) }
+                                input name="label" required maxlength="100" value=(t.shown()) aria-label=(l.t("team-new-label"));
+                            }
+                            button.secondary type="submit" { (l.t("team-rename")) }
+                        }
+                    }
+                } }
                 form.inline method="post" action="/console/admin/teams" {
                     (csrf(&u))
                     label { (l.t("team-name")) input name="name" required maxlength="64"; }
@@ -68,7 +82,7 @@ pub(crate) async fn page(State(state): State<Arc<AppState>>, u: ConsoleUser) -> 
                             td { a href=(format!("/console/people/{}", view::url_part(&usr.username))) { (usr.username) } }
                             td { bdi { (usr.display_name) } }
                             td { (l.t(&format!("role-{}", usr.role.code()))) }
-                            td { (usr.team.clone().unwrap_or_default()) }
+                            td { bdi { (usr.team.as_deref().map(|t| team_names.shown(t)).unwrap_or_default()) } }
                             td {
                                 @if usr.disabled {
                                     (l.t("disabled")) " "
@@ -106,7 +120,7 @@ pub(crate) async fn page(State(state): State<Arc<AppState>>, u: ConsoleUser) -> 
                         select name="role" { @for r in [Role::Worker, Role::Supervisor, Role::Admin] { option value=(r.code()) { (l.t(&format!("role-{}", r.code()))) } } }
                     }
                     label { (l.t("team"))
-                        select name="team" { option value="" { "—" } @for t in &teams { option value=(t.name) { (t.name) } } }
+                        select name="team" { option value="" { "—" } @for t in &teams { option value=(t.name) { (t.shown()) } } }
                     }
                     label { (l.t("password")) input name="password" type="password" required minlength="12" autocomplete="new-password"; }
                     button type="submit" { (l.t("add-user")) }
@@ -211,6 +225,28 @@ pub(crate) async fn add_team(
         Ok(()) => back(None, "/console/admin"),
         Err(e) => user.error(e),
     }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct TeamLabel {
+    label: String,
+}
+
+/// Renames a team (its label; the name stays the key): admins.
+pub(crate) async fn rename_team(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    posted: Posted<TeamLabel>,
+) -> Response {
+    let Posted { user, form } = posted;
+    admin_form(&user, async {
+        let db = state.db.clone();
+        let team = blocking(move || db.rename_team(&name, &form.label)).await?;
+        tracing::info!(by = %user.user().id, "team renamed (console)");
+        let target = format!("{} → {}", team.name, team.shown());
+        crate::api::log_admin(&state, &user.user().id, "rename team", &target).await
+    })
+    .await
 }
 
 #[derive(Deserialize)]

@@ -161,16 +161,45 @@ pub(crate) async fn one_case(state: &Arc<AppState>, user: &User, id: &str) -> Ap
     .await
 }
 
-/// The server's users by id, for names.
-pub(crate) struct People(HashMap<String, User>);
+/// The server's users by id, for names, and what its teams are called.
+pub(crate) struct People(HashMap<String, User>, Teams);
+
+/// What each team is called now (its label once renamed, else its name), by name.
+#[derive(Debug, Default)]
+pub(crate) struct Teams(HashMap<String, String>);
+
+impl Teams {
+    pub(crate) fn of(teams: &[crate::db::Team]) -> Teams {
+        Teams(
+            teams
+                .iter()
+                .map(|t| (t.name.clone(), t.shown().to_string()))
+                .collect(),
+        )
+    }
+
+    /// What a team is called (its name, for one the server does not hold).
+    pub(crate) fn shown(&self, name: &str) -> String {
+        self.0
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| name.to_string())
+    }
+}
 
 impl People {
     pub(crate) async fn load(state: &Arc<AppState>) -> AppResult<People> {
         let db = state.db.clone();
-        let users = blocking(move || db.users()).await?;
+        let (users, teams) = blocking(move || Ok((db.users()?, db.teams()?))).await?;
         Ok(People(
             users.into_iter().map(|u| (u.id.clone(), u)).collect(),
+            Teams::of(&teams),
         ))
+    }
+
+    /// What a team is called now.
+    pub(crate) fn team(&self, name: &str) -> String {
+        self.1.shown(name)
     }
 
     /// A user's display name (or their id, for one this server does not know).

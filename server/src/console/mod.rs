@@ -103,6 +103,10 @@ pub fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/console/people/{username}/move", post(people::move_user))
         .route("/console/admin", get(admin::page))
         .route("/console/admin/teams", post(admin::add_team))
+        .route(
+            "/console/admin/teams/{name}/label",
+            post(admin::rename_team),
+        )
         .route("/console/admin/users", post(admin::add_user))
         .route(
             "/console/admin/users/{username}/disable",

@@ -63,11 +63,9 @@ pub(crate) fn proposed(colleagues: &[Colleague], cases: usize) -> Vec<String> {
 }
 
 /// The people `by` looks after, each with their open cases and devices.
-fn roster(
-    db: &dyn crate::Db,
-    by: &User,
-    now: i64,
-) -> Result<Vec<(User, usize, Vec<DeviceInfo>)>, AppError> {
+type Roster = (Vec<(User, usize, Vec<DeviceInfo>)>, super::data::Teams);
+
+fn roster(db: &dyn crate::Db, by: &User, now: i64) -> Result<Roster, AppError> {
     let mut out = Vec::new();
     for person in db.users()? {
         if !manages(by, &person) {
@@ -78,7 +76,7 @@ fn roster(
         out.push((person, open, devices));
     }
     out.sort_by(|a, b| (&a.0.team, &a.0.username).cmp(&(&b.0.team, &b.0.username)));
-    Ok(out)
+    Ok((out, super::data::Teams::of(&db.teams()?)))
 }
 
 fn require_authority(u: &ConsoleUser) -> Result<(), AppError> {
@@ -96,7 +94,7 @@ pub(crate) async fn list(State(state): State<Arc<AppState>>, u: ConsoleUser) -> 
         let db = state.db.clone();
         let by = u.user().clone();
         let now = super::now_ms();
-        let people = blocking(move || roster(db.as_ref(), &by, now)).await?;
+        let (people, teams) = blocking(move || roster(db.as_ref(), &by, now)).await?;
         let l = u.locale;
         let body = html! {
             h1 { (l.t("people-title")) }
@@ -112,7 +110,7 @@ pub(crate) async fn list(State(state): State<Arc<AppState>>, u: ConsoleUser) -> 
                             td { a href=(format!("/console/people/{}", view::url_part(&p.username))) { bdi { (p.display_name) } } }
                             td { (p.username) }
                             td { (l.t(&format!("role-{}", p.role.code()))) @if p.disabled { " · " (l.t("disabled")) } }
-                            td { (p.team.clone().unwrap_or_default()) }
+                            td { bdi { (p.team.as_deref().map(|t| teams.shown(t)).unwrap_or_default()) } }
                             td.num { (l.number(*open as i64)) }
                             td.num { (l.number(devices.iter().filter(|d| !d.device.disabled).count() as i64)) }
                         }
@@ -141,7 +139,7 @@ struct Person {
     open: usize,
     devices: Vec<DeviceInfo>,
     colleagues: Vec<Colleague>,
-    teams: Vec<String>,
+    teams: Vec<crate::db::Team>,
 }
 
 fn person_of(db: &dyn crate::Db, by: &User, username: &str, now: i64) -> Result<Person, AppError> {
@@ -170,7 +168,7 @@ fn person_of(db: &dyn crate::Db, by: &User, username: &str, now: i64) -> Result<
         }
     }
     colleagues.sort_by(|a, b| (a.open, &a.username).cmp(&(b.open, &b.username)));
-    let teams = db.teams()?.into_iter().map(|t| t.name).collect();
+    let teams = db.teams()?;
     Ok(Person {
         person,
         open,
@@ -225,7 +223,7 @@ fn render(u: &ConsoleUser, p: &Person) -> view::Page {
         h1 { bdi { (who.display_name) } }
         p.muted {
             bdi { (who.username) } " · " (l.t(&format!("role-{}", who.role.code())))
-            @if let Some(t) = &who.team { " · " (l.t("team")) " " bdi { (t) } }
+            @if let Some(t) = &who.team { " · " (l.t("team")) " " bdi { (super::data::Teams::of(&p.teams).shown(t)) } }
             @if who.disabled { " · " (l.t("disabled")) }
         }
         section.card #devices {
@@ -301,7 +299,7 @@ fn render(u: &ConsoleUser, p: &Person) -> view::Page {
                     label { (l.t("team"))
                         select name="team" {
                             option value="" selected[who.team.is_none()] { "—" }
-                            @for t in &p.teams { option value=(t) selected[who.team.as_deref() == Some(t.as_str())] { (t) } }
+                            @for t in &p.teams { option value=(t.name) selected[who.team.as_deref() == Some(t.name.as_str())] { (t.shown()) } }
                         }
                     }
                     button type="submit" { (l.t("move-save")) }

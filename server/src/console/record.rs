@@ -463,7 +463,7 @@ async fn render(state: &Arc<AppState>, u: &ConsoleUser, id: &str) -> AppResult<v
                 (risk_badge(l, case.summary.risk)) " "
                 @if case.summary.emergency { span.badge.risk-evidence_of_harm { (l.t("emergency")) } " " }
                 @if case.access.restricted { span.badge.restricted { (l.t("restricted")) } " " }
-                span.muted { (l.t("team")) ": " bdi { (f.team.clone().unwrap_or_default()) } }
+                span.muted { (l.t("team")) ": " bdi { (cx.people.team(f.team.as_deref().unwrap_or_default())) } }
             }
         }
         (summary(&cx, &visits))

@@ -125,6 +125,10 @@ pub enum UserInsert {
 pub trait AccountRows {
     /// Inserts a team; `None` when one of that name exists.
     fn insert_team(&self, name: &str, now: i64) -> Result<Option<Team>, StorageError>;
+    /// Sets a team's label; `false` when there is no team of that name.
+    fn update_team_label(&self, name: &str, label: &str) -> Result<bool, StorageError>;
+    /// Every team.
+    fn team_rows(&self) -> Result<Vec<Team>, StorageError>;
     /// Inserts a user, unless the username is taken or the team unknown.
     fn insert_user(&self, row: &NewUserRow<'_>) -> Result<UserInsert, StorageError>;
     /// Replaces the password hash of `username` and ends every session of the user, in one
@@ -159,6 +163,34 @@ pub trait AccountRows {
         actor: &str,
         now: i64,
     ) -> Result<Registration, StorageError>;
+}
+
+/// Renames a team: the label trimmed, not empty, at most 100 characters, and not the name
+/// or label of another team (people must tell teams apart). Setting the label to the
+/// team's own name goes back to it.
+pub fn rename_team(rows: &dyn AccountRows, name: &str, label: &str) -> AppResult<Team> {
+    let label = check::team_name(label)?;
+    let teams = rows.team_rows()?;
+    let team = teams
+        .iter()
+        .find(|t| t.name == name)
+        .ok_or(AppError::NotFound)?;
+    if teams
+        .iter()
+        .any(|t| t.id != team.id && (t.name == label || t.label.as_deref() == Some(label)))
+    {
+        return Err(AppError::Conflict(
+            "another team has this name or label".into(),
+        ));
+    }
+    if !rows.update_team_label(name, label)? {
+        return Err(AppError::NotFound);
+    }
+    Ok(Team {
+        id: team.id,
+        name: team.name.clone(),
+        label: (label != team.name).then(|| label.to_string()),
+    })
 }
 
 /// Adds a team: its name trimmed, not empty, not taken.
@@ -337,6 +369,12 @@ mod tests {
 
     impl AccountRows for Rows {
         fn insert_team(&self, _: &str, _: i64) -> Result<Option<Team>, StorageError> {
+            Err(StorageError::Unavailable("not used by these tests".into()))
+        }
+        fn update_team_label(&self, _: &str, _: &str) -> Result<bool, StorageError> {
+            Err(StorageError::Unavailable("not used by these tests".into()))
+        }
+        fn team_rows(&self) -> Result<Vec<Team>, StorageError> {
             Err(StorageError::Unavailable("not used by these tests".into()))
         }
         fn insert_user(&self, _: &NewUserRow<'_>) -> Result<UserInsert, StorageError> {

@@ -420,7 +420,19 @@ pub(crate) fn heads_of(blob: &[u8]) -> Vec<automerge::ChangeHash> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Team {
     pub id: i64,
+    /// The team's name: its key in users, cases and case documents, never changed.
     pub name: String,
+    /// What people call the team now, when it was renamed (`rename_team`); shown instead
+    /// of the name.
+    #[serde(default)]
+    pub label: Option<String>,
+}
+
+impl Team {
+    /// What the console and the command line show: the label, else the name.
+    pub fn shown(&self) -> &str {
+        self.label.as_deref().unwrap_or(&self.name)
+    }
 }
 
 /// A user account (never carries the password hash out of the storage layer).
@@ -507,6 +519,10 @@ impl Default for SessionPolicy {
 pub trait Db: Send + Sync + 'static {
     fn add_team(&self, name: &str) -> AppResult<Team>;
     fn teams(&self) -> AppResult<Vec<Team>>;
+    /// Renames a team: `label` is shown from now on; its name, the key that users, cases
+    /// and the case documents on phones hold, stays (nothing is rewritten, nothing to
+    /// sync). See `accounts::rename_team` for the rules.
+    fn rename_team(&self, name: &str, label: &str) -> AppResult<Team>;
     /// Adds a user; the password is hashed with `iterations` PBKDF2 rounds.
     fn add_user(
         &self,

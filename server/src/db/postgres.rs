@@ -159,6 +159,8 @@ const MIGRATIONS: &[&str] = &[
         action TEXT NOT NULL,
         target TEXT NOT NULL
     );",
+    // 5: what a renamed team is called now (its name stays the key).
+    "ALTER TABLE teams ADD COLUMN label TEXT;",
 ];
 
 impl From<postgres::Error> for AppError {
@@ -498,17 +500,11 @@ impl Db for PostgresDb {
     }
 
     fn teams(&self) -> AppResult<Vec<Team>> {
-        self.run(|c| {
-            c.query("SELECT id, name FROM teams ORDER BY name", &[])?
-                .iter()
-                .map(|r| {
-                    Ok(Team {
-                        id: r.try_get(0)?,
-                        name: r.try_get(1)?,
-                    })
-                })
-                .collect()
-        })
+        Ok(self.team_rows()?)
+    }
+
+    fn rename_team(&self, name: &str, label: &str) -> AppResult<Team> {
+        accounts::rename_team(self, name, label)
     }
 
     fn add_user(
@@ -1223,9 +1219,35 @@ impl AccountRows for PostgresDb {
                 Some(r) => Some(Team {
                     id: r.try_get(0)?,
                     name,
+                    label: None,
                 }),
                 None => None,
             })
+        })?)
+    }
+
+    fn update_team_label(&self, name: &str, label: &str) -> Result<bool, StorageError> {
+        let (name, label) = (name.to_string(), label.to_string());
+        Ok(self.run(move |c| {
+            Ok(c.execute(
+                "UPDATE teams SET label = CASE WHEN $2 = name THEN NULL ELSE $2 END WHERE name = $1",
+                &[&name, &label],
+            )? > 0)
+        })?)
+    }
+
+    fn team_rows(&self) -> Result<Vec<Team>, StorageError> {
+        Ok(self.run(|c| {
+            c.query("SELECT id, name, label FROM teams ORDER BY name", &[])?
+                .iter()
+                .map(|r| {
+                    Ok(Team {
+                        id: r.try_get(0)?,
+                        name: r.try_get(1)?,
+                        label: r.try_get(2)?,
+                    })
+                })
+                .collect()
         })?)
     }
 

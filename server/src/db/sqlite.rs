@@ -129,6 +129,8 @@ const MIGRATIONS: &[&str] = &[
         action TEXT NOT NULL,
         target TEXT NOT NULL
     ) STRICT;",
+    // 7: what a renamed team is called now (its name stays the key).
+    "ALTER TABLE teams ADD COLUMN label TEXT;",
 ];
 
 /// The server's SQLite storage.
@@ -403,15 +405,11 @@ impl Db for SqliteDb {
     }
 
     fn teams(&self) -> AppResult<Vec<Team>> {
-        let conn = self.lock();
-        let mut stmt = conn.prepare("SELECT id, name FROM teams ORDER BY name")?;
-        let rows = stmt.query_map([], |r| {
-            Ok(Team {
-                id: r.get(0)?,
-                name: r.get(1)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        Ok(self.team_rows()?)
+    }
+
+    fn rename_team(&self, name: &str, label: &str) -> AppResult<Team> {
+        accounts::rename_team(self, name, label)
     }
 
     fn add_user(
@@ -1053,7 +1051,30 @@ impl AccountRows for SqliteDb {
         Ok((n > 0).then(|| Team {
             id: conn.last_insert_rowid(),
             name: name.to_string(),
+            label: None,
         }))
+    }
+
+    fn update_team_label(&self, name: &str, label: &str) -> Result<bool, StorageError> {
+        let conn = self.lock();
+        let n = conn.run(
+            "UPDATE teams SET label = CASE WHEN ?2 = name THEN NULL ELSE ?2 END WHERE name = ?1",
+            params![name, label],
+        )?;
+        Ok(n > 0)
+    }
+
+    fn team_rows(&self) -> Result<Vec<Team>, StorageError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare("SELECT id, name, label FROM teams ORDER BY name")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(Team {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                label: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     fn insert_user(&self, row: &NewUserRow<'_>) -> Result<UserInsert, StorageError> {

@@ -489,6 +489,7 @@ async fn the_openapi_document_describes_every_route() {
         "/v1/cases/{id}/departure",
         "/v1/admin/audit",
         "/v1/admin/teams",
+        "/v1/admin/teams/{name}/label",
         "/v1/admin/users",
         "/v1/admin/users/{username}/disable",
         "/v1/admin/users/{username}/enable",

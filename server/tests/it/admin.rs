@@ -159,6 +159,13 @@ fn the_command_line_adds_people_and_assigns_cases() {
         let (ok, _, err) = cli(&path, args);
         assert!(ok, "{args:?}: {err}");
     }
+    // The team renamed: listed with its new name, its key kept.
+    let (ok, _, err) = cli(&path, &["team", "rename", "north", "Команда Північ"]);
+    assert!(ok, "{err}");
+    let (_, out, _) = cli(&path, &["team", "list"]);
+    assert_eq!(out.trim(), "north\tКоманда Північ");
+    let (ok, _, err) = cli(&path, &["team", "rename", "west", "West"]);
+    assert!(!ok && err.contains("no team west"), "{err}");
     // A case opened by Anna, as her phone would have sent it.
     let db = fieldcase_server::SqliteDb::open(&path).unwrap();
     let anna = db.user_by_username("anna").unwrap().unwrap();

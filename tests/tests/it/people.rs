@@ -296,3 +296,125 @@ fn an_admin_moves_a_worker_once_her_cases_are_handed_over() {
         );
     }
 }
+
+#[test]
+fn an_admin_renames_a_team_and_everyone_sees_the_new_name_while_the_key_stays() {
+    let server = TestServer::start();
+    server
+        .db
+        .add_user("root", "Root", Role::Admin, None, PASSWORD, ITERATIONS)
+        .unwrap();
+    let (anna, anna_token, _a) = server.phone("anna");
+    let id = anna
+        .create_case(case_for("north", "Олександр Коваленко"))
+        .unwrap();
+    assert!(anna
+        .sync(&server.url, &anna_token)
+        .unwrap()
+        .errors
+        .is_empty());
+
+    // A worker may not rename a team, over REST or in the console.
+    let (status, _) = server.rest(
+        "POST",
+        "/v1/admin/teams/north/label",
+        Some(&anna_token),
+        Some(serde_json::json!({"label": "Mine"})),
+    );
+    assert_eq!(status, 403);
+    let mut bao = Console::sign_in(&server.url, "bao", PASSWORD);
+    let (_, page) = bao.get("/console/account");
+    let csrf = hidden(&page, "csrf");
+    assert_eq!(
+        bao.post(
+            "/console/admin/teams/north/label",
+            &[("csrf", &csrf), ("label", "Mine")]
+        ),
+        403
+    );
+
+    // The admin renames it in the console; unknown teams and taken names are refused.
+    let mut root = Console::sign_in(&server.url, "root", PASSWORD);
+    let (_, page) = root.get("/console/admin");
+    let csrf = hidden(&page, "csrf");
+    assert_eq!(
+        root.post(
+            "/console/admin/teams/west/label",
+            &[("csrf", &csrf), ("label", "West")]
+        ),
+        404
+    );
+    assert_eq!(
+        root.post(
+            "/console/admin/teams/north/label",
+            &[("csrf", &csrf), ("label", "south")]
+        ),
+        409
+    );
+    assert_eq!(
+        root.post(
+            "/console/admin/teams/north/label",
+            &[("csrf", &csrf), ("label", "Команда Північ")]
+        ),
+        303
+    );
+    // Shown everywhere by its new name; its key, the users' team and the case's, stays.
+    let (_, admin) = root.get("/console/admin");
+    assert!(admin.contains("Команда Північ"));
+    let mut malee = Console::sign_in(&server.url, "malee", PASSWORD);
+    let (_, record) = malee.get(&format!("/console/cases/{id}"));
+    assert!(record.contains("Команда Північ"), "the record's header");
+    let (_, people) = malee.get("/console/people");
+    assert!(people.contains("Команда Північ"), "the people list");
+    assert_eq!(
+        server
+            .db
+            .user_by_username("anna")
+            .unwrap()
+            .unwrap()
+            .team
+            .as_deref(),
+        Some("north")
+    );
+    assert!(anna
+        .sync(&server.url, &anna_token)
+        .unwrap()
+        .errors
+        .is_empty());
+    assert_eq!(anna.get_case(&id).unwrap().team.as_deref(), Some("north"));
+    // Over REST, back to its own name.
+    let (_, v) = server.rest(
+        "POST",
+        "/v1/login",
+        None,
+        Some(
+            serde_json::json!({"username": "root", "password": PASSWORD, "device_name": "laptop",
+            "actor_id": automerge::ActorId::random().to_hex_string()}),
+        ),
+    );
+    let token = v["token"].as_str().unwrap().to_string();
+    let (status, team) = server.rest(
+        "POST",
+        "/v1/admin/teams/north/label",
+        Some(&token),
+        Some(serde_json::json!({"label": "north"})),
+    );
+    assert_eq!(status, 200, "{team}");
+    assert_eq!(team["label"], serde_json::Value::Null);
+    let log: Vec<String> = server
+        .db
+        .admin_log(10)
+        .unwrap()
+        .into_iter()
+        .map(|e| format!("{}: {}", e.action, e.target))
+        .collect();
+    assert!(
+        log.contains(&"rename team: north → Команда Північ".to_string()),
+        "{log:?}"
+    );
+    assert!(
+        log.contains(&"rename team: north → north".to_string()),
+        "{log:?}"
+    );
+    assert_eq!(log.len(), 2, "refusals leave no entry: {log:?}");
+}

@@ -100,6 +100,20 @@ fn every_command_of_the_binary_works_on_postgresql() {
         teams.contains("north") && teams.contains("south"),
         "{teams}"
     );
+    ok(&bin, &db, &["team", "rename", "south", "Південна команда"]);
+    assert!(ok(&bin, &db, &["team", "list"]).contains("south\tПівденна команда"));
+    refused(
+        &bin,
+        &db,
+        &["team", "rename", "west", "West"],
+        "no team west",
+    );
+    refused(
+        &bin,
+        &db,
+        &["team", "rename", "north", "south"],
+        "another team",
+    );
     for (user, role, team) in [
         ("anna", "worker", Some("north")),
         ("bao", "worker", Some("north")),
@@ -189,7 +203,7 @@ fn every_command_of_the_binary_works_on_postgresql() {
         .lines()
         .map(|l| l.split_whitespace().nth(2).unwrap_or(""))
         .collect();
-    for action in ["enable", "disable", "revoke", "assign", "add"] {
+    for action in ["enable", "disable", "revoke", "assign", "add", "rename"] {
         assert!(actions.contains(&action), "{action}: {log}");
     }
     ok(&bin, &db, &["audit"]);

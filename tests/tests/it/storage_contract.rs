@@ -44,6 +44,7 @@ macro_rules! storage_contract {
 
 storage_contract!(
     teams_are_trimmed_unique_and_listed_by_name,
+    a_team_is_renamed_by_its_label_and_keeps_its_name,
     users_are_checked_on_the_way_in_and_found_by_name_and_id,
     a_password_is_checked_and_rehashed_at_a_higher_work_factor,
     a_new_password_ends_sessions_and_replaces_the_old_one,
@@ -132,6 +133,46 @@ fn teams_are_trimmed_unique_and_listed_by_name(db: &dyn Db) {
     assert!(matches!(db.add_team(" "), Err(AppError::BadRequest(_))));
     let names: Vec<_> = db.teams().unwrap().into_iter().map(|t| t.name).collect();
     assert_eq!(names, ["north", "south"]);
+}
+
+fn a_team_is_renamed_by_its_label_and_keeps_its_name(db: &dyn Db) {
+    let anna = anna(db);
+    let renamed = db.rename_team("north", " Команда Північ ").unwrap();
+    assert_eq!(
+        (renamed.name.as_str(), renamed.shown()),
+        ("north", "Команда Північ")
+    );
+    let listed = db.teams().unwrap();
+    assert_eq!(listed[0].label.as_deref(), Some("Команда Північ"));
+    assert_eq!(listed[1].label, None);
+    // The key stays: the user is still of team north.
+    assert_eq!(
+        db.user_by_id(&anna.id).unwrap().unwrap().team.as_deref(),
+        Some("north")
+    );
+    // Refused, nothing changed: an unknown team, an empty label, another team's name or
+    // label.
+    assert!(matches!(
+        db.rename_team("west", "West"),
+        Err(AppError::NotFound)
+    ));
+    assert!(matches!(
+        db.rename_team("north", "  "),
+        Err(AppError::BadRequest(_))
+    ));
+    assert!(matches!(
+        db.rename_team("north", "south"),
+        Err(AppError::Conflict(_))
+    ));
+    db.rename_team("south", "Південь").unwrap();
+    assert!(matches!(
+        db.rename_team("north", "Південь"),
+        Err(AppError::Conflict(_))
+    ));
+    assert_eq!(db.teams().unwrap()[0].shown(), "Команда Північ");
+    // Back to its own name: no label.
+    assert_eq!(db.rename_team("north", "north").unwrap().label, None);
+    assert_eq!(db.teams().unwrap()[0].label, None);
 }
 
 fn users_are_checked_on_the_way_in_and_found_by_name_and_id(db: &dyn Db) {
