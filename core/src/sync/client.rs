@@ -44,6 +44,7 @@ pub struct ServerSession {
 /// A case that could not be synced, and why (the reason is the server's or ours; it never
 /// contains client data).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CaseSyncError {
     pub case_id: String,
     pub reason: String,

@@ -5,6 +5,7 @@ mod case;
 mod convergence;
 mod crash;
 mod fixtures;
+mod forward_compat;
 mod fuzz;
 mod merge;
 mod salvage;
