@@ -209,8 +209,7 @@ pub struct CaseFilter {
     /// Client or household name, in any script (see [`crate::search`]).
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub query: Option<String>,
-    /// The order (most recently changed first by default).
-    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    /// The order (most recently changed first by default in Rust; an app names it).
     pub sort: SortBy,
     /// At most this many results (all when absent).
     #[cfg_attr(feature = "uniffi", uniffi(default))]
