@@ -8,7 +8,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/kotlin-env.sh
-target="${CARGO_TARGET_DIR:-$PWD/target}"
 if [ -z "${1:-${FIELDCASE_SERVER_URL:-}}" ]; then
   cargo build --quiet --locked -p fieldcase-server
 fi
@@ -20,6 +19,8 @@ mkdir -p "$out"
   target/bindings/kotlin/uniffi/fieldcase_core/fieldcase_core.kt "$COROUTINES_SHIM" \
   mobile-demo/src/LocalServer.kt mobile-demo/src/Demo.kt 2> "$out/kotlinc.log" ||
   { cat "$out/kotlinc.log"; exit 1; }
-java -Djna.library.path="$target/debug" \
+# The library copy beside the Python module: the one in a (maybe shared) target
+# directory may be rebuilt by another build meanwhile.
+java -Djna.library.path="$PWD/target/bindings/python" \
   -cp "$out/demo.jar:$JNA:$COROUTINES:$KOTLIN_LIB/kotlin-stdlib.jar" \
   fieldcase.demo.DemoKt "$PWD" ${1:+"$1"}

@@ -13,7 +13,6 @@ if ! python3 -m pytest --version > /dev/null 2>&1; then
   python3 -m pip install --quiet --disable-pip-version-check pytest
 fi
 source scripts/kotlin-env.sh
-target="${CARGO_TARGET_DIR:-$PWD/target}"
 
 log "bindings: build and generate (Kotlin, Swift, Python)"
 cargo build --quiet --locked -p fieldcase-server
@@ -45,7 +44,9 @@ mkdir -p "$out"
   target/bindings/kotlin/uniffi/fieldcase_core/fieldcase_core.kt "$COROUTINES_SHIM" \
   mobile-demo/src/LocalServer.kt bindings/tests/kotlin/BindingsTest.kt 2> "$out/kotlinc.log" ||
   { cat "$out/kotlinc.log"; exit 1; }
-java -Djna.library.path="$target/debug" \
+# The library copy beside the Python module: the one in a (maybe shared) target
+# directory may be rebuilt by another build meanwhile.
+java -Djna.library.path="$PWD/target/bindings/python" \
   -cp "$out/tests.jar:$JNA:$COROUTINES:$KOTLIN_LIB/kotlin-stdlib.jar" \
   BindingsTestKt "$PWD"
 

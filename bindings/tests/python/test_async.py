@@ -149,6 +149,8 @@ def test_codes_from_a_newer_app_cross_as_themselves(fc, tmp_path):
     assert f.stage == fc.Stage.UNKNOWN(code="verification")
     assert f.intake.preliminary_risk == fc.RiskLevel.UNKNOWN(code="imminent_danger")
     assert f.referrals[0].status.code == "waitlisted"
+    # str() is the stored code (Rust's Display), known or not.
+    assert (str(f.stage), str(fc.RiskLevel.CONCERN())) == ("verification", "concern")
     summary = store.list_cases(fc.CaseFilter(sort=fc.SortBy.LAST_CHANGE))[0]
     assert summary.stage.code == "verification"
 

@@ -19,7 +19,7 @@ macro_rules! code_enum {
         /// with the code as it was written: it is shown as such and never written back as
         /// another value (typed edits refuse it; edits elsewhere leave it as it is).
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+        #[cfg_attr(feature = "uniffi", derive(uniffi::Enum), uniffi::export(Display))]
         pub enum $name {
             $($(#[$vm])* $variant,)+
             /// A code this version does not know yet, as it is stored.

@@ -15,7 +15,7 @@ use crate::case::model::UnknownCode;
 /// A stage this version does not know (from a newer app) reads as [`Stage::Unknown`] with
 /// its code: shown as such, with no step of this version's workflow from or to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
-#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum), uniffi::export(Display))]
 pub enum Stage {
     #[default]
     Intake,

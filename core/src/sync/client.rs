@@ -397,15 +397,8 @@ impl CaseStore {
             self.refused_cases().into_iter().map(|(id, _)| id).collect();
         report.held_back = held_back.len();
         control.check()?;
-        let departed = self.leave_cases(
-            &base,
-            token,
-            &peer,
-            &local,
-            &server_heads,
-            &mut report,
-            control,
-        )?;
+        let departed =
+            self.leave_cases(&base, token, &local, &server_heads, &mut report, control)?;
         let mut all: Vec<CaseId> = local
             .iter()
             .chain(server_heads.keys())
@@ -522,7 +515,9 @@ impl CaseStore {
                     total,
                 })
             };
-        progress(&pending, &sent_changes, &received);
+        if !sent_changes.is_empty() {
+            progress(&pending, &sent_changes, &received);
+        }
         while !pending.is_empty() {
             if Instant::now() > deadline {
                 for id in pending.drain() {
@@ -725,12 +720,12 @@ impl CaseStore {
         &self,
         base: &str,
         token: &str,
-        peer: &str,
         local: &HashSet<CaseId>,
         server_heads: &HashMap<CaseId, Vec<String>>,
         report: &mut SyncReport,
         control: &SyncControl,
     ) -> Result<HashSet<CaseId>> {
+        let peer = &format!("server:{base}");
         let mut dealt = HashSet::new();
         for id in local.iter().filter(|id| !server_heads.contains_key(id)) {
             control.check()?;
