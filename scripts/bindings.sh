@@ -11,7 +11,7 @@ profile=debug
 if [ "${1:-}" = "--release" ]; then profile=release; fi
 # The cdylib only: the staticlib (for iOS) is large and no test needs it.
 cargo rustc --locked -p fieldcase-bindings --lib --crate-type cdylib ${1:+--release}
-lib="target/$profile/libfieldcase_bindings.so"
+lib="${CARGO_TARGET_DIR:-target}/$profile/libfieldcase_bindings.so"
 out=target/bindings
 rm -rf "$out"
 for language in kotlin swift python; do

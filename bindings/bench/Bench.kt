@@ -1,12 +1,13 @@
 // Cost of one FFI call from Kotlin on the JVM: getCase of a case with 20 visits, through
 // the generated bindings and the release library. Run with bash bindings/bench/run.sh.
 
-import uniffi.fieldcase_bindings.CaseStore
+import kotlinx.coroutines.runBlocking
+import uniffi.fieldcase_bindings.openStore
 
 fun median(xs: List<Double>) = xs.sorted()[xs.size / 2]
 
 fun main(args: Array<String>) {
-    val store = CaseStore.open(args[0], ByteArray(32) { 1 })
+    val store = runBlocking { openStore(args[0], ByteArray(32) { 1 }) }
     val case = args[1]
     check(store.getCase(case).visits.size == 20)
     repeat(2000) { store.getCase(case) } // JIT warm-up

@@ -2,6 +2,7 @@
 generated bindings and the release library. Prints the median of repeated timings.
 Run with bash bindings/bench/run.sh (it builds and generates first)."""
 
+import asyncio
 import statistics
 import sys
 import time
@@ -10,9 +11,8 @@ sys.path.insert(0, sys.argv[1])
 import fieldcase_bindings as fc  # noqa: E402
 
 
-
 def main():
-    store = fc.CaseStore.open(sys.argv[2], bytes([1] * 32))
+    store = asyncio.run(fc.open_store(sys.argv[2], bytes([1] * 32)))
     case = sys.argv[3]
     assert len(store.get_case(case).visits) == 20
     for _ in range(200):

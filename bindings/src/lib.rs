@@ -1,37 +1,53 @@
 //! fieldcase-bindings: the fieldcase core for Android and iOS apps (and Python), through
-//! uniffi proc-macros. A thin layer: every call forwards to [`fieldcase_core::CaseStore`];
-//! the records in [`types`] mirror the core's, field for field, and convert through serde.
+//! uniffi proc-macros. A thin layer: every call forwards to [`fieldcase_core::CaseStore`].
 //!
-//! Calls block (apps call from a background thread); one [`CaseStore`] may be shared by
-//! several threads. Errors cross as one [`FieldcaseError`], whose variants differ where an
-//! app reacts differently; their text never holds client data.
+//! The records and enums an app sees are the core's own (`fieldcase-core` with its
+//! `uniffi` feature derives them, in the `fieldcase_core` namespace): a field added in
+//! the core reaches Kotlin, Swift and Python, or the build fails. This crate defines only
+//! what must differ: [`FieldcaseError`] (one variant per kind of core error, converted in
+//! one exhaustive `match`), [`CaseSummary`] (the index entry without its search key),
+//! [`RefusedCase`] (with its case id), the sync state, and the observers.
+//!
+//! Calls that wait (opening a store, login, sync, logout, salvage) are `async`: Kotlin
+//! `suspend`, Swift `async`, Python coroutines, run on a blocking thread pool (tokio's);
+//! cancelling a sync stops it between frames and keeps what it received. Quick reads and
+//! typed edits stay synchronous. One [`CaseStore`] may be shared by several threads.
+//!
+//! Observers are traits the app implements: [`SyncObserver`] hears the sync state and
+//! progress, [`CaseObserver`] which cases changed, by an edit here or by a sync.
 //!
 //! Text positions in [`CaseStore::edit_text`] count Unicode scalar values (Python `str`
 //! indices; Swift `unicodeScalars`); [`CaseStore::edit_text_utf16`] takes UTF-16 code
 //! units, as Kotlin strings, Android text fields and `NSString` count them.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use fieldcase_core as core;
-use serde::de::DeserializeOwned;
-use serde::Serialize;
-
-pub mod types;
-
-pub use types::*;
+use fieldcase_core::case::{
+    ActivityInput, ActivityStatus, AgreementInput, AppointmentInput, AppointmentStatus,
+    AssessmentInput, CaseFile, ClientInput, ClosureInput, ConsentInput, ContactInput,
+    FollowUpInput, HouseholdMemberInput, IntakeInput, NewCase, ProblemInput, ReferralInput,
+    ReferralStatus, ReviewInput, VisitInput,
+};
+use fieldcase_core::store::{AgendaItem, CaseFilter};
+use fieldcase_core::sync::{SyncControl, SyncProgress, SyncReport};
+use fieldcase_core::{Conflict, FieldChange, RefusalKind, Stage};
 
 uniffi::setup_scaffolding!();
 
-/// Everything a call can fail with. The text is ours: ids, field paths and reasons, never
-/// client data.
+/// Everything a call can fail with: one variant per kind of failure the core knows. The
+/// text is ours: ids, field paths and reasons, never client data.
 #[derive(Debug, thiserror::Error, uniffi::Error)]
 pub enum FieldcaseError {
     /// The key is not the key the store was created with.
     #[error("the store cannot be opened with this key")]
     WrongKey,
-    /// The store file is damaged or was altered (`CaseStore.salvage` may rescue cases).
+    /// The store file is damaged or was altered (`salvage` may rescue cases).
     #[error("the store is corrupt: {reason}")]
     Corrupt { reason: String },
+    /// A case document could not be read or changed (damaged bytes, an impossible edit).
+    #[error("document: {reason}")]
+    Document { reason: String },
     /// No such case or entry.
     #[error("not found: {what}")]
     NotFound { what: String },
@@ -39,7 +55,7 @@ pub enum FieldcaseError {
     #[error("invalid input at `{path}`: {reason}")]
     InvalidInput { path: String, reason: String },
     /// A stage change the workflow does not allow.
-    #[error("cannot move the case from {from:?} to {to:?}: {reason}")]
+    #[error("cannot move the case from {from} to {to}: {reason}")]
     InvalidTransition {
         from: Stage,
         to: Stage,
@@ -64,6 +80,9 @@ pub enum FieldcaseError {
     /// The device's storage failed (full, unavailable).
     #[error("storage: {reason}")]
     Storage { reason: String },
+    /// The call was cancelled; what a sync received before is kept.
+    #[error("cancelled")]
+    Cancelled,
     /// A bug: please report it.
     #[error("internal error: {reason}")]
     Internal { reason: String },
@@ -73,38 +92,69 @@ impl From<core::Error> for FieldcaseError {
     fn from(e: core::Error) -> Self {
         use core::Error as E;
         let text = e.to_string();
+        // Exhaustive: a new kind of core error must be given its variant here.
         match e {
             E::WrongKey => FieldcaseError::WrongKey,
             E::Corrupt(reason) => FieldcaseError::Corrupt { reason },
-            E::Automerge(_) => FieldcaseError::Corrupt { reason: text },
+            E::Automerge(_) => FieldcaseError::Document { reason: text },
             E::NotFound(what) => FieldcaseError::NotFound { what },
             E::InvalidInput { path, reason } => FieldcaseError::InvalidInput { path, reason },
-            E::InvalidTransition { from, to, reason } => FieldcaseError::InvalidTransition {
-                from: convert(&from).unwrap_or_default(),
-                to: convert(&to).unwrap_or_default(),
-                reason,
-            },
+            E::InvalidTransition { from, to, reason } => {
+                FieldcaseError::InvalidTransition { from, to, reason }
+            }
             E::Unauthorized(reason) => FieldcaseError::Unauthorized { reason },
             E::NoUser => FieldcaseError::NotSignedIn,
             E::Network(reason) => FieldcaseError::Network { reason },
             E::Wiped => FieldcaseError::Wiped,
             E::NewerStore { found, known } => FieldcaseError::VersionConflict { found, known },
             E::Sqlite(_) => FieldcaseError::Storage { reason: text },
-            _ => FieldcaseError::Internal { reason: text },
+            E::Cancelled => FieldcaseError::Cancelled,
+            E::Encoding(reason) => FieldcaseError::Internal { reason },
+        }
+    }
+}
+
+/// The kinds of [`FieldcaseError`], without their details (what a [`SyncState`] carries).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum ErrorKind {
+    WrongKey,
+    Corrupt,
+    Document,
+    NotFound,
+    InvalidInput,
+    InvalidTransition,
+    Unauthorized,
+    NotSignedIn,
+    Network,
+    Wiped,
+    VersionConflict,
+    Storage,
+    Cancelled,
+    Internal,
+}
+
+impl FieldcaseError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            FieldcaseError::WrongKey => ErrorKind::WrongKey,
+            FieldcaseError::Corrupt { .. } => ErrorKind::Corrupt,
+            FieldcaseError::Document { .. } => ErrorKind::Document,
+            FieldcaseError::NotFound { .. } => ErrorKind::NotFound,
+            FieldcaseError::InvalidInput { .. } => ErrorKind::InvalidInput,
+            FieldcaseError::InvalidTransition { .. } => ErrorKind::InvalidTransition,
+            FieldcaseError::Unauthorized { .. } => ErrorKind::Unauthorized,
+            FieldcaseError::NotSignedIn => ErrorKind::NotSignedIn,
+            FieldcaseError::Network { .. } => ErrorKind::Network,
+            FieldcaseError::Wiped => ErrorKind::Wiped,
+            FieldcaseError::VersionConflict { .. } => ErrorKind::VersionConflict,
+            FieldcaseError::Storage { .. } => ErrorKind::Storage,
+            FieldcaseError::Cancelled => ErrorKind::Cancelled,
+            FieldcaseError::Internal { .. } => ErrorKind::Internal,
         }
     }
 }
 
 type Result<T> = std::result::Result<T, FieldcaseError>;
-
-/// Converts between a core type and its mirror (same field names, same serde shape).
-fn convert<A: Serialize, B: DeserializeOwned>(a: &A) -> Result<B> {
-    serde_json::to_value(a)
-        .and_then(serde_json::from_value)
-        .map_err(|e| FieldcaseError::Internal {
-            reason: format!("a record did not convert: {e}"),
-        })
-}
 
 fn case_id(id: &str) -> Result<core::CaseId> {
     id.parse().map_err(|_| FieldcaseError::NotFound {
@@ -112,46 +162,197 @@ fn case_id(id: &str) -> Result<core::CaseId> {
     })
 }
 
-/// JSON values cross as JSON text.
-pub(crate) mod json_text {
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+/// Runs blocking core work on tokio's blocking pool (never on the caller's thread).
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| FieldcaseError::Internal {
+            reason: format!("a background task failed: {e}"),
+        })?
+}
 
-    pub(crate) fn serialize<S: Serializer>(text: &str, s: S) -> Result<S::Ok, S::Error> {
-        serde_json::from_str::<serde_json::Value>(text)
-            .map_err(serde::ser::Error::custom)?
-            .serialize(s)
-    }
+/// What the caseload list shows of a case (the core's index entry, without its search key).
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct CaseSummary {
+    pub id: String,
+    pub client_name: String,
+    pub client_name_latin: Option<String>,
+    pub stage: Stage,
+    pub risk: Option<core::case::RiskLevel>,
+    pub emergency: bool,
+    pub priority: Option<String>,
+    pub restricted: bool,
+    pub team: Option<String>,
+    pub case_manager: Option<String>,
+    pub assigned: Vec<String>,
+    pub next_review: Option<String>,
+    /// When the case last changed on this device (ms since the epoch).
+    pub last_change: i64,
+    /// Fields holding concurrent values that someone should resolve.
+    pub conflicts: u64,
+    /// Upcoming appointments and open activities and follow-ups.
+    pub agenda: Vec<AgendaItem>,
+}
 
-    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-        Ok(serde_json::Value::deserialize(d)?.to_string())
+impl From<core::store::CaseSummary> for CaseSummary {
+    fn from(s: core::store::CaseSummary) -> Self {
+        // Every public field, by name: one added to the core must be added here.
+        let core::store::CaseSummary {
+            id,
+            client_name,
+            client_name_latin,
+            stage,
+            risk,
+            emergency,
+            priority,
+            restricted,
+            team,
+            case_manager,
+            assigned,
+            next_review,
+            last_change,
+            conflicts,
+            agenda,
+            ..
+        } = s;
+        CaseSummary {
+            id,
+            client_name,
+            client_name_latin,
+            stage,
+            risk,
+            emergency,
+            priority,
+            restricted,
+            team,
+            case_manager,
+            assigned,
+            next_review,
+            last_change,
+            conflicts: conflicts as u64,
+            agenda,
+        }
     }
 }
 
-/// Optional JSON values cross as optional JSON text.
-pub(crate) mod json_text_opt {
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-    pub(crate) fn serialize<S: Serializer>(text: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
-        text.as_deref()
-            .map(serde_json::from_str::<serde_json::Value>)
-            .transpose()
-            .map_err(serde::ser::Error::custom)?
-            .serialize(s)
-    }
-
-    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-        Ok(Option::<serde_json::Value>::deserialize(d)?.map(|v| v.to_string()))
-    }
+fn summaries(list: Vec<core::store::CaseSummary>) -> Vec<CaseSummary> {
+    list.into_iter().map(CaseSummary::from).collect()
 }
 
-/// What `login` returns.
+/// A case the server refused, held back from syncs until it is repaired.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct Session {
-    pub token: String,
-    pub user_id: String,
-    pub device_id: String,
-    /// Milliseconds since the Unix epoch.
-    pub expires_at: i64,
+pub struct RefusedCase {
+    pub case_id: String,
+    /// The kind of rule its changes broke (branch on this, never on `reason`).
+    pub kind: RefusalKind,
+    /// The server's words, for people.
+    pub reason: String,
+    /// When (ms since the epoch).
+    pub at: i64,
+}
+
+impl RefusedCase {
+    fn new(id: core::CaseId, r: core::store::RefusedCase) -> Self {
+        let core::store::RefusedCase { kind, reason, at } = r;
+        RefusedCase {
+            case_id: id.to_string(),
+            kind,
+            reason,
+            at,
+        }
+    }
+}
+
+/// Where a sync stands, as a [`SyncObserver`] hears it.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum SyncState {
+    /// Not syncing (after a sync that completed or was cancelled).
+    Idle,
+    /// Syncing: cases sent, received and done, out of the cases to exchange.
+    Running { progress: SyncProgress },
+    /// The server could not be reached; the cases stay here and sync later.
+    Offline { reason: String },
+    /// The sync failed for another reason (its kind says how to react).
+    Failed { kind: ErrorKind, reason: String },
+}
+
+/// Hears the sync state and progress (implemented by the app; called on a background
+/// thread, so post to the main thread before touching views).
+#[uniffi::export(with_foreign)]
+pub trait SyncObserver: Send + Sync {
+    fn on_sync_state(&self, state: SyncState);
+}
+
+/// Where a change to cases came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum ChangeOrigin {
+    /// An edit on this device (a typed edit, a new or imported case).
+    Local,
+    /// A sync: changes received, cases new on this device, cases removed from it.
+    Sync,
+}
+
+/// Hears which cases changed (implemented by the app, e.g. to refresh the caseload list;
+/// called on the thread that made the change, or a background thread for a sync).
+#[uniffi::export(with_foreign)]
+pub trait CaseObserver: Send + Sync {
+    fn on_cases_changed(&self, case_ids: Vec<String>, origin: ChangeOrigin);
+}
+
+/// The observers of one store.
+#[derive(Default)]
+struct Observers {
+    next: u64,
+    sync: Vec<(u64, Arc<dyn SyncObserver>)>,
+    cases: Vec<(u64, Arc<dyn CaseObserver>)>,
+}
+
+impl std::fmt::Debug for Observers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Observers")
+            .field("sync", &self.sync.len())
+            .field("cases", &self.cases.len())
+            .finish()
+    }
+}
+
+/// Observers shared with the background work of a call (which may outlive the call).
+#[derive(Debug, Clone, Default)]
+struct Hub(Arc<Mutex<Observers>>);
+
+impl Hub {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Observers> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    // Observers are called outside the lock: one may add or remove observers, or call
+    // the store, from its callback.
+    fn sync_state(&self, state: SyncState) {
+        let list: Vec<_> = self.lock().sync.iter().map(|(_, o)| o.clone()).collect();
+        for o in list {
+            o.on_sync_state(state.clone());
+        }
+    }
+
+    fn cases_changed(&self, ids: Vec<String>, origin: ChangeOrigin) {
+        if ids.is_empty() {
+            return;
+        }
+        let list: Vec<_> = self.lock().cases.iter().map(|(_, o)| o.clone()).collect();
+        for o in list {
+            o.on_cases_changed(ids.clone(), origin);
+        }
+    }
+}
+
+/// Sets its control's cancel flag when dropped: a sync future dropped by the app (a
+/// cancelled coroutine or task) stops the sync it started.
+struct CancelOnDrop(Arc<SyncControl>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.cancel();
+    }
 }
 
 /// A case rescued from a damaged store (see [`salvage`]).
@@ -165,10 +366,10 @@ pub struct SalvagedCase {
 }
 
 /// Rescues the readable cases of a damaged store file (never writes to it).
-#[uniffi::export]
-pub fn salvage(path: String, key: Vec<u8>) -> Result<Vec<SalvagedCase>> {
+#[uniffi::export(async_runtime = "tokio")]
+pub async fn salvage(path: String, key: Vec<u8>) -> Result<Vec<SalvagedCase>> {
     let key = key32(&key)?;
-    let found = core::CaseStore::salvage(path, &key)?;
+    let found = blocking(move || Ok(core::CaseStore::salvage(path, &key)?)).await?;
     Ok(found
         .cases
         .into_iter()
@@ -180,6 +381,18 @@ pub fn salvage(path: String, key: Vec<u8>) -> Result<Vec<SalvagedCase>> {
         .collect())
 }
 
+/// Opens (or creates) the store at `path` with the 32-byte device key (keep it in the
+/// platform keystore). Opening reads and decrypts the caseload index.
+#[uniffi::export(async_runtime = "tokio")]
+pub async fn open_store(path: String, key: Vec<u8>) -> Result<Arc<CaseStore>> {
+    let key = key32(&key)?;
+    let inner = blocking(move || Ok(core::CaseStore::open(path, &key)?)).await?;
+    Ok(Arc::new(CaseStore {
+        inner: Arc::new(inner),
+        hub: Hub::default(),
+    }))
+}
+
 fn key32(key: &[u8]) -> Result<[u8; 32]> {
     key.try_into().map_err(|_| FieldcaseError::InvalidInput {
         path: "key".into(),
@@ -187,35 +400,30 @@ fn key32(key: &[u8]) -> Result<[u8; 32]> {
     })
 }
 
-/// The encrypted case store on the phone.
+/// The encrypted case store on the phone (open it with [`open_store`]).
 #[derive(Debug, uniffi::Object)]
 pub struct CaseStore {
-    inner: core::CaseStore,
+    inner: Arc<core::CaseStore>,
+    hub: Hub,
 }
 
 impl CaseStore {
-    /// Runs a typed edit of one case and converts its answer.
+    /// Runs a typed edit of one case, then tells the case observers.
     fn edit<T>(
         &self,
         case_id: &str,
         f: impl FnOnce(&mut core::CaseDoc, &core::Author, i64) -> core::Result<T>,
     ) -> Result<T> {
-        Ok(self.inner.update(&self::case_id(case_id)?, f)?)
+        let id = self::case_id(case_id)?;
+        let out = self.inner.update(&id, f)?;
+        self.hub
+            .cases_changed(vec![id.to_string()], ChangeOrigin::Local);
+        Ok(out)
     }
 }
 
-#[uniffi::export]
+#[uniffi::export(async_runtime = "tokio")]
 impl CaseStore {
-    /// Opens (or creates) the store at `path` with the 32-byte device key (keep it in the
-    /// platform keystore).
-    #[uniffi::constructor]
-    pub fn open(path: String, key: Vec<u8>) -> Result<Arc<Self>> {
-        let key = key32(&key)?;
-        Ok(Arc::new(CaseStore {
-            inner: core::CaseStore::open(path, &key)?,
-        }))
-    }
-
     /// This device's id (the server's, once signed in).
     pub fn device_id(&self) -> String {
         self.inner.device_id()
@@ -228,42 +436,119 @@ impl CaseStore {
     }
 
     /// Signs in on the server and registers this device and its actor.
-    pub fn login(
+    pub async fn login(
         &self,
         server_url: String,
         username: String,
         password: String,
         device_name: String,
-    ) -> Result<Session> {
-        let s = self
-            .inner
-            .login(&server_url, &username, &password, &device_name)?;
-        Ok(Session {
-            token: s.token,
-            user_id: s.user_id,
-            device_id: s.device_id,
-            expires_at: s.expires_at,
-        })
+    ) -> Result<core::sync::ServerSession> {
+        let inner = self.inner.clone();
+        blocking(move || Ok(inner.login(&server_url, &username, &password, &device_name)?)).await
     }
 
     /// Ends the session on the server and signs out here.
-    pub fn logout(&self, server_url: String, token: String) -> Result<()> {
-        Ok(self.inner.logout(&server_url, &token)?)
+    pub async fn logout(&self, server_url: String, token: String) -> Result<()> {
+        let inner = self.inner.clone();
+        blocking(move || Ok(inner.logout(&server_url, &token)?)).await
     }
 
-    /// Brings the whole caseload up to date in both directions.
-    pub fn sync(&self, server_url: String, token: String) -> Result<SyncReport> {
-        convert(&self.inner.sync(&server_url, &token)?)
+    /// Brings the whole caseload up to date in both directions. Sync observers hear the
+    /// progress and the outcome, case observers the cases it changed. Cancelling the call
+    /// stops the sync between frames; what it received is kept, and the next sync
+    /// completes.
+    pub async fn sync(&self, server_url: String, token: String) -> Result<SyncReport> {
+        let hub = self.hub.clone();
+        let progress_hub = hub.clone();
+        let control = Arc::new(SyncControl::with_progress(move |progress| {
+            progress_hub.sync_state(SyncState::Running { progress })
+        }));
+        let _cancel_when_dropped = CancelOnDrop(control.clone());
+        let inner = self.inner.clone();
+        hub.sync_state(SyncState::Running {
+            progress: SyncProgress::default(),
+        });
+        // The outcome is told from the blocking side, so a cancelled call still ends in
+        // `Idle` and still names the cases that changed before it stopped.
+        blocking(move || {
+            let result = inner.sync_with(&server_url, &token, &control);
+            match &result {
+                Ok(report) => {
+                    hub.sync_state(SyncState::Idle);
+                    hub.cases_changed(report.changed.clone(), ChangeOrigin::Sync);
+                }
+                Err(core::Error::Cancelled) => hub.sync_state(SyncState::Idle),
+                Err(core::Error::Network(reason)) => hub.sync_state(SyncState::Offline {
+                    reason: reason.clone(),
+                }),
+                Err(_) => {}
+            }
+            result.map_err(|e| {
+                let e = FieldcaseError::from(e);
+                if !matches!(
+                    e,
+                    FieldcaseError::Cancelled | FieldcaseError::Network { .. }
+                ) {
+                    hub.sync_state(SyncState::Failed {
+                        kind: e.kind(),
+                        reason: e.to_string(),
+                    });
+                }
+                e
+            })
+        })
+        .await
+    }
+
+    /// Cases the server refused, held back from syncs until they are repaired.
+    pub fn refused_cases(&self) -> Vec<RefusedCase> {
+        self.inner
+            .refused_cases()
+            .into_iter()
+            .map(|(id, r)| RefusedCase::new(id, r))
+            .collect()
+    }
+
+    /// Starts telling `observer` the sync state and progress; returns its id for
+    /// [`CaseStore::remove_observer`].
+    pub fn add_sync_observer(&self, observer: Arc<dyn SyncObserver>) -> u64 {
+        let mut o = self.hub.lock();
+        o.next += 1;
+        let id = o.next;
+        o.sync.push((id, observer));
+        id
+    }
+
+    /// Starts telling `observer` which cases changed; returns its id for
+    /// [`CaseStore::remove_observer`].
+    pub fn add_case_observer(&self, observer: Arc<dyn CaseObserver>) -> u64 {
+        let mut o = self.hub.lock();
+        o.next += 1;
+        let id = o.next;
+        o.cases.push((id, observer));
+        id
+    }
+
+    /// Stops telling an observer; false when there was none with this id.
+    pub fn remove_observer(&self, id: u64) -> bool {
+        let mut o = self.hub.lock();
+        let before = o.sync.len() + o.cases.len();
+        o.sync.retain(|(i, _)| *i != id);
+        o.cases.retain(|(i, _)| *i != id);
+        before != o.sync.len() + o.cases.len()
     }
 
     /// Opens a case (intake during a home visit); returns its id.
     pub fn create_case(&self, new_case: NewCase) -> Result<String> {
-        Ok(self.inner.create_case(convert(&new_case)?)?.to_string())
+        let id = self.inner.create_case(new_case)?.to_string();
+        self.hub
+            .cases_changed(vec![id.clone()], ChangeOrigin::Local);
+        Ok(id)
     }
 
     /// The whole case file, typed.
     pub fn get_case(&self, case_id: String) -> Result<CaseFile> {
-        convert(&self.inner.get_case(&self::case_id(&case_id)?)?)
+        Ok(self.inner.get_case(&self::case_id(&case_id)?)?)
     }
 
     /// The whole case file as JSON (schema `fieldcase/case/1`).
@@ -273,22 +558,22 @@ impl CaseStore {
 
     /// The caseload, filtered and sorted.
     pub fn list_cases(&self, filter: CaseFilter) -> Result<Vec<CaseSummary>> {
-        convert(&self.inner.list_cases(&convert(&filter)?))
+        Ok(summaries(self.inner.list_cases(&filter)))
     }
 
     /// Cases whose client name matches, in any of our users' scripts.
     pub fn search(&self, query: String) -> Result<Vec<CaseSummary>> {
-        convert(&self.inner.search(&query))
+        Ok(summaries(self.inner.search(&query)))
     }
 
     /// Every field holding concurrent values, with each value's author.
     pub fn conflicts(&self, case_id: String) -> Result<Vec<Conflict>> {
-        convert(&self.inner.conflicts(&self::case_id(&case_id)?)?)
+        Ok(self.inner.conflicts(&self::case_id(&case_id)?)?)
     }
 
     /// Who changed a field when, and to what.
     pub fn history(&self, case_id: String, path: String) -> Result<Vec<FieldChange>> {
-        convert(&self.inner.history(&self::case_id(&case_id)?, &path)?)
+        Ok(self.inner.history(&self::case_id(&case_id)?, &path)?)
     }
 
     /// A case as Automerge bytes (to hand to another store or the server).
@@ -298,18 +583,19 @@ impl CaseStore {
 
     /// Adds a case from Automerge bytes (checked against the schema); returns its id.
     pub fn import_case(&self, document: Vec<u8>) -> Result<String> {
-        Ok(self.inner.import_case(&document)?.to_string())
+        let id = self.inner.import_case(&document)?.to_string();
+        self.hub
+            .cases_changed(vec![id.clone()], ChangeOrigin::Local);
+        Ok(id)
     }
 
     /// Updates the client's identity and situation.
     pub fn update_client(&self, case_id: String, input: ClientInput) -> Result<()> {
-        let input = convert(&input)?;
         self.edit(&case_id, |d, a, now| d.update_client(a, now, input))
     }
 
     /// Adds a contact of the client (with whether it is safe to use); returns its id.
     pub fn add_contact(&self, case_id: String, input: ContactInput) -> Result<String> {
-        let input = convert(&input)?;
         self.edit(&case_id, |d, a, now| d.add_contact(a, now, input))
     }
 
@@ -319,19 +605,16 @@ impl CaseStore {
         case_id: String,
         input: HouseholdMemberInput,
     ) -> Result<String> {
-        let input = convert(&input)?;
         self.edit(&case_id, |d, a, now| d.add_household_member(a, now, input))
     }
 
     /// Records the intake.
     pub fn record_intake(&self, case_id: String, input: IntakeInput) -> Result<()> {
-        let input = convert(&input)?;
         self.edit(&case_id, |d, a, now| d.record_intake(a, now, input))
     }
 
     /// Records a consent; returns its id.
     pub fn record_consent(&self, case_id: String, input: ConsentInput) -> Result<String> {
-        let input = convert(&input)?;
         self.edit(&case_id, |d, a, now| d.record_consent(a, now, input))
     }
 
@@ -351,13 +634,11 @@ impl CaseStore {
 
     /// Adds an assessment over the life domains, with its risk; returns its id.
     pub fn add_assessment(&self, case_id: String, input: AssessmentInput) -> Result<String> {
-        let input = convert(&input)?;
         self.edit(&case_id, |d, a, now| d.add_assessment(a, now, input))
     }
 
     /// Adds a problem to the plan, with its need and goal; returns its id.
     pub fn add_problem(&self, case_id: String, input: ProblemInput) -> Result<String> {
-        let input = convert(&input)?;
         self.edit(&case_id, |d, a, now| d.add_problem(a, now, input))
     }
 
@@ -368,7 +649,6 @@ impl CaseStore {
         problem_id: String,
         input: ProblemInput,
     ) -> Result<()> {
-        let input = convert(&input)?;
         self.edit(&case_id, |d, a, now| {
             d.update_problem(a, now, &problem_id, input)
         })
@@ -381,7 +661,6 @@ impl CaseStore {
         problem_id: String,
         input: ActivityInput,
     ) -> Result<String> {
-        let input = convert(&input)?;
         self.edit(&case_id, |d, a, now| {
             d.add_activity(a, now, &problem_id, input)
         })
@@ -395,7 +674,6 @@ impl CaseStore {
         activity_id: String,
         status: ActivityStatus,
     ) -> Result<()> {
-        let status = convert(&status)?;
         self.edit(&case_id, |d, a, now| {
             d.set_activity_status(a, now, &problem_id, &activity_id, status)
         })
@@ -403,7 +681,6 @@ impl CaseStore {
 
     /// Records the family's agreement to the plan.
     pub fn record_family_agreement(&self, case_id: String, input: AgreementInput) -> Result<()> {
-        let input = convert(&input)?;
         self.edit(&case_id, |d, a, now| {
             d.record_family_agreement(a, now, input)
         })
@@ -431,7 +708,6 @@ impl CaseStore {
 
     /// Adds a referral to a partner organisation; returns its id.
     pub fn add_referral(&self, case_id: String, input: ReferralInput) -> Result<String> {
-        let input = convert(&input)?;
         self.edit(&case_id, |d, a, now| d.add_referral(a, now, input))
     }
 
@@ -445,7 +721,6 @@ impl CaseStore {
         reason: Option<String>,
         outcome: Option<String>,
     ) -> Result<()> {
-        let status = convert(&status)?;
         self.edit(&case_id, |d, a, now| {
             d.set_referral_status(
                 a,
@@ -460,7 +735,6 @@ impl CaseStore {
 
     /// Records a home visit (or call, meeting); returns its id.
     pub fn add_visit(&self, case_id: String, input: VisitInput) -> Result<String> {
-        let input = convert(&input)?;
         self.edit(&case_id, |d, a, now| d.add_visit(a, now, input))
     }
 
@@ -471,7 +745,6 @@ impl CaseStore {
         visit_id: String,
         input: FollowUpInput,
     ) -> Result<String> {
-        let input = convert(&input)?;
         self.edit(&case_id, |d, a, now| {
             d.add_follow_up(a, now, &visit_id, input)
         })
@@ -479,7 +752,6 @@ impl CaseStore {
 
     /// Adds an appointment; returns its id.
     pub fn add_appointment(&self, case_id: String, input: AppointmentInput) -> Result<String> {
-        let input = convert(&input)?;
         self.edit(&case_id, |d, a, now| d.add_appointment(a, now, input))
     }
 
@@ -490,7 +762,6 @@ impl CaseStore {
         appointment_id: String,
         status: AppointmentStatus,
     ) -> Result<()> {
-        let status = convert(&status)?;
         self.edit(&case_id, |d, a, now| {
             d.set_appointment_status(a, now, &appointment_id, status)
         })
@@ -498,13 +769,11 @@ impl CaseStore {
 
     /// Records a review; returns its id.
     pub fn add_review(&self, case_id: String, input: ReviewInput) -> Result<String> {
-        let input = convert(&input)?;
         self.edit(&case_id, |d, a, now| d.add_review(a, now, input))
     }
 
     /// Asks to close the case (a supervisor approves); returns the closure's id.
     pub fn request_closure(&self, case_id: String, input: ClosureInput) -> Result<String> {
-        let input = convert(&input)?;
         self.edit(&case_id, |d, a, now| d.request_closure(a, now, input))
     }
 
@@ -539,7 +808,6 @@ impl CaseStore {
 
     /// Moves the case to another stage of the workflow.
     pub fn change_stage(&self, case_id: String, to: Stage) -> Result<()> {
-        let to = convert(&to)?;
         self.edit(&case_id, |d, a, now| d.change_stage(a, now, to))
     }
 

@@ -47,6 +47,9 @@ pub enum Error {
     /// The server disabled this user or device: its cases were removed from the device.
     #[error("this device was disabled by the server; its cases were removed")]
     Wiped,
+    /// The call was cancelled (a sync stops between frames; what it received is kept).
+    #[error("cancelled")]
+    Cancelled,
     /// Serialising an internal record failed (a bug, not user input).
     #[error("encoding error: {0}")]
     Encoding(String),

@@ -11,6 +11,9 @@
 //!
 //! This crate does no networking of its own yet and never logs client data.
 
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!();
+
 pub mod case;
 pub(crate) mod crypto;
 pub mod error;

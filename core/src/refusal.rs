@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 /// Codes are stable: they are stored on phones (with a refused case) and sent on the wire.
 /// A code this version does not know (from a newer server) reads as [`RefusalKind::Other`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum RefusalKind {
     /// A change was made by an Automerge actor that is not registered to this device, or an

@@ -902,7 +902,41 @@ pub fn validate<R: ReadDoc>(doc: &R) -> std::result::Result<(), SchemaViolation>
         Ok(Some((Value::Scalar(s), _))) if s.as_str() == Some(SCHEMA_ID) => {}
         _ => return Err(violation("schema", format!("expected `{SCHEMA_ID}`"))),
     }
-    validate_map(doc, &ROOT, CASE, false, "")
+    validate_map(doc, &ROOT, CASE, false, "", Codes::Known)
+}
+
+/// [`validate`], except that a code this version does not know (in an enumerated field or
+/// list) passes when it is shaped like a code (`[a-z0-9_]`, at most 64 bytes): a case
+/// written by a newer app, received from the server, which knows the code. The phone keeps
+/// such codes as they are (see [`crate::case::model::UnknownCode`]); the server, which
+/// decides what a case may hold, validates with [`validate`].
+pub fn validate_from_newer<R: ReadDoc>(doc: &R) -> std::result::Result<(), SchemaViolation> {
+    match doc.get(ROOT, "schema") {
+        Ok(Some((Value::Scalar(s), _))) if s.as_str() == Some(SCHEMA_ID) => {}
+        _ => return Err(violation("schema", format!("expected `{SCHEMA_ID}`"))),
+    }
+    validate_map(doc, &ROOT, CASE, false, "", Codes::Newer)
+}
+
+/// Which codes an enumerated field may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Codes {
+    /// Only this version's.
+    Known,
+    /// This version's, and any shaped like a code (from a newer version).
+    Newer,
+}
+
+impl Codes {
+    fn allows(self, allowed: &[&str], code: &str) -> bool {
+        allowed.contains(&code)
+            || (self == Codes::Newer
+                && !code.is_empty()
+                && code.len() <= 64
+                && code
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'))
+    }
 }
 
 /// A violation at `path`, which holds the client's map keys: they are made printable
@@ -920,6 +954,7 @@ fn validate_map<R: ReadDoc>(
     fields: &'static [Field],
     entry: bool,
     path: &str,
+    codes: Codes,
 ) -> std::result::Result<(), SchemaViolation> {
     // Paths are built only for an error or a nested container: most fields are scalars,
     // and a document is validated whole each time changes to it arrive.
@@ -949,7 +984,7 @@ fn validate_map<R: ReadDoc>(
             if field.access == Access::Action && matches!(&value, Value::Scalar(s) if s.is_null()) {
                 return Err(violation(&join(&key), "may not be null"));
             }
-            validate_value(doc, &field.kind, value, &id, &|| join(&key))?;
+            validate_value(doc, &field.kind, value, &id, &|| join(&key), codes)?;
         }
     }
     if entry && get_str(doc, obj, "id").is_none() {
@@ -980,6 +1015,7 @@ fn validate_value<R: ReadDoc>(
     value: Value<'_>,
     id: &ObjId,
     p: &dyn Fn() -> String,
+    codes: Codes,
 ) -> std::result::Result<(), SchemaViolation> {
     match (kind, value) {
         (Kind::Text, Value::Object(ObjType::Text)) => {
@@ -989,7 +1025,9 @@ fn validate_value<R: ReadDoc>(
             }
             Ok(())
         }
-        (Kind::Map(sub), Value::Object(ObjType::Map)) => validate_map(doc, id, sub, false, &p()),
+        (Kind::Map(sub), Value::Object(ObjType::Map)) => {
+            validate_map(doc, id, sub, false, &p(), codes)
+        }
         (Kind::Dict(inner), Value::Object(ObjType::Map)) => {
             let p = p();
             for key in doc.keys(id) {
@@ -998,7 +1036,7 @@ fn validate_value<R: ReadDoc>(
                     .get_all(id, key.as_str())
                     .map_err(|_| violation(&q, "?"))?
                 {
-                    validate_value(doc, inner, v, &cid, &|| q.clone())?;
+                    validate_value(doc, inner, v, &cid, &|| q.clone(), codes)?;
                 }
             }
             Ok(())
@@ -1008,7 +1046,7 @@ fn validate_value<R: ReadDoc>(
             for i in 0..doc.length(id) {
                 match doc.get(id, i) {
                     Ok(Some((Value::Object(ObjType::Map), item))) => {
-                        validate_map(doc, &item, sub, true, &format!("{p}/{i}"))?
+                        validate_map(doc, &item, sub, true, &format!("{p}/{i}"), codes)?
                     }
                     _ => return Err(violation(&p, "entries must be maps")),
                 }
@@ -1019,7 +1057,7 @@ fn validate_value<R: ReadDoc>(
             for i in 0..doc.length(id) {
                 let ok = match doc.get(id, i) {
                     Ok(Some((Value::Scalar(s), _))) => match (kind, s.as_str()) {
-                        (Kind::EnumList(allowed), Some(s)) => allowed.contains(&s),
+                        (Kind::EnumList(allowed), Some(s)) => codes.allows(allowed, s),
                         (_, Some(s)) => s.len() <= MAX_STR,
                         _ => false,
                     },
@@ -1039,6 +1077,11 @@ fn validate_value<R: ReadDoc>(
             };
             if matches!(kind, Kind::StrList | Kind::EnumList(_) | Kind::Entries(_)) {
                 return Err(violation(&p(), "expected a list"));
+            }
+            if let (Kind::Enum(allowed), Some(code)) = (kind, json.as_str()) {
+                if codes.allows(allowed, code) {
+                    return Ok(());
+                }
             }
             check_value(kind, &json).map_err(|r| violation(&p(), r))
         }

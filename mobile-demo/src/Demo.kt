@@ -7,20 +7,67 @@
 //      assessment and a plan goal; Bảo records his own visit; both correct the address.
 //   3. Back at the office both sync. The demo prints what merged and the conflict.
 //
-// Run: bash mobile-demo/run.sh   (starts a fieldcase-server on 127.0.0.1 for the demo)
+// Run: bash mobile-demo/run.sh [SERVER_URL]
+//   With no URL (nor FIELDCASE_SERVER_URL), it starts a fieldcase-server on 127.0.0.1. With
+//   one, that server must have a team `north` with workers anna and bao and a supervisor
+//   malee, whose password is FIELDCASE_DEMO_PASSWORD.
+//
+// Calls that wait (openStore, login, sync) are suspend functions: an app runs them in a
+// coroutine scope (viewModelScope); here runBlocking. A sync observer prints the progress.
 
 package fieldcase.demo
 
 import java.io.File
+import kotlinx.coroutines.runBlocking
 import uniffi.fieldcase_bindings.*
+import uniffi.fieldcase_core.*
+
+/** Prints a phone's sync state as it changes (an app would update a progress bar). */
+class ProgressPrinter(private val name: String) : SyncObserver {
+    override fun onSyncState(state: SyncState) {
+        when (state) {
+            is SyncState.Running -> if (state.progress.total > 0UL) {
+                val p = state.progress
+                println("  $name syncing: ${p.done}/${p.total} cases (sent ${p.sent}, received ${p.received})")
+            }
+            is SyncState.Offline -> println("  $name is offline: ${state.reason}")
+            is SyncState.Failed -> println("  $name sync failed (${state.kind}): ${state.reason}")
+            is SyncState.Idle -> {}
+        }
+    }
+}
 
 fun main(args: Array<String>) {
     val root = File(args[0])
+    val given = args.getOrNull(1) ?: System.getenv("FIELDCASE_SERVER_URL")
+    if (given != null) {
+        val password = System.getenv("FIELDCASE_DEMO_PASSWORD") ?: PASSWORD
+        println("Using the server at $given")
+        demo(given, password) { path, token, json -> post(given, path, token, json) }
+    } else {
+        LocalServer(root).use { server ->
+            println("Started a local server at ${server.url}")
+            demo(server.url, PASSWORD, server::post)
+        }
+    }
+}
+
+/** The server the phones talk to, and how the supervisor's console assigns a case. */
+class Remote(val url: String, private val postJson: (String, String, String) -> String) {
+    fun post(path: String, token: String, json: String) = postJson(path, token, json)
+}
+
+fun demo(url: String, password: String, postJson: (String, String, String) -> String) = runBlocking {
     val tmp = kotlin.io.path.createTempDirectory("fieldcase-phones").toFile()
-    LocalServer(root).use { server ->
+    run {
+        val server = Remote(url, postJson)
+        @Suppress("LocalVariableName")
+        val PASSWORD = password
         // On Android the key comes from the Keystore and the file from Context.getFilesDir().
-        val anna = CaseStore.open(File(tmp, "anna.sqlite").path, ByteArray(32) { 1 })
-        val bao = CaseStore.open(File(tmp, "bao.sqlite").path, ByteArray(32) { 2 })
+        val anna = openStore(File(tmp, "anna.sqlite").path, ByteArray(32) { 1 })
+        val bao = openStore(File(tmp, "bao.sqlite").path, ByteArray(32) { 2 })
+        anna.addSyncObserver(ProgressPrinter("anna"))
+        bao.addSyncObserver(ProgressPrinter("bao"))
         val annaSession = anna.login(server.url, "anna", PASSWORD, "Anna's phone")
         val baoSession = bao.login(server.url, "bao", PASSWORD, "Bảo's phone")
         println("Signed in: anna on device ${anna.deviceId()}, bao on device ${bao.deviceId()}")
@@ -34,12 +81,12 @@ fun main(args: Array<String>) {
                 intake = IntakeInput(
                     reason = "Trẻ nghỉ học nhiều ngày; gia đình thiếu thu nhập.",
                     urgency = "urgent",
-                    preliminaryRisk = RiskLevel.CONCERN,
+                    preliminaryRisk = RiskLevel.Concern,
                 ),
             )
         )
         anna.sync(server.url, annaSession.token)
-        val supervisor = CaseStore.open(File(tmp, "malee.sqlite").path, ByteArray(32) { 3 })
+        val supervisor = openStore(File(tmp, "malee.sqlite").path, ByteArray(32) { 3 })
         val maleeSession = supervisor.login(server.url, "malee", PASSWORD, "office")
         server.post("/v1/cases/$case/assignment", maleeSession.token, """{"workers":["anna","bao"]}""")
         println("Case $case opened by anna, assigned to anna and bao by the supervisor")
@@ -52,11 +99,11 @@ fun main(args: Array<String>) {
             case,
             AssessmentInput(
                 date = "2026-11-22",
-                risk = RiskInput(level = RiskLevel.CONCERN, emergency = false, conclusion = "Theo dõi hàng tuần"),
+                risk = RiskInput(level = RiskLevel.Concern, emergency = false, conclusion = "Theo dõi hàng tuần"),
             )
         )
-        anna.changeStage(case, Stage.ASSESSMENT)
-        anna.changeStage(case, Stage.PLANNING)
+        anna.changeStage(case, Stage.Assessment)
+        anna.changeStage(case, Stage.Planning)
         val goal = anna.addProblem(
             case,
             ProblemInput(priority = 1, domain = "education", description = "Nghỉ học", goal = "Đi học 4 ngày mỗi tuần"),

@@ -10,10 +10,25 @@ import java.net.URI
 
 const val PASSWORD = "a long demo password"
 
-class LocalServer(private val root: File) : AutoCloseable {
+/** Cargo's target directory: `CARGO_TARGET_DIR` when set, else the workspace's `target`. */
+fun targetDir(root: File): File = System.getenv("CARGO_TARGET_DIR")?.let { File(it) } ?: File(root, "target")
+
+/** A JSON POST with a token to the server at `url`; the answer's text. */
+fun post(url: String, path: String, token: String, json: String): String {
+    val c = URI(url + path).toURL().openConnection() as HttpURLConnection
+    c.requestMethod = "POST"
+    c.doOutput = true
+    c.setRequestProperty("authorization", "Bearer $token")
+    c.setRequestProperty("content-type", "application/json")
+    c.outputStream.use { it.write(json.toByteArray()) }
+    check(c.responseCode == 200) { "POST $path answered ${c.responseCode}" }
+    return c.inputStream.bufferedReader().readText()
+}
+
+class LocalServer(val root: File) : AutoCloseable {
     private val dir = kotlin.io.path.createTempDirectory("fieldcase-demo").toFile()
     private val db = File(dir, "server.sqlite").path
-    private val exe = File(root, "target/debug/fieldcase-server").path
+    private val exe = File(targetDir(root), "debug/fieldcase-server").path
     private val process: Process
     val url: String
 
@@ -49,16 +64,7 @@ class LocalServer(private val root: File) : AutoCloseable {
     }
 
     /** A JSON POST with a token; the answer's text. */
-    fun post(path: String, token: String, json: String): String {
-        val c = URI(url + path).toURL().openConnection() as HttpURLConnection
-        c.requestMethod = "POST"
-        c.doOutput = true
-        c.setRequestProperty("authorization", "Bearer $token")
-        c.setRequestProperty("content-type", "application/json")
-        c.outputStream.use { it.write(json.toByteArray()) }
-        check(c.responseCode == 200) { "POST $path answered ${c.responseCode}" }
-        return c.inputStream.bufferedReader().readText()
-    }
+    fun post(path: String, token: String, json: String): String = post(url, path, token, json)
 
     override fun close() {
         process.destroy() // SIGTERM: the server stops gracefully

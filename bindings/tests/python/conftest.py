@@ -1,7 +1,13 @@
-"""Shared fixtures: the generated module (target/bindings/python, made by
-scripts/bindings.sh) and a real fieldcase-server on 127.0.0.1 with a north team."""
+"""Shared fixtures: the generated modules (target/bindings/python, made by
+scripts/bindings.sh: `fieldcase_bindings`, the calls, and `fieldcase_core`, the core's own
+records and enums) and a real fieldcase-server on 127.0.0.1 with a north team.
 
+Calls that wait (open_store, login, sync, logout, salvage) are coroutines: the tests run
+them with `run` (asyncio.run), as an app runs them on its event loop."""
+
+import asyncio
 import json
+import types
 import os
 import pathlib
 import signal
@@ -18,16 +24,30 @@ PASSWORD = "a long test password"
 
 
 def _server_bin():
-    exe = ROOT / "target" / "debug" / "fieldcase-server"
+    target = pathlib.Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+    exe = target / "debug" / "fieldcase-server"
     assert exe.exists(), "build the server first: cargo build -p fieldcase-server"
     return str(exe)
 
 
+def run(coroutine):
+    """Runs one coroutine of the bindings to its end on a new event loop."""
+    return asyncio.run(coroutine)
+
+
 @pytest.fixture(scope="session")
 def fc():
+    """The bindings' calls and the core's types, as one namespace."""
     import fieldcase_bindings
+    import fieldcase_core
 
-    return fieldcase_bindings
+    names = {k: v for k, v in vars(fieldcase_core).items() if not k.startswith("_")}
+    names.update({k: v for k, v in vars(fieldcase_bindings).items() if not k.startswith("_")})
+    return types.SimpleNamespace(**names)
+
+
+def open_store(fc, path, key):
+    return run(fc.open_store(str(path), key))
 
 
 class Server:
@@ -77,7 +97,7 @@ def phone(fc, tmp_path, server):
     """A phone: an encrypted store in its own file, logged in as `user`."""
     def make(user, n=[0]):
         n[0] += 1
-        store = fc.CaseStore.open(str(tmp_path / f"{user}-{n[0]}.sqlite"), bytes([n[0]] * 32))
-        session = store.login(server.url, user, PASSWORD, f"{user}'s phone")
+        store = open_store(fc, tmp_path / f"{user}-{n[0]}.sqlite", bytes([n[0]] * 32))
+        session = run(store.login(server.url, user, PASSWORD, f"{user}'s phone"))
         return store, session
     return make

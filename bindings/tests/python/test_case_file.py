@@ -7,6 +7,8 @@ the boundary with every field of its record and each refusal with its own varian
 
 import pytest
 
+from conftest import open_store, run
+
 
 def test_a_case_file_from_intake_to_reopening(fc, server, phone, tmp_path):
     anna, anna_s = phone("anna")
@@ -14,7 +16,7 @@ def test_a_case_file_from_intake_to_reopening(fc, server, phone, tmp_path):
     _, bao_s = phone("bao")
 
     def sync(store, session):
-        report = store.sync(server.url, session.token)
+        report = run(store.sync(server.url, session.token))
         assert report.errors == [], report.errors
         return report
 
@@ -37,7 +39,7 @@ def test_a_case_file_from_intake_to_reopening(fc, server, phone, tmp_path):
         urgency="urgent", criteria=fc.CriteriaInput(multiple_problems=True,
                                                     basic_needs_met=False,
                                                     cannot_access_alone=True),
-        safety_measures="Зустрічі поза домом.", preliminary_risk=fc.RiskLevel.CONCERN))
+        safety_measures="Зустрічі поза домом.", preliminary_risk=fc.RiskLevel.CONCERN()))
     consent = anna.record_consent(case, fc.ConsentInput(
         topic="information_sharing", scope="school", given_by="Анна", granted=True,
         date="2026-11-02"))
@@ -46,15 +48,15 @@ def test_a_case_file_from_intake_to_reopening(fc, server, phone, tmp_path):
     anna.withdraw_consent(case, photo, "2026-11-03", "changed her mind")
 
     # Assessment and plan.
-    anna.change_stage(case, fc.Stage.ASSESSMENT)
+    anna.change_stage(case, fc.Stage.ASSESSMENT())
     anna.add_assessment(case, fc.AssessmentInput(
         date="2026-11-03",
         domains={"education": fc.DomainInput(rating=2, needs="супровід до школи",
                                              strengths="любить малювати")},
-        risk=fc.RiskInput(level=fc.RiskLevel.CONCERN, emergency=False,
+        risk=fc.RiskInput(level=fc.RiskLevel.CONCERN(), emergency=False,
                           conclusion="спостерігати"),
         sources=["school"]))
-    anna.change_stage(case, fc.Stage.PLANNING)
+    anna.change_stage(case, fc.Stage.PLANNING())
     problem = anna.add_problem(case, fc.ProblemInput(priority=1, domain="education",
                                                      description="Пропуски школи",
                                                      goal="4 дні на тиждень"))
@@ -64,7 +66,7 @@ def test_a_case_file_from_intake_to_reopening(fc, server, phone, tmp_path):
         description="Зустріч із вчителькою",
         responsible=fc.ResponsibleInput(kind="partner", organisation="Школа №5"),
         due_date="2026-11-20", frequency="weekly"))
-    anna.set_activity_status(case, problem, activity, fc.ActivityStatus.IN_PROGRESS)
+    anna.set_activity_status(case, problem, activity, fc.ActivityStatus.IN_PROGRESS())
     anna.set_next_review(case, "2027-01-15")
     anna.record_family_agreement(case, fc.AgreementInput(agreed=True, date="2026-11-04",
                                                          by="Анна"))
@@ -73,7 +75,7 @@ def test_a_case_file_from_intake_to_reopening(fc, server, phone, tmp_path):
         with pytest.raises(fc.FieldcaseError.Unauthorized):
             decide(case, "a worker decides nothing")
     with pytest.raises(fc.FieldcaseError.InvalidTransition):
-        anna.change_stage(case, fc.Stage.IMPLEMENTATION)
+        anna.change_stage(case, fc.Stage.IMPLEMENTATION())
 
     f = anna.get_case(case)
     assert (f.priority, f.client.kind, f.client.gender) == ("high", "family", "female")
@@ -81,7 +83,7 @@ def test_a_case_file_from_intake_to_reopening(fc, server, phone, tmp_path):
     assert f.client.contacts[0].safe_to_contact is False
     assert f.client.household[0].name == "Марко" and f.client.household[0].lives_with_client
     assert f.intake.criteria.cannot_access_alone and f.intake.source == "school"
-    assert f.intake.preliminary_risk == fc.RiskLevel.CONCERN
+    assert f.intake.preliminary_risk == fc.RiskLevel.CONCERN()
     withdrawn = [c for c in f.consents if c.id == photo][0]
     assert (withdrawn.withdrawn_on, withdrawn.withdrawn_reason) == ("2026-11-03",
                                                                     "changed her mind")
@@ -90,10 +92,10 @@ def test_a_case_file_from_intake_to_reopening(fc, server, phone, tmp_path):
     p = f.plan.problems[0]
     assert (p.target_date, p.status, p.goal) == ("2027-02-01", "in_progress",
                                                  "4 дні на тиждень")
-    assert p.activities[0].status == fc.ActivityStatus.IN_PROGRESS
+    assert p.activities[0].status == fc.ActivityStatus.IN_PROGRESS()
     assert p.activities[0].responsible.organisation == "Школа №5"
     assert f.plan.next_review == "2027-01-15" and f.plan.family_agreement.agreed
-    assert f.plan.approval.status == fc.ApprovalStatus.REQUESTED
+    assert f.plan.approval.status == fc.ApprovalStatus.REQUESTED()
 
     # The supervisor returns the plan from her phone, then approves the second request.
     sync(anna, anna_s)
@@ -102,7 +104,7 @@ def test_a_case_file_from_intake_to_reopening(fc, server, phone, tmp_path):
     sync(malee, malee_s)
     sync(anna, anna_s)
     approval = anna.get_case(case).plan.approval
-    assert (approval.status, approval.comment) == (fc.ApprovalStatus.RETURNED,
+    assert (approval.status, approval.comment) == (fc.ApprovalStatus.RETURNED(),
                                                    "Додайте психолога")
     anna.request_plan_approval(case)
     sync(anna, anna_s)
@@ -111,13 +113,13 @@ def test_a_case_file_from_intake_to_reopening(fc, server, phone, tmp_path):
     sync(malee, malee_s)
     sync(anna, anna_s)
     assert anna.get_case(case).plan.approval.decided_by == malee_s.user_id
-    anna.change_stage(case, fc.Stage.IMPLEMENTATION)
+    anna.change_stage(case, fc.Stage.IMPLEMENTATION())
 
     # The work: a referral declined, a visit with a follow-up, a missed appointment.
     referral = anna.add_referral(case, fc.ReferralInput(
         organisation="Центр допомоги", service="психолог", reason="тривожність",
         consent_id=consent))
-    anna.set_referral_status(case, referral, fc.ReferralStatus.DECLINED, "черга повна",
+    anna.set_referral_status(case, referral, fc.ReferralStatus.DECLINED(), "черга повна",
                              None)
     visit = anna.add_visit(case, fc.VisitInput(date="2026-11-10", kind="home",
                                                participants=["Анна", "Марко"],
@@ -128,24 +130,24 @@ def test_a_case_file_from_intake_to_reopening(fc, server, phone, tmp_path):
     appointment = anna.add_appointment(case, fc.AppointmentInput(
         at="2026-11-15T10:00:00Z", place="поліклініка", purpose="огляд",
         attendance_needs="проїзний"))
-    anna.set_appointment_status(case, appointment, fc.AppointmentStatus.MISSED)
+    anna.set_appointment_status(case, appointment, fc.AppointmentStatus.MISSED())
     f = anna.get_case(case)
     r = f.referrals[0]
-    assert (r.status, r.status_reason, r.consent_id) == (fc.ReferralStatus.DECLINED,
+    assert (r.status, r.status_reason, r.consent_id) == (fc.ReferralStatus.DECLINED(),
                                                          "черга повна", consent)
     v = f.visits[0]
     assert (v.duration_minutes, v.participants) == (45, ["Анна", "Марко"])
     assert v.follow_ups[0].text == "подзвонити вчительці"
     a = f.appointments[0]
-    assert (a.status, a.attendance_needs) == (fc.AppointmentStatus.MISSED, "проїзний")
+    assert (a.status, a.attendance_needs) == (fc.AppointmentStatus.MISSED(), "проїзний")
 
     # Review, then a closure returned and a second one approved; reopening keeps both.
-    anna.change_stage(case, fc.Stage.MONITORING)
-    anna.change_stage(case, fc.Stage.REVIEW)
+    anna.change_stage(case, fc.Stage.MONITORING())
+    anna.change_stage(case, fc.Stage.REVIEW())
     anna.add_review(case, fc.ReviewInput(
         date="2027-01-15",
         progress=[fc.ProgressInput(problem_id=problem, status="achieved", note="ходить")],
-        risk=fc.RiskInput(level=fc.RiskLevel.NO_EVIDENCE), satisfaction=4,
+        risk=fc.RiskInput(level=fc.RiskLevel.NO_EVIDENCE()), satisfaction=4,
         decision="close"))
     closure = anna.request_closure(case, fc.ClosureInput(reason="goals_achieved",
                                                          outcome="Марко ходить до школи"))
@@ -157,8 +159,8 @@ def test_a_case_file_from_intake_to_reopening(fc, server, phone, tmp_path):
     sync(malee, malee_s)
     sync(anna, anna_s)
     f = anna.get_case(case)
-    assert f.stage == fc.Stage.REVIEW
-    assert f.closures[0].status == fc.ClosureStatus.RETURNED
+    assert f.stage == fc.Stage.REVIEW()
+    assert f.closures[0].status == fc.ClosureStatus.RETURNED()
     assert f.reviews[0].progress[0].status == "achieved" and f.reviews[0].satisfaction == 4
     second = anna.request_closure(case, fc.ClosureInput(reason="goals_achieved",
                                                         outcome="Стабільно"))
@@ -167,10 +169,10 @@ def test_a_case_file_from_intake_to_reopening(fc, server, phone, tmp_path):
     malee.approve_closure(case, second, "Добре")
     sync(malee, malee_s)
     sync(anna, anna_s)
-    assert anna.get_case(case).stage == fc.Stage.CLOSED
+    assert anna.get_case(case).stage == fc.Stage.CLOSED()
     anna.reopen(case, "нове повідомлення зі школи")
     f = anna.get_case(case)
-    assert f.stage == fc.Stage.INTAKE and len(f.closures) == 2
+    assert f.stage == fc.Stage.INTAKE() and len(f.closures) == 2
     assert f.closures[1].reopen_reason == "нове повідомлення зі школи"
 
     # A visit recorded on the wrong case is retracted, never deleted.
@@ -194,16 +196,16 @@ def test_a_case_file_from_intake_to_reopening(fc, server, phone, tmp_path):
     assert anna.get_case(case) == malee.get_case(case)
 
     # The whole case moves between stores as Automerge bytes.
-    other = fc.CaseStore.open(str(tmp_path / "other.sqlite"), bytes([9] * 32))
+    other = open_store(fc, tmp_path / "other.sqlite", bytes([9] * 32))
     assert other.import_case(anna.export_case(case)) == case
     assert other.get_case(case) == anna.get_case(case)
 
     # Wrong credentials and an ended session are refused as such.
     with pytest.raises(fc.FieldcaseError.Unauthorized):
-        other.login(server.url, "anna", "not her password", "other phone")
-    anna.logout(server.url, anna_s.token)
+        run(other.login(server.url, "anna", "not her password", "other phone"))
+    run(anna.logout(server.url, anna_s.token))
     with pytest.raises(fc.FieldcaseError.Unauthorized):
-        anna.sync(server.url, anna_s.token)
+        run(anna.sync(server.url, anna_s.token))
     with pytest.raises(fc.FieldcaseError.NotSignedIn):
         anna.add_visit(case, fc.VisitInput(kind="phone", note="after logout"))
     assert len(anna.get_case(case).visits) == 1, "the store still holds the case"

@@ -11,9 +11,15 @@ macro_rules! input {
     ($(#[$m:meta])* $name:ident { $($(#[$fm:meta])* $field:ident : $ty:ty),* $(,)? }) => {
         $(#[$m])*
         #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+        #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
         #[serde(default)]
         pub struct $name {
-            $($(#[$fm])* #[serde(skip_serializing_if = "Option::is_none")] pub $field: Option<$ty>,)*
+            $(
+                $(#[$fm])*
+                #[serde(skip_serializing_if = "Option::is_none")]
+                #[cfg_attr(feature = "uniffi", uniffi(default))]
+                pub $field: Option<$ty>,
+            )*
         }
     };
 }
@@ -68,6 +74,16 @@ input! {
     DomainInput { rating: i64, needs: String, strengths: String }
 }
 
+/// An assessment's life domains (codes) and what was found in each.
+pub type DomainInputMap = BTreeMap<String, DomainInput>;
+
+#[cfg(feature = "uniffi")]
+uniffi::custom_type!(DomainInputMap, std::collections::HashMap<String, DomainInput>, {
+    remote,
+    lower: |map| map.into_iter().collect(),
+    try_lift: |map| Ok(map.into_iter().collect()),
+});
+
 input! {
     /// A risk judgement.
     RiskInput { level: RiskLevel, emergency: bool, conclusion: String }
@@ -76,7 +92,7 @@ input! {
 input! {
     /// An assessment over the life domains, with a risk judgement.
     AssessmentInput {
-        date: String, domains: BTreeMap<String, DomainInput>, risk: RiskInput,
+        date: String, domains: DomainInputMap, risk: RiskInput,
         capability: String, sources: Vec<String>, summary: String,
     }
 }
@@ -156,14 +172,19 @@ input! {
 
 /// What is needed to open a case.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[serde(default)]
 pub struct NewCase {
     pub team: String,
     /// The accountable worker; the creating user when empty.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub case_manager: Option<String>,
     /// Restricted cases are seen only by their assigned workers and supervisor.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub restricted: bool,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub priority: Option<String>,
     pub client: ClientInput,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub intake: Option<IntakeInput>,
 }

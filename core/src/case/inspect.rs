@@ -19,8 +19,29 @@ use crate::case::{rfc3339, ActorInfo, CaseDoc};
 use crate::error::{Error, Result};
 use crate::schema::{self, Kind};
 
+/// A JSON value (a field's value in a conflict or in history); crosses the FFI as JSON text.
+pub type JsonValue = Json;
+
+#[cfg(feature = "uniffi")]
+uniffi::custom_type!(JsonValue, String, {
+    remote,
+    lower: |value| value.to_string(),
+    try_lift: |text| Ok(serde_json::from_str(&text)?),
+});
+
+/// A number of things (characters, cases); crosses the FFI as an unsigned 64-bit integer.
+pub type Count = usize;
+
+#[cfg(feature = "uniffi")]
+uniffi::custom_type!(Count, u64, {
+    remote,
+    lower: |n| n as u64,
+    try_lift: |n| Ok(usize::try_from(n)?),
+});
+
 /// Who made a change, resolved from its actor.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Attribution {
     /// The Automerge actor id (hex).
     pub actor: String,
@@ -36,8 +57,9 @@ pub struct Attribution {
 
 /// One of the values a conflicting field holds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ConflictValue {
-    pub value: Json,
+    pub value: JsonValue,
     /// Whether this is the value the case shows (the same on every replica).
     pub winner: bool,
     pub by: Attribution,
@@ -45,6 +67,7 @@ pub struct ConflictValue {
 
 /// A field that two or more people set to different values concurrently.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Conflict {
     /// Field path, with entry ids inside lists (e.g. `visits/<id>/kind`).
     pub path: String,
@@ -53,15 +76,16 @@ pub struct Conflict {
 
 /// One change to a field.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct FieldChange {
     pub by: Attribution,
     /// The action that made the change (e.g. `add visits`, `set client/name`).
     pub message: Option<String>,
     /// For a scalar field: the value written (null when cleared).
-    pub value: Option<Json>,
+    pub value: Option<JsonValue>,
     /// For a text or list: characters or items inserted and deleted by this change.
-    pub inserted: usize,
-    pub deleted: usize,
+    pub inserted: Count,
+    pub deleted: Count,
 }
 
 /// Resolves actors to the users and devices the document records for them.

@@ -323,7 +323,7 @@ impl CaseDoc {
     /// The stage the case is in (the winning value if two phones disagreed).
     pub fn stage(&self) -> Stage {
         schema::get_str(&self.doc, &ROOT, "stage")
-            .and_then(|s| Stage::from_code(&s))
+            .map(|s| Stage::parse(&s))
             .unwrap_or_default()
     }
 

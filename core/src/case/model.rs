@@ -12,27 +12,37 @@ use serde::{Deserialize, Serialize};
 use crate::case::stage::Stage;
 
 macro_rules! code_enum {
-    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident = $code:literal),+ $(,)? } default $default:ident) => {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident = $code:literal),+ $(,)? }) => {
         $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default)]
-        #[serde(rename_all = "snake_case")]
+        ///
+        /// A code this version does not know (written by a newer app) reads as `Unknown`
+        /// with the code as it was written: it is shown as such and never written back as
+        /// another value (typed edits refuse it; edits elsewhere leave it as it is).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[cfg_attr(feature = "uniffi", derive(uniffi::Enum), uniffi::export(Display))]
         pub enum $name {
             $($(#[$vm])* $variant,)+
-            #[default]
-            #[serde(other, skip_serializing)]
-            #[doc(hidden)]
-            Unknown,
+            /// A code this version does not know yet, as it is stored.
+            Unknown { code: UnknownCode },
         }
         impl $name {
             /// The code stored in the document.
             pub fn code(self) -> &'static str {
-                match self { $(Self::$variant => $code,)+ Self::Unknown => stringify!($default) }
+                match self { $(Self::$variant => $code,)+ Self::Unknown { code } => code.as_str() }
             }
-            /// Every value, in order.
+            /// Every value this version knows, in order.
             pub const ALL: &'static [$name] = &[$(Self::$variant),+];
-            /// The value for a stored code.
+            /// The value for a stored code this version knows.
             pub fn from_code(code: &str) -> Option<Self> {
                 match code { $($code => Some(Self::$variant),)+ _ => None }
+            }
+            /// The value for any stored code: unknown codes are kept as they are.
+            pub fn parse(code: &str) -> Self {
+                Self::from_code(code).unwrap_or_else(|| Self::Unknown { code: UnknownCode::new(code) })
+            }
+            /// Whether this version knows the code.
+            pub fn is_known(self) -> bool {
+                !matches!(self, Self::Unknown { .. })
             }
         }
         impl std::fmt::Display for $name {
@@ -40,8 +50,101 @@ macro_rules! code_enum {
                 f.write_str(self.code())
             }
         }
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.code())
+            }
+        }
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let code = std::borrow::Cow::<'de, str>::deserialize(d)?;
+                Ok(Self::parse(&code))
+            }
+        }
     };
 }
+
+/// A code from a newer version of the app, kept as it is stored (a stored value longer
+/// than [`UnknownCode::MAX_LEN`] bytes is not a code: it is shown cut, and stays whole in
+/// the document).
+///
+/// Codes are interned, so that the enums holding them stay `Copy`: at most
+/// [`UnknownCode::MAX_CODES`] distinct codes per process (past that, `?` is shown; the
+/// document keeps the code either way).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UnknownCode(&'static str);
+
+impl UnknownCode {
+    /// The longest code kept whole, in bytes.
+    pub const MAX_LEN: usize = 64;
+    /// How many distinct unknown codes a process keeps.
+    pub const MAX_CODES: usize = 4096;
+
+    /// The unknown code as stored.
+    pub fn new(code: &str) -> Self {
+        use std::collections::BTreeSet;
+        use std::sync::{Mutex, PoisonError};
+        static CODES: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
+        let mut end = code.len().min(Self::MAX_LEN);
+        while !code.is_char_boundary(end) {
+            end -= 1;
+        }
+        let code = &code[..end];
+        let mut codes = CODES.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(known) = codes.get(code) {
+            return UnknownCode(known);
+        }
+        if codes.len() >= Self::MAX_CODES {
+            return UnknownCode("?");
+        }
+        let kept: &'static str = Box::leak(code.to_owned().into_boxed_str());
+        codes.insert(kept);
+        UnknownCode(kept)
+    }
+
+    /// The code as stored.
+    pub fn as_str(self) -> &'static str {
+        self.0
+    }
+}
+
+impl std::fmt::Debug for UnknownCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.0, f)
+    }
+}
+
+impl std::fmt::Display for UnknownCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+#[cfg(feature = "uniffi")]
+uniffi::custom_type!(UnknownCode, String, {
+    lower: |code| code.as_str().to_owned(),
+    try_lift: |code| Ok(UnknownCode::new(&code)),
+});
+
+/// Each actor (hex) and who it writes for.
+pub type ActorMap = BTreeMap<String, ActorInfo>;
+
+/// An assessment's life domains (codes) and what was found in each.
+pub type DomainMap = BTreeMap<String, DomainAssessment>;
+
+#[cfg(feature = "uniffi")]
+uniffi::custom_type!(ActorMap, std::collections::HashMap<String, ActorInfo>, {
+    remote,
+    lower: |map| map.into_iter().collect(),
+    try_lift: |map| Ok(map.into_iter().collect()),
+});
+
+#[cfg(feature = "uniffi")]
+uniffi::custom_type!(DomainMap, std::collections::HashMap<String, DomainAssessment>, {
+    remote,
+    lower: |map| map.into_iter().collect(),
+    try_lift: |map| Ok(map.into_iter().collect()),
+});
 
 code_enum! {
     /// The four risk levels of an assessment (seed 004), from least to most serious.
@@ -50,7 +153,7 @@ code_enum! {
         InsufficientInfo = "insufficient_info",
         Concern = "concern",
         EvidenceOfHarm = "evidence_of_harm",
-    } default no_evidence
+    }
 }
 
 code_enum! {
@@ -58,31 +161,32 @@ code_enum! {
     ReferralStatus {
         Sent = "sent", Accepted = "accepted", Declined = "declined",
         Completed = "completed", Unavailable = "unavailable",
-    } default sent
+    }
 }
 
 code_enum! {
     /// Status of an appointment.
-    AppointmentStatus { Planned = "planned", Kept = "kept", Missed = "missed", Rescheduled = "rescheduled" } default planned
+    AppointmentStatus { Planned = "planned", Kept = "kept", Missed = "missed", Rescheduled = "rescheduled" }
 }
 
 code_enum! {
     /// Status of a plan activity.
-    ActivityStatus { Planned = "planned", InProgress = "in_progress", Done = "done", Cancelled = "cancelled" } default planned
+    ActivityStatus { Planned = "planned", InProgress = "in_progress", Done = "done", Cancelled = "cancelled" }
 }
 
 code_enum! {
     /// Status of a plan approval.
-    ApprovalStatus { None = "none", Requested = "requested", Approved = "approved", Returned = "returned" } default none
+    ApprovalStatus { None = "none", Requested = "requested", Approved = "approved", Returned = "returned" }
 }
 
 code_enum! {
     /// Status of a closure request.
-    ClosureStatus { Requested = "requested", Approved = "approved", Returned = "returned" } default requested
+    ClosureStatus { Requested = "requested", Approved = "approved", Returned = "returned" }
 }
 
 /// Who made an entry and when; a retracted entry keeps its content and says why.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[serde(default)]
 pub struct Retraction {
     pub at: Option<String>,
@@ -92,6 +196,7 @@ pub struct Retraction {
 
 /// The whole case file.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[serde(default)]
 pub struct CaseFile {
     pub schema: String,
@@ -104,7 +209,7 @@ pub struct CaseFile {
     pub stage: Stage,
     pub sensitivity: Option<String>,
     pub priority: Option<String>,
-    pub actors: BTreeMap<String, ActorInfo>,
+    pub actors: ActorMap,
     pub client: Client,
     pub intake: Intake,
     pub consents: Vec<Consent>,
@@ -119,6 +224,7 @@ pub struct CaseFile {
 
 /// Which user and device an Automerge actor writes for.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[serde(default)]
 pub struct ActorInfo {
     pub user_id: String,
@@ -127,6 +233,7 @@ pub struct ActorInfo {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[serde(default)]
 pub struct Client {
     pub kind: Option<String>,
@@ -144,6 +251,7 @@ pub struct Client {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[serde(default)]
 pub struct Contact {
     pub id: String,
@@ -157,6 +265,7 @@ pub struct Contact {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[serde(default)]
 pub struct HouseholdMember {
     pub id: String,
@@ -169,6 +278,7 @@ pub struct HouseholdMember {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[serde(default)]
 pub struct Intake {
     pub date: Option<String>,
@@ -186,6 +296,7 @@ pub struct Intake {
 
 /// The three intake criteria (seed 003).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[serde(default)]
 pub struct IntakeCriteria {
     pub multiple_problems: Option<bool>,
@@ -195,6 +306,7 @@ pub struct IntakeCriteria {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[serde(default)]
 pub struct Consent {
     pub id: String,
@@ -211,6 +323,7 @@ pub struct Consent {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[serde(default)]
 pub struct DomainAssessment {
     pub rating: Option<i64>,
@@ -219,6 +332,7 @@ pub struct DomainAssessment {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[serde(default)]
 pub struct Risk {
     pub level: Option<RiskLevel>,
@@ -227,11 +341,12 @@ pub struct Risk {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[serde(default)]
 pub struct Assessment {
     pub id: String,
     pub date: Option<String>,
-    pub domains: BTreeMap<String, DomainAssessment>,
+    pub domains: DomainMap,
     pub risk: Risk,
     pub capability: String,
     pub sources: Vec<String>,
@@ -242,6 +357,7 @@ pub struct Assessment {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[serde(default)]
 pub struct Responsible {
     pub kind: Option<String>,
@@ -250,6 +366,7 @@ pub struct Responsible {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[serde(default)]
 pub struct Activity {
     pub id: String,
@@ -265,6 +382,7 @@ pub struct Activity {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[serde(default)]
 pub struct Problem {
     pub id: String,
@@ -282,6 +400,7 @@ pub struct Problem {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[serde(default)]
 pub struct FamilyAgreement {
     pub agreed: Option<bool>,
@@ -291,6 +410,7 @@ pub struct FamilyAgreement {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[serde(default)]
 pub struct Approval {
     pub status: Option<ApprovalStatus>,
@@ -302,6 +422,7 @@ pub struct Approval {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[serde(default)]
 pub struct Plan {
     pub problems: Vec<Problem>,
@@ -311,6 +432,7 @@ pub struct Plan {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[serde(default)]
 pub struct Referral {
     pub id: String,
@@ -329,6 +451,7 @@ pub struct Referral {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[serde(default)]
 pub struct FollowUp {
     pub id: String,
@@ -339,6 +462,7 @@ pub struct FollowUp {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[serde(default)]
 pub struct Visit {
     pub id: String,
@@ -355,6 +479,7 @@ pub struct Visit {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[serde(default)]
 pub struct Appointment {
     pub id: String,
@@ -372,6 +497,7 @@ pub struct Appointment {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[serde(default)]
 pub struct GoalProgress {
     pub id: String,
@@ -381,6 +507,7 @@ pub struct GoalProgress {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[serde(default)]
 pub struct Review {
     pub id: String,
@@ -397,6 +524,7 @@ pub struct Review {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[serde(default)]
 pub struct Closure {
     pub id: String,

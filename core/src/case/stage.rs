@@ -8,11 +8,14 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::case::model::UnknownCode;
+
 /// A stage of the case workflow.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
-)]
-#[serde(rename_all = "snake_case")]
+///
+/// A stage this version does not know (from a newer app) reads as [`Stage::Unknown`] with
+/// its code: shown as such, with no step of this version's workflow from or to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum), uniffi::export(Display))]
 pub enum Stage {
     #[default]
     Intake,
@@ -22,6 +25,10 @@ pub enum Stage {
     Monitoring,
     Review,
     Closed,
+    /// A stage this version does not know yet, as it is stored.
+    Unknown {
+        code: UnknownCode,
+    },
 }
 
 impl Stage {
@@ -46,12 +53,20 @@ impl Stage {
             Stage::Monitoring => "monitoring",
             Stage::Review => "review",
             Stage::Closed => "closed",
+            Stage::Unknown { code } => code.as_str(),
         }
     }
 
-    /// The stage for a stored code.
+    /// The stage for a stored code this version knows.
     pub fn from_code(code: &str) -> Option<Stage> {
         Stage::ALL.into_iter().find(|s| s.code() == code)
+    }
+
+    /// The stage for any stored code: an unknown one is kept as it is.
+    pub fn parse(code: &str) -> Stage {
+        Stage::from_code(code).unwrap_or_else(|| Stage::Unknown {
+            code: UnknownCode::new(code),
+        })
     }
 
     /// Whether the workflow has an edge from `self` to `to` at all (authority aside).
@@ -74,6 +89,19 @@ impl Stage {
 impl std::fmt::Display for Stage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.code())
+    }
+}
+
+impl Serialize for Stage {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.code())
+    }
+}
+
+impl<'de> Deserialize<'de> for Stage {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let code = std::borrow::Cow::<'de, str>::deserialize(d)?;
+        Ok(Stage::parse(&code))
     }
 }
 

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::case::inspect::Count;
 use crate::case::model::{ActivityStatus, AppointmentStatus, RiskLevel};
 use crate::case::{CaseDoc, Stage};
 use crate::error::Result;
@@ -37,6 +38,7 @@ pub struct CaseSummary {
 
 /// Something due: an appointment, an activity of the plan, a visit follow-up, a review.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct AgendaItem {
     pub case_id: String,
     pub kind: AgendaKind,
@@ -52,6 +54,7 @@ pub struct AgendaItem {
 
 /// The kinds of agenda items.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum AgendaKind {
     Appointment,
@@ -171,6 +174,7 @@ impl CaseSummary {
 
 /// How to order a list of cases.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum SortBy {
     /// Most recently changed first.
@@ -182,23 +186,34 @@ pub enum SortBy {
 
 /// Which cases to list. Empty fields do not filter.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[serde(default)]
 pub struct CaseFilter {
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub stage: Option<Stage>,
     /// Only cases at exactly this risk level.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub risk: Option<RiskLevel>,
     /// Only cases at this risk level or above.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub min_risk: Option<RiskLevel>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub assigned_to: Option<String>,
     /// Only cases whose review date is before this day (`YYYY-MM-DD`, usually today).
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub review_overdue_on: Option<String>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub emergency: Option<bool>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub with_conflicts: Option<bool>,
     /// Client or household name, in any script (see [`crate::search`]).
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub query: Option<String>,
+    /// The order (most recently changed first by default in Rust; an app names it).
     pub sort: SortBy,
     /// At most this many results (all when absent).
-    pub limit: Option<usize>,
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub limit: Option<Count>,
 }
 
 /// Applies a filter to summaries (the phone's caseload list, the server's console).

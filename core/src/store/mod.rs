@@ -411,7 +411,9 @@ impl CaseStore {
             .check_chunks(bytes)
             .map_err(|r| Error::invalid("document", r.to_string()))?;
         let incoming = CaseDoc::load(bytes)?;
-        schema::validate(incoming.automerge()).map_err(|v| Error::invalid(v.path, v.reason))?;
+        // Codes from a newer app are kept (the server decides what a case may hold).
+        schema::validate_from_newer(incoming.automerge())
+            .map_err(|v| Error::invalid(v.path, v.reason))?;
         let id = incoming.id()?;
         let mut g = self.lock();
         let now = g.stamp();
@@ -426,7 +428,8 @@ impl CaseStore {
         let mut merged = g.cache[&id].doc.clone();
         let mut incoming = incoming;
         merged.merge(&mut incoming)?;
-        schema::validate(merged.automerge()).map_err(|v| Error::invalid(v.path, v.reason))?;
+        schema::validate_from_newer(merged.automerge())
+            .map_err(|v| Error::invalid(v.path, v.reason))?;
         g.cache.get_mut(&id).expect("loaded").doc = merged;
         g.persist_since(&id, &heads, now)?;
         Ok(id)

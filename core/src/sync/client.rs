@@ -9,9 +9,14 @@
 //!    the sync state persisted from the last time, so only what is missing travels;
 //! 3. received changes are committed to the store as they arrive; a dropped connection
 //!    loses nothing, and the next sync completes.
+//!
+//! [`CaseStore::sync_with`] takes a [`SyncControl`]: another thread may cancel the sync
+//! (it stops between frames, within [`POLL`], keeping every change already committed, so a
+//! later sync completes), and it hears the progress ([`SyncProgress`]) as it goes.
 
 use std::collections::{HashMap, HashSet};
 use std::net::TcpStream;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use automerge::sync::{Message, State as SyncState, SyncDoc};
@@ -22,6 +27,7 @@ use tungstenite::stream::MaybeTlsStream;
 use tungstenite::WebSocket;
 
 use super::protocol::{DocumentId, Frame, PeerMetadata, MAX_FRAME};
+use crate::case::inspect::Count;
 use crate::case::{CaseDoc, Role};
 use crate::error::{Error, Result};
 use crate::ids::CaseId;
@@ -31,8 +37,73 @@ use crate::{Refusal, RefusalKind};
 /// How long the client waits for the server before giving up on this sync.
 const TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How often a sync waiting for the server looks whether it was cancelled.
+pub const POLL: Duration = Duration::from_millis(50);
+
+/// How far a sync got: cases whose changes were sent, cases that received changes, cases
+/// done, out of the cases that had something to exchange (`total`; unchanged cases are
+/// not counted).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct SyncProgress {
+    pub sent: Count,
+    pub received: Count,
+    pub done: Count,
+    pub total: Count,
+}
+
+/// Cancels a running sync from another thread, and hears its progress.
+#[derive(Default)]
+pub struct SyncControl {
+    cancelled: AtomicBool,
+    #[allow(clippy::type_complexity)]
+    progress: Option<Box<dyn Fn(SyncProgress) + Send + Sync>>,
+}
+
+impl std::fmt::Debug for SyncControl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncControl")
+            .field("cancelled", &self.is_cancelled())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SyncControl {
+    /// A control that reports progress to `progress` (called on the syncing thread).
+    pub fn with_progress(progress: impl Fn(SyncProgress) + Send + Sync + 'static) -> Self {
+        SyncControl {
+            cancelled: AtomicBool::new(false),
+            progress: Some(Box::new(progress)),
+        }
+    }
+
+    /// Asks the sync to stop: it returns [`Error::Cancelled`] at its next step.
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::SeqCst)
+    }
+
+    fn check(&self) -> Result<()> {
+        if self.is_cancelled() {
+            Err(Error::Cancelled)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn report(&self, p: SyncProgress) {
+        if let Some(f) = &self.progress {
+            f(p);
+        }
+    }
+}
+
 /// What `login` returns.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi(name = "Session"))]
 pub struct ServerSession {
     pub token: String,
     pub user_id: String,
@@ -44,30 +115,40 @@ pub struct ServerSession {
 /// A case that could not be synced, and why (the reason is the server's or ours; it never
 /// contains client data).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CaseSyncError {
     pub case_id: String,
     pub reason: String,
+    /// When the server refused the case's changes: the kind of rule they broke (the case
+    /// is held back from later syncs, see `CaseStore::refused_cases`).
+    #[serde(default)]
+    pub refusal: Option<RefusalKind>,
 }
 
 /// What a sync did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SyncReport {
     /// Cases whose local changes were sent.
-    pub sent: usize,
+    pub sent: Count,
     /// Cases that received changes from the server.
-    pub received: usize,
+    pub received: Count,
     /// Cases new on this device.
-    pub new_cases: usize,
+    pub new_cases: Count,
     /// Conflicts that appeared in the synced cases (a supervisor resolves them).
-    pub new_conflicts: usize,
+    pub new_conflicts: Count,
     /// Cases already up to date (skipped by comparing heads).
-    pub unchanged: usize,
+    pub unchanged: Count,
     /// Cases left out because the server refused them earlier (see `CaseStore::refused_cases`).
-    pub held_back: usize,
+    pub held_back: Count,
     /// Cases removed from this device because its user no longer sees them (transferred
     /// or unassigned), after the server received every change made here.
-    pub removed: usize,
+    pub removed: Count,
     pub errors: Vec<CaseSyncError>,
+    /// Every case this sync changed on this device (received changes, new, removed), so
+    /// that what shows them can refresh.
+    #[serde(default)]
+    pub changed: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -288,6 +369,18 @@ impl CaseStore {
 
     /// Brings every case of the user's caseload up to date in both directions.
     pub fn sync(&self, server_url: &str, token: &str) -> Result<SyncReport> {
+        self.sync_with(server_url, token, &SyncControl::default())
+    }
+
+    /// [`CaseStore::sync`], cancellable through `control`, which also hears the progress.
+    /// A cancelled sync returns [`Error::Cancelled`]; what it received is kept.
+    pub fn sync_with(
+        &self,
+        server_url: &str,
+        token: &str,
+        control: &SyncControl,
+    ) -> Result<SyncReport> {
+        control.check()?;
         let base = base(server_url);
         let caseload: Vec<CaseloadEntry> =
             call(self, &format!("{base}/v1/caseload"), Some(token), None)?;
@@ -303,7 +396,9 @@ impl CaseStore {
         let held_back: HashSet<CaseId> =
             self.refused_cases().into_iter().map(|(id, _)| id).collect();
         report.held_back = held_back.len();
-        let departed = self.leave_cases(&base, token, &peer, &local, &server_heads, &mut report)?;
+        control.check()?;
+        let departed =
+            self.leave_cases(&base, token, &local, &server_heads, &mut report, control)?;
         let mut all: Vec<CaseId> = local
             .iter()
             .chain(server_heads.keys())
@@ -332,9 +427,15 @@ impl CaseStore {
                 work.push(*id);
             }
         }
+        let total = work.len();
+        control.report(SyncProgress {
+            total,
+            ..Default::default()
+        });
         if work.is_empty() {
             return Ok(report);
         }
+        control.check()?;
         let conflicts_before: HashMap<CaseId, usize> = work
             .iter()
             .filter_map(|id| self.summary(id).ok().map(|s| (*id, s.conflicts)))
@@ -349,7 +450,7 @@ impl CaseStore {
                 versions: None,
             },
         )?;
-        match read(&mut socket)? {
+        match read(&mut socket, control, Instant::now() + TIMEOUT)? {
             Frame::Peer { .. } => {}
             Frame::Error { message, .. } => {
                 return Err(Error::Network(format!("the server refused: {message}")))
@@ -405,24 +506,40 @@ impl CaseStore {
 
         let deadline = Instant::now() + TIMEOUT;
         let mut refused: HashSet<CaseId> = HashSet::new();
+        let progress =
+            |pending: &HashSet<CaseId>, sent: &HashSet<CaseId>, received: &HashSet<CaseId>| {
+                control.report(SyncProgress {
+                    sent: sent.len(),
+                    received: received.len(),
+                    done: total - pending.len(),
+                    total,
+                })
+            };
+        if !sent_changes.is_empty() {
+            progress(&pending, &sent_changes, &received);
+        }
         while !pending.is_empty() {
             if Instant::now() > deadline {
                 for id in pending.drain() {
                     report.errors.push(CaseSyncError {
                         case_id: id.to_string(),
                         reason: "the server did not answer in time".into(),
+                        refusal: None,
                     });
                 }
                 break;
             }
-            let frame = match read(&mut socket) {
+            let frame = match read(&mut socket, control, deadline) {
                 Ok(f) => f,
                 Err(e) => {
                     // Save what we have; the next sync resumes from there.
                     self.save_states(&states, &peer, &scratch);
+                    let _ = socket.close(None);
+                    let _ = socket.flush();
                     return Err(e);
                 }
             };
+            let counts = (pending.len(), sent_changes.len(), received.len());
             match frame {
                 Frame::Sync {
                     document_id, data, ..
@@ -495,6 +612,7 @@ impl CaseStore {
                             report.errors.push(CaseSyncError {
                                 case_id: document_id.to_string(),
                                 reason: "the server does not hold this case for you".into(),
+                                refusal: None,
                             });
                         }
                     }
@@ -512,13 +630,15 @@ impl CaseStore {
                         // offered again.
                         // A refusal of changes carries its kind; other errors about a case
                         // (a server fault) are not held against it.
-                        if let (true, Some(code)) = (local.contains(&id), code.as_deref()) {
-                            let refusal = Refusal::new(RefusalKind::from_code(code), &message);
+                        let kind = code.as_deref().map(RefusalKind::from_code);
+                        if let (true, Some(kind)) = (local.contains(&id), kind) {
+                            let refusal = Refusal::new(kind, &message);
                             self.mark_refused(&id, &refusal)?;
                         }
                         report.errors.push(CaseSyncError {
                             case_id: document_id.to_string(),
                             reason: message,
+                            refusal: kind,
                         });
                     }
                 }
@@ -528,6 +648,9 @@ impl CaseStore {
                     )))
                 }
                 _ => {}
+            }
+            if counts != (pending.len(), sent_changes.len(), received.len()) {
+                progress(&pending, &sent_changes, &received);
             }
         }
         let _ = socket.close(None);
@@ -546,14 +669,19 @@ impl CaseStore {
                 report.errors.push(CaseSyncError {
                     case_id: id.to_string(),
                     reason: "the case from the server is not the case asked for".into(),
+                    refusal: None,
                 });
                 continue;
             }
             match self.import_case(&doc.save()) {
-                Ok(_) => report.new_cases += 1,
+                Ok(_) => {
+                    report.new_cases += 1;
+                    report.changed.push(id.to_string());
+                }
                 Err(e) => report.errors.push(CaseSyncError {
                     case_id: id.to_string(),
                     reason: format!("the case from the server was refused: {e}"),
+                    refusal: None,
                 }),
             }
         }
@@ -563,6 +691,13 @@ impl CaseStore {
             .filter(|id| !refused.contains(id))
             .count();
         report.received = received.len();
+        let mut changed: Vec<String> = received
+            .iter()
+            .filter(|id| !scratch.contains_key(id))
+            .map(|id| id.to_string())
+            .collect();
+        changed.sort();
+        report.changed.extend(changed);
         for id in &work {
             if let Ok(s) = self.summary(id) {
                 let before = conflicts_before.get(id).copied().unwrap_or(0);
@@ -581,13 +716,15 @@ impl CaseStore {
         &self,
         base: &str,
         token: &str,
-        peer: &str,
         local: &HashSet<CaseId>,
         server_heads: &HashMap<CaseId, Vec<String>>,
         report: &mut SyncReport,
+        control: &SyncControl,
     ) -> Result<HashSet<CaseId>> {
+        let peer = &format!("server:{base}");
         let mut dealt = HashSet::new();
         for id in local.iter().filter(|id| !server_heads.contains_key(id)) {
+            control.check()?;
             let shared = match self.load_sync_state(id, peer) {
                 Ok(Some(b)) => SyncState::decode(&b)
                     .map(|s| s.shared_heads)
@@ -612,6 +749,7 @@ impl CaseStore {
                             reason: format!(
                                 "no longer in your caseload; its unsent changes stay on this device ({e})"
                             ),
+                            refusal: None,
                         });
                         continue;
                     }
@@ -619,6 +757,7 @@ impl CaseStore {
             }
             self.purge_case(id)?;
             report.removed += 1;
+            report.changed.push(id.to_string());
         }
         Ok(dealt)
     }
@@ -699,8 +838,9 @@ fn connect(
         MaybeTlsStream::Rustls(s) => Some(s.get_ref()),
         _ => None,
     };
+    // Reads wake every POLL to look for a cancellation ([`read`] keeps the deadline).
     if let Some(tcp) = tcp {
-        tcp.set_read_timeout(Some(TIMEOUT)).map_err(net)?;
+        tcp.set_read_timeout(Some(POLL)).map_err(net)?;
     }
     Ok(socket)
 }
@@ -711,9 +851,31 @@ fn send(socket: &mut WebSocket<MaybeTlsStream<TcpStream>>, frame: &Frame) -> Res
         .map_err(net)
 }
 
-fn read(socket: &mut WebSocket<MaybeTlsStream<TcpStream>>) -> Result<Frame> {
+/// The next frame; [`Error::Cancelled`] as soon as `control` is cancelled, a network
+/// error when nothing came before `deadline`.
+fn read(
+    socket: &mut WebSocket<MaybeTlsStream<TcpStream>>,
+    control: &SyncControl,
+    deadline: Instant,
+) -> Result<Frame> {
     loop {
-        match socket.read().map_err(net)? {
+        control.check()?;
+        let message = match socket.read() {
+            Ok(m) => m,
+            Err(tungstenite::Error::Io(e))
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                if Instant::now() > deadline {
+                    return Err(Error::Network("the server did not answer in time".into()));
+                }
+                continue;
+            }
+            Err(e) => return Err(net(e)),
+        };
+        match message {
             tungstenite::Message::Binary(b) => {
                 return Frame::decode(&b)
                     .map_err(|_| Error::Network("the server sent a malformed frame".into()))

@@ -7,4 +7,4 @@
 pub(crate) mod client;
 pub mod protocol;
 
-pub use client::{CaseSyncError, ServerSession, SyncReport};
+pub use client::{CaseSyncError, ServerSession, SyncControl, SyncProgress, SyncReport, POLL};

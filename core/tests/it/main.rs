@@ -4,6 +4,7 @@
 mod case;
 mod convergence;
 mod fixtures;
+mod forward_compat;
 mod fuzz;
 mod merge;
 mod salvage;

@@ -244,7 +244,7 @@ pub(crate) fn series(cases: &[Arc<Summary>], p: &Period) -> Vec<Series> {
                 .is_some_and(|d| p.contains(d.get(..10).unwrap_or(d)))
             {
                 *referrals
-                    .entry(r.status.unwrap_or_default().code())
+                    .entry(r.status.unwrap_or(ReferralStatus::Sent).code())
                     .or_default() += 1;
             }
         }
@@ -314,12 +314,20 @@ pub(crate) fn series(cases: &[Arc<Summary>], p: &Period) -> Vec<Series> {
             name: "referrals",
             title: "report-referral-outcomes",
             columns: vec!["col-referrals"],
+            // Every status this version knows, then any a newer app wrote, as its code.
             rows: ReferralStatus::ALL
                 .iter()
-                .map(|s| {
+                .map(|s| s.code())
+                .chain(
+                    referrals
+                        .keys()
+                        .copied()
+                        .filter(|c| !ReferralStatus::ALL.iter().any(|s| s.code() == *c)),
+                )
+                .map(|c| {
                     (
-                        Label::Code("referral", s.code().to_string()),
-                        vec![referrals.get(s.code()).copied().unwrap_or(0)],
+                        Label::Code("referral", c.to_string()),
+                        vec![referrals.get(c).copied().unwrap_or(0)],
                     )
                 })
                 .collect(),

@@ -247,7 +247,8 @@ fn summary(cx: &Ctx<'_>, visits: &[&fieldcase_core::case::Visit]) -> Markup {
         .appointments
         .iter()
         .filter(|a| {
-            live(&a.retracted) && a.status.unwrap_or_default() == AppointmentStatus::Planned
+            live(&a.retracted)
+                && a.status.unwrap_or(AppointmentStatus::Planned) == AppointmentStatus::Planned
         })
         .filter(|a| a.at.as_deref().is_some_and(|t| t >= today.as_str()))
         .collect();
@@ -258,7 +259,7 @@ fn summary(cx: &Ctx<'_>, visits: &[&fieldcase_core::case::Visit]) -> Markup {
         .filter(|r| {
             live(&r.retracted)
                 && matches!(
-                    r.status.unwrap_or_default(),
+                    r.status.unwrap_or(ReferralStatus::Sent),
                     ReferralStatus::Sent | ReferralStatus::Accepted
                 )
         })
@@ -310,7 +311,7 @@ fn summary(cx: &Ctx<'_>, visits: &[&fieldcase_core::case::Visit]) -> Markup {
                             li {
                                 bdi { (r.organisation.clone().unwrap_or_default()) }
                                 @if let Some(d) = &r.domain { " · " (l.code("domain", d)) }
-                                " · " (l.code("referral", r.status.unwrap_or_default().code()))
+                                " · " (l.code("referral", r.status.unwrap_or(ReferralStatus::Sent).code()))
                                 @if let Some(d) = &r.date { " · " time datetime=(d) { (l.date(d)) } }
                             }
                         } }
