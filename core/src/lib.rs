@@ -9,7 +9,8 @@
 //! - [`store`]: [`store::CaseStore`], the SQLite file on the phone, with the in-memory
 //!   caseload index and multilingual search ([`search`]).
 //!
-//! This crate does no networking of its own yet and never logs client data.
+//! Its only networking is the phone's sync client ([`sync::client`]); it never logs client
+//! data.
 
 #[cfg(feature = "uniffi")]
 uniffi::setup_scaffolding!();
