@@ -451,3 +451,11 @@ gender-unknown = —
 team-key = Team key
 team-new-label = New name
 team-rename = Rename
+unsynced-col = Unsynced work
+unsynced-none = none after its last sync
+unsynced-after = { $count ->
+    [one] { $count } case unsynced after its last sync
+   *[other] { $count } cases unsynced after its last sync
+}
+unsynced-cut = up to { $count } unsynced: its last sync did not finish
+unsynced-unknown = not reported

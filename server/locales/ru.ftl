@@ -458,3 +458,12 @@ gender-unknown = —
 team-key = Ключ команды
 team-new-label = Новое название
 team-rename = Переименовать
+unsynced-col = Несинхронизированное
+unsynced-none = нет после последней синхронизации
+unsynced-after = { $count ->
+    [one] { $count } случай не синхронизирован
+    [few] { $count } случая не синхронизированы
+   *[other] { $count } случаев не синхронизированы
+}
+unsynced-cut = до { $count } не синхронизировано: последняя синхронизация не завершилась
+unsynced-unknown = нет сведений

@@ -458,3 +458,12 @@ gender-unknown = —
 team-key = Ключ команди
 team-new-label = Нова назва
 team-rename = Перейменувати
+unsynced-col = Несинхронізоване
+unsynced-none = немає після останньої синхронізації
+unsynced-after = { $count ->
+    [one] { $count } випадок не синхронізовано
+    [few] { $count } випадки не синхронізовано
+   *[other] { $count } випадків не синхронізовано
+}
+unsynced-cut = до { $count } не синхронізовано: остання синхронізація не завершилася
+unsynced-unknown = немає відомостей

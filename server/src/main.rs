@@ -528,10 +528,22 @@ fn run(cli: Cli, settings: FileSettings) -> Result<(), String> {
             let now = chrono::Utc::now().timestamp_millis();
             let when = |ms: i64| fieldcase_core::case::rfc3339(ms);
             for d in db.devices_of(&user.id, now).map_err(|e| e.to_string())? {
+                let unsynced = match d.unsynced {
+                    None => "unsynced not reported".to_string(),
+                    Some(u) if u.done => {
+                        format!("unsynced {} after its last sync ({})", u.cases, when(u.at))
+                    }
+                    Some(u) => format!(
+                        "unsynced up to {}, its last sync did not finish ({})",
+                        u.cases,
+                        when(u.at)
+                    ),
+                };
                 println!(
-                    "{:<20} {:<24} registered {}  last seen {}  sessions {}{}",
+                    "{:<20} {:<24} {} registered {}  last seen {}  sessions {}  {unsynced}{}",
                     d.device.id,
                     d.device.name,
+                    d.app_version.as_deref().unwrap_or("-"),
                     when(d.device.created_at),
                     d.last_seen.map(when).unwrap_or_else(|| "never".into()),
                     d.open_sessions,

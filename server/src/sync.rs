@@ -387,6 +387,31 @@ impl Connection {
             Frame::Sync {
                 document_id, data, ..
             } => self.on_sync(socket, document_id, data, false).await,
+            Frame::Status {
+                unsynced_cases,
+                done,
+                app_version,
+                ..
+            } => {
+                // What the phone says of its own unsynced work: kept for its device, for
+                // administrators (a lost phone). A claim about itself, bounded (u32),
+                // replacing the last; a storage failure is logged, the sync goes on.
+                let db = self.state.db.clone();
+                let device = self.session.device_id.clone();
+                let unsynced = crate::db::Unsynced {
+                    cases: unsynced_cases,
+                    done,
+                    at: chrono::Utc::now().timestamp_millis(),
+                };
+                let stored = tokio::task::spawn_blocking(move || {
+                    db.record_status(&device, unsynced, app_version.as_deref())
+                })
+                .await;
+                if !matches!(stored, Ok(Ok(()))) {
+                    tracing::warn!(conn = self.id, "could not keep a device's unsynced count");
+                }
+                Flow::Continue
+            }
             _ => Flow::Continue,
         }
     }

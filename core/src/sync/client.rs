@@ -34,6 +34,10 @@ use crate::ids::CaseId;
 use crate::store::{CaseStore, UserContext};
 use crate::{Refusal, RefusalKind};
 
+/// How this phone names its version to the server (shown to administrators beside the
+/// device): the fieldcase core it runs.
+const APP_VERSION: &str = concat!("fieldcase ", env!("CARGO_PKG_VERSION"));
+
 /// How long the client waits for the server before giving up on this sync.
 const TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -457,6 +461,18 @@ impl CaseStore {
             }
             _ => return Err(Error::Network("unexpected answer to join".into())),
         }
+        // Tell the server how many cases may hold changes it lacks (those to exchange, and
+        // those held back after a refusal), so an administrator can see it for a device.
+        let offered = work.iter().filter(|id| local.contains(id)).count() + held_back.len();
+        send(
+            &mut socket,
+            &Frame::Status {
+                sender_id: me.clone(),
+                unsynced_cases: u32::try_from(offered).unwrap_or(u32::MAX),
+                done: false,
+                app_version: Some(APP_VERSION.into()),
+            },
+        )?;
 
         // Local cases sync through the store; new ones into a scratch document first.
         let mut states: HashMap<CaseId, SyncState> = HashMap::new();
@@ -653,6 +669,33 @@ impl CaseStore {
                 progress(&pending, &sent_changes, &received);
             }
         }
+        // How many cases still hold changes the server has not acknowledged: held back,
+        // refused now, or not brought to the server's heads (the exchange ran out).
+        let unsynced = held_back.len()
+            + work
+                .iter()
+                .filter(|id| local.contains(id))
+                .filter(|id| {
+                    refused.contains(id)
+                        || pending.contains(id)
+                        || match (states.get(id), self.heads(id)) {
+                            (Some(state), Ok(heads)) => {
+                                !heads.iter().all(|h| state.shared_heads.contains(h))
+                            }
+                            _ => true,
+                        }
+                })
+                .count();
+        // Best effort: the sync itself is done whether or not this arrives.
+        let _ = send(
+            &mut socket,
+            &Frame::Status {
+                sender_id: me.clone(),
+                unsynced_cases: u32::try_from(unsynced).unwrap_or(u32::MAX),
+                done: true,
+                app_version: Some(APP_VERSION.into()),
+            },
+        );
         let _ = socket.close(None);
         let _ = socket.flush();
 

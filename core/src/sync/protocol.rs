@@ -118,6 +118,17 @@ pub enum Frame {
         /// that other automerge-repo peers ignore.
         code: Option<String>,
     },
+    /// Phone → server (a fieldcase extension, type `fieldcase-status`): how many of the
+    /// phone's cases hold changes the server has not acknowledged, sent as a sync begins
+    /// (`done: false`) and when it has ended (`done: true`). The server keeps the latest
+    /// per device, so an administrator can tell whether a lost phone held unsynced work.
+    Status {
+        sender_id: String,
+        unsynced_cases: u32,
+        done: bool,
+        /// The app's version, as it names itself (at most 64 printable characters).
+        app_version: Option<String>,
+    },
     /// A frame type this side does not act on (ephemeral, remote heads...).
     Other { kind: String, sender_id: String },
 }
@@ -228,6 +239,21 @@ impl Frame {
                 document_id: text(&m, "documentId").map(DocumentId::from),
                 code: text(&m, "code"),
             },
+            "fieldcase-status" => Frame::Status {
+                sender_id,
+                unsynced_cases: match field(&m, "unsyncedCases") {
+                    Some(Value::Integer(n)) => u32::try_from(i128::from(*n))
+                        .map_err(|_| FrameError("unsyncedCases out of range"))?,
+                    _ => return Err(FrameError("unsyncedCases must be a number")),
+                },
+                done: matches!(field(&m, "done"), Some(Value::Bool(true))),
+                app_version: match text(&m, "appVersion") {
+                    Some(v) if v.chars().count() > 64 || v.chars().any(char::is_control) => {
+                        return Err(FrameError("appVersion must be short and printable"))
+                    }
+                    v => v,
+                },
+            },
             _ => Frame::Other { kind, sender_id },
         })
     }
@@ -319,6 +345,20 @@ impl Frame {
                     put("code", t(c));
                 }
             }
+            Frame::Status {
+                sender_id,
+                unsynced_cases,
+                done,
+                app_version,
+            } => {
+                put("type", t("fieldcase-status"));
+                put("senderId", t(sender_id));
+                put("unsyncedCases", Value::Integer((*unsynced_cases).into()));
+                put("done", Value::Bool(*done));
+                if let Some(v) = app_version {
+                    put("appVersion", t(v));
+                }
+            }
             Frame::Other { kind, sender_id } => {
                 put("type", t(kind));
                 put("senderId", t(sender_id));
@@ -380,9 +420,75 @@ mod tests {
                 document_id: Some("d".into()),
                 code: Some("limit".into()),
             },
+            Frame::Status {
+                sender_id: "a".into(),
+                unsynced_cases: 3,
+                done: true,
+                app_version: Some("fieldcase 0.1.0".into()),
+            },
         ];
         for f in frames {
             assert_eq!(Frame::decode(&f.encode()).unwrap(), f);
+        }
+    }
+
+    #[test]
+    fn a_status_carries_a_bounded_count() {
+        let frame = |count: Value| {
+            let mut out = Vec::new();
+            ciborium::ser::into_writer(
+                &Value::Map(vec![
+                    (
+                        Value::Text("type".into()),
+                        Value::Text("fieldcase-status".into()),
+                    ),
+                    (Value::Text("senderId".into()), Value::Text("p".into())),
+                    (Value::Text("unsyncedCases".into()), count),
+                    (Value::Text("done".into()), Value::Bool(true)),
+                ]),
+                &mut out,
+            )
+            .unwrap();
+            out
+        };
+        assert_eq!(
+            Frame::decode(&frame(Value::Integer(7.into()))).unwrap(),
+            Frame::Status {
+                sender_id: "p".into(),
+                unsynced_cases: 7,
+                done: true,
+                app_version: None,
+            }
+        );
+        let long = |v: &str| {
+            let mut out = Vec::new();
+            ciborium::ser::into_writer(
+                &Value::Map(vec![
+                    (
+                        Value::Text("type".into()),
+                        Value::Text("fieldcase-status".into()),
+                    ),
+                    (Value::Text("senderId".into()), Value::Text("p".into())),
+                    (
+                        Value::Text("unsyncedCases".into()),
+                        Value::Integer(1.into()),
+                    ),
+                    (Value::Text("appVersion".into()), Value::Text(v.into())),
+                ]),
+                &mut out,
+            )
+            .unwrap();
+            Frame::decode(&out)
+        };
+        assert!(long("fieldcase 0.1.0").is_ok());
+        assert!(long(&"x".repeat(65)).is_err(), "too long");
+        assert!(long("1.0\u{1b}[31m").is_err(), "a control character");
+        for bad in [
+            Value::Integer((-1).into()),
+            Value::Integer((u64::from(u32::MAX) + 1).into()),
+            Value::Text("7".into()),
+        ] {
+            assert!(Frame::decode(&frame(bad.clone())).is_err(), "{bad:?}");
         }
     }
 

@@ -130,13 +130,14 @@ pub(crate) async fn page(State(state): State<Arc<AppState>>, u: ConsoleUser) -> 
                 h2 { (l.t("devices")) }
                 p.muted { (l.t("devices-explain")) }
                 div.scroll { table {
-                    thead { tr { th { (l.t("username")) } th { (l.t("device")) } th { (l.t("registered")) } th { (l.t("last-seen")) } th {} } }
+                    thead { tr { th { (l.t("username")) } th { (l.t("device")) } th { (l.t("registered")) } th { (l.t("last-seen")) } th { (l.t("unsynced-col")) } th {} } }
                     tbody { @for usr in &users { @for d in devices.get(&usr.id).map(Vec::as_slice).unwrap_or_default() {
                         tr.retracted[d.device.disabled] {
                             td { (usr.username) }
-                            td { bdi { (d.device.name) } " " small.muted { code { (d.device.id) } } }
+                            td { bdi { (d.device.name) } " " small.muted { code { (d.device.id) } @if let Some(v) = &d.app_version { " · " bdi { (v) } } } }
                             td { (l.millis(d.device.created_at)) }
                             td { @if let Some(t) = d.last_seen { (l.millis(t)) } @else { "—" } }
+                            td { (view::unsynced(l, d.unsynced.as_ref())) }
                             td {
                                 @if d.device.disabled { (l.t("revoked")) }
                                 @else {

@@ -232,13 +232,14 @@ fn render(u: &ConsoleUser, p: &Person) -> view::Page {
             @if p.devices.is_empty() { p.muted { (l.t("none")) } }
             @else {
                 div.scroll { table {
-                    thead { tr { th { (l.t("phone")) } th { (l.t("registered")) } th { (l.t("last-seen")) } th { (l.t("open-sessions")) } th {} } }
+                    thead { tr { th { (l.t("phone")) } th { (l.t("registered")) } th { (l.t("last-seen")) } th { (l.t("open-sessions")) } th { (l.t("unsynced-col")) } th {} } }
                     tbody { @for d in &p.devices {
                         tr.retracted[d.device.disabled] {
-                            td { bdi { (d.device.name) } " " small.muted { code { (d.device.id) } } }
+                            td { bdi { (d.device.name) } " " small.muted { code { (d.device.id) } @if let Some(v) = &d.app_version { " · " bdi { (v) } } } }
                             td { (l.millis(d.device.created_at)) }
                             td { @if let Some(t) = d.last_seen { (l.millis(t)) } @else { "—" } }
                             td.num { (l.number(d.open_sessions as i64)) }
+                            td { (view::unsynced(l, d.unsynced.as_ref())) }
                             td {
                                 @if d.device.disabled { (l.t("revoked")) }
                                 @else {

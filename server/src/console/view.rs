@@ -281,3 +281,20 @@ pub(crate) fn action(l: &Locale, message: &str) -> String {
     }
     format!("{} “{message}”", l.t("act-edit"))
 }
+
+/// What a device said of its unsynced work at its last sync, in words: how many cases,
+/// whether that sync ended, and when.
+pub(crate) fn unsynced(l: &Locale, u: Option<&crate::db::Unsynced>) -> Markup {
+    match u {
+        None => html! { span.muted { (l.t("unsynced-unknown")) } },
+        Some(u) => {
+            let n = fluent_bundle::FluentValue::from(u.cases);
+            let when = html! { " · " small.muted { (l.millis(u.at)) } };
+            match (u.done, u.cases) {
+                (true, 0) => html! { (l.t("unsynced-none")) (when) },
+                (true, _) => html! { strong { (l.ta("unsynced-after", &[("count", n)])) } (when) },
+                (false, _) => html! { strong { (l.ta("unsynced-cut", &[("count", n)])) } (when) },
+            }
+        }
+    }
+}

@@ -655,6 +655,14 @@ pub trait Db: Send + Sync + 'static {
     /// Revokes a device (a lost phone): its sessions end, and its next contact is answered
     /// with a wipe instruction. The user's other devices carry on.
     fn revoke_device(&self, device_id: &str) -> AppResult<()>;
+    /// Keeps what a device said of its unsynced work and its app version (the latest
+    /// replaces the last; a version not given leaves the last one).
+    fn record_status(
+        &self,
+        device_id: &str,
+        unsynced: Unsynced,
+        app_version: Option<&str>,
+    ) -> AppResult<()>;
     /// Enables a disabled user again (their old devices stay revoked: they sign in anew).
     fn enable_user(&self, username: &str) -> AppResult<()>;
     /// Records an administrative action (who, what, on what, when).
@@ -678,6 +686,23 @@ pub struct DeviceInfo {
     pub last_seen: Option<i64>,
     /// Sessions that are neither revoked nor expired.
     pub open_sessions: usize,
+    /// What the phone said of its unsynced work at its last sync, if it ever did.
+    #[serde(default)]
+    pub unsynced: Option<Unsynced>,
+    /// The app version the phone named at its last sync.
+    #[serde(default)]
+    pub app_version: Option<String>,
+}
+
+/// How many of a phone's cases held changes the server had not acknowledged, as the phone
+/// said at its last sync: when the sync began (`done: false`: those it had to offer, so
+/// "up to"; the sync did not say it ended) or when it ended (`done: true`: exact).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unsynced {
+    pub cases: u32,
+    pub done: bool,
+    /// When the server heard it (ms since the epoch).
+    pub at: i64,
 }
 
 /// One administrative action: user, role, team, device and case management.

@@ -161,6 +161,11 @@ const MIGRATIONS: &[&str] = &[
     );",
     // 5: what a renamed team is called now (its name stays the key).
     "ALTER TABLE teams ADD COLUMN label TEXT;",
+    // 6: what each device said of its unsynced work at its last sync.
+    "ALTER TABLE devices ADD COLUMN unsynced_cases BIGINT;
+     ALTER TABLE devices ADD COLUMN unsynced_done BOOLEAN;
+     ALTER TABLE devices ADD COLUMN unsynced_at BIGINT;
+     ALTER TABLE devices ADD COLUMN app_version TEXT;",
 ];
 
 impl From<postgres::Error> for AppError {
@@ -1058,19 +1063,59 @@ impl Db for PostgresDb {
                 "SELECT d.id, d.user_id, d.name, d.created_at, d.disabled,
                         (SELECT max(last_used) FROM sessions s WHERE s.device_id = d.id),
                         (SELECT count(*) FROM sessions s WHERE s.device_id = d.id
-                           AND NOT s.revoked AND s.expires_at > $2)
+                           AND NOT s.revoked AND s.expires_at > $2),
+                        d.unsynced_cases, d.unsynced_done, d.unsynced_at, d.app_version
                  FROM devices d WHERE d.user_id = $1 AND d.name != $3 ORDER BY d.created_at",
                 &[&user_id, &now, &SERVER_DEVICE_NAME],
             )?;
             rows.iter()
                 .map(|r| {
+                    let unsynced = match (
+                        r.try_get::<_, Option<i64>>(7)?,
+                        r.try_get::<_, Option<bool>>(8)?,
+                        r.try_get::<_, Option<i64>>(9)?,
+                    ) {
+                        (Some(cases), Some(done), Some(at)) => Some(super::Unsynced {
+                            cases: u32::try_from(cases).unwrap_or(u32::MAX),
+                            done,
+                            at,
+                        }),
+                        _ => None,
+                    };
                     Ok(DeviceInfo {
                         device: device_row(r)?,
                         last_seen: r.try_get(5)?,
                         open_sessions: r.try_get::<_, i64>(6)? as usize,
+                        unsynced,
+                        app_version: r.try_get(10)?,
                     })
                 })
                 .collect()
+        })
+    }
+
+    fn record_status(
+        &self,
+        device_id: &str,
+        u: super::Unsynced,
+        app_version: Option<&str>,
+    ) -> AppResult<()> {
+        let device_id = device_id.to_string();
+        let app_version = app_version.map(str::to_string);
+        self.run(move |c| {
+            c.execute(
+                "UPDATE devices SET unsynced_cases = $2, unsynced_done = $3, unsynced_at = $4,
+                        app_version = coalesce($5, app_version)
+                 WHERE id = $1",
+                &[
+                    &device_id,
+                    &i64::from(u.cases),
+                    &u.done,
+                    &u.at,
+                    &app_version,
+                ],
+            )?;
+            Ok(())
         })
     }
 

@@ -131,6 +131,11 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;",
     // 7: what a renamed team is called now (its name stays the key).
     "ALTER TABLE teams ADD COLUMN label TEXT;",
+    // 8: what each device said of its unsynced work at its last sync.
+    "ALTER TABLE devices ADD COLUMN unsynced_cases INTEGER;
+     ALTER TABLE devices ADD COLUMN unsynced_done INTEGER;
+     ALTER TABLE devices ADD COLUMN unsynced_at INTEGER;
+     ALTER TABLE devices ADD COLUMN app_version TEXT;",
 ];
 
 /// The server's SQLite storage.
@@ -830,17 +835,53 @@ impl Db for SqliteDb {
             "SELECT d.id, d.user_id, d.name, d.created_at, d.disabled,
                     (SELECT max(last_used) FROM sessions s WHERE s.device_id = d.id),
                     (SELECT count(*) FROM sessions s WHERE s.device_id = d.id
-                       AND s.revoked = 0 AND s.expires_at > ?2)
+                       AND s.revoked = 0 AND s.expires_at > ?2),
+                    d.unsynced_cases, d.unsynced_done, d.unsynced_at, d.app_version
              FROM devices d WHERE d.user_id = ?1 AND d.name != ?3 ORDER BY d.created_at",
         )?;
         let rows = stmt.query_map(params![user_id, now, SERVER_DEVICE_NAME], |r| {
+            let unsynced = match (
+                r.get::<_, Option<i64>>(7)?,
+                r.get::<_, Option<i64>>(8)?,
+                r.get::<_, Option<i64>>(9)?,
+            ) {
+                (Some(cases), Some(done), Some(at)) => Some(super::Unsynced {
+                    cases: u32::try_from(cases).unwrap_or(u32::MAX),
+                    done: done != 0,
+                    at,
+                }),
+                _ => None,
+            };
             Ok(DeviceInfo {
                 device: device_row(r)?,
                 last_seen: r.get(5)?,
                 open_sessions: r.get::<_, i64>(6)? as usize,
+                unsynced,
+                app_version: r.get(10)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn record_status(
+        &self,
+        device_id: &str,
+        u: super::Unsynced,
+        app_version: Option<&str>,
+    ) -> AppResult<()> {
+        self.lock().run(
+            "UPDATE devices SET unsynced_cases = ?2, unsynced_done = ?3, unsynced_at = ?4,
+                    app_version = coalesce(?5, app_version)
+             WHERE id = ?1",
+            params![
+                device_id,
+                i64::from(u.cases),
+                i64::from(u.done),
+                u.at,
+                app_version
+            ],
+        )?;
+        Ok(())
     }
 
     fn revoke_device(&self, device_id: &str) -> AppResult<()> {

@@ -418,3 +418,103 @@ fn an_admin_renames_a_team_and_everyone_sees_the_new_name_while_the_key_stays() 
     );
     assert_eq!(log.len(), 2, "refusals leave no entry: {log:?}");
 }
+
+/// What a phone holds unsynced, as far as the server can tell: each sync begins and ends
+/// with the phone's count of cases holding changes the server has not acknowledged; the
+/// server keeps the latest per device, and a supervisor sees it beside the phone.
+#[test]
+fn a_supervisor_sees_whether_a_phone_held_unsynced_work_at_its_last_sync() {
+    use fieldcase_core::sync::protocol::Frame;
+    let server = TestServer::start();
+    let (anna, anna_token, _a) = server.phone("anna");
+    let (bao, bao_token, _b) = server.phone("bao");
+    anna.create_case(case_for("north", "Фёдорова Анна"))
+        .unwrap();
+    // A case for another team: the server refuses it, so it stays on the phone unsynced.
+    anna.create_case(case_for("south", "Nguyễn Thị Lan"))
+        .unwrap();
+    let report = anna.sync(&server.url, &anna_token).unwrap();
+    assert_eq!(report.errors.len(), 1, "{report:?}");
+    bao.create_case(case_for("north", "Somchai Jaidee"))
+        .unwrap();
+    assert!(bao.sync(&server.url, &bao_token).unwrap().errors.is_empty());
+
+    let unsynced = |user: &str| {
+        let id = server.db.user_by_username(user).unwrap().unwrap().id;
+        server.db.devices_of(&id, 0).unwrap()[0].unsynced
+    };
+    let anna_says = unsynced("anna").expect("Anna's phone said");
+    assert_eq!((anna_says.cases, anna_says.done), (1, true));
+    let bao_says = unsynced("bao").expect("Bảo's phone said");
+    assert_eq!((bao_says.cases, bao_says.done), (0, true));
+
+    // The supervisor sees it, in the console and over REST.
+    let mut console = Console::sign_in(&server.url, "malee", PASSWORD);
+    let (_, page) = console.get("/console/people/anna");
+    assert!(
+        page.contains("1 case unsynced after its last sync"),
+        "{page}"
+    );
+    let (_, page) = console.get("/console/people/bao");
+    assert!(page.contains("none after its last sync"));
+    let (_, malee_token, _m) = server.phone("malee");
+    let (status, devices) = server.rest(
+        "GET",
+        "/v1/admin/users/anna/devices",
+        Some(&malee_token),
+        None,
+    );
+    assert_eq!(status, 200);
+    assert_eq!(devices[0]["unsynced"]["cases"], 1);
+    assert_eq!(devices[0]["unsynced"]["done"], true);
+    assert!(
+        devices[0]["app_version"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("fieldcase ")),
+        "{devices}"
+    );
+
+    // A sync cut after it began: the count it began with, marked as not finished.
+    let mut s = fieldcase_tests::raw::joined(&server, &bao_token);
+    s.send(tungstenite::Message::Binary(
+        Frame::Status {
+            sender_id: "raw".into(),
+            unsynced_cases: 4,
+            done: false,
+            app_version: None,
+        }
+        .encode()
+        .into(),
+    ))
+    .unwrap();
+    // A probe answered after the status was handled (frames are handled in order).
+    s.send(tungstenite::Message::Binary(
+        Frame::Request {
+            sender_id: "raw".into(),
+            target_id: String::new(),
+            document_id: fieldcase_core::CaseId::random().into(),
+            data: {
+                use automerge::sync::SyncDoc;
+                automerge::Automerge::new()
+                    .generate_sync_message(&mut automerge::sync::State::new())
+                    .unwrap()
+                    .encode()
+            },
+        }
+        .encode()
+        .into(),
+    ))
+    .unwrap();
+    assert!(fieldcase_tests::raw::next(&mut s).is_some());
+    drop(s);
+    let cut = unsynced("bao").unwrap();
+    assert_eq!((cut.cases, cut.done), (4, false));
+    let (_, page) = console.get("/console/people/bao");
+    assert!(page.contains("up to 4 unsynced: its last sync did not finish"));
+    // A status that names no version keeps the last one named.
+    let bao_id = server.db.user_by_username("bao").unwrap().unwrap().id;
+    assert!(server.db.devices_of(&bao_id, 0).unwrap()[0]
+        .app_version
+        .as_deref()
+        .is_some_and(|v| v.starts_with("fieldcase ")));
+}
