@@ -486,11 +486,7 @@ fn run(cli: Cli, settings: FileSettings) -> Result<(), String> {
                     "{} {:<16} {:<10} {}",
                     access.id,
                     access.team,
-                    if access.restricted {
-                        "restricted"
-                    } else {
-                        "normal"
-                    },
+                    fieldcase_core::case::Sensitivity::of(access.restricted).code(),
                     usernames_of(db, &access.assigned)?.join(",")
                 );
             }

@@ -192,7 +192,7 @@ def test_a_case_file_from_intake_to_reopening(fc, server, phone, tmp_path):
     sync(anna, anna_s)
     f = anna.get_case(case)
     assert sorted(f.assigned) == sorted([anna_s.user_id, bao_s.user_id])
-    assert (f.case_manager, f.sensitivity) == (bao_s.user_id, "restricted")
+    assert (f.case_manager, str(f.sensitivity)) == (bao_s.user_id, "restricted")
     assert anna.get_case(case) == malee.get_case(case)
 
     # The whole case moves between stores as Automerge bytes.

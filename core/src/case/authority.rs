@@ -1,7 +1,7 @@
 //! Which changes need a supervisor. The typed API already refuses these actions to workers
 //! on the phone; the server checks the merged result again, since a phone can run any code.
 
-use crate::case::model::{ApprovalStatus, CaseFile, ClosureStatus};
+use crate::case::model::{ApprovalStatus, CaseFile, ClosureStatus, Sensitivity};
 use crate::case::Role;
 use crate::refusal::{Refusal, RefusalKind};
 
@@ -22,9 +22,8 @@ pub fn violation(before: &CaseFile, after: &CaseFile, role: Role) -> Option<Refu
     if before.assigned != after.assigned || before.case_manager != after.case_manager {
         return needs_authority("only a supervisor assigns a case");
     }
-    if before.sensitivity.as_deref() == Some("restricted")
-        && after.sensitivity.as_deref() != Some("restricted")
-    {
+    let restricts = |s: Option<Sensitivity>| s.is_some_and(Sensitivity::restricts);
+    if restricts(before.sensitivity) && !restricts(after.sensitivity) {
         return needs_authority("only a supervisor lifts a restriction");
     }
     let decided = |s: Option<ApprovalStatus>| {
@@ -218,7 +217,7 @@ pub fn new_case_history_violation(changes: &[automerge::Change], role: Role) -> 
             match (key.as_str(), &op.action) {
                 ("id", OpType::Put(_) | OpType::Delete) => ids += 1,
                 ("sensitivity", OpType::Put(ScalarValue::Str(s))) => {
-                    if s.as_str() == "restricted" {
+                    if Sensitivity::parse(s).restricts() {
                         restricted = true;
                     } else if restricted && !role.has_authority() {
                         return needs_authority("only a supervisor lifts a restriction");

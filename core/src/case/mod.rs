@@ -206,11 +206,7 @@ impl CaseDoc {
             root.insert("stage".into(), json!(Stage::Intake.code()));
             root.insert(
                 "sensitivity".into(),
-                json!(if new.restricted {
-                    "restricted"
-                } else {
-                    "normal"
-                }),
+                json!(Sensitivity::of(new.restricted).code()),
             );
             root.insert(
                 "priority".into(),
@@ -315,9 +311,13 @@ impl CaseDoc {
 
     /// [`CaseDoc::is_restricted`] of any Automerge document.
     pub fn restricted_in(doc: &Automerge) -> bool {
-        doc.get_all(ROOT, "sensitivity").unwrap_or_default().iter().any(
-            |(v, _)| matches!(v, automerge::Value::Scalar(s) if s.as_str() == Some("restricted")),
-        )
+        doc.get_all(ROOT, "sensitivity")
+            .unwrap_or_default()
+            .iter()
+            .any(|(v, _)| {
+                matches!(v, automerge::Value::Scalar(s)
+                    if s.as_str().is_some_and(|c| Sensitivity::parse(c).restricts()))
+            })
     }
 
     /// The stage the case is in (the winning value if two phones disagreed).
@@ -935,8 +935,7 @@ impl CaseDoc {
         if !restricted {
             require_authority(a, "lifting a restriction")?;
         }
-        let value =
-            to_map(&json!({"sensitivity": if restricted { "restricted" } else { "normal" }}));
+        let value = to_map(&json!({"sensitivity": Sensitivity::of(restricted).code()}));
         self.update_map(a, now, "set sensitivity", "", value, true)
     }
 

@@ -147,6 +147,29 @@ uniffi::custom_type!(DomainMap, std::collections::HashMap<String, DomainAssessme
 });
 
 code_enum! {
+    /// Who may see a case: its team (`Normal`), or only its assigned workers and the
+    /// team's supervisors (`Restricted`).
+    Sensitivity { Normal = "normal", Restricted = "restricted" }
+}
+
+impl Sensitivity {
+    /// Whether the case is hidden from its team's other workers. A level from a newer app
+    /// restricts too: what this version cannot read, it does not show more widely.
+    pub fn restricts(self) -> bool {
+        !matches!(self, Sensitivity::Normal)
+    }
+
+    /// The level for a case restricted or not.
+    pub fn of(restricted: bool) -> Self {
+        if restricted {
+            Sensitivity::Restricted
+        } else {
+            Sensitivity::Normal
+        }
+    }
+}
+
+code_enum! {
     /// The four risk levels of an assessment (seed 004), from least to most serious.
     RiskLevel {
         NoEvidence = "no_evidence",
@@ -207,7 +230,7 @@ pub struct CaseFile {
     pub case_manager: Option<String>,
     pub assigned: Vec<String>,
     pub stage: Stage,
-    pub sensitivity: Option<String>,
+    pub sensitivity: Option<Sensitivity>,
     pub priority: Option<String>,
     pub actors: ActorMap,
     pub client: Client,
@@ -575,5 +598,22 @@ impl CaseFile {
                 && c.status == Some(ClosureStatus::Approved)
                 && c.reopened_at.is_none()
         })
+    }
+}
+
+#[cfg(test)]
+mod sensitivity_tests {
+    use super::Sensitivity;
+
+    #[test]
+    fn a_level_this_version_does_not_know_restricts() {
+        assert!(!Sensitivity::Normal.restricts());
+        assert!(Sensitivity::Restricted.restricts());
+        let newer = Sensitivity::parse("sealed_by_court");
+        assert!(!newer.is_known());
+        assert_eq!(newer.code(), "sealed_by_court");
+        assert!(newer.restricts(), "fail closed");
+        assert_eq!(Sensitivity::of(true).code(), "restricted");
+        assert_eq!(Sensitivity::of(false).code(), "normal");
     }
 }

@@ -524,7 +524,7 @@ async fn render(state: &Arc<AppState>, u: &ConsoleUser, id: &str) -> AppResult<v
                 (cx.long("f-notes", "client/notes", &f.client.notes))
                 (cx.person("f-case-manager", "case_manager", &f.case_manager))
                 (cx.coded("f-priority", "priority", "priority", f.priority.as_deref()))
-                (cx.coded("f-sensitivity", "sensitivity", "sensitivity", f.sensitivity.as_deref()))
+                (cx.coded("f-sensitivity", "sensitivity", "sensitivity", f.sensitivity.map(|s| s.code())))
                 (cx.field("f-created-at", "created_at", html! { @if let Some(t) = &f.created_at { time datetime=(t) { (l.datetime(t)) } } }))
                 (cx.person("f-created-by", "created_by", &f.created_by))
             }
