@@ -38,7 +38,7 @@ use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Reque
 use axum::http::request::Parts;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::db::{self, Session};
@@ -226,15 +226,8 @@ struct LoginRequest {
     device_id: Option<String>,
 }
 
-/// The answer to a successful login.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct LoginResponse {
-    pub token: String,
-    pub user_id: String,
-    pub device_id: String,
-    /// Milliseconds since the Unix epoch.
-    pub expires_at: i64,
-}
+/// The answer to a successful login (the phone reads the same type).
+pub use fieldcase_core::sync::ServerSession as LoginResponse;
 
 async fn login(
     State(state): State<Arc<AppState>>,
@@ -315,12 +308,8 @@ async fn me(Auth(session, _): Auth) -> Json<Value> {
     }))
 }
 
-/// One case of a caseload: its id and current heads (hex).
-#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
-pub struct CaseloadEntry {
-    pub id: String,
-    pub heads: Vec<String>,
-}
+/// One case of a caseload: its id and current heads (hex); the phone reads the same type.
+pub use fieldcase_core::sync::CaseloadEntry;
 
 async fn caseload(
     State(state): State<Arc<AppState>>,

@@ -105,7 +105,8 @@ impl SyncControl {
     }
 }
 
-/// What `login` returns.
+/// What `login` returns: the server's answer to `POST /v1/login`, one definition for
+/// both sides (the server sends this type).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi(name = "Session"))]
 pub struct ServerSession {
@@ -155,10 +156,12 @@ pub struct SyncReport {
     pub changed: Vec<String>,
 }
 
-#[derive(Deserialize)]
-struct CaseloadEntry {
-    id: String,
-    heads: Vec<String>,
+/// One case of a caseload, as `GET /v1/caseload` answers: its id and current heads (hex).
+/// One definition for both sides (the server sends this type).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseloadEntry {
+    pub id: String,
+    pub heads: Vec<String>,
 }
 
 #[derive(Deserialize)]

@@ -7,4 +7,6 @@
 pub(crate) mod client;
 pub mod protocol;
 
-pub use client::{CaseSyncError, ServerSession, SyncControl, SyncProgress, SyncReport, POLL};
+pub use client::{
+    CaseSyncError, CaseloadEntry, ServerSession, SyncControl, SyncProgress, SyncReport, POLL,
+};
