@@ -459,3 +459,14 @@ unsynced-after = { $count ->
 }
 unsynced-cut = up to { $count } unsynced: its last sync did not finish
 unsynced-unknown = not reported
+refusal-foreign_actor = These changes were made on another device than the one sending them.
+refusal-attribution = These changes name someone else as their author, or rewrite who did something and when.
+refusal-invalid_document = The case file would not follow its form.
+refusal-needs_authority = This needs a supervisor.
+refusal-wrong_case = The document is not the case it was sent as.
+refusal-assignment = A case is assigned only to active workers and supervisors of its team, and needs at least one.
+refusal-team = The team does not exist, or you may not put a case there.
+refusal-unapplicable = The changes could not be applied to the case.
+refusal-limit = A limit was reached.
+refusal-departure = This device may not hand in changes for this case now.
+refusal-other = The changes were refused.

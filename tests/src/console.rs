@@ -60,12 +60,17 @@ impl Console {
     }
 
     pub fn post(&mut self, path: &str, form: &[(&str, &str)]) -> u16 {
+        self.post_page(path, form).0
+    }
+
+    /// A form post: the status and the page answered.
+    pub fn post_page(&mut self, path: &str, form: &[(&str, &str)]) -> (u16, String) {
         let body: String = form
             .iter()
             .map(|(k, v)| format!("{k}={}", encode(v)))
             .collect::<Vec<_>>()
             .join("&");
-        let res = self
+        let mut res = self
             .agent
             .post(&format!("{}{path}", self.base))
             .header("cookie", &self.cookie_header())
@@ -73,7 +78,8 @@ impl Console {
             .send(body)
             .unwrap();
         self.keep_cookies(&res);
-        res.status().as_u16()
+        let status = res.status().as_u16();
+        (status, res.body_mut().read_to_string().unwrap_or_default())
     }
 }
 

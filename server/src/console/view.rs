@@ -133,6 +133,12 @@ pub(crate) fn error_page(l: &Locale, u: Option<&ConsoleUser>, e: AppError) -> Re
         tracing::error!(detail = %fieldcase_core::error::printable(detail), "console: internal error");
     }
     let (status, _) = e.code();
+    // A refusal is said in the reader's language by its kind; the rule's own words
+    // (English, as the server's log and the API say them) follow in small print.
+    let said = match &e {
+        AppError::Refused { refusal, .. } => Some(l.code("refusal", refusal.kind.code())),
+        _ => None,
+    };
     let (title, detail) = match &e {
         AppError::BadRequest(reason) => (l.t("error-bad-request"), Some(reason.clone())),
         AppError::Conflict(reason) => (l.t("error-conflict"), Some(reason.clone())),
@@ -152,7 +158,10 @@ pub(crate) fn error_page(l: &Locale, u: Option<&ConsoleUser>, e: AppError) -> Re
     };
     let body = html! {
         h1 { (title) }
-        @if let Some(d) = detail { p.error role="alert" { (d) } }
+        @if let Some(said) = &said {
+            p.error role="alert" { (said) }
+            @if let Some(d) = detail { p.muted lang="en" dir="ltr" { (d) } }
+        } @else if let Some(d) = detail { p.error role="alert" { (d) } }
         p { a href="/console" { (l.t("back-to-dashboard")) } }
     };
     let page = match u {

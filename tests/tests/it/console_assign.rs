@@ -75,3 +75,43 @@ fn a_transfer_from_the_console_moves_the_case_between_phones() {
     bao.sync(&server.url, &bao_token).unwrap();
     assert_eq!(bao.get_case(&id).unwrap().visits.len(), 1);
 }
+
+/// A refused assignment is said in the reader's language by its kind, with the rule's
+/// own words in small print, and nothing changes.
+#[test]
+fn a_refusal_is_said_in_the_readers_language() {
+    let server = TestServer::start();
+    let (anna, anna_token, _a) = server.phone("anna");
+    let mut new = NewCase {
+        team: "north".into(),
+        ..Default::default()
+    };
+    new.client.name = Some("Фёдорова Анна".into());
+    let id = anna.create_case(new).unwrap();
+    anna.sync(&server.url, &anna_token).unwrap();
+    let before = server.db.case_document(&id).unwrap();
+    let malee = server.db.user_by_username("malee").unwrap().unwrap();
+    server.db.set_user_language(&malee.id, "ru").unwrap();
+    let mut console = Console::sign_in(&server.url, "malee", PASSWORD);
+    let (_, page) = console.get(&format!("/console/cases/{id}"));
+    let csrf = hidden(&page, "csrf");
+    // Sam is of another team.
+    let (status, refused) = console.post_page(
+        &format!("/console/cases/{id}/assignment"),
+        &[("csrf", &csrf), ("workers", "sam")],
+    );
+    assert_eq!(status, 400);
+    assert_eq!(
+        server.db.case_document(&id).unwrap(),
+        before,
+        "nothing changed"
+    );
+    assert!(
+        refused.contains("Случай назначают только активным работникам и супервизорам его команды"),
+        "{refused}"
+    );
+    assert!(
+        refused.contains("lang=\"en\""),
+        "the rule's own words, marked as English"
+    );
+}
