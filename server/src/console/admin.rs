@@ -206,8 +206,7 @@ pub(crate) async fn add_team(
     posted: Posted<NewTeam>,
 ) -> Response {
     let Posted { user, form } = posted;
-    let result = async {
-        require_admin(&user)?;
+    admin_form(&user, async {
         let name = form.name.trim().to_string();
         if name.is_empty() || name.chars().count() > 64 {
             return Err(AppError::BadRequest(
@@ -220,12 +219,8 @@ pub(crate) async fn add_team(
         tracing::info!(by = %user.user().id, "team added (console)");
         crate::api::log_admin(&state, &user.user().id, "add team", &target).await?;
         Ok(())
-    }
-    .await;
-    match result {
-        Ok(()) => back(None, "/console/admin"),
-        Err(e) => user.error(e),
-    }
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -266,8 +261,7 @@ pub(crate) async fn add_user(
     posted: Posted<NewUser>,
 ) -> Response {
     let Posted { user, form } = posted;
-    let result = async {
-        require_admin(&user)?;
+    admin_form(&user, async {
         let role = Role::from_code(&form.role)
             .ok_or_else(|| AppError::BadRequest("unknown role".into()))?;
         let username = form.username.trim().to_string();
@@ -301,12 +295,8 @@ pub(crate) async fn add_user(
         tracing::info!(user = %added.id, by = %user.user().id, "user added (console)");
         crate::api::log_admin(&state, &user.user().id, "add user", &added.username).await?;
         Ok(())
-    }
-    .await;
-    match result {
-        Ok(()) => back(None, "/console/admin"),
-        Err(e) => user.error(e),
-    }
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -321,8 +311,7 @@ pub(crate) async fn set_password(
     posted: Posted<NewPassword>,
 ) -> Response {
     let Posted { user, form } = posted;
-    let result = async {
-        require_admin(&user)?;
+    admin_form(&user, async {
         crate::db::check::password(&form.password, &[&username])?;
         let db = state.db.clone();
         let iterations = state.config.password_iterations;
@@ -335,12 +324,8 @@ pub(crate) async fn set_password(
         tracing::info!(by = %user.user().id, "password set (console)");
         crate::api::log_admin(&state, &user.user().id, "set password", &target).await?;
         Ok(())
-    }
-    .await;
-    match result {
-        Ok(()) => back(None, "/console/admin"),
-        Err(e) => user.error(e),
-    }
+    })
+    .await
 }
 
 #[derive(Deserialize)]

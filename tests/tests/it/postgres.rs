@@ -10,42 +10,16 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use automerge::transaction::Transactable;
-use automerge::{Automerge, ChangeHash, ReadDoc};
+use automerge::Automerge;
 use fieldcase_core::case::VisitInput;
 use fieldcase_core::{CaseDoc, CaseId, CaseStore, NewCase};
-use fieldcase_server::db::{CaseAccess, CaseWrite, Stored};
+use fieldcase_server::db::{CaseWrite, Stored};
 use fieldcase_server::{Db, PostgresDb};
 use fieldcase_tests::pg::{server_binary, PgCluster};
 use fieldcase_tests::{ITERATIONS, PASSWORD};
 use serde_json::json;
 
-fn access(id: CaseId, assigned: &[&str]) -> CaseAccess {
-    CaseAccess {
-        id,
-        team: "north".into(),
-        restricted: false,
-        assigned: assigned.iter().map(|s| s.to_string()).collect(),
-    }
-}
-
-/// A document with key `key` set, grown from `doc`: (changes since, new heads).
-fn grow(doc: &mut Automerge, key: &str) -> (Vec<u8>, Vec<ChangeHash>) {
-    let before = doc.get_heads();
-    doc.transact::<_, _, automerge::AutomergeError>(|tx| {
-        tx.put(automerge::ROOT, key, 1)?;
-        Ok(())
-    })
-    .unwrap();
-    (doc.save_after(&before), doc.get_heads())
-}
-
-fn keys(bytes: &[u8]) -> Vec<String> {
-    Automerge::load(bytes)
-        .unwrap()
-        .keys(automerge::ROOT)
-        .collect()
-}
+use crate::storage_contract::{access, grow, keys};
 
 #[test]
 fn two_storages_on_one_database_see_each_others_writes_and_keep_compare_and_swap() {

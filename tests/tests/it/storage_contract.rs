@@ -71,7 +71,7 @@ storage_contract!(
     the_admin_log_is_newest_first,
 );
 
-fn access(id: CaseId, assigned: &[&str]) -> CaseAccess {
+pub(crate) fn access(id: CaseId, assigned: &[&str]) -> CaseAccess {
     CaseAccess {
         id,
         team: "north".into(),
@@ -81,7 +81,7 @@ fn access(id: CaseId, assigned: &[&str]) -> CaseAccess {
 }
 
 /// A document with key `key` set, grown from `doc`: (changes since, new heads).
-fn grow(doc: &mut Automerge, key: &str) -> (Vec<u8>, Vec<ChangeHash>) {
+pub(crate) fn grow(doc: &mut Automerge, key: &str) -> (Vec<u8>, Vec<ChangeHash>) {
     let before = doc.get_heads();
     doc.transact::<_, _, automerge::AutomergeError>(|tx| {
         tx.put(automerge::ROOT, key, 1)?;
@@ -91,7 +91,7 @@ fn grow(doc: &mut Automerge, key: &str) -> (Vec<u8>, Vec<ChangeHash>) {
     (doc.save_after(&before), doc.get_heads())
 }
 
-fn keys(bytes: &[u8]) -> Vec<String> {
+pub(crate) fn keys(bytes: &[u8]) -> Vec<String> {
     Automerge::load(bytes)
         .unwrap()
         .keys(automerge::ROOT)
