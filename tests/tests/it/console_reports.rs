@@ -105,6 +105,30 @@ fn a_period_is_reported_as_charts_with_their_tables_and_as_a_workbook() {
             "{cell}: {first}"
         );
     }
+    // A worker of another team counts only what they may see: none of these cases, on
+    // the page or in the workbook, exactly as if they did not exist.
+    let mut sam = Console::sign_in(&server.url, "sam", PASSWORD);
+    let (status, page) = sam.get("/console/reports?from=2026-09-01&to=2026-11-30");
+    assert_eq!(status, 200);
+    let months = &page
+        [page.find("id=\"period-months\"").unwrap()..page.find("id=\"period-gender\"").unwrap()];
+    assert!(
+        !months.contains("<td class=\"num\">1<") && !months.contains("<td class=\"num\">2<"),
+        "{months}"
+    );
+    let (_, bytes) = sam.get_bytes("/console/reports/period.xlsx?from=2026-09-01&to=2026-11-30");
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut first = String::new();
+    zip.by_name("xl/worksheets/sheet1.xml")
+        .unwrap()
+        .read_to_string(&mut first)
+        .unwrap();
+    for cell in ["B4", "B5", "B6"] {
+        assert!(
+            first.contains(&format!("<c r=\"{cell}\"><v>0</v></c>")),
+            "{cell}: {first}"
+        );
+    }
     // A wrong period is refused there too.
     assert_eq!(
         console
