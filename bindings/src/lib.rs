@@ -178,8 +178,18 @@ pub struct CaseSummary {
     pub client_name: String,
     pub client_name_latin: Option<String>,
     pub stage: Stage,
-    pub risk: Option<core::case::RiskLevel>,
+    /// The kind of case, which decides its assessment.
+    pub case_kind: Option<core::case::CaseKind>,
+    /// The conclusion of the latest risk judgement (child protection).
+    pub finding: Option<core::case::Finding>,
+    /// An earlier risk code that meant no conclusion: the case needs a new one.
+    pub earlier_level: Option<core::case::RiskLevel>,
+    /// The next step of the latest judgement, while it is not done.
+    pub next_step: Option<core::case::NextStep>,
+    /// An emergency flagged and its safety not yet secured.
     pub emergency: bool,
+    /// A closure request waits for a supervisor.
+    pub closure_requested: bool,
     pub priority: Option<String>,
     pub restricted: bool,
     pub team: Option<String>,
@@ -202,8 +212,12 @@ impl From<core::store::CaseSummary> for CaseSummary {
             client_name,
             client_name_latin,
             stage,
-            risk,
+            case_kind,
+            finding,
+            earlier_level,
+            next_step,
             emergency,
+            closure_requested,
             priority,
             restricted,
             team,
@@ -220,8 +234,12 @@ impl From<core::store::CaseSummary> for CaseSummary {
             client_name,
             client_name_latin,
             stage,
-            risk,
+            case_kind,
+            finding,
+            earlier_level,
+            next_step,
             emergency,
+            closure_requested,
             priority,
             restricted,
             team,
@@ -561,6 +579,23 @@ impl CaseStore {
         Ok(summaries(self.inner.list_cases(&filter)))
     }
 
+    /// What is due between two days inclusive (`YYYY-MM-DD`) across the caseload, soonest
+    /// first: appointments, activities, visit follow-ups, reviews and the investigations a
+    /// risk conclusion asked for. Computed on the phone, without the network.
+    pub fn agenda(&self, from: String, to: String) -> Vec<AgendaItem> {
+        self.inner
+            .agenda(&to)
+            .into_iter()
+            .filter(|i| i.when.get(..10).unwrap_or(&i.when) >= from.as_str())
+            .collect()
+    }
+
+    /// What is overdue on `today` (`YYYY-MM-DD`) across the caseload, most overdue first,
+    /// computed on the phone without the network.
+    pub fn overdue(&self, today: String) -> Vec<AgendaItem> {
+        self.inner.overdue(&today)
+    }
+
     /// Cases whose client name matches, in any of our users' scripts.
     pub fn search(&self, query: String) -> Result<Vec<CaseSummary>> {
         Ok(summaries(self.inner.search(&query)))
@@ -772,9 +807,53 @@ impl CaseStore {
         self.edit(&case_id, |d, a, now| d.add_review(a, now, input))
     }
 
-    /// Asks to close the case (a supervisor approves); returns the closure's id.
+    /// Asks to close the case, at any open stage (a supervisor approves); returns the
+    /// closure's id.
     pub fn request_closure(&self, case_id: String, input: ClosureInput) -> Result<String> {
         self.edit(&case_id, |d, a, now| d.request_closure(a, now, input))
+    }
+
+    /// Records that, when and how the client or family was told the case closes (or why
+    /// not), on a closure request waiting for a supervisor.
+    pub fn record_informed(
+        &self,
+        case_id: String,
+        closure_id: String,
+        input: core::case::InformedInput,
+    ) -> Result<()> {
+        self.edit(&case_id, |d, a, now| {
+            d.record_informed(a, now, &closure_id, input)
+        })
+    }
+
+    /// Ends the intake with a decision: accepted (on to assessment), screened out (with
+    /// the reason) or referred elsewhere (to an organisation); the last two ask for the case
+    /// to be closed, and the closure request's id is returned.
+    pub fn decide_intake(
+        &self,
+        case_id: String,
+        input: core::case::IntakeDecisionInput,
+    ) -> Result<Option<String>> {
+        self.edit(&case_id, |d, a, now| d.decide_intake(a, now, input))
+    }
+
+    /// Records that immediate safety measures are in place (what they are, when, by whom):
+    /// the emergency clears from dashboards, and the case may move on from intake.
+    pub fn secure_safety(&self, case_id: String, measures: String) -> Result<()> {
+        self.edit(&case_id, |d, a, now| d.secure_safety(a, now, &measures))
+    }
+
+    /// Records that the next step of a risk judgement (`assessments/<id>` or
+    /// `reviews/<id>`) was done on `date` (`YYYY-MM-DD`).
+    pub fn complete_next_step(
+        &self,
+        case_id: String,
+        judgement_path: String,
+        date: String,
+    ) -> Result<()> {
+        self.edit(&case_id, |d, a, now| {
+            d.complete_next_step(a, now, &judgement_path, &date)
+        })
     }
 
     /// Approves a request to close the case (supervisors): the case is closed.

@@ -20,7 +20,9 @@ use std::time::Duration;
 
 use automerge::{ActorId, ReadDoc};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
-use fieldcase_core::case::{AssessmentInput, ProblemInput, RiskInput, RiskLevel, VisitInput};
+use fieldcase_core::case::{
+    AssessmentInput, CaseKind, Finding, ProblemInput, RiskInput, VisitInput,
+};
 use fieldcase_core::store::UserContext;
 use fieldcase_core::{Author, CaseDoc, CaseId, CaseStore, NewCase, Role};
 
@@ -64,6 +66,7 @@ fn author() -> Author {
 fn new_case(i: usize) -> NewCase {
     let mut n = NewCase {
         team: "team-north".into(),
+        case_kind: Some(CaseKind::ChildProtection),
         ..Default::default()
     };
     n.client.name = Some(format!("{} {i}", NAMES[i % NAMES.len()]));
@@ -80,9 +83,11 @@ fn fill(store: &CaseStore, id: &CaseId, i: usize) {
                 AssessmentInput {
                     date: Some("2026-11-01".into()),
                     risk: Some(RiskInput {
-                        level: Some(RiskLevel::ALL[i % 4]),
+                        finding: Some(Finding::ALL[i % 4]),
+                        next_step_due: Some("2026-11-15".into()),
                         emergency: Some(false),
                         conclusion: Some(note(i, 200)),
+                        next_step: None,
                     }),
                     ..Default::default()
                 },

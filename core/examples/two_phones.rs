@@ -11,7 +11,7 @@
 
 use std::error::Error;
 
-use fieldcase_core::case::{ClientInput, IntakeInput, RiskLevel, VisitInput};
+use fieldcase_core::case::{CaseKind, ClientInput, Finding, IntakeInput, VisitInput};
 use fieldcase_core::store::UserContext;
 use fieldcase_core::{CaseStore, NewCase, Role};
 use serde_json::json;
@@ -36,6 +36,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     // Phone A, during a home visit, offline: intake.
     let mut new = NewCase {
         team: "team-north".into(),
+        case_kind: Some(CaseKind::ChildProtection),
         ..Default::default()
     };
     new.client = ClientInput {
@@ -48,7 +49,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         date: Some("2026-11-20".into()),
         source: Some("school".into()),
         reason: Some("Nhà trường báo cáo: hai cháu nghỉ học nhiều ngày.".into()),
-        preliminary_risk: Some(RiskLevel::Concern),
+        preliminary_finding: Some(Finding::InsufficientInformation),
         ..Default::default()
     });
     let id = phone_a.create_case(new)?;

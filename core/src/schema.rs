@@ -95,13 +95,46 @@ pub const STAGES: &[&str] = &[
     "review",
     "closed",
 ];
-/// Risk levels of an assessment (seed 004).
+/// The four risk codes written before schema revision 2: kept so that old documents stay
+/// valid and readable, written by no action any more (a severity scale the seeds do not
+/// have; see [`FINDINGS`]).
 pub const RISK_LEVELS: &[&str] = &[
     "no_evidence",
     "insufficient_info",
     "concern",
     "evidence_of_harm",
 ];
+/// The kinds of case, each with the assessment it uses (seeds 000, 002, 003, 004).
+pub const CASE_KINDS: &[&str] = &[
+    "child_protection",
+    "disability",
+    "violence_against_women",
+    "family_in_difficulty",
+    "internally_displaced",
+    "veteran",
+    "legal_aid",
+    "other",
+];
+/// The conclusions of a child-protection risk assessment, in the order of seed 004's slide
+/// ("Đánh giá nguy cơ"): each has its own next step ([`NEXT_STEPS`], same order). They are
+/// not a severity scale.
+pub const FINDINGS: &[&str] = &[
+    "no_evidence_of_abuse",
+    "insufficient_information",
+    "other_family_problems",
+    "evidence_of_abuse",
+];
+/// The next step of each conclusion (seed 004), in the order of [`FINDINGS`].
+pub const NEXT_STEPS: &[&str] = &[
+    "no_further_support",
+    "investigate_further",
+    "refer_to_responsible_body",
+    "collect_evidence_and_intervene",
+];
+/// How an intake ends (seed 003's criteria decide it).
+pub const INTAKE_DECISIONS: &[&str] = &["accepted", "screened_out", "referred_elsewhere"];
+/// How the client or family was told that their case closes (seed 002).
+pub const INFORMED_HOW: &[&str] = &["in_person", "home_visit", "phone", "letter", "other"];
 /// The life domains an assessment covers (seeds 000 and 004).
 pub const LIFE_DOMAINS: &[&str] = &[
     "housing",
@@ -141,8 +174,17 @@ pub const VULNERABILITIES: &[&str] = &[
 ];
 pub const SENSITIVITIES: &[&str] = &["normal", "restricted"];
 pub const PRIORITIES: &[&str] = &["low", "normal", "high", "urgent"];
-pub const REFERRAL_STATUSES: &[&str] =
-    &["sent", "accepted", "declined", "completed", "unavailable"];
+/// A referral's answer and outcome. `declined` is the code written before schema revision 2
+/// (whose choice it was is not known); new answers say who declined.
+pub const REFERRAL_STATUSES: &[&str] = &[
+    "sent",
+    "accepted",
+    "declined_by_client",
+    "declined_by_organisation",
+    "unavailable",
+    "completed",
+    "declined",
+];
 pub const VISIT_KINDS: &[&str] = &["home", "phone", "office", "other"];
 pub const APPOINTMENT_STATUSES: &[&str] = &["planned", "kept", "missed", "rescheduled"];
 pub const REVIEW_DECISIONS: &[&str] = &["continue", "new_plan", "close"];
@@ -154,6 +196,9 @@ pub const CLOSURE_STATUSES: &[&str] = &["requested", "approved", "returned"];
 pub const CLOSURE_REASONS: &[&str] = &[
     "goals_achieved",
     "risk_resolved",
+    "no_further_support_needed",
+    "screened_out",
+    "referred_elsewhere",
     "client_declined",
     "moved_away",
     "transferred",
@@ -252,7 +297,16 @@ const INTAKE: &[Field] = &[
     open("emergency", Kind::Bool),
     open("criteria", Kind::Map(CRITERIA)),
     open("safety_measures", Kind::Text),
-    open("preliminary_risk", Kind::Enum(RISK_LEVELS)),
+    action("safety_secured_at", Kind::DateTime),
+    action("safety_secured_by", Kind::Str),
+    action("preliminary_risk", Kind::Enum(RISK_LEVELS)),
+    open("preliminary_finding", Kind::Enum(FINDINGS)),
+    open("referring_organisation", Kind::Str),
+    action("decision", Kind::Enum(INTAKE_DECISIONS)),
+    action("decision_reason", Kind::Str),
+    action("referred_to", Kind::Str),
+    action("decided_at", Kind::DateTime),
+    action("decided_by", Kind::Str),
 ];
 const CONSENT: &[Field] = &[
     open("topic", Kind::Enum(CONSENT_TOPICS)),
@@ -284,7 +338,11 @@ const DOMAINS: &[Field] = &[
     open("community_resources", Kind::Map(DOMAIN)),
 ];
 const RISK: &[Field] = &[
-    open("level", Kind::Enum(RISK_LEVELS)),
+    action("level", Kind::Enum(RISK_LEVELS)),
+    open("finding", Kind::Enum(FINDINGS)),
+    open("next_step", Kind::Enum(NEXT_STEPS)),
+    open("next_step_due", Kind::Date),
+    open("next_step_done_on", Kind::Date),
     open("emergency", Kind::Bool),
     open("conclusion", Kind::Text),
 ];
@@ -386,6 +444,10 @@ const REVIEW: &[Field] = &[
     open("satisfaction_note", Kind::Str),
     open("decision", Kind::Enum(REVIEW_DECISIONS)),
     open("notes", Kind::Text),
+    open("new_risk_factors", Kind::Text),
+    open("new_supports", Kind::Text),
+    open("client_opinion", Kind::Text),
+    open("specialist_opinions", Kind::Text),
 ];
 const CLOSURE: &[Field] = &[
     action("reason", Kind::Enum(CLOSURE_REASONS)),
@@ -398,6 +460,11 @@ const CLOSURE: &[Field] = &[
     action("reopened_at", Kind::DateTime),
     action("reopened_by", Kind::Str),
     action("reopen_reason", Kind::Str),
+    action("stage_at_request", Kind::Enum(STAGES)),
+    action("informed", Kind::Bool),
+    action("informed_on", Kind::Date),
+    action("informed_how", Kind::Enum(INFORMED_HOW)),
+    action("informed_note", Kind::Str),
 ];
 
 /// The root of a case document.
@@ -412,6 +479,7 @@ pub const CASE: &[Field] = &[
     action("stage", Kind::Enum(STAGES)),
     action("sensitivity", Kind::Enum(SENSITIVITIES)),
     open("priority", Kind::Enum(PRIORITIES)),
+    open("case_kind", Kind::Enum(CASE_KINDS)),
     action("actors", Kind::Dict(&Kind::Map(ACTOR))),
     open("client", Kind::Map(CLIENT)),
     open("intake", Kind::Map(INTAKE)),

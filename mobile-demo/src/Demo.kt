@@ -77,11 +77,12 @@ fun demo(url: String, password: String, postJson: (String, String, String) -> St
         val case = anna.createCase(
             NewCase(
                 team = "north",
+                caseKind = CaseKind.ChildProtection,
                 client = ClientInput(name = "Nguyễn Thị Lan", address = "12 Lê Lợi, Huế"),
                 intake = IntakeInput(
                     reason = "Trẻ nghỉ học nhiều ngày; gia đình thiếu thu nhập.",
                     urgency = "urgent",
-                    preliminaryRisk = RiskLevel.Concern,
+                    preliminaryFinding = Finding.InsufficientInformation,
                 ),
             )
         )
@@ -99,7 +100,12 @@ fun demo(url: String, password: String, postJson: (String, String, String) -> St
             case,
             AssessmentInput(
                 date = "2026-11-22",
-                risk = RiskInput(level = RiskLevel.Concern, emergency = false, conclusion = "Theo dõi hàng tuần"),
+                risk = RiskInput(
+                    finding = Finding.InsufficientInformation,
+                    nextStepDue = "2026-11-29",
+                    emergency = false,
+                    conclusion = "Chưa xác minh được với nhà trường",
+                ),
             )
         )
         anna.changeStage(case, Stage.Assessment)
@@ -128,7 +134,8 @@ fun demo(url: String, password: String, postJson: (String, String, String) -> St
         println()
         println("Merged case of ${merged.client.name} (stage ${merged.stage}):")
         for (v in merged.visits) println("  visit ${v.date} ${v.kind}: ${v.note}")
-        for (a in merged.assessments) println("  risk: ${a.risk.level} (${a.risk.conclusion})")
+        for (a in merged.assessments) println("  risk: ${a.risk.finding} -> ${a.risk.nextStep} by ${a.risk.nextStepDue} (${a.risk.conclusion})")
+        for (i in anna.overdue("2026-12-02")) println("  overdue on 2026-12-02 (offline): ${i.kind} due ${i.when}")
         for (p in merged.plan.problems) println("  goal: ${p.goal}; activities: ${p.activities.map { it.description }}")
         for (c in anna.conflicts(case)) {
             println("  conflict at ${c.path} (for the supervisor):")

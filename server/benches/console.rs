@@ -21,7 +21,9 @@ use automerge::ActorId;
 use axum::body::Body;
 use axum::http::Request;
 use criterion::{criterion_group, criterion_main, Criterion};
-use fieldcase_core::case::{AssessmentInput, ProblemInput, RiskInput, RiskLevel, VisitInput};
+use fieldcase_core::case::{
+    AssessmentInput, CaseKind, Finding, ProblemInput, RiskInput, VisitInput,
+};
 use fieldcase_core::{Author, CaseDoc, CaseId, NewCase, Role, Stage};
 use fieldcase_server::db::{CaseAccess, User};
 use fieldcase_server::{app, demo, AppState, Config, Db, SqliteDb};
@@ -70,6 +72,7 @@ fn setup(extra_cases: usize) -> Setup {
     for i in 0..extra_cases {
         let mut new = NewCase {
             team: "demo-team".into(),
+            case_kind: Some(CaseKind::ChildProtection),
             ..Default::default()
         };
         new.client.name = Some(format!("{} {i}", NAMES[i % NAMES.len()]));
@@ -82,7 +85,8 @@ fn setup(extra_cases: usize) -> Setup {
             AssessmentInput {
                 date: Some("2026-10-01".into()),
                 risk: Some(RiskInput {
-                    level: Some(RiskLevel::ALL[i % 4]),
+                    finding: Some(Finding::ALL[i % 4]),
+                    next_step_due: Some("2026-11-20".into()),
                     ..Default::default()
                 }),
                 ..Default::default()

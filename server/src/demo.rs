@@ -1,6 +1,8 @@
 //! The demo caseload for `fieldcase-server serve --demo`: a team with a supervisor, two
-//! workers and an admin, and a dozen cases written in our users' languages, at different
-//! stages and risk levels. Passwords are new random ones at every start, printed once.
+//! workers and an admin, and a dozen cases written in our users' languages, of every kind,
+//! at different stages: a child-protection conclusion of each kind (one whose investigation
+//! is overdue), emergencies secured and one still open, an intake screened out and closed
+//! without a plan, a veteran's case transferred and closed with the client told. Passwords are new random ones at every start, printed once.
 
 use automerge::ActorId;
 use fieldcase_core::case::*;
@@ -20,13 +22,30 @@ pub struct DemoAccount {
 
 const TEAM: &str = "demo-team";
 
+/// What else a demo case shows of the case process.
+#[derive(Clone, Copy)]
+enum Story {
+    None,
+    /// The intake is screened out (the reason) and the case closed without a plan.
+    ScreenedOut(&'static str),
+    /// The case is transferred to another agency (named) and closed, the client told.
+    Transferred(&'static str),
+}
+
 struct Client {
     name: &'static str,
     latin: Option<&'static str>,
     reason: &'static str,
-    risk: RiskLevel,
+    kind: CaseKind,
+    /// The conclusion of a child-protection assessment.
+    finding: Option<Finding>,
+    emergency: bool,
     stage: Stage,
     restricted: bool,
+    story: Story,
+    /// The immediate safety measures of an emergency; `None` leaves it open (the
+    /// dashboard shows it until they are recorded).
+    safety: Option<&'static str>,
 }
 
 const CLIENTS: &[Client] = &[
@@ -34,97 +53,145 @@ const CLIENTS: &[Client] = &[
         name: "สมศรี ใจดี",
         latin: Some("Somsri Jaidee"),
         reason: "ครูรายงานว่าเด็กขาดเรียนบ่อยและมีรอยฟกช้ำ",
-        risk: RiskLevel::EvidenceOfHarm,
+        kind: CaseKind::ChildProtection,
+        finding: Some(Finding::EvidenceOfAbuse),
+        emergency: true,
         stage: Stage::Assessment,
         restricted: true,
+        story: Story::None,
+        safety: Some("ย้ายเด็กไปอยู่กับยายชั่วคราว"),
     },
     Client {
         name: "ครอบครัวแก้วมณี",
         latin: None,
         reason: "ครอบครัวต้องการความช่วยเหลือด้านที่อยู่อาศัยหลังน้ำท่วม",
-        risk: RiskLevel::Concern,
+        kind: CaseKind::FamilyInDifficulty,
+        finding: None,
+        emergency: false,
         stage: Stage::Implementation,
         restricted: false,
+        story: Story::None,
+        safety: None,
     },
     Client {
         name: "زهرا احمدی",
         latin: Some("Zahra Ahmadi"),
         reason: "همسایه گزارش داد که زن و کودکانش در خطر خشونت خانگی هستند",
-        risk: RiskLevel::EvidenceOfHarm,
+        kind: CaseKind::ViolenceAgainstWomen,
+        finding: None,
+        emergency: true,
         stage: Stage::Planning,
         restricted: true,
+        story: Story::None,
+        safety: Some("انتقال به خانه امن"),
     },
     Client {
         name: "خانواده رضایی",
         latin: None,
         reason: "پدر خانواده بیکار شده و اجاره خانه پرداخت نشده است",
-        risk: RiskLevel::InsufficientInfo,
+        kind: CaseKind::FamilyInDifficulty,
+        finding: None,
+        emergency: false,
         stage: Stage::Intake,
         restricted: false,
+        story: Story::ScreenedOut("فقط یک مشکل؛ خانواده خودش می‌تواند به اداره کار مراجعه کند"),
+        safety: None,
     },
     Client {
         name: "Фёдорова Анна Петровна",
         latin: Some("Fedorova Anna"),
         reason: "Семья в трудной жизненной ситуации: мать одна воспитывает троих детей",
-        risk: RiskLevel::Concern,
+        kind: CaseKind::FamilyInDifficulty,
+        finding: None,
+        emergency: false,
         stage: Stage::Monitoring,
         restricted: false,
+        story: Story::None,
+        safety: None,
     },
     Client {
         name: "Смирнов Игорь",
         latin: None,
         reason: "Ветеран, нуждается в реабилитации и жилье",
-        risk: RiskLevel::NoEvidence,
-        stage: Stage::Review,
+        kind: CaseKind::Veteran,
+        finding: None,
+        emergency: false,
+        stage: Stage::Implementation,
         restricted: false,
+        story: Story::Transferred("Областной центр реабилитации ветеранов"),
+        safety: None,
     },
     Client {
         name: "Олександр Коваленко",
         latin: Some("Oleksandr Kovalenko"),
         reason: "Внутрішньо переміщена особа, потребує житла та роботи",
-        risk: RiskLevel::Concern,
+        kind: CaseKind::InternallyDisplaced,
+        finding: None,
+        emergency: false,
         stage: Stage::Implementation,
         restricted: false,
+        story: Story::None,
+        safety: None,
     },
     Client {
         name: "Марія Шевченко",
         latin: None,
         reason: "Дитина з інвалідністю потребує підтримки та навчання вдома",
-        risk: RiskLevel::InsufficientInfo,
+        kind: CaseKind::Disability,
+        finding: None,
+        emergency: false,
         stage: Stage::Assessment,
         restricted: false,
+        story: Story::None,
+        safety: None,
     },
     Client {
         name: "Nguyễn Thị Lan",
         latin: Some("Nguyen Thi Lan"),
         reason: "Trẻ em có hoàn cảnh đặc biệt: mồ côi cha, mẹ đi làm xa",
-        risk: RiskLevel::Concern,
-        stage: Stage::Planning,
+        kind: CaseKind::ChildProtection,
+        finding: Some(Finding::InsufficientInformation),
+        emergency: false,
+        stage: Stage::Assessment,
         restricted: false,
+        story: Story::None,
+        safety: None,
     },
     Client {
         name: "Trần Văn Hùng",
         latin: None,
         reason: "Người khuyết tật cần hỗ trợ sinh kế theo Thông tư 01/2015",
-        risk: RiskLevel::NoEvidence,
+        kind: CaseKind::Disability,
+        finding: None,
+        emergency: false,
         stage: Stage::Monitoring,
         restricted: false,
+        story: Story::None,
+        safety: None,
     },
     Client {
         name: "Lê Thị Hoa",
         latin: None,
         reason: "Nạn nhân bạo lực gia đình, cần nơi tạm lánh an toàn",
-        risk: RiskLevel::EvidenceOfHarm,
+        kind: CaseKind::ViolenceAgainstWomen,
+        finding: None,
+        emergency: true,
         stage: Stage::Implementation,
         restricted: true,
+        story: Story::None,
+        safety: Some("Đã đưa đến nhà tạm lánh của Hội Phụ nữ xã"),
     },
     Client {
         name: "Phạm Minh Tuấn",
         latin: None,
         reason: "Trẻ lang thang, cần đưa về gia đình và đi học lại",
-        risk: RiskLevel::Concern,
+        kind: CaseKind::ChildProtection,
+        finding: Some(Finding::OtherFamilyProblems),
+        emergency: true,
         stage: Stage::Intake,
         restricted: false,
+        story: Story::None,
+        safety: None,
     },
 ];
 
@@ -196,6 +263,7 @@ fn seed_cases(db: &dyn Db) -> AppResult<()> {
         let mut new = NewCase {
             team: TEAM.into(),
             restricted: c.restricted,
+            case_kind: Some(c.kind),
             ..Default::default()
         };
         new.client = ClientInput {
@@ -216,23 +284,59 @@ fn seed_cases(db: &dyn Db) -> AppResult<()> {
             date: Some(date(-30 + i as i64)),
             source: Some(["school", "neighbour", "health", "self"][i % 4].into()),
             reason: Some(c.reason.into()),
-            preliminary_risk: Some(c.risk),
-            emergency: Some(c.risk == RiskLevel::EvidenceOfHarm),
+            preliminary_finding: c.finding,
+            emergency: Some(c.emergency),
             ..Default::default()
         });
         let mut doc = CaseDoc::create(CaseId::random(), actor.clone(), author, new, t)?;
         let a = author;
+        if let (true, Some(measures)) = (c.emergency, c.safety) {
+            doc.secure_safety(a, t + 500, measures)?;
+        }
+        if let Story::ScreenedOut(why) = c.story {
+            let closure = doc
+                .decide_intake(
+                    a,
+                    t + 1000,
+                    IntakeDecisionInput {
+                        decision: Some(IntakeDecision::ScreenedOut),
+                        reason: Some(why.into()),
+                        referred_to: None,
+                    },
+                )?
+                .expect("screening out asks for closure");
+            close(
+                &mut doc,
+                (a, actor),
+                (&supervisor, &supervisor_actor),
+                &closure,
+                t,
+                &date(-20),
+            )?;
+        }
         if c.stage > Stage::Intake {
-            doc.change_stage(a, t + 1000, Stage::Assessment)?;
+            doc.decide_intake(
+                a,
+                t + 1000,
+                IntakeDecisionInput {
+                    decision: Some(IntakeDecision::Accepted),
+                    ..Default::default()
+                },
+            )?;
             doc.add_assessment(
                 a,
                 t + 2000,
                 AssessmentInput {
                     date: Some(date(-25 + i as i64)),
                     risk: Some(RiskInput {
-                        level: Some(c.risk),
-                        emergency: Some(c.risk == RiskLevel::EvidenceOfHarm),
+                        finding: c.finding,
+                        // Further investigation, due before today: overdue on the phone.
+                        next_step_due: (c.finding == Some(Finding::InsufficientInformation))
+                            .then(|| date(-3)),
+                        // Safety was secured at intake.
+                        emergency: Some(false),
                         conclusion: Some(c.reason.into()),
+                        ..Default::default()
                     }),
                     ..Default::default()
                 },
@@ -296,6 +400,35 @@ fn seed_cases(db: &dyn Db) -> AppResult<()> {
         if c.stage > Stage::Monitoring {
             doc.change_stage(a, t + 13_000, Stage::Review)?;
         }
+        if let Story::Transferred(to) = c.story {
+            doc.add_referral(
+                a,
+                t + 13_500,
+                ReferralInput {
+                    date: Some(date(-6)),
+                    organisation: Some(to.into()),
+                    status: Some(ReferralStatus::Accepted),
+                    ..Default::default()
+                },
+            )?;
+            let closure = doc.request_closure(
+                a,
+                t + 14_000,
+                ClosureInput {
+                    reason: Some("transferred".into()),
+                    outcome: Some(format!("Передан: {to}")),
+                    ..Default::default()
+                },
+            )?;
+            close(
+                &mut doc,
+                (a, actor),
+                (&supervisor, &supervisor_actor),
+                &closure,
+                t + 14_000,
+                &date(-5),
+            )?;
+        }
         if i == 4 {
             // The second worker is also on this case, and the two disagreed on the address.
             let (b, b_actor) = &authors[1];
@@ -326,5 +459,32 @@ fn seed_cases(db: &dyn Db) -> AppResult<()> {
         let access = CaseAccess::read(doc.id()?, doc.automerge())?;
         db.put_case(&access, &doc.automerge().save(), &doc.heads(), t)?;
     }
+    Ok(())
+}
+
+/// The worker records that the family was told (in person, on `told_on`), and the
+/// supervisor approves the closure request under the supervisor's own device.
+fn close(
+    doc: &mut CaseDoc,
+    (worker, worker_actor): (&Author, &ActorId),
+    (supervisor, supervisor_actor): (&Author, &ActorId),
+    closure: &str,
+    t: i64,
+    told_on: &str,
+) -> AppResult<()> {
+    doc.record_informed(
+        worker,
+        t + 1500,
+        closure,
+        InformedInput {
+            informed: Some(true),
+            informed_on: Some(told_on.into()),
+            informed_how: Some(InformedHow::InPerson),
+            informed_note: None,
+        },
+    )?;
+    doc.set_actor(supervisor_actor.clone());
+    doc.approve_closure(supervisor, t + 2500, closure, "")?;
+    doc.set_actor(worker_actor.clone());
     Ok(())
 }

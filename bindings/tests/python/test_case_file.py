@@ -22,6 +22,7 @@ def test_a_case_file_from_intake_to_reopening(fc, server, phone, tmp_path):
 
     # Intake, on the phone during the home visit.
     case = anna.create_case(fc.NewCase(team="north", priority="high",
+                                       case_kind=fc.CaseKind.FAMILY_IN_DIFFICULTY(),
                                        client=fc.ClientInput(name="Фёдорова Анна",
                                                              kind="family")))
     anna.update_client(case, fc.ClientInput(gender="female", languages=["ru", "uk"],
@@ -39,7 +40,7 @@ def test_a_case_file_from_intake_to_reopening(fc, server, phone, tmp_path):
         urgency="urgent", criteria=fc.CriteriaInput(multiple_problems=True,
                                                     basic_needs_met=False,
                                                     cannot_access_alone=True),
-        safety_measures="Зустрічі поза домом.", preliminary_risk=fc.RiskLevel.CONCERN()))
+        safety_measures="Зустрічі поза домом.", referring_organisation="Школа №5"))
     consent = anna.record_consent(case, fc.ConsentInput(
         topic="information_sharing", scope="school", given_by="Анна", granted=True,
         date="2026-11-02"))
@@ -53,8 +54,7 @@ def test_a_case_file_from_intake_to_reopening(fc, server, phone, tmp_path):
         date="2026-11-03",
         domains={"education": fc.DomainInput(rating=2, needs="супровід до школи",
                                              strengths="любить малювати")},
-        risk=fc.RiskInput(level=fc.RiskLevel.CONCERN(), emergency=False,
-                          conclusion="спостерігати"),
+        risk=fc.RiskInput(emergency=False, conclusion="спостерігати"),
         sources=["school"]))
     anna.change_stage(case, fc.Stage.PLANNING())
     problem = anna.add_problem(case, fc.ProblemInput(priority=1, domain="education",
@@ -83,7 +83,8 @@ def test_a_case_file_from_intake_to_reopening(fc, server, phone, tmp_path):
     assert f.client.contacts[0].safe_to_contact is False
     assert f.client.household[0].name == "Марко" and f.client.household[0].lives_with_client
     assert f.intake.criteria.cannot_access_alone and f.intake.source == "school"
-    assert f.intake.preliminary_risk == fc.RiskLevel.CONCERN()
+    assert f.case_kind == fc.CaseKind.FAMILY_IN_DIFFICULTY()
+    assert f.intake.referring_organisation == "Школа №5" and f.intake.preliminary_risk is None
     withdrawn = [c for c in f.consents if c.id == photo][0]
     assert (withdrawn.withdrawn_on, withdrawn.withdrawn_reason) == ("2026-11-03",
                                                                     "changed her mind")
@@ -119,8 +120,11 @@ def test_a_case_file_from_intake_to_reopening(fc, server, phone, tmp_path):
     referral = anna.add_referral(case, fc.ReferralInput(
         organisation="Центр допомоги", service="психолог", reason="тривожність",
         consent_id=consent))
-    anna.set_referral_status(case, referral, fc.ReferralStatus.DECLINED(), "черга повна",
-                             None)
+    with pytest.raises(fc.FieldcaseError.InvalidInput):
+        anna.set_referral_status(case, referral, fc.ReferralStatus.DECLINED(), "черга повна",
+                                 None)
+    anna.set_referral_status(case, referral, fc.ReferralStatus.DECLINED_BY_ORGANISATION(),
+                             "черга повна", None)
     visit = anna.add_visit(case, fc.VisitInput(date="2026-11-10", kind="home",
                                                participants=["Анна", "Марко"],
                                                duration_minutes=45,
@@ -133,7 +137,7 @@ def test_a_case_file_from_intake_to_reopening(fc, server, phone, tmp_path):
     anna.set_appointment_status(case, appointment, fc.AppointmentStatus.MISSED())
     f = anna.get_case(case)
     r = f.referrals[0]
-    assert (r.status, r.status_reason, r.consent_id) == (fc.ReferralStatus.DECLINED(),
+    assert (r.status, r.status_reason, r.consent_id) == (fc.ReferralStatus.DECLINED_BY_ORGANISATION(),
                                                          "черга повна", consent)
     v = f.visits[0]
     assert (v.duration_minutes, v.participants) == (45, ["Анна", "Марко"])
@@ -147,8 +151,8 @@ def test_a_case_file_from_intake_to_reopening(fc, server, phone, tmp_path):
     anna.add_review(case, fc.ReviewInput(
         date="2027-01-15",
         progress=[fc.ProgressInput(problem_id=problem, status="achieved", note="ходить")],
-        risk=fc.RiskInput(level=fc.RiskLevel.NO_EVIDENCE()), satisfaction=4,
-        decision="close"))
+        risk=fc.RiskInput(conclusion="ризики знизились"), satisfaction=4,
+        decision="close", client_opinion="Анна задоволена", new_supports="бабуся поруч"))
     closure = anna.request_closure(case, fc.ClosureInput(reason="goals_achieved",
                                                          outcome="Марко ходить до школи"))
     with pytest.raises(fc.FieldcaseError.Unauthorized):
@@ -162,8 +166,9 @@ def test_a_case_file_from_intake_to_reopening(fc, server, phone, tmp_path):
     assert f.stage == fc.Stage.REVIEW()
     assert f.closures[0].status == fc.ClosureStatus.RETURNED()
     assert f.reviews[0].progress[0].status == "achieved" and f.reviews[0].satisfaction == 4
-    second = anna.request_closure(case, fc.ClosureInput(reason="goals_achieved",
-                                                        outcome="Стабільно"))
+    second = anna.request_closure(case, fc.ClosureInput(
+        reason="goals_achieved", outcome="Стабільно", informed=True,
+        informed_on="2027-01-20", informed_how=fc.InformedHow.HOME_VISIT()))
     sync(anna, anna_s)
     sync(malee, malee_s)
     malee.approve_closure(case, second, "Добре")

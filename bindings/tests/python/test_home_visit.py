@@ -10,12 +10,13 @@ from conftest import run
 def test_two_workers_edit_apart_and_the_server_merges_everything(fc, server, phone):
     anna, anna_session = phone("anna")
     intake = fc.IntakeInput(reason="Trẻ nghỉ học nhiều ngày.", urgency="urgent",
-                            preliminary_risk=fc.RiskLevel.CONCERN())
+                            preliminary_finding=fc.Finding.INSUFFICIENT_INFORMATION())
     case = anna.create_case(fc.NewCase(team="north",
+                                       case_kind=fc.CaseKind.CHILD_PROTECTION(),
                                        client=fc.ClientInput(name="Nguyễn Thị Lan"),
                                        intake=intake))
     report = run(anna.sync(server.url, anna_session.token))
-    assert (report.sent, report.errors) == (1, [])
+    assert (report.sent, report.errors) == (1, []), [str(e) for e in report.errors]
 
     _, malee_session = phone("malee")
     answer = server.post(f"/v1/cases/{case}/assignment", malee_session.token,
@@ -28,7 +29,8 @@ def test_two_workers_edit_apart_and_the_server_merges_everything(fc, server, pho
 
     # Apart: different fields, the same scalar field, each a visit.
     anna.add_assessment(case, fc.AssessmentInput(
-        risk=fc.RiskInput(level=fc.RiskLevel.CONCERN(), conclusion="theo dõi")))
+        risk=fc.RiskInput(finding=fc.Finding.INSUFFICIENT_INFORMATION(),
+                          next_step_due="2026-12-10", conclusion="theo dõi")))
     problem = anna.add_problem(case, fc.ProblemInput(description="Nghỉ học", goal="Đi học 4 ngày/tuần"))
     anna.add_activity(case, problem, fc.ActivityInput(description="Gặp giáo viên"))
     bao.record_consent(case, fc.ConsentInput(topic="information_sharing", granted=True))

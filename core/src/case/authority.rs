@@ -95,6 +95,7 @@ pub const AUTHOR_FIELDS: &[&str] = &[
     "requested_by",
     "decided_by",
     "reopened_by",
+    "safety_secured_by",
 ];
 
 /// The action fields that hold the time of an entry or a decision: the core writes the
@@ -105,6 +106,7 @@ pub const TIME_FIELDS: &[&str] = &[
     "requested_at",
     "decided_at",
     "reopened_at",
+    "safety_secured_at",
 ];
 
 /// How far an action's recorded time may lie from the time of the change that writes it
@@ -169,8 +171,12 @@ pub fn stamp_violation(
                 || key == "id"
                 || key == "retracted"
                 || retraction;
-            let renewable =
-                approval && (key.starts_with("requested_") || key.starts_with("decided_"));
+            // A plan's approval is requested and decided again; an intake is decided again
+            // after a reopening, and safety secured again after a new emergency.
+            let intake = parent.as_deref() == Some("intake");
+            let renewable = (approval
+                && (key.starts_with("requested_") || key.starts_with("decided_")))
+                || (intake && (key.starts_with("decided_") || key.starts_with("safety_secured_")));
             if stamp && !renewable && held(&op.obj, key) {
                 return attribution("these changes rewrite who made an entry or when");
             }

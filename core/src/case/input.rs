@@ -5,7 +5,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::case::model::{ActivityStatus, AppointmentStatus, ReferralStatus, RiskLevel};
+use crate::case::model::{
+    ActivityStatus, AppointmentStatus, CaseKind, Finding, InformedHow, IntakeDecision, NextStep,
+    ReferralStatus,
+};
 
 macro_rules! input {
     ($(#[$m:meta])* $name:ident { $($(#[$fm:meta])* $field:ident : $ty:ty),* $(,)? }) => {
@@ -58,8 +61,15 @@ input! {
     IntakeInput {
         date: String, source: String, reporter_name: String, reporter_contact: String,
         reason: String, presenting_problems: Vec<String>, urgency: String, emergency: bool,
-        criteria: CriteriaInput, safety_measures: String, preliminary_risk: RiskLevel,
+        criteria: CriteriaInput, safety_measures: String, preliminary_finding: Finding,
+        referring_organisation: String,
     }
+}
+
+input! {
+    /// How the intake ends. Screening out needs the reason; referring elsewhere needs the
+    /// organisation. Both also ask for the case to be closed.
+    IntakeDecisionInput { decision: IntakeDecision, reason: String, referred_to: String }
 }
 
 input! {
@@ -85,8 +95,13 @@ uniffi::custom_type!(DomainInputMap, std::collections::HashMap<String, DomainInp
 });
 
 input! {
-    /// A risk judgement.
-    RiskInput { level: RiskLevel, emergency: bool, conclusion: String }
+    /// A risk judgement: for a child-protection case, the conclusion (`finding`) and its
+    /// next step (the seed's step when not given; further investigation needs its due
+    /// date); for every case, the emergency flag and the reasoning in words.
+    RiskInput {
+        finding: Finding, next_step: NextStep, next_step_due: String, emergency: bool,
+        conclusion: String,
+    }
 }
 
 input! {
@@ -161,13 +176,24 @@ input! {
     /// A review: progress per goal, re-assessed risk, satisfaction and decision.
     ReviewInput {
         date: String, progress: Vec<ProgressInput>, risk: RiskInput, satisfaction: i64,
-        satisfaction_note: String, decision: String, notes: String,
+        satisfaction_note: String, decision: String, notes: String, new_risk_factors: String,
+        new_supports: String, client_opinion: String, specialist_opinions: String,
     }
 }
 
 input! {
-    /// A request to close the case.
-    ClosureInput { reason: String, note: String, outcome: String }
+    /// A request to close the case, at any stage: the reason, the outcome, and that, when
+    /// and how the client or family was told (or, with `informed: false`, why not in the
+    /// note). Informing may also be recorded later, before a supervisor approves.
+    ClosureInput {
+        reason: String, note: String, outcome: String, informed: bool, informed_on: String,
+        informed_how: InformedHow, informed_note: String,
+    }
+}
+
+input! {
+    /// That, when and how the client or family was told the case closes.
+    InformedInput { informed: bool, informed_on: String, informed_how: InformedHow, informed_note: String }
 }
 
 /// What is needed to open a case.
@@ -184,6 +210,9 @@ pub struct NewCase {
     pub restricted: bool,
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub priority: Option<String>,
+    /// The kind of case, which decides its assessment.
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub case_kind: Option<CaseKind>,
     pub client: ClientInput,
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub intake: Option<IntakeInput>,

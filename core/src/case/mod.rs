@@ -31,6 +31,7 @@ pub mod authority;
 pub mod input;
 pub mod inspect;
 pub mod model;
+mod process;
 pub mod stage;
 mod walk;
 
@@ -120,8 +121,14 @@ pub const INDEX_PATHS: &[&str] = &[
     "client/name",
     "client/name_latin",
     "client/household",
+    "case_kind",
     "intake/emergency",
+    "intake/safety_secured_at",
     "intake/preliminary_risk",
+    "intake/preliminary_finding",
+    "closures",
+    "referrals",
+    "plan/approval",
     "assessments",
     "reviews",
     "appointments",
@@ -212,6 +219,9 @@ impl CaseDoc {
                 "priority".into(),
                 json!(new.priority.as_deref().unwrap_or("normal")),
             );
+            if let Some(kind) = new.case_kind {
+                root.insert("case_kind".into(), json!(kind.code()));
+            }
             root.insert("client".into(), Json::Object(to_map(&new.client)));
             if let Some(intake) = &new.intake {
                 root.insert("intake".into(), Json::Object(to_map(intake)));
@@ -465,6 +475,14 @@ impl CaseDoc {
 
     /// Records (or completes) the intake.
     pub fn record_intake(&mut self, a: &Author, now: i64, input: IntakeInput) -> Result<()> {
+        if input.preliminary_finding.is_some()
+            && !self.read()?.case_kind.is_some_and(|k| k.has_findings())
+        {
+            return Err(Error::invalid(
+                "intake/preliminary_finding",
+                "only a child-protection case concludes about abuse: set the kind of case",
+            ));
+        }
         self.update_map(a, now, "record intake", "intake", to_map(&input), false)
     }
 
@@ -498,8 +516,11 @@ impl CaseDoc {
         &mut self,
         a: &Author,
         now: i64,
-        input: AssessmentInput,
+        mut input: AssessmentInput,
     ) -> Result<String> {
+        if let Some(risk) = input.risk.as_mut() {
+            self.check_risk(risk, "assessments")?;
+        }
         for domain in input
             .domains
             .as_ref()
@@ -662,6 +683,7 @@ impl CaseDoc {
 
     /// Adds a referral to a partner organisation.
     pub fn add_referral(&mut self, a: &Author, now: i64, input: ReferralInput) -> Result<String> {
+        Self::check_referral_status(input.status, input.status_reason.as_deref(), "referrals")?;
         let mut m = to_map(&input);
         m.entry("status").or_insert(json!("sent"));
         self.add_entry(a, now, "referrals", m)
@@ -677,6 +699,8 @@ impl CaseDoc {
         reason: Option<&str>,
         outcome: Option<&str>,
     ) -> Result<()> {
+        let path = format!("referrals/{referral_id}");
+        Self::check_referral_status(Some(status), reason, &path)?;
         let mut m = to_map(&json!({"status": status}));
         if let Some(r) = reason {
             m.insert("status_reason".into(), json!(r));
@@ -684,14 +708,7 @@ impl CaseDoc {
         if let Some(o) = outcome {
             m.insert("outcome".into(), json!(o));
         }
-        self.update_map(
-            a,
-            now,
-            "set referral status",
-            &format!("referrals/{referral_id}"),
-            m,
-            false,
-        )
+        self.update_map(a, now, "set referral status", &path, m, false)
     }
 
     /// Records a visit, call or meeting with its note.
@@ -748,6 +765,9 @@ impl CaseDoc {
 
     /// Records a review: progress per goal, re-assessed risk, satisfaction, decision.
     pub fn add_review(&mut self, a: &Author, now: i64, mut input: ReviewInput) -> Result<String> {
+        if let Some(risk) = input.risk.as_mut() {
+            self.check_risk(risk, "reviews")?;
+        }
         let progress = input.progress.take().unwrap_or_default();
         let m = to_map(&input);
         self.edit(a, now, "add review", |tx| {
@@ -773,6 +793,9 @@ impl CaseDoc {
         if !from.can_move_to(to) {
             return refuse("the workflow has no such step");
         }
+        if from == Stage::Intake && self.read()?.emergency_open() {
+            return refuse(process::SAFETY_FIRST);
+        }
         match to {
             Stage::Closed => {
                 return refuse("a case is closed when a supervisor approves a closure request")
@@ -793,118 +816,6 @@ impl CaseDoc {
                 reset_plan_approval(tx)?;
             }
             write_at(tx, "", &to_map(&json!({"stage": to.code()})), true)
-        })
-    }
-
-    /// Asks for the case to be closed (a worker may record this offline at a review).
-    pub fn request_closure(&mut self, a: &Author, now: i64, input: ClosureInput) -> Result<String> {
-        let stage = self.stage();
-        if stage != Stage::Review {
-            return Err(Error::InvalidTransition {
-                from: stage,
-                to: Stage::Closed,
-                reason: "closure is decided at a review".into(),
-            });
-        }
-        let mut m = to_map(&input);
-        m.insert("status".into(), json!("requested"));
-        self.edit(a, now, "request closure", |tx| {
-            insert_entry_with(tx, a, now, "closures", m, true)
-        })
-    }
-
-    /// A supervisor approves a closure request: the case is closed in the same change.
-    pub fn approve_closure(
-        &mut self,
-        a: &Author,
-        now: i64,
-        closure_id: &str,
-        comment: &str,
-    ) -> Result<()> {
-        require_authority(a, "closing a case")?;
-        let stage = self.stage();
-        if stage != Stage::Review {
-            return Err(Error::InvalidTransition {
-                from: stage,
-                to: Stage::Closed,
-                reason: "only a case under review can be closed".into(),
-            });
-        }
-        self.pending_closure(closure_id)?;
-        let path = format!("closures/{closure_id}");
-        self.edit(a, now, "approve closure", |tx| {
-            let value = to_map(&json!({
-                "status": "approved", "decided_at": rfc3339(now), "decided_by": a.user_id, "comment": comment,
-            }));
-            write_at(tx, &path, &value, true)?;
-            write_at(tx, "", &to_map(&json!({"stage": "closed"})), true)
-        })
-    }
-
-    /// A supervisor returns a closure request: the case stays open.
-    pub fn return_closure(
-        &mut self,
-        a: &Author,
-        now: i64,
-        closure_id: &str,
-        comment: &str,
-    ) -> Result<()> {
-        require_authority(a, "deciding on a closure")?;
-        self.pending_closure(closure_id)?;
-        let value = to_map(&json!({
-            "status": "returned", "decided_at": rfc3339(now), "decided_by": a.user_id, "comment": comment,
-        }));
-        self.update_map(
-            a,
-            now,
-            "return closure",
-            &format!("closures/{closure_id}"),
-            value,
-            true,
-        )
-    }
-
-    fn pending_closure(&self, closure_id: &str) -> Result<()> {
-        let file = self.read()?;
-        let c = file
-            .closures
-            .iter()
-            .find(|c| c.id == closure_id)
-            .ok_or_else(|| Error::NotFound(format!("closures/{closure_id}")))?;
-        if c.status != Some(ClosureStatus::Requested) || c.retracted.is_some() {
-            return Err(Error::invalid(
-                format!("closures/{closure_id}"),
-                "this closure request was already decided",
-            ));
-        }
-        Ok(())
-    }
-
-    /// Reopens a closed case at intake. The earlier closure stays in the file, marked as
-    /// reopened with the reason.
-    pub fn reopen(&mut self, a: &Author, now: i64, reason: &str) -> Result<()> {
-        let stage = self.stage();
-        if stage != Stage::Closed {
-            return Err(Error::InvalidTransition {
-                from: stage,
-                to: Stage::Intake,
-                reason: "only a closed case can be reopened".into(),
-            });
-        }
-        if reason.trim().is_empty() {
-            return Err(Error::invalid("reopen_reason", "reopening needs a reason"));
-        }
-        let current = self.read()?.current_closure().map(|c| c.id.clone());
-        self.edit(a, now, "reopen case", |tx| {
-            if let Some(id) = current {
-                let value = to_map(&json!({
-                    "reopened_at": rfc3339(now), "reopened_by": a.user_id, "reopen_reason": reason,
-                }));
-                write_at(tx, &format!("closures/{id}"), &value, true)?;
-            }
-            // A new cycle needs a new plan approval.
-            reset_plan_approval(tx)?;
-            write_at(tx, "", &to_map(&json!({"stage": "intake"})), true)
         })
     }
 

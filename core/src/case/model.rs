@@ -170,7 +170,10 @@ impl Sensitivity {
 }
 
 code_enum! {
-    /// The four risk levels of an assessment (seed 004), from least to most serious.
+    /// The risk codes written before schema revision 2, read from old documents only: a
+    /// severity scale the seeds do not have (`concern` is in no seed). New judgements are
+    /// [`Finding`]s. Three of the codes meant a seed conclusion and read as one
+    /// ([`RiskLevel::finding`]); `concern` does not, and asks for a new conclusion.
     RiskLevel {
         NoEvidence = "no_evidence",
         InsufficientInfo = "insufficient_info",
@@ -179,11 +182,109 @@ code_enum! {
     }
 }
 
+impl RiskLevel {
+    /// The seed conclusion an earlier code meant, if it meant one.
+    pub fn finding(self) -> Option<Finding> {
+        match self {
+            RiskLevel::NoEvidence => Some(Finding::NoEvidenceOfAbuse),
+            RiskLevel::InsufficientInfo => Some(Finding::InsufficientInformation),
+            RiskLevel::EvidenceOfHarm => Some(Finding::EvidenceOfAbuse),
+            RiskLevel::Concern | RiskLevel::Unknown { .. } => None,
+        }
+    }
+}
+
 code_enum! {
-    /// Status of a referral to a partner organisation.
+    /// The kind of case, which decides the assessment it uses: only a child-protection case
+    /// ends its risk assessment in a [`Finding`] about abuse (seed 004); a veteran or a
+    /// disabled adult is not assessed for abuse.
+    CaseKind {
+        ChildProtection = "child_protection",
+        Disability = "disability",
+        ViolenceAgainstWomen = "violence_against_women",
+        FamilyInDifficulty = "family_in_difficulty",
+        InternallyDisplaced = "internally_displaced",
+        Veteran = "veteran",
+        LegalAid = "legal_aid",
+        Other = "other",
+    }
+}
+
+impl CaseKind {
+    /// Whether the kind's risk assessment ends in a child-protection [`Finding`].
+    pub fn has_findings(self) -> bool {
+        matches!(self, CaseKind::ChildProtection)
+    }
+}
+
+code_enum! {
+    /// A conclusion of a child-protection risk assessment, as seed 004's slide gives them:
+    /// each has its own next step ([`Finding::next_step`]). Conclusions, not a scale:
+    /// "not enough information" is never ranked below a finding of harm.
+    Finding {
+        NoEvidenceOfAbuse = "no_evidence_of_abuse",
+        InsufficientInformation = "insufficient_information",
+        OtherFamilyProblems = "other_family_problems",
+        EvidenceOfAbuse = "evidence_of_abuse",
+    }
+}
+
+impl Finding {
+    /// The next step seed 004 gives for the conclusion.
+    pub fn next_step(self) -> Option<NextStep> {
+        match self {
+            Finding::NoEvidenceOfAbuse => Some(NextStep::NoFurtherSupport),
+            Finding::InsufficientInformation => Some(NextStep::InvestigateFurther),
+            Finding::OtherFamilyProblems => Some(NextStep::ReferToResponsibleBody),
+            Finding::EvidenceOfAbuse => Some(NextStep::CollectEvidenceAndIntervene),
+            Finding::Unknown { .. } => None,
+        }
+    }
+}
+
+code_enum! {
+    /// What follows a conclusion (seed 004): no further support (the case may close),
+    /// further investigation by a due date, a referral to the body responsible, or
+    /// collecting evidence and intervening (a plan).
+    NextStep {
+        NoFurtherSupport = "no_further_support",
+        InvestigateFurther = "investigate_further",
+        ReferToResponsibleBody = "refer_to_responsible_body",
+        CollectEvidenceAndIntervene = "collect_evidence_and_intervene",
+    }
+}
+
+code_enum! {
+    /// How an intake ends: accepted for case management, screened out (with the reason, and
+    /// a closure request), or referred elsewhere (to an organisation).
+    IntakeDecision { Accepted = "accepted", ScreenedOut = "screened_out", ReferredElsewhere = "referred_elsewhere" }
+}
+
+code_enum! {
+    /// How the client or family was told that the case closes.
+    InformedHow { InPerson = "in_person", HomeVisit = "home_visit", Phone = "phone", Letter = "letter", Other = "other" }
+}
+
+code_enum! {
+    /// Status of a referral to a partner organisation. Each answer means one thing: the
+    /// client declined, the organisation declined (with its reason), or the service is not
+    /// available. `Declined` is the code written before schema revision 2, when whose
+    /// choice it was went unrecorded; it is read, never written.
     ReferralStatus {
-        Sent = "sent", Accepted = "accepted", Declined = "declined",
-        Completed = "completed", Unavailable = "unavailable",
+        Sent = "sent", Accepted = "accepted", DeclinedByClient = "declined_by_client",
+        DeclinedByOrganisation = "declined_by_organisation", Unavailable = "unavailable",
+        Completed = "completed", Declined = "declined",
+    }
+}
+
+impl ReferralStatus {
+    /// Whether the answer shows a service missing or out of the client's reach (the gap
+    /// seed 000 asks to report upward): never a client's own choice.
+    pub fn is_service_gap(self) -> bool {
+        matches!(
+            self,
+            ReferralStatus::Unavailable | ReferralStatus::DeclinedByOrganisation
+        )
     }
 }
 
@@ -232,6 +333,7 @@ pub struct CaseFile {
     pub stage: Stage,
     pub sensitivity: Option<Sensitivity>,
     pub priority: Option<String>,
+    pub case_kind: Option<CaseKind>,
     pub actors: ActorMap,
     pub client: Client,
     pub intake: Intake,
@@ -314,7 +416,22 @@ pub struct Intake {
     pub emergency: Option<bool>,
     pub criteria: IntakeCriteria,
     pub safety_measures: String,
+    /// When immediate safety measures were recorded as in place, and by whom: this clears
+    /// the emergency from dashboards (history keeps it).
+    pub safety_secured_at: Option<String>,
+    pub safety_secured_by: Option<String>,
+    /// The risk code of a version before schema revision 2 (read only).
     pub preliminary_risk: Option<RiskLevel>,
+    /// The preliminary conclusion of a child-protection intake (seed 004 step 1c).
+    pub preliminary_finding: Option<Finding>,
+    /// Who referred the client, for a referral that came in from an organisation.
+    pub referring_organisation: Option<String>,
+    pub decision: Option<IntakeDecision>,
+    pub decision_reason: Option<String>,
+    /// The organisation the client was referred to, when referred elsewhere.
+    pub referred_to: Option<String>,
+    pub decided_at: Option<String>,
+    pub decided_by: Option<String>,
 }
 
 /// The three intake criteria (seed 003).
@@ -358,9 +475,32 @@ pub struct DomainAssessment {
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[serde(default)]
 pub struct Risk {
+    /// The risk code of a version before schema revision 2 (read only).
     pub level: Option<RiskLevel>,
+    /// The conclusion of a child-protection assessment.
+    pub finding: Option<Finding>,
+    /// The next step proposed by the conclusion, as recorded.
+    pub next_step: Option<NextStep>,
+    /// When the next step is due (further investigation has a due date).
+    pub next_step_due: Option<String>,
+    /// When the next step was done.
+    pub next_step_done_on: Option<String>,
     pub emergency: Option<bool>,
+    /// The worker's reasoning, in words.
     pub conclusion: String,
+}
+
+impl Risk {
+    /// The conclusion: the one recorded, or the one an earlier risk code meant.
+    pub fn finding(&self) -> Option<Finding> {
+        self.finding
+            .or_else(|| self.level.and_then(RiskLevel::finding))
+    }
+
+    /// Whether the judgement concluded anything (a finding, or an earlier code).
+    pub fn is_concluded(&self) -> bool {
+        self.finding.is_some() || self.level.is_some()
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -541,6 +681,12 @@ pub struct Review {
     pub satisfaction_note: Option<String>,
     pub decision: Option<String>,
     pub notes: String,
+    /// Mẫu 5 (seed 004) and seed 002's evaluation: what changed since the plan.
+    pub new_risk_factors: String,
+    pub new_supports: String,
+    /// The opinions of the client or family, and of the specialists involved.
+    pub client_opinion: String,
+    pub specialist_opinions: String,
     pub recorded_at: Option<String>,
     pub recorded_by: Option<String>,
     pub retracted: Option<Retraction>,
@@ -561,34 +707,176 @@ pub struct Closure {
     pub reopened_at: Option<String>,
     pub reopened_by: Option<String>,
     pub reopen_reason: Option<String>,
+    /// The stage the case was in when closure was requested.
+    pub stage_at_request: Option<Stage>,
+    /// Whether the client or family was told that, why and when the case closes (seed
+    /// 002); `false` with a note says why they could not be told.
+    pub informed: Option<bool>,
+    pub informed_on: Option<String>,
+    pub informed_how: Option<InformedHow>,
+    pub informed_note: Option<String>,
     pub recorded_at: Option<String>,
     pub recorded_by: Option<String>,
     pub retracted: Option<Retraction>,
 }
 
+impl Closure {
+    /// Whether the request says that the client or family was told, or why they were not.
+    pub fn informing_recorded(&self) -> bool {
+        match self.informed {
+            Some(true) => self.informed_on.is_some() && self.informed_how.is_some(),
+            Some(false) => self
+                .informed_note
+                .as_deref()
+                .is_some_and(|n| !n.trim().is_empty()),
+            None => false,
+        }
+    }
+}
+
+/// The latest risk judgement of a case, as dashboards group it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Judgement {
+    /// The conclusion (recorded, or meant by an earlier risk code).
+    pub finding: Option<Finding>,
+    /// An earlier risk code that meant no seed conclusion (`concern`): the case needs a new
+    /// conclusion.
+    pub earlier_level: Option<RiskLevel>,
+    /// Whether the judgement flagged an emergency.
+    pub emergency: bool,
+    /// When it was recorded (RFC 3339), if known.
+    pub recorded_at: Option<String>,
+    /// Where it is: `assessments/<id>`, `reviews/<id>` or `intake`.
+    pub path: String,
+}
+
 impl CaseFile {
     /// The most recent risk judgement: the latest dated, unretracted assessment or review
-    /// that set a level (reviews re-assess risk after intervention).
-    pub fn current_risk(&self) -> Option<(RiskLevel, bool)> {
+    /// that concluded something (reviews re-assess risk after intervention), else the
+    /// intake's preliminary one.
+    pub fn current_judgement(&self) -> Option<Judgement> {
+        let judged = |date: &Option<String>, risk: &Risk, at: &Option<String>, path: String| {
+            risk.is_concluded().then(|| {
+                let key = (
+                    date.clone().unwrap_or_default(),
+                    at.clone().unwrap_or_default(),
+                );
+                let j = Judgement {
+                    finding: risk.finding(),
+                    earlier_level: risk.level.filter(|_| risk.finding().is_none()),
+                    emergency: risk.emergency == Some(true),
+                    recorded_at: at.clone(),
+                    path,
+                };
+                (key, j)
+            })
+        };
         let from_assessments = self
             .assessments
             .iter()
             .filter(|a| a.retracted.is_none())
-            .filter_map(|a| Some((a.date.clone().unwrap_or_default(), &a.risk, a.risk.level?)));
+            .filter_map(|a| {
+                judged(
+                    &a.date,
+                    &a.risk,
+                    &a.recorded_at,
+                    format!("assessments/{}", a.id),
+                )
+            });
         let from_reviews = self
             .reviews
             .iter()
             .filter(|r| r.retracted.is_none())
-            .filter_map(|r| Some((r.date.clone().unwrap_or_default(), &r.risk, r.risk.level?)));
+            .filter_map(|r| {
+                judged(
+                    &r.date,
+                    &r.risk,
+                    &r.recorded_at,
+                    format!("reviews/{}", r.id),
+                )
+            });
         from_assessments
             .chain(from_reviews)
             .max_by(|a, b| a.0.cmp(&b.0))
-            .map(|(_, risk, level)| (level, risk.emergency.unwrap_or(false)))
+            .map(|(_, j)| j)
             .or_else(|| {
-                self.intake
-                    .preliminary_risk
-                    .map(|l| (l, self.intake.emergency == Some(true)))
+                let i = &self.intake;
+                let finding = i
+                    .preliminary_finding
+                    .or_else(|| i.preliminary_risk.and_then(RiskLevel::finding));
+                (finding.is_some() || i.preliminary_risk.is_some()).then(|| Judgement {
+                    finding,
+                    earlier_level: i.preliminary_risk.filter(|_| finding.is_none()),
+                    emergency: i.emergency == Some(true),
+                    recorded_at: None,
+                    path: "intake".into(),
+                })
             })
+    }
+
+    /// Whether an emergency is flagged and no safety measures were recorded since (seed 004
+    /// step 1d): the intake's flag until safety is secured, or a later judgement's flag
+    /// recorded after the last securing. History keeps every flag either way.
+    pub fn emergency_open(&self) -> bool {
+        let secured = self.intake.safety_secured_at.as_deref();
+        if self.intake.emergency == Some(true) && secured.is_none() {
+            return true;
+        }
+        match self.current_judgement() {
+            Some(j) if j.emergency && j.path != "intake" => {
+                match (secured, j.recorded_at.as_deref()) {
+                    (None, _) => true,
+                    (Some(s), Some(at)) => at > s,
+                    (Some(_), None) => false,
+                }
+            }
+            _ => false,
+        }
+    }
+
+    /// The next step of the current judgement that is still to be done, with the
+    /// judgement's path. A step is done when it was marked done, or (for a closure
+    /// request and a referral) when one was recorded since the judgement; collecting
+    /// evidence and intervening is done when a plan was approved since.
+    pub fn pending_next_step(&self) -> Option<(NextStep, Judgement)> {
+        let j = self.current_judgement()?;
+        let risk = self.risk_at(&j.path)?;
+        if risk.next_step_done_on.is_some() {
+            return None;
+        }
+        let step = risk.next_step.or_else(|| risk.finding?.next_step())?;
+        let since = j.recorded_at.clone().unwrap_or_default();
+        let after = |at: &Option<String>| at.as_deref().is_some_and(|a| a >= since.as_str());
+        let done = match step {
+            NextStep::NoFurtherSupport => self
+                .closures
+                .iter()
+                .any(|c| c.retracted.is_none() && after(&c.recorded_at)),
+            NextStep::ReferToResponsibleBody => self
+                .referrals
+                .iter()
+                .any(|r| r.retracted.is_none() && after(&r.recorded_at)),
+            NextStep::CollectEvidenceAndIntervene => {
+                self.plan.approval.status == Some(ApprovalStatus::Approved)
+                    && after(&self.plan.approval.decided_at)
+            }
+            NextStep::InvestigateFurther | NextStep::Unknown { .. } => false,
+        };
+        (!done).then_some((step, j))
+    }
+
+    /// The risk judgement at `assessments/<id>`, `reviews/<id>` (or none for `intake`).
+    pub fn risk_at(&self, path: &str) -> Option<&Risk> {
+        let (list, id) = path.split_once('/')?;
+        match list {
+            "assessments" => self
+                .assessments
+                .iter()
+                .find(|a| a.id == id)
+                .map(|a| &a.risk),
+            "reviews" => self.reviews.iter().find(|r| r.id == id).map(|r| &r.risk),
+            _ => None,
+        }
     }
 
     /// The closure in force: the last approved one that was not reopened.
@@ -598,6 +886,14 @@ impl CaseFile {
                 && c.status == Some(ClosureStatus::Approved)
                 && c.reopened_at.is_none()
         })
+    }
+
+    /// The closure request waiting for a supervisor, if any.
+    pub fn pending_closure(&self) -> Option<&Closure> {
+        self.closures
+            .iter()
+            .rev()
+            .find(|c| c.retracted.is_none() && c.status == Some(ClosureStatus::Requested))
     }
 }
 

@@ -3,8 +3,10 @@
 //!
 //! Two steps need authority and cannot be taken with a plain stage change: a plan must be
 //! approved by a supervisor before implementation starts, and a case is closed only when a
-//! supervisor approves a closure request (`CaseDoc::approve_closure`). Reopening a closed
-//! case is `CaseDoc::reopen`, which keeps the earlier closure.
+//! supervisor approves a closure request (`CaseDoc::approve_closure`), which may be asked
+//! for at any open stage (an intake screened out, a client who moves away mid-plan).
+//! Reopening a closed case is `CaseDoc::reopen`, which keeps the earlier closure. A case
+//! flagged as an emergency does not move on from intake before its safety is secured.
 
 use serde::{Deserialize, Serialize};
 
@@ -67,6 +69,11 @@ impl Stage {
         Stage::from_code(code).unwrap_or_else(|| Stage::Unknown {
             code: UnknownCode::new(code),
         })
+    }
+
+    /// Whether this version knows the stage.
+    pub fn is_known(self) -> bool {
+        !matches!(self, Stage::Unknown { .. })
     }
 
     /// Whether the workflow has an edge from `self` to `to` at all (authority aside).

@@ -5,7 +5,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::case::inspect::Count;
-use crate::case::model::{ActivityStatus, AppointmentStatus, RiskLevel};
+use crate::case::model::{
+    ActivityStatus, AppointmentStatus, CaseKind, Finding, NextStep, RiskLevel,
+};
 use crate::case::{CaseDoc, Stage};
 use crate::error::Result;
 use crate::search::{fold, matches};
@@ -17,8 +19,18 @@ pub struct CaseSummary {
     pub client_name: String,
     pub client_name_latin: Option<String>,
     pub stage: Stage,
-    pub risk: Option<RiskLevel>,
+    /// The kind of case (which decides its assessment).
+    pub case_kind: Option<CaseKind>,
+    /// The conclusion of the latest risk judgement (child protection).
+    pub finding: Option<Finding>,
+    /// An earlier risk code that meant no conclusion: the case needs a new one.
+    pub earlier_level: Option<RiskLevel>,
+    /// The next step of the latest judgement, while it is not done.
+    pub next_step: Option<NextStep>,
+    /// An emergency flagged and its safety not yet secured.
     pub emergency: bool,
+    /// A closure request waits for a supervisor.
+    pub closure_requested: bool,
     pub priority: Option<String>,
     pub restricted: bool,
     pub team: Option<String>,
@@ -34,7 +46,15 @@ pub struct CaseSummary {
     /// Folded names (client, transliteration, household) for search.
     #[serde(default)]
     pub(crate) search_key: String,
+    /// How the summary was built ([`SUMMARY_VERSION`]); an older one is rebuilt from the
+    /// document when the store opens.
+    #[serde(default)]
+    pub(crate) version: u32,
 }
+
+/// The version of [`CaseSummary`] this code builds. Raise it when a summary's fields or
+/// their meaning change: the store rebuilds older summaries from the documents at open.
+pub(crate) const SUMMARY_VERSION: u32 = 2;
 
 /// Something due: an appointment, an activity of the plan, a visit follow-up, a review.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,20 +81,34 @@ pub enum AgendaKind {
     Activity,
     FollowUp,
     Review,
+    /// Further investigation a risk conclusion asked for (seed 004), by its due date.
+    Investigation,
 }
 
 impl CaseSummary {
     /// Builds the summary of a case document.
     pub fn of(doc: &CaseDoc, last_change: i64) -> Result<Self> {
         let (f, conflicts) = doc.outline()?;
-        let (risk, emergency) = match f.current_risk() {
-            Some((l, e)) => (Some(l), e || f.intake.emergency == Some(true)),
-            None => (None, f.intake.emergency == Some(true)),
-        };
+        let judgement = f.current_judgement();
+        let pending = f.pending_next_step();
+        let emergency = f.emergency_open();
+        let closure_requested = f.pending_closure().is_some();
         let mut agenda = Vec::new();
         let id = f.id.clone();
         let open = f.stage != Stage::Closed;
         if open {
+            if let Some((NextStep::InvestigateFurther, j)) = &pending {
+                if let Some(due) = f.risk_at(&j.path).and_then(|r| r.next_step_due.clone()) {
+                    agenda.push(AgendaItem {
+                        case_id: id.clone(),
+                        kind: AgendaKind::Investigation,
+                        when: due,
+                        title: String::new(),
+                        path: j.path.clone(),
+                        needs: None,
+                    });
+                }
+            }
             for a in f.appointments.iter().filter(|a| a.retracted.is_none()) {
                 if a.status.unwrap_or(AppointmentStatus::Planned) == AppointmentStatus::Planned {
                     if let Some(at) = &a.at {
@@ -151,8 +185,12 @@ impl CaseSummary {
             client_name: f.client.name.unwrap_or_default(),
             client_name_latin: f.client.name_latin,
             stage: f.stage,
-            risk,
-            emergency,
+            case_kind: f.case_kind,
+            finding: judgement.as_ref().and_then(|j| j.finding),
+            earlier_level: judgement.as_ref().and_then(|j| j.earlier_level),
+            next_step: if open { pending.map(|(s, _)| s) } else { None },
+            emergency: open && emergency,
+            closure_requested: open && closure_requested,
             priority: f.priority,
             restricted: doc.is_restricted(),
             team: f.team,
@@ -163,7 +201,40 @@ impl CaseSummary {
             conflicts,
             agenda,
             search_key,
+            version: SUMMARY_VERSION,
         })
+    }
+
+    /// Whether the summary was built by this version.
+    pub(crate) fn is_current(&self) -> bool {
+        self.version == SUMMARY_VERSION
+    }
+
+    /// Stands for a case whose summary is being rebuilt while the store opens.
+    pub(crate) fn placeholder(id: crate::ids::CaseId, last_change: i64) -> Self {
+        CaseSummary {
+            id: id.to_string(),
+            client_name: String::new(),
+            client_name_latin: None,
+            stage: Stage::Intake,
+            case_kind: None,
+            finding: None,
+            earlier_level: None,
+            next_step: None,
+            emergency: false,
+            closure_requested: false,
+            priority: None,
+            restricted: true,
+            team: None,
+            case_manager: None,
+            assigned: Vec::new(),
+            next_review: None,
+            last_change,
+            conflicts: 0,
+            agenda: Vec::new(),
+            search_key: String::new(),
+            version: 0,
+        }
     }
 
     /// Whether the next review date has passed on `today` (`YYYY-MM-DD`).
@@ -191,12 +262,12 @@ pub enum SortBy {
 pub struct CaseFilter {
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub stage: Option<Stage>,
-    /// Only cases at exactly this risk level.
+    /// Only cases whose latest risk judgement reached this conclusion.
     #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub risk: Option<RiskLevel>,
-    /// Only cases at this risk level or above.
+    pub finding: Option<Finding>,
+    /// Only cases of this kind.
     #[cfg_attr(feature = "uniffi", uniffi(default))]
-    pub min_risk: Option<RiskLevel>,
+    pub case_kind: Option<CaseKind>,
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub assigned_to: Option<String>,
     /// Only cases whose review date is before this day (`YYYY-MM-DD`, usually today).
@@ -221,8 +292,8 @@ pub fn select<'a>(all: impl Iterator<Item = &'a CaseSummary>, f: &CaseFilter) ->
     let query = f.query.as_deref().map(fold).filter(|q| !q.is_empty());
     let mut out: Vec<CaseSummary> = all
         .filter(|s| f.stage.is_none_or(|st| s.stage == st))
-        .filter(|s| f.risk.is_none_or(|r| s.risk == Some(r)))
-        .filter(|s| f.min_risk.is_none_or(|r| s.risk.is_some_and(|x| x >= r)))
+        .filter(|s| f.finding.is_none_or(|x| s.finding == Some(x)))
+        .filter(|s| f.case_kind.is_none_or(|k| s.case_kind == Some(k)))
         .filter(|s| {
             f.assigned_to
                 .as_ref()
@@ -253,6 +324,21 @@ pub fn select<'a>(all: impl Iterator<Item = &'a CaseSummary>, f: &CaseFilter) ->
         out.truncate(n);
     }
     out
+}
+
+/// What is overdue on `today` (`YYYY-MM-DD`) across cases: every agenda item due before
+/// the day, most overdue first. Computed from the documents alone, without the network.
+pub(crate) fn overdue<'a>(
+    all: impl Iterator<Item = &'a CaseSummary>,
+    today: &str,
+) -> Vec<AgendaItem> {
+    let mut items: Vec<AgendaItem> = all
+        .flat_map(|s| s.agenda.iter())
+        .filter(|i| i.when.get(..10).unwrap_or(&i.when) < today)
+        .cloned()
+        .collect();
+    items.sort_by(|a, b| a.when.cmp(&b.when).then(a.case_id.cmp(&b.case_id)));
+    items
 }
 
 /// The agenda across cases between two days inclusive (`YYYY-MM-DD`), soonest first.

@@ -456,6 +456,12 @@ impl CaseStore {
         index::agenda(self.lock().index.values(), to)
     }
 
+    /// What is overdue on day `today` (`YYYY-MM-DD`) across cases, most overdue first:
+    /// computed on the phone from the case files, without the network.
+    pub fn overdue(&self, today: &str) -> Vec<AgendaItem> {
+        index::overdue(self.lock().index.values(), today)
+    }
+
     /// The summary of one case.
     pub fn summary(&self, id: &CaseId) -> Result<CaseSummary> {
         self.lock()
@@ -672,6 +678,7 @@ impl Inner {
             ))
         })?;
         let mut missing_heads = Vec::new();
+        let mut stale_summaries = Vec::new();
         for row in rows {
             let (id, wrapped, summary, updated_at, heads, refused) = row?;
             let id_arr: [u8; 16] = id
@@ -680,7 +687,14 @@ impl Inner {
             let id = CaseId::from_bytes(id_arr);
             let key = crypto::unwrap_case_key(&self.wrap, id.as_bytes(), &wrapped)?;
             let plain = key.open(RecordKind::Summary, id.as_bytes(), &summary)?;
-            let mut summary: CaseSummary = serde_json::from_slice(&plain)?;
+            // A summary built by an older version is rebuilt from the document below.
+            let mut summary: CaseSummary = match serde_json::from_slice(&plain) {
+                Ok(s) if CaseSummary::is_current(&s) => s,
+                _ => {
+                    stale_summaries.push((id, updated_at));
+                    CaseSummary::placeholder(id, updated_at)
+                }
+            };
             // Edits outside the index update only this timestamp, not the sealed summary.
             summary.last_change = updated_at;
             match heads {
@@ -698,6 +712,21 @@ impl Inner {
             self.index.insert(id, summary);
         }
         drop(stmt);
+        // Summaries from an older version: rebuilt once from their documents and stored.
+        for (id, updated_at) in stale_summaries {
+            self.ensure_loaded(&id)?;
+            let summary = CaseSummary::of(&self.cache[&id].doc, updated_at)?;
+            let sealed = self.keys[&id].seal(
+                RecordKind::Summary,
+                id.as_bytes(),
+                &serde_json::to_vec(&summary)?,
+            );
+            self.conn.execute(
+                "UPDATE cases SET summary = ?2 WHERE id = ?1",
+                params![&id.as_bytes()[..], sealed],
+            )?;
+            self.index.insert(id, summary);
+        }
         // Rows from before schema 2: compute their heads once and store them.
         for id in missing_heads {
             self.ensure_loaded(&id)?;

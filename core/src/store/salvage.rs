@@ -106,10 +106,11 @@ fn salvage_copy(path: &Path, key: &[u8; 32]) -> Result<Salvage> {
         .ok()
         .flatten();
     let mut unreadable_rows = 0;
-    // Without the largest rowid, probing stops after a long run of rows not found or not
-    // readable (purged cases leave gaps).
-    let (mut rowid, mut misses) = (1i64, 0);
-    while last.map_or(misses < 512, |l| rowid <= l) && rowid < 10_000_000 {
+    // Probing goes on past the largest rowid until a long run of rows is not found or
+    // not readable (purged cases leave gaps): a damaged last page can make the largest
+    // rowid read as too small (even 0) while rows before it are whole.
+    let (mut rowid, mut misses, mut beyond_last) = (1i64, 0, false);
+    while (last.is_some_and(|l| rowid <= l) || misses < 512) && rowid < 10_000_000 {
         let row = conn
             .query_row(
                 "SELECT id, wrapped_key FROM cases WHERE rowid = ?1",
@@ -120,6 +121,7 @@ fn salvage_copy(path: &Path, key: &[u8; 32]) -> Result<Salvage> {
         match row {
             Ok(Some((id, wrapped))) => {
                 misses = 0;
+                beyond_last |= last.is_some_and(|l| rowid > l);
                 if let Ok(arr) = <[u8; 16]>::try_from(id.as_slice()) {
                     ids.push((CaseId::from_bytes(arr), wrapped));
                 }
@@ -132,7 +134,7 @@ fn salvage_copy(path: &Path, key: &[u8; 32]) -> Result<Salvage> {
         }
         rowid += 1;
     }
-    out.listing_incomplete = unreadable_rows > 0 || last.is_none();
+    out.listing_incomplete = unreadable_rows > 0 || last.is_none() || beyond_last;
     if ids.is_empty() && unreadable_rows > 0 {
         return Err(Error::Corrupt(
             "the store file is too damaged to list its cases".into(),

@@ -48,6 +48,8 @@ fn every_section_can_be_written_and_the_document_stays_valid() {
         },
     )
     .unwrap();
+    c.set_field(&a, T0, "case_kind", &json!("child_protection"))
+        .unwrap();
     c.record_intake(
         &a,
         T0,
@@ -61,7 +63,7 @@ fn every_section_can_be_written_and_the_document_stays_valid() {
                 note: None,
             }),
             safety_measures: Some("ย้ายไปบ้านพักฉุกเฉิน".into()),
-            preliminary_risk: Some(RiskLevel::EvidenceOfHarm),
+            preliminary_finding: Some(Finding::EvidenceOfAbuse),
             presenting_problems: Some(vec!["violence".into(), "housing".into()]),
             ..Default::default()
         },
@@ -97,9 +99,11 @@ fn every_section_can_be_written_and_the_document_stays_valid() {
             date: Some("2026-11-21".into()),
             domains: Some(domains),
             risk: Some(RiskInput {
-                level: Some(RiskLevel::Concern),
+                finding: Some(Finding::InsufficientInformation),
+                next_step_due: Some("2026-12-01".into()),
                 emergency: Some(false),
                 conclusion: Some("ok".into()),
+                next_step: None,
             }),
             ..Default::default()
         },
@@ -163,7 +167,7 @@ fn every_section_can_be_written_and_the_document_stays_valid() {
         &a,
         T0,
         &r,
-        ReferralStatus::Declined,
+        ReferralStatus::DeclinedByOrganisation,
         Some("no capacity"),
         None,
     )
@@ -227,7 +231,10 @@ fn every_section_can_be_written_and_the_document_stays_valid() {
         f.plan.problems[0].activities[0].status,
         Some(ActivityStatus::InProgress)
     );
-    assert_eq!(f.referrals[0].status, Some(ReferralStatus::Declined));
+    assert_eq!(
+        f.referrals[0].status,
+        Some(ReferralStatus::DeclinedByOrganisation)
+    );
     assert_eq!(f.visits[0].follow_ups.len(), 1);
     assert_eq!(f.appointments[0].status, Some(AppointmentStatus::Missed));
     assert_eq!(
@@ -235,7 +242,13 @@ fn every_section_can_be_written_and_the_document_stays_valid() {
         Some(p.as_str())
     );
     assert_eq!(f.intake.criteria.cannot_access_alone, Some(true));
-    assert_eq!(f.current_risk(), Some((RiskLevel::Concern, false)));
+    let j = f.current_judgement().unwrap();
+    assert_eq!(j.finding, Some(Finding::InsufficientInformation));
+    assert_eq!(
+        f.assessments[0].risk.next_step,
+        Some(NextStep::InvestigateFurther),
+        "the seed's next step is recorded with the conclusion"
+    );
 }
 
 #[test]

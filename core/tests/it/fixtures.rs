@@ -1,7 +1,7 @@
 //! Shared test data: authors, and client names in our users' scripts (from the seeds).
 
 use automerge::ActorId;
-use fieldcase_core::case::{IntakeInput, VisitInput};
+use fieldcase_core::case::{CaseKind, IntakeInput, VisitInput};
 use fieldcase_core::{Author, CaseDoc, CaseId, NewCase, Role};
 
 pub const T0: i64 = 1_795_000_000_000;
@@ -40,6 +40,7 @@ pub const NOTES: &[&str] = &[
 pub fn new_case(author: &Author, name: &str) -> CaseDoc {
     let mut new = NewCase {
         team: "team-north".into(),
+        case_kind: Some(CaseKind::ChildProtection),
         ..Default::default()
     };
     new.client.name = Some(name.into());

@@ -189,7 +189,8 @@ fn typed_edits_leave_unknown_codes_as_they_are_and_refuse_to_write_them() {
         fieldcase_core::case::AssessmentInput {
             date: Some("2026-11-25".into()),
             risk: Some(RiskInput {
-                level: Some(RiskLevel::Concern),
+                emergency: Some(false),
+                conclusion: Some("Bà ngoại chăm sóc hai cháu.".into()),
                 ..Default::default()
             }),
             ..Default::default()
@@ -242,7 +243,12 @@ fn a_store_takes_the_case_and_hands_it_on_with_the_codes_unchanged() {
     let id = one.import_case(&fixture()).unwrap();
     let summary = one.summary(&id).unwrap();
     assert_eq!(summary.stage.code(), "verification");
-    assert_eq!(summary.risk.map(|r| r.code()), Some("imminent_danger"));
+    assert_eq!(
+        summary.earlier_level.map(|r| r.code()),
+        Some("imminent_danger"),
+        "a code from elsewhere is shown as it is, never read as a conclusion"
+    );
+    assert_eq!(summary.finding, None);
     let json = one.case_json(&id).unwrap();
     assert!(json.contains("\"verification\"") && json.contains("\"on_hold\""));
     one.update(&id, |c, a, now| {

@@ -7,6 +7,7 @@ mod fixtures;
 mod forward_compat;
 mod fuzz;
 mod merge;
+mod process;
 mod salvage;
 mod stage;
 mod store;

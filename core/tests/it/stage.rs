@@ -1,6 +1,6 @@
 //! The stage machine: every invalid transition refused, authority steps, reopening.
 
-use fieldcase_core::case::{ClosureInput, ProblemInput};
+use fieldcase_core::case::{ClosureInput, InformedHow, InformedInput, ProblemInput};
 use fieldcase_core::{Error, Stage};
 
 use crate::fixtures::*;
@@ -70,12 +70,22 @@ pub fn force_stage(c: &mut fieldcase_core::CaseDoc, stage: Stage) {
             T0,
             ClosureInput {
                 reason: Some("goals_achieved".into()),
-                ..Default::default()
+                ..informed()
             },
         )
         .unwrap();
     c.approve_closure(&s, T0, &id, "").unwrap();
     assert_eq!(c.stage(), Stage::Closed);
+}
+
+/// A closure request saying the family was told at a home visit.
+pub fn informed() -> ClosureInput {
+    ClosureInput {
+        informed: Some(true),
+        informed_on: Some("2026-11-30".into()),
+        informed_how: Some(InformedHow::HomeVisit),
+        ..Default::default()
+    }
 }
 
 #[test]
@@ -118,28 +128,75 @@ fn implementation_needs_an_approved_plan_and_approval_needs_a_supervisor() {
 }
 
 #[test]
-fn closing_needs_a_review_and_a_supervisor_and_reopening_keeps_the_closure() {
+fn closing_at_any_open_stage_needs_a_reason_the_family_told_and_a_supervisor() {
     let (a, s) = (worker(1), supervisor());
     let mut c = new_case(&a, NAMES[2]);
     force_stage(&mut c, Stage::Monitoring);
-    let input = ClosureInput {
-        reason: Some("goals_achieved".into()),
-        outcome: Some("Семья стабильна".into()),
-        note: None,
+    let bare = ClosureInput {
+        reason: Some("moved_away".into()),
+        outcome: Some("Семья переехала в другую область".into()),
+        ..Default::default()
     };
     assert!(
-        c.request_closure(&a, T0, input.clone()).is_err(),
-        "closure is decided at a review"
+        c.request_closure(&a, T0, ClosureInput::default()).is_err(),
+        "a closure needs a reason"
     );
-    c.change_stage(&a, T0, Stage::Review).unwrap();
-    let id = c.request_closure(&a, T0, input.clone()).unwrap();
+    let told_without_when = ClosureInput {
+        informed: Some(true),
+        ..bare.clone()
+    };
+    assert!(matches!(
+        c.request_closure(&a, T0, told_without_when),
+        Err(Error::InvalidInput { .. })
+    ));
+    // Mid-plan, without a review: the client moved away.
+    let id = c.request_closure(&a, T0, bare.clone()).unwrap();
+    assert!(
+        c.request_closure(&a, T0, bare.clone()).is_err(),
+        "one request waits at a time"
+    );
     assert!(matches!(
         c.approve_closure(&a, T0, &id, ""),
         Err(Error::Unauthorized(_))
     ));
-    assert_eq!(c.stage(), Stage::Review);
+    let heads = c.heads();
+    assert!(
+        matches!(
+            c.approve_closure(&s, T0, &id, ""),
+            Err(Error::InvalidInput { .. })
+        ),
+        "the supervisor needs to know the family was told"
+    );
+    assert_eq!(c.heads(), heads);
+    assert!(c
+        .record_informed(
+            &a,
+            T0,
+            &id,
+            InformedInput {
+                informed: Some(false),
+                ..Default::default()
+            }
+        )
+        .is_err());
+    c.record_informed(
+        &a,
+        T0,
+        &id,
+        InformedInput {
+            informed: Some(true),
+            informed_on: Some("2026-11-29".into()),
+            informed_how: Some(InformedHow::Phone),
+            informed_note: None,
+        },
+    )
+    .unwrap();
+    assert_eq!(c.stage(), Stage::Monitoring);
     c.approve_closure(&s, T0, &id, "well done").unwrap();
     assert_eq!(c.stage(), Stage::Closed);
+    let f = c.read().unwrap();
+    assert_eq!(f.closures[0].stage_at_request, Some(Stage::Monitoring));
+    assert_eq!(f.closures[0].informed_how, Some(InformedHow::Phone));
     assert!(c.approve_closure(&s, T0, &id, "twice").is_err());
     assert!(
         c.change_stage(&a, T0, Stage::Intake).is_err(),
@@ -151,7 +208,7 @@ fn closing_needs_a_review_and_a_supervisor_and_reopening_keeps_the_closure() {
     assert_eq!(c.stage(), Stage::Intake);
     let f = c.read().unwrap();
     assert_eq!(f.closures.len(), 1);
-    assert_eq!(f.closures[0].outcome, "Семья стабильна");
+    assert_eq!(f.closures[0].outcome, "Семья переехала в другую область");
     assert_eq!(
         f.closures[0].reopen_reason.as_deref(),
         Some("new report from school")
@@ -162,16 +219,30 @@ fn closing_needs_a_review_and_a_supervisor_and_reopening_keeps_the_closure() {
     let f = c.read().unwrap();
     assert_eq!(f.closures.len(), 2);
     assert_eq!(f.current_closure().unwrap().id, f.closures[1].id);
-    // Returned closures leave the case open.
+    // Returned closures leave the case open where it was.
     let mut d = new_case(&a, NAMES[3]);
-    force_stage(&mut d, Stage::Review);
-    let id = d.request_closure(&a, T0, input).unwrap();
+    force_stage(&mut d, Stage::Assessment);
+    let id = d.request_closure(&a, T0, informed_closure()).unwrap();
     d.return_closure(&s, T0, &id, "risk remains").unwrap();
-    assert_eq!(d.stage(), Stage::Review);
+    assert_eq!(d.stage(), Stage::Assessment);
     assert!(
         d.approve_closure(&s, T0, &id, "").is_err(),
         "a returned request is decided"
     );
+    // A closed case is not closed again.
+    let mut e = new_case(&a, NAMES[4]);
+    force_stage(&mut e, Stage::Closed);
+    assert!(matches!(
+        e.request_closure(&a, T0, informed_closure()),
+        Err(Error::InvalidTransition { .. })
+    ));
+}
+
+fn informed_closure() -> ClosureInput {
+    ClosureInput {
+        reason: Some("transferred".into()),
+        ..informed()
+    }
 }
 
 #[test]
@@ -203,7 +274,7 @@ fn closures_cannot_be_retracted_by_any_spelling_of_their_path() {
             T0,
             ClosureInput {
                 reason: Some("goals_achieved".into()),
-                ..Default::default()
+                ..informed()
             },
         )
         .unwrap();

@@ -2,7 +2,7 @@
 //! the caseload index, search in five scripts, purge.
 
 use fieldcase_core::case::{
-    ActivityInput, AppointmentInput, AssessmentInput, ProblemInput, RiskInput, RiskLevel,
+    ActivityInput, AppointmentInput, AssessmentInput, CaseKind, Finding, ProblemInput, RiskInput,
 };
 use fieldcase_core::store::{AgendaKind, CaseFilter, SortBy, UserContext};
 use fieldcase_core::{CaseStore, Error, NewCase, Role, Stage};
@@ -32,6 +32,7 @@ fn open(dir: &tempfile::TempDir) -> CaseStore {
 fn new_case(name: &str) -> NewCase {
     let mut n = NewCase {
         team: "team-north".into(),
+        case_kind: Some(CaseKind::ChildProtection),
         ..Default::default()
     };
     n.client.name = Some(name.into());
@@ -263,28 +264,29 @@ fn filters_sorts_and_agenda() {
         .iter()
         .map(|n| store.create_case(new_case(n)).unwrap())
         .collect();
-    let risk = |level| AssessmentInput {
+    let risk = |finding| AssessmentInput {
         date: Some("2026-11-01".into()),
         risk: Some(RiskInput {
-            level: Some(level),
-            emergency: Some(level == RiskLevel::EvidenceOfHarm),
-            conclusion: None,
+            finding: Some(finding),
+            emergency: Some(finding == Finding::EvidenceOfAbuse),
+            next_step_due: Some("2026-11-10".into()),
+            ..Default::default()
         }),
         ..Default::default()
     };
     store
         .update(&ids[0], |c, me, now| {
-            c.add_assessment(me, now, risk(RiskLevel::EvidenceOfHarm))
+            c.add_assessment(me, now, risk(Finding::EvidenceOfAbuse))
         })
         .unwrap();
     store
         .update(&ids[1], |c, me, now| {
-            c.add_assessment(me, now, risk(RiskLevel::Concern))
+            c.add_assessment(me, now, risk(Finding::InsufficientInformation))
         })
         .unwrap();
     store
         .update(&ids[2], |c, me, now| {
-            c.add_assessment(me, now, risk(RiskLevel::NoEvidence))
+            c.add_assessment(me, now, risk(Finding::NoEvidenceOfAbuse))
         })
         .unwrap();
     store
@@ -344,19 +346,18 @@ fn filters_sorts_and_agenda() {
     };
     assert_eq!(
         names(CaseFilter {
-            risk: Some(RiskLevel::Concern),
+            finding: Some(Finding::InsufficientInformation),
             ..Default::default()
         }),
         vec![NAMES[1]]
     );
-    let mut high = names(CaseFilter {
-        min_risk: Some(RiskLevel::Concern),
-        ..Default::default()
-    });
-    high.sort();
-    let mut expected = vec![NAMES[0].to_string(), NAMES[1].to_string()];
-    expected.sort();
-    assert_eq!(high, expected);
+    assert_eq!(
+        names(CaseFilter {
+            finding: Some(Finding::EvidenceOfAbuse),
+            ..Default::default()
+        }),
+        vec![NAMES[0]]
+    );
     assert_eq!(
         names(CaseFilter {
             emergency: Some(true),
@@ -419,11 +420,34 @@ fn filters_sorts_and_agenda() {
         kinds,
         vec![
             (AgendaKind::Review, "2026-10-01"),
+            // "Not enough information" asked for an investigation by its due date.
+            (AgendaKind::Investigation, "2026-11-10"),
             (AgendaKind::Activity, "2026-11-23"),
             (AgendaKind::Appointment, "2026-11-25T01:30:00Z")
         ]
     );
-    assert_eq!(agenda[2].needs.as_deref(), Some("xe đưa đón"));
+    assert_eq!(
+        agenda[1].path,
+        format!("assessments/{}", {
+            let f = store.get_case(&ids[1]).unwrap();
+            f.assessments[0].id.clone()
+        })
+    );
+    assert_eq!(agenda[3].needs.as_deref(), Some("xe đưa đón"));
+    // Overdue, offline: what was due before the day, and nothing due on it or later.
+    let overdue: Vec<_> = store
+        .overdue("2026-11-23")
+        .iter()
+        .map(|i| (i.kind, i.when.clone()))
+        .collect();
+    assert_eq!(
+        overdue,
+        vec![
+            (AgendaKind::Review, "2026-10-01".to_string()),
+            (AgendaKind::Investigation, "2026-11-10".to_string()),
+        ]
+    );
+    assert!(store.overdue("2026-10-01").is_empty());
     assert!(store
         .agenda("2026-11-24")
         .iter()
@@ -566,7 +590,12 @@ fn the_index_stays_exact_after_every_kind_of_edit() {
         (
             "intake field",
             Box::new(|c, me, now| {
-                c.set_field(me, now, "intake/preliminary_risk", &json!("concern"))
+                c.set_field(
+                    me,
+                    now,
+                    "intake/preliminary_finding",
+                    &json!("insufficient_information"),
+                )
             }),
         ),
         (
@@ -578,7 +607,7 @@ fn the_index_stays_exact_after_every_kind_of_edit() {
                     AssessmentInput {
                         date: Some("2026-11-02".into()),
                         risk: Some(RiskInput {
-                            level: Some(RiskLevel::EvidenceOfHarm),
+                            finding: Some(Finding::EvidenceOfAbuse),
                             ..Default::default()
                         }),
                         ..Default::default()
@@ -656,6 +685,10 @@ fn the_index_stays_exact_after_every_kind_of_edit() {
             }),
         ),
         (
+            "safety secured",
+            Box::new(|c, me, now| c.secure_safety(me, now, "Ở nhà bà ngoại")),
+        ),
+        (
             "stage",
             Box::new(|c, me, now| c.change_stage(me, now, Stage::Assessment)),
         ),
@@ -694,7 +727,7 @@ fn the_index_stays_exact_after_every_kind_of_edit() {
         check(what);
     }
     let s = store.summary(&id).unwrap();
-    assert!(s.restricted && s.emergency && s.stage == Stage::Assessment);
+    assert!(s.restricted && !s.emergency && s.stage == Stage::Assessment);
     assert_eq!(s.client_name, "Lê Thị Hoa");
     drop(store);
     let reopened = open(&dir);

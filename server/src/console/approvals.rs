@@ -75,7 +75,7 @@ pub(crate) async fn page(State(state): State<Arc<AppState>>, u: ConsoleUser) -> 
             html! {
                 h3 {
                     a href=(format!("/console/cases/{}", c.access.id)) { bdi { (c.file.client.name.clone().unwrap_or_default()) } }
-                    " " (stage_badge(l, c.file.stage)) " " (risk_badge(l, c.summary.risk))
+                    " " (stage_badge(l, c.file.stage)) " " (risk_badge(l, &c.summary))
                 }
             }
         };

@@ -1,5 +1,7 @@
-//! The caseload dashboard: cases per worker, by stage and by risk; overdue reviews,
-//! emergencies, cases with unresolved conflicts, recent activity; the case list with
+//! The caseload dashboard: cases per worker, by stage, by kind of case and by risk
+//! conclusion (grouped, never ranked: "not enough information" is not a lesser finding);
+//! overdue reviews, emergencies whose safety is not yet secured, next steps waiting, cases
+//! with unresolved conflicts, recent activity; the case list with
 //! filters and search (the phone's own filter and multilingual matching,
 //! [`fieldcase_core::store::select`]).
 
@@ -8,14 +10,14 @@ use std::sync::Arc;
 
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
-use fieldcase_core::case::RiskLevel;
+use fieldcase_core::case::{CaseKind, Finding};
 use fieldcase_core::store::{select, CaseFilter, CaseSummary, SortBy};
 use fieldcase_core::Stage;
 use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::data::{self, People};
-use super::view::{self, count, risk_badge, stage_badge, Nav};
+use super::view::{self, count, emergency_badge, finding_badge, risk_badge, stage_badge, Nav};
 use super::ConsoleUser;
 use crate::AppState;
 
@@ -29,7 +31,9 @@ pub(crate) struct Filters {
     #[serde(default)]
     stage: String,
     #[serde(default)]
-    risk: String,
+    finding: String,
+    #[serde(default)]
+    kind: String,
     #[serde(default)]
     only: String,
 }
@@ -49,8 +53,11 @@ impl Filters {
         if !self.stage.is_empty() {
             f.stage = Some(Stage::from_code(&self.stage).ok_or("unknown stage")?);
         }
-        if !self.risk.is_empty() {
-            f.risk = Some(RiskLevel::from_code(&self.risk).ok_or("unknown risk level")?);
+        if !self.finding.is_empty() {
+            f.finding = Some(Finding::from_code(&self.finding).ok_or("unknown conclusion")?);
+        }
+        if !self.kind.is_empty() {
+            f.case_kind = Some(CaseKind::from_code(&self.kind).ok_or("unknown kind of case")?);
         }
         match self.only.as_str() {
             "" => {}
@@ -117,7 +124,28 @@ async fn render(
     }
     let mut workers: Vec<_> = per_worker.into_iter().collect();
     workers.sort_by(|a, b| a.1 .0.cmp(&b.1 .0));
-    let by_risk = |r: Option<RiskLevel>| open.iter().filter(|s| s.risk == r).count();
+    // Child-protection conclusions, each its own group (in the seed's order).
+    let concluding: Vec<&CaseSummary> = open
+        .iter()
+        .copied()
+        .filter(|s| s.case_kind.is_none_or(|k| k.has_findings()))
+        .collect();
+    let by_finding = |f: Option<Finding>| {
+        concluding
+            .iter()
+            .filter(|s| s.finding == f && (f.is_some() || s.earlier_level.is_none()))
+            .count()
+    };
+    let earlier = concluding
+        .iter()
+        .filter(|s| s.finding.is_none() && s.earlier_level.is_some())
+        .count();
+    let by_kind = |k: Option<CaseKind>| open.iter().filter(|s| s.case_kind == k).count();
+    let next_steps: Vec<&CaseSummary> = open
+        .iter()
+        .copied()
+        .filter(|s| s.next_step.is_some())
+        .collect();
     let overdue: Vec<&CaseSummary> = open
         .iter()
         .copied()
@@ -152,7 +180,10 @@ async fn render(
         h1 { (l.t("dashboard-title")) }
         p.muted { (count(l, "cases-count", summaries.len())) " · " (l.t("today")) " " (l.date(&today)) }
         div.grid {
-            (short_list(&l.t("emergencies"), &emergencies, &|s| risk_badge(l, s.risk)))
+            (short_list(&l.t("emergencies"), &emergencies, &|s| risk_badge(l, s)))
+            (short_list(&l.t("next-steps-waiting"), &next_steps, &|s| html! {
+                @if let Some(step) = s.next_step { span.by { (l.code("next-step", step.code())) } }
+            }))
             (short_list(&l.t("overdue-reviews"), &overdue, &|s| html! {
                 span.by { (l.t("review-due")) " " (l.date(s.next_review.as_deref().unwrap_or(""))) }
             }))
@@ -160,13 +191,27 @@ async fn render(
                 span.badge.conflict { (count(l, "conflicts-count", s.conflicts)) }
             }))
             section.card {
-                h2 { (l.t("by-risk")) }
+                h2 { (l.t("by-finding")) }
                 table {
                     tbody {
-                        @for r in RiskLevel::ALL.iter().rev() {
-                            tr { th scope="row" { (risk_badge(l, Some(*r))) } td.num { (l.number(by_risk(Some(*r)) as i64)) } }
+                        @for f in Finding::ALL {
+                            tr { th scope="row" { a href=(format!("/console?finding={}#cases", f.code())) { (finding_badge(l, Some(*f))) } } td.num { (l.number(by_finding(Some(*f)) as i64)) } }
                         }
-                        tr { th scope="row" { (risk_badge(l, None)) } td.num { (l.number(by_risk(None) as i64)) } }
+                        @if earlier > 0 {
+                            tr { th scope="row" { span.badge.earlier { (l.t("earlier-scale")) } } td.num { (l.number(earlier as i64)) } }
+                        }
+                        tr { th scope="row" { (finding_badge(l, None)) } td.num { (l.number(by_finding(None) as i64)) } }
+                    }
+                }
+            }
+            section.card {
+                h2 { (l.t("by-kind")) }
+                table {
+                    tbody {
+                        @for k in CaseKind::ALL {
+                            tr { th scope="row" { a href=(format!("/console?kind={}#cases", k.code())) { (l.code("case-kind", k.code())) } } td.num { (l.number(by_kind(Some(*k)) as i64)) } }
+                        }
+                        tr { th scope="row" { (l.t("kind-not-set")) } td.num { (l.number(by_kind(None) as i64)) } }
                     }
                 }
             }
@@ -208,10 +253,16 @@ async fn render(
                         @for st in Stage::ALL { option value=(st.code()) selected[st.code() == filters.stage] { (l.code("stage", st.code())) } }
                     }
                 }
-                label { (l.t("risk"))
-                    select name="risk" {
+                label { (l.t("f-case-kind"))
+                    select name="kind" {
                         option value="" { (l.t("all")) }
-                        @for r in RiskLevel::ALL { option value=(r.code()) selected[r.code() == filters.risk] { (l.code("risk", r.code())) } }
+                        @for k in CaseKind::ALL { option value=(k.code()) selected[k.code() == filters.kind] { (l.code("case-kind", k.code())) } }
+                    }
+                }
+                label { (l.t("f-finding"))
+                    select name="finding" {
+                        option value="" { (l.t("all")) }
+                        @for f in Finding::ALL { option value=(f.code()) selected[f.code() == filters.finding] { (l.code("finding", f.code())) } }
                     }
                 }
                 label { (l.t("show"))
@@ -241,11 +292,12 @@ async fn render(
                                 (case_link(s))
                                 @if let Some(lat) = &s.client_name_latin { br; small.muted { bdi { (lat) } } }
                                 @if s.restricted { " " span.badge.restricted { (l.t("restricted")) } }
-                                @if s.emergency { " " span.badge.risk-evidence_of_harm { (l.t("emergency")) } }
+                                @if s.emergency { " " (emergency_badge(l)) }
+                                @if s.closure_requested { " " span.badge { (l.t("closure-requested")) } }
                                 @if s.conflicts > 0 { " " span.badge.conflict { (count(l, "conflicts-count", s.conflicts)) } }
                             }
                             td { (stage_badge(l, s.stage)) }
-                            td { (risk_badge(l, s.risk)) }
+                            td { (risk_badge(l, s)) }
                             td { @for (i, w) in s.assigned.iter().enumerate() { @if i > 0 { ", " } bdi { (people.name(w)) } } }
                             td class=[s.review_overdue(&today).then_some("overdue")] { @if let Some(d) = &s.next_review { (l.date(d)) } }
                             td { (l.millis(s.last_change)) }

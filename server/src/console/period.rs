@@ -564,7 +564,7 @@ mod tests {
         closed_in_oct.closures.push(closure("2026-10-20"));
         closed_in_oct.referrals.push(Referral {
             date: Some("2026-09-12".into()),
-            status: Some(ReferralStatus::Declined),
+            status: Some(ReferralStatus::DeclinedByOrganisation),
             ..Default::default()
         });
         let mut closed_before = opened_on("2026-01-05", "male", Some("1950-01-01"));
@@ -612,7 +612,7 @@ mod tests {
         assert!(ages.contains(&("6-11".to_string(), vec![1])));
         assert!(ages.contains(&("18-59".to_string(), vec![1])));
         assert!(ages.contains(&("unknown".to_string(), vec![1])));
-        assert!(rows("referrals").contains(&("declined".to_string(), vec![1])));
+        assert!(rows("referrals").contains(&("declined_by_organisation".to_string(), vec![1])));
         // 10 September to 20 October: 40 days.
         assert_eq!(rows("time-to-close")[0].1, vec![1, 40, 40]);
     }

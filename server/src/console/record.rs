@@ -50,6 +50,12 @@ fn code_prefix(names: &[&str]) -> Option<&'static str> {
         ("intake", "source") => "source",
         ("intake", "urgency") => "urgency",
         ("intake", "preliminary_risk") | ("risk", "level") => "risk",
+        ("intake", "preliminary_finding") | ("risk", "finding") => "finding",
+        ("risk", "next_step") => "next-step",
+        ("intake", "decision") => "intake-decision",
+        ("", "case_kind") => "case-kind",
+        ("closures", "informed_how") => "informed-how",
+        ("closures", "stage_at_request") => "stage",
         ("approval", "status") => "approval",
         (_, "domain") => "domain",
         ("problems", "status") => "problem",
@@ -461,8 +467,8 @@ async fn render(state: &Arc<AppState>, u: &ConsoleUser, id: &str) -> AppResult<v
             h1 { bdi { (name) } }
             p {
                 (stage_badge(l, f.stage)) " "
-                (risk_badge(l, case.summary.risk)) " "
-                @if case.summary.emergency { span.badge.risk-evidence_of_harm { (l.t("emergency")) } " " }
+                (risk_badge(l, &case.summary)) " "
+                @if case.summary.emergency { (view::emergency_badge(l)) " " }
                 @if case.access.restricted { span.badge.restricted { (l.t("restricted")) } " " }
                 span.muted { (l.t("team")) ": " bdi { (cx.people.team(f.team.as_deref().unwrap_or_default())) } }
             }
@@ -566,16 +572,28 @@ async fn render(state: &Arc<AppState>, u: &ConsoleUser, id: &str) -> AppResult<v
         section.card #intake {
             h2 { (l.t("section-intake")) }
             dl {
+                (cx.coded("f-case-kind", "case_kind", "case-kind", f.case_kind.map(|k| k.code())))
                 (cx.date("f-date", "intake/date", &f.intake.date))
                 (cx.coded("f-source", "intake/source", "source", f.intake.source.as_deref()))
                 (cx.text("f-reporter", "intake/reporter_name", &f.intake.reporter_name))
                 (cx.text("f-reporter-contact", "intake/reporter_contact", &f.intake.reporter_contact))
+                (cx.text("f-referring-organisation", "intake/referring_organisation", &f.intake.referring_organisation))
                 (cx.long("f-reason", "intake/reason", &f.intake.reason))
                 (cx.list("f-presenting-problems", "intake/presenting_problems", &f.intake.presenting_problems))
                 (cx.coded("f-urgency", "intake/urgency", "urgency", f.intake.urgency.as_deref()))
                 (cx.yes_no("emergency", "intake/emergency", f.intake.emergency))
+                (cx.coded("f-preliminary-finding", "intake/preliminary_finding", "finding", f.intake.preliminary_finding.map(|r| r.code())))
                 (cx.coded("f-preliminary-risk", "intake/preliminary_risk", "risk", f.intake.preliminary_risk.map(|r| r.code())))
                 (cx.long("f-safety-measures", "intake/safety_measures", &f.intake.safety_measures))
+                (cx.field("f-safety-secured", "intake/safety_secured_at", html! {
+                    @if let Some(t) = &f.intake.safety_secured_at {
+                        time datetime=(t) { (l.datetime(t)) }
+                        @if let Some(by) = &f.intake.safety_secured_by { " · " bdi { (people.name(by)) } }
+                    }
+                }))
+                (cx.coded("f-intake-decision", "intake/decision", "intake-decision", f.intake.decision.map(|d| d.code())))
+                (cx.text("f-decision-reason", "intake/decision_reason", &f.intake.decision_reason))
+                (cx.text("f-referred-to", "intake/referred_to", &f.intake.referred_to))
                 (cx.yes_no("f-multiple-problems", "intake/criteria/multiple_problems", f.intake.criteria.multiple_problems))
                 (cx.yes_no("f-basic-needs-met", "intake/criteria/basic_needs_met", f.intake.criteria.basic_needs_met))
                 (cx.yes_no("f-cannot-access-alone", "intake/criteria/cannot_access_alone", f.intake.criteria.cannot_access_alone))
@@ -589,7 +607,11 @@ async fn render(state: &Arc<AppState>, u: &ConsoleUser, id: &str) -> AppResult<v
                 article.entry.retracted[a.retracted.is_some()] {
                     dl {
                         (cx.date("f-date", &format!("{p}/date"), &a.date))
-                        (cx.coded("risk", &format!("{p}/risk/level"), "risk", a.risk.level.map(|r| r.code())))
+                        (cx.coded("f-finding", &format!("{p}/risk/finding"), "finding", a.risk.finding.map(|r| r.code())))
+                        (cx.coded("f-earlier-risk", &format!("{p}/risk/level"), "risk", a.risk.level.map(|r| r.code())))
+                        (cx.coded("f-next-step", &format!("{p}/risk/next_step"), "next-step", a.risk.next_step.map(|r| r.code())))
+                        (cx.date("f-next-step-due", &format!("{p}/risk/next_step_due"), &a.risk.next_step_due))
+                        (cx.date("f-next-step-done", &format!("{p}/risk/next_step_done_on"), &a.risk.next_step_done_on))
                         (cx.yes_no("emergency", &format!("{p}/risk/emergency"), a.risk.emergency))
                         (cx.long("f-conclusion", &format!("{p}/risk/conclusion"), &a.risk.conclusion))
                         (cx.long("f-capability", &format!("{p}/capability"), &a.capability))
@@ -714,7 +736,14 @@ async fn render(state: &Arc<AppState>, u: &ConsoleUser, id: &str) -> AppResult<v
                 @let p = format!("reviews/{}", r.id);
                 article.entry.retracted[r.retracted.is_some()] { dl {
                     (cx.date("f-date", &format!("{p}/date"), &r.date))
-                    (cx.coded("risk", &format!("{p}/risk/level"), "risk", r.risk.level.map(|x| x.code())))
+                    (cx.coded("f-finding", &format!("{p}/risk/finding"), "finding", r.risk.finding.map(|x| x.code())))
+                    (cx.coded("f-earlier-risk", &format!("{p}/risk/level"), "risk", r.risk.level.map(|x| x.code())))
+                    (cx.coded("f-next-step", &format!("{p}/risk/next_step"), "next-step", r.risk.next_step.map(|x| x.code())))
+                    (cx.date("f-next-step-due", &format!("{p}/risk/next_step_due"), &r.risk.next_step_due))
+                    (cx.long("f-new-risk-factors", &format!("{p}/new_risk_factors"), &r.new_risk_factors))
+                    (cx.long("f-new-supports", &format!("{p}/new_supports"), &r.new_supports))
+                    (cx.long("f-client-opinion", &format!("{p}/client_opinion"), &r.client_opinion))
+                    (cx.long("f-specialist-opinions", &format!("{p}/specialist_opinions"), &r.specialist_opinions))
                     (cx.field("f-satisfaction", &format!("{p}/satisfaction"), html! { @if let Some(n) = r.satisfaction { (l.number(n)) } }))
                     (cx.text("f-satisfaction-note", &format!("{p}/satisfaction_note"), &r.satisfaction_note))
                     (cx.coded("f-decision", &format!("{p}/decision"), "decision", r.decision.as_deref()))
@@ -744,7 +773,12 @@ async fn render(state: &Arc<AppState>, u: &ConsoleUser, id: &str) -> AppResult<v
                 article.entry {
                     dl {
                         (cx.coded("f-reason", &format!("{p}/reason"), "closure-reason", c.reason.as_deref()))
+                        (cx.coded("f-stage-at-request", &format!("{p}/stage_at_request"), "stage", c.stage_at_request.map(|s| s.code())))
                         (cx.long("f-outcome", &format!("{p}/outcome"), &c.outcome))
+                        (cx.yes_no("f-informed", &format!("{p}/informed"), c.informed))
+                        (cx.date("f-informed-on", &format!("{p}/informed_on"), &c.informed_on))
+                        (cx.coded("f-informed-how", &format!("{p}/informed_how"), "informed-how", c.informed_how.map(|h| h.code())))
+                        (cx.text("f-informed-note", &format!("{p}/informed_note"), &c.informed_note))
                         (cx.coded("f-status", &format!("{p}/status"), "closure", c.status.map(|s| s.code())))
                         (cx.text("f-comment", &format!("{p}/comment"), &c.comment))
                         (cx.text("f-reopen-reason", &format!("{p}/reopen_reason"), &c.reopen_reason))

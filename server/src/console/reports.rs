@@ -1,5 +1,7 @@
 //! Reports over the cases the user may see, each as a table on the page and as CSV:
-//! - `gaps`: referrals declined or unavailable, by life domain, organisation and service
+//! - `gaps`: referrals an organisation declined or a service that was unavailable (never a
+//!   client's own choice, nor the earlier undivided `declined`), by life domain,
+//!   organisation and service
 //!   (the gaps a case manager reports upward, DOMAIN.md "macro level");
 //! - `needs`: unmet needs by life domain: cases whose latest assessment records a need in
 //!   the domain, how many of them have no open plan problem for it, how many a declined or
@@ -17,7 +19,7 @@ use std::sync::Arc;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use fieldcase_core::case::{ClosureStatus, ReferralStatus, RiskLevel};
+use fieldcase_core::case::{ClosureStatus, Finding};
 use fieldcase_core::schema::LIFE_DOMAINS;
 use fieldcase_core::Stage;
 use maud::html;
@@ -79,7 +81,8 @@ fn gaps(cases: &[Arc<Summary>]) -> Table {
     let mut m: BTreeMap<(String, String, String, String), usize> = BTreeMap::new();
     for c in cases {
         for r in c.file.referrals.iter().filter(|r| r.retracted.is_none()) {
-            if let Some(s @ (ReferralStatus::Declined | ReferralStatus::Unavailable)) = r.status {
+            // A service missing or out of reach; a client's own choice is not a gap.
+            if let Some(s) = r.status.filter(|s| s.is_service_gap()) {
                 let key = (
                     r.domain.clone().unwrap_or_default(),
                     r.organisation.clone().unwrap_or_default(),
@@ -147,10 +150,7 @@ fn needs(cases: &[Arc<Summary>]) -> Table {
             if c.file.referrals.iter().any(|r| {
                 r.retracted.is_none()
                     && r.domain.as_deref() == Some(d)
-                    && matches!(
-                        r.status,
-                        Some(ReferralStatus::Declined | ReferralStatus::Unavailable)
-                    )
+                    && r.status.is_some_and(|s| s.is_service_gap())
             }) {
                 refused += 1;
             }
@@ -180,7 +180,8 @@ fn caseload(cases: &[Arc<Summary>], people: &People, today: &str) -> Table {
     struct W {
         open: usize,
         emergency: usize,
-        concern: usize,
+        findings: [usize; 4],
+        earlier: usize,
         overdue: usize,
         closed: usize,
     }
@@ -195,7 +196,13 @@ fn caseload(cases: &[Arc<Summary>], people: &People, today: &str) -> Table {
             }
             e.open += 1;
             e.emergency += usize::from(s.emergency);
-            e.concern += usize::from(s.risk.is_some_and(|r| r >= RiskLevel::Concern));
+            if let Some(i) = s
+                .finding
+                .and_then(|f| Finding::ALL.iter().position(|x| *x == f))
+            {
+                e.findings[i] += 1;
+            }
+            e.earlier += usize::from(s.finding.is_none() && s.earlier_level.is_some());
             e.overdue += usize::from(s.review_overdue(today));
         }
     }
@@ -206,7 +213,14 @@ fn caseload(cases: &[Arc<Summary>], people: &People, today: &str) -> Table {
             ("worker", "worker"),
             ("open", "col-open"),
             ("emergencies", "emergencies"),
-            ("concern_or_worse", "col-concern"),
+            ("no_evidence_of_abuse", "finding-no_evidence_of_abuse"),
+            (
+                "insufficient_information",
+                "finding-insufficient_information",
+            ),
+            ("other_family_problems", "finding-other_family_problems"),
+            ("evidence_of_abuse", "finding-evidence_of_abuse"),
+            ("earlier_scale", "earlier-scale"),
             ("overdue_reviews", "overdue-reviews"),
             ("closed", "col-closed"),
         ],
@@ -217,7 +231,11 @@ fn caseload(cases: &[Arc<Summary>], people: &People, today: &str) -> Table {
                     Cell::Text(name),
                     Cell::Num(w.open),
                     Cell::Num(w.emergency),
-                    Cell::Num(w.concern),
+                    Cell::Num(w.findings[0]),
+                    Cell::Num(w.findings[1]),
+                    Cell::Num(w.findings[2]),
+                    Cell::Num(w.findings[3]),
+                    Cell::Num(w.earlier),
                     Cell::Num(w.overdue),
                     Cell::Num(w.closed),
                 ]
@@ -239,7 +257,18 @@ fn closed(cases: &[Arc<Summary>]) -> Table {
                 Cell::Text(c.access.id.to_string()),
                 Cell::Date(x.decided_at.clone().unwrap_or_default()),
                 Cell::Code("closure-reason", x.reason.clone().unwrap_or_default()),
+                Cell::Code(
+                    "stage",
+                    x.stage_at_request
+                        .map(|s| s.code())
+                        .unwrap_or_default()
+                        .into(),
+                ),
                 Cell::Text(x.outcome.clone()),
+                Cell::Code(
+                    "yesno",
+                    x.informed.map(|i| i.to_string()).unwrap_or_default(),
+                ),
                 Cell::Code("yesno", (x.reopened_at.is_some()).to_string()),
             ]);
         }
@@ -251,7 +280,9 @@ fn closed(cases: &[Arc<Summary>]) -> Table {
             ("case", "col-case"),
             ("closed_on", "col-closed-on"),
             ("reason", "f-reason"),
+            ("stage_at_request", "f-stage-at-request"),
             ("outcome", "f-outcome"),
+            ("family_informed", "f-informed"),
             ("reopened", "col-reopened"),
         ],
         rows,

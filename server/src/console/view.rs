@@ -205,14 +205,36 @@ pub(crate) fn claimed(l: &Locale, a: &Shown) -> Markup {
     }
 }
 
-/// A risk level as a badge.
-pub(crate) fn risk_badge(l: &Locale, risk: Option<fieldcase_core::case::RiskLevel>) -> Markup {
-    match risk {
-        Some(r) => {
-            html! { span class=(format!("badge risk-{}", r.code())) { (l.code("risk", r.code())) } }
-        }
+/// The conclusion of a case's latest risk judgement as a badge: a child-protection
+/// finding in the seed's words; an earlier risk code that meant none, marked as needing a
+/// new conclusion; nothing for a kind of case that does not conclude about abuse.
+pub(crate) fn risk_badge(l: &Locale, s: &fieldcase_core::store::CaseSummary) -> Markup {
+    let concludes = s.case_kind.is_none_or(|k| k.has_findings());
+    match (s.finding, s.earlier_level) {
+        (Some(f), _) => finding_badge(l, Some(f)),
+        (None, Some(level)) => html! {
+            span.badge.earlier title=(l.t("earlier-scale-explain")) {
+                (l.code("risk", level.code())) " · " (l.t("earlier-scale"))
+            }
+        },
+        (None, None) if concludes => finding_badge(l, None),
+        (None, None) => html! {},
+    }
+}
+
+/// A child-protection finding (or none yet) as a badge.
+pub(crate) fn finding_badge(l: &Locale, f: Option<fieldcase_core::case::Finding>) -> Markup {
+    match f {
+        Some(f) => html! {
+            span class=(format!("badge finding-{}", f.code())) { (l.code("finding", f.code())) }
+        },
         None => html! { span.badge { (l.t("risk-unknown")) } },
     }
+}
+
+/// The emergency badge: flagged, and its safety not yet secured.
+pub(crate) fn emergency_badge(l: &Locale) -> Markup {
+    html! { span.badge.emergency { (l.t("emergency")) } }
 }
 
 /// A stage as a badge.

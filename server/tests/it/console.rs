@@ -876,11 +876,12 @@ async fn plans_and_closures_are_approved_or_returned_from_the_queue() {
         assert_eq!(r.location(), format!("/console/cases/{id}#plan"));
     }
 
-    // A closure request on the demo case under review.
-    let (review_id, mut doc) = w.case("Смирнов Игорь");
+    // A closure request on a demo case in monitoring: a case closes at any open stage.
+    let (review_id, mut doc) = w.case("Trần Văn Hùng");
+    let me = Author::new(&worker.id, "w", Role::Worker, "d");
     let closure = doc
         .request_closure(
-            &Author::new(&worker.id, "w", Role::Worker, "d"),
+            &me,
             1_800_000_000_000,
             fieldcase_core::case::ClosureInput {
                 reason: Some("goals_achieved".into()),
@@ -892,6 +893,31 @@ async fn plans_and_closures_are_approved_or_returned_from_the_queue() {
     let access = w.s.db.case_access(&review_id).unwrap().unwrap();
     w.s.db
         .put_case(&access, &doc.automerge().save(), &doc.heads(), 2)
+        .unwrap();
+    // The supervisor cannot approve before the request says the client was told.
+    let r = b
+        .post(
+            &format!("/console/cases/{review_id}/closures/{closure}"),
+            &[("csrf", &csrf), ("decision", "approve")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    let stored = CaseDoc::load(&w.s.db.case_document(&review_id).unwrap().unwrap()).unwrap();
+    assert_eq!(stored.stage(), fieldcase_core::Stage::Monitoring);
+    doc.record_informed(
+        &me,
+        1_800_000_001_000,
+        &closure,
+        fieldcase_core::case::InformedInput {
+            informed: Some(true),
+            informed_on: Some("2026-11-30".into()),
+            informed_how: Some(fieldcase_core::case::InformedHow::HomeVisit),
+            informed_note: None,
+        },
+    )
+    .unwrap();
+    w.s.db
+        .put_case(&access, &doc.automerge().save(), &doc.heads(), 3)
         .unwrap();
     let q = b.get("/console/approvals").await;
     assert!(q.body.contains("Цели достигнуты"));
@@ -909,7 +935,7 @@ async fn plans_and_closures_are_approved_or_returned_from_the_queue() {
         closed.body.contains(&review_id.to_string()) && closed.body.contains("Цели достигнуты")
     );
     assert!(
-        !closed.body.contains("Смирнов"),
+        !closed.body.contains("Trần Văn Hùng"),
         "no client names in exports"
     );
     // Deciding twice is a clear error.
@@ -1039,11 +1065,18 @@ async fn filters_and_search_follow_the_phone_rules_and_bad_filters_are_explained
     let r = b.get("/console?only=conflicts").await;
     let t = table(&r.body);
     assert!(t.contains("Фёдорова") && !t.contains("Nguyễn"));
-    let r = b.get("/console?stage=planning&risk=concern").await;
-    assert!(table(&r.body).contains("Nguyễn Thị Lan"));
+    let r = b
+        .get("/console?stage=assessment&finding=insufficient_information")
+        .await;
+    let t = table(&r.body);
+    assert!(t.contains("Nguyễn Thị Lan") && !t.contains("สมศรี"), "{t}");
+    let r = b.get("/console?kind=veteran").await;
+    let t = table(&r.body);
+    assert!(t.contains("Смирнов Игорь") && !t.contains("Nguyễn"), "{t}");
     for bad in [
         "/console?stage=done",
-        "/console?risk=extreme",
+        "/console?finding=extreme",
+        "/console?kind=robot",
         "/console?only=everything",
     ] {
         let r = b.get(bad).await;
@@ -1082,7 +1115,7 @@ async fn client_text_is_escaped_everywhere() {
             ReferralInput {
                 organisation: Some(format!("=cmd|{evil}")),
                 domain: Some("housing".into()),
-                status: Some(ReferralStatus::Declined),
+                status: Some(ReferralStatus::Unavailable),
                 ..Default::default()
             },
         )?;
@@ -1140,7 +1173,7 @@ async fn formulas_in_report_cells_are_neutralised() {
                     ReferralInput {
                         organisation: Some(organisation.to_string()),
                         domain: Some("housing".into()),
-                        status: Some(ReferralStatus::Declined),
+                        status: Some(ReferralStatus::Unavailable),
                         ..Default::default()
                     },
                 )?;

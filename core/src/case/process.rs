@@ -1,0 +1,414 @@
+//! The case process as the seeds describe it: the intake ends in a decision, immediate
+//! safety comes first, a child-protection risk assessment ends in a conclusion with its next
+//! step, and a case can be closed at any stage (with the client or family told) and
+//! reopened without losing the earlier closure.
+//!
+//! The rules here are the typed API's: the phone and the console both go through them.
+//! What the server checks again on a merged document is in [`super::authority`].
+
+use serde_json::{json, Map, Value as Json};
+
+use super::{
+    insert_entry, insert_entry_with, reset_plan_approval, rfc3339, to_map, write_at, Author,
+    CaseDoc, ClosureInput, ClosureStatus, InformedInput, IntakeDecision, IntakeDecisionInput,
+    NextStep, ReferralStatus, RiskInput, Stage,
+};
+use crate::error::{Error, Result};
+
+/// Why a case in an emergency cannot move on from intake.
+pub(crate) const SAFETY_FIRST: &str =
+    "the case is flagged as an emergency: record the immediate safety measures first";
+
+impl CaseDoc {
+    /// Ends the intake with a decision (seed 003's criteria are the grounds):
+    /// - `accepted`: the case moves on to assessment (safety first in an emergency);
+    /// - `screened_out`: with the reason; a closure request is made in the same change;
+    /// - `referred_elsewhere`: to the organisation named; a referral to it and a closure
+    ///   request are recorded in the same change.
+    ///
+    /// Returns the closure request's id when one was made.
+    pub fn decide_intake(
+        &mut self,
+        a: &Author,
+        now: i64,
+        input: IntakeDecisionInput,
+    ) -> Result<Option<String>> {
+        let stage = self.stage();
+        let file = self.read()?;
+        let decision = input
+            .decision
+            .filter(|d| d.is_known())
+            .ok_or_else(|| Error::invalid("intake/decision", "the decision is missing"))?;
+        let refuse = |to: Stage, reason: &str| Error::InvalidTransition {
+            from: stage,
+            to,
+            reason: reason.into(),
+        };
+        if stage != Stage::Intake {
+            return Err(refuse(
+                Stage::Assessment,
+                "the intake decision is taken at intake",
+            ));
+        }
+        let reason = input.reason.clone().unwrap_or_default();
+        let referred_to = input.referred_to.clone().unwrap_or_default();
+        let mut fields = to_map(&json!({
+            "decision": decision.code(), "decided_at": rfc3339(now), "decided_by": a.user_id,
+        }));
+        if !reason.trim().is_empty() {
+            fields.insert("decision_reason".into(), json!(reason));
+        }
+        let closure = |why: &str| {
+            let mut m = Map::new();
+            m.insert("reason".into(), json!(why));
+            m.insert("note".into(), json!(reason));
+            m.insert("status".into(), json!("requested"));
+            m.insert("stage_at_request".into(), json!(Stage::Intake.code()));
+            m
+        };
+        match decision {
+            IntakeDecision::Accepted => {
+                if file.emergency_open() {
+                    return Err(refuse(Stage::Assessment, SAFETY_FIRST));
+                }
+                self.edit(a, now, "decide intake", |tx| {
+                    write_at(tx, "intake", &fields, true)?;
+                    write_at(tx, "", &to_map(&json!({"stage": "assessment"})), true)?;
+                    Ok(None)
+                })
+            }
+            IntakeDecision::ScreenedOut => {
+                if reason.trim().is_empty() {
+                    return Err(Error::invalid(
+                        "intake/decision_reason",
+                        "screening out needs the reason",
+                    ));
+                }
+                self.refuse_second_closure_request(&file)?;
+                self.edit(a, now, "decide intake", |tx| {
+                    write_at(tx, "intake", &fields, true)?;
+                    insert_entry_with(tx, a, now, "closures", closure("screened_out"), true)
+                        .map(Some)
+                })
+            }
+            IntakeDecision::ReferredElsewhere => {
+                if referred_to.trim().is_empty() {
+                    return Err(Error::invalid(
+                        "intake/referred_to",
+                        "referring elsewhere needs the organisation",
+                    ));
+                }
+                self.refuse_second_closure_request(&file)?;
+                fields.insert("referred_to".into(), json!(referred_to));
+                let mut referral = to_map(&json!({
+                    "organisation": referred_to, "status": "sent", "date": &rfc3339(now)[..10],
+                }));
+                if !reason.trim().is_empty() {
+                    referral.insert("reason".into(), json!(reason));
+                }
+                self.edit(a, now, "decide intake", |tx| {
+                    write_at(tx, "intake", &fields, true)?;
+                    insert_entry(tx, a, now, "referrals", referral)?;
+                    insert_entry_with(tx, a, now, "closures", closure("referred_elsewhere"), true)
+                        .map(Some)
+                })
+            }
+            IntakeDecision::Unknown { .. } => unreachable!("filtered above"),
+        }
+    }
+
+    /// Records that immediate safety measures are in place (seed 004 step 1d): what they
+    /// are (`measures`, written into the intake's safety measures when not empty), and when
+    /// and by whom. This clears the emergency from dashboards; history keeps the flag.
+    pub fn secure_safety(&mut self, a: &Author, now: i64, measures: &str) -> Result<()> {
+        let present = !self.read()?.intake.safety_measures.trim().is_empty();
+        if measures.trim().is_empty() && !present {
+            return Err(Error::invalid(
+                "intake/safety_measures",
+                "say which safety measures are in place",
+            ));
+        }
+        let mut fields = to_map(&json!({
+            "safety_secured_at": rfc3339(now), "safety_secured_by": a.user_id,
+        }));
+        if !measures.trim().is_empty() {
+            fields.insert("safety_measures".into(), json!(measures));
+        }
+        self.edit(a, now, "secure safety", |tx| {
+            write_at(tx, "intake", &fields, true)
+        })
+    }
+
+    /// Checks a risk judgement against the case's kind and fills in the seed's next step:
+    /// only a child-protection case concludes about abuse; further investigation needs its
+    /// due date.
+    pub(crate) fn check_risk(&self, risk: &mut RiskInput, path: &str) -> Result<()> {
+        let Some(finding) = risk.finding else {
+            if risk.next_step.is_some() {
+                return Err(Error::invalid(
+                    format!("{path}/risk/next_step"),
+                    "a next step follows a conclusion",
+                ));
+            }
+            return Ok(());
+        };
+        if !finding.is_known() {
+            return Err(Error::invalid(
+                format!("{path}/risk/finding"),
+                "unknown conclusion",
+            ));
+        }
+        let kind = self.read()?.case_kind;
+        if !kind.is_some_and(|k| k.has_findings()) {
+            return Err(Error::invalid(
+                format!("{path}/risk/finding"),
+                "only a child-protection case concludes about abuse: set the kind of case",
+            ));
+        }
+        let step = risk.next_step.or_else(|| finding.next_step());
+        risk.next_step = step;
+        if step == Some(NextStep::InvestigateFurther)
+            && risk.next_step_due.as_deref().is_none_or(str::is_empty)
+        {
+            return Err(Error::invalid(
+                format!("{path}/risk/next_step_due"),
+                "further investigation needs a due date",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Records that the next step of a judgement (`assessments/<id>` or `reviews/<id>`) is
+    /// done, on `date` (`YYYY-MM-DD`).
+    pub fn complete_next_step(
+        &mut self,
+        a: &Author,
+        now: i64,
+        judgement_path: &str,
+        date: &str,
+    ) -> Result<()> {
+        let file = self.read()?;
+        let risk = file
+            .risk_at(judgement_path)
+            .ok_or_else(|| Error::NotFound(judgement_path.into()))?;
+        if risk.next_step.is_none() {
+            return Err(Error::invalid(
+                format!("{judgement_path}/risk/next_step"),
+                "this judgement has no next step",
+            ));
+        }
+        let value = to_map(&json!({"risk": {"next_step_done_on": date}}));
+        self.update_map(a, now, "complete next step", judgement_path, value, false)
+    }
+
+    fn refuse_second_closure_request(&self, file: &super::CaseFile) -> Result<()> {
+        if file.pending_closure().is_some() {
+            return Err(Error::invalid(
+                "closures",
+                "a closure request is already waiting for a supervisor",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Asks for the case to be closed, from any open stage, with the reason (and, when
+    /// known, that the client or family was told). A worker may record this offline.
+    pub fn request_closure(&mut self, a: &Author, now: i64, input: ClosureInput) -> Result<String> {
+        let stage = self.stage();
+        if stage == Stage::Closed || !stage.is_known() {
+            return Err(Error::InvalidTransition {
+                from: stage,
+                to: Stage::Closed,
+                reason: "only an open case can be closed".into(),
+            });
+        }
+        if input.reason.as_deref().is_none_or(str::is_empty) {
+            return Err(Error::invalid(
+                "closures/reason",
+                "a closure needs a reason",
+            ));
+        }
+        let file = self.read()?;
+        self.refuse_second_closure_request(&file)?;
+        let mut m = to_map(&input);
+        check_informed(&m, "closures", false)?;
+        m.insert("status".into(), json!("requested"));
+        m.insert("stage_at_request".into(), json!(stage.code()));
+        self.edit(a, now, "request closure", |tx| {
+            insert_entry_with(tx, a, now, "closures", m, true)
+        })
+    }
+
+    /// Records that, when and how the client or family was told the case closes (or why
+    /// they could not be), on a closure request waiting for a decision.
+    pub fn record_informed(
+        &mut self,
+        a: &Author,
+        now: i64,
+        closure_id: &str,
+        input: InformedInput,
+    ) -> Result<()> {
+        self.pending_closure(closure_id)?;
+        let path = format!("closures/{closure_id}");
+        let m = to_map(&input);
+        check_informed(&m, &path, true)?;
+        self.edit(a, now, "record informed", |tx| {
+            write_at(tx, &path, &m, true)
+        })
+    }
+
+    /// A supervisor approves a closure request: the case is closed in the same change. The
+    /// request must say whether the client or family was told (seed 002: the family knows
+    /// why and when the case ends).
+    pub fn approve_closure(
+        &mut self,
+        a: &Author,
+        now: i64,
+        closure_id: &str,
+        comment: &str,
+    ) -> Result<()> {
+        super::require_authority(a, "closing a case")?;
+        let stage = self.stage();
+        if stage == Stage::Closed || !stage.is_known() {
+            return Err(Error::InvalidTransition {
+                from: stage,
+                to: Stage::Closed,
+                reason: "only an open case can be closed".into(),
+            });
+        }
+        let closure = self.pending_closure(closure_id)?;
+        if !closure.informing_recorded() {
+            return Err(Error::invalid(
+                format!("closures/{closure_id}/informed"),
+                "record that, when and how the client or family was told (or why not) first",
+            ));
+        }
+        let path = format!("closures/{closure_id}");
+        self.edit(a, now, "approve closure", |tx| {
+            let value = to_map(&json!({
+                "status": "approved", "decided_at": rfc3339(now), "decided_by": a.user_id, "comment": comment,
+            }));
+            write_at(tx, &path, &value, true)?;
+            write_at(tx, "", &to_map(&json!({"stage": "closed"})), true)
+        })
+    }
+
+    /// A supervisor returns a closure request: the case stays open where it was.
+    pub fn return_closure(
+        &mut self,
+        a: &Author,
+        now: i64,
+        closure_id: &str,
+        comment: &str,
+    ) -> Result<()> {
+        super::require_authority(a, "deciding on a closure")?;
+        self.pending_closure(closure_id)?;
+        let value = to_map(&json!({
+            "status": "returned", "decided_at": rfc3339(now), "decided_by": a.user_id, "comment": comment,
+        }));
+        self.update_map(
+            a,
+            now,
+            "return closure",
+            &format!("closures/{closure_id}"),
+            value,
+            true,
+        )
+    }
+
+    fn pending_closure(&self, closure_id: &str) -> Result<super::Closure> {
+        let file = self.read()?;
+        let c = file
+            .closures
+            .into_iter()
+            .find(|c| c.id == closure_id)
+            .ok_or_else(|| Error::NotFound(format!("closures/{closure_id}")))?;
+        if c.status != Some(ClosureStatus::Requested) || c.retracted.is_some() {
+            return Err(Error::invalid(
+                format!("closures/{closure_id}"),
+                "this closure request was already decided",
+            ));
+        }
+        Ok(c)
+    }
+
+    /// Reopens a closed case at intake. The earlier closure stays in the file, marked as
+    /// reopened with the reason; the intake is decided again.
+    pub fn reopen(&mut self, a: &Author, now: i64, reason: &str) -> Result<()> {
+        let stage = self.stage();
+        if stage != Stage::Closed {
+            return Err(Error::InvalidTransition {
+                from: stage,
+                to: Stage::Intake,
+                reason: "only a closed case can be reopened".into(),
+            });
+        }
+        if reason.trim().is_empty() {
+            return Err(Error::invalid("reopen_reason", "reopening needs a reason"));
+        }
+        let current = self.read()?.current_closure().map(|c| c.id.clone());
+        self.edit(a, now, "reopen case", |tx| {
+            if let Some(id) = current {
+                let value = to_map(&json!({
+                    "reopened_at": rfc3339(now), "reopened_by": a.user_id, "reopen_reason": reason,
+                }));
+                write_at(tx, &format!("closures/{id}"), &value, true)?;
+            }
+            // A new cycle needs a new plan approval.
+            reset_plan_approval(tx)?;
+            write_at(tx, "", &to_map(&json!({"stage": "intake"})), true)
+        })
+    }
+
+    /// Checks a referral's answer: each code means one thing, the organisation's refusal
+    /// needs its reason, and the code of earlier versions (`declined`) is not written.
+    pub(crate) fn check_referral_status(
+        status: Option<ReferralStatus>,
+        reason: Option<&str>,
+        path: &str,
+    ) -> Result<()> {
+        match status {
+            Some(ReferralStatus::Declined) => Err(Error::invalid(
+                format!("{path}/status"),
+                "say who declined: the client or the organisation",
+            )),
+            Some(ReferralStatus::Unknown { .. }) => {
+                Err(Error::invalid(format!("{path}/status"), "unknown status"))
+            }
+            Some(ReferralStatus::DeclinedByOrganisation)
+                if reason.is_none_or(|r| r.trim().is_empty()) =>
+            {
+                Err(Error::invalid(
+                    format!("{path}/status_reason"),
+                    "an organisation's refusal needs its reason",
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Checks the informing fields of a closure: told (with when and how), or not told (with
+/// why). `required` says whether they must be there at all.
+fn check_informed(m: &Map<String, Json>, path: &str, required: bool) -> Result<()> {
+    let has = |k: &str| {
+        m.get(k)
+            .and_then(Json::as_str)
+            .is_some_and(|s| !s.trim().is_empty())
+    };
+    match m.get("informed").and_then(Json::as_bool) {
+        Some(true) if !(has("informed_on") && has("informed_how")) => Err(Error::invalid(
+            format!("{path}/informed_on"),
+            "say when and how the client or family was told",
+        )),
+        Some(false) if !has("informed_note") => Err(Error::invalid(
+            format!("{path}/informed_note"),
+            "say why the client or family was not told",
+        )),
+        None if required => Err(Error::invalid(
+            format!("{path}/informed"),
+            "say whether the client or family was told",
+        )),
+        _ => Ok(()),
+    }
+}
