@@ -252,7 +252,9 @@ fn the_lifecycle_of_the_047b1d0_cases_survives_in_detail() {
         Some("evidence_of_harm")
     );
     assert_eq!(
-        intake.current_risk().map(|(l, emergency)| (l.code(), emergency)),
+        intake
+            .current_risk()
+            .map(|(l, emergency)| (l.code(), emergency)),
         Some(("evidence_of_harm", true))
     );
     assert_eq!(intake.client.contacts[0].safe_to_contact, Some(false));
@@ -271,7 +273,10 @@ fn the_lifecycle_of_the_047b1d0_cases_survives_in_detail() {
 
     let plan = case("plan_approved");
     assert_eq!(plan.stage, Stage::Implementation);
-    assert_eq!(plan.plan.approval.status.map(|s| s.code()), Some("approved"));
+    assert_eq!(
+        plan.plan.approval.status.map(|s| s.code()),
+        Some("approved")
+    );
     let statuses: Vec<&str> = plan
         .plan
         .problems
@@ -312,10 +317,7 @@ fn the_lifecycle_of_the_047b1d0_cases_survives_in_detail() {
     );
 
     let restricted = case("restricted");
-    assert_eq!(
-        restricted.sensitivity.map(|s| s.code()),
-        Some("restricted")
-    );
+    assert_eq!(restricted.sensitivity.map(|s| s.code()), Some("restricted"));
     assert!(restricted.sensitivity.unwrap().restricts());
     assert!(store.summary(&ids["restricted"]).unwrap().restricted);
 }
@@ -329,8 +331,8 @@ fn the_changes_made_after_the_last_sync_of_047b1d0_are_still_unsynced() {
     let unsynced = &e["phone"]["unsynced"];
     for (name, c) in e["cases"].as_object().unwrap() {
         let local = json!(sorted_heads(&store, &ids[name]));
-        let changed_here = ["visits", "assessment_insufficient_info", "offline_new"]
-            .contains(&name.as_str());
+        let changed_here =
+            ["visits", "assessment_insufficient_info", "offline_new"].contains(&name.as_str());
         assert_eq!(local != c["server_heads"], changed_here, "{name}");
     }
     assert!(e["cases"]["offline_new"]["server_heads"].is_null());
@@ -438,10 +440,14 @@ fn two_copies_of_an_upgraded_case_edited_on_two_stores_merge_without_conflict() 
     };
     for (name, id) in ids(&e) {
         assert_eq!(b.import_case(&a.export_case(&id).unwrap()).unwrap(), id);
-        a.update(&id, |c, me, now| c.add_visit(me, now, visit("เยี่ยมบ้านครั้งใหม่")))
-            .unwrap();
-        b.update(&id, |c, me, now| c.add_visit(me, now, visit("Thăm nhà lần mới")))
-            .unwrap();
+        a.update(&id, |c, me, now| {
+            c.add_visit(me, now, visit("เยี่ยมบ้านครั้งใหม่"))
+        })
+        .unwrap();
+        b.update(&id, |c, me, now| {
+            c.add_visit(me, now, visit("Thăm nhà lần mới"))
+        })
+        .unwrap();
         b.update(&id, |c, me, now| {
             c.update_client(
                 me,
@@ -463,6 +469,9 @@ fn two_copies_of_an_upgraded_case_edited_on_two_stores_merge_without_conflict() 
         let before = e["cases"][&name]["visits"].as_array().unwrap().len();
         assert_eq!(fa.visits.len(), before + 2, "{name}");
         assert_eq!(fa.client.notes, "Примітка з другого телефона", "{name}");
-        assert_eq!(fa.stage.code(), e["cases"][&name]["stage"].as_str().unwrap());
+        assert_eq!(
+            fa.stage.code(),
+            e["cases"][&name]["stage"].as_str().unwrap()
+        );
     }
 }
