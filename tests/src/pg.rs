@@ -184,6 +184,14 @@ impl PgCluster {
         self.url(name)
     }
 
+    /// A client program of the cluster's binaries (`psql`, `pg_dump`...), connecting to it
+    /// over TCP as the test user (no `runuser` needed).
+    pub fn client(&self, program: &str) -> Command {
+        let mut c = Command::new(self.bin.join(program));
+        c.args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", USER]);
+        c
+    }
+
     /// The cluster's folder.
     pub fn path(&self) -> &Path {
         self.dir.path()

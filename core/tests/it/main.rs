@@ -2,6 +2,7 @@
 #![allow(unreachable_pub)]
 
 mod case;
+mod compat;
 mod convergence;
 mod fixtures;
 mod forward_compat;

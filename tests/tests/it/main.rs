@@ -6,6 +6,7 @@ mod access;
 mod agency;
 mod assignment;
 mod bombs;
+mod compat;
 mod console_a11y;
 mod console_assign;
 mod console_bidi;
