@@ -444,10 +444,13 @@ const REVIEW: &[Field] = &[
     open("satisfaction_note", Kind::Str),
     open("decision", Kind::Enum(REVIEW_DECISIONS)),
     open("notes", Kind::Text),
-    open("new_risk_factors", Kind::Text),
-    open("new_supports", Kind::Text),
-    open("client_opinion", Kind::Text),
-    open("specialist_opinions", Kind::Text),
+    // Added after reviews were first written: scalars, not containers, so that an
+    // earlier review needs no new container (two phones creating one at once would hide
+    // one side's words); concurrent edits are a conflict shown to people.
+    open("new_risk_factors", Kind::Str),
+    open("new_supports", Kind::Str),
+    open("client_opinion", Kind::Str),
+    open("specialist_opinions", Kind::Str),
 ];
 const CLOSURE: &[Field] = &[
     action("reason", Kind::Enum(CLOSURE_REASONS)),

@@ -682,11 +682,11 @@ pub struct Review {
     pub decision: Option<String>,
     pub notes: String,
     /// Mẫu 5 (seed 004) and seed 002's evaluation: what changed since the plan.
-    pub new_risk_factors: String,
-    pub new_supports: String,
+    pub new_risk_factors: Option<String>,
+    pub new_supports: Option<String>,
     /// The opinions of the client or family, and of the specialists involved.
-    pub client_opinion: String,
-    pub specialist_opinions: String,
+    pub client_opinion: Option<String>,
+    pub specialist_opinions: Option<String>,
     pub recorded_at: Option<String>,
     pub recorded_by: Option<String>,
     pub retracted: Option<Retraction>,

@@ -251,11 +251,23 @@ fn the_lifecycle_of_the_047b1d0_cases_survives_in_detail() {
         intake.intake.preliminary_risk.map(|r| r.code()),
         Some("evidence_of_harm")
     );
+    // The earlier code reads as the seed's conclusion it meant; the emergency is open.
+    let j = intake.current_judgement().unwrap();
     assert_eq!(
-        intake
-            .current_risk()
-            .map(|(l, emergency)| (l.code(), emergency)),
-        Some(("evidence_of_harm", true))
+        (j.finding, j.earlier_level, j.emergency),
+        (
+            Some(fieldcase_core::case::Finding::EvidenceOfAbuse),
+            None,
+            true
+        )
+    );
+    assert!(intake.emergency_open());
+    let summary = store.summary(&ids["intake_emergency"]).unwrap();
+    assert!(summary.emergency);
+    assert_eq!(
+        summary.finding,
+        Some(fieldcase_core::case::Finding::EvidenceOfAbuse),
+        "summaries sealed by the old version are rebuilt at open"
     );
     assert_eq!(intake.client.contacts[0].safe_to_contact, Some(false));
 
@@ -265,10 +277,21 @@ fn the_lifecycle_of_the_047b1d0_cases_survives_in_detail() {
         insufficient.assessments[0].risk.level.map(|r| r.code()),
         Some("insufficient_info")
     );
-    let concern = case("assessment_concern");
     assert_eq!(
-        concern.current_risk().map(|(l, _)| l.code()),
-        Some("concern")
+        insufficient.current_judgement().unwrap().finding,
+        Some(fieldcase_core::case::Finding::InsufficientInformation)
+    );
+    // `concern` is in no seed: kept as it was, and shown as needing a new conclusion.
+    let concern = case("assessment_concern");
+    let j = concern.current_judgement().unwrap();
+    assert_eq!(
+        (j.finding, j.earlier_level.map(|l| l.code())),
+        (None, Some("concern"))
+    );
+    let summary = store.summary(&ids["assessment_concern"]).unwrap();
+    assert_eq!(
+        (summary.finding, summary.earlier_level.map(|l| l.code())),
+        (None, Some("concern"))
     );
 
     let plan = case("plan_approved");
