@@ -23,6 +23,14 @@ use crate::error::{Error, Result};
 /// The schema identifier stored at the root of every case document.
 pub const SCHEMA_ID: &str = "fieldcase/case/1";
 
+/// The revision of the schema this version writes. The identifier stays the same (a
+/// document never has to be rewritten to upgrade); a revision adds fields. A container a
+/// revision adds ([`Field::since`]) may be missing from a document written before it: it
+/// is created by the first edit that needs it. Revision 2 is the case process of the seeds
+/// (closing at any stage, intake decisions, conclusions with their next step, plan
+/// versions).
+pub const SCHEMA_REVISION: u32 = 2;
+
 /// What a field holds.
 #[derive(Debug)]
 pub enum Kind {
@@ -67,6 +75,18 @@ pub struct Field {
     pub name: &'static str,
     pub kind: Kind,
     pub access: Access,
+    /// The schema revision that added the field ([`SCHEMA_REVISION`]).
+    pub since: u32,
+}
+
+impl Field {
+    /// The field, added by revision `revision`.
+    const fn since(self, revision: u32) -> Field {
+        Field {
+            since: revision,
+            ..self
+        }
+    }
 }
 
 const fn open(name: &'static str, kind: Kind) -> Field {
@@ -74,6 +94,7 @@ const fn open(name: &'static str, kind: Kind) -> Field {
         name,
         kind,
         access: Access::Open,
+        since: 1,
     }
 }
 
@@ -82,6 +103,7 @@ const fn action(name: &'static str, kind: Kind) -> Field {
         name,
         kind,
         access: Access::Action,
+        since: 1,
     }
 }
 
@@ -391,11 +413,26 @@ const APPROVAL: &[Field] = &[
     action("decided_by", Kind::Str),
     action("comment", Kind::Str),
 ];
+/// An approved version of the plan, fixed when a supervisor approves it: what was
+/// approved (`content`, the plan's problems and activities as JSON), by whom and when, and
+/// an outside authority's decision where one decided (seed 004: the plan goes to the commune
+/// People's Committee). Written once, by the approval; never changed.
+const PLAN_VERSION: &[Field] = &[
+    action("number", Kind::Int(1, 1_000_000)),
+    action("content", Kind::Str),
+    action("decided_at", Kind::DateTime),
+    action("decided_by", Kind::Str),
+    action("comment", Kind::Str),
+    action("authority", Kind::Str),
+    action("decision_number", Kind::Str),
+    action("decision_date", Kind::Date),
+];
 const PLAN: &[Field] = &[
     open("problems", Kind::Entries(PROBLEM)),
     open("next_review", Kind::Date),
     open("family_agreement", Kind::Map(AGREEMENT)),
     action("approval", Kind::Map(APPROVAL)),
+    action("versions", Kind::Entries(PLAN_VERSION)).since(2),
 ];
 const REFERRAL: &[Field] = &[
     open("date", Kind::Date),
@@ -1062,7 +1099,8 @@ fn validate_map<R: ReadDoc>(
         return Err(violation(path, "an entry must have an id"));
     }
     // Every container is created with its parent; one created later by two replicas at
-    // once would hide one side's edits.
+    // once would hide one side's edits (shown as a conflict). A container a later revision
+    // added may be missing from a document written before it.
     for (f, present) in fields.iter().zip(present) {
         let container = matches!(
             f.kind,
@@ -1073,7 +1111,7 @@ fn validate_map<R: ReadDoc>(
                 | Kind::Entries(_)
                 | Kind::Dict(_)
         );
-        if container && !present {
+        if container && !present && f.since <= 1 {
             return Err(violation(&join(f.name), "missing container"));
         }
     }

@@ -13,8 +13,17 @@ fn needs_authority(message: &str) -> Option<Refusal> {
 /// `role`, if any (of kind [`RefusalKind::NeedsAuthority`]). The reason is ours (no client
 /// data).
 pub fn violation(before: &CaseFile, after: &CaseFile, role: Role) -> Option<Refusal> {
+    // An approved version of the plan is what was approved: nobody changes or removes it.
+    for b in &before.plan.versions {
+        if after.plan.versions.iter().find(|v| v.id == b.id) != Some(b) {
+            return needs_authority("an approved version of the plan is never changed");
+        }
+    }
     if role.has_authority() {
         return None;
+    }
+    if after.plan.versions.len() != before.plan.versions.len() {
+        return needs_authority("only a supervisor approves a plan");
     }
     if before.team != after.team {
         return needs_authority("only a supervisor moves a case to another team");

@@ -139,6 +139,12 @@ input! {
 }
 
 input! {
+    /// A supervisor's approval of the plan as it stands: a comment, and the outside
+    /// authority's decision where one decided (seed 004: the commune People's Committee).
+    PlanDecisionInput { comment: String, authority: String, decision_number: String, decision_date: String }
+}
+
+input! {
     /// A referral to a partner organisation.
     ReferralInput {
         date: String, organisation: String, service: String, domain: String, reason: String,

@@ -31,6 +31,7 @@ pub mod authority;
 pub mod input;
 pub mod inspect;
 pub mod model;
+mod plan;
 mod process;
 pub mod stage;
 mod walk;
@@ -42,6 +43,7 @@ use serde_json::{json, Map, Value as Json};
 
 pub use input::*;
 pub use model::*;
+pub use plan::{PlanChange, PlanChangeKind, PlanStatus};
 pub use stage::Stage;
 
 use crate::error::{Error, Result};
@@ -619,68 +621,6 @@ impl CaseDoc {
         self.update_map(a, now, "record family agreement", "plan", value, false)
     }
 
-    /// Asks a supervisor to approve the plan (may be recorded offline).
-    pub fn request_plan_approval(&mut self, a: &Author, now: i64) -> Result<()> {
-        if self
-            .read()?
-            .plan
-            .problems
-            .iter()
-            .all(|p| p.retracted.is_some())
-        {
-            return Err(Error::invalid(
-                "plan/problems",
-                "a plan needs at least one problem",
-            ));
-        }
-        let value = to_map(&json!({
-            "status": "requested", "requested_at": rfc3339(now), "requested_by": a.user_id,
-        }));
-        self.update_map(
-            a,
-            now,
-            "request plan approval",
-            "plan/approval",
-            value,
-            true,
-        )
-    }
-
-    /// A supervisor approves the plan; implementation may start.
-    pub fn approve_plan(&mut self, a: &Author, now: i64, comment: &str) -> Result<()> {
-        self.decide_plan(a, now, "approved", comment)
-    }
-
-    /// A supervisor returns the plan to the worker with a comment.
-    pub fn return_plan(&mut self, a: &Author, now: i64, comment: &str) -> Result<()> {
-        self.decide_plan(a, now, "returned", comment)
-    }
-
-    fn decide_plan(&mut self, a: &Author, now: i64, status: &str, comment: &str) -> Result<()> {
-        require_authority(a, "deciding on a plan")?;
-        if self
-            .read()?
-            .plan
-            .problems
-            .iter()
-            .all(|p| p.retracted.is_some())
-        {
-            return Err(Error::invalid(
-                "plan/problems",
-                "a plan needs at least one problem",
-            ));
-        }
-        let value = to_map(&json!({
-            "status": status, "decided_at": rfc3339(now), "decided_by": a.user_id, "comment": comment,
-        }));
-        let message = if status == "approved" {
-            "approve plan"
-        } else {
-            "return plan"
-        };
-        self.update_map(a, now, message, "plan/approval", value, true)
-    }
-
     /// Adds a referral to a partner organisation.
     pub fn add_referral(&mut self, a: &Author, now: i64, input: ReferralInput) -> Result<String> {
         Self::check_referral_status(input.status, input.status_reason.as_deref(), "referrals")?;
@@ -1110,14 +1050,31 @@ fn write_at(
     }
 }
 
-/// Clears the plan's approval: a new plan, or a new cycle, needs its own.
+/// Clears the plan's approval: a new plan, or a new cycle, needs its own. The earlier
+/// request and decision go with it (they stay in history, and an approval in the plan's
+/// versions); none is left to read as if it were about the new plan.
 fn reset_plan_approval(tx: &mut Transaction<'_>) -> Result<()> {
     write_at(
         tx,
         "plan/approval",
         &to_map(&json!({"status": "none"})),
         true,
-    )
+    )?;
+    let r = schema::resolve(tx, "plan/approval")?;
+    if let Some(approval) = schema::get_obj(tx, &r.obj, &r.key) {
+        for key in [
+            "requested_at",
+            "requested_by",
+            "decided_at",
+            "decided_by",
+            "comment",
+        ] {
+            if tx.get(&approval, key)?.is_some() {
+                tx.delete(&approval, key)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn insert_entry(
@@ -1148,8 +1105,12 @@ fn insert_entry_with(
     let Kind::Entries(fields) = &r.field.kind else {
         return Err(Error::invalid(list_path, "not a list of entries"));
     };
-    let list =
-        schema::get_obj(tx, &r.obj, &r.key).ok_or_else(|| Error::NotFound(list_path.into()))?;
+    let list = match schema::get_obj(tx, &r.obj, &r.key) {
+        Some(list) => list,
+        // A list a later schema revision added, missing from an earlier document.
+        None if r.field.since > 1 => tx.put_object(&r.obj, r.key.as_str(), ObjType::List)?,
+        None => return Err(Error::NotFound(list_path.into())),
+    };
     // Reject unknown or action-only input fields before adding bookkeeping.
     for k in value.keys() {
         let f = schema::find_field(fields, false, k)

@@ -588,10 +588,37 @@ pub struct Approval {
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[serde(default)]
 pub struct Plan {
+    /// The plan as it is being worked on: the approved version, or a draft of the next.
     pub problems: Vec<Problem>,
     pub next_review: Option<String>,
     pub family_agreement: FamilyAgreement,
+    /// The latest request for approval and its decision.
     pub approval: Approval,
+    /// Every approved version, oldest first: what was approved, by whom, and an outside
+    /// authority's decision where one decided.
+    pub versions: Vec<PlanVersion>,
+}
+
+/// An approved version of the plan, fixed when it was approved.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[serde(default)]
+pub struct PlanVersion {
+    pub id: String,
+    pub number: Option<i64>,
+    /// What was approved: the problems and their activities, as JSON
+    /// ([`crate::case::CaseFile::plan_content`]).
+    pub content: Option<String>,
+    pub decided_at: Option<String>,
+    pub decided_by: Option<String>,
+    pub comment: Option<String>,
+    /// The outside authority that decided (the commune People's Committee), its decision's
+    /// number and date.
+    pub authority: Option<String>,
+    pub decision_number: Option<String>,
+    pub decision_date: Option<String>,
+    pub recorded_at: Option<String>,
+    pub recorded_by: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -8,6 +8,7 @@ mod fixtures;
 mod forward_compat;
 mod fuzz;
 mod merge;
+mod plan;
 mod process;
 mod salvage;
 mod stage;

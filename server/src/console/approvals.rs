@@ -1,12 +1,17 @@
 //! The approvals queue: plans and closure requests waiting for a supervisor, and the
-//! decision forms (approve, or return with a comment). A decision is a change written
-//! through the hub as the supervisor, so it syncs to the phones like any other.
+//! decision forms (approve, or return with a comment). A plan that changes an approved
+//! version shows what it changes; approving fixes a new version, with an outside
+//! authority's decision where one decided. A closure request shows whether the client or
+//! family was told. A decision is a change written through the hub as the supervisor, so it
+//! syncs to the phones like any other.
 
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use fieldcase_core::case::{ApprovalStatus, ClosureStatus};
+use fieldcase_core::case::{
+    ApprovalStatus, CaseFile, ClosureStatus, PlanChangeKind, PlanDecisionInput,
+};
 use maud::{html, Markup};
 use serde::Deserialize;
 
@@ -16,9 +21,54 @@ use super::{back, ConsoleUser, Posted};
 use crate::error::AppError;
 use crate::AppState;
 
-/// The form that approves or returns a plan.
+/// The form that approves or returns a plan, with the outside authority's decision.
 pub(crate) fn plan_form(u: &ConsoleUser, case_id: &str, next: &str) -> Markup {
     decision_form(u, &format!("/console/cases/{case_id}/plan"), next, "plan")
+}
+
+/// What a draft changes in the approved version, in words: each problem or activity added,
+/// removed, or a field of it changed (before → after).
+pub(crate) fn plan_changes(u: &ConsoleUser, f: &CaseFile) -> Markup {
+    let l = u.locale;
+    let status = f.plan_status();
+    let changes = f.plan_changes();
+    let shown = |json: &Option<String>| -> String {
+        let v: serde_json::Value = json
+            .as_deref()
+            .and_then(|j| serde_json::from_str(j).ok())
+            .unwrap_or_default();
+        match &v {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Object(m) => ["goal", "description", "need"]
+                .iter()
+                .find_map(|k| m.get(*k).and_then(|x| x.as_str()))
+                .unwrap_or_default()
+                .to_string(),
+            serde_json::Value::Null => String::new(),
+            other => other.to_string(),
+        }
+    };
+    html! {
+        @if let (Some(n), true) = (status.approved_version, status.draft) {
+            div.draft {
+                p { strong { (l.ta("plan-draft-of", &[("version", (n as i64).into())])) } }
+                @if changes.is_empty() { p.muted { (l.t("none")) } }
+                ul.changes { @for c in &changes {
+                    li {
+                        @match c.kind {
+                            PlanChangeKind::Added => { span.badge { (l.t("change-added")) } " " bdi { (shown(&c.after)) } }
+                            PlanChangeKind::Removed => { span.badge { (l.t("change-removed")) } " " del { bdi { (shown(&c.before)) } } }
+                            PlanChangeKind::Changed => {
+                                @let field = c.field.as_deref().unwrap_or("");
+                                (l.t(&format!("f-{}", field.replace('_', "-")))) ": "
+                                del { bdi { (shown(&c.before)) } } " → " ins { bdi { (shown(&c.after)) } }
+                            }
+                        }
+                    }
+                } }
+            }
+        }
+    }
 }
 
 /// The form that approves or returns a closure request.
@@ -38,6 +88,14 @@ fn decision_form(u: &ConsoleUser, action: &str, next: &str, what: &str) -> Marku
             (csrf(u))
             input type="hidden" name="next" value=(next);
             label { (l.t("comment")) textarea name="comment" rows="2" maxlength="2000" {} }
+            @if what == "plan" {
+                fieldset.authority {
+                    legend { (l.t("authority-decision")) }
+                    label { (l.t("f-authority")) input type="text" name="authority" maxlength="200"; }
+                    label { (l.t("f-decision-number")) input type="text" name="decision_number" maxlength="100"; }
+                    label { (l.t("f-decision-date")) input type="date" name="decision_date"; }
+                }
+            }
             div.buttons {
                 button type="submit" name="decision" value="approve" data-what=(what) { (l.t("approve")) }
                 button.secondary type="submit" name="decision" value="return" { (l.t("return")) }
@@ -97,6 +155,7 @@ pub(crate) async fn page(State(state): State<Arc<AppState>>, u: ConsoleUser) -> 
                                 " · " (count(l, "activities-count", p.activities.iter().filter(|a| a.retracted.is_none()).count())) }
                         } }
                         @if let Some(d) = &c.file.plan.next_review { p { (l.t("next-review")) ": " (l.date(d)) } }
+                        (plan_changes(&u, &c.file))
                         (plan_form(&u, &c.access.id.to_string(), here))
                     }
                 }
@@ -108,7 +167,18 @@ pub(crate) async fn page(State(state): State<Arc<AppState>>, u: ConsoleUser) -> 
                     article.entry {
                         (head(c))
                         p { (l.t("f-reason")) ": " (l.code("closure-reason", x.reason.as_deref().unwrap_or(""))) }
+                        @if let Some(st) = x.stage_at_request { p { (l.t("f-stage-at-request")) ": " (stage_badge(l, st)) } }
                         p { (l.t("f-outcome")) ": " span.note { (x.outcome) } }
+                        @match (x.informed, x.informing_recorded()) {
+                            (Some(true), true) => p {
+                                (l.t("f-informed")) ": " (l.date(x.informed_on.as_deref().unwrap_or("")))
+                                " · " (l.code("informed-how", x.informed_how.map(|h| h.code()).unwrap_or("")))
+                            },
+                            (Some(false), true) => p {
+                                (l.t("not-told")) ": " span.note { bdi { (x.informed_note.clone().unwrap_or_default()) } }
+                            },
+                            _ => p.warning { (l.t("not-yet-told")) },
+                        }
                         p.by { (l.t("requested-by")) " " bdi { (x.recorded_by.as_deref().map(|r| people.name(r)).unwrap_or_default()) } }
                         (closure_form(&u, &c.access.id.to_string(), &x.id, here))
                     }
@@ -131,6 +201,13 @@ pub(crate) struct Decision {
     comment: String,
     #[serde(default)]
     next: Option<String>,
+    /// The outside authority's decision on a plan, where one decided.
+    #[serde(default)]
+    authority: String,
+    #[serde(default)]
+    decision_number: String,
+    #[serde(default)]
+    decision_date: String,
 }
 
 impl Decision {
@@ -161,13 +238,25 @@ async fn decide(
     if d.comment.chars().count() > 2000 {
         return Err(AppError::BadRequest("the comment is too long".into()));
     }
+    if d.authority.chars().count() > 200 || d.decision_number.chars().count() > 100 {
+        return Err(AppError::BadRequest(
+            "the authority or its decision number is too long".into(),
+        ));
+    }
+    let given = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
+    let plan_decision = PlanDecisionInput {
+        comment: Some(d.comment.trim().to_string()),
+        authority: given(&d.authority),
+        decision_number: given(&d.decision_number),
+        decision_date: given(&d.decision_date),
+    };
     let case_id = id.parse().map_err(|_| AppError::NotFound)?;
     let comment = d.comment.trim().to_string();
     state
         .hub
         .edit(state, case_id, u.user(), move |doc, author, now| {
             match (&closure, approve) {
-                (None, true) => doc.approve_plan(author, now, &comment),
+                (None, true) => doc.approve_plan_version(author, now, plan_decision.clone()),
                 (None, false) => doc.return_plan(author, now, &comment),
                 (Some(c), true) => doc.approve_closure(author, now, c, &comment),
                 (Some(c), false) => doc.return_closure(author, now, c, &comment),

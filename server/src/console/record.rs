@@ -642,6 +642,22 @@ async fn render(state: &Arc<AppState>, u: &ConsoleUser, id: &str) -> AppResult<v
                 (cx.coded("f-approval", "plan/approval/status", "approval", ap.status.map(|s| s.code())))
                 (cx.text("f-comment", "plan/approval/comment", &ap.comment))
             }
+            @if f.plan_status().approved_unversioned { p.muted { (l.t("plan-approved-unversioned")) } }
+            @if !f.plan.versions.is_empty() {
+                h3 { (l.t("plan-versions")) }
+                ol.versions { @for v in &f.plan.versions {
+                    li {
+                        (l.ta("plan-version", &[("version", v.number.unwrap_or(0).into())])) " · "
+                        @if let Some(at) = &v.decided_at { time datetime=(at) { (l.datetime(at)) } }
+                        @if let Some(by) = &v.decided_by { " · " bdi { (people.name(by)) } }
+                        @if let Some(auth) = &v.authority { " · " bdi { (auth) } }
+                        @if let Some(no) = &v.decision_number { " · " (l.t("f-decision-number")) " " bdi { (no) } }
+                        @if let Some(d) = &v.decision_date { " · " (l.date(d)) }
+                        @if let Some(c) = v.comment.as_ref().filter(|c| !c.is_empty()) { " · " span.note { bdi { (c) } } }
+                    }
+                } }
+            }
+            (super::approvals::plan_changes(u, f))
             @if ap.status == Some(fieldcase_core::case::ApprovalStatus::Requested) && authority {
                 (super::approvals::plan_form(u, &cx.id, &here))
             }

@@ -827,6 +827,9 @@ async fn plans_and_closures_are_approved_or_returned_from_the_queue() {
                 ("csrf", &csrf),
                 ("decision", "approve"),
                 ("comment", "Đồng ý"),
+                ("authority", "Ủy ban nhân dân xã"),
+                ("decision_number", "12/QĐ-UBND"),
+                ("decision_date", "2026-11-28"),
                 ("next", "/console/approvals"),
             ],
         )
@@ -844,18 +847,72 @@ async fn plans_and_closures_are_approved_or_returned_from_the_queue() {
     );
     assert_eq!(ap.decided_by.as_deref(), Some(sup.id.as_str()));
     assert_eq!(ap.comment.as_deref(), Some("Đồng ý"));
+    let file = doc.read().unwrap();
+    let version = file.approved_plan().unwrap();
+    assert_eq!(
+        (
+            version.number,
+            version.authority.as_deref(),
+            version.decision_number.as_deref(),
+            version.decision_date.as_deref()
+        ),
+        (
+            Some(1),
+            Some("Ủy ban nhân dân xã"),
+            Some("12/QĐ-UBND"),
+            Some("2026-11-28")
+        )
+    );
     assert!(!b
         .get("/console/approvals")
         .await
         .body
         .contains("Trần Thị Mai"));
-    // An open redirect is not followed.
+    // The version in force is not approved twice: a clear error, nothing written.
+    let r = b
+        .post(&plan, &[("csrf", &csrf), ("decision", "approve")])
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    let record = b.get(&format!("/console/cases/{id}")).await.body;
+    assert!(record.contains("12/QĐ-UBND") && record.contains("Ủy ban nhân dân xã"));
+    // The worker changes the approved plan: a draft, shown against the approved version.
+    let mut changed = doc;
+    changed.set_actor(ActorId::random());
+    let me = Author::new(&worker.id, "w", Role::Worker, "d");
+    let problem = file.plan.problems[0].id.clone();
+    changed
+        .update_problem(
+            &me,
+            1_800_000_000_000,
+            &problem,
+            ProblemInput {
+                goal: Some("Nhà ở an toàn trước Tết".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    changed
+        .request_plan_approval(&me, 1_800_000_000_000)
+        .unwrap();
+    let access = w.s.db.case_access(&id).unwrap().unwrap();
+    w.s.db
+        .put_case(&access, &changed.automerge().save(), &changed.heads(), 5)
+        .unwrap();
+    let q = b.get("/console/approvals").await.body;
+    let draft = q.split("class=\"draft\"").nth(1).unwrap_or_default();
+    assert!(
+        draft.contains("<del><bdi>Nhà ở an toàn</bdi></del>")
+            && draft.contains("<ins><bdi>Nhà ở an toàn trước Tết</bdi></ins>"),
+        "{q}"
+    );
+    // An open redirect is not followed (a return, which may be repeated, goes back).
     let r = b
         .post(
             &plan,
             &[
                 ("csrf", &csrf),
-                ("decision", "approve"),
+                ("decision", "return"),
+                ("comment", "Thêm lịch thăm"),
                 ("next", "//evil.example/"),
             ],
         )
@@ -869,7 +926,12 @@ async fn plans_and_closures_are_approved_or_returned_from_the_queue() {
         let r = b
             .post(
                 &plan,
-                &[("csrf", &csrf), ("decision", "approve"), ("next", next)],
+                &[
+                    ("csrf", &csrf),
+                    ("decision", "return"),
+                    ("comment", "Thêm lịch thăm"),
+                    ("next", next),
+                ],
             )
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{next:?}");
