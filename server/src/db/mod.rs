@@ -5,6 +5,7 @@
 //! setting: a `postgres://` or `postgresql://` URL, or else a SQLite file path.
 
 pub mod accounts;
+pub mod cases;
 pub mod postgres;
 pub mod sqlite;
 

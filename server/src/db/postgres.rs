@@ -29,9 +29,12 @@ use postgres::{Client, NoTls};
 use super::accounts::{
     self, AccountRows, NewUserRow, PasswordRow, Registration, SessionRow, StorageError, UserInsert,
 };
+use super::cases::{
+    self, AssignmentRow, CaseListRow, CaseRow, CaseRows, CaseTx, Current, DocumentRows,
+};
 use super::{
-    heads_blob, heads_of, AdminEntry, AuditEntry, CaseAccess, CaseWrite, Db, Device, DeviceInfo,
-    Session, SessionPolicy, Stored, Team, TimeMark, User, SERVER_DEVICE_NAME,
+    AdminEntry, AuditEntry, CaseAccess, CaseWrite, Db, Device, DeviceInfo, Session, SessionPolicy,
+    Stored, Team, TimeMark, User, SERVER_DEVICE_NAME,
 };
 use crate::auth::{self, PasswordHash};
 use crate::error::{AppError, AppResult};
@@ -372,131 +375,123 @@ fn migrate(client: &mut Client) -> AppResult<()> {
     Ok(())
 }
 
-/// A case write, owned (it crosses to a pool thread).
-struct CaseWriteJob {
-    writer: String,
-    access: CaseAccess,
-    snapshot: bool,
-    bytes: Vec<u8>,
-    heads: Vec<ChangeHash>,
-    expected: Option<Vec<ChangeHash>>,
-    now: i64,
+impl From<postgres::Error> for StorageError {
+    fn from(e: postgres::Error) -> Self {
+        StorageError::Unavailable(format!("database: {}", detail(&e)))
+    }
 }
 
-/// One case write in its own transaction, compare-and-swap on the heads under the case's
-/// row lock.
-fn store_one(client: &mut Client, w: &CaseWriteJob) -> AppResult<Stored> {
-    let CaseWriteJob {
-        writer,
-        access,
-        snapshot,
-        bytes,
-        heads,
-        expected,
-        now,
-    } = w;
-    let (snapshot, now) = (*snapshot, *now);
-    let id = &access.id.as_bytes()[..];
-    let heads = heads_blob(heads);
-    let mut tx = client.transaction()?;
-    let current: Option<(Vec<u8>, i32)> = tx
-        .query_opt(
+/// The rows of one case write, inside its transaction.
+struct CaseTxRows<'a, 'b>(&'a mut postgres::Transaction<'b>);
+
+impl CaseTx for CaseTxRows<'_, '_> {
+    fn current(&mut self, id: &[u8]) -> Result<Option<Current>, StorageError> {
+        // The row lock makes compare-and-swap hold across server instances.
+        let row = self.0.query_opt(
             "SELECT heads, octet_length(document) FROM cases WHERE id = $1 FOR UPDATE",
             &[&id],
-        )?
-        .map(|r| Ok::<_, postgres::Error>((r.try_get(0)?, r.try_get(1)?)))
-        .transpose()?;
-    if let Some(expected) = expected {
-        let now_heads = current
-            .as_ref()
-            .map(|(h, _)| heads_of(h))
-            .unwrap_or_default();
-        if &now_heads != expected {
-            return Ok(Stored::Stale);
-        }
-    }
-    let stored = match current {
-        Some((_, snapshot_bytes)) if !snapshot => {
-            tx.execute(
-                "INSERT INTO case_changes (case_id, seq, bytes)
-                 VALUES ($1, (SELECT coalesce(max(seq), 0) + 1 FROM case_changes WHERE case_id = $1), $2)",
-                &[&id, &bytes],
-            )?;
-            tx.execute(
-                "UPDATE cases SET team = $2, restricted = $3, heads = $4, updated_at = $5 WHERE id = $1",
-                &[&id, &access.team, &access.restricted, &heads, &now],
-            )?;
-            let r = tx.query_one(
-                "SELECT count(*), coalesce(sum(octet_length(bytes)), 0)::BIGINT FROM case_changes WHERE case_id = $1",
-                &[&id],
-            )?;
-            let (count, size): (i64, i64) = (r.try_get(0)?, r.try_get(1)?);
-            Stored::Written {
-                pending_changes: count as usize,
-                pending_bytes: size as usize,
-                snapshot_bytes: snapshot_bytes as usize,
-            }
-        }
-        // A whole document, or the first changes of a new case, become its snapshot.
-        current => {
-            if current.is_some() {
-                tx.execute(
-                    "UPDATE cases SET team = $2, restricted = $3, document = $4, heads = $5, updated_at = $6
-                     WHERE id = $1",
-                    &[&id, &access.team, &access.restricted, &bytes, &heads, &now],
-                )?;
-                tx.execute("DELETE FROM case_changes WHERE case_id = $1", &[&id])?;
-            } else {
-                // A new case: if another writer inserted it since we looked, a conditional
-                // write is stale (it expected no case) and an unconditional one replaces.
-                let inserted = tx.execute(
-                    "INSERT INTO cases (id, team, restricted, document, heads, updated_at)
-                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
-                    &[&id, &access.team, &access.restricted, &bytes, &heads, &now],
-                )?;
-                if inserted == 0 {
-                    drop(tx);
-                    if expected.is_some() {
-                        return Ok(Stored::Stale);
-                    }
-                    // Unconditional: again, now replacing the row that is there.
-                    return store_one(client, w);
-                }
-            }
-            Stored::Written {
-                pending_changes: 0,
-                pending_bytes: 0,
-                snapshot_bytes: bytes.len(),
-            }
-        }
-    };
-    // Who leaves the case, and when by the server's clock (a departing phone's deadline).
-    tx.execute(
-        "INSERT INTO assignment_ends (case_id, user_id, at)
-         SELECT case_id, user_id, $2 FROM case_assignments
-         WHERE case_id = $1 AND NOT (user_id = ANY($3))
-         ON CONFLICT (case_id, user_id) DO UPDATE SET at = excluded.at",
-        &[&id, &now, &access.assigned],
-    )?;
-    tx.execute(
-        "DELETE FROM assignment_ends WHERE case_id = $1 AND user_id = ANY($2)",
-        &[&id, &access.assigned],
-    )?;
-    tx.execute("DELETE FROM case_assignments WHERE case_id = $1", &[&id])?;
-    for (i, u) in access.assigned.iter().enumerate() {
-        tx.execute(
-            "INSERT INTO case_assignments (case_id, user_id, position) VALUES ($1, $2, $3)
-             ON CONFLICT DO NOTHING",
-            &[&id, u, &(i as i32)],
         )?;
+        Ok(match row {
+            Some(r) => Some(Current {
+                heads: r.try_get(0)?,
+                snapshot_bytes: r.try_get::<_, i32>(1)? as usize,
+            }),
+            None => None,
+        })
     }
-    tx.execute(
-        "INSERT INTO case_writers (writer, writes, started_at) VALUES ($1, 1, $2)
-         ON CONFLICT (writer) DO UPDATE SET writes = case_writers.writes + 1",
-        &[&writer, &now],
-    )?;
-    tx.commit()?;
-    Ok(stored)
+
+    fn append_changes(
+        &mut self,
+        row: CaseRow<'_>,
+        bytes: &[u8],
+    ) -> Result<(usize, usize), StorageError> {
+        let tx = &mut *self.0;
+        tx.execute(
+            "INSERT INTO case_changes (case_id, seq, bytes)
+             VALUES ($1, (SELECT coalesce(max(seq), 0) + 1 FROM case_changes WHERE case_id = $1), $2)",
+            &[&row.id, &bytes],
+        )?;
+        tx.execute(
+            "UPDATE cases SET team = $2, restricted = $3, heads = $4, updated_at = $5 WHERE id = $1",
+            &[&row.id, &row.team, &row.restricted, &row.heads, &row.now],
+        )?;
+        let r = tx.query_one(
+            "SELECT count(*), coalesce(sum(octet_length(bytes)), 0)::BIGINT FROM case_changes WHERE case_id = $1",
+            &[&row.id],
+        )?;
+        Ok((
+            r.try_get::<_, i64>(0)? as usize,
+            r.try_get::<_, i64>(1)? as usize,
+        ))
+    }
+
+    fn replace_snapshot(&mut self, row: CaseRow<'_>, bytes: &[u8]) -> Result<(), StorageError> {
+        self.0.execute(
+            "UPDATE cases SET team = $2, restricted = $3, document = $4, heads = $5, updated_at = $6
+             WHERE id = $1",
+            &[&row.id, &row.team, &row.restricted, &bytes, &row.heads, &row.now],
+        )?;
+        self.0
+            .execute("DELETE FROM case_changes WHERE case_id = $1", &[&row.id])?;
+        Ok(())
+    }
+
+    fn insert_case(&mut self, row: CaseRow<'_>, bytes: &[u8]) -> Result<bool, StorageError> {
+        let n = self.0.execute(
+            "INSERT INTO cases (id, team, restricted, document, heads, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
+            &[
+                &row.id,
+                &row.team,
+                &row.restricted,
+                &bytes,
+                &row.heads,
+                &row.now,
+            ],
+        )?;
+        Ok(n > 0)
+    }
+
+    fn assigned(&mut self, id: &[u8]) -> Result<Vec<String>, StorageError> {
+        self.0
+            .query(
+                "SELECT user_id FROM case_assignments WHERE case_id = $1",
+                &[&id],
+            )?
+            .iter()
+            .map(|r| Ok(r.try_get(0)?))
+            .collect()
+    }
+
+    fn end_assignments(&mut self, id: &[u8], users: &[&str], now: i64) -> Result<(), StorageError> {
+        self.0.execute(
+            "INSERT INTO assignment_ends (case_id, user_id, at) SELECT $1::BYTEA, u, $2::BIGINT FROM unnest($3::TEXT[]) u
+             ON CONFLICT (case_id, user_id) DO UPDATE SET at = excluded.at",
+            &[&id, &now, &users],
+        )?;
+        Ok(())
+    }
+
+    fn clear_assignment_ends(&mut self, id: &[u8], users: &[&str]) -> Result<(), StorageError> {
+        self.0.execute(
+            "DELETE FROM assignment_ends WHERE case_id = $1 AND user_id = ANY($2)",
+            &[&id, &users],
+        )?;
+        Ok(())
+    }
+
+    fn replace_assignments(&mut self, id: &[u8], users: &[&str]) -> Result<(), StorageError> {
+        self.0
+            .execute("DELETE FROM case_assignments WHERE case_id = $1", &[&id])?;
+        for (i, u) in users.iter().enumerate() {
+            self.0.execute(
+                "INSERT INTO case_assignments (case_id, user_id, position) VALUES ($1, $2, $3)
+                 ON CONFLICT DO NOTHING",
+                &[&id, u, &(i as i32)],
+            )?;
+        }
+        Ok(())
+    }
 }
 
 impl Db for PostgresDb {
@@ -659,130 +654,38 @@ impl Db for PostgresDb {
         expected: Option<&[ChangeHash]>,
         now: i64,
     ) -> AppResult<Stored> {
-        let (snapshot, bytes) = match write {
-            CaseWrite::Snapshot(b) => (true, b.to_vec()),
-            CaseWrite::Changes(b) => (false, b.to_vec()),
-        };
-        let job = CaseWriteJob {
-            writer: self.writer.clone(),
-            access: access.clone(),
-            snapshot,
-            bytes,
-            heads: heads.to_vec(),
-            expected: expected.map(<[_]>::to_vec),
-            now,
-        };
-        self.run(move |c| store_one(c, &job))
+        let write = cases::Write::new(access, write, heads, expected, now);
+        let writer = self.writer.clone();
+        self.run(move |c| {
+            let mut tx = c.transaction()?;
+            let stored = cases::store(&mut CaseTxRows(&mut tx), &write)?;
+            if stored == Stored::Stale {
+                return Ok(stored);
+            }
+            tx.execute(
+                "INSERT INTO case_writers (writer, writes, started_at) VALUES ($1, 1, $2)
+                 ON CONFLICT (writer) DO UPDATE SET writes = case_writers.writes + 1",
+                &[&writer, &now],
+            )?;
+            tx.commit()?;
+            Ok(stored)
+        })
     }
 
     fn case_document(&self, id: &CaseId) -> AppResult<Option<Vec<u8>>> {
-        let key = id.as_bytes().to_vec();
-        self.run(move |c| {
-            // One snapshot of the database for both reads (a write between them would
-            // otherwise pair an old snapshot with changes that no longer follow it).
-            let mut tx = c
-                .build_transaction()
-                .isolation_level(postgres::IsolationLevel::RepeatableRead)
-                .read_only(true)
-                .start()?;
-            let Some(r) = tx.query_opt("SELECT document FROM cases WHERE id = $1", &[&key])? else {
-                return Ok(None);
-            };
-            let mut bytes: Vec<u8> = r.try_get(0)?;
-            // Automerge loads a snapshot followed by change chunks as one document.
-            for r in tx.query(
-                "SELECT bytes FROM case_changes WHERE case_id = $1 ORDER BY seq",
-                &[&key],
-            )? {
-                bytes.extend_from_slice(r.try_get::<_, &[u8]>(0)?);
-            }
-            tx.commit()?;
-            Ok(Some(bytes))
-        })
+        Ok(cases::document(self, id)?)
     }
 
     fn case_heads(&self, id: &CaseId) -> AppResult<Option<Vec<ChangeHash>>> {
-        let key = id.as_bytes().to_vec();
-        self.run(move |c| {
-            Ok(
-                c.query_opt("SELECT heads FROM cases WHERE id = $1", &[&key])?
-                    .map(|r| r.try_get::<_, &[u8]>(0).map(heads_of))
-                    .transpose()?,
-            )
-        })
+        Ok(cases::heads(self, id)?)
     }
 
     fn case_access(&self, id: &CaseId) -> AppResult<Option<CaseAccess>> {
-        let id = *id;
-        self.run(move |c| {
-            let key = &id.as_bytes()[..];
-            let mut tx = c
-                .build_transaction()
-                .isolation_level(postgres::IsolationLevel::RepeatableRead)
-                .read_only(true)
-                .start()?;
-            let Some(r) =
-                tx.query_opt("SELECT team, restricted FROM cases WHERE id = $1", &[&key])?
-            else {
-                return Ok(None);
-            };
-            let assigned = tx
-                .query(
-                    "SELECT user_id FROM case_assignments WHERE case_id = $1 ORDER BY position",
-                    &[&key],
-                )?
-                .iter()
-                .map(|r| r.try_get(0))
-                .collect::<Result<Vec<String>, _>>()?;
-            tx.commit()?;
-            Ok(Some(CaseAccess {
-                id,
-                team: r.try_get(0)?,
-                restricted: r.try_get(1)?,
-                assigned,
-            }))
-        })
+        Ok(cases::access(self, id)?)
     }
 
     fn cases(&self) -> AppResult<Vec<(CaseAccess, Vec<ChangeHash>)>> {
-        self.run(|c| {
-            let mut tx = c
-                .build_transaction()
-                .isolation_level(postgres::IsolationLevel::RepeatableRead)
-                .read_only(true)
-                .start()?;
-            let mut assigned: std::collections::HashMap<Vec<u8>, Vec<String>> = Default::default();
-            for r in tx.query(
-                "SELECT case_id, user_id FROM case_assignments ORDER BY case_id, position",
-                &[],
-            )? {
-                assigned
-                    .entry(r.try_get(0)?)
-                    .or_default()
-                    .push(r.try_get(1)?);
-            }
-            let mut out = Vec::new();
-            for r in tx.query(
-                "SELECT id, team, restricted, heads FROM cases ORDER BY id",
-                &[],
-            )? {
-                let key: Vec<u8> = r.try_get(0)?;
-                let Some(id) = case_id_of(&key) else {
-                    continue;
-                };
-                out.push((
-                    CaseAccess {
-                        id,
-                        team: r.try_get(1)?,
-                        restricted: r.try_get(2)?,
-                        assigned: assigned.remove(&key).unwrap_or_default(),
-                    },
-                    heads_of(r.try_get(3)?),
-                ));
-            }
-            tx.commit()?;
-            Ok(out)
-        })
+        Ok(cases::all(self)?)
     }
 
     /// The number of case writes by other processes (other server instances, the CLI):
@@ -968,42 +871,11 @@ impl Db for PostgresDb {
     }
 
     fn mark_times(&self, case: &CaseId, marks: &[TimeMark]) -> AppResult<()> {
-        let key = case.as_bytes().to_vec();
-        let marks = marks.to_vec();
-        self.run(move |c| {
-            let mut tx = c.transaction()?;
-            for m in &marks {
-                tx.execute(
-                    "INSERT INTO change_times (case_id, change, claimed, received) VALUES ($1, $2, $3, $4)
-                     ON CONFLICT DO NOTHING",
-                    &[&key, &m.change.0.to_vec(), &m.claimed, &m.received],
-                )?;
-            }
-            tx.commit()?;
-            Ok(())
-        })
+        Ok(cases::mark_times(self, case, marks)?)
     }
 
     fn time_marks(&self, case: &CaseId) -> AppResult<Vec<TimeMark>> {
-        let key = case.as_bytes().to_vec();
-        self.run(move |c| {
-            let rows = c.query(
-                "SELECT change, claimed, received FROM change_times WHERE case_id = $1",
-                &[&key],
-            )?;
-            let mut out = Vec::with_capacity(rows.len());
-            for r in rows {
-                let change: Vec<u8> = r.try_get(0)?;
-                if let Ok(change) = ChangeHash::try_from(change.as_slice()) {
-                    out.push(TimeMark {
-                        change,
-                        claimed: r.try_get(1)?,
-                        received: r.try_get(2)?,
-                    });
-                }
-            }
-            Ok(out)
-        })
+        Ok(cases::time_marks(self, case)?)
     }
 
     fn throttle_hit(&self, key: &str, now: i64, window_ms: i64) -> AppResult<u32> {
@@ -1213,20 +1085,7 @@ impl Db for PostgresDb {
     }
 
     fn cases_of(&self, user_id: &str) -> AppResult<Vec<CaseId>> {
-        let user_id = user_id.to_string();
-        self.run(move |c| {
-            let rows = c.query(
-                "SELECT case_id FROM case_assignments WHERE user_id = $1 ORDER BY case_id",
-                &[&user_id],
-            )?;
-            let mut out = Vec::with_capacity(rows.len());
-            for r in rows {
-                if let Some(id) = case_id_of(r.try_get(0)?) {
-                    out.push(id);
-                }
-            }
-            Ok(out)
-        })
+        Ok(cases::of_user(self, user_id)?)
     }
 
     fn throttle_forgive(&self, key: &str) -> AppResult<()> {
@@ -1249,6 +1108,139 @@ fn device_row(r: &postgres::Row) -> AppResult<Device> {
         created_at: r.try_get(3)?,
         disabled: r.try_get(4)?,
     })
+}
+
+/// A read-only transaction on one snapshot of the database (several reads that must agree).
+fn read_view(c: &mut Client) -> Result<postgres::Transaction<'_>, postgres::Error> {
+    c.build_transaction()
+        .isolation_level(postgres::IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+}
+
+impl CaseRows for PostgresDb {
+    fn document_rows(&self, id: &[u8]) -> Result<Option<DocumentRows>, StorageError> {
+        let key = id.to_vec();
+        Ok(self.run(move |c| {
+            // One snapshot of the database for both reads (a write between them would
+            // otherwise pair an old snapshot with changes that no longer follow it).
+            let mut tx = read_view(c)?;
+            let Some(r) = tx.query_opt("SELECT document FROM cases WHERE id = $1", &[&key])? else {
+                return Ok(None);
+            };
+            let snapshot: Vec<u8> = r.try_get(0)?;
+            let changes = tx
+                .query(
+                    "SELECT bytes FROM case_changes WHERE case_id = $1 ORDER BY seq",
+                    &[&key],
+                )?
+                .iter()
+                .map(|r| r.try_get(0))
+                .collect::<Result<_, _>>()?;
+            tx.commit()?;
+            Ok(Some((snapshot, changes)))
+        })?)
+    }
+
+    fn heads_row(&self, id: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        let key = id.to_vec();
+        Ok(self.run(move |c| {
+            Ok(
+                c.query_opt("SELECT heads FROM cases WHERE id = $1", &[&key])?
+                    .map(|r| r.try_get(0))
+                    .transpose()?,
+            )
+        })?)
+    }
+
+    fn access_row(&self, id: &[u8]) -> Result<Option<(String, bool, Vec<String>)>, StorageError> {
+        let key = id.to_vec();
+        Ok(self.run(move |c| {
+            let mut tx = read_view(c)?;
+            let Some(r) =
+                tx.query_opt("SELECT team, restricted FROM cases WHERE id = $1", &[&key])?
+            else {
+                return Ok(None);
+            };
+            let assigned = tx
+                .query(
+                    "SELECT user_id FROM case_assignments WHERE case_id = $1 ORDER BY position",
+                    &[&key],
+                )?
+                .iter()
+                .map(|r| r.try_get(0))
+                .collect::<Result<Vec<String>, _>>()?;
+            tx.commit()?;
+            Ok(Some((r.try_get(0)?, r.try_get(1)?, assigned)))
+        })?)
+    }
+
+    fn all_case_rows(&self) -> Result<(Vec<CaseListRow>, Vec<AssignmentRow>), StorageError> {
+        Ok(self.run(|c| {
+            let mut tx = read_view(c)?;
+            let assigned = tx
+                .query(
+                    "SELECT case_id, user_id FROM case_assignments ORDER BY case_id, position",
+                    &[],
+                )?
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                .collect::<Result<_, postgres::Error>>()?;
+            let cases = tx
+                .query(
+                    "SELECT id, team, restricted, heads FROM cases ORDER BY id",
+                    &[],
+                )?
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+                .collect::<Result<_, postgres::Error>>()?;
+            tx.commit()?;
+            Ok((cases, assigned))
+        })?)
+    }
+
+    fn assigned_case_keys(&self, user_id: &str) -> Result<Vec<Vec<u8>>, StorageError> {
+        let user_id = user_id.to_string();
+        Ok(self.run(move |c| {
+            Ok(c.query(
+                "SELECT case_id FROM case_assignments WHERE user_id = $1 ORDER BY case_id",
+                &[&user_id],
+            )?
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<_, _>>()?)
+        })?)
+    }
+
+    fn insert_time_marks(&self, id: &[u8], marks: &[TimeMark]) -> Result<(), StorageError> {
+        let key = id.to_vec();
+        let marks = marks.to_vec();
+        Ok(self.run(move |c| {
+            let mut tx = c.transaction()?;
+            for m in &marks {
+                tx.execute(
+                    "INSERT INTO change_times (case_id, change, claimed, received) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT DO NOTHING",
+                    &[&key, &&m.change.0[..], &m.claimed, &m.received],
+                )?;
+            }
+            tx.commit()?;
+            Ok(())
+        })?)
+    }
+
+    fn time_mark_rows(&self, id: &[u8]) -> Result<Vec<(Vec<u8>, i64, i64)>, StorageError> {
+        let key = id.to_vec();
+        Ok(self.run(move |c| {
+            Ok(c.query(
+                "SELECT change, claimed, received FROM change_times WHERE case_id = $1",
+                &[&key],
+            )?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+            .collect::<Result<_, postgres::Error>>()?)
+        })?)
+    }
 }
 
 impl AccountRows for PostgresDb {

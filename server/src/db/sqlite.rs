@@ -10,9 +10,12 @@ use rusqlite::{params, Connection, OptionalExtension};
 use super::accounts::{
     self, AccountRows, NewUserRow, PasswordRow, Registration, SessionRow, StorageError, UserInsert,
 };
+use super::cases::{
+    self, AssignmentRow, CaseListRow, CaseRow, CaseRows, CaseTx, Current, DocumentRows,
+};
 use super::{
-    heads_blob, heads_of, AdminEntry, AuditEntry, CaseAccess, CaseWrite, Db, Device, DeviceInfo,
-    Session, SessionPolicy, Stored, Team, TimeMark, User, SERVER_DEVICE_NAME,
+    AdminEntry, AuditEntry, CaseAccess, CaseWrite, Db, Device, DeviceInfo, Session, SessionPolicy,
+    Stored, Team, TimeMark, User, SERVER_DEVICE_NAME,
 };
 use crate::auth::{self, PasswordHash};
 use crate::error::{AppError, AppResult};
@@ -150,20 +153,15 @@ impl std::fmt::Debug for Pending {
     // Ids and sizes only: never a case's content.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Pending")
-            .field("case", &self.access.id)
-            .field("bytes", &self.bytes.len())
+            .field("case", &self.write.access.id)
+            .field("bytes", &self.write.bytes.len())
             .finish_non_exhaustive()
     }
 }
 
 /// A case write waiting in the queue, and its outcome once committed.
 struct Pending {
-    access: CaseAccess,
-    snapshot: bool,
-    bytes: Vec<u8>,
-    heads: Vec<ChangeHash>,
-    expected: Option<Vec<ChangeHash>>,
-    now: i64,
+    write: cases::Write,
     outcome: Mutex<Option<AppResult<Stored>>>,
 }
 
@@ -213,13 +211,13 @@ fn commit_batch(conn: &mut Connection, batch: &[Arc<Pending>]) -> Vec<AppResult<
         let mut outcomes = Vec::with_capacity(batch.len());
         for p in batch {
             let sp = tx.savepoint()?;
-            match store_one(&sp, p) {
+            match cases::store(&mut CaseTxRows(&sp), &p.write) {
                 Ok(stored) => {
                     sp.commit()?;
                     outcomes.push(Ok(stored));
                 }
                 // Dropping the savepoint rolls this write back; the others stay.
-                Err(e) => outcomes.push(Err(e)),
+                Err(e) => outcomes.push(Err(e.into())),
             }
         }
         tx.commit()?;
@@ -237,93 +235,117 @@ fn commit_batch(conn: &mut Connection, batch: &[Arc<Pending>]) -> Vec<AppResult<
     }
 }
 
-/// One case write inside the group's transaction (compare-and-swap on the heads).
-fn store_one(tx: &Connection, p: &Pending) -> AppResult<Stored> {
-    let access = &p.access;
-    let id = &access.id.as_bytes()[..];
-    let current: Option<(Vec<u8>, i64)> = tx
-        .one(
-            "SELECT heads, length(document) FROM cases WHERE id = ?1",
-            [id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    if let Some(expected) = &p.expected {
-        let now_heads = current
-            .as_ref()
-            .map(|(h, _)| heads_of(h))
-            .unwrap_or_default();
-        if &now_heads != expected {
-            return Ok(Stored::Stale);
-        }
-    }
-    let (bytes, heads, now) = (&p.bytes, &p.heads, p.now);
-    let stored = match (p.snapshot, &current) {
-        (false, Some((_, snapshot))) => {
-            tx.run(
-                "INSERT INTO case_changes (case_id, seq, bytes)
-                 VALUES (?1, (SELECT coalesce(max(seq), 0) + 1 FROM case_changes WHERE case_id = ?1), ?2)",
-                params![id, bytes],
-            )?;
-            tx.run(
-                "UPDATE cases SET team = ?2, restricted = ?3, heads = ?4, updated_at = ?5 WHERE id = ?1",
-                params![id, access.team, access.restricted as i64, heads_blob(heads), now],
-            )?;
-            let (count, size): (i64, i64) = tx.one(
-                "SELECT count(*), coalesce(sum(length(bytes)), 0) FROM case_changes WHERE case_id = ?1",
+/// The rows of one case write, inside the group's transaction (in its savepoint).
+struct CaseTxRows<'a>(&'a Connection);
+
+impl CaseTx for CaseTxRows<'_> {
+    fn current(&mut self, id: &[u8]) -> Result<Option<Current>, StorageError> {
+        // The group's transaction is IMMEDIATE: it holds the write lock already.
+        Ok(self
+            .0
+            .one(
+                "SELECT heads, length(document) FROM cases WHERE id = ?1",
                 [id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )?;
-            Stored::Written {
-                pending_changes: count as usize,
-                pending_bytes: size as usize,
-                snapshot_bytes: *snapshot as usize,
-            }
-        }
-        // A whole document, or the first changes of a new case, become its snapshot.
-        _ => {
-            tx.run(
-                "INSERT INTO cases (id, team, restricted, document, heads, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT (id) DO UPDATE SET team = excluded.team, restricted = excluded.restricted,
-                 document = excluded.document, heads = excluded.heads, updated_at = excluded.updated_at",
-                params![id, access.team, access.restricted as i64, bytes, heads_blob(heads), now],
-            )?;
-            tx.run("DELETE FROM case_changes WHERE case_id = ?1", [id])?;
-            Stored::Written {
-                pending_changes: 0,
-                pending_bytes: 0,
-                snapshot_bytes: bytes.len(),
-            }
-        }
-    };
-    // Who leaves the case, and when by the server's clock (a departing phone's deadline).
-    let before: Vec<String> = {
-        let mut stmt =
-            tx.prepare_cached("SELECT user_id FROM case_assignments WHERE case_id = ?1")?;
+                |r| {
+                    Ok(Current {
+                        heads: r.get(0)?,
+                        snapshot_bytes: r.get::<_, i64>(1)? as usize,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn append_changes(
+        &mut self,
+        row: CaseRow<'_>,
+        bytes: &[u8],
+    ) -> Result<(usize, usize), StorageError> {
+        let tx = self.0;
+        tx.run(
+            "INSERT INTO case_changes (case_id, seq, bytes)
+             VALUES (?1, (SELECT coalesce(max(seq), 0) + 1 FROM case_changes WHERE case_id = ?1), ?2)",
+            params![row.id, bytes],
+        )?;
+        tx.run(
+            "UPDATE cases SET team = ?2, restricted = ?3, heads = ?4, updated_at = ?5 WHERE id = ?1",
+            params![row.id, row.team, row.restricted as i64, row.heads, row.now],
+        )?;
+        let (count, size): (i64, i64) = tx.one(
+            "SELECT count(*), coalesce(sum(length(bytes)), 0) FROM case_changes WHERE case_id = ?1",
+            [row.id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok((count as usize, size as usize))
+    }
+
+    fn replace_snapshot(&mut self, row: CaseRow<'_>, bytes: &[u8]) -> Result<(), StorageError> {
+        self.0.run(
+            "UPDATE cases SET team = ?2, restricted = ?3, document = ?4, heads = ?5, updated_at = ?6
+             WHERE id = ?1",
+            params![row.id, row.team, row.restricted as i64, bytes, row.heads, row.now],
+        )?;
+        self.0
+            .run("DELETE FROM case_changes WHERE case_id = ?1", [row.id])?;
+        Ok(())
+    }
+
+    fn insert_case(&mut self, row: CaseRow<'_>, bytes: &[u8]) -> Result<bool, StorageError> {
+        let n = self.0.run(
+            "INSERT INTO cases (id, team, restricted, document, heads, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO NOTHING",
+            params![
+                row.id,
+                row.team,
+                row.restricted as i64,
+                bytes,
+                row.heads,
+                row.now
+            ],
+        )?;
+        Ok(n > 0)
+    }
+
+    fn assigned(&mut self, id: &[u8]) -> Result<Vec<String>, StorageError> {
+        let mut stmt = self
+            .0
+            .prepare_cached("SELECT user_id FROM case_assignments WHERE case_id = ?1")?;
         let rows = stmt.query_map([id], |r| r.get(0))?;
-        rows.collect::<Result<_, _>>()?
-    };
-    for u in before.iter().filter(|u| !access.assigned.contains(u)) {
-        tx.run(
-            "INSERT INTO assignment_ends (case_id, user_id, at) VALUES (?1, ?2, ?3)
-             ON CONFLICT (case_id, user_id) DO UPDATE SET at = excluded.at",
-            params![id, u, now],
-        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
-    for u in access.assigned.iter().filter(|u| !before.contains(u)) {
-        tx.run(
-            "DELETE FROM assignment_ends WHERE case_id = ?1 AND user_id = ?2",
-            params![id, u],
-        )?;
+
+    fn end_assignments(&mut self, id: &[u8], users: &[&str], now: i64) -> Result<(), StorageError> {
+        for u in users {
+            self.0.run(
+                "INSERT INTO assignment_ends (case_id, user_id, at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (case_id, user_id) DO UPDATE SET at = excluded.at",
+                params![id, u, now],
+            )?;
+        }
+        Ok(())
     }
-    tx.run("DELETE FROM case_assignments WHERE case_id = ?1", [id])?;
-    for u in &access.assigned {
-        tx.run(
-            "INSERT INTO case_assignments (case_id, user_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-            params![id, u],
-        )?;
+
+    fn clear_assignment_ends(&mut self, id: &[u8], users: &[&str]) -> Result<(), StorageError> {
+        for u in users {
+            self.0.run(
+                "DELETE FROM assignment_ends WHERE case_id = ?1 AND user_id = ?2",
+                params![id, u],
+            )?;
+        }
+        Ok(())
     }
-    Ok(stored)
+
+    fn replace_assignments(&mut self, id: &[u8], users: &[&str]) -> Result<(), StorageError> {
+        self.0
+            .run("DELETE FROM case_assignments WHERE case_id = ?1", [id])?;
+        for u in users {
+            self.0.run(
+                "INSERT INTO case_assignments (case_id, user_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                params![id, u],
+            )?;
+        }
+        Ok(())
+    }
 }
 
 impl SqliteDb {
@@ -559,17 +581,8 @@ impl Db for SqliteDb {
         expected: Option<&[ChangeHash]>,
         now: i64,
     ) -> AppResult<Stored> {
-        let (snapshot, bytes) = match write {
-            CaseWrite::Snapshot(b) => (true, b),
-            CaseWrite::Changes(b) => (false, b),
-        };
         let mine = Arc::new(Pending {
-            access: access.clone(),
-            snapshot,
-            bytes: bytes.to_vec(),
-            heads: heads.to_vec(),
-            expected: expected.map(<[_]>::to_vec),
-            now,
+            write: cases::Write::new(access, write, heads, expected, now),
             outcome: Mutex::new(None),
         });
         self.queue
@@ -592,37 +605,11 @@ impl Db for SqliteDb {
     }
 
     fn case_document(&self, id: &CaseId) -> AppResult<Option<Vec<u8>>> {
-        let conn = self.lock();
-        let key = &id.as_bytes()[..];
-        let snapshot: Option<Vec<u8>> = conn
-            .one("SELECT document FROM cases WHERE id = ?1", [key], |r| {
-                r.get(0)
-            })
-            .optional()?;
-        let Some(mut bytes) = snapshot else {
-            return Ok(None);
-        };
-        // Automerge loads a snapshot followed by change chunks as one document.
-        let mut stmt =
-            conn.prepare_cached("SELECT bytes FROM case_changes WHERE case_id = ?1 ORDER BY seq")?;
-        let mut rows = stmt.query([key])?;
-        while let Some(row) = rows.next()? {
-            let chunk: Vec<u8> = row.get(0)?;
-            bytes.extend_from_slice(&chunk);
-        }
-        Ok(Some(bytes))
+        Ok(cases::document(self, id)?)
     }
 
     fn case_heads(&self, id: &CaseId) -> AppResult<Option<Vec<ChangeHash>>> {
-        let conn = self.lock();
-        let heads: Option<Vec<u8>> = conn
-            .one(
-                "SELECT heads FROM cases WHERE id = ?1",
-                [&id.as_bytes()[..]],
-                |r| r.get(0),
-            )
-            .optional()?;
-        Ok(heads.map(|h| heads_of(&h)))
+        Ok(cases::heads(self, id)?)
     }
 
     fn external_version(&self) -> AppResult<Option<i64>> {
@@ -748,43 +735,11 @@ impl Db for SqliteDb {
     }
 
     fn mark_times(&self, case: &CaseId, marks: &[TimeMark]) -> AppResult<()> {
-        let mut conn = self.lock();
-        let tx = conn.transaction()?;
-        for m in marks {
-            tx.run(
-                "INSERT INTO change_times (case_id, change, claimed, received) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT DO NOTHING",
-                params![&case.as_bytes()[..], &m.change.0[..], m.claimed, m.received],
-            )?;
-        }
-        tx.commit()?;
-        Ok(())
+        Ok(cases::mark_times(self, case, marks)?)
     }
 
     fn time_marks(&self, case: &CaseId) -> AppResult<Vec<TimeMark>> {
-        let conn = self.lock();
-        let mut stmt = conn.prepare_cached(
-            "SELECT change, claimed, received FROM change_times WHERE case_id = ?1",
-        )?;
-        let rows = stmt.query_map([&case.as_bytes()[..]], |r| {
-            Ok((
-                r.get::<_, Vec<u8>>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, i64>(2)?,
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (change, claimed, received) = row?;
-            if let Ok(change) = ChangeHash::try_from(change.as_slice()) {
-                out.push(TimeMark {
-                    change,
-                    claimed,
-                    received,
-                });
-            }
-        }
-        Ok(out)
+        Ok(cases::time_marks(self, case)?)
     }
 
     fn throttle_hit(&self, key: &str, now: i64, window_ms: i64) -> AppResult<u32> {
@@ -960,18 +915,7 @@ impl Db for SqliteDb {
     }
 
     fn cases_of(&self, user_id: &str) -> AppResult<Vec<CaseId>> {
-        let conn = self.lock();
-        let mut stmt = conn.prepare_cached(
-            "SELECT case_id FROM case_assignments WHERE user_id = ?1 ORDER BY case_id",
-        )?;
-        let rows = stmt.query_map([user_id], |r| r.get::<_, Vec<u8>>(0))?;
-        let mut out = Vec::new();
-        for row in rows {
-            if let Ok(bytes) = <[u8; 16]>::try_from(row?.as_slice()) {
-                out.push(CaseId::from_bytes(bytes));
-            }
-        }
-        Ok(out)
+        Ok(cases::of_user(self, user_id)?)
     }
 
     fn throttle_forgive(&self, key: &str) -> AppResult<()> {
@@ -1016,12 +960,44 @@ impl Db for SqliteDb {
     }
 
     fn case_access(&self, id: &CaseId) -> AppResult<Option<CaseAccess>> {
+        Ok(cases::access(self, id)?)
+    }
+
+    fn cases(&self) -> AppResult<Vec<(CaseAccess, Vec<ChangeHash>)>> {
+        Ok(cases::all(self)?)
+    }
+}
+
+impl CaseRows for SqliteDb {
+    fn document_rows(&self, id: &[u8]) -> Result<Option<DocumentRows>, StorageError> {
         let conn = self.lock();
-        let key = &id.as_bytes()[..];
+        let snapshot: Option<Vec<u8>> = conn
+            .one("SELECT document FROM cases WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        let Some(snapshot) = snapshot else {
+            return Ok(None);
+        };
+        let mut stmt =
+            conn.prepare_cached("SELECT bytes FROM case_changes WHERE case_id = ?1 ORDER BY seq")?;
+        let changes = stmt.query_map([id], |r| r.get(0))?;
+        Ok(Some((snapshot, changes.collect::<Result<_, _>>()?)))
+    }
+
+    fn heads_row(&self, id: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(self
+            .lock()
+            .one("SELECT heads FROM cases WHERE id = ?1", [id], |r| r.get(0))
+            .optional()?)
+    }
+
+    fn access_row(&self, id: &[u8]) -> Result<Option<(String, bool, Vec<String>)>, StorageError> {
+        let conn = self.lock();
         let row: Option<(String, i64)> = conn
             .one(
                 "SELECT team, restricted FROM cases WHERE id = ?1",
-                [key],
+                [id],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?;
@@ -1031,54 +1007,60 @@ impl Db for SqliteDb {
         let mut stmt = conn.prepare_cached(
             "SELECT user_id FROM case_assignments WHERE case_id = ?1 ORDER BY rowid",
         )?;
-        let assigned = stmt
-            .query_map([key], |r| r.get::<_, String>(0))?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Some(CaseAccess {
-            id: *id,
+        let assigned = stmt.query_map([id], |r| r.get(0))?;
+        Ok(Some((
             team,
-            restricted: restricted != 0,
-            assigned,
-        }))
+            restricted != 0,
+            assigned.collect::<Result<_, _>>()?,
+        )))
     }
 
-    fn cases(&self) -> AppResult<Vec<(CaseAccess, Vec<ChangeHash>)>> {
+    fn all_case_rows(&self) -> Result<(Vec<CaseListRow>, Vec<AssignmentRow>), StorageError> {
         let conn = self.lock();
-        let mut assigned: std::collections::HashMap<Vec<u8>, Vec<String>> = Default::default();
         let mut stmt =
             conn.prepare("SELECT case_id, user_id FROM case_assignments ORDER BY rowid")?;
-        for row in stmt.query_map([], |r| {
-            Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, String>(1)?))
-        })? {
-            let (c, u) = row?;
-            assigned.entry(c).or_default().push(u);
-        }
+        let assigned = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
         let mut stmt = conn.prepare("SELECT id, team, restricted, heads FROM cases ORDER BY id")?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, Vec<u8>>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, Vec<u8>>(3)?,
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (id, team, restricted, heads) = row?;
-            let Ok(arr) = <[u8; 16]>::try_from(id.as_slice()) else {
-                continue;
-            };
-            out.push((
-                CaseAccess {
-                    id: CaseId::from_bytes(arr),
-                    team,
-                    restricted: restricted != 0,
-                    assigned: assigned.remove(&id).unwrap_or_default(),
-                },
-                heads_of(&heads),
-            ));
+        let cases = stmt
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? != 0, r.get(3)?))
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok((cases, assigned))
+    }
+
+    fn assigned_case_keys(&self, user_id: &str) -> Result<Vec<Vec<u8>>, StorageError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT case_id FROM case_assignments WHERE user_id = ?1 ORDER BY case_id",
+        )?;
+        let rows = stmt.query_map([user_id], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn insert_time_marks(&self, id: &[u8], marks: &[TimeMark]) -> Result<(), StorageError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        for m in marks {
+            tx.run(
+                "INSERT INTO change_times (case_id, change, claimed, received) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT DO NOTHING",
+                params![id, &m.change.0[..], m.claimed, m.received],
+            )?;
         }
-        Ok(out)
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn time_mark_rows(&self, id: &[u8]) -> Result<Vec<(Vec<u8>, i64, i64)>, StorageError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT change, claimed, received FROM change_times WHERE case_id = ?1",
+        )?;
+        let rows = stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 }
 

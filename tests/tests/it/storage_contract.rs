@@ -58,6 +58,8 @@ storage_contract!(
     a_snapshot_folds_the_appended_changes,
     assignees_keep_their_order_once_each,
     seeding_puts_cases_unconditionally_and_unknown_cases_are_none,
+    a_missing_case_is_not_the_one_expected_and_its_first_changes_are_its_snapshot,
+    an_unconditional_write_replaces_whatever_is_stored,
     the_audit_trail_is_newest_first,
     the_console_language_is_kept,
     disabling_a_user_ends_sessions_and_wipes_their_devices,
@@ -547,6 +549,67 @@ fn seeding_puts_cases_unconditionally_and_unknown_cases_are_none(db: &dyn Db) {
     let mut want = vec![(access(id, &["u-1"]), h1.clone()), (restricted, h1)];
     want.sort_by_key(|(a, _)| a.id);
     assert_eq!(all, want);
+}
+
+fn a_missing_case_is_not_the_one_expected_and_its_first_changes_are_its_snapshot(db: &dyn Db) {
+    let id = CaseId::random();
+    let mut doc = Automerge::new();
+    let (c1, h1) = grow(&mut doc, "a");
+    // A writer that read heads of a case the storage does not hold stores nothing.
+    assert_eq!(
+        db.store_case(
+            &access(id, &["u-1"]),
+            CaseWrite::Changes(&c1),
+            &h1,
+            Some(&h1),
+            5
+        )
+        .unwrap(),
+        Stored::Stale
+    );
+    assert_eq!(db.case_access(&id).unwrap(), None);
+    // Changes of a case that expected none become its snapshot.
+    assert_eq!(
+        db.store_case(
+            &access(id, &["u-1"]),
+            CaseWrite::Changes(&c1),
+            &h1,
+            Some(&[]),
+            5
+        )
+        .unwrap(),
+        Stored::Written {
+            pending_changes: 0,
+            pending_bytes: 0,
+            snapshot_bytes: c1.len()
+        }
+    );
+    assert_eq!(keys(&db.case_document(&id).unwrap().unwrap()), ["a"]);
+    assert_eq!(db.case_heads(&id).unwrap(), Some(h1));
+}
+
+fn an_unconditional_write_replaces_whatever_is_stored(db: &dyn Db) {
+    let (id, mut doc, h1) = stored_case(db);
+    let (c2, h2) = grow(&mut doc, "b");
+    db.store_case(
+        &access(id, &["u-1"]),
+        CaseWrite::Changes(&c2),
+        &h2,
+        Some(&h1),
+        6,
+    )
+    .unwrap();
+    // Another document altogether, put without looking (an import): it replaces the
+    // snapshot and the changes appended to the old one.
+    let mut other = Automerge::new();
+    let (_, h) = grow(&mut other, "z");
+    let mut moved = access(id, &["u-2"]);
+    moved.team = "south".into();
+    db.put_case(&moved, &other.save(), &h, 7).unwrap();
+    assert_eq!(keys(&db.case_document(&id).unwrap().unwrap()), ["z"]);
+    assert_eq!(db.case_heads(&id).unwrap(), Some(h));
+    assert_eq!(db.case_access(&id).unwrap(), Some(moved));
+    assert_eq!(db.assignment_ended(&id, "u-1").unwrap(), Some(7));
 }
 
 fn the_audit_trail_is_newest_first(db: &dyn Db) {
