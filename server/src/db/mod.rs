@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod cases;
 pub mod postgres;
 pub mod sqlite;
+pub mod users;
 
 use serde::{Deserialize, Serialize};
 

@@ -32,6 +32,7 @@ use super::accounts::{
 use super::cases::{
     self, AssignmentRow, CaseListRow, CaseRow, CaseRows, CaseTx, Current, DocumentRows,
 };
+use super::users::{self, DeviceRow, RoleTeamUpdate, UserRows};
 use super::{
     AdminEntry, AuditEntry, CaseAccess, CaseWrite, Db, Device, DeviceInfo, Session, SessionPolicy,
     Stored, Team, TimeMark, User, SERVER_DEVICE_NAME,
@@ -544,25 +545,7 @@ impl Db for PostgresDb {
     }
 
     fn disable_user(&self, username: &str) -> AppResult<()> {
-        let username = username.to_string();
-        self.run(move |c| {
-            let mut tx = c.transaction()?;
-            let id: String = tx
-                .query_opt("SELECT id FROM users WHERE username = $1", &[&username])?
-                .ok_or(AppError::NotFound)?
-                .try_get(0)?;
-            tx.execute("UPDATE users SET disabled = true WHERE id = $1", &[&id])?;
-            tx.execute(
-                "UPDATE devices SET disabled = true WHERE user_id = $1",
-                &[&id],
-            )?;
-            tx.execute(
-                "UPDATE sessions SET revoked = true WHERE user_id = $1",
-                &[&id],
-            )?;
-            tx.commit()?;
-            Ok(())
-        })
+        users::disable_user(self, username)
     }
 
     fn check_password(
@@ -929,100 +912,24 @@ impl Db for PostgresDb {
     }
 
     fn devices_of(&self, user_id: &str, now: i64) -> AppResult<Vec<DeviceInfo>> {
-        let user_id = user_id.to_string();
-        self.run(move |c| {
-            let rows = c.query(
-                "SELECT d.id, d.user_id, d.name, d.created_at, d.disabled,
-                        (SELECT max(last_used) FROM sessions s WHERE s.device_id = d.id),
-                        (SELECT count(*) FROM sessions s WHERE s.device_id = d.id
-                           AND NOT s.revoked AND s.expires_at > $2),
-                        d.unsynced_cases, d.unsynced_done, d.unsynced_at, d.app_version
-                 FROM devices d WHERE d.user_id = $1 AND d.name != $3 ORDER BY d.created_at",
-                &[&user_id, &now, &SERVER_DEVICE_NAME],
-            )?;
-            rows.iter()
-                .map(|r| {
-                    let unsynced = match (
-                        r.try_get::<_, Option<i64>>(7)?,
-                        r.try_get::<_, Option<bool>>(8)?,
-                        r.try_get::<_, Option<i64>>(9)?,
-                    ) {
-                        (Some(cases), Some(done), Some(at)) => Some(super::Unsynced {
-                            cases: u32::try_from(cases).unwrap_or(u32::MAX),
-                            done,
-                            at,
-                        }),
-                        _ => None,
-                    };
-                    Ok(DeviceInfo {
-                        device: device_row(r)?,
-                        last_seen: r.try_get(5)?,
-                        open_sessions: r.try_get::<_, i64>(6)? as usize,
-                        unsynced,
-                        app_version: r.try_get(10)?,
-                    })
-                })
-                .collect()
-        })
+        users::devices_of(self, user_id, now)
     }
 
     fn record_status(
         &self,
         device_id: &str,
-        u: super::Unsynced,
+        unsynced: super::Unsynced,
         app_version: Option<&str>,
     ) -> AppResult<()> {
-        let device_id = device_id.to_string();
-        let app_version = app_version.map(str::to_string);
-        self.run(move |c| {
-            c.execute(
-                "UPDATE devices SET unsynced_cases = $2, unsynced_done = $3, unsynced_at = $4,
-                        app_version = coalesce($5, app_version)
-                 WHERE id = $1",
-                &[
-                    &device_id,
-                    &i64::from(u.cases),
-                    &u.done,
-                    &u.at,
-                    &app_version,
-                ],
-            )?;
-            Ok(())
-        })
+        users::record_status(self, device_id, unsynced, app_version)
     }
 
     fn revoke_device(&self, device_id: &str) -> AppResult<()> {
-        let device_id = device_id.to_string();
-        self.run(move |c| {
-            let mut tx = c.transaction()?;
-            if tx.execute(
-                "UPDATE devices SET disabled = true WHERE id = $1",
-                &[&device_id],
-            )? == 0
-            {
-                return Err(AppError::NotFound);
-            }
-            tx.execute(
-                "UPDATE sessions SET revoked = true WHERE device_id = $1",
-                &[&device_id],
-            )?;
-            tx.commit()?;
-            Ok(())
-        })
+        users::revoke_device(self, device_id)
     }
 
     fn enable_user(&self, username: &str) -> AppResult<()> {
-        let username = username.to_string();
-        self.run(move |c| {
-            let n = c.execute(
-                "UPDATE users SET disabled = false WHERE username = $1",
-                &[&username],
-            )?;
-            if n == 0 {
-                return Err(AppError::NotFound);
-            }
-            Ok(())
-        })
+        users::enable_user(self, username)
     }
 
     fn log_admin(&self, e: &AdminEntry) -> AppResult<()> {
@@ -1057,31 +964,7 @@ impl Db for PostgresDb {
     }
 
     fn set_role_team(&self, username: &str, role: Role, team: Option<&str>) -> AppResult<User> {
-        if role != Role::Admin && team.is_none() {
-            return Err(AppError::BadRequest(
-                "workers and supervisors belong to a team".into(),
-            ));
-        }
-        let username = username.to_string();
-        let team = team.filter(|_| role != Role::Admin).map(str::to_string);
-        self.run(move |c| {
-            let team_id: Option<i64> = match &team {
-                Some(t) => Some(
-                    c.query_opt("SELECT id FROM teams WHERE name = $1", &[t])?
-                        .ok_or_else(|| AppError::BadRequest("no such team".into()))?
-                        .try_get(0)?,
-                ),
-                None => None,
-            };
-            let n = c.execute(
-                "UPDATE users SET role = $2, team_id = $3 WHERE username = $1",
-                &[&username, &role.code(), &team_id],
-            )?;
-            if n == 0 {
-                return Err(AppError::NotFound);
-            }
-            Self::user_named(c, &username)?.ok_or(AppError::NotFound)
-        })
+        users::set_role_team(self, username, role, team)
     }
 
     fn cases_of(&self, user_id: &str) -> AppResult<Vec<CaseId>> {
@@ -1239,6 +1122,133 @@ impl CaseRows for PostgresDb {
             .iter()
             .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
             .collect::<Result<_, postgres::Error>>()?)
+        })?)
+    }
+}
+
+impl UserRows for PostgresDb {
+    fn update_role_team(
+        &self,
+        username: &str,
+        role: Role,
+        team: Option<&str>,
+    ) -> Result<RoleTeamUpdate, StorageError> {
+        let (username, team) = (username.to_string(), team.map(str::to_string));
+        Ok(self.run(move |c| {
+            let team_id: Option<i64> = match &team {
+                Some(t) => match c.query_opt("SELECT id FROM teams WHERE name = $1", &[t])? {
+                    Some(r) => Some(r.try_get(0)?),
+                    None => return Ok(RoleTeamUpdate::NoSuchTeam),
+                },
+                None => None,
+            };
+            let n = c.execute(
+                "UPDATE users SET role = $2, team_id = $3 WHERE username = $1",
+                &[&username, &role.code(), &team_id],
+            )?;
+            Ok(if n == 0 {
+                RoleTeamUpdate::NoSuchUser
+            } else {
+                RoleTeamUpdate::Updated
+            })
+        })?)
+    }
+
+    fn disable_user_rows(&self, username: &str) -> Result<bool, StorageError> {
+        let username = username.to_string();
+        Ok(self.run(move |c| {
+            let mut tx = c.transaction()?;
+            let Some(r) = tx.query_opt("SELECT id FROM users WHERE username = $1", &[&username])?
+            else {
+                return Ok(false);
+            };
+            let id: String = r.try_get(0)?;
+            tx.execute("UPDATE users SET disabled = true WHERE id = $1", &[&id])?;
+            tx.execute(
+                "UPDATE devices SET disabled = true WHERE user_id = $1",
+                &[&id],
+            )?;
+            tx.execute(
+                "UPDATE sessions SET revoked = true WHERE user_id = $1",
+                &[&id],
+            )?;
+            tx.commit()?;
+            Ok(true)
+        })?)
+    }
+
+    fn enable_user_row(&self, username: &str) -> Result<bool, StorageError> {
+        let username = username.to_string();
+        Ok(self.run(move |c| {
+            Ok(c.execute(
+                "UPDATE users SET disabled = false WHERE username = $1",
+                &[&username],
+            )? > 0)
+        })?)
+    }
+
+    fn device_rows(&self, user_id: &str, now: i64) -> Result<Vec<DeviceRow>, StorageError> {
+        let user_id = user_id.to_string();
+        Ok(self.run(move |c| {
+            let rows = c.query(
+                "SELECT d.id, d.user_id, d.name, d.created_at, d.disabled,
+                        (SELECT max(last_used) FROM sessions s WHERE s.device_id = d.id),
+                        (SELECT count(*) FROM sessions s WHERE s.device_id = d.id
+                           AND NOT s.revoked AND s.expires_at > $2),
+                        d.unsynced_cases, d.unsynced_done, d.unsynced_at, d.app_version
+                 FROM devices d WHERE d.user_id = $1 ORDER BY d.created_at",
+                &[&user_id, &now],
+            )?;
+            rows.iter()
+                .map(|r| {
+                    Ok(DeviceRow {
+                        device: device_row(r)?,
+                        last_seen: r.try_get(5)?,
+                        open_sessions: r.try_get(6)?,
+                        unsynced: (r.try_get(7)?, r.try_get(8)?, r.try_get(9)?),
+                        app_version: r.try_get(10)?,
+                    })
+                })
+                .collect()
+        })?)
+    }
+
+    fn revoke_device_rows(&self, device_id: &str) -> Result<bool, StorageError> {
+        let device_id = device_id.to_string();
+        Ok(self.run(move |c| {
+            let mut tx = c.transaction()?;
+            if tx.execute(
+                "UPDATE devices SET disabled = true WHERE id = $1",
+                &[&device_id],
+            )? == 0
+            {
+                return Ok(false);
+            }
+            tx.execute(
+                "UPDATE sessions SET revoked = true WHERE device_id = $1",
+                &[&device_id],
+            )?;
+            tx.commit()?;
+            Ok(true)
+        })?)
+    }
+
+    fn update_status(
+        &self,
+        device_id: &str,
+        (cases, done, at): (i64, bool, i64),
+        app_version: Option<&str>,
+    ) -> Result<(), StorageError> {
+        let device_id = device_id.to_string();
+        let app_version = app_version.map(str::to_string);
+        Ok(self.run(move |c| {
+            c.execute(
+                "UPDATE devices SET unsynced_cases = $2, unsynced_done = $3, unsynced_at = $4,
+                        app_version = coalesce($5, app_version)
+                 WHERE id = $1",
+                &[&device_id, &cases, &done, &at, &app_version],
+            )?;
+            Ok(())
         })?)
     }
 }

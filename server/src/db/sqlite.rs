@@ -13,6 +13,7 @@ use super::accounts::{
 use super::cases::{
     self, AssignmentRow, CaseListRow, CaseRow, CaseRows, CaseTx, Current, DocumentRows,
 };
+use super::users::{self, DeviceRow, RoleTeamUpdate, UserRows};
 use super::{
     AdminEntry, AuditEntry, CaseAccess, CaseWrite, Db, Device, DeviceInfo, Session, SessionPolicy,
     Stored, Team, TimeMark, User, SERVER_DEVICE_NAME,
@@ -478,21 +479,7 @@ impl Db for SqliteDb {
     }
 
     fn disable_user(&self, username: &str) -> AppResult<()> {
-        let mut conn = self.lock();
-        let tx = conn.transaction()?;
-        let id: Option<String> = tx
-            .one(
-                "SELECT id FROM users WHERE username = ?1",
-                [username],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let id = id.ok_or(AppError::NotFound)?;
-        tx.run("UPDATE users SET disabled = 1 WHERE id = ?1", [&id])?;
-        tx.run("UPDATE devices SET disabled = 1 WHERE user_id = ?1", [&id])?;
-        tx.run("UPDATE sessions SET revoked = 1 WHERE user_id = ?1", [&id])?;
-        tx.commit()?;
-        Ok(())
+        users::disable_user(self, username)
     }
 
     fn check_password(
@@ -785,83 +772,24 @@ impl Db for SqliteDb {
     }
 
     fn devices_of(&self, user_id: &str, now: i64) -> AppResult<Vec<DeviceInfo>> {
-        let conn = self.lock();
-        let mut stmt = conn.prepare_cached(
-            "SELECT d.id, d.user_id, d.name, d.created_at, d.disabled,
-                    (SELECT max(last_used) FROM sessions s WHERE s.device_id = d.id),
-                    (SELECT count(*) FROM sessions s WHERE s.device_id = d.id
-                       AND s.revoked = 0 AND s.expires_at > ?2),
-                    d.unsynced_cases, d.unsynced_done, d.unsynced_at, d.app_version
-             FROM devices d WHERE d.user_id = ?1 AND d.name != ?3 ORDER BY d.created_at",
-        )?;
-        let rows = stmt.query_map(params![user_id, now, SERVER_DEVICE_NAME], |r| {
-            let unsynced = match (
-                r.get::<_, Option<i64>>(7)?,
-                r.get::<_, Option<i64>>(8)?,
-                r.get::<_, Option<i64>>(9)?,
-            ) {
-                (Some(cases), Some(done), Some(at)) => Some(super::Unsynced {
-                    cases: u32::try_from(cases).unwrap_or(u32::MAX),
-                    done: done != 0,
-                    at,
-                }),
-                _ => None,
-            };
-            Ok(DeviceInfo {
-                device: device_row(r)?,
-                last_seen: r.get(5)?,
-                open_sessions: r.get::<_, i64>(6)? as usize,
-                unsynced,
-                app_version: r.get(10)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        users::devices_of(self, user_id, now)
     }
 
     fn record_status(
         &self,
         device_id: &str,
-        u: super::Unsynced,
+        unsynced: super::Unsynced,
         app_version: Option<&str>,
     ) -> AppResult<()> {
-        self.lock().run(
-            "UPDATE devices SET unsynced_cases = ?2, unsynced_done = ?3, unsynced_at = ?4,
-                    app_version = coalesce(?5, app_version)
-             WHERE id = ?1",
-            params![
-                device_id,
-                i64::from(u.cases),
-                i64::from(u.done),
-                u.at,
-                app_version
-            ],
-        )?;
-        Ok(())
+        users::record_status(self, device_id, unsynced, app_version)
     }
 
     fn revoke_device(&self, device_id: &str) -> AppResult<()> {
-        let mut conn = self.lock();
-        let tx = conn.transaction()?;
-        if tx.run("UPDATE devices SET disabled = 1 WHERE id = ?1", [device_id])? == 0 {
-            return Err(AppError::NotFound);
-        }
-        tx.run(
-            "UPDATE sessions SET revoked = 1 WHERE device_id = ?1",
-            [device_id],
-        )?;
-        tx.commit()?;
-        Ok(())
+        users::revoke_device(self, device_id)
     }
 
     fn enable_user(&self, username: &str) -> AppResult<()> {
-        let n = self.lock().run(
-            "UPDATE users SET disabled = 0 WHERE username = ?1",
-            [username],
-        )?;
-        if n == 0 {
-            return Err(AppError::NotFound);
-        }
-        Ok(())
+        users::enable_user(self, username)
     }
 
     fn log_admin(&self, e: &AdminEntry) -> AppResult<()> {
@@ -889,29 +817,7 @@ impl Db for SqliteDb {
     }
 
     fn set_role_team(&self, username: &str, role: Role, team: Option<&str>) -> AppResult<User> {
-        if role != Role::Admin && team.is_none() {
-            return Err(AppError::BadRequest(
-                "workers and supervisors belong to a team".into(),
-            ));
-        }
-        let conn = self.lock();
-        let team_id: Option<i64> = match team.filter(|_| role != Role::Admin) {
-            Some(t) => Some(
-                conn.one("SELECT id FROM teams WHERE name = ?1", [t], |r| r.get(0))
-                    .optional()?
-                    .ok_or_else(|| AppError::BadRequest("no such team".into()))?,
-            ),
-            None => None,
-        };
-        let n = conn.run(
-            "UPDATE users SET role = ?2, team_id = ?3 WHERE username = ?1",
-            params![username, role.code(), team_id],
-        )?;
-        drop(conn);
-        if n == 0 {
-            return Err(AppError::NotFound);
-        }
-        self.user_by_username(username)?.ok_or(AppError::NotFound)
+        users::set_role_team(self, username, role, team)
     }
 
     fn cases_of(&self, user_id: &str) -> AppResult<Vec<CaseId>> {
@@ -1061,6 +967,119 @@ impl CaseRows for SqliteDb {
         )?;
         let rows = stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+impl UserRows for SqliteDb {
+    fn update_role_team(
+        &self,
+        username: &str,
+        role: Role,
+        team: Option<&str>,
+    ) -> Result<RoleTeamUpdate, StorageError> {
+        let conn = self.lock();
+        let team_id: Option<i64> = match team {
+            Some(t) => match conn
+                .one("SELECT id FROM teams WHERE name = ?1", [t], |r| r.get(0))
+                .optional()?
+            {
+                Some(id) => Some(id),
+                None => return Ok(RoleTeamUpdate::NoSuchTeam),
+            },
+            None => None,
+        };
+        let n = conn.run(
+            "UPDATE users SET role = ?2, team_id = ?3 WHERE username = ?1",
+            params![username, role.code(), team_id],
+        )?;
+        Ok(if n == 0 {
+            RoleTeamUpdate::NoSuchUser
+        } else {
+            RoleTeamUpdate::Updated
+        })
+    }
+
+    fn disable_user_rows(&self, username: &str) -> Result<bool, StorageError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let id: Option<String> = tx
+            .one(
+                "SELECT id FROM users WHERE username = ?1",
+                [username],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(id) = id else {
+            return Ok(false);
+        };
+        tx.run("UPDATE users SET disabled = 1 WHERE id = ?1", [&id])?;
+        tx.run("UPDATE devices SET disabled = 1 WHERE user_id = ?1", [&id])?;
+        tx.run("UPDATE sessions SET revoked = 1 WHERE user_id = ?1", [&id])?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    fn enable_user_row(&self, username: &str) -> Result<bool, StorageError> {
+        let n = self.lock().run(
+            "UPDATE users SET disabled = 0 WHERE username = ?1",
+            [username],
+        )?;
+        Ok(n > 0)
+    }
+
+    fn device_rows(&self, user_id: &str, now: i64) -> Result<Vec<DeviceRow>, StorageError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT d.id, d.user_id, d.name, d.created_at, d.disabled,
+                    (SELECT max(last_used) FROM sessions s WHERE s.device_id = d.id),
+                    (SELECT count(*) FROM sessions s WHERE s.device_id = d.id
+                       AND s.revoked = 0 AND s.expires_at > ?2),
+                    d.unsynced_cases, d.unsynced_done, d.unsynced_at, d.app_version
+             FROM devices d WHERE d.user_id = ?1 ORDER BY d.created_at",
+        )?;
+        let rows = stmt.query_map(params![user_id, now], |r| {
+            Ok(DeviceRow {
+                device: device_row(r)?,
+                last_seen: r.get(5)?,
+                open_sessions: r.get(6)?,
+                unsynced: (
+                    r.get(7)?,
+                    r.get::<_, Option<i64>>(8)?.map(|d| d != 0),
+                    r.get(9)?,
+                ),
+                app_version: r.get(10)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn revoke_device_rows(&self, device_id: &str) -> Result<bool, StorageError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        if tx.run("UPDATE devices SET disabled = 1 WHERE id = ?1", [device_id])? == 0 {
+            return Ok(false);
+        }
+        tx.run(
+            "UPDATE sessions SET revoked = 1 WHERE device_id = ?1",
+            [device_id],
+        )?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    fn update_status(
+        &self,
+        device_id: &str,
+        (cases, done, at): (i64, bool, i64),
+        app_version: Option<&str>,
+    ) -> Result<(), StorageError> {
+        self.lock().run(
+            "UPDATE devices SET unsynced_cases = ?2, unsynced_done = ?3, unsynced_at = ?4,
+                    app_version = coalesce(?5, app_version)
+             WHERE id = ?1",
+            params![device_id, cases, i64::from(done), at, app_version],
+        )?;
+        Ok(())
     }
 }
 

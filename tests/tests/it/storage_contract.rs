@@ -10,7 +10,7 @@ use automerge::transaction::Transactable;
 use automerge::{Automerge, ChangeHash, ReadDoc};
 use fieldcase_core::{CaseId, Role};
 use fieldcase_server::db::{
-    AdminEntry, CaseAccess, CaseWrite, SessionPolicy, Stored, TimeMark, User,
+    AdminEntry, CaseAccess, CaseWrite, SessionPolicy, Stored, TimeMark, Unsynced, User,
 };
 use fieldcase_server::{AppError, Db, PostgresDb, SqliteDb};
 use fieldcase_tests::pg::PgCluster;
@@ -64,6 +64,8 @@ storage_contract!(
     the_console_language_is_kept,
     disabling_a_user_ends_sessions_and_wipes_their_devices,
     devices_are_listed_with_their_sessions_and_revoked,
+    a_devices_word_on_its_unsynced_work_is_kept_and_the_servers_device_not_listed,
+    a_refused_role_change_changes_nothing_and_an_admin_has_no_team,
     a_departure_is_claimed_once_and_can_be_given_back,
     assignment_ends_are_recorded_and_cleared,
     a_users_cases_are_listed_in_id_order,
@@ -678,6 +680,71 @@ fn devices_are_listed_with_their_sessions_and_revoked(db: &dyn Db) {
         db.revoke_device("d-nothing"),
         Err(AppError::NotFound)
     ));
+}
+
+fn a_devices_word_on_its_unsynced_work_is_kept_and_the_servers_device_not_listed(db: &dyn Db) {
+    let (anna, phone) = anna_with_phone(db);
+    db.server_device(&anna, "ee55").unwrap();
+    let listed = db.devices_of(&anna.id, 0).unwrap();
+    assert_eq!(listed.len(), 1, "not the server's own device");
+    assert_eq!(
+        (
+            listed[0].device.id.as_str(),
+            listed[0].unsynced,
+            listed[0].app_version.as_deref()
+        ),
+        (phone.as_str(), None, None)
+    );
+    let first = Unsynced {
+        cases: 3,
+        done: false,
+        at: 1_800_000_000_000,
+    };
+    db.record_status(&phone, first, Some("1.4.0")).unwrap();
+    let then = Unsynced {
+        cases: 0,
+        done: true,
+        at: 1_800_000_060_000,
+    };
+    db.record_status(&phone, then, None).unwrap();
+    let listed = db.devices_of(&anna.id, 0).unwrap();
+    assert_eq!(
+        (listed[0].unsynced, listed[0].app_version.as_deref()),
+        (Some(then), Some("1.4.0")),
+        "the latest word replaces the last; a version not given leaves the last"
+    );
+    db.record_status(&phone, first, Some("1.5.0")).unwrap();
+    assert_eq!(
+        db.devices_of(&anna.id, 0).unwrap()[0]
+            .app_version
+            .as_deref(),
+        Some("1.5.0")
+    );
+}
+
+fn a_refused_role_change_changes_nothing_and_an_admin_has_no_team(db: &dyn Db) {
+    let anna = anna(db);
+    match db.set_role_team("anna", Role::Supervisor, Some("west")) {
+        Err(AppError::BadRequest(m)) => assert_eq!(m, "no such team"),
+        other => panic!("{other:?}"),
+    }
+    match db.set_role_team("anna", Role::Supervisor, None) {
+        Err(AppError::BadRequest(m)) => assert_eq!(m, "workers and supervisors belong to a team"),
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        matches!(
+            db.set_role_team("nobody", Role::Worker, Some("west")),
+            Err(AppError::BadRequest(_))
+        ),
+        "the team is looked at first"
+    );
+    assert_eq!(db.user_by_id(&anna.id).unwrap(), Some(anna.clone()));
+    let admin = db
+        .set_role_team("anna", Role::Admin, Some("north"))
+        .unwrap();
+    assert_eq!((admin.role, admin.team.as_deref()), (Role::Admin, None));
+    assert_eq!(db.user_by_username("anna").unwrap(), Some(admin));
 }
 
 fn a_departure_is_claimed_once_and_can_be_given_back(db: &dyn Db) {
