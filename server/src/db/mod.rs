@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod cases;
 pub mod postgres;
+pub mod records;
 pub mod sqlite;
 pub mod users;
 

@@ -32,6 +32,7 @@ use super::accounts::{
 use super::cases::{
     self, AssignmentRow, CaseListRow, CaseRow, CaseRows, CaseTx, Current, DocumentRows,
 };
+use super::records::{self, AuditRow, RecordRows, Window, WindowChange};
 use super::users::{self, DeviceRow, RoleTeamUpdate, UserRows};
 use super::{
     AdminEntry, AuditEntry, CaseAccess, CaseWrite, Db, Device, DeviceInfo, Session, SessionPolicy,
@@ -262,10 +263,6 @@ fn user_row(r: &postgres::Row) -> AppResult<User> {
         team: r.try_get(4)?,
         disabled: r.try_get(5)?,
     })
-}
-
-fn case_id_of(bytes: &[u8]) -> Option<CaseId> {
-    <[u8; 16]>::try_from(bytes).ok().map(CaseId::from_bytes)
 }
 
 impl PostgresDb {
@@ -729,42 +726,11 @@ impl Db for PostgresDb {
     }
 
     fn audit(&self, user_id: &str, case: &CaseId, action: &str, now: i64) -> AppResult<()> {
-        let (user_id, key, action) = (
-            user_id.to_string(),
-            case.as_bytes().to_vec(),
-            action.to_string(),
-        );
-        self.run(move |c| {
-            c.execute(
-                "INSERT INTO audit (at, user_id, case_id, action) VALUES ($1, $2, $3, $4)",
-                &[&now, &user_id, &key, &action],
-            )?;
-            Ok(())
-        })
+        Ok(records::audit(self, user_id, case, action, now)?)
     }
 
     fn audit_trail(&self, case: Option<&CaseId>, limit: usize) -> AppResult<Vec<AuditEntry>> {
-        let key = case.map(|c| c.as_bytes().to_vec());
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        self.run(move |c| {
-            let rows = c.query(
-                "SELECT at, user_id, case_id, action FROM audit
-                 WHERE $1::BYTEA IS NULL OR case_id = $1 ORDER BY at DESC, id DESC LIMIT $2",
-                &[&key, &limit],
-            )?;
-            let mut out = Vec::with_capacity(rows.len());
-            for r in rows {
-                if let Some(id) = case_id_of(r.try_get(2)?) {
-                    out.push(AuditEntry {
-                        at: r.try_get(0)?,
-                        user_id: r.try_get(1)?,
-                        case_id: id.to_string(),
-                        action: r.try_get(3)?,
-                    });
-                }
-            }
-            Ok(out)
-        })
+        Ok(records::audit_trail(self, case, limit)?)
     }
 
     fn user_by_id(&self, id: &str) -> AppResult<Option<User>> {
@@ -801,14 +767,7 @@ impl Db for PostgresDb {
     }
 
     fn departed(&self, case: &CaseId, device: &str) -> AppResult<bool> {
-        let (key, device) = (case.as_bytes().to_vec(), device.to_string());
-        self.run(move |c| {
-            Ok(c.query_opt(
-                "SELECT 1 FROM departures WHERE case_id = $1 AND device_id = $2",
-                &[&key, &device],
-            )?
-            .is_some())
-        })
+        Ok(records::departed(self, case, device)?)
     }
 
     fn record_departure(
@@ -818,39 +777,15 @@ impl Db for PostgresDb {
         changes: usize,
         now: i64,
     ) -> AppResult<bool> {
-        let (key, device) = (case.as_bytes().to_vec(), device.to_string());
-        let changes = i64::try_from(changes).unwrap_or(i64::MAX);
-        self.run(move |c| {
-            let n = c.execute(
-                "INSERT INTO departures (case_id, device_id, at, changes) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT DO NOTHING",
-                &[&key, &device, &now, &changes],
-            )?;
-            Ok(n == 1)
-        })
+        Ok(records::record_departure(self, case, device, changes, now)?)
     }
 
     fn assignment_ended(&self, case: &CaseId, user_id: &str) -> AppResult<Option<i64>> {
-        let (key, user) = (case.as_bytes().to_vec(), user_id.to_string());
-        self.run(move |c| {
-            Ok(c.query_opt(
-                "SELECT at FROM assignment_ends WHERE case_id = $1 AND user_id = $2",
-                &[&key, &user],
-            )?
-            .map(|r| r.try_get(0))
-            .transpose()?)
-        })
+        Ok(records::assignment_ended(self, case, user_id)?)
     }
 
     fn forget_departure(&self, case: &CaseId, device: &str) -> AppResult<()> {
-        let (key, device) = (case.as_bytes().to_vec(), device.to_string());
-        self.run(move |c| {
-            c.execute(
-                "DELETE FROM departures WHERE case_id = $1 AND device_id = $2",
-                &[&key, &device],
-            )?;
-            Ok(())
-        })
+        Ok(records::forget_departure(self, case, device)?)
     }
 
     fn mark_times(&self, case: &CaseId, marks: &[TimeMark]) -> AppResult<()> {
@@ -862,53 +797,15 @@ impl Db for PostgresDb {
     }
 
     fn throttle_hit(&self, key: &str, now: i64, window_ms: i64) -> AppResult<u32> {
-        let key = key.to_string();
-        self.run(move |c| {
-            c.execute(
-                "DELETE FROM throttles WHERE window_start < $1",
-                &[&(now - 2 * window_ms)],
-            )?;
-            let count: i64 = c
-                .query_one(
-                    "INSERT INTO throttles (key, count, window_start) VALUES ($1, 1, $2)
-                     ON CONFLICT (key) DO UPDATE SET
-                       count = CASE WHEN $2 - throttles.window_start >= $3 THEN 1 ELSE throttles.count + 1 END,
-                       window_start = CASE WHEN $2 - throttles.window_start >= $3 THEN $2 ELSE throttles.window_start END
-                     RETURNING count",
-                    &[&key, &now, &window_ms],
-                )?
-                .try_get(0)?;
-            Ok(u32::try_from(count).unwrap_or(u32::MAX))
-        })
+        Ok(records::throttle_hit(self, key, now, window_ms)?)
     }
 
     fn throttle_count(&self, key: &str, now: i64, window_ms: i64) -> AppResult<u32> {
-        let key = key.to_string();
-        self.run(move |c| {
-            let row = c.query_opt(
-                "SELECT count, window_start FROM throttles WHERE key = $1",
-                &[&key],
-            )?;
-            Ok(match row {
-                Some(r) => {
-                    let (count, start): (i64, i64) = (r.try_get(0)?, r.try_get(1)?);
-                    if now - start < window_ms {
-                        u32::try_from(count).unwrap_or(u32::MAX)
-                    } else {
-                        0
-                    }
-                }
-                None => 0,
-            })
-        })
+        Ok(records::throttle_count(self, key, now, window_ms)?)
     }
 
     fn throttle_clear(&self, key: &str) -> AppResult<()> {
-        let key = key.to_string();
-        self.run(move |c| {
-            c.execute("DELETE FROM throttles WHERE key = $1", &[&key])?;
-            Ok(())
-        })
+        Ok(records::throttle_clear(self, key)?)
     }
 
     fn devices_of(&self, user_id: &str, now: i64) -> AppResult<Vec<DeviceInfo>> {
@@ -932,35 +829,12 @@ impl Db for PostgresDb {
         users::enable_user(self, username)
     }
 
-    fn log_admin(&self, e: &AdminEntry) -> AppResult<()> {
-        let e = e.clone();
-        self.run(move |c| {
-            c.execute(
-                "INSERT INTO admin_log (at, by, action, target) VALUES ($1, $2, $3, $4)",
-                &[&e.at, &e.by, &e.action, &e.target],
-            )?;
-            Ok(())
-        })
+    fn log_admin(&self, entry: &AdminEntry) -> AppResult<()> {
+        Ok(self.insert_admin_entry(entry)?)
     }
 
     fn admin_log(&self, limit: usize) -> AppResult<Vec<AdminEntry>> {
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        self.run(move |c| {
-            let rows = c.query(
-                "SELECT at, by, action, target FROM admin_log ORDER BY at DESC, id DESC LIMIT $1",
-                &[&limit],
-            )?;
-            rows.iter()
-                .map(|r| {
-                    Ok(AdminEntry {
-                        at: r.try_get(0)?,
-                        by: r.try_get(1)?,
-                        action: r.try_get(2)?,
-                        target: r.try_get(3)?,
-                    })
-                })
-                .collect()
-        })
+        Ok(records::admin_log(self, limit)?)
     }
 
     fn set_role_team(&self, username: &str, role: Role, team: Option<&str>) -> AppResult<User> {
@@ -972,14 +846,7 @@ impl Db for PostgresDb {
     }
 
     fn throttle_forgive(&self, key: &str) -> AppResult<()> {
-        let key = key.to_string();
-        self.run(move |c| {
-            c.execute(
-                "UPDATE throttles SET count = greatest(count - 1, 0) WHERE key = $1",
-                &[&key],
-            )?;
-            Ok(())
-        })
+        Ok(records::throttle_forgive(self, key)?)
     }
 }
 
@@ -1248,6 +1115,192 @@ impl UserRows for PostgresDb {
                  WHERE id = $1",
                 &[&device_id, &cases, &done, &at, &app_version],
             )?;
+            Ok(())
+        })?)
+    }
+}
+
+/// The class of the advisory locks that hold a throttle's key (the second key is the hash
+/// of its name).
+const THROTTLE_LOCK: i32 = 0x7468; // "th"
+
+fn window_of(r: &postgres::Row) -> Result<Window, postgres::Error> {
+    Ok(Window {
+        count: r.try_get(0)?,
+        start: r.try_get(1)?,
+    })
+}
+
+impl RecordRows for PostgresDb {
+    fn insert_audit(
+        &self,
+        at: i64,
+        user_id: &str,
+        case: &[u8],
+        action: &str,
+    ) -> Result<(), StorageError> {
+        let (user_id, key, action) = (user_id.to_string(), case.to_vec(), action.to_string());
+        Ok(self.run(move |c| {
+            c.execute(
+                "INSERT INTO audit (at, user_id, case_id, action) VALUES ($1, $2, $3, $4)",
+                &[&at, &user_id, &key, &action],
+            )?;
+            Ok(())
+        })?)
+    }
+
+    fn audit_rows(&self, case: Option<&[u8]>, limit: i64) -> Result<Vec<AuditRow>, StorageError> {
+        let key = case.map(<[u8]>::to_vec);
+        Ok(self.run(move |c| {
+            c.query(
+                "SELECT at, user_id, case_id, action FROM audit
+                 WHERE $1::BYTEA IS NULL OR case_id = $1 ORDER BY at DESC, id DESC LIMIT $2",
+                &[&key, &limit],
+            )?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+            .collect()
+        })?)
+    }
+
+    fn insert_admin_entry(&self, e: &AdminEntry) -> Result<(), StorageError> {
+        let e = e.clone();
+        Ok(self.run(move |c| {
+            c.execute(
+                "INSERT INTO admin_log (at, by, action, target) VALUES ($1, $2, $3, $4)",
+                &[&e.at, &e.by, &e.action, &e.target],
+            )?;
+            Ok(())
+        })?)
+    }
+
+    fn admin_rows(&self, limit: i64) -> Result<Vec<AdminEntry>, StorageError> {
+        Ok(self.run(move |c| {
+            c.query(
+                "SELECT at, by, action, target FROM admin_log ORDER BY at DESC, id DESC LIMIT $1",
+                &[&limit],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(AdminEntry {
+                    at: r.try_get(0)?,
+                    by: r.try_get(1)?,
+                    action: r.try_get(2)?,
+                    target: r.try_get(3)?,
+                })
+            })
+            .collect()
+        })?)
+    }
+
+    fn departure_row(&self, case: &[u8], device: &str) -> Result<bool, StorageError> {
+        let (key, device) = (case.to_vec(), device.to_string());
+        Ok(self.run(move |c| {
+            Ok(c.query_opt(
+                "SELECT 1 FROM departures WHERE case_id = $1 AND device_id = $2",
+                &[&key, &device],
+            )?
+            .is_some())
+        })?)
+    }
+
+    fn insert_departure(
+        &self,
+        case: &[u8],
+        device: &str,
+        changes: i64,
+        at: i64,
+    ) -> Result<bool, StorageError> {
+        let (key, device) = (case.to_vec(), device.to_string());
+        Ok(self.run(move |c| {
+            let n = c.execute(
+                "INSERT INTO departures (case_id, device_id, at, changes) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT DO NOTHING",
+                &[&key, &device, &at, &changes],
+            )?;
+            Ok(n == 1)
+        })?)
+    }
+
+    fn delete_departure(&self, case: &[u8], device: &str) -> Result<(), StorageError> {
+        let (key, device) = (case.to_vec(), device.to_string());
+        Ok(self.run(move |c| {
+            c.execute(
+                "DELETE FROM departures WHERE case_id = $1 AND device_id = $2",
+                &[&key, &device],
+            )?;
+            Ok(())
+        })?)
+    }
+
+    fn assignment_end_row(&self, case: &[u8], user_id: &str) -> Result<Option<i64>, StorageError> {
+        let (key, user) = (case.to_vec(), user_id.to_string());
+        Ok(self.run(move |c| {
+            Ok(c.query_opt(
+                "SELECT at FROM assignment_ends WHERE case_id = $1 AND user_id = $2",
+                &[&key, &user],
+            )?
+            .map(|r| r.try_get(0))
+            .transpose()?)
+        })?)
+    }
+
+    fn throttle_row(&self, key: &str) -> Result<Option<Window>, StorageError> {
+        let key = key.to_string();
+        Ok(self.run(move |c| {
+            Ok(c.query_opt(
+                "SELECT count, window_start FROM throttles WHERE key = $1",
+                &[&key],
+            )?
+            .map(|r| window_of(&r))
+            .transpose()?)
+        })?)
+    }
+
+    fn change_throttle(
+        &self,
+        key: &str,
+        forget_before: Option<i64>,
+        change: WindowChange,
+    ) -> Result<Option<Window>, StorageError> {
+        let key = key.to_string();
+        Ok(self.run(move |c| {
+            if let Some(before) = forget_before {
+                // On its own, before the key is held: a transaction holding these rows
+                // while it waits for a key could deadlock with another one.
+                c.execute("DELETE FROM throttles WHERE window_start < $1", &[&before])?;
+            }
+            let mut tx = c.transaction()?;
+            // The key is held even while it has no row (two first events count two).
+            tx.execute(
+                "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+                &[&THROTTLE_LOCK, &key],
+            )?;
+            let current = tx
+                .query_opt(
+                    "SELECT count, window_start FROM throttles WHERE key = $1",
+                    &[&key],
+                )?
+                .map(|r| window_of(&r))
+                .transpose()?;
+            let next = change(current);
+            if let Some(w) = next {
+                tx.execute(
+                    "INSERT INTO throttles (key, count, window_start) VALUES ($1, $2, $3)
+                     ON CONFLICT (key) DO UPDATE SET count = excluded.count,
+                       window_start = excluded.window_start",
+                    &[&key, &w.count, &w.start],
+                )?;
+            }
+            tx.commit()?;
+            Ok(next.or(current))
+        })?)
+    }
+
+    fn delete_throttle(&self, key: &str) -> Result<(), StorageError> {
+        let key = key.to_string();
+        Ok(self.run(move |c| {
+            c.execute("DELETE FROM throttles WHERE key = $1", &[&key])?;
             Ok(())
         })?)
     }

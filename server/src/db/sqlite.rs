@@ -13,6 +13,7 @@ use super::accounts::{
 use super::cases::{
     self, AssignmentRow, CaseListRow, CaseRow, CaseRows, CaseTx, Current, DocumentRows,
 };
+use super::records::{self, AuditRow, RecordRows, Window, WindowChange};
 use super::users::{self, DeviceRow, RoleTeamUpdate, UserRows};
 use super::{
     AdminEntry, AuditEntry, CaseAccess, CaseWrite, Db, Device, DeviceInfo, Session, SessionPolicy,
@@ -609,41 +610,11 @@ impl Db for SqliteDb {
     }
 
     fn audit(&self, user_id: &str, case: &CaseId, action: &str, now: i64) -> AppResult<()> {
-        self.lock().run(
-            "INSERT INTO audit (at, user_id, case_id, action) VALUES (?1, ?2, ?3, ?4)",
-            params![now, user_id, &case.as_bytes()[..], action],
-        )?;
-        Ok(())
+        Ok(records::audit(self, user_id, case, action, now)?)
     }
 
     fn audit_trail(&self, case: Option<&CaseId>, limit: usize) -> AppResult<Vec<AuditEntry>> {
-        let conn = self.lock();
-        let mut stmt = conn.prepare_cached(
-            "SELECT at, user_id, case_id, action FROM audit
-             WHERE ?1 IS NULL OR case_id = ?1 ORDER BY at DESC, id DESC LIMIT ?2",
-        )?;
-        let key = case.map(|c| c.as_bytes().to_vec());
-        let rows = stmt.query_map(params![key, limit as i64], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, Vec<u8>>(2)?,
-                r.get::<_, String>(3)?,
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (at, user_id, case_id, action) = row?;
-            if let Ok(arr) = <[u8; 16]>::try_from(case_id.as_slice()) {
-                out.push(AuditEntry {
-                    at,
-                    user_id,
-                    case_id: CaseId::from_bytes(arr).to_string(),
-                    action,
-                });
-            }
-        }
-        Ok(out)
+        Ok(records::audit_trail(self, case, limit)?)
     }
 
     fn user_by_id(&self, id: &str) -> AppResult<Option<User>> {
@@ -676,15 +647,7 @@ impl Db for SqliteDb {
     }
 
     fn departed(&self, case: &CaseId, device: &str) -> AppResult<bool> {
-        Ok(self
-            .lock()
-            .one(
-                "SELECT 1 FROM departures WHERE case_id = ?1 AND device_id = ?2",
-                params![&case.as_bytes()[..], device],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some())
+        Ok(records::departed(self, case, device)?)
     }
 
     fn record_departure(
@@ -694,31 +657,15 @@ impl Db for SqliteDb {
         changes: usize,
         now: i64,
     ) -> AppResult<bool> {
-        let n = self.lock().run(
-            "INSERT INTO departures (case_id, device_id, at, changes) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT DO NOTHING",
-            params![&case.as_bytes()[..], device, now, changes as i64],
-        )?;
-        Ok(n == 1)
+        Ok(records::record_departure(self, case, device, changes, now)?)
     }
 
     fn assignment_ended(&self, case: &CaseId, user_id: &str) -> AppResult<Option<i64>> {
-        Ok(self
-            .lock()
-            .one(
-                "SELECT at FROM assignment_ends WHERE case_id = ?1 AND user_id = ?2",
-                params![&case.as_bytes()[..], user_id],
-                |r| r.get(0),
-            )
-            .optional()?)
+        Ok(records::assignment_ended(self, case, user_id)?)
     }
 
     fn forget_departure(&self, case: &CaseId, device: &str) -> AppResult<()> {
-        self.lock().run(
-            "DELETE FROM departures WHERE case_id = ?1 AND device_id = ?2",
-            params![&case.as_bytes()[..], device],
-        )?;
-        Ok(())
+        Ok(records::forget_departure(self, case, device)?)
     }
 
     fn mark_times(&self, case: &CaseId, marks: &[TimeMark]) -> AppResult<()> {
@@ -730,45 +677,15 @@ impl Db for SqliteDb {
     }
 
     fn throttle_hit(&self, key: &str, now: i64, window_ms: i64) -> AppResult<u32> {
-        let conn = self.lock();
-        // Windows long past are forgotten (the table holds one row per key).
-        conn.run(
-            "DELETE FROM throttles WHERE window_start < ?1",
-            [now - 2 * window_ms],
-        )?;
-        let count: i64 = conn.one(
-            "INSERT INTO throttles (key, count, window_start) VALUES (?1, 1, ?2)
-             ON CONFLICT (key) DO UPDATE SET
-               count = CASE WHEN ?2 - window_start >= ?3 THEN 1 ELSE count + 1 END,
-               window_start = CASE WHEN ?2 - window_start >= ?3 THEN ?2 ELSE window_start END
-             RETURNING count",
-            params![key, now, window_ms],
-            |r| r.get(0),
-        )?;
-        Ok(u32::try_from(count).unwrap_or(u32::MAX))
+        Ok(records::throttle_hit(self, key, now, window_ms)?)
     }
 
     fn throttle_count(&self, key: &str, now: i64, window_ms: i64) -> AppResult<u32> {
-        let row: Option<(i64, i64)> = self
-            .lock()
-            .one(
-                "SELECT count, window_start FROM throttles WHERE key = ?1",
-                [key],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        Ok(match row {
-            Some((count, start)) if now - start < window_ms => {
-                u32::try_from(count).unwrap_or(u32::MAX)
-            }
-            _ => 0,
-        })
+        Ok(records::throttle_count(self, key, now, window_ms)?)
     }
 
     fn throttle_clear(&self, key: &str) -> AppResult<()> {
-        self.lock()
-            .run("DELETE FROM throttles WHERE key = ?1", [key])?;
-        Ok(())
+        Ok(records::throttle_clear(self, key)?)
     }
 
     fn devices_of(&self, user_id: &str, now: i64) -> AppResult<Vec<DeviceInfo>> {
@@ -792,28 +709,12 @@ impl Db for SqliteDb {
         users::enable_user(self, username)
     }
 
-    fn log_admin(&self, e: &AdminEntry) -> AppResult<()> {
-        self.lock().run(
-            "INSERT INTO admin_log (at, by, action, target) VALUES (?1, ?2, ?3, ?4)",
-            params![e.at, e.by, e.action, e.target],
-        )?;
-        Ok(())
+    fn log_admin(&self, entry: &AdminEntry) -> AppResult<()> {
+        Ok(self.insert_admin_entry(entry)?)
     }
 
     fn admin_log(&self, limit: usize) -> AppResult<Vec<AdminEntry>> {
-        let conn = self.lock();
-        let mut stmt = conn.prepare_cached(
-            "SELECT at, by, action, target FROM admin_log ORDER BY at DESC, id DESC LIMIT ?1",
-        )?;
-        let rows = stmt.query_map([limit as i64], |r| {
-            Ok(AdminEntry {
-                at: r.get(0)?,
-                by: r.get(1)?,
-                action: r.get(2)?,
-                target: r.get(3)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        Ok(records::admin_log(self, limit)?)
     }
 
     fn set_role_team(&self, username: &str, role: Role, team: Option<&str>) -> AppResult<User> {
@@ -825,11 +726,7 @@ impl Db for SqliteDb {
     }
 
     fn throttle_forgive(&self, key: &str) -> AppResult<()> {
-        self.lock().run(
-            "UPDATE throttles SET count = max(count - 1, 0) WHERE key = ?1",
-            [key],
-        )?;
-        Ok(())
+        Ok(records::throttle_forgive(self, key)?)
     }
 
     fn user_language(&self, user_id: &str) -> AppResult<Option<String>> {
@@ -1079,6 +976,164 @@ impl UserRows for SqliteDb {
              WHERE id = ?1",
             params![device_id, cases, i64::from(done), at, app_version],
         )?;
+        Ok(())
+    }
+}
+
+impl RecordRows for SqliteDb {
+    fn insert_audit(
+        &self,
+        at: i64,
+        user_id: &str,
+        case: &[u8],
+        action: &str,
+    ) -> Result<(), StorageError> {
+        self.lock().run(
+            "INSERT INTO audit (at, user_id, case_id, action) VALUES (?1, ?2, ?3, ?4)",
+            params![at, user_id, case, action],
+        )?;
+        Ok(())
+    }
+
+    fn audit_rows(&self, case: Option<&[u8]>, limit: i64) -> Result<Vec<AuditRow>, StorageError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT at, user_id, case_id, action FROM audit
+             WHERE ?1 IS NULL OR case_id = ?1 ORDER BY at DESC, id DESC LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![case, limit], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn insert_admin_entry(&self, e: &AdminEntry) -> Result<(), StorageError> {
+        self.lock().run(
+            "INSERT INTO admin_log (at, by, action, target) VALUES (?1, ?2, ?3, ?4)",
+            params![e.at, e.by, e.action, e.target],
+        )?;
+        Ok(())
+    }
+
+    fn admin_rows(&self, limit: i64) -> Result<Vec<AdminEntry>, StorageError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT at, by, action, target FROM admin_log ORDER BY at DESC, id DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit], |r| {
+            Ok(AdminEntry {
+                at: r.get(0)?,
+                by: r.get(1)?,
+                action: r.get(2)?,
+                target: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn departure_row(&self, case: &[u8], device: &str) -> Result<bool, StorageError> {
+        Ok(self
+            .lock()
+            .one(
+                "SELECT 1 FROM departures WHERE case_id = ?1 AND device_id = ?2",
+                params![case, device],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    fn insert_departure(
+        &self,
+        case: &[u8],
+        device: &str,
+        changes: i64,
+        at: i64,
+    ) -> Result<bool, StorageError> {
+        let n = self.lock().run(
+            "INSERT INTO departures (case_id, device_id, at, changes) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT DO NOTHING",
+            params![case, device, at, changes],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn delete_departure(&self, case: &[u8], device: &str) -> Result<(), StorageError> {
+        self.lock().run(
+            "DELETE FROM departures WHERE case_id = ?1 AND device_id = ?2",
+            params![case, device],
+        )?;
+        Ok(())
+    }
+
+    fn assignment_end_row(&self, case: &[u8], user_id: &str) -> Result<Option<i64>, StorageError> {
+        Ok(self
+            .lock()
+            .one(
+                "SELECT at FROM assignment_ends WHERE case_id = ?1 AND user_id = ?2",
+                params![case, user_id],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn throttle_row(&self, key: &str) -> Result<Option<Window>, StorageError> {
+        Ok(self
+            .lock()
+            .one(
+                "SELECT count, window_start FROM throttles WHERE key = ?1",
+                [key],
+                |r| {
+                    Ok(Window {
+                        count: r.get(0)?,
+                        start: r.get(1)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn change_throttle(
+        &self,
+        key: &str,
+        forget_before: Option<i64>,
+        change: WindowChange,
+    ) -> Result<Option<Window>, StorageError> {
+        let mut conn = self.lock();
+        // IMMEDIATE: the write lock from the start (another process, the CLI, waits).
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        if let Some(before) = forget_before {
+            // Windows long past are forgotten (the table holds one row per key).
+            tx.run("DELETE FROM throttles WHERE window_start < ?1", [before])?;
+        }
+        let current = tx
+            .one(
+                "SELECT count, window_start FROM throttles WHERE key = ?1",
+                [key],
+                |r| {
+                    Ok(Window {
+                        count: r.get(0)?,
+                        start: r.get(1)?,
+                    })
+                },
+            )
+            .optional()?;
+        let next = change(current);
+        if let Some(w) = next {
+            tx.run(
+                "INSERT INTO throttles (key, count, window_start) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (key) DO UPDATE SET count = excluded.count,
+                   window_start = excluded.window_start",
+                params![key, w.count, w.start],
+            )?;
+        }
+        tx.commit()?;
+        Ok(next.or(current))
+    }
+
+    fn delete_throttle(&self, key: &str) -> Result<(), StorageError> {
+        self.lock()
+            .run("DELETE FROM throttles WHERE key = ?1", [key])?;
         Ok(())
     }
 }

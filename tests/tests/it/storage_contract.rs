@@ -71,6 +71,9 @@ storage_contract!(
     a_users_cases_are_listed_in_id_order,
     time_marks_are_kept_once,
     throttles_count_within_a_window_and_forgive_one,
+    a_throttle_long_past_is_forgotten_and_forgiving_starts_no_window,
+    concurrent_events_are_each_counted,
+    records_of_the_same_moment_are_listed_latest_written_first,
     roles_and_teams_change_and_users_are_enabled_again,
     the_admin_log_is_newest_first,
 );
@@ -866,6 +869,110 @@ fn throttles_count_within_a_window_and_forgive_one(db: &dyn Db) {
         db.throttle_count("username:anna", now + 1 + window, window)
             .unwrap(),
         0
+    );
+}
+
+fn a_throttle_long_past_is_forgotten_and_forgiving_starts_no_window(db: &dyn Db) {
+    let now = 1_800_000_000_000;
+    let window = 60_000;
+    // Forgiving what was never counted starts nothing, and never goes below none.
+    db.throttle_forgive("username:bao").unwrap();
+    assert_eq!(db.throttle_count("username:bao", now, window).unwrap(), 0);
+    assert_eq!(db.throttle_hit("username:bao", now, window).unwrap(), 1);
+    db.throttle_forgive("username:bao").unwrap();
+    db.throttle_forgive("username:bao").unwrap();
+    assert_eq!(
+        db.throttle_hit("username:bao", now + window - 1, window)
+            .unwrap(),
+        1,
+        "the window started at the first event stays"
+    );
+    assert_eq!(
+        db.throttle_count("username:bao", now + window, window)
+            .unwrap(),
+        0,
+        "and passes"
+    );
+    // A window that started two windows before another key's event is forgotten: asked
+    // about as of its own time, it holds nothing any more.
+    db.throttle_hit("username:anna", now, window).unwrap();
+    db.throttle_hit("address:10.0.0.1", now + 2 * window, window)
+        .unwrap();
+    assert_eq!(
+        db.throttle_count("username:anna", now + 1, window).unwrap(),
+        1
+    );
+    db.throttle_hit("address:10.0.0.1", now + 2 * window + 1, window)
+        .unwrap();
+    assert_eq!(
+        db.throttle_count("username:anna", now + 1, window).unwrap(),
+        0,
+        "forgotten"
+    );
+}
+
+fn concurrent_events_are_each_counted(db: &dyn Db) {
+    let now = 1_800_000_000_000;
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                for i in 0..10 {
+                    db.throttle_hit("address:10.0.0.9", now + i, 60_000)
+                        .unwrap();
+                }
+            });
+        }
+    });
+    assert_eq!(
+        db.throttle_count("address:10.0.0.9", now + 10, 60_000)
+            .unwrap(),
+        40
+    );
+}
+
+fn records_of_the_same_moment_are_listed_latest_written_first(db: &dyn Db) {
+    let at = 1_800_000_000_000;
+    let case = CaseId::random();
+    for action in ["read", "sync"] {
+        db.audit("u-anna", &case, action, at).unwrap();
+    }
+    let trail = db.audit_trail(Some(&case), 10).unwrap();
+    assert_eq!(
+        trail
+            .iter()
+            .map(|e| (e.action.as_str(), e.case_id.clone(), e.user_id.as_str()))
+            .collect::<Vec<_>>(),
+        [
+            ("sync", case.to_string(), "u-anna"),
+            ("read", case.to_string(), "u-anna")
+        ]
+    );
+    assert!(db
+        .audit_trail(Some(&CaseId::random()), 10)
+        .unwrap()
+        .is_empty());
+    for target in ["anna", "bao"] {
+        db.log_admin(&AdminEntry {
+            at,
+            by: "admin-cli".into(),
+            action: "disable user".into(),
+            target: target.into(),
+        })
+        .unwrap();
+    }
+    let log = db.admin_log(10).unwrap();
+    assert_eq!(
+        log.iter().map(|e| e.target.as_str()).collect::<Vec<_>>(),
+        ["bao", "anna"]
+    );
+    assert_eq!(
+        log[0],
+        AdminEntry {
+            at,
+            by: "admin-cli".into(),
+            action: "disable user".into(),
+            target: "bao".into()
+        }
     );
 }
 
