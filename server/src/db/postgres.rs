@@ -27,20 +27,20 @@ use automerge::ChangeHash;
 use postgres::{Client, NoTls};
 
 use super::accounts::{
-    self, AccountRows, NewUserRow, PasswordRow, Registration, SessionRow, StorageError, UserInsert,
+    AccountRows, NewUserRow, PasswordRow, Registration, SessionRow, StorageError, UserInsert,
 };
 use super::cases::{
     self, AssignmentRow, CaseListRow, CaseRow, CaseRows, CaseTx, Current, DocumentRows,
 };
-use super::records::{self, AuditRow, RecordRows, Window, WindowChange};
-use super::users::{self, DeviceRow, RoleTeamUpdate, UserRows};
+use super::records::{AuditRow, RecordRows, Window, WindowChange};
+use super::users::{DeviceRow, RoleTeamUpdate, UserRows};
 use super::{
-    AdminEntry, AuditEntry, CaseAccess, CaseWrite, Db, Device, DeviceInfo, Session, SessionPolicy,
-    Stored, Team, TimeMark, User, SERVER_DEVICE_NAME,
+    AdminEntry, CaseAccess, CaseWrite, Db, Device, SessionPolicy, Stored, Team, TimeMark, User,
+    SERVER_DEVICE_NAME,
 };
 use crate::auth::{self, PasswordHash};
 use crate::error::{AppError, AppResult};
-use fieldcase_core::{CaseId, Role};
+use fieldcase_core::Role;
 
 /// Connections (and worker threads) per server instance.
 const POOL_SIZE: usize = 4;
@@ -244,6 +244,18 @@ impl Drop for PostgresDb {
         for w in self.workers.drain(..) {
             let _ = w.join();
         }
+    }
+}
+
+/// The key of the team named, `None` when there is no such team (`Some(None)`: no team
+/// named).
+fn team_key(c: &mut Client, team: Option<&str>) -> Result<Option<Option<i64>>, postgres::Error> {
+    match team {
+        Some(t) => c
+            .query_opt("SELECT id FROM teams WHERE name = $1", &[&t])?
+            .map(|r| r.try_get(0).map(Some))
+            .transpose(),
+        None => Ok(Some(None)),
     }
 }
 
@@ -493,75 +505,13 @@ impl CaseTx for CaseTxRows<'_, '_> {
 }
 
 impl Db for PostgresDb {
-    fn add_team(&self, name: &str) -> AppResult<Team> {
-        accounts::add_team(self, name)
-    }
-
-    fn teams(&self) -> AppResult<Vec<Team>> {
-        Ok(self.team_rows()?)
-    }
-
-    fn rename_team(&self, name: &str, label: &str) -> AppResult<Team> {
-        accounts::rename_team(self, name, label)
-    }
-
-    fn add_user(
-        &self,
-        username: &str,
-        display_name: &str,
-        role: Role,
-        team: Option<&str>,
-        password: &str,
-        iterations: u32,
-    ) -> AppResult<User> {
-        accounts::add_user(
-            self,
-            username,
-            display_name,
-            role,
-            team,
-            password,
-            iterations,
-        )
-    }
+    super::rules_over_rows!();
 
     fn users(&self) -> AppResult<Vec<User>> {
         self.run(|c| {
             let sql = format!("SELECT {USER_COLUMNS} FROM users u LEFT JOIN teams t ON t.id = u.team_id ORDER BY u.username");
             c.query(&sql, &[])?.iter().map(user_row).collect()
         })
-    }
-
-    fn set_password(&self, username: &str, password: &str, iterations: u32) -> AppResult<()> {
-        accounts::set_password(self, username, password, iterations)
-    }
-
-    fn user_by_username(&self, username: &str) -> AppResult<Option<User>> {
-        let username = username.to_string();
-        self.run(move |c| Self::user_named(c, &username))
-    }
-
-    fn disable_user(&self, username: &str) -> AppResult<()> {
-        users::disable_user(self, username)
-    }
-
-    fn check_password(
-        &self,
-        username: &str,
-        password: &str,
-        iterations: u32,
-    ) -> AppResult<Option<User>> {
-        accounts::check_password(self, username, password, iterations)
-    }
-
-    fn register_device(
-        &self,
-        user: &User,
-        device_id: Option<&str>,
-        device_name: &str,
-        actor: &str,
-    ) -> AppResult<String> {
-        accounts::register_device(self, user, device_id, device_name, actor)
     }
 
     fn actor_device(&self, actor: &str) -> AppResult<Option<String>> {
@@ -594,10 +544,6 @@ impl Db for PostgresDb {
             Ok(())
         })?;
         Ok((token, expires_at))
-    }
-
-    fn session(&self, token: &str, policy: SessionPolicy, now: i64) -> AppResult<Option<Session>> {
-        accounts::session(self, token, policy, now)
     }
 
     fn token_disabled(&self, token: &str) -> AppResult<bool> {
@@ -650,22 +596,6 @@ impl Db for PostgresDb {
             tx.commit()?;
             Ok(stored)
         })
-    }
-
-    fn case_document(&self, id: &CaseId) -> AppResult<Option<Vec<u8>>> {
-        Ok(cases::document(self, id)?)
-    }
-
-    fn case_heads(&self, id: &CaseId) -> AppResult<Option<Vec<ChangeHash>>> {
-        Ok(cases::heads(self, id)?)
-    }
-
-    fn case_access(&self, id: &CaseId) -> AppResult<Option<CaseAccess>> {
-        Ok(cases::access(self, id)?)
-    }
-
-    fn cases(&self) -> AppResult<Vec<(CaseAccess, Vec<ChangeHash>)>> {
-        Ok(cases::all(self)?)
     }
 
     /// The number of case writes by other processes (other server instances, the CLI):
@@ -725,14 +655,6 @@ impl Db for PostgresDb {
         self.register_device(user, existing.as_deref(), SERVER_DEVICE_NAME, actor)
     }
 
-    fn audit(&self, user_id: &str, case: &CaseId, action: &str, now: i64) -> AppResult<()> {
-        Ok(records::audit(self, user_id, case, action, now)?)
-    }
-
-    fn audit_trail(&self, case: Option<&CaseId>, limit: usize) -> AppResult<Vec<AuditEntry>> {
-        Ok(records::audit_trail(self, case, limit)?)
-    }
-
     fn user_by_id(&self, id: &str) -> AppResult<Option<User>> {
         let id = id.to_string();
         self.run(move |c| {
@@ -764,89 +686,6 @@ impl Db for PostgresDb {
             .map(|r| device_row(&r))
             .transpose()
         })
-    }
-
-    fn departed(&self, case: &CaseId, device: &str) -> AppResult<bool> {
-        Ok(records::departed(self, case, device)?)
-    }
-
-    fn record_departure(
-        &self,
-        case: &CaseId,
-        device: &str,
-        changes: usize,
-        now: i64,
-    ) -> AppResult<bool> {
-        Ok(records::record_departure(self, case, device, changes, now)?)
-    }
-
-    fn assignment_ended(&self, case: &CaseId, user_id: &str) -> AppResult<Option<i64>> {
-        Ok(records::assignment_ended(self, case, user_id)?)
-    }
-
-    fn forget_departure(&self, case: &CaseId, device: &str) -> AppResult<()> {
-        Ok(records::forget_departure(self, case, device)?)
-    }
-
-    fn mark_times(&self, case: &CaseId, marks: &[TimeMark]) -> AppResult<()> {
-        Ok(cases::mark_times(self, case, marks)?)
-    }
-
-    fn time_marks(&self, case: &CaseId) -> AppResult<Vec<TimeMark>> {
-        Ok(cases::time_marks(self, case)?)
-    }
-
-    fn throttle_hit(&self, key: &str, now: i64, window_ms: i64) -> AppResult<u32> {
-        Ok(records::throttle_hit(self, key, now, window_ms)?)
-    }
-
-    fn throttle_count(&self, key: &str, now: i64, window_ms: i64) -> AppResult<u32> {
-        Ok(records::throttle_count(self, key, now, window_ms)?)
-    }
-
-    fn throttle_clear(&self, key: &str) -> AppResult<()> {
-        Ok(records::throttle_clear(self, key)?)
-    }
-
-    fn devices_of(&self, user_id: &str, now: i64) -> AppResult<Vec<DeviceInfo>> {
-        users::devices_of(self, user_id, now)
-    }
-
-    fn record_status(
-        &self,
-        device_id: &str,
-        unsynced: super::Unsynced,
-        app_version: Option<&str>,
-    ) -> AppResult<()> {
-        users::record_status(self, device_id, unsynced, app_version)
-    }
-
-    fn revoke_device(&self, device_id: &str) -> AppResult<()> {
-        users::revoke_device(self, device_id)
-    }
-
-    fn enable_user(&self, username: &str) -> AppResult<()> {
-        users::enable_user(self, username)
-    }
-
-    fn log_admin(&self, entry: &AdminEntry) -> AppResult<()> {
-        Ok(self.insert_admin_entry(entry)?)
-    }
-
-    fn admin_log(&self, limit: usize) -> AppResult<Vec<AdminEntry>> {
-        Ok(records::admin_log(self, limit)?)
-    }
-
-    fn set_role_team(&self, username: &str, role: Role, team: Option<&str>) -> AppResult<User> {
-        users::set_role_team(self, username, role, team)
-    }
-
-    fn cases_of(&self, user_id: &str) -> AppResult<Vec<CaseId>> {
-        Ok(cases::of_user(self, user_id)?)
-    }
-
-    fn throttle_forgive(&self, key: &str) -> AppResult<()> {
-        Ok(records::throttle_forgive(self, key)?)
     }
 }
 
@@ -1002,12 +841,8 @@ impl UserRows for PostgresDb {
     ) -> Result<RoleTeamUpdate, StorageError> {
         let (username, team) = (username.to_string(), team.map(str::to_string));
         Ok(self.run(move |c| {
-            let team_id: Option<i64> = match &team {
-                Some(t) => match c.query_opt("SELECT id FROM teams WHERE name = $1", &[t])? {
-                    Some(r) => Some(r.try_get(0)?),
-                    None => return Ok(RoleTeamUpdate::NoSuchTeam),
-                },
-                None => None,
+            let Some(team_id) = team_key(c, team.as_deref())? else {
+                return Ok(RoleTeamUpdate::NoSuchTeam);
             };
             let n = c.execute(
                 "UPDATE users SET role = $2, team_id = $3 WHERE username = $1",
@@ -1362,12 +1197,8 @@ impl AccountRows for PostgresDb {
             row.now,
         );
         Ok(self.run(move |c| {
-            let team_id: Option<i64> = match team {
-                Some(t) => match c.query_opt("SELECT id FROM teams WHERE name = $1", &[&t])? {
-                    Some(r) => Some(r.try_get(0)?),
-                    None => return Ok(UserInsert::NoSuchTeam),
-                },
-                None => None,
+            let Some(team_id) = team_key(c, team.as_deref())? else {
+                return Ok(UserInsert::NoSuchTeam);
             };
             let n = c.execute(
                 "INSERT INTO users (id, username, display_name, role, team_id, pw_hash, pw_salt, pw_iterations, created_at)
@@ -1452,7 +1283,8 @@ impl AccountRows for PostgresDb {
     }
 
     fn user_row(&self, username: &str) -> Result<Option<User>, StorageError> {
-        Ok(self.user_by_username(username)?)
+        let username = username.to_string();
+        Ok(self.run(move |c| Self::user_named(c, &username))?)
     }
 
     fn session_row(&self, token_hash: &[u8]) -> Result<Option<SessionRow>, StorageError> {

@@ -8,20 +8,20 @@ use automerge::ChangeHash;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::accounts::{
-    self, AccountRows, NewUserRow, PasswordRow, Registration, SessionRow, StorageError, UserInsert,
+    AccountRows, NewUserRow, PasswordRow, Registration, SessionRow, StorageError, UserInsert,
 };
 use super::cases::{
     self, AssignmentRow, CaseListRow, CaseRow, CaseRows, CaseTx, Current, DocumentRows,
 };
-use super::records::{self, AuditRow, RecordRows, Window, WindowChange};
-use super::users::{self, DeviceRow, RoleTeamUpdate, UserRows};
+use super::records::{AuditRow, RecordRows, Window, WindowChange};
+use super::users::{DeviceRow, RoleTeamUpdate, UserRows};
 use super::{
-    AdminEntry, AuditEntry, CaseAccess, CaseWrite, Db, Device, DeviceInfo, Session, SessionPolicy,
-    Stored, Team, TimeMark, User, SERVER_DEVICE_NAME,
+    AdminEntry, CaseAccess, CaseWrite, Db, Device, SessionPolicy, Stored, Team, TimeMark, User,
+    SERVER_DEVICE_NAME,
 };
 use crate::auth::{self, PasswordHash};
 use crate::error::{AppError, AppResult};
-use fieldcase_core::{CaseId, Role};
+use fieldcase_core::Role;
 
 const MIGRATIONS: &[&str] = &[
     // 1: accounts, devices, sessions, case documents.
@@ -200,6 +200,18 @@ fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
         created_at: r.get(3)?,
         disabled: r.get::<_, i64>(4)? != 0,
     })
+}
+
+/// The key of the team named, `None` when there is no such team (`Some(None)`: no team
+/// named).
+fn team_key(conn: &Connection, team: Option<&str>) -> rusqlite::Result<Option<Option<i64>>> {
+    match team {
+        Some(t) => conn
+            .one("SELECT id FROM teams WHERE name = ?1", [t], |r| r.get(0))
+            .optional()
+            .map(|id| id.map(Some)),
+        None => Ok(Some(None)),
+    }
 }
 
 fn role_of(s: &str) -> Role {
@@ -429,37 +441,7 @@ impl SqliteDb {
 const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.role, t.name, u.disabled";
 
 impl Db for SqliteDb {
-    fn add_team(&self, name: &str) -> AppResult<Team> {
-        accounts::add_team(self, name)
-    }
-
-    fn teams(&self) -> AppResult<Vec<Team>> {
-        Ok(self.team_rows()?)
-    }
-
-    fn rename_team(&self, name: &str, label: &str) -> AppResult<Team> {
-        accounts::rename_team(self, name, label)
-    }
-
-    fn add_user(
-        &self,
-        username: &str,
-        display_name: &str,
-        role: Role,
-        team: Option<&str>,
-        password: &str,
-        iterations: u32,
-    ) -> AppResult<User> {
-        accounts::add_user(
-            self,
-            username,
-            display_name,
-            role,
-            team,
-            password,
-            iterations,
-        )
-    }
+    super::rules_over_rows!();
 
     fn users(&self) -> AppResult<Vec<User>> {
         let conn = self.lock();
@@ -467,39 +449,6 @@ impl Db for SqliteDb {
         let mut stmt = conn.prepare(&sql)?;
         let rows = stmt.query_map([], Self::user_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    fn set_password(&self, username: &str, password: &str, iterations: u32) -> AppResult<()> {
-        accounts::set_password(self, username, password, iterations)
-    }
-
-    fn user_by_username(&self, username: &str) -> AppResult<Option<User>> {
-        let conn = self.lock();
-        let sql = format!("SELECT {USER_COLUMNS} FROM users u LEFT JOIN teams t ON t.id = u.team_id WHERE u.username = ?1");
-        Ok(conn.one(&sql, [username], Self::user_row).optional()?)
-    }
-
-    fn disable_user(&self, username: &str) -> AppResult<()> {
-        users::disable_user(self, username)
-    }
-
-    fn check_password(
-        &self,
-        username: &str,
-        password: &str,
-        iterations: u32,
-    ) -> AppResult<Option<User>> {
-        accounts::check_password(self, username, password, iterations)
-    }
-
-    fn register_device(
-        &self,
-        user: &User,
-        device_id: Option<&str>,
-        device_name: &str,
-        actor: &str,
-    ) -> AppResult<String> {
-        accounts::register_device(self, user, device_id, device_name, actor)
     }
 
     fn actor_device(&self, actor: &str) -> AppResult<Option<String>> {
@@ -528,10 +477,6 @@ impl Db for SqliteDb {
             params![hash, user.id, device_id, now, expires_at],
         )?;
         Ok((token, expires_at))
-    }
-
-    fn session(&self, token: &str, policy: SessionPolicy, now: i64) -> AppResult<Option<Session>> {
-        accounts::session(self, token, policy, now)
     }
 
     fn token_disabled(&self, token: &str) -> AppResult<bool> {
@@ -592,14 +537,6 @@ impl Db for SqliteDb {
         done(&mine).unwrap_or_else(|| Err(AppError::Internal("a write was lost".into())))
     }
 
-    fn case_document(&self, id: &CaseId) -> AppResult<Option<Vec<u8>>> {
-        Ok(cases::document(self, id)?)
-    }
-
-    fn case_heads(&self, id: &CaseId) -> AppResult<Option<Vec<ChangeHash>>> {
-        Ok(cases::heads(self, id)?)
-    }
-
     fn external_version(&self) -> AppResult<Option<i64>> {
         let conn = match self.conn.try_lock() {
             Ok(c) => c,
@@ -607,14 +544,6 @@ impl Db for SqliteDb {
             Err(std::sync::TryLockError::WouldBlock) => return Ok(None),
         };
         Ok(Some(conn.one("PRAGMA data_version", [], |r| r.get(0))?))
-    }
-
-    fn audit(&self, user_id: &str, case: &CaseId, action: &str, now: i64) -> AppResult<()> {
-        Ok(records::audit(self, user_id, case, action, now)?)
-    }
-
-    fn audit_trail(&self, case: Option<&CaseId>, limit: usize) -> AppResult<Vec<AuditEntry>> {
-        Ok(records::audit_trail(self, case, limit)?)
     }
 
     fn user_by_id(&self, id: &str) -> AppResult<Option<User>> {
@@ -644,89 +573,6 @@ impl Db for SqliteDb {
                 device_row,
             )
             .optional()?)
-    }
-
-    fn departed(&self, case: &CaseId, device: &str) -> AppResult<bool> {
-        Ok(records::departed(self, case, device)?)
-    }
-
-    fn record_departure(
-        &self,
-        case: &CaseId,
-        device: &str,
-        changes: usize,
-        now: i64,
-    ) -> AppResult<bool> {
-        Ok(records::record_departure(self, case, device, changes, now)?)
-    }
-
-    fn assignment_ended(&self, case: &CaseId, user_id: &str) -> AppResult<Option<i64>> {
-        Ok(records::assignment_ended(self, case, user_id)?)
-    }
-
-    fn forget_departure(&self, case: &CaseId, device: &str) -> AppResult<()> {
-        Ok(records::forget_departure(self, case, device)?)
-    }
-
-    fn mark_times(&self, case: &CaseId, marks: &[TimeMark]) -> AppResult<()> {
-        Ok(cases::mark_times(self, case, marks)?)
-    }
-
-    fn time_marks(&self, case: &CaseId) -> AppResult<Vec<TimeMark>> {
-        Ok(cases::time_marks(self, case)?)
-    }
-
-    fn throttle_hit(&self, key: &str, now: i64, window_ms: i64) -> AppResult<u32> {
-        Ok(records::throttle_hit(self, key, now, window_ms)?)
-    }
-
-    fn throttle_count(&self, key: &str, now: i64, window_ms: i64) -> AppResult<u32> {
-        Ok(records::throttle_count(self, key, now, window_ms)?)
-    }
-
-    fn throttle_clear(&self, key: &str) -> AppResult<()> {
-        Ok(records::throttle_clear(self, key)?)
-    }
-
-    fn devices_of(&self, user_id: &str, now: i64) -> AppResult<Vec<DeviceInfo>> {
-        users::devices_of(self, user_id, now)
-    }
-
-    fn record_status(
-        &self,
-        device_id: &str,
-        unsynced: super::Unsynced,
-        app_version: Option<&str>,
-    ) -> AppResult<()> {
-        users::record_status(self, device_id, unsynced, app_version)
-    }
-
-    fn revoke_device(&self, device_id: &str) -> AppResult<()> {
-        users::revoke_device(self, device_id)
-    }
-
-    fn enable_user(&self, username: &str) -> AppResult<()> {
-        users::enable_user(self, username)
-    }
-
-    fn log_admin(&self, entry: &AdminEntry) -> AppResult<()> {
-        Ok(self.insert_admin_entry(entry)?)
-    }
-
-    fn admin_log(&self, limit: usize) -> AppResult<Vec<AdminEntry>> {
-        Ok(records::admin_log(self, limit)?)
-    }
-
-    fn set_role_team(&self, username: &str, role: Role, team: Option<&str>) -> AppResult<User> {
-        users::set_role_team(self, username, role, team)
-    }
-
-    fn cases_of(&self, user_id: &str) -> AppResult<Vec<CaseId>> {
-        Ok(cases::of_user(self, user_id)?)
-    }
-
-    fn throttle_forgive(&self, key: &str) -> AppResult<()> {
-        Ok(records::throttle_forgive(self, key)?)
     }
 
     fn user_language(&self, user_id: &str) -> AppResult<Option<String>> {
@@ -760,14 +606,6 @@ impl Db for SqliteDb {
             )
             .optional()?;
         self.register_device(user, existing.as_deref(), SERVER_DEVICE_NAME, actor)
-    }
-
-    fn case_access(&self, id: &CaseId) -> AppResult<Option<CaseAccess>> {
-        Ok(cases::access(self, id)?)
-    }
-
-    fn cases(&self) -> AppResult<Vec<(CaseAccess, Vec<ChangeHash>)>> {
-        Ok(cases::all(self)?)
     }
 }
 
@@ -875,15 +713,8 @@ impl UserRows for SqliteDb {
         team: Option<&str>,
     ) -> Result<RoleTeamUpdate, StorageError> {
         let conn = self.lock();
-        let team_id: Option<i64> = match team {
-            Some(t) => match conn
-                .one("SELECT id FROM teams WHERE name = ?1", [t], |r| r.get(0))
-                .optional()?
-            {
-                Some(id) => Some(id),
-                None => return Ok(RoleTeamUpdate::NoSuchTeam),
-            },
-            None => None,
+        let Some(team_id) = team_key(&conn, team)? else {
+            return Ok(RoleTeamUpdate::NoSuchTeam);
         };
         let n = conn.run(
             "UPDATE users SET role = ?2, team_id = ?3 WHERE username = ?1",
@@ -1176,15 +1007,8 @@ impl AccountRows for SqliteDb {
 
     fn insert_user(&self, row: &NewUserRow<'_>) -> Result<UserInsert, StorageError> {
         let conn = self.lock();
-        let team_id: Option<i64> = match row.team {
-            Some(t) => match conn
-                .one("SELECT id FROM teams WHERE name = ?1", [t], |r| r.get(0))
-                .optional()?
-            {
-                Some(id) => Some(id),
-                None => return Ok(UserInsert::NoSuchTeam),
-            },
-            None => None,
+        let Some(team_id) = team_key(&conn, row.team)? else {
+            return Ok(UserInsert::NoSuchTeam);
         };
         let n = conn.run(
             "INSERT INTO users (id, username, display_name, role, team_id, pw_hash, pw_salt, pw_iterations, created_at)
