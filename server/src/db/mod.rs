@@ -95,6 +95,28 @@ macro_rules! rules_over_rows {
             $crate::db::accounts::session(self, token, policy, now)
         }
 
+        fn create_session(
+            &self,
+            user: &$crate::db::User,
+            device_id: &str,
+            policy: $crate::db::SessionPolicy,
+            now: i64,
+        ) -> $crate::AppResult<(String, i64)> {
+            $crate::db::accounts::create_session(self, user, device_id, policy, now)
+        }
+
+        fn token_disabled(&self, token: &str) -> $crate::AppResult<bool> {
+            $crate::db::accounts::token_disabled(self, token)
+        }
+
+        fn revoke_session(&self, token: &str) -> $crate::AppResult<()> {
+            $crate::db::accounts::revoke_session(self, token)
+        }
+
+        fn server_device(&self, user: &$crate::db::User, actor: &str) -> $crate::AppResult<String> {
+            $crate::db::accounts::server_device(self, user, actor)
+        }
+
         fn disable_user(&self, username: &str) -> $crate::AppResult<()> {
             $crate::db::users::disable_user(self, username)
         }

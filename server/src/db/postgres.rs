@@ -34,10 +34,7 @@ use super::cases::{
 };
 use super::records::{AuditRow, RecordRows, Window, WindowChange};
 use super::users::{DeviceRow, RoleTeamUpdate, UserRows};
-use super::{
-    AdminEntry, CaseAccess, CaseWrite, Db, Device, SessionPolicy, Stored, Team, TimeMark, User,
-    SERVER_DEVICE_NAME,
-};
+use super::{AdminEntry, CaseAccess, CaseWrite, Db, Device, Stored, Team, TimeMark, User};
 use crate::auth::{self, PasswordHash};
 use crate::error::{AppError, AppResult};
 use fieldcase_core::Role;
@@ -525,53 +522,6 @@ impl Db for PostgresDb {
         })
     }
 
-    fn create_session(
-        &self,
-        user: &User,
-        device_id: &str,
-        policy: SessionPolicy,
-        now: i64,
-    ) -> AppResult<(String, i64)> {
-        let (token, hash) = auth::new_token();
-        let expires_at = now + policy.absolute_ms;
-        let (user_id, device_id) = (user.id.clone(), device_id.to_string());
-        self.run(move |c| {
-            c.execute(
-                "INSERT INTO sessions (token_hash, user_id, device_id, created_at, last_used, expires_at)
-                 VALUES ($1, $2, $3, $4, $4, $5)",
-                &[&hash, &user_id, &device_id, &now, &expires_at],
-            )?;
-            Ok(())
-        })?;
-        Ok((token, expires_at))
-    }
-
-    fn token_disabled(&self, token: &str) -> AppResult<bool> {
-        let hash = auth::token_hash(token);
-        self.run(move |c| {
-            let row = c.query_opt(
-                "SELECT u.disabled, d.disabled FROM sessions s JOIN users u ON u.id = s.user_id
-                 JOIN devices d ON d.id = s.device_id WHERE s.token_hash = $1",
-                &[&hash],
-            )?;
-            Ok(match row {
-                Some(r) => r.try_get::<_, bool>(0)? || r.try_get::<_, bool>(1)?,
-                None => false,
-            })
-        })
-    }
-
-    fn revoke_session(&self, token: &str) -> AppResult<()> {
-        let hash = auth::token_hash(token);
-        self.run(move |c| {
-            c.execute(
-                "UPDATE sessions SET revoked = true WHERE token_hash = $1",
-                &[&hash],
-            )?;
-            Ok(())
-        })
-    }
-
     fn store_case(
         &self,
         access: &CaseAccess,
@@ -639,20 +589,6 @@ impl Db for PostgresDb {
             )?;
             Ok(())
         })
-    }
-
-    fn server_device(&self, user: &User, actor: &str) -> AppResult<String> {
-        let user_id = user.id.clone();
-        let existing: Option<String> = self.run(move |c| {
-            Ok(c.query_opt(
-                "SELECT id FROM devices WHERE user_id = $1 AND name = $2 AND NOT disabled
-                     ORDER BY created_at LIMIT 1",
-                &[&user_id, &SERVER_DEVICE_NAME],
-            )?
-            .map(|r| r.try_get(0))
-            .transpose()?)
-        })?;
-        self.register_device(user, existing.as_deref(), SERVER_DEVICE_NAME, actor)
     }
 
     fn user_by_id(&self, id: &str) -> AppResult<Option<User>> {
@@ -1372,6 +1308,53 @@ impl AccountRows for PostgresDb {
             }
             tx.commit()?;
             Ok(Registration::Registered(device))
+        })?)
+    }
+
+    fn insert_session(
+        &self,
+        token_hash: &[u8],
+        user_id: &str,
+        device_id: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<(), StorageError> {
+        let (hash, user_id, device_id) = (
+            token_hash.to_vec(),
+            user_id.to_string(),
+            device_id.to_string(),
+        );
+        Ok(self.run(move |c| {
+            c.execute(
+                "INSERT INTO sessions (token_hash, user_id, device_id, created_at, last_used, expires_at)
+                 VALUES ($1, $2, $3, $4, $4, $5)",
+                &[&hash, &user_id, &device_id, &now, &expires_at],
+            )?;
+            Ok(())
+        })?)
+    }
+
+    fn revoke_session_row(&self, token_hash: &[u8]) -> Result<(), StorageError> {
+        let hash = token_hash.to_vec();
+        Ok(self.run(move |c| {
+            c.execute(
+                "UPDATE sessions SET revoked = true WHERE token_hash = $1",
+                &[&hash],
+            )?;
+            Ok(())
+        })?)
+    }
+
+    fn device_named(&self, user_id: &str, name: &str) -> Result<Option<String>, StorageError> {
+        let (user_id, name) = (user_id.to_string(), name.to_string());
+        Ok(self.run(move |c| {
+            Ok(c.query_opt(
+                "SELECT id FROM devices WHERE user_id = $1 AND name = $2 AND NOT disabled
+                 ORDER BY created_at LIMIT 1",
+                &[&user_id, &name],
+            )?
+            .map(|r| r.try_get(0))
+            .transpose()?)
         })?)
     }
 }

@@ -15,10 +15,7 @@ use super::cases::{
 };
 use super::records::{AuditRow, RecordRows, Window, WindowChange};
 use super::users::{DeviceRow, RoleTeamUpdate, UserRows};
-use super::{
-    AdminEntry, CaseAccess, CaseWrite, Db, Device, SessionPolicy, Stored, Team, TimeMark, User,
-    SERVER_DEVICE_NAME,
-};
+use super::{AdminEntry, CaseAccess, CaseWrite, Db, Device, Stored, Team, TimeMark, User};
 use crate::auth::{self, PasswordHash};
 use crate::error::{AppError, AppResult};
 use fieldcase_core::Role;
@@ -462,45 +459,6 @@ impl Db for SqliteDb {
             .optional()?)
     }
 
-    fn create_session(
-        &self,
-        user: &User,
-        device_id: &str,
-        policy: SessionPolicy,
-        now: i64,
-    ) -> AppResult<(String, i64)> {
-        let (token, hash) = auth::new_token();
-        let expires_at = now + policy.absolute_ms;
-        self.lock().run(
-            "INSERT INTO sessions (token_hash, user_id, device_id, created_at, last_used, expires_at)
-             VALUES (?1, ?2, ?3, ?4, ?4, ?5)",
-            params![hash, user.id, device_id, now, expires_at],
-        )?;
-        Ok((token, expires_at))
-    }
-
-    fn token_disabled(&self, token: &str) -> AppResult<bool> {
-        let hash = auth::token_hash(token);
-        let conn = self.lock();
-        let row: Option<(i64, i64)> = conn
-            .one(
-                "SELECT u.disabled, d.disabled FROM sessions s JOIN users u ON u.id = s.user_id
-                 JOIN devices d ON d.id = s.device_id WHERE s.token_hash = ?1",
-                [&hash],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        Ok(matches!(row, Some((u, d)) if u != 0 || d != 0))
-    }
-
-    fn revoke_session(&self, token: &str) -> AppResult<()> {
-        self.lock().run(
-            "UPDATE sessions SET revoked = 1 WHERE token_hash = ?1",
-            [auth::token_hash(token)],
-        )?;
-        Ok(())
-    }
-
     /// Group commit: concurrent writers queue their writes; whoever holds the connection
     /// next commits every queued write in one transaction (one `fsync` for all), each in a
     /// savepoint of its own so that one failing write fails alone. A write is answered only
@@ -593,19 +551,6 @@ impl Db for SqliteDb {
             params![user_id, language],
         )?;
         Ok(())
-    }
-
-    fn server_device(&self, user: &User, actor: &str) -> AppResult<String> {
-        let existing: Option<String> = self
-            .lock()
-            .one(
-                "SELECT id FROM devices WHERE user_id = ?1 AND name = ?2 AND disabled = 0
-                 ORDER BY created_at LIMIT 1",
-                params![user.id, SERVER_DEVICE_NAME],
-                |r| r.get(0),
-            )
-            .optional()?;
-        self.register_device(user, existing.as_deref(), SERVER_DEVICE_NAME, actor)
     }
 }
 
@@ -1173,5 +1118,41 @@ impl AccountRows for SqliteDb {
         }
         tx.commit()?;
         Ok(Registration::Registered(device))
+    }
+
+    fn insert_session(
+        &self,
+        token_hash: &[u8],
+        user_id: &str,
+        device_id: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<(), StorageError> {
+        self.lock().run(
+            "INSERT INTO sessions (token_hash, user_id, device_id, created_at, last_used, expires_at)
+             VALUES (?1, ?2, ?3, ?4, ?4, ?5)",
+            params![token_hash, user_id, device_id, now, expires_at],
+        )?;
+        Ok(())
+    }
+
+    fn revoke_session_row(&self, token_hash: &[u8]) -> Result<(), StorageError> {
+        self.lock().run(
+            "UPDATE sessions SET revoked = 1 WHERE token_hash = ?1",
+            [token_hash],
+        )?;
+        Ok(())
+    }
+
+    fn device_named(&self, user_id: &str, name: &str) -> Result<Option<String>, StorageError> {
+        Ok(self
+            .lock()
+            .one(
+                "SELECT id FROM devices WHERE user_id = ?1 AND name = ?2 AND disabled = 0
+                 ORDER BY created_at LIMIT 1",
+                params![user_id, name],
+                |r| r.get(0),
+            )
+            .optional()?)
     }
 }

@@ -50,6 +50,7 @@ storage_contract!(
     a_new_password_ends_sessions_and_replaces_the_old_one,
     an_actor_is_bound_once_to_one_device,
     the_server_writes_for_a_user_under_one_device,
+    a_revoked_device_is_told_to_wipe_and_the_server_writes_under_a_new_one,
     a_session_ends_when_idle_and_at_its_absolute_expiry,
     a_used_session_stays_open_and_malformed_tokens_find_nothing,
     a_revoked_session_ends_without_a_wipe,
@@ -311,6 +312,23 @@ fn the_server_writes_for_a_user_under_one_device(db: &dyn Db) {
     let anna = anna(db);
     let server_device = db.server_device(&anna, "ee55").unwrap();
     assert_eq!(db.server_device(&anna, "ff66").unwrap(), server_device);
+}
+
+fn a_revoked_device_is_told_to_wipe_and_the_server_writes_under_a_new_one(db: &dyn Db) {
+    let (anna, phone) = anna_with_phone(db);
+    let (token, expires) = db.create_session(&anna, &phone, POLICY, 100).unwrap();
+    assert_eq!(expires, 100 + POLICY.absolute_ms);
+    assert!(!db.token_disabled(&token).unwrap());
+    assert!(!db.token_disabled(&"0".repeat(64)).unwrap(), "unknown");
+    db.revoke_device(&phone).unwrap();
+    assert!(db.token_disabled(&token).unwrap(), "the phone must wipe");
+    assert!(db.session(&token, POLICY, 101).unwrap().is_none());
+    let server = db.server_device(&anna, "ee55").unwrap();
+    db.revoke_device(&server).unwrap();
+    let again = db.server_device(&anna, "ff66").unwrap();
+    assert_ne!(again, server, "a revoked device is not written under again");
+    assert_eq!(db.server_device(&anna, "ff66").unwrap(), again);
+    assert_eq!(db.actor_device("ff66").unwrap(), Some(again));
 }
 
 fn a_session_ends_when_idle_and_at_its_absolute_expiry(db: &dyn Db) {
