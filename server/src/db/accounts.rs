@@ -1,12 +1,13 @@
 //! The account rules, once for every storage: teams, users and passwords are checked on the
 //! way in, a password is checked (and rehashed when the work factor was raised), a session
-//! ends when idle or at its absolute expiry and its idle timer moves when it is used, and
-//! an Automerge actor is bound once to one device of its user. Each storage only reads and writes rows ([`AccountRows`]) and fails with a
+//! opens with an absolute expiry, ends when idle or at that expiry and its idle timer moves
+//! when it is used, a session of a disabled user or device is told to wipe, and an
+//! Automerge actor is bound once to one device of its user (the server's own device
+//! included). Each storage only reads and writes rows ([`AccountRows`]) and fails with a
 //! [`StorageError`]; what is allowed, and what the API answers, is decided here.
 //!
-//! This is the first part of the storage split (issue 14): the rest of [`super::Db`] (cases
-//! and their compare-and-swap, audit, departures, throttles, roles and teams of users) is
-//! still implemented whole by each storage.
+//! This is one part of the storage split (issue 14), whose layout [`super`] describes: the
+//! other rules are in [`super::cases`], [`super::users`] and [`super::records`].
 
 use super::{check, Session, SessionPolicy, Team, User};
 use crate::auth::{self, PasswordHash};

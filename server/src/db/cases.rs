@@ -57,7 +57,7 @@ impl Write {
 /// A stored case's row as a write finds it.
 #[derive(Debug, Clone)]
 pub struct Current {
-    /// Its heads as stored ([`heads_blob`]).
+    /// Its heads as stored (the hashes one after another).
     pub heads: Vec<u8>,
     /// The size of its snapshot.
     pub snapshot_bytes: usize,

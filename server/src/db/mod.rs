@@ -3,6 +3,23 @@
 //! one server process), and [`postgres::PostgresDb`] on a PostgreSQL database that several
 //! server instances share (behind a load balancer). [`open`] picks one from the `--db`
 //! setting: a `postgres://` or `postgresql://` URL, or else a SQLite file path.
+//!
+//! The rules are written once, over rows (the storage split, issue 14): what is allowed,
+//! what conflicts and what the API answers is decided in [`accounts`] (teams, users,
+//! passwords, sessions, devices and their actors), [`cases`] (the compare-and-swap case
+//! write, a case's document, heads, access facts and time marks), [`users`] (roles and
+//! teams, disabling and enabling, a user's devices, revoking one, its status) and
+//! [`records`] (audit trail, admin log, departures, assignment ends, login throttles).
+//! Each storage implements their rows traits ([`accounts::AccountRows`],
+//! [`cases::CaseTx`] and [`cases::CaseRows`], [`users::UserRows`],
+//! [`records::RecordRows`]), failing with [`accounts::StorageError`], which becomes the
+//! API's error in one place; the [`Db`] methods that apply a rule are written once
+//! (`rules_over_rows!`) and expanded in each storage's `impl Db`.
+//!
+//! Still each storage's own, with no rule to share: the transaction a case write runs in
+//! (SQLite's group commit, PostgreSQL's row lock and its count of writers),
+//! [`Db::external_version`], migrations, and single-row reads and writes that decide
+//! nothing (users listed, a user or device by id, an actor's device, console languages).
 
 pub mod accounts;
 pub mod cases;

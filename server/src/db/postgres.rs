@@ -11,7 +11,9 @@
 //!
 //! Several instances: a case write takes the case's row lock (`SELECT ... FOR UPDATE`)
 //! before comparing heads, so compare-and-swap holds across instances; a new case is
-//! inserted only if nobody inserted it meanwhile. Every case write also counts itself under
+//! inserted only if nobody inserted it meanwhile. A login throttle's key is held by an
+//! advisory transaction lock while its window changes, so events on several instances
+//! are each counted. Every case write also counts itself under
 //! this instance's writer id (`case_writers`); [`Db::external_version`] is the sum of the
 //! other writers' counts, so it moves exactly when another process wrote a case.
 //!
