@@ -396,6 +396,22 @@ fn stored_case(db: &dyn Db) -> (CaseId, Automerge, Vec<ChangeHash>) {
     (id, doc, h1)
 }
 
+/// A case stored as a snapshot (key `a`), then a change appended (key `b`): (its id, the
+/// document, the snapshot's heads, the heads after the change).
+fn stored_case_with_a_change(db: &dyn Db) -> (CaseId, Automerge, Vec<ChangeHash>, Vec<ChangeHash>) {
+    let (id, mut doc, h1) = stored_case(db);
+    let (c2, h2) = grow(&mut doc, "b");
+    db.store_case(
+        &access(id, &["u-1"]),
+        CaseWrite::Changes(&c2),
+        &h2,
+        Some(&h1),
+        6,
+    )
+    .unwrap();
+    (id, doc, h1, h2)
+}
+
 fn cases_are_appended_under_compare_and_swap(db: &dyn Db) {
     let (id, mut doc, h1) = stored_case(db);
     let (c2, h2) = grow(&mut doc, "b");
@@ -446,16 +462,7 @@ fn cases_are_appended_under_compare_and_swap(db: &dyn Db) {
 }
 
 fn a_late_writer_stores_nothing(db: &dyn Db) {
-    let (id, mut doc, h1) = stored_case(db);
-    let (c2, h2) = grow(&mut doc, "b");
-    db.store_case(
-        &access(id, &["u-1"]),
-        CaseWrite::Changes(&c2),
-        &h2,
-        Some(&h1),
-        6,
-    )
-    .unwrap();
+    let (id, _, h1, h2) = stored_case_with_a_change(db);
     // A writer that grew from the old heads is too late, and nothing of it is stored.
     let mut late = Automerge::load(&db.case_document(&id).unwrap().unwrap()).unwrap();
     let (c3, h3) = grow(&mut late, "late");
@@ -488,16 +495,7 @@ fn a_late_writer_stores_nothing(db: &dyn Db) {
 }
 
 fn a_snapshot_folds_the_appended_changes(db: &dyn Db) {
-    let (id, mut doc, h1) = stored_case(db);
-    let (c2, h2) = grow(&mut doc, "b");
-    db.store_case(
-        &access(id, &["u-1"]),
-        CaseWrite::Changes(&c2),
-        &h2,
-        Some(&h1),
-        6,
-    )
-    .unwrap();
+    let (id, doc, _, h2) = stored_case_with_a_change(db);
     let got = db
         .store_case(
             &access(id, &["u-1"]),
@@ -612,16 +610,7 @@ fn a_missing_case_is_not_the_one_expected_and_its_first_changes_are_its_snapshot
 }
 
 fn an_unconditional_write_replaces_whatever_is_stored(db: &dyn Db) {
-    let (id, mut doc, h1) = stored_case(db);
-    let (c2, h2) = grow(&mut doc, "b");
-    db.store_case(
-        &access(id, &["u-1"]),
-        CaseWrite::Changes(&c2),
-        &h2,
-        Some(&h1),
-        6,
-    )
-    .unwrap();
+    let (id, _, _, _) = stored_case_with_a_change(db);
     // Another document altogether, put without looking (an import): it replaces the
     // snapshot and the changes appended to the old one.
     let mut other = Automerge::new();
