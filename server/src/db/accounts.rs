@@ -1,12 +1,13 @@
 //! The account rules, once for every storage: teams, users and passwords are checked on the
 //! way in, a password is checked (and rehashed when the work factor was raised), a session
-//! ends when idle or at its absolute expiry and its idle timer moves when it is used, and
-//! an Automerge actor is bound once to one device of its user. Each storage only reads and writes rows ([`AccountRows`]) and fails with a
+//! opens with an absolute expiry, ends when idle or at that expiry and its idle timer moves
+//! when it is used, a session of a disabled user or device is told to wipe, and an
+//! Automerge actor is bound once to one device of its user (the server's own device
+//! included). Each storage only reads and writes rows ([`AccountRows`]) and fails with a
 //! [`StorageError`]; what is allowed, and what the API answers, is decided here.
 //!
-//! This is the first part of the storage split (issue 14): the rest of [`super::Db`] (cases
-//! and their compare-and-swap, audit, departures, throttles, roles and teams of users) is
-//! still implemented whole by each storage.
+//! This is one part of the storage split (issue 14), whose layout [`super`] describes: the
+//! other rules are in [`super::cases`], [`super::users`] and [`super::records`].
 
 use super::{check, Session, SessionPolicy, Team, User};
 use crate::auth::{self, PasswordHash};
@@ -152,6 +153,19 @@ pub trait AccountRows {
     fn session_row(&self, token_hash: &[u8]) -> Result<Option<SessionRow>, StorageError>;
     /// Notes that a session was used at `now`.
     fn touch_session(&self, token_hash: &[u8], now: i64) -> Result<(), StorageError>;
+    /// Stores a new session, last used at `now`.
+    fn insert_session(
+        &self,
+        token_hash: &[u8],
+        user_id: &str,
+        device_id: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<(), StorageError>;
+    /// Marks the session whose token hashes to `token_hash` revoked (if there is one).
+    fn revoke_session_row(&self, token_hash: &[u8]) -> Result<(), StorageError>;
+    /// The oldest device of `user_id` named `name` that is not disabled.
+    fn device_named(&self, user_id: &str, name: &str) -> Result<Option<String>, StorageError>;
     /// Registers `device` of `user_id` (a new one, named `name`, when `None`) and binds
     /// `actor` to it if it is bound to none, in one transaction, committed only when the
     /// answer is [`Registration::Registered`].
@@ -333,6 +347,47 @@ pub fn register_device(
     }
 }
 
+/// Opens a session of `user` on `device_id` at `now`: a new random token (only its hash is
+/// stored) that expires after the policy's absolute time.
+pub fn create_session(
+    rows: &dyn AccountRows,
+    user: &User,
+    device_id: &str,
+    policy: SessionPolicy,
+    now: i64,
+) -> AppResult<(String, i64)> {
+    let (token, hash) = auth::new_token();
+    let expires_at = now + policy.absolute_ms;
+    rows.insert_session(&hash, &user.id, device_id, now, expires_at)?;
+    Ok((token, expires_at))
+}
+
+/// Whether `token` is a session of a disabled user or device (the answer is: wipe), open
+/// or not.
+pub fn token_disabled(rows: &dyn AccountRows, token: &str) -> AppResult<bool> {
+    Ok(rows
+        .session_row(&auth::token_hash(token))?
+        .is_some_and(|s| s.user.disabled || s.device_disabled))
+}
+
+/// Ends the session of `token` (a sign-out); an unknown token is no error.
+pub fn revoke_session(rows: &dyn AccountRows, token: &str) -> AppResult<()> {
+    Ok(rows.revoke_session_row(&auth::token_hash(token))?)
+}
+
+/// The device the server writes under for `user` (its oldest enabled one of that name, or
+/// a new one), with `actor` bound to it.
+pub fn server_device(rows: &dyn AccountRows, user: &User, actor: &str) -> AppResult<String> {
+    let existing = rows.device_named(&user.id, super::SERVER_DEVICE_NAME)?;
+    register_device(
+        rows,
+        user,
+        existing.as_deref(),
+        super::SERVER_DEVICE_NAME,
+        actor,
+    )
+}
+
 fn auth_now() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
@@ -418,6 +473,22 @@ mod tests {
             _: i64,
         ) -> Result<Registration, StorageError> {
             Ok(self.registration.clone().expect("a registration"))
+        }
+        fn insert_session(
+            &self,
+            _: &[u8],
+            _: &str,
+            _: &str,
+            _: i64,
+            _: i64,
+        ) -> Result<(), StorageError> {
+            Err(StorageError::Unavailable("not used by these tests".into()))
+        }
+        fn revoke_session_row(&self, _: &[u8]) -> Result<(), StorageError> {
+            Err(StorageError::Unavailable("not used by these tests".into()))
+        }
+        fn device_named(&self, _: &str, _: &str) -> Result<Option<String>, StorageError> {
+            Err(StorageError::Unavailable("not used by these tests".into()))
         }
     }
 

@@ -3,15 +3,302 @@
 //! one server process), and [`postgres::PostgresDb`] on a PostgreSQL database that several
 //! server instances share (behind a load balancer). [`open`] picks one from the `--db`
 //! setting: a `postgres://` or `postgresql://` URL, or else a SQLite file path.
+//!
+//! The rules are written once, over rows (the storage split, issue 14): what is allowed,
+//! what conflicts and what the API answers is decided in [`accounts`] (teams, users,
+//! passwords, sessions, devices and their actors), [`cases`] (the compare-and-swap case
+//! write, a case's document, heads, access facts and time marks), [`users`] (roles and
+//! teams, disabling and enabling, a user's devices, revoking one, its status) and
+//! [`records`] (audit trail, admin log, departures, assignment ends, login throttles).
+//! Each storage implements their rows traits ([`accounts::AccountRows`],
+//! [`cases::CaseTx`] and [`cases::CaseRows`], [`users::UserRows`],
+//! [`records::RecordRows`]), failing with [`accounts::StorageError`], which becomes the
+//! API's error in one place; the [`Db`] methods that apply a rule are written once
+//! (`rules_over_rows!`) and expanded in each storage's `impl Db`.
+//!
+//! Still each storage's own, with no rule to share: the transaction a case write runs in
+//! (SQLite's group commit, PostgreSQL's row lock and its count of writers),
+//! [`Db::external_version`], migrations, and single-row reads and writes that decide
+//! nothing (users listed, a user or device by id, an actor's device, console languages).
 
 pub mod accounts;
+pub mod cases;
 pub mod postgres;
+pub mod records;
 pub mod sqlite;
+pub mod users;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppResult;
 use fieldcase_core::{CaseId, Role};
+
+/// The methods of [`Db`] that are rules over rows ([`accounts`], [`cases`], [`users`],
+/// [`records`]): the same in every storage, written once here and expanded into each
+/// storage's `impl Db` (which writes only what is its own: the case write's transaction,
+/// sessions, languages, devices by id).
+macro_rules! rules_over_rows {
+    () => {
+        fn add_team(&self, name: &str) -> $crate::AppResult<$crate::db::Team> {
+            $crate::db::accounts::add_team(self, name)
+        }
+
+        fn teams(&self) -> $crate::AppResult<Vec<$crate::db::Team>> {
+            Ok($crate::db::accounts::AccountRows::team_rows(self)?)
+        }
+
+        fn rename_team(&self, name: &str, label: &str) -> $crate::AppResult<$crate::db::Team> {
+            $crate::db::accounts::rename_team(self, name, label)
+        }
+
+        fn add_user(
+            &self,
+            username: &str,
+            display_name: &str,
+            role: fieldcase_core::Role,
+            team: Option<&str>,
+            password: &str,
+            iterations: u32,
+        ) -> $crate::AppResult<$crate::db::User> {
+            $crate::db::accounts::add_user(
+                self,
+                username,
+                display_name,
+                role,
+                team,
+                password,
+                iterations,
+            )
+        }
+
+        fn set_password(
+            &self,
+            username: &str,
+            password: &str,
+            iterations: u32,
+        ) -> $crate::AppResult<()> {
+            $crate::db::accounts::set_password(self, username, password, iterations)
+        }
+
+        fn user_by_username(&self, username: &str) -> $crate::AppResult<Option<$crate::db::User>> {
+            Ok($crate::db::accounts::AccountRows::user_row(self, username)?)
+        }
+
+        fn check_password(
+            &self,
+            username: &str,
+            password: &str,
+            iterations: u32,
+        ) -> $crate::AppResult<Option<$crate::db::User>> {
+            $crate::db::accounts::check_password(self, username, password, iterations)
+        }
+
+        fn register_device(
+            &self,
+            user: &$crate::db::User,
+            device_id: Option<&str>,
+            device_name: &str,
+            actor: &str,
+        ) -> $crate::AppResult<String> {
+            $crate::db::accounts::register_device(self, user, device_id, device_name, actor)
+        }
+
+        fn session(
+            &self,
+            token: &str,
+            policy: $crate::db::SessionPolicy,
+            now: i64,
+        ) -> $crate::AppResult<Option<$crate::db::Session>> {
+            $crate::db::accounts::session(self, token, policy, now)
+        }
+
+        fn create_session(
+            &self,
+            user: &$crate::db::User,
+            device_id: &str,
+            policy: $crate::db::SessionPolicy,
+            now: i64,
+        ) -> $crate::AppResult<(String, i64)> {
+            $crate::db::accounts::create_session(self, user, device_id, policy, now)
+        }
+
+        fn token_disabled(&self, token: &str) -> $crate::AppResult<bool> {
+            $crate::db::accounts::token_disabled(self, token)
+        }
+
+        fn revoke_session(&self, token: &str) -> $crate::AppResult<()> {
+            $crate::db::accounts::revoke_session(self, token)
+        }
+
+        fn server_device(&self, user: &$crate::db::User, actor: &str) -> $crate::AppResult<String> {
+            $crate::db::accounts::server_device(self, user, actor)
+        }
+
+        fn disable_user(&self, username: &str) -> $crate::AppResult<()> {
+            $crate::db::users::disable_user(self, username)
+        }
+
+        fn enable_user(&self, username: &str) -> $crate::AppResult<()> {
+            $crate::db::users::enable_user(self, username)
+        }
+
+        fn set_role_team(
+            &self,
+            username: &str,
+            role: fieldcase_core::Role,
+            team: Option<&str>,
+        ) -> $crate::AppResult<$crate::db::User> {
+            $crate::db::users::set_role_team(self, username, role, team)
+        }
+
+        fn devices_of(
+            &self,
+            user_id: &str,
+            now: i64,
+        ) -> $crate::AppResult<Vec<$crate::db::DeviceInfo>> {
+            $crate::db::users::devices_of(self, user_id, now)
+        }
+
+        fn revoke_device(&self, device_id: &str) -> $crate::AppResult<()> {
+            $crate::db::users::revoke_device(self, device_id)
+        }
+
+        fn record_status(
+            &self,
+            device_id: &str,
+            unsynced: $crate::db::Unsynced,
+            app_version: Option<&str>,
+        ) -> $crate::AppResult<()> {
+            $crate::db::users::record_status(self, device_id, unsynced, app_version)
+        }
+
+        fn case_document(&self, id: &fieldcase_core::CaseId) -> $crate::AppResult<Option<Vec<u8>>> {
+            Ok($crate::db::cases::document(self, id)?)
+        }
+
+        fn case_heads(
+            &self,
+            id: &fieldcase_core::CaseId,
+        ) -> $crate::AppResult<Option<Vec<automerge::ChangeHash>>> {
+            Ok($crate::db::cases::heads(self, id)?)
+        }
+
+        fn case_access(
+            &self,
+            id: &fieldcase_core::CaseId,
+        ) -> $crate::AppResult<Option<$crate::db::CaseAccess>> {
+            Ok($crate::db::cases::access(self, id)?)
+        }
+
+        fn cases(
+            &self,
+        ) -> $crate::AppResult<Vec<($crate::db::CaseAccess, Vec<automerge::ChangeHash>)>> {
+            Ok($crate::db::cases::all(self)?)
+        }
+
+        fn cases_of(&self, user_id: &str) -> $crate::AppResult<Vec<fieldcase_core::CaseId>> {
+            Ok($crate::db::cases::of_user(self, user_id)?)
+        }
+
+        fn mark_times(
+            &self,
+            case: &fieldcase_core::CaseId,
+            marks: &[$crate::db::TimeMark],
+        ) -> $crate::AppResult<()> {
+            Ok($crate::db::cases::mark_times(self, case, marks)?)
+        }
+
+        fn time_marks(
+            &self,
+            case: &fieldcase_core::CaseId,
+        ) -> $crate::AppResult<Vec<$crate::db::TimeMark>> {
+            Ok($crate::db::cases::time_marks(self, case)?)
+        }
+
+        fn audit(
+            &self,
+            user_id: &str,
+            case: &fieldcase_core::CaseId,
+            action: &str,
+            now: i64,
+        ) -> $crate::AppResult<()> {
+            Ok($crate::db::records::audit(
+                self, user_id, case, action, now,
+            )?)
+        }
+
+        fn audit_trail(
+            &self,
+            case: Option<&fieldcase_core::CaseId>,
+            limit: usize,
+        ) -> $crate::AppResult<Vec<$crate::db::AuditEntry>> {
+            Ok($crate::db::records::audit_trail(self, case, limit)?)
+        }
+
+        fn log_admin(&self, entry: &$crate::db::AdminEntry) -> $crate::AppResult<()> {
+            Ok($crate::db::records::RecordRows::insert_admin_entry(
+                self, entry,
+            )?)
+        }
+
+        fn admin_log(&self, limit: usize) -> $crate::AppResult<Vec<$crate::db::AdminEntry>> {
+            Ok($crate::db::records::admin_log(self, limit)?)
+        }
+
+        fn departed(&self, case: &fieldcase_core::CaseId, device: &str) -> $crate::AppResult<bool> {
+            Ok($crate::db::records::departed(self, case, device)?)
+        }
+
+        fn record_departure(
+            &self,
+            case: &fieldcase_core::CaseId,
+            device: &str,
+            changes: usize,
+            now: i64,
+        ) -> $crate::AppResult<bool> {
+            Ok($crate::db::records::record_departure(
+                self, case, device, changes, now,
+            )?)
+        }
+
+        fn forget_departure(
+            &self,
+            case: &fieldcase_core::CaseId,
+            device: &str,
+        ) -> $crate::AppResult<()> {
+            Ok($crate::db::records::forget_departure(self, case, device)?)
+        }
+
+        fn assignment_ended(
+            &self,
+            case: &fieldcase_core::CaseId,
+            user_id: &str,
+        ) -> $crate::AppResult<Option<i64>> {
+            Ok($crate::db::records::assignment_ended(self, case, user_id)?)
+        }
+
+        fn throttle_hit(&self, key: &str, now: i64, window_ms: i64) -> $crate::AppResult<u32> {
+            Ok($crate::db::records::throttle_hit(
+                self, key, now, window_ms,
+            )?)
+        }
+
+        fn throttle_count(&self, key: &str, now: i64, window_ms: i64) -> $crate::AppResult<u32> {
+            Ok($crate::db::records::throttle_count(
+                self, key, now, window_ms,
+            )?)
+        }
+
+        fn throttle_clear(&self, key: &str) -> $crate::AppResult<()> {
+            Ok($crate::db::records::throttle_clear(self, key)?)
+        }
+
+        fn throttle_forgive(&self, key: &str) -> $crate::AppResult<()> {
+            Ok($crate::db::records::throttle_forgive(self, key)?)
+        }
+    };
+}
+pub(crate) use rules_over_rows;
 
 /// An opened storage of either kind.
 #[derive(Debug)]

@@ -11,7 +11,9 @@
 //!
 //! Several instances: a case write takes the case's row lock (`SELECT ... FOR UPDATE`)
 //! before comparing heads, so compare-and-swap holds across instances; a new case is
-//! inserted only if nobody inserted it meanwhile. Every case write also counts itself under
+//! inserted only if nobody inserted it meanwhile. A login throttle's key is held by an
+//! advisory transaction lock while its window changes, so events on several instances
+//! are each counted. Every case write also counts itself under
 //! this instance's writer id (`case_writers`); [`Db::external_version`] is the sum of the
 //! other writers' counts, so it moves exactly when another process wrote a case.
 //!
@@ -27,15 +29,17 @@ use automerge::ChangeHash;
 use postgres::{Client, NoTls};
 
 use super::accounts::{
-    self, AccountRows, NewUserRow, PasswordRow, Registration, SessionRow, StorageError, UserInsert,
+    AccountRows, NewUserRow, PasswordRow, Registration, SessionRow, StorageError, UserInsert,
 };
-use super::{
-    heads_blob, heads_of, AdminEntry, AuditEntry, CaseAccess, CaseWrite, Db, Device, DeviceInfo,
-    Session, SessionPolicy, Stored, Team, TimeMark, User, SERVER_DEVICE_NAME,
+use super::cases::{
+    self, AssignmentRow, CaseListRow, CaseRow, CaseRows, CaseTx, Current, DocumentRows,
 };
+use super::records::{AuditRow, RecordRows, Window, WindowChange};
+use super::users::{DeviceRow, RoleTeamUpdate, UserRows};
+use super::{AdminEntry, CaseAccess, CaseWrite, Db, Device, Stored, Team, TimeMark, User};
 use crate::auth::{self, PasswordHash};
 use crate::error::{AppError, AppResult};
-use fieldcase_core::{CaseId, Role};
+use fieldcase_core::Role;
 
 /// Connections (and worker threads) per server instance.
 const POOL_SIZE: usize = 4;
@@ -242,6 +246,18 @@ impl Drop for PostgresDb {
     }
 }
 
+/// The key of the team named, `None` when there is no such team (`Some(None)`: no team
+/// named).
+fn team_key(c: &mut Client, team: Option<&str>) -> Result<Option<Option<i64>>, postgres::Error> {
+    match team {
+        Some(t) => c
+            .query_opt("SELECT id FROM teams WHERE name = $1", &[&t])?
+            .map(|r| r.try_get(0).map(Some))
+            .transpose(),
+        None => Ok(Some(None)),
+    }
+}
+
 fn role_of(s: &str) -> Role {
     Role::from_code(s).unwrap_or(Role::Worker)
 }
@@ -258,10 +274,6 @@ fn user_row(r: &postgres::Row) -> AppResult<User> {
         team: r.try_get(4)?,
         disabled: r.try_get(5)?,
     })
-}
-
-fn case_id_of(bytes: &[u8]) -> Option<CaseId> {
-    <[u8; 16]>::try_from(bytes).ok().map(CaseId::from_bytes)
 }
 
 impl PostgresDb {
@@ -372,221 +384,133 @@ fn migrate(client: &mut Client) -> AppResult<()> {
     Ok(())
 }
 
-/// A case write, owned (it crosses to a pool thread).
-struct CaseWriteJob {
-    writer: String,
-    access: CaseAccess,
-    snapshot: bool,
-    bytes: Vec<u8>,
-    heads: Vec<ChangeHash>,
-    expected: Option<Vec<ChangeHash>>,
-    now: i64,
+impl From<postgres::Error> for StorageError {
+    fn from(e: postgres::Error) -> Self {
+        StorageError::Unavailable(format!("database: {}", detail(&e)))
+    }
 }
 
-/// One case write in its own transaction, compare-and-swap on the heads under the case's
-/// row lock.
-fn store_one(client: &mut Client, w: &CaseWriteJob) -> AppResult<Stored> {
-    let CaseWriteJob {
-        writer,
-        access,
-        snapshot,
-        bytes,
-        heads,
-        expected,
-        now,
-    } = w;
-    let (snapshot, now) = (*snapshot, *now);
-    let id = &access.id.as_bytes()[..];
-    let heads = heads_blob(heads);
-    let mut tx = client.transaction()?;
-    let current: Option<(Vec<u8>, i32)> = tx
-        .query_opt(
+/// The rows of one case write, inside its transaction.
+struct CaseTxRows<'a, 'b>(&'a mut postgres::Transaction<'b>);
+
+impl CaseTx for CaseTxRows<'_, '_> {
+    fn current(&mut self, id: &[u8]) -> Result<Option<Current>, StorageError> {
+        // The row lock makes compare-and-swap hold across server instances.
+        let row = self.0.query_opt(
             "SELECT heads, octet_length(document) FROM cases WHERE id = $1 FOR UPDATE",
             &[&id],
-        )?
-        .map(|r| Ok::<_, postgres::Error>((r.try_get(0)?, r.try_get(1)?)))
-        .transpose()?;
-    if let Some(expected) = expected {
-        let now_heads = current
-            .as_ref()
-            .map(|(h, _)| heads_of(h))
-            .unwrap_or_default();
-        if &now_heads != expected {
-            return Ok(Stored::Stale);
-        }
-    }
-    let stored = match current {
-        Some((_, snapshot_bytes)) if !snapshot => {
-            tx.execute(
-                "INSERT INTO case_changes (case_id, seq, bytes)
-                 VALUES ($1, (SELECT coalesce(max(seq), 0) + 1 FROM case_changes WHERE case_id = $1), $2)",
-                &[&id, &bytes],
-            )?;
-            tx.execute(
-                "UPDATE cases SET team = $2, restricted = $3, heads = $4, updated_at = $5 WHERE id = $1",
-                &[&id, &access.team, &access.restricted, &heads, &now],
-            )?;
-            let r = tx.query_one(
-                "SELECT count(*), coalesce(sum(octet_length(bytes)), 0)::BIGINT FROM case_changes WHERE case_id = $1",
-                &[&id],
-            )?;
-            let (count, size): (i64, i64) = (r.try_get(0)?, r.try_get(1)?);
-            Stored::Written {
-                pending_changes: count as usize,
-                pending_bytes: size as usize,
-                snapshot_bytes: snapshot_bytes as usize,
-            }
-        }
-        // A whole document, or the first changes of a new case, become its snapshot.
-        current => {
-            if current.is_some() {
-                tx.execute(
-                    "UPDATE cases SET team = $2, restricted = $3, document = $4, heads = $5, updated_at = $6
-                     WHERE id = $1",
-                    &[&id, &access.team, &access.restricted, &bytes, &heads, &now],
-                )?;
-                tx.execute("DELETE FROM case_changes WHERE case_id = $1", &[&id])?;
-            } else {
-                // A new case: if another writer inserted it since we looked, a conditional
-                // write is stale (it expected no case) and an unconditional one replaces.
-                let inserted = tx.execute(
-                    "INSERT INTO cases (id, team, restricted, document, heads, updated_at)
-                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
-                    &[&id, &access.team, &access.restricted, &bytes, &heads, &now],
-                )?;
-                if inserted == 0 {
-                    drop(tx);
-                    if expected.is_some() {
-                        return Ok(Stored::Stale);
-                    }
-                    // Unconditional: again, now replacing the row that is there.
-                    return store_one(client, w);
-                }
-            }
-            Stored::Written {
-                pending_changes: 0,
-                pending_bytes: 0,
-                snapshot_bytes: bytes.len(),
-            }
-        }
-    };
-    // Who leaves the case, and when by the server's clock (a departing phone's deadline).
-    tx.execute(
-        "INSERT INTO assignment_ends (case_id, user_id, at)
-         SELECT case_id, user_id, $2 FROM case_assignments
-         WHERE case_id = $1 AND NOT (user_id = ANY($3))
-         ON CONFLICT (case_id, user_id) DO UPDATE SET at = excluded.at",
-        &[&id, &now, &access.assigned],
-    )?;
-    tx.execute(
-        "DELETE FROM assignment_ends WHERE case_id = $1 AND user_id = ANY($2)",
-        &[&id, &access.assigned],
-    )?;
-    tx.execute("DELETE FROM case_assignments WHERE case_id = $1", &[&id])?;
-    for (i, u) in access.assigned.iter().enumerate() {
-        tx.execute(
-            "INSERT INTO case_assignments (case_id, user_id, position) VALUES ($1, $2, $3)
-             ON CONFLICT DO NOTHING",
-            &[&id, u, &(i as i32)],
         )?;
+        Ok(match row {
+            Some(r) => Some(Current {
+                heads: r.try_get(0)?,
+                snapshot_bytes: r.try_get::<_, i32>(1)? as usize,
+            }),
+            None => None,
+        })
     }
-    tx.execute(
-        "INSERT INTO case_writers (writer, writes, started_at) VALUES ($1, 1, $2)
-         ON CONFLICT (writer) DO UPDATE SET writes = case_writers.writes + 1",
-        &[&writer, &now],
-    )?;
-    tx.commit()?;
-    Ok(stored)
+
+    fn append_changes(
+        &mut self,
+        row: CaseRow<'_>,
+        bytes: &[u8],
+    ) -> Result<(usize, usize), StorageError> {
+        let tx = &mut *self.0;
+        tx.execute(
+            "INSERT INTO case_changes (case_id, seq, bytes)
+             VALUES ($1, (SELECT coalesce(max(seq), 0) + 1 FROM case_changes WHERE case_id = $1), $2)",
+            &[&row.id, &bytes],
+        )?;
+        tx.execute(
+            "UPDATE cases SET team = $2, restricted = $3, heads = $4, updated_at = $5 WHERE id = $1",
+            &[&row.id, &row.team, &row.restricted, &row.heads, &row.now],
+        )?;
+        let r = tx.query_one(
+            "SELECT count(*), coalesce(sum(octet_length(bytes)), 0)::BIGINT FROM case_changes WHERE case_id = $1",
+            &[&row.id],
+        )?;
+        Ok((
+            r.try_get::<_, i64>(0)? as usize,
+            r.try_get::<_, i64>(1)? as usize,
+        ))
+    }
+
+    fn replace_snapshot(&mut self, row: CaseRow<'_>, bytes: &[u8]) -> Result<(), StorageError> {
+        self.0.execute(
+            "UPDATE cases SET team = $2, restricted = $3, document = $4, heads = $5, updated_at = $6
+             WHERE id = $1",
+            &[&row.id, &row.team, &row.restricted, &bytes, &row.heads, &row.now],
+        )?;
+        self.0
+            .execute("DELETE FROM case_changes WHERE case_id = $1", &[&row.id])?;
+        Ok(())
+    }
+
+    fn insert_case(&mut self, row: CaseRow<'_>, bytes: &[u8]) -> Result<bool, StorageError> {
+        let n = self.0.execute(
+            "INSERT INTO cases (id, team, restricted, document, heads, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
+            &[
+                &row.id,
+                &row.team,
+                &row.restricted,
+                &bytes,
+                &row.heads,
+                &row.now,
+            ],
+        )?;
+        Ok(n > 0)
+    }
+
+    fn assigned(&mut self, id: &[u8]) -> Result<Vec<String>, StorageError> {
+        self.0
+            .query(
+                "SELECT user_id FROM case_assignments WHERE case_id = $1",
+                &[&id],
+            )?
+            .iter()
+            .map(|r| Ok(r.try_get(0)?))
+            .collect()
+    }
+
+    fn end_assignments(&mut self, id: &[u8], users: &[&str], now: i64) -> Result<(), StorageError> {
+        self.0.execute(
+            "INSERT INTO assignment_ends (case_id, user_id, at) SELECT $1::BYTEA, u, $2::BIGINT FROM unnest($3::TEXT[]) u
+             ON CONFLICT (case_id, user_id) DO UPDATE SET at = excluded.at",
+            &[&id, &now, &users],
+        )?;
+        Ok(())
+    }
+
+    fn clear_assignment_ends(&mut self, id: &[u8], users: &[&str]) -> Result<(), StorageError> {
+        self.0.execute(
+            "DELETE FROM assignment_ends WHERE case_id = $1 AND user_id = ANY($2)",
+            &[&id, &users],
+        )?;
+        Ok(())
+    }
+
+    fn replace_assignments(&mut self, id: &[u8], users: &[&str]) -> Result<(), StorageError> {
+        self.0
+            .execute("DELETE FROM case_assignments WHERE case_id = $1", &[&id])?;
+        for (i, u) in users.iter().enumerate() {
+            self.0.execute(
+                "INSERT INTO case_assignments (case_id, user_id, position) VALUES ($1, $2, $3)
+                 ON CONFLICT DO NOTHING",
+                &[&id, u, &(i as i32)],
+            )?;
+        }
+        Ok(())
+    }
 }
 
 impl Db for PostgresDb {
-    fn add_team(&self, name: &str) -> AppResult<Team> {
-        accounts::add_team(self, name)
-    }
-
-    fn teams(&self) -> AppResult<Vec<Team>> {
-        Ok(self.team_rows()?)
-    }
-
-    fn rename_team(&self, name: &str, label: &str) -> AppResult<Team> {
-        accounts::rename_team(self, name, label)
-    }
-
-    fn add_user(
-        &self,
-        username: &str,
-        display_name: &str,
-        role: Role,
-        team: Option<&str>,
-        password: &str,
-        iterations: u32,
-    ) -> AppResult<User> {
-        accounts::add_user(
-            self,
-            username,
-            display_name,
-            role,
-            team,
-            password,
-            iterations,
-        )
-    }
+    super::rules_over_rows!();
 
     fn users(&self) -> AppResult<Vec<User>> {
         self.run(|c| {
             let sql = format!("SELECT {USER_COLUMNS} FROM users u LEFT JOIN teams t ON t.id = u.team_id ORDER BY u.username");
             c.query(&sql, &[])?.iter().map(user_row).collect()
         })
-    }
-
-    fn set_password(&self, username: &str, password: &str, iterations: u32) -> AppResult<()> {
-        accounts::set_password(self, username, password, iterations)
-    }
-
-    fn user_by_username(&self, username: &str) -> AppResult<Option<User>> {
-        let username = username.to_string();
-        self.run(move |c| Self::user_named(c, &username))
-    }
-
-    fn disable_user(&self, username: &str) -> AppResult<()> {
-        let username = username.to_string();
-        self.run(move |c| {
-            let mut tx = c.transaction()?;
-            let id: String = tx
-                .query_opt("SELECT id FROM users WHERE username = $1", &[&username])?
-                .ok_or(AppError::NotFound)?
-                .try_get(0)?;
-            tx.execute("UPDATE users SET disabled = true WHERE id = $1", &[&id])?;
-            tx.execute(
-                "UPDATE devices SET disabled = true WHERE user_id = $1",
-                &[&id],
-            )?;
-            tx.execute(
-                "UPDATE sessions SET revoked = true WHERE user_id = $1",
-                &[&id],
-            )?;
-            tx.commit()?;
-            Ok(())
-        })
-    }
-
-    fn check_password(
-        &self,
-        username: &str,
-        password: &str,
-        iterations: u32,
-    ) -> AppResult<Option<User>> {
-        accounts::check_password(self, username, password, iterations)
-    }
-
-    fn register_device(
-        &self,
-        user: &User,
-        device_id: Option<&str>,
-        device_name: &str,
-        actor: &str,
-    ) -> AppResult<String> {
-        accounts::register_device(self, user, device_id, device_name, actor)
     }
 
     fn actor_device(&self, actor: &str) -> AppResult<Option<String>> {
@@ -600,57 +524,6 @@ impl Db for PostgresDb {
         })
     }
 
-    fn create_session(
-        &self,
-        user: &User,
-        device_id: &str,
-        policy: SessionPolicy,
-        now: i64,
-    ) -> AppResult<(String, i64)> {
-        let (token, hash) = auth::new_token();
-        let expires_at = now + policy.absolute_ms;
-        let (user_id, device_id) = (user.id.clone(), device_id.to_string());
-        self.run(move |c| {
-            c.execute(
-                "INSERT INTO sessions (token_hash, user_id, device_id, created_at, last_used, expires_at)
-                 VALUES ($1, $2, $3, $4, $4, $5)",
-                &[&hash, &user_id, &device_id, &now, &expires_at],
-            )?;
-            Ok(())
-        })?;
-        Ok((token, expires_at))
-    }
-
-    fn session(&self, token: &str, policy: SessionPolicy, now: i64) -> AppResult<Option<Session>> {
-        accounts::session(self, token, policy, now)
-    }
-
-    fn token_disabled(&self, token: &str) -> AppResult<bool> {
-        let hash = auth::token_hash(token);
-        self.run(move |c| {
-            let row = c.query_opt(
-                "SELECT u.disabled, d.disabled FROM sessions s JOIN users u ON u.id = s.user_id
-                 JOIN devices d ON d.id = s.device_id WHERE s.token_hash = $1",
-                &[&hash],
-            )?;
-            Ok(match row {
-                Some(r) => r.try_get::<_, bool>(0)? || r.try_get::<_, bool>(1)?,
-                None => false,
-            })
-        })
-    }
-
-    fn revoke_session(&self, token: &str) -> AppResult<()> {
-        let hash = auth::token_hash(token);
-        self.run(move |c| {
-            c.execute(
-                "UPDATE sessions SET revoked = true WHERE token_hash = $1",
-                &[&hash],
-            )?;
-            Ok(())
-        })
-    }
-
     fn store_case(
         &self,
         access: &CaseAccess,
@@ -659,129 +532,21 @@ impl Db for PostgresDb {
         expected: Option<&[ChangeHash]>,
         now: i64,
     ) -> AppResult<Stored> {
-        let (snapshot, bytes) = match write {
-            CaseWrite::Snapshot(b) => (true, b.to_vec()),
-            CaseWrite::Changes(b) => (false, b.to_vec()),
-        };
-        let job = CaseWriteJob {
-            writer: self.writer.clone(),
-            access: access.clone(),
-            snapshot,
-            bytes,
-            heads: heads.to_vec(),
-            expected: expected.map(<[_]>::to_vec),
-            now,
-        };
-        self.run(move |c| store_one(c, &job))
-    }
-
-    fn case_document(&self, id: &CaseId) -> AppResult<Option<Vec<u8>>> {
-        let key = id.as_bytes().to_vec();
+        let write = cases::Write::new(access, write, heads, expected, now);
+        let writer = self.writer.clone();
         self.run(move |c| {
-            // One snapshot of the database for both reads (a write between them would
-            // otherwise pair an old snapshot with changes that no longer follow it).
-            let mut tx = c
-                .build_transaction()
-                .isolation_level(postgres::IsolationLevel::RepeatableRead)
-                .read_only(true)
-                .start()?;
-            let Some(r) = tx.query_opt("SELECT document FROM cases WHERE id = $1", &[&key])? else {
-                return Ok(None);
-            };
-            let mut bytes: Vec<u8> = r.try_get(0)?;
-            // Automerge loads a snapshot followed by change chunks as one document.
-            for r in tx.query(
-                "SELECT bytes FROM case_changes WHERE case_id = $1 ORDER BY seq",
-                &[&key],
-            )? {
-                bytes.extend_from_slice(r.try_get::<_, &[u8]>(0)?);
+            let mut tx = c.transaction()?;
+            let stored = cases::store(&mut CaseTxRows(&mut tx), &write)?;
+            if stored == Stored::Stale {
+                return Ok(stored);
             }
+            tx.execute(
+                "INSERT INTO case_writers (writer, writes, started_at) VALUES ($1, 1, $2)
+                 ON CONFLICT (writer) DO UPDATE SET writes = case_writers.writes + 1",
+                &[&writer, &now],
+            )?;
             tx.commit()?;
-            Ok(Some(bytes))
-        })
-    }
-
-    fn case_heads(&self, id: &CaseId) -> AppResult<Option<Vec<ChangeHash>>> {
-        let key = id.as_bytes().to_vec();
-        self.run(move |c| {
-            Ok(
-                c.query_opt("SELECT heads FROM cases WHERE id = $1", &[&key])?
-                    .map(|r| r.try_get::<_, &[u8]>(0).map(heads_of))
-                    .transpose()?,
-            )
-        })
-    }
-
-    fn case_access(&self, id: &CaseId) -> AppResult<Option<CaseAccess>> {
-        let id = *id;
-        self.run(move |c| {
-            let key = &id.as_bytes()[..];
-            let mut tx = c
-                .build_transaction()
-                .isolation_level(postgres::IsolationLevel::RepeatableRead)
-                .read_only(true)
-                .start()?;
-            let Some(r) =
-                tx.query_opt("SELECT team, restricted FROM cases WHERE id = $1", &[&key])?
-            else {
-                return Ok(None);
-            };
-            let assigned = tx
-                .query(
-                    "SELECT user_id FROM case_assignments WHERE case_id = $1 ORDER BY position",
-                    &[&key],
-                )?
-                .iter()
-                .map(|r| r.try_get(0))
-                .collect::<Result<Vec<String>, _>>()?;
-            tx.commit()?;
-            Ok(Some(CaseAccess {
-                id,
-                team: r.try_get(0)?,
-                restricted: r.try_get(1)?,
-                assigned,
-            }))
-        })
-    }
-
-    fn cases(&self) -> AppResult<Vec<(CaseAccess, Vec<ChangeHash>)>> {
-        self.run(|c| {
-            let mut tx = c
-                .build_transaction()
-                .isolation_level(postgres::IsolationLevel::RepeatableRead)
-                .read_only(true)
-                .start()?;
-            let mut assigned: std::collections::HashMap<Vec<u8>, Vec<String>> = Default::default();
-            for r in tx.query(
-                "SELECT case_id, user_id FROM case_assignments ORDER BY case_id, position",
-                &[],
-            )? {
-                assigned
-                    .entry(r.try_get(0)?)
-                    .or_default()
-                    .push(r.try_get(1)?);
-            }
-            let mut out = Vec::new();
-            for r in tx.query(
-                "SELECT id, team, restricted, heads FROM cases ORDER BY id",
-                &[],
-            )? {
-                let key: Vec<u8> = r.try_get(0)?;
-                let Some(id) = case_id_of(&key) else {
-                    continue;
-                };
-                out.push((
-                    CaseAccess {
-                        id,
-                        team: r.try_get(1)?,
-                        restricted: r.try_get(2)?,
-                        assigned: assigned.remove(&key).unwrap_or_default(),
-                    },
-                    heads_of(r.try_get(3)?),
-                ));
-            }
-            tx.commit()?;
-            Ok(out)
+            Ok(stored)
         })
     }
 
@@ -828,59 +593,6 @@ impl Db for PostgresDb {
         })
     }
 
-    fn server_device(&self, user: &User, actor: &str) -> AppResult<String> {
-        let user_id = user.id.clone();
-        let existing: Option<String> = self.run(move |c| {
-            Ok(c.query_opt(
-                "SELECT id FROM devices WHERE user_id = $1 AND name = $2 AND NOT disabled
-                     ORDER BY created_at LIMIT 1",
-                &[&user_id, &SERVER_DEVICE_NAME],
-            )?
-            .map(|r| r.try_get(0))
-            .transpose()?)
-        })?;
-        self.register_device(user, existing.as_deref(), SERVER_DEVICE_NAME, actor)
-    }
-
-    fn audit(&self, user_id: &str, case: &CaseId, action: &str, now: i64) -> AppResult<()> {
-        let (user_id, key, action) = (
-            user_id.to_string(),
-            case.as_bytes().to_vec(),
-            action.to_string(),
-        );
-        self.run(move |c| {
-            c.execute(
-                "INSERT INTO audit (at, user_id, case_id, action) VALUES ($1, $2, $3, $4)",
-                &[&now, &user_id, &key, &action],
-            )?;
-            Ok(())
-        })
-    }
-
-    fn audit_trail(&self, case: Option<&CaseId>, limit: usize) -> AppResult<Vec<AuditEntry>> {
-        let key = case.map(|c| c.as_bytes().to_vec());
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        self.run(move |c| {
-            let rows = c.query(
-                "SELECT at, user_id, case_id, action FROM audit
-                 WHERE $1::BYTEA IS NULL OR case_id = $1 ORDER BY at DESC, id DESC LIMIT $2",
-                &[&key, &limit],
-            )?;
-            let mut out = Vec::with_capacity(rows.len());
-            for r in rows {
-                if let Some(id) = case_id_of(r.try_get(2)?) {
-                    out.push(AuditEntry {
-                        at: r.try_get(0)?,
-                        user_id: r.try_get(1)?,
-                        case_id: id.to_string(),
-                        action: r.try_get(3)?,
-                    });
-                }
-            }
-            Ok(out)
-        })
-    }
-
     fn user_by_id(&self, id: &str) -> AppResult<Option<User>> {
         let id = id.to_string();
         self.run(move |c| {
@@ -913,332 +625,6 @@ impl Db for PostgresDb {
             .transpose()
         })
     }
-
-    fn departed(&self, case: &CaseId, device: &str) -> AppResult<bool> {
-        let (key, device) = (case.as_bytes().to_vec(), device.to_string());
-        self.run(move |c| {
-            Ok(c.query_opt(
-                "SELECT 1 FROM departures WHERE case_id = $1 AND device_id = $2",
-                &[&key, &device],
-            )?
-            .is_some())
-        })
-    }
-
-    fn record_departure(
-        &self,
-        case: &CaseId,
-        device: &str,
-        changes: usize,
-        now: i64,
-    ) -> AppResult<bool> {
-        let (key, device) = (case.as_bytes().to_vec(), device.to_string());
-        let changes = i64::try_from(changes).unwrap_or(i64::MAX);
-        self.run(move |c| {
-            let n = c.execute(
-                "INSERT INTO departures (case_id, device_id, at, changes) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT DO NOTHING",
-                &[&key, &device, &now, &changes],
-            )?;
-            Ok(n == 1)
-        })
-    }
-
-    fn assignment_ended(&self, case: &CaseId, user_id: &str) -> AppResult<Option<i64>> {
-        let (key, user) = (case.as_bytes().to_vec(), user_id.to_string());
-        self.run(move |c| {
-            Ok(c.query_opt(
-                "SELECT at FROM assignment_ends WHERE case_id = $1 AND user_id = $2",
-                &[&key, &user],
-            )?
-            .map(|r| r.try_get(0))
-            .transpose()?)
-        })
-    }
-
-    fn forget_departure(&self, case: &CaseId, device: &str) -> AppResult<()> {
-        let (key, device) = (case.as_bytes().to_vec(), device.to_string());
-        self.run(move |c| {
-            c.execute(
-                "DELETE FROM departures WHERE case_id = $1 AND device_id = $2",
-                &[&key, &device],
-            )?;
-            Ok(())
-        })
-    }
-
-    fn mark_times(&self, case: &CaseId, marks: &[TimeMark]) -> AppResult<()> {
-        let key = case.as_bytes().to_vec();
-        let marks = marks.to_vec();
-        self.run(move |c| {
-            let mut tx = c.transaction()?;
-            for m in &marks {
-                tx.execute(
-                    "INSERT INTO change_times (case_id, change, claimed, received) VALUES ($1, $2, $3, $4)
-                     ON CONFLICT DO NOTHING",
-                    &[&key, &m.change.0.to_vec(), &m.claimed, &m.received],
-                )?;
-            }
-            tx.commit()?;
-            Ok(())
-        })
-    }
-
-    fn time_marks(&self, case: &CaseId) -> AppResult<Vec<TimeMark>> {
-        let key = case.as_bytes().to_vec();
-        self.run(move |c| {
-            let rows = c.query(
-                "SELECT change, claimed, received FROM change_times WHERE case_id = $1",
-                &[&key],
-            )?;
-            let mut out = Vec::with_capacity(rows.len());
-            for r in rows {
-                let change: Vec<u8> = r.try_get(0)?;
-                if let Ok(change) = ChangeHash::try_from(change.as_slice()) {
-                    out.push(TimeMark {
-                        change,
-                        claimed: r.try_get(1)?,
-                        received: r.try_get(2)?,
-                    });
-                }
-            }
-            Ok(out)
-        })
-    }
-
-    fn throttle_hit(&self, key: &str, now: i64, window_ms: i64) -> AppResult<u32> {
-        let key = key.to_string();
-        self.run(move |c| {
-            c.execute(
-                "DELETE FROM throttles WHERE window_start < $1",
-                &[&(now - 2 * window_ms)],
-            )?;
-            let count: i64 = c
-                .query_one(
-                    "INSERT INTO throttles (key, count, window_start) VALUES ($1, 1, $2)
-                     ON CONFLICT (key) DO UPDATE SET
-                       count = CASE WHEN $2 - throttles.window_start >= $3 THEN 1 ELSE throttles.count + 1 END,
-                       window_start = CASE WHEN $2 - throttles.window_start >= $3 THEN $2 ELSE throttles.window_start END
-                     RETURNING count",
-                    &[&key, &now, &window_ms],
-                )?
-                .try_get(0)?;
-            Ok(u32::try_from(count).unwrap_or(u32::MAX))
-        })
-    }
-
-    fn throttle_count(&self, key: &str, now: i64, window_ms: i64) -> AppResult<u32> {
-        let key = key.to_string();
-        self.run(move |c| {
-            let row = c.query_opt(
-                "SELECT count, window_start FROM throttles WHERE key = $1",
-                &[&key],
-            )?;
-            Ok(match row {
-                Some(r) => {
-                    let (count, start): (i64, i64) = (r.try_get(0)?, r.try_get(1)?);
-                    if now - start < window_ms {
-                        u32::try_from(count).unwrap_or(u32::MAX)
-                    } else {
-                        0
-                    }
-                }
-                None => 0,
-            })
-        })
-    }
-
-    fn throttle_clear(&self, key: &str) -> AppResult<()> {
-        let key = key.to_string();
-        self.run(move |c| {
-            c.execute("DELETE FROM throttles WHERE key = $1", &[&key])?;
-            Ok(())
-        })
-    }
-
-    fn devices_of(&self, user_id: &str, now: i64) -> AppResult<Vec<DeviceInfo>> {
-        let user_id = user_id.to_string();
-        self.run(move |c| {
-            let rows = c.query(
-                "SELECT d.id, d.user_id, d.name, d.created_at, d.disabled,
-                        (SELECT max(last_used) FROM sessions s WHERE s.device_id = d.id),
-                        (SELECT count(*) FROM sessions s WHERE s.device_id = d.id
-                           AND NOT s.revoked AND s.expires_at > $2),
-                        d.unsynced_cases, d.unsynced_done, d.unsynced_at, d.app_version
-                 FROM devices d WHERE d.user_id = $1 AND d.name != $3 ORDER BY d.created_at",
-                &[&user_id, &now, &SERVER_DEVICE_NAME],
-            )?;
-            rows.iter()
-                .map(|r| {
-                    let unsynced = match (
-                        r.try_get::<_, Option<i64>>(7)?,
-                        r.try_get::<_, Option<bool>>(8)?,
-                        r.try_get::<_, Option<i64>>(9)?,
-                    ) {
-                        (Some(cases), Some(done), Some(at)) => Some(super::Unsynced {
-                            cases: u32::try_from(cases).unwrap_or(u32::MAX),
-                            done,
-                            at,
-                        }),
-                        _ => None,
-                    };
-                    Ok(DeviceInfo {
-                        device: device_row(r)?,
-                        last_seen: r.try_get(5)?,
-                        open_sessions: r.try_get::<_, i64>(6)? as usize,
-                        unsynced,
-                        app_version: r.try_get(10)?,
-                    })
-                })
-                .collect()
-        })
-    }
-
-    fn record_status(
-        &self,
-        device_id: &str,
-        u: super::Unsynced,
-        app_version: Option<&str>,
-    ) -> AppResult<()> {
-        let device_id = device_id.to_string();
-        let app_version = app_version.map(str::to_string);
-        self.run(move |c| {
-            c.execute(
-                "UPDATE devices SET unsynced_cases = $2, unsynced_done = $3, unsynced_at = $4,
-                        app_version = coalesce($5, app_version)
-                 WHERE id = $1",
-                &[
-                    &device_id,
-                    &i64::from(u.cases),
-                    &u.done,
-                    &u.at,
-                    &app_version,
-                ],
-            )?;
-            Ok(())
-        })
-    }
-
-    fn revoke_device(&self, device_id: &str) -> AppResult<()> {
-        let device_id = device_id.to_string();
-        self.run(move |c| {
-            let mut tx = c.transaction()?;
-            if tx.execute(
-                "UPDATE devices SET disabled = true WHERE id = $1",
-                &[&device_id],
-            )? == 0
-            {
-                return Err(AppError::NotFound);
-            }
-            tx.execute(
-                "UPDATE sessions SET revoked = true WHERE device_id = $1",
-                &[&device_id],
-            )?;
-            tx.commit()?;
-            Ok(())
-        })
-    }
-
-    fn enable_user(&self, username: &str) -> AppResult<()> {
-        let username = username.to_string();
-        self.run(move |c| {
-            let n = c.execute(
-                "UPDATE users SET disabled = false WHERE username = $1",
-                &[&username],
-            )?;
-            if n == 0 {
-                return Err(AppError::NotFound);
-            }
-            Ok(())
-        })
-    }
-
-    fn log_admin(&self, e: &AdminEntry) -> AppResult<()> {
-        let e = e.clone();
-        self.run(move |c| {
-            c.execute(
-                "INSERT INTO admin_log (at, by, action, target) VALUES ($1, $2, $3, $4)",
-                &[&e.at, &e.by, &e.action, &e.target],
-            )?;
-            Ok(())
-        })
-    }
-
-    fn admin_log(&self, limit: usize) -> AppResult<Vec<AdminEntry>> {
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        self.run(move |c| {
-            let rows = c.query(
-                "SELECT at, by, action, target FROM admin_log ORDER BY at DESC, id DESC LIMIT $1",
-                &[&limit],
-            )?;
-            rows.iter()
-                .map(|r| {
-                    Ok(AdminEntry {
-                        at: r.try_get(0)?,
-                        by: r.try_get(1)?,
-                        action: r.try_get(2)?,
-                        target: r.try_get(3)?,
-                    })
-                })
-                .collect()
-        })
-    }
-
-    fn set_role_team(&self, username: &str, role: Role, team: Option<&str>) -> AppResult<User> {
-        if role != Role::Admin && team.is_none() {
-            return Err(AppError::BadRequest(
-                "workers and supervisors belong to a team".into(),
-            ));
-        }
-        let username = username.to_string();
-        let team = team.filter(|_| role != Role::Admin).map(str::to_string);
-        self.run(move |c| {
-            let team_id: Option<i64> = match &team {
-                Some(t) => Some(
-                    c.query_opt("SELECT id FROM teams WHERE name = $1", &[t])?
-                        .ok_or_else(|| AppError::BadRequest("no such team".into()))?
-                        .try_get(0)?,
-                ),
-                None => None,
-            };
-            let n = c.execute(
-                "UPDATE users SET role = $2, team_id = $3 WHERE username = $1",
-                &[&username, &role.code(), &team_id],
-            )?;
-            if n == 0 {
-                return Err(AppError::NotFound);
-            }
-            Self::user_named(c, &username)?.ok_or(AppError::NotFound)
-        })
-    }
-
-    fn cases_of(&self, user_id: &str) -> AppResult<Vec<CaseId>> {
-        let user_id = user_id.to_string();
-        self.run(move |c| {
-            let rows = c.query(
-                "SELECT case_id FROM case_assignments WHERE user_id = $1 ORDER BY case_id",
-                &[&user_id],
-            )?;
-            let mut out = Vec::with_capacity(rows.len());
-            for r in rows {
-                if let Some(id) = case_id_of(r.try_get(0)?) {
-                    out.push(id);
-                }
-            }
-            Ok(out)
-        })
-    }
-
-    fn throttle_forgive(&self, key: &str) -> AppResult<()> {
-        let key = key.to_string();
-        self.run(move |c| {
-            c.execute(
-                "UPDATE throttles SET count = greatest(count - 1, 0) WHERE key = $1",
-                &[&key],
-            )?;
-            Ok(())
-        })
-    }
 }
 
 fn device_row(r: &postgres::Row) -> AppResult<Device> {
@@ -1249,6 +635,448 @@ fn device_row(r: &postgres::Row) -> AppResult<Device> {
         created_at: r.try_get(3)?,
         disabled: r.try_get(4)?,
     })
+}
+
+/// A read-only transaction on one snapshot of the database (several reads that must agree).
+fn read_view(c: &mut Client) -> Result<postgres::Transaction<'_>, postgres::Error> {
+    c.build_transaction()
+        .isolation_level(postgres::IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+}
+
+impl CaseRows for PostgresDb {
+    fn document_rows(&self, id: &[u8]) -> Result<Option<DocumentRows>, StorageError> {
+        let key = id.to_vec();
+        Ok(self.run(move |c| {
+            // One snapshot of the database for both reads (a write between them would
+            // otherwise pair an old snapshot with changes that no longer follow it).
+            let mut tx = read_view(c)?;
+            let Some(r) = tx.query_opt("SELECT document FROM cases WHERE id = $1", &[&key])? else {
+                return Ok(None);
+            };
+            let snapshot: Vec<u8> = r.try_get(0)?;
+            let changes = tx
+                .query(
+                    "SELECT bytes FROM case_changes WHERE case_id = $1 ORDER BY seq",
+                    &[&key],
+                )?
+                .iter()
+                .map(|r| r.try_get(0))
+                .collect::<Result<_, _>>()?;
+            tx.commit()?;
+            Ok(Some((snapshot, changes)))
+        })?)
+    }
+
+    fn heads_row(&self, id: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        let key = id.to_vec();
+        Ok(self.run(move |c| {
+            Ok(
+                c.query_opt("SELECT heads FROM cases WHERE id = $1", &[&key])?
+                    .map(|r| r.try_get(0))
+                    .transpose()?,
+            )
+        })?)
+    }
+
+    fn access_row(&self, id: &[u8]) -> Result<Option<(String, bool, Vec<String>)>, StorageError> {
+        let key = id.to_vec();
+        Ok(self.run(move |c| {
+            let mut tx = read_view(c)?;
+            let Some(r) =
+                tx.query_opt("SELECT team, restricted FROM cases WHERE id = $1", &[&key])?
+            else {
+                return Ok(None);
+            };
+            let assigned = tx
+                .query(
+                    "SELECT user_id FROM case_assignments WHERE case_id = $1 ORDER BY position",
+                    &[&key],
+                )?
+                .iter()
+                .map(|r| r.try_get(0))
+                .collect::<Result<Vec<String>, _>>()?;
+            tx.commit()?;
+            Ok(Some((r.try_get(0)?, r.try_get(1)?, assigned)))
+        })?)
+    }
+
+    fn all_case_rows(&self) -> Result<(Vec<CaseListRow>, Vec<AssignmentRow>), StorageError> {
+        Ok(self.run(|c| {
+            let mut tx = read_view(c)?;
+            let assigned = tx
+                .query(
+                    "SELECT case_id, user_id FROM case_assignments ORDER BY case_id, position",
+                    &[],
+                )?
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                .collect::<Result<_, postgres::Error>>()?;
+            let cases = tx
+                .query(
+                    "SELECT id, team, restricted, heads FROM cases ORDER BY id",
+                    &[],
+                )?
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+                .collect::<Result<_, postgres::Error>>()?;
+            tx.commit()?;
+            Ok((cases, assigned))
+        })?)
+    }
+
+    fn assigned_case_keys(&self, user_id: &str) -> Result<Vec<Vec<u8>>, StorageError> {
+        let user_id = user_id.to_string();
+        Ok(self.run(move |c| {
+            Ok(c.query(
+                "SELECT case_id FROM case_assignments WHERE user_id = $1 ORDER BY case_id",
+                &[&user_id],
+            )?
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<_, _>>()?)
+        })?)
+    }
+
+    fn insert_time_marks(&self, id: &[u8], marks: &[TimeMark]) -> Result<(), StorageError> {
+        let key = id.to_vec();
+        let marks = marks.to_vec();
+        Ok(self.run(move |c| {
+            let mut tx = c.transaction()?;
+            for m in &marks {
+                tx.execute(
+                    "INSERT INTO change_times (case_id, change, claimed, received) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT DO NOTHING",
+                    &[&key, &&m.change.0[..], &m.claimed, &m.received],
+                )?;
+            }
+            tx.commit()?;
+            Ok(())
+        })?)
+    }
+
+    fn time_mark_rows(&self, id: &[u8]) -> Result<Vec<(Vec<u8>, i64, i64)>, StorageError> {
+        let key = id.to_vec();
+        Ok(self.run(move |c| {
+            Ok(c.query(
+                "SELECT change, claimed, received FROM change_times WHERE case_id = $1",
+                &[&key],
+            )?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+            .collect::<Result<_, postgres::Error>>()?)
+        })?)
+    }
+}
+
+impl UserRows for PostgresDb {
+    fn update_role_team(
+        &self,
+        username: &str,
+        role: Role,
+        team: Option<&str>,
+    ) -> Result<RoleTeamUpdate, StorageError> {
+        let (username, team) = (username.to_string(), team.map(str::to_string));
+        Ok(self.run(move |c| {
+            let Some(team_id) = team_key(c, team.as_deref())? else {
+                return Ok(RoleTeamUpdate::NoSuchTeam);
+            };
+            let n = c.execute(
+                "UPDATE users SET role = $2, team_id = $3 WHERE username = $1",
+                &[&username, &role.code(), &team_id],
+            )?;
+            Ok(if n == 0 {
+                RoleTeamUpdate::NoSuchUser
+            } else {
+                RoleTeamUpdate::Updated
+            })
+        })?)
+    }
+
+    fn disable_user_rows(&self, username: &str) -> Result<bool, StorageError> {
+        let username = username.to_string();
+        Ok(self.run(move |c| {
+            let mut tx = c.transaction()?;
+            let Some(r) = tx.query_opt("SELECT id FROM users WHERE username = $1", &[&username])?
+            else {
+                return Ok(false);
+            };
+            let id: String = r.try_get(0)?;
+            tx.execute("UPDATE users SET disabled = true WHERE id = $1", &[&id])?;
+            tx.execute(
+                "UPDATE devices SET disabled = true WHERE user_id = $1",
+                &[&id],
+            )?;
+            tx.execute(
+                "UPDATE sessions SET revoked = true WHERE user_id = $1",
+                &[&id],
+            )?;
+            tx.commit()?;
+            Ok(true)
+        })?)
+    }
+
+    fn enable_user_row(&self, username: &str) -> Result<bool, StorageError> {
+        let username = username.to_string();
+        Ok(self.run(move |c| {
+            Ok(c.execute(
+                "UPDATE users SET disabled = false WHERE username = $1",
+                &[&username],
+            )? > 0)
+        })?)
+    }
+
+    fn device_rows(&self, user_id: &str, now: i64) -> Result<Vec<DeviceRow>, StorageError> {
+        let user_id = user_id.to_string();
+        Ok(self.run(move |c| {
+            let rows = c.query(
+                "SELECT d.id, d.user_id, d.name, d.created_at, d.disabled,
+                        (SELECT max(last_used) FROM sessions s WHERE s.device_id = d.id),
+                        (SELECT count(*) FROM sessions s WHERE s.device_id = d.id
+                           AND NOT s.revoked AND s.expires_at > $2),
+                        d.unsynced_cases, d.unsynced_done, d.unsynced_at, d.app_version
+                 FROM devices d WHERE d.user_id = $1 ORDER BY d.created_at",
+                &[&user_id, &now],
+            )?;
+            rows.iter()
+                .map(|r| {
+                    Ok(DeviceRow {
+                        device: device_row(r)?,
+                        last_seen: r.try_get(5)?,
+                        open_sessions: r.try_get(6)?,
+                        unsynced: (r.try_get(7)?, r.try_get(8)?, r.try_get(9)?),
+                        app_version: r.try_get(10)?,
+                    })
+                })
+                .collect()
+        })?)
+    }
+
+    fn revoke_device_rows(&self, device_id: &str) -> Result<bool, StorageError> {
+        let device_id = device_id.to_string();
+        Ok(self.run(move |c| {
+            let mut tx = c.transaction()?;
+            if tx.execute(
+                "UPDATE devices SET disabled = true WHERE id = $1",
+                &[&device_id],
+            )? == 0
+            {
+                return Ok(false);
+            }
+            tx.execute(
+                "UPDATE sessions SET revoked = true WHERE device_id = $1",
+                &[&device_id],
+            )?;
+            tx.commit()?;
+            Ok(true)
+        })?)
+    }
+
+    fn update_status(
+        &self,
+        device_id: &str,
+        (cases, done, at): (i64, bool, i64),
+        app_version: Option<&str>,
+    ) -> Result<(), StorageError> {
+        let device_id = device_id.to_string();
+        let app_version = app_version.map(str::to_string);
+        Ok(self.run(move |c| {
+            c.execute(
+                "UPDATE devices SET unsynced_cases = $2, unsynced_done = $3, unsynced_at = $4,
+                        app_version = coalesce($5, app_version)
+                 WHERE id = $1",
+                &[&device_id, &cases, &done, &at, &app_version],
+            )?;
+            Ok(())
+        })?)
+    }
+}
+
+/// The class of the advisory locks that hold a throttle's key (the second key is the hash
+/// of its name).
+const THROTTLE_LOCK: i32 = 0x7468; // "th"
+
+fn window_of(r: &postgres::Row) -> Result<Window, postgres::Error> {
+    Ok(Window {
+        count: r.try_get(0)?,
+        start: r.try_get(1)?,
+    })
+}
+
+impl RecordRows for PostgresDb {
+    fn insert_audit(
+        &self,
+        at: i64,
+        user_id: &str,
+        case: &[u8],
+        action: &str,
+    ) -> Result<(), StorageError> {
+        let (user_id, key, action) = (user_id.to_string(), case.to_vec(), action.to_string());
+        Ok(self.run(move |c| {
+            c.execute(
+                "INSERT INTO audit (at, user_id, case_id, action) VALUES ($1, $2, $3, $4)",
+                &[&at, &user_id, &key, &action],
+            )?;
+            Ok(())
+        })?)
+    }
+
+    fn audit_rows(&self, case: Option<&[u8]>, limit: i64) -> Result<Vec<AuditRow>, StorageError> {
+        let key = case.map(<[u8]>::to_vec);
+        Ok(self.run(move |c| {
+            c.query(
+                "SELECT at, user_id, case_id, action FROM audit
+                 WHERE $1::BYTEA IS NULL OR case_id = $1 ORDER BY at DESC, id DESC LIMIT $2",
+                &[&key, &limit],
+            )?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+            .collect()
+        })?)
+    }
+
+    fn insert_admin_entry(&self, e: &AdminEntry) -> Result<(), StorageError> {
+        let e = e.clone();
+        Ok(self.run(move |c| {
+            c.execute(
+                "INSERT INTO admin_log (at, by, action, target) VALUES ($1, $2, $3, $4)",
+                &[&e.at, &e.by, &e.action, &e.target],
+            )?;
+            Ok(())
+        })?)
+    }
+
+    fn admin_rows(&self, limit: i64) -> Result<Vec<AdminEntry>, StorageError> {
+        Ok(self.run(move |c| {
+            c.query(
+                "SELECT at, by, action, target FROM admin_log ORDER BY at DESC, id DESC LIMIT $1",
+                &[&limit],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(AdminEntry {
+                    at: r.try_get(0)?,
+                    by: r.try_get(1)?,
+                    action: r.try_get(2)?,
+                    target: r.try_get(3)?,
+                })
+            })
+            .collect()
+        })?)
+    }
+
+    fn departure_row(&self, case: &[u8], device: &str) -> Result<bool, StorageError> {
+        let (key, device) = (case.to_vec(), device.to_string());
+        Ok(self.run(move |c| {
+            Ok(c.query_opt(
+                "SELECT 1 FROM departures WHERE case_id = $1 AND device_id = $2",
+                &[&key, &device],
+            )?
+            .is_some())
+        })?)
+    }
+
+    fn insert_departure(
+        &self,
+        case: &[u8],
+        device: &str,
+        changes: i64,
+        at: i64,
+    ) -> Result<bool, StorageError> {
+        let (key, device) = (case.to_vec(), device.to_string());
+        Ok(self.run(move |c| {
+            let n = c.execute(
+                "INSERT INTO departures (case_id, device_id, at, changes) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT DO NOTHING",
+                &[&key, &device, &at, &changes],
+            )?;
+            Ok(n == 1)
+        })?)
+    }
+
+    fn delete_departure(&self, case: &[u8], device: &str) -> Result<(), StorageError> {
+        let (key, device) = (case.to_vec(), device.to_string());
+        Ok(self.run(move |c| {
+            c.execute(
+                "DELETE FROM departures WHERE case_id = $1 AND device_id = $2",
+                &[&key, &device],
+            )?;
+            Ok(())
+        })?)
+    }
+
+    fn assignment_end_row(&self, case: &[u8], user_id: &str) -> Result<Option<i64>, StorageError> {
+        let (key, user) = (case.to_vec(), user_id.to_string());
+        Ok(self.run(move |c| {
+            Ok(c.query_opt(
+                "SELECT at FROM assignment_ends WHERE case_id = $1 AND user_id = $2",
+                &[&key, &user],
+            )?
+            .map(|r| r.try_get(0))
+            .transpose()?)
+        })?)
+    }
+
+    fn throttle_row(&self, key: &str) -> Result<Option<Window>, StorageError> {
+        let key = key.to_string();
+        Ok(self.run(move |c| {
+            Ok(c.query_opt(
+                "SELECT count, window_start FROM throttles WHERE key = $1",
+                &[&key],
+            )?
+            .map(|r| window_of(&r))
+            .transpose()?)
+        })?)
+    }
+
+    fn change_throttle(
+        &self,
+        key: &str,
+        forget_before: Option<i64>,
+        change: WindowChange,
+    ) -> Result<Option<Window>, StorageError> {
+        let key = key.to_string();
+        Ok(self.run(move |c| {
+            if let Some(before) = forget_before {
+                // On its own, before the key is held: a transaction holding these rows
+                // while it waits for a key could deadlock with another one.
+                c.execute("DELETE FROM throttles WHERE window_start < $1", &[&before])?;
+            }
+            let mut tx = c.transaction()?;
+            // The key is held even while it has no row (two first events count two).
+            tx.execute(
+                "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+                &[&THROTTLE_LOCK, &key],
+            )?;
+            let current = tx
+                .query_opt(
+                    "SELECT count, window_start FROM throttles WHERE key = $1",
+                    &[&key],
+                )?
+                .map(|r| window_of(&r))
+                .transpose()?;
+            let next = change(current);
+            if let Some(w) = next {
+                tx.execute(
+                    "INSERT INTO throttles (key, count, window_start) VALUES ($1, $2, $3)
+                     ON CONFLICT (key) DO UPDATE SET count = excluded.count,
+                       window_start = excluded.window_start",
+                    &[&key, &w.count, &w.start],
+                )?;
+            }
+            tx.commit()?;
+            Ok(next.or(current))
+        })?)
+    }
+
+    fn delete_throttle(&self, key: &str) -> Result<(), StorageError> {
+        let key = key.to_string();
+        Ok(self.run(move |c| {
+            c.execute("DELETE FROM throttles WHERE key = $1", &[&key])?;
+            Ok(())
+        })?)
+    }
 }
 
 impl AccountRows for PostgresDb {
@@ -1307,12 +1135,8 @@ impl AccountRows for PostgresDb {
             row.now,
         );
         Ok(self.run(move |c| {
-            let team_id: Option<i64> = match team {
-                Some(t) => match c.query_opt("SELECT id FROM teams WHERE name = $1", &[&t])? {
-                    Some(r) => Some(r.try_get(0)?),
-                    None => return Ok(UserInsert::NoSuchTeam),
-                },
-                None => None,
+            let Some(team_id) = team_key(c, team.as_deref())? else {
+                return Ok(UserInsert::NoSuchTeam);
             };
             let n = c.execute(
                 "INSERT INTO users (id, username, display_name, role, team_id, pw_hash, pw_salt, pw_iterations, created_at)
@@ -1397,7 +1221,8 @@ impl AccountRows for PostgresDb {
     }
 
     fn user_row(&self, username: &str) -> Result<Option<User>, StorageError> {
-        Ok(self.user_by_username(username)?)
+        let username = username.to_string();
+        Ok(self.run(move |c| Self::user_named(c, &username))?)
     }
 
     fn session_row(&self, token_hash: &[u8]) -> Result<Option<SessionRow>, StorageError> {
@@ -1485,6 +1310,53 @@ impl AccountRows for PostgresDb {
             }
             tx.commit()?;
             Ok(Registration::Registered(device))
+        })?)
+    }
+
+    fn insert_session(
+        &self,
+        token_hash: &[u8],
+        user_id: &str,
+        device_id: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<(), StorageError> {
+        let (hash, user_id, device_id) = (
+            token_hash.to_vec(),
+            user_id.to_string(),
+            device_id.to_string(),
+        );
+        Ok(self.run(move |c| {
+            c.execute(
+                "INSERT INTO sessions (token_hash, user_id, device_id, created_at, last_used, expires_at)
+                 VALUES ($1, $2, $3, $4, $4, $5)",
+                &[&hash, &user_id, &device_id, &now, &expires_at],
+            )?;
+            Ok(())
+        })?)
+    }
+
+    fn revoke_session_row(&self, token_hash: &[u8]) -> Result<(), StorageError> {
+        let hash = token_hash.to_vec();
+        Ok(self.run(move |c| {
+            c.execute(
+                "UPDATE sessions SET revoked = true WHERE token_hash = $1",
+                &[&hash],
+            )?;
+            Ok(())
+        })?)
+    }
+
+    fn device_named(&self, user_id: &str, name: &str) -> Result<Option<String>, StorageError> {
+        let (user_id, name) = (user_id.to_string(), name.to_string());
+        Ok(self.run(move |c| {
+            Ok(c.query_opt(
+                "SELECT id FROM devices WHERE user_id = $1 AND name = $2 AND NOT disabled
+                 ORDER BY created_at LIMIT 1",
+                &[&user_id, &name],
+            )?
+            .map(|r| r.try_get(0))
+            .transpose()?)
         })?)
     }
 }

@@ -8,15 +8,17 @@ use automerge::ChangeHash;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::accounts::{
-    self, AccountRows, NewUserRow, PasswordRow, Registration, SessionRow, StorageError, UserInsert,
+    AccountRows, NewUserRow, PasswordRow, Registration, SessionRow, StorageError, UserInsert,
 };
-use super::{
-    heads_blob, heads_of, AdminEntry, AuditEntry, CaseAccess, CaseWrite, Db, Device, DeviceInfo,
-    Session, SessionPolicy, Stored, Team, TimeMark, User, SERVER_DEVICE_NAME,
+use super::cases::{
+    self, AssignmentRow, CaseListRow, CaseRow, CaseRows, CaseTx, Current, DocumentRows,
 };
+use super::records::{AuditRow, RecordRows, Window, WindowChange};
+use super::users::{DeviceRow, RoleTeamUpdate, UserRows};
+use super::{AdminEntry, CaseAccess, CaseWrite, Db, Device, Stored, Team, TimeMark, User};
 use crate::auth::{self, PasswordHash};
 use crate::error::{AppError, AppResult};
-use fieldcase_core::{CaseId, Role};
+use fieldcase_core::Role;
 
 const MIGRATIONS: &[&str] = &[
     // 1: accounts, devices, sessions, case documents.
@@ -150,20 +152,15 @@ impl std::fmt::Debug for Pending {
     // Ids and sizes only: never a case's content.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Pending")
-            .field("case", &self.access.id)
-            .field("bytes", &self.bytes.len())
+            .field("case", &self.write.access.id)
+            .field("bytes", &self.write.bytes.len())
             .finish_non_exhaustive()
     }
 }
 
 /// A case write waiting in the queue, and its outcome once committed.
 struct Pending {
-    access: CaseAccess,
-    snapshot: bool,
-    bytes: Vec<u8>,
-    heads: Vec<ChangeHash>,
-    expected: Option<Vec<ChangeHash>>,
-    now: i64,
+    write: cases::Write,
     outcome: Mutex<Option<AppResult<Stored>>>,
 }
 
@@ -202,6 +199,18 @@ fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
     })
 }
 
+/// The key of the team named, `None` when there is no such team (`Some(None)`: no team
+/// named).
+fn team_key(conn: &Connection, team: Option<&str>) -> rusqlite::Result<Option<Option<i64>>> {
+    match team {
+        Some(t) => conn
+            .one("SELECT id FROM teams WHERE name = ?1", [t], |r| r.get(0))
+            .optional()
+            .map(|id| id.map(Some)),
+        None => Ok(Some(None)),
+    }
+}
+
 fn role_of(s: &str) -> Role {
     Role::from_code(s).unwrap_or(Role::Worker)
 }
@@ -213,13 +222,13 @@ fn commit_batch(conn: &mut Connection, batch: &[Arc<Pending>]) -> Vec<AppResult<
         let mut outcomes = Vec::with_capacity(batch.len());
         for p in batch {
             let sp = tx.savepoint()?;
-            match store_one(&sp, p) {
+            match cases::store(&mut CaseTxRows(&sp), &p.write) {
                 Ok(stored) => {
                     sp.commit()?;
                     outcomes.push(Ok(stored));
                 }
                 // Dropping the savepoint rolls this write back; the others stay.
-                Err(e) => outcomes.push(Err(e)),
+                Err(e) => outcomes.push(Err(e.into())),
             }
         }
         tx.commit()?;
@@ -237,93 +246,117 @@ fn commit_batch(conn: &mut Connection, batch: &[Arc<Pending>]) -> Vec<AppResult<
     }
 }
 
-/// One case write inside the group's transaction (compare-and-swap on the heads).
-fn store_one(tx: &Connection, p: &Pending) -> AppResult<Stored> {
-    let access = &p.access;
-    let id = &access.id.as_bytes()[..];
-    let current: Option<(Vec<u8>, i64)> = tx
-        .one(
-            "SELECT heads, length(document) FROM cases WHERE id = ?1",
-            [id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    if let Some(expected) = &p.expected {
-        let now_heads = current
-            .as_ref()
-            .map(|(h, _)| heads_of(h))
-            .unwrap_or_default();
-        if &now_heads != expected {
-            return Ok(Stored::Stale);
-        }
-    }
-    let (bytes, heads, now) = (&p.bytes, &p.heads, p.now);
-    let stored = match (p.snapshot, &current) {
-        (false, Some((_, snapshot))) => {
-            tx.run(
-                "INSERT INTO case_changes (case_id, seq, bytes)
-                 VALUES (?1, (SELECT coalesce(max(seq), 0) + 1 FROM case_changes WHERE case_id = ?1), ?2)",
-                params![id, bytes],
-            )?;
-            tx.run(
-                "UPDATE cases SET team = ?2, restricted = ?3, heads = ?4, updated_at = ?5 WHERE id = ?1",
-                params![id, access.team, access.restricted as i64, heads_blob(heads), now],
-            )?;
-            let (count, size): (i64, i64) = tx.one(
-                "SELECT count(*), coalesce(sum(length(bytes)), 0) FROM case_changes WHERE case_id = ?1",
+/// The rows of one case write, inside the group's transaction (in its savepoint).
+struct CaseTxRows<'a>(&'a Connection);
+
+impl CaseTx for CaseTxRows<'_> {
+    fn current(&mut self, id: &[u8]) -> Result<Option<Current>, StorageError> {
+        // The group's transaction is IMMEDIATE: it holds the write lock already.
+        Ok(self
+            .0
+            .one(
+                "SELECT heads, length(document) FROM cases WHERE id = ?1",
                 [id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )?;
-            Stored::Written {
-                pending_changes: count as usize,
-                pending_bytes: size as usize,
-                snapshot_bytes: *snapshot as usize,
-            }
-        }
-        // A whole document, or the first changes of a new case, become its snapshot.
-        _ => {
-            tx.run(
-                "INSERT INTO cases (id, team, restricted, document, heads, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT (id) DO UPDATE SET team = excluded.team, restricted = excluded.restricted,
-                 document = excluded.document, heads = excluded.heads, updated_at = excluded.updated_at",
-                params![id, access.team, access.restricted as i64, bytes, heads_blob(heads), now],
-            )?;
-            tx.run("DELETE FROM case_changes WHERE case_id = ?1", [id])?;
-            Stored::Written {
-                pending_changes: 0,
-                pending_bytes: 0,
-                snapshot_bytes: bytes.len(),
-            }
-        }
-    };
-    // Who leaves the case, and when by the server's clock (a departing phone's deadline).
-    let before: Vec<String> = {
-        let mut stmt =
-            tx.prepare_cached("SELECT user_id FROM case_assignments WHERE case_id = ?1")?;
+                |r| {
+                    Ok(Current {
+                        heads: r.get(0)?,
+                        snapshot_bytes: r.get::<_, i64>(1)? as usize,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn append_changes(
+        &mut self,
+        row: CaseRow<'_>,
+        bytes: &[u8],
+    ) -> Result<(usize, usize), StorageError> {
+        let tx = self.0;
+        tx.run(
+            "INSERT INTO case_changes (case_id, seq, bytes)
+             VALUES (?1, (SELECT coalesce(max(seq), 0) + 1 FROM case_changes WHERE case_id = ?1), ?2)",
+            params![row.id, bytes],
+        )?;
+        tx.run(
+            "UPDATE cases SET team = ?2, restricted = ?3, heads = ?4, updated_at = ?5 WHERE id = ?1",
+            params![row.id, row.team, row.restricted as i64, row.heads, row.now],
+        )?;
+        let (count, size): (i64, i64) = tx.one(
+            "SELECT count(*), coalesce(sum(length(bytes)), 0) FROM case_changes WHERE case_id = ?1",
+            [row.id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok((count as usize, size as usize))
+    }
+
+    fn replace_snapshot(&mut self, row: CaseRow<'_>, bytes: &[u8]) -> Result<(), StorageError> {
+        self.0.run(
+            "UPDATE cases SET team = ?2, restricted = ?3, document = ?4, heads = ?5, updated_at = ?6
+             WHERE id = ?1",
+            params![row.id, row.team, row.restricted as i64, bytes, row.heads, row.now],
+        )?;
+        self.0
+            .run("DELETE FROM case_changes WHERE case_id = ?1", [row.id])?;
+        Ok(())
+    }
+
+    fn insert_case(&mut self, row: CaseRow<'_>, bytes: &[u8]) -> Result<bool, StorageError> {
+        let n = self.0.run(
+            "INSERT INTO cases (id, team, restricted, document, heads, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO NOTHING",
+            params![
+                row.id,
+                row.team,
+                row.restricted as i64,
+                bytes,
+                row.heads,
+                row.now
+            ],
+        )?;
+        Ok(n > 0)
+    }
+
+    fn assigned(&mut self, id: &[u8]) -> Result<Vec<String>, StorageError> {
+        let mut stmt = self
+            .0
+            .prepare_cached("SELECT user_id FROM case_assignments WHERE case_id = ?1")?;
         let rows = stmt.query_map([id], |r| r.get(0))?;
-        rows.collect::<Result<_, _>>()?
-    };
-    for u in before.iter().filter(|u| !access.assigned.contains(u)) {
-        tx.run(
-            "INSERT INTO assignment_ends (case_id, user_id, at) VALUES (?1, ?2, ?3)
-             ON CONFLICT (case_id, user_id) DO UPDATE SET at = excluded.at",
-            params![id, u, now],
-        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
-    for u in access.assigned.iter().filter(|u| !before.contains(u)) {
-        tx.run(
-            "DELETE FROM assignment_ends WHERE case_id = ?1 AND user_id = ?2",
-            params![id, u],
-        )?;
+
+    fn end_assignments(&mut self, id: &[u8], users: &[&str], now: i64) -> Result<(), StorageError> {
+        for u in users {
+            self.0.run(
+                "INSERT INTO assignment_ends (case_id, user_id, at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (case_id, user_id) DO UPDATE SET at = excluded.at",
+                params![id, u, now],
+            )?;
+        }
+        Ok(())
     }
-    tx.run("DELETE FROM case_assignments WHERE case_id = ?1", [id])?;
-    for u in &access.assigned {
-        tx.run(
-            "INSERT INTO case_assignments (case_id, user_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-            params![id, u],
-        )?;
+
+    fn clear_assignment_ends(&mut self, id: &[u8], users: &[&str]) -> Result<(), StorageError> {
+        for u in users {
+            self.0.run(
+                "DELETE FROM assignment_ends WHERE case_id = ?1 AND user_id = ?2",
+                params![id, u],
+            )?;
+        }
+        Ok(())
     }
-    Ok(stored)
+
+    fn replace_assignments(&mut self, id: &[u8], users: &[&str]) -> Result<(), StorageError> {
+        self.0
+            .run("DELETE FROM case_assignments WHERE case_id = ?1", [id])?;
+        for u in users {
+            self.0.run(
+                "INSERT INTO case_assignments (case_id, user_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                params![id, u],
+            )?;
+        }
+        Ok(())
+    }
 }
 
 impl SqliteDb {
@@ -405,37 +438,7 @@ impl SqliteDb {
 const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.role, t.name, u.disabled";
 
 impl Db for SqliteDb {
-    fn add_team(&self, name: &str) -> AppResult<Team> {
-        accounts::add_team(self, name)
-    }
-
-    fn teams(&self) -> AppResult<Vec<Team>> {
-        Ok(self.team_rows()?)
-    }
-
-    fn rename_team(&self, name: &str, label: &str) -> AppResult<Team> {
-        accounts::rename_team(self, name, label)
-    }
-
-    fn add_user(
-        &self,
-        username: &str,
-        display_name: &str,
-        role: Role,
-        team: Option<&str>,
-        password: &str,
-        iterations: u32,
-    ) -> AppResult<User> {
-        accounts::add_user(
-            self,
-            username,
-            display_name,
-            role,
-            team,
-            password,
-            iterations,
-        )
-    }
+    super::rules_over_rows!();
 
     fn users(&self) -> AppResult<Vec<User>> {
         let conn = self.lock();
@@ -443,53 +446,6 @@ impl Db for SqliteDb {
         let mut stmt = conn.prepare(&sql)?;
         let rows = stmt.query_map([], Self::user_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    fn set_password(&self, username: &str, password: &str, iterations: u32) -> AppResult<()> {
-        accounts::set_password(self, username, password, iterations)
-    }
-
-    fn user_by_username(&self, username: &str) -> AppResult<Option<User>> {
-        let conn = self.lock();
-        let sql = format!("SELECT {USER_COLUMNS} FROM users u LEFT JOIN teams t ON t.id = u.team_id WHERE u.username = ?1");
-        Ok(conn.one(&sql, [username], Self::user_row).optional()?)
-    }
-
-    fn disable_user(&self, username: &str) -> AppResult<()> {
-        let mut conn = self.lock();
-        let tx = conn.transaction()?;
-        let id: Option<String> = tx
-            .one(
-                "SELECT id FROM users WHERE username = ?1",
-                [username],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let id = id.ok_or(AppError::NotFound)?;
-        tx.run("UPDATE users SET disabled = 1 WHERE id = ?1", [&id])?;
-        tx.run("UPDATE devices SET disabled = 1 WHERE user_id = ?1", [&id])?;
-        tx.run("UPDATE sessions SET revoked = 1 WHERE user_id = ?1", [&id])?;
-        tx.commit()?;
-        Ok(())
-    }
-
-    fn check_password(
-        &self,
-        username: &str,
-        password: &str,
-        iterations: u32,
-    ) -> AppResult<Option<User>> {
-        accounts::check_password(self, username, password, iterations)
-    }
-
-    fn register_device(
-        &self,
-        user: &User,
-        device_id: Option<&str>,
-        device_name: &str,
-        actor: &str,
-    ) -> AppResult<String> {
-        accounts::register_device(self, user, device_id, device_name, actor)
     }
 
     fn actor_device(&self, actor: &str) -> AppResult<Option<String>> {
@@ -501,49 +457,6 @@ impl Db for SqliteDb {
                 |r| r.get(0),
             )
             .optional()?)
-    }
-
-    fn create_session(
-        &self,
-        user: &User,
-        device_id: &str,
-        policy: SessionPolicy,
-        now: i64,
-    ) -> AppResult<(String, i64)> {
-        let (token, hash) = auth::new_token();
-        let expires_at = now + policy.absolute_ms;
-        self.lock().run(
-            "INSERT INTO sessions (token_hash, user_id, device_id, created_at, last_used, expires_at)
-             VALUES (?1, ?2, ?3, ?4, ?4, ?5)",
-            params![hash, user.id, device_id, now, expires_at],
-        )?;
-        Ok((token, expires_at))
-    }
-
-    fn session(&self, token: &str, policy: SessionPolicy, now: i64) -> AppResult<Option<Session>> {
-        accounts::session(self, token, policy, now)
-    }
-
-    fn token_disabled(&self, token: &str) -> AppResult<bool> {
-        let hash = auth::token_hash(token);
-        let conn = self.lock();
-        let row: Option<(i64, i64)> = conn
-            .one(
-                "SELECT u.disabled, d.disabled FROM sessions s JOIN users u ON u.id = s.user_id
-                 JOIN devices d ON d.id = s.device_id WHERE s.token_hash = ?1",
-                [&hash],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        Ok(matches!(row, Some((u, d)) if u != 0 || d != 0))
-    }
-
-    fn revoke_session(&self, token: &str) -> AppResult<()> {
-        self.lock().run(
-            "UPDATE sessions SET revoked = 1 WHERE token_hash = ?1",
-            [auth::token_hash(token)],
-        )?;
-        Ok(())
     }
 
     /// Group commit: concurrent writers queue their writes; whoever holds the connection
@@ -559,17 +472,8 @@ impl Db for SqliteDb {
         expected: Option<&[ChangeHash]>,
         now: i64,
     ) -> AppResult<Stored> {
-        let (snapshot, bytes) = match write {
-            CaseWrite::Snapshot(b) => (true, b),
-            CaseWrite::Changes(b) => (false, b),
-        };
         let mine = Arc::new(Pending {
-            access: access.clone(),
-            snapshot,
-            bytes: bytes.to_vec(),
-            heads: heads.to_vec(),
-            expected: expected.map(<[_]>::to_vec),
-            now,
+            write: cases::Write::new(access, write, heads, expected, now),
             outcome: Mutex::new(None),
         });
         self.queue
@@ -591,40 +495,6 @@ impl Db for SqliteDb {
         done(&mine).unwrap_or_else(|| Err(AppError::Internal("a write was lost".into())))
     }
 
-    fn case_document(&self, id: &CaseId) -> AppResult<Option<Vec<u8>>> {
-        let conn = self.lock();
-        let key = &id.as_bytes()[..];
-        let snapshot: Option<Vec<u8>> = conn
-            .one("SELECT document FROM cases WHERE id = ?1", [key], |r| {
-                r.get(0)
-            })
-            .optional()?;
-        let Some(mut bytes) = snapshot else {
-            return Ok(None);
-        };
-        // Automerge loads a snapshot followed by change chunks as one document.
-        let mut stmt =
-            conn.prepare_cached("SELECT bytes FROM case_changes WHERE case_id = ?1 ORDER BY seq")?;
-        let mut rows = stmt.query([key])?;
-        while let Some(row) = rows.next()? {
-            let chunk: Vec<u8> = row.get(0)?;
-            bytes.extend_from_slice(&chunk);
-        }
-        Ok(Some(bytes))
-    }
-
-    fn case_heads(&self, id: &CaseId) -> AppResult<Option<Vec<ChangeHash>>> {
-        let conn = self.lock();
-        let heads: Option<Vec<u8>> = conn
-            .one(
-                "SELECT heads FROM cases WHERE id = ?1",
-                [&id.as_bytes()[..]],
-                |r| r.get(0),
-            )
-            .optional()?;
-        Ok(heads.map(|h| heads_of(&h)))
-    }
-
     fn external_version(&self) -> AppResult<Option<i64>> {
         let conn = match self.conn.try_lock() {
             Ok(c) => c,
@@ -632,44 +502,6 @@ impl Db for SqliteDb {
             Err(std::sync::TryLockError::WouldBlock) => return Ok(None),
         };
         Ok(Some(conn.one("PRAGMA data_version", [], |r| r.get(0))?))
-    }
-
-    fn audit(&self, user_id: &str, case: &CaseId, action: &str, now: i64) -> AppResult<()> {
-        self.lock().run(
-            "INSERT INTO audit (at, user_id, case_id, action) VALUES (?1, ?2, ?3, ?4)",
-            params![now, user_id, &case.as_bytes()[..], action],
-        )?;
-        Ok(())
-    }
-
-    fn audit_trail(&self, case: Option<&CaseId>, limit: usize) -> AppResult<Vec<AuditEntry>> {
-        let conn = self.lock();
-        let mut stmt = conn.prepare_cached(
-            "SELECT at, user_id, case_id, action FROM audit
-             WHERE ?1 IS NULL OR case_id = ?1 ORDER BY at DESC, id DESC LIMIT ?2",
-        )?;
-        let key = case.map(|c| c.as_bytes().to_vec());
-        let rows = stmt.query_map(params![key, limit as i64], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, Vec<u8>>(2)?,
-                r.get::<_, String>(3)?,
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (at, user_id, case_id, action) = row?;
-            if let Ok(arr) = <[u8; 16]>::try_from(case_id.as_slice()) {
-                out.push(AuditEntry {
-                    at,
-                    user_id,
-                    case_id: CaseId::from_bytes(arr).to_string(),
-                    action,
-                });
-            }
-        }
-        Ok(out)
     }
 
     fn user_by_id(&self, id: &str) -> AppResult<Option<User>> {
@@ -701,287 +533,6 @@ impl Db for SqliteDb {
             .optional()?)
     }
 
-    fn departed(&self, case: &CaseId, device: &str) -> AppResult<bool> {
-        Ok(self
-            .lock()
-            .one(
-                "SELECT 1 FROM departures WHERE case_id = ?1 AND device_id = ?2",
-                params![&case.as_bytes()[..], device],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some())
-    }
-
-    fn record_departure(
-        &self,
-        case: &CaseId,
-        device: &str,
-        changes: usize,
-        now: i64,
-    ) -> AppResult<bool> {
-        let n = self.lock().run(
-            "INSERT INTO departures (case_id, device_id, at, changes) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT DO NOTHING",
-            params![&case.as_bytes()[..], device, now, changes as i64],
-        )?;
-        Ok(n == 1)
-    }
-
-    fn assignment_ended(&self, case: &CaseId, user_id: &str) -> AppResult<Option<i64>> {
-        Ok(self
-            .lock()
-            .one(
-                "SELECT at FROM assignment_ends WHERE case_id = ?1 AND user_id = ?2",
-                params![&case.as_bytes()[..], user_id],
-                |r| r.get(0),
-            )
-            .optional()?)
-    }
-
-    fn forget_departure(&self, case: &CaseId, device: &str) -> AppResult<()> {
-        self.lock().run(
-            "DELETE FROM departures WHERE case_id = ?1 AND device_id = ?2",
-            params![&case.as_bytes()[..], device],
-        )?;
-        Ok(())
-    }
-
-    fn mark_times(&self, case: &CaseId, marks: &[TimeMark]) -> AppResult<()> {
-        let mut conn = self.lock();
-        let tx = conn.transaction()?;
-        for m in marks {
-            tx.run(
-                "INSERT INTO change_times (case_id, change, claimed, received) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT DO NOTHING",
-                params![&case.as_bytes()[..], &m.change.0[..], m.claimed, m.received],
-            )?;
-        }
-        tx.commit()?;
-        Ok(())
-    }
-
-    fn time_marks(&self, case: &CaseId) -> AppResult<Vec<TimeMark>> {
-        let conn = self.lock();
-        let mut stmt = conn.prepare_cached(
-            "SELECT change, claimed, received FROM change_times WHERE case_id = ?1",
-        )?;
-        let rows = stmt.query_map([&case.as_bytes()[..]], |r| {
-            Ok((
-                r.get::<_, Vec<u8>>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, i64>(2)?,
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (change, claimed, received) = row?;
-            if let Ok(change) = ChangeHash::try_from(change.as_slice()) {
-                out.push(TimeMark {
-                    change,
-                    claimed,
-                    received,
-                });
-            }
-        }
-        Ok(out)
-    }
-
-    fn throttle_hit(&self, key: &str, now: i64, window_ms: i64) -> AppResult<u32> {
-        let conn = self.lock();
-        // Windows long past are forgotten (the table holds one row per key).
-        conn.run(
-            "DELETE FROM throttles WHERE window_start < ?1",
-            [now - 2 * window_ms],
-        )?;
-        let count: i64 = conn.one(
-            "INSERT INTO throttles (key, count, window_start) VALUES (?1, 1, ?2)
-             ON CONFLICT (key) DO UPDATE SET
-               count = CASE WHEN ?2 - window_start >= ?3 THEN 1 ELSE count + 1 END,
-               window_start = CASE WHEN ?2 - window_start >= ?3 THEN ?2 ELSE window_start END
-             RETURNING count",
-            params![key, now, window_ms],
-            |r| r.get(0),
-        )?;
-        Ok(u32::try_from(count).unwrap_or(u32::MAX))
-    }
-
-    fn throttle_count(&self, key: &str, now: i64, window_ms: i64) -> AppResult<u32> {
-        let row: Option<(i64, i64)> = self
-            .lock()
-            .one(
-                "SELECT count, window_start FROM throttles WHERE key = ?1",
-                [key],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        Ok(match row {
-            Some((count, start)) if now - start < window_ms => {
-                u32::try_from(count).unwrap_or(u32::MAX)
-            }
-            _ => 0,
-        })
-    }
-
-    fn throttle_clear(&self, key: &str) -> AppResult<()> {
-        self.lock()
-            .run("DELETE FROM throttles WHERE key = ?1", [key])?;
-        Ok(())
-    }
-
-    fn devices_of(&self, user_id: &str, now: i64) -> AppResult<Vec<DeviceInfo>> {
-        let conn = self.lock();
-        let mut stmt = conn.prepare_cached(
-            "SELECT d.id, d.user_id, d.name, d.created_at, d.disabled,
-                    (SELECT max(last_used) FROM sessions s WHERE s.device_id = d.id),
-                    (SELECT count(*) FROM sessions s WHERE s.device_id = d.id
-                       AND s.revoked = 0 AND s.expires_at > ?2),
-                    d.unsynced_cases, d.unsynced_done, d.unsynced_at, d.app_version
-             FROM devices d WHERE d.user_id = ?1 AND d.name != ?3 ORDER BY d.created_at",
-        )?;
-        let rows = stmt.query_map(params![user_id, now, SERVER_DEVICE_NAME], |r| {
-            let unsynced = match (
-                r.get::<_, Option<i64>>(7)?,
-                r.get::<_, Option<i64>>(8)?,
-                r.get::<_, Option<i64>>(9)?,
-            ) {
-                (Some(cases), Some(done), Some(at)) => Some(super::Unsynced {
-                    cases: u32::try_from(cases).unwrap_or(u32::MAX),
-                    done: done != 0,
-                    at,
-                }),
-                _ => None,
-            };
-            Ok(DeviceInfo {
-                device: device_row(r)?,
-                last_seen: r.get(5)?,
-                open_sessions: r.get::<_, i64>(6)? as usize,
-                unsynced,
-                app_version: r.get(10)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    fn record_status(
-        &self,
-        device_id: &str,
-        u: super::Unsynced,
-        app_version: Option<&str>,
-    ) -> AppResult<()> {
-        self.lock().run(
-            "UPDATE devices SET unsynced_cases = ?2, unsynced_done = ?3, unsynced_at = ?4,
-                    app_version = coalesce(?5, app_version)
-             WHERE id = ?1",
-            params![
-                device_id,
-                i64::from(u.cases),
-                i64::from(u.done),
-                u.at,
-                app_version
-            ],
-        )?;
-        Ok(())
-    }
-
-    fn revoke_device(&self, device_id: &str) -> AppResult<()> {
-        let mut conn = self.lock();
-        let tx = conn.transaction()?;
-        if tx.run("UPDATE devices SET disabled = 1 WHERE id = ?1", [device_id])? == 0 {
-            return Err(AppError::NotFound);
-        }
-        tx.run(
-            "UPDATE sessions SET revoked = 1 WHERE device_id = ?1",
-            [device_id],
-        )?;
-        tx.commit()?;
-        Ok(())
-    }
-
-    fn enable_user(&self, username: &str) -> AppResult<()> {
-        let n = self.lock().run(
-            "UPDATE users SET disabled = 0 WHERE username = ?1",
-            [username],
-        )?;
-        if n == 0 {
-            return Err(AppError::NotFound);
-        }
-        Ok(())
-    }
-
-    fn log_admin(&self, e: &AdminEntry) -> AppResult<()> {
-        self.lock().run(
-            "INSERT INTO admin_log (at, by, action, target) VALUES (?1, ?2, ?3, ?4)",
-            params![e.at, e.by, e.action, e.target],
-        )?;
-        Ok(())
-    }
-
-    fn admin_log(&self, limit: usize) -> AppResult<Vec<AdminEntry>> {
-        let conn = self.lock();
-        let mut stmt = conn.prepare_cached(
-            "SELECT at, by, action, target FROM admin_log ORDER BY at DESC, id DESC LIMIT ?1",
-        )?;
-        let rows = stmt.query_map([limit as i64], |r| {
-            Ok(AdminEntry {
-                at: r.get(0)?,
-                by: r.get(1)?,
-                action: r.get(2)?,
-                target: r.get(3)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    fn set_role_team(&self, username: &str, role: Role, team: Option<&str>) -> AppResult<User> {
-        if role != Role::Admin && team.is_none() {
-            return Err(AppError::BadRequest(
-                "workers and supervisors belong to a team".into(),
-            ));
-        }
-        let conn = self.lock();
-        let team_id: Option<i64> = match team.filter(|_| role != Role::Admin) {
-            Some(t) => Some(
-                conn.one("SELECT id FROM teams WHERE name = ?1", [t], |r| r.get(0))
-                    .optional()?
-                    .ok_or_else(|| AppError::BadRequest("no such team".into()))?,
-            ),
-            None => None,
-        };
-        let n = conn.run(
-            "UPDATE users SET role = ?2, team_id = ?3 WHERE username = ?1",
-            params![username, role.code(), team_id],
-        )?;
-        drop(conn);
-        if n == 0 {
-            return Err(AppError::NotFound);
-        }
-        self.user_by_username(username)?.ok_or(AppError::NotFound)
-    }
-
-    fn cases_of(&self, user_id: &str) -> AppResult<Vec<CaseId>> {
-        let conn = self.lock();
-        let mut stmt = conn.prepare_cached(
-            "SELECT case_id FROM case_assignments WHERE user_id = ?1 ORDER BY case_id",
-        )?;
-        let rows = stmt.query_map([user_id], |r| r.get::<_, Vec<u8>>(0))?;
-        let mut out = Vec::new();
-        for row in rows {
-            if let Ok(bytes) = <[u8; 16]>::try_from(row?.as_slice()) {
-                out.push(CaseId::from_bytes(bytes));
-            }
-        }
-        Ok(out)
-    }
-
-    fn throttle_forgive(&self, key: &str) -> AppResult<()> {
-        self.lock().run(
-            "UPDATE throttles SET count = max(count - 1, 0) WHERE key = ?1",
-            [key],
-        )?;
-        Ok(())
-    }
-
     fn user_language(&self, user_id: &str) -> AppResult<Option<String>> {
         Ok(self
             .lock()
@@ -1001,27 +552,38 @@ impl Db for SqliteDb {
         )?;
         Ok(())
     }
+}
 
-    fn server_device(&self, user: &User, actor: &str) -> AppResult<String> {
-        let existing: Option<String> = self
-            .lock()
-            .one(
-                "SELECT id FROM devices WHERE user_id = ?1 AND name = ?2 AND disabled = 0
-                 ORDER BY created_at LIMIT 1",
-                params![user.id, SERVER_DEVICE_NAME],
-                |r| r.get(0),
-            )
+impl CaseRows for SqliteDb {
+    fn document_rows(&self, id: &[u8]) -> Result<Option<DocumentRows>, StorageError> {
+        let conn = self.lock();
+        let snapshot: Option<Vec<u8>> = conn
+            .one("SELECT document FROM cases WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
             .optional()?;
-        self.register_device(user, existing.as_deref(), SERVER_DEVICE_NAME, actor)
+        let Some(snapshot) = snapshot else {
+            return Ok(None);
+        };
+        let mut stmt =
+            conn.prepare_cached("SELECT bytes FROM case_changes WHERE case_id = ?1 ORDER BY seq")?;
+        let changes = stmt.query_map([id], |r| r.get(0))?;
+        Ok(Some((snapshot, changes.collect::<Result<_, _>>()?)))
     }
 
-    fn case_access(&self, id: &CaseId) -> AppResult<Option<CaseAccess>> {
+    fn heads_row(&self, id: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(self
+            .lock()
+            .one("SELECT heads FROM cases WHERE id = ?1", [id], |r| r.get(0))
+            .optional()?)
+    }
+
+    fn access_row(&self, id: &[u8]) -> Result<Option<(String, bool, Vec<String>)>, StorageError> {
         let conn = self.lock();
-        let key = &id.as_bytes()[..];
         let row: Option<(String, i64)> = conn
             .one(
                 "SELECT team, restricted FROM cases WHERE id = ?1",
-                [key],
+                [id],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?;
@@ -1031,54 +593,324 @@ impl Db for SqliteDb {
         let mut stmt = conn.prepare_cached(
             "SELECT user_id FROM case_assignments WHERE case_id = ?1 ORDER BY rowid",
         )?;
-        let assigned = stmt
-            .query_map([key], |r| r.get::<_, String>(0))?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Some(CaseAccess {
-            id: *id,
+        let assigned = stmt.query_map([id], |r| r.get(0))?;
+        Ok(Some((
             team,
-            restricted: restricted != 0,
-            assigned,
-        }))
+            restricted != 0,
+            assigned.collect::<Result<_, _>>()?,
+        )))
     }
 
-    fn cases(&self) -> AppResult<Vec<(CaseAccess, Vec<ChangeHash>)>> {
+    fn all_case_rows(&self) -> Result<(Vec<CaseListRow>, Vec<AssignmentRow>), StorageError> {
         let conn = self.lock();
-        let mut assigned: std::collections::HashMap<Vec<u8>, Vec<String>> = Default::default();
         let mut stmt =
             conn.prepare("SELECT case_id, user_id FROM case_assignments ORDER BY rowid")?;
-        for row in stmt.query_map([], |r| {
-            Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, String>(1)?))
-        })? {
-            let (c, u) = row?;
-            assigned.entry(c).or_default().push(u);
-        }
+        let assigned = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
         let mut stmt = conn.prepare("SELECT id, team, restricted, heads FROM cases ORDER BY id")?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, Vec<u8>>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, Vec<u8>>(3)?,
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (id, team, restricted, heads) = row?;
-            let Ok(arr) = <[u8; 16]>::try_from(id.as_slice()) else {
-                continue;
-            };
-            out.push((
-                CaseAccess {
-                    id: CaseId::from_bytes(arr),
-                    team,
-                    restricted: restricted != 0,
-                    assigned: assigned.remove(&id).unwrap_or_default(),
-                },
-                heads_of(&heads),
-            ));
+        let cases = stmt
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? != 0, r.get(3)?))
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok((cases, assigned))
+    }
+
+    fn assigned_case_keys(&self, user_id: &str) -> Result<Vec<Vec<u8>>, StorageError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT case_id FROM case_assignments WHERE user_id = ?1 ORDER BY case_id",
+        )?;
+        let rows = stmt.query_map([user_id], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn insert_time_marks(&self, id: &[u8], marks: &[TimeMark]) -> Result<(), StorageError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        for m in marks {
+            tx.run(
+                "INSERT INTO change_times (case_id, change, claimed, received) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT DO NOTHING",
+                params![id, &m.change.0[..], m.claimed, m.received],
+            )?;
         }
-        Ok(out)
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn time_mark_rows(&self, id: &[u8]) -> Result<Vec<(Vec<u8>, i64, i64)>, StorageError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT change, claimed, received FROM change_times WHERE case_id = ?1",
+        )?;
+        let rows = stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+impl UserRows for SqliteDb {
+    fn update_role_team(
+        &self,
+        username: &str,
+        role: Role,
+        team: Option<&str>,
+    ) -> Result<RoleTeamUpdate, StorageError> {
+        let conn = self.lock();
+        let Some(team_id) = team_key(&conn, team)? else {
+            return Ok(RoleTeamUpdate::NoSuchTeam);
+        };
+        let n = conn.run(
+            "UPDATE users SET role = ?2, team_id = ?3 WHERE username = ?1",
+            params![username, role.code(), team_id],
+        )?;
+        Ok(if n == 0 {
+            RoleTeamUpdate::NoSuchUser
+        } else {
+            RoleTeamUpdate::Updated
+        })
+    }
+
+    fn disable_user_rows(&self, username: &str) -> Result<bool, StorageError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let id: Option<String> = tx
+            .one(
+                "SELECT id FROM users WHERE username = ?1",
+                [username],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(id) = id else {
+            return Ok(false);
+        };
+        tx.run("UPDATE users SET disabled = 1 WHERE id = ?1", [&id])?;
+        tx.run("UPDATE devices SET disabled = 1 WHERE user_id = ?1", [&id])?;
+        tx.run("UPDATE sessions SET revoked = 1 WHERE user_id = ?1", [&id])?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    fn enable_user_row(&self, username: &str) -> Result<bool, StorageError> {
+        let n = self.lock().run(
+            "UPDATE users SET disabled = 0 WHERE username = ?1",
+            [username],
+        )?;
+        Ok(n > 0)
+    }
+
+    fn device_rows(&self, user_id: &str, now: i64) -> Result<Vec<DeviceRow>, StorageError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT d.id, d.user_id, d.name, d.created_at, d.disabled,
+                    (SELECT max(last_used) FROM sessions s WHERE s.device_id = d.id),
+                    (SELECT count(*) FROM sessions s WHERE s.device_id = d.id
+                       AND s.revoked = 0 AND s.expires_at > ?2),
+                    d.unsynced_cases, d.unsynced_done, d.unsynced_at, d.app_version
+             FROM devices d WHERE d.user_id = ?1 ORDER BY d.created_at",
+        )?;
+        let rows = stmt.query_map(params![user_id, now], |r| {
+            Ok(DeviceRow {
+                device: device_row(r)?,
+                last_seen: r.get(5)?,
+                open_sessions: r.get(6)?,
+                unsynced: (
+                    r.get(7)?,
+                    r.get::<_, Option<i64>>(8)?.map(|d| d != 0),
+                    r.get(9)?,
+                ),
+                app_version: r.get(10)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn revoke_device_rows(&self, device_id: &str) -> Result<bool, StorageError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        if tx.run("UPDATE devices SET disabled = 1 WHERE id = ?1", [device_id])? == 0 {
+            return Ok(false);
+        }
+        tx.run(
+            "UPDATE sessions SET revoked = 1 WHERE device_id = ?1",
+            [device_id],
+        )?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    fn update_status(
+        &self,
+        device_id: &str,
+        (cases, done, at): (i64, bool, i64),
+        app_version: Option<&str>,
+    ) -> Result<(), StorageError> {
+        self.lock().run(
+            "UPDATE devices SET unsynced_cases = ?2, unsynced_done = ?3, unsynced_at = ?4,
+                    app_version = coalesce(?5, app_version)
+             WHERE id = ?1",
+            params![device_id, cases, i64::from(done), at, app_version],
+        )?;
+        Ok(())
+    }
+}
+
+impl RecordRows for SqliteDb {
+    fn insert_audit(
+        &self,
+        at: i64,
+        user_id: &str,
+        case: &[u8],
+        action: &str,
+    ) -> Result<(), StorageError> {
+        self.lock().run(
+            "INSERT INTO audit (at, user_id, case_id, action) VALUES (?1, ?2, ?3, ?4)",
+            params![at, user_id, case, action],
+        )?;
+        Ok(())
+    }
+
+    fn audit_rows(&self, case: Option<&[u8]>, limit: i64) -> Result<Vec<AuditRow>, StorageError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT at, user_id, case_id, action FROM audit
+             WHERE ?1 IS NULL OR case_id = ?1 ORDER BY at DESC, id DESC LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![case, limit], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn insert_admin_entry(&self, e: &AdminEntry) -> Result<(), StorageError> {
+        self.lock().run(
+            "INSERT INTO admin_log (at, by, action, target) VALUES (?1, ?2, ?3, ?4)",
+            params![e.at, e.by, e.action, e.target],
+        )?;
+        Ok(())
+    }
+
+    fn admin_rows(&self, limit: i64) -> Result<Vec<AdminEntry>, StorageError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT at, by, action, target FROM admin_log ORDER BY at DESC, id DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit], |r| {
+            Ok(AdminEntry {
+                at: r.get(0)?,
+                by: r.get(1)?,
+                action: r.get(2)?,
+                target: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn departure_row(&self, case: &[u8], device: &str) -> Result<bool, StorageError> {
+        Ok(self
+            .lock()
+            .one(
+                "SELECT 1 FROM departures WHERE case_id = ?1 AND device_id = ?2",
+                params![case, device],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    fn insert_departure(
+        &self,
+        case: &[u8],
+        device: &str,
+        changes: i64,
+        at: i64,
+    ) -> Result<bool, StorageError> {
+        let n = self.lock().run(
+            "INSERT INTO departures (case_id, device_id, at, changes) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT DO NOTHING",
+            params![case, device, at, changes],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn delete_departure(&self, case: &[u8], device: &str) -> Result<(), StorageError> {
+        self.lock().run(
+            "DELETE FROM departures WHERE case_id = ?1 AND device_id = ?2",
+            params![case, device],
+        )?;
+        Ok(())
+    }
+
+    fn assignment_end_row(&self, case: &[u8], user_id: &str) -> Result<Option<i64>, StorageError> {
+        Ok(self
+            .lock()
+            .one(
+                "SELECT at FROM assignment_ends WHERE case_id = ?1 AND user_id = ?2",
+                params![case, user_id],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn throttle_row(&self, key: &str) -> Result<Option<Window>, StorageError> {
+        Ok(self
+            .lock()
+            .one(
+                "SELECT count, window_start FROM throttles WHERE key = ?1",
+                [key],
+                |r| {
+                    Ok(Window {
+                        count: r.get(0)?,
+                        start: r.get(1)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn change_throttle(
+        &self,
+        key: &str,
+        forget_before: Option<i64>,
+        change: WindowChange,
+    ) -> Result<Option<Window>, StorageError> {
+        let mut conn = self.lock();
+        // IMMEDIATE: the write lock from the start (another process, the CLI, waits).
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        if let Some(before) = forget_before {
+            // Windows long past are forgotten (the table holds one row per key).
+            tx.run("DELETE FROM throttles WHERE window_start < ?1", [before])?;
+        }
+        let current = tx
+            .one(
+                "SELECT count, window_start FROM throttles WHERE key = ?1",
+                [key],
+                |r| {
+                    Ok(Window {
+                        count: r.get(0)?,
+                        start: r.get(1)?,
+                    })
+                },
+            )
+            .optional()?;
+        let next = change(current);
+        if let Some(w) = next {
+            tx.run(
+                "INSERT INTO throttles (key, count, window_start) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (key) DO UPDATE SET count = excluded.count,
+                   window_start = excluded.window_start",
+                params![key, w.count, w.start],
+            )?;
+        }
+        tx.commit()?;
+        Ok(next.or(current))
+    }
+
+    fn delete_throttle(&self, key: &str) -> Result<(), StorageError> {
+        self.lock()
+            .run("DELETE FROM throttles WHERE key = ?1", [key])?;
+        Ok(())
     }
 }
 
@@ -1120,15 +952,8 @@ impl AccountRows for SqliteDb {
 
     fn insert_user(&self, row: &NewUserRow<'_>) -> Result<UserInsert, StorageError> {
         let conn = self.lock();
-        let team_id: Option<i64> = match row.team {
-            Some(t) => match conn
-                .one("SELECT id FROM teams WHERE name = ?1", [t], |r| r.get(0))
-                .optional()?
-            {
-                Some(id) => Some(id),
-                None => return Ok(UserInsert::NoSuchTeam),
-            },
-            None => None,
+        let Some(team_id) = team_key(&conn, row.team)? else {
+            return Ok(UserInsert::NoSuchTeam);
         };
         let n = conn.run(
             "INSERT INTO users (id, username, display_name, role, team_id, pw_hash, pw_salt, pw_iterations, created_at)
@@ -1293,5 +1118,41 @@ impl AccountRows for SqliteDb {
         }
         tx.commit()?;
         Ok(Registration::Registered(device))
+    }
+
+    fn insert_session(
+        &self,
+        token_hash: &[u8],
+        user_id: &str,
+        device_id: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<(), StorageError> {
+        self.lock().run(
+            "INSERT INTO sessions (token_hash, user_id, device_id, created_at, last_used, expires_at)
+             VALUES (?1, ?2, ?3, ?4, ?4, ?5)",
+            params![token_hash, user_id, device_id, now, expires_at],
+        )?;
+        Ok(())
+    }
+
+    fn revoke_session_row(&self, token_hash: &[u8]) -> Result<(), StorageError> {
+        self.lock().run(
+            "UPDATE sessions SET revoked = 1 WHERE token_hash = ?1",
+            [token_hash],
+        )?;
+        Ok(())
+    }
+
+    fn device_named(&self, user_id: &str, name: &str) -> Result<Option<String>, StorageError> {
+        Ok(self
+            .lock()
+            .one(
+                "SELECT id FROM devices WHERE user_id = ?1 AND name = ?2 AND disabled = 0
+                 ORDER BY created_at LIMIT 1",
+                params![user_id, name],
+                |r| r.get(0),
+            )
+            .optional()?)
     }
 }

@@ -10,7 +10,7 @@ use automerge::transaction::Transactable;
 use automerge::{Automerge, ChangeHash, ReadDoc};
 use fieldcase_core::{CaseId, Role};
 use fieldcase_server::db::{
-    AdminEntry, CaseAccess, CaseWrite, SessionPolicy, Stored, TimeMark, User,
+    AdminEntry, CaseAccess, CaseWrite, SessionPolicy, Stored, TimeMark, Unsynced, User,
 };
 use fieldcase_server::{AppError, Db, PostgresDb, SqliteDb};
 use fieldcase_tests::pg::PgCluster;
@@ -50,6 +50,7 @@ storage_contract!(
     a_new_password_ends_sessions_and_replaces_the_old_one,
     an_actor_is_bound_once_to_one_device,
     the_server_writes_for_a_user_under_one_device,
+    a_revoked_device_is_told_to_wipe_and_the_server_writes_under_a_new_one,
     a_session_ends_when_idle_and_at_its_absolute_expiry,
     a_used_session_stays_open_and_malformed_tokens_find_nothing,
     a_revoked_session_ends_without_a_wipe,
@@ -58,15 +59,22 @@ storage_contract!(
     a_snapshot_folds_the_appended_changes,
     assignees_keep_their_order_once_each,
     seeding_puts_cases_unconditionally_and_unknown_cases_are_none,
+    a_missing_case_is_not_the_one_expected_and_its_first_changes_are_its_snapshot,
+    an_unconditional_write_replaces_whatever_is_stored,
     the_audit_trail_is_newest_first,
     the_console_language_is_kept,
     disabling_a_user_ends_sessions_and_wipes_their_devices,
     devices_are_listed_with_their_sessions_and_revoked,
+    a_devices_word_on_its_unsynced_work_is_kept_and_the_servers_device_not_listed,
+    a_refused_role_change_changes_nothing_and_an_admin_has_no_team,
     a_departure_is_claimed_once_and_can_be_given_back,
     assignment_ends_are_recorded_and_cleared,
     a_users_cases_are_listed_in_id_order,
     time_marks_are_kept_once,
     throttles_count_within_a_window_and_forgive_one,
+    a_throttle_long_past_is_forgotten_and_forgiving_starts_no_window,
+    concurrent_events_are_each_counted,
+    records_of_the_same_moment_are_listed_latest_written_first,
     roles_and_teams_change_and_users_are_enabled_again,
     the_admin_log_is_newest_first,
 );
@@ -306,6 +314,23 @@ fn the_server_writes_for_a_user_under_one_device(db: &dyn Db) {
     assert_eq!(db.server_device(&anna, "ff66").unwrap(), server_device);
 }
 
+fn a_revoked_device_is_told_to_wipe_and_the_server_writes_under_a_new_one(db: &dyn Db) {
+    let (anna, phone) = anna_with_phone(db);
+    let (token, expires) = db.create_session(&anna, &phone, POLICY, 100).unwrap();
+    assert_eq!(expires, 100 + POLICY.absolute_ms);
+    assert!(!db.token_disabled(&token).unwrap());
+    assert!(!db.token_disabled(&"0".repeat(64)).unwrap(), "unknown");
+    db.revoke_device(&phone).unwrap();
+    assert!(db.token_disabled(&token).unwrap(), "the phone must wipe");
+    assert!(db.session(&token, POLICY, 101).unwrap().is_none());
+    let server = db.server_device(&anna, "ee55").unwrap();
+    db.revoke_device(&server).unwrap();
+    let again = db.server_device(&anna, "ff66").unwrap();
+    assert_ne!(again, server, "a revoked device is not written under again");
+    assert_eq!(db.server_device(&anna, "ff66").unwrap(), again);
+    assert_eq!(db.actor_device("ff66").unwrap(), Some(again));
+}
+
 fn a_session_ends_when_idle_and_at_its_absolute_expiry(db: &dyn Db) {
     let (anna, device) = anna_with_phone(db);
     let (token, expires) = db.create_session(&anna, &device, POLICY, 0).unwrap();
@@ -371,6 +396,22 @@ fn stored_case(db: &dyn Db) -> (CaseId, Automerge, Vec<ChangeHash>) {
     (id, doc, h1)
 }
 
+/// A case stored as a snapshot (key `a`), then a change appended (key `b`): (its id, the
+/// document, the snapshot's heads, the heads after the change).
+fn stored_case_with_a_change(db: &dyn Db) -> (CaseId, Automerge, Vec<ChangeHash>, Vec<ChangeHash>) {
+    let (id, mut doc, h1) = stored_case(db);
+    let (c2, h2) = grow(&mut doc, "b");
+    db.store_case(
+        &access(id, &["u-1"]),
+        CaseWrite::Changes(&c2),
+        &h2,
+        Some(&h1),
+        6,
+    )
+    .unwrap();
+    (id, doc, h1, h2)
+}
+
 fn cases_are_appended_under_compare_and_swap(db: &dyn Db) {
     let (id, mut doc, h1) = stored_case(db);
     let (c2, h2) = grow(&mut doc, "b");
@@ -421,16 +462,7 @@ fn cases_are_appended_under_compare_and_swap(db: &dyn Db) {
 }
 
 fn a_late_writer_stores_nothing(db: &dyn Db) {
-    let (id, mut doc, h1) = stored_case(db);
-    let (c2, h2) = grow(&mut doc, "b");
-    db.store_case(
-        &access(id, &["u-1"]),
-        CaseWrite::Changes(&c2),
-        &h2,
-        Some(&h1),
-        6,
-    )
-    .unwrap();
+    let (id, _, h1, h2) = stored_case_with_a_change(db);
     // A writer that grew from the old heads is too late, and nothing of it is stored.
     let mut late = Automerge::load(&db.case_document(&id).unwrap().unwrap()).unwrap();
     let (c3, h3) = grow(&mut late, "late");
@@ -463,16 +495,7 @@ fn a_late_writer_stores_nothing(db: &dyn Db) {
 }
 
 fn a_snapshot_folds_the_appended_changes(db: &dyn Db) {
-    let (id, mut doc, h1) = stored_case(db);
-    let (c2, h2) = grow(&mut doc, "b");
-    db.store_case(
-        &access(id, &["u-1"]),
-        CaseWrite::Changes(&c2),
-        &h2,
-        Some(&h1),
-        6,
-    )
-    .unwrap();
+    let (id, doc, _, h2) = stored_case_with_a_change(db);
     let got = db
         .store_case(
             &access(id, &["u-1"]),
@@ -549,6 +572,58 @@ fn seeding_puts_cases_unconditionally_and_unknown_cases_are_none(db: &dyn Db) {
     assert_eq!(all, want);
 }
 
+fn a_missing_case_is_not_the_one_expected_and_its_first_changes_are_its_snapshot(db: &dyn Db) {
+    let id = CaseId::random();
+    let mut doc = Automerge::new();
+    let (c1, h1) = grow(&mut doc, "a");
+    // A writer that read heads of a case the storage does not hold stores nothing.
+    assert_eq!(
+        db.store_case(
+            &access(id, &["u-1"]),
+            CaseWrite::Changes(&c1),
+            &h1,
+            Some(&h1),
+            5
+        )
+        .unwrap(),
+        Stored::Stale
+    );
+    assert_eq!(db.case_access(&id).unwrap(), None);
+    // Changes of a case that expected none become its snapshot.
+    assert_eq!(
+        db.store_case(
+            &access(id, &["u-1"]),
+            CaseWrite::Changes(&c1),
+            &h1,
+            Some(&[]),
+            5
+        )
+        .unwrap(),
+        Stored::Written {
+            pending_changes: 0,
+            pending_bytes: 0,
+            snapshot_bytes: c1.len()
+        }
+    );
+    assert_eq!(keys(&db.case_document(&id).unwrap().unwrap()), ["a"]);
+    assert_eq!(db.case_heads(&id).unwrap(), Some(h1));
+}
+
+fn an_unconditional_write_replaces_whatever_is_stored(db: &dyn Db) {
+    let (id, _, _, _) = stored_case_with_a_change(db);
+    // Another document altogether, put without looking (an import): it replaces the
+    // snapshot and the changes appended to the old one.
+    let mut other = Automerge::new();
+    let (_, h) = grow(&mut other, "z");
+    let mut moved = access(id, &["u-2"]);
+    moved.team = "south".into();
+    db.put_case(&moved, &other.save(), &h, 7).unwrap();
+    assert_eq!(keys(&db.case_document(&id).unwrap().unwrap()), ["z"]);
+    assert_eq!(db.case_heads(&id).unwrap(), Some(h));
+    assert_eq!(db.case_access(&id).unwrap(), Some(moved));
+    assert_eq!(db.assignment_ended(&id, "u-1").unwrap(), Some(7));
+}
+
 fn the_audit_trail_is_newest_first(db: &dyn Db) {
     let anna = anna(db);
     let root = db
@@ -615,6 +690,71 @@ fn devices_are_listed_with_their_sessions_and_revoked(db: &dyn Db) {
         db.revoke_device("d-nothing"),
         Err(AppError::NotFound)
     ));
+}
+
+fn a_devices_word_on_its_unsynced_work_is_kept_and_the_servers_device_not_listed(db: &dyn Db) {
+    let (anna, phone) = anna_with_phone(db);
+    db.server_device(&anna, "ee55").unwrap();
+    let listed = db.devices_of(&anna.id, 0).unwrap();
+    assert_eq!(listed.len(), 1, "not the server's own device");
+    assert_eq!(
+        (
+            listed[0].device.id.as_str(),
+            listed[0].unsynced,
+            listed[0].app_version.as_deref()
+        ),
+        (phone.as_str(), None, None)
+    );
+    let first = Unsynced {
+        cases: 3,
+        done: false,
+        at: 1_800_000_000_000,
+    };
+    db.record_status(&phone, first, Some("1.4.0")).unwrap();
+    let then = Unsynced {
+        cases: 0,
+        done: true,
+        at: 1_800_000_060_000,
+    };
+    db.record_status(&phone, then, None).unwrap();
+    let listed = db.devices_of(&anna.id, 0).unwrap();
+    assert_eq!(
+        (listed[0].unsynced, listed[0].app_version.as_deref()),
+        (Some(then), Some("1.4.0")),
+        "the latest word replaces the last; a version not given leaves the last"
+    );
+    db.record_status(&phone, first, Some("1.5.0")).unwrap();
+    assert_eq!(
+        db.devices_of(&anna.id, 0).unwrap()[0]
+            .app_version
+            .as_deref(),
+        Some("1.5.0")
+    );
+}
+
+fn a_refused_role_change_changes_nothing_and_an_admin_has_no_team(db: &dyn Db) {
+    let anna = anna(db);
+    match db.set_role_team("anna", Role::Supervisor, Some("west")) {
+        Err(AppError::BadRequest(m)) => assert_eq!(m, "no such team"),
+        other => panic!("{other:?}"),
+    }
+    match db.set_role_team("anna", Role::Supervisor, None) {
+        Err(AppError::BadRequest(m)) => assert_eq!(m, "workers and supervisors belong to a team"),
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        matches!(
+            db.set_role_team("nobody", Role::Worker, Some("west")),
+            Err(AppError::BadRequest(_))
+        ),
+        "the team is looked at first"
+    );
+    assert_eq!(db.user_by_id(&anna.id).unwrap(), Some(anna.clone()));
+    let admin = db
+        .set_role_team("anna", Role::Admin, Some("north"))
+        .unwrap();
+    assert_eq!((admin.role, admin.team.as_deref()), (Role::Admin, None));
+    assert_eq!(db.user_by_username("anna").unwrap(), Some(admin));
 }
 
 fn a_departure_is_claimed_once_and_can_be_given_back(db: &dyn Db) {
@@ -736,6 +876,110 @@ fn throttles_count_within_a_window_and_forgive_one(db: &dyn Db) {
         db.throttle_count("username:anna", now + 1 + window, window)
             .unwrap(),
         0
+    );
+}
+
+fn a_throttle_long_past_is_forgotten_and_forgiving_starts_no_window(db: &dyn Db) {
+    let now = 1_800_000_000_000;
+    let window = 60_000;
+    // Forgiving what was never counted starts nothing, and never goes below none.
+    db.throttle_forgive("username:bao").unwrap();
+    assert_eq!(db.throttle_count("username:bao", now, window).unwrap(), 0);
+    assert_eq!(db.throttle_hit("username:bao", now, window).unwrap(), 1);
+    db.throttle_forgive("username:bao").unwrap();
+    db.throttle_forgive("username:bao").unwrap();
+    assert_eq!(
+        db.throttle_hit("username:bao", now + window - 1, window)
+            .unwrap(),
+        1,
+        "the window started at the first event stays"
+    );
+    assert_eq!(
+        db.throttle_count("username:bao", now + window, window)
+            .unwrap(),
+        0,
+        "and passes"
+    );
+    // A window that started two windows before another key's event is forgotten: asked
+    // about as of its own time, it holds nothing any more.
+    db.throttle_hit("username:anna", now, window).unwrap();
+    db.throttle_hit("address:10.0.0.1", now + 2 * window, window)
+        .unwrap();
+    assert_eq!(
+        db.throttle_count("username:anna", now + 1, window).unwrap(),
+        1
+    );
+    db.throttle_hit("address:10.0.0.1", now + 2 * window + 1, window)
+        .unwrap();
+    assert_eq!(
+        db.throttle_count("username:anna", now + 1, window).unwrap(),
+        0,
+        "forgotten"
+    );
+}
+
+fn concurrent_events_are_each_counted(db: &dyn Db) {
+    let now = 1_800_000_000_000;
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                for i in 0..10 {
+                    db.throttle_hit("address:10.0.0.9", now + i, 60_000)
+                        .unwrap();
+                }
+            });
+        }
+    });
+    assert_eq!(
+        db.throttle_count("address:10.0.0.9", now + 10, 60_000)
+            .unwrap(),
+        40
+    );
+}
+
+fn records_of_the_same_moment_are_listed_latest_written_first(db: &dyn Db) {
+    let at = 1_800_000_000_000;
+    let case = CaseId::random();
+    for action in ["read", "sync"] {
+        db.audit("u-anna", &case, action, at).unwrap();
+    }
+    let trail = db.audit_trail(Some(&case), 10).unwrap();
+    assert_eq!(
+        trail
+            .iter()
+            .map(|e| (e.action.as_str(), e.case_id.clone(), e.user_id.as_str()))
+            .collect::<Vec<_>>(),
+        [
+            ("sync", case.to_string(), "u-anna"),
+            ("read", case.to_string(), "u-anna")
+        ]
+    );
+    assert!(db
+        .audit_trail(Some(&CaseId::random()), 10)
+        .unwrap()
+        .is_empty());
+    for target in ["anna", "bao"] {
+        db.log_admin(&AdminEntry {
+            at,
+            by: "admin-cli".into(),
+            action: "disable user".into(),
+            target: target.into(),
+        })
+        .unwrap();
+    }
+    let log = db.admin_log(10).unwrap();
+    assert_eq!(
+        log.iter().map(|e| e.target.as_str()).collect::<Vec<_>>(),
+        ["bao", "anna"]
+    );
+    assert_eq!(
+        log[0],
+        AdminEntry {
+            at,
+            by: "admin-cli".into(),
+            action: "disable user".into(),
+            target: "bao".into()
+        }
     );
 }
 

@@ -1,0 +1,434 @@
+//! The case rules, once for every storage: a case write is a compare-and-swap on the
+//! stored heads (nothing is written when they are not the expected ones), a whole document
+//! replaces the snapshot and the changes appended since, changes are appended after it, a
+//! new case is inserted only if nobody inserted it meanwhile, and who leaves a case is
+//! noted with the server's time (a departing phone's deadline). A stored case reads back
+//! as its snapshot followed by its changes; its assignees keep their order, once each.
+//!
+//! Each storage only reads and writes rows: [`CaseTx`] inside the one transaction of a
+//! write (which the storage opens, commits or rolls back), [`CaseRows`] for the reads.
+//! Both fail with [`StorageError`].
+
+use std::collections::HashMap;
+
+use automerge::ChangeHash;
+
+use super::accounts::StorageError;
+use super::{heads_blob, heads_of, CaseAccess, CaseWrite, Stored, TimeMark};
+use fieldcase_core::CaseId;
+
+/// A case write, owned: a storage may queue it (SQLite's group commit) or hand it to
+/// another thread (PostgreSQL's pool).
+#[derive(Debug, Clone)]
+pub struct Write {
+    pub access: CaseAccess,
+    /// A whole document (`true`) or changes to append.
+    pub snapshot: bool,
+    pub bytes: Vec<u8>,
+    pub heads: Vec<ChangeHash>,
+    /// The heads the writer read; `None` for an unconditional write.
+    pub expected: Option<Vec<ChangeHash>>,
+    pub now: i64,
+}
+
+impl Write {
+    pub fn new(
+        access: &CaseAccess,
+        write: CaseWrite<'_>,
+        heads: &[ChangeHash],
+        expected: Option<&[ChangeHash]>,
+        now: i64,
+    ) -> Self {
+        let (snapshot, bytes) = match write {
+            CaseWrite::Snapshot(b) => (true, b),
+            CaseWrite::Changes(b) => (false, b),
+        };
+        Write {
+            access: access.clone(),
+            snapshot,
+            bytes: bytes.to_vec(),
+            heads: heads.to_vec(),
+            expected: expected.map(<[_]>::to_vec),
+            now,
+        }
+    }
+}
+
+/// A stored case's row as a write finds it.
+#[derive(Debug, Clone)]
+pub struct Current {
+    /// Its heads as stored (the hashes one after another).
+    pub heads: Vec<u8>,
+    /// The size of its snapshot.
+    pub snapshot_bytes: usize,
+}
+
+/// A case's row as written: its key, access facts, heads and time.
+#[derive(Debug, Clone, Copy)]
+pub struct CaseRow<'a> {
+    pub id: &'a [u8],
+    pub team: &'a str,
+    pub restricted: bool,
+    pub heads: &'a [u8],
+    pub now: i64,
+}
+
+/// A case's snapshot and the change chunks appended since, in order.
+pub type DocumentRows = (Vec<u8>, Vec<Vec<u8>>);
+/// A case's key, team, whether it is restricted, and its heads as stored.
+pub type CaseListRow = (Vec<u8>, String, bool, Vec<u8>);
+/// A case's key and one user assigned to it.
+pub type AssignmentRow = (Vec<u8>, String);
+
+/// The rows of one case write, inside the one transaction the storage holds for it.
+pub trait CaseTx {
+    /// The case's row, locked until the transaction ends (other writers wait), if any.
+    fn current(&mut self, id: &[u8]) -> Result<Option<Current>, StorageError>;
+    /// Appends `bytes` after the case's changes and updates its row; answers how many
+    /// change chunks follow the snapshot now, and their size.
+    fn append_changes(
+        &mut self,
+        row: CaseRow<'_>,
+        bytes: &[u8],
+    ) -> Result<(usize, usize), StorageError>;
+    /// Replaces an existing case's snapshot (and row), dropping its appended changes.
+    fn replace_snapshot(&mut self, row: CaseRow<'_>, bytes: &[u8]) -> Result<(), StorageError>;
+    /// Inserts a new case; `false` when a case of that id exists (inserted meanwhile).
+    fn insert_case(&mut self, row: CaseRow<'_>, bytes: &[u8]) -> Result<bool, StorageError>;
+    /// Who is assigned to the case now.
+    fn assigned(&mut self, id: &[u8]) -> Result<Vec<String>, StorageError>;
+    /// Notes that `users` left the case at `now` (replacing an earlier note).
+    fn end_assignments(&mut self, id: &[u8], users: &[&str], now: i64) -> Result<(), StorageError>;
+    /// Forgets that `users` left the case (they are assigned again).
+    fn clear_assignment_ends(&mut self, id: &[u8], users: &[&str]) -> Result<(), StorageError>;
+    /// Replaces who is assigned, in this order (no user twice).
+    fn replace_assignments(&mut self, id: &[u8], users: &[&str]) -> Result<(), StorageError>;
+}
+
+/// What a storage reads of cases; each read is one consistent view.
+pub trait CaseRows {
+    /// A case's snapshot and the change chunks appended since, in order.
+    fn document_rows(&self, id: &[u8]) -> Result<Option<DocumentRows>, StorageError>;
+    /// A case's stored heads.
+    fn heads_row(&self, id: &[u8]) -> Result<Option<Vec<u8>>, StorageError>;
+    /// A case's team, whether it is restricted, and its assignees in order.
+    fn access_row(&self, id: &[u8]) -> Result<Option<(String, bool, Vec<String>)>, StorageError>;
+    /// Every case (key, team, restricted, heads) by key, and every assignment (case key,
+    /// user) in each case's order.
+    fn all_case_rows(&self) -> Result<(Vec<CaseListRow>, Vec<AssignmentRow>), StorageError>;
+    /// The keys of the cases `user_id` is assigned to, in key order.
+    fn assigned_case_keys(&self, user_id: &str) -> Result<Vec<Vec<u8>>, StorageError>;
+    /// Inserts marks, each (case, change) once, in one transaction.
+    fn insert_time_marks(&self, id: &[u8], marks: &[TimeMark]) -> Result<(), StorageError>;
+    /// A case's marks: (change hash, claimed, received).
+    fn time_mark_rows(&self, id: &[u8]) -> Result<Vec<(Vec<u8>, i64, i64)>, StorageError>;
+}
+
+/// Stores a write under compare-and-swap (see [`super::Db::store_case`]), inside the
+/// storage's transaction: on [`Stored::Stale`] nothing was written.
+pub fn store(tx: &mut dyn CaseTx, w: &Write) -> Result<Stored, StorageError> {
+    let access = &w.access;
+    let id = &access.id.as_bytes()[..];
+    let heads = heads_blob(&w.heads);
+    let row = CaseRow {
+        id,
+        team: &access.team,
+        restricted: access.restricted,
+        heads: &heads,
+        now: w.now,
+    };
+    // A new case found inserted by another writer is looked at again, once it is there.
+    let mut attempts = 0;
+    let stored = loop {
+        attempts += 1;
+        let current = tx.current(id)?;
+        if let Some(expected) = &w.expected {
+            let now_heads = current
+                .as_ref()
+                .map(|c| heads_of(&c.heads))
+                .unwrap_or_default();
+            if &now_heads != expected {
+                return Ok(Stored::Stale);
+            }
+        }
+        match current {
+            Some(c) if !w.snapshot => {
+                let (pending_changes, pending_bytes) = tx.append_changes(row, &w.bytes)?;
+                break Stored::Written {
+                    pending_changes,
+                    pending_bytes,
+                    snapshot_bytes: c.snapshot_bytes,
+                };
+            }
+            // A whole document, or the first changes of a new case, become its snapshot.
+            Some(_) => tx.replace_snapshot(row, &w.bytes)?,
+            None if tx.insert_case(row, &w.bytes)? => {}
+            // Inserted meanwhile: a conditional write expected no case and is stale; an
+            // unconditional one replaces what is there.
+            None if w.expected.is_some() => return Ok(Stored::Stale),
+            None if attempts < 3 => continue,
+            None => {
+                return Err(StorageError::Unavailable(
+                    "a case came and went while it was written".into(),
+                ))
+            }
+        }
+        break Stored::Written {
+            pending_changes: 0,
+            pending_bytes: 0,
+            snapshot_bytes: w.bytes.len(),
+        };
+    };
+    // Who leaves the case, and when by the server's clock (a departing phone's deadline).
+    let mut after: Vec<&str> = Vec::with_capacity(access.assigned.len());
+    for u in &access.assigned {
+        if !after.contains(&u.as_str()) {
+            after.push(u);
+        }
+    }
+    let before = tx.assigned(id)?;
+    let left: Vec<&str> = before
+        .iter()
+        .map(String::as_str)
+        .filter(|u| !after.contains(u))
+        .collect();
+    let joined: Vec<&str> = after
+        .iter()
+        .copied()
+        .filter(|u| !before.iter().any(|b| b == u))
+        .collect();
+    if !left.is_empty() {
+        tx.end_assignments(id, &left, w.now)?;
+    }
+    if !joined.is_empty() {
+        tx.clear_assignment_ends(id, &joined)?;
+    }
+    tx.replace_assignments(id, &after)?;
+    Ok(stored)
+}
+
+/// A stored document: its snapshot followed by the changes appended since (Automerge loads
+/// them as one document).
+pub fn document(rows: &dyn CaseRows, id: &CaseId) -> Result<Option<Vec<u8>>, StorageError> {
+    Ok(rows
+        .document_rows(&id.as_bytes()[..])?
+        .map(|(mut bytes, chunks)| {
+            for chunk in chunks {
+                bytes.extend_from_slice(&chunk);
+            }
+            bytes
+        }))
+}
+
+/// A stored case's heads.
+pub fn heads(rows: &dyn CaseRows, id: &CaseId) -> Result<Option<Vec<ChangeHash>>, StorageError> {
+    Ok(rows.heads_row(&id.as_bytes()[..])?.map(|h| heads_of(&h)))
+}
+
+/// A stored case's access facts.
+pub fn access(rows: &dyn CaseRows, id: &CaseId) -> Result<Option<CaseAccess>, StorageError> {
+    Ok(rows
+        .access_row(&id.as_bytes()[..])?
+        .map(|(team, restricted, assigned)| CaseAccess {
+            id: *id,
+            team,
+            restricted,
+            assigned,
+        }))
+}
+
+/// Every case with its access facts and heads, by id (a key that is not a case id is
+/// passed over).
+pub fn all(rows: &dyn CaseRows) -> Result<Vec<(CaseAccess, Vec<ChangeHash>)>, StorageError> {
+    let (cases, assignments) = rows.all_case_rows()?;
+    let mut assigned: HashMap<Vec<u8>, Vec<String>> = HashMap::new();
+    for (case, user) in assignments {
+        assigned.entry(case).or_default().push(user);
+    }
+    Ok(cases
+        .into_iter()
+        .filter_map(|(key, team, restricted, heads)| {
+            let id = case_id_of(&key)?;
+            let access = CaseAccess {
+                id,
+                team,
+                restricted,
+                assigned: assigned.remove(&key).unwrap_or_default(),
+            };
+            Some((access, heads_of(&heads)))
+        })
+        .collect())
+}
+
+/// The cases a user is assigned to, by id.
+pub fn of_user(rows: &dyn CaseRows, user_id: &str) -> Result<Vec<CaseId>, StorageError> {
+    Ok(rows
+        .assigned_case_keys(user_id)?
+        .iter()
+        .filter_map(|k| case_id_of(k))
+        .collect())
+}
+
+/// Notes changes whose own time is far from their receipt (each change once).
+pub fn mark_times(
+    rows: &dyn CaseRows,
+    id: &CaseId,
+    marks: &[TimeMark],
+) -> Result<(), StorageError> {
+    if marks.is_empty() {
+        return Ok(());
+    }
+    rows.insert_time_marks(&id.as_bytes()[..], marks)
+}
+
+/// A case's changes whose own time is far from their receipt.
+pub fn time_marks(rows: &dyn CaseRows, id: &CaseId) -> Result<Vec<TimeMark>, StorageError> {
+    Ok(rows
+        .time_mark_rows(&id.as_bytes()[..])?
+        .into_iter()
+        .filter_map(|(change, claimed, received)| {
+            Some(TimeMark {
+                change: ChangeHash::try_from(change.as_slice()).ok()?,
+                claimed,
+                received,
+            })
+        })
+        .collect())
+}
+
+/// A case id from its stored key, if it is one.
+pub fn case_id_of(key: &[u8]) -> Option<CaseId> {
+    <[u8; 16]>::try_from(key).ok().map(CaseId::from_bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    //! The write rule on rows kept in memory, where a race can be staged: another writer
+    //! inserts the case between the look and the insert (both storages run the rest in
+    //! `tests/tests/it/storage_contract.rs`).
+
+    use super::*;
+
+    /// One case's rows; `race` makes the next insert find a case inserted meanwhile.
+    #[derive(Default)]
+    struct Rows {
+        case: Option<(Vec<u8>, Vec<u8>)>,
+        race: Option<(Vec<u8>, Vec<u8>)>,
+        assigned: Vec<String>,
+        ends: Vec<(String, i64)>,
+        calls: Vec<&'static str>,
+    }
+
+    impl CaseTx for Rows {
+        fn current(&mut self, _: &[u8]) -> Result<Option<Current>, StorageError> {
+            self.calls.push("current");
+            Ok(self.case.as_ref().map(|(doc, heads)| Current {
+                heads: heads.clone(),
+                snapshot_bytes: doc.len(),
+            }))
+        }
+        fn append_changes(
+            &mut self,
+            _: CaseRow<'_>,
+            _: &[u8],
+        ) -> Result<(usize, usize), StorageError> {
+            self.calls.push("append");
+            Ok((1, 1))
+        }
+        fn replace_snapshot(&mut self, row: CaseRow<'_>, bytes: &[u8]) -> Result<(), StorageError> {
+            self.calls.push("replace");
+            self.case = Some((bytes.to_vec(), row.heads.to_vec()));
+            Ok(())
+        }
+        fn insert_case(&mut self, row: CaseRow<'_>, bytes: &[u8]) -> Result<bool, StorageError> {
+            self.calls.push("insert");
+            if let Some(theirs) = self.race.take() {
+                self.case = Some(theirs);
+                return Ok(false);
+            }
+            self.case = Some((bytes.to_vec(), row.heads.to_vec()));
+            Ok(true)
+        }
+        fn assigned(&mut self, _: &[u8]) -> Result<Vec<String>, StorageError> {
+            Ok(self.assigned.clone())
+        }
+        fn end_assignments(
+            &mut self,
+            _: &[u8],
+            users: &[&str],
+            now: i64,
+        ) -> Result<(), StorageError> {
+            self.ends.extend(users.iter().map(|u| (u.to_string(), now)));
+            Ok(())
+        }
+        fn clear_assignment_ends(&mut self, _: &[u8], users: &[&str]) -> Result<(), StorageError> {
+            self.ends.retain(|(u, _)| !users.contains(&u.as_str()));
+            Ok(())
+        }
+        fn replace_assignments(&mut self, _: &[u8], users: &[&str]) -> Result<(), StorageError> {
+            self.assigned = users.iter().map(|u| u.to_string()).collect();
+            Ok(())
+        }
+    }
+
+    fn write(assigned: &[&str], expected: Option<&[ChangeHash]>) -> Write {
+        let access = CaseAccess {
+            id: CaseId::from_bytes([7; 16]),
+            team: "north".into(),
+            restricted: false,
+            assigned: assigned.iter().map(|s| s.to_string()).collect(),
+        };
+        let heads = [ChangeHash([1; 32])];
+        Write::new(&access, CaseWrite::Snapshot(b"mine"), &heads, expected, 40)
+    }
+
+    #[test]
+    fn a_case_inserted_meanwhile_makes_a_conditional_write_stale_and_is_replaced_otherwise() {
+        let theirs = (b"theirs".to_vec(), vec![2; 32]);
+        let mut rows = Rows {
+            race: Some(theirs.clone()),
+            ..Rows::default()
+        };
+        assert_eq!(
+            store(&mut rows, &write(&["u-1"], Some(&[]))).unwrap(),
+            Stored::Stale
+        );
+        assert_eq!(rows.case, Some(theirs.clone()), "theirs stays");
+        assert!(
+            rows.assigned.is_empty(),
+            "nothing of a stale write is written"
+        );
+
+        let mut rows = Rows {
+            race: Some(theirs),
+            ..Rows::default()
+        };
+        let got = store(&mut rows, &write(&["u-1"], None)).unwrap();
+        assert_eq!(
+            got,
+            Stored::Written {
+                pending_changes: 0,
+                pending_bytes: 0,
+                snapshot_bytes: 4
+            }
+        );
+        assert_eq!(rows.calls, ["current", "insert", "current", "replace"]);
+        assert_eq!(rows.case, Some((b"mine".to_vec(), vec![1; 32])));
+    }
+
+    #[test]
+    fn who_leaves_a_case_is_noted_once_and_forgotten_on_return() {
+        let mut rows = Rows {
+            case: Some((b"doc".to_vec(), vec![1; 32])),
+            assigned: vec!["u-1".into(), "u-2".into()],
+            ..Rows::default()
+        };
+        store(&mut rows, &write(&["u-3", "u-2", "u-3"], None)).unwrap();
+        assert_eq!(rows.assigned, ["u-3", "u-2"], "in order, once each");
+        assert_eq!(rows.ends, [("u-1".to_string(), 40)]);
+        store(&mut rows, &write(&["u-1"], None)).unwrap();
+        let mut ends = rows.ends.clone();
+        ends.sort();
+        assert_eq!(ends, [("u-2".to_string(), 40), ("u-3".to_string(), 40)]);
+    }
+}

@@ -1,0 +1,240 @@
+//! What the server notes beside the cases, with its rules once for every storage: the audit
+//! trail of restricted cases and the log of administrative actions (newest first, ids
+//! only), a device's one departure from a case (claimed once, given back when its changes
+//! could not be stored), when a user's assignment to a case ended, and the login
+//! throttles (a count in a window that starts at its first event; a window past is counted
+//! as none, and one long past is forgotten).
+//!
+//! Each storage only reads and writes rows ([`RecordRows`]) and fails with a
+//! [`StorageError`].
+
+use super::accounts::StorageError;
+use super::cases::case_id_of;
+use super::{AdminEntry, AuditEntry};
+use fieldcase_core::CaseId;
+
+/// A throttle's window: how many events it holds and when it started (ms).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub count: i64,
+    pub start: i64,
+}
+
+/// How a throttle's window changes, given what is stored (`None`: nothing); `None` back
+/// leaves the row as it is. Runs while the storage holds the key's row.
+pub type WindowChange = Box<dyn FnOnce(Option<Window>) -> Option<Window> + Send>;
+
+/// An audit row: when, who, the case's key, what.
+pub type AuditRow = (i64, String, Vec<u8>, String);
+
+/// The rows of the server's records; each storage implements them.
+pub trait RecordRows {
+    fn insert_audit(
+        &self,
+        at: i64,
+        user_id: &str,
+        case: &[u8],
+        action: &str,
+    ) -> Result<(), StorageError>;
+    /// The latest audit rows (at, user, case key, action), of one case or of all, newest
+    /// first (ties: the later written first).
+    fn audit_rows(&self, case: Option<&[u8]>, limit: i64) -> Result<Vec<AuditRow>, StorageError>;
+    fn insert_admin_entry(&self, entry: &AdminEntry) -> Result<(), StorageError>;
+    /// The latest administrative actions, newest first (ties: the later written first).
+    fn admin_rows(&self, limit: i64) -> Result<Vec<AdminEntry>, StorageError>;
+    /// Whether a departure of `device` from the case is stored.
+    fn departure_row(&self, case: &[u8], device: &str) -> Result<bool, StorageError>;
+    /// Stores the departure unless one is stored (by anyone): whether this one was.
+    fn insert_departure(
+        &self,
+        case: &[u8],
+        device: &str,
+        changes: i64,
+        at: i64,
+    ) -> Result<bool, StorageError>;
+    fn delete_departure(&self, case: &[u8], device: &str) -> Result<(), StorageError>;
+    /// When the assignment of `user_id` to the case last ended, if that is noted.
+    fn assignment_end_row(&self, case: &[u8], user_id: &str) -> Result<Option<i64>, StorageError>;
+    /// The stored window of `key`.
+    fn throttle_row(&self, key: &str) -> Result<Option<Window>, StorageError>;
+    /// Forgets the windows (of any key) that started before `forget_before`, then, in one
+    /// transaction that holds `key` against every other writer (other server instances
+    /// too), stores what `change` makes of the key's window; answers what is stored after.
+    fn change_throttle(
+        &self,
+        key: &str,
+        forget_before: Option<i64>,
+        change: WindowChange,
+    ) -> Result<Option<Window>, StorageError>;
+    fn delete_throttle(&self, key: &str) -> Result<(), StorageError>;
+}
+
+/// Records that `user_id` read or synced a restricted case.
+pub fn audit(
+    rows: &dyn RecordRows,
+    user_id: &str,
+    case: &CaseId,
+    action: &str,
+    now: i64,
+) -> Result<(), StorageError> {
+    rows.insert_audit(now, user_id, &case.as_bytes()[..], action)
+}
+
+/// The latest audit entries, newest first (a row whose key is not a case id is passed
+/// over).
+pub fn audit_trail(
+    rows: &dyn RecordRows,
+    case: Option<&CaseId>,
+    limit: usize,
+) -> Result<Vec<AuditEntry>, StorageError> {
+    let key = case.map(|c| c.as_bytes().to_vec());
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    Ok(rows
+        .audit_rows(key.as_deref(), limit)?
+        .into_iter()
+        .filter_map(|(at, user_id, case, action)| {
+            Some(AuditEntry {
+                at,
+                user_id,
+                case_id: case_id_of(&case)?.to_string(),
+                action,
+            })
+        })
+        .collect())
+}
+
+/// The latest administrative actions, newest first.
+pub fn admin_log(rows: &dyn RecordRows, limit: usize) -> Result<Vec<AdminEntry>, StorageError> {
+    rows.admin_rows(i64::try_from(limit).unwrap_or(i64::MAX))
+}
+
+/// Whether `device` handed in its last changes to the case.
+pub fn departed(rows: &dyn RecordRows, case: &CaseId, device: &str) -> Result<bool, StorageError> {
+    rows.departure_row(&case.as_bytes()[..], device)
+}
+
+/// Claims the one departure of `device` from the case: `false` when it was claimed.
+pub fn record_departure(
+    rows: &dyn RecordRows,
+    case: &CaseId,
+    device: &str,
+    changes: usize,
+    now: i64,
+) -> Result<bool, StorageError> {
+    let changes = i64::try_from(changes).unwrap_or(i64::MAX);
+    rows.insert_departure(&case.as_bytes()[..], device, changes, now)
+}
+
+/// Gives back a claimed departure.
+pub fn forget_departure(
+    rows: &dyn RecordRows,
+    case: &CaseId,
+    device: &str,
+) -> Result<(), StorageError> {
+    rows.delete_departure(&case.as_bytes()[..], device)
+}
+
+/// When `user_id` was last unassigned from the case, if they are not assigned now.
+pub fn assignment_ended(
+    rows: &dyn RecordRows,
+    case: &CaseId,
+    user_id: &str,
+) -> Result<Option<i64>, StorageError> {
+    rows.assignment_end_row(&case.as_bytes()[..], user_id)
+}
+
+/// The events a window holds at `now`: none once it has passed.
+pub fn counted(window: Option<Window>, now: i64, window_ms: i64) -> u32 {
+    match window {
+        Some(w) if now - w.start < window_ms => u32::try_from(w.count).unwrap_or(u32::MAX),
+        _ => 0,
+    }
+}
+
+/// A window with one more event at `now`: a new window when there is none or it passed.
+pub fn hit(window: Option<Window>, now: i64, window_ms: i64) -> Window {
+    match window {
+        Some(w) if now - w.start < window_ms => Window {
+            count: w.count + 1,
+            start: w.start,
+        },
+        _ => Window {
+            count: 1,
+            start: now,
+        },
+    }
+}
+
+/// Counts one more event under `key` within its window (windows that started two windows
+/// ago or earlier, of any key, are forgotten); returns the count.
+pub fn throttle_hit(
+    rows: &dyn RecordRows,
+    key: &str,
+    now: i64,
+    window_ms: i64,
+) -> Result<u32, StorageError> {
+    let change: WindowChange = Box::new(move |w| Some(hit(w, now, window_ms)));
+    let stored = rows.change_throttle(key, Some(now - 2 * window_ms), change)?;
+    Ok(stored.map_or(0, |w| u32::try_from(w.count).unwrap_or(u32::MAX)))
+}
+
+/// The events under `key` within its window.
+pub fn throttle_count(
+    rows: &dyn RecordRows,
+    key: &str,
+    now: i64,
+    window_ms: i64,
+) -> Result<u32, StorageError> {
+    Ok(counted(rows.throttle_row(key)?, now, window_ms))
+}
+
+/// Takes back one event under `key` (never below none; no window is started).
+pub fn throttle_forgive(rows: &dyn RecordRows, key: &str) -> Result<(), StorageError> {
+    let change: WindowChange = Box::new(|w| {
+        w.map(|w| Window {
+            count: (w.count - 1).max(0),
+            start: w.start,
+        })
+    });
+    rows.change_throttle(key, None, change).map(|_| ())
+}
+
+/// Forgets the events under `key`.
+pub fn throttle_clear(rows: &dyn RecordRows, key: &str) -> Result<(), StorageError> {
+    rows.delete_throttle(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_window_counts_from_its_first_event_and_passes() {
+        let w = hit(None, 1_000, 100);
+        assert_eq!(
+            w,
+            Window {
+                count: 1,
+                start: 1_000
+            }
+        );
+        let w = hit(Some(w), 1_099, 100);
+        assert_eq!(
+            w,
+            Window {
+                count: 2,
+                start: 1_000
+            }
+        );
+        assert_eq!(counted(Some(w), 1_099, 100), 2);
+        assert_eq!(counted(Some(w), 1_100, 100), 0, "passed");
+        assert_eq!(
+            hit(Some(w), 1_100, 100),
+            Window {
+                count: 1,
+                start: 1_100
+            }
+        );
+        assert_eq!(counted(None, 0, 100), 0);
+    }
+}
