@@ -185,6 +185,10 @@ fn login(server: Option<&Server>, username: &str) -> Writer {
     let mut res = agent
         .post(&format!("{}/v1/login", server.http()))
         .header("content-type", "application/json")
+        .header(
+            fieldcase_core::sync::protocol::SCHEMA_HEADER,
+            &fieldcase_core::schema::SCHEMA_REVISION.to_string(),
+        )
         .send(body.to_string())
         .expect("login");
     let v: serde_json::Value =

@@ -125,7 +125,11 @@ impl Server {
 
     pub(crate) fn ws(&self) -> String {
         match self.kind {
-            Kind::Fieldcase => format!("ws://127.0.0.1:{}/v1/sync", self.port),
+            Kind::Fieldcase => format!(
+                "ws://127.0.0.1:{}/v1/sync?schema={}",
+                self.port,
+                fieldcase_core::schema::SCHEMA_REVISION
+            ),
             Kind::Js | Kind::Samod => format!("ws://127.0.0.1:{}", self.port),
         }
     }

@@ -73,6 +73,10 @@ pub enum FieldcaseError {
     /// The server disabled this user or device; its cases were removed from the device.
     #[error("this device was disabled; its cases were removed")]
     Wiped,
+    /// The server needs a newer app (it accepts case schema revision `needed` or later;
+    /// this app writes `this`): update the app. Nothing was sent; changes stay here.
+    #[error("update the app: the server needs schema revision {needed}, this app writes {this}")]
+    UpdateApp { needed: u32, this: u32 },
     /// The store was written by a newer version of the app (schema `found`, this app
     /// knows `known`): update the app.
     #[error("the store is from a newer app (schema {found}, this app knows {known})")]
@@ -106,6 +110,7 @@ impl From<core::Error> for FieldcaseError {
             E::NoUser => FieldcaseError::NotSignedIn,
             E::Network(reason) => FieldcaseError::Network { reason },
             E::Wiped => FieldcaseError::Wiped,
+            E::UpdateApp { needed, this } => FieldcaseError::UpdateApp { needed, this },
             E::NewerStore { found, known } => FieldcaseError::VersionConflict { found, known },
             E::Sqlite(_) => FieldcaseError::Storage { reason: text },
             E::Cancelled => FieldcaseError::Cancelled,
@@ -127,6 +132,7 @@ pub enum ErrorKind {
     NotSignedIn,
     Network,
     Wiped,
+    UpdateApp,
     VersionConflict,
     Storage,
     Cancelled,
@@ -146,6 +152,7 @@ impl FieldcaseError {
             FieldcaseError::NotSignedIn => ErrorKind::NotSignedIn,
             FieldcaseError::Network { .. } => ErrorKind::Network,
             FieldcaseError::Wiped => ErrorKind::Wiped,
+            FieldcaseError::UpdateApp { .. } => ErrorKind::UpdateApp,
             FieldcaseError::VersionConflict { .. } => ErrorKind::VersionConflict,
             FieldcaseError::Storage { .. } => ErrorKind::Storage,
             FieldcaseError::Cancelled => ErrorKind::Cancelled,
@@ -731,9 +738,29 @@ impl CaseStore {
         self.edit(&case_id, |d, a, now| d.request_plan_approval(a, now))
     }
 
-    /// Approves the plan (supervisors).
+    /// Approves the plan as it stands (supervisors): it is fixed as the next version.
     pub fn approve_plan(&self, case_id: String, comment: String) -> Result<()> {
         self.edit(&case_id, |d, a, now| d.approve_plan(a, now, &comment))
+    }
+
+    /// Approves the plan as it stands (supervisors), with an outside authority's decision
+    /// (its name, decision number and date) where one decided.
+    pub fn approve_plan_version(
+        &self,
+        case_id: String,
+        input: core::case::PlanDecisionInput,
+    ) -> Result<()> {
+        self.edit(&case_id, |d, a, now| d.approve_plan_version(a, now, input))
+    }
+
+    /// Where the plan stands: the approved version in force, and whether a draft changes it.
+    pub fn plan_status(&self, case_id: String) -> Result<core::case::PlanStatus> {
+        Ok(self.get_case(case_id)?.plan_status())
+    }
+
+    /// What the draft changes in the approved version.
+    pub fn plan_changes(&self, case_id: String) -> Result<Vec<core::case::PlanChange>> {
+        Ok(self.get_case(case_id)?.plan_changes())
     }
 
     /// Returns the plan to the worker with a comment (supervisors).

@@ -44,6 +44,11 @@ pub enum Error {
     /// The server could not be reached, or the connection failed.
     #[error("network: {0}")]
     Network(String),
+
+    /// The server needs a newer app: this one writes an earlier revision of the case schema
+    /// than the server accepts. Nothing was sent; the changes stay on the phone.
+    #[error("update the app: the server accepts case schema revision {needed} or later, this app writes {this}")]
+    UpdateApp { needed: u32, this: u32 },
     /// The server disabled this user or device: its cases were removed from the device.
     #[error("this device was disabled by the server; its cases were removed")]
     Wiped,

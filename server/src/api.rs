@@ -31,6 +31,12 @@
 //! for WebSocket clients that cannot set headers). Errors are JSON
 //! `{"error": code, "message": text}`; a case the caller may not see answers exactly like
 //! one that does not exist.
+//!
+//! The phone's routes (`/v1/login`, `/v1/caseload`, `/v1/sync`, a case's departure) want
+//! the case schema revision the app writes in the `fieldcase-schema` header (the sync
+//! upgrade also takes `?schema=`); an app that says none, or an earlier one than
+//! [`MIN_APP_SCHEMA`] (or the `cases.min_app_schema` setting), gets `426`
+//! `{"error": "update_app", "needed": N}` before anything else is looked at.
 
 use std::sync::Arc;
 
@@ -52,21 +58,27 @@ pub const MAX_BODY: usize = 64 * 1024;
 
 /// Builds the router.
 pub fn app(state: Arc<AppState>) -> Router {
+    // Before anything else on the phone's doors (login, the caseload a sync starts from,
+    // the sync socket, a departure: credentials included), an app of an earlier case
+    // schema revision is told to update.
+    let gate = || axum::middleware::from_fn_with_state(state.clone(), app_schema_gate);
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .route("/metrics", get(metrics))
-        .route("/v1/login", post(login))
+        .route("/v1/login", post(login).layer(gate()))
         .route("/v1/logout", post(logout))
         .route("/v1/me", get(me))
-        .route("/v1/caseload", get(caseload))
+        .route("/v1/caseload", get(caseload).layer(gate()))
         .route("/v1/cases/{id}", get(case))
         .route("/v1/cases/{id}/assignment", post(assign))
         .route(
             "/v1/cases/{id}/departure",
-            post(departure).layer(DefaultBodyLimit::max(
-                fieldcase_core::sync::protocol::MAX_FRAME,
-            )),
+            post(departure)
+                .layer(DefaultBodyLimit::max(
+                    fieldcase_core::sync::protocol::MAX_FRAME,
+                ))
+                .layer(gate()),
         )
         .route("/v1/admin/audit", get(admin_audit))
         .route("/v1/admin/teams", get(admin_teams).post(admin_add_team))
@@ -90,7 +102,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/v1/admin/users/{username}/role", post(admin_move_user))
         .route("/v1/me/devices", get(my_devices))
         .route("/v1/me/password", post(my_password))
-        .route("/v1/sync", get(crate::sync::endpoint))
+        .route("/v1/sync", get(crate::sync::endpoint).layer(gate()))
         .route("/v1/openapi.json", get(openapi))
         .merge(crate::console::routes(&state))
         .fallback(|| async { AppError::NotFound })
@@ -214,6 +226,62 @@ fn sync_query_token(parts: &Parts) -> Option<String> {
         (!token.is_empty() && token.bytes().all(|b| b.is_ascii_hexdigit()))
             .then(|| token.to_string())
     })
+}
+
+/// The earliest revision of the case schema an app may write to sync with this server:
+/// this version's own ([`fieldcase_core::schema::SCHEMA_REVISION`]). An app of an earlier
+/// revision closes cases only at review, ranks risk on a scale, and approves plans without
+/// keeping the version, so it is told to update before it writes anything.
+pub const MIN_APP_SCHEMA: u32 = fieldcase_core::schema::SCHEMA_REVISION;
+
+/// The middleware of [`require_app_schema`] on the phone's routes: `/v1/login`,
+/// `/v1/caseload`, `/v1/sync` and a case's departure.
+async fn app_schema_gate(
+    State(state): State<Arc<AppState>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match require_app_schema(&state, request.headers(), request.uri()) {
+        Ok(()) => next.run(request).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Refuses an app that does not say it writes [`MIN_APP_SCHEMA`] or later, in the
+/// `fieldcase-schema` header (or, on the sync upgrade only, `schema=` in the query for
+/// WebSocket clients that cannot set headers). Apps before revision 2 send neither.
+pub(crate) fn require_app_schema(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+    uri: &axum::http::Uri,
+) -> AppResult<()> {
+    use fieldcase_core::sync::protocol::SCHEMA_HEADER;
+    let from_header = headers
+        .get(SCHEMA_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let from_query = || {
+        (uri.path() == "/v1/sync")
+            .then(|| uri.query())
+            .flatten()?
+            .split('&')
+            .find_map(|p| p.strip_prefix("schema=").map(str::to_string))
+    };
+    let revision = from_header
+        .or_else(from_query)
+        .and_then(|v| v.trim().parse::<u32>().ok())
+        .unwrap_or(1);
+    let needed = state.config.min_app_schema.max(MIN_APP_SCHEMA);
+    if revision < needed {
+        crate::Metrics::inc(&state.metrics.update_app);
+        tracing::info!(
+            revision,
+            "an app of an earlier schema revision was told to update"
+        );
+        return Err(AppError::UpdateApp { needed });
+    }
+    Ok(())
 }
 
 #[derive(Debug, Deserialize)]

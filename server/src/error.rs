@@ -36,6 +36,11 @@ pub enum AppError {
     /// The account or device was disabled: the phone must wipe its cases.
     #[error("disabled")]
     Disabled,
+    /// The app writes an earlier revision of the case schema than this server accepts
+    /// (426, `update_app`, with the revision `needed`): nothing is exchanged, and the
+    /// phone keeps its changes until it is updated.
+    #[error("update the app: this server accepts case schema revision {needed} or later")]
+    UpdateApp { needed: u32 },
     /// A bug or an unavailable dependency; details are logged only.
     #[error("internal error")]
     Internal(String),
@@ -69,6 +74,7 @@ impl AppError {
             AppError::Refused { .. } => (StatusCode::BAD_REQUEST, "bad_request"),
             AppError::TooManyRequests => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             AppError::Disabled => (StatusCode::FORBIDDEN, "wipe"),
+            AppError::UpdateApp { .. } => (StatusCode::UPGRADE_REQUIRED, "update_app"),
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -86,9 +92,12 @@ impl IntoResponse for AppError {
             }
             other => other.to_string(),
         };
-        let body = match self.refusal() {
-            Some(r) => json!({ "error": code, "message": message, "code": r.kind.code() }),
-            None => json!({ "error": code, "message": message }),
+        let body = match (&self, self.refusal()) {
+            (_, Some(r)) => json!({ "error": code, "message": message, "code": r.kind.code() }),
+            (AppError::UpdateApp { needed }, None) => {
+                json!({ "error": code, "message": message, "needed": needed })
+            }
+            _ => json!({ "error": code, "message": message }),
         };
         (status, Json(body)).into_response()
     }

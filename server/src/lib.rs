@@ -57,6 +57,9 @@ pub struct Config {
     /// How long a phone may be offline: changes whose own time is older than this when
     /// they arrive are marked (their receipt shows as their time), never refused.
     pub offline_days: u32,
+    /// The earliest case schema revision an app may write to log in and sync
+    /// ([`api::MIN_APP_SCHEMA`] at least; raised to make older apps update first).
+    pub min_app_schema: u32,
     /// The cases one sync connection may sync (one sync state each); more are refused
     /// with an error frame.
     pub sync_max_cases_per_connection: usize,
@@ -86,6 +89,7 @@ impl Default for Config {
             login_max_concurrent: 4,
             departure_days: 30,
             offline_days: 90,
+            min_app_schema: api::MIN_APP_SCHEMA,
             sync_max_cases_per_connection: 20_000,
             tls: false,
             input_limits: fieldcase_core::limits::Limits::default(),
@@ -114,6 +118,8 @@ pub struct Metrics {
     pub logins_slowed_address: std::sync::atomic::AtomicU64,
     /// Sync messages and departures refused by the input guard (`fieldcase_core::limits`).
     pub input_refused: std::sync::atomic::AtomicU64,
+    /// Logins and syncs refused because the app writes an earlier case schema.
+    pub update_app: std::sync::atomic::AtomicU64,
 }
 
 impl Metrics {
@@ -175,6 +181,12 @@ impl Metrics {
             "counter",
             "Sync messages whose changes were refused.",
             self.changes_refused.load(Relaxed).to_string(),
+        );
+        line(
+            "update_app_total",
+            "counter",
+            "Logins and syncs refused because the app writes an earlier case schema revision.",
+            self.update_app.load(Relaxed).to_string(),
         );
         line(
             "doc_unavailable_total",

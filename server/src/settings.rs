@@ -36,6 +36,9 @@
 //! offline_days = 90            # changes whose own time is older than this on arrival
 //!                              # show their receipt time (marked), never refused
 //! max_per_connection = 20000   # cases one sync connection may sync
+//! min_app_schema = 2           # apps writing an earlier case schema revision are told to
+//!                              # update before they log in or sync (never lowered below
+//!                              # this version's own)
 //!
 //! [limits]                     # connections and timeouts (crate::listen)
 //! max_connections = 4096       # open connections in all, sync WebSockets included
@@ -109,6 +112,7 @@ pub struct Cases {
     pub departure_days: Option<u32>,
     pub offline_days: Option<u32>,
     pub max_per_connection: Option<u32>,
+    pub min_app_schema: Option<u32>,
 }
 
 /// Connection limits and timeouts ([`crate::listen`]).
@@ -162,6 +166,15 @@ impl FileSettings {
         positive(s.cases.departure_days, "cases.departure_days")?;
         positive(s.cases.offline_days, "cases.offline_days")?;
         positive(s.cases.max_per_connection, "cases.max_per_connection")?;
+        if s.cases
+            .min_app_schema
+            .is_some_and(|n| n < crate::api::MIN_APP_SCHEMA)
+        {
+            return Err(format!(
+                "cases.min_app_schema must be at least {} (this version's own)",
+                crate::api::MIN_APP_SCHEMA
+            ));
+        }
         if s.max_inflated_bytes.is_some_and(|n| n < 1024 * 1024) {
             return Err("max_inflated_bytes must be at least 1048576".into());
         }
@@ -225,6 +238,9 @@ impl FileSettings {
         }
         if let Some(n) = self.cases.max_per_connection {
             config.sync_max_cases_per_connection = n as usize;
+        }
+        if let Some(n) = self.cases.min_app_schema {
+            config.min_app_schema = n;
         }
     }
 }

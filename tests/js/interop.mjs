@@ -43,6 +43,8 @@ async function rest(method, path, token, body) {
   const res = await fetch(base + path, {
     method,
     headers: {
+      // As an app of this fieldcase version: the case schema revision it writes.
+      "fieldcase-schema": env("FIELDCASE_SCHEMA"),
       ...(body ? { "content-type": "application/json" } : {}),
       ...(token ? { authorization: `Bearer ${token}` } : {}),
     },
@@ -82,7 +84,9 @@ class ObservedAdapter extends WebSocketClientAdapter {
 }
 
 function connect(token) {
-  const adapter = new ObservedAdapter(`${wsBase}/v1/sync?token=${token}`)
+  const adapter = new ObservedAdapter(
+    `${wsBase}/v1/sync?token=${token}&schema=${env("FIELDCASE_SCHEMA")}`,
+  )
   const repo = new Repo({ network: [adapter] })
   return { repo, adapter }
 }
@@ -115,7 +119,9 @@ const token = await login(actor)
 
 // 1. An upgrade with a wrong token is refused before any frame.
 out.wrong_token_status = await new Promise((resolve) => {
-  const ws = new WebSocket(`${wsBase}/v1/sync?token=${"0".repeat(64)}`)
+  const ws = new WebSocket(
+    `${wsBase}/v1/sync?token=${"0".repeat(64)}&schema=${env("FIELDCASE_SCHEMA")}`,
+  )
   ws.on("unexpected-response", (_req, res) => {
     resolve(res.statusCode)
     ws.terminate()

@@ -213,16 +213,23 @@ impl TestServer {
             .into();
         let url = format!("{}{path}", self.url);
         let auth = token.map(|t| format!("Bearer {t}"));
+        // As an app of this version: it says which case schema it writes.
+        let schema = fieldcase_core::schema::SCHEMA_REVISION.to_string();
         let mut res = match method {
             "GET" => {
-                let mut req = agent.get(&url);
+                let mut req = agent
+                    .get(&url)
+                    .header(fieldcase_core::sync::protocol::SCHEMA_HEADER, &schema);
                 if let Some(a) = &auth {
                     req = req.header("authorization", a);
                 }
                 req.call()
             }
             _ => {
-                let mut req = agent.post(&url).header("content-type", "application/json");
+                let mut req = agent
+                    .post(&url)
+                    .header("content-type", "application/json")
+                    .header(fieldcase_core::sync::protocol::SCHEMA_HEADER, &schema);
                 if let Some(a) = &auth {
                     req = req.header("authorization", a);
                 }

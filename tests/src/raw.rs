@@ -18,6 +18,10 @@ pub fn open(server: &TestServer, token: &str) -> Result<Socket, tungstenite::Err
         "authorization",
         format!("Bearer {token}").parse().expect("header"),
     );
+    req.headers_mut().insert(
+        fieldcase_core::sync::protocol::SCHEMA_HEADER,
+        fieldcase_core::schema::SCHEMA_REVISION.into(),
+    );
     tungstenite::connect(req).map(|(s, _)| s)
 }
 

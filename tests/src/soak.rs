@@ -200,7 +200,8 @@ async fn open_websocket(from: IpAddr, to: SocketAddr, token: &str) -> std::io::R
     let request = format!(
         "GET /v1/sync HTTP/1.1\r\nhost: {to}\r\nupgrade: websocket\r\nconnection: Upgrade\r\n\
          sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13\r\n\
-         authorization: Bearer {token}\r\n\r\n"
+         authorization: Bearer {token}\r\nfieldcase-schema: {schema}\r\n\r\n",
+        schema = fieldcase_core::schema::SCHEMA_REVISION,
     );
     s.write_all(request.as_bytes()).await?;
     let mut head = Vec::new();

@@ -147,3 +147,59 @@ def test_a_transferred_case_is_closed_with_the_family_told(fc, server, phone):
     c = f.closures[0]
     assert (c.reason, c.stage_at_request, c.informed, c.informed_on) == (
         "transferred", fc.Stage.ASSESSMENT(), True, "2026-12-01")
+
+
+def test_two_workers_change_an_approved_plan_offline_and_the_draft_holds_both(fc, server, phone):
+    anna, anna_s = phone("anna")
+    bao, bao_s = phone("bao")
+    malee, malee_s = phone("malee")
+    case = anna.create_case(fc.NewCase(
+        team="north", case_kind=fc.CaseKind.FAMILY_IN_DIFFICULTY(),
+        client=fc.ClientInput(name="Фёдорова Анна Петровна")))
+    anna.decide_intake(case, fc.IntakeDecisionInput(decision=fc.IntakeDecision.ACCEPTED()))
+    anna.change_stage(case, fc.Stage.PLANNING())
+    problem = anna.add_problem(case, fc.ProblemInput(priority=1, domain="housing",
+                                                     goal="Жильё до весны"))
+    anna.request_plan_approval(case)
+    synced(anna, anna_s, server)
+    server.post(f"/v1/cases/{case}/assignment", malee_s.token, {"workers": ["anna", "bao"]})
+    synced(malee, malee_s, server)
+    malee.approve_plan_version(case, fc.PlanDecisionInput(
+        comment="Согласовано", authority="Комиссия по делам несовершеннолетних",
+        decision_number="7-р", decision_date="2026-11-30"))
+    synced(malee, malee_s, server)
+    synced(anna, anna_s, server)
+    synced(bao, bao_s, server)
+    anna.change_stage(case, fc.Stage.IMPLEMENTATION())
+    approved = anna.get_case(case).plan.versions[0]
+    assert (approved.number, approved.decision_number) == (1, "7-р")
+
+    # Apart, offline: Anna changes the goal, Bao adds an activity.
+    anna.update_problem(case, problem, fc.ProblemInput(goal="Жильё до зимы"))
+    activity = bao.add_activity(case, problem, fc.ActivityInput(description="Заявление в ЦСЗН"))
+    for store, session in [(anna, anna_s), (bao, bao_s), (anna, anna_s), (malee, malee_s)]:
+        synced(store, session, server)
+
+    for store in (anna, bao, malee):
+        f = store.get_case(case)
+        assert f.plan.versions == [approved], "the approved version is intact"
+        status = store.plan_status(case)
+        assert (status.approved_version, status.draft) == (1, True)
+        changes = {(c.kind, c.path, c.field) for c in store.plan_changes(case)}
+        assert changes == {
+            (fc.PlanChangeKind.CHANGED, f"plan/problems/{problem}", "goal"),
+            (fc.PlanChangeKind.ADDED, f"plan/problems/{problem}/activities/{activity}", None),
+        }
+    # Work goes on under version 1 while version 2 is asked for and approved.
+    assert anna.get_case(case).stage == fc.Stage.IMPLEMENTATION()
+    anna.request_plan_approval(case)
+    synced(anna, anna_s, server)
+    synced(malee, malee_s, server)
+    with pytest.raises(fc.FieldcaseError.Unauthorized):
+        anna.approve_plan(case, "")
+    malee.approve_plan(case, "")
+    synced(malee, malee_s, server)
+    synced(anna, anna_s, server)
+    status = anna.plan_status(case)
+    assert (status.approved_version, status.draft) == (2, False)
+    assert anna.get_case(case).plan.versions[0] == approved

@@ -26,11 +26,12 @@ use tungstenite::client::IntoClientRequest;
 use tungstenite::stream::MaybeTlsStream;
 use tungstenite::WebSocket;
 
-use super::protocol::{DocumentId, Frame, PeerMetadata, MAX_FRAME};
+use super::protocol::{DocumentId, Frame, PeerMetadata, MAX_FRAME, SCHEMA_HEADER};
 use crate::case::inspect::Count;
 use crate::case::{CaseDoc, Role};
 use crate::error::{Error, Result};
 use crate::ids::CaseId;
+use crate::schema::SCHEMA_REVISION;
 use crate::store::{CaseStore, UserContext};
 use crate::{Refusal, RefusalKind};
 
@@ -179,6 +180,19 @@ fn net(e: impl std::fmt::Display) -> Error {
     Error::Network(e.to_string())
 }
 
+/// The server's "update the app" answer: the revision it needs, from its body.
+fn update_app(body: &str) -> Error {
+    let needed = serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v.get("needed")?.as_u64())
+        .and_then(|n| u32::try_from(n).ok())
+        .unwrap_or(SCHEMA_REVISION + 1);
+    Error::UpdateApp {
+        needed,
+        this: SCHEMA_REVISION,
+    }
+}
+
 fn status_error(status: u16) -> Error {
     match status {
         401 => Error::Unauthorized("the server refused the credentials or token".into()),
@@ -271,14 +285,19 @@ fn request(
     let agent = agent(store.tls_roots().as_ref());
     let mut response = match body {
         Some((content_type, bytes)) => {
-            let mut req = agent.post(url).header("content-type", content_type);
+            let mut req = agent
+                .post(url)
+                .header("content-type", content_type)
+                .header(SCHEMA_HEADER, &SCHEMA_REVISION.to_string());
             if let Some(t) = token {
                 req = req.header("authorization", &format!("Bearer {t}"));
             }
             req.send(&bytes[..]).map_err(net)?
         }
         None => {
-            let mut req = agent.get(url);
+            let mut req = agent
+                .get(url)
+                .header(SCHEMA_HEADER, &SCHEMA_REVISION.to_string());
             if let Some(t) = token {
                 req = req.header("authorization", &format!("Bearer {t}"));
             }
@@ -293,6 +312,9 @@ fn request(
         }
         store.sign_out()?;
         return Err(Error::Wiped);
+    }
+    if status == 426 {
+        return Err(update_app(&text));
     }
     if status != 200 {
         return Err(status_error(status));
@@ -846,12 +868,23 @@ fn connect(
             .parse()
             .map_err(|_| Error::Unauthorized("the token is not valid".into()))?,
     );
+    request.headers_mut().insert(
+        SCHEMA_HEADER,
+        tungstenite::http::HeaderValue::from(SCHEMA_REVISION),
+    );
     let config = tungstenite::protocol::WebSocketConfig::default()
         .max_message_size(Some(MAX_FRAME))
         .max_frame_size(Some(MAX_FRAME));
     let refused = |e: tungstenite::Error| match e {
         tungstenite::Error::Http(r) => match r.status().as_u16() {
             403 => Error::Unauthorized("this device was disabled".into()),
+            426 => update_app(
+                r.body()
+                    .as_deref()
+                    .map(String::from_utf8_lossy)
+                    .unwrap_or_default()
+                    .as_ref(),
+            ),
             s => status_error(s),
         },
         other => net(other),

@@ -9,6 +9,13 @@ use crate::ids::CaseId;
 /// The protocol version both sides speak.
 pub const PROTOCOL_VERSION: &str = "1";
 
+/// The header (on the login and on the sync upgrade) in which an app says which revision
+/// of the case schema it writes ([`crate::schema::SCHEMA_REVISION`]). A server that needs a
+/// later one answers 426 with `"error": "update_app"` and the revision it needs in
+/// `"needed"`; nothing is exchanged. A WebSocket client that cannot set headers sends
+/// `schema=<revision>` in the sync URL's query instead.
+pub const SCHEMA_HEADER: &str = "fieldcase-schema";
+
 /// The largest frame either side accepts (16 MiB: a whole large case with its history).
 pub const MAX_FRAME: usize = 16 * 1024 * 1024;
 

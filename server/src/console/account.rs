@@ -24,7 +24,7 @@ pub(crate) async fn page(State(state): State<Arc<AppState>>, u: ConsoleUser) -> 
             h1 { (l.t("account")) }
             section.card #my-devices {
                 h2 { (l.t("devices")) }
-                div.scroll { table {
+                div.scroll tabindex="0" { table {
                     thead { tr { th { (l.t("device")) } th { (l.t("registered")) } th { (l.t("last-seen")) } th {} } }
                     tbody { @for d in &devices {
                         tr.retracted[d.device.disabled] {

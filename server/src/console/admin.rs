@@ -75,7 +75,7 @@ pub(crate) async fn page(State(state): State<Arc<AppState>>, u: ConsoleUser) -> 
             }
             section.card {
                 h2 { (l.t("users")) }
-                div.scroll { table {
+                div.scroll tabindex="0" { table {
                     thead { tr { th { (l.t("username")) } th { (l.t("f-name")) } th { (l.t("role")) } th { (l.t("team")) } th {} } }
                     tbody { @for usr in &users {
                         tr.retracted[usr.disabled] {
@@ -129,7 +129,7 @@ pub(crate) async fn page(State(state): State<Arc<AppState>>, u: ConsoleUser) -> 
             section.card #devices {
                 h2 { (l.t("devices")) }
                 p.muted { (l.t("devices-explain")) }
-                div.scroll { table {
+                div.scroll tabindex="0" { table {
                     thead { tr { th { (l.t("username")) } th { (l.t("device")) } th { (l.t("registered")) } th { (l.t("last-seen")) } th { (l.t("unsynced-col")) } th {} } }
                     tbody { @for usr in &users { @for d in devices.get(&usr.id).map(Vec::as_slice).unwrap_or_default() {
                         tr.retracted[d.device.disabled] {
@@ -155,7 +155,7 @@ pub(crate) async fn page(State(state): State<Arc<AppState>>, u: ConsoleUser) -> 
                 h2 { (l.t("admin-log")) }
                 @if log.is_empty() { p.muted { (l.t("none")) } }
                 @else {
-                    div.scroll { table {
+                    div.scroll tabindex="0" { table {
                         thead { tr { th { (l.t("f-when")) } th { (l.t("who")) } th { (l.t("action")) } th { (l.t("admin-target")) } } }
                         tbody { @for e in &log {
                             tr {
@@ -173,7 +173,7 @@ pub(crate) async fn page(State(state): State<Arc<AppState>>, u: ConsoleUser) -> 
                 p.muted { (l.t("audit-explain")) }
                 @if trail.is_empty() { p.muted { (l.t("none")) } }
                 @else {
-                    div.scroll { table {
+                    div.scroll tabindex="0" { table {
                         thead { tr { th { (l.t("f-when")) } th { (l.t("who")) } th { (l.t("col-case")) } th { (l.t("action")) } } }
                         tbody { @for e in &trail {
                             tr {

@@ -218,7 +218,7 @@ async fn render(
         }
         section.card {
             h2 { (l.t("per-worker")) }
-            div.scroll { table {
+            div.scroll tabindex="0" { table {
                 thead { tr {
                     th scope="col" { (l.t("worker")) }
                     @for st in Stage::ALL.iter().filter(|s| **s != Stage::Closed) { th.num scope="col" { (l.code("stage", st.code())) } }
@@ -276,7 +276,7 @@ async fn render(
                 button type="submit" { (l.t("apply")) }
             }
             p.muted { (count(l, "cases-shown", shown.len())) }
-            div.scroll { table.cases {
+            div.scroll tabindex="0" { table.cases {
                 thead { tr {
                     th scope="col" { (l.t("client")) }
                     th scope="col" { (l.t("stage")) }

@@ -100,7 +100,7 @@ pub(crate) async fn list(State(state): State<Arc<AppState>>, u: ConsoleUser) -> 
             h1 { (l.t("people-title")) }
             p.muted { (l.t("people-explain")) }
             section.card {
-                div.scroll { table {
+                div.scroll tabindex="0" { table {
                     thead { tr {
                         th { (l.t("f-name")) } th { (l.t("username")) } th { (l.t("role")) } th { (l.t("team")) }
                         th { (l.t("open-cases")) } th { (l.t("devices")) }
@@ -231,7 +231,7 @@ fn render(u: &ConsoleUser, p: &Person) -> view::Page {
             p.muted { (l.t("devices-explain")) }
             @if p.devices.is_empty() { p.muted { (l.t("none")) } }
             @else {
-                div.scroll { table {
+                div.scroll tabindex="0" { table {
                     thead { tr { th { (l.t("phone")) } th { (l.t("registered")) } th { (l.t("last-seen")) } th { (l.t("open-sessions")) } th { (l.t("unsynced-col")) } th {} } }
                     tbody { @for d in &p.devices {
                         tr.retracted[d.device.disabled] {

@@ -389,7 +389,7 @@ pub(crate) fn chart(l: &Locale, s: &Series) -> Markup {
 /// The table beside a chart.
 pub(crate) fn table(l: &Locale, s: &Series, label_heading: &str) -> Markup {
     html! {
-        div.scroll { table {
+        div.scroll tabindex="0" { table {
             thead { tr {
                 th scope="col" { (l.t(label_heading)) }
                 @for c in &s.columns { th scope="col" { (l.t(c)) } }

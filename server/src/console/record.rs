@@ -619,7 +619,7 @@ async fn render(state: &Arc<AppState>, u: &ConsoleUser, id: &str) -> AppResult<v
                         (cx.list("f-sources", &format!("{p}/sources"), &a.sources))
                     }
                     @if !a.domains.is_empty() {
-                        div.scroll { table {
+                        div.scroll tabindex="0" { table {
                             thead { tr { th { (l.t("domain")) } th { (l.t("f-rating")) } th { (l.t("f-needs")) } th { (l.t("f-strengths")) } } }
                             tbody { @for (d, v) in a.domains.iter().filter(|(_, v)| v.rating.is_some() || !v.needs.is_empty() || !v.strengths.is_empty()) {
                                 tr { th scope="row" { (l.code("domain", d)) } td.num { @if let Some(r) = v.rating { (l.number(r)) } } td { (v.needs) } td { (v.strengths) } }
@@ -767,7 +767,7 @@ async fn render(state: &Arc<AppState>, u: &ConsoleUser, id: &str) -> AppResult<v
                 }
                 @if !r.progress.is_empty() {
                     h3 { (l.t("f-progress")) }
-                    div.scroll { table {
+                    div.scroll tabindex="0" { table {
                         thead { tr { th { (l.t("f-goal")) } th { (l.t("f-status")) } th { (l.t("f-note")) } } }
                         tbody { @for g in &r.progress {
                             @let goal = g.problem_id.as_deref().and_then(|id| f.plan.problems.iter().find(|pr| pr.id == id));
@@ -859,7 +859,7 @@ pub(crate) async fn history(
         let body = html! {
             p { a href=(case_url) { "← " bdi { (name) } } }
             h1 { (l.t("history")) ": " (path_label(l, &q.path)) " " small.muted { code { (q.path) } } }
-            div.scroll { table {
+            div.scroll tabindex="0" { table {
                 thead { tr { th { (l.t("f-when")) } th { (l.t("who")) } th { (l.t("device")) } th { (l.t("action")) } th { (l.t("f-value")) } } }
                 tbody { @for c in changes.iter().rev() {
                     @let by = roster.show(&c.by);

@@ -365,7 +365,7 @@ pub(crate) async fn page(
                     p { a href=(format!("/console/reports/{}.csv", t.name)) download { (l.t("export-csv")) } }
                     @if t.rows.is_empty() { p.muted { (l.t("none")) } }
                     @else {
-                        div.scroll { table {
+                        div.scroll tabindex="0" { table {
                             thead { tr { @for (_, key) in t.columns { th scope="col" { (l.t(key)) } } } }
                             tbody { @for r in &t.rows {
                                 tr { @for c in r {

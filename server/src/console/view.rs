@@ -154,7 +154,8 @@ pub(crate) fn error_page(l: &Locale, u: Option<&ConsoleUser>, e: AppError) -> Re
         AppError::Forbidden | AppError::Disabled => (l.t("error-forbidden"), None),
         AppError::Unauthenticated => (l.t("error-unauthenticated"), None),
         AppError::TooManyRequests => (l.t("error-too-many"), None),
-        AppError::Internal(_) => (l.t("error-internal"), None),
+        // The console is not an app of a schema revision: it never answers this.
+        AppError::Internal(_) | AppError::UpdateApp { .. } => (l.t("error-internal"), None),
     };
     let body = html! {
         h1 { (title) }

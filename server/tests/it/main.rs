@@ -73,7 +73,12 @@ impl Server {
         self.raw(req).await
     }
 
-    pub async fn raw(&self, req: Request<Body>) -> (StatusCode, Value) {
+    /// Sends a request as an app of this version: it says which case schema it writes
+    /// unless the request says otherwise (tests of earlier apps are in the tests crate).
+    pub async fn raw(&self, mut req: Request<Body>) -> (StatusCode, Value) {
+        req.headers_mut()
+            .entry(fieldcase_core::sync::protocol::SCHEMA_HEADER)
+            .or_insert(fieldcase_core::schema::SCHEMA_REVISION.into());
         let res = app(self.state.clone()).oneshot(req).await.unwrap();
         let status = res.status();
         let bytes = res.into_body().collect().await.unwrap().to_bytes();

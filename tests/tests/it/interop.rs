@@ -122,6 +122,10 @@ fn the_javascript_automerge_repo_client_reads_edits_and_is_refused_like_a_phone(
         ("FIELDCASE_URL", server.url.clone()),
         ("FIELDCASE_USER", "anna".into()),
         ("FIELDCASE_PASSWORD", PASSWORD.into()),
+        (
+            "FIELDCASE_SCHEMA",
+            fieldcase_core::schema::SCHEMA_REVISION.to_string(),
+        ),
         ("CASE_ID", id.to_string()),
         ("FORBIDDEN_ID", forbidden.to_string()),
         ("UNKNOWN_ID", CaseId::random().to_string()),
@@ -191,11 +195,15 @@ fn a_token_in_the_query_string_is_taken_on_the_sync_upgrade_only() {
         assert_eq!(status, 401, "{path}: {body}");
     }
     // The upgrade takes it (a real WebSocket handshake over loopback).
-    let url = format!("{}/v1/sync?token={token}", server.url.replace("http", "ws"));
+    let schema = fieldcase_core::schema::SCHEMA_REVISION;
+    let url = format!(
+        "{}/v1/sync?token={token}&schema={schema}",
+        server.url.replace("http", "ws")
+    );
     let (_socket, response) = tungstenite::connect(url).expect("upgrade with a query token");
     assert_eq!(response.status().as_u16(), 101);
     let wrong = format!(
-        "{}/v1/sync?token={}",
+        "{}/v1/sync?token={}&schema={schema}",
         server.url.replace("http", "ws"),
         "ab".repeat(32)
     );

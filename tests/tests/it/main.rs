@@ -30,4 +30,5 @@ mod security;
 mod shutdown;
 mod storage_contract;
 mod tls;
+mod update_app;
 mod wire;

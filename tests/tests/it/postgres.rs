@@ -246,6 +246,10 @@ fn watch(url: &str, token: &str, id: &CaseId) -> fieldcase_tests::raw::Socket {
         .unwrap();
     req.headers_mut()
         .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    req.headers_mut().insert(
+        fieldcase_core::sync::protocol::SCHEMA_HEADER,
+        fieldcase_core::schema::SCHEMA_REVISION.into(),
+    );
     let (mut s, _) = tungstenite::connect(req).unwrap();
     let join = Frame::Join {
         sender_id: "watcher".into(),
