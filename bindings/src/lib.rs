@@ -597,8 +597,13 @@ impl CaseStore {
             .collect()
     }
 
+    /// The team's deadlines the phone computes due dates with (as of the last sync).
+    pub fn deadlines(&self) -> core::deadlines::Deadlines {
+        self.inner.deadlines()
+    }
+
     /// What is overdue on `today` (`YYYY-MM-DD`) across the caseload, most overdue first,
-    /// computed on the phone without the network.
+    /// computed on the phone without the network (the team's deadlines included).
     pub fn overdue(&self, today: String) -> Vec<AgendaItem> {
         self.inner.overdue(&today)
     }

@@ -9,6 +9,7 @@
 //! | `POST /v1/logout` | ends the session of the token |
 //! | `GET /v1/me` | who the token belongs to (clients check a token before connecting) |
 //! | `GET /v1/caseload` | ids and heads of every case the caller may see |
+//! | `GET /v1/settings` | the caller's team's deadlines (days after intake, a referral, an approved plan), which phones compute due dates with |
 //! | `GET /v1/cases/{id}` | the merged case file as JSON |
 //! | `POST /v1/cases/{id}/assignment` | `{workers, case_manager?}` (usernames): supervisors and admins assign or transfer a case |
 //! | `POST /v1/cases/{id}/departure` | the last changes of a phone whose user left the case's caseload (raw Automerge changes; write-only) |
@@ -70,6 +71,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/v1/logout", post(logout))
         .route("/v1/me", get(me))
         .route("/v1/caseload", get(caseload).layer(gate()))
+        .route("/v1/settings", get(settings).layer(gate()))
         .route("/v1/cases/{id}", get(case))
         .route("/v1/cases/{id}/assignment", post(assign))
         .route(
@@ -378,6 +380,15 @@ async fn me(Auth(session, _): Auth) -> Json<Value> {
 
 /// One case of a caseload: its id and current heads (hex); the phone reads the same type.
 pub use fieldcase_core::sync::CaseloadEntry;
+
+/// The caller's team's deadlines: the phone computes due and overdue steps with them,
+/// offline.
+async fn settings(
+    State(state): State<Arc<AppState>>,
+    Auth(session, _): Auth,
+) -> Json<fieldcase_core::deadlines::Deadlines> {
+    Json(state.config.deadlines_of(session.user.team.as_deref()))
+}
 
 async fn caseload(
     State(state): State<Arc<AppState>>,

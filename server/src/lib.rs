@@ -60,6 +60,10 @@ pub struct Config {
     /// The earliest case schema revision an app may write to log in and sync
     /// ([`api::MIN_APP_SCHEMA`] at least; raised to make older apps update first).
     pub min_app_schema: u32,
+    /// The deadlines of every team ([`fieldcase_core::deadlines`]), and the teams that have
+    /// their own, by name. Phones get their team's when they sync (`GET /v1/settings`).
+    pub deadlines: fieldcase_core::deadlines::Deadlines,
+    pub team_deadlines: std::collections::BTreeMap<String, fieldcase_core::deadlines::Deadlines>,
     /// The cases one sync connection may sync (one sync state each); more are refused
     /// with an error frame.
     pub sync_max_cases_per_connection: usize,
@@ -76,6 +80,14 @@ pub struct Config {
     pub metrics_token: Option<String>,
 }
 
+impl Config {
+    /// The deadlines of `team` (its own, or every team's).
+    pub fn deadlines_of(&self, team: Option<&str>) -> fieldcase_core::deadlines::Deadlines {
+        team.and_then(|t| self.team_deadlines.get(t).copied())
+            .unwrap_or(self.deadlines)
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -90,6 +102,8 @@ impl Default for Config {
             departure_days: 30,
             offline_days: 90,
             min_app_schema: api::MIN_APP_SCHEMA,
+            deadlines: Default::default(),
+            team_deadlines: Default::default(),
             sync_max_cases_per_connection: 20_000,
             tls: false,
             input_limits: fieldcase_core::limits::Limits::default(),

@@ -46,6 +46,21 @@
 //! header_timeout_secs = 10     # TLS handshake, and a request's headers; also keep-alive idle
 //! request_timeout_secs = 30    # a request's headers to its response (its body included)
 //! sync_idle_timeout_secs = 300 # a sync WebSocket with nothing from its client this long
+//!
+//! [deadlines]                  # days after a starting point each step is due, for every
+//!                              # team (fieldcase_core::deadlines: the seeds give no
+//!                              # numbers; these are the defaults)
+//! safety_days = 1              # immediate safety measures in an emergency, after intake
+//! assessment_days = 14         # the first assessment, after intake
+//! plan_days = 30               # an approved plan, after intake
+//! referral_answer_days = 14    # a partner's answer, after the referral
+//! review_days_evidence_of_abuse = 30         # the review after an approved plan,
+//! review_days_insufficient_information = 30  # by the latest conclusion
+//! review_days_other_family_problems = 60
+//! review_days = 90
+//!
+//! [team_deadlines.north]       # one team's own (any of the keys above; the rest as
+//! plan_days = 21               # [deadlines] says)
 //! ```
 
 use std::net::SocketAddr;
@@ -78,6 +93,60 @@ pub struct FileSettings {
     pub limits: Limits,
     #[serde(default)]
     pub cases: Cases,
+    /// Deadlines for every team; unset keys keep the defaults.
+    #[serde(default)]
+    pub deadlines: DeadlineSettings,
+    /// One team's deadlines, by team name, over `[deadlines]`.
+    #[serde(default)]
+    pub team_deadlines: std::collections::BTreeMap<String, DeadlineSettings>,
+}
+
+/// Days after a starting point each step is due ([`fieldcase_core::deadlines::Deadlines`]);
+/// an unset key keeps what the level above says.
+#[derive(Debug, Default, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct DeadlineSettings {
+    pub safety_days: Option<u32>,
+    pub assessment_days: Option<u32>,
+    pub plan_days: Option<u32>,
+    pub referral_answer_days: Option<u32>,
+    pub review_days_evidence_of_abuse: Option<u32>,
+    pub review_days_insufficient_information: Option<u32>,
+    pub review_days_other_family_problems: Option<u32>,
+    pub review_days: Option<u32>,
+}
+
+impl DeadlineSettings {
+    /// `base` with these settings over it.
+    pub fn over(
+        &self,
+        base: fieldcase_core::deadlines::Deadlines,
+    ) -> fieldcase_core::deadlines::Deadlines {
+        let mut d = base;
+        let set = |slot: &mut u32, v: Option<u32>| {
+            if let Some(v) = v {
+                *slot = v;
+            }
+        };
+        set(&mut d.safety_days, self.safety_days);
+        set(&mut d.assessment_days, self.assessment_days);
+        set(&mut d.plan_days, self.plan_days);
+        set(&mut d.referral_answer_days, self.referral_answer_days);
+        set(
+            &mut d.review_days_evidence_of_abuse,
+            self.review_days_evidence_of_abuse,
+        );
+        set(
+            &mut d.review_days_insufficient_information,
+            self.review_days_insufficient_information,
+        );
+        set(
+            &mut d.review_days_other_family_problems,
+            self.review_days_other_family_problems,
+        );
+        set(&mut d.review_days, self.review_days);
+        d
+    }
 }
 
 /// How log lines are written.
@@ -175,6 +244,13 @@ impl FileSettings {
                 crate::api::MIN_APP_SCHEMA
             ));
         }
+        let agency = s.deadlines.over(Default::default());
+        agency.check().map_err(|e| format!("deadlines.{e}"))?;
+        for (team, d) in &s.team_deadlines {
+            d.over(agency)
+                .check()
+                .map_err(|e| format!("team_deadlines.{team}.{e}"))?;
+        }
         if s.max_inflated_bytes.is_some_and(|n| n < 1024 * 1024) {
             return Err("max_inflated_bytes must be at least 1048576".into());
         }
@@ -242,6 +318,12 @@ impl FileSettings {
         if let Some(n) = self.cases.min_app_schema {
             config.min_app_schema = n;
         }
+        config.deadlines = self.deadlines.over(config.deadlines);
+        config.team_deadlines = self
+            .team_deadlines
+            .iter()
+            .map(|(team, d)| (team.clone(), d.over(config.deadlines)))
+            .collect();
     }
 }
 

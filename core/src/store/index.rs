@@ -6,9 +6,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::case::inspect::Count;
 use crate::case::model::{
-    ActivityStatus, AppointmentStatus, CaseKind, Finding, NextStep, RiskLevel,
+    ActivityStatus, AppointmentStatus, CaseKind, Finding, NextStep, ReferralStatus, RiskLevel,
 };
 use crate::case::{CaseDoc, Stage};
+use crate::deadlines::{add_days, Deadlines, DueKind};
 use crate::error::Result;
 use crate::search::{fold, matches};
 
@@ -43,6 +44,10 @@ pub struct CaseSummary {
     pub conflicts: usize,
     /// Upcoming appointments and open activities and follow-ups.
     pub agenda: Vec<AgendaItem>,
+    /// Steps whose due date comes from the team's deadlines ([`Deadlines`]): applied when
+    /// the agenda is asked for, so new settings need no rebuilt summaries.
+    #[serde(default)]
+    pub(crate) pending: Vec<Pending>,
     /// Folded names (client, transliteration, household) for search.
     #[serde(default)]
     pub(crate) search_key: String,
@@ -54,7 +59,7 @@ pub struct CaseSummary {
 
 /// The version of [`CaseSummary`] this code builds. Raise it when a summary's fields or
 /// their meaning change: the store rebuilds older summaries from the documents at open.
-pub(crate) const SUMMARY_VERSION: u32 = 2;
+pub(crate) const SUMMARY_VERSION: u32 = 3;
 
 /// Something due: an appointment, an activity of the plan, a visit follow-up, a review.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,8 +77,57 @@ pub struct AgendaItem {
     pub needs: Option<String>,
 }
 
+/// A step due some days after `since`, as the team's deadlines say.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Pending {
+    pub(crate) kind: DueKind,
+    /// `YYYY-MM-DD`.
+    pub(crate) since: String,
+    pub(crate) path: String,
+    /// The latest conclusion (for a review's deadline).
+    pub(crate) finding: Option<Finding>,
+}
+
+impl AgendaKind {
+    /// The kind's code (`follow_up`, `referral_answer`...).
+    pub fn code(self) -> &'static str {
+        match self {
+            AgendaKind::Appointment => "appointment",
+            AgendaKind::Activity => "activity",
+            AgendaKind::FollowUp => "follow_up",
+            AgendaKind::Review => "review",
+            AgendaKind::Investigation => "investigation",
+            AgendaKind::Safety => "safety",
+            AgendaKind::Assessment => "assessment",
+            AgendaKind::Plan => "plan",
+            AgendaKind::ReferralAnswer => "referral_answer",
+        }
+    }
+}
+
+impl Pending {
+    /// The agenda item of this step under `deadlines`.
+    fn item(&self, case_id: &str, deadlines: &Deadlines) -> Option<AgendaItem> {
+        let when = add_days(&self.since, deadlines.days(self.kind, self.finding))?;
+        Some(AgendaItem {
+            case_id: case_id.to_string(),
+            kind: match self.kind {
+                DueKind::Safety => AgendaKind::Safety,
+                DueKind::Assessment => AgendaKind::Assessment,
+                DueKind::Plan => AgendaKind::Plan,
+                DueKind::ReferralAnswer => AgendaKind::ReferralAnswer,
+                DueKind::Review => AgendaKind::Review,
+            },
+            when,
+            title: String::new(),
+            path: self.path.clone(),
+            needs: None,
+        })
+    }
+}
+
 /// The kinds of agenda items.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum AgendaKind {
@@ -83,6 +137,14 @@ pub enum AgendaKind {
     Review,
     /// Further investigation a risk conclusion asked for (seed 004), by its due date.
     Investigation,
+    /// Immediate safety measures in an emergency (due by the team's deadlines).
+    Safety,
+    /// The first assessment (due by the team's deadlines).
+    Assessment,
+    /// An approved plan (due by the team's deadlines).
+    Plan,
+    /// A partner's answer to a referral (due by the team's deadlines).
+    ReferralAnswer,
 }
 
 impl CaseSummary {
@@ -170,6 +232,55 @@ impl CaseSummary {
                 });
             }
         }
+        let mut due_steps = Vec::new();
+        if open {
+            let intake_day = f
+                .intake
+                .date
+                .clone()
+                .or_else(|| f.created_at.as_ref().map(|c| c.chars().take(10).collect()))
+                .unwrap_or_default();
+            let mut due = |kind, since: &str, path: &str, finding| {
+                if !since.is_empty() {
+                    due_steps.push(Pending {
+                        kind,
+                        since: since.chars().take(10).collect(),
+                        path: path.to_string(),
+                        finding,
+                    });
+                }
+            };
+            if emergency {
+                due(DueKind::Safety, &intake_day, "intake/safety_measures", None);
+            }
+            let early = matches!(f.stage, Stage::Intake | Stage::Assessment);
+            if early && f.assessments.iter().all(|a| a.retracted.is_some()) {
+                due(DueKind::Assessment, &intake_day, "assessments", None);
+            }
+            let plan = f.plan_status();
+            let approved = plan.approved_version.is_some() || plan.approved_unversioned;
+            if (early || f.stage == Stage::Planning) && !approved {
+                due(DueKind::Plan, &intake_day, "plan", None);
+            }
+            for r in f.referrals.iter().filter(|r| r.retracted.is_none()) {
+                if r.status.unwrap_or(ReferralStatus::Sent) == ReferralStatus::Sent {
+                    let since = r.date.clone().or_else(|| r.recorded_at.clone());
+                    let path = format!("referrals/{}", r.id);
+                    due(
+                        DueKind::ReferralAnswer,
+                        since.as_deref().unwrap_or(""),
+                        &path,
+                        None,
+                    );
+                }
+            }
+            if f.plan.next_review.is_none() {
+                if let Some(at) = f.approved_plan().and_then(|v| v.decided_at.clone()) {
+                    let finding = judgement.as_ref().and_then(|j| j.finding);
+                    due(DueKind::Review, &at, "plan/next_review", finding);
+                }
+            }
+        }
         let mut names = vec![f.client.name.clone().unwrap_or_default()];
         names.extend(f.client.name_latin.clone());
         names.extend(
@@ -200,6 +311,7 @@ impl CaseSummary {
             last_change,
             conflicts,
             agenda,
+            pending: due_steps,
             search_key,
             version: SUMMARY_VERSION,
         })
@@ -232,6 +344,7 @@ impl CaseSummary {
             last_change,
             conflicts: 0,
             agenda: Vec::new(),
+            pending: Vec::new(),
             search_key: String::new(),
             version: 0,
         }
@@ -326,29 +439,49 @@ pub fn select<'a>(all: impl Iterator<Item = &'a CaseSummary>, f: &CaseFilter) ->
     out
 }
 
+/// Every item of these cases' agendas, the steps the team's `deadlines` date included.
+fn all_items<'a>(
+    all: impl Iterator<Item = &'a CaseSummary>,
+    deadlines: &Deadlines,
+) -> Vec<AgendaItem> {
+    all.flat_map(|s| {
+        s.agenda
+            .iter()
+            .cloned()
+            .chain(s.pending.iter().filter_map(|p| p.item(&s.id, deadlines)))
+            .collect::<Vec<_>>()
+    })
+    .collect()
+}
+
 /// What is overdue on `today` (`YYYY-MM-DD`) across cases: every agenda item due before
-/// the day, most overdue first. Computed from the documents alone, without the network.
-pub(crate) fn overdue<'a>(
+/// the day (the team's deadlines included), most overdue first. Computed from the
+/// documents and the settings alone, without the network.
+pub fn overdue<'a>(
     all: impl Iterator<Item = &'a CaseSummary>,
     today: &str,
+    deadlines: &Deadlines,
 ) -> Vec<AgendaItem> {
-    let mut items: Vec<AgendaItem> = all
-        .flat_map(|s| s.agenda.iter())
+    let mut items: Vec<AgendaItem> = all_items(all, deadlines)
+        .into_iter()
         .filter(|i| i.when.get(..10).unwrap_or(&i.when) < today)
-        .cloned()
         .collect();
     items.sort_by(|a, b| a.when.cmp(&b.when).then(a.case_id.cmp(&b.case_id)));
     items
 }
 
-/// The agenda across cases between two days inclusive (`YYYY-MM-DD`), soonest first.
-/// Overdue items (before `from`) are included: a missed activity is still due.
-pub(crate) fn agenda<'a>(all: impl Iterator<Item = &'a CaseSummary>, to: &str) -> Vec<AgendaItem> {
+/// The agenda across cases up to day `to` inclusive (`YYYY-MM-DD`), soonest first, the
+/// team's deadlines included. Overdue items (before any day asked for) are included: a
+/// missed activity is still due.
+pub(crate) fn agenda<'a>(
+    all: impl Iterator<Item = &'a CaseSummary>,
+    to: &str,
+    deadlines: &Deadlines,
+) -> Vec<AgendaItem> {
     let end = format!("{to}\u{10FFFF}");
-    let mut items: Vec<AgendaItem> = all
-        .flat_map(|s| s.agenda.iter())
+    let mut items: Vec<AgendaItem> = all_items(all, deadlines)
+        .into_iter()
         .filter(|i| i.when.as_str() <= end.as_str())
-        .cloned()
         .collect();
     items.sort_by(|a, b| a.when.cmp(&b.when).then(a.case_id.cmp(&b.case_id)));
     items

@@ -27,7 +27,7 @@ use automerge::{ActorId, ChangeHash};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
-pub use index::{select, AgendaItem, AgendaKind, CaseFilter, CaseSummary, SortBy};
+pub use index::{overdue, select, AgendaItem, AgendaKind, CaseFilter, CaseSummary, SortBy};
 pub use salvage::{Salvage, SalvagedCase};
 
 use crate::case::inspect::{self, Conflict, FieldChange};
@@ -93,6 +93,8 @@ struct Inner {
     device_id: String,
     actor: ActorId,
     user: Option<UserContext>,
+    /// The team's deadlines, as the server last sent them (defaults until then).
+    deadlines: crate::deadlines::Deadlines,
     keys: HashMap<CaseId, Key>,
     index: HashMap<CaseId, CaseSummary>,
     /// Current heads of every case (for sync: unchanged cases are skipped by comparing them).
@@ -216,6 +218,10 @@ impl CaseStore {
         );
         let device_id = String::from_utf8(get_meta(&conn, &meta, "device_id")?.unwrap_or_default())
             .map_err(|_| Error::Corrupt("device id".into()))?;
+        // The team's deadlines from the last sync; unreadable or absent: the defaults.
+        let deadlines = get_meta(&conn, &meta, "deadlines")?
+            .and_then(|d| serde_json::from_slice(&d).ok())
+            .unwrap_or_default();
         let user = match get_meta(&conn, &meta, "user")? {
             Some(bytes) => Some(serde_json::from_slice(&bytes)?),
             None => None,
@@ -227,6 +233,7 @@ impl CaseStore {
             device_id,
             actor,
             user,
+            deadlines,
             keys: HashMap::new(),
             index: HashMap::new(),
             heads: HashMap::new(),
@@ -453,13 +460,37 @@ impl CaseStore {
     /// The worker's agenda across cases, up to and including day `to` (`YYYY-MM-DD`),
     /// with overdue items first.
     pub fn agenda(&self, to: &str) -> Vec<AgendaItem> {
-        index::agenda(self.lock().index.values(), to)
+        let g = self.lock();
+        index::agenda(g.index.values(), to, &g.deadlines)
+    }
+
+    /// The team's deadlines this phone computes due dates with (the server's, as of the
+    /// last sync; the defaults before one).
+    pub fn deadlines(&self) -> crate::deadlines::Deadlines {
+        self.lock().deadlines
+    }
+
+    /// Keeps the team's deadlines the server sent (sealed like the rest of the store).
+    pub fn set_deadlines(&self, deadlines: crate::deadlines::Deadlines) -> Result<()> {
+        deadlines
+            .check()
+            .map_err(|reason| Error::invalid("deadlines", reason))?;
+        let mut g = self.lock();
+        let sealed = g.meta.seal(
+            RecordKind::Meta,
+            b"deadlines",
+            &serde_json::to_vec(&deadlines)?,
+        );
+        put_meta(&g.conn, "deadlines", &sealed)?;
+        g.deadlines = deadlines;
+        Ok(())
     }
 
     /// What is overdue on day `today` (`YYYY-MM-DD`) across cases, most overdue first:
     /// computed on the phone from the case files, without the network.
     pub fn overdue(&self, today: &str) -> Vec<AgendaItem> {
-        index::overdue(self.lock().index.values(), today)
+        let g = self.lock();
+        index::overdue(g.index.values(), today, &g.deadlines)
     }
 
     /// The summary of one case.

@@ -413,6 +413,10 @@ impl CaseStore {
         let base = base(server_url);
         let caseload: Vec<CaseloadEntry> =
             call(self, &format!("{base}/v1/caseload"), Some(token), None)?;
+        // The team's deadlines: due dates are computed on the phone, offline, with them.
+        let deadlines: crate::deadlines::Deadlines =
+            call(self, &format!("{base}/v1/settings"), Some(token), None)?;
+        self.set_deadlines(deadlines)?;
         let mut report = SyncReport::default();
         let peer = format!("server:{base}");
         let local: HashSet<CaseId> = self.case_ids().into_iter().collect();

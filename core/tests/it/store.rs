@@ -817,3 +817,70 @@ fn a_store_from_schema_1_upgrades_and_keeps_its_cases() {
     drop(store);
     assert_eq!(version(&path), 3, "brought to the current schema");
 }
+
+#[test]
+fn the_teams_deadlines_date_the_steps_offline_and_are_kept_sealed() {
+    use fieldcase_core::deadlines::Deadlines;
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let mut n = new_case(NAMES[3]);
+    n.intake = Some(fieldcase_core::case::IntakeInput {
+        date: Some("2026-11-01".into()),
+        emergency: Some(true),
+        ..Default::default()
+    });
+    let id = store.create_case(n).unwrap();
+    let due = |store: &CaseStore, today: &str| -> Vec<(AgendaKind, String)> {
+        store
+            .overdue(today)
+            .into_iter()
+            .filter(|i| i.case_id == id.to_string())
+            .map(|i| (i.kind, i.when))
+            .collect()
+    };
+    // The defaults: safety a day after intake, the assessment 14, the plan 30.
+    assert_eq!(
+        due(&store, "2026-11-20"),
+        vec![
+            (AgendaKind::Safety, "2026-11-02".to_string()),
+            (AgendaKind::Assessment, "2026-11-15".to_string()),
+        ]
+    );
+    // The team's own, as a sync brings them: nothing is rebuilt, the dates move.
+    store
+        .set_deadlines(Deadlines {
+            assessment_days: 5,
+            plan_days: 10,
+            ..Deadlines::default()
+        })
+        .unwrap();
+    assert_eq!(
+        due(&store, "2026-11-20"),
+        vec![
+            (AgendaKind::Safety, "2026-11-02".to_string()),
+            (AgendaKind::Assessment, "2026-11-06".to_string()),
+            (AgendaKind::Plan, "2026-11-11".to_string()),
+        ]
+    );
+    assert!(matches!(
+        store.set_deadlines(Deadlines {
+            safety_days: 0,
+            ..Deadlines::default()
+        }),
+        Err(Error::InvalidInput { .. })
+    ));
+    // Safety secured: that step is done.
+    store
+        .update(&id, |c, me, now| c.secure_safety(me, now, "Ở nhà bà ngoại"))
+        .unwrap();
+    assert_eq!(due(&store, "2026-11-20")[0].0, AgendaKind::Assessment);
+    drop(store);
+    let store = open(&dir);
+    assert_eq!(store.deadlines().assessment_days, 5, "kept across restarts");
+    let raw = raw_files(&dir);
+    assert!(
+        !raw.windows(b"assessment_days".len())
+            .any(|w| w == b"assessment_days"),
+        "sealed at rest"
+    );
+}

@@ -152,6 +152,24 @@ async fn render(
         .filter(|s| s.review_overdue(&today))
         .collect();
     let emergencies: Vec<&CaseSummary> = open.iter().copied().filter(|s| s.emergency).collect();
+    // Steps past their due date, by the deadlines of each case's team.
+    let late: Vec<(&CaseSummary, Vec<fieldcase_core::store::AgendaItem>)> = open
+        .iter()
+        .map(|s| {
+            let d = state.config.deadlines_of(s.team.as_deref());
+            (
+                *s,
+                fieldcase_core::store::overdue(std::iter::once(*s), &today, &d),
+            )
+        })
+        .filter(|(_, items)| !items.is_empty())
+        .collect();
+    let late_cases: Vec<&CaseSummary> = late.iter().map(|(s, _)| *s).collect();
+    let late_of = |w: &str| {
+        late.iter()
+            .filter(|(s, _)| s.assigned.iter().any(|a| a == w))
+            .count()
+    };
     let conflicted: Vec<&CaseSummary> = summaries.iter().filter(|s| s.conflicts > 0).collect();
     let mut activity: Vec<data::Activity> = cases
         .iter()
@@ -186,6 +204,13 @@ async fn render(
             }))
             (short_list(&l.t("overdue-reviews"), &overdue, &|s| html! {
                 span.by { (l.t("review-due")) " " (l.date(s.next_review.as_deref().unwrap_or(""))) }
+            }))
+            (short_list(&l.t("overdue-steps"), &late_cases, &|s| html! {
+                @if let Some((_, items)) = late.iter().find(|(c, _)| c.id == s.id) {
+                    @for i in items.iter().take(3) {
+                        " " span.badge.late { (l.code("agenda", i.kind.code())) " · " (l.date(i.when.get(..10).unwrap_or(&i.when))) }
+                    }
+                }
             }))
             (short_list(&l.t("with-conflicts"), &conflicted, &|s| html! {
                 span.badge.conflict { (count(l, "conflicts-count", s.conflicts)) }
@@ -223,6 +248,7 @@ async fn render(
                     th scope="col" { (l.t("worker")) }
                     @for st in Stage::ALL.iter().filter(|s| **s != Stage::Closed) { th.num scope="col" { (l.code("stage", st.code())) } }
                     th.num scope="col" { (l.t("total")) }
+                    th.num scope="col" { (l.t("overdue-steps")) }
                 } }
                 tbody {
                     @for (id, (name, stages, total)) in &workers {
@@ -232,6 +258,7 @@ async fn render(
                                 td.num { (l.number(stages.get(st).copied().unwrap_or(0) as i64)) }
                             }
                             td.num { strong { (l.number(*total as i64)) } }
+                            td.num { (l.number(late_of(id) as i64)) }
                         }
                     }
                 }

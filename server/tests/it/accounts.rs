@@ -502,6 +502,7 @@ async fn the_openapi_document_describes_every_route() {
         "/v1/me/password",
         "/readyz",
         "/v1/sync",
+        "/v1/settings",
     ];
     let mut a = paths.clone();
     a.sort();

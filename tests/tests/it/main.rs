@@ -17,6 +17,7 @@ mod console_record;
 mod console_reports;
 mod crash;
 mod cuts;
+mod deadlines;
 mod durability;
 mod home_visit;
 mod insiders;
