@@ -660,6 +660,23 @@ impl CaseStore {
         self.edit(&case_id, |d, a, now| d.record_intake(a, now, input))
     }
 
+    /// Records the safety of a person at risk: the alleged perpetrator and the safety plan.
+    pub fn record_safety(&self, case_id: String, input: core::case::SafetyInput) -> Result<()> {
+        self.edit(&case_id, |d, a, now| d.record_safety(a, now, input))
+    }
+
+    /// The ways to reach the client that may be used without danger (a contact marked
+    /// unsafe is never offered, nor one whose safety nobody recorded when an alleged
+    /// perpetrator is on record): what reminders may use.
+    pub fn reachable_contacts(&self, case_id: String) -> Result<Vec<core::case::Contact>> {
+        Ok(self
+            .get_case(case_id)?
+            .reachable_contacts()
+            .into_iter()
+            .cloned()
+            .collect())
+    }
+
     /// Records a consent; returns its id.
     pub fn record_consent(&self, case_id: String, input: ConsentInput) -> Result<String> {
         self.edit(&case_id, |d, a, now| d.record_consent(a, now, input))

@@ -155,6 +155,8 @@ pub const NEXT_STEPS: &[&str] = &[
 ];
 /// How an intake ends (seed 003's criteria decide it).
 pub const INTAKE_DECISIONS: &[&str] = &["accepted", "screened_out", "referred_elsewhere"];
+/// Whether a protection order protects the client from the alleged perpetrator.
+pub const PROTECTION_ORDERS: &[&str] = &["none", "applied_for", "in_force", "expired"];
 /// How the client or family was told that their case closes (seed 002).
 pub const INFORMED_HOW: &[&str] = &["in_person", "home_visit", "phone", "letter", "other"];
 /// The life domains an assessment covers (seeds 000 and 004).
@@ -507,6 +509,22 @@ const CLOSURE: &[Field] = &[
     action("informed_note", Kind::Str),
 ];
 
+/// The safety of a person at risk (seed 000's principles for victims of violence; seed 004
+/// step 2a, the child's relation to the alleged perpetrator): who the alleged perpetrator is
+/// to the client, whether they live together and whether an order protects the client;
+/// and a safety plan (warning signs, safe contacts and places, what to do).
+const SAFETY: &[Field] = &[
+    open("perpetrator_relationship", Kind::Str),
+    open("perpetrator_lives_with_client", Kind::Bool),
+    open("protection_order", Kind::Enum(PROTECTION_ORDERS)),
+    open("protection_order_note", Kind::Str),
+    open("warning_signs", Kind::Str),
+    open("safe_contacts", Kind::Str),
+    open("safe_places", Kind::Str),
+    open("what_to_do", Kind::Str),
+    open("reviewed_on", Kind::Date),
+];
+
 /// The root of a case document.
 pub const CASE: &[Field] = &[
     action("schema", Kind::Str),
@@ -520,6 +538,7 @@ pub const CASE: &[Field] = &[
     action("sensitivity", Kind::Enum(SENSITIVITIES)),
     open("priority", Kind::Enum(PRIORITIES)),
     open("case_kind", Kind::Enum(CASE_KINDS)),
+    open("safety", Kind::Map(SAFETY)).since(2),
     action("actors", Kind::Dict(&Kind::Map(ACTOR))),
     open("client", Kind::Map(CLIENT)),
     open("intake", Kind::Map(INTAKE)),
@@ -532,6 +551,26 @@ pub const CASE: &[Field] = &[
     open("reviews", Kind::Entries(REVIEW)),
     action("closures", Kind::Entries(CLOSURE)),
 ];
+
+/// Creates the map a later schema revision added at the root (`safety`) when `path` goes
+/// into it and an earlier document lacks it, so that a form can write its fields.
+pub(crate) fn ensure_revision_map<T: Transactable>(tx: &mut T, path: &str) -> Result<()> {
+    let Some((first, _)) = path.split_once('/') else {
+        return Ok(());
+    };
+    if let Some(Field {
+        kind: Kind::Map(sub),
+        since,
+        ..
+    }) = CASE.iter().find(|f| f.name == first)
+    {
+        if *since > 1 && get_obj(tx, &ROOT, first).is_none() {
+            let obj = tx.put_object(ROOT, first, ObjType::Map)?;
+            scaffold(tx, &obj, sub)?;
+        }
+    }
+    Ok(())
+}
 
 /// Finds a field among a map's fields (and, for entries, the common entry fields).
 pub fn find_field(fields: &'static [Field], entry: bool, name: &str) -> Option<&'static Field> {

@@ -203,3 +203,27 @@ def test_two_workers_change_an_approved_plan_offline_and_the_draft_holds_both(fc
     status = anna.plan_status(case)
     assert (status.approved_version, status.draft) == (2, False)
     assert anna.get_case(case).plan.versions[0] == approved
+
+
+def test_a_contact_that_is_not_safe_is_never_offered(fc, server, phone):
+    anna, anna_s = phone("anna")
+    case = anna.create_case(fc.NewCase(
+        team="north", case_kind=fc.CaseKind.VIOLENCE_AGAINST_WOMEN(), restricted=True,
+        client=fc.ClientInput(name="Lê Thị Hoa")))
+    home = anna.add_contact(case, fc.ContactInput(kind="phone", value="+84 90 000 0000",
+                                                  label="nhà"))
+    aunt = anna.add_contact(case, fc.ContactInput(kind="phone", value="+84 90 111 1111",
+                                                  label="dì", safe_to_contact=True))
+    assert {c.id for c in anna.reachable_contacts(case)} == {home, aunt}
+    anna.record_safety(case, fc.SafetyInput(
+        perpetrator_relationship="chồng", perpetrator_lives_with_client=True,
+        protection_order=fc.ProtectionOrder.APPLIED_FOR(),
+        warning_signs="khi chồng uống rượu", safe_places="nhà tạm lánh của Hội Phụ nữ"))
+    # Nobody said the home phone is safe, and the husband lives there: not offered.
+    assert [c.id for c in anna.reachable_contacts(case)] == [aunt]
+    synced(anna, anna_s, server)
+    malee, malee_s = phone("malee")
+    synced(malee, malee_s, server)
+    f = malee.get_case(case)
+    assert f.safety.protection_order == fc.ProtectionOrder.APPLIED_FOR()
+    assert [c.id for c in malee.reachable_contacts(case)] == [aunt]

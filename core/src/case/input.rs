@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::case::model::{
     ActivityStatus, AppointmentStatus, CaseKind, Finding, InformedHow, IntakeDecision, NextStep,
-    ReferralStatus,
+    ProtectionOrder, ReferralStatus,
 };
 
 macro_rules! input {
@@ -46,6 +46,15 @@ input! {
     HouseholdMemberInput {
         name: String, relationship: String, date_of_birth: String, lives_with_client: bool,
         note: String,
+    }
+}
+
+input! {
+    /// The safety of a person at risk: the alleged perpetrator and the safety plan.
+    SafetyInput {
+        perpetrator_relationship: String, perpetrator_lives_with_client: bool,
+        protection_order: ProtectionOrder, protection_order_note: String, warning_signs: String,
+        safe_contacts: String, safe_places: String, what_to_do: String, reviewed_on: String,
     }
 }
 

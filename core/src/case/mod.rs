@@ -488,6 +488,14 @@ impl CaseDoc {
         self.update_map(a, now, "record intake", "intake", to_map(&input), false)
     }
 
+    /// Records the safety of a person at risk: the alleged perpetrator and the safety plan.
+    pub fn record_safety(&mut self, a: &Author, now: i64, input: SafetyInput) -> Result<()> {
+        if input.protection_order.is_some_and(|o| !o.is_known()) {
+            return Err(Error::invalid("safety/protection_order", "unknown status"));
+        }
+        self.update_map(a, now, "record safety", "safety", to_map(&input), false)
+    }
+
     /// Records a consent the client or family gave or refused.
     pub fn record_consent(&mut self, a: &Author, now: i64, input: ConsentInput) -> Result<String> {
         self.add_entry(a, now, "consents", to_map(&input))
@@ -822,6 +830,7 @@ impl CaseDoc {
     pub fn set_field(&mut self, a: &Author, now: i64, path: &str, value: &Json) -> Result<()> {
         let message = format!("set {path}");
         self.edit_at(a, now, &message, path, |tx| {
+            schema::ensure_revision_map(tx, path)?;
             let r = schema::resolve(tx, path)?;
             if r.action_only {
                 return Err(Error::invalid(
@@ -1033,8 +1042,16 @@ fn write_at(
             let Kind::Map(fields) = &r.field.kind else {
                 unreachable!()
             };
-            let obj =
-                schema::get_obj(tx, &r.obj, &r.key).ok_or_else(|| Error::NotFound(path.into()))?;
+            let obj = match schema::get_obj(tx, &r.obj, &r.key) {
+                Some(obj) => obj,
+                // A map a later schema revision added, missing from an earlier document.
+                None if r.field.since > 1 => {
+                    let obj = tx.put_object(&r.obj, r.key.as_str(), ObjType::Map)?;
+                    schema::scaffold(tx, &obj, fields)?;
+                    obj
+                }
+                None => return Err(Error::NotFound(path.into())),
+            };
             schema::write_map(tx, &obj, fields, false, value, path, allow_action)
         }
         _ => {

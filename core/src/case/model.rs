@@ -337,6 +337,8 @@ pub struct CaseFile {
     pub actors: ActorMap,
     pub client: Client,
     pub intake: Intake,
+    /// The safety of a person at risk: the alleged perpetrator and a safety plan.
+    pub safety: Safety,
     pub consents: Vec<Consent>,
     pub assessments: Vec<Assessment>,
     pub plan: Plan,
@@ -432,6 +434,31 @@ pub struct Intake {
     pub referred_to: Option<String>,
     pub decided_at: Option<String>,
     pub decided_by: Option<String>,
+}
+
+code_enum! {
+    /// Whether an order protects the client from the alleged perpetrator.
+    ProtectionOrder { None = "none", AppliedFor = "applied_for", InForce = "in_force", Expired = "expired" }
+}
+
+/// The safety of a person at risk (seeds 000 and 004): the alleged perpetrator, and a
+/// safety plan.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[serde(default)]
+pub struct Safety {
+    /// Who the alleged perpetrator is to the client (husband, stepfather...).
+    pub perpetrator_relationship: Option<String>,
+    pub perpetrator_lives_with_client: Option<bool>,
+    pub protection_order: Option<ProtectionOrder>,
+    pub protection_order_note: Option<String>,
+    /// The safety plan: signs that danger is near, people and places that are safe, and
+    /// what the client will do.
+    pub warning_signs: Option<String>,
+    pub safe_contacts: Option<String>,
+    pub safe_places: Option<String>,
+    pub what_to_do: Option<String>,
+    pub reviewed_on: Option<String>,
 }
 
 /// The three intake criteria (seed 003).
@@ -913,6 +940,24 @@ impl CaseFile {
                 && c.status == Some(ClosureStatus::Approved)
                 && c.reopened_at.is_none()
         })
+    }
+
+    /// The ways to reach the client that may be used without danger: not retracted, and
+    /// not marked unsafe (do no harm: a contact marked unsafe is never offered for a
+    /// reminder or printed on anything that leaves the office). A contact whose safety
+    /// nobody recorded is offered only when the case has no alleged perpetrator on record.
+    pub fn reachable_contacts(&self) -> Vec<&Contact> {
+        let at_risk = self.safety.perpetrator_relationship.is_some()
+            || self.safety.perpetrator_lives_with_client == Some(true);
+        self.client
+            .contacts
+            .iter()
+            .filter(|c| c.retracted.is_none())
+            .filter(|c| match c.safe_to_contact {
+                Some(safe) => safe,
+                None => !at_risk,
+            })
+            .collect()
     }
 
     /// The closure request waiting for a supervisor, if any.

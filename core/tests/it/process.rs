@@ -401,3 +401,90 @@ fn an_earlier_risk_code_reads_as_the_conclusion_it_meant_or_asks_for_a_new_one()
         );
     }
 }
+
+#[test]
+fn a_safety_plan_is_recorded_even_on_a_case_from_before_it_existed() {
+    use fieldcase_core::case::{ContactInput, ProtectionOrder, SafetyInput};
+    let (a, b) = (worker(1), worker(2));
+    let mut c = case_of(CaseKind::ViolenceAgainstWomen, &a, NAMES[1]);
+    // A case written before revision 2 has no `safety` map.
+    let mut tx = c.automerge_mut().transaction();
+    tx.delete(automerge::ROOT, "safety").unwrap();
+    tx.commit();
+    schema::validate(c.automerge()).unwrap();
+    let home = c
+        .add_contact(
+            &a,
+            T0,
+            ContactInput {
+                kind: Some("phone".into()),
+                value: Some("+98 21 0000 0000".into()),
+                label: Some("تلفن خانه".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let sister = c
+        .add_contact(
+            &a,
+            T0,
+            ContactInput {
+                kind: Some("phone".into()),
+                value: Some("+98 21 1111 1111".into()),
+                label: Some("خواهر".into()),
+                safe_to_contact: Some(true),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(c.read().unwrap().reachable_contacts().len(), 2);
+    // A form writes into it too, on a copy that lacks it.
+    let mut form = replica(&c);
+    form.set_field(&a, T0, "safety/safe_contacts", &serde_json::json!("خواهر"))
+        .unwrap();
+    assert_eq!(
+        form.read().unwrap().safety.safe_contacts.as_deref(),
+        Some("خواهر")
+    );
+    let mut other = replica(&c);
+    c.record_safety(
+        &a,
+        T0 + 1000,
+        SafetyInput {
+            perpetrator_relationship: Some("همسر".into()),
+            perpetrator_lives_with_client: Some(true),
+            protection_order: Some(ProtectionOrder::AppliedFor),
+            warning_signs: Some("وقتی مست است".into()),
+            safe_places: Some("خانه خواهر".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    schema::validate(c.automerge()).unwrap();
+    // Another phone, apart, records a visit: both merge.
+    other.add_visit(&b, T0 + 1000, visit(NOTES[1])).unwrap();
+    c.merge(&mut other).unwrap();
+    let f = c.read().unwrap();
+    assert_eq!(f.safety.perpetrator_relationship.as_deref(), Some("همسر"));
+    assert_eq!(f.safety.protection_order, Some(ProtectionOrder::AppliedFor));
+    assert_eq!(f.visits.len(), 1);
+    // With an alleged perpetrator living with her, only contacts marked safe are offered.
+    let reachable: Vec<&str> = f
+        .reachable_contacts()
+        .iter()
+        .map(|c| c.id.as_str())
+        .collect();
+    assert_eq!(reachable, vec![sister.as_str()]);
+    assert!(!reachable.contains(&home.as_str()));
+    c.set_field(
+        &a,
+        T0 + 2000,
+        "safety/what_to_do",
+        &serde_json::json!("به خواهر زنگ بزند"),
+    )
+    .unwrap();
+    assert_eq!(
+        c.read().unwrap().safety.what_to_do.as_deref(),
+        Some("به خواهر زنگ بزند")
+    );
+}

@@ -55,6 +55,7 @@ fn code_prefix(names: &[&str]) -> Option<&'static str> {
         ("intake", "decision") => "intake-decision",
         ("", "case_kind") => "case-kind",
         ("closures", "informed_how") => "informed-how",
+        ("safety", "protection_order") => "protection-order",
         ("closures", "stage_at_request") => "stage",
         ("approval", "status") => "approval",
         (_, "domain") => "domain",
@@ -478,7 +479,7 @@ async fn render(state: &Arc<AppState>, u: &ConsoleUser, id: &str) -> AppResult<v
             label { input #show-empty type="checkbox"; " " (l.t("show-empty-fields")) }
         }
         nav.toc aria-label=(l.t("sections")) {
-            @for (anchor, key) in [("timeline", "section-timeline"), ("conflicts", "section-conflicts"), ("client", "section-client"), ("intake", "section-intake"),
+            @for (anchor, key) in [("timeline", "section-timeline"), ("conflicts", "section-conflicts"), ("client", "section-client"), ("safety", "section-safety"), ("intake", "section-intake"),
                 ("assessments", "section-assessments"), ("plan", "section-plan"), ("referrals", "section-referrals"),
                 ("visits", "section-visits"), ("appointments", "section-appointments"), ("reviews", "section-reviews"),
                 ("closures", "section-closures"), ("assignment", "section-assignment")] {
@@ -546,9 +547,14 @@ async fn render(state: &Arc<AppState>, u: &ConsoleUser, id: &str) -> AppResult<v
                 } (cx.retracted(&m.retracted)) }
             }
             h3 { (l.t("contacts")) }
+            @let reachable: Vec<&str> = f.reachable_contacts().iter().map(|c| c.id.as_str()).collect();
             @for c in &f.client.contacts {
                 @let p = format!("client/contacts/{}", c.id);
-                article.entry.retracted[c.retracted.is_some()] { dl {
+                @let unsafe_contact = !reachable.contains(&c.id.as_str());
+                // Do no harm: a contact that may not be used is marked, and never printed.
+                article.entry.retracted[c.retracted.is_some()].unsafe-contact[unsafe_contact] {
+                @if unsafe_contact && c.retracted.is_none() { p.warning { (l.t("contact-not-safe")) } }
+                dl {
                     (cx.coded("f-kind", &format!("{p}/kind"), "contact", c.kind.as_deref()))
                     (cx.text("f-value", &format!("{p}/value"), &c.value))
                     (cx.yes_no("f-safe-to-contact", &format!("{p}/safe_to_contact"), c.safe_to_contact))
@@ -567,6 +573,20 @@ async fn render(state: &Arc<AppState>, u: &ConsoleUser, id: &str) -> AppResult<v
                     (cx.date("f-withdrawn-on", &format!("{p}/withdrawn_on"), &c.withdrawn_on))
                     (cx.text("f-withdrawn-reason", &format!("{p}/withdrawn_reason"), &c.withdrawn_reason))
                 } (cx.retracted(&c.retracted)) }
+            }
+        }
+        section.card #safety {
+            h2 { (l.t("section-safety")) }
+            dl {
+                (cx.text("f-perpetrator-relationship", "safety/perpetrator_relationship", &f.safety.perpetrator_relationship))
+                (cx.yes_no("f-perpetrator-lives-with-client", "safety/perpetrator_lives_with_client", f.safety.perpetrator_lives_with_client))
+                (cx.coded("f-protection-order", "safety/protection_order", "protection-order", f.safety.protection_order.map(|o| o.code())))
+                (cx.text("f-protection-order-note", "safety/protection_order_note", &f.safety.protection_order_note))
+                (cx.text("f-warning-signs", "safety/warning_signs", &f.safety.warning_signs))
+                (cx.text("f-safe-contacts", "safety/safe_contacts", &f.safety.safe_contacts))
+                (cx.text("f-safe-places", "safety/safe_places", &f.safety.safe_places))
+                (cx.text("f-what-to-do", "safety/what_to_do", &f.safety.what_to_do))
+                (cx.date("f-reviewed-on", "safety/reviewed_on", &f.safety.reviewed_on))
             }
         }
         section.card #intake {

@@ -1624,3 +1624,47 @@ async fn a_worker_cannot_resolve_assign_or_decide() {
         "nothing changed"
     );
 }
+
+#[tokio::test]
+async fn a_contact_that_is_not_safe_is_marked_and_never_printed() {
+    let w = World::new();
+    let worker = w.s.db.user_by_username("worker1").unwrap().unwrap();
+    let id = put_case(
+        &w.s,
+        &worker,
+        "demo-team",
+        "زهرا احمدی",
+        |doc, a| {
+            doc.add_contact(
+                a,
+                1_700_000_001_000,
+                fieldcase_core::case::ContactInput {
+                    kind: Some("phone".into()),
+                    value: Some("+98 21 0000 0000".into()),
+                    safe_to_contact: Some(false),
+                    ..Default::default()
+                },
+            )?;
+            doc.record_safety(
+                a,
+                1_700_000_002_000,
+                fieldcase_core::case::SafetyInput {
+                    perpetrator_relationship: Some("همسر".into()),
+                    safe_places: Some("خانه خواهر".into()),
+                    ..Default::default()
+                },
+            )
+        },
+    );
+    let (mut b, _) = Browser::signed_in(&w.s, "supervisor", w.pw("supervisor")).await;
+    let page = b.get(&format!("/console/cases/{id}")).await.body;
+    let contact = page
+        .split("unsafe-contact")
+        .nth(1)
+        .expect("the unsafe contact is marked");
+    assert!(contact.contains("+98 21 0000 0000") && contact.contains("Not safe to contact"));
+    assert!(page.contains("id=\"safety\"") && page.contains("خانه خواهر"));
+    let css = include_str!("../../src/console/console.css");
+    let print = css.split("@media print").nth(1).unwrap();
+    assert!(print.contains(".unsafe-contact, #safety { display: none; }"));
+}
