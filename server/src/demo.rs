@@ -2,7 +2,8 @@
 //! workers and an admin, and a dozen cases written in our users' languages, of every kind,
 //! at different stages: a child-protection conclusion of each kind (one whose investigation
 //! is overdue), emergencies secured and one still open, an intake screened out and closed
-//! without a plan, a veteran's case transferred and closed with the client told. Passwords are new random ones at every start, printed once.
+//! without a plan, a veteran's case transferred and closed with the client told, and an
+//! approved plan changed since, its draft waiting for approval. Passwords are new random ones at every start, printed once.
 
 use automerge::ActorId;
 use fieldcase_core::case::*;
@@ -393,6 +394,21 @@ fn seed_cases(db: &dyn Db) -> AppResult<()> {
                     ..Default::default()
                 },
             )?;
+        }
+        if i == 6 {
+            // The approved plan changed since: a draft waits for approval, the approved
+            // version stays in force.
+            let problem = doc.read()?.plan.problems[0].id.clone();
+            doc.update_problem(
+                a,
+                t + 11_500,
+                &problem,
+                ProblemInput {
+                    goal: Some("Житло та робота до весни".into()),
+                    ..Default::default()
+                },
+            )?;
+            doc.request_plan_approval(a, t + 11_600)?;
         }
         if c.stage > Stage::Implementation {
             doc.change_stage(a, t + 12_000, Stage::Monitoring)?;

@@ -139,6 +139,10 @@ fn a_phone_that_never_had_the_case_cannot_hand_in_changes_to_it() {
         let res = agent
             .post(format!("{}/v1/cases/{id}/departure", server.url))
             .header("authorization", format!("Bearer {token}"))
+            .header(
+                fieldcase_core::sync::protocol::SCHEMA_HEADER,
+                &fieldcase_core::schema::SCHEMA_REVISION.to_string(),
+            )
             .send(&changes[..])
             .unwrap();
         assert_eq!(res.status().as_u16(), 404, "{user}");

@@ -100,6 +100,10 @@ fn post(server: &TestServer, token: &str, id: &str, body: &[u8]) -> (u16, String
     let mut res = agent
         .post(format!("{}/v1/cases/{id}/departure", server.url))
         .header("authorization", format!("Bearer {token}"))
+        .header(
+            fieldcase_core::sync::protocol::SCHEMA_HEADER,
+            &fieldcase_core::schema::SCHEMA_REVISION.to_string(),
+        )
         .send(body)
         .unwrap();
     (
@@ -277,20 +281,27 @@ fn a_bloom_filter_asking_for_billions_of_probes_is_refused() {
     assert!(matches!(next(&mut s), Some(Frame::Sync { .. })));
 }
 
-/// A hostile "server" on loopback: it lists `case` in the caseload with no heads, answers
-/// `join` with `peer`, and every sync or request with a sync message carrying `bomb`.
+/// A hostile "server" on loopback: it lists `case` in the caseload with no heads, sends the
+/// default deadlines, answers `join` with `peer`, and every sync or request with a sync
+/// message carrying `bomb`.
 fn hostile_server(case: CaseId, bomb: Vec<u8>) -> (String, std::thread::JoinHandle<()>) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let served = std::thread::spawn(move || {
-        for stream in listener.incoming().take(2) {
+        for stream in listener.incoming().take(3) {
             let mut stream = stream.unwrap();
             let mut head = [0u8; 64];
             let n = stream.peek(&mut head).unwrap();
-            if head[..n].starts_with(b"GET /v1/caseload") {
+            let rest = if head[..n].starts_with(b"GET /v1/caseload") {
+                Some(format!(r#"[{{"id":"{case}","heads":[]}}]"#))
+            } else if head[..n].starts_with(b"GET /v1/settings") {
+                Some("{}".to_string())
+            } else {
+                None
+            };
+            if let Some(body) = rest {
                 let mut request = [0u8; 4096];
                 let _ = std::io::Read::read(&mut stream, &mut request);
-                let body = format!(r#"[{{"id":"{case}","heads":[]}}]"#);
                 let answer = format!(
                     "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
                     body.len()

@@ -92,6 +92,10 @@ fn depart(server: &TestServer, id: &CaseId, token: &str, body: &[u8]) -> (u16, S
     let mut res = agent
         .post(&format!("{}/v1/cases/{id}/departure", server.url))
         .header("authorization", &format!("Bearer {token}"))
+        .header(
+            fieldcase_core::sync::protocol::SCHEMA_HEADER,
+            &fieldcase_core::schema::SCHEMA_REVISION.to_string(),
+        )
         .header("content-type", "application/octet-stream")
         .send(body)
         .unwrap();
