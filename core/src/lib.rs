@@ -20,6 +20,7 @@ pub(crate) mod crypto;
 pub mod error;
 pub mod ids;
 pub mod limits;
+pub mod matching;
 pub mod refusal;
 pub mod schema;
 pub mod search;
