@@ -56,27 +56,34 @@ pub const MAX_MATCHES: usize = 20;
 
 /// What each finding is worth.
 pub mod points {
-    /// The same name (two or more words), all words equal after transliteration.
-    pub const SAME_NAME: i32 = 70;
+    /// The same name (two or more words), all words equal after transliteration. Alone
+    /// it is a possible match: namesakes are common; a date of birth, a phone or a
+    /// household member makes it likely.
+    pub const SAME_NAME: i32 = 60;
     /// The same one-word name.
-    pub const SAME_SINGLE_NAME: i32 = 45;
+    pub const SAME_SINGLE_NAME: i32 = 40;
     /// The same consonants (Persian script against a Latin name).
     pub const SAME_CONSONANTS: i32 = 50;
     /// A name one letter (after transliteration) from the other; each further letter
     /// takes [`PER_FURTHER_LETTER`].
-    pub const NAME_ONE_LETTER: i32 = 50;
+    pub const NAME_ONE_LETTER: i32 = 55;
     pub const PER_FURTHER_LETTER: i32 = 5;
-    /// One name has a part the other lacks (the rest matching).
-    pub const NAME_PART_MISSING: i32 = 40;
+    /// One name has a part the other lacks (the rest matching); each letter of
+    /// difference takes [`PER_FURTHER_LETTER`].
+    pub const NAME_PART_MISSING: i32 = 45;
     pub const SAME_DOB: i32 = 30;
+    /// Approximate dates at most a year apart; each further year takes
+    /// [`DOB_PER_YEAR`].
     pub const DOB_IN_WINDOW: i32 = 15;
-    pub const DOB_NEARLY: i32 = -10;
+    pub const DOB_PER_YEAR: i32 = 5;
+    /// Exact dates one digit apart, or with day and month swapped (a slip of the pen).
+    pub const DOB_NEARLY: i32 = 10;
     pub const DOB_DIFFERS: i32 = -40;
     pub const GENDER_DIFFERS: i32 = -40;
     pub const SAME_PHONE: i32 = 30;
     /// Per household member named in both, up to [`MAX_HOUSEHOLD_POINTS`].
-    pub const HOUSEHOLD_MEMBER: i32 = 15;
-    pub const MAX_HOUSEHOLD_POINTS: i32 = 30;
+    pub const HOUSEHOLD_MEMBER: i32 = 10;
+    pub const MAX_HOUSEHOLD_POINTS: i32 = 20;
 }
 
 /// How sure a match is.
@@ -311,7 +318,7 @@ impl NameCmp {
     }
 }
 
-/// Edits allowed between two keys of this length (the shorter).
+/// Edits allowed between two keys of this length (the longer).
 fn allowance(len: usize) -> usize {
     match len {
         0..=3 => 0,
@@ -355,7 +362,7 @@ fn token_pair(x: &Token, y: &Token) -> Option<(u32, bool)> {
         )
         .map(|d| (d, true))
     } else {
-        let allow = allowance(x.key.len().min(y.key.len()));
+        let allow = allowance(x.key.len().max(y.key.len()));
         close(&x.key, &y.key, x.mask(), y.mask(), allow).map(|d| (d, false))
     }
 }
@@ -471,7 +478,7 @@ fn compare_dob(a: &Prepared, b: &Prepared) -> Option<(i32, MatchReason)> {
         let years = x.0.abs_diff(y.0);
         return Some(if years <= DOB_WINDOW_YEARS {
             (
-                points::DOB_IN_WINDOW,
+                points::DOB_IN_WINDOW - points::DOB_PER_YEAR * years.saturating_sub(1) as i32,
                 MatchReason::DateOfBirthWithinWindow { years },
             )
         } else {

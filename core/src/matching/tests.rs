@@ -34,7 +34,7 @@ fn vietnamese_without_diacritics_is_the_same_name() {
         r,
         Some((
             Likely,
-            100,
+            90,
             vec![
                 SameName {
                     transliterated: false
@@ -46,18 +46,24 @@ fn vietnamese_without_diacritics_is_the_same_name() {
 }
 
 #[test]
-fn cyrillic_and_latin_name_alone_is_likely() {
+fn cyrillic_and_latin_name_alone_is_possible_and_with_a_date_likely() {
+    // Namesakes are common: a name alone is worth a look, not more.
     let r = cmp(&person("Фёдорова Анна"), &person("Fedorova Anna"));
     assert_eq!(
         r,
         Some((
-            Likely,
-            70,
+            Possible,
+            60,
             vec![SameName {
                 transliterated: true
             }]
         ))
     );
+    let r = cmp(
+        &born("Фёдорова Анна", "1988-03-01"),
+        &born("Fedorova Anna", "1988-03-01"),
+    );
+    assert_eq!(r.map(|r| (r.0, r.1)), Some((Likely, 90)));
 }
 
 #[test]
@@ -94,7 +100,7 @@ fn twins_sharing_a_phone_and_parents_are_at_most_possible() {
         cmp(&twin("Nguyễn Văn Minh"), &twin("Nguyễn Thị Mai")),
         Some((
             Possible,
-            90,
+            80,
             vec![
                 SameDateOfBirth,
                 SamePhone,
@@ -117,7 +123,7 @@ fn name_order_and_one_letter() {
         ),
         Some((
             Likely,
-            100,
+            90,
             vec![
                 SameName {
                     transliterated: false
@@ -132,7 +138,7 @@ fn name_order_and_one_letter() {
         cmp(&typo, &born("Фёдорова Анна", "1988-03-01")),
         Some((
             Likely,
-            80,
+            85,
             vec![
                 NameDiffers {
                     letters: 1,
@@ -146,7 +152,7 @@ fn name_order_and_one_letter() {
         cmp(&person("Fedorva Anna"), &person("Фёдорова Анна")),
         Some((
             Possible,
-            50,
+            55,
             vec![NameDiffers {
                 letters: 1,
                 transliterated: true
@@ -164,7 +170,7 @@ fn a_missing_middle_name() {
         ),
         Some((
             Likely,
-            70,
+            75,
             vec![
                 SameName {
                     transliterated: false
@@ -186,7 +192,7 @@ fn dates_of_birth() {
         cmp(&approx, &born("Фёдорова Анна", "1989-06-12")),
         Some((
             Likely,
-            85,
+            75,
             vec![
                 SameName {
                     transliterated: true
@@ -228,8 +234,8 @@ fn dates_of_birth() {
             &born("Nguyễn Thị Lan", "1990-01-05")
         ),
         Some((
-            Possible,
-            60,
+            Likely,
+            70,
             vec![
                 SameName {
                     transliterated: false
@@ -254,7 +260,7 @@ fn sex_contradicts() {
         cmp(&f, &m),
         Some((
             Possible,
-            60,
+            50,
             vec![
                 SameName {
                     transliterated: false
@@ -281,13 +287,19 @@ fn persian_by_consonants_and_letter_forms() {
         Some((Likely, 80, vec![SameNameConsonants, SameDateOfBirth]))
     );
     assert_eq!(
-        cmp(&person("علي رضايي"), &person("علی رضایی")),
+        cmp(
+            &born("علي رضايي", "1985-02-03"),
+            &born("علی رضایی", "1985-02-03")
+        ),
         Some((
             Likely,
-            70,
-            vec![SameName {
-                transliterated: false
-            }]
+            90,
+            vec![
+                SameName {
+                    transliterated: false
+                },
+                SameDateOfBirth
+            ]
         ))
     );
     // Written as one word.
@@ -319,7 +331,7 @@ fn thai_against_the_latin_name_a_worker_entered() {
         cmp(&born("สมชาย ใจดี", "1979-09-09"), &existing),
         Some((
             Likely,
-            100,
+            90,
             vec![
                 SameName {
                     transliterated: true
@@ -351,7 +363,7 @@ fn phones_with_and_without_country_code() {
         cmp(&a, &b),
         Some((
             Likely,
-            80,
+            85,
             vec![
                 NameDiffers {
                     letters: 1,
@@ -384,7 +396,7 @@ fn find_orders_and_bounds() {
         people.iter().map(|(k, p)| (k, p)),
     );
     let ids: Vec<(&str, i32)> = found.iter().map(|(k, a)| (k.as_str(), a.score)).collect();
-    assert_eq!(ids, [("a", 100), ("b", 100), ("c", 80)]);
+    assert_eq!(ids, [("a", 90), ("b", 90), ("c", 85)]);
     assert!(find(
         &Prepared::of(&person("")),
         people.iter().map(|(k, p)| (k, p))

@@ -6,10 +6,11 @@
 //! - Latin (and Vietnamese, whose tones and diacritics fold already strips): digraphs of
 //!   the common transliteration schemes become one letter (`kh` → `x`, `sh`/`shch` → `s`,
 //!   `ch`/`ts`/`j` → `c`, `zh` → `z`, `ph` → `p`, `th` → `t`, `gh`/`q` → `g`), `y` is `i`,
-//!   `w` is `v`, `ee` is `i`, `oo`/`ou` are `u`, and doubled letters are one;
+//!   `w` is `v`, `ee` is `i`, `oo`/`ou` are `u`, `h` is `g` (Ukrainian `г` is written
+//!   either way, Persian names end in a silent `h`, which goes), and doubled letters are
+//!   one;
 //! - Cyrillic (Russian and Ukrainian): letter by letter into the same classes (`х` → `x`,
-//!   `я` → `ia`, `ї`/`і`/`и`/`й` → `i`, `є` → `ie`, `ґ` → `g`; `г` is `h` in a name that
-//!   shows a Ukrainian letter, `g` otherwise);
+//!   `я` → `ia`, `ї`/`і`/`и`/`й` → `i`, `є` → `ie`, `г`/`ґ` → `g`);
 //! - Thai: a consonant/vowel romanisation in the spirit of RTGS: initial and final values
 //!   of consonants, leading vowels moved after their consonant, the inherent `o`/`a`,
 //!   tone marks dropped, silent letters (under `์`, leading `ห`) dropped;
@@ -82,20 +83,19 @@ pub(crate) fn tokens(name: &str) -> Vec<Token> {
     let cut: String = name.chars().take(MAX_NAME_CHARS).collect();
     // Fold decomposes; compose again so that `й`, `ї` are one letter each.
     let folded: String = fold(&cut).nfc().collect();
-    let ukrainian = folded.chars().any(|c| matches!(c, 'і' | 'ї' | 'є' | 'ґ'));
     folded
         .split(|c: char| c.is_whitespace() || matches!(c, '-' | '.' | ',' | '_' | '/' | '(' | ')'))
         .filter(|w| !w.is_empty())
-        .filter_map(|w| token(w, ukrainian))
+        .filter_map(token)
         .take(MAX_TOKENS)
         .collect()
 }
 
-fn token(word: &str, ukrainian: bool) -> Option<Token> {
+fn token(word: &str) -> Option<Token> {
     let script = script_of(word);
     let raw = match script {
         Script::Latin => latin(word),
-        Script::Cyrillic => cyrillic(word, ukrainian),
+        Script::Cyrillic => cyrillic(word),
         Script::Thai => thai(word),
         Script::Arabic => arabic(word),
         Script::Other => return None,
@@ -192,6 +192,9 @@ fn latin(word: &str) -> String {
             ("u", 2)
         } else if i == 0 && (at(i, "ye") || at(i, "ie")) {
             ("e", 2)
+        } else if b[i] == b'h' && i + 1 == b.len() && i > 0 && matches!(b[i - 1], b'a' | b'e') {
+            // Persian names end in a written `h` that is a vowel ("Fatemeh").
+            ("", 1)
         } else {
             (
                 match b[i] {
@@ -200,6 +203,8 @@ fn latin(word: &str) -> String {
                     b'j' => "c",
                     b'y' => "i",
                     b'w' => "v",
+                    // `h` and `g` are one class: Ukrainian `г` is written either way.
+                    b'h' => "g",
                     _ => {
                         out.push(b[i] as char);
                         i += 1;
@@ -216,14 +221,13 @@ fn latin(word: &str) -> String {
 }
 
 /// A Cyrillic word (folded, composed) into sound classes.
-fn cyrillic(word: &str, ukrainian: bool) -> String {
+fn cyrillic(word: &str) -> String {
     let mut out = String::with_capacity(word.len());
     for (i, c) in word.chars().enumerate() {
         let s = match c {
             'а' => "a",
             'б' => "b",
             'в' => "v",
-            'г' if ukrainian => "h",
             'г' | 'ґ' => "g",
             'д' => "d",
             'е' | 'ё' | 'э' => "e",
@@ -283,7 +287,9 @@ fn arabic(word: &str) -> String {
             'ت' | 'ط' => "t",
             'ث' | 'س' | 'ص' => "s",
             'ج' | 'چ' => "c",
-            'ح' | 'ه' => "h",
+            // The vowel `ه` ending a Persian name ("فاطمه", Fatemeh).
+            'ه' if i + 1 == chars.len() && i > 0 => "e",
+            'ح' | 'ه' => "g",
             'خ' => "x",
             'د' => "d",
             'ذ' | 'ز' | 'ض' | 'ظ' | 'ژ' => "z",
@@ -324,7 +330,7 @@ fn thai_initial(c: char) -> Option<&'static str> {
         'ร' => "r",
         'ล' | 'ฬ' => "l",
         'ว' => "v",
-        'ห' | 'ฮ' => "h",
+        'ห' | 'ฮ' => "g",
         'อ' => "",
         _ => return None,
     })
@@ -375,6 +381,10 @@ fn thai(word: &str) -> String {
             while start > 0 && !is_thai_consonant(c[start]) {
                 start -= 1;
             }
+            // `ทร์` ("จันทร์"): both letters are silent.
+            if c[start] == 'ร' && start > 0 && c[start - 1] == 'ท' {
+                start -= 1;
+            }
             c.drain(start..=i);
             i = start;
         } else {
@@ -385,6 +395,8 @@ fn thai(word: &str) -> String {
     let mut lead: Option<char> = None;
     // Whether the last sound written was a vowel (so a consonant now closes the syllable).
     let mut after_vowel = false;
+    // Whether the last letter written was a final consonant.
+    let mut closed = false;
     let mut i = 0;
     while i < c.len() {
         let ch = c[i];
@@ -403,11 +415,23 @@ fn thai(word: &str) -> String {
         }
         if let Some(init) = thai_initial(ch) {
             let vowel_follows = next.is_some_and(is_following_vowel);
+            if !after_vowel
+                && lead.is_none()
+                && !vowel_follows
+                && closed
+                && next.is_none_or(is_leading_vowel)
+            {
+                // A letter after a final one, ending the word or before a new syllable
+                // (Sanskrit spellings: "ประยุทธ"): silent.
+                i += 1;
+                continue;
+            }
             if after_vowel && lead.is_none() && !vowel_follows {
                 // A final consonant, unless it starts a syllable of its own: a consonant
                 // followed by a vowel sign, or a final followed by consonant + vowel sign.
                 out.push_str(thai_final(ch));
                 after_vowel = false;
+                closed = true;
                 i += 1;
                 continue;
             }
@@ -421,11 +445,12 @@ fn thai(word: &str) -> String {
                 continue;
             }
             out.push_str(init);
+            closed = false;
             i += 1;
             // A cluster: ร ล ว after the initial, before its vowel.
             if let (Some(n), Some(after)) = (c.get(i).copied(), c.get(i + 1).copied()) {
-                if matches!(n, 'ร' | 'ล' | 'ว')
-                    && (is_following_vowel(after) || lead.is_some())
+                if (matches!(n, 'ร' | 'ล' | 'ว') && is_following_vowel(after)
+                    || matches!(n, 'ร' | 'ล') && lead.is_some())
                     && !is_following_vowel(c[i - 1])
                 {
                     out.push_str(thai_initial(n).unwrap_or(""));
@@ -447,9 +472,12 @@ fn thai(word: &str) -> String {
                 Some(n) if is_thai_consonant(n) => {
                     // No vowel written: the inherent `o` before a final, `a` in an open
                     // syllable (the next consonant carries a vowel sign).
-                    let open = c.get(i + 1).copied().is_some_and(is_following_vowel);
+                    // Three consonants ending the word ("กมล"): ka-mon.
+                    let open = c.get(i + 1).copied().is_some_and(is_following_vowel)
+                        || (i == 1 && c.len() == 3 && is_thai_consonant(c[2]));
+                    // After an open `a` the next consonant starts a syllable.
                     out.push(if open { 'a' } else { 'o' });
-                    after_vowel = true;
+                    after_vowel = !open;
                 }
                 _ => {
                     out.push('o');
@@ -562,6 +590,7 @@ mod tests {
         assert_eq!(keys("Ольга"), keys("Olga"));
         // A name showing a Ukrainian letter reads `г` as `h`.
         assert_eq!(keys("Ганна Іваненко"), keys("Hanna Ivanenko"));
+        assert_eq!(keys("Богдан Грищенко"), keys("Bohdan Hryshchenko"));
         assert_eq!(keys("Марія Іваненко"), keys("Mariia Ivanenko"));
         assert_eq!(keys("Дмитрий Хохлов"), keys("Dmitriy Khokhlov"));
     }
@@ -572,6 +601,9 @@ mod tests {
         assert_eq!(keys("บุญมี"), keys("Boonmee"));
         assert_eq!(keys("มาลี ศรีสุข"), keys("Malee Srisuk"));
         assert_eq!(keys("สมศรี"), keys("Somsri"));
+        assert_eq!(keys("กมล"), keys("Kamon"));
+        assert_eq!(keys("จันทร์เพ็ญ ประยุทธ"), keys("Chanpen Prayut"));
+        assert_eq!(keys("แก้วมณี"), keys("Kaeomani"));
     }
 
     #[test]
@@ -589,6 +621,7 @@ mod tests {
         assert_eq!(skel("محمد حسینی"), skel("Mohammad Hosseini"));
         assert_eq!(skel("فاطمه موسوی"), skel("Fatemeh Mousavi"));
         assert_eq!(skel("زهرا"), skel("Zahra"));
+        assert_eq!(skel("سمیه"), skel("Somayeh"));
         assert!(tokens("محمد").iter().all(|t| t.arabic && t.non_latin));
     }
 
