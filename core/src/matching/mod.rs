@@ -137,6 +137,22 @@ pub enum MatchReason {
     },
 }
 
+impl Person {
+    /// The person a new case is opened for (a new case has no phones or household yet).
+    pub fn of_new_case(new: &crate::case::NewCase) -> Self {
+        let c = &new.client;
+        Person {
+            name: c.name.clone().unwrap_or_default(),
+            name_latin: c.name_latin.clone(),
+            date_of_birth: c.date_of_birth.clone(),
+            birth_date_approximate: c.birth_date_approximate.unwrap_or(false),
+            gender: c.gender.clone(),
+            phones: Vec::new(),
+            household: Vec::new(),
+        }
+    }
+}
+
 /// A person to compare: from a new case at intake, or an existing case's client.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Person {
@@ -171,6 +187,18 @@ pub struct Prepared {
     phones: Vec<String>,
     #[serde(rename = "h", default, skip_serializing_if = "Vec::is_empty")]
     household: Vec<Vec<Token>>,
+}
+
+/// A case whose client may be the person at intake.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct PossibleMatch {
+    pub case_id: String,
+    pub client_name: String,
+    pub band: MatchBand,
+    /// 0 to 100: the sum of the findings' points (see [`points`]).
+    pub score: u32,
+    pub reasons: Vec<MatchReason>,
 }
 
 /// The outcome of comparing two people.
