@@ -62,8 +62,9 @@ pub mod points {
     pub const SAME_NAME: i32 = 60;
     /// The same one-word name.
     pub const SAME_SINGLE_NAME: i32 = 40;
-    /// The same consonants (Persian script against a Latin name).
-    pub const SAME_CONSONANTS: i32 = 50;
+    /// The same consonants (Persian script against a Latin name): the most that can
+    /// agree between them, worth as much as a one-letter difference.
+    pub const SAME_CONSONANTS: i32 = 55;
     /// A name one letter (after transliteration) from the other; each further letter
     /// takes [`PER_FURTHER_LETTER`].
     pub const NAME_ONE_LETTER: i32 = 55;
@@ -498,10 +499,8 @@ fn compare_names(a: &[Vec<Token>], b: &[Vec<Token>]) -> Option<NameCmp> {
 
 fn compare_dob(a: &Prepared, b: &Prepared) -> Option<(i32, MatchReason)> {
     let (x, y) = (a.dob?, b.dob?);
-    if x == y {
-        return Some((points::SAME_DOB, MatchReason::SameDateOfBirth));
-    }
     let partial = x.1 == 0 || x.2 == 0 || y.1 == 0 || y.2 == 0;
+    // Two estimates written the same way ("1988-01-01") are still estimates.
     if a.approximate || b.approximate || partial {
         let years = x.0.abs_diff(y.0);
         return Some(if years <= DOB_WINDOW_YEARS {
@@ -512,6 +511,9 @@ fn compare_dob(a: &Prepared, b: &Prepared) -> Option<(i32, MatchReason)> {
         } else {
             (points::DOB_DIFFERS, MatchReason::DateOfBirthDiffers)
         });
+    }
+    if x == y {
+        return Some((points::SAME_DOB, MatchReason::SameDateOfBirth));
     }
     let digits = |d: Dob| format!("{:04}{:02}{:02}", d.0, d.1, d.2);
     let differing = digits(x)
