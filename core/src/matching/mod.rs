@@ -401,12 +401,13 @@ fn compare_forms(a: &[Token], b: &[Token]) -> Option<NameCmp> {
     let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
     let transliterated = short.iter().any(|t| t.non_latin) != long.iter().any(|t| t.non_latin);
     let words = short.len();
-    let paired = if short.is_empty() || long.len() - short.len() > 1 {
-        None
-    } else if short.len() == 1 && long.len() > 1 {
-        None
-    } else {
+    // At most one word missing, and a one-word name does not match part of a longer one.
+    let comparable =
+        !short.is_empty() && long.len() - short.len() <= 1 && (short.len() > 1 || long.len() == 1);
+    let paired = if comparable {
         pair_tokens(short, long)
+    } else {
+        None
     };
     if let Some((edits, consonants, swapped)) = paired {
         return Some(NameCmp {
