@@ -29,6 +29,7 @@ use fieldcase_core::case::{
     FollowUpInput, HouseholdMemberInput, IntakeInput, NewCase, ProblemInput, ReferralInput,
     ReferralStatus, ReviewInput, VisitInput,
 };
+use fieldcase_core::matching::PossibleMatch;
 use fieldcase_core::store::{AgendaItem, CaseFilter};
 use fieldcase_core::sync::{SyncControl, SyncProgress, SyncReport};
 use fieldcase_core::{Conflict, FieldChange, RefusalKind, Stage};
@@ -611,6 +612,13 @@ impl CaseStore {
     /// Cases whose client name matches, in any of our users' scripts.
     pub fn search(&self, query: String) -> Result<Vec<CaseSummary>> {
         Ok(summaries(self.inner.search(&query)))
+    }
+
+    /// Before a new case is saved: the cases on this phone whose client may be the same
+    /// person (a name in another script or spelling, the same date of birth...), best
+    /// first, with the band and the reasons as codes for the app to word. Offline.
+    pub fn possible_matches(&self, new_case: NewCase) -> Vec<PossibleMatch> {
+        self.inner.possible_matches(&new_case)
     }
 
     /// Every field holding concurrent values, with each value's author.

@@ -7,7 +7,8 @@
 //!   stage machine, and [`case::inspect`] for conflicts and history;
 //! - [`crypto`]: AES-256-GCM sealing and the per-case key hierarchy;
 //! - [`store`]: [`store::CaseStore`], the SQLite file on the phone, with the in-memory
-//!   caseload index and multilingual search ([`search`]).
+//!   caseload index and multilingual search ([`search`]);
+//! - [`matching`]: duplicate detection across scripts, for the check at intake.
 //!
 //! Its only networking is the phone's sync client ([`sync::client`]); it never logs client
 //! data.
@@ -21,6 +22,7 @@ pub mod deadlines;
 pub mod error;
 pub mod ids;
 pub mod limits;
+pub mod matching;
 pub mod refusal;
 pub mod schema;
 pub mod search;

@@ -11,6 +11,7 @@ use crate::case::model::{
 use crate::case::{CaseDoc, Stage};
 use crate::deadlines::{add_days, Deadlines, DueKind};
 use crate::error::Result;
+use crate::matching::{Person, Prepared};
 use crate::search::{fold, matches};
 
 /// What the caseload list shows of a case, and what it is filtered and searched on.
@@ -51,6 +52,10 @@ pub struct CaseSummary {
     /// Folded names (client, transliteration, household) for search.
     #[serde(default)]
     pub(crate) search_key: String,
+    /// The client as the duplicate check compares them (keys of the names in every
+    /// script, date of birth, sex, phones, household): see [`crate::matching`].
+    #[serde(default)]
+    pub(crate) person: Prepared,
     /// How the summary was built ([`SUMMARY_VERSION`]); an older one is rebuilt from the
     /// document when the store opens.
     #[serde(default)]
@@ -291,6 +296,28 @@ impl CaseSummary {
                 .filter_map(|m| m.name.clone()),
         );
         let search_key = names.iter().map(|n| fold(n)).collect::<Vec<_>>().join("\n");
+        let person = Prepared::of(&Person {
+            name: f.client.name.clone().unwrap_or_default(),
+            name_latin: f.client.name_latin.clone(),
+            date_of_birth: f.client.date_of_birth.clone(),
+            birth_date_approximate: f.client.birth_date_approximate.unwrap_or(false),
+            gender: f.client.gender.clone(),
+            phones: f
+                .client
+                .contacts
+                .iter()
+                .filter(|c| c.retracted.is_none())
+                .filter(|c| matches!(c.kind.as_deref(), Some("phone" | "messenger") | None))
+                .filter_map(|c| c.value.clone())
+                .collect(),
+            household: f
+                .client
+                .household
+                .iter()
+                .filter(|m| m.retracted.is_none())
+                .filter_map(|m| m.name.clone())
+                .collect(),
+        });
         Ok(CaseSummary {
             id,
             client_name: f.client.name.unwrap_or_default(),
@@ -313,6 +340,7 @@ impl CaseSummary {
             agenda,
             pending: due_steps,
             search_key,
+            person,
             version: SUMMARY_VERSION,
         })
     }
@@ -346,6 +374,7 @@ impl CaseSummary {
             agenda: Vec::new(),
             pending: Vec::new(),
             search_key: String::new(),
+            person: Prepared::default(),
             version: 0,
         }
     }

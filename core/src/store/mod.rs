@@ -35,6 +35,7 @@ use crate::case::{Author, CaseDoc, CaseFile, NewCase, Role};
 use crate::crypto::{self, Key, RecordKind};
 use crate::error::{Error, Result};
 use crate::ids::{heads_blob, heads_of, random_bytes, CaseId};
+use crate::matching::{self, Person, PossibleMatch, Prepared};
 use crate::schema;
 use crate::{Refusal, RefusalKind};
 
@@ -455,6 +456,31 @@ impl CaseStore {
             ..Default::default()
         };
         index::select(self.lock().index.values(), &filter)
+    }
+
+    /// The cases on this device whose client may be the person a new case is about to be
+    /// opened for, best first (issue 19): the app shows likely matches before the case is
+    /// saved, and the worker may open the existing case instead. Offline: the index holds
+    /// each client's comparison keys (sealed with the summary). See [`crate::matching`]
+    /// for what is compared and the limits.
+    pub fn possible_matches(&self, new: &NewCase) -> Vec<PossibleMatch> {
+        self.possible_matches_of(&Person::of_new_case(new))
+    }
+
+    /// [`CaseStore::possible_matches`] for any person (with phones and household).
+    pub fn possible_matches_of(&self, person: &Person) -> Vec<PossibleMatch> {
+        let candidate = Prepared::of(person);
+        let g = self.lock();
+        matching::find(&candidate, g.index.iter().map(|(id, s)| (id, &s.person)))
+            .into_iter()
+            .map(|(id, a)| PossibleMatch {
+                client_name: g.index[&id].client_name.clone(),
+                case_id: id.to_string(),
+                band: a.band,
+                score: a.score.max(0) as u32,
+                reasons: a.reasons,
+            })
+            .collect()
     }
 
     /// The worker's agenda across cases, up to and including day `to` (`YYYY-MM-DD`),
