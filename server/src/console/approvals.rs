@@ -148,7 +148,7 @@ pub(crate) async fn page(State(state): State<Arc<AppState>>, u: ConsoleUser) -> 
                         @let ap = &c.file.plan.approval;
                         p.by {
                             (l.t("requested-by")) " " bdi { (ap.requested_by.as_deref().map(|x| people.name(x)).unwrap_or_default()) }
-                            @if let Some(at) = &ap.requested_at { " · " (l.datetime(at)) }
+                            @if let Some(at) = &ap.requested_at { " · " time datetime=(at) { (l.datetime(at)) } }
                         }
                         ol { @for p in c.file.plan.problems.iter().filter(|p| p.retracted.is_none()) {
                             li { (l.code("domain", p.domain.as_deref().unwrap_or(""))) ": " bdi { (p.goal.clone().unwrap_or_else(|| p.description.clone())) }
