@@ -171,7 +171,7 @@ const MIGRATIONS: &[&str] = &[
      ALTER TABLE devices ADD COLUMN unsynced_done BOOLEAN;
      ALTER TABLE devices ADD COLUMN unsynced_at BIGINT;
      ALTER TABLE devices ADD COLUMN app_version TEXT;",
-    // 7: encryption at rest (issue 18; the SQLite storage's migration 9): each case's data
+    // Schema version 6, encryption at rest (issue 18; the SQLite storage's migration 9): each case's data
     // key, wrapped by the master key, and the check that tells whether a master key is
     // this database's.
     "ALTER TABLE cases ADD COLUMN data_key BYTEA;
