@@ -108,9 +108,10 @@ enum Command {
 enum KeyCommand {
     /// Rewrap every case's data key under a new master key, written to the key file; the
     /// old key file is kept beside it (`<file>.before-rotate-<time>`) for the backups made
-    /// before, to be destroyed when they are. The sealed cases are not re-encrypted. Stop
-    /// the server first (refused while one serves a SQLite file; on PostgreSQL, stop every
-    /// instance).
+    /// before, to be destroyed when they are. The sealed cases are not re-encrypted.
+    /// Servers running on the database go on serving: they read the new key from the key
+    /// file when the old one no longer opens a case (every instance must read the same
+    /// key file).
     Rotate,
 }
 
@@ -131,12 +132,7 @@ fn key_source(
 }
 
 /// `key rotate`: a new key file, every data key rewrapped under it, the old file kept.
-fn rotate(
-    opened: &AnyDb,
-    keys: &db::keys::KeySource,
-    db_path: &std::path::Path,
-    postgres: bool,
-) -> Result<(), String> {
+fn rotate(opened: &AnyDb, keys: &db::keys::KeySource) -> Result<(), String> {
     let db::keys::KeySource::File(path) = keys else {
         return Err(
             "the master key comes from FIELDCASE_MASTER_KEY: rotate with a key file \
@@ -144,24 +140,8 @@ fn rotate(
                 .into(),
         );
     };
-    // No server may go on with the old key (SQLite: the lock every serving process holds).
-    let _lock = if postgres {
-        None
-    } else {
-        let lock = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(fieldcase_server::restore::lock_path(db_path))
-            .map_err(|e| format!("cannot open the lock file: {e}"))?;
-        if lock.try_lock().is_err() {
-            return Err(format!(
-                "a server is running on {}; stop it before rotating the master key",
-                db_path.display()
-            ));
-        }
-        Some(lock)
-    };
+    // Servers running on the database go on: a server whose key no longer opens a case's
+    // data key reads the key file again (or `<file>.new` until it is in place).
     let side = |suffix: &str| {
         let mut name = path.as_os_str().to_owned();
         name.push(suffix);
@@ -684,7 +664,7 @@ fn run(cli: Cli, settings: FileSettings) -> Result<(), String> {
         Command::Restore { .. } | Command::Check => unreachable!("dealt with before opening"),
         Command::Key {
             command: KeyCommand::Rotate,
-        } => rotate(&opened, &keys, &db_path, postgres),
+        } => rotate(&opened, &keys),
         Command::Log { limit } => {
             for e in db.admin_log(limit).map_err(|e| e.to_string())? {
                 println!(

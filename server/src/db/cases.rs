@@ -115,12 +115,17 @@ pub trait CaseTx {
     fn clear_assignment_ends(&mut self, id: &[u8], users: &[&str]) -> Result<(), StorageError>;
     /// Replaces who is assigned, in this order (no user twice).
     fn replace_assignments(&mut self, id: &[u8], users: &[&str]) -> Result<(), StorageError>;
+    /// The database's key check ([`keys`]), held until the transaction ends so that no
+    /// rotation of the master key runs meanwhile.
+    fn key_check(&mut self) -> Result<Option<Vec<u8>>, StorageError>;
 }
 
 /// What a storage reads of cases; each read is one consistent view.
 pub trait CaseRows {
     /// The master key that wraps the data keys of this storage's cases.
-    fn master_key(&self) -> &Key;
+    fn master_key(&self) -> std::sync::Arc<Key>;
+    /// Reads the master key again after a rotation ([`keys::reload`]).
+    fn reload_master_key(&self) -> Result<(), StorageError>;
     /// A case's wrapped data key, its snapshot and the change chunks appended since, in
     /// order.
     fn document_rows(&self, id: &[u8]) -> Result<Option<DocumentRows>, StorageError>;
@@ -187,6 +192,11 @@ pub fn store(tx: &mut dyn CaseTx, master: &Key, w: &Write) -> Result<Stored, Sto
             }
             // The first changes of a new case become its snapshot.
             None => {
+                // A new data key is wrapped only under the database's current master key
+                // (a rotation may have run since this storage read its key).
+                if tx.key_check()?.is_some_and(|c| !keys::checks(master, &c)) {
+                    return Err(StorageError::Rekeyed);
+                }
                 let (key, wrapped) = fresh.get_or_insert_with(|| keys::new_data_key(master, id));
                 let sealed = key.seal(Kind::Snapshot, id, &w.bytes);
                 let row = CaseRow {
@@ -250,6 +260,22 @@ fn data_key(master: &Key, id: &[u8], wrapped: Option<&[u8]>) -> Result<Key, Stor
     keys::unwrap_data_key(master, id, wrapped)
 }
 
+/// Runs `f` with the storage's master key; when the key was rotated meanwhile
+/// ([`StorageError::Rekeyed`]), reads the key again and runs `f` once more. A server goes
+/// on serving through a rotation (`key rotate`).
+pub fn with_master_key<T>(
+    rows: &dyn CaseRows,
+    f: impl Fn(std::sync::Arc<Key>) -> Result<T, StorageError>,
+) -> Result<T, StorageError> {
+    match f(rows.master_key()) {
+        Err(StorageError::Rekeyed) => {
+            rows.reload_master_key()?;
+            f(rows.master_key())
+        }
+        other => other,
+    }
+}
+
 /// A stored document, opened: its snapshot followed by the changes appended since
 /// (Automerge loads them as one document).
 pub fn document(rows: &dyn CaseRows, id: &CaseId) -> Result<Option<Vec<u8>>, StorageError> {
@@ -257,7 +283,7 @@ pub fn document(rows: &dyn CaseRows, id: &CaseId) -> Result<Option<Vec<u8>>, Sto
     let Some((wrapped, snapshot, chunks)) = rows.document_rows(key_id)? else {
         return Ok(None);
     };
-    let key = data_key(rows.master_key(), key_id, wrapped.as_deref())?;
+    let key = with_master_key(rows, |master| data_key(&master, key_id, wrapped.as_deref()))?;
     let mut bytes = key.open(Kind::Snapshot, key_id, &snapshot)?;
     for chunk in chunks {
         bytes.extend_from_slice(&key.open(Kind::Change, key_id, &chunk)?);
@@ -418,6 +444,9 @@ mod tests {
         fn replace_assignments(&mut self, _: &[u8], users: &[&str]) -> Result<(), StorageError> {
             self.assigned = users.iter().map(|u| u.to_string()).collect();
             Ok(())
+        }
+        fn key_check(&mut self) -> Result<Option<Vec<u8>>, StorageError> {
+            Ok(None)
         }
     }
 

@@ -116,9 +116,12 @@ pub fn new_data_key(master: &Key, id: &[u8]) -> (Key, Vec<u8>) {
     (Key::from_bytes(&raw), master.seal(Kind::DataKey, id, &raw))
 }
 
-/// Case `id`'s data key from its wrapped form.
+/// Case `id`'s data key from its wrapped form ([`StorageError::Rekeyed`] when `master`
+/// does not open it).
 pub fn unwrap_data_key(master: &Key, id: &[u8], wrapped: &[u8]) -> Result<Key, StorageError> {
-    let raw = master.open(Kind::DataKey, id, wrapped)?;
+    let raw = master
+        .open(Kind::DataKey, id, wrapped)
+        .map_err(|_| StorageError::Rekeyed)?;
     let raw: [u8; KEY_BYTES] = raw
         .try_into()
         .map_err(|_| StorageError::Corrupt("a data key has the wrong length".into()))?;
@@ -253,7 +256,8 @@ pub fn write_key_file(path: &Path, raw: &[u8; KEY_BYTES]) -> std::io::Result<()>
 
 /// The rows of the key steps, inside one transaction the storage holds.
 pub trait KeyTx {
-    /// The key check, if the database has one.
+    /// The key check, if the database has one (locked until the transaction ends: no
+    /// case is inserted meanwhile).
     fn key_check(&mut self) -> Result<Option<Vec<u8>>, StorageError>;
     fn set_key_check(&mut self, sealed: &[u8]) -> Result<(), StorageError>;
     /// The keys of the cases stored without a data key (by an earlier version).
@@ -283,7 +287,7 @@ pub struct Prepared {
 }
 
 /// Whether `master` opens the key check `sealed`.
-fn checks(master: &Key, sealed: &[u8]) -> bool {
+pub fn checks(master: &Key, sealed: &[u8]) -> bool {
     master
         .open(Kind::KeyCheck, b"", sealed)
         .is_ok_and(|plain| plain == KEY_CHECK)
@@ -326,6 +330,28 @@ pub fn prepare(tx: &mut dyn KeyTx, source: &KeySource) -> Result<Prepared, Strin
         master,
         sealed: clear.len(),
     })
+}
+
+/// The master key a running server reads again when the one it holds no longer opens the
+/// database's keys (rotated by `key rotate` meanwhile): from `source`, or from the new key
+/// file a rotation writes before it puts it in place (`<file>.new`), whichever opens the
+/// key check.
+pub fn reload(source: &KeySource, check: Option<&[u8]>) -> Result<Key, StorageError> {
+    let mut candidates = vec![source.clone()];
+    if let KeySource::File(path) = source {
+        let mut name = path.as_os_str().to_owned();
+        name.push(".new");
+        candidates.push(KeySource::File(PathBuf::from(name)));
+    }
+    for candidate in candidates {
+        if let Ok(key) = candidate.load(false) {
+            if check.is_none_or(|c| checks(&key, c)) {
+                tracing::info!(source = ?candidate, "read the master key again (rotated)");
+                return Ok(key);
+            }
+        }
+    }
+    Err(StorageError::Rekeyed)
 }
 
 /// Rewraps every data key from `old` to `new` and replaces the key check; the sealed

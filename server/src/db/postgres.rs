@@ -23,7 +23,7 @@
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 use automerge::ChangeHash;
 use postgres::{Client, NoTls};
@@ -234,8 +234,10 @@ pub struct PostgresDb {
     workers: Vec<std::thread::JoinHandle<()>>,
     /// Whom this process's case writes are counted under (see [`Db::external_version`]).
     writer: String,
-    /// Wraps the cases' data keys ([`keys`]); shared with the pool's jobs.
-    master: Arc<Key>,
+    /// Wraps the cases' data keys ([`keys`]); read again after a rotation.
+    master: RwLock<Arc<Key>>,
+    /// Where the master key comes from.
+    source: KeySource,
 }
 
 impl std::fmt::Debug for PostgresDb {
@@ -331,7 +333,8 @@ impl PostgresDb {
             workers,
             writer: auth::new_id("w-"),
             // Replaced below, once the key is checked against the database.
-            master: Arc::new(Key::from_bytes(&[0; keys::KEY_BYTES])),
+            master: RwLock::new(Arc::new(Key::from_bytes(&[0; keys::KEY_BYTES]))),
+            source: source.clone(),
         };
         db.run(migrate)?;
         let source = source.clone();
@@ -351,7 +354,7 @@ impl PostgresDb {
         if sealed > 0 {
             tracing::info!(cases = sealed, "sealed cases stored in the clear");
         }
-        db.master = Arc::new(master);
+        db.master = RwLock::new(Arc::new(master));
         Ok(db)
     }
 
@@ -359,7 +362,7 @@ impl PostgresDb {
     /// sealed as they are); answers how many. This storage's key is the old one after it:
     /// connect again with the new key.
     pub fn rotate_master_key(&self, new: Key) -> AppResult<usize> {
-        let old = self.master.clone();
+        let old = CaseRows::master_key(self);
         self.run(move |c| {
             let mut tx = c.transaction()?;
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
@@ -544,6 +547,15 @@ impl CaseTx for CaseTxRows<'_, '_> {
         Ok(())
     }
 
+    fn key_check(&mut self) -> Result<Option<Vec<u8>>, StorageError> {
+        // Shared: case writes go on together; a rotation (which takes it for update) waits.
+        Ok(self
+            .0
+            .query_opt("SELECT sealed FROM key_check WHERE id = 1 FOR SHARE", &[])?
+            .map(|r| r.try_get(0))
+            .transpose()?)
+    }
+
     fn replace_assignments(&mut self, id: &[u8], users: &[&str]) -> Result<(), StorageError> {
         self.0
             .execute("DELETE FROM case_assignments WHERE case_id = $1", &[&id])?;
@@ -555,6 +567,38 @@ impl CaseTx for CaseTxRows<'_, '_> {
             )?;
         }
         Ok(())
+    }
+}
+
+impl PostgresDb {
+    /// One attempt at a case write, in its own transaction, with the case's row lock.
+    fn store_once(
+        &self,
+        write: Arc<cases::Write>,
+        master: Arc<Key>,
+    ) -> Result<Stored, StorageError> {
+        let writer = self.writer.clone();
+        let now = write.now;
+        self.run(move |c| {
+            let mut tx = c.transaction()?;
+            // An error of the rules rolls the transaction back (dropped) and is answered
+            // as it is (a rotated key is tried again).
+            let stored = match cases::store(&mut CaseTxRows(&mut tx), &master, &write) {
+                Ok(s) => s,
+                Err(e) => return Ok(Err(e)),
+            };
+            if stored == Stored::Stale {
+                return Ok(Ok(stored));
+            }
+            tx.execute(
+                "INSERT INTO case_writers (writer, writes, started_at) VALUES ($1, 1, $2)
+                 ON CONFLICT (writer) DO UPDATE SET writes = case_writers.writes + 1",
+                &[&writer, &now],
+            )?;
+            tx.commit()?;
+            Ok(Ok(stored))
+        })
+        .map_err(StorageError::from)?
     }
 }
 
@@ -587,23 +631,11 @@ impl Db for PostgresDb {
         expected: Option<&[ChangeHash]>,
         now: i64,
     ) -> AppResult<Stored> {
-        let write = cases::Write::new(access, write, heads, expected, now);
-        let writer = self.writer.clone();
-        let master = self.master.clone();
-        self.run(move |c| {
-            let mut tx = c.transaction()?;
-            let stored = cases::store(&mut CaseTxRows(&mut tx), &master, &write)?;
-            if stored == Stored::Stale {
-                return Ok(stored);
-            }
-            tx.execute(
-                "INSERT INTO case_writers (writer, writes, started_at) VALUES ($1, 1, $2)
-                 ON CONFLICT (writer) DO UPDATE SET writes = case_writers.writes + 1",
-                &[&writer, &now],
-            )?;
-            tx.commit()?;
-            Ok(stored)
-        })
+        let write = Arc::new(cases::Write::new(access, write, heads, expected, now));
+        // A rotation of the master key meanwhile: read it again and write once more.
+        Ok(cases::with_master_key(self, |master| {
+            self.store_once(write.clone(), master)
+        })?)
     }
 
     /// The number of case writes by other processes (other server instances, the CLI):
@@ -702,8 +734,24 @@ fn read_view(c: &mut Client) -> Result<postgres::Transaction<'_>, postgres::Erro
 }
 
 impl CaseRows for PostgresDb {
-    fn master_key(&self) -> &Key {
-        &self.master
+    fn master_key(&self) -> Arc<Key> {
+        self.master
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn reload_master_key(&self) -> Result<(), StorageError> {
+        let check: Option<Vec<u8>> = self.run(|c| {
+            Ok(
+                c.query_opt("SELECT sealed FROM key_check WHERE id = 1", &[])?
+                    .map(|r| r.try_get(0))
+                    .transpose()?,
+            )
+        })?;
+        let key = keys::reload(&self.source, check.as_deref())?;
+        *self.master.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(key);
+        Ok(())
     }
 
     fn document_rows(&self, id: &[u8]) -> Result<Option<DocumentRows>, StorageError> {
@@ -840,9 +888,11 @@ struct KeyTxRows<'a, 'b>(&'a mut postgres::Transaction<'b>);
 
 impl KeyTx for KeyTxRows<'_, '_> {
     fn key_check(&mut self) -> Result<Option<Vec<u8>>, StorageError> {
+        // For update: a rotation waits for the case writes that insert a case, and they
+        // for it.
         Ok(self
             .0
-            .query_opt("SELECT sealed FROM key_check WHERE id = 1", &[])?
+            .query_opt("SELECT sealed FROM key_check WHERE id = 1 FOR UPDATE", &[])?
             .map(|r| r.try_get(0))
             .transpose()?)
     }

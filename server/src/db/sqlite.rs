@@ -2,7 +2,7 @@
 //! migrations in `PRAGMA user_version`.
 
 use std::path::Path;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use automerge::ChangeHash;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -155,8 +155,10 @@ pub struct SqliteDb {
     conn: Mutex<Connection>,
     /// Case writes waiting for the next group commit (see [`SqliteDb::store_case`]).
     queue: Mutex<Vec<Arc<Pending>>>,
-    /// Wraps the cases' data keys ([`keys`]).
-    master: Key,
+    /// Wraps the cases' data keys ([`keys`]); read again after a rotation.
+    master: RwLock<Arc<Key>>,
+    /// Where the master key comes from.
+    source: KeySource,
 }
 
 impl std::fmt::Debug for Pending {
@@ -171,8 +173,8 @@ impl std::fmt::Debug for Pending {
 
 /// A case write waiting in the queue, and its outcome once committed.
 struct Pending {
-    write: cases::Write,
-    outcome: Mutex<Option<AppResult<Stored>>>,
+    write: Arc<cases::Write>,
+    outcome: Mutex<Option<Result<Stored, StorageError>>>,
 }
 
 /// Statements through the connection's prepared-statement cache: the server runs the same
@@ -231,8 +233,8 @@ fn commit_batch(
     conn: &mut Connection,
     master: &Key,
     batch: &[Arc<Pending>],
-) -> Vec<AppResult<Stored>> {
-    let run = |conn: &mut Connection| -> AppResult<Vec<AppResult<Stored>>> {
+) -> Vec<Result<Stored, StorageError>> {
+    let run = |conn: &mut Connection| -> AppResult<Vec<Result<Stored, StorageError>>> {
         let mut tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let mut outcomes = Vec::with_capacity(batch.len());
         for p in batch {
@@ -243,7 +245,7 @@ fn commit_batch(
                     outcomes.push(Ok(stored));
                 }
                 // Dropping the savepoint rolls this write back; the others stay.
-                Err(e) => outcomes.push(Err(e.into())),
+                Err(e) => outcomes.push(Err(e)),
             }
         }
         tx.commit()?;
@@ -255,7 +257,7 @@ fn commit_batch(
             let message = e.to_string();
             batch
                 .iter()
-                .map(|_| Err(AppError::Internal(message.clone())))
+                .map(|_| Err(StorageError::Unavailable(message.clone())))
                 .collect()
         }
     }
@@ -363,6 +365,16 @@ impl CaseTx for CaseTxRows<'_> {
         Ok(())
     }
 
+    fn key_check(&mut self) -> Result<Option<Vec<u8>>, StorageError> {
+        // The group's transaction holds the write lock: no rotation runs meanwhile.
+        Ok(self
+            .0
+            .one("SELECT sealed FROM key_check WHERE id = 1", [], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
     fn replace_assignments(&mut self, id: &[u8], users: &[&str]) -> Result<(), StorageError> {
         self.0
             .run("DELETE FROM case_assignments WHERE case_id = ?1", [id])?;
@@ -422,7 +434,8 @@ impl SqliteDb {
         Ok(SqliteDb {
             conn: Mutex::new(conn),
             queue: Mutex::new(Vec::new()),
-            master: prepared.master,
+            master: RwLock::new(Arc::new(prepared.master)),
+            source: source.clone(),
         })
     }
 
@@ -432,8 +445,8 @@ impl SqliteDb {
     pub fn rotate_master_key(&self, new: Key) -> AppResult<usize> {
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let n =
-            keys::rotate(&mut KeyTxRows(&tx), &self.master, &new).map_err(AppError::Internal)?;
+        let n = keys::rotate(&mut KeyTxRows(&tx), &CaseRows::master_key(self), &new)
+            .map_err(AppError::Internal)?;
         tx.commit()?;
         // The old wrapped keys must not stay behind in the WAL.
         conn.one("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
@@ -487,6 +500,35 @@ impl SqliteDb {
 
 const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.role, t.name, u.disabled";
 
+impl SqliteDb {
+    /// Queues a write and waits until a group commit holding it is durable (see
+    /// [`Db::store_case`] below).
+    fn commit(&self, write: Arc<cases::Write>) -> Result<Stored, StorageError> {
+        let mine = Arc::new(Pending {
+            write,
+            outcome: Mutex::new(None),
+        });
+        self.queue
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(mine.clone());
+        let mut conn = self.lock();
+        let done = |p: &Pending| p.outcome.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(outcome) = done(&mine) {
+            // The writer before took this write into its transaction.
+            return outcome;
+        }
+        let batch = std::mem::take(&mut *self.queue.lock().unwrap_or_else(|p| p.into_inner()));
+        let master = CaseRows::master_key(self);
+        let outcomes = commit_batch(&mut conn, &master, &batch);
+        for (p, o) in batch.iter().zip(outcomes) {
+            *p.outcome.lock().unwrap_or_else(|e| e.into_inner()) = Some(o);
+        }
+        drop(conn);
+        done(&mine).unwrap_or_else(|| Err(StorageError::Unavailable("a write was lost".into())))
+    }
+}
+
 impl Db for SqliteDb {
     super::rules_over_rows!();
 
@@ -522,27 +564,11 @@ impl Db for SqliteDb {
         expected: Option<&[ChangeHash]>,
         now: i64,
     ) -> AppResult<Stored> {
-        let mine = Arc::new(Pending {
-            write: cases::Write::new(access, write, heads, expected, now),
-            outcome: Mutex::new(None),
-        });
-        self.queue
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(mine.clone());
-        let mut conn = self.lock();
-        let done = |p: &Pending| p.outcome.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some(outcome) = done(&mine) {
-            // The writer before took this write into its transaction.
-            return outcome;
-        }
-        let batch = std::mem::take(&mut *self.queue.lock().unwrap_or_else(|p| p.into_inner()));
-        let outcomes = commit_batch(&mut conn, &self.master, &batch);
-        for (p, o) in batch.iter().zip(outcomes) {
-            *p.outcome.lock().unwrap_or_else(|e| e.into_inner()) = Some(o);
-        }
-        drop(conn);
-        done(&mine).unwrap_or_else(|| Err(AppError::Internal("a write was lost".into())))
+        let write = Arc::new(cases::Write::new(access, write, heads, expected, now));
+        // A rotation of the master key meanwhile: read it again and write once more.
+        Ok(cases::with_master_key(self, |_| {
+            self.commit(write.clone())
+        })?)
     }
 
     fn external_version(&self) -> AppResult<Option<i64>> {
@@ -605,8 +631,23 @@ impl Db for SqliteDb {
 }
 
 impl CaseRows for SqliteDb {
-    fn master_key(&self) -> &Key {
-        &self.master
+    fn master_key(&self) -> Arc<Key> {
+        self.master
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn reload_master_key(&self) -> Result<(), StorageError> {
+        let check: Option<Vec<u8>> = self
+            .lock()
+            .one("SELECT sealed FROM key_check WHERE id = 1", [], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        let key = keys::reload(&self.source, check.as_deref())?;
+        *self.master.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(key);
+        Ok(())
     }
 
     fn document_rows(&self, id: &[u8]) -> Result<Option<DocumentRows>, StorageError> {

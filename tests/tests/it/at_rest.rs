@@ -369,13 +369,13 @@ fn a_database_of_an_earlier_version_is_sealed_when_opened_and_its_key_is_checked
 }
 
 /// `key rotate` rewraps every data key under a new key file and keeps the old one; the
-/// sealed documents stay byte for byte; the old key no longer opens the database.
+/// sealed documents stay byte for byte; the server goes on serving (reading the new key
+/// when its own no longer opens a case); the old key no longer opens the database.
 #[test]
-fn key_rotate_rewraps_every_data_key_and_leaves_the_documents() {
+fn key_rotate_rewraps_every_data_key_and_leaves_the_documents_while_the_server_serves() {
     let mut server = TestServer::start();
     let (phone, token, _p) = server.phone("anna");
-    let ids = record_and_sync(&server.url, &phone, &token);
-    server.stop_gracefully();
+    let mut ids = record_and_sync(&server.url, &phone, &token);
     let path = server.dir.path().join("server.sqlite");
     let key_file = server.dir.path().join("server.sqlite.key");
     let old_key = std::fs::read_to_string(&key_file).unwrap();
@@ -421,8 +421,40 @@ fn key_rotate_rewraps_every_data_key_and_leaves_the_documents() {
     assert_eq!(kept.len(), 1);
     assert_eq!(std::fs::read_to_string(kept[0].path()).unwrap(), old_key);
 
+    // The server, started with the old key, goes on: a phone's edits to the cases (their
+    // data keys now wrapped by the new key) and a new case (whose data key must be
+    // wrapped by the new key) are stored, and another phone gets every case.
+    for id in &ids {
+        phone
+            .update(id, |c, me, now| {
+                c.set_field(me, now, "priority", &serde_json::json!("high"))
+            })
+            .unwrap();
+    }
+    let mut new = NewCase {
+        team: "north".into(),
+        ..Default::default()
+    };
+    new.client.name = Some("Тарас Шевченко".into());
+    new.priority = Some("high".into());
+    let sixth = phone.create_case(new).unwrap();
+    let r = phone.sync(&server.url, &token).unwrap();
+    assert!(r.errors.is_empty() && r.sent >= 6, "{r:?}");
+    let (bao, bao_token, _b) = server.phone("malee");
+    let r = bao.sync(&server.url, &bao_token).unwrap();
+    assert_eq!((r.new_cases, r.errors.len()), (6, 0), "{r:?}");
+    server.stop_gracefully();
+
     let e = SqliteDb::open_with(&path, &KeySource::Hex(old_key.trim().into())).unwrap_err();
     assert!(detail(e).contains("not the key"));
     let db = SqliteDb::open(&path).unwrap();
-    readable_with_the_key(&db, &ids);
+    readable_with_the_key(&db, &ids[..5]);
+    ids.push(sixth);
+    for id in &ids {
+        let case = CaseDoc::load(&db.case_document(id).unwrap().unwrap())
+            .unwrap()
+            .read()
+            .unwrap();
+        assert_eq!(case.priority.as_deref(), Some("high"), "{id}");
+    }
 }
