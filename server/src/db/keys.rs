@@ -262,6 +262,11 @@ pub fn write_key_file(path: &Path, raw: &[u8; KEY_BYTES]) -> std::io::Result<()>
     file.sync_all()
 }
 
+/// A case's snapshot and its appended changes with their sequence numbers, as stored.
+pub type CaseBlobs = (Vec<u8>, Vec<(i64, Vec<u8>)>);
+/// A case's key and its wrapped data key.
+pub type DataKeyRow = (Vec<u8>, Vec<u8>);
+
 /// The rows of the key steps, inside one transaction the storage holds.
 pub trait KeyTx {
     /// The key check, if the database has one (locked until the transaction ends: no
@@ -271,7 +276,7 @@ pub trait KeyTx {
     /// The keys of the cases stored without a data key (by an earlier version).
     fn cases_in_the_clear(&mut self) -> Result<Vec<Vec<u8>>, StorageError>;
     /// A case's snapshot and its appended changes with their sequence numbers.
-    fn case_blobs(&mut self, id: &[u8]) -> Result<(Vec<u8>, Vec<(i64, Vec<u8>)>), StorageError>;
+    fn case_blobs(&mut self, id: &[u8]) -> Result<CaseBlobs, StorageError>;
     /// Replaces a case's snapshot and changes (by sequence number) and sets its data key.
     fn replace_blobs(
         &mut self,
@@ -281,7 +286,7 @@ pub trait KeyTx {
         changes: &[(i64, Vec<u8>)],
     ) -> Result<(), StorageError>;
     /// Every case's key and wrapped data key.
-    fn data_keys(&mut self) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError>;
+    fn data_keys(&mut self) -> Result<Vec<DataKeyRow>, StorageError>;
     /// Replaces a case's wrapped data key.
     fn set_data_key(&mut self, id: &[u8], data_key: &[u8]) -> Result<(), StorageError>;
 }

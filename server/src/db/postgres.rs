@@ -34,7 +34,7 @@ use super::accounts::{
 use super::cases::{
     self, AssignmentRow, CaseListRow, CaseRow, CaseRows, CaseTx, Current, DocumentRows,
 };
-use super::keys::{self, Key, KeySource, KeyTx};
+use super::keys::{self, CaseBlobs, DataKeyRow, Key, KeySource, KeyTx};
 use super::records::{AuditRow, RecordRows, Window, WindowChange};
 use super::users::{DeviceRow, RoleTeamUpdate, UserRows};
 use super::{AdminEntry, CaseAccess, CaseWrite, Db, Device, Stored, Team, TimeMark, User};
@@ -917,7 +917,7 @@ impl KeyTx for KeyTxRows<'_, '_> {
             .collect()
     }
 
-    fn case_blobs(&mut self, id: &[u8]) -> Result<(Vec<u8>, Vec<(i64, Vec<u8>)>), StorageError> {
+    fn case_blobs(&mut self, id: &[u8]) -> Result<CaseBlobs, StorageError> {
         let snapshot = self
             .0
             .query_one("SELECT document FROM cases WHERE id = $1", &[&id])?
@@ -954,7 +954,7 @@ impl KeyTx for KeyTxRows<'_, '_> {
         Ok(())
     }
 
-    fn data_keys(&mut self) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
+    fn data_keys(&mut self) -> Result<Vec<DataKeyRow>, StorageError> {
         self.0
             .query(
                 "SELECT id, data_key FROM cases WHERE data_key IS NOT NULL ORDER BY id",

@@ -13,7 +13,7 @@ use super::accounts::{
 use super::cases::{
     self, AssignmentRow, CaseListRow, CaseRow, CaseRows, CaseTx, Current, DocumentRows,
 };
-use super::keys::{self, Key, KeySource, KeyTx};
+use super::keys::{self, CaseBlobs, DataKeyRow, Key, KeySource, KeyTx};
 use super::records::{AuditRow, RecordRows, Window, WindowChange};
 use super::users::{DeviceRow, RoleTeamUpdate, UserRows};
 use super::{AdminEntry, CaseAccess, CaseWrite, Db, Device, Stored, Team, TimeMark, User};
@@ -781,7 +781,7 @@ impl KeyTx for KeyTxRows<'_> {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    fn case_blobs(&mut self, id: &[u8]) -> Result<(Vec<u8>, Vec<(i64, Vec<u8>)>), StorageError> {
+    fn case_blobs(&mut self, id: &[u8]) -> Result<CaseBlobs, StorageError> {
         let snapshot = self
             .0
             .one("SELECT document FROM cases WHERE id = ?1", [id], |r| {
@@ -814,7 +814,7 @@ impl KeyTx for KeyTxRows<'_> {
         Ok(())
     }
 
-    fn data_keys(&mut self) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StorageError> {
+    fn data_keys(&mut self) -> Result<Vec<DataKeyRow>, StorageError> {
         let mut stmt = self
             .0
             .prepare("SELECT id, data_key FROM cases WHERE data_key IS NOT NULL ORDER BY id")?;
