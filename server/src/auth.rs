@@ -23,7 +23,7 @@ pub struct PasswordHash {
     pub iterations: u32,
 }
 
-fn random<const N: usize>() -> [u8; N] {
+pub(crate) fn random<const N: usize>() -> [u8; N] {
     let mut b = [0u8; N];
     SystemRandom::new()
         .fill(&mut b)

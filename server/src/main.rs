@@ -26,6 +26,13 @@ struct Cli {
     /// A TOML configuration file; flags and environment variables win over it.
     #[arg(long, env = "FIELDCASE_CONFIG", global = true)]
     config: Option<PathBuf>,
+    /// The master key file that wraps every case's data key (64 hex digits; created with
+    /// owner-only permissions on first start) [default: `<db>.key` beside a SQLite file,
+    /// `fieldcase.key` for PostgreSQL]. The environment variable FIELDCASE_MASTER_KEY (the
+    /// key itself, in hex) wins over any file. Keep it apart from the backups: losing it
+    /// loses every case.
+    #[arg(long, env = "FIELDCASE_MASTER_KEY_FILE", global = true)]
+    master_key_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -90,6 +97,91 @@ enum Command {
         #[arg(long, default_value_t = 100)]
         limit: usize,
     },
+    /// The master key (encryption at rest).
+    Key {
+        #[command(subcommand)]
+        command: KeyCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum KeyCommand {
+    /// Rewrap every case's data key under a new master key, written to the key file; the
+    /// old key file is kept beside it (`<file>.before-rotate-<time>`) for the backups made
+    /// before, to be destroyed when they are. The sealed cases are not re-encrypted.
+    /// Servers running on the database go on serving: they read the new key from the key
+    /// file when the old one no longer opens a case (every instance must read the same
+    /// key file).
+    Rotate,
+}
+
+/// Where the master key comes from: FIELDCASE_MASTER_KEY, else the key file set, else the
+/// default beside the database.
+fn key_source(
+    flag: Option<PathBuf>,
+    settings: &FileSettings,
+    db_path: &std::path::Path,
+) -> db::keys::KeySource {
+    if let Ok(hex) = std::env::var("FIELDCASE_MASTER_KEY") {
+        return db::keys::KeySource::Hex(hex);
+    }
+    match flag.or_else(|| settings.master_key_file.clone()) {
+        Some(path) => db::keys::KeySource::File(path),
+        None => db::default_key_source(db_path),
+    }
+}
+
+/// `key rotate`: a new key file, every data key rewrapped under it, the old file kept.
+fn rotate(opened: &AnyDb, keys: &db::keys::KeySource) -> Result<(), String> {
+    let db::keys::KeySource::File(path) = keys else {
+        return Err(
+            "the master key comes from FIELDCASE_MASTER_KEY: rotate with a key file \
+                    (--master-key-file), then move the new key where the environment gets it"
+                .into(),
+        );
+    };
+    // Servers running on the database go on: a server whose key no longer opens a case's
+    // data key reads the key file again (or `<file>.new` until it is in place).
+    let side = |suffix: &str| {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        PathBuf::from(name)
+    };
+    let fresh = side(".new");
+    let new_key = db::keys::create_key_file(&fresh)?;
+    let n = opened
+        .rotate_master_key(new_key)
+        .map_err(|e| e.to_string())?;
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+    let kept = side(&format!(".before-rotate-{stamp}"));
+    std::fs::rename(path, &kept).map_err(|e| {
+        format!(
+            "the database is under the new key in {}, but the old key file could not be set \
+             aside: {e}; move {} to {} by hand",
+            fresh.display(),
+            fresh.display(),
+            path.display()
+        )
+    })?;
+    std::fs::rename(&fresh, path).map_err(|e| {
+        format!(
+            "the database is under the new key in {}; move it to {} by hand: {e}",
+            fresh.display(),
+            path.display()
+        )
+    })?;
+    log_cli(
+        opened.as_dyn(),
+        "rotate master key",
+        &format!("{n} data keys"),
+    )?;
+    println!(
+        "{n} data keys rewrapped under the new master key in {}; the old key is kept in {} \
+         for the backups made before now: destroy it once they are gone",
+        path.display(),
+        kept.display()
+    );
+    Ok(())
 }
 
 #[derive(Subcommand, Debug)]
@@ -152,7 +244,12 @@ enum UserCommand {
 }
 
 /// `check`: the database and the configuration, in words; an error when anything is wrong.
-fn check(db_path: &std::path::Path, postgres: bool, settings: &FileSettings) -> Result<(), String> {
+fn check(
+    db_path: &std::path::Path,
+    postgres: bool,
+    keys: &db::keys::KeySource,
+    settings: &FileSettings,
+) -> Result<(), String> {
     let mut problems = Vec::new();
     if let (Some(cert), Some(key)) = (&settings.tls_cert, &settings.tls_key) {
         match fieldcase_server::tls_config(cert, key) {
@@ -163,7 +260,7 @@ fn check(db_path: &std::path::Path, postgres: bool, settings: &FileSettings) -> 
         problems.push("tls_cert and tls_key go together: set both or neither".into());
     }
     if postgres {
-        match db::open(db_path) {
+        match db::open_with(db_path, keys) {
             Ok(opened) => {
                 let mut report = fieldcase_server::restore::Report::default();
                 fieldcase_server::restore::check_cases(opened.as_dyn(), &mut report);
@@ -179,7 +276,7 @@ fn check(db_path: &std::path::Path, postgres: bool, settings: &FileSettings) -> 
             )),
         }
     } else {
-        let report = fieldcase_server::restore::check_file(db_path);
+        let report = fieldcase_server::restore::check_file(db_path, keys);
         for f in &report.facts {
             println!("ok: {f}");
         }
@@ -253,6 +350,7 @@ fn run(cli: Cli, settings: FileSettings) -> Result<(), String> {
         .or_else(|| settings.db.clone())
         .unwrap_or_else(|| PathBuf::from("fieldcase.sqlite"));
     let postgres = db::is_postgres_url(&db_path.to_string_lossy());
+    let keys = key_source(cli.master_key_file.clone(), &settings, &db_path);
     // These two must not open (and so create or migrate) the database first.
     match &cli.command {
         Command::Restore { path } => {
@@ -262,7 +360,7 @@ fn run(cli: Cli, settings: FileSettings) -> Result<(), String> {
                         .into(),
                 );
             }
-            let kept = fieldcase_server::restore::restore(&db_path, path)?;
+            let kept = fieldcase_server::restore::restore(&db_path, path, &keys)?;
             println!(
                 "{} restored from {}; every session ended: users sign in again",
                 db_path.display(),
@@ -273,10 +371,10 @@ fn run(cli: Cli, settings: FileSettings) -> Result<(), String> {
             }
             return Ok(());
         }
-        Command::Check => return check(&db_path, postgres, &settings),
+        Command::Check => return check(&db_path, postgres, &keys, &settings),
         _ => {}
     }
-    let opened = db::open(&db_path).map_err(|e| {
+    let opened = db::open_with(&db_path, &keys).map_err(|e| {
         // The operator sees why (an internal error's detail names no client data).
         let why = match e {
             fieldcase_server::AppError::Internal(detail) => detail,
@@ -564,6 +662,9 @@ fn run(cli: Cli, settings: FileSettings) -> Result<(), String> {
             Ok(())
         }
         Command::Restore { .. } | Command::Check => unreachable!("dealt with before opening"),
+        Command::Key {
+            command: KeyCommand::Rotate,
+        } => rotate(&opened, &keys),
         Command::Log { limit } => {
             for e in db.admin_log(limit).map_err(|e| e.to_string())? {
                 println!(

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
+use crate::db::keys::KeySource;
 use crate::db::sqlite::SqliteDb;
 use crate::db::Db;
 
@@ -48,8 +49,9 @@ pub struct Report {
 
 /// Checks a SQLite database file without changing it: that it is a SQLite database, that
 /// SQLite's integrity check passes, that its schema is one this server knows, and that
-/// every stored case loads and is valid (read from a scratch copy).
-pub fn check_file(path: &Path) -> Report {
+/// every stored case loads and is valid (read from a scratch copy, with the master key from
+/// `keys`: a database sealed under another key does not check).
+pub fn check_file(path: &Path, keys: &KeySource) -> Report {
     let mut r = Report::default();
     if !path.is_file() {
         r.problems.push(format!("{} is not a file", path.display()));
@@ -122,8 +124,9 @@ pub fn check_file(path: &Path) -> Report {
             "the server brings it up to schema version {known} when it opens it"
         ));
     }
-    match SqliteDb::open(&copy) {
+    match SqliteDb::open_with(&copy, keys) {
         Ok(db) => check_cases(&db, &mut r),
+        Err(crate::AppError::Internal(why)) => r.problems.push(format!("it does not open: {why}")),
         Err(e) => r.problems.push(format!("it does not open: {e}")),
     }
     let _ = std::fs::remove_dir_all(&scratch);
@@ -173,9 +176,10 @@ fn tempfile_dir() -> std::io::Result<PathBuf> {
 /// Puts a checked backup in place of the database at `db`: refuses while a server runs on
 /// it, or if the backup does not check; the database it replaces is kept beside it
 /// (`<file>.before-restore-<time>`), with its write-ahead log. Every session of the
-/// restored database ends: users sign in again. Returns the kept path.
-pub fn restore(db: &Path, backup: &Path) -> Result<Option<PathBuf>, String> {
-    let report = check_file(backup);
+/// restored database ends: users sign in again. The backup must open with the master key
+/// from `keys` (the database's). Returns the kept path.
+pub fn restore(db: &Path, backup: &Path, keys: &KeySource) -> Result<Option<PathBuf>, String> {
+    let report = check_file(backup, keys);
     if !report.problems.is_empty() {
         return Err(format!(
             "{} is not a backup this server can restore: {}",

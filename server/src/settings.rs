@@ -12,6 +12,13 @@
 //! max_inflated_bytes = 67108864   # the most compressed client data may inflate to
 //! metrics_token = "a long random string"   # /metrics answers `Authorization: Bearer` it
 //!                              # (env FIELDCASE_METRICS_TOKEN); unset: only admins' sessions
+//! master_key_file = "/etc/fieldcase/master.key"   # the master key that wraps every case's
+//!                              # data key (encryption at rest): 64 hex digits, created
+//!                              # (0600) on first start; keep it apart from the backups.
+//!                              # Unset: `<db>.key` beside a SQLite file, `fieldcase.key`
+//!                              # for PostgreSQL. Flag --master-key-file, env
+//!                              # FIELDCASE_MASTER_KEY_FILE; or the key itself in the env
+//!                              # FIELDCASE_MASTER_KEY (wins over any file)
 //!
 //! [sessions]
 //! idle_hours = 168             # a session unused this long ends
@@ -85,6 +92,8 @@ pub struct FileSettings {
     pub max_inflated_bytes: Option<usize>,
     /// The bearer token `/metrics` answers (see [`crate::Config::metrics_token`]).
     pub metrics_token: Option<String>,
+    /// The master key file (see [`crate::db::keys`]).
+    pub master_key_file: Option<PathBuf>,
     #[serde(default)]
     pub sessions: Sessions,
     #[serde(default)]
@@ -335,7 +344,7 @@ mod tests {
     fn a_full_file_applies_and_mistakes_are_named() {
         let s = FileSettings::parse(
             "db = \"x.sqlite\"\nlisten = \"127.0.0.1:9000\"\nlog_format = \"json\"\nmax_inflated_bytes = 2097152\n\
-             metrics_token = \"0123456789abcdef\"\n\
+             metrics_token = \"0123456789abcdef\"\nmaster_key_file = \"/etc/fc/master.key\"\n\
              [sessions]\nidle_hours = 2\nabsolute_days = 3\n[login]\nmax_failures = 7\nwindow_minutes = 1\nmax_failures_per_address = 9\n\
              trusted_proxies = [\"10.0.0.2\"]\n\
              [cases]\ndeparture_days = 2\nmax_per_connection = 50\n\
@@ -347,6 +356,10 @@ mod tests {
         s.apply(&mut c);
         assert_eq!(s.db.as_deref(), Some(Path::new("x.sqlite")));
         assert_eq!(s.log_format, Some(LogFormat::Json));
+        assert_eq!(
+            s.master_key_file.as_deref(),
+            Some(Path::new("/etc/fc/master.key"))
+        );
         assert_eq!(
             (c.sessions.idle_ms, c.sessions.absolute_ms),
             (7_200_000, 259_200_000)

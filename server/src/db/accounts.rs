@@ -31,6 +31,11 @@ pub enum StorageError {
     /// A stored row could not be read as what it should hold.
     #[error("stored data unreadable: {0}")]
     Corrupt(String),
+    /// A case's data key, or the database's key check, does not open with the master key
+    /// this storage holds: the key was rotated meanwhile (the storage reads it again and
+    /// tries once more) or the data is damaged.
+    #[error("the master key does not open a case's data key (rotated meanwhile, or damaged)")]
+    Rekeyed,
 }
 
 impl From<StorageError> for AppError {
@@ -38,9 +43,9 @@ impl From<StorageError> for AppError {
         match e {
             StorageError::Conflict(m) => AppError::Conflict(m),
             StorageError::NotFound => AppError::NotFound,
-            e @ (StorageError::Unavailable(_) | StorageError::Corrupt(_)) => {
-                AppError::Internal(e.to_string())
-            }
+            e @ (StorageError::Unavailable(_)
+            | StorageError::Corrupt(_)
+            | StorageError::Rekeyed) => AppError::Internal(e.to_string()),
         }
     }
 }

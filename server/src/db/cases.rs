@@ -5,6 +5,10 @@
 //! noted with the server's time (a departing phone's deadline). A stored case reads back
 //! as its snapshot followed by its changes; its assignees keep their order, once each.
 //!
+//! Every snapshot and change is stored sealed with the case's data key, which is stored
+//! beside the case wrapped by the master key ([`super::keys`]): a new case gets a fresh
+//! data key in the write that inserts it, and every storage holds only ciphertext.
+//!
 //! Each storage only reads and writes rows: [`CaseTx`] inside the one transaction of a
 //! write (which the storage opens, commits or rolls back), [`CaseRows`] for the reads.
 //! Both fail with [`StorageError`].
@@ -14,6 +18,7 @@ use std::collections::HashMap;
 use automerge::ChangeHash;
 
 use super::accounts::StorageError;
+use super::keys::{self, Key, Kind};
 use super::{heads_blob, heads_of, CaseAccess, CaseWrite, Stored, TimeMark};
 use fieldcase_core::CaseId;
 
@@ -59,8 +64,11 @@ impl Write {
 pub struct Current {
     /// Its heads as stored (the hashes one after another).
     pub heads: Vec<u8>,
-    /// The size of its snapshot.
+    /// The size of its snapshot (as stored, sealed).
     pub snapshot_bytes: usize,
+    /// Its data key, wrapped by the master key (`None`: stored in the clear by an earlier
+    /// version, which the startup step [`keys::prepare`] leaves none of).
+    pub data_key: Option<Vec<u8>>,
 }
 
 /// A case's row as written: its key, access facts, heads and time.
@@ -71,10 +79,14 @@ pub struct CaseRow<'a> {
     pub restricted: bool,
     pub heads: &'a [u8],
     pub now: i64,
+    /// Its data key wrapped by the master key: written by [`CaseTx::insert_case`] (a case
+    /// keeps its data key for life); empty otherwise.
+    pub data_key: &'a [u8],
 }
 
-/// A case's snapshot and the change chunks appended since, in order.
-pub type DocumentRows = (Vec<u8>, Vec<Vec<u8>>);
+/// A case's wrapped data key, its snapshot and the change chunks appended since, in order
+/// (all sealed).
+pub type DocumentRows = (Option<Vec<u8>>, Vec<u8>, Vec<Vec<u8>>);
 /// A case's key, team, whether it is restricted, and its heads as stored.
 pub type CaseListRow = (Vec<u8>, String, bool, Vec<u8>);
 /// A case's key and one user assigned to it.
@@ -84,7 +96,7 @@ pub type AssignmentRow = (Vec<u8>, String);
 pub trait CaseTx {
     /// The case's row, locked until the transaction ends (other writers wait), if any.
     fn current(&mut self, id: &[u8]) -> Result<Option<Current>, StorageError>;
-    /// Appends `bytes` after the case's changes and updates its row; answers how many
+    /// Appends `bytes` (sealed) after the case's changes and updates its row; answers how many
     /// change chunks follow the snapshot now, and their size.
     fn append_changes(
         &mut self,
@@ -103,11 +115,19 @@ pub trait CaseTx {
     fn clear_assignment_ends(&mut self, id: &[u8], users: &[&str]) -> Result<(), StorageError>;
     /// Replaces who is assigned, in this order (no user twice).
     fn replace_assignments(&mut self, id: &[u8], users: &[&str]) -> Result<(), StorageError>;
+    /// The database's key check ([`keys`]), held until the transaction ends so that no
+    /// rotation of the master key runs meanwhile.
+    fn key_check(&mut self) -> Result<Option<Vec<u8>>, StorageError>;
 }
 
 /// What a storage reads of cases; each read is one consistent view.
 pub trait CaseRows {
-    /// A case's snapshot and the change chunks appended since, in order.
+    /// The master key that wraps the data keys of this storage's cases.
+    fn master_key(&self) -> std::sync::Arc<Key>;
+    /// Reads the master key again after a rotation ([`keys::reload`]).
+    fn reload_master_key(&self) -> Result<(), StorageError>;
+    /// A case's wrapped data key, its snapshot and the change chunks appended since, in
+    /// order.
     fn document_rows(&self, id: &[u8]) -> Result<Option<DocumentRows>, StorageError>;
     /// A case's stored heads.
     fn heads_row(&self, id: &[u8]) -> Result<Option<Vec<u8>>, StorageError>;
@@ -125,8 +145,9 @@ pub trait CaseRows {
 }
 
 /// Stores a write under compare-and-swap (see [`super::Db::store_case`]), inside the
-/// storage's transaction: on [`Stored::Stale`] nothing was written.
-pub fn store(tx: &mut dyn CaseTx, w: &Write) -> Result<Stored, StorageError> {
+/// storage's transaction: on [`Stored::Stale`] nothing was written. What is written is
+/// sealed with the case's data key (a new case's is made here and wrapped by `master`).
+pub fn store(tx: &mut dyn CaseTx, master: &Key, w: &Write) -> Result<Stored, StorageError> {
     let access = &w.access;
     let id = &access.id.as_bytes()[..];
     let heads = heads_blob(&w.heads);
@@ -136,7 +157,10 @@ pub fn store(tx: &mut dyn CaseTx, w: &Write) -> Result<Stored, StorageError> {
         restricted: access.restricted,
         heads: &heads,
         now: w.now,
+        data_key: &[],
     };
+    // A new case's data key, made once even if the insert is tried again.
+    let mut fresh: Option<(Key, Vec<u8>)> = None;
     // A new case found inserted by another writer is looked at again, once it is there.
     let mut attempts = 0;
     let stored = loop {
@@ -152,25 +176,46 @@ pub fn store(tx: &mut dyn CaseTx, w: &Write) -> Result<Stored, StorageError> {
             }
         }
         match current {
-            Some(c) if !w.snapshot => {
-                let (pending_changes, pending_bytes) = tx.append_changes(row, &w.bytes)?;
-                break Stored::Written {
-                    pending_changes,
-                    pending_bytes,
-                    snapshot_bytes: c.snapshot_bytes,
-                };
+            Some(c) => {
+                let key = data_key(master, id, c.data_key.as_deref())?;
+                if !w.snapshot {
+                    let sealed = key.seal(Kind::Change, id, &w.bytes);
+                    let (pending_changes, pending_bytes) = tx.append_changes(row, &sealed)?;
+                    break Stored::Written {
+                        pending_changes,
+                        pending_bytes,
+                        snapshot_bytes: c.snapshot_bytes,
+                    };
+                }
+                // A whole document replaces the snapshot.
+                tx.replace_snapshot(row, &key.seal(Kind::Snapshot, id, &w.bytes))?;
             }
-            // A whole document, or the first changes of a new case, become its snapshot.
-            Some(_) => tx.replace_snapshot(row, &w.bytes)?,
-            None if tx.insert_case(row, &w.bytes)? => {}
-            // Inserted meanwhile: a conditional write expected no case and is stale; an
-            // unconditional one replaces what is there.
-            None if w.expected.is_some() => return Ok(Stored::Stale),
-            None if attempts < 3 => continue,
+            // The first changes of a new case become its snapshot.
             None => {
-                return Err(StorageError::Unavailable(
-                    "a case came and went while it was written".into(),
-                ))
+                // A new data key is wrapped only under the database's current master key
+                // (a rotation may have run since this storage read its key).
+                if tx.key_check()?.is_some_and(|c| !keys::checks(master, &c)) {
+                    return Err(StorageError::Rekeyed);
+                }
+                let (key, wrapped) = fresh.get_or_insert_with(|| keys::new_data_key(master, id));
+                let sealed = key.seal(Kind::Snapshot, id, &w.bytes);
+                let row = CaseRow {
+                    data_key: wrapped,
+                    ..row
+                };
+                if tx.insert_case(row, &sealed)? {
+                    // Inserted.
+                } else if w.expected.is_some() {
+                    // Inserted meanwhile: a conditional write expected no case and is
+                    // stale; an unconditional one replaces what is there.
+                    return Ok(Stored::Stale);
+                } else if attempts < 3 {
+                    continue;
+                } else {
+                    return Err(StorageError::Unavailable(
+                        "a case came and went while it was written".into(),
+                    ));
+                }
             }
         }
         break Stored::Written {
@@ -207,17 +252,43 @@ pub fn store(tx: &mut dyn CaseTx, w: &Write) -> Result<Stored, StorageError> {
     Ok(stored)
 }
 
-/// A stored document: its snapshot followed by the changes appended since (Automerge loads
-/// them as one document).
+/// A case's data key from its wrapped form.
+fn data_key(master: &Key, id: &[u8], wrapped: Option<&[u8]>) -> Result<Key, StorageError> {
+    let wrapped = wrapped.ok_or_else(|| {
+        StorageError::Corrupt("a case stored in the clear, with no data key".into())
+    })?;
+    keys::unwrap_data_key(master, id, wrapped)
+}
+
+/// Runs `f` with the storage's master key; when the key was rotated meanwhile
+/// ([`StorageError::Rekeyed`]), reads the key again and runs `f` once more. A server goes
+/// on serving through a rotation (`key rotate`).
+pub fn with_master_key<T>(
+    rows: &dyn CaseRows,
+    f: impl Fn(std::sync::Arc<Key>) -> Result<T, StorageError>,
+) -> Result<T, StorageError> {
+    match f(rows.master_key()) {
+        Err(StorageError::Rekeyed) => {
+            rows.reload_master_key()?;
+            f(rows.master_key())
+        }
+        other => other,
+    }
+}
+
+/// A stored document, opened: its snapshot followed by the changes appended since
+/// (Automerge loads them as one document).
 pub fn document(rows: &dyn CaseRows, id: &CaseId) -> Result<Option<Vec<u8>>, StorageError> {
-    Ok(rows
-        .document_rows(&id.as_bytes()[..])?
-        .map(|(mut bytes, chunks)| {
-            for chunk in chunks {
-                bytes.extend_from_slice(&chunk);
-            }
-            bytes
-        }))
+    let key_id = &id.as_bytes()[..];
+    let Some((wrapped, snapshot, chunks)) = rows.document_rows(key_id)? else {
+        return Ok(None);
+    };
+    let key = with_master_key(rows, |master| data_key(&master, key_id, wrapped.as_deref()))?;
+    let mut bytes = key.open(Kind::Snapshot, key_id, &snapshot)?;
+    for chunk in chunks {
+        bytes.extend_from_slice(&key.open(Kind::Change, key_id, &chunk)?);
+    }
+    Ok(Some(bytes))
 }
 
 /// A stored case's heads.
@@ -314,6 +385,8 @@ mod tests {
     struct Rows {
         case: Option<(Vec<u8>, Vec<u8>)>,
         race: Option<(Vec<u8>, Vec<u8>)>,
+        /// The case's wrapped data key.
+        key: Option<Vec<u8>>,
         assigned: Vec<String>,
         ends: Vec<(String, i64)>,
         calls: Vec<&'static str>,
@@ -325,6 +398,7 @@ mod tests {
             Ok(self.case.as_ref().map(|(doc, heads)| Current {
                 heads: heads.clone(),
                 snapshot_bytes: doc.len(),
+                data_key: self.key.clone(),
             }))
         }
         fn append_changes(
@@ -344,9 +418,11 @@ mod tests {
             self.calls.push("insert");
             if let Some(theirs) = self.race.take() {
                 self.case = Some(theirs);
+                self.key = Some(keys::new_data_key(&master(), row.id).1);
                 return Ok(false);
             }
             self.case = Some((bytes.to_vec(), row.heads.to_vec()));
+            self.key = Some(row.data_key.to_vec());
             Ok(true)
         }
         fn assigned(&mut self, _: &[u8]) -> Result<Vec<String>, StorageError> {
@@ -369,6 +445,21 @@ mod tests {
             self.assigned = users.iter().map(|u| u.to_string()).collect();
             Ok(())
         }
+        fn key_check(&mut self) -> Result<Option<Vec<u8>>, StorageError> {
+            Ok(None)
+        }
+    }
+
+    fn master() -> Key {
+        Key::from_bytes(&[9; 32])
+    }
+
+    /// The stored snapshot, opened with the stored case's data key.
+    fn opened(rows: &Rows) -> Vec<u8> {
+        let (sealed, _) = rows.case.as_ref().unwrap();
+        let id = [7; 16];
+        let key = keys::unwrap_data_key(&master(), &id, rows.key.as_ref().unwrap()).unwrap();
+        key.open(Kind::Snapshot, &id, sealed).unwrap()
     }
 
     fn write(assigned: &[&str], expected: Option<&[ChangeHash]>) -> Write {
@@ -390,7 +481,7 @@ mod tests {
             ..Rows::default()
         };
         assert_eq!(
-            store(&mut rows, &write(&["u-1"], Some(&[]))).unwrap(),
+            store(&mut rows, &master(), &write(&["u-1"], Some(&[]))).unwrap(),
             Stored::Stale
         );
         assert_eq!(rows.case, Some(theirs.clone()), "theirs stays");
@@ -403,7 +494,7 @@ mod tests {
             race: Some(theirs),
             ..Rows::default()
         };
-        let got = store(&mut rows, &write(&["u-1"], None)).unwrap();
+        let got = store(&mut rows, &master(), &write(&["u-1"], None)).unwrap();
         assert_eq!(
             got,
             Stored::Written {
@@ -413,20 +504,29 @@ mod tests {
             }
         );
         assert_eq!(rows.calls, ["current", "insert", "current", "replace"]);
-        assert_eq!(rows.case, Some((b"mine".to_vec(), vec![1; 32])));
+        assert_eq!(rows.case.as_ref().unwrap().1, vec![1; 32]);
+        assert_eq!(opened(&rows), b"mine", "stored sealed with the case's key");
+        assert!(!rows
+            .case
+            .as_ref()
+            .unwrap()
+            .0
+            .windows(4)
+            .any(|w| w == b"mine"));
     }
 
     #[test]
     fn who_leaves_a_case_is_noted_once_and_forgotten_on_return() {
         let mut rows = Rows {
             case: Some((b"doc".to_vec(), vec![1; 32])),
+            key: Some(keys::new_data_key(&master(), &[7; 16]).1),
             assigned: vec!["u-1".into(), "u-2".into()],
             ..Rows::default()
         };
-        store(&mut rows, &write(&["u-3", "u-2", "u-3"], None)).unwrap();
+        store(&mut rows, &master(), &write(&["u-3", "u-2", "u-3"], None)).unwrap();
         assert_eq!(rows.assigned, ["u-3", "u-2"], "in order, once each");
         assert_eq!(rows.ends, [("u-1".to_string(), 40)]);
-        store(&mut rows, &write(&["u-1"], None)).unwrap();
+        store(&mut rows, &master(), &write(&["u-1"], None)).unwrap();
         let mut ends = rows.ends.clone();
         ends.sort();
         assert_eq!(ends, [("u-2".to_string(), 40), ("u-3".to_string(), 40)]);

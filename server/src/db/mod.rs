@@ -16,6 +16,9 @@
 //! API's error in one place; the [`Db`] methods that apply a rule are written once
 //! (`rules_over_rows!`) and expanded in each storage's `impl Db`.
 //!
+//! What is stored of a case is sealed in [`cases`] with the case's data key, wrapped by the
+//! master key ([`keys`]: the key steps at startup and rotation, over [`keys::KeyTx`]).
+//!
 //! Still each storage's own, with no rule to share: the transaction a case write runs in
 //! (SQLite's group commit, PostgreSQL's row lock and its count of writers),
 //! [`Db::external_version`], migrations, and single-row reads and writes that decide
@@ -23,6 +26,7 @@
 
 pub mod accounts;
 pub mod cases;
+pub mod keys;
 pub mod postgres;
 pub mod records;
 pub mod sqlite;
@@ -316,6 +320,15 @@ impl AnyDb {
         }
     }
 
+    /// Rewraps every case's data key under `new` (see
+    /// [`sqlite::SqliteDb::rotate_master_key`]); answers how many.
+    pub fn rotate_master_key(&self, new: keys::Key) -> AppResult<usize> {
+        match self {
+            AnyDb::Sqlite(d) => d.rotate_master_key(new),
+            AnyDb::Postgres(d) => d.rotate_master_key(new),
+        }
+    }
+
     pub fn as_dyn(&self) -> &dyn Db {
         match self {
             AnyDb::Sqlite(d) => d,
@@ -343,11 +356,29 @@ pub fn is_postgres_url(spec: &str) -> bool {
 }
 
 /// Opens the storage a `--db` setting names: a `postgres://` / `postgresql://` URL, or a
-/// SQLite file path. Brings its schema up to date either way.
+/// SQLite file path. Brings its schema up to date either way. The master key is in the
+/// default key file ([`default_key_source`]).
 pub fn open(spec: &std::path::Path) -> AppResult<AnyDb> {
+    open_with(spec, &default_key_source(spec))
+}
+
+/// Opens the storage a `--db` setting names with the master key from `keys`.
+pub fn open_with(spec: &std::path::Path, keys: &keys::KeySource) -> AppResult<AnyDb> {
     match spec.to_str().filter(|s| is_postgres_url(s)) {
-        Some(url) => Ok(AnyDb::Postgres(postgres::PostgresDb::connect(url)?)),
-        None => Ok(AnyDb::Sqlite(sqlite::SqliteDb::open(spec)?)),
+        Some(url) => Ok(AnyDb::Postgres(postgres::PostgresDb::connect_with(
+            url, keys,
+        )?)),
+        None => Ok(AnyDb::Sqlite(sqlite::SqliteDb::open_with(spec, keys)?)),
+    }
+}
+
+/// Where the master key is when no setting says: beside a SQLite file (`<file>.key`), or
+/// `fieldcase.key` in the current directory for PostgreSQL.
+pub fn default_key_source(spec: &std::path::Path) -> keys::KeySource {
+    if spec.to_str().is_some_and(is_postgres_url) {
+        keys::KeySource::default_for_postgres()
+    } else {
+        keys::KeySource::beside(spec)
     }
 }
 

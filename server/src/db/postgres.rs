@@ -23,7 +23,7 @@
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 use automerge::ChangeHash;
 use postgres::{Client, NoTls};
@@ -34,6 +34,7 @@ use super::accounts::{
 use super::cases::{
     self, AssignmentRow, CaseListRow, CaseRow, CaseRows, CaseTx, Current, DocumentRows,
 };
+use super::keys::{self, CaseBlobs, DataKeyRow, Key, KeySource, KeyTx};
 use super::records::{AuditRow, RecordRows, Window, WindowChange};
 use super::users::{DeviceRow, RoleTeamUpdate, UserRows};
 use super::{AdminEntry, CaseAccess, CaseWrite, Db, Device, Stored, Team, TimeMark, User};
@@ -170,6 +171,14 @@ const MIGRATIONS: &[&str] = &[
      ALTER TABLE devices ADD COLUMN unsynced_done BOOLEAN;
      ALTER TABLE devices ADD COLUMN unsynced_at BIGINT;
      ALTER TABLE devices ADD COLUMN app_version TEXT;",
+    // Schema version 6, encryption at rest (issue 18; the SQLite storage's migration 9): each case's data
+    // key, wrapped by the master key, and the check that tells whether a master key is
+    // this database's.
+    "ALTER TABLE cases ADD COLUMN data_key BYTEA;
+     CREATE TABLE key_check (
+        id     INTEGER PRIMARY KEY CHECK (id = 1),
+        sealed BYTEA NOT NULL
+     );",
 ];
 
 impl From<postgres::Error> for AppError {
@@ -225,6 +234,10 @@ pub struct PostgresDb {
     workers: Vec<std::thread::JoinHandle<()>>,
     /// Whom this process's case writes are counted under (see [`Db::external_version`]).
     writer: String,
+    /// Wraps the cases' data keys ([`keys`]); read again after a rotation.
+    master: RwLock<Arc<Key>>,
+    /// Where the master key comes from.
+    source: KeySource,
 }
 
 impl std::fmt::Debug for PostgresDb {
@@ -278,8 +291,15 @@ fn user_row(r: &postgres::Row) -> AppResult<User> {
 
 impl PostgresDb {
     /// Connects to the database at `url` (`postgres://user:password@host:port/dbname`, or
-    /// any form the `postgres` crate accepts) and brings its schema up to date.
+    /// any form the `postgres` crate accepts) and brings its schema up to date, with the
+    /// master key in `fieldcase.key` in the current directory (created on first start).
     pub fn connect(url: &str) -> AppResult<Self> {
+        Self::connect_with(url, &KeySource::default_for_postgres())
+    }
+
+    /// Connects, brings the schema up to date, checks the master key from `source` and seals
+    /// what an earlier version stored in the clear ([`keys::prepare`]).
+    pub fn connect_with(url: &str, source: &KeySource) -> AppResult<Self> {
         let config: postgres::Config = url.parse().map_err(|e| {
             AppError::BadRequest(super::redact(url, &format!("not a PostgreSQL URL: {e}")))
         })?;
@@ -307,14 +327,50 @@ impl PostgresDb {
                     .map_err(|e| AppError::Internal(format!("cannot start a thread: {e}")))
             })
             .collect::<AppResult<Vec<_>>>()?;
-        let db = PostgresDb {
+        let mut db = PostgresDb {
             jobs: Mutex::new(Some(tx)),
             busy,
             workers,
             writer: auth::new_id("w-"),
+            // Replaced below, once the key is checked against the database.
+            master: RwLock::new(Arc::new(Key::from_bytes(&[0; keys::KEY_BYTES]))),
+            source: source.clone(),
         };
         db.run(migrate)?;
+        let source = source.clone();
+        let (master, sealed) = db.run(move |c| {
+            let mut tx = c.transaction()?;
+            // Instances starting together seal what is in the clear once.
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+            let prepared =
+                keys::prepare(&mut KeyTxRows(&mut tx), &source).map_err(AppError::Internal)?;
+            tx.commit()?;
+            if prepared.sealed > 0 {
+                // The rows in the clear are dead now; their space is reclaimed.
+                c.batch_execute("VACUUM cases, case_changes")?;
+            }
+            Ok((prepared.master, prepared.sealed))
+        })?;
+        if sealed > 0 {
+            tracing::info!(cases = sealed, "sealed cases stored in the clear");
+        }
+        db.master = RwLock::new(Arc::new(master));
         Ok(db)
+    }
+
+    /// Rewraps every case's data key under `new` in one transaction (the documents stay
+    /// sealed as they are); answers how many. This storage's key is the old one after it:
+    /// connect again with the new key.
+    pub fn rotate_master_key(&self, new: Key) -> AppResult<usize> {
+        let old = CaseRows::master_key(self);
+        self.run(move |c| {
+            let mut tx = c.transaction()?;
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+            let n =
+                keys::rotate(&mut KeyTxRows(&mut tx), &old, &new).map_err(AppError::Internal)?;
+            tx.commit()?;
+            Ok(n)
+        })
     }
 
     /// Runs `f` on a pooled connection (on a thread of the pool) and waits for its answer.
@@ -397,13 +453,14 @@ impl CaseTx for CaseTxRows<'_, '_> {
     fn current(&mut self, id: &[u8]) -> Result<Option<Current>, StorageError> {
         // The row lock makes compare-and-swap hold across server instances.
         let row = self.0.query_opt(
-            "SELECT heads, octet_length(document) FROM cases WHERE id = $1 FOR UPDATE",
+            "SELECT heads, octet_length(document), data_key FROM cases WHERE id = $1 FOR UPDATE",
             &[&id],
         )?;
         Ok(match row {
             Some(r) => Some(Current {
                 heads: r.try_get(0)?,
                 snapshot_bytes: r.try_get::<_, i32>(1)? as usize,
+                data_key: r.try_get(2)?,
             }),
             None => None,
         })
@@ -447,8 +504,8 @@ impl CaseTx for CaseTxRows<'_, '_> {
 
     fn insert_case(&mut self, row: CaseRow<'_>, bytes: &[u8]) -> Result<bool, StorageError> {
         let n = self.0.execute(
-            "INSERT INTO cases (id, team, restricted, document, heads, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
+            "INSERT INTO cases (id, team, restricted, document, heads, updated_at, data_key)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING",
             &[
                 &row.id,
                 &row.team,
@@ -456,6 +513,7 @@ impl CaseTx for CaseTxRows<'_, '_> {
                 &bytes,
                 &row.heads,
                 &row.now,
+                &row.data_key,
             ],
         )?;
         Ok(n > 0)
@@ -489,6 +547,15 @@ impl CaseTx for CaseTxRows<'_, '_> {
         Ok(())
     }
 
+    fn key_check(&mut self) -> Result<Option<Vec<u8>>, StorageError> {
+        // Shared: case writes go on together; a rotation (which takes it for update) waits.
+        Ok(self
+            .0
+            .query_opt("SELECT sealed FROM key_check WHERE id = 1 FOR SHARE", &[])?
+            .map(|r| r.try_get(0))
+            .transpose()?)
+    }
+
     fn replace_assignments(&mut self, id: &[u8], users: &[&str]) -> Result<(), StorageError> {
         self.0
             .execute("DELETE FROM case_assignments WHERE case_id = $1", &[&id])?;
@@ -500,6 +567,38 @@ impl CaseTx for CaseTxRows<'_, '_> {
             )?;
         }
         Ok(())
+    }
+}
+
+impl PostgresDb {
+    /// One attempt at a case write, in its own transaction, with the case's row lock.
+    fn store_once(
+        &self,
+        write: Arc<cases::Write>,
+        master: Arc<Key>,
+    ) -> Result<Stored, StorageError> {
+        let writer = self.writer.clone();
+        let now = write.now;
+        self.run(move |c| {
+            let mut tx = c.transaction()?;
+            // An error of the rules rolls the transaction back (dropped) and is answered
+            // as it is (a rotated key is tried again).
+            let stored = match cases::store(&mut CaseTxRows(&mut tx), &master, &write) {
+                Ok(s) => s,
+                Err(e) => return Ok(Err(e)),
+            };
+            if stored == Stored::Stale {
+                return Ok(Ok(stored));
+            }
+            tx.execute(
+                "INSERT INTO case_writers (writer, writes, started_at) VALUES ($1, 1, $2)
+                 ON CONFLICT (writer) DO UPDATE SET writes = case_writers.writes + 1",
+                &[&writer, &now],
+            )?;
+            tx.commit()?;
+            Ok(Ok(stored))
+        })
+        .map_err(StorageError::from)?
     }
 }
 
@@ -532,22 +631,11 @@ impl Db for PostgresDb {
         expected: Option<&[ChangeHash]>,
         now: i64,
     ) -> AppResult<Stored> {
-        let write = cases::Write::new(access, write, heads, expected, now);
-        let writer = self.writer.clone();
-        self.run(move |c| {
-            let mut tx = c.transaction()?;
-            let stored = cases::store(&mut CaseTxRows(&mut tx), &write)?;
-            if stored == Stored::Stale {
-                return Ok(stored);
-            }
-            tx.execute(
-                "INSERT INTO case_writers (writer, writes, started_at) VALUES ($1, 1, $2)
-                 ON CONFLICT (writer) DO UPDATE SET writes = case_writers.writes + 1",
-                &[&writer, &now],
-            )?;
-            tx.commit()?;
-            Ok(stored)
-        })
+        let write = Arc::new(cases::Write::new(access, write, heads, expected, now));
+        // A rotation of the master key meanwhile: read it again and write once more.
+        Ok(cases::with_master_key(self, |master| {
+            self.store_once(write.clone(), master)
+        })?)
     }
 
     /// The number of case writes by other processes (other server instances, the CLI):
@@ -646,16 +734,41 @@ fn read_view(c: &mut Client) -> Result<postgres::Transaction<'_>, postgres::Erro
 }
 
 impl CaseRows for PostgresDb {
+    fn master_key(&self) -> Arc<Key> {
+        self.master
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn reload_master_key(&self) -> Result<(), StorageError> {
+        let check: Option<Vec<u8>> = self.run(|c| {
+            Ok(
+                c.query_opt("SELECT sealed FROM key_check WHERE id = 1", &[])?
+                    .map(|r| r.try_get(0))
+                    .transpose()?,
+            )
+        })?;
+        let key = keys::reload(&self.source, check.as_deref())?;
+        *self.master.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(key);
+        Ok(())
+    }
+
     fn document_rows(&self, id: &[u8]) -> Result<Option<DocumentRows>, StorageError> {
         let key = id.to_vec();
         Ok(self.run(move |c| {
             // One snapshot of the database for both reads (a write between them would
             // otherwise pair an old snapshot with changes that no longer follow it).
             let mut tx = read_view(c)?;
-            let Some(r) = tx.query_opt("SELECT document FROM cases WHERE id = $1", &[&key])? else {
+            let Some(r) = tx.query_opt(
+                "SELECT data_key, document FROM cases WHERE id = $1",
+                &[&key],
+            )?
+            else {
                 return Ok(None);
             };
-            let snapshot: Vec<u8> = r.try_get(0)?;
+            let data_key: Option<Vec<u8>> = r.try_get(0)?;
+            let snapshot: Vec<u8> = r.try_get(1)?;
             let changes = tx
                 .query(
                     "SELECT bytes FROM case_changes WHERE case_id = $1 ORDER BY seq",
@@ -665,7 +778,7 @@ impl CaseRows for PostgresDb {
                 .map(|r| r.try_get(0))
                 .collect::<Result<_, _>>()?;
             tx.commit()?;
-            Ok(Some((snapshot, changes)))
+            Ok(Some((data_key, snapshot, changes)))
         })?)
     }
 
@@ -767,6 +880,97 @@ impl CaseRows for PostgresDb {
             .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
             .collect::<Result<_, postgres::Error>>()?)
         })?)
+    }
+}
+
+/// The rows of the key steps, inside a transaction.
+struct KeyTxRows<'a, 'b>(&'a mut postgres::Transaction<'b>);
+
+impl KeyTx for KeyTxRows<'_, '_> {
+    fn key_check(&mut self) -> Result<Option<Vec<u8>>, StorageError> {
+        // For update: a rotation waits for the case writes that insert a case, and they
+        // for it.
+        Ok(self
+            .0
+            .query_opt("SELECT sealed FROM key_check WHERE id = 1 FOR UPDATE", &[])?
+            .map(|r| r.try_get(0))
+            .transpose()?)
+    }
+
+    fn set_key_check(&mut self, sealed: &[u8]) -> Result<(), StorageError> {
+        self.0.execute(
+            "INSERT INTO key_check (id, sealed) VALUES (1, $1)
+             ON CONFLICT (id) DO UPDATE SET sealed = excluded.sealed",
+            &[&sealed],
+        )?;
+        Ok(())
+    }
+
+    fn cases_in_the_clear(&mut self) -> Result<Vec<Vec<u8>>, StorageError> {
+        self.0
+            .query(
+                "SELECT id FROM cases WHERE data_key IS NULL ORDER BY id",
+                &[],
+            )?
+            .iter()
+            .map(|r| Ok(r.try_get(0)?))
+            .collect()
+    }
+
+    fn case_blobs(&mut self, id: &[u8]) -> Result<CaseBlobs, StorageError> {
+        let snapshot = self
+            .0
+            .query_one("SELECT document FROM cases WHERE id = $1", &[&id])?
+            .try_get(0)?;
+        let changes = self
+            .0
+            .query(
+                "SELECT seq, bytes FROM case_changes WHERE case_id = $1 ORDER BY seq",
+                &[&id],
+            )?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<Result<_, StorageError>>()?;
+        Ok((snapshot, changes))
+    }
+
+    fn replace_blobs(
+        &mut self,
+        id: &[u8],
+        data_key: &[u8],
+        snapshot: &[u8],
+        changes: &[(i64, Vec<u8>)],
+    ) -> Result<(), StorageError> {
+        self.0.execute(
+            "UPDATE cases SET data_key = $2, document = $3 WHERE id = $1",
+            &[&id, &data_key, &snapshot],
+        )?;
+        for (seq, bytes) in changes {
+            self.0.execute(
+                "UPDATE case_changes SET bytes = $3 WHERE case_id = $1 AND seq = $2",
+                &[&id, seq, bytes],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn data_keys(&mut self) -> Result<Vec<DataKeyRow>, StorageError> {
+        self.0
+            .query(
+                "SELECT id, data_key FROM cases WHERE data_key IS NOT NULL ORDER BY id",
+                &[],
+            )?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
+    }
+
+    fn set_data_key(&mut self, id: &[u8], data_key: &[u8]) -> Result<(), StorageError> {
+        self.0.execute(
+            "UPDATE cases SET data_key = $2 WHERE id = $1",
+            &[&id, &data_key],
+        )?;
+        Ok(())
     }
 }
 

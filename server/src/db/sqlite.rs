@@ -2,7 +2,7 @@
 //! migrations in `PRAGMA user_version`.
 
 use std::path::Path;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use automerge::ChangeHash;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -13,6 +13,7 @@ use super::accounts::{
 use super::cases::{
     self, AssignmentRow, CaseListRow, CaseRow, CaseRows, CaseTx, Current, DocumentRows,
 };
+use super::keys::{self, CaseBlobs, DataKeyRow, Key, KeySource, KeyTx};
 use super::records::{AuditRow, RecordRows, Window, WindowChange};
 use super::users::{DeviceRow, RoleTeamUpdate, UserRows};
 use super::{AdminEntry, CaseAccess, CaseWrite, Db, Device, Stored, Team, TimeMark, User};
@@ -138,6 +139,14 @@ const MIGRATIONS: &[&str] = &[
      ALTER TABLE devices ADD COLUMN unsynced_done INTEGER;
      ALTER TABLE devices ADD COLUMN unsynced_at INTEGER;
      ALTER TABLE devices ADD COLUMN app_version TEXT;",
+    // 9: encryption at rest (issue 18): each case's data key, wrapped by the master key
+    // (NULL for a case an earlier version stored in the clear, until the startup step
+    // seals it), and the check that tells whether a master key is this database's.
+    "ALTER TABLE cases ADD COLUMN data_key BLOB;
+     CREATE TABLE key_check (
+        id     INTEGER PRIMARY KEY CHECK (id = 1),
+        sealed BLOB NOT NULL
+     ) STRICT;",
 ];
 
 /// The server's SQLite storage.
@@ -146,6 +155,10 @@ pub struct SqliteDb {
     conn: Mutex<Connection>,
     /// Case writes waiting for the next group commit (see [`SqliteDb::store_case`]).
     queue: Mutex<Vec<Arc<Pending>>>,
+    /// Wraps the cases' data keys ([`keys`]); read again after a rotation.
+    master: RwLock<Arc<Key>>,
+    /// Where the master key comes from.
+    source: KeySource,
 }
 
 impl std::fmt::Debug for Pending {
@@ -160,8 +173,8 @@ impl std::fmt::Debug for Pending {
 
 /// A case write waiting in the queue, and its outcome once committed.
 struct Pending {
-    write: cases::Write,
-    outcome: Mutex<Option<AppResult<Stored>>>,
+    write: Arc<cases::Write>,
+    outcome: Mutex<Option<Result<Stored, StorageError>>>,
 }
 
 /// Statements through the connection's prepared-statement cache: the server runs the same
@@ -216,19 +229,23 @@ fn role_of(s: &str) -> Role {
 }
 
 /// Commits `batch` in one transaction, each write in its own savepoint.
-fn commit_batch(conn: &mut Connection, batch: &[Arc<Pending>]) -> Vec<AppResult<Stored>> {
-    let run = |conn: &mut Connection| -> AppResult<Vec<AppResult<Stored>>> {
+fn commit_batch(
+    conn: &mut Connection,
+    master: &Key,
+    batch: &[Arc<Pending>],
+) -> Vec<Result<Stored, StorageError>> {
+    let run = |conn: &mut Connection| -> AppResult<Vec<Result<Stored, StorageError>>> {
         let mut tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let mut outcomes = Vec::with_capacity(batch.len());
         for p in batch {
             let sp = tx.savepoint()?;
-            match cases::store(&mut CaseTxRows(&sp), &p.write) {
+            match cases::store(&mut CaseTxRows(&sp), master, &p.write) {
                 Ok(stored) => {
                     sp.commit()?;
                     outcomes.push(Ok(stored));
                 }
                 // Dropping the savepoint rolls this write back; the others stay.
-                Err(e) => outcomes.push(Err(e.into())),
+                Err(e) => outcomes.push(Err(e)),
             }
         }
         tx.commit()?;
@@ -240,7 +257,7 @@ fn commit_batch(conn: &mut Connection, batch: &[Arc<Pending>]) -> Vec<AppResult<
             let message = e.to_string();
             batch
                 .iter()
-                .map(|_| Err(AppError::Internal(message.clone())))
+                .map(|_| Err(StorageError::Unavailable(message.clone())))
                 .collect()
         }
     }
@@ -255,12 +272,13 @@ impl CaseTx for CaseTxRows<'_> {
         Ok(self
             .0
             .one(
-                "SELECT heads, length(document) FROM cases WHERE id = ?1",
+                "SELECT heads, length(document), data_key FROM cases WHERE id = ?1",
                 [id],
                 |r| {
                     Ok(Current {
                         heads: r.get(0)?,
                         snapshot_bytes: r.get::<_, i64>(1)? as usize,
+                        data_key: r.get(2)?,
                     })
                 },
             )
@@ -303,15 +321,16 @@ impl CaseTx for CaseTxRows<'_> {
 
     fn insert_case(&mut self, row: CaseRow<'_>, bytes: &[u8]) -> Result<bool, StorageError> {
         let n = self.0.run(
-            "INSERT INTO cases (id, team, restricted, document, heads, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO NOTHING",
+            "INSERT INTO cases (id, team, restricted, document, heads, updated_at, data_key)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id) DO NOTHING",
             params![
                 row.id,
                 row.team,
                 row.restricted as i64,
                 bytes,
                 row.heads,
-                row.now
+                row.now,
+                row.data_key
             ],
         )?;
         Ok(n > 0)
@@ -346,6 +365,16 @@ impl CaseTx for CaseTxRows<'_> {
         Ok(())
     }
 
+    fn key_check(&mut self) -> Result<Option<Vec<u8>>, StorageError> {
+        // The group's transaction holds the write lock: no rotation runs meanwhile.
+        Ok(self
+            .0
+            .one("SELECT sealed FROM key_check WHERE id = 1", [], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
     fn replace_assignments(&mut self, id: &[u8], users: &[&str]) -> Result<(), StorageError> {
         self.0
             .run("DELETE FROM case_assignments WHERE case_id = ?1", [id])?;
@@ -363,8 +392,17 @@ impl SqliteDb {
     /// The schema version this server brings a database to (`PRAGMA user_version`).
     pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
-    /// Opens (or creates) the database file and brings its schema up to date.
+    /// Opens (or creates) the database file and brings its schema up to date, with the
+    /// master key in the key file beside it (`<file>.key`, created on first start).
     pub fn open(path: impl AsRef<Path>) -> AppResult<Self> {
+        let path = path.as_ref();
+        Self::open_with(path, &KeySource::beside(path))
+    }
+
+    /// Opens (or creates) the database file, brings its schema up to date, checks the
+    /// master key from `source` and seals what an earlier version stored in the clear
+    /// ([`keys::prepare`]).
+    pub fn open_with(path: impl AsRef<Path>, source: &KeySource) -> AppResult<Self> {
         let mut conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
@@ -384,10 +422,35 @@ impl SqliteDb {
             tx.pragma_update(None, "user_version", i as i64 + 1)?;
             tx.commit()?;
         }
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let prepared = keys::prepare(&mut KeyTxRows(&tx), source).map_err(AppError::Internal)?;
+        tx.commit()?;
+        if prepared.sealed > 0 {
+            // What was in the clear must not stay behind on free pages or in the WAL.
+            conn.execute_batch("VACUUM")?;
+            conn.one("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+            tracing::info!(cases = prepared.sealed, "sealed cases stored in the clear");
+        }
         Ok(SqliteDb {
             conn: Mutex::new(conn),
             queue: Mutex::new(Vec::new()),
+            master: RwLock::new(Arc::new(prepared.master)),
+            source: source.clone(),
         })
+    }
+
+    /// Rewraps every case's data key under `new` in one transaction (the documents stay
+    /// sealed as they are); answers how many. This storage's key is the old one after it:
+    /// open the database again with the new key.
+    pub fn rotate_master_key(&self, new: Key) -> AppResult<usize> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let n = keys::rotate(&mut KeyTxRows(&tx), &CaseRows::master_key(self), &new)
+            .map_err(AppError::Internal)?;
+        tx.commit()?;
+        // The old wrapped keys must not stay behind in the WAL.
+        conn.one("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(n)
     }
 
     /// Writes a consistent copy of the database to `path` (the SQLite online backup: the
@@ -437,6 +500,35 @@ impl SqliteDb {
 
 const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.role, t.name, u.disabled";
 
+impl SqliteDb {
+    /// Queues a write and waits until a group commit holding it is durable (see
+    /// [`Db::store_case`] below).
+    fn commit(&self, write: Arc<cases::Write>) -> Result<Stored, StorageError> {
+        let mine = Arc::new(Pending {
+            write,
+            outcome: Mutex::new(None),
+        });
+        self.queue
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(mine.clone());
+        let mut conn = self.lock();
+        let done = |p: &Pending| p.outcome.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(outcome) = done(&mine) {
+            // The writer before took this write into its transaction.
+            return outcome;
+        }
+        let batch = std::mem::take(&mut *self.queue.lock().unwrap_or_else(|p| p.into_inner()));
+        let master = CaseRows::master_key(self);
+        let outcomes = commit_batch(&mut conn, &master, &batch);
+        for (p, o) in batch.iter().zip(outcomes) {
+            *p.outcome.lock().unwrap_or_else(|e| e.into_inner()) = Some(o);
+        }
+        drop(conn);
+        done(&mine).unwrap_or_else(|| Err(StorageError::Unavailable("a write was lost".into())))
+    }
+}
+
 impl Db for SqliteDb {
     super::rules_over_rows!();
 
@@ -472,27 +564,11 @@ impl Db for SqliteDb {
         expected: Option<&[ChangeHash]>,
         now: i64,
     ) -> AppResult<Stored> {
-        let mine = Arc::new(Pending {
-            write: cases::Write::new(access, write, heads, expected, now),
-            outcome: Mutex::new(None),
-        });
-        self.queue
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(mine.clone());
-        let mut conn = self.lock();
-        let done = |p: &Pending| p.outcome.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some(outcome) = done(&mine) {
-            // The writer before took this write into its transaction.
-            return outcome;
-        }
-        let batch = std::mem::take(&mut *self.queue.lock().unwrap_or_else(|p| p.into_inner()));
-        let outcomes = commit_batch(&mut conn, &batch);
-        for (p, o) in batch.iter().zip(outcomes) {
-            *p.outcome.lock().unwrap_or_else(|e| e.into_inner()) = Some(o);
-        }
-        drop(conn);
-        done(&mine).unwrap_or_else(|| Err(AppError::Internal("a write was lost".into())))
+        let write = Arc::new(cases::Write::new(access, write, heads, expected, now));
+        // A rotation of the master key meanwhile: read it again and write once more.
+        Ok(cases::with_master_key(self, |_| {
+            self.commit(write.clone())
+        })?)
     }
 
     fn external_version(&self) -> AppResult<Option<i64>> {
@@ -555,20 +631,45 @@ impl Db for SqliteDb {
 }
 
 impl CaseRows for SqliteDb {
-    fn document_rows(&self, id: &[u8]) -> Result<Option<DocumentRows>, StorageError> {
-        let conn = self.lock();
-        let snapshot: Option<Vec<u8>> = conn
-            .one("SELECT document FROM cases WHERE id = ?1", [id], |r| {
+    fn master_key(&self) -> Arc<Key> {
+        self.master
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn reload_master_key(&self) -> Result<(), StorageError> {
+        let check: Option<Vec<u8>> = self
+            .lock()
+            .one("SELECT sealed FROM key_check WHERE id = 1", [], |r| {
                 r.get(0)
             })
             .optional()?;
-        let Some(snapshot) = snapshot else {
+        let key = keys::reload(&self.source, check.as_deref())?;
+        *self.master.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(key);
+        Ok(())
+    }
+
+    fn document_rows(&self, id: &[u8]) -> Result<Option<DocumentRows>, StorageError> {
+        let conn = self.lock();
+        let row: Option<(Option<Vec<u8>>, Vec<u8>)> = conn
+            .one(
+                "SELECT data_key, document FROM cases WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let Some((data_key, snapshot)) = row else {
             return Ok(None);
         };
         let mut stmt =
             conn.prepare_cached("SELECT bytes FROM case_changes WHERE case_id = ?1 ORDER BY seq")?;
         let changes = stmt.query_map([id], |r| r.get(0))?;
-        Ok(Some((snapshot, changes.collect::<Result<_, _>>()?)))
+        Ok(Some((
+            data_key,
+            snapshot,
+            changes.collect::<Result<_, _>>()?,
+        )))
     }
 
     fn heads_row(&self, id: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
@@ -647,6 +748,86 @@ impl CaseRows for SqliteDb {
         )?;
         let rows = stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+/// The rows of the key steps, inside a transaction.
+struct KeyTxRows<'a>(&'a Connection);
+
+impl KeyTx for KeyTxRows<'_> {
+    fn key_check(&mut self) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(self
+            .0
+            .one("SELECT sealed FROM key_check WHERE id = 1", [], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    fn set_key_check(&mut self, sealed: &[u8]) -> Result<(), StorageError> {
+        self.0.run(
+            "INSERT INTO key_check (id, sealed) VALUES (1, ?1)
+             ON CONFLICT (id) DO UPDATE SET sealed = excluded.sealed",
+            [sealed],
+        )?;
+        Ok(())
+    }
+
+    fn cases_in_the_clear(&mut self) -> Result<Vec<Vec<u8>>, StorageError> {
+        let mut stmt = self
+            .0
+            .prepare("SELECT id FROM cases WHERE data_key IS NULL ORDER BY id")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn case_blobs(&mut self, id: &[u8]) -> Result<CaseBlobs, StorageError> {
+        let snapshot = self
+            .0
+            .one("SELECT document FROM cases WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })?;
+        let mut stmt = self
+            .0
+            .prepare("SELECT seq, bytes FROM case_changes WHERE case_id = ?1 ORDER BY seq")?;
+        let changes = stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok((snapshot, changes.collect::<Result<_, _>>()?))
+    }
+
+    fn replace_blobs(
+        &mut self,
+        id: &[u8],
+        data_key: &[u8],
+        snapshot: &[u8],
+        changes: &[(i64, Vec<u8>)],
+    ) -> Result<(), StorageError> {
+        self.0.run(
+            "UPDATE cases SET data_key = ?2, document = ?3 WHERE id = ?1",
+            params![id, data_key, snapshot],
+        )?;
+        for (seq, bytes) in changes {
+            self.0.run(
+                "UPDATE case_changes SET bytes = ?3 WHERE case_id = ?1 AND seq = ?2",
+                params![id, seq, bytes],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn data_keys(&mut self) -> Result<Vec<DataKeyRow>, StorageError> {
+        let mut stmt = self
+            .0
+            .prepare("SELECT id, data_key FROM cases WHERE data_key IS NOT NULL ORDER BY id")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn set_data_key(&mut self, id: &[u8], data_key: &[u8]) -> Result<(), StorageError> {
+        self.0.run(
+            "UPDATE cases SET data_key = ?2 WHERE id = ?1",
+            params![id, data_key],
+        )?;
+        Ok(())
     }
 }
 

@@ -365,7 +365,9 @@ fn backup_copies_a_database_that_is_being_written_and_never_overwrites() {
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
         assert!(ok, "{err}");
         assert!(out.contains("checked"), "{out}");
-        let restored = fieldcase_server::SqliteDb::open(&copy).unwrap();
+        // A backup is sealed under the database's master key, in the key file beside it.
+        let key = fieldcase_server::db::keys::KeySource::beside(&path);
+        let restored = fieldcase_server::SqliteDb::open_with(&copy, &key).unwrap();
         let n = restored.cases().unwrap().len();
         assert!(n >= 50, "{n}");
         for (access, _) in restored.cases().unwrap() {
@@ -620,7 +622,8 @@ fn restore_checks_the_backup_and_refuses_while_a_server_runs_and_check_says_what
         })
         .collect();
     assert_eq!(kept.len(), 1);
-    let old = fieldcase_server::SqliteDb::open(kept[0].path()).unwrap();
+    let key = fieldcase_server::db::keys::KeySource::beside(&path);
+    let old = fieldcase_server::SqliteDb::open_with(kept[0].path(), &key).unwrap();
     assert!(
         old.user_by_username("late").unwrap().is_some(),
         "nothing lost"

@@ -5,6 +5,7 @@
 mod access;
 mod agency;
 mod assignment;
+mod at_rest;
 mod bombs;
 mod compat;
 mod console_a11y;
