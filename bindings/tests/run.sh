@@ -54,3 +54,6 @@ log "mobile demo"
 bash mobile-demo/run.sh > "$out/demo.txt"
 grep -q "conflict at client/address" "$out/demo.txt" || { cat "$out/demo.txt"; exit 1; }
 grep -q "syncing: .*/.* cases (sent" "$out/demo.txt" || { cat "$out/demo.txt"; exit 1; }
+# The investigation "not enough information" asked for, overdue on the phone, offline.
+grep -q "overdue on 2026-12-02 (offline): INVESTIGATION due 2026-11-29" "$out/demo.txt" ||
+  { cat "$out/demo.txt"; exit 1; }

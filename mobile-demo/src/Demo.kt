@@ -135,7 +135,7 @@ fun demo(url: String, password: String, postJson: (String, String, String) -> St
         println("Merged case of ${merged.client.name} (stage ${merged.stage}):")
         for (v in merged.visits) println("  visit ${v.date} ${v.kind}: ${v.note}")
         for (a in merged.assessments) println("  risk: ${a.risk.finding} -> ${a.risk.nextStep} by ${a.risk.nextStepDue} (${a.risk.conclusion})")
-        for (i in anna.overdue("2026-12-02")) println("  overdue on 2026-12-02 (offline): ${i.kind} due ${i.when}")
+        for (i in anna.overdue("2026-12-02")) println("  overdue on 2026-12-02 (offline): ${i.kind} due ${i.`when`}")
         for (p in merged.plan.problems) println("  goal: ${p.goal}; activities: ${p.activities.map { it.description }}")
         for (c in anna.conflicts(case)) {
             println("  conflict at ${c.path} (for the supervisor):")
