@@ -247,6 +247,17 @@ fn diff_fields(
     }
 }
 
+/// A plan is asked for, approved or returned only when it has a problem.
+fn require_problems(file: &CaseFile) -> Result<()> {
+    if file.plan.problems.iter().all(|p| p.retracted.is_some()) {
+        return Err(Error::invalid(
+            "plan/problems",
+            "a plan needs at least one problem",
+        ));
+    }
+    Ok(())
+}
+
 /// The longest plan a version keeps, in bytes of its JSON (a field's own bound).
 const MAX_CONTENT: usize = crate::schema::MAX_STR;
 
@@ -255,12 +266,7 @@ impl CaseDoc {
     /// first version, or a draft that changes the approved one.
     pub fn request_plan_approval(&mut self, a: &Author, now: i64) -> Result<()> {
         let file = self.read()?;
-        if file.plan.problems.iter().all(|p| p.retracted.is_some()) {
-            return Err(Error::invalid(
-                "plan/problems",
-                "a plan needs at least one problem",
-            ));
-        }
+        require_problems(&file)?;
         if file.plan_status().is_in_force() {
             return Err(Error::invalid(
                 "plan/problems",
@@ -303,12 +309,7 @@ impl CaseDoc {
     ) -> Result<()> {
         require_authority(a, "deciding on a plan")?;
         let file = self.read()?;
-        if file.plan.problems.iter().all(|p| p.retracted.is_some()) {
-            return Err(Error::invalid(
-                "plan/problems",
-                "a plan needs at least one problem",
-            ));
-        }
+        require_problems(&file)?;
         if file.plan_status().is_in_force() {
             return Err(Error::invalid(
                 "plan/problems",
@@ -360,12 +361,7 @@ impl CaseDoc {
     pub fn return_plan(&mut self, a: &Author, now: i64, comment: &str) -> Result<()> {
         require_authority(a, "deciding on a plan")?;
         let file = self.read()?;
-        if file.plan.problems.iter().all(|p| p.retracted.is_some()) {
-            return Err(Error::invalid(
-                "plan/problems",
-                "a plan needs at least one problem",
-            ));
-        }
+        require_problems(&file)?;
         let value = to_map(&json!({
             "status": "returned", "decided_at": rfc3339(now), "decided_by": a.user_id,
             "comment": comment,
