@@ -783,6 +783,19 @@ impl CaseStore {
         self.edit(&case_id, |d, a, now| d.approve_plan_version(a, now, input))
     }
 
+    /// Records an outside authority's decision that came after a version was approved
+    /// (supervisors): each of its fields once.
+    pub fn record_plan_decision(
+        &self,
+        case_id: String,
+        version_id: String,
+        input: core::case::PlanDecisionInput,
+    ) -> Result<()> {
+        self.edit(&case_id, |d, a, now| {
+            d.record_plan_decision(a, now, &version_id, input)
+        })
+    }
+
     /// Where the plan stands: the approved version in force, and whether a draft changes it.
     pub fn plan_status(&self, case_id: String) -> Result<core::case::PlanStatus> {
         Ok(self.get_case(case_id)?.plan_status())

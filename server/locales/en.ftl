@@ -571,3 +571,5 @@ protection-order-applied_for = Applied for
 protection-order-in_force = In force
 protection-order-expired = Expired
 act-record-safety = recorded the safety plan
+record-decision = Record the decision
+act-record-plan-decision = recorded the authority's decision on the plan

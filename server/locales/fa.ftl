@@ -547,3 +547,5 @@ protection-order-applied_for = درخواست شده
 protection-order-in_force = معتبر
 protection-order-expired = منقضی
 act-record-safety = برنامهٔ ایمنی را ثبت کرد
+record-decision = ثبت تصمیم
+act-record-plan-decision = تصمیم مرجع دربارهٔ برنامه را ثبت کرد

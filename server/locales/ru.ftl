@@ -579,3 +579,5 @@ protection-order-applied_for = Подано заявление
 protection-order-in_force = Действует
 protection-order-expired = Истёк
 act-record-safety = записал(а) план безопасности
+record-decision = Записать решение
+act-record-plan-decision = записал(а) решение органа по плану

@@ -547,3 +547,5 @@ protection-order-applied_for = ยื่นคำขอแล้ว
 protection-order-in_force = มีผลบังคับ
 protection-order-expired = หมดอายุ
 act-record-safety = บันทึกแผนความปลอดภัย
+record-decision = บันทึกคำวินิจฉัย
+act-record-plan-decision = บันทึกคำวินิจฉัยของหน่วยงานต่อแผน

@@ -579,3 +579,5 @@ protection-order-applied_for = Подано заяву
 protection-order-in_force = Діє
 protection-order-expired = Сплив
 act-record-safety = записав(ла) план безпеки
+record-decision = Записати рішення
+act-record-plan-decision = записав(ла) рішення органу щодо плану

@@ -547,3 +547,5 @@ protection-order-applied_for = Đã đề nghị
 protection-order-in_force = Đang có hiệu lực
 protection-order-expired = Đã hết hạn
 act-record-safety = đã ghi kế hoạch an toàn
+record-decision = Ghi quyết định
+act-record-plan-decision = đã ghi quyết định của cơ quan về kế hoạch

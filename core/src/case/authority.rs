@@ -14,8 +14,31 @@ fn needs_authority(message: &str) -> Option<Refusal> {
 /// data).
 pub fn violation(before: &CaseFile, after: &CaseFile, role: Role) -> Option<Refusal> {
     // An approved version of the plan is what was approved: nobody changes or removes it.
+    // Only an outside authority's decision that came later may be added, once, by a
+    // supervisor.
     for b in &before.plan.versions {
-        if after.plan.versions.iter().find(|v| v.id == b.id) != Some(b) {
+        let Some(a) = after.plan.versions.iter().find(|v| v.id == b.id) else {
+            return needs_authority("an approved version of the plan is never removed");
+        };
+        let added_once = |was: &Option<String>, now: &Option<String>| {
+            was == now || (was.is_none() && role.has_authority())
+        };
+        let rest_same = crate::case::PlanVersion {
+            authority: None,
+            decision_number: None,
+            decision_date: None,
+            ..a.clone()
+        } == crate::case::PlanVersion {
+            authority: None,
+            decision_number: None,
+            decision_date: None,
+            ..b.clone()
+        };
+        if !(rest_same
+            && added_once(&b.authority, &a.authority)
+            && added_once(&b.decision_number, &a.decision_number)
+            && added_once(&b.decision_date, &a.decision_date))
+        {
             return needs_authority("an approved version of the plan is never changed");
         }
     }
@@ -258,6 +281,7 @@ pub fn new_case_history_violation(changes: &[automerge::Change], role: Role) -> 
 /// change's message as what it did, so a worker's change may not carry one of them.
 pub const AUTHORITY_MESSAGES: &[&str] = &[
     "approve plan",
+    "record plan decision",
     "return plan",
     "approve closure",
     "return closure",

@@ -356,6 +356,58 @@ impl CaseDoc {
         })
     }
 
+    /// A supervisor records an outside authority's decision on an approved version that
+    /// came after the approval (the commune People's Committee decides later): the
+    /// authority, its decision number and date, each written once; nothing else of the
+    /// version changes.
+    pub fn record_plan_decision(
+        &mut self,
+        a: &Author,
+        now: i64,
+        version_id: &str,
+        input: PlanDecisionInput,
+    ) -> Result<()> {
+        require_authority(a, "recording an authority's decision on a plan")?;
+        let file = self.read()?;
+        let v = file
+            .plan
+            .versions
+            .iter()
+            .find(|v| v.id == version_id)
+            .ok_or_else(|| Error::NotFound(format!("plan/versions/{version_id}")))?;
+        let mut fields = serde_json::Map::new();
+        for (k, new, old) in [
+            ("authority", &input.authority, &v.authority),
+            (
+                "decision_number",
+                &input.decision_number,
+                &v.decision_number,
+            ),
+            ("decision_date", &input.decision_date, &v.decision_date),
+        ] {
+            let Some(new) = new.as_deref().filter(|s| !s.trim().is_empty()) else {
+                continue;
+            };
+            if old.is_some() {
+                return Err(Error::invalid(
+                    format!("plan/versions/{version_id}/{k}"),
+                    "already recorded: an approved version is not changed",
+                ));
+            }
+            fields.insert(k.into(), json!(new));
+        }
+        if fields.is_empty() {
+            return Err(Error::invalid(
+                format!("plan/versions/{version_id}"),
+                "give the authority, its decision number or its date",
+            ));
+        }
+        let path = format!("plan/versions/{version_id}");
+        self.edit(a, now, "record plan decision", |tx| {
+            write_at(tx, &path, &fields, true)
+        })
+    }
+
     /// A supervisor returns the plan to the worker with a comment; an approved version
     /// stays in force.
     pub fn return_plan(&mut self, a: &Author, now: i64, comment: &str) -> Result<()> {

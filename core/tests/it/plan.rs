@@ -280,3 +280,92 @@ fn nobody_changes_an_approved_version_and_only_a_supervisor_adds_one() {
     let refusal = admit(writer, &before, Some(prior), id, doc.automerge(), &changes).unwrap_err();
     assert_eq!(refusal.kind, RefusalKind::NeedsAuthority, "{refusal}");
 }
+
+#[test]
+fn an_authoritys_decision_that_comes_later_is_added_once_by_a_supervisor() {
+    let (a, s) = (worker(1), supervisor());
+    let mut c = new_case(&a, NAMES[2]);
+    c.change_stage(&a, T0, Stage::Assessment).unwrap();
+    c.change_stage(&a, T0, Stage::Planning).unwrap();
+    c.add_problem(
+        &a,
+        T0,
+        ProblemInput {
+            goal: Some("Жильё до зимы".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    c.approve_plan(&s, T0 + 1000, "").unwrap();
+    let version = c.read().unwrap().approved_plan().unwrap().clone();
+    let decision = PlanDecisionInput {
+        authority: Some("Комиссия по делам несовершеннолетних".into()),
+        decision_number: Some("7-р".into()),
+        decision_date: Some("2026-12-01".into()),
+        comment: None,
+    };
+    assert!(matches!(
+        c.record_plan_decision(&a, T0 + 2000, &version.id, decision.clone()),
+        Err(Error::Unauthorized(_))
+    ));
+    let before = c.automerge().clone();
+    let mut later = CaseDoc::load(&before.save()).unwrap();
+    later.set_actor(automerge::ActorId::random());
+    later
+        .record_plan_decision(&s, T0 + 3000, &version.id, decision.clone())
+        .unwrap();
+    let f = later.read().unwrap();
+    let v = f.approved_plan().unwrap();
+    assert_eq!(v.decision_number.as_deref(), Some("7-р"));
+    assert_eq!(
+        (v.content.clone(), v.decided_by.clone()),
+        (version.content.clone(), version.decided_by.clone())
+    );
+    assert!(
+        matches!(
+            later.record_plan_decision(&s, T0 + 4000, &version.id, decision.clone()),
+            Err(Error::InvalidInput { .. })
+        ),
+        "written once"
+    );
+    // The server admits the supervisor's addition, and refuses a worker's.
+    let id = c.id().unwrap();
+    let assigned = f.assigned.clone();
+    let prior = Prior {
+        team: "team-north",
+        assigned: &assigned,
+    };
+    let changes = later.automerge().get_changes(&before.get_heads());
+    let as_ = |user_id, role| Writer {
+        user_id,
+        role,
+        team: Some("team-north"),
+    };
+    admit(
+        as_("u-super", Role::Supervisor),
+        &before,
+        Some(prior),
+        id,
+        later.automerge(),
+        &changes,
+    )
+    .unwrap();
+    let mut forged = CaseDoc::load(&before.save()).unwrap();
+    forged.set_actor(automerge::ActorId::random());
+    let worker_as_supervisor =
+        fieldcase_core::Author::new("u-worker-1", "Worker 1", Role::Supervisor, "phone-1");
+    forged
+        .record_plan_decision(&worker_as_supervisor, T0 + 3000, &version.id, decision)
+        .unwrap();
+    let changes = forged.automerge().get_changes(&before.get_heads());
+    let refusal = admit(
+        as_("u-worker-1", Role::Worker),
+        &before,
+        Some(prior),
+        id,
+        forged.automerge(),
+        &changes,
+    )
+    .unwrap_err();
+    assert_eq!(refusal.kind, RefusalKind::NeedsAuthority, "{refusal}");
+}

@@ -279,6 +279,72 @@ pub(crate) async fn decide_plan(
     }
 }
 
+/// An outside authority's decision that came after a version was approved.
+#[derive(Deserialize)]
+pub(crate) struct LaterDecision {
+    #[serde(default)]
+    authority: String,
+    #[serde(default)]
+    decision_number: String,
+    #[serde(default)]
+    decision_date: String,
+}
+
+/// The form that adds an outside authority's later decision to an approved version.
+pub(crate) fn later_decision_form(u: &ConsoleUser, case_id: &str, version: &str) -> Markup {
+    let l = u.locale;
+    html! {
+        form.decision method="post" action=(format!("/console/cases/{case_id}/plan/versions/{version}/decision")) {
+            (csrf(u))
+            fieldset.authority {
+                legend { (l.t("authority-decision")) }
+                label { (l.t("f-authority")) input type="text" name="authority" maxlength="200"; }
+                label { (l.t("f-decision-number")) input type="text" name="decision_number" maxlength="100"; }
+                label { (l.t("f-decision-date")) input type="date" name="decision_date"; }
+            }
+            div.buttons { button type="submit" { (l.t("record-decision")) } }
+        }
+    }
+}
+
+pub(crate) async fn record_plan_decision(
+    State(state): State<Arc<AppState>>,
+    Path((id, version)): Path<(String, String)>,
+    posted: Posted<LaterDecision>,
+) -> Response {
+    let Posted { user, form } = posted;
+    let result = async {
+        if !user.user().role.has_authority() {
+            data::one_case(&state, user.user(), &id).await?;
+            return Err(AppError::Forbidden);
+        }
+        if form.authority.chars().count() > 200 || form.decision_number.chars().count() > 100 {
+            return Err(AppError::BadRequest(
+                "the authority or its decision number is too long".into(),
+            ));
+        }
+        let given = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
+        let input = PlanDecisionInput {
+            comment: None,
+            authority: given(&form.authority),
+            decision_number: given(&form.decision_number),
+            decision_date: given(&form.decision_date),
+        };
+        let case_id = id.parse().map_err(|_| AppError::NotFound)?;
+        state
+            .hub
+            .edit(&state, case_id, user.user(), move |doc, author, now| {
+                doc.record_plan_decision(author, now, &version, input.clone())
+            })
+            .await
+    }
+    .await;
+    match result {
+        Ok(()) => back(None, &format!("/console/cases/{id}#plan")),
+        Err(e) => user.error(e),
+    }
+}
+
 pub(crate) async fn decide_closure(
     State(state): State<Arc<AppState>>,
     Path((id, closure)): Path<(String, String)>,

@@ -80,6 +80,10 @@ pub fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/console/cases/{id}/resolve", post(record::resolve))
         .route("/console/cases/{id}/plan", post(approvals::decide_plan))
         .route(
+            "/console/cases/{id}/plan/versions/{version}/decision",
+            post(approvals::record_plan_decision),
+        )
+        .route(
             "/console/cases/{id}/closures/{closure}",
             post(approvals::decide_closure),
         )

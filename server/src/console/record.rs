@@ -674,6 +674,9 @@ async fn render(state: &Arc<AppState>, u: &ConsoleUser, id: &str) -> AppResult<v
                         @if let Some(no) = &v.decision_number { " · " (l.t("f-decision-number")) " " bdi { (no) } }
                         @if let Some(d) = &v.decision_date { " · " (l.date(d)) }
                         @if let Some(c) = v.comment.as_ref().filter(|c| !c.is_empty()) { " · " span.note { bdi { (c) } } }
+                        @if authority && v.decision_number.is_none() {
+                            (super::approvals::later_decision_form(u, &cx.id, &v.id))
+                        }
                     }
                 } }
             }

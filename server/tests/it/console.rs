@@ -1669,3 +1669,68 @@ async fn a_contact_that_is_not_safe_is_marked_and_never_printed() {
     let print = css.split("@media print").nth(1).unwrap();
     assert!(print.contains(".unsafe-contact, #safety { display: none; }"));
 }
+
+#[tokio::test]
+async fn an_authoritys_later_decision_is_added_to_the_approved_version_from_the_record() {
+    let w = World::new();
+    let worker = w.s.db.user_by_username("worker1").unwrap().unwrap();
+    let id = put_case(
+        &w.s,
+        &worker,
+        "demo-team",
+        "Phạm Minh Tuấn",
+        |doc, a| {
+            doc.change_stage(a, 1_700_000_001_000, fieldcase_core::Stage::Assessment)?;
+            doc.change_stage(a, 1_700_000_002_000, fieldcase_core::Stage::Planning)?;
+            doc.add_problem(
+                a,
+                1_700_000_003_000,
+                ProblemInput {
+                    goal: Some("Đi học lại".into()),
+                    ..Default::default()
+                },
+            )?;
+            doc.request_plan_approval(a, 1_700_000_004_000)
+        },
+    );
+    let (mut b, csrf) = Browser::signed_in(&w.s, "supervisor", w.pw("supervisor")).await;
+    let plan = format!("/console/cases/{id}/plan");
+    let r = b
+        .post(&plan, &[("csrf", &csrf), ("decision", "approve")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let doc = CaseDoc::load(&w.s.db.case_document(&id).unwrap().unwrap()).unwrap();
+    let version = doc.read().unwrap().approved_plan().unwrap().id.clone();
+    let url = format!("/console/cases/{id}/plan/versions/{version}/decision");
+    assert!(b
+        .get(&format!("/console/cases/{id}"))
+        .await
+        .body
+        .contains(&url));
+    let r = b
+        .post(
+            &url,
+            &[
+                ("csrf", &csrf),
+                ("authority", "Ủy ban nhân dân xã"),
+                ("decision_number", "31/QĐ-UBND"),
+                ("decision_date", "2026-12-01"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let doc = CaseDoc::load(&w.s.db.case_document(&id).unwrap().unwrap()).unwrap();
+    let v = doc.read().unwrap().approved_plan().unwrap().clone();
+    assert_eq!(v.decision_number.as_deref(), Some("31/QĐ-UBND"));
+    // Once recorded, it is not changed.
+    let r = b
+        .post(&url, &[("csrf", &csrf), ("decision_number", "32/QĐ-UBND")])
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    // A worker cannot.
+    let (mut w1, w1_csrf) = Browser::signed_in(&w.s, "worker1", w.pw("worker1")).await;
+    let r = w1
+        .post(&url, &[("csrf", &w1_csrf), ("authority", "x")])
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
