@@ -294,7 +294,7 @@ pub(crate) struct LaterDecision {
 pub(crate) fn later_decision_form(u: &ConsoleUser, case_id: &str, version: &str) -> Markup {
     let l = u.locale;
     html! {
-        form.decision method="post" action=(format!("/console/cases/{case_id}/plan/versions/{version}/decision")) {
+        form.later-decision method="post" action=(format!("/console/cases/{case_id}/plan/versions/{version}/decision")) {
             (csrf(u))
             fieldset.authority {
                 legend { (l.t("authority-decision")) }
