@@ -1733,4 +1733,37 @@ async fn an_authoritys_later_decision_is_added_to_the_approved_version_from_the_
         .post(&url, &[("csrf", &w1_csrf), ("authority", "x")])
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // Another team's supervisor gets what an unknown case or version gets, and nothing
+    // changes; an overlong field is refused before anything is read.
+    let (mut sud, sud_csrf) = Browser::signed_in(&w.s, "sud", w.pw("sud")).await;
+    let unknown = format!(
+        "/console/cases/{}/plan/versions/{version}/decision",
+        CaseId::random()
+    );
+    let form = [("csrf", sud_csrf.as_str()), ("authority", "x")];
+    let hidden = sud.post(&url, &form).await;
+    let missing = sud.post(&unknown, &form).await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        (hidden.status, hidden.body.replace(&id.to_string(), "")),
+        (
+            missing.status,
+            missing.body.replace(&unknown, "").replace(&url, "")
+        )
+    );
+    let no_version = format!("/console/cases/{id}/plan/versions/nope/decision");
+    let r = b
+        .post(&no_version, &[("csrf", &csrf), ("authority", "x")])
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let long = "x".repeat(201);
+    let r = b
+        .post(
+            &url,
+            &[("csrf", csrf.as_str()), ("authority", long.as_str())],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let after = CaseDoc::load(&w.s.db.case_document(&id).unwrap().unwrap()).unwrap();
+    assert_eq!(after.read().unwrap().approved_plan().unwrap(), &v);
 }

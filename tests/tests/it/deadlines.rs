@@ -53,6 +53,12 @@ fn a_teams_deadlines_reach_the_phone_and_the_dashboard_shows_what_is_late() {
     let (sam, sam_token, _s) = server.phone("sam");
     sam.sync(&server.url, &sam_token).unwrap();
     assert_eq!(sam.deadlines(), Deadlines::default());
+    // A worker in bad faith learns no other team's settings: the route takes no team, and
+    // without a token it answers nothing.
+    let (status, body) = server.rest("GET", "/v1/settings?team=north", Some(&sam_token), None);
+    assert_eq!((status, body["assessment_days"].as_u64()), (200, Some(14)));
+    let (status, _) = server.rest("GET", "/v1/settings", None, None);
+    assert_eq!(status, 401);
 
     // The supervisor's dashboard (today is after every date above).
     let mut console = Console::sign_in(&server.url, "malee", PASSWORD);
