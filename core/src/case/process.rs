@@ -248,7 +248,7 @@ impl CaseDoc {
         closure_id: &str,
         input: InformedInput,
     ) -> Result<()> {
-        self.pending_closure(closure_id)?;
+        self.undecided_closure(closure_id)?;
         let path = format!("closures/{closure_id}");
         let m = to_map(&input);
         check_informed(&m, &path, true)?;
@@ -276,7 +276,7 @@ impl CaseDoc {
                 reason: "only an open case can be closed".into(),
             });
         }
-        let closure = self.pending_closure(closure_id)?;
+        let closure = self.undecided_closure(closure_id)?;
         if !closure.informing_recorded() {
             return Err(Error::invalid(
                 format!("closures/{closure_id}/informed"),
@@ -302,7 +302,7 @@ impl CaseDoc {
         comment: &str,
     ) -> Result<()> {
         super::require_authority(a, "deciding on a closure")?;
-        self.pending_closure(closure_id)?;
+        self.undecided_closure(closure_id)?;
         let value = to_map(&json!({
             "status": "returned", "decided_at": rfc3339(now), "decided_by": a.user_id, "comment": comment,
         }));
@@ -316,7 +316,7 @@ impl CaseDoc {
         )
     }
 
-    fn pending_closure(&self, closure_id: &str) -> Result<super::Closure> {
+    fn undecided_closure(&self, closure_id: &str) -> Result<super::Closure> {
         let file = self.read()?;
         let c = file
             .closures

@@ -81,6 +81,46 @@ pub(crate) fn closure_form(u: &ConsoleUser, case_id: &str, closure: &str, next: 
     )
 }
 
+/// The fields of an outside authority's decision on a plan.
+fn authority_fields(u: &ConsoleUser) -> Markup {
+    let l = u.locale;
+    html! {
+        fieldset.authority {
+            legend { (l.t("authority-decision")) }
+            label { (l.t("f-authority")) input type="text" name="authority" maxlength=(MAX_AUTHORITY); }
+            label { (l.t("f-decision-number")) input type="text" name="decision_number" maxlength=(MAX_DECISION_NUMBER); }
+            label { (l.t("f-decision-date")) input type="date" name="decision_date"; }
+        }
+    }
+}
+
+/// The longest authority name and decision number the console takes, in characters.
+const MAX_AUTHORITY: usize = 200;
+const MAX_DECISION_NUMBER: usize = 100;
+
+/// An outside authority's decision as posted, checked: bounded, empty fields left out.
+fn authority_decision(
+    comment: Option<String>,
+    authority: &str,
+    decision_number: &str,
+    decision_date: &str,
+) -> Result<PlanDecisionInput, AppError> {
+    if authority.chars().count() > MAX_AUTHORITY
+        || decision_number.chars().count() > MAX_DECISION_NUMBER
+    {
+        return Err(AppError::BadRequest(
+            "the authority or its decision number is too long".into(),
+        ));
+    }
+    let given = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
+    Ok(PlanDecisionInput {
+        comment,
+        authority: given(authority),
+        decision_number: given(decision_number),
+        decision_date: given(decision_date),
+    })
+}
+
 fn decision_form(u: &ConsoleUser, action: &str, next: &str, what: &str) -> Markup {
     let l = u.locale;
     html! {
@@ -88,14 +128,7 @@ fn decision_form(u: &ConsoleUser, action: &str, next: &str, what: &str) -> Marku
             (csrf(u))
             input type="hidden" name="next" value=(next);
             label { (l.t("comment")) textarea name="comment" rows="2" maxlength="2000" {} }
-            @if what == "plan" {
-                fieldset.authority {
-                    legend { (l.t("authority-decision")) }
-                    label { (l.t("f-authority")) input type="text" name="authority" maxlength="200"; }
-                    label { (l.t("f-decision-number")) input type="text" name="decision_number" maxlength="100"; }
-                    label { (l.t("f-decision-date")) input type="date" name="decision_date"; }
-                }
-            }
+            @if what == "plan" { (authority_fields(u)) }
             div.buttons {
                 button type="submit" name="decision" value="approve" data-what=(what) { (l.t("approve")) }
                 button.secondary type="submit" name="decision" value="return" { (l.t("return")) }
@@ -238,18 +271,12 @@ async fn decide(
     if d.comment.chars().count() > 2000 {
         return Err(AppError::BadRequest("the comment is too long".into()));
     }
-    if d.authority.chars().count() > 200 || d.decision_number.chars().count() > 100 {
-        return Err(AppError::BadRequest(
-            "the authority or its decision number is too long".into(),
-        ));
-    }
-    let given = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
-    let plan_decision = PlanDecisionInput {
-        comment: Some(d.comment.trim().to_string()),
-        authority: given(&d.authority),
-        decision_number: given(&d.decision_number),
-        decision_date: given(&d.decision_date),
-    };
+    let plan_decision = authority_decision(
+        Some(d.comment.trim().to_string()),
+        &d.authority,
+        &d.decision_number,
+        &d.decision_date,
+    )?;
     let case_id = id.parse().map_err(|_| AppError::NotFound)?;
     let comment = d.comment.trim().to_string();
     state
@@ -296,12 +323,7 @@ pub(crate) fn later_decision_form(u: &ConsoleUser, case_id: &str, version: &str)
     html! {
         form.later-decision method="post" action=(format!("/console/cases/{case_id}/plan/versions/{version}/decision")) {
             (csrf(u))
-            fieldset.authority {
-                legend { (l.t("authority-decision")) }
-                label { (l.t("f-authority")) input type="text" name="authority" maxlength="200"; }
-                label { (l.t("f-decision-number")) input type="text" name="decision_number" maxlength="100"; }
-                label { (l.t("f-decision-date")) input type="date" name="decision_date"; }
-            }
+            (authority_fields(u))
             div.buttons { button type="submit" { (l.t("record-decision")) } }
         }
     }
@@ -318,18 +340,12 @@ pub(crate) async fn record_plan_decision(
             data::one_case(&state, user.user(), &id).await?;
             return Err(AppError::Forbidden);
         }
-        if form.authority.chars().count() > 200 || form.decision_number.chars().count() > 100 {
-            return Err(AppError::BadRequest(
-                "the authority or its decision number is too long".into(),
-            ));
-        }
-        let given = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
-        let input = PlanDecisionInput {
-            comment: None,
-            authority: given(&form.authority),
-            decision_number: given(&form.decision_number),
-            decision_date: given(&form.decision_date),
-        };
+        let input = authority_decision(
+            None,
+            &form.authority,
+            &form.decision_number,
+            &form.decision_date,
+        )?;
         let case_id = id.parse().map_err(|_| AppError::NotFound)?;
         state
             .hub
