@@ -74,6 +74,10 @@ pub struct UserContext {
     pub user_id: String,
     pub name: String,
     pub role: Role,
+    /// The user's team, as the server said at login (`None` in a store signed in before
+    /// the store kept it, or for a user of no team).
+    #[serde(default)]
+    pub team: Option<String>,
     /// The device id the server registered at login (a local id before the first login).
     pub device_id: String,
 }
@@ -84,7 +88,7 @@ pub struct CaseStore {
     inner: Mutex<Inner>,
     /// The certificate authorities the sync client trusts instead of the public web's,
     /// when set (see `CaseStore::set_trusted_roots`).
-    pub(crate) tls_roots: Mutex<Option<crate::sync::client::TlsRoots>>,
+    pub(crate) tls_roots: Mutex<Option<crate::sync::TlsRoots>>,
 }
 
 struct Inner {
@@ -299,6 +303,18 @@ impl CaseStore {
             .seal(RecordKind::Meta, b"user", &serde_json::to_vec(&user)?);
         put_meta(&g.conn, "user", &sealed)?;
         g.user = Some(user);
+        Ok(())
+    }
+
+    /// When nobody is signed in: takes a new actor, so that the next login does not offer
+    /// one the server bound to a device this store never learnt (a login cancelled after
+    /// the server answered). Nobody signed in has written with the old one since it was
+    /// taken (edits need a user).
+    pub(crate) fn renew_unused_actor(&self) -> Result<()> {
+        let mut g = self.lock();
+        if g.user.is_none() {
+            g.rotate_actor()?;
+        }
         Ok(())
     }
 
@@ -583,6 +599,19 @@ impl CaseStore {
             params![&id.as_bytes()[..]],
         )?;
         g.refused.remove(id);
+        Ok(())
+    }
+
+    /// Lets the cases refused for `kind` sync again (a server that now knows this app's
+    /// schema revision takes what it refused as [`RefusalKind::NewerSchema`]).
+    pub fn retry_refused_of(&self, kind: RefusalKind) -> Result<()> {
+        for (id, _) in self
+            .refused_cases()
+            .into_iter()
+            .filter(|(_, r)| r.kind == kind)
+        {
+            self.retry_refused(&id)?;
+        }
         Ok(())
     }
 

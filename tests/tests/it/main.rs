@@ -27,6 +27,7 @@ mod limits;
 mod log_injection;
 mod people;
 mod pg_commands;
+mod phone_client;
 mod postgres;
 mod security;
 mod shutdown;
