@@ -145,3 +145,35 @@ pub fn exchange_on(
     }
     None
 }
+
+/// A device signed in over REST with an actor of the test's choosing (a client that
+/// writes its own Automerge changes, as a tampered app would).
+#[derive(Debug)]
+pub struct Device {
+    pub token: String,
+    pub actor: automerge::ActorId,
+    pub author: fieldcase_core::Author,
+}
+
+/// Signs `user` in over REST as a new device named `device_name`.
+pub fn sign_in(server: &TestServer, user: &str, device_name: &str) -> Device {
+    use fieldcase_server::Db;
+    let actor = automerge::ActorId::random();
+    let (status, v) = server.rest(
+        "POST",
+        "/v1/login",
+        None,
+        Some(
+            serde_json::json!({"username": user, "password": crate::PASSWORD,
+            "device_name": device_name, "actor_id": actor.to_hex_string()}),
+        ),
+    );
+    assert_eq!(status, 200, "{v}");
+    let u = server.db.user_by_username(user).unwrap().unwrap();
+    let device_id = v["device_id"].as_str().unwrap();
+    Device {
+        token: v["token"].as_str().unwrap().to_string(),
+        author: fieldcase_core::Author::new(&u.id, user, u.role, device_id),
+        actor,
+    }
+}

@@ -9,17 +9,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use automerge::transaction::Transactable;
-use automerge::{ActorId, ReadDoc, ROOT};
+use automerge::{ReadDoc, ROOT};
 use fieldcase_core::case::{ReferralInput, ReferralStatus, VisitInput};
 use fieldcase_core::schema::SCHEMA_REVISION;
 use fieldcase_core::sync::protocol::{Frame, SCHEMA_HEADER};
 use fieldcase_core::sync::SyncControl;
-use fieldcase_core::{Author, CaseDoc, CaseId, CaseStore, Error, NewCase, Refusal, RefusalKind};
+use fieldcase_core::{CaseDoc, CaseId, CaseStore, Error, NewCase, Refusal, RefusalKind};
 use fieldcase_server::Db;
 use fieldcase_tests::proxy::CutProxy;
-use fieldcase_tests::raw::{exchange_on, joined_as};
+use fieldcase_tests::raw::{exchange_on, joined_as, sign_in};
 use fieldcase_tests::{TestServer, PASSWORD};
-use serde_json::json;
 
 fn new_case(name: &str) -> NewCase {
     let mut n = NewCase {
@@ -126,28 +125,11 @@ fn a_phone_holds_back_its_own_change_that_the_server_would_refuse_and_never_send
     assert!(server.db.case_document(&other).unwrap().is_some());
 }
 
-/// A device signed in over REST with an actor of the test's choosing.
-fn raw_device(server: &TestServer, user: &str) -> (String, ActorId, Author) {
-    let actor = ActorId::random();
-    let (status, v) = server.rest(
-        "POST",
-        "/v1/login",
-        None,
-        Some(
-            json!({"username": user, "password": PASSWORD, "device_name": "raw",
-            "actor_id": actor.to_hex_string()}),
-        ),
-    );
-    assert_eq!(status, 200, "{v}");
-    let u = server.db.user_by_username(user).unwrap().unwrap();
-    let author = Author::new(&u.id, user, u.role, v["device_id"].as_str().unwrap());
-    (v["token"].as_str().unwrap().to_string(), actor, author)
-}
-
 #[test]
 fn a_newer_apps_codes_are_refused_as_newer_schema_and_this_versions_junk_as_invalid() {
     let server = TestServer::start();
-    let (token, actor, author) = raw_device(&server, "anna");
+    let anna = sign_in(&server, "anna", "raw");
+    let (token, actor, author) = (anna.token, anna.actor, anna.author);
     let id = CaseId::random();
     let mut doc = CaseDoc::create(
         id,
