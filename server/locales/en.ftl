@@ -573,3 +573,14 @@ protection-order-expired = Expired
 act-record-safety = recorded the safety plan
 record-decision = Record the decision
 act-record-plan-decision = recorded the authority's decision on the plan
+
+# Printed forms and letters (console/print.rs)
+print-printed = Printed
+print-with-restricted = includes details normally left out (restricted details, contacts not safe to contact)
+print-forms = Print
+letter-closure-title = Your case is closed
+letter-closure-greeting = Dear { $name },
+letter-closure-body = We are writing to let you know that your case was closed on { $date }.
+letter-closure-reason = Reason:
+letter-closure-again = If your situation changes or you need support again, you can contact us at any time.
+letter-closure-to = Sent to

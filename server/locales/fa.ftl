@@ -549,3 +549,14 @@ protection-order-expired = منقضی
 act-record-safety = برنامهٔ ایمنی را ثبت کرد
 record-decision = ثبت تصمیم
 act-record-plan-decision = تصمیم مرجع دربارهٔ برنامه را ثبت کرد
+
+# Printed forms and letters (console/print.rs)
+print-printed = چاپ شده در
+print-with-restricted = شامل اطلاعاتی که معمولاً چاپ نمی‌شود (اطلاعات محرمانه، راه‌های تماس ناامن)
+print-forms = چاپ
+letter-closure-title = پرونده شما بسته شد
+letter-closure-greeting = { $name } گرامی،
+letter-closure-body = به اطلاع می‌رساند که پرونده شما در تاریخ { $date } بسته شد.
+letter-closure-reason = دلیل:
+letter-closure-again = اگر وضعیت شما تغییر کرد یا دوباره به کمک نیاز داشتید، می‌توانید هر زمان با ما تماس بگیرید.
+letter-closure-to = ارسال به

@@ -581,3 +581,14 @@ protection-order-expired = Истёк
 act-record-safety = записал(а) план безопасности
 record-decision = Записать решение
 act-record-plan-decision = записал(а) решение органа по плану
+
+# Printed forms and letters (console/print.rs)
+print-printed = Напечатано
+print-with-restricted = включены сведения, которые обычно не печатаются (сведения ограниченного доступа, небезопасные контакты)
+print-forms = Печать
+letter-closure-title = Ваш случай закрыт
+letter-closure-greeting = Уважаемый(ая) { $name },
+letter-closure-body = Сообщаем, что работа по вашему случаю завершена { $date }.
+letter-closure-reason = Причина:
+letter-closure-again = Если ваша ситуация изменится или вам снова понадобится помощь, вы можете обратиться к нам в любое время.
+letter-closure-to = Кому

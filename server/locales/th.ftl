@@ -549,3 +549,14 @@ protection-order-expired = หมดอายุ
 act-record-safety = บันทึกแผนความปลอดภัย
 record-decision = บันทึกคำวินิจฉัย
 act-record-plan-decision = บันทึกคำวินิจฉัยของหน่วยงานต่อแผน
+
+# Printed forms and letters (console/print.rs)
+print-printed = พิมพ์เมื่อ
+print-with-restricted = รวมข้อมูลที่ปกติไม่พิมพ์ (ข้อมูลจำกัด ช่องทางติดต่อที่ไม่ปลอดภัย)
+print-forms = พิมพ์
+letter-closure-title = แจ้งการปิดกรณี
+letter-closure-greeting = เรียน { $name }
+letter-closure-body = ขอแจ้งให้ทราบว่ากรณีของท่านได้ปิดลงเมื่อวันที่ { $date }
+letter-closure-reason = เหตุผล:
+letter-closure-again = หากสถานการณ์ของท่านเปลี่ยนไปหรือต้องการความช่วยเหลืออีกครั้ง ท่านสามารถติดต่อเราได้ทุกเมื่อ
+letter-closure-to = ส่งถึง

@@ -581,3 +581,14 @@ protection-order-expired = Сплив
 act-record-safety = записав(ла) план безпеки
 record-decision = Записати рішення
 act-record-plan-decision = записав(ла) рішення органу щодо плану
+
+# Printed forms and letters (console/print.rs)
+print-printed = Надруковано
+print-with-restricted = містить відомості, які зазвичай не друкуються (відомості обмеженого доступу, небезпечні контакти)
+print-forms = Друк
+letter-closure-title = Вашу справу закрито
+letter-closure-greeting = Шановний(а) { $name },
+letter-closure-body = Повідомляємо, що роботу за вашою справою завершено { $date }.
+letter-closure-reason = Причина:
+letter-closure-again = Якщо ваша ситуація зміниться або вам знову знадобиться допомога, ви можете звернутися до нас будь-коли.
+letter-closure-to = Кому

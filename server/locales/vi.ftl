@@ -549,3 +549,14 @@ protection-order-expired = Đã hết hạn
 act-record-safety = đã ghi kế hoạch an toàn
 record-decision = Ghi quyết định
 act-record-plan-decision = đã ghi quyết định của cơ quan về kế hoạch
+
+# Printed forms and letters (console/print.rs)
+print-printed = In ngày
+print-with-restricted = có cả các thông tin thường không in (thông tin hạn chế, liên lạc không an toàn)
+print-forms = In
+letter-closure-title = Thông báo kết thúc hồ sơ
+letter-closure-greeting = Kính gửi { $name },
+letter-closure-body = Chúng tôi xin thông báo hồ sơ của quý vị đã được kết thúc ngày { $date }.
+letter-closure-reason = Lý do:
+letter-closure-again = Nếu hoàn cảnh thay đổi hoặc cần được hỗ trợ trở lại, quý vị có thể liên hệ với chúng tôi bất cứ lúc nào.
+letter-closure-to = Gửi đến

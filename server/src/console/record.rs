@@ -475,6 +475,15 @@ async fn render(state: &Arc<AppState>, u: &ConsoleUser, id: &str) -> AppResult<v
             }
         }
         (summary(&cx, &visits))
+        nav.print aria-label=(l.t("print-forms")) {
+            (l.t("print-forms")) ": "
+            @for (n, form) in ["mau-1", "mau-2", "mau-3", "mau-4", "mau-5"].iter().enumerate() {
+                a href=(format!("{here}/print/{form}")) lang="vi" { "Mẫu " (n + 1) } " "
+            }
+            @if f.closures.iter().any(|c| c.retracted.is_none() && c.reopened_at.is_none() && c.status == Some(fieldcase_core::case::ClosureStatus::Approved)) {
+                a href=(format!("{here}/print/closure-letter")) { (l.t("letter-closure-title")) }
+            }
+        }
         p.fold-control {
             label { input #show-empty type="checkbox"; " " (l.t("show-empty-fields")) }
         }

@@ -14,6 +14,7 @@ mod console_bidi;
 mod console_browser;
 mod console_conflicts;
 mod console_keyboard;
+mod console_print;
 mod console_record;
 mod console_reports;
 mod crash;
