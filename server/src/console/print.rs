@@ -10,9 +10,11 @@
 //! the person printing chooses to include them (`?include=restricted`); that choice is in
 //! the audit entry as well.
 //!
-//! Not yet here (issue 17): the whole case file in any of the six languages, the referral
-//! letter in the partner's language (it needs issue 16's directory for the partner's
-//! language), and attachments.
+//! The whole case file prints too, in any of the six languages (`file?lang=`): every field
+//! that holds a value, in the schema's order, as the record shows it.
+//!
+//! Not yet here (issue 17): the referral letter in the partner's language (it needs issue
+//! 16's directory for the partner's language), and attachments.
 
 use std::sync::Arc;
 
@@ -20,8 +22,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use fieldcase_core::case::{CaseFile, ClosureStatus, Contact};
+use fieldcase_core::schema::{self, Field, Kind};
 use maud::{html, Markup, DOCTYPE};
 use serde::Deserialize;
+use serde_json::Value as Json;
 
 use super::data::{self, People};
 use super::i18n::{Locale, LOCALES};
@@ -63,6 +67,8 @@ enum Form {
     Mau5,
     /// The letter telling the family that the case is closed.
     ClosureLetter,
+    /// The whole case file.
+    File,
 }
 
 impl Form {
@@ -74,6 +80,7 @@ impl Form {
             "mau-4" => Form::Mau4,
             "mau-5" => Form::Mau5,
             "closure-letter" => Form::ClosureLetter,
+            "file" => Form::File,
             _ => return None,
         })
     }
@@ -86,6 +93,7 @@ impl Form {
             Form::Mau4 => "mau-4",
             Form::Mau5 => "mau-5",
             Form::ClosureLetter => "closure-letter",
+            Form::File => "file",
         }
     }
 
@@ -103,7 +111,7 @@ impl Form {
                 "Theo dõi, giám sát tình hình và kết quả thực hiện kế hoạch can thiệp, trợ giúp",
             ),
             Form::Mau5 => ("Mẫu 5", "Rà soát, đánh giá nguy cơ sau can thiệp, trợ giúp"),
-            Form::ClosureLetter => ("", ""),
+            Form::ClosureLetter | Form::File => ("", ""),
         }
     }
 }
@@ -143,6 +151,10 @@ async fn render(
     let people = People::load(state).await?;
     let letter_lang = match form {
         Form::ClosureLetter => Some(letter_locale(f, q.lang.as_deref(), u.locale)?),
+        Form::File => Some(match q.lang.as_deref().filter(|c| !c.is_empty()) {
+            Some(_) => letter_locale(f, q.lang.as_deref(), u.locale)?,
+            None => u.locale,
+        }),
         _ => None,
     };
     if form == Form::ClosureLetter && decided_closure(f).is_none() {
@@ -171,9 +183,10 @@ async fn render(
         printed_by,
         id: case.access.id.to_string(),
     };
-    Ok(match letter_lang {
-        Some(l) => cx.closure_letter(l),
-        None => cx.form(form),
+    Ok(match (form, letter_lang) {
+        (Form::File, Some(l)) => cx.whole_file(l, &case.doc.to_json()),
+        (_, Some(l)) => cx.closure_letter(l),
+        _ => cx.form(form),
     })
 }
 
@@ -271,7 +284,7 @@ impl Print<'_> {
                 Form::Mau3 => (self.mau3(vi)),
                 Form::Mau4 => (self.mau4(vi)),
                 Form::Mau5 => (self.mau5(vi)),
-                Form::ClosureLetter => {},
+                Form::ClosureLetter | Form::File => {},
             }
             section.signatures {
                 div { p { "Người lập" } p.sign { bdi { (self.name_of(&f.case_manager)) } } }
@@ -571,6 +584,201 @@ impl Print<'_> {
             }
         };
         self.page(l, &l.t("letter-closure-title"), body)
+    }
+}
+
+impl Print<'_> {
+    /// The whole case file in `l`: every field holding a value, section by section in the
+    /// schema's order, each value as the record shows it.
+    fn whole_file(&self, l: &'static Locale, json: &Json) -> Markup {
+        let name = self.f.client.name.clone().unwrap_or_default();
+        let body = html! {
+            header.form-head { h1 { bdi { (name) } } }
+            @for field in schema::CASE {
+                @if let Some(section) = self.section(l, field, json.get(field.name), field.name) {
+                    (section)
+                }
+            }
+        };
+        self.page(l, &name, body)
+    }
+
+    /// Whether a path stays off paper unless chosen: the safety section (the alleged
+    /// perpetrator, the safety plan), the person who reported the case.
+    fn left_out(&self, path: &str) -> bool {
+        !self.include
+            && (path == "safety"
+                || path == "intake/reporter_name"
+                || path == "intake/reporter_contact")
+    }
+
+    /// A top-level field: a section of its own (maps and lists of entries) or a row of the
+    /// case's own fields; `None` when it holds nothing to print.
+    fn section(
+        &self,
+        l: &'static Locale,
+        field: &'static Field,
+        v: Option<&Json>,
+        path: &str,
+    ) -> Option<Markup> {
+        if matches!(field.name, "schema" | "actors") || self.left_out(path) {
+            return None;
+        }
+        let v = v.filter(|v| !empty(v))?;
+        let inner = self.value(l, field, v, path)?;
+        Some(match field.kind {
+            Kind::Map(_) | Kind::Entries(_) | Kind::Dict(_) => html! {
+                section { h2 { (l.code("section", field.name)) } (inner) }
+            },
+            _ => html! { dl { (inner) } },
+        })
+    }
+
+    /// A field's value at `path`: rows for a map, a block per entry of a list (retracted
+    /// ones and contacts not safe to contact left out), a row for a scalar.
+    fn value(
+        &self,
+        l: &'static Locale,
+        field: &'static Field,
+        v: &Json,
+        path: &str,
+    ) -> Option<Markup> {
+        if self.left_out(path) || empty(v) {
+            return None;
+        }
+        if matches!(
+            field.name,
+            "id" | "actor"
+                | "actors"
+                | "user_id"
+                | "device_id"
+                | "content"
+                | "consent_id"
+                | "problem_id"
+                | "retracted"
+                | "schema"
+        ) && path.contains('/')
+        {
+            return None;
+        }
+        let label = label(l, field.name);
+        match (&field.kind, v) {
+            (Kind::Map(sub), Json::Object(m)) => {
+                let rows: Vec<Markup> = sub
+                    .iter()
+                    .filter_map(|f| {
+                        m.get(f.name)
+                            .and_then(|x| self.value(l, f, x, &format!("{path}/{}", f.name)))
+                    })
+                    .collect();
+                (!rows.is_empty()).then(|| html! { dl { @for r in rows { (r) } } })
+            }
+            (Kind::Entries(sub), Json::Array(items)) => {
+                let blocks: Vec<Markup> = items
+                    .iter()
+                    .filter_map(|e| e.as_object())
+                    .filter(|e| e.get("retracted").is_none_or(empty))
+                    .filter(|e| {
+                        self.include
+                            || path != "client/contacts"
+                            || e.get("safe_to_contact") != Some(&Json::Bool(false))
+                    })
+                    .filter_map(|e| {
+                        let id = e.get("id").and_then(Json::as_str).unwrap_or_default();
+                        let rows: Vec<Markup> = sub
+                            .iter()
+                            .filter_map(|f| {
+                                e.get(f.name).and_then(|x| {
+                                    self.value(l, f, x, &format!("{path}/{id}/{}", f.name))
+                                })
+                            })
+                            .collect();
+                        (!rows.is_empty())
+                            .then(|| html! { div.entry { dl { @for r in rows { (r) } } } })
+                    })
+                    .collect();
+                (!blocks.is_empty()).then(|| {
+                    html! {
+                        @if path.contains('/') { h3 { (label) } }
+                        @for b in blocks { (b) }
+                    }
+                })
+            }
+            (Kind::Dict(Kind::Map(sub)), Json::Object(m)) => {
+                let blocks: Vec<Markup> = m
+                    .iter()
+                    .filter_map(|(key, x)| {
+                        let Json::Object(inner) = x else { return None };
+                        let rows: Vec<Markup> = sub
+                            .iter()
+                            .filter_map(|f| inner.get(f.name).and_then(|y| self.value(l, f, y, &format!("{path}/{key}/{}", f.name))))
+                            .collect();
+                        (!rows.is_empty()).then(|| html! { div.entry { h4 { (l.code("domain", key)) } dl { @for r in rows { (r) } } } })
+                    })
+                    .collect();
+                (!blocks.is_empty()).then(|| html! { h3 { (label) } @for b in blocks { (b) } })
+            }
+            (Kind::Map(_) | Kind::Entries(_) | Kind::Dict(_), _) => None,
+            _ => Some(row(label, person_or_value(self, l, field, path, v))),
+        }
+    }
+}
+
+/// A field's name in `l`: its field label, else the word the console has for it (a
+/// section, a life domain).
+fn label(l: &Locale, name: &str) -> String {
+    let word = match name {
+        "reporter_name" => "reporter",
+        "birth_date_approximate" => "birth-approximate",
+        "duration_minutes" => "duration",
+        "next_step_done_on" => "next-step-done",
+        other => other,
+    }
+    .replace('_', "-");
+    [
+        format!("f-{word}"),
+        word.clone(),
+        format!("section-{word}"),
+        format!("domain-{word}"),
+    ]
+    .into_iter()
+    .find(|id| l.has(id))
+    .map(|id| l.t(&id))
+    .unwrap_or(word)
+}
+
+/// A stored value as the record shows it; the fields naming a user show the user's name.
+fn person_or_value(cx: &Print<'_>, l: &Locale, field: &Field, path: &str, v: &Json) -> Markup {
+    let names_a_user = matches!(
+        field.name,
+        "created_by"
+            | "recorded_by"
+            | "requested_by"
+            | "decided_by"
+            | "reopened_by"
+            | "safety_secured_by"
+            | "case_manager"
+            | "by"
+    );
+    match v {
+        Json::String(u) if names_a_user => html! { bdi { (cx.people.name(u)) } },
+        Json::Array(items) if field.name == "assigned" => html! {
+            @for (i, u) in items.iter().filter_map(Json::as_str).enumerate() {
+                @if i > 0 { ", " } bdi { (cx.people.name(u)) }
+            }
+        },
+        _ => super::record::shown_value(l, path, v),
+    }
+}
+
+/// A value with nothing to print: null, an empty text, list or map.
+fn empty(v: &Json) -> bool {
+    match v {
+        Json::Null => true,
+        Json::String(s) => s.trim().is_empty(),
+        Json::Array(a) => a.is_empty(),
+        Json::Object(m) => m.values().all(empty),
+        _ => false,
     }
 }
 

@@ -74,7 +74,7 @@ fn code_prefix(names: &[&str]) -> Option<&'static str> {
 /// A value of a field as the record shows that field: dates and times in the reader's
 /// calendar, codes in the reader's language, yes or no, numbers in the language's digits;
 /// names and free text isolated. A value the schema does not describe is shown as stored.
-fn shown_value(l: &super::i18n::Locale, path: &str, v: &Json) -> Markup {
+pub(super) fn shown_value(l: &super::i18n::Locale, path: &str, v: &Json) -> Markup {
     use fieldcase_core::schema::{field_names, Kind};
     let Some((names, field)) = field_names(path) else {
         return html! { bdi { (raw(v)) } };

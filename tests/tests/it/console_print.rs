@@ -220,6 +220,30 @@ fn the_forms_print_each_step_of_the_merged_record_and_leave_out_what_must_not_le
     let (_, letter_vi) = c.get(&format!("{base}/closure-letter?lang=vi"));
     assert!(letter_vi.contains("Thông báo kết thúc hồ sơ"));
 
+    // The whole case file, in any of the six languages, with the same choices.
+    let (status, file) = c.get(&format!("{base}/file?lang=uk"));
+    assert_eq!(status, 200, "{file}");
+    assert!(file.contains("lang=\"uk\""), "in Ukrainian");
+    for shown in [
+        CHILD,
+        MEASURES,
+        SAFE_PHONE,
+        "Hỗ trợ tâm lý cho trẻ",
+        DECISION_NUMBER,
+    ] {
+        assert!(file.contains(shown), "`{shown}` missing from the case file");
+    }
+    for hidden in [REPORTER, PERPETRATOR, UNSAFE_PHONE] {
+        assert!(
+            !file.contains(hidden),
+            "`{hidden}` printed without being chosen"
+        );
+    }
+    let (_, file_all) = c.get(&format!("{base}/file?lang=th&include=restricted"));
+    for shown in [REPORTER, PERPETRATOR, UNSAFE_PHONE] {
+        assert!(file_all.contains(shown), "`{shown}` missing when chosen");
+    }
+
     // Every print is on the record, with the choice to include what is left out.
     let trail = prints(&server, &id);
     assert!(
@@ -230,18 +254,18 @@ fn the_forms_print_each_step_of_the_merged_record_and_leave_out_what_must_not_le
         trail.contains(&"printed mau-2 with restricted details (console)".to_string()),
         "{trail:?}"
     );
-    assert_eq!(trail.len(), 9, "{trail:?}");
+    assert_eq!(trail.len(), 11, "{trail:?}");
 
     // Bad requests are clear and leave nothing on the record.
     assert_eq!(c.get(&format!("{base}/mau-9")).0, 404);
     assert_eq!(c.get(&format!("{base}/mau-1?include=everything")).0, 400);
     assert_eq!(c.get(&format!("{base}/closure-letter?lang=xx")).0, 400);
-    assert_eq!(prints(&server, &id).len(), 9);
+    assert_eq!(prints(&server, &id).len(), 11);
 
     // Another team's worker gets the answer of a case that does not exist, and no print.
     let mut sam = Console::sign_in(&server.url, "sam", PASSWORD);
     assert_eq!(sam.get(&format!("{base}/mau-1")).0, 404);
-    assert_eq!(prints(&server, &id).len(), 9);
+    assert_eq!(prints(&server, &id).len(), 11);
 }
 
 #[test]
@@ -293,6 +317,7 @@ fn the_forms_print_to_a4_pdf_in_a_real_browser() {
                 vec!["Mẫu 3", DECISION_NUMBER, "Hỗ trợ tâm lý cho trẻ"],
             ),
             ("closure-letter?lang=fa", vec!["پرونده شما بسته شد"]),
+            ("file?lang=vi", vec![CHILD, MEASURES, DECISION_NUMBER]),
         ] {
             c.goto(&format!("{}/console/cases/{id}/print/{form}", server.url))
                 .await
