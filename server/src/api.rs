@@ -13,7 +13,7 @@
 //! | `GET /v1/cases/{id}` | the merged case file as JSON |
 //! | `POST /v1/cases/{id}/assignment` | `{workers, case_manager?}` (usernames): supervisors and admins assign or transfer a case |
 //! | `POST /v1/cases/{id}/departure` | the last changes of a phone whose user left the case's caseload (raw Automerge changes; write-only) |
-//! | `GET /v1/admin/audit?case=ID` | who read or synced restricted cases (admins) |
+//! | `GET /v1/admin/audit?case=ID` | who read, printed or was sent which case, on which device (admins) |
 //! | `GET`, `POST /v1/admin/teams` | list or add teams (admins) |
 //! | `POST /v1/admin/teams/{name}/label` | `{label}`: rename a team (admins); its name stays the key |
 //! | `GET`, `POST /v1/admin/users` | list or add users (admins) |
@@ -452,6 +452,7 @@ async fn case(
 ) -> AppResult<Json<Value>> {
     let id: CaseId = id.parse().map_err(|_| AppError::NotFound)?;
     let user = session.user.clone();
+    let device = session.device_id.clone();
     let bytes = db::blocking(&state.db, move |db| {
         let access = db.case_access(&id)?.ok_or(AppError::NotFound)?;
         if !access.visible_to(&user) {
@@ -459,8 +460,8 @@ async fn case(
         }
         if access.restricted {
             tracing::info!(case = %id, user = %user.id, "restricted case read");
-            db.audit(&user.id, &id, "read (api)", now_ms())?;
         }
+        db.audit(&user.id, &device, &id, "read (api)", now_ms())?;
         db.case_document(&id)?.ok_or(AppError::NotFound)
     })
     .await?;

@@ -68,13 +68,18 @@ enum Command {
     /// (restore: stop the server, put the copy in place of the database file, start it).
     /// SQLite only: back a PostgreSQL database up with pg_dump.
     Backup { path: PathBuf },
-    /// Who read or synced restricted cases, newest first (ids and usernames only).
+    /// Who read, printed or was sent which case, on which device, newest first (ids and
+    /// usernames only); with --verify, check that no entry was changed or removed (each is
+    /// chained to the one before by a hash): fails when one was.
     Audit {
         /// Only this case.
         #[arg(long)]
         case: Option<String>,
         #[arg(long, default_value_t = 100)]
         limit: usize,
+        /// Check the whole trail's chain instead of listing it.
+        #[arg(long)]
+        verify: bool,
     },
     /// Cases.
     Case {
@@ -543,7 +548,31 @@ fn run(cli: Cli, settings: FileSettings) -> Result<(), String> {
             );
             Ok(())
         }
-        Command::Audit { case, limit } => {
+        Command::Audit { verify: true, .. } => {
+            let check = db.verify_audit().map_err(|e| e.to_string())?;
+            match check.broken {
+                None => {
+                    println!(
+                        "audit trail intact: {} entries chained{}",
+                        check.entries - check.before_chain,
+                        if check.before_chain > 0 {
+                            format!(
+                                " ({} earlier entries, written before the chain began, are not covered)",
+                                check.before_chain
+                            )
+                        } else {
+                            String::new()
+                        }
+                    );
+                    Ok(())
+                }
+                Some((entry, at)) => Err(format!(
+                    "audit trail broken at entry {entry} ({}): it was changed, or the entry before it removed",
+                    fieldcase_core::case::rfc3339(at)
+                )),
+            }
+        }
+        Command::Audit { case, limit, .. } => {
             let case = case
                 .map(|c| c.parse().map_err(|_| "no such case".to_string()))
                 .transpose()?;
@@ -554,10 +583,11 @@ fn run(cli: Cli, settings: FileSettings) -> Result<(), String> {
             let names = usernames_of(db, &ids)?;
             for (e, name) in entries.iter().zip(names) {
                 println!(
-                    "{} {} {:<20} {}",
+                    "{} {} {:<20} {:<14} {}",
                     fieldcase_core::case::rfc3339(e.at),
                     e.case_id,
                     name,
+                    e.device,
                     e.action
                 );
             }

@@ -158,7 +158,7 @@ struct Connection {
     id: u64,
     peer: Option<String>,
     states: HashMap<CaseId, SyncState>,
-    /// Restricted cases whose delivery on this connection is already in the audit trail.
+    /// Cases whose delivery on this connection is already in the audit trail.
     audited: std::collections::HashSet<CaseId>,
     tx: mpsc::UnboundedSender<CaseId>,
     rx: mpsc::UnboundedReceiver<CaseId>,
@@ -493,15 +493,20 @@ impl Connection {
             .as_ref()
             .map(|a| (a.visible_to(user), a.restricted))
         {
-            // A restricted case is audited once per connection (a sync is several
-            // messages), before anything of it is delivered.
-            Some((true, true)) if !self.audited.contains(&id) => {
-                tracing::info!(case = %id, user = %user.id, "restricted case synced");
+            // Every case is audited once per connection (a sync is several messages),
+            // before anything of it is delivered.
+            Some((true, restricted)) if !self.audited.contains(&id) => {
+                if restricted {
+                    tracing::info!(case = %id, user = %user.id, "restricted case synced");
+                }
                 let db = self.state.db.clone();
                 let user_id = user.id.clone();
+                let device = self.session.device_id.clone();
                 let now = chrono::Utc::now().timestamp_millis();
-                let done =
-                    tokio::task::spawn_blocking(move || db.audit(&user_id, &id, "sync", now)).await;
+                let done = tokio::task::spawn_blocking(move || {
+                    db.audit(&user_id, &device, &id, "sync", now)
+                })
+                .await;
                 if !matches!(done, Ok(Ok(()))) {
                     drop(hot);
                     self.send_error(

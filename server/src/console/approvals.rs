@@ -264,7 +264,7 @@ async fn decide(
     closure: Option<String>,
 ) -> Result<(), AppError> {
     if !u.user().role.has_authority() {
-        data::one_case(state, u.user(), id).await?;
+        data::one_case(state, u, id, "read (console)").await?;
         return Err(AppError::Forbidden);
     }
     let approve = d.approve()?;
@@ -337,7 +337,7 @@ pub(crate) async fn record_plan_decision(
     let Posted { user, form } = posted;
     let result = async {
         if !user.user().role.has_authority() {
-            data::one_case(&state, user.user(), &id).await?;
+            data::one_case(&state, &user, &id, "read (console)").await?;
             return Err(AppError::Forbidden);
         }
         let input = authority_decision(

@@ -101,7 +101,7 @@ pub(crate) async fn visible_cases(
             if access.restricted {
                 // Lists and reports show names and risk: that is a read, and it is recorded.
                 st.db
-                    .audit(&user.id, &access.id, "listed (console)", now_ms())?;
+                    .audit(&user.id, "", &access.id, "listed (console)", now_ms())?;
             }
             if let Some(s) = st.console.get(&access.id, heads) {
                 out.push(s);
@@ -139,13 +139,19 @@ pub(crate) async fn visible_cases(
     .await
 }
 
-/// One case `user` may see; a case they may not see is [`AppError::NotFound`], as one that
-/// does not exist. Reads of restricted cases are recorded in the audit trail (ids only)
-/// before anything is shown.
-pub(crate) async fn one_case(state: &Arc<AppState>, user: &User, id: &str) -> AppResult<Loaded> {
+/// One case the console's user may see; a case they may not see is
+/// [`AppError::NotFound`], as one that does not exist. The read is recorded in the audit
+/// trail (ids only, `action` saying which page) before anything is shown.
+pub(crate) async fn one_case(
+    state: &Arc<AppState>,
+    u: &super::ConsoleUser,
+    id: &str,
+    action: &'static str,
+) -> AppResult<Loaded> {
     let id: CaseId = id.parse().map_err(|_| AppError::NotFound)?;
     let db = state.db.clone();
-    let user = user.clone();
+    let user = u.user().clone();
+    let device = u.session.device_id.clone();
     blocking(move || {
         let access = db.case_access(&id)?.ok_or(AppError::NotFound)?;
         if !access.visible_to(&user) {
@@ -153,8 +159,8 @@ pub(crate) async fn one_case(state: &Arc<AppState>, user: &User, id: &str) -> Ap
         }
         if access.restricted {
             tracing::info!(case = %id, user = %user.id, "restricted case read (console)");
-            db.audit(&user.id, &id, "read (console)", now_ms())?;
         }
+        db.audit(&user.id, &device, &id, action, now_ms())?;
         let bytes = db.case_document(&id)?.ok_or(AppError::NotFound)?;
         load(access, &bytes)
     })

@@ -141,7 +141,7 @@ async fn render(
     q: &PrintQuery,
 ) -> AppResult<Markup> {
     let form = Form::of(form).ok_or(AppError::NotFound)?;
-    let case = data::one_case(state, u.user(), id).await?;
+    let case = data::one_case(state, u, id, "read (console)").await?;
     let include = match q.include.as_deref() {
         None | Some("") => false,
         Some("restricted") => true,
@@ -164,6 +164,7 @@ async fn render(
     }
     // On the record before anything is shown.
     let (db, who, case_id) = (state.db.clone(), u.user().id.clone(), case.access.id);
+    let device = u.session.device_id.clone();
     let what = format!(
         "printed {}{} (console)",
         form.name(),
@@ -173,7 +174,7 @@ async fn render(
             ""
         }
     );
-    super::blocking(move || db.audit(&who, &case_id, &what, now_ms())).await?;
+    super::blocking(move || db.audit(&who, &device, &case_id, &what, now_ms())).await?;
     tracing::info!(case = %case_id, user = %u.user().id, form = form.name(), include, "case printed");
     let printed_by = u.user().display_name.clone();
     let cx = Print {

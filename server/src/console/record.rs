@@ -374,6 +374,9 @@ pub(crate) async fn page(
     }
 }
 
+/// How many of the latest reads of a case its record shows supervisors and admins.
+const VIEWED_SHOWN: usize = 50;
+
 /// How far back the record's timeline reads a case's history (its newest changes).
 const TIMELINE_CHANGES: usize = 400;
 
@@ -428,7 +431,7 @@ fn timeline(l: &super::i18n::Locale, steps: &[data::Activity], conflicts: usize)
 }
 
 async fn render(state: &Arc<AppState>, u: &ConsoleUser, id: &str) -> AppResult<view::Page> {
-    let case = Arc::new(data::one_case(state, u.user(), id).await?);
+    let case = Arc::new(data::one_case(state, u, id, "read (console)").await?);
     let steps = {
         let (case, db) = (case.clone(), state.db.clone());
         super::blocking(move || {
@@ -440,6 +443,13 @@ async fn render(state: &Arc<AppState>, u: &ConsoleUser, id: &str) -> AppResult<v
         .await?
     };
     let people = People::load(state).await?;
+    // Who read the case, for those who answer for it (this read is the first shown).
+    let viewed = if u.user().role.has_authority() {
+        let (db, cid) = (state.db.clone(), case.access.id);
+        super::blocking(move || db.audit_trail(Some(&cid), VIEWED_SHOWN)).await?
+    } else {
+        Vec::new()
+    };
     let roster = Roster::load(state, case.access.id, &case.doc).await?;
     let cx = Ctx {
         l: u.locale,
@@ -862,6 +872,27 @@ async fn render(state: &Arc<AppState>, u: &ConsoleUser, id: &str) -> AppResult<v
                 }
             }
         }
+        @if authority {
+            section.card #viewed {
+                h2 { (l.t("section-viewed")) }
+                p.muted { (l.t("viewed-explain")) }
+                div.scroll tabindex="0" {
+                    table {
+                        thead { tr { th { (l.t("f-when")) } th { (l.t("f-by")) } th { (l.t("viewed-device")) } th { (l.t("viewed-what")) } } }
+                        tbody {
+                            @for e in &viewed {
+                                tr {
+                                    td { time datetime=(chrono::DateTime::from_timestamp_millis(e.at).map(|t| t.to_rfc3339()).unwrap_or_default()) { (l.millis(e.at)) } }
+                                    td { bdi { (people.name(&e.user_id)) } }
+                                    td { code { (e.device) } }
+                                    td { (e.action) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
         p.muted { (count(cx.l, "changes-count", cx.bylines.changes())) }
     };
     Ok(view::layout(u, &name, Nav::None, &here, body))
@@ -881,7 +912,7 @@ pub(crate) async fn history(
 ) -> Response {
     let result = async {
         let Query(q) = q.map_err(|_| AppError::BadRequest("which field? (path)".into()))?;
-        let case = data::one_case(&state, u.user(), &id).await?;
+        let case = data::one_case(&state, &u, &id, "history (console)").await?;
         let changes = field_history(&case.doc, &q.path)
             .map_err(|_| AppError::BadRequest("the case file has no such field".into()))?;
         let roster = Roster::load(&state, case.access.id, &case.doc).await?;
@@ -937,7 +968,7 @@ pub(crate) async fn resolve(
     let result = async {
         if !user.user().role.has_authority() {
             // Workers read; but a case they cannot see stays a 404.
-            data::one_case(&state, user.user(), &id).await?;
+            data::one_case(&state, &user, &id, "read (console)").await?;
             return Err(AppError::Forbidden);
         }
         let case_id = id.parse().map_err(|_| AppError::NotFound)?;

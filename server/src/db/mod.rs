@@ -222,13 +222,18 @@ macro_rules! rules_over_rows {
         fn audit(
             &self,
             user_id: &str,
+            device: &str,
             case: &fieldcase_core::CaseId,
             action: &str,
             now: i64,
         ) -> $crate::AppResult<()> {
             Ok($crate::db::records::audit(
-                self, user_id, case, action, now,
+                self, user_id, device, case, action, now,
             )?)
+        }
+
+        fn verify_audit(&self) -> $crate::AppResult<$crate::db::records::AuditCheck> {
+            Ok($crate::db::records::verify_audit(self)?)
         }
 
         fn audit_trail(
@@ -928,8 +933,18 @@ pub trait Db: Send + Sync + 'static {
     /// The device under which the server itself writes for `user` (console, admin API),
     /// with `actor` registered to it.
     fn server_device(&self, user: &User, actor: &str) -> AppResult<String>;
-    /// Records that `user_id` read or synced a restricted case (ids only).
-    fn audit(&self, user_id: &str, case: &CaseId, action: &str, now: i64) -> AppResult<()>;
+    /// Records that `user_id`, on `device`, read or was sent a case (ids only), chained to
+    /// the entry before.
+    fn audit(
+        &self,
+        user_id: &str,
+        device: &str,
+        case: &CaseId,
+        action: &str,
+        now: i64,
+    ) -> AppResult<()>;
+    /// Checks the whole audit trail's chain.
+    fn verify_audit(&self) -> AppResult<records::AuditCheck>;
     /// The latest audit entries, newest first, of one case or of all.
     fn audit_trail(&self, case: Option<&CaseId>, limit: usize) -> AppResult<Vec<AuditEntry>>;
     /// A user by id.
@@ -1063,6 +1078,9 @@ pub struct TimeMark {
 pub struct AuditEntry {
     pub at: i64,
     pub user_id: String,
+    /// The device (a phone's id, or the server's device of a console or API user).
+    #[serde(default)]
+    pub device: String,
     pub case_id: String,
     pub action: String,
 }

@@ -35,7 +35,7 @@ use super::cases::{
     self, AssignmentRow, CaseListRow, CaseRow, CaseRows, CaseTx, Current, DocumentRows,
 };
 use super::keys::{self, CaseBlobs, DataKeyRow, Key, KeySource, KeyTx};
-use super::records::{AuditRow, RecordRows, Window, WindowChange};
+use super::records::{AuditRow, ChainRow, RecordRows, Window, WindowChange};
 use super::users::{DeviceRow, RoleTeamUpdate, UserRows};
 use super::{AdminEntry, CaseAccess, CaseWrite, Db, Device, Stored, Team, TimeMark, User};
 use crate::auth::{self, PasswordHash};
@@ -179,6 +179,10 @@ const MIGRATIONS: &[&str] = &[
         id     INTEGER PRIMARY KEY CHECK (id = 1),
         sealed BYTEA NOT NULL
      );",
+    // Every read on the record (issue 18; the SQLite storage's migration 10): the device of
+    // each audit entry, and its link in the chain (NULL for entries written before).
+    "ALTER TABLE audit ADD COLUMN device TEXT NOT NULL DEFAULT '';
+     ALTER TABLE audit ADD COLUMN hash BYTEA;",
 ];
 
 impl From<postgres::Error> for AppError {
@@ -1097,6 +1101,9 @@ impl UserRows for PostgresDb {
     }
 }
 
+/// The advisory lock that holds the end of the audit chain while an entry is appended.
+const AUDIT_LOCK: i64 = 0x0061_7564_6974; // "audit"
+
 /// The class of the advisory locks that hold a throttle's key (the second key is the hash
 /// of its name).
 const THROTTLE_LOCK: i32 = 0x7468; // "th"
@@ -1113,15 +1120,41 @@ impl RecordRows for PostgresDb {
         &self,
         at: i64,
         user_id: &str,
+        device: &str,
         case: &[u8],
         action: &str,
     ) -> Result<(), StorageError> {
-        let (user_id, key, action) = (user_id.to_string(), case.to_vec(), action.to_string());
+        let (user_id, device, key, action) = (
+            user_id.to_string(),
+            device.to_string(),
+            case.to_vec(),
+            action.to_string(),
+        );
         Ok(self.run(move |c| {
-            c.execute(
-                "INSERT INTO audit (at, user_id, case_id, action) VALUES ($1, $2, $3, $4)",
-                &[&at, &user_id, &key, &action],
+            let mut tx = c.transaction()?;
+            // The chain's end is held against every other instance until the commit.
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&AUDIT_LOCK])?;
+            let prev: Option<Vec<u8>> = tx
+                .query_opt(
+                    "SELECT hash FROM audit WHERE hash IS NOT NULL ORDER BY id DESC LIMIT 1",
+                    &[],
+                )?
+                .map(|r| r.try_get(0))
+                .transpose()?;
+            let hash = super::records::audit_link(
+                prev.as_deref().unwrap_or_default(),
+                at,
+                &user_id,
+                &device,
+                &key,
+                &action,
+            );
+            tx.execute(
+                "INSERT INTO audit (at, user_id, device, case_id, action, hash)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+                &[&at, &user_id, &device, &key, &action, &hash],
             )?;
+            tx.commit()?;
             Ok(())
         })?)
     }
@@ -1130,12 +1163,43 @@ impl RecordRows for PostgresDb {
         let key = case.map(<[u8]>::to_vec);
         Ok(self.run(move |c| {
             c.query(
-                "SELECT at, user_id, case_id, action FROM audit
+                "SELECT at, user_id, device, case_id, action FROM audit
                  WHERE $1::BYTEA IS NULL OR case_id = $1 ORDER BY at DESC, id DESC LIMIT $2",
                 &[&key, &limit],
             )?
             .iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+            .map(|r| {
+                Ok((
+                    r.try_get(0)?,
+                    r.try_get(1)?,
+                    r.try_get(2)?,
+                    r.try_get(3)?,
+                    r.try_get(4)?,
+                ))
+            })
+            .collect()
+        })?)
+    }
+
+    fn audit_chain_rows(&self, after: i64, limit: i64) -> Result<Vec<ChainRow>, StorageError> {
+        Ok(self.run(move |c| {
+            c.query(
+                "SELECT id, at, user_id, device, case_id, action, hash FROM audit
+                 WHERE id > $1 ORDER BY id LIMIT $2",
+                &[&after, &limit],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(ChainRow {
+                    id: r.try_get(0)?,
+                    at: r.try_get(1)?,
+                    user_id: r.try_get(2)?,
+                    device: r.try_get(3)?,
+                    case: r.try_get(4)?,
+                    action: r.try_get(5)?,
+                    hash: r.try_get(6)?,
+                })
+            })
             .collect()
         })?)
     }

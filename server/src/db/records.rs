@@ -1,6 +1,7 @@
 //! What the server notes beside the cases, with its rules once for every storage: the audit
-//! trail of restricted cases and the log of administrative actions (newest first, ids
-//! only), a device's one departure from a case (claimed once, given back when its changes
+//! trail of every read of a case (who, on which device, what, when; ids only), each entry
+//! chained to the one before by a hash so that a changed or removed entry is found
+//! ([`verify_audit`]), and the log of administrative actions (newest first, ids only), a device's one departure from a case (claimed once, given back when its changes
 //! could not be stored), when a user's assignment to a case ended, and the login
 //! throttles (a count in a window that starts at its first event; a window past is counted
 //! as none, and one long past is forgotten).
@@ -24,21 +25,82 @@ pub struct Window {
 /// leaves the row as it is. Runs while the storage holds the key's row.
 pub type WindowChange = Box<dyn FnOnce(Option<Window>) -> Option<Window> + Send>;
 
-/// An audit row: when, who, the case's key, what.
-pub type AuditRow = (i64, String, Vec<u8>, String);
+/// An audit row: when, who, on which device, the case's key, what.
+pub type AuditRow = (i64, String, String, Vec<u8>, String);
+
+/// An audit row as the chain holds it, in the order written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainRow {
+    /// Its place in the order entries were written.
+    pub id: i64,
+    pub at: i64,
+    pub user_id: String,
+    pub device: String,
+    pub case: Vec<u8>,
+    pub action: String,
+    /// Its link ([`audit_link`]); `None` for entries written before the chain began.
+    pub hash: Option<Vec<u8>>,
+}
+
+/// The link of an audit entry: SHA-256 over a label, the link before it (empty for the
+/// first) and each of its fields, length-prefixed so no two entries read alike.
+pub fn audit_link(
+    prev: &[u8],
+    at: i64,
+    user_id: &str,
+    device: &str,
+    case: &[u8],
+    action: &str,
+) -> Vec<u8> {
+    let mut h = ring::digest::Context::new(&ring::digest::SHA256);
+    h.update(b"fieldcase audit v1");
+    for field in [
+        prev,
+        &at.to_be_bytes()[..],
+        user_id.as_bytes(),
+        device.as_bytes(),
+        case,
+        action.as_bytes(),
+    ] {
+        h.update(&u64::try_from(field.len()).unwrap_or(u64::MAX).to_be_bytes());
+        h.update(field);
+    }
+    h.finish().as_ref().to_vec()
+}
+
+/// What [`verify_audit`] found.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AuditCheck {
+    /// Entries read.
+    pub entries: u64,
+    /// Entries written before the chain began (by an earlier version): not covered.
+    pub before_chain: u64,
+    /// The first entry that does not follow from the one before: changed, or the one
+    /// before it removed (its place in the written order and its time).
+    pub broken: Option<(i64, i64)>,
+}
+
+/// How many audit rows [`verify_audit`] reads at a time.
+const VERIFY_PAGE: i64 = 10_000;
 
 /// The rows of the server's records; each storage implements them.
 pub trait RecordRows {
+    /// Appends an audit entry, linked ([`audit_link`]) to the last entry of the chain, in
+    /// one transaction that holds the chain against every other writer (other server
+    /// instances too).
     fn insert_audit(
         &self,
         at: i64,
         user_id: &str,
+        device: &str,
         case: &[u8],
         action: &str,
     ) -> Result<(), StorageError>;
-    /// The latest audit rows (at, user, case key, action), of one case or of all, newest
-    /// first (ties: the later written first).
+    /// The latest audit rows (at, user, device, case key, action), of one case or of all,
+    /// newest first (ties: the later written first).
     fn audit_rows(&self, case: Option<&[u8]>, limit: i64) -> Result<Vec<AuditRow>, StorageError>;
+    /// Audit rows in the order written, from after `after` (a row's id), at most `limit`.
+    fn audit_chain_rows(&self, after: i64, limit: i64) -> Result<Vec<ChainRow>, StorageError>;
     fn insert_admin_entry(&self, entry: &AdminEntry) -> Result<(), StorageError>;
     /// The latest administrative actions, newest first (ties: the later written first).
     fn admin_rows(&self, limit: i64) -> Result<Vec<AdminEntry>, StorageError>;
@@ -69,15 +131,16 @@ pub trait RecordRows {
     fn delete_throttle(&self, key: &str) -> Result<(), StorageError>;
 }
 
-/// Records that `user_id` read or synced a restricted case.
+/// Records that `user_id`, on `device`, read or was sent a case (`action` says how).
 pub fn audit(
     rows: &dyn RecordRows,
     user_id: &str,
+    device: &str,
     case: &CaseId,
     action: &str,
     now: i64,
 ) -> Result<(), StorageError> {
-    rows.insert_audit(now, user_id, &case.as_bytes()[..], action)
+    rows.insert_audit(now, user_id, device, &case.as_bytes()[..], action)
 }
 
 /// The latest audit entries, newest first (a row whose key is not a case id is passed
@@ -92,15 +155,56 @@ pub fn audit_trail(
     Ok(rows
         .audit_rows(key.as_deref(), limit)?
         .into_iter()
-        .filter_map(|(at, user_id, case, action)| {
+        .filter_map(|(at, user_id, device, case, action)| {
             Some(AuditEntry {
                 at,
                 user_id,
+                device,
                 case_id: case_id_of(&case)?.to_string(),
                 action,
             })
         })
         .collect())
+}
+
+/// Reads the whole audit trail in the order written and checks that each entry follows
+/// from the one before. Entries before the chain began (written by an earlier version)
+/// are counted, not checked; once the chain began, an entry without its link is broken.
+/// Removing the newest entries leaves a chain that still holds: an operator compares the
+/// count with an earlier check's.
+pub fn verify_audit(rows: &dyn RecordRows) -> Result<AuditCheck, StorageError> {
+    let mut check = AuditCheck {
+        entries: 0,
+        before_chain: 0,
+        broken: None,
+    };
+    let mut prev: Option<Vec<u8>> = None;
+    let mut after = 0;
+    loop {
+        let page = rows.audit_chain_rows(after, VERIFY_PAGE)?;
+        let Some(last) = page.last() else {
+            return Ok(check);
+        };
+        after = last.id;
+        for r in page {
+            check.entries += 1;
+            match (&r.hash, &prev) {
+                (None, None) => check.before_chain += 1,
+                (None, Some(_)) => {
+                    check.broken = Some((r.id, r.at));
+                    return Ok(check);
+                }
+                (Some(hash), _) => {
+                    let p = prev.as_deref().unwrap_or_default();
+                    if audit_link(p, r.at, &r.user_id, &r.device, &r.case, &r.action) != *hash {
+                        check.broken = Some((r.id, r.at));
+                        return Ok(check);
+                    }
+                    prev = Some(hash.clone());
+                }
+            }
+        }
+    }
 }
 
 /// The latest administrative actions, newest first.

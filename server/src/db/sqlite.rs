@@ -14,7 +14,7 @@ use super::cases::{
     self, AssignmentRow, CaseListRow, CaseRow, CaseRows, CaseTx, Current, DocumentRows,
 };
 use super::keys::{self, CaseBlobs, DataKeyRow, Key, KeySource, KeyTx};
-use super::records::{AuditRow, RecordRows, Window, WindowChange};
+use super::records::{AuditRow, ChainRow, RecordRows, Window, WindowChange};
 use super::users::{DeviceRow, RoleTeamUpdate, UserRows};
 use super::{AdminEntry, CaseAccess, CaseWrite, Db, Device, Stored, Team, TimeMark, User};
 use crate::auth::{self, PasswordHash};
@@ -147,6 +147,10 @@ const MIGRATIONS: &[&str] = &[
         id     INTEGER PRIMARY KEY CHECK (id = 1),
         sealed BLOB NOT NULL
      ) STRICT;",
+    // 10: every read on the record (issue 18): the device of each audit entry, and its
+    // link in the chain (`records::audit_link`; NULL for entries written before).
+    "ALTER TABLE audit ADD COLUMN device TEXT NOT NULL DEFAULT '';
+     ALTER TABLE audit ADD COLUMN hash BLOB;",
 ];
 
 /// The server's SQLite storage.
@@ -942,24 +946,65 @@ impl RecordRows for SqliteDb {
         &self,
         at: i64,
         user_id: &str,
+        device: &str,
         case: &[u8],
         action: &str,
     ) -> Result<(), StorageError> {
-        self.lock().run(
-            "INSERT INTO audit (at, user_id, case_id, action) VALUES (?1, ?2, ?3, ?4)",
-            params![at, user_id, case, action],
+        let mut conn = self.lock();
+        // IMMEDIATE: the chain's end is held against other processes on the file too.
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let prev: Option<Vec<u8>> = tx
+            .query_row(
+                "SELECT hash FROM audit WHERE hash IS NOT NULL ORDER BY id DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let hash = super::records::audit_link(
+            prev.as_deref().unwrap_or_default(),
+            at,
+            user_id,
+            device,
+            case,
+            action,
+        );
+        tx.execute(
+            "INSERT INTO audit (at, user_id, device, case_id, action, hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![at, user_id, device, case, action, hash],
         )?;
+        tx.commit()?;
         Ok(())
     }
 
     fn audit_rows(&self, case: Option<&[u8]>, limit: i64) -> Result<Vec<AuditRow>, StorageError> {
         let conn = self.lock();
         let mut stmt = conn.prepare_cached(
-            "SELECT at, user_id, case_id, action FROM audit
+            "SELECT at, user_id, device, case_id, action FROM audit
              WHERE ?1 IS NULL OR case_id = ?1 ORDER BY at DESC, id DESC LIMIT ?2",
         )?;
         let rows = stmt.query_map(params![case, limit], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn audit_chain_rows(&self, after: i64, limit: i64) -> Result<Vec<ChainRow>, StorageError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, at, user_id, device, case_id, action, hash FROM audit
+             WHERE id > ?1 ORDER BY id LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![after, limit], |r| {
+            Ok(ChainRow {
+                id: r.get(0)?,
+                at: r.get(1)?,
+                user_id: r.get(2)?,
+                device: r.get(3)?,
+                case: r.get(4)?,
+                action: r.get(5)?,
+                hash: r.get(6)?,
+            })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }

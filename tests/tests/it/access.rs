@@ -202,7 +202,7 @@ fn heads_of(server: &TestServer, id: &fieldcase_core::CaseId) -> Vec<automerge::
 }
 
 #[test]
-fn every_read_and_sync_of_a_restricted_case_is_audited_with_ids_only() {
+fn every_read_and_sync_of_every_case_is_audited_with_ids_only() {
     let server = TestServer::start();
     let (anna, token, _a) = server.phone("anna");
     let hidden = case(&anna, "زهرا احمدی", true);
@@ -223,12 +223,19 @@ fn every_read_and_sync_of_a_restricted_case_is_audited_with_ids_only() {
     seen.sort();
     // Anna's first push created the case (nothing was delivered to her); Malee's sync
     // and read were deliveries.
+    // Every case, restricted or not (issue 18), once per delivery.
     let mut want = vec![
         (malee_id.clone(), hidden.to_string(), "sync".to_string()),
-        (malee_id, hidden.to_string(), "read (api)".to_string()),
+        (
+            malee_id.clone(),
+            hidden.to_string(),
+            "read (api)".to_string(),
+        ),
+        (malee_id.clone(), open.to_string(), "sync".to_string()),
+        (malee_id, open.to_string(), "read (api)".to_string()),
     ];
     want.sort();
-    assert_eq!(seen, want, "the restricted case only, once per delivery");
+    assert_eq!(seen, want, "every case, once per delivery");
     // Admins read the trail; nobody else does; it holds no names.
     let (status, _) = server.rest("GET", "/v1/admin/audit", Some(&malee_token), None);
     assert_eq!(status, 403);

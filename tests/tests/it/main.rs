@@ -6,6 +6,7 @@ mod access;
 mod agency;
 mod assignment;
 mod at_rest;
+mod audit;
 mod bombs;
 mod compat;
 mod console_a11y;

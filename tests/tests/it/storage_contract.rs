@@ -62,6 +62,7 @@ storage_contract!(
     a_missing_case_is_not_the_one_expected_and_its_first_changes_are_its_snapshot,
     an_unconditional_write_replaces_whatever_is_stored,
     the_audit_trail_is_newest_first,
+    audit_entries_written_at_once_form_one_chain,
     the_console_language_is_kept,
     disabling_a_user_ends_sessions_and_wipes_their_devices,
     devices_are_listed_with_their_sessions_and_revoked,
@@ -630,15 +631,44 @@ fn the_audit_trail_is_newest_first(db: &dyn Db) {
         .add_user("root", "", Role::Admin, None, PASSWORD, ITERATIONS)
         .unwrap();
     let (first, second) = (CaseId::random(), CaseId::random());
-    db.audit(&anna.id, &second, "read", 100).unwrap();
-    db.audit(&anna.id, &first, "sync", 200).unwrap();
-    db.audit(&root.id, &second, "sync", 300).unwrap();
+    db.audit(&anna.id, "d-1", &second, "read", 100).unwrap();
+    db.audit(&anna.id, "d-1", &first, "sync", 200).unwrap();
+    db.audit(&root.id, "d-2", &second, "sync", 300).unwrap();
     let trail = db.audit_trail(None, 10).unwrap();
     let seen: Vec<_> = trail.iter().map(|e| (e.at, e.action.as_str())).collect();
     assert_eq!(seen, [(300, "sync"), (200, "sync"), (100, "read")]);
     assert_eq!(trail[0].case_id, second.to_string());
     let one = db.audit_trail(Some(&second), 1).unwrap();
     assert_eq!((one.len(), one[0].user_id.as_str()), (1, root.id.as_str()));
+    assert_eq!(one[0].device, "d-2");
+}
+
+/// Every audit entry is chained to the one before, also when many are written at once
+/// (the chain's end is held while each is appended): the whole trail verifies.
+fn audit_entries_written_at_once_form_one_chain(db: &dyn Db) {
+    let empty = db.verify_audit().unwrap();
+    assert_eq!((empty.entries, empty.broken), (0, None));
+    let case = CaseId::random();
+    std::thread::scope(|s| {
+        for t in 0..8 {
+            s.spawn(move || {
+                for i in 0..10 {
+                    db.audit(
+                        "u-anna",
+                        &format!("d-{t}"),
+                        &case,
+                        "read (console)",
+                        1_000 + i,
+                    )
+                    .unwrap();
+                }
+            });
+        }
+    });
+    let check = db.verify_audit().unwrap();
+    assert_eq!(check.entries, 80);
+    assert_eq!(check.before_chain, 0);
+    assert_eq!(check.broken, None, "{check:?}");
 }
 
 fn the_console_language_is_kept(db: &dyn Db) {
@@ -941,7 +971,7 @@ fn records_of_the_same_moment_are_listed_latest_written_first(db: &dyn Db) {
     let at = 1_800_000_000_000;
     let case = CaseId::random();
     for action in ["read", "sync"] {
-        db.audit("u-anna", &case, action, at).unwrap();
+        db.audit("u-anna", "d-1", &case, action, at).unwrap();
     }
     let trail = db.audit_trail(Some(&case), 10).unwrap();
     assert_eq!(

@@ -1,0 +1,133 @@
+//! Every read on the record (issue 18): sync deliveries, REST reads, console pages,
+//! history and prints are recorded for every case, restricted or not, with the user and
+//! the device; the trail is chained by hashes, `fieldcase-server audit --verify` checks
+//! it, and a changed or removed entry is found.
+
+use std::process::Command;
+
+use fieldcase_core::NewCase;
+use fieldcase_server::Db;
+use fieldcase_tests::console::Console;
+use fieldcase_tests::pg::server_binary;
+use fieldcase_tests::{TestServer, PASSWORD};
+
+fn verify(path: &std::path::Path) -> (bool, String) {
+    let out = Command::new(server_binary())
+        .args(["--db", path.to_str().unwrap(), "audit", "--verify"])
+        .env_remove("FIELDCASE_MASTER_KEY")
+        .env_remove("FIELDCASE_MASTER_KEY_FILE")
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+#[test]
+fn every_read_of_every_case_is_on_a_chained_trail_that_finds_a_changed_entry() {
+    let server = TestServer::start();
+    let (phone, token, _p) = server.phone("anna");
+    let mut new = NewCase {
+        team: "north".into(),
+        ..Default::default()
+    };
+    new.client.name = Some("Фёдорова Анна".into());
+    let id = phone.create_case(new).unwrap();
+    phone.sync(&server.url, &token).unwrap();
+    // The supervisor's phone receives it: a delivery.
+    let (bao, bao_token, _b) = server.phone("malee");
+    let r = bao.sync(&server.url, &bao_token).unwrap();
+    assert_eq!(r.new_cases, 1, "{r:?}");
+    let bao_device = bao.device_id();
+
+    // The supervisor reads it in the console, its history, and prints it; the API reads it.
+    let mut c = Console::sign_in(&server.url, "malee", PASSWORD);
+    assert_eq!(c.get(&format!("/console/cases/{id}")).0, 200);
+    assert_eq!(
+        c.get(&format!("/console/cases/{id}/history?path=client/name"))
+            .0,
+        200
+    );
+    assert_eq!(c.get(&format!("/console/cases/{id}/print/file")).0, 200);
+    let (status, _) = server.rest("GET", &format!("/v1/cases/{id}"), Some(&token), None);
+    assert_eq!(status, 200);
+
+    let trail = server.db.audit_trail(Some(&id), 100).unwrap();
+    let actions: Vec<&str> = trail.iter().map(|e| e.action.as_str()).collect();
+    for expected in [
+        "sync",
+        "read (console)",
+        "history (console)",
+        "printed file (console)",
+        "read (api)",
+    ] {
+        assert!(actions.contains(&expected), "{expected} not in {actions:?}");
+    }
+    // Not a restricted case, and still on the record, with the device it went to.
+    assert!(!server.db.case_access(&id).unwrap().unwrap().restricted);
+    let bao_user = server.db.user_by_username("malee").unwrap().unwrap();
+    assert!(
+        trail
+            .iter()
+            .any(|e| e.user_id == bao_user.id && e.action == "sync" && e.device == bao_device),
+        "{trail:?}"
+    );
+    // Supervisors see who viewed the case on its record; workers do not.
+    let (_, record) = c.get(&format!("/console/cases/{id}"));
+    assert!(record.contains("Who viewed this case"), "{record}");
+    assert!(record.contains("printed file (console)") && record.contains(&bao_device));
+    let mut anna = Console::sign_in(&server.url, "anna", PASSWORD);
+    let (status, record) = anna.get(&format!("/console/cases/{id}"));
+    assert_eq!(status, 200);
+    assert!(!record.contains("Who viewed this case"));
+    let check = server.db.verify_audit().unwrap();
+    assert_eq!(check.broken, None);
+    assert!(check.entries >= 6, "{check:?}");
+
+    // The command says the trail is intact; one changed entry, and it is broken there.
+    let path = server.dir.path().join("server.sqlite");
+    let (ok, said) = verify(&path);
+    assert!(ok && said.contains("audit trail intact"), "{said}");
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let (second, who): (i64, String) = conn
+        .query_row(
+            "SELECT id, user_id FROM audit ORDER BY id LIMIT 1 OFFSET 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    conn.execute(
+        "UPDATE audit SET user_id = 'u-nobody' WHERE id = ?1",
+        [second],
+    )
+    .unwrap();
+    let (ok, said) = verify(&path);
+    assert!(!ok, "{said}");
+    assert!(
+        said.contains(&format!("broken at entry {second}")),
+        "{said}"
+    );
+    // Put back as it was, it holds again; the entry removed, the one after it is broken.
+    conn.execute(
+        "UPDATE audit SET user_id = ?2 WHERE id = ?1",
+        rusqlite::params![second, who],
+    )
+    .unwrap();
+    let (ok, said) = verify(&path);
+    assert!(ok, "{said}");
+    conn.execute("DELETE FROM audit WHERE id = ?1", [second])
+        .unwrap();
+    let third: i64 = conn
+        .query_row("SELECT MIN(id) FROM audit WHERE id > ?1", [second], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    let (ok, said) = verify(&path);
+    assert!(!ok, "{said}");
+    assert!(said.contains(&format!("broken at entry {third}")), "{said}");
+}
