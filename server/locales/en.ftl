@@ -604,3 +604,5 @@ viewed-explain = Every read of this case (console pages, prints, syncs to phones
 viewed-device = Device
 viewed-what = What
 f-by = Who
+name-hidden = This case is restricted: its client's name is shown as initials.
+name-show = Show the name (the choice is recorded)

@@ -580,3 +580,5 @@ viewed-explain = Mọi lần đọc hồ sơ (trang quản lý, bản in, đồn
 viewed-device = Thiết bị
 viewed-what = Nội dung
 f-by = Ai
+name-hidden = Hồ sơ hạn chế: tên thân chủ chỉ hiển thị chữ cái đầu.
+name-show = Hiện tên (việc này được ghi lại)

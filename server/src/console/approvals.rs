@@ -165,7 +165,7 @@ pub(crate) async fn page(State(state): State<Arc<AppState>>, u: ConsoleUser) -> 
         let head = |c: &data::Summary| {
             html! {
                 h3 {
-                    a href=(format!("/console/cases/{}", c.access.id)) { bdi { (c.file.client.name.clone().unwrap_or_default()) } }
+                    a href=(format!("/console/cases/{}", c.access.id)) { bdi { (super::view::listed_name(c.file.client.name.as_deref().unwrap_or_default(), c.access.restricted)) } }
                     " " (stage_badge(l, c.file.stage)) " " (risk_badge(l, &c.summary))
                 }
             }

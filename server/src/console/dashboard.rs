@@ -179,7 +179,7 @@ async fn render(
     activity.truncate(15);
 
     let case_link = |s: &CaseSummary| {
-        html! { a href=(format!("/console/cases/{}", s.id)) { bdi { (s.client_name) } } }
+        html! { a href=(format!("/console/cases/{}", s.id)) { bdi { (view::listed_name(&s.client_name, s.restricted)) } } }
     };
     let short_list =
         |title: &str, items: &[&CaseSummary], extra: &dyn Fn(&CaseSummary) -> Markup| {
@@ -317,7 +317,7 @@ async fn render(
                         tr {
                             td {
                                 (case_link(s))
-                                @if let Some(lat) = &s.client_name_latin { br; small.muted { bdi { (lat) } } }
+                                @if let Some(lat) = s.client_name_latin.as_ref().filter(|_| !s.restricted) { br; small.muted { bdi { (lat) } } }
                                 @if s.restricted { " " span.badge.restricted { (l.t("restricted")) } }
                                 @if s.emergency { " " (emergency_badge(l)) }
                                 @if s.closure_requested { " " span.badge { (l.t("closure-requested")) } }

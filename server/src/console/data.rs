@@ -306,7 +306,10 @@ pub(crate) fn recent_changes(l: &Loaded, n: usize, db: &dyn crate::Db) -> AppRes
         };
         out.push(Activity {
             case_id: l.access.id.to_string(),
-            client: l.file.client.name.clone().unwrap_or_default(),
+            client: super::view::listed_name(
+                l.file.client.name.as_deref().unwrap_or_default(),
+                l.access.restricted,
+            ),
             at_ms: when(&c),
             who,
             what: c.message.as_deref().unwrap_or_default().to_string(),

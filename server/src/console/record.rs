@@ -363,12 +363,22 @@ fn excerpt(text: &str, chars: usize) -> String {
     out
 }
 
+/// `?show=name`: the name of a restricted case, shown because the viewer chose to (and
+/// recorded).
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct RecordQuery {
+    #[serde(default)]
+    show: Option<String>,
+}
+
 pub(crate) async fn page(
     State(state): State<Arc<AppState>>,
     u: ConsoleUser,
     Path(id): Path<String>,
+    Query(q): Query<RecordQuery>,
 ) -> Response {
-    match render(&state, &u, &id).await {
+    let show_name = q.show.as_deref() == Some("name");
+    match render(&state, &u, &id, show_name).await {
         Ok(p) => p.into_response(),
         Err(e) => u.error(e),
     }
@@ -430,8 +440,31 @@ fn timeline(l: &super::i18n::Locale, steps: &[data::Activity], conflicts: usize)
     }
 }
 
-async fn render(state: &Arc<AppState>, u: &ConsoleUser, id: &str) -> AppResult<view::Page> {
-    let case = Arc::new(data::one_case(state, u, id, "read (console)").await?);
+async fn render(
+    state: &Arc<AppState>,
+    u: &ConsoleUser,
+    id: &str,
+    show_name: bool,
+) -> AppResult<view::Page> {
+    let mut loaded = data::one_case(state, u, id, "read (console)").await?;
+    // A restricted case shows its client's initials until the viewer chooses to show the
+    // name, and that choice is on the record.
+    let name_hidden = loaded.access.restricted && !show_name;
+    if loaded.access.restricted && show_name {
+        let (db, who, cid) = (state.db.clone(), u.user().id.clone(), loaded.access.id);
+        let device = u.session.device_id.clone();
+        let now = chrono::Utc::now().timestamp_millis();
+        super::blocking(move || db.audit(&who, &device, &cid, "name shown (console)", now))
+            .await?;
+    }
+    if name_hidden {
+        let shown = view::initials(loaded.file.client.name.as_deref().unwrap_or_default());
+        loaded.file.client.name = Some(shown.clone());
+        loaded.file.client.name_latin = None;
+        loaded.summary.client_name = shown;
+        loaded.summary.client_name_latin = None;
+    }
+    let case = Arc::new(loaded);
     let steps = {
         let (case, db) = (case.clone(), state.db.clone());
         super::blocking(move || {
@@ -484,11 +517,14 @@ async fn render(state: &Arc<AppState>, u: &ConsoleUser, id: &str) -> AppResult<v
                 span.muted { (l.t("team")) ": " bdi { (cx.people.team(f.team.as_deref().unwrap_or_default())) } }
             }
         }
+        @if name_hidden {
+            p.name-hidden { (l.t("name-hidden")) " " a href=(format!("{here}?show=name")) { (l.t("name-show")) } }
+        }
         (summary(&cx, &visits))
         nav.print aria-label=(l.t("print-forms")) {
             (l.t("print-forms")) ": "
             @for (n, form) in ["mau-1", "mau-2", "mau-3", "mau-4", "mau-5"].iter().enumerate() {
-                a href=(format!("{here}/print/{form}")) lang="vi" { "Mẫu " (n + 1) } " "
+                a href=(format!("{here}/print/{form}")) lang="vi" { bdi { "Mẫu " (n + 1) } } " "
             }
             @if f.closures.iter().any(|c| c.retracted.is_none() && c.reopened_at.is_none() && c.status == Some(fieldcase_core::case::ClosureStatus::Approved)) {
                 a href=(format!("{here}/print/closure-letter")) { (l.t("letter-closure-title")) }
@@ -917,7 +953,10 @@ pub(crate) async fn history(
             .map_err(|_| AppError::BadRequest("the case file has no such field".into()))?;
         let roster = Roster::load(&state, case.access.id, &case.doc).await?;
         let l = u.locale;
-        let name = case.file.client.name.clone().unwrap_or_default();
+        let name = view::listed_name(
+            case.file.client.name.as_deref().unwrap_or_default(),
+            case.access.restricted,
+        );
         let case_url = format!("/console/cases/{}", case.access.id);
         let body = html! {
             p { a href=(case_url) { "← " bdi { (name) } } }

@@ -131,3 +131,38 @@ fn every_read_of_every_case_is_on_a_chained_trail_that_finds_a_changed_entry() {
     assert!(!ok, "{said}");
     assert!(said.contains(&format!("broken at entry {third}")), "{said}");
 }
+
+#[test]
+fn a_restricted_cases_name_shows_as_initials_until_the_viewer_chooses_and_that_is_recorded() {
+    let server = TestServer::start();
+    let (phone, token, _p) = server.phone("anna");
+    let mut new = NewCase {
+        team: "north".into(),
+        restricted: true,
+        ..Default::default()
+    };
+    new.client.name = Some("زهرا احمدی".into());
+    new.client.name_latin = Some("Zahra Ahmadi".into());
+    let id = phone.create_case(new).unwrap();
+    phone.sync(&server.url, &token).unwrap();
+    let mut c = Console::sign_in(&server.url, "anna", PASSWORD);
+    let (_, dashboard) = c.get("/console");
+    assert!(dashboard.contains("ز. ا."), "initials listed");
+    assert!(!dashboard.contains("زهرا") && !dashboard.contains("Zahra"));
+    let (status, record) = c.get(&format!("/console/cases/{id}"));
+    assert_eq!(status, 200);
+    assert!(!record.contains("زهرا") && !record.contains("Zahra"), "{record}");
+    assert!(record.contains("?show=name"));
+    let shown = |s: &TestServer| {
+        s.db.audit_trail(Some(&id), 100)
+            .unwrap()
+            .iter()
+            .filter(|e| e.action == "name shown (console)")
+            .count()
+    };
+    assert_eq!(shown(&server), 0);
+    let (status, record) = c.get(&format!("/console/cases/{id}?show=name"));
+    assert_eq!(status, 200);
+    assert!(record.contains("زهرا احمدی") && record.contains("Zahra Ahmadi"));
+    assert_eq!(shown(&server), 1, "the choice is on the record");
+}
