@@ -25,8 +25,9 @@ pub const SCHEMA_ID: &str = "fieldcase/case/1";
 
 /// The revision of the schema this version writes. The identifier stays the same (a
 /// document never has to be rewritten to upgrade); a revision adds fields. A container a
-/// revision adds ([`Field::since`]) may be missing from a document written before it: it
-/// is created by the first edit that needs it. Revision 2 is the case process of the seeds
+/// revision adds ([`Field::since`]) may be missing from a document written before it: the
+/// first edit creates it, with the change every replica makes alike
+/// ([`crate::case::upgrade`]). Revision 2 is the case process of the seeds
 /// (closing at any stage, intake decisions, conclusions with their next step, plan
 /// versions).
 pub const SCHEMA_REVISION: u32 = 2;
@@ -551,26 +552,6 @@ pub const CASE: &[Field] = &[
     open("reviews", Kind::Entries(REVIEW)),
     action("closures", Kind::Entries(CLOSURE)),
 ];
-
-/// Creates the map a later schema revision added at the root (`safety`) when `path` goes
-/// into it and an earlier document lacks it, so that a form can write its fields.
-pub(crate) fn ensure_revision_map<T: Transactable>(tx: &mut T, path: &str) -> Result<()> {
-    let Some((first, _)) = path.split_once('/') else {
-        return Ok(());
-    };
-    if let Some(Field {
-        kind: Kind::Map(sub),
-        since,
-        ..
-    }) = CASE.iter().find(|f| f.name == first)
-    {
-        if *since > 1 && get_obj(tx, &ROOT, first).is_none() {
-            let obj = tx.put_object(ROOT, first, ObjType::Map)?;
-            scaffold(tx, &obj, sub)?;
-        }
-    }
-    Ok(())
-}
 
 /// Finds a field among a map's fields (and, for entries, the common entry fields).
 pub fn find_field(fields: &'static [Field], entry: bool, name: &str) -> Option<&'static Field> {

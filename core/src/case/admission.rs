@@ -10,7 +10,9 @@
 //! our words (never client data).
 //!
 //! The rules, in the order they are checked:
-//! - the document follows the case schema ([`RefusalKind::InvalidDocument`]);
+//! - the document follows the case schema ([`RefusalKind::InvalidDocument`]), and a
+//!   container a later schema revision added was created by the case's creation or by the
+//!   revision's upgrade ([`upgrade::created_outside_upgrade`]), never by a writer's edit;
 //! - an actor records only itself in `actors`
 //!   ([`RefusalKind::ForeignActor`]), and as the signed-in user
 //!   ([`RefusalKind::Attribution`]);
@@ -27,7 +29,7 @@
 
 use automerge::{Automerge, Change};
 
-use crate::case::{authority, inspect, CaseDoc, CaseFile, Role};
+use crate::case::{authority, inspect, upgrade, CaseDoc, CaseFile, Role};
 use crate::ids::CaseId;
 use crate::refusal::{Refusal, RefusalKind};
 use crate::schema;
@@ -63,10 +65,18 @@ pub struct Admission {
 
 /// The Automerge actors (hex) of `changes`, sorted, once each.
 pub fn actors_of(changes: &[Change]) -> Vec<String> {
-    let mut actors: Vec<String> = changes
-        .iter()
-        .map(|c| c.actor_id().to_hex_string())
-        .collect();
+    actors_of_refs(changes.iter())
+}
+
+/// The actors (hex) of the writer's own changes among `changes` (new in `after`): all but
+/// a schema upgrade, which is the same change on every replica and belongs to no device
+/// ([`upgrade::is_upgrade`]). These are the actors that must be bound to the device.
+pub fn writers_actors(after: &Automerge, changes: &[Change]) -> Vec<String> {
+    actors_of_refs(upgrade::writers_changes(after, changes).into_iter())
+}
+
+fn actors_of_refs<'a>(changes: impl Iterator<Item = &'a Change>) -> Vec<String> {
+    let mut actors: Vec<String> = changes.map(|c| c.actor_id().to_hex_string()).collect();
     actors.sort();
     actors.dedup();
     actors
@@ -87,6 +97,13 @@ pub fn admit(
     let invalid = |reason: String| Refusal::new(RefusalKind::InvalidDocument, reason);
     schema::validate(after)
         .map_err(|v| invalid(format!("invalid input at `{}`: {}", v.path, v.reason)))?;
+    // A container a later schema revision added is created with the case or by the
+    // revision's upgrade, which every replica makes alike; never by a writer's own change.
+    if let Some(path) = upgrade::created_outside_upgrade(after, changes) {
+        return Err(invalid(format!(
+            "`{path}` is created by the schema upgrade, not by an edit"
+        )));
+    }
     // Attribution: an actor records only itself, and only as the signed-in user; the
     // stamps of its entries and decisions name that user and the change's own time.
     let records = inspect::actor_records(after);
