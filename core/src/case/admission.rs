@@ -20,6 +20,11 @@
 //!   ([`RefusalKind::Attribution`], [`authority::stamp_violation`]);
 //! - a worker's change is not labelled as a supervisor's action
 //!   ([`RefusalKind::NeedsAuthority`], [`authority::claims_authority`]);
+//! - each of the writer's changes keeps the case process, judged on the case as the writer
+//!   saw it (the document at the change's dependencies), not on the merged result: the
+//!   workflow's steps, safety first, conclusions about abuse only in child protection, a
+//!   closure approved only once the family was told ([`RefusalKind::Process`],
+//!   [`process::violation`]);
 //! - the document is the case it was sent as ([`RefusalKind::WrongCase`]);
 //! - a change to a known case keeps the authority rules ([`authority::violation`]); a new
 //!   case may be created by its sender ([`authority::may_create`]) and its own history
@@ -29,7 +34,7 @@
 
 use automerge::{Automerge, Change};
 
-use crate::case::{authority, inspect, upgrade, CaseDoc, CaseFile, Role};
+use crate::case::{authority, inspect, process, upgrade, CaseDoc, CaseFile, Role};
 use crate::ids::CaseId;
 use crate::refusal::{Refusal, RefusalKind};
 use crate::schema;
@@ -129,6 +134,11 @@ pub fn admit(
             RefusalKind::NeedsAuthority,
             "these changes are labelled as an action that needs a supervisor",
         ));
+    }
+    // The case process, each of the writer's own changes judged on the case as its writer
+    // saw it (a schema upgrade is no one's change).
+    if let Some(refusal) = process::violation(after, &upgrade::writers_changes(after, changes)) {
+        return Err(refusal);
     }
     let (file, _) = CaseDoc::outline_of(after).map_err(|e| invalid(e.to_string()))?;
     // The document must be the case it was sent as: its inner id decides where it is

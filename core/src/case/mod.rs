@@ -32,7 +32,7 @@ pub mod input;
 pub mod inspect;
 pub mod model;
 mod plan;
-mod process;
+pub mod process;
 pub mod stage;
 pub mod upgrade;
 mod walk;
@@ -189,6 +189,17 @@ impl CaseDoc {
     ) -> Result<Self> {
         if new.team.trim().is_empty() {
             return Err(Error::invalid("team", "a case belongs to a team"));
+        }
+        if new
+            .intake
+            .as_ref()
+            .is_some_and(|i| i.preliminary_finding.is_some())
+            && !new.case_kind.is_some_and(|k| k.has_findings())
+        {
+            return Err(Error::invalid(
+                "intake/preliminary_finding",
+                "only a child-protection case concludes about abuse: set the kind of case",
+            ));
         }
         let mut doc = Automerge::new().with_actor(actor);
         let manager = new

@@ -4,16 +4,19 @@
 //! reopened without losing the earlier closure.
 //!
 //! The rules here are the typed API's: the phone and the console both go through them.
-//! What the server checks again on a merged document is in [`super::authority`].
+//! The same rules are checked again on every change that arrives from elsewhere, each on
+//! the case as its writer saw it ([`violation`], run by `admission::admit`); what needs a
+//! supervisor is in [`super::authority`].
 
 use serde_json::{json, Map, Value as Json};
 
 use super::{
     insert_entry, insert_entry_with, reset_plan_approval, rfc3339, to_map, write_at, Author,
-    CaseDoc, ClosureInput, ClosureStatus, InformedInput, IntakeDecision, IntakeDecisionInput,
-    NextStep, ReferralStatus, RiskInput, Stage,
+    CaseDoc, CaseFile, ClosureInput, ClosureStatus, InformedInput, IntakeDecision,
+    IntakeDecisionInput, NextStep, ReferralStatus, RiskInput, Stage,
 };
 use crate::error::{Error, Result};
+use crate::refusal::{Refusal, RefusalKind};
 
 /// Why a case in an emergency cannot move on from intake.
 pub(crate) const SAFETY_FIRST: &str =
@@ -411,4 +414,124 @@ fn check_informed(m: &Map<String, Json>, path: &str, required: bool) -> Result<(
         )),
         _ => Ok(()),
     }
+}
+
+/// The map keys whose change may break a rule of the process ([`violation`]): a change that
+/// writes none of them is not judged.
+const PROCESS_KEYS: &[&str] = &[
+    "stage",
+    "finding",
+    "preliminary_finding",
+    "level",
+    "preliminary_risk",
+    "status",
+];
+
+/// Whether `change` writes (or deletes) any of [`PROCESS_KEYS`].
+fn touches_process(change: &automerge::Change) -> bool {
+    use automerge::legacy::Key;
+    change
+        .decode()
+        .operations
+        .iter()
+        .any(|op| matches!(&op.key, Key::Map(k) if PROCESS_KEYS.contains(&k.as_str())))
+}
+
+/// The conclusions about abuse a case file holds, by where they are (`intake`,
+/// `assessments/<id>`, `reviews/<id>`), including those an earlier risk code meant.
+fn findings(file: &CaseFile) -> Vec<(String, super::Finding)> {
+    let mut out = Vec::new();
+    let intake = file.intake.preliminary_finding.or_else(|| {
+        file.intake
+            .preliminary_risk
+            .and_then(super::RiskLevel::finding)
+    });
+    out.extend(intake.map(|f| ("intake".to_string(), f)));
+    for a in &file.assessments {
+        out.extend(
+            a.risk
+                .finding()
+                .map(|f| (format!("assessments/{}", a.id), f)),
+        );
+    }
+    for r in &file.reviews {
+        out.extend(r.risk.finding().map(|f| (format!("reviews/{}", r.id), f)));
+    }
+    out
+}
+
+/// The rule of the case process that one change breaks, judged on the case as its writer
+/// saw it (`before`, the document at the change's dependencies) and as the change left it
+/// (`after`): the stage moves only along the workflow's steps (implementation once a
+/// supervisor approved the plan; closed only by an approved closure); an emergency does
+/// not move on from intake before its safety is secured; only a child-protection case
+/// records a conclusion about abuse; a closure is approved only once the request says that
+/// the client or family was told (or why not).
+pub fn change_violation(before: &CaseFile, after: &CaseFile) -> Option<&'static str> {
+    let (from, to) = (before.stage, after.stage);
+    if from != to {
+        let step = from.can_move_to(to) || (to == Stage::Closed && from.is_known());
+        if !step {
+            return Some("the workflow has no such step");
+        }
+        if from == Stage::Intake && to != Stage::Closed && after.emergency_open() {
+            return Some(SAFETY_FIRST);
+        }
+        if to == Stage::Implementation
+            && after.plan.approval.status != Some(super::ApprovalStatus::Approved)
+        {
+            return Some("implementation starts once a supervisor has approved the plan");
+        }
+        if to == Stage::Closed && after.current_closure().is_none() {
+            return Some("a case is closed when a supervisor approves a closure request");
+        }
+    }
+    let was = findings(before);
+    let concluded_now = findings(after)
+        .into_iter()
+        .any(|(path, f)| !was.contains(&(path, f)));
+    if concluded_now && !after.case_kind.is_some_and(|k| k.has_findings()) {
+        return Some("only a child-protection case concludes about abuse: set the kind of case");
+    }
+    for c in &after.closures {
+        let approved_now = c.status == Some(ClosureStatus::Approved)
+            && before
+                .closures
+                .iter()
+                .find(|b| b.id == c.id)
+                .is_none_or(|b| b.status != Some(ClosureStatus::Approved));
+        if approved_now && !c.informing_recorded() {
+            return Some(
+                "a closure is approved once the request says that, when and how the client or family was told (or why not)",
+            );
+        }
+    }
+    None
+}
+
+/// The first rule of the case process that one of `changes` (new in `doc`, the writer's
+/// own: a schema upgrade is left out by the caller) breaks, each judged on the case as its
+/// writer saw it ([`change_violation`]), not on the merged result: a worker's valid offline
+/// edit is not refused because of what someone else did at the same time.
+pub fn violation(doc: &automerge::Automerge, changes: &[&automerge::Change]) -> Option<Refusal> {
+    let outline = |heads: &[automerge::ChangeHash]| -> Option<CaseFile> {
+        if heads.is_empty() {
+            return Some(CaseFile::default());
+        }
+        let then = doc.fork_at(heads).ok()?;
+        CaseDoc::outline_of(&then).ok().map(|(file, _)| file)
+    };
+    for change in changes.iter().filter(|c| touches_process(c)) {
+        let (Some(before), Some(after)) = (outline(change.deps()), outline(&[change.hash()]))
+        else {
+            return Some(Refusal::new(
+                RefusalKind::Unapplicable,
+                "a change could not be read in the state it was made on",
+            ));
+        };
+        if let Some(reason) = change_violation(&before, &after) {
+            return Some(Refusal::new(RefusalKind::Process, reason));
+        }
+    }
+    None
 }
