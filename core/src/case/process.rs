@@ -467,15 +467,22 @@ fn findings(file: &CaseFile) -> Vec<(String, super::Finding)> {
 /// not move on from intake before its safety is secured; only a child-protection case
 /// records a conclusion about abuse; a closure is approved only once the request says that
 /// the client or family was told (or why not).
-pub fn change_violation(before: &CaseFile, after: &CaseFile) -> Option<&'static str> {
+///
+/// `revision` is the schema revision of the case the change left: on a case of revision 1
+/// (not upgraded to revision 2), only the rules of revision 1's app apply (the workflow's
+/// steps), since an upgraded phone hands in what its earlier app recorded offline, under
+/// that app's rules; every change a revision-2 app makes is made on an upgraded case
+/// (`docs/adr/0005-*`).
+pub fn change_violation(
+    before: &CaseFile,
+    after: &CaseFile,
+    revision: u32,
+) -> Option<&'static str> {
     let (from, to) = (before.stage, after.stage);
     if from != to {
         let step = from.can_move_to(to) || (to == Stage::Closed && from.is_known());
         if !step {
             return Some("the workflow has no such step");
-        }
-        if from == Stage::Intake && to != Stage::Closed && after.emergency_open() {
-            return Some(SAFETY_FIRST);
         }
         if to == Stage::Implementation
             && after.plan.approval.status != Some(super::ApprovalStatus::Approved)
@@ -485,6 +492,12 @@ pub fn change_violation(before: &CaseFile, after: &CaseFile) -> Option<&'static 
         if to == Stage::Closed && after.current_closure().is_none() {
             return Some("a case is closed when a supervisor approves a closure request");
         }
+    }
+    if revision < 2 {
+        return None;
+    }
+    if from != to && from == Stage::Intake && to != Stage::Closed && after.emergency_open() {
+        return Some(SAFETY_FIRST);
     }
     let was = findings(before);
     let concluded_now = findings(after)
@@ -514,22 +527,32 @@ pub fn change_violation(before: &CaseFile, after: &CaseFile) -> Option<&'static 
 /// writer saw it ([`change_violation`]), not on the merged result: a worker's valid offline
 /// edit is not refused because of what someone else did at the same time.
 pub fn violation(doc: &automerge::Automerge, changes: &[&automerge::Change]) -> Option<Refusal> {
-    let outline = |heads: &[automerge::ChangeHash]| -> Option<CaseFile> {
+    // The case at `heads`, and its schema revision. A change is judged by the revision of
+    // the case it leaves (an edit of a revision-2 app leaves an upgraded case, an earlier
+    // app's does not; the first change of a case is its creation).
+    let outline = |heads: &[automerge::ChangeHash]| -> Option<(CaseFile, u32)> {
         if heads.is_empty() {
-            return Some(CaseFile::default());
+            return Some((CaseFile::default(), crate::schema::SCHEMA_REVISION));
         }
         let then = doc.fork_at(heads).ok()?;
-        CaseDoc::outline_of(&then).ok().map(|(file, _)| file)
+        let revision = match super::upgrade::lacks_revision(&then, 2) {
+            true => 1,
+            false => crate::schema::SCHEMA_REVISION,
+        };
+        CaseDoc::outline_of(&then)
+            .ok()
+            .map(|(file, _)| (file, revision))
     };
     for change in changes.iter().filter(|c| touches_process(c)) {
-        let (Some(before), Some(after)) = (outline(change.deps()), outline(&[change.hash()]))
+        let (Some((before, _)), Some((after, revision))) =
+            (outline(change.deps()), outline(&[change.hash()]))
         else {
             return Some(Refusal::new(
                 RefusalKind::Unapplicable,
                 "a change could not be read in the state it was made on",
             ));
         };
-        if let Some(reason) = change_violation(&before, &after) {
+        if let Some(reason) = change_violation(&before, &after, revision) {
             return Some(Refusal::new(RefusalKind::Process, reason));
         }
     }

@@ -112,7 +112,7 @@ fn map_at<R: ReadDoc>(doc: &R, path: &[&str]) -> Option<ObjId> {
 /// before it. (A document holding some but not all was upgraded by a development build that
 /// created them one by one; it is left as it is, and the missing ones are created by the
 /// first edit that needs them.)
-fn lacks_revision<R: ReadDoc>(doc: &R, revision: u32) -> bool {
+pub fn lacks_revision<R: ReadDoc>(doc: &R, revision: u32) -> bool {
     let added = added_containers(revision);
     !added.is_empty()
         && added.iter().all(|(path, f)| {

@@ -294,3 +294,56 @@ fn the_typed_edits_pass_the_same_rules() {
     case.change_stage(&a, T0 + 2000, Stage::Planning).unwrap();
     admit_as(&a, &before, &case).unwrap();
 }
+
+/// What an earlier app recorded offline (on a case of schema revision 1, not upgraded) is
+/// judged by that app's rules, so an upgraded phone hands it in: a risk code on a case of
+/// no kind, an emergency moved on without "safety secured" (which revision 1 did not
+/// have). The same changes on the upgraded case, as a revision-2 app would make them,
+/// are refused. The workflow's steps hold for both.
+#[test]
+fn an_earlier_apps_offline_changes_are_judged_by_its_rules() {
+    use fieldcase_core::case::upgrade;
+    let old = crate::compat::revision_one_case("referral_declined");
+    assert!(upgrade::lacks_revision(old.automerge(), 2));
+    let (id, team) = (old.id().unwrap(), old.read().unwrap().team.unwrap());
+    let assigned = old.read().unwrap().assigned;
+    let admit = |before: &CaseDoc, after: &CaseDoc| {
+        let changes = after.automerge().get_changes(&before.heads());
+        admission::admit(
+            Writer {
+                user_id: "u-anyone",
+                role: fieldcase_core::Role::Worker,
+                team: Some(&team),
+            },
+            before.automerge(),
+            Some(Prior {
+                team: &team,
+                assigned: &assigned,
+            }),
+            id,
+            after.automerge(),
+            &changes,
+        )
+        .map(|_| ())
+    };
+    let intake = schema::get_obj(old.automerge(), &ROOT, "intake").unwrap();
+    let old_ways = |case: &CaseDoc| {
+        raw(case, |tx| {
+            tx.put(&intake, "preliminary_risk", "evidence_of_harm").unwrap();
+            tx.put(&intake, "emergency", true).unwrap();
+            tx.put(ROOT, "stage", "assessment").unwrap();
+        })
+    };
+    admit(&old, &old_ways(&old)).unwrap();
+    refused_for_process(
+        admit(&old, &raw(&old, set_stage("review"))),
+        "no such step",
+    );
+    // Upgraded (by any edit of this version), the same change is refused.
+    let mut upgraded = old.clone();
+    upgraded
+        .add_visit(&worker(1), T0, visit("Thăm nhà"))
+        .unwrap();
+    assert!(!upgrade::lacks_revision(upgraded.automerge(), 2));
+    assert!(admit(&upgraded, &old_ways(&upgraded)).is_err());
+}
