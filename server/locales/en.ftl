@@ -573,3 +573,12 @@ protection-order-expired = Expired
 act-record-safety = recorded the safety plan
 record-decision = Record the decision
 act-record-plan-decision = recorded the authority's decision on the plan
+# The assessment items of a kind of case (seeds 000, 002, 003)
+f-ready-to-talk = Ready to talk about what happened
+f-problems-to-work-on = Problems the services will work on
+f-unrecognised-problems = Problems the family does not see as problems
+f-recommendations = Recommendations to the services involved
+f-legal-question = Legal question
+f-action-steps = The client's steps (where to start)
+f-expected-result = What should come of it
+f-lawyer-needed = A lawyer or the centre's representative needs to take the case

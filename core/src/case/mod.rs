@@ -562,6 +562,23 @@ impl CaseDoc {
         if let Some(risk) = input.risk.as_mut() {
             self.check_risk(risk, "assessments")?;
         }
+        let given: Vec<String> = to_map(&input)
+            .keys()
+            .filter(|k| schema::is_kind_assessment_item(k))
+            .cloned()
+            .collect();
+        if !given.is_empty() {
+            let items = self
+                .read()?
+                .case_kind
+                .map_or(&[][..], |k| k.assessment_items());
+            if let Some(other) = given.iter().find(|g| !items.contains(&g.as_str())) {
+                return Err(Error::invalid(
+                    format!("assessments/{other}"),
+                    "this item belongs to the assessment of another kind of case",
+                ));
+            }
+        }
         for domain in input
             .domains
             .as_ref()

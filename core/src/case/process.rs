@@ -425,6 +425,14 @@ const PROCESS_KEYS: &[&str] = &[
     "level",
     "preliminary_risk",
     "status",
+    "ready_to_talk",
+    "problems_to_work_on",
+    "unrecognised_problems",
+    "recommendations",
+    "legal_question",
+    "action_steps",
+    "expected_result",
+    "lawyer_needed",
 ];
 
 /// Whether `change` writes (or deletes) any of [`PROCESS_KEYS`].
@@ -465,8 +473,9 @@ fn findings(file: &CaseFile) -> Vec<(String, super::Finding)> {
 /// (`after`): the stage moves only along the workflow's steps (implementation once a
 /// supervisor approved the plan; closed only by an approved closure); an emergency does
 /// not move on from intake before its safety is secured; only a child-protection case
-/// records a conclusion about abuse; a closure is approved only once the request says that
-/// the client or family was told (or why not).
+/// records a conclusion about abuse, and an assessment records only its own kind's items;
+/// a closure is approved only once the request says that the client or family was told
+/// (or why not).
 ///
 /// `revision` is the schema revision of the case the change left: on a case of revision 1
 /// (not upgraded to revision 2), only the rules of revision 1's app apply (the workflow's
@@ -505,6 +514,21 @@ pub fn change_violation(
         .any(|(path, f)| !was.contains(&(path, f)));
     if concluded_now && !after.case_kind.is_some_and(|k| k.has_findings()) {
         return Some("only a child-protection case concludes about abuse: set the kind of case");
+    }
+    let items = after.case_kind.map_or(&[][..], |k| k.assessment_items());
+    for a in &after.assessments {
+        let had = before
+            .assessments
+            .iter()
+            .find(|b| b.id == a.id)
+            .map(|b| b.kind_items())
+            .unwrap_or_default();
+        if a.kind_items()
+            .iter()
+            .any(|i| !had.contains(i) && !items.contains(i))
+        {
+            return Some("this item belongs to the assessment of another kind of case");
+        }
     }
     for c in &after.closures {
         let approved_now = c.status == Some(ClosureStatus::Approved)

@@ -329,16 +329,14 @@ fn an_earlier_apps_offline_changes_are_judged_by_its_rules() {
     let intake = schema::get_obj(old.automerge(), &ROOT, "intake").unwrap();
     let old_ways = |case: &CaseDoc| {
         raw(case, |tx| {
-            tx.put(&intake, "preliminary_risk", "evidence_of_harm").unwrap();
+            tx.put(&intake, "preliminary_risk", "evidence_of_harm")
+                .unwrap();
             tx.put(&intake, "emergency", true).unwrap();
             tx.put(ROOT, "stage", "assessment").unwrap();
         })
     };
     admit(&old, &old_ways(&old)).unwrap();
-    refused_for_process(
-        admit(&old, &raw(&old, set_stage("review"))),
-        "no such step",
-    );
+    refused_for_process(admit(&old, &raw(&old, set_stage("review"))), "no such step");
     // Upgraded (by any edit of this version), the same change is refused.
     let mut upgraded = old.clone();
     upgraded
@@ -346,4 +344,108 @@ fn an_earlier_apps_offline_changes_are_judged_by_its_rules() {
         .unwrap();
     assert!(!upgrade::lacks_revision(upgraded.automerge(), 2));
     assert!(admit(&upgraded, &old_ways(&upgraded)).is_err());
+}
+
+/// Each kind of case has the assessment items the seeds name (`schema::KIND_ASSESSMENT_ITEMS`):
+/// recorded by the typed edit on a case of that kind, refused on a case of another kind,
+/// by the typed edit and by admission of a raw change alike.
+#[test]
+fn each_kind_of_case_records_its_own_assessment_items() {
+    let a = worker(1);
+    let mut legal = case_of(CaseKind::LegalAid, &a);
+    let id = legal
+        .add_assessment(
+            &a,
+            T0,
+            AssessmentInput {
+                legal_question: Some("Розмір щорічної грошової виплати учаснику АТО".into()),
+                action_steps: Some("Подати заяву до управління соцзахисту".into()),
+                expected_result: Some("Виплата в повному розмірі до 5 травня".into()),
+                lawyer_needed: Some(false),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let file = legal.read().unwrap();
+    let got = file.assessments.iter().find(|x| x.id == id).unwrap();
+    assert_eq!(
+        got.kind_items(),
+        [
+            "legal_question",
+            "action_steps",
+            "expected_result",
+            "lawyer_needed"
+        ]
+    );
+    assert_eq!(got.lawyer_needed, Some(false));
+
+    let mut family = case_of(CaseKind::FamilyInDifficulty, &a);
+    family
+        .add_assessment(
+            &a,
+            T0,
+            AssessmentInput {
+                problems_to_work_on: Some("Задолженность за жильё, пропуски школы".into()),
+                unrecognised_problems: Some("Отец не считает пропуски школы проблемой".into()),
+                recommendations: Some("Школе: ежедневно сообщать о посещении".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let mut women = case_of(CaseKind::ViolenceAgainstWomen, &a);
+    women
+        .add_assessment(
+            &a,
+            T0,
+            AssessmentInput {
+                ready_to_talk: Some(false),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+
+    // Another kind's item is refused by the typed edit.
+    for (kind, input) in [
+        (
+            CaseKind::Disability,
+            AssessmentInput {
+                legal_question: Some("?".into()),
+                ..Default::default()
+            },
+        ),
+        (
+            CaseKind::LegalAid,
+            AssessmentInput {
+                ready_to_talk: Some(true),
+                ..Default::default()
+            },
+        ),
+    ] {
+        let mut c = case_of(kind, &a);
+        let e = c.add_assessment(&a, T0, input).unwrap_err();
+        assert!(e.to_string().contains("another kind of case"), "{e}");
+    }
+    assert_eq!(
+        CaseKind::Veteran.assessment_items(),
+        &[] as &[&str],
+        "the seeds name none of its own"
+    );
+
+    // A raw change writing another kind's item into an assessment is refused; the kind's
+    // own item is admitted.
+    let list = schema::get_obj(women.automerge(), &ROOT, "assessments").unwrap();
+    let (_, entry) = schema::find_entry(
+        women.automerge(),
+        &list,
+        &women.read().unwrap().assessments[0].id,
+    )
+    .unwrap();
+    let foreign = raw(&women, |tx| {
+        tx.put(&entry, "lawyer_needed", true).unwrap();
+    });
+    refused_for_process(admit_as(&a, &women, &foreign), "another kind");
+    let own = raw(&women, |tx| {
+        tx.put(&entry, "ready_to_talk", true).unwrap();
+    });
+    admit_as(&a, &women, &own).unwrap();
 }

@@ -1767,3 +1767,48 @@ async fn an_authoritys_later_decision_is_added_to_the_approved_version_from_the_
     let after = CaseDoc::load(&w.s.db.case_document(&id).unwrap().unwrap()).unwrap();
     assert_eq!(after.read().unwrap().approved_plan().unwrap(), &v);
 }
+
+/// A legal-aid case's assessment shows the items of its kind (seed 003: the client's
+/// question, steps, what should come of them, whether a lawyer takes the case).
+#[tokio::test]
+async fn the_record_shows_the_assessment_items_of_the_cases_kind() {
+    let w = World::new();
+    let worker = w.s.db.user_by_username("worker1").unwrap().unwrap();
+    let id = put_case(&w.s, &worker, "demo-team", "Микола Н.", |doc, a| {
+        doc.set_field(
+            a,
+            1_700_000_001_000,
+            "case_kind",
+            &serde_json::json!("legal_aid"),
+        )?;
+        doc.add_assessment(
+            a,
+            1_700_000_002_000,
+            fieldcase_core::case::AssessmentInput {
+                legal_question: Some("Розмір щорічної грошової виплати".into()),
+                action_steps: Some("Спершу подати заяву до управління".into()),
+                lawyer_needed: Some(true),
+                ..Default::default()
+            },
+        )
+        .map(|_| ())
+    });
+    let (mut b, _) = Browser::signed_in(&w.s, "supervisor", w.pw("supervisor")).await;
+    let page = b.get(&format!("/console/cases/{id}")).await.body;
+    let assessments = page.split("id=\"assessments\"").nth(1).unwrap();
+    let assessments = assessments.split("id=\"plan\"").next().unwrap();
+    assert!(
+        !assessments.contains("Ready to talk about what happened"),
+        "another kind's item is not offered"
+    );
+    for shown in [
+        "Legal question",
+        "Розмір щорічної грошової виплати",
+        "The client's steps (where to start)",
+        "Спершу подати заяву до управління",
+        "A lawyer or the centre's representative needs to take the case",
+        "What should come of it",
+    ] {
+        assert!(assessments.contains(shown), "{shown} in {assessments}");
+    }
+}
