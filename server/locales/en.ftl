@@ -582,3 +582,15 @@ f-legal-question = Legal question
 f-action-steps = The client's steps (where to start)
 f-expected-result = What should come of it
 f-lawyer-needed = A lawyer or the centre's representative needs to take the case
+deadlines = Deadlines
+deadlines-note = Days after its starting point each step is due, for each team. They are set in the server's configuration file ([deadlines], [team_deadlines.<team>]) and reach phones when they sync; read only here.
+deadline-step = Step
+deadline-from = Counted from
+from-intake = the intake date
+from-referral = the referral's date
+from-approval = the plan's approval
+review-otherwise = review, other cases
+days-count = { $count ->
+    [one] { $count } day
+   *[other] { $count } days
+}

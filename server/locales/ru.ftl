@@ -589,3 +589,16 @@ f-legal-question = Правовой вопрос
 f-action-steps = Алгоритм действий клиента (с чего начать)
 f-expected-result = Что должно быть в результате
 f-lawyer-needed = Нужен адвокат или представитель центра
+deadlines = Сроки
+deadlines-note = Через сколько дней от начальной точки должен быть выполнен каждый шаг, по командам. Сроки задаются в файле конфигурации сервера ([deadlines], [team_deadlines.<команда>]) и приходят на телефоны при синхронизации; здесь только просмотр.
+deadline-step = Шаг
+deadline-from = Отсчёт от
+from-intake = даты приёма
+from-referral = даты направления
+from-approval = утверждения плана
+review-otherwise = оценка, остальные случаи
+days-count = { $count ->
+    [one] { $count } день
+    [few] { $count } дня
+   *[other] { $count } дней
+}

@@ -589,3 +589,16 @@ f-legal-question = Правове питання
 f-action-steps = Алгоритм дій клієнта (з чого слід починати)
 f-expected-result = Що має бути в результаті
 f-lawyer-needed = Потрібно, щоб адвокат або представник центру вступив у справу
+deadlines = Строки
+deadlines-note = Через скільки днів від початкової точки має бути виконано кожен крок, за командами. Строки задаються у файлі конфігурації сервера ([deadlines], [team_deadlines.<команда>]) і надходять на телефони під час синхронізації; тут лише перегляд.
+deadline-step = Крок
+deadline-from = Відлік від
+from-intake = дати прийому
+from-referral = дати направлення
+from-approval = затвердження плану
+review-otherwise = оцінювання, інші випадки
+days-count = { $count ->
+    [one] { $count } день
+    [few] { $count } дні
+   *[other] { $count } днів
+}
