@@ -435,14 +435,31 @@ const PROCESS_KEYS: &[&str] = &[
     "lawyer_needed",
 ];
 
-/// Whether `change` writes (or deletes) any of [`PROCESS_KEYS`].
-fn touches_process(change: &automerge::Change) -> bool {
-    use automerge::legacy::Key;
-    change
-        .decode()
-        .operations
-        .iter()
-        .any(|op| matches!(&op.key, Key::Map(k) if PROCESS_KEYS.contains(&k.as_str())))
+/// Whether `change` (of `doc`) writes (or deletes) any of [`PROCESS_KEYS`]; a `status` only
+/// counts in a closure (plans, activities and referrals have statuses too, and are not
+/// judged here).
+fn touches_process(doc: &automerge::Automerge, change: &automerge::Change) -> bool {
+    use automerge::legacy::{Key, ObjectId};
+    use automerge::{Prop, ReadDoc};
+    let in_closure = |obj: &ObjectId| -> bool {
+        let ObjectId::Id(_) = obj else { return false };
+        let Ok((id, _)) = doc.import(&obj.to_string()) else {
+            // Not in the document: judged (the refusal says it cannot be read).
+            return true;
+        };
+        doc.parents(&id)
+            .map(|p| {
+                p.path()
+                    .iter()
+                    .any(|(_, prop)| matches!(prop, Prop::Map(k) if k == "closures"))
+            })
+            .unwrap_or(true)
+    };
+    change.decode().operations.iter().any(|op| match &op.key {
+        Key::Map(k) if k == "status" => in_closure(&op.obj),
+        Key::Map(k) => PROCESS_KEYS.contains(&k.as_str()),
+        Key::Seq(_) => false,
+    })
 }
 
 /// The conclusions about abuse a case file holds, by where they are (`intake`,
@@ -546,35 +563,76 @@ pub fn change_violation(
     None
 }
 
+/// The parts of a case the process rules read ([`change_violation`]): the stage, the kind,
+/// the intake, the assessments, the reviews, the closures and the plan's approval; the
+/// rest (visits, texts of the plan, contacts) is left out, as it is most of a case.
+fn process_view(doc: &automerge::Automerge) -> Option<CaseFile> {
+    let json = super::walk::Walk::new(doc, false).root_keys(&[
+        "stage",
+        "case_kind",
+        "intake",
+        "assessments",
+        "reviews",
+        "closures",
+        "plan",
+    ]);
+    serde_json::from_value(json).ok()
+}
+
 /// The first rule of the case process that one of `changes` (new in `doc`, the writer's
 /// own: a schema upgrade is left out by the caller) breaks, each judged on the case as its
 /// writer saw it ([`change_violation`]), not on the merged result: a worker's valid offline
 /// edit is not refused because of what someone else did at the same time.
 pub fn violation(doc: &automerge::Automerge, changes: &[&automerge::Change]) -> Option<Refusal> {
-    // The case at `heads`, and its schema revision. A change is judged by the revision of
-    // the case it leaves (an edit of a revision-2 app leaves an upgraded case, an earlier
-    // app's does not; the first change of a case is its creation).
-    let outline = |heads: &[automerge::ChangeHash]| -> Option<(CaseFile, u32)> {
-        if heads.is_empty() {
-            return Some((CaseFile::default(), crate::schema::SCHEMA_REVISION));
+    let unreadable = || {
+        Some(Refusal::new(
+            RefusalKind::Unapplicable,
+            "a change could not be read in the state it was made on",
+        ))
+    };
+    // The case each change was made on, replayed change by change: a phone's changes
+    // usually follow one another, so one fork serves them all; a change made elsewhere in
+    // the history forks again, at its dependencies.
+    let mut replay: Option<automerge::Automerge> = None;
+    for change in changes {
+        let judged = touches_process(doc, change);
+        let mut deps = change.deps().to_vec();
+        deps.sort();
+        if replay.as_ref().is_some_and(|r| r.get_heads() != deps) {
+            replay = None;
         }
-        let then = doc.fork_at(heads).ok()?;
-        let revision = match super::upgrade::lacks_revision(&then, 2) {
+        if replay.is_none() {
+            if !judged {
+                continue;
+            }
+            replay = match deps.is_empty() {
+                true => Some(automerge::Automerge::new()),
+                false => doc.fork_at(&deps).ok(),
+            };
+        }
+        let Some(case) = replay.as_mut() else {
+            return unreadable();
+        };
+        let before = match (judged, deps.is_empty()) {
+            (false, _) => None,
+            (true, true) => Some(CaseFile::default()),
+            (true, false) => match process_view(case) {
+                Some(file) => Some(file),
+                None => return unreadable(),
+            },
+        };
+        if case.apply_changes([(*change).clone()]).is_err() || case.get_heads() != [change.hash()] {
+            return unreadable();
+        }
+        let Some(before) = before else { continue };
+        let Some(after) = process_view(case) else {
+            return unreadable();
+        };
+        // A change is judged by the revision of the case it leaves: an edit of a revision-2
+        // app leaves an upgraded case, an earlier app's does not.
+        let revision = match super::upgrade::lacks_revision(case, 2) {
             true => 1,
             false => crate::schema::SCHEMA_REVISION,
-        };
-        CaseDoc::outline_of(&then)
-            .ok()
-            .map(|(file, _)| (file, revision))
-    };
-    for change in changes.iter().filter(|c| touches_process(c)) {
-        let (Some((before, _)), Some((after, revision))) =
-            (outline(change.deps()), outline(&[change.hash()]))
-        else {
-            return Some(Refusal::new(
-                RefusalKind::Unapplicable,
-                "a change could not be read in the state it was made on",
-            ));
         };
         if let Some(reason) = change_violation(&before, &after, revision) {
             return Some(Refusal::new(RefusalKind::Process, reason));

@@ -193,6 +193,11 @@ fn a_closure_approved_before_the_family_is_told_is_refused() {
         })
     };
     refused_for_process(admit_as(&s, &case, &approve(&case)), "was told");
+    // The closure's status alone (the stage left as it is) is judged too.
+    let list = schema::get_obj(case.automerge(), &ROOT, "closures").unwrap();
+    let (_, entry) = schema::find_entry(case.automerge(), &list, &closure).unwrap();
+    let status_only = raw(&case, |tx| tx.put(&entry, "status", "approved").unwrap());
+    refused_for_process(admit_as(&s, &case, &status_only), "was told");
     case.record_informed(
         &a,
         T0 + 2000,

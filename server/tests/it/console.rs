@@ -1844,7 +1844,9 @@ async fn supervisors_and_admins_see_their_teams_deadlines() {
     };
     // The row of a step, as text between its header cell and the end of the row.
     let row = |card: &str, step: &str| -> String {
-        let at = card.find(step).unwrap_or_else(|| panic!("{step} in {card}"));
+        let at = card
+            .find(step)
+            .unwrap_or_else(|| panic!("{step} in {card}"));
         card[at..].split("</tr>").next().unwrap().to_string()
     };
 
@@ -1865,7 +1867,10 @@ async fn supervisors_and_admins_see_their_teams_deadlines() {
     let (mut b, _) = Browser::signed_in(&w.s, "admin", w.pw("admin")).await;
     let all = card(&b.get("/console").await.body).expect("the admin sees the card");
     let plan = row(&all, "approved plan");
-    assert!(plan.contains("45 days") && plan.contains("21 days"), "{plan}");
+    assert!(
+        plan.contains("45 days") && plan.contains("21 days"),
+        "{plan}"
+    );
     assert!(all.contains("demo-team") && all.contains("south"));
 
     let (mut b, _) = Browser::signed_in(&w.s, "worker1", w.pw("worker1")).await;
