@@ -44,6 +44,10 @@ pub enum RefusalKind {
     /// before its safety is secured, a conclusion about abuse on a case of a kind that has
     /// none, a closure approved before the request says the client or family was told.
     Process,
+    /// The changes follow a newer revision of the case schema than the server knows (a
+    /// newer app than the server): the phone keeps them and offers them again once the
+    /// server says it knows that revision.
+    NewerSchema,
     /// A kind this version does not know yet.
     #[serde(other)]
     Other,
@@ -64,6 +68,7 @@ impl RefusalKind {
             Self::Limit => "limit",
             Self::Departure => "departure",
             Self::Process => "process",
+            Self::NewerSchema => "newer_schema",
             Self::Other => "other",
         }
     }
@@ -90,6 +95,7 @@ impl RefusalKind {
         Self::Limit,
         Self::Departure,
         Self::Process,
+        Self::NewerSchema,
         Self::Other,
     ];
 }

@@ -594,3 +594,29 @@ days-count = { $count ->
     [one] { $count } day
    *[other] { $count } days
 }
+
+# Printed forms and letters (console/print.rs)
+print-printed = Printed
+print-with-restricted = includes details normally left out (restricted details, contacts not safe to contact)
+print-forms = Print
+letter-closure-title = Your case is closed
+letter-closure-greeting = Dear { $name },
+letter-closure-body = We are writing to let you know that your case was closed on { $date }.
+letter-closure-reason = Reason:
+letter-closure-again = If your situation changes or you need support again, you can contact us at any time.
+letter-closure-to = Sent to
+f-safety-secured-at = Safety secured at
+f-safety-secured-by = Safety secured by
+f-decided-at = Decided at
+f-decided-by = Decided by
+f-requested-at = Requested at
+f-requested-by = Requested by
+f-recorded-at = Recorded at
+f-reopened-at = Reopened at
+f-reopened-by = Reopened by
+f-number = Number
+f-agreed = Agreed
+f-done = Done
+f-level = Level
+f-label = Label
+f-text = Text

@@ -602,3 +602,29 @@ days-count = { $count ->
     [few] { $count } дня
    *[other] { $count } дней
 }
+
+# Printed forms and letters (console/print.rs)
+print-printed = Напечатано
+print-with-restricted = включены сведения, которые обычно не печатаются (сведения ограниченного доступа, небезопасные контакты)
+print-forms = Печать
+letter-closure-title = Ваш случай закрыт
+letter-closure-greeting = Уважаемый(ая) { $name },
+letter-closure-body = Сообщаем, что работа по вашему случаю завершена { $date }.
+letter-closure-reason = Причина:
+letter-closure-again = Если ваша ситуация изменится или вам снова понадобится помощь, вы можете обратиться к нам в любое время.
+letter-closure-to = Кому
+f-safety-secured-at = Безопасность обеспечена
+f-safety-secured-by = Безопасность обеспечил(а)
+f-decided-at = Дата решения
+f-decided-by = Решение принял(а)
+f-requested-at = Дата запроса
+f-requested-by = Запросил(а)
+f-recorded-at = Дата записи
+f-reopened-at = Дата повторного открытия
+f-reopened-by = Повторно открыл(а)
+f-number = Номер
+f-agreed = Согласие
+f-done = Выполнено
+f-level = Уровень
+f-label = Подпись
+f-text = Текст

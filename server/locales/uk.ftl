@@ -602,3 +602,29 @@ days-count = { $count ->
     [few] { $count } дні
    *[other] { $count } днів
 }
+
+# Printed forms and letters (console/print.rs)
+print-printed = Надруковано
+print-with-restricted = містить відомості, які зазвичай не друкуються (відомості обмеженого доступу, небезпечні контакти)
+print-forms = Друк
+letter-closure-title = Вашу справу закрито
+letter-closure-greeting = Шановний(а) { $name },
+letter-closure-body = Повідомляємо, що роботу за вашою справою завершено { $date }.
+letter-closure-reason = Причина:
+letter-closure-again = Якщо ваша ситуація зміниться або вам знову знадобиться допомога, ви можете звернутися до нас будь-коли.
+letter-closure-to = Кому
+f-safety-secured-at = Безпеку забезпечено
+f-safety-secured-by = Безпеку забезпечив(ла)
+f-decided-at = Дата рішення
+f-decided-by = Рішення ухвалив(ла)
+f-requested-at = Дата запиту
+f-requested-by = Запитав(ла)
+f-recorded-at = Дата запису
+f-reopened-at = Дата повторного відкриття
+f-reopened-by = Повторно відкрив(ла)
+f-number = Номер
+f-agreed = Згода
+f-done = Виконано
+f-level = Рівень
+f-label = Позначка
+f-text = Текст

@@ -37,6 +37,7 @@ mod dashboard;
 mod data;
 mod people;
 mod period;
+mod print;
 mod record;
 mod reports;
 mod roster;
@@ -75,6 +76,8 @@ pub fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/console/logout", post(logout))
         .route("/console/language", post(language))
         .route("/console/static/console.css", get(css))
+        .route("/console/static/print.css", get(print::css))
+        .route("/console/cases/{id}/print/{form}", get(print::page))
         .route("/console/cases/{id}", get(record::page))
         .route("/console/cases/{id}/history", get(record::history))
         .route("/console/cases/{id}/resolve", post(record::resolve))
