@@ -82,6 +82,7 @@ const SEED_WORDS: &[(&str, &str, Match, &str)] = &[
     // 004 line 60 (Mẫu 5: "KẾT THÚC CA", "YẾU TỐ NGUY CƠ MỚI", "YẾU TỐ HỖ TRỢ MỚI",
     // "LẬP KẾ HOẠCH CAN THIỆP MỚI").
     ("vi", "decision-close", Exact, "Kết thúc ca"),
+    ("vi", "section-closures", Exact, "Kết thúc ca"),
     (
         "vi",
         "decision-new_plan",
