@@ -39,6 +39,11 @@ pub enum RefusalKind {
     Limit,
     /// A device's departure was refused (already used, too late, or not this device's).
     Departure,
+    /// The changes break a rule of the case process, judged on the case as their writer
+    /// saw it: a stage step the workflow does not have, an emergency moved on from intake
+    /// before its safety is secured, a conclusion about abuse on a case of a kind that has
+    /// none, a closure approved before the request says the client or family was told.
+    Process,
     /// The changes follow a newer revision of the case schema than the server knows (a
     /// newer app than the server): the phone keeps them and offers them again once the
     /// server says it knows that revision.
@@ -62,6 +67,7 @@ impl RefusalKind {
             Self::Unapplicable => "unapplicable",
             Self::Limit => "limit",
             Self::Departure => "departure",
+            Self::Process => "process",
             Self::NewerSchema => "newer_schema",
             Self::Other => "other",
         }
@@ -88,6 +94,7 @@ impl RefusalKind {
         Self::Unapplicable,
         Self::Limit,
         Self::Departure,
+        Self::Process,
         Self::NewerSchema,
         Self::Other,
     ];

@@ -25,8 +25,9 @@ pub const SCHEMA_ID: &str = "fieldcase/case/1";
 
 /// The revision of the schema this version writes. The identifier stays the same (a
 /// document never has to be rewritten to upgrade); a revision adds fields. A container a
-/// revision adds ([`Field::since`]) may be missing from a document written before it: it
-/// is created by the first edit that needs it. Revision 2 is the case process of the seeds
+/// revision adds ([`Field::since`]) may be missing from a document written before it: the
+/// first edit creates it, with the change every replica makes alike
+/// ([`crate::case::upgrade`]). Revision 2 is the case process of the seeds
 /// (closing at any stage, intake decisions, conclusions with their next step, plan
 /// versions).
 pub const SCHEMA_REVISION: u32 = 2;
@@ -377,7 +378,71 @@ const ASSESSMENT: &[Field] = &[
     open("capability", Kind::Text),
     open("sources", Kind::StrList),
     open("summary", Kind::Text),
+    // The items of one kind of case's assessment ([`KIND_ASSESSMENT_ITEMS`]), as far as the
+    // seeds name them: scalars, so that an earlier assessment needs no new container.
+    open("ready_to_talk", Kind::Bool).since(2),
+    open("problems_to_work_on", Kind::Str).since(2),
+    open("unrecognised_problems", Kind::Str).since(2),
+    open("recommendations", Kind::Str).since(2),
+    open("legal_question", Kind::Str).since(2),
+    open("action_steps", Kind::Str).since(2),
+    open("expected_result", Kind::Str).since(2),
+    open("lawyer_needed", Kind::Bool).since(2),
 ];
+
+/// The assessment items of each kind of case beyond the life domains every assessment
+/// covers (seeds 000, 002, 003, 004); a kind not listed has none of its own:
+/// - violence against women, seed 000 line 26 (safety, do no harm: no interview or
+///   fact-finding while the client is not ready): `ready_to_talk`; the safety plan is
+///   `safety`;
+/// - a family in a difficult life situation, seed 002 lines 9 and 57 (the diagnosis ends in
+///   conclusions naming the problems the services will work on and recommendations to the
+///   services involved; the family is helped to see problems it does not see as problems):
+///   `problems_to_work_on`, `recommendations`, `unrecognised_problems`;
+/// - legal aid, seed 003 line 29 (the consultation ends in a clear sequence of the client's
+///   steps: where to start, what should come of it and why; a lawyer or the centre's
+///   representative may take the case): `legal_question`, `action_steps`,
+///   `expected_result`, `lawyer_needed`;
+/// - child protection: the conclusions ([`FINDINGS`], in `risk`).
+///
+/// Disability under Circular 01/2015 (seed 004 lines 9-21) assesses "information and needs",
+/// which the life domains hold; displaced people and veterans (seed 003) are assessed
+/// against the intake's three criteria and the life domains.
+pub const KIND_ASSESSMENT_ITEMS: &[(&str, &[&str])] = &[
+    ("violence_against_women", &["ready_to_talk"]),
+    (
+        "family_in_difficulty",
+        &[
+            "problems_to_work_on",
+            "unrecognised_problems",
+            "recommendations",
+        ],
+    ),
+    (
+        "legal_aid",
+        &[
+            "legal_question",
+            "action_steps",
+            "expected_result",
+            "lawyer_needed",
+        ],
+    ),
+];
+
+/// The assessment items of `kind` ([`KIND_ASSESSMENT_ITEMS`]).
+pub fn kind_assessment_items(kind: &str) -> &'static [&'static str] {
+    KIND_ASSESSMENT_ITEMS
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map_or(&[], |(_, items)| items)
+}
+
+/// Whether `field` of an assessment belongs to one kind of case's items.
+pub fn is_kind_assessment_item(field: &str) -> bool {
+    KIND_ASSESSMENT_ITEMS
+        .iter()
+        .any(|(_, items)| items.contains(&field))
+}
 const RESPONSIBLE: &[Field] = &[
     open("kind", Kind::Enum(RESPONSIBLE_KINDS)),
     open("name", Kind::Str),
@@ -551,26 +616,6 @@ pub const CASE: &[Field] = &[
     open("reviews", Kind::Entries(REVIEW)),
     action("closures", Kind::Entries(CLOSURE)),
 ];
-
-/// Creates the map a later schema revision added at the root (`safety`) when `path` goes
-/// into it and an earlier document lacks it, so that a form can write its fields.
-pub(crate) fn ensure_revision_map<T: Transactable>(tx: &mut T, path: &str) -> Result<()> {
-    let Some((first, _)) = path.split_once('/') else {
-        return Ok(());
-    };
-    if let Some(Field {
-        kind: Kind::Map(sub),
-        since,
-        ..
-    }) = CASE.iter().find(|f| f.name == first)
-    {
-        if *since > 1 && get_obj(tx, &ROOT, first).is_none() {
-            let obj = tx.put_object(ROOT, first, ObjType::Map)?;
-            scaffold(tx, &obj, sub)?;
-        }
-    }
-    Ok(())
-}
 
 /// Finds a field among a map's fields (and, for entries, the common entry fields).
 pub fn find_field(fields: &'static [Field], entry: bool, name: &str) -> Option<&'static Field> {

@@ -479,7 +479,7 @@ finding-evidence_of_abuse = Evidence of abuse
 next-step-no_further_support = No further support needed
 next-step-investigate_further = Investigate further
 next-step-refer_to_responsible_body = Refer to the body responsible
-next-step-collect_evidence_and_intervene = Collect information and evidence, and intervene
+next-step-collect_evidence_and_intervene = Collect information and look for evidence of the abuse
 case-kind-child_protection = Child protection
 case-kind-disability = Disability (Circular 01/2015)
 case-kind-violence_against_women = Violence against women
@@ -573,6 +573,27 @@ protection-order-expired = Expired
 act-record-safety = recorded the safety plan
 record-decision = Record the decision
 act-record-plan-decision = recorded the authority's decision on the plan
+# The assessment items of a kind of case (seeds 000, 002, 003)
+f-ready-to-talk = Ready to talk about what happened
+f-problems-to-work-on = Problems the services will work on
+f-unrecognised-problems = Problems the family does not see as problems
+f-recommendations = Recommendations to the services involved
+f-legal-question = Legal question
+f-action-steps = The client's steps (where to start)
+f-expected-result = What should come of it
+f-lawyer-needed = A lawyer or the centre's representative needs to take the case
+deadlines = Deadlines
+deadlines-note = Days after its starting point each step is due, for each team. They are set in the server's configuration file ([deadlines], [team_deadlines.<team>]) and reach phones when they sync; read only here.
+deadline-step = Step
+deadline-from = Counted from
+from-intake = the intake date
+from-referral = the referral's date
+from-approval = the plan's approval
+review-otherwise = review, other cases
+days-count = { $count ->
+    [one] { $count } day
+   *[other] { $count } days
+}
 
 # Printed forms and letters (console/print.rs)
 print-printed = Printed

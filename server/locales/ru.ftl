@@ -487,11 +487,11 @@ finding-evidence_of_abuse = Есть доказательства жестоко
 next-step-no_further_support = Дополнительная помощь не нужна
 next-step-investigate_further = Провести дополнительную проверку
 next-step-refer_to_responsible_body = Передать в ответственный орган
-next-step-collect_evidence_and_intervene = Собрать информацию и доказательства, вмешаться
+next-step-collect_evidence_and_intervene = Собрать информацию, искать доказательства жестокого обращения
 case-kind-child_protection = Защита ребёнка
 case-kind-disability = Инвалидность (Циркуляр 01/2015)
 case-kind-violence_against_women = Насилие в отношении женщин
-case-kind-family_in_difficulty = Семья в трудной жизненной ситуации
+case-kind-family_in_difficulty = Семья, попавшая в трудную жизненную ситуацию
 case-kind-internally_displaced = Внутренне перемещённое лицо
 case-kind-veteran = Ветеран
 case-kind-legal_aid = Правовая помощь
@@ -529,7 +529,7 @@ f-decision-reason = Причина решения
 f-referred-to = Куда направлен
 f-new-risk-factors = Новые факторы риска
 f-new-supports = Новые ресурсы поддержки
-f-client-opinion = Мнение клиента или семьи
+f-client-opinion = Мнения клиента или членов семьи
 f-specialist-opinions = Мнения специалистов
 f-stage-at-request = Этап при запросе закрытия
 f-informed = Клиент или семья извещены
@@ -581,6 +581,27 @@ protection-order-expired = Истёк
 act-record-safety = записал(а) план безопасности
 record-decision = Записать решение
 act-record-plan-decision = записал(а) решение органа по плану
+f-ready-to-talk = Готова говорить о произошедшем
+f-problems-to-work-on = Проблемы, с которыми будут работать социальные службы
+f-unrecognised-problems = Проблемы, которые члены семьи не осознают как проблему
+f-recommendations = Рекомендации для вовлеченных служб
+f-legal-question = Правовой вопрос
+f-action-steps = Алгоритм действий клиента (с чего начать)
+f-expected-result = Что должно быть в результате
+f-lawyer-needed = Нужен адвокат или представитель центра
+deadlines = Сроки
+deadlines-note = Через сколько дней от начальной точки должен быть выполнен каждый шаг, по командам. Сроки задаются в файле конфигурации сервера ([deadlines], [team_deadlines.<команда>]) и приходят на телефоны при синхронизации; здесь только просмотр.
+deadline-step = Шаг
+deadline-from = Отсчёт от
+from-intake = даты приёма
+from-referral = даты направления
+from-approval = утверждения плана
+review-otherwise = оценка, остальные случаи
+days-count = { $count ->
+    [one] { $count } день
+    [few] { $count } дня
+   *[other] { $count } дней
+}
 
 # Printed forms and letters (console/print.rs)
 print-printed = Напечатано

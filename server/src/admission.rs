@@ -3,7 +3,8 @@
 //! ([`fieldcase_core::case::admission::admit`], which a phone can run too).
 //!
 //! In order: the actors of the new changes are registered to the sending device
-//! ([`RefusalKind::ForeignActor`]); then the core's rules (schema, attribution, stamps,
+//! ([`RefusalKind::ForeignActor`]), but for a schema upgrade, which every replica makes
+//! alike and the check recomputes; then the core's rules (schema, attribution, stamps,
 //! labels, authority, ownership of a new case, an assignee); then the case's team exists
 //! ([`RefusalKind::Team`]) and everyone newly assigned is an active worker or supervisor of
 //! it ([`RefusalKind::Assignment`]). A refusal is [`AppError::Refused`], with its kind; a
@@ -51,7 +52,9 @@ pub(crate) async fn check(
     after: &Automerge,
 ) -> Result<Admitted, AppError> {
     let changes = after.get_changes(&before.get_heads());
-    let actors = admission::actors_of(&changes);
+    // A schema upgrade among them is the same change on every replica, bound to no device
+    // (core's `upgrade::is_upgrade` recomputes it).
+    let actors = admission::writers_actors(after, &changes);
     let device = device.to_string();
     let bound = crate::db::blocking(&state.db, move |db| {
         for a in &actors {
@@ -125,6 +128,8 @@ fn time_marks(state: &AppState, doc: &Automerge, changes: &[automerge::Change]) 
     let oldest = now - i64::from(state.config.offline_days) * 24 * 3600 * 1000;
     changes
         .iter()
+        // A schema upgrade is dated 0 on every replica, by design: it is no one's act.
+        .filter(|c| !fieldcase_core::case::upgrade::is_upgrade_actor(c.actor_id()))
         .filter_map(|c| {
             let claimed = c.timestamp().saturating_mul(1000);
             let after_deps = c

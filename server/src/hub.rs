@@ -605,9 +605,8 @@ impl Write for DepartureWrite<'_> {
         if !was_visible {
             return Err(AppError::NotFound);
         }
-        let mut actors: Vec<String> = new.iter().map(|c| c.actor_id().to_hex_string()).collect();
-        actors.sort();
-        actors.dedup();
+        // A schema upgrade among them is every replica's alike, and no device's.
+        let actors = fieldcase_core::case::admission::writers_actors(&doc, &new);
         let (db, dev) = (state.db.clone(), device.id.clone());
         let own = tokio::task::spawn_blocking(move || -> Result<bool, AppError> {
             for a in &actors {

@@ -227,3 +227,25 @@ def test_a_contact_that_is_not_safe_is_never_offered(fc, server, phone):
     f = malee.get_case(case)
     assert f.safety.protection_order == fc.ProtectionOrder.APPLIED_FOR()
     assert [c.id for c in malee.reachable_contacts(case)] == [aunt]
+
+
+def test_each_kind_of_case_records_the_assessment_items_the_seeds_name(fc, server, phone):
+    """Seed 003's legal aid: the consultation ends in the client's question, the steps to take
+    and what should come of them, and whether a lawyer takes the case; an item of another
+    kind (seed 000's readiness to talk, for violence against women) is refused."""
+    anna, anna_s = phone("anna")
+    case = anna.create_case(fc.NewCase(
+        team="north", case_kind=fc.CaseKind.LEGAL_AID(),
+        client=fc.ClientInput(name="Микола Н.")))
+    with pytest.raises(fc.FieldcaseError.InvalidInput):
+        anna.add_assessment(case, fc.AssessmentInput(ready_to_talk=True))
+    anna.add_assessment(case, fc.AssessmentInput(
+        legal_question="Розмір щорічної грошової виплати учаснику АТО",
+        action_steps="Спершу подати заяву до управління соціального захисту",
+        expected_result="Виплата до 5 травня", lawyer_needed=False))
+    synced(anna, anna_s, server)
+    malee, malee_s = phone("malee")
+    synced(malee, malee_s, server)
+    a = malee.get_case(case).assessments[0]
+    assert a.legal_question == "Розмір щорічної грошової виплати учаснику АТО"
+    assert a.lawyer_needed is False and a.ready_to_talk is None

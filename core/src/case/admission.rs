@@ -10,7 +10,9 @@
 //! our words (never client data).
 //!
 //! The rules, in the order they are checked:
-//! - the document follows the case schema ([`RefusalKind::InvalidDocument`]);
+//! - the document follows the case schema ([`RefusalKind::InvalidDocument`]), and a
+//!   container a later schema revision added was created by the case's creation or by the
+//!   revision's upgrade ([`upgrade::created_outside_upgrade`]), never by a writer's edit;
 //! - an actor records only itself in `actors`
 //!   ([`RefusalKind::ForeignActor`]), and as the signed-in user
 //!   ([`RefusalKind::Attribution`]);
@@ -18,6 +20,11 @@
 //!   ([`RefusalKind::Attribution`], [`authority::stamp_violation`]);
 //! - a worker's change is not labelled as a supervisor's action
 //!   ([`RefusalKind::NeedsAuthority`], [`authority::claims_authority`]);
+//! - each of the writer's changes keeps the case process, judged on the case as the writer
+//!   saw it (the document at the change's dependencies), not on the merged result: the
+//!   workflow's steps, safety first, conclusions about abuse only in child protection, a
+//!   closure approved only once the family was told ([`RefusalKind::Process`],
+//!   [`process::violation`]);
 //! - the document is the case it was sent as ([`RefusalKind::WrongCase`]);
 //! - a change to a known case keeps the authority rules ([`authority::violation`]); a new
 //!   case may be created by its sender ([`authority::may_create`]) and its own history
@@ -27,7 +34,7 @@
 
 use automerge::{Automerge, Change};
 
-use crate::case::{authority, inspect, CaseDoc, CaseFile, Role};
+use crate::case::{authority, inspect, process, upgrade, CaseDoc, CaseFile, Role};
 use crate::ids::CaseId;
 use crate::refusal::{Refusal, RefusalKind};
 use crate::schema;
@@ -63,10 +70,18 @@ pub struct Admission {
 
 /// The Automerge actors (hex) of `changes`, sorted, once each.
 pub fn actors_of(changes: &[Change]) -> Vec<String> {
-    let mut actors: Vec<String> = changes
-        .iter()
-        .map(|c| c.actor_id().to_hex_string())
-        .collect();
+    actors_of_refs(changes.iter())
+}
+
+/// The actors (hex) of the writer's own changes among `changes` (new in `after`): all but
+/// a schema upgrade, which is the same change on every replica and belongs to no device
+/// ([`upgrade::is_upgrade`]). These are the actors that must be bound to the device.
+pub fn writers_actors(after: &Automerge, changes: &[Change]) -> Vec<String> {
+    actors_of_refs(upgrade::writers_changes(after, changes).into_iter())
+}
+
+fn actors_of_refs<'a>(changes: impl Iterator<Item = &'a Change>) -> Vec<String> {
+    let mut actors: Vec<String> = changes.map(|c| c.actor_id().to_hex_string()).collect();
     actors.sort();
     actors.dedup();
     actors
@@ -121,6 +136,13 @@ fn admit_with(
 ) -> Result<Admission, Refusal> {
     let invalid = |reason: String| Refusal::new(RefusalKind::InvalidDocument, reason);
     validate(after).map_err(|v| invalid(format!("invalid input at `{}`: {}", v.path, v.reason)))?;
+    // A container a later schema revision added is created with the case or by the
+    // revision's upgrade, which every replica makes alike; never by a writer's own change.
+    if let Some(path) = upgrade::created_outside_upgrade(after, changes) {
+        return Err(invalid(format!(
+            "`{path}` is created by the schema upgrade, not by an edit"
+        )));
+    }
     // Attribution: an actor records only itself, and only as the signed-in user; the
     // stamps of its entries and decisions name that user and the change's own time.
     let records = inspect::actor_records(after);
@@ -146,6 +168,11 @@ fn admit_with(
             RefusalKind::NeedsAuthority,
             "these changes are labelled as an action that needs a supervisor",
         ));
+    }
+    // The case process, each of the writer's own changes judged on the case as its writer
+    // saw it (a schema upgrade is no one's change).
+    if let Some(refusal) = process::violation(after, &upgrade::writers_changes(after, changes)) {
+        return Err(refusal);
     }
     let (file, _) = CaseDoc::outline_of(after).map_err(|e| invalid(e.to_string()))?;
     // The document must be the case it was sent as: its inner id decides where it is

@@ -114,10 +114,14 @@ input! {
 }
 
 input! {
-    /// An assessment over the life domains, with a risk judgement.
+    /// An assessment over the life domains, with a risk judgement, and the items of the
+    /// case's kind (`schema::KIND_ASSESSMENT_ITEMS`; an item of another kind is refused).
     AssessmentInput {
         date: String, domains: DomainInputMap, risk: RiskInput,
         capability: String, sources: Vec<String>, summary: String,
+        ready_to_talk: bool, problems_to_work_on: String, unrecognised_problems: String,
+        recommendations: String, legal_question: String, action_steps: String,
+        expected_result: String, lawyer_needed: bool,
     }
 }
 

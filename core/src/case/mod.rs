@@ -32,8 +32,9 @@ pub mod input;
 pub mod inspect;
 pub mod model;
 mod plan;
-mod process;
+pub mod process;
 pub mod stage;
+pub mod upgrade;
 mod walk;
 
 use automerge::transaction::{CommitOptions, Transactable, Transaction};
@@ -188,6 +189,17 @@ impl CaseDoc {
     ) -> Result<Self> {
         if new.team.trim().is_empty() {
             return Err(Error::invalid("team", "a case belongs to a team"));
+        }
+        if new
+            .intake
+            .as_ref()
+            .is_some_and(|i| i.preliminary_finding.is_some())
+            && !new.case_kind.is_some_and(|k| k.has_findings())
+        {
+            return Err(Error::invalid(
+                "intake/preliminary_finding",
+                "only a child-protection case concludes about abuse: set the kind of case",
+            ));
         }
         let mut doc = Automerge::new().with_actor(actor);
         let manager = new
@@ -396,12 +408,31 @@ impl CaseDoc {
         let actor = self.doc.get_actor().to_hex_string();
         let me = (actor, author.user_id.clone(), author.device_id.clone());
         let known = self.registered.as_ref() == Some(&me);
+        // A case written by an earlier schema revision is upgraded first, by the change
+        // every replica makes alike (`upgrade`); if the edit is refused, the document is
+        // left as it was.
+        let before = match upgrade::needs_upgrade(&self.doc) {
+            true => {
+                let before = self.doc.clone();
+                upgrade::upgrade(&mut self.doc)?;
+                Some(before)
+            }
+            false => None,
+        };
         let out = commit(&mut self.doc, now_ms, message, |tx| {
             if !known {
                 register_actor(tx, &me.0, author)?;
             }
             f(tx)
-        })?;
+        });
+        let out = match (out, before) {
+            (Ok(out), _) => out,
+            (Err(e), Some(before)) => {
+                self.doc = before;
+                return Err(e);
+            }
+            (Err(e), None) => return Err(e),
+        };
         self.registered = Some(me);
         Ok(out)
     }
@@ -530,6 +561,23 @@ impl CaseDoc {
     ) -> Result<String> {
         if let Some(risk) = input.risk.as_mut() {
             self.check_risk(risk, "assessments")?;
+        }
+        let given: Vec<String> = to_map(&input)
+            .keys()
+            .filter(|k| schema::is_kind_assessment_item(k))
+            .cloned()
+            .collect();
+        if !given.is_empty() {
+            let items = self
+                .read()?
+                .case_kind
+                .map_or(&[][..], |k| k.assessment_items());
+            if let Some(other) = given.iter().find(|g| !items.contains(&g.as_str())) {
+                return Err(Error::invalid(
+                    format!("assessments/{other}"),
+                    "this item belongs to the assessment of another kind of case",
+                ));
+            }
         }
         for domain in input
             .domains
@@ -830,7 +878,6 @@ impl CaseDoc {
     pub fn set_field(&mut self, a: &Author, now: i64, path: &str, value: &Json) -> Result<()> {
         let message = format!("set {path}");
         self.edit_at(a, now, &message, path, |tx| {
-            schema::ensure_revision_map(tx, path)?;
             let r = schema::resolve(tx, path)?;
             if r.action_only {
                 return Err(Error::invalid(
@@ -1042,16 +1089,9 @@ fn write_at(
             let Kind::Map(fields) = &r.field.kind else {
                 unreachable!()
             };
-            let obj = match schema::get_obj(tx, &r.obj, &r.key) {
-                Some(obj) => obj,
-                // A map a later schema revision added, missing from an earlier document.
-                None if r.field.since > 1 => {
-                    let obj = tx.put_object(&r.obj, r.key.as_str(), ObjType::Map)?;
-                    schema::scaffold(tx, &obj, fields)?;
-                    obj
-                }
-                None => return Err(Error::NotFound(path.into())),
-            };
+            // A map a later schema revision added was created by the upgrade (`upgrade`).
+            let obj =
+                schema::get_obj(tx, &r.obj, &r.key).ok_or_else(|| Error::NotFound(path.into()))?;
             schema::write_map(tx, &obj, fields, false, value, path, allow_action)
         }
         _ => {
@@ -1122,12 +1162,9 @@ fn insert_entry_with(
     let Kind::Entries(fields) = &r.field.kind else {
         return Err(Error::invalid(list_path, "not a list of entries"));
     };
-    let list = match schema::get_obj(tx, &r.obj, &r.key) {
-        Some(list) => list,
-        // A list a later schema revision added, missing from an earlier document.
-        None if r.field.since > 1 => tx.put_object(&r.obj, r.key.as_str(), ObjType::List)?,
-        None => return Err(Error::NotFound(list_path.into())),
-    };
+    // A list a later schema revision added was created by the upgrade (`upgrade`).
+    let list =
+        schema::get_obj(tx, &r.obj, &r.key).ok_or_else(|| Error::NotFound(list_path.into()))?;
     // Reject unknown or action-only input fields before adding bookkeeping.
     for k in value.keys() {
         let f = schema::find_field(fields, false, k)

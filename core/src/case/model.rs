@@ -215,6 +215,12 @@ impl CaseKind {
     pub fn has_findings(self) -> bool {
         matches!(self, CaseKind::ChildProtection)
     }
+
+    /// The assessment items of the kind beyond the life domains
+    /// ([`crate::schema::KIND_ASSESSMENT_ITEMS`]).
+    pub fn assessment_items(self) -> &'static [&'static str] {
+        crate::schema::kind_assessment_items(self.code())
+    }
 }
 
 code_enum! {
@@ -541,9 +547,50 @@ pub struct Assessment {
     pub capability: String,
     pub sources: Vec<String>,
     pub summary: String,
+    /// Violence against women (seed 000): whether the client is ready to be interviewed
+    /// about what happened (no interview or fact-finding before she is: do no harm).
+    pub ready_to_talk: Option<bool>,
+    /// A family in a difficult life situation (seed 002): the problems the services will
+    /// work on, the problems the family does not see as problems, and the recommendations
+    /// to the services involved.
+    pub problems_to_work_on: Option<String>,
+    pub unrecognised_problems: Option<String>,
+    pub recommendations: Option<String>,
+    /// Legal aid (seed 003): the client's legal question, the steps the client takes (where
+    /// to start), what should come of them, and whether a lawyer or the centre's
+    /// representative needs to take the case.
+    pub legal_question: Option<String>,
+    pub action_steps: Option<String>,
+    pub expected_result: Option<String>,
+    pub lawyer_needed: Option<bool>,
     pub recorded_at: Option<String>,
     pub recorded_by: Option<String>,
     pub retracted: Option<Retraction>,
+}
+
+impl Assessment {
+    /// The kind-of-case items this assessment holds (the fields of
+    /// [`crate::schema::KIND_ASSESSMENT_ITEMS`] that have a value), in schema order.
+    pub fn kind_items(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        let mut has = |name: &'static str, set: bool| {
+            if set {
+                out.push(name);
+            }
+        };
+        has("ready_to_talk", self.ready_to_talk.is_some());
+        has("problems_to_work_on", self.problems_to_work_on.is_some());
+        has(
+            "unrecognised_problems",
+            self.unrecognised_problems.is_some(),
+        );
+        has("recommendations", self.recommendations.is_some());
+        has("legal_question", self.legal_question.is_some());
+        has("action_steps", self.action_steps.is_some());
+        has("expected_result", self.expected_result.is_some());
+        has("lawyer_needed", self.lawyer_needed.is_some());
+        out
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -4,16 +4,19 @@
 //! reopened without losing the earlier closure.
 //!
 //! The rules here are the typed API's: the phone and the console both go through them.
-//! What the server checks again on a merged document is in [`super::authority`].
+//! The same rules are checked again on every change that arrives from elsewhere, each on
+//! the case as its writer saw it ([`violation`], run by `admission::admit`); what needs a
+//! supervisor is in [`super::authority`].
 
 use serde_json::{json, Map, Value as Json};
 
 use super::{
     insert_entry, insert_entry_with, reset_plan_approval, rfc3339, to_map, write_at, Author,
-    CaseDoc, ClosureInput, ClosureStatus, InformedInput, IntakeDecision, IntakeDecisionInput,
-    NextStep, ReferralStatus, RiskInput, Stage,
+    CaseDoc, CaseFile, ClosureInput, ClosureStatus, InformedInput, IntakeDecision,
+    IntakeDecisionInput, NextStep, ReferralStatus, RiskInput, Stage,
 };
 use crate::error::{Error, Result};
+use crate::refusal::{Refusal, RefusalKind};
 
 /// Why a case in an emergency cannot move on from intake.
 pub(crate) const SAFETY_FIRST: &str =
@@ -411,4 +414,229 @@ fn check_informed(m: &Map<String, Json>, path: &str, required: bool) -> Result<(
         )),
         _ => Ok(()),
     }
+}
+
+/// The map keys whose change may break a rule of the process ([`violation`]): a change that
+/// writes none of them is not judged.
+const PROCESS_KEYS: &[&str] = &[
+    "stage",
+    "finding",
+    "preliminary_finding",
+    "level",
+    "preliminary_risk",
+    "status",
+    "ready_to_talk",
+    "problems_to_work_on",
+    "unrecognised_problems",
+    "recommendations",
+    "legal_question",
+    "action_steps",
+    "expected_result",
+    "lawyer_needed",
+];
+
+/// Whether `change` (of `doc`) writes (or deletes) any of [`PROCESS_KEYS`]; a `status` only
+/// counts in a closure (plans, activities and referrals have statuses too, and are not
+/// judged here).
+fn touches_process(doc: &automerge::Automerge, change: &automerge::Change) -> bool {
+    use automerge::legacy::{Key, ObjectId};
+    use automerge::{Prop, ReadDoc};
+    let in_closure = |obj: &ObjectId| -> bool {
+        let ObjectId::Id(_) = obj else { return false };
+        let Ok((id, _)) = doc.import(&obj.to_string()) else {
+            // Not in the document: judged (the refusal says it cannot be read).
+            return true;
+        };
+        doc.parents(&id)
+            .map(|p| {
+                p.path()
+                    .iter()
+                    .any(|(_, prop)| matches!(prop, Prop::Map(k) if k == "closures"))
+            })
+            .unwrap_or(true)
+    };
+    change.decode().operations.iter().any(|op| match &op.key {
+        Key::Map(k) if k == "status" => in_closure(&op.obj),
+        Key::Map(k) => PROCESS_KEYS.contains(&k.as_str()),
+        Key::Seq(_) => false,
+    })
+}
+
+/// The conclusions about abuse a case file holds, by where they are (`intake`,
+/// `assessments/<id>`, `reviews/<id>`), including those an earlier risk code meant.
+fn findings(file: &CaseFile) -> Vec<(String, super::Finding)> {
+    let mut out = Vec::new();
+    let intake = file.intake.preliminary_finding.or_else(|| {
+        file.intake
+            .preliminary_risk
+            .and_then(super::RiskLevel::finding)
+    });
+    out.extend(intake.map(|f| ("intake".to_string(), f)));
+    for a in &file.assessments {
+        out.extend(
+            a.risk
+                .finding()
+                .map(|f| (format!("assessments/{}", a.id), f)),
+        );
+    }
+    for r in &file.reviews {
+        out.extend(r.risk.finding().map(|f| (format!("reviews/{}", r.id), f)));
+    }
+    out
+}
+
+/// The rule of the case process that one change breaks, judged on the case as its writer
+/// saw it (`before`, the document at the change's dependencies) and as the change left it
+/// (`after`): the stage moves only along the workflow's steps (implementation once a
+/// supervisor approved the plan; closed only by an approved closure); an emergency does
+/// not move on from intake before its safety is secured; only a child-protection case
+/// records a conclusion about abuse, and an assessment records only its own kind's items;
+/// a closure is approved only once the request says that the client or family was told
+/// (or why not).
+///
+/// `revision` is the schema revision of the case the change left: on a case of revision 1
+/// (not upgraded to revision 2), only the rules of revision 1's app apply (the workflow's
+/// steps), since an upgraded phone hands in what its earlier app recorded offline, under
+/// that app's rules; every change a revision-2 app makes is made on an upgraded case
+/// (`docs/adr/0005-*`).
+pub fn change_violation(
+    before: &CaseFile,
+    after: &CaseFile,
+    revision: u32,
+) -> Option<&'static str> {
+    let (from, to) = (before.stage, after.stage);
+    if from != to {
+        let step = from.can_move_to(to) || (to == Stage::Closed && from.is_known());
+        if !step {
+            return Some("the workflow has no such step");
+        }
+        if to == Stage::Implementation
+            && after.plan.approval.status != Some(super::ApprovalStatus::Approved)
+        {
+            return Some("implementation starts once a supervisor has approved the plan");
+        }
+        if to == Stage::Closed && after.current_closure().is_none() {
+            return Some("a case is closed when a supervisor approves a closure request");
+        }
+    }
+    if revision < 2 {
+        return None;
+    }
+    if from != to && from == Stage::Intake && to != Stage::Closed && after.emergency_open() {
+        return Some(SAFETY_FIRST);
+    }
+    let was = findings(before);
+    let concluded_now = findings(after)
+        .into_iter()
+        .any(|(path, f)| !was.contains(&(path, f)));
+    if concluded_now && !after.case_kind.is_some_and(|k| k.has_findings()) {
+        return Some("only a child-protection case concludes about abuse: set the kind of case");
+    }
+    let items = after.case_kind.map_or(&[][..], |k| k.assessment_items());
+    for a in &after.assessments {
+        let had = before
+            .assessments
+            .iter()
+            .find(|b| b.id == a.id)
+            .map(|b| b.kind_items())
+            .unwrap_or_default();
+        if a.kind_items()
+            .iter()
+            .any(|i| !had.contains(i) && !items.contains(i))
+        {
+            return Some("this item belongs to the assessment of another kind of case");
+        }
+    }
+    for c in &after.closures {
+        let approved_now = c.status == Some(ClosureStatus::Approved)
+            && before
+                .closures
+                .iter()
+                .find(|b| b.id == c.id)
+                .is_none_or(|b| b.status != Some(ClosureStatus::Approved));
+        if approved_now && !c.informing_recorded() {
+            return Some(
+                "a closure is approved once the request says that, when and how the client or family was told (or why not)",
+            );
+        }
+    }
+    None
+}
+
+/// The parts of a case the process rules read ([`change_violation`]): the stage, the kind,
+/// the intake, the assessments, the reviews, the closures and the plan's approval; the
+/// rest (visits, texts of the plan, contacts) is left out, as it is most of a case.
+fn process_view(doc: &automerge::Automerge) -> Option<CaseFile> {
+    let json = super::walk::Walk::new(doc, false).root_keys(&[
+        "stage",
+        "case_kind",
+        "intake",
+        "assessments",
+        "reviews",
+        "closures",
+        "plan",
+    ]);
+    serde_json::from_value(json).ok()
+}
+
+/// The first rule of the case process that one of `changes` (new in `doc`, the writer's
+/// own: a schema upgrade is left out by the caller) breaks, each judged on the case as its
+/// writer saw it ([`change_violation`]), not on the merged result: a worker's valid offline
+/// edit is not refused because of what someone else did at the same time.
+pub fn violation(doc: &automerge::Automerge, changes: &[&automerge::Change]) -> Option<Refusal> {
+    let unreadable = || {
+        Some(Refusal::new(
+            RefusalKind::Unapplicable,
+            "a change could not be read in the state it was made on",
+        ))
+    };
+    // The case each change was made on, replayed change by change: a phone's changes
+    // usually follow one another, so one fork serves them all; a change made elsewhere in
+    // the history forks again, at its dependencies.
+    let mut replay: Option<automerge::Automerge> = None;
+    for change in changes {
+        let judged = touches_process(doc, change);
+        let mut deps = change.deps().to_vec();
+        deps.sort();
+        if replay.as_ref().is_some_and(|r| r.get_heads() != deps) {
+            replay = None;
+        }
+        if replay.is_none() {
+            if !judged {
+                continue;
+            }
+            replay = match deps.is_empty() {
+                true => Some(automerge::Automerge::new()),
+                false => doc.fork_at(&deps).ok(),
+            };
+        }
+        let Some(case) = replay.as_mut() else {
+            return unreadable();
+        };
+        let before = match (judged, deps.is_empty()) {
+            (false, _) => None,
+            (true, true) => Some(CaseFile::default()),
+            (true, false) => match process_view(case) {
+                Some(file) => Some(file),
+                None => return unreadable(),
+            },
+        };
+        if case.apply_changes([(*change).clone()]).is_err() || case.get_heads() != [change.hash()] {
+            return unreadable();
+        }
+        let Some(before) = before else { continue };
+        let Some(after) = process_view(case) else {
+            return unreadable();
+        };
+        // A change is judged by the revision of the case it leaves: an edit of a revision-2
+        // app leaves an upgraded case, an earlier app's does not.
+        let revision = match super::upgrade::lacks_revision(case, 2) {
+            true => 1,
+            false => crate::schema::SCHEMA_REVISION,
+        };
+        if let Some(reason) = change_violation(&before, &after, revision) {
+            return Some(Refusal::new(RefusalKind::Process, reason));
+        }
+    }
+    None
 }

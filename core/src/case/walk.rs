@@ -33,6 +33,38 @@ impl<'a> Walk<'a> {
         self.map(&automerge::ROOT, "")
     }
 
+    /// JSON of the root's `keys` only (a part of the document, for a check that reads
+    /// only these); `plan` is read as its `approval` alone.
+    pub(crate) fn root_keys(&mut self, keys: &[&str]) -> Json {
+        let mut out = Map::new();
+        let doc = self.doc;
+        for item in doc.map_range(automerge::ROOT, ..) {
+            let key = item.key.to_string();
+            if !keys.contains(&key.as_str()) {
+                continue;
+            }
+            let v = match item.value {
+                ValueRef::Scalar(s) => scalar(&s),
+                ValueRef::Object(ObjType::Map) if key == "plan" => {
+                    let mut plan = Map::new();
+                    for sub in doc.map_range(item.id(), ..) {
+                        if sub.key.as_ref() != "approval" {
+                            continue;
+                        }
+                        if let ValueRef::Object(t) = sub.value {
+                            let approval = self.object(t, &sub.id(), "plan/approval");
+                            plan.insert("approval".into(), approval);
+                        }
+                    }
+                    Json::Object(plan)
+                }
+                ValueRef::Object(t) => self.object(t, &item.id(), &key),
+            };
+            out.insert(key, v);
+        }
+        Json::Object(out)
+    }
+
     fn map(&mut self, obj: &ObjId, path: &str) -> Json {
         let mut out = Map::new();
         let doc = self.doc;

@@ -167,7 +167,11 @@ impl CaseStore {
         self.with_doc(id, |d| {
             let doc = d.automerge();
             let changes: Vec<Change> = doc.get_changes(shared);
-            if changes.is_empty() || changes.iter().any(|c| c.actor_id() != &me) {
+            // A schema upgrade is every replica's alike (`case::upgrade`): not another's.
+            let others = changes.iter().any(|c| {
+                c.actor_id() != &me && !crate::case::upgrade::is_upgrade_actor(c.actor_id())
+            });
+            if changes.is_empty() || others {
                 return Ok(None);
             }
             let before = if shared.is_empty() {

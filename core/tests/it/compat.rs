@@ -6,9 +6,12 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use fieldcase_core::case::{ClientInput, VisitInput};
+use fieldcase_core::case::{
+    admission, inspect, upgrade, Author, ClientInput, NewCase, PlanDecisionInput, SafetyInput,
+    VisitInput,
+};
 use fieldcase_core::store::{CaseFilter, UserContext};
-use fieldcase_core::{CaseFile, CaseId, CaseStore, Role, Stage};
+use fieldcase_core::{schema, CaseDoc, CaseFile, CaseId, CaseStore, RefusalKind, Role, Stage};
 use serde_json::{json, Value};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/v047b1d0");
@@ -498,4 +501,242 @@ fn two_copies_of_an_upgraded_case_edited_on_two_stores_merge_without_conflict() 
             e["cases"][&name]["stage"].as_str().unwrap()
         );
     }
+}
+
+/// The case `name` of the fixture store, as a document, and the store's writer.
+fn fixture_doc(name: &str) -> (CaseId, automerge::Automerge) {
+    let e = expected();
+    let (_dir, path) = copy_of_fixture();
+    let store = CaseStore::open(&path, &KEY).unwrap();
+    let id = ids(&e)[name];
+    let doc = store.with_doc(&id, |d| Ok(d.automerge().clone())).unwrap();
+    (id, doc)
+}
+
+/// A case of schema revision 1 (the fixture's `name`), on a new actor.
+pub(crate) fn revision_one_case(name: &str) -> CaseDoc {
+    replica(&fixture_doc(name).1)
+}
+
+fn replica(doc: &automerge::Automerge) -> CaseDoc {
+    let mut c = CaseDoc::load(&doc.save()).unwrap();
+    c.set_actor(automerge::ActorId::random());
+    c
+}
+
+/// The new changes of `after` over `before`, and the upgrade changes among them.
+fn upgrades_in(after: &automerge::Automerge, before: &automerge::Automerge) -> usize {
+    after
+        .get_changes(&before.get_heads())
+        .iter()
+        .filter(|c| upgrade::is_upgrade(after, c))
+        .count()
+}
+
+/// Issue 15's compatibility: two replicas that upgrade the same case of an earlier
+/// revision, offline, each with an edit that needs a container the revision added, merge
+/// without a conflict and keep both edits. Each makes the same upgrade change.
+#[test]
+fn two_replicas_upgrading_the_same_047b1d0_case_merge_without_a_conflict() {
+    let (_, old) = fixture_doc("plan_approved");
+    assert!(
+        schema::get_obj(&old, &automerge::ROOT, "safety").is_none(),
+        "the fixture is of revision 1"
+    );
+    let anna = Author::new("u-anna", "Anna", Role::Worker, "d-anna");
+    let malee = Author::new("u-malee", "Malee", Role::Supervisor, "d-malee");
+    let (mut a, mut b) = (replica(&old), replica(&old));
+    a.record_safety(
+        &anna,
+        1_800_000_000_000,
+        SafetyInput {
+            warning_signs: Some("Chồng uống rượu".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    b.record_safety(
+        &malee,
+        1_800_000_100_000,
+        SafetyInput {
+            safe_places: Some("Nhà bà ngoại".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    // Approved before versions were kept: approving now fixes version 1 (`plan/versions`).
+    b.approve_plan_version(
+        &malee,
+        1_800_000_200_000,
+        PlanDecisionInput {
+            comment: Some("Đồng ý".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(upgrades_in(a.automerge(), &old), 1);
+    assert_eq!(upgrades_in(b.automerge(), &old), 1);
+    let upgrade_of = |d: &CaseDoc| {
+        d.automerge()
+            .get_changes(&old.get_heads())
+            .into_iter()
+            .find(|c| upgrade::is_upgrade(d.automerge(), c))
+            .unwrap()
+            .hash()
+    };
+    assert_eq!(upgrade_of(&a), upgrade_of(&b), "the same change on both");
+
+    a.merge(&mut b).unwrap();
+    b.merge(&mut a.clone()).unwrap();
+    assert_eq!(a.heads(), b.heads());
+    for d in [&a, &b] {
+        assert!(
+            inspect::conflicts(d).is_empty(),
+            "{:?}",
+            inspect::conflicts(d)
+        );
+        let file = d.read().unwrap();
+        assert_eq!(
+            file.safety.warning_signs.as_deref(),
+            Some("Chồng uống rượu")
+        );
+        assert_eq!(file.safety.safe_places.as_deref(), Some("Nhà bà ngoại"));
+        assert_eq!(file.plan.versions.len(), 1);
+        assert_eq!(file.plan_status().approved_version, Some(1));
+        assert_eq!(upgrades_in(d.automerge(), &old), 1, "applied once");
+        schema::validate(d.automerge()).unwrap();
+    }
+}
+
+/// The upgrade is made once: a case already upgraded, or created by this version, gets
+/// no upgrade change; a refused edit leaves an old case as it was (no upgrade either).
+#[test]
+fn the_upgrade_is_made_once_and_not_by_a_refused_edit() {
+    let (_, old) = fixture_doc("intake_emergency");
+    let anna = Author::new("u-anna", "Anna", Role::Worker, "d-anna");
+    let mut a = replica(&old);
+    let refused = a.record_safety(
+        &anna,
+        1_800_000_000_000,
+        SafetyInput {
+            reviewed_on: Some("not a date".into()),
+            ..Default::default()
+        },
+    );
+    assert!(refused.is_err());
+    assert_eq!(a.heads(), old.get_heads(), "nothing written");
+    for note in ["một", "hai"] {
+        a.add_visit(
+            &anna,
+            1_800_000_000_000,
+            VisitInput {
+                note: Some(note.into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    }
+    assert_eq!(upgrades_in(a.automerge(), &old), 1);
+    assert_eq!(a.automerge().get_changes(&old.get_heads()).len(), 3);
+
+    let new = NewCase {
+        team: "north".into(),
+        ..Default::default()
+    };
+    let mut fresh = CaseDoc::create(
+        CaseId::random(),
+        automerge::ActorId::random(),
+        &anna,
+        new,
+        1_800_000_000_000,
+    )
+    .unwrap();
+    let created = fresh.automerge().clone();
+    fresh
+        .record_safety(
+            &anna,
+            1_800_000_000_000,
+            SafetyInput {
+                what_to_do: Some("Gọi 111".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(upgrades_in(fresh.automerge(), &created), 0);
+    assert_eq!(fresh.automerge().get_changes(&created.get_heads()).len(), 1);
+}
+
+/// What admission makes of it: the upgrade is no one's change (its actor is not among the
+/// writer's), and is admitted; a writer's own change that creates a container of a later
+/// revision (as each replica did before the upgrade was one change), or a change under an
+/// upgrade actor that is not the upgrade, is the writer's and refused.
+#[test]
+fn admission_recognises_the_upgrade_and_refuses_a_writers_own_creation() {
+    use automerge::transaction::Transactable;
+    let (id, old) = fixture_doc("intake_emergency");
+    let file = CaseDoc::load(&old.save()).unwrap().read().unwrap();
+    let anna_id = file.created_by.clone().unwrap();
+    let anna = Author::new(&anna_id, "Anna", Role::Worker, "d-anna");
+    let writer = admission::Writer {
+        user_id: &anna_id,
+        role: Role::Worker,
+        team: Some("north"),
+    };
+    let prior = admission::Prior {
+        team: "north",
+        assigned: &file.assigned,
+    };
+    let mut a = replica(&old);
+    a.record_safety(
+        &anna,
+        1_800_000_000_000,
+        SafetyInput {
+            warning_signs: Some("Say rượu".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let changes = a.automerge().get_changes(&old.get_heads());
+    assert_eq!(changes.len(), 2);
+    let own = admission::writers_actors(a.automerge(), &changes);
+    assert_eq!(own, [a.automerge().get_actor().to_hex_string()]);
+    admission::admit(writer, &old, Some(prior), id, a.automerge(), &changes).unwrap();
+
+    // Created by the writer's own change, as a replica did before.
+    let mut lazy = old.clone();
+    lazy.set_actor(a.automerge().get_actor().clone());
+    lazy.transact::<_, _, automerge::AutomergeError>(|tx| {
+        tx.put_object(automerge::ROOT, "safety", automerge::ObjType::Map)?;
+        Ok(())
+    })
+    .unwrap();
+    let changes = lazy.get_changes(&old.get_heads());
+    let e = admission::admit(writer, &old, Some(prior), id, &lazy, &changes).unwrap_err();
+    assert_eq!(e.kind, RefusalKind::InvalidDocument, "{e}");
+    assert!(e.message.contains("`safety`"), "{e}");
+
+    // Under the upgrade actor, but not the upgrade: the writer's, so bound to no device.
+    let root = old
+        .get_changes_meta(&[])
+        .into_iter()
+        .find(|m| m.deps.is_empty())
+        .unwrap()
+        .hash;
+    let mut forged = old.fork_at(&[root]).unwrap();
+    forged.set_actor(upgrade::upgrade_actor(2, &root));
+    forged
+        .transact::<_, _, automerge::AutomergeError>(|tx| {
+            tx.put(automerge::ROOT, "priority", "urgent")?;
+            Ok(())
+        })
+        .unwrap();
+    let mut after = old.clone();
+    after
+        .apply_changes([forged.get_last_local_change().unwrap()])
+        .unwrap();
+    let changes = after.get_changes(&old.get_heads());
+    assert_eq!(
+        admission::writers_actors(&after, &changes),
+        [upgrade::upgrade_actor(2, &root).to_hex_string()]
+    );
 }

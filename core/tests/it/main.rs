@@ -11,6 +11,7 @@ mod matching;
 mod merge;
 mod plan;
 mod process;
+mod process_admission;
 mod salvage;
 mod stage;
 mod store;

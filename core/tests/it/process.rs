@@ -406,11 +406,9 @@ fn an_earlier_risk_code_reads_as_the_conclusion_it_meant_or_asks_for_a_new_one()
 fn a_safety_plan_is_recorded_even_on_a_case_from_before_it_existed() {
     use fieldcase_core::case::{ContactInput, ProtectionOrder, SafetyInput};
     let (a, b) = (worker(1), worker(2));
-    let mut c = case_of(CaseKind::ViolenceAgainstWomen, &a, NAMES[1]);
-    // A case written before revision 2 has no `safety` map.
-    let mut tx = c.automerge_mut().transaction();
-    tx.delete(automerge::ROOT, "safety").unwrap();
-    tx.commit();
+    // A case written before revision 2 (by 047b1d0) has no `safety` map.
+    let mut c = crate::compat::revision_one_case("referral_declined");
+    assert!(schema::get_obj(c.automerge(), &automerge::ROOT, "safety").is_none());
     schema::validate(c.automerge()).unwrap();
     let home = c
         .add_contact(

@@ -171,6 +171,7 @@ async fn render(
             .count()
     };
     let conflicted: Vec<&CaseSummary> = summaries.iter().filter(|s| s.conflicts > 0).collect();
+    let deadlines = team_deadlines(state, u).await?;
     let mut activity: Vec<data::Activity> = cases
         .iter()
         .flat_map(|c| c.recent.iter().cloned())
@@ -264,6 +265,7 @@ async fn render(
                 }
             } }
         }
+        @if !deadlines.is_empty() { (deadlines_card(l, &deadlines)) }
         section.card {
             h2 id="cases" { (l.t("cases")) }
             form.filters method="get" action="/console" role="search" {
@@ -355,4 +357,85 @@ async fn render(
         here,
         body,
     ))
+}
+
+/// The deadlines a supervisor's team works to, or (for an admin) every team's: read only,
+/// since they are set in the server's configuration file (`[deadlines]`,
+/// `[team_deadlines.<team>]`) and reach phones when they sync.
+async fn team_deadlines(
+    state: &Arc<AppState>,
+    u: &ConsoleUser,
+) -> crate::AppResult<Vec<(String, fieldcase_core::deadlines::Deadlines)>> {
+    let user = u.user();
+    Ok(match user.role {
+        fieldcase_core::Role::Worker => Vec::new(),
+        fieldcase_core::Role::Supervisor => user
+            .team
+            .iter()
+            .map(|t| (t.clone(), state.config.deadlines_of(Some(t))))
+            .collect(),
+        fieldcase_core::Role::Admin => {
+            let teams = crate::db::blocking(&state.db, |db| db.teams()).await?;
+            teams
+                .into_iter()
+                .map(|t| {
+                    let d = state.config.deadlines_of(Some(&t.name));
+                    (t.name, d)
+                })
+                .collect()
+        }
+    })
+}
+
+/// The deadlines card: each step, what it is counted from, and its days per team.
+fn deadlines_card(
+    l: &super::i18n::Locale,
+    teams: &[(String, fieldcase_core::deadlines::Deadlines)],
+) -> Markup {
+    use fieldcase_core::deadlines::Deadlines;
+    type Days = fn(&Deadlines) -> u32;
+    let review =
+        |finding: &str| format!("{} · {}", l.t("agenda-review"), l.code("finding", finding));
+    let rows: [(String, &str, Days); 8] = [
+        (l.t("agenda-safety"), "from-intake", |d| d.safety_days),
+        (l.t("agenda-assessment"), "from-intake", |d| {
+            d.assessment_days
+        }),
+        (l.t("agenda-plan"), "from-intake", |d| d.plan_days),
+        (l.t("agenda-referral_answer"), "from-referral", |d| {
+            d.referral_answer_days
+        }),
+        (review("evidence_of_abuse"), "from-approval", |d| {
+            d.review_days_evidence_of_abuse
+        }),
+        (review("insufficient_information"), "from-approval", |d| {
+            d.review_days_insufficient_information
+        }),
+        (review("other_family_problems"), "from-approval", |d| {
+            d.review_days_other_family_problems
+        }),
+        (l.t("review-otherwise"), "from-approval", |d| d.review_days),
+    ];
+    html! {
+        section.card #deadlines {
+            h2 { (l.t("deadlines")) }
+            p.muted { (l.t("deadlines-note")) }
+            div.scroll tabindex="0" { table {
+                thead { tr {
+                    th scope="col" { (l.t("deadline-step")) }
+                    th scope="col" { (l.t("deadline-from")) }
+                    @for (team, _) in teams { th.num scope="col" { bdi { (team) } } }
+                } }
+                tbody {
+                    @for (step, from, days) in &rows {
+                        tr {
+                            th scope="row" { (step) }
+                            td { (l.t(from)) }
+                            @for (_, d) in teams { td.num { (count(l, "days-count", days(d) as usize)) } }
+                        }
+                    }
+                }
+            } }
+        }
+    }
 }

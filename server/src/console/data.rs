@@ -284,6 +284,10 @@ pub(crate) fn recent_changes(l: &Loaded, n: usize, db: &dyn crate::Db) -> AppRes
                 frontier.extend(am.get_change_meta_by_hash(d));
             }
         }
+        // A schema upgrade is no one's act (`docs/adr/0005-*`).
+        if fieldcase_core::case::upgrade::is_upgrade_actor(&c.actor) {
+            continue;
+        }
         let actor = c.actor.to_hex_string();
         let who = match names.get(&actor) {
             Some(n) => n.clone(),

@@ -677,8 +677,10 @@ async fn render(
         }
         section.card #assessments {
             h2 { (l.t("section-assessments")) }
+            @let kind_items = f.case_kind.map_or(&[][..], |k| k.assessment_items());
             @for a in &f.assessments {
                 @let p = format!("assessments/{}", a.id);
+                @let held = a.kind_items();
                 article.entry.retracted[a.retracted.is_some()] {
                     dl {
                         (cx.date("f-date", &format!("{p}/date"), &a.date))
@@ -692,6 +694,15 @@ async fn render(
                         (cx.long("f-capability", &format!("{p}/capability"), &a.capability))
                         (cx.long("f-summary", &format!("{p}/summary"), &a.summary))
                         (cx.list("f-sources", &format!("{p}/sources"), &a.sources))
+                        // The items of the case's kind, and any other this assessment holds.
+                        @if kind_items.contains(&"ready_to_talk") || held.contains(&"ready_to_talk") { (cx.yes_no("f-ready-to-talk", &format!("{p}/ready_to_talk"), a.ready_to_talk)) }
+                        @if kind_items.contains(&"problems_to_work_on") || held.contains(&"problems_to_work_on") { (cx.text("f-problems-to-work-on", &format!("{p}/problems_to_work_on"), &a.problems_to_work_on)) }
+                        @if kind_items.contains(&"unrecognised_problems") || held.contains(&"unrecognised_problems") { (cx.text("f-unrecognised-problems", &format!("{p}/unrecognised_problems"), &a.unrecognised_problems)) }
+                        @if kind_items.contains(&"recommendations") || held.contains(&"recommendations") { (cx.text("f-recommendations", &format!("{p}/recommendations"), &a.recommendations)) }
+                        @if kind_items.contains(&"legal_question") || held.contains(&"legal_question") { (cx.text("f-legal-question", &format!("{p}/legal_question"), &a.legal_question)) }
+                        @if kind_items.contains(&"action_steps") || held.contains(&"action_steps") { (cx.text("f-action-steps", &format!("{p}/action_steps"), &a.action_steps)) }
+                        @if kind_items.contains(&"expected_result") || held.contains(&"expected_result") { (cx.text("f-expected-result", &format!("{p}/expected_result"), &a.expected_result)) }
+                        @if kind_items.contains(&"lawyer_needed") || held.contains(&"lawyer_needed") { (cx.yes_no("f-lawyer-needed", &format!("{p}/lawyer_needed"), a.lawyer_needed)) }
                     }
                     @if !a.domains.is_empty() {
                         div.scroll tabindex="0" { table {

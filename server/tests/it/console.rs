@@ -10,7 +10,7 @@ use fieldcase_core::case::ReferralStatus;
 use fieldcase_core::case::{AssessmentInput, DomainInput, ProblemInput, ReferralInput};
 use fieldcase_core::{conflicts, Author, CaseDoc, CaseId, NewCase, Role};
 use fieldcase_server::db::CaseAccess;
-use fieldcase_server::{app, demo, Db};
+use fieldcase_server::{app, demo, Config, Db};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
@@ -146,7 +146,14 @@ impl World {
     /// The demo caseload (team `demo-team`) and a second team `south` with a supervisor,
     /// a worker and one case.
     fn new() -> World {
-        let s = Server::new();
+        Self::with_config(Config {
+            password_iterations: ITER,
+            ..Config::default()
+        })
+    }
+
+    fn with_config(config: Config) -> World {
+        let s = Server::with_config(config);
         let mut pw: HashMap<String, String> = demo::seed(s.db.as_ref(), ITER)
             .unwrap()
             .into_iter()
@@ -1766,4 +1773,106 @@ async fn an_authoritys_later_decision_is_added_to_the_approved_version_from_the_
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     let after = CaseDoc::load(&w.s.db.case_document(&id).unwrap().unwrap()).unwrap();
     assert_eq!(after.read().unwrap().approved_plan().unwrap(), &v);
+}
+
+/// A legal-aid case's assessment shows the items of its kind (seed 003: the client's
+/// question, steps, what should come of them, whether a lawyer takes the case).
+#[tokio::test]
+async fn the_record_shows_the_assessment_items_of_the_cases_kind() {
+    let w = World::new();
+    let worker = w.s.db.user_by_username("worker1").unwrap().unwrap();
+    let id = put_case(&w.s, &worker, "demo-team", "Микола Н.", |doc, a| {
+        doc.set_field(
+            a,
+            1_700_000_001_000,
+            "case_kind",
+            &serde_json::json!("legal_aid"),
+        )?;
+        doc.add_assessment(
+            a,
+            1_700_000_002_000,
+            fieldcase_core::case::AssessmentInput {
+                legal_question: Some("Розмір щорічної грошової виплати".into()),
+                action_steps: Some("Спершу подати заяву до управління".into()),
+                lawyer_needed: Some(true),
+                ..Default::default()
+            },
+        )
+        .map(|_| ())
+    });
+    let (mut b, _) = Browser::signed_in(&w.s, "supervisor", w.pw("supervisor")).await;
+    let page = b.get(&format!("/console/cases/{id}")).await.body;
+    let assessments = page.split("id=\"assessments\"").nth(1).unwrap();
+    let assessments = assessments.split("id=\"plan\"").next().unwrap();
+    assert!(
+        !assessments.contains("Ready to talk about what happened"),
+        "another kind's item is not offered"
+    );
+    for shown in [
+        "Legal question",
+        "Розмір щорічної грошової виплати",
+        "The client's steps (where to start)",
+        "Спершу подати заяву до управління",
+        "A lawyer or the centre's representative needs to take the case",
+        "What should come of it",
+    ] {
+        assert!(assessments.contains(shown), "{shown} in {assessments}");
+    }
+}
+
+/// The dashboard shows a supervisor the deadlines of their team, an admin every team's, as
+/// set in the configuration (read only); a worker gets no such card.
+#[tokio::test]
+async fn supervisors_and_admins_see_their_teams_deadlines() {
+    let mut config = Config {
+        password_iterations: ITER,
+        ..Config::default()
+    };
+    config.deadlines.plan_days = 45;
+    config.team_deadlines.insert(
+        "south".into(),
+        fieldcase_core::deadlines::Deadlines {
+            plan_days: 21,
+            review_days_insufficient_information: 7,
+            ..config.deadlines
+        },
+    );
+    let w = World::with_config(config);
+    let card = |page: &str| -> Option<String> {
+        let after = page.split("id=\"deadlines\"").nth(1)?;
+        Some(after.split("</section>").next().unwrap().to_string())
+    };
+    // The row of a step, as text between its header cell and the end of the row.
+    let row = |card: &str, step: &str| -> String {
+        let at = card
+            .find(step)
+            .unwrap_or_else(|| panic!("{step} in {card}"));
+        card[at..].split("</tr>").next().unwrap().to_string()
+    };
+
+    let (mut b, _) = Browser::signed_in(&w.s, "supervisor", w.pw("supervisor")).await;
+    let own = card(&b.get("/console").await.body).expect("the supervisor sees the card");
+    assert!(own.contains("demo-team") && !own.contains("south"), "{own}");
+    assert!(row(&own, "approved plan").contains("45 days"), "{own}");
+    assert!(row(&own, "safety measures").contains("1 day<"), "{own}");
+
+    let (mut b, _) = Browser::signed_in(&w.s, "sud", w.pw("sud")).await;
+    let south = card(&b.get("/console").await.body).expect("the supervisor sees the card");
+    assert!(row(&south, "approved plan").contains("21 days"), "{south}");
+    assert!(
+        row(&south, "Not enough information to conclude").contains("7 days"),
+        "{south}"
+    );
+
+    let (mut b, _) = Browser::signed_in(&w.s, "admin", w.pw("admin")).await;
+    let all = card(&b.get("/console").await.body).expect("the admin sees the card");
+    let plan = row(&all, "approved plan");
+    assert!(
+        plan.contains("45 days") && plan.contains("21 days"),
+        "{plan}"
+    );
+    assert!(all.contains("demo-team") && all.contains("south"));
+
+    let (mut b, _) = Browser::signed_in(&w.s, "worker1", w.pw("worker1")).await;
+    assert!(card(&b.get("/console").await.body).is_none());
 }

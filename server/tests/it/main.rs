@@ -6,6 +6,7 @@ mod admin;
 mod caseload;
 mod console;
 mod fuzz;
+mod seed_words;
 mod storage;
 
 use std::sync::Arc;

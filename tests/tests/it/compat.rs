@@ -549,3 +549,137 @@ fn the_fixtures_name_the_same_cases_on_phone_and_server() {
         }
     }
 }
+
+/// Issue 15's compatibility, through a real server: Anna's phone of 047b1d0 and Malee's new
+/// phone hold the same cases of schema revision 1; offline, each makes an edit that needs a
+/// container revision 2 added (the safety plan, an approved plan version), on the same
+/// cases. After both sync, no field is in conflict on the server or on either phone, both
+/// edits are there, and the upgrade was made once (the same change on both phones).
+#[test]
+fn two_phones_upgrading_the_same_047b1d0_cases_offline_merge_without_a_conflict() {
+    use fieldcase_core::case::{PlanDecisionInput, SafetyInput};
+    let fx = Fixture::load("");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("server.sqlite");
+    std::fs::copy(format!("{FIXTURES}/server.sqlite"), &path).unwrap();
+    let db: Arc<dyn Db> = fieldcase_server::db::open(&path).unwrap().into_dyn();
+    let server = Served::start(db.clone());
+    let url = server.url.clone();
+
+    let phone_path = dir.path().join("phone.sqlite");
+    std::fs::copy(format!("{}/phone.sqlite", fx.dir), &phone_path).unwrap();
+    let anna = CaseStore::open(&phone_path, &PHONE_KEY).unwrap();
+    let anna_token = anna
+        .login(&url, "anna", &fx.password("anna"), "Anna's phone")
+        .unwrap()
+        .token;
+    assert!(anna.sync(&url, &anna_token).unwrap().errors.is_empty());
+    let (malee, malee_token, _m) = new_phone(&url, "malee", &fx.password("malee")).unwrap();
+    assert!(malee.sync(&url, &malee_token).unwrap().errors.is_empty());
+
+    let case = |name: &str| -> CaseId {
+        fx.phone["cases"][name]["id"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let (emergency, plan) = (case("intake_emergency"), case("plan_approved"));
+    let before: BTreeMap<CaseId, Vec<automerge::ChangeHash>> = [emergency, plan]
+        .into_iter()
+        .map(|id| (id, db.case_heads(&id).unwrap().unwrap()))
+        .collect();
+    for id in [emergency, plan] {
+        let doc = CaseDoc::load(&db.case_document(&id).unwrap().unwrap()).unwrap();
+        assert!(
+            fieldcase_core::schema::get_obj(doc.automerge(), &automerge::ROOT, "safety").is_none(),
+            "revision 1 on the server"
+        );
+    }
+
+    // Offline, both phones.
+    let safety = |warning: Option<&str>, places: Option<&str>| SafetyInput {
+        warning_signs: warning.map(Into::into),
+        safe_places: places.map(Into::into),
+        ..Default::default()
+    };
+    for id in [emergency, plan] {
+        anna.update(&id, |c, me, now| {
+            c.record_safety(me, now, safety(Some("เขาดื่มเหล้าทุกคืน"), None))
+        })
+        .unwrap();
+    }
+    malee
+        .update(&emergency, |c, me, now| {
+            c.record_safety(me, now, safety(None, Some("บ้านป้าที่หมู่บ้านถัดไป")))
+        })
+        .unwrap();
+    malee
+        .update(&plan, |c, me, now| {
+            c.approve_plan_version(
+                me,
+                now,
+                PlanDecisionInput {
+                    comment: Some("Погоджено".into()),
+                    ..Default::default()
+                },
+            )
+        })
+        .unwrap();
+
+    for (phone, token) in [
+        (&anna, &anna_token),
+        (&malee, &malee_token),
+        (&anna, &anna_token),
+    ] {
+        let report = phone.sync(&url, token).unwrap();
+        assert!(report.errors.is_empty(), "{report:?}");
+        assert_eq!(report.held_back, 0, "{report:?}");
+    }
+
+    for id in [emergency, plan] {
+        let on_server = CaseDoc::load(&db.case_document(&id).unwrap().unwrap()).unwrap();
+        assert_eq!(on_server.heads(), anna.heads(&id).unwrap(), "{id}");
+        assert_eq!(on_server.heads(), malee.heads(&id).unwrap(), "{id}");
+        assert!(
+            fieldcase_core::case::inspect::conflicts(&on_server).is_empty(),
+            "{id}: {:?}",
+            fieldcase_core::case::inspect::conflicts(&on_server)
+        );
+        assert!(anna.conflicts(&id).unwrap().is_empty(), "{id}");
+        assert!(malee.conflicts(&id).unwrap().is_empty(), "{id}");
+        let upgrades: Vec<automerge::Change> = on_server
+            .automerge()
+            .get_changes(&before[&id])
+            .into_iter()
+            .filter(|c| fieldcase_core::case::upgrade::is_upgrade(on_server.automerge(), c))
+            .collect();
+        assert_eq!(upgrades.len(), 1, "{id}: one upgrade, made on both phones");
+        let file = on_server.read().unwrap();
+        assert_eq!(
+            file.safety.warning_signs.as_deref(),
+            Some("เขาดื่มเหล้าทุกคืน"),
+            "{id}: Anna's edit"
+        );
+        assert_eq!(file, anna.get_case(&id).unwrap());
+        assert_eq!(file, malee.get_case(&id).unwrap());
+    }
+    let file = |id: &CaseId| CaseDoc::load(&db.case_document(id).unwrap().unwrap()).unwrap();
+    assert_eq!(
+        file(&emergency)
+            .read()
+            .unwrap()
+            .safety
+            .safe_places
+            .as_deref(),
+        Some("บ้านป้าที่หมู่บ้านถัดไป"),
+        "Malee's edit"
+    );
+    let plan_file = file(&plan).read().unwrap();
+    assert_eq!(plan_file.plan.versions.len(), 1, "Malee's approval");
+    assert_eq!(
+        plan_file.plan.versions[0].comment.as_deref(),
+        Some("Погоджено")
+    );
+    drop(server);
+}

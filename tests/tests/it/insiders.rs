@@ -682,3 +682,127 @@ fn changes_left_waiting_under_a_colleagues_actor_are_refused() {
         "nothing stored"
     );
 }
+
+/// Issue 15: the case process holds on what arrives by sync, not only on the phone's typed
+/// edits. Raw Automerge changes (no typed edit) that move the stage along a step the
+/// workflow lacks, move an emergency on from intake before its safety is secured, record a
+/// conclusion about abuse on a case that is not child protection, or approve a closure
+/// before the family is told, are refused with the kind `process`, and the server's case
+/// is unchanged. Meanwhile two real phones' valid offline edits that merge into a state
+/// neither saw (one moves the intake on, the other flags an emergency) are both admitted:
+/// each change is judged on the case as its writer saw it.
+#[test]
+fn the_case_process_holds_against_raw_changes() {
+    use fieldcase_core::case::{ClosureInput, IntakeInput};
+    use fieldcase_core::{schema, Stage};
+    let server = TestServer::start();
+    let anna = sign_in(&server, "anna", "Anna's raw phone");
+    let malee = sign_in(&server, "malee", "Malee's raw tablet");
+    let id = opened(&server, &anna, "north", "Phạm Thị Mai");
+    let stored = |server: &TestServer| server.db.case_document(&id).unwrap().unwrap();
+    let refused = |doc: &mut CaseDoc, token: &str, why: &str| {
+        let before = stored(&server);
+        let (message, kind) = refused_as(&server, token, doc, &id.to_string());
+        assert_eq!(kind, Some(RefusalKind::Process), "{message:?}");
+        assert!(
+            message.as_deref().unwrap_or("").contains(why),
+            "{message:?}"
+        );
+        assert_eq!(stored(&server), before, "nothing stored");
+    };
+    let raw = |d: &Device, f: &dyn Fn(&mut automerge::transaction::Transaction<'_>, &CaseDoc)| {
+        let mut doc = copy_for(&server, &id, d);
+        let view = doc.clone();
+        let mut tx = doc.automerge_mut().transaction();
+        f(&mut tx, &view);
+        tx.commit();
+        doc
+    };
+
+    // A step the workflow does not have.
+    let mut doc = raw(&anna, &|tx, _| tx.put(ROOT, "stage", "review").unwrap());
+    refused(&mut doc, &anna.token, "no such step");
+    // A conclusion about abuse on a case of no kind (not child protection).
+    let mut doc = raw(&anna, &|tx, c| {
+        let intake = schema::get_obj(c.automerge(), &ROOT, "intake").unwrap();
+        tx.put(&intake, "preliminary_finding", "evidence_of_abuse")
+            .unwrap()
+    });
+    refused(&mut doc, &anna.token, "child-protection");
+    // An emergency moved on before its safety is secured.
+    let mut flagged = copy_for(&server, &id, &anna);
+    flagged
+        .record_intake(
+            &anna.author,
+            now_ms(),
+            IntakeInput {
+                emergency: Some(true),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(
+        push(&server, &anna.token, &mut flagged, &id.to_string()),
+        None
+    );
+    let mut doc = raw(&anna, &|tx, _| tx.put(ROOT, "stage", "assessment").unwrap());
+    refused(&mut doc, &anna.token, "emergency");
+    // A closure approved, by a supervisor, before the family is told.
+    let mut asked = copy_for(&server, &id, &anna);
+    let closure = asked
+        .request_closure(
+            &anna.author,
+            now_ms(),
+            ClosureInput {
+                reason: Some("moved_away".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(
+        push(&server, &anna.token, &mut asked, &id.to_string()),
+        None
+    );
+    let mut doc = raw(&malee, &|tx, c| {
+        let list = schema::get_obj(c.automerge(), &ROOT, "closures").unwrap();
+        let (_, entry) = schema::find_entry(c.automerge(), &list, &closure).unwrap();
+        tx.put(&entry, "status", "approved").unwrap();
+        tx.put(ROOT, "stage", "closed").unwrap();
+    });
+    refused(&mut doc, &malee.token, "was told");
+    let file = CaseDoc::load(&stored(&server)).unwrap().read().unwrap();
+    assert_eq!(file.stage, Stage::Intake);
+    assert!(file.intake.preliminary_finding.is_none());
+
+    // Two real phones: Anna accepts an intake offline and moves it on; Bảo, meanwhile,
+    // flags it as an emergency and syncs first. Both are admitted.
+    let (shared, (anna_phone, anna_token, _a), (bao_phone, bao_token, _b)) =
+        server.shared_case("Trần Văn Hùng");
+    anna_phone
+        .update(&shared, |c, me, now| {
+            c.change_stage(me, now, Stage::Assessment)
+        })
+        .unwrap();
+    bao_phone
+        .update(&shared, |c, me, now| {
+            c.record_intake(
+                me,
+                now,
+                IntakeInput {
+                    emergency: Some(true),
+                    ..Default::default()
+                },
+            )
+        })
+        .unwrap();
+    for (phone, token) in [(&bao_phone, &bao_token), (&anna_phone, &anna_token)] {
+        let report = phone.sync(&server.url, token).unwrap();
+        assert!(report.errors.is_empty(), "{report:?}");
+    }
+    let merged = CaseDoc::load(&server.db.case_document(&shared).unwrap().unwrap())
+        .unwrap()
+        .read()
+        .unwrap();
+    assert_eq!(merged.stage, Stage::Assessment, "Anna's step");
+    assert!(merged.emergency_open(), "Bảo's flag");
+}
