@@ -17,6 +17,7 @@
 
 mod search;
 
+pub mod hsds;
 pub mod sample;
 
 use std::collections::{BTreeMap, BTreeSet};
