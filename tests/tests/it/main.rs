@@ -19,6 +19,7 @@ mod console_reports;
 mod crash;
 mod cuts;
 mod deadlines;
+mod directory;
 mod durability;
 mod home_visit;
 mod insiders;
