@@ -35,7 +35,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::{
-    Address, Contact, Directory, DirectoryProblem, Eligibility, Language, LocalName, Location,
+    Address, Directory, DirectoryProblem, Eligibility, Language, LocalName, Location, NamedContact,
     Organization, Phone, Service, ServiceAtLocation, ServiceStatus, Taxonomy, TaxonomyTerm,
 };
 use crate::error::printable;
@@ -1310,7 +1310,7 @@ fn assemble(tables: BTreeMap<String, Vec<Row>>, r: &mut Reader) -> (Directory, O
     }
     let mut contact_owner: HashMap<String, (Owner, usize)> = HashMap::new();
     for row in rows("contact") {
-        let c = Contact {
+        let c = NamedContact {
             id: row.get("id").to_owned(),
             name: row.opt("name"),
             title: row.opt("title"),

@@ -115,7 +115,7 @@ pub struct Organization {
     #[serde(default)]
     pub phones: Vec<Phone>,
     #[serde(default)]
-    pub contacts: Vec<Contact>,
+    pub contacts: Vec<NamedContact>,
 }
 
 /// A service an organisation gives (HSDS `service`).
@@ -144,7 +144,7 @@ pub struct Service {
     #[serde(default)]
     pub phones: Vec<Phone>,
     #[serde(default)]
-    pub contacts: Vec<Contact>,
+    pub contacts: Vec<NamedContact>,
     /// Where it is given (HSDS `service_at_location`).
     #[serde(default)]
     pub locations: Vec<ServiceAtLocation>,
@@ -212,7 +212,7 @@ pub struct Phone {
 /// A named contact (HSDS `contact`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-pub struct Contact {
+pub struct NamedContact {
     pub id: String,
     #[serde(default)]
     pub name: Option<String>,
@@ -439,7 +439,7 @@ impl Checker<'_> {
 
     fn contacts(
         &mut self,
-        contacts: &[Contact],
+        contacts: &[NamedContact],
         ids: &mut BTreeSet<String>,
         phones: &mut BTreeSet<String>,
     ) {
@@ -482,7 +482,7 @@ impl Directory {
         fn phones(p: &mut [Phone]) {
             p.sort_by(|a, b| a.id.cmp(&b.id));
         }
-        fn contacts(c: &mut [Contact]) {
+        fn contacts(c: &mut [NamedContact]) {
             c.sort_by(|a, b| a.id.cmp(&b.id));
             for c in c {
                 phones(&mut c.phones);

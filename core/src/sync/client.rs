@@ -155,6 +155,12 @@ pub struct SyncReport {
     /// that what shows them can refresh.
     #[serde(default)]
     pub changed: Vec<String>,
+    /// Whether this sync brought a new partner directory.
+    #[serde(default)]
+    pub directory_updated: bool,
+    /// The version of the partner directory held after this sync (0: none).
+    #[serde(default)]
+    pub directory_version: i64,
 }
 
 /// One case of a caseload, as `GET /v1/caseload` answers: its id and current heads (hex).
@@ -306,6 +312,13 @@ fn request(
     };
     let status = response.status().as_u16();
     let text = response.body_mut().read_to_string().map_err(net)?;
+    answer(store, status, &text)?;
+    Ok(text)
+}
+
+/// What an answer other than `200` means: a wipe (the device was disabled), an app to
+/// update, or an error of its status.
+fn answer(store: &CaseStore, status: u16, text: &str) -> Result<()> {
     if status == 403 && text.contains("\"wipe\"") {
         for id in store.case_ids() {
             store.purge_case(&id)?;
@@ -314,13 +327,17 @@ fn request(
         return Err(Error::Wiped);
     }
     if status == 426 {
-        return Err(update_app(&text));
+        return Err(update_app(text));
     }
     if status != 200 {
         return Err(status_error(status));
     }
-    Ok(text)
+    Ok(())
 }
+
+/// The largest partner directory a phone reads, in bytes (the server's
+/// `directory.max_bytes` is below it by default).
+pub(crate) const MAX_DIRECTORY_BYTES: u64 = 64 * 1024 * 1024;
 
 impl CaseStore {
     /// Trusts these certificate authorities (PEM, one or more) for the server's TLS
@@ -404,6 +421,57 @@ impl CaseStore {
     /// [`CaseStore::sync`], cancellable through `control`, which also hears the progress.
     /// A cancelled sync returns [`Error::Cancelled`]; what it received is kept.
     pub fn sync_with(
+        &self,
+        server_url: &str,
+        token: &str,
+        control: &SyncControl,
+    ) -> Result<SyncReport> {
+        let mut report = self.sync_cases(server_url, token, control)?;
+        // The partner directory, after the cases: only when the server holds a newer one.
+        control.check()?;
+        report.directory_updated = self.fetch_directory(&base(server_url), token)?;
+        report.directory_version = self.directory_version();
+        Ok(report)
+    }
+
+    /// Fetches the partner directory when the server's is not the one held (`GET
+    /// /v1/directory?have=N`: `204` when it is), at most
+    /// [`MAX_DIRECTORY_BYTES`]; answers whether a new one was kept.
+    fn fetch_directory(&self, base: &str, token: &str) -> Result<bool> {
+        #[derive(serde::Deserialize)]
+        struct Snapshot {
+            version: i64,
+            directory: crate::directory::Directory,
+        }
+        let url = format!("{base}/v1/directory?have={}", self.directory_version());
+        let agent = agent(self.tls_roots().as_ref());
+        let mut response = agent
+            .get(&url)
+            .header(SCHEMA_HEADER, &SCHEMA_REVISION.to_string())
+            .header("authorization", &format!("Bearer {token}"))
+            .call()
+            .map_err(net)?;
+        let status = response.status().as_u16();
+        if status == 204 {
+            return Ok(false);
+        }
+        let bytes = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_DIRECTORY_BYTES)
+            .read_to_vec()
+            .map_err(net)?;
+        if status != 200 {
+            answer(self, status, &String::from_utf8_lossy(&bytes))?;
+        }
+        let snapshot: Snapshot = serde_json::from_slice(&bytes)
+            .map_err(|_| Error::Network("the server's directory was not understood".into()))?;
+        self.set_directory(snapshot.version, snapshot.directory)?;
+        Ok(true)
+    }
+
+    /// The cases' part of [`CaseStore::sync_with`].
+    fn sync_cases(
         &self,
         server_url: &str,
         token: &str,

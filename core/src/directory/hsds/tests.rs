@@ -3,7 +3,7 @@ use crate::directory::sample;
 
 fn with_contacts() -> Directory {
     let mut d = sample::generate(60);
-    d.organizations[0].contacts.push(Contact {
+    d.organizations[0].contacts.push(NamedContact {
         id: "contact-1".into(),
         name: Some("Nguyễn Thị Lan".into()),
         title: Some("Điều phối viên".into()),
@@ -17,10 +17,10 @@ fn with_contacts() -> Directory {
             description: None,
         }],
     });
-    d.services[3].contacts.push(Contact {
+    d.services[3].contacts.push(NamedContact {
         id: "contact-2".into(),
         name: Some("Олена Коваль".into()),
-        ..Contact::default()
+        ..NamedContact::default()
     });
     d.locations[0].names.push(LocalName {
         language: "en".into(),
