@@ -207,6 +207,7 @@ impl DirectoryIndex {
                 languages: languages.into_iter().collect(),
             });
         }
+        entries.sort_by(|a, b| (&a.sort_name, a.service).cmp(&(&b.sort_name, b.service)));
         DirectoryIndex { directory, entries }
     }
 
@@ -267,8 +268,13 @@ impl DirectoryIndex {
             .min(Self::MAX_RESULTS);
         let include_inactive = filter.include_inactive.unwrap_or(false);
 
-        let mut found: Vec<(u8, &Entry)> = Vec::new();
+        // Entries are in order of their folded names: three buckets by rank keep that
+        // order, and no search sorts.
+        let mut found: [Vec<&Entry>; 3] = [Vec::new(), Vec::new(), Vec::new()];
         for e in &self.entries {
+            if found[0].len() >= limit {
+                break;
+            }
             let s = &self.directory.services[e.service];
             if !include_inactive
                 && !matches!(
@@ -315,15 +321,16 @@ impl DirectoryIndex {
                 } else {
                     continue;
                 };
-            found.push((rank, e));
+            if found[rank].len() < limit {
+                found[rank].push(e);
+            }
         }
-        found.sort_by(|a, b| {
-            (a.0, &a.1.sort_name, a.1.service).cmp(&(b.0, &b.1.sort_name, b.1.service))
-        });
-        found.truncate(limit);
+        let display = filter.display_language.as_deref();
         Ok(found
-            .into_iter()
-            .map(|(_, e)| self.hit(e, filter.display_language.as_deref()))
+            .iter()
+            .flatten()
+            .take(limit)
+            .map(|e| self.hit(e, display))
             .collect())
     }
 
