@@ -9,11 +9,32 @@
 use std::path::Path;
 
 use fieldcase_core::directory::hsds::{self, ImportReport, Package, Refused};
-use fieldcase_core::directory::{Directory, Phone, ServiceStatus};
+use fieldcase_core::directory::{Directory, DirectoryIndex, Phone, ServiceStatus};
 
 use crate::db::AdminEntry;
 use crate::error::{AppError, AppResult};
 use crate::{Config, Db, Metrics};
+
+/// The stored directory indexed for searching, kept while its version is the stored one
+/// (the console's search; a version check is one small read).
+#[derive(Debug, Default)]
+pub struct IndexCache(std::sync::Mutex<Option<(i64, std::sync::Arc<DirectoryIndex>)>>);
+
+impl IndexCache {
+    /// The stored version and its index (an empty one at version 0).
+    pub fn get(&self, db: &dyn Db) -> AppResult<(i64, std::sync::Arc<DirectoryIndex>)> {
+        let version = db.directory_version()?;
+        if let Some((v, ix)) = &*self.0.lock().unwrap_or_else(|p| p.into_inner()) {
+            if *v == version {
+                return Ok((*v, ix.clone()));
+            }
+        }
+        let (directory, version) = current(db)?;
+        let ix = std::sync::Arc::new(DirectoryIndex::new(directory));
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some((version, ix.clone()));
+        Ok((version, ix))
+    }
+}
 
 /// What an import did (or, refused or a dry run, would have done).
 #[derive(Debug)]

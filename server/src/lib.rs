@@ -341,6 +341,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// The console's summaries of cases, by heads.
     pub console: console::Cache,
+    /// The partner directory indexed, by version (the console's search).
+    pub directory: directory::IndexCache,
     /// Passwords being hashed at once ([`Config::login_max_concurrent`]).
     login_slots: tokio::sync::Semaphore,
     /// Set when the server stops: sync connections finish what their client is doing,
@@ -365,6 +367,7 @@ impl AppState {
             hub: hub::Hub::default(),
             metrics: Metrics::default(),
             console: console::Cache::default(),
+            directory: directory::IndexCache::default(),
             login_slots,
             shutdown: tokio::sync::watch::Sender::new(false),
         })
