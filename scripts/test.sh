@@ -29,6 +29,14 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   $SUDO apt-get update -q
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q postgresql
 fi
+# The print test (tests/tests/it/console_print.rs) reads the text of the PDFs Chromium prints
+# with poppler's pdftotext; it fails without it.
+if ! command -v pdftotext >/dev/null 2>&1; then
+  log "installing poppler-utils (pdftotext, the print test)"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q poppler-utils
+fi
 # The interoperability test (tests/tests/it/interop.rs) runs the official JavaScript
 # automerge-repo client under Node; its packages are pinned in tests/js/package-lock.json.
 log "installing the JavaScript automerge-repo client (npm ci, tests/js)"

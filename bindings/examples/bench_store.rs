@@ -13,6 +13,7 @@ fn main() {
             user_id: "u-bench".into(),
             name: "Bench".into(),
             role: Role::Worker,
+            team: None,
             device_id: "bench".into(),
         })
         .expect("sign in");

@@ -371,8 +371,8 @@ impl Hub {
     }
 }
 
-/// Sets its control's cancel flag when dropped: a sync future dropped by the app (a
-/// cancelled coroutine or task) stops the sync it started.
+/// Sets its control's cancel flag when dropped: a sync or login future dropped by the app
+/// (a cancelled coroutine or task) stops the call it started.
 struct CancelOnDrop(Arc<SyncControl>);
 
 impl Drop for CancelOnDrop {
@@ -461,7 +461,11 @@ impl CaseStore {
         Ok(self.inner.set_trusted_roots(&pem)?)
     }
 
-    /// Signs in on the server and registers this device and its actor.
+    /// Signs in on the server and registers this device and its actor. Cancelling the
+    /// call (a cancelled coroutine or task) before the user is signed in here leaves the
+    /// store as it was and ends the session the server may have opened; a request
+    /// already on its way is not cut, so that happens when it returns (within the
+    /// client's timeout).
     pub async fn login(
         &self,
         server_url: String,
@@ -469,8 +473,13 @@ impl CaseStore {
         password: String,
         device_name: String,
     ) -> Result<core::sync::ServerSession> {
+        let control = Arc::new(SyncControl::default());
+        let _cancel_when_dropped = CancelOnDrop(control.clone());
         let inner = self.inner.clone();
-        blocking(move || Ok(inner.login(&server_url, &username, &password, &device_name)?)).await
+        blocking(move || {
+            Ok(inner.login_with(&server_url, &username, &password, &device_name, &control)?)
+        })
+        .await
     }
 
     /// Ends the session on the server and signs out here.

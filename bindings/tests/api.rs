@@ -95,6 +95,7 @@ fn signed_in(dir: &tempfile::TempDir) -> Arc<CaseStore> {
         user_id: "u-anna".into(),
         name: "Anna".into(),
         role: Role::Worker,
+        team: None,
         device_id: "phone-1".into(),
     })
     .unwrap();

@@ -55,6 +55,7 @@ fn user() -> UserContext {
         user_id: "u-bench".into(),
         name: "Bench".into(),
         role: Role::Worker,
+        team: None,
         device_id: "bench".into(),
     }
 }

@@ -905,6 +905,7 @@ fn main() {
             user_id: "u-eval".into(),
             name: "Eval".into(),
             role: Role::Worker,
+            team: None,
             device_id: "eval".into(),
         })
         .expect("sign in");

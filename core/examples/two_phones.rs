@@ -24,12 +24,14 @@ fn main() -> Result<(), Box<dyn Error>> {
         user_id: "u-anna".into(),
         name: "Anna Petrenko".into(),
         role: Role::Worker,
+        team: None,
         device_id: "phone-a".into(),
     })?;
     phone_b.sign_in(UserContext {
         user_id: "u-bao".into(),
         name: "Lê Văn Bảo".into(),
         role: Role::Worker,
+        team: None,
         device_id: "phone-b".into(),
     })?;
 

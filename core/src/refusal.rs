@@ -39,6 +39,10 @@ pub enum RefusalKind {
     Limit,
     /// A device's departure was refused (already used, too late, or not this device's).
     Departure,
+    /// The changes follow a newer revision of the case schema than the server knows (a
+    /// newer app than the server): the phone keeps them and offers them again once the
+    /// server says it knows that revision.
+    NewerSchema,
     /// A kind this version does not know yet.
     #[serde(other)]
     Other,
@@ -58,6 +62,7 @@ impl RefusalKind {
             Self::Unapplicable => "unapplicable",
             Self::Limit => "limit",
             Self::Departure => "departure",
+            Self::NewerSchema => "newer_schema",
             Self::Other => "other",
         }
     }
@@ -83,6 +88,7 @@ impl RefusalKind {
         Self::Unapplicable,
         Self::Limit,
         Self::Departure,
+        Self::NewerSchema,
         Self::Other,
     ];
 }

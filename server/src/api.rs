@@ -53,7 +53,7 @@ use crate::db::{self, Session};
 use crate::error::{AppError, AppResult};
 use crate::AppState;
 use fieldcase_core::error::printable;
-use fieldcase_core::{CaseDoc, CaseId};
+use fieldcase_core::{CaseDoc, CaseId, Refusal, RefusalKind};
 
 /// The largest REST request body accepted.
 pub const MAX_BODY: usize = 64 * 1024;
@@ -246,9 +246,48 @@ async fn app_schema_gate(
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
+    use fieldcase_core::sync::protocol::SCHEMA_HEADER;
+    let mut request = request;
     match require_app_schema(&state, request.headers(), request.uri()) {
-        Ok(()) => next.run(request).await,
+        Ok(revision) => {
+            request.extensions_mut().insert(AppSchema(revision));
+            let mut response = next.run(request).await;
+            // The revision this server knows: a phone of a newer one offers again what
+            // was refused as `newer_schema` once the server says it knows it.
+            response.headers_mut().insert(
+                SCHEMA_HEADER,
+                axum::http::HeaderValue::from(fieldcase_core::schema::SCHEMA_REVISION),
+            );
+            response
+        }
         Err(e) => e.into_response(),
+    }
+}
+
+/// The case schema revision the app on the other end writes (its `fieldcase-schema`),
+/// set on the phone's routes by [`app_schema_gate`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AppSchema(pub u32);
+
+impl AppSchema {
+    /// A refusal as this app should hear it: a document that does not follow this
+    /// server's schema, from an app of a newer revision, is most likely that revision's
+    /// (new fields or codes), so the phone keeps it until the server is updated
+    /// ([`RefusalKind::NewerSchema`]) rather than holding it back as broken.
+    pub fn refusal(self, refusal: Refusal) -> Refusal {
+        let ours = fieldcase_core::schema::SCHEMA_REVISION;
+        if refusal.kind == RefusalKind::InvalidDocument && self.0 > ours {
+            Refusal::new(
+                RefusalKind::NewerSchema,
+                format!(
+                    "this server knows case schema revision {ours} and the app writes {}; \
+                     the changes wait on the phone until the server is updated ({})",
+                    self.0, refusal.message
+                ),
+            )
+        } else {
+            refusal
+        }
     }
 }
 
@@ -259,7 +298,7 @@ pub(crate) fn require_app_schema(
     state: &AppState,
     headers: &axum::http::HeaderMap,
     uri: &axum::http::Uri,
-) -> AppResult<()> {
+) -> AppResult<u32> {
     use fieldcase_core::sync::protocol::SCHEMA_HEADER;
     let from_header = headers
         .get(SCHEMA_HEADER)
@@ -285,7 +324,7 @@ pub(crate) fn require_app_schema(
         );
         return Err(AppError::UpdateApp { needed });
     }
-    Ok(())
+    Ok(revision)
 }
 
 #[derive(Debug, Deserialize)]
@@ -846,10 +885,21 @@ async fn departure(
     State(state): State<Arc<AppState>>,
     Auth(session, _): Auth,
     Path(id): Path<String>,
+    axum::Extension(app): axum::Extension<AppSchema>,
     body: axum::body::Bytes,
 ) -> AppResult<Json<Value>> {
     let id: CaseId = id.parse().map_err(|_| AppError::NotFound)?;
-    let accepted = state.hub.departure(&state, id, &session, &body).await?;
+    let accepted = state
+        .hub
+        .departure(&state, id, &session, &body)
+        .await
+        .map_err(|e| match e {
+            AppError::Refused { refusal, conflict } => AppError::Refused {
+                refusal: app.refusal(refusal),
+                conflict,
+            },
+            e => e,
+        })?;
     Ok(Json(json!({ "accepted": accepted })))
 }
 

@@ -31,7 +31,7 @@ use fieldcase_core::{CaseId, Refusal, RefusalKind};
 use tokio::sync::mpsc;
 
 use crate::admission::{check, foreign_actor, held_back_are_own};
-use crate::api::Auth;
+use crate::api::{AppSchema, Auth};
 use crate::db::Session;
 use crate::error::AppError;
 use crate::hub::{guard, refused_unread, Attempt, Hot, Hub, Write};
@@ -135,6 +135,7 @@ const DRAIN_QUIET: std::time::Duration = std::time::Duration::from_millis(500);
 pub async fn endpoint(
     State(state): State<Arc<AppState>>,
     Auth(session, _): Auth,
+    axum::Extension(app): axum::Extension<AppSchema>,
     ws: WebSocketUpgrade,
 ) -> Response {
     ws.max_message_size(MAX_FRAME)
@@ -144,7 +145,7 @@ pub async fn endpoint(
         .read_buffer_size(16 * 1024)
         .write_buffer_size(16 * 1024)
         .on_upgrade(move |socket| async move {
-            let mut conn = Connection::new(state, session);
+            let mut conn = Connection::new(state, session, app);
             conn.run(socket).await;
         })
 }
@@ -152,6 +153,8 @@ pub async fn endpoint(
 struct Connection {
     state: Arc<AppState>,
     session: Session,
+    /// The schema revision the app writes: refusals are told as it should hear them.
+    app: AppSchema,
     id: u64,
     peer: Option<String>,
     states: HashMap<CaseId, SyncState>,
@@ -167,7 +170,7 @@ enum Flow {
 }
 
 impl Connection {
-    fn new(state: Arc<AppState>, session: Session) -> Self {
+    fn new(state: Arc<AppState>, session: Session, app: AppSchema) -> Self {
         let id = state
             .hub
             .next_conn
@@ -176,6 +179,7 @@ impl Connection {
         Connection {
             state,
             session,
+            app,
             id,
             peer: None,
             states: HashMap::new(),
@@ -619,6 +623,7 @@ impl Connection {
     /// Tells the client its changes to a case were refused, why (our words) and the
     /// refusal's kind (the frame's `code`).
     async fn refuse(&self, socket: &mut WebSocket, id: CaseId, refusal: &Refusal) -> Flow {
+        let refusal = &self.app.refusal(refusal.clone());
         tracing::warn!(case = %id, user = %self.session.user.id, kind = %refusal.kind, reason = %printable(&refusal.message), "changes refused");
         crate::Metrics::inc(&self.state.metrics.changes_refused);
         self.send_error_of(

@@ -1,5 +1,6 @@
 //! A TCP proxy for fault tests: it forwards connections to a server and cuts each one
-//! after a set number of bytes in one direction (mid-message, wherever that falls).
+//! after a set number of bytes in one direction (mid-message, wherever that falls), or
+//! holds the server's answers until told to let them through.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -23,6 +24,7 @@ pub struct CutProxy {
     cut: Arc<(AtomicUsize, AtomicUsize)>,
     cuts_made: Arc<AtomicUsize>,
     stop: Arc<AtomicBool>,
+    hold: Arc<AtomicBool>,
 }
 
 impl CutProxy {
@@ -35,7 +37,8 @@ impl CutProxy {
         let cut = Arc::new((AtomicUsize::new(usize::MAX), AtomicUsize::new(usize::MAX)));
         let cuts_made = Arc::new(AtomicUsize::new(0));
         let stop = Arc::new(AtomicBool::new(false));
-        let (c, m, s) = (cut.clone(), cuts_made.clone(), stop.clone());
+        let hold = Arc::new(AtomicBool::new(false));
+        let (c, m, s, h) = (cut.clone(), cuts_made.clone(), stop.clone(), hold.clone());
         std::thread::spawn(move || {
             while !s.load(Ordering::Relaxed) {
                 match listener.accept() {
@@ -46,8 +49,8 @@ impl CutProxy {
                         };
                         let up = c.0.load(Ordering::Relaxed);
                         let down = c.1.load(Ordering::Relaxed);
-                        pipe(&client, &server, up, m.clone());
-                        pipe(&server, &client, down, m.clone());
+                        pipe(&client, &server, up, m.clone(), None);
+                        pipe(&server, &client, down, m.clone(), Some(h.clone()));
                     }
                     Err(_) => std::thread::sleep(Duration::from_millis(2)),
                 }
@@ -58,7 +61,14 @@ impl CutProxy {
             cut,
             cuts_made,
             stop,
+            hold,
         }
+    }
+
+    /// While `true`, what the server sends waits in the proxy (nothing is lost: it goes
+    /// on when this is set back to `false`).
+    pub fn hold_answers(&self, hold: bool) {
+        self.hold.store(hold, Ordering::SeqCst);
     }
 
     /// The proxy's address as an `http://` URL.
@@ -89,8 +99,15 @@ impl Drop for CutProxy {
 }
 
 /// Copies `from` to `to` until either closes, or until `limit` bytes have passed: then
-/// the part of the last read that fits is written and both connections are shut.
-fn pipe(from: &TcpStream, to: &TcpStream, limit: usize, cuts: Arc<AtomicUsize>) {
+/// the part of the last read that fits is written and both connections are shut. While
+/// `hold` is set, what was read waits before it is written.
+fn pipe(
+    from: &TcpStream,
+    to: &TcpStream,
+    limit: usize,
+    cuts: Arc<AtomicUsize>,
+    hold: Option<Arc<AtomicBool>>,
+) {
     let (Ok(mut from), Ok(mut to)) = (from.try_clone(), to.try_clone()) else {
         return;
     };
@@ -102,6 +119,9 @@ fn pipe(from: &TcpStream, to: &TcpStream, limit: usize, cuts: Arc<AtomicUsize>) 
                 Ok(0) | Err(_) => break,
                 Ok(n) => n,
             };
+            while hold.as_ref().is_some_and(|h| h.load(Ordering::SeqCst)) {
+                std::thread::sleep(Duration::from_millis(2));
+            }
             let room = limit.saturating_sub(passed);
             if n > room {
                 let _ = to.write_all(&buf[..room]);

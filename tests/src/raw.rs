@@ -10,24 +10,36 @@ use crate::TestServer;
 /// A client WebSocket to the server.
 pub type Socket = tungstenite::WebSocket<tungstenite::stream::MaybeTlsStream<std::net::TcpStream>>;
 
-/// Opens `/v1/sync` with a token.
+/// Opens `/v1/sync` with a token, as an app of this version.
 pub fn open(server: &TestServer, token: &str) -> Result<Socket, tungstenite::Error> {
+    open_as(server, token, fieldcase_core::schema::SCHEMA_REVISION)
+}
+
+/// Opens `/v1/sync` with a token, as an app that writes case schema revision `schema`.
+pub fn open_as(
+    server: &TestServer,
+    token: &str,
+    schema: u32,
+) -> Result<Socket, tungstenite::Error> {
     let url = server.url.replace("http://", "ws://") + "/v1/sync";
     let mut req = url.into_client_request().expect("request");
     req.headers_mut().insert(
         "authorization",
         format!("Bearer {token}").parse().expect("header"),
     );
-    req.headers_mut().insert(
-        fieldcase_core::sync::protocol::SCHEMA_HEADER,
-        fieldcase_core::schema::SCHEMA_REVISION.into(),
-    );
+    req.headers_mut()
+        .insert(fieldcase_core::sync::protocol::SCHEMA_HEADER, schema.into());
     tungstenite::connect(req).map(|(s, _)| s)
 }
 
 /// Opens `/v1/sync` and joins as peer `raw`.
 pub fn joined(server: &TestServer, token: &str) -> Socket {
-    let mut s = open(server, token).expect("connect");
+    joined_as(server, token, fieldcase_core::schema::SCHEMA_REVISION)
+}
+
+/// [`joined`], as an app that writes case schema revision `schema`.
+pub fn joined_as(server: &TestServer, token: &str, schema: u32) -> Socket {
+    let mut s = open_as(server, token, schema).expect("connect");
     let join = Frame::Join {
         sender_id: "raw".into(),
         metadata: Default::default(),
@@ -132,4 +144,36 @@ pub fn exchange_on(
         }
     }
     None
+}
+
+/// A device signed in over REST with an actor of the test's choosing (a client that
+/// writes its own Automerge changes, as a tampered app would).
+#[derive(Debug)]
+pub struct Device {
+    pub token: String,
+    pub actor: automerge::ActorId,
+    pub author: fieldcase_core::Author,
+}
+
+/// Signs `user` in over REST as a new device named `device_name`.
+pub fn sign_in(server: &TestServer, user: &str, device_name: &str) -> Device {
+    use fieldcase_server::Db;
+    let actor = automerge::ActorId::random();
+    let (status, v) = server.rest(
+        "POST",
+        "/v1/login",
+        None,
+        Some(
+            serde_json::json!({"username": user, "password": crate::PASSWORD,
+            "device_name": device_name, "actor_id": actor.to_hex_string()}),
+        ),
+    );
+    assert_eq!(status, 200, "{v}");
+    let u = server.db.user_by_username(user).unwrap().unwrap();
+    let device_id = v["device_id"].as_str().unwrap();
+    Device {
+        token: v["token"].as_str().unwrap().to_string(),
+        author: fieldcase_core::Author::new(&u.id, user, u.role, device_id),
+        actor,
+    }
 }

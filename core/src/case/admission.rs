@@ -84,9 +84,43 @@ pub fn admit(
     after: &Automerge,
     changes: &[Change],
 ) -> Result<Admission, Refusal> {
+    admit_with(writer, before, prior, id, after, changes, schema::validate)
+}
+
+/// [`admit`] as a phone runs it on its own changes before it offers them: the same rules,
+/// except that codes of a newer app, which the phone received from the server, pass
+/// ([`schema::validate_from_newer`]); the server still decides with [`admit`] and with the
+/// rules that need its records.
+pub fn admit_own(
+    writer: Writer<'_>,
+    before: &Automerge,
+    prior: Option<Prior<'_>>,
+    id: CaseId,
+    after: &Automerge,
+    changes: &[Change],
+) -> Result<Admission, Refusal> {
+    admit_with(
+        writer,
+        before,
+        prior,
+        id,
+        after,
+        changes,
+        schema::validate_from_newer,
+    )
+}
+
+fn admit_with(
+    writer: Writer<'_>,
+    before: &Automerge,
+    prior: Option<Prior<'_>>,
+    id: CaseId,
+    after: &Automerge,
+    changes: &[Change],
+    validate: fn(&Automerge) -> Result<(), schema::SchemaViolation>,
+) -> Result<Admission, Refusal> {
     let invalid = |reason: String| Refusal::new(RefusalKind::InvalidDocument, reason);
-    schema::validate(after)
-        .map_err(|v| invalid(format!("invalid input at `{}`: {}", v.path, v.reason)))?;
+    validate(after).map_err(|v| invalid(format!("invalid input at `{}`: {}", v.path, v.reason)))?;
     // Attribution: an actor records only itself, and only as the signed-in user; the
     // stamps of its entries and decisions name that user and the change's own time.
     let records = inspect::actor_records(after);

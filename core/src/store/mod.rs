@@ -17,7 +17,9 @@
 mod directory;
 mod index;
 mod migrations;
+mod refused;
 mod salvage;
+mod user;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -26,19 +28,19 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use automerge::{ActorId, ChangeHash};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
-use serde::{Deserialize, Serialize};
 
 pub use index::{overdue, select, AgendaItem, AgendaKind, CaseFilter, CaseSummary, SortBy};
+pub use refused::RefusedCase;
 pub use salvage::{Salvage, SalvagedCase};
+pub use user::UserContext;
 
 use crate::case::inspect::{self, Conflict, FieldChange};
-use crate::case::{Author, CaseDoc, CaseFile, NewCase, Role};
+use crate::case::{Author, CaseDoc, CaseFile, NewCase};
 use crate::crypto::{self, Key, RecordKind};
 use crate::error::{Error, Result};
 use crate::ids::{heads_blob, heads_of, random_bytes, CaseId};
 use crate::matching::{self, Person, PossibleMatch, Prepared};
 use crate::schema;
-use crate::{Refusal, RefusalKind};
 
 /// After this many change rows a case is compacted into a new snapshot.
 const COMPACT_AFTER: usize = 64;
@@ -53,39 +55,13 @@ fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-/// Why and when the server refused a case's changes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RefusedCase {
-    /// The kind of rule the changes broke; records kept before kinds existed read as
-    /// [`RefusalKind::Other`].
-    #[serde(default = "other_kind")]
-    pub kind: RefusalKind,
-    pub reason: String,
-    /// Milliseconds since the Unix epoch.
-    pub at: i64,
-}
-
-fn other_kind() -> RefusalKind {
-    RefusalKind::Other
-}
-
-/// The signed-in user, kept sealed in the store so the app reopens signed in.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UserContext {
-    pub user_id: String,
-    pub name: String,
-    pub role: Role,
-    /// The device id the server registered at login (a local id before the first login).
-    pub device_id: String,
-}
-
 /// The encrypted case store on a device.
 #[derive(Debug)]
 pub struct CaseStore {
     inner: Mutex<Inner>,
     /// The certificate authorities the sync client trusts instead of the public web's,
     /// when set (see `CaseStore::set_trusted_roots`).
-    pub(crate) tls_roots: Mutex<Option<crate::sync::client::TlsRoots>>,
+    pub(crate) tls_roots: Mutex<Option<crate::sync::TlsRoots>>,
 }
 
 struct Inner {
@@ -273,51 +249,6 @@ impl CaseStore {
             self.inner.clear_poison();
             g
         })
-    }
-
-    /// This device's id (the server's, once signed in; a local random id before).
-    pub fn device_id(&self) -> String {
-        let g = self.lock();
-        g.user
-            .as_ref()
-            .map(|u| u.device_id.clone())
-            .unwrap_or_else(|| g.device_id.clone())
-    }
-
-    /// The Automerge actor this device writes with.
-    pub fn actor_id(&self) -> ActorId {
-        self.lock().actor.clone()
-    }
-
-    /// The signed-in user, if any.
-    pub fn user(&self) -> Option<UserContext> {
-        self.lock().user.clone()
-    }
-
-    /// Signs a user in on this device. A different user than before gets a new actor, so
-    /// that every change stays attributed to the person who made it.
-    pub fn sign_in(&self, user: UserContext) -> Result<()> {
-        let mut g = self.lock();
-        let changed = g.user.as_ref().is_some_and(|u| u.user_id != user.user_id);
-        if changed {
-            g.rotate_actor()?;
-        }
-        let sealed = g
-            .meta
-            .seal(RecordKind::Meta, b"user", &serde_json::to_vec(&user)?);
-        put_meta(&g.conn, "user", &sealed)?;
-        g.user = Some(user);
-        Ok(())
-    }
-
-    /// Forgets the signed-in user (the cases stay; the next user gets a new actor).
-    pub fn sign_out(&self) -> Result<()> {
-        let mut g = self.lock();
-        g.conn.execute("DELETE FROM meta WHERE name = 'user'", [])?;
-        g.rotate_actor()?;
-        g.user = None;
-        g.cache.clear();
-        Ok(())
     }
 
     fn author(g: &Inner) -> Result<Author> {
@@ -545,63 +476,6 @@ impl CaseStore {
             .ok_or_else(|| Error::NotFound(format!("case {id}")))
     }
 
-    /// Marks a case as refused by the server: it is left out of later syncs (so the same
-    /// refused change is not offered again and again) until [`CaseStore::retry_refused`].
-    pub fn mark_refused(&self, id: &CaseId, refusal: &Refusal) -> Result<()> {
-        let mut g = self.lock();
-        let key = g
-            .keys
-            .get(id)
-            .ok_or_else(|| Error::NotFound(format!("case {id}")))?;
-        let refusal = RefusedCase {
-            kind: refusal.kind,
-            reason: refusal.message.clone(),
-            at: now_ms(),
-        };
-        let sealed = key.seal(
-            RecordKind::Refused,
-            id.as_bytes(),
-            &serde_json::to_vec(&refusal)?,
-        );
-        g.conn.execute(
-            "UPDATE cases SET refused = ?2 WHERE id = ?1",
-            params![&id.as_bytes()[..], sealed],
-        )?;
-        g.refused.insert(*id, refusal);
-        Ok(())
-    }
-
-    /// Cases the server refused, with the reasons.
-    pub fn refused_cases(&self) -> Vec<(CaseId, RefusedCase)> {
-        let mut out: Vec<(CaseId, RefusedCase)> = self
-            .lock()
-            .refused
-            .iter()
-            .map(|(k, v)| (*k, v.clone()))
-            .collect();
-        out.sort_by_key(|(id, _)| *id);
-        out
-    }
-
-    /// Lets a refused case sync again (after what caused the refusal was repaired).
-    pub fn retry_refused(&self, id: &CaseId) -> Result<()> {
-        let mut g = self.lock();
-        g.conn.execute(
-            "UPDATE cases SET refused = NULL WHERE id = ?1",
-            params![&id.as_bytes()[..]],
-        )?;
-        g.refused.remove(id);
-        Ok(())
-    }
-
-    /// Lets every refused case sync again (a new login registers this device's actor anew).
-    pub fn retry_all_refused(&self) -> Result<()> {
-        for (id, _) in self.refused_cases() {
-            self.retry_refused(&id)?;
-        }
-        Ok(())
-    }
-
     /// Ids of every case on this device.
     pub fn case_ids(&self) -> Vec<CaseId> {
         let mut ids: Vec<CaseId> = self.lock().index.keys().copied().collect();
@@ -709,23 +583,6 @@ impl Inner {
         let now = now_ms().max(self.last_stamp + 1);
         self.last_stamp = now;
         now
-    }
-
-    /// A new actor for the next user of this device, persisted before it is used.
-    fn rotate_actor(&mut self) -> Result<()> {
-        let mut actor = [0u8; 16];
-        random_bytes(&mut actor);
-        put_meta(
-            &self.conn,
-            "actor",
-            &self.meta.seal(RecordKind::Meta, b"actor", &actor),
-        )?;
-        self.actor = ActorId::from(actor.to_vec());
-        let actor = self.actor.clone();
-        for c in self.cache.values_mut() {
-            c.doc.set_actor(actor.clone());
-        }
-        Ok(())
     }
 
     fn load_index(&mut self) -> Result<()> {

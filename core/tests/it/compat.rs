@@ -452,6 +452,7 @@ fn two_copies_of_an_upgraded_case_edited_on_two_stores_merge_without_conflict() 
         user_id: "u-second-phone".into(),
         name: "Lê Văn Bảo".into(),
         role: Role::Worker,
+        team: None,
         device_id: "d-second-phone".into(),
     })
     .unwrap();

@@ -237,6 +237,7 @@ fn a_store_takes_the_case_and_hands_it_on_with_the_codes_unchanged() {
         user_id: "u-worker-1".into(),
         name: "Worker 1".into(),
         role: Role::Worker,
+        team: None,
         device_id: "phone-1".into(),
     })
     .unwrap();

@@ -16,6 +16,7 @@ fn open(dir: &tempfile::TempDir) -> CaseStore {
             user_id: "u-anna".into(),
             name: "Anna".into(),
             role: Role::Worker,
+            team: None,
             device_id: "phone-1".into(),
         })
         .unwrap();

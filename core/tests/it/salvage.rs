@@ -18,6 +18,7 @@ fn damaged_candidate(dir: &tempfile::TempDir) -> HashMap<CaseId, (String, usize)
             user_id: "u-1".into(),
             name: "Worker".into(),
             role: Role::Worker,
+            team: None,
             device_id: "phone-1".into(),
         })
         .unwrap();

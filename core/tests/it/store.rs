@@ -17,6 +17,7 @@ fn user(n: u8) -> UserContext {
         user_id: format!("u-worker-{n}"),
         name: format!("Worker {n}"),
         role: Role::Worker,
+        team: None,
         device_id: format!("phone-{n}"),
     }
 }

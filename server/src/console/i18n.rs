@@ -266,6 +266,11 @@ impl Locale {
         id.to_string()
     }
 
+    /// Whether the console has a message `id` (in English, which has every message).
+    pub fn has(&self, id: &str) -> bool {
+        bundles()[0].has_message(id)
+    }
+
     /// A message for a stored code (`stage-intake`), or the code itself when there is none.
     pub fn code(&self, prefix: &str, code: &str) -> String {
         let id = format!("{prefix}-{code}");

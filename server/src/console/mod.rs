@@ -39,6 +39,7 @@ mod data;
 mod directory;
 mod people;
 mod period;
+mod print;
 mod record;
 mod reports;
 mod roster;
@@ -77,6 +78,8 @@ pub fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/console/logout", post(logout))
         .route("/console/language", post(language))
         .route("/console/static/console.css", get(css))
+        .route("/console/static/print.css", get(print::css))
+        .route("/console/cases/{id}/print/{form}", get(print::page))
         .route("/console/cases/{id}", get(record::page))
         .route("/console/cases/{id}/history", get(record::history))
         .route("/console/cases/{id}/resolve", post(record::resolve))

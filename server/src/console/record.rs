@@ -74,7 +74,7 @@ fn code_prefix(names: &[&str]) -> Option<&'static str> {
 /// A value of a field as the record shows that field: dates and times in the reader's
 /// calendar, codes in the reader's language, yes or no, numbers in the language's digits;
 /// names and free text isolated. A value the schema does not describe is shown as stored.
-fn shown_value(l: &super::i18n::Locale, path: &str, v: &Json) -> Markup {
+pub(super) fn shown_value(l: &super::i18n::Locale, path: &str, v: &Json) -> Markup {
     use fieldcase_core::schema::{field_names, Kind};
     let Some((names, field)) = field_names(path) else {
         return html! { bdi { (raw(v)) } };
@@ -475,6 +475,15 @@ async fn render(state: &Arc<AppState>, u: &ConsoleUser, id: &str) -> AppResult<v
             }
         }
         (summary(&cx, &visits))
+        nav.print aria-label=(l.t("print-forms")) {
+            (l.t("print-forms")) ": "
+            @for (n, form) in ["mau-1", "mau-2", "mau-3", "mau-4", "mau-5"].iter().enumerate() {
+                a href=(format!("{here}/print/{form}")) lang="vi" { "Mẫu " (n + 1) } " "
+            }
+            @if f.closures.iter().any(|c| c.retracted.is_none() && c.reopened_at.is_none() && c.status == Some(fieldcase_core::case::ClosureStatus::Approved)) {
+                a href=(format!("{here}/print/closure-letter")) { (l.t("letter-closure-title")) }
+            }
+        }
         p.fold-control {
             label { input #show-empty type="checkbox"; " " (l.t("show-empty-fields")) }
         }

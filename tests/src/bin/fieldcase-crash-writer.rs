@@ -25,6 +25,7 @@ fn main() -> Result<(), fieldcase_core::Error> {
         user_id: "u1".into(),
         name: "W".into(),
         role: Role::Worker,
+        team: None,
         device_id: "d1".into(),
     })?;
     let id = store.create_case(NewCase {

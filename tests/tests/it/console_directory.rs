@@ -43,15 +43,24 @@ fn everyone_searches_the_directory_and_only_an_admin_edits_a_service() {
     let (status, page) = anna.get("/console/directory?q=benh+vien+nhi");
     assert_eq!(status, 200);
     // Names in the reader's language where the entry has one (English here).
-    assert!(page.contains("href=\"/console/directory/svc-000002\""), "{page}");
+    assert!(
+        page.contains("href=\"/console/directory/svc-000002\""),
+        "{page}"
+    );
     assert!(page.contains("Children"), "{page}");
-    assert!(!page.contains("svc-000000"), "legal aid is not a children's hospital");
+    assert!(
+        !page.contains("svc-000000"),
+        "legal aid is not a children's hospital"
+    );
     assert!(
         page.contains("href=\"/console/directory\""),
         "in the navigation"
     );
     let (_, page) = anna.get("/console/directory?domain=housing&area=%D0%BA%D0%B8%D1%97%D0%B2");
-    assert!(page.contains("href=\"/console/directory/svc-000009\""), "a shelter in Kyiv: {page}");
+    assert!(
+        page.contains("href=\"/console/directory/svc-000009\""),
+        "a shelter in Kyiv: {page}"
+    );
     assert!(!page.contains("svc-000001\""), "a shelter in Hanoi: {page}");
     let (status, _) = anna.get("/console/directory?age=old");
     assert_eq!(status, 400);

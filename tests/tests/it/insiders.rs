@@ -10,38 +10,10 @@ use fieldcase_core::sync::protocol::Frame;
 use fieldcase_core::{Author, CaseDoc, CaseId, NewCase, RefusalKind};
 use fieldcase_server::{Config, Db};
 use fieldcase_tests::console::Console;
-use fieldcase_tests::raw::{exchange, joined, next, push, push_refused};
+use fieldcase_tests::raw::{exchange, joined, next, push, push_refused, sign_in, Device};
 use fieldcase_tests::{TestServer, PASSWORD};
 use serde_json::json;
 use tungstenite::Message;
-
-/// A device signed in over REST with an actor of the test's choosing.
-struct Device {
-    token: String,
-    actor: ActorId,
-    author: Author,
-}
-
-fn sign_in(server: &TestServer, user: &str, device_name: &str) -> Device {
-    let actor = ActorId::random();
-    let (status, v) = server.rest(
-        "POST",
-        "/v1/login",
-        None,
-        Some(
-            json!({"username": user, "password": PASSWORD, "device_name": device_name,
-            "actor_id": actor.to_hex_string()}),
-        ),
-    );
-    assert_eq!(status, 200, "{v}");
-    let u = server.db.user_by_username(user).unwrap().unwrap();
-    let device_id = v["device_id"].as_str().unwrap();
-    Device {
-        token: v["token"].as_str().unwrap().to_string(),
-        author: Author::new(&u.id, user, u.role, device_id),
-        actor,
-    }
-}
 
 /// Pushes `doc`: the refusal's message and kind, if refused.
 fn refused_as(
