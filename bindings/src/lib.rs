@@ -623,6 +623,28 @@ impl CaseStore {
         Ok(summaries(self.inner.search(&query)))
     }
 
+    /// The partner directory's services matching `filter`, offline: names in any script
+    /// and language (the folding of client names), life domain, area, language, age,
+    /// gender, status; at most `filter.limit` (50 by default, 500 at most).
+    pub fn directory_search(
+        &self,
+        filter: core::directory::DirectoryFilter,
+    ) -> Result<Vec<core::directory::DirectoryHit>> {
+        Ok(self.inner.directory_search(&filter)?)
+    }
+
+    /// Everything about one service of the directory (its organisation, locations, terms
+    /// and life domains), offline; `NotFound` for an id the directory does not hold.
+    pub fn directory_entry(&self, service_id: String) -> Result<core::directory::ServiceEntry> {
+        Ok(self.inner.directory_entry(&service_id)?)
+    }
+
+    /// The version of the partner directory this phone holds (0 before the first sync
+    /// that brought one). Syncs replace it; the phone never edits it.
+    pub fn directory_version(&self) -> i64 {
+        self.inner.directory_version()
+    }
+
     /// Before a new case is saved: the cases on this phone whose client may be the same
     /// person (a name in another script or spelling, the same date of birth...), best
     /// first, with the band and the reasons as codes for the app to word. Offline.

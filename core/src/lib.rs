@@ -19,6 +19,7 @@ uniffi::setup_scaffolding!();
 pub mod case;
 pub(crate) mod crypto;
 pub mod deadlines;
+pub mod directory;
 pub mod error;
 pub mod ids;
 pub mod limits;

@@ -595,6 +595,32 @@ days-count = { $count ->
    *[other] { $count } days
 }
 
+# The partner directory (issue 16)
+nav-directory = Directory
+directory = Partner directory
+directory-search = Service, organisation or area
+directory-domain = Life domain
+directory-area = Area
+directory-age = Age
+directory-include-inactive = Include inactive services
+directory-empty = No directory has been imported yet.
+directory-none = No service matches.
+directory-service = Service
+directory-organization = Organisation
+directory-status = Status
+directory-description = Description
+directory-genders = For
+directory-eligibility = Who can use it
+directory-contact = Contact
+directory-location = Location
+directory-edit = Change status and phones
+directory-phones = Phone numbers (one per line)
+directory-save = Save
+service-status-active = Active
+service-status-inactive = Inactive
+service-status-defunct = Closed down
+service-status-temporarily-closed = Temporarily closed
+
 # Printed forms and letters (console/print.rs)
 print-printed = Printed
 print-with-restricted = includes details normally left out (restricted details, contacts not safe to contact)

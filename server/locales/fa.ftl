@@ -567,6 +567,32 @@ from-approval = تأیید برنامه
 review-otherwise = ارزیابی نتایج، موارد دیگر
 days-count = { $count } روز
 
+# The partner directory (issue 16)
+nav-directory = فهرست
+directory = فهرست سازمان‌های همکار
+directory-search = خدمت، سازمان یا منطقه
+directory-domain = حوزهٔ زندگی
+directory-area = منطقه
+directory-age = سن
+directory-include-inactive = با خدمات غیرفعال
+directory-empty = هنوز فهرستی وارد نشده است.
+directory-none = خدمتی پیدا نشد.
+directory-service = خدمت
+directory-organization = سازمان
+directory-status = وضعیت
+directory-description = شرح
+directory-genders = برای
+directory-eligibility = چه کسانی می‌توانند استفاده کنند
+directory-contact = فرد رابط
+directory-location = محل ارائه
+directory-edit = تغییر وضعیت و شماره‌ها
+directory-phones = شماره‌های تلفن (هر خط یک شماره)
+directory-save = ذخیره
+service-status-active = فعال
+service-status-inactive = غیرفعال
+service-status-defunct = منحل‌شده
+service-status-temporarily-closed = موقتاً بسته
+
 # Printed forms and letters (console/print.rs)
 print-printed = چاپ شده در
 print-with-restricted = شامل اطلاعاتی که معمولاً چاپ نمی‌شود (اطلاعات محرمانه، راه‌های تماس ناامن)

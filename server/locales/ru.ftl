@@ -603,6 +603,32 @@ days-count = { $count ->
    *[other] { $count } дней
 }
 
+# The partner directory (issue 16)
+nav-directory = Справочник
+directory = Справочник организаций-партнёров
+directory-search = Услуга, организация или район
+directory-domain = Сфера жизни
+directory-area = Район
+directory-age = Возраст
+directory-include-inactive = Включая неактивные услуги
+directory-empty = Справочник ещё не загружен.
+directory-none = Подходящих услуг нет.
+directory-service = Услуга
+directory-organization = Организация
+directory-status = Статус
+directory-description = Описание
+directory-genders = Для кого
+directory-eligibility = Кто может обратиться
+directory-contact = Контактное лицо
+directory-location = Адрес приёма
+directory-edit = Изменить статус и телефоны
+directory-phones = Телефоны (по одному в строке)
+directory-save = Сохранить
+service-status-active = Работает
+service-status-inactive = Не работает
+service-status-defunct = Прекратила работу
+service-status-temporarily-closed = Временно закрыта
+
 # Printed forms and letters (console/print.rs)
 print-printed = Напечатано
 print-with-restricted = включены сведения, которые обычно не печатаются (сведения ограниченного доступа, небезопасные контакты)

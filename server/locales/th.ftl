@@ -567,6 +567,32 @@ from-approval = วันที่อนุมัติแผน
 review-otherwise = ประเมินผล กรณีอื่น ๆ
 days-count = { $count } วัน
 
+# The partner directory (issue 16)
+nav-directory = ทำเนียบ
+directory = ทำเนียบองค์กรภาคี
+directory-search = บริการ องค์กร หรือพื้นที่
+directory-domain = ด้านของชีวิต
+directory-area = พื้นที่
+directory-age = อายุ
+directory-include-inactive = รวมบริการที่ไม่เปิดให้บริการ
+directory-empty = ยังไม่ได้นำเข้าทำเนียบ
+directory-none = ไม่มีบริการที่ตรงกัน
+directory-service = บริการ
+directory-organization = องค์กร
+directory-status = สถานะ
+directory-description = รายละเอียด
+directory-genders = สำหรับ
+directory-eligibility = ผู้มีสิทธิ์ใช้บริการ
+directory-contact = ผู้ประสานงาน
+directory-location = สถานที่ให้บริการ
+directory-edit = เปลี่ยนสถานะและเบอร์โทรศัพท์
+directory-phones = เบอร์โทรศัพท์ (บรรทัดละหนึ่งเบอร์)
+directory-save = บันทึก
+service-status-active = เปิดให้บริการ
+service-status-inactive = ไม่เปิดให้บริการ
+service-status-defunct = เลิกกิจการแล้ว
+service-status-temporarily-closed = ปิดชั่วคราว
+
 # Printed forms and letters (console/print.rs)
 print-printed = พิมพ์เมื่อ
 print-with-restricted = รวมข้อมูลที่ปกติไม่พิมพ์ (ข้อมูลจำกัด ช่องทางติดต่อที่ไม่ปลอดภัย)

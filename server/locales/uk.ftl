@@ -603,6 +603,32 @@ days-count = { $count ->
    *[other] { $count } днів
 }
 
+# The partner directory (issue 16)
+nav-directory = Довідник
+directory = Довідник організацій-партнерів
+directory-search = Послуга, організація або громада
+directory-domain = Сфера життя
+directory-area = Громада чи район
+directory-age = Вік
+directory-include-inactive = Разом із неактивними послугами
+directory-empty = Довідник ще не завантажено.
+directory-none = Немає відповідних послуг.
+directory-service = Послуга
+directory-organization = Організація
+directory-status = Статус
+directory-description = Опис
+directory-genders = Для кого
+directory-eligibility = Хто може звернутися
+directory-contact = Контактна особа
+directory-location = Місце надання
+directory-edit = Змінити статус і телефони
+directory-phones = Телефони (по одному в рядку)
+directory-save = Зберегти
+service-status-active = Працює
+service-status-inactive = Не працює
+service-status-defunct = Припинила роботу
+service-status-temporarily-closed = Тимчасово зачинена
+
 # Printed forms and letters (console/print.rs)
 print-printed = Надруковано
 print-with-restricted = містить відомості, які зазвичай не друкуються (відомості обмеженого доступу, небезпечні контакти)

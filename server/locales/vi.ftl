@@ -567,6 +567,32 @@ from-approval = ngày kế hoạch được phê duyệt
 review-otherwise = rà soát, các trường hợp khác
 days-count = { $count } ngày
 
+# The partner directory (issue 16)
+nav-directory = Danh bạ
+directory = Danh bạ tổ chức đối tác
+directory-search = Dịch vụ, tổ chức hoặc địa bàn
+directory-domain = Lĩnh vực cuộc sống
+directory-area = Địa bàn
+directory-age = Tuổi
+directory-include-inactive = Gồm cả dịch vụ không hoạt động
+directory-empty = Chưa nhập danh bạ nào.
+directory-none = Không có dịch vụ phù hợp.
+directory-service = Dịch vụ
+directory-organization = Tổ chức
+directory-status = Tình trạng
+directory-description = Mô tả
+directory-genders = Dành cho
+directory-eligibility = Đối tượng sử dụng
+directory-contact = Người liên hệ
+directory-location = Địa điểm
+directory-edit = Đổi tình trạng và số điện thoại
+directory-phones = Số điện thoại (mỗi dòng một số)
+directory-save = Lưu
+service-status-active = Đang hoạt động
+service-status-inactive = Không hoạt động
+service-status-defunct = Đã giải thể
+service-status-temporarily-closed = Tạm đóng cửa
+
 # Printed forms and letters (console/print.rs)
 print-printed = In ngày
 print-with-restricted = có cả các thông tin thường không in (thông tin hạn chế, liên lạc không an toàn)

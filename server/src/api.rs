@@ -10,6 +10,7 @@
 //! | `GET /v1/me` | who the token belongs to (clients check a token before connecting) |
 //! | `GET /v1/caseload` | ids and heads of every case the caller may see |
 //! | `GET /v1/settings` | the caller's team's deadlines (days after intake, a referral, an approved plan), which phones compute due dates with |
+//! | `GET /v1/directory?have=N` | the partner directory: `204` when the phone's version `N` is the stored one, else `{version, updated_at, directory}` (the whole snapshot, at most `directory.max_bytes`) |
 //! | `GET /v1/cases/{id}` | the merged case file as JSON |
 //! | `POST /v1/cases/{id}/assignment` | `{workers, case_manager?}` (usernames): supervisors and admins assign or transfer a case |
 //! | `POST /v1/cases/{id}/departure` | the last changes of a phone whose user left the case's caseload (raw Automerge changes; write-only) |
@@ -72,6 +73,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/v1/me", get(me))
         .route("/v1/caseload", get(caseload).layer(gate()))
         .route("/v1/settings", get(settings).layer(gate()))
+        .route("/v1/directory", get(directory).layer(gate()))
         .route("/v1/cases/{id}", get(case))
         .route("/v1/cases/{id}/assignment", post(assign))
         .route(
@@ -427,6 +429,46 @@ async fn settings(
     Auth(session, _): Auth,
 ) -> Json<fieldcase_core::deadlines::Deadlines> {
     Json(state.config.deadlines_of(session.user.team.as_deref()))
+}
+
+/// What `GET /v1/directory` is asked.
+#[derive(Debug, Deserialize)]
+struct DirectoryQuery {
+    /// The version the phone holds (0 or absent: none).
+    #[serde(default)]
+    have: i64,
+}
+
+/// The partner directory for a phone (anyone signed in): nothing new (`204`) when the
+/// phone holds the stored version, else the whole snapshot. The phone never writes it.
+async fn directory(
+    State(state): State<Arc<AppState>>,
+    Auth(_session, _): Auth,
+    axum::extract::Query(q): axum::extract::Query<DirectoryQuery>,
+) -> AppResult<axum::response::Response> {
+    use axum::http::{header, StatusCode};
+    use axum::response::IntoResponse;
+    let have = q.have;
+    let stored = db::blocking(&state.db, move |db| {
+        if db.directory_version()? == have {
+            return Ok(None);
+        }
+        db.directory()
+    })
+    .await?;
+    let Some(stored) = stored else {
+        crate::Metrics::inc(&state.metrics.directory_current);
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    };
+    crate::Metrics::inc(&state.metrics.directory_sent);
+    let mut body = format!(
+        "{{\"version\":{},\"updated_at\":{},\"directory\":",
+        stored.version, stored.updated_at
+    )
+    .into_bytes();
+    body.extend_from_slice(&stored.json);
+    body.push(b'}');
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 async fn caseload(

@@ -15,6 +15,7 @@ pub mod auth;
 pub mod console;
 pub mod db;
 pub mod demo;
+pub mod directory;
 pub mod error;
 pub mod hub;
 pub mod listen;
@@ -78,6 +79,12 @@ pub struct Config {
     /// The bearer token that reads `/metrics` (a monitoring system's). When `None`, only
     /// an admin's session token reads it; anyone else gets `404`.
     pub metrics_token: Option<String>,
+    /// The largest partner directory stored and sent to phones, as JSON, in bytes
+    /// (`directory.max_bytes`).
+    pub directory_max_bytes: usize,
+    /// The largest file of a directory package an import reads, in bytes
+    /// (`directory.max_import_bytes`).
+    pub directory_max_import_bytes: u64,
 }
 
 impl Config {
@@ -109,9 +116,15 @@ impl Default for Config {
             input_limits: fieldcase_core::limits::Limits::default(),
             limits: listen::Limits::default(),
             metrics_token: None,
+            directory_max_bytes: DIRECTORY_MAX_BYTES,
+            directory_max_import_bytes: fieldcase_core::directory::hsds::MAX_FILE_BYTES,
         }
     }
 }
+
+/// The default of `directory.max_bytes`: 10,000 services in five scripts are about
+/// 12 MB of JSON.
+pub const DIRECTORY_MAX_BYTES: usize = 32 * 1024 * 1024;
 
 /// Counters exported at `/metrics` (Prometheus text format).
 #[derive(Debug, Default)]
@@ -134,6 +147,12 @@ pub struct Metrics {
     pub input_refused: std::sync::atomic::AtomicU64,
     /// Logins and syncs refused because the app writes an earlier case schema.
     pub update_app: std::sync::atomic::AtomicU64,
+    /// Directory snapshots sent to phones, and answers that the phone's is current.
+    pub directory_sent: std::sync::atomic::AtomicU64,
+    pub directory_current: std::sync::atomic::AtomicU64,
+    /// Directory writes (imports, edits) refused: its check, `directory.max_bytes`, a
+    /// package's file over `directory.max_import_bytes`.
+    pub directory_refused: std::sync::atomic::AtomicU64,
 }
 
 impl Metrics {
@@ -232,6 +251,24 @@ impl Metrics {
             "Sync messages and departures refused unread: compressed data inflating past the limit, malformed chunks, bloom filters out of bounds.",
             self.input_refused.load(Relaxed).to_string(),
         );
+        line(
+            "directory_sent_total",
+            "counter",
+            "Partner directory snapshots sent to phones.",
+            self.directory_sent.load(Relaxed).to_string(),
+        );
+        line(
+            "directory_current_total",
+            "counter",
+            "Directory fetches answered that the phone's snapshot is current.",
+            self.directory_current.load(Relaxed).to_string(),
+        );
+        line(
+            "directory_refused_total",
+            "counter",
+            "Directory imports and edits refused (its check, directory.max_bytes, directory.max_import_bytes).",
+            self.directory_refused.load(Relaxed).to_string(),
+        );
         self.listen.render(&mut out);
         out
     }
@@ -304,6 +341,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// The console's summaries of cases, by heads.
     pub console: console::Cache,
+    /// The partner directory indexed, by version (the console's search).
+    pub directory: directory::IndexCache,
     /// Passwords being hashed at once ([`Config::login_max_concurrent`]).
     login_slots: tokio::sync::Semaphore,
     /// Set when the server stops: sync connections finish what their client is doing,
@@ -328,6 +367,7 @@ impl AppState {
             hub: hub::Hub::default(),
             metrics: Metrics::default(),
             console: console::Cache::default(),
+            directory: directory::IndexCache::default(),
             login_slots,
             shutdown: tokio::sync::watch::Sender::new(false),
         })

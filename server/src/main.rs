@@ -107,6 +107,33 @@ enum Command {
         #[command(subcommand)]
         command: KeyCommand,
     },
+    /// The partner directory, as an HSDS 3.0 data package.
+    Directory {
+        #[command(subcommand)]
+        command: DirectoryCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum DirectoryCommand {
+    /// Replace the directory with the HSDS 3.0 data package at PATH: a folder holding
+    /// datapackage.json and the CSV files it names, or one JSON file (the package with
+    /// its rows inline). All or nothing: prints what it adds, changes and removes, or
+    /// every refusal (file, line and reason) and changes nothing. Safe while serving;
+    /// phones get the new directory at their next sync.
+    Import {
+        path: PathBuf,
+        /// Check and report only; store nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Write the directory as an HSDS 3.0 data package into the folder PATH (created if
+    /// missing), or with --json as one JSON file.
+    Export {
+        path: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -695,6 +722,44 @@ fn run(cli: Cli, settings: FileSettings) -> Result<(), String> {
         Command::Key {
             command: KeyCommand::Rotate,
         } => rotate(&opened, &keys),
+        Command::Directory {
+            command: DirectoryCommand::Import { path, dry_run },
+        } => {
+            let outcome = fieldcase_server::directory::import(
+                db,
+                &config,
+                None,
+                &path,
+                fieldcase_server::admin::CLI_AUTHOR_ID,
+                dry_run,
+            )
+            .map_err(|e| e.to_string())?;
+            let r = &outcome.report;
+            for n in &r.not_kept {
+                println!("not kept: {n}");
+            }
+            if !r.refused.is_empty() {
+                let mut lines: Vec<String> = r.refused.iter().map(ToString::to_string).collect();
+                lines.push(format!(
+                    "the directory was not changed ({} refused)",
+                    r.refused.len()
+                ));
+                return Err(lines.join("\n"));
+            }
+            match outcome.version {
+                Some(v) => println!("directory version {v} stored: {}", r.summary()),
+                None => println!("dry run, nothing stored: would have {}", r.summary()),
+            }
+            Ok(())
+        }
+        Command::Directory {
+            command: DirectoryCommand::Export { path, json },
+        } => {
+            let v =
+                fieldcase_server::directory::export(db, &path, json).map_err(|e| e.to_string())?;
+            println!("directory version {v} written to {}", path.display());
+            Ok(())
+        }
         Command::Log { limit } => {
             for e in db.admin_log(limit).map_err(|e| e.to_string())? {
                 println!(

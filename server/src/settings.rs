@@ -47,6 +47,10 @@
 //!                              # update before they log in or sync (never lowered below
 //!                              # this version's own)
 //!
+//! [directory]                  # the partner directory (issue 16)
+//! max_bytes = 33554432         # the largest directory stored and sent to phones (JSON)
+//! max_import_bytes = 67108864  # the largest file of an imported HSDS data package
+//!
 //! [limits]                     # connections and timeouts (crate::listen)
 //! max_connections = 4096       # open connections in all, sync WebSockets included
 //! max_connections_per_address = 256   # from one client IP (behind a proxy: raise it)
@@ -102,6 +106,8 @@ pub struct FileSettings {
     pub limits: Limits,
     #[serde(default)]
     pub cases: Cases,
+    #[serde(default)]
+    pub directory: DirectorySettings,
     /// Deadlines for every team; unset keys keep the defaults.
     #[serde(default)]
     pub deadlines: DeadlineSettings,
@@ -193,6 +199,14 @@ pub struct Cases {
     pub min_app_schema: Option<u32>,
 }
 
+/// The partner directory's bounds.
+#[derive(Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct DirectorySettings {
+    pub max_bytes: Option<u64>,
+    pub max_import_bytes: Option<u64>,
+}
+
 /// Connection limits and timeouts ([`crate::listen`]).
 #[derive(Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -244,6 +258,23 @@ impl FileSettings {
         positive(s.cases.departure_days, "cases.departure_days")?;
         positive(s.cases.offline_days, "cases.offline_days")?;
         positive(s.cases.max_per_connection, "cases.max_per_connection")?;
+        for (v, what) in [
+            (s.directory.max_bytes, "directory.max_bytes"),
+            (s.directory.max_import_bytes, "directory.max_import_bytes"),
+        ] {
+            if v == Some(0) {
+                return Err(format!("{what} must be at least 1"));
+            }
+        }
+        if s.directory
+            .max_import_bytes
+            .is_some_and(|n| n > fieldcase_core::directory::hsds::MAX_FILE_BYTES)
+        {
+            return Err(format!(
+                "directory.max_import_bytes may be at most {}",
+                fieldcase_core::directory::hsds::MAX_FILE_BYTES
+            ));
+        }
         if s.cases
             .min_app_schema
             .is_some_and(|n| n < crate::api::MIN_APP_SCHEMA)
@@ -327,6 +358,12 @@ impl FileSettings {
         if let Some(n) = self.cases.min_app_schema {
             config.min_app_schema = n;
         }
+        if let Some(n) = self.directory.max_bytes {
+            config.directory_max_bytes = usize::try_from(n).unwrap_or(usize::MAX);
+        }
+        if let Some(n) = self.directory.max_import_bytes {
+            config.directory_max_import_bytes = n;
+        }
         config.deadlines = self.deadlines.over(config.deadlines);
         config.team_deadlines = self
             .team_deadlines
@@ -400,5 +437,30 @@ mod tests {
             assert!(e.contains(named), "{bad}: {e}");
         }
         assert_eq!(FileSettings::parse("").unwrap(), FileSettings::default());
+    }
+
+    #[test]
+    fn the_directory_bounds_apply_and_are_checked() {
+        let s = FileSettings::parse("[directory]\nmax_bytes = 1000\nmax_import_bytes = 2000\n")
+            .unwrap();
+        let mut c = Config::default();
+        assert_eq!(c.directory_max_bytes, crate::DIRECTORY_MAX_BYTES);
+        s.apply(&mut c);
+        assert_eq!(
+            (c.directory_max_bytes, c.directory_max_import_bytes),
+            (1000, 2000)
+        );
+        for (bad, named) in [
+            ("[directory]\nmax_bytes = 0", "directory.max_bytes"),
+            (
+                "[directory]\nmax_import_bytes = 0",
+                "directory.max_import_bytes",
+            ),
+            ("[directory]\nmax_import_bytes = 99999999999", "at most"),
+            ("[directory]\nmax_entries = 3", "max_entries"),
+        ] {
+            let e = FileSettings::parse(bad).unwrap_err();
+            assert!(e.contains(named), "{bad}: {e}");
+        }
     }
 }

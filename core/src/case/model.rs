@@ -64,6 +64,8 @@ macro_rules! code_enum {
     };
 }
 
+pub(crate) use code_enum;
+
 /// A code from a newer version of the app, kept as it is stored (a stored value longer
 /// than [`UnknownCode::MAX_LEN`] bytes is not a code: it is shown cut, and stays whole in
 /// the document).

@@ -14,6 +14,7 @@
 //! [`CaseStore`] is `Send + Sync`: one mutex guards the connection and caches, which suits
 //! a phone (one user, calls from background threads).
 
+mod directory;
 mod index;
 mod migrations;
 mod refused;
@@ -72,6 +73,10 @@ struct Inner {
     user: Option<UserContext>,
     /// The team's deadlines, as the server last sent them (defaults until then).
     deadlines: crate::deadlines::Deadlines,
+    /// The version of the partner directory held (0: none).
+    directory_version: i64,
+    /// The partner directory, indexed at its first search (`store::directory`).
+    directory: Option<std::sync::Arc<crate::directory::DirectoryIndex>>,
     keys: HashMap<CaseId, Key>,
     index: HashMap<CaseId, CaseSummary>,
     /// Current heads of every case (for sync: unchanged cases are skipped by comparing them).
@@ -199,6 +204,7 @@ impl CaseStore {
         let deadlines = get_meta(&conn, &meta, "deadlines")?
             .and_then(|d| serde_json::from_slice(&d).ok())
             .unwrap_or_default();
+        let directory_version = directory::stored_version(&conn, &meta)?;
         let user = match get_meta(&conn, &meta, "user")? {
             Some(bytes) => Some(serde_json::from_slice(&bytes)?),
             None => None,
@@ -211,6 +217,8 @@ impl CaseStore {
             actor,
             user,
             deadlines,
+            directory_version,
+            directory: None,
             keys: HashMap::new(),
             index: HashMap::new(),
             heads: HashMap::new(),
@@ -550,7 +558,7 @@ fn sync_context(id: &CaseId, peer: &str) -> Vec<u8> {
     c
 }
 
-fn put_meta(conn: &Connection, name: &str, value: &[u8]) -> Result<()> {
+pub(crate) fn put_meta(conn: &Connection, name: &str, value: &[u8]) -> Result<()> {
     conn.execute(
         "INSERT INTO meta (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
         params![name, value],
@@ -558,7 +566,7 @@ fn put_meta(conn: &Connection, name: &str, value: &[u8]) -> Result<()> {
     Ok(())
 }
 
-fn get_meta(conn: &Connection, key: &Key, name: &str) -> Result<Option<Vec<u8>>> {
+pub(crate) fn get_meta(conn: &Connection, key: &Key, name: &str) -> Result<Option<Vec<u8>>> {
     let sealed: Option<Vec<u8>> = conn
         .query_row("SELECT value FROM meta WHERE name = ?1", [name], |r| {
             r.get(0)

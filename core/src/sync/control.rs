@@ -108,4 +108,10 @@ pub struct SyncReport {
     /// that what shows them can refresh.
     #[serde(default)]
     pub changed: Vec<String>,
+    /// Whether this sync brought a new partner directory.
+    #[serde(default)]
+    pub directory_updated: bool,
+    /// The version of the partner directory held after this sync (0: none).
+    #[serde(default)]
+    pub directory_version: i64,
 }

@@ -64,6 +64,21 @@ impl CaseStore {
         token: &str,
         control: &SyncControl,
     ) -> Result<SyncReport> {
+        let mut report = self.sync_cases(server_url, token, control)?;
+        // The partner directory, after the cases: only when the server holds a newer one.
+        control.check()?;
+        report.directory_updated = self.fetch_directory(&base(server_url), token)?;
+        report.directory_version = self.directory_version();
+        Ok(report)
+    }
+
+    /// The cases' part of [`CaseStore::sync_with`].
+    fn sync_cases(
+        &self,
+        server_url: &str,
+        token: &str,
+        control: &SyncControl,
+    ) -> Result<SyncReport> {
         control.check()?;
         let base = base(server_url);
         let plan = self.plan_sync(&base, token, control)?;

@@ -139,7 +139,7 @@ impl CaseStore {
     }
 }
 
-fn agent(roots: Option<&TlsRoots>) -> ureq::Agent {
+pub(super) fn agent(roots: Option<&TlsRoots>) -> ureq::Agent {
     let mut config = ureq::Agent::config_builder()
         .timeout_global(Some(TIMEOUT))
         .http_status_as_error(false);
@@ -172,6 +172,25 @@ pub(super) fn call<T: serde::de::DeserializeOwned>(
 ) -> Result<T> {
     let body = body.map(|b| ("application/json", b.to_string().into_bytes()));
     request(store, url, token, body)?.json()
+}
+
+/// What an answer other than `200` means: a wipe (after purging every case), an app to
+/// update, or an error of its status.
+pub(super) fn refuse(store: &CaseStore, status: u16, text: &str) -> Result<()> {
+    if status == 403 && text.contains("\"wipe\"") {
+        for id in store.case_ids() {
+            store.purge_case(&id)?;
+        }
+        store.sign_out()?;
+        return Err(Error::Wiped);
+    }
+    if status == 426 {
+        return Err(update_app(text));
+    }
+    if status != 200 {
+        return Err(status_error(status));
+    }
+    Ok(())
 }
 
 /// A GET, or a POST of `(content type, bytes)`; the answer when it is 200.
@@ -209,19 +228,7 @@ pub(super) fn request(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u32>().ok());
     let text = response.body_mut().read_to_string().map_err(net)?;
-    if status == 403 && text.contains("\"wipe\"") {
-        for id in store.case_ids() {
-            store.purge_case(&id)?;
-        }
-        store.sign_out()?;
-        return Err(Error::Wiped);
-    }
-    if status == 426 {
-        return Err(update_app(&text));
-    }
-    if status != 200 {
-        return Err(status_error(status));
-    }
+    refuse(store, status, &text)?;
     Ok(Answer {
         text,
         server_schema,

@@ -16,11 +16,14 @@
 //! - `exchange`: `CaseStore::sync`, in phases: plan (which cases differ), offer (the
 //!   phone's own changes checked with the same admission rules as the server's), exchange
 //!   (frames until every case is done), finish (new cases validated, states saved);
-//! - `departure`: cases that left the user's caseload hand in what the server lacks.
+//! - `departure`: cases that left the user's caseload hand in what the server lacks;
+//! - `directory`: the partner directory, fetched after the cases when the server holds a
+//!   newer version.
 
 mod account;
 pub mod control;
 mod departure;
+mod directory;
 mod exchange;
 mod http;
 pub mod protocol;

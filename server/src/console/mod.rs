@@ -13,6 +13,7 @@
 //! | `POST /console/cases/{id}/closures/{closure}` | approve or return a closure request |
 //! | `POST /console/cases/{id}/assignment` | assign or transfer to workers of the team |
 //! | `GET /console/approvals` | plans and closures waiting for a decision |
+//! | `GET /console/directory?q&domain&area&language&age&inactive`, `GET`, `POST /console/directory/{id}` | the partner directory for everyone signed in: search, a service's page; admins change a service's status and phones (admin log) |
 //! | `GET /console/reports?from&to`, `GET /console/reports/{name}.csv`, `GET /console/reports/period.xlsx?from&to` | a period's cases opened and closed per month, clients by gender, age band and stage, referral outcomes, time to closure (SVG charts with their tables; XLSX); service gaps, unmet needs, caseload statistics, closed cases; CSV |
 //! | `GET /console/admin`, `POST /console/admin/...` | users and teams (admins): add a team, add a user, set a password, disable a user; the audit trail of restricted cases |
 //!
@@ -35,6 +36,7 @@ mod admin;
 mod approvals;
 mod dashboard;
 mod data;
+mod directory;
 mod people;
 mod period;
 mod print;
@@ -95,6 +97,11 @@ pub fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/console/reports", get(reports::page))
         .route("/console/reports/period.xlsx", get(period::xlsx))
         .route("/console/reports/{name}", get(reports::csv))
+        .route("/console/directory", get(directory::list))
+        .route(
+            "/console/directory/{id}",
+            get(directory::service).post(directory::edit),
+        )
         .route("/console/account", get(account::page))
         .route("/console/account/password", post(account::password))
         .route("/console/people", get(people::list))

@@ -30,6 +30,7 @@ pub(crate) enum Nav {
     Dashboard,
     Approvals,
     Reports,
+    Directory,
     People,
     Admin,
     None,
@@ -63,6 +64,7 @@ pub(crate) fn layout(u: &ConsoleUser, title: &str, nav: Nav, here: &str, body: M
                             (link(Nav::Approvals, "/console/approvals", "nav-approvals"))
                         }
                         (link(Nav::Reports, "/console/reports", "nav-reports"))
+                        (link(Nav::Directory, "/console/directory", "nav-directory"))
                         @if role.has_authority() {
                             (link(Nav::People, "/console/people", "nav-people"))
                         }

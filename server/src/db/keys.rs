@@ -51,6 +51,8 @@ pub enum Kind {
     Snapshot = 2,
     /// Changes appended to a case (`Automerge::save_after`).
     Change = 3,
+    /// The partner directory's snapshot (`db::directory`).
+    Directory = 4,
     /// The master key check.
     KeyCheck = 7,
 }

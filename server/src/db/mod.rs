@@ -26,6 +26,7 @@
 
 pub mod accounts;
 pub mod cases;
+pub mod directory;
 pub mod keys;
 pub mod postgres;
 pub mod records;
@@ -242,6 +243,27 @@ macro_rules! rules_over_rows {
             limit: usize,
         ) -> $crate::AppResult<Vec<$crate::db::AuditEntry>> {
             Ok($crate::db::records::audit_trail(self, case, limit)?)
+        }
+
+        fn directory(&self) -> $crate::AppResult<Option<$crate::db::directory::StoredDirectory>> {
+            $crate::db::directory::directory(self)
+        }
+
+        fn directory_version(&self) -> $crate::AppResult<i64> {
+            Ok($crate::db::directory::DirectoryRows::directory_version_row(
+                self,
+            )?)
+        }
+
+        fn put_directory(
+            &self,
+            directory: &fieldcase_core::directory::Directory,
+            expected: i64,
+            by: &str,
+            now: i64,
+            max_bytes: usize,
+        ) -> $crate::AppResult<i64> {
+            $crate::db::directory::put_directory(self, directory, expected, by, now, max_bytes)
         }
 
         fn log_admin(&self, entry: &$crate::db::AdminEntry) -> $crate::AppResult<()> {
@@ -998,6 +1020,21 @@ pub trait Db: Send + Sync + 'static {
     ) -> AppResult<()>;
     /// Enables a disabled user again (their old devices stay revoked: they sign in anew).
     fn enable_user(&self, username: &str) -> AppResult<()>;
+    /// The partner directory as stored (opened), if one was stored.
+    fn directory(&self) -> AppResult<Option<directory::StoredDirectory>>;
+    /// The stored directory's version (0 when none), without opening it.
+    fn directory_version(&self) -> AppResult<i64>;
+    /// Stores a directory as the version after `expected` (0: the first) when it passes
+    /// its check and is at most `max_bytes` as JSON; answers the new version, or a
+    /// conflict when another write came first ([`directory::put_directory`]).
+    fn put_directory(
+        &self,
+        directory: &fieldcase_core::directory::Directory,
+        expected: i64,
+        by: &str,
+        now: i64,
+        max_bytes: usize,
+    ) -> AppResult<i64>;
     /// Records an administrative action (who, what, on what, when).
     fn log_admin(&self, entry: &AdminEntry) -> AppResult<()>;
     /// The latest administrative actions, newest first.

@@ -179,8 +179,19 @@ const MIGRATIONS: &[&str] = &[
         id     INTEGER PRIMARY KEY CHECK (id = 1),
         sealed BYTEA NOT NULL
      );",
-    // Every read on the record (issue 18; the SQLite storage's migration 10): the device of
-    // each audit entry, and its link in the chain (NULL for entries written before).
+    // Schema version 7, the partner directory (issue 16; the SQLite storage's migration
+    // 10): one versioned snapshot, sealed under a data key of its own (`db::directory`).
+    "CREATE TABLE directory (
+        id         INTEGER PRIMARY KEY CHECK (id = 1),
+        version    BIGINT NOT NULL,
+        data_key   BYTEA NOT NULL,
+        data       BYTEA NOT NULL,
+        updated_at BIGINT NOT NULL,
+        updated_by TEXT NOT NULL
+     );",
+    // Schema version 8, every read on the record (issue 18; the SQLite storage's migration
+    // 11): the device of each audit entry, and its link in the chain (NULL for entries
+    // written before).
     "ALTER TABLE audit ADD COLUMN device TEXT NOT NULL DEFAULT '';
      ALTER TABLE audit ADD COLUMN hash BYTEA;",
 ];
@@ -959,17 +970,33 @@ impl KeyTx for KeyTxRows<'_, '_> {
     }
 
     fn data_keys(&mut self) -> Result<Vec<DataKeyRow>, StorageError> {
-        self.0
+        let mut keys: Vec<DataKeyRow> = self
+            .0
             .query(
                 "SELECT id, data_key FROM cases WHERE data_key IS NOT NULL ORDER BY id",
                 &[],
             )?
             .iter()
             .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-            .collect()
+            .collect::<Result<_, StorageError>>()?;
+        // The directory's data key too (`db::directory::KEY_ID`).
+        if let Some(row) = self.0.query_opt(
+            "SELECT data_key FROM directory WHERE id = 1 FOR UPDATE",
+            &[],
+        )? {
+            keys.push((super::directory::KEY_ID.to_vec(), row.try_get(0)?));
+        }
+        Ok(keys)
     }
 
     fn set_data_key(&mut self, id: &[u8], data_key: &[u8]) -> Result<(), StorageError> {
+        if id == super::directory::KEY_ID {
+            self.0.execute(
+                "UPDATE directory SET data_key = $1 WHERE id = 1",
+                &[&data_key],
+            )?;
+            return Ok(());
+        }
         self.0.execute(
             "UPDATE cases SET data_key = $2 WHERE id = $1",
             &[&id, &data_key],
@@ -1113,6 +1140,75 @@ fn window_of(r: &postgres::Row) -> Result<Window, postgres::Error> {
         count: r.try_get(0)?,
         start: r.try_get(1)?,
     })
+}
+
+impl super::directory::DirectoryRows for PostgresDb {
+    fn directory_row(&self) -> Result<Option<super::directory::DirectoryRow>, StorageError> {
+        Ok(self.run(move |c| {
+            c.query_opt(
+                "SELECT version, data_key, data, updated_at, updated_by FROM directory WHERE id = 1",
+                &[],
+            )?
+            .map(|r| {
+                Ok(super::directory::DirectoryRow {
+                    version: r.try_get(0)?,
+                    data_key: r.try_get(1)?,
+                    data: r.try_get(2)?,
+                    updated_at: r.try_get(3)?,
+                    updated_by: r.try_get(4)?,
+                })
+            })
+            .transpose()
+        })?)
+    }
+
+    fn directory_version_row(&self) -> Result<i64, StorageError> {
+        Ok(self.run(move |c| {
+            Ok(
+                c.query_opt("SELECT version FROM directory WHERE id = 1", &[])?
+                    .map(|r| r.try_get(0))
+                    .transpose()?
+                    .unwrap_or(0),
+            )
+        })?)
+    }
+
+    fn replace_directory_row(
+        &self,
+        expected: i64,
+        row: &super::directory::DirectoryRow,
+    ) -> Result<bool, StorageError> {
+        let row = row.clone();
+        Ok(self.run(move |c| {
+            let mut tx = c.transaction()?;
+            // The row locked (or the table, for the first version): one writer at a time.
+            tx.batch_execute("LOCK TABLE directory IN SHARE ROW EXCLUSIVE MODE")?;
+            let stored: i64 = tx
+                .query_opt("SELECT version FROM directory WHERE id = 1", &[])?
+                .map(|r| r.try_get(0))
+                .transpose()?
+                .unwrap_or(0);
+            if stored != expected {
+                return Ok(false);
+            }
+            tx.execute(
+                "INSERT INTO directory (id, version, data_key, data, updated_at, updated_by)
+                 VALUES (1, $1, $2, $3, $4, $5)
+                 ON CONFLICT (id) DO UPDATE SET version = excluded.version,
+                    data_key = excluded.data_key, data = excluded.data,
+                    updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+                &[
+                    &row.version,
+                    &row.data_key,
+                    &row.data,
+                    &row.updated_at,
+                    &row.updated_by,
+                ],
+            )?;
+            tx.commit()?;
+            Ok(true)
+        })?)
+    }
 }
 
 impl RecordRows for PostgresDb {

@@ -147,7 +147,17 @@ const MIGRATIONS: &[&str] = &[
         id     INTEGER PRIMARY KEY CHECK (id = 1),
         sealed BLOB NOT NULL
      ) STRICT;",
-    // 10: every read on the record (issue 18): the device of each audit entry, and its
+    // 10: the partner directory (issue 16): one versioned snapshot, sealed under a data
+    // key of its own (`db::directory`).
+    "CREATE TABLE directory (
+        id         INTEGER PRIMARY KEY CHECK (id = 1),
+        version    INTEGER NOT NULL,
+        data_key   BLOB NOT NULL,
+        data       BLOB NOT NULL,
+        updated_at INTEGER NOT NULL,
+        updated_by TEXT NOT NULL
+     ) STRICT;",
+    // 11: every read on the record (issue 18): the device of each audit entry, and its
     // link in the chain (`records::audit_link`; NULL for entries written before).
     "ALTER TABLE audit ADD COLUMN device TEXT NOT NULL DEFAULT '';
      ALTER TABLE audit ADD COLUMN hash BLOB;",
@@ -823,15 +833,88 @@ impl KeyTx for KeyTxRows<'_> {
             .0
             .prepare("SELECT id, data_key FROM cases WHERE data_key IS NOT NULL ORDER BY id")?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut keys: Vec<DataKeyRow> = rows.collect::<Result<_, _>>()?;
+        // The directory's data key too (`db::directory::KEY_ID`).
+        let directory: Option<Vec<u8>> = self
+            .0
+            .one("SELECT data_key FROM directory WHERE id = 1", [], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        keys.extend(directory.map(|k| (super::directory::KEY_ID.to_vec(), k)));
+        Ok(keys)
     }
 
     fn set_data_key(&mut self, id: &[u8], data_key: &[u8]) -> Result<(), StorageError> {
+        if id == super::directory::KEY_ID {
+            self.0.run(
+                "UPDATE directory SET data_key = ?1 WHERE id = 1",
+                [data_key],
+            )?;
+            return Ok(());
+        }
         self.0.run(
             "UPDATE cases SET data_key = ?2 WHERE id = ?1",
             params![id, data_key],
         )?;
         Ok(())
+    }
+}
+
+impl super::directory::DirectoryRows for SqliteDb {
+    fn directory_row(&self) -> Result<Option<super::directory::DirectoryRow>, StorageError> {
+        Ok(self
+            .lock()
+            .one(
+                "SELECT version, data_key, data, updated_at, updated_by FROM directory WHERE id = 1",
+                [],
+                |r| {
+                    Ok(super::directory::DirectoryRow {
+                        version: r.get(0)?,
+                        data_key: r.get(1)?,
+                        data: r.get(2)?,
+                        updated_at: r.get(3)?,
+                        updated_by: r.get(4)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn directory_version_row(&self) -> Result<i64, StorageError> {
+        Ok(self
+            .lock()
+            .one("SELECT version FROM directory WHERE id = 1", [], |r| {
+                r.get(0)
+            })
+            .optional()?
+            .unwrap_or(0))
+    }
+
+    fn replace_directory_row(
+        &self,
+        expected: i64,
+        row: &super::directory::DirectoryRow,
+    ) -> Result<bool, StorageError> {
+        let conn = self.lock();
+        // One statement: inserts the first version, or replaces exactly the expected one.
+        let n = conn.run(
+            "INSERT INTO directory (id, version, data_key, data, updated_at, updated_by)
+             SELECT 1, ?1, ?2, ?3, ?4, ?5
+             WHERE ?6 = coalesce((SELECT version FROM directory WHERE id = 1), 0)
+             ON CONFLICT (id) DO UPDATE SET version = excluded.version,
+                data_key = excluded.data_key, data = excluded.data,
+                updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+            params![
+                row.version,
+                row.data_key,
+                row.data,
+                row.updated_at,
+                row.updated_by,
+                expected
+            ],
+        )?;
+        Ok(n == 1)
     }
 }
 

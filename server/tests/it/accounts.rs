@@ -503,6 +503,7 @@ async fn the_openapi_document_describes_every_route() {
         "/readyz",
         "/v1/sync",
         "/v1/settings",
+        "/v1/directory",
     ];
     let mut a = paths.clone();
     a.sort();

@@ -78,6 +78,7 @@ storage_contract!(
     records_of_the_same_moment_are_listed_latest_written_first,
     roles_and_teams_change_and_users_are_enabled_again,
     the_admin_log_is_newest_first,
+    the_directory_is_written_under_compare_and_swap_and_checked,
 );
 
 pub(crate) fn access(id: CaseId, assigned: &[&str]) -> CaseAccess {
@@ -1076,4 +1077,50 @@ fn postgres_opens_again_and_two_storages_share_the_login_throttle() {
         a.throttle_count("address:10.0.0.1", now, 60_000).unwrap(),
         2
     );
+}
+
+fn the_directory_is_written_under_compare_and_swap_and_checked(db: &dyn Db) {
+    use fieldcase_core::directory::{sample, ServiceStatus};
+    assert_eq!(db.directory_version().unwrap(), 0);
+    assert!(db.directory().unwrap().is_none());
+    let d = sample::generate(20);
+    assert_eq!(db.put_directory(&d, 0, "u1", 10, usize::MAX).unwrap(), 1);
+    let stored = db.directory().unwrap().unwrap();
+    assert_eq!(
+        (
+            stored.version,
+            stored.updated_at,
+            stored.updated_by.as_str()
+        ),
+        (1, 10, "u1")
+    );
+    assert_eq!(stored.directory().unwrap(), d);
+    assert_eq!(db.directory_version().unwrap(), 1);
+
+    // A writer that read version 0 (or any but the stored one) stores nothing.
+    let mut d2 = d.clone();
+    d2.services[0].status = ServiceStatus::Inactive;
+    for stale in [0, 2, 7] {
+        let r = db.put_directory(&d2, stale, "u2", 20, usize::MAX);
+        assert!(matches!(r, Err(AppError::Conflict(_))), "{stale}: {r:?}");
+    }
+    // A directory that fails its check, or is too large, is refused; nothing changes.
+    let mut broken = d2.clone();
+    broken.services[0].organization_id = "nobody".into();
+    let r = db.put_directory(&broken, 1, "u2", 20, usize::MAX);
+    assert!(
+        matches!(&r, Err(AppError::BadRequest(m)) if m.contains("organization_id")),
+        "{r:?}"
+    );
+    let r = db.put_directory(&d2, 1, "u2", 20, 100);
+    assert!(
+        matches!(&r, Err(AppError::BadRequest(m)) if m.contains("directory.max_bytes")),
+        "{r:?}"
+    );
+    assert_eq!(db.directory().unwrap().unwrap().directory().unwrap(), d);
+
+    assert_eq!(db.put_directory(&d2, 1, "u2", 20, usize::MAX).unwrap(), 2);
+    let stored = db.directory().unwrap().unwrap();
+    assert_eq!((stored.version, stored.updated_by.as_str()), (2, "u2"));
+    assert_eq!(stored.directory().unwrap(), d2);
 }
