@@ -454,8 +454,7 @@ async fn render(
         let (db, who, cid) = (state.db.clone(), u.user().id.clone(), loaded.access.id);
         let device = u.session.device_id.clone();
         let now = chrono::Utc::now().timestamp_millis();
-        super::blocking(move || db.audit(&who, &device, &cid, "name shown (console)", now))
-            .await?;
+        super::blocking(move || db.audit(&who, &device, &cid, "name shown (console)", now)).await?;
     }
     if name_hidden {
         let shown = view::initials(loaded.file.client.name.as_deref().unwrap_or_default());

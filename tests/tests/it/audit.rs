@@ -151,7 +151,10 @@ fn a_restricted_cases_name_shows_as_initials_until_the_viewer_chooses_and_that_i
     assert!(!dashboard.contains("زهرا") && !dashboard.contains("Zahra"));
     let (status, record) = c.get(&format!("/console/cases/{id}"));
     assert_eq!(status, 200);
-    assert!(!record.contains("زهرا") && !record.contains("Zahra"), "{record}");
+    assert!(
+        !record.contains("زهرا") && !record.contains("Zahra"),
+        "{record}"
+    );
     assert!(record.contains("?show=name"));
     let shown = |s: &TestServer| {
         s.db.audit_trail(Some(&id), 100)
