@@ -27,7 +27,7 @@ use fieldcase_core::case::{
     ActivityInput, ActivityStatus, AgreementInput, AppointmentInput, AppointmentStatus,
     AssessmentInput, CaseFile, ClientInput, ClosureInput, ConsentInput, ContactInput,
     FollowUpInput, HouseholdMemberInput, IntakeInput, NewCase, ProblemInput, ReferralInput,
-    ReferralStatus, ReviewInput, VisitInput,
+    ReferralLinkInput, ReferralStatus, ReviewInput, VisitInput,
 };
 use fieldcase_core::matching::PossibleMatch;
 use fieldcase_core::store::{AgendaItem, CaseFilter};
@@ -842,13 +842,31 @@ impl CaseStore {
         self.edit(&case_id, |d, a, now| d.return_plan(a, now, &comment))
     }
 
-    /// Adds a referral to a partner organisation; returns its id.
+    /// Adds a referral to a partner organisation, in free text or naming the partner
+    /// directory's service (whose names are written in); returns its id. One that shares
+    /// the client's information (unless `shares_information` is false) needs
+    /// `consent_id`: a consent to referral or information sharing, given, not withdrawn.
     pub fn add_referral(&self, case_id: String, input: ReferralInput) -> Result<String> {
+        let input = self.inner.referral_from_directory(input)?;
         self.edit(&case_id, |d, a, now| d.add_referral(a, now, input))
     }
 
-    /// Records what became of a referral: accepted, declined (with the partner's reason),
-    /// completed (with its outcome).
+    /// Links a referral (one written in free text) to the partner directory's service.
+    pub fn link_referral(
+        &self,
+        case_id: String,
+        referral_id: String,
+        input: ReferralLinkInput,
+    ) -> Result<()> {
+        let input = self.inner.referral_link_from_directory(input)?;
+        self.edit(&case_id, |d, a, now| {
+            d.link_referral(a, now, &referral_id, input)
+        })
+    }
+
+    /// Records the next step of a referral's loop: received, accepted, declined (by the
+    /// organisation, with its reason; or by the client), unavailable, service started,
+    /// delivered (with its outcome); a step the loop lacks is `InvalidInput`.
     pub fn set_referral_status(
         &self,
         case_id: String,

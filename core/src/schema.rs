@@ -199,14 +199,19 @@ pub const VULNERABILITIES: &[&str] = &[
 ];
 pub const SENSITIVITIES: &[&str] = &["normal", "restricted"];
 pub const PRIORITIES: &[&str] = &["low", "normal", "high", "urgent"];
-/// A referral's answer and outcome. `declined` is the code written before schema revision 2
-/// (whose choice it was is not known); new answers say who declined.
+/// A referral's answer and outcome, in the order of the loop (sent, received, accepted,
+/// service started, delivered; declined by either side or unavailable end it early).
+/// `completed` and `declined` are the codes written before schema revision 2 (read, never
+/// written): the service delivered, and a refusal whose author is not known.
 pub const REFERRAL_STATUSES: &[&str] = &[
     "sent",
+    "received",
     "accepted",
     "declined_by_client",
     "declined_by_organisation",
     "unavailable",
+    "service_started",
+    "delivered",
     "completed",
     "declined",
 ];
@@ -511,6 +516,23 @@ const REFERRAL: &[Field] = &[
     open("status_reason", Kind::Str),
     open("outcome", Kind::Str),
     open("consent_id", Kind::Str),
+    // Revision 2 (issue 16): the directory's service, location and contact the referral
+    // names; whether it shares the client's information (then a consent must cover it);
+    // the partner's feedback; each step of the loop with its time and author (a referral
+    // recorded before revision 2 has no `steps`: its status alone moves).
+    open("service_id", Kind::Str).since(2),
+    open("location_id", Kind::Str).since(2),
+    open("contact_id", Kind::Str).since(2),
+    open("shares_information", Kind::Bool).since(2),
+    open("feedback", Kind::Str).since(2),
+    action("steps", Kind::Entries(REFERRAL_STEP)).since(2),
+];
+/// One step of a referral's loop: the status it moved to, the reason (a refusal's), and a
+/// note (the partner's feedback on delivery); its entry stamps say who and when.
+const REFERRAL_STEP: &[Field] = &[
+    action("status", Kind::Enum(REFERRAL_STATUSES)),
+    action("reason", Kind::Str),
+    action("note", Kind::Str),
 ];
 const FOLLOW_UP: &[Field] = &[
     open("text", Kind::Str),

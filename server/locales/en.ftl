@@ -653,3 +653,13 @@ viewed-what = What
 f-by = Who
 name-hidden = This case is restricted: its client's name is shown as initials.
 name-show = Show the name (the choice is recorded)
+
+# The referral loop (issue 16)
+referral-received = Received
+referral-service_started = Service started
+referral-delivered = Service delivered
+f-feedback = Partner's feedback
+f-shares-information = Shares the client's information
+referral-steps = Steps
+f-directory-service = In the partner directory
+f-consent = Consent

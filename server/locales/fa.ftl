@@ -625,3 +625,13 @@ viewed-what = چه کاری
 f-by = چه کسی
 name-hidden = این پرونده محرمانه است: نام مراجع با حروف اول نشان داده می‌شود.
 name-show = نمایش نام (این انتخاب ثبت می‌شود)
+
+# The referral loop (issue 16)
+referral-received = دریافت شد
+referral-service_started = خدمت آغاز شد
+referral-delivered = خدمت ارائه شد
+f-feedback = بازخورد سازمان همکار
+f-shares-information = اطلاعات مراجع را به اشتراک می‌گذارد
+referral-steps = مراحل
+f-directory-service = در فهرست سازمان‌های همکار
+f-consent = رضایت

@@ -661,3 +661,13 @@ viewed-what = Что
 f-by = Кто
 name-hidden = Случай с ограниченным доступом: имя клиента показано инициалами.
 name-show = Показать имя (это записывается)
+
+# The referral loop (issue 16)
+referral-received = Получено
+referral-service_started = Услуга начата
+referral-delivered = Услуга оказана
+f-feedback = Отзыв партнёра
+f-shares-information = Передаёт сведения о клиенте
+referral-steps = Шаги
+f-directory-service = В справочнике партнёров
+f-consent = Согласие

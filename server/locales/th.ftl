@@ -184,7 +184,7 @@ activity-in_progress = กำลังดำเนินการ
 activity-done = เสร็จแล้ว
 activity-cancelled = ยกเลิก
 referral-sent = ส่งแล้ว
-referral-accepted = รับแล้ว
+referral-accepted = ตอบรับแล้ว
 referral-declined = ถูกปฏิเสธ
 referral-completed = เสร็จสิ้น
 referral-unavailable = ไม่มีบริการ
@@ -625,3 +625,13 @@ viewed-what = สิ่งที่ทำ
 f-by = ใคร
 name-hidden = กรณีนี้เป็นกรณีจำกัด: ชื่อผู้รับบริการแสดงเป็นอักษรย่อ
 name-show = แสดงชื่อ (การเลือกนี้จะถูกบันทึก)
+
+# The referral loop (issue 16)
+referral-received = ได้รับแล้ว
+referral-service_started = เริ่มให้บริการแล้ว
+referral-delivered = ให้บริการแล้ว
+f-feedback = ข้อคิดเห็นจากหน่วยงานภาคี
+f-shares-information = ส่งต่อข้อมูลของผู้ใช้บริการ
+referral-steps = ขั้นตอน
+f-directory-service = ในทำเนียบหน่วยงานภาคี
+f-consent = ความยินยอม

@@ -661,3 +661,13 @@ viewed-what = Що
 f-by = Хто
 name-hidden = Справа з обмеженим доступом: ім'я клієнта показано ініціалами.
 name-show = Показати ім'я (це записується)
+
+# The referral loop (issue 16)
+referral-received = Отримано
+referral-service_started = Послугу розпочато
+referral-delivered = Послугу надано
+f-feedback = Відгук партнера
+f-shares-information = Передає відомості про клієнта
+referral-steps = Кроки
+f-directory-service = У довіднику партнерів
+f-consent = Згода

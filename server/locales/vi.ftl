@@ -184,7 +184,7 @@ activity-in_progress = Đang thực hiện
 activity-done = Đã xong
 activity-cancelled = Đã hủy
 referral-sent = Đã gửi
-referral-accepted = Đã nhận
+referral-accepted = Đã chấp nhận
 referral-declined = Bị từ chối
 referral-completed = Đã hoàn thành
 referral-unavailable = Không có dịch vụ
@@ -625,3 +625,13 @@ viewed-what = Nội dung
 f-by = Ai
 name-hidden = Hồ sơ hạn chế: tên thân chủ chỉ hiển thị chữ cái đầu.
 name-show = Hiện tên (việc này được ghi lại)
+
+# The referral loop (issue 16)
+referral-received = Đã tiếp nhận
+referral-service_started = Đã bắt đầu cung cấp dịch vụ
+referral-delivered = Đã cung cấp dịch vụ
+f-feedback = Phản hồi của đối tác
+f-shares-information = Chia sẻ thông tin của thân chủ
+referral-steps = Các bước
+f-directory-service = Trong danh bạ đối tác
+f-consent = Sự đồng ý

@@ -417,6 +417,18 @@ fn seed_cases(db: &dyn Db) -> AppResult<()> {
             doc.change_stage(a, t + 13_000, Stage::Review)?;
         }
         if let Story::Transferred(to) = c.story {
+            // The transfer shares the family's file: they agreed to it first.
+            let consent = doc.record_consent(
+                a,
+                t + 13_400,
+                ConsentInput {
+                    topic: Some("referral".into()),
+                    scope: Some(to.into()),
+                    granted: Some(true),
+                    date: Some(date(-7)),
+                    ..Default::default()
+                },
+            )?;
             doc.add_referral(
                 a,
                 t + 13_500,
@@ -424,6 +436,7 @@ fn seed_cases(db: &dyn Db) -> AppResult<()> {
                     date: Some(date(-6)),
                     organisation: Some(to.into()),
                     status: Some(ReferralStatus::Accepted),
+                    consent_id: Some(consent),
                     ..Default::default()
                 },
             )?;

@@ -143,6 +143,12 @@ fn admit_with(
             "`{path}` is created by the schema upgrade, not by an edit"
         )));
     }
+    // One added inside entries comes with its entry, never onto an older one.
+    if let Some(name) = upgrade::added_to_older_entry(after, changes) {
+        return Err(invalid(format!(
+            "`{name}` comes with its entry; an entry made before has none"
+        )));
+    }
     // Attribution: an actor records only itself, and only as the signed-in user; the
     // stamps of its entries and decisions name that user and the change's own time.
     let records = inspect::actor_records(after);

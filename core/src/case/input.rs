@@ -158,10 +158,23 @@ input! {
 }
 
 input! {
-    /// A referral to a partner organisation.
+    /// A referral to a partner organisation: named in free text, or by the partner
+    /// directory's service (and location and contact). It shares the client's information
+    /// unless `shares_information` is false, and then `consent_id` names the consent that
+    /// covers it.
     ReferralInput {
         date: String, organisation: String, service: String, domain: String, reason: String,
         status: ReferralStatus, status_reason: String, outcome: String, consent_id: String,
+        service_id: String, location_id: String, contact_id: String, shares_information: bool,
+    }
+}
+
+input! {
+    /// The partner directory's entry a referral written in free text is linked to later;
+    /// the organisation's and service's names are written too when given.
+    ReferralLinkInput {
+        service_id: String, location_id: String, contact_id: String, organisation: String,
+        service: String,
     }
 }
 

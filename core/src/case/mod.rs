@@ -677,15 +677,74 @@ impl CaseDoc {
         self.update_map(a, now, "record family agreement", "plan", value, false)
     }
 
-    /// Adds a referral to a partner organisation.
+    /// Adds a referral to a partner organisation, in free text or naming the partner
+    /// directory's service. One that shares the client's information (unless the input
+    /// says it shares none) needs a consent that covers it ([`Referral::consent_problem`]);
+    /// its first step (sent, or the status given) is recorded with it.
     pub fn add_referral(&mut self, a: &Author, now: i64, input: ReferralInput) -> Result<String> {
         Self::check_referral_status(input.status, input.status_reason.as_deref(), "referrals")?;
+        let file = self.read()?;
+        let probe = Referral {
+            shares_information: input.shares_information,
+            consent_id: input.consent_id.clone(),
+            ..Default::default()
+        };
+        if let Some(why) = probe.consent_problem(&file.consents) {
+            return Err(Error::invalid("referrals/consent_id", why));
+        }
+        let status = input.status.unwrap_or(ReferralStatus::Sent);
         let mut m = to_map(&input);
-        m.entry("status").or_insert(json!("sent"));
-        self.add_entry(a, now, "referrals", m)
+        m.insert("status".into(), json!(status));
+        m.entry("shares_information").or_insert(json!(true));
+        let mut step = to_map(&json!({"status": status}));
+        if let Some(r) = input.status_reason.filter(|r| !r.trim().is_empty()) {
+            step.insert("reason".into(), json!(r));
+        }
+        self.edit(a, now, "add referrals", |tx| {
+            let id = insert_entry(tx, a, now, "referrals", m)?;
+            insert_entry_with(tx, a, now, &format!("referrals/{id}/steps"), step, true)?;
+            Ok(id)
+        })
     }
 
-    /// Records the answer or outcome of a referral.
+    /// Links a referral to the partner directory's service (and location and contact),
+    /// as when one written in free text is matched to an entry later; the names are
+    /// written too when given.
+    pub fn link_referral(
+        &mut self,
+        a: &Author,
+        now: i64,
+        referral_id: &str,
+        input: ReferralLinkInput,
+    ) -> Result<()> {
+        let path = format!("referrals/{referral_id}");
+        if input
+            .service_id
+            .as_deref()
+            .is_none_or(|s| s.trim().is_empty())
+        {
+            return Err(Error::invalid(
+                format!("{path}/service_id"),
+                "name the directory's service",
+            ));
+        }
+        self.live_referral(referral_id)?;
+        self.update_map(a, now, "link referral", &path, to_map(&input), false)
+    }
+
+    /// The referral `referral_id`, not retracted.
+    fn live_referral(&self, referral_id: &str) -> Result<Referral> {
+        self.read()?
+            .referrals
+            .into_iter()
+            .find(|r| r.id == referral_id && r.retracted.is_none())
+            .ok_or_else(|| Error::NotFound(format!("referrals/{referral_id}")))
+    }
+
+    /// Records the next step of a referral's loop ([`ReferralStatus::can_move_to`]): the
+    /// status, the organisation's reason for declining, the outcome; the step is added to
+    /// the referral's `steps` with who and when (a referral recorded before revision 2 has
+    /// no steps: its status alone moves).
     pub fn set_referral_status(
         &mut self,
         a: &Author,
@@ -697,14 +756,31 @@ impl CaseDoc {
     ) -> Result<()> {
         let path = format!("referrals/{referral_id}");
         Self::check_referral_status(Some(status), reason, &path)?;
+        let from = self
+            .live_referral(referral_id)?
+            .status
+            .unwrap_or(ReferralStatus::Sent);
+        if !from.can_move_to(status) {
+            return Err(Error::invalid(format!("{path}/status"), REFERRAL_STEPS));
+        }
         let mut m = to_map(&json!({"status": status}));
-        if let Some(r) = reason {
+        let mut step = to_map(&json!({"status": status}));
+        if let Some(r) = reason.filter(|r| !r.trim().is_empty()) {
             m.insert("status_reason".into(), json!(r));
+            step.insert("reason".into(), json!(r));
         }
-        if let Some(o) = outcome {
+        if let Some(o) = outcome.filter(|o| !o.trim().is_empty()) {
             m.insert("outcome".into(), json!(o));
+            step.insert("note".into(), json!(o));
         }
-        self.update_map(a, now, "set referral status", &path, m, false)
+        let steps = format!("{path}/steps");
+        self.edit(a, now, "set referral status", |tx| {
+            write_at(tx, &path, &m, false)?;
+            if list_exists(tx, &steps) {
+                insert_entry_with(tx, a, now, &steps, step, true)?;
+            }
+            Ok(())
+        })
     }
 
     /// Records a visit, call or meeting with its note.
@@ -1132,6 +1208,15 @@ fn reset_plan_approval(tx: &mut Transaction<'_>) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Whether the list at `path` exists (a list a later revision added to an entry is absent
+/// from entries recorded before it).
+fn list_exists(tx: &Transaction<'_>, path: &str) -> bool {
+    schema::resolve(tx, path)
+        .ok()
+        .and_then(|r| schema::get_obj(tx, &r.obj, &r.key))
+        .is_some()
 }
 
 fn insert_entry(

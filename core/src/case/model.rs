@@ -279,13 +279,63 @@ code_enum! {
     /// available. `Declined` is the code written before schema revision 2, when whose
     /// choice it was went unrecorded; it is read, never written.
     ReferralStatus {
-        Sent = "sent", Accepted = "accepted", DeclinedByClient = "declined_by_client",
+        Sent = "sent", Received = "received", Accepted = "accepted",
+        DeclinedByClient = "declined_by_client",
         DeclinedByOrganisation = "declined_by_organisation", Unavailable = "unavailable",
+        ServiceStarted = "service_started", Delivered = "delivered",
         Completed = "completed", Declined = "declined",
     }
 }
 
 impl ReferralStatus {
+    /// Whether the loop has ended: delivered, declined by either side, unavailable (and the
+    /// codes of earlier versions: completed, declined).
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            ReferralStatus::DeclinedByClient
+                | ReferralStatus::DeclinedByOrganisation
+                | ReferralStatus::Unavailable
+                | ReferralStatus::Delivered
+                | ReferralStatus::Completed
+                | ReferralStatus::Declined
+        )
+    }
+
+    /// Whether the partner's answer is still awaited (sent, or received and not answered).
+    pub fn awaits_answer(self) -> bool {
+        matches!(self, ReferralStatus::Sent | ReferralStatus::Received)
+    }
+
+    /// Whether a referral may move from `self` to `to`: forward along sent → received →
+    /// accepted → service started → delivered (a step may be skipped when it was not
+    /// heard of); the organisation declines before it has accepted; the client declines,
+    /// or the service turns out unavailable, at any time before the loop ends; an ended
+    /// loop moves no more (a new referral is made instead). A code of a newer app is not
+    /// judged; the codes of earlier versions are not written.
+    pub fn can_move_to(self, to: ReferralStatus) -> bool {
+        use ReferralStatus::*;
+        let rank = |s: ReferralStatus| match s {
+            Sent => Some(0),
+            Received => Some(1),
+            Accepted => Some(2),
+            ServiceStarted => Some(3),
+            Delivered => Some(4),
+            _ => None,
+        };
+        if !self.is_known() {
+            return true;
+        }
+        if self.is_final() || matches!(to, Completed | Declined | Sent) || !to.is_known() {
+            return false;
+        }
+        match to {
+            DeclinedByOrganisation => matches!(self, Sent | Received),
+            DeclinedByClient | Unavailable => true,
+            _ => matches!((rank(self), rank(to)), (Some(a), Some(b)) if b > a),
+        }
+    }
+
     /// Whether the answer shows a service missing or out of the client's reach (the gap
     /// seed 000 asks to report upward): never a client's own choice.
     pub fn is_service_gap(self) -> bool {
@@ -711,10 +761,65 @@ pub struct Referral {
     pub status_reason: Option<String>,
     pub outcome: Option<String>,
     pub consent_id: Option<String>,
+    /// The partner directory's service, location and contact it names (revision 2).
+    pub service_id: Option<String>,
+    pub location_id: Option<String>,
+    pub contact_id: Option<String>,
+    /// Whether it shares the client's information (then a consent covers it); `None` on
+    /// referrals recorded before revision 2.
+    pub shares_information: Option<bool>,
+    /// The partner's feedback on the service delivered.
+    pub feedback: Option<String>,
+    /// Each step of its loop, with who recorded it and when (none before revision 2).
+    pub steps: Vec<ReferralStep>,
     pub recorded_at: Option<String>,
     pub recorded_by: Option<String>,
     pub retracted: Option<Retraction>,
 }
+
+/// One step of a referral's loop.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[serde(default)]
+pub struct ReferralStep {
+    pub id: String,
+    pub status: Option<ReferralStatus>,
+    pub reason: Option<String>,
+    pub note: Option<String>,
+    pub recorded_at: Option<String>,
+    pub recorded_by: Option<String>,
+}
+
+impl Referral {
+    /// Why this referral may not be recorded as it stands, given the case's consents: one
+    /// that shares the client's information (the default) needs a consent to referral or to
+    /// information sharing, given, not withdrawn and not retracted, named by `consent_id`.
+    pub fn consent_problem(&self, consents: &[Consent]) -> Option<&'static str> {
+        if self.shares_information == Some(false) {
+            return None;
+        }
+        let Some(id) = self.consent_id.as_deref().filter(|i| !i.is_empty()) else {
+            return Some(NEEDS_CONSENT);
+        };
+        let covers = consents.iter().any(|c| {
+            c.id == id
+                && c.retracted.is_none()
+                && c.granted == Some(true)
+                && c.withdrawn_on.is_none()
+                && matches!(
+                    c.topic.as_deref(),
+                    Some("referral") | Some("information_sharing")
+                )
+        });
+        (!covers).then_some(NEEDS_CONSENT)
+    }
+}
+
+/// Why a referral's status may not move as asked ([`ReferralStatus::can_move_to`]).
+pub const REFERRAL_STEPS: &str = "a referral moves forward (sent, received, accepted, service started, delivered); the organisation declines before it accepts; the client's refusal or an unavailable service ends it at any time; an ended referral moves no more (make a new one)";
+
+/// Why a referral that shares the client's information is refused without a consent.
+pub const NEEDS_CONSENT: &str = "a referral that shares the client's information needs their consent to referral or information sharing, given and not withdrawn (or say that it shares none)";
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]

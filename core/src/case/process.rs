@@ -103,15 +103,20 @@ impl CaseDoc {
                 }
                 self.refuse_second_closure_request(&file)?;
                 fields.insert("referred_to".into(), json!(referred_to));
+                // The person is told where to go: the referral shares none of their
+                // information (one that does is added with its consent: `add_referral`).
                 let mut referral = to_map(&json!({
                     "organisation": referred_to, "status": "sent", "date": &rfc3339(now)[..10],
+                    "shares_information": false,
                 }));
                 if !reason.trim().is_empty() {
                     referral.insert("reason".into(), json!(reason));
                 }
                 self.edit(a, now, "decide intake", |tx| {
                     write_at(tx, "intake", &fields, true)?;
-                    insert_entry(tx, a, now, "referrals", referral)?;
+                    let id = insert_entry(tx, a, now, "referrals", referral)?;
+                    let step = to_map(&json!({"status": "sent"}));
+                    insert_entry_with(tx, a, now, &format!("referrals/{id}/steps"), step, true)?;
                     insert_entry_with(tx, a, now, "closures", closure("referred_elsewhere"), true)
                         .map(Some)
                 })
@@ -375,6 +380,10 @@ impl CaseDoc {
                 format!("{path}/status"),
                 "say who declined: the client or the organisation",
             )),
+            Some(ReferralStatus::Completed) => Err(Error::invalid(
+                format!("{path}/status"),
+                "say that the service was delivered",
+            )),
             Some(ReferralStatus::Unknown { .. }) => {
                 Err(Error::invalid(format!("{path}/status"), "unknown status"))
             }
@@ -435,13 +444,17 @@ const PROCESS_KEYS: &[&str] = &[
     "lawyer_needed",
 ];
 
-/// Whether `change` (of `doc`) writes (or deletes) any of [`PROCESS_KEYS`]; a `status` only
-/// counts in a closure (plans, activities and referrals have statuses too, and are not
-/// judged here).
+/// The keys of a referral the rules judge: its status, whether it shares the client's
+/// information and under which consent, and its creation (its `id`).
+const REFERRAL_KEYS: &[&str] = &["status", "consent_id", "shares_information", "id"];
+
+/// Whether `change` (of `doc`) writes (or deletes) any of [`PROCESS_KEYS`], or one of
+/// [`REFERRAL_KEYS`] in a referral; a `status` counts in a closure or a referral (plans and
+/// activities have statuses too, and are not judged here).
 fn touches_process(doc: &automerge::Automerge, change: &automerge::Change) -> bool {
     use automerge::legacy::{Key, ObjectId};
     use automerge::{Prop, ReadDoc};
-    let in_closure = |obj: &ObjectId| -> bool {
+    let within = |obj: &ObjectId, section: &str| -> bool {
         let ObjectId::Id(_) = obj else { return false };
         let Ok((id, _)) = doc.import(&obj.to_string()) else {
             // Not in the document: judged (the refusal says it cannot be read).
@@ -451,15 +464,47 @@ fn touches_process(doc: &automerge::Automerge, change: &automerge::Change) -> bo
             .map(|p| {
                 p.path()
                     .iter()
-                    .any(|(_, prop)| matches!(prop, Prop::Map(k) if k == "closures"))
+                    .any(|(_, prop)| matches!(prop, Prop::Map(k) if k == section))
             })
             .unwrap_or(true)
     };
     change.decode().operations.iter().any(|op| match &op.key {
-        Key::Map(k) if k == "status" => in_closure(&op.obj),
+        Key::Map(k) if REFERRAL_KEYS.contains(&k.as_str()) && within(&op.obj, "referrals") => true,
+        Key::Map(k) if k == "status" => within(&op.obj, "closures"),
         Key::Map(k) => PROCESS_KEYS.contains(&k.as_str()),
         Key::Seq(_) => false,
     })
+}
+
+/// The rule a change breaks in the referrals (revision 2): a new referral, or one whose
+/// sharing or consent changed, that shares the client's information without a consent
+/// covering it ([`super::Referral::consent_problem`]); a status that does not move along
+/// the loop ([`ReferralStatus::can_move_to`]), or a new one with a code of earlier
+/// versions.
+fn referral_violation(before: &CaseFile, after: &CaseFile) -> Option<&'static str> {
+    for r in after.referrals.iter().filter(|r| r.retracted.is_none()) {
+        let was = before.referrals.iter().find(|b| b.id == r.id);
+        let sharing_changed = was.is_none_or(|b| {
+            b.consent_id != r.consent_id || b.shares_information != r.shares_information
+        });
+        if sharing_changed {
+            if let Some(why) = r.consent_problem(&after.consents) {
+                return Some(why);
+            }
+        }
+        let to = r.status.unwrap_or(ReferralStatus::Sent);
+        let moved = match was {
+            None => matches!(to, ReferralStatus::Completed | ReferralStatus::Declined),
+            Some(b) => {
+                let from = b.status.unwrap_or(ReferralStatus::Sent);
+                from != to && !from.can_move_to(to)
+            }
+        };
+        if moved {
+            return Some(super::REFERRAL_STEPS);
+        }
+    }
+    None
 }
 
 /// The conclusions about abuse a case file holds, by where they are (`intake`,
@@ -492,7 +537,8 @@ fn findings(file: &CaseFile) -> Vec<(String, super::Finding)> {
 /// not move on from intake before its safety is secured; only a child-protection case
 /// records a conclusion about abuse, and an assessment records only its own kind's items;
 /// a closure is approved only once the request says that the client or family was told
-/// (or why not).
+/// (or why not); a referral shares the client's information only under a consent, and its
+/// status moves along its loop ([`referral_violation`]).
 ///
 /// `revision` is the schema revision of the case the change left: on a case of revision 1
 /// (not upgraded to revision 2), only the rules of revision 1's app apply (the workflow's
@@ -547,6 +593,9 @@ pub fn change_violation(
             return Some("this item belongs to the assessment of another kind of case");
         }
     }
+    if let Some(why) = referral_violation(before, after) {
+        return Some(why);
+    }
     for c in &after.closures {
         let approved_now = c.status == Some(ClosureStatus::Approved)
             && before
@@ -564,8 +613,8 @@ pub fn change_violation(
 }
 
 /// The parts of a case the process rules read ([`change_violation`]): the stage, the kind,
-/// the intake, the assessments, the reviews, the closures and the plan's approval; the
-/// rest (visits, texts of the plan, contacts) is left out, as it is most of a case.
+/// the intake, the assessments, the reviews, the closures, the plan's approval, the
+/// referrals and the consents; the rest (visits, texts of the plan, contacts) is left out, as it is most of a case.
 fn process_view(doc: &automerge::Automerge) -> Option<CaseFile> {
     let json = super::walk::Walk::new(doc, false).root_keys(&[
         "stage",
@@ -575,6 +624,8 @@ fn process_view(doc: &automerge::Automerge) -> Option<CaseFile> {
         "reviews",
         "closures",
         "plan",
+        "referrals",
+        "consents",
     ]);
     serde_json::from_value(json).ok()
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use rusqlite::Connection;
 
 use super::{get_meta, put_meta, CaseStore};
+use crate::case::{ReferralInput, ReferralLinkInput};
 use crate::crypto::{Key, RecordKind};
 use crate::directory::{Directory, DirectoryFilter, DirectoryHit, DirectoryIndex, ServiceEntry};
 use crate::error::{Error, Result};
@@ -75,5 +76,77 @@ impl CaseStore {
         self.directory_index()?
             .entry(service_id)
             .ok_or_else(|| Error::NotFound(service_id.to_owned()))
+    }
+}
+
+impl CaseStore {
+    /// A referral naming the directory's service `input.service_id` (if it names one), with
+    /// the organisation's and the service's names written in where the input leaves them
+    /// empty, so that the case reads the same once the directory changes. A service the
+    /// directory does not hold, or a location that is not the service's, is refused.
+    pub fn referral_from_directory(&self, mut input: ReferralInput) -> Result<ReferralInput> {
+        let names = self.directory_names(
+            "referrals",
+            input.service_id.as_deref(),
+            input.location_id.as_deref(),
+        )?;
+        if let Some((organisation, service)) = names {
+            fill(&mut input.organisation, organisation);
+            fill(&mut input.service, service);
+        }
+        Ok(input)
+    }
+
+    /// [`Self::referral_from_directory`] for linking a referral written in free text.
+    pub fn referral_link_from_directory(
+        &self,
+        mut input: ReferralLinkInput,
+    ) -> Result<ReferralLinkInput> {
+        let names = self.directory_names(
+            "referrals",
+            input.service_id.as_deref(),
+            input.location_id.as_deref(),
+        )?;
+        if let Some((organisation, service)) = names {
+            fill(&mut input.organisation, organisation);
+            fill(&mut input.service, service);
+        }
+        Ok(input)
+    }
+
+    /// The organisation's and service's names of `service_id`, checked against the
+    /// directory held (with `location_id`, when given, one of the service's locations).
+    fn directory_names(
+        &self,
+        path: &str,
+        service_id: Option<&str>,
+        location_id: Option<&str>,
+    ) -> Result<Option<(String, String)>> {
+        let Some(id) = service_id.filter(|s| !s.trim().is_empty()) else {
+            return Ok(None);
+        };
+        let entry = self.directory_entry(id).map_err(|e| match e {
+            Error::NotFound(_) => Error::invalid(
+                format!("{path}/service_id"),
+                "the partner directory on this phone holds no such service (sync to fetch the latest)",
+            ),
+            other => other,
+        })?;
+        if let Some(loc) = location_id.filter(|s| !s.trim().is_empty()) {
+            if !entry.locations.iter().any(|l| l.id == loc) {
+                return Err(Error::invalid(
+                    format!("{path}/location_id"),
+                    "this location is not one of the service's",
+                ));
+            }
+        }
+        Ok(Some((entry.organization.name, entry.service.name)))
+    }
+}
+
+/// Writes `value` into `slot` when the slot is empty.
+fn fill(slot: &mut Option<String>, value: String) {
+    if slot.as_deref().is_none_or(|s| s.trim().is_empty()) && !value.is_empty() {
+        *slot = Some(value);
     }
 }

@@ -268,7 +268,7 @@ impl CaseSummary {
                 due(DueKind::Plan, &intake_day, "plan", None);
             }
             for r in f.referrals.iter().filter(|r| r.retracted.is_none()) {
-                if r.status.unwrap_or(ReferralStatus::Sent) == ReferralStatus::Sent {
+                if r.status.unwrap_or(ReferralStatus::Sent).awaits_answer() {
                     let since = r.date.clone().or_else(|| r.recorded_at.clone());
                     let path = format!("referrals/{}", r.id);
                     due(

@@ -159,6 +159,7 @@ fn every_section_can_be_written_and_the_document_stays_valid() {
             ReferralInput {
                 organisation: Some("Legal aid".into()),
                 service: Some("court".into()),
+                shares_information: Some(false),
                 ..Default::default()
             },
         )

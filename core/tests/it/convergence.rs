@@ -74,7 +74,7 @@ proptest! {
                 }
                 Op::SetAddress(w) => replicas[r].update_client(who, now, ClientInput { address: Some(WORDS[w].into()), ..Default::default() }).unwrap(),
                 Op::SetLanguages(ws) => replicas[r].set_field(who, now, "client/languages", &json!(ws.iter().map(|w| WORDS[*w]).collect::<Vec<_>>())).unwrap(),
-                Op::AddReferral(w) => referrals_added.push(replicas[r].add_referral(who, now, fieldcase_core::case::ReferralInput { organisation: Some(WORDS[w].into()), ..Default::default() }).unwrap()),
+                Op::AddReferral(w) => referrals_added.push(replicas[r].add_referral(who, now, fieldcase_core::case::ReferralInput { organisation: Some(WORDS[w].into()), shares_information: Some(false), ..Default::default() }).unwrap()),
                 Op::Sync { from } if from != r => {
                     let mut src = replicas[from].clone();
                     replicas[r].merge(&mut src).unwrap();

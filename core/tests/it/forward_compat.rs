@@ -42,6 +42,7 @@ fn write_fixture() -> Vec<u8> {
         T0,
         ReferralInput {
             organisation: Some("Housing NGO".into()),
+            shares_information: Some(false),
             status: Some(ReferralStatus::Sent),
             ..Default::default()
         },

@@ -12,6 +12,7 @@ mod merge;
 mod plan;
 mod process;
 mod process_admission;
+mod referrals;
 mod salvage;
 mod stage;
 mod store;

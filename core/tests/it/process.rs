@@ -298,6 +298,7 @@ fn each_conclusion_proposes_its_own_next_step() {
         T0 + 1000,
         ReferralInput {
             organisation: Some("Phòng Lao động - Thương binh và Xã hội".into()),
+            shares_information: Some(false),
             ..Default::default()
         },
     )
@@ -321,6 +322,7 @@ fn a_referral_answer_says_who_declined() {
             T0,
             ReferralInput {
                 organisation: Some("خانه امن".into()),
+                shares_information: Some(false),
                 ..Default::default()
             },
         )

@@ -27,7 +27,7 @@ fn case_of(kind: CaseKind, a: &Author) -> CaseDoc {
 }
 
 /// What the server's admission says of `after`, grown from `before`, sent by `a`.
-fn admit_as(a: &Author, before: &CaseDoc, after: &CaseDoc) -> Result<(), Refusal> {
+pub(crate) fn admit_as(a: &Author, before: &CaseDoc, after: &CaseDoc) -> Result<(), Refusal> {
     let changes = after.automerge().get_changes(&before.heads());
     assert!(!changes.is_empty(), "nothing new");
     let assigned = before.read().unwrap().assigned;
@@ -50,7 +50,7 @@ fn admit_as(a: &Author, before: &CaseDoc, after: &CaseDoc) -> Result<(), Refusal
 }
 
 /// A copy of `case` with one raw change (no typed edit, no validation of the process).
-fn raw(case: &CaseDoc, f: impl FnOnce(&mut Transaction<'_>)) -> CaseDoc {
+pub(crate) fn raw(case: &CaseDoc, f: impl FnOnce(&mut Transaction<'_>)) -> CaseDoc {
     let mut r = replica(case);
     let mut tx = r.automerge_mut().transaction();
     f(&mut tx);
@@ -62,7 +62,7 @@ fn set_stage(stage: &str) -> impl FnOnce(&mut Transaction<'_>) + '_ {
     move |tx| tx.put(ROOT, "stage", stage).unwrap()
 }
 
-fn refused_for_process(r: Result<(), Refusal>, why: &str) {
+pub(crate) fn refused_for_process(r: Result<(), Refusal>, why: &str) {
     let e = r.expect_err("refused");
     assert_eq!(e.kind, RefusalKind::Process, "{e}");
     assert!(e.message.contains(why), "{e}");

@@ -718,8 +718,11 @@ fn the_index_stays_exact_after_every_kind_of_edit() {
         (
             "referral",
             Box::new(|c, me, now| {
-                c.add_referral(me, now, ReferralInput::default())
-                    .map(|_| ())
+                let input = ReferralInput {
+                    shares_information: Some(false),
+                    ..Default::default()
+                };
+                c.add_referral(me, now, input).map(|_| ())
             }),
         ),
     ];

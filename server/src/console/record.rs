@@ -263,13 +263,7 @@ fn summary(cx: &Ctx<'_>, visits: &[&fieldcase_core::case::Visit]) -> Markup {
     let open_referrals: Vec<&fieldcase_core::case::Referral> = f
         .referrals
         .iter()
-        .filter(|r| {
-            live(&r.retracted)
-                && matches!(
-                    r.status.unwrap_or(ReferralStatus::Sent),
-                    ReferralStatus::Sent | ReferralStatus::Accepted
-                )
-        })
+        .filter(|r| live(&r.retracted) && !r.status.unwrap_or(ReferralStatus::Sent).is_final())
         .collect();
     let latest: Vec<&&fieldcase_core::case::Visit> = visits
         .iter()
@@ -792,7 +786,30 @@ async fn render(
                     (cx.coded("f-status", &format!("{p}/status"), "referral", r.status.map(|s| s.code())))
                     (cx.text("f-status-reason", &format!("{p}/status_reason"), &r.status_reason))
                     (cx.text("f-outcome", &format!("{p}/outcome"), &r.outcome))
-                } (cx.retracted(&r.retracted)) }
+                    (cx.text("f-feedback", &format!("{p}/feedback"), &r.feedback))
+                    (cx.yes_no("f-shares-information", &format!("{p}/shares_information"), r.shares_information))
+                    (cx.text("f-consent", &format!("{p}/consent_id"), &r.consent_id))
+                    (cx.field("f-directory-service", &format!("{p}/service_id"), html! {
+                        @if let Some(sid) = r.service_id.as_deref().filter(|s| !s.is_empty()) {
+                            a href=(format!("/console/directory/{}", view::url_part(sid))) { bdi { (sid) } }
+                        }
+                    }))
+                }
+                @if !r.steps.is_empty() {
+                    h3 { (l.t("referral-steps")) }
+                    ol.steps {
+                        @for st in &r.steps {
+                            li {
+                                (l.code("referral", st.status.map(|s| s.code()).unwrap_or_default()))
+                                @if let Some(at) = st.recorded_at.as_deref() { " · " time datetime=(at) { (l.datetime(at)) } }
+                                @if let Some(by) = st.recorded_by.as_deref() { " · " bdi { (cx.people.name(by)) } }
+                                @if let Some(why) = st.reason.as_deref() { " · " bdi { (why) } }
+                                @if let Some(note) = st.note.as_deref() { " · " bdi { (note) } }
+                            }
+                        }
+                    }
+                }
+                (cx.retracted(&r.retracted)) }
             }
         }
         section.card #visits {

@@ -613,7 +613,11 @@ async fn restricted_cases_are_hidden_from_unassigned_workers_and_admins() {
     assert!(audit_page.body.contains("read (console)"));
     assert!(audit_page.body.contains(&restricted[0].id.to_string()));
     let dash = w2.get("/console").await;
-    assert!(!dash.body.contains("สมศรี ใจดี") && !dash.body.contains("ส. จ.") && !dash.body.contains("Restricted"));
+    assert!(
+        !dash.body.contains("สมศรี ใจดี")
+            && !dash.body.contains("ส. จ.")
+            && !dash.body.contains("Restricted")
+    );
     // A worker sees their own cases, read-only: no decision or resolve forms.
     let (mut w1, _) = Browser::signed_in(&w.s, "worker1", w.pw("worker1")).await;
     let (fed, _) = w.case("Фёдорова Анна Петровна");
@@ -1187,6 +1191,7 @@ async fn client_text_is_escaped_everywhere() {
             1_700_000_002_000,
             ReferralInput {
                 organisation: Some(format!("=cmd|{evil}")),
+                shares_information: Some(false),
                 domain: Some("housing".into()),
                 status: Some(ReferralStatus::Unavailable),
                 ..Default::default()
@@ -1245,6 +1250,7 @@ async fn formulas_in_report_cells_are_neutralised() {
                     1_700_000_002_000 + i as i64,
                     ReferralInput {
                         organisation: Some(organisation.to_string()),
+                        shares_information: Some(false),
                         domain: Some("housing".into()),
                         status: Some(ReferralStatus::Unavailable),
                         ..Default::default()

@@ -58,6 +58,7 @@ fn the_record_opens_with_its_summary_and_folds_empty_fields() {
             ReferralInput {
                 date: Some(day(-2)),
                 organisation: Some("Bệnh viện Nhi".into()),
+                shares_information: Some(false),
                 domain: Some("physical_health".into()),
                 status: Some(ReferralStatus::Sent),
                 ..Default::default()
@@ -68,7 +69,8 @@ fn the_record_opens_with_its_summary_and_folds_empty_fields() {
             now,
             ReferralInput {
                 organisation: Some("Trung tâm cũ".into()),
-                status: Some(ReferralStatus::Completed),
+                shares_information: Some(false),
+                status: Some(ReferralStatus::Delivered),
                 ..Default::default()
             },
         )?;
@@ -112,7 +114,7 @@ fn the_record_opens_with_its_summary_and_folds_empty_fields() {
     }
     assert!(
         !summary.contains("Trung tâm cũ"),
-        "a completed referral is not open"
+        "a delivered referral is not open"
     );
     // The timeline: the case's steps from its history, newest first (opening the case
     // last), not every field set.

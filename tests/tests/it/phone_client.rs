@@ -144,6 +144,7 @@ fn a_newer_apps_codes_are_refused_as_newer_schema_and_this_versions_junk_as_inva
         now_ms(),
         ReferralInput {
             organisation: Some("Housing NGO".into()),
+            shares_information: Some(false),
             status: Some(ReferralStatus::Sent),
             ..Default::default()
         },
