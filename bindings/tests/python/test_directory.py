@@ -122,3 +122,56 @@ def test_a_phone_finds_services_offline(fc, server, phone, tmp_path):
 
     # The phone has no call that edits the directory.
     assert not [n for n in dir(anna) if "directory" in n and n.startswith(("set", "edit", "put"))]
+
+
+def test_a_phone_refers_to_a_directory_service_offline_with_consent(fc, server, phone, tmp_path):
+    """Issue 16's referral: offline, a worker refers to a service found in the directory;
+    without a consent that covers sharing the client's information it is refused, the
+    names come from the directory, a free-text referral is linked later, and the steps of
+    the loop reach the server with who and when."""
+    write_package(tmp_path / "package")
+    server.admin("directory", "import", str(tmp_path / "package"))
+    anna, session = phone("anna")
+    run(anna.sync(server.url, session.token))
+    case = anna.create_case(fc.NewCase(team="north",
+                                       client=fc.ClientInput(name="Коваленко Олена")))
+
+    legal = anna.directory_search(fc.DirectoryFilter(query="правова"))[0]
+    with pytest.raises(fc.FieldcaseError.InvalidInput) as no_consent:
+        anna.add_referral(case, fc.ReferralInput(service_id=legal.service_id,
+                                                 reason="розлучення"))
+    assert "consent" in str(no_consent.value)
+    with pytest.raises(fc.FieldcaseError.InvalidInput):
+        anna.add_referral(case, fc.ReferralInput(service_id="no-such-service",
+                                                 shares_information=False))
+    consent = anna.record_consent(case, fc.ConsentInput(
+        topic="referral", given_by="Олена", granted=True, date="2026-11-20"))
+    referral = anna.add_referral(case, fc.ReferralInput(
+        service_id=legal.service_id, location_id="l-kyiv", reason="розлучення",
+        consent_id=consent))
+    told = anna.add_referral(case, fc.ReferralInput(organisation="BV Nhi",
+                                                    shares_information=False))
+    anna.link_referral(case, told, fc.ReferralLinkInput(service_id="s-clinic"))
+
+    anna.set_referral_status(case, referral, fc.ReferralStatus.RECEIVED(), None, None)
+    anna.set_referral_status(case, referral, fc.ReferralStatus.ACCEPTED(), None, None)
+    with pytest.raises(fc.FieldcaseError.InvalidInput):
+        anna.set_referral_status(case, referral, fc.ReferralStatus.SENT(), None, None)
+
+    f = anna.get_case(case)
+    r = [x for x in f.referrals if x.id == referral][0]
+    assert (r.organisation, r.service) == ("Центр правової допомоги",
+                                           "Безоплатна правова допомога")
+    assert [s.status for s in r.steps] == [fc.ReferralStatus.SENT(),
+                                           fc.ReferralStatus.RECEIVED(),
+                                           fc.ReferralStatus.ACCEPTED()]
+    assert {s.recorded_by for s in r.steps} == {session.user_id}
+    linked = [x for x in f.referrals if x.id == told][0]
+    assert (linked.service_id, linked.organisation) == ("s-clinic", "BV Nhi")
+
+    report = run(anna.sync(server.url, session.token))
+    assert report.errors == [], report.errors
+    malee, malee_s = phone("malee")
+    run(malee.sync(server.url, malee_s.token))
+    seen = [x for x in malee.get_case(case).referrals if x.id == referral][0]
+    assert seen.status == fc.ReferralStatus.ACCEPTED() and len(seen.steps) == 3

@@ -8,7 +8,13 @@
 //!   unavailable referral;
 //! - `caseload`: per worker: open cases, emergencies, concern or worse, overdue reviews,
 //!   closed cases;
-//! - `closed`: outcomes of closed cases.
+//! - `closed`: outcomes of closed cases;
+//! - `referrals`: what became of referrals, per organisation and service (the partner
+//!   directory's service when the referral names one, so names written differently count
+//!   once): sent, accepted, declined by the organisation (with its reasons), declined by the
+//!   client, unavailable, delivered, and the median days from sending to the partner's
+//!   answer and to delivery (from the steps of the loop; referrals recorded before them
+//!   count in the totals only).
 //!
 //! The CSV files carry case ids, never client names, and cells that a spreadsheet would
 //! read as a formula are prefixed with `'`.
@@ -65,7 +71,7 @@ struct Table {
     rows: Vec<Vec<Cell>>,
 }
 
-const REPORTS: [&str; 4] = ["gaps", "needs", "caseload", "closed"];
+const REPORTS: [&str; 5] = ["gaps", "needs", "caseload", "closed", "referrals"];
 
 fn build(name: &str, cases: &[Arc<Summary>], people: &People, today: &str) -> Option<Table> {
     match name {
@@ -73,6 +79,7 @@ fn build(name: &str, cases: &[Arc<Summary>], people: &People, today: &str) -> Op
         "needs" => Some(needs(cases)),
         "caseload" => Some(caseload(cases, people, today)),
         "closed" => Some(closed(cases)),
+        "referrals" => Some(referrals(cases)),
         _ => None,
     }
 }
@@ -286,6 +293,132 @@ fn closed(cases: &[Arc<Summary>]) -> Table {
             ("reopened", "col-reopened"),
         ],
         rows,
+    }
+}
+
+/// The day of a date or an instant (`YYYY-MM-DD`).
+fn day_of(s: &str) -> Option<chrono::NaiveDate> {
+    chrono::NaiveDate::parse_from_str(s.get(..10)?, "%Y-%m-%d").ok()
+}
+
+/// The median of `days` (the lower middle of an even count), if any.
+fn median(mut days: Vec<i64>) -> Option<i64> {
+    days.sort_unstable();
+    (!days.is_empty()).then(|| days[(days.len() - 1) / 2])
+}
+
+fn referrals(cases: &[Arc<Summary>]) -> Table {
+    use fieldcase_core::case::ReferralStatus as S;
+    #[derive(Default)]
+    struct Row {
+        organisation: String,
+        service: String,
+        counts: [usize; 6],
+        reasons: std::collections::BTreeSet<String>,
+        to_answer: Vec<i64>,
+        to_deliver: Vec<i64>,
+    }
+    let mut rows: BTreeMap<(String, String, String), Row> = BTreeMap::new();
+    for c in cases {
+        for r in c.file.referrals.iter().filter(|r| r.retracted.is_none()) {
+            let text = |v: &Option<String>| v.clone().unwrap_or_default().trim().to_string();
+            let sid = text(&r.service_id);
+            // A directory service counts once, whatever names were written with it.
+            let key = match sid.is_empty() {
+                true => (String::new(), text(&r.organisation), text(&r.service)),
+                false => (sid.clone(), String::new(), String::new()),
+            };
+            let row = rows.entry(key).or_default();
+            if row.organisation.is_empty() {
+                row.organisation = text(&r.organisation);
+            }
+            if row.service.is_empty() {
+                row.service = text(&r.service);
+            }
+            row.counts[0] += 1;
+            let status = r.status.unwrap_or(S::Sent);
+            // Accepted counts every referral the partner accepted, delivered or not yet.
+            let accepted = matches!(status, S::Accepted | S::ServiceStarted | S::Delivered)
+                || r.steps.iter().any(|s| s.status == Some(S::Accepted));
+            if accepted {
+                row.counts[1] += 1;
+            }
+            let column = match status {
+                S::DeclinedByOrganisation => Some(2),
+                S::DeclinedByClient => Some(3),
+                S::Unavailable => Some(4),
+                S::Delivered | S::Completed => Some(5),
+                _ => None,
+            };
+            if let Some(i) = column {
+                row.counts[i] += 1;
+            }
+            if status == S::DeclinedByOrganisation {
+                row.reasons
+                    .extend(r.status_reason.clone().filter(|x| !x.trim().is_empty()));
+            }
+            let sent = r
+                .date
+                .as_deref()
+                .or_else(|| r.steps.first().and_then(|s| s.recorded_at.as_deref()))
+                .and_then(day_of);
+            let first = |wanted: &[S]| {
+                r.steps
+                    .iter()
+                    .filter(|s| s.status.is_some_and(|x| wanted.contains(&x)))
+                    .filter_map(|s| s.recorded_at.as_deref().and_then(day_of))
+                    .min()
+            };
+            if let Some(sent) = sent {
+                let answered = first(&[S::Accepted, S::DeclinedByOrganisation, S::Unavailable]);
+                row.to_answer
+                    .extend(answered.map(|d| (d - sent).num_days().max(0)));
+                row.to_deliver
+                    .extend(first(&[S::Delivered]).map(|d| (d - sent).num_days().max(0)));
+            }
+        }
+    }
+    let days = |d: Option<i64>| Cell::Text(d.map(|n| n.to_string()).unwrap_or_default());
+    Table {
+        name: "referrals",
+        title: "report-referrals",
+        columns: &[
+            ("organisation", "f-organisation"),
+            ("service", "f-service"),
+            ("directory_service", "f-directory-service"),
+            ("sent", "col-sent"),
+            ("accepted", "referral-accepted"),
+            (
+                "declined_by_organisation",
+                "referral-declined_by_organisation",
+            ),
+            ("reasons", "col-reasons"),
+            ("declined_by_client", "referral-declined_by_client"),
+            ("unavailable", "referral-unavailable"),
+            ("delivered", "referral-delivered"),
+            ("median_days_to_answer", "col-days-to-answer"),
+            ("median_days_to_deliver", "col-days-to-deliver"),
+        ],
+        rows: rows
+            .into_iter()
+            .map(|((sid, _, _), r)| {
+                let mut cells = vec![
+                    Cell::Text(r.organisation),
+                    Cell::Text(r.service),
+                    Cell::Text(sid),
+                ];
+                cells.push(Cell::Num(r.counts[0]));
+                cells.push(Cell::Num(r.counts[1]));
+                cells.push(Cell::Num(r.counts[2]));
+                cells.push(Cell::Text(
+                    r.reasons.into_iter().collect::<Vec<_>>().join("; "),
+                ));
+                cells.extend(r.counts[3..].iter().map(|n| Cell::Num(*n)));
+                cells.push(days(median(r.to_answer)));
+                cells.push(days(median(r.to_deliver)));
+                cells
+            })
+            .collect(),
     }
 }
 

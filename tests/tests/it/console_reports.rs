@@ -137,3 +137,110 @@ fn a_period_is_reported_as_charts_with_their_tables_and_as_a_workbook() {
         400
     );
 }
+
+/// Issue 16's report: referrals per organisation and service, a directory service counted
+/// once whatever names were written with it, with the organisation's reasons for declining
+/// and the median days to the answer and to delivery from the steps of the loop; the CSV
+/// carries no client names.
+#[test]
+fn referral_outcomes_are_reported_per_directory_service_with_their_days() {
+    use fieldcase_core::case::{ConsentInput, ReferralInput, ReferralStatus};
+    let server = TestServer::start();
+    let (anna, token, _a) = server.phone("anna");
+    let mut new = NewCase {
+        team: "north".into(),
+        ..Default::default()
+    };
+    new.client.name = Some("Trần Thị Hoa".into());
+    let id = anna.create_case(new).unwrap();
+    let days_ago = |n: i64| {
+        (chrono::Utc::now().date_naive() - chrono::Days::new(n as u64))
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    anna.update(&id, |c, me, now| {
+        let consent = c.record_consent(
+            me,
+            now,
+            ConsentInput {
+                topic: Some("referral".into()),
+                granted: Some(true),
+                date: Some(days_ago(10)),
+                ..Default::default()
+            },
+        )?;
+        // The same hospital twice under two spellings, linked to one directory service.
+        for (org, sent, end) in [
+            ("BV Nhi", 4, ReferralStatus::Delivered),
+            ("Bệnh viện Nhi", 2, ReferralStatus::DeclinedByOrganisation),
+        ] {
+            let r = c.add_referral(
+                me,
+                now,
+                ReferralInput {
+                    date: Some(days_ago(sent)),
+                    organisation: Some(org.into()),
+                    service_id: Some("svc-children-hospital".into()),
+                    consent_id: Some(consent.clone()),
+                    ..Default::default()
+                },
+            )?;
+            if end == ReferralStatus::Delivered {
+                c.set_referral_status(me, now, &r, ReferralStatus::Accepted, None, None)?;
+            }
+            c.set_referral_status(me, now, &r, end, Some("hết giường"), None)?;
+        }
+        c.add_referral(
+            me,
+            now,
+            ReferralInput {
+                organisation: Some("Hội Phụ nữ".into()),
+                shares_information: Some(false),
+                ..Default::default()
+            },
+        )
+    })
+    .unwrap();
+    assert!(anna.sync(&server.url, &token).unwrap().errors.is_empty());
+
+    let mut console = Console::sign_in(&server.url, "malee", PASSWORD);
+    let (status, csv) = console.get("/console/reports/referrals.csv");
+    assert_eq!(status, 200);
+    let rows: Vec<Vec<&str>> = csv.lines().map(|l| l.split(',').collect()).collect();
+    assert_eq!(
+        rows[0],
+        [
+            "organisation",
+            "service",
+            "directory_service",
+            "sent",
+            "accepted",
+            "declined_by_organisation",
+            "reasons",
+            "declined_by_client",
+            "unavailable",
+            "delivered",
+            "median_days_to_answer",
+            "median_days_to_deliver"
+        ]
+    );
+    let hospital = rows
+        .iter()
+        .find(|r| r[2] == "svc-children-hospital")
+        .expect("one row for the directory's service");
+    // Two sent, one accepted and delivered four days after sending, one declined two days
+    // after with its reason: median days to answer of 2 and 4 is the lower middle, 2.
+    assert_eq!(
+        &hospital[3..],
+        ["2", "1", "1", "hết giường", "0", "0", "1", "2", "4"]
+    );
+    let women = rows
+        .iter()
+        .find(|r| r[0] == "Hội Phụ nữ")
+        .expect("free text");
+    assert_eq!(&women[3..], ["1", "0", "0", "", "0", "0", "0", "", ""]);
+    assert!(!csv.contains("Trần Thị Hoa"), "no client names");
+    let (status, page) = console.get("/console/reports");
+    assert_eq!(status, 200);
+    assert!(page.contains("Referral outcomes by organisation and service"));
+}

@@ -806,3 +806,112 @@ fn the_case_process_holds_against_raw_changes() {
     assert_eq!(merged.stage, Stage::Assessment, "Anna's step");
     assert!(merged.emergency_open(), "Bảo's flag");
 }
+
+/// Issue 16 through a real server: a raw phone's referral that shares the client's
+/// information without a consent, or a status the loop does not reach, is refused with the
+/// kind `process` and nothing is stored; the same referral under a consent, and its next
+/// step, are admitted, and the steps reach another device with who made them.
+#[test]
+fn a_referral_without_consent_or_off_its_loop_is_refused_by_the_server() {
+    use fieldcase_core::case::{ConsentInput, ReferralInput, ReferralStatus};
+    use fieldcase_core::schema;
+    let server = TestServer::start();
+    let anna = sign_in(&server, "anna", "Anna's raw phone");
+    let id = opened(&server, &anna, "north", "Коваленко Олена");
+    let stored = |server: &TestServer| server.db.case_document(&id).unwrap().unwrap();
+    let refused = |doc: &mut CaseDoc, why: &str| {
+        let before = stored(&server);
+        let (message, kind) = refused_as(&server, &anna.token, doc, &id.to_string());
+        assert_eq!(kind, Some(RefusalKind::Process), "{message:?}");
+        assert!(
+            message.as_deref().unwrap_or("").contains(why),
+            "{message:?}"
+        );
+        assert_eq!(stored(&server), before, "nothing stored");
+    };
+    // A referral written raw, sharing the client's information, with no consent.
+    let mut doc = copy_for(&server, &id, &anna);
+    {
+        let view = doc.clone();
+        let mut tx = doc.automerge_mut().transaction();
+        let list = schema::get_obj(view.automerge(), &ROOT, "referrals").unwrap();
+        let m = tx.insert_object(&list, 0, automerge::ObjType::Map).unwrap();
+        tx.put(&m, "id", "raw-referral").unwrap();
+        tx.put(&m, "organisation", "Центр правової допомоги")
+            .unwrap();
+        tx.put(&m, "status", "sent").unwrap();
+        tx.put(&m, "shares_information", true).unwrap();
+        tx.commit();
+    }
+    refused(&mut doc, "consent");
+
+    // Under a consent, through the typed edits: admitted.
+    let mut doc = copy_for(&server, &id, &anna);
+    let consent = doc
+        .record_consent(
+            &anna.author,
+            now_ms(),
+            ConsentInput {
+                topic: Some("referral".into()),
+                granted: Some(true),
+                date: Some("2026-11-20".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let referral = doc
+        .add_referral(
+            &anna.author,
+            now_ms(),
+            ReferralInput {
+                organisation: Some("Центр правової допомоги".into()),
+                consent_id: Some(consent),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    doc.set_referral_status(
+        &anna.author,
+        now_ms(),
+        &referral,
+        ReferralStatus::Unavailable,
+        None,
+        None,
+    )
+    .unwrap();
+    assert_eq!(push(&server, &anna.token, &mut doc, &id.to_string()), None);
+
+    // An ended loop revived, raw.
+    let mut doc = copy_for(&server, &id, &anna);
+    {
+        let view = doc.clone();
+        let mut tx = doc.automerge_mut().transaction();
+        let list = schema::get_obj(view.automerge(), &ROOT, "referrals").unwrap();
+        let (_, entry) = schema::find_entry(view.automerge(), &list, &referral).unwrap();
+        tx.put(&entry, "status", "accepted").unwrap();
+        tx.commit();
+    }
+    refused(&mut doc, "moves forward");
+
+    let file = CaseDoc::load(&stored(&server)).unwrap().read().unwrap();
+    assert_eq!(file.referrals.len(), 1);
+    let r = &file.referrals[0];
+    assert_eq!(r.status, Some(ReferralStatus::Unavailable));
+    let steps: Vec<_> = r
+        .steps
+        .iter()
+        .map(|s| {
+            (
+                s.status,
+                s.recorded_by.as_deref() == Some(anna.author.user_id.as_str()),
+            )
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            (Some(ReferralStatus::Sent), true),
+            (Some(ReferralStatus::Unavailable), true)
+        ]
+    );
+}
