@@ -28,6 +28,7 @@ pub mod accounts;
 pub mod cases;
 pub mod directory;
 pub mod keys;
+pub mod links;
 pub mod postgres;
 pub mod records;
 pub mod sqlite;
@@ -264,6 +265,37 @@ macro_rules! rules_over_rows {
             max_bytes: usize,
         ) -> $crate::AppResult<i64> {
             $crate::db::directory::put_directory(self, directory, expected, by, now, max_bytes)
+        }
+
+        fn create_referral_link(
+            &self,
+            new: &$crate::db::links::NewLink<'_>,
+        ) -> $crate::AppResult<($crate::db::links::ReferralLink, String)> {
+            $crate::db::links::create_link(self, new)
+        }
+
+        fn open_referral_link(
+            &self,
+            token: &str,
+            now: i64,
+        ) -> $crate::AppResult<Option<$crate::db::links::ReferralLink>> {
+            $crate::db::links::open_link(self, token, now)
+        }
+
+        fn referral_links(
+            &self,
+            case: &fieldcase_core::CaseId,
+        ) -> $crate::AppResult<Vec<$crate::db::links::ReferralLink>> {
+            Ok($crate::db::links::LinkRows::link_rows_of_case(
+                self,
+                case.as_bytes(),
+            )?)
+        }
+
+        fn revoke_referral_link(&self, id: &str, by: &str, now: i64) -> $crate::AppResult<bool> {
+            Ok($crate::db::links::LinkRows::revoke_link_row(
+                self, id, by, now,
+            )?)
         }
 
         fn log_admin(&self, entry: &$crate::db::AdminEntry) -> $crate::AppResult<()> {
@@ -1035,6 +1067,18 @@ pub trait Db: Send + Sync + 'static {
         now: i64,
         max_bytes: usize,
     ) -> AppResult<i64>;
+    /// Makes a link through which a partner answers one referral, and the partner's
+    /// login-less user; answers the link and its token, shown once ([`links::create_link`]).
+    fn create_referral_link(
+        &self,
+        new: &links::NewLink<'_>,
+    ) -> AppResult<(links::ReferralLink, String)>;
+    /// The link `token` opens at `now`: `None` when unknown, expired or revoked alike.
+    fn open_referral_link(&self, token: &str, now: i64) -> AppResult<Option<links::ReferralLink>>;
+    /// Every link made for a case's referrals, newest first.
+    fn referral_links(&self, case: &CaseId) -> AppResult<Vec<links::ReferralLink>>;
+    /// Revokes a link; `false` when there is no such link, or it was revoked already.
+    fn revoke_referral_link(&self, id: &str, by: &str, now: i64) -> AppResult<bool>;
     /// Records an administrative action (who, what, on what, when).
     fn log_admin(&self, entry: &AdminEntry) -> AppResult<()>;
     /// The latest administrative actions, newest first.

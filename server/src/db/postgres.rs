@@ -194,6 +194,22 @@ const MIGRATIONS: &[&str] = &[
     // written before).
     "ALTER TABLE audit ADD COLUMN device TEXT NOT NULL DEFAULT '';
      ALTER TABLE audit ADD COLUMN hash BYTEA;",
+    // Schema version 9, links through which a partner answers one referral (issue 16, ADR
+    // 0006; the SQLite storage's migration 12).
+    "CREATE TABLE referral_links (
+        id           TEXT PRIMARY KEY,
+        token_hash   BYTEA NOT NULL UNIQUE,
+        case_id      BYTEA NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+        referral_id  TEXT NOT NULL,
+        partner_user TEXT NOT NULL REFERENCES users(id),
+        language     TEXT NOT NULL,
+        created_by   TEXT NOT NULL,
+        created_at   BIGINT NOT NULL,
+        expires_at   BIGINT NOT NULL,
+        revoked_at   BIGINT,
+        revoked_by   TEXT
+     );
+     CREATE INDEX referral_links_case ON referral_links (case_id);",
 ];
 
 impl From<postgres::Error> for AppError {
@@ -1140,6 +1156,102 @@ fn window_of(r: &postgres::Row) -> Result<Window, postgres::Error> {
         count: r.try_get(0)?,
         start: r.try_get(1)?,
     })
+}
+
+const LINK_COLUMNS: &str = "id, case_id, referral_id, partner_user, language, created_by, \
+     created_at, expires_at, revoked_at, revoked_by";
+
+fn link_of(r: &postgres::Row) -> AppResult<super::links::ReferralLink> {
+    let case: Vec<u8> = r.try_get(1)?;
+    let case = <[u8; 16]>::try_from(case.as_slice())
+        .map_err(|_| AppError::Internal("a stored link's case id is not 16 bytes".into()))?;
+    Ok(super::links::ReferralLink {
+        id: r.try_get(0)?,
+        case_id: fieldcase_core::CaseId::from_bytes(case),
+        referral_id: r.try_get(2)?,
+        partner_user: r.try_get(3)?,
+        language: r.try_get(4)?,
+        created_by: r.try_get(5)?,
+        created_at: r.try_get(6)?,
+        expires_at: r.try_get(7)?,
+        revoked_at: r.try_get(8)?,
+        revoked_by: r.try_get(9)?,
+    })
+}
+
+impl super::links::LinkRows for PostgresDb {
+    fn insert_link_row(
+        &self,
+        l: &super::links::ReferralLink,
+        token_hash: &[u8],
+    ) -> Result<(), StorageError> {
+        let (l, hash) = (l.clone(), token_hash.to_vec());
+        Ok(self.run(move |c| {
+            c.execute(
+                "INSERT INTO referral_links (id, token_hash, case_id, referral_id, partner_user,
+                    language, created_by, created_at, expires_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                &[
+                    &l.id,
+                    &hash,
+                    &l.case_id.as_bytes().as_slice(),
+                    &l.referral_id,
+                    &l.partner_user,
+                    &l.language,
+                    &l.created_by,
+                    &l.created_at,
+                    &l.expires_at,
+                ],
+            )?;
+            Ok(())
+        })?)
+    }
+
+    fn link_row_by_hash(
+        &self,
+        token_hash: &[u8],
+    ) -> Result<Option<super::links::ReferralLink>, StorageError> {
+        let hash = token_hash.to_vec();
+        Ok(self.run(move |c| {
+            c.query_opt(
+                &format!("SELECT {LINK_COLUMNS} FROM referral_links WHERE token_hash = $1"),
+                &[&hash],
+            )?
+            .map(|r| link_of(&r))
+            .transpose()
+        })?)
+    }
+
+    fn link_rows_of_case(
+        &self,
+        case: &[u8],
+    ) -> Result<Vec<super::links::ReferralLink>, StorageError> {
+        let case = case.to_vec();
+        Ok(self.run(move |c| {
+            c.query(
+                &format!(
+                    "SELECT {LINK_COLUMNS} FROM referral_links WHERE case_id = $1
+                     ORDER BY created_at DESC, id"
+                ),
+                &[&case],
+            )?
+            .iter()
+            .map(link_of)
+            .collect()
+        })?)
+    }
+
+    fn revoke_link_row(&self, id: &str, by: &str, now: i64) -> Result<bool, StorageError> {
+        let (id, by) = (id.to_string(), by.to_string());
+        Ok(self.run(move |c| {
+            let n = c.execute(
+                "UPDATE referral_links SET revoked_at = $3, revoked_by = $2
+                 WHERE id = $1 AND revoked_at IS NULL",
+                &[&id, &by, &now],
+            )?;
+            Ok(n == 1)
+        })?)
+    }
 }
 
 impl super::directory::DirectoryRows for PostgresDb {

@@ -161,6 +161,22 @@ const MIGRATIONS: &[&str] = &[
     // link in the chain (`records::audit_link`; NULL for entries written before).
     "ALTER TABLE audit ADD COLUMN device TEXT NOT NULL DEFAULT '';
      ALTER TABLE audit ADD COLUMN hash BLOB;",
+    // 12: links through which a partner answers one referral (issue 16, ADR 0006): the
+    // token's SHA-256 only, the partner's login-less user, expiry and revocation.
+    "CREATE TABLE referral_links (
+        id           TEXT PRIMARY KEY,
+        token_hash   BLOB NOT NULL UNIQUE,
+        case_id      BLOB NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+        referral_id  TEXT NOT NULL,
+        partner_user TEXT NOT NULL REFERENCES users(id),
+        language     TEXT NOT NULL,
+        created_by   TEXT NOT NULL,
+        created_at   INTEGER NOT NULL,
+        expires_at   INTEGER NOT NULL,
+        revoked_at   INTEGER,
+        revoked_by   TEXT
+     ) STRICT;
+     CREATE INDEX referral_links_case ON referral_links (case_id);",
 ];
 
 /// The server's SQLite storage.
@@ -913,6 +929,90 @@ impl super::directory::DirectoryRows for SqliteDb {
                 row.updated_by,
                 expected
             ],
+        )?;
+        Ok(n == 1)
+    }
+}
+
+const LINK_COLUMNS: &str = "id, case_id, referral_id, partner_user, language, created_by, \
+     created_at, expires_at, revoked_at, revoked_by";
+
+fn link_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<super::links::ReferralLink> {
+    let case: Vec<u8> = r.get(1)?;
+    let case = <[u8; 16]>::try_from(case.as_slice()).map_err(|_| {
+        rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Blob, "case id".into())
+    })?;
+    Ok(super::links::ReferralLink {
+        id: r.get(0)?,
+        case_id: fieldcase_core::CaseId::from_bytes(case),
+        referral_id: r.get(2)?,
+        partner_user: r.get(3)?,
+        language: r.get(4)?,
+        created_by: r.get(5)?,
+        created_at: r.get(6)?,
+        expires_at: r.get(7)?,
+        revoked_at: r.get(8)?,
+        revoked_by: r.get(9)?,
+    })
+}
+
+impl super::links::LinkRows for SqliteDb {
+    fn insert_link_row(
+        &self,
+        l: &super::links::ReferralLink,
+        token_hash: &[u8],
+    ) -> Result<(), StorageError> {
+        self.lock().run(
+            "INSERT INTO referral_links (id, token_hash, case_id, referral_id, partner_user,
+                language, created_by, created_at, expires_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                l.id,
+                token_hash,
+                l.case_id.as_bytes().as_slice(),
+                l.referral_id,
+                l.partner_user,
+                l.language,
+                l.created_by,
+                l.created_at,
+                l.expires_at
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn link_row_by_hash(
+        &self,
+        token_hash: &[u8],
+    ) -> Result<Option<super::links::ReferralLink>, StorageError> {
+        Ok(self
+            .lock()
+            .one(
+                &format!("SELECT {LINK_COLUMNS} FROM referral_links WHERE token_hash = ?1"),
+                [token_hash],
+                link_of,
+            )
+            .optional()?)
+    }
+
+    fn link_rows_of_case(
+        &self,
+        case: &[u8],
+    ) -> Result<Vec<super::links::ReferralLink>, StorageError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {LINK_COLUMNS} FROM referral_links WHERE case_id = ?1
+             ORDER BY created_at DESC, id"
+        ))?;
+        let rows = stmt.query_map([case], link_of)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn revoke_link_row(&self, id: &str, by: &str, now: i64) -> Result<bool, StorageError> {
+        let n = self.lock().run(
+            "UPDATE referral_links SET revoked_at = ?3, revoked_by = ?2
+             WHERE id = ?1 AND revoked_at IS NULL",
+            params![id, by, now],
         )?;
         Ok(n == 1)
     }
