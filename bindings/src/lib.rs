@@ -851,7 +851,8 @@ impl CaseStore {
         self.edit(&case_id, |d, a, now| d.add_referral(a, now, input))
     }
 
-    /// Links a referral (one written in free text) to the partner directory's service.
+    /// Links a referral (one written in free text) to the partner directory's service; the
+    /// names the worker wrote stay. A service the phone's directory lacks is `InvalidInput`.
     pub fn link_referral(
         &self,
         case_id: String,

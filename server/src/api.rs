@@ -625,7 +625,10 @@ async fn admin_users(
     Auth(session, _): Auth,
 ) -> AppResult<Json<Vec<crate::db::User>>> {
     require_admin(&session)?;
-    Ok(Json(db::blocking(&state.db, |db| db.users()).await?))
+    let users = db::blocking(&state.db, |db| db.users()).await?;
+    Ok(Json(
+        users.into_iter().filter(|u| !u.is_partner()).collect(),
+    ))
 }
 
 #[derive(Debug, Deserialize)]

@@ -381,6 +381,38 @@ impl Hub {
         state: &AppState,
         id: CaseId,
         user: &User,
+        f: F,
+    ) -> Result<T, AppError>
+    where
+        F: FnMut(&mut CaseDoc, &Author, i64) -> fieldcase_core::Result<T> + Send,
+        T: Send,
+    {
+        self.edit_as(state, id, user, true, f).await
+    }
+
+    /// A partner's answer through a link (`docs/adr/0006-*`): like [`Self::edit`], but
+    /// the partner's login-less user sees no case; the link the caller opened is what lets
+    /// it write, and `f` writes only the link's referral. The same admission checks apply.
+    pub async fn edit_by_link<T, F>(
+        &self,
+        state: &AppState,
+        id: CaseId,
+        partner: &User,
+        f: F,
+    ) -> Result<T, AppError>
+    where
+        F: FnMut(&mut CaseDoc, &Author, i64) -> fieldcase_core::Result<T> + Send,
+        T: Send,
+    {
+        self.edit_as(state, id, partner, false, f).await
+    }
+
+    async fn edit_as<T, F>(
+        &self,
+        state: &AppState,
+        id: CaseId,
+        user: &User,
+        must_see: bool,
         mut f: F,
     ) -> Result<T, AppError>
     where
@@ -395,6 +427,7 @@ impl Hub {
             let mut write = EditWrite {
                 state,
                 user,
+                must_see,
                 actor: &actor,
                 device: &device,
                 id,
@@ -499,6 +532,8 @@ impl Hub {
 struct EditWrite<'a, F> {
     state: &'a AppState,
     user: &'a User,
+    /// Whether the user must see the case (all but a partner's link).
+    must_see: bool,
     actor: &'a ActorId,
     device: &'a str,
     id: CaseId,
@@ -515,7 +550,7 @@ where
 
     async fn attempt(&mut self, hot: &Hot) -> Result<Attempt<T>, AppError> {
         let user = self.user;
-        if !hot.access.as_ref().is_some_and(|a| a.visible_to(user)) {
+        if self.must_see && !hot.access.as_ref().is_some_and(|a| a.visible_to(user)) {
             return Err(AppError::NotFound);
         }
         let mut doc = CaseDoc::from_automerge(hot.doc.clone())?;

@@ -85,6 +85,10 @@ pub struct Config {
     /// The largest file of a directory package an import reads, in bytes
     /// (`directory.max_import_bytes`).
     pub directory_max_import_bytes: u64,
+    /// How long a partner's link opens, in days (`partner.link_days`).
+    pub partner_link_days: u32,
+    /// Views and answers of one partner link in an hour (`partner.requests_per_hour`).
+    pub partner_requests_per_hour: u32,
 }
 
 impl Config {
@@ -118,9 +122,14 @@ impl Default for Config {
             metrics_token: None,
             directory_max_bytes: DIRECTORY_MAX_BYTES,
             directory_max_import_bytes: fieldcase_core::directory::hsds::MAX_FILE_BYTES,
+            partner_link_days: 30,
+            partner_requests_per_hour: 60,
         }
     }
 }
+
+/// The longest a partner's link may open, in days.
+pub const PARTNER_MAX_LINK_DAYS: u32 = 90;
 
 /// The default of `directory.max_bytes`: 10,000 services in five scripts are about
 /// 12 MB of JSON.
@@ -153,6 +162,10 @@ pub struct Metrics {
     /// Directory writes (imports, edits) refused: its check, `directory.max_bytes`, a
     /// package's file over `directory.max_import_bytes`.
     pub directory_refused: std::sync::atomic::AtomicU64,
+    /// Partner link requests answered 429 (`partner.requests_per_hour`).
+    pub partner_limited: std::sync::atomic::AtomicU64,
+    /// Answers partners recorded through a link.
+    pub partner_answers: std::sync::atomic::AtomicU64,
 }
 
 impl Metrics {
@@ -269,6 +282,18 @@ impl Metrics {
             "Directory imports and edits refused (its check, directory.max_bytes, directory.max_import_bytes).",
             self.directory_refused.load(Relaxed).to_string(),
         );
+        line(
+            "partner_limited_total",
+            "counter",
+            "Partner link requests refused for partner.requests_per_hour.",
+            self.partner_limited.load(Relaxed).to_string(),
+        );
+        line(
+            "partner_answers_total",
+            "counter",
+            "Answers partners recorded through a link.",
+            self.partner_answers.load(Relaxed).to_string(),
+        );
         self.listen.render(&mut out);
         out
     }
@@ -343,6 +368,8 @@ pub struct AppState {
     pub console: console::Cache,
     /// The partner directory indexed, by version (the console's search).
     pub directory: directory::IndexCache,
+    /// Requests per partner link in the current hour ([`Config::partner_requests_per_hour`]).
+    pub partner_requests: console::partner::LinkLimiter,
     /// Passwords being hashed at once ([`Config::login_max_concurrent`]).
     login_slots: tokio::sync::Semaphore,
     /// Set when the server stops: sync connections finish what their client is doing,
@@ -368,6 +395,7 @@ impl AppState {
             metrics: Metrics::default(),
             console: console::Cache::default(),
             directory: directory::IndexCache::default(),
+            partner_requests: console::partner::LinkLimiter::default(),
             login_slots,
             shutdown: tokio::sync::watch::Sender::new(false),
         })

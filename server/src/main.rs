@@ -541,6 +541,9 @@ fn run(cli: Cli, settings: FileSettings) -> Result<(), String> {
             command: UserCommand::List,
         } => {
             for u in db.users().map_err(|e| e.to_string())? {
+                if u.is_partner() {
+                    continue;
+                }
                 let state = if u.disabled { "disabled" } else { "active" };
                 println!(
                     "{:<20} {:<10} {:<16} {:<8} {}",

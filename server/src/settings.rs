@@ -51,6 +51,10 @@
 //! max_bytes = 33554432         # the largest directory stored and sent to phones (JSON)
 //! max_import_bytes = 67108864  # the largest file of an imported HSDS data package
 //!
+//! [partner]                    # partners answering a referral through a link (ADR 0006)
+//! link_days = 30               # how long a new link opens (at most 90)
+//! requests_per_hour = 60       # views and answers of one link in an hour; more get 429
+//!
 //! [limits]                     # connections and timeouts (crate::listen)
 //! max_connections = 4096       # open connections in all, sync WebSockets included
 //! max_connections_per_address = 256   # from one client IP (behind a proxy: raise it)
@@ -108,6 +112,8 @@ pub struct FileSettings {
     pub cases: Cases,
     #[serde(default)]
     pub directory: DirectorySettings,
+    #[serde(default)]
+    pub partner: PartnerSettings,
     /// Deadlines for every team; unset keys keep the defaults.
     #[serde(default)]
     pub deadlines: DeadlineSettings,
@@ -207,6 +213,14 @@ pub struct DirectorySettings {
     pub max_import_bytes: Option<u64>,
 }
 
+/// Partners answering through a link.
+#[derive(Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct PartnerSettings {
+    pub link_days: Option<u32>,
+    pub requests_per_hour: Option<u32>,
+}
+
 /// Connection limits and timeouts ([`crate::listen`]).
 #[derive(Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -258,6 +272,17 @@ impl FileSettings {
         positive(s.cases.departure_days, "cases.departure_days")?;
         positive(s.cases.offline_days, "cases.offline_days")?;
         positive(s.cases.max_per_connection, "cases.max_per_connection")?;
+        positive(s.partner.link_days, "partner.link_days")?;
+        positive(s.partner.requests_per_hour, "partner.requests_per_hour")?;
+        if s.partner
+            .link_days
+            .is_some_and(|d| d > crate::PARTNER_MAX_LINK_DAYS)
+        {
+            return Err(format!(
+                "partner.link_days may be at most {}",
+                crate::PARTNER_MAX_LINK_DAYS
+            ));
+        }
         for (v, what) in [
             (s.directory.max_bytes, "directory.max_bytes"),
             (s.directory.max_import_bytes, "directory.max_import_bytes"),
@@ -363,6 +388,12 @@ impl FileSettings {
         }
         if let Some(n) = self.directory.max_import_bytes {
             config.directory_max_import_bytes = n;
+        }
+        if let Some(n) = self.partner.link_days {
+            config.partner_link_days = n;
+        }
+        if let Some(n) = self.partner.requests_per_hour {
+            config.partner_requests_per_hour = n;
         }
         config.deadlines = self.deadlines.over(config.deadlines);
         config.team_deadlines = self

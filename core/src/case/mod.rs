@@ -754,6 +754,35 @@ impl CaseDoc {
         reason: Option<&str>,
         outcome: Option<&str>,
     ) -> Result<()> {
+        self.referral_step(a, now, referral_id, status, reason, outcome, None)
+    }
+
+    /// A partner's answer to a referral (through a link: `docs/adr/0006-*`): the next step
+    /// of its loop as [`Self::set_referral_status`] records it, with the partner's feedback
+    /// (on the referral and on the step).
+    pub fn record_partner_answer(
+        &mut self,
+        a: &Author,
+        now: i64,
+        referral_id: &str,
+        status: ReferralStatus,
+        reason: Option<&str>,
+        feedback: Option<&str>,
+    ) -> Result<()> {
+        self.referral_step(a, now, referral_id, status, reason, None, feedback)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn referral_step(
+        &mut self,
+        a: &Author,
+        now: i64,
+        referral_id: &str,
+        status: ReferralStatus,
+        reason: Option<&str>,
+        outcome: Option<&str>,
+        feedback: Option<&str>,
+    ) -> Result<()> {
         let path = format!("referrals/{referral_id}");
         Self::check_referral_status(Some(status), reason, &path)?;
         let from = self
@@ -772,6 +801,10 @@ impl CaseDoc {
         if let Some(o) = outcome.filter(|o| !o.trim().is_empty()) {
             m.insert("outcome".into(), json!(o));
             step.insert("note".into(), json!(o));
+        }
+        if let Some(f) = feedback.filter(|f| !f.trim().is_empty()) {
+            m.insert("feedback".into(), json!(f));
+            step.insert("note".into(), json!(f));
         }
         let steps = format!("{path}/steps");
         self.edit(a, now, "set referral status", |tx| {

@@ -97,20 +97,18 @@ impl CaseStore {
         Ok(input)
     }
 
-    /// [`Self::referral_from_directory`] for linking a referral written in free text.
+    /// Checks a link of a referral written in free text against the directory held: the
+    /// service is one it holds (and the location the service's). The names the worker
+    /// wrote stay as they are (the directory's id is the link; reports count by it).
     pub fn referral_link_from_directory(
         &self,
-        mut input: ReferralLinkInput,
+        input: ReferralLinkInput,
     ) -> Result<ReferralLinkInput> {
-        let names = self.directory_names(
+        self.directory_names(
             "referrals",
             input.service_id.as_deref(),
             input.location_id.as_deref(),
         )?;
-        if let Some((organisation, service)) = names {
-            fill(&mut input.organisation, organisation);
-            fill(&mut input.service, service);
-        }
         Ok(input)
     }
 

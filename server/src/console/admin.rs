@@ -28,7 +28,7 @@ pub(crate) async fn page(State(state): State<Arc<AppState>>, u: ConsoleUser) -> 
         let db = state.db.clone();
         let now = super::now_ms();
         let (teams, mut users, trail, log, devices) = blocking(move || {
-            let users = db.users()?;
+            let users: Vec<_> = db.users()?.into_iter().filter(|u| !u.is_partner()).collect();
             let mut devices = std::collections::HashMap::new();
             for u in &users {
                 devices.insert(u.id.clone(), db.devices_of(&u.id, now)?);

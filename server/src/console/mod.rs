@@ -37,6 +37,7 @@ mod approvals;
 mod dashboard;
 mod data;
 mod directory;
+pub mod partner;
 mod people;
 mod period;
 mod print;
@@ -93,6 +94,15 @@ pub fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
             post(approvals::decide_closure),
         )
         .route("/console/cases/{id}/assignment", post(record::assign))
+        .route(
+            "/console/cases/{id}/referrals/{rid}/link",
+            post(partner::make),
+        )
+        .route(
+            "/console/cases/{id}/links/{link}/revoke",
+            post(partner::revoke),
+        )
+        .route("/p/{token}", get(partner::page).post(partner::answer))
         .route("/console/approvals", get(approvals::page))
         .route("/console/reports", get(reports::page))
         .route("/console/reports/period.xlsx", get(period::xlsx))

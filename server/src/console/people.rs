@@ -68,7 +68,7 @@ type Roster = (Vec<(User, usize, Vec<DeviceInfo>)>, super::data::Teams);
 fn roster(db: &dyn crate::Db, by: &User, now: i64) -> Result<Roster, AppError> {
     let mut out = Vec::new();
     for person in db.users()? {
-        if !manages(by, &person) {
+        if person.is_partner() || !manages(by, &person) {
             continue;
         }
         let open = db.cases_of(&person.id)?.len();
@@ -154,6 +154,7 @@ fn person_of(db: &dyn crate::Db, by: &User, username: &str, now: i64) -> Result<
         for c in db.users()? {
             if c.id != person.id
                 && !c.disabled
+                && !c.is_partner()
                 && c.role != Role::Admin
                 && c.team.as_deref() == Some(team)
             {

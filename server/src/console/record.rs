@@ -468,6 +468,11 @@ async fn render(
         })
         .await?
     };
+    let links = {
+        let (db, cid) = (state.db.clone(), case.access.id);
+        super::blocking(move || db.referral_links(&cid)).await?
+    };
+    let now = chrono::Utc::now().timestamp_millis();
     let people = People::load(state).await?;
     // Who read the case, for those who answer for it (this read is the first shown).
     let viewed = if u.user().role.has_authority() {
@@ -809,7 +814,8 @@ async fn render(
                         }
                     }
                 }
-                (cx.retracted(&r.retracted)) }
+                (cx.retracted(&r.retracted))
+                (super::partner::section(l, u, &f.id, r, &links, now)) }
             }
         }
         section.card #visits {

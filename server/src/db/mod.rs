@@ -574,6 +574,11 @@ pub(crate) mod check {
                 "a username has 1 to 64 letters, digits, dots, dashes, underscores or @".into(),
             ));
         }
+        if username.starts_with(super::links::PARTNER_PREFIX) {
+            return Err(AppError::BadRequest(
+                "usernames starting with partner- are the partners' links'".into(),
+            ));
+        }
         self::password(password, &[username])?;
         if role != Role::Admin && team.is_none() {
             return Err(AppError::BadRequest(
@@ -821,6 +826,14 @@ pub struct User {
     pub role: Role,
     pub team: Option<String>,
     pub disabled: bool,
+}
+
+impl User {
+    /// Whether this is the login-less user of a partner answering through a link
+    /// ([`links`]): left out of the lists of people and accounts.
+    pub fn is_partner(&self) -> bool {
+        self.username.starts_with(links::PARTNER_PREFIX)
+    }
 }
 
 /// A signed-in session, resolved from a token.

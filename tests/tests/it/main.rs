@@ -29,6 +29,7 @@ mod insiders;
 mod interop;
 mod limits;
 mod log_injection;
+mod partner_link;
 mod people;
 mod pg_commands;
 mod phone_client;
