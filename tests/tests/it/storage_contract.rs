@@ -79,6 +79,7 @@ storage_contract!(
     roles_and_teams_change_and_users_are_enabled_again,
     the_admin_log_is_newest_first,
     the_directory_is_written_under_compare_and_swap_and_checked,
+    a_partner_link_opens_by_its_token_until_it_expires_or_is_revoked,
 );
 
 pub(crate) fn access(id: CaseId, assigned: &[&str]) -> CaseAccess {
@@ -1123,4 +1124,72 @@ fn the_directory_is_written_under_compare_and_swap_and_checked(db: &dyn Db) {
     let stored = db.directory().unwrap().unwrap();
     assert_eq!((stored.version, stored.updated_by.as_str()), (2, "u2"));
     assert_eq!(stored.directory().unwrap(), d2);
+}
+
+fn a_partner_link_opens_by_its_token_until_it_expires_or_is_revoked(db: &dyn Db) {
+    use fieldcase_server::db::links::NewLink;
+    anna(db);
+    let (id, _, _) = stored_case(db);
+    let new = |now: i64, expires_at: i64| NewLink {
+        case_id: id,
+        referral_id: "r-1",
+        team: "north",
+        organisation: "Центр правової допомоги",
+        language: "uk",
+        created_by: "u-1",
+        now,
+        expires_at,
+    };
+    let (link, token) = db.create_referral_link(&new(1_000, 5_000)).unwrap();
+    let (later, _) = db.create_referral_link(&new(2_000, 9_000)).unwrap();
+    assert_eq!(
+        db.open_referral_link(&token, 4_999).unwrap(),
+        Some(link.clone())
+    );
+    assert_eq!(
+        db.open_referral_link(&token, 5_000).unwrap(),
+        None,
+        "expired"
+    );
+    assert_eq!(db.open_referral_link(&"0".repeat(64), 1_000).unwrap(), None);
+    // The partner's user: disabled, of the case's team, named as the organisation.
+    let partner = db.user_by_id(&link.partner_user).unwrap().unwrap();
+    assert!(partner.disabled && partner.is_partner());
+    assert_eq!(
+        (partner.team.as_deref(), partner.display_name.as_str()),
+        (Some("north"), "Центр правової допомоги")
+    );
+    // Newest first; revoked once.
+    let listed: Vec<String> = db
+        .referral_links(&id)
+        .unwrap()
+        .into_iter()
+        .map(|l| l.id)
+        .collect();
+    assert_eq!(listed, [later.id.clone(), link.id.clone()]);
+    assert!(db.revoke_referral_link(&link.id, "u-2", 3_000).unwrap());
+    assert!(
+        !db.revoke_referral_link(&link.id, "u-2", 3_001).unwrap(),
+        "already"
+    );
+    assert_eq!(
+        db.open_referral_link(&token, 3_500).unwrap(),
+        None,
+        "revoked"
+    );
+    let revoked = db
+        .referral_links(&id)
+        .unwrap()
+        .into_iter()
+        .find(|l| l.id == link.id)
+        .unwrap();
+    assert_eq!(
+        (revoked.revoked_at, revoked.revoked_by.as_deref()),
+        (Some(3_000), Some("u-2"))
+    );
+    // A link for a team that does not exist makes nothing.
+    let mut elsewhere = new(1_000, 5_000);
+    elsewhere.team = "nowhere";
+    assert!(db.create_referral_link(&elsewhere).is_err());
+    assert_eq!(db.referral_links(&id).unwrap().len(), 2);
 }
