@@ -693,3 +693,10 @@ partner-answer = Your answer
 partner-reason = Reason (if you decline or the service is unavailable)
 partner-send = Send the answer
 partner-refused = The answer could not be recorded.
+
+# The referral letter (issues 16 and 17)
+letter-referral-title = Referral letter
+letter-referral-to = To
+letter-referral-intro = We refer the client named below to your service for the reason given above, and ask you to tell us whether you accept the referral and, later, what became of it.
+letter-referral-consent = The client agreed on { $date } to this referral and to sharing these details with you.
+letter-referral-reply = Please answer the social worker who signs this letter.

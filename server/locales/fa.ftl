@@ -665,3 +665,10 @@ partner-answer = پاسخ شما
 partner-reason = دلیل (اگر نمی‌پذیرید یا خدمت در دسترس نیست)
 partner-send = فرستادن پاسخ
 partner-refused = پاسخ ثبت نشد.
+
+# The referral letter (issues 16 and 17)
+letter-referral-title = نامهٔ ارجاع
+letter-referral-to = به
+letter-referral-intro = مراجعی را که نامش در زیر آمده، به دلیلی که در بالا آمده، به خدمت شما ارجاع می‌دهیم و خواهش می‌کنیم به ما بگویید ارجاع را می‌پذیرید یا نه و بعدها نتیجهٔ آن چه شد.
+letter-referral-consent = مراجع در { $date } با این ارجاع و با در میان گذاشتن این اطلاعات با شما موافقت کرد.
+letter-referral-reply = لطفاً به مددکار اجتماعی که این نامه را امضا کرده پاسخ دهید.

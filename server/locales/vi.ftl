@@ -665,3 +665,10 @@ partner-answer = Câu trả lời của quý vị
 partner-reason = Lý do (nếu quý vị từ chối hoặc không có dịch vụ)
 partner-send = Gửi câu trả lời
 partner-refused = Không thể ghi lại câu trả lời.
+
+# The referral letter (issues 16 and 17)
+letter-referral-title = Giấy chuyển gửi
+letter-referral-to = Kính gửi
+letter-referral-intro = Chúng tôi chuyển gửi thân chủ có tên dưới đây đến dịch vụ của quý cơ quan vì lý do nêu trên, và đề nghị quý cơ quan cho biết có tiếp nhận hay không và, sau đó, kết quả ra sao.
+letter-referral-consent = Thân chủ đã đồng ý vào ngày { $date } với việc chuyển gửi này và với việc chia sẻ các thông tin này với quý cơ quan.
+letter-referral-reply = Xin vui lòng trả lời cán bộ xã hội ký giấy này.

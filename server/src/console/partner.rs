@@ -206,6 +206,9 @@ pub(crate) fn section(
         .filter(|k| k.referral_id == referral.id)
         .collect();
     html! {
+        @if referral.retracted.is_none() {
+            p.print { a href=(format!("/console/cases/{case_id}/print/referral-letter?referral={}", super::view::url_part(&referral.id))) { (l.t("letter-referral-title")) } }
+        }
         @if !mine.is_empty() {
             h3 { (l.t("section-links")) }
             ul.links { @for k in &mine {

@@ -13,8 +13,13 @@
 //! The whole case file prints too, in any of the six languages (`file?lang=`): every field
 //! that holds a value, in the schema's order, as the record shows it.
 //!
-//! Not yet here (issue 17): the referral letter in the partner's language (it needs issue
-//! 16's directory for the partner's language), and attachments.
+//! The referral letter (`referral-letter?referral=<id>&lang=`) goes to the partner in its
+//! language with the minimum the service needs: where and why the client is referred, who
+//! refers, and the client's name, birth date, gender, languages and contacts that are safe
+//! to contact only while the referral shares the client's information under a consent that
+//! is still given (said on the letter, with the consent's date).
+//!
+//! Not yet here (issue 17): attachments.
 
 use std::sync::Arc;
 
@@ -50,6 +55,9 @@ pub(crate) struct PrintQuery {
     /// The letter's language (a console language code).
     #[serde(default)]
     lang: Option<String>,
+    /// The referral a referral letter is for.
+    #[serde(default)]
+    referral: Option<String>,
 }
 
 /// The printable pages, by the name in their address.
@@ -67,6 +75,8 @@ enum Form {
     Mau5,
     /// The letter telling the family that the case is closed.
     ClosureLetter,
+    /// The letter to the organisation a client is referred to.
+    ReferralLetter,
     /// The whole case file.
     File,
 }
@@ -80,6 +90,7 @@ impl Form {
             "mau-4" => Form::Mau4,
             "mau-5" => Form::Mau5,
             "closure-letter" => Form::ClosureLetter,
+            "referral-letter" => Form::ReferralLetter,
             "file" => Form::File,
             _ => return None,
         })
@@ -93,6 +104,7 @@ impl Form {
             Form::Mau4 => "mau-4",
             Form::Mau5 => "mau-5",
             Form::ClosureLetter => "closure-letter",
+            Form::ReferralLetter => "referral-letter",
             Form::File => "file",
         }
     }
@@ -111,7 +123,7 @@ impl Form {
                 "Theo dõi, giám sát tình hình và kết quả thực hiện kế hoạch can thiệp, trợ giúp",
             ),
             Form::Mau5 => ("Mẫu 5", "Rà soát, đánh giá nguy cơ sau can thiệp, trợ giúp"),
-            Form::ClosureLetter | Form::File => ("", ""),
+            Form::ClosureLetter | Form::ReferralLetter | Form::File => ("", ""),
         }
     }
 }
@@ -151,10 +163,23 @@ async fn render(
     let people = People::load(state).await?;
     let letter_lang = match form {
         Form::ClosureLetter => Some(letter_locale(f, q.lang.as_deref(), u.locale)?),
-        Form::File => Some(match q.lang.as_deref().filter(|c| !c.is_empty()) {
-            Some(_) => letter_locale(f, q.lang.as_deref(), u.locale)?,
-            None => u.locale,
-        }),
+        Form::File | Form::ReferralLetter => {
+            Some(match q.lang.as_deref().filter(|c| !c.is_empty()) {
+                Some(_) => letter_locale(f, q.lang.as_deref(), u.locale)?,
+                None => u.locale,
+            })
+        }
+        _ => None,
+    };
+    let referral = match form {
+        Form::ReferralLetter => Some(
+            f.referrals
+                .iter()
+                .find(|r| Some(r.id.as_str()) == q.referral.as_deref() && r.retracted.is_none())
+                .ok_or_else(|| {
+                    AppError::BadRequest("referral: name one of the case's referrals".into())
+                })?,
+        ),
         _ => None,
     };
     if form == Form::ClosureLetter && decided_closure(f).is_none() {
@@ -186,6 +211,7 @@ async fn render(
     };
     Ok(match (form, letter_lang) {
         (Form::File, Some(l)) => cx.whole_file(l, &case.doc.to_json()),
+        (Form::ReferralLetter, Some(l)) => cx.referral_letter(l, referral.expect("found above")),
         (_, Some(l)) => cx.closure_letter(l),
         _ => cx.form(form),
     })
@@ -285,7 +311,7 @@ impl Print<'_> {
                 Form::Mau3 => (self.mau3(vi)),
                 Form::Mau4 => (self.mau4(vi)),
                 Form::Mau5 => (self.mau5(vi)),
-                Form::ClosureLetter | Form::File => {},
+                Form::ClosureLetter | Form::ReferralLetter | Form::File => {},
             }
             section.signatures {
                 div { p { "Người lập" } p.sign { bdi { (self.name_of(&f.case_manager)) } } }
@@ -589,6 +615,68 @@ impl Print<'_> {
 }
 
 impl Print<'_> {
+    /// The letter to the organisation the client is referred to, in its language: the
+    /// minimum the service needs (see the module's doc).
+    fn referral_letter(&self, l: &'static Locale, r: &fieldcase_core::case::Referral) -> Markup {
+        let f = self.f;
+        let consent = (r.shares_information == Some(true)
+            && r.consent_problem(&f.consents).is_none())
+        .then(|| {
+            f.consents
+                .iter()
+                .find(|c| Some(&c.id) == r.consent_id.as_ref())
+        })
+        .flatten();
+        let contacts: Vec<&Contact> = f
+            .client
+            .contacts
+            .iter()
+            .filter(|c| c.retracted.is_none() && c.safe_to_contact == Some(true))
+            .collect();
+        let languages: Vec<String> = f
+            .client
+            .languages
+            .iter()
+            .map(|c| {
+                LOCALES
+                    .iter()
+                    .find(|x| x.code == c)
+                    .map_or_else(|| c.clone(), |x| x.name.to_string())
+            })
+            .collect();
+        let body = html! {
+            header.form-head { h1 { (l.t("letter-referral-title")) } }
+            dl {
+                (row(l.t("letter-referral-to"), html! { bdi { (r.organisation.clone().unwrap_or_default()) } }))
+                (row(l.t("f-service"), text(&r.service)))
+                (row(l.t("f-date"), date(l, &r.date)))
+                (row(l.t("domain"), code(l, "domain", r.domain.as_deref())))
+                (row(l.t("f-reason"), text(&r.reason)))
+            }
+            p { (l.t("letter-referral-intro")) }
+            @if let Some(c) = consent {
+                section {
+                    h2 { (l.t("partner-client")) }
+                    dl {
+                        (row(l.t("f-name"), html! { bdi { (f.client.name.clone().unwrap_or_default()) } }))
+                        (row(l.t("f-date-of-birth"), date(l, &f.client.date_of_birth)))
+                        (row(l.t("f-gender"), code(l, "gender", f.client.gender.as_deref())))
+                        (row(l.t("f-languages"), html! { (languages.join(", ")) }))
+                        @for c in &contacts { (row(l.code("contact", c.kind.as_deref().unwrap_or("other")), html! { bdi { (c.value.clone().unwrap_or_default()) } })) }
+                    }
+                    p { (l.ta("letter-referral-consent", &[("date", l.date(c.date.as_deref().unwrap_or_default()).into())])) }
+                }
+            } @else {
+                p { (l.t("partner-not-shared")) }
+            }
+            p { (l.t("letter-referral-reply")) }
+            section.signatures {
+                div { p { (l.t("f-case-manager")) } p.sign { bdi { (self.name_of(&f.case_manager)) } } }
+            }
+        };
+        self.page(l, &l.t("letter-referral-title"), body)
+    }
+
     /// The whole case file in `l`: every field holding a value, section by section in the
     /// schema's order, each value as the record shows it.
     fn whole_file(&self, l: &'static Locale, json: &Json) -> Markup {

@@ -132,14 +132,16 @@ fn a_partner_answers_through_the_link_and_the_workers_phone_sees_it() {
                 .click()
                 .await
                 .unwrap();
-            let body = c
-                .find(Locator::Css("body"))
+            // The answer's page says it was recorded (waited for: the form navigates).
+            let said = c
+                .wait()
+                .for_element(Locator::Css("p.ok"))
                 .await
-                .unwrap()
+                .expect("the answer is confirmed")
                 .text()
                 .await
                 .unwrap();
-            assert!(body.contains("Вашу відповідь записано"), "{body}");
+            assert!(said.contains("Вашу відповідь записано"), "{said}");
         }
         c.close().await.unwrap();
     });
@@ -280,5 +282,90 @@ fn a_link_answers_a_bounded_number_of_requests_an_hour() {
             .partner_limited
             .load(std::sync::atomic::Ordering::Relaxed),
         1
+    );
+}
+
+/// The referral letter (issue 17) in the partner's language: the referral, who refers, and
+/// the client's details only while a consent covers sharing them; contacts not safe to
+/// contact never; the print on the audit trail.
+#[test]
+fn the_referral_letter_prints_in_the_partners_language_with_the_minimum() {
+    use fieldcase_core::case::ContactInput;
+    let server = TestServer::start();
+    let (anna, token, _a) = server.phone("anna");
+    let (id, referral) = referred(&server, &anna, &token);
+    let told = anna
+        .update(&id, |c, me, now| {
+            c.add_contact(
+                me,
+                now,
+                ContactInput {
+                    kind: Some("phone".into()),
+                    value: Some("+380 50 111 2233".into()),
+                    safe_to_contact: Some(true),
+                    ..Default::default()
+                },
+            )?;
+            c.add_contact(
+                me,
+                now,
+                ContactInput {
+                    kind: Some("phone".into()),
+                    value: Some("+380 67 999 0000".into()),
+                    safe_to_contact: Some(false),
+                    ..Default::default()
+                },
+            )?;
+            c.add_referral(
+                me,
+                now,
+                ReferralInput {
+                    organisation: Some("Жіночий центр".into()),
+                    reason: Some("житло".into()),
+                    shares_information: Some(false),
+                    ..Default::default()
+                },
+            )
+        })
+        .unwrap();
+    assert!(anna.sync(&server.url, &token).unwrap().errors.is_empty());
+    let mut malee = Console::sign_in(&server.url, "malee", PASSWORD);
+    let (_, record) = malee.get(&format!("/console/cases/{id}"));
+    let path = format!("/console/cases/{id}/print/referral-letter?referral={referral}");
+    assert!(record.contains(&path.replace('&', "&amp;")) || record.contains(&path));
+    let (status, letter) = malee.get(&format!("{path}&lang=uk"));
+    assert_eq!(status, 200);
+    assert!(letter.contains("lang=\"uk\"") && letter.contains("Направлення"));
+    for shown in [
+        CLIENT,
+        "+380 50 111 2233",
+        "Центр правової допомоги",
+        "2026-11-20",
+    ] {
+        assert!(
+            letter.contains(shown) || letter.contains("20.11.2026"),
+            "{shown}"
+        );
+    }
+    assert!(letter.contains(CLIENT) && letter.contains("+380 50 111 2233"));
+    assert!(!letter.contains("+380 67 999 0000"), "not safe to contact");
+    // A referral that shares nothing: no client details.
+    let (status, bare) = malee.get(&format!(
+        "/console/cases/{id}/print/referral-letter?referral={told}&lang=uk"
+    ));
+    assert_eq!(status, 200);
+    assert!(bare.contains("Жіночий центр") && !bare.contains(CLIENT));
+    assert!(!bare.contains("+380 50 111 2233"));
+    let (status, _) = malee.get(&format!(
+        "/console/cases/{id}/print/referral-letter?referral=nope"
+    ));
+    assert_eq!(status, 400);
+    let trail = server.db.audit_trail(Some(&id), 100).unwrap();
+    assert_eq!(
+        trail
+            .iter()
+            .filter(|e| e.action == "printed referral-letter (console)")
+            .count(),
+        2
     );
 }
