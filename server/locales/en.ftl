@@ -700,3 +700,5 @@ letter-referral-to = To
 letter-referral-intro = We refer the client named below to your service for the reason given above, and ask you to tell us whether you accept the referral and, later, what became of it.
 letter-referral-consent = The client agreed on { $date } to this referral and to sharing these details with you.
 letter-referral-reply = Please answer the social worker who signs this letter.
+col-terms = Taxonomy terms
+col-active-services = Active services in the directory

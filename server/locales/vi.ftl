@@ -672,3 +672,5 @@ letter-referral-to = Kính gửi
 letter-referral-intro = Chúng tôi chuyển gửi thân chủ có tên dưới đây đến dịch vụ của quý cơ quan vì lý do nêu trên, và đề nghị quý cơ quan cho biết có tiếp nhận hay không và, sau đó, kết quả ra sao.
 letter-referral-consent = Thân chủ đã đồng ý vào ngày { $date } với việc chuyển gửi này và với việc chia sẻ các thông tin này với quý cơ quan.
 letter-referral-reply = Xin vui lòng trả lời cán bộ xã hội ký giấy này.
+col-terms = Thuật ngữ phân loại
+col-active-services = Dịch vụ đang hoạt động trong danh bạ

@@ -1,11 +1,13 @@
 //! Reports over the cases the user may see, each as a table on the page and as CSV:
 //! - `gaps`: referrals an organisation declined or a service that was unavailable (never a
 //!   client's own choice, nor the earlier undivided `declined`), by life domain,
-//!   organisation and service
-//!   (the gaps a case manager reports upward, DOMAIN.md "macro level");
+//!   organisation and service, with the partner directory's service and its taxonomy terms
+//!   when the referral names one (the gaps a case manager reports upward, DOMAIN.md "macro
+//!   level");
 //! - `needs`: unmet needs by life domain: cases whose latest assessment records a need in
 //!   the domain, how many of them have no open plan problem for it, how many a declined or
-//!   unavailable referral;
+//!   unavailable referral, and how many active services of the partner directory serve the
+//!   domain (none: a need no service in the directory answers, seed 000's macro level);
 //! - `caseload`: per worker: open cases, emergencies, concern or worse, overdue reviews,
 //!   closed cases;
 //! - `closed`: outcomes of closed cases;
@@ -26,6 +28,7 @@ use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use fieldcase_core::case::{ClosureStatus, Finding};
+use fieldcase_core::directory::DirectoryIndex;
 use fieldcase_core::schema::LIFE_DOMAINS;
 use fieldcase_core::Stage;
 use maud::html;
@@ -73,10 +76,16 @@ struct Table {
 
 const REPORTS: [&str; 5] = ["gaps", "needs", "caseload", "closed", "referrals"];
 
-fn build(name: &str, cases: &[Arc<Summary>], people: &People, today: &str) -> Option<Table> {
+fn build(
+    name: &str,
+    cases: &[Arc<Summary>],
+    people: &People,
+    today: &str,
+    dir: &DirectoryIndex,
+) -> Option<Table> {
     match name {
-        "gaps" => Some(gaps(cases)),
-        "needs" => Some(needs(cases)),
+        "gaps" => Some(gaps(cases, dir)),
+        "needs" => Some(needs(cases, dir)),
         "caseload" => Some(caseload(cases, people, today)),
         "closed" => Some(closed(cases)),
         "referrals" => Some(referrals(cases)),
@@ -84,16 +93,38 @@ fn build(name: &str, cases: &[Arc<Summary>], people: &People, today: &str) -> Op
     }
 }
 
-fn gaps(cases: &[Arc<Summary>]) -> Table {
-    let mut m: BTreeMap<(String, String, String, String), usize> = BTreeMap::new();
+fn gaps(cases: &[Arc<Summary>], dir: &DirectoryIndex) -> Table {
+    type Key = (String, String, String, String, String, String);
+    let mut m: BTreeMap<Key, usize> = BTreeMap::new();
     for c in cases {
         for r in c.file.referrals.iter().filter(|r| r.retracted.is_none()) {
             // A service missing or out of reach; a client's own choice is not a gap.
             if let Some(s) = r.status.filter(|s| s.is_service_gap()) {
+                let sid = r.service_id.clone().unwrap_or_default();
+                // A directory service counts under its directory names and terms.
+                let entry = dir.entry(&sid);
+                let (organisation, service, terms) = match &entry {
+                    Some(e) => (
+                        e.organization.name.clone(),
+                        e.service.name.clone(),
+                        e.terms
+                            .iter()
+                            .map(|t| t.name.clone())
+                            .collect::<Vec<_>>()
+                            .join("; "),
+                    ),
+                    None => (
+                        r.organisation.clone().unwrap_or_default(),
+                        r.service.clone().unwrap_or_default(),
+                        String::new(),
+                    ),
+                };
                 let key = (
                     r.domain.clone().unwrap_or_default(),
-                    r.organisation.clone().unwrap_or_default(),
-                    r.service.clone().unwrap_or_default(),
+                    organisation,
+                    service,
+                    sid,
+                    terms,
                     s.code().to_string(),
                 );
                 *m.entry(key).or_default() += 1;
@@ -107,16 +138,20 @@ fn gaps(cases: &[Arc<Summary>]) -> Table {
             ("domain", "domain"),
             ("organisation", "f-organisation"),
             ("service", "f-service"),
+            ("directory_service", "f-directory-service"),
+            ("taxonomy_terms", "col-terms"),
             ("status", "f-status"),
             ("referrals", "col-referrals"),
         ],
         rows: m
             .into_iter()
-            .map(|((d, o, s, st), n)| {
+            .map(|((d, o, s, sid, terms, st), n)| {
                 vec![
                     Cell::Code("domain", d),
                     Cell::Text(o),
                     Cell::Text(s),
+                    Cell::Text(sid),
+                    Cell::Text(terms),
                     Cell::Code("referral", st),
                     Cell::Num(n),
                 ]
@@ -125,7 +160,19 @@ fn gaps(cases: &[Arc<Summary>]) -> Table {
     }
 }
 
-fn needs(cases: &[Arc<Summary>]) -> Table {
+fn needs(cases: &[Arc<Summary>], dir: &DirectoryIndex) -> Table {
+    // Active services of the directory per life domain.
+    let mut serving: BTreeMap<String, usize> = BTreeMap::new();
+    for s in dir
+        .directory()
+        .services
+        .iter()
+        .filter(|s| s.status.takes_referrals())
+    {
+        for d in dir.entry(&s.id).map(|e| e.domains).unwrap_or_default() {
+            *serving.entry(d).or_default() += 1;
+        }
+    }
     let mut rows = Vec::new();
     for d in LIFE_DOMAINS {
         let (mut with_need, mut no_plan, mut refused) = (0, 0, 0);
@@ -167,6 +214,7 @@ fn needs(cases: &[Arc<Summary>]) -> Table {
             Cell::Num(with_need),
             Cell::Num(no_plan),
             Cell::Num(refused),
+            Cell::Num(serving.get(*d).copied().unwrap_or(0)),
         ]);
     }
     Table {
@@ -177,6 +225,7 @@ fn needs(cases: &[Arc<Summary>]) -> Table {
             ("cases_with_need", "col-with-need"),
             ("without_plan", "col-without-plan"),
             ("referral_declined_or_unavailable", "col-referral-refused"),
+            ("active_directory_services", "col-active-services"),
         ],
         rows,
     }
@@ -294,6 +343,12 @@ fn closed(cases: &[Arc<Summary>]) -> Table {
         ],
         rows,
     }
+}
+
+/// The partner directory's index (the console's cache of the stored version).
+async fn directory_index(state: &Arc<AppState>) -> Result<Arc<DirectoryIndex>, AppError> {
+    let st = state.clone();
+    super::blocking(move || Ok(st.directory.get(st.db.as_ref())?.1)).await
 }
 
 /// The day of a date or an instant (`YYYY-MM-DD`).
@@ -480,13 +535,14 @@ pub(crate) async fn page(
         })?;
         let period = super::period::Period::from_query(&q, &data::today())?;
         let cases = data::visible_cases(&state, u.user()).await?;
+        let dir = directory_index(&state).await?;
         let period_series = super::period::series(&cases, &period);
         let people = People::load(&state).await?;
         let today = data::today();
         let l = u.locale;
         let tables: Vec<Table> = REPORTS
             .iter()
-            .filter_map(|n| build(n, &cases, &people, &today))
+            .filter_map(|n| build(n, &cases, &people, &today, &dir))
             .collect();
         let body = html! {
             h1 { (l.t("reports-title")) }
@@ -531,7 +587,8 @@ pub(crate) async fn csv(
             .ok_or(AppError::NotFound)?;
         let cases = data::visible_cases(&state, u.user()).await?;
         let people = People::load(&state).await?;
-        let t = build(report, &cases, &people, &data::today()).ok_or(AppError::NotFound)?;
+        let dir = directory_index(&state).await?;
+        let t = build(report, &cases, &people, &data::today(), &dir).ok_or(AppError::NotFound)?;
         Ok::<_, AppError>(to_csv(&t))
     }
     .await;

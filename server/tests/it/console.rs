@@ -373,7 +373,7 @@ async fn every_page_renders_for_a_supervisor() {
         let r = b.get(path).await;
         assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.body);
     }
-    for name in ["gaps", "needs", "caseload", "closed"] {
+    for name in ["gaps", "needs", "caseload", "closed", "referrals"] {
         let r = b.get(&format!("/console/reports/{name}.csv")).await;
         assert_eq!(r.status, StatusCode::OK);
         assert_eq!(r.headers["content-type"], "text/csv; charset=utf-8");
@@ -531,7 +531,7 @@ async fn a_supervisor_of_another_team_sees_nothing_of_it() {
         .get(&format!("/console/cases/{fed}/history?path=client/address"))
         .await;
     assert_eq!(h.status, StatusCode::NOT_FOUND);
-    for report in ["gaps", "needs", "caseload", "closed"] {
+    for report in ["gaps", "needs", "caseload", "closed", "referrals"] {
         let r = sud.get(&format!("/console/reports/{report}.csv")).await;
         assert!(!r.body.contains("Anna Petrenko") && !r.body.contains(&fed.to_string()));
     }
@@ -1267,7 +1267,7 @@ async fn formulas_in_report_cells_are_neutralised() {
         assert!(gaps.body.contains(written), "{cell}: {}", gaps.body);
     }
     // No cell of any report starts a formula, and counts stay plain numbers.
-    for report in ["gaps", "needs", "caseload", "closed"] {
+    for report in ["gaps", "needs", "caseload", "closed", "referrals"] {
         let csv = b.get(&format!("/console/reports/{report}.csv")).await.body;
         for line in csv.lines() {
             for field in line.split(',') {

@@ -244,3 +244,108 @@ fn referral_outcomes_are_reported_per_directory_service_with_their_days() {
     assert_eq!(status, 200);
     assert!(page.contains("Referral outcomes by organisation and service"));
 }
+
+/// The service gaps and unmet needs over the partner directory (issue 16): a declined or
+/// unavailable referral naming a directory service counts under the directory's names and
+/// taxonomy terms, whatever was typed; each life domain says how many active services of
+/// the directory serve it, so a need no service answers shows as zero.
+#[test]
+fn gaps_and_needs_are_reported_over_the_directory() {
+    use fieldcase_core::case::{AssessmentInput, DomainInput, ReferralInput, ReferralStatus};
+    use fieldcase_core::directory::{sample, DirectoryFilter, DirectoryIndex};
+    use fieldcase_server::Db;
+    let server = TestServer::start();
+    let directory = sample::generate(40);
+    server
+        .db
+        .put_directory(&directory, 0, "admin", 1, usize::MAX)
+        .unwrap();
+    let index = DirectoryIndex::new(directory);
+    let hospital = index.entry("svc-000002").expect("a sample service");
+    let (anna, token, _a) = server.phone("anna");
+    let mut new = NewCase {
+        team: "north".into(),
+        ..Default::default()
+    };
+    new.client.name = Some("Trần Thị Hoa".into());
+    let id = anna.create_case(new).unwrap();
+    anna.update(&id, |c, me, now| {
+        let mut domains = std::collections::BTreeMap::new();
+        domains.insert(
+            "physical_health".to_string(),
+            DomainInput {
+                needs: Some("khám tim".into()),
+                ..Default::default()
+            },
+        );
+        c.add_assessment(
+            me,
+            now,
+            AssessmentInput {
+                date: Some("2026-11-20".into()),
+                domains: Some(domains),
+                ..Default::default()
+            },
+        )?;
+        c.add_referral(
+            me,
+            now,
+            ReferralInput {
+                organisation: Some("BV Nhi".into()),
+                service_id: Some("svc-000002".into()),
+                domain: Some("physical_health".into()),
+                status: Some(ReferralStatus::Unavailable),
+                shares_information: Some(false),
+                ..Default::default()
+            },
+        )
+    })
+    .unwrap();
+    assert!(anna.sync(&server.url, &token).unwrap().errors.is_empty());
+    let mut console = Console::sign_in(&server.url, "malee", PASSWORD);
+
+    let (status, gaps) = console.get("/console/reports/gaps.csv");
+    assert_eq!(status, 200);
+    let row = gaps
+        .lines()
+        .find(|l| l.contains("svc-000002"))
+        .unwrap_or_else(|| panic!("the directory's service: {gaps}"));
+    assert!(row.contains(&hospital.organization.name), "{row}");
+    assert!(
+        !row.contains("BV Nhi"),
+        "the directory's name, not the typed one"
+    );
+    for term in &hospital.terms {
+        assert!(row.contains(&term.name), "{row}");
+    }
+
+    let (_, needs) = console.get("/console/reports/needs.csv");
+    assert!(needs.starts_with(
+        "domain,cases_with_need,without_plan,referral_declined_or_unavailable,active_directory_services"
+    ));
+    for domain in fieldcase_core::schema::LIFE_DOMAINS {
+        let active = index
+            .search(&DirectoryFilter {
+                domain: Some(domain.to_string()),
+                ..Default::default()
+            })
+            .unwrap()
+            .iter()
+            .filter(|h| h.status.takes_referrals())
+            .count();
+        let row = needs
+            .lines()
+            .find(|l| l.starts_with(&format!("{domain},")))
+            .unwrap();
+        assert!(row.ends_with(&format!(",{active}")), "{domain}: {row}");
+    }
+    let health = needs
+        .lines()
+        .find(|l| l.starts_with("physical_health,"))
+        .unwrap();
+    assert!(health.starts_with("physical_health,1,1,1,"), "{health}");
+    assert!(
+        needs.lines().skip(1).any(|l| l.ends_with(",0")),
+        "some domain has no service in the sample: {needs}"
+    );
+}
