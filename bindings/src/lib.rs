@@ -482,6 +482,26 @@ impl CaseStore {
         .await
     }
 
+    /// Asks the server for a link through which the partner organisation answers a
+    /// referral without an account, its page in `language` (en, fa, ru, th, uk, vi); send
+    /// the link's `url` to the partner by a safe channel. Needs the network, and the
+    /// referral synced to the server.
+    pub async fn make_partner_link(
+        &self,
+        server_url: String,
+        token: String,
+        case_id: String,
+        referral_id: String,
+        language: String,
+    ) -> Result<core::sync::PartnerLink> {
+        let inner = self.inner.clone();
+        blocking(move || {
+            let id = self::case_id(&case_id)?;
+            Ok(inner.make_partner_link(&server_url, &token, &id, &referral_id, &language)?)
+        })
+        .await
+    }
+
     /// Ends the session on the server and signs out here.
     pub async fn logout(&self, server_url: String, token: String) -> Result<()> {
         let inner = self.inner.clone();

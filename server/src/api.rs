@@ -76,6 +76,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/v1/directory", get(directory).layer(gate()))
         .route("/v1/cases/{id}", get(case))
         .route("/v1/cases/{id}/assignment", post(assign))
+        .route("/v1/cases/{id}/referrals/{rid}/links", post(partner_link))
         .route(
             "/v1/cases/{id}/departure",
             post(departure)
@@ -509,6 +510,47 @@ async fn case(
     .await?;
     let doc = CaseDoc::load(&bytes)?;
     Ok(Json(doc.to_json()))
+}
+
+/// A partner's link for one referral (`docs/adr/0006-*`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PartnerLinkRequest {
+    language: String,
+}
+
+/// `POST /v1/cases/{id}/referrals/{rid}/links`: a link through which the partner answers
+/// the referral, for a phone that is online; the same rules as the console's
+/// (`console::partner::create_for`). Answers the link's path, shown once.
+async fn partner_link(
+    State(state): State<Arc<AppState>>,
+    Auth(session, _): Auth,
+    Path((id, rid)): Path<(String, String)>,
+    JsonBody(req): JsonBody<PartnerLinkRequest>,
+) -> AppResult<(axum::http::StatusCode, Json<Value>)> {
+    let id: CaseId = id.parse().map_err(|_| AppError::NotFound)?;
+    let st = state.clone();
+    let (link, token) = db::blocking(&state.db, move |db| {
+        crate::console::partner::create_for(
+            db,
+            st.config.partner_link_days,
+            &session.user,
+            &session.device_id,
+            id,
+            &rid,
+            &req.language,
+            "partner link made (api)",
+        )
+    })
+    .await?;
+    Ok((
+        axum::http::StatusCode::CREATED,
+        Json(serde_json::json!({
+            "id": link.id,
+            "path": format!("/p/{token}"),
+            "expires_at": link.expires_at,
+        })),
+    ))
 }
 
 /// Who a case is assigned to: usernames of workers (or supervisors) of the case's team.

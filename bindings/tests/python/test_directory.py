@@ -4,6 +4,8 @@ phone gets it by sync and finds services offline, in five scripts, by life domai
 language and age. The phone has no call that edits it."""
 
 import csv
+import urllib.parse
+import urllib.request
 import json
 
 import pytest
@@ -175,3 +177,21 @@ def test_a_phone_refers_to_a_directory_service_offline_with_consent(fc, server, 
     run(malee.sync(server.url, malee_s.token))
     seen = [x for x in malee.get_case(case).referrals if x.id == referral][0]
     assert seen.status == fc.ReferralStatus.ACCEPTED() and len(seen.steps) == 3
+
+    # Online, Anna asks the server for a link the partner answers through, in Ukrainian.
+    link = run(anna.make_partner_link(server.url, session.token, case, referral, "uk"))
+    assert link.url.startswith(server.url + "/p/") and link.expires_at > 0
+    with urllib.request.urlopen(link.url) as page:
+        text = page.read().decode()
+    assert 'lang="uk"' in text and "Коваленко Олена" in text
+    answer = urllib.parse.urlencode({"status": "service_started",
+                                     "feedback": "перша консультація 3 грудня"}).encode()
+    with urllib.request.urlopen(urllib.request.Request(link.url, data=answer)) as done:
+        assert done.status == 200 and "Вашу відповідь записано" in done.read().decode()
+    run(anna.sync(server.url, session.token))
+    r = [x for x in anna.get_case(case).referrals if x.id == referral][0]
+    assert r.status == fc.ReferralStatus.SERVICE_STARTED()
+    assert r.feedback == "перша консультація 3 грудня"
+    assert r.steps[-1].recorded_by != session.user_id, "the partner's own step"
+    with pytest.raises(fc.FieldcaseError.InvalidInput):
+        run(anna.make_partner_link(server.url, session.token, case, "../x", "uk"))

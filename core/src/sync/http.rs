@@ -174,8 +174,8 @@ pub(super) fn call<T: serde::de::DeserializeOwned>(
     request(store, url, token, body)?.json()
 }
 
-/// What an answer other than `200` means: a wipe (after purging every case), an app to
-/// update, or an error of its status.
+/// What an answer other than a success (`2xx`) means: a wipe (after purging every case), an
+/// app to update, or an error of its status.
 pub(super) fn refuse(store: &CaseStore, status: u16, text: &str) -> Result<()> {
     if status == 403 && text.contains("\"wipe\"") {
         for id in store.case_ids() {
@@ -187,13 +187,13 @@ pub(super) fn refuse(store: &CaseStore, status: u16, text: &str) -> Result<()> {
     if status == 426 {
         return Err(update_app(text));
     }
-    if status != 200 {
+    if !(200..300).contains(&status) {
         return Err(status_error(status));
     }
     Ok(())
 }
 
-/// A GET, or a POST of `(content type, bytes)`; the answer when it is 200.
+/// A GET, or a POST of `(content type, bytes)`; the answer when it is a success.
 pub(super) fn request(
     store: &CaseStore,
     url: &str,

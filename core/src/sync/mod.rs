@@ -26,7 +26,9 @@ mod departure;
 mod directory;
 mod exchange;
 mod http;
+mod partner;
 pub mod protocol;
+pub use partner::PartnerLink;
 mod socket;
 
 use std::time::Duration;

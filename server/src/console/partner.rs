@@ -4,6 +4,7 @@
 //! | route | what |
 //! | --- | --- |
 //! | `POST /console/cases/{id}/referrals/{rid}/link` | a supervisor, or a worker assigned to the case, makes a link for one referral in the partner's language; the page shows it once |
+//! | `POST /v1/cases/{id}/referrals/{rid}/links` | the same from a phone (`api.rs`): `{"language"}` → `{"id", "path", "expires_at"}` |
 //! | `POST /console/cases/{id}/links/{link}/revoke` | a supervisor, or who made it, revokes it |
 //! | `GET /p/{token}` | the partner's page: what the referral letter shows, and the answers the loop allows next |
 //! | `POST /p/{token}` | the partner's answer, written into the case as the partner's own change (admission as every write), synced to the worker's phone |
@@ -70,6 +71,56 @@ pub(crate) struct LinkForm {
     language: String,
 }
 
+/// Makes a link for `rid` of `case_id` as `user` on `device` (storage work: run it off the
+/// async threads): the user sees the case and is a supervisor or admin, or assigned to it;
+/// the referral is live and its loop open; the language is one of ours. Audited. The one
+/// path of the console and the phone API (`POST /v1/cases/{id}/referrals/{rid}/links`).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn create_for(
+    db: &dyn crate::Db,
+    link_days: u32,
+    user: &crate::db::User,
+    device: &str,
+    case_id: fieldcase_core::CaseId,
+    rid: &str,
+    language: &str,
+    action: &str,
+) -> AppResult<(ReferralLink, String)> {
+    let access = db.case_access(&case_id)?.ok_or(AppError::NotFound)?;
+    if !access.visible_to(user) {
+        return Err(AppError::NotFound);
+    }
+    if !user.role.has_authority() && !access.assigned.iter().any(|u| u == &user.id) {
+        return Err(AppError::Forbidden);
+    }
+    let bytes = db.case_document(&case_id)?.ok_or(AppError::NotFound)?;
+    let file = CaseDoc::load(&bytes)?.read()?;
+    let referral = live_referral(&file, rid)?;
+    if referral.status.is_some_and(|s| s.is_final()) {
+        return Err(AppError::BadRequest(
+            "this referral's loop has ended: make a new referral".into(),
+        ));
+    }
+    let language = LOCALES
+        .iter()
+        .find(|l| l.code == language)
+        .ok_or_else(|| AppError::BadRequest("choose the partner's language".into()))?
+        .code;
+    let now = now_ms();
+    let made = db.create_referral_link(&NewLink {
+        case_id,
+        referral_id: rid,
+        team: &access.team,
+        organisation: referral.organisation.as_deref().unwrap_or_default(),
+        language,
+        created_by: &user.id,
+        now,
+        expires_at: now + i64::from(link_days) * 86_400_000,
+    })?;
+    db.audit(&user.id, device, &case_id, action, now)?;
+    Ok(made)
+}
+
 /// Makes a link for one referral and shows it once.
 pub(crate) async fn make(
     State(state): State<Arc<AppState>>,
@@ -79,48 +130,24 @@ pub(crate) async fn make(
 ) -> Response {
     let Posted { user, form } = posted;
     let result = async {
-        let case = super::data::one_case(&state, &user, &id, "read (console)").await?;
-        let me = user.user();
-        if !me.role.has_authority() && !case.access.assigned.iter().any(|u| u == &me.id) {
-            return Err(AppError::Forbidden);
-        }
-        let referral = live_referral(&case.file, &rid)?;
-        if referral.status.is_some_and(|s| s.is_final()) {
-            return Err(AppError::BadRequest(
-                "this referral's loop has ended: make a new referral".into(),
-            ));
-        }
-        let language = LOCALES
-            .iter()
-            .find(|l| l.code == form.language)
-            .ok_or_else(|| AppError::BadRequest("choose the partner's language".into()))?
-            .code;
-        let now = now_ms();
-        let days = i64::from(state.config.partner_link_days);
-        let (db, team, organisation) = (
-            state.db.clone(),
-            case.access.team.clone(),
-            referral.organisation.clone().unwrap_or_default(),
-        );
-        let (who, device, case_id, rid2) = (
-            me.id.clone(),
+        let case_id: fieldcase_core::CaseId = id.parse().map_err(|_| AppError::NotFound)?;
+        let (st, me, device, rid2) = (
+            state.clone(),
+            user.user().clone(),
             user.session.device_id.clone(),
-            case.access.id,
             rid.clone(),
         );
         let (link, token) = blocking(move || {
-            let made = db.create_referral_link(&NewLink {
+            create_for(
+                st.db.as_ref(),
+                st.config.partner_link_days,
+                &me,
+                &device,
                 case_id,
-                referral_id: &rid2,
-                team: &team,
-                organisation: &organisation,
-                language,
-                created_by: &who,
-                now,
-                expires_at: now + days * 86_400_000,
-            })?;
-            db.audit(&who, &device, &case_id, "partner link made (console)", now)?;
-            Ok(made)
+                &rid2,
+                &form.language,
+                "partner link made (console)",
+            )
         })
         .await?;
         let scheme = if state.config.tls { "https" } else { "http" };

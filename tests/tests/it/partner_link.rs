@@ -369,3 +369,58 @@ fn the_referral_letter_prints_in_the_partners_language_with_the_minimum() {
         2
     );
 }
+
+/// A phone makes a link over the API when online, with the console's rules: the user sees
+/// the case and is assigned to it or answers for it; the language is one of ours; the
+/// referral's loop is still open. Everyone else gets the answer of a missing case.
+#[test]
+fn a_phone_makes_a_link_over_the_api_with_the_consoles_rules() {
+    let server = TestServer::start();
+    let (anna, token, _a) = server.phone("anna");
+    let (id, referral) = referred(&server, &anna, &token);
+    let path = format!("/v1/cases/{id}/referrals/{referral}/links");
+    let body = || Some(serde_json::json!({"language": "vi"}));
+    let (status, made) = server.rest("POST", &path, Some(&token), body());
+    assert_eq!(status, 201, "{made}");
+    let page = made["path"].as_str().unwrap();
+    let (status, text) = get(&server, page);
+    assert_eq!(status, 200);
+    assert!(text.contains("lang=\"vi\"") && text.contains("Gửi câu trả lời"));
+    // Not assigned (a worker of the team), another team's supervisor, no session.
+    for user in ["bao", "sam"] {
+        let other = fieldcase_tests::raw::sign_in(&server, user, "phone");
+        let (status, _) = server.rest("POST", &path, Some(&other.token), body());
+        assert_eq!(status, 404, "{user}");
+    }
+    assert_eq!(server.rest("POST", &path, None, body()).0, 401);
+    let (status, said) = server.rest(
+        "POST",
+        &path,
+        Some(&token),
+        Some(serde_json::json!({"language": "klingon"})),
+    );
+    assert_eq!(status, 400, "{said}");
+    let (status, _) = server.rest(
+        "POST",
+        &format!("/v1/cases/{id}/referrals/no-such/links"),
+        Some(&token),
+        body(),
+    );
+    assert_eq!(status, 404);
+    // An ended loop takes no link.
+    anna.update(&id, |c, me, now| {
+        c.set_referral_status(
+            me,
+            now,
+            &referral,
+            ReferralStatus::DeclinedByClient,
+            None,
+            None,
+        )
+    })
+    .unwrap();
+    assert!(anna.sync(&server.url, &token).unwrap().errors.is_empty());
+    let (status, said) = server.rest("POST", &path, Some(&token), body());
+    assert_eq!(status, 400, "{said}");
+    assert_eq!(server.db.referral_links(&id).unwrap().len(), 1);
+}
