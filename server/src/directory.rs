@@ -9,7 +9,7 @@
 use std::path::Path;
 
 use fieldcase_core::directory::hsds::{self, ImportReport, Package, Refused};
-use fieldcase_core::directory::{Directory, DirectoryIndex, Phone, ServiceStatus};
+use fieldcase_core::directory::{Directory, DirectoryIndex, Language, Phone, ServiceStatus};
 
 use crate::db::AdminEntry;
 use crate::error::{AppError, AppResult};
@@ -173,6 +173,17 @@ pub fn export(db: &dyn Db, path: &Path, json: bool) -> AppResult<i64> {
 pub struct ServiceEdit {
     pub status: ServiceStatus,
     pub phones: Vec<String>,
+    /// The service's name and description (HSDS `service.name`, `description`).
+    pub name: String,
+    pub description: Option<String>,
+    /// Who it is for: ages in years, genders served (codes), areas, in words.
+    pub minimum_age: Option<u32>,
+    pub maximum_age: Option<u32>,
+    pub genders: Vec<String>,
+    pub areas: Vec<String>,
+    pub eligibility: Option<String>,
+    /// The languages it is given in (ISO 639 codes).
+    pub languages: Vec<String>,
 }
 
 /// Applies `edit` to service `service_id` of the directory at `expected` (the version the
@@ -196,6 +207,26 @@ pub fn edit_service(
         return Err(AppError::NotFound);
     };
     service.status = edit.status;
+    service.name = edit.name.trim().to_owned();
+    service.description = edit.description.clone().filter(|d| !d.trim().is_empty());
+    service.eligibility.minimum_age = edit.minimum_age;
+    service.eligibility.maximum_age = edit.maximum_age;
+    service.eligibility.genders = edit.genders.clone();
+    service.eligibility.areas = edit.areas.clone();
+    service.eligibility.description = edit.eligibility.clone().filter(|d| !d.trim().is_empty());
+    let names: std::collections::BTreeMap<String, Option<String>> = service
+        .languages
+        .iter()
+        .map(|l| (l.code.clone(), l.name.clone()))
+        .collect();
+    service.languages = edit
+        .languages
+        .iter()
+        .map(|c| Language {
+            code: c.clone(),
+            name: names.get(c).cloned().flatten(),
+        })
+        .collect();
     let old = std::mem::take(&mut service.phones);
     for (i, number) in edit
         .phones

@@ -190,6 +190,16 @@ pub(crate) async fn service(
                         label { (l.t("directory-phones")) textarea name="phones" rows="3" dir="ltr" {
                             @for p in &s.phones { (p.number) "\n" }
                         } }
+                        label { (l.t("directory-name")) input name="name" value=(s.name) required dir="auto"; }
+                        label { (l.t("directory-description")) textarea name="description" rows="3" dir="auto" { (s.description.clone().unwrap_or_default()) } }
+                        label { (l.t("directory-min-age")) input name="minimum_age" inputmode="numeric" value=[s.eligibility.minimum_age]; }
+                        label { (l.t("directory-max-age")) input name="maximum_age" inputmode="numeric" value=[s.eligibility.maximum_age]; }
+                        label { (l.t("directory-genders")) input name="genders" dir="ltr" value=(s.eligibility.genders.join(", ")); }
+                        label { (l.t("directory-areas")) textarea name="areas" rows="2" dir="auto" {
+                            @for a in &s.eligibility.areas { (a) "\n" }
+                        } }
+                        label { (l.t("directory-eligibility")) textarea name="eligibility" rows="2" dir="auto" { (s.eligibility.description.clone().unwrap_or_default()) } }
+                        label { (l.t("directory-languages")) input name="languages" dir="ltr" value=(s.languages.iter().map(|x| x.code.as_str()).collect::<Vec<_>>().join(", ")); }
                         button type="submit" { (l.t("directory-save")) }
                     }
                 }
@@ -210,6 +220,49 @@ pub(crate) struct ServiceForm {
     status: String,
     #[serde(default)]
     phones: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    minimum_age: String,
+    #[serde(default)]
+    maximum_age: String,
+    /// Gender codes, separated by commas or spaces.
+    #[serde(default)]
+    genders: String,
+    /// One area a line.
+    #[serde(default)]
+    areas: String,
+    #[serde(default)]
+    eligibility: String,
+    /// ISO 639 codes, separated by commas or spaces.
+    #[serde(default)]
+    languages: String,
+}
+
+/// The most bytes of one field of the service form (the directory's check bounds each
+/// value again).
+const FORM_FIELD_MAX_BYTES: usize = 8192;
+
+/// An age in years, or none when empty.
+fn age(s: &str, what: &str) -> Result<Option<u32>, AppError> {
+    match s.trim() {
+        "" => Ok(None),
+        n => n
+            .parse::<u32>()
+            .ok()
+            .filter(|a| *a <= 150)
+            .map(Some)
+            .ok_or_else(|| AppError::BadRequest(format!("{what}: an age in years, 0 to 150"))),
+    }
+}
+
+fn codes(s: &str) -> Vec<String> {
+    s.split(|c: char| c == ',' || c.is_whitespace())
+        .map(|c| c.trim().to_lowercase())
+        .filter(|c| !c.is_empty())
+        .collect()
 }
 
 /// An admin's edit of a service's status and phones.
@@ -230,9 +283,38 @@ pub(crate) async fn edit(
                 "the phone numbers are longer than 4,096 bytes".into(),
             ));
         }
+        let fields = [
+            &form.name,
+            &form.description,
+            &form.genders,
+            &form.areas,
+            &form.eligibility,
+            &form.languages,
+        ];
+        if fields.iter().any(|f| f.len() > FORM_FIELD_MAX_BYTES) {
+            return Err(AppError::BadRequest(
+                "a field is longer than 8,192 bytes".into(),
+            ));
+        }
+        if form.name.trim().is_empty() {
+            return Err(AppError::BadRequest("a service has a name".into()));
+        }
         let edit = crate::directory::ServiceEdit {
             status,
             phones: form.phones.lines().map(str::to_owned).collect(),
+            name: form.name.clone(),
+            description: Some(form.description.clone()),
+            minimum_age: age(&form.minimum_age, "minimum age")?,
+            maximum_age: age(&form.maximum_age, "maximum age")?,
+            genders: codes(&form.genders),
+            areas: form
+                .areas
+                .lines()
+                .map(|a| a.trim().to_owned())
+                .filter(|a| !a.is_empty())
+                .collect(),
+            eligibility: Some(form.eligibility.clone()),
+            languages: codes(&form.languages),
         };
         let st = state.clone();
         let by = user.user().id.clone();

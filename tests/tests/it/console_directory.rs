@@ -1,5 +1,6 @@
 //! The partner directory in the console (issue 16): everyone signed in searches it and reads
-//! a service's page; only an admin changes a service's status and phones, over the version
+//! a service's page; only an admin changes a service (status, phones, name, whom it serves,
+//! languages), over the version
 //! they saw; every edit is in the admin log, and a refused one changes nothing.
 
 use fieldcase_core::directory::{sample, ServiceStatus};
@@ -101,9 +102,36 @@ fn everyone_searches_the_directory_and_only_an_admin_edits_a_service() {
             ("version", "1"),
             ("status", "temporarily closed"),
             ("phones", "+84 0002 2002\r\n+84 24 3999 0000\r\n"),
+            ("name", "Khám bệnh cho trẻ em dưới 16 tuổi"),
+            ("description", "Khám và điều trị ngoại trú"),
+            ("minimum_age", "0"),
+            ("maximum_age", "15"),
+            ("genders", "female, male"),
+            ("areas", "Hà Nội\r\nHưng Yên\r\n"),
+            ("eligibility", "Trẻ em có thẻ bảo hiểm y tế"),
+            ("languages", "vi, EN"),
         ],
     );
     assert_eq!(status, 303);
+    // Who the service is for, and its name, as the admin wrote them.
+    {
+        let d = server.db.directory().unwrap().unwrap().directory().unwrap();
+        let s = d.service("svc-000002").unwrap();
+        assert_eq!(s.name, "Khám bệnh cho trẻ em dưới 16 tuổi");
+        assert_eq!(s.description.as_deref(), Some("Khám và điều trị ngoại trú"));
+        assert_eq!(
+            (s.eligibility.minimum_age, s.eligibility.maximum_age),
+            (Some(0), Some(15))
+        );
+        assert_eq!(s.eligibility.genders, ["female", "male"]);
+        assert_eq!(s.eligibility.areas, ["Hà Nội", "Hưng Yên"]);
+        assert_eq!(
+            s.eligibility.description.as_deref(),
+            Some("Trẻ em có thẻ bảo hiểm y tế")
+        );
+        let langs: Vec<&str> = s.languages.iter().map(|l| l.code.as_str()).collect();
+        assert_eq!(langs, ["en", "vi"], "kept in order, lower case");
+    }
     assert_eq!(
         status_of(&server, "svc-000002"),
         (
@@ -128,6 +156,7 @@ fn everyone_searches_the_directory_and_only_an_admin_edits_a_service() {
                 ("version", version),
                 ("status", status),
                 ("phones", ""),
+                ("name", "Khám bệnh"),
             ],
         );
         assert_eq!(got, code, "{version} {status}");
@@ -143,12 +172,31 @@ fn everyone_searches_the_directory_and_only_an_admin_edits_a_service() {
             ("version", "2"),
             ("status", "active"),
             ("phones", &long),
+            ("name", "Khám bệnh"),
         ],
     );
     assert_eq!(got, 400);
     assert_eq!(status_of(&server, "svc-000002").0, 2);
+    // No name, an age that is not one, a gender the check does not know: refused.
+    for (field, value) in [("name", " "), ("maximum_age", "ten"), ("genders", "robot")] {
+        let mut form = vec![
+            ("csrf", csrf.as_str()),
+            ("version", "2"),
+            ("status", "active"),
+            ("name", "Khám bệnh"),
+        ];
+        form.retain(|(k, _)| *k != field);
+        form.push((field, value));
+        assert_eq!(
+            ada.post("/console/directory/svc-000002", &form),
+            400,
+            "{field}"
+        );
+    }
+    assert_eq!(status_of(&server, "svc-000002").0, 2);
 
-    // The worker's search sees the new status.
-    let (_, page) = anna.get("/console/directory?q=benh+vien+nhi");
+    // The worker's search finds the service by its new name, with its new status.
+    let (_, page) = anna.get("/console/directory?q=kham+benh+cho+tre+em");
+    assert!(page.contains("svc-000002"), "{page}");
     assert!(page.contains("Temporarily closed"), "{page}");
 }
