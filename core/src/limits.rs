@@ -103,6 +103,17 @@ impl Limits {
         if message.have.len() > MAX_HAVES {
             return Err(Refused::Bloom);
         }
+        // Automerge writes every list of hashes in order; one out of order was not written
+        // by it (and Automerge's own re-encoding of it asserts the order).
+        let sorted = |h: &[automerge::ChangeHash]| h.windows(2).all(|w| w[0] <= w[1]);
+        if !sorted(&message.heads)
+            || !sorted(&message.need)
+            || !message.have.iter().all(|h| sorted(&h.last_sync))
+        {
+            return Err(Refused::Malformed(
+                "a sync message's hashes are out of order",
+            ));
+        }
         for have in &message.have {
             check_bloom(&have.bloom.to_bytes())?;
         }
@@ -383,6 +394,30 @@ mod tests {
             }
         }
         assert_eq!(empty.get_heads(), full.get_heads());
+    }
+
+    #[test]
+    fn a_message_whose_hashes_are_out_of_order_is_refused() {
+        use automerge::sync::{Message, SyncDoc};
+        use automerge::ChangeHash;
+        let doc = automerge::Automerge::new();
+        let mut state = automerge::sync::State::new();
+        let mut m: Message = doc
+            .generate_sync_message(&mut state)
+            .expect("a first message");
+        let limits = Limits::default();
+        m.heads = vec![ChangeHash([1; 32]), ChangeHash([2; 32])];
+        assert_eq!(limits.check_message(&m), Ok(()));
+        m.heads.reverse();
+        assert_eq!(
+            limits.check_message(&m),
+            Err(Refused::Malformed(
+                "a sync message's hashes are out of order"
+            ))
+        );
+        m.heads.reverse();
+        m.need = vec![ChangeHash([9; 32]), ChangeHash([3; 32])];
+        assert!(limits.check_message(&m).is_err());
     }
 
     #[test]

@@ -444,13 +444,9 @@ const PROCESS_KEYS: &[&str] = &[
     "lawyer_needed",
 ];
 
-/// The keys of a referral the rules judge: its status, whether it shares the client's
-/// information and under which consent, and its creation (its `id`).
-const REFERRAL_KEYS: &[&str] = &["status", "consent_id", "shares_information", "id"];
-
-/// Whether `change` (of `doc`) writes (or deletes) any of [`PROCESS_KEYS`], or one of
-/// [`REFERRAL_KEYS`] in a referral; a `status` counts in a closure or a referral (plans and
-/// activities have statuses too, and are not judged here).
+/// Whether `change` (of `doc`) writes (or deletes) any of [`PROCESS_KEYS`], or anything in
+/// the referrals (their entries, steps and retractions); a `status` counts in a closure or
+/// a referral (plans and activities have statuses too, and are not judged here).
 fn touches_process(doc: &automerge::Automerge, change: &automerge::Change) -> bool {
     use automerge::legacy::{Key, ObjectId};
     use automerge::{Prop, ReadDoc};
@@ -469,21 +465,49 @@ fn touches_process(doc: &automerge::Automerge, change: &automerge::Change) -> bo
             .unwrap_or(true)
     };
     change.decode().operations.iter().any(|op| match &op.key {
-        Key::Map(k) if REFERRAL_KEYS.contains(&k.as_str()) && within(&op.obj, "referrals") => true,
+        _ if within(&op.obj, "referrals") => true,
         Key::Map(k) if k == "status" => within(&op.obj, "closures"),
         Key::Map(k) => PROCESS_KEYS.contains(&k.as_str()),
         Key::Seq(_) => false,
     })
 }
 
-/// The rule a change breaks in the referrals (revision 2): a new referral, or one whose
-/// sharing or consent changed, that shares the client's information without a consent
-/// covering it ([`super::Referral::consent_problem`]); a status that does not move along
-/// the loop ([`ReferralStatus::can_move_to`]), or a new one with a code of earlier
-/// versions.
-fn referral_violation(before: &CaseFile, after: &CaseFile) -> Option<&'static str> {
-    for r in after.referrals.iter().filter(|r| r.retracted.is_none()) {
+/// The rule a change breaks in the referrals (revision 2): two referrals under one id; a
+/// retraction undone; a new referral, or one whose sharing or consent changed, that shares
+/// the client's information without a consent covering it
+/// ([`super::Referral::consent_problem`]); a status that does not move along the loop
+/// ([`ReferralStatus::can_move_to`]) unless it is one the status held at once (a conflict
+/// resolved), or a new one with a code of earlier versions; an earlier step changed or
+/// removed, or a new step that is not the one move the change made (at most one, its
+/// status the referral's new status). `held` says whether a referral's status held a
+/// status among concurrent values before the change.
+fn referral_violation(
+    before: &CaseFile,
+    after: &CaseFile,
+    held: &dyn Fn(&str, ReferralStatus) -> bool,
+) -> Option<&'static str> {
+    let mut ids = std::collections::BTreeSet::new();
+    let twice_before = |id: &str| before.referrals.iter().filter(|b| b.id == id).count() > 1;
+    for r in &after.referrals {
+        if !ids.insert(r.id.as_str()) && !twice_before(&r.id) {
+            return Some("two referrals have one id");
+        }
         let was = before.referrals.iter().find(|b| b.id == r.id);
+        if was.is_some_and(|b| b.retracted.is_some()) && r.retracted.is_none() {
+            return Some("a retraction is not undone: record the referral again");
+        }
+        // Steps are added, never changed or removed.
+        if let Some(b) = was {
+            if b.steps
+                .iter()
+                .any(|s| r.steps.iter().find(|x| x.id == s.id) != Some(s))
+            {
+                return Some(STEPS_KEPT);
+            }
+        }
+        if r.retracted.is_some() {
+            continue;
+        }
         let sharing_changed = was.is_none_or(|b| {
             b.consent_id != r.consent_id || b.shares_information != r.shares_information
         });
@@ -493,19 +517,33 @@ fn referral_violation(before: &CaseFile, after: &CaseFile) -> Option<&'static st
             }
         }
         let to = r.status.unwrap_or(ReferralStatus::Sent);
+        let status_moved = was.is_none_or(|b| b.status != r.status);
         let moved = match was {
             None => matches!(to, ReferralStatus::Completed | ReferralStatus::Declined),
             Some(b) => {
                 let from = b.status.unwrap_or(ReferralStatus::Sent);
-                from != to && !from.can_move_to(to)
+                from != to && !from.can_move_to(to) && !held(&r.id, to)
             }
         };
         if moved {
             return Some(super::REFERRAL_STEPS);
         }
+        let new_steps: Vec<_> = r
+            .steps
+            .iter()
+            .filter(|s| was.is_none_or(|b| !b.steps.iter().any(|x| x.id == s.id)))
+            .collect();
+        if !new_steps.is_empty()
+            && (new_steps.len() > 1 || !status_moved || new_steps[0].status != r.status)
+        {
+            return Some(STEPS_KEPT);
+        }
     }
     None
 }
+
+/// Why a change to a referral's steps is refused.
+const STEPS_KEPT: &str = "a referral's steps are kept as they were recorded; a new step is the one move of its status the same change makes";
 
 /// The conclusions about abuse a case file holds, by where they are (`intake`,
 /// `assessments/<id>`, `reviews/<id>`), including those an earlier risk code meant.
@@ -549,6 +587,7 @@ pub fn change_violation(
     before: &CaseFile,
     after: &CaseFile,
     revision: u32,
+    held: &dyn Fn(&str, ReferralStatus) -> bool,
 ) -> Option<&'static str> {
     let (from, to) = (before.stage, after.stage);
     if from != to {
@@ -593,7 +632,7 @@ pub fn change_violation(
             return Some("this item belongs to the assessment of another kind of case");
         }
     }
-    if let Some(why) = referral_violation(before, after) {
+    if let Some(why) = referral_violation(before, after, held) {
         return Some(why);
     }
     for c in &after.closures {
@@ -628,6 +667,81 @@ fn process_view(doc: &automerge::Automerge) -> Option<CaseFile> {
         "consents",
     ]);
     serde_json::from_value(json).ok()
+}
+
+/// The referrals whose status holds concurrent values in `doc`: their ids and the codes.
+fn concurrent_statuses(doc: &automerge::Automerge) -> Vec<(String, Vec<String>)> {
+    use automerge::{ReadDoc, ScalarValue, Value, ROOT};
+    let str_of = |v: &Value<'_>| match v {
+        Value::Scalar(s) => match s.as_ref() {
+            ScalarValue::Str(t) => Some(t.to_string()),
+            _ => None,
+        },
+        _ => None,
+    };
+    let Some(list) = crate::schema::get_obj(doc, &ROOT, "referrals") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for i in 0..doc.length(&list) {
+        let Ok(Some((_, entry))) = doc.get(&list, i) else {
+            continue;
+        };
+        let values = doc.get_all(&entry, "status").unwrap_or_default();
+        if values.len() < 2 {
+            continue;
+        }
+        let id = doc
+            .get(&entry, "id")
+            .ok()
+            .flatten()
+            .and_then(|(v, _)| str_of(&v));
+        if let Some(id) = id {
+            out.push((id, values.iter().filter_map(|(v, _)| str_of(v)).collect()));
+        }
+    }
+    out
+}
+
+/// The names of fields a revision after the first added, that no field of the first
+/// revision has.
+fn newer_field_names() -> &'static std::collections::BTreeSet<&'static str> {
+    use crate::schema::{Field, Kind, CASE};
+    static NAMES: std::sync::OnceLock<std::collections::BTreeSet<&'static str>> =
+        std::sync::OnceLock::new();
+    NAMES.get_or_init(|| {
+        fn walk(
+            fields: &'static [Field],
+            newer: &mut Vec<&'static str>,
+            old: &mut Vec<&'static str>,
+        ) {
+            for f in fields {
+                match f.since {
+                    1 => old.push(f.name),
+                    _ => newer.push(f.name),
+                }
+                match &f.kind {
+                    Kind::Map(sub) | Kind::Entries(sub) => walk(sub, newer, old),
+                    _ => {}
+                }
+            }
+        }
+        let (mut newer, mut old) = (Vec::new(), Vec::new());
+        walk(CASE, &mut newer, &mut old);
+        walk(crate::schema::ENTRY_FIELDS, &mut newer, &mut old);
+        newer.into_iter().filter(|n| !old.contains(n)).collect()
+    })
+}
+
+/// Whether `change` writes a field only a later revision has ([`newer_field_names`]).
+fn writes_newer_fields(change: &automerge::Change) -> bool {
+    use automerge::legacy::Key;
+    let names = newer_field_names();
+    change
+        .decode()
+        .operations
+        .iter()
+        .any(|op| matches!(&op.key, Key::Map(k) if names.contains(k.as_str())))
 }
 
 /// The first rule of the case process that one of `changes` (new in `doc`, the writer's
@@ -672,6 +786,10 @@ pub fn violation(doc: &automerge::Automerge, changes: &[&automerge::Change]) -> 
                 None => return unreadable(),
             },
         };
+        let held = match judged {
+            true => concurrent_statuses(case),
+            false => Vec::new(),
+        };
         if case.apply_changes([(*change).clone()]).is_err() || case.get_heads() != [change.hash()] {
             return unreadable();
         }
@@ -680,12 +798,19 @@ pub fn violation(doc: &automerge::Automerge, changes: &[&automerge::Change]) -> 
             return unreadable();
         };
         // A change is judged by the revision of the case it leaves: an edit of a revision-2
-        // app leaves an upgraded case, an earlier app's does not.
-        let revision = match super::upgrade::lacks_revision(case, 2) {
+        // app leaves an upgraded case, an earlier app's does not; and one that writes a
+        // field only a later revision has was made by a later app, whatever state it built
+        // on.
+        let revision = match super::upgrade::lacks_revision(case, 2) && !writes_newer_fields(change)
+        {
             true => 1,
             false => crate::schema::SCHEMA_REVISION,
         };
-        if let Some(reason) = change_violation(&before, &after, revision) {
+        let held = |id: &str, s: ReferralStatus| {
+            held.iter()
+                .any(|(r, codes)| r == id && codes.iter().any(|c| c == s.code()))
+        };
+        if let Some(reason) = change_violation(&before, &after, revision, &held) {
             return Some(Refusal::new(RefusalKind::Process, reason));
         }
     }

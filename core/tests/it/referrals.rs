@@ -364,3 +364,97 @@ fn steps_come_with_their_referral_and_are_never_added_to_an_older_one() {
     assert!(f.referrals[0].steps.is_empty());
     admit_as(&a, &old, &typed).expect("a step of the loop");
 }
+
+/// Ways a hostile phone could try to get past the referral's rules with raw changes, each
+/// refused: a referral made retracted without consent and then un-retracted in the same
+/// batch; a step rewritten; a step added without a move; two referrals under one id; on a
+/// case of revision 1 (where revision 1's rules apply), a referral carrying revision 2's
+/// fields without a consent. A supervisor resolving a conflict of two statuses by choosing
+/// the earlier one is admitted.
+#[test]
+fn raw_changes_cannot_get_round_the_referral_rules() {
+    use fieldcase_core::RefusalKind;
+    let a = worker(1);
+    let mut c = new_case(&a, NAMES[3]);
+    let ok = consent(&mut c, &a, "referral");
+    let r = c.add_referral(&a, T0, referral(Some(&ok), None)).unwrap();
+    let entry = |c: &CaseDoc, i: usize| {
+        let d = c.automerge();
+        let list = d.get(ROOT, "referrals").unwrap().unwrap().1;
+        d.get(&list, i).unwrap().unwrap().1
+    };
+    let steps_of = |c: &CaseDoc| {
+        let d = c.automerge();
+        d.get(entry(c, 0), "steps").unwrap().unwrap().1
+    };
+    // Made retracted without a consent, then un-retracted: two changes, one batch.
+    let made = raw(&c, |tx| {
+        let list = tx.get(ROOT, "referrals").unwrap().unwrap().1;
+        let m = tx.insert_object(&list, 1, ObjType::Map).unwrap();
+        tx.put(&m, "id", "hidden").unwrap();
+        tx.put(&m, "shares_information", true).unwrap();
+        tx.put(&m, "status", "sent").unwrap();
+        let ret = tx.put_object(&m, "retracted", ObjType::Map).unwrap();
+        tx.put(&ret, "reason", "x").unwrap();
+    });
+    let hidden = entry(&made, 1);
+    let revived = raw(&made, |tx| tx.delete(&hidden, "retracted").unwrap());
+    let e = admit_as(&a, &c, &revived).expect_err("refused");
+    assert_eq!(e.kind, RefusalKind::Process, "{e}");
+    assert!(e.message.contains("retraction is not undone"), "{e}");
+    // A step rewritten; a step added without a move.
+    let steps = steps_of(&c);
+    let first = c.automerge().get(&steps, 0).unwrap().unwrap().1;
+    let rewritten = raw(&c, |tx| tx.put(&first, "status", "delivered").unwrap());
+    refused_for_process(admit_as(&a, &c, &rewritten), "steps are kept");
+    let extra = raw(&c, |tx| {
+        let s = tx.insert_object(&steps, 1, ObjType::Map).unwrap();
+        tx.put(&s, "id", "extra").unwrap();
+        tx.put(&s, "status", "sent").unwrap();
+    });
+    refused_for_process(admit_as(&a, &c, &extra), "steps are kept");
+    // Two referrals under one id (the copy keeps the consent it did not earn).
+    let twin = raw(&c, |tx| {
+        let list = tx.get(ROOT, "referrals").unwrap().unwrap().1;
+        let m = tx.insert_object(&list, 1, ObjType::Map).unwrap();
+        tx.put(&m, "id", r.as_str()).unwrap();
+        tx.put(&m, "shares_information", false).unwrap();
+        tx.put(&m, "status", "sent").unwrap();
+    });
+    refused_for_process(admit_as(&a, &c, &twin), "two referrals have one id");
+
+    // Two phones answer at once; a supervisor chooses the earlier step: admitted.
+    let mut one = replica(&c);
+    let mut two = replica(&c);
+    one.set_referral_status(&a, T0 + 1, &r, ReferralStatus::Accepted, None, None)
+        .unwrap();
+    two.set_referral_status(&a, T0 + 2, &r, ReferralStatus::ServiceStarted, None, None)
+        .unwrap();
+    one.merge(&mut two).unwrap();
+    let merged = one;
+    let current = merged.read().unwrap().referrals[0].status.unwrap();
+    let other = match current {
+        ReferralStatus::Accepted => "service_started",
+        _ => "accepted",
+    };
+    let obj = entry(&merged, 0);
+    let chosen = raw(&merged, |tx| tx.put(&obj, "status", other).unwrap());
+    admit_as(&supervisor(), &merged, &chosen).expect("a conflict resolved");
+
+    // A case of revision 1: a referral with revision 2's fields and no consent.
+    let old = crate::compat::revision_one_case("referral_declined");
+    let sneaky = raw(&old, |tx| {
+        let list = tx.get(ROOT, "referrals").unwrap().unwrap().1;
+        let m = tx.insert_object(&list, 0, ObjType::Map).unwrap();
+        tx.put(&m, "id", "sneaky").unwrap();
+        tx.put(&m, "shares_information", true).unwrap();
+        tx.put(&m, "status", "sent").unwrap();
+    });
+    let writer = fieldcase_core::Author::new(
+        &old.read().unwrap().assigned[0],
+        "Worker",
+        fieldcase_core::Role::Worker,
+        "phone-1",
+    );
+    refused_for_process(admit_as(&writer, &old, &sneaky), NEEDS_CONSENT);
+}

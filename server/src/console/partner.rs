@@ -234,7 +234,9 @@ pub(crate) fn section(
         .collect();
     html! {
         @if referral.retracted.is_none() {
-            p.print { a href=(format!("/console/cases/{case_id}/print/referral-letter?referral={}", super::view::url_part(&referral.id))) { (l.t("letter-referral-title")) } }
+            // In the partner's language when a link named it (the newest), else the reader's.
+            @let lang = mine.first().map_or(l.code, |k| k.language.as_str());
+            p.print { a href=(format!("/console/cases/{case_id}/print/referral-letter?referral={}&lang={lang}", super::view::url_part(&referral.id))) { (l.t("letter-referral-title")) } }
         }
         @if !mine.is_empty() {
             h3 { (l.t("section-links")) }
@@ -303,21 +305,13 @@ async fn open(state: &Arc<AppState>, token: &str) -> Result<Option<Opened>, Resp
     let now = now_ms();
     let db = state.db.clone();
     let t = token.to_string();
-    let found = blocking(move || {
-        let Some(link) = db.open_referral_link(&t, now)? else {
-            return Ok(None);
-        };
-        let Some(bytes) = db.case_document(&link.case_id)? else {
-            return Ok(None);
-        };
-        let file = CaseDoc::load(&bytes)?.read()?;
-        Ok(Some((link, file)))
-    })
-    .await
-    .map_err(|e| partner_error(&LOCALES[0], e))?;
-    let Some((link, file)) = found else {
+    let found = blocking(move || db.open_referral_link(&t, now))
+        .await
+        .map_err(|e| partner_error(&LOCALES[0], e))?;
+    let Some(link) = found else {
         return Ok(None);
     };
+    // Counted before the case is read: requests over the hour's cost a lookup only.
     if !state
         .partner_requests
         .allow(&link.id, now, state.config.partner_requests_per_hour)
@@ -334,6 +328,16 @@ async fn open(state: &Arc<AppState>, token: &str) -> Result<Option<Opened>, Resp
         )
             .into_response());
     }
+    let (db, case_id) = (state.db.clone(), link.case_id);
+    let file = blocking(move || match db.case_document(&case_id)? {
+        Some(bytes) => Ok(Some(CaseDoc::load(&bytes)?.read()?)),
+        None => Ok(None),
+    })
+    .await
+    .map_err(|e| partner_error(Locale::get(&link.language), e))?;
+    let Some(file) = file else {
+        return Ok(None);
+    };
     let Ok(referral) = live_referral(&file, &link.referral_id) else {
         return Ok(None);
     };

@@ -357,6 +357,9 @@ fn excerpt(text: &str, chars: usize) -> String {
     out
 }
 
+/// The fields that hold a client's name.
+const NAME_PATHS: [&str; 2] = ["client/name", "client/name_latin"];
+
 /// `?show=name`: the name of a restricted case, shown because the viewer chose to (and
 /// recorded).
 #[derive(Debug, Default, Deserialize)]
@@ -485,9 +488,18 @@ async fn render(
     let cx = Ctx {
         l: u.locale,
         id: case.access.id.to_string(),
+        // A hidden name is hidden in its conflicts too (their values shown as initials).
         conflicts: conflicts(&case.doc)
             .into_iter()
-            .map(|c| (c.path.clone(), c))
+            .map(|mut c| {
+                if name_hidden && NAME_PATHS.contains(&c.path.as_str()) {
+                    for v in &mut c.values {
+                        let shown = view::initials(v.value.as_str().unwrap_or_default());
+                        v.value = serde_json::Value::String(shown);
+                    }
+                }
+                (c.path.clone(), c)
+            })
             .collect(),
         bylines: Bylines::of(&case.doc),
         roster,
@@ -984,6 +996,14 @@ pub(crate) async fn history(
         let case = data::one_case(&state, &u, &id, "history (console)").await?;
         let changes = field_history(&case.doc, &q.path)
             .map_err(|_| AppError::BadRequest("the case file has no such field".into()))?;
+        // The history of a restricted case's name shows the name: the viewer chose it.
+        if case.access.restricted && NAME_PATHS.contains(&q.path.as_str()) {
+            let (db, who, cid) = (state.db.clone(), u.user().id.clone(), case.access.id);
+            let device = u.session.device_id.clone();
+            let now = chrono::Utc::now().timestamp_millis();
+            super::blocking(move || db.audit(&who, &device, &cid, "name shown (console)", now))
+                .await?;
+        }
         let roster = Roster::load(&state, case.access.id, &case.doc).await?;
         let l = u.locale;
         let name = view::listed_name(

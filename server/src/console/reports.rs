@@ -18,8 +18,9 @@
 //!   answer and to delivery (from the steps of the loop; referrals recorded before them
 //!   count in the totals only).
 //!
-//! The CSV files carry case ids, never client names, and cells that a spreadsheet would
-//! read as a formula are prefixed with `'`.
+//! The CSV files carry case ids, never client names, nor free text an organisation gave as
+//! its reason for declining (on the page only); cells that a spreadsheet would read as a
+//! formula are prefixed with `'`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -88,7 +89,7 @@ fn build(
         "needs" => Some(needs(cases, dir)),
         "caseload" => Some(caseload(cases, people, today)),
         "closed" => Some(closed(cases)),
-        "referrals" => Some(referrals(cases)),
+        "referrals" => Some(referrals(cases, dir)),
         _ => None,
     }
 }
@@ -362,7 +363,7 @@ fn median(mut days: Vec<i64>) -> Option<i64> {
     (!days.is_empty()).then(|| days[(days.len() - 1) / 2])
 }
 
-fn referrals(cases: &[Arc<Summary>]) -> Table {
+fn referrals(cases: &[Arc<Summary>], dir: &DirectoryIndex) -> Table {
     use fieldcase_core::case::ReferralStatus as S;
     #[derive(Default)]
     struct Row {
@@ -384,6 +385,13 @@ fn referrals(cases: &[Arc<Summary>]) -> Table {
                 false => (sid.clone(), String::new(), String::new()),
             };
             let row = rows.entry(key).or_default();
+            // A directory service under the directory's own names.
+            if row.organisation.is_empty() {
+                if let Some(e) = dir.entry(&sid) {
+                    row.organisation = e.organization.name;
+                    row.service = e.service.name;
+                }
+            }
             if row.organisation.is_empty() {
                 row.organisation = text(&r.organisation);
             }
@@ -393,8 +401,10 @@ fn referrals(cases: &[Arc<Summary>]) -> Table {
             row.counts[0] += 1;
             let status = r.status.unwrap_or(S::Sent);
             // Accepted counts every referral the partner accepted, delivered or not yet.
-            let accepted = matches!(status, S::Accepted | S::ServiceStarted | S::Delivered)
-                || r.steps.iter().any(|s| s.status == Some(S::Accepted));
+            let accepted = matches!(
+                status,
+                S::Accepted | S::ServiceStarted | S::Delivered | S::Completed
+            ) || r.steps.iter().any(|s| s.status == Some(S::Accepted));
             if accepted {
                 row.counts[1] += 1;
             }
@@ -502,14 +512,31 @@ fn csv_field(s: &str) -> String {
     }
 }
 
+/// Columns shown on the page and left out of the CSV files: free text an organisation or a
+/// worker wrote (a reason for declining can name a client; CSV files leave the office).
+const PAGE_ONLY: &[&str] = &["reasons"];
+
 fn to_csv(t: &Table) -> String {
     let mut out = String::new();
-    let header: Vec<String> = t.columns.iter().map(|(c, _)| csv_field(c)).collect();
+    let kept: Vec<bool> = t
+        .columns
+        .iter()
+        .map(|(c, _)| !PAGE_ONLY.contains(c))
+        .collect();
+    let header: Vec<String> = t
+        .columns
+        .iter()
+        .filter(|(c, _)| !PAGE_ONLY.contains(c))
+        .map(|(c, _)| csv_field(c))
+        .collect();
     out.push_str(&header.join(","));
     out.push_str("\r\n");
     for r in &t.rows {
         let line: Vec<String> = r
             .iter()
+            .zip(&kept)
+            .filter(|(_, k)| **k)
+            .map(|(c, _)| c)
             .map(|c| match c {
                 Cell::Num(n) => n.to_string(),
                 other => csv_field(&other.csv()),

@@ -262,6 +262,11 @@ pub fn set_password(
     password: &str,
     iterations: u32,
 ) -> AppResult<()> {
+    if username.starts_with(super::links::PARTNER_PREFIX) {
+        return Err(AppError::BadRequest(
+            "a partner's link has no account: it signs in with no password".into(),
+        ));
+    }
     check::password(password, &[username])?;
     let hash = auth::hash_password(password, iterations);
     if !rows.replace_password_ending_sessions(username, &hash)? {

@@ -93,6 +93,11 @@ pub fn disable_user(rows: &dyn UserRows, username: &str) -> AppResult<()> {
 
 /// Enables a user again (their devices stay revoked).
 pub fn enable_user(rows: &dyn UserRows, username: &str) -> AppResult<()> {
+    if username.starts_with(super::links::PARTNER_PREFIX) {
+        return Err(AppError::BadRequest(
+            "a partner's link has no account to enable".into(),
+        ));
+    }
     found(rows.enable_user_row(username)?)
 }
 

@@ -168,4 +168,9 @@ fn a_restricted_cases_name_shows_as_initials_until_the_viewer_chooses_and_that_i
     assert_eq!(status, 200);
     assert!(record.contains("زهرا احمدی") && record.contains("Zahra Ahmadi"));
     assert_eq!(shown(&server), 1, "the choice is on the record");
+    // The history of the name field shows the name: that too is a choice on the record.
+    let (status, history) = c.get(&format!("/console/cases/{id}/history?path=client/name"));
+    assert_eq!(status, 200);
+    assert!(history.contains("زهرا احمدی"));
+    assert_eq!(shown(&server), 2);
 }

@@ -1155,6 +1155,16 @@ fn a_partner_link_opens_by_its_token_until_it_expires_or_is_revoked(db: &dyn Db)
     // The partner's user: disabled, of the case's team, named as the organisation.
     let partner = db.user_by_id(&link.partner_user).unwrap().unwrap();
     assert!(partner.disabled && partner.is_partner());
+    // No account is made of it: it is not enabled, and no password is set for it.
+    assert!(db.enable_user(&partner.username).is_err());
+    assert!(db
+        .set_password(
+            &partner.username,
+            "a long enough passphrase here",
+            ITERATIONS
+        )
+        .is_err());
+    assert!(db.user_by_id(&link.partner_user).unwrap().unwrap().disabled);
     assert_eq!(
         (partner.team.as_deref(), partner.display_name.as_str()),
         (Some("north"), "Центр правової допомоги")
