@@ -707,3 +707,5 @@ directory-min-age = From age
 directory-max-age = To age
 directory-areas = Areas served (one a line)
 directory-languages = Languages it is given in (codes, e.g. vi, uk)
+print-whole-file = Whole case file
+export-json = Client's own record (JSON)

@@ -679,3 +679,5 @@ directory-min-age = از سن
 directory-max-age = تا سن
 directory-areas = مناطق تحت پوشش (هر خط یکی)
 directory-languages = زبان‌های ارائهٔ خدمت (کدها، مثلاً fa، vi)
+print-whole-file = کل پرونده
+export-json = سوابق خود مراجع (JSON)

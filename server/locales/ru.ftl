@@ -715,3 +715,5 @@ directory-min-age = С возраста
 directory-max-age = До возраста
 directory-areas = Обслуживаемые территории (по одной на строку)
 directory-languages = Языки оказания услуги (коды, напр. ru, uk)
+print-whole-file = Всё дело
+export-json = Собственные данные клиента (JSON)

@@ -679,3 +679,5 @@ directory-min-age = ตั้งแต่อายุ
 directory-max-age = ถึงอายุ
 directory-areas = พื้นที่ให้บริการ (บรรทัดละหนึ่งพื้นที่)
 directory-languages = ภาษาที่ให้บริการ (รหัส เช่น th, vi)
+print-whole-file = แฟ้มคดีทั้งหมด
+export-json = ข้อมูลของผู้ใช้บริการเอง (JSON)

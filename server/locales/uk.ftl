@@ -715,3 +715,5 @@ directory-min-age = З віку
 directory-max-age = До віку
 directory-areas = Території обслуговування (по одній у рядку)
 directory-languages = Мови надання послуги (коди, напр. uk, ru)
+print-whole-file = Уся справа
+export-json = Власні дані клієнта (JSON)

@@ -679,3 +679,5 @@ directory-min-age = Từ tuổi
 directory-max-age = Đến tuổi
 directory-areas = Địa bàn phục vụ (mỗi dòng một địa bàn)
 directory-languages = Ngôn ngữ cung cấp dịch vụ (mã, ví dụ vi, uk)
+print-whole-file = Toàn bộ hồ sơ ca
+export-json = Hồ sơ của chính thân chủ (JSON)

@@ -12,9 +12,11 @@
 //! | `POST /console/cases/{id}/plan` | approve or return the plan |
 //! | `POST /console/cases/{id}/closures/{closure}` | approve or return a closure request |
 //! | `POST /console/cases/{id}/assignment` | assign or transfer to workers of the team |
+//! | `GET /console/cases/{id}/print/{form}`, `GET /console/cases/{id}/export.json` | printed forms, letters and the whole file; the case as JSON for a client's own record (supervisors, admins); audited |
+//! | `POST /console/cases/{id}/referrals/{rid}/link`, `POST /console/cases/{id}/links/{link}/revoke`, `GET`, `POST /p/{token}` | a partner's link for one referral, and the partner's page (`partner.rs`) |
 //! | `GET /console/approvals` | plans and closures waiting for a decision |
-//! | `GET /console/directory?q&domain&area&language&age&inactive`, `GET`, `POST /console/directory/{id}` | the partner directory for everyone signed in: search, a service's page; admins change a service's status and phones (admin log) |
-//! | `GET /console/reports?from&to`, `GET /console/reports/{name}.csv`, `GET /console/reports/period.xlsx?from&to` | a period's cases opened and closed per month, clients by gender, age band and stage, referral outcomes, time to closure (SVG charts with their tables; XLSX); service gaps, unmet needs, caseload statistics, closed cases; CSV |
+//! | `GET /console/directory?q&domain&area&language&age&inactive`, `GET`, `POST /console/directory/{id}` | the partner directory for everyone signed in: search, a service's page; admins edit a service (admin log) |
+//! | `GET /console/reports?from&to`, `GET /console/reports/{name}.csv`, `GET /console/reports/period.xlsx?from&to` | a period's cases opened and closed per month, clients by gender, age band and stage, referral outcomes, time to closure (SVG charts with their tables; XLSX); service gaps, unmet needs, caseload statistics, closed cases, referral outcomes per organisation and service; CSV |
 //! | `GET /console/admin`, `POST /console/admin/...` | users and teams (admins): add a team, add a user, set a password, disable a user; the audit trail of restricted cases |
 //!
 //! Access is the server's one rule ([`crate::db::CaseAccess::visible_to`]): a case the user
@@ -81,6 +83,7 @@ pub fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/console/static/console.css", get(css))
         .route("/console/static/print.css", get(print::css))
         .route("/console/cases/{id}/print/{form}", get(print::page))
+        .route("/console/cases/{id}/export.json", get(print::export_json))
         .route("/console/cases/{id}", get(record::page))
         .route("/console/cases/{id}/history", get(record::history))
         .route("/console/cases/{id}/resolve", post(record::resolve))

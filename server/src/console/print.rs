@@ -128,6 +128,45 @@ impl Form {
     }
 }
 
+/// `GET /console/cases/{id}/export.json`: the whole case as JSON, for a client's own
+/// record (a data-subject request, issue 18) with the print of the whole file: supervisors
+/// and admins who see the case; audited.
+pub(crate) async fn export_json(
+    State(state): State<Arc<AppState>>,
+    u: ConsoleUser,
+    Path(id): Path<String>,
+) -> Response {
+    let result = async {
+        if !u.user().role.has_authority() {
+            // A case the worker cannot see stays a 404.
+            data::one_case(&state, &u, &id, "read (console)").await?;
+            return Err(AppError::Forbidden);
+        }
+        let case = data::one_case(&state, &u, &id, "exported as JSON (console)").await?;
+        let body = serde_json::to_string_pretty(&case.doc.to_json())
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        Ok::<_, AppError>((case.access.id, body))
+    }
+    .await;
+    match result {
+        Ok((id, body)) => (
+            [
+                (
+                    header::CONTENT_TYPE,
+                    "application/json; charset=utf-8".to_string(),
+                ),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"fieldcase-case-{id}.json\""),
+                ),
+            ],
+            body,
+        )
+            .into_response(),
+        Err(e) => u.error(e),
+    }
+}
+
 /// `GET /console/cases/{id}/print/{form}`.
 pub(crate) async fn page(
     State(state): State<Arc<AppState>>,

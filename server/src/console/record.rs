@@ -537,7 +537,11 @@ async fn render(
                 a href=(format!("{here}/print/{form}")) lang="vi" { bdi { "Mẫu " (n + 1) } } " "
             }
             @if f.closures.iter().any(|c| c.retracted.is_none() && c.reopened_at.is_none() && c.status == Some(fieldcase_core::case::ClosureStatus::Approved)) {
-                a href=(format!("{here}/print/closure-letter")) { (l.t("letter-closure-title")) }
+                a href=(format!("{here}/print/closure-letter")) { (l.t("letter-closure-title")) } " "
+            }
+            a href=(format!("{here}/print/file")) { (l.t("print-whole-file")) } " "
+            @if u.user().role.has_authority() {
+                a href=(format!("{here}/export.json")) download { (l.t("export-json")) }
             }
         }
         p.fold-control {

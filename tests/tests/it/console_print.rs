@@ -344,3 +344,41 @@ fn the_forms_print_to_a4_pdf_in_a_real_browser() {
     });
     assert!(prints(&server, &id).len() >= 3);
 }
+
+/// A client's own record (issue 18): the whole case as JSON for a supervisor, audited; a
+/// worker of the case is refused; someone who cannot see the case gets the missing-case
+/// answer.
+#[test]
+fn a_clients_own_record_is_exported_as_json_by_a_supervisor_and_audited() {
+    let server = TestServer::start();
+    let anna = sign_in(&server, "anna", "Anna's phone");
+    let malee = sign_in(&server, "malee", "Malee's phone");
+    let id = child_case(&server, &anna, &malee);
+    let mut supervisor = Console::sign_in(&server.url, "malee", PASSWORD);
+    let (_, record) = supervisor.get(&format!("/console/cases/{id}"));
+    assert!(record.contains(&format!("/console/cases/{id}/export.json")));
+    let (status, body) = supervisor.get(&format!("/console/cases/{id}/export.json"));
+    assert_eq!(status, 200);
+    let json: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(json["id"], id.to_string());
+    assert_eq!(json["client"]["name"], CHILD);
+    let exported = |s: &TestServer| {
+        s.db.audit_trail(Some(&id), 100)
+            .unwrap()
+            .iter()
+            .filter(|e| e.action == "exported as JSON (console)")
+            .count()
+    };
+    assert_eq!(exported(&server), 1);
+    let mut worker = Console::sign_in(&server.url, "anna", PASSWORD);
+    assert_eq!(
+        worker.get(&format!("/console/cases/{id}/export.json")).0,
+        403
+    );
+    let mut stranger = Console::sign_in(&server.url, "sam", PASSWORD);
+    assert_eq!(
+        stranger.get(&format!("/console/cases/{id}/export.json")).0,
+        404
+    );
+    assert_eq!(exported(&server), 1);
+}
