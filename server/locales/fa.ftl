@@ -678,6 +678,6 @@ directory-name = نام
 directory-min-age = از سن
 directory-max-age = تا سن
 directory-areas = مناطق تحت پوشش (هر خط یکی)
-directory-languages = زبان‌های ارائهٔ خدمت (کدها، مثلاً fa، vi)
+directory-languages = زبان‌های ارائهٔ خدمت (با کد زبان، جدا با ویرگول)
 print-whole-file = کل پرونده
 export-json = سوابق خود مراجع (JSON)

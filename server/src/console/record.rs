@@ -541,7 +541,7 @@ async fn render(
             }
             a href=(format!("{here}/print/file")) { (l.t("print-whole-file")) } " "
             @if u.user().role.has_authority() {
-                a href=(format!("{here}/export.json")) download { (l.t("export-json")) }
+                a href=(format!("{here}/export.json")) download { bdi { (l.t("export-json")) } }
             }
         }
         p.fold-control {
