@@ -1,7 +1,7 @@
 """What waits is a coroutine, and what changes is told: a sync runs on asyncio while the
 sync observer hears its progress and the case observer the cases it changed; a cancelled
-sync loses nothing and the next one completes; codes from a newer app cross the boundary
-as themselves."""
+sync loses nothing and the next one completes; a cancelled login signs nobody in, even when
+the server's answer comes after; codes from a newer app cross the boundary as themselves."""
 
 import asyncio
 import pathlib
@@ -163,3 +163,85 @@ def test_login_and_open_are_coroutines(fc, server, tmp_path):
         return session
 
     assert run(main()).user_id
+
+
+class HeldRelay:
+    """A relay on 127.0.0.1 in front of the real server that holds every connection until
+    `release` is set, then passes bytes both ways: a login held on its way, as on a slow
+    network, that the app cancels meanwhile."""
+
+    def __init__(self, upstream_url):
+        import socket
+        import urllib.parse
+        up = urllib.parse.urlparse(upstream_url)
+        self.upstream = (up.hostname, up.port)
+        self.release = threading.Event()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.connections = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        import socket
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            self.connections += 1
+
+            def serve(client=client):
+                self.release.wait(30)
+                server = socket.create_connection(self.upstream)
+
+                def pump(a, b):
+                    try:
+                        while data := a.recv(65536):
+                            b.sendall(data)
+                    except OSError:
+                        pass
+                    finally:
+                        for s in (a, b):
+                            try:
+                                s.shutdown(socket.SHUT_RDWR)
+                            except OSError:
+                                pass
+                threading.Thread(target=pump, args=(server, client), daemon=True).start()
+                pump(client, server)
+            threading.Thread(target=serve, daemon=True).start()
+
+    def close(self):
+        self.listener.close()
+
+
+def test_a_cancelled_login_signs_nobody_in(fc, server, tmp_path):
+    """A login cancelled by the app (its coroutine cancelled while the server's answer is on
+    its way) signs nobody in on the phone, even when the answer arrives afterwards: edits
+    still need a signed-in user; a login after it works."""
+    store = open_store(fc, tmp_path / "phone.sqlite", bytes([7] * 32))
+    relay = HeldRelay(server.url)
+
+    async def cancelled():
+        with_timeout = asyncio.wait_for(
+            store.login(relay.url, "anna", PASSWORD, "Anna's phone"), timeout=0.5)
+        try:
+            await with_timeout
+        except asyncio.TimeoutError:
+            return True
+        return False
+
+    assert run(cancelled()), "the login was still waiting when it was cancelled"
+    assert relay.connections >= 1, "the login reached the relay"
+    relay.release.set()  # the server's answer now arrives, after the cancellation
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        time.sleep(0.2)
+        try:
+            store.create_case(fc.NewCase(team="north", client=fc.ClientInput(name="Олена")))
+        except fc.FieldcaseError.NotSignedIn:
+            continue
+        raise AssertionError("a cancelled login signed the user in")
+    relay.close()
+    session = run(store.login(server.url, "anna", PASSWORD, "Anna's phone"))
+    assert session.user_id
+    store.create_case(fc.NewCase(team="north", client=fc.ClientInput(name="Олена")))
