@@ -271,7 +271,7 @@ pub(crate) fn section(
 }
 
 /// A language's name in itself when it is one of ours, else its code.
-fn language_name(code: &str) -> String {
+pub(crate) fn language_name(code: &str) -> String {
     LOCALES
         .iter()
         .find(|l| l.code == code)

@@ -676,12 +676,7 @@ impl Print<'_> {
             .client
             .languages
             .iter()
-            .map(|c| {
-                LOCALES
-                    .iter()
-                    .find(|x| x.code == c)
-                    .map_or_else(|| c.clone(), |x| x.name.to_string())
-            })
+            .map(|c| super::partner::language_name(c))
             .collect();
         let body = html! {
             header.form-head { h1 { (l.t("letter-referral-title")) } }

@@ -357,6 +357,18 @@ fn excerpt(text: &str, chars: usize) -> String {
     out
 }
 
+/// Records that `u` chose to see the name of the restricted case `id`.
+async fn name_shown(
+    state: &Arc<AppState>,
+    u: &ConsoleUser,
+    id: fieldcase_core::CaseId,
+) -> AppResult<()> {
+    let (db, who) = (state.db.clone(), u.user().id.clone());
+    let device = u.session.device_id.clone();
+    let now = chrono::Utc::now().timestamp_millis();
+    super::blocking(move || db.audit(&who, &device, &id, "name shown (console)", now)).await
+}
+
 /// The fields that hold a client's name.
 const NAME_PATHS: [&str; 2] = ["client/name", "client/name_latin"];
 
@@ -448,10 +460,7 @@ async fn render(
     // name, and that choice is on the record.
     let name_hidden = loaded.access.restricted && !show_name;
     if loaded.access.restricted && show_name {
-        let (db, who, cid) = (state.db.clone(), u.user().id.clone(), loaded.access.id);
-        let device = u.session.device_id.clone();
-        let now = chrono::Utc::now().timestamp_millis();
-        super::blocking(move || db.audit(&who, &device, &cid, "name shown (console)", now)).await?;
+        name_shown(state, u, loaded.access.id).await?;
     }
     if name_hidden {
         let shown = view::initials(loaded.file.client.name.as_deref().unwrap_or_default());
@@ -1002,11 +1011,7 @@ pub(crate) async fn history(
             .map_err(|_| AppError::BadRequest("the case file has no such field".into()))?;
         // The history of a restricted case's name shows the name: the viewer chose it.
         if case.access.restricted && NAME_PATHS.contains(&q.path.as_str()) {
-            let (db, who, cid) = (state.db.clone(), u.user().id.clone(), case.access.id);
-            let device = u.session.device_id.clone();
-            let now = chrono::Utc::now().timestamp_millis();
-            super::blocking(move || db.audit(&who, &device, &cid, "name shown (console)", now))
-                .await?;
+            name_shown(&state, &u, case.access.id).await?;
         }
         let roster = Roster::load(&state, case.access.id, &case.doc).await?;
         let l = u.locale;
