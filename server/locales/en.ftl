@@ -709,3 +709,46 @@ directory-areas = Areas served (one a line)
 directory-languages = Languages it is given in (codes, e.g. vi, uk)
 print-whole-file = Whole case file
 export-json = Client's own record (JSON)
+duplicates-title = Possible duplicates
+duplicates-intro = Cases whose clients may be the same person, found when a case arrived. A case of another team is shown only by its team: ask its supervisor.
+duplicates-open = Open
+match-likely = likely
+match-possible = possible
+match-reasons = Why
+match-found = Found
+match-dismiss = Not the same person (dismiss)
+match-elsewhere = a case in team { $team }; ask its supervisor
+match-same-name = { $transliterated ->
+    [yes] same name after transliteration
+   *[no] same name
+}
+match-same-consonants = same consonants (Persian script and a Latin name)
+match-name-differs = { $transliterated ->
+    [yes] { $letters ->
+        [one] name differs by one letter after transliteration
+       *[other] name differs by { $letters } letters after transliteration
+    }
+   *[no] { $letters ->
+        [one] name differs by one letter
+       *[other] name differs by { $letters } letters
+    }
+}
+match-order-swapped = name order swapped
+match-part-missing = { $parts ->
+    [one] one part of the name missing
+   *[other] { $parts } parts of the name missing
+}
+match-same-dob = same date of birth
+match-dob-window = { $years ->
+    [0] approximate dates of birth in the same year
+    [one] approximate dates of birth one year apart
+   *[other] approximate dates of birth { $years } years apart
+}
+match-dob-nearly = date of birth differs by one digit or day and month swapped
+match-dob-differs = dates of birth differ
+match-gender-differs = sex differs
+match-same-phone = same phone number
+match-household = { $count ->
+    [one] one household member with the same name
+   *[other] { $count } household members with the same names
+}

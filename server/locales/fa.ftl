@@ -681,3 +681,30 @@ directory-areas = مناطق تحت پوشش (هر خط یکی)
 directory-languages = زبان‌های ارائهٔ خدمت (با کد زبان، جدا با ویرگول)
 print-whole-file = کل پرونده
 export-json = سوابق خود مراجع (JSON)
+duplicates-title = موارد احتمالاً تکراری
+duplicates-intro = پرونده‌هایی که مراجعانشان ممکن است یک نفر باشند، هنگام رسیدن پرونده پیدا شده‌اند. پروندهٔ تیم دیگر فقط با نام تیم نشان داده می‌شود: از سرپرست آن تیم بپرسید.
+duplicates-open = باز
+match-likely = محتمل
+match-possible = ممکن
+match-reasons = دلیل
+match-found = پیدا شده در
+match-dismiss = یک نفر نیستند (رد کردن)
+match-elsewhere = پرونده‌ای در تیم { $team }؛ از سرپرست آن بپرسید
+match-same-name = { $transliterated ->
+    [yes] همان نام پس از نویسه‌گردانی
+   *[no] همان نام
+}
+match-same-consonants = همان صامت‌ها (خط فارسی و نام لاتین)
+match-name-differs = { $transliterated ->
+    [yes] نام { $letters } حرف پس از نویسه‌گردانی فرق دارد
+   *[no] نام { $letters } حرف فرق دارد
+}
+match-order-swapped = ترتیب اجزای نام جابه‌جا شده
+match-part-missing = { $parts } بخش از نام نیست
+match-same-dob = همان تاریخ تولد
+match-dob-window = تاریخ‌های تولد تقریبی با { $years } سال فاصله
+match-dob-nearly = تاریخ تولد یک رقم فرق دارد یا روز و ماه جابه‌جا شده
+match-dob-differs = تاریخ‌های تولد فرق دارند
+match-gender-differs = جنسیت فرق دارد
+match-same-phone = همان شمارهٔ تلفن
+match-household = { $count } عضو خانوار با همان نام

@@ -717,3 +717,50 @@ directory-areas = Обслуживаемые территории (по одно
 directory-languages = Языки оказания услуги (коды, напр. ru, uk)
 print-whole-file = Всё дело
 export-json = Собственные данные клиента (JSON)
+duplicates-title = Возможные дубликаты
+duplicates-intro = Дела, клиенты которых могут быть одним человеком; найдены при поступлении дела. Дело другой команды показано только командой: обратитесь к её руководителю.
+duplicates-open = Открытые
+match-likely = вероятно
+match-possible = возможно
+match-reasons = Почему
+match-found = Найдено
+match-dismiss = Это разные люди (отклонить)
+match-elsewhere = дело в команде { $team }; обратитесь к её руководителю
+match-same-name = { $transliterated ->
+    [yes] то же имя после транслитерации
+   *[no] то же имя
+}
+match-same-consonants = те же согласные (персидское письмо и латиница)
+match-name-differs = { $transliterated ->
+    [yes] { $letters ->
+        [one] имя отличается на { $letters } букву после транслитерации
+        [few] имя отличается на { $letters } буквы после транслитерации
+       *[other] имя отличается на { $letters } букв после транслитерации
+    }
+   *[no] { $letters ->
+        [one] имя отличается на { $letters } букву
+        [few] имя отличается на { $letters } буквы
+       *[other] имя отличается на { $letters } букв
+    }
+}
+match-order-swapped = другой порядок частей имени
+match-part-missing = { $parts ->
+    [one] не хватает { $parts } части имени
+   *[other] не хватает { $parts } частей имени
+}
+match-same-dob = та же дата рождения
+match-dob-window = { $years ->
+    [0] примерные даты рождения в одном году
+    [one] примерные даты рождения с разницей в { $years } год
+    [few] примерные даты рождения с разницей в { $years } года
+   *[other] примерные даты рождения с разницей в { $years } лет
+}
+match-dob-nearly = дата рождения отличается одной цифрой или день и месяц переставлены
+match-dob-differs = даты рождения различаются
+match-gender-differs = пол различается
+match-same-phone = тот же номер телефона
+match-household = { $count ->
+    [one] { $count } член семьи с тем же именем
+    [few] { $count } члена семьи с теми же именами
+   *[other] { $count } членов семьи с теми же именами
+}

@@ -681,3 +681,30 @@ directory-areas = พื้นที่ให้บริการ (บรรท
 directory-languages = ภาษาที่ให้บริการ (รหัส เช่น th, vi)
 print-whole-file = แฟ้มคดีทั้งหมด
 export-json = ข้อมูลของผู้ใช้บริการเอง (JSON)
+duplicates-title = รายการที่อาจซ้ำกัน
+duplicates-intro = กรณีที่ผู้รับบริการอาจเป็นคนเดียวกัน พบเมื่อกรณีเข้ามาในระบบ กรณีของทีมอื่นแสดงเพียงชื่อทีม: โปรดสอบถามหัวหน้าทีมนั้น
+duplicates-open = ยังไม่ตัดสิน
+match-likely = น่าจะใช่
+match-possible = อาจใช่
+match-reasons = เหตุผล
+match-found = พบเมื่อ
+match-dismiss = ไม่ใช่คนเดียวกัน (ปัดตก)
+match-elsewhere = กรณีในทีม { $team } โปรดสอบถามหัวหน้าทีมนั้น
+match-same-name = { $transliterated ->
+    [yes] ชื่อเดียวกันเมื่อถอดอักษรแล้ว
+   *[no] ชื่อเดียวกัน
+}
+match-same-consonants = พยัญชนะเดียวกัน (อักษรเปอร์เซียกับชื่ออักษรละติน)
+match-name-differs = { $transliterated ->
+    [yes] ชื่อต่างกัน { $letters } ตัวอักษรเมื่อถอดอักษรแล้ว
+   *[no] ชื่อต่างกัน { $letters } ตัวอักษร
+}
+match-order-swapped = ลำดับชื่อสลับกัน
+match-part-missing = ชื่อขาดไป { $parts } ส่วน
+match-same-dob = วันเกิดเดียวกัน
+match-dob-window = วันเกิดโดยประมาณห่างกัน { $years } ปี
+match-dob-nearly = วันเกิดต่างกันหนึ่งหลัก หรือวันกับเดือนสลับกัน
+match-dob-differs = วันเกิดต่างกัน
+match-gender-differs = เพศต่างกัน
+match-same-phone = หมายเลขโทรศัพท์เดียวกัน
+match-household = สมาชิกในครัวเรือนชื่อเดียวกัน { $count } คน

@@ -717,3 +717,50 @@ directory-areas = Території обслуговування (по одні
 directory-languages = Мови надання послуги (коди, напр. uk, ru)
 print-whole-file = Уся справа
 export-json = Власні дані клієнта (JSON)
+duplicates-title = Можливі дублікати
+duplicates-intro = Справи, клієнти яких можуть бути однією людиною; знайдені, коли справа надійшла. Справу іншої команди показано лише командою: зверніться до її керівника.
+duplicates-open = Відкриті
+match-likely = ймовірно
+match-possible = можливо
+match-reasons = Чому
+match-found = Знайдено
+match-dismiss = Це різні люди (відхилити)
+match-elsewhere = справа в команді { $team }; зверніться до її керівника
+match-same-name = { $transliterated ->
+    [yes] те саме ім'я після транслітерації
+   *[no] те саме ім'я
+}
+match-same-consonants = ті самі приголосні (перське письмо й латиниця)
+match-name-differs = { $transliterated ->
+    [yes] { $letters ->
+        [one] ім'я відрізняється на { $letters } літеру після транслітерації
+        [few] ім'я відрізняється на { $letters } літери після транслітерації
+       *[other] ім'я відрізняється на { $letters } літер після транслітерації
+    }
+   *[no] { $letters ->
+        [one] ім'я відрізняється на { $letters } літеру
+        [few] ім'я відрізняється на { $letters } літери
+       *[other] ім'я відрізняється на { $letters } літер
+    }
+}
+match-order-swapped = інший порядок частин імені
+match-part-missing = { $parts ->
+    [one] бракує { $parts } частини імені
+   *[other] бракує { $parts } частин імені
+}
+match-same-dob = та сама дата народження
+match-dob-window = { $years ->
+    [0] приблизні дати народження в тому самому році
+    [one] приблизні дати народження з різницею { $years } рік
+    [few] приблизні дати народження з різницею { $years } роки
+   *[other] приблизні дати народження з різницею { $years } років
+}
+match-dob-nearly = дата народження відрізняється однією цифрою або день і місяць переставлено
+match-dob-differs = дати народження різні
+match-gender-differs = стать різна
+match-same-phone = той самий номер телефону
+match-household = { $count ->
+    [one] { $count } член родини з тим самим ім'ям
+    [few] { $count } члени родини з тими самими іменами
+   *[other] { $count } членів родини з тими самими іменами
+}

@@ -681,3 +681,30 @@ directory-areas = Địa bàn phục vụ (mỗi dòng một địa bàn)
 directory-languages = Ngôn ngữ cung cấp dịch vụ (mã, ví dụ vi, uk)
 print-whole-file = Toàn bộ hồ sơ ca
 export-json = Hồ sơ của chính thân chủ (JSON)
+duplicates-title = Có thể trùng lặp
+duplicates-intro = Các hồ sơ mà thân chủ có thể là cùng một người, được phát hiện khi hồ sơ đến. Hồ sơ của nhóm khác chỉ hiện tên nhóm: hãy hỏi trưởng nhóm đó.
+duplicates-open = Chưa xử lý
+match-likely = nhiều khả năng
+match-possible = có thể
+match-reasons = Lý do
+match-found = Phát hiện lúc
+match-dismiss = Không phải cùng một người (bỏ qua)
+match-elsewhere = một hồ sơ trong nhóm { $team }; hãy hỏi trưởng nhóm đó
+match-same-name = { $transliterated ->
+    [yes] cùng tên sau khi chuyển tự
+   *[no] cùng tên
+}
+match-same-consonants = cùng phụ âm (chữ Ba Tư và tên chữ Latinh)
+match-name-differs = { $transliterated ->
+    [yes] tên khác { $letters } chữ cái sau khi chuyển tự
+   *[no] tên khác { $letters } chữ cái
+}
+match-order-swapped = thứ tự họ tên đảo ngược
+match-part-missing = thiếu { $parts } phần của tên
+match-same-dob = cùng ngày sinh
+match-dob-window = ngày sinh ước tính cách nhau { $years } năm
+match-dob-nearly = ngày sinh khác một chữ số hoặc đảo ngày và tháng
+match-dob-differs = ngày sinh khác nhau
+match-gender-differs = giới tính khác nhau
+match-same-phone = cùng số điện thoại
+match-household = { $count } thành viên hộ gia đình cùng tên

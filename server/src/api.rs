@@ -76,6 +76,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/v1/directory", get(directory).layer(gate()))
         .route("/v1/cases/{id}", get(case))
         .route("/v1/cases/{id}/assignment", post(assign))
+        .route("/v1/cases/{id}/matches", get(case_matches))
         .route("/v1/cases/{id}/referrals/{rid}/links", post(partner_link))
         .route(
             "/v1/cases/{id}/departure",
@@ -510,6 +511,23 @@ async fn case(
     .await?;
     let doc = CaseDoc::load(&bytes)?;
     Ok(Json(doc.to_json()))
+}
+
+/// `GET /v1/cases/{id}/matches`: the possible duplicates the server found in the agency
+/// when the case arrived ([`crate::matching::answer`]: named only where the caller may see
+/// the other case; elsewhere, the team to ask).
+async fn case_matches(
+    State(state): State<Arc<AppState>>,
+    Auth(session, _): Auth,
+    Path(id): Path<String>,
+) -> AppResult<Json<fieldcase_core::matching::AgencyMatches>> {
+    let id: CaseId = id.parse().map_err(|_| AppError::NotFound)?;
+    let (index, max) = (state.matches.clone(), state.config.matching_max_indexed);
+    let answer = db::blocking(&state.db, move |db| {
+        crate::matching::answer(&index, db, max, &session.user, &session.device_id, id)
+    })
+    .await?;
+    Ok(Json(answer))
 }
 
 /// A partner's link for one referral (`docs/adr/0006-*`).

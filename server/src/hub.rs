@@ -304,6 +304,7 @@ impl Hub {
             return Ok(false);
         }
         crate::Metrics::inc(&state.metrics.changes_accepted);
+        crate::matching::after_commit(state, &access, &doc, hot.access.is_none()).await;
         for (conn, tx) in &hot.subscribers {
             if Some(*conn) != except {
                 let _ = tx.send(id);

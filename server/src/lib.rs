@@ -19,6 +19,7 @@ pub mod directory;
 pub mod error;
 pub mod hub;
 pub mod listen;
+pub mod matching;
 pub mod restore;
 pub mod settings;
 pub mod sync;
@@ -89,6 +90,9 @@ pub struct Config {
     pub partner_link_days: u32,
     /// Views and answers of one partner link in an hour (`partner.requests_per_hour`).
     pub partner_requests_per_hour: u32,
+    /// The most cases the duplicate check holds in memory (`matching.max_indexed`); a case
+    /// past it is not compared ([`matching`]).
+    pub matching_max_indexed: usize,
 }
 
 impl Config {
@@ -124,6 +128,7 @@ impl Default for Config {
             directory_max_import_bytes: fieldcase_core::directory::hsds::MAX_FILE_BYTES,
             partner_link_days: 30,
             partner_requests_per_hour: 60,
+            matching_max_indexed: fieldcase_core::matching::MAX_COMPARED,
         }
     }
 }
@@ -166,6 +171,11 @@ pub struct Metrics {
     pub partner_limited: std::sync::atomic::AtomicU64,
     /// Answers partners recorded through a link.
     pub partner_answers: std::sync::atomic::AtomicU64,
+    /// New cases checked for duplicates across the agency ([`matching`]), the pairs found
+    /// new, and cases left out of the check's index for `matching.max_indexed`.
+    pub match_checks: std::sync::atomic::AtomicU64,
+    pub matches_found: std::sync::atomic::AtomicU64,
+    pub match_index_full: std::sync::atomic::AtomicU64,
 }
 
 impl Metrics {
@@ -294,6 +304,24 @@ impl Metrics {
             "Answers partners recorded through a link.",
             self.partner_answers.load(Relaxed).to_string(),
         );
+        line(
+            "match_checks_total",
+            "counter",
+            "New cases checked for possible duplicates across the agency.",
+            self.match_checks.load(Relaxed).to_string(),
+        );
+        line(
+            "matches_found_total",
+            "counter",
+            "Possible duplicates found and stored.",
+            self.matches_found.load(Relaxed).to_string(),
+        );
+        line(
+            "match_index_full_total",
+            "counter",
+            "Cases left out of the duplicate check for matching.max_indexed.",
+            self.match_index_full.load(Relaxed).to_string(),
+        );
         self.listen.render(&mut out);
         out
     }
@@ -370,6 +398,8 @@ pub struct AppState {
     pub directory: directory::IndexCache,
     /// Requests per partner link in the current hour ([`Config::partner_requests_per_hour`]).
     pub partner_requests: console::partner::LinkLimiter,
+    /// The cases made ready for the duplicate check ([`matching`]).
+    pub matches: matching::MatchIndex,
     /// Passwords being hashed at once ([`Config::login_max_concurrent`]).
     login_slots: tokio::sync::Semaphore,
     /// Set when the server stops: sync connections finish what their client is doing,
@@ -396,6 +426,7 @@ impl AppState {
             console: console::Cache::default(),
             directory: directory::IndexCache::default(),
             partner_requests: console::partner::LinkLimiter::default(),
+            matches: matching::MatchIndex::default(),
             login_slots,
             shutdown: tokio::sync::watch::Sender::new(false),
         })

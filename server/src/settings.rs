@@ -55,6 +55,10 @@
 //! link_days = 30               # how long a new link opens (at most 90)
 //! requests_per_hour = 60       # views and answers of one link in an hour; more get 429
 //!
+//! [matching]                   # possible duplicates across the agency (issue 19)
+//! max_indexed = 200000         # cases the check holds in memory; past it a case is not
+//!                              # compared (metric fieldcase_match_index_full_total)
+//!
 //! [limits]                     # connections and timeouts (crate::listen)
 //! max_connections = 4096       # open connections in all, sync WebSockets included
 //! max_connections_per_address = 256   # from one client IP (behind a proxy: raise it)
@@ -114,6 +118,8 @@ pub struct FileSettings {
     pub directory: DirectorySettings,
     #[serde(default)]
     pub partner: PartnerSettings,
+    #[serde(default)]
+    pub matching: MatchingSettings,
     /// Deadlines for every team; unset keys keep the defaults.
     #[serde(default)]
     pub deadlines: DeadlineSettings,
@@ -221,6 +227,13 @@ pub struct PartnerSettings {
     pub requests_per_hour: Option<u32>,
 }
 
+/// The duplicate check across the agency ([`crate::matching`]).
+#[derive(Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct MatchingSettings {
+    pub max_indexed: Option<u32>,
+}
+
 /// Connection limits and timeouts ([`crate::listen`]).
 #[derive(Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -274,6 +287,7 @@ impl FileSettings {
         positive(s.cases.max_per_connection, "cases.max_per_connection")?;
         positive(s.partner.link_days, "partner.link_days")?;
         positive(s.partner.requests_per_hour, "partner.requests_per_hour")?;
+        positive(s.matching.max_indexed, "matching.max_indexed")?;
         if s.partner
             .link_days
             .is_some_and(|d| d > crate::PARTNER_MAX_LINK_DAYS)
@@ -394,6 +408,9 @@ impl FileSettings {
         }
         if let Some(n) = self.partner.requests_per_hour {
             config.partner_requests_per_hour = n;
+        }
+        if let Some(n) = self.matching.max_indexed {
+            config.matching_max_indexed = n as usize;
         }
         config.deadlines = self.deadlines.over(config.deadlines);
         config.team_deadlines = self

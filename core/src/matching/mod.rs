@@ -164,6 +164,33 @@ impl Person {
     }
 }
 
+impl Person {
+    /// An existing case's client: the names, date of birth and sex, the phone and
+    /// messenger contacts and the household members' names (retracted entries left out).
+    pub fn of_client(c: &crate::case::model::Client) -> Self {
+        Person {
+            name: c.name.clone().unwrap_or_default(),
+            name_latin: c.name_latin.clone(),
+            date_of_birth: c.date_of_birth.clone(),
+            birth_date_approximate: c.birth_date_approximate.unwrap_or(false),
+            gender: c.gender.clone(),
+            phones: c
+                .contacts
+                .iter()
+                .filter(|c| c.retracted.is_none())
+                .filter(|c| matches!(c.kind.as_deref(), Some("phone" | "messenger") | None))
+                .filter_map(|c| c.value.clone())
+                .collect(),
+            household: c
+                .household
+                .iter()
+                .filter(|m| m.retracted.is_none())
+                .filter_map(|m| m.name.clone())
+                .collect(),
+        }
+    }
+}
+
 /// A person to compare: from a new case at intake, or an existing case's client.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Person {
@@ -615,6 +642,72 @@ pub fn find<'a, K: Ord + Clone + 'a>(
     out.sort_by(|(k1, a1), (k2, a2)| a2.score.cmp(&a1.score).then_with(|| k1.cmp(k2)));
     out.truncate(MAX_MATCHES);
     out
+}
+
+/// What the server decided about a possible match between two of its cases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+#[serde(rename_all = "snake_case")]
+pub enum MatchStatus {
+    /// Found, not yet looked at by a supervisor.
+    Open,
+    /// The same person: one case was closed as a duplicate of the other.
+    Confirmed,
+    /// Not the same person: never proposed again for this pair.
+    Dismissed,
+}
+
+impl MatchStatus {
+    /// The code stored and sent.
+    pub fn code(self) -> &'static str {
+        match self {
+            MatchStatus::Open => "open",
+            MatchStatus::Confirmed => "confirmed",
+            MatchStatus::Dismissed => "dismissed",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code {
+            "open" => Some(MatchStatus::Open),
+            "confirmed" => Some(MatchStatus::Confirmed),
+            "dismissed" => Some(MatchStatus::Dismissed),
+            _ => None,
+        }
+    }
+}
+
+/// A case of the agency whose client may be the same person, one the asking user may
+/// see: named (`GET /v1/cases/{id}/matches`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct AgencyMatch {
+    pub case_id: String,
+    pub client_name: String,
+    pub band: MatchBand,
+    pub score: u32,
+    pub reasons: Vec<MatchReason>,
+    pub status: MatchStatus,
+}
+
+/// A possible match in a case the asking user may not see (another team's, a restricted
+/// one): only the team it is in, whose supervisor to ask. No name, no case id, no reasons.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct MatchElsewhere {
+    /// What the team is called.
+    pub team: String,
+}
+
+/// The server's answer about one case: the possible matches it found in the agency when
+/// the case arrived (dismissed ones left out).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct AgencyMatches {
+    pub case_id: String,
+    pub matches: Vec<AgencyMatch>,
+    /// One entry per team holding a match the user may not see.
+    pub elsewhere: Vec<MatchElsewhere>,
 }
 
 #[cfg(test)]

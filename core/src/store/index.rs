@@ -296,28 +296,7 @@ impl CaseSummary {
                 .filter_map(|m| m.name.clone()),
         );
         let search_key = names.iter().map(|n| fold(n)).collect::<Vec<_>>().join("\n");
-        let person = Prepared::of(&Person {
-            name: f.client.name.clone().unwrap_or_default(),
-            name_latin: f.client.name_latin.clone(),
-            date_of_birth: f.client.date_of_birth.clone(),
-            birth_date_approximate: f.client.birth_date_approximate.unwrap_or(false),
-            gender: f.client.gender.clone(),
-            phones: f
-                .client
-                .contacts
-                .iter()
-                .filter(|c| c.retracted.is_none())
-                .filter(|c| matches!(c.kind.as_deref(), Some("phone" | "messenger") | None))
-                .filter_map(|c| c.value.clone())
-                .collect(),
-            household: f
-                .client
-                .household
-                .iter()
-                .filter(|m| m.retracted.is_none())
-                .filter_map(|m| m.name.clone())
-                .collect(),
-        });
+        let person = Prepared::of(&Person::of_client(&f.client));
         Ok(CaseSummary {
             id,
             client_name: f.client.name.unwrap_or_default(),

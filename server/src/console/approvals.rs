@@ -172,6 +172,7 @@ pub(crate) async fn page(State(state): State<Arc<AppState>>, u: ConsoleUser) -> 
         };
         let body = html! {
             h1 { (l.t("approvals-title")) }
+            p { a href="/console/duplicates" { (l.t("duplicates-title")) } }
             section.card #plans {
                 h2 { (l.t("plans-waiting")) " " span.count { (l.number(plans.len() as i64)) } }
                 @if plans.is_empty() { p.muted { (l.t("none")) } }

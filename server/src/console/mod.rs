@@ -15,6 +15,8 @@
 //! | `GET /console/cases/{id}/print/{form}`, `GET /console/cases/{id}/export.json` | printed forms, letters and the whole file; the case as JSON for a client's own record (supervisors, admins); audited |
 //! | `POST /console/cases/{id}/referrals/{rid}/link`, `POST /console/cases/{id}/links/{link}/revoke`, `GET`, `POST /p/{token}` | a partner's link for one referral, and the partner's page (`partner.rs`) |
 //! | `GET /console/approvals` | plans and closures waiting for a decision |
+//! | `GET /console/duplicates` | possible duplicates across the agency (issue 19) |
+//! | `POST /console/duplicates/dismiss` | a pair is not the same person, never proposed again |
 //! | `GET /console/directory?q&domain&area&language&age&inactive`, `GET`, `POST /console/directory/{id}` | the partner directory for everyone signed in: search, a service's page; admins edit a service (admin log) |
 //! | `GET /console/reports?from&to`, `GET /console/reports/{name}.csv`, `GET /console/reports/period.xlsx?from&to` | a period's cases opened and closed per month, clients by gender, age band and stage, referral outcomes, time to closure (SVG charts with their tables; XLSX); service gaps, unmet needs, caseload statistics, closed cases, referral outcomes per organisation and service; CSV |
 //! | `GET /console/admin`, `POST /console/admin/...` | users and teams (admins): add a team, add a user, set a password, disable a user; the audit trail of restricted cases |
@@ -39,6 +41,7 @@ mod approvals;
 mod dashboard;
 mod data;
 mod directory;
+mod duplicates;
 pub mod partner;
 mod people;
 mod period;
@@ -107,6 +110,8 @@ pub fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
         )
         .route("/p/{token}", get(partner::page).post(partner::answer))
         .route("/console/approvals", get(approvals::page))
+        .route("/console/duplicates", get(duplicates::page))
+        .route("/console/duplicates/dismiss", post(duplicates::dismiss))
         .route("/console/reports", get(reports::page))
         .route("/console/reports/period.xlsx", get(period::xlsx))
         .route("/console/reports/{name}", get(reports::csv))

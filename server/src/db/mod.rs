@@ -29,6 +29,7 @@ pub mod cases;
 pub mod directory;
 pub mod keys;
 pub mod links;
+pub mod matches;
 pub mod postgres;
 pub mod records;
 pub mod sqlite;
@@ -290,6 +291,44 @@ macro_rules! rules_over_rows {
                 self,
                 case.as_bytes(),
             )?)
+        }
+
+        fn record_matches(
+            &self,
+            found: &[$crate::db::matches::MatchRow],
+        ) -> $crate::AppResult<usize> {
+            $crate::db::matches::record(self, found)
+        }
+
+        fn matches_of(
+            &self,
+            case: &fieldcase_core::CaseId,
+        ) -> $crate::AppResult<Vec<$crate::db::matches::MatchRow>> {
+            Ok($crate::db::matches::MatchRows::match_rows_of_case(
+                self,
+                case.as_bytes(),
+                $crate::db::matches::MAX_MATCHES_PER_CASE,
+            )?)
+        }
+
+        fn open_matches(
+            &self,
+            limit: usize,
+        ) -> $crate::AppResult<Vec<$crate::db::matches::MatchRow>> {
+            Ok($crate::db::matches::MatchRows::open_match_rows(
+                self, limit,
+            )?)
+        }
+
+        fn decide_match(
+            &self,
+            x: &fieldcase_core::CaseId,
+            y: &fieldcase_core::CaseId,
+            status: fieldcase_core::matching::MatchStatus,
+            by: &str,
+            now: i64,
+        ) -> $crate::AppResult<bool> {
+            $crate::db::matches::decide(self, x, y, status, by, now)
         }
 
         fn revoke_referral_link(&self, id: &str, by: &str, now: i64) -> $crate::AppResult<bool> {
@@ -1092,6 +1131,23 @@ pub trait Db: Send + Sync + 'static {
     fn referral_links(&self, case: &CaseId) -> AppResult<Vec<links::ReferralLink>>;
     /// Revokes a link; `false` when there is no such link, or it was revoked already.
     fn revoke_referral_link(&self, id: &str, by: &str, now: i64) -> AppResult<bool>;
+    /// Stores the possible duplicates a check found (a pair already stored, whatever its
+    /// status, is left as it is); answers how many were new.
+    fn record_matches(&self, found: &[matches::MatchRow]) -> AppResult<usize>;
+    /// The stored pairs holding a case, best first, at most
+    /// [`matches::MAX_MATCHES_PER_CASE`].
+    fn matches_of(&self, case: &CaseId) -> AppResult<Vec<matches::MatchRow>>;
+    /// The open pairs, newest first, at most `limit`.
+    fn open_matches(&self, limit: usize) -> AppResult<Vec<matches::MatchRow>>;
+    /// Confirms or dismisses an open pair; `false` when it is not an open pair.
+    fn decide_match(
+        &self,
+        x: &CaseId,
+        y: &CaseId,
+        status: fieldcase_core::matching::MatchStatus,
+        by: &str,
+        now: i64,
+    ) -> AppResult<bool>;
     /// Records an administrative action (who, what, on what, when).
     fn log_admin(&self, entry: &AdminEntry) -> AppResult<()>;
     /// The latest administrative actions, newest first.

@@ -210,6 +210,24 @@ const MIGRATIONS: &[&str] = &[
         revoked_by   TEXT
      );
      CREATE INDEX referral_links_case ON referral_links (case_id);",
+    // Schema version 10, possible duplicates across the agency (issue 19, `db::matches`;
+    // the SQLite storage's migration 13).
+    "CREATE TABLE case_matches (
+        id         TEXT NOT NULL UNIQUE,
+        case_a     BYTEA NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+        case_b     BYTEA NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+        score      BIGINT NOT NULL,
+        band       TEXT NOT NULL,
+        reasons    TEXT NOT NULL,
+        status     TEXT NOT NULL,
+        found_for  BYTEA NOT NULL,
+        found_at   BIGINT NOT NULL,
+        decided_by TEXT,
+        decided_at BIGINT,
+        PRIMARY KEY (case_a, case_b)
+     );
+     CREATE INDEX case_matches_b ON case_matches (case_b);
+     CREATE INDEX case_matches_open ON case_matches (status, found_at);",
 ];
 
 impl From<postgres::Error> for AppError {
@@ -1177,6 +1195,106 @@ fn link_of(r: &postgres::Row) -> AppResult<super::links::ReferralLink> {
         revoked_at: r.try_get(8)?,
         revoked_by: r.try_get(9)?,
     })
+}
+
+fn match_of(r: &postgres::Row) -> AppResult<super::matches::StoredColumns> {
+    Ok(super::matches::StoredColumns {
+        id: r.try_get(0)?,
+        a: r.try_get(1)?,
+        b: r.try_get(2)?,
+        score: r.try_get(3)?,
+        band: r.try_get(4)?,
+        reasons: r.try_get(5)?,
+        status: r.try_get(6)?,
+        found_for: r.try_get(7)?,
+        found_at: r.try_get(8)?,
+        decided_by: r.try_get(9)?,
+        decided_at: r.try_get(10)?,
+    })
+}
+
+impl super::matches::MatchRows for PostgresDb {
+    fn insert_match_row(&self, m: &super::matches::MatchRow) -> Result<bool, StorageError> {
+        let m = m.clone();
+        Ok(self.run(move |c| {
+            let n = c.execute(
+                "INSERT INTO case_matches (case_a, case_b, score, band, reasons, status,
+                    found_for, found_at, id)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                 ON CONFLICT (case_a, case_b) DO NOTHING",
+                &[
+                    &m.a.as_bytes().as_slice(),
+                    &m.b.as_bytes().as_slice(),
+                    &(m.score as i64),
+                    &m.band_code(),
+                    &m.reasons_json(),
+                    &m.status.code(),
+                    &m.found_for.as_bytes().as_slice(),
+                    &m.found_at,
+                    &m.id,
+                ],
+            )?;
+            Ok(n == 1)
+        })?)
+    }
+
+    fn match_rows_of_case(
+        &self,
+        case: &[u8],
+        limit: usize,
+    ) -> Result<Vec<super::matches::MatchRow>, StorageError> {
+        let case = case.to_vec();
+        let stored = self.run(move |c| {
+            c.query(
+                &format!(
+                    "SELECT {} FROM case_matches WHERE case_a = $1 OR case_b = $1
+                     ORDER BY score DESC, found_at, case_a, case_b LIMIT $2",
+                    super::matches::MATCH_COLUMNS
+                ),
+                &[&case, &(limit as i64)],
+            )?
+            .iter()
+            .map(match_of)
+            .collect::<AppResult<Vec<_>>>()
+        })?;
+        stored.into_iter().map(|r| r.row()).collect()
+    }
+
+    fn open_match_rows(&self, limit: usize) -> Result<Vec<super::matches::MatchRow>, StorageError> {
+        let stored = self.run(move |c| {
+            c.query(
+                &format!(
+                    "SELECT {} FROM case_matches WHERE status = 'open'
+                     ORDER BY found_at DESC, case_a, case_b LIMIT $1",
+                    super::matches::MATCH_COLUMNS
+                ),
+                &[&(limit as i64)],
+            )?
+            .iter()
+            .map(match_of)
+            .collect::<AppResult<Vec<_>>>()
+        })?;
+        stored.into_iter().map(|r| r.row()).collect()
+    }
+
+    fn decide_match_row(
+        &self,
+        a: &[u8],
+        b: &[u8],
+        status: &str,
+        by: &str,
+        now: i64,
+    ) -> Result<bool, StorageError> {
+        let (a, b, status, by) = (a.to_vec(), b.to_vec(), status.to_string(), by.to_string());
+        Ok(self.run(move |c| {
+            let n = c.execute(
+                "UPDATE case_matches SET status = $3, decided_by = $4, decided_at = $5
+                 WHERE case_a = $1 AND case_b = $2 AND status = 'open'",
+                &[&a, &b, &status, &by, &now],
+            )?;
+            Ok(n == 1)
+        })?)
+    }
 }
 
 impl super::links::LinkRows for PostgresDb {

@@ -177,6 +177,25 @@ const MIGRATIONS: &[&str] = &[
         revoked_by   TEXT
      ) STRICT;
      CREATE INDEX referral_links_case ON referral_links (case_id);",
+    // 13: possible duplicates across the agency (issue 19, `db::matches`): a pair of
+    // case ids in byte order, the check's score, band and reasons (codes), and the
+    // supervisor's decision.
+    "CREATE TABLE case_matches (
+        id         TEXT NOT NULL UNIQUE,
+        case_a     BLOB NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+        case_b     BLOB NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+        score      INTEGER NOT NULL,
+        band       TEXT NOT NULL,
+        reasons    TEXT NOT NULL,
+        status     TEXT NOT NULL,
+        found_for  BLOB NOT NULL,
+        found_at   INTEGER NOT NULL,
+        decided_by TEXT,
+        decided_at INTEGER,
+        PRIMARY KEY (case_a, case_b)
+     ) STRICT;
+     CREATE INDEX case_matches_b ON case_matches (case_b);
+     CREATE INDEX case_matches_open ON case_matches (status, found_at);",
 ];
 
 /// The server's SQLite storage.
@@ -954,6 +973,91 @@ fn link_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<super::links::ReferralLink
         revoked_at: r.get(8)?,
         revoked_by: r.get(9)?,
     })
+}
+
+fn match_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<super::matches::StoredColumns> {
+    Ok(super::matches::StoredColumns {
+        id: r.get(0)?,
+        a: r.get(1)?,
+        b: r.get(2)?,
+        score: r.get(3)?,
+        band: r.get(4)?,
+        reasons: r.get(5)?,
+        status: r.get(6)?,
+        found_for: r.get(7)?,
+        found_at: r.get(8)?,
+        decided_by: r.get(9)?,
+        decided_at: r.get(10)?,
+    })
+}
+
+impl super::matches::MatchRows for SqliteDb {
+    fn insert_match_row(&self, m: &super::matches::MatchRow) -> Result<bool, StorageError> {
+        let n = self.lock().run(
+            "INSERT INTO case_matches (case_a, case_b, score, band, reasons, status, found_for,
+                found_at, id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+             ON CONFLICT (case_a, case_b) DO NOTHING",
+            params![
+                m.a.as_bytes().as_slice(),
+                m.b.as_bytes().as_slice(),
+                m.score,
+                m.band_code(),
+                m.reasons_json(),
+                m.status.code(),
+                m.found_for.as_bytes().as_slice(),
+                m.found_at,
+                m.id
+            ],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn match_rows_of_case(
+        &self,
+        case: &[u8],
+        limit: usize,
+    ) -> Result<Vec<super::matches::MatchRow>, StorageError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {} FROM case_matches WHERE case_a = ?1 OR case_b = ?1
+             ORDER BY score DESC, found_at, case_a, case_b LIMIT ?2",
+            super::matches::MATCH_COLUMNS
+        ))?;
+        let rows = stmt
+            .query_map(params![case, limit as i64], match_of)?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter().map(|r| r.row()).collect()
+    }
+
+    fn open_match_rows(&self, limit: usize) -> Result<Vec<super::matches::MatchRow>, StorageError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {} FROM case_matches WHERE status = 'open'
+             ORDER BY found_at DESC, case_a, case_b LIMIT ?1",
+            super::matches::MATCH_COLUMNS
+        ))?;
+        let rows = stmt
+            .query_map(params![limit as i64], match_of)?
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter().map(|r| r.row()).collect()
+    }
+
+    fn decide_match_row(
+        &self,
+        a: &[u8],
+        b: &[u8],
+        status: &str,
+        by: &str,
+        now: i64,
+    ) -> Result<bool, StorageError> {
+        let n = self.lock().run(
+            "UPDATE case_matches SET status = ?3, decided_by = ?4, decided_at = ?5
+             WHERE case_a = ?1 AND case_b = ?2 AND status = 'open'",
+            params![a, b, status, by, now],
+        )?;
+        Ok(n == 1)
+    }
 }
 
 impl super::links::LinkRows for SqliteDb {

@@ -23,6 +23,7 @@ mod crash;
 mod cuts;
 mod deadlines;
 mod directory;
+mod duplicates;
 mod durability;
 mod home_visit;
 mod insiders;

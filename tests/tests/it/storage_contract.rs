@@ -80,6 +80,7 @@ storage_contract!(
     the_admin_log_is_newest_first,
     the_directory_is_written_under_compare_and_swap_and_checked,
     a_partner_link_opens_by_its_token_until_it_expires_or_is_revoked,
+    a_possible_duplicate_is_stored_once_and_a_dismissed_one_stays_dismissed,
 );
 
 pub(crate) fn access(id: CaseId, assigned: &[&str]) -> CaseAccess {
@@ -1202,4 +1203,74 @@ fn a_partner_link_opens_by_its_token_until_it_expires_or_is_revoked(db: &dyn Db)
     elsewhere.team = "nowhere";
     assert!(db.create_referral_link(&elsewhere).is_err());
     assert_eq!(db.referral_links(&id).unwrap().len(), 2);
+}
+
+/// Possible duplicates (issue 19): a pair is stored once whichever case found it, read
+/// back from both cases best first, listed while open, decided once; a dismissed pair is
+/// not stored again.
+fn a_possible_duplicate_is_stored_once_and_a_dismissed_one_stays_dismissed(db: &dyn Db) {
+    use fieldcase_core::matching::{MatchBand, MatchReason, MatchStatus};
+    use fieldcase_server::db::matches::MatchRow;
+    let (x, _, _) = stored_case(db);
+    let (y, _, _) = stored_case(db);
+    let (z, _, _) = stored_case(db);
+    let reasons = vec![
+        MatchReason::NameDiffers {
+            letters: 1,
+            transliterated: true,
+        },
+        MatchReason::SameDateOfBirth,
+    ];
+    let xy = MatchRow::found(x, y, 85, MatchBand::Likely, reasons.clone(), 10);
+    let xz = MatchRow::found(
+        z,
+        x,
+        45,
+        MatchBand::Possible,
+        vec![MatchReason::SamePhone],
+        20,
+    );
+    assert_eq!(db.record_matches(&[xy.clone(), xz.clone()]).unwrap(), 2);
+    // The same pair found from the other case is the same pair.
+    let yx = MatchRow::found(y, x, 90, MatchBand::Likely, Vec::new(), 30);
+    assert_eq!(db.record_matches(&[yx]).unwrap(), 0);
+    let of_x = db.matches_of(&x).unwrap();
+    assert_eq!(of_x, vec![xy.clone(), xz.clone()], "best first, as found");
+    assert_eq!(of_x[0].reasons, reasons);
+    assert_eq!(of_x[0].other(&x), y);
+    assert_eq!(db.matches_of(&y).unwrap(), vec![xy.clone()]);
+    assert_eq!(
+        db.open_matches(10).unwrap(),
+        vec![xz.clone(), xy.clone()],
+        "newest first"
+    );
+    assert_eq!(db.open_matches(1).unwrap().len(), 1, "bounded");
+
+    assert!(db
+        .decide_match(&y, &x, MatchStatus::Dismissed, "u-2", 40)
+        .unwrap());
+    assert!(
+        !db.decide_match(&x, &y, MatchStatus::Confirmed, "u-3", 50)
+            .unwrap(),
+        "decided once"
+    );
+    assert!(matches!(
+        db.decide_match(&x, &z, MatchStatus::Open, "u-3", 50),
+        Err(AppError::BadRequest(_))
+    ));
+    let dismissed = &db.matches_of(&y).unwrap()[0];
+    assert_eq!(
+        (
+            dismissed.status,
+            dismissed.decided_by.as_deref(),
+            dismissed.decided_at
+        ),
+        (MatchStatus::Dismissed, Some("u-2"), Some(40))
+    );
+    assert_eq!(db.open_matches(10).unwrap(), vec![xz]);
+    // Found again later: not proposed again.
+    let again = MatchRow::found(x, y, 95, MatchBand::Likely, Vec::new(), 60);
+    assert_eq!(db.record_matches(&[again]).unwrap(), 0);
+    assert_eq!(db.matches_of(&x).unwrap()[0].status, MatchStatus::Dismissed);
+    assert!(db.matches_of(&CaseId::random()).unwrap().is_empty());
 }

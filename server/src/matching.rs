@@ -1,0 +1,324 @@
+//! The agency-wide duplicate check (issue 19): when a new case arrives (by sync, REST or
+//! the console: every write is stored through [`crate::hub::Hub`]), its client is compared
+//! with the clients of the cases the server holds by the core's matcher
+//! ([`fieldcase_core::matching`], the same one phones run), and the pairs found are stored
+//! ([`crate::db::matches`]) for the API (`GET /v1/cases/{id}/matches`) and the console's
+//! duplicates page.
+//!
+//! The check is bounded: it reads no case from storage. [`MatchIndex`] holds, per case,
+//! its access facts, its client's name and the client made ready for comparison
+//! ([`Prepared`]), built once from the stored cases (the first check, or at startup) and
+//! kept current by every write the hub stores; at most `matching.max_indexed` cases
+//! ([`crate::Config::matching_max_indexed`]; past it a case is left out of the index and
+//! counted in `fieldcase_match_index_full_total`). One check compares the new client with
+//! every indexed one (linear; see `bench/` and the `match_server` example for its time).
+//!
+//! The index lives in this process's memory: a case written by another server instance on
+//! the same PostgreSQL database or by the admin command line reaches it when this process
+//! next writes that case (the gap is in `docs/security.md`'s known limits).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use automerge::Automerge;
+use fieldcase_core::matching::{self, Person, Prepared};
+use fieldcase_core::{CaseDoc, CaseId};
+
+use crate::db::matches::MatchRow;
+use crate::db::{CaseAccess, Db};
+use crate::error::AppResult;
+
+/// One case as the check knows it.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub access: CaseAccess,
+    /// The client's name, shown to users who may see the case.
+    pub name: String,
+    pub person: Prepared,
+}
+
+impl Entry {
+    /// The entry of a case document (its outline: no text is read).
+    pub fn of(access: &CaseAccess, doc: &Automerge) -> AppResult<Entry> {
+        let (file, _) = CaseDoc::outline_of(doc)?;
+        Ok(Entry {
+            access: access.clone(),
+            name: file.client.name.clone().unwrap_or_default(),
+            person: Prepared::of(&Person::of_client(&file.client)),
+        })
+    }
+}
+
+/// The cases of the server made ready for the check; `None` until built. Cloned handles
+/// share one index.
+#[derive(Default, Clone)]
+pub struct MatchIndex(Arc<Mutex<Option<HashMap<CaseId, Entry>>>>);
+
+impl std::fmt::Debug for MatchIndex {
+    // Counts only: never a client's name.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MatchIndex")
+            .field("cases", &self.len())
+            .finish()
+    }
+}
+
+/// What one check found.
+#[derive(Debug, Clone, Default)]
+pub struct Checked {
+    /// The pairs found (stored, unless a pair was stored before).
+    pub found: Vec<MatchRow>,
+    /// How many were new to storage.
+    pub new: usize,
+    /// Cases left out of the index for `matching.max_indexed`.
+    pub left_out: usize,
+}
+
+impl MatchIndex {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<HashMap<CaseId, Entry>>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// How many cases are indexed (0 before it is built).
+    pub fn len(&self) -> usize {
+        self.lock().as_ref().map_or(0, |m| m.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// An indexed case's entry.
+    pub fn get(&self, id: &CaseId) -> Option<Entry> {
+        self.lock().as_ref().and_then(|m| m.get(id).cloned())
+    }
+
+    /// Builds the index from the stored cases unless it is built (blocking: it reads and
+    /// opens every case once). Answers how many cases were left out for `max`.
+    pub fn build(&self, db: &dyn Db, max: usize) -> AppResult<usize> {
+        if self.lock().is_some() {
+            return Ok(0);
+        }
+        let mut map = HashMap::new();
+        let mut left_out = 0;
+        for (access, _) in db.cases()? {
+            if map.len() >= max {
+                left_out += 1;
+                continue;
+            }
+            let Some(bytes) = db.case_document(&access.id)? else {
+                continue;
+            };
+            let entry = Automerge::load(&bytes)
+                .map_err(|e| crate::error::AppError::Internal(e.to_string()))
+                .and_then(|doc| Entry::of(&access, &doc));
+            match entry {
+                Ok(e) => {
+                    map.insert(access.id, e);
+                }
+                // One unreadable case must not stop the check for the others; it is logged.
+                Err(e) => {
+                    tracing::error!(case = %access.id, error = %e, "a stored case could not be indexed for matching")
+                }
+            }
+        }
+        let mut g = self.lock();
+        if g.is_none() {
+            *g = Some(map);
+        }
+        Ok(left_out)
+    }
+
+    /// Replaces a case's entry (after a write); `false` when the index is full and the
+    /// case was not in it. Before the index is built, nothing is kept (the build reads
+    /// the stored case).
+    pub fn put(&self, entry: Entry, max: usize) -> bool {
+        let mut g = self.lock();
+        let Some(map) = g.as_mut() else {
+            return true;
+        };
+        if map.len() >= max && !map.contains_key(&entry.access.id) {
+            return false;
+        }
+        map.insert(entry.access.id, entry);
+        true
+    }
+
+    /// The pairs a new case forms with the indexed cases (itself left out), best first, at
+    /// most [`matching::MAX_MATCHES`]; nothing when the client has no name or phone.
+    pub fn check(&self, entry: &Entry, now: i64) -> Vec<MatchRow> {
+        let g = self.lock();
+        let Some(map) = g.as_ref() else {
+            return Vec::new();
+        };
+        let id = entry.access.id;
+        matching::find(
+            &entry.person,
+            map.iter()
+                .filter(|(k, _)| **k != id)
+                .map(|(k, e)| (k, &e.person)),
+        )
+        .into_iter()
+        .map(|(other, a)| MatchRow::found(id, other, a.score.max(0) as u32, a.band, a.reasons, now))
+        .collect()
+    }
+}
+
+/// After a write was stored: the index is brought up to date with the case, and a case new
+/// to the server is checked against the others; the pairs found are stored. Blocking (the
+/// first call builds the index).
+pub fn after_write(
+    index: &MatchIndex,
+    db: &dyn Db,
+    max: usize,
+    entry: Entry,
+    new_case: bool,
+    now: i64,
+) -> AppResult<Checked> {
+    let mut out = Checked {
+        left_out: index.build(db, max)?,
+        ..Checked::default()
+    };
+    if new_case {
+        out.found = index.check(&entry, now);
+        out.new = db.record_matches(&out.found)?;
+    }
+    if !index.put(entry, max) {
+        out.left_out += 1;
+    }
+    Ok(out)
+}
+
+/// [`after_write`] from the hub, off the async threads; its counts go to the metrics. A
+/// failure is logged, never the write's: the change is stored, and the case is checked
+/// again by nothing (the console's duplicates page then lacks its pairs).
+pub(crate) async fn after_commit(
+    state: &crate::AppState,
+    access: &CaseAccess,
+    doc: &Automerge,
+    new_case: bool,
+) {
+    use std::sync::atomic::Ordering::Relaxed;
+    let entry = match Entry::of(access, doc) {
+        Ok(e) => e,
+        Err(e) => {
+            tracing::error!(case = %access.id, error = %e, "a stored case could not be made ready for matching");
+            return;
+        }
+    };
+    let (index, db, max) = (
+        state.matches.clone(),
+        state.db.clone(),
+        state.config.matching_max_indexed,
+    );
+    let now = now_ms();
+    let done = tokio::task::spawn_blocking(move || {
+        after_write(&index, db.as_ref(), max, entry, new_case, now)
+    })
+    .await;
+    match done {
+        Ok(Ok(c)) => {
+            let m = &state.metrics;
+            if new_case {
+                crate::Metrics::inc(&m.match_checks);
+            }
+            m.matches_found.fetch_add(c.new as u64, Relaxed);
+            m.match_index_full.fetch_add(c.left_out as u64, Relaxed);
+            if c.new > 0 {
+                tracing::info!(case = %access.id, new = c.new, "possible duplicates found");
+            }
+        }
+        Ok(Err(e)) => tracing::error!(case = %access.id, error = %e, "the duplicate check failed"),
+        Err(e) => tracing::error!(case = %access.id, error = %e, "the duplicate check stopped"),
+    }
+}
+
+/// The matches of a case the user may see (`GET /v1/cases/{id}/matches`): a pair whose
+/// other case the user may see comes with its client's name, score and reasons; one the
+/// user may not see (another team's, a restricted case, a case of the team not assigned to
+/// a worker) only as the team it is in, once per team, with no name, id or reason.
+/// Dismissed pairs are left out. A case the user may not see is
+/// [`crate::error::AppError::NotFound`], as one that does not exist. A restricted case's
+/// client named is audited. Blocking.
+pub fn answer(
+    index: &MatchIndex,
+    db: &dyn Db,
+    max: usize,
+    user: &crate::db::User,
+    device: &str,
+    id: CaseId,
+) -> AppResult<matching::AgencyMatches> {
+    use crate::error::AppError;
+    use matching::{AgencyMatch, AgencyMatches, MatchElsewhere, MatchStatus};
+    let access = db.case_access(&id)?.ok_or(AppError::NotFound)?;
+    if !access.visible_to(user) {
+        return Err(AppError::NotFound);
+    }
+    index.build(db, max)?;
+    let teams = db.teams()?;
+    let shown = |name: &str| {
+        teams
+            .iter()
+            .find(|t| t.name == name)
+            .map_or_else(|| name.to_string(), |t| t.shown().to_string())
+    };
+    let mut out = AgencyMatches {
+        case_id: id.to_string(),
+        ..AgencyMatches::default()
+    };
+    let mut elsewhere = std::collections::BTreeSet::new();
+    for row in db.matches_of(&id)? {
+        if row.status == MatchStatus::Dismissed {
+            continue;
+        }
+        let other = row.other(&id);
+        let known = match index.get(&other) {
+            Some(e) => Some((e.access, Some(e.name))),
+            None => db.case_access(&other)?.map(|a| (a, None)),
+        };
+        let Some((other_access, name)) = known else {
+            continue;
+        };
+        if !other_access.visible_to(user) {
+            elsewhere.insert(shown(&other_access.team));
+            continue;
+        }
+        let name = match name {
+            Some(n) => n,
+            None => match db.case_document(&other)? {
+                Some(bytes) => {
+                    let doc = Automerge::load(&bytes)
+                        .map_err(|e| AppError::Internal(format!("stored case unreadable: {e}")))?;
+                    Entry::of(&other_access, &doc)?.name
+                }
+                None => continue,
+            },
+        };
+        if other_access.restricted {
+            db.audit(
+                &user.id,
+                device,
+                &other,
+                "named as a possible match",
+                now_ms(),
+            )?;
+        }
+        out.matches.push(AgencyMatch {
+            case_id: other.to_string(),
+            client_name: name,
+            band: row.band,
+            score: row.score,
+            reasons: row.reasons,
+            status: row.status,
+        });
+    }
+    out.elsewhere = elsewhere
+        .into_iter()
+        .map(|team| MatchElsewhere { team })
+        .collect();
+    Ok(out)
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
