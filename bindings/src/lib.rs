@@ -714,6 +714,23 @@ impl CaseStore {
         self.edit(&case_id, |d, a, now| d.add_household_member(a, now, input))
     }
 
+    /// Links the case to another (issue 19): a household member's own case when
+    /// `member_id` names one, or else a new household entry for a related case; `relation`
+    /// is `sibling`, `parent`, `child`, `relative` or `household`. The link holds only the
+    /// other case's id; the server accepts it only when the user may see that case. Returns
+    /// the member's id.
+    pub fn link_case(
+        &self,
+        case_id: String,
+        member_id: Option<String>,
+        linked_case_id: String,
+        relation: String,
+    ) -> Result<String> {
+        self.edit(&case_id, |d, a, now| {
+            d.link_case(a, now, member_id.as_deref(), &linked_case_id, &relation)
+        })
+    }
+
     /// Records the intake.
     pub fn record_intake(&self, case_id: String, input: IntakeInput) -> Result<()> {
         self.edit(&case_id, |d, a, now| d.record_intake(a, now, input))

@@ -896,6 +896,35 @@ fn main() {
     }
     report("matcher, 5,000 prepared people", &mut times, found);
 
+    // The server's check (`fieldcase-server`'s `matching::MatchIndex::check`): the same
+    // matcher over a map of 100,000 prepared clients by case, the new case left out.
+    let mut agency: HashMap<u64, Prepared> = HashMap::new();
+    for i in 0..100_000u64 {
+        let lang = LANGS[i as usize % LANGS.len()];
+        let fam = r.below(family_count(lang));
+        let g = if i > 0 && r.chance(20) {
+            let p = person(&mut r, lang, fam);
+            relative(&mut r, &p)
+        } else {
+            person(&mut r, lang, fam)
+        };
+        agency.insert(i, Prepared::of(&to_person(&g)));
+    }
+    let mut times: Vec<Duration> = Vec::new();
+    let mut found = 0;
+    for (n, (_, q, _)) in queries.iter().step_by(10).enumerate() {
+        let itself = n as u64;
+        let start = Instant::now();
+        let q = Prepared::of(q);
+        found += find(&q, agency.iter().filter(|(k, _)| **k != itself)).len();
+        times.push(start.elapsed());
+    }
+    report(
+        "server index (map by case, itself left out), 100,000 prepared people",
+        &mut times,
+        found,
+    );
+
     // The same through the phone's store: 5,000 cases opened at intake (name, date of
     // birth, sex), then CaseStore::possible_matches for a new case.
     let dir = tempfile::tempdir().expect("a temporary directory");

@@ -222,6 +222,8 @@ pub const PROBLEM_STATUSES: &[&str] =
     &["open", "in_progress", "achieved", "not_achieved", "dropped"];
 pub const ACTIVITY_STATUSES: &[&str] = &["planned", "in_progress", "done", "cancelled"];
 pub const APPROVAL_STATUSES: &[&str] = &["none", "requested", "approved", "returned"];
+/// How a linked case's client is related to this case's client (issue 19).
+pub const CASE_RELATIONS: &[&str] = &["sibling", "parent", "child", "relative", "household"];
 pub const CLOSURE_STATUSES: &[&str] = &["requested", "approved", "returned"];
 pub const CLOSURE_REASONS: &[&str] = &[
     "goals_achieved",
@@ -295,6 +297,11 @@ const MEMBER: &[Field] = &[
     open("date_of_birth", Kind::Date),
     open("lives_with_client", Kind::Bool),
     open("note", Kind::Str),
+    // A link to the member's own case, or to a related case (issue 19): only its id and
+    // the relation's code, written by `CaseDoc::link_case` (scalars inside an entry:
+    // `docs/adr/0005-*`).
+    action("case_id", Kind::Str).since(2),
+    action("case_relation", Kind::Enum(CASE_RELATIONS)).since(2),
 ];
 const CLIENT: &[Field] = &[
     open("kind", Kind::Enum(CLIENT_KINDS)),

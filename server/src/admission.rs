@@ -113,6 +113,27 @@ pub(crate) async fn check(
             ));
         }
     }
+    // A link names a case its writer may see (issue 19): one they may not see answers as
+    // one that does not exist, and a link holds only the id and the relation's code.
+    if !admitted.new_links.is_empty() {
+        let (links, u) = (admitted.new_links.clone(), user.clone());
+        let seen = crate::db::blocking(&state.db, move |db| {
+            for c in &links {
+                match db.case_access(c)? {
+                    Some(a) if a.visible_to(&u) => {}
+                    _ => return Ok(false),
+                }
+            }
+            Ok(true)
+        })
+        .await?;
+        if !seen {
+            return Err(AppError::refused(
+                RefusalKind::InvalidDocument,
+                "a link points only to a case its writer may see",
+            ));
+        }
+    }
     Ok(Admitted {
         access: CaseAccess::of(id, &admitted.file, after),
         marks: time_marks(state, after, &changes),

@@ -66,6 +66,19 @@ pub struct Admission {
     /// Who must be an active worker or supervisor of the case's team: everyone newly
     /// assigned, and everyone when the case is new or changes team (sorted, once each).
     pub newcomers: Vec<String>,
+    /// The cases this change links to that were not linked before (household members'
+    /// `case_id`, issue 19): valid ids, never the case itself; the server admits them only
+    /// when the writer may see each (sorted, once each).
+    pub new_links: Vec<CaseId>,
+}
+
+/// The case ids a case's household links to.
+fn links_of(file: &CaseFile) -> std::collections::BTreeSet<&str> {
+    file.client
+        .household
+        .iter()
+        .filter_map(|m| m.case_id.as_deref())
+        .collect()
 }
 
 /// The Automerge actors (hex) of `changes`, sorted, once each.
@@ -190,6 +203,7 @@ fn admit_with(
         ));
     }
     let team = file.team.clone().unwrap_or_default();
+    let mut was_linked = std::collections::BTreeSet::new();
     let mut newcomers: Vec<String> = match prior {
         Some(p) if p.team == team => file
             .assigned
@@ -203,6 +217,7 @@ fn admit_with(
         Some(_) => {
             // The stored document was validated when it was accepted.
             let (was, _) = CaseDoc::outline_of(before).map_err(|e| invalid(e.to_string()))?;
+            was_linked = links_of(&was).into_iter().map(String::from).collect();
             if let Some(refusal) = authority::violation(&was, &file, writer.role) {
                 return Err(refusal);
             }
@@ -226,10 +241,25 @@ fn admit_with(
     }
     newcomers.sort();
     newcomers.dedup();
+    let mut new_links = Vec::new();
+    for l in links_of(&file) {
+        if was_linked.contains(l) {
+            continue;
+        }
+        match l.parse::<CaseId>() {
+            Ok(c) if c != id => new_links.push(c),
+            _ => {
+                return Err(invalid(
+                    "a household member links to a case by its id, never to the case itself".into(),
+                ))
+            }
+        }
+    }
     Ok(Admission {
         team_is_new: prior.is_none_or(|p| p.team != team),
         team,
         newcomers,
+        new_links,
         file,
     })
 }

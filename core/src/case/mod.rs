@@ -506,6 +506,64 @@ impl CaseDoc {
         self.add_entry(a, now, "client/household", to_map(&input))
     }
 
+    /// Links this case to another (issue 19): a household member's own case when `member`
+    /// names one, or else a new household entry for a related case (a sibling, a parent, a
+    /// child). The link holds only the other case's id and the relation's code
+    /// ([`crate::schema::CASE_RELATIONS`]), nothing of that case; the server admits it only
+    /// when the writer may see that case. A case is linked once; not to itself. Returns the
+    /// member's id.
+    pub fn link_case(
+        &mut self,
+        a: &Author,
+        now: i64,
+        member: Option<&str>,
+        case_id: &str,
+        relation: &str,
+    ) -> Result<String> {
+        let target: CaseId = case_id
+            .parse()
+            .map_err(|_| Error::invalid("client/household/case_id", "not a case id"))?;
+        if target == self.id()? {
+            return Err(Error::invalid(
+                "client/household/case_id",
+                "a case is not linked to itself",
+            ));
+        }
+        if !crate::schema::CASE_RELATIONS.contains(&relation) {
+            return Err(Error::invalid(
+                "client/household/case_relation",
+                "not a relation code",
+            ));
+        }
+        let file = self.read()?;
+        let members = &file.client.household;
+        if members
+            .iter()
+            .any(|m| m.retracted.is_none() && m.case_id.as_deref() == Some(&target.to_string()))
+        {
+            return Err(Error::invalid(
+                "client/household/case_id",
+                "this case is linked already",
+            ));
+        }
+        let mut value = Map::new();
+        value.insert("case_id".into(), json!(target.to_string()));
+        value.insert("case_relation".into(), json!(relation));
+        match member {
+            Some(m) => {
+                if !members.iter().any(|x| x.id == m && x.retracted.is_none()) {
+                    return Err(Error::NotFound(format!("client/household/{m}")));
+                }
+                let path = format!("client/household/{m}");
+                self.update_map(a, now, "link case", &path, value, true)?;
+                Ok(m.to_string())
+            }
+            None => self.edit_at(a, now, "link case", "client/household", |tx| {
+                insert_entry_with(tx, a, now, "client/household", value, true)
+            }),
+        }
+    }
+
     /// Records (or completes) the intake.
     pub fn record_intake(&mut self, a: &Author, now: i64, input: IntakeInput) -> Result<()> {
         if input.preliminary_finding.is_some()

@@ -459,6 +459,10 @@ pub struct HouseholdMember {
     pub date_of_birth: Option<String>,
     pub lives_with_client: Option<bool>,
     pub note: Option<String>,
+    /// The member's own case, or a related case (issue 19): its id only.
+    pub case_id: Option<String>,
+    /// How that case's client is related (a code of [`crate::schema::CASE_RELATIONS`]).
+    pub case_relation: Option<String>,
     pub retracted: Option<Retraction>,
 }
 

@@ -7,6 +7,7 @@ mod convergence;
 mod fixtures;
 mod forward_compat;
 mod fuzz;
+mod links;
 mod matching;
 mod merge;
 mod plan;

@@ -240,3 +240,68 @@ fn supervisors_of_both_teams_see_the_pair_and_a_dismissed_one_is_not_proposed_ag
     let (_, page) = ploy.get("/console/duplicates");
     assert!(!page.contains("Mohammad Hosseini"));
 }
+
+#[test]
+fn a_link_names_only_a_case_its_writer_may_see() {
+    let server = TestServer::start();
+    let (anna, anna_t, _a) = server.phone("anna");
+    let child = new_case(&anna, "north", "Олександр Коваленко", "2015-05-05", false);
+    let mother = new_case(&anna, "north", "Олена Коваленко", "1988-02-02", false);
+    synced(&anna, &server, &anna_t);
+    let (sam, sam_t, _s) = server.phone("sam");
+    let south = new_case(&sam, "south", "Ivan Kovalenko", "2013-01-01", false);
+    synced(&sam, &server, &sam_t);
+
+    // Anna links the child's case to his mother's, which she may see: accepted, and the
+    // supervisor's record holds the link (an id and a code, nothing of the mother's case).
+    let id: fieldcase_core::CaseId = child.parse().unwrap();
+    anna.update(&id, |d, a, now| {
+        d.link_case(a, now, None, &mother, "parent")
+    })
+    .unwrap();
+    synced(&anna, &server, &anna_t);
+    let doc =
+        fieldcase_core::CaseDoc::load(&server.db.case_document(&id).unwrap().unwrap()).unwrap();
+    let linked = &doc.read().unwrap().client.household[0];
+    assert_eq!(
+        (
+            linked.case_id.as_deref(),
+            linked.case_relation.as_deref(),
+            linked.name.as_deref()
+        ),
+        (Some(mother.as_str()), Some("parent"), None)
+    );
+
+    // A link to a case of another team is refused, as one to a case that does not exist;
+    // the phone keeps its change, held back with the reason, and the server stores nothing.
+    let heads = server.db.case_heads(&id).unwrap();
+    for target in [south.clone(), fieldcase_core::CaseId::random().to_string()] {
+        let (phone, token, _p) = server.phone("anna");
+        assert_eq!(phone.sync(&server.url, &token).unwrap().new_cases, 2);
+        phone
+            .update(&id, |d, a, now| {
+                d.link_case(a, now, None, &target, "sibling")
+            })
+            .unwrap();
+        let r = phone.sync(&server.url, &token).unwrap();
+        assert_eq!(r.errors.len(), 1, "{r:?}");
+        let refused = phone.refused_cases();
+        assert_eq!(refused.len(), 1);
+        assert!(
+            refused[0]
+                .1
+                .reason
+                .contains("a link points only to a case its writer may see"),
+            "{:?}",
+            refused[0].1
+        );
+        assert!(phone
+            .get_case(&id)
+            .unwrap()
+            .client
+            .household
+            .iter()
+            .any(|m| m.case_id.as_deref() == Some(target.as_str())));
+        assert_eq!(server.db.case_heads(&id).unwrap(), heads);
+    }
+}
