@@ -28,7 +28,11 @@
 //!
 //! Then one check is timed against 5,000 people: by the matcher alone (prepared people
 //! with phones and households), and through `CaseStore::possible_matches` on a store of
-//! 5,000 cases opened at intake (name, date of birth, sex), 200 checks each.
+//! 5,000 cases opened at intake (name, date of birth, sex), 200 checks each; and the
+//! server's check (`fieldcase-server`'s `matching::MatchIndex::check`: the same matcher
+//! over a map of prepared clients by case, the new case left out) against 100,000.
+//! Figures of 2026-12-03 (two other builds sharing the cores) are in
+//! `docs/benchmarks.md`: the server's check took a median of 400 ms on this set.
 //!
 //! Figures (release build, a development machine of 2 shared cores, not a phone),
 //! 2026-12-02:
