@@ -502,6 +502,23 @@ impl CaseStore {
         .await
     }
 
+    /// The server's possible duplicates of a case across the agency (issue 19): named only
+    /// where the user may see the other case; elsewhere, only the team whose supervisor to
+    /// ask. Needs the network, and the case synced to the server.
+    pub async fn agency_matches(
+        &self,
+        server_url: String,
+        token: String,
+        case_id: String,
+    ) -> Result<core::matching::AgencyMatches> {
+        let inner = self.inner.clone();
+        blocking(move || {
+            let id = self::case_id(&case_id)?;
+            Ok(inner.agency_matches(&server_url, &token, &id)?)
+        })
+        .await
+    }
+
     /// Ends the session on the server and signs out here.
     pub async fn logout(&self, server_url: String, token: String) -> Result<()> {
         let inner = self.inner.clone();

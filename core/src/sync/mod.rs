@@ -26,6 +26,7 @@ mod departure;
 mod directory;
 mod exchange;
 mod http;
+mod matches;
 mod partner;
 pub mod protocol;
 pub use partner::PartnerLink;
