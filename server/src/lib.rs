@@ -20,6 +20,7 @@ pub mod error;
 pub mod hub;
 pub mod listen;
 pub mod restore;
+pub mod retention;
 pub mod settings;
 pub mod sync;
 
@@ -89,6 +90,9 @@ pub struct Config {
     pub partner_link_days: u32,
     /// Views and answers of one partner link in an hour (`partner.requests_per_hour`).
     pub partner_requests_per_hour: u32,
+    /// How long closed cases are kept, per team, and the task that applies it
+    /// (`[retention]`, `[team_retention.<team>]`; [`retention`]).
+    pub retention: retention::Settings,
 }
 
 impl Config {
@@ -124,6 +128,7 @@ impl Default for Config {
             directory_max_import_bytes: fieldcase_core::directory::hsds::MAX_FILE_BYTES,
             partner_link_days: 30,
             partner_requests_per_hour: 60,
+            retention: retention::Settings::default(),
         }
     }
 }
@@ -166,6 +171,12 @@ pub struct Metrics {
     pub partner_limited: std::sync::atomic::AtomicU64,
     /// Answers partners recorded through a link.
     pub partner_answers: std::sync::atomic::AtomicU64,
+    /// Cases erased by this server (the console, the retention task).
+    pub cases_erased: std::sync::atomic::AtomicU64,
+    /// Passes of the retention task, and closed cases it found past their team's
+    /// retention and listed for a decision.
+    pub retention_runs: std::sync::atomic::AtomicU64,
+    pub retention_listed: std::sync::atomic::AtomicU64,
 }
 
 impl Metrics {
@@ -293,6 +304,24 @@ impl Metrics {
             "counter",
             "Answers partners recorded through a link.",
             self.partner_answers.load(Relaxed).to_string(),
+        );
+        line(
+            "cases_erased_total",
+            "counter",
+            "Cases erased by this server (their data keys destroyed): the console and the retention task.",
+            self.cases_erased.load(Relaxed).to_string(),
+        );
+        line(
+            "retention_runs_total",
+            "counter",
+            "Passes of the retention task (retention.interval_minutes).",
+            self.retention_runs.load(Relaxed).to_string(),
+        );
+        line(
+            "retention_listed",
+            "gauge",
+            "Closed cases past their team's retention awaiting a decision, at the last pass.",
+            self.retention_listed.load(Relaxed).to_string(),
         );
         self.listen.render(&mut out);
         out

@@ -506,6 +506,16 @@ impl<'a> Exchange<'a> {
     /// refusal's kind, and (when it is a case of this store) held back from later syncs.
     fn refuse(&mut self, id: CaseId, refusal: Refusal, hold_back: bool) -> Result<()> {
         self.refused.insert(id);
+        if refusal.kind == RefusalKind::Erased {
+            // Erased on the server: nothing is held back to be offered again, and nothing
+            // of it stays here.
+            if hold_back {
+                self.store.purge_case(&id)?;
+                self.plan.report.removed += 1;
+                self.plan.report.changed.push(id.to_string());
+            }
+            return Ok(());
+        }
         if hold_back {
             self.store.mark_refused(&id, &refusal)?;
         }

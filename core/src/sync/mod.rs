@@ -34,6 +34,7 @@ mod socket;
 use std::time::Duration;
 
 pub use control::{CaseSyncError, SyncControl, SyncProgress, SyncReport};
+pub use departure::ErasedAnswer;
 pub(crate) use http::TlsRoots;
 pub use http::{CaseloadEntry, ServerSession};
 

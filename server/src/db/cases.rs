@@ -118,6 +118,8 @@ pub trait CaseTx {
     /// The database's key check ([`keys`]), held until the transaction ends so that no
     /// rotation of the master key runs meanwhile.
     fn key_check(&mut self) -> Result<Option<Vec<u8>>, StorageError>;
+    /// Whether the case was erased ([`super::erasure`]): its id is never a case again.
+    fn erased(&mut self, id: &[u8]) -> Result<bool, StorageError>;
 }
 
 /// What a storage reads of cases; each read is one consistent view.
@@ -192,6 +194,10 @@ pub fn store(tx: &mut dyn CaseTx, master: &Key, w: &Write) -> Result<Stored, Sto
             }
             // The first changes of a new case become its snapshot.
             None => {
+                // An erased case is not made again, by any path.
+                if tx.erased(id)? {
+                    return Err(StorageError::Erased);
+                }
                 // A new data key is wrapped only under the database's current master key
                 // (a rotation may have run since this storage read its key).
                 if tx.key_check()?.is_some_and(|c| !keys::checks(master, &c)) {
@@ -445,6 +451,10 @@ mod tests {
             self.assigned = users.iter().map(|u| u.to_string()).collect();
             Ok(())
         }
+        fn erased(&mut self, _: &[u8]) -> Result<bool, StorageError> {
+            Ok(false)
+        }
+
         fn key_check(&mut self) -> Result<Option<Vec<u8>>, StorageError> {
             Ok(None)
         }

@@ -27,6 +27,7 @@
 pub mod accounts;
 pub mod cases;
 pub mod directory;
+pub mod erasure;
 pub mod keys;
 pub mod links;
 pub mod postgres;
@@ -358,6 +359,30 @@ macro_rules! rules_over_rows {
 
         fn throttle_forgive(&self, key: &str) -> $crate::AppResult<()> {
             Ok($crate::db::records::throttle_forgive(self, key)?)
+        }
+
+        fn erase_case(
+            &self,
+            id: &fieldcase_core::CaseId,
+            by: &str,
+            reason: &str,
+            now: i64,
+        ) -> $crate::AppResult<$crate::db::erasure::Tombstone> {
+            $crate::db::erasure::erase(self, id, by, reason, now)
+        }
+
+        fn erased_case(
+            &self,
+            id: &fieldcase_core::CaseId,
+        ) -> $crate::AppResult<Option<$crate::db::erasure::Tombstone>> {
+            Ok($crate::db::erasure::ErasureRows::tombstone_row(
+                self,
+                &id.as_bytes()[..],
+            )?)
+        }
+
+        fn erased_cases(&self) -> $crate::AppResult<Vec<$crate::db::erasure::Tombstone>> {
+            Ok($crate::db::erasure::ErasureRows::tombstone_rows(self)?)
         }
     };
 }
@@ -1102,6 +1127,20 @@ pub trait Db: Send + Sync + 'static {
     /// The cases a user is assigned to (from the access index), by case id: a hand-over
     /// deals them out in this order, the same on every storage.
     fn cases_of(&self, user_id: &str) -> AppResult<Vec<CaseId>>;
+    /// Erases a case by destroying its data key and deleting what is stored of it; a
+    /// tombstone (id, team, when, by whom, why) stays ([`erasure::erase`]). `NotFound` for
+    /// no such case, a conflict for one erased already, a bad request for a bad reason.
+    fn erase_case(
+        &self,
+        id: &CaseId,
+        by: &str,
+        reason: &str,
+        now: i64,
+    ) -> AppResult<erasure::Tombstone>;
+    /// The tombstone of an erased case.
+    fn erased_case(&self, id: &CaseId) -> AppResult<Option<erasure::Tombstone>>;
+    /// Every tombstone, the latest first.
+    fn erased_cases(&self) -> AppResult<Vec<erasure::Tombstone>>;
 }
 
 /// A device with what the server knows of its use.

@@ -210,6 +210,15 @@ const MIGRATIONS: &[&str] = &[
         revoked_by   TEXT
      );
      CREATE INDEX referral_links_case ON referral_links (case_id);",
+    // Schema version 10, erasure by destroying a case's data key (issue 18, ADR 0007; the
+    // SQLite storage's migration 13): what stays of an erased case, no content.
+    "CREATE TABLE erased_cases (
+        id        BYTEA PRIMARY KEY,
+        team      TEXT NOT NULL,
+        erased_at BIGINT NOT NULL,
+        erased_by TEXT NOT NULL,
+        reason    TEXT NOT NULL
+     );",
 ];
 
 impl From<postgres::Error> for AppError {
@@ -531,6 +540,13 @@ impl CaseTx for CaseTxRows<'_, '_> {
         self.0
             .execute("DELETE FROM case_changes WHERE case_id = $1", &[&row.id])?;
         Ok(())
+    }
+
+    fn erased(&mut self, id: &[u8]) -> Result<bool, StorageError> {
+        Ok(self
+            .0
+            .query_opt("SELECT 1 FROM erased_cases WHERE id = $1", &[&id])?
+            .is_some())
     }
 
     fn insert_case(&mut self, row: CaseRow<'_>, bytes: &[u8]) -> Result<bool, StorageError> {
@@ -1320,6 +1336,107 @@ impl super::directory::DirectoryRows for PostgresDb {
             tx.commit()?;
             Ok(true)
         })?)
+    }
+}
+
+/// The tables that hold a case's rows besides `cases` itself, by its key (`case_id`):
+/// everything an erasure deletes (the audit trail keeps its entries, ids only).
+const CASE_TABLES: &[&str] = &[
+    "case_changes",
+    "case_assignments",
+    "departures",
+    "change_times",
+    "assignment_ends",
+    "referral_links",
+];
+
+fn tombstone_of(r: &postgres::Row) -> Result<super::erasure::Tombstone, StorageError> {
+    let key: Vec<u8> = r.try_get(0)?;
+    Ok(super::erasure::Tombstone {
+        case_id: super::erasure::case_id(&key)?,
+        team: r.try_get(1)?,
+        erased_at: r.try_get(2)?,
+        erased_by: r.try_get(3)?,
+        reason: r.try_get(4)?,
+    })
+}
+
+impl super::erasure::ErasureRows for PostgresDb {
+    fn erase_rows(
+        &self,
+        id: &[u8],
+        by: &str,
+        reason: &str,
+        now: i64,
+    ) -> Result<Option<super::erasure::Tombstone>, StorageError> {
+        let (key, by_, reason_) = (id.to_vec(), by.to_string(), reason.to_string());
+        let writer = self.writer.clone();
+        let team = self
+            .run(move |c| {
+                let mut tx = c.transaction()?;
+                // The case's row lock: a write under way finishes first, and one after
+                // finds no case, then its tombstone.
+                let Some(row) =
+                    tx.query_opt("SELECT team FROM cases WHERE id = $1 FOR UPDATE", &[&key])?
+                else {
+                    return Ok(None);
+                };
+                let team: String = row.try_get(0)?;
+                for table in CASE_TABLES {
+                    tx.execute(&format!("DELETE FROM {table} WHERE case_id = $1"), &[&key])?;
+                }
+                tx.execute("DELETE FROM cases WHERE id = $1", &[&key])?;
+                tx.execute(
+                    "INSERT INTO erased_cases (id, team, erased_at, erased_by, reason)
+                     VALUES ($1, $2, $3, $4, $5)",
+                    &[&key, &team, &now, &by_, &reason_],
+                )?;
+                // Other instances see a case write (their cases in memory are checked).
+                tx.execute(
+                    "INSERT INTO case_writers (writer, writes, started_at) VALUES ($1, 1, $2)
+                     ON CONFLICT (writer) DO UPDATE SET writes = case_writers.writes + 1",
+                    &[&writer, &now],
+                )?;
+                tx.commit()?;
+                Ok(Some(team))
+            })
+            .map_err(|e| StorageError::Unavailable(e.to_string()))?;
+        Ok(match team {
+            Some(team) => Some(super::erasure::Tombstone {
+                case_id: super::erasure::case_id(id)?,
+                team,
+                erased_at: now,
+                erased_by: by.to_string(),
+                reason: reason.to_string(),
+            }),
+            None => None,
+        })
+    }
+
+    fn tombstone_row(&self, id: &[u8]) -> Result<Option<super::erasure::Tombstone>, StorageError> {
+        let key = id.to_vec();
+        let row = self
+            .run(move |c| {
+                Ok(c.query_opt(
+                    "SELECT id, team, erased_at, erased_by, reason FROM erased_cases WHERE id = $1",
+                    &[&key],
+                )?)
+            })
+            .map_err(|e| StorageError::Unavailable(e.to_string()))?;
+        row.as_ref().map(tombstone_of).transpose()
+    }
+
+    fn tombstone_rows(&self) -> Result<Vec<super::erasure::Tombstone>, StorageError> {
+        let rows = self
+            .run(|c| {
+                Ok(c.query(
+                    "SELECT id, team, erased_at, erased_by, reason FROM erased_cases
+                     ORDER BY erased_at DESC, id",
+                    &[],
+                )?)
+            })
+            .map_err(|e| StorageError::Unavailable(e.to_string()))?;
+        rows.iter().map(tombstone_of).collect()
     }
 }
 

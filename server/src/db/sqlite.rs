@@ -177,6 +177,20 @@ const MIGRATIONS: &[&str] = &[
         revoked_by   TEXT
      ) STRICT;
      CREATE INDEX referral_links_case ON referral_links (case_id);",
+    // 13: erasure by destroying a case's data key (issue 18, ADR 0007): what stays of an
+    // erased case (no content), and the mark of a backup whose data keys are kept apart
+    // (`SqliteDb::backup_to`; a database with the mark opens only through `restore`).
+    "CREATE TABLE erased_cases (
+        id        BLOB PRIMARY KEY,
+        team      TEXT NOT NULL,
+        erased_at INTEGER NOT NULL,
+        erased_by TEXT NOT NULL,
+        reason    TEXT NOT NULL
+     ) STRICT;
+     CREATE TABLE keys_apart (
+        id       INTEGER PRIMARY KEY CHECK (id = 1),
+        taken_at INTEGER NOT NULL
+     ) STRICT;",
 ];
 
 /// The server's SQLite storage.
@@ -405,6 +419,14 @@ impl CaseTx for CaseTxRows<'_> {
             .optional()?)
     }
 
+    fn erased(&mut self, id: &[u8]) -> Result<bool, StorageError> {
+        Ok(self
+            .0
+            .one("SELECT 1 FROM erased_cases WHERE id = ?1", [id], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
     fn replace_assignments(&mut self, id: &[u8], users: &[&str]) -> Result<(), StorageError> {
         self.0
             .run("DELETE FROM case_assignments WHERE case_id = ?1", [id])?;
@@ -439,6 +461,13 @@ impl SqliteDb {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.set_prepared_statement_cache_capacity(64);
+        if keys_apart(&conn)? {
+            return Err(AppError::Internal(
+                "this is a backup whose data keys are kept apart (docs/adr/0007): put it in \
+                 place with `fieldcase-server restore`, which joins the keys to it"
+                    .into(),
+            ));
+        }
         let version: i64 = conn.one("PRAGMA user_version", [], |r| r.get(0))?;
         if version > MIGRATIONS.len() as i64 {
             return Err(AppError::Internal(format!(
@@ -484,8 +513,16 @@ impl SqliteDb {
     }
 
     /// Writes a consistent copy of the database to `path` (the SQLite online backup: the
-    /// server may go on serving and writing meanwhile), then checks the copy. Refuses to
-    /// overwrite a file. Returns the number of cases in the copy.
+    /// server may go on serving and writing meanwhile), without the cases' data keys, then
+    /// checks the copy. Refuses to overwrite a file. Returns the number of cases in the
+    /// copy.
+    ///
+    /// The data keys are kept apart from backups (ADR 0007): erasing a case destroys its
+    /// key, and a backup taken before must not still hold it. The copy is taken first
+    /// beside the database (which holds the keys anyway), its keys are removed there and
+    /// the mark `keys_apart` set, and only then is it written to `path` (`VACUUM INTO`, a
+    /// fresh file with no free pages). `restore` joins the keys back, from the database
+    /// or from a keyring copy (`key export`).
     pub fn backup_to(&self, path: &Path) -> AppResult<usize> {
         if path.exists() {
             return Err(AppError::BadRequest(format!(
@@ -493,13 +530,54 @@ impl SqliteDb {
                 path.display()
             )));
         }
-        self.lock()
-            .backup(
+        let scratch = {
+            let conn = self.lock();
+            let live = conn
+                .path()
+                .filter(|p| !p.is_empty())
+                .map(std::path::PathBuf::from)
+                .ok_or_else(|| AppError::Internal("the database has no file".into()))?;
+            let mut name = live.into_os_string();
+            name.push(format!(
+                ".backup-{}",
+                hex::encode(crate::auth::random::<8>())
+            ));
+            let scratch = std::path::PathBuf::from(name);
+            conn.backup(
                 rusqlite::MAIN_DB,
-                path,
+                &scratch,
                 None::<fn(rusqlite::backup::Progress)>,
             )
             .map_err(|e| AppError::Internal(format!("backup to {}: {e}", path.display())))?;
+            scratch
+        };
+        let written = (|| -> AppResult<()> {
+            let copy = Connection::open(&scratch)?;
+            copy.pragma_update(None, "journal_mode", "DELETE")?;
+            copy.pragma_update(None, "secure_delete", "ON")?;
+            copy.execute_batch("UPDATE cases SET data_key = NULL")?;
+            copy.execute(
+                "INSERT INTO keys_apart (id, taken_at) VALUES (1, ?1)
+                 ON CONFLICT (id) DO UPDATE SET taken_at = excluded.taken_at",
+                [chrono::Utc::now().timestamp_millis()],
+            )?;
+            let target = path
+                .to_str()
+                .ok_or_else(|| AppError::BadRequest("the backup's path is not UTF-8".into()))?;
+            copy.execute("VACUUM INTO ?1", [target])?;
+            Ok(())
+        })();
+        for suffix in ["", "-journal", "-wal", "-shm"] {
+            let mut name = scratch.clone().into_os_string();
+            name.push(suffix);
+            let _ = std::fs::remove_file(std::path::PathBuf::from(name));
+        }
+        written.map_err(|e| match e {
+            AppError::Internal(d) => {
+                AppError::Internal(format!("backup to {}: {d}", path.display()))
+            }
+            other => other,
+        })?;
         let copy = Connection::open(path)?;
         let check: String = copy.one("PRAGMA integrity_check", [], |r| r.get(0))?;
         if check != "ok" {
@@ -510,6 +588,80 @@ impl SqliteDb {
         }
         let cases: i64 = copy.one("SELECT count(*) FROM cases", [], |r| r.get(0))?;
         Ok(cases as usize)
+    }
+
+    /// Writes the keyring (ADR 0007) to `path`: every case's wrapped data key, the
+    /// tombstones of erased cases and the key check, in a small SQLite file of its own that
+    /// replaces the one at `path` (a keyring copy is replaced, never kept beside older
+    /// ones: an older copy still opens the cases erased since). Returns how many keys.
+    pub fn export_keyring(&self, path: &Path) -> AppResult<usize> {
+        let (keys, tombstones, check) = {
+            let mut conn = self.lock();
+            let tx = conn.transaction()?;
+            let keys: Vec<(Vec<u8>, Vec<u8>)> = {
+                let mut stmt = tx.prepare(
+                    "SELECT id, data_key FROM cases WHERE data_key IS NOT NULL ORDER BY id",
+                )?;
+                let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                rows.collect::<Result<_, _>>()?
+            };
+            let tombstones: Vec<(Vec<u8>, super::erasure::Tombstone)> = {
+                let mut stmt = tx.prepare(
+                    "SELECT id, team, erased_at, erased_by, reason FROM erased_cases ORDER BY id",
+                )?;
+                let rows = stmt.query_map([], tombstone_of)?;
+                rows.collect::<Result<_, _>>()?
+            };
+            let check: Option<Vec<u8>> = tx
+                .one("SELECT sealed FROM key_check WHERE id = 1", [], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            tx.commit()?;
+            (keys, tombstones, check)
+        };
+        let mut partial = path.as_os_str().to_owned();
+        partial.push(".partial");
+        let partial = std::path::PathBuf::from(partial);
+        let _ = std::fs::remove_file(&partial);
+        let written = (|| -> AppResult<()> {
+            let mut out = Connection::open(&partial)?;
+            out.execute_batch(KEYRING_SCHEMA)?;
+            let tx = out.transaction()?;
+            tx.execute(
+                "INSERT INTO keyring (id, exported_at, key_check) VALUES (1, ?1, ?2)",
+                params![chrono::Utc::now().timestamp_millis(), check],
+            )?;
+            for (id, key) in &keys {
+                tx.execute(
+                    "INSERT INTO data_keys (id, data_key) VALUES (?1, ?2)",
+                    params![id, key],
+                )?;
+            }
+            for (id, t) in &tombstones {
+                tx.execute(
+                    "INSERT INTO erased_cases (id, team, erased_at, erased_by, reason)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![id, t.team, t.erased_at, t.erased_by, t.reason],
+                )?;
+            }
+            tx.commit()?;
+            drop(out);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&partial, std::fs::Permissions::from_mode(0o600))
+                    .map_err(|e| AppError::Internal(format!("keyring permissions: {e}")))?;
+            }
+            std::fs::rename(&partial, path).map_err(|e| {
+                AppError::Internal(format!("cannot put the keyring at {}: {e}", path.display()))
+            })
+        })();
+        if written.is_err() {
+            let _ = std::fs::remove_file(&partial);
+        }
+        written?;
+        Ok(keys.len())
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {
@@ -874,6 +1026,279 @@ impl KeyTx for KeyTxRows<'_> {
             params![id, data_key],
         )?;
         Ok(())
+    }
+}
+
+/// The tables that hold a case's rows besides `cases` itself, by its key (`case_id`):
+/// everything an erasure deletes (the audit trail keeps its entries, ids only).
+pub(crate) const CASE_TABLES: &[&str] = &[
+    "case_changes",
+    "case_assignments",
+    "departures",
+    "change_times",
+    "assignment_ends",
+    "referral_links",
+];
+
+fn tombstone_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Vec<u8>, super::erasure::Tombstone)> {
+    let key: Vec<u8> = r.get(0)?;
+    let case_id = super::cases::case_id_of(&key).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Blob, "case id".into())
+    })?;
+    Ok((
+        key,
+        super::erasure::Tombstone {
+            case_id,
+            team: r.get(1)?,
+            erased_at: r.get(2)?,
+            erased_by: r.get(3)?,
+            reason: r.get(4)?,
+        },
+    ))
+}
+
+/// The tables of a keyring file (`SqliteDb::export_keyring`).
+pub(crate) const KEYRING_SCHEMA: &str = "CREATE TABLE keyring (
+        id          INTEGER PRIMARY KEY CHECK (id = 1),
+        exported_at INTEGER NOT NULL,
+        key_check   BLOB
+     ) STRICT;
+     CREATE TABLE data_keys (
+        id       BLOB PRIMARY KEY,
+        data_key BLOB NOT NULL
+     ) STRICT;
+     CREATE TABLE erased_cases (
+        id        BLOB PRIMARY KEY,
+        team      TEXT NOT NULL,
+        erased_at INTEGER NOT NULL,
+        erased_by TEXT NOT NULL,
+        reason    TEXT NOT NULL
+     ) STRICT;";
+
+/// The data keys and tombstones a restore joins to a backup: from a database (its cases'
+/// keys) or from a keyring file (`export_keyring`).
+#[derive(Debug, Default)]
+pub struct Keyring {
+    pub keys: std::collections::HashMap<Vec<u8>, Vec<u8>>,
+    /// (case key, team, erased at, by, reason).
+    pub tombstones: Vec<(Vec<u8>, String, i64, String, String)>,
+}
+
+impl Keyring {
+    /// Reads the keys of the database or keyring file at `path` (read only).
+    pub fn read(path: &Path) -> Result<Self, String> {
+        let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(|e| format!("{} does not open: {e}", path.display()))?;
+        let has = |table: &str| -> bool {
+            conn.query_row(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+                [table],
+                |_| Ok(()),
+            )
+            .optional()
+            .ok()
+            .flatten()
+            .is_some()
+        };
+        let keys_sql = if has("data_keys") {
+            "SELECT id, data_key FROM data_keys"
+        } else if has("cases") {
+            "SELECT id, data_key FROM cases WHERE data_key IS NOT NULL"
+        } else {
+            return Err(format!(
+                "{} is neither a fieldcase database nor a keyring",
+                path.display()
+            ));
+        };
+        let read = || -> rusqlite::Result<Self> {
+            let mut out = Keyring::default();
+            let mut stmt = conn.prepare(keys_sql)?;
+            for row in stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))? {
+                let (id, key) = row?;
+                out.keys.insert(id, key);
+            }
+            if has("erased_cases") {
+                let mut stmt = conn
+                    .prepare("SELECT id, team, erased_at, erased_by, reason FROM erased_cases")?;
+                for row in stmt.query_map([], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                })? {
+                    out.tombstones.push(row?);
+                }
+            }
+            Ok(out)
+        };
+        read().map_err(|e| format!("cannot read the keys of {}: {e}", path.display()))
+    }
+
+    /// Joins these keys to the backup copy open in `conn` (in one transaction): each case
+    /// gets its data key; a case erased since is erased in the copy too (its rows deleted,
+    /// its tombstone written), and every tombstone is kept; the mark `keys_apart` goes.
+    /// Fails, changing nothing, when a case of the copy has neither a key nor a tombstone
+    /// here (a keyring older than the backup), naming how many.
+    ///
+    /// A backup of an earlier version holds its keys (`keys_inside`): only the erasures
+    /// are applied to it.
+    pub fn join_to(&self, conn: &mut Connection, keys_inside: bool) -> Result<JoinReport, String> {
+        let run = |conn: &mut Connection| -> Result<JoinReport, StorageError> {
+            let tx = conn.transaction()?;
+            let ids: Vec<Vec<u8>> = {
+                let mut stmt = tx.prepare("SELECT id FROM cases ORDER BY id")?;
+                let rows = stmt.query_map([], |r| r.get(0))?;
+                rows.collect::<Result<_, _>>()?
+            };
+            let mut report = JoinReport::default();
+            for id in &ids {
+                if let Some(t) = self.tombstones.iter().find(|t| &t.0 == id) {
+                    erase_in(&tx, id, &t.3, &t.4, t.2)?;
+                    report.erased += 1;
+                } else if keys_inside {
+                    report.keyed += 1;
+                } else if let Some(key) = self.keys.get(id) {
+                    tx.run(
+                        "UPDATE cases SET data_key = ?2 WHERE id = ?1",
+                        params![id, key],
+                    )?;
+                    report.keyed += 1;
+                } else {
+                    report.missing += 1;
+                }
+            }
+            for (id, team, at, by, reason) in &self.tombstones {
+                tx.run(
+                    "INSERT INTO erased_cases (id, team, erased_at, erased_by, reason)
+                     VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO NOTHING",
+                    params![id, team, at, by, reason],
+                )?;
+            }
+            tx.execute("DELETE FROM keys_apart", [])?;
+            if report.missing == 0 {
+                tx.commit()?;
+            }
+            Ok(report)
+        };
+        let report = run(conn).map_err(|e| e.to_string())?;
+        if report.missing > 0 {
+            return Err(format!(
+                "{} cases of the backup have no data key in the keys given (a keyring copy \
+                 older than the backup?): nothing was restored",
+                report.missing
+            ));
+        }
+        Ok(report)
+    }
+}
+
+/// What [`Keyring::join_to`] did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct JoinReport {
+    /// Cases given their data key.
+    pub keyed: usize,
+    /// Cases of the backup erased since it was taken, erased in it too.
+    pub erased: usize,
+    /// Cases with neither (the join fails).
+    pub missing: usize,
+}
+
+/// Whether the database is a backup whose data keys are kept apart (`backup_to`).
+pub fn keys_apart(conn: &Connection) -> rusqlite::Result<bool> {
+    let table: Option<String> = conn
+        .query_row(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'keys_apart'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if table.is_none() {
+        return Ok(false);
+    }
+    conn.query_row("SELECT count(*) FROM keys_apart", [], |r| {
+        r.get::<_, i64>(0)
+    })
+    .map(|n| n > 0)
+}
+
+/// Deletes a case's rows and writes its tombstone, inside `tx`; `None` when there is no
+/// such case.
+pub(crate) fn erase_in(
+    tx: &Connection,
+    id: &[u8],
+    by: &str,
+    reason: &str,
+    now: i64,
+) -> Result<Option<super::erasure::Tombstone>, StorageError> {
+    let team: Option<String> = tx
+        .one("SELECT team FROM cases WHERE id = ?1", [id], |r| r.get(0))
+        .optional()?;
+    let Some(team) = team else {
+        return Ok(None);
+    };
+    for table in CASE_TABLES {
+        tx.execute(&format!("DELETE FROM {table} WHERE case_id = ?1"), [id])?;
+    }
+    tx.run("DELETE FROM cases WHERE id = ?1", [id])?;
+    tx.run(
+        "INSERT INTO erased_cases (id, team, erased_at, erased_by, reason)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![id, team, now, by, reason],
+    )?;
+    Ok(Some(super::erasure::Tombstone {
+        case_id: super::erasure::case_id(id)?,
+        team,
+        erased_at: now,
+        erased_by: by.to_string(),
+        reason: reason.to_string(),
+    }))
+}
+
+impl super::erasure::ErasureRows for SqliteDb {
+    fn erase_rows(
+        &self,
+        id: &[u8],
+        by: &str,
+        reason: &str,
+        now: i64,
+    ) -> Result<Option<super::erasure::Tombstone>, StorageError> {
+        let mut conn = self.lock();
+        // What is deleted is overwritten with zeros on its pages, not only unlinked.
+        conn.pragma_update(None, "secure_delete", "ON")?;
+        let erased = (|| {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let erased = erase_in(&tx, id, by, reason, now)?;
+            tx.commit()?;
+            Ok::<_, StorageError>(erased)
+        })();
+        conn.pragma_update(None, "secure_delete", "OFF")?;
+        let erased = erased?;
+        if erased.is_some() {
+            // The pages as they were (the sealed content, the wrapped key) must not stay
+            // behind in the write-ahead log: copied back and the log emptied (while no
+            // reader holds it; otherwise at the next checkpoint).
+            let _ = conn.one("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        }
+        Ok(erased)
+    }
+
+    fn tombstone_row(&self, id: &[u8]) -> Result<Option<super::erasure::Tombstone>, StorageError> {
+        Ok(self
+            .lock()
+            .one(
+                "SELECT id, team, erased_at, erased_by, reason FROM erased_cases WHERE id = ?1",
+                [id],
+                tombstone_of,
+            )
+            .optional()?
+            .map(|(_, t)| t))
+    }
+
+    fn tombstone_rows(&self) -> Result<Vec<super::erasure::Tombstone>, StorageError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare(
+            "SELECT id, team, erased_at, erased_by, reason FROM erased_cases
+             ORDER BY erased_at DESC, id",
+        )?;
+        let rows = stmt.query_map([], tombstone_of)?;
+        Ok(rows.map(|r| r.map(|(_, t)| t)).collect::<Result<_, _>>()?)
     }
 }
 

@@ -24,6 +24,7 @@ mod cuts;
 mod deadlines;
 mod directory;
 mod durability;
+mod erasure;
 mod home_visit;
 mod insiders;
 mod interop;

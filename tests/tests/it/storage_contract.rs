@@ -80,6 +80,7 @@ storage_contract!(
     the_admin_log_is_newest_first,
     the_directory_is_written_under_compare_and_swap_and_checked,
     a_partner_link_opens_by_its_token_until_it_expires_or_is_revoked,
+    an_erased_case_leaves_a_tombstone_only_and_is_never_stored_again,
 );
 
 pub(crate) fn access(id: CaseId, assigned: &[&str]) -> CaseAccess {
@@ -1202,4 +1203,99 @@ fn a_partner_link_opens_by_its_token_until_it_expires_or_is_revoked(db: &dyn Db)
     elsewhere.team = "nowhere";
     assert!(db.create_referral_link(&elsewhere).is_err());
     assert_eq!(db.referral_links(&id).unwrap().len(), 2);
+}
+
+/// Erasure (issue 18, ADR 0007): every row of the case goes (its data key with its row),
+/// a tombstone with id, team, when, who and why stays; the audit trail keeps its ids; no
+/// write of any kind makes the case again; a bad reason, an unknown case and a second
+/// erasure are refused and change nothing.
+fn an_erased_case_leaves_a_tombstone_only_and_is_never_stored_again(db: &dyn Db) {
+    use fieldcase_server::db::links::NewLink;
+    let (anna, phone) = anna_with_phone(db);
+    let (id, mut doc, _, h2) = stored_case_with_a_change(db);
+    let (other, _, _) = stored_case(db);
+    db.audit(&anna.id, &phone, &id, "read (api)", 7).unwrap();
+    db.record_departure(&id, &phone, 1, 8).unwrap();
+    db.mark_times(
+        &id,
+        &[TimeMark {
+            change: h2[0],
+            claimed: 1,
+            received: 9,
+        }],
+    )
+    .unwrap();
+    db.create_referral_link(&NewLink {
+        case_id: id,
+        referral_id: "r-1",
+        team: "north",
+        organisation: "Центр",
+        language: "uk",
+        created_by: "u-1",
+        now: 10,
+        expires_at: 100_000,
+    })
+    .unwrap();
+
+    // Refused, nothing changed: no reason, a reason over its length, an unknown case.
+    for bad in ["", "   ", &"x".repeat(501), "two\nlines"] {
+        let e = db.erase_case(&id, "u-admin", bad, 11).unwrap_err();
+        assert!(matches!(e, AppError::BadRequest(_)), "{e:?}");
+    }
+    assert!(matches!(
+        db.erase_case(&CaseId::random(), "u-admin", "asked", 11),
+        Err(AppError::NotFound)
+    ));
+    assert!(db.case_document(&id).unwrap().is_some());
+
+    let t = db
+        .erase_case(&id, "u-admin", "  the client asked to be forgotten ", 12)
+        .unwrap();
+    assert_eq!(
+        (
+            t.case_id,
+            t.team.as_str(),
+            t.erased_at,
+            t.erased_by.as_str(),
+            t.reason.as_str()
+        ),
+        (
+            id,
+            "north",
+            12,
+            "u-admin",
+            "the client asked to be forgotten"
+        )
+    );
+    assert_eq!(db.erased_case(&id).unwrap(), Some(t.clone()));
+    assert_eq!(db.erased_cases().unwrap(), vec![t]);
+    // Unknown everywhere.
+    assert_eq!(db.case_document(&id).unwrap(), None);
+    assert_eq!(db.case_heads(&id).unwrap(), None);
+    assert_eq!(db.case_access(&id).unwrap(), None);
+    assert!(db.cases().unwrap().iter().all(|(a, _)| a.id != id));
+    assert!(db.cases_of("u-1").unwrap().iter().all(|c| *c != id));
+    assert!(db.time_marks(&id).unwrap().is_empty());
+    assert!(db.referral_links(&id).unwrap().is_empty());
+    assert!(!db.departed(&id, &phone).unwrap());
+    // The other case is as it was; the audit trail keeps the ids.
+    assert!(db.case_document(&other).unwrap().is_some());
+    assert_eq!(db.audit_trail(Some(&id), 10).unwrap().len(), 1);
+    // A second erasure is refused.
+    assert!(matches!(
+        db.erase_case(&id, "u-admin", "again", 13),
+        Err(AppError::Conflict(_))
+    ));
+    // No write makes it again: conditional or not, a snapshot or changes.
+    let (c3, h3) = grow(&mut doc, "c");
+    for write in [CaseWrite::Snapshot(&doc.save()), CaseWrite::Changes(&c3)] {
+        for expected in [None, Some(&[][..])] {
+            let e = db
+                .store_case(&access(id, &["u-1"]), write, &h3, expected, 14)
+                .unwrap_err();
+            let refusal = e.refusal().expect("a refusal");
+            assert_eq!(refusal.kind, fieldcase_core::RefusalKind::Erased, "{e}");
+        }
+    }
+    assert_eq!(db.case_document(&id).unwrap(), None);
 }

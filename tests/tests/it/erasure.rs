@@ -1,0 +1,361 @@
+//! Erasure by destroying a case's data key (issue 18, `docs/adr/0007-*`): `case erase`
+//! through the binary while the server runs; the case answers as unknown on every route;
+//! phones that held it remove it at their next sync without handing anything in; a push
+//! of it again is refused with its kind (`erased`) and stores nothing; a backup taken
+//! before the erasure no longer opens it once restored, while the other cases do.
+
+use std::path::Path;
+use std::process::Command;
+
+use fieldcase_core::case::VisitInput;
+use fieldcase_core::{CaseDoc, CaseId, CaseStore, NewCase, RefusalKind};
+use fieldcase_server::db::keys::KeySource;
+use fieldcase_server::{Db, SqliteDb};
+use fieldcase_tests::pg::server_binary;
+use fieldcase_tests::raw::push_refused;
+use fieldcase_tests::TestServer;
+
+const ERASED_NAME: &str = "Олена Гнатюк-Шевчишин";
+const KEPT_NAME: &str = "Nguyễn Thị Hồng Nhung";
+
+/// The binary on the test server's database: (success, stdout and stderr).
+fn cli(db: &Path, args: &[&str]) -> (bool, String) {
+    let out = Command::new(server_binary())
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env_remove("FIELDCASE_MASTER_KEY")
+        .env_remove("FIELDCASE_MASTER_KEY_FILE")
+        .env("RUST_LOG", "error")
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+fn new_case(phone: &CaseStore, name: &str) -> CaseId {
+    let mut new = NewCase {
+        team: "north".into(),
+        ..Default::default()
+    };
+    new.client.name = Some(name.into());
+    phone.create_case(new).unwrap()
+}
+
+fn visit(phone: &CaseStore, id: &CaseId, note: &str) {
+    phone
+        .update(id, |c, me, now| {
+            c.add_visit(
+                me,
+                now,
+                VisitInput {
+                    date: Some("2026-12-01".into()),
+                    kind: Some("home".into()),
+                    note: Some(note.into()),
+                    ..Default::default()
+                },
+            )
+        })
+        .unwrap();
+}
+
+/// How many rows of each table that holds a case's rows name `id`, in the SQLite file.
+fn rows_of(db: &Path, id: &CaseId) -> Vec<(&'static str, i64)> {
+    let conn =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+    let key = &id.as_bytes()[..];
+    let mut out = vec![(
+        "cases",
+        conn.query_row("SELECT count(*) FROM cases WHERE id = ?1", [key], |r| {
+            r.get(0)
+        })
+        .unwrap(),
+    )];
+    for table in [
+        "case_changes",
+        "case_assignments",
+        "departures",
+        "change_times",
+        "assignment_ends",
+        "referral_links",
+    ] {
+        let n = conn
+            .query_row(
+                &format!("SELECT count(*) FROM {table} WHERE case_id = ?1"),
+                [key],
+                |r| r.get(0),
+            )
+            .unwrap();
+        out.push((table, n));
+    }
+    out
+}
+
+/// `POST /v1/cases/{id}/departure` with raw Automerge bytes: (status, JSON answer).
+fn departure(
+    server: &TestServer,
+    token: &str,
+    id: &CaseId,
+    bytes: &[u8],
+) -> (u16, serde_json::Value) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut res = agent
+        .post(&format!("{}/v1/cases/{id}/departure", server.url))
+        .header("content-type", "application/octet-stream")
+        .header("authorization", &format!("Bearer {token}"))
+        .header(
+            fieldcase_core::sync::protocol::SCHEMA_HEADER,
+            &fieldcase_core::schema::SCHEMA_REVISION.to_string(),
+        )
+        .send(bytes)
+        .unwrap();
+    let status = res.status().as_u16();
+    let text = res.body_mut().read_to_string().unwrap();
+    (status, serde_json::from_str(&text).unwrap_or_default())
+}
+
+#[test]
+fn an_erased_case_is_unknown_everywhere_and_phones_drop_it_without_handing_anything_in() {
+    let server = TestServer::start();
+    let db_path = server.dir.path().join("server.sqlite");
+    let (anna, anna_token, _a) = server.phone("anna");
+    let erased = new_case(&anna, ERASED_NAME);
+    let kept = new_case(&anna, KEPT_NAME);
+    let r = anna.sync(&server.url, &anna_token).unwrap();
+    assert_eq!((r.sent, r.errors.len()), (2, 0), "{r:?}");
+    // The supervisor's phone holds both too.
+    let (malee, malee_token, _m) = server.phone("malee");
+    assert_eq!(malee.sync(&server.url, &malee_token).unwrap().new_cases, 2);
+    // Anna writes a visit offline: a change the server never gets.
+    visit(&anna, &erased, "a note that must go nowhere");
+    let before = CaseDoc::load(&server.db.case_document(&erased).unwrap().unwrap()).unwrap();
+    assert!(rows_of(&db_path, &erased).iter().any(|(_, n)| *n > 0));
+
+    // Refused, nothing changed: no reason, an id that is no case.
+    let (ok, out) = cli(
+        &db_path,
+        &["case", "erase", &erased.to_string(), "--reason", " "],
+    );
+    assert!(
+        !ok && out.contains("a reason has 1 to 500 characters"),
+        "{out}"
+    );
+    let (ok, out) = cli(
+        &db_path,
+        &[
+            "case",
+            "erase",
+            &CaseId::random().to_string(),
+            "--reason",
+            "asked",
+        ],
+    );
+    assert!(!ok && out.contains("no such case"), "{out}");
+    assert!(server.db.case_document(&erased).unwrap().is_some());
+
+    // Erased by the command line while the server runs.
+    let (ok, out) = cli(
+        &db_path,
+        &[
+            "case",
+            "erase",
+            &erased.to_string(),
+            "--reason",
+            "the client asked to be forgotten (request 2026/17)",
+        ],
+    );
+    assert!(ok, "{out}");
+    assert!(out.contains("erased") && out.contains("north"), "{out}");
+    let (ok, out) = cli(
+        &db_path,
+        &["case", "erase", &erased.to_string(), "--reason", "again"],
+    );
+    assert!(!ok && out.contains("erased already"), "{out}");
+    let (ok, out) = cli(&db_path, &["case", "erased"]);
+    assert!(ok && out.contains(&erased.to_string()) && out.contains("request 2026/17"));
+    assert!(!out.contains(&kept.to_string()), "{out}");
+    assert!(
+        rows_of(&db_path, &erased).iter().all(|(_, n)| *n == 0),
+        "{:?}",
+        rows_of(&db_path, &erased)
+    );
+    let log = server.db.admin_log(10).unwrap();
+    assert!(log
+        .iter()
+        .any(|e| e.action == "erase case" && e.target == erased.to_string()));
+
+    // Unknown on every route: REST, the caseload.
+    let (status, _) = server.rest(
+        "GET",
+        &format!("/v1/cases/{erased}"),
+        Some(&malee_token),
+        None,
+    );
+    assert_eq!(status, 404);
+    let (status, caseload) = server.rest("GET", "/v1/caseload", Some(&malee_token), None);
+    assert_eq!(status, 200);
+    let caseload = caseload.to_string();
+    assert!(!caseload.contains(&erased.to_string()) && caseload.contains(&kept.to_string()));
+    // Who may hear that it was erased: its team; another team's worker hears nothing.
+    let ids = serde_json::json!({ "ids": [erased.to_string(), kept.to_string(), "nonsense"] });
+    let (status, answer) = server.rest(
+        "POST",
+        "/v1/cases/erased",
+        Some(&malee_token),
+        Some(ids.clone()),
+    );
+    assert_eq!(
+        (status, answer["erased"].clone()),
+        (200, serde_json::json!([erased.to_string()]))
+    );
+    let (_sam, sam_token, _sd) = server.phone("sam");
+    let (status, answer) = server.rest("POST", "/v1/cases/erased", Some(&sam_token), Some(ids));
+    assert_eq!(
+        (status, answer["erased"].clone()),
+        (200, serde_json::json!([]))
+    );
+
+    // The phones drop it at their next sync, Anna's without handing in her visit.
+    let r = anna.sync(&server.url, &anna_token).unwrap();
+    assert!(r.errors.is_empty(), "{r:?}");
+    assert_eq!(r.removed, 1, "{r:?}");
+    assert!(!anna.case_ids().contains(&erased));
+    assert!(anna.case_ids().contains(&kept));
+    assert!(!server.db.departed(&erased, &anna.device_id()).unwrap());
+    assert!(server.db.case_document(&erased).unwrap().is_none());
+    let r = malee.sync(&server.url, &malee_token).unwrap();
+    assert_eq!((r.removed, r.errors.len()), (1, 0), "{r:?}");
+    assert_eq!(malee.case_ids(), vec![kept]);
+    // A hand-in of the visit (as an earlier app would make it) is refused with its kind.
+    let (status, answer) = departure(&server, &anna_token, &erased, &before.automerge().save());
+    assert_eq!(
+        (status, answer["code"].as_str()),
+        (400, Some("erased")),
+        "{answer}"
+    );
+    let (_sam2, sam_token2, _s2) = server.phone("sam");
+    let (status, _) = departure(&server, &sam_token2, &erased, &before.automerge().save());
+    assert_eq!(status, 404, "another team hears nothing of it");
+
+    // A phone (or any client) pushing it again is refused with its kind; nothing stored.
+    let mut again = before;
+    let refused = push_refused(&server, &anna_token, &mut again, &erased.to_string());
+    let (message, kind) = refused.expect("refused");
+    assert_eq!(kind, Some(RefusalKind::Erased), "{message}");
+    assert!(message.contains("erased"), "{message}");
+    assert!(server.db.case_document(&erased).unwrap().is_none());
+    assert!(rows_of(&db_path, &erased).iter().all(|(_, n)| *n == 0));
+
+    // The audit trail keeps its entries (ids only) and still verifies.
+    assert!(!server.db.audit_trail(Some(&erased), 10).unwrap().is_empty());
+    let (ok, out) = cli(&db_path, &["audit", "--verify"]);
+    assert!(ok, "{out}");
+}
+
+#[test]
+fn a_backup_taken_before_an_erasure_no_longer_opens_the_erased_case() {
+    let server = TestServer::start();
+    let dir = server.dir.path();
+    let db_path = dir.join("server.sqlite");
+    let key = KeySource::beside(&db_path);
+    let (anna, token, _a) = server.phone("anna");
+    let erased = new_case(&anna, ERASED_NAME);
+    let kept = new_case(&anna, KEPT_NAME);
+    assert!(anna.sync(&server.url, &token).unwrap().errors.is_empty());
+
+    // Before the erasure: a backup, and a keyring copy.
+    let backup = dir.join("monday.sqlite");
+    server.db.backup_to(&backup).unwrap();
+    let ring_before = dir.join("keyring-monday.sqlite");
+    assert_eq!(server.db.export_keyring(&ring_before).unwrap(), 2);
+    // The backup holds no data key, and does not open as a database.
+    let conn = rusqlite::Connection::open(&backup).unwrap();
+    let keys: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM cases WHERE data_key IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let cases: i64 = conn
+        .query_row("SELECT count(*) FROM cases", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!((keys, cases), (0, 2));
+    drop(conn);
+    let e = SqliteDb::open_with(&backup, &key).unwrap_err().to_string();
+    assert!(e.contains("internal") || e.contains("kept apart"), "{e}");
+
+    let (ok, out) = cli(
+        &db_path,
+        &[
+            "case",
+            "erase",
+            &erased.to_string(),
+            "--reason",
+            "court order 17/2026",
+        ],
+    );
+    assert!(ok, "{out}");
+    let ring_after = dir.join("keyring.sqlite");
+    let (ok, out) = cli(&db_path, &["key", "export", ring_after.to_str().unwrap()]);
+    assert!(ok && out.contains("1 data keys"), "{out}");
+
+    // Restored with the keys of the database it was taken from, and with the keyring
+    // written after the erasure: the erased case is gone (its tombstone stays), the other
+    // case reads as it was.
+    for (n, keyring) in [(1, &db_path), (2, &ring_after)] {
+        let target = dir.join(format!("restored-{n}.sqlite"));
+        fieldcase_server::restore::restore(&target, &backup, &key, Some(keyring)).unwrap();
+        let restored = SqliteDb::open_with(&target, &key).unwrap();
+        assert_eq!(restored.case_document(&erased).unwrap(), None);
+        assert_eq!(restored.case_access(&erased).unwrap(), None);
+        let t = restored
+            .erased_case(&erased)
+            .unwrap()
+            .expect("its tombstone");
+        assert_eq!(t.reason, "court order 17/2026");
+        let case = CaseDoc::load(&restored.case_document(&kept).unwrap().unwrap())
+            .unwrap()
+            .read()
+            .unwrap();
+        assert_eq!(case.client.name.as_deref(), Some(KEPT_NAME));
+        drop(restored);
+        // Nothing of the erased case's name, and no key for it, is in the restored file.
+        let bytes = std::fs::read(&target).unwrap();
+        assert!(!bytes
+            .windows(ERASED_NAME.len())
+            .any(|w| w == ERASED_NAME.as_bytes()));
+        let conn = rusqlite::Connection::open(&target).unwrap();
+        let left: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM cases WHERE id = ?1",
+                [&erased.as_bytes()[..]],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(left, 0);
+    }
+
+    // Without keys the backup is refused, and nothing is put in place.
+    let nowhere = dir.join("restored-none.sqlite");
+    let e = fieldcase_server::restore::restore(&nowhere, &backup, &key, None).unwrap_err();
+    assert!(e.contains("kept apart"), "{e}");
+    assert!(!nowhere.exists());
+
+    // What remains, as the ADR says: a keyring copy taken before the erasure still opens
+    // the case. It is replaced, never kept: here it is the operator's old copy.
+    let target = dir.join("restored-old-ring.sqlite");
+    fieldcase_server::restore::restore(&target, &backup, &key, Some(&ring_before)).unwrap();
+    let restored = SqliteDb::open_with(&target, &key).unwrap();
+    assert!(restored.case_document(&erased).unwrap().is_some());
+}
