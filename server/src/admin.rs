@@ -300,6 +300,7 @@ pub async fn erase_in_server(
     let tombstone =
         crate::db::blocking(&state.db, move |db| erase_case(db, &id, &by_, &reason_)).await?;
     state.hub.forget(&id).await;
+    state.console.forget(&id);
     crate::Metrics::inc(&state.metrics.cases_erased);
     tracing::info!(case = %id, by, "case erased");
     Ok(tombstone)

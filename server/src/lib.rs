@@ -395,6 +395,9 @@ pub struct AppState {
     pub metrics: Metrics,
     /// The console's summaries of cases, by heads.
     pub console: console::Cache,
+    /// Which cases each user was shown in a list today (the audit trail records an
+    /// unrestricted case's listing once a day per user).
+    pub listed: console::Listed,
     /// The partner directory indexed, by version (the console's search).
     pub directory: directory::IndexCache,
     /// Requests per partner link in the current hour ([`Config::partner_requests_per_hour`]).
@@ -423,6 +426,7 @@ impl AppState {
             hub: hub::Hub::default(),
             metrics: Metrics::default(),
             console: console::Cache::default(),
+            listed: console::Listed::default(),
             directory: directory::IndexCache::default(),
             partner_requests: console::partner::LinkLimiter::default(),
             login_slots,

@@ -208,6 +208,7 @@ pub(crate) async fn task(state: Arc<AppState>, mut stopping: tokio::sync::watch:
             Ok(pass) => {
                 for t in &pass.erased {
                     state.hub.forget(&t.case_id).await;
+                    state.console.forget(&t.case_id);
                     crate::Metrics::inc(&state.metrics.cases_erased);
                 }
                 state.metrics.retention_listed.store(

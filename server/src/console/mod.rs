@@ -48,7 +48,7 @@ mod reports;
 mod roster;
 mod view;
 
-pub use data::Cache;
+pub use data::{Cache, Listed};
 
 use std::sync::Arc;
 

@@ -235,6 +235,19 @@ macro_rules! rules_over_rows {
             )?)
         }
 
+        fn audit_cases(
+            &self,
+            user_id: &str,
+            device: &str,
+            cases: &[fieldcase_core::CaseId],
+            action: &str,
+            now: i64,
+        ) -> $crate::AppResult<()> {
+            Ok($crate::db::records::audit_cases(
+                self, user_id, device, cases, action, now,
+            )?)
+        }
+
         fn verify_audit(&self) -> $crate::AppResult<$crate::db::records::AuditCheck> {
             Ok($crate::db::records::verify_audit(self)?)
         }
@@ -1032,6 +1045,16 @@ pub trait Db: Send + Sync + 'static {
         user_id: &str,
         device: &str,
         case: &CaseId,
+        action: &str,
+        now: i64,
+    ) -> AppResult<()>;
+    /// Records reads of several cases at once (a list, a report's rows): one entry per
+    /// case, chained, written in one transaction.
+    fn audit_cases(
+        &self,
+        user_id: &str,
+        device: &str,
+        cases: &[CaseId],
         action: &str,
         now: i64,
     ) -> AppResult<()>;

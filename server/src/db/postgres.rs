@@ -1446,39 +1446,37 @@ impl RecordRows for PostgresDb {
         at: i64,
         user_id: &str,
         device: &str,
-        case: &[u8],
+        cases: &[&[u8]],
         action: &str,
     ) -> Result<(), StorageError> {
-        let (user_id, device, key, action) = (
+        let (user_id, device, keys, action) = (
             user_id.to_string(),
             device.to_string(),
-            case.to_vec(),
+            cases.iter().map(|c| c.to_vec()).collect::<Vec<_>>(),
             action.to_string(),
         );
         Ok(self.run(move |c| {
             let mut tx = c.transaction()?;
             // The chain's end is held against every other instance until the commit.
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&AUDIT_LOCK])?;
-            let prev: Option<Vec<u8>> = tx
+            let mut prev: Vec<u8> = tx
                 .query_opt(
                     "SELECT hash FROM audit WHERE hash IS NOT NULL ORDER BY id DESC LIMIT 1",
                     &[],
                 )?
                 .map(|r| r.try_get(0))
-                .transpose()?;
-            let hash = super::records::audit_link(
-                prev.as_deref().unwrap_or_default(),
-                at,
-                &user_id,
-                &device,
-                &key,
-                &action,
-            );
-            tx.execute(
-                "INSERT INTO audit (at, user_id, device, case_id, action, hash)
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-                &[&at, &user_id, &device, &key, &action, &hash],
-            )?;
+                .transpose()?
+                .unwrap_or_default();
+            for key in &keys {
+                let hash = super::records::audit_link(&prev, at, &user_id, &device, key, &action);
+                let stored: &[u8] = &hash;
+                tx.execute(
+                    "INSERT INTO audit (at, user_id, device, case_id, action, hash)
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                    &[&at, &user_id, &device, key, &action, &stored],
+                )?;
+                prev = hash;
+            }
             tx.commit()?;
             Ok(())
         })?)

@@ -1555,32 +1555,29 @@ impl RecordRows for SqliteDb {
         at: i64,
         user_id: &str,
         device: &str,
-        case: &[u8],
+        cases: &[&[u8]],
         action: &str,
     ) -> Result<(), StorageError> {
         let mut conn = self.lock();
         // IMMEDIATE: the chain's end is held against other processes on the file too.
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let prev: Option<Vec<u8>> = tx
+        let mut prev: Vec<u8> = tx
             .query_row(
                 "SELECT hash FROM audit WHERE hash IS NOT NULL ORDER BY id DESC LIMIT 1",
                 [],
                 |r| r.get(0),
             )
-            .optional()?;
-        let hash = super::records::audit_link(
-            prev.as_deref().unwrap_or_default(),
-            at,
-            user_id,
-            device,
-            case,
-            action,
-        );
-        tx.execute(
-            "INSERT INTO audit (at, user_id, device, case_id, action, hash)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![at, user_id, device, case, action, hash],
-        )?;
+            .optional()?
+            .unwrap_or_default();
+        for case in cases {
+            let hash = super::records::audit_link(&prev, at, user_id, device, case, action);
+            tx.run(
+                "INSERT INTO audit (at, user_id, device, case_id, action, hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![at, user_id, device, case, action, hash],
+            )?;
+            prev = hash;
+        }
         tx.commit()?;
         Ok(())
     }

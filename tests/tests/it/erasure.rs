@@ -359,3 +359,203 @@ fn a_backup_taken_before_an_erasure_no_longer_opens_the_erased_case() {
     let restored = SqliteDb::open_with(&target, &key).unwrap();
     assert!(restored.case_document(&erased).unwrap().is_some());
 }
+
+/// The closed cases of `db` and when each closure in force was approved (ms), read from
+/// the documents as a person would: stage closed, the approved closure's decision time.
+fn closed_cases(db: &dyn Db) -> Vec<(CaseId, i64)> {
+    let mut out = Vec::new();
+    for (access, _) in db.cases().unwrap() {
+        let file = CaseDoc::load(&db.case_document(&access.id).unwrap().unwrap())
+            .unwrap()
+            .read()
+            .unwrap();
+        if file.stage == fieldcase_core::Stage::Closed {
+            let at = file.current_closure().unwrap().decided_at.clone().unwrap();
+            let at = chrono::DateTime::parse_from_rfc3339(&at).unwrap();
+            out.push((access.id, at.timestamp_millis()));
+        }
+    }
+    out
+}
+
+const DAY: i64 = 86_400_000;
+
+#[test]
+fn the_servers_retention_task_erases_closed_cases_past_their_teams_retention() {
+    use fieldcase_server::retention::{self, Action, Policy, Settings};
+    let mut teams = std::collections::BTreeMap::new();
+    teams.insert(
+        "demo-team".to_string(),
+        Policy {
+            closed_days: 10,
+            action: Action::Erase,
+        },
+    );
+    let settings = Settings {
+        default: None,
+        teams,
+        interval: std::time::Duration::from_millis(300),
+        max_erasures_per_pass: 1,
+    };
+    let mut server = TestServer::start_with(fieldcase_server::Config {
+        retention: settings.clone(),
+        ..Default::default()
+    });
+    let db: &dyn Db = server.db.as_ref();
+    // How many demo cases are past a retention of 10 days, learnt on a copy of the demo
+    // of its own (the server's task starts erasing as soon as they are seeded).
+    let past_count = {
+        let scratch = tempfile::tempdir().unwrap();
+        let copy = SqliteDb::open(scratch.path().join("demo.sqlite")).unwrap();
+        fieldcase_server::demo::seed(&copy, fieldcase_tests::ITERATIONS).unwrap();
+        let now = chrono::Utc::now().timestamp_millis();
+        closed_cases(&copy)
+            .iter()
+            .filter(|(_, at)| at + 10 * DAY <= now)
+            .count()
+    };
+    assert!(past_count > 0, "the demo has cases closed weeks ago");
+    // (The demo seeds cases only into a database without any.)
+    fieldcase_server::demo::seed(db, fieldcase_tests::ITERATIONS).unwrap();
+    // North's cases (no retention set) stay whatever their state.
+    let (anna, token, _a) = server.phone("anna");
+    let north = new_case(&anna, KEPT_NAME);
+    assert!(anna.sync(&server.url, &token).unwrap().errors.is_empty());
+    let all_before = db.cases().unwrap().len() + db.erased_cases().unwrap().len();
+
+    // One erasure a pass: the task goes on until every case past retention is erased.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while db.erased_cases().unwrap().len() < past_count {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the task did not erase them"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let tombstones = db.erased_cases().unwrap();
+    assert_eq!(
+        tombstones.len(),
+        past_count,
+        "no more than those past retention"
+    );
+    for t in &tombstones {
+        assert_eq!(t.erased_by, retention::RETENTION_AUTHOR);
+        assert!(
+            t.reason.starts_with("retention: closed on "),
+            "{}",
+            t.reason
+        );
+        assert_eq!(t.team, "demo-team");
+        assert!(db.case_document(&t.case_id).unwrap().is_none());
+    }
+    // What stays: every case closed within its retention, and every open one.
+    let now = chrono::Utc::now().timestamp_millis();
+    assert!(closed_cases(db).iter().all(|(_, at)| at + 10 * DAY > now));
+    assert_eq!(db.cases().unwrap().len(), all_before - past_count);
+    assert!(db.case_document(&north).unwrap().is_some());
+    let metrics = server.metrics();
+    assert!(
+        metrics.contains(&format!("fieldcase_cases_erased_total {past_count}")),
+        "{metrics}"
+    );
+    let runs: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("fieldcase_retention_runs_total "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(runs >= past_count as u64, "{runs}");
+    // The task stops with the server.
+    server.stop_gracefully();
+}
+
+#[test]
+fn case_retention_lists_what_awaits_a_decision_and_erases_only_with_apply() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("server.sqlite");
+    {
+        let db = SqliteDb::open(&path).unwrap();
+        fieldcase_server::demo::seed(&db, fieldcase_tests::ITERATIONS).unwrap();
+    }
+    let db = SqliteDb::open(&path).unwrap();
+    let now = chrono::Utc::now().timestamp_millis();
+    let past = closed_cases(&db)
+        .iter()
+        .filter(|(_, at)| at + 10 * DAY <= now)
+        .count();
+    let cases = db.cases().unwrap().len();
+    drop(db);
+    assert!(past > 0);
+    let config = |text: &str| {
+        let p = dir.path().join("fieldcase.toml");
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let run = |conf: &Path, apply: bool| {
+        let mut args = vec!["--config", conf.to_str().unwrap(), "case", "retention"];
+        if apply {
+            args.push("--apply");
+        }
+        cli(&path, &args)
+    };
+
+    // Mistakes are named, and nothing runs.
+    for (bad, named) in [
+        (
+            "[team_retention.demo-team]\nclosed_days = 0\n",
+            "team_retention.demo-team.closed_days",
+        ),
+        (
+            "[retention]\naction = \"erase\"\n",
+            "retention.action needs retention.closed_days",
+        ),
+        (
+            "[team_retention.demo-team]\naction = \"erase\"\n",
+            "team_retention.demo-team.closed_days is needed",
+        ),
+        (
+            "[retention]\nclosed_days = 10\naction = \"shred\"\n",
+            "action",
+        ),
+    ] {
+        let (ok, out) = run(&config(bad), true);
+        assert!(!ok && out.contains(named), "{bad}: {out}");
+    }
+    assert_eq!(SqliteDb::open(&path).unwrap().cases().unwrap().len(), cases);
+
+    // Listed for a decision: never erased, --apply or not.
+    let listed = config("[team_retention.demo-team]\nclosed_days = 10\n");
+    for apply in [false, true] {
+        let (ok, out) = run(&listed, apply);
+        assert!(ok, "{out}");
+        assert_eq!(
+            out.lines().filter(|l| l.starts_with("decide")).count(),
+            past,
+            "{out}"
+        );
+        assert!(out.contains("0 erased"), "{out}");
+    }
+    // To be erased: shown without --apply, erased with it.
+    let erase = config("[retention]\nclosed_days = 10\naction = \"erase\"\n");
+    let (ok, out) = run(&erase, false);
+    assert!(
+        ok && out.contains(&format!("0 erased, {past} to erase")),
+        "{out}"
+    );
+    assert_eq!(SqliteDb::open(&path).unwrap().cases().unwrap().len(), cases);
+    let (ok, out) = run(&erase, true);
+    assert!(
+        ok && out.contains(&format!("{past} erased, 0 to erase")),
+        "{out}"
+    );
+    let db = SqliteDb::open(&path).unwrap();
+    assert_eq!(db.cases().unwrap().len(), cases - past);
+    assert_eq!(db.erased_cases().unwrap().len(), past);
+    // A longer retention finds nothing more.
+    let (ok, out) = run(
+        &config("[retention]\nclosed_days = 3650\naction = \"erase\"\n"),
+        true,
+    );
+    assert!(ok && out.contains("0 erased, 0 to erase"), "{out}");
+}
