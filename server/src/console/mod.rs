@@ -39,6 +39,7 @@ mod approvals;
 mod dashboard;
 mod data;
 mod directory;
+mod erasure;
 pub mod partner;
 mod people;
 mod period;
@@ -106,6 +107,9 @@ pub fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
             post(partner::revoke),
         )
         .route("/p/{token}", get(partner::page).post(partner::answer))
+        .route("/console/erasure", get(erasure::page))
+        .route("/console/erasure/{request}", post(erasure::decide))
+        .route("/console/cases/{id}/erasure-request", post(erasure::ask))
         .route("/console/approvals", get(approvals::page))
         .route("/console/reports", get(reports::page))
         .route("/console/reports/period.xlsx", get(period::xlsx))

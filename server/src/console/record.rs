@@ -966,6 +966,19 @@ async fn render(
                 }
             }
         }
+        @if u.user().role == fieldcase_core::Role::Supervisor {
+            section.card #erasure {
+                h2 { (l.t("erasure-ask")) }
+                p.muted { (l.t("erasure-ask-explain")) }
+                form method="post" action=(format!("/console/cases/{}/erasure-request", cx.id)) {
+                    (csrf(u))
+                    label { (l.t("erasure-reason"))
+                        input name="reason" required maxlength="500";
+                    }
+                    button.secondary type="submit" { (l.t("erasure-ask-button")) }
+                }
+            }
+        }
         @if authority {
             section.card #viewed {
                 h2 { (l.t("section-viewed")) }

@@ -585,6 +585,9 @@ pub(crate) async fn page(
             .collect();
         let body = html! {
             h1 { (l.t("reports-title")) }
+            @if u.user().role.has_authority() {
+                p { a href="/console/erasure" { (l.t("erasure-link")) } }
+            }
             p.muted { (l.t("reports-scope")) }
             (super::period::section(l, &period, &period_series))
             @for t in &tables {

@@ -37,8 +37,36 @@ pub struct Tombstone {
     pub reason: String,
 }
 
+/// A supervisor's request that a case be erased, and an admin's decision on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErasureRequest {
+    pub id: String,
+    pub case_id: CaseId,
+    pub team: String,
+    pub requested_by: String,
+    pub requested_at: i64,
+    pub reason: String,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<i64>,
+    /// `erased` or `refused`; `None` while it waits.
+    pub decision: Option<String>,
+}
+
 /// The rows each storage keeps.
 pub trait ErasureRows {
+    /// Stores a new request; `false` when the case has an open request already.
+    fn insert_request_row(&self, r: &ErasureRequest) -> Result<bool, StorageError>;
+    /// Every request (or the open ones), the latest first.
+    fn request_rows(&self, open_only: bool) -> Result<Vec<ErasureRequest>, StorageError>;
+    /// Decides an open request (`erased` or `refused`); `None` when there is no such open
+    /// request.
+    fn decide_request_row(
+        &self,
+        id: &str,
+        by: &str,
+        decision: &str,
+        now: i64,
+    ) -> Result<Option<ErasureRequest>, StorageError>;
     /// In one transaction: deletes the case's row (its wrapped data key and sealed
     /// snapshot), its changes and every row about it but the audit trail's, and writes
     /// its tombstone. `None` when there is no such case (nothing written).
@@ -104,4 +132,33 @@ pub fn refusal() -> fieldcase_core::Refusal {
 pub(crate) fn case_id(key: &[u8]) -> Result<CaseId, StorageError> {
     super::cases::case_id_of(key)
         .ok_or_else(|| StorageError::Corrupt("a tombstone's case id".into()))
+}
+
+/// Records a supervisor's request that case `id` (of `team`) be erased: a conflict when
+/// one waits already.
+pub fn request(
+    rows: &dyn ErasureRows,
+    id: &CaseId,
+    team: &str,
+    by: &str,
+    why: &str,
+    now: i64,
+) -> AppResult<ErasureRequest> {
+    let r = ErasureRequest {
+        id: crate::auth::new_id("er-"),
+        case_id: *id,
+        team: team.to_string(),
+        requested_by: by.to_string(),
+        requested_at: now,
+        reason: reason(why)?.to_string(),
+        decided_by: None,
+        decided_at: None,
+        decision: None,
+    };
+    if !rows.insert_request_row(&r)? {
+        return Err(AppError::Conflict(
+            "an erasure of this case was asked for already and waits for an admin".into(),
+        ));
+    }
+    Ok(r)
 }

@@ -397,6 +397,38 @@ macro_rules! rules_over_rows {
         fn erased_cases(&self) -> $crate::AppResult<Vec<$crate::db::erasure::Tombstone>> {
             Ok($crate::db::erasure::ErasureRows::tombstone_rows(self)?)
         }
+
+        fn request_erasure(
+            &self,
+            id: &fieldcase_core::CaseId,
+            team: &str,
+            by: &str,
+            reason: &str,
+            now: i64,
+        ) -> $crate::AppResult<$crate::db::erasure::ErasureRequest> {
+            $crate::db::erasure::request(self, id, team, by, reason, now)
+        }
+
+        fn erasure_requests(
+            &self,
+            open_only: bool,
+        ) -> $crate::AppResult<Vec<$crate::db::erasure::ErasureRequest>> {
+            Ok($crate::db::erasure::ErasureRows::request_rows(
+                self, open_only,
+            )?)
+        }
+
+        fn decide_erasure_request(
+            &self,
+            id: &str,
+            by: &str,
+            decision: &str,
+            now: i64,
+        ) -> $crate::AppResult<Option<$crate::db::erasure::ErasureRequest>> {
+            Ok($crate::db::erasure::ErasureRows::decide_request_row(
+                self, id, by, decision, now,
+            )?)
+        }
     };
 }
 pub(crate) use rules_over_rows;
@@ -1164,6 +1196,26 @@ pub trait Db: Send + Sync + 'static {
     fn erased_case(&self, id: &CaseId) -> AppResult<Option<erasure::Tombstone>>;
     /// Every tombstone, the latest first.
     fn erased_cases(&self) -> AppResult<Vec<erasure::Tombstone>>;
+    /// A supervisor asks for a case's erasure, with a reason (`erasure::request`).
+    fn request_erasure(
+        &self,
+        id: &CaseId,
+        team: &str,
+        by: &str,
+        reason: &str,
+        now: i64,
+    ) -> AppResult<erasure::ErasureRequest>;
+    /// Every request for an erasure (or the open ones), the latest first.
+    fn erasure_requests(&self, open_only: bool) -> AppResult<Vec<erasure::ErasureRequest>>;
+    /// An admin's decision on an open request (`erased` or `refused`); `None` when there
+    /// is no such open request.
+    fn decide_erasure_request(
+        &self,
+        id: &str,
+        by: &str,
+        decision: &str,
+        now: i64,
+    ) -> AppResult<Option<erasure::ErasureRequest>>;
 }
 
 /// A device with what the server knows of its use.

@@ -211,14 +211,28 @@ const MIGRATIONS: &[&str] = &[
      );
      CREATE INDEX referral_links_case ON referral_links (case_id);",
     // Schema version 10, erasure by destroying a case's data key (issue 18, ADR 0007; the
-    // SQLite storage's migration 13): what stays of an erased case, no content.
+    // SQLite storage's migration 13): what stays of an erased case, no content, and
+    // supervisors' requests for an erasure.
     "CREATE TABLE erased_cases (
         id        BYTEA PRIMARY KEY,
         team      TEXT NOT NULL,
         erased_at BIGINT NOT NULL,
         erased_by TEXT NOT NULL,
         reason    TEXT NOT NULL
-     );",
+     );
+     CREATE TABLE erasure_requests (
+        id           TEXT PRIMARY KEY,
+        case_id      BYTEA NOT NULL,
+        team         TEXT NOT NULL,
+        requested_by TEXT NOT NULL,
+        requested_at BIGINT NOT NULL,
+        reason       TEXT NOT NULL,
+        decided_by   TEXT,
+        decided_at   BIGINT,
+        decision     TEXT CHECK (decision IN ('erased', 'refused'))
+     );
+     CREATE UNIQUE INDEX erasure_requests_open ON erasure_requests (case_id)
+        WHERE decision IS NULL;",
 ];
 
 impl From<postgres::Error> for AppError {
@@ -1361,7 +1375,87 @@ fn tombstone_of(r: &postgres::Row) -> Result<super::erasure::Tombstone, StorageE
     })
 }
 
+const REQUEST_COLUMNS: &str =
+    "id, case_id, team, requested_by, requested_at, reason, decided_by, decided_at, decision";
+
+fn request_of(r: &postgres::Row) -> Result<super::erasure::ErasureRequest, StorageError> {
+    let key: Vec<u8> = r.try_get(1)?;
+    Ok(super::erasure::ErasureRequest {
+        id: r.try_get(0)?,
+        case_id: super::erasure::case_id(&key)?,
+        team: r.try_get(2)?,
+        requested_by: r.try_get(3)?,
+        requested_at: r.try_get(4)?,
+        reason: r.try_get(5)?,
+        decided_by: r.try_get(6)?,
+        decided_at: r.try_get(7)?,
+        decision: r.try_get(8)?,
+    })
+}
+
 impl super::erasure::ErasureRows for PostgresDb {
+    fn insert_request_row(&self, r: &super::erasure::ErasureRequest) -> Result<bool, StorageError> {
+        let r = r.clone();
+        let n = self
+            .run(move |c| {
+                Ok(c.execute(
+                    "INSERT INTO erasure_requests
+                        (id, case_id, team, requested_by, requested_at, reason)
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                    &[
+                        &r.id,
+                        &&r.case_id.as_bytes()[..],
+                        &r.team,
+                        &r.requested_by,
+                        &r.requested_at,
+                        &r.reason,
+                    ],
+                )?)
+            })
+            .map_err(|e| StorageError::Unavailable(e.to_string()))?;
+        Ok(n == 1)
+    }
+
+    fn request_rows(
+        &self,
+        open_only: bool,
+    ) -> Result<Vec<super::erasure::ErasureRequest>, StorageError> {
+        let rows = self
+            .run(move |c| {
+                Ok(c.query(
+                    &format!(
+                        "SELECT {REQUEST_COLUMNS} FROM erasure_requests
+                         WHERE NOT $1 OR decision IS NULL ORDER BY requested_at DESC, id"
+                    ),
+                    &[&open_only],
+                )?)
+            })
+            .map_err(|e| StorageError::Unavailable(e.to_string()))?;
+        rows.iter().map(request_of).collect()
+    }
+
+    fn decide_request_row(
+        &self,
+        id: &str,
+        by: &str,
+        decision: &str,
+        now: i64,
+    ) -> Result<Option<super::erasure::ErasureRequest>, StorageError> {
+        let (id, by, decision) = (id.to_string(), by.to_string(), decision.to_string());
+        let row = self
+            .run(move |c| {
+                Ok(c.query_opt(
+                    &format!(
+                        "UPDATE erasure_requests SET decided_by = $2, decided_at = $3, decision = $4
+                         WHERE id = $1 AND decision IS NULL RETURNING {REQUEST_COLUMNS}"
+                    ),
+                    &[&id, &by, &now, &decision],
+                )?)
+            })
+            .map_err(|e| StorageError::Unavailable(e.to_string()))?;
+        row.as_ref().map(request_of).transpose()
+    }
+
     fn erase_rows(
         &self,
         id: &[u8],

@@ -178,7 +178,7 @@ const MIGRATIONS: &[&str] = &[
      ) STRICT;
      CREATE INDEX referral_links_case ON referral_links (case_id);",
     // 13: erasure by destroying a case's data key (issue 18, ADR 0007): what stays of an
-    // erased case (no content), and the mark of a backup whose data keys are kept apart
+    // erased case (no content), supervisors' requests for an erasure, and the mark of a backup whose data keys are kept apart
     // (`SqliteDb::backup_to`; a database with the mark opens only through `restore`).
     "CREATE TABLE erased_cases (
         id        BLOB PRIMARY KEY,
@@ -190,7 +190,20 @@ const MIGRATIONS: &[&str] = &[
      CREATE TABLE keys_apart (
         id       INTEGER PRIMARY KEY CHECK (id = 1),
         taken_at INTEGER NOT NULL
-     ) STRICT;",
+     ) STRICT;
+     CREATE TABLE erasure_requests (
+        id           TEXT PRIMARY KEY,
+        case_id      BLOB NOT NULL,
+        team         TEXT NOT NULL,
+        requested_by TEXT NOT NULL,
+        requested_at INTEGER NOT NULL,
+        reason       TEXT NOT NULL,
+        decided_by   TEXT,
+        decided_at   INTEGER,
+        decision     TEXT CHECK (decision IN ('erased', 'refused'))
+     ) STRICT;
+     CREATE UNIQUE INDEX erasure_requests_open ON erasure_requests (case_id)
+        WHERE decision IS NULL;",
 ];
 
 /// The server's SQLite storage.
@@ -1251,7 +1264,82 @@ pub(crate) fn erase_in(
     }))
 }
 
+const REQUEST_COLUMNS: &str =
+    "id, case_id, team, requested_by, requested_at, reason, decided_by, decided_at, decision";
+
+fn request_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<super::erasure::ErasureRequest> {
+    let key: Vec<u8> = r.get(1)?;
+    let case_id = super::cases::case_id_of(&key).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Blob, "case id".into())
+    })?;
+    Ok(super::erasure::ErasureRequest {
+        id: r.get(0)?,
+        case_id,
+        team: r.get(2)?,
+        requested_by: r.get(3)?,
+        requested_at: r.get(4)?,
+        reason: r.get(5)?,
+        decided_by: r.get(6)?,
+        decided_at: r.get(7)?,
+        decision: r.get(8)?,
+    })
+}
+
 impl super::erasure::ErasureRows for SqliteDb {
+    fn insert_request_row(&self, r: &super::erasure::ErasureRequest) -> Result<bool, StorageError> {
+        let n = self.lock().run(
+            "INSERT INTO erasure_requests (id, case_id, team, requested_by, requested_at, reason)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
+            params![
+                r.id,
+                &r.case_id.as_bytes()[..],
+                r.team,
+                r.requested_by,
+                r.requested_at,
+                r.reason
+            ],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn request_rows(
+        &self,
+        open_only: bool,
+    ) -> Result<Vec<super::erasure::ErasureRequest>, StorageError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {REQUEST_COLUMNS} FROM erasure_requests
+             WHERE ?1 = 0 OR decision IS NULL ORDER BY requested_at DESC, id"
+        ))?;
+        let rows = stmt.query_map([open_only as i64], request_of)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn decide_request_row(
+        &self,
+        id: &str,
+        by: &str,
+        decision: &str,
+        now: i64,
+    ) -> Result<Option<super::erasure::ErasureRequest>, StorageError> {
+        let conn = self.lock();
+        let n = conn.run(
+            "UPDATE erasure_requests SET decided_by = ?2, decided_at = ?3, decision = ?4
+             WHERE id = ?1 AND decision IS NULL",
+            params![id, by, now, decision],
+        )?;
+        if n == 0 {
+            return Ok(None);
+        }
+        Ok(conn
+            .one(
+                &format!("SELECT {REQUEST_COLUMNS} FROM erasure_requests WHERE id = ?1"),
+                [id],
+                request_of,
+            )
+            .optional()?)
+    }
+
     fn erase_rows(
         &self,
         id: &[u8],

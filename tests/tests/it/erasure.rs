@@ -559,3 +559,150 @@ fn case_retention_lists_what_awaits_a_decision_and_erases_only_with_apply() {
     );
     assert!(ok && out.contains("0 erased, 0 to erase"), "{out}");
 }
+
+/// The console (issue 18): a supervisor asks on the case's record, with a reason; a
+/// worker cannot; an admin sees what waits, refuses one request and erases on another;
+/// every step is in the administrative log; the erased case is gone from the console
+/// and its tombstone is on the erasure page.
+#[test]
+fn a_supervisor_asks_on_the_record_and_an_admin_erases_or_refuses_in_the_console() {
+    use fieldcase_tests::console::{hidden, Console};
+    let server = TestServer::start();
+    server
+        .db
+        .add_user(
+            "root",
+            "Root",
+            fieldcase_core::Role::Admin,
+            None,
+            fieldcase_tests::PASSWORD,
+            fieldcase_tests::ITERATIONS,
+        )
+        .unwrap();
+    let (anna, token, _a) = server.phone("anna");
+    let id = new_case(&anna, ERASED_NAME);
+    assert!(anna.sync(&server.url, &token).unwrap().errors.is_empty());
+    let record = format!("/console/cases/{id}");
+    let ask = format!("/console/cases/{id}/erasure-request");
+
+    // A worker has no such form, and a post of it is refused: nothing asked.
+    let mut worker = Console::sign_in(&server.url, "anna", fieldcase_tests::PASSWORD);
+    let (status, page) = worker.get(&record);
+    assert_eq!(status, 200);
+    assert!(!page.contains("erasure-request"));
+    let csrf = hidden(&page, "csrf");
+    let status = worker.post(&ask, &[("csrf", &csrf), ("reason", "the client asked")]);
+    assert!(status == 403 || status == 404, "{status}");
+    assert_eq!(worker.get("/console/erasure").0, 404);
+    assert!(server.db.erasure_requests(false).unwrap().is_empty());
+
+    // The supervisor asks; a reason is required; a second request waits behind the first.
+    let mut malee = Console::sign_in(&server.url, "malee", fieldcase_tests::PASSWORD);
+    let (_, page) = malee.get(&record);
+    assert!(
+        page.contains("erasure-request"),
+        "the form is on the record"
+    );
+    let csrf = hidden(&page, "csrf");
+    assert_eq!(malee.post(&ask, &[("csrf", &csrf), ("reason", "  ")]), 400);
+    assert!(server.db.erasure_requests(false).unwrap().is_empty());
+    let first = malee.post(
+        &ask,
+        &[("csrf", &csrf), ("reason", "a mistake: not our client")],
+    );
+    assert_eq!(first, 303);
+    assert_eq!(
+        malee.post(&ask, &[("csrf", &csrf), ("reason", "again")]),
+        409
+    );
+    let (status, page) = malee.get("/console/erasure");
+    assert_eq!(status, 200);
+    assert!(page.contains("a mistake: not our client") && !page.contains("Erase for good"));
+
+    // The admin refuses it; the supervisor asks again; the admin erases.
+    let mut root = Console::sign_in(&server.url, "root", fieldcase_tests::PASSWORD);
+    let (_, page) = root.get("/console/erasure");
+    assert!(page.contains("Erase for good") && page.contains(&id.to_string()));
+    let csrf_root = hidden(&page, "csrf");
+    let waiting = server.db.erasure_requests(true).unwrap();
+    assert_eq!(waiting.len(), 1);
+    // Only an admin decides.
+    assert_eq!(
+        malee.post(
+            &format!("/console/erasure/{}", waiting[0].id),
+            &[("csrf", &csrf), ("decision", "erase")]
+        ),
+        403
+    );
+    assert_eq!(
+        root.post(
+            &format!("/console/erasure/{}", waiting[0].id),
+            &[("csrf", &csrf_root), ("decision", "shred")]
+        ),
+        400
+    );
+    assert_eq!(
+        root.post(
+            &format!("/console/erasure/{}", waiting[0].id),
+            &[("csrf", &csrf_root), ("decision", "refuse")]
+        ),
+        303
+    );
+    assert!(
+        server.db.case_document(&id).unwrap().is_some(),
+        "refused: kept"
+    );
+    assert_eq!(
+        malee.post(&ask, &[("csrf", &csrf), ("reason", "court order 3/2026")]),
+        303
+    );
+    let waiting = server.db.erasure_requests(true).unwrap();
+    assert_eq!(waiting.len(), 1);
+    assert_eq!(
+        root.post(
+            &format!("/console/erasure/{}", waiting[0].id),
+            &[("csrf", &csrf_root), ("decision", "erase")]
+        ),
+        303
+    );
+    let root_id = server.db.user_by_username("root").unwrap().unwrap().id;
+    let t = server.db.erased_case(&id).unwrap().expect("erased");
+    assert_eq!(
+        (t.erased_by.as_str(), t.reason.as_str()),
+        (root_id.as_str(), "court order 3/2026")
+    );
+    assert!(server.db.case_document(&id).unwrap().is_none());
+    assert_eq!(malee.get(&record).0, 404);
+    let (_, page) = malee.get("/console");
+    assert!(!page.contains(&id.to_string()) && !page.contains(ERASED_NAME));
+    let (_, page) = root.get("/console/erasure");
+    assert!(page.contains("court order 3/2026") && page.contains("Root"));
+    let decided: Vec<_> = server
+        .db
+        .erasure_requests(false)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.decision.unwrap_or_default())
+        .collect();
+    assert_eq!(decided, ["erased", "refused"]);
+    let actions: Vec<String> = server
+        .db
+        .admin_log(20)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.target == id.to_string())
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "erase case",
+            "request erasure",
+            "refuse erasure",
+            "request erasure"
+        ]
+    );
+    // Anna's phone drops it at its next sync.
+    let r = anna.sync(&server.url, &token).unwrap();
+    assert_eq!((r.removed, r.errors.len()), (1, 0), "{r:?}");
+}
