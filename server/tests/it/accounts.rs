@@ -487,6 +487,7 @@ async fn the_openapi_document_describes_every_route() {
         "/v1/cases/{id}",
         "/v1/cases/{id}/assignment",
         "/v1/cases/{id}/departure",
+        "/v1/cases/erased",
         "/v1/cases/{id}/referrals/{rid}/links",
         "/v1/admin/audit",
         "/v1/admin/teams",
