@@ -365,9 +365,15 @@ fn backup_copies_a_database_that_is_being_written_and_never_overwrites() {
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
         assert!(ok, "{err}");
         assert!(out.contains("checked"), "{out}");
-        // A backup is sealed under the database's master key, in the key file beside it.
+        // A backup is sealed under the database's master key, in the key file beside it,
+        // and holds no data keys (ADR 0007): it does not open as a database; restored, with
+        // the keys of the database it was taken from, every case loads.
         let key = fieldcase_server::db::keys::KeySource::beside(&path);
-        let restored = fieldcase_server::SqliteDb::open_with(&copy, &key).unwrap();
+        let e = fieldcase_server::SqliteDb::open_with(&copy, &key).unwrap_err();
+        assert!(format!("{e:?}").contains("kept apart"), "{e:?}");
+        let target = dir.path().join("restored.sqlite");
+        fieldcase_server::restore::restore(&target, &copy, &key, Some(&path)).unwrap();
+        let restored = fieldcase_server::SqliteDb::open_with(&target, &key).unwrap();
         let n = restored.cases().unwrap().len();
         assert!(n >= 50, "{n}");
         for (access, _) in restored.cases().unwrap() {
