@@ -346,6 +346,29 @@ fn a_backup_taken_before_an_erasure_no_longer_opens_the_erased_case() {
         assert_eq!(left, 0);
     }
 
+    // Through the binary: `check` says what the backup is; `restore --keys` puts it in place
+    // with the keyring written after the erasure.
+    let key_file = format!("{}.key", db_path.display());
+    let (ok, out) = cli(&backup, &["--master-key-file", &key_file, "check"]);
+    assert!(ok && out.contains("data keys are kept apart"), "{out}");
+    let target = dir.join("restored-cli.sqlite");
+    let (ok, out) = cli(
+        &target,
+        &[
+            "--master-key-file",
+            &key_file,
+            "restore",
+            backup.to_str().unwrap(),
+            "--keys",
+            ring_after.to_str().unwrap(),
+        ],
+    );
+    assert!(ok, "{out}");
+    let restored = SqliteDb::open_with(&target, &key).unwrap();
+    assert!(restored.case_document(&erased).unwrap().is_none());
+    assert!(restored.case_document(&kept).unwrap().is_some());
+    drop(restored);
+
     // Without keys the backup is refused, and nothing is put in place.
     let nowhere = dir.join("restored-none.sqlite");
     let e = fieldcase_server::restore::restore(&nowhere, &backup, &key, None).unwrap_err();
