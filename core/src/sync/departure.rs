@@ -62,6 +62,18 @@ impl CaseStore {
                 match request(self, &url, Some(token), body) {
                     Ok(_) => report.sent += 1,
                     Err(e @ Error::Wiped) => return Err(e),
+                    // Erased between the question and the hand-in (the server refuses it
+                    // as `erased`): there is nothing to hand in to.
+                    Err(_)
+                        if self
+                            .erased_of(base, token, &[(*id, Vec::new())])?
+                            .contains(id) =>
+                    {
+                        self.purge_case(id)?;
+                        report.removed += 1;
+                        report.changed.push(id.to_string());
+                        continue;
+                    }
                     Err(e) => {
                         report.errors.push(CaseSyncError {
                             case_id: id.to_string(),
