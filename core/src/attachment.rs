@@ -66,7 +66,8 @@ pub fn chunk_count(size: u64) -> u64 {
     size.div_ceil(CHUNK_BYTES as u64)
 }
 
-pub(crate) fn hex(bytes: &[u8]) -> String {
+/// Bytes as lowercase hexadecimal digits (as hashes are written).
+pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
     bytes.iter().fold(String::with_capacity(64), |mut s, b| {
         let _ = write!(s, "{b:02x}");

@@ -12,6 +12,8 @@
 //! | `GET /v1/settings` | the caller's team's deadlines (days after intake, a referral, an approved plan), which phones compute due dates with |
 //! | `GET /v1/directory?have=N` | the partner directory: `204` when the phone's version `N` is the stored one, else `{version, updated_at, directory}` (the whole snapshot, at most `directory.max_bytes`) |
 //! | `GET /v1/cases/{id}` | the merged case file as JSON |
+//! | `GET /v1/cases/{id}/attachments/{hash}/upload` | how far the upload of a file the case names got (`crate::attachments`) |
+//! | `PUT`, `GET /v1/cases/{id}/attachments/{hash}/chunks/{n}` | a chunk of that file, sent in order, or fetched once the server holds it whole |
 //! | `POST /v1/cases/{id}/assignment` | `{workers, case_manager?}` (usernames): supervisors and admins assign or transfer a case |
 //! | `POST /v1/cases/{id}/departure` | the last changes of a phone whose user left the case's caseload (raw Automerge changes; write-only) |
 //! | `GET /v1/admin/audit?case=ID` | who read, printed or was sent which case, on which device (admins) |
@@ -76,6 +78,19 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/v1/directory", get(directory).layer(gate()))
         .route("/v1/cases/{id}", get(case))
         .route("/v1/cases/{id}/assignment", post(assign))
+        .route(
+            "/v1/cases/{id}/attachments/{hash}/upload",
+            get(crate::attachments::upload_status).layer(gate()),
+        )
+        .route(
+            "/v1/cases/{id}/attachments/{hash}/chunks/{seq}",
+            get(crate::attachments::get_chunk)
+                .put(crate::attachments::put_chunk)
+                .layer(DefaultBodyLimit::max(
+                    fieldcase_core::attachment::CHUNK_BYTES,
+                ))
+                .layer(gate()),
+        )
         .route("/v1/cases/{id}/referrals/{rid}/links", post(partner_link))
         .route(
             "/v1/cases/{id}/departure",

@@ -11,6 +11,7 @@
 pub mod admin;
 pub mod admission;
 pub mod api;
+pub mod attachments;
 pub mod auth;
 pub mod console;
 pub mod db;
@@ -89,6 +90,9 @@ pub struct Config {
     pub partner_link_days: u32,
     /// Views and answers of one partner link in an hour (`partner.requests_per_hour`).
     pub partner_requests_per_hour: u32,
+    /// The largest attachment stored, in bytes (`attachments.max_bytes`; at most
+    /// `fieldcase_core::attachment::MAX_BYTES`).
+    pub attachment_max_bytes: u64,
 }
 
 impl Config {
@@ -124,6 +128,7 @@ impl Default for Config {
             directory_max_import_bytes: fieldcase_core::directory::hsds::MAX_FILE_BYTES,
             partner_link_days: 30,
             partner_requests_per_hour: 60,
+            attachment_max_bytes: fieldcase_core::attachment::MAX_BYTES,
         }
     }
 }
@@ -166,6 +171,14 @@ pub struct Metrics {
     pub partner_limited: std::sync::atomic::AtomicU64,
     /// Answers partners recorded through a link.
     pub partner_answers: std::sync::atomic::AtomicU64,
+    /// Attachment bytes received in chunks, and sent.
+    pub attachment_bytes_in: std::sync::atomic::AtomicU64,
+    pub attachment_bytes_out: std::sync::atomic::AtomicU64,
+    /// Attachments stored whole (checked against their hash).
+    pub attachments_stored: std::sync::atomic::AtomicU64,
+    /// Attachment chunks refused (`attachments.max_bytes`, out of order, wrong length, a
+    /// file not its hash or not its media type).
+    pub attachments_refused: std::sync::atomic::AtomicU64,
 }
 
 impl Metrics {
@@ -293,6 +306,30 @@ impl Metrics {
             "counter",
             "Answers partners recorded through a link.",
             self.partner_answers.load(Relaxed).to_string(),
+        );
+        line(
+            "attachment_bytes_received_total",
+            "counter",
+            "Attachment bytes received in chunks.",
+            self.attachment_bytes_in.load(Relaxed).to_string(),
+        );
+        line(
+            "attachment_bytes_sent_total",
+            "counter",
+            "Attachment bytes sent in chunks.",
+            self.attachment_bytes_out.load(Relaxed).to_string(),
+        );
+        line(
+            "attachments_stored_total",
+            "counter",
+            "Attachments stored whole, checked against their hash.",
+            self.attachments_stored.load(Relaxed).to_string(),
+        );
+        line(
+            "attachments_refused_total",
+            "counter",
+            "Attachment chunks refused (attachments.max_bytes, order, length, hash, media type).",
+            self.attachments_refused.load(Relaxed).to_string(),
         );
         self.listen.render(&mut out);
         out

@@ -210,6 +210,26 @@ const MIGRATIONS: &[&str] = &[
         revoked_by   TEXT
      );
      CREATE INDEX referral_links_case ON referral_links (case_id);",
+    // Schema version 10, attachments (issue 17; the SQLite storage's migration 13).
+    "CREATE TABLE attachments (
+        case_id    BYTEA NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+        file       BYTEA NOT NULL,
+        size       BIGINT NOT NULL,
+        media_type TEXT NOT NULL,
+        received   BIGINT NOT NULL,
+        complete   BOOLEAN NOT NULL,
+        created_at BIGINT NOT NULL,
+        created_by TEXT NOT NULL,
+        PRIMARY KEY (case_id, file)
+     );
+     CREATE TABLE attachment_chunks (
+        case_id BYTEA NOT NULL,
+        file    BYTEA NOT NULL,
+        seq     BIGINT NOT NULL,
+        data    BYTEA NOT NULL,
+        PRIMARY KEY (case_id, file, seq),
+        FOREIGN KEY (case_id, file) REFERENCES attachments (case_id, file) ON DELETE CASCADE
+     );",
 ];
 
 impl From<postgres::Error> for AppError {
@@ -1177,6 +1197,138 @@ fn link_of(r: &postgres::Row) -> AppResult<super::links::ReferralLink> {
         revoked_at: r.try_get(8)?,
         revoked_by: r.try_get(9)?,
     })
+}
+
+impl super::attachments::AttachmentRows for PostgresDb {
+    fn wrapped_key_row(&self, case: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        let case = case.to_vec();
+        Ok(self.run(move |c| {
+            Ok(
+                c.query_opt("SELECT data_key FROM cases WHERE id = $1", &[&case])?
+                    .map(|r| r.try_get::<_, Option<Vec<u8>>>(0))
+                    .transpose()?
+                    .flatten(),
+            )
+        })?)
+    }
+
+    fn file_row(
+        &self,
+        case: &[u8],
+        file: &[u8],
+    ) -> Result<Option<super::attachments::FileRow>, StorageError> {
+        let (case, file) = (case.to_vec(), file.to_vec());
+        Ok(self.run(move |c| {
+            c.query_opt(
+                "SELECT size, media_type, received, complete, created_at, created_by
+                 FROM attachments WHERE case_id = $1 AND file = $2",
+                &[&case, &file],
+            )?
+            .map(|r| {
+                Ok(super::attachments::FileRow {
+                    size: r.try_get(0)?,
+                    media_type: r.try_get(1)?,
+                    received: r.try_get(2)?,
+                    complete: r.try_get(3)?,
+                    created_at: r.try_get(4)?,
+                    created_by: r.try_get(5)?,
+                })
+            })
+            .transpose()
+        })?)
+    }
+
+    fn insert_file_row(
+        &self,
+        case: &[u8],
+        file: &[u8],
+        row: &super::attachments::FileRow,
+    ) -> Result<(), StorageError> {
+        let (case, file, row) = (case.to_vec(), file.to_vec(), row.clone());
+        Ok(self.run(move |c| {
+            c.execute(
+                "INSERT INTO attachments (case_id, file, size, media_type, received, complete,
+                    created_at, created_by)
+                 VALUES ($1, $2, $3, $4, 0, false, $5, $6) ON CONFLICT DO NOTHING",
+                &[
+                    &case,
+                    &file,
+                    &row.size,
+                    &row.media_type,
+                    &row.created_at,
+                    &row.created_by,
+                ],
+            )?;
+            Ok(())
+        })?)
+    }
+
+    fn put_chunk_row(
+        &self,
+        case: &[u8],
+        file: &[u8],
+        seq: i64,
+        sealed: &[u8],
+    ) -> Result<(), StorageError> {
+        let (case, file, sealed) = (case.to_vec(), file.to_vec(), sealed.to_vec());
+        Ok(self.run(move |c| {
+            let mut tx = c.transaction()?;
+            let counted = tx.execute(
+                "UPDATE attachments SET received = received + 1
+                 WHERE case_id = $1 AND file = $2 AND received = $3",
+                &[&case, &file, &seq],
+            )?;
+            if counted == 1 {
+                tx.execute(
+                    "INSERT INTO attachment_chunks (case_id, file, seq, data)
+                     VALUES ($1, $2, $3, $4)",
+                    &[&case, &file, &seq, &sealed],
+                )?;
+            }
+            tx.commit()?;
+            Ok(())
+        })?)
+    }
+
+    fn chunk_row(
+        &self,
+        case: &[u8],
+        file: &[u8],
+        seq: i64,
+    ) -> Result<Option<Vec<u8>>, StorageError> {
+        let (case, file) = (case.to_vec(), file.to_vec());
+        Ok(self.run(move |c| {
+            c.query_opt(
+                "SELECT data FROM attachment_chunks WHERE case_id = $1 AND file = $2 AND seq = $3",
+                &[&case, &file, &seq],
+            )?
+            .map(|r| r.try_get(0))
+            .transpose()
+            .map_err(Into::into)
+        })?)
+    }
+
+    fn complete_file_row(&self, case: &[u8], file: &[u8]) -> Result<(), StorageError> {
+        let (case, file) = (case.to_vec(), file.to_vec());
+        Ok(self.run(move |c| {
+            c.execute(
+                "UPDATE attachments SET complete = true WHERE case_id = $1 AND file = $2",
+                &[&case, &file],
+            )?;
+            Ok(())
+        })?)
+    }
+
+    fn delete_file_rows(&self, case: &[u8], file: &[u8]) -> Result<(), StorageError> {
+        let (case, file) = (case.to_vec(), file.to_vec());
+        Ok(self.run(move |c| {
+            c.execute(
+                "DELETE FROM attachments WHERE case_id = $1 AND file = $2",
+                &[&case, &file],
+            )?;
+            Ok(())
+        })?)
+    }
 }
 
 impl super::links::LinkRows for PostgresDb {

@@ -177,6 +177,27 @@ const MIGRATIONS: &[&str] = &[
         revoked_by   TEXT
      ) STRICT;
      CREATE INDEX referral_links_case ON referral_links (case_id);",
+    // 13: attachments (issue 17): a row per file of a case (keyed by the SHA-256 of the
+    // case id and the file's hash), and its bytes in chunks sealed with the case's key.
+    "CREATE TABLE attachments (
+        case_id    BLOB NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+        file       BLOB NOT NULL,
+        size       INTEGER NOT NULL,
+        media_type TEXT NOT NULL,
+        received   INTEGER NOT NULL,
+        complete   INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        created_by TEXT NOT NULL,
+        PRIMARY KEY (case_id, file)
+     ) STRICT;
+     CREATE TABLE attachment_chunks (
+        case_id BLOB NOT NULL,
+        file    BLOB NOT NULL,
+        seq     INTEGER NOT NULL,
+        data    BLOB NOT NULL,
+        PRIMARY KEY (case_id, file, seq),
+        FOREIGN KEY (case_id, file) REFERENCES attachments (case_id, file) ON DELETE CASCADE
+     ) STRICT;",
 ];
 
 /// The server's SQLite storage.
@@ -954,6 +975,121 @@ fn link_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<super::links::ReferralLink
         revoked_at: r.get(8)?,
         revoked_by: r.get(9)?,
     })
+}
+
+impl super::attachments::AttachmentRows for SqliteDb {
+    fn wrapped_key_row(&self, case: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(self
+            .lock()
+            .one("SELECT data_key FROM cases WHERE id = ?1", [case], |r| {
+                r.get::<_, Option<Vec<u8>>>(0)
+            })
+            .optional()?
+            .flatten())
+    }
+
+    fn file_row(
+        &self,
+        case: &[u8],
+        file: &[u8],
+    ) -> Result<Option<super::attachments::FileRow>, StorageError> {
+        Ok(self
+            .lock()
+            .one(
+                "SELECT size, media_type, received, complete, created_at, created_by
+                 FROM attachments WHERE case_id = ?1 AND file = ?2",
+                params![case, file],
+                |r| {
+                    Ok(super::attachments::FileRow {
+                        size: r.get(0)?,
+                        media_type: r.get(1)?,
+                        received: r.get(2)?,
+                        complete: r.get::<_, i64>(3)? != 0,
+                        created_at: r.get(4)?,
+                        created_by: r.get(5)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn insert_file_row(
+        &self,
+        case: &[u8],
+        file: &[u8],
+        row: &super::attachments::FileRow,
+    ) -> Result<(), StorageError> {
+        self.lock().run(
+            "INSERT INTO attachments (case_id, file, size, media_type, received, complete,
+                created_at, created_by)
+             VALUES (?1, ?2, ?3, ?4, 0, 0, ?5, ?6) ON CONFLICT DO NOTHING",
+            params![
+                case,
+                file,
+                row.size,
+                row.media_type,
+                row.created_at,
+                row.created_by
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn put_chunk_row(
+        &self,
+        case: &[u8],
+        file: &[u8],
+        seq: i64,
+        sealed: &[u8],
+    ) -> Result<(), StorageError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let counted = tx.execute(
+            "UPDATE attachments SET received = received + 1
+             WHERE case_id = ?1 AND file = ?2 AND received = ?3",
+            params![case, file, seq],
+        )?;
+        if counted == 1 {
+            tx.execute(
+                "INSERT INTO attachment_chunks (case_id, file, seq, data) VALUES (?1, ?2, ?3, ?4)",
+                params![case, file, seq, sealed],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn chunk_row(
+        &self,
+        case: &[u8],
+        file: &[u8],
+        seq: i64,
+    ) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(self
+            .lock()
+            .one(
+                "SELECT data FROM attachment_chunks WHERE case_id = ?1 AND file = ?2 AND seq = ?3",
+                params![case, file, seq],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn complete_file_row(&self, case: &[u8], file: &[u8]) -> Result<(), StorageError> {
+        self.lock().run(
+            "UPDATE attachments SET complete = 1 WHERE case_id = ?1 AND file = ?2",
+            params![case, file],
+        )?;
+        Ok(())
+    }
+
+    fn delete_file_rows(&self, case: &[u8], file: &[u8]) -> Result<(), StorageError> {
+        self.lock().run(
+            "DELETE FROM attachments WHERE case_id = ?1 AND file = ?2",
+            params![case, file],
+        )?;
+        Ok(())
+    }
 }
 
 impl super::links::LinkRows for SqliteDb {
