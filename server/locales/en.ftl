@@ -709,3 +709,17 @@ directory-areas = Areas served (one a line)
 directory-languages = Languages it is given in (codes, e.g. vi, uk)
 print-whole-file = Whole case file
 export-json = Client's own record (JSON)
+
+# Attachments (issue 17)
+section-attachments = Papers and photos
+attachment-photo = Photo
+attachment-document = Document
+attachment-signature = Signature
+attachment-audio = Recording
+attachment-not-here = Not at the server yet: still on the phone that attached it.
+attachment-open = Open
+attachment-about = Belongs to
+attachment-none = No papers attached.
+f-caption = Caption
+kilobytes = { $n } KB
+section-consents = Consents

@@ -681,3 +681,17 @@ directory-areas = مناطق تحت پوشش (هر خط یکی)
 directory-languages = زبان‌های ارائهٔ خدمت (با کد زبان، جدا با ویرگول)
 print-whole-file = کل پرونده
 export-json = سوابق خود مراجع (JSON)
+
+# Attachments (issue 17)
+section-attachments = اسناد و عکس‌ها
+attachment-photo = عکس
+attachment-document = سند
+attachment-signature = امضا
+attachment-audio = صدای ضبط‌شده
+attachment-not-here = هنوز روی سرور نیست: هنوز روی گوشی‌ای است که آن را پیوست کرده.
+attachment-open = باز کردن
+attachment-about = مربوط به
+attachment-none = سندی پیوست نشده است.
+f-caption = توضیح
+kilobytes = { $n } کیلوبایت
+section-consents = رضایت‌نامه‌ها

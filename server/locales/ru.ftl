@@ -717,3 +717,17 @@ directory-areas = Обслуживаемые территории (по одно
 directory-languages = Языки оказания услуги (коды, напр. ru, uk)
 print-whole-file = Всё дело
 export-json = Собственные данные клиента (JSON)
+
+# Attachments (issue 17)
+section-attachments = Документы и фотографии
+attachment-photo = Фотография
+attachment-document = Документ
+attachment-signature = Подпись
+attachment-audio = Аудиозапись
+attachment-not-here = Ещё не на сервере: пока на телефоне, с которого приложен.
+attachment-open = Открыть
+attachment-about = Относится к
+attachment-none = Документов не приложено.
+f-caption = Подпись к файлу
+kilobytes = { $n } КБ
+section-consents = Согласия

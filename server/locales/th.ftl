@@ -681,3 +681,17 @@ directory-areas = พื้นที่ให้บริการ (บรรท
 directory-languages = ภาษาที่ให้บริการ (รหัส เช่น th, vi)
 print-whole-file = แฟ้มคดีทั้งหมด
 export-json = ข้อมูลของผู้ใช้บริการเอง (JSON)
+
+# Attachments (issue 17)
+section-attachments = เอกสารและภาพถ่าย
+attachment-photo = ภาพถ่าย
+attachment-document = เอกสาร
+attachment-signature = ลายมือชื่อ
+attachment-audio = เสียงบันทึก
+attachment-not-here = ยังไม่อยู่ที่เซิร์ฟเวอร์: ยังอยู่ในโทรศัพท์ที่แนบไว้
+attachment-open = เปิด
+attachment-about = เกี่ยวกับ
+attachment-none = ไม่มีเอกสารแนบ
+f-caption = คำอธิบาย
+kilobytes = { $n } KB
+section-consents = ความยินยอม

@@ -717,3 +717,17 @@ directory-areas = Території обслуговування (по одні
 directory-languages = Мови надання послуги (коди, напр. uk, ru)
 print-whole-file = Уся справа
 export-json = Власні дані клієнта (JSON)
+
+# Attachments (issue 17)
+section-attachments = Документи та фотографії
+attachment-photo = Фотографія
+attachment-document = Документ
+attachment-signature = Підпис
+attachment-audio = Аудіозапис
+attachment-not-here = Ще не на сервері: поки на телефоні, з якого додано.
+attachment-open = Відкрити
+attachment-about = Стосується
+attachment-none = Документів не додано.
+f-caption = Опис файлу
+kilobytes = { $n } КБ
+section-consents = Згоди

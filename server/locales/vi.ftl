@@ -681,3 +681,17 @@ directory-areas = Địa bàn phục vụ (mỗi dòng một địa bàn)
 directory-languages = Ngôn ngữ cung cấp dịch vụ (mã, ví dụ vi, uk)
 print-whole-file = Toàn bộ hồ sơ ca
 export-json = Hồ sơ của chính thân chủ (JSON)
+
+# Attachments (issue 17)
+section-attachments = Giấy tờ và ảnh
+attachment-photo = Ảnh
+attachment-document = Tài liệu
+attachment-signature = Chữ ký
+attachment-audio = Bản ghi âm
+attachment-not-here = Chưa có trên máy chủ: vẫn ở trên điện thoại đã đính kèm.
+attachment-open = Mở
+attachment-about = Thuộc về
+attachment-none = Chưa có giấy tờ đính kèm.
+f-caption = Chú thích
+kilobytes = { $n } KB
+section-consents = Sự đồng ý

@@ -438,3 +438,66 @@ fn bad_uploads_are_refused_with_their_reason_and_leave_nothing() {
     );
     let _ = small_ref;
 }
+
+#[test]
+fn the_console_shows_a_photo_inline_to_those_who_may_see_the_case_and_records_each_view() {
+    use fieldcase_tests::console::Console;
+    let server = TestServer::start();
+    let (anna, token, _a) = server.phone("anna");
+    let id = shared_case(&anna, "Коваленко Олена");
+    let photo = png(CHUNK_BYTES + 77, "Фото синця ");
+    let shown = anna
+        .attach(
+            &id,
+            &photo[..],
+            AttachmentInput {
+                kind: Some(AttachmentKind::Photo),
+                caption: Some("Синець на руці".into()),
+                about: None,
+            },
+        )
+        .unwrap();
+    anna.sync(&server.url, &token).unwrap();
+    // A second file whose upload has not happened yet (its phone is offline).
+    let mut pdf = b"%PDF-1.4\n".to_vec();
+    pdf.extend_from_slice("Довідка".as_bytes());
+    let pending = anna
+        .attach(&id, &pdf[..], AttachmentInput::default())
+        .unwrap();
+    let g = rusqlite::Connection::open(_a.path().join("phone.sqlite")).unwrap();
+    g.execute("UPDATE attachments SET state = 1", []).unwrap();
+    drop(g);
+    anna.sync(&server.url, &token).unwrap();
+
+    let mut malee = Console::sign_in(&server.url, "malee", fieldcase_tests::PASSWORD);
+    let (status, page) = malee.get(&format!("/console/cases/{id}"));
+    assert_eq!(status, 200);
+    let href = format!("/console/cases/{id}/attachments/{}", shown.id);
+    assert!(
+        page.contains(&format!("<img class=\"attachment\" src=\"{href}\"")),
+        "{page}"
+    );
+    assert!(page.contains("Синець на руці"));
+    assert!(
+        page.contains("Not at the server yet"),
+        "the PDF still on the phone"
+    );
+    assert!(
+        !page.contains(&format!("/attachments/{}\"", pending.id)),
+        "no link to it"
+    );
+    let (status, bytes) = malee.get_bytes(&href);
+    assert_eq!(status, 200);
+    assert_eq!(bytes, photo);
+    let trail = server.db.audit_trail(Some(&id), 100).unwrap();
+    assert!(trail
+        .iter()
+        .any(|e| e.action == "attachment viewed (console)"));
+    let (status, _) = malee.get_bytes(&format!("/console/cases/{id}/attachments/{}", pending.id));
+    assert_eq!(status, 404);
+
+    // Sam, a worker of the south team, gets nothing of it.
+    let mut sam = Console::sign_in(&server.url, "sam", fieldcase_tests::PASSWORD);
+    let (status, _) = sam.get_bytes(&href);
+    assert_eq!(status, 404);
+}
