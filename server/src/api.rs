@@ -491,10 +491,10 @@ async fn caseload(
     State(state): State<Arc<AppState>>,
     Auth(session, _): Auth,
 ) -> AppResult<Json<Vec<CaseloadEntry>>> {
-    let cases = db::blocking(&state.db, |db| db.cases()).await?;
+    let user = session.user.clone();
+    let cases = db::blocking(&state.db, move |db| db.visible_cases(&user)).await?;
     let out = cases
         .into_iter()
-        .filter(|(access, _)| access.visible_to(&session.user))
         .map(|(access, heads)| CaseloadEntry {
             id: access.id.to_string(),
             heads: heads.iter().map(|h| h.to_string()).collect(),

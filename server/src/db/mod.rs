@@ -203,6 +203,13 @@ macro_rules! rules_over_rows {
             Ok($crate::db::cases::all(self)?)
         }
 
+        fn visible_cases(
+            &self,
+            user: &$crate::db::User,
+        ) -> $crate::AppResult<Vec<($crate::db::CaseAccess, Vec<automerge::ChangeHash>)>> {
+            Ok($crate::db::cases::visible_to(self, user)?)
+        }
+
         fn cases_of(&self, user_id: &str) -> $crate::AppResult<Vec<fieldcase_core::CaseId>> {
             Ok($crate::db::cases::of_user(self, user_id)?)
         }
@@ -1031,6 +1038,12 @@ pub trait Db: Send + Sync + 'static {
     fn case_access(&self, id: &CaseId) -> AppResult<Option<CaseAccess>>;
     /// Every case with its access facts and heads.
     fn cases(&self) -> AppResult<Vec<(CaseAccess, Vec<automerge::ChangeHash>)>>;
+    /// The cases `user` may see, with their access facts and heads, read through the
+    /// indexes on assignees and teams (issue 20: the cost follows the caller's caseload).
+    fn visible_cases(
+        &self,
+        user: &User,
+    ) -> AppResult<Vec<(CaseAccess, Vec<automerge::ChangeHash>)>>;
     /// A number that changes when another process has written to the storage since the
     /// last call (the hub then checks its documents in memory against it); `None` when the
     /// storage is busy right now (the caller asks again later rather than wait).

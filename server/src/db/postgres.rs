@@ -210,7 +210,11 @@ const MIGRATIONS: &[&str] = &[
         revoked_by   TEXT
      );
      CREATE INDEX referral_links_case ON referral_links (case_id);",
-    // Schema version 10, attachments (issue 17; the SQLite storage's migration 13).
+    // Schema version 10, the caseload from indexes (issue 20; the SQLite storage's
+    // migration 13): cases by team, assignments by user.
+    "CREATE INDEX IF NOT EXISTS cases_by_team ON cases (team);
+     CREATE INDEX IF NOT EXISTS case_assignments_by_user ON case_assignments (user_id);",
+    // Schema version 11, attachments (issue 17; the SQLite storage's migration 14).
     "CREATE TABLE attachments (
         case_id    BYTEA NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
         file       BYTEA NOT NULL,
@@ -884,6 +888,48 @@ impl CaseRows for PostgresDb {
                 )?
                 .iter()
                 .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+                .collect::<Result<_, postgres::Error>>()?;
+            tx.commit()?;
+            Ok((cases, assigned))
+        })?)
+    }
+
+    fn visible_case_rows(
+        &self,
+        user_id: &str,
+        team: Option<&str>,
+        unrestricted: bool,
+    ) -> Result<(Vec<CaseListRow>, Vec<AssignmentRow>), StorageError> {
+        // Each part of the union reads an index (assignees, teams) or, for an admin, the
+        // unrestricted cases; no team is named "" (names are trimmed and not empty).
+        const VISIBLE: &str = "WITH v(id) AS (
+                SELECT case_id FROM case_assignments WHERE user_id = $1
+                UNION SELECT id FROM cases WHERE team = $2
+                UNION SELECT id FROM cases WHERE $3 AND NOT restricted)";
+        let (user_id, team) = (user_id.to_string(), team.unwrap_or("").to_string());
+        Ok(self.run(move |c| {
+            let mut tx = read_view(c)?;
+            let cases = tx
+                .query(
+                    &format!(
+                        "{VISIBLE} SELECT c.id, c.team, c.restricted, c.heads FROM cases c
+                         JOIN v ON v.id = c.id ORDER BY c.id"
+                    ),
+                    &[&user_id, &team, &unrestricted],
+                )?
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+                .collect::<Result<_, postgres::Error>>()?;
+            let assigned = tx
+                .query(
+                    &format!(
+                        "{VISIBLE} SELECT a.case_id, a.user_id FROM case_assignments a
+                         JOIN v ON v.id = a.case_id ORDER BY a.case_id, a.position"
+                    ),
+                    &[&user_id, &team, &unrestricted],
+                )?
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
                 .collect::<Result<_, postgres::Error>>()?;
             tx.commit()?;
             Ok((cases, assigned))

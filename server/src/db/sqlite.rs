@@ -177,7 +177,10 @@ const MIGRATIONS: &[&str] = &[
         revoked_by   TEXT
      ) STRICT;
      CREATE INDEX referral_links_case ON referral_links (case_id);",
-    // 13: attachments (issue 17): a row per file of a case (keyed by the SHA-256 of the
+    // 13: the caseload from indexes (issue 20): cases by team, assignments by user.
+    "CREATE INDEX IF NOT EXISTS cases_by_team ON cases (team);
+     CREATE INDEX IF NOT EXISTS case_assignments_by_user ON case_assignments (user_id);",
+    // 14: attachments (issue 17): a row per file of a case (keyed by the SHA-256 of the
     // case id and the file's hash), and its bytes in chunks sealed with the case's key.
     "CREATE TABLE attachments (
         case_id    BLOB NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
@@ -765,6 +768,39 @@ impl CaseRows for SqliteDb {
             .query_map([], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? != 0, r.get(3)?))
             })?
+            .collect::<Result<_, _>>()?;
+        Ok((cases, assigned))
+    }
+
+    fn visible_case_rows(
+        &self,
+        user_id: &str,
+        team: Option<&str>,
+        unrestricted: bool,
+    ) -> Result<(Vec<CaseListRow>, Vec<AssignmentRow>), StorageError> {
+        // Each part of the union reads an index (assignees, teams) or, for an admin, the
+        // unrestricted cases; no team is named "" (names are trimmed and not empty).
+        const VISIBLE: &str = "WITH v(id) AS (
+                SELECT case_id FROM case_assignments WHERE user_id = ?1
+                UNION SELECT id FROM cases WHERE team = ?2
+                UNION SELECT id FROM cases WHERE ?3 = 1 AND restricted = 0)";
+        let conn = self.lock();
+        let args = params![user_id, team.unwrap_or(""), unrestricted as i64];
+        let mut stmt = conn.prepare_cached(&format!(
+            "{VISIBLE} SELECT c.id, c.team, c.restricted, c.heads FROM cases c
+             JOIN v ON v.id = c.id ORDER BY c.id"
+        ))?;
+        let cases = stmt
+            .query_map(args, |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? != 0, r.get(3)?))
+            })?
+            .collect::<Result<_, _>>()?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "{VISIBLE} SELECT a.case_id, a.user_id FROM case_assignments a
+             JOIN v ON v.id = a.case_id ORDER BY a.rowid"
+        ))?;
+        let assigned = stmt
+            .query_map(args, |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<Result<_, _>>()?;
         Ok((cases, assigned))
     }

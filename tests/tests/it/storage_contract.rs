@@ -81,6 +81,7 @@ storage_contract!(
     the_directory_is_written_under_compare_and_swap_and_checked,
     a_partner_link_opens_by_its_token_until_it_expires_or_is_revoked,
     an_attachment_is_stored_in_order_checked_whole_and_dropped_when_wrong,
+    the_caseload_read_through_the_indexes_is_exactly_what_the_rule_allows,
 );
 
 pub(crate) fn access(id: CaseId, assigned: &[&str]) -> CaseAccess {
@@ -1293,4 +1294,74 @@ fn an_attachment_is_stored_in_order_checked_whole_and_dropped_when_wrong(db: &dy
     );
     assert_eq!(put_lie(0, &forged[..10]), Err(Refused::BadChunk));
     assert_eq!(db.attachment_upload_status(&id, &lie).unwrap().received, 0);
+}
+
+/// The caseload read through the indexes (issue 20) is, for every role, exactly the cases
+/// the access rule lets the user see, with their assignees in order and their heads.
+fn the_caseload_read_through_the_indexes_is_exactly_what_the_rule_allows(db: &dyn Db) {
+    let user = |id: &str, role: Role, team: Option<&str>, disabled: bool| User {
+        id: id.into(),
+        username: id.into(),
+        display_name: id.into(),
+        role,
+        team: team.map(Into::into),
+        disabled,
+    };
+    let mut doc = Automerge::new();
+    let (_, heads) = grow(&mut doc, "a");
+    let cases = [
+        ("north", false, vec!["u-anna", "u-bao"]),
+        ("north", true, vec!["u-bao", "u-anna"]),
+        ("north", true, vec!["u-bao"]),
+        ("south", false, vec!["u-sam"]),
+        ("south", true, vec!["u-sam", "u-anna"]),
+        ("south", false, vec![]),
+        ("east", true, vec![]),
+    ];
+    for (team, restricted, assigned) in &cases {
+        let access = CaseAccess {
+            id: CaseId::random(),
+            team: (*team).into(),
+            restricted: *restricted,
+            assigned: assigned.iter().map(|s| s.to_string()).collect(),
+        };
+        db.store_case(
+            &access,
+            CaseWrite::Snapshot(&doc.save()),
+            &heads,
+            Some(&[]),
+            5,
+        )
+        .unwrap();
+    }
+    let everyone = [
+        user("u-anna", Role::Worker, Some("north"), false),
+        user("u-bao", Role::Worker, Some("north"), false),
+        user("u-sam", Role::Worker, Some("south"), false),
+        user("u-malee", Role::Supervisor, Some("north"), false),
+        user("u-sup-south", Role::Supervisor, Some("south"), false),
+        user("u-admin", Role::Admin, None, false),
+        user("u-anna", Role::Worker, Some("north"), true),
+        user("u-nobody", Role::Worker, Some("north"), false),
+    ];
+    let all = db.cases().unwrap();
+    for u in &everyone {
+        let expected: Vec<_> = all
+            .iter()
+            .filter(|(a, _)| a.visible_to(u))
+            .cloned()
+            .collect();
+        let got = db.visible_cases(u).unwrap();
+        assert_eq!(
+            got, expected,
+            "{} ({:?}, disabled {})",
+            u.id, u.role, u.disabled
+        );
+    }
+    // Not vacuous: each role sees some and not all.
+    let count = |u: &User| db.visible_cases(u).unwrap().len();
+    assert_eq!(count(&everyone[0]), 3, "Anna: her three");
+    assert_eq!(count(&everyone[3]), 3, "Malee: the north team's");
+    assert_eq!(count(&everyone[5]), 3, "the admin: the unrestricted");
+    assert_eq!(count(&everyone[6]), 0, "disabled: none");
 }
