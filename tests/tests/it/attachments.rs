@@ -501,3 +501,65 @@ fn the_console_shows_a_photo_inline_to_those_who_may_see_the_case_and_records_ea
     let (status, _) = sam.get_bytes(&href);
     assert_eq!(status, 404);
 }
+
+#[test]
+fn the_cache_limit_drops_the_least_recently_opened_files_never_one_still_to_upload() {
+    let server = TestServer::start();
+    let (anna, token, _a) = server.phone("anna");
+    let id = shared_case(&anna, "สมศรี ใจดี");
+    let files: Vec<Vec<u8>> = (0..3)
+        .map(|i| png(CHUNK_BYTES + 1000 * (i + 1), &format!("เอกสาร {i} ")))
+        .collect();
+    let refs: Vec<_> = files
+        .iter()
+        .map(|f| {
+            anna.attach(&id, &f[..], AttachmentInput::default())
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(
+        anna.sync(&server.url, &token).unwrap().attachments_uploaded,
+        3
+    );
+
+    let (malee, malee_token, _m) = server.phone("malee");
+    malee.sync(&server.url, &malee_token).unwrap();
+    // Room for two files (each a little over a chunk, sealed).
+    malee
+        .set_attachment_cache_limit(2 * CHUNK_BYTES as u64 + 20_000)
+        .unwrap();
+    let state = |r: &fieldcase_core::case::Attachment| malee.attachment_state(&id, &r.id).unwrap();
+    for r in &refs[..2] {
+        malee
+            .fetch_attachment(&server.url, &malee_token, &id, &r.id)
+            .unwrap();
+    }
+    // The first is opened again: the second is now the least recently opened.
+    assert_eq!(malee.attachment_bytes(&id, &refs[0].id).unwrap(), files[0]);
+    malee
+        .fetch_attachment(&server.url, &malee_token, &id, &refs[2].id)
+        .unwrap();
+    assert_eq!(state(&refs[0]), AttachmentState::Downloaded);
+    assert_eq!(state(&refs[1]), AttachmentState::NotHere, "dropped");
+    assert_eq!(state(&refs[2]), AttachmentState::Downloaded);
+    assert!(malee.attachment_cache_bytes().unwrap() <= 2 * CHUNK_BYTES as u64 + 20_000);
+
+    // A file Malee attaches offline is never dropped, whatever the limit.
+    let own = png(CHUNK_BYTES * 2, "ảnh của Malee ");
+    let mine = malee
+        .attach(&id, &own[..], AttachmentInput::default())
+        .unwrap();
+    malee.set_attachment_cache_limit(0).unwrap();
+    assert_eq!(state(&mine), AttachmentState::ToUpload);
+    assert_eq!(malee.attachment_bytes(&id, &mine.id).unwrap(), own);
+    assert_eq!(state(&refs[0]), AttachmentState::NotHere);
+    assert_eq!(state(&refs[2]), AttachmentState::NotHere);
+    // Dropped files come back when opened again.
+    malee
+        .set_attachment_cache_limit(10 * CHUNK_BYTES as u64)
+        .unwrap();
+    malee
+        .fetch_attachment(&server.url, &malee_token, &id, &refs[1].id)
+        .unwrap();
+    assert_eq!(malee.attachment_bytes(&id, &refs[1].id).unwrap(), files[1]);
+}
