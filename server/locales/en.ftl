@@ -723,3 +723,7 @@ attachment-none = No papers attached.
 f-caption = Caption
 kilobytes = { $n } KB
 section-consents = Consents
+f-hash = SHA-256 of the file
+f-size = Size in bytes
+f-media-type = File type
+f-about = Belongs to

@@ -695,3 +695,7 @@ attachment-none = سندی پیوست نشده است.
 f-caption = توضیح
 kilobytes = { $n } کیلوبایت
 section-consents = رضایت‌نامه‌ها
+f-hash = SHA-256 پرونده
+f-size = اندازه (بایت)
+f-media-type = نوع پرونده
+f-about = مربوط به

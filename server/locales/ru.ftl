@@ -731,3 +731,7 @@ attachment-none = Документов не приложено.
 f-caption = Подпись к файлу
 kilobytes = { $n } КБ
 section-consents = Согласия
+f-hash = SHA-256 файла
+f-size = Размер в байтах
+f-media-type = Тип файла
+f-about = Относится к

@@ -695,3 +695,7 @@ attachment-none = ไม่มีเอกสารแนบ
 f-caption = คำอธิบาย
 kilobytes = { $n } KB
 section-consents = ความยินยอม
+f-hash = SHA-256 ของไฟล์
+f-size = ขนาด (ไบต์)
+f-media-type = ชนิดไฟล์
+f-about = เกี่ยวกับ

@@ -731,3 +731,7 @@ attachment-none = Документів не додано.
 f-caption = Опис файлу
 kilobytes = { $n } КБ
 section-consents = Згоди
+f-hash = SHA-256 файлу
+f-size = Розмір у байтах
+f-media-type = Тип файлу
+f-about = Стосується

@@ -695,3 +695,7 @@ attachment-none = Chưa có giấy tờ đính kèm.
 f-caption = Chú thích
 kilobytes = { $n } KB
 section-consents = Sự đồng ý
+f-hash = SHA-256 của tệp
+f-size = Kích thước (byte)
+f-media-type = Loại tệp
+f-about = Thuộc về

@@ -495,6 +495,12 @@ fn the_console_shows_a_photo_inline_to_those_who_may_see_the_case_and_records_ea
         .any(|e| e.action == "attachment viewed (console)"));
     let (status, _) = malee.get_bytes(&format!("/console/cases/{id}/attachments/{}", pending.id));
     assert_eq!(status, 404);
+    // The whole file, printed, lists the papers with their hashes (to check a copy against).
+    let (status, printed) = malee.get(&format!("/console/cases/{id}/print/file"));
+    assert_eq!(status, 200);
+    assert!(printed.contains("Papers and photos"), "{printed}");
+    assert!(printed.contains("Синець на руці"));
+    assert!(printed.contains(&shown.hash));
 
     // Sam, a worker of the south team, gets nothing of it.
     let mut sam = Console::sign_in(&server.url, "sam", fieldcase_tests::PASSWORD);
