@@ -13,6 +13,8 @@
 //! | `GET /v1/directory?have=N` | the partner directory: `204` when the phone's version `N` is the stored one, else `{version, updated_at, directory}` (the whole snapshot, at most `directory.max_bytes`) |
 //! | `GET /v1/cases/{id}` | the merged case file as JSON |
 //! | `POST /v1/cases/erased` | `{ids}` (at most 1,000): which of these cases were erased (of the caller's team), so that a phone removes them without handing anything in → `{erased}` |
+//! | `GET /v1/cases/{id}/attachments/{hash}/upload` | how far the upload of a file the case names got (`crate::attachments`) |
+//! | `PUT`, `GET /v1/cases/{id}/attachments/{hash}/chunks/{n}` | a chunk of that file, sent in order, or fetched once the server holds it whole |
 //! | `POST /v1/cases/{id}/assignment` | `{workers, case_manager?}` (usernames): supervisors and admins assign or transfer a case |
 //! | `POST /v1/cases/{id}/departure` | the last changes of a phone whose user left the case's caseload (raw Automerge changes; write-only) |
 //! | `GET /v1/admin/audit?case=ID` | who read, printed or was sent which case, on which device (admins) |
@@ -78,6 +80,19 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/v1/cases/erased", post(erased).layer(gate()))
         .route("/v1/cases/{id}", get(case))
         .route("/v1/cases/{id}/assignment", post(assign))
+        .route(
+            "/v1/cases/{id}/attachments/{hash}/upload",
+            get(crate::attachments::upload_status).layer(gate()),
+        )
+        .route(
+            "/v1/cases/{id}/attachments/{hash}/chunks/{seq}",
+            get(crate::attachments::get_chunk)
+                .put(crate::attachments::put_chunk)
+                .layer(DefaultBodyLimit::max(
+                    fieldcase_core::attachment::CHUNK_BYTES,
+                ))
+                .layer(gate()),
+        )
         .route("/v1/cases/{id}/referrals/{rid}/links", post(partner_link))
         .route(
             "/v1/cases/{id}/departure",
@@ -478,10 +493,10 @@ async fn caseload(
     State(state): State<Arc<AppState>>,
     Auth(session, _): Auth,
 ) -> AppResult<Json<Vec<CaseloadEntry>>> {
-    let cases = db::blocking(&state.db, |db| db.cases()).await?;
+    let user = session.user.clone();
+    let cases = db::blocking(&state.db, move |db| db.visible_cases(&user)).await?;
     let out = cases
         .into_iter()
-        .filter(|(access, _)| access.visible_to(&session.user))
         .map(|(access, heads)| CaseloadEntry {
             id: access.id.to_string(),
             heads: heads.iter().map(|h| h.to_string()).collect(),

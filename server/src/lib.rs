@@ -11,6 +11,7 @@
 pub mod admin;
 pub mod admission;
 pub mod api;
+pub mod attachments;
 pub mod auth;
 pub mod console;
 pub mod db;
@@ -93,6 +94,9 @@ pub struct Config {
     /// How long closed cases are kept, per team, and the task that applies it
     /// (`[retention]`, `[team_retention.<team>]`; [`retention`]).
     pub retention: retention::Settings,
+    /// The largest attachment stored, in bytes (`attachments.max_bytes`; at most
+    /// `fieldcase_core::attachment::MAX_BYTES`).
+    pub attachment_max_bytes: u64,
 }
 
 impl Config {
@@ -129,6 +133,7 @@ impl Default for Config {
             partner_link_days: 30,
             partner_requests_per_hour: 60,
             retention: retention::Settings::default(),
+            attachment_max_bytes: fieldcase_core::attachment::MAX_BYTES,
         }
     }
 }
@@ -177,6 +182,14 @@ pub struct Metrics {
     /// retention and listed for a decision.
     pub retention_runs: std::sync::atomic::AtomicU64,
     pub retention_listed: std::sync::atomic::AtomicU64,
+    /// Attachment bytes received in chunks, and sent.
+    pub attachment_bytes_in: std::sync::atomic::AtomicU64,
+    pub attachment_bytes_out: std::sync::atomic::AtomicU64,
+    /// Attachments stored whole (checked against their hash).
+    pub attachments_stored: std::sync::atomic::AtomicU64,
+    /// Attachment chunks refused (`attachments.max_bytes`, out of order, wrong length, a
+    /// file not its hash or not its media type).
+    pub attachments_refused: std::sync::atomic::AtomicU64,
 }
 
 impl Metrics {
@@ -322,6 +335,28 @@ impl Metrics {
             "gauge",
             "Closed cases past their team's retention awaiting a decision, at the last pass.",
             self.retention_listed.load(Relaxed).to_string(),
+            "attachment_bytes_received_total",
+            "counter",
+            "Attachment bytes received in chunks.",
+            self.attachment_bytes_in.load(Relaxed).to_string(),
+        );
+        line(
+            "attachment_bytes_sent_total",
+            "counter",
+            "Attachment bytes sent in chunks.",
+            self.attachment_bytes_out.load(Relaxed).to_string(),
+        );
+        line(
+            "attachments_stored_total",
+            "counter",
+            "Attachments stored whole, checked against their hash.",
+            self.attachments_stored.load(Relaxed).to_string(),
+        );
+        line(
+            "attachments_refused_total",
+            "counter",
+            "Attachment chunks refused (attachments.max_bytes, order, length, hash, media type).",
+            self.attachments_refused.load(Relaxed).to_string(),
         );
         self.listen.render(&mut out);
         out

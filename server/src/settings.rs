@@ -55,6 +55,9 @@
 //! link_days = 30               # how long a new link opens (at most 90)
 //! requests_per_hour = 60       # views and answers of one link in an hour; more get 429
 //!
+//! [attachments]                # photos, documents, signatures (issue 17)
+//! max_bytes = 20971520         # the largest file stored (at most 20 MiB)
+//!
 //! [limits]                     # connections and timeouts (crate::listen)
 //! max_connections = 4096       # open connections in all, sync WebSockets included
 //! max_connections_per_address = 256   # from one client IP (behind a proxy: raise it)
@@ -124,6 +127,8 @@ pub struct FileSettings {
     pub directory: DirectorySettings,
     #[serde(default)]
     pub partner: PartnerSettings,
+    #[serde(default)]
+    pub attachments: AttachmentSettings,
     /// Deadlines for every team; unset keys keep the defaults.
     #[serde(default)]
     pub deadlines: DeadlineSettings,
@@ -304,6 +309,13 @@ pub struct PartnerSettings {
     pub requests_per_hour: Option<u32>,
 }
 
+/// Attachments' bounds (issue 17).
+#[derive(Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct AttachmentSettings {
+    pub max_bytes: Option<u64>,
+}
+
 /// Connection limits and timeouts ([`crate::listen`]).
 #[derive(Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -364,6 +376,15 @@ impl FileSettings {
             return Err(format!(
                 "partner.link_days may be at most {}",
                 crate::PARTNER_MAX_LINK_DAYS
+            ));
+        }
+        if s.attachments
+            .max_bytes
+            .is_some_and(|n| n == 0 || n > fieldcase_core::attachment::MAX_BYTES)
+        {
+            return Err(format!(
+                "attachments.max_bytes must be between 1 and {}",
+                fieldcase_core::attachment::MAX_BYTES
             ));
         }
         for (v, what) in [
@@ -478,6 +499,9 @@ impl FileSettings {
         }
         if let Some(n) = self.partner.requests_per_hour {
             config.partner_requests_per_hour = n;
+        }
+        if let Some(n) = self.attachments.max_bytes {
+            config.attachment_max_bytes = n;
         }
         config.deadlines = self.deadlines.over(config.deadlines);
         config.team_deadlines = self

@@ -65,6 +65,10 @@ impl CaseStore {
         control: &SyncControl,
     ) -> Result<SyncReport> {
         let mut report = self.sync_cases(server_url, token, control)?;
+        // Files attached here, once the cases that name them are at the server.
+        control.check()?;
+        report.attachments_uploaded =
+            self.upload_attachments(server_url, token, control, &mut report.errors)?;
         // The partner directory, after the cases: only when the server holds a newer one.
         control.check()?;
         report.directory_updated = self.fetch_directory(&base(server_url), token)?;

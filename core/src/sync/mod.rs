@@ -21,6 +21,7 @@
 //!   newer version.
 
 mod account;
+mod attachments;
 pub mod control;
 mod departure;
 mod directory;

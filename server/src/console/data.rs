@@ -125,6 +125,9 @@ impl Listed {
     }
 }
 
+/// How many case summaries the console keeps in memory (past it, only the last reader's).
+pub(crate) const SUMMARIES_KEPT: usize = 50_000;
+
 /// Every case `user` may see, summarised. Their being listed is recorded (see [`Listed`]).
 pub(crate) async fn visible_cases(
     state: &Arc<AppState>,
@@ -133,7 +136,7 @@ pub(crate) async fn visible_cases(
     let st = state.clone();
     let user = user.clone();
     blocking(move || {
-        let all = st.db.cases()?;
+        let all = st.db.visible_cases(&user)?;
         let mut out = Vec::new();
         let mut fresh = Vec::new();
         // Lists and reports show names and risk: that is a read, and it is recorded, before
@@ -192,7 +195,9 @@ pub(crate) async fn visible_cases(
         for (id, heads, s) in fresh {
             map.insert(id, (heads, s));
         }
-        if map.len() > all.len() {
+        // `all` is this user's cases only (read through the indexes): the summaries of
+        // other users' cases stay, up to a bound.
+        if map.len() > SUMMARIES_KEPT {
             let ids: std::collections::HashSet<&CaseId> = all.iter().map(|(a, _)| &a.id).collect();
             map.retain(|id, _| ids.contains(id));
         }

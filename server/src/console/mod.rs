@@ -36,6 +36,7 @@ pub mod i18n;
 mod account;
 mod admin;
 mod approvals;
+mod attachments;
 mod dashboard;
 mod data;
 mod directory;
@@ -87,6 +88,10 @@ pub fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/console/cases/{id}/export.json", get(print::export_json))
         .route("/console/cases/{id}", get(record::page))
         .route("/console/cases/{id}/history", get(record::history))
+        .route(
+            "/console/cases/{id}/attachments/{entry}",
+            get(attachments::file),
+        )
         .route("/console/cases/{id}/resolve", post(record::resolve))
         .route("/console/cases/{id}/plan", post(approvals::decide_plan))
         .route(

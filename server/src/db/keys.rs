@@ -53,6 +53,8 @@ pub enum Kind {
     Directory = 4,
     /// The master key check.
     KeyCheck = 7,
+    /// A chunk of an attachment's bytes (`db::attachments`).
+    AttachmentChunk = 8,
 }
 
 /// An AES-256-GCM key: a master key or a case's data key.

@@ -25,6 +25,7 @@
 //! nothing (users listed, a user or device by id, an actor's device, console languages).
 
 pub mod accounts;
+pub mod attachments;
 pub mod cases;
 pub mod directory;
 pub mod erasure;
@@ -203,6 +204,13 @@ macro_rules! rules_over_rows {
             Ok($crate::db::cases::all(self)?)
         }
 
+        fn visible_cases(
+            &self,
+            user: &$crate::db::User,
+        ) -> $crate::AppResult<Vec<($crate::db::CaseAccess, Vec<automerge::ChangeHash>)>> {
+            Ok($crate::db::cases::visible_to(self, user)?)
+        }
+
         fn cases_of(&self, user_id: &str) -> $crate::AppResult<Vec<fieldcase_core::CaseId>> {
             Ok($crate::db::cases::of_user(self, user_id)?)
         }
@@ -304,6 +312,46 @@ macro_rules! rules_over_rows {
                 self,
                 case.as_bytes(),
             )?)
+        }
+
+        fn attachment_upload_status(
+            &self,
+            case: &fieldcase_core::CaseId,
+            reference: &$crate::db::attachments::Reference,
+        ) -> $crate::AppResult<$crate::db::attachments::UploadStatus> {
+            $crate::db::attachments::upload_status(self, case, reference)
+        }
+
+        fn put_attachment_chunk(
+            &self,
+            case: &fieldcase_core::CaseId,
+            reference: &$crate::db::attachments::Reference,
+            seq: i64,
+            bytes: &[u8],
+            max: u64,
+            by: &str,
+            now: i64,
+        ) -> $crate::AppResult<
+            Result<$crate::db::attachments::UploadStatus, $crate::db::attachments::Refused>,
+        > {
+            $crate::db::attachments::put_chunk(self, case, reference, seq, bytes, max, by, now)
+        }
+
+        fn attachment_chunk(
+            &self,
+            case: &fieldcase_core::CaseId,
+            hash: &str,
+            seq: i64,
+        ) -> $crate::AppResult<Option<Vec<u8>>> {
+            $crate::db::attachments::read_chunk(self, case, hash, seq)
+        }
+
+        fn stored_attachment(
+            &self,
+            case: &fieldcase_core::CaseId,
+            hash: &str,
+        ) -> $crate::AppResult<Option<$crate::db::attachments::FileRow>> {
+            $crate::db::attachments::stored_file(self, case, hash)
         }
 
         fn revoke_referral_link(&self, id: &str, by: &str, now: i64) -> $crate::AppResult<bool> {
@@ -1060,6 +1108,12 @@ pub trait Db: Send + Sync + 'static {
     fn case_access(&self, id: &CaseId) -> AppResult<Option<CaseAccess>>;
     /// Every case with its access facts and heads.
     fn cases(&self) -> AppResult<Vec<(CaseAccess, Vec<automerge::ChangeHash>)>>;
+    /// The cases `user` may see, with their access facts and heads, read through the
+    /// indexes on assignees and teams (issue 20: the cost follows the caller's caseload).
+    fn visible_cases(
+        &self,
+        user: &User,
+    ) -> AppResult<Vec<(CaseAccess, Vec<automerge::ChangeHash>)>>;
     /// A number that changes when another process has written to the storage since the
     /// last call (the hub then checks its documents in memory against it); `None` when the
     /// storage is busy right now (the caller asks again later rather than wait).
@@ -1172,6 +1226,33 @@ pub trait Db: Send + Sync + 'static {
     fn referral_links(&self, case: &CaseId) -> AppResult<Vec<links::ReferralLink>>;
     /// Revokes a link; `false` when there is no such link, or it was revoked already.
     fn revoke_referral_link(&self, id: &str, by: &str, now: i64) -> AppResult<bool>;
+    /// How the upload of the file a case's reference names stands (`db::attachments`).
+    fn attachment_upload_status(
+        &self,
+        case: &CaseId,
+        reference: &attachments::Reference,
+    ) -> AppResult<attachments::UploadStatus>;
+    /// Stores chunk `seq` of an upload (at most `max` bytes in all), completing the file at
+    /// its last chunk once it checks; a refusal says why.
+    #[allow(clippy::too_many_arguments)]
+    fn put_attachment_chunk(
+        &self,
+        case: &CaseId,
+        reference: &attachments::Reference,
+        seq: i64,
+        bytes: &[u8],
+        max: u64,
+        by: &str,
+        now: i64,
+    ) -> AppResult<Result<attachments::UploadStatus, attachments::Refused>>;
+    /// Chunk `seq` of a file the server holds whole.
+    fn attachment_chunk(&self, case: &CaseId, hash: &str, seq: i64) -> AppResult<Option<Vec<u8>>>;
+    /// A file the server holds whole: its size and media type.
+    fn stored_attachment(
+        &self,
+        case: &CaseId,
+        hash: &str,
+    ) -> AppResult<Option<attachments::FileRow>>;
     /// Records an administrative action (who, what, on what, when).
     fn log_admin(&self, entry: &AdminEntry) -> AppResult<()>;
     /// The latest administrative actions, newest first.

@@ -210,8 +210,32 @@ const MIGRATIONS: &[&str] = &[
         revoked_by   TEXT
      );
      CREATE INDEX referral_links_case ON referral_links (case_id);",
-    // Schema version 10, erasure by destroying a case's data key (issue 18, ADR 0007; the
-    // SQLite storage's migration 13): what stays of an erased case, no content, and
+    // Schema version 10, the caseload from indexes (issue 20; the SQLite storage's
+    // migration 13): cases by team, assignments by user.
+    "CREATE INDEX IF NOT EXISTS cases_by_team ON cases (team);
+     CREATE INDEX IF NOT EXISTS case_assignments_by_user ON case_assignments (user_id);",
+    // Schema version 11, attachments (issue 17; the SQLite storage's migration 14).
+    "CREATE TABLE attachments (
+        case_id    BYTEA NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+        file       BYTEA NOT NULL,
+        size       BIGINT NOT NULL,
+        media_type TEXT NOT NULL,
+        received   BIGINT NOT NULL,
+        complete   BOOLEAN NOT NULL,
+        created_at BIGINT NOT NULL,
+        created_by TEXT NOT NULL,
+        PRIMARY KEY (case_id, file)
+     );
+     CREATE TABLE attachment_chunks (
+        case_id BYTEA NOT NULL,
+        file    BYTEA NOT NULL,
+        seq     BIGINT NOT NULL,
+        data    BYTEA NOT NULL,
+        PRIMARY KEY (case_id, file, seq),
+        FOREIGN KEY (case_id, file) REFERENCES attachments (case_id, file) ON DELETE CASCADE
+     );",
+    // Schema version 12, erasure by destroying a case's data key (issue 18, ADR 0007; the
+    // SQLite storage's migration 15): what stays of an erased case, no content, and
     // supervisors' requests for an erasure.
     "CREATE TABLE erased_cases (
         id        BYTEA PRIMARY KEY,
@@ -900,6 +924,48 @@ impl CaseRows for PostgresDb {
         })?)
     }
 
+    fn visible_case_rows(
+        &self,
+        user_id: &str,
+        team: Option<&str>,
+        unrestricted: bool,
+    ) -> Result<(Vec<CaseListRow>, Vec<AssignmentRow>), StorageError> {
+        // Each part of the union reads an index (assignees, teams) or, for an admin, the
+        // unrestricted cases; no team is named "" (names are trimmed and not empty).
+        const VISIBLE: &str = "WITH v(id) AS (
+                SELECT case_id FROM case_assignments WHERE user_id = $1
+                UNION SELECT id FROM cases WHERE team = $2
+                UNION SELECT id FROM cases WHERE $3 AND NOT restricted)";
+        let (user_id, team) = (user_id.to_string(), team.unwrap_or("").to_string());
+        Ok(self.run(move |c| {
+            let mut tx = read_view(c)?;
+            let cases = tx
+                .query(
+                    &format!(
+                        "{VISIBLE} SELECT c.id, c.team, c.restricted, c.heads FROM cases c
+                         JOIN v ON v.id = c.id ORDER BY c.id"
+                    ),
+                    &[&user_id, &team, &unrestricted],
+                )?
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+                .collect::<Result<_, postgres::Error>>()?;
+            let assigned = tx
+                .query(
+                    &format!(
+                        "{VISIBLE} SELECT a.case_id, a.user_id FROM case_assignments a
+                         JOIN v ON v.id = a.case_id ORDER BY a.case_id, a.position"
+                    ),
+                    &[&user_id, &team, &unrestricted],
+                )?
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                .collect::<Result<_, postgres::Error>>()?;
+            tx.commit()?;
+            Ok((cases, assigned))
+        })?)
+    }
+
     fn assigned_case_keys(&self, user_id: &str) -> Result<Vec<Vec<u8>>, StorageError> {
         let user_id = user_id.to_string();
         Ok(self.run(move |c| {
@@ -1209,6 +1275,138 @@ fn link_of(r: &postgres::Row) -> AppResult<super::links::ReferralLink> {
     })
 }
 
+impl super::attachments::AttachmentRows for PostgresDb {
+    fn wrapped_key_row(&self, case: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        let case = case.to_vec();
+        Ok(self.run(move |c| {
+            Ok(
+                c.query_opt("SELECT data_key FROM cases WHERE id = $1", &[&case])?
+                    .map(|r| r.try_get::<_, Option<Vec<u8>>>(0))
+                    .transpose()?
+                    .flatten(),
+            )
+        })?)
+    }
+
+    fn file_row(
+        &self,
+        case: &[u8],
+        file: &[u8],
+    ) -> Result<Option<super::attachments::FileRow>, StorageError> {
+        let (case, file) = (case.to_vec(), file.to_vec());
+        Ok(self.run(move |c| {
+            c.query_opt(
+                "SELECT size, media_type, received, complete, created_at, created_by
+                 FROM attachments WHERE case_id = $1 AND file = $2",
+                &[&case, &file],
+            )?
+            .map(|r| {
+                Ok(super::attachments::FileRow {
+                    size: r.try_get(0)?,
+                    media_type: r.try_get(1)?,
+                    received: r.try_get(2)?,
+                    complete: r.try_get(3)?,
+                    created_at: r.try_get(4)?,
+                    created_by: r.try_get(5)?,
+                })
+            })
+            .transpose()
+        })?)
+    }
+
+    fn insert_file_row(
+        &self,
+        case: &[u8],
+        file: &[u8],
+        row: &super::attachments::FileRow,
+    ) -> Result<(), StorageError> {
+        let (case, file, row) = (case.to_vec(), file.to_vec(), row.clone());
+        Ok(self.run(move |c| {
+            c.execute(
+                "INSERT INTO attachments (case_id, file, size, media_type, received, complete,
+                    created_at, created_by)
+                 VALUES ($1, $2, $3, $4, 0, false, $5, $6) ON CONFLICT DO NOTHING",
+                &[
+                    &case,
+                    &file,
+                    &row.size,
+                    &row.media_type,
+                    &row.created_at,
+                    &row.created_by,
+                ],
+            )?;
+            Ok(())
+        })?)
+    }
+
+    fn put_chunk_row(
+        &self,
+        case: &[u8],
+        file: &[u8],
+        seq: i64,
+        sealed: &[u8],
+    ) -> Result<(), StorageError> {
+        let (case, file, sealed) = (case.to_vec(), file.to_vec(), sealed.to_vec());
+        Ok(self.run(move |c| {
+            let mut tx = c.transaction()?;
+            let counted = tx.execute(
+                "UPDATE attachments SET received = received + 1
+                 WHERE case_id = $1 AND file = $2 AND received = $3",
+                &[&case, &file, &seq],
+            )?;
+            if counted == 1 {
+                tx.execute(
+                    "INSERT INTO attachment_chunks (case_id, file, seq, data)
+                     VALUES ($1, $2, $3, $4)",
+                    &[&case, &file, &seq, &sealed],
+                )?;
+            }
+            tx.commit()?;
+            Ok(())
+        })?)
+    }
+
+    fn chunk_row(
+        &self,
+        case: &[u8],
+        file: &[u8],
+        seq: i64,
+    ) -> Result<Option<Vec<u8>>, StorageError> {
+        let (case, file) = (case.to_vec(), file.to_vec());
+        Ok(self.run(move |c| {
+            c.query_opt(
+                "SELECT data FROM attachment_chunks WHERE case_id = $1 AND file = $2 AND seq = $3",
+                &[&case, &file, &seq],
+            )?
+            .map(|r| r.try_get(0))
+            .transpose()
+            .map_err(Into::into)
+        })?)
+    }
+
+    fn complete_file_row(&self, case: &[u8], file: &[u8]) -> Result<(), StorageError> {
+        let (case, file) = (case.to_vec(), file.to_vec());
+        Ok(self.run(move |c| {
+            c.execute(
+                "UPDATE attachments SET complete = true WHERE case_id = $1 AND file = $2",
+                &[&case, &file],
+            )?;
+            Ok(())
+        })?)
+    }
+
+    fn delete_file_rows(&self, case: &[u8], file: &[u8]) -> Result<(), StorageError> {
+        let (case, file) = (case.to_vec(), file.to_vec());
+        Ok(self.run(move |c| {
+            c.execute(
+                "DELETE FROM attachments WHERE case_id = $1 AND file = $2",
+                &[&case, &file],
+            )?;
+            Ok(())
+        })?)
+    }
+}
+
 impl super::links::LinkRows for PostgresDb {
     fn insert_link_row(
         &self,
@@ -1362,6 +1560,9 @@ const CASE_TABLES: &[&str] = &[
     "change_times",
     "assignment_ends",
     "referral_links",
+    // Attachments (issue 17): their chunks first, then their rows.
+    "attachment_chunks",
+    "attachments",
 ];
 
 fn tombstone_of(r: &postgres::Row) -> Result<super::erasure::Tombstone, StorageError> {

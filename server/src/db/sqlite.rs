@@ -177,7 +177,31 @@ const MIGRATIONS: &[&str] = &[
         revoked_by   TEXT
      ) STRICT;
      CREATE INDEX referral_links_case ON referral_links (case_id);",
-    // 13: erasure by destroying a case's data key (issue 18, ADR 0007): what stays of an
+    // 13: the caseload from indexes (issue 20): cases by team, assignments by user.
+    "CREATE INDEX IF NOT EXISTS cases_by_team ON cases (team);
+     CREATE INDEX IF NOT EXISTS case_assignments_by_user ON case_assignments (user_id);",
+    // 14: attachments (issue 17): a row per file of a case (keyed by the SHA-256 of the
+    // case id and the file's hash), and its bytes in chunks sealed with the case's key.
+    "CREATE TABLE attachments (
+        case_id    BLOB NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+        file       BLOB NOT NULL,
+        size       INTEGER NOT NULL,
+        media_type TEXT NOT NULL,
+        received   INTEGER NOT NULL,
+        complete   INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        created_by TEXT NOT NULL,
+        PRIMARY KEY (case_id, file)
+     ) STRICT;
+     CREATE TABLE attachment_chunks (
+        case_id BLOB NOT NULL,
+        file    BLOB NOT NULL,
+        seq     INTEGER NOT NULL,
+        data    BLOB NOT NULL,
+        PRIMARY KEY (case_id, file, seq),
+        FOREIGN KEY (case_id, file) REFERENCES attachments (case_id, file) ON DELETE CASCADE
+     ) STRICT;",
+    // 15: erasure by destroying a case's data key (issue 18, ADR 0007): what stays of an
     // erased case (no content), supervisors' requests for an erasure, and the mark of a backup whose data keys are kept apart
     // (`SqliteDb::backup_to`; a database with the mark opens only through `restore`).
     "CREATE TABLE erased_cases (
@@ -913,6 +937,39 @@ impl CaseRows for SqliteDb {
         Ok((cases, assigned))
     }
 
+    fn visible_case_rows(
+        &self,
+        user_id: &str,
+        team: Option<&str>,
+        unrestricted: bool,
+    ) -> Result<(Vec<CaseListRow>, Vec<AssignmentRow>), StorageError> {
+        // Each part of the union reads an index (assignees, teams) or, for an admin, the
+        // unrestricted cases; no team is named "" (names are trimmed and not empty).
+        const VISIBLE: &str = "WITH v(id) AS (
+                SELECT case_id FROM case_assignments WHERE user_id = ?1
+                UNION SELECT id FROM cases WHERE team = ?2
+                UNION SELECT id FROM cases WHERE ?3 = 1 AND restricted = 0)";
+        let conn = self.lock();
+        let args = params![user_id, team.unwrap_or(""), unrestricted as i64];
+        let mut stmt = conn.prepare_cached(&format!(
+            "{VISIBLE} SELECT c.id, c.team, c.restricted, c.heads FROM cases c
+             JOIN v ON v.id = c.id ORDER BY c.id"
+        ))?;
+        let cases = stmt
+            .query_map(args, |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? != 0, r.get(3)?))
+            })?
+            .collect::<Result<_, _>>()?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "{VISIBLE} SELECT a.case_id, a.user_id FROM case_assignments a
+             JOIN v ON v.id = a.case_id ORDER BY a.rowid"
+        ))?;
+        let assigned = stmt
+            .query_map(args, |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        Ok((cases, assigned))
+    }
+
     fn assigned_case_keys(&self, user_id: &str) -> Result<Vec<Vec<u8>>, StorageError> {
         let conn = self.lock();
         let mut stmt = conn.prepare_cached(
@@ -1051,6 +1108,9 @@ pub(crate) const CASE_TABLES: &[&str] = &[
     "change_times",
     "assignment_ends",
     "referral_links",
+    // Attachments (issue 17): their chunks first, then their rows.
+    "attachment_chunks",
+    "attachments",
 ];
 
 fn tombstone_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Vec<u8>, super::erasure::Tombstone)> {
@@ -1467,6 +1527,121 @@ fn link_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<super::links::ReferralLink
         revoked_at: r.get(8)?,
         revoked_by: r.get(9)?,
     })
+}
+
+impl super::attachments::AttachmentRows for SqliteDb {
+    fn wrapped_key_row(&self, case: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(self
+            .lock()
+            .one("SELECT data_key FROM cases WHERE id = ?1", [case], |r| {
+                r.get::<_, Option<Vec<u8>>>(0)
+            })
+            .optional()?
+            .flatten())
+    }
+
+    fn file_row(
+        &self,
+        case: &[u8],
+        file: &[u8],
+    ) -> Result<Option<super::attachments::FileRow>, StorageError> {
+        Ok(self
+            .lock()
+            .one(
+                "SELECT size, media_type, received, complete, created_at, created_by
+                 FROM attachments WHERE case_id = ?1 AND file = ?2",
+                params![case, file],
+                |r| {
+                    Ok(super::attachments::FileRow {
+                        size: r.get(0)?,
+                        media_type: r.get(1)?,
+                        received: r.get(2)?,
+                        complete: r.get::<_, i64>(3)? != 0,
+                        created_at: r.get(4)?,
+                        created_by: r.get(5)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn insert_file_row(
+        &self,
+        case: &[u8],
+        file: &[u8],
+        row: &super::attachments::FileRow,
+    ) -> Result<(), StorageError> {
+        self.lock().run(
+            "INSERT INTO attachments (case_id, file, size, media_type, received, complete,
+                created_at, created_by)
+             VALUES (?1, ?2, ?3, ?4, 0, 0, ?5, ?6) ON CONFLICT DO NOTHING",
+            params![
+                case,
+                file,
+                row.size,
+                row.media_type,
+                row.created_at,
+                row.created_by
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn put_chunk_row(
+        &self,
+        case: &[u8],
+        file: &[u8],
+        seq: i64,
+        sealed: &[u8],
+    ) -> Result<(), StorageError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let counted = tx.execute(
+            "UPDATE attachments SET received = received + 1
+             WHERE case_id = ?1 AND file = ?2 AND received = ?3",
+            params![case, file, seq],
+        )?;
+        if counted == 1 {
+            tx.execute(
+                "INSERT INTO attachment_chunks (case_id, file, seq, data) VALUES (?1, ?2, ?3, ?4)",
+                params![case, file, seq, sealed],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn chunk_row(
+        &self,
+        case: &[u8],
+        file: &[u8],
+        seq: i64,
+    ) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(self
+            .lock()
+            .one(
+                "SELECT data FROM attachment_chunks WHERE case_id = ?1 AND file = ?2 AND seq = ?3",
+                params![case, file, seq],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn complete_file_row(&self, case: &[u8], file: &[u8]) -> Result<(), StorageError> {
+        self.lock().run(
+            "UPDATE attachments SET complete = 1 WHERE case_id = ?1 AND file = ?2",
+            params![case, file],
+        )?;
+        Ok(())
+    }
+
+    fn delete_file_rows(&self, case: &[u8], file: &[u8]) -> Result<(), StorageError> {
+        self.lock().run(
+            "DELETE FROM attachments WHERE case_id = ?1 AND file = ?2",
+            params![case, file],
+        )?;
+        Ok(())
+    }
 }
 
 impl super::links::LinkRows for SqliteDb {

@@ -489,6 +489,8 @@ async fn the_openapi_document_describes_every_route() {
         "/v1/cases/{id}/departure",
         "/v1/cases/erased",
         "/v1/cases/{id}/referrals/{rid}/links",
+        "/v1/cases/{id}/attachments/{hash}/upload",
+        "/v1/cases/{id}/attachments/{hash}/chunks/{n}",
         "/v1/admin/audit",
         "/v1/admin/teams",
         "/v1/admin/teams/{name}/label",

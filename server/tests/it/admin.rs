@@ -682,15 +682,17 @@ fn serve_demo_from_the_environment_prints_passwords_that_sign_in() {
         "actor_id": automerge::ActorId::random().to_hex_string()})
     .to_string();
     let answer = http(format!(
-        "POST /v1/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nFieldcase-Schema: 2\r\nConnection: close\r\n\r\n{body}",
-        body.len()
+        "POST /v1/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nFieldcase-Schema: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len(),
+        fieldcase_core::schema::SCHEMA_REVISION
     ));
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     let json: serde_json::Value =
         serde_json::from_str(&answer[answer.find("\r\n\r\n").unwrap() + 4..]).unwrap();
     let token = json["token"].as_str().unwrap();
     let answer = http(format!(
-        "GET /v1/caseload HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nFieldcase-Schema: 2\r\nConnection: close\r\n\r\n"
+        "GET /v1/caseload HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nFieldcase-Schema: {}\r\nConnection: close\r\n\r\n",
+        fieldcase_core::schema::SCHEMA_REVISION
     ));
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     let caseload: serde_json::Value =

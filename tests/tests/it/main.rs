@@ -6,6 +6,7 @@ mod access;
 mod agency;
 mod assignment;
 mod at_rest;
+mod attachments;
 mod audit;
 mod bombs;
 mod compat;
