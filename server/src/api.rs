@@ -85,7 +85,7 @@ pub fn app(state: Arc<AppState>) -> Router {
             get(crate::attachments::upload_status).layer(gate()),
         )
         .route(
-            "/v1/cases/{id}/attachments/{hash}/chunks/{seq}",
+            "/v1/cases/{id}/attachments/{hash}/chunks/{n}",
             get(crate::attachments::get_chunk)
                 .put(crate::attachments::put_chunk)
                 .layer(DefaultBodyLimit::max(
