@@ -335,6 +335,8 @@ impl Metrics {
             "gauge",
             "Closed cases past their team's retention awaiting a decision, at the last pass.",
             self.retention_listed.load(Relaxed).to_string(),
+        );
+        line(
             "attachment_bytes_received_total",
             "counter",
             "Attachment bytes received in chunks.",

@@ -1300,6 +1300,8 @@ fn an_erased_case_leaves_a_tombstone_only_and_is_never_stored_again(db: &dyn Db)
         }
     }
     assert_eq!(db.case_document(&id).unwrap(), None);
+}
+
 /// Attachments (issue 17): chunks in order only, each once; the whole file checked against
 /// its hash at its last chunk (and dropped whole when it fails); served only whole; gone
 /// with its case's other rows when the reference names another case.
