@@ -25,9 +25,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use fieldcase_core as core;
 use fieldcase_core::case::{
     ActivityInput, ActivityStatus, AgreementInput, AppointmentInput, AppointmentStatus,
-    AssessmentInput, CaseFile, ClientInput, ClosureInput, ConsentInput, ContactInput,
-    FollowUpInput, HouseholdMemberInput, IntakeInput, NewCase, ProblemInput, ReferralInput,
-    ReferralLinkInput, ReferralStatus, ReviewInput, VisitInput,
+    AssessmentInput, AttachmentInput, CaseFile, ClientInput, ClosureInput, ConsentInput,
+    ContactInput, FollowUpInput, HouseholdMemberInput, IntakeInput, NewCase, ProblemInput,
+    ReferralInput, ReferralLinkInput, ReferralStatus, ReviewInput, VisitInput,
 };
 use fieldcase_core::matching::PossibleMatch;
 use fieldcase_core::store::{AgendaItem, CaseFilter};
@@ -498,6 +498,58 @@ impl CaseStore {
         blocking(move || {
             let id = self::case_id(&case_id)?;
             Ok(inner.make_partner_link(&server_url, &token, &id, &referral_id, &language)?)
+        })
+        .await
+    }
+
+    /// Fetches the bytes of an attachment from the server when they are not on this phone
+    /// (resuming a download that was cut off); answers where they are now.
+    pub async fn fetch_attachment(
+        &self,
+        server_url: String,
+        token: String,
+        case_id: String,
+        attachment_id: String,
+    ) -> Result<core::store::AttachmentState> {
+        let inner = self.inner.clone();
+        blocking(move || {
+            let id = self::case_id(&case_id)?;
+            Ok(inner.fetch_attachment(&server_url, &token, &id, &attachment_id)?)
+        })
+        .await
+    }
+
+    /// Fetches every attachment of a case not on this phone (before a visit without
+    /// network); answers how many were fetched.
+    pub async fn fetch_attachments_of(
+        &self,
+        server_url: String,
+        token: String,
+        case_id: String,
+    ) -> Result<u64> {
+        let inner = self.inner.clone();
+        blocking(move || {
+            let id = self::case_id(&case_id)?;
+            Ok(inner.fetch_attachments_of(&server_url, &token, &id)? as u64)
+        })
+        .await
+    }
+
+    /// Attaches the file at `path` (a photo the camera wrote, a PDF) to a case, offline:
+    /// read in chunks, recognised by its bytes, sealed; uploaded at the next sync.
+    pub async fn attach_file(
+        &self,
+        case_id: String,
+        path: String,
+        input: AttachmentInput,
+    ) -> Result<core::case::Attachment> {
+        let inner = self.inner.clone();
+        let hub = self.hub.clone();
+        blocking(move || {
+            let id = self::case_id(&case_id)?;
+            let added = inner.attach_file(&id, &path, input)?;
+            hub.cases_changed(vec![id.to_string()], ChangeOrigin::Local);
+            Ok(added)
         })
         .await
     }
@@ -1081,6 +1133,66 @@ impl CaseStore {
     /// restriction (lifting it needs a supervisor).
     pub fn set_restricted(&self, case_id: String, restricted: bool) -> Result<()> {
         self.edit(&case_id, |d, a, now| d.set_restricted(a, now, restricted))
+    }
+
+    /// Attaches bytes held in memory (a signature drawn on the screen, a small photo) to a
+    /// case, offline, as [`CaseStore::attach_file`] does.
+    pub fn attach_bytes(
+        &self,
+        case_id: String,
+        bytes: Vec<u8>,
+        input: AttachmentInput,
+    ) -> Result<core::case::Attachment> {
+        let id = self::case_id(&case_id)?;
+        let added = self.inner.attach(&id, &bytes[..], input)?;
+        self.hub
+            .cases_changed(vec![id.to_string()], ChangeOrigin::Local);
+        Ok(added)
+    }
+
+    /// Where the bytes of an attachment are: to upload, uploaded, downloaded, or only at
+    /// the server.
+    pub fn attachment_state(
+        &self,
+        case_id: String,
+        attachment_id: String,
+    ) -> Result<core::store::AttachmentState> {
+        Ok(self
+            .inner
+            .attachment_state(&self::case_id(&case_id)?, &attachment_id)?)
+    }
+
+    /// The bytes of an attachment on this phone (fetch it first when it is not), checked
+    /// against its hash.
+    pub fn attachment_bytes(&self, case_id: String, attachment_id: String) -> Result<Vec<u8>> {
+        Ok(self
+            .inner
+            .attachment_bytes(&self::case_id(&case_id)?, &attachment_id)?)
+    }
+
+    /// Writes an attachment on this phone to the file at `path` (to open it in a viewer);
+    /// the app deletes that file when done.
+    pub fn save_attachment_to(
+        &self,
+        case_id: String,
+        attachment_id: String,
+        path: String,
+    ) -> Result<()> {
+        let id = self::case_id(&case_id)?;
+        let mut file = std::fs::File::create(&path).map_err(|e| core::Error::InvalidInput {
+            path: "attachments".into(),
+            reason: format!("the file could not be created ({})", e.kind()),
+        })?;
+        Ok(self
+            .inner
+            .write_attachment(&id, &attachment_id, &mut file)?)
+    }
+
+    /// How many bytes of uploaded and downloaded attachments this device keeps (files still
+    /// to upload are never dropped); what is past it is dropped, least recently opened
+    /// first, and fetched again when opened.
+    pub fn set_attachment_cache_limit(&self, bytes: u64) -> Result<()> {
+        Ok(self.inner.set_attachment_cache_limit(bytes)?)
     }
 
     /// Retracts an entry (`visits/<id>`...): it stays in the file, marked, with the reason.

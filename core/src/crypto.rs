@@ -27,6 +27,8 @@ pub(crate) enum RecordKind {
     KeyCheck = 7,
     Heads = 8,
     Refused = 9,
+    AttachmentChunk = 10,
+    AttachmentFile = 11,
 }
 
 /// A 256-bit AES-GCM key.

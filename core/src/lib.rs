@@ -16,6 +16,7 @@
 #[cfg(feature = "uniffi")]
 uniffi::setup_scaffolding!();
 
+pub mod attachment;
 pub mod case;
 pub(crate) mod crypto;
 pub mod deadlines;

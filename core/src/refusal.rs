@@ -48,6 +48,10 @@ pub enum RefusalKind {
     /// newer app than the server): the phone keeps them and offers them again once the
     /// server says it knows that revision.
     NewerSchema,
+    /// The case was erased on the server (its data key destroyed, issue 18): nothing of it
+    /// is kept, and it is never made again by a sync. A phone removes it without handing
+    /// anything in.
+    Erased,
     /// A kind this version does not know yet.
     #[serde(other)]
     Other,
@@ -69,6 +73,7 @@ impl RefusalKind {
             Self::Departure => "departure",
             Self::Process => "process",
             Self::NewerSchema => "newer_schema",
+            Self::Erased => "erased",
             Self::Other => "other",
         }
     }
@@ -96,6 +101,7 @@ impl RefusalKind {
         Self::Departure,
         Self::Process,
         Self::NewerSchema,
+        Self::Erased,
         Self::Other,
     ];
 }

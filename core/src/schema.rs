@@ -29,8 +29,9 @@ pub const SCHEMA_ID: &str = "fieldcase/case/1";
 /// first edit creates it, with the change every replica makes alike
 /// ([`crate::case::upgrade`]). Revision 2 is the case process of the seeds
 /// (closing at any stage, intake decisions, conclusions with their next step, plan
-/// versions).
-pub const SCHEMA_REVISION: u32 = 2;
+/// versions). Revision 3 is the papers of the case file: references to attachments whose
+/// bytes live outside the document ([`crate::attachment`]).
+pub const SCHEMA_REVISION: u32 = 3;
 
 /// What a field holds.
 #[derive(Debug)]
@@ -300,8 +301,8 @@ const MEMBER: &[Field] = &[
     // A link to the member's own case, or to a related case (issue 19): only its id and
     // the relation's code, written by `CaseDoc::link_case` (scalars inside an entry:
     // `docs/adr/0005-*`).
-    action("case_id", Kind::Str).since(2),
-    action("case_relation", Kind::Enum(CASE_RELATIONS)).since(2),
+    action("case_id", Kind::Str).since(3),
+    action("case_relation", Kind::Enum(CASE_RELATIONS)).since(3),
 ];
 const CLIENT: &[Field] = &[
     open("kind", Kind::Enum(CLIENT_KINDS)),
@@ -619,6 +620,44 @@ const SAFETY: &[Field] = &[
     open("reviewed_on", Kind::Date),
 ];
 
+/// What an attachment is (issue 17): a photo (of a paper, of an injury), a scanned or
+/// born-digital document, the client's signature (for a consent), or a recording.
+pub const ATTACHMENT_KINDS: &[&str] = &["photo", "document", "signature", "audio"];
+/// The media types an attachment may hold, each recognised by its bytes
+/// ([`crate::attachment::sniff`]), never by a file name.
+pub const MEDIA_TYPES: &[&str] = &[
+    "image/jpeg",
+    "image/png",
+    "image/webp",
+    "image/heif",
+    "application/pdf",
+    "audio/mp4",
+    "audio/mpeg",
+    "audio/ogg",
+    "audio/x-wav",
+];
+/// The lists whose entries an attachment may belong to (`about`: `<list>/<entry id>`).
+pub const ATTACHABLE: &[&str] = &[
+    "consents",
+    "assessments",
+    "referrals",
+    "visits",
+    "reviews",
+    "closures",
+];
+/// A reference to an attachment (revision 3): the bytes live outside the document, sealed
+/// on the phone and at the server and addressed by their SHA-256 (`hash`, 64 lowercase hex
+/// digits); the document holds what they are, their size, and what they belong to. Only
+/// the caption may be edited; the rest is written once by `add_attachment`.
+const ATTACHMENT: &[Field] = &[
+    action("kind", Kind::Enum(ATTACHMENT_KINDS)),
+    action("hash", Kind::Str),
+    action("size", Kind::Int(1, crate::attachment::MAX_BYTES as i64)),
+    action("media_type", Kind::Enum(MEDIA_TYPES)),
+    action("about", Kind::Str),
+    open("caption", Kind::Str),
+];
+
 /// The root of a case document.
 pub const CASE: &[Field] = &[
     action("schema", Kind::Str),
@@ -644,6 +683,7 @@ pub const CASE: &[Field] = &[
     open("appointments", Kind::Entries(APPOINTMENT)),
     open("reviews", Kind::Entries(REVIEW)),
     action("closures", Kind::Entries(CLOSURE)),
+    open("attachments", Kind::Entries(ATTACHMENT)).since(3),
 ];
 
 /// Finds a field among a map's fields (and, for entries, the common entry fields).

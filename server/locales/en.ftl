@@ -752,3 +752,50 @@ match-household = { $count ->
     [one] one household member with the same name
    *[other] { $count } household members with the same names
 }
+
+# Erasure and retention (issue 18)
+erasure-link = Erased cases, erasure requests and retention
+erasure-title = Erasure and retention
+erasure-explain = Erasing a case destroys its key: nothing of it can be read again, on the server, in backups restored since or on phones, which remove it at their next sync. What stays is the case number, its team, when, by whom and why.
+erasure-requests = Requests for erasure
+erasure-none-waiting = No request.
+erasure-case = Case
+erasure-requested-by = Asked by
+erasure-reason = Reason
+erasure-decision = Decision
+erasure-decision-erased = erased
+erasure-decision-refused = refused
+erasure-waiting = waiting for an admin
+erasure-erase = Erase for good
+erasure-refuse = Refuse
+erasure-erased = Erased cases
+erasure-erased-none = No case was erased.
+erasure-erased-by = Erased by
+erasure-by-cli = the command line
+erasure-by-retention = retention
+erasure-retention = Closed cases past their team's retention
+erasure-retention-none = No closed case is past its team's retention.
+erasure-closed-on = Closed
+erasure-due = Retention ended
+erasure-action-erase = the server erases it
+erasure-action-list = waiting for a decision
+erasure-ask = Erase this case
+erasure-ask-explain = Ask an admin to erase this case for good. Its key is destroyed: nothing of it can be read again. The reason is kept; do not name the client in it.
+erasure-ask-button = Ask for erasure
+# Attachments (issue 17)
+section-attachments = Papers and photos
+attachment-photo = Photo
+attachment-document = Document
+attachment-signature = Signature
+attachment-audio = Recording
+attachment-not-here = Not at the server yet: still on the phone that attached it.
+attachment-open = Open
+attachment-about = Belongs to
+attachment-none = No papers attached.
+f-caption = Caption
+kilobytes = { $n } KB
+section-consents = Consents
+f-hash = SHA-256 of the file
+f-size = Size in bytes
+f-media-type = File type
+f-about = Belongs to

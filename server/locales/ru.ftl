@@ -764,3 +764,50 @@ match-household = { $count ->
     [few] { $count } члена семьи с теми же именами
    *[other] { $count } членов семьи с теми же именами
 }
+
+# Erasure and retention (issue 18)
+erasure-link = Удалённые случаи, запросы на удаление и сроки хранения
+erasure-title = Удаление и сроки хранения
+erasure-explain = Удаление случая уничтожает его ключ: ничего из него больше нельзя прочитать ни на сервере, ни в восстановленных после этого резервных копиях, ни на телефонах, которые удаляют его при следующей синхронизации. Остаются номер случая, его команда, когда, кем и почему он удалён.
+erasure-requests = Запросы на удаление
+erasure-none-waiting = Запросов нет.
+erasure-case = Случай
+erasure-requested-by = Кто запросил
+erasure-reason = Причина
+erasure-decision = Решение
+erasure-decision-erased = удалён
+erasure-decision-refused = отказано
+erasure-waiting = ждёт администратора
+erasure-erase = Удалить навсегда
+erasure-refuse = Отказать
+erasure-erased = Удалённые случаи
+erasure-erased-none = Ни один случай не удалён.
+erasure-erased-by = Кем удалён
+erasure-by-cli = командная строка
+erasure-by-retention = срок хранения
+erasure-retention = Закрытые случаи с истёкшим сроком хранения команды
+erasure-retention-none = Нет закрытых случаев с истёкшим сроком хранения.
+erasure-closed-on = Закрыт
+erasure-due = Срок хранения истёк
+erasure-action-erase = сервер удалит его
+erasure-action-list = ждёт решения
+erasure-ask = Удалить этот случай
+erasure-ask-explain = Попросите администратора удалить этот случай навсегда. Его ключ будет уничтожен: ничего из него больше нельзя будет прочитать. Причина сохраняется; не называйте в ней клиента.
+erasure-ask-button = Запросить удаление
+# Attachments (issue 17)
+section-attachments = Документы и фотографии
+attachment-photo = Фотография
+attachment-document = Документ
+attachment-signature = Подпись
+attachment-audio = Аудиозапись
+attachment-not-here = Ещё не на сервере: пока на телефоне, с которого приложен.
+attachment-open = Открыть
+attachment-about = Относится к
+attachment-none = Документов не приложено.
+f-caption = Подпись к файлу
+kilobytes = { $n } КБ
+section-consents = Согласия
+f-hash = SHA-256 файла
+f-size = Размер в байтах
+f-media-type = Тип файла
+f-about = Относится к

@@ -764,3 +764,50 @@ match-household = { $count ->
     [few] { $count } члени родини з тими самими іменами
    *[other] { $count } членів родини з тими самими іменами
 }
+
+# Erasure and retention (issue 18)
+erasure-link = Видалені справи, запити на видалення і строки зберігання
+erasure-title = Видалення і строки зберігання
+erasure-explain = Видалення справи знищує її ключ: нічого з неї більше не можна прочитати ні на сервері, ні в резервних копіях, відновлених після цього, ні на телефонах, які видаляють її під час наступної синхронізації. Залишаються номер справи, її команда, коли, ким і чому її видалено.
+erasure-requests = Запити на видалення
+erasure-none-waiting = Запитів немає.
+erasure-case = Справа
+erasure-requested-by = Хто запросив
+erasure-reason = Причина
+erasure-decision = Рішення
+erasure-decision-erased = видалено
+erasure-decision-refused = відмовлено
+erasure-waiting = чекає на адміністратора
+erasure-erase = Видалити назавжди
+erasure-refuse = Відмовити
+erasure-erased = Видалені справи
+erasure-erased-none = Жодну справу не видалено.
+erasure-erased-by = Ким видалено
+erasure-by-cli = командний рядок
+erasure-by-retention = строк зберігання
+erasure-retention = Закриті справи, строк зберігання яких минув
+erasure-retention-none = Немає закритих справ, строк зберігання яких минув.
+erasure-closed-on = Закрито
+erasure-due = Строк зберігання минув
+erasure-action-erase = сервер видалить її
+erasure-action-list = чекає на рішення
+erasure-ask = Видалити цю справу
+erasure-ask-explain = Попросіть адміністратора видалити цю справу назавжди. Її ключ буде знищено: нічого з неї більше не можна буде прочитати. Причина зберігається; не називайте в ній клієнта.
+erasure-ask-button = Запросити видалення
+# Attachments (issue 17)
+section-attachments = Документи та фотографії
+attachment-photo = Фотографія
+attachment-document = Документ
+attachment-signature = Підпис
+attachment-audio = Аудіозапис
+attachment-not-here = Ще не на сервері: поки на телефоні, з якого додано.
+attachment-open = Відкрити
+attachment-about = Стосується
+attachment-none = Документів не додано.
+f-caption = Опис файлу
+kilobytes = { $n } КБ
+section-consents = Згоди
+f-hash = SHA-256 файлу
+f-size = Розмір у байтах
+f-media-type = Тип файлу
+f-about = Стосується

@@ -1,6 +1,7 @@
 //! Administration shared by the REST API and the command line: who a case may be assigned
 //! to, and assignment written straight to the storage by the CLI (another process than the
-//! server, so it goes through the storage's compare-and-swap, never around it).
+//! server, so it goes through the storage's compare-and-swap, never around it), and the
+//! erasure of a case (its data key destroyed, `db::erasure`).
 
 use automerge::ActorId;
 use fieldcase_core::{Author, CaseDoc, CaseId, RefusalKind, Role};
@@ -265,4 +266,43 @@ pub fn revoke_device(db: &dyn Db, device_id: &str) -> AppResult<crate::db::Devic
         .ok_or(AppError::NotFound)?;
     db.revoke_device(&device.id)?;
     Ok(device)
+}
+
+/// Erases a case for the command line (another process than the server: a server running
+/// on the database finds the case gone at its next look, `Hub::freshen`), and records it
+/// in the administrative log as the command line's. The tombstone is answered.
+pub fn erase_case(
+    db: &dyn Db,
+    id: &CaseId,
+    by: &str,
+    reason: &str,
+) -> AppResult<crate::db::erasure::Tombstone> {
+    let now = chrono::Utc::now().timestamp_millis();
+    let tombstone = db.erase_case(id, by, reason, now)?;
+    db.log_admin(&crate::db::AdminEntry {
+        at: now,
+        by: by.to_string(),
+        action: "erase case".into(),
+        target: id.to_string(),
+    })?;
+    Ok(tombstone)
+}
+
+/// Erases a case inside the server (the console): as [`erase_case`], and the server's
+/// document of it in memory is emptied and dropped.
+pub async fn erase_in_server(
+    state: &crate::AppState,
+    id: CaseId,
+    by: &str,
+    reason: &str,
+) -> AppResult<crate::db::erasure::Tombstone> {
+    let (by_, reason_) = (by.to_string(), reason.to_string());
+    let tombstone =
+        crate::db::blocking(&state.db, move |db| erase_case(db, &id, &by_, &reason_)).await?;
+    state.hub.forget(&id).await;
+    state.console.forget(&id);
+    state.matches.forget(&id);
+    crate::Metrics::inc(&state.metrics.cases_erased);
+    tracing::info!(case = %id, by, "case erased");
+    Ok(tombstone)
 }

@@ -2,7 +2,8 @@
 //! server's half of it, around the rules that need no database
 //! ([`fieldcase_core::case::admission::admit`], which a phone can run too).
 //!
-//! In order: the actors of the new changes are registered to the sending device
+//! In order: a new case is not one that was erased ([`RefusalKind::Erased`]); the actors
+//! of the new changes are registered to the sending device
 //! ([`RefusalKind::ForeignActor`]), but for a schema upgrade, which every replica makes
 //! alike and the check recomputes; then the core's rules (schema, attribution, stamps,
 //! labels, authority, ownership of a new case, an assignee); then the case's team exists
@@ -56,15 +57,23 @@ pub(crate) async fn check(
     // (core's `upgrade::is_upgrade` recomputes it).
     let actors = admission::writers_actors(after, &changes);
     let device = device.to_string();
-    let bound = crate::db::blocking(&state.db, move |db| {
+    let new_case = prior.is_none();
+    let (bound, erased) = crate::db::blocking(&state.db, move |db| {
+        // An erased case is never made again (its tombstone keeps the id).
+        if new_case && db.erased_case(&id)?.is_some() {
+            return Ok((true, true));
+        }
         for a in &actors {
             if db.actor_device(a)?.as_deref() != Some(device.as_str()) {
-                return Ok(false);
+                return Ok((false, false));
             }
         }
-        Ok(true)
+        Ok((true, false))
     })
     .await?;
+    if erased {
+        return Err(crate::db::erasure::refusal().into());
+    }
     if !bound {
         return Err(foreign_actor().into());
     }

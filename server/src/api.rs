@@ -12,6 +12,9 @@
 //! | `GET /v1/settings` | the caller's team's deadlines (days after intake, a referral, an approved plan), which phones compute due dates with |
 //! | `GET /v1/directory?have=N` | the partner directory: `204` when the phone's version `N` is the stored one, else `{version, updated_at, directory}` (the whole snapshot, at most `directory.max_bytes`) |
 //! | `GET /v1/cases/{id}` | the merged case file as JSON |
+//! | `POST /v1/cases/erased` | `{ids}` (at most 1,000): which of these cases were erased (of the caller's team), so that a phone removes them without handing anything in → `{erased}` |
+//! | `GET /v1/cases/{id}/attachments/{hash}/upload` | how far the upload of a file the case names got (`crate::attachments`) |
+//! | `PUT`, `GET /v1/cases/{id}/attachments/{hash}/chunks/{n}` | a chunk of that file, sent in order, or fetched once the server holds it whole |
 //! | `POST /v1/cases/{id}/assignment` | `{workers, case_manager?}` (usernames): supervisors and admins assign or transfer a case |
 //! | `POST /v1/cases/{id}/departure` | the last changes of a phone whose user left the case's caseload (raw Automerge changes; write-only) |
 //! | `GET /v1/admin/audit?case=ID` | who read, printed or was sent which case, on which device (admins) |
@@ -73,10 +76,24 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/v1/me", get(me))
         .route("/v1/caseload", get(caseload).layer(gate()))
         .route("/v1/settings", get(settings).layer(gate()))
+        .route("/v1/cases/{id}/matches", get(case_matches))
         .route("/v1/directory", get(directory).layer(gate()))
+        .route("/v1/cases/erased", post(erased).layer(gate()))
         .route("/v1/cases/{id}", get(case))
         .route("/v1/cases/{id}/assignment", post(assign))
-        .route("/v1/cases/{id}/matches", get(case_matches))
+        .route(
+            "/v1/cases/{id}/attachments/{hash}/upload",
+            get(crate::attachments::upload_status).layer(gate()),
+        )
+        .route(
+            "/v1/cases/{id}/attachments/{hash}/chunks/{n}",
+            get(crate::attachments::get_chunk)
+                .put(crate::attachments::put_chunk)
+                .layer(DefaultBodyLimit::max(
+                    fieldcase_core::attachment::CHUNK_BYTES,
+                ))
+                .layer(gate()),
+        )
         .route("/v1/cases/{id}/referrals/{rid}/links", post(partner_link))
         .route(
             "/v1/cases/{id}/departure",
@@ -477,16 +494,59 @@ async fn caseload(
     State(state): State<Arc<AppState>>,
     Auth(session, _): Auth,
 ) -> AppResult<Json<Vec<CaseloadEntry>>> {
-    let cases = db::blocking(&state.db, |db| db.cases()).await?;
+    let user = session.user.clone();
+    let cases = db::blocking(&state.db, move |db| db.visible_cases(&user)).await?;
     let out = cases
         .into_iter()
-        .filter(|(access, _)| access.visible_to(&session.user))
         .map(|(access, heads)| CaseloadEntry {
             id: access.id.to_string(),
             heads: heads.iter().map(|h| h.to_string()).collect(),
         })
         .collect();
     Ok(Json(out))
+}
+
+/// The most ids one `POST /v1/cases/erased` asks about.
+pub const ERASED_MAX_IDS: usize = 1000;
+
+/// The ids a phone asks about (`POST /v1/cases/erased`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ErasedRequest {
+    ids: Vec<String>,
+}
+
+/// `POST /v1/cases/erased` `{ids}`: which of these cases (held by the phone, gone from its
+/// caseload) were erased, so that the phone removes them without handing anything in.
+/// Only tombstones of the caller's team are told (an admin's: every team's); any other id
+/// is answered as one never known.
+async fn erased(
+    State(state): State<Arc<AppState>>,
+    Auth(session, _): Auth,
+    JsonBody(req): JsonBody<ErasedRequest>,
+) -> AppResult<Json<fieldcase_core::sync::ErasedAnswer>> {
+    if req.ids.len() > ERASED_MAX_IDS {
+        return Err(AppError::BadRequest(format!(
+            "ask about at most {ERASED_MAX_IDS} cases at once"
+        )));
+    }
+    let ids: Vec<CaseId> = req.ids.iter().filter_map(|i| i.parse().ok()).collect();
+    let user = session.user.clone();
+    let erased = db::blocking(&state.db, move |db| {
+        let mut out = Vec::new();
+        for id in ids {
+            if let Some(t) = db.erased_case(&id)? {
+                if user.role == fieldcase_core::Role::Admin
+                    || user.team.as_deref() == Some(t.team.as_str())
+                {
+                    out.push(id.to_string());
+                }
+            }
+        }
+        Ok(out)
+    })
+    .await?;
+    Ok(Json(fieldcase_core::sync::ErasedAnswer { erased }))
 }
 
 async fn case(

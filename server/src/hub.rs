@@ -465,11 +465,26 @@ impl Hub {
         })?;
         let user = &session.user;
         let device_id = session.device_id.clone();
-        let (device, departed) = crate::db::blocking(&state.db, move |db| {
-            Ok((db.device(&device_id)?, db.departed(&id, &device_id)?))
+        let (device, departed, erased) = crate::db::blocking(&state.db, move |db| {
+            Ok((
+                db.device(&device_id)?,
+                db.departed(&id, &device_id)?,
+                db.erased_case(&id)?,
+            ))
         })
         .await?;
         let device = device.ok_or(AppError::NotFound)?;
+        // An erased case of the sender's team: there is nothing to hand in to, and the
+        // phone is told so (it removes the case); to anyone else, a case never known.
+        if let Some(t) = erased {
+            let told = user.role == fieldcase_core::Role::Admin
+                || user.team.as_deref() == Some(t.team.as_str());
+            return Err(if told {
+                crate::db::erasure::refusal().into()
+            } else {
+                AppError::NotFound
+            });
+        }
         let hot_ref = self.get(state, id).await?;
         let mut hot = hot_ref.lock().await;
         let result = async {
@@ -514,6 +529,22 @@ impl Hub {
         let done = tokio::task::spawn_blocking(move || db.forget_departure(&id, &d)).await;
         if !matches!(done, Ok(Ok(()))) {
             tracing::error!(case = %id, "could not give back a departure claim");
+        }
+    }
+
+    /// Forgets an erased case: its document in memory is emptied (for whoever still holds
+    /// it) and dropped; the next look finds no case, then its tombstone.
+    pub(crate) async fn forget(&self, id: &CaseId) {
+        let hot = self
+            .docs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(id);
+        if let Some(hot) = hot {
+            let mut hot = hot.lock().await;
+            hot.doc = Automerge::new();
+            hot.stored = Vec::new();
+            hot.access = None;
         }
     }
 

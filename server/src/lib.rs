@@ -11,6 +11,7 @@
 pub mod admin;
 pub mod admission;
 pub mod api;
+pub mod attachments;
 pub mod auth;
 pub mod console;
 pub mod db;
@@ -21,6 +22,7 @@ pub mod hub;
 pub mod listen;
 pub mod matching;
 pub mod restore;
+pub mod retention;
 pub mod settings;
 pub mod sync;
 
@@ -89,10 +91,16 @@ pub struct Config {
     /// How long a partner's link opens, in days (`partner.link_days`).
     pub partner_link_days: u32,
     /// Views and answers of one partner link in an hour (`partner.requests_per_hour`).
-    pub partner_requests_per_hour: u32,
     /// The most cases the duplicate check holds in memory (`matching.max_indexed`); a case
     /// past it is not compared ([`matching`]).
     pub matching_max_indexed: usize,
+    pub partner_requests_per_hour: u32,
+    /// How long closed cases are kept, per team, and the task that applies it
+    /// (`[retention]`, `[team_retention.<team>]`; [`retention`]).
+    pub retention: retention::Settings,
+    /// The largest attachment stored, in bytes (`attachments.max_bytes`; at most
+    /// `fieldcase_core::attachment::MAX_BYTES`).
+    pub attachment_max_bytes: u64,
 }
 
 impl Config {
@@ -121,6 +129,7 @@ impl Default for Config {
             team_deadlines: Default::default(),
             sync_max_cases_per_connection: 20_000,
             tls: false,
+            matching_max_indexed: fieldcase_core::matching::MAX_COMPARED,
             input_limits: fieldcase_core::limits::Limits::default(),
             limits: listen::Limits::default(),
             metrics_token: None,
@@ -128,7 +137,8 @@ impl Default for Config {
             directory_max_import_bytes: fieldcase_core::directory::hsds::MAX_FILE_BYTES,
             partner_link_days: 30,
             partner_requests_per_hour: 60,
-            matching_max_indexed: fieldcase_core::matching::MAX_COMPARED,
+            retention: retention::Settings::default(),
+            attachment_max_bytes: fieldcase_core::attachment::MAX_BYTES,
         }
     }
 }
@@ -162,6 +172,11 @@ pub struct Metrics {
     /// Logins and syncs refused because the app writes an earlier case schema.
     pub update_app: std::sync::atomic::AtomicU64,
     /// Directory snapshots sent to phones, and answers that the phone's is current.
+    /// New cases checked for duplicates across the agency ([`matching`]), the pairs found
+    /// new, and cases left out of the check's index for `matching.max_indexed`.
+    pub match_checks: std::sync::atomic::AtomicU64,
+    pub matches_found: std::sync::atomic::AtomicU64,
+    pub match_index_full: std::sync::atomic::AtomicU64,
     pub directory_sent: std::sync::atomic::AtomicU64,
     pub directory_current: std::sync::atomic::AtomicU64,
     /// Directory writes (imports, edits) refused: its check, `directory.max_bytes`, a
@@ -171,11 +186,20 @@ pub struct Metrics {
     pub partner_limited: std::sync::atomic::AtomicU64,
     /// Answers partners recorded through a link.
     pub partner_answers: std::sync::atomic::AtomicU64,
-    /// New cases checked for duplicates across the agency ([`matching`]), the pairs found
-    /// new, and cases left out of the check's index for `matching.max_indexed`.
-    pub match_checks: std::sync::atomic::AtomicU64,
-    pub matches_found: std::sync::atomic::AtomicU64,
-    pub match_index_full: std::sync::atomic::AtomicU64,
+    /// Cases erased by this server (the console, the retention task).
+    pub cases_erased: std::sync::atomic::AtomicU64,
+    /// Passes of the retention task, and closed cases it found past their team's
+    /// retention and listed for a decision.
+    pub retention_runs: std::sync::atomic::AtomicU64,
+    pub retention_listed: std::sync::atomic::AtomicU64,
+    /// Attachment bytes received in chunks, and sent.
+    pub attachment_bytes_in: std::sync::atomic::AtomicU64,
+    pub attachment_bytes_out: std::sync::atomic::AtomicU64,
+    /// Attachments stored whole (checked against their hash).
+    pub attachments_stored: std::sync::atomic::AtomicU64,
+    /// Attachment chunks refused (`attachments.max_bytes`, out of order, wrong length, a
+    /// file not its hash or not its media type).
+    pub attachments_refused: std::sync::atomic::AtomicU64,
 }
 
 impl Metrics {
@@ -305,6 +329,48 @@ impl Metrics {
             self.partner_answers.load(Relaxed).to_string(),
         );
         line(
+            "cases_erased_total",
+            "counter",
+            "Cases erased by this server (their data keys destroyed): the console and the retention task.",
+            self.cases_erased.load(Relaxed).to_string(),
+        );
+        line(
+            "retention_runs_total",
+            "counter",
+            "Passes of the retention task (retention.interval_minutes).",
+            self.retention_runs.load(Relaxed).to_string(),
+        );
+        line(
+            "retention_listed",
+            "gauge",
+            "Closed cases past their team's retention awaiting a decision, at the last pass.",
+            self.retention_listed.load(Relaxed).to_string(),
+        );
+        line(
+            "attachment_bytes_received_total",
+            "counter",
+            "Attachment bytes received in chunks.",
+            self.attachment_bytes_in.load(Relaxed).to_string(),
+        );
+        line(
+            "attachment_bytes_sent_total",
+            "counter",
+            "Attachment bytes sent in chunks.",
+            self.attachment_bytes_out.load(Relaxed).to_string(),
+        );
+        line(
+            "attachments_stored_total",
+            "counter",
+            "Attachments stored whole, checked against their hash.",
+            self.attachments_stored.load(Relaxed).to_string(),
+        );
+        line(
+            "attachments_refused_total",
+            "counter",
+            "Attachment chunks refused (attachments.max_bytes, order, length, hash, media type).",
+            self.attachments_refused.load(Relaxed).to_string(),
+        );
+        line(
             "match_checks_total",
             "counter",
             "New cases checked for possible duplicates across the agency.",
@@ -394,6 +460,9 @@ pub struct AppState {
     pub metrics: Metrics,
     /// The console's summaries of cases, by heads.
     pub console: console::Cache,
+    /// Which cases each user was shown in a list today (the audit trail records an
+    /// unrestricted case's listing once a day per user).
+    pub listed: console::Listed,
     /// The partner directory indexed, by version (the console's search).
     pub directory: directory::IndexCache,
     /// Requests per partner link in the current hour ([`Config::partner_requests_per_hour`]).
@@ -424,6 +493,7 @@ impl AppState {
             hub: hub::Hub::default(),
             metrics: Metrics::default(),
             console: console::Cache::default(),
+            listed: console::Listed::default(),
             directory: directory::IndexCache::default(),
             partner_requests: console::partner::LinkLimiter::default(),
             matches: matching::MatchIndex::default(),

@@ -166,6 +166,8 @@ pub(crate) async fn run(
 ) -> io::Result<()> {
     let gate = Arc::new(Gate::new(state.clone()));
     let (stop, stopping) = tokio::sync::watch::channel(false);
+    // The retention of closed cases, every `retention.interval_minutes`, until the stop.
+    let retention = tokio::spawn(crate::retention::task(state.clone(), stopping.clone()));
     let mut tasks = tokio::task::JoinSet::new();
     let mut signal = std::pin::pin!(signal);
     loop {
@@ -223,6 +225,8 @@ pub(crate) async fn run(
     // Upgraded WebSocket connections outlive their HTTP connection: wait for them.
     let left = deadline.saturating_duration_since(tokio::time::Instant::now());
     state.connections_closed(left).await;
+    // A pass under way finishes its current erasure; none starts after the stop.
+    let _ = tokio::time::timeout(left.max(Duration::from_secs(1)), retention).await;
     tracing::info!("stopped");
     Ok(())
 }

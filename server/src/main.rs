@@ -88,8 +88,16 @@ enum Command {
     },
     /// Put a backup in place of the SQLite database, after checking it (integrity, schema
     /// version, that it opens and its cases load); refused while a server runs on the
-    /// database. The database it replaces is kept beside it.
-    Restore { path: PathBuf },
+    /// database. The database it replaces is kept beside it. A backup holds no data keys:
+    /// they are joined to it from the database it replaces, or from a keyring copy (--keys);
+    /// cases erased since the backup stay erased.
+    Restore {
+        path: PathBuf,
+        /// The keyring copy (`key export`) to take the data keys from, when the database
+        /// is lost [default: the database being replaced].
+        #[arg(long)]
+        keys: Option<PathBuf>,
+    },
     /// Check the database and the configuration, and say what is wrong in words.
     Check,
     /// Devices (phones).
@@ -145,6 +153,12 @@ enum KeyCommand {
     /// file when the old one no longer opens a case (every instance must read the same
     /// key file).
     Rotate,
+    /// Write the keyring to PATH, replacing the copy there: every case's data key (wrapped by
+    /// the master key) and the tombstones of erased cases. Backups hold no data keys; this
+    /// copy restores them when the database itself is lost. Keep one copy, apart from the
+    /// backups and from the master key, and write it again after every erasure: an older
+    /// copy still opens the cases erased since. SQLite only.
+    Export { path: PathBuf },
 }
 
 /// Where the master key comes from: FIELDCASE_MASTER_KEY, else the key file set, else the
@@ -237,6 +251,25 @@ enum CaseCommand {
     },
     /// List cases: id, team, restricted, assigned usernames (no client data).
     List,
+    /// Erase a case for good: its data key is destroyed and everything stored of it
+    /// deleted; a tombstone (id, team, when, by whom, why) stays. Phones that hold it
+    /// remove it at their next sync. Safe while the server runs. Backups: see
+    /// docs/operations.md ("Erasing a case").
+    Erase {
+        case_id: String,
+        /// Why (kept in the tombstone; name no client).
+        #[arg(long)]
+        reason: String,
+    },
+    /// The tombstones of erased cases: id, team, when, by whom, why.
+    Erased,
+    /// Closed cases past their team's retention (`[retention]` in the configuration):
+    /// those to be erased and those waiting for a decision. With --apply, erases the
+    /// first (the server's own task does so every `retention.interval_minutes`).
+    Retention {
+        #[arg(long)]
+        apply: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -385,14 +418,18 @@ fn run(cli: Cli, settings: FileSettings) -> Result<(), String> {
     let keys = key_source(cli.master_key_file.clone(), &settings, &db_path);
     // These two must not open (and so create or migrate) the database first.
     match &cli.command {
-        Command::Restore { path } => {
+        Command::Restore {
+            path,
+            keys: keyring,
+        } => {
             if postgres {
                 return Err(
                     "restore puts a SQLite backup in place; restore PostgreSQL with pg_restore"
                         .into(),
                 );
             }
-            let kept = fieldcase_server::restore::restore(&db_path, path, &keys)?;
+            let kept =
+                fieldcase_server::restore::restore(&db_path, path, &keys, keyring.as_deref())?;
             println!(
                 "{} restored from {}; every session ended: users sign in again",
                 db_path.display(),
@@ -650,6 +687,88 @@ fn run(cli: Cli, settings: FileSettings) -> Result<(), String> {
             }
             Ok(())
         }
+        Command::Case {
+            command: CaseCommand::Erase { case_id, reason },
+        } => {
+            let id: fieldcase_core::CaseId =
+                case_id.parse().map_err(|_| "no such case".to_string())?;
+            let t = fieldcase_server::admin::erase_case(
+                db,
+                &id,
+                fieldcase_server::admin::CLI_AUTHOR_ID,
+                &reason,
+            )
+            .map_err(|e| match e {
+                fieldcase_server::AppError::NotFound => "no such case".to_string(),
+                other => other.to_string(),
+            })?;
+            println!(
+                "case {} of team {} erased at {}: its data key is destroyed and its content \
+                 deleted; phones that hold it remove it at their next sync",
+                t.case_id,
+                t.team,
+                fieldcase_core::case::rfc3339(t.erased_at)
+            );
+            if !postgres {
+                println!(
+                    "backups taken with `backup` hold no data keys: restored, they no longer \
+                     open this case. Replace every keyring copy (`key export`) now"
+                );
+            }
+            Ok(())
+        }
+        Command::Case {
+            command: CaseCommand::Retention { apply },
+        } => {
+            let now = chrono::Utc::now().timestamp_millis();
+            let pass = fieldcase_server::retention::run(db, &config.retention, now, apply)
+                .map_err(|e| e.to_string())?;
+            let day = |ms: i64| fieldcase_core::case::rfc3339(ms)[..10].to_string();
+            for t in &pass.erased {
+                println!("erased   {} {:<16} {}", t.case_id, t.team, t.reason);
+            }
+            for d in &pass.to_erase {
+                println!(
+                    "to erase {} {:<16} closed {} due {}",
+                    d.case_id,
+                    d.team,
+                    day(d.closed_at),
+                    day(d.due_at)
+                );
+            }
+            for d in &pass.listed {
+                println!(
+                    "decide   {} {:<16} closed {} due {}",
+                    d.case_id,
+                    d.team,
+                    day(d.closed_at),
+                    day(d.due_at)
+                );
+            }
+            println!(
+                "{} erased, {} to erase{}, {} waiting for a decision",
+                pass.erased.len(),
+                pass.to_erase.len(),
+                if apply { "" } else { " (run with --apply)" },
+                pass.listed.len()
+            );
+            Ok(())
+        }
+        Command::Case {
+            command: CaseCommand::Erased,
+        } => {
+            for t in db.erased_cases().map_err(|e| e.to_string())? {
+                println!(
+                    "{} {:<16} {} {:<20} {}",
+                    t.case_id,
+                    t.team,
+                    fieldcase_core::case::rfc3339(t.erased_at),
+                    usernames_of(db, std::slice::from_ref(&t.erased_by))?.join(""),
+                    t.reason
+                );
+            }
+            Ok(())
+        }
         Command::User {
             command: UserCommand::Disable { username },
         } => {
@@ -725,6 +844,25 @@ fn run(cli: Cli, settings: FileSettings) -> Result<(), String> {
         Command::Key {
             command: KeyCommand::Rotate,
         } => rotate(&opened, &keys),
+        Command::Key {
+            command: KeyCommand::Export { path },
+        } => {
+            let AnyDb::Sqlite(sqlite) = &opened else {
+                return Err(
+                    "the keyring is kept apart on SQLite only; on PostgreSQL the data keys are \
+                     in the database and in its dumps (docs/adr/0007)"
+                        .into(),
+                );
+            };
+            let n = sqlite.export_keyring(&path).map_err(|e| e.to_string())?;
+            log_cli(db, "export keyring", &format!("{n} data keys"))?;
+            println!(
+                "{n} data keys written to {} (replacing the copy there); keep it apart from \
+                 the backups and the master key, and write it again after every erasure",
+                path.display()
+            );
+            Ok(())
+        }
         Command::Directory {
             command: DirectoryCommand::Import { path, dry_run },
         } => {

@@ -88,6 +88,13 @@ impl MatchIndex {
         self.len() == 0
     }
 
+    /// Drops a case from the index (an erased case: nothing of it stays in memory).
+    pub fn forget(&self, id: &CaseId) {
+        if let Some(m) = self.lock().as_mut() {
+            m.remove(id);
+        }
+    }
+
     /// An indexed case's entry.
     pub fn get(&self, id: &CaseId) -> Option<Entry> {
         self.lock().as_ref().and_then(|m| m.get(id).cloned())

@@ -104,6 +104,16 @@ pub fn check_file(path: &Path, keys: &KeySource) -> Report {
         .query_row("SELECT count(*) FROM users", [], |row| row.get(0))
         .unwrap_or(0);
     r.facts.push(format!("{users} users"));
+    if crate::db::sqlite::keys_apart(&conn).unwrap_or(false) {
+        let cases: i64 = conn
+            .query_row("SELECT count(*) FROM cases", [], |row| row.get(0))
+            .unwrap_or(0);
+        r.facts.push(format!(
+            "a backup of {cases} cases whose data keys are kept apart (docs/adr/0007): its \
+             cases are read and checked when `restore` joins their keys to it"
+        ));
+        return r;
+    }
     drop(conn);
     // The cases, read as the server reads them, from a copy (opening brings an older schema
     // up to date and sets the journal mode: the file checked stays as it was).
@@ -178,7 +188,17 @@ fn tempfile_dir() -> std::io::Result<PathBuf> {
 /// (`<file>.before-restore-<time>`), with its write-ahead log. Every session of the
 /// restored database ends: users sign in again. The backup must open with the master key
 /// from `keys` (the database's). Returns the kept path.
-pub fn restore(db: &Path, backup: &Path, keys: &KeySource) -> Result<Option<PathBuf>, String> {
+///
+/// A backup holds no data keys (ADR 0007): they are joined to it from `keyring` (a file
+/// `key export` wrote), or else from the database it replaces. Cases erased since the
+/// backup was taken (a tombstone there) are erased in it too, and stay erased; a backup
+/// of an earlier version, which holds its keys, gets the erasures too.
+pub fn restore(
+    db: &Path,
+    backup: &Path,
+    keys: &KeySource,
+    keyring: Option<&Path>,
+) -> Result<Option<PathBuf>, String> {
     let report = check_file(backup, keys);
     if !report.problems.is_empty() {
         return Err(format!(
@@ -200,9 +220,21 @@ pub fn restore(db: &Path, backup: &Path, keys: &KeySource) -> Result<Option<Path
         ));
     }
     // The copy goes in under a temporary name first, so that the database is never half
-    // written.
+    // written; the keys are joined to it there, and it is checked whole.
     let incoming = db.with_extension("restoring");
+    let _ = std::fs::remove_file(&incoming);
     std::fs::copy(backup, &incoming).map_err(|e| format!("cannot copy the backup: {e}"))?;
+    if let Err(e) = join_keys(db, &incoming, keys, keyring) {
+        for suffix in ["", "-journal", "-wal", "-shm"] {
+            let mut name = incoming.clone().into_os_string();
+            name.push(suffix);
+            let _ = std::fs::remove_file(PathBuf::from(name));
+        }
+        return Err(format!(
+            "{} is not a backup this server can restore: {e}",
+            backup.display()
+        ));
+    }
     let side = |base: &Path, suffix: &str| {
         let mut name = base.as_os_str().to_owned();
         name.push(suffix);
@@ -233,4 +265,59 @@ pub fn restore(db: &Path, backup: &Path, keys: &KeySource) -> Result<Option<Path
     drop(conn);
     drop(lock);
     Ok(kept)
+}
+
+/// Joins the data keys (and the erasures since) to the backup copy at `incoming`, then
+/// checks it whole: every case opens with the master key and is valid.
+fn join_keys(
+    db: &Path,
+    incoming: &Path,
+    keys: &KeySource,
+    keyring: Option<&Path>,
+) -> Result<(), String> {
+    let conn = Connection::open(incoming).map_err(|e| e.to_string())?;
+    let apart = crate::db::sqlite::keys_apart(&conn).map_err(|e| e.to_string())?;
+    drop(conn);
+    let source = match keyring {
+        Some(k) => Some(k.to_path_buf()),
+        None if db.is_file() => Some(db.to_path_buf()),
+        None => None,
+    };
+    let ring = match &source {
+        Some(path) => Some(crate::db::sqlite::Keyring::read(path)?),
+        None if apart => {
+            return Err(
+                "its data keys are kept apart: give the keyring (`--keys FILE`, written by \
+                 `key export`), or restore it over the database it was taken from"
+                    .into(),
+            )
+        }
+        None => None,
+    };
+    if !apart {
+        // A backup of an earlier version: brought up to date (it holds its keys).
+        SqliteDb::open_with(incoming, keys).map_err(|e| match e {
+            crate::AppError::Internal(why) => format!("it does not open: {why}"),
+            other => format!("it does not open: {other}"),
+        })?;
+    }
+    if let Some(ring) = ring {
+        let mut conn = Connection::open(incoming).map_err(|e| e.to_string())?;
+        conn.pragma_update(None, "secure_delete", "ON")
+            .map_err(|e| e.to_string())?;
+        let joined = ring.join_to(&mut conn, !apart)?;
+        if joined.erased > 0 {
+            tracing::info!(
+                cases = joined.erased,
+                "cases erased since the backup was taken: erased in it too"
+            );
+        }
+        // What was deleted leaves no free pages behind.
+        conn.execute_batch("VACUUM").map_err(|e| e.to_string())?;
+    }
+    let report = check_file(incoming, keys);
+    if !report.problems.is_empty() {
+        return Err(report.problems.join("; "));
+    }
+    Ok(())
 }

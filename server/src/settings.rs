@@ -55,6 +55,9 @@
 //! link_days = 30               # how long a new link opens (at most 90)
 //! requests_per_hour = 60       # views and answers of one link in an hour; more get 429
 //!
+//! [attachments]                # photos, documents, signatures (issue 17)
+//! max_bytes = 20971520         # the largest file stored (at most 20 MiB)
+//!
 //! [matching]                   # possible duplicates across the agency (issue 19)
 //! max_indexed = 200000         # cases the check holds in memory; past it a case is not
 //!                              # compared (metric fieldcase_match_index_full_total)
@@ -80,6 +83,16 @@
 //!
 //! [team_deadlines.north]       # one team's own (any of the keys above; the rest as
 //! plan_days = 21               # [deadlines] says)
+//!
+//! [retention]                  # closed cases (issue 18; crate::retention). Unset: kept
+//! closed_days = 3650           # for ever. Days after the closure's approval, 1 to 36500
+//! action = "list"              # past it: "list" for a decision, or "erase"
+//! interval_minutes = 60        # how often the server looks
+//! max_erasures_per_pass = 500  # the most cases one pass erases (the rest wait)
+//!
+//! [team_retention.north]       # one team's own (closed_days, action; the rest as
+//! closed_days = 1825           # [retention] says)
+//! action = "erase"
 //! ```
 
 use std::net::SocketAddr;
@@ -109,6 +122,8 @@ pub struct FileSettings {
     #[serde(default)]
     pub sessions: Sessions,
     #[serde(default)]
+    pub matching: MatchingSettings,
+    #[serde(default)]
     pub login: Login,
     #[serde(default)]
     pub limits: Limits,
@@ -119,13 +134,86 @@ pub struct FileSettings {
     #[serde(default)]
     pub partner: PartnerSettings,
     #[serde(default)]
-    pub matching: MatchingSettings,
+    pub attachments: AttachmentSettings,
     /// Deadlines for every team; unset keys keep the defaults.
     #[serde(default)]
     pub deadlines: DeadlineSettings,
     /// One team's deadlines, by team name, over `[deadlines]`.
     #[serde(default)]
     pub team_deadlines: std::collections::BTreeMap<String, DeadlineSettings>,
+    /// How long closed cases are kept, for every team.
+    #[serde(default)]
+    pub retention: RetentionSettings,
+    /// One team's retention, by team name, over `[retention]`.
+    #[serde(default)]
+    pub team_retention: std::collections::BTreeMap<String, TeamRetentionSettings>,
+}
+
+/// `[retention]`: how long closed cases are kept ([`crate::retention`]).
+#[derive(Debug, Default, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionSettings {
+    pub closed_days: Option<u32>,
+    pub action: Option<crate::retention::Action>,
+    pub interval_minutes: Option<u32>,
+    pub max_erasures_per_pass: Option<u32>,
+}
+
+/// `[team_retention.<team>]`: one team's own retention.
+#[derive(Debug, Default, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct TeamRetentionSettings {
+    pub closed_days: Option<u32>,
+    pub action: Option<crate::retention::Action>,
+}
+
+impl FileSettings {
+    /// The retention the file sets, checked: days from 1 to
+    /// [`crate::retention::MAX_DAYS`], a team's action only with days (its own or
+    /// `[retention]`'s).
+    pub fn retention(&self) -> Result<crate::retention::Settings, String> {
+        use crate::retention::{Action, Policy, MAX_DAYS};
+        let r = &self.retention;
+        let days = |v: Option<u32>, what: &str| match v {
+            Some(d) if d == 0 || d > MAX_DAYS => {
+                Err(format!("{what} is from 1 to {MAX_DAYS} days"))
+            }
+            other => Ok(other),
+        };
+        let mut out = crate::retention::Settings::default();
+        let base_days = days(r.closed_days, "retention.closed_days")?;
+        if r.action.is_some() && base_days.is_none() {
+            return Err("retention.action needs retention.closed_days".into());
+        }
+        out.default = base_days.map(|closed_days| Policy {
+            closed_days,
+            action: r.action.unwrap_or(Action::List),
+        });
+        for (team, t) in &self.team_retention {
+            let what = format!("team_retention.{team}.closed_days");
+            let closed_days = days(t.closed_days, &what)?
+                .or(base_days)
+                .ok_or_else(|| format!("{what} is needed (retention.closed_days is unset)"))?;
+            out.teams.insert(
+                team.clone(),
+                Policy {
+                    closed_days,
+                    action: t.action.or(r.action).unwrap_or(Action::List),
+                },
+            );
+        }
+        match r.interval_minutes {
+            Some(0) => return Err("retention.interval_minutes must be at least 1".into()),
+            Some(m) => out.interval = std::time::Duration::from_secs(u64::from(m) * 60),
+            None => {}
+        }
+        match r.max_erasures_per_pass {
+            Some(0) => return Err("retention.max_erasures_per_pass must be at least 1".into()),
+            Some(n) => out.max_erasures_per_pass = n as usize,
+            None => {}
+        }
+        Ok(out)
+    }
 }
 
 /// Days after a starting point each step is due ([`fieldcase_core::deadlines::Deadlines`]);
@@ -227,6 +315,13 @@ pub struct PartnerSettings {
     pub requests_per_hour: Option<u32>,
 }
 
+/// Attachments' bounds (issue 17).
+#[derive(Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct AttachmentSettings {
+    pub max_bytes: Option<u64>,
+}
+
 /// The duplicate check across the agency ([`crate::matching`]).
 #[derive(Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -297,6 +392,15 @@ impl FileSettings {
                 crate::PARTNER_MAX_LINK_DAYS
             ));
         }
+        if s.attachments
+            .max_bytes
+            .is_some_and(|n| n == 0 || n > fieldcase_core::attachment::MAX_BYTES)
+        {
+            return Err(format!(
+                "attachments.max_bytes must be between 1 and {}",
+                fieldcase_core::attachment::MAX_BYTES
+            ));
+        }
         for (v, what) in [
             (s.directory.max_bytes, "directory.max_bytes"),
             (s.directory.max_import_bytes, "directory.max_import_bytes"),
@@ -333,6 +437,7 @@ impl FileSettings {
         if s.max_inflated_bytes.is_some_and(|n| n < 1024 * 1024) {
             return Err("max_inflated_bytes must be at least 1048576".into());
         }
+        s.retention()?;
         Ok(s)
     }
 
@@ -409,6 +514,9 @@ impl FileSettings {
         if let Some(n) = self.partner.requests_per_hour {
             config.partner_requests_per_hour = n;
         }
+        if let Some(n) = self.attachments.max_bytes {
+            config.attachment_max_bytes = n;
+        }
         if let Some(n) = self.matching.max_indexed {
             config.matching_max_indexed = n as usize;
         }
@@ -418,6 +526,10 @@ impl FileSettings {
             .iter()
             .map(|(team, d)| (team.clone(), d.over(config.deadlines)))
             .collect();
+        // Checked when the file was read (`parse`).
+        if let Ok(r) = self.retention() {
+            config.retention = r;
+        }
     }
 }
 

@@ -5,6 +5,7 @@ pub mod console;
 pub mod pg;
 pub mod proxy;
 pub mod raw;
+pub mod release;
 pub mod soak;
 
 use std::sync::Arc;

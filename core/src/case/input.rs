@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::case::model::{
-    ActivityStatus, AppointmentStatus, CaseKind, Finding, InformedHow, IntakeDecision, NextStep,
-    ProtectionOrder, ReferralStatus,
+    ActivityStatus, AppointmentStatus, AttachmentKind, CaseKind, Finding, InformedHow,
+    IntakeDecision, NextStep, ProtectionOrder, ReferralStatus,
 };
 
 macro_rules! input {
@@ -248,4 +248,11 @@ pub struct NewCase {
     pub client: ClientInput,
     #[cfg_attr(feature = "uniffi", uniffi(default))]
     pub intake: Option<IntakeInput>,
+}
+
+input! {
+    /// What a worker says of a file being attached: what it is, a caption, and the entry it
+    /// belongs to (`<list>/<entry id>`: a consent, a visit, an assessment, a referral, a
+    /// review or a closure). Its hash, size and media type come from the bytes.
+    AttachmentInput { kind: AttachmentKind, caption: String, about: String }
 }

@@ -47,6 +47,7 @@ pub use model::*;
 pub use plan::{PlanChange, PlanChangeKind, PlanStatus};
 pub use stage::Stage;
 
+use crate::attachment::AttachedFile;
 use crate::error::{Error, Result};
 use crate::ids::{new_item_id, CaseId};
 use crate::schema::{self, Kind, Slot, CASE};
@@ -893,6 +894,69 @@ impl CaseDoc {
             &format!("visits/{visit_id}/follow_ups"),
             to_map(&input),
         )
+    }
+
+    /// Adds the reference to an attachment whose bytes are `hash` (SHA-256, lowercase
+    /// hex), `size` bytes of `media_type` (as [`crate::attachment::sniff`] recognised
+    /// them). The bytes themselves are kept by the store ([`crate::CaseStore::attach`]);
+    /// `about`, when given, must name a live entry of a list of [`schema::ATTACHABLE`].
+    pub fn add_attachment(
+        &mut self,
+        a: &Author,
+        now: i64,
+        file: &AttachedFile,
+        input: AttachmentInput,
+    ) -> Result<String> {
+        if !crate::attachment::is_hash(&file.hash) {
+            return Err(Error::invalid("attachments/hash", "not a SHA-256 in hex"));
+        }
+        if let Some(kind) = input.kind.filter(|k| !k.is_known()) {
+            return Err(Error::invalid(
+                "attachments/kind",
+                format!("`{kind}` is not a kind this version knows"),
+            ));
+        }
+        if let Some(about) = input.about.as_deref() {
+            self.check_about(about)?;
+        }
+        let mut m = to_map(&json!({
+            "hash": file.hash,
+            "size": file.size,
+            "media_type": file.media_type,
+            "kind": input.kind.unwrap_or(model::AttachmentKind::Document),
+        }));
+        if let Some(about) = input.about {
+            m.insert("about".into(), json!(about));
+        }
+        if let Some(caption) = input.caption.filter(|c| !c.trim().is_empty()) {
+            m.insert("caption".into(), json!(caption));
+        }
+        self.edit_outside_index(a, now, "add attachments", |tx| {
+            insert_entry_with(tx, a, now, "attachments", m, true)
+        })
+    }
+
+    /// Whether `about` names a live entry an attachment may belong to.
+    fn check_about(&self, about: &str) -> Result<()> {
+        let bad = || {
+            Error::invalid(
+                "attachments/about",
+                "name a consent, assessment, referral, visit, review or closure as <list>/<id>",
+            )
+        };
+        let (list, id) = about.split_once('/').ok_or_else(bad)?;
+        if !schema::ATTACHABLE.contains(&list) || id.is_empty() || id.contains('/') {
+            return Err(bad());
+        }
+        let (obj, _) =
+            resolve_entry(&self.doc, about).map_err(|_| Error::NotFound(format!("{list}/{id}")))?;
+        if schema::get_obj(&self.doc, &obj, "retracted").is_some() {
+            return Err(Error::invalid(
+                "attachments/about",
+                "that entry was retracted",
+            ));
+        }
+        Ok(())
     }
 
     /// Adds an appointment.

@@ -405,6 +405,8 @@ pub struct CaseFile {
     pub appointments: Vec<Appointment>,
     pub reviews: Vec<Review>,
     pub closures: Vec<Closure>,
+    /// The papers of the case file: references to attachments (revision 3).
+    pub attachments: Vec<Attachment>,
 }
 
 /// Which user and device an Automerge actor writes for.
@@ -899,6 +901,35 @@ pub struct Review {
     /// The opinions of the client or family, and of the specialists involved.
     pub client_opinion: Option<String>,
     pub specialist_opinions: Option<String>,
+    pub recorded_at: Option<String>,
+    pub recorded_by: Option<String>,
+    pub retracted: Option<Retraction>,
+}
+
+code_enum! {
+    /// What an attachment is: a photo (of a paper, of an injury), a document, the client's
+    /// signature, or a recording.
+    AttachmentKind { Photo = "photo", Document = "document", Signature = "signature", Audio = "audio" }
+}
+
+/// A reference to an attachment whose bytes live outside the document
+/// ([`crate::attachment`]): the bytes are found by the case and `hash`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[serde(default)]
+pub struct Attachment {
+    pub id: String,
+    pub kind: Option<AttachmentKind>,
+    /// The SHA-256 of the bytes, 64 lowercase hexadecimal digits.
+    pub hash: String,
+    /// The size in bytes.
+    pub size: i64,
+    /// The media type, as the bytes showed it (`image/jpeg`, `application/pdf`...).
+    pub media_type: Option<String>,
+    /// The entry it belongs to, as `<list>/<entry id>` (`consents/...`, `visits/...`);
+    /// `None` for the case file as a whole.
+    pub about: Option<String>,
+    pub caption: Option<String>,
     pub recorded_at: Option<String>,
     pub recorded_by: Option<String>,
     pub retracted: Option<Retraction>,

@@ -213,8 +213,7 @@ pub fn is_upgrade(doc: &Automerge, change: &Change) -> bool {
     let [root] = change.deps() else {
         return false;
     };
-    if revision < 2
-        || revision > SCHEMA_REVISION
+    if !(2..=SCHEMA_REVISION).contains(&revision)
         || change.actor_id() != &upgrade_actor(revision, root)
         || !doc
             .get_change_meta_by_hash(root)

@@ -47,6 +47,25 @@ const STEPS: &[&str] = &[
     "ALTER TABLE cases ADD COLUMN heads BLOB;",
     // 3: why the server refused a case's changes (sealed); NULL when it syncs normally.
     "ALTER TABLE cases ADD COLUMN refused BLOB;",
+    // 4: attachments (issue 17): a row per file of a case, what it is sealed (its hash,
+    // size and media type: a hash in the clear would let anyone holding a known file
+    // confirm it is here), its state and when it was last opened; its bytes in sealed
+    // chunks. Both go with their case.
+    "CREATE TABLE attachments (
+        id       INTEGER PRIMARY KEY,
+        case_id  BLOB NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+        file     BLOB NOT NULL,         -- sealed {hash, size, media_type}
+        state    INTEGER NOT NULL,      -- 0 to upload, 1 uploaded, 2 downloading, 3 downloaded
+        stored   INTEGER NOT NULL,      -- bytes held (the chunks' plain size)
+        used_at  INTEGER NOT NULL       -- ms since the epoch: added, fetched or opened
+    ) STRICT;
+    CREATE INDEX attachments_by_case ON attachments(case_id);
+    CREATE TABLE attachment_chunks (
+        attachment INTEGER NOT NULL REFERENCES attachments(id) ON DELETE CASCADE,
+        seq        INTEGER NOT NULL,
+        data       BLOB NOT NULL,       -- sealed with the case's key
+        PRIMARY KEY (attachment, seq)
+    ) STRICT;",
 ];
 
 /// The schema version this code writes.

@@ -14,6 +14,8 @@
 //! [`CaseStore`] is `Send + Sync`: one mutex guards the connection and caches, which suits
 //! a phone (one user, calls from background threads).
 
+mod attachments;
+pub use attachments::{AttachmentState, PendingUpload, DEFAULT_CACHE_BYTES};
 mod directory;
 mod index;
 mod migrations;

@@ -114,4 +114,7 @@ pub struct SyncReport {
     /// The version of the partner directory held after this sync (0: none).
     #[serde(default)]
     pub directory_version: i64,
+    /// Files attached on this phone that the server now holds whole.
+    #[serde(default)]
+    pub attachments_uploaded: Count,
 }

@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use automerge::sync::State as SyncState;
 
 use super::control::{CaseSyncError, SyncControl, SyncReport};
-use super::http::request;
+use super::http::{call, request};
 use crate::error::{Error, Result};
 use crate::ids::CaseId;
 use crate::store::CaseStore;
@@ -28,8 +28,8 @@ impl CaseStore {
     ) -> Result<HashSet<CaseId>> {
         let peer = &super::exchange::peer_name(base);
         let mut dealt = HashSet::new();
+        let mut leaving = Vec::new();
         for id in local.iter().filter(|id| !server_heads.contains_key(id)) {
-            control.check()?;
             let shared = match self.load_sync_state(id, peer) {
                 Ok(Some(b)) => SyncState::decode(&b)
                     .map(|s| s.shared_heads)
@@ -39,15 +39,41 @@ impl CaseStore {
             if shared.is_empty() {
                 continue; // never synced: a new case, offered through the sync
             }
+            leaving.push((*id, shared));
+        }
+        // Cases erased on the server go without a hand-in: there is nothing left to hand
+        // in to, and nothing of them stays here.
+        let erased = self.erased_of(base, token, &leaving)?;
+        for (id, shared) in &leaving {
+            control.check()?;
             dealt.insert(*id);
+            if erased.contains(id) {
+                self.purge_case(id)?;
+                report.removed += 1;
+                report.changed.push(id.to_string());
+                continue;
+            }
+            let shared = shared.as_slice();
             let (mine, changes) =
-                self.with_doc(id, |d| Ok((d.heads(), d.automerge().save_after(&shared))))?;
+                self.with_doc(id, |d| Ok((d.heads(), d.automerge().save_after(shared))))?;
             if !mine.iter().all(|h| shared.contains(h)) {
                 let url = format!("{base}/v1/cases/{id}/departure");
                 let body = Some(("application/octet-stream", changes));
                 match request(self, &url, Some(token), body) {
                     Ok(_) => report.sent += 1,
                     Err(e @ Error::Wiped) => return Err(e),
+                    // Erased between the question and the hand-in (the server refuses it
+                    // as `erased`): there is nothing to hand in to.
+                    Err(_)
+                        if self
+                            .erased_of(base, token, &[(*id, Vec::new())])?
+                            .contains(id) =>
+                    {
+                        self.purge_case(id)?;
+                        report.removed += 1;
+                        report.changed.push(id.to_string());
+                        continue;
+                    }
                     Err(e) => {
                         report.errors.push(CaseSyncError {
                             case_id: id.to_string(),
@@ -66,4 +92,37 @@ impl CaseStore {
         }
         Ok(dealt)
     }
+
+    /// Which of the cases `leaving` the server erased (`POST /v1/cases/erased`). A server
+    /// that does not answer it (an earlier version) erased none.
+    fn erased_of(
+        &self,
+        base: &str,
+        token: &str,
+        leaving: &[(CaseId, Vec<automerge::ChangeHash>)],
+    ) -> Result<HashSet<CaseId>> {
+        if leaving.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let ids: Vec<String> = leaving.iter().map(|(id, _)| id.to_string()).collect();
+        let url = format!("{base}/v1/cases/erased");
+        let answer: Result<ErasedAnswer> = call(
+            self,
+            &url,
+            Some(token),
+            Some(serde_json::json!({ "ids": ids })),
+        );
+        match answer {
+            Ok(a) => Ok(a.erased.iter().filter_map(|s| s.parse().ok()).collect()),
+            Err(e @ Error::Wiped) => Err(e),
+            Err(_) => Ok(HashSet::new()),
+        }
+    }
+}
+
+/// The server's answer to `POST /v1/cases/erased`: which of the ids asked about were
+/// erased (one definition for both sides: the server sends this type).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ErasedAnswer {
+    pub erased: Vec<String>,
 }

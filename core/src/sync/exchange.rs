@@ -65,6 +65,10 @@ impl CaseStore {
         control: &SyncControl,
     ) -> Result<SyncReport> {
         let mut report = self.sync_cases(server_url, token, control)?;
+        // Files attached here, once the cases that name them are at the server.
+        control.check()?;
+        report.attachments_uploaded =
+            self.upload_attachments(server_url, token, control, &mut report.errors)?;
         // The partner directory, after the cases: only when the server holds a newer one.
         control.check()?;
         report.directory_updated = self.fetch_directory(&base(server_url), token)?;
@@ -506,6 +510,16 @@ impl<'a> Exchange<'a> {
     /// refusal's kind, and (when it is a case of this store) held back from later syncs.
     fn refuse(&mut self, id: CaseId, refusal: Refusal, hold_back: bool) -> Result<()> {
         self.refused.insert(id);
+        if refusal.kind == RefusalKind::Erased {
+            // Erased on the server: nothing is held back to be offered again, and nothing
+            // of it stays here.
+            if hold_back {
+                self.store.purge_case(&id)?;
+                self.plan.report.removed += 1;
+                self.plan.report.changed.push(id.to_string());
+            }
+            return Ok(());
+        }
         if hold_back {
             self.store.mark_refused(&id, &refusal)?;
         }

@@ -21,6 +21,7 @@
 //!   newer version.
 
 mod account;
+mod attachments;
 pub mod control;
 mod departure;
 mod directory;
@@ -35,6 +36,7 @@ mod socket;
 use std::time::Duration;
 
 pub use control::{CaseSyncError, SyncControl, SyncProgress, SyncReport};
+pub use departure::ErasedAnswer;
 pub(crate) use http::TlsRoots;
 pub use http::{CaseloadEntry, ServerSession};
 

@@ -14,6 +14,9 @@ use fieldcase_core::store::{CaseFilter, UserContext};
 use fieldcase_core::{schema, CaseDoc, CaseFile, CaseId, CaseStore, RefusalKind, Role, Stage};
 use serde_json::{json, Value};
 
+/// How many upgrade changes a case of revision 1 gets: one per later revision.
+const UPGRADES: usize = (schema::SCHEMA_REVISION - 1) as usize;
+
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/v047b1d0");
 
 /// The phone store's device key (the fixture README's).
@@ -574,17 +577,20 @@ fn two_replicas_upgrading_the_same_047b1d0_case_merge_without_a_conflict() {
         },
     )
     .unwrap();
-    assert_eq!(upgrades_in(a.automerge(), &old), 1);
-    assert_eq!(upgrades_in(b.automerge(), &old), 1);
-    let upgrade_of = |d: &CaseDoc| {
-        d.automerge()
+    assert_eq!(upgrades_in(a.automerge(), &old), UPGRADES);
+    assert_eq!(upgrades_in(b.automerge(), &old), UPGRADES);
+    let upgrades_of = |d: &CaseDoc| {
+        let mut hashes: Vec<_> = d
+            .automerge()
             .get_changes(&old.get_heads())
             .into_iter()
-            .find(|c| upgrade::is_upgrade(d.automerge(), c))
-            .unwrap()
-            .hash()
+            .filter(|c| upgrade::is_upgrade(d.automerge(), c))
+            .map(|c| c.hash())
+            .collect();
+        hashes.sort();
+        hashes
     };
-    assert_eq!(upgrade_of(&a), upgrade_of(&b), "the same change on both");
+    assert_eq!(upgrades_of(&a), upgrades_of(&b), "the same changes on both");
 
     a.merge(&mut b).unwrap();
     b.merge(&mut a.clone()).unwrap();
@@ -603,7 +609,7 @@ fn two_replicas_upgrading_the_same_047b1d0_case_merge_without_a_conflict() {
         assert_eq!(file.safety.safe_places.as_deref(), Some("Nhà bà ngoại"));
         assert_eq!(file.plan.versions.len(), 1);
         assert_eq!(file.plan_status().approved_version, Some(1));
-        assert_eq!(upgrades_in(d.automerge(), &old), 1, "applied once");
+        assert_eq!(upgrades_in(d.automerge(), &old), UPGRADES, "applied once");
         schema::validate(d.automerge()).unwrap();
     }
 }
@@ -636,8 +642,11 @@ fn the_upgrade_is_made_once_and_not_by_a_refused_edit() {
         )
         .unwrap();
     }
-    assert_eq!(upgrades_in(a.automerge(), &old), 1);
-    assert_eq!(a.automerge().get_changes(&old.get_heads()).len(), 3);
+    assert_eq!(upgrades_in(a.automerge(), &old), UPGRADES);
+    assert_eq!(
+        a.automerge().get_changes(&old.get_heads()).len(),
+        2 + UPGRADES
+    );
 
     let new = NewCase {
         team: "north".into(),
@@ -697,7 +706,7 @@ fn admission_recognises_the_upgrade_and_refuses_a_writers_own_creation() {
     )
     .unwrap();
     let changes = a.automerge().get_changes(&old.get_heads());
-    assert_eq!(changes.len(), 2);
+    assert_eq!(changes.len(), 1 + UPGRADES);
     let own = admission::writers_actors(a.automerge(), &changes);
     assert_eq!(own, [a.automerge().get_actor().to_hex_string()]);
     admission::admit(writer, &old, Some(prior), id, a.automerge(), &changes).unwrap();

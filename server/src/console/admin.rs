@@ -51,6 +51,7 @@ pub(crate) async fn page(State(state): State<Arc<AppState>>, u: ConsoleUser) -> 
         let l = u.locale;
         let body = html! {
             h1 { (l.t("admin-title")) }
+            p { a href="/console/erasure" { (l.t("erasure-link")) } }
             section.card {
                 h2 { (l.t("teams")) }
                 ul { @for t in &teams {

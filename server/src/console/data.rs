@@ -83,7 +83,52 @@ impl Cache {
     }
 }
 
-/// Every case `user` may see, summarised.
+impl Cache {
+    /// Forgets an erased case's summary.
+    pub(crate) fn forget(&self, id: &CaseId) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).remove(id);
+    }
+}
+
+/// The day (UTC, days since the epoch) each user was last shown each unrestricted case in
+/// a list. Lists record a restricted case at every view, and any other case once a day per
+/// user: "who viewed this case" names everyone who saw it listed, and a caseload of
+/// thousands viewed all day writes thousands of entries a day, not at every page.
+#[derive(Default)]
+pub struct Listed(Mutex<HashMap<(String, CaseId), i64>>);
+
+impl std::fmt::Debug for Listed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Listed").finish_non_exhaustive()
+    }
+}
+
+impl Listed {
+    /// Of `ids`, those not yet recorded as listed to `user` on `day`.
+    fn unrecorded(&self, user: &str, ids: &[CaseId], day: i64) -> Vec<CaseId> {
+        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        ids.iter()
+            .filter(|id| map.get(&(user.to_string(), **id)) != Some(&day))
+            .copied()
+            .collect()
+    }
+
+    /// Notes `ids` as recorded for `user` on `day`; entries of earlier days go.
+    fn recorded(&self, user: &str, ids: &[CaseId], day: i64) {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if map.values().any(|d| *d != day) {
+            map.retain(|_, d| *d == day);
+        }
+        for id in ids {
+            map.insert((user.to_string(), *id), day);
+        }
+    }
+}
+
+/// How many case summaries the console keeps in memory (past it, only the last reader's).
+pub(crate) const SUMMARIES_KEPT: usize = 50_000;
+
+/// Every case `user` may see, summarised. Their being listed is recorded (see [`Listed`]).
 pub(crate) async fn visible_cases(
     state: &Arc<AppState>,
     user: &User,
@@ -91,17 +136,37 @@ pub(crate) async fn visible_cases(
     let st = state.clone();
     let user = user.clone();
     blocking(move || {
-        let all = st.db.cases()?;
+        let all = st.db.visible_cases(&user)?;
         let mut out = Vec::new();
         let mut fresh = Vec::new();
+        // Lists and reports show names and risk: that is a read, and it is recorded, before
+        // anything is shown.
+        let now = now_ms();
+        let day = now.div_euclid(86_400_000);
+        let visible: Vec<&CaseAccess> = all
+            .iter()
+            .map(|(a, _)| a)
+            .filter(|a| a.visible_to(&user))
+            .collect();
+        let restricted: Vec<CaseId> = visible
+            .iter()
+            .filter(|a| a.restricted)
+            .map(|a| a.id)
+            .collect();
+        let open: Vec<CaseId> = visible
+            .iter()
+            .filter(|a| !a.restricted)
+            .map(|a| a.id)
+            .collect();
+        let open = st.listed.unrecorded(&user.id, &open, day);
+        let mut listed = restricted;
+        listed.extend_from_slice(&open);
+        st.db
+            .audit_cases(&user.id, "", &listed, "listed (console)", now)?;
+        st.listed.recorded(&user.id, &open, day);
         for (access, heads) in &all {
             if !access.visible_to(&user) {
                 continue;
-            }
-            if access.restricted {
-                // Lists and reports show names and risk: that is a read, and it is recorded.
-                st.db
-                    .audit(&user.id, "", &access.id, "listed (console)", now_ms())?;
             }
             if let Some(s) = st.console.get(&access.id, heads) {
                 out.push(s);
@@ -130,7 +195,9 @@ pub(crate) async fn visible_cases(
         for (id, heads, s) in fresh {
             map.insert(id, (heads, s));
         }
-        if map.len() > all.len() {
+        // `all` is this user's cases only (read through the indexes): the summaries of
+        // other users' cases stay, up to a bound.
+        if map.len() > SUMMARIES_KEPT {
             let ids: std::collections::HashSet<&CaseId> = all.iter().map(|(a, _)| &a.id).collect();
             map.retain(|id, _| ids.contains(id));
         }

@@ -38,10 +38,12 @@ pub mod i18n;
 mod account;
 mod admin;
 mod approvals;
+mod attachments;
 mod dashboard;
 mod data;
 mod directory;
 mod duplicates;
+mod erasure;
 pub mod partner;
 mod people;
 mod period;
@@ -51,7 +53,7 @@ mod reports;
 mod roster;
 mod view;
 
-pub use data::Cache;
+pub use data::{Cache, Listed};
 
 use std::sync::Arc;
 
@@ -89,6 +91,10 @@ pub fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/console/cases/{id}/export.json", get(print::export_json))
         .route("/console/cases/{id}", get(record::page))
         .route("/console/cases/{id}/history", get(record::history))
+        .route(
+            "/console/cases/{id}/attachments/{entry}",
+            get(attachments::file),
+        )
         .route("/console/cases/{id}/resolve", post(record::resolve))
         .route("/console/cases/{id}/plan", post(approvals::decide_plan))
         .route(
@@ -109,6 +115,9 @@ pub fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
             post(partner::revoke),
         )
         .route("/p/{token}", get(partner::page).post(partner::answer))
+        .route("/console/erasure", get(erasure::page))
+        .route("/console/erasure/{request}", post(erasure::decide))
+        .route("/console/cases/{id}/erasure-request", post(erasure::ask))
         .route("/console/approvals", get(approvals::page))
         .route("/console/duplicates", get(duplicates::page))
         .route("/console/duplicates/dismiss", post(duplicates::dismiss))

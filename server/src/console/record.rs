@@ -484,6 +484,29 @@ async fn render(
         let (db, cid) = (state.db.clone(), case.access.id);
         super::blocking(move || db.referral_links(&cid)).await?
     };
+    // The files the server holds whole (the others are still on the phone that attached
+    // them).
+    let stored: std::collections::HashSet<String> = {
+        let (db, cid) = (state.db.clone(), case.access.id);
+        let hashes: Vec<String> = case
+            .file
+            .attachments
+            .iter()
+            .map(|a| a.hash.clone())
+            .collect();
+        super::blocking(move || {
+            let mut whole = std::collections::HashSet::new();
+            for h in hashes {
+                if fieldcase_core::attachment::is_hash(&h)
+                    && db.stored_attachment(&cid, &h)?.is_some()
+                {
+                    whole.insert(h);
+                }
+            }
+            Ok(whole)
+        })
+        .await?
+    };
     let now = chrono::Utc::now().timestamp_millis();
     let people = People::load(state).await?;
     // Who read the case, for those who answer for it (this read is the first shown).
@@ -560,7 +583,7 @@ async fn render(
             @for (anchor, key) in [("timeline", "section-timeline"), ("conflicts", "section-conflicts"), ("client", "section-client"), ("safety", "section-safety"), ("intake", "section-intake"),
                 ("assessments", "section-assessments"), ("plan", "section-plan"), ("referrals", "section-referrals"),
                 ("visits", "section-visits"), ("appointments", "section-appointments"), ("reviews", "section-reviews"),
-                ("closures", "section-closures"), ("assignment", "section-assignment")] {
+                ("closures", "section-closures"), ("attachments", "section-attachments"), ("assignment", "section-assignment")] {
                 a href=(format!("#{anchor}")) { (l.t(key)) }
             }
         }
@@ -941,6 +964,38 @@ async fn render(
                 }
             }
         }
+        section.card #attachments {
+            h2 { (l.t("section-attachments")) " " span.count { (l.number(f.attachments.len() as i64)) } }
+            @if f.attachments.is_empty() { p.muted { (l.t("attachment-none")) } }
+            ul.attachments {
+                @for a in &f.attachments {
+                    @let p = format!("attachments/{}", a.id);
+                    @let href = format!("{here}/attachments/{}", view::url_part(&a.id));
+                    @let whole = stored.contains(&a.hash);
+                    @let image = a.media_type.as_deref().is_some_and(|m| m.starts_with("image/") && m != "image/heif");
+                    li.entry.retracted[a.retracted.is_some()] {
+                        h3 {
+                            (l.code("attachment", a.kind.map(|k| k.code()).unwrap_or("document")))
+                            " · " (l.ta("kilobytes", &[("n", ((a.size + 1023) / 1024).into())]))
+                            " · " small.muted { bdi { (a.media_type.clone().unwrap_or_default()) } }
+                        }
+                        @if whole && image && a.retracted.is_none() {
+                            a href=(href) { img.attachment src=(href) alt=(a.caption.clone().unwrap_or_else(|| l.code("attachment", a.kind.map(|k| k.code()).unwrap_or("photo")))) loading="lazy"; }
+                        }
+                        dl {
+                            (cx.text("f-caption", &format!("{p}/caption"), &a.caption))
+                            (cx.field("attachment-about", &format!("{p}/about"), html! {
+                                @if let Some((list, _)) = a.about.as_deref().and_then(|p| p.split_once('/')) { (l.code("section", list)) }
+                            }))
+                        }
+                        @if whole { p { a href=(href) { (l.t("attachment-open")) } } }
+                        @else { p.muted { (l.t("attachment-not-here")) } }
+                        @if let Some(by) = &a.recorded_by { p.by { (l.t("recorded-by")) " " bdi { (cx.people.name(by)) } @if let Some(at) = a.recorded_at.as_deref() { " · " time datetime=(at) { (l.datetime(at)) } } } }
+                        (cx.retracted(&a.retracted))
+                    }
+                }
+            }
+        }
         section.card #assignment {
             h2 { (l.t("section-assignment")) }
             p { (l.t("assigned")) ": " @for (i, w) in f.assigned.iter().enumerate() { @if i > 0 { ", " } bdi { (people.name(w)) } } }
@@ -963,6 +1018,19 @@ async fn render(
                         }
                     }
                     button type="submit" { (l.t("assign")) }
+                }
+            }
+        }
+        @if u.user().role == fieldcase_core::Role::Supervisor {
+            section.card #erasure {
+                h2 { (l.t("erasure-ask")) }
+                p.muted { (l.t("erasure-ask-explain")) }
+                form method="post" action=(format!("/console/cases/{}/erasure-request", cx.id)) {
+                    (csrf(u))
+                    label { (l.t("erasure-reason"))
+                        input name="reason" required maxlength="500";
+                    }
+                    button.secondary type="submit" { (l.t("erasure-ask-button")) }
                 }
             }
         }

@@ -69,6 +69,9 @@ impl Cell {
 
 /// A report: its columns (CSV name, message id) and rows.
 struct Table {
+    /// The cases the rows name one by one (a report of counts names none): a download
+    /// records a read of each ([`csv`]).
+    cases: Vec<fieldcase_core::CaseId>,
     name: &'static str,
     title: &'static str,
     columns: &'static [(&'static str, &'static str)],
@@ -133,6 +136,7 @@ fn gaps(cases: &[Arc<Summary>], dir: &DirectoryIndex) -> Table {
         }
     }
     Table {
+        cases: Vec::new(),
         name: "gaps",
         title: "report-gaps",
         columns: &[
@@ -219,6 +223,7 @@ fn needs(cases: &[Arc<Summary>], dir: &DirectoryIndex) -> Table {
         ]);
     }
     Table {
+        cases: Vec::new(),
         name: "needs",
         title: "report-needs",
         columns: &[
@@ -264,6 +269,7 @@ fn caseload(cases: &[Arc<Summary>], people: &People, today: &str) -> Table {
         }
     }
     Table {
+        cases: Vec::new(),
         name: "caseload",
         title: "report-caseload",
         columns: &[
@@ -303,6 +309,7 @@ fn caseload(cases: &[Arc<Summary>], people: &People, today: &str) -> Table {
 
 fn closed(cases: &[Arc<Summary>]) -> Table {
     let mut rows = Vec::new();
+    let mut named = Vec::new();
     for c in cases {
         for x in c
             .file
@@ -328,9 +335,13 @@ fn closed(cases: &[Arc<Summary>]) -> Table {
                 ),
                 Cell::Code("yesno", (x.reopened_at.is_some()).to_string()),
             ]);
+            if named.last() != Some(&c.access.id) {
+                named.push(c.access.id);
+            }
         }
     }
     Table {
+        cases: named,
         name: "closed",
         title: "report-closed",
         columns: &[
@@ -445,6 +456,7 @@ fn referrals(cases: &[Arc<Summary>], dir: &DirectoryIndex) -> Table {
     }
     let days = |d: Option<i64>| Cell::Text(d.map(|n| n.to_string()).unwrap_or_default());
     Table {
+        cases: Vec::new(),
         name: "referrals",
         title: "report-referrals",
         columns: &[
@@ -573,6 +585,9 @@ pub(crate) async fn page(
             .collect();
         let body = html! {
             h1 { (l.t("reports-title")) }
+            @if u.user().role.has_authority() {
+                p { a href="/console/erasure" { (l.t("erasure-link")) } }
+            }
             p.muted { (l.t("reports-scope")) }
             (super::period::section(l, &period, &period_series))
             @for t in &tables {
@@ -616,6 +631,17 @@ pub(crate) async fn csv(
         let people = People::load(&state).await?;
         let dir = directory_index(&state).await?;
         let t = build(report, &cases, &people, &data::today(), &dir).ok_or(AppError::NotFound)?;
+        // Every case the file names leaves the server with it: each is on its record, one
+        // entry per case and download, before the file is sent.
+        let (db, who, device, named) = (
+            state.db.clone(),
+            u.user().id.clone(),
+            u.session.device_id.clone(),
+            t.cases.clone(),
+        );
+        let action = format!("csv {report} (console)");
+        super::blocking(move || db.audit_cases(&who, &device, &named, &action, super::now_ms()))
+            .await?;
         Ok::<_, AppError>(to_csv(&t))
     }
     .await;

@@ -36,6 +36,9 @@ pub enum StorageError {
     /// tries once more) or the data is damaged.
     #[error("the master key does not open a case's data key (rotated meanwhile, or damaged)")]
     Rekeyed,
+    /// A write to a case that was erased (its tombstone keeps the id).
+    #[error("this case was erased; it is not kept again")]
+    Erased,
 }
 
 impl From<StorageError> for AppError {
@@ -43,6 +46,7 @@ impl From<StorageError> for AppError {
         match e {
             StorageError::Conflict(m) => AppError::Conflict(m),
             StorageError::NotFound => AppError::NotFound,
+            StorageError::Erased => super::erasure::refusal().into(),
             e @ (StorageError::Unavailable(_)
             | StorageError::Corrupt(_)
             | StorageError::Rekeyed) => AppError::Internal(e.to_string()),

@@ -118,6 +118,8 @@ pub trait CaseTx {
     /// The database's key check ([`keys`]), held until the transaction ends so that no
     /// rotation of the master key runs meanwhile.
     fn key_check(&mut self) -> Result<Option<Vec<u8>>, StorageError>;
+    /// Whether the case was erased ([`super::erasure`]): its id is never a case again.
+    fn erased(&mut self, id: &[u8]) -> Result<bool, StorageError>;
 }
 
 /// What a storage reads of cases; each read is one consistent view.
@@ -138,6 +140,16 @@ pub trait CaseRows {
     fn all_case_rows(&self) -> Result<(Vec<CaseListRow>, Vec<AssignmentRow>), StorageError>;
     /// The keys of the cases `user_id` is assigned to, in key order.
     fn assigned_case_keys(&self, user_id: &str) -> Result<Vec<Vec<u8>>, StorageError>;
+    /// The rows of the cases a query narrows to by who may see them, through the indexes
+    /// on assignees and teams: those `user_id` is assigned to, those of `team` (when
+    /// given), and every unrestricted case (when `unrestricted`); with their assignments
+    /// (in order). Its cost follows the caller's caseload, not the database.
+    fn visible_case_rows(
+        &self,
+        user_id: &str,
+        team: Option<&str>,
+        unrestricted: bool,
+    ) -> Result<(Vec<CaseListRow>, Vec<AssignmentRow>), StorageError>;
     /// Inserts marks, each (case, change) once, in one transaction.
     fn insert_time_marks(&self, id: &[u8], marks: &[TimeMark]) -> Result<(), StorageError>;
     /// A case's marks: (change hash, claimed, received).
@@ -192,6 +204,10 @@ pub fn store(tx: &mut dyn CaseTx, master: &Key, w: &Write) -> Result<Stored, Sto
             }
             // The first changes of a new case become its snapshot.
             None => {
+                // An erased case is not made again, by any path.
+                if tx.erased(id)? {
+                    return Err(StorageError::Erased);
+                }
                 // A new data key is wrapped only under the database's current master key
                 // (a rotation may have run since this storage read its key).
                 if tx.key_check()?.is_some_and(|c| !keys::checks(master, &c)) {
@@ -312,11 +328,42 @@ pub fn access(rows: &dyn CaseRows, id: &CaseId) -> Result<Option<CaseAccess>, St
 /// passed over).
 pub fn all(rows: &dyn CaseRows) -> Result<Vec<(CaseAccess, Vec<ChangeHash>)>, StorageError> {
     let (cases, assignments) = rows.all_case_rows()?;
+    Ok(listed(cases, assignments))
+}
+
+/// The cases `user` may see, with their access facts and heads, by id: the storage's
+/// indexes narrow the rows to those the user's role may reach (assigned; the team's for a
+/// supervisor; the unrestricted for an admin), then [`CaseAccess::visible_to`] decides,
+/// the one rule of who sees a case.
+pub fn visible_to(
+    rows: &dyn CaseRows,
+    user: &super::User,
+) -> Result<Vec<(CaseAccess, Vec<ChangeHash>)>, StorageError> {
+    use fieldcase_core::Role;
+    if user.disabled {
+        return Ok(Vec::new());
+    }
+    let team = match user.role {
+        Role::Supervisor => user.team.as_deref(),
+        _ => None,
+    };
+    let (cases, assignments) = rows.visible_case_rows(&user.id, team, user.role == Role::Admin)?;
+    Ok(listed(cases, assignments)
+        .into_iter()
+        .filter(|(access, _)| access.visible_to(user))
+        .collect())
+}
+
+/// Case rows and assignment rows as access facts and heads.
+fn listed(
+    cases: Vec<CaseListRow>,
+    assignments: Vec<AssignmentRow>,
+) -> Vec<(CaseAccess, Vec<ChangeHash>)> {
     let mut assigned: HashMap<Vec<u8>, Vec<String>> = HashMap::new();
     for (case, user) in assignments {
         assigned.entry(case).or_default().push(user);
     }
-    Ok(cases
+    cases
         .into_iter()
         .filter_map(|(key, team, restricted, heads)| {
             let id = case_id_of(&key)?;
@@ -328,7 +375,7 @@ pub fn all(rows: &dyn CaseRows) -> Result<Vec<(CaseAccess, Vec<ChangeHash>)>, St
             };
             Some((access, heads_of(&heads)))
         })
-        .collect())
+        .collect()
 }
 
 /// The cases a user is assigned to, by id.
@@ -445,6 +492,10 @@ mod tests {
             self.assigned = users.iter().map(|u| u.to_string()).collect();
             Ok(())
         }
+        fn erased(&mut self, _: &[u8]) -> Result<bool, StorageError> {
+            Ok(false)
+        }
+
         fn key_check(&mut self) -> Result<Option<Vec<u8>>, StorageError> {
             Ok(None)
         }

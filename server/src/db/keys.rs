@@ -20,13 +20,11 @@
 //! Each storage implements the rows of those two steps ([`KeyTx`]) inside one transaction
 //! of its own; what is sealed, and how, is decided here.
 //!
-//! Not built yet: erasure by destroying a case's data key (`case erase ID --reason`, a
-//! tombstone of id, time, who and why). Deleting the wrapped key from the live database is
-//! not enough, because every earlier backup holds it beside the case, wrapped by the same
-//! master key. For erasure to reach the backups, the data keys must live apart from what is
-//! backed up (a key store beside the master key, with its own, short-lived copies) or the
-//! master key must change with each erasure (rotation, then the old key destroyed, which
-//! takes every earlier backup with it). That choice is the next slice's.
+//! Erasure destroys a case's data key (`super::erasure`). So that it reaches backups taken
+//! before, the data keys are kept apart from them (ADR 0007): a SQLite `backup` copy holds
+//! none, and `restore` joins them from the database or a keyring copy
+//! (`sqlite::SqliteDb::export_keyring`). PostgreSQL keeps them in the database (and so in
+//! its dumps).
 
 use std::path::{Path, PathBuf};
 
@@ -55,6 +53,8 @@ pub enum Kind {
     Directory = 4,
     /// The master key check.
     KeyCheck = 7,
+    /// A chunk of an attachment's bytes (`db::attachments`).
+    AttachmentChunk = 8,
 }
 
 /// An AES-256-GCM key: a master key or a case's data key.

@@ -25,8 +25,10 @@
 //! nothing (users listed, a user or device by id, an actor's device, console languages).
 
 pub mod accounts;
+pub mod attachments;
 pub mod cases;
 pub mod directory;
+pub mod erasure;
 pub mod keys;
 pub mod links;
 pub mod matches;
@@ -203,6 +205,13 @@ macro_rules! rules_over_rows {
             Ok($crate::db::cases::all(self)?)
         }
 
+        fn visible_cases(
+            &self,
+            user: &$crate::db::User,
+        ) -> $crate::AppResult<Vec<($crate::db::CaseAccess, Vec<automerge::ChangeHash>)>> {
+            Ok($crate::db::cases::visible_to(self, user)?)
+        }
+
         fn cases_of(&self, user_id: &str) -> $crate::AppResult<Vec<fieldcase_core::CaseId>> {
             Ok($crate::db::cases::of_user(self, user_id)?)
         }
@@ -232,6 +241,19 @@ macro_rules! rules_over_rows {
         ) -> $crate::AppResult<()> {
             Ok($crate::db::records::audit(
                 self, user_id, device, case, action, now,
+            )?)
+        }
+
+        fn audit_cases(
+            &self,
+            user_id: &str,
+            device: &str,
+            cases: &[fieldcase_core::CaseId],
+            action: &str,
+            now: i64,
+        ) -> $crate::AppResult<()> {
+            Ok($crate::db::records::audit_cases(
+                self, user_id, device, cases, action, now,
             )?)
         }
 
@@ -291,6 +313,46 @@ macro_rules! rules_over_rows {
                 self,
                 case.as_bytes(),
             )?)
+        }
+
+        fn attachment_upload_status(
+            &self,
+            case: &fieldcase_core::CaseId,
+            reference: &$crate::db::attachments::Reference,
+        ) -> $crate::AppResult<$crate::db::attachments::UploadStatus> {
+            $crate::db::attachments::upload_status(self, case, reference)
+        }
+
+        fn put_attachment_chunk(
+            &self,
+            case: &fieldcase_core::CaseId,
+            reference: &$crate::db::attachments::Reference,
+            seq: i64,
+            bytes: &[u8],
+            max: u64,
+            by: &str,
+            now: i64,
+        ) -> $crate::AppResult<
+            Result<$crate::db::attachments::UploadStatus, $crate::db::attachments::Refused>,
+        > {
+            $crate::db::attachments::put_chunk(self, case, reference, seq, bytes, max, by, now)
+        }
+
+        fn attachment_chunk(
+            &self,
+            case: &fieldcase_core::CaseId,
+            hash: &str,
+            seq: i64,
+        ) -> $crate::AppResult<Option<Vec<u8>>> {
+            $crate::db::attachments::read_chunk(self, case, hash, seq)
+        }
+
+        fn stored_attachment(
+            &self,
+            case: &fieldcase_core::CaseId,
+            hash: &str,
+        ) -> $crate::AppResult<Option<$crate::db::attachments::FileRow>> {
+            $crate::db::attachments::stored_file(self, case, hash)
         }
 
         fn record_matches(
@@ -397,6 +459,62 @@ macro_rules! rules_over_rows {
 
         fn throttle_forgive(&self, key: &str) -> $crate::AppResult<()> {
             Ok($crate::db::records::throttle_forgive(self, key)?)
+        }
+
+        fn erase_case(
+            &self,
+            id: &fieldcase_core::CaseId,
+            by: &str,
+            reason: &str,
+            now: i64,
+        ) -> $crate::AppResult<$crate::db::erasure::Tombstone> {
+            $crate::db::erasure::erase(self, id, by, reason, now)
+        }
+
+        fn erased_case(
+            &self,
+            id: &fieldcase_core::CaseId,
+        ) -> $crate::AppResult<Option<$crate::db::erasure::Tombstone>> {
+            Ok($crate::db::erasure::ErasureRows::tombstone_row(
+                self,
+                &id.as_bytes()[..],
+            )?)
+        }
+
+        fn erased_cases(&self) -> $crate::AppResult<Vec<$crate::db::erasure::Tombstone>> {
+            Ok($crate::db::erasure::ErasureRows::tombstone_rows(self)?)
+        }
+
+        fn request_erasure(
+            &self,
+            id: &fieldcase_core::CaseId,
+            team: &str,
+            by: &str,
+            reason: &str,
+            now: i64,
+        ) -> $crate::AppResult<$crate::db::erasure::ErasureRequest> {
+            $crate::db::erasure::request(self, id, team, by, reason, now)
+        }
+
+        fn erasure_requests(
+            &self,
+            open_only: bool,
+        ) -> $crate::AppResult<Vec<$crate::db::erasure::ErasureRequest>> {
+            Ok($crate::db::erasure::ErasureRows::request_rows(
+                self, open_only,
+            )?)
+        }
+
+        fn decide_erasure_request(
+            &self,
+            id: &str,
+            by: &str,
+            decision: &str,
+            now: i64,
+        ) -> $crate::AppResult<Option<$crate::db::erasure::ErasureRequest>> {
+            Ok($crate::db::erasure::ErasureRows::decide_request_row(
+                self, id, by, decision, now,
+            )?)
         }
     };
 }
@@ -1029,6 +1147,12 @@ pub trait Db: Send + Sync + 'static {
     fn case_access(&self, id: &CaseId) -> AppResult<Option<CaseAccess>>;
     /// Every case with its access facts and heads.
     fn cases(&self) -> AppResult<Vec<(CaseAccess, Vec<automerge::ChangeHash>)>>;
+    /// The cases `user` may see, with their access facts and heads, read through the
+    /// indexes on assignees and teams (issue 20: the cost follows the caller's caseload).
+    fn visible_cases(
+        &self,
+        user: &User,
+    ) -> AppResult<Vec<(CaseAccess, Vec<automerge::ChangeHash>)>>;
     /// A number that changes when another process has written to the storage since the
     /// last call (the hub then checks its documents in memory against it); `None` when the
     /// storage is busy right now (the caller asks again later rather than wait).
@@ -1049,6 +1173,16 @@ pub trait Db: Send + Sync + 'static {
         action: &str,
         now: i64,
     ) -> AppResult<()>;
+    /// Records reads of several cases at once (a list, a report's rows): one entry per
+    /// case, chained, written in one transaction.
+    fn audit_cases(
+        &self,
+        user_id: &str,
+        device: &str,
+        cases: &[CaseId],
+        action: &str,
+        now: i64,
+    ) -> AppResult<()>;
     /// Checks the whole audit trail's chain.
     fn verify_audit(&self) -> AppResult<records::AuditCheck>;
     /// The latest audit entries, newest first, of one case or of all.
@@ -1059,6 +1193,23 @@ pub trait Db: Send + Sync + 'static {
     fn device(&self, id: &str) -> AppResult<Option<Device>>;
     /// The device an Automerge actor (hex) is registered to.
     fn actor_owner(&self, actor: &str) -> AppResult<Option<Device>>;
+    /// Stores the possible duplicates a check found (a pair already stored, whatever its
+    /// status, is left as it is); answers how many were new.
+    fn record_matches(&self, found: &[matches::MatchRow]) -> AppResult<usize>;
+    /// The stored pairs holding a case, best first, at most
+    /// [`matches::MAX_MATCHES_PER_CASE`].
+    fn matches_of(&self, case: &CaseId) -> AppResult<Vec<matches::MatchRow>>;
+    /// The open pairs, newest first, at most `limit`.
+    fn open_matches(&self, limit: usize) -> AppResult<Vec<matches::MatchRow>>;
+    /// Confirms or dismisses an open pair; `false` when it is not an open pair.
+    fn decide_match(
+        &self,
+        x: &CaseId,
+        y: &CaseId,
+        status: fieldcase_core::matching::MatchStatus,
+        by: &str,
+        now: i64,
+    ) -> AppResult<bool>;
     /// Whether `device` already handed in its last changes to `case` (a departure).
     fn departed(&self, case: &CaseId, device: &str) -> AppResult<bool>;
     /// Claims the one departure of `device` from `case`: `false` when it was claimed
@@ -1131,23 +1282,33 @@ pub trait Db: Send + Sync + 'static {
     fn referral_links(&self, case: &CaseId) -> AppResult<Vec<links::ReferralLink>>;
     /// Revokes a link; `false` when there is no such link, or it was revoked already.
     fn revoke_referral_link(&self, id: &str, by: &str, now: i64) -> AppResult<bool>;
-    /// Stores the possible duplicates a check found (a pair already stored, whatever its
-    /// status, is left as it is); answers how many were new.
-    fn record_matches(&self, found: &[matches::MatchRow]) -> AppResult<usize>;
-    /// The stored pairs holding a case, best first, at most
-    /// [`matches::MAX_MATCHES_PER_CASE`].
-    fn matches_of(&self, case: &CaseId) -> AppResult<Vec<matches::MatchRow>>;
-    /// The open pairs, newest first, at most `limit`.
-    fn open_matches(&self, limit: usize) -> AppResult<Vec<matches::MatchRow>>;
-    /// Confirms or dismisses an open pair; `false` when it is not an open pair.
-    fn decide_match(
+    /// How the upload of the file a case's reference names stands (`db::attachments`).
+    fn attachment_upload_status(
         &self,
-        x: &CaseId,
-        y: &CaseId,
-        status: fieldcase_core::matching::MatchStatus,
+        case: &CaseId,
+        reference: &attachments::Reference,
+    ) -> AppResult<attachments::UploadStatus>;
+    /// Stores chunk `seq` of an upload (at most `max` bytes in all), completing the file at
+    /// its last chunk once it checks; a refusal says why.
+    #[allow(clippy::too_many_arguments)]
+    fn put_attachment_chunk(
+        &self,
+        case: &CaseId,
+        reference: &attachments::Reference,
+        seq: i64,
+        bytes: &[u8],
+        max: u64,
         by: &str,
         now: i64,
-    ) -> AppResult<bool>;
+    ) -> AppResult<Result<attachments::UploadStatus, attachments::Refused>>;
+    /// Chunk `seq` of a file the server holds whole.
+    fn attachment_chunk(&self, case: &CaseId, hash: &str, seq: i64) -> AppResult<Option<Vec<u8>>>;
+    /// A file the server holds whole: its size and media type.
+    fn stored_attachment(
+        &self,
+        case: &CaseId,
+        hash: &str,
+    ) -> AppResult<Option<attachments::FileRow>>;
     /// Records an administrative action (who, what, on what, when).
     fn log_admin(&self, entry: &AdminEntry) -> AppResult<()>;
     /// The latest administrative actions, newest first.
@@ -1158,6 +1319,40 @@ pub trait Db: Send + Sync + 'static {
     /// The cases a user is assigned to (from the access index), by case id: a hand-over
     /// deals them out in this order, the same on every storage.
     fn cases_of(&self, user_id: &str) -> AppResult<Vec<CaseId>>;
+    /// Erases a case by destroying its data key and deleting what is stored of it; a
+    /// tombstone (id, team, when, by whom, why) stays ([`erasure::erase`]). `NotFound` for
+    /// no such case, a conflict for one erased already, a bad request for a bad reason.
+    fn erase_case(
+        &self,
+        id: &CaseId,
+        by: &str,
+        reason: &str,
+        now: i64,
+    ) -> AppResult<erasure::Tombstone>;
+    /// The tombstone of an erased case.
+    fn erased_case(&self, id: &CaseId) -> AppResult<Option<erasure::Tombstone>>;
+    /// Every tombstone, the latest first.
+    fn erased_cases(&self) -> AppResult<Vec<erasure::Tombstone>>;
+    /// A supervisor asks for a case's erasure, with a reason (`erasure::request`).
+    fn request_erasure(
+        &self,
+        id: &CaseId,
+        team: &str,
+        by: &str,
+        reason: &str,
+        now: i64,
+    ) -> AppResult<erasure::ErasureRequest>;
+    /// Every request for an erasure (or the open ones), the latest first.
+    fn erasure_requests(&self, open_only: bool) -> AppResult<Vec<erasure::ErasureRequest>>;
+    /// An admin's decision on an open request (`erased` or `refused`); `None` when there
+    /// is no such open request.
+    fn decide_erasure_request(
+        &self,
+        id: &str,
+        by: &str,
+        decision: &str,
+        now: i64,
+    ) -> AppResult<Option<erasure::ErasureRequest>>;
 }
 
 /// A device with what the server knows of its use.

@@ -210,8 +210,55 @@ const MIGRATIONS: &[&str] = &[
         revoked_by   TEXT
      );
      CREATE INDEX referral_links_case ON referral_links (case_id);",
-    // Schema version 10, possible duplicates across the agency (issue 19, `db::matches`;
-    // the SQLite storage's migration 13).
+    // Schema version 10, the caseload from indexes (issue 20; the SQLite storage's
+    // migration 13): cases by team, assignments by user.
+    "CREATE INDEX IF NOT EXISTS cases_by_team ON cases (team);
+     CREATE INDEX IF NOT EXISTS case_assignments_by_user ON case_assignments (user_id);",
+    // Schema version 11, attachments (issue 17; the SQLite storage's migration 14).
+    "CREATE TABLE attachments (
+        case_id    BYTEA NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+        file       BYTEA NOT NULL,
+        size       BIGINT NOT NULL,
+        media_type TEXT NOT NULL,
+        received   BIGINT NOT NULL,
+        complete   BOOLEAN NOT NULL,
+        created_at BIGINT NOT NULL,
+        created_by TEXT NOT NULL,
+        PRIMARY KEY (case_id, file)
+     );
+     CREATE TABLE attachment_chunks (
+        case_id BYTEA NOT NULL,
+        file    BYTEA NOT NULL,
+        seq     BIGINT NOT NULL,
+        data    BYTEA NOT NULL,
+        PRIMARY KEY (case_id, file, seq),
+        FOREIGN KEY (case_id, file) REFERENCES attachments (case_id, file) ON DELETE CASCADE
+     );",
+    // Schema version 12, erasure by destroying a case's data key (issue 18, ADR 0007; the
+    // SQLite storage's migration 15): what stays of an erased case, no content, and
+    // supervisors' requests for an erasure.
+    "CREATE TABLE erased_cases (
+        id        BYTEA PRIMARY KEY,
+        team      TEXT NOT NULL,
+        erased_at BIGINT NOT NULL,
+        erased_by TEXT NOT NULL,
+        reason    TEXT NOT NULL
+     );
+     CREATE TABLE erasure_requests (
+        id           TEXT PRIMARY KEY,
+        case_id      BYTEA NOT NULL,
+        team         TEXT NOT NULL,
+        requested_by TEXT NOT NULL,
+        requested_at BIGINT NOT NULL,
+        reason       TEXT NOT NULL,
+        decided_by   TEXT,
+        decided_at   BIGINT,
+        decision     TEXT CHECK (decision IN ('erased', 'refused'))
+     );
+     CREATE UNIQUE INDEX erasure_requests_open ON erasure_requests (case_id)
+        WHERE decision IS NULL;",
+    // Schema version 13, possible duplicates across the agency (issue 19, `db::matches`;
+    // the SQLite storage's migration 16).
     "CREATE TABLE case_matches (
         id         TEXT NOT NULL UNIQUE,
         case_a     BYTEA NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
@@ -551,6 +598,13 @@ impl CaseTx for CaseTxRows<'_, '_> {
         Ok(())
     }
 
+    fn erased(&mut self, id: &[u8]) -> Result<bool, StorageError> {
+        Ok(self
+            .0
+            .query_opt("SELECT 1 FROM erased_cases WHERE id = $1", &[&id])?
+            .is_some())
+    }
+
     fn insert_case(&mut self, row: CaseRow<'_>, bytes: &[u8]) -> Result<bool, StorageError> {
         let n = self.0.execute(
             "INSERT INTO cases (id, team, restricted, document, heads, updated_at, data_key)
@@ -888,6 +942,48 @@ impl CaseRows for PostgresDb {
         })?)
     }
 
+    fn visible_case_rows(
+        &self,
+        user_id: &str,
+        team: Option<&str>,
+        unrestricted: bool,
+    ) -> Result<(Vec<CaseListRow>, Vec<AssignmentRow>), StorageError> {
+        // Each part of the union reads an index (assignees, teams) or, for an admin, the
+        // unrestricted cases; no team is named "" (names are trimmed and not empty).
+        const VISIBLE: &str = "WITH v(id) AS (
+                SELECT case_id FROM case_assignments WHERE user_id = $1
+                UNION SELECT id FROM cases WHERE team = $2
+                UNION SELECT id FROM cases WHERE $3 AND NOT restricted)";
+        let (user_id, team) = (user_id.to_string(), team.unwrap_or("").to_string());
+        Ok(self.run(move |c| {
+            let mut tx = read_view(c)?;
+            let cases = tx
+                .query(
+                    &format!(
+                        "{VISIBLE} SELECT c.id, c.team, c.restricted, c.heads FROM cases c
+                         JOIN v ON v.id = c.id ORDER BY c.id"
+                    ),
+                    &[&user_id, &team, &unrestricted],
+                )?
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+                .collect::<Result<_, postgres::Error>>()?;
+            let assigned = tx
+                .query(
+                    &format!(
+                        "{VISIBLE} SELECT a.case_id, a.user_id FROM case_assignments a
+                         JOIN v ON v.id = a.case_id ORDER BY a.case_id, a.position"
+                    ),
+                    &[&user_id, &team, &unrestricted],
+                )?
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                .collect::<Result<_, postgres::Error>>()?;
+            tx.commit()?;
+            Ok((cases, assigned))
+        })?)
+    }
+
     fn assigned_case_keys(&self, user_id: &str) -> Result<Vec<Vec<u8>>, StorageError> {
         let user_id = user_id.to_string();
         Ok(self.run(move |c| {
@@ -1197,6 +1293,138 @@ fn link_of(r: &postgres::Row) -> AppResult<super::links::ReferralLink> {
     })
 }
 
+impl super::attachments::AttachmentRows for PostgresDb {
+    fn wrapped_key_row(&self, case: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        let case = case.to_vec();
+        Ok(self.run(move |c| {
+            Ok(
+                c.query_opt("SELECT data_key FROM cases WHERE id = $1", &[&case])?
+                    .map(|r| r.try_get::<_, Option<Vec<u8>>>(0))
+                    .transpose()?
+                    .flatten(),
+            )
+        })?)
+    }
+
+    fn file_row(
+        &self,
+        case: &[u8],
+        file: &[u8],
+    ) -> Result<Option<super::attachments::FileRow>, StorageError> {
+        let (case, file) = (case.to_vec(), file.to_vec());
+        Ok(self.run(move |c| {
+            c.query_opt(
+                "SELECT size, media_type, received, complete, created_at, created_by
+                 FROM attachments WHERE case_id = $1 AND file = $2",
+                &[&case, &file],
+            )?
+            .map(|r| {
+                Ok(super::attachments::FileRow {
+                    size: r.try_get(0)?,
+                    media_type: r.try_get(1)?,
+                    received: r.try_get(2)?,
+                    complete: r.try_get(3)?,
+                    created_at: r.try_get(4)?,
+                    created_by: r.try_get(5)?,
+                })
+            })
+            .transpose()
+        })?)
+    }
+
+    fn insert_file_row(
+        &self,
+        case: &[u8],
+        file: &[u8],
+        row: &super::attachments::FileRow,
+    ) -> Result<(), StorageError> {
+        let (case, file, row) = (case.to_vec(), file.to_vec(), row.clone());
+        Ok(self.run(move |c| {
+            c.execute(
+                "INSERT INTO attachments (case_id, file, size, media_type, received, complete,
+                    created_at, created_by)
+                 VALUES ($1, $2, $3, $4, 0, false, $5, $6) ON CONFLICT DO NOTHING",
+                &[
+                    &case,
+                    &file,
+                    &row.size,
+                    &row.media_type,
+                    &row.created_at,
+                    &row.created_by,
+                ],
+            )?;
+            Ok(())
+        })?)
+    }
+
+    fn put_chunk_row(
+        &self,
+        case: &[u8],
+        file: &[u8],
+        seq: i64,
+        sealed: &[u8],
+    ) -> Result<(), StorageError> {
+        let (case, file, sealed) = (case.to_vec(), file.to_vec(), sealed.to_vec());
+        Ok(self.run(move |c| {
+            let mut tx = c.transaction()?;
+            let counted = tx.execute(
+                "UPDATE attachments SET received = received + 1
+                 WHERE case_id = $1 AND file = $2 AND received = $3",
+                &[&case, &file, &seq],
+            )?;
+            if counted == 1 {
+                tx.execute(
+                    "INSERT INTO attachment_chunks (case_id, file, seq, data)
+                     VALUES ($1, $2, $3, $4)",
+                    &[&case, &file, &seq, &sealed],
+                )?;
+            }
+            tx.commit()?;
+            Ok(())
+        })?)
+    }
+
+    fn chunk_row(
+        &self,
+        case: &[u8],
+        file: &[u8],
+        seq: i64,
+    ) -> Result<Option<Vec<u8>>, StorageError> {
+        let (case, file) = (case.to_vec(), file.to_vec());
+        Ok(self.run(move |c| {
+            c.query_opt(
+                "SELECT data FROM attachment_chunks WHERE case_id = $1 AND file = $2 AND seq = $3",
+                &[&case, &file, &seq],
+            )?
+            .map(|r| r.try_get(0))
+            .transpose()
+            .map_err(Into::into)
+        })?)
+    }
+
+    fn complete_file_row(&self, case: &[u8], file: &[u8]) -> Result<(), StorageError> {
+        let (case, file) = (case.to_vec(), file.to_vec());
+        Ok(self.run(move |c| {
+            c.execute(
+                "UPDATE attachments SET complete = true WHERE case_id = $1 AND file = $2",
+                &[&case, &file],
+            )?;
+            Ok(())
+        })?)
+    }
+
+    fn delete_file_rows(&self, case: &[u8], file: &[u8]) -> Result<(), StorageError> {
+        let (case, file) = (case.to_vec(), file.to_vec());
+        Ok(self.run(move |c| {
+            c.execute(
+                "DELETE FROM attachments WHERE case_id = $1 AND file = $2",
+                &[&case, &file],
+            )?;
+            Ok(())
+        })?)
+    }
+}
+
 fn match_of(r: &postgres::Row) -> AppResult<super::matches::StoredColumns> {
     Ok(super::matches::StoredColumns {
         id: r.try_get(0)?,
@@ -1441,45 +1669,227 @@ impl super::directory::DirectoryRows for PostgresDb {
     }
 }
 
+/// The tables that hold a case's rows besides `cases` itself, by its key (`case_id`):
+/// everything an erasure deletes (the audit trail keeps its entries, ids only).
+const CASE_TABLES: &[&str] = &[
+    "case_changes",
+    "case_assignments",
+    "departures",
+    "change_times",
+    "assignment_ends",
+    "referral_links",
+    // Attachments (issue 17): their chunks first, then their rows.
+    "attachment_chunks",
+    "attachments",
+];
+
+fn tombstone_of(r: &postgres::Row) -> Result<super::erasure::Tombstone, StorageError> {
+    let key: Vec<u8> = r.try_get(0)?;
+    Ok(super::erasure::Tombstone {
+        case_id: super::erasure::case_id(&key)?,
+        team: r.try_get(1)?,
+        erased_at: r.try_get(2)?,
+        erased_by: r.try_get(3)?,
+        reason: r.try_get(4)?,
+    })
+}
+
+const REQUEST_COLUMNS: &str =
+    "id, case_id, team, requested_by, requested_at, reason, decided_by, decided_at, decision";
+
+fn request_of(r: &postgres::Row) -> Result<super::erasure::ErasureRequest, StorageError> {
+    let key: Vec<u8> = r.try_get(1)?;
+    Ok(super::erasure::ErasureRequest {
+        id: r.try_get(0)?,
+        case_id: super::erasure::case_id(&key)?,
+        team: r.try_get(2)?,
+        requested_by: r.try_get(3)?,
+        requested_at: r.try_get(4)?,
+        reason: r.try_get(5)?,
+        decided_by: r.try_get(6)?,
+        decided_at: r.try_get(7)?,
+        decision: r.try_get(8)?,
+    })
+}
+
+impl super::erasure::ErasureRows for PostgresDb {
+    fn insert_request_row(&self, r: &super::erasure::ErasureRequest) -> Result<bool, StorageError> {
+        let r = r.clone();
+        let n = self
+            .run(move |c| {
+                Ok(c.execute(
+                    "INSERT INTO erasure_requests
+                        (id, case_id, team, requested_by, requested_at, reason)
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                    &[
+                        &r.id,
+                        &&r.case_id.as_bytes()[..],
+                        &r.team,
+                        &r.requested_by,
+                        &r.requested_at,
+                        &r.reason,
+                    ],
+                )?)
+            })
+            .map_err(|e| StorageError::Unavailable(e.to_string()))?;
+        Ok(n == 1)
+    }
+
+    fn request_rows(
+        &self,
+        open_only: bool,
+    ) -> Result<Vec<super::erasure::ErasureRequest>, StorageError> {
+        let rows = self
+            .run(move |c| {
+                Ok(c.query(
+                    &format!(
+                        "SELECT {REQUEST_COLUMNS} FROM erasure_requests
+                         WHERE NOT $1 OR decision IS NULL ORDER BY requested_at DESC, id"
+                    ),
+                    &[&open_only],
+                )?)
+            })
+            .map_err(|e| StorageError::Unavailable(e.to_string()))?;
+        rows.iter().map(request_of).collect()
+    }
+
+    fn decide_request_row(
+        &self,
+        id: &str,
+        by: &str,
+        decision: &str,
+        now: i64,
+    ) -> Result<Option<super::erasure::ErasureRequest>, StorageError> {
+        let (id, by, decision) = (id.to_string(), by.to_string(), decision.to_string());
+        let row = self
+            .run(move |c| {
+                Ok(c.query_opt(
+                    &format!(
+                        "UPDATE erasure_requests SET decided_by = $2, decided_at = $3, decision = $4
+                         WHERE id = $1 AND decision IS NULL RETURNING {REQUEST_COLUMNS}"
+                    ),
+                    &[&id, &by, &now, &decision],
+                )?)
+            })
+            .map_err(|e| StorageError::Unavailable(e.to_string()))?;
+        row.as_ref().map(request_of).transpose()
+    }
+
+    fn erase_rows(
+        &self,
+        id: &[u8],
+        by: &str,
+        reason: &str,
+        now: i64,
+    ) -> Result<Option<super::erasure::Tombstone>, StorageError> {
+        let (key, by_, reason_) = (id.to_vec(), by.to_string(), reason.to_string());
+        let writer = self.writer.clone();
+        let team = self
+            .run(move |c| {
+                let mut tx = c.transaction()?;
+                // The case's row lock: a write under way finishes first, and one after
+                // finds no case, then its tombstone.
+                let Some(row) =
+                    tx.query_opt("SELECT team FROM cases WHERE id = $1 FOR UPDATE", &[&key])?
+                else {
+                    return Ok(None);
+                };
+                let team: String = row.try_get(0)?;
+                for table in CASE_TABLES {
+                    tx.execute(&format!("DELETE FROM {table} WHERE case_id = $1"), &[&key])?;
+                }
+                tx.execute("DELETE FROM cases WHERE id = $1", &[&key])?;
+                tx.execute(
+                    "INSERT INTO erased_cases (id, team, erased_at, erased_by, reason)
+                     VALUES ($1, $2, $3, $4, $5)",
+                    &[&key, &team, &now, &by_, &reason_],
+                )?;
+                // Other instances see a case write (their cases in memory are checked).
+                tx.execute(
+                    "INSERT INTO case_writers (writer, writes, started_at) VALUES ($1, 1, $2)
+                     ON CONFLICT (writer) DO UPDATE SET writes = case_writers.writes + 1",
+                    &[&writer, &now],
+                )?;
+                tx.commit()?;
+                Ok(Some(team))
+            })
+            .map_err(|e| StorageError::Unavailable(e.to_string()))?;
+        Ok(match team {
+            Some(team) => Some(super::erasure::Tombstone {
+                case_id: super::erasure::case_id(id)?,
+                team,
+                erased_at: now,
+                erased_by: by.to_string(),
+                reason: reason.to_string(),
+            }),
+            None => None,
+        })
+    }
+
+    fn tombstone_row(&self, id: &[u8]) -> Result<Option<super::erasure::Tombstone>, StorageError> {
+        let key = id.to_vec();
+        let row = self
+            .run(move |c| {
+                Ok(c.query_opt(
+                    "SELECT id, team, erased_at, erased_by, reason FROM erased_cases WHERE id = $1",
+                    &[&key],
+                )?)
+            })
+            .map_err(|e| StorageError::Unavailable(e.to_string()))?;
+        row.as_ref().map(tombstone_of).transpose()
+    }
+
+    fn tombstone_rows(&self) -> Result<Vec<super::erasure::Tombstone>, StorageError> {
+        let rows = self
+            .run(|c| {
+                Ok(c.query(
+                    "SELECT id, team, erased_at, erased_by, reason FROM erased_cases
+                     ORDER BY erased_at DESC, id",
+                    &[],
+                )?)
+            })
+            .map_err(|e| StorageError::Unavailable(e.to_string()))?;
+        rows.iter().map(tombstone_of).collect()
+    }
+}
+
 impl RecordRows for PostgresDb {
     fn insert_audit(
         &self,
         at: i64,
         user_id: &str,
         device: &str,
-        case: &[u8],
+        cases: &[&[u8]],
         action: &str,
     ) -> Result<(), StorageError> {
-        let (user_id, device, key, action) = (
+        let (user_id, device, keys, action) = (
             user_id.to_string(),
             device.to_string(),
-            case.to_vec(),
+            cases.iter().map(|c| c.to_vec()).collect::<Vec<_>>(),
             action.to_string(),
         );
         Ok(self.run(move |c| {
             let mut tx = c.transaction()?;
             // The chain's end is held against every other instance until the commit.
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&AUDIT_LOCK])?;
-            let prev: Option<Vec<u8>> = tx
+            let mut prev: Vec<u8> = tx
                 .query_opt(
                     "SELECT hash FROM audit WHERE hash IS NOT NULL ORDER BY id DESC LIMIT 1",
                     &[],
                 )?
                 .map(|r| r.try_get(0))
-                .transpose()?;
-            let hash = super::records::audit_link(
-                prev.as_deref().unwrap_or_default(),
-                at,
-                &user_id,
-                &device,
-                &key,
-                &action,
-            );
-            tx.execute(
-                "INSERT INTO audit (at, user_id, device, case_id, action, hash)
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-                &[&at, &user_id, &device, &key, &action, &hash],
-            )?;
+                .transpose()?
+                .unwrap_or_default();
+            for key in &keys {
+                let hash = super::records::audit_link(&prev, at, &user_id, &device, key, &action);
+                let stored: &[u8] = &hash;
+                tx.execute(
+                    "INSERT INTO audit (at, user_id, device, case_id, action, hash)
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                    &[&at, &user_id, &device, key, &action, &stored],
+                )?;
+                prev = hash;
+            }
             tx.commit()?;
             Ok(())
         })?)

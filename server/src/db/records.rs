@@ -88,12 +88,14 @@ pub trait RecordRows {
     /// Appends an audit entry, linked ([`audit_link`]) to the last entry of the chain, in
     /// one transaction that holds the chain against every other writer (other server
     /// instances too).
+    /// Several entries alike but for their case (a list, a report's rows) go in one
+    /// transaction, each linked to the one before.
     fn insert_audit(
         &self,
         at: i64,
         user_id: &str,
         device: &str,
-        case: &[u8],
+        cases: &[&[u8]],
         action: &str,
     ) -> Result<(), StorageError>;
     /// The latest audit rows (at, user, device, case key, action), of one case or of all,
@@ -140,7 +142,24 @@ pub fn audit(
     action: &str,
     now: i64,
 ) -> Result<(), StorageError> {
-    rows.insert_audit(now, user_id, device, &case.as_bytes()[..], action)
+    rows.insert_audit(now, user_id, device, &[&case.as_bytes()[..]], action)
+}
+
+/// Records that `user_id`, on `device`, read each of `cases` at once (a list, the rows of a
+/// report): one entry per case, written together.
+pub fn audit_cases(
+    rows: &dyn RecordRows,
+    user_id: &str,
+    device: &str,
+    cases: &[CaseId],
+    action: &str,
+    now: i64,
+) -> Result<(), StorageError> {
+    if cases.is_empty() {
+        return Ok(());
+    }
+    let keys: Vec<&[u8]> = cases.iter().map(|c| &c.as_bytes()[..]).collect();
+    rows.insert_audit(now, user_id, device, &keys, action)
 }
 
 /// The latest audit entries, newest first (a row whose key is not a case id is passed

@@ -177,7 +177,58 @@ const MIGRATIONS: &[&str] = &[
         revoked_by   TEXT
      ) STRICT;
      CREATE INDEX referral_links_case ON referral_links (case_id);",
-    // 13: possible duplicates across the agency (issue 19, `db::matches`): a pair of
+    // 13: the caseload from indexes (issue 20): cases by team, assignments by user.
+    "CREATE INDEX IF NOT EXISTS cases_by_team ON cases (team);
+     CREATE INDEX IF NOT EXISTS case_assignments_by_user ON case_assignments (user_id);",
+    // 14: attachments (issue 17): a row per file of a case (keyed by the SHA-256 of the
+    // case id and the file's hash), and its bytes in chunks sealed with the case's key.
+    "CREATE TABLE attachments (
+        case_id    BLOB NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+        file       BLOB NOT NULL,
+        size       INTEGER NOT NULL,
+        media_type TEXT NOT NULL,
+        received   INTEGER NOT NULL,
+        complete   INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        created_by TEXT NOT NULL,
+        PRIMARY KEY (case_id, file)
+     ) STRICT;
+     CREATE TABLE attachment_chunks (
+        case_id BLOB NOT NULL,
+        file    BLOB NOT NULL,
+        seq     INTEGER NOT NULL,
+        data    BLOB NOT NULL,
+        PRIMARY KEY (case_id, file, seq),
+        FOREIGN KEY (case_id, file) REFERENCES attachments (case_id, file) ON DELETE CASCADE
+     ) STRICT;",
+    // 15: erasure by destroying a case's data key (issue 18, ADR 0007): what stays of an
+    // erased case (no content), supervisors' requests for an erasure, and the mark of a backup whose data keys are kept apart
+    // (`SqliteDb::backup_to`; a database with the mark opens only through `restore`).
+    "CREATE TABLE erased_cases (
+        id        BLOB PRIMARY KEY,
+        team      TEXT NOT NULL,
+        erased_at INTEGER NOT NULL,
+        erased_by TEXT NOT NULL,
+        reason    TEXT NOT NULL
+     ) STRICT;
+     CREATE TABLE keys_apart (
+        id       INTEGER PRIMARY KEY CHECK (id = 1),
+        taken_at INTEGER NOT NULL
+     ) STRICT;
+     CREATE TABLE erasure_requests (
+        id           TEXT PRIMARY KEY,
+        case_id      BLOB NOT NULL,
+        team         TEXT NOT NULL,
+        requested_by TEXT NOT NULL,
+        requested_at INTEGER NOT NULL,
+        reason       TEXT NOT NULL,
+        decided_by   TEXT,
+        decided_at   INTEGER,
+        decision     TEXT CHECK (decision IN ('erased', 'refused'))
+     ) STRICT;
+     CREATE UNIQUE INDEX erasure_requests_open ON erasure_requests (case_id)
+        WHERE decision IS NULL;",
+    // 16: possible duplicates across the agency (issue 19, `db::matches`): a pair of
     // case ids in byte order, the check's score, band and reasons (codes), and the
     // supervisor's decision.
     "CREATE TABLE case_matches (
@@ -424,6 +475,14 @@ impl CaseTx for CaseTxRows<'_> {
             .optional()?)
     }
 
+    fn erased(&mut self, id: &[u8]) -> Result<bool, StorageError> {
+        Ok(self
+            .0
+            .one("SELECT 1 FROM erased_cases WHERE id = ?1", [id], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
     fn replace_assignments(&mut self, id: &[u8], users: &[&str]) -> Result<(), StorageError> {
         self.0
             .run("DELETE FROM case_assignments WHERE case_id = ?1", [id])?;
@@ -458,6 +517,13 @@ impl SqliteDb {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.set_prepared_statement_cache_capacity(64);
+        if keys_apart(&conn)? {
+            return Err(AppError::Internal(
+                "this is a backup whose data keys are kept apart (docs/adr/0007): put it in \
+                 place with `fieldcase-server restore`, which joins the keys to it"
+                    .into(),
+            ));
+        }
         let version: i64 = conn.one("PRAGMA user_version", [], |r| r.get(0))?;
         if version > MIGRATIONS.len() as i64 {
             return Err(AppError::Internal(format!(
@@ -503,8 +569,16 @@ impl SqliteDb {
     }
 
     /// Writes a consistent copy of the database to `path` (the SQLite online backup: the
-    /// server may go on serving and writing meanwhile), then checks the copy. Refuses to
-    /// overwrite a file. Returns the number of cases in the copy.
+    /// server may go on serving and writing meanwhile), without the cases' data keys, then
+    /// checks the copy. Refuses to overwrite a file. Returns the number of cases in the
+    /// copy.
+    ///
+    /// The data keys are kept apart from backups (ADR 0007): erasing a case destroys its
+    /// key, and a backup taken before must not still hold it. The copy is taken first
+    /// beside the database (which holds the keys anyway), its keys are removed there and
+    /// the mark `keys_apart` set, and only then is it written to `path` (`VACUUM INTO`, a
+    /// fresh file with no free pages). `restore` joins the keys back, from the database
+    /// or from a keyring copy (`key export`).
     pub fn backup_to(&self, path: &Path) -> AppResult<usize> {
         if path.exists() {
             return Err(AppError::BadRequest(format!(
@@ -512,13 +586,54 @@ impl SqliteDb {
                 path.display()
             )));
         }
-        self.lock()
-            .backup(
+        let scratch = {
+            let conn = self.lock();
+            let live = conn
+                .path()
+                .filter(|p| !p.is_empty())
+                .map(std::path::PathBuf::from)
+                .ok_or_else(|| AppError::Internal("the database has no file".into()))?;
+            let mut name = live.into_os_string();
+            name.push(format!(
+                ".backup-{}",
+                hex::encode(crate::auth::random::<8>())
+            ));
+            let scratch = std::path::PathBuf::from(name);
+            conn.backup(
                 rusqlite::MAIN_DB,
-                path,
+                &scratch,
                 None::<fn(rusqlite::backup::Progress)>,
             )
             .map_err(|e| AppError::Internal(format!("backup to {}: {e}", path.display())))?;
+            scratch
+        };
+        let written = (|| -> AppResult<()> {
+            let copy = Connection::open(&scratch)?;
+            copy.pragma_update(None, "journal_mode", "DELETE")?;
+            copy.pragma_update(None, "secure_delete", "ON")?;
+            copy.execute_batch("UPDATE cases SET data_key = NULL")?;
+            copy.execute(
+                "INSERT INTO keys_apart (id, taken_at) VALUES (1, ?1)
+                 ON CONFLICT (id) DO UPDATE SET taken_at = excluded.taken_at",
+                [chrono::Utc::now().timestamp_millis()],
+            )?;
+            let target = path
+                .to_str()
+                .ok_or_else(|| AppError::BadRequest("the backup's path is not UTF-8".into()))?;
+            copy.execute("VACUUM INTO ?1", [target])?;
+            Ok(())
+        })();
+        for suffix in ["", "-journal", "-wal", "-shm"] {
+            let mut name = scratch.clone().into_os_string();
+            name.push(suffix);
+            let _ = std::fs::remove_file(std::path::PathBuf::from(name));
+        }
+        written.map_err(|e| match e {
+            AppError::Internal(d) => {
+                AppError::Internal(format!("backup to {}: {d}", path.display()))
+            }
+            other => other,
+        })?;
         let copy = Connection::open(path)?;
         let check: String = copy.one("PRAGMA integrity_check", [], |r| r.get(0))?;
         if check != "ok" {
@@ -529,6 +644,80 @@ impl SqliteDb {
         }
         let cases: i64 = copy.one("SELECT count(*) FROM cases", [], |r| r.get(0))?;
         Ok(cases as usize)
+    }
+
+    /// Writes the keyring (ADR 0007) to `path`: every case's wrapped data key, the
+    /// tombstones of erased cases and the key check, in a small SQLite file of its own that
+    /// replaces the one at `path` (a keyring copy is replaced, never kept beside older
+    /// ones: an older copy still opens the cases erased since). Returns how many keys.
+    pub fn export_keyring(&self, path: &Path) -> AppResult<usize> {
+        let (keys, tombstones, check) = {
+            let mut conn = self.lock();
+            let tx = conn.transaction()?;
+            let keys: Vec<(Vec<u8>, Vec<u8>)> = {
+                let mut stmt = tx.prepare(
+                    "SELECT id, data_key FROM cases WHERE data_key IS NOT NULL ORDER BY id",
+                )?;
+                let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                rows.collect::<Result<_, _>>()?
+            };
+            let tombstones: Vec<(Vec<u8>, super::erasure::Tombstone)> = {
+                let mut stmt = tx.prepare(
+                    "SELECT id, team, erased_at, erased_by, reason FROM erased_cases ORDER BY id",
+                )?;
+                let rows = stmt.query_map([], tombstone_of)?;
+                rows.collect::<Result<_, _>>()?
+            };
+            let check: Option<Vec<u8>> = tx
+                .one("SELECT sealed FROM key_check WHERE id = 1", [], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            tx.commit()?;
+            (keys, tombstones, check)
+        };
+        let mut partial = path.as_os_str().to_owned();
+        partial.push(".partial");
+        let partial = std::path::PathBuf::from(partial);
+        let _ = std::fs::remove_file(&partial);
+        let written = (|| -> AppResult<()> {
+            let mut out = Connection::open(&partial)?;
+            out.execute_batch(KEYRING_SCHEMA)?;
+            let tx = out.transaction()?;
+            tx.execute(
+                "INSERT INTO keyring (id, exported_at, key_check) VALUES (1, ?1, ?2)",
+                params![chrono::Utc::now().timestamp_millis(), check],
+            )?;
+            for (id, key) in &keys {
+                tx.execute(
+                    "INSERT INTO data_keys (id, data_key) VALUES (?1, ?2)",
+                    params![id, key],
+                )?;
+            }
+            for (id, t) in &tombstones {
+                tx.execute(
+                    "INSERT INTO erased_cases (id, team, erased_at, erased_by, reason)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![id, t.team, t.erased_at, t.erased_by, t.reason],
+                )?;
+            }
+            tx.commit()?;
+            drop(out);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&partial, std::fs::Permissions::from_mode(0o600))
+                    .map_err(|e| AppError::Internal(format!("keyring permissions: {e}")))?;
+            }
+            std::fs::rename(&partial, path).map_err(|e| {
+                AppError::Internal(format!("cannot put the keyring at {}: {e}", path.display()))
+            })
+        })();
+        if written.is_err() {
+            let _ = std::fs::remove_file(&partial);
+        }
+        written?;
+        Ok(keys.len())
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {
@@ -767,6 +956,39 @@ impl CaseRows for SqliteDb {
         Ok((cases, assigned))
     }
 
+    fn visible_case_rows(
+        &self,
+        user_id: &str,
+        team: Option<&str>,
+        unrestricted: bool,
+    ) -> Result<(Vec<CaseListRow>, Vec<AssignmentRow>), StorageError> {
+        // Each part of the union reads an index (assignees, teams) or, for an admin, the
+        // unrestricted cases; no team is named "" (names are trimmed and not empty).
+        const VISIBLE: &str = "WITH v(id) AS (
+                SELECT case_id FROM case_assignments WHERE user_id = ?1
+                UNION SELECT id FROM cases WHERE team = ?2
+                UNION SELECT id FROM cases WHERE ?3 = 1 AND restricted = 0)";
+        let conn = self.lock();
+        let args = params![user_id, team.unwrap_or(""), unrestricted as i64];
+        let mut stmt = conn.prepare_cached(&format!(
+            "{VISIBLE} SELECT c.id, c.team, c.restricted, c.heads FROM cases c
+             JOIN v ON v.id = c.id ORDER BY c.id"
+        ))?;
+        let cases = stmt
+            .query_map(args, |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? != 0, r.get(3)?))
+            })?
+            .collect::<Result<_, _>>()?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "{VISIBLE} SELECT a.case_id, a.user_id FROM case_assignments a
+             JOIN v ON v.id = a.case_id ORDER BY a.rowid"
+        ))?;
+        let assigned = stmt
+            .query_map(args, |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        Ok((cases, assigned))
+    }
+
     fn assigned_case_keys(&self, user_id: &str) -> Result<Vec<Vec<u8>>, StorageError> {
         let conn = self.lock();
         let mut stmt = conn.prepare_cached(
@@ -896,6 +1118,357 @@ impl KeyTx for KeyTxRows<'_> {
     }
 }
 
+/// The tables that hold a case's rows besides `cases` itself, by its key (`case_id`):
+/// everything an erasure deletes (the audit trail keeps its entries, ids only).
+pub(crate) const CASE_TABLES: &[&str] = &[
+    "case_changes",
+    "case_assignments",
+    "departures",
+    "change_times",
+    "assignment_ends",
+    "referral_links",
+    // Attachments (issue 17): their chunks first, then their rows.
+    "attachment_chunks",
+    "attachments",
+];
+
+fn tombstone_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Vec<u8>, super::erasure::Tombstone)> {
+    let key: Vec<u8> = r.get(0)?;
+    let case_id = super::cases::case_id_of(&key).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Blob, "case id".into())
+    })?;
+    Ok((
+        key,
+        super::erasure::Tombstone {
+            case_id,
+            team: r.get(1)?,
+            erased_at: r.get(2)?,
+            erased_by: r.get(3)?,
+            reason: r.get(4)?,
+        },
+    ))
+}
+
+/// The tables of a keyring file (`SqliteDb::export_keyring`).
+pub(crate) const KEYRING_SCHEMA: &str = "CREATE TABLE keyring (
+        id          INTEGER PRIMARY KEY CHECK (id = 1),
+        exported_at INTEGER NOT NULL,
+        key_check   BLOB
+     ) STRICT;
+     CREATE TABLE data_keys (
+        id       BLOB PRIMARY KEY,
+        data_key BLOB NOT NULL
+     ) STRICT;
+     CREATE TABLE erased_cases (
+        id        BLOB PRIMARY KEY,
+        team      TEXT NOT NULL,
+        erased_at INTEGER NOT NULL,
+        erased_by TEXT NOT NULL,
+        reason    TEXT NOT NULL
+     ) STRICT;";
+
+/// The data keys and tombstones a restore joins to a backup: from a database (its cases'
+/// keys) or from a keyring file (`export_keyring`).
+#[derive(Debug, Default)]
+pub struct Keyring {
+    pub keys: std::collections::HashMap<Vec<u8>, Vec<u8>>,
+    /// (case key, team, erased at, by, reason).
+    pub tombstones: Vec<(Vec<u8>, String, i64, String, String)>,
+}
+
+impl Keyring {
+    /// Reads the keys of the database or keyring file at `path` (read only).
+    pub fn read(path: &Path) -> Result<Self, String> {
+        let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(|e| format!("{} does not open: {e}", path.display()))?;
+        let has = |table: &str| -> bool {
+            conn.query_row(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+                [table],
+                |_| Ok(()),
+            )
+            .optional()
+            .ok()
+            .flatten()
+            .is_some()
+        };
+        let keys_sql = if has("data_keys") {
+            "SELECT id, data_key FROM data_keys"
+        } else if has("cases") {
+            "SELECT id, data_key FROM cases WHERE data_key IS NOT NULL"
+        } else {
+            return Err(format!(
+                "{} is neither a fieldcase database nor a keyring",
+                path.display()
+            ));
+        };
+        let read = || -> rusqlite::Result<Self> {
+            let mut out = Keyring::default();
+            let mut stmt = conn.prepare(keys_sql)?;
+            for row in stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))? {
+                let (id, key) = row?;
+                out.keys.insert(id, key);
+            }
+            if has("erased_cases") {
+                let mut stmt = conn
+                    .prepare("SELECT id, team, erased_at, erased_by, reason FROM erased_cases")?;
+                for row in stmt.query_map([], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                })? {
+                    out.tombstones.push(row?);
+                }
+            }
+            Ok(out)
+        };
+        read().map_err(|e| format!("cannot read the keys of {}: {e}", path.display()))
+    }
+
+    /// Joins these keys to the backup copy open in `conn` (in one transaction): each case
+    /// gets its data key; a case erased since is erased in the copy too (its rows deleted,
+    /// its tombstone written), and every tombstone is kept; the mark `keys_apart` goes.
+    /// Fails, changing nothing, when a case of the copy has neither a key nor a tombstone
+    /// here (a keyring older than the backup), naming how many.
+    ///
+    /// A backup of an earlier version holds its keys (`keys_inside`): only the erasures
+    /// are applied to it.
+    pub fn join_to(&self, conn: &mut Connection, keys_inside: bool) -> Result<JoinReport, String> {
+        let run = |conn: &mut Connection| -> Result<JoinReport, StorageError> {
+            let tx = conn.transaction()?;
+            let ids: Vec<Vec<u8>> = {
+                let mut stmt = tx.prepare("SELECT id FROM cases ORDER BY id")?;
+                let rows = stmt.query_map([], |r| r.get(0))?;
+                rows.collect::<Result<_, _>>()?
+            };
+            let mut report = JoinReport::default();
+            for id in &ids {
+                if let Some(t) = self.tombstones.iter().find(|t| &t.0 == id) {
+                    erase_in(&tx, id, &t.3, &t.4, t.2)?;
+                    report.erased += 1;
+                } else if keys_inside {
+                    report.keyed += 1;
+                } else if let Some(key) = self.keys.get(id) {
+                    tx.run(
+                        "UPDATE cases SET data_key = ?2 WHERE id = ?1",
+                        params![id, key],
+                    )?;
+                    report.keyed += 1;
+                } else {
+                    report.missing += 1;
+                }
+            }
+            for (id, team, at, by, reason) in &self.tombstones {
+                tx.run(
+                    "INSERT INTO erased_cases (id, team, erased_at, erased_by, reason)
+                     VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO NOTHING",
+                    params![id, team, at, by, reason],
+                )?;
+            }
+            tx.execute("DELETE FROM keys_apart", [])?;
+            if report.missing == 0 {
+                tx.commit()?;
+            }
+            Ok(report)
+        };
+        let report = run(conn).map_err(|e| e.to_string())?;
+        if report.missing > 0 {
+            return Err(format!(
+                "{} cases of the backup have no data key in the keys given (a keyring copy \
+                 older than the backup?): nothing was restored",
+                report.missing
+            ));
+        }
+        Ok(report)
+    }
+}
+
+/// What [`Keyring::join_to`] did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct JoinReport {
+    /// Cases given their data key.
+    pub keyed: usize,
+    /// Cases of the backup erased since it was taken, erased in it too.
+    pub erased: usize,
+    /// Cases with neither (the join fails).
+    pub missing: usize,
+}
+
+/// Whether the database is a backup whose data keys are kept apart (`backup_to`).
+pub fn keys_apart(conn: &Connection) -> rusqlite::Result<bool> {
+    let table: Option<String> = conn
+        .query_row(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'keys_apart'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if table.is_none() {
+        return Ok(false);
+    }
+    conn.query_row("SELECT count(*) FROM keys_apart", [], |r| {
+        r.get::<_, i64>(0)
+    })
+    .map(|n| n > 0)
+}
+
+/// Deletes a case's rows and writes its tombstone, inside `tx`; `None` when there is no
+/// such case.
+pub(crate) fn erase_in(
+    tx: &Connection,
+    id: &[u8],
+    by: &str,
+    reason: &str,
+    now: i64,
+) -> Result<Option<super::erasure::Tombstone>, StorageError> {
+    let team: Option<String> = tx
+        .one("SELECT team FROM cases WHERE id = ?1", [id], |r| r.get(0))
+        .optional()?;
+    let Some(team) = team else {
+        return Ok(None);
+    };
+    for table in CASE_TABLES {
+        tx.execute(&format!("DELETE FROM {table} WHERE case_id = ?1"), [id])?;
+    }
+    tx.run("DELETE FROM cases WHERE id = ?1", [id])?;
+    tx.run(
+        "INSERT INTO erased_cases (id, team, erased_at, erased_by, reason)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![id, team, now, by, reason],
+    )?;
+    Ok(Some(super::erasure::Tombstone {
+        case_id: super::erasure::case_id(id)?,
+        team,
+        erased_at: now,
+        erased_by: by.to_string(),
+        reason: reason.to_string(),
+    }))
+}
+
+const REQUEST_COLUMNS: &str =
+    "id, case_id, team, requested_by, requested_at, reason, decided_by, decided_at, decision";
+
+fn request_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<super::erasure::ErasureRequest> {
+    let key: Vec<u8> = r.get(1)?;
+    let case_id = super::cases::case_id_of(&key).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Blob, "case id".into())
+    })?;
+    Ok(super::erasure::ErasureRequest {
+        id: r.get(0)?,
+        case_id,
+        team: r.get(2)?,
+        requested_by: r.get(3)?,
+        requested_at: r.get(4)?,
+        reason: r.get(5)?,
+        decided_by: r.get(6)?,
+        decided_at: r.get(7)?,
+        decision: r.get(8)?,
+    })
+}
+
+impl super::erasure::ErasureRows for SqliteDb {
+    fn insert_request_row(&self, r: &super::erasure::ErasureRequest) -> Result<bool, StorageError> {
+        let n = self.lock().run(
+            "INSERT INTO erasure_requests (id, case_id, team, requested_by, requested_at, reason)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
+            params![
+                r.id,
+                &r.case_id.as_bytes()[..],
+                r.team,
+                r.requested_by,
+                r.requested_at,
+                r.reason
+            ],
+        )?;
+        Ok(n == 1)
+    }
+
+    fn request_rows(
+        &self,
+        open_only: bool,
+    ) -> Result<Vec<super::erasure::ErasureRequest>, StorageError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {REQUEST_COLUMNS} FROM erasure_requests
+             WHERE ?1 = 0 OR decision IS NULL ORDER BY requested_at DESC, id"
+        ))?;
+        let rows = stmt.query_map([open_only as i64], request_of)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn decide_request_row(
+        &self,
+        id: &str,
+        by: &str,
+        decision: &str,
+        now: i64,
+    ) -> Result<Option<super::erasure::ErasureRequest>, StorageError> {
+        let conn = self.lock();
+        let n = conn.run(
+            "UPDATE erasure_requests SET decided_by = ?2, decided_at = ?3, decision = ?4
+             WHERE id = ?1 AND decision IS NULL",
+            params![id, by, now, decision],
+        )?;
+        if n == 0 {
+            return Ok(None);
+        }
+        Ok(conn
+            .one(
+                &format!("SELECT {REQUEST_COLUMNS} FROM erasure_requests WHERE id = ?1"),
+                [id],
+                request_of,
+            )
+            .optional()?)
+    }
+
+    fn erase_rows(
+        &self,
+        id: &[u8],
+        by: &str,
+        reason: &str,
+        now: i64,
+    ) -> Result<Option<super::erasure::Tombstone>, StorageError> {
+        let mut conn = self.lock();
+        // What is deleted is overwritten with zeros on its pages, not only unlinked.
+        conn.pragma_update(None, "secure_delete", "ON")?;
+        let erased = (|| {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let erased = erase_in(&tx, id, by, reason, now)?;
+            tx.commit()?;
+            Ok::<_, StorageError>(erased)
+        })();
+        conn.pragma_update(None, "secure_delete", "OFF")?;
+        let erased = erased?;
+        if erased.is_some() {
+            // The pages as they were (the sealed content, the wrapped key) must not stay
+            // behind in the write-ahead log: copied back and the log emptied (while no
+            // reader holds it; otherwise at the next checkpoint).
+            let _ = conn.one("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        }
+        Ok(erased)
+    }
+
+    fn tombstone_row(&self, id: &[u8]) -> Result<Option<super::erasure::Tombstone>, StorageError> {
+        Ok(self
+            .lock()
+            .one(
+                "SELECT id, team, erased_at, erased_by, reason FROM erased_cases WHERE id = ?1",
+                [id],
+                tombstone_of,
+            )
+            .optional()?
+            .map(|(_, t)| t))
+    }
+
+    fn tombstone_rows(&self) -> Result<Vec<super::erasure::Tombstone>, StorageError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare(
+            "SELECT id, team, erased_at, erased_by, reason FROM erased_cases
+             ORDER BY erased_at DESC, id",
+        )?;
+        let rows = stmt.query_map([], tombstone_of)?;
+        Ok(rows.map(|r| r.map(|(_, t)| t)).collect::<Result<_, _>>()?)
+    }
+}
+
 impl super::directory::DirectoryRows for SqliteDb {
     fn directory_row(&self) -> Result<Option<super::directory::DirectoryRow>, StorageError> {
         Ok(self
@@ -973,6 +1546,121 @@ fn link_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<super::links::ReferralLink
         revoked_at: r.get(8)?,
         revoked_by: r.get(9)?,
     })
+}
+
+impl super::attachments::AttachmentRows for SqliteDb {
+    fn wrapped_key_row(&self, case: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(self
+            .lock()
+            .one("SELECT data_key FROM cases WHERE id = ?1", [case], |r| {
+                r.get::<_, Option<Vec<u8>>>(0)
+            })
+            .optional()?
+            .flatten())
+    }
+
+    fn file_row(
+        &self,
+        case: &[u8],
+        file: &[u8],
+    ) -> Result<Option<super::attachments::FileRow>, StorageError> {
+        Ok(self
+            .lock()
+            .one(
+                "SELECT size, media_type, received, complete, created_at, created_by
+                 FROM attachments WHERE case_id = ?1 AND file = ?2",
+                params![case, file],
+                |r| {
+                    Ok(super::attachments::FileRow {
+                        size: r.get(0)?,
+                        media_type: r.get(1)?,
+                        received: r.get(2)?,
+                        complete: r.get::<_, i64>(3)? != 0,
+                        created_at: r.get(4)?,
+                        created_by: r.get(5)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn insert_file_row(
+        &self,
+        case: &[u8],
+        file: &[u8],
+        row: &super::attachments::FileRow,
+    ) -> Result<(), StorageError> {
+        self.lock().run(
+            "INSERT INTO attachments (case_id, file, size, media_type, received, complete,
+                created_at, created_by)
+             VALUES (?1, ?2, ?3, ?4, 0, 0, ?5, ?6) ON CONFLICT DO NOTHING",
+            params![
+                case,
+                file,
+                row.size,
+                row.media_type,
+                row.created_at,
+                row.created_by
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn put_chunk_row(
+        &self,
+        case: &[u8],
+        file: &[u8],
+        seq: i64,
+        sealed: &[u8],
+    ) -> Result<(), StorageError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let counted = tx.execute(
+            "UPDATE attachments SET received = received + 1
+             WHERE case_id = ?1 AND file = ?2 AND received = ?3",
+            params![case, file, seq],
+        )?;
+        if counted == 1 {
+            tx.execute(
+                "INSERT INTO attachment_chunks (case_id, file, seq, data) VALUES (?1, ?2, ?3, ?4)",
+                params![case, file, seq, sealed],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn chunk_row(
+        &self,
+        case: &[u8],
+        file: &[u8],
+        seq: i64,
+    ) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(self
+            .lock()
+            .one(
+                "SELECT data FROM attachment_chunks WHERE case_id = ?1 AND file = ?2 AND seq = ?3",
+                params![case, file, seq],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn complete_file_row(&self, case: &[u8], file: &[u8]) -> Result<(), StorageError> {
+        self.lock().run(
+            "UPDATE attachments SET complete = 1 WHERE case_id = ?1 AND file = ?2",
+            params![case, file],
+        )?;
+        Ok(())
+    }
+
+    fn delete_file_rows(&self, case: &[u8], file: &[u8]) -> Result<(), StorageError> {
+        self.lock().run(
+            "DELETE FROM attachments WHERE case_id = ?1 AND file = ?2",
+            params![case, file],
+        )?;
+        Ok(())
+    }
 }
 
 fn match_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<super::matches::StoredColumns> {
@@ -1234,32 +1922,29 @@ impl RecordRows for SqliteDb {
         at: i64,
         user_id: &str,
         device: &str,
-        case: &[u8],
+        cases: &[&[u8]],
         action: &str,
     ) -> Result<(), StorageError> {
         let mut conn = self.lock();
         // IMMEDIATE: the chain's end is held against other processes on the file too.
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let prev: Option<Vec<u8>> = tx
+        let mut prev: Vec<u8> = tx
             .query_row(
                 "SELECT hash FROM audit WHERE hash IS NOT NULL ORDER BY id DESC LIMIT 1",
                 [],
                 |r| r.get(0),
             )
-            .optional()?;
-        let hash = super::records::audit_link(
-            prev.as_deref().unwrap_or_default(),
-            at,
-            user_id,
-            device,
-            case,
-            action,
-        );
-        tx.execute(
-            "INSERT INTO audit (at, user_id, device, case_id, action, hash)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![at, user_id, device, case, action, hash],
-        )?;
+            .optional()?
+            .unwrap_or_default();
+        for case in cases {
+            let hash = super::records::audit_link(&prev, at, user_id, device, case, action);
+            tx.run(
+                "INSERT INTO audit (at, user_id, device, case_id, action, hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![at, user_id, device, case, action, hash],
+            )?;
+            prev = hash;
+        }
         tx.commit()?;
         Ok(())
     }

@@ -365,9 +365,15 @@ fn backup_copies_a_database_that_is_being_written_and_never_overwrites() {
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
         assert!(ok, "{err}");
         assert!(out.contains("checked"), "{out}");
-        // A backup is sealed under the database's master key, in the key file beside it.
+        // A backup is sealed under the database's master key, in the key file beside it,
+        // and holds no data keys (ADR 0007): it does not open as a database; restored, with
+        // the keys of the database it was taken from, every case loads.
         let key = fieldcase_server::db::keys::KeySource::beside(&path);
-        let restored = fieldcase_server::SqliteDb::open_with(&copy, &key).unwrap();
+        let e = fieldcase_server::SqliteDb::open_with(&copy, &key).unwrap_err();
+        assert!(format!("{e:?}").contains("kept apart"), "{e:?}");
+        let target = dir.path().join("restored.sqlite");
+        fieldcase_server::restore::restore(&target, &copy, &key, Some(&path)).unwrap();
+        let restored = fieldcase_server::SqliteDb::open_with(&target, &key).unwrap();
         let n = restored.cases().unwrap().len();
         assert!(n >= 50, "{n}");
         for (access, _) in restored.cases().unwrap() {
@@ -676,15 +682,17 @@ fn serve_demo_from_the_environment_prints_passwords_that_sign_in() {
         "actor_id": automerge::ActorId::random().to_hex_string()})
     .to_string();
     let answer = http(format!(
-        "POST /v1/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nFieldcase-Schema: 2\r\nConnection: close\r\n\r\n{body}",
-        body.len()
+        "POST /v1/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nFieldcase-Schema: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len(),
+        fieldcase_core::schema::SCHEMA_REVISION
     ));
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     let json: serde_json::Value =
         serde_json::from_str(&answer[answer.find("\r\n\r\n").unwrap() + 4..]).unwrap();
     let token = json["token"].as_str().unwrap();
     let answer = http(format!(
-        "GET /v1/caseload HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nFieldcase-Schema: 2\r\nConnection: close\r\n\r\n"
+        "GET /v1/caseload HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nFieldcase-Schema: {}\r\nConnection: close\r\n\r\n",
+        fieldcase_core::schema::SCHEMA_REVISION
     ));
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     let caseload: serde_json::Value =

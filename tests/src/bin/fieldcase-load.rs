@@ -14,86 +14,14 @@
 //!
 //! Everything is bounded in count and time and stops by itself.
 
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use fieldcase_core::case::VisitInput;
 use fieldcase_core::{CaseId, CaseStore, NewCase, Role};
 use fieldcase_server::{Db, SqliteDb};
+use fieldcase_tests::release::{arg, percentile, ReleaseServer};
 
 const PASSWORD: &str = "load test password";
-
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    fn peak_rss_kib(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .unwrap_or_default();
-        status
-            .lines()
-            .find(|l| l.starts_with("VmHWM:"))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    }
-}
-
-fn start_server(db: &std::path::Path) -> Server {
-    let exe = std::env::current_exe().expect("own path");
-    let bin = exe.with_file_name("fieldcase-server");
-    assert!(
-        bin.exists(),
-        "build the server first: cargo build --release -p fieldcase-server"
-    );
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(bin)
-        .args([
-            "--db",
-            db.to_str().unwrap(),
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-        ])
-        .env("FIELDCASE_PASSWORD_ITERATIONS", "1000")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("server starts");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "server did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Server {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-    }
-}
 
 fn phone(dir: &std::path::Path, url: &str, user: &str) -> (CaseStore, String) {
     let store = CaseStore::open(dir.join(format!("{user}.sqlite")), &[9u8; 32]).unwrap();
@@ -142,10 +70,6 @@ fn edit(store: &CaseStore, ids: &[CaseId], n: usize) {
     }
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
 fn main() {
     let phones = arg("--phones", 100);
     let per_phone = arg("--cases-per-phone", 50);
@@ -176,7 +100,7 @@ fn main() {
             .unwrap();
         }
     }
-    let server = start_server(&db_path);
+    let server = ReleaseServer::start(&db_path);
     println!(
         "fieldcase-load: server {} ({} phones x {} cases, one phone with {} cases)",
         server.url, phones, per_phone, big

@@ -174,3 +174,70 @@ fn a_restricted_cases_name_shows_as_initials_until_the_viewer_chooses_and_that_i
     assert!(history.contains("زهرا احمدی"));
     assert_eq!(shown(&server), 2);
 }
+
+/// Lists (issue 18): every case a list shows is on its record, a restricted one at every
+/// view, any other once a day per user; a CSV report that names cases records each one it
+/// names at every download; a report of counts names none and records none.
+#[test]
+fn lists_record_every_case_once_a_day_and_a_csv_records_each_case_it_names() {
+    let server = TestServer::start();
+    let accounts =
+        fieldcase_server::demo::seed(server.db.as_ref(), fieldcase_tests::ITERATIONS).unwrap();
+    let sup = accounts
+        .iter()
+        .find(|a| a.username == "supervisor")
+        .unwrap();
+    let sup_id = server
+        .db
+        .user_by_username("supervisor")
+        .unwrap()
+        .unwrap()
+        .id;
+    let cases = server.db.cases().unwrap();
+    assert!(cases.iter().any(|(a, _)| a.restricted) && cases.iter().any(|(a, _)| !a.restricted));
+    let mut c = Console::sign_in(&server.url, "supervisor", &sup.password);
+    for _ in 0..3 {
+        assert_eq!(c.get("/console").0, 200);
+    }
+    let count = |action: &str, id: &fieldcase_core::CaseId| {
+        server
+            .db
+            .audit_trail(Some(id), 100_000)
+            .unwrap()
+            .iter()
+            .filter(|e| e.user_id == sup_id && e.action == action)
+            .count()
+    };
+    for (a, _) in &cases {
+        let want = if a.restricted { 3 } else { 1 };
+        assert_eq!(
+            count("listed (console)", &a.id),
+            want,
+            "case {} (restricted {})",
+            a.id,
+            a.restricted
+        );
+    }
+
+    // The closed cases' report names cases: each one it names is recorded, per download.
+    let (status, body) = c.get("/console/reports/closed.csv");
+    assert_eq!(status, 200);
+    let named: Vec<_> = cases
+        .iter()
+        .filter(|(a, _)| body.contains(&a.id.to_string()))
+        .map(|(a, _)| a.id)
+        .collect();
+    assert!(!named.is_empty(), "{body}");
+    assert_eq!(c.get("/console/reports/closed.csv").0, 200);
+    for (a, _) in &cases {
+        let want = if named.contains(&a.id) { 2 } else { 0 };
+        assert_eq!(count("csv closed (console)", &a.id), want, "case {}", a.id);
+    }
+    // Counts name no case: nothing is recorded of the download itself.
+    assert_eq!(c.get("/console/reports/needs.csv").0, 200);
+    let trail = server.db.audit_trail(None, 100_000).unwrap();
+    assert!(!trail.iter().any(|e| e.action.starts_with("csv needs")));
+    // And the chain still holds, batch entries included.
+    let check = server.db.verify_audit().unwrap();
+    assert!(check.broken.is_none(), "{check:?}");
+}

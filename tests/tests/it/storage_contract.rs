@@ -81,6 +81,9 @@ storage_contract!(
     the_directory_is_written_under_compare_and_swap_and_checked,
     a_partner_link_opens_by_its_token_until_it_expires_or_is_revoked,
     a_possible_duplicate_is_stored_once_and_a_dismissed_one_stays_dismissed,
+    an_erased_case_leaves_a_tombstone_only_and_is_never_stored_again,
+    an_attachment_is_stored_in_order_checked_whole_and_dropped_when_wrong,
+    the_caseload_read_through_the_indexes_is_exactly_what_the_rule_allows,
 );
 
 pub(crate) fn access(id: CaseId, assigned: &[&str]) -> CaseAccess {
@@ -1203,6 +1206,261 @@ fn a_partner_link_opens_by_its_token_until_it_expires_or_is_revoked(db: &dyn Db)
     elsewhere.team = "nowhere";
     assert!(db.create_referral_link(&elsewhere).is_err());
     assert_eq!(db.referral_links(&id).unwrap().len(), 2);
+}
+
+/// Erasure (issue 18, ADR 0007): every row of the case goes (its data key with its row),
+/// a tombstone with id, team, when, who and why stays; the audit trail keeps its ids; no
+/// write of any kind makes the case again; a bad reason, an unknown case and a second
+/// erasure are refused and change nothing.
+fn an_erased_case_leaves_a_tombstone_only_and_is_never_stored_again(db: &dyn Db) {
+    use fieldcase_server::db::links::NewLink;
+    let (anna, phone) = anna_with_phone(db);
+    let (id, mut doc, _, h2) = stored_case_with_a_change(db);
+    let (other, _, _) = stored_case(db);
+    db.audit(&anna.id, &phone, &id, "read (api)", 7).unwrap();
+    db.record_departure(&id, &phone, 1, 8).unwrap();
+    db.mark_times(
+        &id,
+        &[TimeMark {
+            change: h2[0],
+            claimed: 1,
+            received: 9,
+        }],
+    )
+    .unwrap();
+    db.create_referral_link(&NewLink {
+        case_id: id,
+        referral_id: "r-1",
+        team: "north",
+        organisation: "Центр",
+        language: "uk",
+        created_by: "u-1",
+        now: 10,
+        expires_at: 100_000,
+    })
+    .unwrap();
+
+    // Refused, nothing changed: no reason, a reason over its length, an unknown case.
+    for bad in ["", "   ", &"x".repeat(501), "two\nlines"] {
+        let e = db.erase_case(&id, "u-admin", bad, 11).unwrap_err();
+        assert!(matches!(e, AppError::BadRequest(_)), "{e:?}");
+    }
+    assert!(matches!(
+        db.erase_case(&CaseId::random(), "u-admin", "asked", 11),
+        Err(AppError::NotFound)
+    ));
+    assert!(db.case_document(&id).unwrap().is_some());
+
+    let t = db
+        .erase_case(&id, "u-admin", "  the client asked to be forgotten ", 12)
+        .unwrap();
+    assert_eq!(
+        (
+            t.case_id,
+            t.team.as_str(),
+            t.erased_at,
+            t.erased_by.as_str(),
+            t.reason.as_str()
+        ),
+        (
+            id,
+            "north",
+            12,
+            "u-admin",
+            "the client asked to be forgotten"
+        )
+    );
+    assert_eq!(db.erased_case(&id).unwrap(), Some(t.clone()));
+    assert_eq!(db.erased_cases().unwrap(), vec![t]);
+    // Unknown everywhere.
+    assert_eq!(db.case_document(&id).unwrap(), None);
+    assert_eq!(db.case_heads(&id).unwrap(), None);
+    assert_eq!(db.case_access(&id).unwrap(), None);
+    assert!(db.cases().unwrap().iter().all(|(a, _)| a.id != id));
+    assert!(db.cases_of("u-1").unwrap().iter().all(|c| *c != id));
+    assert!(db.time_marks(&id).unwrap().is_empty());
+    assert!(db.referral_links(&id).unwrap().is_empty());
+    assert!(!db.departed(&id, &phone).unwrap());
+    // The other case is as it was; the audit trail keeps the ids.
+    assert!(db.case_document(&other).unwrap().is_some());
+    assert_eq!(db.audit_trail(Some(&id), 10).unwrap().len(), 1);
+    // A second erasure is refused.
+    assert!(matches!(
+        db.erase_case(&id, "u-admin", "again", 13),
+        Err(AppError::Conflict(_))
+    ));
+    // No write makes it again: conditional or not, a snapshot or changes.
+    let (c3, h3) = grow(&mut doc, "c");
+    for write in [CaseWrite::Snapshot(&doc.save()), CaseWrite::Changes(&c3)] {
+        for expected in [None, Some(&[][..])] {
+            let e = db
+                .store_case(&access(id, &["u-1"]), write, &h3, expected, 14)
+                .unwrap_err();
+            let refusal = e.refusal().expect("a refusal");
+            assert_eq!(refusal.kind, fieldcase_core::RefusalKind::Erased, "{e}");
+        }
+    }
+    assert_eq!(db.case_document(&id).unwrap(), None);
+}
+
+/// Attachments (issue 17): chunks in order only, each once; the whole file checked against
+/// its hash at its last chunk (and dropped whole when it fails); served only whole; gone
+/// with its case's other rows when the reference names another case.
+fn an_attachment_is_stored_in_order_checked_whole_and_dropped_when_wrong(db: &dyn Db) {
+    use fieldcase_core::attachment::{hash_of, CHUNK_BYTES};
+    use fieldcase_server::db::attachments::{Reference, Refused};
+    let (id, _, _) = stored_case(db);
+    let mut file = b"%PDF-1.7\n".to_vec();
+    file.resize(CHUNK_BYTES + 100, b'x');
+    let reference = Reference {
+        hash: hash_of(&file),
+        size: file.len() as i64,
+        media_type: "application/pdf".into(),
+    };
+    let max = 10 * CHUNK_BYTES as u64;
+    let status = db.attachment_upload_status(&id, &reference).unwrap();
+    assert_eq!(
+        (status.received, status.chunks, status.complete),
+        (0, 2, false)
+    );
+    let put = |seq: i64, bytes: &[u8]| {
+        db.put_attachment_chunk(&id, &reference, seq, bytes, max, "u-1", 7)
+            .unwrap()
+    };
+    assert_eq!(
+        put(1, &file[CHUNK_BYTES..]),
+        Err(Refused::OutOfOrder { received: 0 })
+    );
+    let first = put(0, &file[..CHUNK_BYTES]).unwrap();
+    assert_eq!((first.received, first.complete), (1, false));
+    assert_eq!(
+        put(0, &file[..CHUNK_BYTES]).unwrap(),
+        first,
+        "a chunk is kept once"
+    );
+    assert_eq!(
+        db.attachment_chunk(&id, &reference.hash, 0).unwrap(),
+        None,
+        "not whole yet"
+    );
+    let done = put(1, &file[CHUNK_BYTES..]).unwrap();
+    assert!(done.complete);
+    assert_eq!(
+        db.attachment_chunk(&id, &reference.hash, 1)
+            .unwrap()
+            .as_deref(),
+        Some(&file[CHUNK_BYTES..])
+    );
+    assert_eq!(db.attachment_chunk(&id, &reference.hash, 2).unwrap(), None);
+    let row = db.stored_attachment(&id, &reference.hash).unwrap().unwrap();
+    assert_eq!(
+        (row.size, row.media_type.as_str(), row.created_by.as_str()),
+        (file.len() as i64, "application/pdf", "u-1")
+    );
+    // Another case knows nothing of it.
+    assert_eq!(
+        db.attachment_chunk(&CaseId::random(), &reference.hash, 0)
+            .unwrap(),
+        None
+    );
+
+    // Bytes that are not the hash: dropped whole at the end.
+    let mut forged = file.clone();
+    forged[CHUNK_BYTES + 50] = b'y';
+    let lie = Reference {
+        hash: hash_of(b"something else"),
+        ..reference.clone()
+    };
+    let put_lie = |seq: i64, bytes: &[u8]| {
+        db.put_attachment_chunk(&id, &lie, seq, bytes, max, "u-1", 8)
+            .unwrap()
+    };
+    assert!(put_lie(0, &forged[..CHUNK_BYTES]).is_ok());
+    assert_eq!(
+        put_lie(1, &forged[CHUNK_BYTES..]),
+        Err(Refused::HashMismatch)
+    );
+    let status = db.attachment_upload_status(&id, &lie).unwrap();
+    assert_eq!((status.received, status.complete), (0, false));
+    assert!(db.stored_attachment(&id, &lie.hash).unwrap().is_none());
+    // Over the limit, or a chunk of the wrong length: refused before anything is kept.
+    assert_eq!(
+        db.put_attachment_chunk(&id, &lie, 0, &forged[..CHUNK_BYTES], 1000, "u-1", 9)
+            .unwrap(),
+        Err(Refused::TooLarge { max: 1000 })
+    );
+    assert_eq!(put_lie(0, &forged[..10]), Err(Refused::BadChunk));
+    assert_eq!(db.attachment_upload_status(&id, &lie).unwrap().received, 0);
+}
+
+/// The caseload read through the indexes (issue 20) is, for every role, exactly the cases
+/// the access rule lets the user see, with their assignees in order and their heads.
+fn the_caseload_read_through_the_indexes_is_exactly_what_the_rule_allows(db: &dyn Db) {
+    let user = |id: &str, role: Role, team: Option<&str>, disabled: bool| User {
+        id: id.into(),
+        username: id.into(),
+        display_name: id.into(),
+        role,
+        team: team.map(Into::into),
+        disabled,
+    };
+    let mut doc = Automerge::new();
+    let (_, heads) = grow(&mut doc, "a");
+    let cases = [
+        ("north", false, vec!["u-anna", "u-bao"]),
+        ("north", true, vec!["u-bao", "u-anna"]),
+        ("north", true, vec!["u-bao"]),
+        ("south", false, vec!["u-sam"]),
+        ("south", true, vec!["u-sam", "u-anna"]),
+        ("south", false, vec![]),
+        ("east", true, vec![]),
+    ];
+    for (team, restricted, assigned) in &cases {
+        let access = CaseAccess {
+            id: CaseId::random(),
+            team: (*team).into(),
+            restricted: *restricted,
+            assigned: assigned.iter().map(|s| s.to_string()).collect(),
+        };
+        db.store_case(
+            &access,
+            CaseWrite::Snapshot(&doc.save()),
+            &heads,
+            Some(&[]),
+            5,
+        )
+        .unwrap();
+    }
+    let everyone = [
+        user("u-anna", Role::Worker, Some("north"), false),
+        user("u-bao", Role::Worker, Some("north"), false),
+        user("u-sam", Role::Worker, Some("south"), false),
+        user("u-malee", Role::Supervisor, Some("north"), false),
+        user("u-sup-south", Role::Supervisor, Some("south"), false),
+        user("u-admin", Role::Admin, None, false),
+        user("u-anna", Role::Worker, Some("north"), true),
+        user("u-nobody", Role::Worker, Some("north"), false),
+    ];
+    let all = db.cases().unwrap();
+    for u in &everyone {
+        let expected: Vec<_> = all
+            .iter()
+            .filter(|(a, _)| a.visible_to(u))
+            .cloned()
+            .collect();
+        let got = db.visible_cases(u).unwrap();
+        assert_eq!(
+            got, expected,
+            "{} ({:?}, disabled {})",
+            u.id, u.role, u.disabled
+        );
+    }
+    // Not vacuous: each role sees some and not all.
+    let count = |u: &User| db.visible_cases(u).unwrap().len();
+    assert_eq!(count(&everyone[0]), 3, "Anna: her three");
+    assert_eq!(count(&everyone[3]), 3, "Malee: the north team's");
+    assert_eq!(count(&everyone[5]), 3, "the admin: the unrestricted");
+    assert_eq!(count(&everyone[6]), 0, "disabled: none");
 }
 
 /// Possible duplicates (issue 19): a pair is stored once whichever case found it, read
