@@ -949,21 +949,28 @@ impl CaseRows for PostgresDb {
         unrestricted: bool,
     ) -> Result<(Vec<CaseListRow>, Vec<AssignmentRow>), StorageError> {
         // Each part of the union reads an index (assignees, teams) or, for an admin, the
-        // unrestricted cases; no team is named "" (names are trimmed and not empty).
-        const VISIBLE: &str = "WITH v(id) AS (
-                SELECT case_id FROM case_assignments WHERE user_id = $1
-                UNION SELECT id FROM cases WHERE team = $2
-                UNION SELECT id FROM cases WHERE $3 AND NOT restricted)";
+        // unrestricted cases; a part the role has no use for is left out of the query.
+        // (Every query names both parameters, whichever parts it has.)
+        let mut parts = vec![
+            "SELECT case_id FROM case_assignments WHERE user_id = $1 AND $2::text IS NOT NULL",
+        ];
+        if team.is_some() {
+            parts.push("SELECT id FROM cases WHERE team = $2");
+        }
+        if unrestricted {
+            parts.push("SELECT id FROM cases WHERE NOT restricted");
+        }
+        let visible = format!("WITH v(id) AS ({})", parts.join(" UNION "));
         let (user_id, team) = (user_id.to_string(), team.unwrap_or("").to_string());
         Ok(self.run(move |c| {
             let mut tx = read_view(c)?;
             let cases = tx
                 .query(
                     &format!(
-                        "{VISIBLE} SELECT c.id, c.team, c.restricted, c.heads FROM cases c
+                        "{visible} SELECT c.id, c.team, c.restricted, c.heads FROM cases c
                          JOIN v ON v.id = c.id ORDER BY c.id"
                     ),
-                    &[&user_id, &team, &unrestricted],
+                    &[&user_id, &team],
                 )?
                 .iter()
                 .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
@@ -971,10 +978,10 @@ impl CaseRows for PostgresDb {
             let assigned = tx
                 .query(
                     &format!(
-                        "{VISIBLE} SELECT a.case_id, a.user_id FROM case_assignments a
+                        "{visible} SELECT a.case_id, a.user_id FROM case_assignments a
                          JOIN v ON v.id = a.case_id ORDER BY a.case_id, a.position"
                     ),
-                    &[&user_id, &team, &unrestricted],
+                    &[&user_id, &team],
                 )?
                 .iter()
                 .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))

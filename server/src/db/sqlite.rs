@@ -963,15 +963,21 @@ impl CaseRows for SqliteDb {
         unrestricted: bool,
     ) -> Result<(Vec<CaseListRow>, Vec<AssignmentRow>), StorageError> {
         // Each part of the union reads an index (assignees, teams) or, for an admin, the
-        // unrestricted cases; no team is named "" (names are trimmed and not empty).
-        const VISIBLE: &str = "WITH v(id) AS (
-                SELECT case_id FROM case_assignments WHERE user_id = ?1
-                UNION SELECT id FROM cases WHERE team = ?2
-                UNION SELECT id FROM cases WHERE ?3 = 1 AND restricted = 0)";
+        // unrestricted cases; a part the role has no use for is left out of the query.
+        // (Every query names both parameters, whichever parts it has.)
+        let mut parts =
+            vec!["SELECT case_id FROM case_assignments WHERE user_id = ?1 AND ?2 IS NOT NULL"];
+        if team.is_some() {
+            parts.push("SELECT id FROM cases WHERE team = ?2");
+        }
+        if unrestricted {
+            parts.push("SELECT id FROM cases WHERE restricted = 0");
+        }
+        let visible = format!("WITH v(id) AS ({})", parts.join(" UNION "));
         let conn = self.lock();
-        let args = params![user_id, team.unwrap_or(""), unrestricted as i64];
+        let args = params![user_id, team.unwrap_or("")];
         let mut stmt = conn.prepare_cached(&format!(
-            "{VISIBLE} SELECT c.id, c.team, c.restricted, c.heads FROM cases c
+            "{visible} SELECT c.id, c.team, c.restricted, c.heads FROM cases c
              JOIN v ON v.id = c.id ORDER BY c.id"
         ))?;
         let cases = stmt
@@ -980,7 +986,7 @@ impl CaseRows for SqliteDb {
             })?
             .collect::<Result<_, _>>()?;
         let mut stmt = conn.prepare_cached(&format!(
-            "{VISIBLE} SELECT a.case_id, a.user_id FROM case_assignments a
+            "{visible} SELECT a.case_id, a.user_id FROM case_assignments a
              JOIN v ON v.id = a.case_id ORDER BY a.rowid"
         ))?;
         let assigned = stmt
