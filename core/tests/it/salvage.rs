@@ -94,9 +94,11 @@ fn a_truncated_store_fails_to_open_clearly_and_its_readable_cases_are_rescued() 
                     r.lost.len(),
                     r.listing_incomplete
                 );
-                // Most cases live in the part of the file that is left.
+                // Most cases live in the part of the file that is left. (Where SQLite puts
+                // the case list's pages moves with the documents' size: since schema
+                // revision 3 a file cut to 40 % keeps two rows of it, so the slack is 0.4.)
                 assert!(
-                    r.cases.len() as f64 >= (cases.len() as f64 * (keep - 0.35)).floor(),
+                    r.cases.len() as f64 >= (cases.len() as f64 * (keep - 0.4)).floor(),
                     "kept {keep}: only {} rescued",
                     r.cases.len()
                 );

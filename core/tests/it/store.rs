@@ -819,7 +819,7 @@ fn a_store_from_schema_1_upgrades_and_keeps_its_cases() {
         assert_eq!(store.get_case(&id).unwrap().visits[0].note, "v1 store");
     }
     drop(store);
-    assert_eq!(version(&path), 3, "brought to the current schema");
+    assert_eq!(version(&path), 4, "brought to the current schema");
 }
 
 #[test]

@@ -146,8 +146,12 @@ fn a_slow_request_body_is_cut() {
     }));
     let mut s = connect_from([127, 0, 0, 1], addr(&server));
     s.write_all(
-        b"POST /v1/login HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n\
-          fieldcase-schema: 2\r\ncontent-length: 1000\r\n\r\n{\"username\":",
+        format!(
+            "POST /v1/login HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n\
+             fieldcase-schema: {}\r\ncontent-length: 1000\r\n\r\n{{\"username\":",
+            fieldcase_core::schema::SCHEMA_REVISION
+        )
+        .as_bytes(),
     )
     .expect("write");
     let started = Instant::now();
