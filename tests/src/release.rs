@@ -87,3 +87,46 @@ pub fn arg(name: &str, default: usize) -> usize {
 pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
+
+/// Each phone's sync at once, one thread each: every phone's time, and what it counted
+/// (`pick`: the report's figure and its errors; a failed sync is one error, printed). The
+/// times come sorted.
+pub fn sync_at_once(
+    fleet: Vec<(fieldcase_core::CaseStore, String)>,
+    url: &str,
+    pick: fn(&fieldcase_core::sync::SyncReport) -> usize,
+) -> (Vec<Duration>, usize, usize) {
+    let handles: Vec<_> = fleet
+        .into_iter()
+        .map(|(s, tok)| {
+            let url = url.to_string();
+            std::thread::spawn(move || {
+                let t0 = Instant::now();
+                let r = s.sync(&url, &tok);
+                (
+                    t0.elapsed(),
+                    r.map(|r| (pick(&r), r.errors.len()))
+                        .map_err(|e| e.to_string()),
+                )
+            })
+        })
+        .collect();
+    let mut times = Vec::new();
+    let (mut counted, mut errors) = (0usize, 0usize);
+    for h in handles {
+        let (d, r) = h.join().expect("a phone's thread");
+        times.push(d);
+        match r {
+            Ok((n, errs)) => {
+                counted += n;
+                errors += errs;
+            }
+            Err(e) => {
+                errors += 1;
+                eprintln!("a phone failed: {e}");
+            }
+        }
+    }
+    times.sort();
+    (times, counted, errors)
+}

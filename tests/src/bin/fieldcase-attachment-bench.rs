@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use fieldcase_core::case::{AttachmentInput, AttachmentKind};
 use fieldcase_core::{CaseId, CaseStore, NewCase, Role};
 use fieldcase_server::{Db, SqliteDb};
-use fieldcase_tests::release::{arg, percentile, ReleaseServer};
+use fieldcase_tests::release::{arg, percentile, sync_at_once, ReleaseServer};
 
 const PASSWORD: &str = "attachment bench password";
 
@@ -190,43 +190,11 @@ fn main() {
     }
     println!("   (prepared {phones} phones in {:?})", t.elapsed());
     let before = server.peak_rss_kib();
-    let url = server.url.clone();
     let start = Instant::now();
     let deadline = Duration::from_secs(600);
-    let handles: Vec<_> = fleet
-        .into_iter()
-        .map(|(s, tok)| {
-            let url = url.clone();
-            std::thread::spawn(move || {
-                let t0 = Instant::now();
-                let r = s.sync(&url, &tok);
-                (
-                    t0.elapsed(),
-                    r.map(|r| (r.attachments_uploaded, r.errors.len()))
-                        .map_err(|e| e.to_string()),
-                )
-            })
-        })
-        .collect();
-    let mut times = Vec::new();
-    let (mut uploaded, mut errors) = (0usize, 0usize);
-    for h in handles {
-        let (d, r) = h.join().unwrap();
-        times.push(d);
-        match r {
-            Ok((n, errs)) => {
-                uploaded += n;
-                errors += errs;
-            }
-            Err(e) => {
-                errors += 1;
-                eprintln!("a phone failed: {e}");
-            }
-        }
-    }
+    let (times, uploaded, errors) = sync_at_once(fleet, &server.url, |r| r.attachments_uploaded);
     let total = start.elapsed();
     assert!(total < deadline, "the burst took longer than {deadline:?}");
-    times.sort();
     let bytes = uploaded * photo_mib;
     println!(
         "A3 {phones} phones x {photos} photos of {photo_mib} MiB at once: {uploaded} files ({bytes} MiB) in {total:?} = {:.0} MiB/s; per phone p50 {:?}, p99 {:?}; errors {errors}",

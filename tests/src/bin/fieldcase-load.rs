@@ -19,7 +19,7 @@ use std::time::Instant;
 use fieldcase_core::case::VisitInput;
 use fieldcase_core::{CaseId, CaseStore, NewCase, Role};
 use fieldcase_server::{Db, SqliteDb};
-use fieldcase_tests::release::{arg, percentile, ReleaseServer};
+use fieldcase_tests::release::{arg, percentile, sync_at_once, ReleaseServer};
 
 const PASSWORD: &str = "load test password";
 
@@ -151,41 +151,9 @@ fn main() {
         edit(&s, &ids, per_phone);
         fleet.push((s, t));
     }
-    let url = server.url.clone();
     let start = Instant::now();
-    let handles: Vec<_> = fleet
-        .into_iter()
-        .map(|(s, t)| {
-            let url = url.clone();
-            std::thread::spawn(move || {
-                let t0 = Instant::now();
-                let r = s.sync(&url, &t);
-                (
-                    t0.elapsed(),
-                    r.map(|r| (r.sent, r.errors.len()))
-                        .map_err(|e| e.to_string()),
-                )
-            })
-        })
-        .collect();
-    let mut times = Vec::new();
-    let (mut merged, mut errors) = (0usize, 0usize);
-    for h in handles {
-        let (d, r) = h.join().unwrap();
-        times.push(d);
-        match r {
-            Ok((sent, errs)) => {
-                merged += sent;
-                errors += errs;
-            }
-            Err(e) => {
-                errors += 1;
-                eprintln!("a phone failed: {e}");
-            }
-        }
-    }
+    let (times, merged, errors) = sync_at_once(fleet, &server.url, |r| r.sent);
     let total = start.elapsed();
-    times.sort();
     println!(
         "S-c {phones} phones x {per_phone} changed cases at once: {merged} cases merged in {total:?} = {:.0} cases/s; sync p50 {:?}, p99 {:?}; errors {errors}",
         merged as f64 / total.as_secs_f64(),
