@@ -160,9 +160,7 @@ async fn openapi() -> impl axum::response::IntoResponse {
     )
 }
 
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
+use crate::now_ms;
 
 /// A JSON body whose rejections use our error format (and never echo the input).
 #[derive(Debug)]

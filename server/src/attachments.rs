@@ -31,15 +31,8 @@ use crate::api::Auth;
 use crate::db::attachments::{Reference, Refused, UploadStatus};
 use crate::db::{self, Db, Session};
 use crate::error::{AppError, AppResult};
-use crate::AppState;
+use crate::{now_ms, AppState};
 use fieldcase_core::{attachment, CaseDoc, CaseId};
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
 
 /// The case and hash of a route, when they are shaped like ones (else `404`).
 fn parse(id: &str, hash: &str) -> AppResult<(CaseId, String)> {
@@ -50,12 +43,18 @@ fn parse(id: &str, hash: &str) -> AppResult<(CaseId, String)> {
     Ok((id, hash.to_string()))
 }
 
-/// The case's reference to the file `hash`, for a caller who may see the case.
-pub fn reference(db: &dyn Db, session: &Session, id: &CaseId, hash: &str) -> AppResult<Reference> {
+/// Whether the caller may see the case (else `404`, as for none).
+fn may_see(db: &dyn Db, session: &Session, id: &CaseId) -> AppResult<()> {
     let access = db.case_access(id)?.ok_or(AppError::NotFound)?;
     if !access.visible_to(&session.user) {
         return Err(AppError::NotFound);
     }
+    Ok(())
+}
+
+/// The case's reference to the file `hash`, for a caller who may see the case.
+pub fn reference(db: &dyn Db, session: &Session, id: &CaseId, hash: &str) -> AppResult<Reference> {
+    may_see(db, session, id)?;
     let bytes = db.case_document(id)?.ok_or(AppError::NotFound)?;
     let file = CaseDoc::load(&bytes)?.read()?;
     file.attachments
@@ -142,7 +141,9 @@ pub async fn get_chunk(
 ) -> AppResult<Response> {
     let (id, hash) = parse(&id, &hash)?;
     let chunk = db::blocking(&state.db, move |db| {
-        reference(db, &session, &id, &hash)?;
+        // A file held whole was named by the case's reference when it was uploaded: its
+        // chunks are served without reading the case's document again for each one.
+        may_see(db, &session, &id)?;
         let chunk = db
             .attachment_chunk(&id, &hash, seq)?
             .ok_or(AppError::NotFound)?;

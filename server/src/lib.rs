@@ -8,6 +8,11 @@
 //! caseload), [`sync`] (the `/v1/sync` WebSocket speaking the automerge-repo protocol).
 //! [`console`] (the supervisor console at `/console`, server-rendered HTML).
 
+/// Now, in milliseconds since 1970 (the server's clock).
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
 pub mod admin;
 pub mod admission;
 pub mod api;

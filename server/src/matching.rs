@@ -326,6 +326,4 @@ pub fn answer(
     Ok(out)
 }
 
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
+use crate::now_ms;

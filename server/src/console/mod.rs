@@ -209,9 +209,7 @@ async fn css() -> Response {
         .into_response()
 }
 
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
+use crate::now_ms;
 
 /// Runs storage work off the async threads.
 pub(crate) async fn blocking<T: Send + 'static>(
