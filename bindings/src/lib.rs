@@ -27,7 +27,7 @@ use fieldcase_core::case::{
     ActivityInput, ActivityStatus, AgreementInput, AppointmentInput, AppointmentStatus,
     AssessmentInput, AttachmentInput, CaseFile, ClientInput, ClosureInput, ConsentInput,
     ContactInput, FollowUpInput, HouseholdMemberInput, IntakeInput, NewCase, ProblemInput,
-    ReferralInput, ReferralLinkInput, ReferralStatus, ReviewInput, VisitInput,
+    ReferralInput, ReferralLinkInput, ReferralStatus, ReviewInput, SupervisionInput, VisitInput,
 };
 use fieldcase_core::matching::PossibleMatch;
 use fieldcase_core::store::{AgendaItem, CaseFilter};
@@ -1080,6 +1080,27 @@ impl CaseStore {
         self.edit(&case_id, |d, a, now| {
             d.complete_next_step(a, now, &judgement_path, &date)
         })
+    }
+
+    /// Closes the case as a duplicate of case `of` (supervisors): the same client's other
+    /// case goes on; both keep their history. Returns the closure's id.
+    pub fn close_as_duplicate(
+        &self,
+        case_id: String,
+        of: String,
+        comment: String,
+    ) -> Result<String> {
+        let of: fieldcase_core::CaseId = of.parse()?;
+        self.edit(&case_id, |d, a, now| {
+            d.close_as_duplicate(a, now, &of, &comment)
+        })
+    }
+
+    /// Records supervision on the record: a case conference, a review of the handling of
+    /// the case (a supervisor's, or the worker's own), or a disagreement between
+    /// professionals; returns its id.
+    pub fn add_supervision(&self, case_id: String, input: SupervisionInput) -> Result<String> {
+        self.edit(&case_id, |d, a, now| d.add_supervision(a, now, input))
     }
 
     /// Approves a request to close the case (supervisors): the case is closed.

@@ -30,8 +30,10 @@ pub const SCHEMA_ID: &str = "fieldcase/case/1";
 /// ([`crate::case::upgrade`]). Revision 2 is the case process of the seeds
 /// (closing at any stage, intake decisions, conclusions with their next step, plan
 /// versions). Revision 3 is the papers of the case file: references to attachments whose
-/// bytes live outside the document ([`crate::attachment`]).
-pub const SCHEMA_REVISION: u32 = 3;
+/// bytes live outside the document ([`crate::attachment`]). Revision 4 is supervision on
+/// the record (case conferences, reviews of the handling of the case, disagreements between
+/// professionals) and a case closed as a duplicate of another (`duplicate_of`).
+pub const SCHEMA_REVISION: u32 = 4;
 
 /// What a field holds.
 #[derive(Debug)]
@@ -236,7 +238,20 @@ pub const CLOSURE_REASONS: &[&str] = &[
     "moved_away",
     "transferred",
     "deceased",
+    // Revision 4: the same client's other case file continues (`duplicate_of`); the
+    // family is not told of a closing, as their case goes on.
+    "duplicate",
     "other",
+];
+/// What a supervision entry records (revision 4): a case conference (seed 000: the
+/// multidisciplinary team), the review of the worker's handling of the case by a supervisor
+/// or by the worker (seed 004 slide 18, "Đánh giá lại hoạt động quản lý trường hợp": self-
+/// evaluation and/or the supervisor's), or a disagreement between professionals.
+pub const SUPERVISION_KINDS: &[&str] = &[
+    "case_conference",
+    "supervisor_review",
+    "self_review",
+    "disagreement",
 ];
 pub const INTAKE_SOURCES: &[&str] = &[
     "self",
@@ -598,6 +613,7 @@ const CLOSURE: &[Field] = &[
     action("reopened_by", Kind::Str),
     action("reopen_reason", Kind::Str),
     action("stage_at_request", Kind::Enum(STAGES)),
+    action("duplicate_of", Kind::Str).since(4),
     action("informed", Kind::Bool),
     action("informed_on", Kind::Date),
     action("informed_how", Kind::Enum(INFORMED_HOW)),
@@ -658,6 +674,25 @@ const ATTACHMENT: &[Field] = &[
     open("caption", Kind::Str),
 ];
 
+/// Supervision on the record (revision 4). A review follows seed 004's slide 18: what was
+/// observed and why the case was understood and handled that way (`summary`, "Nhận xét"),
+/// what went well (`went_well`, "Đã làm tốt được những gì?"), what was learned
+/// (`learning`, "Học hỏi") and what to do differently (`changes`, "Chuyển đổi"). A
+/// conference records who took part, what was discussed and decided; a disagreement, the
+/// positions held and how it was resolved (or that it was taken further).
+const SUPERVISION: &[Field] = &[
+    open("kind", Kind::Enum(SUPERVISION_KINDS)),
+    open("date", Kind::Date),
+    open("participants", Kind::StrList),
+    open("summary", Kind::Text),
+    open("went_well", Kind::Str),
+    open("learning", Kind::Str),
+    open("changes", Kind::Str),
+    open("decisions", Kind::Str),
+    open("positions", Kind::Str),
+    open("resolution", Kind::Str),
+];
+
 /// The root of a case document.
 pub const CASE: &[Field] = &[
     action("schema", Kind::Str),
@@ -684,6 +719,7 @@ pub const CASE: &[Field] = &[
     open("reviews", Kind::Entries(REVIEW)),
     action("closures", Kind::Entries(CLOSURE)),
     open("attachments", Kind::Entries(ATTACHMENT)).since(3),
+    open("supervision", Kind::Entries(SUPERVISION)).since(4),
 ];
 
 /// Finds a field among a map's fields (and, for entries, the common entry fields).

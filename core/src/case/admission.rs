@@ -78,6 +78,11 @@ fn links_of(file: &CaseFile) -> std::collections::BTreeSet<&str> {
         .household
         .iter()
         .filter_map(|m| m.case_id.as_deref())
+        .chain(
+            file.closures
+                .iter()
+                .filter_map(|c| c.duplicate_of.as_deref()),
+        )
         .collect()
 }
 
@@ -227,7 +232,9 @@ fn admit_with(
         }
         None => {
             authority::may_create(&file, writer.user_id, writer.team, writer.role)?;
-            if let Some(refusal) = authority::new_case_history_violation(changes, writer.role) {
+            if let Some(refusal) = authority::review_violation(&[], &file.supervision, writer.role)
+                .or_else(|| authority::new_case_history_violation(changes, writer.role))
+            {
                 return Err(refusal);
             }
             newcomers.extend(file.case_manager.clone());
@@ -250,7 +257,7 @@ fn admit_with(
             Ok(c) if c != id => new_links.push(c),
             _ => {
                 return Err(invalid(
-                    "a household member links to a case by its id, never to the case itself".into(),
+                    "a household member or a duplicate links to a case by its id, never to the case itself".into(),
                 ))
             }
         }

@@ -1,7 +1,7 @@
 //! Which changes need a supervisor. The typed API already refuses these actions to workers
 //! on the phone; the server checks the merged result again, since a phone can run any code.
 
-use crate::case::model::{ApprovalStatus, CaseFile, ClosureStatus, Sensitivity};
+use crate::case::model::{ApprovalStatus, CaseFile, ClosureStatus, Sensitivity, SupervisionKind};
 use crate::case::Role;
 use crate::refusal::{Refusal, RefusalKind};
 
@@ -44,6 +44,9 @@ pub fn violation(before: &CaseFile, after: &CaseFile, role: Role) -> Option<Refu
     }
     if role.has_authority() {
         return None;
+    }
+    if let Some(refusal) = review_violation(&before.supervision, &after.supervision, role) {
+        return Some(refusal);
     }
     if after.plan.versions.len() != before.plan.versions.len() {
         return needs_authority("only a supervisor approves a plan");
@@ -277,6 +280,27 @@ pub fn new_case_history_violation(changes: &[automerge::Change], role: Role) -> 
     None
 }
 
+/// A supervisor's review of the handling of the case is the supervisor's words: a worker
+/// neither writes one nor changes one, in a new case or a known one (their own is a
+/// `self_review`).
+pub fn review_violation(
+    before: &[crate::case::Supervision],
+    after: &[crate::case::Supervision],
+    role: Role,
+) -> Option<Refusal> {
+    if role.has_authority() {
+        return None;
+    }
+    let review = |s: &crate::case::Supervision| s.kind == Some(SupervisionKind::SupervisorReview);
+    for s in after {
+        let was = before.iter().find(|b| b.id == s.id);
+        if (review(s) || was.is_some_and(review)) && was != Some(s) {
+            return needs_authority("only a supervisor writes a supervisor's review");
+        }
+    }
+    None
+}
+
 /// The change messages of the typed edits that need a supervisor: the console shows a
 /// change's message as what it did, so a worker's change may not carry one of them.
 pub const AUTHORITY_MESSAGES: &[&str] = &[
@@ -284,6 +308,7 @@ pub const AUTHORITY_MESSAGES: &[&str] = &[
     "record plan decision",
     "return plan",
     "approve closure",
+    "close as duplicate",
     "return closure",
     "assign",
 ];

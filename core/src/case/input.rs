@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::case::model::{
     ActivityStatus, AppointmentStatus, AttachmentKind, CaseKind, Finding, InformedHow,
-    IntakeDecision, NextStep, ProtectionOrder, ReferralStatus,
+    IntakeDecision, NextStep, ProtectionOrder, ReferralStatus, SupervisionKind,
 };
 
 macro_rules! input {
@@ -210,6 +210,16 @@ input! {
         date: String, progress: Vec<ProgressInput>, risk: RiskInput, satisfaction: i64,
         satisfaction_note: String, decision: String, notes: String, new_risk_factors: String,
         new_supports: String, client_opinion: String, specialist_opinions: String,
+    }
+}
+
+input! {
+    /// Supervision on the record: a case conference, a review of the handling of the case
+    /// (`supervisor_review` is a supervisor's only), or a disagreement between professionals.
+    SupervisionInput {
+        kind: SupervisionKind, date: String, participants: Vec<String>, summary: String,
+        went_well: String, learning: String, changes: String, decisions: String,
+        positions: String, resolution: String,
     }
 }
 

@@ -990,6 +990,37 @@ impl CaseDoc {
         )
     }
 
+    /// Records supervision on the record: a case conference, a review of the handling of
+    /// the case, or a disagreement between professionals, with the day it took place. A
+    /// supervisor's review is written by a supervisor only (the server checks it again);
+    /// a worker records their own as `self_review`.
+    pub fn add_supervision(
+        &mut self,
+        a: &Author,
+        now: i64,
+        input: SupervisionInput,
+    ) -> Result<String> {
+        let Some(kind) = input.kind else {
+            return Err(Error::invalid("supervision/kind", "say what is recorded"));
+        };
+        if !kind.is_known() {
+            return Err(Error::invalid(
+                "supervision/kind",
+                "not a kind of supervision entry",
+            ));
+        }
+        if kind == SupervisionKind::SupervisorReview {
+            require_authority(a, "a supervisor's review")?;
+        }
+        if input.date.as_deref().is_none_or(str::is_empty) {
+            return Err(Error::invalid(
+                "supervision/date",
+                "say on which day it took place",
+            ));
+        }
+        self.add_entry(a, now, "supervision", to_map(&input))
+    }
+
     /// Records a review: progress per goal, re-assessed risk, satisfaction, decision.
     pub fn add_review(&mut self, a: &Author, now: i64, mut input: ReviewInput) -> Result<String> {
         if let Some(risk) = input.risk.as_mut() {

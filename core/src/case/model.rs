@@ -407,6 +407,9 @@ pub struct CaseFile {
     pub closures: Vec<Closure>,
     /// The papers of the case file: references to attachments (revision 3).
     pub attachments: Vec<Attachment>,
+    /// Supervision on the record: case conferences, reviews of the handling of the case,
+    /// disagreements between professionals (revision 4).
+    pub supervision: Vec<Supervision>,
 }
 
 /// Which user and device an Automerge actor writes for.
@@ -907,6 +910,45 @@ pub struct Review {
 }
 
 code_enum! {
+    /// What a supervision entry records (seed 004 slide 18; seed 000's team work).
+    SupervisionKind {
+        CaseConference = "case_conference", SupervisorReview = "supervisor_review",
+        SelfReview = "self_review", Disagreement = "disagreement",
+    }
+}
+
+/// Supervision on the record ([`crate::schema`]'s `supervision`): a case conference, a
+/// review of the handling of the case (by a supervisor, or the worker's own), or a
+/// disagreement between professionals; dated, with who took part.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[serde(default)]
+pub struct Supervision {
+    pub id: String,
+    pub kind: Option<SupervisionKind>,
+    /// The day it took place.
+    pub date: Option<String>,
+    pub participants: Vec<String>,
+    /// What was observed or discussed (a review's "Nhận xét").
+    pub summary: String,
+    /// What went well (a review).
+    pub went_well: Option<String>,
+    /// What was learned (a review's "Học hỏi").
+    pub learning: Option<String>,
+    /// What to do differently from now on (a review's "Chuyển đổi").
+    pub changes: Option<String>,
+    /// What a conference decided.
+    pub decisions: Option<String>,
+    /// The positions the professionals held (a disagreement).
+    pub positions: Option<String>,
+    /// How a disagreement was resolved, or where it was taken.
+    pub resolution: Option<String>,
+    pub recorded_at: Option<String>,
+    pub recorded_by: Option<String>,
+    pub retracted: Option<Retraction>,
+}
+
+code_enum! {
     /// What an attachment is: a photo (of a paper, of an injury), a document, the client's
     /// signature, or a recording.
     AttachmentKind { Photo = "photo", Document = "document", Signature = "signature", Audio = "audio" }
@@ -952,6 +994,8 @@ pub struct Closure {
     pub reopen_reason: Option<String>,
     /// The stage the case was in when closure was requested.
     pub stage_at_request: Option<Stage>,
+    /// For a closure as a duplicate: the id of the same client's case that continues.
+    pub duplicate_of: Option<String>,
     /// Whether the client or family was told that, why and when the case closes (seed
     /// 002); `false` with a note says why they could not be told.
     pub informed: Option<bool>,
@@ -965,7 +1009,12 @@ pub struct Closure {
 
 impl Closure {
     /// Whether the request says that the client or family was told, or why they were not.
+    /// A closure as a duplicate needs neither: the client's case continues in the other
+    /// file, so there is no ending to tell the family about.
     pub fn informing_recorded(&self) -> bool {
+        if self.reason.as_deref() == Some("duplicate") {
+            return true;
+        }
         match self.informed {
             Some(true) => self.informed_on.is_some() && self.informed_how.is_some(),
             Some(false) => self

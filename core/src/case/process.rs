@@ -301,6 +301,50 @@ impl CaseDoc {
         })
     }
 
+    /// A supervisor confirms that this case's client is the client of case `of`: this case
+    /// is closed as a duplicate pointing to it, in one change (requested and approved at
+    /// once; the family is not told, as their case goes on in the other file). Both cases
+    /// keep their history. A closure request still waiting is decided first.
+    pub fn close_as_duplicate(
+        &mut self,
+        a: &Author,
+        now: i64,
+        of: &crate::CaseId,
+        comment: &str,
+    ) -> Result<String> {
+        super::require_authority(a, "closing a case as a duplicate")?;
+        let stage = self.stage();
+        if stage == Stage::Closed || !stage.is_known() {
+            return Err(Error::InvalidTransition {
+                from: stage,
+                to: Stage::Closed,
+                reason: "only an open case can be closed".into(),
+            });
+        }
+        if self.id()? == *of {
+            return Err(Error::invalid(
+                "closures/duplicate_of",
+                "a case is not a duplicate of itself",
+            ));
+        }
+        let file = self.read()?;
+        self.refuse_second_closure_request(&file)?;
+        let m = to_map(&json!({
+            "reason": "duplicate",
+            "duplicate_of": of.to_string(),
+            "status": "approved",
+            "stage_at_request": stage.code(),
+            "decided_at": rfc3339(now),
+            "decided_by": a.user_id,
+            "comment": comment,
+        }));
+        self.edit(a, now, "close as duplicate", |tx| {
+            let id = insert_entry_with(tx, a, now, "closures", m, true)?;
+            write_at(tx, "", &to_map(&json!({"stage": "closed"})), true)?;
+            Ok(id)
+        })
+    }
+
     /// A supervisor returns a closure request: the case stays open where it was.
     pub fn return_closure(
         &mut self,

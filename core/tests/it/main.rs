@@ -18,3 +18,4 @@ mod referrals;
 mod salvage;
 mod stage;
 mod store;
+mod supervision;
