@@ -799,3 +799,27 @@ f-hash = SHA-256 of the file
 f-size = Size in bytes
 f-media-type = File type
 f-about = Belongs to
+
+# Supervision on the record (revision 4) and duplicates confirmed
+section-supervision = Supervision
+supervision-none = No case conference, review or disagreement recorded.
+supervision-case_conference = Case conference
+supervision-supervisor_review = Supervisor's review of the handling of the case
+supervision-self_review = Worker's own review of the handling of the case
+supervision-disagreement = Disagreement between professionals
+supervision-add = Record supervision
+supervision-record = Record
+supervision-explain = A review asks what was observed and why the case was handled this way, what went well, what was learned and what to do differently. A conference records who took part and what was decided; a disagreement, the positions held and how it was resolved.
+one-per-line = one per line
+f-observed = Observed or discussed
+f-went-well = What went well
+f-learning = What was learned
+f-changes = What to do differently
+f-decisions = Decisions
+f-positions = Positions held
+f-resolution = How it was resolved
+f-duplicate-of = Duplicate of
+closure-reason-duplicate = Duplicate of another case of the same client
+act-close-as-duplicate = closed the case as a duplicate
+match-confirm = Same person: keep { $keep }, close { $close } as its duplicate
+match-confirm-both = Only a supervisor who sees both cases can confirm that they are the same person.

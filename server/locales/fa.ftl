@@ -755,3 +755,27 @@ f-hash = SHA-256 پرونده
 f-size = اندازه (بایت)
 f-media-type = نوع پرونده
 f-about = مربوط به
+
+# Supervision on the record (revision 4) and duplicates confirmed
+section-supervision = نظارت
+supervision-none = هیچ جلسهٔ بررسی مورد، بازبینی یا اختلاف نظری ثبت نشده است.
+supervision-case_conference = جلسهٔ بررسی مورد
+supervision-supervisor_review = بازبینی سرپرست از رسیدگی به پرونده
+supervision-self_review = بازبینی مددکار از رسیدگی خود به پرونده
+supervision-disagreement = اختلاف نظر میان متخصصان
+supervision-add = ثبت نظارت
+supervision-record = ثبت
+supervision-explain = بازبینی می‌پرسد چه دیده شد و چرا پرونده این‌گونه رسیدگی شد، چه چیزی خوب انجام شد، چه آموخته شد و از این پس چه باید متفاوت باشد. جلسه شرکت‌کنندگان و تصمیم‌ها را ثبت می‌کند؛ اختلاف نظر، دیدگاه‌ها و چگونگی حل آن را.
+one-per-line = هر مورد در یک سطر
+f-observed = آنچه دیده یا بحث شد
+f-went-well = آنچه خوب انجام شد
+f-learning = آنچه آموخته شد
+f-changes = آنچه باید متفاوت انجام شود
+f-decisions = تصمیم‌ها
+f-positions = دیدگاه‌ها
+f-resolution = چگونگی حل آن
+f-duplicate-of = تکراریِ
+closure-reason-duplicate = تکراری: پروندهٔ دیگری از همین مراجع
+act-close-as-duplicate = پرونده را به عنوان تکراری بست
+match-confirm = یک نفرند: { $keep } بماند و { $close } به عنوان تکراری بسته شود
+match-confirm-both = فقط سرپرستی که هر دو پرونده را می‌بیند می‌تواند یکی بودن آنها را تأیید کند.

@@ -811,3 +811,27 @@ f-hash = SHA-256 файла
 f-size = Размер в байтах
 f-media-type = Тип файла
 f-about = Относится к
+
+# Supervision on the record (revision 4) and duplicates confirmed
+section-supervision = Супервизия
+supervision-none = Нет записей о консилиумах, разборах и разногласиях.
+supervision-case_conference = Консилиум по случаю
+supervision-supervisor_review = Разбор ведения случая руководителем
+supervision-self_review = Самоанализ ведения случая специалистом
+supervision-disagreement = Разногласие между специалистами
+supervision-add = Записать супервизию
+supervision-record = Записать
+supervision-explain = Разбор отвечает: что замечено и почему случай понят и решён так; что удалось; чему научились; что делать иначе. Консилиум — кто участвовал и что решили; разногласие — позиции сторон и как оно разрешено.
+one-per-line = по одному в строке
+f-observed = Что замечено или обсуждено
+f-went-well = Что удалось
+f-learning = Чему научились
+f-changes = Что делать иначе
+f-decisions = Решения
+f-positions = Позиции сторон
+f-resolution = Как разрешено
+f-duplicate-of = Дубликат дела
+closure-reason-duplicate = Дубликат другого дела того же клиента
+act-close-as-duplicate = закрыл(а) дело как дубликат
+match-confirm = Один человек: оставить { $keep }, закрыть { $close } как дубликат
+match-confirm-both = Подтвердить, что это один человек, может только руководитель, который видит оба дела.

@@ -755,3 +755,27 @@ f-hash = SHA-256 ของไฟล์
 f-size = ขนาด (ไบต์)
 f-media-type = ชนิดไฟล์
 f-about = เกี่ยวกับ
+
+# Supervision on the record (revision 4) and duplicates confirmed
+section-supervision = การนิเทศงาน
+supervision-none = ยังไม่มีการประชุมปรึกษารายกรณี การทบทวน หรือความเห็นที่แตกต่างบันทึกไว้
+supervision-case_conference = การประชุมปรึกษารายกรณี
+supervision-supervisor_review = การทบทวนการจัดการรายกรณีโดยผู้นิเทศ
+supervision-self_review = การทบทวนการจัดการรายกรณีด้วยตนเองของผู้ปฏิบัติงาน
+supervision-disagreement = ความเห็นที่แตกต่างระหว่างสหวิชาชีพ
+supervision-add = บันทึกการนิเทศงาน
+supervision-record = บันทึก
+supervision-explain = การทบทวนถามว่าสังเกตเห็นอะไรและเหตุใดจึงจัดการกรณีเช่นนี้ สิ่งใดทำได้ดี ได้เรียนรู้อะไร และจะทำอะไรต่างไปจากเดิม การประชุมบันทึกผู้เข้าร่วมและสิ่งที่ตัดสินใจ ความเห็นที่แตกต่างบันทึกจุดยืนของแต่ละฝ่ายและวิธีที่ได้ข้อยุติ
+one-per-line = บรรทัดละหนึ่งรายการ
+f-observed = สิ่งที่สังเกตหรือหารือ
+f-went-well = สิ่งที่ทำได้ดี
+f-learning = สิ่งที่ได้เรียนรู้
+f-changes = สิ่งที่จะทำต่างไปจากเดิม
+f-decisions = ข้อตัดสินใจ
+f-positions = จุดยืนของแต่ละฝ่าย
+f-resolution = วิธีที่ได้ข้อยุติ
+f-duplicate-of = ซ้ำกับ
+closure-reason-duplicate = ซ้ำกับอีกกรณีหนึ่งของผู้ใช้บริการคนเดียวกัน
+act-close-as-duplicate = ปิดกรณีเนื่องจากซ้ำ
+match-confirm = คนเดียวกัน: เก็บ { $keep } ไว้ และปิด { $close } เป็นกรณีซ้ำ
+match-confirm-both = เฉพาะผู้นิเทศที่เห็นทั้งสองกรณีเท่านั้นที่ยืนยันได้ว่าเป็นคนเดียวกัน

@@ -811,3 +811,27 @@ f-hash = SHA-256 файлу
 f-size = Розмір у байтах
 f-media-type = Тип файлу
 f-about = Стосується
+
+# Supervision on the record (revision 4) and duplicates confirmed
+section-supervision = Супервізія
+supervision-none = Немає записів про кейс-конференції, розбори чи розбіжності.
+supervision-case_conference = Кейс-конференція
+supervision-supervisor_review = Розбір ведення випадку керівником
+supervision-self_review = Самоаналіз ведення випадку фахівцем
+supervision-disagreement = Розбіжність між фахівцями
+supervision-add = Записати супервізію
+supervision-record = Записати
+supervision-explain = Розбір відповідає: що помічено і чому випадок зрозуміли та вирішили саме так; що вдалося; чого навчилися; що робити інакше. Конференція — хто брав участь і що вирішили; розбіжність — позиції сторін і як її розв'язано.
+one-per-line = по одному в рядку
+f-observed = Що помічено або обговорено
+f-went-well = Що вдалося
+f-learning = Чого навчилися
+f-changes = Що робити інакше
+f-decisions = Рішення
+f-positions = Позиції сторін
+f-resolution = Як розв'язано
+f-duplicate-of = Дублікат справи
+closure-reason-duplicate = Дублікат іншої справи того самого клієнта
+act-close-as-duplicate = закрив(ла) справу як дублікат
+match-confirm = Одна людина: залишити { $keep }, закрити { $close } як дублікат
+match-confirm-both = Підтвердити, що це одна людина, може лише керівник, який бачить обидві справи.

@@ -755,3 +755,27 @@ f-hash = SHA-256 của tệp
 f-size = Kích thước (byte)
 f-media-type = Loại tệp
 f-about = Thuộc về
+
+# Supervision on the record (revision 4) and duplicates confirmed
+section-supervision = Giám sát
+supervision-none = Chưa ghi nhận hội ý trường hợp, đánh giá lại hay ý kiến khác nhau nào.
+supervision-case_conference = Hội ý trường hợp
+supervision-supervisor_review = Người giám sát đánh giá lại hoạt động quản lý trường hợp
+supervision-self_review = Cán bộ tự đánh giá lại hoạt động quản lý trường hợp
+supervision-disagreement = Ý kiến khác nhau giữa các cán bộ chuyên môn
+supervision-add = Ghi nhận giám sát
+supervision-record = Ghi nhận
+supervision-explain = Đánh giá lại gồm: Nhận xét (vì sao hiểu và giải quyết trường hợp theo phương pháp đó), Đã làm tốt được những gì, Học hỏi, Chuyển đổi. Hội ý ghi người tham gia và quyết định; ý kiến khác nhau ghi quan điểm của các bên và cách giải quyết.
+one-per-line = mỗi dòng một người
+f-observed = Nhận xét
+f-went-well = Đã làm tốt được những gì
+f-learning = Học hỏi
+f-changes = Chuyển đổi
+f-decisions = Quyết định
+f-positions = Quan điểm của các bên
+f-resolution = Cách giải quyết
+f-duplicate-of = Trùng với hồ sơ
+closure-reason-duplicate = Trùng với một hồ sơ khác của cùng đối tượng
+act-close-as-duplicate = đã đóng hồ sơ vì trùng lặp
+match-confirm = Cùng một người: giữ { $keep }, đóng { $close } vì trùng lặp
+match-confirm-both = Chỉ người giám sát thấy được cả hai hồ sơ mới xác nhận được là cùng một người.

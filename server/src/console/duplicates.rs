@@ -3,7 +3,9 @@
 //! supervisor may see is named and linked; a case they may not see is shown only as "a
 //! case in team X; ask its supervisor" (no name, no id). The reasons are in words. A
 //! supervisor who sees either case may dismiss the pair: it is recorded with who and when,
-//! and never proposed again.
+//! and never proposed again. A supervisor who sees both may confirm the same person: one
+//! case is closed as a duplicate pointing to the other, which goes on (both keep their
+//! history), and the pair is recorded as confirmed.
 
 use std::sync::Arc;
 
@@ -155,6 +157,25 @@ pub(crate) async fn page(State(state): State<Arc<AppState>>, u: ConsoleUser) -> 
                             input type="hidden" name="pair" value=(row.id);
                             div.buttons { button.secondary type="submit" { (l.t("match-dismiss")) } }
                         }
+                        @if a.access.visible_to(u.user()) && b.access.visible_to(u.user()) {
+                            // Same person: one file is closed as a duplicate of the other, which
+                            // goes on; both keep their history.
+                            @for (keep, close) in [(a, b), (b, a)] {
+                                form.decision method="post" action="/console/duplicates/confirm" {
+                                    (csrf(&u))
+                                    input type="hidden" name="case" value=(close.id.to_string());
+                                    input type="hidden" name="pair" value=(row.id);
+                                    div.buttons { button type="submit" {
+                                        (l.ta("match-confirm", &[
+                                            ("keep", view::listed_name(&keep.name, keep.access.restricted).into()),
+                                            ("close", view::listed_name(&close.name, close.access.restricted).into()),
+                                        ]))
+                                    } }
+                                }
+                            }
+                        } @else {
+                            p.muted { (l.t("match-confirm-both")) }
+                        }
                     }
                 }
             }
@@ -206,6 +227,58 @@ pub(crate) async fn dismiss(State(state): State<Arc<AppState>>, posted: Posted<P
         .await
         }
         .await;
+    match result {
+        Ok(()) => back(None, "/console/duplicates"),
+        Err(e) => user.error(e),
+    }
+}
+
+/// Confirms an open pair as the same person: `case` (which the supervisor must see, as the
+/// other) is closed as a duplicate of the other, through the hub and its rules, then the
+/// pair is recorded as confirmed. A pair they may not act on answers as one that does not
+/// exist.
+pub(crate) async fn confirm(State(state): State<Arc<AppState>>, posted: Posted<Pair>) -> Response {
+    let Posted { user, form } = posted;
+    let result = async {
+        if !user.user().role.has_authority() {
+            return Err(AppError::Forbidden);
+        }
+        let close: CaseId = form.case.parse().map_err(|_| AppError::NotFound)?;
+        let db = state.db.clone();
+        let who = user.user().clone();
+        let pair = form.pair.clone();
+        let row = blocking(move || {
+            let sees = |c: &CaseId| -> crate::error::AppResult<bool> {
+                Ok(db.case_access(c)?.is_some_and(|x| x.visible_to(&who)))
+            };
+            let row = db
+                .matches_of(&close)?
+                .into_iter()
+                .find(|r| r.id == pair && r.status == MatchStatus::Open)
+                .ok_or(AppError::NotFound)?;
+            if !sees(&close)? || !sees(&row.other(&close))? {
+                return Err(AppError::NotFound);
+            }
+            Ok(row)
+        })
+        .await?;
+        let keep = row.other(&close);
+        state
+            .hub
+            .edit(&state, close, user.user(), move |doc, author, now| {
+                doc.close_as_duplicate(author, now, &keep, "")
+            })
+            .await?;
+        let db = state.db.clone();
+        let by = user.user().id.clone();
+        blocking(move || {
+            db.decide_match(&row.a, &row.b, MatchStatus::Confirmed, &by, super::now_ms())
+        })
+        .await?;
+        tracing::info!(case = %close, by = %user.user().id, "closed as a duplicate (console)");
+        Ok(())
+    }
+    .await;
     match result {
         Ok(()) => back(None, "/console/duplicates"),
         Err(e) => user.error(e),

@@ -12,11 +12,13 @@
 //! | `POST /console/cases/{id}/plan` | approve or return the plan |
 //! | `POST /console/cases/{id}/closures/{closure}` | approve or return a closure request |
 //! | `POST /console/cases/{id}/assignment` | assign or transfer to workers of the team |
+//! | `POST /console/cases/{id}/supervision` | record a case conference, a review of the handling of the case or a disagreement (supervisors, admins) |
 //! | `GET /console/cases/{id}/print/{form}`, `GET /console/cases/{id}/export.json` | printed forms, letters and the whole file; the case as JSON for a client's own record (supervisors, admins); audited |
 //! | `POST /console/cases/{id}/referrals/{rid}/link`, `POST /console/cases/{id}/links/{link}/revoke`, `GET`, `POST /p/{token}` | a partner's link for one referral, and the partner's page (`partner.rs`) |
 //! | `GET /console/approvals` | plans and closures waiting for a decision |
 //! | `GET /console/duplicates` | possible duplicates across the agency (issue 19) |
 //! | `POST /console/duplicates/dismiss` | a pair is not the same person, never proposed again |
+//! | `POST /console/duplicates/confirm` | the same person: one case closed as a duplicate of the other (supervisors who see both) |
 //! | `GET /console/directory?q&domain&area&language&age&inactive`, `GET`, `POST /console/directory/{id}` | the partner directory for everyone signed in: search, a service's page; admins edit a service (admin log) |
 //! | `GET /console/reports?from&to`, `GET /console/reports/{name}.csv`, `GET /console/reports/period.xlsx?from&to` | a period's cases opened and closed per month, clients by gender, age band and stage, referral outcomes, time to closure (SVG charts with their tables; XLSX); service gaps, unmet needs, caseload statistics, closed cases, referral outcomes per organisation and service; CSV |
 //! | `GET /console/admin`, `POST /console/admin/...` | users and teams (admins): add a team, add a user, set a password, disable a user; the audit trail of restricted cases |
@@ -107,6 +109,10 @@ pub fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
         )
         .route("/console/cases/{id}/assignment", post(record::assign))
         .route(
+            "/console/cases/{id}/supervision",
+            post(record::add_supervision),
+        )
+        .route(
             "/console/cases/{id}/referrals/{rid}/link",
             post(partner::make),
         )
@@ -121,6 +127,7 @@ pub fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/console/approvals", get(approvals::page))
         .route("/console/duplicates", get(duplicates::page))
         .route("/console/duplicates/dismiss", post(duplicates::dismiss))
+        .route("/console/duplicates/confirm", post(duplicates::confirm))
         .route("/console/reports", get(reports::page))
         .route("/console/reports/period.xlsx", get(period::xlsx))
         .route("/console/reports/{name}", get(reports::csv))

@@ -67,6 +67,7 @@ fn code_prefix(names: &[&str]) -> Option<&'static str> {
         ("closures", "reason") => "closure-reason",
         ("closures", "status") => "closure",
         ("visits", "kind") => "visit",
+        ("supervision", "kind") => "supervision",
         _ => return None,
     })
 }
@@ -420,6 +421,8 @@ fn milestone(message: &str) -> bool {
                 | "record family agreement"
                 | "request closure"
                 | "approve closure"
+                | "close as duplicate"
+                | "add supervision"
                 | "return closure"
                 | "reopen case"
                 | "assign"
@@ -583,7 +586,7 @@ async fn render(
             @for (anchor, key) in [("timeline", "section-timeline"), ("conflicts", "section-conflicts"), ("client", "section-client"), ("safety", "section-safety"), ("intake", "section-intake"),
                 ("assessments", "section-assessments"), ("plan", "section-plan"), ("referrals", "section-referrals"),
                 ("visits", "section-visits"), ("appointments", "section-appointments"), ("reviews", "section-reviews"),
-                ("closures", "section-closures"), ("attachments", "section-attachments"), ("assignment", "section-assignment")] {
+                ("supervision", "section-supervision"), ("closures", "section-closures"), ("attachments", "section-attachments"), ("assignment", "section-assignment")] {
                 a href=(format!("#{anchor}")) { (l.t(key)) }
             }
         }
@@ -941,6 +944,56 @@ async fn render(
                 (cx.retracted(&r.retracted)) }
             }
         }
+        section.card #supervision {
+            h2 { (l.t("section-supervision")) " " span.count { (l.number(f.supervision.len() as i64)) } }
+            @if f.supervision.is_empty() { p.muted { (l.t("supervision-none")) } }
+            ol.timeline {
+                @for e in &f.supervision {
+                    @let p = format!("supervision/{}", e.id);
+                    li.entry.retracted[e.retracted.is_some()] {
+                        h3 {
+                            @if let Some(d) = &e.date { time datetime=(d) { (l.date(d)) } " · " }
+                            (l.code("supervision", e.kind.map(|k| k.code()).unwrap_or("")))
+                        }
+                        dl {
+                            (cx.list("f-participants", &format!("{p}/participants"), &e.participants))
+                            (cx.long("f-observed", &format!("{p}/summary"), &e.summary))
+                            (cx.text("f-went-well", &format!("{p}/went_well"), &e.went_well))
+                            (cx.text("f-learning", &format!("{p}/learning"), &e.learning))
+                            (cx.text("f-changes", &format!("{p}/changes"), &e.changes))
+                            (cx.text("f-decisions", &format!("{p}/decisions"), &e.decisions))
+                            (cx.text("f-positions", &format!("{p}/positions"), &e.positions))
+                            (cx.text("f-resolution", &format!("{p}/resolution"), &e.resolution))
+                        }
+                        @if let Some(by) = &e.recorded_by { p.by { (l.t("recorded-by")) " " bdi { (cx.people.name(by)) } @if let Some(at) = e.recorded_at.as_deref() { " · " time datetime=(at) { (l.datetime(at)) } } } }
+                        (cx.retracted(&e.retracted))
+                    }
+                }
+            }
+            @if authority {
+                details {
+                    summary { (l.t("supervision-add")) }
+                    form.supervision method="post" action=(format!("{here}/supervision")) {
+                        (csrf(u))
+                        p.muted { (l.t("supervision-explain")) }
+                        label { (l.t("f-kind"))
+                            select name="kind" required {
+                                @for k in fieldcase_core::case::SupervisionKind::ALL { option value=(k.code()) { (l.code("supervision", k.code())) } }
+                            }
+                        }
+                        label { (l.t("f-date")) input type="date" name="date" required; }
+                        label { (l.t("f-participants")) " " small.muted { (l.t("one-per-line")) }
+                            textarea name="participants" rows="2" maxlength="2000" {} }
+                        label { (l.t("f-observed")) textarea name="summary" rows="4" maxlength="8000" {} }
+                        @for (name, key) in [("went_well", "f-went-well"), ("learning", "f-learning"), ("changes", "f-changes"),
+                            ("decisions", "f-decisions"), ("positions", "f-positions"), ("resolution", "f-resolution")] {
+                            label { (l.t(key)) input name=(name) maxlength="2000"; }
+                        }
+                        button type="submit" { (l.t("supervision-record")) }
+                    }
+                }
+            }
+        }
         section.card #closures {
             h2 { (l.t("section-closures")) }
             @for c in &f.closures {
@@ -948,6 +1001,9 @@ async fn render(
                 article.entry {
                     dl {
                         (cx.coded("f-reason", &format!("{p}/reason"), "closure-reason", c.reason.as_deref()))
+                        @if let Some(of) = c.duplicate_of.as_deref() {
+                            (cx.field("f-duplicate-of", &format!("{p}/duplicate_of"), html! { a href=(format!("/console/cases/{}", view::url_part(of))) { bdi { (of) } } }))
+                        }
                         (cx.coded("f-stage-at-request", &format!("{p}/stage_at_request"), "stage", c.stage_at_request.map(|s| s.code())))
                         (cx.long("f-outcome", &format!("{p}/outcome"), &c.outcome))
                         (cx.yes_no("f-informed", &format!("{p}/informed"), c.informed))
@@ -1167,6 +1223,87 @@ pub(crate) async fn resolve(
     .await;
     match result {
         Ok(()) => back(Some(&format!("/console/cases/{id}#conflicts")), "/console"),
+        Err(e) => user.error(e),
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub(crate) struct SupervisionForm {
+    kind: String,
+    date: String,
+    #[serde(default)]
+    participants: String,
+    #[serde(default)]
+    summary: String,
+    #[serde(default)]
+    went_well: String,
+    #[serde(default)]
+    learning: String,
+    #[serde(default)]
+    changes: String,
+    #[serde(default)]
+    decisions: String,
+    #[serde(default)]
+    positions: String,
+    #[serde(default)]
+    resolution: String,
+}
+
+/// Records supervision on the case (supervisors and admins on the console; workers record
+/// their own review and conferences from the phone): the core's typed edit, so the same
+/// rules as every other path.
+pub(crate) async fn add_supervision(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    posted: Posted<SupervisionForm>,
+) -> Response {
+    let Posted { user, form } = posted;
+    let result = async {
+        if !user.user().role.has_authority() {
+            data::one_case(&state, &user, &id, "read (console)").await?;
+            return Err(AppError::Forbidden);
+        }
+        let case_id = id.parse().map_err(|_| AppError::NotFound)?;
+        let kind = fieldcase_core::case::SupervisionKind::from_code(&form.kind)
+            .ok_or_else(|| AppError::BadRequest("not a kind of supervision entry".into()))?;
+        let some = |s: String| {
+            let s = s.trim().to_string();
+            (!s.is_empty()).then_some(s)
+        };
+        let participants: Vec<String> = form
+            .participants
+            .lines()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(str::to_string)
+            .collect();
+        let input = fieldcase_core::case::SupervisionInput {
+            kind: Some(kind),
+            date: some(form.date),
+            participants: (!participants.is_empty()).then_some(participants),
+            summary: some(form.summary),
+            went_well: some(form.went_well),
+            learning: some(form.learning),
+            changes: some(form.changes),
+            decisions: some(form.decisions),
+            positions: some(form.positions),
+            resolution: some(form.resolution),
+        };
+        state
+            .hub
+            .edit(&state, case_id, user.user(), move |doc, author, now| {
+                doc.add_supervision(author, now, input.clone())
+            })
+            .await?;
+        tracing::info!(case = %id, by = %user.user().id, "supervision recorded (console)");
+        Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => back(
+            Some(&format!("/console/cases/{id}#supervision")),
+            "/console",
+        ),
         Err(e) => user.error(e),
     }
 }

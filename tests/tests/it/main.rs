@@ -40,6 +40,7 @@ mod postgres;
 mod security;
 mod shutdown;
 mod storage_contract;
+mod supervision;
 mod tls;
 mod update_app;
 mod wire;
