@@ -823,3 +823,7 @@ closure-reason-duplicate = Duplicate of another case of the same client
 act-close-as-duplicate = closed the case as a duplicate
 match-confirm = Same person: keep { $keep }, close { $close } as its duplicate
 match-confirm-both = Only a supervisor who sees both cases can confirm that they are the same person.
+time-zone = Time zone
+time-zone-now = Times on these pages are shown in { $zone }.
+time-zone-team = My team's ({ $zone })
+save = Save

@@ -779,3 +779,7 @@ closure-reason-duplicate = تکراری: پروندهٔ دیگری از همین
 act-close-as-duplicate = پرونده را به عنوان تکراری بست
 match-confirm = یک نفرند: { $keep } بماند و { $close } به عنوان تکراری بسته شود
 match-confirm-both = فقط سرپرستی که هر دو پرونده را می‌بیند می‌تواند یکی بودن آنها را تأیید کند.
+time-zone = منطقهٔ زمانی
+time-zone-now = زمان‌ها در این صفحه‌ها به وقت { $zone } نشان داده می‌شوند.
+time-zone-team = منطقهٔ تیم من ({ $zone })
+save = ذخیره

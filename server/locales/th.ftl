@@ -779,3 +779,7 @@ closure-reason-duplicate = ซ้ำกับอีกกรณีหนึ่�
 act-close-as-duplicate = ปิดกรณีเนื่องจากซ้ำ
 match-confirm = คนเดียวกัน: เก็บ { $keep } ไว้ และปิด { $close } เป็นกรณีซ้ำ
 match-confirm-both = เฉพาะผู้นิเทศที่เห็นทั้งสองกรณีเท่านั้นที่ยืนยันได้ว่าเป็นคนเดียวกัน
+time-zone = เขตเวลา
+time-zone-now = เวลาในหน้าเหล่านี้แสดงตามเขตเวลา { $zone }
+time-zone-team = ของทีมฉัน ({ $zone })
+save = บันทึก

@@ -835,3 +835,7 @@ closure-reason-duplicate = Дублікат іншої справи того с�
 act-close-as-duplicate = закрив(ла) справу як дублікат
 match-confirm = Одна людина: залишити { $keep }, закрити { $close } як дублікат
 match-confirm-both = Підтвердити, що це одна людина, може лише керівник, який бачить обидві справи.
+time-zone = Часовий пояс
+time-zone-now = Час на цих сторінках показано за поясом { $zone }.
+time-zone-team = Пояс моєї команди ({ $zone })
+save = Зберегти

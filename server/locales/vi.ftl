@@ -779,3 +779,7 @@ closure-reason-duplicate = Trùng với một hồ sơ khác của cùng đối 
 act-close-as-duplicate = đã đóng hồ sơ vì trùng lặp
 match-confirm = Cùng một người: giữ { $keep }, đóng { $close } vì trùng lặp
 match-confirm-both = Chỉ người giám sát thấy được cả hai hồ sơ mới xác nhận được là cùng một người.
+time-zone = Múi giờ
+time-zone-now = Giờ trên các trang này được hiển thị theo múi giờ { $zone }.
+time-zone-team = Múi giờ của nhóm tôi ({ $zone })
+save = Lưu

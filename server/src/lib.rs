@@ -95,10 +95,10 @@ pub struct Config {
     pub directory_max_import_bytes: u64,
     /// How long a partner's link opens, in days (`partner.link_days`).
     pub partner_link_days: u32,
-    /// Views and answers of one partner link in an hour (`partner.requests_per_hour`).
     /// The most cases the duplicate check holds in memory (`matching.max_indexed`); a case
     /// past it is not compared ([`matching`]).
     pub matching_max_indexed: usize,
+    /// Views and answers of one partner link in an hour (`partner.requests_per_hour`).
     pub partner_requests_per_hour: u32,
     /// How long closed cases are kept, per team, and the task that applies it
     /// (`[retention]`, `[team_retention.<team>]`; [`retention`]).
@@ -106,9 +106,19 @@ pub struct Config {
     /// The largest attachment stored, in bytes (`attachments.max_bytes`; at most
     /// `fieldcase_core::attachment::MAX_BYTES`).
     pub attachment_max_bytes: u64,
+    /// The console's time zone for every team (`[time_zones] default`; UTC when unset),
+    /// and the teams that have their own, by name; a user may choose their own.
+    pub time_zone: chrono_tz::Tz,
+    pub team_time_zones: std::collections::BTreeMap<String, chrono_tz::Tz>,
 }
 
 impl Config {
+    /// The time zone of `team` (its own, or every team's).
+    pub fn time_zone_of(&self, team: Option<&str>) -> chrono_tz::Tz {
+        team.and_then(|t| self.team_time_zones.get(t).copied())
+            .unwrap_or(self.time_zone)
+    }
+
     /// The deadlines of `team` (its own, or every team's).
     pub fn deadlines_of(&self, team: Option<&str>) -> fieldcase_core::deadlines::Deadlines {
         team.and_then(|t| self.team_deadlines.get(t).copied())
@@ -132,6 +142,8 @@ impl Default for Config {
             min_app_schema: api::MIN_APP_SCHEMA,
             deadlines: Default::default(),
             team_deadlines: Default::default(),
+            time_zone: chrono_tz::Tz::UTC,
+            team_time_zones: Default::default(),
             sync_max_cases_per_connection: 20_000,
             tls: false,
             matching_max_indexed: fieldcase_core::matching::MAX_COMPARED,

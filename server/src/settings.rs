@@ -93,6 +93,10 @@
 //! [team_retention.north]       # one team's own (closed_days, action; the rest as
 //! closed_days = 1825           # [retention] says)
 //! action = "erase"
+//!
+//! [time_zones]                 # the console's times (IANA names); a user may choose
+//! default = "Asia/Bangkok"     # their own. Every team's (UTC when unset)
+//! north = "Asia/Ho_Chi_Minh"   # one team's own, by team name
 //! ```
 
 use std::net::SocketAddr;
@@ -147,6 +151,10 @@ pub struct FileSettings {
     /// One team's retention, by team name, over `[retention]`.
     #[serde(default)]
     pub team_retention: std::collections::BTreeMap<String, TeamRetentionSettings>,
+    /// The console's time zones: `default` for every team, else a team's name (IANA
+    /// names, checked when the file is read).
+    #[serde(default)]
+    pub time_zones: std::collections::BTreeMap<String, String>,
 }
 
 /// `[retention]`: how long closed cases are kept ([`crate::retention`]).
@@ -438,7 +446,33 @@ impl FileSettings {
             return Err("max_inflated_bytes must be at least 1048576".into());
         }
         s.retention()?;
+        s.time_zones()?;
         Ok(s)
+    }
+
+    /// `[time_zones]`: every team's zone (`default`) and the teams' own.
+    fn time_zones(
+        &self,
+    ) -> Result<
+        (
+            Option<chrono_tz::Tz>,
+            std::collections::BTreeMap<String, chrono_tz::Tz>,
+        ),
+        String,
+    > {
+        let mut teams = std::collections::BTreeMap::new();
+        let mut default = None;
+        for (key, name) in &self.time_zones {
+            let tz: chrono_tz::Tz = name.parse().map_err(|_| {
+                format!("time_zones.{key}: `{name}` is not a time zone of the IANA database (such as Asia/Bangkok)")
+            })?;
+            if key == "default" {
+                default = Some(tz);
+            } else {
+                teams.insert(key.clone(), tz);
+            }
+        }
+        Ok((default, teams))
     }
 
     /// Applies the file's settings to a server configuration.
@@ -530,6 +564,10 @@ impl FileSettings {
         if let Ok(r) = self.retention() {
             config.retention = r;
         }
+        if let Ok((default, teams)) = self.time_zones() {
+            config.time_zone = default.unwrap_or(config.time_zone);
+            config.team_time_zones = teams;
+        }
     }
 }
 
@@ -597,6 +635,28 @@ mod tests {
             assert!(e.contains(named), "{bad}: {e}");
         }
         assert_eq!(FileSettings::parse("").unwrap(), FileSettings::default());
+    }
+
+    #[test]
+    fn time_zones_apply_per_team_and_a_wrong_name_is_refused() {
+        let s = FileSettings::parse(
+            "[time_zones]\ndefault = \"Asia/Bangkok\"\nnorth = \"Asia/Ho_Chi_Minh\"\n",
+        )
+        .unwrap();
+        let mut c = Config::default();
+        assert_eq!(c.time_zone_of(Some("north")), chrono_tz::Tz::UTC);
+        s.apply(&mut c);
+        assert_eq!(
+            c.time_zone_of(Some("north")),
+            chrono_tz::Tz::Asia__Ho_Chi_Minh
+        );
+        assert_eq!(c.time_zone_of(Some("south")), chrono_tz::Tz::Asia__Bangkok);
+        assert_eq!(c.time_zone_of(None), chrono_tz::Tz::Asia__Bangkok);
+        let e = FileSettings::parse("[time_zones]\nnorth = \"Mars/Olympus\"\n").unwrap_err();
+        assert!(
+            e.contains("time_zones.north") && e.contains("Mars/Olympus"),
+            "{e}"
+        );
     }
 
     #[test]

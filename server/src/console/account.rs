@@ -1,5 +1,6 @@
 //! One's own account, for everyone signed in: the devices (phones, and this console) with
-//! when each was last used, and a form to change one's own password (every session ends).
+//! when each was last used, one's own time zone for the console's times (or the team's),
+//! and a form to change one's own password (every session ends).
 
 use std::sync::Arc;
 
@@ -18,7 +19,9 @@ pub(crate) async fn page(State(state): State<Arc<AppState>>, u: ConsoleUser) -> 
         let db = state.db.clone();
         let id = u.user().id.clone();
         let now = super::now_ms();
-        let devices = blocking(move || db.devices_of(&id, now)).await?;
+        let (devices, own) = blocking(move || Ok((db.devices_of(&id, now)?, db.user_time_zone(&id)?))).await?;
+        let own: Option<chrono_tz::Tz> = own.and_then(|z| z.parse().ok());
+        let team_zone = state.config.time_zone_of(u.user().team.as_deref());
         let l = u.locale;
         let body = html! {
             h1 { (l.t("account")) }
@@ -35,6 +38,24 @@ pub(crate) async fn page(State(state): State<Arc<AppState>>, u: ConsoleUser) -> 
                         }
                     } }
                 } }
+            }
+            section.card #my-time-zone {
+                h2 { (l.t("time-zone")) }
+                p.muted { (l.ta("time-zone-now", &[("zone", l.time_zone().name().into())])) }
+                form.grid-form method="post" action="/console/account/time-zone" {
+                    (csrf(&u))
+                    label { (l.t("time-zone"))
+                        select name="time_zone" {
+                            option value="" selected[own.is_none()] {
+                                (l.ta("time-zone-team", &[("zone", team_zone.name().into())]))
+                            }
+                            @for tz in chrono_tz::TZ_VARIANTS.iter() {
+                                option value=(tz.name()) selected[own == Some(*tz)] { (tz.name()) }
+                            }
+                        }
+                    }
+                    button type="submit" { (l.t("save")) }
+                }
             }
             section.card #my-password {
                 h2 { (l.t("change-password")) }

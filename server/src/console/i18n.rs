@@ -10,7 +10,8 @@
 //! separator, the date order and month names, and for Thai the Buddhist era (2026 is
 //! 2569), for Persian the Solar Hijri calendar (22 November 2026 is ۱ آذر ۱۴۰۵). Every
 //! number handed to a Fluent message goes through the same formatter, so a translation
-//! cannot forget it. Times are shown in UTC.
+//! cannot forget it. Times are shown in the reader's time zone (their own, else their
+//! team's, else the agency's: [`crate::settings`]), with its abbreviation or offset.
 
 use std::sync::OnceLock;
 
@@ -28,6 +29,8 @@ pub struct Locale {
     zero: char,
     group: &'static str,
     source: &'static str,
+    /// The reader's time zone: instants are shown in it.
+    tz: chrono_tz::Tz,
 }
 
 /// Every language, English first (the fallback).
@@ -39,6 +42,7 @@ pub static LOCALES: [Locale; 6] = [
         zero: '0',
         group: ",",
         source: include_str!("../../locales/en.ftl"),
+        tz: chrono_tz::Tz::UTC,
     },
     Locale {
         code: "th",
@@ -47,6 +51,7 @@ pub static LOCALES: [Locale; 6] = [
         zero: '0',
         group: ",",
         source: include_str!("../../locales/th.ftl"),
+        tz: chrono_tz::Tz::UTC,
     },
     Locale {
         code: "fa",
@@ -55,6 +60,7 @@ pub static LOCALES: [Locale; 6] = [
         zero: '۰',
         group: "٬",
         source: include_str!("../../locales/fa.ftl"),
+        tz: chrono_tz::Tz::UTC,
     },
     Locale {
         code: "ru",
@@ -63,6 +69,7 @@ pub static LOCALES: [Locale; 6] = [
         zero: '0',
         group: "\u{a0}",
         source: include_str!("../../locales/ru.ftl"),
+        tz: chrono_tz::Tz::UTC,
     },
     Locale {
         code: "uk",
@@ -71,6 +78,7 @@ pub static LOCALES: [Locale; 6] = [
         zero: '0',
         group: "\u{a0}",
         source: include_str!("../../locales/uk.ftl"),
+        tz: chrono_tz::Tz::UTC,
     },
     Locale {
         code: "vi",
@@ -79,6 +87,7 @@ pub static LOCALES: [Locale; 6] = [
         zero: '0',
         group: ".",
         source: include_str!("../../locales/vi.ftl"),
+        tz: chrono_tz::Tz::UTC,
     },
 ];
 
@@ -229,6 +238,39 @@ impl Locale {
         best.map(|(_, l)| l).unwrap_or(&LOCALES[0])
     }
 
+    /// This language for a reader in time zone `tz`. One value per language and zone is
+    /// made, once, and kept (at most the six languages times the zones of the IANA
+    /// database), so pages keep handing `&'static Locale` around.
+    pub fn in_zone(&'static self, tz: chrono_tz::Tz) -> &'static Locale {
+        use std::collections::HashMap;
+        use std::sync::Mutex;
+        if tz == self.tz {
+            return self;
+        }
+        static MADE: OnceLock<Mutex<HashMap<(usize, chrono_tz::Tz), &'static Locale>>> =
+            OnceLock::new();
+        let mut made = MADE
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        made.entry((self.index(), tz)).or_insert_with(|| {
+            Box::leak(Box::new(Locale {
+                code: self.code,
+                name: self.name,
+                rtl: self.rtl,
+                zero: self.zero,
+                group: self.group,
+                source: self.source,
+                tz,
+            }))
+        })
+    }
+
+    /// The reader's time zone.
+    pub fn time_zone(&self) -> chrono_tz::Tz {
+        self.tz
+    }
+
     fn index(&self) -> usize {
         LOCALES
             .iter()
@@ -308,9 +350,11 @@ impl Locale {
         self.digits(&out)
     }
 
-    /// A calendar date (`YYYY-MM-DD`, or the date part of an RFC 3339 instant) in the
-    /// language's usual form; anything else is shown as it is.
+    /// A calendar date (`YYYY-MM-DD`; of an RFC 3339 instant, its day in the reader's time
+    /// zone) in the language's usual form; anything else is shown as it is.
     pub fn date(&self, iso: &str) -> String {
+        let local = self.local(iso).map(|t| t.format("%Y-%m-%d").to_string());
+        let iso = local.as_deref().unwrap_or(iso);
         let parsed = iso.get(..10).and_then(|d| {
             let y: i64 = d.get(0..4)?.parse().ok()?;
             let m: usize = d.get(5..7)?.parse().ok()?;
@@ -354,13 +398,28 @@ impl Locale {
         self.digits(&s)
     }
 
-    /// An instant (RFC 3339): its date and its time of day in UTC.
+    /// An RFC 3339 instant in the reader's time zone (`None` for anything else, such as a
+    /// calendar date).
+    fn local(&self, rfc3339: &str) -> Option<chrono::DateTime<chrono_tz::Tz>> {
+        if rfc3339.len() <= 10 {
+            return None;
+        }
+        chrono::DateTime::parse_from_rfc3339(rfc3339)
+            .ok()
+            .map(|t| t.with_timezone(&self.tz))
+    }
+
+    /// An instant (RFC 3339): its date and its time of day in the reader's time zone, with
+    /// the zone's abbreviation (or its offset where the zone has none: `+07`).
     pub fn datetime(&self, rfc3339: &str) -> String {
-        match rfc3339.get(11..16) {
-            Some(time) if rfc3339.len() >= 16 => {
-                format!("{} {} UTC", self.date(rfc3339), self.digits(time))
-            }
-            _ => self.date(rfc3339),
+        match self.local(rfc3339) {
+            Some(t) => format!(
+                "{} {} {}",
+                self.date(rfc3339),
+                self.digits(&t.format("%H:%M").to_string()),
+                t.format("%Z")
+            ),
+            None => self.date(rfc3339),
         }
     }
 
@@ -393,6 +452,50 @@ mod tests {
             "۱ آذر ۱۴۰۵ ۰۹:۰۵ UTC"
         );
         assert_eq!(Locale::get("en").date("soon"), "soon");
+    }
+
+    #[test]
+    fn instants_are_shown_in_the_readers_time_zone() {
+        use chrono_tz::Tz;
+        let bangkok = Locale::get("th").in_zone(Tz::Asia__Bangkok);
+        // Late evening in UTC is the next morning in Bangkok: the day moves too.
+        assert_eq!(
+            bangkok.datetime("2026-11-22T20:05:00Z"),
+            "23 พ.ย. 2569 03:05 +07"
+        );
+        assert_eq!(bangkok.date("2026-11-22T20:05:00Z"), "23 พ.ย. 2569");
+        // A calendar date is a day, in no zone.
+        assert_eq!(bangkok.date("2026-11-22"), "22 พ.ย. 2569");
+        let tehran = Locale::get("fa").in_zone(Tz::Asia__Tehran);
+        assert_eq!(
+            tehran.datetime("2026-11-22T09:05:00Z"),
+            "۱ آذر ۱۴۰۵ ۱۲:۳۵ +0330"
+        );
+        assert_eq!(
+            Locale::get("uk")
+                .in_zone(Tz::Europe__Kyiv)
+                .datetime("2026-07-01T09:05:00Z"),
+            "01.07.2026 12:05 EEST"
+        );
+        assert_eq!(
+            Locale::get("ru")
+                .in_zone(Tz::Europe__Moscow)
+                .datetime("2026-01-05T22:30:00Z"),
+            "06.01.2026 01:30 MSK"
+        );
+        // One value per language and zone, and the language is kept.
+        assert!(std::ptr::eq(
+            bangkok,
+            Locale::get("th").in_zone(Tz::Asia__Bangkok)
+        ));
+        assert_eq!(
+            bangkok.t("nav-dashboard"),
+            Locale::get("th").t("nav-dashboard")
+        );
+        assert!(std::ptr::eq(
+            Locale::get("th").in_zone(Tz::UTC),
+            Locale::get("th")
+        ));
     }
 
     #[test]

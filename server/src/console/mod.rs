@@ -6,6 +6,7 @@
 //! | `GET /console` | caseload dashboard: per worker, stage, risk; overdue reviews, emergencies, conflicts, recent activity; filters and search |
 //! | `GET`, `POST /console/login`, `POST /console/logout` | cookie session with the same accounts as the phones |
 //! | `POST /console/language` | the user's language |
+//! | `POST /console/account/time-zone` | the user's own time zone, or their team's |
 //! | `GET /console/cases/{id}` | the merged case record: every section, who last changed each field, conflicts with a form to choose, visit timeline |
 //! | `GET /console/cases/{id}/history?path=` | every change of one field |
 //! | `POST /console/cases/{id}/resolve` | choose one value of a conflicting field |
@@ -87,6 +88,7 @@ pub fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/console/login", get(login_page).post(login))
         .route("/console/logout", post(logout))
         .route("/console/language", post(language))
+        .route("/console/account/time-zone", post(time_zone))
         .route("/console/static/console.css", get(css))
         .route("/console/static/print.css", get(print::css))
         .route("/console/cases/{id}/print/{form}", get(print::page))
@@ -330,16 +332,23 @@ impl FromRequestParts<Arc<AppState>> for ConsoleUser {
                 return Ok(None);
             };
             let lang = db.user_language(&s.user.id)?;
-            Ok(Some((s, lang)))
+            let zone = db.user_time_zone(&s.user.id)?;
+            Ok(Some((s, lang, zone)))
         })
         .await;
         match found {
-            Ok(Some((session, lang))) => Ok(ConsoleUser {
-                session,
-                csrf: csrf_token(&token),
-                token,
-                locale: Locale::get(lang.as_deref().unwrap_or("en")),
-            }),
+            Ok(Some((session, lang, zone))) => {
+                // Their own zone, else their team's, else the agency's.
+                let tz = zone
+                    .and_then(|z| z.parse().ok())
+                    .unwrap_or_else(|| state.config.time_zone_of(session.user.team.as_deref()));
+                Ok(ConsoleUser {
+                    session,
+                    csrf: csrf_token(&token),
+                    token,
+                    locale: Locale::get(lang.as_deref().unwrap_or("en")).in_zone(tz),
+                })
+            }
             Ok(None) => Err(NotSignedIn(is_get)),
             Err(e) => {
                 tracing::error!(error = %e, "console session lookup failed");
@@ -519,6 +528,30 @@ async fn logout(State(state): State<Arc<AppState>>, posted: Posted<Empty>) -> Re
         set_cookie(SESSION_COOKIE, "", 0, state.config.tls),
     );
     res
+}
+
+#[derive(Deserialize)]
+struct TimeZoneForm {
+    /// An IANA name, or empty for the team's.
+    time_zone: String,
+}
+
+/// The user's own time zone for the console's times, or none (their team's).
+async fn time_zone(State(state): State<Arc<AppState>>, posted: Posted<TimeZoneForm>) -> Response {
+    let Posted { user, form } = posted;
+    let chosen = match form.time_zone.as_str() {
+        "" => None,
+        name => match name.parse::<chrono_tz::Tz>() {
+            Ok(tz) => Some(tz.name()),
+            Err(_) => return user.error(AppError::BadRequest("no such time zone".into())),
+        },
+    };
+    let db = state.db.clone();
+    let id = user.user().id.clone();
+    if let Err(e) = blocking(move || db.set_user_time_zone(&id, chosen)).await {
+        return user.error(e);
+    }
+    back(None, "/console/account")
 }
 
 #[derive(Deserialize)]

@@ -1160,6 +1160,9 @@ pub trait Db: Send + Sync + 'static {
     /// The console language a user chose (a code such as `fa`), if any.
     fn user_language(&self, user_id: &str) -> AppResult<Option<String>>;
     fn set_user_language(&self, user_id: &str, language: &str) -> AppResult<()>;
+    /// The console time zone a user chose (an IANA name), if any; none: their team's.
+    fn user_time_zone(&self, user_id: &str) -> AppResult<Option<String>>;
+    fn set_user_time_zone(&self, user_id: &str, time_zone: Option<&str>) -> AppResult<()>;
     /// The device under which the server itself writes for `user` (console, admin API),
     /// with `actor` registered to it.
     fn server_device(&self, user: &User, actor: &str) -> AppResult<String>;

@@ -275,6 +275,12 @@ const MIGRATIONS: &[&str] = &[
      );
      CREATE INDEX case_matches_b ON case_matches (case_b);
      CREATE INDEX case_matches_open ON case_matches (status, found_at);",
+    // Schema version 14: the time zone a user chose for the console (issue 21; the SQLite
+    // storage's migration 17).
+    "CREATE TABLE user_time_zones (
+        user_id   TEXT PRIMARY KEY REFERENCES users(id),
+        time_zone TEXT NOT NULL
+     );",
 ];
 
 impl From<postgres::Error> for AppError {
@@ -769,6 +775,36 @@ impl Db for PostgresDb {
             )?
             .map(|r| r.try_get(0))
             .transpose()?)
+        })
+    }
+
+    fn user_time_zone(&self, user_id: &str) -> AppResult<Option<String>> {
+        let user_id = user_id.to_string();
+        self.run(move |c| {
+            Ok(c.query_opt(
+                "SELECT time_zone FROM user_time_zones WHERE user_id = $1",
+                &[&user_id],
+            )?
+            .map(|r| r.try_get(0))
+            .transpose()?)
+        })
+    }
+
+    fn set_user_time_zone(&self, user_id: &str, time_zone: Option<&str>) -> AppResult<()> {
+        let (user_id, tz) = (user_id.to_string(), time_zone.map(str::to_string));
+        self.run(move |c| {
+            match tz {
+                Some(tz) => c.execute(
+                    "INSERT INTO user_time_zones (user_id, time_zone) VALUES ($1, $2)
+                     ON CONFLICT (user_id) DO UPDATE SET time_zone = excluded.time_zone",
+                    &[&user_id, &tz],
+                )?,
+                None => c.execute(
+                    "DELETE FROM user_time_zones WHERE user_id = $1",
+                    &[&user_id],
+                )?,
+            };
+            Ok(())
         })
     }
 

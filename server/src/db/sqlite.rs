@@ -247,6 +247,11 @@ const MIGRATIONS: &[&str] = &[
      ) STRICT;
      CREATE INDEX case_matches_b ON case_matches (case_b);
      CREATE INDEX case_matches_open ON case_matches (status, found_at);",
+    // 17: the time zone a user chose for the console (issue 21); none: their team's.
+    "CREATE TABLE user_time_zones (
+        user_id   TEXT PRIMARY KEY REFERENCES users(id),
+        time_zone TEXT NOT NULL
+     ) STRICT;",
 ];
 
 /// The server's SQLite storage.
@@ -856,6 +861,32 @@ impl Db for SqliteDb {
                 |r| r.get(0),
             )
             .optional()?)
+    }
+
+    fn user_time_zone(&self, user_id: &str) -> AppResult<Option<String>> {
+        Ok(self
+            .lock()
+            .one(
+                "SELECT time_zone FROM user_time_zones WHERE user_id = ?1",
+                [user_id],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn set_user_time_zone(&self, user_id: &str, time_zone: Option<&str>) -> AppResult<()> {
+        match time_zone {
+            Some(tz) => self.lock().run(
+                "INSERT INTO user_time_zones (user_id, time_zone) VALUES (?1, ?2)
+                 ON CONFLICT (user_id) DO UPDATE SET time_zone = excluded.time_zone",
+                params![user_id, tz],
+            )?,
+            None => self.lock().run(
+                "DELETE FROM user_time_zones WHERE user_id = ?1",
+                params![user_id],
+            )?,
+        };
+        Ok(())
     }
 
     fn set_user_language(&self, user_id: &str, language: &str) -> AppResult<()> {

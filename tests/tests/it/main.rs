@@ -20,6 +20,7 @@ mod console_keyboard;
 mod console_print;
 mod console_record;
 mod console_reports;
+mod console_time;
 mod crash;
 mod cuts;
 mod deadlines;
