@@ -64,6 +64,7 @@ storage_contract!(
     the_audit_trail_is_newest_first,
     audit_entries_written_at_once_form_one_chain,
     the_console_language_is_kept,
+    the_console_time_zone_is_kept_and_cleared,
     disabling_a_user_ends_sessions_and_wipes_their_devices,
     devices_are_listed_with_their_sessions_and_revoked,
     a_devices_word_on_its_unsynced_work_is_kept_and_the_servers_device_not_listed,
@@ -683,6 +684,21 @@ fn the_console_language_is_kept(db: &dyn Db) {
     db.set_user_language(&anna.id, "fa").unwrap();
     db.set_user_language(&anna.id, "th").unwrap();
     assert_eq!(db.user_language(&anna.id).unwrap().as_deref(), Some("th"));
+}
+
+fn the_console_time_zone_is_kept_and_cleared(db: &dyn Db) {
+    let anna = anna(db);
+    assert_eq!(db.user_time_zone(&anna.id).unwrap(), None);
+    db.set_user_time_zone(&anna.id, Some("Asia/Tehran")).unwrap();
+    db.set_user_time_zone(&anna.id, Some("Asia/Bangkok")).unwrap();
+    assert_eq!(
+        db.user_time_zone(&anna.id).unwrap().as_deref(),
+        Some("Asia/Bangkok")
+    );
+    // The language is another setting, untouched.
+    assert_eq!(db.user_language(&anna.id).unwrap(), None);
+    db.set_user_time_zone(&anna.id, None).unwrap();
+    assert_eq!(db.user_time_zone(&anna.id).unwrap(), None);
 }
 
 fn disabling_a_user_ends_sessions_and_wipes_their_devices(db: &dyn Db) {
