@@ -827,3 +827,17 @@ time-zone = Time zone
 time-zone-now = Times on these pages are shown in { $zone }.
 time-zone-team = My team's ({ $zone })
 save = Save
+
+# Problems with input, by code (the API answers the same codes for apps to translate)
+problem-invalid-field = This value is not accepted: { $path }.
+problem-invalid-transition = The case cannot move from “{ $from }” to “{ $to }” now.
+problem-body-too-large = The request is larger than the server accepts ({ $max_bytes } bytes).
+problem-body-not-json = The request could not be read.
+problem-body-not-json-type = The request was not sent as JSON.
+problem-form-unreadable = The form could not be read, or a field is missing.
+problem-form-too-large = The form is larger than the server accepts.
+problem-no-such-language = There is no such language.
+problem-no-such-time-zone = There is no such time zone.
+problem-period-invalid = Choose a period of two dates, the first before the second, of at most { $max_months } months.
+problem-no-such-supervision-kind = Choose what is recorded: a case conference, a review or a disagreement.
+problem-value-unreadable = The chosen value could not be read; reload the case.

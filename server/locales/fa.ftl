@@ -783,3 +783,17 @@ time-zone = منطقهٔ زمانی
 time-zone-now = زمان‌ها در این صفحه‌ها به وقت { $zone } نشان داده می‌شوند.
 time-zone-team = منطقهٔ تیم من ({ $zone })
 save = ذخیره
+
+# Problems with input, by code (the API answers the same codes for apps to translate)
+problem-invalid-field = این مقدار پذیرفته نیست: { $path }
+problem-invalid-transition = پرونده اکنون نمی‌تواند از «{ $from }» به «{ $to }» برود.
+problem-body-too-large = درخواست بزرگ‌تر از حدی است که سرور می‌پذیرد ({ $max_bytes } بایت).
+problem-body-not-json = درخواست خوانده نشد.
+problem-body-not-json-type = درخواست به صورت JSON فرستاده نشده است.
+problem-form-unreadable = فرم خوانده نشد یا یکی از خانه‌ها خالی است.
+problem-form-too-large = فرم بزرگ‌تر از حدی است که سرور می‌پذیرد.
+problem-no-such-language = چنین زبانی وجود ندارد.
+problem-no-such-time-zone = چنین منطقهٔ زمانی وجود ندارد.
+problem-period-invalid = بازه‌ای از دو تاریخ انتخاب کنید، اولی پیش از دومی، حداکثر { $max_months } ماه.
+problem-no-such-supervision-kind = انتخاب کنید چه ثبت می‌شود: جلسهٔ بررسی مورد، بازبینی یا اختلاف نظر.
+problem-value-unreadable = مقدار انتخاب‌شده خوانده نشد؛ پرونده را دوباره باز کنید.

@@ -839,3 +839,17 @@ time-zone = Часовой пояс
 time-zone-now = Время на этих страницах показано по поясу { $zone }.
 time-zone-team = Пояс моей команды ({ $zone })
 save = Сохранить
+
+# Problems with input, by code (the API answers the same codes for apps to translate)
+problem-invalid-field = Это значение не принято: { $path }.
+problem-invalid-transition = Сейчас дело нельзя перевести из «{ $from }» в «{ $to }».
+problem-body-too-large = Запрос больше, чем принимает сервер ({ $max_bytes } байт).
+problem-body-not-json = Запрос не удалось прочитать.
+problem-body-not-json-type = Запрос отправлен не в формате JSON.
+problem-form-unreadable = Форму не удалось прочитать, или не заполнено поле.
+problem-form-too-large = Форма больше, чем принимает сервер.
+problem-no-such-language = Такого языка нет.
+problem-no-such-time-zone = Такого часового пояса нет.
+problem-period-invalid = Выберите период из двух дат, первая раньше второй, не более { $max_months } мес.
+problem-no-such-supervision-kind = Выберите, что записывается: консилиум, разбор или разногласие.
+problem-value-unreadable = Выбранное значение не удалось прочитать; откройте дело заново.

@@ -783,3 +783,17 @@ time-zone = เขตเวลา
 time-zone-now = เวลาในหน้าเหล่านี้แสดงตามเขตเวลา { $zone }
 time-zone-team = ของทีมฉัน ({ $zone })
 save = บันทึก
+
+# Problems with input, by code (the API answers the same codes for apps to translate)
+problem-invalid-field = ไม่รับค่านี้: { $path }
+problem-invalid-transition = ขณะนี้ย้ายกรณีจาก “{ $from }” ไป “{ $to }” ไม่ได้
+problem-body-too-large = คำขอใหญ่เกินกว่าที่เซิร์ฟเวอร์รับได้ ({ $max_bytes } ไบต์)
+problem-body-not-json = อ่านคำขอไม่ได้
+problem-body-not-json-type = คำขอไม่ได้ส่งมาเป็น JSON
+problem-form-unreadable = อ่านแบบฟอร์มไม่ได้ หรือขาดช่องที่ต้องกรอก
+problem-form-too-large = แบบฟอร์มใหญ่เกินกว่าที่เซิร์ฟเวอร์รับได้
+problem-no-such-language = ไม่มีภาษานี้
+problem-no-such-time-zone = ไม่มีเขตเวลานี้
+problem-period-invalid = โปรดเลือกช่วงเวลาเป็นวันที่สองวัน วันแรกก่อนวันที่สอง ไม่เกิน { $max_months } เดือน
+problem-no-such-supervision-kind = โปรดเลือกสิ่งที่บันทึก: การประชุมปรึกษารายกรณี การทบทวน หรือความเห็นที่แตกต่าง
+problem-value-unreadable = อ่านค่าที่เลือกไม่ได้ โปรดโหลดกรณีใหม่

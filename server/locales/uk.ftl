@@ -839,3 +839,17 @@ time-zone = Часовий пояс
 time-zone-now = Час на цих сторінках показано за поясом { $zone }.
 time-zone-team = Пояс моєї команди ({ $zone })
 save = Зберегти
+
+# Problems with input, by code (the API answers the same codes for apps to translate)
+problem-invalid-field = Це значення не прийнято: { $path }.
+problem-invalid-transition = Зараз справу не можна перевести з «{ $from }» до «{ $to }».
+problem-body-too-large = Запит більший, ніж приймає сервер ({ $max_bytes } байтів).
+problem-body-not-json = Запит не вдалося прочитати.
+problem-body-not-json-type = Запит надіслано не у форматі JSON.
+problem-form-unreadable = Форму не вдалося прочитати, або не заповнено поле.
+problem-form-too-large = Форма більша, ніж приймає сервер.
+problem-no-such-language = Такої мови немає.
+problem-no-such-time-zone = Такого часового поясу немає.
+problem-period-invalid = Виберіть період із двох дат, перша раніше за другу, не довше { $max_months } міс.
+problem-no-such-supervision-kind = Виберіть, що записується: кейс-конференція, розбір чи розбіжність.
+problem-value-unreadable = Вибране значення не вдалося прочитати; відкрийте справу знову.

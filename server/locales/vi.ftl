@@ -783,3 +783,17 @@ time-zone = Múi giờ
 time-zone-now = Giờ trên các trang này được hiển thị theo múi giờ { $zone }.
 time-zone-team = Múi giờ của nhóm tôi ({ $zone })
 save = Lưu
+
+# Problems with input, by code (the API answers the same codes for apps to translate)
+problem-invalid-field = Giá trị này không được chấp nhận: { $path }.
+problem-invalid-transition = Hiện không thể chuyển hồ sơ từ “{ $from }” sang “{ $to }”.
+problem-body-too-large = Yêu cầu lớn hơn mức máy chủ nhận ({ $max_bytes } byte).
+problem-body-not-json = Không đọc được yêu cầu.
+problem-body-not-json-type = Yêu cầu không được gửi dưới dạng JSON.
+problem-form-unreadable = Không đọc được biểu mẫu, hoặc thiếu một trường.
+problem-form-too-large = Biểu mẫu lớn hơn mức máy chủ nhận.
+problem-no-such-language = Không có ngôn ngữ này.
+problem-no-such-time-zone = Không có múi giờ này.
+problem-period-invalid = Hãy chọn khoảng thời gian gồm hai ngày, ngày đầu trước ngày sau, tối đa { $max_months } tháng.
+problem-no-such-supervision-kind = Hãy chọn nội dung ghi nhận: hội ý trường hợp, đánh giá lại hoặc ý kiến khác nhau.
+problem-value-unreadable = Không đọc được giá trị đã chọn; hãy tải lại hồ sơ.

@@ -53,7 +53,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::db::{self, Session};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Problem};
 use crate::AppState;
 use fieldcase_core::error::printable;
 use fieldcase_core::{CaseDoc, CaseId, Refusal, RefusalKind};
@@ -173,11 +173,19 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for JsonBody
         match Json::<T>::from_request(req, state).await {
             Ok(Json(v)) => Ok(JsonBody(v)),
             Err(rejection) => Err(match rejection.status().as_u16() {
-                413 => AppError::BadRequest(format!("the body is larger than {MAX_BODY} bytes")),
-                415 => AppError::BadRequest("send the body as application/json".into()),
-                _ => {
-                    AppError::BadRequest("the body is not valid JSON of the expected shape".into())
-                }
+                413 => AppError::invalid(
+                    Problem::BodyTooLarge,
+                    format!("the body is larger than {MAX_BODY} bytes"),
+                )
+                .with("max_bytes", MAX_BODY.to_string()),
+                415 => AppError::invalid(
+                    Problem::BodyNotJsonType,
+                    "send the body as application/json",
+                ),
+                _ => AppError::invalid(
+                    Problem::BodyNotJson,
+                    "the body is not valid JSON of the expected shape",
+                ),
             }),
         }
     }

@@ -130,7 +130,8 @@ pub fn import(
     let now = chrono::Utc::now().timestamp_millis();
     let stored = match db.put_directory(&new, version, by, now, config.directory_max_bytes) {
         Ok(v) => v,
-        Err(AppError::BadRequest(reason)) => {
+        Err(e @ (AppError::BadRequest(_) | AppError::Invalid { .. })) => {
+            let reason = e.to_string();
             return Ok(refused(
                 metrics,
                 vec![Refused {
@@ -138,7 +139,7 @@ pub fn import(
                     line: 0,
                     reason,
                 }],
-            ))
+            ));
         }
         Err(e) => return Err(e),
     };
@@ -249,7 +250,7 @@ pub fn edit_service(
     let stored = db
         .put_directory(&directory, version, by, now, config.directory_max_bytes)
         .inspect_err(|e| {
-            if let (Some(m), AppError::BadRequest(_)) = (metrics, e) {
+            if let (Some(m), AppError::BadRequest(_) | AppError::Invalid { .. }) = (metrics, e) {
                 Metrics::inc(&m.directory_refused);
             }
         })?;

@@ -13,6 +13,14 @@ pub enum AppError {
     /// Malformed or invalid input; the reason is ours.
     #[error("{0}")]
     BadRequest(String),
+    /// Malformed or invalid input with a [`Problem`] code apps and the console translate
+    /// (`code` in the answer, with its arguments beside it); `message` is our English.
+    #[error("{message}")]
+    Invalid {
+        problem: Problem,
+        message: String,
+        args: Vec<(&'static str, String)>,
+    },
     /// Missing, wrong, expired or revoked credentials.
     #[error("not authenticated")]
     Unauthenticated,
@@ -46,7 +54,90 @@ pub enum AppError {
     Internal(String),
 }
 
+/// Why input was refused, as a code an app or the console says in the user's language
+/// (`problem-<code>` in the console's messages; the same `code` in the API's answers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Problem {
+    /// A value of the case the schema or a rule refuses (`path`).
+    InvalidField,
+    /// A stage change the workflow does not allow (`from`, `to`).
+    InvalidTransition,
+    /// A request body larger than the server reads (`max_bytes`).
+    BodyTooLarge,
+    /// A body that is not JSON, or not of the expected shape.
+    BodyNotJson,
+    /// A body sent as something other than `application/json`.
+    BodyNotJsonType,
+    /// A console form that cannot be read, or lacks a field.
+    FormUnreadable,
+    /// A console form larger than the server reads.
+    FormTooLarge,
+    /// A language the console does not have.
+    NoSuchLanguage,
+    /// A time zone the IANA database does not have.
+    NoSuchTimeZone,
+    /// A report's period that is not two dates, ends before it starts, or is too long.
+    PeriodInvalid,
+    /// A kind of supervision entry the schema does not have.
+    NoSuchSupervisionKind,
+    /// A value chosen for a conflict that cannot be read.
+    ValueUnreadable,
+}
+
+impl Problem {
+    /// Every problem, in order.
+    pub const ALL: &'static [Problem] = &[
+        Problem::InvalidField,
+        Problem::InvalidTransition,
+        Problem::BodyTooLarge,
+        Problem::BodyNotJson,
+        Problem::BodyNotJsonType,
+        Problem::FormUnreadable,
+        Problem::FormTooLarge,
+        Problem::NoSuchLanguage,
+        Problem::NoSuchTimeZone,
+        Problem::PeriodInvalid,
+        Problem::NoSuchSupervisionKind,
+        Problem::ValueUnreadable,
+    ];
+
+    /// The code in answers and message ids.
+    pub fn code(self) -> &'static str {
+        match self {
+            Problem::InvalidField => "invalid_field",
+            Problem::InvalidTransition => "invalid_transition",
+            Problem::BodyTooLarge => "body_too_large",
+            Problem::BodyNotJson => "body_not_json",
+            Problem::BodyNotJsonType => "body_not_json_type",
+            Problem::FormUnreadable => "form_unreadable",
+            Problem::FormTooLarge => "form_too_large",
+            Problem::NoSuchLanguage => "no_such_language",
+            Problem::NoSuchTimeZone => "no_such_time_zone",
+            Problem::PeriodInvalid => "period_invalid",
+            Problem::NoSuchSupervisionKind => "no_such_supervision_kind",
+            Problem::ValueUnreadable => "value_unreadable",
+        }
+    }
+}
+
 impl AppError {
+    /// Invalid input of a known kind, with our English words (400).
+    pub fn invalid(problem: Problem, message: impl Into<String>) -> Self {
+        AppError::Invalid {
+            problem,
+            message: message.into(),
+            args: Vec::new(),
+        }
+    }
+
+    /// The same, with an argument the translation uses (a path, a stage, a bound).
+    pub fn with(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        if let AppError::Invalid { args, .. } = &mut self {
+            args.push((name, value.into()));
+        }
+        self
+    }
+
     /// A refused write (400).
     pub fn refused(kind: RefusalKind, message: impl Into<String>) -> Self {
         AppError::Refused {
@@ -65,7 +156,9 @@ impl AppError {
 
     pub(crate) fn code(&self) -> (StatusCode, &'static str) {
         match self {
-            AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            AppError::BadRequest(_) | AppError::Invalid { .. } => {
+                (StatusCode::BAD_REQUEST, "bad_request")
+            }
             AppError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
             AppError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
             AppError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
@@ -92,12 +185,21 @@ impl IntoResponse for AppError {
             }
             other => other.to_string(),
         };
+        // `code` says more than `error` for apps to translate: a refusal's kind, a
+        // problem's code (its arguments beside it), else `error` again.
         let body = match (&self, self.refusal()) {
             (_, Some(r)) => json!({ "error": code, "message": message, "code": r.kind.code() }),
             (AppError::UpdateApp { needed }, None) => {
-                json!({ "error": code, "message": message, "needed": needed })
+                json!({ "error": code, "message": message, "code": code, "needed": needed })
             }
-            _ => json!({ "error": code, "message": message }),
+            (AppError::Invalid { problem, args, .. }, None) => {
+                let mut body = json!({ "error": code, "message": message, "code": problem.code() });
+                for (k, v) in args {
+                    body[*k] = json!(v);
+                }
+                body
+            }
+            _ => json!({ "error": code, "message": message, "code": code }),
         };
         (status, Json(body)).into_response()
     }
@@ -122,8 +224,14 @@ impl From<fieldcase_core::Error> for AppError {
     fn from(e: fieldcase_core::Error) -> Self {
         use fieldcase_core::Error as E;
         match e {
-            E::InvalidInput { .. } | E::InvalidTransition { .. } => {
-                AppError::BadRequest(e.to_string())
+            E::InvalidInput { ref path, .. } => {
+                let path = path.clone();
+                AppError::invalid(Problem::InvalidField, e.to_string()).with("path", path)
+            }
+            E::InvalidTransition { from, to, .. } => {
+                AppError::invalid(Problem::InvalidTransition, e.to_string())
+                    .with("from", from.code())
+                    .with("to", to.code())
             }
             E::NotFound(_) => AppError::NotFound,
             E::Unauthorized(_) => AppError::Forbidden,

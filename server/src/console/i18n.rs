@@ -499,6 +499,14 @@ mod tests {
     }
 
     #[test]
+    fn every_problem_is_said_in_words() {
+        for p in crate::error::Problem::ALL {
+            let id = format!("problem-{}", p.code().replace('_', "-"));
+            assert!(Locale::get("en").has(&id), "{id}");
+        }
+    }
+
+    #[test]
     fn persian_dates_are_solar_hijri() {
         // Nowruz (1 Farvardin) of recent and coming years, and the days around it.
         for (g, h) in [

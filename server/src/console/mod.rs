@@ -71,7 +71,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use crate::db::Session;
-use crate::error::AppError;
+use crate::error::{AppError, Problem};
 use crate::AppState;
 use i18n::Locale;
 
@@ -388,12 +388,17 @@ impl<T: DeserializeOwned> FromRequest<Arc<AppState>> for Posted<T> {
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
             .map_err(|_| {
-                Refused(user.error(AppError::BadRequest(
-                    "the form is larger than the server accepts".into(),
+                Refused(user.error(AppError::invalid(
+                    Problem::FormTooLarge,
+                    "the form is larger than the server accepts",
                 )))
             })?;
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes)
-            .map_err(|_| Refused(user.error(AppError::BadRequest("unreadable form".into()))))?;
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).map_err(|_| {
+            Refused(user.error(AppError::invalid(
+                Problem::FormUnreadable,
+                "unreadable form",
+            )))
+        })?;
         let sent = pairs
             .iter()
             .find(|(k, _)| k == "csrf")
@@ -404,8 +409,9 @@ impl<T: DeserializeOwned> FromRequest<Arc<AppState>> for Posted<T> {
             return Err(Refused(user.error(AppError::Forbidden)));
         }
         let form = serde_urlencoded::from_bytes(&bytes).map_err(|_| {
-            Refused(user.error(AppError::BadRequest(
-                "the form is missing a field or has a wrong value".into(),
+            Refused(user.error(AppError::invalid(
+                Problem::FormUnreadable,
+                "the form is missing a field or has a wrong value",
             )))
         })?;
         Ok(Posted { user, form })
@@ -543,7 +549,12 @@ async fn time_zone(State(state): State<Arc<AppState>>, posted: Posted<TimeZoneFo
         "" => None,
         name => match name.parse::<chrono_tz::Tz>() {
             Ok(tz) => Some(tz.name()),
-            Err(_) => return user.error(AppError::BadRequest("no such time zone".into())),
+            Err(_) => {
+                return user.error(AppError::invalid(
+                    Problem::NoSuchTimeZone,
+                    "no such time zone",
+                ))
+            }
         },
     };
     let db = state.db.clone();
@@ -564,7 +575,10 @@ struct LanguageForm {
 async fn language(State(state): State<Arc<AppState>>, posted: Posted<LanguageForm>) -> Response {
     let Posted { user, form } = posted;
     let Some(locale) = i18n::LOCALES.iter().find(|l| l.code == form.lang) else {
-        return user.error(AppError::BadRequest("no such language".into()));
+        return user.error(AppError::invalid(
+            Problem::NoSuchLanguage,
+            "no such language",
+        ));
     };
     let db = state.db.clone();
     let id = user.user().id.clone();

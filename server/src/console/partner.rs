@@ -515,7 +515,9 @@ pub(crate) async fn answer(
     };
     let l = Locale::get(&opened.link.language);
     let result = async {
-        let Form(form) = form.map_err(|_| AppError::BadRequest("unreadable form".into()))?;
+        let Form(form) = form.map_err(|_| {
+            AppError::invalid(crate::error::Problem::FormUnreadable, "unreadable form")
+        })?;
         let status = ReferralStatus::from_code(&form.status)
             .filter(|s| {
                 next_steps(opened.referral.status.unwrap_or(ReferralStatus::Sent)).contains(s)

@@ -67,15 +67,19 @@ impl Period {
             return Err(bad_date());
         }
         if from > to {
-            return Err(AppError::BadRequest(
-                "the period ends before it starts".into(),
-            ));
+            return Err(AppError::invalid(
+                crate::error::Problem::PeriodInvalid,
+                "the period ends before it starts",
+            )
+            .with("max_months", MAX_MONTHS.to_string()));
         }
         let p = Period { from, to };
         if p.months().len() > MAX_MONTHS {
-            return Err(AppError::BadRequest(format!(
-                "a report covers at most {MAX_MONTHS} months"
-            )));
+            return Err(AppError::invalid(
+                crate::error::Problem::PeriodInvalid,
+                format!("a report covers at most {MAX_MONTHS} months"),
+            )
+            .with("max_months", MAX_MONTHS.to_string()));
         }
         Ok(p)
     }
@@ -99,7 +103,11 @@ impl Period {
 }
 
 fn bad_date() -> AppError {
-    AppError::BadRequest("a period is two dates, YYYY-MM-DD".into())
+    AppError::invalid(
+        crate::error::Problem::PeriodInvalid,
+        "a period is two dates, YYYY-MM-DD",
+    )
+    .with("max_months", crate::console::period::MAX_MONTHS.to_string())
 }
 
 fn month_of(day: &str) -> Option<(i32, u32)> {
@@ -643,7 +651,7 @@ mod tests {
             assert!(
                 matches!(
                     Period::from_query(&q(from, to), "2026-12-02"),
-                    Err(AppError::BadRequest(_))
+                    Err(AppError::Invalid { .. })
                 ),
                 "{from} {to}"
             );

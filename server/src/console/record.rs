@@ -118,7 +118,7 @@ fn raw(v: &Json) -> String {
 
 /// A field path in words: its section and the field's own label (`client/address` is
 /// "Client and household › Address"), falling back to the path's own words.
-fn path_label(l: &super::i18n::Locale, path: &str) -> String {
+pub(crate) fn path_label(l: &super::i18n::Locale, path: &str) -> String {
     let segments: Vec<&str> = path.split('/').collect();
     let field = l.code("f", &segments[segments.len() - 1].replace('_', "-"));
     if segments.len() == 1 {
@@ -1197,8 +1197,12 @@ pub(crate) async fn resolve(
             return Err(AppError::Forbidden);
         }
         let case_id = id.parse().map_err(|_| AppError::NotFound)?;
-        let value: Json = serde_json::from_str(&form.value)
-            .map_err(|_| AppError::BadRequest("the chosen value is not readable".into()))?;
+        let value: Json = serde_json::from_str(&form.value).map_err(|_| {
+            AppError::invalid(
+                crate::error::Problem::ValueUnreadable,
+                "the chosen value is not readable",
+            )
+        })?;
         let path = form.path.clone();
         state
             .hub
@@ -1264,8 +1268,13 @@ pub(crate) async fn add_supervision(
             return Err(AppError::Forbidden);
         }
         let case_id = id.parse().map_err(|_| AppError::NotFound)?;
-        let kind = fieldcase_core::case::SupervisionKind::from_code(&form.kind)
-            .ok_or_else(|| AppError::BadRequest("not a kind of supervision entry".into()))?;
+        let kind =
+            fieldcase_core::case::SupervisionKind::from_code(&form.kind).ok_or_else(|| {
+                AppError::invalid(
+                    crate::error::Problem::NoSuchSupervisionKind,
+                    "not a kind of supervision entry",
+                )
+            })?;
         let some = |s: String| {
             let s = s.trim().to_string();
             (!s.is_empty()).then_some(s)

@@ -570,7 +570,7 @@ pub(crate) async fn page(
 ) -> Response {
     let result = async {
         let axum::extract::Query(q) = q.map_err(|_| {
-            AppError::BadRequest("a period is two dates, YYYY-MM-DD".into())
+            AppError::invalid(crate::error::Problem::PeriodInvalid, "a period is two dates, YYYY-MM-DD").with("max_months", crate::console::period::MAX_MONTHS.to_string())
         })?;
         let period = super::period::Period::from_query(&q, &data::today())?;
         let cases = data::visible_cases(&state, u.user()).await?;

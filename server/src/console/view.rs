@@ -130,6 +130,33 @@ pub(crate) fn login_page(l: &Locale, nonce: &str, error: Option<&str>) -> Page {
 
 /// An error as a page. The message for bad input is ours (never the input); the rest are
 /// fixed texts. A case that is hidden and one that does not exist get the same page.
+/// A problem in the reader's words, its arguments as the record says them: a field's path
+/// as its section and label, stages by their names, numbers in the language's digits.
+pub(crate) fn problem_said(
+    l: &Locale,
+    problem: crate::error::Problem,
+    args: &[(&'static str, String)],
+) -> String {
+    let shown: Vec<(&str, fluent_bundle::FluentValue<'_>)> = args
+        .iter()
+        .map(|(k, v)| {
+            let said = match *k {
+                "path" => super::record::path_label(l, v),
+                "from" | "to" => l.code("stage", v),
+                _ => match v.parse::<i64>() {
+                    Ok(n) => l.number(n),
+                    Err(_) => v.clone(),
+                },
+            };
+            (*k, said.into())
+        })
+        .collect();
+    l.ta(
+        &format!("problem-{}", problem.code().replace('_', "-")),
+        &shown,
+    )
+}
+
 pub(crate) fn error_page(l: &Locale, u: Option<&ConsoleUser>, e: AppError) -> Response {
     if let AppError::Internal(detail) = &e {
         tracing::error!(detail = %fieldcase_core::error::printable(detail), "console: internal error");
@@ -139,10 +166,12 @@ pub(crate) fn error_page(l: &Locale, u: Option<&ConsoleUser>, e: AppError) -> Re
     // (English, as the server's log and the API say them) follow in small print.
     let said = match &e {
         AppError::Refused { refusal, .. } => Some(l.code("refusal", refusal.kind.code())),
+        AppError::Invalid { problem, args, .. } => Some(problem_said(l, *problem, args)),
         _ => None,
     };
     let (title, detail) = match &e {
         AppError::BadRequest(reason) => (l.t("error-bad-request"), Some(reason.clone())),
+        AppError::Invalid { message, .. } => (l.t("error-bad-request"), Some(message.clone())),
         AppError::Conflict(reason) => (l.t("error-conflict"), Some(reason.clone())),
         AppError::Refused { refusal, conflict } => (
             l.t(if *conflict {

@@ -38,6 +38,7 @@ mod people;
 mod pg_commands;
 mod phone_client;
 mod postgres;
+mod problems;
 mod security;
 mod shutdown;
 mod storage_contract;

@@ -689,8 +689,10 @@ fn the_console_language_is_kept(db: &dyn Db) {
 fn the_console_time_zone_is_kept_and_cleared(db: &dyn Db) {
     let anna = anna(db);
     assert_eq!(db.user_time_zone(&anna.id).unwrap(), None);
-    db.set_user_time_zone(&anna.id, Some("Asia/Tehran")).unwrap();
-    db.set_user_time_zone(&anna.id, Some("Asia/Bangkok")).unwrap();
+    db.set_user_time_zone(&anna.id, Some("Asia/Tehran"))
+        .unwrap();
+    db.set_user_time_zone(&anna.id, Some("Asia/Bangkok"))
+        .unwrap();
     assert_eq!(
         db.user_time_zone(&anna.id).unwrap().as_deref(),
         Some("Asia/Bangkok")
