@@ -98,7 +98,7 @@ async fn render(
     filters: &Filters,
 ) -> crate::AppResult<view::Page> {
     let l = u.locale;
-    let today = data::today();
+    let today = l.today();
     let filter = filters
         .to_filter(&today)
         .map_err(|e| crate::AppError::BadRequest(e.to_string()))?;

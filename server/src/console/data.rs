@@ -388,8 +388,3 @@ pub(crate) fn recent_changes(l: &Loaded, n: usize, db: &dyn crate::Db) -> AppRes
     }
     Ok(out)
 }
-
-/// Today (UTC) as `YYYY-MM-DD`.
-pub(crate) fn today() -> String {
-    chrono::Utc::now().format("%Y-%m-%d").to_string()
-}

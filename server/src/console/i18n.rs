@@ -271,6 +271,15 @@ impl Locale {
         self.tz
     }
 
+    /// Today in the reader's time zone, `YYYY-MM-DD`: what is due or overdue, ages and a
+    /// report's default period count from it.
+    pub fn today(&self) -> String {
+        chrono::Utc::now()
+            .with_timezone(&self.tz)
+            .format("%Y-%m-%d")
+            .to_string()
+    }
+
     fn index(&self) -> usize {
         LOCALES
             .iter()
@@ -496,6 +505,18 @@ mod tests {
             Locale::get("th").in_zone(Tz::UTC),
             Locale::get("th")
         ));
+    }
+
+    #[test]
+    fn today_is_the_readers_day() {
+        use chrono_tz::Tz;
+        // Twenty-five hours apart: their days always differ, whatever the time now.
+        let day = |tz: Tz| {
+            let d = Locale::get("en").in_zone(tz).today();
+            chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").unwrap()
+        };
+        let (east, west) = (day(Tz::Pacific__Kiritimati), day(Tz::Pacific__Pago_Pago));
+        assert!((1..=2).contains(&(east - west).num_days()), "{east} {west}");
     }
 
     #[test]

@@ -496,7 +496,7 @@ pub(crate) async fn xlsx(
 ) -> Response {
     let result = async {
         let Query(q) = q.map_err(|_| bad_date())?;
-        let p = Period::from_query(&q, &data::today())?;
+        let p = Period::from_query(&q, &u.locale.today())?;
         let cases = data::visible_cases(&state, u.user()).await?;
         workbook(u.locale, &p, &series(&cases, &p))
     }

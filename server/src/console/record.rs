@@ -229,7 +229,7 @@ fn summary(cx: &Ctx<'_>, visits: &[&fieldcase_core::case::Visit]) -> Markup {
     use fieldcase_core::case::{AppointmentStatus, ReferralStatus};
     let l = cx.l;
     let f = &cx.case.file;
-    let today = data::today();
+    let today = l.today();
     let age = f
         .client
         .date_of_birth

@@ -572,13 +572,13 @@ pub(crate) async fn page(
         let axum::extract::Query(q) = q.map_err(|_| {
             AppError::invalid(crate::error::Problem::PeriodInvalid, "a period is two dates, YYYY-MM-DD").with("max_months", crate::console::period::MAX_MONTHS.to_string())
         })?;
-        let period = super::period::Period::from_query(&q, &data::today())?;
+        let period = super::period::Period::from_query(&q, &u.locale.today())?;
         let cases = data::visible_cases(&state, u.user()).await?;
         let dir = directory_index(&state).await?;
         let period_series = super::period::series(&cases, &period);
         let people = People::load(&state).await?;
-        let today = data::today();
         let l = u.locale;
+        let today = l.today();
         let tables: Vec<Table> = REPORTS
             .iter()
             .filter_map(|n| build(n, &cases, &people, &today, &dir))
@@ -630,7 +630,8 @@ pub(crate) async fn csv(
         let cases = data::visible_cases(&state, u.user()).await?;
         let people = People::load(&state).await?;
         let dir = directory_index(&state).await?;
-        let t = build(report, &cases, &people, &data::today(), &dir).ok_or(AppError::NotFound)?;
+        let t =
+            build(report, &cases, &people, &u.locale.today(), &dir).ok_or(AppError::NotFound)?;
         // Every case the file names leaves the server with it: each is on its record, one
         // entry per case and download, before the file is sent.
         let (db, who, device, named) = (
