@@ -841,3 +841,6 @@ problem-no-such-time-zone = There is no such time zone.
 problem-period-invalid = Choose a period of two dates, the first before the second, of at most { $max_months } months.
 problem-no-such-supervision-kind = Choose what is recorded: a case conference, a review or a disagreement.
 problem-value-unreadable = The chosen value could not be read; reload the case.
+retention-keep-days = Keep for (days)
+retention-keep = Keep it
+retention-erase-now = Erase it now

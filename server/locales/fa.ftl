@@ -797,3 +797,6 @@ problem-no-such-time-zone = چنین منطقهٔ زمانی وجود ندارد
 problem-period-invalid = بازه‌ای از دو تاریخ انتخاب کنید، اولی پیش از دومی، حداکثر { $max_months } ماه.
 problem-no-such-supervision-kind = انتخاب کنید چه ثبت می‌شود: جلسهٔ بررسی مورد، بازبینی یا اختلاف نظر.
 problem-value-unreadable = مقدار انتخاب‌شده خوانده نشد؛ پرونده را دوباره باز کنید.
+retention-keep-days = نگه‌داری برای (روز)
+retention-keep = نگه داشته شود
+retention-erase-now = همین حالا پاک شود

@@ -853,3 +853,6 @@ problem-no-such-time-zone = Такого часового пояса нет.
 problem-period-invalid = Выберите период из двух дат, первая раньше второй, не более { $max_months } мес.
 problem-no-such-supervision-kind = Выберите, что записывается: консилиум, разбор или разногласие.
 problem-value-unreadable = Выбранное значение не удалось прочитать; откройте дело заново.
+retention-keep-days = Хранить ещё (дней)
+retention-keep = Оставить
+retention-erase-now = Удалить сейчас

@@ -797,3 +797,6 @@ problem-no-such-time-zone = ไม่มีเขตเวลานี้
 problem-period-invalid = โปรดเลือกช่วงเวลาเป็นวันที่สองวัน วันแรกก่อนวันที่สอง ไม่เกิน { $max_months } เดือน
 problem-no-such-supervision-kind = โปรดเลือกสิ่งที่บันทึก: การประชุมปรึกษารายกรณี การทบทวน หรือความเห็นที่แตกต่าง
 problem-value-unreadable = อ่านค่าที่เลือกไม่ได้ โปรดโหลดกรณีใหม่
+retention-keep-days = เก็บไว้อีก (วัน)
+retention-keep = เก็บไว้
+retention-erase-now = ลบทันที

@@ -853,3 +853,6 @@ problem-no-such-time-zone = Такого часового поясу немає.
 problem-period-invalid = Виберіть період із двох дат, перша раніше за другу, не довше { $max_months } міс.
 problem-no-such-supervision-kind = Виберіть, що записується: кейс-конференція, розбір чи розбіжність.
 problem-value-unreadable = Вибране значення не вдалося прочитати; відкрийте справу знову.
+retention-keep-days = Зберігати ще (днів)
+retention-keep = Залишити
+retention-erase-now = Видалити зараз

@@ -797,3 +797,6 @@ problem-no-such-time-zone = Không có múi giờ này.
 problem-period-invalid = Hãy chọn khoảng thời gian gồm hai ngày, ngày đầu trước ngày sau, tối đa { $max_months } tháng.
 problem-no-such-supervision-kind = Hãy chọn nội dung ghi nhận: hội ý trường hợp, đánh giá lại hoặc ý kiến khác nhau.
 problem-value-unreadable = Không đọc được giá trị đã chọn; hãy tải lại hồ sơ.
+retention-keep-days = Giữ thêm (ngày)
+retention-keep = Giữ lại
+retention-erase-now = Xóa ngay

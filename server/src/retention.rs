@@ -127,16 +127,26 @@ fn closed_at(bytes: &[u8]) -> Option<i64> {
         .map(|t| t.timestamp_millis())
 }
 
-/// Every closed case past its team's retention at `now`, the longest due first.
+/// Every closed case past its team's retention at `now`, the longest due first; a case an
+/// admin decided to keep is left out until the day it was kept to.
 pub fn review(db: &dyn Db, settings: &Settings, now: i64) -> AppResult<Vec<Due>> {
     let mut due = Vec::new();
     if !settings.any() {
         return Ok(due);
     }
+    // Cases an admin decided to keep, until when.
+    let kept: std::collections::HashMap<CaseId, i64> = db
+        .retention_holds()?
+        .into_iter()
+        .map(|h| (h.case_id, h.until))
+        .collect();
     for (access, _) in db.cases()? {
         let Some(policy) = settings.policy_of(&access.team) else {
             continue;
         };
+        if kept.get(&access.id).is_some_and(|until| *until > now) {
+            continue;
+        }
         let Some(bytes) = db.case_document(&access.id)? else {
             continue;
         };

@@ -136,7 +136,24 @@ pub(crate) async fn page(State(state): State<Arc<AppState>>, u: ConsoleUser) -> 
                                 td { bdi { (team_names.shown(&d.team)) } }
                                 td { (l.millis(d.closed_at)) }
                                 td { (l.millis(d.due_at)) }
-                                td { (l.t(&format!("erasure-action-{}", d.action.code()))) }
+                                td {
+                                    (l.t(&format!("erasure-action-{}", d.action.code())))
+                                    @if admin && d.action == crate::retention::Action::List {
+                                        // The decision the setting asks for: keep it a while
+                                        // longer, or erase it now; both with a reason.
+                                        form.decision method="post" action=(format!("/console/retention/{}/keep", d.case_id)) {
+                                            (csrf(&u))
+                                            label { (l.t("retention-keep-days")) " " input type="number" name="days" min="1" max="3650" value="365" required; }
+                                            label { (l.t("erasure-reason")) " " input name="reason" required maxlength="500"; }
+                                            button.secondary type="submit" { (l.t("retention-keep")) }
+                                        }
+                                        form.decision method="post" action=(format!("/console/retention/{}/erase", d.case_id)) {
+                                            (csrf(&u))
+                                            label { (l.t("erasure-reason")) " " input name="reason" required maxlength="500"; }
+                                            button type="submit" { (l.t("retention-erase-now")) }
+                                        }
+                                    }
+                                }
                             }
                         } }
                     } }
@@ -258,6 +275,101 @@ pub(crate) async fn decide(
             )
             .await?;
         }
+        Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => back(None, "/console/erasure"),
+        Err(e) => u.error(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct Keep {
+    days: u32,
+    reason: String,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct EraseNow {
+    reason: String,
+}
+
+/// The case, if it is past its team's retention and listed for a decision now (what the
+/// two decisions below may act on: nothing else).
+async fn listed(state: &Arc<AppState>, id: CaseId) -> Result<crate::retention::Due, AppError> {
+    let db = state.db.clone();
+    let settings = state.config.retention.clone();
+    let now = super::now_ms();
+    let due = blocking(move || crate::retention::review(db.as_ref(), &settings, now)).await?;
+    due.into_iter()
+        .find(|d| d.case_id == id && d.action == crate::retention::Action::List)
+        .ok_or(AppError::NotFound)
+}
+
+/// `POST /console/retention/{case}/keep`: an admin keeps a case listed past its retention
+/// for `days` more days (1 to 3,650), with a reason; it is listed again after them.
+pub(crate) async fn keep(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    posted: Posted<Keep>,
+) -> Response {
+    let Posted { user: u, form } = posted;
+    let result = async {
+        if u.user().role != Role::Admin {
+            return Err(AppError::Forbidden);
+        }
+        if !(1..=3650).contains(&form.days) {
+            return Err(AppError::BadRequest("keep it 1 to 3,650 days".into()));
+        }
+        let id: CaseId = id.parse().map_err(|_| AppError::NotFound)?;
+        listed(&state, id).await?;
+        let now = super::now_ms();
+        let hold = crate::db::erasure::RetentionHold {
+            case_id: id,
+            until: now + i64::from(form.days) * 86_400_000,
+            by: u.user().id.clone(),
+            reason: form.reason,
+            at: now,
+        };
+        let db = state.db.clone();
+        blocking(move || db.keep_past_retention(&hold)).await?;
+        crate::api::log_admin(&state, &u.user().id, "keep past retention", &id.to_string()).await?;
+        tracing::info!(case = %id, by = %u.user().id, days = form.days, "kept past retention (console)");
+        Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => back(None, "/console/erasure"),
+        Err(e) => u.error(e),
+    }
+}
+
+/// `POST /console/retention/{case}/erase`: an admin erases a case listed past its retention
+/// now, with a reason (the tombstone says it).
+pub(crate) async fn erase_now(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    posted: Posted<EraseNow>,
+) -> Response {
+    let Posted { user: u, form } = posted;
+    let result = async {
+        if u.user().role != Role::Admin {
+            return Err(AppError::Forbidden);
+        }
+        let id: CaseId = id.parse().map_err(|_| AppError::NotFound)?;
+        // Room for the retention's own words before it, within the tombstone's bound.
+        let reason: String = crate::db::erasure::reason(&form.reason)?
+            .chars()
+            .take(crate::db::erasure::REASON_MAX_CHARS - 60)
+            .collect();
+        let d = listed(&state, id).await?;
+        let reason = format!(
+            "retention: closed on {}, kept {} days: {reason}",
+            &fieldcase_core::case::rfc3339(d.closed_at)[..10],
+            (d.due_at - d.closed_at) / 86_400_000
+        );
+        crate::admin::erase_in_server(&state, id, &u.user().id, &reason).await?;
         Ok(())
     }
     .await;

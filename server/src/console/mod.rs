@@ -19,6 +19,7 @@
 //! | `GET /console/approvals` | plans and closures waiting for a decision |
 //! | `GET /console/duplicates` | possible duplicates across the agency (issue 19) |
 //! | `POST /console/duplicates/dismiss` | a pair is not the same person, never proposed again |
+//! | `POST /console/retention/{id}/keep`, `POST /console/retention/{id}/erase` | an admin's decision on a case listed past its retention: keep it N more days, or erase it now (admin log, tombstone) |
 //! | `POST /console/duplicates/confirm` | the same person: one case closed as a duplicate of the other (supervisors who see both) |
 //! | `GET /console/directory?q&domain&area&language&age&inactive`, `GET`, `POST /console/directory/{id}` | the partner directory for everyone signed in: search, a service's page; admins edit a service (admin log) |
 //! | `GET /console/reports?from&to`, `GET /console/reports/{name}.csv`, `GET /console/reports/period.xlsx?from&to` | a period's cases opened and closed per month, clients by gender, age band and stage, referral outcomes, time to closure (SVG charts with their tables; XLSX); service gaps, unmet needs, caseload statistics, closed cases, referral outcomes per organisation and service; CSV |
@@ -126,6 +127,8 @@ pub fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/console/erasure", get(erasure::page))
         .route("/console/erasure/{request}", post(erasure::decide))
         .route("/console/cases/{id}/erasure-request", post(erasure::ask))
+        .route("/console/retention/{id}/keep", post(erasure::keep))
+        .route("/console/retention/{id}/erase", post(erasure::erase_now))
         .route("/console/approvals", get(approvals::page))
         .route("/console/duplicates", get(duplicates::page))
         .route("/console/duplicates/dismiss", post(duplicates::dismiss))

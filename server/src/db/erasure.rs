@@ -52,8 +52,24 @@ pub struct ErasureRequest {
     pub decision: Option<String>,
 }
 
+/// An admin's decision to keep a closed case past its team's retention, until a day, with
+/// a reason (issue 18: "listed for a decision"); the retention leaves it alone until then.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetentionHold {
+    pub case_id: CaseId,
+    /// Kept until then (ms); listed or erased again after it.
+    pub until: i64,
+    pub by: String,
+    pub reason: String,
+    pub at: i64,
+}
+
 /// The rows each storage keeps.
 pub trait ErasureRows {
+    /// Keeps a case past its retention (replacing an earlier decision).
+    fn hold_row(&self, hold: &RetentionHold) -> Result<(), StorageError>;
+    /// Every decision to keep, the latest until first.
+    fn hold_rows(&self) -> Result<Vec<RetentionHold>, StorageError>;
     /// Stores a new request; `false` when the case has an open request already.
     fn insert_request_row(&self, r: &ErasureRequest) -> Result<bool, StorageError>;
     /// Every request (or the open ones), the latest first.

@@ -485,6 +485,21 @@ macro_rules! rules_over_rows {
             Ok($crate::db::erasure::ErasureRows::tombstone_rows(self)?)
         }
 
+        fn keep_past_retention(
+            &self,
+            hold: &$crate::db::erasure::RetentionHold,
+        ) -> $crate::AppResult<()> {
+            let hold = $crate::db::erasure::RetentionHold {
+                reason: $crate::db::erasure::reason(&hold.reason)?.to_string(),
+                ..hold.clone()
+            };
+            Ok($crate::db::erasure::ErasureRows::hold_row(self, &hold)?)
+        }
+
+        fn retention_holds(&self) -> $crate::AppResult<Vec<$crate::db::erasure::RetentionHold>> {
+            Ok($crate::db::erasure::ErasureRows::hold_rows(self)?)
+        }
+
         fn request_erasure(
             &self,
             id: &fieldcase_core::CaseId,
@@ -1336,6 +1351,11 @@ pub trait Db: Send + Sync + 'static {
     fn erased_case(&self, id: &CaseId) -> AppResult<Option<erasure::Tombstone>>;
     /// Every tombstone, the latest first.
     fn erased_cases(&self) -> AppResult<Vec<erasure::Tombstone>>;
+    /// An admin's decision to keep a closed case past its retention until a day, with a
+    /// reason (1 to [`erasure::REASON_MAX_CHARS`] characters, one line); replaces an earlier one.
+    fn keep_past_retention(&self, hold: &erasure::RetentionHold) -> AppResult<()>;
+    /// Every decision to keep, the latest until first.
+    fn retention_holds(&self) -> AppResult<Vec<erasure::RetentionHold>>;
     /// A supervisor asks for a case's erasure, with a reason (`erasure::request`).
     fn request_erasure(
         &self,

@@ -281,6 +281,15 @@ const MIGRATIONS: &[&str] = &[
         user_id   TEXT PRIMARY KEY REFERENCES users(id),
         time_zone TEXT NOT NULL
      );",
+    // Schema version 15: an admin's decision to keep a closed case past its team's
+    // retention (issue 18; the SQLite storage's migration 18).
+    "CREATE TABLE retention_holds (
+        case_id BYTEA PRIMARY KEY REFERENCES cases(id) ON DELETE CASCADE,
+        until   BIGINT NOT NULL,
+        by      TEXT NOT NULL,
+        reason  TEXT NOT NULL,
+        at      BIGINT NOT NULL
+     );",
 ];
 
 impl From<postgres::Error> for AppError {
@@ -1724,6 +1733,8 @@ const CASE_TABLES: &[&str] = &[
     // Attachments (issue 17): their chunks first, then their rows.
     "attachment_chunks",
     "attachments",
+    // An admin's decision to keep it past its retention.
+    "retention_holds",
 ];
 
 fn tombstone_of(r: &postgres::Row) -> Result<super::erasure::Tombstone, StorageError> {
@@ -1880,6 +1891,49 @@ impl super::erasure::ErasureRows for PostgresDb {
             })
             .map_err(|e| StorageError::Unavailable(e.to_string()))?;
         row.as_ref().map(tombstone_of).transpose()
+    }
+
+    fn hold_row(&self, h: &super::erasure::RetentionHold) -> Result<(), StorageError> {
+        let (key, until, by, reason, at) = (
+            h.case_id.as_bytes().to_vec(),
+            h.until,
+            h.by.clone(),
+            h.reason.clone(),
+            h.at,
+        );
+        self.run(move |c| {
+            c.execute(
+                "INSERT INTO retention_holds (case_id, until, by, reason, at) VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (case_id) DO UPDATE SET until = excluded.until, by = excluded.by,
+                    reason = excluded.reason, at = excluded.at",
+                &[&key, &until, &by, &reason, &at],
+            )?;
+            Ok(())
+        })
+        .map_err(|e| StorageError::Unavailable(e.to_string()))
+    }
+
+    fn hold_rows(&self) -> Result<Vec<super::erasure::RetentionHold>, StorageError> {
+        let rows = self
+            .run(|c| {
+                Ok(c.query(
+                    "SELECT case_id, until, by, reason, at FROM retention_holds ORDER BY until DESC, case_id",
+                    &[],
+                )?)
+            })
+            .map_err(|e| StorageError::Unavailable(e.to_string()))?;
+        rows.iter()
+            .map(|r| {
+                let key: Vec<u8> = r.try_get(0)?;
+                Ok(super::erasure::RetentionHold {
+                    case_id: super::erasure::case_id(&key)?,
+                    until: r.try_get(1)?,
+                    by: r.try_get(2)?,
+                    reason: r.try_get(3)?,
+                    at: r.try_get(4)?,
+                })
+            })
+            .collect()
     }
 
     fn tombstone_rows(&self) -> Result<Vec<super::erasure::Tombstone>, StorageError> {

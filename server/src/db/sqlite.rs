@@ -252,6 +252,14 @@ const MIGRATIONS: &[&str] = &[
         user_id   TEXT PRIMARY KEY REFERENCES users(id),
         time_zone TEXT NOT NULL
      ) STRICT;",
+    // 18: an admin's decision to keep a closed case past its team's retention (issue 18).
+    "CREATE TABLE retention_holds (
+        case_id BLOB PRIMARY KEY REFERENCES cases(id) ON DELETE CASCADE,
+        until   INTEGER NOT NULL,
+        by      TEXT NOT NULL,
+        reason  TEXT NOT NULL,
+        at      INTEGER NOT NULL
+     ) STRICT;",
 ];
 
 /// The server's SQLite storage.
@@ -1167,6 +1175,8 @@ pub(crate) const CASE_TABLES: &[&str] = &[
     // Attachments (issue 17): their chunks first, then their rows.
     "attachment_chunks",
     "attachments",
+    // An admin's decision to keep it past its retention.
+    "retention_holds",
 ];
 
 fn tombstone_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Vec<u8>, super::erasure::Tombstone)> {
@@ -1493,6 +1503,44 @@ impl super::erasure::ErasureRows for SqliteDb {
             )
             .optional()?
             .map(|(_, t)| t))
+    }
+
+    fn hold_row(&self, h: &super::erasure::RetentionHold) -> Result<(), StorageError> {
+        self.lock().run(
+            "INSERT INTO retention_holds (case_id, until, by, reason, at) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (case_id) DO UPDATE SET until = excluded.until, by = excluded.by,
+                reason = excluded.reason, at = excluded.at",
+            params![&h.case_id.as_bytes()[..], h.until, h.by, h.reason, h.at],
+        )?;
+        Ok(())
+    }
+
+    fn hold_rows(&self) -> Result<Vec<super::erasure::RetentionHold>, StorageError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare(
+            "SELECT case_id, until, by, reason, at FROM retention_holds ORDER BY until DESC, case_id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, Vec<u8>>(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (key, until, by, reason, at) = row?;
+            out.push(super::erasure::RetentionHold {
+                case_id: super::erasure::case_id(&key)?,
+                until,
+                by,
+                reason,
+                at,
+            });
+        }
+        Ok(out)
     }
 
     fn tombstone_rows(&self) -> Result<Vec<super::erasure::Tombstone>, StorageError> {

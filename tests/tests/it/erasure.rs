@@ -729,3 +729,139 @@ fn a_supervisor_asks_on_the_record_and_an_admin_erases_or_refuses_in_the_console
     let r = anna.sync(&server.url, &token).unwrap();
     assert_eq!((r.removed, r.errors.len()), (1, 0), "{r:?}");
 }
+
+#[test]
+fn an_admin_keeps_a_listed_case_for_a_while_or_erases_it_now() {
+    use fieldcase_server::retention::{self, Action, Policy, Settings};
+    use fieldcase_tests::console::{hidden, Console};
+    let mut teams = std::collections::BTreeMap::new();
+    teams.insert(
+        "demo-team".to_string(),
+        Policy {
+            closed_days: 10,
+            action: Action::List,
+        },
+    );
+    let settings = Settings {
+        default: None,
+        teams,
+        interval: std::time::Duration::from_secs(3600),
+        max_erasures_per_pass: 10,
+    };
+    let server = TestServer::start_with(fieldcase_server::Config {
+        retention: settings.clone(),
+        ..Default::default()
+    });
+    let db: &dyn Db = server.db.as_ref();
+    fieldcase_server::demo::seed(db, fieldcase_tests::ITERATIONS).unwrap();
+    server
+        .db
+        .add_user(
+            "root",
+            "Root",
+            fieldcase_core::Role::Admin,
+            None,
+            fieldcase_tests::PASSWORD,
+            fieldcase_tests::ITERATIONS,
+        )
+        .unwrap();
+    let now = chrono::Utc::now().timestamp_millis();
+    let listed = retention::review(db, &settings, now).unwrap();
+    assert!(
+        listed.len() >= 2,
+        "the demo has cases closed weeks ago: {listed:?}"
+    );
+    let (kept, erased) = (listed[0].case_id, listed[1].case_id);
+    let (anna, token, _a) = server.phone("anna");
+    let open = new_case(&anna, KEPT_NAME);
+    assert!(anna.sync(&server.url, &token).unwrap().errors.is_empty());
+
+    let mut root = Console::sign_in(&server.url, "root", fieldcase_tests::PASSWORD);
+    let (status, page) = root.get("/console/erasure");
+    assert_eq!(status, 200);
+    assert!(
+        page.contains(&format!("/console/retention/{kept}/keep")),
+        "{page}"
+    );
+    let csrf = hidden(&page, "csrf");
+    let keep = format!("/console/retention/{kept}/keep");
+    // A reason is needed, and a number of days in bounds: nothing kept otherwise.
+    assert_eq!(
+        root.post(&keep, &[("csrf", &csrf), ("days", "30"), ("reason", " ")]),
+        400
+    );
+    assert_eq!(
+        root.post(
+            &keep,
+            &[("csrf", &csrf), ("days", "0"), ("reason", "court")]
+        ),
+        400
+    );
+    assert!(db.retention_holds().unwrap().is_empty());
+    assert_eq!(
+        root.post(
+            &keep,
+            &[
+                ("csrf", &csrf),
+                ("days", "30"),
+                ("reason", "court case pending")
+            ]
+        ),
+        303
+    );
+    let still = retention::review(db, &settings, now).unwrap();
+    assert!(
+        !still.iter().any(|d| d.case_id == kept),
+        "kept: no longer listed"
+    );
+    // Listed again once the days have passed.
+    let later = retention::review(db, &settings, now + 31 * DAY).unwrap();
+    assert!(later.iter().any(|d| d.case_id == kept));
+
+    // Erase now: the tombstone says why; an open case is not the retention's to erase.
+    let erase = |c: &CaseId| format!("/console/retention/{c}/erase");
+    assert_eq!(
+        root.post(&erase(&open), &[("csrf", &csrf), ("reason", "tidy up")]),
+        404
+    );
+    assert!(db.erased_case(&open).unwrap().is_none());
+    assert_eq!(
+        root.post(
+            &erase(&erased),
+            &[("csrf", &csrf), ("reason", "the family asked")]
+        ),
+        303
+    );
+    let t = db.erased_case(&erased).unwrap().expect("erased");
+    assert!(
+        t.reason.starts_with("retention: closed on ") && t.reason.ends_with(": the family asked"),
+        "{}",
+        t.reason
+    );
+    // Only an admin decides.
+    server
+        .db
+        .add_user(
+            "sup",
+            "Sup",
+            fieldcase_core::Role::Supervisor,
+            Some("demo-team"),
+            fieldcase_tests::PASSWORD,
+            fieldcase_tests::ITERATIONS,
+        )
+        .unwrap();
+    let mut sup = Console::sign_in(&server.url, "sup", fieldcase_tests::PASSWORD);
+    let (_, page) = sup.get("/console/erasure");
+    assert!(
+        !page.contains("/console/retention/"),
+        "no decision forms for a supervisor"
+    );
+    let sup_csrf = hidden(&page, "csrf");
+    assert_eq!(
+        sup.post(
+            &erase(&listed[2.min(listed.len() - 1)].case_id),
+            &[("csrf", &sup_csrf), ("reason", "x")]
+        ),
+        403
+    );
+}

@@ -65,6 +65,7 @@ storage_contract!(
     audit_entries_written_at_once_form_one_chain,
     the_console_language_is_kept,
     the_console_time_zone_is_kept_and_cleared,
+    a_decision_to_keep_past_retention_is_kept_replaced_and_erased_with_its_case,
     disabling_a_user_ends_sessions_and_wipes_their_devices,
     devices_are_listed_with_their_sessions_and_revoked,
     a_devices_word_on_its_unsynced_work_is_kept_and_the_servers_device_not_listed,
@@ -701,6 +702,50 @@ fn the_console_time_zone_is_kept_and_cleared(db: &dyn Db) {
     assert_eq!(db.user_language(&anna.id).unwrap(), None);
     db.set_user_time_zone(&anna.id, None).unwrap();
     assert_eq!(db.user_time_zone(&anna.id).unwrap(), None);
+}
+
+fn a_decision_to_keep_past_retention_is_kept_replaced_and_erased_with_its_case(db: &dyn Db) {
+    use fieldcase_server::db::erasure::RetentionHold;
+    let (id, _, _) = stored_case(db);
+    let (other, _, _) = stored_case(db);
+    let hold = |case, until, reason: &str| RetentionHold {
+        case_id: case,
+        until,
+        by: "u-admin".into(),
+        reason: reason.into(),
+        at: 5,
+    };
+    assert!(db.retention_holds().unwrap().is_empty());
+    // A reason is needed, on one line.
+    for bad in ["", "  ", "two\nlines"] {
+        assert!(
+            db.keep_past_retention(&hold(id, 100, bad)).is_err(),
+            "{bad:?}"
+        );
+    }
+    assert!(db.retention_holds().unwrap().is_empty());
+    db.keep_past_retention(&hold(id, 100, " court case pending "))
+        .unwrap();
+    db.keep_past_retention(&hold(other, 50, "Рішення суду очікується"))
+        .unwrap();
+    db.keep_past_retention(&hold(id, 200, "court case still pending"))
+        .unwrap();
+    let held = db.retention_holds().unwrap();
+    assert_eq!(held.len(), 2, "{held:?}");
+    assert_eq!(
+        (held[0].case_id, held[0].until),
+        (id, 200),
+        "latest until first"
+    );
+    assert_eq!(held[0].reason, "court case still pending");
+    assert_eq!(held[1].reason, "Рішення суду очікується");
+    // Erasing the case takes its decision with it.
+    db.erase_case(&id, "u-admin", "retention", 300).unwrap();
+    let held = db.retention_holds().unwrap();
+    assert_eq!(
+        held.iter().map(|h| h.case_id).collect::<Vec<_>>(),
+        vec![other]
+    );
 }
 
 fn disabling_a_user_ends_sessions_and_wipes_their_devices(db: &dyn Db) {
