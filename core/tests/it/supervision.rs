@@ -120,7 +120,7 @@ fn only_a_supervisor_writes_a_supervisors_review_on_every_path() {
         let list = tx.get(ROOT, "supervision").unwrap().unwrap().1;
         let entry = tx.get(&list, 0).unwrap().unwrap().1;
         assert_eq!(
-            tx.get(&entry, "id").unwrap().unwrap().0.to_str(),
+            tx.get(&entry, "id").unwrap().unwrap().0.as_str(),
             Some(id.as_str())
         );
         tx.put(&entry, "went_well", "everything").unwrap();
