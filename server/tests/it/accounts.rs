@@ -57,7 +57,7 @@ async fn wrong_credentials_and_bad_tokens_are_refused_alike() {
         assert_eq!(st, StatusCode::UNAUTHORIZED);
         assert_eq!(
             v,
-            json!({"error": "unauthenticated", "message": "not authenticated"}),
+            json!({"error": "unauthenticated", "message": "not authenticated", "code": "unauthenticated"}),
             "no hint which part was wrong"
         );
     }

@@ -55,7 +55,7 @@ fn a_transfer_moves_the_case_to_the_new_phone_and_the_old_one_hands_in_its_last_
     let (status, v) = server.rest("POST", &path, Some(&sam_token), Some(body.clone()));
     assert_eq!((status, v["error"].as_str()), (404, Some("not_found")));
     let (_malee, malee_token, _m) = server.phone("malee");
-    // A refusal by the assignment rule carries its kind; malformed input none.
+    // A refusal by the assignment rule carries its kind; malformed input its problem.
     for (bad, why, code) in [
         (json!({"workers": []}), "nobody", Some("assignment")),
         (
@@ -68,11 +68,11 @@ fn a_transfer_moves_the_case_to_the_new_phone_and_the_old_one_hands_in_its_last_
             "an unknown user",
             Some("assignment"),
         ),
-        (json!({"workers": "bao"}), "not a list", None),
+        (json!({"workers": "bao"}), "not a list", Some("body_not_json")),
         (
             json!({"workers": ["bao"], "extra": 1}),
             "an unknown field",
-            None,
+            Some("body_not_json"),
         ),
     ] {
         let (status, v) = server.rest("POST", &path, Some(&malee_token), Some(bad));

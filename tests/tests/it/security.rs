@@ -52,7 +52,7 @@ fn tokens_are_random_256_bit_and_guesses_fail() {
         assert_eq!(status, 401, "{g}: {v}");
         assert_eq!(
             v,
-            json!({"error": "unauthenticated", "message": "not authenticated"})
+            json!({"error": "unauthenticated", "message": "not authenticated", "code": "unauthenticated"})
         );
         match open(&server, g) {
             Err(tungstenite::Error::Http(r)) => assert_eq!(r.status().as_u16(), 401),
