@@ -10,9 +10,9 @@
 //!   word of the new name, the indexed words that pair with it under the matcher's own
 //!   rule (the same edit allowance, consonants between Persian script and Latin; the
 //!   vocabulary is scanned, not hashed, so a typo anywhere in a word is no obstacle). A
-//!   person becomes a candidate when enough words of one of the new name's forms found a
-//!   partner in them: both words of a two-word name, all but one of a longer name (one
-//!   part may be missing), the word of a one-word name;
+//!   person becomes a candidate when every word of one of the new name's forms found a
+//!   partner in them, or every word but one when they have a name of one word fewer (a
+//!   part missing: the matcher allows one);
 //! - **whole names**: each form's words joined into one, for a name written as one word on
 //!   one side ("محمدعلی", "Mohammad Ali"), compared the same way;
 //! - **phones**: the last [`PHONE_KEY_DIGITS`] digits of each normalised phone.
@@ -133,6 +133,8 @@ impl Vocabulary {
 #[derive(Debug)]
 pub struct Index<K, V = Prepared> {
     entries: Vec<Option<(K, V)>>,
+    /// Per slot, the word counts of the person's forms (bit `m` for `m` words).
+    lengths: Vec<u8>,
     free: Vec<u32>,
     slot_of: HashMap<K, u32>,
     words: Vocabulary,
@@ -144,6 +146,7 @@ impl<K, V> Default for Index<K, V> {
     fn default() -> Self {
         Index {
             entries: Vec::new(),
+            lengths: Vec::new(),
             free: Vec::new(),
             slot_of: HashMap::new(),
             words: Vocabulary::default(),
@@ -153,15 +156,14 @@ impl<K, V> Default for Index<K, V> {
     }
 }
 
-/// The words of a form of `n` words that must find a partner in a person for the name to
-/// be similar: all of a one- or two-word name (a one-word name never matches part of a
-/// longer one), all but one of a longer name (one may be missing on either side).
-fn words_needed(n: usize) -> u32 {
-    if n <= 2 {
-        n as u32
-    } else {
-        n as u32 - 1
-    }
+/// Whether a person in whom `found` words of a form of `n` words found a partner may
+/// have a similar name, `lengths` being the person's forms' word counts (bit `m` for a
+/// form of `m` words). The matcher pairs every word of the shorter form, and a form of
+/// one word only with another of one word: all `n` words must find a partner, or all but
+/// one when the person has a form of `n - 1` words (at least two) that may lack it.
+fn enough_words(found: u32, n: usize, lengths: u8) -> bool {
+    let n = n as u32;
+    found >= n || (n >= 3 && found + 1 >= n && lengths & (1 << (n - 1)) != 0)
 }
 
 /// The key of a phone in the lists.
@@ -216,10 +218,15 @@ impl<K: Clone + Eq + Hash + Ord, V: AsRef<Prepared>> Index<K, V> {
             Some(s) => s,
             None => {
                 self.entries.push(None);
+                self.lengths.push(0);
                 (self.entries.len() - 1) as u32
             }
         };
         let p = value.as_ref();
+        self.lengths[slot as usize] = p
+            .forms
+            .iter()
+            .fold(0, |m, f| m | 1u8.checked_shl(f.len() as u32).unwrap_or(0));
         for form in &p.forms {
             for t in form {
                 self.words.add(t, slot);
@@ -278,7 +285,7 @@ impl<K: Clone + Eq + Hash + Ord, V: AsRef<Prepared>> Index<K, V> {
             }
         };
         for form in &candidate.forms {
-            debug_assert!(form.len() <= MAX_TOKENS && MAX_TOKENS <= 8);
+            debug_assert!(form.len() <= MAX_TOKENS && MAX_TOKENS < 8);
             for (i, t) in form.iter().enumerate() {
                 self.words.partners(t, |slots| {
                     for &s in slots {
@@ -290,9 +297,9 @@ impl<K: Clone + Eq + Hash + Ord, V: AsRef<Prepared>> Index<K, V> {
                     }
                 });
             }
-            let needed = words_needed(form.len());
             for s in touched.drain(..) {
-                if found[s as usize].count_ones() >= needed {
+                let lengths = self.lengths[s as usize];
+                if enough_words(found[s as usize].count_ones(), form.len(), lengths) {
                     choose(s, &mut out);
                 }
                 found[s as usize] = 0;
