@@ -876,7 +876,7 @@ fn main() {
         }
         if let Some(i) = truth {
             let hit = found.iter().find(|(k, _)| k == i);
-            if !hit.is_some_and(|(_, a)| a.band == MatchBand::Likely) {
+            if hit.is_none_or(|(_, a)| a.band != MatchBand::Likely) {
                 misses.push((*lang, to_person(&registered[*i]).name, q.name.clone()));
             }
         }

@@ -29,8 +29,9 @@
 //! leaves nothing of its client in memory); a word no one holds any more is dropped.
 //!
 //! Memory: beside the prepared people, 4 bytes per word, whole name and phone of each
-//! person in the lists, and one entry per distinct word or whole name (shared by everyone
-//! who holds it); `match_eval` measures it per person.
+//! person in the lists, a byte for the lengths of their name forms, and one entry per
+//! distinct word or whole name (shared by everyone who holds it); `match_eval` measures
+//! it per person (158 bytes beside 460 for the prepared person, on its generated set).
 
 use std::collections::HashMap;
 use std::hash::Hash;
