@@ -23,19 +23,25 @@
 //! - 1,000 are new: relatives of registered people (same family name, household, phone),
 //!   namesakes (the same name, another date of birth) and unrelated people.
 //!
-//! Reported per language: recall (true duplicates found as likely; as likely or
-//! possible) and precision of the likely band (likely matches that are the person).
+//! Reported per language, twice: recall (true duplicates found as likely; as likely or
+//! possible) and precision of the likely band (likely matches that are the person), first
+//! comparing each intake with every registered person (`matching::find`, the scan), then
+//! through the blocked index the server runs (`matching::Index`), with how many of the
+//! 2,000 answers differ between the two (none should: the index compares only its
+//! candidates, and its candidates are a superset of what the matcher can match).
 //!
 //! Then one check is timed against 5,000 people: by the matcher alone (prepared people
 //! with phones and households), and through `CaseStore::possible_matches` on a store of
 //! 5,000 cases opened at intake (name, date of birth, sex), 200 checks each; and the
-//! server's check (`fieldcase-server`'s `matching::MatchIndex::check`: the same matcher
-//! over a map of prepared clients by case, the new case left out) against 100,000.
-//! Figures of 2026-12-03 (two other builds sharing the cores) are in
-//! `docs/benchmarks.md`: the server's check took a median of 400 ms on this set.
+//! server's check (`fieldcase-server`'s `matching::MatchIndex::check`: the same
+//! `matching::Index` of prepared clients by case, the new case left out) against 100,000
+//! clients, 200 checks, with the scan it replaced run beside it on every fourth check (its
+//! time, and whether the answers are the same). The heap the index holds per client is
+//! measured (this binary counts its allocations), beside the prepared clients alone.
+//! Figures with their dates are in `docs/benchmarks.md`.
 //!
-//! Figures (release build, a development machine of 2 shared cores, not a phone),
-//! 2026-12-02:
+//! Figures (release build, a development machine of 2 cores shared with two other builds,
+//! not a phone), 2026-12-03:
 //!
 //! ```text
 //! language      dups  recall likely recall l.+poss.   likely  precision likely
@@ -45,9 +51,11 @@
 //! Ukrainian      184          0.973           1.000      181             0.989
 //! Vietnamese     215          0.967           0.991      211             0.986
 //! all           1000          0.967           0.994     1000             0.967
-//! one check, matcher, 5,000 prepared people: median 1.10 ms, p95 1.91 ms, max 5.54 ms
-//! one check, CaseStore::possible_matches, 5,000 cases: median 1.40 ms, p95 2.27 ms,
-//!   max 5.66 ms
+//! (the same with the scan and with the index: 0 of 2000 answers differ)
+//! one check, server, blocked index, 100,000 clients: median 0.64 ms, p95 5.22 ms,
+//!   p99 10.39 ms, max 52.8 ms (140 candidates on average, 3,280 at most; the scan it
+//!   replaced, on the same machine at the same time: median 186 ms, p95 257 ms)
+//! the index: 619 bytes per client, 158 of them the blocking's lists and slots
 //! ```
 //!
 //! Most misses are a typo in a Thai or Persian word that moves its key by more than one
@@ -61,11 +69,15 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use fieldcase_core::case::ClientInput;
-use fieldcase_core::matching::{find, MatchBand, Person, Prepared};
+use fieldcase_core::matching::{find, Assessment, Index, MatchBand, Person, Prepared};
 use fieldcase_core::store::UserContext;
 use fieldcase_core::{CaseStore, NewCase, Role};
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
+
+/// Counts the heap, to measure what the server's index holds per client.
+#[global_allocator]
+static HEAP: peak_alloc::PeakAlloc = peak_alloc::PeakAlloc;
 
 /// SplitMix64: deterministic, good enough to draw test data.
 struct Rng(u64);
@@ -829,59 +841,62 @@ fn main() {
         queries.push((g.lang, p, None));
     }
 
+    // Each query answered twice: by comparing with every registered person (the scan the
+    // server ran before blocking) and through the blocked index the server now runs.
+    let index: Index<usize> = prepared.iter().cloned().collect();
+    let mut scan_tally: HashMap<Lang, Tally> = HashMap::new();
     let mut tally: HashMap<Lang, Tally> = HashMap::new();
     let mut misses: Vec<(Lang, String, String)> = Vec::new();
+    let (mut differ, mut candidates) = (0, 0);
     for (lang, q, truth) in &queries {
-        let found = find(&Prepared::of(q), prepared.iter().map(|(k, p)| (k, p)));
+        let q_prepared = Prepared::of(q);
+        let scanned = find(&q_prepared, prepared.iter().map(|(k, p)| (k, p)));
+        let found = index.find(&q_prepared, None);
+        candidates += index.candidates(&q_prepared).len();
+        if !same_answer(&scanned, &found) {
+            differ += 1;
+        }
+        tally_of(scan_tally.entry(*lang).or_default(), &scanned, *truth);
         let t = tally.entry(*lang).or_default();
+        tally_of(t, &found, *truth);
+        if std::env::var_os("MATCH_EVAL_MISSES").is_none() {
+            continue;
+        }
         for (k, a) in &found {
-            if a.band == MatchBand::Likely {
-                t.likely += 1;
-                // A registered relative who is the same person as the truth cannot
-                // exist: each registered person is one person.
-                if Some(*k) == *truth {
-                    t.likely_right += 1;
-                } else if std::env::var_os("MATCH_EVAL_MISSES").is_some() {
-                    println!(
-                        "wrong {lang:?}: {:?} | {:?} {:?}",
-                        to_person(&registered[*k]),
-                        q,
-                        a.reasons
-                    );
-                }
+            // A registered relative who is the same person as the truth cannot exist:
+            // each registered person is one person.
+            if a.band == MatchBand::Likely && Some(*k) != *truth {
+                println!(
+                    "wrong {lang:?}: {:?} | {:?} {:?}",
+                    to_person(&registered[*k]),
+                    q,
+                    a.reasons
+                );
             }
         }
         if let Some(i) = truth {
-            t.duplicates += 1;
             let hit = found.iter().find(|(k, _)| k == i);
-            if hit.is_some_and(|(_, a)| a.band == MatchBand::Likely) {
-                t.found_likely += 1;
-            } else if std::env::var_os("MATCH_EVAL_MISSES").is_some() {
+            if hit.is_none_or(|(_, a)| a.band != MatchBand::Likely) {
                 misses.push((*lang, to_person(&registered[*i]).name, q.name.clone()));
-            }
-            if hit.is_some() {
-                t.found_any += 1;
             }
         }
     }
     for (lang, a, b) in &misses {
         println!("missed {lang:?}: {a} | {b}");
     }
-    println!(
-        "{:<11} {:>6} {:>14} {:>15} {:>8} {:>17}",
-        "language", "dups", "recall likely", "recall l.+poss.", "likely", "precision likely"
+    table(
+        "every registered person compared (the scan before blocking)",
+        &scan_tally,
     );
-    let mut all = Tally::default();
-    for lang in LANGS {
-        let t = &tally[&lang];
-        row(&format!("{lang:?}"), t);
-        all.duplicates += t.duplicates;
-        all.found_likely += t.found_likely;
-        all.found_any += t.found_any;
-        all.likely += t.likely;
-        all.likely_right += t.likely_right;
-    }
-    row("all", &all);
+    table(
+        "blocked index (matching::Index, as the server runs)",
+        &tally,
+    );
+    println!(
+        "blocked against scanned: {differ} of {} answers differ; {:.1} candidates compared per check among 2,000",
+        queries.len(),
+        candidates as f64 / queries.len() as f64
+    );
 
     // One check against 5,000 people.
     let mut big: Vec<(usize, Prepared)> = Vec::new();
@@ -900,8 +915,11 @@ fn main() {
     }
     report("matcher, 5,000 prepared people", &mut times, found);
 
-    // The server's check (`fieldcase-server`'s `matching::MatchIndex::check`): the same
-    // matcher over a map of 100,000 prepared clients by case, the new case left out.
+    // The server's check (`fieldcase-server`'s `matching::MatchIndex::check`): the blocked
+    // index of 100,000 prepared clients by case, the new case left out. The scan it
+    // replaces (every client compared) runs beside it on every fourth check, so that both
+    // answers are held together and the time saved is measured on the same machine.
+    let before = HEAP.current_usage();
     let mut agency: HashMap<u64, Prepared> = HashMap::new();
     for i in 0..100_000u64 {
         let lang = LANGS[i as usize % LANGS.len()];
@@ -914,19 +932,67 @@ fn main() {
         };
         agency.insert(i, Prepared::of(&to_person(&g)));
     }
+    let map_bytes = HEAP.current_usage().saturating_sub(before);
+    let before = HEAP.current_usage();
+    let built = Instant::now();
+    let blocked: Index<u64> = agency.iter().map(|(k, p)| (*k, p.clone())).collect();
+    let built = built.elapsed();
+    let index_bytes = HEAP.current_usage().saturating_sub(before);
+    // The same clients alone (cloned as the index's are, so their capacities are alike):
+    // what the index holds beyond them is the blocking's cost.
+    let before = HEAP.current_usage();
+    let alone: Vec<(u64, Prepared)> = agency.iter().map(|(k, p)| (*k, p.clone())).collect();
+    let alone_bytes = HEAP.current_usage().saturating_sub(before);
+    drop(alone);
+    let (words, names) = blocked.vocabulary();
+    println!(
+        "server index of {} clients built in {:.2} s: {} bytes per client, of which {} are the prepared clients and {} the blocking (lists, slots); {} per client in the map by case the scan ran over; {words} distinct words, {names} whole names",
+        blocked.len(),
+        built.as_secs_f64(),
+        index_bytes / blocked.len(),
+        alone_bytes / blocked.len(),
+        index_bytes.saturating_sub(alone_bytes) / blocked.len(),
+        map_bytes / agency.len(),
+    );
     let mut times: Vec<Duration> = Vec::new();
-    let mut found = 0;
+    let mut scan_times: Vec<Duration> = Vec::new();
+    let (mut found, mut scan_found, mut compared, mut most) = (0, 0, 0, 0);
+    let (mut scanned_checks, mut differ) = (0, 0);
     for (n, (_, q, _)) in queries.iter().step_by(10).enumerate() {
         let itself = n as u64;
         let start = Instant::now();
         let q = Prepared::of(q);
-        found += find(&q, agency.iter().filter(|(k, _)| **k != itself)).len();
+        let answer = blocked.find(&q, Some(&itself));
         times.push(start.elapsed());
+        found += answer.len();
+        let drawn = blocked.candidates(&q).len();
+        compared += drawn;
+        most = most.max(drawn);
+        if n % 4 == 0 {
+            let start = Instant::now();
+            let q_again = Prepared::of(&queries[n * 10].1);
+            let scanned = find(&q_again, agency.iter().filter(|(k, _)| **k != itself));
+            scan_times.push(start.elapsed());
+            scan_found += scanned.len();
+            scanned_checks += 1;
+            if !same_answer(&scanned, &answer) {
+                differ += 1;
+            }
+        }
     }
+    println!(
+        "({:.0} candidates compared per check on average, {most} at most; {differ} of {scanned_checks} answers differ from the scan)",
+        compared as f64 / times.len() as f64
+    );
     report(
-        "server index (map by case, itself left out), 100,000 prepared people",
+        "server, blocked index (matching::Index), 100,000 prepared clients",
         &mut times,
         found,
+    );
+    report(
+        "server, scan of every client (before blocking), 100,000 prepared clients",
+        &mut scan_times,
+        scan_found,
     );
 
     // The same through the phone's store: 5,000 cases opened at intake (name, date of
@@ -988,12 +1054,64 @@ fn report(what: &str, times: &mut [Duration], found: usize) {
     times.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     println!(
-        "one check, {what} ({} checks, {found} matches): median {:.2} ms, p95 {:.2} ms, max {:.2} ms",
+        "one check, {what} ({} checks, {found} matches): median {:.2} ms, p95 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
         times.len(),
         ms(times[times.len() / 2]),
         ms(times[times.len() * 95 / 100]),
+        ms(times[times.len() * 99 / 100]),
         ms(times[times.len() - 1]),
     );
+}
+
+/// Whether two answers name the same people with the same scores and bands, in order.
+fn same_answer<K: PartialEq>(a: &[(K, Assessment)], b: &[(K, Assessment)]) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|((k1, a1), (k2, a2))| k1 == k2 && a1 == a2)
+}
+
+/// Counts one answer: likely matches and whether they are the person, and whether the
+/// true duplicate (if any) was found.
+fn tally_of(t: &mut Tally, found: &[(usize, Assessment)], truth: Option<usize>) {
+    for (k, a) in found {
+        if a.band == MatchBand::Likely {
+            t.likely += 1;
+            if Some(*k) == truth {
+                t.likely_right += 1;
+            }
+        }
+    }
+    if let Some(i) = truth {
+        t.duplicates += 1;
+        let hit = found.iter().find(|(k, _)| *k == i);
+        if hit.is_some_and(|(_, a)| a.band == MatchBand::Likely) {
+            t.found_likely += 1;
+        }
+        if hit.is_some() {
+            t.found_any += 1;
+        }
+    }
+}
+
+/// Recall and precision per language.
+fn table(what: &str, tally: &HashMap<Lang, Tally>) {
+    println!("{what}:");
+    println!(
+        "{:<11} {:>6} {:>14} {:>15} {:>8} {:>17}",
+        "language", "dups", "recall likely", "recall l.+poss.", "likely", "precision likely"
+    );
+    let mut all = Tally::default();
+    for lang in LANGS {
+        let t = &tally[&lang];
+        row(&format!("{lang:?}"), t);
+        all.duplicates += t.duplicates;
+        all.found_likely += t.found_likely;
+        all.found_any += t.found_any;
+        all.likely += t.likely;
+        all.likely_right += t.likely_right;
+    }
+    row("all", &all);
 }
 
 fn row(name: &str, t: &Tally) {

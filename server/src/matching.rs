@@ -10,14 +10,16 @@
 //! ([`Prepared`]), built once from the stored cases (the first check, or at startup) and
 //! kept current by every write the hub stores; at most `matching.max_indexed` cases
 //! ([`crate::Config::matching_max_indexed`]; past it a case is left out of the index and
-//! counted in `fieldcase_match_index_full_total`). One check compares the new client with
-//! every indexed one (linear; see `bench/` and the `match_server` example for its time).
+//! counted in `fieldcase_match_index_full_total`). One check compares the new client only
+//! with the candidates the core's blocking draws ([`matching::Index`]: people sharing a
+//! word of the name within the matcher's allowance, a whole name or a phone), which
+//! answers what comparing with every indexed client would; `match_eval` (core's example)
+//! times it among 100,000 clients.
 //!
 //! The index lives in this process's memory: a case written by another server instance on
 //! the same PostgreSQL database or by the admin command line reaches it when this process
 //! next writes that case (the gap is in `docs/security.md`'s known limits).
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use automerge::Automerge;
@@ -49,10 +51,16 @@ impl Entry {
     }
 }
 
+impl AsRef<Prepared> for Entry {
+    fn as_ref(&self) -> &Prepared {
+        &self.person
+    }
+}
+
 /// The cases of the server made ready for the check; `None` until built. Cloned handles
 /// share one index.
 #[derive(Default, Clone)]
-pub struct MatchIndex(Arc<Mutex<Option<HashMap<CaseId, Entry>>>>);
+pub struct MatchIndex(Arc<Mutex<Option<matching::Index<CaseId, Entry>>>>);
 
 impl std::fmt::Debug for MatchIndex {
     // Counts only: never a client's name.
@@ -75,7 +83,7 @@ pub struct Checked {
 }
 
 impl MatchIndex {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Option<HashMap<CaseId, Entry>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<matching::Index<CaseId, Entry>>> {
         self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -106,7 +114,7 @@ impl MatchIndex {
         if self.lock().is_some() {
             return Ok(0);
         }
-        let mut map = HashMap::new();
+        let mut map = matching::Index::new();
         let mut left_out = 0;
         for (access, _) in db.cases()? {
             if map.len() >= max {
@@ -152,22 +160,20 @@ impl MatchIndex {
     }
 
     /// The pairs a new case forms with the indexed cases (itself left out), best first, at
-    /// most [`matching::MAX_MATCHES`]; nothing when the client has no name or phone.
+    /// most [`matching::MAX_MATCHES`]; nothing when the client has no name or phone. Only
+    /// the blocking's candidates are compared (see the module documentation).
     pub fn check(&self, entry: &Entry, now: i64) -> Vec<MatchRow> {
         let g = self.lock();
         let Some(map) = g.as_ref() else {
             return Vec::new();
         };
         let id = entry.access.id;
-        matching::find(
-            &entry.person,
-            map.iter()
-                .filter(|(k, _)| **k != id)
-                .map(|(k, e)| (k, &e.person)),
-        )
-        .into_iter()
-        .map(|(other, a)| MatchRow::found(id, other, a.score.max(0) as u32, a.band, a.reasons, now))
-        .collect()
+        map.find(&entry.person, Some(&id))
+            .into_iter()
+            .map(|(other, a)| {
+                MatchRow::found(id, other, a.score.max(0) as u32, a.band, a.reasons, now)
+            })
+            .collect()
     }
 }
 
@@ -327,3 +333,86 @@ pub fn answer(
 }
 
 use crate::now_ms;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(name: &str, dob: &str) -> Entry {
+        Entry {
+            access: CaseAccess {
+                id: CaseId::random(),
+                team: "north".into(),
+                restricted: false,
+                assigned: Vec::new(),
+            },
+            name: name.into(),
+            person: Prepared::of(&Person {
+                name: name.into(),
+                date_of_birth: Some(dob.into()),
+                ..Person::default()
+            }),
+        }
+    }
+
+    fn found(index: &MatchIndex, e: &Entry) -> Vec<CaseId> {
+        index
+            .check(e, 0)
+            .iter()
+            .map(|r| r.other(&e.access.id))
+            .collect()
+    }
+
+    #[test]
+    fn the_check_follows_updates_and_erasure() {
+        let index = MatchIndex::default();
+        *index.lock() = Some(matching::Index::new());
+        let anna = entry("Фёдорова Анна", "1988-03-01");
+        let lan = entry("Nguyễn Thị Lan", "1990-05-01");
+        assert!(index.put(anna.clone(), 10));
+        assert!(index.put(lan.clone(), 10));
+        let new = entry("Fedorova Anna", "1988-03-01");
+        assert_eq!(found(&index, &new), [anna.access.id]);
+        assert!(
+            found(&index, &anna).is_empty(),
+            "a case is not its own match"
+        );
+
+        // The client renamed: found under the new name only.
+        let mut renamed = anna.clone();
+        renamed.person = Prepared::of(&Person {
+            name: "Nguyen Thi Lan".into(),
+            date_of_birth: Some("1990-05-01".into()),
+            ..Person::default()
+        });
+        assert!(index.put(renamed, 10));
+        assert_eq!(index.len(), 2);
+        assert!(found(&index, &new).is_empty());
+        let mut both = found(&index, &entry("Nguyen Thi Lan", "1990-05-01"));
+        both.sort();
+        let mut expected = vec![anna.access.id, lan.access.id];
+        expected.sort();
+        assert_eq!(both, expected);
+
+        // Erased: nothing of it is found any more.
+        index.forget(&anna.access.id);
+        assert_eq!(index.len(), 1);
+        assert!(index.get(&anna.access.id).is_none());
+        assert_eq!(
+            found(&index, &entry("Nguyen Thi Lan", "1990-05-01")),
+            [lan.access.id]
+        );
+    }
+
+    #[test]
+    fn a_full_index_keeps_its_cases_current_but_takes_no_new_one() {
+        let index = MatchIndex::default();
+        *index.lock() = Some(matching::Index::new());
+        let anna = entry("Фёдорова Анна", "1988-03-01");
+        assert!(index.put(anna.clone(), 1));
+        assert!(!index.put(entry("Nguyễn Thị Lan", "1990-05-01"), 1));
+        assert!(index.put(anna.clone(), 1), "an indexed case is updated");
+        assert_eq!(index.len(), 1);
+        assert!(found(&index, &entry("Nguyen Thi Lan", "1990-05-01")).is_empty());
+    }
+}

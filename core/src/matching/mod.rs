@@ -29,20 +29,20 @@
 //! people and returns at most [`MAX_MATCHES`].
 //!
 //! Where it runs: on the phone, [`crate::CaseStore::possible_matches`] over the cases on
-//! the device (each [`crate::store::CaseSummary`] carries its client's [`Prepared`]).
-//! Not built yet (issue 19): the agency-wide check at the server when a case arrives by
-//! sync. The console's summary cache (`server/src/console/data.rs`) already holds a
-//! `Prepared` per case; the check would run [`find`] over the agency's cases, show
-//! matches the user may see with names, and report the others only as "a possible match
-//! exists in team X" (no name, no reasons), to both teams' supervisors. One check is
-//! linear: about 1 ms per 5,000 people in release on a development machine, so 100,000
-//! would be near 25 ms; past that, block on the first consonant of the family name.
+//! the device (each [`crate::store::CaseSummary`] carries its client's [`Prepared`]): a
+//! scan, [`find`], a few milliseconds among 5,000 cases. At the server, when a case
+//! arrives (`server/src/matching.rs`), among every client of the agency: there the
+//! [`Index`] draws the candidates (blocking: people sharing words of the name within the
+//! matcher's allowance, a whole name or a phone, see [`index`]) and only they are
+//! compared; it answers exactly what [`find`] over every indexed person would.
 
 mod distance;
+pub mod index;
 pub mod translit;
 
 use serde::{Deserialize, Serialize};
 
+pub use index::Index;
 use translit::{tokens, Token};
 
 /// A score at or above this is a likely match.
@@ -413,6 +413,26 @@ fn close(a: &str, b: &str, mask_a: u32, mask_b: u32, allow: usize) -> Option<u32
 
 /// Two tokens: their edits, and whether they were compared by consonants only.
 fn token_pair(x: &Token, y: &Token) -> Option<(u32, bool)> {
+    token_pair_masked(
+        x,
+        x.mask(),
+        x.skeleton_mask(),
+        y,
+        y.mask(),
+        y.skeleton_mask(),
+    )
+}
+
+/// [`token_pair`] with the tokens' letter sets already known (the blocking index keeps
+/// them per word).
+fn token_pair_masked(
+    x: &Token,
+    x_mask: u32,
+    x_skeleton_mask: u32,
+    y: &Token,
+    y_mask: u32,
+    y_skeleton_mask: u32,
+) -> Option<(u32, bool)> {
     if x.arabic != y.arabic {
         let len = x.skeleton.len().min(y.skeleton.len());
         if len == 0 {
@@ -422,14 +442,28 @@ fn token_pair(x: &Token, y: &Token) -> Option<(u32, bool)> {
         close(
             &x.skeleton,
             &y.skeleton,
-            x.skeleton_mask(),
-            y.skeleton_mask(),
+            x_skeleton_mask,
+            y_skeleton_mask,
             allow,
         )
         .map(|d| (d, true))
     } else {
         let allow = allowance(x.key.len().max(y.key.len()));
-        close(&x.key, &y.key, x.mask(), y.mask(), allow).map(|d| (d, false))
+        close(&x.key, &y.key, x_mask, y_mask, allow).map(|d| (d, false))
+    }
+}
+
+/// A name written as one word is compared with another written as several when both,
+/// joined, have at least this many letters.
+const JOINED_MIN_CHARS: usize = 6;
+
+/// A form's words joined into one ("محمدعلی" against "Mohammad Ali").
+fn joined(f: &[Token]) -> Token {
+    Token {
+        key: f.iter().map(|t| t.key.as_str()).collect(),
+        skeleton: f.iter().map(|t| t.skeleton.as_str()).collect(),
+        arabic: f.iter().any(|t| t.arabic),
+        non_latin: f.iter().any(|t| t.non_latin),
     }
 }
 
@@ -458,16 +492,8 @@ fn compare_forms(a: &[Token], b: &[Token]) -> Option<NameCmp> {
     }
     // Written as one word on one side ("محمدعلی", "Mohammad Ali").
     if a.len() != b.len() {
-        let join = |f: &[Token]| -> Token {
-            Token {
-                key: f.iter().map(|t| t.key.as_str()).collect(),
-                skeleton: f.iter().map(|t| t.skeleton.as_str()).collect(),
-                arabic: f.iter().any(|t| t.arabic),
-                non_latin: f.iter().any(|t| t.non_latin),
-            }
-        };
-        let (x, y) = (join(a), join(b));
-        if x.key.len().min(y.key.len()) >= 6 {
+        let (x, y) = (joined(a), joined(b));
+        if x.key.len().min(y.key.len()) >= JOINED_MIN_CHARS {
             if let Some((edits, consonants)) = token_pair(&x, &y) {
                 return Some(NameCmp {
                     missing: 0,
@@ -634,14 +660,19 @@ pub fn find<'a, K: Ord + Clone + 'a>(
     if candidate.is_empty() {
         return Vec::new();
     }
-    let mut out: Vec<(K, Assessment)> = existing
+    let found = existing
         .into_iter()
         .take(MAX_COMPARED)
         .filter_map(|(k, p)| compare(candidate, p).map(|a| (k.clone(), a)))
         .collect();
-    out.sort_by(|(k1, a1), (k2, a2)| a2.score.cmp(&a1.score).then_with(|| k1.cmp(k2)));
-    out.truncate(MAX_MATCHES);
-    out
+    best_first(found)
+}
+
+/// Matches best first (by score, then key), at most [`MAX_MATCHES`].
+fn best_first<K: Ord>(mut found: Vec<(K, Assessment)>) -> Vec<(K, Assessment)> {
+    found.sort_by(|(k1, a1), (k2, a2)| a2.score.cmp(&a1.score).then_with(|| k1.cmp(k2)));
+    found.truncate(MAX_MATCHES);
+    found
 }
 
 /// What the server decided about a possible match between two of its cases.

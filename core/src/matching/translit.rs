@@ -46,7 +46,7 @@ pub(crate) enum Script {
 }
 
 /// One word of a name, as keys.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Token {
     /// The sound-class key.
     #[serde(rename = "k")]
