@@ -106,6 +106,10 @@ pub struct Config {
     /// The largest attachment stored, in bytes (`attachments.max_bytes`; at most
     /// `fieldcase_core::attachment::MAX_BYTES`).
     pub attachment_max_bytes: u64,
+    /// The idle cases kept in memory (`cases.max_cached`): cases no write and no live
+    /// sync connection uses; past it the least recently used is dropped and loaded from
+    /// storage again at its next use ([`hub`]).
+    pub max_cached_cases: usize,
 }
 
 impl Config {
@@ -144,6 +148,7 @@ impl Default for Config {
             partner_requests_per_hour: 60,
             retention: retention::Settings::default(),
             attachment_max_bytes: fieldcase_core::attachment::MAX_BYTES,
+            max_cached_cases: hub::DEFAULT_MAX_CACHED,
         }
     }
 }
@@ -205,6 +210,8 @@ pub struct Metrics {
     /// Attachment chunks refused (`attachments.max_bytes`, out of order, wrong length, a
     /// file not its hash or not its media type).
     pub attachments_refused: std::sync::atomic::AtomicU64,
+    /// The cases in memory ([`hub`]): how many, their estimated bytes, evictions, loads.
+    pub hub: Arc<hub::Counters>,
 }
 
 impl Metrics {
@@ -394,6 +401,7 @@ impl Metrics {
             self.match_index_full.load(Relaxed).to_string(),
         );
         self.listen.render(&mut out);
+        self.hub.render(&mut out);
         out
     }
 }
@@ -492,11 +500,12 @@ impl std::fmt::Debug for AppState {
 impl AppState {
     pub fn new(db: Arc<dyn Db>, config: Config) -> Arc<Self> {
         let login_slots = tokio::sync::Semaphore::new(config.login_max_concurrent.max(1));
+        let metrics = Metrics::default();
         Arc::new(AppState {
             db,
+            hub: hub::Hub::new(config.max_cached_cases, metrics.hub.clone()),
             config,
-            hub: hub::Hub::default(),
-            metrics: Metrics::default(),
+            metrics,
             console: console::Cache::default(),
             listed: console::Listed::default(),
             directory: directory::IndexCache::default(),
