@@ -110,6 +110,8 @@ pub struct Config {
     /// sync connection uses; past it the least recently used is dropped and loaded from
     /// storage again at its next use ([`hub`]).
     pub max_cached_cases: usize,
+    /// The case summaries the console keeps in memory (`console.max_summaries`).
+    pub console_max_summaries: usize,
 }
 
 impl Config {
@@ -149,9 +151,15 @@ impl Default for Config {
             retention: retention::Settings::default(),
             attachment_max_bytes: fieldcase_core::attachment::MAX_BYTES,
             max_cached_cases: hub::DEFAULT_MAX_CACHED,
+            console_max_summaries: CONSOLE_MAX_SUMMARIES,
         }
     }
 }
+
+/// The default of `console.max_summaries`: the case summaries the console keeps in memory
+/// (a small case's takes about 7 KB: its typed record, list entry and latest changes;
+/// `fieldcase-caseload-bench`).
+pub const CONSOLE_MAX_SUMMARIES: usize = 20_000;
 
 /// The longest a partner's link may open, in days.
 pub const PARTNER_MAX_LINK_DAYS: u32 = 90;
@@ -212,6 +220,8 @@ pub struct Metrics {
     pub attachments_refused: std::sync::atomic::AtomicU64,
     /// The cases in memory ([`hub`]): how many, their estimated bytes, evictions, loads.
     pub hub: Arc<hub::Counters>,
+    /// Case summaries the console keeps in memory (`console.max_summaries`).
+    pub console_summaries: std::sync::atomic::AtomicU64,
 }
 
 impl Metrics {
@@ -399,6 +409,12 @@ impl Metrics {
             "counter",
             "Cases left out of the duplicate check for matching.max_indexed.",
             self.match_index_full.load(Relaxed).to_string(),
+        );
+        line(
+            "console_summaries",
+            "gauge",
+            "Case summaries the console keeps in memory (at most console.max_summaries).",
+            self.console_summaries.load(Relaxed).to_string(),
         );
         self.listen.render(&mut out);
         self.hub.render(&mut out);
