@@ -87,6 +87,10 @@ impl Default for Hub {
     }
 }
 
+/// A [`Hot::checked`] no external count equals: the document is compared with the stored
+/// one at its next [`Hub::freshen`].
+const UNCHECKED: u64 = u64::MAX;
+
 /// The default of `cases.max_cached`: idle cases kept in memory (a small case takes about
 /// 20 KB there, so about 20 MB; a case with a long history more).
 pub const DEFAULT_MAX_CACHED: usize = 1000;
@@ -463,6 +467,12 @@ impl Hub {
         slot.users += 1;
         if let Some(t) = slot.idle.take() {
             docs.idle.remove(&t);
+            // Kept while idle: compared with the stored heads at its next use
+            // ([`Hub::freshen`]), since a write that did not pass through this hub on the
+            // storage's own connection moves no external count.
+            if let Ok(mut hot) = slot.hot.try_lock() {
+                hot.checked = UNCHECKED;
+            }
         }
         let held = Held {
             hot: slot.hot.clone(),
