@@ -949,28 +949,6 @@ fn serve(
         println!("Listening on {scheme}://{listen} (try GET /healthz, POST /v1/login)");
         fieldcase_server::listen::warn_if_few_open_files(&config.limits);
         let state = AppState::new(db, config);
-        // The duplicate check's index reads every stored case once (about a millisecond
-        // each): begun at start, on a thread of its own (a stop does not wait for it), so
-        // that the first writes after a restart wait for what is left of it, not all of it.
-        let (index, db, max) = (
-            state.matches.clone(),
-            state.db.clone(),
-            state.config.matching_max_indexed,
-        );
-        std::thread::spawn(move || {
-            let t = std::time::Instant::now();
-            match index.build(db.as_ref(), max) {
-                Ok(left_out) => tracing::info!(
-                    cases = index.len(),
-                    left_out,
-                    ms = t.elapsed().as_millis() as u64,
-                    "duplicate check's index built"
-                ),
-                Err(e) => {
-                    tracing::error!(error = %e, "could not build the duplicate check's index")
-                }
-            }
-        });
         let stop = async {
             // Ctrl-C or SIGTERM (service managers): stop accepting, finish what runs.
             let mut term =
