@@ -6,6 +6,8 @@
 #   bash bench/run.sh            # the full run (10,000 cases; S6 waits 5 minutes per server)
 #   bash bench/run.sh --quick    # a small run to try the harness (about a minute)
 # Extra arguments go to fieldcase-bench (see bench/src/main.rs).
+#   S7=1 bash bench/run.sh ...  # adds S7 (issue 20: 100,000 cases, about ten minutes more),
+#                               # fieldcase-caseload-bench's output as its own section
 set -euo pipefail
 cd "$(dirname "$0")/.."
 args=()
@@ -31,6 +33,12 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 # A --servers of the caller's chooses among them (the first --servers given counts).
 case " $* " in *" --servers "*) servers_arg=() ;; *) servers_arg=(--servers "$servers") ;; esac
 "${client[@]}" target/release/fieldcase-bench "${servers_arg[@]}" "${args[@]}" "$@" --out "$out"
+s7=""
+if [ "${S7:-0}" = "1" ]; then
+  cargo build --release --locked -p fieldcase-tests --bin fieldcase-caseload-bench
+  target/release/fieldcase-caseload-bench > bench/out/s7.txt
+  s7=bench/out/s7.txt
+fi
 {
   echo "# Benchmarks side by side"
   echo
@@ -45,5 +53,13 @@ case " $* " in *" --servers "*) servers_arg=() ;; *) servers_arg=(--servers "$se
   echo "(anything else running on the machine shows here)."
   echo
   cat "$out"
+  if [ -n "$s7" ]; then
+    echo
+    echo "## S7: 100,000 cases on one server (target/release/fieldcase-caseload-bench)"
+    echo
+    echo '```'
+    cat "$s7"
+    echo '```'
+  fi
 } > bench/RESULTS.md
 echo "wrote bench/RESULTS.md"

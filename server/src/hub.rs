@@ -4,13 +4,24 @@
 //! departing phone ([`Hub::departure`]). The WebSocket connection is `crate::sync`; the
 //! admission check every candidate passes is `crate::admission`.
 //!
+//! Cases in memory are a cache with a bound (issue 20). A case is *in use* while a write or
+//! a sync message works on it ([`Hub::get`] hands out a [`Held`]) and while a live sync
+//! connection syncs it (it is among the case's subscribers); a case in use is never dropped.
+//! A case nobody uses stays in memory, least recently used first out, while at most
+//! [`Config::max_cached_cases`](crate::Config::max_cached_cases) such idle cases are
+//! (`cases.max_cached`); past it the oldest is dropped (it is on disk: nothing is
+//! acknowledged before it is stored) and loaded again, decrypted with its data key, at its
+//! next use. Memory at rest thus grows with the cases of the connected phones, not with the
+//! cases stored. [`Counters`] are its metrics.
+//!
 //! A write applies to a clone of the hot document, is checked, and is stored only if the
 //! stored heads are still those it grew from (another process, the admin CLI or another
 //! server instance, may have written meanwhile); otherwise the hot document is reloaded
 //! and the write made again on it, at most [`WRITE_ATTEMPTS`] times. Nothing is
 //! acknowledged before it is stored.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 
 use automerge::{ActorId, Automerge, ChangeHash, ReadDoc};
@@ -54,9 +65,8 @@ pub(crate) trait Write: Send {
 }
 
 /// Hot documents and who is syncing them.
-#[derive(Default)]
 pub struct Hub {
-    docs: Mutex<HashMap<CaseId, Arc<tokio::sync::Mutex<Hot>>>>,
+    docs: Arc<Mutex<Docs>>,
     pub(crate) next_conn: std::sync::atomic::AtomicU64,
     /// The storage's [`Db::external_version`] last seen, and a count of the times it moved:
     /// a hot document checked at an older count is compared with the stored one.
@@ -68,6 +78,219 @@ pub struct Hub {
 impl std::fmt::Debug for Hub {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Hub").finish_non_exhaustive()
+    }
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        Hub::new(DEFAULT_MAX_CACHED, Arc::default())
+    }
+}
+
+/// A [`Hot::checked`] no external count equals: the document is compared with the stored
+/// one at its next [`Hub::freshen`].
+const UNCHECKED: u64 = u64::MAX;
+
+/// The default of `cases.max_cached`: idle cases kept in memory (a small case takes about
+/// 20 KB there, so about 20 MB; a case with a long history more).
+pub const DEFAULT_MAX_CACHED: usize = 1000;
+
+/// The cache's metrics, shared with [`crate::Metrics`].
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Cases in memory: in use, and idle ones kept.
+    pub in_memory: AtomicU64,
+    /// Idle cases kept (at most `cases.max_cached`).
+    pub cached: AtomicU64,
+    /// The estimated bytes of the cases in memory ([`estimated_bytes`]).
+    pub bytes: AtomicU64,
+    /// Idle cases dropped from memory for the bound.
+    pub evictions: AtomicU64,
+    /// Cases loaded (decrypted and read) from storage into memory.
+    pub loads: AtomicU64,
+}
+
+impl Counters {
+    /// The Prometheus lines of the cache.
+    pub(crate) fn render(&self, out: &mut String) {
+        for (name, kind, help, v) in [
+            (
+                "cases_in_memory",
+                "gauge",
+                "Case documents in memory: in use (a write, a live sync) and idle ones kept.",
+                &self.in_memory,
+            ),
+            (
+                "cases_cached",
+                "gauge",
+                "Idle case documents kept in memory (at most cases.max_cached).",
+                &self.cached,
+            ),
+            (
+                "cases_in_memory_bytes",
+                "gauge",
+                "Estimated bytes of the case documents in memory (from their operations and changes).",
+                &self.bytes,
+            ),
+            (
+                "case_evictions_total",
+                "counter",
+                "Idle case documents dropped from memory for cases.max_cached.",
+                &self.evictions,
+            ),
+            (
+                "case_loads_total",
+                "counter",
+                "Case documents loaded from storage into memory.",
+                &self.loads,
+            ),
+        ] {
+            out.push_str(&format!(
+                "# HELP fieldcase_{name} {help}\n# TYPE fieldcase_{name} {kind}\nfieldcase_{name} {}\n",
+                v.load(Relaxed)
+            ));
+        }
+    }
+}
+
+/// What a case document takes in memory, estimated from what it holds. Automerge 0.12
+/// keeps a document's operations in compressed columns: measured (the resident memory of
+/// thousands of documents loaded from storage, 2026-12-03), a new small case (42
+/// operations, one change) takes about 19.6 KB, one with 40 visits (3,072 operations, 41
+/// changes) about 95 KB: a fixed 18 KB, about 20 bytes an operation and 400 a change.
+pub fn estimated_bytes(doc: &Automerge) -> u64 {
+    let s = doc.stats();
+    ESTIMATE_BASE + s.num_ops * ESTIMATE_PER_OP + s.num_changes * ESTIMATE_PER_CHANGE
+}
+
+const ESTIMATE_BASE: u64 = 18 * 1024;
+const ESTIMATE_PER_OP: u64 = 20;
+const ESTIMATE_PER_CHANGE: u64 = 400;
+
+/// The cases in memory: a slot each, and the idle ones by the time they went idle.
+struct Docs {
+    slots: HashMap<CaseId, Slot>,
+    /// Idle slots, oldest first, by the tick they went idle at.
+    idle: BTreeMap<u64, CaseId>,
+    tick: u64,
+    bytes: u64,
+    max_cached: usize,
+    counters: Arc<Counters>,
+}
+
+struct Slot {
+    hot: Arc<tokio::sync::Mutex<Hot>>,
+    /// The [`Held`]s of it out now (writes and sync messages under way).
+    users: usize,
+    /// Its tick in [`Docs::idle`] while it is idle.
+    idle: Option<u64>,
+    /// Its estimated bytes ([`estimated_bytes`]), when it was loaded or last went idle.
+    bytes: u64,
+}
+
+impl Docs {
+    /// Publishes the gauges.
+    fn publish(&self) {
+        let c = &self.counters;
+        c.in_memory.store(self.slots.len() as u64, Relaxed);
+        c.cached.store(self.idle.len() as u64, Relaxed);
+        c.bytes.store(self.bytes, Relaxed);
+    }
+
+    fn remove(&mut self, id: &CaseId) -> Option<Slot> {
+        let slot = self.slots.remove(id)?;
+        if let Some(t) = slot.idle {
+            self.idle.remove(&t);
+        }
+        self.bytes = self.bytes.saturating_sub(slot.bytes);
+        Some(slot)
+    }
+
+    /// A case nobody holds: idle (kept, and the oldest idle ones past the bound dropped)
+    /// when no connection syncs it; dropped at once when it is no stored case (an unknown
+    /// id, a refused new case).
+    fn settle(&mut self, id: &CaseId) {
+        let Some(slot) = self.slots.get_mut(id) else {
+            return;
+        };
+        if slot.users > 0 {
+            return;
+        }
+        // A lock held, or subscribers: in use by a connection (it settles it again when it
+        // leaves).
+        let state = slot.hot.try_lock().ok().map(|g| {
+            (
+                g.subscribers.is_empty(),
+                g.access.is_some(),
+                estimated_bytes(&g.doc),
+            )
+        });
+        match state {
+            Some((true, false, _)) => {
+                self.remove(id);
+            }
+            Some((true, true, bytes)) => {
+                if let Some(t) = slot.idle.take() {
+                    self.idle.remove(&t);
+                }
+                self.tick += 1;
+                slot.idle = Some(self.tick);
+                self.idle.insert(self.tick, *id);
+                self.bytes = self.bytes.saturating_sub(slot.bytes) + bytes;
+                slot.bytes = bytes;
+                self.evict();
+            }
+            _ => {}
+        }
+        self.publish();
+    }
+
+    /// Drops the oldest idle cases past the bound. A case found in use meanwhile (a
+    /// connection's reference to it) is no longer idle; whoever uses it settles it again.
+    fn evict(&mut self) {
+        while self.idle.len() > self.max_cached {
+            let Some((_, id)) = self.idle.pop_first() else {
+                break;
+            };
+            let Some(slot) = self.slots.get_mut(&id) else {
+                continue;
+            };
+            slot.idle = None;
+            let unused = slot.users == 0
+                && Arc::strong_count(&slot.hot) == 1
+                && slot.hot.try_lock().is_ok_and(|g| g.subscribers.is_empty());
+            if unused {
+                self.remove(&id);
+                self.counters.evictions.fetch_add(1, Relaxed);
+            }
+        }
+    }
+}
+
+/// A case in use ([`Hub::get`]): while it is held the case stays in memory; when the last
+/// one goes, the case settles (idle and kept, or dropped: see the module's doc).
+pub(crate) struct Held {
+    hot: Arc<tokio::sync::Mutex<Hot>>,
+    id: CaseId,
+    docs: Arc<Mutex<Docs>>,
+}
+
+impl std::ops::Deref for Held {
+    type Target = tokio::sync::Mutex<Hot>;
+    fn deref(&self) -> &Self::Target {
+        &self.hot
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        let mut docs = self.docs.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(slot) = docs.slots.get_mut(&self.id) {
+            if Arc::ptr_eq(&slot.hot, &self.hot) {
+                slot.users = slot.users.saturating_sub(1);
+                docs.settle(&self.id);
+            }
+        }
     }
 }
 
@@ -123,18 +346,48 @@ fn blocking_error(e: tokio::task::JoinError) -> AppError {
 }
 
 impl Hub {
-    /// How many cases are in memory (the hot documents of cases being synced or edited).
+    /// A hub keeping at most `max_cached` idle cases in memory, counting in `counters`.
+    pub fn new(max_cached: usize, counters: Arc<Counters>) -> Self {
+        Hub {
+            docs: Arc::new(Mutex::new(Docs {
+                slots: HashMap::new(),
+                idle: BTreeMap::new(),
+                tick: 0,
+                bytes: 0,
+                max_cached,
+                counters,
+            })),
+            next_conn: Default::default(),
+            external: Default::default(),
+            writers: Default::default(),
+        }
+    }
+
+    fn docs(&self) -> std::sync::MutexGuard<'_, Docs> {
+        self.docs.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// How many cases are in memory: in use (being written, synced by a live connection)
+    /// and idle ones kept (at most `cases.max_cached`).
     pub fn cases_in_memory(&self) -> usize {
-        self.docs.lock().unwrap_or_else(|p| p.into_inner()).len()
+        self.docs().slots.len()
+    }
+
+    /// How many of the cases in memory are in use (a write or sync message under way, or a
+    /// live connection syncing them); the rest are idle, kept up to the bound.
+    pub fn cases_in_use(&self) -> usize {
+        let docs = self.docs();
+        docs.slots.len() - docs.idle.len()
+    }
+
+    /// Whether a case is in memory.
+    pub fn in_memory(&self, id: &CaseId) -> bool {
+        self.docs().slots.contains_key(id)
     }
 
     /// The hot document of a case, if it is in memory.
     pub(crate) fn hot(&self, id: &CaseId) -> Option<Arc<tokio::sync::Mutex<Hot>>> {
-        self.docs
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(id)
-            .cloned()
+        self.docs().slots.get(id).map(|s| s.hot.clone())
     }
 
     /// The external-write count. The storage is asked only when it is idle (the question
@@ -171,25 +424,63 @@ impl Hub {
         Ok((doc, access))
     }
 
-    pub(crate) async fn get(
-        &self,
-        state: &AppState,
-        id: CaseId,
-    ) -> Result<Arc<tokio::sync::Mutex<Hot>>, AppError> {
-        if let Some(h) = self.hot(&id) {
+    /// A case in use: from memory, else loaded from storage. It stays in memory while the
+    /// [`Held`] lives.
+    pub(crate) async fn get(&self, state: &AppState, id: CaseId) -> Result<Held, AppError> {
+        if let Some(h) = self.take(id, None) {
             return Ok(h);
         }
         let count = self.external_count(state)?;
         let (doc, access) = Self::load(state, id).await?;
-        let hot = Arc::new(tokio::sync::Mutex::new(Hot {
+        if access.is_some() {
+            self.docs().counters.loads.fetch_add(1, Relaxed);
+        }
+        let bytes = estimated_bytes(&doc);
+        let hot = Hot {
             stored: doc.get_heads(),
             doc,
             access,
             checked: count,
             subscribers: HashMap::new(),
-        }));
-        let mut docs = self.docs.lock().unwrap_or_else(|p| p.into_inner());
-        Ok(docs.entry(id).or_insert(hot).clone())
+        };
+        Ok(self.take(id, Some((hot, bytes))).expect("a slot was made"))
+    }
+
+    /// Takes a case in use: its slot if it is in memory (no longer idle), else one made of
+    /// `loaded`.
+    fn take(&self, id: CaseId, loaded: Option<(Hot, u64)>) -> Option<Held> {
+        let mut docs = self.docs();
+        let docs = &mut *docs;
+        let slot = match docs.slots.entry(id) {
+            std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+            std::collections::hash_map::Entry::Vacant(v) => {
+                let (hot, bytes) = loaded?;
+                docs.bytes += bytes;
+                v.insert(Slot {
+                    hot: Arc::new(tokio::sync::Mutex::new(hot)),
+                    users: 0,
+                    idle: None,
+                    bytes,
+                })
+            }
+        };
+        slot.users += 1;
+        if let Some(t) = slot.idle.take() {
+            docs.idle.remove(&t);
+            // Kept while idle: compared with the stored heads at its next use
+            // ([`Hub::freshen`]), since a write that did not pass through this hub on the
+            // storage's own connection moves no external count.
+            if let Ok(mut hot) = slot.hot.try_lock() {
+                hot.checked = UNCHECKED;
+            }
+        }
+        let held = Held {
+            hot: slot.hot.clone(),
+            id,
+            docs: self.docs.clone(),
+        };
+        docs.publish();
+        Some(held)
     }
 
     /// Brings a hot document up to date with the storage if another process (the admin
@@ -438,7 +729,7 @@ impl Hub {
         }
         .await;
         drop(hot);
-        self.release(&id);
+        drop(hot_ref);
         result
     }
 
@@ -519,7 +810,7 @@ impl Hub {
         }
         .await;
         drop(hot);
-        self.release(&id);
+        drop(hot_ref);
         result
     }
 
@@ -535,11 +826,12 @@ impl Hub {
     /// Forgets an erased case: its document in memory is emptied (for whoever still holds
     /// it) and dropped; the next look finds no case, then its tombstone.
     pub(crate) async fn forget(&self, id: &CaseId) {
-        let hot = self
-            .docs
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(id);
+        let hot = {
+            let mut docs = self.docs();
+            let slot = docs.remove(id);
+            docs.publish();
+            slot.map(|s| s.hot)
+        };
         if let Some(hot) = hot {
             let mut hot = hot.lock().await;
             hot.doc = Automerge::new();
@@ -548,15 +840,10 @@ impl Hub {
         }
     }
 
-    /// Drops hot documents nobody syncs (they are on disk).
+    /// A case a connection stopped syncing: idle (kept up to the bound, see the module's
+    /// doc) unless someone else still uses it.
     pub(crate) fn release(&self, id: &CaseId) {
-        let mut docs = self.docs.lock().unwrap_or_else(|p| p.into_inner());
-        let idle = docs
-            .get(id)
-            .is_some_and(|h| h.try_lock().is_ok_and(|g| g.subscribers.is_empty()));
-        if idle {
-            docs.remove(id);
-        }
+        self.docs().settle(id);
     }
 }
 

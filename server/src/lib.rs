@@ -110,6 +110,12 @@ pub struct Config {
     /// and the teams that have their own, by name; a user may choose their own.
     pub time_zone: chrono_tz::Tz,
     pub team_time_zones: std::collections::BTreeMap<String, chrono_tz::Tz>,
+    /// The idle cases kept in memory (`cases.max_cached`): cases no write and no live
+    /// sync connection uses; past it the least recently used is dropped and loaded from
+    /// storage again at its next use ([`hub`]).
+    pub max_cached_cases: usize,
+    /// The case summaries the console keeps in memory (`console.max_summaries`).
+    pub console_max_summaries: usize,
 }
 
 impl Config {
@@ -156,9 +162,16 @@ impl Default for Config {
             partner_requests_per_hour: 60,
             retention: retention::Settings::default(),
             attachment_max_bytes: fieldcase_core::attachment::MAX_BYTES,
+            max_cached_cases: hub::DEFAULT_MAX_CACHED,
+            console_max_summaries: CONSOLE_MAX_SUMMARIES,
         }
     }
 }
+
+/// The default of `console.max_summaries`: the case summaries the console keeps in memory
+/// (a small case's takes about 7 KB: its typed record, list entry and latest changes;
+/// `fieldcase-caseload-bench`).
+pub const CONSOLE_MAX_SUMMARIES: usize = 20_000;
 
 /// The longest a partner's link may open, in days.
 pub const PARTNER_MAX_LINK_DAYS: u32 = 90;
@@ -217,6 +230,10 @@ pub struct Metrics {
     /// Attachment chunks refused (`attachments.max_bytes`, out of order, wrong length, a
     /// file not its hash or not its media type).
     pub attachments_refused: std::sync::atomic::AtomicU64,
+    /// The cases in memory ([`hub`]): how many, their estimated bytes, evictions, loads.
+    pub hub: Arc<hub::Counters>,
+    /// Case summaries the console keeps in memory (`console.max_summaries`).
+    pub console_summaries: std::sync::atomic::AtomicU64,
 }
 
 impl Metrics {
@@ -405,7 +422,14 @@ impl Metrics {
             "Cases left out of the duplicate check for matching.max_indexed.",
             self.match_index_full.load(Relaxed).to_string(),
         );
+        line(
+            "console_summaries",
+            "gauge",
+            "Case summaries the console keeps in memory (at most console.max_summaries).",
+            self.console_summaries.load(Relaxed).to_string(),
+        );
         self.listen.render(&mut out);
+        self.hub.render(&mut out);
         out
     }
 }
@@ -504,11 +528,12 @@ impl std::fmt::Debug for AppState {
 impl AppState {
     pub fn new(db: Arc<dyn Db>, config: Config) -> Arc<Self> {
         let login_slots = tokio::sync::Semaphore::new(config.login_max_concurrent.max(1));
+        let metrics = Metrics::default();
         Arc::new(AppState {
             db,
+            hub: hub::Hub::new(config.max_cached_cases, metrics.hub.clone()),
             config,
-            hub: hub::Hub::default(),
-            metrics: Metrics::default(),
+            metrics,
             console: console::Cache::default(),
             listed: console::Listed::default(),
             directory: directory::IndexCache::default(),

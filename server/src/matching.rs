@@ -60,7 +60,12 @@ impl AsRef<Prepared> for Entry {
 /// The cases of the server made ready for the check; `None` until built. Cloned handles
 /// share one index.
 #[derive(Default, Clone)]
-pub struct MatchIndex(Arc<Mutex<Option<matching::Index<CaseId, Entry>>>>);
+pub struct MatchIndex(
+    Arc<Mutex<Option<matching::Index<CaseId, Entry>>>>,
+    /// Held while the index is built: one build at a time (writes arriving meanwhile wait
+    /// for it, rather than each reading every case again).
+    Arc<Mutex<()>>,
+);
 
 impl std::fmt::Debug for MatchIndex {
     // Counts only: never a client's name.
@@ -111,6 +116,10 @@ impl MatchIndex {
     /// Builds the index from the stored cases unless it is built (blocking: it reads and
     /// opens every case once). Answers how many cases were left out for `max`.
     pub fn build(&self, db: &dyn Db, max: usize) -> AppResult<usize> {
+        if self.lock().is_some() {
+            return Ok(0);
+        }
+        let _building = self.1.lock().unwrap_or_else(|p| p.into_inner());
         if self.lock().is_some() {
             return Ok(0);
         }

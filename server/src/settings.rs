@@ -46,6 +46,11 @@
 //! min_app_schema = 2           # apps writing an earlier case schema revision are told to
 //!                              # update before they log in or sync (never lowered below
 //!                              # this version's own)
+//! max_cached = 1000            # idle cases kept in memory (no write, no live sync uses
+//!                              # them; about 20 KB a small case); past it the least
+//!                              # recently used is dropped and read from storage again at
+//!                              # its next use. 0: none kept. Metrics fieldcase_cases_*,
+//!                              # fieldcase_case_evictions_total, fieldcase_case_loads_total
 //!
 //! [directory]                  # the partner directory (issue 16)
 //! max_bytes = 33554432         # the largest directory stored and sent to phones (JSON)
@@ -57,6 +62,11 @@
 //!
 //! [attachments]                # photos, documents, signatures (issue 17)
 //! max_bytes = 20971520         # the largest file stored (at most 20 MiB)
+//!
+//! [console]                    # the supervisor console
+//! max_summaries = 20000        # case summaries kept in memory (about 7 KB each) so that a
+//!                              # list reads only the cases changed since it was last shown
+//!                              # (metric fieldcase_console_summaries)
 //!
 //! [matching]                   # possible duplicates across the agency (issue 19)
 //! max_indexed = 200000         # cases the check holds in memory; past it a case is not
@@ -155,6 +165,17 @@ pub struct FileSettings {
     /// names, checked when the file is read).
     #[serde(default)]
     pub time_zones: std::collections::BTreeMap<String, String>,
+    /// The supervisor console's bounds.
+    #[serde(default)]
+    pub console: ConsoleSettings,
+}
+
+/// `[console]`: the supervisor console's bounds.
+#[derive(Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ConsoleSettings {
+    /// Case summaries kept in memory ([`crate::Config::console_max_summaries`]).
+    pub max_summaries: Option<u32>,
 }
 
 /// `[retention]`: how long closed cases are kept ([`crate::retention`]).
@@ -305,6 +326,8 @@ pub struct Cases {
     pub offline_days: Option<u32>,
     pub max_per_connection: Option<u32>,
     pub min_app_schema: Option<u32>,
+    /// Idle cases kept in memory ([`crate::Config::max_cached_cases`]; 0 keeps none).
+    pub max_cached: Option<u32>,
 }
 
 /// The partner directory's bounds.
@@ -536,6 +559,12 @@ impl FileSettings {
         if let Some(n) = self.cases.min_app_schema {
             config.min_app_schema = n;
         }
+        if let Some(n) = self.cases.max_cached {
+            config.max_cached_cases = n as usize;
+        }
+        if let Some(n) = self.console.max_summaries {
+            config.console_max_summaries = n as usize;
+        }
         if let Some(n) = self.directory.max_bytes {
             config.directory_max_bytes = usize::try_from(n).unwrap_or(usize::MAX);
         }
@@ -582,7 +611,8 @@ mod tests {
              metrics_token = \"0123456789abcdef\"\nmaster_key_file = \"/etc/fc/master.key\"\n\
              [sessions]\nidle_hours = 2\nabsolute_days = 3\n[login]\nmax_failures = 7\nwindow_minutes = 1\nmax_failures_per_address = 9\n\
              trusted_proxies = [\"10.0.0.2\"]\n\
-             [cases]\ndeparture_days = 2\nmax_per_connection = 50\n\
+             [cases]\ndeparture_days = 2\nmax_per_connection = 50\nmax_cached = 7\n\
+             [console]\nmax_summaries = 9\n\
              [limits]\nmax_connections = 9\nmax_connections_per_address = 3\nheader_timeout_secs = 2\n\
              request_timeout_secs = 4\nsync_idle_timeout_secs = 5\n",
         )
@@ -618,6 +648,7 @@ mod tests {
             vec!["10.0.0.2".parse::<std::net::IpAddr>().unwrap()]
         );
         assert_eq!((c.departure_days, c.sync_max_cases_per_connection), (2, 50));
+        assert_eq!((c.max_cached_cases, c.console_max_summaries), (7, 9));
         assert_eq!(c.input_limits.max_inflated, 2_097_152);
         for (bad, named) in [
             ("dbb = \"x\"", "dbb"),

@@ -463,7 +463,9 @@ impl Connection {
             .await;
             return Flow::Close;
         }
-        let hot = match self.state.hub.get(&self.state, id).await {
+        // Held until this message is answered: the case stays in memory meanwhile, and
+        // settles (idle or dropped, `crate::hub`) when it is let go.
+        let held = match self.state.hub.get(&self.state, id).await {
             Ok(h) => h,
             Err(e) => {
                 tracing::error!(error = %e, "loading a case");
@@ -476,7 +478,7 @@ impl Connection {
                 return Flow::Continue;
             }
         };
-        let mut hot = hot.lock().await;
+        let mut hot = held.lock().await;
         if let Err(e) = self.state.hub.freshen(&self.state, &mut hot, id).await {
             tracing::error!(error = %e, "reloading a case");
             self.send_error(
@@ -525,12 +527,12 @@ impl Connection {
             // id) goes on below, to be checked and kept.
             Some((false, _)) => {
                 drop(hot);
-                self.state.hub.release(&id);
+                drop(held);
                 return self.absent(socket, id, message, request).await;
             }
             None if request || message.changes.is_empty() => {
                 drop(hot);
-                self.state.hub.release(&id);
+                drop(held);
                 return self.absent(socket, id, message, request).await;
             }
             None => {}
@@ -542,7 +544,7 @@ impl Connection {
             && self.states.len() >= self.state.config.sync_max_cases_per_connection
         {
             drop(hot);
-            self.state.hub.release(&id);
+            drop(held);
             crate::Metrics::inc(&self.state.metrics.sync_cases_over_limit);
             tracing::warn!(user = %user.id, conn = self.id, "sync connection over its case limit");
             self.send_error(
@@ -563,7 +565,6 @@ impl Connection {
             if hot.access.is_none() {
                 drop(hot);
                 self.states.remove(&id);
-                self.state.hub.release(&id);
             }
             return Flow::Continue;
         };

@@ -6,11 +6,16 @@ use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The bearer token that reads a release server's `/metrics` ([`ReleaseServer::metrics`]).
+pub const METRICS_TOKEN: &str = "load generator metrics token";
+
 /// A `fieldcase-server` process on 127.0.0.1.
 #[derive(Debug)]
 pub struct ReleaseServer {
     child: Child,
     pub url: String,
+    /// How long it took from the start of the process until it answered `GET /healthz`.
+    pub started_in: Duration,
 }
 
 impl Drop for ReleaseServer {
@@ -24,6 +29,11 @@ impl ReleaseServer {
     /// Starts the `fieldcase-server` binary beside the running one (build it first:
     /// `cargo build --release -p fieldcase-server`) on `db`, with quick password hashing.
     pub fn start(db: &std::path::Path) -> Self {
+        Self::start_with(db, None)
+    }
+
+    /// [`ReleaseServer::start`] with a configuration file (`--config`).
+    pub fn start_with(db: &std::path::Path, config: Option<&std::path::Path>) -> Self {
         let exe = std::env::current_exe().expect("own path");
         let bin = exe.with_file_name("fieldcase-server");
         assert!(
@@ -35,7 +45,12 @@ impl ReleaseServer {
             .local_addr()
             .unwrap()
             .port();
-        let child = Command::new(bin)
+        let mut command = Command::new(bin);
+        if let Some(c) = config {
+            command.args(["--config", c.to_str().unwrap()]);
+        }
+        let t0 = Instant::now();
+        let child = command
             .args([
                 "--db",
                 db.to_str().unwrap(),
@@ -44,32 +59,97 @@ impl ReleaseServer {
                 &format!("127.0.0.1:{port}"),
             ])
             .env("FIELDCASE_PASSWORD_ITERATIONS", "1000")
+            .env("FIELDCASE_METRICS_TOKEN", METRICS_TOKEN)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("server starts");
-        let deadline = Instant::now() + Duration::from_secs(20);
+        let deadline = Instant::now() + Duration::from_secs(120);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(Instant::now() < deadline, "server did not start");
-            std::thread::sleep(Duration::from_millis(50));
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let url = format!("http://127.0.0.1:{port}");
+        while get(&format!("{url}/healthz"), None).0 != 200 {
+            assert!(Instant::now() < deadline, "server did not answer");
+            std::thread::sleep(Duration::from_millis(5));
         }
         ReleaseServer {
             child,
-            url: format!("http://127.0.0.1:{port}"),
+            url,
+            started_in: t0.elapsed(),
         }
     }
 
-    /// The server's peak resident memory so far (VmHWM), in KiB.
-    pub fn peak_rss_kib(&self) -> u64 {
+    /// Stops the server as an operator does (SIGTERM: it finishes what is under way), and
+    /// waits for it: how long that took.
+    pub fn stop(mut self) -> Duration {
+        let t0 = Instant::now();
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .is_ok_and(|s| s.success());
+        if !sent {
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+        t0.elapsed()
+    }
+
+    /// A line of the server's `/proc/PID/status` (e.g. `VmRSS`), in KiB.
+    fn status_kib(&self, key: &str) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
             .unwrap_or_default();
         status
             .lines()
-            .find(|l| l.starts_with("VmHWM:"))
+            .find(|l| l.strip_prefix(key).is_some_and(|r| r.starts_with(':')))
             .and_then(|l| l.split_whitespace().nth(1))
             .and_then(|v| v.parse().ok())
             .unwrap_or(0)
+    }
+
+    /// The server's resident memory now (VmRSS), in KiB.
+    pub fn rss_kib(&self) -> u64 {
+        self.status_kib("VmRSS")
+    }
+
+    /// A figure of the server's `/metrics` (0 when absent).
+    pub fn metric(&self, name: &str) -> u64 {
+        let (_, text) = get(&format!("{}/metrics", self.url), Some(METRICS_TOKEN));
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// The server's peak resident memory so far (VmHWM), in KiB.
+    pub fn peak_rss_kib(&self) -> u64 {
+        self.status_kib("VmHWM")
+    }
+}
+
+/// A GET over loopback with an optional bearer token: its status and body (status 0 when
+/// nothing answered).
+pub fn get(url: &str, token: Option<&str>) -> (u16, String) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .into();
+    let mut req = agent.get(url).header(
+        fieldcase_core::sync::protocol::SCHEMA_HEADER,
+        fieldcase_core::schema::SCHEMA_REVISION.to_string(),
+    );
+    if let Some(t) = token {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    match req.call() {
+        Ok(mut res) => (
+            res.status().as_u16(),
+            res.body_mut().read_to_string().unwrap_or_default(),
+        ),
+        Err(_) => (0, String::new()),
     }
 }
 

@@ -125,10 +125,9 @@ impl Listed {
     }
 }
 
-/// How many case summaries the console keeps in memory (past it, only the last reader's).
-pub(crate) const SUMMARIES_KEPT: usize = 50_000;
-
 /// Every case `user` may see, summarised. Their being listed is recorded (see [`Listed`]).
+/// The summaries are kept for the next list, at most
+/// [`crate::Config::console_max_summaries`] (past it, only this user's, up to the bound).
 pub(crate) async fn visible_cases(
     state: &Arc<AppState>,
     user: &User,
@@ -196,11 +195,21 @@ pub(crate) async fn visible_cases(
             map.insert(id, (heads, s));
         }
         // `all` is this user's cases only (read through the indexes): the summaries of
-        // other users' cases stay, up to a bound.
-        if map.len() > SUMMARIES_KEPT {
+        // other users' cases stay, up to a bound; past it, this user's, up to the bound.
+        let max = st.config.console_max_summaries;
+        if map.len() > max {
             let ids: std::collections::HashSet<&CaseId> = all.iter().map(|(a, _)| &a.id).collect();
             map.retain(|id, _| ids.contains(id));
         }
+        if map.len() > max {
+            let over: Vec<CaseId> = map.keys().skip(max).copied().collect();
+            for id in over {
+                map.remove(&id);
+            }
+        }
+        st.metrics
+            .console_summaries
+            .store(map.len() as u64, std::sync::atomic::Ordering::Relaxed);
         Ok(out)
     })
     .await

@@ -68,7 +68,11 @@ fn a_transfer_moves_the_case_to_the_new_phone_and_the_old_one_hands_in_its_last_
             "an unknown user",
             Some("assignment"),
         ),
-        (json!({"workers": "bao"}), "not a list", Some("body_not_json")),
+        (
+            json!({"workers": "bao"}),
+            "not a list",
+            Some("body_not_json"),
+        ),
         (
             json!({"workers": ["bao"], "extra": 1}),
             "an unknown field",

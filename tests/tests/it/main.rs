@@ -33,6 +33,7 @@ mod insiders;
 mod interop;
 mod limits;
 mod log_injection;
+mod memory;
 mod partner_link;
 mod people;
 mod pg_commands;

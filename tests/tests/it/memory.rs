@@ -1,0 +1,233 @@
+//! Cases in memory are a bounded cache (issue 20, `fieldcase_server::hub`): with no sync
+//! connection live, at most `cases.max_cached` idle cases stay in memory; a case dropped
+//! from memory comes back from storage whole; a case a live connection syncs stays in
+//! memory, and that connection still hears of its changes; the metrics count it.
+
+use std::time::{Duration, Instant};
+
+use fieldcase_core::case::VisitInput;
+use fieldcase_core::sync::protocol::Frame;
+use fieldcase_core::{CaseDoc, CaseId, NewCase};
+use fieldcase_server::{Config, Db};
+use fieldcase_tests::raw::{exchange_on, joined, next, sign_in};
+use fieldcase_tests::TestServer;
+
+/// A counter or gauge of `/metrics`.
+fn metric(server: &TestServer, name: &str) -> u64 {
+    let text = server.metrics();
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name} ")))
+        .unwrap_or_else(|| panic!("{name} in /metrics"))
+        .trim()
+        .parse()
+        .expect("a number")
+}
+
+/// Waits (at most 20 s) until no sync connection is open and no case is in use: every
+/// connection has left, and what remains in memory are idle cases.
+fn settled(server: &TestServer) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let open = server
+            .state
+            .metrics
+            .sync_connections_open
+            .load(std::sync::atomic::Ordering::Relaxed);
+        if open == 0 && server.state.hub.cases_in_use() == 0 {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "connections still open ({open}) or cases in use ({})",
+            server.state.hub.cases_in_use()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn bounded(server: &TestServer, max: usize) {
+    settled(server);
+    let n = server.state.hub.cases_in_memory();
+    assert!(n <= max, "{n} cases in memory, over the bound of {max}");
+    assert_eq!(
+        metric(server, "fieldcase_cases_in_memory"),
+        n as u64,
+        "the gauge says what is in memory"
+    );
+}
+
+#[test]
+fn idle_cases_stay_within_the_bound_and_evicted_cases_come_back_whole() {
+    let server = TestServer::start_with(Config {
+        max_cached_cases: 5,
+        ..Config::default()
+    });
+    let (phone, token, _dir) = server.phone("anna");
+    let names = [
+        "สมศรี ใจดี",
+        "زهرا احمدی",
+        "Фёдорова Анна",
+        "Олександр Коваленко",
+        "Nguyễn Thị Lan",
+    ];
+    let ids: Vec<CaseId> = (0..50)
+        .map(|i| {
+            let mut n = NewCase {
+                team: "north".into(),
+                ..Default::default()
+            };
+            n.client.name = Some(format!("{} {i}", names[i % names.len()]));
+            phone.create_case(n).expect("a case")
+        })
+        .collect();
+    let r = phone.sync(&server.url, &token).expect("sync");
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    bounded(&server, 5);
+    let evicted = metric(&server, "fieldcase_case_evictions_total");
+    assert!(
+        evicted >= 45,
+        "50 cases written, 5 kept: {evicted} evictions"
+    );
+    assert!(metric(&server, "fieldcase_cases_in_memory_bytes") > 0);
+
+    // Every case is edited on the phone, and ten of them by the supervisor on the server
+    // (an assignment, through the hub's own edit): most were dropped from memory, so both
+    // writes start from a case loaded again from storage.
+    for (i, id) in ids.iter().enumerate() {
+        phone
+            .update(id, |c, me, now| {
+                c.add_visit(
+                    me,
+                    now,
+                    VisitInput {
+                        note: Some(format!("Thăm hộ gia đình {i}: trẻ em cần hỗ trợ học tập.")),
+                        ..Default::default()
+                    },
+                )
+                .map(|_| ())
+            })
+            .expect("an edit");
+    }
+    let loads_before = metric(&server, "fieldcase_case_loads_total");
+    let (_malee, malee_token, _m) = server.phone("malee");
+    for id in &ids[..10] {
+        let (status, answer) = server.rest(
+            "POST",
+            &format!("/v1/cases/{id}/assignment"),
+            Some(&malee_token),
+            Some(serde_json::json!({"workers": ["anna", "bao"]})),
+        );
+        assert_eq!(status, 200, "{answer}");
+    }
+    bounded(&server, 5);
+    let r = phone.sync(&server.url, &token).expect("sync");
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    // Both sides' changes met: the phone's once more, to take the server's last answer.
+    let r = phone.sync(&server.url, &token).expect("sync");
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    bounded(&server, 5);
+    assert!(
+        metric(&server, "fieldcase_case_loads_total") >= loads_before + 45,
+        "evicted cases are loaded from storage again"
+    );
+
+    // Nothing lost: the server's stored case and the phone's are the same, and hold both
+    // the visit and (for ten of them) the assignment.
+    for (i, id) in ids.iter().enumerate() {
+        let stored = CaseDoc::load(&server.db.case_document(id).unwrap().unwrap()).unwrap();
+        assert_eq!(
+            stored.heads(),
+            phone.heads(id).unwrap(),
+            "case {i}: same heads"
+        );
+        let file = stored.read().unwrap();
+        assert_eq!(file.visits.len(), 1, "case {i}: the phone's visit");
+        assert_eq!(
+            file.assigned.len(),
+            if i < 10 { 2 } else { 1 },
+            "case {i}: the supervisor's assignment"
+        );
+        assert_eq!(
+            phone.get_case(id).unwrap(),
+            file,
+            "case {i}: same on the phone"
+        );
+    }
+    let evictions = metric(&server, "fieldcase_case_evictions_total");
+    assert!(evictions > evicted, "the second round evicted too");
+}
+
+#[test]
+fn a_case_a_live_connection_syncs_is_not_evicted_and_its_changes_still_reach_it() {
+    let server = TestServer::start_with(Config {
+        max_cached_cases: 2,
+        ..Config::default()
+    });
+    let anna = sign_in(&server, "anna", "anna's raw phone");
+    let new_doc = |name: &str| {
+        let id = CaseId::random();
+        let mut n = NewCase {
+            team: "north".into(),
+            ..Default::default()
+        };
+        n.client.name = Some(name.into());
+        let doc = CaseDoc::create(
+            id,
+            anna.actor.clone(),
+            &anna.author,
+            n,
+            fieldcase_server::now_ms(),
+        )
+        .unwrap();
+        (id, doc)
+    };
+    // A live connection syncs one case, and stays open.
+    let mut live = joined(&server, &anna.token);
+    if let tungstenite::stream::MaybeTlsStream::Plain(t) = live.get_ref() {
+        t.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    }
+    let (kept, mut kept_doc) = new_doc("Олександр Коваленко");
+    assert!(exchange_on(&mut live, &mut kept_doc, &kept.to_string()).is_none());
+    // Twenty more cases through other connections, each closed after its exchange.
+    for i in 0..20 {
+        let (id, mut doc) = new_doc(&format!("Nguyễn Văn {i}"));
+        let mut s = joined(&server, &anna.token);
+        assert!(exchange_on(&mut s, &mut doc, &id.to_string()).is_none());
+        drop(s);
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while server.state.hub.cases_in_memory() > 3 {
+        assert!(Instant::now() < deadline, "the closed connections left");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        server.state.hub.in_memory(&kept),
+        "the live connection's case stays"
+    );
+    assert!(metric(&server, "fieldcase_case_evictions_total") >= 18);
+
+    // Its changes reach the live connection: the supervisor assigns Bảo, and the server
+    // tells the connection, from the same document in memory.
+    let (_malee, malee_token, _m) = server.phone("malee");
+    let (status, answer) = server.rest(
+        "POST",
+        &format!("/v1/cases/{kept}/assignment"),
+        Some(&malee_token),
+        Some(serde_json::json!({"workers": ["anna", "bao"]})),
+    );
+    assert_eq!(status, 200, "{answer}");
+    match next(&mut live) {
+        Some(Frame::Sync {
+            document_id, data, ..
+        }) => {
+            assert_eq!(document_id.to_string(), kept.to_string());
+            let m = automerge::sync::Message::decode(&data).unwrap();
+            assert!(!m.changes.is_empty(), "the assignment is sent");
+        }
+        other => panic!("expected the assignment, got {other:?}"),
+    }
+    assert!(server.state.hub.in_memory(&kept));
+    // Once the connection is gone, the case is idle like any other, within the bound.
+    drop(live);
+    bounded(&server, 2);
+}
