@@ -62,10 +62,22 @@ impl AsRef<Prepared> for Entry {
 #[derive(Default, Clone)]
 pub struct MatchIndex(
     Arc<Mutex<Option<matching::Index<CaseId, Entry>>>>,
-    /// Held while the index is built: one build at a time (writes arriving meanwhile wait
-    /// for it, rather than each reading every case again).
+    /// Held while the index is built: one build at a time (others asking for it wait, rather
+    /// than each reading every case again).
     Arc<Mutex<()>>,
+    /// Writes that came before the index was built, checked by the build when it ends (a
+    /// write never waits for the build: on a large server it reads every case).
+    Arc<Mutex<Vec<Deferred>>>,
+    /// Pairs those deferred checks found, not yet counted in the metrics.
+    Arc<std::sync::atomic::AtomicU64>,
 );
+
+/// A write's check waiting for the index to be built.
+struct Deferred {
+    entry: Entry,
+    new_case: bool,
+    now: i64,
+}
 
 impl std::fmt::Debug for MatchIndex {
     // Counts only: never a client's name.
@@ -90,6 +102,42 @@ pub struct Checked {
 impl MatchIndex {
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<matching::Index<CaseId, Entry>>> {
         self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether the index is built.
+    pub fn is_built(&self) -> bool {
+        self.lock().is_some()
+    }
+
+    /// Keeps a write's check for the build when the index is not built yet (`Ok`), else
+    /// gives the entry back to be checked now. Decided under the index's lock, which the
+    /// build takes to install the index and take what waits: nothing is left behind.
+    fn defer(&self, entry: Entry, new_case: bool, now: i64) -> Result<(), Entry> {
+        let g = self.lock();
+        if g.is_some() {
+            return Err(entry);
+        }
+        self.2
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(Deferred {
+                entry,
+                new_case,
+                now,
+            });
+        Ok(())
+    }
+
+    /// Holds off any build of the index while the guard lives (a build waits for it): for
+    /// tests and tools that show a write does not wait for the build.
+    #[doc(hidden)]
+    pub fn hold_build(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.1.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Pairs found by deferred checks since the last call (for the metrics).
+    pub fn take_found_later(&self) -> u64 {
+        self.3.swap(0, std::sync::atomic::Ordering::Relaxed)
     }
 
     /// How many cases are indexed (0 before it is built).
@@ -146,9 +194,25 @@ impl MatchIndex {
                 }
             }
         }
-        let mut g = self.lock();
-        if g.is_none() {
-            *g = Some(map);
+        let deferred = {
+            let mut g = self.lock();
+            if g.is_none() {
+                *g = Some(map);
+            }
+            std::mem::take(&mut *self.2.lock().unwrap_or_else(|p| p.into_inner()))
+        };
+        // The writes that came meanwhile, in their order: each brings its case up to date
+        // (the build may have read it before the write) and a new case is checked.
+        for d in deferred {
+            if d.new_case {
+                let found = self.check(&d.entry, d.now);
+                let new = db.record_matches(&found)?;
+                self.3
+                    .fetch_add(new as u64, std::sync::atomic::Ordering::Relaxed);
+            }
+            if !self.put(d.entry, max) {
+                left_out += 1;
+            }
         }
         Ok(left_out)
     }
@@ -213,7 +277,8 @@ pub fn after_write(
 
 /// [`after_write`] from the hub, off the async threads; its counts go to the metrics. A
 /// failure is logged, never the write's: the change is stored, and the case is checked
-/// again by nothing (the console's duplicates page then lacks its pairs).
+/// again by nothing (the console's duplicates page then lacks its pairs). Before the index
+/// is built the write does not wait: its check is deferred to the build.
 pub(crate) async fn after_commit(
     state: &crate::AppState,
     access: &CaseAccess,
@@ -234,6 +299,31 @@ pub(crate) async fn after_commit(
         state.config.matching_max_indexed,
     );
     let now = now_ms();
+    // Before the index is built (after a start), the write does not wait for the build,
+    // which reads every case: its check is kept for the build, started here in the
+    // background (one at a time; a second one finds it built).
+    let entry = match index.defer(entry, new_case, now) {
+        Ok(()) => {
+            if new_case {
+                crate::Metrics::inc(&state.metrics.match_checks);
+            }
+            tokio::task::spawn_blocking(move || match index.build(db.as_ref(), max) {
+                Ok(left_out) => {
+                    if left_out > 0 {
+                        tracing::warn!(
+                            left_out,
+                            "cases left out of the duplicate check (matching.max_indexed)"
+                        );
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "the duplicate check's index could not be built")
+                }
+            });
+            return;
+        }
+        Err(entry) => entry,
+    };
     let done = tokio::task::spawn_blocking(move || {
         after_write(&index, db.as_ref(), max, entry, new_case, now)
     })

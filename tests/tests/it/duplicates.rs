@@ -305,3 +305,49 @@ fn a_link_names_only_a_case_its_writer_may_see() {
         assert_eq!(server.db.case_heads(&id).unwrap(), heads);
     }
 }
+
+#[test]
+fn a_write_does_not_wait_for_the_index_and_its_check_is_done_by_the_build() {
+    let server = TestServer::start();
+    let (anna, anna_t, _a) = server.phone("anna");
+    let first = new_case(&anna, "north", "Фёдорова Анна", "1990-03-04", false);
+    let twin = new_case(&anna, "north", "Fedorova Anna", "1990-03-04", false);
+    // No build can run: a write that waited for one would never end.
+    let held = server.state.matches.hold_build();
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let url = server.url.clone();
+    let token = anna_t.clone();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let r = anna.sync(&url, &token).unwrap();
+            done_tx.send(r.errors).unwrap();
+        });
+        let errors = done_rx
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("the sync waited for the duplicate index");
+        assert!(errors.is_empty(), "{errors:?}");
+    });
+    assert!(!server.state.matches.is_built());
+    drop(held);
+    // The build (the background one, or the one this request asks for) checks the two
+    // writes it deferred: the pair is there.
+    let (status, answer) = matches(&server, &anna_t, &twin);
+    assert_eq!(status, 200, "{answer}");
+    let named: Vec<&str> = answer["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["case_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(named, [first.as_str()], "{answer}");
+    let metrics = server.metrics();
+    assert!(
+        metrics.contains("fieldcase_matches_found_total 1"),
+        "{}",
+        metrics
+            .lines()
+            .filter(|l| l.contains("match"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
