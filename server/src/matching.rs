@@ -109,13 +109,13 @@ impl MatchIndex {
         self.lock().is_some()
     }
 
-    /// Keeps a write's check for the build when the index is not built yet (`Ok`), else
+    /// Keeps a write's check for the build when the index is not built yet (`None`), else
     /// gives the entry back to be checked now. Decided under the index's lock, which the
     /// build takes to install the index and take what waits: nothing is left behind.
-    fn defer(&self, entry: Entry, new_case: bool, now: i64) -> Result<(), Entry> {
+    fn defer(&self, entry: Entry, new_case: bool, now: i64) -> Option<Entry> {
         let g = self.lock();
         if g.is_some() {
-            return Err(entry);
+            return Some(entry);
         }
         self.2
             .lock()
@@ -125,7 +125,7 @@ impl MatchIndex {
                 new_case,
                 now,
             });
-        Ok(())
+        None
     }
 
     /// Holds off any build of the index while the guard lives (a build waits for it): for
@@ -303,7 +303,7 @@ pub(crate) async fn after_commit(
     // which reads every case: its check is kept for the build, started here in the
     // background (one at a time; a second one finds it built).
     let entry = match index.defer(entry, new_case, now) {
-        Ok(()) => {
+        None => {
             if new_case {
                 crate::Metrics::inc(&state.metrics.match_checks);
             }
@@ -322,7 +322,7 @@ pub(crate) async fn after_commit(
             });
             return;
         }
-        Err(entry) => entry,
+        Some(entry) => entry,
     };
     let done = tokio::task::spawn_blocking(move || {
         after_write(&index, db.as_ref(), max, entry, new_case, now)
