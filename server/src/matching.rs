@@ -164,9 +164,9 @@ impl MatchIndex {
     /// Builds the index from the stored cases unless it is built (blocking: it reads and
     /// opens every case once). Answers how many cases were left out for `max`.
     pub fn build(&self, db: &dyn Db, max: usize) -> AppResult<usize> {
-        if self.lock().is_some() {
-            return Ok(0);
-        }
+        // Taken first, even when the index is built: a build installs the index before it
+        // checks the writes deferred to it, and whoever asks for the index (a page, an
+        // answer) waits for those checks too. Uncontended once built.
         let _building = self.1.lock().unwrap_or_else(|p| p.into_inner());
         if self.lock().is_some() {
             return Ok(0);
