@@ -222,14 +222,7 @@ impl CaseDoc {
     /// Asks for the case to be closed, from any open stage, with the reason (and, when
     /// known, that the client or family was told). A worker may record this offline.
     pub fn request_closure(&mut self, a: &Author, now: i64, input: ClosureInput) -> Result<String> {
-        let stage = self.stage();
-        if stage == Stage::Closed || !stage.is_known() {
-            return Err(Error::InvalidTransition {
-                from: stage,
-                to: Stage::Closed,
-                reason: "only an open case can be closed".into(),
-            });
-        }
+        let stage = self.stage_to_close()?;
         if input.reason.as_deref().is_none_or(str::is_empty) {
             return Err(Error::invalid(
                 "closures/reason",
@@ -276,14 +269,7 @@ impl CaseDoc {
         comment: &str,
     ) -> Result<()> {
         super::require_authority(a, "closing a case")?;
-        let stage = self.stage();
-        if stage == Stage::Closed || !stage.is_known() {
-            return Err(Error::InvalidTransition {
-                from: stage,
-                to: Stage::Closed,
-                reason: "only an open case can be closed".into(),
-            });
-        }
+        self.stage_to_close()?;
         let closure = self.undecided_closure(closure_id)?;
         if !closure.informing_recorded() {
             return Err(Error::invalid(
@@ -313,14 +299,7 @@ impl CaseDoc {
         comment: &str,
     ) -> Result<String> {
         super::require_authority(a, "closing a case as a duplicate")?;
-        let stage = self.stage();
-        if stage == Stage::Closed || !stage.is_known() {
-            return Err(Error::InvalidTransition {
-                from: stage,
-                to: Stage::Closed,
-                reason: "only an open case can be closed".into(),
-            });
-        }
+        let stage = self.stage_to_close()?;
         if self.id()? == *of {
             return Err(Error::invalid(
                 "closures/duplicate_of",
@@ -366,6 +345,19 @@ impl CaseDoc {
             value,
             true,
         )
+    }
+
+    /// The stage of a case that may be closed: an open one of a known stage.
+    fn stage_to_close(&self) -> Result<Stage> {
+        let stage = self.stage();
+        if stage == Stage::Closed || !stage.is_known() {
+            return Err(Error::InvalidTransition {
+                from: stage,
+                to: Stage::Closed,
+                reason: "only an open case can be closed".into(),
+            });
+        }
+        Ok(stage)
     }
 
     fn undecided_closure(&self, closure_id: &str) -> Result<super::Closure> {

@@ -337,10 +337,7 @@ pub(crate) async fn record_plan_decision(
 ) -> Response {
     let Posted { user, form } = posted;
     let result = async {
-        if !user.user().role.has_authority() {
-            data::one_case(&state, &user, &id, "read (console)").await?;
-            return Err(AppError::Forbidden);
-        }
+        data::writable_case(&state, &user, &id).await?;
         let input = authority_decision(
             None,
             &form.authority,

@@ -397,3 +397,19 @@ pub(crate) fn recent_changes(l: &Loaded, n: usize, db: &dyn crate::Db) -> AppRes
     }
     Ok(out)
 }
+
+/// The case a console form writes to, for a supervisor or an admin: a worker gets
+/// `Forbidden` for a case they may see and `NotFound` for one they may not (as for a case
+/// that does not exist); an id that is not one is `NotFound`. Whether a supervisor may see
+/// the case is decided by the hub's write, with the same answer.
+pub(crate) async fn writable_case(
+    state: &Arc<AppState>,
+    user: &super::ConsoleUser,
+    id: &str,
+) -> AppResult<CaseId> {
+    if !user.user().role.has_authority() {
+        one_case(state, user, id, "read (console)").await?;
+        return Err(AppError::Forbidden);
+    }
+    id.parse().map_err(|_| AppError::NotFound)
+}

@@ -1191,12 +1191,7 @@ pub(crate) async fn resolve(
 ) -> Response {
     let Posted { user, form } = posted;
     let result = async {
-        if !user.user().role.has_authority() {
-            // Workers read; but a case they cannot see stays a 404.
-            data::one_case(&state, &user, &id, "read (console)").await?;
-            return Err(AppError::Forbidden);
-        }
-        let case_id = id.parse().map_err(|_| AppError::NotFound)?;
+        let case_id = data::writable_case(&state, &user, &id).await?;
         let value: Json = serde_json::from_str(&form.value).map_err(|_| {
             AppError::invalid(
                 crate::error::Problem::ValueUnreadable,
@@ -1263,11 +1258,7 @@ pub(crate) async fn add_supervision(
 ) -> Response {
     let Posted { user, form } = posted;
     let result = async {
-        if !user.user().role.has_authority() {
-            data::one_case(&state, &user, &id, "read (console)").await?;
-            return Err(AppError::Forbidden);
-        }
-        let case_id = id.parse().map_err(|_| AppError::NotFound)?;
+        let case_id = data::writable_case(&state, &user, &id).await?;
         let kind =
             fieldcase_core::case::SupervisionKind::from_code(&form.kind).ok_or_else(|| {
                 AppError::invalid(
