@@ -231,3 +231,39 @@ fn a_supervisor_who_sees_both_closes_one_as_the_others_duplicate() {
     assert!(record.contains("Duplicate of another case of the same client"));
     assert!(record.contains(&format!("href=\"/console/cases/{kept}\"")));
 }
+
+#[test]
+fn another_teams_supervisor_finds_the_form_as_for_no_case() {
+    use fieldcase_server::Db;
+    let server = TestServer::start();
+    server
+        .db
+        .add_user(
+            "ploy",
+            "ploy",
+            fieldcase_core::Role::Supervisor,
+            Some("south"),
+            PASSWORD,
+            fieldcase_tests::ITERATIONS,
+        )
+        .unwrap();
+    let (anna, anna_t, _a) = server.phone("anna");
+    let case = new_case(&anna, "สมศรี ใจดี", "2012-01-02");
+    synced(&anna, &server, &anna_t);
+    let mut ploy = Console::sign_in(&server.url, "ploy", PASSWORD);
+    let csrf = hidden(&ploy.get("/console").1, "csrf");
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("kind", "supervisor_review"),
+        ("date", "2026-12-02"),
+    ];
+    let hidden_case = ploy.post(&format!("/console/cases/{case}/supervision"), &form);
+    let unknown = ploy.post(
+        &format!("/console/cases/{}/supervision", CaseId::random()),
+        &form,
+    );
+    assert_eq!((hidden_case, unknown), (404, 404));
+    assert!(anna.get_case(&case).unwrap().supervision.is_empty());
+    synced(&anna, &server, &anna_t);
+    assert!(anna.get_case(&case).unwrap().supervision.is_empty());
+}
