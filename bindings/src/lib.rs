@@ -571,6 +571,24 @@ impl CaseStore {
         .await
     }
 
+    /// The cases related to a case, both ways (issue 19): the household members' own cases,
+    /// the cases whose household lists this client, duplicates; named only where the user
+    /// may see the other case (initials for a restricted one), elsewhere only the team to
+    /// ask. Needs the network, and the case synced to the server.
+    pub async fn related_cases(
+        &self,
+        server_url: String,
+        token: String,
+        case_id: String,
+    ) -> Result<core::matching::RelatedCases> {
+        let inner = self.inner.clone();
+        blocking(move || {
+            let id = self::case_id(&case_id)?;
+            Ok(inner.related_cases(&server_url, &token, &id)?)
+        })
+        .await
+    }
+
     /// Ends the session on the server and signs out here.
     pub async fn logout(&self, server_url: String, token: String) -> Result<()> {
         let inner = self.inner.clone();

@@ -52,6 +52,11 @@ pub enum RefusalKind {
     /// is kept, and it is never made again by a sync. A phone removes it without handing
     /// anything in.
     Erased,
+    /// A link (a household member's own case, a duplicate's other file) names a case the
+    /// writer may not see, or that the server does not hold: perhaps not yet, when both
+    /// were made on the phone offline. The phone offers the changes again at its next sync
+    /// (and once more in the same sync when it sent other new cases meanwhile).
+    Link,
     /// A kind this version does not know yet.
     #[serde(other)]
     Other,
@@ -74,6 +79,7 @@ impl RefusalKind {
             Self::Process => "process",
             Self::NewerSchema => "newer_schema",
             Self::Erased => "erased",
+            Self::Link => "link",
             Self::Other => "other",
         }
     }
@@ -102,6 +108,7 @@ impl RefusalKind {
         Self::Process,
         Self::NewerSchema,
         Self::Erased,
+        Self::Link,
         Self::Other,
     ];
 }

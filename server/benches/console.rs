@@ -123,6 +123,7 @@ fn setup(extra_cases: usize) -> Setup {
             team: "demo-team".into(),
             restricted: false,
             assigned: vec![worker.id.clone()],
+            links: Vec::new(),
         };
         db.put_case(&access, &doc.automerge().save(), &doc.heads(), t)
             .unwrap();

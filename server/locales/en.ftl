@@ -844,3 +844,21 @@ problem-value-unreadable = The chosen value could not be read; reload the case.
 retention-keep-days = Keep for (days)
 retention-keep = Keep it
 retention-erase-now = Erase it now
+
+# Related cases, both ways (issue 19)
+section-related = Related cases
+related-client = Client
+related-how = How related
+related-listed-here = in this client's household
+related-lists-this-client = lists this client in their household
+related-continues-in = this case was closed as its duplicate; the file goes on there
+related-duplicate-here = closed as a duplicate of this case; the file goes on here
+related-elsewhere = a related case in team { $team }; ask its supervisor
+related-not-visible = a case you may not see
+f-own-case = Own case
+f-case-relation = Related to the client as
+caserel-sibling = Sibling
+caserel-parent = Parent
+caserel-child = Child
+caserel-relative = Relative
+caserel-household = Household member

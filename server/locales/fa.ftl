@@ -800,3 +800,21 @@ problem-value-unreadable = مقدار انتخاب‌شده خوانده نشد�
 retention-keep-days = نگه‌داری برای (روز)
 retention-keep = نگه داشته شود
 retention-erase-now = همین حالا پاک شود
+
+# Related cases, both ways (issue 19)
+section-related = پرونده‌های مرتبط
+related-client = مددجو
+related-how = نوع ارتباط
+related-listed-here = در خانوادهٔ این مددجو
+related-lists-this-client = این مددجو را در خانوادهٔ خود آورده است
+related-continues-in = این پرونده به‌عنوان تکراریِ آن بسته شد؛ کار در آن پرونده ادامه دارد
+related-duplicate-here = به‌عنوان تکراریِ این پرونده بسته شد؛ کار در اینجا ادامه دارد
+related-elsewhere = پرونده‌ای مرتبط در تیم { $team }؛ از سرپرست آن بپرسید
+related-not-visible = پرونده‌ای که اجازهٔ دیدنش را ندارید
+f-own-case = پروندهٔ خودِ او
+f-case-relation = نسبت با مددجو
+caserel-sibling = خواهر یا برادر
+caserel-parent = پدر یا مادر
+caserel-child = فرزند
+caserel-relative = خویشاوند
+caserel-household = عضو خانوار

@@ -856,3 +856,21 @@ problem-value-unreadable = Выбранное значение не удалос
 retention-keep-days = Хранить ещё (дней)
 retention-keep = Оставить
 retention-erase-now = Удалить сейчас
+
+# Related cases, both ways (issue 19)
+section-related = Связанные дела
+related-client = Клиент
+related-how = Связь
+related-listed-here = в семье этого клиента
+related-lists-this-client = указывает этого клиента в своей семье
+related-continues-in = это дело закрыто как его дубликат; работа продолжается там
+related-duplicate-here = закрыто как дубликат этого дела; работа продолжается здесь
+related-elsewhere = связанное дело в команде { $team }; обратитесь к её руководителю
+related-not-visible = дело, которое вам не видно
+f-own-case = Собственное дело
+f-case-relation = Кем приходится клиенту
+caserel-sibling = Брат или сестра
+caserel-parent = Родитель
+caserel-child = Ребёнок
+caserel-relative = Родственник
+caserel-household = Член домохозяйства

@@ -800,3 +800,21 @@ problem-value-unreadable = อ่านค่าที่เลือกไม�
 retention-keep-days = เก็บไว้อีก (วัน)
 retention-keep = เก็บไว้
 retention-erase-now = ลบทันที
+
+# Related cases, both ways (issue 19)
+section-related = กรณีที่เกี่ยวข้อง
+related-client = ผู้ใช้บริการ
+related-how = เกี่ยวข้องอย่างไร
+related-listed-here = อยู่ในครอบครัวของผู้ใช้บริการรายนี้
+related-lists-this-client = ระบุผู้ใช้บริการรายนี้ไว้ในครอบครัวของตน
+related-continues-in = กรณีนี้ปิดเพราะซ้ำกับกรณีนั้น ดำเนินงานต่อในกรณีนั้น
+related-duplicate-here = ปิดเพราะซ้ำกับกรณีนี้ ดำเนินงานต่อที่กรณีนี้
+related-elsewhere = กรณีที่เกี่ยวข้องในทีม { $team } โปรดสอบถามหัวหน้าทีมนั้น
+related-not-visible = กรณีที่คุณไม่มีสิทธิ์ดู
+f-own-case = กรณีของตนเอง
+f-case-relation = ความสัมพันธ์กับผู้ใช้บริการ
+caserel-sibling = พี่น้อง
+caserel-parent = บิดาหรือมารดา
+caserel-child = บุตร
+caserel-relative = ญาติ
+caserel-household = สมาชิกในครัวเรือน

@@ -856,3 +856,21 @@ problem-value-unreadable = Вибране значення не вдалося �
 retention-keep-days = Зберігати ще (днів)
 retention-keep = Залишити
 retention-erase-now = Видалити зараз
+
+# Related cases, both ways (issue 19)
+section-related = Пов'язані справи
+related-client = Клієнт
+related-how = Зв'язок
+related-listed-here = у родині цього клієнта
+related-lists-this-client = зазначає цього клієнта у своїй родині
+related-continues-in = цю справу закрито як її дублікат; робота триває там
+related-duplicate-here = закрито як дублікат цієї справи; робота триває тут
+related-elsewhere = пов'язана справа в команді { $team }; зверніться до її керівника
+related-not-visible = справа, якої ви не бачите
+f-own-case = Власна справа
+f-case-relation = Ким доводиться клієнту
+caserel-sibling = Брат або сестра
+caserel-parent = Батько або мати
+caserel-child = Дитина
+caserel-relative = Родич
+caserel-household = Член домогосподарства

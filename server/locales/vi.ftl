@@ -800,3 +800,21 @@ problem-value-unreadable = Không đọc được giá trị đã chọn; hãy t
 retention-keep-days = Giữ thêm (ngày)
 retention-keep = Giữ lại
 retention-erase-now = Xóa ngay
+
+# Related cases, both ways (issue 19)
+section-related = Hồ sơ liên quan
+related-client = Thân chủ
+related-how = Liên quan thế nào
+related-listed-here = có trong gia đình của thân chủ này
+related-lists-this-client = ghi thân chủ này trong gia đình mình
+related-continues-in = hồ sơ này đã đóng vì trùng với hồ sơ kia; công việc tiếp tục ở đó
+related-duplicate-here = đã đóng vì trùng với hồ sơ này; công việc tiếp tục ở đây
+related-elsewhere = một hồ sơ liên quan trong nhóm { $team }; hãy hỏi trưởng nhóm đó
+related-not-visible = hồ sơ bạn không được xem
+f-own-case = Hồ sơ riêng
+f-case-relation = Quan hệ với thân chủ
+caserel-sibling = Anh chị em
+caserel-parent = Cha hoặc mẹ
+caserel-child = Con
+caserel-relative = Họ hàng
+caserel-household = Thành viên hộ gia đình

@@ -138,7 +138,7 @@ pub(crate) async fn check(
         .await?;
         if !seen {
             return Err(AppError::refused(
-                RefusalKind::InvalidDocument,
+                RefusalKind::Link,
                 "a link points only to a case its writer may see",
             ));
         }

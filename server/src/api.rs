@@ -77,6 +77,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/v1/caseload", get(caseload).layer(gate()))
         .route("/v1/settings", get(settings).layer(gate()))
         .route("/v1/cases/{id}/matches", get(case_matches))
+        .route("/v1/cases/{id}/related", get(case_related))
         .route("/v1/directory", get(directory).layer(gate()))
         .route("/v1/cases/erased", post(erased).layer(gate()))
         .route("/v1/cases/{id}", get(case))
@@ -591,6 +592,22 @@ async fn case_matches(
     let (index, max) = (state.matches.clone(), state.config.matching_max_indexed);
     let answer = db::blocking(&state.db, move |db| {
         crate::matching::answer(&index, db, max, &session.user, &session.device_id, id)
+    })
+    .await?;
+    Ok(Json(answer))
+}
+
+/// `GET /v1/cases/{id}/related`: the cases related to this one, both ways (household
+/// members' own cases, duplicates; [`crate::matching::related`]: named only where the
+/// caller may see the other case; elsewhere, the team to ask).
+async fn case_related(
+    State(state): State<Arc<AppState>>,
+    Auth(session, _): Auth,
+    Path(id): Path<String>,
+) -> AppResult<Json<fieldcase_core::matching::RelatedCases>> {
+    let id: CaseId = id.parse().map_err(|_| AppError::NotFound)?;
+    let answer = db::blocking(&state.db, move |db| {
+        crate::matching::related(db, &session.user, id)
     })
     .await?;
     Ok(Json(answer))

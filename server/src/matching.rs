@@ -37,6 +37,10 @@ pub struct Entry {
     /// The client's name, shown to users who may see the case.
     pub name: String,
     pub person: Prepared,
+    /// Whether the case is closed as a duplicate of another (its client's file goes on
+    /// there): it is no longer a candidate, so a third case like both is proposed with the
+    /// case that goes on only.
+    pub closed_as_duplicate: bool,
 }
 
 impl Entry {
@@ -47,6 +51,7 @@ impl Entry {
             access: access.clone(),
             name: file.client.name.clone().unwrap_or_default(),
             person: Prepared::of(&Person::of_client(&file.client)),
+            closed_as_duplicate: file.continues_in().is_some(),
         })
     }
 }
@@ -185,6 +190,7 @@ impl MatchIndex {
                 .map_err(|e| crate::error::AppError::Internal(e.to_string()))
                 .and_then(|doc| Entry::of(&access, &doc));
             match entry {
+                Ok(e) if e.closed_as_duplicate => {}
                 Ok(e) => {
                     map.insert(access.id, e);
                 }
@@ -204,7 +210,7 @@ impl MatchIndex {
         // The writes that came meanwhile, in their order: each brings its case up to date
         // (the build may have read it before the write) and a new case is checked.
         for d in deferred {
-            if d.new_case {
+            if d.new_case && !d.entry.closed_as_duplicate {
                 let found = self.check(&d.entry, d.now);
                 let new = db.record_matches(&found)?;
                 self.3
@@ -225,6 +231,10 @@ impl MatchIndex {
         let Some(map) = g.as_mut() else {
             return true;
         };
+        if entry.closed_as_duplicate {
+            map.remove(&entry.access.id);
+            return true;
+        }
         if map.len() >= max && !map.contains_key(&entry.access.id) {
             return false;
         }
@@ -265,7 +275,7 @@ pub fn after_write(
         left_out: index.build(db, max)?,
         ..Checked::default()
     };
-    if new_case {
+    if new_case && !entry.closed_as_duplicate {
         out.found = index.check(&entry, now);
         out.new = db.record_matches(&out.found)?;
     }
@@ -431,6 +441,111 @@ pub fn answer(
     Ok(out)
 }
 
+/// The cases related to case `id` (issue 19), both ways: those its household points to and
+/// the one it continues in when closed as a duplicate, and those whose household points to
+/// it or that were closed as its duplicates ([`Db::linked_from`]). A related case the user
+/// may see comes with its client's name (initials for a restricted one); one the user may
+/// not see only as its team, once per team. Only links in force count: a retracted member,
+/// a closure reopened. A case the user may not see is
+/// [`crate::error::AppError::NotFound`], as one that does not exist. Blocking.
+pub fn related(
+    db: &dyn Db,
+    user: &crate::db::User,
+    id: CaseId,
+) -> AppResult<matching::RelatedCases> {
+    use crate::error::AppError;
+    use matching::{MatchElsewhere, RelatedCase, RelatedCases, Relation};
+    let access = db.case_access(&id)?.ok_or(AppError::NotFound)?;
+    if !access.visible_to(user) {
+        return Err(AppError::NotFound);
+    }
+    let outline = |cid: &CaseId| -> AppResult<Option<fieldcase_core::CaseFile>> {
+        let Some(bytes) = db.case_document(cid)? else {
+            return Ok(None);
+        };
+        let doc = Automerge::load(&bytes)
+            .map_err(|e| AppError::Internal(format!("stored case unreadable: {e}")))?;
+        Ok(Some(CaseDoc::outline_of(&doc)?.0))
+    };
+    let file = outline(&id)?.ok_or(AppError::NotFound)?;
+    let this = id.to_string();
+    // (the related case, how, the household's relation code)
+    let mut found: Vec<(CaseId, Relation, Option<String>)> = Vec::new();
+    for m in file
+        .client
+        .household
+        .iter()
+        .filter(|m| m.retracted.is_none())
+    {
+        if let Some(c) = m.case_id.as_deref().and_then(|c| c.parse::<CaseId>().ok()) {
+            found.push((c, Relation::ListedHere, m.case_relation.clone()));
+        }
+    }
+    if let Some(c) = file.continues_in().and_then(|c| c.parse::<CaseId>().ok()) {
+        found.push((c, Relation::ContinuesIn, None));
+    }
+    let mut files = std::collections::HashMap::new();
+    for other in db.linked_from(&id)? {
+        let Some(f) = outline(&other)? else { continue };
+        for m in f.client.household.iter().filter(|m| m.retracted.is_none()) {
+            if m.case_id.as_deref() == Some(this.as_str()) {
+                found.push((other, Relation::ListsThisClient, m.case_relation.clone()));
+            }
+        }
+        if f.continues_in() == Some(this.as_str()) {
+            found.push((other, Relation::DuplicateHere, None));
+        }
+        files.insert(other, f);
+    }
+    let teams = db.teams()?;
+    let shown = |name: &str| {
+        teams
+            .iter()
+            .find(|t| t.name == name)
+            .map_or_else(|| name.to_string(), |t| t.shown().to_string())
+    };
+    let mut out = RelatedCases {
+        case_id: this.clone(),
+        ..RelatedCases::default()
+    };
+    let mut elsewhere = std::collections::BTreeSet::new();
+    for (other, relation, case_relation) in found {
+        if other == id {
+            continue;
+        }
+        let Some(other_access) = db.case_access(&other)? else {
+            continue;
+        };
+        if !other_access.visible_to(user) {
+            elsewhere.insert(shown(&other_access.team));
+            continue;
+        }
+        let name = match files.get(&other) {
+            Some(f) => f.client.name.clone(),
+            None => outline(&other)?.and_then(|f| f.client.name),
+        }
+        .unwrap_or_default();
+        out.related.push(RelatedCase {
+            case_id: other.to_string(),
+            client_name: if other_access.restricted {
+                crate::console::view::initials(&name)
+            } else {
+                name
+            },
+            restricted: other_access.restricted,
+            relation,
+            case_relation,
+        });
+    }
+    out.related
+        .sort_by(|a, b| (a.relation, &a.client_name).cmp(&(b.relation, &b.client_name)));
+    out.elsewhere = elsewhere
+        .into_iter()
+        .map(|team| MatchElsewhere { team })
+        .collect();
+    Ok(out)
+}
+
 use crate::now_ms;
 
 #[cfg(test)]
@@ -444,6 +559,7 @@ mod tests {
                 team: "north".into(),
                 restricted: false,
                 assigned: Vec::new(),
+                links: Vec::new(),
             },
             name: name.into(),
             person: Prepared::of(&Person {
@@ -451,6 +567,7 @@ mod tests {
                 date_of_birth: Some(dob.into()),
                 ..Person::default()
             }),
+            closed_as_duplicate: false,
         }
     }
 
@@ -513,5 +630,27 @@ mod tests {
         assert!(index.put(anna.clone(), 1), "an indexed case is updated");
         assert_eq!(index.len(), 1);
         assert!(found(&index, &entry("Nguyen Thi Lan", "1990-05-01")).is_empty());
+    }
+
+    #[test]
+    fn a_case_closed_as_a_duplicate_is_no_longer_proposed_and_comes_back_when_reopened() {
+        let index = MatchIndex::default();
+        *index.lock() = Some(matching::Index::new());
+        let kept = entry("Фёдорова Анна", "1988-03-01");
+        let closed = entry("Fedorova Anna", "1988-03-01");
+        assert!(index.put(kept.clone(), 10));
+        assert!(index.put(closed.clone(), 10));
+        let third = entry("Fyodorova Anna", "1988-03-01");
+        assert_eq!(found(&index, &third).len(), 2);
+
+        let mut now_closed = closed.clone();
+        now_closed.closed_as_duplicate = true;
+        assert!(index.put(now_closed, 10));
+        assert_eq!(found(&index, &third), [kept.access.id]);
+        assert!(index.get(&closed.access.id).is_none());
+
+        // Reopened (the closure no longer in force): a candidate again.
+        assert!(index.put(closed.clone(), 10));
+        assert_eq!(found(&index, &third).len(), 2);
     }
 }

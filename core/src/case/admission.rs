@@ -72,20 +72,6 @@ pub struct Admission {
     pub new_links: Vec<CaseId>,
 }
 
-/// The case ids a case's household links to.
-fn links_of(file: &CaseFile) -> std::collections::BTreeSet<&str> {
-    file.client
-        .household
-        .iter()
-        .filter_map(|m| m.case_id.as_deref())
-        .chain(
-            file.closures
-                .iter()
-                .filter_map(|c| c.duplicate_of.as_deref()),
-        )
-        .collect()
-}
-
 /// The Automerge actors (hex) of `changes`, sorted, once each.
 pub fn actors_of(changes: &[Change]) -> Vec<String> {
     actors_of_refs(changes.iter())
@@ -222,7 +208,7 @@ fn admit_with(
         Some(_) => {
             // The stored document was validated when it was accepted.
             let (was, _) = CaseDoc::outline_of(before).map_err(|e| invalid(e.to_string()))?;
-            was_linked = links_of(&was).into_iter().map(String::from).collect();
+            was_linked = was.linked_cases().into_iter().map(String::from).collect();
             if let Some(refusal) = authority::violation(&was, &file, writer.role) {
                 return Err(refusal);
             }
@@ -249,7 +235,7 @@ fn admit_with(
     newcomers.sort();
     newcomers.dedup();
     let mut new_links = Vec::new();
-    for l in links_of(&file) {
+    for l in file.linked_cases() {
         if was_linked.contains(l) {
             continue;
         }

@@ -1171,6 +1171,33 @@ impl CaseFile {
         }
     }
 
+    /// The case this one was closed as a duplicate of (the same client's file that goes
+    /// on), while that closure is in force; `None` for a case open or closed otherwise.
+    pub fn continues_in(&self) -> Option<&str> {
+        if self.stage != Stage::Closed {
+            return None;
+        }
+        self.current_closure()
+            .filter(|c| c.reason.as_deref() == Some("duplicate"))
+            .and_then(|c| c.duplicate_of.as_deref())
+    }
+
+    /// The ids of the cases this case links to (issue 19): household members' own cases
+    /// (or related cases) and the case a closure as a duplicate points to, each once, in
+    /// order. As written: an id may name a case that does not exist (any more).
+    pub fn linked_cases(&self) -> std::collections::BTreeSet<&str> {
+        self.client
+            .household
+            .iter()
+            .filter_map(|m| m.case_id.as_deref())
+            .chain(
+                self.closures
+                    .iter()
+                    .filter_map(|c| c.duplicate_of.as_deref()),
+            )
+            .collect()
+    }
+
     /// The closure in force: the last approved one that was not reopened.
     pub fn current_closure(&self) -> Option<&Closure> {
         self.closures.iter().rev().find(|c| {

@@ -741,5 +741,59 @@ pub struct AgencyMatches {
     pub elsewhere: Vec<MatchElsewhere>,
 }
 
+/// How a related case is related to the case asked about (issue 19: links between cases,
+/// both ways).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+#[serde(rename_all = "snake_case")]
+pub enum Relation {
+    /// This case's household lists its client, pointing to the member's own case.
+    ListedHere,
+    /// Its household lists this case's client, pointing to this case.
+    ListsThisClient,
+    /// This case was closed as a duplicate of it: the client's file goes on there.
+    ContinuesIn,
+    /// It was closed as a duplicate of this case: the client's file goes on here.
+    DuplicateHere,
+}
+
+impl Relation {
+    pub fn code(self) -> &'static str {
+        match self {
+            Relation::ListedHere => "listed_here",
+            Relation::ListsThisClient => "lists_this_client",
+            Relation::ContinuesIn => "continues_in",
+            Relation::DuplicateHere => "duplicate_here",
+        }
+    }
+}
+
+/// A case related to the one asked about that the asking user may see.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct RelatedCase {
+    pub case_id: String,
+    /// Its client's name; initials only for a restricted case (do no harm: the name is
+    /// shown on that case's own record, where showing it is on the record).
+    pub client_name: String,
+    pub restricted: bool,
+    pub relation: Relation,
+    /// For a household link: how the member's client is related to the client of the case
+    /// that lists them (a code of [`crate::schema::CASE_RELATIONS`]), as the worker wrote
+    /// it.
+    pub case_relation: Option<String>,
+}
+
+/// The server's answer about the cases related to one case (`GET /v1/cases/{id}/related`):
+/// those the user may see, named; those the user may not see only as the team to ask, once
+/// per team.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct RelatedCases {
+    pub case_id: String,
+    pub related: Vec<RelatedCase>,
+    pub elsewhere: Vec<MatchElsewhere>,
+}
+
 #[cfg(test)]
 mod tests;

@@ -118,3 +118,23 @@ pub struct SyncReport {
     #[serde(default)]
     pub attachments_uploaded: Count,
 }
+
+impl SyncReport {
+    /// Adds what a second pass of the same sync did (cases offered again once the other
+    /// new cases were at the server): its counts of work done and its errors; what is
+    /// unchanged or held back is as the second pass found it.
+    pub(crate) fn merge_second_pass(&mut self, again: SyncReport) {
+        self.sent += again.sent;
+        self.received += again.received;
+        self.new_cases += again.new_cases;
+        self.new_conflicts += again.new_conflicts;
+        self.removed += again.removed;
+        self.held_back = again.held_back;
+        self.errors.extend(again.errors);
+        for c in again.changed {
+            if !self.changed.contains(&c) {
+                self.changed.push(c);
+            }
+        }
+    }
+}

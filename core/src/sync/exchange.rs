@@ -65,6 +65,22 @@ impl CaseStore {
         control: &SyncControl,
     ) -> Result<SyncReport> {
         let mut report = self.sync_cases(server_url, token, control)?;
+        // A case linking to another case made on this phone offline may have reached the
+        // server before that case did, and been refused for the link: once the other new
+        // cases are there, its changes are offered once more.
+        if report.sent > 0
+            && report
+                .errors
+                .iter()
+                .any(|e| e.refusal == Some(RefusalKind::Link))
+        {
+            control.check()?;
+            let again = self.sync_cases(server_url, token, control)?;
+            report
+                .errors
+                .retain(|e| e.refusal != Some(RefusalKind::Link));
+            report.merge_second_pass(again);
+        }
         // Files attached here, once the cases that name them are at the server.
         control.check()?;
         report.attachments_uploaded =
@@ -118,6 +134,9 @@ impl CaseStore {
         if answer.server_schema.is_some_and(|s| s >= SCHEMA_REVISION) {
             self.retry_refused_of(RefusalKind::NewerSchema)?;
         }
+        // A link refused may name a case that has reached the server since (made on this
+        // phone too, or by a colleague): offered again, refused again at worst.
+        self.retry_refused_of(RefusalKind::Link)?;
         let mut report = SyncReport::default();
         let local: HashSet<CaseId> = self.case_ids().into_iter().collect();
         let server_heads: HashMap<CaseId, Vec<String>> = caseload

@@ -4,7 +4,7 @@
 
 use super::http::{base, call};
 use crate::error::Result;
-use crate::matching::AgencyMatches;
+use crate::matching::{AgencyMatches, RelatedCases};
 use crate::store::CaseStore;
 
 impl CaseStore {
@@ -22,6 +22,25 @@ impl CaseStore {
         call(
             self,
             &format!("{base}/v1/cases/{case_id}/matches"),
+            Some(token),
+            None,
+        )
+    }
+
+    /// Asks the server which cases are related to `case_id`, both ways: household
+    /// members' own cases, cases whose household lists this client, and duplicates
+    /// (`GET /v1/cases/{id}/related`). Named only where the user may see the other case,
+    /// else only the team to ask. Needs the network, and the case synced to the server.
+    pub fn related_cases(
+        &self,
+        server_url: &str,
+        token: &str,
+        case_id: &crate::CaseId,
+    ) -> Result<RelatedCases> {
+        let base = base(server_url);
+        call(
+            self,
+            &format!("{base}/v1/cases/{case_id}/related"),
             Some(token),
             None,
         )

@@ -55,7 +55,7 @@ mod print;
 mod record;
 mod reports;
 mod roster;
-mod view;
+pub(crate) mod view;
 
 pub use data::{Cache, Listed};
 

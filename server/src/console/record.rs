@@ -452,6 +452,34 @@ fn timeline(l: &super::i18n::Locale, steps: &[data::Activity], conflicts: usize)
     }
 }
 
+/// A related case as this record names it: the client's name from the related cases the
+/// reader may see, else "a case you may not see" (a link may point anywhere).
+fn related_name(
+    l: &super::i18n::Locale,
+    related: &fieldcase_core::matching::RelatedCases,
+    id: &str,
+) -> Markup {
+    match related.related.iter().find(|r| r.case_id == id) {
+        Some(r) => html! { bdi { (r.client_name) } },
+        None => html! { (l.t("related-not-visible")) },
+    }
+}
+
+/// How a related case is related, in the reader's words.
+fn relation_said(l: &super::i18n::Locale, r: &fieldcase_core::matching::RelatedCase) -> Markup {
+    use fieldcase_core::matching::Relation;
+    let key = match r.relation {
+        Relation::ListedHere => "related-listed-here",
+        Relation::ListsThisClient => "related-lists-this-client",
+        Relation::ContinuesIn => "related-continues-in",
+        Relation::DuplicateHere => "related-duplicate-here",
+    };
+    html! {
+        (l.t(key))
+        @if let Some(c) = r.case_relation.as_deref() { " · " (l.code("caserel", c)) }
+    }
+}
+
 async fn render(
     state: &Arc<AppState>,
     u: &ConsoleUser,
@@ -486,6 +514,10 @@ async fn render(
     let links = {
         let (db, cid) = (state.db.clone(), case.access.id);
         super::blocking(move || db.referral_links(&cid)).await?
+    };
+    let related = {
+        let (db, cid, user) = (state.db.clone(), case.access.id, u.user().clone());
+        super::blocking(move || crate::matching::related(db.as_ref(), &user, cid)).await?
     };
     // The files the server holds whole (the others are still on the phone that attached
     // them).
@@ -583,7 +615,7 @@ async fn render(
             label { input #show-empty type="checkbox"; " " (l.t("show-empty-fields")) }
         }
         nav.toc aria-label=(l.t("sections")) {
-            @for (anchor, key) in [("timeline", "section-timeline"), ("conflicts", "section-conflicts"), ("client", "section-client"), ("safety", "section-safety"), ("intake", "section-intake"),
+            @for (anchor, key) in [("timeline", "section-timeline"), ("conflicts", "section-conflicts"), ("client", "section-client"), ("related", "section-related"), ("safety", "section-safety"), ("intake", "section-intake"),
                 ("assessments", "section-assessments"), ("plan", "section-plan"), ("referrals", "section-referrals"),
                 ("visits", "section-visits"), ("appointments", "section-appointments"), ("reviews", "section-reviews"),
                 ("supervision", "section-supervision"), ("closures", "section-closures"), ("attachments", "section-attachments"), ("assignment", "section-assignment")] {
@@ -648,6 +680,8 @@ async fn render(
                     (cx.date("f-date-of-birth", &format!("{p}/date_of_birth"), &m.date_of_birth))
                     (cx.yes_no("f-lives-with-client", &format!("{p}/lives_with_client"), m.lives_with_client))
                     (cx.text("f-note", &format!("{p}/note"), &m.note))
+                    (cx.field("f-own-case", &format!("{p}/case_id"), html! { @if let Some(c) = m.case_id.as_deref() { a href=(format!("/console/cases/{}", view::url_part(c))) { (related_name(l, &related, c)) } } }))
+                    (cx.coded("f-case-relation", &format!("{p}/case_relation"), "caserel", m.case_relation.as_deref()))
                 } (cx.retracted(&m.retracted)) }
             }
             h3 { (l.t("contacts")) }
@@ -677,6 +711,26 @@ async fn render(
                     (cx.date("f-withdrawn-on", &format!("{p}/withdrawn_on"), &c.withdrawn_on))
                     (cx.text("f-withdrawn-reason", &format!("{p}/withdrawn_reason"), &c.withdrawn_reason))
                 } (cx.retracted(&c.retracted)) }
+            }
+        }
+        section.card #related aria-labelledby="related-title" {
+            h2 #related-title { (l.t("section-related")) }
+            @if related.related.is_empty() && related.elsewhere.is_empty() { p.muted { (l.t("none")) } }
+            @if !related.related.is_empty() {
+                table {
+                    thead { tr { th scope="col" { (l.t("related-client")) } th scope="col" { (l.t("related-how")) } } }
+                    tbody {
+                        @for r in &related.related {
+                            tr {
+                                td { a href=(format!("/console/cases/{}", view::url_part(&r.case_id))) { bdi { (r.client_name) } } }
+                                td { (relation_said(l, r)) }
+                            }
+                        }
+                    }
+                }
+            }
+            @for e in &related.elsewhere {
+                p.elsewhere { (l.ta("related-elsewhere", &[("team", e.team.as_str().into())])) }
             }
         }
         section.card #safety {

@@ -115,6 +115,8 @@ pub trait CaseTx {
     fn clear_assignment_ends(&mut self, id: &[u8], users: &[&str]) -> Result<(), StorageError>;
     /// Replaces who is assigned, in this order (no user twice).
     fn replace_assignments(&mut self, id: &[u8], users: &[&str]) -> Result<(), StorageError>;
+    /// Replaces the cases the case links to (keys, each once).
+    fn replace_links(&mut self, id: &[u8], links: &[&[u8]]) -> Result<(), StorageError>;
     /// The database's key check ([`keys`]), held until the transaction ends so that no
     /// rotation of the master key runs meanwhile.
     fn key_check(&mut self) -> Result<Option<Vec<u8>>, StorageError>;
@@ -154,6 +156,64 @@ pub trait CaseRows {
     fn insert_time_marks(&self, id: &[u8], marks: &[TimeMark]) -> Result<(), StorageError>;
     /// A case's marks: (change hash, claimed, received).
     fn time_mark_rows(&self, id: &[u8]) -> Result<Vec<(Vec<u8>, i64, i64)>, StorageError>;
+    /// The keys of the cases that link to the case `id`, in key order.
+    fn linking_case_keys(&self, id: &[u8]) -> Result<Vec<Vec<u8>>, StorageError>;
+    /// Whether the cases stored before links were kept are still to be read
+    /// ([`fill_links`]).
+    fn links_unfilled(&self) -> Result<bool, StorageError>;
+    /// Stores the links of cases stored before links were kept, each (case, linked) once,
+    /// and notes that they are filled, in one transaction.
+    fn fill_link_rows(&self, rows: &[(Vec<u8>, Vec<Vec<u8>>)]) -> Result<(), StorageError>;
+}
+
+/// The cases that link to `id` (their household names its client, or they were closed as
+/// its duplicates), in id order; whether the caller may see each is the caller's to check.
+pub fn linking(rows: &dyn CaseRows, id: &CaseId) -> Result<Vec<CaseId>, StorageError> {
+    Ok(rows
+        .linking_case_keys(&id.as_bytes()[..])?
+        .iter()
+        .filter_map(|k| case_id_of(k))
+        .collect())
+}
+
+/// Reads the links of the cases stored before links were kept (a database of an earlier
+/// version): each case is opened once, at the first start after the upgrade; answers how
+/// many cases link to another. A case that cannot be read is logged and left out (it keeps
+/// no links until its next write), never a reason not to start.
+pub fn fill_links(rows: &dyn CaseRows) -> Result<usize, StorageError> {
+    if !rows.links_unfilled()? {
+        return Ok(0);
+    }
+    let (cases, _) = rows.all_case_rows()?;
+    let mut out = Vec::new();
+    for (key, ..) in cases {
+        let Some(id) = case_id_of(&key) else {
+            continue;
+        };
+        let links = document(rows, &id).and_then(|bytes| {
+            let bytes = bytes.unwrap_or_default();
+            let doc = automerge::Automerge::load(&bytes)
+                .map_err(|e| StorageError::Corrupt(e.to_string()))?;
+            let (file, _) = fieldcase_core::CaseDoc::outline_of(&doc)
+                .map_err(|e| StorageError::Corrupt(e.to_string()))?;
+            Ok(CaseAccess::of(id, &file, &doc).links)
+        });
+        match links {
+            Ok(l) if l.is_empty() => {}
+            Ok(l) => out.push((key, l.iter().map(|c| c.as_bytes().to_vec()).collect())),
+            Err(e) => {
+                tracing::error!(case = %id, error = %e, "a stored case's links could not be read")
+            }
+        }
+    }
+    rows.fill_link_rows(&out)?;
+    if !out.is_empty() {
+        tracing::info!(
+            cases = out.len(),
+            "links between cases stored before were read"
+        );
+    }
+    Ok(out.len())
 }
 
 /// Stores a write under compare-and-swap (see [`super::Db::store_case`]), inside the
@@ -265,6 +325,10 @@ pub fn store(tx: &mut dyn CaseTx, master: &Key, w: &Write) -> Result<Stored, Sto
         tx.clear_assignment_ends(id, &joined)?;
     }
     tx.replace_assignments(id, &after)?;
+    let mut links: Vec<&[u8]> = access.links.iter().map(|l| &l.as_bytes()[..]).collect();
+    links.sort_unstable();
+    links.dedup();
+    tx.replace_links(id, &links)?;
     Ok(stored)
 }
 
@@ -321,6 +385,7 @@ pub fn access(rows: &dyn CaseRows, id: &CaseId) -> Result<Option<CaseAccess>, St
             team,
             restricted,
             assigned,
+            links: Vec::new(),
         }))
 }
 
@@ -372,6 +437,7 @@ fn listed(
                 team,
                 restricted,
                 assigned: assigned.remove(&key).unwrap_or_default(),
+                links: Vec::new(),
             };
             Some((access, heads_of(&heads)))
         })
@@ -492,6 +558,9 @@ mod tests {
             self.assigned = users.iter().map(|u| u.to_string()).collect();
             Ok(())
         }
+        fn replace_links(&mut self, _: &[u8], _: &[&[u8]]) -> Result<(), StorageError> {
+            Ok(())
+        }
         fn erased(&mut self, _: &[u8]) -> Result<bool, StorageError> {
             Ok(false)
         }
@@ -519,6 +588,7 @@ mod tests {
             team: "north".into(),
             restricted: false,
             assigned: assigned.iter().map(|s| s.to_string()).collect(),
+            links: Vec::new(),
         };
         let heads = [ChangeHash([1; 32])];
         Write::new(&access, CaseWrite::Snapshot(b"mine"), &heads, expected, 40)

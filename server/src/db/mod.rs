@@ -216,6 +216,13 @@ macro_rules! rules_over_rows {
             Ok($crate::db::cases::of_user(self, user_id)?)
         }
 
+        fn linked_from(
+            &self,
+            id: &fieldcase_core::CaseId,
+        ) -> $crate::AppResult<Vec<fieldcase_core::CaseId>> {
+            Ok($crate::db::cases::linking(self, id)?)
+        }
+
         fn mark_times(
             &self,
             case: &fieldcase_core::CaseId,
@@ -1023,6 +1030,11 @@ pub struct CaseAccess {
     pub team: String,
     pub restricted: bool,
     pub assigned: Vec<String>,
+    /// The cases this case links to (its household members' own cases, the case a
+    /// duplicate continues in; issue 19): written with the case, so that a linked case
+    /// finds who links to it ([`Db::linked_from`]). Reads of access facts leave it empty:
+    /// every write computes it from the document ([`CaseAccess::of`]).
+    pub links: Vec<CaseId>,
 }
 
 impl CaseAccess {
@@ -1034,6 +1046,12 @@ impl CaseAccess {
             team: file.team.clone().unwrap_or_default(),
             restricted: fieldcase_core::CaseDoc::restricted_in(doc),
             assigned: file.assigned.clone(),
+            links: file
+                .linked_cases()
+                .into_iter()
+                .filter_map(|l| l.parse::<CaseId>().ok())
+                .filter(|l| *l != id)
+                .collect(),
         }
     }
 
@@ -1337,6 +1355,9 @@ pub trait Db: Send + Sync + 'static {
     /// The cases a user is assigned to (from the access index), by case id: a hand-over
     /// deals them out in this order, the same on every storage.
     fn cases_of(&self, user_id: &str) -> AppResult<Vec<CaseId>>;
+    /// The cases that link to `id` (issue 19: their household names its client as a
+    /// member, or they were closed as its duplicates), in id order, whoever may see them.
+    fn linked_from(&self, id: &CaseId) -> AppResult<Vec<CaseId>>;
     /// Erases a case by destroying its data key and deleting what is stored of it; a
     /// tombstone (id, team, when, by whom, why) stays ([`erasure::erase`]). `NotFound` for
     /// no such case, a conflict for one erased already, a bad request for a bad reason.

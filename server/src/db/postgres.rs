@@ -290,6 +290,17 @@ const MIGRATIONS: &[&str] = &[
         reason  TEXT NOT NULL,
         at      BIGINT NOT NULL
      );",
+    // Schema version 16: links between cases (issue 19; the SQLite storage's migration
+    // 19): the cases each case links to, so that a linked case finds who links to it.
+    // Cases stored before are read once at the next start (`cases::fill_links`).
+    "CREATE TABLE case_links (
+        case_id BYTEA NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+        linked  BYTEA NOT NULL,
+        PRIMARY KEY (case_id, linked)
+     );
+     CREATE INDEX case_links_to ON case_links (linked);
+     CREATE TABLE case_links_unfilled (id INTEGER PRIMARY KEY CHECK (id = 1));
+     INSERT INTO case_links_unfilled (id) SELECT 1 WHERE EXISTS (SELECT 1 FROM cases);",
 ];
 
 impl From<postgres::Error> for AppError {
@@ -466,6 +477,7 @@ impl PostgresDb {
             tracing::info!(cases = sealed, "sealed cases stored in the clear");
         }
         db.master = RwLock::new(Arc::new(master));
+        super::cases::fill_links(&db)?;
         Ok(db)
     }
 
@@ -682,6 +694,19 @@ impl CaseTx for CaseTxRows<'_, '_> {
                 "INSERT INTO case_assignments (case_id, user_id, position) VALUES ($1, $2, $3)
                  ON CONFLICT DO NOTHING",
                 &[&id, u, &(i as i32)],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn replace_links(&mut self, id: &[u8], links: &[&[u8]]) -> Result<(), StorageError> {
+        self.0
+            .execute("DELETE FROM case_links WHERE case_id = $1", &[&id])?;
+        if !links.is_empty() {
+            self.0.execute(
+                "INSERT INTO case_links (case_id, linked) SELECT $1, l FROM unnest($2::bytea[]) AS l
+                 ON CONFLICT DO NOTHING",
+                &[&id, &links],
             )?;
         }
         Ok(())
@@ -1076,6 +1101,44 @@ impl CaseRows for PostgresDb {
             .iter()
             .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
             .collect::<Result<_, postgres::Error>>()?)
+        })?)
+    }
+
+    fn linking_case_keys(&self, id: &[u8]) -> Result<Vec<Vec<u8>>, StorageError> {
+        let key = id.to_vec();
+        Ok(self.run(move |c| {
+            Ok(c.query(
+                "SELECT case_id FROM case_links WHERE linked = $1 ORDER BY case_id",
+                &[&key],
+            )?
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<_, postgres::Error>>()?)
+        })?)
+    }
+
+    fn links_unfilled(&self) -> Result<bool, StorageError> {
+        Ok(self.run(|c| {
+            Ok(c.query_opt("SELECT 1 FROM case_links_unfilled", &[])?
+                .is_some())
+        })?)
+    }
+
+    fn fill_link_rows(&self, rows: &[(Vec<u8>, Vec<Vec<u8>>)]) -> Result<(), StorageError> {
+        let rows = rows.to_vec();
+        Ok(self.run(move |c| {
+            let mut tx = c.transaction()?;
+            for (case, links) in &rows {
+                tx.execute(
+                    "INSERT INTO case_links (case_id, linked)
+                     SELECT $1, l FROM unnest($2::bytea[]) AS l
+                     WHERE EXISTS (SELECT 1 FROM cases WHERE id = $1) ON CONFLICT DO NOTHING",
+                    &[case, links],
+                )?;
+            }
+            tx.execute("DELETE FROM case_links_unfilled", &[])?;
+            tx.commit()?;
+            Ok(())
         })?)
     }
 }
@@ -1735,6 +1798,8 @@ const CASE_TABLES: &[&str] = &[
     "attachments",
     // An admin's decision to keep it past its retention.
     "retention_holds",
+    // The cases it links to (the links to it belong to the linking cases).
+    "case_links",
 ];
 
 fn tombstone_of(r: &postgres::Row) -> Result<super::erasure::Tombstone, StorageError> {

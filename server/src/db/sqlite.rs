@@ -260,6 +260,18 @@ const MIGRATIONS: &[&str] = &[
         reason  TEXT NOT NULL,
         at      INTEGER NOT NULL
      ) STRICT;",
+    // 19: links between cases (issue 19): the cases each case links to (household
+    // members' own cases, the case a duplicate continues in), so that a linked case finds
+    // who links to it. Cases stored before are read once at the next start
+    // (`cases::fill_links`, marked by `case_links_unfilled`).
+    "CREATE TABLE case_links (
+        case_id BLOB NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+        linked  BLOB NOT NULL,
+        PRIMARY KEY (case_id, linked)
+     ) STRICT, WITHOUT ROWID;
+     CREATE INDEX case_links_to ON case_links (linked);
+     CREATE TABLE case_links_unfilled (id INTEGER PRIMARY KEY CHECK (id = 1)) STRICT;
+     INSERT INTO case_links_unfilled (id) SELECT 1 WHERE EXISTS (SELECT 1 FROM cases);",
 ];
 
 /// The server's SQLite storage.
@@ -507,6 +519,18 @@ impl CaseTx for CaseTxRows<'_> {
         }
         Ok(())
     }
+
+    fn replace_links(&mut self, id: &[u8], links: &[&[u8]]) -> Result<(), StorageError> {
+        self.0
+            .run("DELETE FROM case_links WHERE case_id = ?1", [id])?;
+        for l in links {
+            self.0.run(
+                "INSERT INTO case_links (case_id, linked) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                params![id, l],
+            )?;
+        }
+        Ok(())
+    }
 }
 
 impl SqliteDb {
@@ -559,12 +583,14 @@ impl SqliteDb {
             conn.one("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
             tracing::info!(cases = prepared.sealed, "sealed cases stored in the clear");
         }
-        Ok(SqliteDb {
+        let db = SqliteDb {
             conn: Mutex::new(conn),
             queue: Mutex::new(Vec::new()),
             master: RwLock::new(Arc::new(prepared.master)),
             source: source.clone(),
-        })
+        };
+        super::cases::fill_links(&db)?;
+        Ok(db)
     }
 
     /// Rewraps every case's data key under `new` in one transaction (the documents stay
@@ -1065,6 +1091,39 @@ impl CaseRows for SqliteDb {
         let rows = stmt.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+
+    fn linking_case_keys(&self, id: &[u8]) -> Result<Vec<Vec<u8>>, StorageError> {
+        let conn = self.lock();
+        let mut stmt = conn
+            .prepare_cached("SELECT case_id FROM case_links WHERE linked = ?1 ORDER BY case_id")?;
+        let rows = stmt.query_map([id], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn links_unfilled(&self) -> Result<bool, StorageError> {
+        Ok(self
+            .lock()
+            .one("SELECT 1 FROM case_links_unfilled", [], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
+    fn fill_link_rows(&self, rows: &[(Vec<u8>, Vec<Vec<u8>>)]) -> Result<(), StorageError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        for (case, links) in rows {
+            for l in links {
+                tx.run(
+                    "INSERT INTO case_links (case_id, linked) SELECT ?1, ?2
+                     WHERE EXISTS (SELECT 1 FROM cases WHERE id = ?1) ON CONFLICT DO NOTHING",
+                    params![case, l],
+                )?;
+            }
+        }
+        tx.run("DELETE FROM case_links_unfilled", [])?;
+        tx.commit()?;
+        Ok(())
+    }
 }
 
 /// The rows of the key steps, inside a transaction.
@@ -1177,6 +1236,8 @@ pub(crate) const CASE_TABLES: &[&str] = &[
     "attachments",
     // An admin's decision to keep it past its retention.
     "retention_holds",
+    // The cases it links to (the links to it belong to the linking cases).
+    "case_links",
 ];
 
 fn tombstone_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<(Vec<u8>, super::erasure::Tombstone)> {

@@ -488,6 +488,7 @@ async fn the_openapi_document_describes_every_route() {
         "/v1/cases/{id}/assignment",
         "/v1/cases/{id}/departure",
         "/v1/cases/{id}/matches",
+        "/v1/cases/{id}/related",
         "/v1/cases/erased",
         "/v1/cases/{id}/referrals/{rid}/links",
         "/v1/cases/{id}/attachments/{hash}/upload",

@@ -215,6 +215,7 @@ fn put_case(
         team: team.into(),
         restricted: doc.is_restricted(),
         assigned: file.assigned,
+        links: Vec::new(),
     };
     s.db.put_case(&access, &doc.automerge().save(), &doc.heads(), 1)
         .unwrap();

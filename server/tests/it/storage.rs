@@ -15,6 +15,7 @@ fn access(id: CaseId) -> CaseAccess {
         team: "north".into(),
         restricted: false,
         assigned: vec!["u-1".into()],
+        links: Vec::new(),
     }
 }
 

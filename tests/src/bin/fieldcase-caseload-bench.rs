@@ -220,6 +220,7 @@ fn main() {
                 team: agency.team(t),
                 restricted,
                 assigned: vec![worker.clone()],
+                links: Vec::new(),
             };
             let heads = doc.heads();
             db.store_case(

@@ -351,3 +351,246 @@ fn a_write_does_not_wait_for_the_index_and_its_check_is_done_by_the_build() {
             .join("\n")
     );
 }
+
+fn related(server: &TestServer, token: &str, case: &str) -> (u16, Value) {
+    server.rest(
+        "GET",
+        &format!("/v1/cases/{case}/related"),
+        Some(token),
+        None,
+    )
+}
+
+#[test]
+fn related_cases_are_shown_both_ways_and_one_not_seen_only_by_its_team() {
+    let server = TestServer::start();
+    let (anna, anna_t, _a) = server.phone("anna");
+    let child = new_case(&anna, "north", "Олександр Коваленко", "2015-05-05", false);
+    let mother = new_case(&anna, "north", "Олена Коваленко", "1988-02-02", false);
+    let id: fieldcase_core::CaseId = child.parse().unwrap();
+    anna.update(&id, |d, a, now| {
+        d.link_case(a, now, None, &mother, "parent")
+    })
+    .unwrap();
+    synced(&anna, &server, &anna_t);
+
+    // The link is seen from both ends.
+    let (status, from_mother) = related(&server, &anna_t, &mother);
+    assert_eq!(status, 200, "{from_mother}");
+    assert_eq!(
+        from_mother["related"],
+        serde_json::json!([{"case_id": child, "client_name": "Олександр Коваленко",
+            "restricted": false, "relation": "lists_this_client", "case_relation": "parent"}])
+    );
+    let (_, from_child) = related(&server, &anna_t, &child);
+    assert_eq!(
+        from_child["related"],
+        serde_json::json!([{"case_id": mother, "client_name": "Олена Коваленко",
+            "restricted": false, "relation": "listed_here", "case_relation": "parent"}])
+    );
+    assert_eq!(from_child["elsewhere"], serde_json::json!([]));
+
+    // Bao is assigned to the mother's case, not the child's: he learns only the team of the
+    // case that links to it.
+    fieldcase_server::admin::assign_case(
+        server.db.as_ref(),
+        mother.parse().unwrap(),
+        &["anna".to_string(), "bao".to_string()],
+        None,
+    )
+    .unwrap();
+    let (_bao, bao_t, _b) = server.phone("bao");
+    let (status, seen) = related(&server, &bao_t, &mother);
+    assert_eq!(status, 200, "{seen}");
+    assert_eq!(seen["related"], serde_json::json!([]), "{seen}");
+    assert_eq!(seen["elsewhere"], serde_json::json!([{"team": "north"}]));
+    let text = seen.to_string();
+    for secret in [child.as_str(), "Олександр", "parent"] {
+        assert!(!text.contains(secret), "{secret} leaked: {text}");
+    }
+    // Neither is anything said about a case one may not see.
+    let (_sam, sam_t, _s) = server.phone("sam");
+    assert_eq!(related(&server, &sam_t, &mother).0, 404);
+    assert_eq!(related(&server, &bao_t, &child).0, 404);
+    assert_eq!(related(&server, &bao_t, "not-a-case").0, 404);
+
+    // The supervisor's record of each case says it, in the reader's words.
+    let mut malee =
+        fieldcase_tests::console::Console::sign_in(&server.url, "malee", fieldcase_tests::PASSWORD);
+    let (status, page) = malee.get(&format!("/console/cases/{mother}"));
+    assert_eq!(status, 200, "{page}");
+    let related_part = &page[page.find("id=\"related\"").expect("a related section")..];
+    let related_part = &related_part[..related_part.find("</section>").unwrap()];
+    assert!(
+        related_part.contains("Олександр Коваленко"),
+        "{related_part}"
+    );
+    assert!(related_part.contains(&format!("/console/cases/{child}")));
+    assert!(
+        related_part.contains("lists this client in their household · Parent"),
+        "{related_part}"
+    );
+    let (_, page) = malee.get(&format!("/console/cases/{child}"));
+    assert!(page.contains("Own case"), "the member's own case, named");
+    assert!(
+        page.contains("in this client&#39;s household · Parent")
+            || page.contains("in this client's household · Parent"),
+        "{page}"
+    );
+    let csrf = fieldcase_tests::console::hidden(&page, "csrf");
+    malee.post(
+        "/console/language",
+        &[("csrf", &csrf), ("lang", "uk"), ("next", "/console")],
+    );
+    let (_, uk) = malee.get(&format!("/console/cases/{mother}"));
+    assert!(
+        uk.contains("Пов'язані справи") || uk.contains("Пов&#39;язані справи"),
+        "{uk}"
+    );
+    assert!(uk.contains("зазначає цього клієнта у своїй родині · Батько або мати"));
+
+    // The same mother entered again, and the pair confirmed: the second file is closed as a
+    // duplicate, and each file says where the client's file goes on.
+    let again = new_case(&anna, "north", "Olena Kovalenko", "1988-02-02", false);
+    synced(&anna, &server, &anna_t);
+    let pair = server
+        .db
+        .matches_of(&again.parse().unwrap())
+        .unwrap()
+        .into_iter()
+        .find(|r| r.other(&again.parse().unwrap()).to_string() == mother)
+        .expect("the second entry matches the first");
+    let (_, page) = malee.get("/console/duplicates");
+    let csrf = fieldcase_tests::console::hidden(&page, "csrf");
+    assert_eq!(
+        malee.post(
+            "/console/duplicates/confirm",
+            &[("csrf", &csrf), ("case", &again), ("pair", &pair.id)]
+        ),
+        303
+    );
+    let (_, from_mother) = related(&server, &anna_t, &mother);
+    let relations: Vec<(&str, &str)> = from_mother["related"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["case_id"].as_str().unwrap(),
+                r["relation"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        relations,
+        [
+            (child.as_str(), "lists_this_client"),
+            (again.as_str(), "duplicate_here")
+        ]
+    );
+    let (_, from_again) = related(&server, &anna_t, &again);
+    assert_eq!(from_again["related"][0]["relation"], "continues_in");
+    assert_eq!(from_again["related"][0]["case_id"], mother.as_str());
+
+    // A third entry of her is proposed with the file that goes on only.
+    let third = new_case(&anna, "north", "Олена Коваленко", "1988-02-02", false);
+    synced(&anna, &server, &anna_t);
+    let (_, answer) = matches(&server, &anna_t, &third);
+    let named: Vec<&str> = answer["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["case_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(named, [mother.as_str()], "{answer}");
+}
+
+#[test]
+fn a_pair_with_one_side_not_seen_cannot_be_confirmed_from_either_side() {
+    let server = TestServer::start();
+    let (anna, anna_t, _a) = server.phone("anna");
+    let north = new_case(&anna, "north", "Phạm Thị Hoa", "1992-07-07", false);
+    synced(&anna, &server, &anna_t);
+    let (sam, sam_t, _s) = server.phone("sam");
+    let south = new_case(&sam, "south", "Pham Thi Hoa", "1992-07-07", false);
+    synced(&sam, &server, &sam_t);
+    let north_id: fieldcase_core::CaseId = north.parse().unwrap();
+    let pair = server.db.matches_of(&north_id).unwrap();
+    assert_eq!(pair.len(), 1, "{pair:?}");
+    let heads = (
+        server.db.case_heads(&north_id).unwrap(),
+        server.db.case_heads(&south.parse().unwrap()).unwrap(),
+    );
+
+    // Malee (north) sees her side only: closing either one as the other's duplicate answers
+    // as for a pair that does not exist, and nothing is written.
+    let mut malee =
+        fieldcase_tests::console::Console::sign_in(&server.url, "malee", fieldcase_tests::PASSWORD);
+    let (_, page) = malee.get("/console/duplicates");
+    assert!(
+        !page.contains("/console/duplicates/confirm"),
+        "no confirm form: {page}"
+    );
+    let csrf = fieldcase_tests::console::hidden(&page, "csrf");
+    for close in [&north, &south] {
+        assert_eq!(
+            malee.post(
+                "/console/duplicates/confirm",
+                &[("csrf", &csrf), ("case", close), ("pair", &pair[0].id)]
+            ),
+            404
+        );
+    }
+    assert_eq!(
+        (
+            server.db.case_heads(&north_id).unwrap(),
+            server.db.case_heads(&south.parse().unwrap()).unwrap(),
+        ),
+        heads
+    );
+    assert_eq!(
+        server.db.matches_of(&north_id).unwrap()[0].status,
+        fieldcase_core::matching::MatchStatus::Open
+    );
+}
+
+#[test]
+fn links_of_cases_stored_before_links_were_kept_are_read_at_the_next_start() {
+    let server = TestServer::start();
+    let (anna, anna_t, _a) = server.phone("anna");
+    let child = new_case(&anna, "north", "Нгуєн Ван Ан", "2016-01-01", false);
+    let mother = new_case(&anna, "north", "Nguyễn Thị Mai", "1987-01-01", false);
+    let sister = new_case(&anna, "north", "Nguyễn Thị Bình", "2014-01-01", false);
+    let id: fieldcase_core::CaseId = child.parse().unwrap();
+    anna.update(&id, |d, a, now| {
+        d.link_case(a, now, None, &mother, "parent")?;
+        d.link_case(a, now, None, &sister, "sibling")
+    })
+    .unwrap();
+    // Made and linked offline: one sync brings all three, the links with them (the
+    // child's case, refused while its mother's was not there yet, goes again in the
+    // same sync).
+    synced(&anna, &server, &anna_t);
+    assert!(anna.refused_cases().is_empty());
+    let mother_id: fieldcase_core::CaseId = mother.parse().unwrap();
+    assert_eq!(server.db.linked_from(&mother_id).unwrap(), [id]);
+
+    // As a database of the version before: no links kept, marked to be read.
+    let path = server.dir.path().join("server.sqlite");
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    raw.execute_batch("DELETE FROM case_links; INSERT INTO case_links_unfilled (id) VALUES (1);")
+        .unwrap();
+    assert!(server.db.linked_from(&mother_id).unwrap().is_empty());
+
+    // The next start reads each case once and keeps its links.
+    let reopened = fieldcase_server::SqliteDb::open(&path).unwrap();
+    assert_eq!(reopened.linked_from(&mother_id).unwrap(), [id]);
+    assert_eq!(
+        reopened.linked_from(&sister.parse().unwrap()).unwrap(),
+        [id]
+    );
+    let unfilled: i64 = raw
+        .query_row("SELECT count(*) FROM case_links_unfilled", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(unfilled, 0, "read once");
+}

@@ -86,6 +86,7 @@ storage_contract!(
     an_erased_case_leaves_a_tombstone_only_and_is_never_stored_again,
     an_attachment_is_stored_in_order_checked_whole_and_dropped_when_wrong,
     the_caseload_read_through_the_indexes_is_exactly_what_the_rule_allows,
+    links_follow_each_write_and_a_linked_case_finds_who_links_to_it,
 );
 
 pub(crate) fn access(id: CaseId, assigned: &[&str]) -> CaseAccess {
@@ -94,6 +95,7 @@ pub(crate) fn access(id: CaseId, assigned: &[&str]) -> CaseAccess {
         team: "north".into(),
         restricted: false,
         assigned: assigned.iter().map(|s| s.to_string()).collect(),
+        links: Vec::new(),
     }
 }
 
@@ -1484,6 +1486,7 @@ fn the_caseload_read_through_the_indexes_is_exactly_what_the_rule_allows(db: &dy
             team: (*team).into(),
             restricted: *restricted,
             assigned: assigned.iter().map(|s| s.to_string()).collect(),
+            links: Vec::new(),
         };
         db.store_case(
             &access,
@@ -1594,4 +1597,75 @@ fn a_possible_duplicate_is_stored_once_and_a_dismissed_one_stays_dismissed(db: &
     assert_eq!(db.record_matches(&[again]).unwrap(), 0);
     assert_eq!(db.matches_of(&x).unwrap()[0].status, MatchStatus::Dismissed);
     assert!(db.matches_of(&CaseId::random()).unwrap().is_empty());
+}
+
+/// Issue 19: the cases a case links to are written with it, replaced by its next write,
+/// and go with it when it is erased; a linked case (stored or not) finds who links to it.
+fn links_follow_each_write_and_a_linked_case_finds_who_links_to_it(db: &dyn Db) {
+    let (b, c) = (CaseId::random(), CaseId::random());
+    let with_links = |id: CaseId, links: &[CaseId]| CaseAccess {
+        links: links.to_vec(),
+        ..access(id, &["u-1"])
+    };
+    let a = CaseId::random();
+    let mut doc = Automerge::new();
+    let (_, h1) = grow(&mut doc, "a");
+    db.store_case(
+        &with_links(a, &[b, c, b]),
+        CaseWrite::Snapshot(&doc.save()),
+        &h1,
+        Some(&[]),
+        5,
+    )
+    .unwrap();
+    assert_eq!(db.linked_from(&b).unwrap(), [a]);
+    assert_eq!(db.linked_from(&c).unwrap(), [a]);
+    assert!(db.linked_from(&a).unwrap().is_empty());
+
+    // The next write says which links remain.
+    let (c2, h2) = grow(&mut doc, "b");
+    db.store_case(
+        &with_links(a, &[c]),
+        CaseWrite::Changes(&c2),
+        &h2,
+        Some(&h1),
+        6,
+    )
+    .unwrap();
+    assert!(db.linked_from(&b).unwrap().is_empty(), "a link taken away");
+    assert_eq!(db.linked_from(&c).unwrap(), [a]);
+
+    // A stale write changes no link.
+    let (c3, h3) = grow(&mut doc, "c");
+    let got = db
+        .store_case(
+            &with_links(a, &[b]),
+            CaseWrite::Changes(&c3),
+            &h3,
+            Some(&h1),
+            7,
+        )
+        .unwrap();
+    assert_eq!(got, Stored::Stale);
+    assert!(db.linked_from(&b).unwrap().is_empty());
+
+    // A second case links to c too: both, in id order.
+    let d = CaseId::random();
+    let mut other = Automerge::new();
+    let (_, hd) = grow(&mut other, "a");
+    db.store_case(
+        &with_links(d, &[c]),
+        CaseWrite::Snapshot(&other.save()),
+        &hd,
+        Some(&[]),
+        8,
+    )
+    .unwrap();
+    let mut both = vec![a, d];
+    both.sort_by_key(|x| *x.as_bytes());
+    assert_eq!(db.linked_from(&c).unwrap(), both);
+
+    // Erased: its links go with it.
+    db.erase_case(&a, "admin", "the client asked", 9).unwrap();
+    assert_eq!(db.linked_from(&c).unwrap(), [d]);
 }
