@@ -485,3 +485,46 @@ impl From<fieldcase_core::Error> for AppError {
 
 /// Result with [`AppError`].
 pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The OpenAPI description names every code apps may be answered, each with the
+    /// status it comes with, and describes every argument beside it.
+    #[test]
+    fn the_openapi_description_lists_every_problem_and_its_arguments() {
+        let api: serde_json::Value = serde_json::from_str(crate::api::OPENAPI).unwrap();
+        let error = &api["components"]["schemas"]["Error"]["properties"];
+        let said = error["code"]["description"].as_str().unwrap();
+        let (bad, conflict) = said
+            .split_once("with `error` conflict:")
+            .expect("the codes answered with 409 are listed apart");
+        for p in Problem::ALL {
+            let listed = if p.conflict() { conflict } else { bad };
+            let words: Vec<&str> = listed
+                .split(|c: char| !(c.is_ascii_lowercase() || c == '_'))
+                .collect();
+            assert!(words.contains(&p.code()), "{} is not listed", p.code());
+            for a in p.args() {
+                assert!(
+                    error[*a].is_object(),
+                    "`{a}` of {} is not described",
+                    p.code()
+                );
+            }
+        }
+    }
+
+    /// A conflict answers 409 `conflict` as before it had a code; any other problem 400.
+    #[test]
+    fn a_problem_answers_the_status_of_its_kind() {
+        let taken = AppError::invalid(Problem::UsernameTaken, "this username is taken")
+            .with("username", "anna");
+        assert_eq!(taken.code(), (StatusCode::CONFLICT, "conflict"));
+        assert!(!taken.is_bad_input());
+        let short = AppError::invalid(Problem::PasswordTooShort, "short").with("min", "12");
+        assert_eq!(short.code(), (StatusCode::BAD_REQUEST, "bad_request"));
+        assert!(short.is_bad_input());
+    }
+}
