@@ -270,7 +270,7 @@ pub(crate) async fn add_user(
 ) -> Response {
     let Posted { user, form } = posted;
     admin_form(&user, async {
-        let role = Role::from_code(&form.role).ok_or_else(|| no_such_role())?;
+        let role = Role::from_code(&form.role).ok_or_else(no_such_role)?;
         let username = form.username.trim().to_string();
         if username.is_empty() || username.len() > crate::db::check::USERNAME_MAX {
             return Err(AppError::invalid(

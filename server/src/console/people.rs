@@ -404,7 +404,7 @@ pub(crate) async fn move_user(
         if user.user().role != Role::Admin {
             return Err(AppError::Forbidden);
         }
-        let role = Role::from_code(&role).ok_or_else(|| super::admin::no_such_role())?;
+        let role = Role::from_code(&role).ok_or_else(super::admin::no_such_role)?;
         let team = (!team.is_empty()).then_some(team);
         if role != Role::Admin && team.is_none() {
             return Err(crate::db::check::team_needed());
