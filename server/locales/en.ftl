@@ -841,6 +841,58 @@ problem-no-such-time-zone = There is no such time zone.
 problem-period-invalid = Choose a period of two dates, the first before the second, of at most { $max_months } months.
 problem-no-such-supervision-kind = Choose what is recorded: a case conference, a review or a disagreement.
 problem-value-unreadable = The chosen value could not be read; reload the case.
+problem-team-name-invalid = A team's name has 1 to { $max } characters.
+problem-team-name-taken = Another team is already called “{ $team }”: choose another name.
+problem-no-such-team = There is no team “{ $team }”.
+problem-team-needed = Workers and supervisors belong to a team: choose one.
+problem-no-such-role = Choose a role: worker, supervisor or administrator.
+problem-username-invalid = A username has 1 to { $max } letters, digits, dots, dashes, underscores or @.
+problem-username-reserved = Usernames starting with “{ $prefix }” are kept for partners' links: choose another.
+problem-username-taken = The username “{ $username }” is taken: choose another.
+problem-password-too-short = A password has at least { $min } characters.
+problem-password-too-long = A password has at most { $max } characters.
+problem-password-too-easy = This password is too easy to guess (a common password, a repeated or sequential pattern, or the person's name): choose a longer phrase of unrelated words.
+problem-current-password-wrong = The current password is not right.
+problem-partner-link-not-account = This is a partner organisation's link, not a person's account: it has no password and is not enabled again.
+problem-disable-self = You cannot disable your own account: ask another administrator.
+problem-last-admin = This is the last active administrator: make someone else an administrator first.
+problem-cases-assigned = { $count ->
+    [one] { $count } case is assigned to this person: hand it over first.
+   *[other] { $count } cases are assigned to this person: hand them over first.
+}
+problem-handover-from-admin = An administrator has no caseload to hand over.
+problem-handover-to-self = Cases are handed over to colleagues, not back to the same worker.
+problem-handover-no-colleague = Tick at least one colleague to hand the cases to.
+problem-handover-too-many = Hand the cases over to at most { $max } colleagues.
+problem-handover-restricted = { $count ->
+    [one] { $count } of these cases is restricted and hidden from you: a supervisor of the team hands it over.
+   *[other] { $count } of these cases are restricted and hidden from you: a supervisor of the team hands them over.
+}
+problem-no-such-device = The server does not know this device.
+problem-device-name-invalid = A device's name has 1 to { $max } characters.
+problem-actor-elsewhere = This installation of the app is already registered to another device.
+problem-directory-invalid = { $count ->
+    [one] The directory was not stored: it has { $count } problem.
+   *[other] The directory was not stored: it has { $count } problems.
+}
+problem-directory-too-large = The directory is larger than the server keeps ({ $max_bytes } bytes).
+problem-directory-changed = The directory changed meanwhile: open it again and make your change again.
+problem-field-too-long = A field is longer than the form takes ({ $max_bytes } bytes).
+problem-service-needs-name = A service needs a name.
+problem-age-invalid = An age is a whole number of years, from 0 to { $max }.
+problem-reason-invalid = A reason is one line of 1 to { $max } characters.
+problem-erased-already = This case was erased already.
+problem-erasure-asked-already = An erasure of this case was asked for already and waits for an administrator.
+problem-retention-days-invalid = Keep it from { $min } to { $max } days.
+problem-return-needs-comment = To return it to the worker, write a comment saying what to change.
+problem-comment-too-long = The comment is longer than { $max } characters.
+problem-authority-too-long = The authority's name or its decision number is too long.
+problem-referral-ended = This referral is over: make a new referral.
+problem-answer-not-now = The referral cannot take this answer now; reload the page.
+problem-answer-too-long = The answer is longer than { $max } characters.
+problem-link-revoked-already = This link was revoked already.
+problem-closure-not-approved = No supervisor has approved closing this case: there is no letter to print.
+problem-filters-unreadable = The filters could not be read; choose them again.
 retention-keep-days = Keep for (days)
 retention-keep = Keep it
 retention-erase-now = Erase it now

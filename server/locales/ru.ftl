@@ -853,6 +853,87 @@ problem-no-such-time-zone = Такого часового пояса нет.
 problem-period-invalid = Выберите период из двух дат, первая раньше второй, не более { $max_months } мес.
 problem-no-such-supervision-kind = Выберите, что записывается: консилиум, разбор или разногласие.
 problem-value-unreadable = Выбранное значение не удалось прочитать; откройте дело заново.
+problem-team-name-invalid = Название команды — от 1 до { $max ->
+    [one] { $max } символа
+   *[other] { $max } символов
+}.
+problem-team-name-taken = Команда «{ $team }» уже есть: выберите другое название.
+problem-no-such-team = Команды «{ $team }» нет.
+problem-team-needed = Специалисты и супервизоры входят в команду: выберите её.
+problem-no-such-role = Выберите роль: специалист, супервизор или администратор.
+problem-username-invalid = Имя пользователя — от 1 до { $max ->
+    [one] { $max } символа
+   *[other] { $max } символов
+}: буквы, цифры, точки, дефисы, подчёркивания или @.
+problem-username-reserved = Имена пользователей, начинающиеся с «{ $prefix }», отведены для ссылок партнёров: выберите другое.
+problem-username-taken = Имя пользователя «{ $username }» уже занято: выберите другое.
+problem-password-too-short = Пароль должен содержать не менее { $min ->
+    [one] { $min } символа
+   *[other] { $min } символов
+}.
+problem-password-too-long = Пароль должен содержать не более { $max ->
+    [one] { $max } символа
+   *[other] { $max } символов
+}.
+problem-password-too-easy = Этот пароль слишком легко угадать (распространённый пароль, повторы или последовательности, имя пользователя): выберите длинную фразу из не связанных между собой слов.
+problem-current-password-wrong = Текущий пароль указан неверно.
+problem-partner-link-not-account = Это ссылка организации-партнёра, а не учётная запись сотрудника: у неё нет пароля, и её нельзя включить снова.
+problem-disable-self = Нельзя отключить собственную учётную запись: попросите другого администратора.
+problem-last-admin = Это последний действующий администратор: сначала назначьте администратором кого-то другого.
+problem-cases-assigned = { $count ->
+    [one] За этим сотрудником закреплён { $count } случай: сначала передайте его.
+    [few] За этим сотрудником закреплены { $count } случая: сначала передайте их.
+   *[other] За этим сотрудником закреплено { $count } случаев: сначала передайте их.
+}
+problem-handover-from-admin = У администратора нет случаев для передачи.
+problem-handover-to-self = Случаи передаются коллегам, а не тому же специалисту.
+problem-handover-no-colleague = Отметьте хотя бы одного коллегу, которому передать случаи.
+problem-handover-too-many = Случаи можно передать не более чем { $max } коллегам.
+problem-handover-restricted = { $count ->
+    [one] { $count } из этих случаев — с ограниченным доступом и скрыт от вас: его передаёт супервизор команды.
+   *[other] { $count } из этих случаев — с ограниченным доступом и скрыты от вас: их передаёт супервизор команды.
+}
+problem-no-such-device = Сервер не знает этого устройства.
+problem-device-name-invalid = Название устройства — от 1 до { $max ->
+    [one] { $max } символа
+   *[other] { $max } символов
+}.
+problem-actor-elsewhere = Эта установка приложения уже зарегистрирована на другом устройстве.
+problem-directory-invalid = Справочник не сохранён: в нём { $count ->
+    [one] { $count } ошибка
+    [few] { $count } ошибки
+   *[other] { $count } ошибок
+}.
+problem-directory-too-large = Справочник больше, чем хранит сервер ({ $max_bytes } байт).
+problem-directory-changed = Справочник тем временем изменился: откройте его заново и внесите изменение ещё раз.
+problem-field-too-long = Поле длиннее, чем принимает форма ({ $max_bytes } байт).
+problem-service-needs-name = У службы должно быть название.
+problem-age-invalid = Возраст — целое число лет, от 0 до { $max }.
+problem-reason-invalid = Причина — одна строка длиной от 1 до { $max ->
+    [one] { $max } символа
+   *[other] { $max } символов
+}.
+problem-erased-already = Этот случай уже удалён.
+problem-erasure-asked-already = Удаление этого случая уже запрошено и ждёт решения администратора.
+problem-retention-days-invalid = Срок хранения — от { $min } до { $max ->
+    [one] { $max } дня
+   *[other] { $max } дней
+}.
+problem-return-needs-comment = Чтобы вернуть специалисту, напишите комментарий: что нужно изменить.
+problem-comment-too-long = Комментарий длиннее { $max ->
+    [one] { $max } символа
+   *[other] { $max } символов
+}.
+problem-authority-too-long = Название органа или номер его решения слишком длинные.
+problem-referral-ended = Работа по этому направлению завершена: создайте новое направление.
+problem-answer-not-now = Сейчас направление не может принять такой ответ; обновите страницу.
+problem-answer-too-long = Ответ длиннее { $max ->
+    [one] { $max } символа
+   *[other] { $max } символов
+}.
+problem-link-revoked-already = Эта ссылка уже отозвана.
+problem-closure-not-approved = Закрытие этого случая не утверждено супервизором: письма для печати нет.
+problem-filters-unreadable = Фильтры не удалось прочитать; выберите их заново.
 retention-keep-days = Хранить ещё (дней)
 retention-keep = Оставить
 retention-erase-now = Удалить сейчас

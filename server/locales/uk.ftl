@@ -853,6 +853,90 @@ problem-no-such-time-zone = Такого часового поясу немає.
 problem-period-invalid = Виберіть період із двох дат, перша раніше за другу, не довше { $max_months } міс.
 problem-no-such-supervision-kind = Виберіть, що записується: кейс-конференція, розбір чи розбіжність.
 problem-value-unreadable = Вибране значення не вдалося прочитати; відкрийте справу знову.
+problem-team-name-invalid = Назва команди — від 1 до { $max ->
+    [one] { $max } символу
+   *[other] { $max } символів
+}.
+problem-team-name-taken = Команда «{ $team }» уже є: виберіть іншу назву.
+problem-no-such-team = Команди «{ $team }» немає.
+problem-team-needed = Фахівці та супервізори належать до команди: виберіть її.
+problem-no-such-role = Виберіть роль: фахівець, супервізор або адміністратор.
+problem-username-invalid = Ім'я користувача — від 1 до { $max ->
+    [one] { $max } символу
+   *[other] { $max } символів
+}: літери, цифри, крапки, дефіси, підкреслення або @.
+problem-username-reserved = Імена користувачів, що починаються з «{ $prefix }», відведено для посилань партнерів: виберіть інше.
+problem-username-taken = Ім'я користувача «{ $username }» уже зайняте: виберіть інше.
+problem-password-too-short = Пароль має містити щонайменше { $min ->
+    [one] { $min } символ
+    [few] { $min } символи
+   *[other] { $min } символів
+}.
+problem-password-too-long = Пароль має містити не більше { $max ->
+    [one] { $max } символу
+   *[other] { $max } символів
+}.
+problem-password-too-easy = Цей пароль надто легко вгадати (поширений пароль, повтори чи послідовності, ім'я користувача): виберіть довшу фразу з не пов'язаних між собою слів.
+problem-current-password-wrong = Поточний пароль неправильний.
+problem-partner-link-not-account = Це посилання організації-партнера, а не обліковий запис працівника: воно не має пароля, і його не можна ввімкнути знову.
+problem-disable-self = Не можна вимкнути власний обліковий запис: попросіть іншого адміністратора.
+problem-last-admin = Це останній активний адміністратор: спершу призначте адміністратором когось іншого.
+problem-cases-assigned = { $count ->
+    [one] За цим працівником закріплено { $count } випадок: спершу передайте його.
+    [few] За цим працівником закріплено { $count } випадки: спершу передайте їх.
+   *[other] За цим працівником закріплено { $count } випадків: спершу передайте їх.
+}
+problem-handover-from-admin = Адміністратор не має випадків для передачі.
+problem-handover-to-self = Випадки передають колегам, а не тому самому фахівцю.
+problem-handover-no-colleague = Позначте принаймні одного колегу, якому передати випадки.
+problem-handover-too-many = Випадки можна передати щонайбільше { $max } колегам.
+problem-handover-restricted = { $count ->
+    [one] { $count } з цих випадків має обмежений доступ і прихований від вас: його передає супервізор команди.
+   *[other] { $count } з цих випадків мають обмежений доступ і приховані від вас: їх передає супервізор команди.
+}
+problem-no-such-device = Сервер не знає цього пристрою.
+problem-device-name-invalid = Назва пристрою — від 1 до { $max ->
+    [one] { $max } символу
+   *[other] { $max } символів
+}.
+problem-actor-elsewhere = Цю установку застосунку вже зареєстровано на іншому пристрої.
+problem-directory-invalid = Довідник не збережено: у ньому { $count ->
+    [one] { $count } помилка
+    [few] { $count } помилки
+   *[other] { $count } помилок
+}.
+problem-directory-too-large = Довідник більший, ніж зберігає сервер ({ $max_bytes } байтів).
+problem-directory-changed = Довідник тим часом змінився: відкрийте його знову й внесіть зміну ще раз.
+problem-field-too-long = Поле довше, ніж приймає форма ({ $max_bytes } байтів).
+problem-service-needs-name = Служба повинна мати назву.
+problem-age-invalid = Вік — ціле число років, від 0 до { $max }.
+problem-reason-invalid = Причина — один рядок довжиною від 1 до { $max ->
+    [one] { $max } символу
+   *[other] { $max } символів
+}.
+problem-erased-already = Цю справу вже видалено.
+problem-erasure-asked-already = Видалення цієї справи вже запитано, і воно чекає на рішення адміністратора.
+problem-retention-days-invalid = Строк зберігання — від { $min } до { $max ->
+    [one] { $max } дня
+   *[other] { $max } днів
+}.
+problem-return-needs-comment = Щоб повернути фахівцю, напишіть коментар: що треба змінити.
+problem-comment-too-long = Коментар довший за { $max ->
+    [one] { $max } символ
+    [few] { $max } символи
+   *[other] { $max } символів
+}.
+problem-authority-too-long = Назва органу або номер його рішення задовгі.
+problem-referral-ended = Роботу за цим направленням завершено: створіть нове направлення.
+problem-answer-not-now = Зараз направлення не може прийняти таку відповідь; оновіть сторінку.
+problem-answer-too-long = Відповідь довша за { $max ->
+    [one] { $max } символ
+    [few] { $max } символи
+   *[other] { $max } символів
+}.
+problem-link-revoked-already = Це посилання вже відкликано.
+problem-closure-not-approved = Закриття цієї справи не затверджено супервізором: листа для друку немає.
+problem-filters-unreadable = Фільтри не вдалося прочитати; виберіть їх знову.
 retention-keep-days = Зберігати ще (днів)
 retention-keep = Залишити
 retention-erase-now = Видалити зараз

@@ -7,7 +7,7 @@ use automerge::ActorId;
 use fieldcase_core::{Author, CaseDoc, CaseId, RefusalKind, Role};
 
 use crate::db::{CaseAccess, CaseWrite, Db, Stored};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Problem};
 
 /// The user ids of `usernames`, each an active worker or supervisor of `team`. The
 /// refusal ([`RefusalKind::Assignment`], the admission check's rule) names the position in
@@ -167,11 +167,15 @@ pub async fn hand_over(
             return Err(AppError::NotFound);
         }
         let team = leaver.team.clone().ok_or_else(|| {
-            AppError::BadRequest("an administrator has no caseload to hand over".into())
+            AppError::invalid(
+                Problem::HandoverFromAdmin,
+                "an administrator has no caseload to hand over",
+            )
         })?;
         if names.contains(&leaver.username) {
-            return Err(AppError::BadRequest(
-                "a caseload is handed over to others than its worker".into(),
+            return Err(AppError::invalid(
+                Problem::HandoverToSelf,
+                "a caseload is handed over to others than its worker",
             ));
         }
         let colleagues = assignees(db, &team, &names)?;
@@ -182,9 +186,14 @@ pub async fn hand_over(
             .filter(|a| !a.as_ref().is_ok_and(|a| a.visible_to(&who)))
             .count();
         if hidden > 0 {
-            return Err(AppError::Conflict(format!(
-                "{hidden} of these cases are restricted and hidden from you; a supervisor of the team hands them over"
-            )));
+            return Err(AppError::invalid(
+                Problem::HandoverRestricted,
+                format!(
+                    "{hidden} of these cases are restricted and hidden from you; a supervisor \
+                     of the team hands them over"
+                ),
+            )
+            .with("count", hidden.to_string()));
         }
         Ok((leaver, colleagues, cases))
     })
@@ -236,9 +245,11 @@ pub fn move_user(
     if user.team.as_deref() != team || (role == Role::Admin) != (user.role == Role::Admin) {
         let cases = db.cases_of(&user.id)?.len();
         if cases > 0 {
-            return Err(AppError::Conflict(format!(
-                "{cases} cases are assigned to this user; hand them over first"
-            )));
+            return Err(AppError::invalid(
+                Problem::CasesAssigned,
+                format!("{cases} cases are assigned to this user; hand them over first"),
+            )
+            .with("count", cases.to_string()));
         }
     }
     if user.role == Role::Admin && role != Role::Admin {
@@ -248,8 +259,9 @@ pub fn move_user(
             .filter(|u| u.role == Role::Admin && !u.disabled)
             .count();
         if admins <= 1 {
-            return Err(AppError::Conflict(
-                "this is the last active administrator".into(),
+            return Err(AppError::invalid(
+                Problem::LastAdmin,
+                "this is the last active administrator",
             ));
         }
     }

@@ -821,8 +821,9 @@ async fn admin_disable_user(
 ) -> AppResult<Json<Value>> {
     require_admin(&session)?;
     if username == session.user.username {
-        return Err(AppError::BadRequest(
-            "an admin cannot disable themselves".into(),
+        return Err(AppError::invalid(
+            Problem::DisableSelf,
+            "an admin cannot disable themselves",
         ));
     }
     let target = username.clone();
@@ -939,7 +940,10 @@ async fn admin_hand_over(
     JsonBody(req): JsonBody<HandOver>,
 ) -> AppResult<Json<Value>> {
     if req.to.len() > 1000 {
-        return Err(AppError::BadRequest("at most 1,000 colleagues".into()));
+        return Err(
+            AppError::invalid(Problem::HandoverTooMany, "at most 1,000 colleagues")
+                .with("max", "1000"),
+        );
     }
     let n = crate::admin::hand_over(&state, &session.user, &username, &req.to).await?;
     Ok(Json(json!({ "handed_over": n })))
@@ -1005,21 +1009,16 @@ async fn my_password(
     JsonBody(req): JsonBody<PasswordChange>,
 ) -> AppResult<Json<Value>> {
     let username = session.user.username.clone();
-    if req.current_password.len() > 1024 || req.new_password.len() > 1024 {
-        return Err(AppError::BadRequest(
-            "a password has at most 1,024 bytes".into(),
-        ));
+    const MAX: usize = crate::db::check::PASSWORD_CHANGE_MAX_BYTES;
+    if req.current_password.len() > MAX || req.new_password.len() > MAX {
+        return Err(crate::db::check::password_change_too_long());
     }
     match state
         .check_login(&username, &req.current_password, addr)
         .await?
     {
         crate::Login::Ok(u) if u.id == session.user.id => {}
-        _ => {
-            return Err(AppError::BadRequest(
-                "the current password is not right".into(),
-            ))
-        }
+        _ => return Err(crate::db::check::current_password_wrong()),
     }
     let iterations = state.config.password_iterations;
     db::blocking(&state.db, move |db| {

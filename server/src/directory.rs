@@ -130,7 +130,7 @@ pub fn import(
     let now = chrono::Utc::now().timestamp_millis();
     let stored = match db.put_directory(&new, version, by, now, config.directory_max_bytes) {
         Ok(v) => v,
-        Err(e @ (AppError::BadRequest(_) | AppError::Invalid { .. })) => {
+        Err(e) if e.is_bad_input() => {
             let reason = e.to_string();
             return Ok(refused(
                 metrics,
@@ -200,9 +200,7 @@ pub fn edit_service(
 ) -> AppResult<i64> {
     let (mut directory, version) = current(db)?;
     if version != expected {
-        return Err(AppError::Conflict(
-            "the directory changed meanwhile: read it again and apply the change again".into(),
-        ));
+        return Err(crate::db::directory::directory_changed());
     }
     let Some(service) = directory.services.iter_mut().find(|s| s.id == service_id) else {
         return Err(AppError::NotFound);
@@ -250,7 +248,7 @@ pub fn edit_service(
     let stored = db
         .put_directory(&directory, version, by, now, config.directory_max_bytes)
         .inspect_err(|e| {
-            if let (Some(m), AppError::BadRequest(_) | AppError::Invalid { .. }) = (metrics, e) {
+            if let (Some(m), true) = (metrics, e.is_bad_input()) {
                 Metrics::inc(&m.directory_refused);
             }
         })?;

@@ -91,10 +91,9 @@ pub(crate) async fn password(
 ) -> Response {
     let Posted { user, form } = posted;
     let result = async {
-        if form.current_password.len() > 1024 || form.new_password.len() > 1024 {
-            return Err(AppError::BadRequest(
-                "a password has at most 1,024 bytes".into(),
-            ));
+        const MAX: usize = crate::db::check::PASSWORD_CHANGE_MAX_BYTES;
+        if form.current_password.len() > MAX || form.new_password.len() > MAX {
+            return Err(crate::db::check::password_change_too_long());
         }
         let username = user.user().username.clone();
         match state
@@ -102,11 +101,7 @@ pub(crate) async fn password(
             .await?
         {
             crate::Login::Ok(u) if u.id == user.user().id => {}
-            _ => {
-                return Err(AppError::BadRequest(
-                    "the current password is not right".into(),
-                ))
-            }
+            _ => return Err(crate::db::check::current_password_wrong()),
         }
         let db = state.db.clone();
         let iterations = state.config.password_iterations;

@@ -11,8 +11,13 @@ use serde::Deserialize;
 
 use super::view::{self, csrf, Nav};
 use super::{back, blocking, ConsoleUser, Posted};
-use crate::error::AppError;
+use crate::error::{AppError, Problem};
 use crate::AppState;
+
+/// A role that is not one of ours (the form offers only those).
+pub(crate) fn no_such_role() -> AppError {
+    AppError::invalid(Problem::NoSuchRole, "unknown role")
+}
 
 fn require_admin(u: &ConsoleUser) -> Result<(), AppError> {
     if u.user().role == Role::Admin {
@@ -210,9 +215,11 @@ pub(crate) async fn add_team(
     admin_form(&user, async {
         let name = form.name.trim().to_string();
         if name.is_empty() || name.chars().count() > 64 {
-            return Err(AppError::BadRequest(
-                "a team needs a name of up to 64 characters".into(),
-            ));
+            return Err(AppError::invalid(
+                Problem::TeamNameInvalid,
+                "a team needs a name of up to 64 characters",
+            )
+            .with("max", "64"));
         }
         let db = state.db.clone();
         let target = name.clone();
@@ -263,20 +270,19 @@ pub(crate) async fn add_user(
 ) -> Response {
     let Posted { user, form } = posted;
     admin_form(&user, async {
-        let role = Role::from_code(&form.role)
-            .ok_or_else(|| AppError::BadRequest("unknown role".into()))?;
+        let role = Role::from_code(&form.role).ok_or_else(no_such_role)?;
         let username = form.username.trim().to_string();
-        if username.is_empty() || username.len() > 64 {
-            return Err(AppError::BadRequest(
-                "a username of 1 to 64 bytes is needed".into(),
-            ));
+        if username.is_empty() || username.len() > crate::db::check::USERNAME_MAX {
+            return Err(AppError::invalid(
+                Problem::UsernameInvalid,
+                "a username of 1 to 64 bytes is needed",
+            )
+            .with("max", crate::db::check::USERNAME_MAX.to_string()));
         }
         crate::db::check::password(&form.password, &[&username, &form.display_name])?;
         let team = (!form.team.is_empty()).then(|| form.team.clone());
         if role != Role::Admin && team.is_none() {
-            return Err(AppError::BadRequest(
-                "workers and supervisors belong to a team".into(),
-            ));
+            return Err(crate::db::check::team_needed());
         }
         let db = state.db.clone();
         let iterations = state.config.password_iterations;
@@ -340,8 +346,9 @@ pub(crate) async fn disable_user(
     let Posted { user, .. } = posted;
     admin_form(&user, async {
         if username == user.user().username {
-            return Err(AppError::BadRequest(
-                "an admin cannot disable themselves".into(),
+            return Err(AppError::invalid(
+                Problem::DisableSelf,
+                "an admin cannot disable themselves",
             ));
         }
         let db = state.db.clone();

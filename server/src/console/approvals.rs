@@ -18,7 +18,7 @@ use serde::Deserialize;
 use super::data::{self, People};
 use super::view::{self, count, csrf, risk_badge, stage_badge, Nav};
 use super::{back, ConsoleUser, Posted};
-use crate::error::AppError;
+use crate::error::{AppError, Problem};
 use crate::AppState;
 
 /// The form that approves or returns a plan, with the outside authority's decision.
@@ -97,6 +97,8 @@ fn authority_fields(u: &ConsoleUser) -> Markup {
 /// The longest authority name and decision number the console takes, in characters.
 const MAX_AUTHORITY: usize = 200;
 const MAX_DECISION_NUMBER: usize = 100;
+/// The longest comment of a decision, in characters.
+const COMMENT_MAX_CHARS: usize = 2000;
 
 /// An outside authority's decision as posted, checked: bounded, empty fields left out.
 fn authority_decision(
@@ -108,8 +110,9 @@ fn authority_decision(
     if authority.chars().count() > MAX_AUTHORITY
         || decision_number.chars().count() > MAX_DECISION_NUMBER
     {
-        return Err(AppError::BadRequest(
-            "the authority or its decision number is too long".into(),
+        return Err(AppError::invalid(
+            Problem::AuthorityTooLong,
+            "the authority or its decision number is too long",
         ));
     }
     let given = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
@@ -248,11 +251,15 @@ impl Decision {
     fn approve(&self) -> Result<bool, AppError> {
         match self.decision.as_str() {
             "approve" => Ok(true),
-            "return" if self.comment.trim().is_empty() => Err(AppError::BadRequest(
-                "returning needs a comment for the worker".into(),
+            "return" if self.comment.trim().is_empty() => Err(AppError::invalid(
+                Problem::ReturnNeedsComment,
+                "returning needs a comment for the worker",
             )),
             "return" => Ok(false),
-            _ => Err(AppError::BadRequest("approve or return?".into())),
+            _ => Err(AppError::invalid(
+                Problem::FormUnreadable,
+                "approve or return?",
+            )),
         }
     }
 }
@@ -269,8 +276,11 @@ async fn decide(
         return Err(AppError::Forbidden);
     }
     let approve = d.approve()?;
-    if d.comment.chars().count() > 2000 {
-        return Err(AppError::BadRequest("the comment is too long".into()));
+    if d.comment.chars().count() > COMMENT_MAX_CHARS {
+        return Err(
+            AppError::invalid(Problem::CommentTooLong, "the comment is too long")
+                .with("max", COMMENT_MAX_CHARS.to_string()),
+        );
     }
     let plan_decision = authority_decision(
         Some(d.comment.trim().to_string()),

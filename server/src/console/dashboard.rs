@@ -81,8 +81,9 @@ pub(crate) async fn page(
     let filters = match q {
         Ok(Query(f)) => f,
         Err(_) => {
-            return u.error(crate::AppError::BadRequest(
-                "the filters are not readable".into(),
+            return u.error(crate::AppError::invalid(
+                crate::error::Problem::FiltersUnreadable,
+                "the filters are not readable",
             ))
         }
     };
@@ -101,7 +102,7 @@ async fn render(
     let today = l.today();
     let filter = filters
         .to_filter(&today)
-        .map_err(|e| crate::AppError::BadRequest(e.to_string()))?;
+        .map_err(|e| crate::AppError::invalid(crate::error::Problem::FiltersUnreadable, e))?;
     let cases = data::visible_cases(state, u.user()).await?;
     let people = People::load(state).await?;
     let summaries: Vec<CaseSummary> = cases.iter().map(|c| c.summary.clone()).collect();

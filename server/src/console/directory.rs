@@ -17,7 +17,7 @@ use serde::Deserialize;
 
 use super::view::{self, csrf, url_part, Nav};
 use super::{back, blocking, ConsoleUser, Posted};
-use crate::error::AppError;
+use crate::error::{AppError, Problem};
 use crate::AppState;
 
 /// The most services the list shows.
@@ -54,7 +54,8 @@ pub(crate) async fn list(
         let age = match nonempty(&q.age) {
             None => None,
             Some(a) => Some(a.parse::<u32>().map_err(|_| {
-                AppError::BadRequest("the age is a whole number of years".into())
+                AppError::invalid(Problem::AgeInvalid, "the age is a whole number of years")
+                    .with("max", AGE_MAX.to_string())
             })?),
         };
         let filter = DirectoryFilter {
@@ -74,7 +75,7 @@ pub(crate) async fn list(
             let (version, index) = st.directory.get(db.as_ref())?;
             let hits = index
                 .search(&filter)
-                .map_err(|e| AppError::BadRequest(e.to_string()))?;
+                .map_err(AppError::from)?;
             Ok((version, hits))
         })
         .await?;
@@ -244,6 +245,10 @@ pub(crate) struct ServiceForm {
 /// The most bytes of one field of the service form (the directory's check bounds each
 /// value again).
 const FORM_FIELD_MAX_BYTES: usize = 8192;
+/// The longest list of phone numbers of a service, in bytes.
+const PHONES_MAX_BYTES: usize = 4096;
+/// The oldest age a search or a service's eligibility takes, in years.
+const AGE_MAX: u32 = 150;
 
 /// An age in years, or none when empty.
 fn age(s: &str, what: &str) -> Result<Option<u32>, AppError> {
@@ -252,9 +257,15 @@ fn age(s: &str, what: &str) -> Result<Option<u32>, AppError> {
         n => n
             .parse::<u32>()
             .ok()
-            .filter(|a| *a <= 150)
+            .filter(|a| *a <= AGE_MAX)
             .map(Some)
-            .ok_or_else(|| AppError::BadRequest(format!("{what}: an age in years, 0 to 150"))),
+            .ok_or_else(|| {
+                AppError::invalid(
+                    Problem::AgeInvalid,
+                    format!("{what}: an age in years, 0 to {AGE_MAX}"),
+                )
+                .with("max", AGE_MAX.to_string())
+            }),
     }
 }
 
@@ -276,12 +287,15 @@ pub(crate) async fn edit(
         if user.user().role != Role::Admin {
             return Err(AppError::Forbidden);
         }
-        let status = ServiceStatus::from_code(&form.status)
-            .ok_or_else(|| AppError::BadRequest("not a status of a service".into()))?;
-        if form.phones.len() > 4096 {
-            return Err(AppError::BadRequest(
-                "the phone numbers are longer than 4,096 bytes".into(),
-            ));
+        let status = ServiceStatus::from_code(&form.status).ok_or_else(|| {
+            AppError::invalid(Problem::FormUnreadable, "not a status of a service")
+        })?;
+        if form.phones.len() > PHONES_MAX_BYTES {
+            return Err(AppError::invalid(
+                Problem::FieldTooLong,
+                "the phone numbers are longer than 4,096 bytes",
+            )
+            .with("max_bytes", PHONES_MAX_BYTES.to_string()));
         }
         let fields = [
             &form.name,
@@ -292,12 +306,17 @@ pub(crate) async fn edit(
             &form.languages,
         ];
         if fields.iter().any(|f| f.len() > FORM_FIELD_MAX_BYTES) {
-            return Err(AppError::BadRequest(
-                "a field is longer than 8,192 bytes".into(),
-            ));
+            return Err(AppError::invalid(
+                Problem::FieldTooLong,
+                "a field is longer than 8,192 bytes",
+            )
+            .with("max_bytes", FORM_FIELD_MAX_BYTES.to_string()));
         }
         if form.name.trim().is_empty() {
-            return Err(AppError::BadRequest("a service has a name".into()));
+            return Err(AppError::invalid(
+                Problem::ServiceNeedsName,
+                "a service has a name",
+            ));
         }
         let edit = crate::directory::ServiceEdit {
             status,

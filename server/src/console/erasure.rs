@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use super::view::{self, csrf, Nav};
 use super::{back, blocking, ConsoleUser, Posted};
-use crate::error::AppError;
+use crate::error::{AppError, Problem};
 use crate::AppState;
 
 /// `GET /console/erasure`: requests, erased cases and retention (admins and supervisors).
@@ -236,8 +236,9 @@ pub(crate) async fn decide(
             "erase" => true,
             "refuse" => false,
             _ => {
-                return Err(AppError::BadRequest(
-                    "the decision is erase or refuse".into(),
+                return Err(AppError::invalid(
+                    Problem::FormUnreadable,
+                    "the decision is erase or refuse",
                 ))
             }
         };
@@ -257,7 +258,14 @@ pub(crate) async fn decide(
                 .await
             {
                 // Erased meanwhile (the command line, another admin): decided all the same.
-                Ok(_) | Err(AppError::Conflict(_)) => {}
+                Ok(_)
+                | Err(
+                    AppError::Conflict(_)
+                    | AppError::Invalid {
+                        problem: Problem::ErasedAlready,
+                        ..
+                    },
+                ) => {}
                 Err(e) => return Err(e),
             }
         }
@@ -320,7 +328,11 @@ pub(crate) async fn keep(
             return Err(AppError::Forbidden);
         }
         if !(1..=3650).contains(&form.days) {
-            return Err(AppError::BadRequest("keep it 1 to 3,650 days".into()));
+            return Err(
+                AppError::invalid(Problem::RetentionDaysInvalid, "keep it 1 to 3,650 days")
+                    .with("min", "1")
+                    .with("max", "3650"),
+            );
         }
         let id: CaseId = id.parse().map_err(|_| AppError::NotFound)?;
         listed(&state, id).await?;

@@ -519,11 +519,48 @@ mod tests {
         assert!((1..=2).contains(&(east - west).num_days()), "{east} {west}");
     }
 
+    /// Every problem has its message in every language, and each message says every
+    /// argument the code is given (in each plural form it has) and no other: the API's
+    /// answers name the same arguments for apps to say.
     #[test]
-    fn every_problem_is_said_in_words() {
+    fn every_problem_is_said_in_every_language_with_its_arguments() {
+        let all = bundles();
+        let mut codes = std::collections::HashSet::new();
         for p in crate::error::Problem::ALL {
+            assert!(codes.insert(p.code()), "{} twice", p.code());
             let id = format!("problem-{}", p.code().replace('_', "-"));
-            assert!(Locale::get("en").has(&id), "{id}");
+            // Numbers of every plural form (one, few, many) that appear nowhere else.
+            for base in [21_i64, 22, 25, 1000] {
+                let values: Vec<i64> = (0..p.args().len() as i64)
+                    .map(|j| base + 100_000 * (j + 1))
+                    .collect();
+                let mut args = FluentArgs::new();
+                for (name, v) in p.args().iter().zip(&values) {
+                    args.set(*name, FluentValue::from(*v));
+                }
+                let mut english = String::new();
+                for (i, l) in LOCALES.iter().enumerate() {
+                    let pattern = all[i]
+                        .get_message(&id)
+                        .and_then(|m| m.value())
+                        .unwrap_or_else(|| panic!("{} has no {id}", l.code));
+                    let mut errors = Vec::new();
+                    let said = all[i].format_pattern(pattern, Some(&args), &mut errors);
+                    assert!(errors.is_empty(), "{} {id}: {errors:?}", l.code);
+                    for (name, v) in p.args().iter().zip(&values) {
+                        assert!(
+                            said.contains(&l.number(*v)),
+                            "{} {id} does not say ${name}: {said}",
+                            l.code
+                        );
+                    }
+                    if i == 0 {
+                        english = said.into_owned();
+                    } else {
+                        assert_ne!(said, english, "{} {id} is English", l.code);
+                    }
+                }
+            }
         }
     }
 

@@ -30,7 +30,7 @@ use serde::Deserialize;
 use super::i18n::{Locale, LOCALES};
 use super::{blocking, now_ms, ConsoleUser, Posted};
 use crate::db::links::{NewLink, ReferralLink};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Problem};
 use crate::{AppState, Metrics};
 
 /// The links whose requests are counted at once; beyond it, counts of earlier hours are
@@ -97,14 +97,15 @@ pub(crate) fn create_for(
     let file = CaseDoc::load(&bytes)?.read()?;
     let referral = live_referral(&file, rid)?;
     if referral.status.is_some_and(|s| s.is_final()) {
-        return Err(AppError::BadRequest(
-            "this referral's loop has ended: make a new referral".into(),
+        return Err(AppError::invalid(
+            Problem::ReferralEnded,
+            "this referral's loop has ended: make a new referral",
         ));
     }
     let language = LOCALES
         .iter()
         .find(|l| l.code == language)
-        .ok_or_else(|| AppError::BadRequest("choose the partner's language".into()))?
+        .ok_or_else(|| AppError::invalid(Problem::NoSuchLanguage, "choose the partner's language"))?
         .code;
     let now = now_ms();
     let made = db.create_referral_link(&NewLink {
@@ -198,7 +199,10 @@ pub(crate) async fn revoke(
             }
             let now = now_ms();
             if !db.revoke_referral_link(&found.id, &me.id, now)? {
-                return Err(AppError::Conflict("this link was revoked already".into()));
+                return Err(AppError::invalid(
+                    Problem::LinkRevokedAlready,
+                    "this link was revoked already",
+                ));
             }
             db.audit(
                 &me.id,
@@ -523,14 +527,19 @@ pub(crate) async fn answer(
                 next_steps(opened.referral.status.unwrap_or(ReferralStatus::Sent)).contains(s)
             })
             .ok_or_else(|| {
-                AppError::BadRequest("this answer is not one the referral can take now".into())
+                AppError::invalid(
+                    Problem::AnswerNotNow,
+                    "this answer is not one the referral can take now",
+                )
             })?;
         if form.reason.chars().count() > ANSWER_MAX_CHARS
             || form.feedback.chars().count() > ANSWER_MAX_CHARS
         {
-            return Err(AppError::BadRequest(
-                "the answer is longer than the page takes".into(),
-            ));
+            return Err(AppError::invalid(
+                Problem::AnswerTooLong,
+                "the answer is longer than the page takes",
+            )
+            .with("max", ANSWER_MAX_CHARS.to_string()));
         }
         let (db, who) = (state.db.clone(), opened.link.partner_user.clone());
         let partner = blocking(move || db.user_by_id(&who)?.ok_or(AppError::NotFound)).await?;
@@ -565,15 +574,30 @@ pub(crate) async fn answer(
     .await;
     match result {
         Ok(()) => Redirect::to(&format!("/p/{token}?done=1")).into_response(),
-        Err(AppError::BadRequest(why)) => (
-            StatusCode::BAD_REQUEST,
-            shell(
-                l,
-                &l.t("partner-title"),
-                html! { p.error role="alert" { (l.t("partner-refused")) } p.muted { (why) } },
-            ),
-        )
-            .into_response(),
+        // The partner's answer refused: why in the partner's language where the problem
+        // has a code, our English words in small print.
+        Err(e) if e.is_bad_input() => {
+            let said = match &e {
+                AppError::Invalid { problem, args, .. } => {
+                    Some(super::view::problem_said(l, *problem, args))
+                }
+                _ => None,
+            };
+            let why = e.to_string();
+            (
+                e.code().0,
+                shell(
+                    l,
+                    &l.t("partner-title"),
+                    html! {
+                        p.error role="alert" { (l.t("partner-refused")) }
+                        @if let Some(said) = said { p.error { (said) } }
+                        p.muted lang="en" dir="ltr" { (why) }
+                    },
+                ),
+            )
+                .into_response()
+        }
         Err(e) => partner_error(l, e),
     }
 }

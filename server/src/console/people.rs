@@ -369,8 +369,9 @@ pub(crate) async fn hand_over(
     let result = async {
         require_authority(&user)?;
         if to.is_empty() {
-            return Err(AppError::BadRequest(
-                "tick at least one colleague to hand the cases to".into(),
+            return Err(AppError::invalid(
+                crate::error::Problem::HandoverNoColleague,
+                "tick at least one colleague to hand the cases to",
             ));
         }
         crate::admin::hand_over(&state, user.user(), &username, &to).await
@@ -403,20 +404,17 @@ pub(crate) async fn move_user(
         if user.user().role != Role::Admin {
             return Err(AppError::Forbidden);
         }
-        let role =
-            Role::from_code(&role).ok_or_else(|| AppError::BadRequest("unknown role".into()))?;
+        let role = Role::from_code(&role).ok_or_else(super::admin::no_such_role)?;
         let team = (!team.is_empty()).then_some(team);
         if role != Role::Admin && team.is_none() {
-            return Err(AppError::BadRequest(
-                "workers and supervisors belong to a team".into(),
-            ));
+            return Err(crate::db::check::team_needed());
         }
         let db = state.db.clone();
         let target = username.clone();
         let moved = blocking(move || {
             if let Some(t) = &team {
                 if !db.teams()?.iter().any(|x| &x.name == t) {
-                    return Err(AppError::BadRequest("no such team".into()));
+                    return Err(crate::db::check::no_such_team(t));
                 }
             }
             crate::admin::move_user(db.as_ref(), &username, role, team.as_deref())

@@ -222,8 +222,9 @@ async fn render(
         _ => None,
     };
     if form == Form::ClosureLetter && decided_closure(f).is_none() {
-        return Err(AppError::Conflict(
-            "the case has no closure approved by a supervisor: there is no letter to print".into(),
+        return Err(AppError::invalid(
+            crate::error::Problem::ClosureNotApproved,
+            "the case has no closure approved by a supervisor: there is no letter to print",
         ));
     }
     // On the record before anything is shown.
@@ -264,10 +265,12 @@ fn letter_locale(
     reader: &'static Locale,
 ) -> AppResult<&'static Locale> {
     if let Some(code) = asked.filter(|c| !c.is_empty()) {
-        return LOCALES
-            .iter()
-            .find(|l| l.code == code)
-            .ok_or_else(|| AppError::BadRequest(format!("lang: no language `{code}`")));
+        return LOCALES.iter().find(|l| l.code == code).ok_or_else(|| {
+            AppError::invalid(
+                crate::error::Problem::NoSuchLanguage,
+                format!("lang: no language `{code}`"),
+            )
+        });
     }
     Ok(f.client
         .languages

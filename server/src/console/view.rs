@@ -140,15 +140,18 @@ pub(crate) fn problem_said(
     let shown: Vec<(&str, fluent_bundle::FluentValue<'_>)> = args
         .iter()
         .map(|(k, v)| {
-            let said = match *k {
-                "path" => super::record::path_label(l, v),
-                "from" | "to" => l.code("stage", v),
+            let said: fluent_bundle::FluentValue<'_> = match *k {
+                "path" => super::record::path_label(l, v).into(),
+                "from" | "to" => l.code("stage", v).into(),
+                // Names as they are, even of digits.
+                "team" | "username" | "prefix" => v.clone().into(),
+                // A number as a number: the language's digits, and its plural forms.
                 _ => match v.parse::<i64>() {
-                    Ok(n) => l.number(n),
-                    Err(_) => v.clone(),
+                    Ok(n) => n.into(),
+                    Err(_) => v.clone().into(),
                 },
             };
-            (*k, said.into())
+            (*k, said)
         })
         .collect();
     l.ta(
@@ -171,7 +174,16 @@ pub(crate) fn error_page(l: &Locale, u: Option<&ConsoleUser>, e: AppError) -> Re
     };
     let (title, detail) = match &e {
         AppError::BadRequest(reason) => (l.t("error-bad-request"), Some(reason.clone())),
-        AppError::Invalid { message, .. } => (l.t("error-bad-request"), Some(message.clone())),
+        AppError::Invalid {
+            problem, message, ..
+        } => (
+            l.t(if problem.conflict() {
+                "error-conflict"
+            } else {
+                "error-bad-request"
+            }),
+            Some(message.clone()),
+        ),
         AppError::Conflict(reason) => (l.t("error-conflict"), Some(reason.clone())),
         AppError::Refused { refusal, conflict } => (
             l.t(if *conflict {

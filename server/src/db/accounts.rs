@@ -11,7 +11,7 @@
 
 use super::{check, Session, SessionPolicy, Team, User};
 use crate::auth::{self, PasswordHash};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Problem};
 use fieldcase_core::Role;
 
 /// Why a storage could not do what it was asked. Turned into the API's error in one place
@@ -202,9 +202,11 @@ pub fn rename_team(rows: &dyn AccountRows, name: &str, label: &str) -> AppResult
         .iter()
         .any(|t| t.id != team.id && (t.name == label || t.label.as_deref() == Some(label)))
     {
-        return Err(AppError::Conflict(
-            "another team has this name or label".into(),
-        ));
+        return Err(AppError::invalid(
+            Problem::TeamNameTaken,
+            "another team has this name or label",
+        )
+        .with("team", label));
     }
     if !rows.update_team_label(name, label)? {
         return Err(AppError::NotFound);
@@ -219,8 +221,9 @@ pub fn rename_team(rows: &dyn AccountRows, name: &str, label: &str) -> AppResult
 /// Adds a team: its name trimmed, not empty, not taken.
 pub fn add_team(rows: &dyn AccountRows, name: &str) -> AppResult<Team> {
     let name = check::team_name(name)?;
-    rows.insert_team(name, auth_now())?
-        .ok_or_else(|| AppError::Conflict("a team with this name exists".into()))
+    rows.insert_team(name, auth_now())?.ok_or_else(|| {
+        AppError::invalid(Problem::TeamNameTaken, "a team with this name exists").with("team", name)
+    })
 }
 
 /// Adds a user after the checks of a new account (a username of our characters, a role
@@ -253,8 +256,12 @@ pub fn add_user(
     };
     match rows.insert_user(&row)? {
         UserInsert::Inserted(user) => Ok(user),
-        UserInsert::NoSuchTeam => Err(AppError::BadRequest("no such team".into())),
-        UserInsert::Taken => Err(AppError::Conflict("this username is taken".into())),
+        UserInsert::NoSuchTeam => Err(check::no_such_team(team.unwrap_or_default())),
+        UserInsert::Taken => Err(AppError::invalid(
+            Problem::UsernameTaken,
+            "this username is taken",
+        )
+        .with("username", username)),
     }
 }
 
@@ -267,8 +274,9 @@ pub fn set_password(
     iterations: u32,
 ) -> AppResult<()> {
     if username.starts_with(super::links::PARTNER_PREFIX) {
-        return Err(AppError::BadRequest(
-            "a partner's link has no account: it signs in with no password".into(),
+        return Err(AppError::invalid(
+            Problem::PartnerLinkNotAccount,
+            "a partner's link has no account: it signs in with no password",
         ));
     }
     check::password(password, &[username])?;
@@ -353,10 +361,13 @@ pub fn register_device(
     let name = super::check::device(actor, device_name)?;
     match rows.register_rows(&user.id, device_id, name, actor, auth_now())? {
         Registration::Registered(device) => Ok(device),
-        Registration::UnknownDevice => Err(AppError::BadRequest("unknown device".into())),
+        Registration::UnknownDevice => {
+            Err(AppError::invalid(Problem::NoSuchDevice, "unknown device"))
+        }
         Registration::DisabledDevice => Err(AppError::Disabled),
-        Registration::ActorElsewhere => Err(AppError::Conflict(
-            "this actor id is registered to another device".into(),
+        Registration::ActorElsewhere => Err(AppError::invalid(
+            Problem::ActorElsewhere,
+            "this actor id is registered to another device",
         )),
     }
 }

@@ -16,7 +16,7 @@ use fieldcase_core::directory::Directory;
 use super::accounts::StorageError;
 use super::cases::{with_master_key, CaseRows};
 use super::keys::{new_data_key, unwrap_data_key, Kind};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Problem};
 
 /// The key id (and sealing context) of the directory's data key.
 pub const KEY_ID: &[u8] = b"directory";
@@ -89,9 +89,17 @@ pub fn directory<R: DirectoryRows + CaseRows>(rows: &R) -> AppResult<Option<Stor
     }))
 }
 
+/// The directory changed since it was read (409).
+pub(crate) fn directory_changed() -> AppError {
+    AppError::invalid(
+        Problem::DirectoryChanged,
+        "the directory changed meanwhile: read it again and apply the change again",
+    )
+}
+
 /// Stores `directory` as the version after `expected` (0: the first), when it passes
 /// the check and is at most `max_bytes` as JSON. Answers the new version;
-/// [`AppError::Conflict`] when another write came first (read again, apply again).
+/// [`Problem::DirectoryChanged`] when another write came first (read again, apply again).
 pub fn put_directory<R: DirectoryRows + CaseRows>(
     rows: &R,
     directory: &Directory,
@@ -104,22 +112,30 @@ pub fn put_directory<R: DirectoryRows + CaseRows>(
     directory.normalize();
     let problems = directory.check();
     if let Some(first) = problems.first() {
-        return Err(AppError::BadRequest(format!(
-            "the directory was not stored: {first}{}",
-            if problems.len() > 1 {
-                format!(" (and {} more)", problems.len() - 1)
-            } else {
-                String::new()
-            }
-        )));
+        return Err(AppError::invalid(
+            Problem::DirectoryInvalid,
+            format!(
+                "the directory was not stored: {first}{}",
+                if problems.len() > 1 {
+                    format!(" (and {} more)", problems.len() - 1)
+                } else {
+                    String::new()
+                }
+            ),
+        )
+        .with("count", problems.len().to_string()));
     }
     let json = serde_json::to_vec(&directory)
         .map_err(|e| AppError::Internal(format!("the directory does not serialise: {e}")))?;
     if json.len() > max_bytes {
-        return Err(AppError::BadRequest(format!(
-            "the directory is {} bytes, more than directory.max_bytes ({max_bytes})",
-            json.len()
-        )));
+        return Err(AppError::invalid(
+            Problem::DirectoryTooLarge,
+            format!(
+                "the directory is {} bytes, more than directory.max_bytes ({max_bytes})",
+                json.len()
+            ),
+        )
+        .with("max_bytes", max_bytes.to_string()));
     }
     let version = expected + 1;
     let stored = with_master_key(rows, |master| {
@@ -134,9 +150,7 @@ pub fn put_directory<R: DirectoryRows + CaseRows>(
         rows.replace_directory_row(expected, &row)
     })?;
     if !stored {
-        return Err(AppError::Conflict(
-            "the directory changed meanwhile: read it again and apply the change again".into(),
-        ));
+        return Err(directory_changed());
     }
     Ok(version)
 }

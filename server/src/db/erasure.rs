@@ -17,7 +17,7 @@
 use fieldcase_core::CaseId;
 
 use super::accounts::StorageError;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Problem};
 
 /// The longest reason an erasure (or a request for one) may give, in characters.
 pub const REASON_MAX_CHARS: usize = 500;
@@ -102,13 +102,16 @@ pub trait ErasureRows {
 /// A reason, trimmed: 1 to [`REASON_MAX_CHARS`] characters, no control characters.
 pub fn reason(text: &str) -> AppResult<&str> {
     let text = text.trim();
+    let invalid = |message: String| {
+        AppError::invalid(Problem::ReasonInvalid, message).with("max", REASON_MAX_CHARS.to_string())
+    };
     if text.is_empty() || text.chars().count() > REASON_MAX_CHARS {
-        return Err(AppError::BadRequest(format!(
+        return Err(invalid(format!(
             "a reason has 1 to {REASON_MAX_CHARS} characters"
         )));
     }
     if text.chars().any(char::is_control) {
-        return Err(AppError::BadRequest(
+        return Err(invalid(
             "a reason is one line of text, without control characters".into(),
         ));
     }
@@ -127,10 +130,13 @@ pub fn erase(
     let why = reason(why)?;
     let key = &id.as_bytes()[..];
     if let Some(t) = rows.tombstone_row(key)? {
-        return Err(AppError::Conflict(format!(
-            "case {id} was erased already, at {}",
-            fieldcase_core::case::rfc3339(t.erased_at)
-        )));
+        return Err(AppError::invalid(
+            Problem::ErasedAlready,
+            format!(
+                "case {id} was erased already, at {}",
+                fieldcase_core::case::rfc3339(t.erased_at)
+            ),
+        ));
     }
     rows.erase_rows(key, by, why, now)?
         .ok_or(AppError::NotFound)
@@ -172,8 +178,9 @@ pub fn request(
         decision: None,
     };
     if !rows.insert_request_row(&r)? {
-        return Err(AppError::Conflict(
-            "an erasure of this case was asked for already and waits for an admin".into(),
+        return Err(AppError::invalid(
+            Problem::ErasureAskedAlready,
+            "an erasure of this case was asked for already and waits for an admin",
         ));
     }
     Ok(r)

@@ -96,9 +96,11 @@ pub fn create_link<R: LinkRows + AccountRows + super::users::UserRows>(
     match inserted {
         UserInsert::Inserted(_) => {}
         _ => {
-            return Err(AppError::BadRequest(
-                "the case's team does not exist".into(),
-            ))
+            return Err(AppError::invalid(
+                crate::error::Problem::NoSuchTeam,
+                "the case's team does not exist",
+            )
+            .with("team", new.team))
         }
     }
     super::users::disable_user(rows, &username)?;

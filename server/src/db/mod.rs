@@ -721,16 +721,39 @@ fn percent_decoded(s: &str) -> Option<String> {
 
 /// The checks both storages make before writing (the same answers from either).
 pub(crate) mod check {
-    use crate::error::{AppError, AppResult};
+    use crate::error::{AppError, AppResult, Problem};
     use fieldcase_core::Role;
+
+    /// The longest team name, in bytes.
+    pub(crate) const TEAM_NAME_MAX: usize = 100;
+    /// The longest username, in bytes.
+    pub(crate) const USERNAME_MAX: usize = 64;
+    /// The longest device name, in characters.
+    pub(crate) const DEVICE_NAME_MAX: usize = 100;
+
+    /// Workers and supervisors belong to a team (admins to none).
+    pub(crate) fn team_needed() -> AppError {
+        AppError::invalid(
+            Problem::TeamNeeded,
+            "workers and supervisors belong to a team",
+        )
+    }
+
+    /// A team that does not exist (its name as given, at most [`TEAM_NAME_MAX`] characters).
+    pub(crate) fn no_such_team(team: &str) -> AppError {
+        let team: String = team.trim().chars().take(TEAM_NAME_MAX).collect();
+        AppError::invalid(Problem::NoSuchTeam, "no such team").with("team", team)
+    }
 
     /// A team name, trimmed.
     pub(crate) fn team_name(name: &str) -> AppResult<&str> {
         let name = name.trim();
-        if name.is_empty() || name.len() > 100 {
-            return Err(AppError::BadRequest(
-                "a team name has 1 to 100 characters".into(),
-            ));
+        if name.is_empty() || name.len() > TEAM_NAME_MAX {
+            return Err(AppError::invalid(
+                Problem::TeamNameInvalid,
+                format!("a team name has 1 to {TEAM_NAME_MAX} characters"),
+            )
+            .with("max", TEAM_NAME_MAX.to_string()));
         }
         Ok(name)
     }
@@ -744,25 +767,30 @@ pub(crate) mod check {
     ) -> AppResult<&'a str> {
         let username = username.trim();
         let valid = !username.is_empty()
-            && username.len() <= 64
+            && username.len() <= USERNAME_MAX
             && username
                 .chars()
                 .all(|c| c.is_alphanumeric() || "._-@".contains(c));
         if !valid {
-            return Err(AppError::BadRequest(
-                "a username has 1 to 64 letters, digits, dots, dashes, underscores or @".into(),
-            ));
+            return Err(AppError::invalid(
+                Problem::UsernameInvalid,
+                format!(
+                    "a username has 1 to {USERNAME_MAX} letters, digits, dots, dashes, \
+                     underscores or @"
+                ),
+            )
+            .with("max", USERNAME_MAX.to_string()));
         }
         if username.starts_with(super::links::PARTNER_PREFIX) {
-            return Err(AppError::BadRequest(
-                "usernames starting with partner- are the partners' links'".into(),
-            ));
+            return Err(AppError::invalid(
+                Problem::UsernameReserved,
+                "usernames starting with partner- are the partners' links'",
+            )
+            .with("prefix", super::links::PARTNER_PREFIX));
         }
         self::password(password, &[username])?;
         if role != Role::Admin && team.is_none() {
-            return Err(AppError::BadRequest(
-                "workers and supervisors belong to a team".into(),
-            ));
+            return Err(team_needed());
         }
         Ok(username)
     }
@@ -889,14 +917,18 @@ pub(crate) mod check {
     pub(crate) fn password(password: &str, context: &[&str]) -> AppResult<()> {
         let n = password.chars().count();
         if n < PASSWORD_MIN_CHARS {
-            return Err(AppError::BadRequest(format!(
-                "a password has at least {PASSWORD_MIN_CHARS} characters"
-            )));
+            return Err(AppError::invalid(
+                Problem::PasswordTooShort,
+                format!("a password has at least {PASSWORD_MIN_CHARS} characters"),
+            )
+            .with("min", PASSWORD_MIN_CHARS.to_string()));
         }
         if n > PASSWORD_MAX_CHARS {
-            return Err(AppError::BadRequest(format!(
-                "a password has at most {PASSWORD_MAX_CHARS} characters"
-            )));
+            return Err(AppError::invalid(
+                Problem::PasswordTooLong,
+                format!("a password has at most {PASSWORD_MAX_CHARS} characters"),
+            )
+            .with("max", PASSWORD_MAX_CHARS.to_string()));
         }
         let low: Vec<char> = password.to_lowercase().chars().collect();
         let leet: Vec<char> = low.iter().map(|&c| unleet(c)).collect();
@@ -933,14 +965,35 @@ pub(crate) mod check {
             }
         }
         if surprises < PASSWORD_MIN_SURPRISES {
-            return Err(AppError::BadRequest(
+            return Err(AppError::invalid(
+                Problem::PasswordTooEasy,
                 "this password is too easy to guess (a common password, a repeated or \
                  sequential pattern, or the user's name): choose a longer phrase of \
-                 unrelated words"
-                    .into(),
+                 unrelated words",
             ));
         }
         Ok(())
+    }
+
+    /// The longest password a change of password reads, in bytes (the current one and the
+    /// new, before anything is hashed).
+    pub(crate) const PASSWORD_CHANGE_MAX_BYTES: usize = 1024;
+
+    /// A change of password with a password longer than [`PASSWORD_CHANGE_MAX_BYTES`].
+    pub(crate) fn password_change_too_long() -> AppError {
+        AppError::invalid(
+            Problem::PasswordTooLong,
+            "a password has at most 1,024 bytes",
+        )
+        .with("max", PASSWORD_CHANGE_MAX_BYTES.to_string())
+    }
+
+    /// A change of password whose current password is not the user's.
+    pub(crate) fn current_password_wrong() -> AppError {
+        AppError::invalid(
+            Problem::CurrentPasswordWrong,
+            "the current password is not right",
+        )
     }
 
     /// An actor id and a device name (trimmed).
@@ -956,10 +1009,12 @@ pub(crate) mod check {
             ));
         }
         let name = device_name.trim();
-        if name.is_empty() || name.chars().count() > 100 {
-            return Err(AppError::BadRequest(
-                "device_name has 1 to 100 characters".into(),
-            ));
+        if name.is_empty() || name.chars().count() > DEVICE_NAME_MAX {
+            return Err(AppError::invalid(
+                Problem::DeviceNameInvalid,
+                format!("device_name has 1 to {DEVICE_NAME_MAX} characters"),
+            )
+            .with("max", DEVICE_NAME_MAX.to_string()));
         }
         Ok(name)
     }

@@ -10,7 +10,7 @@
 
 use super::accounts::{AccountRows, StorageError};
 use super::{Device, DeviceInfo, Unsynced, User, SERVER_DEVICE_NAME};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Problem};
 use fieldcase_core::Role;
 
 /// What a storage did with a user's new role and team.
@@ -74,14 +74,12 @@ pub fn set_role_team(
     team: Option<&str>,
 ) -> AppResult<User> {
     if role != Role::Admin && team.is_none() {
-        return Err(AppError::BadRequest(
-            "workers and supervisors belong to a team".into(),
-        ));
+        return Err(super::check::team_needed());
     }
     let team = team.filter(|_| role != Role::Admin);
     match rows.update_role_team(username, role, team)? {
         RoleTeamUpdate::Updated => rows.user_row(username)?.ok_or(AppError::NotFound),
-        RoleTeamUpdate::NoSuchTeam => Err(AppError::BadRequest("no such team".into())),
+        RoleTeamUpdate::NoSuchTeam => Err(super::check::no_such_team(team.unwrap_or_default())),
         RoleTeamUpdate::NoSuchUser => Err(AppError::NotFound),
     }
 }
@@ -94,8 +92,9 @@ pub fn disable_user(rows: &dyn UserRows, username: &str) -> AppResult<()> {
 /// Enables a user again (their devices stay revoked).
 pub fn enable_user(rows: &dyn UserRows, username: &str) -> AppResult<()> {
     if username.starts_with(super::links::PARTNER_PREFIX) {
-        return Err(AppError::BadRequest(
-            "a partner's link has no account to enable".into(),
+        return Err(AppError::invalid(
+            Problem::PartnerLinkNotAccount,
+            "a partner's link has no account to enable",
         ));
     }
     found(rows.enable_user_row(username)?)

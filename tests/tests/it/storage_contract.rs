@@ -16,6 +16,14 @@ use fieldcase_server::{AppError, Db, PostgresDb, SqliteDb};
 use fieldcase_tests::pg::PgCluster;
 use fieldcase_tests::{ITERATIONS, PASSWORD};
 
+/// The problem code of a refusal, the same from either storage (`None` for another error).
+fn problem<T: std::fmt::Debug>(r: &Result<T, AppError>) -> Option<&'static str> {
+    match r {
+        Err(AppError::Invalid { problem, .. }) => Some(problem.code()),
+        _ => None,
+    }
+}
+
 /// One test per behaviour and backend: `$name` is a function of `&dyn Db` in this module.
 macro_rules! storage_contract {
     ($($name:ident),* $(,)?) => {
@@ -148,8 +156,8 @@ fn teams_are_trimmed_unique_and_listed_by_name(db: &dyn Db) {
     let north = db.add_team(" north ").unwrap();
     assert_eq!(north.name, "north");
     db.add_team("south").unwrap();
-    assert!(matches!(db.add_team("north"), Err(AppError::Conflict(_))));
-    assert!(matches!(db.add_team(" "), Err(AppError::BadRequest(_))));
+    assert_eq!(problem(&db.add_team("north")), Some("team_name_taken"));
+    assert_eq!(problem(&db.add_team(" ")), Some("team_name_invalid"));
     let names: Vec<_> = db.teams().unwrap().into_iter().map(|t| t.name).collect();
     assert_eq!(names, ["north", "south"]);
 }
@@ -175,19 +183,19 @@ fn a_team_is_renamed_by_its_label_and_keeps_its_name(db: &dyn Db) {
         db.rename_team("west", "West"),
         Err(AppError::NotFound)
     ));
-    assert!(matches!(
-        db.rename_team("north", "  "),
-        Err(AppError::BadRequest(_))
-    ));
-    assert!(matches!(
-        db.rename_team("north", "south"),
-        Err(AppError::Conflict(_))
-    ));
+    assert_eq!(
+        problem(&db.rename_team("north", "  ")),
+        Some("team_name_invalid")
+    );
+    assert_eq!(
+        problem(&db.rename_team("north", "south")),
+        Some("team_name_taken")
+    );
     db.rename_team("south", "Південь").unwrap();
-    assert!(matches!(
-        db.rename_team("north", "Південь"),
-        Err(AppError::Conflict(_))
-    ));
+    assert_eq!(
+        problem(&db.rename_team("north", "Південь")),
+        Some("team_name_taken")
+    );
     assert_eq!(db.teams().unwrap()[0].shown(), "Команда Північ");
     // Back to its own name: no label.
     assert_eq!(db.rename_team("north", "north").unwrap().label, None);
@@ -204,24 +212,36 @@ fn users_are_checked_on_the_way_in_and_found_by_name_and_id(db: &dyn Db) {
         .add_user("root", "", Role::Admin, None, PASSWORD, ITERATIONS)
         .unwrap();
     assert_eq!((admin.display_name.as_str(), admin.team), ("root", None));
-    for bad in [
-        db.add_user(
-            "anna",
-            "",
-            Role::Worker,
-            Some("north"),
-            PASSWORD,
-            ITERATIONS,
+    for (bad, code) in [
+        (
+            db.add_user(
+                "anna",
+                "",
+                Role::Worker,
+                Some("north"),
+                PASSWORD,
+                ITERATIONS,
+            ),
+            "username_taken",
         ),
-        db.add_user("x y", "", Role::Worker, Some("north"), PASSWORD, ITERATIONS),
-        db.add_user("bao", "", Role::Worker, Some("north"), "short", ITERATIONS),
-        db.add_user("bao", "", Role::Worker, None, PASSWORD, ITERATIONS),
-        db.add_user("bao", "", Role::Worker, Some("west"), PASSWORD, ITERATIONS),
+        (
+            db.add_user("x y", "", Role::Worker, Some("north"), PASSWORD, ITERATIONS),
+            "username_invalid",
+        ),
+        (
+            db.add_user("bao", "", Role::Worker, Some("north"), "short", ITERATIONS),
+            "password_too_short",
+        ),
+        (
+            db.add_user("bao", "", Role::Worker, None, PASSWORD, ITERATIONS),
+            "team_needed",
+        ),
+        (
+            db.add_user("bao", "", Role::Worker, Some("west"), PASSWORD, ITERATIONS),
+            "no_such_team",
+        ),
     ] {
-        assert!(
-            matches!(bad, Err(AppError::Conflict(_) | AppError::BadRequest(_))),
-            "{bad:?}"
-        );
+        assert_eq!(problem(&bad), Some(code), "{bad:?}");
     }
     assert_eq!(db.users().unwrap().len(), 2);
     assert_eq!(db.user_by_username("anna").unwrap(), Some(anna.clone()));
@@ -299,14 +319,14 @@ fn an_actor_is_bound_once_to_one_device(db: &dyn Db) {
     );
     let other = db.register_device(&anna, None, "tablet", "cc33").unwrap();
     assert_ne!(other, device);
-    assert!(matches!(
-        db.register_device(&anna, Some(&other), "tablet", "aa11"),
-        Err(AppError::Conflict(_))
-    ));
-    assert!(matches!(
-        db.register_device(&anna, Some("d-unknown"), "tablet", "dd44"),
-        Err(AppError::BadRequest(_))
-    ));
+    assert_eq!(
+        problem(&db.register_device(&anna, Some(&other), "tablet", "aa11")),
+        Some("actor_elsewhere")
+    );
+    assert_eq!(
+        problem(&db.register_device(&anna, Some("d-unknown"), "tablet", "dd44")),
+        Some("no_such_device")
+    );
     assert!(matches!(
         db.register_device(&anna, None, "phone", "XYZ"),
         Err(AppError::BadRequest(_))
@@ -836,18 +856,21 @@ fn a_devices_word_on_its_unsynced_work_is_kept_and_the_servers_device_not_listed
 fn a_refused_role_change_changes_nothing_and_an_admin_has_no_team(db: &dyn Db) {
     let anna = anna(db);
     match db.set_role_team("anna", Role::Supervisor, Some("west")) {
-        Err(AppError::BadRequest(m)) => assert_eq!(m, "no such team"),
+        Err(e @ AppError::Invalid { .. }) => {
+            assert_eq!(e.to_string(), "no such team");
+            assert_eq!(problem::<()>(&Err(e)), Some("no_such_team"));
+        }
         other => panic!("{other:?}"),
     }
     match db.set_role_team("anna", Role::Supervisor, None) {
-        Err(AppError::BadRequest(m)) => assert_eq!(m, "workers and supervisors belong to a team"),
+        Err(e @ AppError::Invalid { .. }) => {
+            assert_eq!(e.to_string(), "workers and supervisors belong to a team")
+        }
         other => panic!("{other:?}"),
     }
-    assert!(
-        matches!(
-            db.set_role_team("nobody", Role::Worker, Some("west")),
-            Err(AppError::BadRequest(_))
-        ),
+    assert_eq!(
+        problem(&db.set_role_team("nobody", Role::Worker, Some("west"))),
+        Some("no_such_team"),
         "the team is looked at first"
     );
     assert_eq!(db.user_by_id(&anna.id).unwrap(), Some(anna.clone()));
@@ -1086,14 +1109,14 @@ fn records_of_the_same_moment_are_listed_latest_written_first(db: &dyn Db) {
 
 fn roles_and_teams_change_and_users_are_enabled_again(db: &dyn Db) {
     anna(db);
-    assert!(matches!(
-        db.set_role_team("anna", Role::Worker, Some("west")),
-        Err(AppError::BadRequest(_))
-    ));
-    assert!(matches!(
-        db.set_role_team("anna", Role::Worker, None),
-        Err(AppError::BadRequest(_))
-    ));
+    assert_eq!(
+        problem(&db.set_role_team("anna", Role::Worker, Some("west"))),
+        Some("no_such_team")
+    );
+    assert_eq!(
+        problem(&db.set_role_team("anna", Role::Worker, None)),
+        Some("team_needed")
+    );
     let moved = db
         .set_role_team("anna", Role::Supervisor, Some("south"))
         .unwrap();
@@ -1172,19 +1195,21 @@ fn the_directory_is_written_under_compare_and_swap_and_checked(db: &dyn Db) {
     d2.services[0].status = ServiceStatus::Inactive;
     for stale in [0, 2, 7] {
         let r = db.put_directory(&d2, stale, "u2", 20, usize::MAX);
-        assert!(matches!(r, Err(AppError::Conflict(_))), "{stale}: {r:?}");
+        assert_eq!(problem(&r), Some("directory_changed"), "{stale}: {r:?}");
     }
     // A directory that fails its check, or is too large, is refused; nothing changes.
     let mut broken = d2.clone();
     broken.services[0].organization_id = "nobody".into();
     let r = db.put_directory(&broken, 1, "u2", 20, usize::MAX);
     assert!(
-        matches!(&r, Err(AppError::BadRequest(m)) if m.contains("organization_id")),
+        matches!(&r, Err(e @ AppError::Invalid { .. }) if e.to_string().contains("organization_id"))
+            && problem(&r) == Some("directory_invalid"),
         "{r:?}"
     );
     let r = db.put_directory(&d2, 1, "u2", 20, 100);
     assert!(
-        matches!(&r, Err(AppError::BadRequest(m)) if m.contains("directory.max_bytes")),
+        matches!(&r, Err(e @ AppError::Invalid { .. }) if e.to_string().contains("directory.max_bytes"))
+            && problem(&r) == Some("directory_too_large"),
         "{r:?}"
     );
     assert_eq!(db.directory().unwrap().unwrap().directory().unwrap(), d);
@@ -1307,8 +1332,8 @@ fn an_erased_case_leaves_a_tombstone_only_and_is_never_stored_again(db: &dyn Db)
 
     // Refused, nothing changed: no reason, a reason over its length, an unknown case.
     for bad in ["", "   ", &"x".repeat(501), "two\nlines"] {
-        let e = db.erase_case(&id, "u-admin", bad, 11).unwrap_err();
-        assert!(matches!(e, AppError::BadRequest(_)), "{e:?}");
+        let r = db.erase_case(&id, "u-admin", bad, 11);
+        assert_eq!(problem(&r), Some("reason_invalid"), "{r:?}");
     }
     assert!(matches!(
         db.erase_case(&CaseId::random(), "u-admin", "asked", 11),
@@ -1350,10 +1375,10 @@ fn an_erased_case_leaves_a_tombstone_only_and_is_never_stored_again(db: &dyn Db)
     assert!(db.case_document(&other).unwrap().is_some());
     assert_eq!(db.audit_trail(Some(&id), 10).unwrap().len(), 1);
     // A second erasure is refused.
-    assert!(matches!(
-        db.erase_case(&id, "u-admin", "again", 13),
-        Err(AppError::Conflict(_))
-    ));
+    assert_eq!(
+        problem(&db.erase_case(&id, "u-admin", "again", 13)),
+        Some("erased_already")
+    );
     // No write makes it again: conditional or not, a snapshot or changes.
     let (c3, h3) = grow(&mut doc, "c");
     for write in [CaseWrite::Snapshot(&doc.save()), CaseWrite::Changes(&c3)] {
