@@ -914,3 +914,12 @@ caserel-parent = Parent
 caserel-child = Child
 caserel-relative = Relative
 caserel-household = Household member
+
+# Reports by kind of case, risk conclusion and vulnerability (issue 21)
+report-case-kind = Cases of the period by kind of case
+report-conclusion = Cases of the period by risk conclusion
+report-vulnerability = Clients of the period by vulnerability (a client with several is counted under each)
+col-clients = Clients
+case-kind-unknown = —
+finding-unknown = No conclusion yet
+vuln-none = None recorded

@@ -861,3 +861,12 @@ caserel-parent = پدر یا مادر
 caserel-child = فرزند
 caserel-relative = خویشاوند
 caserel-household = عضو خانوار
+
+# Reports by kind of case, risk conclusion and vulnerability (issue 21)
+report-case-kind = پرونده‌های این بازه بر پایهٔ نوع پرونده
+report-conclusion = پرونده‌های این بازه بر پایهٔ نتیجه‌گیری دربارهٔ خطر
+report-vulnerability = مددجویان این بازه بر پایهٔ آسیب‌پذیری (مددجوی دارای چند مورد در هر کدام شمرده شده است)
+col-clients = مددجویان
+case-kind-unknown = —
+finding-unknown = هنوز نتیجه‌گیری نشده
+vuln-none = ثبت نشده

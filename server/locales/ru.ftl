@@ -955,3 +955,12 @@ caserel-parent = Родитель
 caserel-child = Ребёнок
 caserel-relative = Родственник
 caserel-household = Член домохозяйства
+
+# Reports by kind of case, risk conclusion and vulnerability (issue 21)
+report-case-kind = Случаи за период по виду случая
+report-conclusion = Случаи за период по выводу об опасности
+report-vulnerability = Клиенты за период по уязвимости (клиент с несколькими учтён в каждой)
+col-clients = Клиенты
+case-kind-unknown = —
+finding-unknown = Вывода ещё нет
+vuln-none = Не указано

@@ -861,3 +861,12 @@ caserel-parent = บิดาหรือมารดา
 caserel-child = บุตร
 caserel-relative = ญาติ
 caserel-household = สมาชิกในครัวเรือน
+
+# Reports by kind of case, risk conclusion and vulnerability (issue 21)
+report-case-kind = กรณีในช่วงเวลาตามประเภทของกรณี
+report-conclusion = กรณีในช่วงเวลาตามข้อสรุปความเสี่ยง
+report-vulnerability = ผู้ใช้บริการในช่วงเวลาตามความเปราะบาง (ผู้ที่มีหลายข้อนับในทุกข้อ)
+col-clients = ผู้ใช้บริการ
+case-kind-unknown = —
+finding-unknown = ยังไม่มีข้อสรุป
+vuln-none = ไม่ได้ระบุ

@@ -958,3 +958,12 @@ caserel-parent = Батько або мати
 caserel-child = Дитина
 caserel-relative = Родич
 caserel-household = Член домогосподарства
+
+# Reports by kind of case, risk conclusion and vulnerability (issue 21)
+report-case-kind = Випадки за період за видом випадку
+report-conclusion = Випадки за період за висновком щодо небезпеки
+report-vulnerability = Клієнти за період за вразливістю (клієнта з кількома враховано в кожній)
+col-clients = Клієнти
+case-kind-unknown = —
+finding-unknown = Висновку ще немає
+vuln-none = Не вказано

@@ -861,3 +861,12 @@ caserel-parent = Cha hoặc mẹ
 caserel-child = Con
 caserel-relative = Họ hàng
 caserel-household = Thành viên hộ gia đình
+
+# Reports by kind of case, risk conclusion and vulnerability (issue 21)
+report-case-kind = Ca trong kỳ theo loại trường hợp
+report-conclusion = Ca trong kỳ theo kết luận về nguy cơ
+report-vulnerability = Thân chủ trong kỳ theo hoàn cảnh dễ bị tổn thương (thân chủ có nhiều hoàn cảnh được tính ở mỗi mục)
+col-clients = Thân chủ
+case-kind-unknown = —
+finding-unknown = Chưa có kết luận
+vuln-none = Chưa ghi

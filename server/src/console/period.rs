@@ -228,6 +228,9 @@ pub(crate) fn series(cases: &[Arc<Summary>], p: &Period) -> Vec<Series> {
         AGE_BANDS.iter().map(|(n, _, _)| (*n, 0)).collect();
     ages.insert("unknown", 0);
     let mut stages: BTreeMap<Stage, usize> = BTreeMap::new();
+    let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
+    let mut findings: BTreeMap<String, usize> = BTreeMap::new();
+    let mut vulnerabilities: BTreeMap<String, usize> = BTreeMap::new();
     let mut referrals: BTreeMap<&'static str, usize> = BTreeMap::new();
     let mut days_to_close: Vec<i64> = Vec::new();
     for c in cases {
@@ -270,6 +273,30 @@ pub(crate) fn series(cases: &[Arc<Summary>], p: &Period) -> Vec<Series> {
             .or_default() += 1;
         *ages.entry(age_band(c, &p.to)).or_default() += 1;
         *stages.entry(c.file.stage).or_default() += 1;
+        *kinds
+            .entry(c.file.case_kind.map_or("unknown", |k| k.code()).to_string())
+            .or_default() += 1;
+        let finding = c.file.current_judgement().and_then(|j| j.finding);
+        *findings
+            .entry(finding.map_or("unknown", |f| f.code()).to_string())
+            .or_default() += 1;
+        // A client may have several vulnerabilities: counted under each (the rows add up
+        // to more than the clients).
+        let mut own: Vec<&str> = c
+            .file
+            .client
+            .vulnerabilities
+            .iter()
+            .map(String::as_str)
+            .collect();
+        own.sort_unstable();
+        own.dedup();
+        if own.is_empty() {
+            own.push("none");
+        }
+        for v in own {
+            *vulnerabilities.entry(v.to_string()).or_default() += 1;
+        }
     }
     days_to_close.sort_unstable();
     let median = |v: &[i64]| -> usize {
@@ -316,6 +343,33 @@ pub(crate) fn series(cases: &[Arc<Summary>], p: &Period) -> Vec<Series> {
             rows: stages
                 .into_iter()
                 .map(|(s, n)| (Label::Code("stage", s.code().to_string()), vec![n]))
+                .collect(),
+        },
+        Series {
+            name: "case-kind",
+            title: "report-case-kind",
+            columns: vec!["col-cases"],
+            rows: kinds
+                .into_iter()
+                .map(|(k, n)| (Label::Code("case-kind", k), vec![n]))
+                .collect(),
+        },
+        Series {
+            name: "conclusion",
+            title: "report-conclusion",
+            columns: vec!["col-cases"],
+            rows: findings
+                .into_iter()
+                .map(|(k, n)| (Label::Code("finding", k), vec![n]))
+                .collect(),
+        },
+        Series {
+            name: "vulnerability",
+            title: "report-vulnerability",
+            columns: vec!["col-clients"],
+            rows: vulnerabilities
+                .into_iter()
+                .map(|(k, n)| (Label::Code("vuln", k), vec![n]))
                 .collect(),
         },
         Series {

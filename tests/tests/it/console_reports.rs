@@ -13,17 +13,30 @@ use fieldcase_tests::{TestServer, PASSWORD};
 fn a_period_is_reported_as_charts_with_their_tables_and_as_a_workbook() {
     let server = TestServer::start();
     let (anna, token, _a) = server.phone("anna");
-    for (day, gender) in [
-        ("2026-09-10", "female"),
-        ("2026-10-01", "male"),
-        ("2026-10-15", "female"),
+    use fieldcase_core::case::CaseKind;
+    for (day, gender, kind, vulnerabilities) in [
+        (
+            "2026-09-10",
+            "female",
+            Some(CaseKind::ViolenceAgainstWomen),
+            vec!["domestic_violence", "disability"],
+        ),
+        (
+            "2026-10-01",
+            "male",
+            Some(CaseKind::ChildProtection),
+            vec!["child_at_risk"],
+        ),
+        ("2026-10-15", "female", None, vec!["domestic_violence"]),
     ] {
         let mut new = NewCase {
             team: "north".into(),
+            case_kind: kind,
             ..Default::default()
         };
         new.client.name = Some(format!("Client {day}"));
         new.client.gender = Some(gender.into());
+        new.client.vulnerabilities = Some(vulnerabilities.into_iter().map(String::from).collect());
         new.intake = Some(IntakeInput {
             date: Some(day.into()),
             ..Default::default()
@@ -38,7 +51,29 @@ fn a_period_is_reported_as_charts_with_their_tables_and_as_a_workbook() {
     let period = &page[page.find("id=\"period\"").expect("the period's reports")..];
     assert!(period.contains("value=\"2026-09-01\"") && period.contains("value=\"2026-11-30\""));
     // A chart per report, each with its table; the months: 1, 2, 0 opened.
-    assert_eq!(period.matches("<svg").count(), 6, "six charts");
+    assert_eq!(period.matches("<svg").count(), 9, "nine charts");
+    // By kind of case, by risk conclusion (none concluded yet), by vulnerability (a client
+    // with two counted under each).
+    let count_of = |part: &str, label: &str| -> String {
+        let row = &part[part
+            .find(&format!("<bdi>{label}</bdi></th>"))
+            .unwrap_or_else(|| panic!("{label}: {part}"))..];
+        let first = row.find("<td class=\"num\">").unwrap() + "<td class=\"num\">".len();
+        row[first..first + row[first..].find('<').unwrap()].to_string()
+    };
+    let part = |id: &str| -> &str {
+        let start = period.find(&format!("id=\"period-{id}\"")).unwrap();
+        let rest = &period[start..];
+        let end = rest[1..].find("id=\"period-").map_or(rest.len(), |e| e + 1);
+        &rest[..end]
+    };
+    assert_eq!(count_of(part("case-kind"), "Violence against women"), "1");
+    assert_eq!(count_of(part("case-kind"), "Child protection"), "1");
+    assert_eq!(count_of(part("case-kind"), "—"), "1");
+    assert_eq!(count_of(part("conclusion"), "No conclusion yet"), "3");
+    assert_eq!(count_of(part("vulnerability"), "Domestic violence"), "2");
+    assert_eq!(count_of(part("vulnerability"), "Disability"), "1");
+    assert_eq!(count_of(part("vulnerability"), "Child at risk"), "1");
     let months = &period[period.find("id=\"period-months\"").unwrap()
         ..period.find("id=\"period-gender\"").unwrap()];
     assert!(months.contains("role=\"img\"") && months.contains("<title"));
@@ -85,6 +120,9 @@ fn a_period_is_reported_as_charts_with_their_tables_and_as_a_workbook() {
         "gender",
         "age",
         "stage",
+        "case-kind",
+        "conclusion",
+        "vulnerability",
         "referrals",
         "time-to-close",
     ] {
