@@ -142,6 +142,39 @@ fn closed_on(c: &Summary) -> Vec<String> {
         .collect()
 }
 
+/// The steps of a case whose time from opening the reports give, and the day each was
+/// first reached: its first assessment, its first approved plan, its first review, its
+/// first closure (the days the worker or supervisor recorded, not when they were typed).
+const STEPS: &[&str] = &["assessment", "plan", "review", "closure"];
+
+fn first_day<'a>(days: impl Iterator<Item = Option<&'a str>>) -> Option<String> {
+    days.flatten()
+        .filter_map(|d| d.get(..10))
+        .filter(|d| is_date(d))
+        .min()
+        .map(str::to_string)
+}
+
+fn step_reached(c: &Summary, step: &str) -> Option<String> {
+    let f = &c.file;
+    match step {
+        "assessment" => first_day(
+            f.assessments
+                .iter()
+                .filter(|a| a.retracted.is_none())
+                .map(|a| a.date.as_deref()),
+        ),
+        "plan" => first_day(f.plan.versions.iter().map(|v| v.decided_at.as_deref())),
+        "review" => first_day(
+            f.reviews
+                .iter()
+                .filter(|r| r.retracted.is_none())
+                .map(|r| r.date.as_deref()),
+        ),
+        _ => closed_on(c).into_iter().min(),
+    }
+}
+
 /// Whether the case was open at some time in the period.
 fn open_in(c: &Summary, p: &Period) -> bool {
     let Some(start) = opened(c) else {
@@ -233,6 +266,7 @@ pub(crate) fn series(cases: &[Arc<Summary>], p: &Period) -> Vec<Series> {
     let mut vulnerabilities: BTreeMap<String, usize> = BTreeMap::new();
     let mut referrals: BTreeMap<&'static str, usize> = BTreeMap::new();
     let mut days_to_close: Vec<i64> = Vec::new();
+    let mut days_to_step: Vec<Vec<i64>> = vec![Vec::new(); STEPS.len()];
     for c in cases {
         let start = opened(c);
         if let Some(d) = start.as_deref().filter(|d| p.contains(d)) {
@@ -247,6 +281,19 @@ pub(crate) fn series(cases: &[Arc<Summary>], p: &Period) -> Vec<Series> {
                 chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d"),
             ) {
                 days_to_close.push((end - s).num_days().max(0));
+            }
+        }
+        // Days from opening to each step first reached within the period.
+        let begun = start
+            .as_deref()
+            .and_then(|s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok());
+        for (i, step) in STEPS.iter().enumerate() {
+            let reached = step_reached(c, step).filter(|d| p.contains(d));
+            if let (Some(b), Some(r)) = (
+                begun,
+                reached.and_then(|d| chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()),
+            ) {
+                days_to_step[i].push((r - b).num_days().max(0));
             }
         }
         for r in c.file.referrals.iter().filter(|r| r.retracted.is_none()) {
@@ -299,6 +346,9 @@ pub(crate) fn series(cases: &[Arc<Summary>], p: &Period) -> Vec<Series> {
         }
     }
     days_to_close.sort_unstable();
+    for d in &mut days_to_step {
+        d.sort_unstable();
+    }
     let median = |v: &[i64]| -> usize {
         if v.is_empty() {
             0
@@ -390,6 +440,21 @@ pub(crate) fn series(cases: &[Arc<Summary>], p: &Period) -> Vec<Series> {
                     (
                         Label::Code("referral", c.to_string()),
                         vec![referrals.get(c).copied().unwrap_or(0)],
+                    )
+                })
+                .collect(),
+        },
+        Series {
+            name: "time-to-steps",
+            title: "report-time-to-steps",
+            columns: vec!["col-cases", "col-median-days", "col-longest-days"],
+            rows: STEPS
+                .iter()
+                .zip(&days_to_step)
+                .map(|(step, d)| {
+                    (
+                        Label::Code("step", step.to_string()),
+                        vec![d.len(), median(d), d.last().copied().unwrap_or(0) as usize],
                     )
                 })
                 .collect(),

@@ -41,7 +41,26 @@ fn a_period_is_reported_as_charts_with_their_tables_and_as_a_workbook() {
             date: Some(day.into()),
             ..Default::default()
         });
-        anna.create_case(new).unwrap();
+        let id = anna.create_case(new).unwrap();
+        // Assessed 4 and 10 days after opening (the third not yet).
+        let assessed = match day {
+            "2026-09-10" => Some("2026-09-14"),
+            "2026-10-01" => Some("2026-10-11"),
+            _ => None,
+        };
+        if let Some(date) = assessed {
+            anna.update(&id, |c, me, now| {
+                c.add_assessment(
+                    me,
+                    now,
+                    fieldcase_core::case::AssessmentInput {
+                        date: Some(date.into()),
+                        ..Default::default()
+                    },
+                )
+            })
+            .unwrap();
+        }
     }
     assert!(anna.sync(&server.url, &token).unwrap().errors.is_empty());
 
@@ -51,7 +70,7 @@ fn a_period_is_reported_as_charts_with_their_tables_and_as_a_workbook() {
     let period = &page[page.find("id=\"period\"").expect("the period's reports")..];
     assert!(period.contains("value=\"2026-09-01\"") && period.contains("value=\"2026-11-30\""));
     // A chart per report, each with its table; the months: 1, 2, 0 opened.
-    assert_eq!(period.matches("<svg").count(), 9, "nine charts");
+    assert_eq!(period.matches("<svg").count(), 10, "ten charts");
     // By kind of case, by risk conclusion (none concluded yet), by vulnerability (a client
     // with two counted under each).
     let count_of = |part: &str, label: &str| -> String {
@@ -74,6 +93,18 @@ fn a_period_is_reported_as_charts_with_their_tables_and_as_a_workbook() {
     assert_eq!(count_of(part("vulnerability"), "Domestic violence"), "2");
     assert_eq!(count_of(part("vulnerability"), "Disability"), "1");
     assert_eq!(count_of(part("vulnerability"), "Child at risk"), "1");
+    // Days from opening to the first assessment: two cases, median 10 (the upper middle),
+    // longest 10; no plan approved yet.
+    let steps = part("time-to-steps");
+    let row = &steps[steps.find("<bdi>First assessment</bdi></th>").unwrap()..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    let cells: Vec<&str> = row
+        .split("<td class=\"num\">")
+        .skip(1)
+        .map(|c| &c[..c.find('<').unwrap()])
+        .collect();
+    assert_eq!(cells, ["2", "10", "10"], "{row}");
+    assert_eq!(count_of(steps, "First approved plan"), "0");
     let months = &period[period.find("id=\"period-months\"").unwrap()
         ..period.find("id=\"period-gender\"").unwrap()];
     assert!(months.contains("role=\"img\"") && months.contains("<title"));
@@ -124,6 +155,7 @@ fn a_period_is_reported_as_charts_with_their_tables_and_as_a_workbook() {
         "conclusion",
         "vulnerability",
         "referrals",
+        "time-to-steps",
         "time-to-close",
     ] {
         assert!(
