@@ -123,6 +123,8 @@ fn setup(extra_cases: usize) -> Setup {
             team: "demo-team".into(),
             restricted: false,
             assigned: vec![worker.id.clone()],
+            closed: false,
+            closed_at: None,
         };
         db.put_case(&access, &doc.automerge().save(), &doc.heads(), t)
             .unwrap();

@@ -444,6 +444,8 @@ mod tests {
                 team: "north".into(),
                 restricted: false,
                 assigned: Vec::new(),
+                closed: false,
+                closed_at: None,
             },
             name: name.into(),
             person: Prepared::of(&Person {

@@ -215,6 +215,8 @@ fn put_case(
         team: team.into(),
         restricted: doc.is_restricted(),
         assigned: file.assigned,
+        closed: false,
+        closed_at: None,
     };
     s.db.put_case(&access, &doc.automerge().save(), &doc.heads(), 1)
         .unwrap();

@@ -15,6 +15,8 @@ fn access(id: CaseId) -> CaseAccess {
         team: "north".into(),
         restricted: false,
         assigned: vec!["u-1".into()],
+        closed: false,
+        closed_at: None,
     }
 }
 

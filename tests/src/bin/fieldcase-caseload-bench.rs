@@ -220,6 +220,8 @@ fn main() {
                 team: agency.team(t),
                 restricted,
                 assigned: vec![worker.clone()],
+                closed: false,
+                closed_at: None,
             };
             let heads = doc.heads();
             db.store_case(
