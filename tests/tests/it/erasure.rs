@@ -489,6 +489,22 @@ fn the_servers_retention_task_erases_closed_cases_past_their_teams_retention() {
         .parse()
         .unwrap();
     assert!(runs >= past_count as u64, "{runs}");
+    // What the storage opened and the time it spent sealing, named at /metrics.
+    for name in [
+        "fieldcase_case_documents_opened_total ",
+        "fieldcase_case_seals_total ",
+        "fieldcase_case_seal_seconds_total ",
+        "fieldcase_case_opens_total ",
+        "fieldcase_case_open_seconds_total ",
+    ] {
+        let v: f64 = metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .unwrap_or_else(|| panic!("{name} at /metrics"))
+            .parse()
+            .unwrap();
+        assert!(v > 0.0, "{name}{v}");
+    }
     // The task stops with the server.
     server.stop_gracefully();
 }
