@@ -492,6 +492,12 @@ fn an_earlier_postgres_database_has_its_keys_moved_out_once() {
         "earlier",
         "DELETE FROM keys_moved; DROP TABLE keys_moved; UPDATE fieldcase_schema SET version = 16",
     );
+    // And the closure columns as schema 16 found them (NULL): filled at the start too.
+    psql(
+        &pg,
+        "earlier",
+        "UPDATE cases SET closed = NULL, closed_at = NULL",
+    );
     let moved_to = pg.url("earlier_keyring");
     pg.database("earlier_keyring");
     let db = PostgresDb::connect_apart(&url, Some(&moved_to), &key).unwrap();
@@ -504,6 +510,27 @@ fn an_earlier_postgres_database_has_its_keys_moved_out_once() {
         )
         .trim(),
         "0"
+    );
+    assert_eq!(
+        psql(
+            &pg,
+            "earlier",
+            "SELECT count(*) FROM cases WHERE closed IS NULL"
+        )
+        .trim(),
+        "0",
+        "every case's closure noted"
+    );
+    assert_eq!(
+        db.sealing()
+            .documents_opened
+            .load(std::sync::atomic::Ordering::Relaxed),
+        ids.len() as u64 * 2,
+        "each case opened once to note its closure, and once read above"
+    );
+    assert!(
+        db.closed_cases(i64::MAX).unwrap().is_empty(),
+        "none is closed"
     );
     let keyring = psql(
         &pg,
