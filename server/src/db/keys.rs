@@ -522,6 +522,78 @@ mod tests {
         assert!(key.open(Kind::Change, b"case-a", &sealed[..10]).is_err());
     }
 
+    /// Key rows in memory, for [`rotate`].
+    struct Ring {
+        check: Option<Vec<u8>>,
+        keys: Vec<DataKeyRow>,
+    }
+
+    impl KeyTx for Ring {
+        fn key_check(&mut self) -> Result<Option<Vec<u8>>, StorageError> {
+            Ok(self.check.clone())
+        }
+        fn set_key_check(&mut self, sealed: &[u8]) -> Result<(), StorageError> {
+            self.check = Some(sealed.to_vec());
+            Ok(())
+        }
+        fn cases_in_the_clear(&mut self) -> Result<Vec<Vec<u8>>, StorageError> {
+            Ok(Vec::new())
+        }
+        fn case_blobs(&mut self, _: &[u8]) -> Result<CaseBlobs, StorageError> {
+            unreachable!()
+        }
+        fn replace_blobs(
+            &mut self,
+            _: &[u8],
+            _: &[u8],
+            _: &[u8],
+            _: &[(i64, Vec<u8>)],
+        ) -> Result<(), StorageError> {
+            unreachable!()
+        }
+        fn data_keys(&mut self) -> Result<Vec<DataKeyRow>, StorageError> {
+            Ok(self.keys.clone())
+        }
+        fn set_data_key(&mut self, id: &[u8], data_key: &[u8]) -> Result<(), StorageError> {
+            for (i, k) in &mut self.keys {
+                if i == id {
+                    *k = data_key.to_vec();
+                }
+            }
+            Ok(())
+        }
+    }
+
+    /// A rotation interrupted after part of the keys were rewrapped (PostgreSQL's two
+    /// databases) is completed by running it again with the same keys; a third key is
+    /// refused.
+    #[test]
+    fn an_interrupted_rotation_is_completed_by_running_it_again() {
+        let (old, new) = (Key::from_bytes(&[1; 32]), Key::from_bytes(&[2; 32]));
+        let (_, a) = new_data_key(&old, b"case-a");
+        let (_, b) = new_data_key(&new, b"case-b");
+        let mut ring = Ring {
+            check: Some(old.seal(Kind::KeyCheck, b"", KEY_CHECK)),
+            keys: vec![(b"case-a".to_vec(), a), (b"case-b".to_vec(), b)],
+        };
+        // A third key: case-b opens with neither (the storage's transaction, rolled back
+        // on the error, keeps every key as it was).
+        let other = Key::from_bytes(&[3; 32]);
+        let mut copy = Ring {
+            check: ring.check.clone(),
+            keys: ring.keys.clone(),
+        };
+        assert!(rotate(&mut copy, &old, &other).is_err());
+        assert_eq!(rotate(&mut ring, &old, &new).unwrap(), 2);
+        for (id, wrapped) in &ring.keys {
+            assert!(unwrap_data_key(&new, id, wrapped).is_ok());
+        }
+        assert!(checks(&new, ring.check.as_ref().unwrap()));
+        // Once more, the check already the new key's: still done, nothing lost.
+        assert_eq!(rotate(&mut ring, &old, &new).unwrap(), 2);
+        assert!(rotate(&mut ring, &other, &Key::from_bytes(&[4; 32])).is_err());
+    }
+
     #[test]
     fn a_key_file_is_created_owner_only_and_a_bad_one_is_named() {
         let dir = tempfile::tempdir().unwrap();

@@ -1000,6 +1000,15 @@ fn join_erasures(data: &mut Client, keyring: &mut Client) -> AppResult<usize> {
             erase_in(&mut tx, id, &team, at, &by, &reason)?;
         }
     }
+    // Every other erasure the keys database knows, so that the case is refused here too
+    // and phones that hold it learn it (a dump from before the case was even stored).
+    for (id, (team, at, by, reason)) in &theirs {
+        tx.execute(
+            "INSERT INTO erased_cases (id, team, erased_at, erased_by, reason)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING",
+            &[id, team, at, by, reason],
+        )?;
+    }
     tx.commit()?;
     if !missing.is_empty() {
         data.batch_execute("VACUUM cases, case_changes")?;
@@ -1066,6 +1075,12 @@ impl CaseTx for CaseTxRows<'_, '_> {
             .transpose()?;
         if check.is_some_and(|c| !keys::checks(master, &c)) {
             return Err(StorageError::Rekeyed);
+        }
+        // Erased, as the keys database knows (a data database restored from before).
+        if k.query_opt("SELECT 1 FROM erased_cases WHERE id = $1", &[&id])?
+            .is_some()
+        {
+            return Err(StorageError::Erased);
         }
         k.execute(
             "INSERT INTO data_keys (id, data_key) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",

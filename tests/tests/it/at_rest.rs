@@ -379,6 +379,23 @@ fn a_pg_dump_holds_no_data_key_and_one_from_before_an_erasure_no_longer_opens_th
     db.erase_case(&erased, "u-admin", "the client asked (request 17)", 100)
         .unwrap();
     assert!(db.case_document(&erased).unwrap().is_none());
+    // A case stored after the dump, and erased: the dump never held it.
+    let later = CaseId::random();
+    let later_access = fieldcase_server::db::CaseAccess {
+        id: later,
+        team: "north".into(),
+        restricted: false,
+        assigned: Vec::new(),
+        closed: false,
+        closed_at: None,
+    };
+    let mut doc = automerge::AutoCommit::new();
+    automerge::transaction::Transactable::put(&mut doc, automerge::ROOT, "a", 1).unwrap();
+    let heads = doc.get_heads();
+    db.put_case(&later_access, &doc.save(), &heads, 101)
+        .unwrap();
+    db.erase_case(&later, "u-admin", "the client asked (request 18)", 102)
+        .unwrap();
     drop(db);
 
     // The dump restored into a fresh database, served with today's keys database.
@@ -404,6 +421,12 @@ fn a_pg_dump_holds_no_data_key_and_one_from_before_an_erasure_no_longer_opens_th
     assert!(db.case_access(&erased).unwrap().is_none());
     let t = db.erased_case(&erased).unwrap().unwrap();
     assert_eq!(t.reason, "the client asked (request 17)");
+    // The erasure of a case the dump never held is known too: never stored again.
+    assert!(db.erased_case(&later).unwrap().is_some());
+    assert!(db
+        .put_case(&later_access, &doc.save(), &heads, 103)
+        .is_err());
+    assert!(db.case_document(&later).unwrap().is_none());
     let kept: Vec<CaseId> = ids.iter().copied().filter(|i| *i != erased).collect();
     let names: Vec<_> = ids
         .iter()
