@@ -8,8 +8,15 @@
 # Extra arguments go to fieldcase-bench (see bench/src/main.rs).
 #   S7=1 bash bench/run.sh ...  # adds S7 (issue 20: 100,000 cases, about ten minutes more),
 #                               # fieldcase-caseload-bench's output as its own section
+#   bash bench/run.sh --servers fieldcase   # fieldcase alone (no npm, no samod build)
+# Builds go to CARGO_TARGET_DIR when it is set (else target/). S1 to S3 report the share of
+# encryption at rest: the time the server spent sealing and opening cases, as its /metrics
+# counts it (fieldcase_case_seal_seconds_total, fieldcase_case_open_seconds_total).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+target=${CARGO_TARGET_DIR:-target}
+only_fieldcase=0
+case " $* " in *" --servers fieldcase "*) only_fieldcase=1 ;; esac
 args=()
 if [ "${1:-}" = "--quick" ]; then
   shift
@@ -17,12 +24,16 @@ if [ "${1:-}" = "--quick" ]; then
     --big-edits 10000 --settle 5)
 fi
 cargo build --release --locked -p fieldcase-server -p fieldcase-bench
-npm ci --prefix bench/js-server --no-audit --no-fund --loglevel=error
-# samod, if it builds here (its own crate and lock, outside the workspace).
 servers=fieldcase,js
 samod_note="samod: did not build here (see bench/out/samod-build.txt)."
 mkdir -p bench/out
-if (cd bench/samod-server && CARGO_TARGET_DIR=target cargo build --release --locked) > bench/out/samod-build.txt 2>&1; then
+if [ "$only_fieldcase" = 1 ]; then
+  samod_note="fieldcase alone (--servers fieldcase)."
+else
+  npm ci --prefix bench/js-server --no-audit --no-fund --loglevel=error
+fi
+# samod, if it builds here (its own crate and lock, outside the workspace).
+if [ "$only_fieldcase" = 0 ] && (cd bench/samod-server && CARGO_TARGET_DIR=target cargo build --release --locked) > bench/out/samod-build.txt 2>&1; then
   servers=fieldcase,js,samod
   samod_note="samod $(grep -A1 'name = "samod"' bench/samod-server/Cargo.lock | sed -n 's/version = "\(.*\)"/\1/p') with its axum feature (bench/samod-server)."
 fi
@@ -32,11 +43,11 @@ command -v taskset > /dev/null || client=()
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 # A --servers of the caller's chooses among them (the first --servers given counts).
 case " $* " in *" --servers "*) servers_arg=() ;; *) servers_arg=(--servers "$servers") ;; esac
-"${client[@]}" target/release/fieldcase-bench "${servers_arg[@]}" "${args[@]}" "$@" --out "$out"
+"${client[@]}" "$target/release/fieldcase-bench" "${servers_arg[@]}" "${args[@]}" "$@" --out "$out"
 s7=""
 if [ "${S7:-0}" = "1" ]; then
   cargo build --release --locked -p fieldcase-tests --bin fieldcase-caseload-bench
-  target/release/fieldcase-caseload-bench > bench/out/s7.txt
+  "$target/release/fieldcase-caseload-bench" > bench/out/s7.txt
   s7=bench/out/s7.txt
 fi
 {
@@ -46,8 +57,8 @@ fi
   echo "in docs/benchmarks.md). One client (\`bench/src\`, speaking the automerge-repo protocol"
   echo "over WebSocket) drives each server in turn on 127.0.0.1; the server runs on core 0 and"
   echo "the client on core 1. Versions: fieldcase $(git rev-parse --short HEAD), automerge-repo"
-  echo "$(node -p "require('./bench/js-server/node_modules/@automerge/automerge-repo/package.json').version")"
-  echo "with @automerge/automerge $(node -p "require('./bench/js-server/node_modules/@automerge/automerge/package.json').version");"
+  echo "$(node -p "require('./bench/js-server/node_modules/@automerge/automerge-repo/package.json').version" 2>/dev/null || echo '(not installed)')"
+  echo "with @automerge/automerge $(node -p "require('./bench/js-server/node_modules/@automerge/automerge/package.json').version" 2>/dev/null || echo '(not installed)');"
   echo "$samod_note"
   echo "Load average (1, 5, 15 min) before the run: $load_before; after: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "(anything else running on the machine shows here)."

@@ -93,10 +93,36 @@ struct Outcome {
     peak_mib: f64,
     /// Server CPU time (user and system) spent in the scenario, ms per document.
     cpu_ms_per_doc: f64,
+    /// Time the server spent sealing and opening cases (AES-256-GCM) in the scenario,
+    /// seconds, as it counts it (`Server::sealing_seconds`); `None`: not measured.
+    sealing_seconds: Option<f64>,
     note: String,
 }
 
 impl Outcome {
+    /// Encryption's cost in the scenario: ms a case, its share of the server's CPU time
+    /// (on one core, an upper bound of the throughput it costs), and its share of the
+    /// scenario's time.
+    fn sealing(&self) -> Option<String> {
+        let s = self.sealing_seconds?;
+        let cpu = self.cpu_ms_per_doc * self.docs as f64 / 1000.0;
+        Some(format!(
+            "{:.3} ms a case, {:.1} % of server CPU, {:.1} % of the scenario's time",
+            s * 1000.0 / self.docs.max(1) as f64,
+            if cpu > 0.0 { 100.0 * s / cpu } else { 0.0 },
+            if self.seconds > 0.0 {
+                100.0 * s / self.seconds
+            } else {
+                0.0
+            },
+        ))
+    }
+
+    /// Sets the sealing time spent since `before` ([`Server::sealing_seconds`]).
+    fn sealed_since(&mut self, server: &Server, before: Option<f64>) {
+        self.sealing_seconds = before.zip(server.sealing_seconds()).map(|(a, b)| b - a);
+    }
+
     fn rate(&self) -> f64 {
         if self.seconds > 0.0 {
             self.docs as f64 / self.seconds
@@ -302,6 +328,7 @@ fn outcome(
         bytes,
         errors,
         peak_mib: server.peak_mib(),
+        sealing_seconds: None,
         note: String::new(),
     }
 }
@@ -511,11 +538,14 @@ fn run(kind: Kind, plan: Plan, fx: &Fixture, dir: &std::path::Path) -> Report {
     let reader = fx.reader.token.as_deref().map(str::to_string);
 
     // S1: push every small case from `conns` connections.
+    let sealed0 = server.sealing_seconds();
     report.s1 = push_all(&server, &fx.writers, &fx.docs);
+    report.s1.sealed_since(&server, sealed0);
     eprintln!(
-        "S1 {:.0} docs/s, server CPU {:.2} ms each",
+        "S1 {:.0} docs/s, server CPU {:.2} ms each; encryption {}",
         report.s1.rate(),
-        report.s1.cpu_ms_per_doc
+        report.s1.cpu_ms_per_doc,
+        report.s1.sealing().unwrap_or_else(|| "not measured".into())
     );
     // Restart on the same storage; all must be there (S2 checks each one's heads).
     server.stop();
@@ -527,6 +557,7 @@ fn run(kind: Kind, plan: Plan, fx: &Fixture, dir: &std::path::Path) -> Report {
     let jobs: Vec<Doc> = fx.docs.iter().map(|(_, d)| d.clone()).collect();
     let kept = states.clone();
     let cpu0 = server.cpu_seconds();
+    let sealed0 = server.sealing_seconds();
     let r = parallel(
         &server,
         reader.as_deref(),
@@ -545,10 +576,12 @@ fn run(kind: Kind, plan: Plan, fx: &Fixture, dir: &std::path::Path) -> Report {
     report.s1_all_there = r.1.len();
     let done = fx.docs.len().saturating_sub(r.3);
     report.s2 = outcome(done, r, &server, cpu0);
+    report.s2.sealed_since(&server, sealed0);
     eprintln!(
-        "S2 {:.0} docs/s, server CPU {:.2} ms each ({} of {} there)",
+        "S2 {:.0} docs/s, server CPU {:.2} ms each; encryption {} ({} of {} there)",
         report.s2.rate(),
         report.s2.cpu_ms_per_doc,
+        report.s2.sealing().unwrap_or_else(|| "not measured".into()),
         report.s1_all_there,
         fx.docs.len()
     );
@@ -560,6 +593,7 @@ fn run(kind: Kind, plan: Plan, fx: &Fixture, dir: &std::path::Path) -> Report {
     // S3: the office-return burst. Setup (not timed): each phone's cases on the server.
     let _ = push_all(&server, &fx.phones, &fx.phone_docs);
     let cpu0 = server.cpu_seconds();
+    let sealed0 = server.sealing_seconds();
     let start = Instant::now();
     let handles: Vec<_> = fx
         .phones
@@ -607,10 +641,12 @@ fn run(kind: Kind, plan: Plan, fx: &Fixture, dir: &std::path::Path) -> Report {
         &server,
         cpu0,
     );
+    report.s3.sealed_since(&server, sealed0);
     eprintln!(
-        "S3 {:.0} cases/s, server CPU {:.2} ms each",
+        "S3 {:.0} cases/s, server CPU {:.2} ms each; encryption {}",
         report.s3.rate(),
-        report.s3.cpu_ms_per_doc
+        report.s3.cpu_ms_per_doc,
+        report.s3.sealing().unwrap_or_else(|| "not measured".into())
     );
 
     // S4: the large case, pushed, then fetched by a fresh client.
@@ -846,6 +882,20 @@ fn table(plan: Plan, fx: &Fixture, reports: &[(Kind, Report)], floor: (f64, f64)
         ),
         &|r| f(&r.s3),
     );
+    for (name, pick) in [
+        ("S1", (|r: &Report| &r.s1) as fn(&Report) -> &Outcome),
+        ("S2", |r: &Report| &r.s2),
+        ("S3", |r: &Report| &r.s3),
+    ] {
+        row(
+            format!("{name}: encryption at rest (sealing and opening, timed by the server)"),
+            &|r| {
+                pick(r)
+                    .sealing()
+                    .unwrap_or_else(|| "(does not encrypt)".into())
+            },
+        );
+    }
     row(
         format!(
             "S4 one case with {} keystrokes (a fifth of them backspaces): push",

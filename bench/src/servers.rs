@@ -33,6 +33,9 @@ pub(crate) struct Server {
     pub(crate) storage: PathBuf,
 }
 
+/// The bearer token fieldcase's `/metrics` answers in the bench.
+const METRICS_TOKEN: &str = "fieldcase-bench-metrics-token";
+
 /// Where the repository's files are (the binary runs from target/release).
 pub(crate) fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -78,6 +81,7 @@ impl Server {
                 c.args(["--db", storage.to_str().expect("utf-8 path")])
                     .args(["serve", "--listen", &listen])
                     .env("FIELDCASE_PASSWORD_ITERATIONS", "1000")
+                    .env("FIELDCASE_METRICS_TOKEN", METRICS_TOKEN)
                     .env("RUST_LOG", "warn");
                 c
             }
@@ -176,6 +180,30 @@ impl Server {
                 .unwrap_or(0)
         };
         (ticks(11) + ticks(12)) as f64 / 100.0
+    }
+
+    /// The time fieldcase's storage has spent sealing and opening cases so far
+    /// (`fieldcase_case_seal_seconds_total` plus `fieldcase_case_open_seconds_total` at
+    /// `/metrics`), seconds; `None` for the other servers, which do not encrypt.
+    pub(crate) fn sealing_seconds(&self) -> Option<f64> {
+        if self.kind != Kind::Fieldcase {
+            return None;
+        }
+        let text = ureq::get(&format!("{}/metrics", self.http()))
+            .header("authorization", &format!("Bearer {METRICS_TOKEN}"))
+            .call()
+            .ok()?
+            .body_mut()
+            .read_to_string()
+            .ok()?;
+        let value = |name: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse::<f64>().ok())
+        };
+        Some(
+            value("fieldcase_case_seal_seconds_total")?
+                + value("fieldcase_case_open_seconds_total")?,
+        )
     }
 
     /// Resident memory now, MiB.

@@ -124,6 +124,8 @@ fn setup(extra_cases: usize) -> Setup {
             restricted: false,
             assigned: vec![worker.id.clone()],
             links: Vec::new(),
+            closed: false,
+            closed_at: None,
         };
         db.put_case(&access, &doc.automerge().save(), &doc.heads(), t)
             .unwrap();

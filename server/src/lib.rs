@@ -234,6 +234,9 @@ pub struct Metrics {
     pub hub: Arc<hub::Counters>,
     /// Case summaries the console keeps in memory (`console.max_summaries`).
     pub console_summaries: std::sync::atomic::AtomicU64,
+    /// The storage's sealing and opening ([`db::keys::Meter`]): case documents opened, and
+    /// the time spent in AES-GCM.
+    pub sealing: Arc<db::keys::Meter>,
 }
 
 impl Metrics {
@@ -430,6 +433,7 @@ impl Metrics {
         );
         self.listen.render(&mut out);
         self.hub.render(&mut out);
+        self.sealing.render(&mut out);
         out
     }
 }
@@ -528,7 +532,10 @@ impl std::fmt::Debug for AppState {
 impl AppState {
     pub fn new(db: Arc<dyn Db>, config: Config) -> Arc<Self> {
         let login_slots = tokio::sync::Semaphore::new(config.login_max_concurrent.max(1));
-        let metrics = Metrics::default();
+        let metrics = Metrics {
+            sealing: db.sealing(),
+            ..Metrics::default()
+        };
         Arc::new(AppState {
             db,
             hub: hub::Hub::new(config.max_cached_cases, metrics.hub.clone()),

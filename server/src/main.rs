@@ -177,6 +177,15 @@ fn key_source(
     }
 }
 
+/// PostgreSQL's keys database (ADR 0007): FIELDCASE_KEYS_URL, else `[postgres] keys_url`,
+/// else its default (the data database's name with `_keys`).
+fn keys_url(settings: &FileSettings) -> Option<String> {
+    std::env::var("FIELDCASE_KEYS_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .or_else(|| settings.postgres.keys_url.clone())
+}
+
 /// `key rotate`: a new key file, every data key rewrapped under it, the old file kept.
 fn rotate(opened: &AnyDb, keys: &db::keys::KeySource) -> Result<(), String> {
     let db::keys::KeySource::File(path) = keys else {
@@ -325,7 +334,7 @@ fn check(
         problems.push("tls_cert and tls_key go together: set both or neither".into());
     }
     if postgres {
-        match db::open_with(db_path, keys) {
+        match db::open_apart(db_path, keys, keys_url(settings).as_deref()) {
             Ok(opened) => {
                 let mut report = fieldcase_server::restore::Report::default();
                 fieldcase_server::restore::check_cases(opened.as_dyn(), &mut report);
@@ -443,7 +452,7 @@ fn run(cli: Cli, settings: FileSettings) -> Result<(), String> {
         Command::Check => return check(&db_path, postgres, &keys, &settings),
         _ => {}
     }
-    let opened = db::open_with(&db_path, &keys).map_err(|e| {
+    let opened = db::open_apart(&db_path, &keys, keys_url(&settings).as_deref()).map_err(|e| {
         // The operator sees why (an internal error's detail names no client data).
         let why = match e {
             fieldcase_server::AppError::Internal(detail) => detail,

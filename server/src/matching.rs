@@ -560,6 +560,8 @@ mod tests {
                 restricted: false,
                 assigned: Vec::new(),
                 links: Vec::new(),
+                closed: false,
+                closed_at: None,
             },
             name: name.into(),
             person: Prepared::of(&Person {

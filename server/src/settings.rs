@@ -104,6 +104,14 @@
 //! closed_days = 1825           # [retention] says)
 //! action = "erase"
 //!
+//! [postgres]                   # the PostgreSQL storage only (ADR 0007)
+//! keys_url = "postgres://fieldcase:password@keys-host/fieldcase_keys"   # the keys
+//!                              # database: every case's data key and the tombstones, apart
+//!                              # from the data database and its dumps; shared by every
+//!                              # instance. Unset: the data database's name with `_keys`
+//!                              # on the same server, created at first start (env
+//!                              # FIELDCASE_KEYS_URL)
+//!
 //! [time_zones]                 # the console's times (IANA names); a user may choose
 //! default = "Asia/Bangkok"     # their own. Every team's (UTC when unset)
 //! north = "Asia/Ho_Chi_Minh"   # one team's own, by team name
@@ -168,6 +176,18 @@ pub struct FileSettings {
     /// The supervisor console's bounds.
     #[serde(default)]
     pub console: ConsoleSettings,
+    /// The PostgreSQL storage's own settings.
+    #[serde(default)]
+    pub postgres: PostgresSettings,
+}
+
+/// `[postgres]`: the PostgreSQL storage's own settings.
+#[derive(Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct PostgresSettings {
+    /// The keys database ([`crate::db::postgres::PostgresDb::connect_apart`]); unset: the
+    /// data database's name with `_keys`, on the same server.
+    pub keys_url: Option<String>,
 }
 
 /// `[console]`: the supervisor console's bounds.

@@ -14,6 +14,7 @@
 //! Both fail with [`StorageError`].
 
 use std::collections::HashMap;
+use std::sync::atomic::Ordering::Relaxed;
 
 use automerge::ChangeHash;
 
@@ -82,13 +83,23 @@ pub struct CaseRow<'a> {
     /// Its data key wrapped by the master key: written by [`CaseTx::insert_case`] (a case
     /// keeps its data key for life); empty otherwise.
     pub data_key: &'a [u8],
+    /// Whether it is closed and when its closure in force was approved
+    /// ([`CaseAccess::closed`]): columns every write sets, which the retention reads.
+    pub closed: bool,
+    pub closed_at: Option<i64>,
 }
 
 /// A case's wrapped data key, its snapshot and the change chunks appended since, in order
 /// (all sealed).
 pub type DocumentRows = (Option<Vec<u8>>, Vec<u8>, Vec<Vec<u8>>);
-/// A case's key, team, whether it is restricted, and its heads as stored.
-pub type CaseListRow = (Vec<u8>, String, bool, Vec<u8>);
+/// A case's key, team, whether it is restricted, its heads as stored, whether it is closed
+/// and when its closure was approved.
+pub type CaseListRow = (Vec<u8>, String, bool, Vec<u8>, bool, Option<i64>);
+/// A case's team, whether it is restricted, its assignees in order, whether it is closed
+/// and when its closure was approved.
+pub type AccessRow = (String, bool, Vec<String>, bool, Option<i64>);
+/// A closed case's key, team and when its closure was approved.
+pub type ClosedRow = (Vec<u8>, String, i64);
 /// A case's key and one user assigned to it.
 pub type AssignmentRow = (Vec<u8>, String);
 
@@ -122,12 +133,42 @@ pub trait CaseTx {
     fn key_check(&mut self) -> Result<Option<Vec<u8>>, StorageError>;
     /// Whether the case was erased ([`super::erasure`]): its id is never a case again.
     fn erased(&mut self, id: &[u8]) -> Result<bool, StorageError>;
+    /// A new case's data key, `wrapped` by `master`, stored before the case where the
+    /// storage keeps its keys apart from the case rows (PostgreSQL's keys database,
+    /// ADR 0007); answers the key stored for the case, which is another writer's when one
+    /// stored a key for it first. Where the key is stored with the case
+    /// ([`CaseTx::insert_case`]), it is `wrapped` itself.
+    fn claim_data_key(
+        &mut self,
+        master: &Key,
+        id: &[u8],
+        wrapped: &[u8],
+    ) -> Result<Vec<u8>, StorageError> {
+        let _ = (master, id);
+        Ok(wrapped.to_vec())
+    }
 }
 
 /// What a storage reads of cases; each read is one consistent view.
 pub trait CaseRows {
     /// The master key that wraps the data keys of this storage's cases.
     fn master_key(&self) -> std::sync::Arc<Key>;
+    /// What this storage counts of sealing and opening.
+    fn meter(&self) -> std::sync::Arc<keys::Meter>;
+    /// The closed cases whose closure was approved at or before `closed_before`, oldest
+    /// closure first (through an index on the closure columns).
+    fn closed_case_rows(&self, closed_before: i64) -> Result<Vec<ClosedRow>, StorageError>;
+    /// The keys of the cases whose closure columns were never written (stored before they
+    /// existed): [`fill_derived`] reads them once.
+    fn unfilled_closure_keys(&self) -> Result<Vec<Vec<u8>>, StorageError>;
+    /// Writes a case's closure columns if they are still unwritten (a case write meanwhile
+    /// wrote them from a newer document).
+    fn fill_closure_row(
+        &self,
+        id: &[u8],
+        closed: bool,
+        closed_at: Option<i64>,
+    ) -> Result<(), StorageError>;
     /// Reads the master key again after a rotation ([`keys::reload`]).
     fn reload_master_key(&self) -> Result<(), StorageError>;
     /// A case's wrapped data key, its snapshot and the change chunks appended since, in
@@ -136,7 +177,7 @@ pub trait CaseRows {
     /// A case's stored heads.
     fn heads_row(&self, id: &[u8]) -> Result<Option<Vec<u8>>, StorageError>;
     /// A case's team, whether it is restricted, and its assignees in order.
-    fn access_row(&self, id: &[u8]) -> Result<Option<(String, bool, Vec<String>)>, StorageError>;
+    fn access_row(&self, id: &[u8]) -> Result<Option<AccessRow>, StorageError>;
     /// Every case (key, team, restricted, heads) by key, and every assignment (case key,
     /// user) in each case's order.
     fn all_case_rows(&self) -> Result<(Vec<CaseListRow>, Vec<AssignmentRow>), StorageError>;
@@ -159,7 +200,7 @@ pub trait CaseRows {
     /// The keys of the cases that link to the case `id`, in key order.
     fn linking_case_keys(&self, id: &[u8]) -> Result<Vec<Vec<u8>>, StorageError>;
     /// Whether the cases stored before links were kept are still to be read
-    /// ([`fill_links`]).
+    /// ([`fill_derived`]).
     fn links_unfilled(&self) -> Result<bool, StorageError>;
     /// Stores the links of cases stored before links were kept, each (case, linked) once,
     /// and notes that they are filled, in one transaction.
@@ -176,50 +217,15 @@ pub fn linking(rows: &dyn CaseRows, id: &CaseId) -> Result<Vec<CaseId>, StorageE
         .collect())
 }
 
-/// Reads the links of the cases stored before links were kept (a database of an earlier
-/// version): each case is opened once, at the first start after the upgrade; answers how
-/// many cases link to another. A case that cannot be read is logged and left out (it keeps
-/// no links until its next write), never a reason not to start.
-pub fn fill_links(rows: &dyn CaseRows) -> Result<usize, StorageError> {
-    if !rows.links_unfilled()? {
-        return Ok(0);
-    }
-    let (cases, _) = rows.all_case_rows()?;
-    let mut out = Vec::new();
-    for (key, ..) in cases {
-        let Some(id) = case_id_of(&key) else {
-            continue;
-        };
-        let links = document(rows, &id).and_then(|bytes| {
-            let bytes = bytes.unwrap_or_default();
-            let doc = automerge::Automerge::load(&bytes)
-                .map_err(|e| StorageError::Corrupt(e.to_string()))?;
-            let (file, _) = fieldcase_core::CaseDoc::outline_of(&doc)
-                .map_err(|e| StorageError::Corrupt(e.to_string()))?;
-            Ok(CaseAccess::of(id, &file, &doc).links)
-        });
-        match links {
-            Ok(l) if l.is_empty() => {}
-            Ok(l) => out.push((key, l.iter().map(|c| c.as_bytes().to_vec()).collect())),
-            Err(e) => {
-                tracing::error!(case = %id, error = %e, "a stored case's links could not be read")
-            }
-        }
-    }
-    rows.fill_link_rows(&out)?;
-    if !out.is_empty() {
-        tracing::info!(
-            cases = out.len(),
-            "links between cases stored before were read"
-        );
-    }
-    Ok(out.len())
-}
-
 /// Stores a write under compare-and-swap (see [`super::Db::store_case`]), inside the
 /// storage's transaction: on [`Stored::Stale`] nothing was written. What is written is
 /// sealed with the case's data key (a new case's is made here and wrapped by `master`).
-pub fn store(tx: &mut dyn CaseTx, master: &Key, w: &Write) -> Result<Stored, StorageError> {
+pub fn store(
+    tx: &mut dyn CaseTx,
+    master: &Key,
+    meter: &keys::Meter,
+    w: &Write,
+) -> Result<Stored, StorageError> {
     let access = &w.access;
     let id = &access.id.as_bytes()[..];
     let heads = heads_blob(&w.heads);
@@ -230,6 +236,8 @@ pub fn store(tx: &mut dyn CaseTx, master: &Key, w: &Write) -> Result<Stored, Sto
         heads: &heads,
         now: w.now,
         data_key: &[],
+        closed: access.closed,
+        closed_at: access.closed_at.filter(|_| access.closed),
     };
     // A new case's data key, made once even if the insert is tried again.
     let mut fresh: Option<(Key, Vec<u8>)> = None;
@@ -249,9 +257,9 @@ pub fn store(tx: &mut dyn CaseTx, master: &Key, w: &Write) -> Result<Stored, Sto
         }
         match current {
             Some(c) => {
-                let key = data_key(master, id, c.data_key.as_deref())?;
+                let key = meter.opening(|| data_key(master, id, c.data_key.as_deref()))?;
                 if !w.snapshot {
-                    let sealed = key.seal(Kind::Change, id, &w.bytes);
+                    let sealed = meter.seal(&key, Kind::Change, id, &w.bytes);
                     let (pending_changes, pending_bytes) = tx.append_changes(row, &sealed)?;
                     break Stored::Written {
                         pending_changes,
@@ -260,7 +268,7 @@ pub fn store(tx: &mut dyn CaseTx, master: &Key, w: &Write) -> Result<Stored, Sto
                     };
                 }
                 // A whole document replaces the snapshot.
-                tx.replace_snapshot(row, &key.seal(Kind::Snapshot, id, &w.bytes))?;
+                tx.replace_snapshot(row, &meter.seal(&key, Kind::Snapshot, id, &w.bytes))?;
             }
             // The first changes of a new case become its snapshot.
             None => {
@@ -273,10 +281,19 @@ pub fn store(tx: &mut dyn CaseTx, master: &Key, w: &Write) -> Result<Stored, Sto
                 if tx.key_check()?.is_some_and(|c| !keys::checks(master, &c)) {
                     return Err(StorageError::Rekeyed);
                 }
-                let (key, wrapped) = fresh.get_or_insert_with(|| keys::new_data_key(master, id));
-                let sealed = key.seal(Kind::Snapshot, id, &w.bytes);
+                let (key, wrapped) =
+                    fresh.get_or_insert_with(|| meter.sealing(|| keys::new_data_key(master, id)));
+                let claimed = tx.claim_data_key(master, id, wrapped)?;
+                let theirs;
+                let key = if &claimed == wrapped {
+                    &*key
+                } else {
+                    theirs = meter.opening(|| keys::unwrap_data_key(master, id, &claimed))?;
+                    &theirs
+                };
+                let sealed = meter.seal(key, Kind::Snapshot, id, &w.bytes);
                 let row = CaseRow {
-                    data_key: wrapped,
+                    data_key: &claimed,
                     ..row
                 };
                 if tx.insert_case(row, &sealed)? {
@@ -363,12 +380,101 @@ pub fn document(rows: &dyn CaseRows, id: &CaseId) -> Result<Option<Vec<u8>>, Sto
     let Some((wrapped, snapshot, chunks)) = rows.document_rows(key_id)? else {
         return Ok(None);
     };
-    let key = with_master_key(rows, |master| data_key(&master, key_id, wrapped.as_deref()))?;
-    let mut bytes = key.open(Kind::Snapshot, key_id, &snapshot)?;
+    let meter = rows.meter();
+    meter.documents_opened.fetch_add(1, Relaxed);
+    let key = with_master_key(rows, |master| {
+        meter.opening(|| data_key(&master, key_id, wrapped.as_deref()))
+    })?;
+    let mut bytes = meter.open(&key, Kind::Snapshot, key_id, &snapshot)?;
     for chunk in chunks {
-        bytes.extend_from_slice(&key.open(Kind::Change, key_id, &chunk)?);
+        bytes.extend_from_slice(&meter.open(&key, Kind::Change, key_id, &chunk)?);
     }
     Ok(Some(bytes))
+}
+
+/// The closed cases whose closure was approved at or before `closed_before`, from the
+/// columns beside them (nothing is opened).
+pub fn closed(
+    rows: &dyn CaseRows,
+    closed_before: i64,
+) -> Result<Vec<super::ClosedCase>, StorageError> {
+    Ok(rows
+        .closed_case_rows(closed_before)?
+        .into_iter()
+        .filter_map(|(key, team, closed_at)| {
+            Some(super::ClosedCase {
+                id: case_id_of(&key)?,
+                team,
+                closed_at,
+            })
+        })
+        .collect())
+}
+
+/// Writes what is kept beside the cases stored before it was (a database of an earlier
+/// version), opening each such case once, at the first start after the upgrade: the
+/// closure columns (the SQLite storage's migration 19, PostgreSQL's schema version 16) and
+/// the links between cases (migration 20, schema version 18). Idempotent: a case whose
+/// columns a write filled meanwhile is left as that write left it; one interrupted start
+/// fills the rest at the next. A case that cannot be read is logged: its closure is taken
+/// as open (never the retention's to erase), it keeps no links until its next write; never
+/// a reason not to start. Answers how many cases it opened.
+pub fn fill_derived(rows: &dyn CaseRows) -> Result<usize, StorageError> {
+    let closures: std::collections::BTreeSet<Vec<u8>> =
+        rows.unfilled_closure_keys()?.into_iter().collect();
+    let links_unfilled = rows.links_unfilled()?;
+    let keys: Vec<Vec<u8>> = if links_unfilled {
+        rows.all_case_rows()?.0.into_iter().map(|r| r.0).collect()
+    } else {
+        closures.iter().cloned().collect()
+    };
+    let mut links = Vec::new();
+    for key in &keys {
+        let Some(id) = case_id_of(key) else { continue };
+        // Erased meanwhile: nothing to fill.
+        let Some(bytes) = document(rows, &id)? else {
+            continue;
+        };
+        let read = automerge::Automerge::load(&bytes)
+            .map_err(|e| e.to_string())
+            .and_then(|doc| {
+                let (file, _) =
+                    fieldcase_core::CaseDoc::outline_of(&doc).map_err(|e| e.to_string())?;
+                Ok((file, doc))
+            });
+        let (file, doc) = match read {
+            Ok(r) => r,
+            Err(e) => {
+                // Not a case file this server reads: never the retention's to erase.
+                tracing::warn!(case = %id, error = %e, "a stored case does not read; its closure is taken as open and its links left out");
+                if closures.contains(key) {
+                    rows.fill_closure_row(key, false, None)?;
+                }
+                continue;
+            }
+        };
+        if closures.contains(key) {
+            let closed = file.stage == fieldcase_core::Stage::Closed;
+            rows.fill_closure_row(
+                key,
+                closed,
+                closed.then(|| super::closed_at(&file)).flatten(),
+            )?;
+        }
+        if links_unfilled {
+            let l = CaseAccess::of(id, &file, &doc).links;
+            if !l.is_empty() {
+                links.push((
+                    key.clone(),
+                    l.iter().map(|c| c.as_bytes().to_vec()).collect(),
+                ));
+            }
+        }
+    }
+    if links_unfilled {
+        rows.fill_link_rows(&links)?;
+    }
+    Ok(keys.len())
 }
 
 /// A stored case's heads.
@@ -378,15 +484,17 @@ pub fn heads(rows: &dyn CaseRows, id: &CaseId) -> Result<Option<Vec<ChangeHash>>
 
 /// A stored case's access facts.
 pub fn access(rows: &dyn CaseRows, id: &CaseId) -> Result<Option<CaseAccess>, StorageError> {
-    Ok(rows
-        .access_row(&id.as_bytes()[..])?
-        .map(|(team, restricted, assigned)| CaseAccess {
+    Ok(rows.access_row(&id.as_bytes()[..])?.map(
+        |(team, restricted, assigned, closed, closed_at)| CaseAccess {
             id: *id,
             team,
             restricted,
             assigned,
+            closed,
+            closed_at,
             links: Vec::new(),
-        }))
+        },
+    ))
 }
 
 /// Every case with its access facts and heads, by id (a key that is not a case id is
@@ -430,7 +538,7 @@ fn listed(
     }
     cases
         .into_iter()
-        .filter_map(|(key, team, restricted, heads)| {
+        .filter_map(|(key, team, restricted, heads, closed, closed_at)| {
             let id = case_id_of(&key)?;
             let access = CaseAccess {
                 id,
@@ -438,6 +546,8 @@ fn listed(
                 restricted,
                 assigned: assigned.remove(&key).unwrap_or_default(),
                 links: Vec::new(),
+                closed,
+                closed_at,
             };
             Some((access, heads_of(&heads)))
         })
@@ -589,6 +699,8 @@ mod tests {
             restricted: false,
             assigned: assigned.iter().map(|s| s.to_string()).collect(),
             links: Vec::new(),
+            closed: false,
+            closed_at: None,
         };
         let heads = [ChangeHash([1; 32])];
         Write::new(&access, CaseWrite::Snapshot(b"mine"), &heads, expected, 40)
@@ -602,7 +714,13 @@ mod tests {
             ..Rows::default()
         };
         assert_eq!(
-            store(&mut rows, &master(), &write(&["u-1"], Some(&[]))).unwrap(),
+            store(
+                &mut rows,
+                &master(),
+                &keys::Meter::default(),
+                &write(&["u-1"], Some(&[]))
+            )
+            .unwrap(),
             Stored::Stale
         );
         assert_eq!(rows.case, Some(theirs.clone()), "theirs stays");
@@ -615,7 +733,13 @@ mod tests {
             race: Some(theirs),
             ..Rows::default()
         };
-        let got = store(&mut rows, &master(), &write(&["u-1"], None)).unwrap();
+        let got = store(
+            &mut rows,
+            &master(),
+            &keys::Meter::default(),
+            &write(&["u-1"], None),
+        )
+        .unwrap();
         assert_eq!(
             got,
             Stored::Written {
@@ -644,10 +768,22 @@ mod tests {
             assigned: vec!["u-1".into(), "u-2".into()],
             ..Rows::default()
         };
-        store(&mut rows, &master(), &write(&["u-3", "u-2", "u-3"], None)).unwrap();
+        store(
+            &mut rows,
+            &master(),
+            &keys::Meter::default(),
+            &write(&["u-3", "u-2", "u-3"], None),
+        )
+        .unwrap();
         assert_eq!(rows.assigned, ["u-3", "u-2"], "in order, once each");
         assert_eq!(rows.ends, [("u-1".to_string(), 40)]);
-        store(&mut rows, &master(), &write(&["u-1"], None)).unwrap();
+        store(
+            &mut rows,
+            &master(),
+            &keys::Meter::default(),
+            &write(&["u-1"], None),
+        )
+        .unwrap();
         let mut ends = rows.ends.clone();
         ends.sort();
         assert_eq!(ends, [("u-2".to_string(), 40), ("u-3".to_string(), 40)]);

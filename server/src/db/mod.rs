@@ -205,6 +205,17 @@ macro_rules! rules_over_rows {
             Ok($crate::db::cases::all(self)?)
         }
 
+        fn closed_cases(
+            &self,
+            closed_before: i64,
+        ) -> $crate::AppResult<Vec<$crate::db::ClosedCase>> {
+            Ok($crate::db::cases::closed(self, closed_before)?)
+        }
+
+        fn sealing(&self) -> std::sync::Arc<$crate::db::keys::Meter> {
+            $crate::db::cases::CaseRows::meter(self)
+        }
+
         fn visible_cases(
             &self,
             user: &$crate::db::User,
@@ -602,9 +613,20 @@ pub fn open(spec: &std::path::Path) -> AppResult<AnyDb> {
 
 /// Opens the storage a `--db` setting names with the master key from `keys`.
 pub fn open_with(spec: &std::path::Path, keys: &keys::KeySource) -> AppResult<AnyDb> {
+    open_apart(spec, keys, None)
+}
+
+/// Opens the storage a `--db` setting names with the master key from `keys` and, for
+/// PostgreSQL, the data keys in the keys database at `keys_url` (`postgres.keys_url`;
+/// `None`: its default, [`postgres::PostgresDb::connect_apart`]).
+pub fn open_apart(
+    spec: &std::path::Path,
+    keys: &keys::KeySource,
+    keys_url: Option<&str>,
+) -> AppResult<AnyDb> {
     match spec.to_str().filter(|s| is_postgres_url(s)) {
-        Some(url) => Ok(AnyDb::Postgres(postgres::PostgresDb::connect_with(
-            url, keys,
+        Some(url) => Ok(AnyDb::Postgres(postgres::PostgresDb::connect_apart(
+            url, keys_url, keys,
         )?)),
         None => Ok(AnyDb::Sqlite(sqlite::SqliteDb::open_with(spec, keys)?)),
     }
@@ -1090,12 +1112,19 @@ pub struct CaseAccess {
     /// finds who links to it ([`Db::linked_from`]). Reads of access facts leave it empty:
     /// every write computes it from the document ([`CaseAccess::of`]).
     pub links: Vec<CaseId>,
+    /// Whether the case is closed (its stage), and when the closure in force was approved
+    /// (ms; `None` when open, or closed without an approved closure): what the retention
+    /// reads (`crate::retention`), kept in columns beside the case by every case write so
+    /// that no case is opened to learn it.
+    pub closed: bool,
+    pub closed_at: Option<i64>,
 }
 
 impl CaseAccess {
     /// The access facts a case document states, from its outline `file`: the one way they
     /// are read from a document (admission, the command line, seeding).
     pub fn of(id: CaseId, file: &fieldcase_core::CaseFile, doc: &automerge::Automerge) -> Self {
+        let closed = file.stage == fieldcase_core::Stage::Closed;
         CaseAccess {
             id,
             team: file.team.clone().unwrap_or_default(),
@@ -1107,6 +1136,8 @@ impl CaseAccess {
                 .filter_map(|l| l.parse::<CaseId>().ok())
                 .filter(|l| *l != id)
                 .collect(),
+            closed,
+            closed_at: closed.then(|| closed_at(file)).flatten(),
         }
     }
 
@@ -1130,6 +1161,23 @@ impl CaseAccess {
             Role::Admin => assigned || !self.restricted,
         }
     }
+}
+
+/// A closed case as the retention sees it, from the columns beside the case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClosedCase {
+    pub id: CaseId,
+    pub team: String,
+    /// When its closure in force was approved (ms).
+    pub closed_at: i64,
+}
+
+/// When the closure in force of a case file was approved (ms), if it has one.
+pub fn closed_at(file: &fieldcase_core::CaseFile) -> Option<i64> {
+    let at = file.current_closure()?.decided_at.as_deref()?;
+    chrono::DateTime::parse_from_rfc3339(at)
+        .ok()
+        .map(|t| t.timestamp_millis())
 }
 
 /// Session lifetimes, in milliseconds.
@@ -1235,6 +1283,13 @@ pub trait Db: Send + Sync + 'static {
     fn case_access(&self, id: &CaseId) -> AppResult<Option<CaseAccess>>;
     /// Every case with its access facts and heads.
     fn cases(&self) -> AppResult<Vec<(CaseAccess, Vec<automerge::ChangeHash>)>>;
+    /// The closed cases whose closure in force was approved at or before `closed_before`
+    /// (ms), oldest closure first, read from the columns every case write keeps (no case is
+    /// opened): what the retention looks at.
+    fn closed_cases(&self, closed_before: i64) -> AppResult<Vec<ClosedCase>>;
+    /// What this storage counts of its sealing and opening: case documents opened, and
+    /// the time spent in AES-GCM ([`keys::Meter`], exported at `/metrics`).
+    fn sealing(&self) -> std::sync::Arc<keys::Meter>;
     /// The cases `user` may see, with their access facts and heads, read through the
     /// indexes on assignees and teams (issue 20: the cost follows the caller's caseload).
     fn visible_cases(

@@ -17,6 +17,12 @@
 //! this instance's writer id (`case_writers`); [`Db::external_version`] is the sum of the
 //! other writers' counts, so it moves exactly when another process wrote a case.
 //!
+//! The data keys (wrapped by the master key), the key check and the tombstones are kept
+//! in a second database, the keys database (`postgres.keys_url`, ADR 0007), so that a dump
+//! of the data database holds no key: a new case's key is stored there before the case, an
+//! erasure deletes it there before the case's rows, and at the start the two are joined
+//! ([`PostgresDb::connect_apart`]). Each pooled worker holds a connection to each.
+//!
 //! Connections are made without TLS (a database on the same host or a private network);
 //! a URL that asks for `sslmode=require` is refused by the client.
 
@@ -32,7 +38,8 @@ use super::accounts::{
     AccountRows, NewUserRow, PasswordRow, Registration, SessionRow, StorageError, UserInsert,
 };
 use super::cases::{
-    self, AssignmentRow, CaseListRow, CaseRow, CaseRows, CaseTx, Current, DocumentRows,
+    self, AccessRow, AssignmentRow, CaseListRow, CaseRow, CaseRows, CaseTx, ClosedRow, Current,
+    DocumentRows,
 };
 use super::keys::{self, CaseBlobs, DataKeyRow, Key, KeySource, KeyTx};
 use super::records::{AuditRow, ChainRow, RecordRows, Window, WindowChange};
@@ -290,9 +297,23 @@ const MIGRATIONS: &[&str] = &[
         reason  TEXT NOT NULL,
         at      BIGINT NOT NULL
      );",
-    // Schema version 16: links between cases (issue 19; the SQLite storage's migration
-    // 19): the cases each case links to, so that a linked case finds who links to it.
-    // Cases stored before are read once at the next start (`cases::fill_links`).
+    // Schema version 16: what the retention needs of a case, beside it (issue 18; the
+    // SQLite storage's migration 19): whether it is closed and when its closure in force
+    // was approved, written by every case write. NULL: written before this step;
+    // `cases::fill_derived` opens each such case once, at the start after it.
+    "ALTER TABLE cases ADD COLUMN closed BOOLEAN;
+     ALTER TABLE cases ADD COLUMN closed_at BIGINT;
+     CREATE INDEX cases_closed ON cases (closed_at) WHERE closed;",
+    // Schema version 17: the data keys kept in the keys database (ADR 0007), apart from
+    // this database's dumps. The mark says they were moved there (`move_keys`, at the
+    // first start after this step): from then on `cases.data_key` stays empty.
+    "CREATE TABLE keys_moved (
+        id       INTEGER PRIMARY KEY CHECK (id = 1),
+        moved_at BIGINT NOT NULL
+     );",
+    // Schema version 18: links between cases (issue 19; the SQLite storage's migration
+    // 20): the cases each case links to, so that a linked case finds who links to it.
+    // Cases stored before are read once at the next start (`cases::fill_derived`).
     "CREATE TABLE case_links (
         case_id BYTEA NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
         linked  BYTEA NOT NULL,
@@ -301,6 +322,29 @@ const MIGRATIONS: &[&str] = &[
      CREATE INDEX case_links_to ON case_links (linked);
      CREATE TABLE case_links_unfilled (id INTEGER PRIMARY KEY CHECK (id = 1));
      INSERT INTO case_links_unfilled (id) SELECT 1 WHERE EXISTS (SELECT 1 FROM cases);",
+];
+
+/// The schema of the keys database (`postgres.keys_url`, ADR 0007), versioned in its table
+/// `fieldcase_keys_schema`: the key check of the master key, every case's data key wrapped
+/// by it, and the tombstones of erased cases (which tell a dump restored from before an
+/// erasure what to erase). Nothing else: no content, no names.
+const KEYS_MIGRATIONS: &[&str] = &[
+    // 1: the keyring.
+    "CREATE TABLE key_check (
+        id     INTEGER PRIMARY KEY CHECK (id = 1),
+        sealed BYTEA NOT NULL
+     );
+     CREATE TABLE data_keys (
+        id       BYTEA PRIMARY KEY,
+        data_key BYTEA NOT NULL
+     );
+     CREATE TABLE erased_cases (
+        id        BYTEA PRIMARY KEY,
+        team      TEXT NOT NULL,
+        erased_at BIGINT NOT NULL,
+        erased_by TEXT NOT NULL,
+        reason    TEXT NOT NULL
+     );",
 ];
 
 impl From<postgres::Error> for AppError {
@@ -322,29 +366,63 @@ fn detail(e: &postgres::Error) -> String {
 
 type Job = Box<dyn FnOnce(&mut Connection) + Send>;
 
-/// One pooled connection, made again when it broke.
+/// One pooled connection to the data database and one to the keys database, each made
+/// again when it broke.
 struct Connection {
     config: postgres::Config,
     client: Option<Client>,
+    keys_config: postgres::Config,
+    keys_client: Option<Client>,
+}
+
+/// A client of `config` in `slot`, connected again if it broke.
+fn connected<'a>(
+    slot: &'a mut Option<Client>,
+    config: &postgres::Config,
+    what: &str,
+) -> AppResult<&'a mut Client> {
+    if slot.as_ref().is_none_or(Client::is_closed) {
+        *slot = None;
+        let client = config.connect(NoTls).map_err(|e| {
+            let mut why = detail(&e);
+            // Never the password, should the client's error repeat it.
+            if let Some(p) = config.get_password().filter(|p| p.len() >= 3) {
+                why = why.replace(&*String::from_utf8_lossy(p), "***");
+            }
+            AppError::Internal(format!("cannot connect to PostgreSQL{what}: {why}"))
+        })?;
+        *slot = Some(client);
+    }
+    slot.as_mut()
+        .ok_or_else(|| AppError::Internal("no connection".into()))
 }
 
 impl Connection {
     fn client(&mut self) -> AppResult<&mut Client> {
-        if self.client.as_ref().is_none_or(Client::is_closed) {
-            self.client = None;
-            let client = self.config.connect(NoTls).map_err(|e| {
-                let mut why = detail(&e);
-                // Never the password, should the client's error repeat it.
-                if let Some(p) = self.config.get_password().filter(|p| p.len() >= 3) {
-                    why = why.replace(&*String::from_utf8_lossy(p), "***");
-                }
-                AppError::Internal(format!("cannot connect to PostgreSQL: {why}"))
-            })?;
-            self.client = Some(client);
+        connected(&mut self.client, &self.config, "")
+    }
+
+    /// The connection to the keys database ([`PostgresDb`]'s keyring).
+    fn keys(&mut self) -> AppResult<&mut Client> {
+        connected(
+            &mut self.keys_client,
+            &self.keys_config,
+            " (the keys database, postgres.keys_url)",
+        )
+    }
+
+    /// Both connections: the data database's and the keys database's.
+    fn both(&mut self) -> AppResult<(&mut Client, &mut Client)> {
+        connected(
+            &mut self.keys_client,
+            &self.keys_config,
+            " (the keys database, postgres.keys_url)",
+        )?;
+        connected(&mut self.client, &self.config, "")?;
+        match (self.client.as_mut(), self.keys_client.as_mut()) {
+            (Some(data), Some(keys)) => Ok((data, keys)),
+            _ => Err(AppError::Internal("no connection".into())),
         }
-        self.client
-            .as_mut()
-            .ok_or_else(|| AppError::Internal("no connection".into()))
     }
 }
 
@@ -360,6 +438,8 @@ pub struct PostgresDb {
     master: RwLock<Arc<Key>>,
     /// Where the master key comes from.
     source: KeySource,
+    /// Sealing and opening, counted.
+    meter: Arc<keys::Meter>,
 }
 
 impl std::fmt::Debug for PostgresDb {
@@ -420,11 +500,49 @@ impl PostgresDb {
     }
 
     /// Connects, brings the schema up to date, checks the master key from `source` and seals
-    /// what an earlier version stored in the clear ([`keys::prepare`]).
+    /// what an earlier version stored in the clear ([`keys::prepare`]), with the data keys
+    /// in the default keys database ([`PostgresDb::connect_apart`]).
     pub fn connect_with(url: &str, source: &KeySource) -> AppResult<Self> {
+        Self::connect_apart(url, None, source)
+    }
+
+    /// Connects to the data database at `url` and to the keys database at `keys_url`
+    /// (`postgres.keys_url`; `None`: the data database's name with `_keys`, on the same
+    /// server, created when absent), brings both schemas up to date, checks the master key,
+    /// moves the data keys of a database that still holds them into the keys database
+    /// (once), and erases what the keys database says was erased (a dump restored from
+    /// before an erasure). ADR 0007.
+    pub fn connect_apart(url: &str, keys_url: Option<&str>, source: &KeySource) -> AppResult<Self> {
         let config: postgres::Config = url.parse().map_err(|e| {
             AppError::BadRequest(super::redact(url, &format!("not a PostgreSQL URL: {e}")))
         })?;
+        let (keys_config, default_keys) = match keys_url {
+            Some(k) => (
+                k.parse::<postgres::Config>().map_err(|e| {
+                    AppError::BadRequest(super::redact(
+                        k,
+                        &format!("postgres.keys_url is not a PostgreSQL URL: {e}"),
+                    ))
+                })?,
+                None,
+            ),
+            None => {
+                let name = default_keys_database(&config);
+                let mut k = config.clone();
+                k.dbname(&name);
+                (k, Some(name))
+            }
+        };
+        if keys_config.get_hosts() == config.get_hosts()
+            && keys_config.get_ports() == config.get_ports()
+            && keys_config.get_dbname() == config.get_dbname()
+        {
+            return Err(AppError::BadRequest(
+                "postgres.keys_url names the data database itself: the data keys must be kept \
+                 in another database (ADR 0007)"
+                    .into(),
+            ));
+        }
         let (tx, rx) = mpsc::channel::<Job>();
         let rx = Arc::new(Mutex::new(rx));
         let busy = Arc::new(AtomicUsize::new(0));
@@ -435,6 +553,8 @@ impl PostgresDb {
                 let mut conn = Connection {
                     config: config.clone(),
                     client: None,
+                    keys_config: keys_config.clone(),
+                    keys_client: None,
                 };
                 std::thread::Builder::new()
                     .name(format!("fieldcase-pg-{i}"))
@@ -457,43 +577,127 @@ impl PostgresDb {
             // Replaced below, once the key is checked against the database.
             master: RwLock::new(Arc::new(Key::from_bytes(&[0; keys::KEY_BYTES]))),
             source: source.clone(),
+            meter: Arc::default(),
         };
         db.run(migrate)?;
+        if let Some(name) = default_keys {
+            db.run(move |c| create_database(c, &name))?;
+        }
+        db.run_keys(migrate_keys)?;
         let source = source.clone();
-        let (master, sealed) = db.run(move |c| {
-            let mut tx = c.transaction()?;
-            // Instances starting together seal what is in the clear once.
+        let (master, sealed, moved) = db.run_both(move |data, keyring| {
+            let mut tx = data.transaction()?;
+            // Instances starting together seal what is in the clear, and move the keys, once.
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+            if tx.query_opt("SELECT 1 FROM keys_moved", &[])?.is_some() {
+                let mut ktx = keyring.transaction()?;
+                if ktx
+                    .query_opt("SELECT 1 FROM key_check WHERE id = 1", &[])?
+                    .is_none()
+                {
+                    return Err(AppError::Internal(
+                        "the keys database holds no keys, and this database's keys were moved \
+                         to one: give the keys database it was served with (postgres.keys_url); \
+                         without it the cases cannot be read"
+                            .into(),
+                    ));
+                }
+                let prepared = keys::prepare(
+                    &mut ApartKeyTx {
+                        data: &mut tx,
+                        keys: &mut ktx,
+                    },
+                    &source,
+                )
+                .map_err(AppError::Internal)?;
+                ktx.commit()?;
+                tx.commit()?;
+                return Ok((prepared.master, 0, 0));
+            }
+            // A database that still holds its keys (an earlier version, or a new one):
+            // the key steps as before, then every key to the keys database, then none here.
             let prepared =
                 keys::prepare(&mut KeyTxRows(&mut tx), &source).map_err(AppError::Internal)?;
+            let moved = move_keys(&mut tx, keyring, &prepared.master)?;
             tx.commit()?;
-            if prepared.sealed > 0 {
-                // The rows in the clear are dead now; their space is reclaimed.
-                c.batch_execute("VACUUM cases, case_changes")?;
+            if prepared.sealed > 0 || moved > 0 {
+                // The rows in the clear, and the keys moved out, are dead now; their space
+                // is reclaimed.
+                data.batch_execute("VACUUM cases, case_changes")?;
             }
-            Ok((prepared.master, prepared.sealed))
+            Ok((prepared.master, prepared.sealed, moved))
         })?;
         if sealed > 0 {
             tracing::info!(cases = sealed, "sealed cases stored in the clear");
         }
+        if moved > 0 {
+            tracing::info!(
+                keys = moved,
+                "moved the data keys to the keys database (ADR 0007)"
+            );
+        }
         db.master = RwLock::new(Arc::new(master));
-        super::cases::fill_links(&db)?;
+        let erased = db.run_both(join_erasures)?;
+        if erased > 0 {
+            tracing::warn!(
+                cases = erased,
+                "erased cases the keys database says were erased (a dump from before their erasure)"
+            );
+        }
+        let filled = cases::fill_derived(&db)?;
+        if filled > 0 {
+            tracing::info!(
+                cases = filled,
+                "noted the closure and links of cases stored before"
+            );
+        }
         Ok(db)
     }
 
-    /// Rewraps every case's data key under `new` in one transaction (the documents stay
-    /// sealed as they are); answers how many. This storage's key is the old one after it:
+    /// Rewraps every case's data key under `new` (the documents stay sealed as they are);
+    /// answers how many. The data database's part (the directory's key) is written first,
+    /// then the keys database's (every case's key and the key check): a rotation
+    /// interrupted between them is completed by running it again with the same new key
+    /// (`key rotate` reuses `<file>.new`). This storage's key is the old one after it:
     /// connect again with the new key.
     pub fn rotate_master_key(&self, new: Key) -> AppResult<usize> {
         let old = CaseRows::master_key(self);
-        self.run(move |c| {
-            let mut tx = c.transaction()?;
+        self.run_both(move |data, keyring| {
+            let mut tx = data.transaction()?;
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
-            let n =
-                keys::rotate(&mut KeyTxRows(&mut tx), &old, &new).map_err(AppError::Internal)?;
+            let mut ktx = keyring.transaction()?;
+            let n = keys::rotate(
+                &mut ApartKeyTx {
+                    data: &mut tx,
+                    keys: &mut ktx,
+                },
+                &old,
+                &new,
+            )
+            .map_err(AppError::Internal)?;
             tx.commit()?;
+            ktx.commit()?;
             Ok(n)
         })
+    }
+
+    /// Runs `f` on a pooled connection to the keys database and waits for its answer.
+    fn run_keys<T, F>(&self, f: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Client) -> AppResult<T> + Send + 'static,
+    {
+        self.run_job(move |conn| conn.keys().and_then(f))
+    }
+
+    /// Runs `f` on a pooled pair of connections (the data database's, the keys
+    /// database's) and waits for its answer.
+    fn run_both<T, F>(&self, f: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Client, &mut Client) -> AppResult<T> + Send + 'static,
+    {
+        self.run_job(move |conn| conn.both().and_then(|(data, keys)| f(data, keys)))
     }
 
     /// Runs `f` on a pooled connection (on a thread of the pool) and waits for its answer.
@@ -502,9 +706,19 @@ impl PostgresDb {
         T: Send + 'static,
         F: FnOnce(&mut Client) -> AppResult<T> + Send + 'static,
     {
+        self.run_job(move |conn| conn.client().and_then(f))
+    }
+
+    /// Runs `f` on a pooled pair of connections (on a thread of the pool) and waits for its
+    /// answer.
+    fn run_job<T, F>(&self, f: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> AppResult<T> + Send + 'static,
+    {
         let (answer, answered) = mpsc::sync_channel(1);
         let job: Job = Box::new(move |conn: &mut Connection| {
-            let _ = answer.send(conn.client().and_then(f));
+            let _ = answer.send(f(conn));
         });
         {
             let jobs = self.jobs.lock().unwrap_or_else(|p| p.into_inner());
@@ -534,33 +748,283 @@ impl PostgresDb {
 
 /// Applies the migrations not yet applied, in one transaction under the migration lock.
 fn migrate(client: &mut Client) -> AppResult<()> {
+    migrate_in(client, "fieldcase_schema", MIGRATIONS, "the database")
+}
+
+/// Applies the keys database's migrations not yet applied ([`KEYS_MIGRATIONS`]).
+fn migrate_keys(client: &mut Client) -> AppResult<()> {
+    migrate_in(
+        client,
+        "fieldcase_keys_schema",
+        KEYS_MIGRATIONS,
+        "the keys database",
+    )
+}
+
+/// Applies `steps` not yet applied, as counted in the table `table`, in one transaction
+/// under the migration lock.
+fn migrate_in(client: &mut Client, table: &str, steps: &[&str], what: &str) -> AppResult<()> {
     let mut tx = client.transaction()?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
     // Not the notice that the table below exists, at every start.
     tx.batch_execute("SET LOCAL client_min_messages = warning")?;
-    tx.batch_execute("CREATE TABLE IF NOT EXISTS fieldcase_schema (version INTEGER NOT NULL)")?;
-    let version: i32 = match tx.query_opt("SELECT version FROM fieldcase_schema", &[])? {
+    tx.batch_execute(&format!(
+        "CREATE TABLE IF NOT EXISTS {table} (version INTEGER NOT NULL)"
+    ))?;
+    let version: i32 = match tx.query_opt(&format!("SELECT version FROM {table}"), &[])? {
         Some(r) => r.try_get(0)?,
         None => {
-            tx.execute("INSERT INTO fieldcase_schema (version) VALUES (0)", &[])?;
+            tx.execute(&format!("INSERT INTO {table} (version) VALUES (0)"), &[])?;
             0
         }
     };
-    if version as usize > MIGRATIONS.len() {
+    if version as usize > steps.len() {
         return Err(AppError::Internal(format!(
-            "the database has schema {version}; this server knows {}",
-            MIGRATIONS.len()
+            "{what} has schema {version}; this server knows {}",
+            steps.len()
         )));
     }
-    for (i, step) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+    for (i, step) in steps.iter().enumerate().skip(version as usize) {
         tx.batch_execute(step)?;
         tx.execute(
-            "UPDATE fieldcase_schema SET version = $1",
+            &format!("UPDATE {table} SET version = $1"),
             &[&(i as i32 + 1)],
         )?;
     }
     tx.commit()?;
     Ok(())
+}
+
+/// The default keys database of a data database: its name (or, without one, its user's)
+/// with `_keys`, on the same server.
+fn default_keys_database(config: &postgres::Config) -> String {
+    let base = config
+        .get_dbname()
+        .or(config.get_user())
+        .unwrap_or("fieldcase");
+    format!("{base}_keys")
+}
+
+/// Creates the database `name` on the server `client` is connected to, if it does not
+/// exist (two instances starting together: the second finds it).
+fn create_database(client: &mut Client, name: &str) -> AppResult<()> {
+    if client
+        .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])?
+        .is_some()
+    {
+        return Ok(());
+    }
+    let quoted = format!("\"{}\"", name.replace('"', "\"\""));
+    match client.batch_execute(&format!("CREATE DATABASE {quoted}")) {
+        Ok(()) => {
+            tracing::info!(database = name, "created the keys database (ADR 0007)");
+            Ok(())
+        }
+        Err(e)
+            if e.code() == Some(&postgres::error::SqlState::DUPLICATE_DATABASE)
+                || e.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION) =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(AppError::Internal(format!(
+            "cannot create the keys database {name} ({}): create it, or set postgres.keys_url \
+             to one (ADR 0007)",
+            detail(&e)
+        ))),
+    }
+}
+
+/// Moves every data key of a database that still holds them into the keys database, with
+/// the key check and the tombstones, then empties `cases.data_key` and marks the database
+/// (`keys_moved`), inside the data database's transaction `tx` (committed by the caller).
+/// The keys database's part commits first: a start interrupted between the two moves
+/// them again (the same keys, idempotent). Answers how many keys were moved.
+fn move_keys(
+    tx: &mut postgres::Transaction<'_>,
+    keyring: &mut Client,
+    master: &Key,
+) -> AppResult<usize> {
+    let check: Option<Vec<u8>> = tx
+        .query_opt("SELECT sealed FROM key_check WHERE id = 1", &[])?
+        .map(|r| r.try_get(0))
+        .transpose()?;
+    let rows = tx.query(
+        "SELECT id, data_key FROM cases WHERE data_key IS NOT NULL ORDER BY id",
+        &[],
+    )?;
+    let tombstones = tx.query(
+        "SELECT id, team, erased_at, erased_by, reason FROM erased_cases",
+        &[],
+    )?;
+    let mut k = keyring.transaction()?;
+    let theirs: Option<Vec<u8>> = k
+        .query_opt("SELECT sealed FROM key_check WHERE id = 1 FOR UPDATE", &[])?
+        .map(|r| r.try_get(0))
+        .transpose()?;
+    match (theirs, check) {
+        (Some(theirs), _) if !keys::checks(master, &theirs) => {
+            return Err(AppError::Internal(
+                "the keys database (postgres.keys_url) is under another master key: it is \
+                 another database's keyring"
+                    .into(),
+            ))
+        }
+        (None, Some(check)) => {
+            k.execute(
+                "INSERT INTO key_check (id, sealed) VALUES (1, $1)",
+                &[&check],
+            )?;
+        }
+        _ => {}
+    }
+    for r in &rows {
+        let (id, key): (Vec<u8>, Vec<u8>) = (r.try_get(0)?, r.try_get(1)?);
+        // The key the case was sealed with is the data database's; never one the keys
+        // database says was erased (a dump of an earlier version restored).
+        k.execute(
+            "INSERT INTO data_keys (id, data_key)
+             SELECT $1, $2 WHERE NOT EXISTS (SELECT 1 FROM erased_cases WHERE id = $1)
+             ON CONFLICT (id) DO UPDATE SET data_key = excluded.data_key",
+            &[&id, &key],
+        )?;
+    }
+    for t in &tombstones {
+        let id: Vec<u8> = t.try_get(0)?;
+        k.execute(
+            "INSERT INTO erased_cases (id, team, erased_at, erased_by, reason)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING",
+            &[
+                &id,
+                &t.try_get::<_, String>(1)?,
+                &t.try_get::<_, i64>(2)?,
+                &t.try_get::<_, String>(3)?,
+                &t.try_get::<_, String>(4)?,
+            ],
+        )?;
+        k.execute("DELETE FROM data_keys WHERE id = $1", &[&id])?;
+    }
+    k.commit()?;
+    tx.execute(
+        "UPDATE cases SET data_key = NULL WHERE data_key IS NOT NULL",
+        &[],
+    )?;
+    tx.execute(
+        "INSERT INTO keys_moved (id, moved_at) VALUES (1, $1)",
+        &[&chrono::Utc::now().timestamp_millis()],
+    )?;
+    Ok(rows.len())
+}
+
+/// Deletes every row of case `key` but the audit trail's, and writes its tombstone (if it
+/// has none), inside `tx`.
+fn erase_in(
+    tx: &mut postgres::Transaction<'_>,
+    key: &[u8],
+    team: &str,
+    at: i64,
+    by: &str,
+    reason: &str,
+) -> Result<(), postgres::Error> {
+    for table in CASE_TABLES {
+        tx.execute(&format!("DELETE FROM {table} WHERE case_id = $1"), &[&key])?;
+    }
+    tx.execute("DELETE FROM cases WHERE id = $1", &[&key])?;
+    tx.execute(
+        "INSERT INTO erased_cases (id, team, erased_at, erased_by, reason)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING",
+        &[&key, &team, &at, &by, &reason],
+    )?;
+    Ok(())
+}
+
+/// At the start: joins the data database and the keys database on what was erased. A
+/// tombstone of the data database destroys its key in the keys database too (a keys
+/// database restored from before the erasure); a case of the data database whose key the
+/// keys database no longer holds, with a tombstone there, is erased here too (a dump
+/// restored from before its erasure). A case with neither key nor tombstone stops the
+/// start, nothing changed: the keys database is older than this database, or another's.
+/// Answers how many cases were erased.
+fn join_erasures(data: &mut Client, keyring: &mut Client) -> AppResult<usize> {
+    let ours = data.query(
+        "SELECT id, team, erased_at, erased_by, reason FROM erased_cases",
+        &[],
+    )?;
+    // The cases first, their keys after: a case inserted meanwhile had its key stored
+    // before it.
+    let cases: Vec<Vec<u8>> = data
+        .query("SELECT id FROM cases", &[])?
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect::<Result<_, _>>()?;
+    let keyed: std::collections::HashSet<Vec<u8>> = keyring
+        .query("SELECT id FROM data_keys", &[])?
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect::<Result<_, _>>()?;
+    let mut theirs: std::collections::HashMap<Vec<u8>, (String, i64, String, String)> = keyring
+        .query(
+            "SELECT id, team, erased_at, erased_by, reason FROM erased_cases",
+            &[],
+        )?
+        .iter()
+        .map(|r| {
+            Ok((
+                r.try_get(0)?,
+                (r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?),
+            ))
+        })
+        .collect::<Result<_, postgres::Error>>()?;
+    let missing: Vec<&Vec<u8>> = cases.iter().filter(|id| !keyed.contains(*id)).collect();
+    let lost = missing
+        .iter()
+        .filter(|id| !theirs.contains_key(**id))
+        .count();
+    if lost > 0 {
+        return Err(AppError::Internal(format!(
+            "{lost} cases of this database have no data key in the keys database and were not \
+             erased: the keys database (postgres.keys_url) is older than this database, or \
+             another's; nothing was changed"
+        )));
+    }
+    let mut k = keyring.transaction()?;
+    for t in &ours {
+        let id: Vec<u8> = t.try_get(0)?;
+        if keyed.contains(&id) || !theirs.contains_key(&id) {
+            k.execute("DELETE FROM data_keys WHERE id = $1", &[&id])?;
+            k.execute(
+                "INSERT INTO erased_cases (id, team, erased_at, erased_by, reason)
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING",
+                &[
+                    &id,
+                    &t.try_get::<_, String>(1)?,
+                    &t.try_get::<_, i64>(2)?,
+                    &t.try_get::<_, String>(3)?,
+                    &t.try_get::<_, String>(4)?,
+                ],
+            )?;
+        }
+    }
+    k.commit()?;
+    let mut tx = data.transaction()?;
+    for id in &missing {
+        if let Some((team, at, by, reason)) = theirs.remove(*id) {
+            erase_in(&mut tx, id, &team, at, &by, &reason)?;
+        }
+    }
+    // Every other erasure the keys database knows, so that the case is refused here too
+    // and phones that hold it learn it (a dump from before the case was even stored).
+    for (id, (team, at, by, reason)) in &theirs {
+        tx.execute(
+            "INSERT INTO erased_cases (id, team, erased_at, erased_by, reason)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING",
+            &[id, team, at, by, reason],
+        )?;
+    }
+    tx.commit()?;
+    if !missing.is_empty() {
+        data.batch_execute("VACUUM cases, case_changes")?;
+    }
+    Ok(missing.len())
 }
 
 impl From<postgres::Error> for StorageError {
@@ -570,23 +1034,76 @@ impl From<postgres::Error> for StorageError {
 }
 
 /// The rows of one case write, inside its transaction.
-struct CaseTxRows<'a, 'b>(&'a mut postgres::Transaction<'b>);
+/// The rows of one case write: the data database's transaction, and the keys database's
+/// connection (its data keys).
+struct CaseTxRows<'a, 'b>(&'a mut postgres::Transaction<'b>, &'a mut Client);
+
+/// Case `id`'s wrapped data key in the keys database: `Err(Erased)` when it has none and
+/// a tombstone (erased meanwhile), `Ok(None)` when it has neither.
+fn key_of(keyring: &mut Client, id: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+    if let Some(r) = keyring.query_opt("SELECT data_key FROM data_keys WHERE id = $1", &[&id])? {
+        return Ok(Some(r.try_get(0)?));
+    }
+    if keyring
+        .query_opt("SELECT 1 FROM erased_cases WHERE id = $1", &[&id])?
+        .is_some()
+    {
+        return Err(StorageError::Erased);
+    }
+    Ok(None)
+}
 
 impl CaseTx for CaseTxRows<'_, '_> {
     fn current(&mut self, id: &[u8]) -> Result<Option<Current>, StorageError> {
         // The row lock makes compare-and-swap hold across server instances.
         let row = self.0.query_opt(
-            "SELECT heads, octet_length(document), data_key FROM cases WHERE id = $1 FOR UPDATE",
+            "SELECT heads, octet_length(document) FROM cases WHERE id = $1 FOR UPDATE",
             &[&id],
         )?;
         Ok(match row {
             Some(r) => Some(Current {
                 heads: r.try_get(0)?,
                 snapshot_bytes: r.try_get::<_, i32>(1)? as usize,
-                data_key: r.try_get(2)?,
+                data_key: key_of(self.1, id)?,
             }),
             None => None,
         })
+    }
+
+    fn claim_data_key(
+        &mut self,
+        master: &Key,
+        id: &[u8],
+        wrapped: &[u8],
+    ) -> Result<Vec<u8>, StorageError> {
+        // Stored (committed) before the case: a crash leaves at worst a key without a case.
+        // Under the key check, shared: a rotation (which takes it for update) waits, or
+        // ran first and this key would be under the old master (tried again).
+        let mut k = self.1.transaction()?;
+        let check: Option<Vec<u8>> = k
+            .query_opt("SELECT sealed FROM key_check WHERE id = 1 FOR SHARE", &[])?
+            .map(|r| r.try_get(0))
+            .transpose()?;
+        if check.is_some_and(|c| !keys::checks(master, &c)) {
+            return Err(StorageError::Rekeyed);
+        }
+        // Erased, as the keys database knows (a data database restored from before).
+        if k.query_opt("SELECT 1 FROM erased_cases WHERE id = $1", &[&id])?
+            .is_some()
+        {
+            return Err(StorageError::Erased);
+        }
+        k.execute(
+            "INSERT INTO data_keys (id, data_key) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
+            &[&id, &wrapped],
+        )?;
+        // Another writer's key for the same new case (or one left by an attempt that did
+        // not commit its case) is the case's key.
+        let stored: Vec<u8> = k
+            .query_one("SELECT data_key FROM data_keys WHERE id = $1", &[&id])?
+            .try_get(0)?;
+        k.commit()?;
+        Ok(stored)
     }
 
     fn append_changes(
@@ -601,8 +1118,17 @@ impl CaseTx for CaseTxRows<'_, '_> {
             &[&row.id, &bytes],
         )?;
         tx.execute(
-            "UPDATE cases SET team = $2, restricted = $3, heads = $4, updated_at = $5 WHERE id = $1",
-            &[&row.id, &row.team, &row.restricted, &row.heads, &row.now],
+            "UPDATE cases SET team = $2, restricted = $3, heads = $4, updated_at = $5,
+                closed = $6, closed_at = $7 WHERE id = $1",
+            &[
+                &row.id,
+                &row.team,
+                &row.restricted,
+                &row.heads,
+                &row.now,
+                &row.closed,
+                &row.closed_at,
+            ],
         )?;
         let r = tx.query_one(
             "SELECT count(*), coalesce(sum(octet_length(bytes)), 0)::BIGINT FROM case_changes WHERE case_id = $1",
@@ -616,9 +1142,18 @@ impl CaseTx for CaseTxRows<'_, '_> {
 
     fn replace_snapshot(&mut self, row: CaseRow<'_>, bytes: &[u8]) -> Result<(), StorageError> {
         self.0.execute(
-            "UPDATE cases SET team = $2, restricted = $3, document = $4, heads = $5, updated_at = $6
-             WHERE id = $1",
-            &[&row.id, &row.team, &row.restricted, &bytes, &row.heads, &row.now],
+            "UPDATE cases SET team = $2, restricted = $3, document = $4, heads = $5, updated_at = $6,
+                closed = $7, closed_at = $8 WHERE id = $1",
+            &[
+                &row.id,
+                &row.team,
+                &row.restricted,
+                &bytes,
+                &row.heads,
+                &row.now,
+                &row.closed,
+                &row.closed_at,
+            ],
         )?;
         self.0
             .execute("DELETE FROM case_changes WHERE case_id = $1", &[&row.id])?;
@@ -634,8 +1169,10 @@ impl CaseTx for CaseTxRows<'_, '_> {
 
     fn insert_case(&mut self, row: CaseRow<'_>, bytes: &[u8]) -> Result<bool, StorageError> {
         let n = self.0.execute(
-            "INSERT INTO cases (id, team, restricted, document, heads, updated_at, data_key)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING",
+            // The data key is in the keys database ([`CaseTx::claim_data_key`]), not here.
+            "INSERT INTO cases (id, team, restricted, document, heads, updated_at,
+                closed, closed_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING",
             &[
                 &row.id,
                 &row.team,
@@ -643,7 +1180,8 @@ impl CaseTx for CaseTxRows<'_, '_> {
                 &bytes,
                 &row.heads,
                 &row.now,
-                &row.data_key,
+                &row.closed,
+                &row.closed_at,
             ],
         )?;
         Ok(n > 0)
@@ -678,10 +1216,10 @@ impl CaseTx for CaseTxRows<'_, '_> {
     }
 
     fn key_check(&mut self) -> Result<Option<Vec<u8>>, StorageError> {
-        // Shared: case writes go on together; a rotation (which takes it for update) waits.
+        // The keys database's; checked again, locked, when the key is stored.
         Ok(self
-            .0
-            .query_opt("SELECT sealed FROM key_check WHERE id = 1 FOR SHARE", &[])?
+            .1
+            .query_opt("SELECT sealed FROM key_check WHERE id = 1", &[])?
             .map(|r| r.try_get(0))
             .transpose()?)
     }
@@ -721,15 +1259,17 @@ impl PostgresDb {
         master: Arc<Key>,
     ) -> Result<Stored, StorageError> {
         let writer = self.writer.clone();
+        let meter = self.meter.clone();
         let now = write.now;
-        self.run(move |c| {
+        self.run_both(move |c, keyring| {
             let mut tx = c.transaction()?;
             // An error of the rules rolls the transaction back (dropped) and is answered
             // as it is (a rotated key is tried again).
-            let stored = match cases::store(&mut CaseTxRows(&mut tx), &master, &write) {
-                Ok(s) => s,
-                Err(e) => return Ok(Err(e)),
-            };
+            let stored =
+                match cases::store(&mut CaseTxRows(&mut tx, keyring), &master, &meter, &write) {
+                    Ok(s) => s,
+                    Err(e) => return Ok(Err(e)),
+                };
             if stored == Stored::Stale {
                 return Ok(Ok(stored));
             }
@@ -898,6 +1438,18 @@ fn device_row(r: &postgres::Row) -> AppResult<Device> {
     })
 }
 
+/// A case's row as listed ([`CaseListRow`]).
+fn list_row(r: &postgres::Row) -> Result<CaseListRow, postgres::Error> {
+    Ok((
+        r.try_get(0)?,
+        r.try_get(1)?,
+        r.try_get(2)?,
+        r.try_get(3)?,
+        r.try_get(4)?,
+        r.try_get(5)?,
+    ))
+}
+
 /// A read-only transaction on one snapshot of the database (several reads that must agree).
 fn read_view(c: &mut Client) -> Result<postgres::Transaction<'_>, postgres::Error> {
     c.build_transaction()
@@ -915,7 +1467,8 @@ impl CaseRows for PostgresDb {
     }
 
     fn reload_master_key(&self) -> Result<(), StorageError> {
-        let check: Option<Vec<u8>> = self.run(|c| {
+        // The keys database's check: the one its keys are under.
+        let check: Option<Vec<u8>> = self.run_keys(|c| {
             Ok(
                 c.query_opt("SELECT sealed FROM key_check WHERE id = 1", &[])?
                     .map(|r| r.try_get(0))
@@ -929,19 +1482,14 @@ impl CaseRows for PostgresDb {
 
     fn document_rows(&self, id: &[u8]) -> Result<Option<DocumentRows>, StorageError> {
         let key = id.to_vec();
-        Ok(self.run(move |c| {
+        let rows = self.run_both(move |c, keyring| {
             // One snapshot of the database for both reads (a write between them would
             // otherwise pair an old snapshot with changes that no longer follow it).
             let mut tx = read_view(c)?;
-            let Some(r) = tx.query_opt(
-                "SELECT data_key, document FROM cases WHERE id = $1",
-                &[&key],
-            )?
-            else {
+            let Some(r) = tx.query_opt("SELECT document FROM cases WHERE id = $1", &[&key])? else {
                 return Ok(None);
             };
-            let data_key: Option<Vec<u8>> = r.try_get(0)?;
-            let snapshot: Vec<u8> = r.try_get(1)?;
+            let snapshot: Vec<u8> = r.try_get(0)?;
             let changes = tx
                 .query(
                     "SELECT bytes FROM case_changes WHERE case_id = $1 ORDER BY seq",
@@ -951,8 +1499,14 @@ impl CaseRows for PostgresDb {
                 .map(|r| r.try_get(0))
                 .collect::<Result<_, _>>()?;
             tx.commit()?;
-            Ok(Some((data_key, snapshot, changes)))
-        })?)
+            // The key after the rows: a case found has its key stored already.
+            Ok(Some((key_of(keyring, &key), snapshot, changes)))
+        })?;
+        match rows {
+            Some((Err(StorageError::Erased), _, _)) => Ok(None),
+            Some((data_key, snapshot, changes)) => Ok(Some((data_key?, snapshot, changes))),
+            None => Ok(None),
+        }
     }
 
     fn heads_row(&self, id: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
@@ -966,12 +1520,14 @@ impl CaseRows for PostgresDb {
         })?)
     }
 
-    fn access_row(&self, id: &[u8]) -> Result<Option<(String, bool, Vec<String>)>, StorageError> {
+    fn access_row(&self, id: &[u8]) -> Result<Option<AccessRow>, StorageError> {
         let key = id.to_vec();
         Ok(self.run(move |c| {
             let mut tx = read_view(c)?;
-            let Some(r) =
-                tx.query_opt("SELECT team, restricted FROM cases WHERE id = $1", &[&key])?
+            let Some(r) = tx.query_opt(
+                "SELECT team, restricted, coalesce(closed, false), closed_at FROM cases WHERE id = $1",
+                &[&key],
+            )?
             else {
                 return Ok(None);
             };
@@ -984,7 +1540,57 @@ impl CaseRows for PostgresDb {
                 .map(|r| r.try_get(0))
                 .collect::<Result<Vec<String>, _>>()?;
             tx.commit()?;
-            Ok(Some((r.try_get(0)?, r.try_get(1)?, assigned)))
+            Ok(Some((
+                r.try_get(0)?,
+                r.try_get(1)?,
+                assigned,
+                r.try_get(2)?,
+                r.try_get(3)?,
+            )))
+        })?)
+    }
+
+    fn meter(&self) -> Arc<keys::Meter> {
+        self.meter.clone()
+    }
+
+    fn closed_case_rows(&self, closed_before: i64) -> Result<Vec<ClosedRow>, StorageError> {
+        Ok(self.run(move |c| {
+            Ok(c.query(
+                "SELECT id, team, closed_at FROM cases
+                 WHERE closed AND closed_at <= $1 ORDER BY closed_at, id",
+                &[&closed_before],
+            )?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+            .collect::<Result<_, postgres::Error>>()?)
+        })?)
+    }
+
+    fn unfilled_closure_keys(&self) -> Result<Vec<Vec<u8>>, StorageError> {
+        Ok(self.run(|c| {
+            Ok(
+                c.query("SELECT id FROM cases WHERE closed IS NULL ORDER BY id", &[])?
+                    .iter()
+                    .map(|r| r.try_get(0))
+                    .collect::<Result<_, _>>()?,
+            )
+        })?)
+    }
+
+    fn fill_closure_row(
+        &self,
+        id: &[u8],
+        closed: bool,
+        closed_at: Option<i64>,
+    ) -> Result<(), StorageError> {
+        let key = id.to_vec();
+        Ok(self.run(move |c| {
+            c.execute(
+                "UPDATE cases SET closed = $2, closed_at = $3 WHERE id = $1 AND closed IS NULL",
+                &[&key, &closed, &closed_at],
+            )?;
+            Ok(())
         })?)
     }
 
@@ -1001,11 +1607,12 @@ impl CaseRows for PostgresDb {
                 .collect::<Result<_, postgres::Error>>()?;
             let cases = tx
                 .query(
-                    "SELECT id, team, restricted, heads FROM cases ORDER BY id",
+                    "SELECT id, team, restricted, heads, coalesce(closed, false), closed_at
+                     FROM cases ORDER BY id",
                     &[],
                 )?
                 .iter()
-                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+                .map(list_row)
                 .collect::<Result<_, postgres::Error>>()?;
             tx.commit()?;
             Ok((cases, assigned))
@@ -1037,13 +1644,14 @@ impl CaseRows for PostgresDb {
             let cases = tx
                 .query(
                     &format!(
-                        "{visible} SELECT c.id, c.team, c.restricted, c.heads FROM cases c
-                         JOIN v ON v.id = c.id ORDER BY c.id"
+                        "{visible} SELECT c.id, c.team, c.restricted, c.heads,
+                         coalesce(c.closed, false), c.closed_at
+                         FROM cases c JOIN v ON v.id = c.id ORDER BY c.id"
                     ),
                     &[&user_id, &team],
                 )?
                 .iter()
-                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+                .map(list_row)
                 .collect::<Result<_, postgres::Error>>()?;
             let assigned = tx
                 .query(
@@ -1140,6 +1748,87 @@ impl CaseRows for PostgresDb {
             tx.commit()?;
             Ok(())
         })?)
+    }
+}
+
+/// The rows of the key steps once the data keys are in the keys database: its
+/// transaction (case keys, key check) and the data database's (the directory's key, its
+/// copy of the key check).
+struct ApartKeyTx<'a, 'b, 'c> {
+    data: &'a mut postgres::Transaction<'b>,
+    keys: &'a mut postgres::Transaction<'c>,
+}
+
+impl KeyTx for ApartKeyTx<'_, '_, '_> {
+    fn key_check(&mut self) -> Result<Option<Vec<u8>>, StorageError> {
+        // For update: a case write storing a new key waits, and it for that write.
+        Ok(self
+            .keys
+            .query_opt("SELECT sealed FROM key_check WHERE id = 1 FOR UPDATE", &[])?
+            .map(|r| r.try_get(0))
+            .transpose()?)
+    }
+
+    fn set_key_check(&mut self, sealed: &[u8]) -> Result<(), StorageError> {
+        let sql = "INSERT INTO key_check (id, sealed) VALUES (1, $1)
+                   ON CONFLICT (id) DO UPDATE SET sealed = excluded.sealed";
+        self.keys.execute(sql, &[&sealed])?;
+        self.data.execute(sql, &[&sealed])?;
+        Ok(())
+    }
+
+    fn cases_in_the_clear(&mut self) -> Result<Vec<Vec<u8>>, StorageError> {
+        // Sealed before the keys were moved ([`move_keys`] runs after [`keys::prepare`]).
+        Ok(Vec::new())
+    }
+
+    fn case_blobs(&mut self, _: &[u8]) -> Result<CaseBlobs, StorageError> {
+        Err(StorageError::Corrupt(
+            "no case is stored in the clear once the keys are apart".into(),
+        ))
+    }
+
+    fn replace_blobs(
+        &mut self,
+        _: &[u8],
+        _: &[u8],
+        _: &[u8],
+        _: &[(i64, Vec<u8>)],
+    ) -> Result<(), StorageError> {
+        Err(StorageError::Corrupt(
+            "no case is stored in the clear once the keys are apart".into(),
+        ))
+    }
+
+    fn data_keys(&mut self) -> Result<Vec<DataKeyRow>, StorageError> {
+        let mut keys: Vec<DataKeyRow> = self
+            .keys
+            .query("SELECT id, data_key FROM data_keys ORDER BY id", &[])?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<Result<_, StorageError>>()?;
+        if let Some(row) = self.data.query_opt(
+            "SELECT data_key FROM directory WHERE id = 1 FOR UPDATE",
+            &[],
+        )? {
+            keys.push((super::directory::KEY_ID.to_vec(), row.try_get(0)?));
+        }
+        Ok(keys)
+    }
+
+    fn set_data_key(&mut self, id: &[u8], data_key: &[u8]) -> Result<(), StorageError> {
+        if id == super::directory::KEY_ID {
+            self.data.execute(
+                "UPDATE directory SET data_key = $1 WHERE id = 1",
+                &[&data_key],
+            )?;
+        } else {
+            self.keys.execute(
+                "UPDATE data_keys SET data_key = $2 WHERE id = $1",
+                &[&id, &data_key],
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -1411,12 +2100,11 @@ fn link_of(r: &postgres::Row) -> AppResult<super::links::ReferralLink> {
 impl super::attachments::AttachmentRows for PostgresDb {
     fn wrapped_key_row(&self, case: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
         let case = case.to_vec();
-        Ok(self.run(move |c| {
+        Ok(self.run_keys(move |c| {
             Ok(
-                c.query_opt("SELECT data_key FROM cases WHERE id = $1", &[&case])?
-                    .map(|r| r.try_get::<_, Option<Vec<u8>>>(0))
-                    .transpose()?
-                    .flatten(),
+                c.query_opt("SELECT data_key FROM data_keys WHERE id = $1", &[&case])?
+                    .map(|r| r.try_get::<_, Vec<u8>>(0))
+                    .transpose()?,
             )
         })?)
     }
@@ -1904,25 +2592,34 @@ impl super::erasure::ErasureRows for PostgresDb {
         let (key, by_, reason_) = (id.to_vec(), by.to_string(), reason.to_string());
         let writer = self.writer.clone();
         let team = self
-            .run(move |c| {
-                let mut tx = c.transaction()?;
-                // The case's row lock: a write under way finishes first, and one after
-                // finds no case, then its tombstone.
-                let Some(row) =
-                    tx.query_opt("SELECT team FROM cases WHERE id = $1 FOR UPDATE", &[&key])?
+            .run_both(move |c, keyring| {
+                let Some(row) = c.query_opt("SELECT team FROM cases WHERE id = $1", &[&key])?
                 else {
                     return Ok(None);
                 };
                 let team: String = row.try_get(0)?;
-                for table in CASE_TABLES {
-                    tx.execute(&format!("DELETE FROM {table} WHERE case_id = $1"), &[&key])?;
-                }
-                tx.execute("DELETE FROM cases WHERE id = $1", &[&key])?;
-                tx.execute(
+                // The key first, in the keys database with a tombstone there: from its
+                // commit on, no copy of the case opens (the dumps of the data database
+                // hold no key); a crash before the rows below go leaves them to the next
+                // start ([`join_erasures`]).
+                let mut k = keyring.transaction()?;
+                k.execute("DELETE FROM data_keys WHERE id = $1", &[&key])?;
+                k.execute(
                     "INSERT INTO erased_cases (id, team, erased_at, erased_by, reason)
-                     VALUES ($1, $2, $3, $4, $5)",
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING",
                     &[&key, &team, &now, &by_, &reason_],
                 )?;
+                k.commit()?;
+                let mut tx = c.transaction()?;
+                // The case's row lock: a write under way finishes first, and one after
+                // finds no case, then its tombstone.
+                if tx
+                    .query_opt("SELECT 1 FROM cases WHERE id = $1 FOR UPDATE", &[&key])?
+                    .is_none()
+                {
+                    return Ok(None);
+                }
+                erase_in(&mut tx, &key, &team, now, &by_, &reason_)?;
                 // Other instances see a case write (their cases in memory are checked).
                 tx.execute(
                     "INSERT INTO case_writers (writer, writes, started_at) VALUES ($1, 1, $2)

@@ -11,7 +11,8 @@ use super::accounts::{
     AccountRows, NewUserRow, PasswordRow, Registration, SessionRow, StorageError, UserInsert,
 };
 use super::cases::{
-    self, AssignmentRow, CaseListRow, CaseRow, CaseRows, CaseTx, Current, DocumentRows,
+    self, AccessRow, AssignmentRow, CaseListRow, CaseRow, CaseRows, CaseTx, ClosedRow, Current,
+    DocumentRows,
 };
 use super::keys::{self, CaseBlobs, DataKeyRow, Key, KeySource, KeyTx};
 use super::records::{AuditRow, ChainRow, RecordRows, Window, WindowChange};
@@ -260,10 +261,17 @@ const MIGRATIONS: &[&str] = &[
         reason  TEXT NOT NULL,
         at      INTEGER NOT NULL
      ) STRICT;",
-    // 19: links between cases (issue 19): the cases each case links to (household
+    // 19: what the retention needs of a case, beside it (issue 18): whether it is closed
+    // and when its closure in force was approved, written by every case write, so that
+    // the retention finds its candidates without opening every case. NULL: written before
+    // this step; `cases::fill_derived` opens each such case once, at the start after it.
+    "ALTER TABLE cases ADD COLUMN closed INTEGER;
+     ALTER TABLE cases ADD COLUMN closed_at INTEGER;
+     CREATE INDEX cases_closed ON cases (closed_at) WHERE closed = 1;",
+    // 20: links between cases (issue 19): the cases each case links to (household
     // members' own cases, the case a duplicate continues in), so that a linked case finds
     // who links to it. Cases stored before are read once at the next start
-    // (`cases::fill_links`, marked by `case_links_unfilled`).
+    // (`cases::fill_derived`, marked by `case_links_unfilled`).
     "CREATE TABLE case_links (
         case_id BLOB NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
         linked  BLOB NOT NULL,
@@ -284,6 +292,8 @@ pub struct SqliteDb {
     master: RwLock<Arc<Key>>,
     /// Where the master key comes from.
     source: KeySource,
+    /// Sealing and opening, counted.
+    meter: Arc<keys::Meter>,
 }
 
 impl std::fmt::Debug for Pending {
@@ -357,6 +367,7 @@ fn role_of(s: &str) -> Role {
 fn commit_batch(
     conn: &mut Connection,
     master: &Key,
+    meter: &keys::Meter,
     batch: &[Arc<Pending>],
 ) -> Vec<Result<Stored, StorageError>> {
     let run = |conn: &mut Connection| -> AppResult<Vec<Result<Stored, StorageError>>> {
@@ -364,7 +375,7 @@ fn commit_batch(
         let mut outcomes = Vec::with_capacity(batch.len());
         for p in batch {
             let sp = tx.savepoint()?;
-            match cases::store(&mut CaseTxRows(&sp), master, &p.write) {
+            match cases::store(&mut CaseTxRows(&sp), master, meter, &p.write) {
                 Ok(stored) => {
                     sp.commit()?;
                     outcomes.push(Ok(stored));
@@ -386,6 +397,18 @@ fn commit_batch(
                 .collect()
         }
     }
+}
+
+/// A case's row as listed ([`CaseListRow`]).
+fn list_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CaseListRow> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get::<_, i64>(2)? != 0,
+        r.get(3)?,
+        r.get::<_, i64>(4)? != 0,
+        r.get(5)?,
+    ))
 }
 
 /// The rows of one case write, inside the group's transaction (in its savepoint).
@@ -422,8 +445,17 @@ impl CaseTx for CaseTxRows<'_> {
             params![row.id, bytes],
         )?;
         tx.run(
-            "UPDATE cases SET team = ?2, restricted = ?3, heads = ?4, updated_at = ?5 WHERE id = ?1",
-            params![row.id, row.team, row.restricted as i64, row.heads, row.now],
+            "UPDATE cases SET team = ?2, restricted = ?3, heads = ?4, updated_at = ?5,
+                closed = ?6, closed_at = ?7 WHERE id = ?1",
+            params![
+                row.id,
+                row.team,
+                row.restricted as i64,
+                row.heads,
+                row.now,
+                row.closed as i64,
+                row.closed_at
+            ],
         )?;
         let (count, size): (i64, i64) = tx.one(
             "SELECT count(*), coalesce(sum(length(bytes)), 0) FROM case_changes WHERE case_id = ?1",
@@ -435,9 +467,18 @@ impl CaseTx for CaseTxRows<'_> {
 
     fn replace_snapshot(&mut self, row: CaseRow<'_>, bytes: &[u8]) -> Result<(), StorageError> {
         self.0.run(
-            "UPDATE cases SET team = ?2, restricted = ?3, document = ?4, heads = ?5, updated_at = ?6
-             WHERE id = ?1",
-            params![row.id, row.team, row.restricted as i64, bytes, row.heads, row.now],
+            "UPDATE cases SET team = ?2, restricted = ?3, document = ?4, heads = ?5, updated_at = ?6,
+                closed = ?7, closed_at = ?8 WHERE id = ?1",
+            params![
+                row.id,
+                row.team,
+                row.restricted as i64,
+                bytes,
+                row.heads,
+                row.now,
+                row.closed as i64,
+                row.closed_at
+            ],
         )?;
         self.0
             .run("DELETE FROM case_changes WHERE case_id = ?1", [row.id])?;
@@ -446,8 +487,9 @@ impl CaseTx for CaseTxRows<'_> {
 
     fn insert_case(&mut self, row: CaseRow<'_>, bytes: &[u8]) -> Result<bool, StorageError> {
         let n = self.0.run(
-            "INSERT INTO cases (id, team, restricted, document, heads, updated_at, data_key)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id) DO NOTHING",
+            "INSERT INTO cases (id, team, restricted, document, heads, updated_at, data_key,
+                closed, closed_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (id) DO NOTHING",
             params![
                 row.id,
                 row.team,
@@ -455,7 +497,9 @@ impl CaseTx for CaseTxRows<'_> {
                 bytes,
                 row.heads,
                 row.now,
-                row.data_key
+                row.data_key,
+                row.closed as i64,
+                row.closed_at
             ],
         )?;
         Ok(n > 0)
@@ -588,8 +632,15 @@ impl SqliteDb {
             queue: Mutex::new(Vec::new()),
             master: RwLock::new(Arc::new(prepared.master)),
             source: source.clone(),
+            meter: Arc::default(),
         };
-        super::cases::fill_links(&db)?;
+        let filled = cases::fill_derived(&db)?;
+        if filled > 0 {
+            tracing::info!(
+                cases = filled,
+                "noted the closure and links of cases stored before"
+            );
+        }
         Ok(db)
     }
 
@@ -797,7 +848,7 @@ impl SqliteDb {
         }
         let batch = std::mem::take(&mut *self.queue.lock().unwrap_or_else(|p| p.into_inner()));
         let master = CaseRows::master_key(self);
-        let outcomes = commit_batch(&mut conn, &master, &batch);
+        let outcomes = commit_batch(&mut conn, &master, &self.meter, &batch);
         for (p, o) in batch.iter().zip(outcomes) {
             *p.outcome.lock().unwrap_or_else(|e| e.into_inner()) = Some(o);
         }
@@ -982,16 +1033,16 @@ impl CaseRows for SqliteDb {
             .optional()?)
     }
 
-    fn access_row(&self, id: &[u8]) -> Result<Option<(String, bool, Vec<String>)>, StorageError> {
+    fn access_row(&self, id: &[u8]) -> Result<Option<AccessRow>, StorageError> {
         let conn = self.lock();
-        let row: Option<(String, i64)> = conn
+        let row: Option<(String, i64, bool, Option<i64>)> = conn
             .one(
-                "SELECT team, restricted FROM cases WHERE id = ?1",
+                "SELECT team, restricted, coalesce(closed, 0), closed_at FROM cases WHERE id = ?1",
                 [id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? != 0, r.get(3)?)),
             )
             .optional()?;
-        let Some((team, restricted)) = row else {
+        let Some((team, restricted, closed, closed_at)) = row else {
             return Ok(None);
         };
         let mut stmt = conn.prepare_cached(
@@ -1002,7 +1053,43 @@ impl CaseRows for SqliteDb {
             team,
             restricted != 0,
             assigned.collect::<Result<_, _>>()?,
+            closed,
+            closed_at,
         )))
+    }
+
+    fn meter(&self) -> Arc<keys::Meter> {
+        self.meter.clone()
+    }
+
+    fn closed_case_rows(&self, closed_before: i64) -> Result<Vec<ClosedRow>, StorageError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, team, closed_at FROM cases
+             WHERE closed = 1 AND closed_at <= ?1 ORDER BY closed_at, id",
+        )?;
+        let rows = stmt.query_map([closed_before], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn unfilled_closure_keys(&self) -> Result<Vec<Vec<u8>>, StorageError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare("SELECT id FROM cases WHERE closed IS NULL ORDER BY id")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn fill_closure_row(
+        &self,
+        id: &[u8],
+        closed: bool,
+        closed_at: Option<i64>,
+    ) -> Result<(), StorageError> {
+        self.lock().run(
+            "UPDATE cases SET closed = ?2, closed_at = ?3 WHERE id = ?1 AND closed IS NULL",
+            params![id, closed as i64, closed_at],
+        )?;
+        Ok(())
     }
 
     fn all_case_rows(&self) -> Result<(Vec<CaseListRow>, Vec<AssignmentRow>), StorageError> {
@@ -1012,12 +1099,10 @@ impl CaseRows for SqliteDb {
         let assigned = stmt
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<Result<_, _>>()?;
-        let mut stmt = conn.prepare("SELECT id, team, restricted, heads FROM cases ORDER BY id")?;
-        let cases = stmt
-            .query_map([], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? != 0, r.get(3)?))
-            })?
-            .collect::<Result<_, _>>()?;
+        let mut stmt = conn.prepare(
+            "SELECT id, team, restricted, heads, coalesce(closed, 0), closed_at FROM cases ORDER BY id",
+        )?;
+        let cases = stmt.query_map([], list_row)?.collect::<Result<_, _>>()?;
         Ok((cases, assigned))
     }
 
@@ -1042,14 +1127,10 @@ impl CaseRows for SqliteDb {
         let conn = self.lock();
         let args = params![user_id, team.unwrap_or("")];
         let mut stmt = conn.prepare_cached(&format!(
-            "{visible} SELECT c.id, c.team, c.restricted, c.heads FROM cases c
-             JOIN v ON v.id = c.id ORDER BY c.id"
+            "{visible} SELECT c.id, c.team, c.restricted, c.heads, coalesce(c.closed, 0), c.closed_at
+             FROM cases c JOIN v ON v.id = c.id ORDER BY c.id"
         ))?;
-        let cases = stmt
-            .query_map(args, |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? != 0, r.get(3)?))
-            })?
-            .collect::<Result<_, _>>()?;
+        let cases = stmt.query_map(args, list_row)?.collect::<Result<_, _>>()?;
         let mut stmt = conn.prepare_cached(&format!(
             "{visible} SELECT a.case_id, a.user_id FROM case_assignments a
              JOIN v ON v.id = a.case_id ORDER BY a.rowid"

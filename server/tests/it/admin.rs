@@ -116,6 +116,8 @@ fn put_case(db: &fieldcase_server::SqliteDb, worker: &fieldcase_server::db::User
         restricted: false,
         assigned: vec![worker.id.clone()],
         links: Vec::new(),
+        closed: false,
+        closed_at: None,
     };
     db.put_case(&access, &doc.automerge().save(), &doc.heads(), 1)
         .unwrap();

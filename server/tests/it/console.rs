@@ -216,6 +216,8 @@ fn put_case(
         restricted: doc.is_restricted(),
         assigned: file.assigned,
         links: Vec::new(),
+        closed: false,
+        closed_at: None,
     };
     s.db.put_case(&access, &doc.automerge().save(), &doc.heads(), 1)
         .unwrap();

@@ -16,6 +16,8 @@ fn access(id: CaseId) -> CaseAccess {
         restricted: false,
         assigned: vec!["u-1".into()],
         links: Vec::new(),
+        closed: false,
+        closed_at: None,
     }
 }
 

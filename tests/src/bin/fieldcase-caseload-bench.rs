@@ -221,6 +221,8 @@ fn main() {
                 restricted,
                 assigned: vec![worker.clone()],
                 links: Vec::new(),
+                closed: false,
+                closed_at: None,
             };
             let heads = doc.heads();
             db.store_case(

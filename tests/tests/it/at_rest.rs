@@ -272,20 +272,11 @@ fn a_pg_dump_holds_no_client_data_in_the_clear_and_the_key_rotates() {
     none_loads("the pg_dump", &values);
 
     // Rotation: every data key rewrapped, the sealed documents untouched.
-    let blobs = |c: &str| {
-        let out = pg
-            .client("psql")
-            .args(["-At", "-d", "atrest", "-c", c])
-            .output()
-            .unwrap();
-        assert!(out.status.success());
-        String::from_utf8(out.stdout).unwrap()
-    };
+    let blobs = |c: &str| psql(&pg, "atrest", c);
+    let keys = |c: &str| psql(&pg, "atrest_keys", c);
     let documents = "SELECT encode(document, 'hex') FROM cases ORDER BY id";
-    let (docs_before, keys_before) = (
-        blobs(documents),
-        blobs("SELECT encode(data_key, 'hex') FROM cases ORDER BY id"),
-    );
+    let data_keys = "SELECT encode(data_key, 'hex') FROM data_keys ORDER BY id";
+    let (docs_before, keys_before) = (blobs(documents), keys(data_keys));
     let new_key = dir.path().join("new.key");
     let new = fieldcase_server::db::keys::create_key_file(&new_key).unwrap();
     assert_eq!(db.rotate_master_key(new).unwrap(), 5);
@@ -295,14 +286,296 @@ fn a_pg_dump_holds_no_client_data_in_the_clear_and_the_key_rotates() {
         docs_before,
         "the documents are not re-encrypted"
     );
-    assert_ne!(
-        blobs("SELECT encode(data_key, 'hex') FROM cases ORDER BY id"),
-        keys_before
-    );
+    assert_ne!(keys(data_keys), keys_before);
     let e = PostgresDb::connect_with(&url, &key).unwrap_err();
     assert!(detail(e).contains("not the key"));
     let db = PostgresDb::connect_with(&url, &KeySource::File(new_key)).unwrap();
     readable_with_the_key(&db, &ids);
+}
+
+/// What `psql` answers to `sql` on database `db`, one row a line.
+fn psql(pg: &PgCluster, db: &str, sql: &str) -> String {
+    let out = pg
+        .client("psql")
+        .args(["-At", "-d", db, "-c", sql])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// PostgreSQL keeps the data keys in a keys database of their own (ADR 0007): a `pg_dump`
+/// of the data database holds none of them, and a dump taken before an erasure, restored
+/// into a fresh database and served with today's keys database, no longer holds the erased
+/// case while every other case reads. Served with a keys database that does not hold its
+/// keys, the restored dump does not start.
+#[test]
+fn a_pg_dump_holds_no_data_key_and_one_from_before_an_erasure_no_longer_opens_the_case() {
+    let pg = PgCluster::start();
+    let url = pg.database("agency");
+    let keys_url = pg.url("agency_keys");
+    let dir = tempfile::tempdir().unwrap();
+    let key = KeySource::File(dir.path().join("master.key"));
+    // The keys database by default: the data database's name with `_keys`, created.
+    let db = Arc::new(PostgresDb::connect_with(&url, &key).unwrap());
+    db.add_team("north").unwrap();
+    db.add_user(
+        "anna",
+        "anna",
+        Role::Worker,
+        Some("north"),
+        PASSWORD,
+        ITERATIONS,
+    )
+    .unwrap();
+    let served = Served::start(db.clone());
+    let (phone, token, _p) = phone(&served.url, "anna");
+    let ids = record_and_sync(&served.url, &phone, &token);
+    drop(served);
+    readable_with_the_key(db.as_ref(), &ids);
+
+    let wrapped: Vec<String> = psql(
+        &pg,
+        "agency_keys",
+        "SELECT encode(data_key, 'hex') FROM data_keys",
+    )
+    .lines()
+    .map(str::to_string)
+    .collect();
+    assert_eq!(
+        wrapped.len(),
+        ids.len(),
+        "every case's key is in the keys database"
+    );
+    assert_eq!(
+        psql(
+            &pg,
+            "agency",
+            "SELECT count(*) FROM cases WHERE data_key IS NOT NULL"
+        )
+        .trim(),
+        "0"
+    );
+    let out = pg.client("pg_dump").arg("agency").output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dump = String::from_utf8(out.stdout).unwrap();
+    for w in &wrapped {
+        assert!(!dump.contains(w.as_str()), "the dump holds a data key");
+    }
+    assert!(dumped_bytea(&dump).len() >= 10);
+    let dump_file = dir.path().join("agency.sql");
+    std::fs::write(&dump_file, &dump).unwrap();
+
+    // The erasure after the dump.
+    let erased = ids[1];
+    db.erase_case(&erased, "u-admin", "the client asked (request 17)", 100)
+        .unwrap();
+    assert!(db.case_document(&erased).unwrap().is_none());
+    // A case stored after the dump, and erased: the dump never held it.
+    let later = CaseId::random();
+    let later_access = fieldcase_server::db::CaseAccess {
+        id: later,
+        team: "north".into(),
+        restricted: false,
+        assigned: Vec::new(),
+        closed: false,
+        closed_at: None,
+        links: Vec::new(),
+    };
+    let mut doc = automerge::AutoCommit::new();
+    automerge::transaction::Transactable::put(&mut doc, automerge::ROOT, "a", 1).unwrap();
+    let heads = doc.get_heads();
+    db.put_case(&later_access, &doc.save(), &heads, 101)
+        .unwrap();
+    db.erase_case(&later, "u-admin", "the client asked (request 18)", 102)
+        .unwrap();
+    drop(db);
+
+    // The dump restored into a fresh database, served with today's keys database.
+    let restored = pg.database("restored");
+    let out = pg
+        .client("psql")
+        .args(["-q", "-v", "ON_ERROR_STOP=1", "-d", "restored", "-f"])
+        .arg(&dump_file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        psql(&pg, "restored", "SELECT count(*) FROM cases").trim(),
+        ids.len().to_string(),
+        "the dump holds the erased case's sealed rows"
+    );
+    let db = PostgresDb::connect_apart(&restored, Some(&keys_url), &key).unwrap();
+    assert!(db.case_document(&erased).unwrap().is_none());
+    assert!(db.case_access(&erased).unwrap().is_none());
+    let t = db.erased_case(&erased).unwrap().unwrap();
+    assert_eq!(t.reason, "the client asked (request 17)");
+    // The erasure of a case the dump never held is known too: never stored again.
+    assert!(db.erased_case(&later).unwrap().is_some());
+    assert!(db
+        .put_case(&later_access, &doc.save(), &heads, 103)
+        .is_err());
+    assert!(db.case_document(&later).unwrap().is_none());
+    let kept: Vec<CaseId> = ids.iter().copied().filter(|i| *i != erased).collect();
+    let names: Vec<_> = ids
+        .iter()
+        .zip(CLIENTS)
+        .filter(|(i, _)| **i != erased)
+        .collect();
+    for (id, (name, _)) in &names {
+        let case = CaseDoc::load(&db.case_document(id).unwrap().unwrap())
+            .unwrap()
+            .read()
+            .unwrap();
+        assert_eq!(case.client.name.as_deref(), Some(*name));
+    }
+    assert_eq!(db.cases().unwrap().len(), kept.len());
+    assert_eq!(
+        psql(&pg, "restored", "SELECT count(*) FROM cases").trim(),
+        kept.len().to_string(),
+        "its rows are gone from the restored database"
+    );
+    drop(db);
+
+    // The same dump with a keys database that never held its keys: refused, nothing changed.
+    let again = pg.database("again");
+    let out = pg
+        .client("psql")
+        .args(["-q", "-v", "ON_ERROR_STOP=1", "-d", "again", "-f"])
+        .arg(&dump_file)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let e = PostgresDb::connect_apart(&again, Some(&pg.database("empty_keys")), &key).unwrap_err();
+    assert!(detail(e).contains("holds no keys"));
+    assert_eq!(
+        psql(&pg, "again", "SELECT count(*) FROM cases").trim(),
+        ids.len().to_string()
+    );
+    // Nor with the data database itself as its keys database.
+    let e = PostgresDb::connect_apart(&again, Some(&again), &key).unwrap_err();
+    assert!(e.to_string().contains("data database itself"), "{e}");
+}
+
+/// A PostgreSQL database of the version before the keys database (its data keys in
+/// `cases.data_key`, schema 16) has them moved out at its first start, once: the keys
+/// database holds them, the data database none, every case reads, and a second start
+/// changes nothing.
+#[test]
+fn an_earlier_postgres_database_has_its_keys_moved_out_once() {
+    let pg = PgCluster::start();
+    let url = pg.database("earlier");
+    let dir = tempfile::tempdir().unwrap();
+    let key = KeySource::File(dir.path().join("master.key"));
+    let db = Arc::new(PostgresDb::connect_with(&url, &key).unwrap());
+    db.add_team("north").unwrap();
+    db.add_user(
+        "anna",
+        "anna",
+        Role::Worker,
+        Some("north"),
+        PASSWORD,
+        ITERATIONS,
+    )
+    .unwrap();
+    let served = Served::start(db.clone());
+    let (phone, token, _p) = phone(&served.url, "anna");
+    let ids = record_and_sync(&served.url, &phone, &token);
+    drop(served);
+    drop(db);
+    // As the earlier version left it: the keys in the cases, no mark, schema 16.
+    let pairs = psql(
+        &pg,
+        "earlier_keys",
+        "SELECT encode(id, 'hex') || ' ' || encode(data_key, 'hex') FROM data_keys",
+    );
+    for line in pairs.lines() {
+        let (id, k) = line.split_once(' ').unwrap();
+        psql(
+            &pg,
+            "earlier",
+            &format!(
+                "UPDATE cases SET data_key = decode('{k}', 'hex') WHERE id = decode('{id}', 'hex')"
+            ),
+        );
+    }
+    psql(
+        &pg,
+        "earlier",
+        "DROP TABLE case_links_unfilled; DROP TABLE case_links; \
+         DELETE FROM keys_moved; DROP TABLE keys_moved; UPDATE fieldcase_schema SET version = 16",
+    );
+    // And the closure columns as schema 16 found them (NULL): filled at the start too.
+    psql(
+        &pg,
+        "earlier",
+        "UPDATE cases SET closed = NULL, closed_at = NULL",
+    );
+    let moved_to = pg.url("earlier_keyring");
+    pg.database("earlier_keyring");
+    let db = PostgresDb::connect_apart(&url, Some(&moved_to), &key).unwrap();
+    readable_with_the_key(&db, &ids);
+    assert_eq!(
+        psql(
+            &pg,
+            "earlier",
+            "SELECT count(*) FROM cases WHERE data_key IS NOT NULL"
+        )
+        .trim(),
+        "0"
+    );
+    assert_eq!(
+        psql(
+            &pg,
+            "earlier",
+            "SELECT count(*) FROM cases WHERE closed IS NULL"
+        )
+        .trim(),
+        "0",
+        "every case's closure noted"
+    );
+    assert_eq!(
+        db.sealing()
+            .documents_opened
+            .load(std::sync::atomic::Ordering::Relaxed),
+        ids.len() as u64 * 2,
+        "each case opened once to note its closure, and once read above"
+    );
+    assert!(
+        db.closed_cases(i64::MAX).unwrap().is_empty(),
+        "none is closed"
+    );
+    let keyring = psql(
+        &pg,
+        "earlier_keyring",
+        "SELECT encode(id, 'hex') || ' ' || encode(data_key, 'hex') FROM data_keys ORDER BY id",
+    );
+    let mut expected: Vec<&str> = pairs.lines().collect();
+    expected.sort();
+    assert_eq!(keyring.lines().collect::<Vec<_>>(), expected);
+    drop(db);
+    let db = PostgresDb::connect_apart(&url, Some(&moved_to), &key).unwrap();
+    readable_with_the_key(&db, &ids);
+    assert_eq!(
+        psql(
+            &pg,
+            "earlier_keyring",
+            "SELECT encode(id, 'hex') || ' ' || encode(data_key, 'hex') FROM data_keys ORDER BY id"
+        ),
+        keyring
+    );
 }
 
 fn detail(e: fieldcase_server::AppError) -> String {

@@ -489,6 +489,22 @@ fn the_servers_retention_task_erases_closed_cases_past_their_teams_retention() {
         .parse()
         .unwrap();
     assert!(runs >= past_count as u64, "{runs}");
+    // What the storage opened and the time it spent sealing, named at /metrics.
+    for name in [
+        "fieldcase_case_documents_opened_total ",
+        "fieldcase_case_seals_total ",
+        "fieldcase_case_seal_seconds_total ",
+        "fieldcase_case_opens_total ",
+        "fieldcase_case_open_seconds_total ",
+    ] {
+        let v: f64 = metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .unwrap_or_else(|| panic!("{name} at /metrics"))
+            .parse()
+            .unwrap();
+        assert!(v > 0.0, "{name}{v}");
+    }
     // The task stops with the server.
     server.stop_gracefully();
 }
@@ -864,4 +880,132 @@ fn an_admin_keeps_a_listed_case_for_a_while_or_erases_it_now() {
         ),
         403
     );
+}
+
+/// The retention review reads its candidates from the closure columns beside the cases
+/// and opens only those past their team's retention (to confirm the closure from the
+/// record), not every case: `fieldcase_case_documents_opened_total` counts every case
+/// the storage opened. The columns agree with the records, and a database of the version
+/// before them (SQLite migration 18) gets them filled once when opened.
+#[test]
+fn the_retention_review_opens_only_its_candidates() {
+    use fieldcase_server::retention::{self, Action, Policy, Settings};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("server.sqlite");
+    let db = SqliteDb::open(&path).unwrap();
+    fieldcase_server::demo::seed(&db, fieldcase_tests::ITERATIONS).unwrap();
+    let columns = |db: &dyn Db| -> Vec<(CaseId, i64)> {
+        let mut c: Vec<_> = db
+            .closed_cases(i64::MAX)
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.id, c.closed_at))
+            .collect();
+        c.sort();
+        c
+    };
+    let now = chrono::Utc::now().timestamp_millis();
+    let mut records = closed_cases(&db);
+    records.sort();
+    assert_eq!(
+        columns(&db),
+        records,
+        "the columns say what the records say"
+    );
+    let cases = db.cases().unwrap().len();
+    // A retention that the oldest closure is past and the latest is not.
+    let latest = records.iter().map(|(_, at)| *at).max().unwrap();
+    let days = ((now - latest) / DAY + 1) as u32;
+    let due = records
+        .iter()
+        .filter(|(_, at)| at + i64::from(days) * DAY <= now)
+        .count();
+    assert!(
+        due > 0 && due < records.len() && records.len() < cases,
+        "{due} of {} closed of {cases}",
+        records.len()
+    );
+
+    let settings = Settings {
+        default: Some(Policy {
+            closed_days: days,
+            action: Action::List,
+        }),
+        ..Settings::default()
+    };
+    let opened = |db: &dyn Db| {
+        db.sealing()
+            .documents_opened
+            .load(std::sync::atomic::Ordering::Relaxed)
+    };
+    let before = opened(&db);
+    let found = retention::review(&db, &settings, now).unwrap();
+    assert_eq!(found.len(), due);
+    assert_eq!(
+        opened(&db) - before,
+        due as u64,
+        "only the cases past retention are opened"
+    );
+    // A retention longer than any closure opens nothing.
+    let long = Settings {
+        default: Some(Policy {
+            closed_days: 3650,
+            action: Action::Erase,
+        }),
+        ..Settings::default()
+    };
+    let before = opened(&db);
+    assert!(retention::run(&db, &long, now, true)
+        .unwrap()
+        .erased
+        .is_empty());
+    assert_eq!(opened(&db), before);
+
+    // A case past retention reopened: open in the columns, no candidate any more.
+    let reopened = found[0].case_id;
+    let mut doc = CaseDoc::load(&db.case_document(&reopened).unwrap().unwrap()).unwrap();
+    let supervisor = fieldcase_core::case::Author::new(
+        "u-sup",
+        "Supervisor",
+        fieldcase_core::Role::Supervisor,
+        "d-sup",
+    );
+    doc.reopen(&supervisor, now, "the family asked for help again")
+        .unwrap();
+    let access = fieldcase_server::db::CaseAccess::read(reopened, doc.automerge()).unwrap();
+    assert!(!access.closed && access.closed_at.is_none());
+    db.put_case(&access, &doc.automerge().save(), &doc.heads(), now)
+        .unwrap();
+    assert!(!columns(&db).iter().any(|(id, _)| *id == reopened));
+    let mut records = closed_cases(&db);
+    records.sort();
+    assert_eq!(columns(&db), records);
+    let before = opened(&db);
+    let found = retention::review(&db, &settings, now).unwrap();
+    assert_eq!(found.len(), due - 1);
+    assert_eq!(opened(&db) - before, due as u64 - 1);
+    drop(db);
+
+    // The database as the version before the columns left it: filled once at the open.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "DROP TABLE case_links_unfilled;
+         DROP TABLE case_links;
+         DROP INDEX cases_closed;
+         ALTER TABLE cases DROP COLUMN closed;
+         ALTER TABLE cases DROP COLUMN closed_at;
+         PRAGMA user_version = 18;",
+    )
+    .unwrap();
+    drop(conn);
+    let db = SqliteDb::open(&path).unwrap();
+    assert_eq!(opened(&db), cases as u64, "each case opened once");
+    assert_eq!(columns(&db), records);
+    let before = opened(&db);
+    assert_eq!(retention::review(&db, &settings, now).unwrap(), found);
+    assert_eq!(opened(&db) - before, found.len() as u64);
+    drop(db);
+    // And not again at the next open.
+    let db = SqliteDb::open(&path).unwrap();
+    assert_eq!(opened(&db), 0);
 }

@@ -95,6 +95,7 @@ storage_contract!(
     an_attachment_is_stored_in_order_checked_whole_and_dropped_when_wrong,
     the_caseload_read_through_the_indexes_is_exactly_what_the_rule_allows,
     links_follow_each_write_and_a_linked_case_finds_who_links_to_it,
+    the_closure_columns_follow_a_closure_a_reopening_and_an_erasure,
 );
 
 pub(crate) fn access(id: CaseId, assigned: &[&str]) -> CaseAccess {
@@ -104,6 +105,8 @@ pub(crate) fn access(id: CaseId, assigned: &[&str]) -> CaseAccess {
         restricted: false,
         assigned: assigned.iter().map(|s| s.to_string()).collect(),
         links: Vec::new(),
+        closed: false,
+        closed_at: None,
     }
 }
 
@@ -1512,6 +1515,8 @@ fn the_caseload_read_through_the_indexes_is_exactly_what_the_rule_allows(db: &dy
             restricted: *restricted,
             assigned: assigned.iter().map(|s| s.to_string()).collect(),
             links: Vec::new(),
+            closed: false,
+            closed_at: None,
         };
         db.store_case(
             &access,
@@ -1693,4 +1698,115 @@ fn links_follow_each_write_and_a_linked_case_finds_who_links_to_it(db: &dyn Db) 
     // Erased: its links go with it.
     db.erase_case(&a, "admin", "the client asked", 9).unwrap();
     assert_eq!(db.linked_from(&c).unwrap(), [d]);
+}
+
+/// What the retention reads beside each case (SQLite migration 19, PostgreSQL schema 16):
+/// every case write sets it from the facts it carries, by whichever path (appended
+/// changes, a snapshot, a new case), and an erasure takes it away with the case.
+fn the_closure_columns_follow_a_closure_a_reopening_and_an_erasure(db: &dyn Db) {
+    use fieldcase_server::db::ClosedCase;
+    let (id, mut doc, h1) = stored_case(db);
+    let (other, _, _) = stored_case(db);
+    let listed = |before: i64| -> Vec<(CaseId, String, i64)> {
+        db.closed_cases(before)
+            .unwrap()
+            .into_iter()
+            .map(
+                |ClosedCase {
+                     id,
+                     team,
+                     closed_at,
+                 }| (id, team, closed_at),
+            )
+            .collect()
+    };
+    assert!(listed(i64::MAX).is_empty(), "open cases are no candidates");
+    // Closed by appended changes, and moved to another team on the way.
+    let closed = |at: i64| CaseAccess {
+        team: "south".into(),
+        closed: true,
+        closed_at: Some(at),
+        ..access(id, &["u-1"])
+    };
+    let (c2, h2) = grow(&mut doc, "b");
+    db.store_case(&closed(1_000), CaseWrite::Changes(&c2), &h2, Some(&h1), 6)
+        .unwrap();
+    assert_eq!(listed(i64::MAX), [(id, "south".to_string(), 1_000)]);
+    assert_eq!(listed(1_000), [(id, "south".to_string(), 1_000)]);
+    assert!(listed(999).is_empty(), "closed after the bound");
+    assert_eq!(db.case_access(&id).unwrap().unwrap(), closed(1_000));
+    let all = db.cases().unwrap();
+    let of = |c: CaseId| all.iter().find(|(a, _)| a.id == c).unwrap().0.clone();
+    assert_eq!(of(id), closed(1_000));
+    assert!(!of(other).closed && of(other).closed_at.is_none());
+    // A stale write changes nothing of it.
+    let (c3, h3) = grow(&mut doc, "c");
+    assert_eq!(
+        db.store_case(
+            &access(id, &["u-1"]),
+            CaseWrite::Changes(&c3),
+            &h3,
+            Some(&h1),
+            7
+        )
+        .unwrap(),
+        Stored::Stale
+    );
+    assert_eq!(listed(i64::MAX).len(), 1);
+    // Reopened, by a snapshot: no longer a candidate.
+    db.store_case(
+        &access(id, &["u-1"]),
+        CaseWrite::Snapshot(&doc.save()),
+        &h3,
+        Some(&h2),
+        8,
+    )
+    .unwrap();
+    assert!(listed(i64::MAX).is_empty());
+    let reopened = db.case_access(&id).unwrap().unwrap();
+    assert!(!reopened.closed && reopened.closed_at.is_none());
+    // Closed again later; a case closed without an approved closure is no candidate.
+    let (c4, h4) = grow(&mut doc, "d");
+    db.store_case(&closed(5_000), CaseWrite::Changes(&c4), &h4, Some(&h3), 9)
+        .unwrap();
+    let undated = CaseAccess {
+        closed: true,
+        closed_at: None,
+        ..access(CaseId::random(), &["u-1"])
+    };
+    let mut fresh = Automerge::new();
+    let (_, hf) = grow(&mut fresh, "a");
+    db.store_case(
+        &undated,
+        CaseWrite::Snapshot(&fresh.save()),
+        &hf,
+        Some(&[]),
+        9,
+    )
+    .unwrap();
+    // A new case stored closed (an import) is one from its first write.
+    let imported = CaseAccess {
+        closed: true,
+        closed_at: Some(2_000),
+        ..access(CaseId::random(), &["u-2"])
+    };
+    let mut third = Automerge::new();
+    let (_, ht) = grow(&mut third, "a");
+    db.put_case(&imported, &third.save(), &ht, 10).unwrap();
+    assert_eq!(
+        listed(i64::MAX),
+        [
+            (imported.id, "north".to_string(), 2_000),
+            (id, "south".to_string(), 5_000)
+        ],
+        "oldest closure first"
+    );
+    assert_eq!(db.case_access(&undated.id).unwrap().unwrap(), undated);
+    // Erased: gone from the columns with its row.
+    db.erase_case(&id, "u-admin", "retention: closed long ago", 11)
+        .unwrap();
+    assert_eq!(
+        listed(i64::MAX),
+        [(imported.id, "north".to_string(), 2_000)]
+    );
 }
