@@ -695,6 +695,10 @@ async fn metrics(State(state): State<Arc<AppState>>, req: Request) -> AppResult<
         state.matches.take_found_later(),
         std::sync::atomic::Ordering::Relaxed,
     );
+    state.metrics.match_read_again.store(
+        state.matches.read_again(),
+        std::sync::atomic::Ordering::Relaxed,
+    );
     if let Some(token) = &state.config.metrics_token {
         // Compared as digests: the time taken says nothing of the token.
         let digest = |t: &str| ring::digest::digest(&ring::digest::SHA256, t.as_bytes());

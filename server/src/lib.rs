@@ -207,6 +207,8 @@ pub struct Metrics {
     pub match_checks: std::sync::atomic::AtomicU64,
     pub matches_found: std::sync::atomic::AtomicU64,
     pub match_index_full: std::sync::atomic::AtomicU64,
+    /// Cases the duplicate check read again after another writer wrote them.
+    pub match_read_again: std::sync::atomic::AtomicU64,
     pub directory_sent: std::sync::atomic::AtomicU64,
     pub directory_current: std::sync::atomic::AtomicU64,
     /// Directory writes (imports, edits) refused: its check, `directory.max_bytes`, a
@@ -418,6 +420,12 @@ impl Metrics {
             "counter",
             "Possible duplicates found and stored.",
             self.matches_found.load(Relaxed).to_string(),
+        );
+        line(
+            "match_index_read_again_total",
+            "counter",
+            "Cases the duplicate check read again because another writer (an instance, the command line) wrote them.",
+            self.match_read_again.load(Relaxed).to_string(),
         );
         line(
             "match_index_full_total",

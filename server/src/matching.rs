@@ -16,9 +16,13 @@
 //! answers what comparing with every indexed client would; `match_eval` (core's example)
 //! times it among 100,000 clients.
 //!
-//! The index lives in this process's memory: a case written by another server instance on
-//! the same PostgreSQL database or by the admin command line reaches it when this process
-//! next writes that case (the gap is in `docs/security.md`'s known limits).
+//! The index lives in this process's memory. A case written by another writer (another
+//! server instance on the same PostgreSQL database, the admin command line) reaches it at
+//! this process's next check after the storage says another writer wrote
+//! ([`Db::external_version`]): [`MatchIndex::catch_up`] reads again the cases written
+//! since the last look ([`Db::cases_written_since`], with [`OTHER_WRITERS_LOOKBACK_MS`]
+//! for clocks apart), forgets those erased, and checks the ones new to it, so that two
+//! like cases arriving at two instances are paired by whichever looks later.
 
 use std::sync::{Arc, Mutex};
 
@@ -75,7 +79,22 @@ pub struct MatchIndex(
     Arc<Mutex<Vec<Deferred>>>,
     /// Pairs those deferred checks found, not yet counted in the metrics.
     Arc<std::sync::atomic::AtomicU64>,
+    /// What the index last saw of other writers ([`MatchIndex::catch_up`]).
+    Arc<Mutex<Seen>>,
 );
+
+/// How far back, before the last look, the index reads the cases other writers wrote: their
+/// clocks (which stamp `updated_at`) may run behind this one's by as much.
+pub const OTHER_WRITERS_LOOKBACK_MS: i64 = 60_000;
+
+/// The storage's [`Db::external_version`] at the index's last look at other writers, and
+/// the time (this server's clock) of that look; cases read again since, for the metrics.
+#[derive(Debug, Default)]
+struct Seen {
+    external: Option<i64>,
+    since_ms: i64,
+    read_again: u64,
+}
 
 /// A write's check waiting for the index to be built.
 struct Deferred {
@@ -140,6 +159,72 @@ impl MatchIndex {
         self.1.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    fn seen(&self) -> std::sync::MutexGuard<'_, Seen> {
+        self.4.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Cases read again because another writer wrote them, since the start (a counter).
+    pub fn read_again(&self) -> u64 {
+        self.seen().read_again
+    }
+
+    /// Brings the index up to what other writers stored since its last look, when the
+    /// storage says another writer wrote (see the module documentation): cases written
+    /// since are read again, erased ones forgotten, and a case new to the index is checked
+    /// against the others, its pairs stored (counted with the deferred checks' pairs).
+    /// Nothing before the index is built (the build reads everything), nor when the
+    /// storage is busy (the next check looks). Answers how many cases it read again.
+    /// Blocking.
+    pub fn catch_up(&self, db: &dyn Db, max: usize, now: i64) -> AppResult<usize> {
+        let mut seen = self.seen();
+        if self.lock().is_none() {
+            return Ok(0);
+        }
+        let Some(version) = db.external_version()? else {
+            return Ok(0);
+        };
+        if seen.external == Some(version) {
+            return Ok(0);
+        }
+        let since = seen.since_ms - OTHER_WRITERS_LOOKBACK_MS;
+        // Noted before reading: a write landing meanwhile moves the version again.
+        seen.external = Some(version);
+        seen.since_ms = now;
+        for t in db.erased_cases()?.iter().filter(|t| t.erased_at >= since) {
+            self.forget(&t.case_id);
+        }
+        let mut read = 0;
+        for id in db.cases_written_since(since)? {
+            let Some(access) = db.case_access(&id)? else {
+                self.forget(&id);
+                continue;
+            };
+            let Some(bytes) = db.case_document(&id)? else {
+                continue;
+            };
+            let entry = match Automerge::load(&bytes)
+                .map_err(|e| crate::error::AppError::Internal(e.to_string()))
+                .and_then(|doc| Entry::of(&access, &doc))
+            {
+                Ok(e) => e,
+                Err(e) => {
+                    tracing::error!(case = %id, error = %e, "a stored case could not be indexed for matching");
+                    continue;
+                }
+            };
+            read += 1;
+            if self.get(&id).is_none() && !entry.closed_as_duplicate {
+                let found = self.check(&entry, now);
+                let new = db.record_matches(&found)?;
+                self.3
+                    .fetch_add(new as u64, std::sync::atomic::Ordering::Relaxed);
+            }
+            self.put(entry, max);
+        }
+        seen.read_again += read as u64;
+        Ok(read)
+    }
+
     /// Pairs found by deferred checks since the last call (for the metrics).
     pub fn take_found_later(&self) -> u64 {
         self.3.swap(0, std::sync::atomic::Ordering::Relaxed)
@@ -176,6 +261,8 @@ impl MatchIndex {
         if self.lock().is_some() {
             return Ok(0);
         }
+        // What other writers wrote from here on is read again at the first look after.
+        let started = (db.external_version()?, now_ms());
         let mut map = matching::Index::new();
         let mut left_out = 0;
         for (access, _) in db.cases()? {
@@ -207,6 +294,11 @@ impl MatchIndex {
             }
             std::mem::take(&mut *self.2.lock().unwrap_or_else(|p| p.into_inner()))
         };
+        {
+            let mut seen = self.seen();
+            seen.external = started.0;
+            seen.since_ms = started.1;
+        }
         // The writes that came meanwhile, in their order: each brings its case up to date
         // (the build may have read it before the write) and a new case is checked.
         for d in deferred {
@@ -275,6 +367,7 @@ pub fn after_write(
         left_out: index.build(db, max)?,
         ..Checked::default()
     };
+    index.catch_up(db, max, now)?;
     if new_case && !entry.closed_as_duplicate {
         out.found = index.check(&entry, now);
         out.new = db.record_matches(&out.found)?;
@@ -377,6 +470,7 @@ pub fn answer(
         return Err(AppError::NotFound);
     }
     index.build(db, max)?;
+    index.catch_up(db, max, now_ms())?;
     let teams = db.teams()?;
     let shown = |name: &str| {
         teams

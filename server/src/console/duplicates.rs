@@ -92,6 +92,7 @@ pub(crate) async fn page(State(state): State<Arc<AppState>>, u: ConsoleUser) -> 
         let device = u.session.device_id.clone();
         let pairs = blocking(move || {
             index.build(db.as_ref(), max)?;
+            index.catch_up(db.as_ref(), max, super::now_ms())?;
             let side = |id: CaseId| -> crate::error::AppResult<Option<Side>> {
                 Ok(match index.get(&id) {
                     Some(e) => Some(Side {

@@ -199,12 +199,23 @@ pub trait CaseRows {
     fn time_mark_rows(&self, id: &[u8]) -> Result<Vec<(Vec<u8>, i64, i64)>, StorageError>;
     /// The keys of the cases that link to the case `id`, in key order.
     fn linking_case_keys(&self, id: &[u8]) -> Result<Vec<Vec<u8>>, StorageError>;
+    /// The keys of the cases written at or after `since_ms` (`updated_at`), oldest first.
+    fn written_since_keys(&self, since_ms: i64) -> Result<Vec<Vec<u8>>, StorageError>;
     /// Whether the cases stored before links were kept are still to be read
     /// ([`fill_derived`]).
     fn links_unfilled(&self) -> Result<bool, StorageError>;
     /// Stores the links of cases stored before links were kept, each (case, linked) once,
     /// and notes that they are filled, in one transaction.
     fn fill_link_rows(&self, rows: &[(Vec<u8>, Vec<Vec<u8>>)]) -> Result<(), StorageError>;
+}
+
+/// The cases written at or after `since_ms` by the writers' clocks, oldest first.
+pub fn written_since(rows: &dyn CaseRows, since_ms: i64) -> Result<Vec<CaseId>, StorageError> {
+    Ok(rows
+        .written_since_keys(since_ms)?
+        .iter()
+        .filter_map(|k| case_id_of(k))
+        .collect())
 }
 
 /// The cases that link to `id` (their household names its client, or they were closed as

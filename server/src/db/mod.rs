@@ -234,6 +234,13 @@ macro_rules! rules_over_rows {
             Ok($crate::db::cases::linking(self, id)?)
         }
 
+        fn cases_written_since(
+            &self,
+            since_ms: i64,
+        ) -> $crate::AppResult<Vec<fieldcase_core::CaseId>> {
+            Ok($crate::db::cases::written_since(self, since_ms)?)
+        }
+
         fn mark_times(
             &self,
             case: &fieldcase_core::CaseId,
@@ -1468,6 +1475,9 @@ pub trait Db: Send + Sync + 'static {
     /// The cases that link to `id` (issue 19: their household names its client as a
     /// member, or they were closed as its duplicates), in id order, whoever may see them.
     fn linked_from(&self, id: &CaseId) -> AppResult<Vec<CaseId>>;
+    /// The cases written at or after `since_ms` (by the writers' clocks: `updated_at`),
+    /// through the index on it; for the duplicate check's look at other writers.
+    fn cases_written_since(&self, since_ms: i64) -> AppResult<Vec<CaseId>>;
     /// Erases a case by destroying its data key and deleting what is stored of it; a
     /// tombstone (id, team, when, by whom, why) stays ([`erasure::erase`]). `NotFound` for
     /// no such case, a conflict for one erased already, a bad request for a bad reason.

@@ -322,6 +322,9 @@ const MIGRATIONS: &[&str] = &[
      CREATE INDEX case_links_to ON case_links (linked);
      CREATE TABLE case_links_unfilled (id INTEGER PRIMARY KEY CHECK (id = 1));
      INSERT INTO case_links_unfilled (id) SELECT 1 WHERE EXISTS (SELECT 1 FROM cases);",
+    // Schema version 19: the cases written since a time (issue 19; the SQLite storage's
+    // migration 21): the duplicate check's look at what other instances stored.
+    "CREATE INDEX IF NOT EXISTS cases_by_update ON cases (updated_at);",
 ];
 
 /// The schema of the keys database (`postgres.keys_url`, ADR 0007), versioned in its table
@@ -1718,6 +1721,18 @@ impl CaseRows for PostgresDb {
             Ok(c.query(
                 "SELECT case_id FROM case_links WHERE linked = $1 ORDER BY case_id",
                 &[&key],
+            )?
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<_, postgres::Error>>()?)
+        })?)
+    }
+
+    fn written_since_keys(&self, since_ms: i64) -> Result<Vec<Vec<u8>>, StorageError> {
+        Ok(self.run(move |c| {
+            Ok(c.query(
+                "SELECT id FROM cases WHERE updated_at >= $1 ORDER BY updated_at, id",
+                &[&since_ms],
             )?
             .iter()
             .map(|r| r.try_get(0))

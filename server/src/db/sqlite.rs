@@ -280,6 +280,9 @@ const MIGRATIONS: &[&str] = &[
      CREATE INDEX case_links_to ON case_links (linked);
      CREATE TABLE case_links_unfilled (id INTEGER PRIMARY KEY CHECK (id = 1)) STRICT;
      INSERT INTO case_links_unfilled (id) SELECT 1 WHERE EXISTS (SELECT 1 FROM cases);",
+    // 21: the cases written since a time (issue 19): the duplicate check's look at what
+    // other writers (the command line) stored.
+    "CREATE INDEX IF NOT EXISTS cases_by_update ON cases (updated_at);",
 ];
 
 /// The server's SQLite storage.
@@ -1178,6 +1181,15 @@ impl CaseRows for SqliteDb {
         let mut stmt = conn
             .prepare_cached("SELECT case_id FROM case_links WHERE linked = ?1 ORDER BY case_id")?;
         let rows = stmt.query_map([id], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn written_since_keys(&self, since_ms: i64) -> Result<Vec<Vec<u8>>, StorageError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id FROM cases WHERE updated_at >= ?1 ORDER BY updated_at, id",
+        )?;
+        let rows = stmt.query_map([since_ms], |r| r.get(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

@@ -395,3 +395,61 @@ fn two_server_instances_on_one_database_merge_what_phones_send_to_either() {
         "{ra:?} {rb:?}"
     );
 }
+
+/// Issue 19 on several instances: a case stored through one instance joins the duplicate
+/// check of another whose index was built before it, so the same woman entered through
+/// each is paired (the second instance reads again what the first wrote).
+#[test]
+fn a_case_written_through_another_instance_joins_its_duplicate_check() {
+    let pg = PgCluster::start();
+    let db = pg.database("fieldcase");
+    let bin = server_binary();
+    cli(&bin, &db, &["team", "add", "north"]);
+    for user in ["anna", "bao"] {
+        cli(
+            &bin,
+            &db,
+            &["user", "add", user, "--role", "worker", "--team", "north"],
+        );
+    }
+    let one = serve(&bin, &db);
+    let two = serve(&bin, &db);
+    let new = |name: &str, born: &str| {
+        let mut n = NewCase {
+            team: "north".into(),
+            ..Default::default()
+        };
+        n.client.name = Some(name.into());
+        n.client.date_of_birth = Some(born.into());
+        n.client.gender = Some("female".into());
+        n
+    };
+
+    // Bảo's first case through instance two; asking for its matches waits for two's index.
+    let (bao, bao_token, _b) = phone(&two.url, "bao");
+    let first = bao.create_case(new("Trần Thị Hồng", "1975-06-01")).unwrap();
+    assert!(bao.sync(&two.url, &bao_token).unwrap().errors.is_empty());
+    let found = bao.agency_matches(&two.url, &bao_token, &first).unwrap();
+    assert!(found.matches.is_empty() && found.elsewhere.is_empty());
+
+    // Anna's case through instance one, after two's index was built.
+    let (anna, anna_token, _a) = phone(&one.url, "anna");
+    anna.create_case(new("Фёдорова Анна", "1988-03-01"))
+        .unwrap();
+    assert!(anna.sync(&one.url, &anna_token).unwrap().errors.is_empty());
+
+    // Bảo enters the same woman through instance two: the pair is found there (he is not
+    // assigned Anna's case: only its team is said).
+    let again = bao.create_case(new("Fedorova Anna", "1988-03-01")).unwrap();
+    assert!(bao.sync(&two.url, &bao_token).unwrap().errors.is_empty());
+    let found = bao.agency_matches(&two.url, &bao_token, &again).unwrap();
+    assert_eq!(
+        found
+            .elsewhere
+            .iter()
+            .map(|e| e.team.as_str())
+            .collect::<Vec<_>>(),
+        ["north"],
+        "{found:?}"
+    );
+}
