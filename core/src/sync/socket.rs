@@ -17,6 +17,9 @@ use crate::schema::SCHEMA_REVISION;
 
 pub(super) struct Socket(WebSocket<MaybeTlsStream<TcpStream>>);
 
+/// How many signals in a row a send survives before it fails.
+const MAX_INTERRUPTIONS: usize = 16;
+
 impl Socket {
     /// Opens `/v1/sync` on the server at `base` (`http://` or `https://`).
     pub(super) fn connect(base: &str, token: &str, roots: Option<TlsRoots>) -> Result<Self> {
@@ -94,9 +97,19 @@ impl Socket {
     }
 
     pub(super) fn send(&mut self, frame: &Frame) -> Result<()> {
-        self.0
-            .send(tungstenite::Message::Binary(frame.encode().into()))
-            .map_err(net)
+        let mut sent = self
+            .0
+            .send(tungstenite::Message::Binary(frame.encode().into()));
+        // Interrupted by a signal: the frame is queued; writing out the queue goes on.
+        for _ in 0..MAX_INTERRUPTIONS {
+            match sent {
+                Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::Interrupted => {
+                    sent = self.0.flush();
+                }
+                _ => break,
+            }
+        }
+        sent.map_err(net)
     }
 
     /// The next frame; [`Error::Cancelled`] as soon as `control` is cancelled, a network
@@ -106,10 +119,14 @@ impl Socket {
             control.check()?;
             let message = match self.0.read() {
                 Ok(m) => m,
+                // A signal interrupting the wait (the phone's process may get them) is
+                // no failure: read again.
                 Err(tungstenite::Error::Io(e))
                     if matches!(
                         e.kind(),
-                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                        std::io::ErrorKind::WouldBlock
+                            | std::io::ErrorKind::TimedOut
+                            | std::io::ErrorKind::Interrupted
                     ) =>
                 {
                     if Instant::now() > deadline {
