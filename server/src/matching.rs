@@ -448,6 +448,29 @@ pub(crate) async fn after_commit(
     }
 }
 
+/// A case `user` may see; one they may not see is [`crate::error::AppError::NotFound`], as
+/// one that does not exist.
+fn visible_case(db: &dyn Db, user: &crate::db::User, id: CaseId) -> AppResult<CaseAccess> {
+    let access = db
+        .case_access(&id)?
+        .ok_or(crate::error::AppError::NotFound)?;
+    if !access.visible_to(user) {
+        return Err(crate::error::AppError::NotFound);
+    }
+    Ok(access)
+}
+
+/// What each team is called now (its label once renamed, else its name), by name.
+fn team_shown(db: &dyn Db) -> AppResult<impl Fn(&str) -> String> {
+    let teams = db.teams()?;
+    Ok(move |name: &str| {
+        teams
+            .iter()
+            .find(|t| t.name == name)
+            .map_or_else(|| name.to_string(), |t| t.shown().to_string())
+    })
+}
+
 /// The matches of a case the user may see (`GET /v1/cases/{id}/matches`): a pair whose
 /// other case the user may see comes with its client's name, score and reasons; one the
 /// user may not see (another team's, a restricted case, a case of the team not assigned to
@@ -465,19 +488,10 @@ pub fn answer(
 ) -> AppResult<matching::AgencyMatches> {
     use crate::error::AppError;
     use matching::{AgencyMatch, AgencyMatches, MatchElsewhere, MatchStatus};
-    let access = db.case_access(&id)?.ok_or(AppError::NotFound)?;
-    if !access.visible_to(user) {
-        return Err(AppError::NotFound);
-    }
+    visible_case(db, user, id)?;
     index.build(db, max)?;
     index.catch_up(db, max, now_ms())?;
-    let teams = db.teams()?;
-    let shown = |name: &str| {
-        teams
-            .iter()
-            .find(|t| t.name == name)
-            .map_or_else(|| name.to_string(), |t| t.shown().to_string())
-    };
+    let shown = team_shown(db)?;
     let mut out = AgencyMatches {
         case_id: id.to_string(),
         ..AgencyMatches::default()
@@ -549,10 +563,7 @@ pub fn related(
 ) -> AppResult<matching::RelatedCases> {
     use crate::error::AppError;
     use matching::{MatchElsewhere, RelatedCase, RelatedCases, Relation};
-    let access = db.case_access(&id)?.ok_or(AppError::NotFound)?;
-    if !access.visible_to(user) {
-        return Err(AppError::NotFound);
-    }
+    visible_case(db, user, id)?;
     let outline = |cid: &CaseId| -> AppResult<Option<fieldcase_core::CaseFile>> {
         let Some(bytes) = db.case_document(cid)? else {
             return Ok(None);
@@ -591,13 +602,7 @@ pub fn related(
         }
         files.insert(other, f);
     }
-    let teams = db.teams()?;
-    let shown = |name: &str| {
-        teams
-            .iter()
-            .find(|t| t.name == name)
-            .map_or_else(|| name.to_string(), |t| t.shown().to_string())
-    };
+    let shown = team_shown(db)?;
     let mut out = RelatedCases {
         case_id: this.clone(),
         ..RelatedCases::default()
