@@ -387,10 +387,12 @@ impl<'a> Exchange<'a> {
         Ok(())
     }
 
-    /// Step 3: frames until every case is done, or the time runs out (the cases left
-    /// are reported, and the next sync resumes them).
+    /// Step 3: frames until every case is done, or the server stays silent for
+    /// [`TIMEOUT`] (the cases left are reported, and the next sync resumes them). A busy
+    /// server answering case after case (a hundred phones pushing their day at once) is
+    /// waited for as long as answers keep coming; the user can cancel.
     fn run(&mut self) -> Result<()> {
-        let deadline = Instant::now() + TIMEOUT;
+        let mut deadline = Instant::now() + TIMEOUT;
         while !self.pending.is_empty() {
             if Instant::now() > deadline {
                 for id in self.pending.drain() {
@@ -403,6 +405,7 @@ impl<'a> Exchange<'a> {
                 break;
             }
             let frame = self.socket.read(self.control, deadline)?;
+            deadline = Instant::now() + TIMEOUT;
             let counts = (self.pending.len(), self.sent.len(), self.received.len());
             match frame {
                 Frame::Sync {
