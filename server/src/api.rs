@@ -606,10 +606,15 @@ async fn case_related(
     Path(id): Path<String>,
 ) -> AppResult<Json<fieldcase_core::matching::RelatedCases>> {
     let id: CaseId = id.parse().map_err(|_| AppError::NotFound)?;
-    let answer = db::blocking(&state.db, move |db| {
-        crate::matching::related(db, &session.user, id)
+    let max = state.config.matching_max_related;
+    let (answer, left_out) = db::blocking(&state.db, move |db| {
+        crate::matching::related(db, &session.user, id, max)
     })
     .await?;
+    state
+        .metrics
+        .related_left_out
+        .fetch_add(left_out as u64, std::sync::atomic::Ordering::Relaxed);
     Ok(Json(answer))
 }
 

@@ -98,6 +98,10 @@ pub struct Config {
     /// The most cases the duplicate check holds in memory (`matching.max_indexed`); a case
     /// past it is not compared ([`matching`]).
     pub matching_max_indexed: usize,
+    /// The most cases linking to one case that its related cases read
+    /// (`matching.max_related`; [`matching::related`]): a worker who links many cases to
+    /// one makes its answer no longer than this.
+    pub matching_max_related: usize,
     /// Views and answers of one partner link in an hour (`partner.requests_per_hour`).
     pub partner_requests_per_hour: u32,
     /// How long closed cases are kept, per team, and the task that applies it
@@ -153,6 +157,7 @@ impl Default for Config {
             sync_max_cases_per_connection: 20_000,
             tls: false,
             matching_max_indexed: fieldcase_core::matching::MAX_COMPARED,
+            matching_max_related: matching::MAX_RELATED,
             input_limits: fieldcase_core::limits::Limits::default(),
             limits: listen::Limits::default(),
             metrics_token: None,
@@ -209,6 +214,8 @@ pub struct Metrics {
     pub match_index_full: std::sync::atomic::AtomicU64,
     /// Cases the duplicate check read again after another writer wrote them.
     pub match_read_again: std::sync::atomic::AtomicU64,
+    /// Cases linking to a case left out of its related cases for `matching.max_related`.
+    pub related_left_out: std::sync::atomic::AtomicU64,
     pub directory_sent: std::sync::atomic::AtomicU64,
     pub directory_current: std::sync::atomic::AtomicU64,
     /// Directory writes (imports, edits) refused: its check, `directory.max_bytes`, a
@@ -426,6 +433,12 @@ impl Metrics {
             "counter",
             "Cases the duplicate check read again because another writer (an instance, the command line) wrote them.",
             self.match_read_again.load(Relaxed).to_string(),
+        );
+        line(
+            "related_left_out_total",
+            "counter",
+            "Cases linking to a case left out of its related cases for matching.max_related.",
+            self.related_left_out.load(Relaxed).to_string(),
         );
         line(
             "match_index_full_total",

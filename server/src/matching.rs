@@ -549,18 +549,24 @@ pub fn answer(
     Ok(out)
 }
 
+/// The most cases linking to one case its related cases read, unless `matching.max_related`
+/// says otherwise (a household rarely links more than a dozen).
+pub const MAX_RELATED: usize = 200;
+
 /// The cases related to case `id` (issue 19), both ways: those its household points to and
 /// the one it continues in when closed as a duplicate, and those whose household points to
 /// it or that were closed as its duplicates ([`Db::linked_from`]). A related case the user
 /// may see comes with its client's name (initials for a restricted one); one the user may
 /// not see only as its team, once per team. Only links in force count: a retracted member,
 /// a closure reopened. A case the user may not see is
-/// [`crate::error::AppError::NotFound`], as one that does not exist. Blocking.
+/// [`crate::error::AppError::NotFound`], as one that does not exist. At most `max` cases
+/// linking to it are read; answers how many more were left out. Blocking.
 pub fn related(
     db: &dyn Db,
     user: &crate::db::User,
     id: CaseId,
-) -> AppResult<matching::RelatedCases> {
+    max: usize,
+) -> AppResult<(matching::RelatedCases, usize)> {
     use crate::error::AppError;
     use matching::{MatchElsewhere, RelatedCase, RelatedCases, Relation};
     visible_case(db, user, id)?;
@@ -590,7 +596,9 @@ pub fn related(
         found.push((c, Relation::ContinuesIn, None));
     }
     let mut files = std::collections::HashMap::new();
-    for other in db.linked_from(&id)? {
+    let linking = db.linked_from(&id)?;
+    let left_out = linking.len().saturating_sub(max);
+    for other in linking.into_iter().take(max) {
         let Some(f) = outline(&other)? else { continue };
         for m in f.client.household.iter().filter(|m| m.retracted.is_none()) {
             if m.case_id.as_deref() == Some(this.as_str()) {
@@ -642,7 +650,7 @@ pub fn related(
         .into_iter()
         .map(|team| MatchElsewhere { team })
         .collect();
-    Ok(out)
+    Ok((out, left_out))
 }
 
 use crate::now_ms;

@@ -71,6 +71,8 @@
 //! [matching]                   # possible duplicates across the agency (issue 19)
 //! max_indexed = 200000         # cases the check holds in memory; past it a case is not
 //!                              # compared (metric fieldcase_match_index_full_total)
+//! max_related = 200            # cases that link to one case read for its related cases;
+//!                              # past it they are left out (fieldcase_related_left_out_total)
 //!
 //! [limits]                     # connections and timeouts (crate::listen)
 //! max_connections = 4096       # open connections in all, sync WebSockets included
@@ -378,6 +380,7 @@ pub struct AttachmentSettings {
 #[serde(deny_unknown_fields)]
 pub struct MatchingSettings {
     pub max_indexed: Option<u32>,
+    pub max_related: Option<u32>,
 }
 
 /// Connection limits and timeouts ([`crate::listen`]).
@@ -434,6 +437,7 @@ impl FileSettings {
         positive(s.partner.link_days, "partner.link_days")?;
         positive(s.partner.requests_per_hour, "partner.requests_per_hour")?;
         positive(s.matching.max_indexed, "matching.max_indexed")?;
+        positive(s.matching.max_related, "matching.max_related")?;
         if s.partner
             .link_days
             .is_some_and(|d| d > crate::PARTNER_MAX_LINK_DAYS)
@@ -599,6 +603,9 @@ impl FileSettings {
         }
         if let Some(n) = self.attachments.max_bytes {
             config.attachment_max_bytes = n;
+        }
+        if let Some(n) = self.matching.max_related {
+            config.matching_max_related = n as usize;
         }
         if let Some(n) = self.matching.max_indexed {
             config.matching_max_indexed = n as usize;

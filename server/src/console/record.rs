@@ -517,7 +517,14 @@ async fn render(
     };
     let related = {
         let (db, cid, user) = (state.db.clone(), case.access.id, u.user().clone());
-        super::blocking(move || crate::matching::related(db.as_ref(), &user, cid)).await?
+        let max = state.config.matching_max_related;
+        let (related, left_out) =
+            super::blocking(move || crate::matching::related(db.as_ref(), &user, cid, max)).await?;
+        state
+            .metrics
+            .related_left_out
+            .fetch_add(left_out as u64, std::sync::atomic::Ordering::Relaxed);
+        related
     };
     // The files the server holds whole (the others are still on the phone that attached
     // them).

@@ -594,3 +594,48 @@ fn links_of_cases_stored_before_links_were_kept_are_read_at_the_next_start() {
         .unwrap();
     assert_eq!(unfilled, 0, "read once");
 }
+
+/// A worker in bad faith links many cases to one: its related cases read at most
+/// `matching.max_related` of them (the rest counted at `/metrics`), whatever she links.
+#[test]
+fn a_case_many_cases_link_to_answers_at_most_its_bound() {
+    let server = TestServer::start_with(fieldcase_server::Config {
+        matching_max_related: 2,
+        ..fieldcase_server::Config::default()
+    });
+    let (anna, anna_t, _a) = server.phone("anna");
+    let target = new_case(&anna, "north", "Trần Thị Mai", "1980-01-01", false);
+    for n in 0..5 {
+        let c = new_case(
+            &anna,
+            "north",
+            &format!("Trần Văn {n}"),
+            "2010-01-01",
+            false,
+        );
+        let id: fieldcase_core::CaseId = c.parse().unwrap();
+        anna.update(&id, |d, a, now| {
+            d.link_case(a, now, None, &target, "parent")
+        })
+        .unwrap();
+    }
+    synced(&anna, &server, &anna_t);
+    assert_eq!(
+        server
+            .db
+            .linked_from(&target.parse().unwrap())
+            .unwrap()
+            .len(),
+        5
+    );
+    let (status, answer) = related(&server, &anna_t, &target);
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["related"].as_array().unwrap().len(), 2, "{answer}");
+    assert!(
+        server
+            .metrics()
+            .contains("fieldcase_related_left_out_total 3"),
+        "{}",
+        server.metrics()
+    );
+}
