@@ -126,6 +126,7 @@ fn setup(extra_cases: usize) -> Setup {
             links: Vec::new(),
             closed: false,
             closed_at: None,
+            matching: None,
         };
         db.put_case(&access, &doc.automerge().save(), &doc.heads(), t)
             .unwrap();

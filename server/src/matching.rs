@@ -27,11 +27,11 @@
 use std::sync::{Arc, Mutex};
 
 use automerge::Automerge;
-use fieldcase_core::matching::{self, Person, Prepared};
+use fieldcase_core::matching::{self, Prepared};
 use fieldcase_core::{CaseDoc, CaseId};
 
 use crate::db::matches::MatchRow;
-use crate::db::{CaseAccess, Db};
+use crate::db::{CaseAccess, Db, MatchFacts};
 use crate::error::AppResult;
 
 /// One case as the check knows it.
@@ -48,15 +48,43 @@ pub struct Entry {
 }
 
 impl Entry {
-    /// The entry of a case document (its outline: no text is read).
+    /// The entry of a case document: from the match facts its write computed
+    /// ([`CaseAccess::matching`]), else from its outline (no text is read).
     pub fn of(access: &CaseAccess, doc: &Automerge) -> AppResult<Entry> {
+        if let Some(f) = &access.matching {
+            return Ok(Entry::from_facts(access.clone(), f.clone()));
+        }
         let (file, _) = CaseDoc::outline_of(doc)?;
-        Ok(Entry {
-            access: access.clone(),
-            name: file.client.name.clone().unwrap_or_default(),
-            person: Prepared::of(&Person::of_client(&file.client)),
-            closed_as_duplicate: file.continues_in().is_some(),
-        })
+        Ok(Entry::from_facts(access.clone(), MatchFacts::of(&file)))
+    }
+
+    /// The entry of a case from its match facts (stored beside it, or just computed). The
+    /// access facts are kept without what the index does not need (links, the facts).
+    pub fn from_facts(mut access: CaseAccess, facts: MatchFacts) -> Entry {
+        access.links = Vec::new();
+        access.matching = None;
+        Entry {
+            access,
+            person: Prepared::of(&facts.client),
+            name: facts.client.name,
+            closed_as_duplicate: facts.closed_as_duplicate,
+        }
+    }
+
+    /// The entry of a stored case: from its match facts when they are stored and of this
+    /// version, else from its document (opened and read; a case stored by an earlier
+    /// version, or by another instance of one). `None` when the case is gone.
+    fn stored(db: &dyn Db, access: CaseAccess, facts: Option<MatchFacts>) -> AppResult<Option<Entry>> {
+        if let Some(f) = facts {
+            return Ok(Some(Entry::from_facts(access, f)));
+        }
+        let Some(bytes) = db.case_document(&access.id)? else {
+            return Ok(None);
+        };
+        let doc = Automerge::load(&bytes)
+            .map_err(|e| crate::error::AppError::Internal(e.to_string()))?;
+        let (file, _) = CaseDoc::outline_of(&doc)?;
+        Ok(Some(Entry::from_facts(access, MatchFacts::of(&file))))
     }
 }
 
@@ -199,14 +227,10 @@ impl MatchIndex {
                 self.forget(&id);
                 continue;
             };
-            let Some(bytes) = db.case_document(&id)? else {
-                continue;
-            };
-            let entry = match Automerge::load(&bytes)
-                .map_err(|e| crate::error::AppError::Internal(e.to_string()))
-                .and_then(|doc| Entry::of(&access, &doc))
-            {
-                Ok(e) => e,
+            let facts = db.match_facts_of(&id)?;
+            let entry = match Entry::stored(db, access, facts) {
+                Ok(Some(e)) => e,
+                Ok(None) => continue,
                 Err(e) => {
                     tracing::error!(case = %id, error = %e, "a stored case could not be indexed for matching");
                     continue;
@@ -265,27 +289,36 @@ impl MatchIndex {
         let started = (db.external_version()?, now_ms());
         let mut map = matching::Index::new();
         let mut left_out = 0;
+        // What every write stored beside its case: no document is opened but those of
+        // cases stored before the facts were kept (or by another version).
+        let mut facts: std::collections::HashMap<CaseId, MatchFacts> =
+            db.match_facts()?.into_iter().collect();
+        let mut opened = 0usize;
         for (access, _) in db.cases()? {
             if map.len() >= max {
                 left_out += 1;
                 continue;
             }
-            let Some(bytes) = db.case_document(&access.id)? else {
-                continue;
-            };
-            let entry = Automerge::load(&bytes)
-                .map_err(|e| crate::error::AppError::Internal(e.to_string()))
-                .and_then(|doc| Entry::of(&access, &doc));
-            match entry {
-                Ok(e) if e.closed_as_duplicate => {}
-                Ok(e) => {
-                    map.insert(access.id, e);
+            let id = access.id;
+            let f = facts.remove(&id);
+            opened += usize::from(f.is_none());
+            match Entry::stored(db, access, f) {
+                Ok(None) => {}
+                Ok(Some(e)) if e.closed_as_duplicate => {}
+                Ok(Some(e)) => {
+                    map.insert(id, e);
                 }
                 // One unreadable case must not stop the check for the others; it is logged.
                 Err(e) => {
-                    tracing::error!(case = %access.id, error = %e, "a stored case could not be indexed for matching")
+                    tracing::error!(case = %id, error = %e, "a stored case could not be indexed for matching")
                 }
             }
+        }
+        if opened > 0 {
+            tracing::info!(
+                opened,
+                "cases read from their documents for the duplicate check (no match facts stored beside them)"
+            );
         }
         let deferred = {
             let mut g = self.lock();
@@ -658,6 +691,7 @@ use crate::now_ms;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use fieldcase_core::matching::Person;
 
     fn entry(name: &str, dob: &str) -> Entry {
         Entry {
@@ -669,6 +703,7 @@ mod tests {
                 links: Vec::new(),
                 closed: false,
                 closed_at: None,
+                matching: None,
             },
             name: name.into(),
             person: Prepared::of(&Person {

@@ -191,18 +191,27 @@ impl Person {
     }
 }
 
-/// A person to compare: from a new case at intake, or an existing case's client.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// A person to compare: from a new case at intake, or an existing case's client. Its
+/// serialized form (short names, empty fields left out) is what the server keeps beside
+/// each case for its duplicate check.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Person {
+    #[serde(rename = "n", default)]
     pub name: String,
+    #[serde(rename = "l", default, skip_serializing_if = "Option::is_none")]
     pub name_latin: Option<String>,
     /// `YYYY-MM-DD`, `YYYY-MM` or `YYYY`.
+    #[serde(rename = "d", default, skip_serializing_if = "Option::is_none")]
     pub date_of_birth: Option<String>,
+    #[serde(rename = "a", default, skip_serializing_if = "std::ops::Not::not")]
     pub birth_date_approximate: bool,
     /// A code of [`crate::schema::GENDERS`].
+    #[serde(rename = "g", default, skip_serializing_if = "Option::is_none")]
     pub gender: Option<String>,
+    #[serde(rename = "p", default, skip_serializing_if = "Vec::is_empty")]
     pub phones: Vec<String>,
     /// The names of household members.
+    #[serde(rename = "h", default, skip_serializing_if = "Vec::is_empty")]
     pub household: Vec<String>,
 }
 
@@ -211,7 +220,7 @@ pub struct Person {
 pub(crate) struct Dob(i32, u8, u8);
 
 /// A person made ready for comparison (kept in the caseload index, sealed with it).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Prepared {
     #[serde(rename = "f", default)]
     forms: Vec<Vec<Token>>,

@@ -128,6 +128,8 @@ pub trait CaseTx {
     fn replace_assignments(&mut self, id: &[u8], users: &[&str]) -> Result<(), StorageError>;
     /// Replaces the cases the case links to (keys, each once).
     fn replace_links(&mut self, id: &[u8], links: &[&[u8]]) -> Result<(), StorageError>;
+    /// Replaces what the duplicate check keeps of the case ([`super::MatchFacts`], sealed).
+    fn set_match_facts(&mut self, id: &[u8], sealed: &[u8]) -> Result<(), StorageError>;
     /// The database's key check ([`keys`]), held until the transaction ends so that no
     /// rotation of the master key runs meanwhile.
     fn key_check(&mut self) -> Result<Option<Vec<u8>>, StorageError>;
@@ -207,6 +209,86 @@ pub trait CaseRows {
     /// Stores the links of cases stored before links were kept, each (case, linked) once,
     /// and notes that they are filled, in one transaction.
     fn fill_link_rows(&self, rows: &[(Vec<u8>, Vec<Vec<u8>>)]) -> Result<(), StorageError>;
+    /// Every case's match facts (sealed) with its wrapped data key, by key; cases with
+    /// none stored are left out.
+    fn match_fact_rows(&self) -> Result<Vec<MatchFactRow>, StorageError>;
+    /// One case's match facts (sealed) with its wrapped data key; `None` when there is no
+    /// such case, no facts when none are stored.
+    fn match_fact_row(&self, id: &[u8]) -> Result<Option<MatchFactRow>, StorageError>;
+    /// The keys of the cases with no match facts stored (stored before they were kept):
+    /// [`fill_derived`] reads them once.
+    fn unfilled_match_keys(&self) -> Result<Vec<Vec<u8>>, StorageError>;
+    /// Writes a case's match facts if none are stored still (a write meanwhile wrote them
+    /// from a newer document).
+    fn fill_match_row(&self, id: &[u8], sealed: &[u8]) -> Result<(), StorageError>;
+    /// A case's wrapped data key (`None`: no such case, or erased).
+    fn data_key_row(&self, id: &[u8]) -> Result<Option<Vec<u8>>, StorageError>;
+}
+
+/// A case's key, its wrapped data key and its match facts (sealed; `None` when none are
+/// stored).
+pub type MatchFactRow = (Vec<u8>, Option<Vec<u8>>, Option<Vec<u8>>);
+
+/// Seals a case's match facts with its data key.
+fn seal_facts(meter: &keys::Meter, key: &Key, id: &[u8], facts: &super::MatchFacts) -> Vec<u8> {
+    // Strings, numbers and lists only: serializing cannot fail.
+    let plain = serde_json::to_vec(facts).unwrap_or_default();
+    meter.seal(key, Kind::MatchFacts, id, &plain)
+}
+
+/// Opens a case's match facts; `None` (logged) when they do not open or read, or were
+/// written by another version ([`super::MATCH_FACTS_VERSION`]): the caller opens the
+/// document instead.
+fn open_facts(
+    master: &Key,
+    meter: &keys::Meter,
+    row: &MatchFactRow,
+) -> Option<(CaseId, super::MatchFacts)> {
+    let (key_id, wrapped, sealed) = row;
+    let id = case_id_of(key_id)?;
+    let sealed = sealed.as_deref()?;
+    let opened = meter
+        .opening(|| data_key(master, key_id, wrapped.as_deref()))
+        .and_then(|key| meter.open(&key, Kind::MatchFacts, key_id, sealed))
+        .and_then(|plain| {
+            serde_json::from_slice::<super::MatchFacts>(&plain)
+                .map_err(|e| StorageError::Corrupt(format!("match facts: {e}")))
+        });
+    match opened {
+        Ok(f) if f.version == super::MATCH_FACTS_VERSION => Some((id, f)),
+        Ok(_) => None,
+        Err(e) => {
+            tracing::warn!(case = %id, error = %e, "a case's match facts do not open; its document is read instead");
+            None
+        }
+    }
+}
+
+/// Every case's match facts that open and are of this version, by case id (the duplicate
+/// check's index is built from these; a case left out is read from its document).
+pub fn match_facts(rows: &dyn CaseRows) -> Result<Vec<(CaseId, super::MatchFacts)>, StorageError> {
+    let all = rows.match_fact_rows()?;
+    let meter = rows.meter();
+    with_master_key(rows, |master| {
+        Ok(all
+            .iter()
+            .filter_map(|r| open_facts(&master, &meter, r))
+            .collect())
+    })
+}
+
+/// One case's match facts, if stored, opened and of this version.
+pub fn match_facts_of(
+    rows: &dyn CaseRows,
+    id: &CaseId,
+) -> Result<Option<super::MatchFacts>, StorageError> {
+    let Some(row) = rows.match_fact_row(&id.as_bytes()[..])? else {
+        return Ok(None);
+    };
+    let meter = rows.meter();
+    with_master_key(rows, |master| {
+        Ok(open_facts(&master, &meter, &row).map(|(_, f)| f))
+    })
 }
 
 /// The cases written at or after `since_ms` by the writers' clocks, oldest first.
@@ -252,6 +334,14 @@ pub fn store(
     };
     // A new case's data key, made once even if the insert is tried again.
     let mut fresh: Option<(Key, Vec<u8>)> = None;
+    // The match facts, sealed with the case's data key once it is known.
+    let mut facts: Option<Vec<u8>>;
+    let facts_of = |key: &Key| {
+        access
+            .matching
+            .as_ref()
+            .map(|f| seal_facts(meter, key, id, f))
+    };
     // A new case found inserted by another writer is looked at again, once it is there.
     let mut attempts = 0;
     let stored = loop {
@@ -269,6 +359,7 @@ pub fn store(
         match current {
             Some(c) => {
                 let key = meter.opening(|| data_key(master, id, c.data_key.as_deref()))?;
+                facts = facts_of(&key);
                 if !w.snapshot {
                     let sealed = meter.seal(&key, Kind::Change, id, &w.bytes);
                     let (pending_changes, pending_bytes) = tx.append_changes(row, &sealed)?;
@@ -303,6 +394,7 @@ pub fn store(
                     &theirs
                 };
                 let sealed = meter.seal(key, Kind::Snapshot, id, &w.bytes);
+                facts = facts_of(key);
                 let row = CaseRow {
                     data_key: &claimed,
                     ..row
@@ -357,6 +449,9 @@ pub fn store(
     links.sort_unstable();
     links.dedup();
     tx.replace_links(id, &links)?;
+    if let Some(f) = &facts {
+        tx.set_match_facts(id, f)?;
+    }
     Ok(stored)
 }
 
@@ -424,8 +519,9 @@ pub fn closed(
 
 /// Writes what is kept beside the cases stored before it was (a database of an earlier
 /// version), opening each such case once, at the first start after the upgrade: the
-/// closure columns (the SQLite storage's migration 19, PostgreSQL's schema version 16) and
-/// the links between cases (migration 20, schema version 18). Idempotent: a case whose
+/// closure columns (the SQLite storage's migration 19, PostgreSQL's schema version 16),
+/// the links between cases (migration 20, schema version 18) and the duplicate check's
+/// match facts (migration 22, schema version 20). Idempotent: a case whose
 /// columns a write filled meanwhile is left as that write left it; one interrupted start
 /// fills the rest at the next. A case that cannot be read is logged: its closure is taken
 /// as open (never the retention's to erase), it keeps no links until its next write; never
@@ -433,12 +529,21 @@ pub fn closed(
 pub fn fill_derived(rows: &dyn CaseRows) -> Result<usize, StorageError> {
     let closures: std::collections::BTreeSet<Vec<u8>> =
         rows.unfilled_closure_keys()?.into_iter().collect();
+    let facts: std::collections::BTreeSet<Vec<u8>> =
+        rows.unfilled_match_keys()?.into_iter().collect();
     let links_unfilled = rows.links_unfilled()?;
     let keys: Vec<Vec<u8>> = if links_unfilled {
         rows.all_case_rows()?.0.into_iter().map(|r| r.0).collect()
     } else {
-        closures.iter().cloned().collect()
+        closures.union(&facts).cloned().collect()
     };
+    if !keys.is_empty() {
+        tracing::info!(
+            cases = keys.len(),
+            "reading cases stored by an earlier version once, for what is kept beside them"
+        );
+    }
+    let meter = rows.meter();
     let mut links = Vec::new();
     for key in &keys {
         let Some(id) = case_id_of(key) else { continue };
@@ -472,6 +577,16 @@ pub fn fill_derived(rows: &dyn CaseRows) -> Result<usize, StorageError> {
                 closed.then(|| super::closed_at(&file)).flatten(),
             )?;
         }
+        if facts.contains(key) {
+            if let Some(wrapped) = rows.data_key_row(key)? {
+                let f = super::MatchFacts::of(&file);
+                let sealed = with_master_key(rows, |master| {
+                    let k = meter.opening(|| data_key(&master, key, Some(&wrapped)))?;
+                    Ok(seal_facts(&meter, &k, key, &f))
+                })?;
+                rows.fill_match_row(key, &sealed)?;
+            }
+        }
         if links_unfilled {
             let l = CaseAccess::of(id, &file, &doc).links;
             if !l.is_empty() {
@@ -504,6 +619,7 @@ pub fn access(rows: &dyn CaseRows, id: &CaseId) -> Result<Option<CaseAccess>, St
             closed,
             closed_at,
             links: Vec::new(),
+            matching: None,
         },
     ))
 }
@@ -559,6 +675,7 @@ fn listed(
                 links: Vec::new(),
                 closed,
                 closed_at,
+                matching: None,
             };
             Some((access, heads_of(&heads)))
         })
@@ -682,6 +799,10 @@ mod tests {
         fn replace_links(&mut self, _: &[u8], _: &[&[u8]]) -> Result<(), StorageError> {
             Ok(())
         }
+        fn set_match_facts(&mut self, _: &[u8], _: &[u8]) -> Result<(), StorageError> {
+            self.calls.push("facts");
+            Ok(())
+        }
         fn erased(&mut self, _: &[u8]) -> Result<bool, StorageError> {
             Ok(false)
         }
@@ -712,6 +833,7 @@ mod tests {
             links: Vec::new(),
             closed: false,
             closed_at: None,
+            matching: None,
         };
         let heads = [ChangeHash([1; 32])];
         Write::new(&access, CaseWrite::Snapshot(b"mine"), &heads, expected, 40)

@@ -56,6 +56,8 @@ pub enum Kind {
     KeyCheck = 7,
     /// A chunk of an attachment's bytes (`db::attachments`).
     AttachmentChunk = 8,
+    /// What the duplicate check keeps of a case (`db::MatchFacts`).
+    MatchFacts = 9,
 }
 
 /// An AES-256-GCM key: a master key or a case's data key.

@@ -241,6 +241,19 @@ macro_rules! rules_over_rows {
             Ok($crate::db::cases::written_since(self, since_ms)?)
         }
 
+        fn match_facts(
+            &self,
+        ) -> $crate::AppResult<Vec<(fieldcase_core::CaseId, $crate::db::MatchFacts)>> {
+            Ok($crate::db::cases::match_facts(self)?)
+        }
+
+        fn match_facts_of(
+            &self,
+            id: &fieldcase_core::CaseId,
+        ) -> $crate::AppResult<Option<$crate::db::MatchFacts>> {
+            Ok($crate::db::cases::match_facts_of(self, id)?)
+        }
+
         fn mark_times(
             &self,
             case: &fieldcase_core::CaseId,
@@ -1125,6 +1138,43 @@ pub struct CaseAccess {
     /// that no case is opened to learn it.
     pub closed: bool,
     pub closed_at: Option<i64>,
+    /// What the duplicate check keeps of the case's client ([`MatchFacts`]): written with
+    /// the case, sealed with its data key, so that the check's index is built from these
+    /// rather than by opening every document. Reads of access facts leave it `None`, and a
+    /// write with `None` leaves the stored facts as they are; every write through the hub
+    /// computes it from the document ([`CaseAccess::of`]).
+    pub matching: Option<MatchFacts>,
+}
+
+/// The version of [`MatchFacts`] this code writes: raise it when what they hold or how
+/// they are taken from a document changes. Facts of an older version are not used: the
+/// duplicate check opens the case's document instead, and the case's next write stores
+/// them anew.
+pub const MATCH_FACTS_VERSION: u32 = 1;
+
+/// What the duplicate check keeps of a case (issue 20): its client as the matcher compares
+/// people (the name shown to those who may see the case is its `name`), and whether the
+/// case is closed as a duplicate of another. Stored beside the case, sealed with the
+/// case's data key (erased with it), a few dozen bytes for a small case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MatchFacts {
+    #[serde(rename = "v")]
+    pub version: u32,
+    #[serde(rename = "c")]
+    pub client: fieldcase_core::matching::Person,
+    #[serde(rename = "x", default, skip_serializing_if = "std::ops::Not::not")]
+    pub closed_as_duplicate: bool,
+}
+
+impl MatchFacts {
+    /// The facts of a case file's outline.
+    pub fn of(file: &fieldcase_core::CaseFile) -> Self {
+        MatchFacts {
+            version: MATCH_FACTS_VERSION,
+            client: fieldcase_core::matching::Person::of_client(&file.client),
+            closed_as_duplicate: file.continues_in().is_some(),
+        }
+    }
 }
 
 impl CaseAccess {
@@ -1145,6 +1195,7 @@ impl CaseAccess {
                 .collect(),
             closed,
             closed_at: closed.then(|| closed_at(file)).flatten(),
+            matching: Some(MatchFacts::of(file)),
         }
     }
 
@@ -1478,6 +1529,13 @@ pub trait Db: Send + Sync + 'static {
     /// The cases written at or after `since_ms` (by the writers' clocks: `updated_at`),
     /// through the index on it; for the duplicate check's look at other writers.
     fn cases_written_since(&self, since_ms: i64) -> AppResult<Vec<CaseId>>;
+    /// What the duplicate check keeps of every case ([`MatchFacts`], stored with each
+    /// write), opened, by case id: its index is built from these without opening the
+    /// documents. A case whose facts are missing, do not open or are of another version is
+    /// left out (the caller reads its document).
+    fn match_facts(&self) -> AppResult<Vec<(CaseId, MatchFacts)>>;
+    /// One case's match facts, as [`Db::match_facts`] reads them.
+    fn match_facts_of(&self, id: &CaseId) -> AppResult<Option<MatchFacts>>;
     /// Erases a case by destroying its data key and deleting what is stored of it; a
     /// tombstone (id, team, when, by whom, why) stays ([`erasure::erase`]). `NotFound` for
     /// no such case, a conflict for one erased already, a bad request for a bad reason.

@@ -39,7 +39,7 @@ use super::accounts::{
 };
 use super::cases::{
     self, AccessRow, AssignmentRow, CaseListRow, CaseRow, CaseRows, CaseTx, ClosedRow, Current,
-    DocumentRows,
+    DocumentRows, MatchFactRow,
 };
 use super::keys::{self, CaseBlobs, DataKeyRow, Key, KeySource, KeyTx};
 use super::records::{AuditRow, ChainRow, RecordRows, Window, WindowChange};
@@ -325,6 +325,10 @@ const MIGRATIONS: &[&str] = &[
     // Schema version 19: the cases written since a time (issue 19; the SQLite storage's
     // migration 21): the duplicate check's look at what other instances stored.
     "CREATE INDEX IF NOT EXISTS cases_by_update ON cases (updated_at);",
+    // Schema version 20: what the duplicate check keeps of each case (issue 20; the SQLite
+    // storage's migration 22), sealed with the case's data key. Cases stored before are
+    // read once at the next start (`cases::fill_derived`).
+    "ALTER TABLE cases ADD COLUMN match_facts BYTEA;",
 ];
 
 /// The schema of the keys database (`postgres.keys_url`, ADR 0007), versioned in its table
@@ -1240,6 +1244,14 @@ impl CaseTx for CaseTxRows<'_, '_> {
         Ok(())
     }
 
+    fn set_match_facts(&mut self, id: &[u8], sealed: &[u8]) -> Result<(), StorageError> {
+        self.0.execute(
+            "UPDATE cases SET match_facts = $2 WHERE id = $1",
+            &[&id, &sealed],
+        )?;
+        Ok(())
+    }
+
     fn replace_links(&mut self, id: &[u8], links: &[&[u8]]) -> Result<(), StorageError> {
         self.0
             .execute("DELETE FROM case_links WHERE case_id = $1", &[&id])?;
@@ -1738,6 +1750,75 @@ impl CaseRows for PostgresDb {
             .map(|r| r.try_get(0))
             .collect::<Result<_, postgres::Error>>()?)
         })?)
+    }
+
+    fn match_fact_rows(&self) -> Result<Vec<MatchFactRow>, StorageError> {
+        Ok(self.run_both(|c, keyring| {
+            let facts = c.query(
+                "SELECT id, match_facts FROM cases WHERE match_facts IS NOT NULL ORDER BY id",
+                &[],
+            )?;
+            // Every data key at once, rather than one round trip per case.
+            let mut keys: std::collections::HashMap<Vec<u8>, Vec<u8>> = keyring
+                .query("SELECT id, data_key FROM data_keys", &[])?
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                .collect::<Result<_, postgres::Error>>()?;
+            Ok(facts
+                .iter()
+                .map(|r| {
+                    let id: Vec<u8> = r.try_get(0)?;
+                    let key = keys.remove(&id);
+                    Ok((id, key, r.try_get(1)?))
+                })
+                .collect::<Result<_, postgres::Error>>()?)
+        })?)
+    }
+
+    fn match_fact_row(&self, id: &[u8]) -> Result<Option<MatchFactRow>, StorageError> {
+        let id = id.to_vec();
+        let row = self.run_both(move |c, keyring| {
+            let Some(r) = c.query_opt("SELECT match_facts FROM cases WHERE id = $1", &[&id])?
+            else {
+                return Ok(None);
+            };
+            let facts: Option<Vec<u8>> = r.try_get(0)?;
+            Ok(Some((key_of(keyring, &id), id, facts)))
+        })?;
+        match row {
+            Some((Err(StorageError::Erased), _, _)) | None => Ok(None),
+            Some((key, id, facts)) => Ok(Some((id, key?, facts))),
+        }
+    }
+
+    fn unfilled_match_keys(&self) -> Result<Vec<Vec<u8>>, StorageError> {
+        Ok(self.run(|c| {
+            Ok(
+                c.query("SELECT id FROM cases WHERE match_facts IS NULL ORDER BY id", &[])?
+                    .iter()
+                    .map(|r| r.try_get(0))
+                    .collect::<Result<_, _>>()?,
+            )
+        })?)
+    }
+
+    fn fill_match_row(&self, id: &[u8], sealed: &[u8]) -> Result<(), StorageError> {
+        let (key, sealed) = (id.to_vec(), sealed.to_vec());
+        Ok(self.run(move |c| {
+            c.execute(
+                "UPDATE cases SET match_facts = $2 WHERE id = $1 AND match_facts IS NULL",
+                &[&key, &sealed],
+            )?;
+            Ok(())
+        })?)
+    }
+
+    fn data_key_row(&self, id: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        let id = id.to_vec();
+        match self.run_both(move |_, keyring| Ok(key_of(keyring, &id)))? {
+            Err(StorageError::Erased) => Ok(None),
+            other => other,
+        }
     }
 
     fn links_unfilled(&self) -> Result<bool, StorageError> {

@@ -12,7 +12,7 @@ use super::accounts::{
 };
 use super::cases::{
     self, AccessRow, AssignmentRow, CaseListRow, CaseRow, CaseRows, CaseTx, ClosedRow, Current,
-    DocumentRows,
+    DocumentRows, MatchFactRow,
 };
 use super::keys::{self, CaseBlobs, DataKeyRow, Key, KeySource, KeyTx};
 use super::records::{AuditRow, ChainRow, RecordRows, Window, WindowChange};
@@ -283,6 +283,10 @@ const MIGRATIONS: &[&str] = &[
     // 21: the cases written since a time (issue 19): the duplicate check's look at what
     // other writers (the command line) stored.
     "CREATE INDEX IF NOT EXISTS cases_by_update ON cases (updated_at);",
+    // 22: what the duplicate check keeps of each case (issue 20), sealed with the case's
+    // data key, so that its index is built without opening every document. Cases stored
+    // before are read once at the next start (`cases::fill_derived`).
+    "ALTER TABLE cases ADD COLUMN match_facts BLOB;",
 ];
 
 /// The server's SQLite storage.
@@ -564,6 +568,14 @@ impl CaseTx for CaseTxRows<'_> {
                 params![id, u],
             )?;
         }
+        Ok(())
+    }
+
+    fn set_match_facts(&mut self, id: &[u8], sealed: &[u8]) -> Result<(), StorageError> {
+        self.0.run(
+            "UPDATE cases SET match_facts = ?2 WHERE id = ?1",
+            params![id, sealed],
+        )?;
         Ok(())
     }
 
@@ -1191,6 +1203,51 @@ impl CaseRows for SqliteDb {
         )?;
         let rows = stmt.query_map([since_ms], |r| r.get(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn match_fact_rows(&self) -> Result<Vec<MatchFactRow>, StorageError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare(
+            "SELECT id, data_key, match_facts FROM cases WHERE match_facts IS NOT NULL ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn match_fact_row(&self, id: &[u8]) -> Result<Option<MatchFactRow>, StorageError> {
+        Ok(self
+            .lock()
+            .one(
+                "SELECT id, data_key, match_facts FROM cases WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?)
+    }
+
+    fn unfilled_match_keys(&self) -> Result<Vec<Vec<u8>>, StorageError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare("SELECT id FROM cases WHERE match_facts IS NULL ORDER BY id")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn fill_match_row(&self, id: &[u8], sealed: &[u8]) -> Result<(), StorageError> {
+        self.lock().run(
+            "UPDATE cases SET match_facts = ?2 WHERE id = ?1 AND match_facts IS NULL",
+            params![id, sealed],
+        )?;
+        Ok(())
+    }
+
+    fn data_key_row(&self, id: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(self
+            .lock()
+            .one("SELECT data_key FROM cases WHERE id = ?1", [id], |r| {
+                r.get::<_, Option<Vec<u8>>>(0)
+            })
+            .optional()?
+            .flatten())
     }
 
     fn links_unfilled(&self) -> Result<bool, StorageError> {

@@ -118,6 +118,7 @@ fn put_case(db: &fieldcase_server::SqliteDb, worker: &fieldcase_server::db::User
         links: Vec::new(),
         closed: false,
         closed_at: None,
+        matching: None,
     };
     db.put_case(&access, &doc.automerge().save(), &doc.heads(), 1)
         .unwrap();

@@ -218,6 +218,7 @@ fn put_case(
         links: Vec::new(),
         closed: false,
         closed_at: None,
+        matching: None,
     };
     s.db.put_case(&access, &doc.automerge().save(), &doc.heads(), 1)
         .unwrap();

@@ -18,6 +18,7 @@ fn access(id: CaseId) -> CaseAccess {
         links: Vec::new(),
         closed: false,
         closed_at: None,
+        matching: None,
     }
 }
 

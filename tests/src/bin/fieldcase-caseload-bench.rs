@@ -14,8 +14,11 @@
 //!
 //! ```sh
 //! cargo build --release -p fieldcase-server -p fieldcase-tests --bin fieldcase-server --bin fieldcase-caseload-bench
-//! target/release/fieldcase-caseload-bench [--cases 100000] [--teams 100] [--users 2000] [--mine 50] [--phones 100] [--new 1] [--calls 200] [--max-cached 1000]
+//! target/release/fieldcase-caseload-bench [--cases 100000] [--teams 100] [--users 2000] [--mine 50] [--phones 100] [--new 1] [--calls 200] [--max-cached 1000] [--max-indexed 200000] [--stored DIR]
 //! ```
+//!
+//! `--stored DIR` keeps the stored file in DIR and copies it from there in later runs with
+//! the same `--cases`, `--teams`, `--users` and `--mine`.
 //!
 //! Targets (the issue's): the worker's caseload p99 under 20 ms, the dashboard under
 //! 200 ms, memory at rest under 300 MB. Bounded in count; stops by itself.
@@ -148,6 +151,7 @@ fn main() {
     let new = arg("--new", 1);
     let calls = arg("--calls", 200).max(1);
     let max_cached = arg("--max-cached", 1000);
+    let max_indexed = arg("--max-indexed", 200_000);
     let agency = Agency {
         teams,
         per_team: users / teams,
@@ -160,12 +164,26 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let db_path = dir.path().join("server.sqlite");
     let config = dir.path().join("fieldcase.toml");
-    std::fs::write(&config, format!("[cases]\nmax_cached = {max_cached}\n")).unwrap();
+    std::fs::write(&config, format!("[cases]\nmax_cached = {max_cached}\n[matching]\nmax_indexed = {max_indexed}\n")).unwrap();
 
-    // The agency, and its cases, through the storage's own write.
+    // The agency, and its cases, through the storage's own write; or a copy of the file
+    // an earlier run with the same figures kept (`--stored DIR`: storing 100,000 cases one
+    // write at a time takes minutes).
     let t = Instant::now();
     let direct = cases;
-    {
+    let stored = std::env::args()
+        .skip_while(|a| a != "--stored")
+        .nth(1)
+        .map(std::path::PathBuf::from);
+    let figures = format!("{cases} {teams} {users} {mine} 2\n");
+    let kept = stored.as_ref().filter(|d| {
+        std::fs::read_to_string(d.join("figures")).is_ok_and(|f| f == figures)
+    });
+    if let Some(d) = kept {
+        for f in ["server.sqlite", "server.sqlite.key"] {
+            std::fs::copy(d.join(f), dir.path().join(f)).unwrap();
+        }
+    } else {
         let db = SqliteDb::open(&db_path).unwrap();
         let mut ids = Vec::new();
         for t in 0..teams {
@@ -215,14 +233,11 @@ fn main() {
                 fieldcase_server::now_ms(),
             )
             .unwrap();
+            // As a write through the server states them (with the duplicate check's
+            // facts), the worker assigned.
             let access = CaseAccess {
-                id,
-                team: agency.team(t),
-                restricted,
                 assigned: vec![worker.clone()],
-                links: Vec::new(),
-                closed: false,
-                closed_at: None,
+                ..CaseAccess::read(id, doc.automerge()).unwrap()
             };
             let heads = doc.heads();
             db.store_case(
@@ -234,10 +249,19 @@ fn main() {
             )
             .unwrap();
         }
+        drop(db);
+        if let Some(d) = &stored {
+            std::fs::create_dir_all(d).unwrap();
+            for f in ["server.sqlite", "server.sqlite.key"] {
+                std::fs::copy(dir.path().join(f), d.join(f)).unwrap();
+            }
+            std::fs::write(d.join("figures"), &figures).unwrap();
+        }
     }
     println!(
-        "fieldcase-caseload-bench: {cases} cases over {teams} teams and {} users ({profile} build); {direct} stored directly in {:?}",
+        "fieldcase-caseload-bench: {cases} cases over {teams} teams and {} users ({profile} build); {direct} {} in {:?}",
         teams * agency.per_team,
+        if kept.is_some() { "copied from --stored" } else { "stored directly" },
         t.elapsed()
     );
 

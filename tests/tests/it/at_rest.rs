@@ -389,6 +389,7 @@ fn a_pg_dump_holds_no_data_key_and_one_from_before_an_erasure_no_longer_opens_th
         closed: false,
         closed_at: None,
         links: Vec::new(),
+        matching: None,
     };
     let mut doc = automerge::AutoCommit::new();
     automerge::transaction::Transactable::put(&mut doc, automerge::ROOT, "a", 1).unwrap();

@@ -639,3 +639,75 @@ fn a_case_many_cases_link_to_answers_at_most_its_bound() {
         server.metrics()
     );
 }
+
+/// The duplicate check's index is built from what every write keeps beside its case (the
+/// client as the matcher compares people, sealed with the case's data key), not by opening
+/// every document (issue 20: 100,000 documents opened at the first write after a start).
+/// A case stored by an earlier version, with nothing kept beside it, is read from its
+/// document, and the next start keeps its facts once.
+#[test]
+fn the_duplicate_check_is_built_from_facts_kept_beside_each_case() {
+    use fieldcase_server::matching::{Entry, MatchIndex};
+    let server = TestServer::start();
+    let (anna, anna_t, _a) = server.phone("anna");
+    let first = new_case(&anna, "north", "Nguyễn Thị Lan", "1990-03-04", false);
+    let second = new_case(&anna, "north", "Фёдорова Анна", "1985-01-01", false);
+    synced(&anna, &server, &anna_t);
+    let facts = server.db.match_facts().unwrap();
+    let name_of = |id: &str| {
+        facts
+            .iter()
+            .find(|(c, _)| c.to_string() == id)
+            .map(|(_, f)| f.client.name.clone())
+    };
+    assert_eq!(name_of(&first).as_deref(), Some("Nguyễn Thị Lan"));
+    assert_eq!(name_of(&second).as_deref(), Some("Фёдорова Анна"));
+
+    // A fresh index (as after a start) opens no document and finds the pair.
+    let build = |db: &dyn Db| {
+        let before = db.sealing().documents_opened.load(std::sync::atomic::Ordering::Relaxed);
+        let index = MatchIndex::default();
+        assert_eq!(index.build(db, 100).unwrap(), 0);
+        let opened = db.sealing().documents_opened.load(std::sync::atomic::Ordering::Relaxed);
+        (index, opened - before)
+    };
+    let (index, opened) = build(server.db.as_ref());
+    assert_eq!(opened, 0, "no document opened to build the index");
+    assert_eq!(index.len(), 2);
+    let like = {
+        let id: fieldcase_core::CaseId = first.parse().unwrap();
+        let mut e = index.get(&id).unwrap();
+        e.access.id = fieldcase_core::CaseId::random();
+        e
+    };
+    let found = index.check(&like, 0);
+    assert_eq!(found.len(), 1, "the like client is found among the indexed");
+
+    // As a case stored by the version before: nothing beside it. The index reads its
+    // document (and only its), and still holds both.
+    let path = server.dir.path().join("server.sqlite");
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    let id: fieldcase_core::CaseId = second.parse().unwrap();
+    raw.execute(
+        "UPDATE cases SET match_facts = NULL WHERE id = ?1",
+        [&id.as_bytes()[..]],
+    )
+    .unwrap();
+    assert!(server.db.match_facts_of(&id).unwrap().is_none());
+    let (index, opened) = build(server.db.as_ref());
+    assert_eq!(opened, 1, "the one case with no facts is opened");
+    assert_eq!(index.len(), 2);
+    assert_eq!(
+        index.get(&id).map(|e: Entry| e.name),
+        Some("Фёдорова Анна".to_string())
+    );
+
+    // The next start keeps its facts: then nothing is opened again.
+    let reopened = fieldcase_server::SqliteDb::open(&path).unwrap();
+    assert_eq!(
+        reopened.match_facts_of(&id).unwrap().map(|f| f.client.name),
+        Some("Фёдорова Анна".to_string())
+    );
+    let (index, opened) = build(&reopened);
+    assert_eq!((opened, index.len()), (0, 2));
+}

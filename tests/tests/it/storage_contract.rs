@@ -51,6 +51,7 @@ macro_rules! storage_contract {
 }
 
 storage_contract!(
+    match_facts_follow_each_write_and_go_with_an_erasure,
     teams_are_trimmed_unique_and_listed_by_name,
     a_team_is_renamed_by_its_label_and_keeps_its_name,
     users_are_checked_on_the_way_in_and_found_by_name_and_id,
@@ -107,6 +108,7 @@ pub(crate) fn access(id: CaseId, assigned: &[&str]) -> CaseAccess {
         links: Vec::new(),
         closed: false,
         closed_at: None,
+        matching: None,
     }
 }
 
@@ -1517,6 +1519,7 @@ fn the_caseload_read_through_the_indexes_is_exactly_what_the_rule_allows(db: &dy
             links: Vec::new(),
             closed: false,
             closed_at: None,
+            matching: None,
         };
         db.store_case(
             &access,
@@ -1809,4 +1812,79 @@ fn the_closure_columns_follow_a_closure_a_reopening_and_an_erasure(db: &dyn Db) 
         listed(i64::MAX),
         [(imported.id, "north".to_string(), 2_000)]
     );
+}
+
+fn match_facts_follow_each_write_and_go_with_an_erasure(db: &dyn Db) {
+    use fieldcase_core::matching::Person;
+    use fieldcase_server::db::{MatchFacts, MATCH_FACTS_VERSION};
+    let facts = |name: &str| MatchFacts {
+        version: MATCH_FACTS_VERSION,
+        client: Person {
+            name: name.into(),
+            date_of_birth: Some("1990-03-04".into()),
+            phones: vec!["+84 912 345 678".into()],
+            ..Person::default()
+        },
+        closed_as_duplicate: false,
+    };
+    let with = |id: CaseId, f: Option<MatchFacts>| CaseAccess {
+        matching: f,
+        ..access(id, &["u-1"])
+    };
+    let id = CaseId::random();
+    let mut doc = Automerge::new();
+    let (_, h1) = grow(&mut doc, "a");
+    db.store_case(
+        &with(id, Some(facts("Nguyễn Thị Lan"))),
+        CaseWrite::Snapshot(&doc.save()),
+        &h1,
+        Some(&[]),
+        5,
+    )
+    .unwrap();
+    assert_eq!(
+        db.match_facts_of(&id).unwrap(),
+        Some(facts("Nguyễn Thị Lan"))
+    );
+    // A write that states none (a read's access facts) leaves them as they are.
+    let (c2, h2) = grow(&mut doc, "b");
+    db.store_case(&with(id, None), CaseWrite::Changes(&c2), &h2, Some(&h1), 6)
+        .unwrap();
+    assert_eq!(
+        db.match_facts_of(&id).unwrap(),
+        Some(facts("Nguyễn Thị Lan"))
+    );
+    // The next write's facts replace them; a stale write's do not.
+    let (c3, h3) = grow(&mut doc, "c");
+    db.store_case(
+        &with(id, Some(facts("Nguyễn Thị Lan Anh"))),
+        CaseWrite::Changes(&c3),
+        &h3,
+        Some(&h2),
+        7,
+    )
+    .unwrap();
+    let (c4, h4) = grow(&mut doc, "d");
+    assert_eq!(
+        db.store_case(
+            &with(id, Some(facts("stale"))),
+            CaseWrite::Changes(&c4),
+            &h4,
+            Some(&h2),
+            8
+        )
+        .unwrap(),
+        Stored::Stale
+    );
+    // A case stored with none (by an earlier version) is left out of the list.
+    let (other, _, _) = stored_case(db);
+    let all = db.match_facts().unwrap();
+    assert_eq!(all, [(id, facts("Nguyễn Thị Lan Anh"))]);
+    assert!(db.match_facts_of(&other).unwrap().is_none());
+    assert!(db.match_facts_of(&CaseId::random()).unwrap().is_none());
+    // Erased: gone with the case.
+    db.erase_case(&id, "u-admin", "retention: closed long ago", 9)
+        .unwrap();
+    assert!(db.match_facts().unwrap().is_empty());
+    assert!(db.match_facts_of(&id).unwrap().is_none());
 }
