@@ -12,6 +12,14 @@ use fieldcase_server::db::{self, AnyDb};
 use fieldcase_server::settings::{FileSettings, LogFormat};
 use fieldcase_server::{demo, AppState, Config, Db};
 
+/// The server's allocator: jemalloc, with its background threads returning freed pages to
+/// the system (after about ten seconds unused). A day's syncing brings thousands of cases
+/// through memory at once and the cache evicts them afterwards; the system's allocator
+/// kept that memory resident (issue 20: about 360 MiB at rest after 100 phones pushed
+/// 5,600 cases among 100,000, with 20 MiB of cases kept).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[derive(Parser, Debug)]
 #[command(
     name = "fieldcase-server",

@@ -34,12 +34,13 @@ use crate::db::matches::MatchRow;
 use crate::db::{CaseAccess, Db, MatchFacts};
 use crate::error::AppResult;
 
-/// One case as the check knows it.
+/// One case as the check knows it: what comparing needs, nothing shown. Who may see the
+/// case and its client's name are read from storage for the few cases a check finds
+/// ([`shown`]), so the index of every case stays small (issue 20) and never answers with
+/// access facts older than the storage's.
 #[derive(Debug, Clone)]
 pub struct Entry {
-    pub access: CaseAccess,
-    /// The client's name, shown to users who may see the case.
-    pub name: String,
+    pub id: CaseId,
     pub person: Prepared,
     /// Whether the case is closed as a duplicate of another (its client's file goes on
     /// there): it is no longer a candidate, so a third case like both is proposed with the
@@ -52,40 +53,51 @@ impl Entry {
     /// ([`CaseAccess::matching`]), else from its outline (no text is read).
     pub fn of(access: &CaseAccess, doc: &Automerge) -> AppResult<Entry> {
         if let Some(f) = &access.matching {
-            return Ok(Entry::from_facts(access.clone(), f.clone()));
+            return Ok(Entry::from_facts(access.id, f));
         }
         let (file, _) = CaseDoc::outline_of(doc)?;
-        Ok(Entry::from_facts(access.clone(), MatchFacts::of(&file)))
+        Ok(Entry::from_facts(access.id, &MatchFacts::of(&file)))
     }
 
-    /// The entry of a case from its match facts (stored beside it, or just computed). The
-    /// access facts are kept without what the index does not need (links, the facts).
-    pub fn from_facts(mut access: CaseAccess, facts: MatchFacts) -> Entry {
-        access.links = Vec::new();
-        access.matching = None;
+    /// The entry of a case from its match facts (stored beside it, or just computed).
+    pub fn from_facts(id: CaseId, facts: &MatchFacts) -> Entry {
         Entry {
-            access,
+            id,
             person: Prepared::of(&facts.client),
-            name: facts.client.name,
             closed_as_duplicate: facts.closed_as_duplicate,
         }
     }
+}
 
-    /// The entry of a stored case: from its match facts when they are stored and of this
-    /// version, else from its document (opened and read; a case stored by an earlier
-    /// version, or by another instance of one). `None` when the case is gone.
-    fn stored(db: &dyn Db, access: CaseAccess, facts: Option<MatchFacts>) -> AppResult<Option<Entry>> {
-        if let Some(f) = facts {
-            return Ok(Some(Entry::from_facts(access, f)));
-        }
-        let Some(bytes) = db.case_document(&access.id)? else {
-            return Ok(None);
-        };
-        let doc = Automerge::load(&bytes)
-            .map_err(|e| crate::error::AppError::Internal(e.to_string()))?;
-        let (file, _) = CaseDoc::outline_of(&doc)?;
-        Ok(Some(Entry::from_facts(access, MatchFacts::of(&file))))
+/// A stored case's match facts: those kept beside it when stored and of this version, else
+/// taken from its document (opened and read: a case stored by an earlier version, or by
+/// another instance of one). `None` when the case is gone.
+fn stored_facts(
+    db: &dyn Db,
+    id: &CaseId,
+    kept: Option<MatchFacts>,
+) -> AppResult<Option<MatchFacts>> {
+    if kept.is_some() {
+        return Ok(kept);
     }
+    let Some(bytes) = db.case_document(id)? else {
+        return Ok(None);
+    };
+    let doc =
+        Automerge::load(&bytes).map_err(|e| crate::error::AppError::Internal(e.to_string()))?;
+    let (file, _) = CaseDoc::outline_of(&doc)?;
+    Ok(Some(MatchFacts::of(&file)))
+}
+
+/// A case as a page or an answer shows it among possible duplicates: its access facts and
+/// its client's name, read from storage (its match facts, else its document). `None` when
+/// the case is gone. Whether the reader may see it is the caller's to check.
+pub fn shown(db: &dyn Db, id: &CaseId) -> AppResult<Option<(CaseAccess, String)>> {
+    let Some(access) = db.case_access(id)? else {
+        return Ok(None);
+    };
+    let facts = stored_facts(db, id, db.match_facts_of(id)?)?;
+    Ok(facts.map(|f| (access, f.client.name)))
 }
 
 impl AsRef<Prepared> for Entry {
@@ -223,13 +235,15 @@ impl MatchIndex {
         }
         let mut read = 0;
         for id in db.cases_written_since(since)? {
-            let Some(access) = db.case_access(&id)? else {
+            if db.case_access(&id)?.is_none() {
                 self.forget(&id);
                 continue;
-            };
-            let facts = db.match_facts_of(&id)?;
-            let entry = match Entry::stored(db, access, facts) {
-                Ok(Some(e)) => e,
+            }
+            let entry = match db
+                .match_facts_of(&id)
+                .and_then(|kept| stored_facts(db, &id, kept))
+            {
+                Ok(Some(f)) => Entry::from_facts(id, &f),
                 Ok(None) => continue,
                 Err(e) => {
                     tracing::error!(case = %id, error = %e, "a stored case could not be indexed for matching");
@@ -300,13 +314,13 @@ impl MatchIndex {
                 continue;
             }
             let id = access.id;
-            let f = facts.remove(&id);
-            opened += usize::from(f.is_none());
-            match Entry::stored(db, access, f) {
+            let kept = facts.remove(&id);
+            opened += usize::from(kept.is_none());
+            match stored_facts(db, &id, kept) {
                 Ok(None) => {}
-                Ok(Some(e)) if e.closed_as_duplicate => {}
-                Ok(Some(e)) => {
-                    map.insert(id, e);
+                Ok(Some(f)) if f.closed_as_duplicate => {}
+                Ok(Some(f)) => {
+                    map.insert(id, Entry::from_facts(id, &f));
                 }
                 // One unreadable case must not stop the check for the others; it is logged.
                 Err(e) => {
@@ -357,13 +371,13 @@ impl MatchIndex {
             return true;
         };
         if entry.closed_as_duplicate {
-            map.remove(&entry.access.id);
+            map.remove(&entry.id);
             return true;
         }
-        if map.len() >= max && !map.contains_key(&entry.access.id) {
+        if map.len() >= max && !map.contains_key(&entry.id) {
             return false;
         }
-        map.insert(entry.access.id, entry);
+        map.insert(entry.id, entry);
         true
     }
 
@@ -375,7 +389,7 @@ impl MatchIndex {
         let Some(map) = g.as_ref() else {
             return Vec::new();
         };
-        let id = entry.access.id;
+        let id = entry.id;
         map.find(&entry.person, Some(&id))
             .into_iter()
             .map(|(other, a)| {
@@ -519,12 +533,11 @@ pub fn answer(
     device: &str,
     id: CaseId,
 ) -> AppResult<matching::AgencyMatches> {
-    use crate::error::AppError;
     use matching::{AgencyMatch, AgencyMatches, MatchElsewhere, MatchStatus};
     visible_case(db, user, id)?;
     index.build(db, max)?;
     index.catch_up(db, max, now_ms())?;
-    let shown = team_shown(db)?;
+    let team = team_shown(db)?;
     let mut out = AgencyMatches {
         case_id: id.to_string(),
         ..AgencyMatches::default()
@@ -535,27 +548,16 @@ pub fn answer(
             continue;
         }
         let other = row.other(&id);
-        let known = match index.get(&other) {
-            Some(e) => Some((e.access, Some(e.name))),
-            None => db.case_access(&other)?.map(|a| (a, None)),
-        };
-        let Some((other_access, name)) = known else {
+        let Some(other_access) = db.case_access(&other)? else {
             continue;
         };
         if !other_access.visible_to(user) {
-            elsewhere.insert(shown(&other_access.team));
+            elsewhere.insert(team(&other_access.team));
             continue;
         }
-        let name = match name {
-            Some(n) => n,
-            None => match db.case_document(&other)? {
-                Some(bytes) => {
-                    let doc = Automerge::load(&bytes)
-                        .map_err(|e| AppError::Internal(format!("stored case unreadable: {e}")))?;
-                    Entry::of(&other_access, &doc)?.name
-                }
-                None => continue,
-            },
+        // Named only once seen to be visible: nothing of a hidden case is read.
+        let Some((_, name)) = shown(db, &other)? else {
+            continue;
         };
         if other_access.restricted {
             db.audit(
@@ -695,17 +697,7 @@ mod tests {
 
     fn entry(name: &str, dob: &str) -> Entry {
         Entry {
-            access: CaseAccess {
-                id: CaseId::random(),
-                team: "north".into(),
-                restricted: false,
-                assigned: Vec::new(),
-                links: Vec::new(),
-                closed: false,
-                closed_at: None,
-                matching: None,
-            },
-            name: name.into(),
+            id: CaseId::random(),
             person: Prepared::of(&Person {
                 name: name.into(),
                 date_of_birth: Some(dob.into()),
@@ -716,11 +708,7 @@ mod tests {
     }
 
     fn found(index: &MatchIndex, e: &Entry) -> Vec<CaseId> {
-        index
-            .check(e, 0)
-            .iter()
-            .map(|r| r.other(&e.access.id))
-            .collect()
+        index.check(e, 0).iter().map(|r| r.other(&e.id)).collect()
     }
 
     #[test]
@@ -732,7 +720,7 @@ mod tests {
         assert!(index.put(anna.clone(), 10));
         assert!(index.put(lan.clone(), 10));
         let new = entry("Fedorova Anna", "1988-03-01");
-        assert_eq!(found(&index, &new), [anna.access.id]);
+        assert_eq!(found(&index, &new), [anna.id]);
         assert!(
             found(&index, &anna).is_empty(),
             "a case is not its own match"
@@ -750,17 +738,17 @@ mod tests {
         assert!(found(&index, &new).is_empty());
         let mut both = found(&index, &entry("Nguyen Thi Lan", "1990-05-01"));
         both.sort();
-        let mut expected = vec![anna.access.id, lan.access.id];
+        let mut expected = vec![anna.id, lan.id];
         expected.sort();
         assert_eq!(both, expected);
 
         // Erased: nothing of it is found any more.
-        index.forget(&anna.access.id);
+        index.forget(&anna.id);
         assert_eq!(index.len(), 1);
-        assert!(index.get(&anna.access.id).is_none());
+        assert!(index.get(&anna.id).is_none());
         assert_eq!(
             found(&index, &entry("Nguyen Thi Lan", "1990-05-01")),
-            [lan.access.id]
+            [lan.id]
         );
     }
 
@@ -790,8 +778,8 @@ mod tests {
         let mut now_closed = closed.clone();
         now_closed.closed_as_duplicate = true;
         assert!(index.put(now_closed, 10));
-        assert_eq!(found(&index, &third), [kept.access.id]);
-        assert!(index.get(&closed.access.id).is_none());
+        assert_eq!(found(&index, &third), [kept.id]);
+        assert!(index.get(&closed.id).is_none());
 
         // Reopened (the closure no longer in force): a candidate again.
         assert!(index.put(closed.clone(), 10));

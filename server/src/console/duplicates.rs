@@ -93,19 +93,16 @@ pub(crate) async fn page(State(state): State<Arc<AppState>>, u: ConsoleUser) -> 
         let pairs = blocking(move || {
             index.build(db.as_ref(), max)?;
             index.catch_up(db.as_ref(), max, super::now_ms())?;
+            // A side the user may not see is named by nothing but its team.
             let side = |id: CaseId| -> crate::error::AppResult<Option<Side>> {
-                Ok(match index.get(&id) {
-                    Some(e) => Some(Side {
-                        id,
-                        access: e.access,
-                        name: e.name,
-                    }),
-                    None => db.case_access(&id)?.map(|access| Side {
-                        id,
-                        access,
-                        name: String::new(),
-                    }),
-                })
+                let Some(access) = db.case_access(&id)? else {
+                    return Ok(None);
+                };
+                if !access.visible_to(&user) {
+                    return Ok(Some(Side { id, access, name: String::new() }));
+                }
+                Ok(crate::matching::shown(db.as_ref(), &id)?
+                    .map(|(access, name)| Side { id, access, name }))
             };
             let mut out = Vec::new();
             for row in db.open_matches(MAX_LISTED)? {

@@ -328,7 +328,10 @@ const MIGRATIONS: &[&str] = &[
     // Schema version 20: what the duplicate check keeps of each case (issue 20; the SQLite
     // storage's migration 22), sealed with the case's data key. Cases stored before are
     // read once at the next start (`cases::fill_derived`).
-    "ALTER TABLE cases ADD COLUMN match_facts BYTEA;",
+    "CREATE TABLE case_match_facts (
+        case_id BYTEA PRIMARY KEY REFERENCES cases(id) ON DELETE CASCADE,
+        facts   BYTEA NOT NULL
+     );",
 ];
 
 /// The schema of the keys database (`postgres.keys_url`, ADR 0007), versioned in its table
@@ -1246,7 +1249,8 @@ impl CaseTx for CaseTxRows<'_, '_> {
 
     fn set_match_facts(&mut self, id: &[u8], sealed: &[u8]) -> Result<(), StorageError> {
         self.0.execute(
-            "UPDATE cases SET match_facts = $2 WHERE id = $1",
+            "INSERT INTO case_match_facts (case_id, facts) VALUES ($1, $2)
+             ON CONFLICT (case_id) DO UPDATE SET facts = excluded.facts",
             &[&id, &sealed],
         )?;
         Ok(())
@@ -1755,7 +1759,7 @@ impl CaseRows for PostgresDb {
     fn match_fact_rows(&self) -> Result<Vec<MatchFactRow>, StorageError> {
         Ok(self.run_both(|c, keyring| {
             let facts = c.query(
-                "SELECT id, match_facts FROM cases WHERE match_facts IS NOT NULL ORDER BY id",
+                "SELECT case_id, facts FROM case_match_facts ORDER BY case_id",
                 &[],
             )?;
             // Every data key at once, rather than one round trip per case.
@@ -1778,7 +1782,11 @@ impl CaseRows for PostgresDb {
     fn match_fact_row(&self, id: &[u8]) -> Result<Option<MatchFactRow>, StorageError> {
         let id = id.to_vec();
         let row = self.run_both(move |c, keyring| {
-            let Some(r) = c.query_opt("SELECT match_facts FROM cases WHERE id = $1", &[&id])?
+            let Some(r) = c.query_opt(
+                "SELECT f.facts FROM cases c LEFT JOIN case_match_facts f ON f.case_id = c.id
+                 WHERE c.id = $1",
+                &[&id],
+            )?
             else {
                 return Ok(None);
             };
@@ -1793,12 +1801,14 @@ impl CaseRows for PostgresDb {
 
     fn unfilled_match_keys(&self) -> Result<Vec<Vec<u8>>, StorageError> {
         Ok(self.run(|c| {
-            Ok(
-                c.query("SELECT id FROM cases WHERE match_facts IS NULL ORDER BY id", &[])?
-                    .iter()
-                    .map(|r| r.try_get(0))
-                    .collect::<Result<_, _>>()?,
-            )
+            Ok(c.query(
+                "SELECT id FROM cases c WHERE NOT EXISTS
+                     (SELECT 1 FROM case_match_facts f WHERE f.case_id = c.id) ORDER BY id",
+                &[],
+            )?
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<_, _>>()?)
         })?)
     }
 
@@ -1806,7 +1816,8 @@ impl CaseRows for PostgresDb {
         let (key, sealed) = (id.to_vec(), sealed.to_vec());
         Ok(self.run(move |c| {
             c.execute(
-                "UPDATE cases SET match_facts = $2 WHERE id = $1 AND match_facts IS NULL",
+                "INSERT INTO case_match_facts (case_id, facts) SELECT $1, $2
+                 WHERE EXISTS (SELECT 1 FROM cases WHERE id = $1) ON CONFLICT (case_id) DO NOTHING",
                 &[&key, &sealed],
             )?;
             Ok(())

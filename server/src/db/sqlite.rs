@@ -286,7 +286,10 @@ const MIGRATIONS: &[&str] = &[
     // 22: what the duplicate check keeps of each case (issue 20), sealed with the case's
     // data key, so that its index is built without opening every document. Cases stored
     // before are read once at the next start (`cases::fill_derived`).
-    "ALTER TABLE cases ADD COLUMN match_facts BLOB;",
+    "CREATE TABLE case_match_facts (
+        case_id BLOB PRIMARY KEY REFERENCES cases(id) ON DELETE CASCADE,
+        facts   BLOB NOT NULL
+     ) STRICT, WITHOUT ROWID;",
 ];
 
 /// The server's SQLite storage.
@@ -573,7 +576,8 @@ impl CaseTx for CaseTxRows<'_> {
 
     fn set_match_facts(&mut self, id: &[u8], sealed: &[u8]) -> Result<(), StorageError> {
         self.0.run(
-            "UPDATE cases SET match_facts = ?2 WHERE id = ?1",
+            "INSERT INTO case_match_facts (case_id, facts) VALUES (?1, ?2)
+             ON CONFLICT (case_id) DO UPDATE SET facts = excluded.facts",
             params![id, sealed],
         )?;
         Ok(())
@@ -1208,7 +1212,8 @@ impl CaseRows for SqliteDb {
     fn match_fact_rows(&self) -> Result<Vec<MatchFactRow>, StorageError> {
         let conn = self.lock();
         let mut stmt = conn.prepare(
-            "SELECT id, data_key, match_facts FROM cases WHERE match_facts IS NOT NULL ORDER BY id",
+            "SELECT f.case_id, c.data_key, f.facts FROM case_match_facts f
+             JOIN cases c ON c.id = f.case_id ORDER BY f.case_id",
         )?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -1218,7 +1223,8 @@ impl CaseRows for SqliteDb {
         Ok(self
             .lock()
             .one(
-                "SELECT id, data_key, match_facts FROM cases WHERE id = ?1",
+                "SELECT c.id, c.data_key, f.facts FROM cases c
+                 LEFT JOIN case_match_facts f ON f.case_id = c.id WHERE c.id = ?1",
                 [id],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
@@ -1227,14 +1233,18 @@ impl CaseRows for SqliteDb {
 
     fn unfilled_match_keys(&self) -> Result<Vec<Vec<u8>>, StorageError> {
         let conn = self.lock();
-        let mut stmt = conn.prepare("SELECT id FROM cases WHERE match_facts IS NULL ORDER BY id")?;
+        let mut stmt = conn.prepare(
+            "SELECT id FROM cases c WHERE NOT EXISTS
+             (SELECT 1 FROM case_match_facts f WHERE f.case_id = c.id) ORDER BY id",
+        )?;
         let rows = stmt.query_map([], |r| r.get(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
     fn fill_match_row(&self, id: &[u8], sealed: &[u8]) -> Result<(), StorageError> {
         self.lock().run(
-            "UPDATE cases SET match_facts = ?2 WHERE id = ?1 AND match_facts IS NULL",
+            "INSERT INTO case_match_facts (case_id, facts) SELECT ?1, ?2
+             WHERE EXISTS (SELECT 1 FROM cases WHERE id = ?1) ON CONFLICT (case_id) DO NOTHING",
             params![id, sealed],
         )?;
         Ok(())

@@ -164,7 +164,11 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let db_path = dir.path().join("server.sqlite");
     let config = dir.path().join("fieldcase.toml");
-    std::fs::write(&config, format!("[cases]\nmax_cached = {max_cached}\n[matching]\nmax_indexed = {max_indexed}\n")).unwrap();
+    std::fs::write(
+        &config,
+        format!("[cases]\nmax_cached = {max_cached}\n[matching]\nmax_indexed = {max_indexed}\n"),
+    )
+    .unwrap();
 
     // The agency, and its cases, through the storage's own write; or a copy of the file
     // an earlier run with the same figures kept (`--stored DIR`: storing 100,000 cases one
@@ -176,9 +180,9 @@ fn main() {
         .nth(1)
         .map(std::path::PathBuf::from);
     let figures = format!("{cases} {teams} {users} {mine} 2\n");
-    let kept = stored.as_ref().filter(|d| {
-        std::fs::read_to_string(d.join("figures")).is_ok_and(|f| f == figures)
-    });
+    let kept = stored
+        .as_ref()
+        .filter(|d| std::fs::read_to_string(d.join("figures")).is_ok_and(|f| f == figures));
     if let Some(d) = kept {
         for f in ["server.sqlite", "server.sqlite.key"] {
             std::fs::copy(d.join(f), dir.path().join(f)).unwrap();
@@ -379,8 +383,14 @@ fn main() {
         "the server closed the phones' connections {:?} after the dashboard",
         t.elapsed()
     );
-    std::thread::sleep(Duration::from_secs(2));
-    let rest = server.rss_kib();
+    // An allocator gives freed pages back over seconds: the lowest of 15 s, once a second.
+    let rest = (0..15)
+        .map(|_| {
+            std::thread::sleep(Duration::from_secs(1));
+            server.rss_kib()
+        })
+        .min()
+        .unwrap_or_default();
     println!(
         "server memory at rest: {} (VmRSS; peak {}); fresh {}, after the push {}, the dashboard's first view added {}",
         mib(rest),
