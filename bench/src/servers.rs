@@ -68,8 +68,6 @@ pub(crate) struct Server {
     /// The database server's main process (PostgreSQL's postmaster), whose CPU time
     /// counts as the server's.
     database: Option<u32>,
-    /// The SQLite file, the server's folder, or the PostgreSQL database's URL.
-    pub(crate) storage: PathBuf,
 }
 
 /// The bearer token fieldcase's `/metrics` answers in the bench.
@@ -118,7 +116,6 @@ impl Server {
             kind,
             instances,
             database: None,
-            storage: storage.to_path_buf(),
         }
     }
 
@@ -208,13 +205,6 @@ impl Server {
         for i in self.instances {
             i.stop();
         }
-    }
-
-    /// Bytes of storage on disk (the SQLite file and its WAL, or the folder); PostgreSQL's
-    /// are measured in the database (main.rs).
-    pub(crate) fn disk_bytes(&self) -> u64 {
-        disk_bytes(&self.storage)
-            + disk_bytes(&PathBuf::from(format!("{}-wal", self.storage.display())))
     }
 }
 
