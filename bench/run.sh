@@ -9,14 +9,29 @@
 #   S7=1 bash bench/run.sh ...  # adds S7 (issue 20: 100,000 cases, about ten minutes more),
 #                               # fieldcase-caseload-bench's output as its own section
 #   bash bench/run.sh --servers fieldcase   # fieldcase alone (no npm, no samod build)
+#   bash bench/run.sh --servers fieldcase,fieldcase-pg,fieldcase-pg2   # and on PostgreSQL:
+#     one instance, and two on one database with the clients split between them (S1-S3;
+#     a cluster of the run's own from Debian's postgresql package, which the full run
+#     uses too when /usr/lib/postgresql/*/bin/initdb or FIELDCASE_PG_BIN is there)
 # Builds go to CARGO_TARGET_DIR when it is set (else target/). S1 to S3 report the share of
 # encryption at rest: the time the server spent sealing and opening cases, as its /metrics
 # counts it (fieldcase_case_seal_seconds_total, fieldcase_case_open_seconds_total).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=${CARGO_TARGET_DIR:-target}
+# The servers the caller chose (--servers a,b), if any: npm and samod only when wanted.
+requested=""
+prev=""
+for a in "$@"; do
+  [ "$prev" = "--servers" ] && [ -z "$requested" ] && requested=$a
+  prev=$a
+done
 only_fieldcase=0
-case " $* " in *" --servers fieldcase "*) only_fieldcase=1 ;; esac
+case ",$requested," in
+  ,,) ;;
+  *,js,* | *,samod,*) ;;
+  *) only_fieldcase=1 ;;
+esac
 args=()
 if [ "${1:-}" = "--quick" ]; then
   shift
@@ -24,17 +39,22 @@ if [ "${1:-}" = "--quick" ]; then
     --big-edits 10000 --settle 5)
 fi
 cargo build --release --locked -p fieldcase-server -p fieldcase-bench
-servers=fieldcase,js
+servers=fieldcase
+if [ -n "${FIELDCASE_PG_BIN:-}" ] || ls /usr/lib/postgresql/*/bin/initdb > /dev/null 2>&1; then
+  servers=fieldcase,fieldcase-pg,fieldcase-pg2
+fi
+pg_servers=$servers
+servers=$servers,js
 samod_note="samod: did not build here (see bench/out/samod-build.txt)."
 mkdir -p bench/out
 if [ "$only_fieldcase" = 1 ]; then
-  samod_note="fieldcase alone (--servers fieldcase)."
+  samod_note="fieldcase alone (--servers $requested)."
 else
   npm ci --prefix bench/js-server --no-audit --no-fund --loglevel=error
 fi
 # samod, if it builds here (its own crate and lock, outside the workspace).
 if [ "$only_fieldcase" = 0 ] && (cd bench/samod-server && CARGO_TARGET_DIR=target cargo build --release --locked) > bench/out/samod-build.txt 2>&1; then
-  servers=fieldcase,js,samod
+  servers=$pg_servers,js,samod
   samod_note="samod $(grep -A1 'name = "samod"' bench/samod-server/Cargo.lock | sed -n 's/version = "\(.*\)"/\1/p') with its axum feature (bench/samod-server)."
 fi
 out=bench/out/table.md

@@ -4,16 +4,24 @@
 //!
 //! ```sh
 //! fieldcase-bench [--docs 10000] [--conns 32] [--fetchers 64] [--phones 100] [--per-phone 50]
-//!                 [--clients 500] [--big-edits 100000] [--settle 300] [--servers fieldcase,js]
-//!                 [--out FILE]
+//!                 [--clients 500] [--big-edits 100000] [--settle 300]
+//!                 [--servers fieldcase,fieldcase-pg,fieldcase-pg2,js,samod] [--out FILE]
+//!                 [--keep-db FILE]
 //! ```
+//! `fieldcase-pg` is fieldcase-server on PostgreSQL, `fieldcase-pg2` two instances on one
+//! PostgreSQL database with the clients split between them (S1 to S3 only, each then
+//! read back from the database); the run starts a PostgreSQL cluster of its own
+//! (`pg.rs`). `--keep-db` copies fieldcase's SQLite file as the run left it.
+//!
 //! Everything is bounded: each document has 20 s (pings do not extend it), and the run
 //! stops by itself.
 
+mod pg;
 mod servers;
 mod wire;
 
 use std::fmt::Write as _;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -23,7 +31,9 @@ use automerge::transaction::Transactable;
 use automerge::{ActorId, Automerge, ChangeHash, ReadDoc, ROOT};
 use fieldcase_core::case::{IntakeInput, VisitInput};
 use fieldcase_core::{Author, CaseDoc, CaseId, NewCase, Role};
-use fieldcase_server::{Db, SqliteDb};
+use fieldcase_server::db::accounts::{AccountRows, NewUserRow};
+use fieldcase_server::db::keys::KeySource;
+use fieldcase_server::{Db, PostgresDb, SqliteDb};
 
 use servers::{Kind, Server};
 use wire::Conn;
@@ -147,13 +157,36 @@ fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-const NAMES: [&str; 5] = [
-    "สมศรี ใจดี",
-    "زهرا احمدی",
-    "Фёдорова Анна",
-    "Олександр Коваленко",
-    "Nguyễn Thị Lan",
+/// The letters of the clients' names: Thai, Persian, Russian, Ukrainian and Vietnamese.
+const ALPHABETS: [&str; 5] = [
+    "กขคงจฉชซดตถทนบปผพฟมยรลวสหอ",
+    "ابپتجچحخدرزسشعفقکگلمنوهی",
+    "абвгдежзиклмнопрстуфхцчшэюя",
+    "абвгґдежзиклмнопрстуфхцчшщюяєії",
+    "abcdeghiklmnopqrstuvxyăâđêôơư",
 ];
+
+/// Client `i`'s name: two words of six letters of one script, drawn from a fixed LCG, so
+/// that no two cases are the same person to the duplicate check (names four letters or
+/// fewer apart would be proposed as possible duplicates, each pair a stored row; the
+/// "name" plus a number of earlier runs made every case a possible duplicate of about 20
+/// others: docs/benchmarks.md).
+fn client_name(i: usize) -> String {
+    let letters: Vec<char> = ALPHABETS[i % ALPHABETS.len()].chars().collect();
+    let mut seed = (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0x5eed;
+    let mut word = || {
+        let w: String = (0..6)
+            .map(|_| {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                letters[(seed >> 33) as usize % letters.len()]
+            })
+            .collect();
+        w
+    };
+    format!("{} {}", word(), word())
+}
 
 /// A small case, as a phone's intake makes it.
 fn small_case(w: &Writer, i: usize) -> CaseDoc {
@@ -161,7 +194,7 @@ fn small_case(w: &Writer, i: usize) -> CaseDoc {
         team: "bench".into(),
         ..Default::default()
     };
-    n.client.name = Some(format!("{} {i}", NAMES[i % NAMES.len()]));
+    n.client.name = Some(client_name(i));
     n.intake = Some(IntakeInput {
         date: Some("2026-11-20".into()),
         reason: Some("Gia đình cần hỗ trợ".into()),
@@ -192,7 +225,11 @@ fn add_users(db: &SqliteDb, prefix: &str, n: usize, role: Role) -> Vec<String> {
 
 /// Logs `username` in with a new actor: its writer (fieldcase), or a local one (peers).
 fn login(server: Option<&Server>, username: &str) -> Writer {
-    let actor = ActorId::random();
+    login_as(server, username, ActorId::random())
+}
+
+/// Logs `username` in on `server` with `actor` (a new device of that actor).
+fn login_as(server: Option<&Server>, username: &str, actor: ActorId) -> Writer {
     let Some(server) = server else {
         return Writer {
             author: Author::new(&format!("u-{username}"), username, Role::Worker, "d-local"),
@@ -261,7 +298,7 @@ where
         .enumerate()
         .map(|(t, lane)| {
             let (work, bytes) = (work.clone(), bytes.clone());
-            let (url, token) = (server.ws(), token.map(str::to_string));
+            let (url, token) = (server.ws(t), token.map(str::to_string));
             std::thread::spawn(move || {
                 let mut times = Vec::new();
                 let mut errors = 0;
@@ -347,7 +384,7 @@ fn push_all(server: &Server, writers: &[Writer], docs: &[(usize, Doc)]) -> Outco
                 .filter(|(o, _)| *o == w)
                 .map(|(_, d)| d.clone())
                 .collect();
-            let (url, token) = (server.ws(), writer.token.clone());
+            let (url, token) = (server.ws(w), writer.token.clone());
             std::thread::spawn(move || {
                 let mut times = Vec::new();
                 let mut errors = 0;
@@ -402,6 +439,30 @@ struct Report {
     s4_fetch: Outcome,
     s5_persisted: Outcome,
     s5_fresh: Outcome,
+    /// Only S1 to S3 ran (the PostgreSQL servers).
+    s1_to_s3_only: bool,
+    /// PostgreSQL: the data database's tables and the keys database's, bytes per small
+    /// case (after S1, less what they held before it), and the same of everything in them.
+    pg_space: Option<PgSpace>,
+    /// Read back from the storage itself once the server stopped (fieldcase): S1's cases
+    /// with the pushed heads, S3's with the phones' heads.
+    stored_s1: Option<usize>,
+    stored_s3: Option<usize>,
+}
+
+/// PostgreSQL's space, bytes per small case.
+#[derive(Debug, Clone, Copy, Default)]
+struct PgSpace {
+    /// `pg_total_relation_size` of every table of the data database (tables, indexes,
+    /// TOAST), its growth during S1 per case pushed.
+    data: f64,
+    /// The same of the table of cases alone.
+    cases_table: f64,
+    /// The keys database's tables (the cases' wrapped data keys).
+    keys: f64,
+    /// Every table of the data database after S1 (also the accounts and the empty
+    /// tables' first pages), per case.
+    data_total: f64,
 }
 
 struct Fixture {
@@ -413,6 +474,26 @@ struct Fixture {
     /// The phones' documents after one more visit each.
     phone_edits: Vec<(usize, Doc, Vec<u8>)>,
     big: Doc,
+}
+
+impl Fixture {
+    /// The same writers logged in again on `server` (another fieldcase database holding
+    /// the same users): the same actors, sessions of that database.
+    fn on(&self, server: &Server) -> Fixture {
+        let again = |w: &Writer| Writer {
+            token: login_as(Some(server), &w.author.name, w.actor.clone()).token,
+            ..w.clone()
+        };
+        Fixture {
+            writers: self.writers.iter().map(again).collect(),
+            reader: again(&self.reader),
+            phones: self.phones.iter().map(again).collect(),
+            docs: self.docs.clone(),
+            phone_docs: self.phone_docs.clone(),
+            phone_edits: self.phone_edits.clone(),
+            big: self.big.clone(),
+        }
+    }
 }
 
 /// The documents of the run, made once (with fieldcase's user ids) and pushed to every
@@ -435,7 +516,7 @@ fn make_fixture(plan: Plan, server: Option<&Server>) -> Fixture {
     let mut phone_edits = Vec::new();
     for (p, phone) in phones.iter().enumerate() {
         for i in 0..plan.per_phone {
-            let mut c = small_case(phone, i);
+            let mut c = small_case(phone, plan.docs + p * plan.per_phone + i);
             let before = doc_of(&c);
             c.add_visit(
                 &phone.author,
@@ -526,16 +607,33 @@ fn make_fixture(plan: Plan, server: Option<&Server>) -> Fixture {
 }
 
 /// Every scenario against one server.
-fn run(kind: Kind, plan: Plan, fx: &Fixture, dir: &std::path::Path) -> Report {
+fn run(kind: Kind, plan: Plan, fx: &Fixture, env: &Env) -> Report {
+    let pg = env.pg.as_ref().filter(|_| kind.is_postgres());
     let storage = match kind {
-        Kind::Fieldcase => dir.join("fieldcase.sqlite"),
-        Kind::Js => dir.join("js-storage"),
-        Kind::Samod => dir.join("samod-storage"),
+        Kind::Fieldcase => env.dir.join("fieldcase.sqlite"),
+        Kind::FieldcasePg | Kind::FieldcasePg2 => {
+            PathBuf::from(pg.expect("a cluster").url(pg_database(kind)))
+        }
+        Kind::Js => env.dir.join("js-storage"),
+        Kind::Samod => env.dir.join("samod-storage"),
     };
     let mut report = Report::default();
-    let server = Server::start(kind, &storage, SERVER_CORE);
-    eprintln!("== {} on {}", kind.name(), server.ws());
+    let start = || {
+        Server::start(kind, &storage, SERVER_CORE, &env.key)
+            .counting(pg.map(|c| c.postmaster_pid()))
+    };
+    let server = start();
+    eprintln!("== {} on {}", kind.name(), server.ws(0));
+    // On PostgreSQL the same users, logged in there.
+    let there;
+    let fx = if kind.is_postgres() {
+        there = fx.on(&server);
+        &there
+    } else {
+        fx
+    };
     let reader = fx.reader.token.as_deref().map(str::to_string);
+    let space0 = pg.map(|c| c.space(pg_database(kind)));
 
     // S1: push every small case from `conns` connections.
     let sealed0 = server.sealing_seconds();
@@ -549,8 +647,30 @@ fn run(kind: Kind, plan: Plan, fx: &Fixture, dir: &std::path::Path) -> Report {
     );
     // Restart on the same storage; all must be there (S2 checks each one's heads).
     server.stop();
-    let server = Server::start(kind, &storage, SERVER_CORE);
-    report.disk_per_doc = server.disk_bytes() as f64 / fx.docs.len() as f64;
+    // The server stopped: SQLite's last connection checkpointed the WAL into the file
+    // (what is left of a WAL counts too, and is said).
+    report.disk_per_doc = servers::disk_bytes(&storage) as f64 / fx.docs.len() as f64;
+    let wal = servers::disk_bytes(&PathBuf::from(format!("{}-wal", storage.display())));
+    report.disk_per_doc += wal as f64 / fx.docs.len() as f64;
+    if kind == Kind::Fieldcase {
+        eprintln!(
+            "disk after S1, server stopped: {} B file, {wal} B WAL, {:.0} B a case",
+            servers::disk_bytes(&storage),
+            report.disk_per_doc
+        );
+    }
+    let server = start();
+    if let (Some(c), Some(before)) = (pg, space0) {
+        let after = c.space(pg_database(kind));
+        let n = fx.docs.len().max(1) as f64;
+        report.pg_space = Some(PgSpace {
+            data: (after.0 - before.0) as f64 / n,
+            cases_table: (after.1 - before.1) as f64 / n,
+            keys: (after.2 - before.2) as f64 / n,
+            data_total: after.0 as f64 / n,
+        });
+        report.disk_per_doc = report.pg_space.map_or(0.0, |s| s.data + s.keys);
+    }
 
     // S2: cold fetch of everything, `fetchers` requests in flight.
     let states = Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -606,7 +726,7 @@ fn run(kind: Kind, plan: Plan, fx: &Fixture, dir: &std::path::Path) -> Report {
                 .filter(|(o, _, _)| *o == p)
                 .map(|(_, before, after)| (before.clone(), after.clone()))
                 .collect();
-            let (url, token) = (server.ws(), phone.token.clone());
+            let (url, token) = (server.ws(p), phone.token.clone());
             std::thread::spawn(move || {
                 let t0 = Instant::now();
                 let mut conn = Conn::open(&url, token.as_deref(), &format!("phone-{p}"))?;
@@ -648,6 +768,13 @@ fn run(kind: Kind, plan: Plan, fx: &Fixture, dir: &std::path::Path) -> Report {
         report.s3.cpu_ms_per_doc,
         report.s3.sealing().unwrap_or_else(|| "not measured".into())
     );
+    if kind.is_postgres() {
+        // S1 to S3 only on PostgreSQL (issue 20), then what the database holds.
+        report.s1_to_s3_only = true;
+        server.stop();
+        read_back(&mut report, &storage, fx, env);
+        return report;
+    }
 
     // S4: the large case, pushed, then fetched by a fresh client.
     let big_writer = fx.writers[0].clone();
@@ -718,7 +845,81 @@ fn run(kind: Kind, plan: Plan, fx: &Fixture, dir: &std::path::Path) -> Report {
         report.s5_persisted.bytes, report.s5_fresh.bytes
     );
     server.stop();
+    if kind.is_fieldcase() {
+        read_back(&mut report, &storage, fx, env);
+    }
+    // --keep-db PATH: the SQLite database as the run left it, to look into (dbstat).
+    let keep = arg_str("--keep-db", "");
+    if kind == Kind::Fieldcase && !keep.is_empty() {
+        match std::fs::copy(&storage, &keep) {
+            Ok(_) => eprintln!("kept the database as {keep}"),
+            Err(e) => eprintln!("cannot keep the database as {keep}: {e}"),
+        }
+    }
     report
+}
+
+/// The PostgreSQL database of `kind`.
+fn pg_database(kind: Kind) -> &'static str {
+    if kind == Kind::FieldcasePg2 {
+        "fieldcase_pg2"
+    } else {
+        "fieldcase_pg"
+    }
+}
+
+/// What the run needs besides the plan and the documents.
+struct Env {
+    dir: PathBuf,
+    /// fieldcase's master key (hex), the same for every instance.
+    key: String,
+    /// The PostgreSQL cluster, when a PostgreSQL server is in the run.
+    pg: Option<pg::Cluster>,
+}
+
+/// Heads sorted, to compare.
+fn sorted(mut h: Vec<ChangeHash>) -> Vec<ChangeHash> {
+    h.sort();
+    h
+}
+
+/// Opens fieldcase's storage itself (the server stopped) and counts the cases there with
+/// the heads pushed in S1, and with the phones' heads after S3: nothing lost.
+fn read_back(report: &mut Report, storage: &std::path::Path, fx: &Fixture, env: &Env) {
+    let opened = match fieldcase_server::db::open_with(storage, &KeySource::Hex(env.key.clone())) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("cannot open the storage to read it back: {e}");
+            return;
+        }
+    };
+    let db = opened.as_dyn();
+    let heads = |id: &str| -> Option<Vec<ChangeHash>> {
+        let bytes = db.case_document(&id.parse().ok()?).ok()??;
+        Some(sorted(Automerge::load(&bytes).ok()?.get_heads()))
+    };
+    report.stored_s1 = Some(
+        fx.docs
+            .iter()
+            .filter(|(_, d)| heads(&d.id) == Some(sorted(d.heads.clone())))
+            .count(),
+    );
+    report.stored_s3 = Some(
+        fx.phone_edits
+            .iter()
+            .filter(|(_, before, after)| {
+                let want = Automerge::load(after).map(|d| sorted(d.get_heads())).ok();
+                want.is_some() && heads(&before.id) == want
+            })
+            .count(),
+    );
+    eprintln!(
+        "read back from the storage: S1 {} of {}, S3 {} of {}",
+        report.stored_s1.unwrap_or(0),
+        fx.docs.len(),
+        report.stored_s3.unwrap_or(0),
+        fx.phone_edits.len()
+    );
 }
 
 /// The floor: automerge alone, in this process, no network or storage: only the sync
@@ -866,7 +1067,17 @@ fn table(plan: Plan, fx: &Fixture, reports: &[(Kind, Report)], floor: (f64, f64)
         &|r| format!("{} of {}", r.s1_all_there, plan.docs),
     );
     row("disk per small case".into(), &|r| {
-        format!("{:.0} B", r.disk_per_doc)
+        match r.pg_space {
+        Some(p) => format!(
+            "{:.0} B: data database {:.0} B (the table of cases {:.0} B), keys database {:.0} B (growth in S1 ÷ cases; everything in the data database ÷ cases {:.0} B)",
+            p.data + p.keys,
+            p.data,
+            p.cases_table,
+            p.keys,
+            p.data_total
+        ),
+        None => format!("{:.0} B", r.disk_per_doc),
+    }
     });
     row(
         format!(
@@ -897,29 +1108,53 @@ fn table(plan: Plan, fx: &Fixture, reports: &[(Kind, Report)], floor: (f64, f64)
         );
     }
     row(
+        "read back from the storage itself after the run (server stopped): S1's cases with the pushed heads, S3's with the phones' heads".into(),
+        &|r| match (r.stored_s1, r.stored_s3) {
+            (Some(a), Some(b)) => format!(
+                "{a} of {} and {b} of {}",
+                fx.docs.len(),
+                fx.phone_edits.len()
+            ),
+            _ => "(not read)".into(),
+        },
+    );
+    let later = |r: &Report, o: &Outcome| {
+        if r.s1_to_s3_only {
+            "(S1-S3 only)".into()
+        } else {
+            f(o)
+        }
+    };
+    row(
         format!(
             "S4 one case with {} keystrokes (a fifth of them backspaces): push",
             plan.big_edits
         ),
-        &|r| f(&r.s4_push),
+        &|r| later(r, &r.s4_push),
     );
     row("S4 the same case to a fresh client".into(), &|r| {
-        f(&r.s4_fetch)
+        later(r, &r.s4_fetch)
     });
     row(
         format!(
             "S5 {} clients reconnect, persisted sync state",
             plan.clients
         ),
-        &|r| f(&r.s5_persisted),
+        &|r| later(r, &r.s5_persisted),
     );
     row(
         format!("S5 {} clients reconnect, fresh sync state", plan.clients),
-        &|r| f(&r.s5_fresh),
+        &|r| later(r, &r.s5_fresh),
     );
     row(
         format!("S6 server memory {} s after S2", plan.settle),
-        &|r| format!("{:.0} MiB", r.s6_rss_mib),
+        &|r| {
+            if r.s1_to_s3_only {
+                "(S1-S3 only)".into()
+            } else {
+                format!("{:.0} MiB", r.s6_rss_mib)
+            }
+        },
     );
     let _ = writeln!(s);
     let _ = writeln!(
@@ -930,34 +1165,52 @@ fn table(plan: Plan, fx: &Fixture, reports: &[(Kind, Report)], floor: (f64, f64)
     );
     let _ = writeln!(s);
     let _ = writeln!(s, "The floor (automerge alone, one process, no network or storage): a small case synced to an empty peer **{:.0}/s**; one new change synced to a peer that had the case **{:.0}/s**.", floor.0, floor.1);
-    if let [(Kind::Fieldcase, ours), peers @ ..] = reports {
+    let ratio = |a: f64, b: f64| {
+        if b > 0.0 {
+            format!("{:.1}×", a / b)
+        } else {
+            "n/a".into()
+        }
+    };
+    let of = |k: Kind| reports.iter().find(|(kind, _)| *kind == k).map(|(_, r)| r);
+    let mut lines = Vec::new();
+    let mut line = |name: String, a: &Report, b: &Report| {
+        lines.push(format!(
+            "| {name} (throughput) | {} | {} | {} |",
+            ratio(a.s1.rate(), b.s1.rate()),
+            ratio(a.s2.rate(), b.s2.rate()),
+            ratio(a.s3.rate(), b.s3.rate())
+        ));
+    };
+    if let Some(ours) = of(Kind::Fieldcase) {
+        for (kind, peer) in reports.iter().filter(|(k, _)| !k.is_fieldcase()) {
+            line(format!("fieldcase (SQLite) / {}", kind.name()), ours, peer);
+        }
+        for k in [Kind::FieldcasePg, Kind::FieldcasePg2] {
+            if let Some(pg) = of(k) {
+                line(format!("{} / fieldcase (SQLite)", k.name()), pg, ours);
+            }
+        }
+    }
+    if let (Some(two), Some(one)) = (of(Kind::FieldcasePg2), of(Kind::FieldcasePg)) {
+        line("two instances / one instance (PostgreSQL)".into(), two, one);
+    }
+    for (kind, r) in reports.iter().filter(|(k, _)| k.is_fieldcase()) {
+        lines.push(format!(
+            "| floor / {} (how far from automerge alone) | {} | {} | {} |",
+            kind.name(),
+            ratio(floor.0, r.s1.rate()),
+            ratio(floor.0, r.s2.rate()),
+            ratio(floor.1, r.s3.rate())
+        ));
+    }
+    if !lines.is_empty() {
         let _ = writeln!(s);
         let _ = writeln!(s, "| ratio | S1 | S2 | S3 |");
         let _ = writeln!(s, "| --- | --- | --- | --- |");
-        let ratio = |a: f64, b: f64| {
-            if b > 0.0 {
-                format!("{:.1}×", a / b)
-            } else {
-                "n/a".into()
-            }
-        };
-        for (kind, peer) in peers {
-            let _ = writeln!(
-                s,
-                "| fieldcase / {} (throughput) | {} | {} | {} |",
-                kind.name(),
-                ratio(ours.s1.rate(), peer.s1.rate()),
-                ratio(ours.s2.rate(), peer.s2.rate()),
-                ratio(ours.s3.rate(), peer.s3.rate())
-            );
+        for l in lines {
+            let _ = writeln!(s, "{l}");
         }
-        let _ = writeln!(
-            s,
-            "| floor / fieldcase (how far from automerge alone) | {} | {} | {} |",
-            ratio(floor.0, ours.s1.rate()),
-            ratio(floor.0, ours.s2.rate()),
-            ratio(floor.1, ours.s3.rate())
-        );
     }
     s
 }
@@ -977,16 +1230,26 @@ fn main() {
         .split(',')
         .map(|k| match k {
             "fieldcase" => Kind::Fieldcase,
+            "fieldcase-pg" => Kind::FieldcasePg,
+            "fieldcase-pg2" => Kind::FieldcasePg2,
             "js" => Kind::Js,
             "samod" => Kind::Samod,
-            other => panic!("unknown server {other} (fieldcase, js, samod)"),
+            other => {
+                panic!("unknown server {other} (fieldcase, fieldcase-pg, fieldcase-pg2, js, samod)")
+            }
         })
         .collect();
     let dir = tempfile::tempdir().expect("temp dir");
+    // One master key for every fieldcase database and instance of the run.
+    let key = format!(
+        "{}{}",
+        ActorId::random().to_hex_string(),
+        ActorId::random().to_hex_string()
+    );
     // Accounts on fieldcase's database first: the documents carry their user ids.
     let db_path = dir.path().join("fieldcase.sqlite");
-    {
-        let db = SqliteDb::open(&db_path).expect("database");
+    let users = {
+        let db = SqliteDb::open_with(&db_path, &KeySource::Hex(key.clone())).expect("database");
         db.add_team("bench").expect("team");
         add_users(&db, "w", plan.conns, Role::Worker);
         add_users(&db, "p", plan.phones, Role::Worker);
@@ -999,11 +1262,44 @@ fn main() {
             1000,
         )
         .expect("supervisor");
-    }
+        db.users().expect("users")
+    };
+    // PostgreSQL: a cluster of the run's own, a database for each PostgreSQL server with
+    // the same users (the same ids: the documents name them).
+    let pg = kinds.iter().any(|k| k.is_postgres()).then(|| {
+        let cluster = pg::Cluster::start(&dir.path().join("pg"));
+        let hash = fieldcase_server::auth::hash_password(PASSWORD, 1000);
+        for &k in kinds.iter().filter(|k| k.is_postgres()) {
+            let url = cluster.database(pg_database(k));
+            let db = PostgresDb::connect_apart(&url, None, &KeySource::Hex(key.clone()))
+                .expect("the PostgreSQL database");
+            db.add_team("bench").expect("team");
+            for u in &users {
+                db.insert_user(&NewUserRow {
+                    id: &u.id,
+                    username: &u.username,
+                    display_name: &u.display_name,
+                    role: u.role,
+                    team: Some("bench"),
+                    hash: &hash,
+                    now: now_ms(),
+                })
+                .expect("user");
+            }
+        }
+        eprintln!("{} on 127.0.0.1:{}", cluster.version(), cluster.port);
+        cluster
+    });
+    let env = Env {
+        dir: dir.path().to_path_buf(),
+        key,
+        pg,
+    };
     let fx = {
         let server = kinds
-            .contains(&Kind::Fieldcase)
-            .then(|| Server::start(Kind::Fieldcase, &db_path, SERVER_CORE));
+            .iter()
+            .any(|k| k.is_fieldcase())
+            .then(|| Server::start(Kind::Fieldcase, &db_path, SERVER_CORE, &env.key));
         let t = Instant::now();
         let fx = make_fixture(plan, server.as_ref());
         eprintln!("fixture made in {:.1} s", t.elapsed().as_secs_f64());
@@ -1016,10 +1312,18 @@ fn main() {
     eprintln!("floor {:.0}/s, incremental {:.0}/s", floor.0, floor.1);
     let reports: Vec<(Kind, Report)> = kinds
         .iter()
-        .map(|&k| (k, run(k, plan, &fx, dir.path())))
+        .map(|&k| (k, run(k, plan, &fx, &env)))
         .collect();
     let mut out = String::new();
     let _ = writeln!(out, "Machine: {}", machine());
+    if let Some(c) = &env.pg {
+        let _ = writeln!(
+            out,
+            "PostgreSQL: {} from Debian, its own cluster on 127.0.0.1 (durable defaults: fsync, \
+             synchronous_commit, full_page_writes on), started on core 0 with the server.",
+            c.version()
+        );
+    }
     let _ = writeln!(out);
     out.push_str(&table(plan, &fx, &reports, floor));
     println!("{out}");

@@ -292,6 +292,13 @@ const MIGRATIONS: &[&str] = &[
      ) STRICT, WITHOUT ROWID;",
 ];
 
+/// The page size of a new database file. A small case's row (its sealed document, about
+/// 900 bytes, its data key and heads: about 1,050 bytes) fits three times in SQLite's
+/// default 4,096-byte page, leaving a quarter of the table empty; seven fit in 8,192
+/// bytes (a tenth empty). Larger pages fill better still but write more to the WAL for
+/// each small change (docs/benchmarks.md: where a small case's bytes go).
+pub const PAGE_SIZE: i64 = 8192;
+
 /// The server's SQLite storage.
 #[derive(Debug)]
 pub struct SqliteDb {
@@ -612,6 +619,13 @@ impl SqliteDb {
     /// ([`keys::prepare`]).
     pub fn open_with(path: impl AsRef<Path>, source: &KeySource) -> AppResult<Self> {
         let mut conn = Connection::open(path)?;
+        // A new file gets pages of PAGE_SIZE bytes (set before its first table and before
+        // WAL, which fixes it); an existing one keeps its own (`VACUUM` outside WAL mode
+        // converts one: docs/benchmarks.md).
+        let pages: i64 = conn.one("PRAGMA page_count", [], |r| r.get(0))?;
+        if pages == 0 {
+            conn.pragma_update(None, "page_size", PAGE_SIZE)?;
+        }
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
