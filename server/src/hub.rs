@@ -47,7 +47,7 @@ pub(crate) enum Attempt<T> {
     /// write is then done with `then`.
     Candidate {
         doc: Box<Automerge>,
-        admitted: Admitted,
+        admitted: Box<Admitted>,
         then: T,
     },
 }
@@ -628,7 +628,7 @@ impl Hub {
                     doc,
                     admitted,
                     then,
-                } => (*doc, admitted, then),
+                } => (*doc, *admitted, then),
             };
             if doc.get_heads() == hot.doc.get_heads() {
                 hot.doc = doc;
@@ -893,7 +893,7 @@ where
         .await?;
         Ok(Attempt::Candidate {
             doc: Box::new(after.clone()),
-            admitted,
+            admitted: Box::new(admitted),
             then: out,
         })
     }
@@ -1056,7 +1056,7 @@ impl Write for DepartureWrite<'_> {
         }
         Ok(Attempt::Candidate {
             doc: Box::new(doc),
-            admitted,
+            admitted: Box::new(admitted),
             then: count,
         })
     }

@@ -113,7 +113,7 @@ impl Write for SyncWrite<'_> {
         .await?;
         Ok(Attempt::Candidate {
             doc: Box::new(doc),
-            admitted,
+            admitted: Box::new(admitted),
             then: st,
         })
     }
