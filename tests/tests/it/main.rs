@@ -5,6 +5,7 @@
 mod access;
 mod agency;
 mod assignment;
+mod areas;
 mod at_rest;
 mod attachments;
 mod audit;
