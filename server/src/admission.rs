@@ -150,9 +150,7 @@ pub(crate) async fn check(
     if !new_areas.is_empty() {
         let known = crate::db::blocking(&state.db, move |db| {
             let areas = db.areas()?;
-            Ok(new_areas
-                .iter()
-                .all(|c| areas.iter().any(|a| &a.code == c)))
+            Ok(new_areas.iter().all(|c| areas.iter().any(|a| &a.code == c)))
         })
         .await?;
         if !known {
@@ -186,7 +184,10 @@ fn new_area_codes(before: &Automerge, after: &Automerge) -> Vec<String> {
             .collect()
     }
     let old = codes(before);
-    let mut new: Vec<String> = codes(after).into_iter().filter(|c| !old.contains(c)).collect();
+    let mut new: Vec<String> = codes(after)
+        .into_iter()
+        .filter(|c| !old.contains(c))
+        .collect();
     new.sort();
     new.dedup();
     new

@@ -265,7 +265,9 @@ fn sync_query_token(parts: &Parts) -> Option<String> {
 /// The earliest revision of the case schema an app may write to sync with this server:
 /// this version's own ([`fieldcase_core::schema::SCHEMA_REVISION`]). An app of an earlier
 /// revision closes cases only at review, ranks risk on a scale, and approves plans without
-/// keeping the version, so it is told to update before it writes anything.
+/// keeping the version, so it is told to update before it writes anything. An app of
+/// revision 4 would take a case holding the client's area (revision 5) for a broken one
+/// (an unknown field), so it too updates first.
 pub const MIN_APP_SCHEMA: u32 = fieldcase_core::schema::SCHEMA_REVISION;
 
 /// The middleware of [`require_app_schema`] on the phone's routes: `/v1/login`,

@@ -36,7 +36,10 @@ impl CaseStore {
     /// code not shaped like one, or too long, is refused and the old one kept).
     pub(crate) fn set_areas(&self, mut areas: Vec<Area>) -> Result<()> {
         if areas.len() > MAX_AREAS || areas.iter().any(|a| !is_area_code(&a.code)) {
-            return Err(Error::invalid("areas", "the server's list of areas is not one"));
+            return Err(Error::invalid(
+                "areas",
+                "the server's list of areas is not one",
+            ));
         }
         areas.sort_by(|a, b| a.code.cmp(&b.code));
         let json = serde_json::to_vec(&areas)?;

@@ -112,10 +112,7 @@ pub fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
             post(approvals::decide_closure),
         )
         .route("/console/cases/{id}/assignment", post(record::assign))
-        .route(
-            "/console/cases/{id}/area",
-            post(record::set_area),
-        )
+        .route("/console/cases/{id}/area", post(record::set_area))
         .route(
             "/console/cases/{id}/supervision",
             post(record::add_supervision),

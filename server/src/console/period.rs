@@ -362,13 +362,7 @@ pub(crate) fn series(
             .or_default() += 1;
         *ages.entry(age_band(c, &p.to)).or_default() += 1;
         *by_area
-            .entry(
-                c.file
-                    .client
-                    .area
-                    .clone()
-                    .unwrap_or_else(|| NO_AREA.into()),
-            )
+            .entry(c.file.client.area.clone().unwrap_or_else(|| NO_AREA.into()))
             .or_default() += 1;
         *stages.entry(c.file.stage).or_default() += 1;
         *kinds

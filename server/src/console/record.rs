@@ -1343,7 +1343,9 @@ pub(crate) async fn set_area(
         // A case the user may not see is not found, whatever the area asked for.
         let (db, who) = (state.db.clone(), user.user().clone());
         let seen = super::blocking(move || {
-            Ok(db.case_access(&case_id)?.is_some_and(|a| a.visible_to(&who)))
+            Ok(db
+                .case_access(&case_id)?
+                .is_some_and(|a| a.visible_to(&who)))
         })
         .await?;
         if !seen {
@@ -1356,8 +1358,8 @@ pub(crate) async fn set_area(
             crate::db::areas::code(&code)?;
             let db = state.db.clone();
             let c = code.clone();
-            let known = super::blocking(move || Ok(db.areas()?.iter().any(|a| a.code == c)))
-                .await?;
+            let known =
+                super::blocking(move || Ok(db.areas()?.iter().any(|a| a.code == c))).await?;
             if !known {
                 return Err(crate::db::areas::no_such_area(&code));
             }

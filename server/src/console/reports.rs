@@ -637,15 +637,21 @@ pub(crate) async fn csv(
     {
         let result = async {
             let axum::extract::Query(q) = q.map_err(|_| {
-                AppError::invalid(crate::error::Problem::PeriodInvalid, "a period is two dates, YYYY-MM-DD")
-                    .with("max_months", crate::console::period::MAX_MONTHS.to_string())
+                AppError::invalid(
+                    crate::error::Problem::PeriodInvalid,
+                    "a period is two dates, YYYY-MM-DD",
+                )
+                .with("max_months", crate::console::period::MAX_MONTHS.to_string())
             })?;
             let period = super::period::Period::from_query(&q, &u.locale.today())?;
             let cases = data::visible_cases(&state, u.user()).await?;
             let db = state.db.clone();
             let areas = super::blocking(move || db.areas()).await?;
             let all = super::period::series(&cases, &period, &areas);
-            let s = all.iter().find(|s| s.name == series).ok_or(AppError::NotFound)?;
+            let s = all
+                .iter()
+                .find(|s| s.name == series)
+                .ok_or(AppError::NotFound)?;
             Ok::<_, AppError>(super::period::to_csv(u.locale, s))
         }
         .await;

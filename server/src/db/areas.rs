@@ -59,8 +59,7 @@ pub trait AreaRows {
     fn area_rows(&self) -> Result<Vec<Area>, StorageError>;
     /// Adds the area, or renames the one with its code; a new code when `max` areas are
     /// stored already is [`AreaWrite::Full`] (checked in the write's transaction).
-    fn put_area_row(&self, area: &Area, max: usize, now: i64)
-        -> Result<AreaWrite, StorageError>;
+    fn put_area_row(&self, area: &Area, max: usize, now: i64) -> Result<AreaWrite, StorageError>;
 }
 
 /// An area code as given (trimmed), if it is shaped like one.

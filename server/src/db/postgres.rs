@@ -2999,7 +2999,9 @@ impl super::areas::AreaRows for PostgresDb {
                 tx.commit()?;
                 return Ok(AreaWrite::Renamed);
             }
-            let count: i64 = tx.query_one("SELECT count(*) FROM areas", &[])?.try_get(0)?;
+            let count: i64 = tx
+                .query_one("SELECT count(*) FROM areas", &[])?
+                .try_get(0)?;
             if count as usize >= max {
                 return Ok(AreaWrite::Full);
             }

@@ -45,7 +45,14 @@ fn areas_reach_phones_are_checked_on_every_write_and_cases_count_by_area() {
         .unwrap();
     server
         .db
-        .add_user("sue", "Sue", Role::Supervisor, Some("south"), PASSWORD, ITERATIONS)
+        .add_user(
+            "sue",
+            "Sue",
+            Role::Supervisor,
+            Some("south"),
+            PASSWORD,
+            ITERATIONS,
+        )
         .unwrap();
 
     // An admin adds two communes on the console; a bad code and a bad name are refused in
@@ -73,7 +80,11 @@ fn areas_reach_phones_are_checked_on_every_write_and_cases_count_by_area() {
         &[("csrf", &csrf), ("code", "00007"), ("name", " ")],
     );
     assert_eq!(status, 400);
-    assert!(page.contains("An area&#39;s name has 1 to 100 characters") || page.contains("An area's name has 1 to 100 characters"), "{page}");
+    assert!(
+        page.contains("An area&#39;s name has 1 to 100 characters")
+            || page.contains("An area's name has 1 to 100 characters"),
+        "{page}"
+    );
     let (_, page) = ada.get("/console/admin");
     assert!(page.contains("Xã Tân Phú") && page.contains("Xã Phú Mỹ"));
     assert!(!page.contains("Xã Bảy"));
@@ -157,11 +168,17 @@ fn areas_reach_phones_are_checked_on_every_write_and_cases_count_by_area() {
     let client = &page[page.find("id=\"client\"").unwrap()..];
     let field = &client[client.find("<dt>Area</dt>").expect("the area field")..];
     let field = &field[..field.find("</dd>").unwrap()];
-    assert!(field.contains("Xã Tân Phú") && field.contains("00001"), "{field}");
+    assert!(
+        field.contains("Xã Tân Phú") && field.contains("00001"),
+        "{field}"
+    );
     // Not in the list: refused in words, nothing written.
     let (status, page) = malee.post_page(&area_path, &[("csrf", &csrf), ("area", "77777")]);
     assert_eq!(status, 400);
-    assert!(page.contains("There is no area with the code “77777”"), "{page}");
+    assert!(
+        page.contains("There is no area with the code “77777”"),
+        "{page}"
+    );
     // A worker may not set it on the console; a supervisor of another team does not find
     // the case; an unknown case is not found.
     assert_eq!(
@@ -184,10 +201,11 @@ fn areas_reach_phones_are_checked_on_every_write_and_cases_count_by_area() {
         malee.post(&unknown, &[("csrf", &csrf), ("area", "00004")]),
         404
     );
-    let file = fieldcase_core::CaseDoc::load(&server.db.case_document(&in_phu_my).unwrap().unwrap())
-        .unwrap()
-        .read()
-        .unwrap();
+    let file =
+        fieldcase_core::CaseDoc::load(&server.db.case_document(&in_phu_my).unwrap().unwrap())
+            .unwrap()
+            .read()
+            .unwrap();
     assert_eq!(file.client.area.as_deref(), Some("00001"));
 
     // Renamed by the admin: the record and the reports say the new name (the case keeps
@@ -196,7 +214,11 @@ fn areas_reach_phones_are_checked_on_every_write_and_cases_count_by_area() {
     assert_eq!(
         ada.post(
             "/console/admin/areas",
-            &[("csrf", &csrf_ada), ("code", "00001"), ("name", "Thị trấn Tân Phú")]
+            &[
+                ("csrf", &csrf_ada),
+                ("code", "00001"),
+                ("name", "Thị trấn Tân Phú")
+            ]
         ),
         303
     );
@@ -211,16 +233,19 @@ fn areas_reach_phones_are_checked_on_every_write_and_cases_count_by_area() {
         "{page}"
     );
     assert_eq!(count_in(&page, "area", "Xã Phú Mỹ (00004)"), None);
-    assert_eq!(count_in(&page, "area", "Area not recorded").as_deref(), Some("1"));
-    let (status, csv) =
-        malee.get("/console/reports/period-area.csv?from=2026-09-01&to=2026-11-30");
+    assert_eq!(
+        count_in(&page, "area", "Area not recorded").as_deref(),
+        Some("1")
+    );
+    let (status, csv) = malee.get("/console/reports/period-area.csv?from=2026-09-01&to=2026-11-30");
     assert_eq!(status, 200);
     assert_eq!(
         csv,
         "Group,Cases\r\nThị trấn Tân Phú (00001),2\r\nArea not recorded,1\r\n"
     );
     assert!(!csv.contains("Lan") && !csv.contains("Minh"), "no names");
-    let (status, _) = malee.get("/console/reports/period-nothing.csv?from=2026-09-01&to=2026-11-30");
+    let (status, _) =
+        malee.get("/console/reports/period-nothing.csv?from=2026-09-01&to=2026-11-30");
     assert_eq!(status, 404);
 }
 
@@ -255,7 +280,11 @@ fn areas_past_their_bound_are_refused_and_counted() {
     assert!(page.contains("The server keeps at most 1 areas"), "{page}");
     let (status, _) = ada.post_page(
         "/console/admin/areas",
-        &[("csrf", &csrf), ("code", "A1"), ("name", "Xã Một Hai Ba Bốn")],
+        &[
+            ("csrf", &csrf),
+            ("code", "A1"),
+            ("name", "Xã Một Hai Ba Bốn"),
+        ],
     );
     assert_eq!(status, 400);
     assert_eq!(

@@ -4,8 +4,8 @@
 
 mod access;
 mod agency;
-mod assignment;
 mod areas;
+mod assignment;
 mod at_rest;
 mod attachments;
 mod audit;

@@ -174,7 +174,10 @@ fn areas_are_added_renamed_by_code_checked_and_bounded(db: &dyn Db) {
     };
     assert!(db.areas().unwrap().is_empty());
     let (a, w) = db.put_area(" 00004 ", " Xã Phú Mỹ ", limits).unwrap();
-    assert_eq!((a.code.as_str(), a.name.as_str(), w), ("00004", "Xã Phú Mỹ", AreaWrite::Added));
+    assert_eq!(
+        (a.code.as_str(), a.name.as_str(), w),
+        ("00004", "Xã Phú Mỹ", AreaWrite::Added)
+    );
     db.put_area("00001", "Xã Tân Phú", limits).unwrap();
     // The same code again renames it (the code, which cases hold, stays).
     let (_, w) = db.put_area("00004", "Phường Phú Mỹ", limits).unwrap();
