@@ -782,9 +782,18 @@ impl CaseStore {
         Ok(id)
     }
 
-    /// Updates the client's identity and situation.
+    /// Updates the client's identity and situation. The client's area (`area`) is the code
+    /// of one of the agency's areas this phone holds ([`Self::areas`]); another is
+    /// `InvalidInput`.
     pub fn update_client(&self, case_id: String, input: ClientInput) -> Result<()> {
+        self.inner.check_area(input.area.as_deref())?;
         self.edit(&case_id, |d, a, now| d.update_client(a, now, input))
+    }
+
+    /// The agency's areas (communes, districts) as of the last sync, by code: what the
+    /// client's area is chosen from (empty before the first sync).
+    pub fn areas(&self) -> Result<Vec<core::store::areas::Area>> {
+        Ok(self.inner.areas()?)
     }
 
     /// Adds a contact of the client (with whether it is safe to use); returns its id.
@@ -1294,6 +1303,9 @@ impl CaseStore {
                 path: path.clone(),
                 reason: "the value is not JSON".into(),
             })?;
+        if path == "client/area" {
+            self.inner.check_area(value.as_str())?;
+        }
         self.edit(&case_id, |d, a, now| d.set_field(a, now, &path, &value))
     }
 }

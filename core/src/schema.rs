@@ -32,14 +32,35 @@ pub const SCHEMA_ID: &str = "fieldcase/case/1";
 /// versions). Revision 3 is the papers of the case file: references to attachments whose
 /// bytes live outside the document ([`crate::attachment`]). Revision 4 is supervision on
 /// the record (case conferences, reviews of the handling of the case, disagreements between
-/// professionals) and a case closed as a duplicate of another (`duplicate_of`).
-pub const SCHEMA_REVISION: u32 = 4;
+/// professionals) and a case closed as a duplicate of another (`duplicate_of`). Revision 5
+/// is the client's area (`client/area`): the code of one of the areas the agency keeps (a
+/// commune, a district; seed 004's "xã"), so that cases can be counted by area, which a
+/// free-text address cannot. A scalar: no upgrade change is needed for it.
+pub const SCHEMA_REVISION: u32 = 5;
+
+/// The longest area code, in bytes ([`is_area_code`]).
+pub const AREA_CODE_MAX: usize = 32;
+
+/// Whether `code` is shaped like an area code: 1 to [`AREA_CODE_MAX`] ASCII letters,
+/// digits, `-`, `_` or `.` (a statistics office's code such as Vietnam's `00001` or
+/// Thailand's `100101`, or the agency's own such as `KY-03`). Which codes exist is the
+/// server's list; the case holds only the code, so a renamed area needs no rewrite.
+pub fn is_area_code(code: &str) -> bool {
+    !code.is_empty()
+        && code.len() <= AREA_CODE_MAX
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
 
 /// What a field holds.
 #[derive(Debug)]
 pub enum Kind {
     /// A short string (a name, a place): concurrent edits are a conflict, shown to people.
     Str,
+    /// The code of one of the agency's areas ([`is_area_code`]; revision 5): which codes
+    /// exist is the server's list, which phones receive (`GET /v1/areas`).
+    AreaCode,
     /// Narrative text (Automerge Text): concurrent edits merge character by character.
     Text,
     /// A calendar date, `YYYY-MM-DD`.
@@ -329,6 +350,9 @@ const CLIENT: &[Field] = &[
     open("languages", Kind::StrList),
     open("contacts", Kind::Entries(CONTACT)),
     open("address", Kind::Str),
+    // Revision 5: the code of the client's area in the agency's list (the server keeps the
+    // list and admits only its codes; reports count by it).
+    open("area", Kind::AreaCode).since(5),
     open("vulnerabilities", Kind::EnumList(VULNERABILITIES)),
     open("household", Kind::Entries(MEMBER)),
     open("notes", Kind::Text),
@@ -897,6 +921,12 @@ pub fn check_value(kind: &Kind, v: &Json) -> std::result::Result<(), String> {
             Some(s) if s.len() <= MAX_STR => Ok(()),
             Some(_) => Err(format!("longer than {MAX_STR} bytes")),
             None => Err("expected a string".into()),
+        },
+        Kind::AreaCode => match v.as_str() {
+            Some(s) if is_area_code(s) => Ok(()),
+            _ => Err(format!(
+                "expected an area code: 1 to {AREA_CODE_MAX} letters, digits, '-', '_' or '.'"
+            )),
         },
         Kind::Date => match v.as_str() {
             // Canonical form only: dates are compared as text (overdue reviews, agenda).

@@ -928,3 +928,20 @@ step-assessment = First assessment
 step-plan = First approved plan
 step-review = First review
 step-closure = Closure
+
+## Areas (issue 21: counts by area)
+f-area = Area
+areas = Areas
+areas-intro = The areas the agency works in (communes, districts). A case keeps only the code, so renaming an area changes its name everywhere; a code is never removed.
+area-code = Code
+area-name = Name
+add-area = Add or rename
+area-set = Set area
+area-not-recorded = Area not recorded
+area-unknown = Not in the list of areas: { $code }
+areas-none = No areas yet: an admin adds them.
+report-area = Cases of the period by the client's area
+problem-area-code-invalid = An area code has 1 to { $max } letters, digits, “-”, “_” or “.”.
+problem-area-name-invalid = An area's name has 1 to { $max } characters.
+problem-no-such-area = There is no area with the code “{ $area }”.
+problem-too-many-areas = The server keeps at most { $max } areas.

@@ -875,3 +875,20 @@ step-assessment = نخستین ارزیابی
 step-plan = نخستین برنامهٔ تأییدشده
 step-review = نخستین بازبینی
 step-closure = بستن پرونده
+
+## مناطق (issue 21)
+f-area = منطقه
+areas = مناطق
+areas-intro = مناطقی که سازمان در آن‌ها کار می‌کند (دهستان‌ها، شهرستان‌ها). پرونده فقط کد را نگه می‌دارد، پس نام تازهٔ یک منطقه همه‌جا دیده می‌شود؛ هیچ کدی حذف نمی‌شود.
+area-code = کد
+area-name = نام
+add-area = افزودن یا تغییر نام
+area-set = تعیین منطقه
+area-not-recorded = منطقه ثبت نشده
+area-unknown = در فهرست مناطق نیست: { $code }
+areas-none = هنوز منطقه‌ای نیست: مدیر آن‌ها را می‌افزاید.
+report-area = پرونده‌های دوره بر اساس منطقهٔ مراجع
+problem-area-code-invalid = کد منطقه باید ۱ تا { $max } نویسه باشد: حرف، رقم، «-»، «_» یا «.».
+problem-area-name-invalid = نام منطقه باید ۱ تا { $max } نویسه باشد.
+problem-no-such-area = منطقه‌ای با کد «{ $area }» وجود ندارد.
+problem-too-many-areas = سرور حداکثر { $max } منطقه نگه می‌دارد.

@@ -875,3 +875,20 @@ step-assessment = Đánh giá lần đầu
 step-plan = Kế hoạch được phê duyệt lần đầu
 step-review = Rà soát lần đầu
 step-closure = Kết thúc hồ sơ
+
+## Địa bàn (issue 21)
+f-area = Địa bàn
+areas = Địa bàn
+areas-intro = Các địa bàn cơ quan làm việc (xã, huyện). Trường hợp chỉ lưu mã, nên đổi tên địa bàn thì tên mới hiện ở mọi nơi; mã không bao giờ bị xóa.
+area-code = Mã
+area-name = Tên
+add-area = Thêm hoặc đổi tên
+area-set = Chọn địa bàn
+area-not-recorded = Chưa ghi địa bàn
+area-unknown = Không có trong danh sách địa bàn: { $code }
+areas-none = Chưa có địa bàn: quản trị viên sẽ thêm.
+report-area = Trường hợp trong kỳ theo địa bàn của thân chủ
+problem-area-code-invalid = Mã địa bàn dài từ 1 đến { $max } ký tự: chữ, số, “-”, “_” hoặc “.”.
+problem-area-name-invalid = Tên địa bàn dài từ 1 đến { $max } ký tự.
+problem-no-such-area = Không có địa bàn mã “{ $area }”.
+problem-too-many-areas = Máy chủ lưu tối đa { $max } địa bàn.

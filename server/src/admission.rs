@@ -143,10 +143,54 @@ pub(crate) async fn check(
             ));
         }
     }
+    // An area code the client's area is set to is one of the server's list (a phone picks
+    // from the list it was sent; codes are never removed from it). Only the values these
+    // changes bring are checked: a case stored before keeps what it holds.
+    let new_areas = new_area_codes(before, after);
+    if !new_areas.is_empty() {
+        let known = crate::db::blocking(&state.db, move |db| {
+            let areas = db.areas()?;
+            Ok(new_areas.iter().all(|c| areas.iter().any(|a| &a.code == c)))
+        })
+        .await?;
+        if !known {
+            state
+                .metrics
+                .case_area_refused
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            return Err(AppError::refused(
+                RefusalKind::InvalidDocument,
+                "client/area: the area code is not in the server's list of areas",
+            ));
+        }
+    }
     Ok(Admitted {
         access: CaseAccess::of(id, &admitted.file, after),
         marks: time_marks(state, after, &changes),
     })
+}
+
+/// The client's area codes `after` holds that `before` did not (every concurrent value:
+/// one that loses a conflict today may win it once resolved).
+fn new_area_codes(before: &Automerge, after: &Automerge) -> Vec<String> {
+    fn codes(doc: &Automerge) -> Vec<String> {
+        let Some(client) = fieldcase_core::schema::get_obj(doc, &automerge::ROOT, "client") else {
+            return Vec::new();
+        };
+        doc.get_all(&client, "area")
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|(v, _)| v.as_str().map(str::to_string))
+            .collect()
+    }
+    let old = codes(before);
+    let mut new: Vec<String> = codes(after)
+        .into_iter()
+        .filter(|c| !old.contains(c))
+        .collect();
+    new.sort();
+    new.dedup();
+    new
 }
 
 /// The changes whose own time (the device's clock, which nothing checks) cannot be the

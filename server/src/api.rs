@@ -10,6 +10,7 @@
 //! | `GET /v1/me` | who the token belongs to (clients check a token before connecting) |
 //! | `GET /v1/caseload` | ids and heads of every case the caller may see |
 //! | `GET /v1/settings` | the caller's team's deadlines (days after intake, a referral, an approved plan), which phones compute due dates with |
+//! | `GET /v1/areas` | the agency's areas `[{code, name}]`, by code: the phone offers them for the client's area (`client/area`, which the server admits only from this list) |
 //! | `GET /v1/directory?have=N` | the partner directory: `204` when the phone's version `N` is the stored one, else `{version, updated_at, directory}` (the whole snapshot, at most `directory.max_bytes`) |
 //! | `GET /v1/cases/{id}` | the merged case file as JSON |
 //! | `POST /v1/cases/erased` | `{ids}` (at most 1,000): which of these cases were erased (of the caller's team), so that a phone removes them without handing anything in → `{erased}` |
@@ -20,6 +21,7 @@
 //! | `GET /v1/admin/audit?case=ID` | who read, printed or was sent which case, on which device (admins) |
 //! | `GET`, `POST /v1/admin/teams` | list or add teams (admins) |
 //! | `POST /v1/admin/teams/{name}/label` | `{label}`: rename a team (admins); its name stays the key |
+//! | `POST /v1/admin/areas` | `{code, name}`: add an area, or rename the one with the code (admins); codes are never removed |
 //! | `GET`, `POST /v1/admin/users` | list or add users (admins) |
 //! | `POST /v1/admin/users/{username}/disable` | disable a user: sessions end, devices wipe (admins) |
 //! | `POST /v1/admin/users/{username}/enable` | enable a disabled user again (admins) |
@@ -78,6 +80,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/v1/settings", get(settings).layer(gate()))
         .route("/v1/cases/{id}/matches", get(case_matches))
         .route("/v1/cases/{id}/related", get(case_related))
+        .route("/v1/areas", get(areas).layer(gate()))
         .route("/v1/directory", get(directory).layer(gate()))
         .route("/v1/cases/erased", post(erased).layer(gate()))
         .route("/v1/cases/{id}", get(case))
@@ -107,6 +110,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/v1/admin/audit", get(admin_audit))
         .route("/v1/admin/teams", get(admin_teams).post(admin_add_team))
         .route("/v1/admin/teams/{name}/label", post(admin_rename_team))
+        .route("/v1/admin/areas", post(admin_put_area))
         .route("/v1/admin/users", get(admin_users).post(admin_add_user))
         .route(
             "/v1/admin/users/{username}/disable",
@@ -261,7 +265,9 @@ fn sync_query_token(parts: &Parts) -> Option<String> {
 /// The earliest revision of the case schema an app may write to sync with this server:
 /// this version's own ([`fieldcase_core::schema::SCHEMA_REVISION`]). An app of an earlier
 /// revision closes cases only at review, ranks risk on a scale, and approves plans without
-/// keeping the version, so it is told to update before it writes anything.
+/// keeping the version, so it is told to update before it writes anything. An app of
+/// revision 4 would take a case holding the client's area (revision 5) for a broken one
+/// (an unknown field), so it too updates first.
 pub const MIN_APP_SCHEMA: u32 = fieldcase_core::schema::SCHEMA_REVISION;
 
 /// The middleware of [`require_app_schema`] on the phone's routes: `/v1/login`,
@@ -455,6 +461,64 @@ async fn settings(
     Auth(session, _): Auth,
 ) -> Json<fieldcase_core::deadlines::Deadlines> {
     Json(state.config.deadlines_of(session.user.team.as_deref()))
+}
+
+/// The agency's areas, for phones (anyone signed in): the client's area is one of them.
+async fn areas(
+    State(state): State<Arc<AppState>>,
+    Auth(_session, _): Auth,
+) -> AppResult<Json<Vec<crate::db::areas::Area>>> {
+    Ok(Json(db::blocking(&state.db, |db| db.areas()).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewArea {
+    code: String,
+    name: String,
+}
+
+/// Adds an area or renames one (admins): the console's form and the command line do the
+/// same ([`crate::db::areas`]).
+async fn admin_put_area(
+    State(state): State<Arc<AppState>>,
+    Auth(session, _): Auth,
+    JsonBody(req): JsonBody<NewArea>,
+) -> AppResult<Json<crate::db::areas::Area>> {
+    require_admin(&session)?;
+    let area = put_area(&state, &session.user.id, req.code, req.name).await?;
+    Ok(Json(area))
+}
+
+/// Adds or renames an area for `by` (an admin), counting a refusal
+/// (`fieldcase_areas_refused_total`) and writing the admin log.
+pub(crate) async fn put_area(
+    state: &Arc<AppState>,
+    by: &str,
+    code: String,
+    name: String,
+) -> AppResult<crate::db::areas::Area> {
+    let limits = state.config.areas;
+    let written = db::blocking(&state.db, move |db| db.put_area(&code, &name, limits)).await;
+    let (area, how) = match written {
+        Ok(w) => w,
+        Err(e) => {
+            if matches!(e, AppError::Invalid { .. }) {
+                state
+                    .metrics
+                    .areas_refused
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            return Err(e);
+        }
+    };
+    let action = match how {
+        crate::db::areas::AreaWrite::Renamed => "rename area",
+        _ => "add area",
+    };
+    tracing::info!(area = %area.code, by = %by, "{action}");
+    log_admin(state, by, action, &format!("{} {}", area.code, area.name)).await?;
+    Ok(area)
 }
 
 /// What `GET /v1/directory` is asked.

@@ -90,6 +90,15 @@ pub enum Problem {
     TeamNameTaken,
     /// A team that does not exist (`team`).
     NoSuchTeam,
+    /// An area code that is not 1 to `max` letters, digits, `-`, `_` or `.`.
+    AreaCodeInvalid,
+    /// An area's name that is empty, longer than `max` characters or holds control
+    /// characters.
+    AreaNameInvalid,
+    /// An area code that is not in the agency's list (`area`).
+    NoSuchArea,
+    /// A new area past the most the server keeps (`max`, `areas.max`; 409).
+    TooManyAreas,
     /// A worker or supervisor without a team.
     TeamNeeded,
     /// A role the server does not have.
@@ -190,6 +199,10 @@ impl Problem {
         Problem::TeamNameInvalid,
         Problem::TeamNameTaken,
         Problem::NoSuchTeam,
+        Problem::AreaCodeInvalid,
+        Problem::AreaNameInvalid,
+        Problem::NoSuchArea,
+        Problem::TooManyAreas,
         Problem::TeamNeeded,
         Problem::NoSuchRole,
         Problem::UsernameInvalid,
@@ -250,6 +263,10 @@ impl Problem {
             Problem::TeamNameInvalid => "team_name_invalid",
             Problem::TeamNameTaken => "team_name_taken",
             Problem::NoSuchTeam => "no_such_team",
+            Problem::AreaCodeInvalid => "area_code_invalid",
+            Problem::AreaNameInvalid => "area_name_invalid",
+            Problem::NoSuchArea => "no_such_area",
+            Problem::TooManyAreas => "too_many_areas",
             Problem::TeamNeeded => "team_needed",
             Problem::NoSuchRole => "no_such_role",
             Problem::UsernameInvalid => "username_invalid",
@@ -304,6 +321,9 @@ impl Problem {
             }
             Problem::PeriodInvalid => &["max_months"],
             Problem::TeamNameInvalid
+            | Problem::AreaCodeInvalid
+            | Problem::AreaNameInvalid
+            | Problem::TooManyAreas
             | Problem::UsernameInvalid
             | Problem::PasswordTooLong
             | Problem::HandoverTooMany
@@ -313,6 +333,7 @@ impl Problem {
             | Problem::CommentTooLong
             | Problem::AnswerTooLong => &["max"],
             Problem::TeamNameTaken | Problem::NoSuchTeam => &["team"],
+            Problem::NoSuchArea => &["area"],
             Problem::UsernameReserved => &["prefix"],
             Problem::UsernameTaken => &["username"],
             Problem::PasswordTooShort => &["min"],
@@ -330,6 +351,7 @@ impl Problem {
         matches!(
             self,
             Problem::TeamNameTaken
+                | Problem::TooManyAreas
                 | Problem::UsernameTaken
                 | Problem::LastAdmin
                 | Problem::CasesAssigned

@@ -120,6 +120,9 @@ pub struct Config {
     pub max_cached_cases: usize,
     /// The case summaries the console keeps in memory (`console.max_summaries`).
     pub console_max_summaries: usize,
+    /// The most areas the server keeps and the longest name of one (`areas.max`,
+    /// `areas.max_name_chars`; [`db::areas`]).
+    pub areas: db::areas::AreaLimits,
 }
 
 impl Config {
@@ -169,6 +172,7 @@ impl Default for Config {
             attachment_max_bytes: fieldcase_core::attachment::MAX_BYTES,
             max_cached_cases: hub::DEFAULT_MAX_CACHED,
             console_max_summaries: CONSOLE_MAX_SUMMARIES,
+            areas: db::areas::AreaLimits::default(),
         }
     }
 }
@@ -216,6 +220,10 @@ pub struct Metrics {
     pub match_read_again: std::sync::atomic::AtomicU64,
     /// Cases linking to a case left out of its related cases for `matching.max_related`.
     pub related_left_out: std::sync::atomic::AtomicU64,
+    /// Area writes refused (a code or name not ours, `areas.max` reached), and case writes
+    /// refused for naming an area code the server's list lacks.
+    pub areas_refused: std::sync::atomic::AtomicU64,
+    pub case_area_refused: std::sync::atomic::AtomicU64,
     pub directory_sent: std::sync::atomic::AtomicU64,
     pub directory_current: std::sync::atomic::AtomicU64,
     /// Directory writes (imports, edits) refused: its check, `directory.max_bytes`, a
@@ -439,6 +447,18 @@ impl Metrics {
             "counter",
             "Cases linking to a case left out of its related cases for matching.max_related.",
             self.related_left_out.load(Relaxed).to_string(),
+        );
+        line(
+            "areas_refused_total",
+            "counter",
+            "Area writes refused: a code or name not accepted, or areas.max reached.",
+            self.areas_refused.load(Relaxed).to_string(),
+        );
+        line(
+            "case_area_refused_total",
+            "counter",
+            "Case writes refused for an area code the server's list of areas lacks.",
+            self.case_area_refused.load(Relaxed).to_string(),
         );
         line(
             "match_index_full_total",

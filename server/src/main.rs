@@ -67,6 +67,11 @@ enum Command {
         #[command(subcommand)]
         command: TeamCommand,
     },
+    /// The agency's areas (communes, districts) the client's area is chosen from.
+    Area {
+        #[command(subcommand)]
+        command: AreaCommand,
+    },
     /// Users.
     User {
         #[command(subcommand)]
@@ -298,6 +303,15 @@ enum TeamCommand {
     /// Rename a team: LABEL is shown from now on; NAME stays its key (users, cases and the
     /// case documents on phones keep it, so nothing is rewritten).
     Rename { name: String, label: String },
+}
+
+#[derive(Subcommand, Debug)]
+enum AreaCommand {
+    /// Add an area, or rename the one with CODE (the key cases hold, which stays; codes
+    /// are never removed). Bounded by `[areas]` in the configuration.
+    Put { code: String, name: String },
+    /// List areas (code, then name).
+    List,
 }
 
 #[derive(Subcommand, Debug)]
@@ -564,6 +578,28 @@ fn run(cli: Cli, settings: FileSettings) -> Result<(), String> {
             })?;
             log_cli(db, "rename team", &format!("{} → {}", t.name, t.shown()))?;
             println!("team {} is now shown as {}", t.name, t.shown());
+            Ok(())
+        }
+        Command::Area {
+            command: AreaCommand::Put { code, name },
+        } => {
+            let (a, how) = db
+                .put_area(&code, &name, config.areas)
+                .map_err(|e| e.to_string())?;
+            let action = match how {
+                fieldcase_server::db::areas::AreaWrite::Renamed => "rename area",
+                _ => "add area",
+            };
+            log_cli(db, action, &format!("{} {}", a.code, a.name))?;
+            println!("area {} is {}", a.code, a.name);
+            Ok(())
+        }
+        Command::Area {
+            command: AreaCommand::List,
+        } => {
+            for a in db.areas().map_err(|e| e.to_string())? {
+                println!("{}\t{}", a.code, a.name);
+            }
             Ok(())
         }
         Command::User {

@@ -74,6 +74,12 @@
 //! max_related = 200            # cases that link to one case read for its related cases;
 //!                              # past it they are left out (fieldcase_related_left_out_total)
 //!
+//! [areas]                      # the agency's areas, which cases count by (issue 21)
+//! max = 5000                   # areas kept; one more is refused (too_many_areas)
+//! max_name_chars = 100         # the longest name of an area; refusals of both are counted
+//!                              # in fieldcase_areas_refused_total (a code is at most 32
+//!                              # letters, digits, '-', '_' or '.': the case schema's bound)
+//!
 //! [limits]                     # connections and timeouts (crate::listen)
 //! max_connections = 4096       # open connections in all, sync WebSockets included
 //! max_connections_per_address = 256   # from one client IP (behind a proxy: raise it)
@@ -147,6 +153,8 @@ pub struct FileSettings {
     pub sessions: Sessions,
     #[serde(default)]
     pub matching: MatchingSettings,
+    #[serde(default)]
+    pub areas: AreaSettings,
     #[serde(default)]
     pub login: Login,
     #[serde(default)]
@@ -383,6 +391,14 @@ pub struct MatchingSettings {
     pub max_related: Option<u32>,
 }
 
+/// The agency's areas' bounds ([`crate::db::areas`]).
+#[derive(Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct AreaSettings {
+    pub max: Option<u32>,
+    pub max_name_chars: Option<u32>,
+}
+
 /// Connection limits and timeouts ([`crate::listen`]).
 #[derive(Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -438,6 +454,8 @@ impl FileSettings {
         positive(s.partner.requests_per_hour, "partner.requests_per_hour")?;
         positive(s.matching.max_indexed, "matching.max_indexed")?;
         positive(s.matching.max_related, "matching.max_related")?;
+        positive(s.areas.max, "areas.max")?;
+        positive(s.areas.max_name_chars, "areas.max_name_chars")?;
         if s.partner
             .link_days
             .is_some_and(|d| d > crate::PARTNER_MAX_LINK_DAYS)
@@ -604,6 +622,12 @@ impl FileSettings {
         if let Some(n) = self.attachments.max_bytes {
             config.attachment_max_bytes = n;
         }
+        if let Some(n) = self.areas.max {
+            config.areas.max_areas = n as usize;
+        }
+        if let Some(n) = self.areas.max_name_chars {
+            config.areas.max_name_chars = n as usize;
+        }
         if let Some(n) = self.matching.max_related {
             config.matching_max_related = n as usize;
         }
@@ -639,7 +663,7 @@ mod tests {
              [sessions]\nidle_hours = 2\nabsolute_days = 3\n[login]\nmax_failures = 7\nwindow_minutes = 1\nmax_failures_per_address = 9\n\
              trusted_proxies = [\"10.0.0.2\"]\n\
              [cases]\ndeparture_days = 2\nmax_per_connection = 50\nmax_cached = 7\n\
-             [console]\nmax_summaries = 9\n\
+             [console]\nmax_summaries = 9\n[areas]\nmax = 12\nmax_name_chars = 40\n\
              [limits]\nmax_connections = 9\nmax_connections_per_address = 3\nheader_timeout_secs = 2\n\
              request_timeout_secs = 4\nsync_idle_timeout_secs = 5\n",
         )
@@ -676,6 +700,7 @@ mod tests {
         );
         assert_eq!((c.departure_days, c.sync_max_cases_per_connection), (2, 50));
         assert_eq!((c.max_cached_cases, c.console_max_summaries), (7, 9));
+        assert_eq!((c.areas.max_areas, c.areas.max_name_chars), (12, 40));
         assert_eq!(c.input_limits.max_inflated, 2_097_152);
         for (bad, named) in [
             ("dbb = \"x\"", "dbb"),
@@ -688,6 +713,8 @@ mod tests {
             ("log_format = \"xml\"", "xml"),
             ("db = ", "db"),
             ("max_inflated_bytes = 10", "max_inflated_bytes"),
+            ("[areas]\nmax = 0", "areas.max"),
+            ("[areas]\nmax_name_chars = 0", "areas.max_name_chars"),
         ] {
             let e = FileSettings::parse(bad).unwrap_err();
             assert!(e.contains(named), "{bad}: {e}");

@@ -32,6 +32,9 @@ input! {
     ClientInput {
         kind: String, name: String, name_latin: String, date_of_birth: String,
         birth_date_approximate: bool, gender: String, languages: Vec<String>, address: String,
+        /// The code of one of the agency's areas (revision 5; the phone checks it against
+        /// the list the server sent, the server against its own).
+        area: String,
         vulnerabilities: Vec<String>, notes: String,
     }
 }

@@ -435,6 +435,9 @@ pub struct Client {
     pub languages: Vec<String>,
     pub contacts: Vec<Contact>,
     pub address: Option<String>,
+    /// The code of the client's area in the agency's list (revision 5; `None` when not
+    /// recorded).
+    pub area: Option<String>,
     pub vulnerabilities: Vec<String>,
     pub household: Vec<HouseholdMember>,
     pub notes: String,

@@ -14,6 +14,7 @@
 //! [`CaseStore`] is `Send + Sync`: one mutex guards the connection and caches, which suits
 //! a phone (one user, calls from background threads).
 
+pub mod areas;
 mod attachments;
 pub use attachments::{AttachmentState, PendingUpload, DEFAULT_CACHE_BYTES};
 mod directory;
@@ -265,6 +266,8 @@ impl CaseStore {
 
     /// Opens a new case on this device (an intake during a home visit works offline).
     pub fn create_case(&self, new: NewCase) -> Result<CaseId> {
+        // The client's area is one of the agency's areas this phone holds.
+        self.check_area(new.client.area.as_deref())?;
         let mut g = self.lock();
         let author = Self::author(&g)?;
         let id = CaseId::random();

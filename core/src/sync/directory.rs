@@ -45,3 +45,30 @@ impl CaseStore {
         Ok(true)
     }
 }
+
+impl CaseStore {
+    /// Fetches the agency's areas (`GET /v1/areas`) and keeps them; a server from before
+    /// areas (404) leaves the list held as it is. Answers how many areas are held.
+    pub(super) fn fetch_areas(&self, base: &str, token: &str) -> Result<usize> {
+        let mut response = agent(self.tls_roots().as_ref())
+            .get(&format!("{base}/v1/areas"))
+            .header(SCHEMA_HEADER, &SCHEMA_REVISION.to_string())
+            .header("authorization", &format!("Bearer {token}"))
+            .call()
+            .map_err(net)?;
+        let status = response.status().as_u16();
+        if status != 404 {
+            let bytes = response
+                .body_mut()
+                .with_config()
+                .limit(MAX_DIRECTORY_BYTES)
+                .read_to_vec()
+                .map_err(net)?;
+            refuse(self, status, &String::from_utf8_lossy(&bytes))?;
+            let areas: Vec<crate::store::areas::Area> = serde_json::from_slice(&bytes)
+                .map_err(|_| Error::Network("the server's areas were not understood".into()))?;
+            self.set_areas(areas)?;
+        }
+        Ok(self.areas()?.len())
+    }
+}

@@ -89,6 +89,9 @@ impl CaseStore {
         control.check()?;
         report.directory_updated = self.fetch_directory(&base(server_url), token)?;
         report.directory_version = self.directory_version();
+        // The agency's areas, which the client's area is chosen from.
+        control.check()?;
+        self.fetch_areas(&base(server_url), token)?;
         Ok(report)
     }
 

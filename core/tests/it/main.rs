@@ -1,6 +1,7 @@
 //! Integration tests of fieldcase-core: one binary, one module per topic.
 #![allow(unreachable_pub)]
 
+mod area;
 mod attachments;
 mod case;
 mod compat;

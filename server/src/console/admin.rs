@@ -1,5 +1,6 @@
-//! Users and teams, for admins: the lists, and forms to add a team, add a user and disable
-//! a user (their sessions end and their phones wipe at next contact).
+//! Users, teams and areas, for admins: the lists, and forms to add a team, add a user and
+//! disable a user (their sessions end and their phones wipe at next contact), add or rename
+//! an area (the agency's communes or districts, which cases count by).
 
 use std::sync::Arc;
 
@@ -32,7 +33,7 @@ pub(crate) async fn page(State(state): State<Arc<AppState>>, u: ConsoleUser) -> 
         require_admin(&u)?;
         let db = state.db.clone();
         let now = super::now_ms();
-        let (teams, mut users, trail, log, devices) = blocking(move || {
+        let (teams, mut users, trail, log, devices, areas) = blocking(move || {
             let users: Vec<_> = db.users()?.into_iter().filter(|u| !u.is_partner()).collect();
             let mut devices = std::collections::HashMap::new();
             for u in &users {
@@ -44,6 +45,7 @@ pub(crate) async fn page(State(state): State<Arc<AppState>>, u: ConsoleUser) -> 
                 db.audit_trail(None, 50)?,
                 db.admin_log(50)?,
                 devices,
+                db.areas()?,
             ))
         })
         .await?;
@@ -77,6 +79,27 @@ pub(crate) async fn page(State(state): State<Arc<AppState>>, u: ConsoleUser) -> 
                     (csrf(&u))
                     label { (l.t("team-name")) input name="name" required maxlength="64"; }
                     button type="submit" { (l.t("add-team")) }
+                }
+            }
+            section.card #areas {
+                h2 { (l.t("areas")) }
+                p.muted { (l.t("areas-intro")) }
+                @if areas.is_empty() { p.muted { (l.t("areas-none")) } }
+                @else {
+                    div.scroll tabindex="0" { table {
+                        thead { tr { th scope="col" { (l.t("area-code")) } th scope="col" { (l.t("area-name")) } } }
+                        tbody { @for a in &areas {
+                            tr { td { code { (a.code) } } td { bdi { (a.name) } } }
+                        } }
+                    } }
+                }
+                form.inline method="post" action="/console/admin/areas" {
+                    (csrf(&u))
+                    label { (l.t("area-code")) " " input name="code" required maxlength=(fieldcase_core::schema::AREA_CODE_MAX) pattern=r"[A-Za-z0-9._\-]+"; }
+                    " "
+                    label { (l.t("area-name")) " " input name="name" required maxlength=(state.config.areas.max_name_chars); }
+                    " "
+                    button type="submit" { (l.t("add-area")) }
                 }
             }
             section.card {
@@ -226,6 +249,25 @@ pub(crate) async fn add_team(
         blocking(move || db.add_team(&name)).await?;
         tracing::info!(by = %user.user().id, "team added (console)");
         crate::api::log_admin(&state, &user.user().id, "add team", &target).await?;
+        Ok(())
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+pub(crate) struct NewArea {
+    code: String,
+    name: String,
+}
+
+/// Adds an area, or renames the one with the code (admins).
+pub(crate) async fn put_area(
+    State(state): State<Arc<AppState>>,
+    posted: Posted<NewArea>,
+) -> Response {
+    let Posted { user, form } = posted;
+    admin_form(&user, async {
+        crate::api::put_area(&state, &user.user().id, form.code, form.name).await?;
         Ok(())
     })
     .await

@@ -23,7 +23,8 @@
 //! | `POST /console/duplicates/confirm` | the same person: one case closed as a duplicate of the other (supervisors who see both) |
 //! | `GET /console/directory?q&domain&area&language&age&inactive`, `GET`, `POST /console/directory/{id}` | the partner directory for everyone signed in: search, a service's page; admins edit a service (admin log) |
 //! | `GET /console/reports?from&to`, `GET /console/reports/{name}.csv`, `GET /console/reports/period.xlsx?from&to` | a period's cases opened and closed per month, clients by gender, age band and stage, referral outcomes, time to closure (SVG charts with their tables; XLSX); service gaps, unmet needs, caseload statistics, closed cases, referral outcomes per organisation and service; CSV |
-//! | `GET /console/admin`, `POST /console/admin/...` | users and teams (admins): add a team, add a user, set a password, disable a user; the audit trail of restricted cases |
+//! | `GET /console/admin`, `POST /console/admin/...` | users, teams and areas (admins): add a team, add a user, set a password, disable a user, add or rename an area; the audit trail of restricted cases |
+//! | `POST /console/cases/{id}/area` | set or clear the client's area, one of the agency's areas (supervisors, admins; the server's admission checks the code) |
 //!
 //! Access is the server's one rule ([`crate::db::CaseAccess::visible_to`]): a case the user
 //! may not see is the same 404 page as a case that does not exist. Every write goes through
@@ -111,6 +112,7 @@ pub fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
             post(approvals::decide_closure),
         )
         .route("/console/cases/{id}/assignment", post(record::assign))
+        .route("/console/cases/{id}/area", post(record::set_area))
         .route(
             "/console/cases/{id}/supervision",
             post(record::add_supervision),
@@ -156,6 +158,7 @@ pub fn routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/console/people/{username}/move", post(people::move_user))
         .route("/console/admin", get(admin::page))
         .route("/console/admin/teams", post(admin::add_team))
+        .route("/console/admin/areas", post(admin::put_area))
         .route(
             "/console/admin/teams/{name}/label",
             post(admin::rename_team),

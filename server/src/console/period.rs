@@ -1,8 +1,11 @@
 //! Reports over a period, for the people who fund and oversee the work: cases opened and
 //! closed per month; who the clients of the period are (gender, age band, stage); what
-//! became of the period's referrals; how long cases took from opening to closure. Each is
-//! a chart drawn on the server as SVG (no JavaScript) with its table beside it, and all of
-//! them one spreadsheet (`/console/reports/period.xlsx`, what ministries and donors open).
+//! became of the period's referrals; how long cases took from opening to closure; where the
+//! clients live (cases by the client's area, one of the agency's areas, with "area not
+//! recorded" a row of its own and a code the list lacks shown as such, never dropped). Each
+//! is a chart drawn on the server as SVG (no JavaScript) with its table beside it, each a
+//! CSV (`/console/reports/period-<name>.csv`), and all of them one spreadsheet
+//! (`/console/reports/period.xlsx`, what ministries and donors open).
 //!
 //! A case counts in the period when it was open at any time in it (opened on or before its
 //! end, and not closed before its start). A case opens on its intake date, else the day it
@@ -233,26 +236,64 @@ pub(crate) struct Series {
     pub rows: Vec<(Label, Vec<usize>)>,
 }
 
-/// A row's label: a month, a code with its message prefix, or a text as it is.
+/// A row's label: a month, a code with its message prefix, a text as it is, or an area
+/// code the server's list lacks.
 #[derive(Debug, Clone)]
 pub(crate) enum Label {
     Month(String),
     Code(&'static str, String),
     Text(String),
+    UnknownArea(String),
 }
 
 impl Label {
-    fn shown(&self, l: &Locale) -> String {
+    pub(crate) fn shown(&self, l: &Locale) -> String {
         match self {
             Label::Month(m) => l.month(m),
             Label::Code(prefix, c) => l.code(prefix, c),
             Label::Text(t) => t.clone(),
+            Label::UnknownArea(c) => l.ta("area-unknown", &[("code", c.as_str().into())]),
         }
     }
 }
 
-/// Every report of the period over the cases the user may see.
-pub(crate) fn series(cases: &[Arc<Summary>], p: &Period) -> Vec<Series> {
+/// The code that stands for "no area recorded" among the area counts (no area code has a
+/// space, [`fieldcase_core::schema::is_area_code`]).
+const NO_AREA: &str = " none";
+
+/// The rows of "cases by area": each area of the list that has cases (its name and code,
+/// in the list's order), then codes the list lacks (written before it had them, or by
+/// another server: shown as such, not dropped), then the cases with no area recorded (a
+/// row always, so that what cannot be counted by area is in sight).
+fn area_rows(
+    counts: &BTreeMap<String, usize>,
+    areas: &[crate::db::areas::Area],
+) -> Vec<(Label, Vec<usize>)> {
+    let mut rows: Vec<(Label, Vec<usize>)> = areas
+        .iter()
+        .filter_map(|a| {
+            let n = *counts.get(&a.code)?;
+            Some((Label::Text(format!("{} ({})", a.name, a.code)), vec![n]))
+        })
+        .collect();
+    for (code, n) in counts {
+        if code != NO_AREA && !areas.iter().any(|a| &a.code == code) {
+            rows.push((Label::UnknownArea(code.clone()), vec![*n]));
+        }
+    }
+    rows.push((
+        Label::Code("area", "not-recorded".into()),
+        vec![counts.get(NO_AREA).copied().unwrap_or(0)],
+    ));
+    rows
+}
+
+/// Every report of the period over the cases the user may see (`areas`: the agency's).
+pub(crate) fn series(
+    cases: &[Arc<Summary>],
+    p: &Period,
+    areas: &[crate::db::areas::Area],
+) -> Vec<Series> {
     let months = p.months();
     let mut opened_in: BTreeMap<String, usize> = months.iter().map(|m| (m.clone(), 0)).collect();
     let mut closed_in = opened_in.clone();
@@ -264,6 +305,7 @@ pub(crate) fn series(cases: &[Arc<Summary>], p: &Period) -> Vec<Series> {
     let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
     let mut findings: BTreeMap<String, usize> = BTreeMap::new();
     let mut vulnerabilities: BTreeMap<String, usize> = BTreeMap::new();
+    let mut by_area: BTreeMap<String, usize> = BTreeMap::new();
     let mut referrals: BTreeMap<&'static str, usize> = BTreeMap::new();
     let mut days_to_close: Vec<i64> = Vec::new();
     let mut days_to_step: Vec<Vec<i64>> = vec![Vec::new(); STEPS.len()];
@@ -319,6 +361,9 @@ pub(crate) fn series(cases: &[Arc<Summary>], p: &Period) -> Vec<Series> {
             )
             .or_default() += 1;
         *ages.entry(age_band(c, &p.to)).or_default() += 1;
+        *by_area
+            .entry(c.file.client.area.clone().unwrap_or_else(|| NO_AREA.into()))
+            .or_default() += 1;
         *stages.entry(c.file.stage).or_default() += 1;
         *kinds
             .entry(c.file.case_kind.map_or("unknown", |k| k.code()).to_string())
@@ -385,6 +430,12 @@ pub(crate) fn series(cases: &[Arc<Summary>], p: &Period) -> Vec<Series> {
                 .chain(["unknown"])
                 .map(|band| (Label::Code("age", band.to_string()), vec![ages[band]]))
                 .collect(),
+        },
+        Series {
+            name: "area",
+            title: "report-area",
+            columns: vec!["col-cases"],
+            rows: area_rows(&by_area, areas),
         },
         Series {
             name: "stage",
@@ -548,6 +599,7 @@ pub(crate) fn section(l: &Locale, p: &Period, all: &[Series]) -> Markup {
             @for s in all {
                 div.report id=(format!("period-{}", s.name)) {
                     h3 { (l.t(s.title)) }
+                    p { a href=(format!("/console/reports/period-{}.csv?from={}&to={}", s.name, p.from, p.to)) download { (l.t("export-csv")) } }
                     div.chart-and-table {
                         (chart(l, s))
                         (table(l, s, if s.name == "months" { "col-month" } else { "col-group" }))
@@ -607,6 +659,35 @@ pub(crate) fn workbook(l: &Locale, p: &Period, all: &[Series]) -> Result<Vec<u8>
     book.save_to_buffer().map_err(fail)
 }
 
+/// One report of the period as CSV: its labels as the page shows them, its counts (no
+/// case is named). Cells a spreadsheet would read as a formula are neutralised.
+pub(crate) fn to_csv(l: &Locale, s: &Series) -> String {
+    let field = super::reports::csv_field;
+    let heading = if s.name == "months" {
+        "col-month"
+    } else {
+        "col-group"
+    };
+    let mut out = std::iter::once(field(&l.t(heading)))
+        .chain(s.columns.iter().map(|c| field(&l.t(c))))
+        .collect::<Vec<_>>()
+        .join(",");
+    out.push_str("\r\n");
+    for (label, values) in &s.rows {
+        let text = match label {
+            Label::Month(m) => m.clone(),
+            other => other.shown(l),
+        };
+        out.push_str(&field(&text));
+        for v in values {
+            out.push(',');
+            out.push_str(&v.to_string());
+        }
+        out.push_str("\r\n");
+    }
+    out
+}
+
 /// `GET /console/reports/period.xlsx?from&to`.
 pub(crate) async fn xlsx(
     State(state): State<Arc<AppState>>,
@@ -617,7 +698,9 @@ pub(crate) async fn xlsx(
         let Query(q) = q.map_err(|_| bad_date())?;
         let p = Period::from_query(&q, &u.locale.today())?;
         let cases = data::visible_cases(&state, u.user()).await?;
-        workbook(u.locale, &p, &series(&cases, &p))
+        let db = state.db.clone();
+        let areas = super::blocking(move || db.areas()).await?;
+        workbook(u.locale, &p, &series(&cases, &p, &areas))
     }
     .await;
     match result {
@@ -703,7 +786,7 @@ mod tests {
             case(opened_on("2026-12-01", "female", Some("2020-01-01"))),
             case(closed_before),
         ];
-        let all = series(&cases, &p);
+        let all = series(&cases, &p, &[]);
         let get = |name: &str| all.iter().find(|s| s.name == name).unwrap();
         let rows = |name: &str| -> Vec<(String, Vec<usize>)> {
             get(name)
@@ -711,7 +794,10 @@ mod tests {
                 .iter()
                 .map(|(l, v)| {
                     let label = match l {
-                        Label::Month(m) | Label::Code(_, m) | Label::Text(m) => m.clone(),
+                        Label::Month(m)
+                        | Label::Code(_, m)
+                        | Label::Text(m)
+                        | Label::UnknownArea(m) => m.clone(),
                     };
                     (label, v.clone())
                 })
@@ -742,6 +828,75 @@ mod tests {
         assert!(rows("referrals").contains(&("declined_by_organisation".to_string(), vec![1])));
         // 10 September to 20 October: 40 days.
         assert_eq!(rows("time-to-close")[0].1, vec![1, 40, 40]);
+    }
+
+    #[test]
+    fn cases_count_by_area_with_unrecorded_and_unknown_areas_in_rows_of_their_own() {
+        use crate::db::areas::Area;
+        let p = Period::from_query(&q("2026-09-01", "2026-11-30"), "2026-12-02").unwrap();
+        let in_area = |code: Option<&str>, day: &str| {
+            let mut f = opened_on(day, "female", None);
+            f.client.area = code.map(str::to_string);
+            case(f)
+        };
+        let areas = [
+            Area {
+                code: "00001".into(),
+                name: "Xã Tân Phú".into(),
+            },
+            Area {
+                code: "00004".into(),
+                name: "Xã Phú Mỹ".into(),
+            },
+            Area {
+                code: "00007".into(),
+                name: "Phường Ba Đình".into(),
+            },
+        ];
+        let cases = [
+            in_area(Some("00004"), "2026-09-10"),
+            in_area(Some("00001"), "2026-10-01"),
+            in_area(Some("00004"), "2026-11-02"),
+            // Outside the period: not counted.
+            in_area(Some("00001"), "2026-12-05"),
+            in_area(None, "2026-10-03"),
+            // A code the list lacks (another server's): counted as such.
+            in_area(Some("99999"), "2026-10-04"),
+        ];
+        let all = series(&cases, &p, &areas);
+        let s = all.iter().find(|s| s.name == "area").unwrap();
+        let l = Locale::get("en");
+        let shown: Vec<(String, Vec<usize>)> = s
+            .rows
+            .iter()
+            .map(|(label, v)| (label.shown(l), v.clone()))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                ("Xã Tân Phú (00001)".to_string(), vec![1]),
+                ("Xã Phú Mỹ (00004)".to_string(), vec![2]),
+                ("Not in the list of areas: 99999".to_string(), vec![1]),
+                ("Area not recorded".to_string(), vec![1]),
+            ]
+        );
+        // No case with an area: "not recorded" still has its row (zero).
+        let none = series(&[], &p, &areas);
+        let s = none.iter().find(|s| s.name == "area").unwrap();
+        assert_eq!(s.rows.len(), 1);
+        assert_eq!(s.rows[0].1, vec![0]);
+        // Its CSV: the labels as shown, a formula neutralised.
+        let odd = [Area {
+            code: "00001".into(),
+            name: "=HYPERLINK(1)".into(),
+        }];
+        let cases = [in_area(Some("00001"), "2026-10-01")];
+        let all = series(&cases, &p, &odd);
+        let csv = to_csv(l, all.iter().find(|s| s.name == "area").unwrap());
+        assert_eq!(
+            csv,
+            "Group,Cases\r\n\"'=HYPERLINK(1) (00001)\",1\r\nArea not recorded,0\r\n"
+        );
     }
 
     fn q(from: &str, to: &str) -> PeriodQuery {

@@ -549,6 +549,10 @@ async fn render(
         })
         .await?
     };
+    let areas = {
+        let db = state.db.clone();
+        super::blocking(move || db.areas()).await?
+    };
     let now = chrono::Utc::now().timestamp_millis();
     let people = People::load(state).await?;
     // Who read the case, for those who answer for it (this read is the first shown).
@@ -670,6 +674,7 @@ async fn render(
                 (cx.coded("f-gender", "client/gender", "gender", f.client.gender.as_deref()))
                 (cx.list("f-languages", "client/languages", &f.client.languages))
                 (cx.text("f-address", "client/address", &f.client.address))
+                (cx.field("f-area", "client/area", area_shown(l, &areas, f.client.area.as_deref())))
                 (cx.coded_list("f-vulnerabilities", "client/vulnerabilities", "vuln", &f.client.vulnerabilities))
                 (cx.long("f-notes", "client/notes", &f.client.notes))
                 (cx.person("f-case-manager", "case_manager", &f.case_manager))
@@ -677,6 +682,21 @@ async fn render(
                 (cx.coded("f-sensitivity", "sensitivity", "sensitivity", f.sensitivity.map(|s| s.code())))
                 (cx.field("f-created-at", "created_at", html! { @if let Some(t) = &f.created_at { time datetime=(t) { (l.datetime(t)) } } }))
                 (cx.person("f-created-by", "created_by", &f.created_by))
+            }
+            @if authority {
+                form.inline.area-form method="post" action=(format!("{here}/area")) {
+                    (view::csrf(u))
+                    label { (l.t("f-area")) " "
+                        select name="area" {
+                            option value="" selected[f.client.area.is_none()] { (l.t("area-not-recorded")) }
+                            @for a in &areas {
+                                option value=(a.code) selected[f.client.area.as_deref() == Some(a.code.as_str())] { (a.name) " (" (a.code) ")" }
+                            }
+                        }
+                    }
+                    " "
+                    button.secondary type="submit" { (l.t("area-set")) }
+                }
             }
             h3 { (l.t("household")) }
             @for m in &f.client.household {
@@ -1283,6 +1303,80 @@ pub(crate) async fn resolve(
     .await;
     match result {
         Ok(()) => back(Some(&format!("/console/cases/{id}#conflicts")), "/console"),
+        Err(e) => user.error(e),
+    }
+}
+
+/// The client's area as the record shows it: its name and code, or an honest word for a
+/// code the list lacks (written before the list had it, or by another server).
+fn area_shown(
+    l: &super::i18n::Locale,
+    areas: &[crate::db::areas::Area],
+    code: Option<&str>,
+) -> Markup {
+    let Some(code) = code else {
+        return html! {};
+    };
+    match areas.iter().find(|a| a.code == code) {
+        Some(a) => html! { bdi { (a.name) } " " small.muted { "(" code { (a.code) } ")" } },
+        None => html! { (l.ta("area-unknown", &[("code", code.into())])) },
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub(crate) struct AreaForm {
+    #[serde(default)]
+    area: String,
+}
+
+/// Sets or clears the client's area (supervisors and admins): one of the agency's areas,
+/// through the hub like every console write, so the server's admission checks the code
+/// (an unknown one is refused in words before that, [`crate::db::areas::no_such_area`]).
+pub(crate) async fn set_area(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    posted: Posted<AreaForm>,
+) -> Response {
+    let Posted { user, form } = posted;
+    let result = async {
+        let case_id = data::writable_case(&state, &user, &id).await?;
+        // A case the user may not see is not found, whatever the area asked for.
+        let (db, who) = (state.db.clone(), user.user().clone());
+        let seen = super::blocking(move || {
+            Ok(db
+                .case_access(&case_id)?
+                .is_some_and(|a| a.visible_to(&who)))
+        })
+        .await?;
+        if !seen {
+            return Err(AppError::NotFound);
+        }
+        let code = form.area.trim().to_string();
+        let value = if code.is_empty() {
+            Json::Null
+        } else {
+            crate::db::areas::code(&code)?;
+            let db = state.db.clone();
+            let c = code.clone();
+            let known =
+                super::blocking(move || Ok(db.areas()?.iter().any(|a| a.code == c))).await?;
+            if !known {
+                return Err(crate::db::areas::no_such_area(&code));
+            }
+            Json::String(code)
+        };
+        state
+            .hub
+            .edit(&state, case_id, user.user(), move |doc, author, now| {
+                doc.set_field(author, now, "client/area", &value)
+            })
+            .await?;
+        tracing::info!(case = %id, by = %user.user().id, "area set (console)");
+        Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => back(Some(&format!("/console/cases/{id}#client")), "/console"),
         Err(e) => user.error(e),
     }
 }

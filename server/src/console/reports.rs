@@ -504,7 +504,7 @@ fn referrals(cases: &[Arc<Summary>], dir: &DirectoryIndex) -> Table {
 /// would such a piece after a `,` or `;` inside the cell (some locales split cells there),
 /// so each gets a `'` before it; such a field, and any with a separator, a quote or a line
 /// break, is quoted, its quotes doubled. Our numbers are written by [`Cell::csv`] as they are.
-fn csv_field(s: &str) -> String {
+pub(crate) fn csv_field(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     let mut neutralised = false;
     // At the start of the cell, or of a piece after a separator (spaces skipped).
@@ -575,7 +575,11 @@ pub(crate) async fn page(
         let period = super::period::Period::from_query(&q, &u.locale.today())?;
         let cases = data::visible_cases(&state, u.user()).await?;
         let dir = directory_index(&state).await?;
-        let period_series = super::period::series(&cases, &period);
+        let areas = {
+            let db = state.db.clone();
+            super::blocking(move || db.areas()).await?
+        };
+        let period_series = super::period::series(&cases, &period, &areas);
         let people = People::load(&state).await?;
         let l = u.locale;
         let today = l.today();
@@ -621,7 +625,51 @@ pub(crate) async fn csv(
     State(state): State<Arc<AppState>>,
     u: ConsoleUser,
     Path(name): Path<String>,
+    q: Result<
+        axum::extract::Query<super::period::PeriodQuery>,
+        axum::extract::rejection::QueryRejection,
+    >,
 ) -> Response {
+    // A report of the period (`period-<name>.csv?from&to`): counts only, no case named.
+    if let Some(series) = name
+        .strip_prefix("period-")
+        .and_then(|n| n.strip_suffix(".csv"))
+    {
+        let result = async {
+            let axum::extract::Query(q) = q.map_err(|_| {
+                AppError::invalid(
+                    crate::error::Problem::PeriodInvalid,
+                    "a period is two dates, YYYY-MM-DD",
+                )
+                .with("max_months", crate::console::period::MAX_MONTHS.to_string())
+            })?;
+            let period = super::period::Period::from_query(&q, &u.locale.today())?;
+            let cases = data::visible_cases(&state, u.user()).await?;
+            let db = state.db.clone();
+            let areas = super::blocking(move || db.areas()).await?;
+            let all = super::period::series(&cases, &period, &areas);
+            let s = all
+                .iter()
+                .find(|s| s.name == series)
+                .ok_or(AppError::NotFound)?;
+            Ok::<_, AppError>(super::period::to_csv(u.locale, s))
+        }
+        .await;
+        return match result {
+            Ok(body) => (
+                [
+                    (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"fieldcase-{name}\""),
+                    ),
+                ],
+                body,
+            )
+                .into_response(),
+            Err(e) => u.error(e),
+        };
+    }
     let result = async {
         let report = name
             .strip_suffix(".csv")

@@ -144,7 +144,7 @@ pub(crate) fn problem_said(
                 "path" => super::record::path_label(l, v).into(),
                 "from" | "to" => l.code("stage", v).into(),
                 // Names as they are, even of digits.
-                "team" | "username" | "prefix" => v.clone().into(),
+                "team" | "username" | "prefix" | "area" => v.clone().into(),
                 // A number as a number: the language's digits, and its plural forms.
                 _ => match v.parse::<i64>() {
                     Ok(n) => n.into(),

@@ -25,6 +25,7 @@
 //! nothing (users listed, a user or device by id, an actor's device, console languages).
 
 pub mod accounts;
+pub mod areas;
 pub mod attachments;
 pub mod cases;
 pub mod directory;
@@ -58,6 +59,19 @@ macro_rules! rules_over_rows {
 
         fn rename_team(&self, name: &str, label: &str) -> $crate::AppResult<$crate::db::Team> {
             $crate::db::accounts::rename_team(self, name, label)
+        }
+
+        fn areas(&self) -> $crate::AppResult<Vec<$crate::db::areas::Area>> {
+            Ok($crate::db::areas::AreaRows::area_rows(self)?)
+        }
+
+        fn put_area(
+            &self,
+            code: &str,
+            name: &str,
+            limits: $crate::db::areas::AreaLimits,
+        ) -> $crate::AppResult<($crate::db::areas::Area, $crate::db::areas::AreaWrite)> {
+            $crate::db::areas::put_area(self, code, name, limits, $crate::now_ms())
         }
 
         fn add_user(
@@ -1264,6 +1278,16 @@ pub trait Db: Send + Sync + 'static {
     /// and the case documents on phones hold, stays (nothing is rewritten, nothing to
     /// sync). See `accounts::rename_team` for the rules.
     fn rename_team(&self, name: &str, label: &str) -> AppResult<Team>;
+    /// The agency's areas, by code ([`areas`]).
+    fn areas(&self) -> AppResult<Vec<areas::Area>>;
+    /// Adds an area, or renames the one with the code (its code, the key cases hold, stays);
+    /// checked against `limits` ([`areas::put_area`]).
+    fn put_area(
+        &self,
+        code: &str,
+        name: &str,
+        limits: areas::AreaLimits,
+    ) -> AppResult<(areas::Area, areas::AreaWrite)>;
     /// Adds a user; the password is hashed with `iterations` PBKDF2 rounds.
     fn add_user(
         &self,

@@ -332,6 +332,13 @@ const MIGRATIONS: &[&str] = &[
         case_id BYTEA PRIMARY KEY REFERENCES cases(id) ON DELETE CASCADE,
         facts   BYTEA NOT NULL
      );",
+    // Schema version 21: the agency's areas (issue 21; the SQLite storage's migration 23):
+    // a case's client holds the code.
+    "CREATE TABLE areas (
+        code       TEXT PRIMARY KEY,
+        name       TEXT NOT NULL,
+        updated_at BIGINT NOT NULL
+     );",
 ];
 
 /// The schema of the keys database (`postgres.keys_url`, ADR 0007), versioned in its table
@@ -3045,6 +3052,57 @@ impl RecordRows for PostgresDb {
         Ok(self.run(move |c| {
             c.execute("DELETE FROM throttles WHERE key = $1", &[&key])?;
             Ok(())
+        })?)
+    }
+}
+
+impl super::areas::AreaRows for PostgresDb {
+    fn area_rows(&self) -> Result<Vec<super::areas::Area>, StorageError> {
+        Ok(self.run(move |c| {
+            c.query("SELECT code, name FROM areas ORDER BY code", &[])?
+                .iter()
+                .map(|r| {
+                    Ok(super::areas::Area {
+                        code: r.try_get(0)?,
+                        name: r.try_get(1)?,
+                    })
+                })
+                .collect()
+        })?)
+    }
+
+    fn put_area_row(
+        &self,
+        area: &super::areas::Area,
+        max: usize,
+        now: i64,
+    ) -> Result<super::areas::AreaWrite, StorageError> {
+        use super::areas::AreaWrite;
+        let area = area.clone();
+        Ok(self.run(move |c| {
+            let mut tx = c.transaction()?;
+            // One writer at a time, so that two instances adding at once stay within max.
+            tx.batch_execute("LOCK TABLE areas IN SHARE ROW EXCLUSIVE MODE")?;
+            let renamed = tx.execute(
+                "UPDATE areas SET name = $2, updated_at = $3 WHERE code = $1",
+                &[&area.code, &area.name, &now],
+            )?;
+            if renamed > 0 {
+                tx.commit()?;
+                return Ok(AreaWrite::Renamed);
+            }
+            let count: i64 = tx
+                .query_one("SELECT count(*) FROM areas", &[])?
+                .try_get(0)?;
+            if count as usize >= max {
+                return Ok(AreaWrite::Full);
+            }
+            tx.execute(
+                "INSERT INTO areas (code, name, updated_at) VALUES ($1, $2, $3)",
+                &[&area.code, &area.name, &now],
+            )?;
+            tx.commit()?;
+            Ok(AreaWrite::Added)
         })?)
     }
 }

@@ -290,6 +290,12 @@ const MIGRATIONS: &[&str] = &[
         case_id BLOB PRIMARY KEY REFERENCES cases(id) ON DELETE CASCADE,
         facts   BLOB NOT NULL
      ) STRICT, WITHOUT ROWID;",
+    // 23: the agency's areas (issue 21, counts by area): a case's client holds the code.
+    "CREATE TABLE areas (
+        code       TEXT PRIMARY KEY,
+        name       TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+     ) STRICT, WITHOUT ROWID;",
 ];
 
 /// The page size of a new database file. A small case's row (its sealed document, about
@@ -2429,6 +2435,49 @@ impl RecordRows for SqliteDb {
         self.lock()
             .run("DELETE FROM throttles WHERE key = ?1", [key])?;
         Ok(())
+    }
+}
+
+impl super::areas::AreaRows for SqliteDb {
+    fn area_rows(&self) -> Result<Vec<super::areas::Area>, StorageError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare("SELECT code, name FROM areas ORDER BY code")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(super::areas::Area {
+                code: r.get(0)?,
+                name: r.get(1)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn put_area_row(
+        &self,
+        area: &super::areas::Area,
+        max: usize,
+        now: i64,
+    ) -> Result<super::areas::AreaWrite, StorageError> {
+        use super::areas::AreaWrite;
+        let conn = self.lock();
+        let tx = conn.unchecked_transaction()?;
+        let renamed = tx.run(
+            "UPDATE areas SET name = ?2, updated_at = ?3 WHERE code = ?1",
+            params![area.code, area.name, now],
+        )?;
+        if renamed > 0 {
+            tx.commit()?;
+            return Ok(AreaWrite::Renamed);
+        }
+        let count: i64 = tx.one("SELECT count(*) FROM areas", [], |r| r.get(0))?;
+        if count as usize >= max {
+            return Ok(AreaWrite::Full);
+        }
+        tx.run(
+            "INSERT INTO areas (code, name, updated_at) VALUES (?1, ?2, ?3)",
+            params![area.code, area.name, now],
+        )?;
+        tx.commit()?;
+        Ok(AreaWrite::Added)
     }
 }
 

@@ -496,6 +496,8 @@ async fn the_openapi_document_describes_every_route() {
         "/v1/admin/audit",
         "/v1/admin/teams",
         "/v1/admin/teams/{name}/label",
+        "/v1/admin/areas",
+        "/v1/areas",
         "/v1/admin/users",
         "/v1/admin/users/{username}/disable",
         "/v1/admin/users/{username}/enable",

@@ -70,7 +70,7 @@ fn a_period_is_reported_as_charts_with_their_tables_and_as_a_workbook() {
     let period = &page[page.find("id=\"period\"").expect("the period's reports")..];
     assert!(period.contains("value=\"2026-09-01\"") && period.contains("value=\"2026-11-30\""));
     // A chart per report, each with its table; the months: 1, 2, 0 opened.
-    assert_eq!(period.matches("<svg").count(), 10, "ten charts");
+    assert_eq!(period.matches("<svg").count(), 11, "eleven charts");
     // By kind of case, by risk conclusion (none concluded yet), by vulnerability (a client
     // with two counted under each).
     let count_of = |part: &str, label: &str| -> String {
@@ -150,6 +150,7 @@ fn a_period_is_reported_as_charts_with_their_tables_and_as_a_workbook() {
         "months",
         "gender",
         "age",
+        "area",
         "stage",
         "case-kind",
         "conclusion",

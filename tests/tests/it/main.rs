@@ -4,6 +4,7 @@
 
 mod access;
 mod agency;
+mod areas;
 mod assignment;
 mod at_rest;
 mod attachments;

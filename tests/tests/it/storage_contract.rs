@@ -53,6 +53,7 @@ macro_rules! storage_contract {
 storage_contract!(
     match_facts_follow_each_write_and_go_with_an_erasure,
     teams_are_trimmed_unique_and_listed_by_name,
+    areas_are_added_renamed_by_code_checked_and_bounded,
     a_team_is_renamed_by_its_label_and_keeps_its_name,
     users_are_checked_on_the_way_in_and_found_by_name_and_id,
     a_password_is_checked_and_rehashed_at_a_higher_work_factor,
@@ -165,6 +166,61 @@ fn teams_are_trimmed_unique_and_listed_by_name(db: &dyn Db) {
     assert_eq!(problem(&db.add_team(" ")), Some("team_name_invalid"));
     let names: Vec<_> = db.teams().unwrap().into_iter().map(|t| t.name).collect();
     assert_eq!(names, ["north", "south"]);
+}
+
+fn areas_are_added_renamed_by_code_checked_and_bounded(db: &dyn Db) {
+    use fieldcase_server::db::areas::{AreaLimits, AreaWrite};
+    let limits = AreaLimits {
+        max_areas: 3,
+        max_name_chars: 20,
+    };
+    assert!(db.areas().unwrap().is_empty());
+    let (a, w) = db.put_area(" 00004 ", " Xã Phú Mỹ ", limits).unwrap();
+    assert_eq!(
+        (a.code.as_str(), a.name.as_str(), w),
+        ("00004", "Xã Phú Mỹ", AreaWrite::Added)
+    );
+    db.put_area("00001", "Xã Tân Phú", limits).unwrap();
+    // The same code again renames it (the code, which cases hold, stays).
+    let (_, w) = db.put_area("00004", "Phường Phú Mỹ", limits).unwrap();
+    assert_eq!(w, AreaWrite::Renamed);
+    let listed: Vec<(String, String)> = db
+        .areas()
+        .unwrap()
+        .into_iter()
+        .map(|a| (a.code, a.name))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("00001".to_string(), "Xã Tân Phú".to_string()),
+            ("00004".to_string(), "Phường Phú Mỹ".to_string())
+        ]
+    );
+    // Refused, nothing written: a code not shaped like one, a name empty or too long.
+    for bad in ["", "Xã Tân Phú", "a/b", &"9".repeat(33)] {
+        assert_eq!(
+            problem(&db.put_area(bad, "Name", limits)),
+            Some("area_code_invalid"),
+            "{bad:?}"
+        );
+    }
+    assert_eq!(
+        problem(&db.put_area("00007", "  ", limits)),
+        Some("area_name_invalid")
+    );
+    assert_eq!(
+        problem(&db.put_area("00007", &"я".repeat(21), limits)),
+        Some("area_name_invalid")
+    );
+    db.put_area("00007", &"я".repeat(20), limits).unwrap();
+    // Past areas.max: a new code is refused, a rename still goes.
+    assert_eq!(
+        problem(&db.put_area("00010", "Xã Mới", limits)),
+        Some("too_many_areas")
+    );
+    db.put_area("00001", "Thị trấn Tân Phú", limits).unwrap();
+    assert_eq!(db.areas().unwrap().len(), 3);
 }
 
 fn a_team_is_renamed_by_its_label_and_keeps_its_name(db: &dyn Db) {
