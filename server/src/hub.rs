@@ -527,6 +527,7 @@ impl Hub {
         id: CaseId,
         doc: &Automerge,
         access: &CaseAccess,
+        now: i64,
     ) -> Result<bool, AppError> {
         let (bytes, snapshot) = if hot.access.is_none() {
             (doc.save(), true)
@@ -538,7 +539,6 @@ impl Hub {
         let db = state.db.clone();
         let a = access.clone();
         let h = heads.clone();
-        let now = chrono::Utc::now().timestamp_millis();
         let stored = tokio::task::spawn_blocking(move || {
             let write = if snapshot {
                 CaseWrite::Snapshot(&bytes)
@@ -590,12 +590,14 @@ impl Hub {
                 .await
                 .map_err(blocking_error)??;
         }
-        if !Self::store(state, hot, id, &doc, &access).await? {
+        // The write's time, as stored beside the case (`updated_at`).
+        let now = chrono::Utc::now().timestamp_millis();
+        if !Self::store(state, hot, id, &doc, &access, now).await? {
             Self::reload(state, hot, id).await?;
             return Ok(false);
         }
         crate::Metrics::inc(&state.metrics.changes_accepted);
-        crate::matching::after_commit(state, &access, &doc, hot.access.is_none()).await;
+        crate::matching::after_commit(state, &access, &doc, hot.access.is_none(), now).await;
         for (conn, tx) in &hot.subscribers {
             if Some(*conn) != except {
                 let _ = tx.send(id);

@@ -134,6 +134,12 @@ struct Seen {
     external: Option<i64>,
     since_ms: i64,
     read_again: u64,
+    /// The cases written within the look-back window whose write the index has taken in,
+    /// with that write's time as stored (`updated_at`): this server's own writes and what
+    /// a look read. A look reads again only a case whose stored time differs (another
+    /// writer wrote it since), so that two instances writing at once do not each read the
+    /// other's last minute of cases at every check. Pruned to the window at each look.
+    taken: std::collections::HashMap<CaseId, i64>,
 }
 
 /// A write's check waiting for the index to be built.
@@ -233,8 +239,13 @@ impl MatchIndex {
         for t in db.erased_cases()?.iter().filter(|t| t.erased_at >= since) {
             self.forget(&t.case_id);
         }
+        seen.taken.retain(|_, at| *at >= since);
         let mut read = 0;
-        for id in db.cases_written_since(since)? {
+        for (id, at) in db.cases_written_since(since)? {
+            if seen.taken.get(&id) == Some(&at) {
+                continue;
+            }
+            seen.taken.insert(id, at);
             if db.case_access(&id)?.is_none() {
                 self.forget(&id);
                 continue;
@@ -261,6 +272,12 @@ impl MatchIndex {
         }
         seen.read_again += read as u64;
         Ok(read)
+    }
+
+    /// Notes that the index took in this server's write of case `id`, stored at `at`
+    /// (`updated_at`): a look at other writers does not read it again.
+    fn taken(&self, id: CaseId, at: i64) {
+        self.seen().taken.insert(id, at);
     }
 
     /// Pairs found by deferred checks since the last call (for the metrics).
@@ -355,9 +372,11 @@ impl MatchIndex {
                 self.3
                     .fetch_add(new as u64, std::sync::atomic::Ordering::Relaxed);
             }
+            let id = d.entry.id;
             if !self.put(d.entry, max) {
                 left_out += 1;
             }
+            self.taken(id, d.now);
         }
         Ok(left_out)
     }
@@ -414,6 +433,8 @@ pub fn after_write(
         left_out: index.build(db, max)?,
         ..Checked::default()
     };
+    // This write is taken in here: the look at other writers does not read it.
+    index.taken(entry.id, now);
     index.catch_up(db, max, now)?;
     if new_case && !entry.closed_as_duplicate {
         out.found = index.check(&entry, now);
@@ -434,6 +455,7 @@ pub(crate) async fn after_commit(
     access: &CaseAccess,
     doc: &Automerge,
     new_case: bool,
+    written_at: i64,
 ) {
     use std::sync::atomic::Ordering::Relaxed;
     let entry = match Entry::of(access, doc) {
@@ -448,7 +470,7 @@ pub(crate) async fn after_commit(
         state.db.clone(),
         state.config.matching_max_indexed,
     );
-    let now = now_ms();
+    let now = written_at;
     // Before the index is built (after a start), the write does not wait for the build,
     // which reads every case: its check is kept for the build, started here in the
     // background (one at a time; a second one finds it built).

@@ -202,7 +202,7 @@ pub trait CaseRows {
     /// The keys of the cases that link to the case `id`, in key order.
     fn linking_case_keys(&self, id: &[u8]) -> Result<Vec<Vec<u8>>, StorageError>;
     /// The keys of the cases written at or after `since_ms` (`updated_at`), oldest first.
-    fn written_since_keys(&self, since_ms: i64) -> Result<Vec<Vec<u8>>, StorageError>;
+    fn written_since_keys(&self, since_ms: i64) -> Result<Vec<(Vec<u8>, i64)>, StorageError>;
     /// Whether the cases stored before links were kept are still to be read
     /// ([`fill_derived`]).
     fn links_unfilled(&self) -> Result<bool, StorageError>;
@@ -291,12 +291,16 @@ pub fn match_facts_of(
     })
 }
 
-/// The cases written at or after `since_ms` by the writers' clocks, oldest first.
-pub fn written_since(rows: &dyn CaseRows, since_ms: i64) -> Result<Vec<CaseId>, StorageError> {
+/// The cases written at or after `since_ms` by the writers' clocks, oldest first, each with
+/// the time of its last write.
+pub fn written_since(
+    rows: &dyn CaseRows,
+    since_ms: i64,
+) -> Result<Vec<(CaseId, i64)>, StorageError> {
     Ok(rows
         .written_since_keys(since_ms)?
         .iter()
-        .filter_map(|k| case_id_of(k))
+        .filter_map(|(k, at)| Some((case_id_of(k)?, *at)))
         .collect())
 }
 

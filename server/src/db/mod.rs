@@ -251,7 +251,7 @@ macro_rules! rules_over_rows {
         fn cases_written_since(
             &self,
             since_ms: i64,
-        ) -> $crate::AppResult<Vec<fieldcase_core::CaseId>> {
+        ) -> $crate::AppResult<Vec<(fieldcase_core::CaseId, i64)>> {
             Ok($crate::db::cases::written_since(self, since_ms)?)
         }
 
@@ -1552,7 +1552,8 @@ pub trait Db: Send + Sync + 'static {
     fn linked_from(&self, id: &CaseId) -> AppResult<Vec<CaseId>>;
     /// The cases written at or after `since_ms` (by the writers' clocks: `updated_at`),
     /// through the index on it; for the duplicate check's look at other writers.
-    fn cases_written_since(&self, since_ms: i64) -> AppResult<Vec<CaseId>>;
+    /// Each with the time of its last write (`updated_at`).
+    fn cases_written_since(&self, since_ms: i64) -> AppResult<Vec<(CaseId, i64)>>;
     /// What the duplicate check keeps of every case ([`MatchFacts`], stored with each
     /// write), opened, by case id: its index is built from these without opening the
     /// documents. A case whose facts are missing, do not open or are of another version is

@@ -1751,14 +1751,14 @@ impl CaseRows for PostgresDb {
         })?)
     }
 
-    fn written_since_keys(&self, since_ms: i64) -> Result<Vec<Vec<u8>>, StorageError> {
+    fn written_since_keys(&self, since_ms: i64) -> Result<Vec<(Vec<u8>, i64)>, StorageError> {
         Ok(self.run(move |c| {
             Ok(c.query(
-                "SELECT id FROM cases WHERE updated_at >= $1 ORDER BY updated_at, id",
+                "SELECT id, updated_at FROM cases WHERE updated_at >= $1 ORDER BY updated_at, id",
                 &[&since_ms],
             )?
             .iter()
-            .map(|r| r.try_get(0))
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
             .collect::<Result<_, postgres::Error>>()?)
         })?)
     }

@@ -1220,12 +1220,12 @@ impl CaseRows for SqliteDb {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    fn written_since_keys(&self, since_ms: i64) -> Result<Vec<Vec<u8>>, StorageError> {
+    fn written_since_keys(&self, since_ms: i64) -> Result<Vec<(Vec<u8>, i64)>, StorageError> {
         let conn = self.lock();
         let mut stmt = conn.prepare_cached(
-            "SELECT id FROM cases WHERE updated_at >= ?1 ORDER BY updated_at, id",
+            "SELECT id, updated_at FROM cases WHERE updated_at >= ?1 ORDER BY updated_at, id",
         )?;
-        let rows = stmt.query_map([since_ms], |r| r.get(0))?;
+        let rows = stmt.query_map([since_ms], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

@@ -180,6 +180,18 @@ fn cli(bin: &std::path::Path, db: &str, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+const METRICS_TOKEN: &str = "postgres tests' metrics token";
+
+/// A counter an instance exports at `/metrics` (0 when absent).
+fn metric(instance: &Instance, name: &str) -> u64 {
+    let (_, text) =
+        fieldcase_tests::release::get(&format!("{}/metrics", instance.url), Some(METRICS_TOKEN));
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name} ")))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
+}
+
 fn serve(bin: &std::path::Path, db: &str) -> Instance {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -191,6 +203,7 @@ fn serve(bin: &std::path::Path, db: &str) -> Instance {
         .args(["serve", "--listen", &listen])
         .env("FIELDCASE_DB", db)
         .env("FIELDCASE_PASSWORD_ITERATIONS", ITERATIONS.to_string())
+        .env("FIELDCASE_METRICS_TOKEN", METRICS_TOKEN)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .spawn()
@@ -452,4 +465,18 @@ fn a_case_written_through_another_instance_joins_its_duplicate_check() {
         ["north"],
         "{found:?}"
     );
+    // Two read Anna's case when it looked at what one wrote: once.
+    let read_again = || metric(&two, "fieldcase_match_index_read_again_total");
+    assert_eq!(read_again(), 1);
+
+    // Anna's next case through one: two's next look reads it alone, not again what it took
+    // in before (Anna's first case, its own two) though all were written within its
+    // look-back minute.
+    anna.create_case(new("Nguyễn Thị Lan", "1990-05-01"))
+        .unwrap();
+    assert!(anna.sync(&one.url, &anna_token).unwrap().errors.is_empty());
+    bao.create_case(new("Nguyen Thi Lan", "1990-05-01"))
+        .unwrap();
+    assert!(bao.sync(&two.url, &bao_token).unwrap().errors.is_empty());
+    assert_eq!(read_again(), 2);
 }
