@@ -215,9 +215,12 @@ pub trait CaseRows {
     /// One case's match facts (sealed) with its wrapped data key; `None` when there is no
     /// such case, no facts when none are stored.
     fn match_fact_row(&self, id: &[u8]) -> Result<Option<MatchFactRow>, StorageError>;
-    /// The keys of the cases with no match facts stored (stored before they were kept):
-    /// [`fill_derived`] reads them once.
+    /// The keys of the cases with no match facts stored, while the storage is marked as
+    /// holding cases stored before they were kept (none once [`CaseRows::match_facts_filled`]
+    /// cleared the mark): [`fill_derived`] reads them once.
     fn unfilled_match_keys(&self) -> Result<Vec<Vec<u8>>, StorageError>;
+    /// Clears the mark: the match facts of the cases stored before were filled.
+    fn match_facts_filled(&self) -> Result<(), StorageError>;
     /// Writes a case's match facts if none are stored still (a write meanwhile wrote them
     /// from a newer document).
     fn fill_match_row(&self, id: &[u8], sealed: &[u8]) -> Result<(), StorageError>;
@@ -604,6 +607,9 @@ pub fn fill_derived(rows: &dyn CaseRows) -> Result<usize, StorageError> {
     if links_unfilled {
         rows.fill_link_rows(&links)?;
     }
+    // Read once: a case that did not read keeps none (the duplicate check reads its
+    // document), and a normal start finds the mark gone and reads nothing.
+    rows.match_facts_filled()?;
     Ok(keys.len())
 }
 

@@ -331,7 +331,9 @@ const MIGRATIONS: &[&str] = &[
     "CREATE TABLE case_match_facts (
         case_id BYTEA PRIMARY KEY REFERENCES cases(id) ON DELETE CASCADE,
         facts   BYTEA NOT NULL
-     );",
+     );
+     CREATE TABLE case_match_facts_unfilled (id INTEGER PRIMARY KEY CHECK (id = 1));
+     INSERT INTO case_match_facts_unfilled (id) SELECT 1 WHERE EXISTS (SELECT 1 FROM cases);",
     // Schema version 21: the agency's areas (issue 21; the SQLite storage's migration 23):
     // a case's client holds the code.
     "CREATE TABLE areas (
@@ -1808,6 +1810,11 @@ impl CaseRows for PostgresDb {
 
     fn unfilled_match_keys(&self) -> Result<Vec<Vec<u8>>, StorageError> {
         Ok(self.run(|c| {
+            if c.query_opt("SELECT 1 FROM case_match_facts_unfilled", &[])?
+                .is_none()
+            {
+                return Ok(Vec::new());
+            }
             Ok(c.query(
                 "SELECT id FROM cases c WHERE NOT EXISTS
                      (SELECT 1 FROM case_match_facts f WHERE f.case_id = c.id) ORDER BY id",
@@ -1827,6 +1834,13 @@ impl CaseRows for PostgresDb {
                  WHERE EXISTS (SELECT 1 FROM cases WHERE id = $1) ON CONFLICT (case_id) DO NOTHING",
                 &[&key, &sealed],
             )?;
+            Ok(())
+        })?)
+    }
+
+    fn match_facts_filled(&self) -> Result<(), StorageError> {
+        Ok(self.run(|c| {
+            c.execute("DELETE FROM case_match_facts_unfilled", &[])?;
             Ok(())
         })?)
     }

@@ -289,7 +289,9 @@ const MIGRATIONS: &[&str] = &[
     "CREATE TABLE case_match_facts (
         case_id BLOB PRIMARY KEY REFERENCES cases(id) ON DELETE CASCADE,
         facts   BLOB NOT NULL
-     ) STRICT, WITHOUT ROWID;",
+     ) STRICT, WITHOUT ROWID;
+     CREATE TABLE case_match_facts_unfilled (id INTEGER PRIMARY KEY CHECK (id = 1)) STRICT;
+     INSERT INTO case_match_facts_unfilled (id) SELECT 1 WHERE EXISTS (SELECT 1 FROM cases);",
     // 23: the agency's areas (issue 21, counts by area): a case's client holds the code.
     "CREATE TABLE areas (
         code       TEXT PRIMARY KEY,
@@ -1253,6 +1255,13 @@ impl CaseRows for SqliteDb {
 
     fn unfilled_match_keys(&self) -> Result<Vec<Vec<u8>>, StorageError> {
         let conn = self.lock();
+        let marked = conn
+            .one("SELECT 1 FROM case_match_facts_unfilled", [], |_| Ok(()))
+            .optional()?
+            .is_some();
+        if !marked {
+            return Ok(Vec::new());
+        }
         let mut stmt = conn.prepare(
             "SELECT id FROM cases c WHERE NOT EXISTS
              (SELECT 1 FROM case_match_facts f WHERE f.case_id = c.id) ORDER BY id",
@@ -1267,6 +1276,12 @@ impl CaseRows for SqliteDb {
              WHERE EXISTS (SELECT 1 FROM cases WHERE id = ?1) ON CONFLICT (case_id) DO NOTHING",
             params![id, sealed],
         )?;
+        Ok(())
+    }
+
+    fn match_facts_filled(&self) -> Result<(), StorageError> {
+        self.lock()
+            .run("DELETE FROM case_match_facts_unfilled", [])?;
         Ok(())
     }
 

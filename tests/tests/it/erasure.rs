@@ -991,6 +991,7 @@ fn the_retention_review_opens_only_its_candidates() {
     conn.execute_batch(
         "DROP TABLE areas;
          DROP TABLE case_match_facts;
+         DROP TABLE case_match_facts_unfilled;
          DROP TABLE case_links_unfilled;
          DROP TABLE case_links;
          DROP INDEX cases_closed;
