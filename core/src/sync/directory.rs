@@ -13,6 +13,30 @@ use crate::store::CaseStore;
 pub(crate) const MAX_DIRECTORY_BYTES: u64 = 64 * 1024 * 1024;
 
 impl CaseStore {
+    /// `GET url` as the signed-in phone: `None` when the server answers `nothing` (the
+    /// status that says there is nothing to read), else the body, at most
+    /// [`MAX_DIRECTORY_BYTES`], once a refusal in it was turned into its error.
+    fn fetch_listing(&self, url: &str, token: &str, nothing: u16) -> Result<Option<Vec<u8>>> {
+        let mut response = agent(self.tls_roots().as_ref())
+            .get(url)
+            .header(SCHEMA_HEADER, &SCHEMA_REVISION.to_string())
+            .header("authorization", &format!("Bearer {token}"))
+            .call()
+            .map_err(net)?;
+        let status = response.status().as_u16();
+        if status == nothing {
+            return Ok(None);
+        }
+        let bytes = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_DIRECTORY_BYTES)
+            .read_to_vec()
+            .map_err(net)?;
+        refuse(self, status, &String::from_utf8_lossy(&bytes))?;
+        Ok(Some(bytes))
+    }
+
     /// Fetches the partner directory when the server's is not the one held, at most
     /// [`MAX_DIRECTORY_BYTES`]; answers whether a new one was kept.
     pub(super) fn fetch_directory(&self, base: &str, token: &str) -> Result<bool> {
@@ -22,23 +46,9 @@ impl CaseStore {
             directory: crate::directory::Directory,
         }
         let url = format!("{base}/v1/directory?have={}", self.directory_version());
-        let mut response = agent(self.tls_roots().as_ref())
-            .get(&url)
-            .header(SCHEMA_HEADER, &SCHEMA_REVISION.to_string())
-            .header("authorization", &format!("Bearer {token}"))
-            .call()
-            .map_err(net)?;
-        let status = response.status().as_u16();
-        if status == 204 {
+        let Some(bytes) = self.fetch_listing(&url, token, 204)? else {
             return Ok(false);
-        }
-        let bytes = response
-            .body_mut()
-            .with_config()
-            .limit(MAX_DIRECTORY_BYTES)
-            .read_to_vec()
-            .map_err(net)?;
-        refuse(self, status, &String::from_utf8_lossy(&bytes))?;
+        };
         let snapshot: Snapshot = serde_json::from_slice(&bytes)
             .map_err(|_| Error::Network("the server's directory was not understood".into()))?;
         self.set_directory(snapshot.version, snapshot.directory)?;
@@ -50,21 +60,7 @@ impl CaseStore {
     /// Fetches the agency's areas (`GET /v1/areas`) and keeps them; a server from before
     /// areas (404) leaves the list held as it is. Answers how many areas are held.
     pub(super) fn fetch_areas(&self, base: &str, token: &str) -> Result<usize> {
-        let mut response = agent(self.tls_roots().as_ref())
-            .get(&format!("{base}/v1/areas"))
-            .header(SCHEMA_HEADER, &SCHEMA_REVISION.to_string())
-            .header("authorization", &format!("Bearer {token}"))
-            .call()
-            .map_err(net)?;
-        let status = response.status().as_u16();
-        if status != 404 {
-            let bytes = response
-                .body_mut()
-                .with_config()
-                .limit(MAX_DIRECTORY_BYTES)
-                .read_to_vec()
-                .map_err(net)?;
-            refuse(self, status, &String::from_utf8_lossy(&bytes))?;
+        if let Some(bytes) = self.fetch_listing(&format!("{base}/v1/areas"), token, 404)? {
             let areas: Vec<crate::store::areas::Area> = serde_json::from_slice(&bytes)
                 .map_err(|_| Error::Network("the server's areas were not understood".into()))?;
             self.set_areas(areas)?;
