@@ -89,15 +89,12 @@ fn stored_facts(
     Ok(Some(MatchFacts::of(&file)))
 }
 
-/// A case as a page or an answer shows it among possible duplicates: its access facts and
-/// its client's name, read from storage (its match facts, else its document). `None` when
-/// the case is gone. Whether the reader may see it is the caller's to check.
-pub fn shown(db: &dyn Db, id: &CaseId) -> AppResult<Option<(CaseAccess, String)>> {
-    let Some(access) = db.case_access(id)? else {
-        return Ok(None);
-    };
+/// The client's name of a case a page or an answer shows among possible duplicates, read
+/// from storage (its match facts, else its document). `None` when the case is gone. Whether
+/// the reader may see it is the caller's to check, from the access facts it read.
+pub fn client_name(db: &dyn Db, id: &CaseId) -> AppResult<Option<String>> {
     let facts = stored_facts(db, id, db.match_facts_of(id)?)?;
-    Ok(facts.map(|f| (access, f.client.name)))
+    Ok(facts.map(|f| f.client.name))
 }
 
 impl AsRef<Prepared> for Entry {
@@ -578,7 +575,7 @@ pub fn answer(
             continue;
         }
         // Named only once seen to be visible: nothing of a hidden case is read.
-        let Some((_, name)) = shown(db, &other)? else {
+        let Some(name) = client_name(db, &other)? else {
             continue;
         };
         if other_access.restricted {

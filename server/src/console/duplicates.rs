@@ -101,8 +101,8 @@ pub(crate) async fn page(State(state): State<Arc<AppState>>, u: ConsoleUser) -> 
                 if !access.visible_to(&user) {
                     return Ok(Some(Side { id, access, name: String::new() }));
                 }
-                Ok(crate::matching::shown(db.as_ref(), &id)?
-                    .map(|(access, name)| Side { id, access, name }))
+                Ok(crate::matching::client_name(db.as_ref(), &id)?
+                    .map(|name| Side { id, access, name }))
             };
             let mut out = Vec::new();
             for row in db.open_matches(MAX_LISTED)? {

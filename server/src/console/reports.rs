@@ -655,20 +655,7 @@ pub(crate) async fn csv(
             Ok::<_, AppError>(super::period::to_csv(u.locale, s))
         }
         .await;
-        return match result {
-            Ok(body) => (
-                [
-                    (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-                    (
-                        header::CONTENT_DISPOSITION,
-                        format!("attachment; filename=\"fieldcase-{name}\""),
-                    ),
-                ],
-                body,
-            )
-                .into_response(),
-            Err(e) => u.error(e),
-        };
+        return csv_answer(&u, &name, result);
     }
     let result = async {
         let report = name
@@ -694,6 +681,11 @@ pub(crate) async fn csv(
         Ok::<_, AppError>(to_csv(&t))
     }
     .await;
+    csv_answer(&u, &name, result)
+}
+
+/// A CSV download named `fieldcase-<name>`, or the error in the user's language.
+fn csv_answer(u: &ConsoleUser, name: &str, result: Result<String, AppError>) -> Response {
     match result {
         Ok(body) => (
             [

@@ -706,9 +706,7 @@ fn the_duplicate_check_is_built_from_facts_kept_beside_each_case() {
     assert!(index.get(&id).is_some());
     // Shown by its name, read from its document while nothing is kept beside it.
     assert_eq!(
-        fieldcase_server::matching::shown(server.db.as_ref(), &id)
-            .unwrap()
-            .map(|(_, name)| name),
+        fieldcase_server::matching::client_name(server.db.as_ref(), &id).unwrap(),
         Some("Фёдорова Анна".to_string())
     );
 
