@@ -297,3 +297,55 @@ fn areas_past_their_bound_are_refused_and_counted() {
     );
     assert_eq!(server.db.areas().unwrap()[0].name, "Xã Một");
 }
+
+/// `POST /v1/admin/areas` and `GET /v1/areas` as a phone in bad faith meets them: a worker's
+/// token adding an area is refused and nothing is written; malformed bodies and bad codes
+/// are clear errors that write nothing; the list answers only the signed-in.
+#[test]
+fn the_areas_api_refuses_a_worker_and_bad_input_and_writes_nothing() {
+    let server = TestServer::start();
+    server
+        .db
+        .add_user("ada", "Ada", Role::Admin, None, PASSWORD, ITERATIONS)
+        .unwrap();
+    let (_w, worker, _wd) = server.phone("anna");
+    let (_a, admin, _ad) = server.phone("ada");
+    let put = |token: &str, body: serde_json::Value| {
+        server.rest("POST", "/v1/admin/areas", Some(token), Some(body))
+    };
+    let (status, _) = put(
+        &worker,
+        serde_json::json!({"code": "00001", "name": "Xã Một"}),
+    );
+    assert_eq!(status, 403);
+    let (status, body) = put(
+        &admin,
+        serde_json::json!({"code": "no spaces!", "name": "Xã Một"}),
+    );
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("area_code_invalid"))
+    );
+    let (status, _) = put(&admin, serde_json::json!({"code": "00001"}));
+    assert_eq!(status, 400, "a body without a name");
+    let (status, _) = put(&admin, serde_json::json!("00001 Xã Một"));
+    assert_eq!(status, 400, "a body of another shape");
+    let (status, _) = put(&admin, serde_json::json!({"code": 1, "name": "Xã Một"}));
+    assert_eq!(status, 400, "a code that is not a string");
+    assert!(server.db.areas().unwrap().is_empty(), "nothing written");
+
+    let (status, _) = put(
+        &admin,
+        serde_json::json!({"code": "00001", "name": "Xã Một"}),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(server.rest("GET", "/v1/areas", None, None).0, 401);
+    assert_eq!(
+        server.rest("GET", "/v1/areas", Some("not a token"), None).0,
+        401
+    );
+    let (status, list) = server.rest("GET", "/v1/areas", Some(&worker), None);
+    assert_eq!(status, 200);
+    assert_eq!(list[0]["code"].as_str(), Some("00001"));
+    assert_eq!(list.as_array().map(Vec::len), Some(1));
+}
