@@ -483,29 +483,81 @@ const PROCESS_KEYS: &[&str] = &[
 /// Whether `change` (of `doc`) writes (or deletes) any of [`PROCESS_KEYS`], or anything in
 /// the referrals (their entries, steps and retractions); a `status` counts in a closure or
 /// a referral (plans and activities have statuses too, and are not judged here).
-fn touches_process(doc: &automerge::Automerge, change: &automerge::Change) -> bool {
-    use automerge::legacy::{Key, ObjectId};
-    use automerge::{Prop, ReadDoc};
-    let within = |obj: &ObjectId, section: &str| -> bool {
-        let ObjectId::Id(_) = obj else { return false };
-        let Ok((id, _)) = doc.import(&obj.to_string()) else {
-            // Not in the document: judged (the refusal says it cannot be read).
-            return true;
-        };
-        doc.parents(&id)
-            .map(|p| {
-                p.path()
-                    .iter()
-                    .any(|(_, prop)| matches!(prop, Prop::Map(k) if k == section))
-            })
-            .unwrap_or(true)
-    };
+fn touches_process(
+    doc: &automerge::Automerge,
+    change: &automerge::Change,
+    sections: &mut Sections,
+) -> bool {
+    use automerge::legacy::Key;
     change.decode().operations.iter().any(|op| match &op.key {
-        _ if within(&op.obj, "referrals") => true,
-        Key::Map(k) if k == "status" => within(&op.obj, "closures"),
+        _ if sections.of(doc, &op.obj).referrals => true,
+        Key::Map(k) if k == "status" => sections.of(doc, &op.obj).closures,
         Key::Map(k) => PROCESS_KEYS.contains(&k.as_str()),
         Key::Seq(_) => false,
     })
+}
+
+/// Where an object lies: under a map key `referrals`, under one `closures` (anywhere on its
+/// path from the root).
+#[derive(Debug, Clone, Copy, Default)]
+struct Section {
+    referrals: bool,
+    closures: bool,
+}
+
+impl Section {
+    /// An object that cannot be placed is judged (the refusal says it cannot be read).
+    const UNKNOWN: Section = Section {
+        referrals: true,
+        closures: true,
+    };
+}
+
+/// The [`Section`] of each object met while judging changes, remembered: an object's parent
+/// is looked up once, however many operations of however many changes write in it (a new
+/// case writes hundreds of operations into a few dozen objects, and finding an object's
+/// parent is a search of the document).
+#[derive(Default)]
+struct Sections(std::collections::HashMap<automerge::ObjId, Section>);
+
+impl Sections {
+    fn of(&mut self, doc: &automerge::Automerge, obj: &automerge::legacy::ObjectId) -> Section {
+        use automerge::legacy::ObjectId;
+        use automerge::{Prop, ReadDoc};
+        let ObjectId::Id(_) = obj else {
+            return Section::default();
+        };
+        let Ok((id, _)) = doc.import(&obj.to_string()) else {
+            return Section::UNKNOWN;
+        };
+        if let Some(s) = self.0.get(&id) {
+            return *s;
+        }
+        let Ok(parents) = doc.parents(&id) else {
+            return Section::UNKNOWN;
+        };
+        // Up from the object to the root or to an object already placed; then down again,
+        // placing each object met on the way.
+        let mut chain = Vec::new();
+        let mut child = id;
+        let mut above = Section::default();
+        for p in parents {
+            chain.push((child, p.prop));
+            if let Some(s) = self.0.get(&p.obj) {
+                above = *s;
+                break;
+            }
+            child = p.obj;
+        }
+        for (obj, prop) in chain.into_iter().rev() {
+            if let Prop::Map(k) = &prop {
+                above.referrals |= k == "referrals";
+                above.closures |= k == "closures";
+            }
+            self.0.insert(obj, above);
+        }
+        above
+    }
 }
 
 /// The rule a change breaks in the referrals (revision 2): two referrals under one id; a
@@ -795,8 +847,9 @@ pub fn violation(doc: &automerge::Automerge, changes: &[&automerge::Change]) -> 
     // usually follow one another, so one fork serves them all; a change made elsewhere in
     // the history forks again, at its dependencies.
     let mut replay: Option<automerge::Automerge> = None;
+    let mut sections = Sections::default();
     for change in changes {
-        let judged = touches_process(doc, change);
+        let judged = touches_process(doc, change, &mut sections);
         let mut deps = change.deps().to_vec();
         deps.sort();
         if replay.as_ref().is_some_and(|r| r.get_heads() != deps) {
