@@ -324,17 +324,65 @@ pub struct SqliteDb {
 impl std::fmt::Debug for Pending {
     // Ids and sizes only: never a case's content.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Pending")
-            .field("case", &self.write.access.id)
-            .field("bytes", &self.write.bytes.len())
-            .finish_non_exhaustive()
+        match &self.job {
+            Job::Case(w) => f
+                .debug_struct("Pending")
+                .field("case", &w.access.id)
+                .field("bytes", &w.bytes.len())
+                .finish_non_exhaustive(),
+            Job::Audit(a) => f
+                .debug_struct("Pending")
+                .field("audit", &a.cases.len())
+                .finish_non_exhaustive(),
+        }
     }
 }
 
-/// A case write waiting in the queue, and its outcome once committed.
+/// A write waiting in the queue of the next group commit, and its outcome once committed.
 struct Pending {
-    write: Arc<cases::Write>,
-    outcome: Mutex<Option<Result<Stored, StorageError>>>,
+    job: Job,
+    /// A case write's outcome; an audit job's is `None` once written.
+    outcome: Mutex<Option<Result<Option<Stored>, StorageError>>>,
+}
+
+/// What a group commit writes: a case, or entries of the audit trail (a read recorded
+/// before anything of it is shown: one transaction and one flush to disk for each read
+/// made every case synced wait its turn behind every other's flush).
+enum Job {
+    Case(Arc<cases::Write>),
+    Audit(AuditEntries),
+}
+
+/// Entries of the audit trail alike but for their case, linked in order.
+struct AuditEntries {
+    at: i64,
+    user_id: String,
+    device: String,
+    cases: Vec<Vec<u8>>,
+    action: String,
+}
+
+/// Appends audit entries to the chain, inside the group's transaction (which holds the
+/// write lock: the chain's end is held against other processes on the file too).
+fn append_audit(conn: &Connection, a: &AuditEntries) -> Result<(), StorageError> {
+    let mut prev: Vec<u8> = conn
+        .one(
+            "SELECT hash FROM audit WHERE hash IS NOT NULL ORDER BY id DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or_default();
+    for case in &a.cases {
+        let hash = super::records::audit_link(&prev, a.at, &a.user_id, &a.device, case, &a.action);
+        conn.run(
+            "INSERT INTO audit (at, user_id, device, case_id, action, hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![a.at, a.user_id, a.device, case, a.action, hash],
+        )?;
+        prev = hash;
+    }
+    Ok(())
 }
 
 /// Statements through the connection's prepared-statement cache: the server runs the same
@@ -394,13 +442,17 @@ fn commit_batch(
     master: &Key,
     meter: &keys::Meter,
     batch: &[Arc<Pending>],
-) -> Vec<Result<Stored, StorageError>> {
-    let run = |conn: &mut Connection| -> AppResult<Vec<Result<Stored, StorageError>>> {
+) -> Vec<Result<Option<Stored>, StorageError>> {
+    let run = |conn: &mut Connection| -> AppResult<Vec<Result<Option<Stored>, StorageError>>> {
         let mut tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let mut outcomes = Vec::with_capacity(batch.len());
         for p in batch {
             let sp = tx.savepoint()?;
-            match cases::store(&mut CaseTxRows(&sp), master, meter, &p.write) {
+            let done = match &p.job {
+                Job::Case(w) => cases::store(&mut CaseTxRows(&sp), master, meter, w).map(Some),
+                Job::Audit(a) => append_audit(&sp, a).map(|()| None),
+            };
+            match done {
                 Ok(stored) => {
                     sp.commit()?;
                     outcomes.push(Ok(stored));
@@ -872,9 +924,9 @@ const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.role, t.name, u.
 impl SqliteDb {
     /// Queues a write and waits until a group commit holding it is durable (see
     /// [`Db::store_case`] below).
-    fn commit(&self, write: Arc<cases::Write>) -> Result<Stored, StorageError> {
+    fn commit(&self, job: Job) -> Result<Option<Stored>, StorageError> {
         let mine = Arc::new(Pending {
-            write,
+            job,
             outcome: Mutex::new(None),
         });
         self.queue
@@ -936,7 +988,8 @@ impl Db for SqliteDb {
         let write = Arc::new(cases::Write::new(access, write, heads, expected, now));
         // A rotation of the master key meanwhile: read it again and write once more.
         Ok(cases::with_master_key(self, |_| {
-            self.commit(write.clone())
+            self.commit(Job::Case(write.clone()))?
+                .ok_or_else(|| StorageError::Unavailable("a case write had no outcome".into()))
         })?)
     }
 
@@ -2266,28 +2319,16 @@ impl RecordRows for SqliteDb {
         cases: &[&[u8]],
         action: &str,
     ) -> Result<(), StorageError> {
-        let mut conn = self.lock();
-        // IMMEDIATE: the chain's end is held against other processes on the file too.
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let mut prev: Vec<u8> = tx
-            .query_row(
-                "SELECT hash FROM audit WHERE hash IS NOT NULL ORDER BY id DESC LIMIT 1",
-                [],
-                |r| r.get(0),
-            )
-            .optional()?
-            .unwrap_or_default();
-        for case in cases {
-            let hash = super::records::audit_link(&prev, at, user_id, device, case, action);
-            tx.run(
-                "INSERT INTO audit (at, user_id, device, case_id, action, hash)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![at, user_id, device, case, action, hash],
-            )?;
-            prev = hash;
-        }
-        tx.commit()?;
-        Ok(())
+        // Through the group commit: the entries are durable when this returns, and reads
+        // recorded at once share one flush to disk.
+        self.commit(Job::Audit(AuditEntries {
+            at,
+            user_id: user_id.to_string(),
+            device: device.to_string(),
+            cases: cases.iter().map(|c| c.to_vec()).collect(),
+            action: action.to_string(),
+        }))
+        .map(|_| ())
     }
 
     fn audit_rows(&self, case: Option<&[u8]>, limit: i64) -> Result<Vec<AuditRow>, StorageError> {
@@ -2521,7 +2562,7 @@ impl AccountRows for SqliteDb {
 
     fn team_rows(&self) -> Result<Vec<Team>, StorageError> {
         let conn = self.lock();
-        let mut stmt = conn.prepare("SELECT id, name, label FROM teams ORDER BY name")?;
+        let mut stmt = conn.prepare_cached("SELECT id, name, label FROM teams ORDER BY name")?;
         let rows = stmt.query_map([], |r| {
             Ok(Team {
                 id: r.get(0)?,

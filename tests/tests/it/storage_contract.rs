@@ -735,31 +735,73 @@ fn the_audit_trail_is_newest_first(db: &dyn Db) {
 }
 
 /// Every audit entry is chained to the one before, also when many are written at once
-/// (the chain's end is held while each is appended): the whole trail verifies.
+/// (the chain's end is held while each is appended), and when they share their commit with
+/// case writes (SQLite's group commit) and a write beside them fails: the whole trail
+/// verifies, and every case write but the failed one is there.
 fn audit_entries_written_at_once_form_one_chain(db: &dyn Db) {
     let empty = db.verify_audit().unwrap();
     assert_eq!((empty.entries, empty.broken), (0, None));
     let case = CaseId::random();
-    std::thread::scope(|s| {
-        for t in 0..8 {
-            s.spawn(move || {
-                for i in 0..10 {
-                    db.audit(
-                        "u-anna",
-                        &format!("d-{t}"),
-                        &case,
-                        "read (console)",
-                        1_000 + i,
-                    )
-                    .unwrap();
-                }
-            });
-        }
+    let written: Vec<(CaseId, Vec<ChangeHash>)> = std::thread::scope(|s| {
+        let threads: Vec<_> = (0..8)
+            .map(|t| {
+                s.spawn(move || {
+                    let own = CaseId::random();
+                    let mut doc = Automerge::new();
+                    let mut heads: Vec<ChangeHash> = Vec::new();
+                    for i in 0..10 {
+                        db.audit(
+                            "u-anna",
+                            &format!("d-{t}"),
+                            &case,
+                            "read (console)",
+                            1_000 + i,
+                        )
+                        .unwrap();
+                        let (bytes, next) = grow(&mut doc, &format!("k{i}"));
+                        let write = match i {
+                            0 => CaseWrite::Snapshot(&bytes),
+                            _ => CaseWrite::Changes(&bytes),
+                        };
+                        let stored = db
+                            .store_case(&access(own, &["u-1"]), write, &next, Some(&heads), i)
+                            .unwrap();
+                        assert!(matches!(stored, Stored::Written { .. }), "{stored:?}");
+                        heads = next;
+                        // A stale write beside the others: refused alone.
+                        if i == 4 {
+                            let (bytes, wrong) = grow(&mut doc.clone(), "stale");
+                            let stale = db
+                                .store_case(
+                                    &access(own, &["u-1"]),
+                                    CaseWrite::Changes(&bytes),
+                                    &wrong,
+                                    Some(&wrong),
+                                    i,
+                                )
+                                .unwrap();
+                            assert_eq!(stale, Stored::Stale);
+                        }
+                    }
+                    (own, heads)
+                })
+            })
+            .collect();
+        threads.into_iter().map(|t| t.join().unwrap()).collect()
     });
     let check = db.verify_audit().unwrap();
     assert_eq!(check.entries, 80);
     assert_eq!(check.before_chain, 0);
     assert_eq!(check.broken, None, "{check:?}");
+    for (id, heads) in written {
+        let doc = Automerge::load(&db.case_document(&id).unwrap().unwrap()).unwrap();
+        assert_eq!(doc.get_heads(), heads);
+        assert_eq!(
+            doc.keys(automerge::ROOT).count(),
+            10,
+            "the stale write left nothing"
+        );
+    }
 }
 
 fn the_console_language_is_kept(db: &dyn Db) {
