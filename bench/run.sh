@@ -5,7 +5,12 @@
 # core 1 (taskset), and writes bench/RESULTS.md.
 #   bash bench/run.sh            # the full run (10,000 cases; S6 waits 5 minutes per server)
 #   bash bench/run.sh --quick    # a small run to try the harness (about a minute)
-# Extra arguments go to fieldcase-bench (see bench/src/main.rs).
+# Extra arguments go to fieldcase-bench (see bench/src/main.rs). Every scenario has a
+# deadline (--deadline SECS, 1200 by default): a server that has not finished by then shows
+# "did not finish: N of M in T s", and one whose S1 did not finish runs no further scenario
+# (samod at full size: docs/benchmarks.md, "samod's stall").
+#   bash bench/run.sh --servers samod --docs 500 --conns 32 --fetchers 64 --phones 20 \
+#     --per-phone 10 --clients 50 --big-edits 10000 --settle 5 --deadline 120  # ~5 minutes
 #   S7=1 bash bench/run.sh ...  # adds S7 (issue 20: 100,000 cases, about ten minutes more),
 #                               # fieldcase-caseload-bench's output as its own section
 #   bash bench/run.sh --servers fieldcase   # fieldcase alone (no npm, no samod build)

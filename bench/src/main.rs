@@ -4,17 +4,19 @@
 //!
 //! ```sh
 //! fieldcase-bench [--docs 10000] [--conns 32] [--fetchers 64] [--phones 100] [--per-phone 50]
-//!                 [--clients 500] [--big-edits 100000] [--settle 300]
+//!                 [--clients 500] [--big-edits 100000] [--settle 300] [--deadline 1200]
 //!                 [--servers fieldcase,fieldcase-pg,fieldcase-pg2,js,samod] [--out FILE]
-//!                 [--keep-db FILE]
+//!                 [--keep-db FILE] [--s1-only]
 //! ```
 //! `fieldcase-pg` is fieldcase-server on PostgreSQL, `fieldcase-pg2` two instances on one
 //! PostgreSQL database with the clients split between them (S1 to S3 only, each then
 //! read back from the database); the run starts a PostgreSQL cluster of its own
 //! (`pg.rs`). `--keep-db` copies fieldcase's SQLite file as the run left it.
 //!
-//! Everything is bounded: each document has 20 s (pings do not extend it), and the run
-//! stops by itself.
+//! Everything is bounded: each document has 20 s (pings do not extend it), and each
+//! scenario `--deadline` seconds: a lane takes no new document once it has passed, and the
+//! table says "did not finish: N of M in T s". A server whose S1 did not finish runs no
+//! further scenario. The run stops by itself.
 
 mod pg;
 mod servers;
@@ -70,6 +72,17 @@ struct Plan {
     clients: usize,
     big_edits: usize,
     settle: u64,
+    /// Seconds a scenario may take before its lanes take no new document.
+    deadline: u64,
+    /// S1 alone (then the server stops; the disk it used is measured).
+    s1_only: bool,
+}
+
+impl Plan {
+    /// When a scenario starting now must stop taking new documents.
+    fn until(&self) -> Instant {
+        Instant::now() + Duration::from_secs(self.deadline)
+    }
 }
 
 /// A user of the run: who writes, with which actor, and (on fieldcase) its token.
@@ -106,6 +119,10 @@ struct Outcome {
     /// Time the server spent sealing and opening cases (AES-256-GCM) in the scenario,
     /// seconds, as it counts it (`Server::sealing_seconds`); `None`: not measured.
     sealing_seconds: Option<f64>,
+    /// Documents never tried: the scenario's deadline passed first.
+    untried: usize,
+    /// Documents the scenario meant to sync.
+    planned: usize,
     note: String,
 }
 
@@ -131,6 +148,16 @@ impl Outcome {
     /// Sets the sealing time spent since `before` ([`Server::sealing_seconds`]).
     fn sealed_since(&mut self, server: &Server, before: Option<f64>) {
         self.sealing_seconds = before.zip(server.sealing_seconds()).map(|(a, b)| b - a);
+    }
+
+    /// "did not finish: N of M in T s" when the deadline cut the scenario short.
+    fn unfinished(&self) -> Option<String> {
+        (self.untried > 0).then(|| {
+            format!(
+                "did not finish: {} of {} in {:.0} s",
+                self.docs, self.planned, self.seconds
+            )
+        })
     }
 
     fn rate(&self) -> f64 {
@@ -273,21 +300,93 @@ fn login_as(server: Option<&Server>, username: &str, actor: ActorId) -> Writer {
     }
 }
 
+/// What the lanes of one scenario did.
+#[derive(Debug, Default)]
+struct Lanes {
+    elapsed: Duration,
+    /// Each finished job's duration.
+    times: Vec<Duration>,
+    bytes: u64,
+    errors: usize,
+    /// Jobs never tried: the deadline passed first.
+    untried: usize,
+}
+
+impl Lanes {
+    /// Jobs of `planned` that finished.
+    fn done(&self, planned: usize) -> usize {
+        planned.saturating_sub(self.errors + self.untried)
+    }
+
+    fn add(&mut self, (times, errors, untried, bytes): (Vec<Duration>, usize, usize, u64)) {
+        self.times.extend(times);
+        self.errors += errors;
+        self.untried += untried;
+        self.bytes += bytes;
+    }
+}
+
+/// Says every 10 s how far a long scenario has come (a server slowing as it fills shows
+/// here), until dropped.
+struct Progress {
+    done: Arc<AtomicU64>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Progress {
+    fn start(label: &str, planned: usize) -> Progress {
+        let done = Arc::new(AtomicU64::new(0));
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (d, st, label) = (done.clone(), stop.clone(), label.to_string());
+        std::thread::spawn(move || {
+            let start = Instant::now();
+            let mut before = 0;
+            let mut tick = Instant::now();
+            while !st.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(100));
+                if tick.elapsed() >= Duration::from_secs(10) {
+                    let now = d.load(Ordering::Relaxed);
+                    eprintln!(
+                        "{label}: {now} of {planned} after {:.0} s ({:.1}/s over the last {:.0} s)",
+                        start.elapsed().as_secs_f64(),
+                        (now - before) as f64 / tick.elapsed().as_secs_f64(),
+                        tick.elapsed().as_secs_f64()
+                    );
+                    before = now;
+                    tick = Instant::now();
+                }
+            }
+        });
+        Progress { done, stop }
+    }
+
+    fn one(&self) {
+        self.done.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
 /// Runs `jobs` on `threads` threads, each over its own connection; each job returns its
-/// duration. Totals: time, per-job times, bytes, errors.
+/// duration. A lane takes no new job once `until` has passed.
 fn parallel<J, F>(
     server: &Server,
     token: Option<&str>,
     threads: usize,
     jobs: Vec<J>,
+    (until, label): (Instant, &str),
     work: F,
-) -> (Duration, Vec<Duration>, u64, usize)
+) -> Lanes
 where
     J: Send + 'static,
     F: Fn(&mut Conn, J) -> Result<(), String> + Send + Sync + 'static,
 {
     let work = Arc::new(work);
-    let bytes = Arc::new(AtomicU64::new(0));
+    let progress = Arc::new(Progress::start(label, jobs.len()));
     let mut lanes: Vec<Vec<J>> = (0..threads).map(|_| Vec::new()).collect();
     for (i, j) in jobs.into_iter().enumerate() {
         lanes[i % threads].push(j);
@@ -297,61 +396,82 @@ where
         .into_iter()
         .enumerate()
         .map(|(t, lane)| {
-            let (work, bytes) = (work.clone(), bytes.clone());
+            let (work, progress) = (work.clone(), progress.clone());
             let (url, token) = (server.ws(t), token.map(str::to_string));
             std::thread::spawn(move || {
                 let mut times = Vec::new();
                 let mut errors = 0;
-                let mut conn = match Conn::open(&url, token.as_deref(), &format!("bench-{t}")) {
-                    Ok(c) => c,
-                    Err(e) => {
-                        eprintln!("connection {t}: {e}");
-                        return (times, lane.len());
-                    }
-                };
+                // Opened before a job when there is none: after an error the lane starts
+                // afresh (a connection the server stopped answering would make every later
+                // job wait out its patience), but opens nothing it will not use.
+                let mut conn: Option<Conn> = None;
                 let mut spent = 0;
-                for job in lane {
+                let total = lane.len();
+                for (i, job) in lane.into_iter().enumerate() {
+                    if Instant::now() >= until {
+                        if let Some(c) = conn.take() {
+                            spent += c.bytes_in + c.bytes_out;
+                            c.close();
+                        }
+                        return (times, errors, total - i, spent);
+                    }
+                    let c = match conn.as_mut() {
+                        Some(c) => c,
+                        None => match Conn::open(&url, token.as_deref(), &format!("bench-{t}-{i}"))
+                        {
+                            Ok(c) => conn.insert(c),
+                            Err(e) => {
+                                errors += 1;
+                                if errors <= 3 {
+                                    eprintln!("connection {t}: {e}");
+                                }
+                                continue;
+                            }
+                        },
+                    };
                     let t0 = Instant::now();
-                    match work(&mut conn, job) {
-                        Ok(()) => times.push(t0.elapsed()),
+                    match work(c, job) {
+                        Ok(()) => {
+                            times.push(t0.elapsed());
+                            progress.one();
+                        }
                         Err(e) => {
                             errors += 1;
                             if errors <= 3 {
                                 eprintln!("connection {t}: {e}");
                             }
-                            // A connection the server stopped answering would make every
-                            // later job of the lane wait out its patience: start afresh.
-                            if let Ok(fresh) =
-                                Conn::open(&url, token.as_deref(), &format!("bench-{t}-{errors}"))
-                            {
-                                spent += conn.bytes_in + conn.bytes_out;
-                                conn = fresh;
+                            if let Some(c) = conn.take() {
+                                spent += c.bytes_in + c.bytes_out;
+                                c.close();
                             }
                         }
                     }
                 }
-                bytes.fetch_add(spent + conn.bytes_in + conn.bytes_out, Ordering::Relaxed);
-                (times, errors)
+                if let Some(c) = conn.take() {
+                    spent += c.bytes_in + c.bytes_out;
+                    c.close();
+                }
+                (times, errors, 0, spent)
             })
         })
         .collect();
-    let mut all = Vec::new();
-    let mut errors = 0;
+    let mut all = Lanes::default();
     for h in handles {
-        let (t, e) = h.join().expect("a lane");
-        all.extend(t);
-        errors += e;
+        all.add(h.join().expect("a lane"));
     }
-    (start.elapsed(), all, bytes.load(Ordering::Relaxed), errors)
+    all.elapsed = start.elapsed();
+    all
 }
 
+/// The outcome of `docs` finished documents of `planned`.
 fn outcome(
-    docs: usize,
-    (total, mut times, bytes, errors): (Duration, Vec<Duration>, u64, usize),
+    (docs, planned): (usize, usize),
+    lanes: Lanes,
     server: &Server,
     cpu_before: f64,
 ) -> Outcome {
     let cpu = server.cpu_seconds() - cpu_before;
+    let mut times = lanes.times;
     Outcome {
         cpu_ms_per_doc: if docs > 0 {
             cpu * 1000.0 / docs as f64
@@ -359,21 +479,31 @@ fn outcome(
             0.0
         },
         docs,
-        seconds: total.as_secs_f64(),
+        seconds: lanes.elapsed.as_secs_f64(),
         p50_ms: percentile_ms(&mut times, 0.5),
         p99_ms: percentile_ms(&mut times, 0.99),
-        bytes,
-        errors,
+        bytes: lanes.bytes,
+        errors: lanes.errors,
+        untried: lanes.untried,
+        planned,
         peak_mib: server.peak_mib(),
         sealing_seconds: None,
         note: String::new(),
     }
 }
 
-/// Pushes every doc of `docs` (the writer's own) over `conns` connections, one per writer.
-fn push_all(server: &Server, writers: &[Writer], docs: &[(usize, Doc)]) -> Outcome {
+/// Pushes every doc of `docs` (the writer's own) over `conns` connections, one per writer;
+/// a writer takes no new document once `until` has passed.
+fn push_all(
+    server: &Server,
+    writers: &[Writer],
+    docs: &[(usize, Doc)],
+    until: Instant,
+    label: &str,
+) -> Outcome {
     // One lane per writer: its token and its documents.
     let cpu0 = server.cpu_seconds();
+    let progress = Arc::new(Progress::start(label, docs.len()));
     let starts = Instant::now();
     let handles: Vec<_> = writers
         .iter()
@@ -385,6 +515,7 @@ fn push_all(server: &Server, writers: &[Writer], docs: &[(usize, Doc)]) -> Outco
                 .map(|(_, d)| d.clone())
                 .collect();
             let (url, token) = (server.ws(w), writer.token.clone());
+            let progress = progress.clone();
             std::thread::spawn(move || {
                 let mut times = Vec::new();
                 let mut errors = 0;
@@ -392,15 +523,24 @@ fn push_all(server: &Server, writers: &[Writer], docs: &[(usize, Doc)]) -> Outco
                     Ok(c) => c,
                     Err(e) => {
                         eprintln!("writer {w}: {e}");
-                        return (times, mine.len(), 0);
+                        return (times, mine.len(), 0, 0);
                     }
                 };
-                for d in mine {
+                let total = mine.len();
+                for (i, d) in mine.into_iter().enumerate() {
+                    if Instant::now() >= until {
+                        let bytes = conn.bytes_in + conn.bytes_out;
+                        conn.close();
+                        return (times, errors, total - i, bytes);
+                    }
                     let mut doc = Automerge::load(&d.bytes).expect("load");
                     let mut state = State::new();
                     let t0 = Instant::now();
                     match conn.sync(&d.id, &mut doc, &mut state, None, false) {
-                        Ok(()) => times.push(t0.elapsed()),
+                        Ok(()) => {
+                            times.push(t0.elapsed());
+                            progress.one();
+                        }
                         Err(e) => {
                             errors += 1;
                             if errors <= 3 {
@@ -409,21 +549,20 @@ fn push_all(server: &Server, writers: &[Writer], docs: &[(usize, Doc)]) -> Outco
                         }
                     }
                 }
-                (times, errors, conn.bytes_in + conn.bytes_out)
+                let bytes = conn.bytes_in + conn.bytes_out;
+                conn.close();
+                (times, errors, 0, bytes)
             })
         })
         .collect();
-    let mut all = Vec::new();
-    let (mut errors, mut bytes) = (0, 0);
+    let mut all = Lanes::default();
     for h in handles {
-        let (t, e, b) = h.join().expect("writer");
-        all.extend(t);
-        errors += e;
-        bytes += b;
+        all.add(h.join().expect("writer"));
     }
+    all.elapsed = starts.elapsed();
     // Only the documents that made it count towards the rate.
-    let done = docs.len().saturating_sub(errors);
-    outcome(done, (starts.elapsed(), all, bytes, errors), server, cpu0)
+    let done = all.done(docs.len());
+    outcome((done, docs.len()), all, server, cpu0)
 }
 
 /// What one server did in every scenario.
@@ -441,6 +580,8 @@ struct Report {
     s5_fresh: Outcome,
     /// Only S1 to S3 ran (the PostgreSQL servers).
     s1_to_s3_only: bool,
+    /// Only S1 ran, and why: `--s1-only`, or S1 did not finish before the deadline.
+    s1_only: Option<&'static str>,
     /// PostgreSQL: the data database's tables and the keys database's, bytes per small
     /// case (after S1, less what they held before it), and the same of everything in them.
     pg_space: Option<PgSpace>,
@@ -637,8 +778,11 @@ fn run(kind: Kind, plan: Plan, fx: &Fixture, env: &Env) -> Report {
 
     // S1: push every small case from `conns` connections.
     let sealed0 = server.sealing_seconds();
-    report.s1 = push_all(&server, &fx.writers, &fx.docs);
+    report.s1 = push_all(&server, &fx.writers, &fx.docs, plan.until(), "S1");
     report.s1.sealed_since(&server, sealed0);
+    if let Some(u) = report.s1.unfinished() {
+        eprintln!("S1 {u}");
+    }
     eprintln!(
         "S1 {:.0} docs/s, server CPU {:.2} ms each; encryption {}",
         report.s1.rate(),
@@ -649,15 +793,31 @@ fn run(kind: Kind, plan: Plan, fx: &Fixture, env: &Env) -> Report {
     server.stop();
     // The server stopped: SQLite's last connection checkpointed the WAL into the file
     // (what is left of a WAL counts too, and is said).
-    report.disk_per_doc = servers::disk_bytes(&storage) as f64 / fx.docs.len() as f64;
+    // Per case pushed; when the deadline cut S1 short, per case that got there.
+    let pushed = if report.s1.untried > 0 {
+        report.s1.docs.max(1)
+    } else {
+        fx.docs.len()
+    } as f64;
+    report.disk_per_doc = servers::disk_bytes(&storage) as f64 / pushed;
     let wal = servers::disk_bytes(&PathBuf::from(format!("{}-wal", storage.display())));
-    report.disk_per_doc += wal as f64 / fx.docs.len() as f64;
+    report.disk_per_doc += wal as f64 / pushed;
     if kind == Kind::Fieldcase {
         eprintln!(
             "disk after S1, server stopped: {} B file, {wal} B WAL, {:.0} B a case",
             servers::disk_bytes(&storage),
             report.disk_per_doc
         );
+    }
+    // A server that could not take S1's cases in time is not asked for the rest (each
+    // scenario would wait out its deadline on a part of the documents).
+    if plan.s1_only {
+        report.s1_only = Some("(S1 only)");
+        return report;
+    }
+    if report.s1.untried > 0 {
+        report.s1_only = Some("(not run: S1 did not finish)");
+        return report;
     }
     let server = start();
     if let (Some(c), Some(before)) = (pg, space0) {
@@ -683,6 +843,7 @@ fn run(kind: Kind, plan: Plan, fx: &Fixture, env: &Env) -> Report {
         reader.as_deref(),
         plan.fetchers,
         jobs,
+        (plan.until(), "S2"),
         move |conn, d: Doc| {
             let mut doc = Automerge::new();
             let mut state = State::new();
@@ -693,9 +854,9 @@ fn run(kind: Kind, plan: Plan, fx: &Fixture, env: &Env) -> Report {
             Ok(())
         },
     );
-    report.s1_all_there = r.1.len();
-    let done = fx.docs.len().saturating_sub(r.3);
-    report.s2 = outcome(done, r, &server, cpu0);
+    report.s1_all_there = r.times.len();
+    let done = r.done(fx.docs.len());
+    report.s2 = outcome((done, fx.docs.len()), r, &server, cpu0);
     report.s2.sealed_since(&server, sealed0);
     eprintln!(
         "S2 {:.0} docs/s, server CPU {:.2} ms each; encryption {} ({} of {} there)",
@@ -711,10 +872,17 @@ fn run(kind: Kind, plan: Plan, fx: &Fixture, env: &Env) -> Report {
     report.s6_rss_mib = server.rss_mib();
 
     // S3: the office-return burst. Setup (not timed): each phone's cases on the server.
-    let _ = push_all(&server, &fx.phones, &fx.phone_docs);
+    let _ = push_all(
+        &server,
+        &fx.phones,
+        &fx.phone_docs,
+        plan.until(),
+        "S3 (setup)",
+    );
     let cpu0 = server.cpu_seconds();
     let sealed0 = server.sealing_seconds();
     let start = Instant::now();
+    let until = plan.until();
     let handles: Vec<_> = fx
         .phones
         .iter()
@@ -731,36 +899,40 @@ fn run(kind: Kind, plan: Plan, fx: &Fixture, env: &Env) -> Report {
                 let t0 = Instant::now();
                 let mut conn = Conn::open(&url, token.as_deref(), &format!("phone-{p}"))?;
                 // The phone knows what the server had: its state from the last sync.
-                for (before, after) in &edits {
+                for (i, (before, after)) in edits.iter().enumerate() {
+                    if Instant::now() >= until {
+                        let bytes = conn.bytes_in + conn.bytes_out;
+                        conn.close();
+                        return Ok((None, bytes, i, edits.len() - i));
+                    }
                     let mut state = State::new();
                     state.shared_heads = before.heads.clone();
                     let mut doc = Automerge::load(after).map_err(|e| e.to_string())?;
                     conn.sync(&before.id, &mut doc, &mut state, None, false)?;
                 }
-                Ok::<_, String>((t0.elapsed(), conn.bytes_in + conn.bytes_out, edits.len()))
+                let bytes = conn.bytes_in + conn.bytes_out;
+                conn.close();
+                Ok::<_, String>((Some(t0.elapsed()), bytes, edits.len(), 0))
             })
         })
         .collect();
-    let (mut times, mut bytes, mut errors, mut merged) = (Vec::new(), 0, 0, 0);
+    let (mut lanes, mut merged) = (Lanes::default(), 0);
     for h in handles {
         match h.join().expect("phone") {
-            Ok((t, b, n)) => {
-                times.push(t);
-                bytes += b;
+            Ok((t, b, n, untried)) => {
+                lanes.times.extend(t);
+                lanes.bytes += b;
+                lanes.untried += untried;
                 merged += n;
             }
             Err(e) => {
-                errors += 1;
+                lanes.errors += 1;
                 eprintln!("phone: {e}");
             }
         }
     }
-    report.s3 = outcome(
-        merged,
-        (start.elapsed(), times, bytes, errors),
-        &server,
-        cpu0,
-    );
+    lanes.elapsed = start.elapsed();
+    report.s3 = outcome((merged, fx.phone_edits.len()), lanes, &server, cpu0);
     report.s3.sealed_since(&server, sealed0);
     eprintln!(
         "S3 {:.0} cases/s, server CPU {:.2} ms each; encryption {}",
@@ -785,18 +957,26 @@ fn run(kind: Kind, plan: Plan, fx: &Fixture, env: &Env) -> Report {
         big_writer.token.as_deref(),
         1,
         vec![big.clone()],
+        (plan.until(), "S4 push"),
         |conn, d: Doc| {
             let mut doc = Automerge::load(&d.bytes).map_err(|e| e.to_string())?;
             conn.sync(&d.id, &mut doc, &mut State::new(), None, false)
         },
     );
-    report.s4_push = outcome(1, r, &server, cpu0);
+    report.s4_push = outcome((1, 1), r, &server, cpu0);
     let cpu0 = server.cpu_seconds();
-    let r = parallel(&server, reader.as_deref(), 1, vec![big], |conn, d: Doc| {
-        let mut doc = Automerge::new();
-        conn.sync(&d.id, &mut doc, &mut State::new(), Some(&d.heads), true)
-    });
-    report.s4_fetch = outcome(1, r, &server, cpu0);
+    let r = parallel(
+        &server,
+        reader.as_deref(),
+        1,
+        vec![big],
+        (plan.until(), "S4 fetch"),
+        |conn, d: Doc| {
+            let mut doc = Automerge::new();
+            conn.sync(&d.id, &mut doc, &mut State::new(), Some(&d.heads), true)
+        },
+    );
+    report.s4_fetch = outcome((1, 1), r, &server, cpu0);
     eprintln!(
         "S4 push {:.2} s, fetch {:.2} s",
         report.s4_push.seconds, report.s4_fetch.seconds
@@ -811,14 +991,25 @@ fn run(kind: Kind, plan: Plan, fx: &Fixture, env: &Env) -> Report {
         .take(plan.clients)
         .map(<[_]>::to_vec)
         .collect();
-    let n_docs: usize = clients.iter().map(Vec::len).sum();
     for persisted in [true, false] {
         let cpu0 = server.cpu_seconds();
+        // The documents synced (a client cut short by an error or the deadline counts
+        // those it got through).
+        let synced = Arc::new(AtomicU64::new(0));
+        let counted = synced.clone();
         let r = parallel(
             &server,
             reader.as_deref(),
             plan.clients.min(50),
             clients.clone(),
+            (
+                plan.until(),
+                if persisted {
+                    "S5 persisted"
+                } else {
+                    "S5 fresh"
+                },
+            ),
             move |conn, docs: Vec<Fetched>| {
                 for (id, bytes, state) in docs {
                     let mut doc = Automerge::load(&bytes).map_err(|e| e.to_string())?;
@@ -828,11 +1019,14 @@ fn run(kind: Kind, plan: Plan, fx: &Fixture, env: &Env) -> Report {
                         State::new()
                     };
                     conn.sync(&id, &mut doc, &mut st, None, false)?;
+                    counted.fetch_add(1, Ordering::Relaxed);
                 }
                 Ok(())
             },
         );
-        let mut o = outcome(n_docs, r, &server, cpu0);
+        let synced = synced.load(Ordering::Relaxed) as usize;
+        let planned = clients.iter().map(Vec::len).sum();
+        let mut o = outcome((synced, planned), r, &server, cpu0);
         o.note = format!("{} clients × {per_client} documents", plan.clients);
         if persisted {
             report.s5_persisted = o;
@@ -1018,7 +1212,10 @@ fn table(plan: Plan, fx: &Fixture, reports: &[(Kind, Report)], floor: (f64, f64)
             );
         }
         format!(
-            "{:.0}/s ({} in {:.1} s), p50 {:.1} ms, p99 {:.1} ms, server CPU {:.2} ms each, {:.1} MB wire, peak {:.0} MiB{}",
+            "{}{:.0}/s ({} in {:.1} s), p50 {:.1} ms, p99 {:.1} ms, server CPU {:.2} ms each, {:.1} MB wire, peak {:.0} MiB{}",
+            o.unfinished()
+                .map(|u| format!("**{u}** (the deadline, --deadline {} s): ", plan.deadline))
+                .unwrap_or_default(),
             o.rate(),
             o.docs,
             o.seconds,
@@ -1044,6 +1241,16 @@ fn table(plan: Plan, fx: &Fixture, reports: &[(Kind, Report)], floor: (f64, f64)
             .join(" | ")
     );
     let _ = writeln!(s, "| --- |{}", " --- |".repeat(reports.len()));
+    // A scenario after S1 (after S3 with `past_s3`): "not run" when the run stopped before.
+    let later = |r: &Report, o: &Outcome, past_s3: bool| {
+        if let Some(why) = r.s1_only {
+            why.into()
+        } else if past_s3 && r.s1_to_s3_only {
+            "(S1-S3 only)".into()
+        } else {
+            f(o)
+        }
+    };
     let mut row = |name: String, cell: &dyn Fn(&Report) -> String| {
         let _ = writeln!(
             s,
@@ -1064,7 +1271,10 @@ fn table(plan: Plan, fx: &Fixture, reports: &[(Kind, Report)], floor: (f64, f64)
     );
     row(
         "S1 after restart: cases there with the pushed heads".into(),
-        &|r| format!("{} of {}", r.s1_all_there, plan.docs),
+        &|r| match r.s1_only {
+            Some(why) => why.into(),
+            None => format!("{} of {}", r.s1_all_there, plan.docs),
+        },
     );
     row("disk per small case".into(), &|r| {
         match r.pg_space {
@@ -1084,14 +1294,14 @@ fn table(plan: Plan, fx: &Fixture, reports: &[(Kind, Report)], floor: (f64, f64)
             "S2 cold fetch of {}, {} in flight",
             plan.docs, plan.fetchers
         ),
-        &|r| f(&r.s2),
+        &|r| later(r, &r.s2, false),
     );
     row(
         format!(
             "S3 {} phones × {} changed cases",
             plan.phones, plan.per_phone
         ),
-        &|r| f(&r.s3),
+        &|r| later(r, &r.s3, false),
     );
     for (name, pick) in [
         ("S1", (|r: &Report| &r.s1) as fn(&Report) -> &Outcome),
@@ -1101,6 +1311,9 @@ fn table(plan: Plan, fx: &Fixture, reports: &[(Kind, Report)], floor: (f64, f64)
         row(
             format!("{name}: encryption at rest (sealing and opening, timed by the server)"),
             &|r| {
+                if let Some(why) = r.s1_only.filter(|_| name != "S1") {
+                    return why.into();
+                }
                 pick(r)
                     .sealing()
                     .unwrap_or_else(|| "(does not encrypt)".into())
@@ -1118,38 +1331,33 @@ fn table(plan: Plan, fx: &Fixture, reports: &[(Kind, Report)], floor: (f64, f64)
             _ => "(not read)".into(),
         },
     );
-    let later = |r: &Report, o: &Outcome| {
-        if r.s1_to_s3_only {
-            "(S1-S3 only)".into()
-        } else {
-            f(o)
-        }
-    };
     row(
         format!(
             "S4 one case with {} keystrokes (a fifth of them backspaces): push",
             plan.big_edits
         ),
-        &|r| later(r, &r.s4_push),
+        &|r| later(r, &r.s4_push, true),
     );
     row("S4 the same case to a fresh client".into(), &|r| {
-        later(r, &r.s4_fetch)
+        later(r, &r.s4_fetch, true)
     });
     row(
         format!(
             "S5 {} clients reconnect, persisted sync state",
             plan.clients
         ),
-        &|r| later(r, &r.s5_persisted),
+        &|r| later(r, &r.s5_persisted, true),
     );
     row(
         format!("S5 {} clients reconnect, fresh sync state", plan.clients),
-        &|r| later(r, &r.s5_fresh),
+        &|r| later(r, &r.s5_fresh, true),
     );
     row(
         format!("S6 server memory {} s after S2", plan.settle),
         &|r| {
-            if r.s1_to_s3_only {
+            if let Some(why) = r.s1_only {
+                why.into()
+            } else if r.s1_to_s3_only {
                 "(S1-S3 only)".into()
             } else {
                 format!("{:.0} MiB", r.s6_rss_mib)
@@ -1225,6 +1433,8 @@ fn main() {
         clients: arg("--clients", 500),
         big_edits: arg("--big-edits", 100_000),
         settle: arg("--settle", 300) as u64,
+        deadline: arg("--deadline", 1200) as u64,
+        s1_only: std::env::args().any(|a| a == "--s1-only"),
     };
     let kinds: Vec<Kind> = arg_str("--servers", "fieldcase,js")
         .split(',')

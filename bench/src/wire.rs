@@ -78,6 +78,13 @@ impl Conn {
         Ok(conn)
     }
 
+    /// Ends the connection as the protocol would: a WebSocket close, without waiting for
+    /// the server's (nothing is timed after it).
+    pub(crate) fn close(mut self) {
+        let _ = self.ws.close(None);
+        let _ = self.ws.flush();
+    }
+
     fn send(&mut self, frame: Frame) -> Result<(), String> {
         let bytes = frame.encode();
         self.bytes_out += bytes.len() as u64;
