@@ -1225,11 +1225,94 @@ pub struct SchemaViolation {
 /// Checks a whole document against the schema: every key known, every value of its kind,
 /// texts are texts, entries have ids. Used on documents that arrive from elsewhere.
 pub fn validate<R: ReadDoc>(doc: &R) -> std::result::Result<(), SchemaViolation> {
+    validate_within(doc, None, Codes::Known)
+}
+
+/// [`validate`] of a document that was valid before `changes` came to it: the case's own
+/// fields are all checked, and of its containers (the client, the plan, the visits...) only
+/// those the changes write in, at any depth (a container's content is checked against the
+/// schema on its own, so one no change touched is as it was). When an object the changes
+/// write in cannot be placed in `doc`, the whole document is checked. What a server or a
+/// phone admits is the same as with [`validate`] (`admission` tests it on both); a
+/// case's one new field in a large file costs one section's walk, not the whole file's.
+pub fn validate_changes(
+    doc: &automerge::Automerge,
+    changes: &[automerge::Change],
+) -> std::result::Result<(), SchemaViolation> {
+    validate_within(doc, touched_sections(doc, changes).as_ref(), Codes::Known)
+}
+
+/// [`validate_from_newer`] of a document valid before `changes` (see [`validate_changes`]).
+pub fn validate_changes_from_newer(
+    doc: &automerge::Automerge,
+    changes: &[automerge::Change],
+) -> std::result::Result<(), SchemaViolation> {
+    validate_within(doc, touched_sections(doc, changes).as_ref(), Codes::Newer)
+}
+
+fn validate_within<R: ReadDoc>(
+    doc: &R,
+    sections: Option<&std::collections::BTreeSet<String>>,
+    codes: Codes,
+) -> std::result::Result<(), SchemaViolation> {
     match doc.get(ROOT, "schema") {
         Ok(Some((Value::Scalar(s), _))) if s.as_str() == Some(SCHEMA_ID) => {}
         _ => return Err(violation("schema", format!("expected `{SCHEMA_ID}`"))),
     }
-    validate_map(doc, &ROOT, CASE, false, "", Codes::Known)
+    validate_map_within(doc, &ROOT, CASE, false, "", codes, sections)
+}
+
+/// The case's own keys under which `changes` write: the key itself (an operation on the
+/// case's own map) or anything below it. `None` (check everything) when an object of theirs
+/// is not in `doc`. Each object is placed once: its parent is found by a search of the
+/// document, and a change writes many operations into few objects.
+fn touched_sections(
+    doc: &automerge::Automerge,
+    changes: &[automerge::Change],
+) -> Option<std::collections::BTreeSet<String>> {
+    use automerge::legacy::{Key, ObjectId};
+    use automerge::Prop;
+    let mut placed: std::collections::HashMap<ObjId, String> = std::collections::HashMap::new();
+    let mut out = std::collections::BTreeSet::new();
+    for change in changes {
+        for op in change.decode().operations {
+            let ObjectId::Id(_) = op.obj else {
+                match op.key {
+                    Key::Map(k) => out.insert(k.to_string()),
+                    Key::Seq(_) => return None,
+                };
+                continue;
+            };
+            let (id, _) = doc.import(&op.obj.to_string()).ok()?;
+            if let Some(k) = placed.get(&id) {
+                out.insert(k.clone());
+                continue;
+            }
+            // Up to the case's own map or to an object already placed.
+            let mut chain = vec![id];
+            let mut section = None;
+            for p in doc.parents(chain[0].clone()).ok()? {
+                if let Some(k) = placed.get(&p.obj) {
+                    section = Some(k.clone());
+                    break;
+                }
+                if p.obj == ROOT {
+                    match p.prop {
+                        Prop::Map(k) => section = Some(k),
+                        Prop::Seq(_) => return None,
+                    }
+                    break;
+                }
+                chain.push(p.obj);
+            }
+            let section = section?;
+            for obj in chain {
+                placed.insert(obj, section.clone());
+            }
+            out.insert(section);
+        }
+    }
+    Some(out)
 }
 
 /// [`validate`], except that a code this version does not know (in an enumerated field or
@@ -1238,11 +1321,7 @@ pub fn validate<R: ReadDoc>(doc: &R) -> std::result::Result<(), SchemaViolation>
 /// such codes as they are (see [`crate::case::model::UnknownCode`]); the server, which
 /// decides what a case may hold, validates with [`validate`].
 pub fn validate_from_newer<R: ReadDoc>(doc: &R) -> std::result::Result<(), SchemaViolation> {
-    match doc.get(ROOT, "schema") {
-        Ok(Some((Value::Scalar(s), _))) if s.as_str() == Some(SCHEMA_ID) => {}
-        _ => return Err(violation("schema", format!("expected `{SCHEMA_ID}`"))),
-    }
-    validate_map(doc, &ROOT, CASE, false, "", Codes::Newer)
+    validate_within(doc, None, Codes::Newer)
 }
 
 /// Which codes an enumerated field may hold.
@@ -1283,6 +1362,19 @@ fn validate_map<R: ReadDoc>(
     path: &str,
     codes: Codes,
 ) -> std::result::Result<(), SchemaViolation> {
+    validate_map_within(doc, obj, fields, entry, path, codes, None)
+}
+
+/// [`validate_map`], descending only into the containers under `sections` (`None`: all).
+fn validate_map_within<R: ReadDoc>(
+    doc: &R,
+    obj: &ObjId,
+    fields: &'static [Field],
+    entry: bool,
+    path: &str,
+    codes: Codes,
+    sections: Option<&std::collections::BTreeSet<String>>,
+) -> std::result::Result<(), SchemaViolation> {
     // Paths are built only for an error or a nested container: most fields are scalars,
     // and a document is validated whole each time changes to it arrive.
     let join = |key: &str| {
@@ -1310,6 +1402,10 @@ fn validate_map<R: ReadDoc>(
         {
             if field.access == Access::Action && matches!(&value, Value::Scalar(s) if s.is_null()) {
                 return Err(violation(&join(&key), "may not be null"));
+            }
+            // A container no change wrote in is as it was when it was checked.
+            if matches!(value, Value::Object(_)) && sections.is_some_and(|s| !s.contains(&key)) {
+                continue;
             }
             validate_value(doc, &field.kind, value, &id, &|| join(&key), codes)?;
         }

@@ -103,7 +103,15 @@ pub fn admit(
     after: &Automerge,
     changes: &[Change],
 ) -> Result<Admission, Refusal> {
-    admit_with(writer, before, prior, id, after, changes, schema::validate)
+    admit_with(
+        writer,
+        before,
+        prior,
+        id,
+        after,
+        changes,
+        schema::validate_changes,
+    )
 }
 
 /// [`admit`] as a phone runs it on its own changes before it offers them: the same rules,
@@ -125,7 +133,7 @@ pub fn admit_own(
         id,
         after,
         changes,
-        schema::validate_from_newer,
+        schema::validate_changes_from_newer,
     )
 }
 
@@ -136,10 +144,11 @@ fn admit_with(
     id: CaseId,
     after: &Automerge,
     changes: &[Change],
-    validate: fn(&Automerge) -> Result<(), schema::SchemaViolation>,
+    validate: fn(&Automerge, &[Change]) -> Result<(), schema::SchemaViolation>,
 ) -> Result<Admission, Refusal> {
     let invalid = |reason: String| Refusal::new(RefusalKind::InvalidDocument, reason);
-    validate(after).map_err(|v| invalid(format!("invalid input at `{}`: {}", v.path, v.reason)))?;
+    validate(after, changes)
+        .map_err(|v| invalid(format!("invalid input at `{}`: {}", v.path, v.reason)))?;
     // A container a later schema revision added is created with the case or by the
     // revision's upgrade, which every replica makes alike; never by a writer's own change.
     if let Some(path) = upgrade::created_outside_upgrade(after, changes) {

@@ -20,3 +20,4 @@ mod salvage;
 mod stage;
 mod store;
 mod supervision;
+mod validation;
