@@ -42,7 +42,7 @@ use super::cases::{
     DocumentRows, MatchFactRow,
 };
 use super::keys::{self, CaseBlobs, DataKeyRow, Key, KeySource, KeyTx};
-use super::records::{AuditRow, ChainRow, RecordRows, Window, WindowChange};
+use super::records::{AuditEntries, AuditRow, ChainRow, RecordRows, Window, WindowChange};
 use super::users::{DeviceRow, RoleTeamUpdate, UserRows};
 use super::{AdminEntry, CaseAccess, CaseWrite, Db, Device, Stored, Team, TimeMark, User};
 use crate::auth::{self, PasswordHash};
@@ -459,6 +459,24 @@ pub struct PostgresDb {
     source: KeySource,
     /// Sealing and opening, counted.
     meter: Arc<keys::Meter>,
+    /// Audit entries waiting for the next audit transaction ([`RecordRows::insert_audit`]).
+    audits: AuditQueue,
+}
+
+/// Audit entries of this process waiting to be written, and the one writer of them at a
+/// time: entries recorded at once share one transaction, one hold of the chain's end (an
+/// advisory lock every instance takes) and one flush to disk, instead of each waiting for
+/// every other's.
+#[derive(Default)]
+struct AuditQueue {
+    waiting: Mutex<Vec<Arc<PendingAudit>>>,
+    writing: Mutex<()>,
+}
+
+struct PendingAudit {
+    entries: AuditEntries,
+    /// Once written: `Ok`, or the failure of the transaction that held it.
+    outcome: Mutex<Option<Result<(), String>>>,
 }
 
 impl std::fmt::Debug for PostgresDb {
@@ -597,6 +615,7 @@ impl PostgresDb {
             master: RwLock::new(Arc::new(Key::from_bytes(&[0; keys::KEY_BYTES]))),
             source: source.clone(),
             meter: Arc::default(),
+            audits: AuditQueue::default(),
         };
         db.run(migrate)?;
         if let Some(name) = default_keys {
@@ -2849,37 +2868,61 @@ impl RecordRows for PostgresDb {
         cases: &[&[u8]],
         action: &str,
     ) -> Result<(), StorageError> {
-        let (user_id, device, keys, action) = (
-            user_id.to_string(),
-            device.to_string(),
-            cases.iter().map(|c| c.to_vec()).collect::<Vec<_>>(),
-            action.to_string(),
-        );
-        Ok(self.run(move |c| {
-            let mut tx = c.transaction()?;
-            // The chain's end is held against every other instance until the commit.
-            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&AUDIT_LOCK])?;
-            let mut prev: Vec<u8> = tx
-                .query_opt(
-                    "SELECT hash FROM audit WHERE hash IS NOT NULL ORDER BY id DESC LIMIT 1",
-                    &[],
-                )?
-                .map(|r| r.try_get(0))
-                .transpose()?
-                .unwrap_or_default();
-            for key in &keys {
-                let hash = super::records::audit_link(&prev, at, &user_id, &device, key, &action);
-                let stored: &[u8] = &hash;
-                tx.execute(
-                    "INSERT INTO audit (at, user_id, device, case_id, action, hash)
-                     VALUES ($1, $2, $3, $4, $5, $6)",
-                    &[&at, &user_id, &device, key, &action, &stored],
-                )?;
-                prev = hash;
-            }
-            tx.commit()?;
-            Ok(())
-        })?)
+        let mine = Arc::new(PendingAudit {
+            entries: AuditEntries::new(at, user_id, device, cases, action),
+            outcome: Mutex::new(None),
+        });
+        let q = &self.audits;
+        q.waiting
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(mine.clone());
+        let _writer = q.writing.lock().unwrap_or_else(|p| p.into_inner());
+        let done = |p: &PendingAudit| p.outcome.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(outcome) = done(&mine) {
+            // The writer before wrote these entries with its own.
+            return outcome.map_err(StorageError::Unavailable);
+        }
+        let batch = std::mem::take(&mut *q.waiting.lock().unwrap_or_else(|p| p.into_inner()));
+        let written = batch.clone();
+        let result = self
+            .run(move |c| {
+                let mut tx = c.transaction()?;
+                // The chain's end is held against every other instance until the commit.
+                tx.execute("SELECT pg_advisory_xact_lock($1)", &[&AUDIT_LOCK])?;
+                let mut prev: Vec<u8> = tx
+                    .query_opt(
+                        "SELECT hash FROM audit WHERE hash IS NOT NULL ORDER BY id DESC LIMIT 1",
+                        &[],
+                    )?
+                    .map(|r| r.try_get(0))
+                    .transpose()?
+                    .unwrap_or_default();
+                for p in &written {
+                    let a = &p.entries;
+                    for key in &a.cases {
+                        let hash = super::records::audit_link(
+                            &prev, a.at, &a.user_id, &a.device, key, &a.action,
+                        );
+                        let stored: &[u8] = &hash;
+                        tx.execute(
+                            "INSERT INTO audit (at, user_id, device, case_id, action, hash)
+                         VALUES ($1, $2, $3, $4, $5, $6)",
+                            &[&a.at, &a.user_id, &a.device, key, &a.action, &stored],
+                        )?;
+                        prev = hash;
+                    }
+                }
+                tx.commit()?;
+                Ok(())
+            })
+            .map_err(|e| e.to_string());
+        for p in &batch {
+            *p.outcome.lock().unwrap_or_else(|e| e.into_inner()) = Some(result.clone());
+        }
+        done(&mine)
+            .unwrap_or_else(|| Err("an audit entry was lost".into()))
+            .map_err(StorageError::Unavailable)
     }
 
     fn audit_rows(&self, case: Option<&[u8]>, limit: i64) -> Result<Vec<AuditRow>, StorageError> {

@@ -42,6 +42,30 @@ pub struct ChainRow {
     pub hash: Option<Vec<u8>>,
 }
 
+/// Audit entries alike but for their case, to be linked in order (one call's, waiting to be
+/// written with others in one transaction: a read recorded by every case synced must not
+/// wait for its own flush to disk behind every other's).
+#[derive(Debug)]
+pub(crate) struct AuditEntries {
+    pub at: i64,
+    pub user_id: String,
+    pub device: String,
+    pub cases: Vec<Vec<u8>>,
+    pub action: String,
+}
+
+impl AuditEntries {
+    pub(crate) fn new(at: i64, user_id: &str, device: &str, cases: &[&[u8]], action: &str) -> Self {
+        AuditEntries {
+            at,
+            user_id: user_id.to_string(),
+            device: device.to_string(),
+            cases: cases.iter().map(|c| c.to_vec()).collect(),
+            action: action.to_string(),
+        }
+    }
+}
+
 /// The link of an audit entry: SHA-256 over a label, the link before it (empty for the
 /// first) and each of its fields, length-prefixed so no two entries read alike.
 pub fn audit_link(

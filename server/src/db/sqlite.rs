@@ -15,7 +15,7 @@ use super::cases::{
     DocumentRows, MatchFactRow,
 };
 use super::keys::{self, CaseBlobs, DataKeyRow, Key, KeySource, KeyTx};
-use super::records::{AuditRow, ChainRow, RecordRows, Window, WindowChange};
+use super::records::{AuditEntries, AuditRow, ChainRow, RecordRows, Window, WindowChange};
 use super::users::{DeviceRow, RoleTeamUpdate, UserRows};
 use super::{AdminEntry, CaseAccess, CaseWrite, Db, Device, Stored, Team, TimeMark, User};
 use crate::auth::{self, PasswordHash};
@@ -351,15 +351,6 @@ struct Pending {
 enum Job {
     Case(Arc<cases::Write>),
     Audit(AuditEntries),
-}
-
-/// Entries of the audit trail alike but for their case, linked in order.
-struct AuditEntries {
-    at: i64,
-    user_id: String,
-    device: String,
-    cases: Vec<Vec<u8>>,
-    action: String,
 }
 
 /// Appends audit entries to the chain, inside the group's transaction (which holds the
@@ -2321,13 +2312,9 @@ impl RecordRows for SqliteDb {
     ) -> Result<(), StorageError> {
         // Through the group commit: the entries are durable when this returns, and reads
         // recorded at once share one flush to disk.
-        self.commit(Job::Audit(AuditEntries {
-            at,
-            user_id: user_id.to_string(),
-            device: device.to_string(),
-            cases: cases.iter().map(|c| c.to_vec()).collect(),
-            action: action.to_string(),
-        }))
+        self.commit(Job::Audit(AuditEntries::new(
+            at, user_id, device, cases, action,
+        )))
         .map(|_| ())
     }
 
