@@ -531,6 +531,35 @@ fn the_index_stays_exact_after_every_kind_of_edit() {
             .with_doc(&id, |d| CaseSummary::of(d, stored.last_change))
             .unwrap();
         assert_eq!(stored, fresh, "index out of date after: {what}");
+        // As the server keeps it beside the case (stored as JSON) and reads it back: the
+        // same summary but for the client as the duplicate check compares them.
+        let kept: fieldcase_core::store::Kept =
+            serde_json::from_slice(&serde_json::to_vec(&fresh.kept()).unwrap()).unwrap();
+        let mut assigned: Vec<String> = Vec::new();
+        for a in &fresh.assigned {
+            if !assigned.contains(a) {
+                assigned.push(a.clone());
+            }
+        }
+        let back = kept
+            .summary(
+                fresh.id.clone(),
+                fresh.team.as_deref().unwrap_or_default(),
+                &assigned,
+                fresh.restricted,
+                fresh.last_change,
+            )
+            .expect("of this version");
+        let without_person = |s: &CaseSummary| {
+            let mut v = serde_json::to_value(s).unwrap();
+            v.as_object_mut().unwrap().remove("person");
+            v
+        };
+        assert_eq!(
+            without_person(&back),
+            without_person(&fresh),
+            "kept summary differs after: {what}"
+        );
     };
     type Edit = Box<
         dyn Fn(
