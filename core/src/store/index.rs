@@ -381,12 +381,15 @@ impl CaseSummary {
     }
 }
 
-/// A summary as the server keeps it beside a case, sealed (issue 20: the console lists
-/// cases without opening their documents). Compact: short names and no empty fields; none
-/// of what the server keeps in columns of its own (the id, team, assignees, whether it is
-/// restricted), nor the client as the duplicate check compares them (kept apart), nor the
-/// client's names again for search. [`CaseSummary::kept`] makes one and [`Kept::summary`]
-/// gives the summary back, equal to the one [`CaseSummary::of`] builds but for `person`.
+/// A summary as the server keeps it beside a case, sealed (issue 20: the console's dashboard
+/// lists cases without opening their documents). Compact, and only what the dashboard
+/// shows, filters, searches and counts on: short names and no empty fields; none of what
+/// the server keeps in columns of its own (the id, team, assignees, whether it is
+/// restricted), nor the client's names again for search; not the priority, the case
+/// manager, the client as the duplicate check compares them, nor an agenda item's title,
+/// path or needs (its kind and date are kept). [`CaseSummary::kept`] makes one and
+/// [`Kept::summary`] gives the summary back: the one [`CaseSummary::of`] builds with those
+/// left empty ([`CaseSummary::as_kept`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Kept {
     /// [`SUMMARY_VERSION`]: a kept summary of another version is not used.
@@ -410,13 +413,9 @@ pub struct Kept {
     emergency: bool,
     #[serde(rename = "c", default, skip_serializing_if = "is_false")]
     closure_requested: bool,
-    #[serde(rename = "p", default, skip_serializing_if = "Option::is_none")]
-    priority: Option<String>,
     /// The document names no team (the server's column holds an empty name then).
     #[serde(rename = "t0", default, skip_serializing_if = "is_false")]
     no_team: bool,
-    #[serde(rename = "m", default, skip_serializing_if = "Option::is_none")]
-    case_manager: Option<String>,
     /// The assignees as the document lists them, only when they are not the server's
     /// (which keeps each once, in order).
     #[serde(rename = "a", default, skip_serializing_if = "Option::is_none")]
@@ -434,19 +433,17 @@ pub struct Kept {
     search_rest: Option<String>,
 }
 
-/// An agenda item as kept: kind, when, title, path, needs (the case is the kept one's).
+/// An agenda item as kept: its kind and when (the case is the kept one's).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct KeptItem(AgendaKind, String, String, String, Option<String>);
+struct KeptItem(AgendaKind, String);
 
-/// A step due by the team's deadlines, as kept (the path only when it is not its kind's).
+/// A step due by the team's deadlines, as kept (not its path).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct KeptPending {
     #[serde(rename = "k")]
     kind: DueKind,
     #[serde(rename = "s")]
     since: String,
-    #[serde(rename = "p", default, skip_serializing_if = "Option::is_none")]
-    path: Option<String>,
     #[serde(rename = "f", default, skip_serializing_if = "Option::is_none")]
     finding: Option<Finding>,
 }
@@ -457,17 +454,6 @@ fn is_false(b: &bool) -> bool {
 
 fn is_zero(n: &usize) -> bool {
     *n == 0
-}
-
-/// The path a step of `kind` has unless it says otherwise.
-fn usual_path(kind: DueKind) -> &'static str {
-    match kind {
-        DueKind::Safety => "intake/safety_measures",
-        DueKind::Assessment => "assessments",
-        DueKind::Plan => "plan",
-        DueKind::ReferralAnswer => "referrals",
-        DueKind::Review => "plan/next_review",
-    }
 }
 
 /// The search key of a client's own names (the start of [`CaseSummary`]'s).
@@ -507,24 +493,14 @@ impl CaseSummary {
             next_step: self.next_step,
             emergency: self.emergency,
             closure_requested: self.closure_requested,
-            priority: self.priority.clone(),
             no_team: self.team.is_none(),
-            case_manager: self.case_manager.clone(),
             assigned: (deduped.len() != self.assigned.len()).then(|| self.assigned.clone()),
             next_review: self.next_review.clone(),
             conflicts: self.conflicts,
             agenda: self
                 .agenda
                 .iter()
-                .map(|a| {
-                    KeptItem(
-                        a.kind,
-                        a.when.clone(),
-                        a.title.clone(),
-                        a.path.clone(),
-                        a.needs.clone(),
-                    )
-                })
+                .map(|a| KeptItem(a.kind, a.when.clone()))
                 .collect(),
             pending: self
                 .pending
@@ -532,7 +508,6 @@ impl CaseSummary {
                 .map(|p| KeptPending {
                     kind: p.kind,
                     since: p.since.clone(),
-                    path: (p.path != usual_path(p.kind)).then(|| p.path.clone()),
                     finding: p.finding,
                 })
                 .collect(),
@@ -541,12 +516,44 @@ impl CaseSummary {
     }
 }
 
+impl CaseSummary {
+    /// This summary as [`Kept::summary`] gives it back: without the priority, the case
+    /// manager, the client as the duplicate check compares them, and its agenda items'
+    /// titles, paths and needs.
+    pub fn as_kept(&self) -> CaseSummary {
+        CaseSummary {
+            priority: None,
+            case_manager: None,
+            agenda: self
+                .agenda
+                .iter()
+                .map(|a| AgendaItem {
+                    title: String::new(),
+                    path: String::new(),
+                    needs: None,
+                    ..a.clone()
+                })
+                .collect(),
+            pending: self
+                .pending
+                .iter()
+                .map(|p| Pending {
+                    path: String::new(),
+                    ..p.clone()
+                })
+                .collect(),
+            person: Prepared::default(),
+            ..self.clone()
+        }
+    }
+}
+
 impl Kept {
     /// The summary of case `id`, with what the server keeps in its columns: its team (an
     /// empty name when the document names none), its assignees (each once, in order),
     /// whether it is restricted, and when it last changed. `None` for one kept by another
-    /// version ([`SUMMARY_VERSION`]). The client as the duplicate check compares them is
-    /// left empty.
+    /// version ([`SUMMARY_VERSION`]). What is not kept is left empty
+    /// ([`CaseSummary::as_kept`]).
     pub fn summary(
         self,
         id: String,
@@ -574,10 +581,10 @@ impl Kept {
             next_step: self.next_step,
             emergency: self.emergency,
             closure_requested: self.closure_requested,
-            priority: self.priority,
+            priority: None,
             restricted,
             team: (!self.no_team).then(|| team.to_string()),
-            case_manager: self.case_manager,
+            case_manager: None,
             assigned: self.assigned.unwrap_or_else(|| assigned.to_vec()),
             next_review: self.next_review,
             last_change,
@@ -585,20 +592,20 @@ impl Kept {
             agenda: self
                 .agenda
                 .into_iter()
-                .map(|KeptItem(kind, when, title, path, needs)| AgendaItem {
+                .map(|KeptItem(kind, when)| AgendaItem {
                     case_id: id.clone(),
                     kind,
                     when,
-                    title,
-                    path,
-                    needs,
+                    title: String::new(),
+                    path: String::new(),
+                    needs: None,
                 })
                 .collect(),
             pending: self
                 .pending
                 .into_iter()
                 .map(|p| Pending {
-                    path: p.path.unwrap_or_else(|| usual_path(p.kind).to_string()),
+                    path: String::new(),
                     kind: p.kind,
                     since: p.since,
                     finding: p.finding,

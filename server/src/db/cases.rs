@@ -238,9 +238,9 @@ pub trait CaseRows {
     fn unfilled_list_keys(&self) -> Result<Vec<Vec<u8>>, StorageError>;
     /// Clears the mark: the list facts of the cases stored before were filled.
     fn list_facts_filled(&self) -> Result<(), StorageError>;
-    /// Writes a case's list facts if none are stored still (a write meanwhile wrote them
-    /// from a newer document).
-    fn fill_list_row(&self, id: &[u8], sealed: &[u8]) -> Result<(), StorageError>;
+    /// Writes cases' list facts (key, sealed) where none are stored still (a write
+    /// meanwhile wrote them from a newer document), in one transaction.
+    fn fill_list_rows(&self, rows: &[(Vec<u8>, Vec<u8>)]) -> Result<(), StorageError>;
 }
 
 /// A case's key, its heads as stored, its wrapped data key, its list facts (sealed; `None`
@@ -643,7 +643,14 @@ pub fn fill_derived(rows: &dyn CaseRows) -> Result<usize, StorageError> {
     }
     let meter = rows.meter();
     let mut links = Vec::new();
+    // The list facts are written a thousand cases to a transaction (one commit each:
+    // 100,000 cases stored before take minutes at one commit a case).
+    let mut listed: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
     for key in &keys {
+        if listed.len() >= 1000 {
+            rows.fill_list_rows(&listed)?;
+            listed.clear();
+        }
         let Some(id) = case_id_of(key) else { continue };
         // Erased meanwhile: nothing to fill.
         let Some(bytes) = document(rows, &id)? else {
@@ -692,7 +699,7 @@ pub fn fill_derived(rows: &dyn CaseRows) -> Result<usize, StorageError> {
                     let k = meter.opening(|| data_key(&master, key, Some(&wrapped)))?;
                     Ok(seal_list_facts(&meter, &k, key, &f))
                 })?;
-                rows.fill_list_row(key, &sealed)?;
+                listed.push((key.clone(), sealed));
             }
         }
         if links_unfilled {
@@ -705,6 +712,7 @@ pub fn fill_derived(rows: &dyn CaseRows) -> Result<usize, StorageError> {
             }
         }
     }
+    rows.fill_list_rows(&listed)?;
     if links_unfilled {
         rows.fill_link_rows(&links)?;
     }

@@ -1917,14 +1917,21 @@ impl CaseRows for PostgresDb {
         })?)
     }
 
-    fn fill_list_row(&self, id: &[u8], sealed: &[u8]) -> Result<(), StorageError> {
-        let (key, sealed) = (id.to_vec(), sealed.to_vec());
+    fn fill_list_rows(&self, rows: &[(Vec<u8>, Vec<u8>)]) -> Result<(), StorageError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let rows = rows.to_vec();
         Ok(self.run(move |c| {
-            c.execute(
-                "INSERT INTO case_list_facts (case_id, facts) SELECT $1, $2
-                 WHERE EXISTS (SELECT 1 FROM cases WHERE id = $1) ON CONFLICT (case_id) DO NOTHING",
-                &[&key, &sealed],
-            )?;
+            let mut tx = c.transaction()?;
+            for (key, sealed) in &rows {
+                tx.execute(
+                    "INSERT INTO case_list_facts (case_id, facts) SELECT $1, $2
+                     WHERE EXISTS (SELECT 1 FROM cases WHERE id = $1) ON CONFLICT (case_id) DO NOTHING",
+                    &[key, sealed],
+                )?;
+            }
+            tx.commit()?;
             Ok(())
         })?)
     }

@@ -1350,12 +1350,20 @@ impl CaseRows for SqliteDb {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    fn fill_list_row(&self, id: &[u8], sealed: &[u8]) -> Result<(), StorageError> {
-        self.lock().run(
-            "INSERT INTO case_list_facts (case_id, facts) SELECT ?1, ?2
-             WHERE EXISTS (SELECT 1 FROM cases WHERE id = ?1) ON CONFLICT (case_id) DO NOTHING",
-            params![id, sealed],
-        )?;
+    fn fill_list_rows(&self, rows: &[(Vec<u8>, Vec<u8>)]) -> Result<(), StorageError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        for (id, sealed) in rows {
+            tx.run(
+                "INSERT INTO case_list_facts (case_id, facts) SELECT ?1, ?2
+                 WHERE EXISTS (SELECT 1 FROM cases WHERE id = ?1) ON CONFLICT (case_id) DO NOTHING",
+                params![id, sealed],
+            )?;
+        }
+        tx.commit()?;
         Ok(())
     }
 
