@@ -6,8 +6,8 @@
 use std::sync::atomic::Ordering::Relaxed;
 
 use fieldcase_core::case::{
-    AppointmentInput, AssessmentInput, ClientInput, Finding, HouseholdMemberInput, IntakeInput,
-    RiskInput, VisitInput,
+    AppointmentInput, AssessmentInput, CaseKind, ClientInput, Finding, HouseholdMemberInput,
+    IntakeInput, RiskInput, VisitInput,
 };
 use fieldcase_core::NewCase;
 use fieldcase_server::Db;
@@ -55,6 +55,9 @@ fn the_first_view_after_a_start_opens_no_case_but_those_its_recent_activity_show
         let mut n = NewCase {
             team: "north".into(),
             restricted: i % 10 == 3,
+            // Some with a kind, and a priority (which the dashboard does not show).
+            case_kind: (i % 5 == 2).then_some(CaseKind::ChildProtection),
+            priority: (i % 3 == 0).then(|| "high".to_string()),
             ..Default::default()
         };
         n.client.name = Some(format!("{} {i}", NAMES[i % NAMES.len()]));
