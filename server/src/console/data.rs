@@ -157,11 +157,7 @@ struct Cached {
 
 impl Cached {
     /// The entry of `heads` in `map` (an entry of other heads is replaced).
-    fn at<'a>(
-        map: &'a mut HashMap<CaseId, Cached>,
-        id: CaseId,
-        heads: Vec<ChangeHash>,
-    ) -> &'a mut Cached {
+    fn at(map: &mut HashMap<CaseId, Cached>, id: CaseId, heads: Vec<ChangeHash>) -> &mut Cached {
         let e = map.entry(id).or_insert_with(|| Cached {
             heads: heads.clone(),
             listed: None,
