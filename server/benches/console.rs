@@ -127,6 +127,7 @@ fn setup(extra_cases: usize) -> Setup {
             closed: false,
             closed_at: None,
             matching: None,
+            listing: None,
         };
         db.put_case(&access, &doc.automerge().save(), &doc.heads(), t)
             .unwrap();

@@ -165,7 +165,7 @@ pub(crate) async fn check(
         }
     }
     Ok(Admitted {
-        access: CaseAccess::of(id, &admitted.file, after),
+        access: CaseAccess::of(id, &admitted.file, admitted.conflicts, after),
         marks: time_marks(state, after, &changes),
     })
 }

@@ -251,6 +251,9 @@ pub struct Metrics {
     pub hub: Arc<hub::Counters>,
     /// Case summaries the console keeps in memory (`console.max_summaries`).
     pub console_summaries: std::sync::atomic::AtomicU64,
+    /// Case documents the dashboard read: of cases with no list facts kept beside them (or
+    /// of another version), and of those whose changes its recent activity may show.
+    pub console_documents_read: std::sync::atomic::AtomicU64,
     /// The storage's sealing and opening ([`db::keys::Meter`]): case documents opened, and
     /// the time spent in AES-GCM.
     pub sealing: Arc<db::keys::Meter>,
@@ -471,6 +474,12 @@ impl Metrics {
             "gauge",
             "Case summaries the console keeps in memory (at most console.max_summaries).",
             self.console_summaries.load(Relaxed).to_string(),
+        );
+        line(
+            "console_documents_read_total",
+            "counter",
+            "Case documents the dashboard read: cases with no list facts kept beside them, and those its recent activity may show.",
+            self.console_documents_read.load(Relaxed).to_string(),
         );
         self.listen.render(&mut out);
         self.hub.render(&mut out);

@@ -176,6 +176,32 @@ impl TestServer {
         (id, anna, bao)
     }
 
+    /// Stops the server gracefully and starts it again on the same database, with the
+    /// same settings, on a new port ([`TestServer::url`] changes): nothing it kept in
+    /// memory is kept, as after a restart. Plain HTTP servers only.
+    pub fn restart(&mut self) {
+        assert!(self.ca_pem.is_none(), "restarts plain HTTP servers only");
+        self.stop_gracefully();
+        let rt = self.runtime.as_ref().expect("runtime");
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("address");
+        let listener = {
+            let _guard = rt.enter();
+            listener.set_nonblocking(true).expect("non-blocking");
+            tokio::net::TcpListener::from_std(listener).expect("listener")
+        };
+        let state = AppState::new(self.db.clone() as Arc<dyn Db>, self.state.config.clone());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let stopped = async {
+            let _ = stopped.await;
+        };
+        let served = rt.spawn(fieldcase_server::serve(listener, state.clone(), stopped));
+        self.url = format!("http://{addr}");
+        self.state = state;
+        self.stop = Some(stop);
+        self.served = Some(served);
+    }
+
     /// Asks the server to stop, as SIGTERM does, without waiting for it.
     pub fn begin_stop(&mut self) {
         if let Some(stop) = self.stop.take() {

@@ -59,6 +59,8 @@ pub struct Prior<'a> {
 pub struct Admission {
     /// The candidate's outline.
     pub file: CaseFile,
+    /// How many of the candidate's fields hold concurrent values (with its outline).
+    pub conflicts: usize,
     /// The case's team (empty when it names none).
     pub team: String,
     /// Whether the team is new to the case (a new case, or a move): it must exist.
@@ -193,7 +195,7 @@ fn admit_with(
     if let Some(refusal) = process::violation(after, &upgrade::writers_changes(after, changes)) {
         return Err(refusal);
     }
-    let (file, _) = CaseDoc::outline_of(after).map_err(|e| invalid(e.to_string()))?;
+    let (file, conflicts) = CaseDoc::outline_of(after).map_err(|e| invalid(e.to_string()))?;
     // The document must be the case it was sent as: its inner id decides where it is
     // stored and who may see it.
     if file.id != id.to_string() {
@@ -263,6 +265,7 @@ fn admit_with(
         newcomers,
         new_links,
         file,
+        conflicts,
     })
 }
 

@@ -156,6 +156,23 @@ impl CaseSummary {
     /// Builds the summary of a case document.
     pub fn of(doc: &CaseDoc, last_change: i64) -> Result<Self> {
         let (f, conflicts) = doc.outline()?;
+        Ok(Self::of_outline(
+            f,
+            conflicts,
+            doc.is_restricted(),
+            last_change,
+        ))
+    }
+
+    /// Builds the summary of a case from its outline ([`CaseDoc::outline`]: the file and
+    /// how many fields hold concurrent values) and whether it is restricted
+    /// ([`CaseDoc::restricted_in`]), as [`CaseSummary::of`] does from the document.
+    pub fn of_outline(
+        f: crate::CaseFile,
+        conflicts: usize,
+        restricted: bool,
+        last_change: i64,
+    ) -> Self {
         let judgement = f.current_judgement();
         let pending = f.pending_next_step();
         let emergency = f.emergency_open();
@@ -297,7 +314,7 @@ impl CaseSummary {
         );
         let search_key = names.iter().map(|n| fold(n)).collect::<Vec<_>>().join("\n");
         let person = Prepared::of(&Person::of_client(&f.client));
-        Ok(CaseSummary {
+        CaseSummary {
             id,
             client_name: f.client.name.unwrap_or_default(),
             client_name_latin: f.client.name_latin,
@@ -309,7 +326,7 @@ impl CaseSummary {
             emergency: open && emergency,
             closure_requested: open && closure_requested,
             priority: f.priority,
-            restricted: doc.is_restricted(),
+            restricted,
             team: f.team,
             case_manager: f.case_manager,
             assigned: f.assigned,
@@ -321,7 +338,7 @@ impl CaseSummary {
             search_key,
             person,
             version: SUMMARY_VERSION,
-        })
+        }
     }
 
     /// Whether the summary was built by this version.
@@ -361,6 +378,244 @@ impl CaseSummary {
     /// Whether the next review date has passed on `today` (`YYYY-MM-DD`).
     pub fn review_overdue(&self, today: &str) -> bool {
         self.stage != Stage::Closed && self.next_review.as_deref().is_some_and(|d| d < today)
+    }
+}
+
+/// A summary as the server keeps it beside a case, sealed (issue 20: the console's dashboard
+/// lists cases without opening their documents). Compact, and only what the dashboard
+/// shows, filters, searches and counts on: short names and no empty fields; none of what
+/// the server keeps in columns of its own (the id, team, assignees, whether it is
+/// restricted), nor the client's names again for search; not the priority, the case
+/// manager, the client as the duplicate check compares them, nor an agenda item's title,
+/// path or needs (its kind and date are kept). [`CaseSummary::kept`] makes one and
+/// [`Kept::summary`] gives the summary back: the one [`CaseSummary::of`] builds with those
+/// left empty ([`CaseSummary::as_kept`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Kept {
+    /// [`SUMMARY_VERSION`]: a kept summary of another version is not used.
+    #[serde(rename = "v")]
+    version: u32,
+    #[serde(rename = "n", default, skip_serializing_if = "String::is_empty")]
+    client_name: String,
+    #[serde(rename = "l", default, skip_serializing_if = "Option::is_none")]
+    client_name_latin: Option<String>,
+    #[serde(rename = "s")]
+    stage: Stage,
+    #[serde(rename = "k", default, skip_serializing_if = "Option::is_none")]
+    case_kind: Option<CaseKind>,
+    #[serde(rename = "f", default, skip_serializing_if = "Option::is_none")]
+    finding: Option<Finding>,
+    #[serde(rename = "e", default, skip_serializing_if = "Option::is_none")]
+    earlier_level: Option<RiskLevel>,
+    #[serde(rename = "x", default, skip_serializing_if = "Option::is_none")]
+    next_step: Option<NextStep>,
+    #[serde(rename = "u", default, skip_serializing_if = "is_false")]
+    emergency: bool,
+    #[serde(rename = "c", default, skip_serializing_if = "is_false")]
+    closure_requested: bool,
+    /// The document names no team (the server's column holds an empty name then).
+    #[serde(rename = "t0", default, skip_serializing_if = "is_false")]
+    no_team: bool,
+    /// The assignees as the document lists them, only when they are not the server's
+    /// (which keeps each once, in order).
+    #[serde(rename = "a", default, skip_serializing_if = "Option::is_none")]
+    assigned: Option<Vec<String>>,
+    #[serde(rename = "r", default, skip_serializing_if = "Option::is_none")]
+    next_review: Option<String>,
+    #[serde(rename = "o", default, skip_serializing_if = "is_zero")]
+    conflicts: usize,
+    #[serde(rename = "g", default, skip_serializing_if = "Vec::is_empty")]
+    agenda: Vec<KeptItem>,
+    #[serde(rename = "d", default, skip_serializing_if = "Vec::is_empty")]
+    pending: Vec<KeptPending>,
+    /// The search key after the client's own names (their household's), when there is one.
+    #[serde(rename = "q", default, skip_serializing_if = "Option::is_none")]
+    search_rest: Option<String>,
+}
+
+/// An agenda item as kept: its kind and when (the case is the kept one's).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct KeptItem(AgendaKind, String);
+
+/// A step due by the team's deadlines, as kept (not its path).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct KeptPending {
+    #[serde(rename = "k")]
+    kind: DueKind,
+    #[serde(rename = "s")]
+    since: String,
+    #[serde(rename = "f", default, skip_serializing_if = "Option::is_none")]
+    finding: Option<Finding>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// The search key of a client's own names (the start of [`CaseSummary`]'s).
+fn names_key(name: &str, latin: Option<&str>) -> String {
+    let mut key = fold(name);
+    if let Some(l) = latin {
+        key.push('\n');
+        key.push_str(&fold(l));
+    }
+    key
+}
+
+impl CaseSummary {
+    /// This summary as the server keeps it ([`Kept`]).
+    pub fn kept(&self) -> Kept {
+        let mut deduped: Vec<&String> = Vec::with_capacity(self.assigned.len());
+        for a in &self.assigned {
+            if !deduped.contains(&a) {
+                deduped.push(a);
+            }
+        }
+        let own = names_key(&self.client_name, self.client_name_latin.as_deref());
+        let search_rest = match self.search_key.strip_prefix(own.as_str()) {
+            Some("") => None,
+            Some(rest) if rest.starts_with('\n') => Some(rest[1..].to_string()),
+            // Not as built here: kept whole, marked by its first character.
+            _ => Some(format!("\u{0}{}", self.search_key)),
+        };
+        Kept {
+            version: self.version,
+            client_name: self.client_name.clone(),
+            client_name_latin: self.client_name_latin.clone(),
+            stage: self.stage,
+            case_kind: self.case_kind,
+            finding: self.finding,
+            earlier_level: self.earlier_level,
+            next_step: self.next_step,
+            emergency: self.emergency,
+            closure_requested: self.closure_requested,
+            no_team: self.team.is_none(),
+            assigned: (deduped.len() != self.assigned.len()).then(|| self.assigned.clone()),
+            next_review: self.next_review.clone(),
+            conflicts: self.conflicts,
+            agenda: self
+                .agenda
+                .iter()
+                .map(|a| KeptItem(a.kind, a.when.clone()))
+                .collect(),
+            pending: self
+                .pending
+                .iter()
+                .map(|p| KeptPending {
+                    kind: p.kind,
+                    since: p.since.clone(),
+                    finding: p.finding,
+                })
+                .collect(),
+            search_rest,
+        }
+    }
+}
+
+impl CaseSummary {
+    /// This summary as [`Kept::summary`] gives it back: without the priority, the case
+    /// manager, the client as the duplicate check compares them, and its agenda items'
+    /// titles, paths and needs.
+    pub fn as_kept(&self) -> CaseSummary {
+        CaseSummary {
+            priority: None,
+            case_manager: None,
+            agenda: self
+                .agenda
+                .iter()
+                .map(|a| AgendaItem {
+                    title: String::new(),
+                    path: String::new(),
+                    needs: None,
+                    ..a.clone()
+                })
+                .collect(),
+            pending: self
+                .pending
+                .iter()
+                .map(|p| Pending {
+                    path: String::new(),
+                    ..p.clone()
+                })
+                .collect(),
+            person: Prepared::default(),
+            ..self.clone()
+        }
+    }
+}
+
+impl Kept {
+    /// The summary of case `id`, with what the server keeps in its columns: its team (an
+    /// empty name when the document names none), its assignees (each once, in order),
+    /// whether it is restricted, and when it last changed. `None` for one kept by another
+    /// version ([`SUMMARY_VERSION`]). What is not kept is left empty
+    /// ([`CaseSummary::as_kept`]).
+    pub fn summary(
+        self,
+        id: String,
+        team: &str,
+        assigned: &[String],
+        restricted: bool,
+        last_change: i64,
+    ) -> Option<CaseSummary> {
+        if self.version != SUMMARY_VERSION {
+            return None;
+        }
+        let own = names_key(&self.client_name, self.client_name_latin.as_deref());
+        let search_key = match self.search_rest {
+            None => own,
+            Some(whole) if whole.starts_with('\u{0}') => whole[1..].to_string(),
+            Some(rest) => format!("{own}\n{rest}"),
+        };
+        Some(CaseSummary {
+            client_name: self.client_name,
+            client_name_latin: self.client_name_latin,
+            stage: self.stage,
+            case_kind: self.case_kind,
+            finding: self.finding,
+            earlier_level: self.earlier_level,
+            next_step: self.next_step,
+            emergency: self.emergency,
+            closure_requested: self.closure_requested,
+            priority: None,
+            restricted,
+            team: (!self.no_team).then(|| team.to_string()),
+            case_manager: None,
+            assigned: self.assigned.unwrap_or_else(|| assigned.to_vec()),
+            next_review: self.next_review,
+            last_change,
+            conflicts: self.conflicts,
+            agenda: self
+                .agenda
+                .into_iter()
+                .map(|KeptItem(kind, when)| AgendaItem {
+                    case_id: id.clone(),
+                    kind,
+                    when,
+                    title: String::new(),
+                    path: String::new(),
+                    needs: None,
+                })
+                .collect(),
+            pending: self
+                .pending
+                .into_iter()
+                .map(|p| Pending {
+                    path: String::new(),
+                    kind: p.kind,
+                    since: p.since,
+                    finding: p.finding,
+                })
+                .collect(),
+            search_key,
+            person: Prepared::default(),
+            version: SUMMARY_VERSION,
+            id,
+        })
     }
 }
 

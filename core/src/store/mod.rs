@@ -32,7 +32,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use automerge::{ActorId, ChangeHash};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
-pub use index::{overdue, select, AgendaItem, AgendaKind, CaseFilter, CaseSummary, SortBy};
+pub use index::{overdue, select, AgendaItem, AgendaKind, CaseFilter, CaseSummary, Kept, SortBy};
 pub use refused::RefusedCase;
 pub use salvage::{Salvage, SalvagedCase};
 pub use user::UserContext;

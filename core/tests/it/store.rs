@@ -531,6 +531,26 @@ fn the_index_stays_exact_after_every_kind_of_edit() {
             .with_doc(&id, |d| CaseSummary::of(d, stored.last_change))
             .unwrap();
         assert_eq!(stored, fresh, "index out of date after: {what}");
+        // As the server keeps it beside the case (stored as JSON) and reads it back: the
+        // same summary but for what the dashboard does not show (`as_kept`).
+        let kept: fieldcase_core::store::Kept =
+            serde_json::from_slice(&serde_json::to_vec(&fresh.kept()).unwrap()).unwrap();
+        let mut assigned: Vec<String> = Vec::new();
+        for a in &fresh.assigned {
+            if !assigned.contains(a) {
+                assigned.push(a.clone());
+            }
+        }
+        let back = kept
+            .summary(
+                fresh.id.clone(),
+                fresh.team.as_deref().unwrap_or_default(),
+                &assigned,
+                fresh.restricted,
+                fresh.last_change,
+            )
+            .expect("of this version");
+        assert_eq!(back, fresh.as_kept(), "kept summary differs after: {what}");
     };
     type Edit = Box<
         dyn Fn(

@@ -21,6 +21,9 @@ use super::view::{self, count, emergency_badge, finding_badge, risk_badge, stage
 use super::ConsoleUser;
 use crate::AppState;
 
+/// How many changes the recent activity shows.
+const RECENT_SHOWN: usize = 15;
+
 /// The dashboard's filters (all optional; an unknown value is a clear error).
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct Filters {
@@ -103,7 +106,7 @@ async fn render(
     let filter = filters
         .to_filter(&today)
         .map_err(|e| crate::AppError::invalid(crate::error::Problem::FiltersUnreadable, e))?;
-    let cases = data::visible_cases(state, u.user()).await?;
+    let cases = data::listed_cases(state, u.user()).await?;
     let people = People::load(state).await?;
     let summaries: Vec<CaseSummary> = cases.iter().map(|c| c.summary.clone()).collect();
     let shown = select(summaries.iter(), &filter);
@@ -173,12 +176,7 @@ async fn render(
     };
     let conflicted: Vec<&CaseSummary> = summaries.iter().filter(|s| s.conflicts > 0).collect();
     let deadlines = team_deadlines(state, u).await?;
-    let mut activity: Vec<data::Activity> = cases
-        .iter()
-        .flat_map(|c| c.recent.iter().cloned())
-        .collect();
-    activity.sort_by_key(|a| std::cmp::Reverse(a.at_ms));
-    activity.truncate(15);
+    let activity = data::recent_activity(state, &cases, RECENT_SHOWN).await?;
 
     let case_link = |s: &CaseSummary| {
         html! { a href=(format!("/console/cases/{}", s.id)) { bdi { (view::listed_name(&s.client_name, s.restricted)) } } }

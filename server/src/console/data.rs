@@ -3,7 +3,7 @@
 //! change before it acknowledges it); writes go through the hub, never here.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use automerge::ChangeHash;
 use fieldcase_core::store::CaseSummary;
@@ -22,13 +22,95 @@ pub(crate) struct Loaded {
     pub summary: CaseSummary,
 }
 
-/// One case as the lists and reports use it (no document: it is cached).
+/// One case as the reports use it (no document: it is cached).
 pub(crate) struct Summary {
     pub access: CaseAccess,
     pub file: CaseFile,
     pub summary: CaseSummary,
-    /// The case's latest changes, newest first.
-    pub recent: Vec<Activity>,
+}
+
+/// One case as the dashboard lists it (cached): its summary, read from the facts kept
+/// beside it ([`crate::db::ListFacts`]) or, failing those, from its document; its latest
+/// changes are read from its document only when the recent activity may show them
+/// ([`recent_activity`]).
+pub(crate) struct ListedCase {
+    pub access: CaseAccess,
+    pub summary: CaseSummary,
+    /// The latest any change of the case can be shown at in the recent activity (ms): the
+    /// latest time a change claims, or a receipt of a change marked as far off.
+    latest: i64,
+    /// Its latest changes, newest first, once read.
+    recent: OnceLock<Vec<Activity>>,
+}
+
+impl ListedCase {
+    /// From the facts kept beside the case, with the latest receipt of its changes marked
+    /// as far off; `None` for facts of another version of the core's summary.
+    fn of_facts(
+        access: &CaseAccess,
+        facts: crate::db::ListFacts,
+        marked_receipt: Option<i64>,
+    ) -> Option<ListedCase> {
+        let latest = facts.latest_claim().max(marked_receipt.unwrap_or(i64::MIN));
+        let summary = facts.summary.summary(
+            access.id.to_string(),
+            &access.team,
+            &access.assigned,
+            access.restricted,
+            facts.heads_at.min(now_ms()),
+        )?;
+        Some(ListedCase {
+            access: access.clone(),
+            summary,
+            latest,
+            recent: OnceLock::new(),
+        })
+    }
+
+    /// From the case's document (no facts kept, or of another version).
+    fn of_document(
+        access: &CaseAccess,
+        bytes: &[u8],
+        marked_receipt: Option<i64>,
+    ) -> AppResult<(Vec<ChangeHash>, ListedCase)> {
+        let doc = CaseDoc::load(bytes)?;
+        let summary = CaseSummary::of(&doc, last_change_ms(&doc))?;
+        let latest =
+            crate::db::latest_claim(doc.automerge()).max(marked_receipt.unwrap_or(i64::MIN));
+        Ok((
+            doc.heads(),
+            ListedCase {
+                access: access.clone(),
+                summary,
+                latest,
+                recent: OnceLock::new(),
+            },
+        ))
+    }
+
+    /// The case's latest changes, newest first ([`recent_changes`]), read from its
+    /// document the first time.
+    fn recent(&self, st: &AppState) -> AppResult<&[Activity]> {
+        if let Some(r) = self.recent.get() {
+            return Ok(r);
+        }
+        let db = st.db.as_ref();
+        st.metrics
+            .console_documents_read
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let recent = match db.case_document(&self.access.id)? {
+            Some(bytes) => match load(self.access.clone(), &bytes) {
+                Ok(l) => recent_changes(&l, RECENT_PER_CASE, db)?,
+                // One unreadable case must not hide the others; it is logged.
+                Err(e) => {
+                    tracing::error!(error = %e, "a stored case could not be read");
+                    Vec::new()
+                }
+            },
+            None => Vec::new(),
+        };
+        Ok(self.recent.get_or_init(|| recent))
+    }
 }
 
 /// When the case last changed (ms): the latest of its heads, and never later than now (a
@@ -65,8 +147,32 @@ const RECENT_PER_CASE: usize = 5;
 #[derive(Default)]
 pub struct Cache(Mutex<HashMap<CaseId, Cached>>);
 
-/// A summary and the heads it was made at.
-type Cached = (Vec<ChangeHash>, Arc<Summary>);
+/// What is kept of a case, and the heads it was made at: the dashboard's summary, the
+/// reports' typed record, or both.
+struct Cached {
+    heads: Vec<ChangeHash>,
+    listed: Option<Arc<ListedCase>>,
+    full: Option<Arc<Summary>>,
+}
+
+impl Cached {
+    /// The entry of `heads` in `map` (an entry of other heads is replaced).
+    fn at(map: &mut HashMap<CaseId, Cached>, id: CaseId, heads: Vec<ChangeHash>) -> &mut Cached {
+        let e = map.entry(id).or_insert_with(|| Cached {
+            heads: heads.clone(),
+            listed: None,
+            full: None,
+        });
+        if e.heads != heads {
+            *e = Cached {
+                heads,
+                listed: None,
+                full: None,
+            };
+        }
+        e
+    }
+}
 
 impl std::fmt::Debug for Cache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -78,8 +184,49 @@ impl Cache {
     fn get(&self, id: &CaseId, heads: &[ChangeHash]) -> Option<Arc<Summary>> {
         let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
         map.get(id)
-            .filter(|(h, _)| h.as_slice() == heads)
-            .map(|(_, s)| s.clone())
+            .filter(|c| c.heads.as_slice() == heads)
+            .and_then(|c| c.full.clone())
+    }
+
+    fn get_listed(&self, id: &CaseId, heads: &[ChangeHash]) -> Option<Arc<ListedCase>> {
+        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(id)
+            .filter(|c| c.heads.as_slice() == heads)
+            .and_then(|c| c.listed.clone())
+    }
+
+    /// Keeps what was made, then holds the cache to
+    /// [`crate::Config::console_max_summaries`] entries: `all` are this user's cases only
+    /// (read through the indexes): the entries of other users' cases stay, up to the
+    /// bound; past it, this user's, up to the bound.
+    fn keep(
+        &self,
+        st: &AppState,
+        all: &[(CaseAccess, Vec<ChangeHash>)],
+        listed: Vec<(CaseId, Vec<ChangeHash>, Arc<ListedCase>)>,
+        full: Vec<(CaseId, Vec<ChangeHash>, Arc<Summary>)>,
+    ) {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        for (id, heads, l) in listed {
+            Cached::at(&mut map, id, heads).listed = Some(l);
+        }
+        for (id, heads, s) in full {
+            Cached::at(&mut map, id, heads).full = Some(s);
+        }
+        let max = st.config.console_max_summaries;
+        if map.len() > max {
+            let ids: std::collections::HashSet<&CaseId> = all.iter().map(|(a, _)| &a.id).collect();
+            map.retain(|id, _| ids.contains(id));
+        }
+        if map.len() > max {
+            let over: Vec<CaseId> = map.keys().skip(max).copied().collect();
+            for id in over {
+                map.remove(&id);
+            }
+        }
+        st.metrics
+            .console_summaries
+            .store(map.len() as u64, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
@@ -125,8 +272,32 @@ impl Listed {
     }
 }
 
-/// Every case `user` may see, summarised. Their being listed is recorded (see [`Listed`]).
-/// The summaries are kept for the next list, at most
+/// Records that `user` was shown `visible` in a list (see [`Listed`]): lists and reports
+/// show names and risk, a read, recorded before anything is shown.
+fn record_listed(st: &AppState, user: &User, visible: &[&CaseAccess]) -> AppResult<()> {
+    let now = now_ms();
+    let day = now.div_euclid(86_400_000);
+    let restricted: Vec<CaseId> = visible
+        .iter()
+        .filter(|a| a.restricted)
+        .map(|a| a.id)
+        .collect();
+    let open: Vec<CaseId> = visible
+        .iter()
+        .filter(|a| !a.restricted)
+        .map(|a| a.id)
+        .collect();
+    let open = st.listed.unrecorded(&user.id, &open, day);
+    let mut listed = restricted;
+    listed.extend_from_slice(&open);
+    st.db
+        .audit_cases(&user.id, "", &listed, "listed (console)", now)?;
+    st.listed.recorded(&user.id, &open, day);
+    Ok(())
+}
+
+/// Every case `user` may see, with its typed record, for the reports. Their being listed
+/// is recorded (see [`Listed`]). The summaries are kept for the next list, at most
 /// [`crate::Config::console_max_summaries`] (past it, only this user's, up to the bound).
 pub(crate) async fn visible_cases(
     state: &Arc<AppState>,
@@ -136,33 +307,14 @@ pub(crate) async fn visible_cases(
     let user = user.clone();
     blocking(move || {
         let all = st.db.visible_cases(&user)?;
-        let mut out = Vec::new();
-        let mut fresh = Vec::new();
-        // Lists and reports show names and risk: that is a read, and it is recorded, before
-        // anything is shown.
-        let now = now_ms();
-        let day = now.div_euclid(86_400_000);
         let visible: Vec<&CaseAccess> = all
             .iter()
             .map(|(a, _)| a)
             .filter(|a| a.visible_to(&user))
             .collect();
-        let restricted: Vec<CaseId> = visible
-            .iter()
-            .filter(|a| a.restricted)
-            .map(|a| a.id)
-            .collect();
-        let open: Vec<CaseId> = visible
-            .iter()
-            .filter(|a| !a.restricted)
-            .map(|a| a.id)
-            .collect();
-        let open = st.listed.unrecorded(&user.id, &open, day);
-        let mut listed = restricted;
-        listed.extend_from_slice(&open);
-        st.db
-            .audit_cases(&user.id, "", &listed, "listed (console)", now)?;
-        st.listed.recorded(&user.id, &open, day);
+        record_listed(&st, &user, &visible)?;
+        let mut out = Vec::new();
+        let mut fresh = Vec::new();
         for (access, heads) in &all {
             if !access.visible_to(&user) {
                 continue;
@@ -176,12 +328,10 @@ pub(crate) async fn visible_cases(
             };
             match load(access.clone(), &bytes) {
                 Ok(l) => {
-                    let recent = recent_changes(&l, RECENT_PER_CASE, st.db.as_ref())?;
                     let s = Arc::new(Summary {
                         access: l.access,
                         file: l.file,
                         summary: l.summary,
-                        recent,
                     });
                     fresh.push((access.id, l.doc.heads(), s.clone()));
                     out.push(s);
@@ -190,27 +340,127 @@ pub(crate) async fn visible_cases(
                 Err(e) => tracing::error!(error = %e, "a stored case could not be read"),
             }
         }
-        let mut map = st.console.0.lock().unwrap_or_else(|p| p.into_inner());
-        for (id, heads, s) in fresh {
-            map.insert(id, (heads, s));
-        }
-        // `all` is this user's cases only (read through the indexes): the summaries of
-        // other users' cases stay, up to a bound; past it, this user's, up to the bound.
-        let max = st.config.console_max_summaries;
-        if map.len() > max {
-            let ids: std::collections::HashSet<&CaseId> = all.iter().map(|(a, _)| &a.id).collect();
-            map.retain(|id, _| ids.contains(id));
-        }
-        if map.len() > max {
-            let over: Vec<CaseId> = map.keys().skip(max).copied().collect();
-            for id in over {
-                map.remove(&id);
+        st.console.keep(&st, &all, Vec::new(), fresh);
+        Ok(out)
+    })
+    .await
+}
+
+/// Every case `user` may see, summarised, for the dashboard: from the facts kept beside
+/// each case ([`crate::db::ListFacts`]), so that a first view (an empty cache, after a
+/// start) opens no document; a case whose facts are missing or of another version is read
+/// from its document. Their being listed is recorded (see [`Listed`]); kept for the next
+/// list as [`visible_cases`] keeps its own.
+pub(crate) async fn listed_cases(
+    state: &Arc<AppState>,
+    user: &User,
+) -> AppResult<Vec<Arc<ListedCase>>> {
+    let st = state.clone();
+    let user = user.clone();
+    blocking(move || {
+        let all = st.db.visible_cases(&user)?;
+        let visible: Vec<&(CaseAccess, Vec<ChangeHash>)> =
+            all.iter().filter(|(a, _)| a.visible_to(&user)).collect();
+        let accesses: Vec<&CaseAccess> = visible.iter().map(|(a, _)| a).collect();
+        record_listed(&st, &user, &accesses)?;
+        let mut out: Vec<Option<Arc<ListedCase>>> = visible
+            .iter()
+            .map(|(a, heads)| st.console.get_listed(&a.id, heads))
+            .collect();
+        let missing: Vec<CaseId> = visible
+            .iter()
+            .zip(&out)
+            .filter(|(_, o)| o.is_none())
+            .map(|((a, _), _)| a.id)
+            .collect();
+        let mut fresh = Vec::new();
+        if !missing.is_empty() {
+            let mut found: HashMap<CaseId, crate::db::Listing> = st
+                .db
+                .list_facts(&missing)?
+                .into_iter()
+                .map(|l| (l.id, l))
+                .collect();
+            for (slot, (access, _)) in out.iter_mut().zip(&visible) {
+                if slot.is_some() {
+                    continue;
+                }
+                // Erased meanwhile: not listed.
+                let Some(listing) = found.remove(&access.id) else {
+                    continue;
+                };
+                let marked = listing.marked_receipt;
+                let made = match listing
+                    .facts
+                    .and_then(|f| ListedCase::of_facts(access, f, marked))
+                {
+                    Some(l) => Some((listing.heads, l)),
+                    None => {
+                        st.metrics
+                            .console_documents_read
+                            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        match st.db.case_document(&access.id)? {
+                            None => None,
+                            Some(bytes) => match ListedCase::of_document(access, &bytes, marked) {
+                                Ok(l) => Some(l),
+                                // One unreadable case must not hide the caseload; it is logged.
+                                Err(e) => {
+                                    tracing::error!(error = %e, "a stored case could not be read");
+                                    None
+                                }
+                            },
+                        }
+                    }
+                };
+                if let Some((heads, l)) = made {
+                    let l = Arc::new(l);
+                    fresh.push((access.id, heads, l.clone()));
+                    *slot = Some(l);
+                }
             }
         }
-        st.metrics
-            .console_summaries
-            .store(map.len() as u64, std::sync::atomic::Ordering::Relaxed);
-        Ok(out)
+        st.console.keep(&st, &all, fresh, Vec::new());
+        Ok(out.into_iter().flatten().collect())
+    })
+    .await
+}
+
+/// The latest `n` changes of `cases`, newest first: those [`recent_changes`] lists of each
+/// case (at most [`RECENT_PER_CASE`]), as if all were read and sorted by time, a tie going
+/// to the case listed first. Only the documents of the cases whose changes can be among
+/// them are read: the cases by the latest time a change of theirs can be shown at, until
+/// the `n`th change found is later than the next case's latest.
+pub(crate) async fn recent_activity(
+    state: &Arc<AppState>,
+    cases: &[Arc<ListedCase>],
+    n: usize,
+) -> AppResult<Vec<Activity>> {
+    let st = state.clone();
+    let cases = cases.to_vec();
+    blocking(move || {
+        let mut order: Vec<usize> = (0..cases.len()).collect();
+        order.sort_by_key(|&i| (std::cmp::Reverse(cases[i].latest), i));
+        // (time, case, place in the case's list), the first `n` in the order shown.
+        let mut best: Vec<(i64, usize, usize)> = Vec::new();
+        for i in order {
+            if n == 0 {
+                break;
+            }
+            if let Some(&(at, case, _)) = best.get(n - 1) {
+                let latest = cases[i].latest;
+                if at > latest || (at == latest && case < i) {
+                    break;
+                }
+            }
+            let recent = cases[i].recent(&st)?;
+            best.extend(recent.iter().enumerate().map(|(k, a)| (a.at_ms, i, k)));
+            best.sort_by_key(|&(at, case, k)| (std::cmp::Reverse(at), case, k));
+            best.truncate(n);
+        }
+        Ok(best
+            .into_iter()
+            .filter_map(|(_, case, k)| cases[case].recent.get()?.get(k).cloned())
+            .collect())
     })
     .await
 }

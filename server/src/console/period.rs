@@ -747,7 +747,6 @@ mod tests {
             access: crate::db::CaseAccess::read(id, doc.automerge()).unwrap(),
             summary: fieldcase_core::store::CaseSummary::of(&doc, 0).unwrap(),
             file,
-            recent: Vec::new(),
         })
     }
 

@@ -130,6 +130,9 @@ pub trait CaseTx {
     fn replace_links(&mut self, id: &[u8], links: &[&[u8]]) -> Result<(), StorageError>;
     /// Replaces what the duplicate check keeps of the case ([`super::MatchFacts`], sealed).
     fn set_match_facts(&mut self, id: &[u8], sealed: &[u8]) -> Result<(), StorageError>;
+    /// Replaces what the console's lists keep of the case ([`super::ListFacts`], sealed);
+    /// `None` deletes it.
+    fn set_list_facts(&mut self, id: &[u8], sealed: Option<&[u8]>) -> Result<(), StorageError>;
     /// The database's key check ([`keys`]), held until the transaction ends so that no
     /// rotation of the master key runs meanwhile.
     fn key_check(&mut self) -> Result<Option<Vec<u8>>, StorageError>;
@@ -226,7 +229,29 @@ pub trait CaseRows {
     fn fill_match_row(&self, id: &[u8], sealed: &[u8]) -> Result<(), StorageError>;
     /// A case's wrapped data key (`None`: no such case, or erased).
     fn data_key_row(&self, id: &[u8]) -> Result<Option<Vec<u8>>, StorageError>;
+    /// The list facts of the cases `ids` (those that exist; in one consistent view), each
+    /// with its heads and wrapped data key, and the latest receipt of its changes marked as
+    /// far off ([`super::TimeMark`]).
+    fn list_fact_rows(&self, ids: &[Vec<u8>]) -> Result<Vec<ListFactRow>, StorageError>;
+    /// The keys of the cases with no list facts stored, while the storage is marked as
+    /// holding cases stored before they were kept: [`fill_derived`] reads them once.
+    fn unfilled_list_keys(&self) -> Result<Vec<Vec<u8>>, StorageError>;
+    /// Clears the mark: the list facts of the cases stored before were filled.
+    fn list_facts_filled(&self) -> Result<(), StorageError>;
+    /// Writes cases' list facts (key, sealed) where none are stored still (a write
+    /// meanwhile wrote them from a newer document), in one transaction.
+    fn fill_list_rows(&self, rows: &[(Vec<u8>, Vec<u8>)]) -> Result<(), StorageError>;
 }
+
+/// A case's key, its heads as stored, its wrapped data key, its list facts (sealed; `None`
+/// when none are stored) and the latest receipt of its changes marked as far off.
+pub type ListFactRow = (
+    Vec<u8>,
+    Vec<u8>,
+    Option<Vec<u8>>,
+    Option<Vec<u8>>,
+    Option<i64>,
+);
 
 /// A case's key, its wrapped data key and its match facts (sealed; `None` when none are
 /// stored).
@@ -237,6 +262,57 @@ fn seal_facts(meter: &keys::Meter, key: &Key, id: &[u8], facts: &super::MatchFac
     // Strings, numbers and lists only: serializing cannot fail.
     let plain = serde_json::to_vec(facts).unwrap_or_default();
     meter.seal(key, Kind::MatchFacts, id, &plain)
+}
+
+/// Seals a case's list facts with its data key.
+fn seal_list_facts(meter: &keys::Meter, key: &Key, id: &[u8], facts: &super::ListFacts) -> Vec<u8> {
+    // Strings, numbers and lists only: serializing cannot fail.
+    let plain = serde_json::to_vec(facts).unwrap_or_default();
+    meter.seal(key, Kind::ListFacts, id, &plain)
+}
+
+/// The list facts of the cases `ids` that exist, each with its heads as stored with them
+/// and the latest receipt of its changes marked as far off; facts that do not open (logged)
+/// or are of another version ([`super::LIST_FACTS_VERSION`]) are `None`: the caller opens
+/// the document.
+pub fn list_facts(
+    rows: &dyn CaseRows,
+    ids: &[CaseId],
+) -> Result<Vec<super::Listing>, StorageError> {
+    let keys: Vec<Vec<u8>> = ids.iter().map(|i| i.as_bytes().to_vec()).collect();
+    let found = rows.list_fact_rows(&keys)?;
+    let meter = rows.meter();
+    with_master_key(rows, |master| {
+        Ok(found
+            .iter()
+            .filter_map(|(key, heads, wrapped, sealed, marked)| {
+                let id = case_id_of(key)?;
+                let facts = sealed.as_deref().and_then(|sealed| {
+                    let opened = meter
+                        .opening(|| data_key(&master, key, wrapped.as_deref()))
+                        .and_then(|k| meter.open(&k, Kind::ListFacts, key, sealed))
+                        .and_then(|plain| {
+                            serde_json::from_slice::<super::ListFacts>(&plain)
+                                .map_err(|e| StorageError::Corrupt(format!("list facts: {e}")))
+                        });
+                    match opened {
+                        Ok(f) if f.version == super::LIST_FACTS_VERSION => Some(f),
+                        Ok(_) => None,
+                        Err(e) => {
+                            tracing::warn!(case = %id, error = %e, "a case's list facts do not open; its document is read instead");
+                            None
+                        }
+                    }
+                });
+                Some(super::Listing {
+                    id,
+                    heads: heads_of(heads),
+                    facts,
+                    marked_receipt: *marked,
+                })
+            })
+            .collect())
+    })
 }
 
 /// Opens a case's match facts; `None` (logged) when they do not open or read, or were
@@ -341,13 +417,20 @@ pub fn store(
     };
     // A new case's data key, made once even if the insert is tried again.
     let mut fresh: Option<(Key, Vec<u8>)> = None;
-    // The match facts, sealed with the case's data key once it is known.
+    // The match facts and list facts, sealed with the case's data key once it is known.
     let mut facts: Option<Vec<u8>>;
+    let mut listing: Option<Vec<u8>>;
     let facts_of = |key: &Key| {
         access
             .matching
             .as_ref()
             .map(|f| seal_facts(meter, key, id, f))
+    };
+    let listing_of = |key: &Key| {
+        access
+            .listing
+            .as_ref()
+            .map(|f| seal_list_facts(meter, key, id, f))
     };
     // A new case found inserted by another writer is looked at again, once it is there.
     let mut attempts = 0;
@@ -367,6 +450,7 @@ pub fn store(
             Some(c) => {
                 let key = meter.opening(|| data_key(master, id, c.data_key.as_deref()))?;
                 facts = facts_of(&key);
+                listing = listing_of(&key);
                 if !w.snapshot {
                     let sealed = meter.seal(&key, Kind::Change, id, &w.bytes);
                     let (pending_changes, pending_bytes) = tx.append_changes(row, &sealed)?;
@@ -402,6 +486,7 @@ pub fn store(
                 };
                 let sealed = meter.seal(key, Kind::Snapshot, id, &w.bytes);
                 facts = facts_of(key);
+                listing = listing_of(key);
                 let row = CaseRow {
                     data_key: &claimed,
                     ..row
@@ -459,6 +544,7 @@ pub fn store(
     if let Some(f) = &facts {
         tx.set_match_facts(id, f)?;
     }
+    tx.set_list_facts(id, listing.as_deref())?;
     Ok(stored)
 }
 
@@ -527,8 +613,9 @@ pub fn closed(
 /// Writes what is kept beside the cases stored before it was (a database of an earlier
 /// version), opening each such case once, at the first start after the upgrade: the
 /// closure columns (the SQLite storage's migration 19, PostgreSQL's schema version 16),
-/// the links between cases (migration 20, schema version 18) and the duplicate check's
-/// match facts (migration 22, schema version 20). Idempotent: a case whose
+/// the links between cases (migration 20, schema version 18), the duplicate check's
+/// match facts (migration 22, schema version 20) and the console's list facts (migration
+/// 24, schema version 22). Idempotent: a case whose
 /// columns a write filled meanwhile is left as that write left it; one interrupted start
 /// fills the rest at the next. A case that cannot be read is logged: its closure is taken
 /// as open (never the retention's to erase), it keeps no links until its next write; never
@@ -538,11 +625,15 @@ pub fn fill_derived(rows: &dyn CaseRows) -> Result<usize, StorageError> {
         rows.unfilled_closure_keys()?.into_iter().collect();
     let facts: std::collections::BTreeSet<Vec<u8>> =
         rows.unfilled_match_keys()?.into_iter().collect();
+    let listings: std::collections::BTreeSet<Vec<u8>> =
+        rows.unfilled_list_keys()?.into_iter().collect();
     let links_unfilled = rows.links_unfilled()?;
     let keys: Vec<Vec<u8>> = if links_unfilled {
         rows.all_case_rows()?.0.into_iter().map(|r| r.0).collect()
     } else {
-        closures.union(&facts).cloned().collect()
+        let mut k: std::collections::BTreeSet<Vec<u8>> = closures.union(&facts).cloned().collect();
+        k.extend(listings.iter().cloned());
+        k.into_iter().collect()
     };
     if !keys.is_empty() {
         tracing::info!(
@@ -552,7 +643,14 @@ pub fn fill_derived(rows: &dyn CaseRows) -> Result<usize, StorageError> {
     }
     let meter = rows.meter();
     let mut links = Vec::new();
+    // The list facts are written a thousand cases to a transaction (one commit each:
+    // 100,000 cases stored before take minutes at one commit a case).
+    let mut listed: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
     for key in &keys {
+        if listed.len() >= 1000 {
+            rows.fill_list_rows(&listed)?;
+            listed.clear();
+        }
         let Some(id) = case_id_of(key) else { continue };
         // Erased meanwhile: nothing to fill.
         let Some(bytes) = document(rows, &id)? else {
@@ -561,11 +659,11 @@ pub fn fill_derived(rows: &dyn CaseRows) -> Result<usize, StorageError> {
         let read = automerge::Automerge::load(&bytes)
             .map_err(|e| e.to_string())
             .and_then(|doc| {
-                let (file, _) =
+                let (file, conflicts) =
                     fieldcase_core::CaseDoc::outline_of(&doc).map_err(|e| e.to_string())?;
-                Ok((file, doc))
+                Ok((file, conflicts, doc))
             });
-        let (file, doc) = match read {
+        let (file, conflicts, doc) = match read {
             Ok(r) => r,
             Err(e) => {
                 // Not a case file this server reads: never the retention's to erase.
@@ -594,8 +692,18 @@ pub fn fill_derived(rows: &dyn CaseRows) -> Result<usize, StorageError> {
                 rows.fill_match_row(key, &sealed)?;
             }
         }
+        if listings.contains(key) {
+            if let Some(wrapped) = rows.data_key_row(key)? {
+                let f = super::ListFacts::of(&file, conflicts, &doc);
+                let sealed = with_master_key(rows, |master| {
+                    let k = meter.opening(|| data_key(&master, key, Some(&wrapped)))?;
+                    Ok(seal_list_facts(&meter, &k, key, &f))
+                })?;
+                listed.push((key.clone(), sealed));
+            }
+        }
         if links_unfilled {
-            let l = CaseAccess::of(id, &file, &doc).links;
+            let l = CaseAccess::of(id, &file, conflicts, &doc).links;
             if !l.is_empty() {
                 links.push((
                     key.clone(),
@@ -604,12 +712,14 @@ pub fn fill_derived(rows: &dyn CaseRows) -> Result<usize, StorageError> {
             }
         }
     }
+    rows.fill_list_rows(&listed)?;
     if links_unfilled {
         rows.fill_link_rows(&links)?;
     }
     // Read once: a case that did not read keeps none (the duplicate check reads its
     // document), and a normal start finds the mark gone and reads nothing.
     rows.match_facts_filled()?;
+    rows.list_facts_filled()?;
     Ok(keys.len())
 }
 
@@ -630,6 +740,7 @@ pub fn access(rows: &dyn CaseRows, id: &CaseId) -> Result<Option<CaseAccess>, St
             closed_at,
             links: Vec::new(),
             matching: None,
+            listing: None,
         },
     ))
 }
@@ -686,6 +797,7 @@ fn listed(
                 closed,
                 closed_at,
                 matching: None,
+                listing: None,
             };
             Some((access, heads_of(&heads)))
         })
@@ -813,6 +925,9 @@ mod tests {
             self.calls.push("facts");
             Ok(())
         }
+        fn set_list_facts(&mut self, _: &[u8], _: Option<&[u8]>) -> Result<(), StorageError> {
+            Ok(())
+        }
         fn erased(&mut self, _: &[u8]) -> Result<bool, StorageError> {
             Ok(false)
         }
@@ -844,6 +959,7 @@ mod tests {
             closed: false,
             closed_at: None,
             matching: None,
+            listing: None,
         };
         let heads = [ChangeHash([1; 32])];
         Write::new(&access, CaseWrite::Snapshot(b"mine"), &heads, expected, 40)

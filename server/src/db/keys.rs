@@ -58,6 +58,8 @@ pub enum Kind {
     AttachmentChunk = 8,
     /// What the duplicate check keeps of a case (`db::MatchFacts`).
     MatchFacts = 9,
+    /// What the console's lists keep of a case (`db::ListFacts`).
+    ListFacts = 10,
 }
 
 /// An AES-256-GCM key: a master key or a case's data key.

@@ -268,6 +268,13 @@ macro_rules! rules_over_rows {
             Ok($crate::db::cases::match_facts_of(self, id)?)
         }
 
+        fn list_facts(
+            &self,
+            ids: &[fieldcase_core::CaseId],
+        ) -> $crate::AppResult<Vec<$crate::db::Listing>> {
+            Ok($crate::db::cases::list_facts(self, ids)?)
+        }
+
         fn mark_times(
             &self,
             case: &fieldcase_core::CaseId,
@@ -1158,6 +1165,97 @@ pub struct CaseAccess {
     /// write with `None` leaves the stored facts as they are; every write through the hub
     /// computes it from the document ([`CaseAccess::of`]).
     pub matching: Option<MatchFacts>,
+    /// What the console's lists keep of the case ([`ListFacts`]): written with the case,
+    /// sealed with its data key, so that the dashboard's first view opens no document.
+    /// Reads of access facts leave it `None`; a write with `None` deletes the stored ones
+    /// (the lists then open the document: never a summary of another version of the case).
+    pub listing: Option<ListFacts>,
+}
+
+/// The version of [`ListFacts`] this code writes: raise it when what they hold or how
+/// they are taken from a document changes (the core's summary has its own,
+/// `fieldcase_core::store::Kept`). Facts of another version are not used: the lists open
+/// the document instead, and the case's next write stores them anew.
+pub const LIST_FACTS_VERSION: u32 = 1;
+
+/// What the console's lists keep of a case (issue 20: the dashboard's first view after a
+/// start, a supervisor's thousand cases, without opening a document): its summary as the
+/// phone's caseload list has it ([`fieldcase_core::store::Kept`]) and two times. Stored
+/// beside the case, sealed with the case's data key (erased with it), filled once for
+/// cases stored before ([`cases::fill_derived`]); about 200 bytes for a small case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListFacts {
+    #[serde(rename = "v")]
+    pub version: u32,
+    #[serde(rename = "s")]
+    pub summary: fieldcase_core::store::Kept,
+    /// The latest time of the document's heads (ms, as the changes claim it): when the case
+    /// last changed, before the lists cap it at their now.
+    #[serde(rename = "h")]
+    pub heads_at: i64,
+    /// The latest time any change of the document claims (ms), when later than
+    /// `heads_at`: with the receipts of the changes marked as far off, the latest a change
+    /// of the case can be listed at in the recent activity (which opens only the documents
+    /// that can be among its latest).
+    #[serde(rename = "t", default, skip_serializing_if = "Option::is_none")]
+    pub latest_claim: Option<i64>,
+}
+
+impl ListFacts {
+    /// The facts of a document, from its outline (`file`, with `conflicts` fields holding
+    /// concurrent values).
+    pub fn of(
+        file: &fieldcase_core::CaseFile,
+        conflicts: usize,
+        doc: &automerge::Automerge,
+    ) -> Self {
+        let heads_at = doc
+            .get_heads()
+            .iter()
+            .filter_map(|h| doc.get_change_meta_by_hash(h))
+            .map(|c| c.timestamp.saturating_mul(1000))
+            .max()
+            .unwrap_or(0);
+        let latest = latest_claim(doc);
+        let summary = fieldcase_core::store::CaseSummary::of_outline(
+            file.clone(),
+            conflicts,
+            fieldcase_core::CaseDoc::restricted_in(doc),
+            heads_at,
+        );
+        ListFacts {
+            version: LIST_FACTS_VERSION,
+            summary: summary.kept(),
+            heads_at,
+            latest_claim: (latest > heads_at).then_some(latest),
+        }
+    }
+
+    /// The latest time a change of the case claims (ms).
+    pub fn latest_claim(&self) -> i64 {
+        self.latest_claim.unwrap_or(self.heads_at)
+    }
+}
+
+/// A case as the console's lists read it beside the case ([`Db::list_facts`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listing {
+    pub id: CaseId,
+    /// The case's heads, read with the facts (the facts are of these heads).
+    pub heads: Vec<automerge::ChangeHash>,
+    /// `None`: none stored, not opened, or of another version.
+    pub facts: Option<ListFacts>,
+    /// The latest receipt of the case's changes marked as far off ([`TimeMark`]), if any.
+    pub marked_receipt: Option<i64>,
+}
+
+/// The latest time any change of `doc` claims (ms; 0 for none).
+pub fn latest_claim(doc: &automerge::Automerge) -> i64 {
+    doc.get_changes_meta(&[])
+        .iter()
+        .map(|c| c.timestamp.saturating_mul(1000))
+        .max()
+        .unwrap_or(0)
 }
 
 /// The version of [`MatchFacts`] this code writes: raise it when what they hold or how
@@ -1192,9 +1290,15 @@ impl MatchFacts {
 }
 
 impl CaseAccess {
-    /// The access facts a case document states, from its outline `file`: the one way they
-    /// are read from a document (admission, the command line, seeding).
-    pub fn of(id: CaseId, file: &fieldcase_core::CaseFile, doc: &automerge::Automerge) -> Self {
+    /// The access facts a case document states, from its outline `file` (with `conflicts`
+    /// fields holding concurrent values): the one way they are read from a document
+    /// (admission, the command line, seeding).
+    pub fn of(
+        id: CaseId,
+        file: &fieldcase_core::CaseFile,
+        conflicts: usize,
+        doc: &automerge::Automerge,
+    ) -> Self {
         let closed = file.stage == fieldcase_core::Stage::Closed;
         CaseAccess {
             id,
@@ -1210,13 +1314,14 @@ impl CaseAccess {
             closed,
             closed_at: closed.then(|| closed_at(file)).flatten(),
             matching: Some(MatchFacts::of(file)),
+            listing: Some(ListFacts::of(file, conflicts, doc)),
         }
     }
 
     /// The access facts of a stored, valid document.
     pub fn read(id: CaseId, doc: &automerge::Automerge) -> AppResult<Self> {
-        let (file, _) = fieldcase_core::CaseDoc::outline_of(doc)?;
-        Ok(Self::of(id, &file, doc))
+        let (file, conflicts) = fieldcase_core::CaseDoc::outline_of(doc)?;
+        Ok(Self::of(id, &file, conflicts, doc))
     }
 
     /// The access rules: a worker sees the cases assigned to them; a supervisor the cases
@@ -1561,6 +1666,12 @@ pub trait Db: Send + Sync + 'static {
     fn match_facts(&self) -> AppResult<Vec<(CaseId, MatchFacts)>>;
     /// One case's match facts, as [`Db::match_facts`] reads them.
     fn match_facts_of(&self, id: &CaseId) -> AppResult<Option<MatchFacts>>;
+    /// What the console's lists keep of the cases `ids` ([`ListFacts`], stored with each
+    /// write), opened, with the heads they were stored with: the dashboard's first view is
+    /// built from these without opening the documents. A case that does not exist is left
+    /// out; one whose facts are missing, do not open or are of another version has `None`
+    /// (the caller reads its document).
+    fn list_facts(&self, ids: &[CaseId]) -> AppResult<Vec<Listing>>;
     /// Erases a case by destroying its data key and deleting what is stored of it; a
     /// tombstone (id, team, when, by whom, why) stays ([`erasure::erase`]). `NotFound` for
     /// no such case, a conflict for one erased already, a bad request for a bad reason.

@@ -39,7 +39,7 @@ use super::accounts::{
 };
 use super::cases::{
     self, AccessRow, AssignmentRow, CaseListRow, CaseRow, CaseRows, CaseTx, ClosedRow, Current,
-    DocumentRows, MatchFactRow,
+    DocumentRows, ListFactRow, MatchFactRow,
 };
 use super::keys::{self, CaseBlobs, DataKeyRow, Key, KeySource, KeyTx};
 use super::records::{AuditEntries, AuditRow, ChainRow, RecordRows, Window, WindowChange};
@@ -341,6 +341,15 @@ const MIGRATIONS: &[&str] = &[
         name       TEXT NOT NULL,
         updated_at BIGINT NOT NULL
      );",
+    // Schema version 22: what the console's lists keep of each case (issue 20; the SQLite
+    // storage's migration 24), sealed with the case's data key. Cases stored before are
+    // read once at the next start (`cases::fill_derived`).
+    "CREATE TABLE case_list_facts (
+        case_id BYTEA PRIMARY KEY REFERENCES cases(id) ON DELETE CASCADE,
+        facts   BYTEA NOT NULL
+     );
+     CREATE TABLE case_list_facts_unfilled (id INTEGER PRIMARY KEY CHECK (id = 1));
+     INSERT INTO case_list_facts_unfilled (id) SELECT 1 WHERE EXISTS (SELECT 1 FROM cases);",
 ];
 
 /// The schema of the keys database (`postgres.keys_url`, ADR 0007), versioned in its table
@@ -1284,6 +1293,20 @@ impl CaseTx for CaseTxRows<'_, '_> {
         Ok(())
     }
 
+    fn set_list_facts(&mut self, id: &[u8], sealed: Option<&[u8]>) -> Result<(), StorageError> {
+        match sealed {
+            Some(sealed) => self.0.execute(
+                "INSERT INTO case_list_facts (case_id, facts) VALUES ($1, $2)
+                 ON CONFLICT (case_id) DO UPDATE SET facts = excluded.facts",
+                &[&id, &sealed],
+            )?,
+            None => self
+                .0
+                .execute("DELETE FROM case_list_facts WHERE case_id = $1", &[&id])?,
+        };
+        Ok(())
+    }
+
     fn replace_links(&mut self, id: &[u8], links: &[&[u8]]) -> Result<(), StorageError> {
         self.0
             .execute("DELETE FROM case_links WHERE case_id = $1", &[&id])?;
@@ -1860,6 +1883,81 @@ impl CaseRows for PostgresDb {
     fn match_facts_filled(&self) -> Result<(), StorageError> {
         Ok(self.run(|c| {
             c.execute("DELETE FROM case_match_facts_unfilled", &[])?;
+            Ok(())
+        })?)
+    }
+
+    fn list_fact_rows(&self, ids: &[Vec<u8>]) -> Result<Vec<ListFactRow>, StorageError> {
+        let ids = ids.to_vec();
+        Ok(self.run_both(move |c, keyring| {
+            // One statement: one consistent view of every case.
+            let rows = c.query(
+                "SELECT c.id, c.heads, f.facts,
+                        (SELECT max(m.received) FROM change_times m WHERE m.case_id = c.id)
+                 FROM cases c LEFT JOIN case_list_facts f ON f.case_id = c.id
+                 WHERE c.id = ANY($1) ORDER BY c.id",
+                &[&ids],
+            )?;
+            // Their data keys at once, rather than one round trip per case.
+            let mut keys: std::collections::HashMap<Vec<u8>, Vec<u8>> = keyring
+                .query(
+                    "SELECT id, data_key FROM data_keys WHERE id = ANY($1)",
+                    &[&ids],
+                )?
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                .collect::<Result<_, postgres::Error>>()?;
+            Ok(rows
+                .iter()
+                .map(|r| {
+                    let id: Vec<u8> = r.try_get(0)?;
+                    let key = keys.remove(&id);
+                    Ok((id, r.try_get(1)?, key, r.try_get(2)?, r.try_get(3)?))
+                })
+                .collect::<Result<_, postgres::Error>>()?)
+        })?)
+    }
+
+    fn unfilled_list_keys(&self) -> Result<Vec<Vec<u8>>, StorageError> {
+        Ok(self.run(|c| {
+            if c.query_opt("SELECT 1 FROM case_list_facts_unfilled", &[])?
+                .is_none()
+            {
+                return Ok(Vec::new());
+            }
+            Ok(c.query(
+                "SELECT id FROM cases c WHERE NOT EXISTS
+                     (SELECT 1 FROM case_list_facts f WHERE f.case_id = c.id) ORDER BY id",
+                &[],
+            )?
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<_, _>>()?)
+        })?)
+    }
+
+    fn fill_list_rows(&self, rows: &[(Vec<u8>, Vec<u8>)]) -> Result<(), StorageError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let rows = rows.to_vec();
+        Ok(self.run(move |c| {
+            let mut tx = c.transaction()?;
+            for (key, sealed) in &rows {
+                tx.execute(
+                    "INSERT INTO case_list_facts (case_id, facts) SELECT $1, $2
+                     WHERE EXISTS (SELECT 1 FROM cases WHERE id = $1) ON CONFLICT (case_id) DO NOTHING",
+                    &[key, sealed],
+                )?;
+            }
+            tx.commit()?;
+            Ok(())
+        })?)
+    }
+
+    fn list_facts_filled(&self) -> Result<(), StorageError> {
+        Ok(self.run(|c| {
+            c.execute("DELETE FROM case_list_facts_unfilled", &[])?;
             Ok(())
         })?)
     }

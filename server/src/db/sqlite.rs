@@ -12,7 +12,7 @@ use super::accounts::{
 };
 use super::cases::{
     self, AccessRow, AssignmentRow, CaseListRow, CaseRow, CaseRows, CaseTx, ClosedRow, Current,
-    DocumentRows, MatchFactRow,
+    DocumentRows, ListFactRow, MatchFactRow,
 };
 use super::keys::{self, CaseBlobs, DataKeyRow, Key, KeySource, KeyTx};
 use super::records::{AuditEntries, AuditRow, ChainRow, RecordRows, Window, WindowChange};
@@ -298,6 +298,16 @@ const MIGRATIONS: &[&str] = &[
         name       TEXT NOT NULL,
         updated_at INTEGER NOT NULL
      ) STRICT, WITHOUT ROWID;",
+    // 24: what the console's lists keep of each case (issue 20: the dashboard's first
+    // view), sealed with the case's data key, so that a list is built without opening
+    // every document. Cases stored before are read once at the next start
+    // (`cases::fill_derived`).
+    "CREATE TABLE case_list_facts (
+        case_id BLOB PRIMARY KEY REFERENCES cases(id) ON DELETE CASCADE,
+        facts   BLOB NOT NULL
+     ) STRICT, WITHOUT ROWID;
+     CREATE TABLE case_list_facts_unfilled (id INTEGER PRIMARY KEY CHECK (id = 1)) STRICT;
+     INSERT INTO case_list_facts_unfilled (id) SELECT 1 WHERE EXISTS (SELECT 1 FROM cases);",
 ];
 
 /// The page size of a new database file. A small case's row (its sealed document, about
@@ -638,6 +648,20 @@ impl CaseTx for CaseTxRows<'_> {
              ON CONFLICT (case_id) DO UPDATE SET facts = excluded.facts",
             params![id, sealed],
         )?;
+        Ok(())
+    }
+
+    fn set_list_facts(&mut self, id: &[u8], sealed: Option<&[u8]>) -> Result<(), StorageError> {
+        match sealed {
+            Some(sealed) => self.0.run(
+                "INSERT INTO case_list_facts (case_id, facts) VALUES (?1, ?2)
+                 ON CONFLICT (case_id) DO UPDATE SET facts = excluded.facts",
+                params![id, sealed],
+            )?,
+            None => self
+                .0
+                .run("DELETE FROM case_list_facts WHERE case_id = ?1", [id])?,
+        };
         Ok(())
     }
 
@@ -1326,6 +1350,70 @@ impl CaseRows for SqliteDb {
     fn match_facts_filled(&self) -> Result<(), StorageError> {
         self.lock()
             .run("DELETE FROM case_match_facts_unfilled", [])?;
+        Ok(())
+    }
+
+    fn list_fact_rows(&self, ids: &[Vec<u8>]) -> Result<Vec<ListFactRow>, StorageError> {
+        let mut conn = self.lock();
+        // One read transaction: one consistent view of every case.
+        let tx = conn.transaction()?;
+        let mut out = Vec::with_capacity(ids.len());
+        {
+            let mut stmt = tx.prepare_cached(
+                "SELECT c.id, c.heads, c.data_key, f.facts,
+                        (SELECT max(m.received) FROM change_times m WHERE m.case_id = c.id)
+                 FROM cases c LEFT JOIN case_list_facts f ON f.case_id = c.id WHERE c.id = ?1",
+            )?;
+            for id in ids {
+                let row = stmt
+                    .query_row([id], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                    })
+                    .optional()?;
+                out.extend(row);
+            }
+        }
+        tx.commit()?;
+        Ok(out)
+    }
+
+    fn unfilled_list_keys(&self) -> Result<Vec<Vec<u8>>, StorageError> {
+        let conn = self.lock();
+        let marked = conn
+            .one("SELECT 1 FROM case_list_facts_unfilled", [], |_| Ok(()))
+            .optional()?
+            .is_some();
+        if !marked {
+            return Ok(Vec::new());
+        }
+        let mut stmt = conn.prepare(
+            "SELECT id FROM cases c WHERE NOT EXISTS
+             (SELECT 1 FROM case_list_facts f WHERE f.case_id = c.id) ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn fill_list_rows(&self, rows: &[(Vec<u8>, Vec<u8>)]) -> Result<(), StorageError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        for (id, sealed) in rows {
+            tx.run(
+                "INSERT INTO case_list_facts (case_id, facts) SELECT ?1, ?2
+                 WHERE EXISTS (SELECT 1 FROM cases WHERE id = ?1) ON CONFLICT (case_id) DO NOTHING",
+                params![id, sealed],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn list_facts_filled(&self) -> Result<(), StorageError> {
+        self.lock()
+            .run("DELETE FROM case_list_facts_unfilled", [])?;
         Ok(())
     }
 

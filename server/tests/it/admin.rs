@@ -119,6 +119,7 @@ fn put_case(db: &fieldcase_server::SqliteDb, worker: &fieldcase_server::db::User
         closed: false,
         closed_at: None,
         matching: None,
+        listing: None,
     };
     db.put_case(&access, &doc.automerge().save(), &doc.heads(), 1)
         .unwrap();

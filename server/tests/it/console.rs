@@ -219,6 +219,7 @@ fn put_case(
         closed: false,
         closed_at: None,
         matching: None,
+        listing: None,
     };
     s.db.put_case(&access, &doc.automerge().save(), &doc.heads(), 1)
         .unwrap();

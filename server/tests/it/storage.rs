@@ -19,6 +19,7 @@ fn access(id: CaseId) -> CaseAccess {
         closed: false,
         closed_at: None,
         matching: None,
+        listing: None,
     }
 }
 

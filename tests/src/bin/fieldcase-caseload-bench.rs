@@ -179,7 +179,7 @@ fn main() {
         .skip_while(|a| a != "--stored")
         .nth(1)
         .map(std::path::PathBuf::from);
-    let figures = format!("{cases} {teams} {users} {mine} 4\n");
+    let figures = format!("{cases} {teams} {users} {mine} 5\n");
     let kept = stored
         .as_ref()
         .filter(|d| std::fs::read_to_string(d.join("figures")).is_ok_and(|f| f == figures));

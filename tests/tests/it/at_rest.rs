@@ -390,6 +390,7 @@ fn a_pg_dump_holds_no_data_key_and_one_from_before_an_erasure_no_longer_opens_th
         closed_at: None,
         links: Vec::new(),
         matching: None,
+        listing: None,
     };
     let mut doc = automerge::AutoCommit::new();
     automerge::transaction::Transactable::put(&mut doc, automerge::ROOT, "a", 1).unwrap();
@@ -515,7 +516,7 @@ fn an_earlier_postgres_database_has_its_keys_moved_out_once() {
     psql(
         &pg,
         "earlier",
-        "DROP TABLE areas; DROP TABLE case_match_facts; DROP TABLE case_match_facts_unfilled; DROP TABLE case_links_unfilled; DROP TABLE case_links; \
+        "DROP TABLE case_list_facts; DROP TABLE case_list_facts_unfilled; DROP TABLE areas; DROP TABLE case_match_facts; DROP TABLE case_match_facts_unfilled; DROP TABLE case_links_unfilled; DROP TABLE case_links; \
          DELETE FROM keys_moved; DROP TABLE keys_moved; UPDATE fieldcase_schema SET version = 16",
     );
     // And the closure columns as schema 16 found them (NULL): filled at the start too.

@@ -16,6 +16,7 @@ mod console_assign;
 mod console_bidi;
 mod console_browser;
 mod console_conflicts;
+mod console_dashboard;
 mod console_directory;
 mod console_keyboard;
 mod console_print;

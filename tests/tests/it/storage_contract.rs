@@ -52,6 +52,7 @@ macro_rules! storage_contract {
 
 storage_contract!(
     match_facts_follow_each_write_and_go_with_an_erasure,
+    list_facts_follow_each_write_and_go_with_an_erasure,
     teams_are_trimmed_unique_and_listed_by_name,
     areas_are_added_renamed_by_code_checked_and_bounded,
     a_team_is_renamed_by_its_label_and_keeps_its_name,
@@ -110,6 +111,7 @@ pub(crate) fn access(id: CaseId, assigned: &[&str]) -> CaseAccess {
         closed: false,
         closed_at: None,
         matching: None,
+        listing: None,
     }
 }
 
@@ -1618,6 +1620,7 @@ fn the_caseload_read_through_the_indexes_is_exactly_what_the_rule_allows(db: &dy
             closed: false,
             closed_at: None,
             matching: None,
+            listing: None,
         };
         db.store_case(
             &access,
@@ -1985,4 +1988,114 @@ fn match_facts_follow_each_write_and_go_with_an_erasure(db: &dyn Db) {
         .unwrap();
     assert!(db.match_facts().unwrap().is_empty());
     assert!(db.match_facts_of(&id).unwrap().is_none());
+}
+
+/// What the console's lists keep of a case ([`fieldcase_server::db::ListFacts`]) is written
+/// by each write that states it, deleted by one that does not (never facts of another
+/// version of the case), read back with the heads it was written with and the latest
+/// receipt of a change marked as far off, and erased with the case.
+fn list_facts_follow_each_write_and_go_with_an_erasure(db: &dyn Db) {
+    use fieldcase_server::db::{ListFacts, Listing, LIST_FACTS_VERSION};
+    let facts = |name: &str, at: i64| -> ListFacts {
+        serde_json::from_str(&format!(
+            r#"{{"v":{LIST_FACTS_VERSION},"s":{{"v":3,"n":"{name}","s":"intake"}},"h":{at}}}"#
+        ))
+        .unwrap()
+    };
+    let with = |id: CaseId, f: Option<ListFacts>| CaseAccess {
+        listing: f,
+        ..access(id, &["u-1"])
+    };
+    let read = |ids: &[CaseId]| {
+        let mut l = db.list_facts(ids).unwrap();
+        l.sort_by_key(|l| l.id);
+        l
+    };
+    let id = CaseId::random();
+    let mut doc = Automerge::new();
+    let (_, h1) = grow(&mut doc, "a");
+    db.store_case(
+        &with(id, Some(facts("Nguyễn Thị Lan", 1))),
+        CaseWrite::Snapshot(&doc.save()),
+        &h1,
+        Some(&[]),
+        5,
+    )
+    .unwrap();
+    assert_eq!(
+        read(&[id]),
+        [Listing {
+            id,
+            heads: h1.clone(),
+            facts: Some(facts("Nguyễn Thị Lan", 1)),
+            marked_receipt: None,
+        }]
+    );
+    // A write that states none deletes them: the lists read the document.
+    let (c2, h2) = grow(&mut doc, "b");
+    db.store_case(&with(id, None), CaseWrite::Changes(&c2), &h2, Some(&h1), 6)
+        .unwrap();
+    assert_eq!(read(&[id])[0].facts, None);
+    assert_eq!(read(&[id])[0].heads, h2);
+    // The next write's facts are kept; a stale write's are not.
+    let (c3, h3) = grow(&mut doc, "c");
+    db.store_case(
+        &with(id, Some(facts("Nguyễn Thị Lan Anh", 3))),
+        CaseWrite::Changes(&c3),
+        &h3,
+        Some(&h2),
+        7,
+    )
+    .unwrap();
+    let (c4, h4) = grow(&mut doc, "d");
+    assert_eq!(
+        db.store_case(
+            &with(id, Some(facts("stale", 4))),
+            CaseWrite::Changes(&c4),
+            &h4,
+            Some(&h2),
+            8
+        )
+        .unwrap(),
+        Stored::Stale
+    );
+    // A change marked as far off: its receipt is read with the facts (the latest).
+    db.mark_times(
+        &id,
+        &[
+            TimeMark {
+                change: h3[0],
+                claimed: 1,
+                received: 70,
+            },
+            TimeMark {
+                change: h2[0],
+                claimed: 1,
+                received: 77,
+            },
+        ],
+    )
+    .unwrap();
+    // A case stored with none (by an earlier version) has none; one unknown is left out.
+    let (other, _, other_heads) = stored_case(db);
+    let mut expected = vec![
+        Listing {
+            id,
+            heads: h3.clone(),
+            facts: Some(facts("Nguyễn Thị Lan Anh", 3)),
+            marked_receipt: Some(77),
+        },
+        Listing {
+            id: other,
+            heads: other_heads,
+            facts: None,
+            marked_receipt: None,
+        },
+    ];
+    expected.sort_by_key(|l| l.id);
+    assert_eq!(read(&[id, other, CaseId::random()]), expected);
+    // Erased: gone with the case.
+    db.erase_case(&id, "u-admin", "retention: closed long ago", 9)
+        .unwrap();
+    assert!(read(&[id]).is_empty());
 }
