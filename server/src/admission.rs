@@ -165,7 +165,14 @@ pub(crate) async fn check(
         }
     }
     Ok(Admitted {
-        access: CaseAccess::of(id, &admitted.file, admitted.conflicts, after),
+        access: CaseAccess::of_write(
+            id,
+            &admitted.file,
+            admitted.conflicts,
+            after,
+            prior,
+            &changes,
+        ),
         marks: time_marks(state, after, &changes),
     })
 }

@@ -1209,6 +1209,18 @@ impl ListFacts {
         conflicts: usize,
         doc: &automerge::Automerge,
     ) -> Self {
+        Self::with_latest(file, conflicts, doc, latest_claim(doc))
+    }
+
+    /// [`ListFacts::of`] with the latest time a change of `doc` claims already known
+    /// (`latest`): a write knows it from the facts before it and its own changes, without
+    /// reading every change of the case's history again.
+    pub fn with_latest(
+        file: &fieldcase_core::CaseFile,
+        conflicts: usize,
+        doc: &automerge::Automerge,
+        latest: i64,
+    ) -> Self {
         let heads_at = doc
             .get_heads()
             .iter()
@@ -1216,7 +1228,6 @@ impl ListFacts {
             .map(|c| c.timestamp.saturating_mul(1000))
             .max()
             .unwrap_or(0);
-        let latest = latest_claim(doc);
         let summary = fieldcase_core::store::CaseSummary::of_outline(
             file.clone(),
             conflicts,
@@ -1299,6 +1310,29 @@ impl CaseAccess {
         conflicts: usize,
         doc: &automerge::Automerge,
     ) -> Self {
+        Self::of_write(id, file, conflicts, doc, None, &[])
+    }
+
+    /// [`CaseAccess::of`] for a write of `changes` onto a document whose facts were
+    /// `prior`: the latest time a change claims is the later of the prior facts' and the new
+    /// changes' own (reading the whole history at every write made a case of a hundred
+    /// thousand keystrokes cost as many reads at each of its writes). Without prior list
+    /// facts, the whole history is read.
+    pub fn of_write(
+        id: CaseId,
+        file: &fieldcase_core::CaseFile,
+        conflicts: usize,
+        doc: &automerge::Automerge,
+        prior: Option<&CaseAccess>,
+        changes: &[automerge::Change],
+    ) -> Self {
+        let latest = match prior.and_then(|p| p.listing.as_ref()) {
+            Some(l) => changes
+                .iter()
+                .map(|c| c.timestamp().saturating_mul(1000))
+                .fold(l.latest_claim(), i64::max),
+            None => latest_claim(doc),
+        };
         let closed = file.stage == fieldcase_core::Stage::Closed;
         CaseAccess {
             id,
@@ -1314,7 +1348,7 @@ impl CaseAccess {
             closed,
             closed_at: closed.then(|| closed_at(file)).flatten(),
             matching: Some(MatchFacts::of(file)),
-            listing: Some(ListFacts::of(file, conflicts, doc)),
+            listing: Some(ListFacts::with_latest(file, conflicts, doc, latest)),
         }
     }
 

@@ -194,3 +194,55 @@ fn the_first_view_after_a_start_opens_no_case_but_those_its_recent_activity_show
         "filled at the start"
     );
 }
+
+/// A write's list facts take the latest time a change of the case claims from the facts
+/// before it and the write's own changes (reading the whole history at every write made a
+/// case of 100,000 keystrokes cost that many reads at each of its writes: `bench/run.sh`,
+/// S4), and they are what the whole document gives: also when a change in the middle of
+/// the history claims a later time than the heads.
+#[test]
+fn a_writes_list_facts_are_the_whole_documents_without_reading_its_history() {
+    use fieldcase_core::{Author, CaseDoc, CaseId, Role};
+    use fieldcase_server::db::CaseAccess;
+    let anna = Author::new("u-anna", "Anna", Role::Worker, "phone-1");
+    let mut new = NewCase {
+        team: "north".into(),
+        ..Default::default()
+    };
+    new.client.name = Some("Nguyễn Thị Lan".into());
+    let id = CaseId::random();
+    let t0 = 1_795_000_000_000;
+    let mut case = CaseDoc::create(id, automerge::ActorId::random(), &anna, new, t0).unwrap();
+    let mut access = CaseAccess::read(id, case.automerge()).unwrap();
+    // One write of two visits, the first dated far later by its phone's clock than the
+    // second (the write's head); then a write of one visit dated earlier still.
+    for (w, times) in [vec![t0 + 90_000_000, t0 + 1_000], vec![t0 + 2_000]]
+        .into_iter()
+        .enumerate()
+    {
+        let before = case.automerge().get_heads();
+        for (i, at) in times.into_iter().enumerate() {
+            case.add_visit(
+                &anna,
+                at,
+                VisitInput {
+                    date: Some("2026-11-21".into()),
+                    kind: Some("home".into()),
+                    note: Some(format!("write {w}, visit {i}")),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        }
+        let doc = case.automerge();
+        let changes = doc.get_changes(&before);
+        let (file, conflicts) = CaseDoc::outline_of(doc).unwrap();
+        let written = CaseAccess::of_write(id, &file, conflicts, doc, Some(&access), &changes);
+        let whole = CaseAccess::read(id, doc).unwrap();
+        assert_eq!(written.listing, whole.listing, "after write {w}");
+        access = written;
+    }
+    let facts = access.listing.unwrap();
+    assert_eq!(facts.latest_claim(), (t0 + 90_000_000) / 1000 * 1000);
+    assert!(facts.heads_at < facts.latest_claim());
+}
