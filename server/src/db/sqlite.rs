@@ -480,6 +480,24 @@ fn commit_batch(
     }
 }
 
+/// The cases that have no row in `facts` (a table of facts kept beside each case), while
+/// `mark` (the migration's "to be filled" mark) is there; none once it is cleared.
+fn unfilled_keys(conn: &Connection, mark: &str, facts: &str) -> Result<Vec<Vec<u8>>, StorageError> {
+    let marked = conn
+        .one(&format!("SELECT 1 FROM {mark}"), [], |_| Ok(()))
+        .optional()?
+        .is_some();
+    if !marked {
+        return Ok(Vec::new());
+    }
+    let mut stmt = conn.prepare(&format!(
+        "SELECT id FROM cases c WHERE NOT EXISTS
+         (SELECT 1 FROM {facts} f WHERE f.case_id = c.id) ORDER BY id"
+    ))?;
+    let rows = stmt.query_map([], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// A case's row as listed ([`CaseListRow`]).
 fn list_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CaseListRow> {
     Ok((
@@ -1328,20 +1346,11 @@ impl CaseRows for SqliteDb {
     }
 
     fn unfilled_match_keys(&self) -> Result<Vec<Vec<u8>>, StorageError> {
-        let conn = self.lock();
-        let marked = conn
-            .one("SELECT 1 FROM case_match_facts_unfilled", [], |_| Ok(()))
-            .optional()?
-            .is_some();
-        if !marked {
-            return Ok(Vec::new());
-        }
-        let mut stmt = conn.prepare(
-            "SELECT id FROM cases c WHERE NOT EXISTS
-             (SELECT 1 FROM case_match_facts f WHERE f.case_id = c.id) ORDER BY id",
-        )?;
-        let rows = stmt.query_map([], |r| r.get(0))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        unfilled_keys(
+            &self.lock(),
+            "case_match_facts_unfilled",
+            "case_match_facts",
+        )
     }
 
     fn fill_match_row(&self, id: &[u8], sealed: &[u8]) -> Result<(), StorageError> {
@@ -1384,20 +1393,7 @@ impl CaseRows for SqliteDb {
     }
 
     fn unfilled_list_keys(&self) -> Result<Vec<Vec<u8>>, StorageError> {
-        let conn = self.lock();
-        let marked = conn
-            .one("SELECT 1 FROM case_list_facts_unfilled", [], |_| Ok(()))
-            .optional()?
-            .is_some();
-        if !marked {
-            return Ok(Vec::new());
-        }
-        let mut stmt = conn.prepare(
-            "SELECT id FROM cases c WHERE NOT EXISTS
-             (SELECT 1 FROM case_list_facts f WHERE f.case_id = c.id) ORDER BY id",
-        )?;
-        let rows = stmt.query_map([], |r| r.get(0))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        unfilled_keys(&self.lock(), "case_list_facts_unfilled", "case_list_facts")
     }
 
     fn fill_list_rows(&self, rows: &[(Vec<u8>, Vec<u8>)]) -> Result<(), StorageError> {
