@@ -25,6 +25,7 @@ pub mod error;
 pub mod ids;
 pub mod limits;
 pub mod matching;
+pub mod packing;
 pub mod refusal;
 pub mod schema;
 pub mod search;

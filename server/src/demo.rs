@@ -486,7 +486,7 @@ fn seed_cases(db: &dyn Db) -> AppResult<()> {
             doc.merge(&mut other)?;
         }
         let access = CaseAccess::read(doc.id()?, doc.automerge())?;
-        db.put_case(&access, &doc.automerge().save(), &doc.heads(), t)?;
+        db.put_case(&access, &doc.automerge().save_nocompress(), &doc.heads(), t)?;
     }
     Ok(())
 }

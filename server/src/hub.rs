@@ -529,8 +529,10 @@ impl Hub {
         access: &CaseAccess,
         now: i64,
     ) -> Result<bool, AppError> {
+        // Uncompressed: storage packs it with a dictionary (`fieldcase_core::packing`),
+        // which finds a small case's field names only in uncompressed columns.
         let (bytes, snapshot) = if hot.access.is_none() {
-            (doc.save(), true)
+            (doc.save_nocompress(), true)
         } else {
             (doc.save_after(&hot.stored), false)
         };
@@ -553,7 +555,7 @@ impl Hub {
             return Ok(false);
         }
         if stored.wants_compaction() {
-            let bytes = doc.save();
+            let bytes = doc.save_nocompress();
             let db = state.db.clone();
             let a = access.clone();
             let folded = tokio::task::spawn_blocking(move || {

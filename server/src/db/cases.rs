@@ -5,14 +5,17 @@
 //! noted with the server's time (a departing phone's deadline). A stored case reads back
 //! as its snapshot followed by its changes; its assignees keep their order, once each.
 //!
-//! Every snapshot and change is stored sealed with the case's data key, which is stored
-//! beside the case wrapped by the master key ([`super::keys`]): a new case gets a fresh
-//! data key in the write that inserts it, and every storage holds only ciphertext.
+//! Every snapshot and change is stored packed (`fieldcase_core::packing`: DEFLATE with a
+//! dictionary of the case schema's words, a small case in less than half its bytes) and
+//! sealed with the case's data key, which is stored beside the case wrapped by the master
+//! key ([`super::keys`]): a new case gets a fresh data key in the write that inserts it,
+//! and every storage holds only ciphertext. Records stored before packing read as they are.
 //!
 //! Each storage only reads and writes rows: [`CaseTx`] inside the one transaction of a
 //! write (which the storage opens, commits or rolls back), [`CaseRows`] for the reads.
 //! Both fail with [`StorageError`].
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::atomic::Ordering::Relaxed;
 
@@ -21,7 +24,13 @@ use automerge::ChangeHash;
 use super::accounts::StorageError;
 use super::keys::{self, Key, Kind};
 use super::{heads_blob, heads_of, CaseAccess, CaseWrite, Stored, TimeMark};
-use fieldcase_core::CaseId;
+use fieldcase_core::{packing, CaseId};
+
+/// The most bytes one stored record (a snapshot, or changes appended) may unpack to. Not a
+/// setting: every record is one this server packed and sealed (AES-GCM authenticates it),
+/// and [`packing::pack`] keeps what is longer than its header can say (4 GiB) unpacked; it
+/// bounds what a damaged record could ask for.
+pub const MAX_UNPACKED_BYTES: usize = u32::MAX as usize;
 
 /// A case write, owned: a storage may queue it (SQLite's group commit) or hand it to
 /// another thread (PostgreSQL's pool).
@@ -432,6 +441,10 @@ pub fn store(
             .as_ref()
             .map(|f| seal_list_facts(meter, key, id, f))
     };
+    // What is sealed: the bytes packed (`fieldcase_core::packing`), whole document or
+    // changes alike.
+    let packed = packing::pack(&w.bytes);
+    let mut sealed_len;
     // A new case found inserted by another writer is looked at again, once it is there.
     let mut attempts = 0;
     let stored = loop {
@@ -452,7 +465,7 @@ pub fn store(
                 facts = facts_of(&key);
                 listing = listing_of(&key);
                 if !w.snapshot {
-                    let sealed = meter.seal(&key, Kind::Change, id, &w.bytes);
+                    let sealed = meter.seal(&key, Kind::Change, id, &packed);
                     let (pending_changes, pending_bytes) = tx.append_changes(row, &sealed)?;
                     break Stored::Written {
                         pending_changes,
@@ -461,7 +474,9 @@ pub fn store(
                     };
                 }
                 // A whole document replaces the snapshot.
-                tx.replace_snapshot(row, &meter.seal(&key, Kind::Snapshot, id, &w.bytes))?;
+                let sealed = meter.seal(&key, Kind::Snapshot, id, &packed);
+                sealed_len = sealed.len();
+                tx.replace_snapshot(row, &sealed)?;
             }
             // The first changes of a new case become its snapshot.
             None => {
@@ -484,7 +499,8 @@ pub fn store(
                     theirs = meter.opening(|| keys::unwrap_data_key(master, id, &claimed))?;
                     &theirs
                 };
-                let sealed = meter.seal(key, Kind::Snapshot, id, &w.bytes);
+                let sealed = meter.seal(key, Kind::Snapshot, id, &packed);
+                sealed_len = sealed.len();
                 facts = facts_of(key);
                 listing = listing_of(key);
                 let row = CaseRow {
@@ -509,7 +525,7 @@ pub fn store(
         break Stored::Written {
             pending_changes: 0,
             pending_bytes: 0,
-            snapshot_bytes: w.bytes.len(),
+            snapshot_bytes: sealed_len,
         };
     };
     // Who leaves the case, and when by the server's clock (a departing phone's deadline).
@@ -584,9 +600,21 @@ pub fn document(rows: &dyn CaseRows, id: &CaseId) -> Result<Option<Vec<u8>>, Sto
     let key = with_master_key(rows, |master| {
         meter.opening(|| data_key(&master, key_id, wrapped.as_deref()))
     })?;
-    let mut bytes = meter.open(&key, Kind::Snapshot, key_id, &snapshot)?;
+    let unpacked = |record: Vec<u8>| -> Result<Vec<u8>, StorageError> {
+        match packing::unpack(&record, MAX_UNPACKED_BYTES) {
+            Ok(Cow::Borrowed(_)) => Ok(record),
+            Ok(Cow::Owned(bytes)) => Ok(bytes),
+            Err(e) => Err(StorageError::Corrupt(e.to_string())),
+        }
+    };
+    let mut bytes = unpacked(meter.open(&key, Kind::Snapshot, key_id, &snapshot)?)?;
     for chunk in chunks {
-        bytes.extend_from_slice(&meter.open(&key, Kind::Change, key_id, &chunk)?);
+        bytes.extend_from_slice(&unpacked(meter.open(
+            &key,
+            Kind::Change,
+            key_id,
+            &chunk,
+        )?)?);
     }
     Ok(Some(bytes))
 }
@@ -946,7 +974,10 @@ mod tests {
         let (sealed, _) = rows.case.as_ref().unwrap();
         let id = [7; 16];
         let key = keys::unwrap_data_key(&master(), &id, rows.key.as_ref().unwrap()).unwrap();
-        key.open(Kind::Snapshot, &id, sealed).unwrap()
+        let opened = key.open(Kind::Snapshot, &id, sealed).unwrap();
+        packing::unpack(&opened, MAX_UNPACKED_BYTES)
+            .unwrap()
+            .into_owned()
     }
 
     fn write(assigned: &[&str], expected: Option<&[ChangeHash]>) -> Write {
@@ -1004,7 +1035,8 @@ mod tests {
             Stored::Written {
                 pending_changes: 0,
                 pending_bytes: 0,
-                snapshot_bytes: 4
+                // "mine" as stored: marked as kept as it is (1), sealed (29).
+                snapshot_bytes: 34
             }
         );
         assert_eq!(rows.calls, ["current", "insert", "current", "replace"]);

@@ -1838,7 +1838,8 @@ pub enum CaseWrite<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stored {
     Written {
-        /// Change chunks stored after the snapshot, and their size.
+        /// Change chunks stored after the snapshot, and their size; the snapshot's size
+        /// (sizes as stored: packed and sealed).
         pending_changes: usize,
         pending_bytes: usize,
         snapshot_bytes: usize,

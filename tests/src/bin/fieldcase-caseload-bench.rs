@@ -246,7 +246,7 @@ fn main() {
             let heads = doc.heads();
             db.store_case(
                 &access,
-                CaseWrite::Snapshot(&doc.automerge().save()),
+                CaseWrite::Snapshot(&doc.automerge().save_nocompress()),
                 &heads,
                 Some(&[]),
                 1,

@@ -166,6 +166,42 @@ fn sqlite_file_wal_and_backup_hold_no_client_data_in_the_clear() {
     none_loads("the backup", &sqlite_blobs(&backup));
 }
 
+/// What the server stores of a small case is packed before it is sealed
+/// (`fieldcase_core::packing`): each synced case's snapshot, sealed, is less than half of
+/// what Automerge's own `save` makes of it (the seal's version, nonce and tag aside: 29
+/// bytes), and reads back whole.
+#[test]
+fn a_small_case_is_stored_packed_and_reads_back_whole() {
+    let server = TestServer::start();
+    let (phone, token, _p) = server.phone("anna");
+    let ids = record_and_sync(&server.url, &phone, &token);
+    readable_with_the_key(server.db.as_ref(), &ids);
+    let conn = rusqlite::Connection::open_with_flags(
+        server.dir.path().join("server.sqlite"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    for id in &ids {
+        let sealed: Vec<u8> = conn
+            .query_row(
+                "SELECT document FROM cases WHERE id = ?1",
+                [&id.as_bytes()[..]],
+                |r| r.get(0),
+            )
+            .unwrap();
+        // The snapshot is the case as first synced (the visit came later, appended).
+        let stored = CaseDoc::load(&server.db.case_document(id).unwrap().unwrap()).unwrap();
+        let first = stored.automerge().get_changes(&[])[0].hash();
+        let created = stored.automerge().fork_at(&[first]).unwrap();
+        let saved = created.save().len();
+        assert!(
+            (sealed.len() - 29) * 2 < saved,
+            "a small case is stored in {} bytes sealed: Automerge saves it in {saved}",
+            sealed.len()
+        );
+    }
+}
+
 /// A current server on 127.0.0.1 over an opened storage, stopped when dropped.
 struct Served {
     url: String,
