@@ -127,7 +127,7 @@ pub trait CaseTx {
     fn replace_snapshot(&mut self, row: CaseRow<'_>, bytes: &[u8]) -> Result<(), StorageError>;
     /// Inserts a new case; `false` when a case of that id exists (inserted meanwhile).
     fn insert_case(&mut self, row: CaseRow<'_>, bytes: &[u8]) -> Result<bool, StorageError>;
-    /// Who is assigned to the case now.
+    /// Who is assigned to the case now, in order.
     fn assigned(&mut self, id: &[u8]) -> Result<Vec<String>, StorageError>;
     /// Notes that `users` left the case at `now` (replacing an earlier note).
     fn end_assignments(&mut self, id: &[u8], users: &[&str], now: i64) -> Result<(), StorageError>;
@@ -552,7 +552,10 @@ pub fn store(
     if !joined.is_empty() {
         tx.clear_assignment_ends(id, &joined)?;
     }
-    tx.replace_assignments(id, &after)?;
+    // Most writes leave the assignees as they were: nothing to rewrite then.
+    if before.len() != after.len() || before.iter().zip(&after).any(|(b, a)| b != a) {
+        tx.replace_assignments(id, &after)?;
+    }
     let mut links: Vec<&[u8]> = access.links.iter().map(|l| &l.as_bytes()[..]).collect();
     links.sort_unstable();
     links.dedup();

@@ -1237,7 +1237,7 @@ impl CaseTx for CaseTxRows<'_, '_> {
     fn assigned(&mut self, id: &[u8]) -> Result<Vec<String>, StorageError> {
         self.0
             .query(
-                "SELECT user_id FROM case_assignments WHERE case_id = $1",
+                "SELECT user_id FROM case_assignments WHERE case_id = $1 ORDER BY position",
                 &[&id],
             )?
             .iter()

@@ -308,6 +308,21 @@ const MIGRATIONS: &[&str] = &[
      ) STRICT, WITHOUT ROWID;
      CREATE TABLE case_list_facts_unfilled (id INTEGER PRIMARY KEY CHECK (id = 1)) STRICT;
      INSERT INTO case_list_facts_unfilled (id) SELECT 1 WHERE EXISTS (SELECT 1 FROM cases);",
+    // 25: a case's assignees in a table without rowids (issue 20: 1 KB a case), their
+    // order an explicit position (it was the rowid's): the rows are the primary key's
+    // index itself, not a table and an index holding the same (about 45 bytes a case).
+    "CREATE TABLE case_assignments_ordered (
+        case_id  BLOB NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        user_id  TEXT NOT NULL,
+        PRIMARY KEY (case_id, position)
+     ) STRICT, WITHOUT ROWID;
+     INSERT INTO case_assignments_ordered (case_id, position, user_id)
+        SELECT case_id, row_number() OVER (PARTITION BY case_id ORDER BY rowid) - 1, user_id
+        FROM case_assignments;
+     DROP TABLE case_assignments;
+     ALTER TABLE case_assignments_ordered RENAME TO case_assignments;
+     CREATE INDEX case_assignments_by_user ON case_assignments (user_id);",
 ];
 
 /// The page size of a new database file. A small case's row (its sealed document, about
@@ -605,9 +620,9 @@ impl CaseTx for CaseTxRows<'_> {
     }
 
     fn assigned(&mut self, id: &[u8]) -> Result<Vec<String>, StorageError> {
-        let mut stmt = self
-            .0
-            .prepare_cached("SELECT user_id FROM case_assignments WHERE case_id = ?1")?;
+        let mut stmt = self.0.prepare_cached(
+            "SELECT user_id FROM case_assignments WHERE case_id = ?1 ORDER BY position",
+        )?;
         let rows = stmt.query_map([id], |r| r.get(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -654,10 +669,10 @@ impl CaseTx for CaseTxRows<'_> {
     fn replace_assignments(&mut self, id: &[u8], users: &[&str]) -> Result<(), StorageError> {
         self.0
             .run("DELETE FROM case_assignments WHERE case_id = ?1", [id])?;
-        for u in users {
+        for (position, u) in users.iter().enumerate() {
             self.0.run(
-                "INSERT INTO case_assignments (case_id, user_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-                params![id, u],
+                "INSERT INTO case_assignments (case_id, position, user_id) VALUES (?1, ?2, ?3)",
+                params![id, position as i64, u],
             )?;
         }
         Ok(())
@@ -1179,7 +1194,7 @@ impl CaseRows for SqliteDb {
             return Ok(None);
         };
         let mut stmt = conn.prepare_cached(
-            "SELECT user_id FROM case_assignments WHERE case_id = ?1 ORDER BY rowid",
+            "SELECT user_id FROM case_assignments WHERE case_id = ?1 ORDER BY position",
         )?;
         let assigned = stmt.query_map([id], |r| r.get(0))?;
         Ok(Some((
@@ -1227,8 +1242,8 @@ impl CaseRows for SqliteDb {
 
     fn all_case_rows(&self) -> Result<(Vec<CaseListRow>, Vec<AssignmentRow>), StorageError> {
         let conn = self.lock();
-        let mut stmt =
-            conn.prepare("SELECT case_id, user_id FROM case_assignments ORDER BY rowid")?;
+        let mut stmt = conn
+            .prepare("SELECT case_id, user_id FROM case_assignments ORDER BY case_id, position")?;
         let assigned = stmt
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<Result<_, _>>()?;
@@ -1266,7 +1281,7 @@ impl CaseRows for SqliteDb {
         let cases = stmt.query_map(args, list_row)?.collect::<Result<_, _>>()?;
         let mut stmt = conn.prepare_cached(&format!(
             "{visible} SELECT a.case_id, a.user_id FROM case_assignments a
-             JOIN v ON v.id = a.case_id ORDER BY a.rowid"
+             JOIN v ON v.id = a.case_id ORDER BY a.case_id, a.position"
         ))?;
         let assigned = stmt
             .query_map(args, |r| Ok((r.get(0)?, r.get(1)?)))?

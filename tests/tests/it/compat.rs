@@ -691,3 +691,83 @@ fn two_phones_upgrading_the_same_047b1d0_cases_offline_merge_without_a_conflict(
     );
     drop(server);
 }
+
+/// Schema 25 moved a case's assignees into a table without rowids: their order, which
+/// was the rowid's, becomes an explicit position, and no assignee is lost or moved.
+#[test]
+fn assignees_stored_before_schema_25_keep_their_order() {
+    use fieldcase_server::db::{CaseAccess, CaseWrite};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("server.sqlite");
+    let cases = [
+        (CaseId::random(), vec!["u-2", "u-1", "u-3"]),
+        (CaseId::random(), vec!["u-9"]),
+        (CaseId::random(), vec!["u-5", "u-4"]),
+    ];
+    {
+        let db = fieldcase_server::SqliteDb::open(&path).unwrap();
+        for (id, assigned) in &cases {
+            let mut doc = automerge::AutoCommit::new();
+            automerge::transaction::Transactable::put(&mut doc, automerge::ROOT, "a", 1).unwrap();
+            let access = CaseAccess {
+                id: *id,
+                team: "north".into(),
+                restricted: false,
+                assigned: assigned.iter().map(|s| s.to_string()).collect(),
+                links: Vec::new(),
+                closed: false,
+                closed_at: None,
+                matching: None,
+                listing: None,
+            };
+            db.store_case(
+                &access,
+                CaseWrite::Snapshot(&doc.save()),
+                &doc.get_heads(),
+                None,
+                1,
+            )
+            .unwrap();
+        }
+    }
+    // The table as schema 24 had it, filled case by case interleaved (rowid order is not
+    // key order), and the version set back.
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "DROP TABLE case_assignments;
+             CREATE TABLE case_assignments (
+                case_id BLOB NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+                user_id TEXT NOT NULL,
+                PRIMARY KEY (case_id, user_id)
+             ) STRICT;
+             CREATE INDEX case_assignments_by_user ON case_assignments (user_id);
+             PRAGMA user_version = 24;",
+        )
+        .unwrap();
+        for i in 0..3 {
+            for (id, assigned) in cases.iter().rev() {
+                if let Some(u) = assigned.get(i) {
+                    conn.execute(
+                        "INSERT INTO case_assignments (case_id, user_id) VALUES (?1, ?2)",
+                        rusqlite::params![&id.as_bytes()[..], u],
+                    )
+                    .unwrap();
+                }
+            }
+        }
+    }
+    let db = fieldcase_server::SqliteDb::open(&path).unwrap();
+    assert_eq!(
+        sqlite_one(&path, "PRAGMA user_version"),
+        fieldcase_server::SqliteDb::SCHEMA_VERSION
+    );
+    for (id, assigned) in &cases {
+        assert_eq!(&db.case_access(id).unwrap().unwrap().assigned, assigned);
+    }
+    let listed = db.cases().unwrap();
+    for (id, assigned) in &cases {
+        let (access, _) = listed.iter().find(|(a, _)| a.id == *id).unwrap();
+        assert_eq!(&access.assigned, assigned);
+    }
+}

@@ -644,6 +644,35 @@ fn assignees_keep_their_order_once_each(db: &dyn Db) {
         ["u-3", "u-1", "u-2"]
     );
     assert_eq!(db.cases().unwrap()[0].0.assigned, ["u-3", "u-1", "u-2"]);
+    // The same people in another order: the order is what changed, and it is kept.
+    let (c3, h3) = grow(&mut doc, "c");
+    db.store_case(
+        &access(id, &["u-2", "u-3", "u-1"]),
+        CaseWrite::Changes(&c3),
+        &h3,
+        Some(&h2),
+        7,
+    )
+    .unwrap();
+    assert_eq!(
+        db.case_access(&id).unwrap().unwrap().assigned,
+        ["u-2", "u-3", "u-1"]
+    );
+    assert_eq!(db.cases().unwrap()[0].0.assigned, ["u-2", "u-3", "u-1"]);
+    // And the same again: nothing to rewrite, the order stays.
+    let (c4, h4) = grow(&mut doc, "d");
+    db.store_case(
+        &access(id, &["u-2", "u-3", "u-1"]),
+        CaseWrite::Changes(&c4),
+        &h4,
+        Some(&h3),
+        8,
+    )
+    .unwrap();
+    assert_eq!(
+        db.case_access(&id).unwrap().unwrap().assigned,
+        ["u-2", "u-3", "u-1"]
+    );
 }
 
 fn seeding_puts_cases_unconditionally_and_unknown_cases_are_none(db: &dyn Db) {
