@@ -9,7 +9,10 @@
 //! - `store/search_1000_cases`: a name search over the in-memory index;
 //! - `load/case_with_2000_changes/{typical_100_visits,heavy_500_visits}`: loading a case
 //!   with 2,000 changes of history from raw bytes and from the store (decrypt + load), and
-//!   then reading it as typed values.
+//!   then reading it as typed values;
+//! - `admit/new_case`, `admit/visit`: the server's check of what a phone sends
+//!   (`admission::admit`): a new case as an intake makes it (its one creation change), and
+//!   a visit added to a case the server holds.
 //!
 //! It also prints the size on disk per case of the 1,000-case store.
 
@@ -325,5 +328,65 @@ fn bench_load(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_edit, bench_store, bench_load);
+/// The server's check of a write (`admission::admit`), without storage or network.
+fn bench_admit(c: &mut Criterion) {
+    use fieldcase_core::case::admission::{admit, Prior, Writer};
+    let mut g = c.benchmark_group("admit");
+    let a = author();
+    let writer = Writer {
+        user_id: "u-bench",
+        role: Role::Worker,
+        team: Some("team-north"),
+    };
+    let case = CaseDoc::create(
+        CaseId::random(),
+        ActorId::random(),
+        &a,
+        new_case(7),
+        1_800_000_000_000,
+    )
+    .unwrap();
+    let id = case.id().unwrap();
+    let empty = automerge::Automerge::new();
+    let created = case.automerge().get_changes(&[]);
+    g.bench_function("new_case", |b| {
+        b.iter(|| admit(writer, &empty, None, id, case.automerge(), &created).unwrap())
+    });
+    let before = case.automerge().clone();
+    let mut visited = case.clone();
+    visited
+        .add_visit(
+            &a,
+            1_800_000_100_000,
+            VisitInput {
+                date: Some("2026-11-21".into()),
+                kind: Some("home".into()),
+                note: Some(note(3, 200)),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let changes = visited.automerge().get_changes(&before.get_heads());
+    let assigned = vec!["u-bench".to_string()];
+    let prior = Prior {
+        team: "team-north",
+        assigned: &assigned,
+    };
+    g.bench_function("visit", |b| {
+        b.iter(|| {
+            admit(
+                writer,
+                &before,
+                Some(prior),
+                id,
+                visited.automerge(),
+                &changes,
+            )
+            .unwrap()
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench_edit, bench_store, bench_load, bench_admit);
 criterion_main!(benches);

@@ -15,7 +15,7 @@
 //! `id`, never an index (indexes shift when two phones insert concurrently).
 
 use automerge::transaction::Transactable;
-use automerge::{ObjId, ObjType, ReadDoc, ScalarValue, Value, ROOT};
+use automerge::{ObjId, ObjType, ReadDoc, ScalarValue, Value, ValueRef, ROOT};
 use serde_json::Value as Json;
 
 use crate::error::{Error, Result};
@@ -1264,7 +1264,7 @@ fn validate_within<R: ReadDoc>(
 
 /// The case's own keys under which `changes` write: the key itself (an operation on the
 /// case's own map) or anything below it. `None` (check everything) when an object of theirs
-/// is not in `doc`. Each object is placed once: its parent is found by a search of the
+/// is not in `doc`, or when one of them is the case's creation. Each object is placed once: its parent is found by a search of the
 /// document, and a change writes many operations into few objects.
 fn touched_sections(
     doc: &automerge::Automerge,
@@ -1272,6 +1272,11 @@ fn touched_sections(
 ) -> Option<std::collections::BTreeSet<String>> {
     use automerge::legacy::{Key, ObjectId};
     use automerge::Prop;
+    // The case's creation writes every section: checking the whole case is cheaper than
+    // placing each of its operations.
+    if changes.iter().any(|c| c.deps().is_empty()) {
+        return None;
+    }
     let mut placed: std::collections::HashMap<ObjId, String> = std::collections::HashMap::new();
     let mut out = std::collections::BTreeSet::new();
     for change in changes {
@@ -1387,27 +1392,33 @@ fn validate_map_within<R: ReadDoc>(
     // Which of `fields` hold a value here; every value is checked against its field's
     // kind below, so a container field with a value holds a container of the right type.
     let mut present = vec![false; fields.len()];
-    for key in doc.keys(obj) {
+    // One pass over the map: each key's visible value, and all of its values only where
+    // replicas wrote it at once (a lookup of each key was most of a check's time).
+    for item in doc.map_range(obj, ..) {
+        let key: &str = &item.key;
         let field = match fields.iter().position(|f| f.name == key) {
             Some(i) => {
                 present[i] = true;
                 &fields[i]
             }
-            None => find_field(fields, entry, &key)
-                .ok_or_else(|| violation(&join(&key), "unknown field"))?,
+            None => find_field(fields, entry, key)
+                .ok_or_else(|| violation(&join(key), "unknown field"))?,
         };
-        for (value, id) in doc
-            .get_all(obj, key.as_str())
-            .map_err(|_| violation(&join(&key), "unreadable"))?
-        {
+        let values = if item.conflict {
+            doc.get_all(obj, key)
+                .map_err(|_| violation(&join(key), "unreadable"))?
+        } else {
+            vec![(item.value.clone().into_value(), item.id())]
+        };
+        for (value, id) in values {
             if field.access == Access::Action && matches!(&value, Value::Scalar(s) if s.is_null()) {
-                return Err(violation(&join(&key), "may not be null"));
+                return Err(violation(&join(key), "may not be null"));
             }
             // A container no change wrote in is as it was when it was checked.
-            if matches!(value, Value::Object(_)) && sections.is_some_and(|s| !s.contains(&key)) {
+            if matches!(value, Value::Object(_)) && sections.is_some_and(|s| !s.contains(key)) {
                 continue;
             }
-            validate_value(doc, &field.kind, value, &id, &|| join(&key), codes)?;
+            validate_value(doc, &field.kind, value, &id, &|| join(key), codes)?;
         }
     }
     if entry && get_str(doc, obj, "id").is_none() {
@@ -1465,25 +1476,30 @@ fn validate_value<R: ReadDoc>(
             }
             Ok(())
         }
+        // Each list in one pass (a lookup by index is a search of the list).
         (Kind::Entries(sub), Value::Object(ObjType::List)) => {
             let p = p();
-            for i in 0..doc.length(id) {
-                match doc.get(id, i) {
-                    Ok(Some((Value::Object(ObjType::Map), item))) => {
-                        validate_map(doc, &item, sub, true, &format!("{p}/{i}"), codes)?
-                    }
+            for item in doc.list_range(id, ..) {
+                match item.value {
+                    ValueRef::Object(ObjType::Map) => validate_map(
+                        doc,
+                        &item.id(),
+                        sub,
+                        true,
+                        &format!("{p}/{}", item.index),
+                        codes,
+                    )?,
                     _ => return Err(violation(&p, "entries must be maps")),
                 }
             }
             Ok(())
         }
         (Kind::StrList | Kind::EnumList(_), Value::Object(ObjType::List)) => {
-            for i in 0..doc.length(id) {
-                let ok = match doc.get(id, i) {
-                    Ok(Some((Value::Scalar(s), _))) => match (kind, s.as_str()) {
-                        (Kind::EnumList(allowed), Some(s)) => codes.allows(allowed, s),
-                        (_, Some(s)) => s.len() <= MAX_STR,
-                        _ => false,
+            for item in doc.list_range(id, ..) {
+                let ok = match &item.value {
+                    ValueRef::Scalar(automerge::ScalarValueRef::Str(s)) => match kind {
+                        Kind::EnumList(allowed) => codes.allows(allowed, s),
+                        _ => s.len() <= MAX_STR,
                     },
                     _ => false,
                 };

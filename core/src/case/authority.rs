@@ -165,13 +165,21 @@ pub fn stamp_violation(
     let attribution = |m: &str| Some(Refusal::new(RefusalKind::Attribution, m));
     use automerge::legacy::{Key, ObjectId, OpType};
     use automerge::{ReadDoc, ScalarValue, ROOT};
-    // The key under which an object sits in `doc`.
-    let parent_key = |obj: &ObjectId| -> Option<String> {
-        let (id, _) = doc.import(&obj.to_string()).ok()?;
-        match doc.parents(id).ok()?.next()?.prop {
-            automerge::Prop::Map(k) => Some(k),
-            automerge::Prop::Seq(_) => None,
-        }
+    // The key under which an object sits in `doc`, looked up once per object (a change
+    // writes many operations into few objects).
+    let mut parents: std::collections::HashMap<ObjectId, Option<String>> =
+        std::collections::HashMap::new();
+    let mut parent_key = |obj: &ObjectId| -> Option<String> {
+        parents
+            .entry(obj.clone())
+            .or_insert_with(|| {
+                let (id, _) = doc.import(&obj.to_string()).ok()?;
+                match doc.parents(id).ok()?.next()?.prop {
+                    automerge::Prop::Map(k) => Some(k),
+                    automerge::Prop::Seq(_) => None,
+                }
+            })
+            .clone()
     };
     // Whether `before` held `key` on the object `obj`.
     let held = |obj: &ObjectId, key: &str| -> bool {

@@ -832,6 +832,16 @@ fn writes_newer_fields(change: &automerge::Change) -> bool {
         .any(|op| matches!(&op.key, Key::Map(k) if names.contains(k.as_str())))
 }
 
+/// The revision a change is judged by, from the case it leaves (`case`): an edit of a
+/// revision-2 app leaves an upgraded case, an earlier app's does not; and one that writes a
+/// field only a later revision has was made by a later app, whatever state it built on.
+fn revision_of(case: &automerge::Automerge, change: &automerge::Change) -> u32 {
+    match super::upgrade::lacks_revision(case, 2) && !writes_newer_fields(change) {
+        true => 1,
+        false => crate::schema::SCHEMA_REVISION,
+    }
+}
+
 /// The first rule of the case process that one of `changes` (new in `doc`, the writer's
 /// own: a schema upgrade is left out by the caller) breaks, each judged on the case as its
 /// writer saw it ([`change_violation`]), not on the merged result: a worker's valid offline
@@ -854,10 +864,26 @@ pub fn violation(doc: &automerge::Automerge, changes: &[&automerge::Change]) -> 
     // The heads the replay has once `waiting` is applied.
     let mut tip: Vec<automerge::ChangeHash> = Vec::new();
     let mut sections = Sections::default();
+    let heads = doc.get_heads();
     for change in changes {
         let judged = touches_process(doc, change, &mut sections);
         let mut deps = change.deps().to_vec();
         deps.sort();
+        // A case's creation with nothing after it (a new case, as an intake makes it): the
+        // case it leaves is the document itself, made on nothing; no replay.
+        if judged && deps.is_empty() && heads == [change.hash()] {
+            let Some(after) = process_view(doc) else {
+                return unreadable();
+            };
+            let no_status_held = |_: &str, _: ReferralStatus| false;
+            let revision = revision_of(doc, change);
+            if let Some(reason) =
+                change_violation(&CaseFile::default(), &after, revision, &no_status_held)
+            {
+                return Some(Refusal::new(RefusalKind::Process, reason));
+            }
+            continue;
+        }
         if replay.is_some() && tip != deps {
             replay = None;
             waiting.clear();
@@ -901,15 +927,7 @@ pub fn violation(doc: &automerge::Automerge, changes: &[&automerge::Change]) -> 
         let Some(after) = process_view(case) else {
             return unreadable();
         };
-        // A change is judged by the revision of the case it leaves: an edit of a revision-2
-        // app leaves an upgraded case, an earlier app's does not; and one that writes a
-        // field only a later revision has was made by a later app, whatever state it built
-        // on.
-        let revision = match super::upgrade::lacks_revision(case, 2) && !writes_newer_fields(change)
-        {
-            true => 1,
-            false => crate::schema::SCHEMA_REVISION,
-        };
+        let revision = revision_of(case, change);
         let held = |id: &str, s: ReferralStatus| {
             held.iter()
                 .any(|(r, codes)| r == id && codes.iter().any(|c| c == s.code()))

@@ -454,3 +454,50 @@ fn each_kind_of_case_records_its_own_assessment_items() {
     });
     admit_as(&a, &women, &own).unwrap();
 }
+
+/// A new case arrives as its creation alone (an intake): judged on the document itself,
+/// made on nothing, by the same rules as a change: created at a later stage is a step the
+/// workflow does not have; created at intake is admitted.
+#[test]
+fn a_new_case_created_at_a_later_stage_is_refused() {
+    use automerge::legacy::{Key, ObjectId, OpType};
+    use automerge::ScalarValue;
+    let a = worker(1);
+    let case = case_of(CaseKind::Disability, &a);
+    let created = case.automerge().get_changes(&[]);
+    assert_eq!(created.len(), 1, "one creation change");
+    let with_stage = |stage: &str| {
+        let mut expanded = created[0].decode();
+        let mut found = false;
+        for op in &mut expanded.operations {
+            if op.obj == ObjectId::Root && matches!(&op.key, Key::Map(k) if k == "stage") {
+                op.action = OpType::Put(ScalarValue::Str(stage.into()));
+                found = true;
+            }
+        }
+        assert!(found, "the creation sets the stage");
+        let change = automerge::Change::from(expanded);
+        let mut doc = automerge::Automerge::new();
+        doc.apply_changes([change.clone()]).unwrap();
+        (doc, change)
+    };
+    let admit_new = |stage: &str| {
+        let (doc, change) = with_stage(stage);
+        admission::admit(
+            Writer {
+                user_id: &a.user_id,
+                role: a.role,
+                team: Some(TEAM),
+            },
+            &automerge::Automerge::new(),
+            None,
+            case.id().unwrap(),
+            &doc,
+            &[change],
+        )
+        .map(|_| ())
+    };
+    refused_for_process(admit_new("review"), "no such step");
+    refused_for_process(admit_new("implementation"), "no such step");
+    admit_new("intake").unwrap();
+}

@@ -999,6 +999,16 @@ fn the_retention_review_opens_only_its_candidates() {
          DROP INDEX cases_closed;
          ALTER TABLE cases DROP COLUMN closed;
          ALTER TABLE cases DROP COLUMN closed_at;
+         CREATE TABLE case_assignments_rowid (
+            case_id BLOB NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+            user_id TEXT NOT NULL,
+            PRIMARY KEY (case_id, user_id)
+         ) STRICT;
+         INSERT INTO case_assignments_rowid (case_id, user_id)
+            SELECT case_id, user_id FROM case_assignments ORDER BY case_id, position;
+         DROP TABLE case_assignments;
+         ALTER TABLE case_assignments_rowid RENAME TO case_assignments;
+         CREATE INDEX case_assignments_by_user ON case_assignments (user_id);
          PRAGMA user_version = 18;",
     )
     .unwrap();
