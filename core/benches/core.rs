@@ -12,7 +12,8 @@
 //!   then reading it as typed values;
 //! - `admit/new_case`, `admit/visit`: the server's check of what a phone sends
 //!   (`admission::admit`): a new case as an intake makes it (its one creation change), and
-//!   a visit added to a case the server holds.
+//!   a visit added to a case the server holds (`visit/outline_kept`: with the outline of
+//!   the case before kept from the write before, as the server's hub keeps it).
 //!
 //! It also prints the size on disk per case of the 1,000-case store.
 
@@ -371,6 +372,7 @@ fn bench_admit(c: &mut Criterion) {
     let prior = Prior {
         team: "team-north",
         assigned: &assigned,
+        outline: None,
     };
     g.bench_function("visit", |b| {
         b.iter(|| {
@@ -378,6 +380,25 @@ fn bench_admit(c: &mut Criterion) {
                 writer,
                 &before,
                 Some(prior),
+                id,
+                visited.automerge(),
+                &changes,
+            )
+            .unwrap()
+        })
+    });
+    // As the server runs it: the outline of the case before kept from the write before.
+    let (was, _) = CaseDoc::outline_of(&before).unwrap();
+    let kept = Prior {
+        outline: Some(&was),
+        ..prior
+    };
+    g.bench_function("visit/outline_kept", |b| {
+        b.iter(|| {
+            admit(
+                writer,
+                &before,
+                Some(kept),
                 id,
                 visited.automerge(),
                 &changes,

@@ -30,6 +30,9 @@ pub const CLOCK_SKEW_MS: i64 = 5 * 60 * 1000;
 pub(crate) struct Admitted {
     pub(crate) access: CaseAccess,
     pub(crate) marks: Vec<TimeMark>,
+    /// The candidate's outline: the hub keeps it with the case, for the next write's
+    /// check (`Prior::outline`).
+    pub(crate) outline: fieldcase_core::CaseFile,
 }
 
 /// The refusal of changes by an actor not registered to the sending device.
@@ -41,13 +44,16 @@ pub(crate) fn foreign_actor() -> Refusal {
 }
 
 /// Checks a candidate document written by `user` on `device` against the document it grew
-/// from (`before`, with its access facts `prior`; `None` for a case new to the server).
-/// The one place every write path goes through; see the module's doc for the rules.
+/// from (`before`, with its access facts `prior`; `None` for a case new to the server;
+/// `before_outline`, its outline when the hub kept it). The one place every write path
+/// goes through; see the module's doc for the rules.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn check(
     state: &AppState,
     user: &User,
     device: &str,
     before: &Automerge,
+    before_outline: Option<&fieldcase_core::CaseFile>,
     prior: Option<&CaseAccess>,
     id: CaseId,
     after: &Automerge,
@@ -85,6 +91,7 @@ pub(crate) async fn check(
     let prior_facts = prior.map(|p| Prior {
         team: &p.team,
         assigned: &p.assigned,
+        outline: before_outline,
     });
     let admitted = admission::admit(writer, before, prior_facts, id, after, &changes)?;
     if admitted.team_is_new {
@@ -174,6 +181,7 @@ pub(crate) async fn check(
             &changes,
         ),
         marks: time_marks(state, after, &changes),
+        outline: admitted.file,
     })
 }
 

@@ -311,6 +311,20 @@ pub(crate) struct Hot {
     checked: u64,
     /// Connections syncing this case: told its id when it changes.
     pub(crate) subscribers: HashMap<u64, mpsc::UnboundedSender<CaseId>>,
+    /// The outline of `doc` as the last admitted write found it, with the heads it is of:
+    /// the next write's check reads the case before from it instead of from `doc`. Used
+    /// only while `doc` still has those heads (a reload or a merge leaves it unused).
+    outline: Option<(Vec<ChangeHash>, fieldcase_core::CaseFile)>,
+}
+
+impl Hot {
+    /// The outline of `doc`, if the last admitted write left it for these heads.
+    pub(crate) fn outline(&self) -> Option<&fieldcase_core::CaseFile> {
+        self.outline
+            .as_ref()
+            .filter(|(heads, _)| *heads == self.doc.get_heads())
+            .map(|(_, file)| file)
+    }
 }
 
 /// Checks Automerge bytes from a client against the server's limits before anything
@@ -442,6 +456,7 @@ impl Hub {
             access,
             checked: count,
             subscribers: HashMap::new(),
+            outline: None,
         };
         Ok(self.take(id, Some((hot, bytes))).expect("a slot was made"))
     }
@@ -582,7 +597,11 @@ impl Hub {
         admitted: Admitted,
         except: Option<u64>,
     ) -> Result<bool, AppError> {
-        let Admitted { access, marks } = admitted;
+        let Admitted {
+            access,
+            marks,
+            outline,
+        } = admitted;
         // The marks go first: a change is never stored without its mark (a mark of a
         // change that then is not stored names nothing and is never shown).
         if !marks.is_empty() {
@@ -606,6 +625,7 @@ impl Hub {
             }
         }
         hot.stored = doc.get_heads();
+        hot.outline = Some((hot.stored.clone(), outline));
         hot.doc = doc;
         hot.access = Some(access);
         Ok(true)
@@ -635,6 +655,7 @@ impl Hub {
                 } => (*doc, *admitted, then),
             };
             if doc.get_heads() == hot.doc.get_heads() {
+                hot.outline = Some((doc.get_heads(), admitted.outline));
                 hot.doc = doc;
                 hot.access = Some(admitted.access);
                 return Ok(then);
@@ -890,6 +911,7 @@ where
             user,
             self.device,
             &hot.doc,
+            hot.outline(),
             hot.access.as_ref(),
             self.id,
             after,
@@ -1029,6 +1051,7 @@ impl Write for DepartureWrite<'_> {
             user,
             &session.device_id,
             &hot.doc,
+            hot.outline(),
             hot.access.as_ref(),
             id,
             &doc,

@@ -106,6 +106,7 @@ impl Write for SyncWrite<'_> {
             user,
             device,
             &hot.doc,
+            hot.outline(),
             hot.access.as_ref(),
             self.id,
             &doc,
@@ -609,7 +610,7 @@ impl Connection {
         if pushed {
             let user = &self.session.user;
             let device = &self.session.device_id;
-            match check(&self.state, user, device, &empty, None, id, &doc).await {
+            match check(&self.state, user, device, &empty, None, None, id, &doc).await {
                 Ok(_) => {}
                 Err(AppError::Refused { refusal, .. }) => {
                     return self.refuse(socket, id, &refusal).await;

@@ -52,6 +52,10 @@ pub struct Writer<'a> {
 pub struct Prior<'a> {
     pub team: &'a str,
     pub assigned: &'a [String],
+    /// The outline of the document before (`CaseDoc::outline_of(before)`), when the caller
+    /// kept it from the write that made it (the server keeps it with a case in memory);
+    /// `None`: read from `before`.
+    pub outline: Option<&'a CaseFile>,
 }
 
 /// What [`admit`] found in an admitted candidate, for the checks that need records.
@@ -216,9 +220,18 @@ fn admit_with(
         _ => file.assigned.clone(),
     };
     match prior {
-        Some(_) => {
+        Some(p) => {
             // The stored document was validated when it was accepted.
-            let (was, _) = CaseDoc::outline_of(before).map_err(|e| invalid(e.to_string()))?;
+            let read;
+            let was = match p.outline {
+                Some(was) => was,
+                None => {
+                    read = CaseDoc::outline_of(before)
+                        .map_err(|e| invalid(e.to_string()))?
+                        .0;
+                    &read
+                }
+            };
             was_linked = was.linked_cases().into_iter().map(String::from).collect();
             if let Some(refusal) = authority::violation(&was, &file, writer.role) {
                 return Err(refusal);
@@ -352,6 +365,7 @@ mod tests {
         let prior = Prior {
             team: "north",
             assigned: &assigned,
+            outline: None,
         };
         let e = admit(bao, &after, Some(prior), id, &later, &more).unwrap_err();
         assert_eq!(e.kind, RefusalKind::NeedsAuthority, "{e}");

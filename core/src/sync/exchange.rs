@@ -231,6 +231,7 @@ impl CaseStore {
             let prior = was.as_ref().map(|f| Prior {
                 team: f.team.as_deref().unwrap_or_default(),
                 assigned: &f.assigned,
+                outline: Some(f),
             });
             let writer = Writer {
                 user_id: &user.user_id,

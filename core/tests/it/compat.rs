@@ -699,6 +699,7 @@ fn admission_recognises_the_upgrade_and_refuses_a_writers_own_creation() {
     let prior = admission::Prior {
         team: "north",
         assigned: &file.assigned,
+        outline: None,
     };
     let mut a = replica(&old);
     a.record_safety(

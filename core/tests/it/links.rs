@@ -98,6 +98,7 @@ fn admission_lists_the_cases_a_change_newly_links_and_refuses_a_link_to_itself()
     let prior = Prior {
         team: "team-north",
         assigned: &assigned,
+        outline: None,
     };
     let writer = Writer {
         user_id: &a.user_id,

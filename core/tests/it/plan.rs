@@ -222,6 +222,7 @@ fn nobody_changes_an_approved_version_and_only_a_supervisor_adds_one() {
     let prior = Prior {
         team: "team-north",
         assigned: &assigned,
+        outline: None,
     };
     let tamper = |who: &str, role: Role| {
         let mut doc = before.clone();
@@ -334,6 +335,7 @@ fn an_authoritys_decision_that_comes_later_is_added_once_by_a_supervisor() {
     let prior = Prior {
         team: "team-north",
         assigned: &assigned,
+        outline: None,
     };
     let changes = later.automerge().get_changes(&before.get_heads());
     let as_ = |user_id, role| Writer {

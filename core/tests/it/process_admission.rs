@@ -41,6 +41,7 @@ pub(crate) fn admit_as(a: &Author, before: &CaseDoc, after: &CaseDoc) -> Result<
         Some(Prior {
             team: TEAM,
             assigned: &assigned,
+            outline: None,
         }),
         before.id().unwrap(),
         after.automerge(),
@@ -324,6 +325,7 @@ fn an_earlier_apps_offline_changes_are_judged_by_its_rules() {
             Some(Prior {
                 team: &team,
                 assigned: &assigned,
+                outline: None,
             }),
             id,
             after.automerge(),
