@@ -233,7 +233,7 @@ fn admit_with(
                 }
             };
             was_linked = was.linked_cases().into_iter().map(String::from).collect();
-            if let Some(refusal) = authority::violation(&was, &file, writer.role) {
+            if let Some(refusal) = authority::violation(was, &file, writer.role) {
                 return Err(refusal);
             }
             if was.case_manager != file.case_manager || was.team != file.team {
