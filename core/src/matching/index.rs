@@ -9,7 +9,9 @@
 //!   [`super::translit`]) with the people whose names hold it. A check looks up, for each
 //!   word of the new name, the indexed words that pair with it under the matcher's own
 //!   rule (the same edit allowance, consonants between Persian script and Latin; the
-//!   vocabulary is scanned, not hashed, so a typo anywhere in a word is no obstacle). A
+//!   vocabulary is read, not hashed, so a typo anywhere in a word is no obstacle, but only
+//!   the words whose length is within the allowance of the word's own: kept by length,
+//!   a look-up reads about a fifth of them). A
 //!   person becomes a candidate when every word of one of the new name's forms found a
 //!   partner in them, or every word but one when they have a name of one word fewer (a
 //!   part missing: the matcher allows one);
@@ -30,7 +32,8 @@
 //!
 //! Memory: beside the prepared people, 4 bytes per word, whole name and phone of each
 //! person in the lists, a byte for the lengths of their name forms, and one entry per
-//! distinct word or whole name (shared by everyone who holds it); `match_eval` measures
+//! distinct word or whole name (shared by everyone who holds it, listed by its lengths:
+//! 16 bytes more); `match_eval` measures
 //! it per person (158 bytes beside 460 for the prepared person, on its generated set).
 
 use std::collections::HashMap;
@@ -38,7 +41,8 @@ use std::hash::Hash;
 
 use super::translit::{Token, MAX_TOKENS};
 use super::{
-    best_first, compare, joined, token_pair_masked, Assessment, Prepared, JOINED_MIN_CHARS,
+    allowance, best_first, compare, joined, skeleton_allowance, token_pair_masked, Assessment,
+    Prepared, JOINED_MIN_CHARS,
 };
 
 /// The trailing digits of a phone the lists are keyed on: the matcher's phones are the
@@ -55,11 +59,46 @@ struct Word {
     slots: Vec<u32>,
 }
 
-/// Distinct words and the people holding each.
+/// A word in a length's list: its letter set and where it is.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    mask: u32,
+    id: u32,
+}
+
+/// Distinct words and the people holding each, with lists by length: two words pair only
+/// when their lengths differ by no more than the edits allowed between them (the
+/// distance itself answers "too far" on that ground), so a look-up reads the lists of
+/// the few lengths that can pair, not the whole vocabulary.
 #[derive(Debug, Default)]
 struct Vocabulary {
     ids: HashMap<Token, u32>,
+    /// By id; a word no one holds any more stays with no slots until its id is reused.
     words: Vec<Word>,
+    free: Vec<u32>,
+    /// Per script (`arabic` or not) and length of the key (bytes): the words compared
+    /// with a word of the same script.
+    by_key: [Vec<Vec<Entry>>; 2],
+    /// Per script and length of the consonant skeleton: the words compared with a word
+    /// of the other script. Words with no consonants pair with none there.
+    by_skeleton: [Vec<Vec<Entry>>; 2],
+}
+
+/// The list of a length, made when first needed.
+fn list_at(lists: &mut Vec<Vec<Entry>>, len: usize) -> &mut Vec<Entry> {
+    if lists.len() <= len {
+        lists.resize_with(len + 1, Vec::new);
+    }
+    &mut lists[len]
+}
+
+/// Takes word `id` out of a length's list.
+fn unlist(lists: &mut [Vec<Entry>], len: usize, id: u32) {
+    if let Some(list) = lists.get_mut(len) {
+        if let Some(at) = list.iter().position(|e| e.id == id) {
+            list.swap_remove(at);
+        }
+    }
 }
 
 impl Vocabulary {
@@ -67,20 +106,41 @@ impl Vocabulary {
     /// twice is already last in its list.
     fn add(&mut self, token: &Token, slot: u32) {
         let id = match self.ids.get(token) {
-            Some(&id) => id as usize,
+            Some(&id) => id,
             None => {
-                let id = self.words.len();
-                self.ids.insert(token.clone(), id as u32);
-                self.words.push(Word {
+                let word = Word {
                     token: token.clone(),
                     mask: token.mask(),
                     skeleton_mask: token.skeleton_mask(),
                     slots: Vec::new(),
+                };
+                let id = match self.free.pop() {
+                    Some(id) => {
+                        self.words[id as usize] = word;
+                        id
+                    }
+                    None => {
+                        self.words.push(word);
+                        (self.words.len() - 1) as u32
+                    }
+                };
+                let word = &self.words[id as usize];
+                let script = usize::from(token.arabic);
+                list_at(&mut self.by_key[script], token.key.len()).push(Entry {
+                    mask: word.mask,
+                    id,
                 });
+                if !token.skeleton.is_empty() {
+                    list_at(&mut self.by_skeleton[script], token.skeleton.len()).push(Entry {
+                        mask: word.skeleton_mask,
+                        id,
+                    });
+                }
+                self.ids.insert(token.clone(), id);
                 id
             }
         };
-        let slots = &mut self.words[id].slots;
+        let slots = &mut self.words[id as usize].slots;
         if slots.last() != Some(&slot) {
             slots.push(slot);
         }
@@ -96,35 +156,61 @@ impl Vocabulary {
             word.slots.swap_remove(at);
         }
         if word.slots.is_empty() {
+            word.slots = Vec::new();
             self.ids.remove(token);
-            self.words.swap_remove(id as usize);
-            if let Some(moved) = self.words.get(id as usize) {
-                self.ids.insert(moved.token.clone(), id);
-            }
+            let script = usize::from(token.arabic);
+            unlist(&mut self.by_key[script], token.key.len(), id);
+            unlist(&mut self.by_skeleton[script], token.skeleton.len(), id);
+            self.free.push(id);
         }
     }
 
-    /// Calls `hit` with the people holding a word that pairs with `token`.
+    /// Calls `hit` with the people holding a word that pairs with `token`: the words of
+    /// its script whose keys are near enough in length, and those of the other script
+    /// whose skeletons are; each is then judged by the matcher's own rule.
     fn partners(&self, token: &Token, mut hit: impl FnMut(&[u32])) {
         let (mask, skeleton_mask) = (token.mask(), token.skeleton_mask());
-        for w in &self.words {
-            if token_pair_masked(
-                token,
-                mask,
-                skeleton_mask,
-                &w.token,
-                w.mask,
-                w.skeleton_mask,
-            )
-            .is_some()
-            {
-                hit(&w.slots);
+        let script = usize::from(token.arabic);
+        let mut judge = |lists: &[Vec<Entry>], len: usize, own: u32, most: &dyn Fn(usize) -> usize| {
+            for other in len.saturating_sub(2)..=len + 2 {
+                let allow = most(other);
+                if len.abs_diff(other) > allow {
+                    continue;
+                }
+                for e in lists.get(other).into_iter().flatten() {
+                    if (e.mask ^ own).count_ones() as usize > 2 * allow {
+                        continue;
+                    }
+                    let w = &self.words[e.id as usize];
+                    if token_pair_masked(
+                        token,
+                        mask,
+                        skeleton_mask,
+                        &w.token,
+                        w.mask,
+                        w.skeleton_mask,
+                    )
+                    .is_some()
+                    {
+                        hit(&w.slots);
+                    }
+                }
             }
+        };
+        let key = token.key.len();
+        judge(&self.by_key[script], key, mask, &|other| {
+            allowance(key.max(other))
+        });
+        let skeleton = token.skeleton.len();
+        if skeleton > 0 {
+            judge(&self.by_skeleton[1 - script], skeleton, skeleton_mask, &|other| {
+                skeleton_allowance(skeleton.min(other))
+            });
         }
     }
 
     fn len(&self) -> usize {
-        self.words.len()
+        self.ids.len()
     }
 }
 
@@ -638,6 +724,10 @@ mod tests {
         }
         assert!(index.is_empty());
         assert_eq!(index.vocabulary(), (0, 0));
+        for v in [&index.words, &index.names] {
+            let listed = v.by_key.iter().chain(&v.by_skeleton).flatten();
+            assert_eq!(listed.map(Vec::len).sum::<usize>(), 0);
+        }
         assert!(index.phones.is_empty());
     }
 }
