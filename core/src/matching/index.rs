@@ -171,41 +171,45 @@ impl Vocabulary {
     fn partners(&self, token: &Token, mut hit: impl FnMut(&[u32])) {
         let (mask, skeleton_mask) = (token.mask(), token.skeleton_mask());
         let script = usize::from(token.arabic);
-        let mut judge = |lists: &[Vec<Entry>], len: usize, own: u32, most: &dyn Fn(usize) -> usize| {
-            for other in len.saturating_sub(2)..=len + 2 {
-                let allow = most(other);
-                if len.abs_diff(other) > allow {
-                    continue;
-                }
-                for e in lists.get(other).into_iter().flatten() {
-                    if (e.mask ^ own).count_ones() as usize > 2 * allow {
+        let mut judge =
+            |lists: &[Vec<Entry>], len: usize, own: u32, most: &dyn Fn(usize) -> usize| {
+                for other in len.saturating_sub(2)..=len + 2 {
+                    let allow = most(other);
+                    if len.abs_diff(other) > allow {
                         continue;
                     }
-                    let w = &self.words[e.id as usize];
-                    if token_pair_masked(
-                        token,
-                        mask,
-                        skeleton_mask,
-                        &w.token,
-                        w.mask,
-                        w.skeleton_mask,
-                    )
-                    .is_some()
-                    {
-                        hit(&w.slots);
+                    for e in lists.get(other).into_iter().flatten() {
+                        if (e.mask ^ own).count_ones() as usize > 2 * allow {
+                            continue;
+                        }
+                        let w = &self.words[e.id as usize];
+                        if token_pair_masked(
+                            token,
+                            mask,
+                            skeleton_mask,
+                            &w.token,
+                            w.mask,
+                            w.skeleton_mask,
+                        )
+                        .is_some()
+                        {
+                            hit(&w.slots);
+                        }
                     }
                 }
-            }
-        };
+            };
         let key = token.key.len();
         judge(&self.by_key[script], key, mask, &|other| {
             allowance(key.max(other))
         });
         let skeleton = token.skeleton.len();
         if skeleton > 0 {
-            judge(&self.by_skeleton[1 - script], skeleton, skeleton_mask, &|other| {
-                skeleton_allowance(skeleton.min(other))
-            });
+            judge(
+                &self.by_skeleton[1 - script],
+                skeleton,
+                skeleton_mask,
+                &|other| skeleton_allowance(skeleton.min(other)),
+            );
         }
     }
 

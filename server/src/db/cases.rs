@@ -11,6 +11,11 @@
 //! key ([`super::keys`]): a new case gets a fresh data key in the write that inserts it,
 //! and every storage holds only ciphertext. Records stored before packing read as they are.
 //!
+//! Beside the document, each case's row keeps what the duplicate check and the console's
+//! lists read of it ([`super::MatchFacts`], [`super::ListFacts`]) in one record, packed
+//! and sealed with the same data key ([`Kind::Facts`]): every write states them anew, so
+//! that neither reads a document to build its index or a list.
+//!
 //! Each storage only reads and writes rows: [`CaseTx`] inside the one transaction of a
 //! write (which the storage opens, commits or rolls back), [`CaseRows`] for the reads.
 //! Both fail with [`StorageError`].
@@ -79,6 +84,8 @@ pub struct Current {
     /// Its data key, wrapped by the master key (`None`: stored in the clear by an earlier
     /// version, which the startup step [`keys::prepare`] leaves none of).
     pub data_key: Option<Vec<u8>>,
+    /// What is kept beside it (sealed, [`Kind::Facts`]), if anything.
+    pub facts: Option<Vec<u8>>,
 }
 
 /// A case's row as written: its key, access facts, heads and time.
@@ -96,6 +103,9 @@ pub struct CaseRow<'a> {
     /// ([`CaseAccess::closed`]): columns every write sets, which the retention reads.
     pub closed: bool,
     pub closed_at: Option<i64>,
+    /// What is kept beside it (sealed, [`Kind::Facts`]); `None` keeps nothing (the
+    /// duplicate check and the lists read its document).
+    pub facts: Option<&'a [u8]>,
 }
 
 /// A case's wrapped data key, its snapshot and the change chunks appended since, in order
@@ -137,11 +147,6 @@ pub trait CaseTx {
     fn replace_assignments(&mut self, id: &[u8], users: &[&str]) -> Result<(), StorageError>;
     /// Replaces the cases the case links to (keys, each once).
     fn replace_links(&mut self, id: &[u8], links: &[&[u8]]) -> Result<(), StorageError>;
-    /// Replaces what the duplicate check keeps of the case ([`super::MatchFacts`], sealed).
-    fn set_match_facts(&mut self, id: &[u8], sealed: &[u8]) -> Result<(), StorageError>;
-    /// Replaces what the console's lists keep of the case ([`super::ListFacts`], sealed);
-    /// `None` deletes it.
-    fn set_list_facts(&mut self, id: &[u8], sealed: Option<&[u8]>) -> Result<(), StorageError>;
     /// The database's key check ([`keys`]), held until the transaction ends so that no
     /// rotation of the master key runs meanwhile.
     fn key_check(&mut self) -> Result<Option<Vec<u8>>, StorageError>;
@@ -221,38 +226,30 @@ pub trait CaseRows {
     /// Stores the links of cases stored before links were kept, each (case, linked) once,
     /// and notes that they are filled, in one transaction.
     fn fill_link_rows(&self, rows: &[(Vec<u8>, Vec<Vec<u8>>)]) -> Result<(), StorageError>;
-    /// Every case's match facts (sealed) with its wrapped data key, by key; cases with
+    /// Every case's kept facts (sealed) with its wrapped data key, by key; cases with
     /// none stored are left out.
-    fn match_fact_rows(&self) -> Result<Vec<MatchFactRow>, StorageError>;
-    /// One case's match facts (sealed) with its wrapped data key; `None` when there is no
+    fn fact_rows(&self) -> Result<Vec<FactRow>, StorageError>;
+    /// One case's kept facts (sealed) with its wrapped data key; `None` when there is no
     /// such case, no facts when none are stored.
-    fn match_fact_row(&self, id: &[u8]) -> Result<Option<MatchFactRow>, StorageError>;
-    /// The keys of the cases with no match facts stored, while the storage is marked as
-    /// holding cases stored before they were kept (none once [`CaseRows::match_facts_filled`]
-    /// cleared the mark): [`fill_derived`] reads them once.
-    fn unfilled_match_keys(&self) -> Result<Vec<Vec<u8>>, StorageError>;
-    /// Clears the mark: the match facts of the cases stored before were filled.
-    fn match_facts_filled(&self) -> Result<(), StorageError>;
-    /// Writes a case's match facts if none are stored still (a write meanwhile wrote them
-    /// from a newer document).
-    fn fill_match_row(&self, id: &[u8], sealed: &[u8]) -> Result<(), StorageError>;
+    fn fact_row(&self, id: &[u8]) -> Result<Option<FactRow>, StorageError>;
+    /// The keys of the cases with no facts stored, while the storage is marked as holding
+    /// cases stored before they were kept (none once [`CaseRows::facts_filled`] cleared the
+    /// mark): [`fill_derived`] reads them once.
+    fn unfilled_fact_keys(&self) -> Result<Vec<Vec<u8>>, StorageError>;
+    /// Clears the mark: the facts of the cases stored before were filled.
+    fn facts_filled(&self) -> Result<(), StorageError>;
+    /// Writes cases' kept facts (key, sealed) where none are stored still (a write
+    /// meanwhile wrote them from a newer document), in one transaction.
+    fn fill_fact_rows(&self, rows: &[(Vec<u8>, Vec<u8>)]) -> Result<(), StorageError>;
     /// A case's wrapped data key (`None`: no such case, or erased).
     fn data_key_row(&self, id: &[u8]) -> Result<Option<Vec<u8>>, StorageError>;
-    /// The list facts of the cases `ids` (those that exist; in one consistent view), each
+    /// The kept facts of the cases `ids` (those that exist; in one consistent view), each
     /// with its heads and wrapped data key, and the latest receipt of its changes marked as
     /// far off ([`super::TimeMark`]).
     fn list_fact_rows(&self, ids: &[Vec<u8>]) -> Result<Vec<ListFactRow>, StorageError>;
-    /// The keys of the cases with no list facts stored, while the storage is marked as
-    /// holding cases stored before they were kept: [`fill_derived`] reads them once.
-    fn unfilled_list_keys(&self) -> Result<Vec<Vec<u8>>, StorageError>;
-    /// Clears the mark: the list facts of the cases stored before were filled.
-    fn list_facts_filled(&self) -> Result<(), StorageError>;
-    /// Writes cases' list facts (key, sealed) where none are stored still (a write
-    /// meanwhile wrote them from a newer document), in one transaction.
-    fn fill_list_rows(&self, rows: &[(Vec<u8>, Vec<u8>)]) -> Result<(), StorageError>;
 }
 
-/// A case's key, its heads as stored, its wrapped data key, its list facts (sealed; `None`
+/// A case's key, its heads as stored, its wrapped data key, its kept facts (sealed; `None`
 /// when none are stored) and the latest receipt of its changes marked as far off.
 pub type ListFactRow = (
     Vec<u8>,
@@ -262,22 +259,67 @@ pub type ListFactRow = (
     Option<i64>,
 );
 
-/// A case's key, its wrapped data key and its match facts (sealed; `None` when none are
+/// A case's key, its wrapped data key and its kept facts (sealed; `None` when none are
 /// stored).
-pub type MatchFactRow = (Vec<u8>, Option<Vec<u8>>, Option<Vec<u8>>);
+pub type FactRow = (Vec<u8>, Option<Vec<u8>>, Option<Vec<u8>>);
 
-/// Seals a case's match facts with its data key.
-fn seal_facts(meter: &keys::Meter, key: &Key, id: &[u8], facts: &super::MatchFacts) -> Vec<u8> {
-    // Strings, numbers and lists only: serializing cannot fail.
-    let plain = serde_json::to_vec(facts).unwrap_or_default();
-    meter.seal(key, Kind::MatchFacts, id, &plain)
+/// What is kept beside a case, in one record in its row: what the duplicate check compares
+/// and what the console's lists show. Either may be missing (a write that did not state
+/// it, facts of another version): its reader opens the document then.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+struct Kept {
+    #[serde(rename = "m", default, skip_serializing_if = "Option::is_none")]
+    matching: Option<super::MatchFacts>,
+    #[serde(rename = "l", default, skip_serializing_if = "Option::is_none")]
+    listing: Option<super::ListFacts>,
 }
 
-/// Seals a case's list facts with its data key.
-fn seal_list_facts(meter: &keys::Meter, key: &Key, id: &[u8], facts: &super::ListFacts) -> Vec<u8> {
+/// Packs ([`packing::pack`]) and seals a case's kept facts with its data key; `None` when
+/// there is nothing to keep.
+fn seal_kept(meter: &keys::Meter, key: &Key, id: &[u8], kept: &Kept) -> Option<Vec<u8>> {
+    if kept.matching.is_none() && kept.listing.is_none() {
+        return None;
+    }
     // Strings, numbers and lists only: serializing cannot fail.
-    let plain = serde_json::to_vec(facts).unwrap_or_default();
-    meter.seal(key, Kind::ListFacts, id, &plain)
+    let plain = serde_json::to_vec(kept).unwrap_or_default();
+    Some(meter.seal(key, Kind::Facts, id, &packing::pack(&plain)))
+}
+
+/// Opens a case's kept facts, sealed by [`seal_kept`].
+fn open_kept(
+    meter: &keys::Meter,
+    key: &Key,
+    id: &[u8],
+    sealed: &[u8],
+) -> Result<Kept, StorageError> {
+    let packed = meter.open(key, Kind::Facts, id, sealed)?;
+    let plain = packing::unpack(&packed, MAX_UNPACKED_BYTES)
+        .map_err(|e| StorageError::Corrupt(format!("kept facts: {e}")))?;
+    serde_json::from_slice(&plain).map_err(|e| StorageError::Corrupt(format!("kept facts: {e}")))
+}
+
+/// Opens a case's kept facts with the case's wrapped data key; `None` (logged) when they
+/// do not open or read: the caller opens the document instead.
+fn open_row(
+    master: &Key,
+    meter: &keys::Meter,
+    key_id: &[u8],
+    wrapped: Option<&[u8]>,
+    sealed: &[u8],
+) -> Option<Kept> {
+    let opened = meter
+        .opening(|| data_key(master, key_id, wrapped))
+        .and_then(|k| open_kept(meter, &k, key_id, sealed));
+    match opened {
+        Ok(kept) => Some(kept),
+        Err(e) => {
+            let id = case_id_of(key_id)
+                .map(|i| i.to_string())
+                .unwrap_or_default();
+            tracing::warn!(case = %id, error = %e, "what is kept beside a case does not open; its document is read instead");
+            None
+        }
+    }
 }
 
 /// The list facts of the cases `ids` that exist, each with its heads as stored with them
@@ -296,23 +338,11 @@ pub fn list_facts(
             .iter()
             .filter_map(|(key, heads, wrapped, sealed, marked)| {
                 let id = case_id_of(key)?;
-                let facts = sealed.as_deref().and_then(|sealed| {
-                    let opened = meter
-                        .opening(|| data_key(&master, key, wrapped.as_deref()))
-                        .and_then(|k| meter.open(&k, Kind::ListFacts, key, sealed))
-                        .and_then(|plain| {
-                            serde_json::from_slice::<super::ListFacts>(&plain)
-                                .map_err(|e| StorageError::Corrupt(format!("list facts: {e}")))
-                        });
-                    match opened {
-                        Ok(f) if f.version == super::LIST_FACTS_VERSION => Some(f),
-                        Ok(_) => None,
-                        Err(e) => {
-                            tracing::warn!(case = %id, error = %e, "a case's list facts do not open; its document is read instead");
-                            None
-                        }
-                    }
-                });
+                let facts = sealed
+                    .as_deref()
+                    .and_then(|sealed| open_row(&master, &meter, key, wrapped.as_deref(), sealed))
+                    .and_then(|kept| kept.listing)
+                    .filter(|f| f.version == super::LIST_FACTS_VERSION);
                 Some(super::Listing {
                     id,
                     heads: heads_of(heads),
@@ -324,38 +354,32 @@ pub fn list_facts(
     })
 }
 
-/// Opens a case's match facts; `None` (logged) when they do not open or read, or were
-/// written by another version ([`super::MATCH_FACTS_VERSION`]): the caller opens the
-/// document instead.
+/// A case's match facts from its row, if they open and are of this version
+/// ([`super::MATCH_FACTS_VERSION`]); `None` (logged when they do not open): the caller
+/// opens the document instead.
 fn open_facts(
     master: &Key,
     meter: &keys::Meter,
-    row: &MatchFactRow,
+    row: &FactRow,
 ) -> Option<(CaseId, super::MatchFacts)> {
     let (key_id, wrapped, sealed) = row;
     let id = case_id_of(key_id)?;
-    let sealed = sealed.as_deref()?;
-    let opened = meter
-        .opening(|| data_key(master, key_id, wrapped.as_deref()))
-        .and_then(|key| meter.open(&key, Kind::MatchFacts, key_id, sealed))
-        .and_then(|plain| {
-            serde_json::from_slice::<super::MatchFacts>(&plain)
-                .map_err(|e| StorageError::Corrupt(format!("match facts: {e}")))
-        });
-    match opened {
-        Ok(f) if f.version == super::MATCH_FACTS_VERSION => Some((id, f)),
-        Ok(_) => None,
-        Err(e) => {
-            tracing::warn!(case = %id, error = %e, "a case's match facts do not open; its document is read instead");
-            None
-        }
-    }
+    open_row(
+        master,
+        meter,
+        key_id,
+        wrapped.as_deref(),
+        sealed.as_deref()?,
+    )?
+    .matching
+    .filter(|f| f.version == super::MATCH_FACTS_VERSION)
+    .map(|f| (id, f))
 }
 
 /// Every case's match facts that open and are of this version, by case id (the duplicate
 /// check's index is built from these; a case left out is read from its document).
 pub fn match_facts(rows: &dyn CaseRows) -> Result<Vec<(CaseId, super::MatchFacts)>, StorageError> {
-    let all = rows.match_fact_rows()?;
+    let all = rows.fact_rows()?;
     let meter = rows.meter();
     with_master_key(rows, |master| {
         Ok(all
@@ -370,7 +394,7 @@ pub fn match_facts_of(
     rows: &dyn CaseRows,
     id: &CaseId,
 ) -> Result<Option<super::MatchFacts>, StorageError> {
-    let Some(row) = rows.match_fact_row(&id.as_bytes()[..])? else {
+    let Some(row) = rows.fact_row(&id.as_bytes()[..])? else {
         return Ok(None);
     };
     let meter = rows.meter();
@@ -423,23 +447,25 @@ pub fn store(
         data_key: &[],
         closed: access.closed,
         closed_at: access.closed_at.filter(|_| access.closed),
+        facts: None,
     };
     // A new case's data key, made once even if the insert is tried again.
     let mut fresh: Option<(Key, Vec<u8>)> = None;
-    // The match facts and list facts, sealed with the case's data key once it is known.
-    let mut facts: Option<Vec<u8>>;
-    let mut listing: Option<Vec<u8>>;
-    let facts_of = |key: &Key| {
-        access
-            .matching
-            .as_ref()
-            .map(|f| seal_facts(meter, key, id, f))
-    };
-    let listing_of = |key: &Key| {
-        access
-            .listing
-            .as_ref()
-            .map(|f| seal_list_facts(meter, key, id, f))
+    // What is kept beside the case, sealed with its data key once it is known: the write's
+    // own facts; a write that states no match facts keeps those stored (its list facts
+    // are the write's: none leaves the lists to read the document).
+    let kept_of = |key: &Key, stored: Option<&[u8]>| {
+        let matching = match &access.matching {
+            Some(m) => Some(m.clone()),
+            None => stored
+                .and_then(|s| open_kept(meter, key, id, s).ok())
+                .and_then(|k| k.matching),
+        };
+        let kept = Kept {
+            matching,
+            listing: access.listing.clone(),
+        };
+        seal_kept(meter, key, id, &kept)
     };
     // What is sealed: the bytes packed (`fieldcase_core::packing`), whole document or
     // changes alike.
@@ -462,8 +488,11 @@ pub fn store(
         match current {
             Some(c) => {
                 let key = meter.opening(|| data_key(master, id, c.data_key.as_deref()))?;
-                facts = facts_of(&key);
-                listing = listing_of(&key);
+                let kept = kept_of(&key, c.facts.as_deref());
+                let row = CaseRow {
+                    facts: kept.as_deref(),
+                    ..row
+                };
                 if !w.snapshot {
                     let sealed = meter.seal(&key, Kind::Change, id, &packed);
                     let (pending_changes, pending_bytes) = tx.append_changes(row, &sealed)?;
@@ -501,10 +530,10 @@ pub fn store(
                 };
                 let sealed = meter.seal(key, Kind::Snapshot, id, &packed);
                 sealed_len = sealed.len();
-                facts = facts_of(key);
-                listing = listing_of(key);
+                let kept = kept_of(key, None);
                 let row = CaseRow {
                     data_key: &claimed,
+                    facts: kept.as_deref(),
                     ..row
                 };
                 if tx.insert_case(row, &sealed)? {
@@ -560,10 +589,6 @@ pub fn store(
     links.sort_unstable();
     links.dedup();
     tx.replace_links(id, &links)?;
-    if let Some(f) = &facts {
-        tx.set_match_facts(id, f)?;
-    }
-    tx.set_list_facts(id, listing.as_deref())?;
     Ok(stored)
 }
 
@@ -644,9 +669,9 @@ pub fn closed(
 /// Writes what is kept beside the cases stored before it was (a database of an earlier
 /// version), opening each such case once, at the first start after the upgrade: the
 /// closure columns (the SQLite storage's migration 19, PostgreSQL's schema version 16),
-/// the links between cases (migration 20, schema version 18), the duplicate check's
-/// match facts (migration 22, schema version 20) and the console's list facts (migration
-/// 24, schema version 22). Idempotent: a case whose
+/// the links between cases (migration 20, schema version 18), and what is kept beside
+/// each case for the duplicate check and the console's lists (migration 26, schema
+/// version 23, which dropped the tables migrations 22 and 24 kept them in). Idempotent: a case whose
 /// columns a write filled meanwhile is left as that write left it; one interrupted start
 /// fills the rest at the next. A case that cannot be read is logged: its closure is taken
 /// as open (never the retention's to erase), it keeps no links until its next write; never
@@ -655,16 +680,12 @@ pub fn fill_derived(rows: &dyn CaseRows) -> Result<usize, StorageError> {
     let closures: std::collections::BTreeSet<Vec<u8>> =
         rows.unfilled_closure_keys()?.into_iter().collect();
     let facts: std::collections::BTreeSet<Vec<u8>> =
-        rows.unfilled_match_keys()?.into_iter().collect();
-    let listings: std::collections::BTreeSet<Vec<u8>> =
-        rows.unfilled_list_keys()?.into_iter().collect();
+        rows.unfilled_fact_keys()?.into_iter().collect();
     let links_unfilled = rows.links_unfilled()?;
     let keys: Vec<Vec<u8>> = if links_unfilled {
         rows.all_case_rows()?.0.into_iter().map(|r| r.0).collect()
     } else {
-        let mut k: std::collections::BTreeSet<Vec<u8>> = closures.union(&facts).cloned().collect();
-        k.extend(listings.iter().cloned());
-        k.into_iter().collect()
+        closures.union(&facts).cloned().collect()
     };
     if !keys.is_empty() {
         tracing::info!(
@@ -674,13 +695,13 @@ pub fn fill_derived(rows: &dyn CaseRows) -> Result<usize, StorageError> {
     }
     let meter = rows.meter();
     let mut links = Vec::new();
-    // The list facts are written a thousand cases to a transaction (one commit each:
-    // 100,000 cases stored before take minutes at one commit a case).
-    let mut listed: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+    // The facts are written a thousand cases to a transaction (one commit each: 100,000
+    // cases stored before take minutes at one commit a case).
+    let mut kept: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
     for key in &keys {
-        if listed.len() >= 1000 {
-            rows.fill_list_rows(&listed)?;
-            listed.clear();
+        if kept.len() >= 1000 {
+            rows.fill_fact_rows(&kept)?;
+            kept.clear();
         }
         let Some(id) = case_id_of(key) else { continue };
         // Erased meanwhile: nothing to fill.
@@ -715,22 +736,15 @@ pub fn fill_derived(rows: &dyn CaseRows) -> Result<usize, StorageError> {
         }
         if facts.contains(key) {
             if let Some(wrapped) = rows.data_key_row(key)? {
-                let f = super::MatchFacts::of(&file);
+                let facts = Kept {
+                    matching: Some(super::MatchFacts::of(&file)),
+                    listing: Some(super::ListFacts::of(&file, conflicts, &doc)),
+                };
                 let sealed = with_master_key(rows, |master| {
                     let k = meter.opening(|| data_key(&master, key, Some(&wrapped)))?;
-                    Ok(seal_facts(&meter, &k, key, &f))
+                    Ok(seal_kept(&meter, &k, key, &facts))
                 })?;
-                rows.fill_match_row(key, &sealed)?;
-            }
-        }
-        if listings.contains(key) {
-            if let Some(wrapped) = rows.data_key_row(key)? {
-                let f = super::ListFacts::of(&file, conflicts, &doc);
-                let sealed = with_master_key(rows, |master| {
-                    let k = meter.opening(|| data_key(&master, key, Some(&wrapped)))?;
-                    Ok(seal_list_facts(&meter, &k, key, &f))
-                })?;
-                listed.push((key.clone(), sealed));
+                kept.extend(sealed.map(|s| (key.clone(), s)));
             }
         }
         if links_unfilled {
@@ -743,14 +757,13 @@ pub fn fill_derived(rows: &dyn CaseRows) -> Result<usize, StorageError> {
             }
         }
     }
-    rows.fill_list_rows(&listed)?;
+    rows.fill_fact_rows(&kept)?;
     if links_unfilled {
         rows.fill_link_rows(&links)?;
     }
     // Read once: a case that did not read keeps none (the duplicate check reads its
     // document), and a normal start finds the mark gone and reads nothing.
-    rows.match_facts_filled()?;
-    rows.list_facts_filled()?;
+    rows.facts_filled()?;
     Ok(keys.len())
 }
 
@@ -903,6 +916,7 @@ mod tests {
                 heads: heads.clone(),
                 snapshot_bytes: doc.len(),
                 data_key: self.key.clone(),
+                facts: None,
             }))
         }
         fn append_changes(
@@ -950,13 +964,6 @@ mod tests {
             Ok(())
         }
         fn replace_links(&mut self, _: &[u8], _: &[&[u8]]) -> Result<(), StorageError> {
-            Ok(())
-        }
-        fn set_match_facts(&mut self, _: &[u8], _: &[u8]) -> Result<(), StorageError> {
-            self.calls.push("facts");
-            Ok(())
-        }
-        fn set_list_facts(&mut self, _: &[u8], _: Option<&[u8]>) -> Result<(), StorageError> {
             Ok(())
         }
         fn erased(&mut self, _: &[u8]) -> Result<bool, StorageError> {

@@ -56,10 +56,12 @@ pub enum Kind {
     KeyCheck = 7,
     /// A chunk of an attachment's bytes (`db::attachments`).
     AttachmentChunk = 8,
-    /// What the duplicate check keeps of a case (`db::MatchFacts`).
-    MatchFacts = 9,
-    /// What the console's lists keep of a case (`db::ListFacts`).
-    ListFacts = 10,
+    // 9 and 10: the duplicate check's facts and the console lists' facts, each sealed in a
+    // table of its own before the SQLite storage's migration 26 (PostgreSQL's schema
+    // version 23) dropped those tables; never sealed again.
+    /// What is kept beside a case in its row (`db::cases`): the duplicate check's facts
+    /// (`db::MatchFacts`) and the console lists' (`db::ListFacts`), in one record.
+    Facts = 11,
 }
 
 /// An AES-256-GCM key: a master key or a case's data key.

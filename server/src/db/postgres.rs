@@ -39,7 +39,7 @@ use super::accounts::{
 };
 use super::cases::{
     self, AccessRow, AssignmentRow, CaseListRow, CaseRow, CaseRows, CaseTx, ClosedRow, Current,
-    DocumentRows, ListFactRow, MatchFactRow,
+    DocumentRows, FactRow, ListFactRow,
 };
 use super::keys::{self, CaseBlobs, DataKeyRow, Key, KeySource, KeyTx};
 use super::records::{AuditEntries, AuditRow, ChainRow, RecordRows, Window, WindowChange};
@@ -350,6 +350,17 @@ const MIGRATIONS: &[&str] = &[
      );
      CREATE TABLE case_list_facts_unfilled (id INTEGER PRIMARY KEY CHECK (id = 1));
      INSERT INTO case_list_facts_unfilled (id) SELECT 1 WHERE EXISTS (SELECT 1 FROM cases);",
+    // Schema version 23: what is kept beside each case in one record in the case's own row
+    // (issue 20; the SQLite storage's migration 26), not in two tables. The records were
+    // sealed apart: cases stored before are read once at the next start
+    // (`cases::fill_derived`).
+    "ALTER TABLE cases ADD COLUMN facts BYTEA;
+     DROP TABLE case_match_facts;
+     DROP TABLE case_match_facts_unfilled;
+     DROP TABLE case_list_facts;
+     DROP TABLE case_list_facts_unfilled;
+     CREATE TABLE case_facts_unfilled (id INTEGER PRIMARY KEY CHECK (id = 1));
+     INSERT INTO case_facts_unfilled (id) SELECT 1 WHERE EXISTS (SELECT 1 FROM cases);",
 ];
 
 /// The schema of the keys database (`postgres.keys_url`, ADR 0007), versioned in its table
@@ -1104,7 +1115,7 @@ impl CaseTx for CaseTxRows<'_, '_> {
     fn current(&mut self, id: &[u8]) -> Result<Option<Current>, StorageError> {
         // The row lock makes compare-and-swap hold across server instances.
         let row = self.0.query_opt(
-            "SELECT heads, octet_length(document) FROM cases WHERE id = $1 FOR UPDATE",
+            "SELECT heads, octet_length(document), facts FROM cases WHERE id = $1 FOR UPDATE",
             &[&id],
         )?;
         Ok(match row {
@@ -1112,6 +1123,7 @@ impl CaseTx for CaseTxRows<'_, '_> {
                 heads: r.try_get(0)?,
                 snapshot_bytes: r.try_get::<_, i32>(1)? as usize,
                 data_key: key_of(self.1, id)?,
+                facts: r.try_get(2)?,
             }),
             None => None,
         })
@@ -1166,7 +1178,7 @@ impl CaseTx for CaseTxRows<'_, '_> {
         )?;
         tx.execute(
             "UPDATE cases SET team = $2, restricted = $3, heads = $4, updated_at = $5,
-                closed = $6, closed_at = $7 WHERE id = $1",
+                closed = $6, closed_at = $7, facts = $8 WHERE id = $1",
             &[
                 &row.id,
                 &row.team,
@@ -1175,6 +1187,7 @@ impl CaseTx for CaseTxRows<'_, '_> {
                 &row.now,
                 &row.closed,
                 &row.closed_at,
+                &row.facts,
             ],
         )?;
         let r = tx.query_one(
@@ -1190,7 +1203,7 @@ impl CaseTx for CaseTxRows<'_, '_> {
     fn replace_snapshot(&mut self, row: CaseRow<'_>, bytes: &[u8]) -> Result<(), StorageError> {
         self.0.execute(
             "UPDATE cases SET team = $2, restricted = $3, document = $4, heads = $5, updated_at = $6,
-                closed = $7, closed_at = $8 WHERE id = $1",
+                closed = $7, closed_at = $8, facts = $9 WHERE id = $1",
             &[
                 &row.id,
                 &row.team,
@@ -1200,6 +1213,7 @@ impl CaseTx for CaseTxRows<'_, '_> {
                 &row.now,
                 &row.closed,
                 &row.closed_at,
+                &row.facts,
             ],
         )?;
         self.0
@@ -1218,8 +1232,8 @@ impl CaseTx for CaseTxRows<'_, '_> {
         let n = self.0.execute(
             // The data key is in the keys database ([`CaseTx::claim_data_key`]), not here.
             "INSERT INTO cases (id, team, restricted, document, heads, updated_at,
-                closed, closed_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING",
+                closed, closed_at, facts)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING",
             &[
                 &row.id,
                 &row.team,
@@ -1229,6 +1243,7 @@ impl CaseTx for CaseTxRows<'_, '_> {
                 &row.now,
                 &row.closed,
                 &row.closed_at,
+                &row.facts,
             ],
         )?;
         Ok(n > 0)
@@ -1281,29 +1296,6 @@ impl CaseTx for CaseTxRows<'_, '_> {
                 &[&id, u, &(i as i32)],
             )?;
         }
-        Ok(())
-    }
-
-    fn set_match_facts(&mut self, id: &[u8], sealed: &[u8]) -> Result<(), StorageError> {
-        self.0.execute(
-            "INSERT INTO case_match_facts (case_id, facts) VALUES ($1, $2)
-             ON CONFLICT (case_id) DO UPDATE SET facts = excluded.facts",
-            &[&id, &sealed],
-        )?;
-        Ok(())
-    }
-
-    fn set_list_facts(&mut self, id: &[u8], sealed: Option<&[u8]>) -> Result<(), StorageError> {
-        match sealed {
-            Some(sealed) => self.0.execute(
-                "INSERT INTO case_list_facts (case_id, facts) VALUES ($1, $2)
-                 ON CONFLICT (case_id) DO UPDATE SET facts = excluded.facts",
-                &[&id, &sealed],
-            )?,
-            None => self
-                .0
-                .execute("DELETE FROM case_list_facts WHERE case_id = $1", &[&id])?,
-        };
         Ok(())
     }
 
@@ -1807,10 +1799,10 @@ impl CaseRows for PostgresDb {
         })?)
     }
 
-    fn match_fact_rows(&self) -> Result<Vec<MatchFactRow>, StorageError> {
+    fn fact_rows(&self) -> Result<Vec<FactRow>, StorageError> {
         Ok(self.run_both(|c, keyring| {
             let facts = c.query(
-                "SELECT case_id, facts FROM case_match_facts ORDER BY case_id",
+                "SELECT id, facts FROM cases WHERE facts IS NOT NULL ORDER BY id",
                 &[],
             )?;
             // Every data key at once, rather than one round trip per case.
@@ -1830,15 +1822,10 @@ impl CaseRows for PostgresDb {
         })?)
     }
 
-    fn match_fact_row(&self, id: &[u8]) -> Result<Option<MatchFactRow>, StorageError> {
+    fn fact_row(&self, id: &[u8]) -> Result<Option<FactRow>, StorageError> {
         let id = id.to_vec();
         let row = self.run_both(move |c, keyring| {
-            let Some(r) = c.query_opt(
-                "SELECT f.facts FROM cases c LEFT JOIN case_match_facts f ON f.case_id = c.id
-                 WHERE c.id = $1",
-                &[&id],
-            )?
-            else {
+            let Some(r) = c.query_opt("SELECT facts FROM cases WHERE id = $1", &[&id])? else {
                 return Ok(None);
             };
             let facts: Option<Vec<u8>> = r.try_get(0)?;
@@ -1850,39 +1837,43 @@ impl CaseRows for PostgresDb {
         }
     }
 
-    fn unfilled_match_keys(&self) -> Result<Vec<Vec<u8>>, StorageError> {
+    fn unfilled_fact_keys(&self) -> Result<Vec<Vec<u8>>, StorageError> {
         Ok(self.run(|c| {
-            if c.query_opt("SELECT 1 FROM case_match_facts_unfilled", &[])?
+            if c.query_opt("SELECT 1 FROM case_facts_unfilled", &[])?
                 .is_none()
             {
                 return Ok(Vec::new());
             }
-            Ok(c.query(
-                "SELECT id FROM cases c WHERE NOT EXISTS
-                     (SELECT 1 FROM case_match_facts f WHERE f.case_id = c.id) ORDER BY id",
-                &[],
-            )?
-            .iter()
-            .map(|r| r.try_get(0))
-            .collect::<Result<_, _>>()?)
+            Ok(
+                c.query("SELECT id FROM cases WHERE facts IS NULL ORDER BY id", &[])?
+                    .iter()
+                    .map(|r| r.try_get(0))
+                    .collect::<Result<_, _>>()?,
+            )
         })?)
     }
 
-    fn fill_match_row(&self, id: &[u8], sealed: &[u8]) -> Result<(), StorageError> {
-        let (key, sealed) = (id.to_vec(), sealed.to_vec());
+    fn fill_fact_rows(&self, rows: &[(Vec<u8>, Vec<u8>)]) -> Result<(), StorageError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let rows = rows.to_vec();
         Ok(self.run(move |c| {
-            c.execute(
-                "INSERT INTO case_match_facts (case_id, facts) SELECT $1, $2
-                 WHERE EXISTS (SELECT 1 FROM cases WHERE id = $1) ON CONFLICT (case_id) DO NOTHING",
-                &[&key, &sealed],
-            )?;
+            let mut tx = c.transaction()?;
+            for (key, sealed) in &rows {
+                tx.execute(
+                    "UPDATE cases SET facts = $2 WHERE id = $1 AND facts IS NULL",
+                    &[key, sealed],
+                )?;
+            }
+            tx.commit()?;
             Ok(())
         })?)
     }
 
-    fn match_facts_filled(&self) -> Result<(), StorageError> {
+    fn facts_filled(&self) -> Result<(), StorageError> {
         Ok(self.run(|c| {
-            c.execute("DELETE FROM case_match_facts_unfilled", &[])?;
+            c.execute("DELETE FROM case_facts_unfilled", &[])?;
             Ok(())
         })?)
     }
@@ -1892,10 +1883,9 @@ impl CaseRows for PostgresDb {
         Ok(self.run_both(move |c, keyring| {
             // One statement: one consistent view of every case.
             let rows = c.query(
-                "SELECT c.id, c.heads, f.facts,
+                "SELECT c.id, c.heads, c.facts,
                         (SELECT max(m.received) FROM change_times m WHERE m.case_id = c.id)
-                 FROM cases c LEFT JOIN case_list_facts f ON f.case_id = c.id
-                 WHERE c.id = ANY($1) ORDER BY c.id",
+                 FROM cases c WHERE c.id = ANY($1) ORDER BY c.id",
                 &[&ids],
             )?;
             // Their data keys at once, rather than one round trip per case.
@@ -1915,50 +1905,6 @@ impl CaseRows for PostgresDb {
                     Ok((id, r.try_get(1)?, key, r.try_get(2)?, r.try_get(3)?))
                 })
                 .collect::<Result<_, postgres::Error>>()?)
-        })?)
-    }
-
-    fn unfilled_list_keys(&self) -> Result<Vec<Vec<u8>>, StorageError> {
-        Ok(self.run(|c| {
-            if c.query_opt("SELECT 1 FROM case_list_facts_unfilled", &[])?
-                .is_none()
-            {
-                return Ok(Vec::new());
-            }
-            Ok(c.query(
-                "SELECT id FROM cases c WHERE NOT EXISTS
-                     (SELECT 1 FROM case_list_facts f WHERE f.case_id = c.id) ORDER BY id",
-                &[],
-            )?
-            .iter()
-            .map(|r| r.try_get(0))
-            .collect::<Result<_, _>>()?)
-        })?)
-    }
-
-    fn fill_list_rows(&self, rows: &[(Vec<u8>, Vec<u8>)]) -> Result<(), StorageError> {
-        if rows.is_empty() {
-            return Ok(());
-        }
-        let rows = rows.to_vec();
-        Ok(self.run(move |c| {
-            let mut tx = c.transaction()?;
-            for (key, sealed) in &rows {
-                tx.execute(
-                    "INSERT INTO case_list_facts (case_id, facts) SELECT $1, $2
-                     WHERE EXISTS (SELECT 1 FROM cases WHERE id = $1) ON CONFLICT (case_id) DO NOTHING",
-                    &[key, sealed],
-                )?;
-            }
-            tx.commit()?;
-            Ok(())
-        })?)
-    }
-
-    fn list_facts_filled(&self) -> Result<(), StorageError> {
-        Ok(self.run(|c| {
-            c.execute("DELETE FROM case_list_facts_unfilled", &[])?;
-            Ok(())
         })?)
     }
 

@@ -12,7 +12,7 @@ use super::accounts::{
 };
 use super::cases::{
     self, AccessRow, AssignmentRow, CaseListRow, CaseRow, CaseRows, CaseTx, ClosedRow, Current,
-    DocumentRows, ListFactRow, MatchFactRow,
+    DocumentRows, FactRow, ListFactRow,
 };
 use super::keys::{self, CaseBlobs, DataKeyRow, Key, KeySource, KeyTx};
 use super::records::{AuditEntries, AuditRow, ChainRow, RecordRows, Window, WindowChange};
@@ -323,6 +323,18 @@ const MIGRATIONS: &[&str] = &[
      DROP TABLE case_assignments;
      ALTER TABLE case_assignments_ordered RENAME TO case_assignments;
      CREATE INDEX case_assignments_by_user ON case_assignments (user_id);",
+    // 26: what is kept beside each case (the duplicate check's facts, migration 22, and the
+    // console lists', migration 24) in one record in the case's own row (issue 20: 1 KB a
+    // case): two tables, each row with its key, its own seal and its page's slack, cost
+    // about 365 bytes a small case. The records were sealed apart and cannot be joined
+    // here: cases stored before are read once at the next start (`cases::fill_derived`).
+    "ALTER TABLE cases ADD COLUMN facts BLOB;
+     DROP TABLE case_match_facts;
+     DROP TABLE case_match_facts_unfilled;
+     DROP TABLE case_list_facts;
+     DROP TABLE case_list_facts_unfilled;
+     CREATE TABLE case_facts_unfilled (id INTEGER PRIMARY KEY CHECK (id = 1)) STRICT;
+     INSERT INTO case_facts_unfilled (id) SELECT 1 WHERE EXISTS (SELECT 1 FROM cases);",
 ];
 
 /// The page size of a new database file. A small case's row (its sealed document, about
@@ -495,20 +507,17 @@ fn commit_batch(
     }
 }
 
-/// The cases that have no row in `facts` (a table of facts kept beside each case), while
-/// `mark` (the migration's "to be filled" mark) is there; none once it is cleared.
-fn unfilled_keys(conn: &Connection, mark: &str, facts: &str) -> Result<Vec<Vec<u8>>, StorageError> {
+/// The cases whose row keeps no facts, while `case_facts_unfilled` (the migration's "to
+/// be filled" mark) is there; none once it is cleared.
+fn unfilled_keys(conn: &Connection) -> Result<Vec<Vec<u8>>, StorageError> {
     let marked = conn
-        .one(&format!("SELECT 1 FROM {mark}"), [], |_| Ok(()))
+        .one("SELECT 1 FROM case_facts_unfilled", [], |_| Ok(()))
         .optional()?
         .is_some();
     if !marked {
         return Ok(Vec::new());
     }
-    let mut stmt = conn.prepare(&format!(
-        "SELECT id FROM cases c WHERE NOT EXISTS
-         (SELECT 1 FROM {facts} f WHERE f.case_id = c.id) ORDER BY id"
-    ))?;
+    let mut stmt = conn.prepare("SELECT id FROM cases WHERE facts IS NULL ORDER BY id")?;
     let rows = stmt.query_map([], |r| r.get(0))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
@@ -534,13 +543,14 @@ impl CaseTx for CaseTxRows<'_> {
         Ok(self
             .0
             .one(
-                "SELECT heads, length(document), data_key FROM cases WHERE id = ?1",
+                "SELECT heads, length(document), data_key, facts FROM cases WHERE id = ?1",
                 [id],
                 |r| {
                     Ok(Current {
                         heads: r.get(0)?,
                         snapshot_bytes: r.get::<_, i64>(1)? as usize,
                         data_key: r.get(2)?,
+                        facts: r.get(3)?,
                     })
                 },
             )
@@ -560,7 +570,7 @@ impl CaseTx for CaseTxRows<'_> {
         )?;
         tx.run(
             "UPDATE cases SET team = ?2, restricted = ?3, heads = ?4, updated_at = ?5,
-                closed = ?6, closed_at = ?7 WHERE id = ?1",
+                closed = ?6, closed_at = ?7, facts = ?8 WHERE id = ?1",
             params![
                 row.id,
                 row.team,
@@ -568,7 +578,8 @@ impl CaseTx for CaseTxRows<'_> {
                 row.heads,
                 row.now,
                 row.closed as i64,
-                row.closed_at
+                row.closed_at,
+                row.facts
             ],
         )?;
         let (count, size): (i64, i64) = tx.one(
@@ -582,7 +593,7 @@ impl CaseTx for CaseTxRows<'_> {
     fn replace_snapshot(&mut self, row: CaseRow<'_>, bytes: &[u8]) -> Result<(), StorageError> {
         self.0.run(
             "UPDATE cases SET team = ?2, restricted = ?3, document = ?4, heads = ?5, updated_at = ?6,
-                closed = ?7, closed_at = ?8 WHERE id = ?1",
+                closed = ?7, closed_at = ?8, facts = ?9 WHERE id = ?1",
             params![
                 row.id,
                 row.team,
@@ -591,7 +602,8 @@ impl CaseTx for CaseTxRows<'_> {
                 row.heads,
                 row.now,
                 row.closed as i64,
-                row.closed_at
+                row.closed_at,
+                row.facts
             ],
         )?;
         self.0
@@ -602,8 +614,8 @@ impl CaseTx for CaseTxRows<'_> {
     fn insert_case(&mut self, row: CaseRow<'_>, bytes: &[u8]) -> Result<bool, StorageError> {
         let n = self.0.run(
             "INSERT INTO cases (id, team, restricted, document, heads, updated_at, data_key,
-                closed, closed_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (id) DO NOTHING",
+                closed, closed_at, facts)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (id) DO NOTHING",
             params![
                 row.id,
                 row.team,
@@ -613,7 +625,8 @@ impl CaseTx for CaseTxRows<'_> {
                 row.now,
                 row.data_key,
                 row.closed as i64,
-                row.closed_at
+                row.closed_at,
+                row.facts
             ],
         )?;
         Ok(n > 0)
@@ -675,29 +688,6 @@ impl CaseTx for CaseTxRows<'_> {
                 params![id, position as i64, u],
             )?;
         }
-        Ok(())
-    }
-
-    fn set_match_facts(&mut self, id: &[u8], sealed: &[u8]) -> Result<(), StorageError> {
-        self.0.run(
-            "INSERT INTO case_match_facts (case_id, facts) VALUES (?1, ?2)
-             ON CONFLICT (case_id) DO UPDATE SET facts = excluded.facts",
-            params![id, sealed],
-        )?;
-        Ok(())
-    }
-
-    fn set_list_facts(&mut self, id: &[u8], sealed: Option<&[u8]>) -> Result<(), StorageError> {
-        match sealed {
-            Some(sealed) => self.0.run(
-                "INSERT INTO case_list_facts (case_id, facts) VALUES (?1, ?2)
-                 ON CONFLICT (case_id) DO UPDATE SET facts = excluded.facts",
-                params![id, sealed],
-            )?,
-            None => self
-                .0
-                .run("DELETE FROM case_list_facts WHERE case_id = ?1", [id])?,
-        };
         Ok(())
     }
 
@@ -1338,48 +1328,47 @@ impl CaseRows for SqliteDb {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    fn match_fact_rows(&self) -> Result<Vec<MatchFactRow>, StorageError> {
+    fn fact_rows(&self) -> Result<Vec<FactRow>, StorageError> {
         let conn = self.lock();
-        let mut stmt = conn.prepare(
-            "SELECT f.case_id, c.data_key, f.facts FROM case_match_facts f
-             JOIN cases c ON c.id = f.case_id ORDER BY f.case_id",
-        )?;
+        let mut stmt = conn
+            .prepare("SELECT id, data_key, facts FROM cases WHERE facts IS NOT NULL ORDER BY id")?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    fn match_fact_row(&self, id: &[u8]) -> Result<Option<MatchFactRow>, StorageError> {
+    fn fact_row(&self, id: &[u8]) -> Result<Option<FactRow>, StorageError> {
         Ok(self
             .lock()
             .one(
-                "SELECT c.id, c.data_key, f.facts FROM cases c
-                 LEFT JOIN case_match_facts f ON f.case_id = c.id WHERE c.id = ?1",
+                "SELECT id, data_key, facts FROM cases WHERE id = ?1",
                 [id],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()?)
     }
 
-    fn unfilled_match_keys(&self) -> Result<Vec<Vec<u8>>, StorageError> {
-        unfilled_keys(
-            &self.lock(),
-            "case_match_facts_unfilled",
-            "case_match_facts",
-        )
+    fn unfilled_fact_keys(&self) -> Result<Vec<Vec<u8>>, StorageError> {
+        unfilled_keys(&self.lock())
     }
 
-    fn fill_match_row(&self, id: &[u8], sealed: &[u8]) -> Result<(), StorageError> {
-        self.lock().run(
-            "INSERT INTO case_match_facts (case_id, facts) SELECT ?1, ?2
-             WHERE EXISTS (SELECT 1 FROM cases WHERE id = ?1) ON CONFLICT (case_id) DO NOTHING",
-            params![id, sealed],
-        )?;
+    fn fill_fact_rows(&self, rows: &[(Vec<u8>, Vec<u8>)]) -> Result<(), StorageError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        for (id, sealed) in rows {
+            tx.run(
+                "UPDATE cases SET facts = ?2 WHERE id = ?1 AND facts IS NULL",
+                params![id, sealed],
+            )?;
+        }
+        tx.commit()?;
         Ok(())
     }
 
-    fn match_facts_filled(&self) -> Result<(), StorageError> {
-        self.lock()
-            .run("DELETE FROM case_match_facts_unfilled", [])?;
+    fn facts_filled(&self) -> Result<(), StorageError> {
+        self.lock().run("DELETE FROM case_facts_unfilled", [])?;
         Ok(())
     }
 
@@ -1390,9 +1379,9 @@ impl CaseRows for SqliteDb {
         let mut out = Vec::with_capacity(ids.len());
         {
             let mut stmt = tx.prepare_cached(
-                "SELECT c.id, c.heads, c.data_key, f.facts,
+                "SELECT c.id, c.heads, c.data_key, c.facts,
                         (SELECT max(m.received) FROM change_times m WHERE m.case_id = c.id)
-                 FROM cases c LEFT JOIN case_list_facts f ON f.case_id = c.id WHERE c.id = ?1",
+                 FROM cases c WHERE c.id = ?1",
             )?;
             for id in ids {
                 let row = stmt
@@ -1405,33 +1394,6 @@ impl CaseRows for SqliteDb {
         }
         tx.commit()?;
         Ok(out)
-    }
-
-    fn unfilled_list_keys(&self) -> Result<Vec<Vec<u8>>, StorageError> {
-        unfilled_keys(&self.lock(), "case_list_facts_unfilled", "case_list_facts")
-    }
-
-    fn fill_list_rows(&self, rows: &[(Vec<u8>, Vec<u8>)]) -> Result<(), StorageError> {
-        if rows.is_empty() {
-            return Ok(());
-        }
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        for (id, sealed) in rows {
-            tx.run(
-                "INSERT INTO case_list_facts (case_id, facts) SELECT ?1, ?2
-                 WHERE EXISTS (SELECT 1 FROM cases WHERE id = ?1) ON CONFLICT (case_id) DO NOTHING",
-                params![id, sealed],
-            )?;
-        }
-        tx.commit()?;
-        Ok(())
-    }
-
-    fn list_facts_filled(&self) -> Result<(), StorageError> {
-        self.lock()
-            .run("DELETE FROM case_list_facts_unfilled", [])?;
-        Ok(())
     }
 
     fn data_key_row(&self, id: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {

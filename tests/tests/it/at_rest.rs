@@ -552,7 +552,7 @@ fn an_earlier_postgres_database_has_its_keys_moved_out_once() {
     psql(
         &pg,
         "earlier",
-        "DROP TABLE case_list_facts; DROP TABLE case_list_facts_unfilled; DROP TABLE areas; DROP TABLE case_match_facts; DROP TABLE case_match_facts_unfilled; DROP TABLE case_links_unfilled; DROP TABLE case_links; \
+        "ALTER TABLE cases DROP COLUMN facts; DROP TABLE case_facts_unfilled; DROP TABLE areas; DROP TABLE case_links_unfilled; DROP TABLE case_links; \
          DELETE FROM keys_moved; DROP TABLE keys_moved; UPDATE fieldcase_schema SET version = 16",
     );
     // And the closure columns as schema 16 found them (NULL): filled at the start too.

@@ -742,6 +742,18 @@ fn assignees_stored_before_schema_25_keep_their_order() {
                 PRIMARY KEY (case_id, user_id)
              ) STRICT;
              CREATE INDEX case_assignments_by_user ON case_assignments (user_id);
+             ALTER TABLE cases DROP COLUMN facts;
+             DROP TABLE case_facts_unfilled;
+             CREATE TABLE case_match_facts (
+                case_id BLOB PRIMARY KEY REFERENCES cases(id) ON DELETE CASCADE,
+                facts   BLOB NOT NULL
+             ) STRICT, WITHOUT ROWID;
+             CREATE TABLE case_match_facts_unfilled (id INTEGER PRIMARY KEY) STRICT;
+             CREATE TABLE case_list_facts (
+                case_id BLOB PRIMARY KEY REFERENCES cases(id) ON DELETE CASCADE,
+                facts   BLOB NOT NULL
+             ) STRICT, WITHOUT ROWID;
+             CREATE TABLE case_list_facts_unfilled (id INTEGER PRIMARY KEY) STRICT;
              PRAGMA user_version = 24;",
         )
         .unwrap();

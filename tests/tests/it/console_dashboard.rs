@@ -159,7 +159,7 @@ fn the_first_view_after_a_start_opens_no_case_but_those_its_recent_activity_show
     // document read. The same pages.
     let raw = rusqlite::Connection::open(server.dir.path().join("server.sqlite")).unwrap();
     assert_eq!(
-        raw.execute("DELETE FROM case_list_facts", []).unwrap(),
+        raw.execute("UPDATE cases SET facts = NULL", []).unwrap(),
         CASES
     );
     server.restart();
@@ -176,7 +176,7 @@ fn the_first_view_after_a_start_opens_no_case_but_those_its_recent_activity_show
     assert!(with_facts[1].contains("Phạm Văn Nam") || with_facts[1].contains(NAMES[0]));
 
     // A start after an upgrade fills the facts of the cases stored before, once.
-    raw.execute("INSERT INTO case_list_facts_unfilled (id) VALUES (1)", [])
+    raw.execute("INSERT INTO case_facts_unfilled (id) VALUES (1)", [])
         .unwrap();
     drop(raw);
     let reopened =

@@ -695,7 +695,7 @@ fn the_duplicate_check_is_built_from_facts_kept_beside_each_case() {
     let raw = rusqlite::Connection::open(&path).unwrap();
     let id: fieldcase_core::CaseId = second.parse().unwrap();
     raw.execute(
-        "DELETE FROM case_match_facts WHERE case_id = ?1",
+        "UPDATE cases SET facts = NULL WHERE id = ?1",
         [&id.as_bytes()[..]],
     )
     .unwrap();
@@ -712,7 +712,7 @@ fn the_duplicate_check_is_built_from_facts_kept_beside_each_case() {
 
     // A database of the version before is marked as holding cases with no facts: the next
     // start keeps its facts, then nothing is opened again.
-    raw.execute("INSERT INTO case_match_facts_unfilled (id) VALUES (1)", [])
+    raw.execute("INSERT INTO case_facts_unfilled (id) VALUES (1)", [])
         .unwrap();
     let reopened = fieldcase_server::SqliteDb::open(&path).unwrap();
     assert_eq!(

@@ -989,11 +989,9 @@ fn the_retention_review_opens_only_its_candidates() {
     // The database as the version before the columns left it: filled once at the open.
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute_batch(
-        "DROP TABLE case_list_facts;
-         DROP TABLE case_list_facts_unfilled;
+        "ALTER TABLE cases DROP COLUMN facts;
+         DROP TABLE case_facts_unfilled;
          DROP TABLE areas;
-         DROP TABLE case_match_facts;
-         DROP TABLE case_match_facts_unfilled;
          DROP TABLE case_links_unfilled;
          DROP TABLE case_links;
          DROP INDEX cases_closed;
