@@ -13,8 +13,9 @@
 //!   stored, and what [`pack`] keeps when DEFLATE would not make them smaller);
 //! - `0`: the bytes that follow as they are (what would not shrink and does not start
 //!   with Automerge's magic);
-//! - [`Dictionary::One`]'s byte: the length once unpacked (4 bytes, little endian), then
-//!   raw DEFLATE with that dictionary.
+//! - [`Dictionary::One`]'s byte (or another dictionary's: [`Dictionary::Facts`], for the
+//!   server's JSON kept beside each case, through [`pack_with`]): the length once
+//!   unpacked (4 bytes, little endian), then raw DEFLATE with that dictionary.
 //!
 //! A dictionary never changes once cases are packed with it (a test pins its SHA-256 and
 //! a packed sample): a better one is a new [`Dictionary`] beside it, and [`unpack`] keeps
@@ -44,6 +45,11 @@ use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, 
 /// The first dictionary: an intake, and a case worked into a plan, saved uncompressed.
 pub const DICTIONARY_1: &[u8] = include_bytes!("packing/dictionary-1.bin");
 
+/// The dictionary of what the server keeps beside each case (its duplicate check's and
+/// its lists' facts, JSON): the facts of two synthetic cases, written by
+/// `cargo run -p fieldcase-server --example facts_dictionary`.
+pub const DICTIONARY_FACTS_1: &[u8] = include_bytes!("packing/facts-1.bin");
+
 /// Automerge's chunk magic: the first byte of anything Automerge saves.
 const AUTOMERGE_MAGIC: u8 = 0x85;
 
@@ -56,18 +62,22 @@ const AS_IS: u8 = 0;
 pub enum Dictionary {
     /// [`DICTIONARY_1`].
     One = 1,
+    /// [`DICTIONARY_FACTS_1`].
+    Facts = 2,
 }
 
 impl Dictionary {
     fn bytes(self) -> &'static [u8] {
         match self {
             Dictionary::One => DICTIONARY_1,
+            Dictionary::Facts => DICTIONARY_FACTS_1,
         }
     }
 
     fn from_byte(b: u8) -> Option<Self> {
         match b {
             1 => Some(Dictionary::One),
+            2 => Some(Dictionary::Facts),
             _ => None,
         }
     }
@@ -101,7 +111,9 @@ pub fn pack(bytes: &[u8]) -> Vec<u8> {
     pack_with(CURRENT, bytes)
 }
 
-fn pack_with(dictionary: Dictionary, bytes: &[u8]) -> Vec<u8> {
+/// [`pack`] with another dictionary than the document's (bytes that are not Automerge's:
+/// [`Dictionary::Facts`] for the server's facts).
+pub fn pack_with(dictionary: Dictionary, bytes: &[u8]) -> Vec<u8> {
     let as_is = || {
         if bytes.first() == Some(&AUTOMERGE_MAGIC) {
             bytes.to_vec()
@@ -307,9 +319,25 @@ mod tests {
     const DICTIONARY_1_SHA256: &str =
         "86185a80a604d76ffb1b643cab94ec0ffd927dfe65012de986900ef3a599fc85";
 
+    /// The same of the facts' dictionary.
+    #[test]
+    fn the_facts_dictionary_is_fixed() {
+        let digest = ring::digest::digest(&ring::digest::SHA256, DICTIONARY_FACTS_1);
+        assert_eq!(
+            hex_of(digest.as_ref()),
+            "5cbffe9a3aab8a36aa9c309186913763826f93ff4e1fdba23576bcc2b57b1f42"
+        );
+        let facts = br#"{"m":{"v":1,"c":{"n":"Lan"}},"l":{"v":1,"s":{"v":3,"n":"Lan","s":"intake"},"h":1}}"#;
+        let packed = pack_with(Dictionary::Facts, facts);
+        assert!(packed.len() * 2 < facts.len(), "{} bytes", packed.len());
+        assert_eq!(unpack(&packed, 1024).unwrap(), &facts[..]);
+        assert_eq!(unpack(&hex_bytes(PACKED_FACTS), 1024).unwrap(), &facts[..]);
+    }
+
     const SAMPLE: &[u8] =
         b"\x85presenting_problems vulnerabilities family_agreement safety_measures";
     const PACKED_SAMPLE: &str = "01450000006bc512650a6891ac801e3f0a68910900";
+    const PACKED_FACTS: &str = "0252000000c3ee4a1fa009f85de903b703ea4aa8e9b5b500";
 
     fn hex_bytes(s: &str) -> Vec<u8> {
         (0..s.len())

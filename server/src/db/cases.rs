@@ -282,7 +282,12 @@ fn seal_kept(meter: &keys::Meter, key: &Key, id: &[u8], kept: &Kept) -> Option<V
     }
     // Strings, numbers and lists only: serializing cannot fail.
     let plain = serde_json::to_vec(kept).unwrap_or_default();
-    Some(meter.seal(key, Kind::Facts, id, &packing::pack(&plain)))
+    Some(meter.seal(
+        key,
+        Kind::Facts,
+        id,
+        &packing::pack_with(packing::Dictionary::Facts, &plain),
+    ))
 }
 
 /// Opens a case's kept facts, sealed by [`seal_kept`].

@@ -199,6 +199,27 @@ fn a_small_case_is_stored_packed_and_reads_back_whole() {
             "a small case is stored in {} bytes sealed: Automerge saves it in {saved}",
             sealed.len()
         );
+        // What is kept beside it (the duplicate check's facts and the lists'): one record
+        // in its row, packed with the facts' dictionary and sealed.
+        let kept: Vec<u8> = conn
+            .query_row(
+                "SELECT facts FROM cases WHERE id = ?1",
+                [&id.as_bytes()[..]],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let matching = server.db.match_facts_of(id).unwrap().unwrap();
+        let listing = server.db.list_facts(&[*id]).unwrap()[0]
+            .facts
+            .clone()
+            .unwrap();
+        let json = serde_json::to_vec(&matching).unwrap().len()
+            + serde_json::to_vec(&listing).unwrap().len();
+        assert!(
+            (kept.len() - 29) * 2 < json,
+            "the facts are kept in {} bytes sealed: {json} as JSON",
+            kept.len()
+        );
     }
 }
 
