@@ -57,6 +57,10 @@ struct Word {
     mask: u32,
     skeleton_mask: u32,
     slots: Vec<u32>,
+    /// Where it is in its key length's list, and in its skeleton length's (when it has
+    /// consonants).
+    at_key: u32,
+    at_skeleton: u32,
 }
 
 /// A word in a length's list: its letter set and where it is.
@@ -73,8 +77,9 @@ struct Entry {
 #[derive(Debug, Default)]
 struct Vocabulary {
     ids: HashMap<Token, u32>,
-    /// By id; a word no one holds any more stays with no slots until its id is reused.
-    words: Vec<Word>,
+    /// By id; `None` once no one holds the word (its id is used again for the next new
+    /// one).
+    words: Vec<Option<Word>>,
     free: Vec<u32>,
     /// Per script (`arabic` or not) and length of the key (bytes): the words compared
     /// with a word of the same script.
@@ -84,19 +89,37 @@ struct Vocabulary {
     by_skeleton: [Vec<Vec<Entry>>; 2],
 }
 
-/// The list of a length, made when first needed.
-fn list_at(lists: &mut Vec<Vec<Entry>>, len: usize) -> &mut Vec<Entry> {
+/// Adds an entry to the list of a length (made when first needed); answers where it is.
+fn list(lists: &mut Vec<Vec<Entry>>, len: usize, entry: Entry) -> u32 {
     if lists.len() <= len {
         lists.resize_with(len + 1, Vec::new);
     }
-    &mut lists[len]
+    lists[len].push(entry);
+    (lists[len].len() - 1) as u32
 }
 
-/// Takes word `id` out of a length's list.
-fn unlist(lists: &mut [Vec<Entry>], len: usize, id: u32) {
-    if let Some(list) = lists.get_mut(len) {
-        if let Some(at) = list.iter().position(|e| e.id == id) {
-            list.swap_remove(at);
+/// Takes the entry at `at` out of the list of a length; the entry moved into its place
+/// learns where it is now (no list is searched: a write re-indexes its client).
+fn unlist(
+    lists: &mut [Vec<Entry>],
+    len: usize,
+    at: u32,
+    words: &mut [Option<Word>],
+    skeleton: bool,
+) {
+    let Some(list) = lists.get_mut(len) else {
+        return;
+    };
+    if (at as usize) < list.len() {
+        list.swap_remove(at as usize);
+    }
+    if let Some(moved) = list.get(at as usize) {
+        if let Some(w) = words[moved.id as usize].as_mut() {
+            if skeleton {
+                w.at_skeleton = at;
+            } else {
+                w.at_key = at;
+            }
         }
     }
 }
@@ -108,59 +131,77 @@ impl Vocabulary {
         let id = match self.ids.get(token) {
             Some(&id) => id,
             None => {
-                let word = Word {
-                    token: token.clone(),
-                    mask: token.mask(),
-                    skeleton_mask: token.skeleton_mask(),
-                    slots: Vec::new(),
-                };
                 let id = match self.free.pop() {
-                    Some(id) => {
-                        self.words[id as usize] = word;
-                        id
-                    }
+                    Some(id) => id,
                     None => {
-                        self.words.push(word);
+                        self.words.push(None);
                         (self.words.len() - 1) as u32
                     }
                 };
-                let word = &self.words[id as usize];
+                let (mask, skeleton_mask) = (token.mask(), token.skeleton_mask());
                 let script = usize::from(token.arabic);
-                list_at(&mut self.by_key[script], token.key.len()).push(Entry {
-                    mask: word.mask,
-                    id,
-                });
-                if !token.skeleton.is_empty() {
-                    list_at(&mut self.by_skeleton[script], token.skeleton.len()).push(Entry {
-                        mask: word.skeleton_mask,
+                let at_key = list(
+                    &mut self.by_key[script],
+                    token.key.len(),
+                    Entry { mask, id },
+                );
+                let at_skeleton = if token.skeleton.is_empty() {
+                    u32::MAX
+                } else {
+                    let entry = Entry {
+                        mask: skeleton_mask,
                         id,
-                    });
-                }
+                    };
+                    list(&mut self.by_skeleton[script], token.skeleton.len(), entry)
+                };
+                self.words[id as usize] = Some(Word {
+                    token: token.clone(),
+                    mask,
+                    skeleton_mask,
+                    slots: Vec::new(),
+                    at_key,
+                    at_skeleton,
+                });
                 self.ids.insert(token.clone(), id);
                 id
             }
         };
-        let slots = &mut self.words[id as usize].slots;
-        if slots.last() != Some(&slot) {
-            slots.push(slot);
+        if let Some(word) = self.words[id as usize].as_mut() {
+            if word.slots.last() != Some(&slot) {
+                word.slots.push(slot);
+            }
         }
     }
 
-    /// Takes a person out of a word's list; a word no one holds goes.
+    /// Takes a person out of a word's list; a word no one holds goes (nothing of it stays
+    /// in memory: an erased case's client leaves no word behind).
     fn remove(&mut self, token: &Token, slot: u32) {
         let Some(&id) = self.ids.get(token) else {
             return;
         };
-        let word = &mut self.words[id as usize];
+        let Some(word) = self.words[id as usize].as_mut() else {
+            return;
+        };
         if let Some(at) = word.slots.iter().position(|&s| s == slot) {
             word.slots.swap_remove(at);
         }
         if word.slots.is_empty() {
-            word.slots = Vec::new();
+            let (at_key, at_skeleton) = (word.at_key, word.at_skeleton);
+            self.words[id as usize] = None;
             self.ids.remove(token);
             let script = usize::from(token.arabic);
-            unlist(&mut self.by_key[script], token.key.len(), id);
-            unlist(&mut self.by_skeleton[script], token.skeleton.len(), id);
+            let words = &mut self.words;
+            unlist(
+                &mut self.by_key[script],
+                token.key.len(),
+                at_key,
+                words,
+                false,
+            );
+            if !token.skeleton.is_empty() {
+                let len = token.skeleton.len();
+                unlist(&mut self.by_skeleton[script], len, at_skeleton, words, true);
+            }
             self.free.push(id);
         }
     }
@@ -182,7 +223,9 @@ impl Vocabulary {
                         if (e.mask ^ own).count_ones() as usize > 2 * allow {
                             continue;
                         }
-                        let w = &self.words[e.id as usize];
+                        let Some(w) = &self.words[e.id as usize] else {
+                            continue;
+                        };
                         if token_pair_masked(
                             token,
                             mask,
@@ -721,6 +764,25 @@ mod tests {
         }
         assert_eq!(index.len(), people.len());
         same_as_the_scan(&index, &people, &queries);
+        // Every word held is listed once by each of its lengths, where it says it is.
+        for v in [&index.words, &index.names] {
+            let held = v.words.iter().flatten().count();
+            assert_eq!(held, v.ids.len());
+            for (lists, skeleton) in [(&v.by_key, false), (&v.by_skeleton, true)] {
+                for e in lists.iter().flatten().flatten() {
+                    let w = v.words[e.id as usize]
+                        .as_ref()
+                        .expect("a listed word is held");
+                    let list = if skeleton {
+                        &lists[usize::from(w.token.arabic)][w.token.skeleton.len()]
+                    } else {
+                        &lists[usize::from(w.token.arabic)][w.token.key.len()]
+                    };
+                    let at = if skeleton { w.at_skeleton } else { w.at_key };
+                    assert_eq!(list[at as usize].id, e.id);
+                }
+            }
+        }
 
         // Everyone removed: nothing stays in the lists.
         for k in people.keys() {

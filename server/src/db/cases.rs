@@ -37,6 +37,11 @@ use fieldcase_core::{packing, CaseId};
 /// bounds what a damaged record could ask for.
 pub const MAX_UNPACKED_BYTES: usize = u32::MAX as usize;
 
+/// The most bytes a case's kept facts may unpack to: a bound on what a damaged record
+/// could ask for (a case's facts are a few hundred bytes; a record over it is not opened,
+/// logged, and the document is read instead).
+pub const MAX_FACTS_BYTES: usize = 1 << 20;
+
 /// A case write, owned: a storage may queue it (SQLite's group commit) or hand it to
 /// another thread (PostgreSQL's pool).
 #[derive(Debug, Clone)]
@@ -274,8 +279,8 @@ struct Kept {
     listing: Option<super::ListFacts>,
 }
 
-/// Packs ([`packing::pack`]) and seals a case's kept facts with its data key; `None` when
-/// there is nothing to keep.
+/// Packs (with the facts' own dictionary, [`packing::Dictionary::Facts`]) and seals a
+/// case's kept facts with its data key; `None` when there is nothing to keep.
 fn seal_kept(meter: &keys::Meter, key: &Key, id: &[u8], kept: &Kept) -> Option<Vec<u8>> {
     if kept.matching.is_none() && kept.listing.is_none() {
         return None;
@@ -298,7 +303,7 @@ fn open_kept(
     sealed: &[u8],
 ) -> Result<Kept, StorageError> {
     let packed = meter.open(key, Kind::Facts, id, sealed)?;
-    let plain = packing::unpack(&packed, MAX_UNPACKED_BYTES)
+    let plain = packing::unpack(&packed, MAX_FACTS_BYTES)
         .map_err(|e| StorageError::Corrupt(format!("kept facts: {e}")))?;
     serde_json::from_slice(&plain).map_err(|e| StorageError::Corrupt(format!("kept facts: {e}")))
 }
