@@ -13,17 +13,13 @@ use std::io::Write;
 use automerge::ActorId;
 use fieldcase_core::case::{ClientInput, IntakeInput, VisitInput};
 use fieldcase_core::{Author, CaseDoc, CaseId, NewCase, Role};
+use fieldcase_server::db::cases::kept_json;
 use fieldcase_server::db::CaseAccess;
 
-/// The record storage keeps for `doc` (`db::cases`: match facts, then list facts).
+/// The record storage keeps for `doc`, before it is packed and sealed.
 fn kept(doc: &CaseDoc) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
     let a = CaseAccess::read(doc.id()?, doc.automerge())?;
-    Ok(format!(
-        "{{\"m\":{},\"l\":{}}}",
-        serde_json::to_string(&a.matching)?,
-        serde_json::to_string(&a.listing)?
-    )
-    .into_bytes())
+    Ok(kept_json(a.matching.as_ref(), a.listing.as_ref()))
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -270,23 +270,43 @@ pub type FactRow = (Vec<u8>, Option<Vec<u8>>, Option<Vec<u8>>);
 
 /// What is kept beside a case, in one record in its row: what the duplicate check compares
 /// and what the console's lists show. Either may be missing (a write that did not state
-/// it, facts of another version): its reader opens the document then.
+/// it, facts of another version): its reader opens the document then. A write borrows
+/// its facts; a read owns them.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
-struct Kept {
+struct Kept<'a> {
     #[serde(rename = "m", default, skip_serializing_if = "Option::is_none")]
-    matching: Option<super::MatchFacts>,
+    matching: Option<Cow<'a, super::MatchFacts>>,
     #[serde(rename = "l", default, skip_serializing_if = "Option::is_none")]
-    listing: Option<super::ListFacts>,
+    listing: Option<Cow<'a, super::ListFacts>>,
+}
+
+/// The record kept beside a case, before it is packed and sealed (JSON); also what the
+/// facts' dictionary is made of (`cargo run -p fieldcase-server --example facts_dictionary`).
+pub fn kept_json(
+    matching: Option<&super::MatchFacts>,
+    listing: Option<&super::ListFacts>,
+) -> Vec<u8> {
+    let kept = Kept {
+        matching: matching.map(Cow::Borrowed),
+        listing: listing.map(Cow::Borrowed),
+    };
+    // Strings, numbers and lists only: serializing cannot fail.
+    serde_json::to_vec(&kept).unwrap_or_default()
 }
 
 /// Packs (with the facts' own dictionary, [`packing::Dictionary::Facts`]) and seals a
 /// case's kept facts with its data key; `None` when there is nothing to keep.
-fn seal_kept(meter: &keys::Meter, key: &Key, id: &[u8], kept: &Kept) -> Option<Vec<u8>> {
-    if kept.matching.is_none() && kept.listing.is_none() {
+fn seal_kept(
+    meter: &keys::Meter,
+    key: &Key,
+    id: &[u8],
+    matching: Option<&super::MatchFacts>,
+    listing: Option<&super::ListFacts>,
+) -> Option<Vec<u8>> {
+    if matching.is_none() && listing.is_none() {
         return None;
     }
-    // Strings, numbers and lists only: serializing cannot fail.
-    let plain = serde_json::to_vec(kept).unwrap_or_default();
+    let plain = kept_json(matching, listing);
     Some(meter.seal(
         key,
         Kind::Facts,
@@ -301,7 +321,7 @@ fn open_kept(
     key: &Key,
     id: &[u8],
     sealed: &[u8],
-) -> Result<Kept, StorageError> {
+) -> Result<Kept<'static>, StorageError> {
     let packed = meter.open(key, Kind::Facts, id, sealed)?;
     let plain = packing::unpack(&packed, MAX_FACTS_BYTES)
         .map_err(|e| StorageError::Corrupt(format!("kept facts: {e}")))?;
@@ -316,7 +336,7 @@ fn open_row(
     key_id: &[u8],
     wrapped: Option<&[u8]>,
     sealed: &[u8],
-) -> Option<Kept> {
+) -> Option<Kept<'static>> {
     let opened = meter
         .opening(|| data_key(master, key_id, wrapped))
         .and_then(|k| open_kept(meter, &k, key_id, sealed));
@@ -352,6 +372,7 @@ pub fn list_facts(
                     .as_deref()
                     .and_then(|sealed| open_row(&master, &meter, key, wrapped.as_deref(), sealed))
                     .and_then(|kept| kept.listing)
+                    .map(Cow::into_owned)
                     .filter(|f| f.version == super::LIST_FACTS_VERSION);
                 Some(super::Listing {
                     id,
@@ -382,6 +403,7 @@ fn open_facts(
         sealed.as_deref()?,
     )?
     .matching
+    .map(Cow::into_owned)
     .filter(|f| f.version == super::MATCH_FACTS_VERSION)
     .map(|f| (id, f))
 }
@@ -465,17 +487,17 @@ pub fn store(
     // own facts; a write that states no match facts keeps those stored (its list facts
     // are the write's: none leaves the lists to read the document).
     let kept_of = |key: &Key, stored: Option<&[u8]>| {
+        let kept_before;
         let matching = match &access.matching {
-            Some(m) => Some(m.clone()),
-            None => stored
-                .and_then(|s| open_kept(meter, key, id, s).ok())
-                .and_then(|k| k.matching),
+            Some(m) => Some(m),
+            None => {
+                kept_before = stored
+                    .and_then(|s| open_kept(meter, key, id, s).ok())
+                    .and_then(|k| k.matching);
+                kept_before.as_deref()
+            }
         };
-        let kept = Kept {
-            matching,
-            listing: access.listing.clone(),
-        };
-        seal_kept(meter, key, id, &kept)
+        seal_kept(meter, key, id, matching, access.listing.as_ref())
     };
     // What is sealed: the bytes packed (`fieldcase_core::packing`), whole document or
     // changes alike.
@@ -746,13 +768,11 @@ pub fn fill_derived(rows: &dyn CaseRows) -> Result<usize, StorageError> {
         }
         if facts.contains(key) {
             if let Some(wrapped) = rows.data_key_row(key)? {
-                let facts = Kept {
-                    matching: Some(super::MatchFacts::of(&file)),
-                    listing: Some(super::ListFacts::of(&file, conflicts, &doc)),
-                };
+                let matching = super::MatchFacts::of(&file);
+                let listing = super::ListFacts::of(&file, conflicts, &doc);
                 let sealed = with_master_key(rows, |master| {
                     let k = meter.opening(|| data_key(&master, key, Some(&wrapped)))?;
-                    Ok(seal_kept(&meter, &k, key, &facts))
+                    Ok(seal_kept(&meter, &k, key, Some(&matching), Some(&listing)))
                 })?;
                 kept.extend(sealed.map(|s| (key.clone(), s)));
             }

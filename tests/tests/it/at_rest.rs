@@ -182,11 +182,13 @@ fn a_small_case_is_stored_packed_and_reads_back_whole() {
     )
     .unwrap();
     for id in &ids {
-        let sealed: Vec<u8> = conn
+        // The sealed snapshot, and what is kept beside it (the duplicate check's facts and
+        // the lists'): one record in its row, packed with the facts' dictionary and sealed.
+        let (sealed, kept): (Vec<u8>, Vec<u8>) = conn
             .query_row(
-                "SELECT document FROM cases WHERE id = ?1",
+                "SELECT document, facts FROM cases WHERE id = ?1",
                 [&id.as_bytes()[..]],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .unwrap();
         // The snapshot is the case as first synced (the visit came later, appended).
@@ -199,15 +201,6 @@ fn a_small_case_is_stored_packed_and_reads_back_whole() {
             "a small case is stored in {} bytes sealed: Automerge saves it in {saved}",
             sealed.len()
         );
-        // What is kept beside it (the duplicate check's facts and the lists'): one record
-        // in its row, packed with the facts' dictionary and sealed.
-        let kept: Vec<u8> = conn
-            .query_row(
-                "SELECT facts FROM cases WHERE id = ?1",
-                [&id.as_bytes()[..]],
-                |r| r.get(0),
-            )
-            .unwrap();
         let matching = server.db.match_facts_of(id).unwrap().unwrap();
         let listing = server.db.list_facts(&[*id]).unwrap()[0]
             .facts
