@@ -216,6 +216,52 @@ fn a_small_case_is_stored_packed_and_reads_back_whole() {
     }
 }
 
+/// A damaged record of what is kept beside a case (bytes that do not open under its data
+/// key) is passed over, never an error: the duplicate check and the lists read the case's
+/// document instead, the case itself reads whole, and the case's next write keeps its facts
+/// again.
+#[test]
+fn damaged_facts_beside_a_case_are_passed_over_for_its_document() {
+    let server = TestServer::start();
+    let (phone, token, _p) = server.phone("anna");
+    let ids = record_and_sync(&server.url, &phone, &token);
+    let id = ids[0];
+    let listed = |db: &dyn Db| db.list_facts(&[id]).unwrap()[0].facts.clone();
+    assert!(server.db.match_facts_of(&id).unwrap().is_some());
+    assert!(listed(server.db.as_ref()).is_some());
+    let conn = rusqlite::Connection::open(server.dir.path().join("server.sqlite")).unwrap();
+    let sealed: Vec<u8> = conn
+        .query_row(
+            "SELECT facts FROM cases WHERE id = ?1",
+            [&id.as_bytes()[..]],
+            |r| r.get(0),
+        )
+        .unwrap();
+    // The same length, every byte flipped: the seal does not open.
+    let damaged: Vec<u8> = sealed.iter().map(|b| !b).collect();
+    conn.execute(
+        "UPDATE cases SET facts = ?2 WHERE id = ?1",
+        rusqlite::params![&id.as_bytes()[..], damaged],
+    )
+    .unwrap();
+    assert_eq!(server.db.match_facts_of(&id).unwrap(), None);
+    assert_eq!(listed(server.db.as_ref()), None);
+    // The other cases' facts still open; the damaged case is left out of them.
+    let all = server.db.match_facts().unwrap();
+    assert_eq!(all.len(), ids.len() - 1);
+    assert!(all.iter().all(|(c, _)| *c != id));
+    // The case itself reads whole, and its next write keeps its facts again.
+    let bytes = server.db.case_document(&id).unwrap().unwrap();
+    let doc = automerge::Automerge::load(&bytes).unwrap();
+    let access = fieldcase_server::db::CaseAccess::read(id, &doc).unwrap();
+    server
+        .db
+        .put_case(&access, &doc.save(), &doc.get_heads(), 1)
+        .unwrap();
+    assert_eq!(server.db.match_facts_of(&id).unwrap(), access.matching);
+    assert_eq!(listed(server.db.as_ref()), access.listing);
+}
+
 /// A current server on 127.0.0.1 over an opened storage, stopped when dropped.
 struct Served {
     url: String,
