@@ -62,27 +62,6 @@ pub(crate) async fn check(
     // A schema upgrade among them is the same change on every replica, bound to no device
     // (core's `upgrade::is_upgrade` recomputes it).
     let actors = admission::writers_actors(after, &changes);
-    let device = device.to_string();
-    let new_case = prior.is_none();
-    let (bound, erased) = crate::db::blocking(&state.db, move |db| {
-        // An erased case is never made again (its tombstone keeps the id).
-        if new_case && db.erased_case(&id)?.is_some() {
-            return Ok((true, true));
-        }
-        for a in &actors {
-            if db.actor_device(a)?.as_deref() != Some(device.as_str()) {
-                return Ok((false, false));
-            }
-        }
-        Ok((true, false))
-    })
-    .await?;
-    if erased {
-        return Err(crate::db::erasure::refusal().into());
-    }
-    if !bound {
-        return Err(foreign_actor().into());
-    }
     let writer = Writer {
         user_id: &user.id,
         role: user.role,
@@ -93,83 +72,77 @@ pub(crate) async fn check(
         assigned: &p.assigned,
         outline: before_outline,
     });
-    let admitted = admission::admit(writer, before, prior_facts, id, after, &changes)?;
-    if admitted.team_is_new {
-        let t = admitted.team.clone();
-        let exists = crate::db::blocking(&state.db, move |db| {
-            Ok(db.teams()?.iter().any(|x| x.name == t))
-        })
-        .await?;
-        if !exists {
-            return Err(AppError::refused(
-                RefusalKind::Team,
-                "a case belongs to a team that exists",
-            ));
-        }
+    // The core's rules first (no storage), then everything this write asks of storage in
+    // one look (one trip to a blocking thread, not one a rule). The refusals keep their
+    // order all the same: an erased case, then a foreign actor, then the core's rules,
+    // then the team, the assignees, the links, the areas.
+    let admitted = admission::admit(writer, before, prior_facts, id, after, &changes);
+    let asked = Asked {
+        erased: prior.is_none().then_some(id),
+        actors,
+        device: device.to_string(),
+        team: admitted
+            .as_ref()
+            .ok()
+            .filter(|a| a.team_is_new)
+            .map(|a| a.team.clone()),
+        newcomers: admitted
+            .as_ref()
+            .ok()
+            .filter(|a| !a.newcomers.is_empty())
+            .map(|a| (a.team.clone(), a.newcomers.clone())),
+        links: match &admitted {
+            Ok(a) => a.new_links.clone(),
+            Err(_) => Vec::new(),
+        },
+        // An area code the client's area is set to is one of the server's list (a phone
+        // picks from the list it was sent; codes are never removed from it). Only the
+        // values these changes bring are checked: a case stored before keeps what it
+        // holds.
+        areas: if admitted.is_ok() {
+            new_area_codes(before, after)
+        } else {
+            Vec::new()
+        },
+        user: user.clone(),
+    };
+    let found = crate::db::blocking(&state.db, move |db| asked.answer(db)).await?;
+    if found.erased {
+        return Err(crate::db::erasure::refusal().into());
     }
-    if !admitted.newcomers.is_empty() {
-        let (t, newcomers) = (admitted.team.clone(), admitted.newcomers.clone());
-        let members = crate::db::blocking(&state.db, move |db| {
-            for u in &newcomers {
-                match db.user_by_id(u)? {
-                    Some(u)
-                        if !u.disabled
-                            && u.role != fieldcase_core::Role::Admin
-                            && u.team.as_deref() == Some(t.as_str()) => {}
-                    _ => return Ok(false),
-                }
-            }
-            Ok(true)
-        })
-        .await?;
-        if !members {
-            return Err(AppError::refused(
-                RefusalKind::Assignment,
-                "a case is assigned only to active workers and supervisors of its team",
-            ));
-        }
+    if !found.bound {
+        return Err(foreign_actor().into());
+    }
+    let admitted = admitted?;
+    if !found.team_exists {
+        return Err(AppError::refused(
+            RefusalKind::Team,
+            "a case belongs to a team that exists",
+        ));
+    }
+    if !found.members {
+        return Err(AppError::refused(
+            RefusalKind::Assignment,
+            "a case is assigned only to active workers and supervisors of its team",
+        ));
     }
     // A link names a case its writer may see (issue 19): one they may not see answers as
     // one that does not exist, and a link holds only the id and the relation's code.
-    if !admitted.new_links.is_empty() {
-        let (links, u) = (admitted.new_links.clone(), user.clone());
-        let seen = crate::db::blocking(&state.db, move |db| {
-            for c in &links {
-                match db.case_access(c)? {
-                    Some(a) if a.visible_to(&u) => {}
-                    _ => return Ok(false),
-                }
-            }
-            Ok(true)
-        })
-        .await?;
-        if !seen {
-            return Err(AppError::refused(
-                RefusalKind::Link,
-                "a link points only to a case its writer may see",
-            ));
-        }
+    if !found.links_seen {
+        return Err(AppError::refused(
+            RefusalKind::Link,
+            "a link points only to a case its writer may see",
+        ));
     }
-    // An area code the client's area is set to is one of the server's list (a phone picks
-    // from the list it was sent; codes are never removed from it). Only the values these
-    // changes bring are checked: a case stored before keeps what it holds.
-    let new_areas = new_area_codes(before, after);
-    if !new_areas.is_empty() {
-        let known = crate::db::blocking(&state.db, move |db| {
-            let areas = db.areas()?;
-            Ok(new_areas.iter().all(|c| areas.iter().any(|a| &a.code == c)))
-        })
-        .await?;
-        if !known {
-            state
-                .metrics
-                .case_area_refused
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            return Err(AppError::refused(
-                RefusalKind::InvalidDocument,
-                "client/area: the area code is not in the server's list of areas",
-            ));
-        }
+    if !found.areas_known {
+        state
+            .metrics
+            .case_area_refused
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        return Err(AppError::refused(
+            RefusalKind::InvalidDocument,
+            "client/area: the area code is not in the server's list of areas",
+        ));
     }
     Ok(Admitted {
         access: CaseAccess::of_write(
@@ -183,6 +156,100 @@ pub(crate) async fn check(
         marks: time_marks(state, after, &changes),
         outline: admitted.file,
     })
+}
+
+/// What one write's check asks of storage, answered in one blocking call ([`check`]).
+struct Asked {
+    /// The id of a case new to the server: it must not be one that was erased.
+    erased: Option<CaseId>,
+    /// The writer's actors, each bound to `device`.
+    actors: Vec<String>,
+    device: String,
+    /// A team new to the case: it must exist.
+    team: Option<String>,
+    /// Everyone newly assigned, with the case's team: each an active worker or supervisor
+    /// of it.
+    newcomers: Option<(String, Vec<String>)>,
+    /// Cases newly linked to: each one `user` may see.
+    links: Vec<CaseId>,
+    /// Area codes newly set: each one of the server's list.
+    areas: Vec<String>,
+    user: User,
+}
+
+/// What storage said of an [`Asked`]; `true` where there was nothing to ask.
+struct Found {
+    erased: bool,
+    bound: bool,
+    team_exists: bool,
+    members: bool,
+    links_seen: bool,
+    areas_known: bool,
+}
+
+impl Asked {
+    /// Stops at the first question whose answer refuses the write (the ones after it are
+    /// then left `true`: the refusal in [`check`]'s order is the first one's anyway).
+    fn answer(self, db: &dyn crate::db::Db) -> crate::AppResult<Found> {
+        let mut found = Found {
+            erased: false,
+            bound: true,
+            team_exists: true,
+            members: true,
+            links_seen: true,
+            areas_known: true,
+        };
+        // An erased case is never made again (its tombstone keeps the id).
+        if let Some(id) = &self.erased {
+            if db.erased_case(id)?.is_some() {
+                found.erased = true;
+                return Ok(found);
+            }
+        }
+        for a in &self.actors {
+            if db.actor_device(a)?.as_deref() != Some(self.device.as_str()) {
+                found.bound = false;
+                return Ok(found);
+            }
+        }
+        if let Some(t) = &self.team {
+            found.team_exists = db.teams()?.iter().any(|x| &x.name == t);
+            if !found.team_exists {
+                return Ok(found);
+            }
+        }
+        if let Some((t, newcomers)) = &self.newcomers {
+            for u in newcomers {
+                match db.user_by_id(u)? {
+                    Some(u)
+                        if !u.disabled
+                            && u.role != fieldcase_core::Role::Admin
+                            && u.team.as_deref() == Some(t.as_str()) => {}
+                    _ => {
+                        found.members = false;
+                        return Ok(found);
+                    }
+                }
+            }
+        }
+        for c in &self.links {
+            match db.case_access(c)? {
+                Some(a) if a.visible_to(&self.user) => {}
+                _ => {
+                    found.links_seen = false;
+                    return Ok(found);
+                }
+            }
+        }
+        if !self.areas.is_empty() {
+            let areas = db.areas()?;
+            found.areas_known = self
+                .areas
+                .iter()
+                .all(|c| areas.iter().any(|a| &a.code == c));
+        }
+        Ok(found)
+    }
 }
 
 /// The client's area codes `after` holds that `before` did not (every concurrent value:

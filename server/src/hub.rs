@@ -31,6 +31,7 @@ use tokio::sync::mpsc;
 use crate::admission::{check, Admitted};
 use crate::db::{CaseAccess, CaseWrite, Session, Stored, User};
 use crate::error::AppError;
+use crate::matching::AfterCommit;
 use crate::AppState;
 
 /// How many times a write is made again on a case another writer stored meanwhile.
@@ -544,6 +545,8 @@ impl Hub {
         access: &CaseAccess,
         now: i64,
     ) -> Result<bool, AppError> {
+        let new_case = hot.access.is_none();
+        let matching = AfterCommit::of(state, access, doc, new_case, now);
         // Uncompressed: storage packs it with a dictionary (`fieldcase_core::packing`),
         // which finds a small case's field names only in uncompressed columns.
         let (bytes, snapshot) = if hot.access.is_none() {
@@ -556,18 +559,27 @@ impl Hub {
         let db = state.db.clone();
         let a = access.clone();
         let h = heads.clone();
-        let stored = tokio::task::spawn_blocking(move || {
+        // The duplicate check's update runs on the same blocking thread, once stored.
+        let (stored, matched) = tokio::task::spawn_blocking(move || {
             let write = if snapshot {
                 CaseWrite::Snapshot(&bytes)
             } else {
                 CaseWrite::Changes(&bytes)
             };
-            db.store_case(&a, write, &h, Some(&expected), now)
+            let stored = db.store_case(&a, write, &h, Some(&expected), now)?;
+            let matched = match (&stored, matching) {
+                (Stored::Written { .. }, Some(m)) => Some(m.run(db.as_ref())),
+                _ => None,
+            };
+            Ok::<_, AppError>((stored, matched))
         })
         .await
         .map_err(blocking_error)??;
         if stored == Stored::Stale {
             return Ok(false);
+        }
+        if let Some(ran) = matched {
+            AfterCommit::tell(state, id, new_case, ran);
         }
         if stored.wants_compaction() {
             let bytes = doc.save_nocompress();
@@ -618,7 +630,6 @@ impl Hub {
             return Ok(false);
         }
         crate::Metrics::inc(&state.metrics.changes_accepted);
-        crate::matching::after_commit(state, &access, &doc, hot.access.is_none(), now).await;
         for (conn, tx) in &hot.subscribers {
             if Some(*conn) != except {
                 let _ = tx.send(id);

@@ -443,74 +443,109 @@ pub fn after_write(
     Ok(out)
 }
 
-/// [`after_write`] from the hub, off the async threads; its counts go to the metrics. A
-/// failure is logged, never the write's: the change is stored, and the case is checked
-/// again by nothing (the console's duplicates page then lacks its pairs). Before the index
-/// is built the write does not wait: its check is deferred to the build.
-pub(crate) async fn after_commit(
-    state: &crate::AppState,
-    access: &CaseAccess,
-    doc: &Automerge,
+/// A write's update of the duplicate check, made ready before the write is stored
+/// ([`AfterCommit::of`]) and run on the blocking thread that stored it, once it is stored
+/// ([`AfterCommit::run`]): no trip of its own to a blocking thread. Its counts go to the
+/// metrics ([`AfterCommit::tell`]). A failure is logged, never the write's: the change is
+/// stored, and the case is checked again by nothing (the console's duplicates page then
+/// lacks its pairs). Before the index is built the write does not wait: its check is
+/// deferred to the build.
+pub(crate) struct AfterCommit {
+    index: MatchIndex,
+    max: usize,
+    entry: Entry,
     new_case: bool,
-    written_at: i64,
-) {
-    use std::sync::atomic::Ordering::Relaxed;
-    let entry = match Entry::of(access, doc) {
-        Ok(e) => e,
-        Err(e) => {
-            tracing::error!(case = %access.id, error = %e, "a stored case could not be made ready for matching");
-            return;
-        }
-    };
-    let (index, db, max) = (
-        state.matches.clone(),
-        state.db.clone(),
-        state.config.matching_max_indexed,
-    );
-    let now = written_at;
-    // Before the index is built (after a start), the write does not wait for the build,
-    // which reads every case: its check is kept for the build, started here in the
-    // background (one at a time; a second one finds it built).
-    let entry = match index.defer(entry, new_case, now) {
-        None => {
-            if new_case {
-                crate::Metrics::inc(&state.metrics.match_checks);
+    now: i64,
+}
+
+/// What [`AfterCommit::run`] did.
+pub(crate) enum AfterRun {
+    /// The index is not built yet: the check waits for the build, which the caller starts.
+    Deferred,
+    Checked(AppResult<Checked>),
+}
+
+impl AfterCommit {
+    /// `None` when the candidate's facts could not be read (logged).
+    pub(crate) fn of(
+        state: &crate::AppState,
+        access: &CaseAccess,
+        doc: &Automerge,
+        new_case: bool,
+        written_at: i64,
+    ) -> Option<Self> {
+        match Entry::of(access, doc) {
+            Ok(entry) => Some(AfterCommit {
+                index: state.matches.clone(),
+                max: state.config.matching_max_indexed,
+                entry,
+                new_case,
+                now: written_at,
+            }),
+            Err(e) => {
+                tracing::error!(case = %access.id, error = %e, "a stored case could not be made ready for matching");
+                None
             }
-            tokio::task::spawn_blocking(move || match index.build(db.as_ref(), max) {
-                Ok(left_out) => {
-                    if left_out > 0 {
-                        tracing::warn!(
-                            left_out,
-                            "cases left out of the duplicate check (matching.max_indexed)"
-                        );
+        }
+    }
+
+    /// Blocking; only once the write is stored (an entry of a write that was not stored
+    /// would put facts no case holds in the index).
+    pub(crate) fn run(self, db: &dyn Db) -> AfterRun {
+        match self.index.defer(self.entry, self.new_case, self.now) {
+            None => AfterRun::Deferred,
+            Some(entry) => AfterRun::Checked(after_write(
+                &self.index,
+                db,
+                self.max,
+                entry,
+                self.new_case,
+                self.now,
+            )),
+        }
+    }
+
+    /// Counts and logs what [`Self::run`] did for the case `id`; starts the index's build
+    /// in the background when the check was deferred to it (one at a time; a second one
+    /// finds it built).
+    pub(crate) fn tell(state: &crate::AppState, id: CaseId, new_case: bool, ran: AfterRun) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let m = &state.metrics;
+        if new_case {
+            crate::Metrics::inc(&m.match_checks);
+        }
+        match ran {
+            AfterRun::Deferred => {
+                let (index, db, max) = (
+                    state.matches.clone(),
+                    state.db.clone(),
+                    state.config.matching_max_indexed,
+                );
+                tokio::task::spawn_blocking(move || match index.build(db.as_ref(), max) {
+                    Ok(left_out) => {
+                        if left_out > 0 {
+                            tracing::warn!(
+                                left_out,
+                                "cases left out of the duplicate check (matching.max_indexed)"
+                            );
+                        }
                     }
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "the duplicate check's index could not be built")
-                }
-            });
-            return;
-        }
-        Some(entry) => entry,
-    };
-    let done = tokio::task::spawn_blocking(move || {
-        after_write(&index, db.as_ref(), max, entry, new_case, now)
-    })
-    .await;
-    match done {
-        Ok(Ok(c)) => {
-            let m = &state.metrics;
-            if new_case {
-                crate::Metrics::inc(&m.match_checks);
+                    Err(e) => {
+                        tracing::error!(error = %e, "the duplicate check's index could not be built")
+                    }
+                });
             }
-            m.matches_found.fetch_add(c.new as u64, Relaxed);
-            m.match_index_full.fetch_add(c.left_out as u64, Relaxed);
-            if c.new > 0 {
-                tracing::info!(case = %access.id, new = c.new, "possible duplicates found");
+            AfterRun::Checked(Ok(c)) => {
+                m.matches_found.fetch_add(c.new as u64, Relaxed);
+                m.match_index_full.fetch_add(c.left_out as u64, Relaxed);
+                if c.new > 0 {
+                    tracing::info!(case = %id, new = c.new, "possible duplicates found");
+                }
+            }
+            AfterRun::Checked(Err(e)) => {
+                tracing::error!(case = %id, error = %e, "the duplicate check failed")
             }
         }
-        Ok(Err(e)) => tracing::error!(case = %access.id, error = %e, "the duplicate check failed"),
-        Err(e) => tracing::error!(case = %access.id, error = %e, "the duplicate check stopped"),
     }
 }
 
