@@ -1278,18 +1278,27 @@ fn touched_sections(
         return None;
     }
     let mut placed: std::collections::HashMap<ObjId, String> = std::collections::HashMap::new();
+    // The same, by the id as a change names it: most operations are in an object placed
+    // already, and the document's own id of an object is found through its text.
+    let mut named: std::collections::HashMap<automerge::legacy::OpId, String> =
+        std::collections::HashMap::new();
     let mut out = std::collections::BTreeSet::new();
     for change in changes {
         for op in change.decode().operations {
-            let ObjectId::Id(_) = op.obj else {
+            let ObjectId::Id(named_id) = op.obj else {
                 match op.key {
                     Key::Map(k) => out.insert(k.to_string()),
                     Key::Seq(_) => return None,
                 };
                 continue;
             };
-            let (id, _) = doc.import(&op.obj.to_string()).ok()?;
+            if let Some(k) = named.get(&named_id) {
+                out.insert(k.clone());
+                continue;
+            }
+            let (id, _) = doc.import(&named_id.to_string()).ok()?;
             if let Some(k) = placed.get(&id) {
+                named.insert(named_id, k.clone());
                 out.insert(k.clone());
                 continue;
             }
@@ -1314,6 +1323,7 @@ fn touched_sections(
             for obj in chain {
                 placed.insert(obj, section.clone());
             }
+            named.insert(named_id, section.clone());
             out.insert(section);
         }
     }

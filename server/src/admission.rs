@@ -291,10 +291,12 @@ fn time_marks(state: &AppState, doc: &Automerge, changes: &[automerge::Change]) 
             let after_deps = c
                 .deps()
                 .iter()
-                .filter_map(|d| doc.get_change_by_hash(d))
+                // Its metadata only: the whole change is rebuilt from the document's
+                // columns, for one number.
+                .filter_map(|d| doc.get_change_meta_by_hash(d))
                 // A dependency's own time counts no later than now: one change dated in
                 // the future must not mark every honest change built on it.
-                .map(|d| d.timestamp().saturating_mul(1000).min(now))
+                .map(|d| d.timestamp.saturating_mul(1000).min(now))
                 .max()
                 .unwrap_or(i64::MIN);
             let off = claimed > now + CLOCK_SKEW_MS

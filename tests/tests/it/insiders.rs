@@ -603,6 +603,33 @@ fn forged_authors_are_refused_and_forged_names_and_times_never_shown() {
     assert_eq!(marks.len(), 1, "the far-off time is marked");
     assert_eq!(marks[0].claimed, forged_time * 1000);
     assert!((marks[0].received - now_ms()).abs() < 60_000);
+    // A change dated now, then one built on it dated an hour before it: within the days a
+    // phone stays offline, but earlier than the change it builds on: marked as well.
+    let mut doc = copy_for(&server, &id, &anna);
+    let now_s = now_ms() / 1000;
+    for (address, time) in [("12 Lê Lợi", now_s), ("14 Lê Lợi", now_s - 3600)] {
+        doc.automerge_mut()
+            .transact_with::<_, _, automerge::AutomergeError, _>(
+                |_| {
+                    CommitOptions::default()
+                        .with_message("set client/address".to_string())
+                        .with_time(time)
+                },
+                |tx| {
+                    let client = tx.get(ROOT, "client")?.unwrap().1;
+                    tx.put(&client, "address", address)?;
+                    Ok(())
+                },
+            )
+            .unwrap();
+    }
+    assert_eq!(push(&server, &anna.token, &mut doc, &id.to_string()), None);
+    let marks = server.db.time_marks(&id).unwrap();
+    assert_eq!(marks.len(), 2, "{marks:?}");
+    assert!(
+        marks.iter().any(|m| m.claimed == (now_s - 3600) * 1000),
+        "{marks:?}"
+    );
 
     let mut console = Console::sign_in(&server.url, "malee", PASSWORD);
     let (status, page) = console.get(&format!("/console/cases/{id}"));
