@@ -29,7 +29,7 @@ use fieldcase_core::{Author, CaseDoc, CaseId, RefusalKind};
 use tokio::sync::mpsc;
 
 use crate::admission::{check, Admitted};
-use crate::db::{CaseAccess, CaseWrite, Session, Stored, User};
+use crate::db::{AuditRead, CaseAccess, CaseWrite, Session, Stored, User};
 use crate::error::AppError;
 use crate::matching::AfterCommit;
 use crate::AppState;
@@ -63,6 +63,11 @@ pub(crate) trait Write: Send {
         &mut self,
         hot: &Hot,
     ) -> impl std::future::Future<Output = Result<Attempt<Self::Out>, Self::Err>> + Send;
+    /// A read of the case to record in the audit trail with the write, in its
+    /// transaction ([`crate::db::Db::store_case_read`]); emptied once it is recorded.
+    fn read(&mut self) -> Option<&mut Option<AuditRead>> {
+        None
+    }
 }
 
 /// Hot documents and who is syncing them.
@@ -544,8 +549,13 @@ impl Hub {
         doc: &Automerge,
         access: &CaseAccess,
         now: i64,
+        read: Option<&mut Option<AuditRead>>,
     ) -> Result<bool, AppError> {
         let new_case = hot.access.is_none();
+        let (read, to_read) = match read {
+            Some(slot) => (slot.clone(), Some(slot)),
+            None => (None, None),
+        };
         let matching = AfterCommit::of(state, access, doc, new_case, now);
         // Uncompressed: storage packs it with a dictionary (`fieldcase_core::packing`),
         // which finds a small case's field names only in uncompressed columns.
@@ -566,7 +576,10 @@ impl Hub {
             } else {
                 CaseWrite::Changes(&bytes)
             };
-            let stored = db.store_case(&a, write, &h, Some(&expected), now)?;
+            let stored = match &read {
+                Some(r) => db.store_case_read(&a, write, &h, Some(&expected), now, r)?,
+                None => db.store_case(&a, write, &h, Some(&expected), now)?,
+            };
             let matched = match (&stored, matching) {
                 (Stored::Written { .. }, Some(m)) => Some(m.run(db.as_ref())),
                 _ => None,
@@ -575,6 +588,10 @@ impl Hub {
         })
         .await
         .map_err(blocking_error)??;
+        // Recorded, stored or stale alike.
+        if let Some(slot) = to_read {
+            *slot = None;
+        }
         if stored == Stored::Stale {
             return Ok(false);
         }
@@ -608,6 +625,7 @@ impl Hub {
         doc: Automerge,
         admitted: Admitted,
         except: Option<u64>,
+        read: Option<&mut Option<AuditRead>>,
     ) -> Result<bool, AppError> {
         let Admitted {
             access,
@@ -625,7 +643,7 @@ impl Hub {
         }
         // The write's time, as stored beside the case (`updated_at`).
         let now = chrono::Utc::now().timestamp_millis();
-        if !Self::store(state, hot, id, &doc, &access, now).await? {
+        if !Self::store(state, hot, id, &doc, &access, now, read).await? {
             Self::reload(state, hot, id).await?;
             return Ok(false);
         }
@@ -671,7 +689,7 @@ impl Hub {
                 hot.access = Some(admitted.access);
                 return Ok(then);
             }
-            if Self::commit(state, hot, id, doc, admitted, except).await? {
+            if Self::commit(state, hot, id, doc, admitted, except, write.read()).await? {
                 return Ok(then);
             }
         }

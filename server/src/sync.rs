@@ -32,7 +32,7 @@ use tokio::sync::mpsc;
 
 use crate::admission::{check, foreign_actor, held_back_are_own};
 use crate::api::{AppSchema, Auth};
-use crate::db::Session;
+use crate::db::{AuditRead, Session};
 use crate::error::AppError;
 use crate::hub::{guard, refused_unread, Attempt, Hot, Hub, Write};
 use crate::AppState;
@@ -77,11 +77,17 @@ struct SyncWrite<'a> {
     /// The connection's sync state of the case before the message.
     synced: &'a SyncState,
     message: &'a SyncMessage,
+    /// The read of the case to record with the write (the connection's first sync of it).
+    read: Option<AuditRead>,
 }
 
 impl Write for SyncWrite<'_> {
     type Out = SyncState;
     type Err = NotApplied;
+
+    fn read(&mut self) -> Option<&mut Option<AuditRead>> {
+        Some(&mut self.read)
+    }
 
     async fn attempt(&mut self, hot: &Hot) -> Result<Attempt<SyncState>, NotApplied> {
         let (state, user, device) = (self.state, &self.session.user, &self.session.device_id);
@@ -118,6 +124,12 @@ impl Write for SyncWrite<'_> {
             then: st,
         })
     }
+}
+
+/// Whether a reply delivers anything of a case (changes; not only heads and what is
+/// asked for).
+fn delivers(reply: &Option<SyncMessage>) -> bool {
+    reply.as_ref().is_some_and(|m| !m.changes.is_empty())
 }
 
 /// The refusal of changes Automerge could not apply.
@@ -491,36 +503,23 @@ impl Connection {
             return Flow::Continue;
         }
         let user = &self.session.user;
+        // A read still to record before anything of the case is delivered.
+        let mut to_read = None;
         match hot
             .access
             .as_ref()
             .map(|a| (a.visible_to(user), a.restricted))
         {
-            // Every case is audited once per connection (a sync is several messages),
-            // before anything of it is delivered.
+            // Every case is audited once per connection (a sync is several messages)
+            // when anything of it moves: before the first reply that delivers changes of
+            // it, or with the first write of the phone's changes (in its transaction). A
+            // sync in which neither side has anything new delivers nothing of the case
+            // (heads only) and records nothing.
             Some((true, restricted)) if !self.audited.contains(&id) => {
                 if restricted {
                     tracing::info!(case = %id, user = %user.id, "restricted case synced");
                 }
-                let db = self.state.db.clone();
-                let user_id = user.id.clone();
-                let device = self.session.device_id.clone();
-                let now = chrono::Utc::now().timestamp_millis();
-                let done = tokio::task::spawn_blocking(move || {
-                    db.audit(&user_id, &device, &id, "sync", now)
-                })
-                .await;
-                if !matches!(done, Ok(Ok(()))) {
-                    drop(hot);
-                    self.send_error(
-                        socket,
-                        "the server could not record this access; try again",
-                        Some(id.into()),
-                    )
-                    .await;
-                    return Flow::Continue;
-                }
-                self.audited.insert(id);
+                to_read = Some(self.read_of(id));
             }
             Some((true, _)) => {}
             // A case the caller may not see is answered exactly as one that does not exist,
@@ -558,10 +557,14 @@ impl Connection {
         }
         // Taken out of the map while it is worked on; put back on every path.
         let mut sync_state = self.states.remove(&id).unwrap_or_default();
+        let reading = to_read.is_some();
         let flow = self
-            .apply(socket, &mut hot, id, message, &mut sync_state)
+            .apply(socket, &mut hot, id, message, &mut sync_state, &mut to_read)
             .await;
         self.states.insert(id, sync_state);
+        if reading && to_read.is_none() {
+            self.audited.insert(id);
+        }
         let Some(flow) = flow else {
             if hot.access.is_none() {
                 drop(hot);
@@ -577,7 +580,66 @@ impl Connection {
             .doc
             .generate_sync_message(self.states.get_mut(&id).expect("inserted"));
         drop(hot);
+        // A reply delivering changes of a case whose read no write recorded: recorded
+        // first.
+        if let Some(read) = to_read.filter(|_| delivers(&reply)) {
+            if !self.record_or_forget(socket, read).await {
+                return Flow::Continue;
+            }
+        }
         self.send_sync(socket, id.into(), reply).await
+    }
+
+    /// Records a read before a delivery; `false` when it could not be recorded: the
+    /// client is told, nothing is delivered, and the connection's sync state of the case
+    /// is dropped (the reply that is not sent counted its changes as sent).
+    async fn record_or_forget(&mut self, socket: &mut WebSocket, read: AuditRead) -> bool {
+        let id = read.case;
+        if self.record(read).await {
+            self.audited.insert(id);
+            return true;
+        }
+        self.states.remove(&id);
+        self.unrecorded(socket, id).await;
+        false
+    }
+
+    /// A read of the case by this connection's user and device, now.
+    fn read_of(&self, id: CaseId) -> AuditRead {
+        AuditRead {
+            user_id: self.session.user.id.clone(),
+            device: self.session.device_id.clone(),
+            case: id,
+            action: "sync",
+            at: chrono::Utc::now().timestamp_millis(),
+        }
+    }
+
+    /// Records a read of a case in the audit trail; `false` when it could not be.
+    async fn record(&self, read: AuditRead) -> bool {
+        let db = self.state.db.clone();
+        let done = tokio::task::spawn_blocking(move || {
+            db.audit(
+                &read.user_id,
+                &read.device,
+                &read.case,
+                read.action,
+                read.at,
+            )
+        })
+        .await;
+        matches!(done, Ok(Ok(())))
+    }
+
+    /// Tells the client a read of the case could not be recorded (and so nothing of it
+    /// is delivered).
+    async fn unrecorded(&self, socket: &mut WebSocket, id: CaseId) {
+        self.send_error(
+            socket,
+            "the server could not record this access; try again",
+            Some(id.into()),
+        )
+        .await;
     }
 
     /// A case the caller may not see, or one that does not exist: a request is answered
@@ -651,6 +713,7 @@ impl Connection {
         id: CaseId,
         message: SyncMessage,
         sync_state: &mut SyncState,
+        read: &mut Option<AuditRead>,
     ) -> Option<Flow> {
         if message.changes.is_empty() {
             if hot.doc.receive_sync_message(sync_state, message).is_err() {
@@ -672,8 +735,10 @@ impl Connection {
             id,
             synced: sync_state,
             message: &message,
+            read: read.take(),
         };
         let written = Hub::write(&self.state, hot, id, Some(self.id), &mut write).await;
+        *read = write.read.take();
         match written {
             Ok(st) => {
                 *sync_state = st;
@@ -722,6 +787,12 @@ impl Connection {
         };
         let reply = hot.doc.generate_sync_message(state);
         drop(hot);
+        // The first delivery of the case on this connection is recorded first.
+        if delivers(&reply) && !self.audited.contains(&id) {
+            if !self.record_or_forget(socket, self.read_of(id)).await {
+                return Flow::Continue;
+            }
+        }
         self.send_sync(socket, id.into(), reply).await
     }
 }

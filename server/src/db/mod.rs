@@ -640,6 +640,18 @@ where
         .map_err(|e| crate::error::AppError::Internal(e.to_string()))?
 }
 
+/// A read of a case to record in the audit trail ([`Db::audit`]) with a write
+/// ([`Db::store_case_read`]).
+#[derive(Debug, Clone)]
+pub struct AuditRead {
+    pub user_id: String,
+    pub device: String,
+    pub case: CaseId,
+    /// What the entry says was done ("sync").
+    pub action: &'static str,
+    pub at: i64,
+}
+
 /// Whether a `--db` setting names a PostgreSQL database rather than a SQLite file.
 pub fn is_postgres_url(spec: &str) -> bool {
     spec.starts_with("postgres://") || spec.starts_with("postgresql://")
@@ -1497,6 +1509,29 @@ pub trait Db: Send + Sync + 'static {
         expected: Option<&[automerge::ChangeHash]>,
         now: i64,
     ) -> AppResult<Stored>;
+    /// [`Db::store_case`], with a read of the case recorded in the audit trail first (as
+    /// [`Db::audit`] would): a phone's first sync of a case on a connection, when it brings
+    /// changes. Where the storage can, both are in one transaction (SQLite's group commit:
+    /// one flush, not two); else one after the other, the read first. When this returns
+    /// `Ok`, the read is recorded, whether the write was stored or [`Stored::Stale`].
+    fn store_case_read(
+        &self,
+        access: &CaseAccess,
+        write: CaseWrite<'_>,
+        heads: &[automerge::ChangeHash],
+        expected: Option<&[automerge::ChangeHash]>,
+        now: i64,
+        read: &AuditRead,
+    ) -> AppResult<Stored> {
+        self.audit(
+            &read.user_id,
+            &read.device,
+            &read.case,
+            read.action,
+            read.at,
+        )?;
+        self.store_case(access, write, heads, expected, now)
+    }
     /// The stored document: its snapshot followed by the changes appended since.
     fn case_document(&self, id: &CaseId) -> AppResult<Option<Vec<u8>>>;
     /// The heads of the stored document.

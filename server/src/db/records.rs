@@ -45,7 +45,7 @@ pub struct ChainRow {
 /// Audit entries alike but for their case, to be linked in order (one call's, waiting to be
 /// written with others in one transaction: a read recorded by every case synced must not
 /// wait for its own flush to disk behind every other's).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct AuditEntries {
     pub at: i64,
     pub user_id: String,

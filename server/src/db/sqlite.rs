@@ -365,10 +365,11 @@ impl std::fmt::Debug for Pending {
     // Ids and sizes only: never a case's content.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.job {
-            Job::Case(w) => f
+            Job::Case(w, read) => f
                 .debug_struct("Pending")
                 .field("case", &w.access.id)
                 .field("bytes", &w.bytes.len())
+                .field("read", &read.is_some())
                 .finish_non_exhaustive(),
             Job::Audit(a) => f
                 .debug_struct("Pending")
@@ -389,7 +390,8 @@ struct Pending {
 /// before anything of it is shown: one transaction and one flush to disk for each read
 /// made every case synced wait its turn behind every other's flush).
 enum Job {
-    Case(Arc<cases::Write>),
+    /// A case write, with a read of it to record first in its savepoint.
+    Case(Arc<cases::Write>, Option<AuditEntries>),
     Audit(AuditEntries),
 }
 
@@ -480,7 +482,11 @@ fn commit_batch(
         for p in batch {
             let sp = tx.savepoint()?;
             let done = match &p.job {
-                Job::Case(w) => cases::store(&mut CaseTxRows(&sp), master, meter, w).map(Some),
+                Job::Case(w, read) => read
+                    .as_ref()
+                    .map_or(Ok(()), |a| append_audit(&sp, a))
+                    .and_then(|()| cases::store(&mut CaseTxRows(&sp), master, meter, w))
+                    .map(Some),
                 Job::Audit(a) => append_audit(&sp, a).map(|()| None),
             };
             match done {
@@ -968,6 +974,25 @@ const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.role, t.name, u.
 impl SqliteDb {
     /// Queues a write and waits until a group commit holding it is durable (see
     /// [`Db::store_case`] below).
+    /// A case write through the group commit, with a read of the case recorded first in
+    /// the same savepoint (rolled back together).
+    fn store_case_with(
+        &self,
+        access: &CaseAccess,
+        write: CaseWrite<'_>,
+        heads: &[ChangeHash],
+        expected: Option<&[ChangeHash]>,
+        now: i64,
+        read: Option<AuditEntries>,
+    ) -> AppResult<Stored> {
+        let write = Arc::new(cases::Write::new(access, write, heads, expected, now));
+        // A rotation of the master key meanwhile: read it again and write once more.
+        Ok(cases::with_master_key(self, |_| {
+            self.commit(Job::Case(write.clone(), read.clone()))?
+                .ok_or_else(|| StorageError::Unavailable("a case write had no outcome".into()))
+        })?)
+    }
+
     fn commit(&self, job: Job) -> Result<Option<Stored>, StorageError> {
         let mine = Arc::new(Pending {
             job,
@@ -1029,12 +1054,26 @@ impl Db for SqliteDb {
         expected: Option<&[ChangeHash]>,
         now: i64,
     ) -> AppResult<Stored> {
-        let write = Arc::new(cases::Write::new(access, write, heads, expected, now));
-        // A rotation of the master key meanwhile: read it again and write once more.
-        Ok(cases::with_master_key(self, |_| {
-            self.commit(Job::Case(write.clone()))?
-                .ok_or_else(|| StorageError::Unavailable("a case write had no outcome".into()))
-        })?)
+        self.store_case_with(access, write, heads, expected, now, None)
+    }
+
+    fn store_case_read(
+        &self,
+        access: &CaseAccess,
+        write: CaseWrite<'_>,
+        heads: &[ChangeHash],
+        expected: Option<&[ChangeHash]>,
+        now: i64,
+        read: &super::AuditRead,
+    ) -> AppResult<Stored> {
+        let entry = AuditEntries::new(
+            read.at,
+            &read.user_id,
+            &read.device,
+            &[&read.case.as_bytes()[..]],
+            read.action,
+        );
+        self.store_case_with(access, write, heads, expected, now, Some(entry))
     }
 
     fn external_version(&self) -> AppResult<Option<i64>> {

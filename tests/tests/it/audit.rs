@@ -132,6 +132,57 @@ fn every_read_of_every_case_is_on_a_chained_trail_that_finds_a_changed_entry() {
     assert!(said.contains(&format!("broken at entry {third}")), "{said}");
 }
 
+/// A phone's first sync of a case on a connection that brings changes records the read with
+/// their write (SQLite: in its transaction), once: neither twice nor not at all.
+#[test]
+fn a_sync_bringing_changes_records_its_read_once() {
+    let server = TestServer::start();
+    let (phone, token, _p) = server.phone("anna");
+    let mut new = NewCase {
+        team: "north".into(),
+        ..Default::default()
+    };
+    new.client.name = Some("Lê Thị Hồng".into());
+    let id = phone.create_case(new).unwrap();
+    phone.sync(&server.url, &token).unwrap();
+    let anna = server.db.user_by_username("anna").unwrap().unwrap();
+    let reads = || {
+        server
+            .db
+            .audit_trail(Some(&id), 100)
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.user_id == anna.id && e.action == "sync")
+            .count()
+    };
+    // Made on the phone: nothing of another's to read, and nothing recorded.
+    assert_eq!(reads(), 0);
+    phone
+        .update(&id, |c, a, now| {
+            c.add_visit(
+                a,
+                now,
+                fieldcase_core::case::VisitInput {
+                    note: Some("Thăm nhà: gia đình ổn định.".into()),
+                    ..Default::default()
+                },
+            )
+        })
+        .unwrap();
+    phone.sync(&server.url, &token).unwrap();
+    assert_eq!(reads(), 1, "the read recorded with the visit's write");
+    let stored = server.db.case_document(&id).unwrap().unwrap();
+    assert_eq!(
+        automerge::Automerge::load(&stored).unwrap().get_heads(),
+        phone.heads(&id).unwrap(),
+        "the visit is stored"
+    );
+    // Nothing new on either side: nothing asked of the case, nothing recorded.
+    phone.sync(&server.url, &token).unwrap();
+    assert_eq!(reads(), 1);
+    assert_eq!(server.db.verify_audit().unwrap().broken, None);
+}
+
 #[test]
 fn a_restricted_cases_name_shows_as_initials_until_the_viewer_chooses_and_that_is_recorded() {
     let server = TestServer::start();

@@ -66,6 +66,7 @@ storage_contract!(
     a_used_session_stays_open_and_malformed_tokens_find_nothing,
     a_revoked_session_ends_without_a_wipe,
     cases_are_appended_under_compare_and_swap,
+    a_read_recorded_with_a_write_is_on_the_trail_stored_or_stale,
     a_late_writer_stores_nothing,
     a_snapshot_folds_the_appended_changes,
     assignees_keep_their_order_once_each,
@@ -504,6 +505,62 @@ fn stored_case_with_a_change(db: &dyn Db) -> (CaseId, Automerge, Vec<ChangeHash>
     )
     .unwrap();
     (id, doc, h1, h2)
+}
+
+fn a_read_recorded_with_a_write_is_on_the_trail_stored_or_stale(db: &dyn Db) {
+    let (id, mut doc, h1) = stored_case(db);
+    let read = |at: i64| fieldcase_server::db::AuditRead {
+        user_id: "u-1".into(),
+        device: "d-1".into(),
+        case: id,
+        action: "sync",
+        at,
+    };
+    let (c2, h2) = grow(&mut doc, "b");
+    let got = db
+        .store_case_read(
+            &access(id, &["u-1"]),
+            CaseWrite::Changes(&c2),
+            &h2,
+            Some(&h1),
+            6,
+            &read(6),
+        )
+        .unwrap();
+    assert!(matches!(got, Stored::Written { .. }), "{got:?}");
+    assert_eq!(keys(&db.case_document(&id).unwrap().unwrap()), ["a", "b"]);
+    // A late writer stores nothing, and its read is recorded all the same.
+    let (c3, h3) = grow(&mut doc, "c");
+    let got = db
+        .store_case_read(
+            &access(id, &["u-1"]),
+            CaseWrite::Changes(&c3),
+            &h3,
+            Some(&h1),
+            7,
+            &read(7),
+        )
+        .unwrap();
+    assert_eq!(got, Stored::Stale);
+    assert_eq!(keys(&db.case_document(&id).unwrap().unwrap()), ["a", "b"]);
+    let trail = db.audit_trail(Some(&id), 10).unwrap();
+    let reads: Vec<(i64, &str, &str, &str)> = trail
+        .iter()
+        .map(|e| {
+            (
+                e.at,
+                e.user_id.as_str(),
+                e.device.as_str(),
+                e.action.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        reads,
+        [(7, "u-1", "d-1", "sync"), (6, "u-1", "d-1", "sync")]
+    );
+    let check = db.verify_audit().unwrap();
+    assert_eq!(check.broken, None, "{check:?}");
 }
 
 fn cases_are_appended_under_compare_and_swap(db: &dyn Db) {
