@@ -788,10 +788,11 @@ impl Connection {
         let reply = hot.doc.generate_sync_message(state);
         drop(hot);
         // The first delivery of the case on this connection is recorded first.
-        if delivers(&reply) && !self.audited.contains(&id) {
-            if !self.record_or_forget(socket, self.read_of(id)).await {
-                return Flow::Continue;
-            }
+        if delivers(&reply)
+            && !self.audited.contains(&id)
+            && !self.record_or_forget(socket, self.read_of(id)).await
+        {
+            return Flow::Continue;
         }
         self.send_sync(socket, id.into(), reply).await
     }
