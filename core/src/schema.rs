@@ -1284,21 +1284,21 @@ fn touched_sections(
         std::collections::HashMap::new();
     let mut out = std::collections::BTreeSet::new();
     for change in changes {
-        for op in change.decode().operations {
-            let ObjectId::Id(named_id) = op.obj else {
-                match op.key {
+        for op in &crate::case::decoded::ops(change).operations {
+            let ObjectId::Id(named_id) = &op.obj else {
+                match &op.key {
                     Key::Map(k) => out.insert(k.to_string()),
                     Key::Seq(_) => return None,
                 };
                 continue;
             };
-            if let Some(k) = named.get(&named_id) {
+            if let Some(k) = named.get(named_id) {
                 out.insert(k.clone());
                 continue;
             }
             let (id, _) = doc.import(&named_id.to_string()).ok()?;
             if let Some(k) = placed.get(&id) {
-                named.insert(named_id, k.clone());
+                named.insert(named_id.clone(), k.clone());
                 out.insert(k.clone());
                 continue;
             }
@@ -1323,7 +1323,7 @@ fn touched_sections(
             for obj in chain {
                 placed.insert(obj, section.clone());
             }
-            named.insert(named_id, section.clone());
+            named.insert(named_id.clone(), section.clone());
             out.insert(section);
         }
     }

@@ -153,6 +153,8 @@ fn admit_with(
     validate: fn(&Automerge, &[Change]) -> Result<(), schema::SchemaViolation>,
 ) -> Result<Admission, Refusal> {
     let invalid = |reason: String| Refusal::new(RefusalKind::InvalidDocument, reason);
+    // The checks below read the same changes' operations: decoded once.
+    let _admitting = super::decoded::Admitting::begin();
     validate(after, changes)
         .map_err(|v| invalid(format!("invalid input at `{}`: {}", v.path, v.reason)))?;
     // A container a later schema revision added is created with the case or by the

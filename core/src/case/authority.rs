@@ -194,7 +194,7 @@ pub fn stamp_violation(
     };
     for change in changes {
         let own_ms = change.timestamp().saturating_mul(1000);
-        for op in change.decode().operations {
+        for op in &super::decoded::ops(change).operations {
             let Key::Map(key) = &op.key else { continue };
             let key = key.as_str();
             let parent = if key == "by"
@@ -258,7 +258,7 @@ pub fn new_case_history_violation(changes: &[automerge::Change], role: Role) -> 
     let mut ids = 0;
     let mut restricted = false;
     for change in changes {
-        for op in change.decode().operations {
+        for op in &super::decoded::ops(change).operations {
             if op.obj != ObjectId::Root {
                 continue;
             }

@@ -28,6 +28,7 @@
 
 pub mod admission;
 pub mod authority;
+pub(crate) mod decoded;
 pub mod input;
 pub mod inspect;
 pub mod model;

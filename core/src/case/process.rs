@@ -489,12 +489,15 @@ fn touches_process(
     sections: &mut Sections,
 ) -> bool {
     use automerge::legacy::Key;
-    change.decode().operations.iter().any(|op| match &op.key {
-        _ if sections.of(doc, &op.obj).referrals => true,
-        Key::Map(k) if k == "status" => sections.of(doc, &op.obj).closures,
-        Key::Map(k) => PROCESS_KEYS.contains(&k.as_str()),
-        Key::Seq(_) => false,
-    })
+    super::decoded::ops(change)
+        .operations
+        .iter()
+        .any(|op| match &op.key {
+            _ if sections.of(doc, &op.obj).referrals => true,
+            Key::Map(k) if k == "status" => sections.of(doc, &op.obj).closures,
+            Key::Map(k) => PROCESS_KEYS.contains(&k.as_str()),
+            Key::Seq(_) => false,
+        })
 }
 
 /// Where an object lies: under a map key `referrals`, under one `closures` (anywhere on its
@@ -825,8 +828,7 @@ fn newer_field_names() -> &'static std::collections::BTreeSet<&'static str> {
 fn writes_newer_fields(change: &automerge::Change) -> bool {
     use automerge::legacy::Key;
     let names = newer_field_names();
-    change
-        .decode()
+    super::decoded::ops(change)
         .operations
         .iter()
         .any(|op| matches!(&op.key, Key::Map(k) if names.contains(k.as_str())))

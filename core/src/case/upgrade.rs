@@ -289,7 +289,7 @@ pub fn added_to_older_entry(doc: &Automerge, changes: &[Change]) -> Option<Strin
     use automerge::legacy::{Key, ObjectId, OpType};
     let names = containers_inside_entries();
     for change in changes {
-        for op in change.decode().operations {
+        for op in &super::decoded::ops(change).operations {
             let (Key::Map(k), OpType::Make(_)) = (&op.key, &op.action) else {
                 continue;
             };
