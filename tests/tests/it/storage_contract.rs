@@ -67,6 +67,7 @@ storage_contract!(
     a_revoked_session_ends_without_a_wipe,
     cases_are_appended_under_compare_and_swap,
     a_read_recorded_with_a_write_is_on_the_trail_stored_or_stale,
+    the_team_and_the_restriction_follow_appended_changes_and_snapshots,
     a_late_writer_stores_nothing,
     a_snapshot_folds_the_appended_changes,
     assignees_keep_their_order_once_each,
@@ -561,6 +562,36 @@ fn a_read_recorded_with_a_write_is_on_the_trail_stored_or_stale(db: &dyn Db) {
     );
     let check = db.verify_audit().unwrap();
     assert_eq!(check.broken, None, "{check:?}");
+}
+
+fn the_team_and_the_restriction_follow_appended_changes_and_snapshots(db: &dyn Db) {
+    let (id, mut doc, h1) = stored_case(db);
+    let mut a = access(id, &["u-1"]);
+    a.restricted = true;
+    let (c2, h2) = grow(&mut doc, "b");
+    db.store_case(&a, CaseWrite::Changes(&c2), &h2, Some(&h1), 6)
+        .unwrap();
+    assert_eq!(db.case_access(&id).unwrap().as_ref(), Some(&a));
+    // Unchanged by a write that leaves them as they were.
+    let (c3, h3) = grow(&mut doc, "c");
+    db.store_case(&a, CaseWrite::Changes(&c3), &h3, Some(&h2), 7)
+        .unwrap();
+    assert_eq!(db.case_access(&id).unwrap().as_ref(), Some(&a));
+    a.team = "south".into();
+    a.restricted = false;
+    let (c4, h4) = grow(&mut doc, "d");
+    db.store_case(&a, CaseWrite::Changes(&c4), &h4, Some(&h3), 8)
+        .unwrap();
+    assert_eq!(db.case_access(&id).unwrap().as_ref(), Some(&a));
+    a.team = "north".into();
+    a.restricted = true;
+    db.store_case(&a, CaseWrite::Snapshot(&doc.save()), &h4, Some(&h4), 9)
+        .unwrap();
+    assert_eq!(db.case_access(&id).unwrap().as_ref(), Some(&a));
+    assert_eq!(
+        keys(&db.case_document(&id).unwrap().unwrap()),
+        ["a", "b", "c", "d"]
+    );
 }
 
 fn cases_are_appended_under_compare_and_swap(db: &dyn Db) {
