@@ -490,19 +490,28 @@ impl AfterCommit {
     }
 
     /// Blocking; only once the write is stored (an entry of a write that was not stored
-    /// would put facts no case holds in the index).
+    /// would put facts no case holds in the index). A panic in the check is caught: it is
+    /// the check's failure, never the stored write's.
     pub(crate) fn run(self, db: &dyn Db) -> AfterRun {
-        match self.index.defer(self.entry, self.new_case, self.now) {
-            None => AfterRun::Deferred,
-            Some(entry) => AfterRun::Checked(after_write(
-                &self.index,
-                db,
-                self.max,
-                entry,
-                self.new_case,
-                self.now,
-            )),
-        }
+        let id = self.entry.id;
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            match self.index.defer(self.entry, self.new_case, self.now) {
+                None => AfterRun::Deferred,
+                Some(entry) => AfterRun::Checked(after_write(
+                    &self.index,
+                    db,
+                    self.max,
+                    entry,
+                    self.new_case,
+                    self.now,
+                )),
+            }
+        }))
+        .unwrap_or_else(|_| {
+            AfterRun::Checked(Err(crate::error::AppError::Internal(format!(
+                "the duplicate check of case {id} stopped"
+            ))))
+        })
     }
 
     /// Counts and logs what [`Self::run`] did for the case `id`; starts the index's build
@@ -511,7 +520,8 @@ impl AfterCommit {
     pub(crate) fn tell(state: &crate::AppState, id: CaseId, new_case: bool, ran: AfterRun) {
         use std::sync::atomic::Ordering::Relaxed;
         let m = &state.metrics;
-        if new_case {
+        // A check made, or waiting for the build (as before: a failed one is not counted).
+        if new_case && !matches!(ran, AfterRun::Checked(Err(_))) {
             crate::Metrics::inc(&m.match_checks);
         }
         match ran {

@@ -581,8 +581,10 @@ impl Connection {
             .generate_sync_message(self.states.get_mut(&id).expect("inserted"));
         drop(hot);
         // A reply delivering changes of a case whose read no write recorded: recorded
-        // first.
-        if let Some(read) = to_read.filter(|_| delivers(&reply)) {
+        // first. (Also for a case that was new when the message came: its write may have
+        // found another writer's changes, which the reply then carries.)
+        if delivers(&reply) && !self.audited.contains(&id) {
+            let read = to_read.take().unwrap_or_else(|| self.read_of(id));
             if !self.record_or_forget(socket, read).await {
                 return Flow::Continue;
             }
@@ -592,14 +594,15 @@ impl Connection {
 
     /// Records a read before a delivery; `false` when it could not be recorded: the
     /// client is told, nothing is delivered, and the connection's sync state of the case
-    /// is dropped (the reply that is not sent counted its changes as sent).
+    /// starts again (the reply that is not sent counted its changes as sent). The state
+    /// stays listed: leaving the connection unsubscribes it from the case through it.
     async fn record_or_forget(&mut self, socket: &mut WebSocket, read: AuditRead) -> bool {
         let id = read.case;
         if self.record(read).await {
             self.audited.insert(id);
             return true;
         }
-        self.states.remove(&id);
+        self.states.insert(id, SyncState::new());
         self.unrecorded(socket, id).await;
         false
     }

@@ -34,7 +34,8 @@ impl Driver {
             .port();
         // In a process group of its own, with the browsers it starts: dropped, the whole
         // group goes (killed alone, chromedriver left its Chromium running when a test did
-        // not close its session, or failed first).
+        // not close its session, or failed first). The price: a run interrupted with
+        // Ctrl-C (no drop) leaves them running.
         let child = Command::new("chromedriver")
             .process_group(0)
             .arg(format!("--port={port}"))

@@ -592,6 +592,19 @@ fn the_team_and_the_restriction_follow_appended_changes_and_snapshots(db: &dyn D
         keys(&db.case_document(&id).unwrap().unwrap()),
         ["a", "b", "c", "d"]
     );
+    // Closed, then reopened (its closure's time back to none), by appended changes.
+    a.closed = true;
+    a.closed_at = Some(1_000);
+    let (c5, h5) = grow(&mut doc, "e");
+    db.store_case(&a, CaseWrite::Changes(&c5), &h5, Some(&h4), 10)
+        .unwrap();
+    assert_eq!(db.case_access(&id).unwrap().as_ref(), Some(&a));
+    a.closed = false;
+    a.closed_at = None;
+    let (c6, h6) = grow(&mut doc, "f");
+    db.store_case(&a, CaseWrite::Changes(&c6), &h6, Some(&h5), 11)
+        .unwrap();
+    assert_eq!(db.case_access(&id).unwrap().as_ref(), Some(&a));
 }
 
 fn cases_are_appended_under_compare_and_swap(db: &dyn Db) {
