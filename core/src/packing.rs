@@ -39,7 +39,6 @@
 //! ```
 
 use std::borrow::Cow;
-use std::sync::Mutex;
 
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
 
@@ -105,30 +104,6 @@ const MAX_RATIO: usize = 1032;
 /// The length of a packed record's header: the dictionary's byte and the unpacked length.
 const HEADER: usize = 5;
 
-/// How many DEFLATE states (each way) are kept for the next record once used: making one
-/// costs more than packing a small case with it (its window and tables, about 300 KB to
-/// compress, zeroed anew each time), and the threads that pack are few. What is kept is
-/// bounded by this, whatever the number of threads.
-pub const KEPT_STATES: usize = 4;
-
-static COMPRESSORS: Mutex<Vec<Compress>> = Mutex::new(Vec::new());
-static DECOMPRESSORS: Mutex<Vec<Decompress>> = Mutex::new(Vec::new());
-
-/// A state from `kept`, else a new one; given back (reset) by [`give_back`].
-fn taken<T>(kept: &Mutex<Vec<T>>, new: impl FnOnce() -> T) -> T {
-    kept.lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .pop()
-        .unwrap_or_else(new)
-}
-
-fn give_back<T>(kept: &Mutex<Vec<T>>, state: T) {
-    let mut kept = kept.lock().unwrap_or_else(|p| p.into_inner());
-    if kept.len() < KEPT_STATES {
-        kept.push(state);
-    }
-}
-
 /// Packs Automerge bytes (best uncompressed: `save_nocompress`, `save_after`) for
 /// storage. Keeps them as they are when packing would not make them smaller, or when they
 /// are too long for the header's length (4 GiB).
@@ -152,24 +127,18 @@ pub fn pack_with(dictionary: Dictionary, bytes: &[u8]) -> Vec<u8> {
     let Ok(len) = u32::try_from(bytes.len()) else {
         return as_is();
     };
-    // A kept state was reset when it was given back: as new, but for its memory.
-    let mut c = taken(&COMPRESSORS, || {
-        Compress::new(Compression::default(), false)
-    });
-    let packed = c.set_dictionary(dictionary.bytes()).ok().and_then(|_| {
-        // Room for no more than the bytes themselves: what does not fit is not worth
-        // packing.
-        let mut out = Vec::with_capacity(bytes.len());
-        out.push(dictionary as u8);
-        out.extend_from_slice(&len.to_le_bytes());
-        match c.compress_vec(bytes, &mut out, FlushCompress::Finish) {
-            Ok(Status::StreamEnd) if out.len() < bytes.len() => Some(out),
-            _ => None,
-        }
-    });
-    c.reset();
-    give_back(&COMPRESSORS, c);
-    packed.unwrap_or_else(as_is)
+    let mut c = Compress::new(Compression::default(), false);
+    if c.set_dictionary(dictionary.bytes()).is_err() {
+        return as_is();
+    }
+    // Room for no more than the bytes themselves: what does not fit is not worth packing.
+    let mut out = Vec::with_capacity(bytes.len());
+    out.push(dictionary as u8);
+    out.extend_from_slice(&len.to_le_bytes());
+    match c.compress_vec(bytes, &mut out, FlushCompress::Finish) {
+        Ok(Status::StreamEnd) if out.len() < bytes.len() => out,
+        _ => as_is(),
+    }
 }
 
 /// The Automerge bytes of a stored record: unpacked, or as they are when they were stored
@@ -202,26 +171,15 @@ pub fn unpack(stored: &[u8], limit: usize) -> Result<Cow<'_, [u8]>, Unpack> {
     {
         return Err(Unpack::Malformed("longer than DEFLATE can say"));
     }
-    let mut d = taken(&DECOMPRESSORS, || Decompress::new(false));
-    let unpacked = inflate(&mut d, dictionary, input, len);
-    d.reset(false);
-    give_back(&DECOMPRESSORS, d);
-    unpacked.map(Cow::Owned)
-}
-
-/// Inflates exactly `len` bytes of raw DEFLATE with `dictionary` through `d` (as new).
-fn inflate(
-    d: &mut Decompress,
-    dictionary: Dictionary,
-    input: &[u8],
-    len: usize,
-) -> Result<Vec<u8>, Unpack> {
+    let mut d = Decompress::new(false);
     d.set_dictionary(dictionary.bytes())
         .map_err(|_| Unpack::Malformed("dictionary"))?;
     // Exactly the length it says: inflation stops there whatever the stream holds.
     let mut out = Vec::with_capacity(len);
     match d.decompress_vec(input, &mut out, FlushDecompress::Finish) {
-        Ok(Status::StreamEnd) if out.len() == len && d.total_in() == input.len() as u64 => Ok(out),
+        Ok(Status::StreamEnd) if out.len() == len && d.total_in() == input.len() as u64 => {
+            Ok(Cow::Owned(out))
+        }
         Ok(_) => Err(Unpack::Malformed("not the length it says")),
         Err(_) => Err(Unpack::Malformed("not DEFLATE")),
     }
@@ -345,47 +303,6 @@ mod tests {
         );
         // A zero-length claim with trailing bytes.
         assert!(unpack(&[1, 0, 0, 0, 0, 0x03, 0x00, 0x00], 1 << 20).is_err());
-    }
-
-    /// A kept state packs and unpacks as a new one would, whatever it did before: the
-    /// other dictionary, a record that did not shrink (left mid-stream), a damaged one.
-    #[test]
-    fn a_kept_state_works_as_a_new_one() {
-        let fresh = |dictionary: Dictionary, bytes: &[u8]| {
-            let mut c = Compress::new(Compression::default(), false);
-            c.set_dictionary(dictionary.bytes()).unwrap();
-            let mut out = Vec::with_capacity(bytes.len());
-            c.compress_vec(bytes, &mut out, FlushCompress::Finish)
-                .unwrap();
-            out
-        };
-        let saved = intake("Phạm Thị Hoa").automerge().save_nocompress();
-        let facts = br#"{"m":{"v":1,"c":{"n":"Hoa"}},"l":{"v":1,"s":{"v":3,"n":"Hoa","s":"intake"},"h":1}}"#;
-        // Does not deflate: xorshift's bytes.
-        let mut x = 0x9e37_79b9_7f4a_7c15u64;
-        let noise: Vec<u8> = (0..4000)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                (x >> 56) as u8
-            })
-            .collect();
-        for _ in 0..2 * KEPT_STATES {
-            let packed = pack(&saved);
-            assert_eq!(&packed[HEADER..], &fresh(Dictionary::One, &saved)[..]);
-            let f = pack_with(Dictionary::Facts, facts);
-            assert_eq!(&f[HEADER..], &fresh(Dictionary::Facts, facts)[..]);
-            assert_eq!(pack(&noise)[0], AS_IS);
-            let mut flipped = packed.clone();
-            flipped[HEADER + 3] ^= 0xff;
-            assert!(unpack(&flipped, 1 << 20).is_err());
-            assert!(unpack(&packed[..packed.len() / 2], 1 << 20).is_err());
-            assert_eq!(unpack(&packed, 1 << 20).unwrap(), saved);
-            assert_eq!(unpack(&f, 1024).unwrap(), &facts[..]);
-        }
-        assert!(COMPRESSORS.lock().unwrap().len() <= KEPT_STATES);
-        assert!(DECOMPRESSORS.lock().unwrap().len() <= KEPT_STATES);
     }
 
     /// What was packed stays readable: the dictionary never changes, and a record packed
