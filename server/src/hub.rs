@@ -552,10 +552,7 @@ impl Hub {
         read: Option<&mut Option<AuditRead>>,
     ) -> Result<bool, AppError> {
         let new_case = hot.access.is_none();
-        let (read, to_read) = match read {
-            Some(slot) => (slot.clone(), Some(slot)),
-            None => (None, None),
-        };
+        let pending = read.as_deref().cloned().flatten();
         let matching = AfterCommit::of(state, access, doc, new_case, now);
         // Uncompressed: storage packs it with a dictionary (`fieldcase_core::packing`),
         // which finds a small case's field names only in uncompressed columns.
@@ -576,7 +573,7 @@ impl Hub {
             } else {
                 CaseWrite::Changes(&bytes)
             };
-            let stored = match &read {
+            let stored = match &pending {
                 Some(r) => db.store_case_read(&a, write, &h, Some(&expected), now, r)?,
                 None => db.store_case(&a, write, &h, Some(&expected), now)?,
             };
@@ -589,7 +586,7 @@ impl Hub {
         .await
         .map_err(blocking_error)??;
         // Recorded, stored or stale alike.
-        if let Some(slot) = to_read {
+        if let Some(slot) = read {
             *slot = None;
         }
         if stored == Stored::Stale {

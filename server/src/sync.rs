@@ -598,12 +598,28 @@ impl Connection {
     /// stays listed: leaving the connection unsubscribes it from the case through it.
     async fn record_or_forget(&mut self, socket: &mut WebSocket, read: AuditRead) -> bool {
         let id = read.case;
-        if self.record(read).await {
+        let db = self.state.db.clone();
+        let done = tokio::task::spawn_blocking(move || {
+            db.audit(
+                &read.user_id,
+                &read.device,
+                &read.case,
+                read.action,
+                read.at,
+            )
+        })
+        .await;
+        if matches!(done, Ok(Ok(()))) {
             self.audited.insert(id);
             return true;
         }
         self.states.insert(id, SyncState::new());
-        self.unrecorded(socket, id).await;
+        self.send_error(
+            socket,
+            "the server could not record this access; try again",
+            Some(id.into()),
+        )
+        .await;
         false
     }
 
@@ -616,33 +632,6 @@ impl Connection {
             action: "sync",
             at: chrono::Utc::now().timestamp_millis(),
         }
-    }
-
-    /// Records a read of a case in the audit trail; `false` when it could not be.
-    async fn record(&self, read: AuditRead) -> bool {
-        let db = self.state.db.clone();
-        let done = tokio::task::spawn_blocking(move || {
-            db.audit(
-                &read.user_id,
-                &read.device,
-                &read.case,
-                read.action,
-                read.at,
-            )
-        })
-        .await;
-        matches!(done, Ok(Ok(())))
-    }
-
-    /// Tells the client a read of the case could not be recorded (and so nothing of it
-    /// is delivered).
-    async fn unrecorded(&self, socket: &mut WebSocket, id: CaseId) {
-        self.send_error(
-            socket,
-            "the server could not record this access; try again",
-            Some(id.into()),
-        )
-        .await;
     }
 
     /// A case the caller may not see, or one that does not exist: a request is answered
