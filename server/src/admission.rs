@@ -10,7 +10,10 @@
 //! ([`RefusalKind::Team`]) and everyone newly assigned is an active worker or supervisor of
 //! it ([`RefusalKind::Assignment`]). A refusal is [`AppError::Refused`], with its kind; a
 //! storage failure on the way is an internal error, never a refusal. Admitted changes whose
-//! own time cannot be the time they were made are marked ([`time_marks`]).
+//! own time cannot be the time they were made are marked ([`time_marks`]). What the rules
+//! ask of storage is asked once the core's rules passed, in one look, on the blocking
+//! thread that then stores the write ([`Pending`]): a write's check and store take one
+//! trip to storage.
 
 use automerge::sync::Message as SyncMessage;
 use automerge::{Automerge, ReadDoc};
@@ -33,6 +36,95 @@ pub(crate) struct Admitted {
     /// The candidate's outline: the hub keeps it with the case, for the next write's
     /// check (`Prior::outline`).
     pub(crate) outline: fieldcase_core::CaseFile,
+    /// What the check still asks of storage once the core's rules passed: answered on the
+    /// blocking thread that stores the write, just before it ([`Pending::answer`]), so that
+    /// a write takes one trip to storage, not two. A path that stores nothing answers it
+    /// with [`Admitted::settle`].
+    pub(crate) pending: Pending,
+}
+
+impl Admitted {
+    /// Answers what the check still asks of storage (a trip of its own, when there is
+    /// anything to ask): for the paths that do not store the candidate through
+    /// [`crate::hub::Hub`]'s store, or must know the verdict before something else.
+    pub(crate) async fn settle(&mut self, state: &AppState) -> Result<(), AppError> {
+        match std::mem::take(&mut self.pending)
+            .answer_apart(state)
+            .await?
+        {
+            None => Ok(()),
+            Some(denial) => Err(denial.into_error(state)),
+        }
+    }
+}
+
+/// The part of a write's check that needs storage, not yet answered ([`Admitted::pending`]).
+#[derive(Default)]
+pub(crate) struct Pending(Option<Asked>);
+
+impl Pending {
+    /// Blocking: the first refusal in [`check`]'s order, or `None` when the write may be
+    /// stored. A storage failure is an error, never a refusal.
+    pub(crate) fn answer(self, db: &dyn crate::db::Db) -> crate::AppResult<Option<Denial>> {
+        match self.0 {
+            None => Ok(None),
+            Some(asked) => Ok(asked.answer(db)?.denial()),
+        }
+    }
+
+    /// [`Pending::answer`] in a trip of its own to a blocking thread (none when there is
+    /// nothing to ask).
+    async fn answer_apart(self, state: &AppState) -> Result<Option<Denial>, AppError> {
+        if self.0.is_none() {
+            return Ok(None);
+        }
+        crate::db::blocking(&state.db, move |db| self.answer(db)).await
+    }
+}
+
+/// A refusal found in storage's answers, in [`check`]'s order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Denial {
+    Erased,
+    ForeignActor,
+    Team,
+    Assignment,
+    Link,
+    Area,
+}
+
+impl Denial {
+    /// The refusal as the writer is told it (an unknown area is counted).
+    pub(crate) fn into_error(self, state: &AppState) -> AppError {
+        match self {
+            Denial::Erased => crate::db::erasure::refusal().into(),
+            Denial::ForeignActor => foreign_actor().into(),
+            Denial::Team => {
+                AppError::refused(RefusalKind::Team, "a case belongs to a team that exists")
+            }
+            Denial::Assignment => AppError::refused(
+                RefusalKind::Assignment,
+                "a case is assigned only to active workers and supervisors of its team",
+            ),
+            // A link names a case its writer may see (issue 19): one they may not see
+            // answers as one that does not exist, and a link holds only the id and the
+            // relation's code.
+            Denial::Link => AppError::refused(
+                RefusalKind::Link,
+                "a link points only to a case its writer may see",
+            ),
+            Denial::Area => {
+                state
+                    .metrics
+                    .case_area_refused
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                AppError::refused(
+                    RefusalKind::InvalidDocument,
+                    "client/area: the area code is not in the server's list of areas",
+                )
+            }
+        }
+    }
 }
 
 /// The refusal of changes by an actor not registered to the sending device.
@@ -73,9 +165,10 @@ pub(crate) async fn check(
         outline: before_outline,
     });
     // The core's rules first (no storage), then everything this write asks of storage in
-    // one look (one trip to a blocking thread, not one a rule). The refusals keep their
-    // order all the same: an erased case, then a foreign actor, then the core's rules,
-    // then the team, the assignees, the links, the areas.
+    // one look, answered on the blocking thread that stores the write ([`Pending`]): one
+    // trip to storage for the check and the write. The refusals keep their order all the
+    // same: an erased case, then a foreign actor, then the core's rules, then the team,
+    // the assignees, the links, the areas.
     let admitted = admission::admit(writer, before, prior_facts, id, after, &changes);
     let asked = Asked {
         erased: prior.is_none().then_some(id),
@@ -106,44 +199,18 @@ pub(crate) async fn check(
         },
         user: user.clone(),
     };
-    let found = crate::db::blocking(&state.db, move |db| asked.answer(db)).await?;
-    if found.erased {
-        return Err(crate::db::erasure::refusal().into());
-    }
-    if !found.bound {
-        return Err(foreign_actor().into());
-    }
-    let admitted = admitted?;
-    if !found.team_exists {
-        return Err(AppError::refused(
-            RefusalKind::Team,
-            "a case belongs to a team that exists",
-        ));
-    }
-    if !found.members {
-        return Err(AppError::refused(
-            RefusalKind::Assignment,
-            "a case is assigned only to active workers and supervisors of its team",
-        ));
-    }
-    // A link names a case its writer may see (issue 19): one they may not see answers as
-    // one that does not exist, and a link holds only the id and the relation's code.
-    if !found.links_seen {
-        return Err(AppError::refused(
-            RefusalKind::Link,
-            "a link points only to a case its writer may see",
-        ));
-    }
-    if !found.areas_known {
-        state
-            .metrics
-            .case_area_refused
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        return Err(AppError::refused(
-            RefusalKind::InvalidDocument,
-            "client/area: the area code is not in the server's list of areas",
-        ));
-    }
+    let admitted = match admitted {
+        Ok(a) => a,
+        // Refused by the core's rules: an erased case and a foreign actor come first all the
+        // same (their answer now; the other questions are asked only of admitted changes).
+        Err(refusal) => {
+            return Err(match Pending(Some(asked)).answer_apart(state).await? {
+                Some(denial) => denial.into_error(state),
+                None => refusal.into(),
+            })
+        }
+    };
+    let pending = Pending((!asked.is_empty()).then_some(asked));
     Ok(Admitted {
         access: CaseAccess::of_write(
             id,
@@ -155,6 +222,7 @@ pub(crate) async fn check(
         ),
         marks: time_marks(state, after, &changes),
         outline: admitted.file,
+        pending,
     })
 }
 
@@ -187,7 +255,34 @@ struct Found {
     areas_known: bool,
 }
 
+impl Found {
+    /// The first refusal, in [`check`]'s order.
+    fn denial(&self) -> Option<Denial> {
+        [
+            (self.erased, Denial::Erased),
+            (!self.bound, Denial::ForeignActor),
+            (!self.team_exists, Denial::Team),
+            (!self.members, Denial::Assignment),
+            (!self.links_seen, Denial::Link),
+            (!self.areas_known, Denial::Area),
+        ]
+        .into_iter()
+        .find_map(|(refused, d)| refused.then_some(d))
+    }
+}
+
 impl Asked {
+    /// Whether there is nothing to ask (an edit of a known case that brings no actor,
+    /// team, assignee, link or area to look up).
+    fn is_empty(&self) -> bool {
+        self.erased.is_none()
+            && self.actors.is_empty()
+            && self.team.is_none()
+            && self.newcomers.is_none()
+            && self.links.is_empty()
+            && self.areas.is_empty()
+    }
+
     /// Stops at the first question whose answer refuses the write (the ones after it are
     /// then left `true`: the refusal in [`check`]'s order is the first one's anyway).
     fn answer(self, db: &dyn crate::db::Db) -> crate::AppResult<Found> {

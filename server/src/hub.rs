@@ -28,8 +28,8 @@ use automerge::{ActorId, Automerge, ChangeHash, ReadDoc};
 use fieldcase_core::{Author, CaseDoc, CaseId, RefusalKind};
 use tokio::sync::mpsc;
 
-use crate::admission::{check, Admitted};
-use crate::db::{AuditRead, CaseAccess, CaseWrite, Session, Stored, User};
+use crate::admission::{check, Admitted, Pending};
+use crate::db::{AuditRead, CaseAccess, CaseWrite, Session, Stored, TimeMark, User};
 use crate::error::AppError;
 use crate::matching::AfterCommit;
 use crate::AppState;
@@ -542,17 +542,19 @@ impl Hub {
     /// heads are appended, if those are still the stored heads. `Ok(false)` when another
     /// writer got there first; the caller reloads and tries again. Folds the appended
     /// changes into a new snapshot when they have grown.
+    #[allow(clippy::too_many_arguments)]
     async fn store(
         state: &AppState,
         hot: &Hot,
         id: CaseId,
         doc: &Automerge,
         access: &CaseAccess,
+        (pending, marks): (Pending, Vec<TimeMark>),
         now: i64,
         read: Option<&mut Option<AuditRead>>,
     ) -> Result<bool, AppError> {
         let new_case = hot.access.is_none();
-        let pending = read.as_deref().cloned().flatten();
+        let reading = read.as_deref().cloned().flatten();
         let matching = AfterCommit::of(state, access, doc, new_case, now);
         // Uncompressed: storage packs it with a dictionary (`fieldcase_core::packing`),
         // which finds a small case's field names only in uncompressed columns.
@@ -566,14 +568,23 @@ impl Hub {
         let db = state.db.clone();
         let a = access.clone();
         let h = heads.clone();
-        // The duplicate check's update runs on the same blocking thread, once stored.
-        let (stored, matched) = tokio::task::spawn_blocking(move || {
+        // One trip to a blocking thread: what the check asks of storage, the marks, the
+        // write, and the duplicate check's update once stored.
+        let done = tokio::task::spawn_blocking(move || {
+            if let Some(denial) = pending.answer(db.as_ref())? {
+                return Ok(Err(denial));
+            }
+            // The marks go first: a change is never stored without its mark (a mark of a
+            // change that then is not stored names nothing and is never shown).
+            if !marks.is_empty() {
+                db.mark_times(&id, &marks)?;
+            }
             let write = if snapshot {
                 CaseWrite::Snapshot(&bytes)
             } else {
                 CaseWrite::Changes(&bytes)
             };
-            let stored = match &pending {
+            let stored = match &reading {
                 Some(r) => db.store_case_read(&a, write, &h, Some(&expected), now, r)?,
                 None => db.store_case(&a, write, &h, Some(&expected), now)?,
             };
@@ -581,10 +592,12 @@ impl Hub {
                 (Stored::Written { .. }, Some(m)) => Some(m.run(db.as_ref())),
                 _ => None,
             };
-            Ok::<_, AppError>((stored, matched))
+            Ok::<_, AppError>(Ok((stored, matched)))
         })
         .await
         .map_err(blocking_error)??;
+        // Refused: nothing stored, the read not recorded (it stays for the reply).
+        let (stored, matched) = done.map_err(|d| d.into_error(state))?;
         // Recorded, stored or stale alike.
         if let Some(slot) = read {
             *slot = None;
@@ -628,19 +641,14 @@ impl Hub {
             access,
             marks,
             outline,
+            pending,
         } = admitted;
-        // The marks go first: a change is never stored without its mark (a mark of a
-        // change that then is not stored names nothing and is never shown).
         if !marks.is_empty() {
             tracing::info!(case = %id, count = marks.len(), "changes whose own time is far from their receipt");
-            let db = state.db.clone();
-            tokio::task::spawn_blocking(move || db.mark_times(&id, &marks))
-                .await
-                .map_err(blocking_error)??;
         }
         // The write's time, as stored beside the case (`updated_at`).
         let now = chrono::Utc::now().timestamp_millis();
-        if !Self::store(state, hot, id, &doc, &access, now, read).await? {
+        if !Self::store(state, hot, id, &doc, &access, (pending, marks), now, read).await? {
             Self::reload(state, hot, id).await?;
             return Ok(false);
         }
@@ -672,7 +680,7 @@ impl Hub {
         write: &mut W,
     ) -> Result<W::Out, W::Err> {
         for _ in 0..WRITE_ATTEMPTS {
-            let (doc, admitted, then) = match write.attempt(hot).await? {
+            let (doc, mut admitted, then) = match write.attempt(hot).await? {
                 Attempt::Done(out) => return Ok(out),
                 Attempt::Candidate {
                     doc,
@@ -681,6 +689,8 @@ impl Hub {
                 } => (*doc, *admitted, then),
             };
             if doc.get_heads() == hot.doc.get_heads() {
+                // Nothing to store: the check's questions to storage answered apart.
+                admitted.settle(state).await?;
                 hot.outline = Some((doc.get_heads(), admitted.outline));
                 hot.doc = doc;
                 hot.access = Some(admitted.access);
@@ -1072,7 +1082,17 @@ impl Write for DepartureWrite<'_> {
             ));
         }
         let count = new.len();
-        let admitted = check(
+        let refused = |e: AppError| match e {
+            AppError::Refused { refusal, conflict } => AppError::Refused {
+                refusal: fieldcase_core::Refusal::new(
+                    refusal.kind,
+                    format!("changes refused: {}", refusal.message),
+                ),
+                conflict,
+            },
+            other => other,
+        };
+        let mut admitted = check(
             state,
             user,
             &session.device_id,
@@ -1083,16 +1103,10 @@ impl Write for DepartureWrite<'_> {
             &doc,
         )
         .await
-        .map_err(|e| match e {
-            AppError::Refused { refusal, conflict } => AppError::Refused {
-                refusal: fieldcase_core::Refusal::new(
-                    refusal.kind,
-                    format!("changes refused: {}", refusal.message),
-                ),
-                conflict,
-            },
-            other => other,
-        })?;
+        .map_err(refused)?;
+        // Every refusal known before the departure is claimed: its questions to storage
+        // answered now, not with the write.
+        admitted.settle(state).await.map_err(refused)?;
         // The one departure of this device is claimed before anything is stored
         // (two hand-ins at once, even on two instances, cannot both pass), and
         // given back if the changes are not stored.

@@ -664,8 +664,14 @@ impl Connection {
         if pushed {
             let user = &self.session.user;
             let device = &self.session.device_id;
-            match check(&self.state, user, device, &empty, None, None, id, &doc).await {
-                Ok(_) => {}
+            let checked = match check(&self.state, user, device, &empty, None, None, id, &doc).await
+            {
+                // Nothing is stored: what the check asks of storage is answered apart.
+                Ok(mut admitted) => admitted.settle(&self.state).await,
+                Err(e) => Err(e),
+            };
+            match checked {
+                Ok(()) => {}
                 Err(AppError::Refused { refusal, .. }) => {
                     return self.refuse(socket, id, &refusal).await;
                 }

@@ -478,17 +478,27 @@ fn commit_batch(
 ) -> Vec<Result<Option<Stored>, StorageError>> {
     let run = |conn: &mut Connection| -> AppResult<Vec<Result<Option<Stored>, StorageError>>> {
         let mut tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let job = |conn: &Connection, p: &Pending| match &p.job {
+            Job::Case(w, read) => read
+                .as_ref()
+                .map_or(Ok(()), |a| append_audit(conn, a))
+                .and_then(|()| cases::store(&mut CaseTxRows(conn), master, meter, w))
+                .map(Some),
+            Job::Audit(a) => append_audit(conn, a).map(|()| None),
+        };
+        // A group of one (the usual group: the server is busy checking, so writes seldom
+        // queue) needs no savepoint: a failed write rolls the transaction back whole.
+        if let [p] = batch {
+            let done = job(&tx, p);
+            if done.is_ok() {
+                tx.commit()?;
+            }
+            return Ok(vec![done]);
+        }
         let mut outcomes = Vec::with_capacity(batch.len());
         for p in batch {
             let sp = tx.savepoint()?;
-            let done = match &p.job {
-                Job::Case(w, read) => read
-                    .as_ref()
-                    .map_or(Ok(()), |a| append_audit(&sp, a))
-                    .and_then(|()| cases::store(&mut CaseTxRows(&sp), master, meter, w))
-                    .map(Some),
-                Job::Audit(a) => append_audit(&sp, a).map(|()| None),
-            };
+            let done = job(&sp, p);
             match done {
                 Ok(stored) => {
                     sp.commit()?;

@@ -183,6 +183,52 @@ fn a_sync_bringing_changes_records_its_read_once() {
     assert_eq!(server.db.verify_audit().unwrap().broken, None);
 }
 
+/// A write refused on what storage answers (an area code the server's list lacks, asked
+/// on the thread that would store it) stores nothing, marks nothing and records no read.
+#[test]
+fn a_write_refused_on_storages_answer_stores_nothing_and_records_no_read() {
+    let server = TestServer::start();
+    let (phone, token, _p) = server.phone("anna");
+    let id = phone
+        .create_case(NewCase {
+            team: "north".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(phone.sync(&server.url, &token).unwrap().errors.is_empty());
+    let anna = server.db.user_by_username("anna").unwrap().unwrap();
+    let reads = || {
+        server
+            .db
+            .audit_trail(Some(&id), 100)
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.user_id == anna.id && e.action == "sync")
+            .count()
+    };
+    let stored = || {
+        automerge::Automerge::load(&server.db.case_document(&id).unwrap().unwrap())
+            .unwrap()
+            .get_heads()
+    };
+    let before = stored();
+    phone
+        .update(&id, |c, me, now| {
+            c.set_field(me, now, "client/area", &serde_json::json!("99999"))
+        })
+        .unwrap();
+    let report = phone.sync(&server.url, &token).unwrap();
+    assert_eq!(report.errors.len(), 1, "{:?}", report.errors);
+    assert_eq!(
+        report.errors[0].refusal,
+        Some(fieldcase_core::RefusalKind::InvalidDocument)
+    );
+    assert_eq!(stored(), before, "nothing of the refused write stored");
+    assert_eq!(reads(), 0, "no read recorded for a refused write");
+    assert!(server.db.time_marks(&id).unwrap().is_empty());
+    assert_eq!(server.db.verify_audit().unwrap().broken, None);
+}
+
 #[test]
 fn a_restricted_cases_name_shows_as_initials_until_the_viewer_chooses_and_that_is_recorded() {
     let server = TestServer::start();

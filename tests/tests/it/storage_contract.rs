@@ -1632,6 +1632,32 @@ fn an_erased_case_leaves_a_tombstone_only_and_is_never_stored_again(db: &dyn Db)
         }
     }
     assert_eq!(db.case_document(&id).unwrap(), None);
+    // A read recorded with a write that fails goes with it (a group commit of one write
+    // rolls back whole; the trail stays as it was and unbroken).
+    let read = fieldcase_server::db::AuditRead {
+        user_id: "u-1".into(),
+        device: "d-1".into(),
+        case: id,
+        action: "sync",
+        at: 15,
+    };
+    let e = db
+        .store_case_read(
+            &access(id, &["u-1"]),
+            CaseWrite::Changes(&c3),
+            &h3,
+            None,
+            15,
+            &read,
+        )
+        .unwrap_err();
+    assert_eq!(
+        e.refusal().map(|r| r.kind),
+        Some(fieldcase_core::RefusalKind::Erased),
+        "{e}"
+    );
+    assert_eq!(db.audit_trail(Some(&id), 10).unwrap().len(), 1);
+    assert_eq!(db.verify_audit().unwrap().broken, None);
 }
 
 /// Attachments (issue 17): chunks in order only, each once; the whole file checked against
