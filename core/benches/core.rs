@@ -388,7 +388,7 @@ fn bench_admit(c: &mut Criterion) {
         })
     });
     // As the server runs it: the outline of the case before kept from the write before.
-    let (was, _) = CaseDoc::outline_of(&before).unwrap();
+    let was = fieldcase_core::Outline::of(&before).unwrap();
     let kept = Prior {
         outline: Some(&was),
         ..prior

@@ -35,7 +35,7 @@ pub mod sync;
 pub use case::inspect::{
     conflicts, history, last_change, Attribution, Bylines, Conflict, FieldChange,
 };
-pub use case::{Author, CaseDoc, CaseFile, NewCase, Role, Stage};
+pub use case::{Author, CaseDoc, CaseFile, NewCase, Outline, Role, Stage};
 pub use error::{Error, Result};
 pub use ids::CaseId;
 pub use refusal::{Refusal, RefusalKind};

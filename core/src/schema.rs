@@ -1239,7 +1239,7 @@ pub fn validate_changes(
     doc: &automerge::Automerge,
     changes: &[automerge::Change],
 ) -> std::result::Result<(), SchemaViolation> {
-    validate_within(doc, touched_sections(doc, changes).as_ref(), Codes::Known)
+    validate_sections(doc, changed_sections(doc, changes).as_ref(), false)
 }
 
 /// [`validate_from_newer`] of a document valid before `changes` (see [`validate_changes`]).
@@ -1247,7 +1247,23 @@ pub fn validate_changes_from_newer(
     doc: &automerge::Automerge,
     changes: &[automerge::Change],
 ) -> std::result::Result<(), SchemaViolation> {
-    validate_within(doc, touched_sections(doc, changes).as_ref(), Codes::Newer)
+    validate_sections(doc, changed_sections(doc, changes).as_ref(), true)
+}
+
+/// [`validate_changes`] (with `from_newer`, [`validate_changes_from_newer`]) given the
+/// sections the changes write in ([`changed_sections`]; `None`: the whole case), for a
+/// caller that reads them too.
+pub fn validate_sections(
+    doc: &automerge::Automerge,
+    sections: Option<&std::collections::BTreeSet<String>>,
+    from_newer: bool,
+) -> std::result::Result<(), SchemaViolation> {
+    let codes = if from_newer {
+        Codes::Newer
+    } else {
+        Codes::Known
+    };
+    validate_within(doc, sections, codes)
 }
 
 fn validate_within<R: ReadDoc>(
@@ -1266,7 +1282,7 @@ fn validate_within<R: ReadDoc>(
 /// case's own map) or anything below it. `None` (check everything) when an object of theirs
 /// is not in `doc`, or when one of them is the case's creation. Each object is placed once: its parent is found by a search of the
 /// document, and a change writes many operations into few objects.
-fn touched_sections(
+pub fn changed_sections(
     doc: &automerge::Automerge,
     changes: &[automerge::Change],
 ) -> Option<std::collections::BTreeSet<String>> {

@@ -35,7 +35,7 @@ pub(crate) struct Admitted {
     pub(crate) marks: Vec<TimeMark>,
     /// The candidate's outline: the hub keeps it with the case, for the next write's
     /// check (`Prior::outline`).
-    pub(crate) outline: fieldcase_core::CaseFile,
+    pub(crate) outline: fieldcase_core::Outline,
     /// What the check still asks of storage once the core's rules passed: answered on the
     /// blocking thread that stores the write, just before it ([`Pending::answer`]), so that
     /// a write takes one trip to storage, not two. A path that stores nothing answers it
@@ -145,7 +145,7 @@ pub(crate) async fn check(
     user: &User,
     device: &str,
     before: &Automerge,
-    before_outline: Option<&fieldcase_core::CaseFile>,
+    before_outline: Option<&fieldcase_core::Outline>,
     prior: Option<&CaseAccess>,
     id: CaseId,
     after: &Automerge,
@@ -214,14 +214,14 @@ pub(crate) async fn check(
     Ok(Admitted {
         access: CaseAccess::of_write(
             id,
-            &admitted.file,
-            admitted.conflicts,
+            &admitted.outline.file,
+            admitted.outline.conflicts(),
             after,
             prior,
             &changes,
         ),
         marks: time_marks(state, after, &changes),
-        outline: admitted.file,
+        outline: admitted.outline,
         pending,
     })
 }

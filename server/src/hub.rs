@@ -320,12 +320,12 @@ pub(crate) struct Hot {
     /// The outline of `doc` as the last admitted write found it, with the heads it is of:
     /// the next write's check reads the case before from it instead of from `doc`. Used
     /// only while `doc` still has those heads (a reload or a merge leaves it unused).
-    outline: Option<(Vec<ChangeHash>, fieldcase_core::CaseFile)>,
+    outline: Option<(Vec<ChangeHash>, fieldcase_core::Outline)>,
 }
 
 impl Hot {
     /// The outline of `doc`, if the last admitted write left it for these heads.
-    pub(crate) fn outline(&self) -> Option<&fieldcase_core::CaseFile> {
+    pub(crate) fn outline(&self) -> Option<&fieldcase_core::Outline> {
         self.outline
             .as_ref()
             .filter(|(heads, _)| *heads == self.doc.get_heads())

@@ -34,7 +34,7 @@
 
 use automerge::{Automerge, Change};
 
-use crate::case::{authority, inspect, process, upgrade, CaseDoc, CaseFile, Role};
+use crate::case::{authority, inspect, process, upgrade, Outline, Role};
 use crate::ids::CaseId;
 use crate::refusal::{Refusal, RefusalKind};
 use crate::schema;
@@ -52,19 +52,18 @@ pub struct Writer<'a> {
 pub struct Prior<'a> {
     pub team: &'a str,
     pub assigned: &'a [String],
-    /// The outline of the document before (`CaseDoc::outline_of(before)`), when the caller
-    /// kept it from the write that made it (the server keeps it with a case in memory);
-    /// `None`: read from `before`.
-    pub outline: Option<&'a CaseFile>,
+    /// The outline of the document before ([`Outline::of`] `before`), when the caller kept
+    /// it from the write that made it (the server keeps it with a case in memory); `None`:
+    /// read from `before`.
+    pub outline: Option<&'a Outline>,
 }
 
 /// What [`admit`] found in an admitted candidate, for the checks that need records.
 #[derive(Debug, Clone)]
 pub struct Admission {
-    /// The candidate's outline.
-    pub file: CaseFile,
-    /// How many of the candidate's fields hold concurrent values (with its outline).
-    pub conflicts: usize,
+    /// The candidate's outline (its file, and how many of its fields hold concurrent
+    /// values).
+    pub outline: Outline,
     /// The case's team (empty when it names none).
     pub team: String,
     /// Whether the team is new to the case (a new case, or a move): it must exist.
@@ -109,15 +108,7 @@ pub fn admit(
     after: &Automerge,
     changes: &[Change],
 ) -> Result<Admission, Refusal> {
-    admit_with(
-        writer,
-        before,
-        prior,
-        id,
-        after,
-        changes,
-        schema::validate_changes,
-    )
+    admit_with(writer, before, prior, id, after, changes, false)
 }
 
 /// [`admit`] as a phone runs it on its own changes before it offers them: the same rules,
@@ -132,15 +123,7 @@ pub fn admit_own(
     after: &Automerge,
     changes: &[Change],
 ) -> Result<Admission, Refusal> {
-    admit_with(
-        writer,
-        before,
-        prior,
-        id,
-        after,
-        changes,
-        schema::validate_changes_from_newer,
-    )
+    admit_with(writer, before, prior, id, after, changes, true)
 }
 
 fn admit_with(
@@ -150,12 +133,15 @@ fn admit_with(
     id: CaseId,
     after: &Automerge,
     changes: &[Change],
-    validate: fn(&Automerge, &[Change]) -> Result<(), schema::SchemaViolation>,
+    from_newer: bool,
 ) -> Result<Admission, Refusal> {
     let invalid = |reason: String| Refusal::new(RefusalKind::InvalidDocument, reason);
     // The checks below read the same changes' operations: decoded once.
     let _admitting = super::decoded::Admitting::begin();
-    validate(after, changes)
+    // The sections the changes write in: the schema checks them, and the outline after is
+    // the one before with them read again.
+    let sections = schema::changed_sections(after, changes);
+    schema::validate_sections(after, sections.as_ref(), from_newer)
         .map_err(|v| invalid(format!("invalid input at `{}`: {}", v.path, v.reason)))?;
     // A container a later schema revision added is created with the case or by the
     // revision's upgrade, which every replica makes alike; never by a writer's own change.
@@ -201,7 +187,27 @@ fn admit_with(
     if let Some(refusal) = process::violation(after, &upgrade::writers_changes(after, changes)) {
         return Err(refusal);
     }
-    let (file, conflicts) = CaseDoc::outline_of(after).map_err(|e| invalid(e.to_string()))?;
+    // The outline before: kept by the caller, else read (the stored document was
+    // validated when it was accepted).
+    let read_before;
+    let was = match prior {
+        Some(Prior {
+            outline: Some(was), ..
+        }) => Some(was),
+        Some(_) => {
+            read_before = Outline::of(before).map_err(|e| invalid(e.to_string()))?;
+            Some(&read_before)
+        }
+        None => None,
+    };
+    // The outline after: the one before with the changed sections read again, when the
+    // changes are known to write only there and grew `after` from `before`.
+    let grown = match (was, &sections) {
+        (Some(was), Some(sections)) if grew_from(before, after) => was.grown(after, sections),
+        _ => Outline::of(after),
+    };
+    let outline = grown.map_err(|e| invalid(e.to_string()))?;
+    let file = &outline.file;
     // The document must be the case it was sent as: its inner id decides where it is
     // stored and who may see it.
     if file.id != id.to_string() {
@@ -221,29 +227,19 @@ fn admit_with(
             .collect(),
         _ => file.assigned.clone(),
     };
-    match prior {
-        Some(p) => {
-            // The stored document was validated when it was accepted.
-            let read;
-            let was = match p.outline {
-                Some(was) => was,
-                None => {
-                    read = CaseDoc::outline_of(before)
-                        .map_err(|e| invalid(e.to_string()))?
-                        .0;
-                    &read
-                }
-            };
+    match (prior, was) {
+        (Some(_), Some(was)) => {
+            let was = &was.file;
             was_linked = was.linked_cases().into_iter().map(String::from).collect();
-            if let Some(refusal) = authority::violation(was, &file, writer.role) {
+            if let Some(refusal) = authority::violation(was, file, writer.role) {
                 return Err(refusal);
             }
             if was.case_manager != file.case_manager || was.team != file.team {
                 newcomers.extend(file.case_manager.clone());
             }
         }
-        None => {
-            authority::may_create(&file, writer.user_id, writer.team, writer.role)?;
+        _ => {
+            authority::may_create(file, writer.user_id, writer.team, writer.role)?;
             if let Some(refusal) = authority::review_violation(&[], &file.supervision, writer.role)
                 .or_else(|| authority::new_case_history_violation(changes, writer.role))
             {
@@ -279,15 +275,23 @@ fn admit_with(
         team,
         newcomers,
         new_links,
-        file,
-        conflicts,
+        outline,
     })
+}
+
+/// Whether `after` holds everything of `before` (it grew from it): only then is the outline
+/// after the one before with the changed sections read again.
+fn grew_from(before: &Automerge, after: &Automerge) -> bool {
+    before
+        .get_heads()
+        .iter()
+        .all(|h| after.get_change_meta_by_hash(h).is_some())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::case::{Author, NewCase};
+    use crate::case::{Author, CaseDoc, NewCase};
 
     fn worker() -> Writer<'static> {
         Writer {

@@ -260,17 +260,14 @@ pub fn conflicts(case: &CaseDoc) -> Vec<Conflict> {
 }
 
 /// How many of the sites hold values that differ (the same value twice is no conflict).
-pub(crate) fn count_disagreements(doc: &automerge::Automerge, sites: &[ConflictSite]) -> usize {
-    sites
-        .iter()
-        .filter(|site| {
-            let all = doc
-                .get_all(&site.obj, site.prop.clone())
-                .unwrap_or_default();
-            let values: Vec<Json> = all.iter().map(|(v, id)| value_json(doc, v, id)).collect();
-            values.windows(2).any(|w| w[0] != w[1])
-        })
-        .count()
+/// Whether the concurrent values at `site` differ (the same value set twice is no
+/// disagreement).
+pub(crate) fn disagrees(doc: &automerge::Automerge, site: &ConflictSite) -> bool {
+    let all = doc
+        .get_all(&site.obj, site.prop.clone())
+        .unwrap_or_default();
+    let values: Vec<Json> = all.iter().map(|(v, id)| value_json(doc, v, id)).collect();
+    values.windows(2).any(|w| w[0] != w[1])
 }
 
 fn conflict_at(

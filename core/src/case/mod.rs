@@ -32,6 +32,7 @@ pub(crate) mod decoded;
 pub mod input;
 pub mod inspect;
 pub mod model;
+mod outline;
 mod plan;
 pub mod process;
 pub mod stage;
@@ -45,6 +46,7 @@ use serde_json::{json, Map, Value as Json};
 
 pub use input::*;
 pub use model::*;
+pub use outline::Outline;
 pub use plan::{PlanChange, PlanChangeKind, PlanStatus};
 pub use stage::Stage;
 
@@ -368,10 +370,9 @@ impl CaseDoc {
     /// [`CaseDoc::outline`] of any Automerge document (no copy is made), e.g. one the
     /// server is about to accept.
     pub fn outline_of(doc: &Automerge) -> Result<(CaseFile, usize)> {
-        let mut w = walk::Walk::new(doc, false);
-        let json = w.root();
-        let conflicts = inspect::count_disagreements(doc, &w.sites);
-        Ok((serde_json::from_value(json)?, conflicts))
+        let outline = Outline::of(doc)?;
+        let conflicts = outline.conflicts();
+        Ok((outline.file, conflicts))
     }
 
     /// The whole case file as typed values.

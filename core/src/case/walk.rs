@@ -65,10 +65,29 @@ impl<'a> Walk<'a> {
         Json::Object(out)
     }
 
+    /// JSON of the root's keys among `sections` only (those present), with the places
+    /// where concurrent values sit under them: what [`crate::case::Outline::grown`] reads
+    /// again of a case after a write.
+    pub(crate) fn sections(&mut self, sections: &std::collections::BTreeSet<String>) -> Json {
+        self.map_of(&automerge::ROOT, "", Some(sections))
+    }
+
     fn map(&mut self, obj: &ObjId, path: &str) -> Json {
+        self.map_of(obj, path, None)
+    }
+
+    fn map_of(
+        &mut self,
+        obj: &ObjId,
+        path: &str,
+        only: Option<&std::collections::BTreeSet<String>>,
+    ) -> Json {
         let mut out = Map::new();
         let doc = self.doc;
         for item in doc.map_range(obj, ..) {
+            if only.is_some_and(|keys| !keys.contains(item.key.as_ref())) {
+                continue;
+            }
             let key = item.key.to_string();
             let p = if path.is_empty() {
                 key.clone()

@@ -226,12 +226,12 @@ impl CaseStore {
             let was = if shared.is_empty() {
                 None
             } else {
-                CaseDoc::outline_of(&before).ok().map(|(f, _)| f)
+                crate::case::Outline::of(&before).ok()
             };
-            let prior = was.as_ref().map(|f| Prior {
-                team: f.team.as_deref().unwrap_or_default(),
-                assigned: &f.assigned,
-                outline: Some(f),
+            let prior = was.as_ref().map(|o| Prior {
+                team: o.file.team.as_deref().unwrap_or_default(),
+                assigned: &o.file.assigned,
+                outline: Some(o),
             });
             let writer = Writer {
                 user_id: &user.user_id,

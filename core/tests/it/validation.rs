@@ -4,7 +4,7 @@
 
 use automerge::transaction::Transactable;
 use automerge::{Automerge, ObjId, ObjType, ReadDoc, Value, ROOT};
-use fieldcase_core::schema;
+use fieldcase_core::{schema, Outline};
 use proptest::prelude::*;
 
 use crate::fixtures::*;
@@ -118,6 +118,96 @@ proptest! {
         let changed = schema::validate_changes(&after, &changes).map_err(|v| v.path);
         prop_assert_eq!(whole, changed);
     }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// The outline after a write, grown from the outline before by reading again only the
+    /// sections the write's changes reach (`Outline::grown`, what the admission does), is
+    /// the outline read from the whole document: the case file and where its
+    /// disagreements sit, with concurrent edits merged before and in the write.
+    #[test]
+    fn the_outline_grown_from_the_changed_sections_is_the_outline_read_whole(
+        earlier_mine in proptest::collection::vec(edit(), 0..3),
+        earlier_theirs in proptest::collection::vec(edit(), 0..3),
+        mine in proptest::collection::vec(edit(), 1..4),
+        theirs in proptest::collection::vec(edit(), 0..3),
+    ) {
+        // Before: the case with two phones' concurrent edits merged (disagreements in it).
+        let base = case();
+        let mut elsewhere = base.fork();
+        let mut before = base.clone();
+        for e in &earlier_mine {
+            apply(&mut before, e);
+        }
+        for e in &earlier_theirs {
+            apply(&mut elsewhere, e);
+        }
+        before.merge(&mut elsewhere).unwrap();
+        // After: this phone's edits and, concurrent with them, another's.
+        let mut other = before.fork();
+        let mut after = before.clone();
+        for e in &mine {
+            apply(&mut after, e);
+        }
+        for e in &theirs {
+            apply(&mut other, e);
+        }
+        after.merge(&mut other).unwrap();
+        let Ok(was) = Outline::of(&before) else {
+            // An outline that does not read (a raw edit of a wrong type) is never kept.
+            return Ok(());
+        };
+        let changes = after.get_changes(&before.get_heads());
+        let Some(sections) = schema::changed_sections(&after, &changes) else {
+            return Ok(());
+        };
+        let whole = Outline::of(&after).map_err(|e| e.to_string());
+        let grown = was.grown(&after, &sections).map_err(|e| e.to_string());
+        prop_assert_eq!(whole.is_ok(), grown.is_ok(), "{:?} / {:?}", whole, grown);
+        if let (Ok(whole), Ok(grown)) = (whole, grown) {
+            prop_assert_eq!(whole.conflicts(), grown.conflicts());
+            prop_assert_eq!(whole, grown);
+        }
+    }
+}
+
+/// Concurrent values set under a section the write does not reach stay counted; those the
+/// write settles are no longer.
+#[test]
+fn disagreements_outside_the_changed_sections_are_kept_and_settled_ones_dropped() {
+    let base = case();
+    let put = |doc: &mut Automerge, section: &str, key: &str, value: &str| {
+        let obj = match doc.get(ROOT, section).unwrap() {
+            Some((Value::Object(_), id)) => id,
+            other => panic!("{other:?}"),
+        };
+        doc.transact::<_, _, automerge::AutomergeError>(|tx| {
+            tx.put(&obj, key, value)?;
+            Ok(())
+        })
+        .unwrap();
+    };
+    let mut before = base.clone();
+    let mut other = base.fork();
+    put(&mut before, "client", "address", "Quận 1");
+    put(&mut other, "client", "address", "Quận 3");
+    put(&mut before, "intake", "date", "2026-11-19");
+    put(&mut other, "intake", "date", "2026-11-18");
+    before.merge(&mut other).unwrap();
+    let was = Outline::of(&before).unwrap();
+    assert_eq!(was.conflicts(), 2);
+    // The write settles the intake's date and leaves the client's address.
+    let mut after = before.clone();
+    put(&mut after, "intake", "date", "2026-11-21");
+    let changes = after.get_changes(&before.get_heads());
+    let sections = schema::changed_sections(&after, &changes).unwrap();
+    assert_eq!(sections.iter().collect::<Vec<_>>(), ["intake"]);
+    let grown = was.grown(&after, &sections).unwrap();
+    assert_eq!(grown.conflicts(), 1);
+    assert_eq!(grown.file.intake.date.as_deref(), Some("2026-11-21"));
+    assert_eq!(grown, Outline::of(&after).unwrap());
 }
 
 /// An unknown field deep in an entry of a list is found; the sections no change wrote in
