@@ -513,6 +513,24 @@ async fn the_openapi_document_describes_every_route() {
         "/v1/settings",
         "/v1/directory",
     ];
+    // The schema header's description names the revision this version writes.
+    let revision = format!(
+        "({} for this version)",
+        fieldcase_core::schema::SCHEMA_REVISION
+    );
+    let mut headers = 0;
+    for item in doc["paths"].as_object().unwrap().values() {
+        for op in item.as_object().unwrap().values() {
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                if p["name"] == "fieldcase-schema" {
+                    headers += 1;
+                    let said = p["description"].as_str().unwrap_or_default();
+                    assert!(said.contains(&revision), "{said}");
+                }
+            }
+        }
+    }
+    assert!(headers >= 8, "{headers}");
     let mut a = paths.clone();
     a.sort();
     let mut b: Vec<String> = served.iter().map(|p| p.to_string()).collect();
