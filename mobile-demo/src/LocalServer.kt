@@ -58,7 +58,8 @@ class LocalServer(val root: File) : AutoCloseable {
         return pb
     }
 
-    private fun admin(vararg args: String) {
+    /** An admin command on the server's database (`fieldcase-server --db … ARGS`). */
+    fun admin(vararg args: String) {
         val p = command(*args).redirectOutput(ProcessBuilder.Redirect.DISCARD).start()
         check(p.waitFor() == 0) { "fieldcase-server ${args.joinToString(" ")} failed" }
     }

@@ -1,8 +1,9 @@
 // The generated Kotlin, executed on the JVM as an Android app would call it: errors as
 // their own exception classes, objects closed, one store from several threads, calls that
 // wait as `suspend` functions (coroutines: runBlocking here, a ViewModel scope in an app),
-// a sync cancelled mid-way, observers collecting progress and changed cases, and the
-// home-visit story against a real server. Exits non-zero on the first failure.
+// a sync cancelled mid-way, observers collecting progress and changed cases, the
+// home-visit story against a real server, and the client's area chosen from the agency's
+// areas a sync brought. Exits non-zero on the first failure.
 
 import fieldcase.demo.LocalServer
 import fieldcase.demo.PASSWORD
@@ -42,6 +43,7 @@ fun main(args: Array<String>) {
         LocalServer(root).use { server ->
             homeVisit(server, tmp)
             observersAndCancellation(server, tmp)
+            areas(server, tmp)
         }
         println("kotlin bindings: all checks passed")
     } finally {
@@ -233,4 +235,34 @@ fun observersAndCancellation(server: LocalServer, tmp: File) = runBlocking {
     check("${file.stage}/${RiskLevel.Concern}" == "verification/concern", "shown as its code: ${file.stage}")
     anna.close()
     other.close()
+}
+
+/** The client's area (schema revision 5): the agency's areas reach the phone at sync, the
+ * area is set from them only (a code the phone does not hold is InvalidInput, before
+ * anything is written), the server keeps it, and a renamed area reaches the phone. */
+fun areas(server: LocalServer, tmp: File) = runBlocking {
+    server.admin("area", "put", "00004", "Xã Phú Mỹ")
+    server.admin("area", "put", "00001", "Xã Tân Phú")
+    val (anna, session) = phone(server, tmp, "anna", 31)
+    check(anna.areas().isEmpty(), "no areas before a sync")
+    expect<FieldcaseException.InvalidInput>("an area the phone does not hold") {
+        anna.createCase(NewCase(team = "north", client = ClientInput(name = "Lan", area = "00004")))
+    }
+    check(anna.sync(server.url, session.token).errors.isEmpty(), "the sync that brings the areas")
+    check(
+        anna.areas().map { it.code to it.name } == listOf("00001" to "Xã Tân Phú", "00004" to "Xã Phú Mỹ"),
+        "the areas by code: ${anna.areas()}",
+    )
+    val case = anna.createCase(NewCase(team = "north", client = ClientInput(name = "Nguyễn Thị Lan", area = "00004")))
+    check(anna.getCase(case).client.area == "00004", "the area set")
+    expect<FieldcaseException.InvalidInput>("a code not in the list") {
+        anna.updateClient(case, ClientInput(area = "99999"))
+    }
+    check(anna.getCase(case).client.area == "00004", "nothing written by the refused code")
+    check(anna.sync(server.url, session.token).errors.isEmpty(), "the case stored")
+    server.admin("area", "put", "00001", "Thị trấn Tân Phú")
+    check(anna.sync(server.url, session.token).errors.isEmpty(), "the sync after the rename")
+    check(anna.areas().first { it.code == "00001" }.name == "Thị trấn Tân Phú", "the new name")
+    check(anna.getCase(case).client.area == "00004", "the case keeps its code")
+    anna.close()
 }
