@@ -28,8 +28,10 @@ use crate::AppState;
 /// marked: phones set their own clocks.
 pub const CLOCK_SKEW_MS: i64 = 5 * 60 * 1000;
 
-/// What [`check`] admits: the access facts of the candidate, and the changes whose own
-/// time is far from now (their receipt).
+/// What [`check`] admits by the rules that need no storage: the access facts of the
+/// candidate, the changes whose own time is far from now (their receipt), and what is
+/// still to ask of storage ([`Admitted::pending`]): nothing may be stored or shown of the
+/// candidate before it is answered ([`crate::hub::Hub`]'s store, or [`Admitted::settle`]).
 pub(crate) struct Admitted {
     pub(crate) access: CaseAccess,
     pub(crate) marks: Vec<TimeMark>,
@@ -204,10 +206,11 @@ pub(crate) async fn check(
         // Refused by the core's rules: an erased case and a foreign actor come first all the
         // same (their answer now; the other questions are asked only of admitted changes).
         Err(refusal) => {
-            return Err(match Pending(Some(asked)).answer_apart(state).await? {
+            let pending = Pending((!asked.is_empty()).then_some(asked));
+            return Err(match pending.answer_apart(state).await? {
                 Some(denial) => denial.into_error(state),
                 None => refusal.into(),
-            })
+            });
         }
     };
     let pending = Pending((!asked.is_empty()).then_some(asked));

@@ -541,7 +541,10 @@ impl Hub {
     /// Stores a checked candidate document of a hot case: the changes since the stored
     /// heads are appended, if those are still the stored heads. `Ok(false)` when another
     /// writer got there first; the caller reloads and tries again. Folds the appended
-    /// changes into a new snapshot when they have grown.
+    /// changes into a new snapshot when they have grown. First, on the same blocking
+    /// thread, what the check still asks of storage (`pending`: a refusal there is the
+    /// write's refusal, nothing stored or marked and no read recorded), then the time
+    /// marks.
     #[allow(clippy::too_many_arguments)]
     async fn store(
         state: &AppState,
@@ -643,14 +646,15 @@ impl Hub {
             outline,
             pending,
         } = admitted;
-        if !marks.is_empty() {
-            tracing::info!(case = %id, count = marks.len(), "changes whose own time is far from their receipt");
-        }
+        let marked = marks.len();
         // The write's time, as stored beside the case (`updated_at`).
         let now = chrono::Utc::now().timestamp_millis();
         if !Self::store(state, hot, id, &doc, &access, (pending, marks), now, read).await? {
             Self::reload(state, hot, id).await?;
             return Ok(false);
+        }
+        if marked > 0 {
+            tracing::info!(case = %id, count = marked, "changes whose own time is far from their receipt");
         }
         crate::Metrics::inc(&state.metrics.changes_accepted);
         for (conn, tx) in &hot.subscribers {

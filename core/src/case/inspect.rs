@@ -259,7 +259,6 @@ pub fn conflicts(case: &CaseDoc) -> Vec<Conflict> {
         .collect()
 }
 
-/// How many of the sites hold values that differ (the same value twice is no conflict).
 /// Whether the concurrent values at `site` differ (the same value set twice is no
 /// disagreement).
 pub(crate) fn disagrees(doc: &automerge::Automerge, site: &ConflictSite) -> bool {

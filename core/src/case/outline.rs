@@ -64,8 +64,7 @@ impl Outline {
 fn by_section(doc: &Automerge, sites: &[ConflictSite]) -> BTreeMap<String, usize> {
     let mut out = BTreeMap::new();
     for site in sites.iter().filter(|s| inspect::disagrees(doc, s)) {
-        let section = site.path.split('/').next().unwrap_or_default();
-        *out.entry(section.to_string()).or_default() += 1;
+        *out.entry(site.section.clone()).or_default() += 1;
     }
     out
 }

@@ -9,6 +9,9 @@ use serde_json::{Map, Value as Json};
 #[derive(Debug, Clone)]
 pub(crate) struct ConflictSite {
     pub(crate) path: String,
+    /// The case's own key it sits under (the first step of `path`, which a key holding `/`
+    /// would make ambiguous).
+    pub(crate) section: String,
     pub(crate) obj: ObjId,
     pub(crate) prop: Prop,
 }
@@ -17,6 +20,8 @@ pub(crate) struct Walk<'a> {
     doc: &'a Automerge,
     with_text: bool,
     pub(crate) sites: Vec<ConflictSite>,
+    /// The case's own key being walked.
+    section: String,
 }
 
 impl<'a> Walk<'a> {
@@ -25,6 +30,7 @@ impl<'a> Walk<'a> {
             doc,
             with_text,
             sites: Vec::new(),
+            section: String::new(),
         }
     }
 
@@ -43,6 +49,7 @@ impl<'a> Walk<'a> {
             if !keys.contains(&key.as_str()) {
                 continue;
             }
+            self.section = key.clone();
             let v = match item.value {
                 ValueRef::Scalar(s) => scalar(&s),
                 ValueRef::Object(ObjType::Map) if key == "plan" => {
@@ -90,6 +97,7 @@ impl<'a> Walk<'a> {
             }
             let key = item.key.to_string();
             let p = if path.is_empty() {
+                self.section = key.clone();
                 key.clone()
             } else {
                 format!("{path}/{key}")
@@ -97,6 +105,7 @@ impl<'a> Walk<'a> {
             if item.conflict {
                 self.sites.push(ConflictSite {
                     path: p.clone(),
+                    section: self.section.clone(),
                     obj: obj.clone(),
                     prop: Prop::Map(key.clone()),
                 });
@@ -120,6 +129,7 @@ impl<'a> Walk<'a> {
                         let p = format!("{path}/{}", item.index);
                         self.sites.push(ConflictSite {
                             path: p,
+                            section: self.section.clone(),
                             obj: obj.clone(),
                             prop: Prop::Seq(item.index),
                         });
@@ -138,6 +148,7 @@ impl<'a> Walk<'a> {
                     if item.conflict {
                         self.sites.push(ConflictSite {
                             path: p.clone(),
+                            section: self.section.clone(),
                             obj: obj.clone(),
                             prop: Prop::Seq(item.index),
                         });

@@ -1512,11 +1512,12 @@ pub trait Db: Send + Sync + 'static {
     /// [`Db::store_case`], with a read of the case recorded in the audit trail first (as
     /// [`Db::audit`] would): a phone's first sync of a case on a connection, when it brings
     /// changes. Where the storage can, both are in one transaction (SQLite's group commit:
-    /// one flush, not two); else one after the other, the write first. When this returns
-    /// `Ok`, the read is recorded, whether the write was stored or [`Stored::Stale`]; a
-    /// write that fails records no read (one after the other, a read that then fails to
-    /// be recorded is an error though the write is stored: nothing is shown to the
-    /// reader before it is recorded, and the stored changes are the phone's own).
+    /// one flush, not two): a write that fails takes its read back with it. Else one after
+    /// the other, the read first (PostgreSQL): a write that then fails leaves its read
+    /// recorded, a read that showed nothing (the trail may say more than was shown, never
+    /// less; recorded after the write, a failed record would have answered "not stored"
+    /// for a stored write). When this returns `Ok`, the read is recorded, whether the write
+    /// was stored or [`Stored::Stale`].
     fn store_case_read(
         &self,
         access: &CaseAccess,
@@ -1526,7 +1527,6 @@ pub trait Db: Send + Sync + 'static {
         now: i64,
         read: &AuditRead,
     ) -> AppResult<Stored> {
-        let stored = self.store_case(access, write, heads, expected, now)?;
         self.audit(
             &read.user_id,
             &read.device,
@@ -1534,7 +1534,7 @@ pub trait Db: Send + Sync + 'static {
             read.action,
             read.at,
         )?;
-        Ok(stored)
+        self.store_case(access, write, heads, expected, now)
     }
     /// The stored document: its snapshot followed by the changes appended since.
     fn case_document(&self, id: &CaseId) -> AppResult<Option<Vec<u8>>>;

@@ -390,7 +390,7 @@ struct Pending {
 /// before anything of it is shown: one transaction and one flush to disk for each read
 /// made every case synced wait its turn behind every other's flush).
 enum Job {
-    /// A case write, with a read of it to record first in its savepoint.
+    /// A case write, with a read of it to record first, rolled back with it.
     Case(Arc<cases::Write>, Option<AuditEntries>),
     Audit(AuditEntries),
 }
@@ -469,7 +469,8 @@ fn role_of(s: &str) -> Role {
     Role::from_code(s).unwrap_or(Role::Worker)
 }
 
-/// Commits `batch` in one transaction, each write in its own savepoint.
+/// Commits `batch` in one transaction, each write in its own savepoint when there are
+/// several (a failing write fails alone); a group of one needs none.
 fn commit_batch(
     conn: &mut Connection,
     master: &Key,
@@ -1053,7 +1054,8 @@ impl Db for SqliteDb {
 
     /// Group commit: concurrent writers queue their writes; whoever holds the connection
     /// next commits every queued write in one transaction (one `fsync` for all), each in a
-    /// savepoint of its own so that one failing write fails alone. A write is answered only
+    /// savepoint of its own so that one failing write fails alone (a group of one needs
+    /// none: it fails whole). A write is answered only
     /// once the transaction holding it is durable; if the commit fails, every write in it
     /// fails and nothing of them is kept.
     fn store_case(
