@@ -229,6 +229,85 @@ fn a_write_refused_on_storages_answer_stores_nothing_and_records_no_read() {
     assert_eq!(server.db.verify_audit().unwrap().broken, None);
 }
 
+/// A read that cannot be recorded shows nothing: while the server's audit trail refuses
+/// entries (a trigger on its file), a supervisor's phone whose sync would deliver a
+/// worker's new visit gets an error for that case and not the visit; once the trail
+/// records again, the next sync delivers it and records the read.
+#[test]
+fn a_read_that_cannot_be_recorded_delivers_nothing() {
+    let server = TestServer::start();
+    let (anna, anna_token, _a) = server.phone("anna");
+    let (malee, malee_token, _m) = server.phone("malee");
+    let id = anna
+        .create_case(NewCase {
+            team: "north".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(anna
+        .sync(&server.url, &anna_token)
+        .unwrap()
+        .errors
+        .is_empty());
+    assert!(malee
+        .sync(&server.url, &malee_token)
+        .unwrap()
+        .errors
+        .is_empty());
+    assert_eq!(malee.heads(&id).unwrap(), anna.heads(&id).unwrap());
+    let seen = malee.heads(&id).unwrap();
+    anna.update(&id, |c, a, now| {
+        c.add_visit(
+            a,
+            now,
+            fieldcase_core::case::VisitInput {
+                note: Some("Відвідування вдома: дитина в школі.".into()),
+                ..Default::default()
+            },
+        )
+    })
+    .unwrap();
+    assert!(anna
+        .sync(&server.url, &anna_token)
+        .unwrap()
+        .errors
+        .is_empty());
+    let malee_id = server.db.user_by_username("malee").unwrap().unwrap().id;
+    let reads = || {
+        server
+            .db
+            .audit_trail(Some(&id), 100)
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.user_id == malee_id && e.action == "sync")
+            .count()
+    };
+    let before = reads();
+
+    let file = rusqlite::Connection::open(server.dir.path().join("server.sqlite")).unwrap();
+    file.execute_batch(
+        "CREATE TRIGGER refuse_reads BEFORE INSERT ON audit
+         BEGIN SELECT RAISE(ABORT, 'the trail refuses entries'); END;",
+    )
+    .unwrap();
+    let report = malee.sync(&server.url, &malee_token).unwrap();
+    assert_eq!(report.errors.len(), 1, "{:?}", report.errors);
+    assert_eq!(report.errors[0].case_id, id.to_string());
+    assert_eq!(
+        malee.heads(&id).unwrap(),
+        seen,
+        "nothing delivered unrecorded"
+    );
+    assert_eq!(reads(), before);
+
+    file.execute_batch("DROP TRIGGER refuse_reads").unwrap();
+    let report = malee.sync(&server.url, &malee_token).unwrap();
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(malee.heads(&id).unwrap(), anna.heads(&id).unwrap());
+    assert_eq!(reads(), before + 1);
+    assert_eq!(server.db.verify_audit().unwrap().broken, None);
+}
+
 #[test]
 fn a_restricted_cases_name_shows_as_initials_until_the_viewer_chooses_and_that_is_recorded() {
     let server = TestServer::start();
