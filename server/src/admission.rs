@@ -50,13 +50,7 @@ impl Admitted {
     /// anything to ask): for the paths that do not store the candidate through
     /// [`crate::hub::Hub`]'s store, or must know the verdict before something else.
     pub(crate) async fn settle(&mut self, state: &AppState) -> Result<(), AppError> {
-        match std::mem::take(&mut self.pending)
-            .answer_apart(state)
-            .await?
-        {
-            None => Ok(()),
-            Some(denial) => Err(denial.into_error(state)),
-        }
+        std::mem::take(&mut self.pending).settle(state).await
     }
 }
 
@@ -70,17 +64,25 @@ impl Pending {
     pub(crate) fn answer(self, db: &dyn crate::db::Db) -> crate::AppResult<Option<Denial>> {
         match self.0 {
             None => Ok(None),
-            Some(asked) => Ok(asked.answer(db)?.denial()),
+            Some(asked) => asked.answer(db),
         }
     }
 
+    /// What there is to ask of `asked` (nothing, when it asks nothing).
+    fn of(asked: Asked) -> Self {
+        Pending((!asked.is_empty()).then_some(asked))
+    }
+
     /// [`Pending::answer`] in a trip of its own to a blocking thread (none when there is
-    /// nothing to ask).
-    async fn answer_apart(self, state: &AppState) -> Result<Option<Denial>, AppError> {
+    /// nothing to ask), its refusal as the writer is told it.
+    async fn settle(self, state: &AppState) -> Result<(), AppError> {
         if self.0.is_none() {
-            return Ok(None);
+            return Ok(());
         }
-        crate::db::blocking(&state.db, move |db| self.answer(db)).await
+        match crate::db::blocking(&state.db, move |db| self.answer(db)).await? {
+            None => Ok(()),
+            Some(denial) => Err(denial.into_error(state)),
+        }
     }
 }
 
@@ -201,19 +203,16 @@ pub(crate) async fn check(
         },
         user: user.clone(),
     };
+    let pending = Pending::of(asked);
     let admitted = match admitted {
         Ok(a) => a,
         // Refused by the core's rules: an erased case and a foreign actor come first all the
         // same (their answer now; the other questions are asked only of admitted changes).
         Err(refusal) => {
-            let pending = Pending((!asked.is_empty()).then_some(asked));
-            return Err(match pending.answer_apart(state).await? {
-                Some(denial) => denial.into_error(state),
-                None => refusal.into(),
-            });
+            pending.settle(state).await?;
+            return Err(refusal.into());
         }
     };
-    let pending = Pending((!asked.is_empty()).then_some(asked));
     Ok(Admitted {
         access: CaseAccess::of_write(
             id,
@@ -248,32 +247,6 @@ struct Asked {
     user: User,
 }
 
-/// What storage said of an [`Asked`]; `true` where there was nothing to ask.
-struct Found {
-    erased: bool,
-    bound: bool,
-    team_exists: bool,
-    members: bool,
-    links_seen: bool,
-    areas_known: bool,
-}
-
-impl Found {
-    /// The first refusal, in [`check`]'s order.
-    fn denial(&self) -> Option<Denial> {
-        [
-            (self.erased, Denial::Erased),
-            (!self.bound, Denial::ForeignActor),
-            (!self.team_exists, Denial::Team),
-            (!self.members, Denial::Assignment),
-            (!self.links_seen, Denial::Link),
-            (!self.areas_known, Denial::Area),
-        ]
-        .into_iter()
-        .find_map(|(refused, d)| refused.then_some(d))
-    }
-}
-
 impl Asked {
     /// Whether there is nothing to ask (an edit of a known case that brings no actor,
     /// team, assignee, link or area to look up).
@@ -286,34 +259,23 @@ impl Asked {
             && self.areas.is_empty()
     }
 
-    /// Stops at the first question whose answer refuses the write (the ones after it are
-    /// then left `true`: the refusal in [`check`]'s order is the first one's anyway).
-    fn answer(self, db: &dyn crate::db::Db) -> crate::AppResult<Found> {
-        let mut found = Found {
-            erased: false,
-            bound: true,
-            team_exists: true,
-            members: true,
-            links_seen: true,
-            areas_known: true,
-        };
+    /// The first refusal in [`check`]'s order: stops at the first question whose answer
+    /// refuses the write.
+    fn answer(self, db: &dyn crate::db::Db) -> crate::AppResult<Option<Denial>> {
         // An erased case is never made again (its tombstone keeps the id).
         if let Some(id) = &self.erased {
             if db.erased_case(id)?.is_some() {
-                found.erased = true;
-                return Ok(found);
+                return Ok(Some(Denial::Erased));
             }
         }
         for a in &self.actors {
             if db.actor_device(a)?.as_deref() != Some(self.device.as_str()) {
-                found.bound = false;
-                return Ok(found);
+                return Ok(Some(Denial::ForeignActor));
             }
         }
         if let Some(t) = &self.team {
-            found.team_exists = db.teams()?.iter().any(|x| &x.name == t);
-            if !found.team_exists {
-                return Ok(found);
+            if !db.teams()?.iter().any(|x| &x.name == t) {
+                return Ok(Some(Denial::Team));
             }
         }
         if let Some((t, newcomers)) = &self.newcomers {
@@ -323,30 +285,27 @@ impl Asked {
                         if !u.disabled
                             && u.role != fieldcase_core::Role::Admin
                             && u.team.as_deref() == Some(t.as_str()) => {}
-                    _ => {
-                        found.members = false;
-                        return Ok(found);
-                    }
+                    _ => return Ok(Some(Denial::Assignment)),
                 }
             }
         }
         for c in &self.links {
             match db.case_access(c)? {
                 Some(a) if a.visible_to(&self.user) => {}
-                _ => {
-                    found.links_seen = false;
-                    return Ok(found);
-                }
+                _ => return Ok(Some(Denial::Link)),
             }
         }
         if !self.areas.is_empty() {
             let areas = db.areas()?;
-            found.areas_known = self
+            if !self
                 .areas
                 .iter()
-                .all(|c| areas.iter().any(|a| &a.code == c));
+                .all(|c| areas.iter().any(|a| &a.code == c))
+            {
+                return Ok(Some(Denial::Area));
+            }
         }
-        Ok(found)
+        Ok(None)
     }
 }
 

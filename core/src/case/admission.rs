@@ -227,8 +227,9 @@ fn admit_with(
             .collect(),
         _ => file.assigned.clone(),
     };
-    match (prior, was) {
-        (Some(_), Some(was)) => {
+    // `was` is there exactly when the case was known before.
+    match was {
+        Some(was) => {
             let was = &was.file;
             was_linked = was.linked_cases().into_iter().map(String::from).collect();
             if let Some(refusal) = authority::violation(was, file, writer.role) {
@@ -238,7 +239,7 @@ fn admit_with(
                 newcomers.extend(file.case_manager.clone());
             }
         }
-        _ => {
+        None => {
             authority::may_create(file, writer.user_id, writer.team, writer.role)?;
             if let Some(refusal) = authority::review_violation(&[], &file.supervision, writer.role)
                 .or_else(|| authority::new_case_history_violation(changes, writer.role))

@@ -120,6 +120,20 @@ proptest! {
     }
 }
 
+/// `doc` with `mine` applied, merged with a fork of it (another phone) with `theirs`.
+fn merged(doc: &Automerge, mine: &[Edit], theirs: &[Edit]) -> Automerge {
+    let mut other = doc.fork();
+    let mut out = doc.clone();
+    for e in mine {
+        apply(&mut out, e);
+    }
+    for e in theirs {
+        apply(&mut other, e);
+    }
+    out.merge(&mut other).unwrap();
+    out
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -136,25 +150,9 @@ proptest! {
     ) {
         // Before: the case with two phones' concurrent edits merged (disagreements in it).
         let base = case();
-        let mut elsewhere = base.fork();
-        let mut before = base.clone();
-        for e in &earlier_mine {
-            apply(&mut before, e);
-        }
-        for e in &earlier_theirs {
-            apply(&mut elsewhere, e);
-        }
-        before.merge(&mut elsewhere).unwrap();
+        let before = merged(&base, &earlier_mine, &earlier_theirs);
         // After: this phone's edits and, concurrent with them, another's.
-        let mut other = before.fork();
-        let mut after = before.clone();
-        for e in &mine {
-            apply(&mut after, e);
-        }
-        for e in &theirs {
-            apply(&mut other, e);
-        }
-        after.merge(&mut other).unwrap();
+        let after = merged(&before, &mine, &theirs);
         let Ok(was) = Outline::of(&before) else {
             // An outline that does not read (a raw edit of a wrong type) is never kept.
             return Ok(());

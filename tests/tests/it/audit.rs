@@ -132,6 +132,18 @@ fn every_read_of_every_case_is_on_a_chained_trail_that_finds_a_changed_entry() {
     assert!(said.contains(&format!("broken at entry {third}")), "{said}");
 }
 
+/// How many sync reads of case `id` by `username` the audit trail holds.
+fn sync_reads(server: &TestServer, id: &fieldcase_core::CaseId, username: &str) -> usize {
+    let user = server.db.user_by_username(username).unwrap().unwrap();
+    server
+        .db
+        .audit_trail(Some(id), 100)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.user_id == user.id && e.action == "sync")
+        .count()
+}
+
 /// A phone's first sync of a case on a connection that brings changes records the read with
 /// their write (SQLite: in its transaction), once: neither twice nor not at all.
 #[test]
@@ -145,16 +157,7 @@ fn a_sync_bringing_changes_records_its_read_once() {
     new.client.name = Some("Lê Thị Hồng".into());
     let id = phone.create_case(new).unwrap();
     phone.sync(&server.url, &token).unwrap();
-    let anna = server.db.user_by_username("anna").unwrap().unwrap();
-    let reads = || {
-        server
-            .db
-            .audit_trail(Some(&id), 100)
-            .unwrap()
-            .into_iter()
-            .filter(|e| e.user_id == anna.id && e.action == "sync")
-            .count()
-    };
+    let reads = || sync_reads(&server, &id, "anna");
     // Made on the phone: nothing of another's to read, and nothing recorded.
     assert_eq!(reads(), 0);
     phone
@@ -196,16 +199,7 @@ fn a_write_refused_on_storages_answer_stores_nothing_and_records_no_read() {
         })
         .unwrap();
     assert!(phone.sync(&server.url, &token).unwrap().errors.is_empty());
-    let anna = server.db.user_by_username("anna").unwrap().unwrap();
-    let reads = || {
-        server
-            .db
-            .audit_trail(Some(&id), 100)
-            .unwrap()
-            .into_iter()
-            .filter(|e| e.user_id == anna.id && e.action == "sync")
-            .count()
-    };
+    let reads = || sync_reads(&server, &id, "anna");
     let stored = || {
         automerge::Automerge::load(&server.db.case_document(&id).unwrap().unwrap())
             .unwrap()
@@ -272,16 +266,7 @@ fn a_read_that_cannot_be_recorded_delivers_nothing() {
         .unwrap()
         .errors
         .is_empty());
-    let malee_id = server.db.user_by_username("malee").unwrap().unwrap().id;
-    let reads = || {
-        server
-            .db
-            .audit_trail(Some(&id), 100)
-            .unwrap()
-            .into_iter()
-            .filter(|e| e.user_id == malee_id && e.action == "sync")
-            .count()
-    };
+    let reads = || sync_reads(&server, &id, "malee");
     let before = reads();
 
     let file = rusqlite::Connection::open(server.dir.path().join("server.sqlite")).unwrap();
