@@ -118,6 +118,9 @@ pub struct Config {
     /// sync connection uses; past it the least recently used is dropped and loaded from
     /// storage again at its next use ([`hub`]).
     pub max_cached_cases: usize,
+    /// The outlines kept of cases dropped from memory (`cases.max_outlines`), read instead
+    /// of the document at such a case's next write ([`hub`]).
+    pub max_kept_outlines: usize,
     /// The case summaries the console keeps in memory (`console.max_summaries`).
     pub console_max_summaries: usize,
     /// The most areas the server keeps and the longest name of one (`areas.max`,
@@ -171,6 +174,7 @@ impl Default for Config {
             retention: retention::Settings::default(),
             attachment_max_bytes: fieldcase_core::attachment::MAX_BYTES,
             max_cached_cases: hub::DEFAULT_MAX_CACHED,
+            max_kept_outlines: hub::DEFAULT_MAX_OUTLINES,
             console_max_summaries: CONSOLE_MAX_SUMMARIES,
             areas: db::areas::AreaLimits::default(),
         }
@@ -588,7 +592,11 @@ impl AppState {
         };
         Arc::new(AppState {
             db,
-            hub: hub::Hub::new(config.max_cached_cases, metrics.hub.clone()),
+            hub: hub::Hub::new(
+                config.max_cached_cases,
+                config.max_kept_outlines,
+                metrics.hub.clone(),
+            ),
             config,
             metrics,
             console: console::Cache::default(),

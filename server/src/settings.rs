@@ -51,6 +51,11 @@
 //!                              # recently used is dropped and read from storage again at
 //!                              # its next use. 0: none kept. Metrics fieldcase_cases_*,
 //!                              # fieldcase_case_evictions_total, fieldcase_case_loads_total
+//! max_outlines = 10000         # outlines kept of cases dropped from memory (the case file
+//!                              # without narrative texts, about 3 KB a small case): read
+//!                              # instead of the document at such a case's next write. 0:
+//!                              # none kept. Metrics fieldcase_case_outlines_kept,
+//!                              # fieldcase_case_outline_hits_total
 //!
 //! [directory]                  # the partner directory (issue 16)
 //! max_bytes = 33554432         # the largest directory stored and sent to phones (JSON)
@@ -358,6 +363,9 @@ pub struct Cases {
     pub min_app_schema: Option<u32>,
     /// Idle cases kept in memory ([`crate::Config::max_cached_cases`]; 0 keeps none).
     pub max_cached: Option<u32>,
+    /// Outlines kept of cases dropped from memory ([`crate::Config::max_kept_outlines`];
+    /// 0 keeps none).
+    pub max_outlines: Option<u32>,
 }
 
 /// The partner directory's bounds.
@@ -604,6 +612,9 @@ impl FileSettings {
         if let Some(n) = self.cases.max_cached {
             config.max_cached_cases = n as usize;
         }
+        if let Some(n) = self.cases.max_outlines {
+            config.max_kept_outlines = n as usize;
+        }
         if let Some(n) = self.console.max_summaries {
             config.console_max_summaries = n as usize;
         }
@@ -662,7 +673,7 @@ mod tests {
              metrics_token = \"0123456789abcdef\"\nmaster_key_file = \"/etc/fc/master.key\"\n\
              [sessions]\nidle_hours = 2\nabsolute_days = 3\n[login]\nmax_failures = 7\nwindow_minutes = 1\nmax_failures_per_address = 9\n\
              trusted_proxies = [\"10.0.0.2\"]\n\
-             [cases]\ndeparture_days = 2\nmax_per_connection = 50\nmax_cached = 7\n\
+             [cases]\ndeparture_days = 2\nmax_per_connection = 50\nmax_cached = 7\nmax_outlines = 8\n\
              [console]\nmax_summaries = 9\n[areas]\nmax = 12\nmax_name_chars = 40\n\
              [limits]\nmax_connections = 9\nmax_connections_per_address = 3\nheader_timeout_secs = 2\n\
              request_timeout_secs = 4\nsync_idle_timeout_secs = 5\n",
@@ -700,6 +711,7 @@ mod tests {
         );
         assert_eq!((c.departure_days, c.sync_max_cases_per_connection), (2, 50));
         assert_eq!((c.max_cached_cases, c.console_max_summaries), (7, 9));
+        assert_eq!(c.max_kept_outlines, 8);
         assert_eq!((c.areas.max_areas, c.areas.max_name_chars), (12, 40));
         assert_eq!(c.input_limits.max_inflated, 2_097_152);
         for (bad, named) in [

@@ -231,3 +231,131 @@ fn a_case_a_live_connection_syncs_is_not_evicted_and_its_changes_still_reach_it(
     drop(live);
     bounded(&server, 2);
 }
+
+/// A case dropped from memory leaves its outline (`cases.max_outlines`): loaded again with
+/// the heads the outline is of, its next write reads the case before from it; one another
+/// writer changed on the storage meanwhile is read from its document, and what the lists
+/// show of it is the other writer's change with this one's.
+#[test]
+fn a_case_dropped_from_memory_leaves_its_outline_and_a_stale_one_is_never_read() {
+    use fieldcase_core::case::ClientInput;
+    use fieldcase_server::db::CaseWrite;
+
+    let server = TestServer::start_with(Config {
+        max_cached_cases: 2,
+        max_kept_outlines: 10,
+        ..Config::default()
+    });
+    let (phone, token, _dir) = server.phone("anna");
+    let ids: Vec<CaseId> = (0..12)
+        .map(|i| {
+            let mut n = NewCase {
+                team: "north".into(),
+                ..Default::default()
+            };
+            n.client.name = Some(format!("Nguyễn Văn {i}"));
+            phone.create_case(n).expect("a case")
+        })
+        .collect();
+    let r = phone.sync(&server.url, &token).expect("sync");
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    bounded(&server, 2);
+    assert_eq!(
+        metric(&server, "fieldcase_case_outlines_kept"),
+        10,
+        "twelve cases written, two kept in memory: the outlines of ten dropped, at most ten"
+    );
+    assert_eq!(metric(&server, "fieldcase_case_outline_hits_total"), 0);
+
+    // Another writer on the storage (under the hub, as the admin CLI or another instance)
+    // renames the client of a dropped case: the outline kept of it is of the heads before.
+    let other = ids
+        .iter()
+        .copied()
+        .find(|id| !server.state.hub.in_memory(id))
+        .expect("a dropped case");
+    let stored = server.db.case_document(&other).unwrap().unwrap();
+    let mut doc = CaseDoc::load(&stored).unwrap();
+    let before = doc.heads();
+    doc.set_actor(automerge::ActorId::random());
+    let elsewhere = fieldcase_core::Author::new(
+        "u-anna",
+        "Anna",
+        fieldcase_core::Role::Worker,
+        "d-elsewhere",
+    );
+    doc.update_client(
+        &elsewhere,
+        fieldcase_server::now_ms(),
+        ClientInput {
+            name: Some("Trần Thị Hoa".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let access = server.db.case_access(&other).unwrap().unwrap();
+    server
+        .db
+        .store_case(
+            &access,
+            CaseWrite::Changes(&doc.automerge().save_after(&before)),
+            &doc.heads(),
+            Some(&before),
+            fieldcase_server::now_ms(),
+        )
+        .unwrap();
+
+    // Every case gets a visit on the phone: the ten dropped are loaded again, nine with
+    // their outline as it was kept.
+    for (i, id) in ids.iter().enumerate() {
+        phone
+            .update(id, |c, me, now| {
+                c.add_visit(
+                    me,
+                    now,
+                    VisitInput {
+                        note: Some(format!("Thăm hộ gia đình {i}")),
+                        ..Default::default()
+                    },
+                )
+                .map(|_| ())
+            })
+            .expect("an edit");
+    }
+    let r = phone.sync(&server.url, &token).expect("sync");
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    bounded(&server, 2);
+    let hits = metric(&server, "fieldcase_case_outline_hits_total");
+    assert!(
+        (9..=11).contains(&hits),
+        "nine dropped cases loaded with their kept outline (and none of the other writer's): {hits}"
+    );
+    assert!(metric(&server, "fieldcase_case_outlines_kept") <= 10);
+
+    // What the lists show follows each case's document: the other writer's name with the
+    // phone's visit; the others their own name.
+    let listed = server.db.list_facts(&ids).unwrap();
+    for l in listed {
+        let i = ids.iter().position(|id| *id == l.id).unwrap();
+        let summary = l
+            .facts
+            .expect("facts kept")
+            .summary
+            .summary(l.id.to_string(), "north", &[], false, 0)
+            .expect("this version's summary");
+        let name = if l.id == other {
+            "Trần Thị Hoa".to_string()
+        } else {
+            format!("Nguyễn Văn {i}")
+        };
+        assert_eq!(summary.client_name, name, "case {i}");
+        let file = CaseDoc::load(&server.db.case_document(&l.id).unwrap().unwrap())
+            .unwrap()
+            .read()
+            .unwrap();
+        assert_eq!(
+            (file.client.name.as_deref(), file.visits.len()),
+            (Some(name.as_str()), 1)
+        );
+    }
+}
