@@ -414,6 +414,12 @@ pub(crate) struct Hot {
 }
 
 impl Hot {
+    /// The hub's external-write count when the document was last known to match the
+    /// storage ([`UNCHECKED`] when it is to be compared at its next use).
+    pub(crate) fn checked(&self) -> u64 {
+        self.checked
+    }
+
     /// The outline of `doc`, if the last admitted write left it for these heads.
     pub(crate) fn outline(&self) -> Option<&fieldcase_core::Outline> {
         self.outline
@@ -566,6 +572,37 @@ impl Hub {
             checked: count,
             subscribers: HashMap::new(),
             outline,
+        };
+        Ok(self.take(id, Some((hot, bytes))).expect("a slot was made"))
+    }
+
+    /// [`Hub::get`] of a case the caller found in no storage when the hub's external-write
+    /// count was `absent_at`: a new, empty document without a look in storage, unless the
+    /// case is in memory now (another connection is making it: that one) or another
+    /// process wrote meanwhile (then loaded as usual). A case another connection of this
+    /// hub made and the hub dropped since is not seen here; its store finds it (the
+    /// write's compare-and-swap: the case is loaded and the write made again on it).
+    pub(crate) async fn get_absent(
+        &self,
+        state: &AppState,
+        id: CaseId,
+        absent_at: u64,
+    ) -> Result<Held, AppError> {
+        if let Some(h) = self.take(id, None) {
+            return Ok(h);
+        }
+        if self.external_count(state)? != absent_at {
+            return self.get(state, id).await;
+        }
+        let doc = Automerge::new();
+        let bytes = estimated_bytes(&doc);
+        let hot = Hot {
+            stored: Vec::new(),
+            doc,
+            access: None,
+            checked: absent_at,
+            subscribers: HashMap::new(),
+            outline: None,
         };
         Ok(self.take(id, Some((hot, bytes))).expect("a slot was made"))
     }

@@ -173,6 +173,11 @@ struct Connection {
     states: HashMap<CaseId, SyncState>,
     /// Cases whose delivery on this connection is already in the audit trail.
     audited: std::collections::HashSet<CaseId>,
+    /// The case this connection last found in no storage, and the hub's external-write
+    /// count then: a phone pushing a new case first sends its heads alone (answered as for
+    /// an unknown id), then its changes, which need not look in storage again
+    /// ([`crate::hub::Hub::get_absent`]). One case only: nothing a client sends grows it.
+    last_absent: Option<(CaseId, u64)>,
     tx: mpsc::UnboundedSender<CaseId>,
     rx: mpsc::UnboundedReceiver<CaseId>,
 }
@@ -197,6 +202,7 @@ impl Connection {
             peer: None,
             states: HashMap::new(),
             audited: Default::default(),
+            last_absent: None,
             tx,
             rx,
         }
@@ -478,7 +484,16 @@ impl Connection {
         }
         // Held until this message is answered: the case stays in memory meanwhile, and
         // settles (idle or dropped, `crate::hub`) when it is let go.
-        let held = match self.state.hub.get(&self.state, id).await {
+        let absent_at = self
+            .last_absent
+            .take()
+            .filter(|(case, _)| *case == id)
+            .map(|(_, at)| at);
+        let got = match absent_at {
+            Some(at) => self.state.hub.get_absent(&self.state, id, at).await,
+            None => self.state.hub.get(&self.state, id).await,
+        };
+        let held = match got {
             Ok(h) => h,
             Err(e) => {
                 tracing::error!(error = %e, "loading a case");
@@ -531,6 +546,9 @@ impl Connection {
                 return self.absent(socket, id, message, request).await;
             }
             None if request || message.changes.is_empty() => {
+                if hot.doc.get_heads().is_empty() {
+                    self.last_absent = Some((id, hot.checked()));
+                }
                 drop(hot);
                 drop(held);
                 return self.absent(socket, id, message, request).await;

@@ -359,3 +359,115 @@ fn a_case_dropped_from_memory_leaves_its_outline_and_a_stale_one_is_never_read()
         );
     }
 }
+
+/// A phone pushing a new case sends its heads alone first (answered as for an unknown
+/// id), then its changes, which the server does not look up in storage again: unless the
+/// case was made meanwhile. Here another device makes it between the two messages and the
+/// hub drops it from memory (`cases.max_cached` 0): the first phone's changes find it at
+/// their store, nothing of the other device's case is lost, and the first phone's are
+/// checked on it as on any case that exists.
+#[test]
+fn a_case_made_elsewhere_between_a_pushs_two_messages_is_kept() {
+    use tungstenite::Message;
+
+    let server = TestServer::start_with(Config {
+        max_cached_cases: 0,
+        ..Config::default()
+    });
+    let first = sign_in(&server, "anna", "anna's first phone");
+    let second = sign_in(&server, "anna", "anna's second phone");
+    let id = CaseId::random();
+    let made = |d: &fieldcase_tests::raw::Device, name: &str| {
+        let mut n = NewCase {
+            team: "north".into(),
+            ..Default::default()
+        };
+        n.client.name = Some(name.into());
+        CaseDoc::create(
+            id,
+            d.actor.clone(),
+            &d.author,
+            n,
+            fieldcase_server::now_ms(),
+        )
+        .unwrap()
+    };
+    let mut mine = made(&first, "Олександр Коваленко");
+    let mut theirs = made(&second, "Nguyễn Thị Lan");
+    let sync = |data: Vec<u8>| {
+        Message::Binary(
+            Frame::Sync {
+                sender_id: "raw".into(),
+                target_id: String::new(),
+                document_id: id.to_string().into(),
+                data,
+            }
+            .encode()
+            .into(),
+        )
+    };
+
+    // The first phone's heads alone: the server knows no such case.
+    let mut s = joined(&server, &first.token);
+    let mut state = automerge::sync::State::new();
+    let hello = mine.generate_sync_message(&mut state).unwrap();
+    assert!(
+        hello.changes.is_empty(),
+        "a first message carries heads only"
+    );
+    s.send(sync(hello.encode())).unwrap();
+    let Some(Frame::Sync { data, .. }) = next(&mut s) else {
+        panic!("the server answers as for an unknown case");
+    };
+    mine.receive_sync_message(&mut state, automerge::sync::Message::decode(&data).unwrap())
+        .unwrap();
+
+    // Meanwhile the second phone makes the case; it leaves memory once that one is gone.
+    assert!(exchange_on(
+        &mut joined(&server, &second.token),
+        &mut theirs,
+        &id.to_string()
+    )
+    .is_none());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while server.state.hub.in_memory(&id) {
+        assert!(Instant::now() < deadline, "the case left memory");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let stored = server
+        .db
+        .case_heads(&id)
+        .unwrap()
+        .expect("the second phone's case");
+    assert_eq!(stored, theirs.heads());
+
+    // The first phone's changes: checked on the case as it is (the same answer the server
+    // gives a second creation of a case it holds), and the second phone's case whole.
+    let push = mine.generate_sync_message(&mut state).unwrap();
+    assert!(!push.changes.is_empty());
+    s.send(sync(push.encode())).unwrap();
+    let answer = next(&mut s).expect("an answer");
+    let stored = CaseDoc::load(&server.db.case_document(&id).unwrap().unwrap()).unwrap();
+    for h in theirs.heads() {
+        assert!(
+            stored.automerge().get_change_meta_by_hash(&h).is_some(),
+            "the second phone's case is kept (answer {answer:?})"
+        );
+    }
+    let file = stored.read().unwrap();
+    match answer {
+        Frame::Error { .. } => {
+            assert_eq!(stored.heads(), theirs.heads(), "a refusal stores nothing");
+            assert_eq!(file.client.name.as_deref(), Some("Nguyễn Thị Lan"));
+        }
+        Frame::Sync { .. } => {
+            for h in mine.heads() {
+                assert!(
+                    stored.automerge().get_change_meta_by_hash(&h).is_some(),
+                    "both kept"
+                );
+            }
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}
