@@ -32,7 +32,9 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex, RwLock};
 
 use automerge::ChangeHash;
-use postgres::{Client, NoTls};
+use postgres::NoTls;
+
+use super::pg_statements::{Pg, PgTx};
 
 use super::accounts::{
     AccountRows, NewUserRow, PasswordRow, Registration, SessionRow, StorageError, UserInsert,
@@ -409,18 +411,18 @@ type Job = Box<dyn FnOnce(&mut Connection) + Send>;
 /// again when it broke.
 struct Connection {
     config: postgres::Config,
-    client: Option<Client>,
+    client: Option<Pg>,
     keys_config: postgres::Config,
-    keys_client: Option<Client>,
+    keys_client: Option<Pg>,
 }
 
 /// A client of `config` in `slot`, connected again if it broke.
 fn connected<'a>(
-    slot: &'a mut Option<Client>,
+    slot: &'a mut Option<Pg>,
     config: &postgres::Config,
     what: &str,
-) -> AppResult<&'a mut Client> {
-    if slot.as_ref().is_none_or(Client::is_closed) {
+) -> AppResult<&'a mut Pg> {
+    if slot.as_ref().is_none_or(Pg::is_closed) {
         *slot = None;
         let client = config.connect(NoTls).map_err(|e| {
             let mut why = detail(&e);
@@ -430,19 +432,19 @@ fn connected<'a>(
             }
             AppError::Internal(format!("cannot connect to PostgreSQL{what}: {why}"))
         })?;
-        *slot = Some(client);
+        *slot = Some(Pg::new(client));
     }
     slot.as_mut()
         .ok_or_else(|| AppError::Internal("no connection".into()))
 }
 
 impl Connection {
-    fn client(&mut self) -> AppResult<&mut Client> {
+    fn client(&mut self) -> AppResult<&mut Pg> {
         connected(&mut self.client, &self.config, "")
     }
 
     /// The connection to the keys database ([`PostgresDb`]'s keyring).
-    fn keys(&mut self) -> AppResult<&mut Client> {
+    fn keys(&mut self) -> AppResult<&mut Pg> {
         connected(
             &mut self.keys_client,
             &self.keys_config,
@@ -451,7 +453,7 @@ impl Connection {
     }
 
     /// Both connections: the data database's and the keys database's.
-    fn both(&mut self) -> AppResult<(&mut Client, &mut Client)> {
+    fn both(&mut self) -> AppResult<(&mut Pg, &mut Pg)> {
         connected(
             &mut self.keys_client,
             &self.keys_config,
@@ -520,7 +522,7 @@ impl Drop for PostgresDb {
 
 /// The key of the team named, `None` when there is no such team (`Some(None)`: no team
 /// named).
-fn team_key(c: &mut Client, team: Option<&str>) -> Result<Option<Option<i64>>, postgres::Error> {
+fn team_key(c: &mut Pg, team: Option<&str>) -> Result<Option<Option<i64>>, postgres::Error> {
     match team {
         Some(t) => c
             .query_opt("SELECT id FROM teams WHERE name = $1", &[&t])?
@@ -743,7 +745,7 @@ impl PostgresDb {
     fn run_keys<T, F>(&self, f: F) -> AppResult<T>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Client) -> AppResult<T> + Send + 'static,
+        F: FnOnce(&mut Pg) -> AppResult<T> + Send + 'static,
     {
         self.run_job(move |conn| conn.keys().and_then(f))
     }
@@ -753,7 +755,7 @@ impl PostgresDb {
     fn run_both<T, F>(&self, f: F) -> AppResult<T>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Client, &mut Client) -> AppResult<T> + Send + 'static,
+        F: FnOnce(&mut Pg, &mut Pg) -> AppResult<T> + Send + 'static,
     {
         self.run_job(move |conn| conn.both().and_then(|(data, keys)| f(data, keys)))
     }
@@ -762,7 +764,7 @@ impl PostgresDb {
     fn run<T, F>(&self, f: F) -> AppResult<T>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Client) -> AppResult<T> + Send + 'static,
+        F: FnOnce(&mut Pg) -> AppResult<T> + Send + 'static,
     {
         self.run_job(move |conn| conn.client().and_then(f))
     }
@@ -795,7 +797,7 @@ impl PostgresDb {
     }
 
     /// The user named `username`.
-    fn user_named(client: &mut Client, username: &str) -> AppResult<Option<User>> {
+    fn user_named(client: &mut Pg, username: &str) -> AppResult<Option<User>> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users u LEFT JOIN teams t ON t.id = u.team_id WHERE u.username = $1");
         client
             .query_opt(&sql, &[&username])?
@@ -805,12 +807,12 @@ impl PostgresDb {
 }
 
 /// Applies the migrations not yet applied, in one transaction under the migration lock.
-fn migrate(client: &mut Client) -> AppResult<()> {
+fn migrate(client: &mut Pg) -> AppResult<()> {
     migrate_in(client, "fieldcase_schema", MIGRATIONS, "the database")
 }
 
 /// Applies the keys database's migrations not yet applied ([`KEYS_MIGRATIONS`]).
-fn migrate_keys(client: &mut Client) -> AppResult<()> {
+fn migrate_keys(client: &mut Pg) -> AppResult<()> {
     migrate_in(
         client,
         "fieldcase_keys_schema",
@@ -821,7 +823,7 @@ fn migrate_keys(client: &mut Client) -> AppResult<()> {
 
 /// Applies `steps` not yet applied, as counted in the table `table`, in one transaction
 /// under the migration lock.
-fn migrate_in(client: &mut Client, table: &str, steps: &[&str], what: &str) -> AppResult<()> {
+fn migrate_in(client: &mut Pg, table: &str, steps: &[&str], what: &str) -> AppResult<()> {
     let mut tx = client.transaction()?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
     // Not the notice that the table below exists, at every start.
@@ -865,7 +867,7 @@ fn default_keys_database(config: &postgres::Config) -> String {
 
 /// Creates the database `name` on the server `client` is connected to, if it does not
 /// exist (two instances starting together: the second finds it).
-fn create_database(client: &mut Client, name: &str) -> AppResult<()> {
+fn create_database(client: &mut Pg, name: &str) -> AppResult<()> {
     if client
         .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])?
         .is_some()
@@ -897,11 +899,7 @@ fn create_database(client: &mut Client, name: &str) -> AppResult<()> {
 /// (`keys_moved`), inside the data database's transaction `tx` (committed by the caller).
 /// The keys database's part commits first: a start interrupted between the two moves
 /// them again (the same keys, idempotent). Answers how many keys were moved.
-fn move_keys(
-    tx: &mut postgres::Transaction<'_>,
-    keyring: &mut Client,
-    master: &Key,
-) -> AppResult<usize> {
+fn move_keys(tx: &mut PgTx<'_>, keyring: &mut Pg, master: &Key) -> AppResult<usize> {
     let check: Option<Vec<u8>> = tx
         .query_opt("SELECT sealed FROM key_check WHERE id = 1", &[])?
         .map(|r| r.try_get(0))
@@ -976,7 +974,7 @@ fn move_keys(
 /// Deletes every row of case `key` but the audit trail's, and writes its tombstone (if it
 /// has none), inside `tx`.
 fn erase_in(
-    tx: &mut postgres::Transaction<'_>,
+    tx: &mut PgTx<'_>,
     key: &[u8],
     team: &str,
     at: i64,
@@ -1002,7 +1000,7 @@ fn erase_in(
 /// restored from before its erasure). A case with neither key nor tombstone stops the
 /// start, nothing changed: the keys database is older than this database, or another's.
 /// Answers how many cases were erased.
-fn join_erasures(data: &mut Client, keyring: &mut Client) -> AppResult<usize> {
+fn join_erasures(data: &mut Pg, keyring: &mut Pg) -> AppResult<usize> {
     let ours = data.query(
         "SELECT id, team, erased_at, erased_by, reason FROM erased_cases",
         &[],
@@ -1094,11 +1092,11 @@ impl From<postgres::Error> for StorageError {
 /// The rows of one case write, inside its transaction.
 /// The rows of one case write: the data database's transaction, and the keys database's
 /// connection (its data keys).
-struct CaseTxRows<'a, 'b>(&'a mut postgres::Transaction<'b>, &'a mut Client);
+struct CaseTxRows<'a, 'b>(&'a mut PgTx<'b>, &'a mut Pg);
 
 /// Case `id`'s wrapped data key in the keys database: `Err(Erased)` when it has none and
 /// a tombstone (erased meanwhile), `Ok(None)` when it has neither.
-fn key_of(keyring: &mut Client, id: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
+fn key_of(keyring: &mut Pg, id: &[u8]) -> Result<Option<Vec<u8>>, StorageError> {
     if let Some(r) = keyring.query_opt("SELECT data_key FROM data_keys WHERE id = $1", &[&id])? {
         return Ok(Some(r.try_get(0)?));
     }
@@ -1513,11 +1511,8 @@ fn list_row(r: &postgres::Row) -> Result<CaseListRow, postgres::Error> {
 }
 
 /// A read-only transaction on one snapshot of the database (several reads that must agree).
-fn read_view(c: &mut Client) -> Result<postgres::Transaction<'_>, postgres::Error> {
-    c.build_transaction()
-        .isolation_level(postgres::IsolationLevel::RepeatableRead)
-        .read_only(true)
-        .start()
+fn read_view(c: &mut Pg) -> Result<PgTx<'_>, postgres::Error> {
+    c.read_view()
 }
 
 impl CaseRows for PostgresDb {
@@ -1946,8 +1941,8 @@ impl CaseRows for PostgresDb {
 /// transaction (case keys, key check) and the data database's (the directory's key, its
 /// copy of the key check).
 struct ApartKeyTx<'a, 'b, 'c> {
-    data: &'a mut postgres::Transaction<'b>,
-    keys: &'a mut postgres::Transaction<'c>,
+    data: &'a mut PgTx<'b>,
+    keys: &'a mut PgTx<'c>,
 }
 
 impl KeyTx for ApartKeyTx<'_, '_, '_> {
@@ -2024,7 +2019,7 @@ impl KeyTx for ApartKeyTx<'_, '_, '_> {
 }
 
 /// The rows of the key steps, inside a transaction.
-struct KeyTxRows<'a, 'b>(&'a mut postgres::Transaction<'b>);
+struct KeyTxRows<'a, 'b>(&'a mut PgTx<'b>);
 
 impl KeyTx for KeyTxRows<'_, '_> {
     fn key_check(&mut self) -> Result<Option<Vec<u8>>, StorageError> {

@@ -1,0 +1,140 @@
+//! A PostgreSQL connection that prepares each statement once ([`Pg`], and [`PgTx`] for its
+//! transactions): the `postgres` client's `query("...")` prepares the text anew at every
+//! call, one round trip to the database (and one parse and plan there) before the
+//! statement runs. Kept by their text, the statements are run by name from the second call
+//! on: one round trip a statement. The methods have the client's names and arguments, so
+//! the storage's statements read as they did.
+//!
+//! A named statement lives as long as its connection (PostgreSQL does not drop it when a
+//! transaction rolls back); a connection made again starts with none.
+
+use std::collections::HashMap;
+
+use postgres::types::ToSql;
+use postgres::{Client, GenericClient, Row, Statement};
+
+/// The most statements one connection keeps; past it they are all prepared anew. The
+/// server runs about two hundred different statements (some built with a table's name),
+/// so this is only a bound.
+pub(crate) const MAX_STATEMENTS: usize = 1024;
+
+/// A connection's prepared statements, by their text.
+#[derive(Default)]
+struct Statements(HashMap<String, Statement>);
+
+impl Statements {
+    /// The statement `sql`, prepared on `c` at its first use.
+    fn get(&mut self, c: &mut impl GenericClient, sql: &str) -> Result<Statement, postgres::Error> {
+        if let Some(s) = self.0.get(sql) {
+            return Ok(s.clone());
+        }
+        let s = c.prepare(sql)?;
+        if self.0.len() >= MAX_STATEMENTS {
+            self.0.clear();
+        }
+        self.0.insert(sql.to_string(), s.clone());
+        Ok(s)
+    }
+}
+
+/// Statements run through [`Statements`], with the `postgres` client's names.
+macro_rules! prepared_once {
+    () => {
+        pub(crate) fn query(
+            &mut self,
+            sql: &str,
+            params: &[&(dyn ToSql + Sync)],
+        ) -> Result<Vec<Row>, postgres::Error> {
+            let s = self.statements.get(&mut self.inner, sql)?;
+            self.inner.query(&s, params)
+        }
+
+        pub(crate) fn query_one(
+            &mut self,
+            sql: &str,
+            params: &[&(dyn ToSql + Sync)],
+        ) -> Result<Row, postgres::Error> {
+            let s = self.statements.get(&mut self.inner, sql)?;
+            self.inner.query_one(&s, params)
+        }
+
+        pub(crate) fn query_opt(
+            &mut self,
+            sql: &str,
+            params: &[&(dyn ToSql + Sync)],
+        ) -> Result<Option<Row>, postgres::Error> {
+            let s = self.statements.get(&mut self.inner, sql)?;
+            self.inner.query_opt(&s, params)
+        }
+
+        pub(crate) fn execute(
+            &mut self,
+            sql: &str,
+            params: &[&(dyn ToSql + Sync)],
+        ) -> Result<u64, postgres::Error> {
+            let s = self.statements.get(&mut self.inner, sql)?;
+            self.inner.execute(&s, params)
+        }
+
+        /// Statements without parameters, sent as they are (nothing prepared).
+        pub(crate) fn batch_execute(&mut self, sql: &str) -> Result<(), postgres::Error> {
+            self.inner.batch_execute(sql)
+        }
+    };
+}
+
+/// A connection to one database, with the statements prepared on it.
+pub(crate) struct Pg {
+    inner: Client,
+    statements: Statements,
+}
+
+impl Pg {
+    pub(crate) fn new(client: Client) -> Self {
+        Pg {
+            inner: client,
+            statements: Statements::default(),
+        }
+    }
+
+    prepared_once!();
+
+    /// A transaction on the same statements.
+    pub(crate) fn transaction(&mut self) -> Result<PgTx<'_>, postgres::Error> {
+        Ok(PgTx {
+            inner: self.inner.transaction()?,
+            statements: &mut self.statements,
+        })
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.inner.is_closed()
+    }
+
+    /// A read-only transaction on one snapshot of the database.
+    pub(crate) fn read_view(&mut self) -> Result<PgTx<'_>, postgres::Error> {
+        Ok(PgTx {
+            inner: self
+                .inner
+                .build_transaction()
+                .isolation_level(postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()?,
+            statements: &mut self.statements,
+        })
+    }
+}
+
+/// A transaction of a [`Pg`], on its statements.
+pub(crate) struct PgTx<'a> {
+    inner: postgres::Transaction<'a>,
+    statements: &'a mut Statements,
+}
+
+impl PgTx<'_> {
+    prepared_once!();
+
+    pub(crate) fn commit(self) -> Result<(), postgres::Error> {
+        self.inner.commit()
+    }
+}
