@@ -33,7 +33,7 @@ pub mod erasure;
 pub mod keys;
 pub mod links;
 pub mod matches;
-mod pg_statements;
+pub mod pg_statements;
 pub mod postgres;
 pub mod records;
 pub mod sqlite;

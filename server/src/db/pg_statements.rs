@@ -16,7 +16,7 @@ use postgres::{Client, GenericClient, Row, Statement};
 /// The most statements one connection keeps; past it they are all prepared anew. The
 /// server runs about two hundred different statements (some built with a table's name),
 /// so this is only a bound.
-pub(crate) const MAX_STATEMENTS: usize = 1024;
+pub const MAX_STATEMENTS: usize = 1024;
 
 /// A connection's prepared statements, by their text.
 #[derive(Default)]
@@ -40,7 +40,7 @@ impl Statements {
 /// Statements run through [`Statements`], with the `postgres` client's names.
 macro_rules! prepared_once {
     () => {
-        pub(crate) fn query(
+        pub fn query(
             &mut self,
             sql: &str,
             params: &[&(dyn ToSql + Sync)],
@@ -49,7 +49,7 @@ macro_rules! prepared_once {
             self.inner.query(&s, params)
         }
 
-        pub(crate) fn query_one(
+        pub fn query_one(
             &mut self,
             sql: &str,
             params: &[&(dyn ToSql + Sync)],
@@ -58,7 +58,7 @@ macro_rules! prepared_once {
             self.inner.query_one(&s, params)
         }
 
-        pub(crate) fn query_opt(
+        pub fn query_opt(
             &mut self,
             sql: &str,
             params: &[&(dyn ToSql + Sync)],
@@ -67,7 +67,7 @@ macro_rules! prepared_once {
             self.inner.query_opt(&s, params)
         }
 
-        pub(crate) fn execute(
+        pub fn execute(
             &mut self,
             sql: &str,
             params: &[&(dyn ToSql + Sync)],
@@ -77,42 +77,47 @@ macro_rules! prepared_once {
         }
 
         /// Statements without parameters, sent as they are (nothing prepared).
-        pub(crate) fn batch_execute(&mut self, sql: &str) -> Result<(), postgres::Error> {
+        pub fn batch_execute(&mut self, sql: &str) -> Result<(), postgres::Error> {
             self.inner.batch_execute(sql)
         }
     };
 }
 
 /// A connection to one database, with the statements prepared on it.
-pub(crate) struct Pg {
+pub struct Pg {
     inner: Client,
     statements: Statements,
 }
 
 impl Pg {
-    pub(crate) fn new(client: Client) -> Self {
+    pub fn new(client: Client) -> Self {
         Pg {
             inner: client,
             statements: Statements::default(),
         }
     }
 
+    /// A connection to `url` (without TLS, as the storage's).
+    pub fn connect(url: &str) -> Result<Self, postgres::Error> {
+        Ok(Pg::new(Client::connect(url, postgres::NoTls)?))
+    }
+
     prepared_once!();
 
     /// A transaction on the same statements.
-    pub(crate) fn transaction(&mut self) -> Result<PgTx<'_>, postgres::Error> {
+    pub fn transaction(&mut self) -> Result<PgTx<'_>, postgres::Error> {
         Ok(PgTx {
             inner: self.inner.transaction()?,
             statements: &mut self.statements,
         })
     }
 
-    pub(crate) fn is_closed(&self) -> bool {
+    pub fn is_closed(&self) -> bool {
         self.inner.is_closed()
     }
 
     /// A read-only transaction on one snapshot of the database.
-    pub(crate) fn read_view(&mut self) -> Result<PgTx<'_>, postgres::Error> {
+    pub fn read_view(&mut self) -> Result<PgTx<'_>, postgres::Error> {
         Ok(PgTx {
             inner: self
                 .inner
@@ -126,7 +131,7 @@ impl Pg {
 }
 
 /// A transaction of a [`Pg`], on its statements.
-pub(crate) struct PgTx<'a> {
+pub struct PgTx<'a> {
     inner: postgres::Transaction<'a>,
     statements: &'a mut Statements,
 }
@@ -134,7 +139,7 @@ pub(crate) struct PgTx<'a> {
 impl PgTx<'_> {
     prepared_once!();
 
-    pub(crate) fn commit(self) -> Result<(), postgres::Error> {
+    pub fn commit(self) -> Result<(), postgres::Error> {
         self.inner.commit()
     }
 }

@@ -480,3 +480,51 @@ fn a_case_written_through_another_instance_joins_its_duplicate_check() {
     assert!(bao.sync(&two.url, &bao_token).unwrap().errors.is_empty());
     assert_eq!(read_again(), 2);
 }
+
+/// A statement the storage runs again is prepared once on its connection and run by name
+/// (`fieldcase_server::db::pg_statements`): kept in the session after it ran, after a
+/// transaction that used it rolled back, and used again with other values.
+#[test]
+fn a_statement_run_again_is_prepared_once_on_its_connection() {
+    use fieldcase_server::db::pg_statements::Pg;
+
+    let pg = PgCluster::start();
+    let mut c = Pg::connect(&pg.database("statements")).unwrap();
+    let kept = |c: &mut Pg, sql: &str| -> i64 {
+        c.query_one(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement = $1",
+            &[&sql],
+        )
+        .unwrap()
+        .get(0)
+    };
+    let sum = "SELECT $1::INT + 1";
+    for i in 0..5 {
+        let v: i32 = c.query_one(sum, &[&i]).unwrap().get(0);
+        assert_eq!(v, i + 1);
+    }
+    assert_eq!(kept(&mut c, sum), 1, "prepared once and kept");
+
+    let named = "SELECT $1::TEXT || '!'";
+    {
+        let mut tx = c.transaction().unwrap();
+        let v: String = tx.query_one(named, &[&"a"]).unwrap().get(0);
+        assert_eq!(v, "a!");
+        // Dropped: rolled back.
+    }
+    let v: String = c.query_one(named, &[&"b"]).unwrap().get(0);
+    assert_eq!(
+        v, "b!",
+        "the statement prepared in a rolled-back transaction runs"
+    );
+    assert_eq!(kept(&mut c, named), 1);
+    // A failed statement in a transaction: the transaction is rolled back, the
+    // connection's statements stay.
+    {
+        let mut tx = c.transaction().unwrap();
+        assert!(tx.query_one("SELECT 1 / $1::INT", &[&0i32]).is_err());
+    }
+    let v: i32 = c.query_one(sum, &[&41i32]).unwrap().get(0);
+    assert_eq!(v, 42);
+    assert_eq!(kept(&mut c, sum), 1);
+}
