@@ -143,3 +143,19 @@ impl PgTx<'_> {
         self.inner.commit()
     }
 }
+
+impl std::fmt::Debug for Pg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pg")
+            .field("statements", &self.statements.0.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for PgTx<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgTx")
+            .field("statements", &self.statements.0.len())
+            .finish_non_exhaustive()
+    }
+}
