@@ -128,8 +128,12 @@ pub struct Counters {
     pub loads: AtomicU64,
     /// Outlines kept of cases dropped from memory (at most `cases.max_outlines`).
     pub outlines: AtomicU64,
+    /// Their estimated bytes ([`outline_bytes`]).
+    pub outline_bytes: AtomicU64,
     /// Cases loaded with their outline kept ([`Outlines`]): not walked again.
     pub outline_hits: AtomicU64,
+    /// New cases not looked up in storage again ([`Hub::get_absent`]).
+    pub lookups_spared: AtomicU64,
 }
 
 impl Counters {
@@ -173,10 +177,22 @@ impl Counters {
                 &self.outlines,
             ),
             (
+                "case_outlines_bytes",
+                "gauge",
+                "Estimated bytes of the outlines kept of case documents dropped from memory (from the entries they hold).",
+                &self.outline_bytes,
+            ),
+            (
                 "case_outline_hits_total",
                 "counter",
                 "Case documents loaded whose outline was kept (not read again from the document).",
                 &self.outline_hits,
+            ),
+            (
+                "case_lookups_spared_total",
+                "counter",
+                "Changes to a new case not looked up in storage again (the connection found no such case just before).",
+                &self.lookups_spared,
             ),
         ] {
             out.push_str(&format!(
@@ -217,11 +233,39 @@ struct Docs {
 /// The outlines of cases dropped from memory, each with the heads it is of, least recently
 /// kept first out past `max`.
 struct Outlines {
-    by_case: HashMap<CaseId, (u64, Vec<ChangeHash>, fieldcase_core::Outline)>,
+    /// Each case's: its tick in `order`, its estimated bytes, its heads and the outline.
+    by_case: HashMap<CaseId, (u64, u64, Vec<ChangeHash>, fieldcase_core::Outline)>,
     order: BTreeMap<u64, CaseId>,
     tick: u64,
     max: usize,
+    /// The estimated bytes of those kept ([`outline_bytes`]).
+    bytes: u64,
 }
+
+/// What an outline takes in memory, estimated from the entries its file holds. Measured
+/// (its struct and its heap, 2026-12-05): a new small case's about 3 KB, one with 40
+/// visits about 17 KB: a fixed 3 KB and about 350 bytes an entry.
+fn outline_bytes(o: &fieldcase_core::Outline) -> u64 {
+    let f = &o.file;
+    let entries = f.actors.len()
+        + f.client.contacts.len()
+        + f.client.household.len()
+        + f.consents.len()
+        + f.assessments.len()
+        + f.plan.problems.len()
+        + f.plan.versions.len()
+        + f.referrals.len()
+        + f.visits.len()
+        + f.appointments.len()
+        + f.reviews.len()
+        + f.closures.len()
+        + f.attachments.len()
+        + f.supervision.len();
+    OUTLINE_BASE + OUTLINE_PER_ENTRY * entries as u64
+}
+
+const OUTLINE_BASE: u64 = 3 * 1024;
+const OUTLINE_PER_ENTRY: u64 = 350;
 
 impl Outlines {
     fn new(max: usize) -> Self {
@@ -230,6 +274,7 @@ impl Outlines {
             order: BTreeMap::new(),
             tick: 0,
             max,
+            bytes: 0,
         }
     }
 
@@ -241,20 +286,25 @@ impl Outlines {
         }
         self.take(&id);
         self.tick += 1;
+        let bytes = outline_bytes(&outline);
+        self.bytes += bytes;
         self.order.insert(self.tick, id);
-        self.by_case.insert(id, (self.tick, heads, outline));
+        self.by_case.insert(id, (self.tick, bytes, heads, outline));
         while self.by_case.len() > self.max {
             let Some((_, oldest)) = self.order.pop_first() else {
                 break;
             };
-            self.by_case.remove(&oldest);
+            if let Some((_, b, _, _)) = self.by_case.remove(&oldest) {
+                self.bytes = self.bytes.saturating_sub(b);
+            }
         }
     }
 
     /// The outline kept of a case, taken out.
     fn take(&mut self, id: &CaseId) -> Option<(Vec<ChangeHash>, fieldcase_core::Outline)> {
-        let (tick, heads, outline) = self.by_case.remove(id)?;
+        let (tick, bytes, heads, outline) = self.by_case.remove(id)?;
         self.order.remove(&tick);
+        self.bytes = self.bytes.saturating_sub(bytes);
         Some((heads, outline))
     }
 }
@@ -278,6 +328,7 @@ impl Docs {
         c.bytes.store(self.bytes, Relaxed);
         c.outlines
             .store(self.outlines.by_case.len() as u64, Relaxed);
+        c.outline_bytes.store(self.outlines.bytes, Relaxed);
     }
 
     fn remove(&mut self, id: &CaseId) -> Option<Slot> {
@@ -551,19 +602,21 @@ impl Hub {
         let count = self.external_count(state)?;
         let (doc, access) = Self::load(state, id).await?;
         let stored = doc.get_heads();
-        // The outline kept when the case was dropped, if the document is still as it was.
-        let mut outline = None;
-        if access.is_some() {
+        // The outline kept when the case was dropped, if the document is still as it was
+        // (taken out whatever is found: a case no longer stored, erased through another
+        // instance, leaves nothing behind here either).
+        let outline = {
             let mut docs = self.docs();
-            docs.counters.loads.fetch_add(1, Relaxed);
-            outline = docs
-                .outlines
-                .take(&id)
-                .filter(|(heads, _)| *heads == stored);
+            let kept = docs.outlines.take(&id);
+            if access.is_some() {
+                docs.counters.loads.fetch_add(1, Relaxed);
+            }
+            let outline = kept.filter(|(heads, _)| access.is_some() && *heads == stored);
             if outline.is_some() {
                 docs.counters.outline_hits.fetch_add(1, Relaxed);
             }
-        }
+            outline
+        };
         let bytes = estimated_bytes(&doc);
         let hot = Hot {
             stored,
@@ -578,10 +631,13 @@ impl Hub {
 
     /// [`Hub::get`] of a case the caller found in no storage when the hub's external-write
     /// count was `absent_at`: a new, empty document without a look in storage, unless the
-    /// case is in memory now (another connection is making it: that one) or another
-    /// process wrote meanwhile (then loaded as usual). A case another connection of this
-    /// hub made and the hub dropped since is not seen here; its store finds it (the
-    /// write's compare-and-swap: the case is loaded and the write made again on it).
+    /// case is in memory now (another connection is making it: that one) or the count
+    /// moved (loaded as usual). What guarantees that no stored case is written over is the
+    /// store's compare-and-swap, not the count (which stays as it was while the storage is
+    /// busy, and does not move for a case another connection of this hub made and the hub
+    /// dropped since): a write that expects no case finds one, the case is loaded and the
+    /// write made again on it, with every check (one the writer may not see is refused as
+    /// such; an erased id is refused at the store).
     pub(crate) async fn get_absent(
         &self,
         state: &AppState,
@@ -594,6 +650,7 @@ impl Hub {
         if self.external_count(state)? != absent_at {
             return self.get(state, id).await;
         }
+        self.docs().counters.lookups_spared.fetch_add(1, Relaxed);
         let doc = Automerge::new();
         let bytes = estimated_bytes(&doc);
         let hot = Hot {
@@ -1034,6 +1091,9 @@ impl Hub {
         let hot = {
             let mut docs = self.docs();
             let slot = docs.remove(id);
+            // Its outline kept, if it was dropped from memory before: nothing of an erased
+            // case stays in memory.
+            docs.outlines.take(id);
             docs.publish();
             slot.map(|s| s.hot)
         };
@@ -1042,6 +1102,7 @@ impl Hub {
             hot.doc = Automerge::new();
             hot.stored = Vec::new();
             hot.access = None;
+            hot.outline = None;
         }
     }
 
@@ -1287,4 +1348,57 @@ fn without_queue(from: &Automerge, candidate: Automerge) -> Result<Automerge, St
         .apply_changes(candidate.get_changes(&from.get_heads()))
         .map_err(|_| "the changes could not be applied".to_string())?;
     Ok(clean)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fieldcase_core::{Author, NewCase, Role};
+
+    fn outline(visits: usize) -> (Vec<ChangeHash>, fieldcase_core::Outline) {
+        let author = Author::new("u-anna", "Anna", Role::Worker, "d-1");
+        let mut n = NewCase {
+            team: "north".into(),
+            ..Default::default()
+        };
+        n.client.name = Some("Nguyễn Thị Lan".into());
+        let mut doc =
+            CaseDoc::create(CaseId::random(), ActorId::random(), &author, n, 1_700_000_000_000)
+                .unwrap();
+        for i in 0..visits {
+            doc.add_visit(&author, 1_700_000_000_000 + i as i64, Default::default())
+                .unwrap();
+        }
+        let o = fieldcase_core::Outline::of(doc.automerge()).unwrap();
+        (doc.heads(), o)
+    }
+
+    /// At most `max` outlines, the least recently kept dropped first; their bytes follow
+    /// what is kept; none at all with a bound of 0.
+    #[test]
+    fn outlines_stay_within_their_bound_and_count_their_bytes() {
+        let mut kept = Outlines::new(3);
+        let ids: Vec<CaseId> = (0..5).map(|_| CaseId::random()).collect();
+        for (i, id) in ids.iter().enumerate() {
+            let (heads, o) = outline(if i == 4 { 40 } else { 0 });
+            kept.keep(*id, heads, o);
+        }
+        assert_eq!(kept.by_case.len(), 3);
+        assert_eq!(kept.order.len(), 3);
+        assert!(kept.take(&ids[0]).is_none() && kept.take(&ids[1]).is_none());
+        let small = OUTLINE_BASE + OUTLINE_PER_ENTRY; // the creator among the actors
+        assert_eq!(kept.bytes, 2 * small + small + 40 * OUTLINE_PER_ENTRY);
+        assert!(kept.take(&ids[4]).is_some());
+        assert_eq!(kept.bytes, 2 * small);
+        // Kept again: replaced, not counted twice.
+        let (heads, o) = outline(0);
+        kept.keep(ids[2], heads, o);
+        assert_eq!((kept.by_case.len(), kept.bytes), (2, 2 * small));
+
+        let mut none = Outlines::new(0);
+        let (heads, o) = outline(0);
+        none.keep(ids[0], heads, o);
+        assert!(none.by_case.is_empty() && none.take(&ids[0]).is_none());
+        assert_eq!(none.bytes, 0);
+    }
 }

@@ -6,7 +6,15 @@
 //! the storage's statements read as they did.
 //!
 //! A named statement lives as long as its connection (PostgreSQL does not drop it when a
-//! transaction rolls back); a connection made again starts with none.
+//! transaction rolls back); a connection made again starts with none. One the database no
+//! longer knows (a pooler between, `DISCARD ALL`) or whose table changed its columns under
+//! it ("cached plan must not change result type") fails once and is prepared again at its
+//! next call.
+//!
+//! PostgreSQL plans a named statement with its values five times, then may keep a generic
+//! plan when it costs no more (`plan_cache_mode`): no statement of the server has a plan
+//! that depends much on its values (the closed cases are read with a literal `closed`,
+//! which the partial index `cases_closed` needs).
 
 use std::collections::HashMap;
 
@@ -23,6 +31,17 @@ pub const MAX_STATEMENTS: usize = 1024;
 struct Statements(HashMap<String, Statement>);
 
 impl Statements {
+    /// Forgets `sql` when `e` says the database no longer has it as it was prepared.
+    fn forget_if_stale(&mut self, sql: &str, e: &postgres::Error) {
+        use postgres::error::SqlState;
+        let stale = e.code().is_some_and(|c| {
+            *c == SqlState::INVALID_SQL_STATEMENT_NAME || *c == SqlState::FEATURE_NOT_SUPPORTED
+        });
+        if stale {
+            self.0.remove(sql);
+        }
+    }
+
     /// The statement `sql`, prepared on `c` at its first use.
     fn get(&mut self, c: &mut impl GenericClient, sql: &str) -> Result<Statement, postgres::Error> {
         if let Some(s) = self.0.get(sql) {
@@ -46,7 +65,9 @@ macro_rules! prepared_once {
             params: &[&(dyn ToSql + Sync)],
         ) -> Result<Vec<Row>, postgres::Error> {
             let s = self.statements.get(&mut self.inner, sql)?;
-            self.inner.query(&s, params)
+            self.inner
+                .query(&s, params)
+                .inspect_err(|e| self.statements.forget_if_stale(sql, e))
         }
 
         pub fn query_one(
@@ -55,7 +76,9 @@ macro_rules! prepared_once {
             params: &[&(dyn ToSql + Sync)],
         ) -> Result<Row, postgres::Error> {
             let s = self.statements.get(&mut self.inner, sql)?;
-            self.inner.query_one(&s, params)
+            self.inner
+                .query_one(&s, params)
+                .inspect_err(|e| self.statements.forget_if_stale(sql, e))
         }
 
         pub fn query_opt(
@@ -64,7 +87,9 @@ macro_rules! prepared_once {
             params: &[&(dyn ToSql + Sync)],
         ) -> Result<Option<Row>, postgres::Error> {
             let s = self.statements.get(&mut self.inner, sql)?;
-            self.inner.query_opt(&s, params)
+            self.inner
+                .query_opt(&s, params)
+                .inspect_err(|e| self.statements.forget_if_stale(sql, e))
         }
 
         pub fn execute(
@@ -73,7 +98,9 @@ macro_rules! prepared_once {
             params: &[&(dyn ToSql + Sync)],
         ) -> Result<u64, postgres::Error> {
             let s = self.statements.get(&mut self.inner, sql)?;
-            self.inner.execute(&s, params)
+            self.inner
+                .execute(&s, params)
+                .inspect_err(|e| self.statements.forget_if_stale(sql, e))
         }
 
         /// Statements without parameters, sent as they are (nothing prepared).

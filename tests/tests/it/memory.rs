@@ -325,10 +325,12 @@ fn a_case_dropped_from_memory_leaves_its_outline_and_a_stale_one_is_never_read()
     let r = phone.sync(&server.url, &token).expect("sync");
     assert!(r.errors.is_empty(), "{:?}", r.errors);
     bounded(&server, 2);
+    // (Whether the other writer's case was read from its outline is what the names
+    // below tell: this counts only that kept outlines were read.)
     let hits = metric(&server, "fieldcase_case_outline_hits_total");
     assert!(
         (9..=11).contains(&hits),
-        "nine dropped cases loaded with their kept outline (and none of the other writer's): {hits}"
+        "the dropped cases loaded with their kept outline: {hits}"
     );
     assert!(metric(&server, "fieldcase_case_outlines_kept") <= 10);
 
@@ -358,6 +360,29 @@ fn a_case_dropped_from_memory_leaves_its_outline_and_a_stale_one_is_never_read()
             (Some(name.as_str()), 1)
         );
     }
+
+    // An erased case leaves nothing of it in memory: its kept outline goes with it.
+    let erased = ids
+        .iter()
+        .copied()
+        .find(|id| !server.state.hub.in_memory(id) && *id != other)
+        .expect("a dropped case");
+    let (kept, bytes) = (
+        metric(&server, "fieldcase_case_outlines_kept"),
+        metric(&server, "fieldcase_case_outlines_bytes"),
+    );
+    assert!(kept > 0 && bytes >= 3 * 1024 * kept, "{kept} outlines, {bytes} bytes");
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(fieldcase_server::admin::erase_in_server(
+            &server.state,
+            erased,
+            "u-admin",
+            "asked by the client",
+        ))
+        .unwrap();
+    assert_eq!(metric(&server, "fieldcase_case_outlines_kept"), kept - 1);
+    assert!(metric(&server, "fieldcase_case_outlines_bytes") < bytes);
 }
 
 /// A phone pushing a new case sends its heads alone first (answered as for an unknown
@@ -441,12 +466,19 @@ fn a_case_made_elsewhere_between_a_pushs_two_messages_is_kept() {
         .expect("the second phone's case");
     assert_eq!(stored, theirs.heads());
 
-    // The first phone's changes: checked on the case as it is (the same answer the server
-    // gives a second creation of a case it holds), and the second phone's case whole.
+    // The first phone's changes, not looked up in storage (the connection found no case
+    // just before): checked on the case as it is (the same answer the server gives a
+    // second creation of a case it holds), and the second phone's case whole.
+    let spared = metric(&server, "fieldcase_case_lookups_spared_total");
     let push = mine.generate_sync_message(&mut state).unwrap();
     assert!(!push.changes.is_empty());
     s.send(sync(push.encode())).unwrap();
     let answer = next(&mut s).expect("an answer");
+    assert_eq!(
+        metric(&server, "fieldcase_case_lookups_spared_total"),
+        spared + 1,
+        "the changes started from an empty document"
+    );
     let stored = CaseDoc::load(&server.db.case_document(&id).unwrap().unwrap()).unwrap();
     for h in theirs.heads() {
         assert!(

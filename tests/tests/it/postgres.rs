@@ -527,4 +527,14 @@ fn a_statement_run_again_is_prepared_once_on_its_connection() {
     let v: i32 = c.query_one(sum, &[&41i32]).unwrap().get(0);
     assert_eq!(v, 42);
     assert_eq!(kept(&mut c, sum), 1);
+    // Statements the database no longer has (`DISCARD ALL`, as a pooler between may do):
+    // the next call fails, and the one after prepares it again.
+    c.batch_execute("DISCARD ALL").unwrap();
+    assert!(c.query_one(sum, &[&1i32]).is_err());
+    let v: i32 = c.query_one(sum, &[&1i32]).unwrap().get(0);
+    assert_eq!(v, 2);
+    // (The count's own statement was discarded too: its first call fails the same way.)
+    let count = "SELECT count(*) FROM pg_prepared_statements WHERE statement = $1";
+    assert!(c.query_one(count, &[&sum]).is_err());
+    assert_eq!(kept(&mut c, sum), 1);
 }
