@@ -1362,9 +1362,14 @@ mod tests {
             ..Default::default()
         };
         n.client.name = Some("Nguyễn Thị Lan".into());
-        let mut doc =
-            CaseDoc::create(CaseId::random(), ActorId::random(), &author, n, 1_700_000_000_000)
-                .unwrap();
+        let mut doc = CaseDoc::create(
+            CaseId::random(),
+            ActorId::random(),
+            &author,
+            n,
+            1_700_000_000_000,
+        )
+        .unwrap();
         for i in 0..visits {
             doc.add_visit(&author, 1_700_000_000_000 + i as i64, Default::default())
                 .unwrap();

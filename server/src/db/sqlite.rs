@@ -2971,9 +2971,6 @@ mod tests {
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
-        assert!(
-            plan.iter().any(|p| p.contains("cases_closed")),
-            "{plan:?}"
-        );
+        assert!(plan.iter().any(|p| p.contains("cases_closed")), "{plan:?}");
     }
 }

@@ -371,7 +371,10 @@ fn a_case_dropped_from_memory_leaves_its_outline_and_a_stale_one_is_never_read()
         metric(&server, "fieldcase_case_outlines_kept"),
         metric(&server, "fieldcase_case_outlines_bytes"),
     );
-    assert!(kept > 0 && bytes >= 3 * 1024 * kept, "{kept} outlines, {bytes} bytes");
+    assert!(
+        kept > 0 && bytes >= 3 * 1024 * kept,
+        "{kept} outlines, {bytes} bytes"
+    );
     tokio::runtime::Runtime::new()
         .unwrap()
         .block_on(fieldcase_server::admin::erase_in_server(
