@@ -290,6 +290,34 @@ impl Drop for TestServer {
     }
 }
 
+/// A new case of team `north` for a client named `name`, made on `phone`.
+pub fn new_case(phone: &CaseStore, name: &str) -> fieldcase_core::CaseId {
+    let mut new = fieldcase_core::NewCase {
+        team: "north".into(),
+        ..Default::default()
+    };
+    new.client.name = Some(name.into());
+    phone.create_case(new).expect("a case")
+}
+
+/// A home visit with `note`, recorded on `phone` in case `id`.
+pub fn visit(phone: &CaseStore, id: &fieldcase_core::CaseId, note: &str) {
+    phone
+        .update(id, |c, me, now| {
+            c.add_visit(
+                me,
+                now,
+                fieldcase_core::case::VisitInput {
+                    date: Some("2026-12-01".into()),
+                    kind: Some("home".into()),
+                    note: Some(note.into()),
+                    ..Default::default()
+                },
+            )
+        })
+        .expect("a visit");
+}
+
 /// A test certificate authority and a server certificate it signed for 127.0.0.1 and
 /// localhost, written as PEM files in `dir`: (authority PEM, certificate path, key path).
 fn test_certificates(dir: &std::path::Path) -> (String, std::path::PathBuf, std::path::PathBuf) {

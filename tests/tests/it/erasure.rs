@@ -7,13 +7,12 @@
 use std::path::Path;
 use std::process::Command;
 
-use fieldcase_core::case::VisitInput;
-use fieldcase_core::{CaseDoc, CaseId, CaseStore, NewCase, RefusalKind};
+use fieldcase_core::{CaseDoc, CaseId, RefusalKind};
 use fieldcase_server::db::keys::KeySource;
 use fieldcase_server::{Db, SqliteDb};
 use fieldcase_tests::pg::server_binary;
 use fieldcase_tests::raw::push_refused;
-use fieldcase_tests::TestServer;
+use fieldcase_tests::{new_case, visit, TestServer};
 
 const ERASED_NAME: &str = "Олена Гнатюк-Шевчишин";
 const KEPT_NAME: &str = "Nguyễn Thị Hồng Nhung";
@@ -37,32 +36,6 @@ fn cli(db: &Path, args: &[&str]) -> (bool, String) {
             String::from_utf8_lossy(&out.stderr)
         ),
     )
-}
-
-fn new_case(phone: &CaseStore, name: &str) -> CaseId {
-    let mut new = NewCase {
-        team: "north".into(),
-        ..Default::default()
-    };
-    new.client.name = Some(name.into());
-    phone.create_case(new).unwrap()
-}
-
-fn visit(phone: &CaseStore, id: &CaseId, note: &str) {
-    phone
-        .update(id, |c, me, now| {
-            c.add_visit(
-                me,
-                now,
-                VisitInput {
-                    date: Some("2026-12-01".into()),
-                    kind: Some("home".into()),
-                    note: Some(note.into()),
-                    ..Default::default()
-                },
-            )
-        })
-        .unwrap();
 }
 
 /// How many rows of each table that holds a case's rows name `id`, in the SQLite file.

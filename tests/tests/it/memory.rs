@@ -5,12 +5,11 @@
 
 use std::time::{Duration, Instant};
 
-use fieldcase_core::case::VisitInput;
 use fieldcase_core::sync::protocol::Frame;
 use fieldcase_core::{CaseDoc, CaseId, NewCase};
 use fieldcase_server::{Config, Db};
 use fieldcase_tests::raw::{exchange_on, joined, next, sign_in};
-use fieldcase_tests::TestServer;
+use fieldcase_tests::{new_case, visit, TestServer};
 
 /// A counter or gauge of `/metrics`.
 fn metric(server: &TestServer, name: &str) -> u64 {
@@ -71,14 +70,7 @@ fn idle_cases_stay_within_the_bound_and_evicted_cases_come_back_whole() {
         "Nguyễn Thị Lan",
     ];
     let ids: Vec<CaseId> = (0..50)
-        .map(|i| {
-            let mut n = NewCase {
-                team: "north".into(),
-                ..Default::default()
-            };
-            n.client.name = Some(format!("{} {i}", names[i % names.len()]));
-            phone.create_case(n).expect("a case")
-        })
+        .map(|i| new_case(&phone, &format!("{} {i}", names[i % names.len()])))
         .collect();
     let r = phone.sync(&server.url, &token).expect("sync");
     assert!(r.errors.is_empty(), "{:?}", r.errors);
@@ -94,19 +86,11 @@ fn idle_cases_stay_within_the_bound_and_evicted_cases_come_back_whole() {
     // (an assignment, through the hub's own edit): most were dropped from memory, so both
     // writes start from a case loaded again from storage.
     for (i, id) in ids.iter().enumerate() {
-        phone
-            .update(id, |c, me, now| {
-                c.add_visit(
-                    me,
-                    now,
-                    VisitInput {
-                        note: Some(format!("Thăm hộ gia đình {i}: trẻ em cần hỗ trợ học tập.")),
-                        ..Default::default()
-                    },
-                )
-                .map(|_| ())
-            })
-            .expect("an edit");
+        visit(
+            &phone,
+            id,
+            &format!("Thăm hộ gia đình {i}: trẻ em cần hỗ trợ học tập."),
+        );
     }
     let loads_before = metric(&server, "fieldcase_case_loads_total");
     let (_malee, malee_token, _m) = server.phone("malee");
@@ -248,14 +232,7 @@ fn a_case_dropped_from_memory_leaves_its_outline_and_a_stale_one_is_never_read()
     });
     let (phone, token, _dir) = server.phone("anna");
     let ids: Vec<CaseId> = (0..12)
-        .map(|i| {
-            let mut n = NewCase {
-                team: "north".into(),
-                ..Default::default()
-            };
-            n.client.name = Some(format!("Nguyễn Văn {i}"));
-            phone.create_case(n).expect("a case")
-        })
+        .map(|i| new_case(&phone, &format!("Nguyễn Văn {i}")))
         .collect();
     let r = phone.sync(&server.url, &token).expect("sync");
     assert!(r.errors.is_empty(), "{:?}", r.errors);
@@ -308,19 +285,7 @@ fn a_case_dropped_from_memory_leaves_its_outline_and_a_stale_one_is_never_read()
     // Every case gets a visit on the phone: the ten dropped are loaded again, nine with
     // their outline as it was kept.
     for (i, id) in ids.iter().enumerate() {
-        phone
-            .update(id, |c, me, now| {
-                c.add_visit(
-                    me,
-                    now,
-                    VisitInput {
-                        note: Some(format!("Thăm hộ gia đình {i}")),
-                        ..Default::default()
-                    },
-                )
-                .map(|_| ())
-            })
-            .expect("an edit");
+        visit(&phone, id, &format!("Thăm hộ gia đình {i}"));
     }
     let r = phone.sync(&server.url, &token).expect("sync");
     assert!(r.errors.is_empty(), "{:?}", r.errors);
