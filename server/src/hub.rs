@@ -881,27 +881,54 @@ impl Hub {
         write: &mut W,
     ) -> Result<W::Out, W::Err> {
         for _ in 0..WRITE_ATTEMPTS {
-            let (doc, mut admitted, then) = match write.attempt(hot).await? {
-                Attempt::Done(out) => return Ok(out),
-                Attempt::Candidate {
+            let attempt = write.attempt(hot).await;
+            let (doc, mut admitted, then) = match attempt {
+                Ok(Attempt::Done(out)) => return Ok(out),
+                Ok(Attempt::Candidate {
                     doc,
                     admitted,
                     then,
-                } => (*doc, *admitted, then),
+                }) => (*doc, *admitted, then),
+                Err(e) => {
+                    Self::drop_held_back(state, hot, id).await;
+                    return Err(e);
+                }
             };
             if doc.get_heads() == hot.doc.get_heads() {
                 // Nothing to store: the check's questions to storage answered apart.
-                admitted.settle(state).await?;
+                if let Err(e) = admitted.settle(state).await {
+                    Self::drop_held_back(state, hot, id).await;
+                    return Err(e.into());
+                }
                 hot.outline = Some((doc.get_heads(), admitted.outline));
                 hot.doc = doc;
                 hot.access = Some(admitted.access);
                 return Ok(then);
             }
-            if Self::commit(state, hot, id, doc, admitted, except, write.read()).await? {
-                return Ok(then);
+            match Self::commit(state, hot, id, doc, admitted, except, write.read()).await {
+                Ok(true) => return Ok(then),
+                Ok(false) => {}
+                Err(e) => {
+                    Self::drop_held_back(state, hot, id).await;
+                    return Err(e.into());
+                }
             }
         }
         Err(AppError::Conflict(KEPT_CHANGING.into()).into())
+    }
+
+    /// After a refused or failed write: changes Automerge held back in the hot document for
+    /// a dependency it lacked (kept there so that the sender's next message can complete
+    /// them) are dropped with the document read again from storage. Kept, they would be
+    /// applied in whoever's write brings their dependency next, and an actor's other
+    /// change under the same number would no longer apply ("could not be applied").
+    async fn drop_held_back(state: &AppState, hot: &mut Hot, id: CaseId) {
+        if hot.doc.get_missing_deps(&[]).is_empty() {
+            return;
+        }
+        if let Err(e) = Self::reload(state, hot, id).await {
+            tracing::warn!(case = %id, error = %e, "could not read a case again after a refused write");
+        }
     }
 
     /// The actor and device under which the server writes for `user`.
