@@ -942,3 +942,110 @@ fn a_referral_without_consent_or_off_its_loop_is_refused_by_the_server() {
         ]
     );
 }
+
+/// Changes a sender left held back (sent before the change they depend on) do not stay
+/// with the case once that sender's write is refused: another user's change that supplies
+/// the dependency is stored alone, not refused for the held-back change of someone else.
+#[test]
+fn changes_held_back_by_a_refused_writer_do_not_ride_on_the_next_write() {
+    let server = TestServer::start();
+    let anna = sign_in(&server, "anna", "Anna's Samsung");
+    let malee = sign_in(&server, "malee", "malee's phone");
+    let id = opened(&server, &anna, "north", "Bùi Thị Mai");
+    let visit = |note: &str| VisitInput {
+        date: Some("2026-11-30".into()),
+        kind: Some("home".into()),
+        note: Some(note.into()),
+        ..Default::default()
+    };
+    let frame = |m: automerge::sync::Message| {
+        Message::Binary(
+            Frame::Sync {
+                sender_id: "raw".into(),
+                target_id: String::new(),
+                document_id: id.to_string().into(),
+                data: m.encode(),
+            }
+            .encode()
+            .into(),
+        )
+    };
+    let changes = |heads, bytes: Vec<Vec<u8>>| automerge::sync::Message {
+        heads,
+        need: Vec::new(),
+        have: Vec::new(),
+        changes: bytes.into(),
+        flags: None,
+        version: automerge::sync::MessageVersion::V1,
+    };
+
+    // The supervisor's visit, not sent yet; Anna's change on top of it.
+    let mut malee_doc = copy_for(&server, &id, &malee);
+    malee_doc
+        .add_visit(&malee.author, now_ms(), visit("Malee đã đến thăm."))
+        .unwrap();
+    let mut anna_doc = copy_for(&server, &id, &anna);
+    anna_doc.merge(&mut malee_doc.clone()).unwrap();
+    let on_malee = anna_doc.heads();
+    anna_doc
+        .add_visit(&anna.author, now_ms(), visit("Anna's visit"))
+        .unwrap();
+    let held = anna_doc.automerge().get_changes(&on_malee);
+    assert_eq!(held.len(), 1);
+
+    // Anna sends her change alone (held back: the supervisor's is missing), then a forged
+    // one.
+    let mut s = joined(&server, &anna.token);
+    s.send(frame(changes(
+        anna_doc.heads(),
+        vec![held[0].raw_bytes().to_vec()],
+    )))
+    .unwrap();
+    assert!(
+        matches!(next(&mut s), Some(Frame::Sync { .. })),
+        "held back, not refused"
+    );
+    let mut forged = copy_for(&server, &id, &anna);
+    let stored = forged.heads();
+    forged
+        .add_visit(&anna.author, now_ms(), visit("forged"))
+        .unwrap();
+    {
+        let visits = forged.automerge().get(ROOT, "visits").unwrap().unwrap().1;
+        let n = forged.automerge().length(&visits);
+        let item = forged.automerge().get(&visits, n - 1).unwrap().unwrap().1;
+        let mut tx = forged.automerge_mut().transaction();
+        tx.put(&item, "recorded_by", malee.author.user_id.as_str())
+            .unwrap();
+        tx.commit();
+    }
+    let bytes = forged
+        .automerge()
+        .get_changes(&stored)
+        .iter()
+        .map(|c| c.raw_bytes().to_vec())
+        .collect();
+    s.send(frame(changes(forged.heads(), bytes))).unwrap();
+    // (Refused as forged, or as not applicable: under the same number as the held-back
+    // change, Automerge takes it for a second change of one number.)
+    match next(&mut s) {
+        Some(Frame::Error { code, .. }) => assert!(matches!(
+            code.as_deref().map(RefusalKind::from_code),
+            Some(RefusalKind::Attribution | RefusalKind::Unapplicable)
+        )),
+        other => panic!("the forged change is refused, got {other:?}"),
+    }
+    drop(s);
+
+    // The supervisor sends her visit: stored alone, Anna's held-back change not with it.
+    assert_eq!(
+        push(&server, &malee.token, &mut malee_doc, &id.to_string()),
+        None
+    );
+    let stored = CaseDoc::load(&server.db.case_document(&id).unwrap().unwrap()).unwrap();
+    assert_eq!(stored.heads(), malee_doc.heads());
+    assert!(stored
+        .automerge()
+        .get_change_meta_by_hash(&held[0].hash())
+        .is_none());
+}
