@@ -132,7 +132,7 @@ pub struct Counters {
     pub outline_bytes: AtomicU64,
     /// Cases loaded with their outline kept ([`Outlines`]): not walked again.
     pub outline_hits: AtomicU64,
-    /// New cases not looked up in storage again ([`Hub::get_absent`]).
+    /// New cases not looked up in storage again ([`Hub::get_known`]).
     pub lookups_spared: AtomicU64,
 }
 
@@ -596,11 +596,34 @@ impl Hub {
     /// A case in use: from memory, else loaded from storage. It stays in memory while the
     /// [`Held`] lives.
     pub(crate) async fn get(&self, state: &AppState, id: CaseId) -> Result<Held, AppError> {
+        self.get_known(state, id, None).await
+    }
+
+    /// [`Hub::get`], for a case the caller found in no storage when the hub's external-write
+    /// count was `absent_at` (when `Some`): while the count has not moved, a new, empty
+    /// document without a look in storage (a case in memory is that one all the same:
+    /// another connection is making it). What guarantees that no stored case is written
+    /// over is the store's compare-and-swap, not the count (which stays as it was while
+    /// the storage is busy, and does not move for a case another connection of this hub
+    /// made and the hub dropped since): a write that expects no case finds one, the case
+    /// is loaded and the write made again on it, with every check (one the writer may not
+    /// see is refused as such; an erased id is refused at the store).
+    pub(crate) async fn get_known(
+        &self,
+        state: &AppState,
+        id: CaseId,
+        absent_at: Option<u64>,
+    ) -> Result<Held, AppError> {
         if let Some(h) = self.take(id, None) {
             return Ok(h);
         }
         let count = self.external_count(state)?;
-        let (doc, access) = Self::load(state, id).await?;
+        let (doc, access) = if absent_at == Some(count) {
+            self.docs().counters.lookups_spared.fetch_add(1, Relaxed);
+            (Automerge::new(), None)
+        } else {
+            Self::load(state, id).await?
+        };
         let stored = doc.get_heads();
         // The outline kept when the case was dropped, if the document is still as it was
         // (taken out whatever is found: a case no longer stored, erased through another
@@ -625,41 +648,6 @@ impl Hub {
             checked: count,
             subscribers: HashMap::new(),
             outline,
-        };
-        Ok(self.take(id, Some((hot, bytes))).expect("a slot was made"))
-    }
-
-    /// [`Hub::get`] of a case the caller found in no storage when the hub's external-write
-    /// count was `absent_at`: a new, empty document without a look in storage, unless the
-    /// case is in memory now (another connection is making it: that one) or the count
-    /// moved (loaded as usual). What guarantees that no stored case is written over is the
-    /// store's compare-and-swap, not the count (which stays as it was while the storage is
-    /// busy, and does not move for a case another connection of this hub made and the hub
-    /// dropped since): a write that expects no case finds one, the case is loaded and the
-    /// write made again on it, with every check (one the writer may not see is refused as
-    /// such; an erased id is refused at the store).
-    pub(crate) async fn get_absent(
-        &self,
-        state: &AppState,
-        id: CaseId,
-        absent_at: u64,
-    ) -> Result<Held, AppError> {
-        if let Some(h) = self.take(id, None) {
-            return Ok(h);
-        }
-        if self.external_count(state)? != absent_at {
-            return self.get(state, id).await;
-        }
-        self.docs().counters.lookups_spared.fetch_add(1, Relaxed);
-        let doc = Automerge::new();
-        let bytes = estimated_bytes(&doc);
-        let hot = Hot {
-            stored: Vec::new(),
-            doc,
-            access: None,
-            checked: absent_at,
-            subscribers: HashMap::new(),
-            outline: None,
         };
         Ok(self.take(id, Some((hot, bytes))).expect("a slot was made"))
     }

@@ -176,7 +176,7 @@ struct Connection {
     /// The case this connection last found in no storage, and the hub's external-write
     /// count then: a phone pushing a new case first sends its heads alone (answered as for
     /// an unknown id), then its changes, which need not look in storage again
-    /// ([`crate::hub::Hub::get_absent`]). One case only: nothing a client sends grows it.
+    /// ([`crate::hub::Hub::get_known`]). One case only: nothing a client sends grows it.
     last_absent: Option<(CaseId, u64)>,
     tx: mpsc::UnboundedSender<CaseId>,
     rx: mpsc::UnboundedReceiver<CaseId>,
@@ -489,11 +489,7 @@ impl Connection {
             .take()
             .filter(|(case, _)| *case == id)
             .map(|(_, at)| at);
-        let got = match absent_at {
-            Some(at) => self.state.hub.get_absent(&self.state, id, at).await,
-            None => self.state.hub.get(&self.state, id).await,
-        };
-        let held = match got {
+        let held = match self.state.hub.get_known(&self.state, id, absent_at).await {
             Ok(h) => h,
             Err(e) => {
                 tracing::error!(error = %e, "loading a case");

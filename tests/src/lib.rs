@@ -209,6 +209,12 @@ impl TestServer {
         }
     }
 
+    /// Syncs `phone` with this server, which must answer every case without an error.
+    pub fn synced(&self, phone: &CaseStore, token: &str) {
+        let report = phone.sync(&self.url, token).expect("sync");
+        assert!(report.errors.is_empty(), "{:?}", report.errors);
+    }
+
     /// A new phone: an encrypted store in its own folder, logged in as `user`. Returns the
     /// store, its token and the folder (keep it alive).
     pub fn phone(&self, user: &str) -> (CaseStore, String, tempfile::TempDir) {

@@ -116,15 +116,8 @@ pub fn exchange_on(
     document_id: &str,
 ) -> Option<Frame> {
     let mut state = automerge::sync::State::new();
-    let sync = |data: Vec<u8>| Frame::Sync {
-        sender_id: "raw".into(),
-        target_id: String::new(),
-        document_id: document_id.into(),
-        data,
-    };
     let first = doc.generate_sync_message(&mut state).unwrap();
-    s.send(Message::Binary(sync(first.encode()).encode().into()))
-        .unwrap();
+    s.send(sync_frame(document_id, first.encode())).unwrap();
     for _ in 0..10 {
         match next(s) {
             Some(Frame::Sync { data, .. }) => {
@@ -134,9 +127,7 @@ pub fn exchange_on(
                 )
                 .unwrap();
                 match doc.generate_sync_message(&mut state) {
-                    Some(m) => s
-                        .send(Message::Binary(sync(m.encode()).encode().into()))
-                        .unwrap(),
+                    Some(m) => s.send(sync_frame(document_id, m.encode())).unwrap(),
                     None => return None,
                 }
             }
@@ -144,6 +135,35 @@ pub fn exchange_on(
         }
     }
     None
+}
+
+/// A sync frame of encoded sync message `data` about `document_id`, as a raw client
+/// sends it.
+pub fn sync_frame(document_id: &str, data: Vec<u8>) -> Message {
+    Message::Binary(
+        Frame::Sync {
+            sender_id: "raw".into(),
+            target_id: String::new(),
+            document_id: document_id.into(),
+            data,
+        }
+        .encode()
+        .into(),
+    )
+}
+
+/// A new case `id` of team `north` for a client named `name`, made by `d` (not sent).
+pub fn case_doc(d: &Device, id: fieldcase_core::CaseId, name: &str) -> fieldcase_core::CaseDoc {
+    let mut n = fieldcase_core::NewCase {
+        team: "north".into(),
+        ..Default::default()
+    };
+    n.client.name = Some(name.into());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("a time after 1970")
+        .as_millis() as i64;
+    fieldcase_core::CaseDoc::create(id, d.actor.clone(), &d.author, n, now).expect("a case")
 }
 
 /// A device signed in over REST with an actor of the test's choosing (a client that

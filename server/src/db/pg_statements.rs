@@ -42,6 +42,18 @@ impl Statements {
         }
     }
 
+    /// Runs `sql` on `c` as the statement prepared at its first use (forgotten when the
+    /// database no longer has it as it was prepared).
+    fn run<C: GenericClient, T>(
+        &mut self,
+        c: &mut C,
+        sql: &str,
+        run: impl FnOnce(&mut C, &Statement) -> Result<T, postgres::Error>,
+    ) -> Result<T, postgres::Error> {
+        let s = self.get(c, sql)?;
+        run(c, &s).inspect_err(|e| self.forget_if_stale(sql, e))
+    }
+
     /// The statement `sql`, prepared on `c` at its first use.
     fn get(&mut self, c: &mut impl GenericClient, sql: &str) -> Result<Statement, postgres::Error> {
         if let Some(s) = self.0.get(sql) {
@@ -64,10 +76,8 @@ macro_rules! prepared_once {
             sql: &str,
             params: &[&(dyn ToSql + Sync)],
         ) -> Result<Vec<Row>, postgres::Error> {
-            let s = self.statements.get(&mut self.inner, sql)?;
-            self.inner
-                .query(&s, params)
-                .inspect_err(|e| self.statements.forget_if_stale(sql, e))
+            self.statements
+                .run(&mut self.inner, sql, |c, s| c.query(s, params))
         }
 
         pub fn query_one(
@@ -75,10 +85,8 @@ macro_rules! prepared_once {
             sql: &str,
             params: &[&(dyn ToSql + Sync)],
         ) -> Result<Row, postgres::Error> {
-            let s = self.statements.get(&mut self.inner, sql)?;
-            self.inner
-                .query_one(&s, params)
-                .inspect_err(|e| self.statements.forget_if_stale(sql, e))
+            self.statements
+                .run(&mut self.inner, sql, |c, s| c.query_one(s, params))
         }
 
         pub fn query_opt(
@@ -86,10 +94,8 @@ macro_rules! prepared_once {
             sql: &str,
             params: &[&(dyn ToSql + Sync)],
         ) -> Result<Option<Row>, postgres::Error> {
-            let s = self.statements.get(&mut self.inner, sql)?;
-            self.inner
-                .query_opt(&s, params)
-                .inspect_err(|e| self.statements.forget_if_stale(sql, e))
+            self.statements
+                .run(&mut self.inner, sql, |c, s| c.query_opt(s, params))
         }
 
         pub fn execute(
@@ -97,10 +103,8 @@ macro_rules! prepared_once {
             sql: &str,
             params: &[&(dyn ToSql + Sync)],
         ) -> Result<u64, postgres::Error> {
-            let s = self.statements.get(&mut self.inner, sql)?;
-            self.inner
-                .execute(&s, params)
-                .inspect_err(|e| self.statements.forget_if_stale(sql, e))
+            self.statements
+                .run(&mut self.inner, sql, |c, s| c.execute(s, params))
         }
 
         /// Statements without parameters, sent as they are (nothing prepared).

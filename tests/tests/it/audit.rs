@@ -9,7 +9,7 @@ use fieldcase_core::NewCase;
 use fieldcase_server::Db;
 use fieldcase_tests::console::Console;
 use fieldcase_tests::pg::server_binary;
-use fieldcase_tests::{TestServer, PASSWORD};
+use fieldcase_tests::{new_case, visit, TestServer, PASSWORD};
 
 fn verify(path: &std::path::Path) -> (bool, String) {
     let out = Command::new(server_binary())
@@ -150,28 +150,12 @@ fn sync_reads(server: &TestServer, id: &fieldcase_core::CaseId, username: &str) 
 fn a_sync_bringing_changes_records_its_read_once() {
     let server = TestServer::start();
     let (phone, token, _p) = server.phone("anna");
-    let mut new = NewCase {
-        team: "north".into(),
-        ..Default::default()
-    };
-    new.client.name = Some("Lê Thị Hồng".into());
-    let id = phone.create_case(new).unwrap();
+    let id = new_case(&phone, "Lê Thị Hồng");
     phone.sync(&server.url, &token).unwrap();
     let reads = || sync_reads(&server, &id, "anna");
     // Made on the phone: nothing of another's to read, and nothing recorded.
     assert_eq!(reads(), 0);
-    phone
-        .update(&id, |c, a, now| {
-            c.add_visit(
-                a,
-                now,
-                fieldcase_core::case::VisitInput {
-                    note: Some("Thăm nhà: gia đình ổn định.".into()),
-                    ..Default::default()
-                },
-            )
-        })
-        .unwrap();
+    visit(&phone, &id, "Thăm nhà: gia đình ổn định.");
     phone.sync(&server.url, &token).unwrap();
     assert_eq!(reads(), 1, "the read recorded with the visit's write");
     let stored = server.db.case_document(&id).unwrap().unwrap();
@@ -192,13 +176,8 @@ fn a_sync_bringing_changes_records_its_read_once() {
 fn a_write_refused_on_storages_answer_stores_nothing_and_records_no_read() {
     let server = TestServer::start();
     let (phone, token, _p) = server.phone("anna");
-    let id = phone
-        .create_case(NewCase {
-            team: "north".into(),
-            ..Default::default()
-        })
-        .unwrap();
-    assert!(phone.sync(&server.url, &token).unwrap().errors.is_empty());
+    let id = new_case(&phone, "Lê Văn An");
+    server.synced(&phone, &token);
     let reads = || sync_reads(&server, &id, "anna");
     let stored = || {
         automerge::Automerge::load(&server.db.case_document(&id).unwrap().unwrap())
@@ -232,40 +211,13 @@ fn a_read_that_cannot_be_recorded_delivers_nothing() {
     let server = TestServer::start();
     let (anna, anna_token, _a) = server.phone("anna");
     let (malee, malee_token, _m) = server.phone("malee");
-    let id = anna
-        .create_case(NewCase {
-            team: "north".into(),
-            ..Default::default()
-        })
-        .unwrap();
-    assert!(anna
-        .sync(&server.url, &anna_token)
-        .unwrap()
-        .errors
-        .is_empty());
-    assert!(malee
-        .sync(&server.url, &malee_token)
-        .unwrap()
-        .errors
-        .is_empty());
+    let id = new_case(&anna, "Олена Коваленко");
+    server.synced(&anna, &anna_token);
+    server.synced(&malee, &malee_token);
     assert_eq!(malee.heads(&id).unwrap(), anna.heads(&id).unwrap());
     let seen = malee.heads(&id).unwrap();
-    anna.update(&id, |c, a, now| {
-        c.add_visit(
-            a,
-            now,
-            fieldcase_core::case::VisitInput {
-                note: Some("Відвідування вдома: дитина в школі.".into()),
-                ..Default::default()
-            },
-        )
-    })
-    .unwrap();
-    assert!(anna
-        .sync(&server.url, &anna_token)
-        .unwrap()
-        .errors
-        .is_empty());
+    visit(&anna, &id, "Відвідування вдома: дитина в школі.");
+    server.synced(&anna, &anna_token);
     let reads = || sync_reads(&server, &id, "malee");
     let before = reads();
 

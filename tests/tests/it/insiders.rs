@@ -10,7 +10,9 @@ use fieldcase_core::sync::protocol::Frame;
 use fieldcase_core::{Author, CaseDoc, CaseId, NewCase, RefusalKind};
 use fieldcase_server::{Config, Db};
 use fieldcase_tests::console::Console;
-use fieldcase_tests::raw::{exchange, joined, next, push, push_refused, sign_in, Device};
+use fieldcase_tests::raw::{
+    exchange, joined, next, push, push_refused, sign_in, sync_frame, Device,
+};
 use fieldcase_tests::{TestServer, PASSWORD};
 use serde_json::json;
 use tungstenite::Message;
@@ -53,6 +55,17 @@ fn copy_for(server: &TestServer, id: &CaseId, d: &Device) -> CaseDoc {
     let mut doc = CaseDoc::load(&server.db.case_document(id).unwrap().unwrap()).unwrap();
     doc.set_actor(d.actor.clone());
     doc
+}
+
+/// Writes `value` under `key` of the case's last visit, in a change of its own (a
+/// tampered app rewriting what the app recorded).
+fn rewrite_last_visit(doc: &mut CaseDoc, key: &str, value: &str) {
+    let visits = doc.automerge().get(ROOT, "visits").unwrap().unwrap().1;
+    let n = doc.automerge().length(&visits);
+    let item = doc.automerge().get(&visits, n - 1).unwrap().unwrap().1;
+    let mut tx = doc.automerge_mut().transaction();
+    tx.put(&item, key, value).unwrap();
+    tx.commit();
 }
 
 /// Posts raw bytes as a departure.
@@ -482,14 +495,7 @@ fn forged_authors_are_refused_and_forged_names_and_times_never_shown() {
     let entry = doc
         .add_visit(&anna.author, now_ms(), visit.clone())
         .unwrap();
-    {
-        let visits = doc.automerge().get(ROOT, "visits").unwrap().unwrap().1;
-        let n = doc.automerge().length(&visits);
-        let item = doc.automerge().get(&visits, n - 1).unwrap().unwrap().1;
-        let mut tx = doc.automerge_mut().transaction();
-        tx.put(&item, "recorded_by", malee_id.as_str()).unwrap();
-        tx.commit();
-    }
+    rewrite_last_visit(&mut doc, "recorded_by", &malee_id);
     let _ = entry;
     let (refused, kind) = refused_as(&server, &anna.token, &mut doc, &id.to_string());
     assert!(
@@ -504,15 +510,7 @@ fn forged_authors_are_refused_and_forged_names_and_times_never_shown() {
     let mut doc = copy_for(&server, &id, &anna);
     doc.add_visit(&anna.author, now_ms(), visit.clone())
         .unwrap();
-    {
-        let visits = doc.automerge().get(ROOT, "visits").unwrap().unwrap().1;
-        let n = doc.automerge().length(&visits);
-        let item = doc.automerge().get(&visits, n - 1).unwrap().unwrap().1;
-        let mut tx = doc.automerge_mut().transaction();
-        tx.put(&item, "recorded_at", "2020-01-01T09:00:00Z")
-            .unwrap();
-        tx.commit();
-    }
+    rewrite_last_visit(&mut doc, "recorded_at", "2020-01-01T09:00:00Z");
     let (refused, kind) = refused_as(&server, &anna.token, &mut doc, &id.to_string());
     assert!(
         refused
@@ -958,18 +956,7 @@ fn changes_held_back_by_a_refused_writer_do_not_ride_on_the_next_write() {
         note: Some(note.into()),
         ..Default::default()
     };
-    let frame = |m: automerge::sync::Message| {
-        Message::Binary(
-            Frame::Sync {
-                sender_id: "raw".into(),
-                target_id: String::new(),
-                document_id: id.to_string().into(),
-                data: m.encode(),
-            }
-            .encode()
-            .into(),
-        )
-    };
+    let frame = |m: automerge::sync::Message| sync_frame(&id.to_string(), m.encode());
     let changes = |heads, bytes: Vec<Vec<u8>>| automerge::sync::Message {
         heads,
         need: Vec::new(),
@@ -1010,15 +997,7 @@ fn changes_held_back_by_a_refused_writer_do_not_ride_on_the_next_write() {
     forged
         .add_visit(&anna.author, now_ms(), visit("forged"))
         .unwrap();
-    {
-        let visits = forged.automerge().get(ROOT, "visits").unwrap().unwrap().1;
-        let n = forged.automerge().length(&visits);
-        let item = forged.automerge().get(&visits, n - 1).unwrap().unwrap().1;
-        let mut tx = forged.automerge_mut().transaction();
-        tx.put(&item, "recorded_by", malee.author.user_id.as_str())
-            .unwrap();
-        tx.commit();
-    }
+    rewrite_last_visit(&mut forged, "recorded_by", &malee.author.user_id);
     let bytes = forged
         .automerge()
         .get_changes(&stored)

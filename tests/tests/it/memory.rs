@@ -6,9 +6,9 @@
 use std::time::{Duration, Instant};
 
 use fieldcase_core::sync::protocol::Frame;
-use fieldcase_core::{CaseDoc, CaseId, NewCase};
+use fieldcase_core::{CaseDoc, CaseId};
 use fieldcase_server::{Config, Db};
-use fieldcase_tests::raw::{exchange_on, joined, next, sign_in};
+use fieldcase_tests::raw::{case_doc, exchange_on, joined, next, sign_in, sync_frame};
 use fieldcase_tests::{new_case, visit, TestServer};
 
 /// A counter or gauge of `/metrics`.
@@ -72,8 +72,7 @@ fn idle_cases_stay_within_the_bound_and_evicted_cases_come_back_whole() {
     let ids: Vec<CaseId> = (0..50)
         .map(|i| new_case(&phone, &format!("{} {i}", names[i % names.len()])))
         .collect();
-    let r = phone.sync(&server.url, &token).expect("sync");
-    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    server.synced(&phone, &token);
     bounded(&server, 5);
     let evicted = metric(&server, "fieldcase_case_evictions_total");
     assert!(
@@ -104,11 +103,9 @@ fn idle_cases_stay_within_the_bound_and_evicted_cases_come_back_whole() {
         assert_eq!(status, 200, "{answer}");
     }
     bounded(&server, 5);
-    let r = phone.sync(&server.url, &token).expect("sync");
-    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    server.synced(&phone, &token);
     // Both sides' changes met: the phone's once more, to take the server's last answer.
-    let r = phone.sync(&server.url, &token).expect("sync");
-    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    server.synced(&phone, &token);
     bounded(&server, 5);
     assert!(
         metric(&server, "fieldcase_case_loads_total") >= loads_before + 45,
@@ -150,20 +147,7 @@ fn a_case_a_live_connection_syncs_is_not_evicted_and_its_changes_still_reach_it(
     let anna = sign_in(&server, "anna", "anna's raw phone");
     let new_doc = |name: &str| {
         let id = CaseId::random();
-        let mut n = NewCase {
-            team: "north".into(),
-            ..Default::default()
-        };
-        n.client.name = Some(name.into());
-        let doc = CaseDoc::create(
-            id,
-            anna.actor.clone(),
-            &anna.author,
-            n,
-            fieldcase_server::now_ms(),
-        )
-        .unwrap();
-        (id, doc)
+        (id, case_doc(&anna, id, name))
     };
     // A live connection syncs one case, and stays open.
     let mut live = joined(&server, &anna.token);
@@ -234,8 +218,7 @@ fn a_case_dropped_from_memory_leaves_its_outline_and_a_stale_one_is_never_read()
     let ids: Vec<CaseId> = (0..12)
         .map(|i| new_case(&phone, &format!("Nguyễn Văn {i}")))
         .collect();
-    let r = phone.sync(&server.url, &token).expect("sync");
-    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    server.synced(&phone, &token);
     bounded(&server, 2);
     assert_eq!(
         metric(&server, "fieldcase_case_outlines_kept"),
@@ -287,8 +270,7 @@ fn a_case_dropped_from_memory_leaves_its_outline_and_a_stale_one_is_never_read()
     for (i, id) in ids.iter().enumerate() {
         visit(&phone, id, &format!("Thăm hộ gia đình {i}"));
     }
-    let r = phone.sync(&server.url, &token).expect("sync");
-    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    server.synced(&phone, &token);
     bounded(&server, 2);
     // (Whether the other writer's case was read from its outline is what the names
     // below tell: this counts only that kept outlines were read.)
@@ -361,8 +343,6 @@ fn a_case_dropped_from_memory_leaves_its_outline_and_a_stale_one_is_never_read()
 /// checked on it as on any case that exists.
 #[test]
 fn a_case_made_elsewhere_between_a_pushs_two_messages_is_kept() {
-    use tungstenite::Message;
-
     let server = TestServer::start_with(Config {
         max_cached_cases: 0,
         ..Config::default()
@@ -370,35 +350,9 @@ fn a_case_made_elsewhere_between_a_pushs_two_messages_is_kept() {
     let first = sign_in(&server, "anna", "anna's first phone");
     let second = sign_in(&server, "anna", "anna's second phone");
     let id = CaseId::random();
-    let made = |d: &fieldcase_tests::raw::Device, name: &str| {
-        let mut n = NewCase {
-            team: "north".into(),
-            ..Default::default()
-        };
-        n.client.name = Some(name.into());
-        CaseDoc::create(
-            id,
-            d.actor.clone(),
-            &d.author,
-            n,
-            fieldcase_server::now_ms(),
-        )
-        .unwrap()
-    };
-    let mut mine = made(&first, "Олександр Коваленко");
-    let mut theirs = made(&second, "Nguyễn Thị Lan");
-    let sync = |data: Vec<u8>| {
-        Message::Binary(
-            Frame::Sync {
-                sender_id: "raw".into(),
-                target_id: String::new(),
-                document_id: id.to_string().into(),
-                data,
-            }
-            .encode()
-            .into(),
-        )
-    };
+    let mut mine = case_doc(&first, id, "Олександр Коваленко");
+    let mut theirs = case_doc(&second, id, "Nguyễn Thị Lan");
+    let sync = |data: Vec<u8>| sync_frame(&id.to_string(), data);
 
     // The first phone's heads alone: the server knows no such case.
     let mut s = joined(&server, &first.token);
